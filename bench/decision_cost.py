@@ -1,6 +1,6 @@
 """The cost of a decision through the trading core, with 1 and 50 markets quoted: a timed pass
 (`TradingCore.tick`) that changes nothing at the venue and one that cancels and places; and one
-market's decision on an event (`EventDecisions.decide_market`, engine/trading/event_decisions.py)
+market's decision on an event (`EventDecisions.decide_market`, engine/trading/passes/event_decisions.py)
 whose inputs did not change, whose wanted quotes are the working ones, and that replaces them.
 
 The core runs as a backtest runs it (no network, the paper venue with zero latency, its own
@@ -38,7 +38,7 @@ from engine.backtest.cursor import SimClock
 from engine.backtest.replay import Replay, ReplayFeed
 from engine.risk.gate import TradingState
 from engine.trading.core import TradingCore
-from engine.trading.views import market_views, snapshot, strategy_state
+from engine.trading.hosting.views import market_views, snapshot, strategy_state
 from engine.venues.latency import ZERO
 from storage.sqlite.db import Database
 

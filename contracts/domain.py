@@ -166,7 +166,7 @@ class MarketInfo:
     # when they are, else why not; None when nobody judged it (a set is then never traded).
     neg_risk_set_refusal: str | None = None
     # A sports market's game start (epoch ms; None: none known) and whether the venue clears its
-    # book then: the desk withdraws its quotes a little before (engine/trading/game_start.py).
+    # book then: the desk withdraws its quotes a little before (engine/trading/exits/game_start.py).
     game_start_ms: int | None = None
     clear_book_on_start: bool = False
     # Whether fee_rate_ppm/fee_exponent were read from the CLOB (False: unknown, not "no fee").
@@ -301,7 +301,7 @@ class OrderView:
 class OwnMarkout:
     """One of the strategy's own fills marked against the market's YES mid `horizon_ms` after it,
     in YES space (a NO bought at q is YES sold at 1 - q): the desk's markout definition
-    (engine/analytics/markouts.py) measured as the engine decides (engine/trading/own_markouts.py)."""
+    (engine/analytics/markouts.py) measured as the engine decides (engine/trading/hosting/own_markouts.py)."""
 
     filled_at: int  # the fill's match time (ms)
     horizon_ms: int

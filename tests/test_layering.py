@@ -251,21 +251,34 @@ FLOORS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def _package(module: str) -> str:
-    return ".".join(module.split(".")[:2])
+# engine/trading/'s sub-packages, split by idea (docs/ARCHITECTURE.md), on floors of their own: each
+# imports only from the floors before it, so the split cannot rot back into one tangle.
+TRADING_FLOORS: tuple[tuple[str, ...], ...] = (
+    ("engine.trading.parts",),  # the vocabulary the others share
+    ("engine.trading.ledgers",),
+    ("engine.trading.hosting",),
+    ("engine.trading.exits",),
+    ("engine.trading.operator",),
+    ("engine.trading.settlement",),
+    ("engine.trading.lookouts",),
+    ("engine.trading.passes",),
+    ("engine.trading.core",),  # joins them
+)
 
 
-def _package_imports() -> set[tuple[str, str, str, str]]:
+def _package(module: str, depth: int = 2) -> str:
+    return ".".join(module.split(".")[:depth])
+
+
+def _package_imports(within: str = "engine", depth: int = 2) -> set[tuple[str, str, str, str]]:
     """(package, package it imports, module, module it imports) for every import between two
-    engine packages."""
-    modules = _engine_modules()
+    packages `depth` names deep under `within` (the engine's packages; trading's sub-packages)."""
+    modules = {name: path for name, path in _engine_modules().items() if name.startswith(within + ".")}
     found = set()
     for name, path in modules.items():
-        if name == "engine":
-            continue
         for target in _imports(path):
-            if target in modules and target != "engine" and _package(target) != _package(name):
-                found.add((_package(name), _package(target), name, target))
+            if target in modules and _package(target, depth) != _package(name, depth):
+                found.add((_package(name, depth), _package(target, depth), name, target))
     return found
 
 
@@ -291,6 +304,18 @@ def test_no_import_runs_up_a_floor_and_no_two_engine_packages_import_each_other(
     assert ("engine.trading", "engine.execution") in {(s, d) for s, d, _, _ in imports}  # the walk saw imports
     assert _runs_up(imports, FLOORS) == []
     assert _mutual(imports) == []
+
+
+def test_every_trading_module_stands_on_a_trading_floor() -> None:
+    placed = [p for names in TRADING_FLOORS for p in names]
+    found = {_package(name, 3) for name in _engine_modules() if name.startswith("engine.trading.")}
+    assert len(placed) == len(set(placed)) and sorted(found) == sorted(placed)
+
+
+def test_no_import_runs_up_a_trading_floor() -> None:
+    imports = _package_imports("engine.trading", 3)
+    assert ("engine.trading.passes", "engine.trading.ledgers") in {(s, d) for s, d, _, _ in imports}
+    assert _runs_up(imports, TRADING_FLOORS) == []
 
 
 def test_the_floor_check_sees_an_import_running_up() -> None:

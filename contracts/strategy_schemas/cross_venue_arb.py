@@ -1,6 +1,6 @@
 """The cross_venue_arb kind as the dashboard, the CLI and the engine all check it: title, description,
 parameter schema. Its decisions are engine/strategies/cross_venue_arb.py's; its legs are placed and
-kept even by engine/trading/cross_arbs.py."""
+kept even by engine/trading/passes/cross_arbs.py."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A backtest at the live cadence: with `decide_on_events` on, the replay decides a market after each
 replayed change that live's triggers would mark, at that change's simulated time (issue 58 item 3).
 
-The same path as live (engine/trading/event_decisions.py): the rows the replay applies mark markets
+The same path as live (engine/trading/passes/event_decisions.py): the rows the replay applies mark markets
 as the feed's listener would (`ReplayTriggers`: the touch moved or a level changed within the reach
 of a strategy quoting the market, a trade print there), the desk's own fills and order updates mark
 theirs through the executors' buses (their reports are applied as soon as the paper venue makes
@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from engine.backtest.cursor import LIMIT, Cursor, SimClock
 from engine.execution.executor import Executor
-from engine.trading.event_decisions import EventDecisions
+from engine.trading.passes.event_decisions import EventDecisions
 from engine.venues.paper import PaperVenue
 
 NEVER = 2**62

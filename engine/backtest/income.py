@@ -1,7 +1,7 @@
 """What a backtest earns besides its trades: liquidity rewards and maker rebates, as it goes.
 
 Every `reward_sample_s` of simulated time the rewards tracker scores the run's resting paper
-orders against the replayed book, as the desk does live (engine/trading/rewards.py): the
+orders against the replayed book, as the desk does live (engine/trading/settlement/rewards.py): the
 estimate is the program's pool times the run's summed share over a full day of samples.
 Rebates accrue on each maker fill (the venue's share of the taker's fee,
 engine/venues/paper_settlement.py). Both are added to the equity curve at each decision, so the

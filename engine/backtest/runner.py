@@ -210,7 +210,7 @@ def _events(spec: BacktestSpec, main_db: Path, markets: list[MarketInfo], pairs:
         step = max(1, points * 5 // 200)
         return (as_rows(history_events(main_db, markets, spec.from_ms, spec.to_ms), tokens, step), tokens,
                 lambda seen: points * 5, points > 0)
-    # The Kalshi books of paired markets, recorded beside them: their reference prices (engine/trading/references.py).
+    # The Kalshi books of paired markets, recorded beside them: their reference prices (trading/ledgers/references.py).
     tickers = sorted({ticker for ticker, _ in pairs.values()})
     tokens += [wire.token_id(ticker, side) for ticker in tickers for side in ("yes", "no")]
     tokens = list(dict.fromkeys(tokens))  # (a cross-venue run names its Kalshi markets too)

@@ -157,7 +157,7 @@ class Executor:
     def unchanged(self, intent: Intent) -> bool:
         """Whether `intent` is the one in force and its last plan, against the orders and holdings
         as they are now, moved nothing: it needs neither the risk gate nor the planner again (an
-        event-driven decision that changes nothing stops here; engine/trading/event_decisions.py)."""
+        event-driven decision that changes nothing stops here; engine/trading/passes/event_decisions.py)."""
         key = (intent.strategy, intent.condition_id)
         if self.latest.get(key) != intent:  # nothing wanted where nothing is in force or working
             return not intent.quotes and key not in self.latest and not self.state.by_key.get(key)

@@ -39,7 +39,7 @@ class ExecutionState:
         self.cash = 0
         self.redeemable = 0  # what the venue owes (open claims): part of equity, not cash
         # Writes so far, per market and in all (a reload): what a decision read is unchanged while
-        # they are (engine/trading/event_decisions.py skips it).
+        # they are (engine/trading/passes/event_decisions.py skips it).
         self.changes: dict[str, int] = {}
         self.reloads = 0
         self.order_writes = 0  # every change of the open orders (what reserves cash changes only with it)

@@ -1,7 +1,7 @@
 """The engine's view of market metadata: condition id or token -> MarketInfo.
 
 Loaded from the `markets` table (written by the market refresh job), with each market's
-liquidity-reward program from `reward_programs` (engine/trading/rewards.py); tests and
+liquidity-reward program from `reward_programs` (engine/trading/settlement/rewards.py); tests and
 backtests can also add markets directly.
 
 A row that cannot be read (contracts/market_rows.py), or an imported one claiming a
@@ -166,7 +166,7 @@ class MarketCatalog:
 def kalshi_market(row: Mapping[str, Any]) -> MarketInfo:
     """A Kalshi market the operator paired, in the desk's terms (contracts/kalshi_ids.py): a strategy
     trades it only by naming it (`kalshi:<ticker>` in its market list; a filter selects among
-    Polymarket's markets), on Kalshi's ledger (engine/trading/paper_lane.py). Its price grid and its
+    Polymarket's markets), on Kalshi's ledger (engine/trading/passes/paper_lane.py). Its price grid and its
     series' fees as the desk last read them (storage/engine_stores/catalog_store.py); until read, whole
     cents (valid on every grid) and the dearest known fees, since paper must never flatter. Counts
     to 0.01 contract. Closed when Kalshi voided it or its status says trading is over; not accepting

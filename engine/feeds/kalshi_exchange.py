@@ -7,7 +7,7 @@ expects to resume. The watch reads the status every STATUS_S (every NEAR_S while
 near, so trading resumes within a second or two of Kalshi's), the schedule every SCHEDULE_S.
 `on_change` is told each time what it read differs
 in what the desk does (paused or not, the next window), so the trading side can say so and hold
-its Kalshi orders (engine/trading/kalshi_pauses.py).
+its Kalshi orders (engine/trading/ledgers/kalshi_pauses.py).
 
 A read that fails leaves the last state (with the failure) and is tried again: a desk that could not
 read the status still learns of a pause from Kalshi's own refusals, which are not faults.

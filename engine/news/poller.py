@@ -29,7 +29,7 @@ from engine.feeds.catalog import MarketCatalog
 from engine.news.entries import Entry, Matching, Parsed, ParseError, parse_counted
 from engine.news.fetch import FetchError, fetch, new_client
 from engine.news.sentiment import sentiment
-from engine.trading.views import candidates
+from engine.trading.hosting.views import candidates
 from storage.desk.audit import AlertLevel, raise_alert
 from storage.engine_stores import news_store
 from storage.sqlite.db import Database, is_locked, now_ms

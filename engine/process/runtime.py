@@ -30,7 +30,7 @@ from engine.process.commands import CommandProcessor
 from engine.process.control import Controller
 from engine.process.scheduler import LOCKED_RUNS_ALERT, build_scheduler
 from engine.process.trading_seam import Trading
-from engine.trading.jobs import Job
+from engine.trading.passes.jobs import Job
 from storage.command_queue import command_effects
 from storage.command_queue import commands as queue
 from storage.desk.audit import raise_alert

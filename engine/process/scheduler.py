@@ -29,7 +29,7 @@ from apscheduler.events import (
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from engine.trading.jobs import Job
+from engine.trading.passes.jobs import Job
 from storage.sqlite.db import is_locked
 
 log = logging.getLogger("engine.process.scheduler")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from contracts.venues import POLYMARKET
-from engine.trading.jobs import Job
+from engine.trading.passes.jobs import Job
 
 
 class Trading(Protocol):
@@ -28,7 +28,7 @@ class Trading(Protocol):
     def heartbeat_facts(self) -> tuple[int | None, int | None]:
         """Recorded with each heartbeat: the age of the oldest book followed (None: none), and when
         the last trading pass completed (None: none yet), so a desk that runs but cannot decide
-        shows as such (engine/trading/pass_guard.py)."""
+        shows as such (engine/trading/lookouts/pass_guard.py)."""
 
     async def pause(self) -> int:
         """Stop deciding and cancel strategy orders; keep feeds and reconciliation alive."""

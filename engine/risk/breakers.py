@@ -36,7 +36,7 @@ DAILY_LOSS = "DAILY_LOSS"
 DRAWDOWN = "DRAWDOWN"
 KILL_SWITCH = "KILL_SWITCH_DRAWDOWN"
 ERROR_RATE = "ERROR_RATE"
-# A ledger whose trading passes keep failing (engine/trading/pass_guard.py): HALTED, its orders
+# A ledger whose trading passes keep failing (engine/trading/lookouts/pass_guard.py): HALTED, its orders
 # cancelled, until its passes succeed again and the operator starts it.
 DECISIONS_FAILING = "DECISIONS_FAILING"
 BALANCE_MISMATCH = "BALANCE_MISMATCH"

@@ -60,12 +60,12 @@ class Reason(StrEnum):
     EXIT_COOLDOWN = "EXIT_COOLDOWN"
     STOP_LOSS = "STOP_LOSS"
     TAKE_PROFIT = "TAKE_PROFIT"
-    OPERATOR_EXIT = "OPERATOR_EXIT"  # the operator asked to sell a position (trading/operator_exits.py)
+    OPERATOR_EXIT = "OPERATOR_EXIT"  # the operator asked to sell a position (trading/operator/operator_exits.py)
     ORDER_AGE = "ORDER_AGE"
     GROUP_INCOMPLETE = "GROUP_INCOMPLETE"
     # A neg-risk set that is not an event's whole outcome set (contracts/neg_risk_sets.py).
     NEG_RISK_INCOMPLETE = "NEG_RISK_INCOMPLETE"
-    # Quotes withdrawn before a game's start where the venue clears the book (trading/game_start.py).
+    # Quotes withdrawn before a game's start where the venue clears the book (trading/exits/game_start.py).
     GAME_STARTING = "GAME_STARTING"
     # The volatility-spike breaker, per market (engine/risk/volatility.py).
     VOLATILITY_REDUCING = "VOLATILITY_REDUCING"
@@ -76,7 +76,7 @@ class Reason(StrEnum):
     CONFLICT = "CONFLICT"
     # UMA's resolution of the market is proposed, disputed or reported: no new position (exits only).
     RESOLUTION_PENDING = "RESOLUTION_PENDING"
-    # Live: the user channel, which reports our fills, is down past its threshold (trading/fills_dark.py).
+    # Live: the user channel, which reports our fills, is down past its threshold (trading/lookouts/fills_dark.py).
     FILLS_DARK = "FILLS_DARK"
     # Another strategy's order withdrawn (and kept out) so an exit or flatten can sell through it.
     EXIT_FIRST = "EXIT_FIRST"
@@ -120,7 +120,7 @@ class RiskContext:
     strategy_caps: Mapping[str, int] = field(default_factory=dict)  # allocations (micro-pUSD), where set
     cooldowns: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (strategy, market) -> until ms
     market_states: Mapping[str, TradingState] = field(default_factory=dict)  # volatility, only non-ACTIVE markets
-    fills_dark: bool = False  # live: the user channel (our fills) down past its threshold (trading/fills_dark.py)
+    fills_dark: bool = False  # live: our fills' channel down past its threshold (trading/lookouts/fills_dark.py)
     # Markets measured to move together -> their group's key (risk/correlation.py); a market absent is its own.
     groups: Mapping[str, str] = field(default_factory=dict)
 

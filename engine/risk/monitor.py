@@ -98,7 +98,7 @@ class RiskMonitor:
                  views: Mapping[str, MarketView], *, fills_dark: bool = False,
                  also: Sequence[ExecutionState] = (), timed: bool = True) -> None:
         """`also`: the other venues' ledgers of this mode, whose exposure the total limit counts too.
-        `timed` False: a decision between timed passes (engine/trading/event_decisions.py) on a few
+        `timed` False: a decision between timed passes (engine/trading/passes/event_decisions.py) on a few
         markets' `views`: the context is built again from the ledger as it is now, the breakers that
         judge every market over time (volatility, correlation) keep their last pass's verdicts."""
         self.state = state

@@ -21,7 +21,7 @@ Contract (ARCHITECTURE invariant 2, "strategies never trade"):
   strategy.
 * A strategy whose in-memory state takes time to build (indicator windows, the copies it made)
   may hand it out as plain JSON data (`memory`) and take it back (`recall`), so a restart or a
-  reload does not start it cold (engine/trading/strategy_memory.py keeps it, for the same params
+  reload does not start it cold (engine/trading/hosting/strategy_memory.py keeps it, for the same params
   only). `recall` is given data read back from storage: it checks every field and keeps only
   what it can read, never raising for a bad one (it may raise MemoryUnreadable for a wholly
   unreadable document).
@@ -76,7 +76,7 @@ class StrategyBase(ABC):
     # "twap:60"): computed once per market and variant, whoever else asks for the same.
     indicators: ClassVar[tuple[str, ...]] = ()
     # True: its intents span two venues (a Polymarket market and the Kalshi market paired with it), each
-    # leg placed on its own venue's ledger and kept even by the engine (engine/trading/cross_arbs.py).
+    # leg placed on its own venue's ledger and kept even by the engine (engine/trading/passes/cross_arbs.py).
     spans_venues: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -107,7 +107,7 @@ class StrategyBase(ABC):
 
     def decides_whole(self) -> bool:
         """True: its markets are decided together (a group, a ranking across them), so a change in
-        one of them decides all of them (engine/trading/event_decisions.py); False: each alone."""
+        one of them decides all of them (engine/trading/passes/event_decisions.py); False: each alone."""
         return False
 
     def reach(self) -> int:

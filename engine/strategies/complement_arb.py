@@ -16,7 +16,7 @@ Only the touch level is used, so the intent is what can fill at once. Markets wi
 orders still in flight get no intent (a FAK resolves by itself; doubling it would over-buy).
 A set's legs form one group: the risk gate and the executor place them whole or not at all.
 If the venue still fills them unevenly, `on_partial` says what the engine does: complete the
-short legs, unwind the long ones (once settled), or keep the position (engine/trading/arbs.py).
+short legs, unwind the long ones (once settled), or keep the position (engine/trading/ledgers/arbs.py).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ them, each venue's free cash and `max_capital` as caps, `max_size` as the depth)
 one, decides two fill-and-kill legs: one intent on the Polymarket market, one on the Kalshi market,
 tagged with one group. They are not an ordinary pair of intents: the engine checks both legs on
 their own venue's ledger, sends both at once, and unwinds whatever one leg bought beyond the other
-(engine/trading/cross_arbs.py). A market with one of the strategy's orders still open on either
+(engine/trading/passes/cross_arbs.py). A market with one of the strategy's orders still open on either
 venue gets no intent (an attempt in flight).
 """
 

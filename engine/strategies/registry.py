@@ -3,7 +3,7 @@
 Each class decides with its kind's schema from the contracts (contracts/strategy_schemas/,
 offered by contracts/strategy_kinds.py, which the dashboard, the CLI and sweeps read); the engine
 calls `build_strategy` for each enabled row of the strategies table, among these kinds and the
-plugins' (engine/trading/strategy_plugins.py, which loads files and so lives outside this pure
+plugins' (engine/trading/hosting/strategy_plugins.py, which loads files and so lives outside this pure
 package).
 """
 

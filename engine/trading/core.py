@@ -5,7 +5,7 @@ reload, mode switch) and owns the loop. Each tick (every `tick_interval_ms`): ad
 settlement, build the market picture, ask every enabled strategy for intents (isolated), pass
 them through the risk gate (decisions logged), hand the approved intents to the executor,
 reconcile, then value the book and run the breakers. Between ticks, live, a market whose book,
-trades or orders change is decided at once on its own (engine/trading/event_decisions.py).
+trades or orders change is decided at once on its own (engine/trading/passes/event_decisions.py).
 """
 
 from __future__ import annotations
@@ -37,26 +37,13 @@ from engine.feeds.market_data_events import MarketEvent, MarketResolved, MarketV
 from engine.marketdata.recorder import Recorder
 from engine.risk import breakers
 from engine.risk.monitor import RiskMonitor
-from engine.trading import arbs, core_state, cross_arbs, kalshi_downtime, operator_actions
-from engine.trading.collections import Collections
-from engine.trading.event_decisions import EventDecisions, Scope
-from engine.trading.exit_book import ExitBook
-from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
-from engine.trading.fills_dark import FillsDark
-from engine.trading.game_start import hold_for_game_start
-from engine.trading.indicator_host import IndicatorHost, wanted_indicators
-from engine.trading.jobs import CoreJobs, Job
-from engine.trading.kalshi_endings import close_ended
-from engine.trading.kalshi_voids import book_paper_void
-from engine.trading.lookout import Lookout
-from engine.trading.operator_exits import OperatorExits, exit_positions
-from engine.trading.own_markouts import OwnMarkouts
-from engine.trading.paper_lane import PaperLane, flatten_lane, held_by, kalshi_traders, kept_open, trades_kalshi
-from engine.trading.parts import ReplaySource
-from engine.trading.pass_guard import Ledger, PassGuard, failed, guarded_pass
-from engine.trading.rewards import RewardTracker
-from engine.trading.selection import Selection
-from engine.trading.strategy_host import (
+from engine.trading.exits.exit_book import ExitBook
+from engine.trading.exits.game_start import hold_for_game_start
+from engine.trading.exits.strategy_exits import Exit, find_exits, hold_out, start_exits, take_exits
+from engine.trading.hosting.indicator_host import IndicatorHost, wanted_indicators
+from engine.trading.hosting.own_markouts import OwnMarkouts
+from engine.trading.hosting.selection import Selection
+from engine.trading.hosting.strategy_host import (
     Failure,
     StrategyHost,
     alert_kalshi_held,
@@ -64,12 +51,27 @@ from engine.trading.strategy_host import (
     alert_kalshi_unavailable,
     alert_paper_only,
 )
-from engine.trading.strategy_memory import SAVE_S as MEMORY_SAVE_S
-from engine.trading.strategy_memory import StrategyMemory
-from engine.trading.strategy_states import StrategyStates
-from engine.trading.ticks import apply_tick_change
-from engine.trading.venue_link import VenueLink
-from engine.trading.views import SignalReads, market_views, snapshot
+from engine.trading.hosting.strategy_memory import SAVE_S as MEMORY_SAVE_S
+from engine.trading.hosting.strategy_memory import StrategyMemory
+from engine.trading.hosting.strategy_states import StrategyStates
+from engine.trading.hosting.views import SignalReads, market_views, snapshot
+from engine.trading.ledgers import arbs
+from engine.trading.ledgers.kalshi_endings import close_ended
+from engine.trading.ledgers.ticks import apply_tick_change
+from engine.trading.ledgers.venue_link import VenueLink
+from engine.trading.lookouts.fills_dark import FillsDark
+from engine.trading.lookouts.lookout import Lookout
+from engine.trading.lookouts.pass_guard import Ledger, PassGuard, failed, guarded_pass
+from engine.trading.operator import operator_actions
+from engine.trading.operator.operator_exits import OperatorExits, exit_positions
+from engine.trading.parts import ReplaySource
+from engine.trading.passes import core_state, cross_arbs, kalshi_downtime
+from engine.trading.passes.event_decisions import EventDecisions, Scope
+from engine.trading.passes.jobs import CoreJobs, Job
+from engine.trading.passes.paper_lane import PaperLane, flatten_lane, held_by, kalshi_traders, kept_open, trades_kalshi
+from engine.trading.settlement.collections import Collections
+from engine.trading.settlement.kalshi_voids import book_paper_void
+from engine.trading.settlement.rewards import RewardTracker
 from engine.venues.base import VenueError
 from engine.venues.paper import PaperVenue
 from storage.engine_stores import trading_reads
@@ -111,7 +113,7 @@ class TradingCore:
         self.bus = EventBus()
         self.risk.listen(self.bus)
         self.lookout = Lookout(db, self.bus, clock, self.config)
-        # Paper-only strategies on a live desk trade here, on paper (engine/trading/paper_lane.py).
+        # Paper-only strategies on a live desk trade here, on paper (engine/trading/passes/paper_lane.py).
         self.lane: PaperLane | None = None
         # Strategies that name Kalshi markets trade Kalshi's ledger (paper, or live once armed), beside any
         # desk (the same kind of lane).
@@ -124,11 +126,11 @@ class TradingCore:
         self.selection = Selection(db, self.host, self.catalog, clock, record=replay is None)
         self.exits = ExitBook()
         self.fills_dark = FillsDark(self.lookout.alert)
-        self.operator_exits = OperatorExits()  # positions the operator asked to sell (trading/operator_exits.py)
+        self.operator_exits = OperatorExits()  # what the operator asked to sell (trading/operator/operator_exits.py)
         self.collections = Collections(self.link)
         self.rewards = RewardTracker(db, clock, sample_s=self.config.reward_sample_s)
         self.deciding = False
-        self.passes = PassGuard("the desk")  # fails closed when its passes keep failing (trading/pass_guard.py)
+        self.passes = PassGuard("the desk")  # fails closed when passes keep failing (trading/lookouts/pass_guard.py)
         self.trading_since: int | None = None  # when trading last started (the early snapshots' clock)
         self.ledger_ready = False  # the desk's ledger recovered for its mode: only then is it valued for the curve
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
@@ -241,7 +243,7 @@ class TradingCore:
     async def stop(self) -> None:
         self.deciding = False
         self.ledger_ready = False  # its books stop moving: nothing more to value until the next start
-        self.host.save_memory()  # what the strategies learnt, for the next start (trading/strategy_memory.py)
+        self.host.save_memory()  # what the strategies learnt, for the next start (trading/hosting/strategy_memory.py)
         self.gate.block()
         self.executor.withdraw(why=order_end.STOPPED)
         await self._drain_orders()
@@ -516,7 +518,7 @@ class TradingCore:
         return valuation
 
     def _fills_dark(self, now: int) -> bool:
-        """Live: whether the desk holds because it cannot see its fills (engine/trading/fills_dark.py)."""
+        """Live: whether the desk holds because it cannot see its fills (engine/trading/lookouts/fills_dark.py)."""
         if self.replay is not None or self.link.mode != "live":
             return False
         since = getattr(self.executor.venue, "fills_dark_since", None)
@@ -543,7 +545,7 @@ class TradingCore:
         each venue); one that raises is disabled and withdrawn. A strategy with an allocation sizes from
         it (plus its own PnL), not from the wallet: each strategy's book is valued (once per ledger,
         before any decides) only if one has one. `only`: an event's decision, those strategies on
-        those markets (engine/trading/event_decisions.py)."""
+        those markets (engine/trading/passes/event_decisions.py)."""
         out: dict[str, list[Intent]] = {"desk": [], "paper": [], KALSHI: []}
         crossing: list[cross_arbs.Decided] = []
         pairs = self.link.references.pairs()
@@ -602,7 +604,7 @@ class TradingCore:
                 lane.withdraw(name, why)
 
     async def _open_lane(self, *, rearm: bool = False) -> None:
-        """The paper lanes (engine/trading/paper_lane.py), each opened when its first strategy is
+        """The paper lanes (engine/trading/passes/paper_lane.py), each opened when its first strategy is
         hosted: Kalshi's for strategies naming Kalshi markets, on any desk; Polymarket's for
         paper-only strategies on a live desk, each alerted once per live session. `rearm`: an
         operator's Start, which ends a lane halt as it ends the desk's. A backtest is a paper desk:

@@ -1,6 +1,6 @@
 """What the trading core needs of its market-data source (the live feed, or a backtest's replay
 of recorded data, engine/backtest/replay.py) and of a place it trades (the venue link, or the
-paper lane beside a live desk, engine/trading/paper_lane.py), as protocols."""
+paper lane beside a live desk, engine/trading/passes/paper_lane.py), as protocols."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class Feed(Protocol):
 class ReplaySource(Protocol):
     seed: int
     latency: LatencyModel | None  # None: the desk's setting
-    pairs: Mapping[str, tuple[str, bool]]  # markets priced from replayed Kalshi books (engine/trading/references.py)
+    pairs: Mapping[str, tuple[str, bool]]  # markets priced from replayed Kalshi books (trading/ledgers/references.py)
 
 
     def feed(self, books: BookCache) -> Feed: ...

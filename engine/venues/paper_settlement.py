@@ -217,7 +217,7 @@ def rebate_credits(conn: Connection, catalog: MarketCatalog, now_ms: int) -> lis
 
 def reward_credits(conn: Connection, now_ms: int) -> list[VenueCredit]:
     """Every liquidity reward the paper venue has paid by `now_ms`: each ended day's paid amount
-    as the rewards tracker recorded it (engine/trading/rewards.py), paid at the day's end."""
+    as the rewards tracker recorded it (engine/trading/settlement/rewards.py), paid at the day's end."""
     return [VenueCredit("reward", amount, "0x" + hashlib.sha256(f"paper-reward:{day}".encode()).hexdigest(),
                         reward_queries.day_end_ms(day))
             for day, amount in reward_queries.paid_by_day(conn, "paper", now_ms)]

@@ -135,7 +135,7 @@ class PolymarketVenue:
         self._catch_up: asyncio.Task[None] | None = None
         # Since when our fills are dark: the user channel down, or up but its missed fills not read back
         # yet (None: it is up and reconciled). Dark from the start until the first connection has
-        # reconciled; the core stops placing when this lasts (engine/trading/fills_dark.py).
+        # reconciled; the core stops placing when this lasts (engine/trading/lookouts/fills_dark.py).
         self.fills_dark_since: int | None = now_ms()
         self._heartbeats: asyncio.Task[None] | None = None
         self.heartbeats: HeartbeatChain | None = None

@@ -2,7 +2,7 @@
 and "Flatten strategy" for all of one strategy's (Strategies). Each opens a confirmation with
 its preview (shares, the mark, the lowest price the sale accepts, worst-case proceeds) and posts
 the engine's `exit` command, which sells through the exit path while the desk trades
-(engine/trading/operator_exits.py); the answer says what sold and why anything did not.
+(engine/trading/operator/operator_exits.py); the answer says what sold and why anything did not.
 """
 
 from __future__ import annotations

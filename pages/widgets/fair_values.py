@@ -1,6 +1,6 @@
 """Operator fair values for value betting: the `signals` rows with source 'operator'.
 
-The operator's value wins over external sources in the engine (engine/trading/views.py); clearing it
+The operator's value wins over external sources in the engine (engine/trading/hosting/views.py); clearing it
 lets an external source, if any, apply again.
 """
 

@@ -1,7 +1,7 @@
 """Strategies page, one strategy's liquidity rewards and maker rebates, beside its spread capture,
 fees and 60 s markout: how its resting orders score for the venue's reward programs, the rewards
 estimated and paid per day and market (storage/engine_stores/reward_queries.py, written by
-engine/trading/rewards.py), and whether its fills earn the spread or pay it
+engine/trading/settlement/rewards.py), and whether its fills earn the spread or pay it
 (storage/research/markout_frames.py)."""
 
 from __future__ import annotations

@@ -156,7 +156,7 @@ def _note(venue: str, size: int, min_size: float | None) -> str:
     return ""
 
 
-# A position below its market's minimum order (engine/trading/selling.py says the same to an exit).
+# A position below its market's minimum order (engine/trading/exits/selling.py says the same to an exit).
 DUST = ("dust: below the market's minimum order of {minimum}, it cannot be sold on its own; held to resolution, "
         "merged with its complement where held, or sold with the next lot")
 # A Kalshi position that is not a whole number of contracts: another trader filled part of a contract

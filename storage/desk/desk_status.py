@@ -26,7 +26,7 @@ HEARTBEAT_STALE_S = 5.0
 # A running engine whose last completed trading pass is older than this (or three decision
 # intervals, when those are longer) cannot decide: it runs, but its quotes are nobody's.
 PASS_STALE_S = 10.0
-DECISIONS_FAILING = "DECISIONS_FAILING"  # the halt of a desk whose passes keep failing (engine/trading/pass_guard.py)
+DECISIONS_FAILING = "DECISIONS_FAILING"  # the halt of a desk whose passes keep failing (trading/lookouts/pass_guard.py)
 DECIDING_STATES = ("RUNNING", "PAUSED")  # the lifecycle states in which the trading loop runs
 MICRO = 1_000_000
 OPEN_RANK = TERMINAL_RANK  # orders with status_rank below this are working
@@ -68,7 +68,7 @@ class EngineStatus:
     venue_status: str = "ok"  # ok, maintenance, post_only, rate_limited (engine/execution/venue_health.py)
     venue_status_at: int | None = None
     venue_status_detail: str | None = None
-    # Every other venue condition active now, each {code, since, detail} (engine/trading/venue_conditions.py).
+    # Every other venue condition active now, each {code, since, detail} (engine/trading/ledgers/venue_conditions.py).
     venue_conditions: tuple[dict[str, Any], ...] = ()
     data_age_ms: int | None = None  # the oldest book the engine follows, as of its last heartbeat
     kalshi_mode: str = "paper"  # Kalshi's own arming (paper until the operator arms it live)
@@ -424,9 +424,9 @@ def paper_only_names(conn: sqlite3.Connection) -> list[str]:
 
 
 def kalshi_ledger(conn: sqlite3.Connection, now: int, mode: str) -> dict[str, Any] | None:
-    """Strategies trading Kalshi (engine/trading/paper_lane.py) in `mode`, Kalshi's armed mode:
+    """Strategies trading Kalshi (engine/trading/passes/paper_lane.py) in `mode`, Kalshi's armed mode:
     which (live: the promoted ones; `held`, the others), Kalshi's exchange as last read (paused, the
-    next scheduled pause: engine/trading/kalshi_pauses.py), the ledger's trading state, equity, open
+    next scheduled pause: engine/trading/ledgers/kalshi_pauses.py), the ledger's trading state, equity, open
     orders and positions (None: no strategy names a Kalshi market)."""
     every = kalshi_names(conn)
     if not every:
@@ -449,7 +449,7 @@ def kalshi_ledger(conn: sqlite3.Connection, now: int, mode: str) -> dict[str, An
 
 
 def paper_lane(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
-    """Paper-only strategies on a live desk (engine/trading/paper_lane.py): which, their lane's
+    """Paper-only strategies on a live desk (engine/trading/passes/paper_lane.py): which, their lane's
     trading state, and the paper ledger's equity, orders and positions (None: no such strategy)."""
     names = paper_only_names(conn)
     if not names:

@@ -5,7 +5,7 @@ CLI, the MCP server; each checks it first with contracts/outside_signals.py).
 A post is stored in one transaction or not at all: its row in `signal_posts` (once per source and
 nonce: a replay changes nothing), the market's signal from that source (newer than the one it
 replaces, or refused as stale), and nothing else. The engine reads the signals as fair values
-(engine/trading/views.py) unless the model-confidence breaker has benched their source.
+(engine/trading/hosting/views.py) unless the model-confidence breaker has benched their source.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ def prune(db: Database, before: int) -> int:
 
 def recorded_mids(db: Database, token_id: str, since: int, until: int) -> list[tuple[int, int]]:
     """(at, mid) the recorder wrote for `token_id` from `since` to `until`, oldest first: a new
-    indicator's window filled from what the desk saw before it started (engine/trading/indicator_host.py)."""
+    indicator's window filled from what the desk saw before it started (engine/trading/hosting/indicator_host.py)."""
     with db.read() as conn:
         rows = conn.execute(text("""SELECT at, mid FROM ticks WHERE token_id = :t AND at BETWEEN :s AND :u
                                     AND mid IS NOT NULL AND kind != 'trade' ORDER BY at, rowid"""),

@@ -5,8 +5,8 @@ One transaction per poll of one feed (`record_poll`), so a crash between the sig
 entry's "seen" row cannot happen: either both are written (the entry is never acted on twice) or
 neither (the next poll tries again). A signal is a `signals` row (condition id, `news:<signal>`)
 holding the rule's value until `expires_at`; the engine's fair values skip it once expired
-(engine/trading/views.py) and `prune` deletes it a day later. storage/dashboard_queries/news_queries.py holds the
-dashboard's reads of the same tables.
+(engine/trading/hosting/views.py) and `prune` deletes it a day later.
+storage/dashboard_queries/news_queries.py holds the dashboard's reads of the same tables.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Liquidity rewards in the database: the venue's programs, each resting order's scoring, and the
 estimated and paid rewards per market, strategy and UTC day (tables of migration 0021).
 
-The engine writes (engine/trading/rewards.py); the Strategies page and the paper venue read (the
+The engine writes (engine/trading/settlement/rewards.py); the Strategies page and the paper venue read (the
 page's per-day frame is storage/dashboard_queries/strategy_queries.strategy_rewards: pandas stays
 out of the engine's imports).
 Amounts are micro-pUSD; a day is 'YYYY-MM-DD' (UTC); `share` is the strategy's summed share of

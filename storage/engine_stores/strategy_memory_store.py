@@ -1,4 +1,4 @@
-"""The SQL of strategies' memory (`strategy_memory`, engine/trading/strategy_memory.py): one row a
+"""The SQL of strategies' memory (`strategy_memory`, engine/trading/hosting/strategy_memory.py): one row a
 strategy, its warm state as JSON, saved and read back, with what the last start did with it."""
 
 from __future__ import annotations

@@ -167,7 +167,7 @@ class RecentMarkout:
 
 def recent_markouts(db: Database, mode: str, since: int) -> list[RecentMarkout]:
     """The fixed-horizon markouts of `mode`'s fills matched since `since`, oldest first (a strategy's
-    toxicity after a restart: engine/trading/own_markouts.py)."""
+    toxicity after a restart: engine/trading/hosting/own_markouts.py)."""
     with db.read() as conn:
         rows = conn.execute(text("""SELECT f.strategy, f.condition_id, f.outcome, f.side, f.price, f.size,
                                            f.matched_at, m.horizon, m.mid

@@ -1095,7 +1095,7 @@ def _0035_alert_repeats(db: UtilsDatabase) -> None:
 @m(name="0036_game_start")
 def _0036_game_start(db: UtilsDatabase) -> None:
     """A sports market's game start (Gamma `gameStartTime`) and whether the venue clears its book
-    then (`clearBookOnStart`): the desk withdraws its quotes a little before (trading/game_start.py)."""
+    then (`clearBookOnStart`): the desk withdraws its quotes a little before (trading/exits/game_start.py)."""
     _ddl(
         db,
         """
@@ -1211,7 +1211,7 @@ def _0047_followed_trades(db: UtilsDatabase) -> None:
 
 @m(name="0048_indicator_values")
 def _0048_indicator_values(db: UtilsDatabase) -> None:
-    """Streaming indicators' values (engine/trading/indicator_host.py), one row per market, variant
+    """Streaming indicators' values (engine/trading/hosting/indicator_host.py), one row per market, variant
     and minute, in micro-units of their own unit (probability, probability per minute, a ratio)."""
     _ddl(
         db,
@@ -1478,7 +1478,7 @@ def _0085_paper_v2_redemptions(db: UtilsDatabase) -> None:
 
 @m(name="0086_strategy_memory")
 def _0086_strategy_memory(db: UtilsDatabase) -> None:
-    """A strategy's warm state kept across restarts (engine/trading/strategy_memory.py): what it
+    """A strategy's warm state kept across restarts (engine/trading/hosting/strategy_memory.py): what it
     handed out last (`memory`, JSON), for which kind and params (`params_hash`), when; and what the
     last start did with it (`outcome`: restored, or why not, at `restored_at`)."""
     _ddl(
@@ -1590,7 +1590,7 @@ def _0055_kalshi_market_facts(db: UtilsDatabase) -> None:
 
 @m(name="0056_kalshi_exchange")
 def _0056_kalshi_exchange(db: UtilsDatabase) -> None:
-    """Kalshi's exchange as the desk last read it (engine/trading/kalshi_pauses.py): a JSON object with
+    """Kalshi's exchange as the desk last read it (engine/trading/ledgers/kalshi_pauses.py): a JSON object with
     `trading_active`, `exchange_active`, `resume_at` and the next scheduled pause (`next_pause`: [start,
     end] epoch ms), read by `engine status`, the dashboard and the bot; '{}' until read."""
     _ddl(db, "ALTER TABLE engine_state ADD COLUMN kalshi_exchange TEXT NOT NULL DEFAULT '{}';")

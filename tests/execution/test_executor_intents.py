@@ -198,7 +198,7 @@ def test_a_group_broken_in_one_market_holds_back_its_leg_in_another(desk: Desk) 
 
 
 def test_the_risk_gates_last_check_given_at_construction_holds_every_placement(desk: Desk) -> None:
-    """As the trading core builds its executors (engine/trading/venue_link.py): the check is a
+    """As the trading core builds its executors (engine/trading/ledgers/venue_link.py): the check is a
     constructor argument, and what it refuses never reaches the venue."""
     asked: list[tuple[str, int]] = []
 

@@ -1,6 +1,6 @@
 """Outside feeds survive a bad record: a record that cannot be read, or a price no market could
 have, is counted and left out, the good records beside it kept, and the desk alerts it once a run
-(engine/feeds/plausible.py, engine/trading/lookout.py). The spot streams and the reference feed
+(engine/feeds/plausible.py, engine/trading/lookouts/lookout.py). The spot streams and the reference feed
 here, fed hostile records in the middle of good ones as their sockets hand them over."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from engine.execution.bus import EventBus
 from engine.feeds.plausible import CONFIRMATIONS, MoveGuard
 from engine.feeds.reference import ReferenceFeed
 from engine.feeds.spot import SpotFeed
-from engine.trading.lookout import Lookout
+from engine.trading.lookouts.lookout import Lookout
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 

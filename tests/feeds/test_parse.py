@@ -17,7 +17,7 @@ from engine.feeds import parse
 from engine.feeds.market_data_events import MarketResolved, TickSizeChanged, TradePrint
 from engine.feeds.parse_markets import clob_market_fees, gamma_event, gamma_market
 from engine.follow.poller import unreadable
-from engine.trading.resolution import venue_payouts
+from engine.trading.settlement.resolution import venue_payouts
 from engine.venues import polymarket_wire as wire
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket"

@@ -15,7 +15,7 @@ import pytest
 
 from engine.news import fetch as fetch_module
 from engine.news.poller import NewsPoller
-from engine.trading.views import load_fair_values
+from engine.trading.hosting.views import load_fair_values
 from storage.desk import config
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate

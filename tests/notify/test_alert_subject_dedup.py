@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.trading.exits import exit_subject
+from engine.trading.exits.strategy_exits import exit_subject
 from storage.desk import audit
 from storage.desk.audit import raise_alert
 from storage.sqlite.db import Database

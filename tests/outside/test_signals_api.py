@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import text
 
 from engine.outside import signals_api
-from engine.trading.views import load_fair_signals
+from engine.trading.hosting.views import load_fair_signals
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
 from tests.helpers import ROOT, isolated_env, wait_until

@@ -30,7 +30,7 @@ from engine.risk import breakers
 from engine.risk import context as risk_context
 from engine.risk.gate import Budget, RiskGate, TradingState
 from engine.strategies.registry import registry
-from engine.trading import core_state
+from engine.trading.passes import core_state
 from storage.command_queue.command_payloads import SCHEMAS
 from storage.desk import config
 from storage.desk.config import Change, ConfigError

@@ -20,8 +20,8 @@ from engine.process import commands as processor_module
 from engine.process.commands import CommandProcessor
 from engine.telegram_bot.actions import COMMANDS as TELEGRAM
 from engine.trading import core as core_module
-from engine.trading import operator_actions
 from engine.trading.core import TradingCore
+from engine.trading.operator import operator_actions
 from storage.command_queue import commands as queue
 from storage.command_queue.commands import post_command
 from storage.sqlite.db import Database, now_ms

@@ -16,7 +16,7 @@ from apscheduler.triggers.date import DateTrigger
 from contracts.settings import load_settings, secret_values
 from engine.logs import JsonFormatter, RedactingFilter, register_secrets
 from engine.process.scheduler import build_scheduler
-from engine.trading.jobs import Job
+from engine.trading.passes.jobs import Job
 
 KEY = "0x" + "ab" * 32
 API_SECRET = base64.urlsafe_b64encode(bytes(range(200, 232))).decode()  # the shape of a real one

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from contracts.outside_signals import PostRefused, Refusal, parse_post
 from contracts.runtime_settings import RuntimeConfig, checked
 from engine.risk.source_breaker import SourceBreaker, judge
-from engine.trading.views import load_fair_values
+from engine.trading.hosting.views import load_fair_values
 from storage.desk.signal_intake import record_post
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate

@@ -18,7 +18,7 @@ from engine.execution.state import ExecutionState
 from engine.execution.store import OrderRow
 from engine.risk.gate import Reason, RiskGate, TradingState
 from engine.risk.strategy_risk import DAILY_LOSS, DRAWDOWN, StrategyRisk
-from engine.trading.exits import find_exits, stale_orders
+from engine.trading.exits.strategy_exits import find_exits, stale_orders
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 from tests.risk.test_gate import ctx

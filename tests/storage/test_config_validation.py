@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine.trading import core_state
+from engine.trading.passes import core_state
 from storage.desk import config
 from storage.desk.config import Change, ConfigError
 from storage.engine_stores.config_reads import ensure_limit_defaults as ensure_defaults

@@ -14,8 +14,8 @@ from contracts.domain import Book, Level, MarketInfo, MarketView, Side, Snapshot
 from contracts.strategy_kinds import registry as schemas
 from contracts.strategy_kinds import validate_params
 from engine.strategies.registry import build_strategy
-from engine.trading.strategy_plugins import plugin_problems
-from engine.trading.strategy_plugins import strategy_classes as classes
+from engine.trading.hosting.strategy_plugins import plugin_problems
+from engine.trading.hosting.strategy_plugins import strategy_classes as classes
 from tests.helpers import ROOT
 
 EXAMPLE = ROOT / "plugins" / "examples" / "mid_band"

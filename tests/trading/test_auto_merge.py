@@ -1,4 +1,4 @@
-"""Filled pairs back to cash (engine/trading/auto_merge.py): a live engine on the strict simulator
+"""Filled pairs back to cash (engine/trading/settlement/auto_merge.py): a live engine on the strict simulator
 whose strategy holds complete YES+NO sets merges them back into pUSD by itself once they reach
 `auto_merge_min_sets` (out of the positions at once, cash when the venue pays, the ledger equal to
 the wallet), audited and alerted; below the threshold, or with it off, nothing moves."""

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from contracts.settings import load_settings
 from engine.process.control import Controller
-from engine.trading.balance_watch import BalanceWatch, Reading
 from engine.trading.core import TradingCore
+from engine.trading.lookouts.balance_watch import BalanceWatch, Reading
 from simulator.testing import approved_simulator
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate

@@ -12,7 +12,7 @@ import pytest
 from contracts.command_refusal import CommandRejected
 from contracts.domain import Intent, Outcome, Side, Tif
 from contracts.payouts import Payouts
-from engine.trading.collections import RETRY_MS, Collections
+from engine.trading.settlement.collections import RETRY_MS, Collections
 from engine.venues.base import VenueError
 from engine.venues.settlement import SettlementTx, VenueCredit
 from tests.desk import Desk, make_desk

@@ -238,7 +238,7 @@ def test_flatten_is_refused_under_the_latch_unless_it_follows_the_kill(tmp_path:
             conn.execute(text("UPDATE engine_state SET kill_latched = 1"))
         with pytest.raises(CommandRejected, match="kill latch"):
             await core.handle("flatten", {})
-        from engine.trading.operator_actions import flatten
+        from engine.trading.operator.operator_actions import flatten
 
         flattened = await flatten(core.link, core.risk, {}, deciding=False, after_kill=True)
         assert flattened["orders"] >= 1  # the engine's own exception
@@ -327,7 +327,7 @@ def test_a_strategy_whose_stored_limit_is_invalid_is_disabled_not_run_on_a_wider
 def test_the_first_minutes_of_trading_are_snapshotted_every_few_seconds(tmp_path: Path) -> None:
     """The Overview's equity curve starts as a curve: early snapshots for EARLY_WINDOW_MS, then
     only the configured interval."""
-    from engine.trading import jobs as jobs_module
+    from engine.trading.passes import jobs as jobs_module
 
     migrate(tmp_path / "t.db")
     db = Database(tmp_path / "t.db")

@@ -22,7 +22,7 @@ from engine.execution import portfolio
 from engine.execution.ledger import PositionTotals
 from engine.trading import core as core_module
 from engine.trading.core import TradingCore
-from engine.trading.views import market_views
+from engine.trading.hosting.views import market_views
 from storage.sqlite.db import Database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))

@@ -24,8 +24,8 @@ from contracts.domain import MICRO, Side, Tif
 from contracts.settings import load_settings
 from engine.execution.planner import OrderSpec
 from engine.risk.gate import TradingState
-from engine.trading import cross_arbs
 from engine.trading.core import TradingCore
+from engine.trading.passes import cross_arbs
 from simulator.testing import SimHandle, approved_simulator
 from storage.desk.venue_pairs import add_pair
 from storage.sqlite.db import Database

@@ -1,4 +1,4 @@
-"""Per-market decisions on events (engine/trading/decision_schedule.py): a burst of marks costs one
+"""Per-market decisions on events (engine/trading/passes/decision_schedule.py): a burst of marks costs one
 decision, a market marked while it is decided is decided once more and never twice at once, and a
 flooding market never starves a quiet one nor the rest of the loop."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from engine.trading.decision_schedule import DecisionSchedule
+from engine.trading.passes.decision_schedule import DecisionSchedule
 
 
 def test_a_burst_of_marks_is_one_decision_per_market() -> None:

@@ -1,4 +1,4 @@
-"""Decisions on events (engine/trading/event_decisions.py), in-process against the simulator (paper):
+"""Decisions on events (engine/trading/passes/event_decisions.py), in-process against the simulator (paper):
 with the timed pass an hour away in effect (a minute, the setting's most), a move of a quoted
 market's touch still gets its quotes replaced at once; a market whose book floods does not starve
 another's decision, and its own replacements are spaced by `decision_min_gap_ms`; a market whose

@@ -1,6 +1,6 @@
 """Fail closed: a desk whose trading passes keep failing cancels its resting orders, halts with a
 critical alert naming the error, says it cannot decide, and resumes only when its passes succeed
-again and the operator starts it (engine/trading/pass_guard.py). The core's own loop runs here,
+again and the operator starts it (engine/trading/lookouts/pass_guard.py). The core's own loop runs here,
 in-process against the simulator (paper); the failure is a bug planted in the market picture."""
 
 from __future__ import annotations

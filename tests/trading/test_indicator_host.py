@@ -15,8 +15,8 @@ from contracts.indicator_spec import IndicatorError, parse_variant
 from contracts.runtime_settings import SettingError, indicator_variants
 from engine.feeds.books import BookCache
 from engine.strategies.value_betting import ValueBetting
-from engine.trading.indicator_host import IndicatorHost, wanted_indicators
-from engine.trading.strategy_host import Hosted
+from engine.trading.hosting.indicator_host import IndicatorHost, wanted_indicators
+from engine.trading.hosting.strategy_host import Hosted
 from storage.dashboard_queries.chart_queries import indicator_series
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate

@@ -1,4 +1,4 @@
-"""Kalshi armed live (engine/trading/paper_lane.py, mode `live`): the real trading core on a paper desk sends a
+"""Kalshi armed live (engine/trading/passes/paper_lane.py, mode `live`): the real trading core on a paper desk sends a
 promoted strategy's Kalshi orders to Kalshi itself (the simulator's Kalshi side, an account registered with
 its own RSA key) through the desk's own client, and keeps Kalshi's live ledger true to the account: its
 cash starts at Kalshi's balance, fills and fees are Kalshi's, a settlement is booked from Kalshi's own
@@ -24,7 +24,7 @@ from contracts.settings import load_settings
 from engine.execution.credits import book_venue_credits
 from engine.risk.gate import TradingState
 from engine.trading.core import TradingCore
-from engine.trading.kalshi_voids import book_refunds
+from engine.trading.settlement.kalshi_voids import book_refunds
 from engine.venues.kalshi import KalshiVenue
 from engine.venues.kalshi_settlement import KalshiSettlement
 from simulator.kalshi.exchange import OTHER, Placement
@@ -293,7 +293,7 @@ def test_a_restart_reads_kalshis_resting_orders_back_to_the_live_ledger(tmp_path
 
 
 def test_only_promoted_strategies_trade_kalshi_live_and_one_per_market() -> None:
-    from engine.trading.paper_lane import kalshi_traders
+    from engine.trading.passes.paper_lane import kalshi_traders
 
     class Kind:
         def __init__(self, spans_venues: bool) -> None:
@@ -419,7 +419,7 @@ def _kalshi_book(desk: Desk, bid: int, ask: int) -> None:
 def test_a_live_kalshi_market_maker_whose_ask_is_the_touch_leaves_it_resting(tmp_path: Path, sim: SimHandle) -> None:
     """Kalshi's book holds the live lane's own orders, in both of the market's books (a YES ask is a NO bid): its
     ask at the touch, read as the market's, lowered the mid it priced from, so it cancelled the ask and placed it
-    again on every decision, deciding on events (engine/trading/own_orders.py, `OwnBooks`)."""
+    again on every decision, deciding on events (engine/trading/ledgers/own_orders.py, `OwnBooks`)."""
     desk = Desk(tmp_path, sim, market=4)  # (the other tests' markets are 0 to 3)
     maker = {**MM, "half_spread": 0.02, "max_inventory": 10}  # holding 10 at its cap, it only asks
     db = Database(desk.db_path)

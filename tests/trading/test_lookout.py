@@ -15,9 +15,9 @@ import pytest
 from contracts.domain import Outcome, Side
 from contracts.runtime_settings import checked
 from engine.execution.bus import EventBus, FillApplied
-from engine.trading import balance_watch
-from engine.trading.balance_watch import Reading
-from engine.trading.lookout import Lookout
+from engine.trading.lookouts import balance_watch
+from engine.trading.lookouts.balance_watch import Reading
+from engine.trading.lookouts.lookout import Lookout
 from engine.venues.base import TradeStatus
 from storage.desk.desk_status import venue_health
 from storage.sqlite.db import Database

@@ -21,9 +21,9 @@ from engine.execution.planner import OrderSpec
 from engine.risk import breakers
 from engine.risk.gate import Reason, RiskContext, TradingState
 from engine.risk.monitor import RiskMonitor
-from engine.trading import arbs
-from engine.trading.exits import Reason as ExitReason
-from engine.trading.exits import _trigger
+from engine.trading.exits.strategy_exits import Reason as ExitReason
+from engine.trading.exits.strategy_exits import _trigger
+from engine.trading.ledgers import arbs
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 from tests.execution.fakes import market

@@ -8,7 +8,7 @@ from contracts.domain import MarketInfo, Outcome, Side
 from engine.execution.bus import FillApplied
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
-from engine.trading.own_markouts import OwnMarkouts
+from engine.trading.hosting.own_markouts import OwnMarkouts
 from engine.venues.base import TradeStatus
 
 SH = 1_000_000

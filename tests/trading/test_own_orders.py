@@ -1,6 +1,6 @@
 """Live, the desk's own resting orders are in the venue's books it reads, in both of the market's
 books (a YES ask also shows as a NO bid): what its strategies see and what its positions are marked
-at leave them out, as far as the market feed has shown them (engine/trading/own_orders.py). The
+at leave them out, as far as the market feed has shown them (engine/trading/ledgers/own_orders.py). The
 mirror and the feed race: a cancelled order stays netted until the feed drops it, a new one is
 netted once the feed shows it."""
 
@@ -17,7 +17,7 @@ from engine.execution.state import ExecutionState
 from engine.execution.store import OrderRow
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
-from engine.trading.own_orders import LAG_MS, OwnBooks, OwnOrders
+from engine.trading.ledgers.own_orders import LAG_MS, OwnBooks, OwnOrders
 
 SH = 1_000_000
 YES, NO = "yes-token", "no-token"

@@ -2,7 +2,7 @@
 strict simulator, whose book holds the desk's orders (in both of the market's books, as the venue's
 does). Its ask at the touch used to lower the mid it priced from, so it wanted a lower ask and
 cancelled it; withdrawn, the mid rose and it placed the same ask again: a cancel and a re-place every
-timed pass, every ~35 ms when deciding on events (engine/trading/own_orders.py)."""
+timed pass, every ~35 ms when deciding on events (engine/trading/ledgers/own_orders.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pass guard alone (engine/trading/pass_guard.py): when a ledger's failing passes trip it, that
+"""The pass guard alone (engine/trading/lookouts/pass_guard.py): when a ledger's failing passes trip it, that
 only the failing ledger halts and cancels, that a database lock is not a failure; and how every
 surface tells a running desk that cannot decide (storage/desk/desk_status.py, `engine status`, the
 metrics), from the heartbeat's time of the last completed pass; and the fair values a pass reads:
@@ -17,8 +17,8 @@ from sqlalchemy import text
 from engine.cli.desk import status_lines
 from engine.metrics import _engine
 from engine.risk.gate import TradingState
-from engine.trading.pass_guard import FAILS_IN_A_ROW, MIN_WINDOW_PASSES, PassGuard, guarded_pass
-from engine.trading.views import SignalReads
+from engine.trading.hosting.views import SignalReads
+from engine.trading.lookouts.pass_guard import FAILS_IN_A_ROW, MIN_WINDOW_PASSES, PassGuard, guarded_pass
 from storage.desk import desk_status
 from storage.engine_stores import engine_state
 from storage.sqlite.db import Database, now_ms
@@ -135,7 +135,7 @@ def test_every_surface_says_a_running_desk_whose_passes_stalled_cannot_decide(tm
 
 def test_a_fair_value_read_that_fails_or_a_stored_value_that_is_no_probability_never_fails_the_pass(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine.trading import views
+    from engine.trading.hosting import views
 
     db = Database(_desk(tmp_path))
     now = now_ms()

@@ -19,7 +19,7 @@ import pytest
 
 from contracts.domain import Intent, Outcome, Side, Tif
 from contracts.payouts import PayoutError, Payouts
-from engine.trading.resolution import _settle, venue_payouts
+from engine.trading.settlement.resolution import _settle, venue_payouts
 from simulator.testing import SimHandle, approved_simulator
 from tests.desk import make_desk
 from tests.execution.test_executor import quote, step

@@ -146,7 +146,7 @@ def _exit(tmp: Path, mode: str, events: int) -> dict[str, Any]:
             "sold": _rows(engine, "SELECT f.price, f.size, f.fee FROM fills f JOIN orders o ON o.id = f.order_id "
                                   "WHERE o.reason = 'stop_loss'"),
             # Live, its own ask is in the venue's book: priced off a mid made of it, the market maker
-            # cancelled and re-placed the same 0.39 ask on every decision (engine/trading/own_orders.py).
+            # cancelled and re-placed the same 0.39 ask on every decision (engine/trading/ledgers/own_orders.py).
             "asks placed": _rows(engine, "SELECT price FROM orders WHERE strategy = 'mm' AND side = 'SELL' "
                                          "AND tif = 'GTC' ORDER BY id"),
             "asks withdrawn first": all(status == "CANCELED" and before for status, before in asks) and bool(asks),

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from contracts.domain import Book, Level
-from engine.trading.rewards import RewardTracker, program_rows, score_market, split_paid, yes_quote
+from engine.trading.settlement.rewards import RewardTracker, program_rows, score_market, split_paid, yes_quote
 from engine.venues.paper_settlement import reward_credits
 from storage.dashboard_queries import strategy_queries
 from storage.engine_stores import reward_queries as rq

@@ -1,4 +1,4 @@
-"""Where strategies' memory is kept (engine/trading/strategy_memory.py), on a real SQLite file with the
+"""Where strategies' memory is kept (engine/trading/hosting/strategy_memory.py), on a real SQLite file with the
 engine's own host: a reload that rebuilds a strategy with the same params carries its memory over
 and one with new params starts it cold (its stored memory deleted); a host built afresh (a restart)
 takes back what was saved when it is recent enough and for the same params, and says why not
@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import text
 
 from engine.strategies.momentum import Momentum
-from engine.trading.strategy_host import StrategyHost
-from engine.trading.strategy_memory import StrategyMemory
+from engine.trading.hosting.strategy_host import StrategyHost
+from engine.trading.hosting.strategy_memory import StrategyMemory
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 from tests.strategies.test_momentum import step

@@ -1,5 +1,5 @@
 """What a strategy is handed about itself, kept per market where its ledger changed
-(engine/trading/strategy_states.py), is always what a fresh build gives (engine/trading/views.py,
+(engine/trading/hosting/strategy_states.py), is always what a fresh build gives (engine/trading/hosting/views.py,
 `strategy_state`): after any sequence of the mirror's writes (orders placed, filled, cancelled,
 positions set, a reload, cash moving), for every strategy. And a market nothing touched is not
 rebuilt (what the cache is for)."""
@@ -17,8 +17,8 @@ from engine.execution.ledger import PositionTotals
 from engine.execution.state import ExecutionState
 from engine.execution.store import OrderRow
 from engine.feeds.catalog import MarketCatalog
-from engine.trading.strategy_states import StrategyStates
-from engine.trading.views import strategy_state
+from engine.trading.hosting.strategy_states import StrategyStates
+from engine.trading.hosting.views import strategy_state
 
 SH = 1_000_000
 CENT = 10_000

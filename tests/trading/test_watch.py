@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.domain import Intent, Quote, Side, Tif
-from engine.trading.watch import Thresholds, Watch
+from engine.trading.lookouts.watch import Thresholds, Watch
 from tests.desk import make_desk
 from tests.execution.fakes import SH, p
 

@@ -18,8 +18,8 @@ from sqlalchemy import text
 
 from contracts.domain import Level, Side
 from contracts.settings import load_settings
-from engine.trading import arbs
 from engine.trading.core import TradingCore
+from engine.trading.ledgers import arbs
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate

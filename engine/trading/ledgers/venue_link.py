@@ -1,0 +1,324 @@
+"""The venue and the market feeds the trading core trades through: the executor built for the
+mode (the paper venue or Polymarket's), the settlement venue, opening and closing them, market
+discovery, fee schedules, the feed's subscriptions, the reference price and the marks.
+
+The core owns the decisions; this owns the connections. An executor is rebuilt here when the
+venue it talked to was closed (a stop, then a start) or the mode changes; it is built with the
+one order gate of the desk (engine/execution/placement.py), so "orders are blocked" survives
+every rebuild.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from contracts.domain import MICRO, Book
+from contracts.latency_spec import LatencyError
+from contracts.runtime_settings import RuntimeConfig
+from contracts.settings import Settings
+from contracts.venues import KALSHI, POLYMARKET, venue_of
+from engine.execution import portfolio
+from engine.execution.bus import EventBus
+from engine.execution.executor import Executor
+from engine.execution.lookups import ExecutorConfig
+from engine.execution.placement import OrderGate
+from engine.feeds.books import BookCache
+from engine.feeds.catalog import MarketCatalog, Row
+from engine.feeds.discovery import enrich_fees, make_refresh_job
+from engine.feeds.market_data_events import MarketEvent
+from engine.feeds.market_ws import MarketFeed
+from engine.feeds.rest import RestClient
+from engine.risk.monitor import RiskMonitor
+from engine.trading.ledgers.own_orders import OwnBooks, OwnOrders
+from engine.trading.ledgers.references import References
+from engine.trading.ledgers.venue_conditions import ConditionBoard
+from engine.trading.parts import Feed, ReplaySource
+from engine.venues.base import Venue, VenueError
+from engine.venues.latency import DEFAULT_MODEL, LatencyModel, LatencyUnmeasured
+from engine.venues.latency import resolve as resolve_latency
+from engine.venues.paper import PaperConfig, PaperVenue
+from engine.venues.paper_settlement import PaperSettlement
+from engine.venues.settlement import SettlementVenue
+from storage.desk.audit import raise_alert
+from storage.engine_stores import quarantine_store
+from storage.sqlite.db import Database
+
+log = logging.getLogger("engine.trading.ledgers.venue_link")
+
+
+class VenueLink:
+    def __init__(self, settings: Settings, db: Database, *, mode: str, clock: Callable[[], int],
+                 replay: ReplaySource | None, config: Callable[[], RuntimeConfig], risk: RiskMonitor,
+                 bus: EventBus, gate: OrderGate, conditions: ConditionBoard,
+                 strategy_markets: Callable[[], set[str]]):
+        """`config` reads the runtime settings in force; `strategy_markets` the markets the
+        strategies select (the feed follows them, with what is held or worked)."""
+        self.settings = settings
+        self.db = db
+        self.mode = mode
+        self.clock = clock
+        self.replay = replay
+        self._config = config
+        self._risk = risk
+        self._bus = bus
+        self.gate = gate
+        self._conditions = conditions
+        self._strategy_markets = strategy_markets
+        self.books = BookCache()
+        self.catalog = MarketCatalog(set_aside=self._set_aside)
+        # Live, the books as decisions and marks read them: without the desk's own orders (nor a live lane's).
+        self.own = OwnBooks(OwnOrders(self.books, self.catalog, lambda: self.executor.state, clock))
+        if replay is None:
+            self.own.watch(bus)
+        # The feed stamps books with the core's clock: staleness is measured on one clock.
+        self.feed: Feed = replay.feed(self.books) if replay else MarketFeed(settings.ws_host, settings.clob_host,
+                                                                               self.books, clock_ms=clock)
+        # Reference, spot and paired-market prices (trading/ledgers/references.py); a replay reads no pairs.
+        self.references = References(settings, self.catalog, self.books, None if replay else db,
+                                     replayed_pairs=replay.pairs if replay else None)
+        self.executor = self.build_executor()
+        self.settlement = self.build_settlement()
+        self.live = False  # the venue is connected
+        self.discovery_failing = False  # the last market refresh failed (alerted once)
+        self.refresh_markets = make_refresh_job(db, settings.gamma_host, settings.clob_host,
+                                                traded=self.relevant_markets)
+
+    # -- building ----------------------------------------------------------------------
+
+    def build_executor(self) -> Executor:
+        if self.mode == "paper":
+            return self._executor(self._paper_venue(), "paper", self._risk, self._bus)
+        # Imported here: the live venue's client (signing, web3) takes a second to import,
+        # which a paper desk or a backtest never needs.
+        from engine.venues.polymarket import PolymarketVenue, VenueConfig
+
+        config = VenueConfig(heartbeat_s=self._config().venue_heartbeat_s)
+        venue = PolymarketVenue(self.settings, config, fees=self.catalog.fee_schedule,
+                                is_v2_position=self.catalog.is_v2_position)
+        return self._executor(venue, "live", self._risk, self._bus)
+
+    def lane_executor(self, risk: RiskMonitor, bus: EventBus, venue_name: str = POLYMARKET,
+                      mode: str = "paper") -> Executor:
+        """A lane's executor: on paper, a paper venue standing in for `venue_name` on the same books
+        (Polymarket's beside a live desk, Kalshi's beside any desk); live, Kalshi itself (armed on its
+        own: engine/process/control.py). Its own risk checks and bus, the desk's one order gate (a
+        kill blocks every lane's orders too)."""
+        if mode == "paper":
+            return self._executor(self._paper_venue(venue_name), "paper", risk, bus, venue_name)
+        if venue_name != KALSHI or self.settings.kalshi is None:
+            raise VenueError(f"no live lane for {venue_name}: the desk's own venue is armed with set_mode")
+        from engine.venues.kalshi import LOST_AFTER_MS, KalshiVenue  # (imported only where Kalshi trades live)
+
+        venue = KalshiVenue(self.settings.kalshi, grid_of=self._kalshi_grid)
+        return self._executor(venue, "live", risk, bus, venue_name, lost_grace_ms=LOST_AFTER_MS)
+
+    def _kalshi_grid(self, condition_id: str) -> tuple[tuple[int, int, int], ...]:
+        """A Kalshi market's price grid as the desk last read it (none: whole cents, valid on every grid)."""
+        market = self.catalog.get(condition_id)
+        return market.price_grid if market is not None else ()
+
+    def _paper_venue(self, venue_name: str = POLYMARKET) -> PaperVenue:
+        return PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self.paper_config(venue_name),
+                          venue_name=venue_name)
+
+    def _executor(self, venue: Venue, mode: str, risk: RiskMonitor, bus: EventBus,
+                  venue_name: str = POLYMARKET, lost_grace_ms: int | None = None) -> Executor:
+        """`lost_grace_ms`: how long an unacknowledged placement waits before it is LOST, when the
+        venue answers sooner than the desk's setting allows for (at most the setting)."""
+        grace = self.settings.lost_order_grace_s * 1000
+        grace = grace if lost_grace_ms is None else min(grace, lost_grace_ms)
+        counter = iter(range(1, 2**62))
+        prefix = "bt-" if venue_name == POLYMARKET else f"bt-{venue_name}-"  # one replay, one id per order
+        ids = (lambda: f"{prefix}{next(counter)}") if self.replay else None
+        return Executor(self.db, venue, self.catalog, mode=mode, clock=self.clock, new_client_id=ids,
+                        placement_check=risk.check_placement, bus=bus, gate=self.gate, venue_name=venue_name,
+                        config=ExecutorConfig(lost_grace_ms=grace))
+
+    def build_settlement(self, mode: str | None = None, venue_name: str = POLYMARKET) -> SettlementVenue:
+        """Where positions end in cash: the paper venue's own redemptions, Polymarket's, or what
+        Kalshi paid (it settles by itself)."""
+        if (mode or self.mode) == "paper":
+            return PaperSettlement(self.db, self.catalog, clock=self.clock,
+                                   delay_ms=self._config().paper_mined_after_ms)
+        if venue_name == KALSHI and self.settings.kalshi is not None:
+            from engine.venues.kalshi_settlement import KalshiSettlement
+
+            return KalshiSettlement(self.settings.kalshi, lambda cid: self.catalog.resolution(cid) is not None)
+        from engine.venues.polymarket_settlement import PolymarketSettlement
+
+        return PolymarketSettlement(self.settings)
+
+    def paper_config(self, venue_name: str = POLYMARKET) -> PaperConfig:
+        """The paper venue's settings. Standing in for Kalshi: a fill is final when it matches (no
+        chain to mine it, nothing to fail it), as at Kalshi."""
+        paper = self._paper_settings()
+        if venue_name == POLYMARKET:
+            return paper
+        return replace(paper, mined_after_ms=0, confirmed_after_ms=0, fail_rate=0.0)
+
+    def _paper_settings(self) -> PaperConfig:
+        config = self._config()
+        mined = config.paper_mined_after_ms
+        seed = self.replay.seed if self.replay else self.settings.simulator_seed
+        return PaperConfig(mined_after_ms=mined, confirmed_after_ms=mined * 3,
+                           fail_rate=config.paper_fail_rate, seed=seed,
+                           starting_cash=int(config.paper_starting_cash * MICRO),  # the ledger's too
+                           save_queues_each_tick=self.replay is None,
+                           latency=self._latency(config))
+
+    def _latency(self, config: RuntimeConfig) -> LatencyModel:
+        """The replay's model, or the setting's; `measured` without enough live placements to draw
+        from trades on the default, alerted (never on zero, which would flatter)."""
+        if self.replay is not None and self.replay.latency is not None:
+            return self.replay.latency
+        try:
+            return resolve_latency(config.paper_latency, self.db)
+        except (LatencyError, LatencyUnmeasured) as exc:
+            with self.db.write() as conn:
+                raise_alert(conn, level="warning", source="engine", code="PAPER_LATENCY_DEFAULT",
+                            message=f"{exc}; the paper venue uses the default ({DEFAULT_MODEL.describe()})")
+            return DEFAULT_MODEL
+
+    async def set_mode(self, mode: str) -> None:
+        """Only while stopped: the venue closed, a new executor and settlement venue for `mode`."""
+        await self.close()
+        self.mode = mode
+        self.executor = self.build_executor()
+        await self.settlement.close()
+        self.settlement = self.build_settlement()
+
+    # -- the venue ---------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect the venue (and start its reconciliation) if it is not connected yet."""
+        if self.live:
+            return
+        if self.executor.venue_closed:
+            self.executor = self.build_executor()
+        self.catalog.load(self.db)
+        self._conditions.clear()
+        await self.executor.start()
+        self.live = True
+
+    async def close(self) -> None:
+        if self.live:
+            await self.executor.close()
+            await self.settlement.close()
+            self.live = False
+            self._conditions.clear()
+
+    async def cancel_at_venue(self) -> None:
+        """Everything at the venue cancelled, nothing written (see Trading.cancel_at_venue)."""
+        if self.live:
+            await self.executor.venue.cancel_all()
+
+    def forward(self, event: MarketEvent) -> None:
+        """The paper venue matches its resting orders against the market's own moves."""
+        venue = self.executor.venue
+        if isinstance(venue, PaperVenue) and self.live:
+            venue.on_market_event(event)
+
+    def reconfigure_paper(self) -> None:
+        if isinstance(self.executor.venue, PaperVenue):
+            self.executor.venue.config = self.paper_config()
+
+    # -- markets and feeds -------------------------------------------------------------
+
+    async def discover(self) -> None:
+        """New markets from the venue (not in a replay), then the catalog read afresh; a set-aside
+        market the venue wrote a good row for again leaves the quarantine."""
+        if self.replay is None:
+            try:
+                await self.refresh_markets()
+            except Exception as exc:  # the venue may be briefly down: trade what the table knows
+                log.warning("market discovery failed; using stored markets", extra={"error": str(exc)})
+                self._discovery_failed(str(exc))
+            else:
+                self._discovery_ok()
+        self.catalog.load(self.db)
+        with self.db.write() as conn:
+            quarantine_store.markets_back(conn)
+
+    def _discovery_failed(self, error: str) -> None:
+        """The first failed refresh of a run of them alerts; the stored catalog stays in force."""
+        if self.discovery_failing:
+            return
+        self.discovery_failing = True
+        with self.db.write() as conn:
+            raise_alert(conn, level="warning", source="engine", code="MARKETS_REFRESH_FAILED",
+                        message=f"the market refresh failed ({error[:300]}); the desk trades the markets it "
+                                "already knows until a refresh reads the venue's listing whole again")
+
+    def _discovery_ok(self) -> None:
+        if not self.discovery_failing:
+            return
+        self.discovery_failing = False
+        with self.db.write() as conn:
+            raise_alert(conn, level="info", source="engine", code="MARKETS_REFRESH_OK",
+                        message="the market refresh reads the venue's listing again")
+
+    def _set_aside(self, rows: list[tuple[Row, str]]) -> None:
+        """Rows the catalog could not load leave the catalog for the quarantine, alerted: the
+        engine runs without them rather than failing (storage/engine_stores/quarantine_store.py)."""
+        log.error("market rows set aside", extra={"markets": [str(r.get("condition_id")) for r, _ in rows]})
+        with self.db.write() as conn:
+            quarantine_store.set_aside_markets(conn, rows, self.clock())
+
+    async def ensure_fees(self, condition_ids: list[str] | None = None) -> None:
+        """Read the fee schedule of every market we trade, hold or work (or of `condition_ids`:
+        a manual ticket's market) whose schedule is not known yet, so neither a preview nor a
+        fill ever books an unknown fee as 0."""
+        asked = self.relevant_markets() if condition_ids is None else condition_ids
+        # Kalshi's fee schedule is its own, known from its rules (contracts/kalshi_ids.py): never asked of Polymarket.
+        unknown = [cid for cid in self.catalog.fees_unknown(asked) if venue_of(cid) == POLYMARKET]
+        if not unknown or self.replay is not None:
+            return
+        try:
+            await enrich_fees(self.db, self.settings.clob_host, unknown)
+        except Exception as exc:  # the next market refresh tries again
+            log.warning("fee schedules could not be read", extra={"markets": len(unknown), "error": str(exc)})
+        self.catalog.load(self.db)
+
+    def relevant_markets(self) -> list[str]:
+        """Strategies' markets plus any held or worked, sorted: every pass sees them in the
+        same order, so a backtest replays the same decisions."""
+        held = {cid for (cid, _) in self.executor.state.position_market.values()}
+        working = {o.condition_id for o in self.executor.state.orders.values()}
+        return sorted(self._strategy_markets() | held | working)
+
+    def subscribe(self) -> None:
+        """The feed follows exactly the tokens of the relevant markets (Polymarket's: a paired
+        Kalshi market's book is polled from Kalshi, engine/feeds/kalshi_reference.py)."""
+        tokens = set()
+        for cid in self.relevant_markets():
+            info = self.catalog.get(cid)
+            if info is not None and venue_of(cid) == POLYMARKET:
+                tokens |= {info.yes_token, info.no_token}
+        current = self.feed.subscribed()
+        if tokens - current:
+            self.feed.subscribe(tokens - current)
+        if current - tokens:
+            self.feed.unsubscribe(current - tokens)
+
+    async def start_reference(self) -> None:
+        """The reference price feeds of the settings (each restarted when its setting changed)."""
+        await self.references.start(self._config())
+
+    async def close_feeds(self) -> None:
+        await self.feed.close()
+        await self.references.close()
+
+    def marks(self, token_id: str) -> Book | None:
+        """The book a position is valued and sold at: live, without the orders of the ledger trading there."""
+        return self.own.book(token_id, portfolio.MARK_DEPTH)
+
+    async def reward_page(self, cursor: str) -> Any:
+        """One page of the venue's current liquidity-reward programs."""
+        rest = RestClient(self.settings.clob_host)
+        try:
+            return await rest.get_json("/rewards/markets/current", {"next_cursor": cursor})
+        finally:
+            await rest.close()

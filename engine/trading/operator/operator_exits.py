@@ -1,0 +1,102 @@
+"""Exits the operator asks for: sell a strategy's position (or all of it: "flatten strategy")
+while the desk trades, through the same path a stop loss takes (exits.py): the strategy is kept
+out of that market while the exit lasts and for its exit cooldown after, its orders there (and
+other strategies' orders the sale would trade with) are withdrawn first, then what it holds
+settled is sold with a fill-and-kill at the mid less the max-slippage limit; an attempt that
+cannot sell it all is tried again with a growing back-off until nothing is held. Every attempt
+is in the decisions log (OPERATOR_EXIT), the first audited and alerted.
+
+The command answers with the first attempt: per position, what sold and why anything did not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from contracts.command_refusal import CommandRejected
+from contracts.domain import fmt
+from engine.risk.gate import Reason
+from engine.trading.exits.selling import Holding, Sold, dust_words, is_dust
+from engine.trading.exits.strategy_exits import Exit, start_exits, take_exit
+from engine.trading.operator.operator_actions import holdings_in_scope, kill_latched
+
+if TYPE_CHECKING:
+    from engine.execution.state import ExecutionState
+    from engine.risk.monitor import RiskMonitor
+    from engine.trading.exits.exit_book import ExitBook, Key
+    from engine.trading.parts import TradingSite
+
+
+@dataclass
+class OperatorExits:
+    """The positions the operator asked to sell, until nothing of them is held."""
+
+    wanted: dict[Key, str] = field(default_factory=dict)  # (strategy, token) -> why, for the log
+
+    def current(self, link: TradingSite) -> list[Exit]:
+        """This pass's exits for them; a position sold out (or gone) is dropped, one whose book has
+        no price this pass waits for it."""
+        state = link.executor.state
+        out = []
+        for key, why in list(self.wanted.items()):
+            market = link.catalog.get(state.position_market[key][0]) if key in state.position_market else None
+            if market is None or state.totals(*key).size <= 0 or is_dust(state.totals(*key).size, market):
+                del self.wanted[key]  # sold out, gone, or down to dust no sale can act on
+            elif (exit_ := _exit(state, link, key, why)) is not None:
+                out.append(exit_)
+        return out
+
+
+def _exit(state: ExecutionState, link: TradingSite, key: Key, why: str) -> Exit | None:
+    totals = state.totals(*key)
+    market = state.position_market.get(key)
+    book = link.marks(key[1])
+    if totals.size <= 0 or market is None or book is None or book.mid is None:
+        return None
+    return Exit(key[0], market[0], key[1], Reason.OPERATOR_EXIT, why, totals.sellable, book.mid, totals.size)
+
+
+async def exit_positions(link: TradingSite, risk: RiskMonitor, book: ExitBook, exits: OperatorExits,
+                         payload: dict[str, Any]) -> dict[str, Any]:
+    """The `exit` command: {strategy, condition_id?, outcome?, reason?}."""
+    if kill_latched(link.db):
+        raise CommandRejected("the kill latch is set: re-arm first")
+    if link.executor.blocked:
+        raise CommandRejected("the engine is not trading (stopped or killed): start it first, or use flatten")
+    holdings = [h for h in holdings_in_scope(link, payload) if _outcome_matches(h, payload.get("outcome"))]
+    if not holdings:
+        raise CommandRejected(f"strategy {payload['strategy']!r} holds nothing in that scope")
+    why = "the operator's exit" + (f": {payload['reason']}" if payload.get("reason") else "")
+    answers = []
+    for holding in holdings:
+        key = (holding.strategy, holding.token)
+        if is_dust(holding.held, holding.market):
+            answers.append(_answer(holding, dust_words(holding.held, holding.market)))
+            continue
+        exit_ = _exit(link.executor.state, link, key, why)
+        if exit_ is None:
+            answers.append(_answer(holding, "its market has no price to sell at now; nothing was sent"))
+            continue
+        exits.wanted[key] = why
+        start_exits(link, risk, book, [exit_])
+        answers.append(_answer(holding, await take_exit(link, risk, book, exit_)))
+    return {"positions": answers, "sold": fmt(sum(a["sold_shares"] for a in answers)),
+            "note": "an exit not sold in full is tried again until nothing is held (decisions log: OPERATOR_EXIT)"}
+
+
+def _outcome_matches(holding: Holding, outcome: str | None) -> bool:
+    return outcome is None or holding.market.outcome_of(holding.token).value == outcome
+
+
+def _answer(holding: Holding, result: Sold | str) -> dict[str, Any]:
+    answer: dict[str, Any] = {"strategy": holding.strategy, "condition_id": holding.market.condition_id,
+                              "question": holding.market.question,
+                              "outcome": holding.market.outcome_of(holding.token).value,
+                              "held": fmt(holding.held)}
+    if isinstance(result, Sold):
+        answer.update(sold=fmt(result.sold), sold_shares=result.sold, limit=None if result.limit is None
+                      else fmt(result.limit), not_sold=result.why_not)
+    else:
+        answer.update(sold="0", sold_shares=0, not_sold=result)
+    return answer

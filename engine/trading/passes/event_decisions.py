@@ -1,0 +1,302 @@
+"""Decisions on events, live: a change that matters to a market decides that market at once, not at
+the next timed pass (issue 58 item 1; /work/coord/notes/i58-design.md 2.1, 2.2).
+
+What marks a market (each `mark` is a few dict lookups; the decision runs later, from the core's
+loop, through `DecisionSchedule`: coalesced per market, first marked first decided, the loop given
+back between two decisions, at most one decision per market per `decision_min_gap_ms`):
+
+- its book: the touch moved, or a level changed within the reach of a strategy quoting it
+  (`StrategyBase.reach`; a change further out waits for the timed pass);
+- a trade print in it;
+- the desk's own fill, order update or refused placement there (every ledger's bus);
+- an operator's command naming it; a reload of the configuration, a resume: every market.
+
+A market's decision is the timed pass's decide-gate-place steps for the strategies hosting it, on
+its views only: each strategy on that market alone, or on all its markets when it decides them
+together (`StrategyBase.decides_whole`: neg-risk groups, a reward ranking). Cross-venue strategies
+are decided by the timed pass only. Two short-circuits make a decision cost what changed: a market
+whose inputs (books, the ledgers' rows for it, the timed passes, the configuration) are what they
+were at its last decision returns at once; intents equal to those in force whose plan moves nothing
+stop before the risk gate and the planner (no decisions-log row).
+
+The timed pass (`TradingCore.tick`) still decides every market each `tick_interval_ms`: it is the
+safety net for a missed trigger, and what time alone drives (valuation and breakers, exits, game
+starts, staleness, references and signals) stays there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Protocol
+
+from contracts.domain import Intent, MarketView
+from contracts.order_status import OrderStatus
+from contracts.runtime_settings import RuntimeConfig
+from engine.execution.bus import EventBus, FillApplied, OrderAdvanced, PlacementRefused
+from engine.execution.executor import Executor
+from engine.feeds.books import BookCache
+from engine.feeds.catalog import MarketCatalog
+from engine.feeds.market_data_events import BookChanged, MarketEvent, TradePrint
+from engine.risk.monitor import RiskMonitor
+from engine.trading.exits.exit_book import ExitBook
+from engine.trading.exits.game_start import hold_for_game_start
+from engine.trading.exits.strategy_exits import hold_out
+from engine.trading.hosting.strategy_host import StrategyHost
+from engine.trading.hosting.views import SignalReads, market_views
+from engine.trading.ledgers.venue_link import VenueLink
+from engine.trading.parts import ReplaySource
+from engine.trading.passes import cross_arbs
+from engine.trading.passes.decision_schedule import DecisionSchedule
+from engine.trading.passes.paper_lane import PaperLane
+
+log = logging.getLogger("engine.trading.passes.event_decisions")
+
+IN_FLIGHT = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.CANCEL_PENDING})
+Scope = dict[str, tuple[str, ...]]  # strategy -> the markets it decides in one market's decision
+
+
+class Core(Protocol):
+    """What a market's decision reads of the trading core (engine/trading/core.py)."""
+
+    config: RuntimeConfig
+    replay: ReplaySource | None
+    link: VenueLink
+    deciding: bool
+    host: StrategyHost
+    catalog: MarketCatalog
+    books: BookCache
+    lane: PaperLane | None
+    kalshi: PaperLane | None
+    risk: RiskMonitor
+    exits: ExitBook
+    signals: SignalReads
+
+    @property
+    def executor(self) -> Executor: ...
+
+    def clock(self) -> int: ...
+
+    def _decide(self, now: int, views: dict[str, MarketView], only: Scope | None = None) -> tuple[
+            list[Intent], list[Intent], list[Intent], list[cross_arbs.Decided]]: ...
+
+
+class EventDecisions:
+    """The triggers and the per-market decision of one core. Live, the feed's listener and the buses
+    mark markets and the core's loop runs the schedule; a backtest's replay marks them from the rows it
+    applies and runs the schedule after each at its simulated time (engine/backtest/event_replay.py)."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        clock = None if core.replay is None else (lambda: core.clock() / 1000)  # a replay's simulated time
+        self.schedule: DecisionSchedule[str] = DecisionSchedule(self.decide, self._failed, clock=clock)
+        self.holding = True  # until a timed pass says the desk may move orders (fills dark, not started)
+        self.fills_dark = False
+        self.passes = 0  # timed passes so far: each may change what a decision reads
+        self.generation = 0  # configuration reloads, resumes: a decision after one is never skipped
+        self.views: Mapping[str, MarketView] = {}  # the last timed pass's (their indicators are reused)
+        self._scopes: dict[str, Scope] | None = None  # market -> who decides what, rebuilt each pass
+        self._reach: dict[str, int] = {}  # market -> the widest reach of the strategies quoting it
+        self._touch: dict[str, tuple[object, ...]] = {}  # token -> its levels within reach, last seen
+        self._seen: dict[str, tuple[object, ...]] = {}  # market -> its inputs at its last decision
+        self.unchanged_inputs = 0  # decisions skipped: nothing they read had changed
+        self.unchanged_intents = 0  # decisions stopped before the gate: the quotes in force are wanted
+
+    # -- the triggers ----------------------------------------------------------------------------
+
+    def listen(self, bus: EventBus) -> None:
+        """A ledger's own fills, order updates and refusals decide their market again."""
+        bus.subscribe(FillApplied, lambda e: self.mark(e.condition_id))
+        bus.subscribe(OrderAdvanced, lambda e: self.mark(e.order.condition_id))
+        bus.subscribe(PlacementRefused, lambda e: self.mark(e.market.condition_id))
+
+    def on_market_event(self, event: MarketEvent) -> None:
+        if isinstance(event, BookChanged):
+            info = self.core.catalog.by_token(event.token_id)
+            reach = self.reaches().get(info.condition_id) if info is not None else None
+            if info is not None and reach is not None and self._moved(event.token_id, reach):
+                self.schedule.mark(info.condition_id)
+        elif isinstance(event, TradePrint):
+            info = self.core.catalog.by_token(event.token_id)
+            if info is not None:
+                self.mark(info.condition_id)
+
+    def mark(self, condition_id: object) -> None:
+        """`condition_id`'s decision is due (ignored unless a strategy decides it)."""
+        if isinstance(condition_id, str) and condition_id in self.reaches():
+            self.schedule.mark(condition_id)
+
+    def mark_all(self) -> None:
+        """Something every market reads changed (the configuration, limits, the mode, a resume)."""
+        self.generation += 1
+        self._scopes = None
+        self.schedule.mark_all(sorted(self._scope_map()))
+
+    def _moved(self, token_id: str, reach: int) -> bool:
+        """Whether the book of `token_id` changed at its touch or within `reach` of it (live, the desk's
+        own orders left out: their coming and going is not the market moving)."""
+        book = self.core.link.own.book(token_id)
+        if book is None:
+            return False
+        bids, asks = book.bids, book.asks
+        seen: tuple[object, ...] = (
+            tuple(lv for lv in bids if lv.price >= bids[0].price - reach) if bids else (),
+            tuple(lv for lv in asks if lv.price <= asks[0].price + reach) if asks else ())
+        if self._touch.get(token_id) == seen:
+            return False
+        self._touch[token_id] = seen
+        return True
+
+    # -- what a timed pass tells ----------------------------------------------------------------
+
+    def passed(self, views: Mapping[str, MarketView], *, holding: bool, fills_dark: bool) -> None:
+        """After a timed pass: what it saw, and whether orders may move between passes."""
+        self.views, self.holding, self.fills_dark = views, holding, fills_dark
+        self.passes += 1
+        self._scopes = None  # the strategies or their markets may have changed: read again when asked
+
+    def reaches(self) -> dict[str, int]:
+        """Each market decided on events, and the widest reach of the strategies quoting it (a new
+        dict whenever the strategies or their markets may have changed)."""
+        if self._scopes is None:
+            self._scope_map()
+        return self._reach
+
+    def _scope_map(self) -> dict[str, Scope]:
+        """Each market a strategy decides on events, and what its decision covers."""
+        if self._scopes is None:
+            scopes: dict[str, Scope] = {}
+            reach: dict[str, int] = {}
+            for name, hosted in self.core.host.hosted.items():
+                if hosted.instance.spans_venues:
+                    continue  # both venues' legs together: the timed pass's
+                whole = tuple(hosted.markets) if hosted.instance.decides_whole() else None
+                for cid in hosted.markets:
+                    scopes.setdefault(cid, {})[name] = whole or (cid,)
+                    reach[cid] = max(reach.get(cid, 0), hosted.instance.reach())
+            self._scopes, self._reach = scopes, reach
+        return self._scopes
+
+    # -- one market's decision ------------------------------------------------------------------
+
+    async def decide(self, condition_id: str) -> None:
+        core = self.core
+        if core.config.decide_on_events and core.link.live:
+            await self.decide_market(condition_id)
+
+    async def decide_market(self, condition_id: str) -> None:
+        """One market's decision (bench/decision_cost.py times it on a backtest's core)."""
+        core = self.core
+        if not core.deciding or self.holding:
+            return
+        scope = self._scope_map().get(condition_id)
+        if not scope:
+            return
+        core.executor.drain()
+        markets = sorted({m for ms in scope.values() for m in ms})
+        if self._in_flight(scope):  # the venue's answer marks it again (a decision over an order the
+            return                  # venue has not confirmed would replace what it is placing)
+        inputs = self._inputs(markets)
+        if self._seen.get(condition_id) == inputs:
+            self.unchanged_inputs += 1
+            return
+        self._seen[condition_id] = inputs
+        now = core.clock()
+        views = self._views(markets, now)
+        desk, paper, kalshi = (_within(scope, intents) for intents in core._decide(now, views, only=scope)[:3])
+        live = [(lane, theirs) for lane, theirs in ((core.lane, paper), (core.kalshi, kalshi))
+                if lane is not None and lane.live]
+        ledgers = [core.executor, *(lane.executor for lane, _ in live)]  # every one's exposure counts
+        # A lane whose last pass failed decides nothing until one completes (its guard fails it closed).
+        lanes = [(lane, theirs) for lane, theirs in live if lane.passes.deciding]
+        placed = await self._place(core.executor, desk, now, views, ledgers)
+        for lane, theirs in lanes:
+            if theirs:
+                changed = _changed(lane.executor, theirs)
+                if changed:
+                    placed = True
+                    await lane.decide_now(now, views, changed, core.config.game_start_withdraw_s * 1000,
+                                          also=[e.state for e in ledgers if e is not lane.executor
+                                                and e.mode == lane.mode])
+        if placed:
+            self.schedule.acted(condition_id)
+        else:
+            self.unchanged_intents += 1
+
+    async def _place(self, executor: Executor, intents: list[Intent], now: int, views: Mapping[str, MarketView],
+                     ledgers: Sequence[Executor]) -> bool:
+        """The desk's intents through its gate and planner, as the timed pass sends them; False when
+        every one is what is in force already (nothing checked, logged or planned)."""
+        core = self.core
+        changed = _changed(executor, intents)
+        if not changed:
+            return False
+        held = core.exits.held_markets(lambda key: executor.state.totals(*key).size > 0)
+        changed, kickoff = hold_for_game_start(hold_out(changed, held), core.catalog, now,
+                                               core.config.game_start_withdraw_s * 1000)
+        core.risk.decisions.write(kickoff, now)
+        core.risk.new_tick(now, executor.state, core.catalog, views, fills_dark=self.fills_dark,
+                           also=[e.state for e in ledgers[1:] if e.mode == executor.mode], timed=False)
+        checked = core.risk.check(changed, now)
+        executor.set_intents(checked)
+        # Only what this decision changed is planned again (what it costs is what changed); a group
+        # spanning markets is judged whole or not with all its legs, so it plans everything.
+        both = (*changed, *checked)  # the keys the gate answered for, whatever it did with them
+        grouped = any(q.group for intent in both for q in intent.quotes)
+        report = await executor.reconcile(None if grouped else {(i.strategy, i.condition_id) for i in both})
+        core.risk.residuals(report.residuals, now)
+        return True
+
+    def _in_flight(self, scope: Scope) -> bool:
+        """Whether an order of these strategies there awaits the venue (placed or cancelled, unanswered)."""
+        core = self.core
+        ledgers = [core.executor.state, *(lane.executor.state for lane in (core.lane, core.kalshi)
+                                          if lane is not None and lane.live)]
+        return any(o.status in IN_FLIGHT for state in ledgers for name, markets in scope.items()
+                   for cid in markets for o in state.open_for(name, cid))
+
+    def _inputs(self, markets: Sequence[str]) -> tuple[object, ...]:
+        """What a decision of these markets reads, as versions: equal means it would decide the same."""
+        core = self.core
+        books = core.books.token_books()
+        parts: list[object] = [self.passes, self.generation, core.risk.memory.trading_state]
+        for cid in markets:
+            info = core.catalog.get(cid)
+            if info is None:
+                continue
+            for token in (info.yes_token, info.no_token):
+                book = books.get(token)
+                parts.append(None if book is None else (book.version, book.updated_ms))
+                parts.append(id(core.books.last_trade(token)))
+        parts.append(core.executor.state.versions(markets))
+        parts += [lane.executor.state.versions(markets) for lane in (core.lane, core.kalshi)
+                  if lane is not None and lane.live]
+        return tuple(parts)
+
+    def _views(self, markets: Sequence[str], now: int) -> dict[str, MarketView]:
+        """The markets as the timed pass would see them, their indicators as it last computed them."""
+        core = self.core
+        views = market_views(markets, core.catalog, core.books, core.signals.fair_values(now),
+                             core.link.references.source, core.signals.followed(now), core.link.references.pairs(),
+                             core.signals.confidence, own=core.link.own)
+        for cid, view in views.items():
+            last = self.views.get(cid)
+            if last is not None and last.indicators:
+                views[cid] = replace(view, indicators=last.indicators)
+        return views
+
+    def _failed(self, condition_id: str, error: Exception) -> None:
+        # The timed pass decides the market again and, if it fails too, its guard fails closed.
+        log.error("an event-driven decision failed", extra={"market": condition_id, "error": str(error)})
+
+
+def _changed(executor: Executor, intents: list[Intent]) -> list[Intent]:
+    """The intents that would change something: not the one in force, or one whose plan moves an order."""
+    return [i for i in intents if not executor.unchanged(i)]
+
+
+def _within(scope: Scope, intents: list[Intent]) -> list[Intent]:
+    """Only the markets each strategy was asked about (one that answers for all its markets must not
+    withdraw the others' quotes on a snapshot that left them out)."""
+    return [i for i in intents if i.condition_id in scope.get(i.strategy, ())]

@@ -1,0 +1,314 @@
+"""The trading core's periodic work beside the tick, each on a timer of its own: the equity
+curve's snapshots and the daily reset, retention, the live venue's order sync, the wallet
+against the ledger, stale orders, collateral, and what the venue owes. The process's scheduler
+(engine/process/scheduler.py) runs the `Job`s this module describes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from contracts.domain import MICRO
+from contracts.followed_wallets import parse_wallets
+from contracts.runtime_settings import RuntimeConfig
+from contracts.updown import parse_series
+from contracts.venues import POLYMARKET
+from engine.execution import portfolio
+from engine.feeds.series import SeriesDiscovery
+from engine.follow.poller import FOLLOW_POLL_S, FOLLOW_STREAM_CHECK_S, WalletFollower
+from engine.risk.decisions_log import prune
+from engine.risk.source_breaker import SourceBreaker
+from engine.trading.exits.strategy_exits import cancel_stale
+from engine.trading.ledgers.updown_windows import WindowWatch
+from engine.trading.lookouts.resolution_watch import ResolutionWatch
+from engine.trading.passes.paper_lane import held_by
+from engine.trading.settlement.auto_merge import merge_held_sets
+from engine.trading.settlement.resolution import settle_missed_resolutions
+from engine.trading.settlement.rewards import reward_job
+from engine.venues.base import VenueError
+from storage.engine_stores import indicator_store, portfolio_snapshots
+from storage.engine_stores.tick_store import prune_ticks
+
+if TYPE_CHECKING:
+    from engine.analytics.markout_job import MarkoutJob
+    from engine.risk.monitor import RiskMonitor
+    from engine.trading.hosting.selection import Selection
+    from engine.trading.ledgers.venue_link import VenueLink
+    from engine.trading.lookouts.lookout import Lookout
+    from engine.trading.passes.paper_lane import PaperLane
+    from engine.trading.settlement.collections import Collections
+    from engine.trading.settlement.rewards import RewardTracker
+
+log = logging.getLogger("engine.trading.passes.jobs")
+BALANCE_RECHECK_S = 30  # while halted for balances: look again this often
+BALANCE_POLL_S = 5  # the balance job wakes this often and checks when `balance_check_s` has passed
+ORDER_AGE_CHECK_S = 5
+MARKOUT_S = 2  # the markout job's pass: a fill's 1 s markout is written within a few seconds
+SERIES_POLL_S = 5  # the up/down series: a new window is traded within seconds of being listed
+COLLATERAL_CHECK_S = 60
+EARLY_SNAPSHOT_S = 10  # the equity curve's cadence for the first EARLY_WINDOW_MS of trading
+EARLY_WINDOW_MS = 10 * 60_000
+FILL_SNAPSHOT_S = 2  # after a fill, equity and today's PnL are snapshotted within this
+SOURCE_BREAKER_S = 30  # outside sources judged this often (resolutions arrive with the market refresh)
+REWARD_DEPTH = 100  # book levels the rewards estimate reads (the max spread is a few cents)
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    func: Callable[..., Any]
+    trigger: BaseTrigger
+    misfire_grace_s: int = 15
+
+
+class CoreJobs:
+    def __init__(self, link: VenueLink, risk: RiskMonitor, lookout: Lookout, selection: Selection,
+                 collections: Collections, rewards: RewardTracker, markouts: MarkoutJob, *,
+                 config: Callable[[], RuntimeConfig], deciding: Callable[[], bool],
+                 trading_since: Callable[[], int | None], lanes: Callable[[], list[PaperLane]] = list,
+                 ledger_ready: Callable[[], bool] = lambda: True):
+        """What the jobs work on, each given by the core: the venue and feeds, the risk monitor,
+        the watch, each strategy's markets, collections, rewards, markouts; and what they read of
+        the core: the runtime settings in force, whether it decides, since when it trades, and the
+        paper lanes beside the desk (Polymarket's beside a live desk, Kalshi's: their snapshots,
+        collections, resolutions and stale orders too)."""
+        self.link = link
+        self.risk = risk
+        self.lookout = lookout
+        self.selection = selection
+        self.collector = collections
+        self.rewards = rewards
+        self.markout_job = markouts
+        self.config = config
+        self.deciding = deciding
+        self.trading_since = trading_since
+        self.ledger_ready = ledger_ready  # the desk's ledger recovered for its mode (its snapshots' first condition)
+        self.lanes = lambda: [lane for lane in lanes() if lane.live]
+        self.filled = False  # a fill since the last fill snapshot (note_fill)
+        self.resolutions = ResolutionWatch()
+        self.follower = WalletFollower(link.db, link.settings.data_api_host, link.settings.rtds_host,
+                                       clock=link.clock)
+        self.series = SeriesDiscovery(link.db, link.settings.gamma_host, link.settings.clob_host)
+        self.sources = SourceBreaker(link.db)
+        self.windows = WindowWatch(link.db, link.settings.gamma_host)  # prices to beat, how each is priced
+
+    @property
+    def _live_venue(self) -> bool:
+        """Trading live against a connected venue (not a replay)."""
+        link = self.link
+        return link.mode == "live" and link.live and link.replay is None
+
+    def all(self) -> list[Job]:
+        config = self.config()
+        return [
+            Job("market_refresh", self.market_refresh, IntervalTrigger(minutes=config.market_refresh_minutes)),
+            Job("portfolio_snapshot", self.snapshot, IntervalTrigger(seconds=config.snapshot_interval_s)),
+            Job("early_snapshots", self.early_snapshot, IntervalTrigger(seconds=EARLY_SNAPSHOT_S)),
+            Job("fill_snapshots", self.fill_snapshot, IntervalTrigger(seconds=FILL_SNAPSHOT_S)),
+            Job("daily_reset", self.daily, CronTrigger(hour=0, minute=0, timezone="UTC"), misfire_grace_s=3600),
+            Job("decisions_retention", self.decisions_retention, IntervalTrigger(hours=1)),
+            Job("ticks_retention", self.ticks_retention, IntervalTrigger(hours=6)),
+            Job("venue_sync", self.venue_sync, IntervalTrigger(seconds=config.venue_sync_s)),
+            Job("balance_check", self.balance, IntervalTrigger(seconds=BALANCE_POLL_S)),
+            Job("order_age", self.order_age, IntervalTrigger(seconds=ORDER_AGE_CHECK_S)),
+            Job("collateral", self.collateral, IntervalTrigger(seconds=COLLATERAL_CHECK_S)),
+            Job("collections", self.collections, IntervalTrigger(seconds=config.redeem_check_s)),
+            Job("liquidity_rewards", self.liquidity_rewards, IntervalTrigger(seconds=self.rewards.sample_s)),
+            Job("markouts", self.markouts, IntervalTrigger(seconds=MARKOUT_S)),
+            Job("follow_wallets", self.follow_wallets, IntervalTrigger(seconds=FOLLOW_POLL_S)),
+            Job("follow_stream", self.follow_stream, IntervalTrigger(seconds=FOLLOW_STREAM_CHECK_S)),
+            Job("series_discovery", self.series_discovery, IntervalTrigger(seconds=SERIES_POLL_S)),
+            Job("source_breaker", self.source_breaker, IntervalTrigger(seconds=SOURCE_BREAKER_S)),
+        ]
+
+    async def source_breaker(self) -> None:
+        """Outside sources of fair values judged on their calibration (engine/risk/source_breaker.py)."""
+        if self.link.replay is None:
+            await asyncio.to_thread(self.sources.run, self.config(), self.link.clock())
+
+    async def series_discovery(self) -> None:
+        """The up/down series' new windows, found as they open (engine/feeds/series.py) and traded
+        at once: the catalog read afresh, each strategy's markets chosen again, their books subscribed;
+        then each open window's price to beat and pricing (engine/trading/ledgers/updown_windows.py)."""
+        link = self.link
+        series = parse_series(self.config().updown_series)  # checked when saved
+        if link.replay is not None or not series:
+            return
+        if await self.series.discover(series, link.clock() / 1000):
+            link.catalog.load(link.db)
+            self.selection.reselect(link.executor)
+            link.subscribe()
+        await self.windows.check(link.references.updown, link.catalog.all(), link.clock())
+
+    async def follow_wallets(self) -> None:
+        """The followed wallets' trades read from the Data API, what the stream missed or has not
+        heard (engine/follow/poller.py), kept for copy_trading."""
+        if self.link.replay is not None:
+            return
+        wallets = [w for w in parse_wallets(self.config().followed_wallets) if w.enabled]
+        if wallets:
+            await self.follower.poll(wallets, self.link.clock())
+
+    async def follow_stream(self) -> None:
+        """The venue's real-time trade stream follows the wallets followed now (engine/follow/stream.py);
+        after it reconnects, the Data API is read at once for what it missed."""
+        if self.link.replay is not None:
+            return
+        wallets = [w for w in parse_wallets(self.config().followed_wallets) if w.enabled]
+        if await self.follower.watch(wallets) and wallets:
+            await self.follower.poll(wallets, self.link.clock())
+
+    async def settle_missed(self) -> None:
+        """Held markets that resolved while nobody listened, settled (engine/trading/settlement/resolution.py)."""
+        if self.link.replay is not None:
+            return
+        try:
+            also = set().union(*(held_by(lane) for lane in self.lanes()))
+            await settle_missed_resolutions(self.link, also=also)
+        except Exception as exc:  # best effort: the next refresh tries again
+            log.warning("could not check held markets for resolution", extra={"error": str(exc)})
+
+    async def market_refresh(self) -> None:
+        """The market refresh: resolutions missed, new markets, each strategy's selection afresh."""
+        link = self.link
+        await self.settle_missed()
+        await link.discover()
+        self.resolutions.check(link.db, link.executor.state, link.catalog)
+        self.selection.reselect(link.executor)
+        link.subscribe()
+
+    async def liquidity_rewards(self) -> None:
+        """Liquidity rewards: scoring of the resting orders, estimates and payouts (trading/settlement/rewards.py)."""
+        link = self.link
+        if not link.live or link.replay is not None:
+            return
+        venue = link.executor.venue if link.mode == "live" and hasattr(link.executor.venue, "orders_scoring") else None
+        catalog = link.catalog
+        refreshed = await reward_job(self.rewards, mode=link.mode, book_of=lambda t: link.books.book(t, REWARD_DEPTH),
+                                     yes_token=lambda cid: (m.yes_token if (m := catalog.get(cid)) else None),
+                                     fetch_page=link.reward_page, venue=venue)  # type: ignore[arg-type]  # the live venue has orders_scoring (hasattr above)
+        if refreshed:
+            catalog.load(link.db)  # the strategies see each market's program
+
+    async def markouts(self) -> None:
+        """Each fill's markouts, written once their horizons have passed (engine/analytics/markout_job.py)."""
+        await asyncio.to_thread(self.markout_job.run, self.link.clock())
+
+    def snapshot(self, kind: str = "scheduled") -> portfolio.Valuation:
+        """The ledgers' equity for the curve, written only from a complete valuation: the ledger loaded
+        for its mode (never the empty one of a mode switch or a start still recovering: a zero) and every
+        held position valued from its book (never at cost while its book is on its way: a jump)."""
+        link = self.link
+        state, now = link.executor.state, link.clock()
+        valuation, books = portfolio.valued(state, link.marks)
+        if self.ledger_ready() and valuation.complete:
+            with link.db.write() as conn:
+                portfolio_snapshots.write_snapshot(conn, link.mode, valuation, now, kind)
+                portfolio_snapshots.write_strategy_snapshots(conn, link.mode, books, now)
+        else:
+            log.info("snapshot skipped: the valuation is not complete",
+                     extra={"ready": self.ledger_ready(), "unmarked": list(valuation.unmarked)[:5]})
+        for lane in self.lanes():
+            lane.snapshot(kind)
+        return valuation
+
+    def early_snapshot(self) -> None:
+        """Snapshots every EARLY_SNAPSHOT_S for the first minutes of trading, so the equity curve
+        of a fresh start is a curve, not a line between two points a minute apart."""
+        since = self.trading_since()
+        if since is not None and self.deciding() and self.link.clock() - since <= EARLY_WINDOW_MS:
+            self.snapshot("scheduled")
+
+    def note_fill(self) -> None:
+        self.filled = True
+
+    def fill_snapshot(self) -> None:
+        """A snapshot soon after a fill, so the Overview's equity and today's PnL move with it
+        rather than at the next minute's snapshot (the Orders page shows the fill at once)."""
+        if self.filled and self.link.replay is None:
+            self.filled = False
+            self.snapshot("scheduled")
+
+    def daily(self) -> None:
+        self.risk.daily_reset(self.snapshot("daily").equity)
+
+    def decisions_retention(self) -> None:
+        prune(self.link.db, now=self.link.clock(), retention_days=self.config().decisions_retention_days)
+
+    async def ticks_retention(self) -> None:
+        cutoff = self.link.clock() - self.config().record_retention_days * 86_400_000
+        await asyncio.to_thread(prune_ticks, self.link.db.path, before_ms=cutoff)
+        await asyncio.to_thread(indicator_store.prune, self.link.db, cutoff)  # recorded with the ticks, kept as long
+
+    async def venue_sync(self) -> None:
+        """Live: close orders the venue no longer has, import the ones it has that we do not."""
+        if self._live_venue:
+            await self.link.executor.sync_with_venue()
+        for lane in self.lanes():
+            if lane.mode == "live":  # Kalshi armed live: its orders as Kalshi lists them
+                await lane.executor.sync_with_venue()
+
+    async def balance(self) -> None:
+        """Live: the wallet against the ledger every `balance_check_s` while trading (every
+        BALANCE_RECHECK_S while halted for balances, so the halt ends once they agree again);
+        engine/trading/lookouts/balance_watch.py says what a difference does."""
+        every = BALANCE_RECHECK_S if self.risk.halted_for_balances else self.config().balance_check_s
+        if self.lookout.balance_watch.due(self.link.clock(), every):
+            await self.check_balances()
+        config = self.config()
+        for lane in self.lanes():  # a live lane (Kalshi armed live): its venue against its ledger
+            again = BALANCE_RECHECK_S if lane.risk.halted_for_balances else config.balance_check_s
+            try:
+                await lane.check_balances(tolerance_usdc=config.balance_drift_tolerance_usdc, every_s=again)
+            except VenueError as exc:
+                log.warning("a lane's balances could not be read", extra={"lane": lane.label, "error": str(exc)})
+
+    async def check_balances(self) -> None:
+        """Live: compare the wallet with the ledger now (the balance job's work, without its timer)."""
+        if self._live_venue:
+            config = self.config()
+            await self.lookout.check_balances(self.link, self.risk, now=self.link.clock(),
+                                              tolerance_usdc=config.balance_drift_tolerance_usdc,
+                                              feed_down_s=config.alert_feed_down_s)
+
+    async def order_age(self) -> None:
+        """The stale-order clean-up: resting orders past their strategy's max order age."""
+        if self.deciding() and self.link.live:
+            await cancel_stale(self.link, self.risk)
+            for lane in self.lanes():
+                await cancel_stale(lane, lane.risk)
+
+    async def collateral(self) -> None:
+        """Live: the wallet's collateral; paper: the ledger's cash (against the low-collateral alert)."""
+        link = self.link
+        if not link.live or link.replay is not None:
+            return
+        if link.mode == "live":
+            collateral = (await link.executor.venue.balances([])).collateral
+        else:
+            collateral = link.executor.state.cash
+        self.lookout.watch.collateral_now(collateral, link.clock())
+
+    async def collections(self) -> None:
+        """What the venue paid, booked; redeem and merge transactions followed; final markets
+        redeemed (engine/trading/settlement/collections.py)."""
+        if not self.link.live or self.link.replay is not None:
+            return
+        config = self.config()
+        await self.collector.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
+        for lane in self.lanes():  # a paper lane's redemptions, on its paper venue
+            if lane.venue_name == POLYMARKET:
+                await lane.collections.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
+            else:  # Kalshi pays a settled market by itself: on paper its stand-in pays when asked at once;
+                # live, there is nothing to ask for, only what Kalshi paid to book
+                await lane.collections.run(auto=lane.mode == "paper", grace_ms=0)
+        if config.auto_merge_min_sets > 0:  # held YES+NO sets back to cash (engine/trading/settlement/auto_merge.py)
+            await merge_held_sets(self.collector, round(config.auto_merge_min_sets * MICRO))

@@ -1,0 +1,386 @@
+"""The paper lane: paper-only strategies trading on paper beside a live desk, on one engine.
+
+A strategy that was never promoted (its `live` flag off) trades on paper whatever the desk's
+mode. On a paper desk that is simply the desk. On a live desk it is this lane: a paper venue on
+the desk's own books, its own executor writing the paper ledger (orders, fills, positions, cash,
+claims of mode `paper`), its own risk (engine/risk/lane_risk.py: the desk's limit values measured
+on the paper ledger, breakers that halt the lane and never the desk), its own exits, settlement of
+resolved markets and redemptions, and its own equity snapshots. Live and paper never share an
+order, a position or a dollar of budget; a kill blocks both (the desk's one order gate) and cancels
+both.
+
+The core asks it to open when a paper-only strategy is hosted on a live desk, hands it that
+strategy's intents each tick, and closes it with the desk (or a switch to paper, where the desk
+itself is the paper venue and the same paper ledger carries on).
+
+Kalshi's paper ledger is a lane of the same kind, beside any desk: a paper venue standing in for
+Kalshi (its fees with their rounding, its price grids, counts in 0.01 contracts) on the Kalshi books
+the desk follows for the operator's pairs, held while Kalshi pauses (engine/trading/ledgers/kalshi_pauses.py),
+keyed `kalshi` in every ledger table, with its own limits and breakers (venue_risk). The core opens it
+when a strategy names a Kalshi market (`kalshi:<ticker>`) and hands it every intent on one; nothing
+of Kalshi's is ever sent to Polymarket's venue, nor the reverse.
+
+Once the operator arms Kalshi live (its own mode, engine_state.kalshi_mode), the same lane runs in
+mode `live` on Kalshi itself (engine/venues/kalshi.py): no paper deposit (its cash starts at Kalshi's
+balance at the first recovery), Kalshi's settlements booked as its credits
+(engine/venues/kalshi_settlement.py), its balances compared with its ledger while it trades, and
+only promoted strategies in it, one per Kalshi market (`kalshi_traders`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from contracts import order_end
+from contracts.domain import Book, Intent, MarketView
+from contracts.venues import KALSHI, LABELS, POLYMARKET, venue_of
+from engine.execution import portfolio
+from engine.execution.bus import EventBus
+from engine.execution.executor import Executor
+from engine.execution.recovery import recover
+from engine.risk.breakers import DECISIONS_FAILING
+from engine.risk.lane_risk import LaneRisk
+from engine.risk.monitor import RiskMonitor
+from engine.trading.exits.exit_book import ExitBook
+from engine.trading.exits.game_start import hold_for_game_start
+from engine.trading.exits.strategy_exits import Exit, find_exits, hold_out, start_exits, take_exits
+from engine.trading.ledgers import arbs
+from engine.trading.ledgers.kalshi_pauses import held, hold_for_pause
+from engine.trading.lookouts.balance_watch import BalanceWatch
+from engine.trading.lookouts.pass_guard import PassGuard
+from engine.trading.operator.operator_actions import holdings_in_scope, settle_resolution
+from engine.trading.operator.operator_exits import OperatorExits, exit_positions
+from engine.trading.settlement.collections import Collections
+from engine.trading.settlement.kalshi_netting import net_held_pairs
+from engine.venues.paper import PaperVenue
+from engine.venues.settlement import SettlementVenue
+from storage.desk.audit import AlertLevel, raise_alert
+from storage.engine_stores import portfolio_snapshots
+
+if TYPE_CHECKING:
+    from engine.execution.state import ExecutionState
+    from engine.feeds.market_data_events import MarketEvent
+    from engine.trading.ledgers.own_orders import OwnOrders
+    from engine.trading.ledgers.venue_link import VenueLink
+    from engine.trading.parts import ReplaySource
+
+log = logging.getLogger("engine.trading.passes.paper_lane")
+CLOSE_DRAIN_S = 5.0  # how long a closing lane waits for its cancels' answers
+
+
+class PaperLane:
+    """A TradingSite (engine/trading/parts.py) on the desk's feeds, for one venue: of mode `paper`,
+    or, for Kalshi armed live, of mode `live` on Kalshi itself."""
+
+    def __init__(self, link: VenueLink, desk_risk: RiskMonitor, venue_name: str = POLYMARKET,
+                 mode: str = "paper") -> None:
+        self.link = link
+        self.venue_name = venue_name
+        self.mode = mode
+        self.settings, self.db, self.clock = link.settings, link.db, link.clock
+        self.catalog, self.books = link.catalog, link.books
+        self.risk = LaneRisk(link.db, desk_risk, link.clock, venue_name, mode)
+        self.label = self.risk.subject  # how logs and alerts name it: "paper lane", "Kalshi paper", "Kalshi live"
+        self.bus = EventBus()
+        self.risk.listen(self.bus)  # its venue's faults count toward the lane's error breaker only
+        self.executor: Executor = link.lane_executor(self.risk, self.bus, venue_name, mode)
+        self.settlement: SettlementVenue = link.build_settlement(mode, venue_name)
+        # Live, its orders rest in its venue's books: what decisions, marks and exits read leaves them out
+        # (engine/trading/ledgers/own_orders.py). Paper's are never in the book.
+        self.own: OwnOrders | None = None
+        if mode == "live" and link.replay is None:
+            self.own = link.own.follow(venue_name, self.bus, lambda: self.executor.state)
+        # Live: the venue's balances against the lane's ledger while it trades (trading/lookouts/balance_watch.py).
+        self.balance_watch = BalanceWatch(lambda level, code, message: _alert(self, level, code, message),
+                                          words=(f"{LABELS[venue_name]}'s balance", "USD", f"{venue_name}.com"))
+        self.collections = Collections(self)
+        self.exits = ExitBook()
+        self.operator_exits = OperatorExits()  # its positions the operator asked to sell
+        self.arbitrage = arbs.Settlements()
+        self.strategies: set[str] = set()  # the strategies it trades this tick
+        self.live = False
+        self.passes = PassGuard(self.label)  # its passes' failures halt it alone (trading/lookouts/pass_guard.py)
+
+    @property
+    def replay(self) -> ReplaySource | None:
+        """A backtest's replay (a backtest is a paper desk: Kalshi's is its only lane)."""
+        return self.link.replay
+
+    def marks(self, token_id: str) -> Book | None:
+        return self.link.marks(token_id)
+
+    async def open(self, starting_cash: int) -> None:
+        """On paper, the ledger's opening deposit (once ever); the venue connected, what it did
+        while the engine was away reconciled (live: its balances checked against the ledger, and
+        the cash synced with it when nothing rests there)."""
+        if self.live:
+            return
+        if self.mode == "paper":
+            self.executor.cash_book.opening_deposit(starting_cash)
+        self.risk.sync_limits()
+        await self.executor.start()
+        report = await recover(self.executor, self.settlement, settle_resolutions=self._before_balances)
+        if report.cash_flow:
+            self.risk.cash_flow(report.cash_flow)
+        if self.mode == "live":
+            self.risk.balances_checked(report.mismatches)
+            self.balance_watch.started(self.clock())
+        self.live = True
+        log.info("paper lane open", extra={"lane": self.label, "strategies": sorted(self.strategies)})
+
+    async def close(self) -> None:
+        """Its strategies' orders cancelled and their answers awaited (bounded: the paper venue
+        answers after its latency), the venue closed."""
+        if not self.live:
+            return
+        self.executor.withdraw(why=order_end.STOPPED)
+        deadline = asyncio.get_running_loop().time() + CLOSE_DRAIN_S
+        while True:
+            venue = self.executor.venue
+            if isinstance(venue, PaperVenue):
+                venue.advance()
+            await self.executor.reconcile()
+            self.executor.drain()
+            if not self.executor.state.orders or asyncio.get_running_loop().time() >= deadline:
+                break
+            await asyncio.sleep(0.05)
+        await self.executor.close()
+        await self.settlement.close()
+        if self.own is not None:
+            self.link.own.forget(self.venue_name, self.own)
+        self.live = False
+
+    async def kill(self) -> dict[str, object]:
+        return await self.executor.kill() if self.live else {}
+
+    def reconfigure(self) -> None:
+        """The desk's limits and paper settings, as just reloaded."""
+        self.risk.sync_limits()
+        venue = self.executor.venue
+        if isinstance(venue, PaperVenue):
+            venue.config = self.link.paper_config(self.venue_name)
+
+    def withdraw(self, strategy: str | None = None, why: str = order_end.WITHDRAWN) -> None:
+        if self.live:
+            self.executor.withdraw(strategy, why)
+
+    def forward(self, event: MarketEvent) -> None:
+        """The paper venue matches its resting orders against the market's own moves."""
+        venue = self.executor.venue
+        if self.live and isinstance(venue, PaperVenue):
+            venue.on_market_event(event)
+
+    def held_markets(self) -> set[str]:
+        """Markets the lane holds or works in: the feed must keep following them."""
+        if not self.live:
+            return set()
+        state = self.executor.state
+        return {cid for (cid, _) in state.position_market.values()} | {o.condition_id for o in state.orders.values()}
+
+    async def tick(self, now: int, views: dict[str, MarketView], intents: list[Intent] | None,
+                   game_start_lead_ms: int, *, also: Sequence[ExecutionState] = ()) -> None:
+        """One pass of the lane, after the desk's: `intents` are its strategies' (None: not
+        deciding, orders left as they are), held back before a game starts as the desk's are.
+        `also`: the other ledgers of its mode (the desk's, another lane's), whose exposure its
+        total exposure limit counts too."""
+        if not self.live:
+            return
+        venue = self.executor.venue
+        if isinstance(venue, PaperVenue):
+            venue.advance()
+        self.executor.drain()
+        self._settle_resolved()
+        if self.venue_name == KALSHI:
+            net_held_pairs(self.collections)  # Kalshi holds no market's both sides: a pair is a dollar
+        for name in {k[0] for k in self.executor.state.by_key} - self.strategies:
+            self.executor.withdraw(name, order_end.DROPPED)  # promoted or gone: its paper orders end here
+        self.risk.new_tick(now, self.executor.state, self.catalog, views, also=also)
+        exits = self._exits()
+        if intents is not None:
+            start_exits(self, self.risk, self.exits, exits)
+            self._gate(intents, now, game_start_lead_ms)
+        report = await self.executor.reconcile()
+        self.risk.residuals(report.residuals, now)
+        while self.executor.partials:
+            await arbs.settle(self, self.executor.partials.pop(0), self.arbitrage)
+        if self.arbitrage.pending:
+            await arbs.unwind_settled(self, self.risk.limits, self.arbitrage)
+        valuation, books = portfolio.valued(self.executor.state, self.marks)
+        if self.risk.after_tick(now, valuation, books) is not None:
+            log.warning("paper lane kill switch: its orders are cancelled, the desk trades on",
+                        extra={"lane": self.label})
+            await self.executor.kill()
+        elif intents is not None:
+            await take_exits(self, self.risk, self.exits, exits)
+
+    async def decide_now(self, now: int, views: dict[str, MarketView], intents: list[Intent],
+                         game_start_lead_ms: int, *, also: Sequence[ExecutionState] = ()) -> None:
+        """Between the desk's timed passes: its strategies' intents for a few markets (`views`),
+        gated against the ledger as it is now and placed (engine/trading/passes/event_decisions.py)."""
+        self.executor.drain()
+        self.risk.new_tick(now, self.executor.state, self.catalog, views, also=also, timed=False)
+        self._gate(intents, now, game_start_lead_ms)
+        report = await self.executor.reconcile()
+        self.risk.residuals(report.residuals, now)
+
+    def _gate(self, intents: list[Intent], now: int, game_start_lead_ms: int) -> None:
+        """Held out where an exit sells, before a game starts and while its venue pauses; then the gate."""
+        held = self.exits.held_markets(lambda key: self.executor.state.totals(*key).size > 0)
+        intents, kickoff = hold_for_game_start(hold_out(intents, held), self.catalog, now, game_start_lead_ms)
+        intents, paused = self._venue_holds(intents, now)
+        self.risk.decisions.write(kickoff + paused, now)
+        self.executor.set_intents(self.risk.check(intents, now))
+
+    async def _before_balances(self) -> None:
+        """At recovery, before the venue's balances are compared with the ledger: what the venue did
+        by itself meanwhile. Kalshi nets a market's YES and NO at once (a fill of each side while the
+        engine was down is a dollar there, not two positions), so the ledger nets its pairs first."""
+        if self.venue_name == KALSHI:
+            net_held_pairs(self.collections)
+
+    def _venue_holds(self, intents: list[Intent], now: int) -> tuple[list[Intent], list[Any]]:
+        """Intents its venue cannot take now, emptied with a decision each: Kalshi's pauses
+        (engine/trading/ledgers/kalshi_pauses.py)."""
+        if self.venue_name != KALSHI:
+            return intents, []
+        return hold_for_pause(intents, self.link.references.kalshi_exchange(), now)
+
+    def venue_held(self, now: int) -> str | None:
+        """Why its venue takes nothing new now (None: it does)."""
+        if self.venue_name != KALSHI:
+            return None
+        return held(self.link.references.kalshi_exchange(), now)
+
+    async def rearm(self) -> None:
+        """An operator's Start: a lane halt ends (alerted). Live, a halt for its balances books the cash
+        difference first, audited as the desk's Start does (the operator has looked), and checks the
+        shares again at once: a mismatch that remains halts it again."""
+        for_balances = self.risk.halted_for_balances
+        if self.risk.memory.reason == DECISIONS_FAILING and not self.passes.deciding:
+            log.warning("a Start leaves the lane halted: its passes still fail", extra={"lane": self.label})
+            return  # its passes still fail: the halt stays (its alert names the error)
+        self.passes.rearm()
+        self.risk.rearm()
+        if self.live and self.mode == "live" and for_balances:
+            self.risk.balances_checked(await self.balance_watch.resync(self.executor, self.risk, self.clock()))
+
+    async def check_balances(self, *, tolerance_usdc: float, every_s: float) -> None:
+        """Live: the venue's balances against the lane's ledger, when `every_s` has passed since the
+        last look (engine/trading/lookouts/balance_watch.py says what a difference does)."""
+        if not self.live or self.mode != "live":
+            return
+        now = self.clock()
+        if self.balance_watch.due(now, every_s):
+            problems = await self.balance_watch.verdict(self.executor, tolerance_usdc=tolerance_usdc, now=now)
+            if problems is not None:
+                self.risk.balances_checked(problems)
+
+    def _exits(self) -> list[Exit]:
+        """The operator's exits first, then the strategies' own (stop-loss, take-profit, ...)."""
+        asked = self.operator_exits.current(self)
+        keys = {e.key for e in asked}
+        found = find_exits(self.executor.state, self.marks, self.risk.strategies.limits)
+        return asked + [e for e in found if e.key not in keys]
+
+    def _settle_resolved(self) -> None:
+        """Positions in markets the desk has seen resolve (the market channel, or the refresh's
+        check of Gamma) are settled on the paper ledger too."""
+        state = self.executor.state
+        held = {cid for key, (cid, _) in state.position_market.items() if state.totals(*key).size > 0}
+        for cid in sorted(held):
+            payouts = self.catalog.resolution(cid)
+            if payouts is not None:
+                settle_resolution(self, cid, payouts)
+
+    def snapshot(self, kind: str) -> portfolio.Valuation:
+        """The paper ledger's equity and each strategy's, for the Overview and Strategies pages."""
+        valuation, books = portfolio.valued(self.executor.state, self.marks)
+        now = self.clock()
+        if not valuation.complete:  # a held position's book not here yet: no invented worth on the curve
+            return valuation
+        with self.db.write() as conn:
+            portfolio_snapshots.write_snapshot(conn, self.mode, valuation, now, kind, self.venue_name)
+            portfolio_snapshots.write_strategy_snapshots(conn, self.mode, books, now, self.venue_name)
+        return valuation
+
+
+def _alert(lane: PaperLane, level: AlertLevel, code: str, message: str) -> None:
+    with lane.db.write() as conn:
+        raise_alert(conn, level=level, source="engine", code=code, subject=lane.label, message=message)
+
+
+def held_by(lane: PaperLane | None) -> set[str]:
+    """The markets the paper lane holds or works in (none without a lane)."""
+    return set() if lane is None else lane.held_markets()
+
+
+def trades_kalshi(markets: Sequence[str]) -> bool:
+    """Whether a strategy's markets are Kalshi's (a strategy trades one venue:
+    contracts/market_filter.py refuses a list naming both)."""
+    return bool(markets) and venue_of(markets[0]) == KALSHI
+
+
+def kalshi_markets_of(hosted: Any, pairs: Mapping[str, tuple[str, bool]]) -> list[str]:
+    """The Kalshi markets a hosted strategy trades: those it names, or, for one spanning venues
+    (cross-venue arbitrage), those paired with its Polymarket markets."""
+    if trades_kalshi(hosted.markets):
+        return list(hosted.markets)
+    if hosted.instance.spans_venues:
+        return [pairs[cid][0] for cid in hosted.markets if cid in pairs]
+    return []
+
+
+def kalshi_traders(hosted: Mapping[str, Any], mode: str,
+                   pairs: Mapping[str, tuple[str, bool]] | None = None) -> tuple[set[str], dict[str, str]]:
+    """Which hosted strategies trade Kalshi's ledger of `mode`, and why each other trading Kalshi
+    markets is held. On paper, all of them. Live: only promoted ones (a strategy never promoted never
+    trades real money), and one per Kalshi market (Kalshi nets an account's positions in a market,
+    so two strategies' books there would not be theirs: the first by name keeps it)."""
+    markets = {name: kalshi_markets_of(h, pairs or {}) for name, h in hosted.items()}
+    on_kalshi = sorted(name for name, found in markets.items() if found)
+    if mode != "live":
+        return set(on_kalshi), {}
+    traders: set[str] = set()
+    held: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    for name in on_kalshi:
+        if not hosted[name].live:
+            held[name] = ("it is paper only: promote it on the Strategies page (its paper record first), or arm "
+                          "Kalshi back to paper")
+        elif shared := sorted(m for m in markets[name] if m in taken):
+            held[name] = (f"strategy {taken[shared[0]]} trades {shared[0]} already, and Kalshi nets one account's "
+                          "positions in a market: one strategy per Kalshi market while live")
+        else:
+            traders.add(name)
+            taken.update({m: name for m in markets[name]})
+    return traders, held
+
+
+async def kept_open(lane: PaperLane | None, make: Callable[[], PaperLane], names: set[str], starting_cash: int, *,
+                    rearm: bool, holds: bool = False) -> PaperLane | None:
+    """The lane its strategies (`names`) trade in: opened when the first is hosted, or while its ledger
+    `holds` positions (leftovers of strategies promoted since: valued and exitable, never traded on);
+    kept only once open (a failed open is tried again at the next start or reload), its strategies and
+    limits brought up to date. `rearm`: an operator's Start, which ends a lane halt as it ends the desk's."""
+    if lane is None and (names or holds):
+        opened = make()
+        opened.strategies = names
+        await opened.open(starting_cash)
+        lane = opened
+        if rearm:
+            await lane.rearm()
+    if lane is not None:
+        lane.strategies = names
+        lane.reconfigure()
+    return lane
+
+
+async def flatten_lane(lane: PaperLane, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The operator's flatten, on a lane's ledger: every strategy's positions in scope sold through
+    its exit path (tried again until nothing is held), one answer per strategy."""
+    strategies = sorted({h.strategy for h in holdings_in_scope(lane, payload)})
+    return [await exit_positions(lane, lane.risk, lane.exits, lane.operator_exits,
+                                 {**payload, "strategy": name, "reason": "flatten"}) for name in strategies]
