@@ -1,0 +1,50 @@
+"""Each venue's policy (contracts/venue_policies.py): one per venue, looked up by name or by id, and
+its facts agree with the venue's own rule modules."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from contracts import kalshi_ids, venue_rules
+from contracts.venue_policies import POLICIES, UnknownVenue, policy_for_market, policy_of
+from contracts.venues import CASH_UNIT, KALSHI, LABELS, POLYMARKET, VENUES, venue_of
+
+
+def test_every_venue_has_one_policy_named_for_it() -> None:
+    assert tuple(POLICIES) == VENUES
+    for name, policy in POLICIES.items():
+        assert policy.venue == name
+        assert policy_of(name) is policy
+        assert policy.label == LABELS[name] and policy.cash_unit == CASH_UNIT[name]
+
+
+def test_an_unknown_venue_is_refused_by_name() -> None:
+    with pytest.raises(UnknownVenue, match="no venue policy for 'betfair'"):
+        policy_of("betfair")
+
+
+def test_a_market_id_finds_its_venues_policy() -> None:
+    assert policy_for_market("0xabc").venue == POLYMARKET
+    assert policy_for_market(f"{kalshi_ids.PREFIX}KXBTC-26").venue == KALSHI
+    for policy in POLICIES.values():
+        assert venue_of(f"{policy.market_prefix}SOME-ID") == policy.venue
+
+
+def test_policies_are_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        policy_of(KALSHI).nets_pairs = False  # type: ignore[misc]
+
+
+def test_the_facts_the_trading_layer_branched_on() -> None:
+    polymarket, kalshi = policy_of(POLYMARKET), policy_of(KALSHI)
+    # Kalshi nets YES and NO at once, announces pauses, refunds voids, pays settlements itself and
+    # nets an account's positions per market; Polymarket's holder redeems claims and is asked.
+    assert (kalshi.nets_pairs, kalshi.announces_pauses, kalshi.refunds_voids) == (True, True, True)
+    assert kalshi.one_strategy_per_market_live and not kalshi.redeems and kalshi.fills_final_on_match
+    assert not (polymarket.nets_pairs or polymarket.announces_pauses or polymarket.refunds_voids)
+    assert polymarket.redeems and polymarket.resolutions_asked and polymarket.fee_rates_asked
+    assert not (kalshi.resolutions_asked or kalshi.fee_rates_asked or kalshi.desk_feed) and polymarket.desk_feed
+    assert (polymarket.lot, kalshi.lot) == (venue_rules.LOT, kalshi_ids.LOT)
+    assert len({p.replay_order_prefix for p in POLICIES.values()}) == len(POLICIES)
