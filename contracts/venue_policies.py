@@ -12,6 +12,7 @@ A third venue is an adapter (engine/venues/), a `VenuePolicy` here, a `POLICIES`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -49,12 +50,25 @@ class VenuePolicy:
     fee_rates_asked: bool  # each market's fee rate is read from the venue (not known from its rules)
     resolutions_asked: bool  # the desk asks whether a held market resolved (the venue does not tell)
     desk_feed: bool  # its books come over the desk's market feed (else its own reference feed follows them)
+    catalog_rows: bool  # its markets have rows in the markets table (else the catalog builds them from the pairs,
+    # and an ending its feed tells is the only word the desk has that one is over)
     replay_order_prefix: str  # client ids a backtest gives its orders here
+    # The reference the ledger records what the venue paid for a market under (a settlement, a
+    # refund); None: the venue pays nothing by itself (its holders redeem).
+    payment_ref: Callable[[str], str] | None = None
 
     @property
     def redeems(self) -> bool:
         """Positions of a resolved market are redeemed by the holder (claims), not paid by the venue."""
         return self.settles == "redeem"
+
+    def market_name(self, condition_id: str) -> str:
+        """How the venue names a desk market (its own id, without the desk's prefix)."""
+        return condition_id.removeprefix(self.market_prefix)
+
+    def code(self, what: str) -> str:
+        """An alert code about this venue: `KALSHI_PAUSED` for ("kalshi", "PAUSED")."""
+        return f"{self.venue.upper()}_{what}"
 
 
 POLICIES: dict[str, VenuePolicy] = {
@@ -64,16 +78,20 @@ POLICIES: dict[str, VenuePolicy] = {
         fees="rate_per_market", grid="market_tick", lot=venue_rules.LOT,
         nets_pairs=False, announces_pauses=False, refunds_voids=False, one_strategy_per_market_live=False,
         settles="redeem", fills_final_on_match=False, fee_rates_asked=True, resolutions_asked=True,
-        desk_feed=True, replay_order_prefix="bt-"),
+        desk_feed=True, catalog_rows=True, replay_order_prefix="bt-"),
     KALSHI: VenuePolicy(
         venue=KALSHI, label=LABELS[KALSHI], cash_unit=CASH_UNIT[KALSHI],
         cash_held_in=CASH_HELD_IN[KALSHI], site="kalshi.com", market_prefix=kalshi_ids.PREFIX,
         fees="series_schedule", grid="price_bands", lot=kalshi_ids.LOT,
         nets_pairs=True, announces_pauses=True, refunds_voids=True, one_strategy_per_market_live=True,
         settles="venue_pays", fills_final_on_match=True, fee_rates_asked=False, resolutions_asked=False,
-        desk_feed=False, replay_order_prefix="bt-kalshi-"),
+        desk_feed=False, catalog_rows=False, replay_order_prefix="bt-kalshi-",
+        payment_ref=lambda cid: kalshi_ids.settlement_ref(kalshi_ids.ticker_of(cid))),
 }
 assert tuple(POLICIES) == VENUES, "every venue has a policy, in the order contracts/venues.py lists them"
+# The venue of the desk's own ledger, armed by the desk's mode; every other venue's live ledger is
+# armed on its own (engine/process/control.py).
+DESK_VENUE: VenueName = POLYMARKET
 
 
 class UnknownVenue(ValueError):
@@ -86,6 +104,13 @@ def policy_of(venue: str) -> VenuePolicy:
         return POLICIES[venue]
     except KeyError:
         raise UnknownVenue(f"no venue policy for {venue!r}: the venues are {', '.join(POLICIES)}") from None
+
+
+def armed_apart() -> VenuePolicy:
+    """The venue whose live ledger is armed apart from the desk's (one today: a second makes the
+    callers that rely on this name theirs)."""
+    (apart,) = (policy for venue, policy in POLICIES.items() if venue != DESK_VENUE)
+    return apart
 
 
 def policy_for_market(market_or_token_id: str) -> VenuePolicy:

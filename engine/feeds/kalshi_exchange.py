@@ -7,7 +7,8 @@ expects to resume. The watch reads the status every STATUS_S (every NEAR_S while
 near, so trading resumes within a second or two of Kalshi's), the schedule every SCHEDULE_S.
 `on_change` is told each time what it read differs
 in what the desk does (paused or not, the next window), so the trading side can say so and hold
-its Kalshi orders (engine/trading/ledgers/kalshi_pauses.py).
+its Kalshi orders (engine/trading/ledgers/exchange_pauses.py; what it read is kept and alerted by
+engine/venues/kalshi_pairs.py). The state it reads is engine/feeds/exchange_state.py's.
 
 A read that fails leaves the last state (with the failure) and is tried again: a desk that could not
 read the status still learns of a pause from Kalshi's own refusals, which are not faults.
@@ -19,8 +20,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from engine.feeds.exchange_state import LEAD_MS, ExchangeState
 from engine.feeds.kalshi_client import PublicReads
 from engine.feeds.kalshi_fixed import KalshiShapeError
 from engine.feeds.kalshi_http import KalshiError
@@ -30,36 +32,6 @@ log = logging.getLogger("engine.feeds.kalshi_exchange")
 STATUS_S = 10.0
 NEAR_S = 1.0  # while paused, or a pause is this close (LEAD_MS + a margin): resumed within a second
 SCHEDULE_S = 300.0
-LEAD_MS = 60_000  # the desk's Kalshi quotes are withdrawn this long before a scheduled pause
-
-
-@dataclass(frozen=True)
-class ExchangeState:
-    read_ms: int | None = None  # when the status was last read (None: never)
-    trading_active: bool = True
-    exchange_active: bool = True
-    resume_ms: int | None = None  # Kalshi's estimate, while paused
-    windows: tuple[tuple[int, int], ...] = ()  # scheduled pauses not over yet, (start, end) epoch ms
-    error: str | None = None  # the last failed read, until one succeeds
-
-    @property
-    def paused(self) -> bool:
-        return not self.trading_active
-
-    def next_window(self, now: int) -> tuple[int, int] | None:
-        return next((w for w in self.windows if w[1] > now), None)
-
-    def near(self, now: int, lead_ms: int = LEAD_MS) -> tuple[int, int] | None:
-        """The scheduled window the desk is within `lead_ms` of (or in), if any."""
-        window = self.next_window(now)
-        return window if window is not None and window[0] - lead_ms <= now else None
-
-    def as_json(self, now: int) -> dict[str, object]:
-        """What engine_state.kalshi_exchange keeps (migration 0056): for `engine status`, the dashboard."""
-        window = self.next_window(now)
-        return {"read_at": self.read_ms, "trading_active": self.trading_active,
-                "exchange_active": self.exchange_active, "resume_at": self.resume_ms,
-                "next_pause": list(window) if window else None, "error": self.error}
 
 
 class KalshiExchangeWatch(PublicReads):

@@ -14,7 +14,7 @@ lag Kalshi does not have), and the quotes it stood for are placed again soon aft
 
 Every order that rests is sent with `cancel_order_on_pause`: a pause (the weekly maintenance, or one
 Kalshi calls) cancels it at Kalshi, so nothing of the desk's is left on a book the desk cannot manage
-(engine/trading/ledgers/kalshi_pauses.py keeps the desk from placing while Kalshi is paused).
+(engine/trading/ledgers/exchange_pauses.py keeps the desk from placing while Kalshi is paused).
 """
 
 from __future__ import annotations

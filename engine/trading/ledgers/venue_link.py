@@ -1,11 +1,12 @@
 """The venue and the market feeds the trading core trades through: the executor built for the
-mode (the paper venue or Polymarket's), the settlement venue, opening and closing them, market
+mode (the paper venue or the desk venue's adapter), the settlement venue, opening and closing them, market
 discovery, fee schedules, the feed's subscriptions, the reference price and the marks.
 
 The core owns the decisions; this owns the connections. An executor is rebuilt here when the
 venue it talked to was closed (a stop, then a start) or the mode changes; it is built with the
 one order gate of the desk (engine/execution/placement.py), so "orders are blocked" survives
-every rebuild.
+every rebuild. Which adapter a venue gets is engine/venues/registry.py's to say; what differs in
+how it trades, its policy's (contracts/venue_policies.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from contracts.domain import MICRO, Book
 from contracts.latency_spec import LatencyError
 from contracts.runtime_settings import RuntimeConfig
 from contracts.settings import Settings
-from contracts.venues import KALSHI, POLYMARKET, venue_of
+from contracts.venue_policies import DESK_VENUE, policy_for_market, policy_of
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.executor import Executor
@@ -41,6 +42,7 @@ from engine.venues.latency import DEFAULT_MODEL, LatencyModel, LatencyUnmeasured
 from engine.venues.latency import resolve as resolve_latency
 from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.paper_settlement import PaperSettlement
+from engine.venues.registry import LiveParts, adapter_of, live_settlement
 from engine.venues.settlement import SettlementVenue
 from storage.desk.audit import raise_alert
 from storage.engine_stores import quarantine_store
@@ -91,71 +93,56 @@ class VenueLink:
     def build_executor(self) -> Executor:
         if self.mode == "paper":
             return self._executor(self._paper_venue(), "paper", self._risk, self._bus)
-        # Imported here: the live venue's client (signing, web3) takes a second to import,
-        # which a paper desk or a backtest never needs.
-        from engine.venues.polymarket import PolymarketVenue, VenueConfig
+        live = adapter_of(DESK_VENUE).live(self._live_parts())
+        return self._executor(live.venue, "live", self._risk, self._bus)
 
-        config = VenueConfig(heartbeat_s=self._config().venue_heartbeat_s)
-        venue = PolymarketVenue(self.settings, config, fees=self.catalog.fee_schedule,
-                                is_v2_position=self.catalog.is_v2_position)
-        return self._executor(venue, "live", self._risk, self._bus)
+    def _live_parts(self) -> LiveParts:
+        return LiveParts(self.settings, self.catalog, heartbeat_s=self._config().venue_heartbeat_s)
 
-    def lane_executor(self, risk: RiskMonitor, bus: EventBus, venue_name: str = POLYMARKET,
+    def lane_executor(self, risk: RiskMonitor, bus: EventBus, venue_name: str = DESK_VENUE,
                       mode: str = "paper") -> Executor:
         """A lane's executor: on paper, a paper venue standing in for `venue_name` on the same books
-        (Polymarket's beside a live desk, Kalshi's beside any desk); live, Kalshi itself (armed on its
-        own: engine/process/control.py). Its own risk checks and bus, the desk's one order gate (a
-        kill blocks every lane's orders too)."""
+        (the desk venue's beside a live desk, another venue's beside any desk); live, that other venue
+        itself (armed on its own: engine/process/control.py). Its own risk checks and bus, the desk's
+        one order gate (a kill blocks every lane's orders too)."""
         if mode == "paper":
             return self._executor(self._paper_venue(venue_name), "paper", risk, bus, venue_name)
-        if venue_name != KALSHI or self.settings.kalshi is None:
+        adapter = adapter_of(venue_name)
+        if venue_name == DESK_VENUE or not adapter.reachable(self.settings):
             raise VenueError(f"no live lane for {venue_name}: the desk's own venue is armed with set_mode")
-        from engine.venues.kalshi import LOST_AFTER_MS, KalshiVenue  # (imported only where Kalshi trades live)
+        live = adapter.live(self._live_parts())
+        return self._executor(live.venue, "live", risk, bus, venue_name, lost_grace_ms=live.lost_after_ms)
 
-        venue = KalshiVenue(self.settings.kalshi, grid_of=self._kalshi_grid)
-        return self._executor(venue, "live", risk, bus, venue_name, lost_grace_ms=LOST_AFTER_MS)
-
-    def _kalshi_grid(self, condition_id: str) -> tuple[tuple[int, int, int], ...]:
-        """A Kalshi market's price grid as the desk last read it (none: whole cents, valid on every grid)."""
-        market = self.catalog.get(condition_id)
-        return market.price_grid if market is not None else ()
-
-    def _paper_venue(self, venue_name: str = POLYMARKET) -> PaperVenue:
+    def _paper_venue(self, venue_name: str = DESK_VENUE) -> PaperVenue:
         return PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self.paper_config(venue_name),
                           venue_name=venue_name)
 
     def _executor(self, venue: Venue, mode: str, risk: RiskMonitor, bus: EventBus,
-                  venue_name: str = POLYMARKET, lost_grace_ms: int | None = None) -> Executor:
+                  venue_name: str = DESK_VENUE, lost_grace_ms: int | None = None) -> Executor:
         """`lost_grace_ms`: how long an unacknowledged placement waits before it is LOST, when the
         venue answers sooner than the desk's setting allows for (at most the setting)."""
         grace = self.settings.lost_order_grace_s * 1000
         grace = grace if lost_grace_ms is None else min(grace, lost_grace_ms)
         counter = iter(range(1, 2**62))
-        prefix = "bt-" if venue_name == POLYMARKET else f"bt-{venue_name}-"  # one replay, one id per order
+        prefix = policy_of(venue_name).replay_order_prefix  # one replay, one id per order
         ids = (lambda: f"{prefix}{next(counter)}") if self.replay else None
         return Executor(self.db, venue, self.catalog, mode=mode, clock=self.clock, new_client_id=ids,
                         placement_check=risk.check_placement, bus=bus, gate=self.gate, venue_name=venue_name,
                         config=ExecutorConfig(lost_grace_ms=grace))
 
-    def build_settlement(self, mode: str | None = None, venue_name: str = POLYMARKET) -> SettlementVenue:
-        """Where positions end in cash: the paper venue's own redemptions, Polymarket's, or what
-        Kalshi paid (it settles by itself)."""
+    def build_settlement(self, mode: str | None = None, venue_name: str = DESK_VENUE) -> SettlementVenue:
+        """Where positions end in cash: the paper venue's own redemptions, or the venue's adapter
+        (redeemed claims, or what a venue that pays by itself paid: engine/venues/registry.py)."""
         if (mode or self.mode) == "paper":
             return PaperSettlement(self.db, self.catalog, clock=self.clock,
                                    delay_ms=self._config().paper_mined_after_ms)
-        if venue_name == KALSHI and self.settings.kalshi is not None:
-            from engine.venues.kalshi_settlement import KalshiSettlement
+        return live_settlement(venue_name, self.settings, lambda cid: self.catalog.resolution(cid) is not None)
 
-            return KalshiSettlement(self.settings.kalshi, lambda cid: self.catalog.resolution(cid) is not None)
-        from engine.venues.polymarket_settlement import PolymarketSettlement
-
-        return PolymarketSettlement(self.settings)
-
-    def paper_config(self, venue_name: str = POLYMARKET) -> PaperConfig:
-        """The paper venue's settings. Standing in for Kalshi: a fill is final when it matches (no
-        chain to mine it, nothing to fail it), as at Kalshi."""
+    def paper_config(self, venue_name: str = DESK_VENUE) -> PaperConfig:
+        """The paper venue's settings. Standing in for a venue whose fills are final when they match
+        (`fills_final_on_match`): no chain to mine one, nothing to fail it, as there."""
         paper = self._paper_settings()
-        if venue_name == POLYMARKET:
+        if not policy_of(venue_name).fills_final_on_match:
             return paper
         return replace(paper, mined_after_ms=0, confirmed_after_ms=0, fail_rate=0.0)
 
@@ -272,8 +259,9 @@ class VenueLink:
         a manual ticket's market) whose schedule is not known yet, so neither a preview nor a
         fill ever books an unknown fee as 0."""
         asked = self.relevant_markets() if condition_ids is None else condition_ids
-        # Kalshi's fee schedule is its own, known from its rules (contracts/kalshi_ids.py): never asked of Polymarket.
-        unknown = [cid for cid in self.catalog.fees_unknown(asked) if venue_of(cid) == POLYMARKET]
+        # Only a venue whose fee rates are asked per market is asked (`fee_rates_asked`); another's are
+        # known from its rules.
+        unknown = [cid for cid in self.catalog.fees_unknown(asked) if policy_for_market(cid).fee_rates_asked]
         if not unknown or self.replay is not None:
             return
         try:
@@ -290,12 +278,12 @@ class VenueLink:
         return sorted(self._strategy_markets() | held | working)
 
     def subscribe(self) -> None:
-        """The feed follows exactly the tokens of the relevant markets (Polymarket's: a paired
-        Kalshi market's book is polled from Kalshi, engine/feeds/kalshi_reference.py)."""
+        """The feed follows exactly the tokens of the relevant markets on the desk's feed
+        (`desk_feed`: a paired market of another venue is followed by its pair feeds, references.py)."""
         tokens = set()
         for cid in self.relevant_markets():
             info = self.catalog.get(cid)
-            if info is not None and venue_of(cid) == POLYMARKET:
+            if info is not None and policy_for_market(cid).desk_feed:
                 tokens |= {info.yes_token, info.no_token}
         current = self.feed.subscribed()
         if tokens - current:

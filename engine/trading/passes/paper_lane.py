@@ -48,7 +48,7 @@ from engine.trading.exits.exit_book import ExitBook
 from engine.trading.exits.game_start import hold_for_game_start
 from engine.trading.exits.strategy_exits import Exit, find_exits, hold_out, start_exits, take_exits
 from engine.trading.ledgers import arbs
-from engine.trading.ledgers.kalshi_pauses import held, hold_for_pause
+from engine.trading.ledgers.exchange_pauses import held, hold_for_pause
 from engine.trading.lookouts.balance_watch import BalanceWatch
 from engine.trading.lookouts.pass_guard import PassGuard
 from engine.trading.operator.operator_actions import holdings_in_scope, settle_resolution
