@@ -53,6 +53,7 @@ class VenuePolicy:
     catalog_rows: bool  # its markets have rows in the markets table (else the catalog builds them from the pairs,
     # and an ending its feed tells is the only word the desk has that one is over)
     replay_order_prefix: str  # client ids a backtest gives its orders here
+    preflight: str = ""  # the `python -m engine` command that checks its key ("": none)
     # The reference the ledger records what the venue paid for a market under (a settlement, a
     # refund); None: the venue pays nothing by itself (its holders redeem).
     payment_ref: Callable[[str], str] | None = None
@@ -85,7 +86,7 @@ POLICIES: dict[str, VenuePolicy] = {
         fees="series_schedule", grid="price_bands", lot=kalshi_ids.LOT,
         nets_pairs=True, announces_pauses=True, refunds_voids=True, one_strategy_per_market_live=True,
         settles="venue_pays", fills_final_on_match=True, fee_rates_asked=False, resolutions_asked=False,
-        desk_feed=False, catalog_rows=False, replay_order_prefix="bt-kalshi-",
+        desk_feed=False, catalog_rows=False, replay_order_prefix="bt-kalshi-", preflight="kalshi-preflight",
         payment_ref=lambda cid: kalshi_ids.settlement_ref(kalshi_ids.ticker_of(cid))),
 }
 assert tuple(POLICIES) == VENUES, "every venue has a policy, in the order contracts/venues.py lists them"

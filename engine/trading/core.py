@@ -46,17 +46,17 @@ from engine.trading.hosting.selection import Selection
 from engine.trading.hosting.strategy_host import (
     Failure,
     StrategyHost,
-    alert_kalshi_held,
-    alert_kalshi_paper,
-    alert_kalshi_unavailable,
     alert_paper_only,
 )
+from engine.trading.hosting.strategy_host import alert_venue_held as alert_kalshi_held
+from engine.trading.hosting.strategy_host import alert_venue_paper as alert_kalshi_paper
+from engine.trading.hosting.strategy_host import alert_venue_unavailable as alert_kalshi_unavailable
 from engine.trading.hosting.strategy_memory import SAVE_S as MEMORY_SAVE_S
 from engine.trading.hosting.strategy_memory import StrategyMemory
 from engine.trading.hosting.strategy_states import StrategyStates
 from engine.trading.hosting.views import SignalReads, market_views, snapshot
 from engine.trading.ledgers import arbs
-from engine.trading.ledgers.kalshi_endings import close_ended
+from engine.trading.ledgers.market_endings import close_ended
 from engine.trading.ledgers.ticks import apply_tick_change
 from engine.trading.ledgers.venue_link import VenueLink
 from engine.trading.lookouts.fills_dark import FillsDark
@@ -65,13 +65,14 @@ from engine.trading.lookouts.pass_guard import Ledger, PassGuard, failed, guarde
 from engine.trading.operator import operator_actions
 from engine.trading.operator.operator_exits import OperatorExits, exit_positions
 from engine.trading.parts import ReplaySource
-from engine.trading.passes import core_state, cross_arbs, kalshi_downtime
+from engine.trading.passes import core_state, cross_arbs
+from engine.trading.passes import downtime_cancels as kalshi_downtime
 from engine.trading.passes.event_decisions import EventDecisions, Scope
 from engine.trading.passes.jobs import CoreJobs, Job
 from engine.trading.passes.paper_lane import PaperLane, flatten_lane, held_by, kalshi_traders, kept_open, trades_kalshi
 from engine.trading.settlement.collections import Collections
-from engine.trading.settlement.kalshi_voids import book_paper_void
 from engine.trading.settlement.rewards import RewardTracker
+from engine.trading.settlement.void_refunds import book_paper_void
 from engine.venues.base import VenueError
 from engine.venues.paper import PaperVenue
 from storage.engine_stores import trading_reads

@@ -2,7 +2,7 @@
 paying each net position into the balance, and its settlements list says how much, per market
 (`revenue`, whole cents: a payout is rounded down to the cent, the rest is the settlement's fee).
 There is nothing to redeem and nothing to merge (Kalshi nets YES and NO at once: the ledger books
-that itself, engine/trading/settlement/kalshi_netting.py), so this settlement venue only reports what Kalshi
+that itself, engine/trading/settlement/pair_netting.py), so this settlement venue only reports what Kalshi
 paid, as the desk's credits, booked from Kalshi's own records.
 
 - A `yes` or `no` result is paid once the desk knows the market resolved (`resolved`): the
@@ -11,7 +11,7 @@ paid, as the desk's credits, booked from Kalshi's own records.
   the next pass (credits are re-read a day back: engine/execution/credits.py).
 - A `scalar` result (a binary market may settle at a value: Kalshi's Market Lifecycle page) is listed
   as a refund first, each side's contracts closing at what a contract of it paid (a YES `value`
-  cents, a NO the rest of the dollar: engine/trading/settlement/kalshi_voids.py books it), and its payment only
+  cents, a NO the rest of the dollar: engine/trading/settlement/void_refunds.py books it), and its payment only
   once that is booked.
 - A void is no longer in Kalshi's published results, and how one shows now is not documented: the
   desk takes the stricter reading and books whatever Kalshi reports without a value it can read (a

@@ -7,7 +7,7 @@ Fills are read back in match order through the ledger's own average-cost rule
 booked. A ghost (FAILED) fill never happened and is skipped. Why a trip ended is the reason stored
 with the order that closed it: a stop-loss, a take-profit, a flatten, an operator's exit, or the
 strategy itself; a holding a resolution closed ended by "resolution" at its claim's value, and
-one a voided market paid back (Kalshi's void: engine/trading/settlement/kalshi_voids.py) by "void (refunded)".
+one a voided market paid back (Kalshi's void: engine/trading/settlement/void_refunds.py) by "void (refunded)".
 """
 
 from __future__ import annotations

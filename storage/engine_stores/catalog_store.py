@@ -70,7 +70,7 @@ def paired_kalshi_markets(db: Database) -> list[dict[str, Any]]:
     """Every Kalshi market the operator linked to a Polymarket one (venue_pairs), with what the desk
     last read of it (migration 0055: its price grid, fee settings and status, None until read) and
     `voided`: the ledger booked Kalshi's refund of it (a settlement transaction under the market's
-    settlement reference, which only a void records: engine/trading/settlement/kalshi_voids.py)."""
+    settlement reference, which only a void records: engine/trading/settlement/void_refunds.py)."""
     with db.read() as conn:
         found = conn.execute(text("""SELECT p.kalshi_ticker AS ticker, p.kalshi_title AS title,
                                             p.kalshi_price_grid AS price_grid, p.kalshi_fee_type AS fee_type,

@@ -24,7 +24,7 @@ from contracts.settings import load_settings
 from engine.execution.credits import book_venue_credits
 from engine.risk.gate import TradingState
 from engine.trading.core import TradingCore
-from engine.trading.settlement.kalshi_voids import book_refunds
+from engine.trading.settlement.void_refunds import book_refunds
 from engine.venues.kalshi import KalshiVenue
 from engine.venues.kalshi_settlement import KalshiSettlement
 from simulator.kalshi.exchange import OTHER, Placement

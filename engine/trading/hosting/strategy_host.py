@@ -20,6 +20,7 @@ from contracts.domain import Intent, Snapshot, StrategyState
 from contracts.jsonsafe import CONFIG_BYTES, loads_bounded
 from contracts.market_filter import MarketCandidate, select_markets, validate_market_spec
 from contracts.params import ParamsError
+from contracts.venue_policies import armed_apart, policy_of
 from engine.strategies.base import StrategyBase
 from engine.strategies.registry import build_strategy
 from engine.trading.hosting.strategy_plugins import plugin_problems, strategy_classes
@@ -142,7 +143,7 @@ class StrategyHost:
         except Exception as exc:  # a strategy bug must not take the engine down
             log.exception("strategy raised; disabling it", extra={"strategy": name})
             return Failure(name, f"{type(exc).__name__}: {exc}")
-        # Its markets, and whatever else the core put in its snapshot (a cross-venue strategy's Kalshi legs).
+        # Its markets, and whatever else the core put in its snapshot (a cross-venue strategy's paired legs).
         allowed = set(hosted.markets) | set(snapshot.markets)
         return [i for i in intents if i.condition_id in allowed and i.strategy == name]
 
@@ -158,28 +159,36 @@ class StrategyHost:
         self.hosted.pop(name, None)
 
 
-def alert_kalshi_paper(db: Database, name: str) -> None:
-    """A strategy naming Kalshi markets while Kalshi is on paper: it trades Kalshi's paper ledger."""
+# A venue armed apart from the desk (contracts/venue_policies.py `armed_apart`: its own mode) says
+# how its strategies trade; `venue`: which (the one armed apart, unless named).
+
+def alert_venue_paper(db: Database, name: str, venue: str | None = None) -> None:
+    """A strategy naming the venue's markets while it is on paper: it trades the venue's paper ledger."""
+    policy = policy_of(venue) if venue else armed_apart()
+    label = policy.label
     with db.write() as conn:
-        raise_alert(conn, level="info", source="engine", code="KALSHI_PAPER", subject=name,
-                    message=f"strategy {name} trades Kalshi on paper (Kalshi's own paper ledger, fees and limits, "
-                            "beside the desk): arm Kalshi live on the Settings page to send its orders to Kalshi")
+        raise_alert(conn, level="info", source="engine", code=policy.code("PAPER"), subject=name,
+                    message=f"strategy {name} trades {label} on paper ({label}'s own paper ledger, fees and limits, "
+                            f"beside the desk): arm {label} live on the Settings page to send its orders to {label}")
 
 
-def alert_kalshi_held(db: Database, name: str, why: str) -> None:
-    """A strategy naming Kalshi markets that does not trade while Kalshi is armed live, and why."""
+def alert_venue_held(db: Database, name: str, why: str, venue: str | None = None) -> None:
+    """A strategy naming the venue's markets that does not trade while the venue is armed live, and why."""
+    policy = policy_of(venue) if venue else armed_apart()
     with db.write() as conn:
-        raise_alert(conn, level="warning", source="engine", code="KALSHI_HELD", subject=name,
-                    message=f"strategy {name} does not trade while Kalshi is armed live: {why}")
+        raise_alert(conn, level="warning", source="engine", code=policy.code("HELD"), subject=name,
+                    message=f"strategy {name} does not trade while {policy.label} is armed live: {why}")
 
 
-def alert_kalshi_unavailable(db: Database, error: str) -> None:
-    """Kalshi's live lane could not open (Kalshi down, its key refused): only its strategies wait."""
+def alert_venue_unavailable(db: Database, error: str, venue: str | None = None) -> None:
+    """The venue's live lane could not open (the venue down, its key refused): only its strategies wait."""
+    policy = policy_of(venue) if venue else armed_apart()
+    label = policy.label
+    check = f"; `python -m engine {policy.preflight}` checks the key" if policy.preflight else ""
     with db.write() as conn:
-        raise_alert(conn, level="critical", source="engine", code="KALSHI_UNAVAILABLE",
-                    message=f"Kalshi's live ledger could not open, so the strategies trading Kalshi wait (the desk "
-                            f"trades on): {error[:300]}. It is tried again at the next Start or reload; "
-                            "`python -m engine kalshi-preflight` checks the key")
+        raise_alert(conn, level="critical", source="engine", code=policy.code("UNAVAILABLE"),
+                    message=f"{label}'s live ledger could not open, so the strategies trading {label} wait (the desk "
+                            f"trades on): {error[:300]}. It is tried again at the next Start or reload{check}")
 
 
 def alert_paper_only(db: Database, name: str) -> None:

@@ -54,7 +54,7 @@ from engine.trading.lookouts.pass_guard import PassGuard
 from engine.trading.operator.operator_actions import holdings_in_scope, settle_resolution
 from engine.trading.operator.operator_exits import OperatorExits, exit_positions
 from engine.trading.settlement.collections import Collections
-from engine.trading.settlement.kalshi_netting import net_held_pairs
+from engine.trading.settlement.pair_netting import net_held_pairs
 from engine.venues.paper import PaperVenue
 from engine.venues.settlement import SettlementVenue
 from storage.desk.audit import AlertLevel, raise_alert

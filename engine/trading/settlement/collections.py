@@ -31,7 +31,7 @@ from engine.execution.cash_book import Alert
 from engine.execution.credits import book_venue_credits
 from engine.execution.ledger import merge_yes_price
 from engine.failpoints import crash_point
-from engine.trading.settlement.kalshi_voids import book_refunds
+from engine.trading.settlement.void_refunds import book_refunds
 from engine.venues.base import VenueError, VenueUnavailable
 from engine.venues.settlement import RefundSource, SettlementTx, SettlementVenue
 from storage.desk.audit import raise_alert
