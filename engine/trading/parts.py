@@ -39,7 +39,7 @@ class Feed(Protocol):
 class ReplaySource(Protocol):
     seed: int
     latency: LatencyModel | None  # None: the desk's setting
-    pairs: Mapping[str, tuple[str, bool]]  # markets priced from replayed Kalshi books (trading/ledgers/references.py)
+    pairs: Mapping[str, tuple[str, bool]]  # priced from their paired venue's replayed books (ledgers/references.py)
 
 
     def feed(self, books: BookCache) -> Feed: ...

@@ -23,7 +23,7 @@ from contracts.domain import (
     StrategyState,
 )
 from contracts.market_filter import MarketCandidate
-from contracts.venues import KALSHI, venue_of
+from contracts.venue_policies import policy_for_market
 from engine.execution import portfolio
 from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
@@ -47,7 +47,7 @@ def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: Bo
                  pairs: Mapping[str, tuple[str, bool]] | None = None,
                  confidences: Mapping[str, int | None] | None = None,
                  own: OwnBooks | None = None) -> dict[str, MarketView]:
-    """Each market as strategies see it; `pairs`: the markets linked by hand to a Kalshi market;
+    """Each market as strategies see it; `pairs`: the markets linked by hand to another venue's market;
     `confidences`: how sure each fair value's source is; `own`: live, the books read without the
     orders of the ledger trading in them (engine/trading/ledgers/own_orders.py)."""
     read = own.book if own is not None else books.book
@@ -149,9 +149,11 @@ def candidates(db: Database, catalog: MarketCatalog) -> list[MarketCandidate]:
         info = catalog.get(cid)
         if info is not None:
             out.append(MarketCandidate(info, volume, liquidity, volume_24h))
-    # The Kalshi markets of the operator's pairs: a strategy that names one trades it (no activity
-    # is known of them here, and a filter never selects them: contracts/market_filter.py).
-    return out + [MarketCandidate(info, 0, 0, 0) for info in catalog.all() if venue_of(info.condition_id) == KALSHI]
+    # The paired venue's markets of the operator's pairs (`catalog_rows` false): a strategy that names
+    # one trades it (no activity is known of them here, and a filter never selects them:
+    # contracts/market_filter.py).
+    return out + [MarketCandidate(info, 0, 0, 0) for info in catalog.all()
+                  if not policy_for_market(info.condition_id).catalog_rows]
 
 
 FAIR_VALUE_RELOAD_MS = 5_000

@@ -18,7 +18,7 @@ netted once the feed shows it. A feed that never shows the change (someone else'
 at the level in one update) is believed after `LAG_MS`: then the mirror is the truth.
 
 Every live ledger's orders rest in the books of its venue: the desk's in its venue's, a live lane's
-(Kalshi armed live) in Kalshi's, which the desk keeps in the same cache. `OwnBooks` holds one
+(a venue armed live apart from the desk) in that venue's, which the desk keeps in the same cache. `OwnBooks` holds one
 `OwnOrders` per such ledger and reads each token's book through the one of the token's venue.
 """
 

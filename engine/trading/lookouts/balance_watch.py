@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from contracts.venue_policies import DESK_VENUE, policy_of
 from engine.execution.executor import Executor
 from engine.execution.recovery import balance_mismatches, held_tokens, sync_live_balances, wallet_cash
 from engine.risk.monitor import RiskMonitor
@@ -28,6 +29,7 @@ from storage.desk.audit import AlertLevel
 from storage.engine_stores import execution_ledger
 
 Raise = Callable[[AlertLevel, str, str], None]
+DESK = policy_of(DESK_VENUE)
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,9 @@ class BalanceWatch:
     drift_since_ms: int | None = None
     problems: list[str] = field(default_factory=list)  # what halts trading now (empty: nothing)
     checked_at: int = 0  # when the wallet was last compared with the ledger (ms)
-    # How alerts name the account, its money and where to look (Kalshi's live lane: its balance, USD, kalshi.com).
-    words: tuple[str, str, str] = ("the wallet's collateral", "pUSD", "polymarket.com")
+    # How alerts name the account, its money and where to look (the desk venue's, unless a lane says
+    # its own: contracts/venue_policies.py).
+    words: tuple[str, str, str] = (DESK.cash_held_in, DESK.cash_unit, DESK.site)
 
     def due(self, now: int, every_s: float) -> bool:
         return now - self.checked_at >= every_s * 1000

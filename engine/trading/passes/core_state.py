@@ -27,7 +27,8 @@ def current_mode(db: Database) -> str:
 
 
 def current_kalshi_mode(db: Database) -> str:
-    """Kalshi's own arming: 'paper' until the operator arms it live (engine/process/control.py)."""
+    """The arming of the venue armed apart from the desk (contracts/venue_policies.py `armed_apart`):
+    'paper' until the operator arms it live (engine/process/control.py). Named as core.py calls it."""
     with db.read() as conn:
         return trading_reads.kalshi_mode(conn)
 

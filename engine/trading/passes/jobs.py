@@ -20,7 +20,7 @@ from contracts.domain import MICRO
 from contracts.followed_wallets import parse_wallets
 from contracts.runtime_settings import RuntimeConfig
 from contracts.updown import parse_series
-from contracts.venues import POLYMARKET
+from contracts.venue_policies import policy_of
 from engine.execution import portfolio
 from engine.feeds.series import SeriesDiscovery
 from engine.follow.poller import FOLLOW_POLL_S, FOLLOW_STREAM_CHECK_S, WalletFollower
@@ -78,7 +78,7 @@ class CoreJobs:
         """What the jobs work on, each given by the core: the venue and feeds, the risk monitor,
         the watch, each strategy's markets, collections, rewards, markouts; and what they read of
         the core: the runtime settings in force, whether it decides, since when it trades, and the
-        paper lanes beside the desk (Polymarket's beside a live desk, Kalshi's: their snapshots,
+        paper lanes beside the desk (the desk venue's beside a live desk, another venue's: their snapshots,
         collections, resolutions and stale orders too)."""
         self.link = link
         self.risk = risk
@@ -253,7 +253,7 @@ class CoreJobs:
         if self._live_venue:
             await self.link.executor.sync_with_venue()
         for lane in self.lanes():
-            if lane.mode == "live":  # Kalshi armed live: its orders as Kalshi lists them
+            if lane.mode == "live":  # a venue armed live apart from the desk: its orders as it lists them
                 await lane.executor.sync_with_venue()
 
     async def balance(self) -> None:
@@ -264,7 +264,7 @@ class CoreJobs:
         if self.lookout.balance_watch.due(self.link.clock(), every):
             await self.check_balances()
         config = self.config()
-        for lane in self.lanes():  # a live lane (Kalshi armed live): its venue against its ledger
+        for lane in self.lanes():  # a live lane (a venue armed live apart): its venue against its ledger
             again = BALANCE_RECHECK_S if lane.risk.halted_for_balances else config.balance_check_s
             try:
                 await lane.check_balances(tolerance_usdc=config.balance_drift_tolerance_usdc, every_s=again)
@@ -305,10 +305,10 @@ class CoreJobs:
         config = self.config()
         await self.collector.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
         for lane in self.lanes():  # a paper lane's redemptions, on its paper venue
-            if lane.venue_name == POLYMARKET:
+            if policy_of(lane.venue_name).redeems:
                 await lane.collections.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
-            else:  # Kalshi pays a settled market by itself: on paper its stand-in pays when asked at once;
-                # live, there is nothing to ask for, only what Kalshi paid to book
+            else:  # a venue that pays a settled market by itself: on paper its stand-in pays when asked at
+                # once; live, there is nothing to ask for, only what the venue paid to book
                 await lane.collections.run(auto=lane.mode == "paper", grace_ms=0)
         if config.auto_merge_min_sets > 0:  # held YES+NO sets back to cash (engine/trading/settlement/auto_merge.py)
             await merge_held_sets(self.collector, round(config.auto_merge_min_sets * MICRO))

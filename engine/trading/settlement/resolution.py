@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.domain import ONE, to_micros
 from contracts.payouts import PayoutError, Payouts
-from contracts.venues import POLYMARKET, venue_of
+from contracts.venue_policies import policy_for_market
 from engine.feeds.parse_markets import json_list
 from engine.feeds.rest import RestClient
 from engine.trading.operator.operator_actions import settle_resolution
@@ -51,12 +51,13 @@ def venue_payouts(raw: dict[str, Any]) -> Payouts | None:
 
 async def settle_missed_resolutions(link: TradingSite, *, also: set[str] | None = None) -> int:
     """`also`: markets held elsewhere (the paper lane's), asked about the same way; their
-    positions settle from the catalog's record of the resolution. Gamma knows Polymarket's
-    markets only: a Kalshi market's is not asked for here."""
+    positions settle from the catalog's record of the resolution. Only a market of a venue whose
+    resolutions are asked (`resolutions_asked`: Gamma knows only those) is asked for here."""
     state = link.executor.state
     held = {cid for (strategy, token), totals in state.positions.items() if totals.size > 0
             for cid in [state.position_market[(strategy, token)][0]]} | (also or set())
-    pending = sorted(cid for cid in held if link.catalog.resolution(cid) is None and venue_of(cid) == POLYMARKET)
+    pending = sorted(cid for cid in held if link.catalog.resolution(cid) is None
+                     and policy_for_market(cid).resolutions_asked)
     if not pending:
         return 0
     rest = RestClient(link.settings.gamma_host)

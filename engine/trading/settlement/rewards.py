@@ -44,7 +44,7 @@ PAYOUT_MINIMUM = 1_000_000  # the venue pays no day under 1 pUSD
 
 
 class RewardsVenue(Protocol):
-    """What a live venue answers about rewards (PolymarketVenue)."""
+    """What a live venue answers about rewards (the desk venue's adapter)."""
 
     async def orders_scoring(self, venue_order_ids: Sequence[str]) -> dict[str, bool]: ...
 
