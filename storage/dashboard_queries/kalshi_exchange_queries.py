@@ -1,6 +1,6 @@
 """Kalshi's exchange as the engine last read it, for the dashboard: paused now (until about when), the
 next scheduled pause, and a pause that just ended by itself. Read-only: the engine writes
-engine_state.kalshi_exchange (engine/trading/ledgers/kalshi_pauses.py, migration 0056) and alerts a pause's
+engine_state.kalshi_exchange (engine/venues/kalshi_pairs.py, migration 0056) and alerts a pause's
 start and end (KALSHI_PAUSED / KALSHI_RESUMED); this reads both.
 
 Times are epoch ms UTC; the page says them in US Eastern (Kalshi's) and the trader's own zone.
