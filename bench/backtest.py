@@ -98,10 +98,14 @@ with sqlite3.connect(db) as conn:  # each fill as the YES book sees it (an ask i
     yes = {r[0]: n for n, r in enumerate(conn.execute("SELECT yes_token FROM markets ORDER BY condition_id"))}
     no = {r[0]: n for n, r in enumerate(conn.execute("SELECT no_token FROM markets ORDER BY condition_id"))}
 with sqlite3.connect(work / "backtest.db") as conn:
-    rows = conn.execute("SELECT token_id, side, price FROM fills WHERE status != 'FAILED' ORDER BY id").fetchall()
+    rows = conn.execute("SELECT token_id, side, price, matched_at FROM fills WHERE status != 'FAILED' ORDER BY id"
+                        ).fetchall()
 fill_list = [[yes[t], side, price] if t in yes else [no[t], "SELL" if side == "BUY" else "BUY", 1_000_000 - price]
-             for t, side, price in rows]
-print(json.dumps({"events": result.events, "decisions": result.decisions, "fill_list": fill_list,
+             for t, side, price, _ in rows]
+tenths = [0] * 10  # when in the replay the fills came (a desk that stops filling shows it here)
+for *_, at in rows:
+    tenths[min(9, max(0, (at - start) * 10 // max(1, end - start)))] += 1
+print(json.dumps({"events": result.events, "decisions": result.decisions, "fill_list": fill_list, "tenths": tenths,
                   "orders": getattr(result, "order_count", len(result.orders)),
                   "fills": getattr(result, "fill_count", len(result.fills)),
                   "marked_out": sum(1 for f in result.fills if f.get("markout_1s") is not None),
@@ -146,10 +150,14 @@ def child_failure(code: Path, returncode: int, stderr: str) -> str:
 def deciding_on_events(path: Path, on: bool) -> None:
     """Set the recording's desk to decide on events (or back to its default): as live with
     `decide_on_events` on, with no least gap between a market's decisions and no order-rate limit,
-    so that it quotes as hftbacktest's market maker does on the same events."""
+    so that it quotes as hftbacktest's market maker does on the same events. Off: at the recorded
+    markers only (the timed passes), said explicitly, since the desk decides on events by default."""
     with sqlite3.connect(path) as conn:
         conn.execute("DELETE FROM settings WHERE key IN ('decide_on_events', 'decision_min_gap_ms')")
         conn.execute("DELETE FROM risk_limits WHERE name = 'max_order_rate'")
+        if not on:
+            conn.execute("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                         "VALUES ('decide_on_events', '0', 1, 0, 'bench')")
         if on:
             conn.executemany("INSERT INTO settings (key, value, version, updated_at, updated_by) "
                              "VALUES (?, ?, 1, 0, 'bench')", [("decide_on_events", "1"), ("decision_min_gap_ms", "0")])
@@ -192,7 +200,7 @@ def run_line(label: str, run: dict, target: int) -> str:
               f"every one marked out into the metrics; {run['marked_out']:,} of the {run['kept']:,} kept rows carry "
               f"a 1 s markout")
     return (f"    {label}: {run['events']:,} events, {run['decisions']:,} decisions, {run['orders']:,} orders, "
-            f"{run['fills']:,} fills ({marked}) | "
+            f"{run['fills']:,} fills ({marked}; by tenth of the replay {run.get('tenths', '?')}) | "
             f"{run['events'] / run['wall_s']:,.0f} events/s wall ({run['wall_s']:.1f} s), "
             f"{run['events'] / run['replay_s']:,.0f} replay ({run['replay_s']:.1f} s; "
             f"{run['events'] / run['cpu_s']:,.0f} on its CPU time) | target {target:,} | "
@@ -203,6 +211,7 @@ def bench_size(tmp: Path, events: int, args: argparse.Namespace, *, chunks: bool
     path = tmp / f"recorded-{events}.db"
     began = time.perf_counter()
     write_recording(path, markets=args.markets, events=events, events_per_decision=args.events_per_decision)
+    deciding_on_events(path, False)  # the default cadence and one decision: the recorded markers only
     print(f"{events:,} market events: recording written in {time.perf_counter() - began:.1f} s; "
           f"replaying with the code in {args.code}", flush=True)
     default = replay_in_child(path, tmp / "work", args.code)

@@ -4,6 +4,7 @@ bench says why (the child's own exception), not `CalledProcessError ... exit sta
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,10 @@ def test_without_hftbacktest_the_yardstick_says_skipped_and_how_to_get_it(tmp_pa
                           env={**os.environ, "BENCH_HFTBACKTEST_VENV": str(absent)})
     assert done.returncode == 0, done.stderr
     assert "default cadence:" in done.stdout and "one decision:" in done.stdout
+    # The default cadence is the recorded markers' (2,000 market events, one every 100): the desk decides on
+    # events by default, and a replay left to it would count thousands of decisions here.
+    assert re.search(r"default cadence: [\d,]+ events, 2\d decisions", done.stdout), done.stdout
+    assert re.search(r"fills \(.*by tenth of the replay \[", done.stdout)
     assert f"hftbacktest: skipped (no {absent}: run once with --install-hftbacktest (needs the network))" \
            in done.stdout
     assert not absent.exists()
