@@ -29,12 +29,15 @@ from _recording import write_recording  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 SPACE = {"half_spread": [0.005, 0.03], "size": [5, 40, "int"]}
 BASE = {"max_spread": 0.5, "refresh_threshold": 0.0}
+# Enough recorded events for trials that differ and a sweep that can be killed between trials; each
+# trial backtests all of them, deciding on events (the default), so more only costs the suite time.
+EVENTS = 4_000
 
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], int, int]:
     path = tmp_path_factory.mktemp("sweep") / "trader.db"
-    markets, start, end = write_recording(path, markets=2, events=12_000, events_per_decision=20)
+    markets, start, end = write_recording(path, markets=2, events=EVENTS, events_per_decision=20)
     return path, markets, start, end
 
 
@@ -185,7 +188,7 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.slow
 def test_a_sweep_killed_midway_resumes_to_its_trial_count(tmp_path: Path) -> None:
     path = tmp_path / "trader.db"
-    markets, start, end = write_recording(path, markets=2, events=12_000, events_per_decision=20)
+    markets, start, end = write_recording(path, markets=2, events=EVENTS, events_per_decision=20)
     (tmp_path / "meta.json").write_text(json.dumps([str(path), markets, start, end]))
     env = {**os.environ, "TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull}
     url = sweeps_url(path)
