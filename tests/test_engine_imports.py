@@ -1,8 +1,10 @@
 """The engine's start-up imports stay light: no pandas, numpy or pyarrow (a second and a half of
-CPU at every engine start, on a laptop or a small VPS, and at every supervised restart), and no
-dashboard library. The dashboard's frames live apart from the SQL the engine runs
-(storage/research/markout_frames.py beside markout_queries.py), and sqlite-utils is imported
-without its optional pandas (storage/sqlite/utils_lib.py) while the process has one thread."""
+CPU at every engine start, on a laptop or a small VPS, and at every supervised restart), no
+dashboard library, and not the SQLModel mirror of the tables (contracts/tables: ~0.4 s of CPU a
+start, a third of an engine's boot; the engine's SQL is plain text). The dashboard's frames live
+apart from the SQL the engine runs (storage/research/markout_frames.py beside markout_queries.py),
+and sqlite-utils is imported without its optional pandas (storage/sqlite/utils_lib.py) while the
+process has one thread."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("pandas", "numpy", "pyarrow", "streamlit", "plotly")
+HEAVY = ("pandas", "numpy", "pyarrow", "streamlit", "plotly", "sqlmodel")
 # What `python -m engine run` imports before it trades (engine/main.py: cmd_run).
 PROBE = f"""
 import sys
