@@ -26,7 +26,7 @@ DAY = 86_400_000
 @pytest.mark.slow  # the sweep it reports runs its trials in worker processes
 def test_the_report_and_the_trials_csv(tmp_path: Path) -> None:
     db = tmp_path / "trader.db"
-    markets, start, end = write_recording(db, markets=2, events=6_000, events_per_decision=20)
+    markets, start, end = write_recording(db, markets=2, events=4_000, events_per_decision=20)
     spec = SweepSpec("kept sweep", "market_making", parse_space({"half_spread": [0.005, 0.03]}, "market_making"),
                      start, end, {"max_spread": 0.5, "size": 20}, tuple(sorted(markets)), trials=3,
                      objective="return", seed=1, train_fraction=0.6, top=1)
@@ -36,7 +36,7 @@ def test_the_report_and_the_trials_csv(tmp_path: Path) -> None:
     page = sweep_report(view, param_importance(sweeps_url(db), "kept sweep"))
     assert page.startswith("<!DOCTYPE html>") and "<script src" not in page
     assert "<h1>Sweep kept sweep</h1>" in page and "3 of 3 trials" in page
-    assert "Scores are per day, scaled up from" in page  # about a minute of recording
+    assert "Scores are per day, scaled up from" in page  # under a minute of recording
     for title in ("Objective by trial", "Objective vs half_spread", "Parameter importance"):
         assert title in page, title
     assert "score (training)" in page and "Held-out period" in page
