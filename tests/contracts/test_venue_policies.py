@@ -34,7 +34,7 @@ def test_a_market_id_finds_its_venues_policy() -> None:
 
 def test_policies_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
-        policy_of(KALSHI).nets_pairs = False  # type: ignore[misc]
+        policy_of(KALSHI).nets_pairs = False  # type: ignore[misc]  # frozen: the write is what the test expects refused
 
 
 def test_the_facts_the_trading_layer_branched_on() -> None:
