@@ -24,6 +24,7 @@ from _common import report
 
 from contracts import kalshi_ids
 from contracts.domain import Intent, Quote, Side, Tif
+from contracts.venues import KALSHI
 from simulator.testing import approved_simulator
 from tests.kalshi_desk import Desk, started, until
 
@@ -34,7 +35,7 @@ BID = 40 * kalshi_ids.CONTRACT  # the resting bid: 0.37 a run, enough for a hund
 async def _measure(desk: Desk, runs: int, baseline_runs: int) -> tuple[list[float], list[float]]:
     core = desk.core()
     await started(core, desk.kalshi)
-    lane = core.kalshi
+    lane = core.ledgers.get(KALSHI)
     assert lane is not None and lane.mode == "live"
     yes = kalshi_ids.token_id(desk.ticker, "yes")
     await core.tick()  # the lane's risk sees the book

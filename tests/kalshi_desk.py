@@ -14,6 +14,7 @@ from sqlalchemy import text
 from contracts import kalshi_ids
 from contracts.domain import Intent, Quote, Side, Tif
 from contracts.settings import load_settings
+from contracts.venues import KALSHI
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle
 from storage.desk.venue_pairs import add_pair
@@ -111,7 +112,7 @@ async def started(core: TradingCore, kalshi: str) -> None:
 
 async def bought(core: TradingCore, desk: Desk, size: int) -> None:
     """The live lane buys `size` YES at Kalshi's ask (a fill-and-kill) and waits for the fill."""
-    lane = core.kalshi
+    lane = core.ledgers.get(KALSHI)
     assert lane is not None
     yes = kalshi_ids.token_id(desk.ticker, "yes")
     await core.tick()

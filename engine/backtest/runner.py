@@ -53,6 +53,7 @@ from engine.feeds.discovery import market_info
 from engine.feeds.market_data_events import TradePrint
 from engine.trading.core import TradingCore
 from engine.trading.parts import TradingSite
+from engine.trading.passes.venue_ledger import VenueLedger
 from engine.venues.latency import LatencyModel, LatencyUnmeasured
 from engine.venues.latency import resolve as resolve_latency
 from engine.venues.paper import PaperVenue
@@ -308,7 +309,7 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     core.gate.unblock()
     sites = _sites(core)
     for site in sites:
-        tally.attach(core.kalshi.risk if site is core.kalshi and core.kalshi is not None else core.risk)
+        tally.attach(site.risk if isinstance(site, VenueLedger) else core.risk)
     batches, tokens, total_after, markers = _events(spec, main_db, markets, core.link.references.replayed_pairs,
                                                     tick_changes)
     venue = sites[0].executor.venue
@@ -386,11 +387,12 @@ async def _decide(core: TradingCore, sites: list[TradingSite], clock: SimClock, 
 def _sites(core: TradingCore) -> list[TradingSite]:
     """The ledgers the run's one strategy trades on: the desk's, Kalshi's paper ledger (a strategy naming
     Kalshi markets), or both (a cross-venue arbitrage: one leg on each)."""
-    if core.kalshi is None:
+    beside: list[TradingSite] = list(core.ledgers.beside())
+    if not beside:
         return [core.link]
     if any(hosted.instance.spans_venues for hosted in core.host.hosted.values()):
-        return [core.link, core.kalshi]
-    return [core.kalshi]
+        return [core.link, *beside]
+    return beside
 
 
 def _two_venues(books: BookCache, tokens: list[str], desk: PaperVenue, kalshi: PaperVenue) -> RowApplier:

@@ -1,5 +1,5 @@
 """The risk of the paper lane: paper-only strategies trading on paper beside a live desk
-(engine/trading/passes/paper_lane.py).
+(engine/trading/passes/venue_ledger.py).
 
 Its limits are the desk's values, measured on the paper ledger alone: the lane's exposure,
 orders and equity never count against live's, nor live's against it. Its breakers (drawdown,

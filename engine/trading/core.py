@@ -39,7 +39,7 @@ from engine.risk import breakers
 from engine.risk.monitor import RiskMonitor
 from engine.trading.exits.exit_book import ExitBook
 from engine.trading.exits.game_start import hold_for_game_start
-from engine.trading.exits.strategy_exits import Exit, find_exits, hold_out, start_exits, take_exits
+from engine.trading.exits.strategy_exits import hold_out, start_exits, take_exits
 from engine.trading.hosting.indicator_host import IndicatorHost, wanted_indicators
 from engine.trading.hosting.own_markouts import OwnMarkouts
 from engine.trading.hosting.selection import Selection
@@ -69,7 +69,8 @@ from engine.trading.passes import core_state, cross_arbs
 from engine.trading.passes import downtime_cancels as kalshi_downtime
 from engine.trading.passes.event_decisions import EventDecisions, Scope
 from engine.trading.passes.jobs import CoreJobs, Job
-from engine.trading.passes.paper_lane import PaperLane, flatten_lane, held_by, kalshi_traders, kept_open, trades_kalshi
+from engine.trading.passes.routing import LedgerKey, Ledgers
+from engine.trading.passes.venue_ledger import VenueLedger, flatten_ledger, kalshi_traders
 from engine.trading.settlement.collections import Collections
 from engine.trading.settlement.rewards import RewardTracker
 from engine.trading.settlement.void_refunds import book_paper_void
@@ -106,22 +107,21 @@ class TradingCore:
         self.host = StrategyHost(db, clock, memory)
         self.config_problems: set[str] = set()
         self.mode = core_state.current_mode(db)
-        # Kalshi is armed on its own (a replay trades it on paper): its lane trades in this mode.
-        self.kalshi_mode = "paper" if replay is not None else core_state.current_kalshi_mode(db)
         self.risk = RiskMonitor(db, self.mode, self.loaded.limits, self.loaded.memory, clock)
         # What the executor tells (fills, refusals, faults, the venue's phase) goes out on one
         # bus that outlives each executor built here (a mode switch, a reopened venue).
         self.bus = EventBus()
         self.risk.listen(self.bus)
         self.lookout = Lookout(db, self.bus, clock, self.config)
-        # Paper-only strategies on a live desk trade here, on paper (engine/trading/passes/paper_lane.py).
-        self.lane: PaperLane | None = None
-        # Strategies that name Kalshi markets trade Kalshi's ledger (paper, or live once armed), beside any
-        # desk (the same kind of lane).
-        self.kalshi: PaperLane | None = None
+        # The ledgers beside the desk's, by (venue, mode) (engine/trading/passes/venue_ledger.py): Polymarket on
+        # paper beside a live desk (paper-only strategies), Kalshi's in its armed mode beside any desk (Kalshi is
+        # armed on its own; a replay trades it on paper). Which one a strategy trades: passes/routing.py.
+        self.ledgers = Ledgers(lambda: (self.executor.venue_name, self.link.mode),
+                               {KALSHI: "paper" if replay is not None else core_state.current_kalshi_mode(db)})
         self.link = VenueLink(settings, db, mode=self.mode, clock=clock, replay=replay, config=lambda: self.config,
                               risk=self.risk, bus=self.bus, gate=self.gate, conditions=self.lookout.conditions,
-                              strategy_markets=lambda: self.host.markets() | held_by(self.lane) | held_by(self.kalshi)
+                              strategy_markets=lambda: self.host.markets()
+                              | set().union(*(ledger.held_markets() for ledger in self.ledgers.beside()))
                               | cross_arbs.kalshi_legs(self.host.hosted, self.link.references.pairs()))
         self.books, self.catalog, self.feed = self.link.books, self.link.catalog, self.link.feed
         self.selection = Selection(db, self.host, self.catalog, clock, record=replay is None)
@@ -153,7 +153,7 @@ class TradingCore:
         self.scheduled = CoreJobs(self.link, self.risk, self.lookout, self.selection, self.collections,
                                   self.rewards, self.markouts, config=lambda: self.config,
                                   deciding=lambda: self.deciding, trading_since=lambda: self.trading_since,
-                                  lanes=lambda: [lane for lane in (self.lane, self.kalshi) if lane is not None],
+                                  lanes=self.ledgers.beside,
                                   ledger_ready=lambda: self.ledger_ready)
         self.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
         self.bus.subscribe(FillApplied, self.own_markouts.on_fill)
@@ -215,14 +215,14 @@ class TradingCore:
             await self.link.start_reference()
             if self.recorder is not None:
                 await self.recorder.start()
-            await self._open_lane(rearm=operator)
-            self.link.subscribe()  # what the lanes hold, followed too (a lane opens after the desk's subscriptions)
+            await self._open_ledgers(rearm=operator)
+            self.link.subscribe()  # what the other ledgers hold, followed too (opened after the desk subscribed)
             if self._loop is None or self._loop.done():
                 # Its own context: the loop's placements are the strategies', not those of the
                 # start command that happened to launch it (storage/command_queue/command_effects.py).
                 self._loop = asyncio.create_task(self._run(), name="trading-loop", context=contextvars.Context())
         else:
-            await self._open_lane()  # a backtest of a Kalshi strategy trades Kalshi's paper ledger as live does
+            await self._open_ledgers()  # a backtest of a Kalshi strategy trades Kalshi's paper ledger as live does
         self.deciding = True
 
     async def pause(self) -> int:
@@ -232,9 +232,8 @@ class TradingCore:
         working = sum(1 for o in self.executor.state.orders.values() if o.strategy not in OPERATOR_BOOKS)
         self.executor.withdraw(why=order_end.PAUSED)
         await self.executor.reconcile()
-        for lane in (self.lane, self.kalshi):  # their orders are cancelled by their next pass
-            if lane is not None:
-                lane.withdraw(why=order_end.PAUSED)
+        for ledger in self.ledgers.beside():  # their orders are cancelled by their next pass
+            ledger.withdraw(why=order_end.PAUSED)
         return working
 
     async def resume(self) -> None:
@@ -249,10 +248,9 @@ class TradingCore:
         self.executor.withdraw(why=order_end.STOPPED)
         await self._drain_orders()
         await self._stop_loop()
-        for lane in (self.lane, self.kalshi):
-            if lane is not None:
-                await lane.close()
-        self.lane = self.kalshi = None
+        for ledger in self.ledgers.beside():
+            await ledger.close()
+        self.ledgers.open.clear()
         await self.link.close_feeds()
         if self.recorder is not None:
             await self.recorder.close()
@@ -266,10 +264,8 @@ class TradingCore:
         self.deciding = False
         await self.link.open()
         result: dict[str, Any] = dict(await self.executor.kill())
-        if self.lane is not None:
-            result["paper_lane"] = await self.lane.kill()
-        if self.kalshi is not None:
-            result[f"kalshi_{self.kalshi.mode}"] = await self.kalshi.kill()
+        for ledger in self.ledgers.beside():
+            result[ledger.answer_key] = await ledger.kill()
         if self.flatten_after_kill:
             self.flatten_after_kill = False
             result["flatten"] = await operator_actions.flatten(self.link, self.risk, {}, deciding=False,
@@ -284,7 +280,8 @@ class TradingCore:
         await self.link.open()
         try:
             result = dict(await self.executor.kill())
-            if self.kalshi_mode == "live" and self.settings.kalshi is not None and self.settings.kalshi.configured:
+            if self.ledgers.armed[KALSHI] == "live" and self.settings.kalshi is not None \
+                    and self.settings.kalshi.configured:
                 result["kalshi_live"] = await kalshi_downtime.cancel_recorded(self.link, self.risk)
         finally:
             await self.link.close()
@@ -295,9 +292,8 @@ class TradingCore:
         balance mismatch), as a Start from stopped would. A balance halt is checked again at once
         and the cash difference booked (the operator has looked), so it does not come straight back.
         Returns what it cleared, or None when nothing was halted that way."""
-        for lane in (self.lane, self.kalshi):
-            if lane is not None:
-                await lane.rearm()  # a lane halt ends with the operator's Start too (alerted when it does)
+        for ledger in self.ledgers.beside():
+            await ledger.rearm()  # a venue ledger's halt ends with the operator's Start too (alerted when it does)
         reason = self.risk.memory.reason
         if self.risk.memory.trading_state is not breakers.TradingState.HALTED or \
                 reason not in core_state.CLEARED_BY_START:
@@ -324,17 +320,17 @@ class TradingCore:
         await self.link.start_reference()
         self.link.reconfigure_paper()
         if self.link.live:
-            await self._open_lane()
+            await self._open_ledgers()
             self.link.subscribe()
         self.events.mark_all()  # limits, parameters, markets: every decision reads them
         return {"strategies": versions, "markets": sorted(self.host.markets())}
 
     async def set_mode(self, mode: str, venue: str = POLYMARKET) -> None:
         """Only while stopped. The desk's: the risk memory forgets the other mode's peak and day (the
-        controller resets them in the database, audited). Kalshi's: its lane opens in `mode` at the
-        next Start (its breakers are kept per mode)."""
-        if venue == KALSHI:
-            self.kalshi_mode = mode
+        controller resets them in the database, audited). A venue armed on its own (Kalshi): its ledger
+        opens in `mode` at the next Start (its breakers are kept per mode)."""
+        if venue in self.ledgers.armed:
+            self.ledgers.armed[venue] = mode
             return
         self.mode = mode
         self.ledger_ready = False  # the new mode's ledger is empty until a start recovers it
@@ -349,27 +345,18 @@ class TradingCore:
                 raise CommandRejected("the engine is not running: start it first (redemptions and merges go "
                                       "through the running engine, which books what the venue pays)")
             return await self.collections.command(kind, payload)
-        kalshi_exit = kind == "exit" and (venue_of(str(payload.get("condition_id") or "")) == KALSHI or (
-            self.kalshi is not None and payload.get("strategy") in self.kalshi.strategies))
-        if kalshi_exit:  # a Kalshi position is sold on Kalshi's ledger, whatever `ledger` says
-            if self.kalshi is None or not self.kalshi.live:
-                raise CommandRejected(f"Kalshi's {self.kalshi_mode} ledger is not open (no enabled strategy trades a "
-                                      "Kalshi market now): its positions can be sold once one does")
-            return await exit_positions(self.kalshi, self.kalshi.risk, self.kalshi.exits, self.kalshi.operator_exits,
-                                        payload)
-        if kind == "exit" and (ledger := payload.get("ledger", self.mode)) != self.mode:
-            lane = self.lane if ledger == "paper" else None  # the paper lane's positions, sold on paper
-            if lane is None or not lane.live:
-                raise CommandRejected(f"the desk trades {self.mode} and nothing trades {ledger} beside it now: "
-                                      f"its {ledger} positions can be sold once it does")
-            return await exit_positions(lane, lane.risk, lane.exits, lane.operator_exits, payload)
         if kind == "exit":
-            return await exit_positions(self.link, self.risk, self.exits, self.operator_exits, payload)
-        if kind == "flatten" and self.kalshi is not None and self.kalshi.live:  # a flatten acts on every venue
-            result = await operator_actions.handle(self.link, self.risk, self.host, kind, payload,
-                                                   deciding=self.deciding)
-            return {**result, f"kalshi_{self.kalshi.mode}": await flatten_lane(self.kalshi, payload)}
-        return await operator_actions.handle(self.link, self.risk, self.host, kind, payload, deciding=self.deciding)
+            ledger = self.ledgers.for_exit(payload)
+            if ledger is None:
+                return await exit_positions(self.link, self.risk, self.exits, self.operator_exits, payload)
+            return await exit_positions(ledger, ledger.risk, ledger.exits, ledger.operator_exits, payload)
+        result = await operator_actions.handle(self.link, self.risk, self.host, kind, payload, deciding=self.deciding)
+        if kind == "flatten":  # a flatten acts on every venue: each other venue's ledger sells there too
+            desk_venue = self.ledgers.desk_key[0]
+            for other in self.ledgers.beside():
+                if other.venue_name != desk_venue and other.live:
+                    result = {**result, other.answer_key: await flatten_ledger(other, payload)}
+        return result
 
     async def close(self) -> None:
         await self.stop()
@@ -393,21 +380,21 @@ class TradingCore:
 
     def _on_market_event(self, event: MarketEvent) -> None:
         self.link.forward(event)
-        for lane in (self.lane, self.kalshi):
-            if lane is not None:
-                lane.forward(event)
+        for ledger in self.ledgers.beside():
+            ledger.forward(event)
         if isinstance(event, MarketResolved) and event.winning_token:
             # Every ledger settles now, while its positions still hold what they held: a fill's later
             # status report is folded at the payout, and a position settled that way owes no claim.
             operator_actions.settle_won(self.link, event.condition_id, event.winning_token)
-            for lane in (self.lane, self.kalshi):
-                if lane is not None and lane.live:
-                    operator_actions.settle_won(lane, event.condition_id, event.winning_token)
+            for ledger in self.ledgers.beside():
+                if ledger.live:
+                    operator_actions.settle_won(ledger, event.condition_id, event.winning_token)
         elif isinstance(event, MarketResolved):
             self._check_resolutions_soon()  # no single winner (a 50/50): its payouts come from Gamma
-        elif isinstance(event, MarketVoided) and self.kalshi is not None and self.kalshi.live \
-                and self.kalshi.mode == "paper":  # (live, Kalshi's settlement list says what it paid back)
-            book_paper_void(self.kalshi.executor, self.catalog, event.condition_id, event.yes_value)
+        elif isinstance(event, MarketVoided):  # on paper (live, Kalshi's settlement list says what it paid back)
+            for ledger in self.ledgers.beside():
+                if ledger.live and ledger.mode == "paper" and ledger.venue_name == venue_of(event.condition_id):
+                    book_paper_void(ledger.executor, self.catalog, event.condition_id, event.yes_value)
         elif isinstance(event, TickSizeChanged):
             apply_tick_change(self.catalog, self.db, event, self.clock())
         # (after settling: a Kalshi market over, or not binary, is quoted no more)
@@ -440,9 +427,8 @@ class TradingCore:
                 self.events.holding = True
                 if not is_locked(exc):
                     log.exception("tick failed")
-                    # The lanes' decisions come from this pass: none of them decided either.
-                    lanes = [lane for lane in (self.lane, self.kalshi) if lane is not None and lane.live]
-                    ledgers: list[Ledger] = [self, *lanes]
+                    # The other ledgers' decisions come from this pass: none of them decided either.
+                    ledgers: list[Ledger] = [self, *(ledger for ledger in self.ledgers.beside() if ledger.live)]
                     for ledger in ledgers:
                         await failed(ledger, exc, now)
                 elif not locked:  # another process holds the write lock: nothing is placed unrecorded
@@ -477,21 +463,21 @@ class TradingCore:
         self.own_markouts.observe(now)
         dark = self._fills_dark(now)
         # Every ledger trading this tick, by mode: the total exposure limit spans the venues of one money.
-        ledgers = [(self.link.mode, self.executor.state), *((lane.mode, lane.executor.state)
-                                                            for lane in (self.lane, self.kalshi)
-                                                            if lane is not None and lane.live)]
+        ledgers = [(self.link.mode, self.executor.state), *((ledger.mode, ledger.executor.state)
+                                                            for ledger in self.ledgers.beside() if ledger.live)]
         self.risk.new_tick(now, self.executor.state, self.catalog, views, fills_dark=dark,
                            also=[s for mode, s in ledgers[1:] if mode == self.link.mode])
         holding = dark and not self.config.fills_dark_cancel  # fills dark, resting orders kept: no order moves
         lead_ms = self.config.game_start_withdraw_s * 1000
-        paper: list[Intent] | None = None  # the paper lane's strategies' (None: not deciding)
-        kalshi: list[Intent] | None = None  # the strategies' that trade Kalshi
+        decided: dict[LedgerKey, list[Intent]] | None = None  # each ledger's strategies' (None: not deciding)
         crossing: list[cross_arbs.Decided] = []  # the cross-venue strategies', each leg on its own ledger
         if self.deciding and not holding:
             # A strategy whose position must be sold stays out of its market from this pass.
-            start_exits(self.link, self.risk, self.exits, self._exits())
+            start_exits(self.link, self.risk, self.exits,
+                        self.operator_exits.with_strategies(self.link, self.risk.strategies.limits))
             held = self.exits.held_markets(lambda key: self.executor.state.totals(*key).size > 0)
-            desk, paper, kalshi, crossing = self._decide(now, views)
+            decided, crossing = self._decide(now, views)
+            desk = decided.get(self.ledgers.desk_key, [])
             intents, kickoff = hold_for_game_start(hold_out(desk, held), self.catalog, now, lead_ms)
             self.risk.decisions.write(kickoff, now)
             self.executor.set_intents(self.risk.check(intents, now))
@@ -507,12 +493,14 @@ class TradingCore:
             self.gate.block()
             self.flatten_after_kill = self.risk.request_kill(kill, now)
         elif self.deciding:
-            await take_exits(self.link, self.risk, self.exits, self._exits())
-        for lane, theirs in ((self.lane, paper), (self.kalshi, kalshi)):
-            if lane is not None:  # each lane's pass guarded on its own: a lane that fails stops only itself
-                others = [s for mode, s in ledgers if mode == lane.mode and s is not lane.executor.state]
-                await guarded_pass(lane, now, functools.partial(lane.tick, now, views, theirs, lead_ms, also=others),
-                                   contain=self.replay is None)
+            await take_exits(self.link, self.risk, self.exits,
+                             self.operator_exits.with_strategies(self.link, self.risk.strategies.limits))
+        for key, ledger in self.ledgers.by_key():
+            # Each ledger's pass guarded on its own: one that fails stops only itself.
+            theirs = None if decided is None else decided.get(key, [])
+            others = [s for mode, s in ledgers if mode == ledger.mode and s is not ledger.executor.state]
+            await guarded_pass(ledger, now, functools.partial(ledger.tick, now, views, theirs, lead_ms, also=others),
+                               contain=self.replay is None)
         if crossing:  # after every ledger's pass: each leg checked by its own ledger's risk as it stands now
             await self.cross.run(crossing, pairs, now)
         self.events.passed(views, holding=holding, fills_dark=dark)
@@ -526,12 +514,6 @@ class TradingCore:
         return self.fills_dark.update(since, now, after_s=self.config.fills_dark_s,
                                       cancel=bool(self.config.fills_dark_cancel))
 
-    def _exits(self) -> list[Exit]:
-        found = find_exits(self.executor.state, self.link.marks, self.risk.strategies.limits)
-        asked = self.operator_exits.current(self.link)
-        keys = {e.key for e in asked}
-        return asked + [e for e in found if e.key not in keys]
-
     async def _settle_arbitrage(self) -> None:
         """Unevenly filled arbitrage groups: completed or unwound as their strategy asks."""
         while self.executor.partials:
@@ -540,14 +522,16 @@ class TradingCore:
             await arbs.unwind_settled(self.link, self.risk.limits, self.arbitrage)
 
     def _decide(self, now: int, views: dict[str, MarketView], only: Scope | None = None) -> tuple[
-            list[Intent], list[Intent], list[Intent], list[cross_arbs.Decided]]:
-        """Every enabled strategy's intents: the desk's, the paper lane's (a paper-only strategy on a
-        live desk), Kalshi's (a strategy naming Kalshi markets) and the cross-venue strategies' (a leg on
-        each venue); one that raises is disabled and withdrawn. A strategy with an allocation sizes from
+            dict[LedgerKey, list[Intent]], list[cross_arbs.Decided]]:
+        """Every enabled strategy's intents, by the ledger they go to (engine/trading/passes/routing.py:
+        the desk's, the paper ledger beside a live desk for a paper-only strategy, Kalshi's for a strategy
+        naming Kalshi markets), and the cross-venue strategies' (a leg on each venue); one that raises is
+        disabled and withdrawn. A strategy whose ledger is not open, or does not take it (Kalshi armed live
+        holds some: kalshi_traders), makes no decision. A strategy with an allocation sizes from
         it (plus its own PnL), not from the wallet: each strategy's book is valued (once per ledger,
         before any decides) only if one has one. `only`: an event's decision, those strategies on
         those markets (engine/trading/passes/event_decisions.py)."""
-        out: dict[str, list[Intent]] = {"desk": [], "paper": [], KALSHI: []}
+        out: dict[LedgerKey, list[Intent]] = {self.ledgers.desk_key: [], **{key: [] for key in self.ledgers.open}}
         crossing: list[cross_arbs.Decided] = []
         pairs = self.link.references.pairs()
         desk_site = cross_arbs.Site(self.link, self.risk, self.arbitrage)
@@ -555,7 +539,9 @@ class TradingCore:
         for name, hosted in list(self.host.hosted.items()):
             if only is not None and name not in only:
                 continue
-            sides = cross_arbs.sites(desk_site, self.lane, self.kalshi, name, hosted) \
+            key = self.ledgers.route(hosted)
+            beside = None if key == self.ledgers.desk_key else self.ledgers.open.get(key)  # None: the desk's
+            sides = cross_arbs.sites(desk_site, beside, self.ledgers.get(KALSHI), name, hosted) \
                 if hosted.instance.spans_venues else None
             if isinstance(sides, str):
                 if f"cross:{name}:{sides}" not in self.paper_only_noted:  # said once a session
@@ -563,18 +549,16 @@ class TradingCore:
                     cross_arbs.held_alert(self.db, name, sides)
                 self._withdraw(name, order_end.because(order_end.PROTECTION, f"its {sides} leg is held"))
                 continue
-            on_kalshi = trades_kalshi(hosted.markets)
-            lane = self.kalshi if on_kalshi else self.lane if self.link.mode == "live" and not hosted.live else None
-            if on_kalshi and lane is not None and name not in lane.strategies:
-                lane = None  # held while Kalshi is armed live (paper only, or its market taken): kalshi_traders
-            if hosted.paused or (lane is None and (on_kalshi or (self.link.mode == "live" and not hosted.live))):
-                # Paused on its own (exits still guard it), or its lane is not open: no decision.
+            if beside is not None and name not in beside.strategies:
+                beside = None  # its ledger does not take it (Kalshi armed live: paper only, or its market taken)
+            if hosted.paused or (beside is None and key != self.ledgers.desk_key):
+                # Paused on its own (exits still guard it), or its ledger is not open: no decision.
                 self._withdraw(name, order_end.PAUSED if hosted.paused else order_end.because(
                     order_end.PROTECTION, "its ledger's lane is not open"))
                 continue
             if sides is not None:
-                lane = sides[0].site if isinstance(sides[0].site, PaperLane) else None
-            executor = lane.executor if lane is not None else self.executor
+                beside = sides[0].site if isinstance(sides[0].site, VenueLedger) else None
+            executor = beside.executor if beside is not None else self.executor
             ledger = (executor.mode, executor.venue_name)
             allocation = self.risk.strategies.limits.get(name, STRATEGY_DEFAULTS).usdc("allocation")
             if allocation > 0 and ledger not in books:  # deciding changes no order or position
@@ -594,43 +578,33 @@ class TradingCore:
             if sides is not None:
                 crossing.append(cross_arbs.Decided(name, tuple(hosted.markets), tuple(result), *sides))
                 continue
-            out[KALSHI if on_kalshi else "paper" if lane is not None else "desk"].extend(result)
-        return out["desk"], out["paper"], out[KALSHI], crossing
+            out[key].extend(result)
+        return out, crossing
 
     def _withdraw(self, name: str, why: str) -> None:
-        """A strategy's orders withdrawn wherever it trades (the desk's venue, the paper lanes)."""
+        """A strategy's orders withdrawn wherever it trades (the desk's ledger and every one beside it)."""
         self.executor.withdraw(name, why)
-        for lane in (self.lane, self.kalshi):
-            if lane is not None:
-                lane.withdraw(name, why)
+        for ledger in self.ledgers.beside():
+            ledger.withdraw(name, why)
 
-    async def _open_lane(self, *, rearm: bool = False) -> None:
-        """The paper lanes (engine/trading/passes/paper_lane.py), each opened when its first strategy is
-        hosted: Kalshi's for strategies naming Kalshi markets, on any desk; Polymarket's for
-        paper-only strategies on a live desk, each alerted once per live session. `rearm`: an
-        operator's Start, which ends a lane halt as it ends the desk's. A backtest is a paper desk:
-        it has Kalshi's lane only."""
-
-        def lane(venue: str, mode: str = "paper") -> PaperLane:
-            made = PaperLane(self.link, self.risk, venue, mode)
-            made.bus.on_error = self.lookout.handler_failed
-            made.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
-            made.bus.subscribe(FillApplied, self.own_markouts.on_fill)
-            self.events.listen(made.bus)
-            return made
-
+    async def _open_ledgers(self, *, rearm: bool = False) -> None:
+        """The ledgers beside the desk's (engine/trading/passes/venue_ledger.py), each opened when its first
+        strategy is hosted: Kalshi's, in its armed mode, for strategies naming Kalshi markets, on any desk;
+        Polymarket's on paper for paper-only strategies on a live desk, each alerted once per live session.
+        `rearm`: an operator's Start, which ends a ledger's halt as it ends the desk's. A backtest is a paper
+        desk: it has Kalshi's ledger only."""
         cash = int(self.config.paper_starting_cash * MICRO)
-        on_kalshi, held = kalshi_traders(self.host.hosted, self.kalshi_mode, self.link.references.pairs())
+        kalshi_key = (KALSHI, self.ledgers.armed[KALSHI])
+        on_kalshi, held = kalshi_traders(self.host.hosted, kalshi_key[1], self.link.references.pairs())
         try:
-            self.kalshi = await kept_open(self.kalshi, lambda: lane(KALSHI, self.kalshi_mode), on_kalshi, cash,
-                                          rearm=rearm)
+            await self.ledgers.keep_open(kalshi_key, self._made, on_kalshi, cash, rearm=rearm)
         except VenueError as exc:  # Kalshi down or its key refused: only what trades there waits
             alert_kalshi_unavailable(self.db, str(exc))
         if self.replay is not None:
             return
-        for name in sorted({f"{KALSHI}:{self.kalshi_mode}:{n}" for n in on_kalshi} - self.paper_only_noted):
+        for name in sorted({f"{KALSHI}:{kalshi_key[1]}:{n}" for n in on_kalshi} - self.paper_only_noted):
             self.paper_only_noted.add(name)
-            if self.kalshi_mode == "paper":
+            if kalshi_key[1] == "paper":
                 alert_kalshi_paper(self.db, name.rsplit(":", 1)[1])
         for name, why in sorted(held.items()):
             if f"{KALSHI}:held:{name}" not in self.paper_only_noted:
@@ -638,16 +612,24 @@ class TradingCore:
                 alert_kalshi_held(self.db, name, why)
         if self.mode != "live":
             return
-        names = {name for name, hosted in self.host.hosted.items()
-                 if not hosted.live and not trades_kalshi(hosted.markets)}
-        with self.db.read() as conn:  # a promoted strategy's paper leftovers keep the lane open: valued, exitable
-            leftovers = trading_reads.ledger_holds(conn, "paper", POLYMARKET)
-        self.lane = await kept_open(self.lane, lambda: lane(POLYMARKET), names, cash, rearm=rearm, holds=leftovers)
-        if self.lane is None:
+        paper_key = (self.ledgers.desk_key[0], "paper")
+        names = {name for name, hosted in self.host.hosted.items() if self.ledgers.route(hosted) == paper_key}
+        with self.db.read() as conn:  # a promoted strategy's paper leftovers keep it open: valued, exitable
+            leftovers = trading_reads.ledger_holds(conn, "paper", paper_key[0])
+        if await self.ledgers.keep_open(paper_key, self._made, names, cash, rearm=rearm, holds=leftovers) is None:
             return
         for name in sorted(names - self.paper_only_noted):
             self.paper_only_noted.add(name)
             alert_paper_only(self.db, name)
+
+    def _made(self, key: LedgerKey) -> VenueLedger:
+        """A new ledger beside the desk's: its fills and faults heard as the desk's are."""
+        ledger = VenueLedger(self.link, self.risk, *key)
+        ledger.bus.on_error = self.lookout.handler_failed
+        ledger.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
+        ledger.bus.subscribe(FillApplied, self.own_markouts.on_fill)
+        self.events.listen(ledger.bus)
+        return ledger
 
     async def _drain_orders(self) -> None:
         """Cancel strategy orders and wait (bounded) for the venue's ACKs."""

@@ -79,7 +79,7 @@ INSTANCE_COLUMNS = {
 
 def ledger_of(row: trading_queries.StrategyRow | None, desk_mode: str, kalshi_mode: str = "paper") -> str:
     """Where a strategy trades now: a paper-only one on paper whatever the desk's mode (beside
-    live strategies on a live desk, engine/trading/passes/paper_lane.py); one naming Kalshi markets in
+    live strategies on a live desk, engine/trading/passes/venue_ledger.py); one naming Kalshi markets in
     Kalshi's own armed mode (live only once promoted: until then its paper record stays on show);
     the others in the desk's mode."""
     mode = kalshi_mode if row is not None and row.venue == KALSHI else desk_mode

@@ -75,7 +75,7 @@ def strategies(db: Database) -> pd.DataFrame:
     data["paused"] = data["paused"].astype(bool)
     data["live"] = data["live"].astype(bool)
     data["trades"] = data["live"].map({True: "live when the desk is", False: "paper only"})
-    # A strategy naming Kalshi markets trades Kalshi's paper ledger (engine/trading/passes/paper_lane.py).
+    # A strategy naming Kalshi markets trades Kalshi's paper ledger (engine/trading/passes/venue_ledger.py).
     data["venue"] = data["markets"].map(lambda raw: KALSHI if f'"{KALSHI_PREFIX}' in str(raw or "") else POLYMARKET)
     return to_utc(data, "error_at", "updated_at")
 

@@ -424,7 +424,7 @@ def paper_only_names(conn: sqlite3.Connection) -> list[str]:
 
 
 def kalshi_ledger(conn: sqlite3.Connection, now: int, mode: str) -> dict[str, Any] | None:
-    """Strategies trading Kalshi (engine/trading/passes/paper_lane.py) in `mode`, Kalshi's armed mode:
+    """Strategies trading Kalshi (engine/trading/passes/venue_ledger.py) in `mode`, Kalshi's armed mode:
     which (live: the promoted ones; `held`, the others), Kalshi's exchange as last read (paused, the
     next scheduled pause: engine/venues/kalshi_pairs.py), the ledger's trading state, equity, open
     orders and positions (None: no strategy names a Kalshi market)."""
@@ -449,7 +449,7 @@ def kalshi_ledger(conn: sqlite3.Connection, now: int, mode: str) -> dict[str, An
 
 
 def paper_lane(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
-    """Paper-only strategies on a live desk (engine/trading/passes/paper_lane.py): which, their lane's
+    """Paper-only strategies on a live desk (engine/trading/passes/venue_ledger.py): which, their lane's
     trading state, and the paper ledger's equity, orders and positions (None: no such strategy)."""
     names = paper_only_names(conn)
     if not names:

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from contracts import kalshi_ids
 from contracts.settings import Settings
+from contracts.venues import KALSHI
 from engine.backtest.runner import BacktestSpec, run_sync
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
@@ -42,7 +43,8 @@ def _record(tmp: Path, sim: SimHandle, cid: str, ticker: str, *, strategy: tuple
     name, params, markets = strategy or ("mm", PARAMS, [cid])
 
     def quoted(core: TradingCore) -> bool:
-        site = core.kalshi if core.kalshi is not None else core.link
+        kalshi = core.ledgers.get(KALSHI)
+        site = kalshi if kalshi is not None else core.link
         return sum(1 for o in site.executor.state.orders.values() if o.strategy == name) >= 2
 
     return recorded_session(tmp, sim, cid, ticker, kind="market_making", name=name, params=params, markets=markets,

@@ -15,6 +15,7 @@ import pytest
 
 from contracts.command_kinds import BY_NAME, KINDS, Handler
 from contracts.command_refusal import CommandRejected
+from contracts.venues import POLYMARKET
 from engine.execution.placement import OrderGate
 from engine.process import commands as processor_module
 from engine.process.commands import CommandProcessor
@@ -22,6 +23,7 @@ from engine.telegram_bot.actions import COMMANDS as TELEGRAM
 from engine.trading import core as core_module
 from engine.trading.core import TradingCore
 from engine.trading.operator import operator_actions
+from engine.trading.passes.routing import Ledgers
 from storage.command_queue import commands as queue
 from storage.command_queue.commands import post_command
 from storage.sqlite.db import Database, now_ms
@@ -124,8 +126,9 @@ def test_the_trading_core_applies_every_trading_kind(monkeypatch: pytest.MonkeyP
     for name in ("cancel_order", "flatten", "place_order"):
         monkeypatch.setattr(operator_actions, name, leaf(name))
     monkeypatch.setattr(core_module, "exit_positions", leaf("exit"))
-    core = SimpleNamespace(link=SimpleNamespace(live=True), collections=SimpleNamespace(command=None), kalshi=None,
-                           mode="paper", lane=None, risk=None, exits=None, operator_exits=None, host=None,
+    core = SimpleNamespace(link=SimpleNamespace(live=True), collections=SimpleNamespace(command=None),
+                           ledgers=Ledgers(lambda: (POLYMARKET, "paper"), {}),
+                           mode="paper", risk=None, exits=None, operator_exits=None, host=None,
                            deciding=False, events=SimpleNamespace(mark=lambda condition_id: None))
     core.collections.command = lambda kind, payload: leaf(kind)()
     for kind in (k for k in KINDS if k.handler is Handler.TRADING):

@@ -22,6 +22,7 @@ from contracts import kalshi_ids
 from contracts.cross_venue import complement_side
 from contracts.domain import MICRO, Side, Tif
 from contracts.settings import load_settings
+from contracts.venues import KALSHI
 from engine.execution.planner import OrderSpec
 from engine.risk.gate import TradingState
 from engine.trading.core import TradingCore
@@ -93,9 +94,9 @@ async def _settled(core: TradingCore, done: Any) -> None:
     for _ in range(300):
         paper_venue(core).advance()
         core.executor.drain()
-        if core.kalshi is not None:
-            core.kalshi.executor.venue.advance()  # type: ignore[attr-defined]  # Kalshi's paper lane: a PaperVenue
-            core.kalshi.executor.drain()
+        if (kalshi := core.ledgers.get(KALSHI)) is not None:
+            kalshi.executor.venue.advance()  # type: ignore[attr-defined]  # Kalshi's paper ledger: a PaperVenue
+            kalshi.executor.drain()
         if done():
             return
         await asyncio.sleep(0.05)
@@ -114,9 +115,9 @@ def test_a_cross_venue_edge_buys_one_side_on_each_venue(tmp_path: Path, sim: Sim
 
     async def scenario() -> tuple[int, int]:
         await _started(core, market, ticker)
-        assert core.kalshi is not None and core.kalshi.strategies == {"xa"}  # the Kalshi leg's ledger opened
+        kalshi = core.ledgers.get(KALSHI)
+        assert kalshi is not None and kalshi.strategies == {"xa"}  # the Kalshi leg's ledger opened
         await core.tick()
-        kalshi = core.kalshi
 
         def both() -> bool:
             return bool(core.executor.state.totals("xa", market["yes_token_id"]).settled
@@ -186,9 +187,10 @@ def test_a_leg_its_venue_refuses_keeps_the_other_from_being_sent(tmp_path: Path,
 
     async def scenario() -> None:
         await _started(core, market, ticker)
-        assert core.kalshi is not None
+        kalshi = core.ledgers.get(KALSHI)
+        assert kalshi is not None
         # Kalshi's ledger halted by its own breaker: its leg is refused there, Polymarket's would pass.
-        core.kalshi.risk.escalate(TradingState.HALTED, "DRAWDOWN", "a test's drawdown")
+        kalshi.risk.escalate(TradingState.HALTED, "DRAWDOWN", "a test's drawdown")
         for _ in range(3):
             await core.tick()
         await core.stop()
@@ -245,7 +247,7 @@ def test_a_leg_uneven_by_less_than_the_minimum_is_shown_as_dust_and_taken_off_th
 
     async def scenario() -> tuple[int, int, list[int]]:
         await _started(core, market, ticker)
-        kalshi = core.kalshi
+        kalshi = core.ledgers.get(KALSHI)
         assert kalshi is not None
         core.deciding = False
         await core.tick()

@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from contracts import kalshi_ids
 from contracts.settings import load_settings
+from contracts.venues import KALSHI
 from engine.feeds.books import BookCache
 from engine.feeds.kalshi_reference import Facts, KalshiBookPoller
 from simulator.kalshi.fees import FeeSchedule, trade_fee
@@ -71,8 +72,9 @@ def test_the_live_ledger_books_kalshis_fee_either_side_of_a_scheduled_change(tmp
         _schedule(sim, series, 3, change["at"], "quadratic")
         await until(lambda: now_ms() > change["at"], "the change's time")
         await bought(core, desk, 5 * SH)
-        assert core.kalshi is not None
-        change["cash"] = core.kalshi.executor.state.cash
+        kalshi = core.ledgers.get(KALSHI)
+        assert kalshi is not None
+        change["cash"] = kalshi.executor.state.cash
         await core.stop()
 
     asyncio.run(scenario())

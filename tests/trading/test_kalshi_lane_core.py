@@ -1,4 +1,4 @@
-"""One engine, two venues (engine/trading/passes/paper_lane.py): a strategy that names a paired Kalshi market
+"""One engine, two venues (engine/trading/passes/venue_ledger.py): a strategy that names a paired Kalshi market
 (`kalshi:<ticker>`) trades it in the real trading core, on Kalshi's paper ledger beside the
 Polymarket desk, on the Kalshi book the desk reads through its own Kalshi client (the simulator's
 Kalshi side here). Its orders are Kalshi's (on the market's price grid, counts in 0.01 contracts,
@@ -22,6 +22,7 @@ from contracts.domain import Intent, Quote, Side, Tif
 from contracts.kalshi_grid import on_grid
 from contracts.market_filter import validate_market_spec
 from contracts.settings import load_settings
+from contracts.venues import KALSHI
 from engine.execution import portfolio
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
@@ -99,13 +100,14 @@ def test_a_strategy_naming_a_kalshi_market_trades_kalshis_paper_ledger(tmp_path:
 
     async def scenario() -> list[tuple]:
         await _started(core, kalshi)
-        assert core.kalshi is not None and core.kalshi.live and core.kalshi.strategies == {"kx"}
+        ledger = core.ledgers.get(KALSHI)
+        assert ledger is not None and ledger.live and ledger.strategies == {"kx"}
         await core.tick()
-        core.kalshi.executor.drain()
+        ledger.executor.drain()
         placed = _orders(core)
         result = await core.kill()
         assert "kalshi_paper" in result
-        core.kalshi.executor.drain()
+        ledger.executor.drain()
         await core.stop()
         return placed
 
@@ -139,9 +141,10 @@ def test_a_restart_reads_the_kalshi_lanes_resting_orders_back_to_it(tmp_path: Pa
     async def first() -> set[str]:
         await _started(core, kalshi)
         await core.tick()
-        assert core.kalshi is not None
-        core.kalshi.executor.drain()
-        resting = {o.client_id for o in core.kalshi.executor.state.orders.values()}
+        ledger = core.ledgers.get(KALSHI)
+        assert ledger is not None
+        ledger.executor.drain()
+        resting = {o.client_id for o in ledger.executor.state.orders.values()}
         await core._drain_orders()  # the desk's own orders only: a crash leaves the lane's resting
         return resting
 
@@ -151,8 +154,9 @@ def test_a_restart_reads_the_kalshi_lanes_resting_orders_back_to_it(tmp_path: Pa
 
     async def second() -> tuple[set[str], set[str]]:
         await _started(again, kalshi)
-        assert again.kalshi is not None
-        lane = {o.client_id for o in again.kalshi.executor.state.orders.values()}
+        ledger = again.ledgers.get(KALSHI)
+        assert ledger is not None
+        lane = {o.client_id for o in ledger.executor.state.orders.values()}
         desk = {o.client_id for o in again.executor.state.orders.values()}
         await again.stop()
         return lane, desk
@@ -168,7 +172,7 @@ def test_a_market_kalshi_settles_pays_kalshis_paper_ledger_in_cash(tmp_path: Pat
 
     async def scenario() -> tuple[int, int, int]:
         await _started(core, kalshi)
-        lane = core.kalshi
+        lane = core.ledgers.get(KALSHI)
         assert lane is not None and core.link.references.poller is not None
         # The market settles while the fill's later reports are still on their way: the lane must
         # settle what it holds at once, not fold those reports at the payout first.
@@ -208,7 +212,7 @@ def test_a_market_kalshi_voids_pays_kalshis_paper_ledger_back_at_cost(tmp_path: 
 
     async def scenario() -> dict[str, Any]:
         await _started(core, kalshi)
-        lane = core.kalshi
+        lane = core.ledgers.get(KALSHI)
         poller = core.link.references.poller
         assert lane is not None and lane.mode == "paper" and poller is not None
         await _bought(core, kalshi, yes, 6 * SH)
@@ -258,7 +262,7 @@ def test_a_void_of_a_market_nothing_was_held_in_books_no_money_and_closes_it(tmp
 async def _bought(core: TradingCore, kalshi: str, token: str, size: int, *, settled: bool = True) -> None:
     """The Kalshi lane buys `size` of `token` at its ask (a fill-and-kill): settled, or (`settled`
     False) as soon as the fill is known, its later status reports still on their way."""
-    lane = core.kalshi
+    lane = core.ledgers.get(KALSHI)
     assert lane is not None
     await core.tick()  # the lane's risk sees the Kalshi book this pass
     book = core.books.book(token)
@@ -277,7 +281,7 @@ async def _bought(core: TradingCore, kalshi: str, token: str, size: int, *, sett
 
 async def _left(core: TradingCore, token: str) -> int:
     """What the Kalshi lane still holds of `token` once its sale is answered (bounded wait)."""
-    lane = core.kalshi
+    lane = core.ledgers.get(KALSHI)
     assert lane is not None
     for _ in range(200):
         lane.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
@@ -334,7 +338,7 @@ def test_kalshi_nets_a_strategys_yes_and_no_into_dollars(tmp_path: Path, sim: Si
 
     async def scenario() -> tuple[int, int, int, int, int]:
         await _started(core, kalshi)
-        lane = core.kalshi
+        lane = core.ledgers.get(KALSHI)
         assert lane is not None
         core.deciding = False  # the operator's buys alone: the market maker stays out of this one
         await core.tick()
@@ -394,9 +398,10 @@ def test_a_paired_market_kalshi_shows_not_binary_is_closed_unpriced_and_alerted(
     async def scenario() -> dict[str, Any]:
         await _started(core, kalshi)
         poller = core.link.references.poller
-        assert poller is not None and core.kalshi is not None
+        ledger = core.ledgers.get(KALSHI)
+        assert poller is not None and ledger is not None
         await core.tick()
-        core.kalshi.executor.drain()
+        ledger.executor.drain()
         seen: dict[str, Any] = {"resting": [o for o in _orders(core) if o[2] == "kx" and o[-1] == "LIVE"]}
         market_type("scalar")
         seen["told"] = (await poller.read_settlements(), await poller.read_settlements())
@@ -410,8 +415,8 @@ def test_a_paired_market_kalshi_shows_not_binary_is_closed_unpriced_and_alerted(
         seen["closed"] = market is not None and market.closed and not market.accepting_orders
         for _ in range(200):  # the next passes cancel what the strategy had resting there
             await core.tick()
-            core.kalshi.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
-            core.kalshi.executor.drain()
+            ledger.executor.venue.advance()  # type: ignore[attr-defined]  # the ledger's venue is a PaperVenue
+            ledger.executor.drain()
             if not [o for o in _orders(core) if o[2] == "kx" and o[-1] in ("LIVE", "CANCEL_PENDING")]:
                 break
             await asyncio.sleep(0.05)

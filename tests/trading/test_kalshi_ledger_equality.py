@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from contracts import kalshi_ids
 from contracts.domain import Intent, Quote, Side, Tif
+from contracts.venues import KALSHI
 from simulator.kalshi.fees import FeeSchedule, SeriesFees, trade_fee
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import now_ms
@@ -51,7 +52,7 @@ def test_a_thousand_kalshi_fills_leave_the_ledger_equal_to_kalshis_balance(tmp_p
 
     async def scenario() -> dict[str, Any]:
         await started(core, desk.kalshi)
-        lane = core.kalshi
+        lane = core.ledgers.get(KALSHI)
         assert lane is not None and lane.mode == "live"
         await core.tick()
         book = core.books.book(yes)

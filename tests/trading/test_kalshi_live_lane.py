@@ -1,4 +1,4 @@
-"""Kalshi armed live (engine/trading/passes/paper_lane.py, mode `live`): the real trading core on a paper desk sends a
+"""Kalshi armed live (engine/trading/passes/venue_ledger.py, mode `live`): the real trading core on a paper desk sends a
 promoted strategy's Kalshi orders to Kalshi itself (the simulator's Kalshi side, an account registered with
 its own RSA key) through the desk's own client, and keeps Kalshi's live ledger true to the account: its
 cash starts at Kalshi's balance, fills and fees are Kalshi's, a settlement is booked from Kalshi's own
@@ -21,6 +21,7 @@ from contracts import kalshi_ids
 from contracts.domain import Intent, Quote, Side, Tif
 from contracts.order_status import OrderStatus
 from contracts.settings import load_settings
+from contracts.venues import KALSHI
 from engine.execution.credits import book_venue_credits
 from engine.risk.gate import TradingState
 from engine.trading.core import TradingCore
@@ -53,7 +54,7 @@ def test_a_live_kalshi_fill_and_settlement_keep_the_ledger_equal_to_kalshis_bala
 
     async def scenario() -> dict[str, int]:
         await _started(core, desk.kalshi)
-        lane = core.kalshi
+        lane = core.ledgers.get(KALSHI)
         assert lane is not None and lane.mode == "live" and isinstance(lane.executor.venue, KalshiVenue)
         seen = {"opening_cash": lane.executor.state.cash}
         await _bought(core, desk, 5 * SH)
@@ -105,7 +106,7 @@ def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_p
 
     async def scenario() -> dict[str, Any]:
         await _started(core, desk.kalshi)
-        lane = core.kalshi
+        lane = core.ledgers.get(KALSHI)
         assert lane is not None and lane.mode == "live"
         await _bought(core, desk, 5 * SH)
         totals = lane.executor.state.totals("kx", yes)
@@ -157,7 +158,7 @@ def test_a_void_while_the_engine_was_down_is_booked_at_restart_and_the_lane_trad
 
     async def before(core: TradingCore) -> int:
         await _started(core, desk.kalshi)
-        lane = core.kalshi
+        lane = core.ledgers.get(KALSHI)
         assert lane is not None
         await _bought(core, desk, 4 * SH)
         cost = lane.executor.state.totals("kx", yes).cost
@@ -170,7 +171,7 @@ def test_a_void_while_the_engine_was_down_is_booked_at_restart_and_the_lane_trad
 
     async def after() -> dict[str, Any]:
         await _started(again, desk.kalshi)
-        lane = again.kalshi
+        lane = again.ledgers.get(KALSHI)
         assert lane is not None
         await again.scheduled.collections()
         for _ in range(2):  # the contracts Kalshi took back are off the ledger too: the checks agree
@@ -206,7 +207,7 @@ def test_money_kalshi_holds_that_the_ledger_cannot_explain_halts_the_kalshi_lane
 
     async def scenario() -> dict[str, Any]:
         await _started(core, desk.kalshi)
-        lane = core.kalshi
+        lane = core.ledgers.get(KALSHI)
         assert lane is not None and lane.mode == "live"
         move(50 * SH)  # $50 paid in from outside the desk
         for _ in range(2):  # a difference counts once two checks in a row see it
@@ -255,7 +256,7 @@ def test_a_restart_reads_kalshis_resting_orders_back_to_the_live_ledger(tmp_path
     async def first() -> set[str]:
         await _started(core, desk.kalshi)
         await core.tick()
-        lane = core.kalshi
+        lane = core.ledgers.get(KALSHI)
         book = core.books.book(yes)
         assert lane is not None and book is not None and book.bids
         low = max(kalshi_ids.CENT, book.bids[-1].price - 5 * kalshi_ids.CENT)  # rests well below the book
@@ -273,7 +274,7 @@ def test_a_restart_reads_kalshis_resting_orders_back_to_the_live_ledger(tmp_path
 
     async def second() -> tuple[set[str], int]:
         await _started(again, desk.kalshi)
-        lane = again.kalshi
+        lane = again.ledgers.get(KALSHI)
         assert lane is not None
         back = {o.client_id for o in lane.executor.state.orders.values()}
         result = await again.kill()
@@ -293,7 +294,7 @@ def test_a_restart_reads_kalshis_resting_orders_back_to_the_live_ledger(tmp_path
 
 
 def test_only_promoted_strategies_trade_kalshi_live_and_one_per_market() -> None:
-    from engine.trading.passes.paper_lane import kalshi_traders
+    from engine.trading.passes.venue_ledger import kalshi_traders
 
     class Kind:
         def __init__(self, spans_venues: bool) -> None:
@@ -322,7 +323,7 @@ def test_a_fill_at_kalshi_while_the_engine_was_down_is_booked_at_restart(tmp_pat
     async def first() -> int:
         await _started(core, desk.kalshi)
         await core.tick()
-        lane, book = core.kalshi, core.books.book(yes)
+        lane, book = core.ledgers.get(KALSHI), core.books.book(yes)
         assert lane is not None and book is not None and book.bids and book.asks
         inside = book.bids[0].price + kalshi_ids.CENT  # the best bid, below the best ask
         assert inside < book.asks[0].price
@@ -339,7 +340,7 @@ def test_a_fill_at_kalshi_while_the_engine_was_down_is_booked_at_restart(tmp_pat
 
     async def second() -> tuple[int, int, int]:
         await _started(again, desk.kalshi)
-        lane = again.kalshi
+        lane = again.ledgers.get(KALSHI)
         assert lane is not None
         held, cash, working = lane.executor.state.totals("kx", yes).size, lane.executor.state.cash, \
             len(lane.executor.state.orders)
@@ -365,7 +366,7 @@ def test_live_kalshi_nets_yes_and_no_as_the_ledger_does_and_an_exit_sells_there(
 
     async def scenario() -> dict[str, Any]:
         await _started(core, desk.kalshi)
-        lane = core.kalshi
+        lane = core.ledgers.get(KALSHI)
         assert lane is not None
         await core.tick()
         books = [core.books.book(t) for t in (yes, no)]
@@ -441,7 +442,7 @@ def test_a_live_kalshi_market_maker_whose_ask_is_the_touch_leaves_it_resting(tmp
         _kalshi_book(desk, 300_000, 440_000)  # mid 0.37: its ask 0.37 + 0.02 = 0.39 is the touch
         core.deciding = True
         core._loop = asyncio.create_task(core._run())
-        lane = core.kalshi
+        lane = core.ledgers.get(KALSHI)
         assert lane is not None
 
         def resting_ask() -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from contracts.venues import KALSHI
 from engine.cli.desk import status_lines
 from engine.risk.gate import TradingState
 from engine.trading.core import TradingCore
@@ -44,7 +45,7 @@ def _orders_sent(desk: Desk) -> int:
 
 async def _quoting(core: TradingCore, desk: Desk, seconds: float = 15.0) -> None:
     """Ticked until the market maker rests quotes at Kalshi (bounded)."""
-    lane = core.kalshi
+    lane = core.ledgers.get(KALSHI)
     assert lane is not None
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -68,7 +69,7 @@ def test_a_scheduled_pause_withdraws_the_quotes_holds_them_and_they_come_back(tm
     async def scenario() -> dict[str, Any]:
         seen: dict[str, Any] = {}
         await started(core, desk.kalshi)
-        watch, lane = core.link.references.exchange, core.kalshi
+        watch, lane = core.link.references.exchange, core.ledgers.get(KALSHI)
         assert watch is not None and lane is not None and lane.mode == "live"
         watch.status_s, watch.near_s, watch.schedule_s = 0.2, 0.2, 0.5  # the test's minutes in seconds
         core.deciding = True  # the market maker quotes
@@ -139,7 +140,7 @@ def test_an_unscheduled_pause_met_by_an_order_is_maintenance_not_a_fault(tmp_pat
 
     async def scenario() -> tuple[int, Any, int, int]:
         await started(core, desk.kalshi)
-        watch, lane = core.link.references.exchange, core.kalshi
+        watch, lane = core.link.references.exchange, core.ledgers.get(KALSHI)
         assert watch is not None and lane is not None
         watch.status_s = watch.near_s = 3600.0  # the status is not read again: the order meets the pause first
         await asyncio.sleep(0.3)

@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from contracts.command_refusal import CommandRejected
 from contracts.settings import load_settings
+from contracts.venues import POLYMARKET
 from engine.process.control import Controller
 from engine.risk.gate import TradingState
 from engine.trading.core import TradingCore
@@ -75,7 +76,7 @@ def test_a_paper_only_strategy_trades_settles_and_halts_in_its_lane(tmp_path: Pa
     async def scenario() -> None:
         await controller.start("operator")
         await core._stop_loop()  # ticks by hand
-        lane = core.lane
+        lane = core.ledgers.get(POLYMARKET, "paper")
         assert lane is not None and lane.live and core.mode == "live"
         info = core.catalog.get(cid)
         assert info is not None
@@ -123,7 +124,7 @@ def test_a_paper_only_strategy_trades_settles_and_halts_in_its_lane(tmp_path: Pa
         assert _rows(core.db, "SELECT COUNT(*) FROM commands WHERE kind = 'kill'") == [(0,)]
         assert _rows(core.db, "SELECT subject FROM alerts WHERE code = 'KILL_SWITCH_DRAWDOWN'") == [("paper lane",)]
         await controller.stop("operator")
-        assert core.lane is None
+        assert core.ledgers.get(POLYMARKET, "paper") is None
         with pytest.raises(CommandRejected, match="nothing trades paper beside it now"):
             await core.handle("exit", {"strategy": "vb", "ledger": "paper"})
 

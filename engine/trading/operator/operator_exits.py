@@ -11,6 +11,7 @@ The command answers with the first attempt: per position, what sold and why anyt
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,10 +19,11 @@ from contracts.command_refusal import CommandRejected
 from contracts.domain import fmt
 from engine.risk.gate import Reason
 from engine.trading.exits.selling import Holding, Sold, dust_words, is_dust
-from engine.trading.exits.strategy_exits import Exit, start_exits, take_exit
+from engine.trading.exits.strategy_exits import Exit, find_exits, start_exits, take_exit
 from engine.trading.operator.operator_actions import holdings_in_scope, kill_latched
 
 if TYPE_CHECKING:
+    from contracts.limits import Limits
     from engine.execution.state import ExecutionState
     from engine.risk.monitor import RiskMonitor
     from engine.trading.exits.exit_book import ExitBook, Key
@@ -46,6 +48,14 @@ class OperatorExits:
             elif (exit_ := _exit(state, link, key, why)) is not None:
                 out.append(exit_)
         return out
+
+    def with_strategies(self, link: TradingSite, limits: Mapping[str, Limits]) -> list[Exit]:
+        """Every exit due on the ledger: the operator's first, then the strategies' own (stop loss, take
+        profit, ...) for the positions the operator did not ask about."""
+        asked = self.current(link)
+        keys = {e.key for e in asked}
+        found = find_exits(link.executor.state, link.marks, limits)
+        return asked + [e for e in found if e.key not in keys]
 
 
 def _exit(state: ExecutionState, link: TradingSite, key: Key, why: str) -> Exit | None:

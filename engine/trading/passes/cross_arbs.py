@@ -8,7 +8,7 @@ even afterwards.
 - **Whole or not at all.** Each leg is checked by its own ledger's risk gate (its limits, exposure,
   breakers); the pair goes at the smaller approved size, in hundredths of a Kalshi contract, or not at all
   (the refusal in the decisions log as GROUP_INCOMPLETE).
-- **Not into a pause.** While Kalshi is paused, or about to be (engine/trading/ledgers/kalshi_pauses.py),
+- **Not into a pause.** While Kalshi is paused, or about to be (engine/trading/ledgers/exchange_pauses.py),
   neither leg is sent: a Polymarket leg alone would be no hedge.
 - **Sent at once**, both fill-and-kill at their limit prices, on their two executors.
 - **Kept even.** Whenever neither venue has an order of the strategy open in the pair's markets, the
@@ -44,7 +44,7 @@ from engine.risk.monitor import RiskMonitor
 from engine.trading.hosting.views import strategy_state
 from engine.trading.ledgers import arbs
 from engine.trading.parts import TradingSite
-from engine.trading.passes.paper_lane import PaperLane, kalshi_markets_of
+from engine.trading.passes.venue_ledger import VenueLedger, kalshi_markets_of
 from storage.desk.audit import raise_alert, write_audit
 from storage.engine_stores import trading_reads
 from storage.sqlite.db import Database
@@ -108,7 +108,7 @@ class CrossArbs:
             return
         kalshi_order = _buy(kalshi_market, kalshi.quotes[0], size)
         poly_order = _absorbing(d, poly_market, _buy(poly_market, poly.quotes[0], size), kalshi_order.token_id)
-        paused = d.kalshi.site.venue_held(now) if isinstance(d.kalshi.site, PaperLane) else None
+        paused = d.kalshi.site.venue_held(now) if isinstance(d.kalshi.site, VenueLedger) else None
         why = ""
         if paused:
             why = f"Kalshi takes no order now ({paused})"
@@ -240,15 +240,15 @@ def kalshi_legs(hosted: Mapping[str, Any], pairs: Mapping[str, tuple[str, bool]]
     return {m for h in hosted.values() if h.instance.spans_venues for m in kalshi_markets_of(h, pairs)}
 
 
-def sites(desk: Site, lane: PaperLane | None, kalshi: PaperLane | None, name: str,
+def sites(desk: Site, paper: VenueLedger | None, kalshi: VenueLedger | None, name: str,
           hosted: Any) -> tuple[Site, Site] | str:
     """The two ledgers a cross-venue strategy's legs trade on, or why it waits: its Polymarket leg's (the
-    desk's, or `lane`'s, the paper lane, for a strategy not promoted on a live desk) and Kalshi's, of one
-    mode."""
+    desk's, or `paper`, the paper ledger beside a live desk, for a strategy not promoted) and Kalshi's, of
+    one mode."""
     beside = desk.site.mode == "live" and not hosted.live
-    if beside and (lane is None or not lane.live):
+    if beside and (paper is None or not paper.live):
         return "its paper ledger beside the live desk is not open"
-    poly = Site(lane, lane.risk, lane.arbitrage) if beside and lane is not None else desk
+    poly = Site(paper, paper.risk, paper.arbitrage) if beside and paper is not None else desk
     if kalshi is None or not kalshi.live or name not in kalshi.strategies:
         return "Kalshi's ledger does not take it now (see the KALSHI_HELD or KALSHI_UNAVAILABLE alerts)"
     if kalshi.mode != poly.site.mode:

@@ -2,10 +2,10 @@
 the engine comes up halted (a crash loop: engine/process/control.py).
 
 A halt that idles cancels every order at each venue before the engine waits for the operator. At a
-venue armed apart that is not a bare cancel-all: its lane's ledger is opened as at any start
+venue armed apart that is not a bare cancel-all: its venue ledger is opened as at any start
 (recovery books, each once, what the venue did while the engine was down: fills, settlements, voids,
-orders it closed), every order is cancelled through the lane's executor, so the ledger records each
-cancel as the venue answers it, and the lane is closed again. The halted ledger therefore still
+orders it closed), every order is cancelled through the ledger's executor, so the ledger records each
+cancel as the venue answers it, and the ledger is closed again. The halted ledger therefore still
 equals the venue: no working order it does not hold, no fill or payout left unbooked.
 """
 
@@ -26,13 +26,13 @@ log = logging.getLogger("engine.trading.passes.downtime_cancels")
 async def cancel_recorded(link: VenueLink, desk_risk: RiskMonitor, venue: str | None = None) -> dict[str, Any]:
     """Every order at `venue` (the one armed apart, unless named) cancelled and recorded in its live
     ledger, after recovery."""
-    from engine.trading.passes.paper_lane import PaperLane
+    from engine.trading.passes.venue_ledger import VenueLedger
 
     venue = venue or armed_apart().venue
-    lane = PaperLane(link, desk_risk, venue, "live")
-    await lane.open(0)  # recovery: what happened at the venue while the engine was down, booked once
+    ledger = VenueLedger(link, desk_risk, venue, "live")
+    await ledger.open(0)  # recovery: what happened at the venue while the engine was down, booked once
     try:
-        return dict(await lane.kill())
+        return dict(await ledger.kill())
     finally:
-        await lane.close()
+        await ledger.close()
         log.info("a live ledger reconciled and its orders cancelled for a halt", extra={"venue": venue})

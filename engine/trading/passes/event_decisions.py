@@ -49,7 +49,7 @@ from engine.trading.ledgers.venue_link import VenueLink
 from engine.trading.parts import ReplaySource
 from engine.trading.passes import cross_arbs
 from engine.trading.passes.decision_schedule import DecisionSchedule
-from engine.trading.passes.paper_lane import PaperLane
+from engine.trading.passes.routing import LedgerKey, Ledgers
 
 log = logging.getLogger("engine.trading.passes.event_decisions")
 
@@ -67,8 +67,7 @@ class Core(Protocol):
     host: StrategyHost
     catalog: MarketCatalog
     books: BookCache
-    lane: PaperLane | None
-    kalshi: PaperLane | None
+    ledgers: Ledgers
     risk: RiskMonitor
     exits: ExitBook
     signals: SignalReads
@@ -79,7 +78,7 @@ class Core(Protocol):
     def clock(self) -> int: ...
 
     def _decide(self, now: int, views: dict[str, MarketView], only: Scope | None = None) -> tuple[
-            list[Intent], list[Intent], list[Intent], list[cross_arbs.Decided]]: ...
+            dict[LedgerKey, list[Intent]], list[cross_arbs.Decided]]: ...
 
 
 class EventDecisions:
@@ -204,12 +203,13 @@ class EventDecisions:
         self._seen[condition_id] = inputs
         now = core.clock()
         views = self._views(markets, now)
-        desk, paper, kalshi = (_within(scope, intents) for intents in core._decide(now, views, only=scope)[:3])
-        live = [(lane, theirs) for lane, theirs in ((core.lane, paper), (core.kalshi, kalshi))
-                if lane is not None and lane.live]
-        ledgers = [core.executor, *(lane.executor for lane, _ in live)]  # every one's exposure counts
-        # A lane whose last pass failed decides nothing until one completes (its guard fails it closed).
-        lanes = [(lane, theirs) for lane, theirs in live if lane.passes.deciding]
+        decided = core._decide(now, views, only=scope)[0]
+        desk = _within(scope, decided.get(core.ledgers.desk_key, []))
+        live = [(ledger, _within(scope, decided.get(key, []))) for key, ledger in core.ledgers.by_key()
+                if ledger.live]
+        ledgers = [core.executor, *(ledger.executor for ledger, _ in live)]  # every one's exposure counts
+        # A ledger whose last pass failed decides nothing until one completes (its guard fails it closed).
+        lanes = [(ledger, theirs) for ledger, theirs in live if ledger.passes.deciding]
         placed = await self._place(core.executor, desk, now, views, ledgers)
         for lane, theirs in lanes:
             if theirs:
@@ -251,8 +251,7 @@ class EventDecisions:
     def _in_flight(self, scope: Scope) -> bool:
         """Whether an order of these strategies there awaits the venue (placed or cancelled, unanswered)."""
         core = self.core
-        ledgers = [core.executor.state, *(lane.executor.state for lane in (core.lane, core.kalshi)
-                                          if lane is not None and lane.live)]
+        ledgers = [core.executor.state, *(ledger.executor.state for ledger in core.ledgers.beside() if ledger.live)]
         return any(o.status in IN_FLIGHT for state in ledgers for name, markets in scope.items()
                    for cid in markets for o in state.open_for(name, cid))
 
@@ -270,8 +269,7 @@ class EventDecisions:
                 parts.append(None if book is None else (book.version, book.updated_ms))
                 parts.append(id(core.books.last_trade(token)))
         parts.append(core.executor.state.versions(markets))
-        parts += [lane.executor.state.versions(markets) for lane in (core.lane, core.kalshi)
-                  if lane is not None and lane.live]
+        parts += [ledger.executor.state.versions(markets) for ledger in core.ledgers.beside() if ledger.live]
         return tuple(parts)
 
     def _views(self, markets: Sequence[str], now: int) -> dict[str, MarketView]:

@@ -29,7 +29,7 @@ from engine.risk.source_breaker import SourceBreaker
 from engine.trading.exits.strategy_exits import cancel_stale
 from engine.trading.ledgers.updown_windows import WindowWatch
 from engine.trading.lookouts.resolution_watch import ResolutionWatch
-from engine.trading.passes.paper_lane import held_by
+from engine.trading.passes.venue_ledger import markets_held_by
 from engine.trading.settlement.auto_merge import merge_held_sets
 from engine.trading.settlement.resolution import settle_missed_resolutions
 from engine.trading.settlement.rewards import reward_job
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from engine.trading.hosting.selection import Selection
     from engine.trading.ledgers.venue_link import VenueLink
     from engine.trading.lookouts.lookout import Lookout
-    from engine.trading.passes.paper_lane import PaperLane
+    from engine.trading.passes.venue_ledger import VenueLedger
     from engine.trading.settlement.collections import Collections
     from engine.trading.settlement.rewards import RewardTracker
 
@@ -73,7 +73,7 @@ class CoreJobs:
     def __init__(self, link: VenueLink, risk: RiskMonitor, lookout: Lookout, selection: Selection,
                  collections: Collections, rewards: RewardTracker, markouts: MarkoutJob, *,
                  config: Callable[[], RuntimeConfig], deciding: Callable[[], bool],
-                 trading_since: Callable[[], int | None], lanes: Callable[[], list[PaperLane]] = list,
+                 trading_since: Callable[[], int | None], lanes: Callable[[], list[VenueLedger]] = list,
                  ledger_ready: Callable[[], bool] = lambda: True):
         """What the jobs work on, each given by the core: the venue and feeds, the risk monitor,
         the watch, each strategy's markets, collections, rewards, markouts; and what they read of
@@ -171,7 +171,7 @@ class CoreJobs:
         if self.link.replay is not None:
             return
         try:
-            also = set().union(*(held_by(lane) for lane in self.lanes()))
+            also = set().union(*(markets_held_by(lane) for lane in self.lanes()))
             await settle_missed_resolutions(self.link, also=also)
         except Exception as exc:  # best effort: the next refresh tries again
             log.warning("could not check held markets for resolution", extra={"error": str(exc)})

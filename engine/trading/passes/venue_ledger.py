@@ -1,30 +1,30 @@
-"""The paper lane: paper-only strategies trading on paper beside a live desk, on one engine.
+"""A venue ledger: one (venue, mode) beside the desk's own, with its own executor, risk, exits and settlement.
 
-A strategy that was never promoted (its `live` flag off) trades on paper whatever the desk's
-mode. On a paper desk that is simply the desk. On a live desk it is this lane: a paper venue on
-the desk's own books, its own executor writing the paper ledger (orders, fills, positions, cash,
-claims of mode `paper`), its own risk (engine/risk/lane_risk.py: the desk's limit values measured
-on the paper ledger, breakers that halt the lane and never the desk), its own exits, settlement of
-resolved markets and redemptions, and its own equity snapshots. Live and paper never share an
-order, a position or a dollar of budget; a kill blocks both (the desk's one order gate) and cancels
-both.
+The desk's ledger is the venue in use in the desk's mode (engine/trading/core.py). Every other ledger
+the desk trades at once is one of these, on the desk's own feeds and books; the core keeps them in one
+map keyed (venue, mode) and routes each strategy's intents to one of them.
+Each has its own executor writing its ledger (orders, fills, positions, cash, claims of its venue and
+mode), its own risk (engine/risk/lane_risk.py: the desk's limit values measured on its ledger, breakers
+that halt it and never the desk), its own exits, settlement of resolved markets and redemptions, and its
+own equity snapshots. Two ledgers never share an order, a position or a dollar of budget; a kill blocks
+all (the desk's one order gate) and cancels all.
 
-The core asks it to open when a paper-only strategy is hosted on a live desk, hands it that
-strategy's intents each tick, and closes it with the desk (or a switch to paper, where the desk
-itself is the paper venue and the same paper ledger carries on).
+Today there are two kinds:
 
-Kalshi's paper ledger is a lane of the same kind, beside any desk: a paper venue standing in for
-Kalshi (its fees with their rounding, its price grids, counts in 0.01 contracts) on the Kalshi books
-the desk follows for the operator's pairs, held while Kalshi pauses (engine/trading/ledgers/kalshi_pauses.py),
-keyed `kalshi` in every ledger table, with its own limits and breakers (venue_risk). The core opens it
-when a strategy names a Kalshi market (`kalshi:<ticker>`) and hands it every intent on one; nothing
-of Kalshi's is ever sent to Polymarket's venue, nor the reverse.
-
-Once the operator arms Kalshi live (its own mode, engine_state.kalshi_mode), the same lane runs in
-mode `live` on Kalshi itself (engine/venues/kalshi.py): no paper deposit (its cash starts at Kalshi's
-balance at the first recovery), Kalshi's settlements booked as its credits
-(engine/venues/kalshi_settlement.py), its balances compared with its ledger while it trades, and
-only promoted strategies in it, one per Kalshi market (`kalshi_traders`).
+- Polymarket on paper beside a live desk (its label: "paper lane"): a strategy never promoted (its
+  `live` flag off) trades on paper whatever the desk's mode; on a paper desk that is the desk itself,
+  on a live desk it is this ledger. It opens when such a strategy is hosted (or while its ledger holds
+  a promoted strategy's paper leftovers) and closes with the desk or a switch to paper, where the desk
+  is the paper venue and the same paper ledger carries on.
+- Kalshi, beside any desk, in Kalshi's own armed mode (engine_state.kalshi_mode). On paper, a paper
+  venue standing in for Kalshi (its fees with their rounding, its price grids, counts in 0.01 contracts)
+  on the Kalshi books the desk follows for the operator's pairs, held while Kalshi pauses
+  (engine/trading/ledgers/exchange_pauses.py), keyed `kalshi` in every ledger table, with its own limits
+  and breakers (venue_risk). Armed live, the same ledger runs on Kalshi itself (engine/venues/kalshi.py):
+  no paper deposit (its cash starts at Kalshi's balance at the first recovery), Kalshi's settlements
+  booked as its credits (engine/venues/kalshi_settlement.py), its balances compared with its ledger while
+  it trades, and only promoted strategies in it, one per Kalshi market (`kalshi_traders`). Nothing of
+  Kalshi's is ever sent to Polymarket's venue, nor the reverse.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from engine.risk.lane_risk import LaneRisk
 from engine.risk.monitor import RiskMonitor
 from engine.trading.exits.exit_book import ExitBook
 from engine.trading.exits.game_start import hold_for_game_start
-from engine.trading.exits.strategy_exits import Exit, find_exits, hold_out, start_exits, take_exits
+from engine.trading.exits.strategy_exits import Exit, hold_out, start_exits, take_exits
 from engine.trading.ledgers import arbs
 from engine.trading.ledgers.exchange_pauses import held, hold_for_pause
 from engine.trading.lookouts.balance_watch import BalanceWatch
@@ -67,13 +67,13 @@ if TYPE_CHECKING:
     from engine.trading.ledgers.venue_link import VenueLink
     from engine.trading.parts import ReplaySource
 
-log = logging.getLogger("engine.trading.passes.paper_lane")
-CLOSE_DRAIN_S = 5.0  # how long a closing lane waits for its cancels' answers
+log = logging.getLogger("engine.trading.passes.venue_ledger")
+CLOSE_DRAIN_S = 5.0  # how long a closing ledger waits for its cancels' answers
 
 
-class PaperLane:
-    """A TradingSite (engine/trading/parts.py) on the desk's feeds, for one venue: of mode `paper`,
-    or, for Kalshi armed live, of mode `live` on Kalshi itself."""
+class VenueLedger:
+    """A TradingSite (engine/trading/parts.py) on the desk's feeds: the ledger of one (venue, mode)
+    beside the desk's (Polymarket on paper beside a live desk; Kalshi, on paper or live)."""
 
     def __init__(self, link: VenueLink, desk_risk: RiskMonitor, venue_name: str = POLYMARKET,
                  mode: str = "paper") -> None:
@@ -84,8 +84,10 @@ class PaperLane:
         self.catalog, self.books = link.catalog, link.books
         self.risk = LaneRisk(link.db, desk_risk, link.clock, venue_name, mode)
         self.label = self.risk.subject  # how logs and alerts name it: "paper lane", "Kalshi paper", "Kalshi live"
+        # How the answers to a kill or a flatten name it (the desk's venue on paper: "paper_lane"; "kalshi_live").
+        self.answer_key = "paper_lane" if venue_name == link.executor.venue_name else f"{venue_name}_{mode}"
         self.bus = EventBus()
-        self.risk.listen(self.bus)  # its venue's faults count toward the lane's error breaker only
+        self.risk.listen(self.bus)  # its venue's faults count toward this ledger's error breaker only
         self.executor: Executor = link.lane_executor(self.risk, self.bus, venue_name, mode)
         self.settlement: SettlementVenue = link.build_settlement(mode, venue_name)
         # Live, its orders rest in its venue's books: what decisions, marks and exits read leaves them out
@@ -93,7 +95,7 @@ class PaperLane:
         self.own: OwnOrders | None = None
         if mode == "live" and link.replay is None:
             self.own = link.own.follow(venue_name, self.bus, lambda: self.executor.state)
-        # Live: the venue's balances against the lane's ledger while it trades (trading/lookouts/balance_watch.py).
+        # Live: the venue's balances against this ledger while it trades (trading/lookouts/balance_watch.py).
         self.balance_watch = BalanceWatch(lambda level, code, message: _alert(self, level, code, message),
                                           words=(f"{LABELS[venue_name]}'s balance", "USD", f"{venue_name}.com"))
         self.collections = Collections(self)
@@ -106,7 +108,7 @@ class PaperLane:
 
     @property
     def replay(self) -> ReplaySource | None:
-        """A backtest's replay (a backtest is a paper desk: Kalshi's is its only lane)."""
+        """A backtest's replay (a backtest is a paper desk: Kalshi's is its only venue ledger)."""
         return self.link.replay
 
     def marks(self, token_id: str) -> Book | None:
@@ -129,7 +131,7 @@ class PaperLane:
             self.risk.balances_checked(report.mismatches)
             self.balance_watch.started(self.clock())
         self.live = True
-        log.info("paper lane open", extra={"lane": self.label, "strategies": sorted(self.strategies)})
+        log.info("venue ledger open", extra={"ledger": self.label, "strategies": sorted(self.strategies)})
 
     async def close(self) -> None:
         """Its strategies' orders cancelled and their answers awaited (bounded: the paper venue
@@ -174,7 +176,7 @@ class PaperLane:
             venue.on_market_event(event)
 
     def held_markets(self) -> set[str]:
-        """Markets the lane holds or works in: the feed must keep following them."""
+        """Markets the ledger holds or works in: the feed must keep following them."""
         if not self.live:
             return set()
         state = self.executor.state
@@ -182,9 +184,9 @@ class PaperLane:
 
     async def tick(self, now: int, views: dict[str, MarketView], intents: list[Intent] | None,
                    game_start_lead_ms: int, *, also: Sequence[ExecutionState] = ()) -> None:
-        """One pass of the lane, after the desk's: `intents` are its strategies' (None: not
+        """One pass of the ledger, after the desk's: `intents` are its strategies' (None: not
         deciding, orders left as they are), held back before a game starts as the desk's are.
-        `also`: the other ledgers of its mode (the desk's, another lane's), whose exposure its
+        `also`: the other ledgers of its mode (the desk's, another venue ledger's), whose exposure its
         total exposure limit counts too."""
         if not self.live:
             return
@@ -210,8 +212,8 @@ class PaperLane:
             await arbs.unwind_settled(self, self.risk.limits, self.arbitrage)
         valuation, books = portfolio.valued(self.executor.state, self.marks)
         if self.risk.after_tick(now, valuation, books) is not None:
-            log.warning("paper lane kill switch: its orders are cancelled, the desk trades on",
-                        extra={"lane": self.label})
+            log.warning("venue ledger kill switch: its orders are cancelled, the desk trades on",
+                        extra={"ledger": self.label})
             await self.executor.kill()
         elif intents is not None:
             await take_exits(self, self.risk, self.exits, exits)
@@ -243,7 +245,7 @@ class PaperLane:
 
     def _venue_holds(self, intents: list[Intent], now: int) -> tuple[list[Intent], list[Any]]:
         """Intents its venue cannot take now, emptied with a decision each: Kalshi's pauses
-        (engine/trading/ledgers/kalshi_pauses.py)."""
+        (engine/trading/ledgers/exchange_pauses.py)."""
         if self.venue_name != KALSHI:
             return intents, []
         return hold_for_pause(intents, self.link.references.kalshi_exchange(), now)
@@ -255,12 +257,12 @@ class PaperLane:
         return held(self.link.references.kalshi_exchange(), now)
 
     async def rearm(self) -> None:
-        """An operator's Start: a lane halt ends (alerted). Live, a halt for its balances books the cash
+        """An operator's Start: its halt ends (alerted). Live, a halt for its balances books the cash
         difference first, audited as the desk's Start does (the operator has looked), and checks the
         shares again at once: a mismatch that remains halts it again."""
         for_balances = self.risk.halted_for_balances
         if self.risk.memory.reason == DECISIONS_FAILING and not self.passes.deciding:
-            log.warning("a Start leaves the lane halted: its passes still fail", extra={"lane": self.label})
+            log.warning("a Start leaves the venue ledger halted: its passes still fail", extra={"ledger": self.label})
             return  # its passes still fail: the halt stays (its alert names the error)
         self.passes.rearm()
         self.risk.rearm()
@@ -268,7 +270,7 @@ class PaperLane:
             self.risk.balances_checked(await self.balance_watch.resync(self.executor, self.risk, self.clock()))
 
     async def check_balances(self, *, tolerance_usdc: float, every_s: float) -> None:
-        """Live: the venue's balances against the lane's ledger, when `every_s` has passed since the
+        """Live: the venue's balances against this ledger, when `every_s` has passed since the
         last look (engine/trading/lookouts/balance_watch.py says what a difference does)."""
         if not self.live or self.mode != "live":
             return
@@ -279,11 +281,7 @@ class PaperLane:
                 self.risk.balances_checked(problems)
 
     def _exits(self) -> list[Exit]:
-        """The operator's exits first, then the strategies' own (stop-loss, take-profit, ...)."""
-        asked = self.operator_exits.current(self)
-        keys = {e.key for e in asked}
-        found = find_exits(self.executor.state, self.marks, self.risk.strategies.limits)
-        return asked + [e for e in found if e.key not in keys]
+        return self.operator_exits.with_strategies(self, self.risk.strategies.limits)
 
     def _settle_resolved(self) -> None:
         """Positions in markets the desk has seen resolve (the market channel, or the refresh's
@@ -307,14 +305,14 @@ class PaperLane:
         return valuation
 
 
-def _alert(lane: PaperLane, level: AlertLevel, code: str, message: str) -> None:
-    with lane.db.write() as conn:
-        raise_alert(conn, level=level, source="engine", code=code, subject=lane.label, message=message)
+def _alert(ledger: VenueLedger, level: AlertLevel, code: str, message: str) -> None:
+    with ledger.db.write() as conn:
+        raise_alert(conn, level=level, source="engine", code=code, subject=ledger.label, message=message)
 
 
-def held_by(lane: PaperLane | None) -> set[str]:
-    """The markets the paper lane holds or works in (none without a lane)."""
-    return set() if lane is None else lane.held_markets()
+def markets_held_by(ledger: VenueLedger | None) -> set[str]:
+    """The markets a venue ledger holds or works in (none without one)."""
+    return set() if ledger is None else ledger.held_markets()
 
 
 def trades_kalshi(markets: Sequence[str]) -> bool:
@@ -359,28 +357,28 @@ def kalshi_traders(hosted: Mapping[str, Any], mode: str,
     return traders, held
 
 
-async def kept_open(lane: PaperLane | None, make: Callable[[], PaperLane], names: set[str], starting_cash: int, *,
-                    rearm: bool, holds: bool = False) -> PaperLane | None:
-    """The lane its strategies (`names`) trade in: opened when the first is hosted, or while its ledger
+async def ledger_kept_open(ledger: VenueLedger | None, make: Callable[[], VenueLedger], names: set[str],
+                           starting_cash: int, *, rearm: bool, holds: bool = False) -> VenueLedger | None:
+    """The ledger its strategies (`names`) trade in: opened when the first is hosted, or while its ledger
     `holds` positions (leftovers of strategies promoted since: valued and exitable, never traded on);
     kept only once open (a failed open is tried again at the next start or reload), its strategies and
-    limits brought up to date. `rearm`: an operator's Start, which ends a lane halt as it ends the desk's."""
-    if lane is None and (names or holds):
+    limits brought up to date. `rearm`: an operator's Start, which ends a ledger halt as it ends the desk's."""
+    if ledger is None and (names or holds):
         opened = make()
         opened.strategies = names
         await opened.open(starting_cash)
-        lane = opened
+        ledger = opened
         if rearm:
-            await lane.rearm()
-    if lane is not None:
-        lane.strategies = names
-        lane.reconfigure()
-    return lane
+            await ledger.rearm()
+    if ledger is not None:
+        ledger.strategies = names
+        ledger.reconfigure()
+    return ledger
 
 
-async def flatten_lane(lane: PaperLane, payload: dict[str, Any]) -> list[dict[str, Any]]:
-    """The operator's flatten, on a lane's ledger: every strategy's positions in scope sold through
+async def flatten_ledger(ledger: VenueLedger, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The operator's flatten, on a venue ledger: every strategy's positions in scope sold through
     its exit path (tried again until nothing is held), one answer per strategy."""
-    strategies = sorted({h.strategy for h in holdings_in_scope(lane, payload)})
-    return [await exit_positions(lane, lane.risk, lane.exits, lane.operator_exits,
+    strategies = sorted({h.strategy for h in holdings_in_scope(ledger, payload)})
+    return [await exit_positions(ledger, ledger.risk, ledger.exits, ledger.operator_exits,
                                  {**payload, "strategy": name, "reason": "flatten"}) for name in strategies]
