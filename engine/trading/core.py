@@ -38,8 +38,6 @@ from engine.marketdata.recorder import Recorder
 from engine.risk import breakers
 from engine.risk.monitor import RiskMonitor
 from engine.trading.exits.exit_book import ExitBook
-from engine.trading.exits.game_start import hold_for_game_start
-from engine.trading.exits.strategy_exits import hold_out, start_exits, take_exits
 from engine.trading.hosting.indicator_host import IndicatorHost, wanted_indicators
 from engine.trading.hosting.own_markouts import OwnMarkouts
 from engine.trading.hosting.selection import Selection
@@ -69,6 +67,7 @@ from engine.trading.passes import core_state, cross_arbs
 from engine.trading.passes import downtime_cancels as kalshi_downtime
 from engine.trading.passes.event_decisions import EventDecisions, Scope
 from engine.trading.passes.jobs import CoreJobs, Job
+from engine.trading.passes.ledger_pass import LedgerParts, ledger_pass
 from engine.trading.passes.routing import LedgerKey, Ledgers
 from engine.trading.passes.venue_ledger import VenueLedger, flatten_ledger, kalshi_traders
 from engine.trading.settlement.collections import Collections
@@ -136,6 +135,11 @@ class TradingCore:
         self.ledger_ready = False  # the desk's ledger recovered for its mode: only then is it valued for the curve
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
         self.arbitrage = arbs.Settlements()  # legs of unevenly filled arbitrages waiting to be unwound
+        # The desk's ledger as its pass sees it (every ledger's pass: engine/trading/passes/ledger_pass.py).
+        self.desk_pass = LedgerParts(
+            self.link, self.risk, self.exits, self.arbitrage, self.operator_exits, on_kill=self._kill_switch,
+            look=None if replay is not None else lambda now: self.lookout.look(
+                self.link, now, feed_down_s=self.config.alert_feed_down_s))
         self.cross = cross_arbs.CrossArbs()  # cross-venue arbitrages' legs, one on each venue's ledger
         self.signals = SignalReads(db, self.catalog, replay=replay is not None,
                                    followed_kept=lambda: self.scheduled.follower.kept)
@@ -465,39 +469,26 @@ class TradingCore:
         # Every ledger trading this tick, by mode: the total exposure limit spans the venues of one money.
         ledgers = [(self.link.mode, self.executor.state), *((ledger.mode, ledger.executor.state)
                                                             for ledger in self.ledgers.beside() if ledger.live)]
-        self.risk.new_tick(now, self.executor.state, self.catalog, views, fills_dark=dark,
-                           also=[s for mode, s in ledgers[1:] if mode == self.link.mode])
         holding = dark and not self.config.fills_dark_cancel  # fills dark, resting orders kept: no order moves
         lead_ms = self.config.game_start_withdraw_s * 1000
-        decided: dict[LedgerKey, list[Intent]] | None = None  # each ledger's strategies' (None: not deciding)
+        deciding = self.deciding and not holding
+        decided: dict[LedgerKey, list[Intent]] = {}  # each ledger's strategies', once the desk's exits started
         crossing: list[cross_arbs.Decided] = []  # the cross-venue strategies', each leg on its own ledger
-        if self.deciding and not holding:
-            # A strategy whose position must be sold stays out of its market from this pass.
-            start_exits(self.link, self.risk, self.exits,
-                        self.operator_exits.with_strategies(self.link, self.risk.strategies.limits))
-            held = self.exits.held_markets(lambda key: self.executor.state.totals(*key).size > 0)
-            decided, crossing = self._decide(now, views)
-            desk = decided.get(self.ledgers.desk_key, [])
-            intents, kickoff = hold_for_game_start(hold_out(desk, held), self.catalog, now, lead_ms)
-            self.risk.decisions.write(kickoff, now)
-            self.executor.set_intents(self.risk.check(intents, now))
-        if not holding:
-            report = await self.executor.reconcile()
-            self.risk.residuals(report.residuals, now)
-        await self._settle_arbitrage()
-        if self.replay is None:
-            self.lookout.look(self.link, now, feed_down_s=self.config.alert_feed_down_s)
-        valuation, strategy_books = portfolio.valued(self.executor.state, self.link.marks)
-        kill = self.risk.after_tick(now, valuation, strategy_books)
-        if kill is not None:
-            self.gate.block()
-            self.flatten_after_kill = self.risk.request_kill(kill, now)
-        elif self.deciding:
-            await take_exits(self.link, self.risk, self.exits,
-                             self.operator_exits.with_strategies(self.link, self.risk.strategies.limits))
+
+        def desk_intents() -> list[Intent]:
+            by_ledger, found = self._decide(now, views)
+            decided.update(by_ledger)
+            crossing.extend(found)
+            return decided.get(self.ledgers.desk_key, [])
+
+        # The desk's ledger first (every ledger's pass: passes/ledger_pass.py); the strategies of every
+        # ledger decide within it, once the desk's exits have started.
+        also = [s for mode, s in ledgers[1:] if mode == self.link.mode]
+        valuation = await ledger_pass(self.desk_pass, now, views, desk_intents if deciding else None, lead_ms,
+                                      deciding=self.deciding, also=also, fills_dark=dark, holding=holding)
         for key, ledger in self.ledgers.by_key():
             # Each ledger's pass guarded on its own: one that fails stops only itself.
-            theirs = None if decided is None else decided.get(key, [])
+            theirs = decided.get(key, []) if deciding else None
             others = [s for mode, s in ledgers if mode == ledger.mode and s is not ledger.executor.state]
             await guarded_pass(ledger, now, functools.partial(ledger.tick, now, views, theirs, lead_ms, also=others),
                                contain=self.replay is None)
@@ -514,12 +505,11 @@ class TradingCore:
         return self.fills_dark.update(since, now, after_s=self.config.fills_dark_s,
                                       cancel=bool(self.config.fills_dark_cancel))
 
-    async def _settle_arbitrage(self) -> None:
-        """Unevenly filled arbitrage groups: completed or unwound as their strategy asks."""
-        while self.executor.partials:
-            await arbs.settle(self.link, self.executor.partials.pop(0), self.arbitrage)
-        if self.arbitrage.pending:
-            await arbs.unwind_settled(self.link, self.risk.limits, self.arbitrage)
+    async def _kill_switch(self, message: str, now: int) -> None:
+        """The desk's kill switch: the order gate closes at once and a kill is posted for every ledger
+        (with a flatten after it when `kill_flatten` is on)."""
+        self.gate.block()
+        self.flatten_after_kill = self.risk.request_kill(message, now)
 
     def _decide(self, now: int, views: dict[str, MarketView], only: Scope | None = None) -> tuple[
             dict[LedgerKey, list[Intent]], list[cross_arbs.Decided]]:

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from contracts import order_end
 from contracts.domain import Book, Intent, MarketView
+from contracts.venue_policies import policy_of
 from contracts.venues import KALSHI, LABELS, POLYMARKET, venue_of
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
@@ -45,14 +46,13 @@ from engine.risk.breakers import DECISIONS_FAILING
 from engine.risk.lane_risk import LaneRisk
 from engine.risk.monitor import RiskMonitor
 from engine.trading.exits.exit_book import ExitBook
-from engine.trading.exits.game_start import hold_for_game_start
-from engine.trading.exits.strategy_exits import Exit, hold_out, start_exits, take_exits
 from engine.trading.ledgers import arbs
 from engine.trading.ledgers.exchange_pauses import held, hold_for_pause
 from engine.trading.lookouts.balance_watch import BalanceWatch
 from engine.trading.lookouts.pass_guard import PassGuard
 from engine.trading.operator.operator_actions import holdings_in_scope, settle_resolution
 from engine.trading.operator.operator_exits import OperatorExits, exit_positions
+from engine.trading.passes.ledger_pass import LedgerParts, gate, ledger_pass
 from engine.trading.settlement.collections import Collections
 from engine.trading.settlement.pair_netting import net_held_pairs
 from engine.venues.paper import PaperVenue
@@ -105,6 +105,9 @@ class VenueLedger:
         self.strategies: set[str] = set()  # the strategies it trades this tick
         self.live = False
         self.passes = PassGuard(self.label)  # its passes' failures halt it alone (trading/lookouts/pass_guard.py)
+        # Its pass: every ledger's (passes/ledger_pass.py), with what is its own.
+        self.parts = LedgerParts(self, self.risk, self.exits, self.arbitrage, self.operator_exits,
+                                 on_kill=self._kill_switch, venue_holds=self._venue_holds)
 
     @property
     def replay(self) -> ReplaySource | None:
@@ -184,10 +187,10 @@ class VenueLedger:
 
     async def tick(self, now: int, views: dict[str, MarketView], intents: list[Intent] | None,
                    game_start_lead_ms: int, *, also: Sequence[ExecutionState] = ()) -> None:
-        """One pass of the ledger, after the desk's: `intents` are its strategies' (None: not
-        deciding, orders left as they are), held back before a game starts as the desk's are.
-        `also`: the other ledgers of its mode (the desk's, another venue ledger's), whose exposure its
-        total exposure limit counts too."""
+        """One pass of the ledger, after the desk's: what only it settles, then the pass every ledger runs
+        (engine/trading/passes/ledger_pass.py). `intents` are its strategies' (None: not deciding, orders
+        left as they are). `also`: the other ledgers of its mode (the desk's, another venue ledger's),
+        whose exposure its total exposure limit counts too."""
         if not self.live:
             return
         venue = self.executor.venue
@@ -195,28 +198,18 @@ class VenueLedger:
             venue.advance()
         self.executor.drain()
         self._settle_resolved()
-        if self.venue_name == KALSHI:
-            net_held_pairs(self.collections)  # Kalshi holds no market's both sides: a pair is a dollar
+        if policy_of(self.venue_name).nets_pairs:
+            net_held_pairs(self.collections)  # the venue holds no market's both sides: a pair is a dollar
         for name in {k[0] for k in self.executor.state.by_key} - self.strategies:
-            self.executor.withdraw(name, order_end.DROPPED)  # promoted or gone: its paper orders end here
-        self.risk.new_tick(now, self.executor.state, self.catalog, views, also=also)
-        exits = self._exits()
-        if intents is not None:
-            start_exits(self, self.risk, self.exits, exits)
-            self._gate(intents, now, game_start_lead_ms)
-        report = await self.executor.reconcile()
-        self.risk.residuals(report.residuals, now)
-        while self.executor.partials:
-            await arbs.settle(self, self.executor.partials.pop(0), self.arbitrage)
-        if self.arbitrage.pending:
-            await arbs.unwind_settled(self, self.risk.limits, self.arbitrage)
-        valuation, books = portfolio.valued(self.executor.state, self.marks)
-        if self.risk.after_tick(now, valuation, books) is not None:
-            log.warning("venue ledger kill switch: its orders are cancelled, the desk trades on",
-                        extra={"ledger": self.label})
-            await self.executor.kill()
-        elif intents is not None:
-            await take_exits(self, self.risk, self.exits, exits)
+            self.executor.withdraw(name, order_end.DROPPED)  # promoted or gone: its orders here end
+        await ledger_pass(self.parts, now, views, None if intents is None else lambda: intents, game_start_lead_ms,
+                          deciding=intents is not None, also=also)
+
+    async def _kill_switch(self, message: str, now: int) -> None:
+        """Its kill switch cancels its own orders; the desk trades on."""
+        log.warning("venue ledger kill switch: its orders are cancelled, the desk trades on",
+                    extra={"ledger": self.label, "why": message})
+        await self.executor.kill()
 
     async def decide_now(self, now: int, views: dict[str, MarketView], intents: list[Intent],
                          game_start_lead_ms: int, *, also: Sequence[ExecutionState] = ()) -> None:
@@ -224,35 +217,27 @@ class VenueLedger:
         gated against the ledger as it is now and placed (engine/trading/passes/event_decisions.py)."""
         self.executor.drain()
         self.risk.new_tick(now, self.executor.state, self.catalog, views, also=also, timed=False)
-        self._gate(intents, now, game_start_lead_ms)
+        gate(self.parts, intents, now, game_start_lead_ms)
         report = await self.executor.reconcile()
         self.risk.residuals(report.residuals, now)
-
-    def _gate(self, intents: list[Intent], now: int, game_start_lead_ms: int) -> None:
-        """Held out where an exit sells, before a game starts and while its venue pauses; then the gate."""
-        held = self.exits.held_markets(lambda key: self.executor.state.totals(*key).size > 0)
-        intents, kickoff = hold_for_game_start(hold_out(intents, held), self.catalog, now, game_start_lead_ms)
-        intents, paused = self._venue_holds(intents, now)
-        self.risk.decisions.write(kickoff + paused, now)
-        self.executor.set_intents(self.risk.check(intents, now))
 
     async def _before_balances(self) -> None:
         """At recovery, before the venue's balances are compared with the ledger: what the venue did
         by itself meanwhile. Kalshi nets a market's YES and NO at once (a fill of each side while the
         engine was down is a dollar there, not two positions), so the ledger nets its pairs first."""
-        if self.venue_name == KALSHI:
+        if policy_of(self.venue_name).nets_pairs:
             net_held_pairs(self.collections)
 
     def _venue_holds(self, intents: list[Intent], now: int) -> tuple[list[Intent], list[Any]]:
-        """Intents its venue cannot take now, emptied with a decision each: Kalshi's pauses
-        (engine/trading/ledgers/exchange_pauses.py)."""
-        if self.venue_name != KALSHI:
+        """Intents its venue cannot take now, emptied with a decision each: the pauses its venue
+        announces (engine/trading/ledgers/exchange_pauses.py)."""
+        if not policy_of(self.venue_name).announces_pauses:
             return intents, []
         return hold_for_pause(intents, self.link.references.kalshi_exchange(), now)
 
     def venue_held(self, now: int) -> str | None:
         """Why its venue takes nothing new now (None: it does)."""
-        if self.venue_name != KALSHI:
+        if not policy_of(self.venue_name).announces_pauses:
             return None
         return held(self.link.references.kalshi_exchange(), now)
 
@@ -279,9 +264,6 @@ class VenueLedger:
             problems = await self.balance_watch.verdict(self.executor, tolerance_usdc=tolerance_usdc, now=now)
             if problems is not None:
                 self.risk.balances_checked(problems)
-
-    def _exits(self) -> list[Exit]:
-        return self.operator_exits.with_strategies(self, self.risk.strategies.limits)
 
     def _settle_resolved(self) -> None:
         """Positions in markets the desk has seen resolve (the market channel, or the refresh's
