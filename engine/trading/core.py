@@ -25,7 +25,8 @@ from contracts.domain import MICRO, Intent, MarketView
 from contracts.limits import Limits
 from contracts.settings import Settings
 from contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
-from contracts.venues import KALSHI, POLYMARKET, venue_of
+from contracts.venue_policies import DESK_VENUE, armed_apart, policy_of
+from contracts.venues import venue_of
 from engine.analytics.markout_job import MarkoutJob
 from engine.execution import portfolio
 from engine.execution.bus import EventBus, FillApplied
@@ -115,8 +116,8 @@ class TradingCore:
         # The ledgers beside the desk's, by (venue, mode) (engine/trading/passes/venue_ledger.py): Polymarket on
         # paper beside a live desk (paper-only strategies), Kalshi's in its armed mode beside any desk (Kalshi is
         # armed on its own; a replay trades it on paper). Which one a strategy trades: passes/routing.py.
-        self.ledgers = Ledgers(lambda: (self.executor.venue_name, self.link.mode),
-                               {KALSHI: "paper" if replay is not None else core_state.current_kalshi_mode(db)})
+        apart_mode = "paper" if replay is not None else core_state.current_kalshi_mode(db)
+        self.ledgers = Ledgers(lambda: (self.executor.venue_name, self.link.mode), {armed_apart().venue: apart_mode})
         self.link = VenueLink(settings, db, mode=self.mode, clock=clock, replay=replay, config=lambda: self.config,
                               risk=self.risk, bus=self.bus, gate=self.gate, conditions=self.lookout.conditions,
                               strategy_markets=lambda: self.host.markets()
@@ -284,7 +285,7 @@ class TradingCore:
         await self.link.open()
         try:
             result = dict(await self.executor.kill())
-            if self.ledgers.armed[KALSHI] == "live" and self.settings.kalshi is not None \
+            if self.ledgers.armed[armed_apart().venue] == "live" and self.settings.kalshi is not None \
                     and self.settings.kalshi.configured:
                 result["kalshi_live"] = await kalshi_downtime.cancel_recorded(self.link, self.risk)
         finally:
@@ -329,7 +330,7 @@ class TradingCore:
         self.events.mark_all()  # limits, parameters, markets: every decision reads them
         return {"strategies": versions, "markets": sorted(self.host.markets())}
 
-    async def set_mode(self, mode: str, venue: str = POLYMARKET) -> None:
+    async def set_mode(self, mode: str, venue: str = DESK_VENUE) -> None:
         """Only while stopped. The desk's: the risk memory forgets the other mode's peak and day (the
         controller resets them in the database, audited). A venue armed on its own (Kalshi): its ledger
         opens in `mode` at the next Start (its breakers are kept per mode)."""
@@ -397,7 +398,8 @@ class TradingCore:
             self._check_resolutions_soon()  # no single winner (a 50/50): its payouts come from Gamma
         elif isinstance(event, MarketVoided):  # on paper (live, Kalshi's settlement list says what it paid back)
             for ledger in self.ledgers.beside():
-                if ledger.live and ledger.mode == "paper" and ledger.venue_name == venue_of(event.condition_id):
+                if ledger.live and ledger.mode == "paper" and ledger.venue_name == venue_of(event.condition_id) \
+                        and policy_of(ledger.venue_name).refunds_voids:
                     book_paper_void(ledger.executor, self.catalog, event.condition_id, event.yes_value)
         elif isinstance(event, TickSizeChanged):
             apply_tick_change(self.catalog, self.db, event, self.clock())
@@ -531,7 +533,7 @@ class TradingCore:
                 continue
             key = self.ledgers.route(hosted)
             beside = None if key == self.ledgers.desk_key else self.ledgers.open.get(key)  # None: the desk's
-            sides = cross_arbs.sites(desk_site, beside, self.ledgers.get(KALSHI), name, hosted) \
+            sides = cross_arbs.sites(desk_site, beside, self.ledgers.get(armed_apart().venue), name, hosted) \
                 if hosted.instance.spans_venues else None
             if isinstance(sides, str):
                 if f"cross:{name}:{sides}" not in self.paper_only_noted:  # said once a session
@@ -584,7 +586,8 @@ class TradingCore:
         `rearm`: an operator's Start, which ends a ledger's halt as it ends the desk's. A backtest is a paper
         desk: it has Kalshi's ledger only."""
         cash = int(self.config.paper_starting_cash * MICRO)
-        kalshi_key = (KALSHI, self.ledgers.armed[KALSHI])
+        apart = armed_apart().venue
+        kalshi_key = (apart, self.ledgers.armed[apart])
         on_kalshi, held = kalshi_traders(self.host.hosted, kalshi_key[1], self.link.references.pairs())
         try:
             await self.ledgers.keep_open(kalshi_key, self._made, on_kalshi, cash, rearm=rearm)
@@ -592,13 +595,13 @@ class TradingCore:
             alert_kalshi_unavailable(self.db, str(exc))
         if self.replay is not None:
             return
-        for name in sorted({f"{KALSHI}:{kalshi_key[1]}:{n}" for n in on_kalshi} - self.paper_only_noted):
+        for name in sorted({f"{apart}:{kalshi_key[1]}:{n}" for n in on_kalshi} - self.paper_only_noted):
             self.paper_only_noted.add(name)
             if kalshi_key[1] == "paper":
                 alert_kalshi_paper(self.db, name.rsplit(":", 1)[1])
         for name, why in sorted(held.items()):
-            if f"{KALSHI}:held:{name}" not in self.paper_only_noted:
-                self.paper_only_noted.add(f"{KALSHI}:held:{name}")
+            if f"{apart}:held:{name}" not in self.paper_only_noted:
+                self.paper_only_noted.add(f"{apart}:held:{name}")
                 alert_kalshi_held(self.db, name, why)
         if self.mode != "live":
             return

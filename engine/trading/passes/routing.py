@@ -2,11 +2,12 @@
 
 A ledger is named by its venue and its mode. The desk's is the venue in use in the desk's mode; every
 other is a venue ledger (engine/trading/passes/venue_ledger.py) kept by the core in one map under the
-same key. A strategy trades one venue (contracts/market_filter.py refuses a list naming two), that
-of its markets. Its mode: a venue armed on its own (Kalshi, engine_state.kalshi_mode) trades in its
-armed mode; any other venue trades in the desk's mode once the strategy is promoted, on paper before
-(a strategy never promoted never trades real money). A cross-venue strategy names its Polymarket
-markets: its first leg is routed as they are, its other leg on the pair venue's ledger.
+same key. A strategy trades one venue (contracts/market_filter.py refuses a list naming two), that of its
+markets. Its mode: a venue armed apart from the desk (contracts/venue_policies.py `armed_apart`, its mode
+kept in engine_state) trades in its armed mode; any other venue trades in the desk's mode once the
+strategy is promoted, on paper before (a strategy never promoted never trades real money). A cross-venue
+strategy names the desk venue's markets: its first leg is routed as they are, its other leg on the pair
+venue's ledger.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from contracts.command_refusal import CommandRejected
-from contracts.venues import LABELS, POLYMARKET, venue_of
+from contracts.venues import LABELS, venue_of
 from engine.trading.passes.venue_ledger import VenueLedger, ledger_kept_open
 
 LedgerKey = tuple[str, str]  # (venue, mode)
 
 
-def venue_traded(markets: Sequence[str]) -> str:
-    """The venue a strategy's markets are on (Polymarket, the desk's, when it names none)."""
-    return venue_of(markets[0]) if markets else POLYMARKET
+def venue_traded(markets: Sequence[str], desk_venue: str) -> str:
+    """The venue a strategy's markets are on (the desk's when it names none)."""
+    return venue_of(markets[0]) if markets else desk_venue
 
 
 def mode_on(venue: str, promoted: bool, desk_mode: str, armed: Mapping[str, str]) -> str:
@@ -34,10 +35,10 @@ def mode_on(venue: str, promoted: bool, desk_mode: str, armed: Mapping[str, str]
     return desk_mode if promoted else "paper"
 
 
-def ledger_of(hosted: Any, desk_mode: str, armed: Mapping[str, str]) -> LedgerKey:
-    """The ledger a hosted strategy's intents go to."""
-    venue = venue_traded(hosted.markets)
-    return venue, mode_on(venue, bool(hosted.live), desk_mode, armed)
+def ledger_of(hosted: Any, desk: LedgerKey, armed: Mapping[str, str]) -> LedgerKey:
+    """The ledger a hosted strategy's intents go to (`desk`: the desk's own)."""
+    venue = venue_traded(hosted.markets, desk[0])
+    return venue, mode_on(venue, bool(hosted.live), desk[1], armed)
 
 
 class Ledgers:
@@ -45,7 +46,7 @@ class Ledgers:
 
     def __init__(self, desk: Callable[[], LedgerKey], armed: dict[str, str]) -> None:
         self._desk = desk  # the desk's own ledger, now (its mode changes while stopped)
-        self.armed = armed  # venues armed on their own, beside the desk's mode (Kalshi's)
+        self.armed = armed  # venues armed apart from the desk, each in its own mode
         self.open: dict[LedgerKey, VenueLedger] = {}
 
     @property
@@ -66,7 +67,7 @@ class Ledgers:
 
     def route(self, hosted: Any) -> LedgerKey:
         """The ledger a hosted strategy's intents go to (the desk's own key included)."""
-        return ledger_of(hosted, self.desk_key[1], self.armed)
+        return ledger_of(hosted, self.desk_key, self.armed)
 
     def for_exit(self, payload: Mapping[str, Any]) -> VenueLedger | None:
         """The ledger an operator's exit sells on (None: the desk's). A position on another venue (its market
