@@ -19,9 +19,9 @@ from tests.helpers import ROOT
 
 NAMES = re.compile("|".join(re.escape(venue) for venue in VENUES), re.IGNORECASE)
 PINNED = {
-    "engine/trading/core.py": 42,
-    "engine/trading/passes/venue_ledger.py": 48,  # was paper_lane.py (56)
-    "engine/trading/passes/cross_arbs.py": 100,
+    "engine/trading/core.py": 24,
+    "engine/trading/passes/venue_ledger.py": 28,  # was paper_lane.py (56)
+    "engine/trading/passes/cross_arbs.py": 99,
     "engine/trading/passes/core_state.py": 2,  # current_kalshi_mode: core.py calls it by that name
     "engine/trading/ledgers/references.py": 1,  # kalshi_exchange: venue_ledger.py calls it by that name
 }

@@ -46,10 +46,10 @@ from engine.trading.hosting.strategy_host import (
     Failure,
     StrategyHost,
     alert_paper_only,
+    alert_venue_held,
+    alert_venue_paper,
+    alert_venue_unavailable,
 )
-from engine.trading.hosting.strategy_host import alert_venue_held as alert_kalshi_held
-from engine.trading.hosting.strategy_host import alert_venue_paper as alert_kalshi_paper
-from engine.trading.hosting.strategy_host import alert_venue_unavailable as alert_kalshi_unavailable
 from engine.trading.hosting.strategy_memory import SAVE_S as MEMORY_SAVE_S
 from engine.trading.hosting.strategy_memory import StrategyMemory
 from engine.trading.hosting.strategy_states import StrategyStates
@@ -70,7 +70,7 @@ from engine.trading.passes.event_decisions import EventDecisions, Scope
 from engine.trading.passes.jobs import CoreJobs, Job
 from engine.trading.passes.ledger_pass import LedgerParts, ledger_pass
 from engine.trading.passes.routing import LedgerKey, Ledgers
-from engine.trading.passes.venue_ledger import VenueLedger, flatten_ledger, kalshi_traders
+from engine.trading.passes.venue_ledger import VenueLedger, flatten_ledger, traders_on
 from engine.trading.settlement.collections import Collections
 from engine.trading.settlement.rewards import RewardTracker
 from engine.trading.settlement.void_refunds import book_paper_void
@@ -519,7 +519,7 @@ class TradingCore:
         the desk's, the paper ledger beside a live desk for a paper-only strategy, Kalshi's for a strategy
         naming Kalshi markets), and the cross-venue strategies' (a leg on each venue); one that raises is
         disabled and withdrawn. A strategy whose ledger is not open, or does not take it (Kalshi armed live
-        holds some: kalshi_traders), makes no decision. A strategy with an allocation sizes from
+        holds some: traders_on), makes no decision. A strategy with an allocation sizes from
         it (plus its own PnL), not from the wallet: each strategy's book is valued (once per ledger,
         before any decides) only if one has one. `only`: an event's decision, those strategies on
         those markets (engine/trading/passes/event_decisions.py)."""
@@ -586,24 +586,24 @@ class TradingCore:
         `rearm`: an operator's Start, which ends a ledger's halt as it ends the desk's. A backtest is a paper
         desk: it has Kalshi's ledger only."""
         cash = int(self.config.paper_starting_cash * MICRO)
-        apart = armed_apart().venue
-        kalshi_key = (apart, self.ledgers.armed[apart])
-        on_kalshi, held = kalshi_traders(self.host.hosted, kalshi_key[1], self.link.references.pairs())
-        try:
-            await self.ledgers.keep_open(kalshi_key, self._made, on_kalshi, cash, rearm=rearm)
-        except VenueError as exc:  # Kalshi down or its key refused: only what trades there waits
-            alert_kalshi_unavailable(self.db, str(exc))
-        if self.replay is not None:
-            return
-        for name in sorted({f"{apart}:{kalshi_key[1]}:{n}" for n in on_kalshi} - self.paper_only_noted):
-            self.paper_only_noted.add(name)
-            if kalshi_key[1] == "paper":
-                alert_kalshi_paper(self.db, name.rsplit(":", 1)[1])
-        for name, why in sorted(held.items()):
-            if f"{apart}:held:{name}" not in self.paper_only_noted:
-                self.paper_only_noted.add(f"{apart}:held:{name}")
-                alert_kalshi_held(self.db, name, why)
-        if self.mode != "live":
+        pairs = self.link.references.pairs()
+        for venue, mode in self.ledgers.armed.items():  # each venue armed apart, in its own mode, on any desk
+            traders, held = traders_on(self.host.hosted, venue, mode, pairs)
+            try:
+                await self.ledgers.keep_open((venue, mode), self._made, traders, cash, rearm=rearm)
+            except VenueError as exc:  # the venue down or its key refused: only what trades there waits
+                alert_venue_unavailable(self.db, str(exc), venue)
+            if self.replay is not None:
+                continue
+            for name in sorted({f"{venue}:{mode}:{n}" for n in traders} - self.paper_only_noted):
+                self.paper_only_noted.add(name)
+                if mode == "paper":
+                    alert_venue_paper(self.db, name.rsplit(":", 1)[1], venue)
+            for name, why in sorted(held.items()):
+                if f"{venue}:held:{name}" not in self.paper_only_noted:
+                    self.paper_only_noted.add(f"{venue}:held:{name}")
+                    alert_venue_held(self.db, name, why, venue)
+        if self.replay is not None or self.mode != "live":
             return
         paper_key = (self.ledgers.desk_key[0], "paper")
         names = {name for name, hosted in self.host.hosted.items() if self.ledgers.route(hosted) == paper_key}

@@ -294,7 +294,7 @@ def test_a_restart_reads_kalshis_resting_orders_back_to_the_live_ledger(tmp_path
 
 
 def test_only_promoted_strategies_trade_kalshi_live_and_one_per_market() -> None:
-    from engine.trading.passes.venue_ledger import kalshi_traders
+    from engine.trading.passes.venue_ledger import traders_on
 
     class Kind:
         def __init__(self, spans_venues: bool) -> None:
@@ -308,8 +308,8 @@ def test_only_promoted_strategies_trade_kalshi_live_and_one_per_market() -> None
               "c": Hosted(["kalshi:K-2"], False), "d": Hosted(["0xabc"], False),
               "e": Hosted(["0xdef"], True, spans_venues=True), "f": Hosted(["0xabc"], True, spans_venues=True)}
     pairs = {"0xdef": ("kalshi:K-1", False), "0xabc": ("kalshi:K-3", True)}
-    assert kalshi_traders(hosted, "paper", pairs) == ({"a", "b", "c", "e", "f"}, {})
-    traders, held = kalshi_traders(hosted, "live", pairs)
+    assert traders_on(hosted, KALSHI, "paper", pairs) == ({"a", "b", "c", "e", "f"}, {})
+    traders, held = traders_on(hosted, KALSHI, "live", pairs)
     assert traders == {"a", "f"} and set(held) == {"b", "c", "e"}
     assert "strategy a trades kalshi:K-1" in held["b"] and "paper only" in held["c"]
     assert "strategy a trades kalshi:K-1" in held["e"]  # a cross-venue strategy's Kalshi leg counts too

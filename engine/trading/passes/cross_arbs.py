@@ -44,7 +44,7 @@ from engine.risk.monitor import RiskMonitor
 from engine.trading.hosting.views import strategy_state
 from engine.trading.ledgers import arbs
 from engine.trading.parts import TradingSite
-from engine.trading.passes.venue_ledger import VenueLedger, kalshi_markets_of
+from engine.trading.passes.venue_ledger import VenueLedger, markets_on
 from storage.desk.audit import raise_alert, write_audit
 from storage.engine_stores import trading_reads
 from storage.sqlite.db import Database
@@ -237,7 +237,7 @@ def _working(d: Decided, now: int, *markets: str) -> bool:
 def kalshi_legs(hosted: Mapping[str, Any], pairs: Mapping[str, tuple[str, bool]]) -> set[str]:
     """The Kalshi markets the cross-venue strategies trade (paired with their Polymarket markets): the
     feed's views must hold their books."""
-    return {m for h in hosted.values() if h.instance.spans_venues for m in kalshi_markets_of(h, pairs)}
+    return {m for h in hosted.values() if h.instance.spans_venues for m in markets_on(h, KALSHI, pairs)}
 
 
 def sites(desk: Site, paper: VenueLedger | None, kalshi: VenueLedger | None, name: str,
@@ -261,7 +261,7 @@ def cross_state(name: str, hosted: Any, catalog: MarketCatalog, poly: Site, kals
                 pairs: Mapping[str, tuple[str, bool]], state: StrategyState) -> StrategyState:
     """The strategy's state over both ledgers: `state` (its Polymarket leg's) with its Kalshi markets'
     positions and orders, and each venue's free cash."""
-    theirs = strategy_state(name, kalshi_markets_of(hosted, pairs), catalog, kalshi.site.executor.state)
+    theirs = strategy_state(name, markets_on(hosted, KALSHI, pairs), catalog, kalshi.site.executor.state)
     return replace(state, positions={**state.positions, **theirs.positions},
                    open_orders=state.open_orders + theirs.open_orders,
                    venue_cash={POLYMARKET: state.cash, KALSHI: theirs.cash})

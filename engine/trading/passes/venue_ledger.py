@@ -23,7 +23,7 @@ Today there are two kinds:
   and breakers (venue_risk). Armed live, the same ledger runs on Kalshi itself (engine/venues/kalshi.py):
   no paper deposit (its cash starts at Kalshi's balance at the first recovery), Kalshi's settlements
   booked as its credits (engine/venues/kalshi_settlement.py), its balances compared with its ledger while
-  it trades, and only promoted strategies in it, one per Kalshi market (`kalshi_traders`). Nothing of
+  it trades, and only promoted strategies in it, one per Kalshi market (`traders_on`). Nothing of
   Kalshi's is ever sent to Polymarket's venue, nor the reverse.
 """
 
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from contracts import order_end
 from contracts.domain import Book, Intent, MarketView
 from contracts.venue_policies import policy_of
-from contracts.venues import KALSHI, LABELS, POLYMARKET, venue_of
+from contracts.venues import LABELS, POLYMARKET, venue_of
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.executor import Executor
@@ -297,42 +297,39 @@ def markets_held_by(ledger: VenueLedger | None) -> set[str]:
     return set() if ledger is None else ledger.held_markets()
 
 
-def trades_kalshi(markets: Sequence[str]) -> bool:
-    """Whether a strategy's markets are Kalshi's (a strategy trades one venue:
-    contracts/market_filter.py refuses a list naming both)."""
-    return bool(markets) and venue_of(markets[0]) == KALSHI
-
-
-def kalshi_markets_of(hosted: Any, pairs: Mapping[str, tuple[str, bool]]) -> list[str]:
-    """The Kalshi markets a hosted strategy trades: those it names, or, for one spanning venues
-    (cross-venue arbitrage), those paired with its Polymarket markets."""
-    if trades_kalshi(hosted.markets):
+def markets_on(hosted: Any, venue: str, pairs: Mapping[str, tuple[str, bool]]) -> list[str]:
+    """The markets of `venue` a hosted strategy trades: those it names (a strategy trades one venue:
+    contracts/market_filter.py refuses a list naming two), or, for one spanning venues (cross-venue
+    arbitrage), those paired with its markets."""
+    if hosted.markets and venue_of(hosted.markets[0]) == venue:
         return list(hosted.markets)
     if hosted.instance.spans_venues:
-        return [pairs[cid][0] for cid in hosted.markets if cid in pairs]
+        return [pairs[cid][0] for cid in hosted.markets if cid in pairs and venue_of(pairs[cid][0]) == venue]
     return []
 
 
-def kalshi_traders(hosted: Mapping[str, Any], mode: str,
-                   pairs: Mapping[str, tuple[str, bool]] | None = None) -> tuple[set[str], dict[str, str]]:
-    """Which hosted strategies trade Kalshi's ledger of `mode`, and why each other trading Kalshi
-    markets is held. On paper, all of them. Live: only promoted ones (a strategy never promoted never
-    trades real money), and one per Kalshi market (Kalshi nets an account's positions in a market,
-    so two strategies' books there would not be theirs: the first by name keeps it)."""
-    markets = {name: kalshi_markets_of(h, pairs or {}) for name, h in hosted.items()}
-    on_kalshi = sorted(name for name, found in markets.items() if found)
+def traders_on(hosted: Mapping[str, Any], venue: str, mode: str,
+               pairs: Mapping[str, tuple[str, bool]] | None = None) -> tuple[set[str], dict[str, str]]:
+    """Which hosted strategies trade the ledger of a venue armed apart in `mode`, and why each other
+    trading its markets is held. On paper, all of them. Live: only promoted ones (a strategy never
+    promoted never trades real money), and, where the venue nets an account's positions in a market
+    (`one_strategy_per_market_live`), one per market (two strategies' books there would not be theirs:
+    the first by name keeps it)."""
+    policy = policy_of(venue)
+    markets = {name: markets_on(h, venue, pairs or {}) for name, h in hosted.items()}
+    trading = sorted(name for name, found in markets.items() if found)
     if mode != "live":
-        return set(on_kalshi), {}
+        return set(trading), {}
     traders: set[str] = set()
     held: dict[str, str] = {}
     taken: dict[str, str] = {}
-    for name in on_kalshi:
+    for name in trading:
         if not hosted[name].live:
             held[name] = ("it is paper only: promote it on the Strategies page (its paper record first), or arm "
-                          "Kalshi back to paper")
-        elif shared := sorted(m for m in markets[name] if m in taken):
-            held[name] = (f"strategy {taken[shared[0]]} trades {shared[0]} already, and Kalshi nets one account's "
-                          "positions in a market: one strategy per Kalshi market while live")
+                          f"{policy.label} back to paper")
+        elif policy.one_strategy_per_market_live and (shared := sorted(m for m in markets[name] if m in taken)):
+            held[name] = (f"strategy {taken[shared[0]]} trades {shared[0]} already, and {policy.label} nets one "
+                          f"account's positions in a market: one strategy per {policy.label} market while live")
         else:
             traders.add(name)
             taken.update({m: name for m in markets[name]})
