@@ -4,10 +4,8 @@ a policy and a registry entry, never a branch in the trading layer.
 
 Every mention of a venue's name counts, case-insensitive (so `KALSHI`, `venue == "polymarket"`, a
 module `kalshi_x`, a comment "Polymarket's"): zero in every file, except the ones pinned below at
-their count when this test was written, which may only fall (a ratchet). Those are the core and the
-passes that still route by venue (their routing becomes (venue, mode) ledgers), and two names those
-files call by name (`core_state.current_kalshi_mode`, `References.kalshi_exchange`), which go with the
-calls.
+their count when this test was written, which may only fall (a ratchet): cross-venue arbitrage's
+legs, still named by venue, and the core's two calls of them.
 """
 
 from __future__ import annotations
@@ -19,11 +17,8 @@ from tests.helpers import ROOT
 
 NAMES = re.compile("|".join(re.escape(venue) for venue in VENUES), re.IGNORECASE)
 PINNED = {
-    "engine/trading/core.py": 24,
-    "engine/trading/passes/venue_ledger.py": 28,  # was paper_lane.py (56)
+    "engine/trading/core.py": 2,  # cross_arbs.kalshi_legs, renamed with cross_arbs.py
     "engine/trading/passes/cross_arbs.py": 99,
-    "engine/trading/passes/core_state.py": 2,  # current_kalshi_mode: core.py calls it by that name
-    "engine/trading/ledgers/references.py": 1,  # kalshi_exchange: venue_ledger.py calls it by that name
 }
 
 

@@ -64,8 +64,7 @@ from engine.trading.lookouts.pass_guard import Ledger, PassGuard, failed, guarde
 from engine.trading.operator import operator_actions
 from engine.trading.operator.operator_exits import OperatorExits, exit_positions
 from engine.trading.parts import ReplaySource
-from engine.trading.passes import core_state, cross_arbs
-from engine.trading.passes import downtime_cancels as kalshi_downtime
+from engine.trading.passes import core_state, cross_arbs, downtime_cancels
 from engine.trading.passes.event_decisions import EventDecisions, Scope
 from engine.trading.passes.jobs import CoreJobs, Job
 from engine.trading.passes.ledger_pass import LedgerParts, ledger_pass
@@ -76,6 +75,7 @@ from engine.trading.settlement.rewards import RewardTracker
 from engine.trading.settlement.void_refunds import book_paper_void
 from engine.venues.base import VenueError
 from engine.venues.paper import PaperVenue
+from engine.venues.registry import adapter_of
 from storage.engine_stores import trading_reads
 from storage.sqlite.db import Database, is_locked, now_ms
 
@@ -113,10 +113,10 @@ class TradingCore:
         self.bus = EventBus()
         self.risk.listen(self.bus)
         self.lookout = Lookout(db, self.bus, clock, self.config)
-        # The ledgers beside the desk's, by (venue, mode) (engine/trading/passes/venue_ledger.py): Polymarket on
-        # paper beside a live desk (paper-only strategies), Kalshi's in its armed mode beside any desk (Kalshi is
-        # armed on its own; a replay trades it on paper). Which one a strategy trades: passes/routing.py.
-        apart_mode = "paper" if replay is not None else core_state.current_kalshi_mode(db)
+        # The ledgers beside the desk's, by (venue, mode) (engine/trading/passes/venue_ledger.py): the desk's
+        # venue on paper beside a live desk (paper-only strategies), and each venue armed apart in its own armed
+        # mode beside any desk (a replay trades it on paper). Which one a strategy trades: passes/routing.py.
+        apart_mode = "paper" if replay is not None else core_state.current_apart_mode(db)
         self.ledgers = Ledgers(lambda: (self.executor.venue_name, self.link.mode), {armed_apart().venue: apart_mode})
         self.link = VenueLink(settings, db, mode=self.mode, clock=clock, replay=replay, config=lambda: self.config,
                               risk=self.risk, bus=self.bus, gate=self.gate, conditions=self.lookout.conditions,
@@ -227,7 +227,7 @@ class TradingCore:
                 # start command that happened to launch it (storage/command_queue/command_effects.py).
                 self._loop = asyncio.create_task(self._run(), name="trading-loop", context=contextvars.Context())
         else:
-            await self._open_ledgers()  # a backtest of a Kalshi strategy trades Kalshi's paper ledger as live does
+            await self._open_ledgers()  # a backtest of a strategy on a venue armed apart trades its paper ledger
         self.deciding = True
 
     async def pause(self) -> int:
@@ -285,9 +285,9 @@ class TradingCore:
         await self.link.open()
         try:
             result = dict(await self.executor.kill())
-            if self.ledgers.armed[armed_apart().venue] == "live" and self.settings.kalshi is not None \
-                    and self.settings.kalshi.configured:
-                result["kalshi_live"] = await kalshi_downtime.cancel_recorded(self.link, self.risk)
+            apart = armed_apart().venue
+            if self.ledgers.armed[apart] == "live" and adapter_of(apart).armable(self.settings):
+                result[f"{apart}_live"] = await downtime_cancels.cancel_recorded(self.link, self.risk)
         finally:
             await self.link.close()
         return result
@@ -332,8 +332,8 @@ class TradingCore:
 
     async def set_mode(self, mode: str, venue: str = DESK_VENUE) -> None:
         """Only while stopped. The desk's: the risk memory forgets the other mode's peak and day (the
-        controller resets them in the database, audited). A venue armed on its own (Kalshi): its ledger
-        opens in `mode` at the next Start (its breakers are kept per mode)."""
+        controller resets them in the database, audited). A venue armed apart: its ledger opens in `mode`
+        at the next Start (its breakers are kept per mode)."""
         if venue in self.ledgers.armed:
             self.ledgers.armed[venue] = mode
             return
@@ -396,14 +396,14 @@ class TradingCore:
                     operator_actions.settle_won(ledger, event.condition_id, event.winning_token)
         elif isinstance(event, MarketResolved):
             self._check_resolutions_soon()  # no single winner (a 50/50): its payouts come from Gamma
-        elif isinstance(event, MarketVoided):  # on paper (live, Kalshi's settlement list says what it paid back)
+        elif isinstance(event, MarketVoided):  # on paper (live, the venue's settlement list says what it paid back)
             for ledger in self.ledgers.beside():
                 if ledger.live and ledger.mode == "paper" and ledger.venue_name == venue_of(event.condition_id) \
                         and policy_of(ledger.venue_name).refunds_voids:
                     book_paper_void(ledger.executor, self.catalog, event.condition_id, event.yes_value)
         elif isinstance(event, TickSizeChanged):
             apply_tick_change(self.catalog, self.db, event, self.clock())
-        # (after settling: a Kalshi market over, or not binary, is quoted no more)
+        # (after settling: a paired market over, or not binary, is quoted no more)
         close_ended(self.catalog, self.db, event, self.link.references.pairs)
 
     def _check_resolutions_soon(self) -> None:
@@ -516,9 +516,9 @@ class TradingCore:
     def _decide(self, now: int, views: dict[str, MarketView], only: Scope | None = None) -> tuple[
             dict[LedgerKey, list[Intent]], list[cross_arbs.Decided]]:
         """Every enabled strategy's intents, by the ledger they go to (engine/trading/passes/routing.py:
-        the desk's, the paper ledger beside a live desk for a paper-only strategy, Kalshi's for a strategy
-        naming Kalshi markets), and the cross-venue strategies' (a leg on each venue); one that raises is
-        disabled and withdrawn. A strategy whose ledger is not open, or does not take it (Kalshi armed live
+        the desk's, the paper ledger beside a live desk for a paper-only strategy, a venue armed apart's for a
+        strategy naming its markets), and the cross-venue strategies' (a leg on each venue); one that raises is
+        disabled and withdrawn. A strategy whose ledger is not open, or does not take it (a venue armed live
         holds some: traders_on), makes no decision. A strategy with an allocation sizes from
         it (plus its own PnL), not from the wallet: each strategy's book is valued (once per ledger,
         before any decides) only if one has one. `only`: an event's decision, those strategies on
@@ -542,7 +542,7 @@ class TradingCore:
                 self._withdraw(name, order_end.because(order_end.PROTECTION, f"its {sides} leg is held"))
                 continue
             if beside is not None and name not in beside.strategies:
-                beside = None  # its ledger does not take it (Kalshi armed live: paper only, or its market taken)
+                beside = None  # its ledger does not take it (armed live apart: paper only, or its market taken)
             if hosted.paused or (beside is None and key != self.ledgers.desk_key):
                 # Paused on its own (exits still guard it), or its ledger is not open: no decision.
                 self._withdraw(name, order_end.PAUSED if hosted.paused else order_end.because(
@@ -581,10 +581,10 @@ class TradingCore:
 
     async def _open_ledgers(self, *, rearm: bool = False) -> None:
         """The ledgers beside the desk's (engine/trading/passes/venue_ledger.py), each opened when its first
-        strategy is hosted: Kalshi's, in its armed mode, for strategies naming Kalshi markets, on any desk;
-        Polymarket's on paper for paper-only strategies on a live desk, each alerted once per live session.
-        `rearm`: an operator's Start, which ends a ledger's halt as it ends the desk's. A backtest is a paper
-        desk: it has Kalshi's ledger only."""
+        strategy is hosted: each venue armed apart, in its armed mode, for strategies naming its markets, on any
+        desk; the desk's venue on paper for paper-only strategies on a live desk, each alerted once per live
+        session. `rearm`: an operator's Start, which ends a ledger's halt as it ends the desk's. A backtest is a
+        paper desk: it has the venues armed apart's ledgers only."""
         cash = int(self.config.paper_starting_cash * MICRO)
         pairs = self.link.references.pairs()
         for venue, mode in self.ledgers.armed.items():  # each venue armed apart, in its own mode, on any desk

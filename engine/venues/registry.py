@@ -46,6 +46,8 @@ class VenueAdapter:
     reachable: Callable[[Settings], bool]  # the desk's settings name the venue (its live builders can run)
     live: Callable[[LiveParts], Live]
     settlement: Callable[[Settings, Callable[[str], bool]], SettlementVenue]  # (settings, resolved(cid))
+    # Its live keys are set: a live ledger of it can reach the venue (what a crash-loop halt cancels through).
+    armable: Callable[[Settings], bool] = lambda settings: True
 
 
 def _polymarket_live(parts: LiveParts) -> Live:
@@ -86,7 +88,8 @@ ADAPTERS: dict[str, VenueAdapter] = {
     POLYMARKET: VenueAdapter(reachable=lambda settings: True, live=_polymarket_live,
                              settlement=_polymarket_settlement),
     KALSHI: VenueAdapter(reachable=lambda settings: settings.kalshi is not None, live=_kalshi_live,
-                         settlement=_kalshi_settlement),
+                         settlement=_kalshi_settlement,
+                         armable=lambda settings: settings.kalshi is not None and settings.kalshi.configured),
 }
 
 

@@ -18,8 +18,9 @@ def engine_mode(conn: Connection) -> str:
     return str(conn.execute(text("SELECT mode FROM engine_state WHERE id = 1")).scalar_one())
 
 
-def kalshi_mode(conn: Connection) -> str:
-    """'paper' or 'live': Kalshi's own arming, beside the desk's mode."""
+def apart_mode(conn: Connection) -> str:
+    """'paper' or 'live': the arming of the venue armed apart from the desk (Kalshi's, column kalshi_mode),
+    beside the desk's mode."""
     return str(conn.execute(text("SELECT kalshi_mode FROM engine_state WHERE id = 1")).scalar_one())
 
 

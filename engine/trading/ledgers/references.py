@@ -51,9 +51,8 @@ class References:
         self.replayed_pairs = self.pair_feeds.replayed_pairs
         self.odds: OddsReference | None = None  # the bookmakers' odds of the markets linked to them
 
-    def kalshi_exchange(self) -> ExchangeState | None:
-        """The paired venue's exchange as last read (None: not watched, as in a backtest). (Named by
-        its callers outside this file, which the venue-name ratchet pins: tests/test_venue_names.py.)"""
+    def exchange_state(self) -> ExchangeState | None:
+        """The paired venue's exchange as last read (None: not watched, as in a backtest)."""
         return self.pair_feeds.exchange_state()
 
     def pairs(self) -> dict[str, tuple[str, bool]]:

@@ -26,11 +26,11 @@ def current_mode(db: Database) -> str:
         return trading_reads.engine_mode(conn)
 
 
-def current_kalshi_mode(db: Database) -> str:
+def current_apart_mode(db: Database) -> str:
     """The arming of the venue armed apart from the desk (contracts/venue_policies.py `armed_apart`):
-    'paper' until the operator arms it live (engine/process/control.py). Named as core.py calls it."""
+    'paper' until the operator arms it live (engine/process/control.py)."""
     with db.read() as conn:
-        return trading_reads.kalshi_mode(conn)
+        return trading_reads.apart_mode(conn)
 
 
 @dataclass(frozen=True)

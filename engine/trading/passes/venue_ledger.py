@@ -9,22 +9,22 @@ that halt it and never the desk), its own exits, settlement of resolved markets 
 own equity snapshots. Two ledgers never share an order, a position or a dollar of budget; a kill blocks
 all (the desk's one order gate) and cancels all.
 
-Today there are two kinds:
+Two kinds, by what the venue's policy says (contracts/venue_policies.py):
 
-- Polymarket on paper beside a live desk (its label: "paper lane"): a strategy never promoted (its
-  `live` flag off) trades on paper whatever the desk's mode; on a paper desk that is the desk itself,
-  on a live desk it is this ledger. It opens when such a strategy is hosted (or while its ledger holds
-  a promoted strategy's paper leftovers) and closes with the desk or a switch to paper, where the desk
-  is the paper venue and the same paper ledger carries on.
-- Kalshi, beside any desk, in Kalshi's own armed mode (engine_state.kalshi_mode). On paper, a paper
-  venue standing in for Kalshi (its fees with their rounding, its price grids, counts in 0.01 contracts)
-  on the Kalshi books the desk follows for the operator's pairs, held while Kalshi pauses
-  (engine/trading/ledgers/exchange_pauses.py), keyed `kalshi` in every ledger table, with its own limits
-  and breakers (venue_risk). Armed live, the same ledger runs on Kalshi itself (engine/venues/kalshi.py):
-  no paper deposit (its cash starts at Kalshi's balance at the first recovery), Kalshi's settlements
-  booked as its credits (engine/venues/kalshi_settlement.py), its balances compared with its ledger while
-  it trades, and only promoted strategies in it, one per Kalshi market (`traders_on`). Nothing of
-  Kalshi's is ever sent to Polymarket's venue, nor the reverse.
+- The desk's venue on paper beside a live desk (its label: "paper lane"): a strategy never promoted
+  (its `live` flag off) trades on paper whatever the desk's mode; on a paper desk that is the desk
+  itself, on a live desk it is this ledger. It opens when such a strategy is hosted (or while its
+  ledger holds a promoted strategy's paper leftovers) and closes with the desk or a switch to paper,
+  where the desk is the paper venue and the same paper ledger carries on.
+- A venue armed apart (`armed_apart`), beside any desk, in its own armed mode (engine_state). On
+  paper, a paper venue standing in for it (its fees with their rounding, its price grids, its lots) on
+  the books the desk follows for the operator's pairs, held while its exchange pauses
+  (engine/trading/ledgers/exchange_pauses.py), keyed by its venue in every ledger table, with its own
+  limits and breakers (venue_risk). Armed live, the same ledger runs on the venue itself (its adapter,
+  engine/venues/registry.py): no paper deposit (its cash starts at the venue's balance at the first
+  recovery), the venue's settlements booked as its credits, its balances compared with its ledger while
+  it trades, and only promoted strategies in it, one per market where the venue nets an account's
+  positions (`traders_on`). Nothing of one venue's is ever sent to another's.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 from contracts import order_end
 from contracts.domain import Book, Intent, MarketView
-from contracts.venue_policies import policy_of
-from contracts.venues import LABELS, POLYMARKET, venue_of
+from contracts.venue_policies import DESK_VENUE, policy_of
+from contracts.venues import LABELS, venue_of
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.executor import Executor
@@ -73,9 +73,9 @@ CLOSE_DRAIN_S = 5.0  # how long a closing ledger waits for its cancels' answers
 
 class VenueLedger:
     """A TradingSite (engine/trading/parts.py) on the desk's feeds: the ledger of one (venue, mode)
-    beside the desk's (Polymarket on paper beside a live desk; Kalshi, on paper or live)."""
+    beside the desk's (the desk's venue on paper beside a live desk; a venue armed apart, on paper or live)."""
 
-    def __init__(self, link: VenueLink, desk_risk: RiskMonitor, venue_name: str = POLYMARKET,
+    def __init__(self, link: VenueLink, desk_risk: RiskMonitor, venue_name: str = DESK_VENUE,
                  mode: str = "paper") -> None:
         self.link = link
         self.venue_name = venue_name
@@ -83,8 +83,8 @@ class VenueLedger:
         self.settings, self.db, self.clock = link.settings, link.db, link.clock
         self.catalog, self.books = link.catalog, link.books
         self.risk = LaneRisk(link.db, desk_risk, link.clock, venue_name, mode)
-        self.label = self.risk.subject  # how logs and alerts name it: "paper lane", "Kalshi paper", "Kalshi live"
-        # How the answers to a kill or a flatten name it (the desk's venue on paper: "paper_lane"; "kalshi_live").
+        self.label = self.risk.subject  # how logs and alerts name it ("paper lane"; "<venue> paper", "<venue> live")
+        # How the answers to a kill or a flatten name it ("paper_lane" for the desk's venue, else "<venue>_<mode>").
         self.answer_key = "paper_lane" if venue_name == link.executor.venue_name else f"{venue_name}_{mode}"
         self.bus = EventBus()
         self.risk.listen(self.bus)  # its venue's faults count toward this ledger's error breaker only
@@ -111,7 +111,7 @@ class VenueLedger:
 
     @property
     def replay(self) -> ReplaySource | None:
-        """A backtest's replay (a backtest is a paper desk: Kalshi's is its only venue ledger)."""
+        """A backtest's replay (a backtest is a paper desk: a venue armed apart's is its only venue ledger)."""
         return self.link.replay
 
     def marks(self, token_id: str) -> Book | None:
@@ -223,8 +223,8 @@ class VenueLedger:
 
     async def _before_balances(self) -> None:
         """At recovery, before the venue's balances are compared with the ledger: what the venue did
-        by itself meanwhile. Kalshi nets a market's YES and NO at once (a fill of each side while the
-        engine was down is a dollar there, not two positions), so the ledger nets its pairs first."""
+        by itself meanwhile. A venue that nets pairs nets a market's YES and NO at once (a fill of each side
+        while the engine was down is a dollar there, not two positions), so the ledger nets its pairs first."""
         if policy_of(self.venue_name).nets_pairs:
             net_held_pairs(self.collections)
 
@@ -233,13 +233,13 @@ class VenueLedger:
         announces (engine/trading/ledgers/exchange_pauses.py)."""
         if not policy_of(self.venue_name).announces_pauses:
             return intents, []
-        return hold_for_pause(intents, self.link.references.kalshi_exchange(), now)
+        return hold_for_pause(intents, self.link.references.exchange_state(), now)
 
     def venue_held(self, now: int) -> str | None:
         """Why its venue takes nothing new now (None: it does)."""
         if not policy_of(self.venue_name).announces_pauses:
             return None
-        return held(self.link.references.kalshi_exchange(), now)
+        return held(self.link.references.exchange_state(), now)
 
     async def rearm(self) -> None:
         """An operator's Start: its halt ends (alerted). Live, a halt for its balances books the cash
