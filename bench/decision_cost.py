@@ -11,6 +11,9 @@ times `await core.tick()`:
 - replace: one market's book moved two ticks since the pass before (its two quotes cancelled
   and placed again on the paper venue).
 
+And, of a decision that places or cancels, the part that is the risk gate's context (the ledger's
+exposure, open orders and holdings, as its executor keeps them: engine/execution/figures.py).
+
 A pass decides every market whatever changed, so a no-op pass costs the whole pass (the figure per
 market is the pass divided by the markets quoted); an event's decision costs what changed.
 Baseline, in this process: the strategy's own `decide` for one market on the same snapshot (the
@@ -132,6 +135,20 @@ async def timed_decisions(core: TradingCore, clock: SimClock, cid: str, rounds: 
     return samples
 
 
+def gate_contexts(core: TradingCore, cid: str, rounds: int) -> list[float]:
+    """The risk gate's context for one market's decision on an event (`RiskMonitor.new_tick`, not
+    timed: what `EventDecisions._place` builds before the gate), in microseconds: the ledger's
+    figures (exposure, open orders, holdings) as its executor keeps them (engine/execution/figures.py)."""
+    views = market_views([cid], core.catalog, core.books, {}, None)
+    state = core.executor.state
+    samples = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        core.risk.new_tick(core.clock(), state, core.catalog, views, timed=False)
+        samples.append((time.perf_counter() - began) * 1e6)
+    return samples
+
+
 def strategy_alone(core: TradingCore, cid: str, rounds: int) -> list[float]:
     """The baseline: the strategy's decide for one market, on the snapshot a pass builds."""
     hosted = core.host.hosted["mm"]
@@ -174,6 +191,7 @@ async def case(markets: int, rounds: int) -> None:
                                ("event: wants what works (no gate)", "intents"),
                                ("event: replaces its quotes", "replace")):
                 one(name, await timed_decisions(core, clock, cids[0], rounds, what), base)
+            one("its gate's context (of it)", gate_contexts(core, cids[0], rounds), base)
         finally:
             await core.stop()
             core.db.dispose()

@@ -69,6 +69,15 @@ def by_strategy(state: ExecutionState, books: BookLookup) -> dict[str, StrategyB
     return valued(state, books)[1]
 
 
+def booked(state: ExecutionState) -> dict[str, StrategyBook]:
+    """Per strategy: realized, fees and exposure as the ledger's figures keep them (engine/execution/
+    figures.py: no fold, no marks, so unrealized is 0): what sizing from an allocation reads."""
+    figures = state.figures
+    return {name: StrategyBook(realized=figures.realized.get(name, 0), fees=figures.fees.get(name, 0),
+                               exposure=figures.by_strategy.get(name, 0))
+            for name in figures.realized.keys() | figures.fees.keys() | figures.by_strategy.keys()}
+
+
 def valued(state: ExecutionState, books: BookLookup) -> tuple[Valuation, dict[str, StrategyBook]]:
     """`value` and `by_strategy` in one pass over the positions and the orders at risk (every
     decision needs both: the breakers judge the whole and each strategy's share)."""

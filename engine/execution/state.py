@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from contracts.domain import MarketInfo, Outcome, PositionView, Side, notional
 from contracts.venues import POLYMARKET
 from engine.execution import store
+from engine.execution.figures import LedgerFigures
 from engine.execution.ledger import PositionTotals
 from engine.execution.planner import Holdings, WorkingOrder
 from engine.execution.store import OrderRow
@@ -43,10 +44,14 @@ class ExecutionState:
         self.changes: dict[str, int] = {}
         self.reloads = 0
         self.order_writes = 0  # every change of the open orders (what reserves cash changes only with it)
+        # The gate's figures (exposure, open orders, reserved cash, realized PnL and fees), told every
+        # change below so a decision reads them instead of folding the ledger.
+        self.figures = LedgerFigures()
 
     def load(self, conn: Connection) -> None:
         self.order_writes += 1
         self.orders.clear()
+        self.figures.clear_orders()
         self.by_venue.clear()
         self.by_key.clear()
         self.closed.clear()
@@ -61,6 +66,9 @@ class ExecutionState:
         self.reloads += 1
         self.positions = {(p.strategy, p.token_id): p.totals for p in rows}
         self.position_market = {(p.strategy, p.token_id): (p.condition_id, p.outcome) for p in rows}
+        self.figures.clear_positions()
+        for p in rows:
+            self.figures.position(p.strategy, p.token_id, p.condition_id, p.outcome, p.totals)
         self.cash = store.cash(conn, self.mode, self.venue)
         self.redeemable = claims_store.redeemable(conn, self.mode, self.venue)
 
@@ -80,6 +88,8 @@ class ExecutionState:
                     del self.closed[next(iter(self.closed))]
             return
         self.orders[row.id] = row
+        self.figures.order(row.id, row.strategy, row.condition_id,
+                           notional(row.price, row.remaining) if row.side is Side.BUY else 0)
         if row.venue_order_id:
             self.by_venue[row.venue_order_id] = row.id
         self.by_key[(row.strategy, row.condition_id)].add(row.id)
@@ -90,6 +100,7 @@ class ExecutionState:
             return
         self.changes[row.condition_id] = self.changes.get(row.condition_id, 0) + 1
         self.order_writes += 1
+        self.figures.forget(order_id)
         if row.venue_order_id:
             self.by_venue.pop(row.venue_order_id, None)
         key = (row.strategy, row.condition_id)
@@ -104,12 +115,14 @@ class ExecutionState:
         return as_working(self.open_for(strategy, condition_id))
 
     def reserved_buy_cash(self) -> int:
-        return sum(notional(o.price, o.remaining) for o in self.orders.values() if o.side is Side.BUY)
+        """What every open BUY would pay (kept as orders change: engine/execution/figures.py)."""
+        return self.figures.reserved
 
     def set_position(self, strategy: str, token_id: str, condition_id: str, outcome: Outcome,
                      totals: PositionTotals) -> None:
         self.positions[(strategy, token_id)] = totals
         self.position_market[(strategy, token_id)] = (condition_id, outcome)
+        self.figures.position(strategy, token_id, condition_id, outcome, totals)
         self.changes[condition_id] = self.changes.get(condition_id, 0) + 1
 
     def versions(self, condition_ids: Sequence[str]) -> tuple[int, ...]:

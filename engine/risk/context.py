@@ -3,14 +3,11 @@ logging a placement refusal and asking for a kill when the kill-switch drawdown 
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
 
-from contracts.domain import MarketInfo, MarketView, Outcome, PositionView, Side, complement
+from contracts.domain import MarketInfo, MarketView, Outcome, Side, complement
 from contracts.limits import Limits
-from engine.execution import portfolio
-from engine.execution.exposure import Exposure
+from engine.execution.exposure import event_key
 from engine.execution.planner import OrderSpec, Residual
 from engine.execution.state import ExecutionState
 from engine.feeds.catalog import MarketCatalog
@@ -31,30 +28,29 @@ def build(now: int, state: ExecutionState, catalog: MarketCatalog, views: Mappin
           market_states: Mapping[str, TradingState] | None = None, fills_dark: bool = False,
           groups: Mapping[str, str] | None = None, also: Sequence[ExecutionState] = ()) -> RiskContext:
     """`also`: the other ledgers of the same money (another venue's of this mode): their exposure
-    counts toward the total exposure limit, which holds across venues in dollars (pUSD as dollars)."""
-    positions: dict[tuple[str, str], PositionView] = {}
-    for (strategy, _token), (cid, _outcome) in state.position_market.items():
-        info = catalog.get(cid) if (strategy, cid) not in positions else None  # one view per market, not per token
-        if info is not None:
-            positions[(strategy, cid)] = state.position_view(strategy, info)
-    own = Counter((o.strategy, o.condition_id) for o in state.orders.values())
+    counts toward the total exposure limit, which holds across venues in dollars (pUSD as dollars).
+    The ledgers' figures are read as their executors keep them (engine/execution/figures.py), not
+    folded from their orders and positions: what this costs does not grow with what they hold."""
+    figures = state.figures
     caps = {name: lim.usdc("allocation") for name, lim in (strategies.limits if strategies else {}).items()
             if lim.usdc("allocation") > 0}
     return RiskContext(
         now_ms=now, trading_state=memory.trading_state, limits=limits,
-        exposure=_across(portfolio.exposure(state, catalog), [portfolio.exposure(s, catalog).total for s in also]),
+        exposure=figures.exposure(event_lookup(catalog), sum(s.figures.total for s in also)),
         open_orders=len(state.orders),
-        own_open_orders=dict(own), positions=positions, markets=views,
+        own_open_orders=dict(figures.own_open), positions=dict(figures.positions), markets=views,
         strategy_states=strategies.states() if strategies else {}, strategy_caps=caps,
         cooldowns={key: until for key, until in (cooldowns or {}).items() if until > now},
         market_states=dict(market_states or {}), fills_dark=fills_dark, groups=dict(groups or {}),
     )
 
 
-def _across(own: Exposure, elsewhere: Sequence[int]) -> Exposure:
-    """This ledger's exposure, its total raised by the other ledgers' (their markets, strategies and
-    events are their own: only the total limit spans venues)."""
-    return replace(own, total=own.total + sum(elsewhere)) if elsewhere else own
+def event_lookup(catalog: MarketCatalog) -> Callable[[str], str]:
+    """A market's event for the limits (a market the catalog does not know is its own)."""
+    def event_of(condition_id: str) -> str:
+        market = catalog.get(condition_id)
+        return event_key(market) if market is not None else condition_id
+    return event_of
 
 
 def yes_space(outcome: Outcome, side: Side, price: int) -> tuple[Side, int]:

@@ -520,9 +520,9 @@ class TradingCore:
         strategy naming its markets), and the cross-venue strategies' (a leg on each venue); one that raises is
         disabled and withdrawn. A strategy whose ledger is not open, or does not take it (a venue armed live
         holds some: traders_on), makes no decision. A strategy with an allocation sizes from
-        it (plus its own PnL), not from the wallet: each strategy's book is valued (once per ledger,
-        before any decides) only if one has one. `only`: an event's decision, those strategies on
-        those markets (engine/trading/passes/event_decisions.py)."""
+        it (plus its realized PnL), not from the wallet: each strategy's book is read from its ledger's
+        figures (once per ledger, before any decides) only if one has one. `only`: an event's decision,
+        those strategies on those markets (engine/trading/passes/event_decisions.py)."""
         out: dict[LedgerKey, list[Intent]] = {self.ledgers.desk_key: [], **{key: [] for key in self.ledgers.open}}
         crossing: list[cross_arbs.Decided] = []
         pairs = self.link.references.pairs()
@@ -554,7 +554,7 @@ class TradingCore:
             ledger = (executor.mode, executor.venue_name)
             allocation = self.risk.strategies.limits.get(name, STRATEGY_DEFAULTS).usdc("allocation")
             if allocation > 0 and ledger not in books:  # deciding changes no order or position
-                books[ledger] = portfolio.by_strategy(executor.state, self.link.marks)
+                books[ledger] = portfolio.booked(executor.state)
             state = self.strategy_states.state(name, hosted.markets, self.catalog, executor.state, allocation,
                                                books[ledger].get(name) if ledger in books else None,
                                                self.own_markouts.recent(name, hosted.markets))

@@ -60,13 +60,13 @@ def test_books_are_valued_only_for_a_strategy_with_an_allocation(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     core = _core(tmp_path)
     valued: list[int] = []
-    real = portfolio.by_strategy
+    real = portfolio.booked  # each strategy's book, read from its ledger's figures
 
-    def counting(state, marks):
+    def counting(state):
         valued.append(1)
-        return real(state, marks)
+        return real(state)
 
-    monkeypatch.setattr(core_module.portfolio, "by_strategy", counting)
+    monkeypatch.setattr(core_module.portfolio, "booked", counting)
     wallet = core.executor.state.cash
     seen = _seen(core)
     assert not valued and seen["a"].cash == seen["b"].cash == wallet  # no allocation: the wallet's cash
