@@ -26,7 +26,7 @@ from engine.trading.passes.event_decisions import EventDecisions
 from engine.venues.paper import PaperVenue
 
 NEVER = 2**62
-Window = tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]
+Window = tuple[dict[int, int], dict[int, int]]  # price -> size within reach of each touch
 
 
 class ReplayTriggers:
@@ -70,10 +70,11 @@ class ReplayTriggers:
 
     @staticmethod
     def window(bids: dict[int, int], asks: dict[int, int], reach: int) -> Window:
-        """The levels within `reach` of each touch (live compares them before and after a message)."""
+        """The levels within `reach` of each touch (live compares them before and after a message);
+        compared, not read in order: left unsorted."""
         best_bid, best_ask = (max(bids) if bids else 0), (min(asks) if asks else 0)
-        return (tuple(sorted(((p, s) for p, s in bids.items() if p >= best_bid - reach), reverse=True)),
-                tuple(sorted((p, s) for p, s in asks.items() if p <= best_ask + reach)))
+        return ({p: s for p, s in bids.items() if p >= best_bid - reach},
+                {p: s for p, s in asks.items() if p <= best_ask + reach})
 
 
 async def settle(triggers: ReplayTriggers, executors: Sequence[Executor]) -> int:

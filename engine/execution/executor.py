@@ -223,15 +223,22 @@ class Executor:
               open_orders: list[OrderRow], keep_within: int) -> Plan:
         """The planner's answer for one (strategy, market), or its last one when nothing it
         reads changed (the planner is pure: the same inputs give the same plan). A third of
-        a busy pass's intents repeat the last one against the same orders and holdings."""
-        holdings = self.state.holdings(key[0], market)
-        working = tuple(as_working(open_orders))
+        a busy pass's intents repeat the last one against the same orders and holdings; most of
+        an event-driven replay's decisions do, with no write to the market since (its mirror's
+        version: then the holdings and working orders are not even rebuilt to compare)."""
+        version = self.state.market_version(key[1])
         last = self._planned.get(key)
-        if (last is not None and last[0] is market and last[1] == keep_within and last[2] == quotes
-                and last[3] == holdings and last[4] == working):
-            return last[5]
+        if last is not None and last[0] is market and last[1] == keep_within and last[2] == quotes:
+            if last[6] == version:
+                return last[5]
+            holdings, working = self.state.holdings(key[0], market), tuple(as_working(open_orders))
+            if last[3] == holdings and last[4] == working:
+                self._planned[key] = (*last[:6], version)
+                return last[5]
+        else:
+            holdings, working = self.state.holdings(key[0], market), tuple(as_working(open_orders))
         result = plan(quotes, market, holdings, working, keep_within=keep_within)
-        self._planned[key] = (market, keep_within, quotes, holdings, working, result)
+        self._planned[key] = (market, keep_within, quotes, holdings, working, result, version)
         return result
 
     async def reconcile(self, only: Collection[tuple[str, str]] | None = None) -> PassReport:
@@ -298,7 +305,8 @@ class Executor:
         self.lookups.mark_lost(order, why)
 
 
-Planned = tuple[MarketInfo, int, tuple[Quote, ...], Holdings, tuple[WorkingOrder, ...], Plan]
+# (market, keep_within, quotes, holdings, working orders, the plan, the mirror's version of the market)
+Planned = tuple[MarketInfo, int, tuple[Quote, ...], Holdings, tuple[WorkingOrder, ...], Plan, tuple[int, int]]
 
 
 def _whole_groups(places: list[tuple[str, MarketInfo, OrderSpec, str]], broken: set[str],

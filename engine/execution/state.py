@@ -125,6 +125,10 @@ class ExecutionState:
         self.figures.position(strategy, token_id, condition_id, outcome, totals)
         self.changes[condition_id] = self.changes.get(condition_id, 0) + 1
 
+    def market_version(self, condition_id: str) -> tuple[int, int]:
+        """Equal while no write touched this market's orders or positions (nor a reload the ledger)."""
+        return self.reloads, self.changes.get(condition_id, 0)
+
     def versions(self, condition_ids: Sequence[str]) -> tuple[int, ...]:
         """How many writes touched these markets (and the ledger as a whole, its cash)."""
         return (self.reloads, self.cash, *(self.changes.get(cid, 0) for cid in condition_ids))

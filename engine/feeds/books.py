@@ -30,7 +30,7 @@ NEVER = -1
 
 class _TokenBook:
     __slots__ = ("bids", "asks", "bid_stamps", "ask_stamps", "bid_keys", "ask_keys",
-                 "snap_ts", "ts", "updated_ms", "version", "frozen", "bid_levels", "ask_levels")
+                 "snap_ts", "ts", "updated_ms", "version", "sides", "frozen", "bid_levels", "ask_levels")
 
     def __init__(self) -> None:
         self.bids: dict[int, int] = {}
@@ -43,9 +43,10 @@ class _TokenBook:
         self.ts = NEVER  # newest venue ts applied
         self.updated_ms = 0
         self.version = 0
-        # depth -> (version, updated, Book): the views' depth and the paper venue's deeper one
-        # are both asked for between two changes, and must not evict each other.
-        self.frozen: dict[int, tuple[int, int, Book]] = {}
+        self.sides = [0, 0]  # each side's own version (bids, asks): a freeze rebuilds only the side that moved
+        # depth -> (version, updated, Book, its sides' versions): the views' depth and the paper venue's
+        # deeper one are both asked for between two changes, and must not evict each other.
+        self.frozen: dict[int, tuple[int, int, Book, tuple[int, int]]] = {}
         # The Level last frozen at each price of each side: reused while its size holds, so a
         # freeze after a few changes builds only the changed levels (Levels are immutable).
         self.bid_levels: dict[int, Level] = {}
@@ -62,6 +63,7 @@ class _TokenBook:
         else:
             self.snap_ts = self.ts  # unknown age: keep refusing what was already older
         self.version += 1
+        self.sides = [self.sides[0] + 1, self.sides[1] + 1]
 
     def set_level(self, is_bid: bool, price: int, size: int, ts: int | None) -> bool:
         """Apply one absolute level total; False when it is stale or changes nothing."""
@@ -83,6 +85,7 @@ class _TokenBook:
             levels[price] = size
             if old is not None:  # same prices, same order: the sorted view stays valid
                 self.version += 1
+                self.sides[not is_bid] += 1
                 return True
         elif levels.pop(price, None) is None:
             return False
@@ -91,6 +94,7 @@ class _TokenBook:
         else:
             self.ask_keys = None
         self.version += 1
+        self.sides[not is_bid] += 1
         return True
 
     def sorted_bids(self) -> list[int]:
@@ -107,13 +111,18 @@ class _TokenBook:
         cached = self.frozen.get(depth)
         if cached is not None and cached[0] == self.version and cached[1] == self.updated_ms:
             return cached[2]
+        bid_version, ask_version = self.sides
+        same_bids = cached is not None and cached[3][0] == bid_version  # a change of one side: the other's
+        same_asks = cached is not None and cached[3][1] == ask_version  # levels are the last freeze's
         book = Book(
             token_id=token_id,
-            bids=_levels(self.bid_levels, self.bids, self.sorted_bids()[:depth]),
-            asks=_levels(self.ask_levels, self.asks, self.sorted_asks()[:depth]),
+            bids=cached[2].bids if cached is not None and same_bids else
+            _levels(self.bid_levels, self.bids, self.sorted_bids()[:depth]),
+            asks=cached[2].asks if cached is not None and same_asks else
+            _levels(self.ask_levels, self.asks, self.sorted_asks()[:depth]),
             updated_ms=self.updated_ms,
         )
-        self.frozen[depth] = (self.version, self.updated_ms, book)
+        self.frozen[depth] = (self.version, self.updated_ms, book, (bid_version, ask_version))
         return book
 
 
