@@ -53,8 +53,9 @@ MID = 50 * TICK
 STEP_MS = 100  # simulated time between passes
 
 
-def book(mid: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    levels = range(1, 11)
+def book(mid: int, wide: int = 0) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Ten levels a side from `wide` + 1 ticks around `mid`."""
+    levels = range(1 + wide, 11 + wide)
     return [(mid - TICK * k, 100 * SH) for k in levels], [(mid + TICK * k, 100 * SH) for k in levels]
 
 
@@ -86,10 +87,10 @@ async def started_core(folder: Path, markets: int) -> tuple[TradingCore, SimCloc
     return core, clock, cids
 
 
-def set_mid(core: TradingCore, clock: SimClock, cid: str, mid: int) -> None:
+def set_mid(core: TradingCore, clock: SimClock, cid: str, mid: int, wide: int = 0) -> None:
     market = core.catalog.get(cid)
     assert market is not None
-    bids, asks = book(mid)
+    bids, asks = book(mid, wide)
     core.books.apply_snapshot(market.yes_token, bids, asks, clock.now)
     core.books.apply_snapshot(market.no_token, [(1_000_000 - p, s) for p, s in asks],
                               [(1_000_000 - p, s) for p, s in bids], clock.now)
@@ -115,14 +116,15 @@ async def timed_passes(core: TradingCore, clock: SimClock, cids: list[str], roun
 
 async def timed_decisions(core: TradingCore, clock: SimClock, cid: str, rounds: int, case: str) -> list[float]:
     """`rounds` decisions of market `cid` on an event, in microseconds. `case`: "inputs" (nothing it
-    reads changed), "intents" (its book written again as it was: read, decided, wants what works),
-    "replace" (its book moved two ticks: its quotes cancelled and placed again)."""
+    reads changed), "intents" (its touch a tick wider or narrower around the same mid: read, decided,
+    wants what works), "replace" (its book moved two ticks: its quotes cancelled and placed again)."""
     samples = []
     events = core.events
     for n in range(rounds):
         if case != "inputs":
             clock.now += 1
-            set_mid(core, clock, cid, MID + 2 * TICK * ((n + 1) % 2) if case == "replace" else MID)
+            set_mid(core, clock, cid, MID + 2 * TICK * ((n + 1) % 2) if case == "replace" else MID,
+                    wide=clock.now % 2 if case == "intents" else 0)  # (each call alternates it)
         working = {o.id for o in core.executor.state.orders.values()}
         skipped, stopped = events.unchanged_inputs, events.unchanged_intents
         began = time.perf_counter()

@@ -115,6 +115,14 @@ class StrategyBase(ABC):
         a change further out decides nothing until the timer's pass. 0: the touch only."""
         return 0
 
+    def reads_touch_prices(self) -> bool:
+        """True: of a market's books and data its decision reads only the YES book's best bid and ask
+        prices (not their sizes, the depth, the NO book, prints, signals or the time): a change that
+        leaves them, its own orders and holdings as they were decides the same, so a decision on
+        such an event is skipped (engine/trading/passes/event_decisions.py, `_inputs`). False
+        (the default): any change of its books decides again."""
+        return False
+
     def memory(self) -> dict[str, Any] | None:
         """The warm state worth keeping across a restart, as JSON data; None: nothing to keep."""
         return None

@@ -136,6 +136,12 @@ class MarketMaking(StrategyBase):
     def decides_whole(self) -> bool:
         return self.reward_top > 0  # the reward ranking spans its markets
 
+    def reads_touch_prices(self) -> bool:
+        """Without controls (regimes, toxicity, pulls and the end windows read depth, markouts and the
+        time) and quoting around the mid (a microprice reads sizes, a reference its feed), its quotes
+        follow from the YES touch's prices, its position and its params alone (`quotes_for`)."""
+        return not self.controlled and self.source == "mid"
+
     def reach(self) -> int:
         """Its furthest level, plus the move that would re-place it."""
         widest = max(regime.half_spread for regime in self.by_regime.values())

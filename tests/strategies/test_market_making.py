@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from contracts.domain import MarketView, Quote, Side, StrategyState, Tif
 from engine.strategies.market_making import MarketMaking
 from tests.strategies.builders import book, info, px, sh, snap, state, view
@@ -126,3 +129,26 @@ def test_one_intent_per_market_and_empty_snapshot() -> None:
     intents = strategy.decide(snap(view("a", yes=WIDE), view("b", yes=None)), state(), 0)
     assert [i.condition_id for i in intents] == ["a", "b"]
     assert intents[0].quotes and not intents[1].quotes
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 8), st.integers(1, 500)), max_size=5),
+       st.lists(st.tuples(st.integers(1, 8), st.integers(1, 500)), max_size=5),
+       st.integers(1, 500), st.integers(1, 500), st.integers(0, 10_000_000))
+def test_a_plain_market_maker_decides_the_same_on_the_same_touch_prices(
+        deeper_bids: list[tuple[int, int]], deeper_asks: list[tuple[int, int]], bid_size: int, ask_size: int,
+        now: int) -> None:
+    """What lets a decision on an event be skipped when the YES touch's prices did not move
+    (engine/trading/passes/event_decisions.py): sizes, depth behind the touch, the NO book, a fair
+    value or reference, and the time change nothing it wants; anything reading more says so."""
+    plain = mm(half_spread=0.02, size=10)
+    assert plain.reads_touch_prices()
+    bare = book(bids=[("0.40", 10)], asks=[("0.44", 10)])
+    deep = book(bids=[("0.40", bid_size), *((f"{0.40 - k / 100:.2f}", s) for k, s in deeper_bids)],
+                asks=[("0.44", ask_size), *((f"{0.44 + k / 100:.2f}", s) for k, s in deeper_asks)])
+    first = plain.decide(snap(view(yes=bare)), state(), 0)
+    again = plain.decide(snap(view(yes=deep, no=WIDE, fair="0.9", reference="0.1"), now_ms=now), state(), now)
+    assert again == first
+    for reads_more in (dict(fair_value="microprice"), dict(fair_value="reference"), dict(regime_control=True),
+                       dict(toxicity_control=True), dict(pull_move=0.05), dict(stop_before_end_s=60)):
+        assert not mm(**reads_more).reads_touch_prices(), reads_more

@@ -2,9 +2,10 @@
 with the timed pass an hour away in effect (a minute, the setting's most), a move of a quoted
 market's touch still gets its quotes replaced at once; a market whose book floods does not starve
 another's decision, and its own replacements are spaced by `decision_min_gap_ms`; a market whose
-inputs did not change is not decided again, and a decision that wants what is working stops before
-the risk gate (no decisions-log row); after a timed pass that failed, no market is decided on events
-until a pass completes (fail closed between passes too)."""
+inputs did not change is not decided again (for a market maker reading only the touch's prices, a
+book written again with its touch where it was is such a market), and a decision that wants what is
+working stops before the risk gate (no decisions-log row); after a timed pass that failed, no market
+is decided on events until a pass completes (fail closed between passes too)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ async def _settled(core: TradingCore, cid: str) -> None:
     """Until what a decision of `cid` reads stays the same for 0.3 s (the venue's acknowledgements are in)."""
     last: object = None
     for _ in range(50):
-        now = core.events._inputs([cid])
+        now = core.events._inputs([cid], False)
         if now == last and not core.events.schedule.due:
             return
         last = now
@@ -148,15 +149,23 @@ def test_a_decision_with_nothing_changed_costs_nothing_and_logs_nothing(tmp_path
             core.events.mark(cid)
             await _until(lambda decided=decided: core.events.schedule.decided > decided)
         assert core.events.unchanged_inputs == skipped + 1
-        decided = core.events.schedule.decided
         info = core.catalog.get(cid)
         assert info is not None
-        # The book written again as it was (a resync): what it reads changed, not what it wants, so it
-        # is decided and stopped before the gate.
         book = core.books.book(info.yes_token)
-        assert book is not None
+        assert book is not None and book.bids and book.asks
+        # The book written again as it was (a resync): a new version of it, but this market maker reads
+        # only its touch's prices (StrategyBase.reads_touch_prices), which did not move: not decided.
+        decided = core.events.schedule.decided
         core.books.apply_snapshot(info.yes_token, [(lv.price, lv.size) for lv in book.bids],
                                   [(lv.price, lv.size) for lv in book.asks], now_ms())
+        core.events.mark(cid)
+        await _until(lambda: core.events.schedule.decided > decided)
+        assert core.events.unchanged_inputs == skipped + 2 and core.events.unchanged_intents == stopped
+        # The touch a tick wider on each side around the same mid: what it reads changed, not what it
+        # wants, so it is decided and stopped before the gate.
+        decided = core.events.schedule.decided
+        core.books.apply_snapshot(info.yes_token, [(book.bids[0].price - info.tick, book.bids[0].size)],
+                                  [(book.asks[0].price + info.tick, book.asks[0].size)], now_ms())
         core.events.mark(cid)
         await _until(lambda: core.events.schedule.decided > decided)
         assert core.events.unchanged_intents == stopped + 1

@@ -126,6 +126,10 @@ class OwnOrders:
 
     # -- what it reads -----------------------------------------------------------------------
 
+    def nets(self, token_id: str) -> bool:
+        """Whether `book` takes orders of its ledger out of `token_id`'s book (it follows some there)."""
+        return bool(self._levels.get(token_id)) and self.state() is not None
+
     def book(self, token_id: str, depth: int = 10) -> Book | None:
         """`token_id`'s book without what the feed shows of the desk's own orders (live)."""
         levels = self._levels.get(token_id)
@@ -221,6 +225,11 @@ class OwnBooks:
 
     def of(self, token_id: str) -> OwnOrders:
         return self._lanes.get(venue_of(token_id), self.desk)
+
+    def nets(self, token_id: str) -> bool:
+        """Whether `token_id`'s book is read with the desk's own orders taken out (then its touch may
+        move while the feed's does not)."""
+        return self.of(token_id).nets(token_id)
 
     def book(self, token_id: str, depth: int = 10) -> Book | None:
         """`token_id`'s book without what the feed shows of the orders of the ledger trading there (live)."""

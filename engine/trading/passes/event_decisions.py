@@ -97,6 +97,7 @@ class EventDecisions:
         self.views: Mapping[str, MarketView] = {}  # the last timed pass's (their indicators are reused)
         self._scopes: dict[str, Scope] | None = None  # market -> who decides what, rebuilt each pass
         self._reach: dict[str, int] = {}  # market -> the widest reach of the strategies quoting it
+        self._touch_only: dict[str, bool] = {}  # market -> its deciders read only its YES touch's prices
         self._touch: dict[str, tuple[object, ...]] = {}  # token -> its levels within reach, last seen
         self._seen: dict[str, tuple[object, ...]] = {}  # market -> its inputs at its last decision
         self.unchanged_inputs = 0  # decisions skipped: nothing they read had changed
@@ -167,6 +168,7 @@ class EventDecisions:
         if self._scopes is None:
             scopes: dict[str, Scope] = {}
             reach: dict[str, int] = {}
+            touch: dict[str, bool] = {}
             for name, hosted in self.core.host.hosted.items():
                 if hosted.instance.spans_venues:
                     continue  # both venues' legs together: the timed pass's
@@ -174,7 +176,8 @@ class EventDecisions:
                 for cid in hosted.markets:
                     scopes.setdefault(cid, {})[name] = whole or (cid,)
                     reach[cid] = max(reach.get(cid, 0), hosted.instance.reach())
-            self._scopes, self._reach = scopes, reach
+                    touch[cid] = touch.get(cid, True) and hosted.instance.reads_touch_prices()
+            self._scopes, self._reach, self._touch_only = scopes, reach, touch
         return self._scopes
 
     # -- one market's decision ------------------------------------------------------------------
@@ -196,7 +199,7 @@ class EventDecisions:
         markets = sorted({m for ms in scope.values() for m in ms})
         if self._in_flight(scope):  # the venue's answer marks it again (a decision over an order the
             return                  # venue has not confirmed would replace what it is placing)
-        inputs = self._inputs(markets)
+        inputs = self._inputs(markets, self._touch_only.get(condition_id, False))
         if self._seen.get(condition_id) == inputs:
             self.unchanged_inputs += 1
             return
@@ -255,14 +258,20 @@ class EventDecisions:
         return any(o.status in IN_FLIGHT for state in ledgers for name, markets in scope.items()
                    for cid in markets for o in state.open_for(name, cid))
 
-    def _inputs(self, markets: Sequence[str]) -> tuple[object, ...]:
-        """What a decision of these markets reads, as versions: equal means it would decide the same."""
+    def _inputs(self, markets: Sequence[str], touch: bool) -> tuple[object, ...]:
+        """What a decision of these markets reads, as versions: equal means it would decide the same.
+        `touch`: every strategy deciding them reads only the YES touch's prices of their books
+        (`StrategyBase.reads_touch_prices`): a market's books count by those (and its facts), not by
+        every change (a change within reach but behind the touch decides nothing then)."""
         core = self.core
         books = core.books.token_books()
         parts: list[object] = [self.passes, self.generation, core.risk.memory.trading_state]
         for cid in markets:
             info = core.catalog.get(cid)
             if info is None:
+                continue
+            if touch and not core.link.own.nets(info.yes_token):  # (a netted touch moves with our orders)
+                parts.append((info, core.books.best_prices(info.yes_token)))
                 continue
             for token in (info.yes_token, info.no_token):
                 book = books.get(token)
