@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from contracts import kalshi_ids, venue_rules
+from contracts.domain import MICRO
 from contracts.venues import CASH_HELD_IN, CASH_UNIT, KALSHI, LABELS, POLYMARKET, VENUES, VenueName, venue_of
 
 # How a resolved market's positions become cash: the holder redeems its claims on the venue (and
@@ -54,6 +55,7 @@ class VenuePolicy:
     # and an ending its feed tells is the only word the desk has that one is over)
     replay_order_prefix: str  # client ids a backtest gives its orders here
     preflight: str = ""  # the `python -m engine` command that checks its key ("": none)
+    min_marketable_buy: int = 0  # a marketable BUY worth less (micro cash) is refused (0: no minimum)
     # The reference the ledger records what the venue paid for a market under (a settlement, a
     # refund); None: the venue pays nothing by itself (its holders redeem).
     payment_ref: Callable[[str], str] | None = None
@@ -79,7 +81,7 @@ POLICIES: dict[str, VenuePolicy] = {
         fees="rate_per_market", grid="market_tick", lot=venue_rules.LOT,
         nets_pairs=False, announces_pauses=False, refunds_voids=False, one_strategy_per_market_live=False,
         settles="redeem", fills_final_on_match=False, fee_rates_asked=True, resolutions_asked=True,
-        desk_feed=True, catalog_rows=True, replay_order_prefix="bt-"),
+        desk_feed=True, catalog_rows=True, replay_order_prefix="bt-", min_marketable_buy=MICRO),
     KALSHI: VenuePolicy(
         venue=KALSHI, label=LABELS[KALSHI], cash_unit=CASH_UNIT[KALSHI],
         cash_held_in=CASH_HELD_IN[KALSHI], site="kalshi.com", market_prefix=kalshi_ids.PREFIX,

@@ -122,7 +122,7 @@ class TradingCore:
                               risk=self.risk, bus=self.bus, gate=self.gate, conditions=self.lookout.conditions,
                               strategy_markets=lambda: self.host.markets()
                               | set().union(*(ledger.held_markets() for ledger in self.ledgers.beside()))
-                              | cross_arbs.kalshi_legs(self.host.hosted, self.link.references.pairs()))
+                              | cross_arbs.paired_legs(self.host.hosted, self.link.references.pairs()))
         self.books, self.catalog, self.feed = self.link.books, self.link.catalog, self.link.feed
         self.selection = Selection(db, self.host, self.catalog, clock, record=replay is None)
         self.exits = ExitBook()
@@ -561,7 +561,7 @@ class TradingCore:
             markets = list(hosted.markets) if only is None else list(only[name])
             if sides is not None:  # both venues' markets and ledgers in its view
                 state = cross_arbs.cross_state(name, hosted, self.catalog, *sides, pairs, state)
-                markets += [m for m in sorted(cross_arbs.kalshi_legs({name: hosted}, pairs)) if m not in markets]
+                markets += [m for m in sorted(cross_arbs.paired_legs({name: hosted}, pairs)) if m not in markets]
             result = self.host.decide(name, snapshot(now, views, markets), state, now)
             if isinstance(result, Failure):
                 self.host.disable(name, result.error)

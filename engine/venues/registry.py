@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from contracts.settings import Settings
 from contracts.venue_policies import DESK_VENUE
-from contracts.venues import KALSHI, POLYMARKET
+from contracts.venues import KALSHI, POLYMARKET, VenueName
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.venues.base import Venue, VenueError
@@ -107,6 +107,11 @@ def live_settlement(venue: str, settings: Settings, resolved: Callable[[str], bo
     if not adapter.reachable(settings):
         adapter = adapter_of(DESK_VENUE)
     return adapter.settlement(settings, resolved)
+
+
+# The venue `pair_feeds` follows: an operator's pair links a desk market to one of its markets, and a
+# cross-venue strategy's paired leg trades there (engine/trading/passes/cross_arbs.py).
+PAIRED_VENUE: VenueName = KALSHI
 
 
 def pair_feeds(settings: Settings, catalog: MarketCatalog, books: BookCache, db: Database | None,

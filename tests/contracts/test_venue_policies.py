@@ -8,6 +8,7 @@ import dataclasses
 import pytest
 
 from contracts import kalshi_ids, venue_rules
+from contracts.domain import MICRO
 from contracts.venue_policies import POLICIES, UnknownVenue, policy_for_market, policy_of
 from contracts.venues import CASH_UNIT, KALSHI, LABELS, POLYMARKET, VENUES, venue_of
 
@@ -47,4 +48,6 @@ def test_the_facts_the_trading_layer_branched_on() -> None:
     assert polymarket.redeems and polymarket.resolutions_asked and polymarket.fee_rates_asked
     assert not (kalshi.resolutions_asked or kalshi.fee_rates_asked or kalshi.desk_feed) and polymarket.desk_feed
     assert (polymarket.lot, kalshi.lot) == (venue_rules.LOT, kalshi_ids.LOT)
+    # Polymarket refuses a marketable BUY worth under $1; Kalshi has no minimum (engine/venues/paper_rules.py).
+    assert (polymarket.min_marketable_buy, kalshi.min_marketable_buy) == (MICRO, 0)
     assert len({p.replay_order_prefix for p in POLICIES.values()}) == len(POLICIES)

@@ -302,7 +302,7 @@ def test_the_next_pair_takes_a_legs_dust_off_where_the_venue_can_express_it() ->
     def site(state: ExecutionState) -> Any:
         return SimpleNamespace(site=SimpleNamespace(executor=SimpleNamespace(state=state)))
 
-    decided = SimpleNamespace(strategy="xa", poly=site(poly), kalshi=site(theirs))
+    decided = SimpleNamespace(strategy="xa", desk=site(poly), paired=site(theirs))
     legal = OrderSpec("Y", Outcome.YES, Side.BUY, 500_000, 10 * SH, Tif.FAK)
     assert cross_arbs._absorbing(decided, market, legal, "kalshi:K:no").size == 10 * SH - 60_000  # type: ignore[arg-type]  # a stand-in with what it reads
     awkward = replace(legal, price=260_000)  # 9.94 x 0.26 is no amount the venue takes

@@ -1,25 +1,27 @@
-"""Cross-venue arbitrage legs (engine/strategies/cross_venue_arb.py): a strategy's two legs, one on
-Polymarket's ledger and one on Kalshi's, checked each by its own venue's risk, sent at once, and kept
-even afterwards.
+"""Cross-venue arbitrage legs (engine/strategies/cross_venue_arb.py): a strategy's two legs, one on a
+desk market's ledger and one on its paired market's, on the venue the operator's pairs link it to
+(engine/venues/registry.py `PAIRED_VENUE`), checked each by its own ledger's risk, sent at once, and
+kept even afterwards. What differs between the two venues is read from their policies
+(contracts/venue_policies.py); messages name each by its label.
 
-- **One money.** Both legs trade the same kind of money: the Polymarket leg's ledger (the desk's mode
-  for a promoted strategy, paper otherwise) and Kalshi's (its own armed mode) must be of one mode, or
-  the strategy waits (said once, `CROSS_VENUE_HELD`): half a hedge on paper is no hedge.
+- **One money.** Both legs trade the same kind of money: the desk leg's ledger (the desk's mode for a
+  promoted strategy, paper otherwise) and the paired venue's (its own armed mode) must be of one mode,
+  or the strategy waits (said once, `CROSS_VENUE_HELD`): half a hedge on paper is no hedge.
 - **Whole or not at all.** Each leg is checked by its own ledger's risk gate (its limits, exposure,
-  breakers); the pair goes at the smaller approved size, in hundredths of a Kalshi contract, or not at all
-  (the refusal in the decisions log as GROUP_INCOMPLETE).
-- **Not into a pause.** While Kalshi is paused, or about to be (engine/trading/ledgers/exchange_pauses.py),
-  neither leg is sent: a Polymarket leg alone would be no hedge.
+  breakers); the pair goes at the smaller approved size, in the coarser of the two venues' lots, or not
+  at all (the refusal in the decisions log as GROUP_INCOMPLETE).
+- **Not into a pause.** While the paired venue is paused, or about to be
+  (engine/trading/ledgers/exchange_pauses.py), neither leg is sent: a desk leg alone would be no hedge.
 - **Sent at once**, both fill-and-kill at their limit prices, on their two executors.
 - **Kept even.** Whenever neither venue has an order of the strategy open in the pair's markets, the
-  shares held of each leg are compared (this market's YES against the Kalshi side that pays when it
+  shares held of each leg are compared (this market's YES against the paired side that pays when it
   loses, and NO likewise): what one leg holds beyond the other is unwound on its own ledger, once
   settled, through the arbitrage unwind path (engine/trading/ledgers/arbs.py), with an ARB_PARTIAL alert, an
   audit record and a decision. It is worked out from the ledgers each pass, never from memory, so an
   attempt interrupted by a crash is evened at the next start as well. A difference below the venue's
-  minimum order (a Polymarket leg filled at a better price than its limit gets a fraction of a share
-  more) no order can unwind: it is said once as dust with its reason (ARB_DUST, a decision), held to
-  resolution, and taken off the next pair's Polymarket leg where the venue can express that amount.
+  minimum order (a desk leg filled at a better price than its limit gets a fraction of a share more)
+  no order can unwind: it is said once as dust with its reason (ARB_DUST, a decision), held to
+  resolution, and taken off the next pair's desk leg where the venue can express that amount.
 - Until both legs settle, each ledger counts its leg in its exposure, and the total exposure limit
   counts every ledger of one mode together.
 """
@@ -28,15 +30,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from contracts import kalshi_ids
 from contracts.cross_venue import complement_side
-from contracts.domain import MICRO, ONE, Intent, MarketInfo, Quote, Side, StrategyState, Tif, fmt
-from contracts.venue_rules import LOT
-from contracts.venues import KALSHI, POLYMARKET, venue_of
+from contracts.domain import MICRO, ONE, Intent, MarketInfo, Outcome, Quote, Side, StrategyState, Tif, fmt
+from contracts.venue_policies import DESK_VENUE, VenuePolicy, policy_for_market, policy_of
+from contracts.venues import venue_of
 from engine.execution.planner import OrderSpec, take_size
 from engine.feeds.catalog import MarketCatalog
 from engine.risk.gate import Decision, Reason
@@ -45,6 +47,7 @@ from engine.trading.hosting.views import strategy_state
 from engine.trading.ledgers import arbs
 from engine.trading.parts import TradingSite
 from engine.trading.passes.venue_ledger import VenueLedger, markets_on
+from engine.venues.registry import PAIRED_VENUE
 from storage.desk.audit import raise_alert, write_audit
 from storage.engine_stores import trading_reads
 from storage.sqlite.db import Database
@@ -52,6 +55,7 @@ from storage.sqlite.db import Database
 log = logging.getLogger("engine.trading.passes.cross_arbs")
 REASON = "cross-venue arbitrage"
 FILLS_IN_FLIGHT_MS = 60_000  # how long an order's reported fills may take to land before the pair is evened anyway
+PAIRED = policy_of(PAIRED_VENUE)  # the venue a pair's other leg trades on
 
 
 @dataclass(frozen=True)
@@ -62,16 +66,20 @@ class Site:
     risk: RiskMonitor
     unwinds: arbs.Settlements
 
+    @property
+    def venue(self) -> str:
+        return self.site.executor.venue_name
+
 
 @dataclass(frozen=True)
 class Decided:
     """A strategy's intents of one pass, and the two ledgers its legs trade on."""
 
     strategy: str
-    markets: tuple[str, ...]  # its Polymarket markets (each paired with a Kalshi market)
+    markets: tuple[str, ...]  # its desk markets (each paired with a market on the paired venue)
     intents: tuple[Intent, ...]
-    poly: Site
-    kalshi: Site
+    desk: Site  # the desk market's leg: the desk's ledger, or the paper one beside a live desk
+    paired: Site  # the paired market's leg, on the paired venue's ledger
 
 
 @dataclass
@@ -92,59 +100,60 @@ class CrossArbs:
             if intent.quotes:
                 groups.setdefault(intent.quotes[0].group, []).append(intent)
         for group, legs in groups.items():
-            poly = [i for i in legs if venue_of(i.condition_id) != KALSHI]
-            kalshi = [i for i in legs if venue_of(i.condition_id) == KALSHI]
-            if len(poly) != 1 or len(kalshi) != 1:
+            desk = [i for i in legs if venue_of(i.condition_id) != d.paired.venue]
+            paired = [i for i in legs if venue_of(i.condition_id) == d.paired.venue]
+            if len(desk) != 1 or len(paired) != 1:
                 log.warning("a cross-venue group without one leg on each venue", extra={"group": group})
                 continue
-            await self._send_pair(d, poly[0], kalshi[0], now)
+            await self._send_pair(d, desk[0], paired[0], now)
 
-    async def _send_pair(self, d: Decided, poly: Intent, kalshi: Intent, now: int) -> None:
-        size = min(_approved(d.poly.risk, poly, now), _approved(d.kalshi.risk, kalshi, now))
-        size = size // kalshi_ids.LOT * kalshi_ids.LOT  # Kalshi counts to 0.01 contract
-        poly_market = d.poly.site.catalog.get(poly.condition_id)
-        kalshi_market = d.kalshi.site.catalog.get(kalshi.condition_id)
-        if poly_market is None or kalshi_market is None:
+    async def _send_pair(self, d: Decided, desk: Intent, paired: Intent, now: int) -> None:
+        here, there = policy_for_market(desk.condition_id), policy_for_market(paired.condition_id)
+        lot = math.lcm(here.lot, there.lot)  # a size both venues count to
+        size = min(_approved(d.desk.risk, desk, now), _approved(d.paired.risk, paired, now)) // lot * lot
+        desk_market = d.desk.site.catalog.get(desk.condition_id)
+        paired_market = d.paired.site.catalog.get(paired.condition_id)
+        if desk_market is None or paired_market is None:
             return
-        kalshi_order = _buy(kalshi_market, kalshi.quotes[0], size)
-        poly_order = _absorbing(d, poly_market, _buy(poly_market, poly.quotes[0], size), kalshi_order.token_id)
-        paused = d.kalshi.site.venue_held(now) if isinstance(d.kalshi.site, VenueLedger) else None
+        paired_order = _buy(paired_market, paired.quotes[0], size)
+        desk_order = _absorbing(d, desk_market, _buy(desk_market, desk.quotes[0], size), paired_order.token_id)
+        paused = d.paired.site.venue_held(now) if isinstance(d.paired.site, VenueLedger) else None
         why = ""
         if paused:
-            why = f"Kalshi takes no order now ({paused})"
-        elif size < max(kalshi_ids.LOT, poly_market.min_size):
+            why = f"{there.label} takes no order now ({paused})"
+        elif size < max(lot, desk_market.min_size):
             why = "a leg was refused or trimmed below a whole pair on its venue"
-        elif size * poly_order.price // MICRO < MICRO:
-            why = "the Polymarket leg would be worth under $1, the least marketable BUY Polymarket takes"
+        else:
+            why = _under_least_buy(size, ((here, desk_order), (there, paired_order)))
         if why:
-            asked = poly.quotes[0]
-            d.poly.risk.decisions.write([Decision(d.strategy, poly.condition_id, asked.side, asked.price, asked.size, 0,
+            asked = desk.quotes[0]
+            d.desk.risk.decisions.write([Decision(d.strategy, desk.condition_id, asked.side, asked.price, asked.size, 0,
                                                   Reason.GROUP_INCOMPLETE, f"cross-venue: {why}, so neither leg is "
                                                   "sent")], now)
             return
-        poly_leg = (d.strategy, poly_market, poly_order, REASON)
-        kalshi_leg = (d.strategy, kalshi_market, kalshi_order, REASON)
-        await asyncio.gather(d.poly.site.executor.place_now([poly_leg]),
-                             d.kalshi.site.executor.place_now([kalshi_leg]))
-        log.info("cross-venue arbitrage sent", extra={"strategy": d.strategy, "polymarket": poly.condition_id,
-                                                      "kalshi": kalshi.condition_id, "size": size})
+        desk_leg = (d.strategy, desk_market, desk_order, REASON)
+        paired_leg = (d.strategy, paired_market, paired_order, REASON)
+        await asyncio.gather(d.desk.site.executor.place_now([desk_leg]),
+                             d.paired.site.executor.place_now([paired_leg]))
+        log.info("cross-venue arbitrage sent", extra={"strategy": d.strategy, here.venue: desk.condition_id,
+                                                      there.venue: paired.condition_id, "size": size})
 
     def _even(self, d: Decided, pairs: Mapping[str, tuple[str, bool]], now: int) -> None:
         """What one leg holds beyond the other, unwound on its own ledger (once settled)."""
-        poly_state, kalshi_state = d.poly.site.executor.state, d.kalshi.site.executor.state
-        for poly_cid, (kalshi_cid, inverted) in sorted((c, pairs[c]) for c in d.markets if c in pairs):
-            poly_market = d.poly.site.catalog.get(poly_cid)
-            kalshi_market = d.kalshi.site.catalog.get(kalshi_cid)
-            if poly_market is None or kalshi_market is None or _working(d, now, poly_cid, kalshi_cid):
+        desk_state, paired_state = d.desk.site.executor.state, d.paired.site.executor.state
+        for desk_cid, (paired_cid, inverted) in sorted((c, pairs[c]) for c in d.markets if c in pairs):
+            desk_market = d.desk.site.catalog.get(desk_cid)
+            paired_market = d.paired.site.catalog.get(paired_cid)
+            if desk_market is None or paired_market is None or _working(d, now, desk_cid, paired_cid):
                 continue
-            for outcome, token in (("YES", poly_market.yes_token), ("NO", poly_market.no_token)):
-                theirs = kalshi_ids.token_id(kalshi_cid.removeprefix(f"{KALSHI}:"), complement_side(outcome, inverted))
-                here, there = poly_state.totals(d.strategy, token).size, kalshi_state.totals(d.strategy, theirs).size
+            for outcome in Outcome:
+                token = desk_market.token(outcome)
+                theirs = paired_market.token(Outcome(complement_side(outcome, inverted).upper()))
+                here, there = desk_state.totals(d.strategy, token).size, paired_state.totals(d.strategy, theirs).size
                 if here > there:
-                    self._unwind(d, d.poly, poly_market, token, here - there, now)
+                    self._unwind(d, d.desk, desk_market, token, here - there, now)
                 elif there > here:
-                    self._unwind(d, d.kalshi, kalshi_market, theirs, there - here, now)
-
+                    self._unwind(d, d.paired, paired_market, theirs, there - here, now)
     def _unwind(self, d: Decided, leg: Site, market: MarketInfo, token: str, excess: int, now: int) -> None:
         if excess < market.min_size:
             self._dust(d, leg, market, token, excess, now)  # no order can sell it: said, and taken off the next pair
@@ -170,16 +179,16 @@ class CrossArbs:
 
 
     def _dust(self, d: Decided, leg: Site, market: MarketInfo, token: str, excess: int, now: int) -> None:
-        """A leg holding less beyond the other than its venue's minimum order (a Polymarket leg filled at a
-        better price than its limit gets a fraction of a share more; a Kalshi unwind leaves a fraction no
-        whole contract matches): shown, once, as dust with its reason, never silently."""
+        """A leg holding less beyond the other than its venue's minimum order (a desk leg filled at a
+        better price than its limit gets a fraction of a share more; an unwind of the paired leg leaves a
+        fraction no whole contract matches): shown, once, as dust with its reason, never silently."""
         key = (d.strategy, token, excess)
         if key in self.alerted:
             return
         self.alerted.add(key)
         why = (f"{fmt(excess)} of {token} held beyond the other venue's leg, below the market's minimum order of "
                f"{fmt(market.min_size)}: no order can unwind it. Dust, held to resolution (it pays if that side "
-               "wins)" + (", and taken off the next pair's Polymarket leg" if leg.site.executor.venue_name == POLYMARKET
+               "wins)" + (f", and taken off the next pair's {policy_of(leg.venue).label} leg" if leg is d.desk
                           else ""))
         leg.risk.decisions.write([Decision(d.strategy, market.condition_id, Side.SELL, 0, excess, 0,
                                            Reason.GROUP_INCOMPLETE, f"cross-venue: {why}")], now)
@@ -189,17 +198,27 @@ class CrossArbs:
 
 
 def _absorbing(d: Decided, market: MarketInfo, order: OrderSpec, hedge_token: str) -> OrderSpec:
-    """The Polymarket leg less what that side already holds beyond its Kalshi leg (`hedge_token`): dust no
+    """The desk leg less what that side already holds beyond its paired leg (`hedge_token`): dust no
     order can sell on its own, so the pair ends even; in whole lots, only while the leg stays a legal order."""
-    held = d.poly.site.executor.state.totals(d.strategy, order.token_id).size
-    hedged = d.kalshi.site.executor.state.totals(d.strategy, hedge_token).size
+    held = d.desk.site.executor.state.totals(d.strategy, order.token_id).size
+    hedged = d.paired.site.executor.state.totals(d.strategy, hedge_token).size
     excess = held - hedged if 0 < held - hedged < market.min_size else 0
-    excess -= excess % LOT
+    excess -= excess % policy_for_market(market.condition_id).lot
     size = order.size - excess
     # Only an amount the venue can express as it is (a smaller one would leave the other leg uneven instead).
     if excess <= 0 or size < market.min_size or take_size(order.price, size, Side.BUY) != size:
         return order
     return replace(order, size=size)
+
+
+def _under_least_buy(size: int, legs: Sequence[tuple[VenuePolicy, OrderSpec]]) -> str:
+    """Why a pair of `size` is not sent when a leg would be worth less than the least marketable BUY its
+    venue takes ("": every leg is worth enough)."""
+    for policy, order in legs:
+        if size * order.price // MICRO < policy.min_marketable_buy:
+            return (f"the {policy.label} leg would be worth under ${fmt(policy.min_marketable_buy)}, the least "
+                    f"marketable BUY {policy.label} takes")
+    return ""
 
 
 def _approved(risk: RiskMonitor, intent: Intent, now: int) -> int:
@@ -223,9 +242,9 @@ def _working(d: Decided, now: int, *markets: str) -> bool:
     either ledger, or one whose fills its venue has not reported yet (bounded: a fill the venue never
     reports does not hold the pair for ever)."""
     if any(o.strategy == d.strategy and o.condition_id in markets
-           for site in (d.poly, d.kalshi) for o in site.site.executor.state.orders.values()):
+           for site in (d.desk, d.paired) for o in site.site.executor.state.orders.values()):
         return True
-    for site in (d.poly, d.kalshi):
+    for site in (d.desk, d.paired):
         ex = site.site.executor
         with site.site.db.read() as conn:
             if trading_reads.fills_in_flight(conn, mode=ex.mode, venue=ex.venue_name, strategy=d.strategy,
@@ -234,37 +253,41 @@ def _working(d: Decided, now: int, *markets: str) -> bool:
     return False
 
 
-def kalshi_legs(hosted: Mapping[str, Any], pairs: Mapping[str, tuple[str, bool]]) -> set[str]:
-    """The Kalshi markets the cross-venue strategies trade (paired with their Polymarket markets): the
-    feed's views must hold their books."""
-    return {m for h in hosted.values() if h.instance.spans_venues for m in markets_on(h, KALSHI, pairs)}
 
 
-def sites(desk: Site, paper: VenueLedger | None, kalshi: VenueLedger | None, name: str,
+def paired_legs(hosted: Mapping[str, Any], pairs: Mapping[str, tuple[str, bool]]) -> set[str]:
+    """The paired markets the cross-venue strategies trade (paired with their desk markets): the feed's
+    views must hold their books."""
+    return {m for h in hosted.values() if h.instance.spans_venues for m in markets_on(h, PAIRED.venue, pairs)}
+
+
+def sites(desk: Site, paper: VenueLedger | None, paired: VenueLedger | None, name: str,
           hosted: Any) -> tuple[Site, Site] | str:
-    """The two ledgers a cross-venue strategy's legs trade on, or why it waits: its Polymarket leg's (the
-    desk's, or `paper`, the paper ledger beside a live desk, for a strategy not promoted) and Kalshi's, of
-    one mode."""
+    """The two ledgers a cross-venue strategy's legs trade on, or why it waits: its desk leg's (the
+    desk's, or `paper`, the paper ledger beside a live desk, for a strategy not promoted) and the
+    paired venue's, of one mode."""
     beside = desk.site.mode == "live" and not hosted.live
     if beside and (paper is None or not paper.live):
         return "its paper ledger beside the live desk is not open"
-    poly = Site(paper, paper.risk, paper.arbitrage) if beside and paper is not None else desk
-    if kalshi is None or not kalshi.live or name not in kalshi.strategies:
-        return "Kalshi's ledger does not take it now (see the KALSHI_HELD or KALSHI_UNAVAILABLE alerts)"
-    if kalshi.mode != poly.site.mode:
-        return (f"its Polymarket leg would trade {poly.site.mode} and its Kalshi leg {kalshi.mode}: both legs of "
-                "an arbitrage trade one money (promote it and arm both venues live, or keep both on paper)")
-    return poly, Site(kalshi, kalshi.risk, kalshi.arbitrage)
+    here = Site(paper, paper.risk, paper.arbitrage) if beside and paper is not None else desk
+    if paired is None or not paired.live or name not in paired.strategies:
+        return (f"{PAIRED.label}'s ledger does not take it now (see the {PAIRED.code('HELD')} or "
+                f"{PAIRED.code('UNAVAILABLE')} alerts)")
+    if paired.mode != here.site.mode:
+        return (f"its {policy_of(DESK_VENUE).label} leg would trade {here.site.mode} and its {PAIRED.label} leg "
+                f"{paired.mode}: both legs of an arbitrage trade one money (promote it and arm both venues live, "
+                "or keep both on paper)")
+    return here, Site(paired, paired.risk, paired.arbitrage)
 
 
-def cross_state(name: str, hosted: Any, catalog: MarketCatalog, poly: Site, kalshi: Site,
+def cross_state(name: str, hosted: Any, catalog: MarketCatalog, desk: Site, paired: Site,
                 pairs: Mapping[str, tuple[str, bool]], state: StrategyState) -> StrategyState:
-    """The strategy's state over both ledgers: `state` (its Polymarket leg's) with its Kalshi markets'
+    """The strategy's state over both ledgers: `state` (its desk leg's) with its paired markets'
     positions and orders, and each venue's free cash."""
-    theirs = strategy_state(name, markets_on(hosted, KALSHI, pairs), catalog, kalshi.site.executor.state)
+    theirs = strategy_state(name, markets_on(hosted, paired.venue, pairs), catalog, paired.site.executor.state)
     return replace(state, positions={**state.positions, **theirs.positions},
                    open_orders=state.open_orders + theirs.open_orders,
-                   venue_cash={POLYMARKET: state.cash, KALSHI: theirs.cash})
+                   venue_cash={desk.venue: state.cash, paired.venue: theirs.cash})
 
 
 def held_alert(db: Database, name: str, why: str) -> None:
