@@ -533,7 +533,7 @@ class TradingCore:
                 continue
             key = self.ledgers.route(hosted)
             beside = None if key == self.ledgers.desk_key else self.ledgers.open.get(key)  # None: the desk's
-            sides = cross_arbs.sites(desk_site, beside, self.ledgers.get(armed_apart().venue), name, hosted) \
+            sides = cross_arbs.sites(desk_site, beside, self.ledgers.get(cross_arbs.PAIRED.venue), name, hosted) \
                 if hosted.instance.spans_venues else None
             if isinstance(sides, str):
                 if f"cross:{name}:{sides}" not in self.paper_only_noted:  # said once a session
