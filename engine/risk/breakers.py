@@ -67,7 +67,7 @@ def load_memory(conn: Connection) -> RiskMemory:
 
 
 def load_lane_memory(conn: Connection, venue: str = POLYMARKET, mode: str = "paper") -> RiskMemory:
-    """A lane's memory (engine/risk/lane_risk.py), beside the desk's: Polymarket's paper lane in
+    """A lane's memory (engine/risk/ledger_risk.py), beside the desk's: Polymarket's paper lane in
     engine_state, another venue's ledger (paper, or live once armed) in venue_risk."""
     row = engine_state.paper_lane_memory(conn) if venue == POLYMARKET else \
         engine_state.venue_risk_memory(conn, mode, venue)

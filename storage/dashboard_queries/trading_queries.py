@@ -102,7 +102,7 @@ def kalshi_state(db: Database, mode: str = "paper") -> tuple[str, str | None]:
 
 
 def paper_lane_state(db: Database) -> tuple[str, str | None]:
-    """The paper lane's trading state and its reason (engine/risk/lane_risk.py)."""
+    """The paper lane's trading state and its reason (engine/risk/ledger_risk.py)."""
     with db.read() as conn:
         row = conn.execute(text("SELECT paper_lane_state, paper_lane_reason FROM engine_state WHERE id = 1")).one()
     return str(row[0]), row[1]

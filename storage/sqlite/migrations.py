@@ -1262,7 +1262,7 @@ def _0050_venue_pairs(db: UtilsDatabase) -> None:
 
 @m(name="0051_paper_lane_memory")
 def _0051_paper_lane_memory(db: UtilsDatabase) -> None:
-    """What the paper lane's breakers remember (engine/risk/lane_risk.py): paper-only strategies on
+    """What the paper lane's breakers remember (engine/risk/ledger_risk.py): paper-only strategies on
     a live desk trade on the paper ledger, whose trading state, peak and day start are not the
     desk's; kept here so they outlive a restart as the desk's do. No CHECK on the state: SQLite
     checks every constraint of the table against its existing rows when a column with one is added,
@@ -1298,7 +1298,7 @@ def _0052_ledger_venue(db: UtilsDatabase) -> None:
 
 @m(name="0053_venue_risk")
 def _0053_venue_risk(db: UtilsDatabase) -> None:
-    """What the breakers of another venue's ledger remember (engine/risk/lane_risk.py): a Kalshi
+    """What the breakers of another venue's ledger remember (engine/risk/ledger_risk.py): a Kalshi
     paper ledger trades beside the desk with its own drawdown, daily loss and halts, kept here so
     they outlive a restart as the desk's (engine_state) and the Polymarket paper lane's do."""
     _ddl(

@@ -10,7 +10,7 @@ from pathlib import Path
 from contracts.domain import Intent, Quote, Side, Tif
 from engine.execution.state import ExecutionState
 from engine.feeds.catalog import MarketCatalog
-from engine.risk.lane_risk import LaneRisk
+from engine.risk.ledger_risk import VenueLedgerRisk
 from engine.risk.monitor import RiskMonitor
 from tests.risk.test_breakers import SH, T0, monitor_on
 from tests.risk.test_volatility_monitor import MARKETS, _views
@@ -51,7 +51,7 @@ def test_a_later_check_in_the_same_tick_spends_what_the_first_left(tmp_path: Pat
 
 def test_a_lanes_later_check_spends_the_lanes_budget_too(tmp_path: Path) -> None:
     desk = monitor_on(tmp_path, **LIMITS)
-    lane = LaneRisk(desk.db, desk, clock=lambda: T0)
+    lane = VenueLedgerRisk(desk.db, desk, clock=lambda: T0)
     lane.sync_limits()
     _tick(desk, T0)
     assert _two_checks_in_one_tick(lane) == (100, 25, 100)

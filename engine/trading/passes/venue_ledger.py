@@ -4,7 +4,7 @@ The desk's ledger is the venue in use in the desk's mode (engine/trading/core.py
 the desk trades at once is one of these, on the desk's own feeds and books; the core keeps them in one
 map keyed (venue, mode) and routes each strategy's intents to one of them.
 Each has its own executor writing its ledger (orders, fills, positions, cash, claims of its venue and
-mode), its own risk (engine/risk/lane_risk.py: the desk's limit values measured on its ledger, breakers
+mode), its own risk (engine/risk/ledger_risk.py: the desk's limit values measured on its ledger, breakers
 that halt it and never the desk), its own exits, settlement of resolved markets and redemptions, and its
 own equity snapshots. Two ledgers never share an order, a position or a dollar of budget; a kill blocks
 all (the desk's one order gate) and cancels all.
@@ -43,7 +43,7 @@ from engine.execution.bus import EventBus
 from engine.execution.executor import Executor
 from engine.execution.recovery import recover
 from engine.risk.breakers import DECISIONS_FAILING
-from engine.risk.lane_risk import LaneRisk
+from engine.risk.ledger_risk import VenueLedgerRisk
 from engine.risk.monitor import RiskMonitor
 from engine.trading.exits.exit_book import ExitBook
 from engine.trading.ledgers import arbs
@@ -82,7 +82,7 @@ class VenueLedger:
         self.mode = mode
         self.settings, self.db, self.clock = link.settings, link.db, link.clock
         self.catalog, self.books = link.catalog, link.books
-        self.risk = LaneRisk(link.db, desk_risk, link.clock, venue_name, mode)
+        self.risk = VenueLedgerRisk(link.db, desk_risk, link.clock, venue_name, mode)
         self.label = self.risk.subject  # how logs and alerts name it ("paper lane"; "<venue> paper", "<venue> live")
         # How the answers to a kill or a flatten name it ("paper_lane" for the desk's venue, else "<venue>_<mode>").
         self.answer_key = "paper_lane" if venue_name == link.executor.venue_name else f"{venue_name}_{mode}"

@@ -1,5 +1,5 @@
-"""The risk of the paper lane: paper-only strategies trading on paper beside a live desk
-(engine/trading/passes/venue_ledger.py).
+"""The risk of a venue ledger beside the desk's (engine/trading/passes/venue_ledger.py); first, the
+paper lane: paper-only strategies trading on paper beside a live desk.
 
 Its limits are the desk's values, measured on the paper ledger alone: the lane's exposure,
 orders and equity never count against live's, nor live's against it. Its breakers (drawdown,
@@ -43,7 +43,7 @@ VENUE_OWN = frozenset({breakers.ERROR_RATE, breakers.BALANCE_MISMATCH, breakers.
 FRESH = breakers.RiskMemory(TradingState.ACTIVE, None, None, None, None)
 
 
-class LaneRisk(RiskMonitor):
+class VenueLedgerRisk(RiskMonitor):
     def __init__(self, db: Database, desk: RiskMonitor, clock: Callable[[], int], venue_name: str = POLYMARKET,
                  mode: str = "paper"):
         with db.read() as conn:

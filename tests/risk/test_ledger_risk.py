@@ -17,13 +17,13 @@ from engine.feeds.catalog import MarketCatalog
 from engine.risk import breakers
 from engine.risk import context as risk_context
 from engine.risk.gate import Budget, Reason, TradingState
-from engine.risk.lane_risk import FRESH, LANE, LaneRisk
+from engine.risk.ledger_risk import FRESH, LANE, VenueLedgerRisk
 from tests.risk.test_breakers import SH, T0, limits, monitor_on, stored, worth
 
 
-def _lane(tmp_path: Path) -> LaneRisk:
+def _lane(tmp_path: Path) -> VenueLedgerRisk:
     desk = monitor_on(tmp_path, "live", max_drawdown="10", kill_switch_drawdown="20", max_daily_loss="100000")
-    return LaneRisk(desk.db, desk, clock=lambda: T0)
+    return VenueLedgerRisk(desk.db, desk, clock=lambda: T0)
 
 
 def test_a_lane_kill_switch_halts_the_lane_and_not_the_desk(tmp_path: Path) -> None:
@@ -42,7 +42,7 @@ def test_a_lane_kill_switch_halts_the_lane_and_not_the_desk(tmp_path: Path) -> N
         assert conn.execute(text("SELECT COUNT(*) FROM commands")).scalar_one() == 0
     assert [(r[0], r[1]) for r in rows] == [(breakers.DRAWDOWN, LANE), (breakers.KILL_SWITCH, LANE)]
     assert all("the desk's trading is not affected" in r[2] for r in rows)
-    again = LaneRisk(lane.db, lane.desk, clock=lambda: T0)  # a restart: the lane's halt is remembered
+    again = VenueLedgerRisk(lane.db, lane.desk, clock=lambda: T0)  # a restart: the lane's halt is remembered
     assert (again.memory.trading_state, again.memory.reason) == (TradingState.HALTED, breakers.KILL_SWITCH)
     assert again.memory.peak_equity == 1000 * SH
     assert again.rearm() and not again.rearm()  # the operator's Start ends it (once)
@@ -77,7 +77,7 @@ def test_a_lane_daily_loss_ends_with_the_utc_day(tmp_path: Path) -> None:
 
 def test_kalshis_paper_ledger_keeps_its_own_breakers_apart(tmp_path: Path) -> None:
     polymarket = _lane(tmp_path)
-    kalshi = LaneRisk(polymarket.db, polymarket.desk, clock=lambda: T0, venue_name=KALSHI)
+    kalshi = VenueLedgerRisk(polymarket.db, polymarket.desk, clock=lambda: T0, venue_name=KALSHI)
     kalshi.after_tick(T0, worth(1000 * SH))
     kalshi.after_tick(T0 + 1, worth(750 * SH))  # 25 % below its peak: its kill switch
     assert kalshi.memory.trading_state is TradingState.HALTED
@@ -87,7 +87,7 @@ def test_kalshis_paper_ledger_keeps_its_own_breakers_apart(tmp_path: Path) -> No
         assert breakers.load_lane_memory(conn, KALSHI).trading_state is TradingState.HALTED
         subjects = {r[0] for r in conn.execute(text("SELECT subject FROM alerts WHERE source = 'risk'")).all()}
     assert subjects == {"Kalshi paper"}
-    again = LaneRisk(kalshi.db, kalshi.desk, clock=lambda: T0, venue_name=KALSHI)  # a restart remembers it
+    again = VenueLedgerRisk(kalshi.db, kalshi.desk, clock=lambda: T0, venue_name=KALSHI)  # a restart remembers it
     assert again.memory.trading_state is TradingState.HALTED
 
 
@@ -110,7 +110,7 @@ def test_the_total_exposure_limit_counts_every_venue_of_one_money() -> None:
 
 def test_a_halt_of_polymarkets_venue_does_not_hold_kalshis_ledger(tmp_path: Path) -> None:
     polymarket = _lane(tmp_path)
-    kalshi = LaneRisk(polymarket.db, polymarket.desk, clock=lambda: T0, venue_name=KALSHI)
+    kalshi = VenueLedgerRisk(polymarket.db, polymarket.desk, clock=lambda: T0, venue_name=KALSHI)
     polymarket.desk.escalate(TradingState.HALTED, breakers.ERROR_RATE, "the venue keeps failing")
     for lane, held in ((polymarket, TradingState.HALTED), (kalshi, TradingState.ACTIVE)):
         lane.new_tick(T0, ExecutionState("paper", lane.venue_name), MarketCatalog(), {})
