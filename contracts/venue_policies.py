@@ -109,11 +109,10 @@ def policy_of(venue: str) -> VenuePolicy:
         raise UnknownVenue(f"no venue policy for {venue!r}: the venues are {', '.join(POLICIES)}") from None
 
 
-def armed_apart() -> VenuePolicy:
-    """The venue whose live ledger is armed apart from the desk's (one today: a second makes the
-    callers that rely on this name theirs)."""
-    (apart,) = (policy for venue, policy in POLICIES.items() if venue != DESK_VENUE)
-    return apart
+def venues_apart() -> tuple[VenuePolicy, ...]:
+    """The venues whose live ledgers are armed apart from the desk's, each in its own mode (every venue
+    but the desk's)."""
+    return tuple(policy for venue, policy in POLICIES.items() if venue != DESK_VENUE)
 
 
 def policy_for_market(market_or_token_id: str) -> VenuePolicy:

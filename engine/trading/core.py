@@ -25,7 +25,7 @@ from contracts.domain import MICRO, Intent, MarketView
 from contracts.limits import Limits
 from contracts.settings import Settings
 from contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
-from contracts.venue_policies import DESK_VENUE, armed_apart, policy_of
+from contracts.venue_policies import DESK_VENUE, policy_of, venues_apart
 from contracts.venues import venue_of
 from engine.analytics.markout_job import MarkoutJob
 from engine.execution import portfolio
@@ -116,8 +116,9 @@ class TradingCore:
         # The ledgers beside the desk's, by (venue, mode) (engine/trading/passes/venue_ledger.py): the desk's
         # venue on paper beside a live desk (paper-only strategies), and each venue armed apart in its own armed
         # mode beside any desk (a replay trades it on paper). Which one a strategy trades: passes/routing.py.
-        apart_mode = "paper" if replay is not None else core_state.current_apart_mode(db)
-        self.ledgers = Ledgers(lambda: (self.executor.venue_name, self.link.mode), {armed_apart().venue: apart_mode})
+        armed = {} if replay is not None else core_state.current_apart_modes(db)
+        self.ledgers = Ledgers(lambda: (self.executor.venue_name, self.link.mode),
+                               {policy.venue: armed.get(policy.venue, "paper") for policy in venues_apart()})
         self.link = VenueLink(settings, db, mode=self.mode, clock=clock, replay=replay, config=lambda: self.config,
                               risk=self.risk, bus=self.bus, gate=self.gate, conditions=self.lookout.conditions,
                               strategy_markets=lambda: self.host.markets()
@@ -285,9 +286,9 @@ class TradingCore:
         await self.link.open()
         try:
             result = dict(await self.executor.kill())
-            apart = armed_apart().venue
-            if self.ledgers.armed[apart] == "live" and adapter_of(apart).armable(self.settings):
-                result[f"{apart}_live"] = await downtime_cancels.cancel_recorded(self.link, self.risk)
+            for apart, mode in self.ledgers.armed.items():  # each venue armed live apart from the desk
+                if mode == "live" and adapter_of(apart).armable(self.settings):
+                    result[f"{apart}_live"] = await downtime_cancels.cancel_recorded(self.link, self.risk, apart)
         finally:
             await self.link.close()
         return result

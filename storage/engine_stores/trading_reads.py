@@ -12,16 +12,18 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from contracts.venues import KALSHI
+
 
 def engine_mode(conn: Connection) -> str:
     """'paper' or 'live', as the engine row says."""
     return str(conn.execute(text("SELECT mode FROM engine_state WHERE id = 1")).scalar_one())
 
 
-def apart_mode(conn: Connection) -> str:
-    """'paper' or 'live': the arming of the venue armed apart from the desk (Kalshi's, column kalshi_mode),
-    beside the desk's mode."""
-    return str(conn.execute(text("SELECT kalshi_mode FROM engine_state WHERE id = 1")).scalar_one())
+def apart_modes(conn: Connection) -> dict[str, str]:
+    """'paper' or 'live' by venue: the arming of each venue armed apart from the desk, beside the desk's
+    mode (Kalshi's in column kalshi_mode; a venue added apart adds its own)."""
+    return {KALSHI: str(conn.execute(text("SELECT kalshi_mode FROM engine_state WHERE id = 1")).scalar_one())}
 
 
 def kill_latched(conn: Connection) -> bool:

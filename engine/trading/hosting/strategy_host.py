@@ -20,7 +20,7 @@ from contracts.domain import Intent, Snapshot, StrategyState
 from contracts.jsonsafe import CONFIG_BYTES, loads_bounded
 from contracts.market_filter import MarketCandidate, select_markets, validate_market_spec
 from contracts.params import ParamsError
-from contracts.venue_policies import armed_apart, policy_of
+from contracts.venue_policies import policy_of
 from engine.strategies.base import StrategyBase
 from engine.strategies.registry import build_strategy
 from engine.trading.hosting.strategy_plugins import plugin_problems, strategy_classes
@@ -159,12 +159,12 @@ class StrategyHost:
         self.hosted.pop(name, None)
 
 
-# A venue armed apart from the desk (contracts/venue_policies.py `armed_apart`: its own mode) says
-# how its strategies trade; `venue`: which (the one armed apart, unless named).
+# A venue armed apart from the desk (contracts/venue_policies.py `venues_apart`: its own mode) says
+# how its strategies trade; `venue`: which.
 
-def alert_venue_paper(db: Database, name: str, venue: str | None = None) -> None:
+def alert_venue_paper(db: Database, name: str, venue: str) -> None:
     """A strategy naming the venue's markets while it is on paper: it trades the venue's paper ledger."""
-    policy = policy_of(venue) if venue else armed_apart()
+    policy = policy_of(venue)
     label = policy.label
     with db.write() as conn:
         raise_alert(conn, level="info", source="engine", code=policy.code("PAPER"), subject=name,
@@ -172,17 +172,17 @@ def alert_venue_paper(db: Database, name: str, venue: str | None = None) -> None
                             f"beside the desk): arm {label} live on the Settings page to send its orders to {label}")
 
 
-def alert_venue_held(db: Database, name: str, why: str, venue: str | None = None) -> None:
+def alert_venue_held(db: Database, name: str, why: str, venue: str) -> None:
     """A strategy naming the venue's markets that does not trade while the venue is armed live, and why."""
-    policy = policy_of(venue) if venue else armed_apart()
+    policy = policy_of(venue)
     with db.write() as conn:
         raise_alert(conn, level="warning", source="engine", code=policy.code("HELD"), subject=name,
                     message=f"strategy {name} does not trade while {policy.label} is armed live: {why}")
 
 
-def alert_venue_unavailable(db: Database, error: str, venue: str | None = None) -> None:
+def alert_venue_unavailable(db: Database, error: str, venue: str) -> None:
     """The venue's live lane could not open (the venue down, its key refused): only its strategies wait."""
-    policy = policy_of(venue) if venue else armed_apart()
+    policy = policy_of(venue)
     label = policy.label
     check = f"; `python -m engine {policy.preflight}` checks the key" if policy.preflight else ""
     with db.write() as conn:

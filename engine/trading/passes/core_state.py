@@ -26,11 +26,11 @@ def current_mode(db: Database) -> str:
         return trading_reads.engine_mode(conn)
 
 
-def current_apart_mode(db: Database) -> str:
-    """The arming of the venue armed apart from the desk (contracts/venue_policies.py `armed_apart`):
-    'paper' until the operator arms it live (engine/process/control.py)."""
+def current_apart_modes(db: Database) -> dict[str, str]:
+    """The arming of each venue armed apart from the desk (contracts/venue_policies.py `venues_apart`),
+    by venue: 'paper' until the operator arms it live (engine/process/control.py)."""
     with db.read() as conn:
-        return trading_reads.apart_mode(conn)
+        return trading_reads.apart_modes(conn)
 
 
 @dataclass(frozen=True)

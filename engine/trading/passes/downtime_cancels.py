@@ -1,4 +1,4 @@
-"""A venue's live ledger armed apart from the desk's (contracts/venue_policies.py `armed_apart`) when
+"""A venue's live ledger armed apart from the desk's (contracts/venue_policies.py `venues_apart`) when
 the engine comes up halted (a crash loop: engine/process/control.py).
 
 A halt that idles cancels every order at each venue before the engine waits for the operator. At a
@@ -14,8 +14,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from contracts.venue_policies import armed_apart
-
 if TYPE_CHECKING:
     from engine.risk.monitor import RiskMonitor
     from engine.trading.ledgers.venue_link import VenueLink
@@ -23,12 +21,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("engine.trading.passes.downtime_cancels")
 
 
-async def cancel_recorded(link: VenueLink, desk_risk: RiskMonitor, venue: str | None = None) -> dict[str, Any]:
-    """Every order at `venue` (the one armed apart, unless named) cancelled and recorded in its live
-    ledger, after recovery."""
+async def cancel_recorded(link: VenueLink, desk_risk: RiskMonitor, venue: str) -> dict[str, Any]:
+    """Every order at `venue` (one armed apart) cancelled and recorded in its live ledger, after recovery."""
     from engine.trading.passes.venue_ledger import VenueLedger
 
-    venue = venue or armed_apart().venue
     ledger = VenueLedger(link, desk_risk, venue, "live")
     await ledger.open(0)  # recovery: what happened at the venue while the engine was down, booked once
     try:

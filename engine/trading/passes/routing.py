@@ -3,7 +3,7 @@
 A ledger is named by its venue and its mode. The desk's is the venue in use in the desk's mode; every
 other is a venue ledger (engine/trading/passes/venue_ledger.py) kept by the core in one map under the
 same key. A strategy trades one venue (contracts/market_filter.py refuses a list naming two), that of its
-markets. Its mode: a venue armed apart from the desk (contracts/venue_policies.py `armed_apart`, its mode
+markets. Its mode: a venue armed apart from the desk (contracts/venue_policies.py `venues_apart`, its mode
 kept in engine_state) trades in its armed mode; any other venue trades in the desk's mode once the
 strategy is promoted, on paper before (a strategy never promoted never trades real money). A cross-venue
 strategy names the desk venue's markets: its first leg is routed as they are, its other leg on the pair

@@ -16,7 +16,7 @@ Two kinds, by what the venue's policy says (contracts/venue_policies.py):
   itself, on a live desk it is this ledger. It opens when such a strategy is hosted (or while its
   ledger holds a promoted strategy's paper leftovers) and closes with the desk or a switch to paper,
   where the desk is the paper venue and the same paper ledger carries on.
-- A venue armed apart (`armed_apart`), beside any desk, in its own armed mode (engine_state). On
+- A venue armed apart (`venues_apart`), beside any desk, in its own armed mode (engine_state). On
   paper, a paper venue standing in for it (its fees with their rounding, its price grids, its lots) on
   the books the desk follows for the operator's pairs, held while its exchange pauses
   (engine/trading/ledgers/exchange_pauses.py), keyed by its venue in every ledger table, with its own
