@@ -22,7 +22,8 @@ from contracts.domain import Intent, Quote, Side, Tif
 from contracts.kalshi_grid import on_grid
 from contracts.market_filter import validate_market_spec
 from contracts.settings import load_settings
-from contracts.venues import KALSHI
+from contracts.venue_policies import policy_for_market
+from contracts.venues import KALSHI, POLYMARKET
 from engine.execution import portfolio
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
@@ -437,3 +438,34 @@ def test_a_paired_market_kalshi_shows_not_binary_is_closed_unpriced_and_alerted(
     assert len(alerts) == 1 and alerts[0][0] == "critical"
     assert ticker in alerts[0][1] and "scalar" in alerts[0][1] and "pairs remove" in alerts[0][1]
     assert f"paired with {seen['poly']}" in alerts[0][1]  # names the Polymarket market it priced
+
+
+def test_one_pass_protects_every_ledger(tmp_path: Path, sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A protection written once, in the ledger pass (engine/trading/passes/ledger_pass.py), runs for the desk's
+    ledger and for Kalshi's beside it: the exits that hold a strategy out of its market, and the gate."""
+    from engine.trading.passes import ledger_pass
+
+    core, kalshi, _ = _core(tmp_path, sim)
+    exits_for: list[str] = []
+    gated_for: list[str] = []
+    start_exits, hold_for_game_start = ledger_pass.start_exits, ledger_pass.hold_for_game_start
+
+    def recording_start_exits(site: Any, *args: Any) -> None:
+        exits_for.append(site.executor.venue_name)
+        start_exits(site, *args)
+
+    def recording_hold(intents: list[Intent], catalog: Any, *args: Any) -> Any:
+        gated_for.extend(policy_for_market(intent.condition_id).venue for intent in intents)
+        return hold_for_game_start(intents, catalog, *args)
+
+    monkeypatch.setattr(ledger_pass, "start_exits", recording_start_exits)
+    monkeypatch.setattr(ledger_pass, "hold_for_game_start", recording_hold)
+
+    async def scenario() -> None:
+        await _started(core, kalshi)
+        await core.tick()
+        await core.stop()
+
+    asyncio.run(scenario())
+    assert {POLYMARKET, KALSHI} <= set(exits_for)
+    assert {POLYMARKET, KALSHI} <= set(gated_for)
