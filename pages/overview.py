@@ -106,7 +106,7 @@ def kalshi_panel(names: list[str], mode: str) -> None:
         st.caption(f"{', '.join(text.markdown(n) for n in names)} trade the Kalshi side of your pairs on Kalshi's "
                    "own paper ledger (Kalshi's fees, its own limits and PnL; the engine sends nothing to Kalshi). "
                    "Figures below are that ledger's, in dollars.")
-    state, reason = trading_queries.kalshi_state(db, mode)
+    state, reason = trading_queries.ledger_state(db, KALSHI, mode)
     if state != "ACTIVE":
         st.warning(f"Kalshi {mode} {state}: {text.markdown(reason or 'no reason recorded')} (the desk's trading is "
                    "not affected; the operator's Start ends it)", icon=":material/warning:")

@@ -38,12 +38,6 @@ class EngineState(SQLModel, table=True):
     venue_status_at: int | None = None
     venue_status_detail: str | None = None
     data_age_ms: int | None = None
-    # The paper lane's breakers (paper-only strategies on a live desk), migration 0051.
-    paper_lane_state: str = "ACTIVE"
-    paper_lane_reason: str | None = None
-    paper_lane_peak: int | None = None
-    paper_lane_day_start: int | None = None
-    paper_lane_day_at: int | None = None
     # Kalshi's own arming (migration 0054): 'paper' until the operator arms it live.
     kalshi_mode: str = "paper"
     # When the engine's last trading pass completed, written with each heartbeat (migration 0065).
@@ -60,7 +54,8 @@ class EngineState(SQLModel, table=True):
 
 
 class VenueRisk(SQLModel, table=True):
-    """The breakers' memory of another venue's ledger (migration 0053), one row per (mode, venue)."""
+    """The breakers' memory of every ledger beside the desk's (migration 0053; the paper lane's too
+    since 0090), one row per (mode, venue)."""
 
     __tablename__ = "venue_risk"
 

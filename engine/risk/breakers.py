@@ -27,7 +27,7 @@ from contracts.limits import Limits
 from contracts.venues import POLYMARKET
 from engine.risk.gate import TradingState
 from storage.desk.audit import raise_alert
-from storage.engine_stores import engine_state
+from storage.engine_stores import engine_state, ledger_risk_store
 from storage.sqlite.db import utc_day_start
 
 SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
@@ -52,7 +52,8 @@ KILL_SWITCH_PREFIX = "kill-switch drawdown"
 
 @dataclass(frozen=True)
 class RiskMemory:
-    """What the breakers remember across restarts (engine_state columns)."""
+    """What the breakers remember across restarts: the desk's on the engine_state row, a venue ledger's
+    beside it in venue_risk (storage/engine_stores/ledger_risk_store.py)."""
 
     trading_state: TradingState
     reason: str | None
@@ -67,23 +68,18 @@ def load_memory(conn: Connection) -> RiskMemory:
 
 
 def load_lane_memory(conn: Connection, venue: str = POLYMARKET, mode: str = "paper") -> RiskMemory:
-    """A lane's memory (engine/risk/ledger_risk.py), beside the desk's: Polymarket's paper lane in
-    engine_state, another venue's ledger (paper, or live once armed) in venue_risk."""
-    row = engine_state.paper_lane_memory(conn) if venue == POLYMARKET else \
-        engine_state.venue_risk_memory(conn, mode, venue)
-    if row is None:
-        return RiskMemory(TradingState.ACTIVE, None, None, None, None)
-    return RiskMemory(TradingState(row[0]), row[1], row[2], row[3], row[4])
+    """A venue ledger's memory (engine/risk/ledger_risk.py), beside the desk's: its row (venue, mode)
+    of venue_risk (Polymarket's paper lane, Kalshi's ledger on paper or live)."""
+    stored = ledger_risk_store.read(conn, venue, mode)
+    return RiskMemory(TradingState(stored.trading_state), stored.reason, stored.peak_equity,
+                      stored.day_start_equity, stored.day_started_at)
 
 
 def save_lane_memory(conn: Connection, memory: RiskMemory, venue: str = POLYMARKET, *, now: int = 0,
                      mode: str = "paper") -> None:
-    if venue == POLYMARKET:
-        engine_state.set_paper_lane_memory(conn, memory.trading_state.value, memory.reason, memory.peak_equity,
-                                           memory.day_start_equity, memory.day_started_at)
-        return
-    engine_state.set_venue_risk_memory(conn, mode, venue, memory.trading_state.value, memory.reason,
-                                       memory.peak_equity, memory.day_start_equity, memory.day_started_at, now)
+    ledger_risk_store.write(conn, venue, mode, ledger_risk_store.LedgerRisk(
+        memory.trading_state.value, memory.reason, memory.peak_equity, memory.day_start_equity,
+        memory.day_started_at), now)
 
 
 def set_trading_state(conn: Connection, state: TradingState, reason: str | None, now: int) -> None:

@@ -147,7 +147,7 @@ def paper_lane_panel(db: Database) -> None:
         st.caption(f"{', '.join(text.markdown(n) for n in names)} trade on paper (their own ledger, limits and "
                    "PnL; never an order at the venue) until promoted on the Strategies page. Figures below are "
                    "theirs alone, on paper.")
-        state, reason = trading_queries.paper_lane_state(db)
+        state, reason = trading_queries.ledger_state(db, POLYMARKET, "paper")
         if state != "ACTIVE":
             st.warning(f"Paper lane {state}: {text.markdown(reason or 'no reason recorded')} (live trading is not "
                        "affected; the operator's Start ends it)", icon=":material/warning:")

@@ -17,7 +17,7 @@ from contracts.venues import KALSHI, POLYMARKET, venue_of
 from storage.dashboard_queries.named_frames import named_columns
 from storage.desk import desk_status
 from storage.desk.desk_status import PnlToday as PnlToday
-from storage.engine_stores import execution_ledger
+from storage.engine_stores import execution_ledger, ledger_risk_store
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.frames import MICRO, OPEN_RANK, to_human, to_utc
 from storage.sqlite.frames import frame as _frame
@@ -274,11 +274,12 @@ def risk_usage(db: Database, mode: str, *, now: int | None = None) -> RiskUsage:
     rows = _exposure_rows(db, mode)
     rows["question"] = rows["question"].fillna("")
     with db.read() as conn:
-        state = conn.execute(text("SELECT mode, peak_equity, paper_lane_peak FROM engine_state WHERE id = 1")).one()
+        state = conn.execute(text("SELECT mode, peak_equity FROM engine_state WHERE id = 1")).one()
+        # The desk's peak is its mode's; paper on a live desk is the paper lane's, with a peak of its own.
+        lane = ledger_risk_store.read(conn, POLYMARKET, "paper").peak_equity if mode == "paper" else None
     pnl = pnl_today(db, mode, now=now)
     equity = pnl.equity if pnl else None
-    # The desk's peak is its mode's; paper on a live desk is the paper lane's, with a peak of its own.
-    stored = state.peak_equity if state.mode == mode else state.paper_lane_peak if mode == "paper" else None
+    stored = state.peak_equity if state.mode == mode else lane
     peak = stored / MICRO if stored is not None else None
     if equity is not None:
         peak = max(peak or equity, equity)

@@ -16,6 +16,7 @@ from contracts.jsonsafe import preview, read_stored
 from contracts.kalshi_ids import PREFIX as KALSHI_PREFIX
 from contracts.venues import KALSHI, POLYMARKET, venue_of
 from storage.desk import desk_status
+from storage.engine_stores import ledger_risk_store
 from storage.sqlite.db import Database
 from storage.sqlite.frames import OPEN_RANK, to_human, to_utc, where
 from storage.sqlite.frames import frame as _frame
@@ -93,19 +94,12 @@ def on_kalshi(db: Database) -> list[str]:
         return desk_status.kalshi_names(conn.connection.driver_connection)  # type: ignore[arg-type]  # as above
 
 
-def kalshi_state(db: Database, mode: str = "paper") -> tuple[str, str | None]:
-    """Kalshi's ledger's own trading state (of `mode`) and its reason (ACTIVE before it ever moved)."""
+def ledger_state(db: Database, venue: str, mode: str) -> tuple[str, str | None]:
+    """The trading state of the ledger (venue, mode) beside the desk's and its reason (ACTIVE before
+    it ever moved): the paper lane is (polymarket, paper), Kalshi's (kalshi, its armed mode)."""
     with db.read() as conn:
-        row = conn.execute(text("SELECT trading_state, reason FROM venue_risk WHERE mode = :m "
-                                "AND venue = :v"), {"v": KALSHI, "m": mode}).first()
-    return ("ACTIVE", None) if row is None else (str(row[0]), row[1])
-
-
-def paper_lane_state(db: Database) -> tuple[str, str | None]:
-    """The paper lane's trading state and its reason (engine/risk/ledger_risk.py)."""
-    with db.read() as conn:
-        row = conn.execute(text("SELECT paper_lane_state, paper_lane_reason FROM engine_state WHERE id = 1")).one()
-    return str(row[0]), row[1]
+        risk = ledger_risk_store.read(conn, venue, mode)
+    return risk.trading_state, risk.reason
 
 
 def _strategy(row: Mapping[Any, Any]) -> StrategyRow:

@@ -20,6 +20,7 @@ from contracts.order_status import TERMINAL_RANK
 from contracts.venues import KALSHI, POLYMARKET
 from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
 from storage.desk.desk_state import desk_state, money_label, stake
+from storage.engine_stores import ledger_risk_store
 from storage.sqlite.lite import file_heartbeat_ms, now_ms, utc_day_start
 
 HEARTBEAT_STALE_S = 5.0
@@ -432,7 +433,7 @@ def kalshi_ledger(conn: sqlite3.Connection, now: int, mode: str) -> dict[str, An
     if not every:
         return None
     names = kalshi_names(conn, promoted=True) if mode == "live" else every
-    state = one(conn, "SELECT trading_state, reason FROM venue_risk WHERE mode = :m AND venue = 'kalshi'", {"m": mode})
+    risk = ledger_risk_store.read(conn, KALSHI, mode)
     pnl = pnl_today(conn, mode, now=now, venue=KALSHI)
     orders = one(conn, "SELECT COUNT(*) AS n FROM orders WHERE venue = 'kalshi' AND mode = :m "
                        "AND status_rank < 100", {"m": mode})
@@ -441,8 +442,7 @@ def kalshi_ledger(conn: sqlite3.Connection, now: int, mode: str) -> dict[str, An
     exchange = one(conn, "SELECT kalshi_exchange FROM engine_state WHERE id = 1")
     return {"mode": mode, "strategies": names, "held": sorted(set(every) - set(names)),
             "exchange": (json.loads(exchange["kalshi_exchange"]) or None) if exchange else None,
-            "trading_state": state["trading_state"] if state else "ACTIVE",
-            "trading_reason": state["reason"] if state else None,
+            "trading_state": risk.trading_state, "trading_reason": risk.reason,
             "equity_usdc": None if pnl is None else round(pnl.equity, 2),
             "pnl_today_usdc": None if pnl is None else round(pnl.total, 2),
             "open_orders": orders["n"] if orders else 0, "positions": held["n"] if held else 0}
@@ -454,11 +454,10 @@ def paper_lane(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
     names = paper_only_names(conn)
     if not names:
         return None
-    state = one(conn, "SELECT paper_lane_state, paper_lane_reason FROM engine_state WHERE id = 1")
+    risk = ledger_risk_store.read(conn, POLYMARKET, "paper")
     pnl = pnl_today(conn, "paper", now=now)
     lines = [s for s in per_strategy(conn, "paper") if s["strategy"] in names]
-    return {"strategies": names, "trading_state": state["paper_lane_state"] if state else "ACTIVE",
-            "trading_reason": state["paper_lane_reason"] if state else None,
+    return {"strategies": names, "trading_state": risk.trading_state, "trading_reason": risk.reason,
             "equity_usdc": None if pnl is None else round(pnl.equity, 2),
             "pnl_today_usdc": None if pnl is None else round(pnl.total, 2),
             "open_orders": sum(s["open_orders"] for s in lines), "positions": sum(s["positions"] for s in lines)}

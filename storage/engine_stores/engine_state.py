@@ -98,37 +98,6 @@ def risk_memory(conn: Connection) -> Any:
                                        day_started_at FROM engine_state WHERE id = 1""")).one()
 
 
-def paper_lane_memory(conn: Connection) -> Any:
-    """The paper lane's (trading_state, its reason, peak_equity, day_start_equity, day_started_at)."""
-    return conn.execute(text("""SELECT paper_lane_state, paper_lane_reason, paper_lane_peak, paper_lane_day_start,
-                                       paper_lane_day_at FROM engine_state WHERE id = 1""")).one()
-
-
-def set_paper_lane_memory(conn: Connection, state: str, reason: str | None, peak: int | None,
-                          day_start: int | None, day_at: int | None) -> None:
-    conn.execute(text("""UPDATE engine_state SET paper_lane_state = :s, paper_lane_reason = :r, paper_lane_peak = :p,
-                             paper_lane_day_start = :d, paper_lane_day_at = :a WHERE id = 1"""),
-                 {"s": state, "r": reason, "p": peak, "d": day_start, "a": day_at})
-
-
-def venue_risk_memory(conn: Connection, mode: str, venue: str) -> Any:
-    """Another venue's ledger's (trading_state, its reason, peak_equity, day_start_equity,
-    day_started_at); None before its breakers first remembered anything."""
-    return conn.execute(text("""SELECT trading_state, reason, peak_equity, day_start_equity, day_started_at
-                                FROM venue_risk WHERE mode = :m AND venue = :v"""), {"m": mode, "v": venue}).first()
-
-
-def set_venue_risk_memory(conn: Connection, mode: str, venue: str, state: str, reason: str | None, peak: int | None,
-                          day_start: int | None, day_at: int | None, now: int) -> None:
-    conn.execute(text("""INSERT INTO venue_risk (mode, venue, trading_state, reason, peak_equity, day_start_equity,
-                             day_started_at, updated_at) VALUES (:m, :v, :s, :r, :p, :d, :a, :now)
-                         ON CONFLICT (mode, venue) DO UPDATE SET trading_state = excluded.trading_state,
-                             reason = excluded.reason, peak_equity = excluded.peak_equity,
-                             day_start_equity = excluded.day_start_equity,
-                             day_started_at = excluded.day_started_at, updated_at = excluded.updated_at"""),
-                 {"m": mode, "v": venue, "s": state, "r": reason, "p": peak, "d": day_start, "a": day_at, "now": now})
-
-
 def set_trading_state(conn: Connection, state: str, reason: str | None, now: int) -> None:
     conn.execute(text("""UPDATE engine_state SET trading_state = :s, trading_state_reason = :r,
                              trading_state_at = :now, updated_at = :now WHERE id = 1"""),

@@ -8,10 +8,13 @@ import sqlite3
 from pathlib import Path
 
 from contracts.settings import load_settings
+from contracts.venues import POLYMARKET
 from engine.cli.desk import status_lines
 from engine.metrics import DeskCollector
 from engine.telegram_bot import replies
 from storage.desk import desk_status
+from storage.engine_stores import ledger_risk_store
+from storage.engine_stores.ledger_risk_store import LedgerRisk
 from storage.sqlite.db import now_ms
 from storage.sqlite.migrations import migrate
 from tests.dashboard.seed import seed
@@ -32,8 +35,8 @@ def test_status_and_metrics_show_the_paper_lane_apart(tmp_path: Path) -> None:
     seed(db)
     assert _report(db)["paper_lane"] is None  # a paper desk has no lane: it is all paper
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE engine_state SET mode = 'live', paper_lane_state = 'HALTED', "
-                     "paper_lane_reason = 'KILL_SWITCH_DRAWDOWN'")
+        conn.execute("UPDATE engine_state SET mode = 'live'")
+        ledger_risk_store.write(conn, POLYMARKET, "paper", LedgerRisk("HALTED", "KILL_SWITCH_DRAWDOWN"), now_ms())
     assert _report(db)["paper_lane"] is None  # live, every strategy promoted: no lane either
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'")

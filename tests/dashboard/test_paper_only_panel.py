@@ -9,6 +9,9 @@ from collections.abc import Callable
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
+from contracts.venues import POLYMARKET
+from storage.engine_stores import ledger_risk_store
+from storage.engine_stores.ledger_risk_store import LedgerRisk
 from storage.sqlite.db import Database, now_ms
 from tests.dashboard.conftest import table_with, tables_of
 from tests.dashboard.reading import as_read
@@ -72,8 +75,8 @@ def test_the_overview_shows_the_paper_lane_apart_on_a_live_desk(seeded: int, db:
     assert positions, "the paper lane's positions (mm-btc holds paper shares) are shown"
     assert any(c.value == "No open live positions." for c in at.caption)  # live's table stays live's
     with db.write() as conn:  # the lane's own kill switch tripped: said on the Overview, the desk's state apart
-        conn.execute(text("UPDATE engine_state SET paper_lane_state = 'HALTED', "
-                          "paper_lane_reason = 'KILL_SWITCH_DRAWDOWN', heartbeat_at = :now"), {"now": now_ms()})
+        conn.execute(text("UPDATE engine_state SET heartbeat_at = :now"), {"now": now_ms()})
+        ledger_risk_store.write(conn, POLYMARKET, "paper", LedgerRisk("HALTED", "KILL_SWITCH_DRAWDOWN"), now_ms())
     at = logged_in()
     assert any(as_read(w.value).startswith("Paper lane HALTED: KILL_SWITCH_DRAWDOWN") for w in at.warning)
     assert {m.label: m.value for m in at.metric}["Trading state"] == "REDUCING"  # the seeded desk's own
@@ -82,7 +85,8 @@ def test_the_overview_shows_the_paper_lane_apart_on_a_live_desk(seeded: int, db:
 def test_the_risk_page_shows_the_lane_usage_and_its_decisions_apart(seeded: int, db: Database,
                                                                     page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:
-        conn.execute(text("UPDATE engine_state SET mode = 'live', paper_lane_peak = 20000000000"))
+        conn.execute(text("UPDATE engine_state SET mode = 'live'"))
+        ledger_risk_store.write(conn, POLYMARKET, "paper", LedgerRisk(peak_equity=20_000_000_000), now_ms())
         conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))
         paper_decisions = conn.execute(text("SELECT COUNT(*) FROM decisions WHERE mode = 'paper'")).scalar_one()
     at = page("risk")
