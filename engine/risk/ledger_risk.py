@@ -3,14 +3,18 @@ paper lane: paper-only strategies trading on paper beside a live desk.
 
 Its limits are the desk's values, measured on the paper ledger alone: the lane's exposure,
 orders and equity never count against live's, nor live's against it. Its breakers (drawdown,
-daily loss, the kill-switch drawdown, the error rate of the paper venue) act on the lane only,
-remembered in engine_state's `paper_lane_*` columns beside the desk's own (so a lane halt
-outlives a restart, and the dashboard shows it); the kill latch is the live desk's alone. A lane
-breach is alerted with the lane named and never moves the desk; the operator's Start ends it.
+daily loss, the kill-switch drawdown, the error rate of the paper venue) act on the lane only; the
+kill latch is the live desk's alone. A lane breach is alerted with the lane named and never moves
+the desk; the operator's Start ends it.
 
 Kalshi's ledger, beside any desk, is a lane too: the same limits and breakers on its own ledger,
-remembered in `venue_risk` per mode and alerted as "Kalshi paper" or, once Kalshi is armed live,
-"Kalshi live" (whose venue's balances are checked against its ledger: a mismatch halts it alone).
+alerted as "Kalshi paper" or, once Kalshi is armed live, "Kalshi live" (whose venue's balances are
+checked against its ledger: a mismatch halts it alone).
+
+Every such ledger's memory (state, reason, peak, day start) lives in one store, `venue_risk`, one
+row per (venue, mode) (storage/engine_stores/ledger_risk_store.py; the paper lane's is
+(polymarket, paper)), beside the desk's own on the engine_state row: a halt outlives a restart,
+and `engine status` and the dashboard read it from there.
 
 It is never less cautious than the desk: a desk that is REDUCING or HALTED (a volatility or
 correlation spike, a kill, a halt) holds the lane the same way, and the desk's per-market
