@@ -263,11 +263,11 @@ class RowApplier:
                         limit = limit if passing else at
             else:
                 clock.now = at
-                if watched is not None and index is not None and self._apply_watched(row, tokens[index], watched):
+                if watched is None or index is None:
+                    self(row)
+                elif self._apply_watched(row, tokens[index], watched):  # (it applies the row, once)
                     self.marked = True
                     limit = limit if passing else at
-                else:
-                    self(row)
         if len(rows) > start:
             clock.now = rows[-1][0]
         return len(rows)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine.backtest.event_replay import ReplayTriggers
 from engine.backtest.replay import DECIDE, RowApplier, apply, recorded_batches
 from engine.feeds.books import BookCache
 from engine.feeds.market_data_events import BookChanged, MarketEvent, TradePrint
@@ -142,3 +143,54 @@ def test_runs_between_decisions_apply_like_row_by_row(tmp_path: Path) -> None:
     assert a_stops == b_stops and len(a_stops) > 10
     assert a_levels == b_levels and a_levels
     assert all(a.book(t, 100) == b.book(t, 100) for t in tokens)
+
+
+def test_with_triggers_each_row_is_applied_once_whether_it_marks_or_not(tmp_path: Path) -> None:
+    """Deciding on events, a row on a token no strategy watches (or that moves nothing within reach)
+    is applied once, as without triggers: a print handed twice to the paper venue would fill twice."""
+    path = tmp_path / "rec.db"
+    _, start, end = write_recording(path, markets=2, events=2_000, events_per_decision=40)
+    tokens = _tokens(path)
+    rows = [row for batch in recorded_batches(path, tokens, start, end, size=10_000) for row in batch]
+
+    class Clock:
+        now = 0
+
+    class Watching:
+        """Triggers watching the first token alone (its reach 0): what `ReplayTriggers` tells."""
+
+        def __init__(self) -> None:
+            self.marks: list[str] = []
+
+        def watched(self) -> dict[str, tuple[str, int]]:
+            return {tokens[0]: ("m0", 0)}
+
+        def mark(self, condition_id: str) -> None:
+            self.marks.append(condition_id)
+
+        def reported(self) -> bool:
+            return False
+
+        def touch_moved(self, *_: object) -> bool:
+            return False
+
+        def touch_changed(self, *_: object) -> bool:
+            return False
+
+        within = staticmethod(ReplayTriggers.within)
+        window = staticmethod(ReplayTriggers.window)
+
+    def replay(triggers: Watching | None) -> tuple[BookCache, list[TradePrint]]:
+        books, printed, clock = BookCache(), list[TradePrint](), Clock()
+        applier = RowApplier(books, tokens, lambda _: True, trade_printed=printed.append)
+        applier.triggers = triggers
+        i = applier.until_decision(rows, 0, clock, passing=True)
+        assert i == len(rows)
+        return books, printed
+
+    plain_books, plain_prints = replay(None)
+    triggers = Watching()
+    books, prints = replay(triggers)
+    assert prints == plain_prints and {p.token_id for p in prints} > {tokens[0]}
+    assert all(books.book(t, 100) == plain_books.book(t, 100) for t in tokens)
+    assert triggers.marks
