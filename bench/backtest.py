@@ -15,8 +15,9 @@ length; the 20 M recording takes several GB of temporary disk and a few minutes 
 `--code DIR` runs the replays on another checkout's code (an A/B on one recording).
 A third replay decides on events as live does (`decide_on_events` = 1: a market decided after each
 event within its strategy's reach, each print, each of its own fills and order updates, besides the
-timed passes at the markers), with hftbacktest deciding on the same events beside it; their fills are
-compared (counts, sides, prices; `--no-events` skips it).
+timed passes at the markers; the bench's plain market maker reads only the touch's prices, so only
+their moves and its own orders' news decide it), with hftbacktest deciding on the same events beside
+it by the same rule; their fills are compared (counts, sides, prices; `--no-events` skips it).
 The yardstick: hftbacktest replaying the same recording with the same quoting at the same
 decision markers (bench/hftbacktest_side.py, in its own virtualenv, installed once with
 `--install-hftbacktest`; "skipped" where it is not there), its whole process's wall against the
@@ -166,9 +167,12 @@ def deciding_on_events(path: Path, on: bool) -> None:
 
 
 def reach_ticks() -> int:
-    """How many ticks from the touch a level change decides the bench's market maker (its reach)."""
+    """How many ticks from the touch a level change decides the bench's market maker (its reach);
+    -1 when it reads only the touch's prices (then only their moves decide it, as on the desk:
+    engine/trading/passes/event_decisions.py)."""
     from engine.strategies.registry import build_strategy
-    return -(-build_strategy("bench", "market_making", PARAMS).reach() // TICK)
+    strategy = build_strategy("bench", "market_making", PARAMS)
+    return -1 if strategy.reads_touch_prices() else -(-strategy.reach() // TICK)
 
 
 def fills_compared(desk: dict, other: dict) -> str:

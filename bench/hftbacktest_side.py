@@ -13,7 +13,9 @@ decides at the recorded decision markers, as the desk's backtest does: on each Y
 quotes a bid and an ask a half-spread (0.01) around the mid, 20 shares each, post-only, leaving
 a quote that is already at its price and cancelling one that is not. With REACH_TICKS it also decides
 as the desk does with `decide_on_events` on: an asset whose levels within that many ticks of its
-touch changed, that printed a trade, or that got an order response, at once (`quote_on_events`).
+touch changed, that printed a trade, or that got an order response, at once (`quote_on_events`);
+REACH_TICKS -1 is the desk's rule for a strategy that reads only the touch's prices: an asset whose
+touch's prices moved, or that got an order response.
 Zero latency (the desk's bench chooses zero too), the risk-averse queue model, no partial fills,
 no fees. Each fill is noted (asset, side, price) for the bench's comparison with the desk's.
 Each prints one JSON line: `prepare` its time; `replay` events (the recording's rows, as the
@@ -160,7 +162,8 @@ def quote(hbt, decisions, quoted, half_spread, size, tick, fills):  # numba comp
 
 @njit
 def window(hbt, a, reach, seen):
-    """Whether asset `a`'s levels within `reach` ticks of each touch differ from `seen[a]` (kept)."""
+    """Whether asset `a`'s levels within `reach` ticks of each touch differ from `seen[a]` (kept);
+    `reach` -1: its touch's prices alone."""
     depth = hbt.depth(a)
     bid, ask = depth.best_bid_tick, depth.best_ask_tick
     changed = seen[a, 0] != bid or seen[a, 1] != ask
@@ -177,7 +180,9 @@ def window(hbt, a, reach, seen):
 def quote_on_events(hbt, decisions, quoted, half_spread, size, tick, reach, fills):
     """The desk's cadence with decisions on events: every asset at each recorded decision, and
     between them an asset as soon as its levels within `reach` ticks of the touch changed, it
-    printed a trade, or an order response arrived. Returns (orders sent, decisions taken)."""
+    printed a trade, or an order response arrived; `reach` -1 (a strategy reading only the touch's
+    prices, as the desk's plain market maker): as soon as its touch's prices moved or an order
+    response arrived. Returns (orders sent, decisions taken)."""
     sent, taken, next_id = 0, 0, 1
     if hbt.elapse(1) != 0:
         return sent, taken
@@ -202,7 +207,7 @@ def quote_on_events(hbt, decisions, quoted, half_spread, size, tick, reach, fill
             printed = len(hbt.last_trades(a)) > 0
             if printed:
                 hbt.clear_last_trades(a)
-            if window(hbt, a, reach, seen) or printed or got == 3:
+            if window(hbt, a, reach, seen) or (printed and reach >= 0) or got == 3:
                 taken += 1
                 more, next_id = requote(hbt, a, half_spread, size, tick, next_id, fills)
                 sent += more

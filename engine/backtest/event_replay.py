@@ -22,10 +22,11 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from engine.backtest.cursor import LIMIT, Cursor, SimClock
 from engine.execution.executor import Executor
-from engine.trading.passes.event_decisions import EventDecisions
+from engine.trading.passes.event_decisions import TOUCH, EventDecisions
 from engine.venues.paper import PaperVenue
 
 NEVER = 2**62
+Touch = tuple[int | None, int | None]  # (best bid price, best ask price), None for an empty side
 Window = tuple[dict[int, int], dict[int, int]]  # price -> size within reach of each touch
 
 
@@ -40,18 +41,53 @@ class ReplayTriggers:
         self.venues = list(venues)
         self._reaches: dict[str, int] | None = None
         self._watched: dict[str, tuple[str, int]] = {}
+        self._touch: dict[str, Touch] = {}  # a touch-watched token -> its touch's prices, as last seen
 
     def watched(self) -> dict[str, tuple[str, int]]:
-        """token -> (its market, the widest reach of the strategies deciding it on events)."""
+        """token -> (its market, the widest reach of the strategies deciding it on events; TOUCH when
+        they all read only its YES touch's prices: that token alone is watched, for those prices)."""
         reaches = self.events.reaches()
         if reaches is not self._reaches:  # rebuilt after each timed pass: the strategies' markets may change
             self._reaches = reaches
-            self._watched = {}
+            self._watched, self._touch = {}, {}
+            books = self.events.core.books.token_books()
             for cid, reach in reaches.items():
                 info = self.events.core.catalog.get(cid)
-                if info is not None:
+                if info is None:
+                    continue
+                if self.events.touch_only(cid):
+                    self._watched[info.yes_token] = (cid, TOUCH)
+                    book = books.get(info.yes_token)
+                    self._touch[info.yes_token] = (None, None) if book is None else _touch(book.bids, book.asks)
+                else:
                     self._watched[info.yes_token] = self._watched[info.no_token] = (cid, reach)
         return self._watched
+
+    def touch_moved(self, token: str, bids: dict[int, int], asks: dict[int, int], is_bid: bool, price: int) -> bool:
+        """After one level change at `price` on a touch-watched token: whether its touch's prices moved
+        (a change behind the touch cannot move them; one at or past it may)."""
+        best_bid, best_ask = seen = self._touch[token]
+        if is_bid:
+            if best_bid is not None and price < best_bid:
+                return False
+            now = (max(bids) if bids else None), best_ask
+        else:
+            if best_ask is not None and price > best_ask:
+                return False
+            now = best_bid, (min(asks) if asks else None)
+        if now == seen:
+            return False
+        self._touch[token] = now
+        return True
+
+    def touch_changed(self, token: str, bids: dict[int, int], asks: dict[int, int]) -> bool:
+        """After a snapshot or a message of changes on a touch-watched token: whether its touch's
+        prices moved."""
+        now = _touch(bids, asks)
+        if now == self._touch[token]:
+            return False
+        self._touch[token] = now
+        return True
 
     def mark(self, condition_id: str) -> None:
         self.events.schedule.mark(condition_id)
@@ -75,6 +111,10 @@ class ReplayTriggers:
         best_bid, best_ask = (max(bids) if bids else 0), (min(asks) if asks else 0)
         return ({p: s for p, s in bids.items() if p >= best_bid - reach},
                 {p: s for p, s in asks.items() if p <= best_ask + reach})
+
+
+def _touch(bids: dict[int, int], asks: dict[int, int]) -> Touch:
+    return (max(bids) if bids else None), (min(asks) if asks else None)
 
 
 async def settle(triggers: ReplayTriggers, executors: Sequence[Executor]) -> int:

@@ -95,6 +95,11 @@ class Triggers(Protocol):
 
     def reported(self) -> bool: ...
 
+    def touch_moved(self, token: str, bids: dict[int, int], asks: dict[int, int], is_bid: bool, price: int
+                    ) -> bool: ...
+
+    def touch_changed(self, token: str, bids: dict[int, int], asks: dict[int, int]) -> bool: ...
+
     @staticmethod
     def within(bids: dict[int, int], asks: dict[int, int], is_bid: bool, price: int, reach: int) -> bool: ...
 
@@ -274,22 +279,33 @@ class RowApplier:
 
     def _marks_level(self, token: str, book: Levels, is_bid: bool, price: int,
                      watched: dict[str, tuple[str, int]], rests: object) -> bool:
-        """A level change just applied: whether it marks its market (within reach of the touch), or
-        made the paper venue report (a fill of an order resting there)."""
-        assert self.triggers is not None
+        """A level change just applied: whether it marks its market (within reach of the touch, or
+        moving the touch's prices of a market watched for them alone), or made the paper venue report
+        (a fill of an order resting there)."""
+        triggers = self.triggers
+        assert triggers is not None
         hit = watched.get(token)
-        if hit is not None and self.triggers.within(book.bids, book.asks, is_bid, price, hit[1]):
-            self.triggers.mark(hit[0])
+        if hit is not None and (triggers.touch_moved(token, book.bids, book.asks, is_bid, price) if hit[1] < 0
+                                else triggers.within(book.bids, book.asks, is_bid, price, hit[1])):
+            triggers.mark(hit[0])
             return True
-        return bool(rests) and self.triggers.reported()
+        return bool(rests) and triggers.reported()
 
     def _apply_watched(self, row: Row, token: str, watched: dict[str, tuple[str, int]]) -> bool:
         """Apply a row other than one level change; whether it marked a market: a snapshot or a
-        message of changes that moved the levels within reach of the touch, a print, a report."""
+        message of changes that moved the levels within reach of the touch, a print, a report. A market
+        watched for its touch's prices alone: a row that moved them (not a print: its deciders read none)."""
         assert self.triggers is not None
         hit, kind = watched.get(token), row[2]
-        if hit is None or kind not in (BOOK, CHANGE, TRADE):
+        if hit is None or kind not in (BOOK, CHANGE, TRADE) or (hit[1] < 0 and kind == TRADE):
             self(row)
+            return self.triggers.reported()
+        if hit[1] < 0:
+            self(row)
+            book = self.books.token_books().get(token)
+            if book is not None and self.triggers.touch_changed(token, book.bids, book.asks):
+                self.triggers.mark(hit[0])
+                return True
             return self.triggers.reported()
         if kind == TRADE:
             self(row)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from contracts.settings import load_settings
@@ -26,9 +27,11 @@ FIRST_PASS, NEXT_PASS = T0 + 100, T0 + 10_000  # the recorded decisions: the tim
 LATENCY = "constant:20,20,5"  # each request acts 25 ms after it is sent
 
 
-def _record(path: Path, moves: list[tuple[int, int, int]], *, on: bool, gap_ms: int = 10) -> tuple[list[str], int]:
+def _record(path: Path, moves: list[tuple[int, int, int]], *, on: bool, gap_ms: int = 10,
+            rows_of: Callable[[list[dict]], list[tuple]] = lambda _: []) -> tuple[list[str], int]:
     """A recording of markets quoted around 0.50, decided at FIRST_PASS and NEXT_PASS only, with
-    `moves` (at, market, new mid) in between: each a fresh book of that market's YES and NO."""
+    `moves` (at, market, new mid) in between: each a fresh book of that market's YES and NO; and
+    the ticks `rows_of(markets)` gives (at, token, kind, side, price, size, mid, data)."""
     migrate(path)
     rows = [_market_row(i, T0) for i in range(1 + max(m for _, m, _ in moves))]
     ticks: list[tuple] = []
@@ -37,6 +40,7 @@ def _record(path: Path, moves: list[tuple[int, int, int]], *, on: bool, gap_ms: 
     ticks.append((FIRST_PASS, "", "decide", None, None, None, None, None))
     for at, market, mid in sorted(moves):
         ticks += _books(at, rows[market], mid)
+    ticks += rows_of(rows)
     ticks.append((NEXT_PASS, "", "decide", None, None, None, None, None))
     with sqlite3.connect(path) as conn:
         conn.executemany(f"INSERT INTO markets ({', '.join(rows[0])}) VALUES ({', '.join('?' * len(rows[0]))})",
@@ -112,3 +116,33 @@ def test_a_flooding_market_does_not_starve_anothers_decision_and_its_replacement
     assert all(b - a >= gap_ms for a, b in zip(replaced, replaced[1:], strict=False))
     off = _backtest(tmp_path / "off", moves, on=False, gap_ms=gap_ms)
     assert {o["created_at"] for o in _answers(off, quiet, FIRST_PASS + 1)} == {NEXT_PASS + 25}
+
+
+def test_a_market_maker_reading_the_touch_prices_is_decided_by_their_moves_not_by_depth_or_prints(
+        tmp_path: Path) -> None:
+    """Market 0's quoter reads only its YES touch's prices (`StrategyBase.reads_touch_prices`): a level
+    behind the touch, within its reach, that changes, a print that fills nothing and its NO book's touch
+    changing size decide nothing; its touch moving does. One reading the microprice (sizes) is decided
+    by the same depth changes."""
+    def quiet(markets: list[dict]) -> list[tuple]:
+        yes, no = markets[0]["yes_token"], markets[0]["no_token"]
+        return [(T0 + 1_000, yes, "change", "BUY", 47 * TICK, 70_000_000, None, None),  # 2 ticks behind the bid
+                (T0 + 2_000, yes, "trade", "SELL", 49 * TICK, 1_000_000, None, None),  # 1 share: 50 queue ahead
+                (T0 + 3_000, no, "change", "BUY", 49 * TICK, 90_000_000, None, None)]  # the NO touch's size
+
+    def run(name: str, params: dict, moves: list[tuple[int, int, int]],
+            rows_of: Callable[[list[dict]], list[tuple]] = quiet) -> int:
+        """The run's decisions: the two timed passes, then those on events."""
+        path = tmp_path / name / "recorded.db"
+        path.parent.mkdir()
+        markets, end = _record(path, moves, on=True, rows_of=rows_of)
+        settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(path)})
+        return run_sync(BacktestSpec("market_making", params, T0, end, tuple(markets), seed=1, latency=LATENCY),
+                        path, settings, work_dir=tmp_path / name / "work").decisions
+
+    moves = [(T0 + 4_000, 1, 50 * TICK)]  # market 1 written again as it was: nothing read moves
+    alone = run("alone", PARAMS, moves, lambda _: [])  # its own orders' news decide it (their acks)
+    assert run("plain", PARAMS, moves) == alone
+    assert run("moved", PARAMS, [*moves, (T0 + 5_000, 0, 51 * TICK)]) > alone
+    micro = {**PARAMS, "fair_value": "microprice"}
+    assert run("microprice", micro, moves) > run("microprice-alone", micro, moves, lambda _: [])

@@ -171,14 +171,20 @@ def test_with_triggers_each_row_is_applied_once_whether_it_marks_or_not(tmp_path
         def reported(self) -> bool:
             return False
 
-        def touch_moved(self, *_: object) -> bool:
+        def touch_moved(self, token: str, bids: dict[int, int], asks: dict[int, int], is_bid: bool, price: int
+                        ) -> bool:
             return False
 
-        def touch_changed(self, *_: object) -> bool:
+        def touch_changed(self, token: str, bids: dict[int, int], asks: dict[int, int]) -> bool:
             return False
 
-        within = staticmethod(ReplayTriggers.within)
-        window = staticmethod(ReplayTriggers.window)
+        @staticmethod
+        def within(bids: dict[int, int], asks: dict[int, int], is_bid: bool, price: int, reach: int) -> bool:
+            return ReplayTriggers.within(bids, asks, is_bid, price, reach)
+
+        @staticmethod
+        def window(bids: dict[int, int], asks: dict[int, int], reach: int) -> object:
+            return ReplayTriggers.window(bids, asks, reach)
 
     def replay(triggers: Watching | None) -> tuple[BookCache, list[TradePrint]]:
         books, printed, clock = BookCache(), list[TradePrint](), Clock()

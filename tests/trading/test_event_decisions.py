@@ -10,13 +10,15 @@ is decided on events until a pass completes (fail closed between passes too)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from contracts.domain import Side
+from engine.feeds.market_data_events import TradePrint
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import now_ms
@@ -212,6 +214,49 @@ def test_no_market_is_decided_on_events_between_a_failed_pass_and_the_next_good_
         _move(core, cid, 600_000)
         await _until(lambda: bool(on_events))
         assert on_events[0] == 0
+        await core.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_market_maker_reading_the_touch_prices_is_marked_by_their_moves_alone(tmp_path: Path, sim: SimHandle) -> None:
+    """The plain market maker reads only its YES touch's prices (`StrategyBase.reads_touch_prices`): a
+    level behind the touch that changes, its NO book and a print do not mark its market; the touch's
+    prices moving do. Each is followed at once (no await between) by a mark of our own, which finds the
+    market already due only when the change had marked it (`coalesced`)."""
+    core = _core(tmp_path, sim, markets=1)
+
+    async def scenario() -> None:
+        (cid,) = await _quoting(core)
+        await _settled(core, cid)
+        info = core.catalog.get(cid)
+        assert info is not None
+        yes, no = core.books.book(info.yes_token), core.books.book(info.no_token)
+        assert yes is not None and no is not None and len(yes.bids) > 1
+
+        def marks(change: Callable[[], object]) -> int:
+            schedule = core.events.schedule
+            coalesced = schedule.coalesced
+            change()
+            core.events.mark(cid)
+            assert schedule.coalesced - coalesced in (0, 1)
+            return schedule.coalesced - coalesced
+
+        async def decided() -> None:
+            await _until(lambda: not core.events.schedule.due)
+
+        behind = [(lv.price, lv.size + (500_000 if n == 1 else 0)) for n, lv in enumerate(yes.bids)]
+        assert marks(lambda: core.books.apply_snapshot(
+            yes.token_id, behind, [(lv.price, lv.size) for lv in yes.asks], now_ms())) == 0
+        await decided()
+        assert marks(lambda: core.books.apply_snapshot(
+            no.token_id, [(lv.price, lv.size + 1_000_000) for lv in no.bids],
+            [(lv.price, lv.size) for lv in no.asks], now_ms())) == 0
+        await decided()
+        assert marks(lambda: core.books.record_trade(TradePrint(
+            yes.token_id, yes.asks[0].price, 1_000_000, Side.BUY, now_ms()))) == 0
+        await decided()
+        assert marks(lambda: _move(core, cid, yes.bids[0].price + info.tick)) == 1
         await core.stop()
 
     asyncio.run(scenario())

@@ -6,8 +6,10 @@ loop, through `DecisionSchedule`: coalesced per market, first marked first decid
 back between two decisions, at most one decision per market per `decision_min_gap_ms`):
 
 - its book: the touch moved, or a level changed within the reach of a strategy quoting it
-  (`StrategyBase.reach`; a change further out waits for the timed pass);
-- a trade print in it;
+  (`StrategyBase.reach`; a change further out waits for the timed pass); when every strategy deciding
+  it reads only its YES touch's prices (`StrategyBase.reads_touch_prices`), a move of those prices
+  alone (depth, sizes, the NO book and prints cannot change what they decide);
+- a trade print in it (not for such a market);
 - the desk's own fill, order update or refused placement there (every ledger's bus);
 - an operator's command naming it; a reload of the configuration, a resume: every market.
 
@@ -53,6 +55,7 @@ from engine.trading.passes.routing import LedgerKey, Ledgers
 
 log = logging.getLogger("engine.trading.passes.event_decisions")
 
+TOUCH = -1  # a reach that reads the touch's prices alone (StrategyBase.reads_touch_prices)
 IN_FLIGHT = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.CANCEL_PENDING})
 Scope = dict[str, tuple[str, ...]]  # strategy -> the markets it decides in one market's decision
 
@@ -115,12 +118,24 @@ class EventDecisions:
         if isinstance(event, BookChanged):
             info = self.core.catalog.by_token(event.token_id)
             reach = self.reaches().get(info.condition_id) if info is not None else None
-            if info is not None and reach is not None and self._moved(event.token_id, reach):
+            if info is None or reach is None:
+                return
+            if self.touch_only(info.condition_id):
+                if event.token_id == info.yes_token and self._moved(event.token_id, TOUCH):
+                    self.schedule.mark(info.condition_id)
+            elif self._moved(event.token_id, reach):
                 self.schedule.mark(info.condition_id)
         elif isinstance(event, TradePrint):
             info = self.core.catalog.by_token(event.token_id)
-            if info is not None:
+            if info is not None and not self.touch_only(info.condition_id):  # (one reading prices only: not a print)
                 self.mark(info.condition_id)
+
+    def touch_only(self, condition_id: str) -> bool:
+        """Whether every strategy deciding `condition_id` on events reads only its YES touch's prices
+        (`StrategyBase.reads_touch_prices`): only a move of those marks it, not depth or prints."""
+        if self._scopes is None:
+            self._scope_map()
+        return self._touch_only.get(condition_id, False)
 
     def mark(self, condition_id: object) -> None:
         """`condition_id`'s decision is due (ignored unless a strategy decides it)."""
@@ -134,15 +149,19 @@ class EventDecisions:
         self.schedule.mark_all(sorted(self._scope_map()))
 
     def _moved(self, token_id: str, reach: int) -> bool:
-        """Whether the book of `token_id` changed at its touch or within `reach` of it (live, the desk's
-        own orders left out: their coming and going is not the market moving)."""
+        """Whether the book of `token_id` changed at its touch or within `reach` of it (TOUCH: the touch's
+        prices only; live, the desk's own orders left out: their coming and going is not the market
+        moving)."""
         book = self.core.link.own.book(token_id)
         if book is None:
             return False
         bids, asks = book.bids, book.asks
-        seen: tuple[object, ...] = (
-            tuple(lv for lv in bids if lv.price >= bids[0].price - reach) if bids else (),
-            tuple(lv for lv in asks if lv.price <= asks[0].price + reach) if asks else ())
+        seen: tuple[object, ...]
+        if reach == TOUCH:
+            seen = (bids[0].price if bids else None, asks[0].price if asks else None)
+        else:
+            seen = (tuple(lv for lv in bids if lv.price >= bids[0].price - reach) if bids else (),
+                    tuple(lv for lv in asks if lv.price <= asks[0].price + reach) if asks else ())
         if self._touch.get(token_id) == seen:
             return False
         self._touch[token_id] = seen
