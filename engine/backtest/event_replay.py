@@ -39,6 +39,7 @@ class ReplayTriggers:
         applied."""
         self.events = events
         self.venues = list(venues)
+        self._empty = [venue.events.empty for venue in self.venues]  # asked after nearly every replayed row
         self._reaches: dict[str, int] | None = None
         self._watched: dict[str, tuple[str, int]] = {}
         self._touch: dict[str, Touch] = {}  # a touch-watched token -> its touch's prices, as last seen
@@ -94,7 +95,10 @@ class ReplayTriggers:
 
     def reported(self) -> bool:
         """Whether a paper venue has reports not yet applied (a fill, a cancel of its own)."""
-        return any(not venue.events.empty() for venue in self.venues)
+        for empty in self._empty:
+            if not empty():
+                return True
+        return False
 
     @staticmethod
     def within(bids: dict[int, int], asks: dict[int, int], is_bid: bool, price: int, reach: int) -> bool:
