@@ -130,3 +130,30 @@ def test_a_market_that_acted_waits_out_its_gap_once_however_often_it_is_marked()
     asyncio.run(scenario())
     assert [m for m, _ in decided] == ["busy", "quiet", "busy"]
     assert decided[2][1] - decided[0][1] >= 0.045  # (the loop's timer may fire a hair early)
+
+
+def test_a_mark_wakes_the_waiting_loop_on_its_next_turn() -> None:
+    """The wake-up is one turn of the loop, not a chain of tasks: each turn between a book move
+    and its decision is part of the desk's reaction (bench/reaction.py)."""
+    turns: list[int] = []
+
+    async def decide(market: str) -> None:
+        return None
+
+    async def scenario() -> None:
+        schedule: DecisionSchedule[str] = DecisionSchedule(decide)
+        waiting = asyncio.create_task(schedule.wait(10))
+        await asyncio.sleep(0)  # it is waiting
+        assert not waiting.done()
+        schedule.mark("a")
+        for turn in range(1, 10):
+            await asyncio.sleep(0)
+            if waiting.done():
+                turns.append(turn)
+                break
+        timed_out = asyncio.create_task(schedule.wait(0.01))  # nothing due after the drain: the timeout ends it
+        await schedule.drain()
+        await asyncio.wait_for(asyncio.shield(timed_out), 5)
+
+    asyncio.run(scenario())
+    assert turns == [1]
