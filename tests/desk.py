@@ -11,7 +11,7 @@ from engine.execution.executor import Executor
 from engine.feeds.catalog import MarketCatalog
 from engine.venues.latency import ZERO, LatencyModel
 from engine.venues.paper import PaperConfig, PaperVenue
-from storage.sqlite.db import Database
+from storage.sqlite.db import Database, Synchronous
 from storage.sqlite.migrations import migrate
 from tests.execution.fakes import Clock, ScriptedBooks, market
 
@@ -41,11 +41,12 @@ class Desk:
 
 
 def make_desk(path: Path, *, config: PaperConfig | None = None, fee_rate_ppm: int = 0,
-              latency: LatencyModel = ZERO) -> Desk:
-    """Zero latency unless asked (chosen here, explicitly: most tests pin the fill model itself)."""
+              latency: LatencyModel = ZERO, writer_sync: Synchronous = "NORMAL") -> Desk:
+    """Zero latency unless asked (chosen here, explicitly: most tests pin the fill model itself).
+    `writer_sync`: the live engine's writer is FULL (engine/process/runtime.py)."""
     migrate(path)
     config = dataclasses.replace(config or PaperConfig(), latency=latency)
-    db = Database(path, writer_sync="NORMAL")
+    db = Database(path, writer_sync=writer_sync)
     clock = Clock()
     books = ScriptedBooks(clock)
     catalog = MarketCatalog([market(fee_rate_ppm=fee_rate_ppm), market("c2", "Y2", "N2")])

@@ -1,7 +1,13 @@
 """Cancelling at the venue, and holding our orders to the venue's list of open ones.
 
 A cancel marks the order CANCEL_PENDING (its reservation stays), asks the venue, and
-releases only on the venue's acknowledgement; one never acknowledged is sent again. The
+releases only on the venue's acknowledgement; one never acknowledged is sent again. The mark
+is committed before the request goes out but, unless it records an operator command's effect,
+without waiting for the disk (the fsync was most of a decision's reaction time, 1-5 ms on a
+busy disk, bench/reaction.py): it survives a crash of the engine, and the next synced commit
+(the venue's answer) makes it durable. A power loss before that can lose the mark, never the
+order: its row, synced when it was placed, still reads open, and the venue sync closes it on
+the venue's word, as it does an order the venue cancelled on its own. The
 kill's cancel-all never fails: when the venue cannot take it now, every order is cancelled
 one by one on each pass until it can. The venue sync (every few seconds in live) closes
 orders the venue no longer has, on its answer, and imports the ones it has that we do not.
@@ -66,7 +72,7 @@ class Cancels:
         if not targets:
             return 0
         now = self.clock()
-        with self.transactions.tx() as conn:
+        with self.transactions.tx(synced=command_effects.current() is not None) as conn:
             refreshed = [store.advance_row(conn, order.id, OrderStatus.CANCEL_PENDING, now,
                                            stored=self.state.orders.get(order.id),
                                            end_reason=why if isinstance(why, str) else why.get(order.id))

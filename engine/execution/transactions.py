@@ -34,16 +34,18 @@ class Transactions:
     def is_open(self) -> bool:
         return self._tx is not None
 
-    def tx(self) -> AbstractContextManager[Connection]:
-        """One write transaction; nested calls join the open one."""
+    def tx(self, *, synced: bool = True) -> AbstractContextManager[Connection]:
+        """One write transaction; nested calls join the open one. `synced=False`: committed
+        without waiting for the disk (storage/sqlite/db.py says when that is allowed); a joined
+        transaction commits as the one it joins."""
         if self._tx is not None:
             return Joined(self._tx)
-        return self._own_tx()
+        return self._own_tx(synced)
 
     @contextmanager
-    def _own_tx(self) -> Iterator[Connection]:
+    def _own_tx(self, synced: bool) -> Iterator[Connection]:
         try:
-            with self.db.write() as conn:
+            with self.db.write(synced=synced) as conn:
                 self._tx = conn
                 try:
                     yield conn

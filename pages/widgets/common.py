@@ -49,7 +49,7 @@ class ViewerDatabase(Database):
     def __init__(self, path: Path):
         super().__init__(path, read_only=True)
 
-    def write(self) -> AbstractContextManager[Connection]:
+    def write(self, *, synced: bool = True) -> AbstractContextManager[Connection]:
         st.error(VIEWER_REFUSAL, icon=":material/visibility:")
         st.stop()
 

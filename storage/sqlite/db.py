@@ -5,7 +5,11 @@ The discipline (measured in shared/notes/engineering.md):
 - every transaction that may write starts with BEGIN IMMEDIATE (a deferred BEGIN that
   later writes fails instantly with "database is locked" instead of waiting);
 - the engine's writer syncs every commit (synchronous=FULL): orders and fills survive
-  power loss; other writers use NORMAL;
+  power loss; other writers use NORMAL. One exception, asked for per transaction
+  (`write(synced=False)`): a commit that only records what the venue will be asked next and
+  that the venue's own answer can rebuild (a cancel's CANCEL_PENDING mark) goes to the WAL
+  without waiting for the disk; it survives a crash of the process, and the writer's next
+  synced commit makes it durable with its own;
 - the dashboard reads through a `query_only` connection, so a bug there cannot write;
 - no transaction is held across an `await` or a network call (callers keep them short).
 
@@ -102,20 +106,44 @@ class Database:
                  busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = path
         self.read_only = read_only
+        self.writer_sync = writer_sync
         self.reader = make_engine(path, write=False)
         self.writer = None if read_only else make_engine(path, write=True, synchronous=writer_sync,
                                                          busy_timeout_ms=busy_timeout_ms)
         self._batch: tuple[int, Connection] | None = None
 
-    def write(self) -> AbstractContextManager[Connection]:
+    def write(self, *, synced: bool = True) -> AbstractContextManager[Connection]:
         """One BEGIN IMMEDIATE transaction; commits on success, rolls back on error.
 
+        `synced=False`: a FULL writer commits this one transaction as NORMAL (written to the WAL,
+        not waited on the disk for; see the module's docstring for when that is allowed).
         Inside `batch()` (same thread), it joins the batch's transaction instead."""
         if self.writer is None:
             raise PermissionError("this Database was opened read-only")
         if self._batch is not None and self._batch[0] == threading.get_ident():
             return Joined(self._batch[1])
+        if not synced and self.writer_sync == "FULL":
+            return self._unsynced(self.writer)
         return self.writer.begin()
+
+    @staticmethod
+    @contextmanager
+    def _unsynced(writer: Engine) -> Iterator[Connection]:
+        """One transaction at synchronous=NORMAL on the FULL writer's connection, then FULL again
+        before the connection goes back to the pool (SQLite refuses the change inside a transaction)."""
+        with writer.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None  # (a connection checked out of the pool is open)
+            raw.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                try:
+                    raw.execute("PRAGMA synchronous=FULL")
+                except BaseException:
+                    conn.invalidate()  # never back to the pool unsynced: the pool opens a fresh one
+                    raise
 
     def read_own(self) -> AbstractContextManager[Connection]:
         """A read that sees this thread's batch, uncommitted (a replay reading what it just wrote);
