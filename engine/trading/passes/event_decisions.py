@@ -1,5 +1,5 @@
 """Decisions on events, live: a change that matters to a market decides that market at once, not at
-the next timed pass (issue 58 item 1; /work/coord/notes/i58-design.md 2.1, 2.2).
+the next timed pass (issue 58 item 1).
 
 What marks a market (each `mark` is a few dict lookups; the decision runs later, from the core's
 loop, through `DecisionSchedule`: coalesced per market, first marked first decided, the loop given
