@@ -497,7 +497,7 @@ class TradingCore:
                                contain=self.replay is None)
         if crossing:  # after every ledger's pass: each leg checked by its own ledger's risk as it stands now
             await self.cross.run(crossing, pairs, now)
-        self.events.passed(views, holding=holding, fills_dark=dark)
+        self.events.passed(views, holding=holding, fills_dark=dark, started=now)
         return valuation
 
     def _fills_dark(self, now: int) -> bool:

@@ -10,7 +10,10 @@ back between two decisions, at most one decision per market per `decision_min_ga
   it reads only its YES touch's prices (`StrategyBase.reads_touch_prices`), a move of those prices
   alone (depth, sizes, the NO book and prints cannot change what they decide);
 - a trade print in it (not for such a market);
-- the desk's own fill, order update or refused placement there (every ledger's bus);
+- the desk's own fill, order update or refused placement there (every ledger's bus); a resting
+  quote the venue refused is left out of the decisions on events until the next timed pass starts
+  (`RefusedQuotes`): that pass tries it again, so a refusal that lasts is retried at the timed
+  cadence, not once per decision;
 - an operator's command naming it; a reload of the configuration, a resume: every market.
 
 A market's decision is the timed pass's decide-gate-place steps for the strategies hosting it, on
@@ -51,6 +54,7 @@ from engine.trading.ledgers.venue_link import VenueLink
 from engine.trading.parts import ReplaySource
 from engine.trading.passes import cross_arbs
 from engine.trading.passes.decision_schedule import DecisionSchedule
+from engine.trading.passes.refused_quotes import RefusedQuotes
 from engine.trading.passes.routing import LedgerKey, Ledgers
 
 log = logging.getLogger("engine.trading.passes.event_decisions")
@@ -105,6 +109,7 @@ class EventDecisions:
         self._seen: dict[str, tuple[object, ...]] = {}  # market -> its inputs at its last decision
         self.unchanged_inputs = 0  # decisions skipped: nothing they read had changed
         self.unchanged_intents = 0  # decisions stopped before the gate: the quotes in force are wanted
+        self.refused = RefusedQuotes()  # resting quotes the venue refused: left to the next timed pass
 
     # -- the triggers ----------------------------------------------------------------------------
 
@@ -112,7 +117,11 @@ class EventDecisions:
         """A ledger's own fills, order updates and refusals decide their market again."""
         bus.subscribe(FillApplied, lambda e: self.mark(e.condition_id))
         bus.subscribe(OrderAdvanced, lambda e: self.mark(e.order.condition_id))
-        bus.subscribe(PlacementRefused, lambda e: self.mark(e.market.condition_id))
+        bus.subscribe(PlacementRefused, self._refused)
+
+    def _refused(self, event: PlacementRefused) -> None:
+        self.refused.refused(event, self.core.clock())
+        self.mark(event.market.condition_id)
 
     def on_market_event(self, event: MarketEvent) -> None:
         if isinstance(event, BookChanged):
@@ -169,9 +178,11 @@ class EventDecisions:
 
     # -- what a timed pass tells ----------------------------------------------------------------
 
-    def passed(self, views: Mapping[str, MarketView], *, holding: bool, fills_dark: bool) -> None:
-        """After a timed pass: what it saw, and whether orders may move between passes."""
+    def passed(self, views: Mapping[str, MarketView], *, holding: bool, fills_dark: bool, started: int) -> None:
+        """After a timed pass that started at `started`: what it saw, and whether orders may move
+        between passes (the quotes refused before it started were tried again by it)."""
         self.views, self.holding, self.fills_dark = views, holding, fills_dark
+        self.refused.passed(started)
         self.passes += 1
         self._scopes = None  # the strategies or their markets may have changed: read again when asked
 
@@ -226,8 +237,9 @@ class EventDecisions:
         now = core.clock()
         views = self._views(markets, now)
         decided = core._decide(now, views, only=scope)[0]
-        desk = _within(scope, decided.get(core.ledgers.desk_key, []))
-        live = [(ledger, _within(scope, decided.get(key, []))) for key, ledger in core.ledgers.by_key()
+        wanted = self.refused.hold  # (less the quotes the venue refused since the last timed pass)
+        desk = wanted(_within(scope, decided.get(core.ledgers.desk_key, [])))
+        live = [(ledger, wanted(_within(scope, decided.get(key, [])))) for key, ledger in core.ledgers.by_key()
                 if ledger.live]
         ledgers = [core.executor, *(ledger.executor for ledger, _ in live)]  # every one's exposure counts
         # A ledger whose last pass failed decides nothing until one completes (its guard fails it closed).
