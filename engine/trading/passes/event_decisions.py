@@ -32,11 +32,11 @@ starts, staleness, references and signals) stays there.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from contracts.domain import Intent, MarketView
+from contracts.domain import Intent, MarketView, Side
 from contracts.order_status import OrderStatus
 from contracts.runtime_settings import RuntimeConfig
 from engine.execution.bus import EventBus, FillApplied, OrderAdvanced, PlacementRefused
@@ -45,6 +45,7 @@ from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.market_data_events import BookChanged, MarketEvent, TradePrint
 from engine.risk.monitor import RiskMonitor
+from engine.risk.self_trade import yes_side
 from engine.trading.exits.exit_book import ExitBook
 from engine.trading.exits.game_start import hold_for_game_start
 from engine.trading.exits.strategy_exits import hold_out
@@ -237,10 +238,10 @@ class EventDecisions:
         now = core.clock()
         views = self._views(markets, now)
         decided = core._decide(now, views, only=scope)[0]
-        wanted = self.refused.hold  # (less the quotes the venue refused since the last timed pass)
-        desk = wanted(_within(scope, decided.get(core.ledgers.desk_key, [])))
-        live = [(ledger, wanted(_within(scope, decided.get(key, [])))) for key, ledger in core.ledgers.by_key()
-                if ledger.live]
+        hold = self.refused.hold  # (less the quotes the venue refused since the last timed pass)
+        desk = hold(_within(scope, decided.get(core.ledgers.desk_key, [])), _working(core.executor))
+        live = [(ledger, hold(_within(scope, decided.get(key, [])), _working(ledger.executor)))
+                for key, ledger in core.ledgers.by_key() if ledger.live]
         ledgers = [core.executor, *(ledger.executor for ledger, _ in live)]  # every one's exposure counts
         # A ledger whose last pass failed decides nothing until one completes (its guard fails it closed).
         lanes = [(ledger, theirs) for ledger, theirs in live if ledger.passes.deciding]
@@ -332,6 +333,11 @@ class EventDecisions:
 def _changed(executor: Executor, intents: list[Intent]) -> list[Intent]:
     """The intents that would change something: not the one in force, or one whose plan moves an order."""
     return [i for i in intents if not executor.unchanged(i)]
+
+
+def _working(executor: Executor) -> Callable[[str, str], list[tuple[Side, int]]]:
+    """The YES side and price of each open order of a strategy in a market, in this ledger."""
+    return lambda strategy, cid: [yes_side(o.outcome, o.side, o.price) for o in executor.state.open_for(strategy, cid)]
 
 
 def _within(scope: Scope, intents: list[Intent]) -> list[Intent]:

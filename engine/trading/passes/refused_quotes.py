@@ -15,6 +15,7 @@ decision's inputs are unchanged and it does not loop. Pure: the caller passes th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from contracts.domain import Intent, Side
@@ -45,9 +46,12 @@ class RefusedQuotes:
             else:
                 del self.held[key]
 
-    def hold(self, intents: list[Intent]) -> list[Intent]:
-        """`intents` without the refused quotes. An arbitrage's legs go whole or not at all, so an
-        intent with a refused leg is left out whole (what is in force stays; the timed pass decides it)."""
+    def hold(self, intents: list[Intent], working: Callable[[str, str], Iterable[tuple[Side, int]]]) -> list[Intent]:
+        """`intents` without the refused quotes. `working(strategy, market)`: the YES side and price of
+        each of its open orders there. An intent with a refused quote that has an order working at its
+        price (a top-up refused: leaving the quote out would cancel that order), or with a refused leg
+        of an arbitrage (whole or not at all), is left out whole: what is in force stays, and the
+        timed pass decides it."""
         if not self.held:
             return intents
         out: list[Intent] = []
@@ -56,6 +60,8 @@ class RefusedQuotes:
             refused = [q for q in intent.quotes if q.tif not in TAKE and (q.side, q.price) in held] if held else []
             if not refused:
                 out.append(intent)
-            elif not any(q.group for q in refused):
+                continue
+            busy = set(working(intent.strategy, intent.condition_id))
+            if not any(q.group or (q.side, q.price) in busy for q in refused):
                 out.append(replace(intent, quotes=tuple(q for q in intent.quotes if q not in refused)))
         return out
