@@ -28,6 +28,7 @@ from engine.news.poller import NewsPoller
 from engine.notify.notifier import Notifier
 from engine.process.commands import CommandProcessor
 from engine.process.control import Controller
+from engine.process.heap import freeze_startup_heap
 from engine.process.scheduler import LOCKED_RUNS_ALERT, build_scheduler
 from engine.process.trading_seam import Trading
 from engine.trading.passes.jobs import Job
@@ -136,6 +137,7 @@ class Runtime:
         await self.controller.boot()
         scheduler = build_scheduler(self.jobs(), on_stuck=self._job_stuck)
         scheduler.start()
+        freeze_startup_heap()  # once booted: what start-up built lives as long as the process
         processor = asyncio.create_task(self.processor.run(self.stopping))
         await self.stopping.wait()
         try:
