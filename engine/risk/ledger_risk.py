@@ -28,7 +28,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from contracts.domain import MarketView
-from contracts.venues import LABELS, POLYMARKET
+from contracts.venue_policies import DESK_VENUE
+from contracts.venues import LABELS
 from engine.execution.state import ExecutionState
 from engine.feeds.catalog import MarketCatalog
 from engine.risk import breakers
@@ -48,7 +49,7 @@ FRESH = breakers.RiskMemory(TradingState.ACTIVE, None, None, None, None)
 
 
 class VenueLedgerRisk(RiskMonitor):
-    def __init__(self, db: Database, desk: RiskMonitor, clock: Callable[[], int], venue_name: str = POLYMARKET,
+    def __init__(self, db: Database, desk: RiskMonitor, clock: Callable[[], int], venue_name: str = DESK_VENUE,
                  mode: str = "paper"):
         with db.read() as conn:
             memory = breakers.load_lane_memory(conn, venue_name, mode)
@@ -56,7 +57,7 @@ class VenueLedgerRisk(RiskMonitor):
         self.mode = mode
         self.desk = desk
         self.venue_name = venue_name
-        self.subject = LANE if venue_name == POLYMARKET else f"{LABELS[venue_name]} {mode}"
+        self.subject = LANE if venue_name == DESK_VENUE else f"{LABELS[venue_name]} {mode}"
 
     def sync_limits(self) -> None:
         """The desk's limits and each strategy's, as last reloaded (the lane's breakers kept)."""
@@ -87,7 +88,7 @@ class VenueLedgerRisk(RiskMonitor):
         lane on another venue, unless the desk's venue alone caused it: a venue that is down halts
         only what depends on it)."""
         desk = self.desk.memory
-        if self.venue_name != POLYMARKET and desk.reason in VENUE_OWN:
+        if self.venue_name != DESK_VENUE and desk.reason in VENUE_OWN:
             return self.memory
         if breakers.SEVERITY[desk.trading_state] > breakers.SEVERITY[self.memory.trading_state]:
             return replace(self.memory, trading_state=desk.trading_state, reason=desk.reason)
