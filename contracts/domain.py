@@ -88,6 +88,12 @@ def complement(price: int) -> int:
     return ONE - price
 
 
+def yes_space(outcome: Outcome, side: Side, price: int) -> tuple[Side, int]:
+    """An order in YES terms, as the books, the decisions log and the self-trade check read it: a
+    NO order at q is the opposite YES order at 1 - q."""
+    return (side, price) if outcome is Outcome.YES else (side.opposite, complement(price))
+
+
 class Level(NamedTuple):
     """One price level of a book: a plain immutable pair, because a replay builds millions
     (every changed level of every book, each decision): a tuple is built several times faster

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from contracts.domain import MarketInfo, MarketView, Outcome, Side, complement
+from contracts.domain import MarketInfo, MarketView, yes_space
 from contracts.limits import Limits
 from engine.execution.exposure import event_key
 from engine.execution.planner import OrderSpec, Residual
@@ -51,12 +51,6 @@ def event_lookup(catalog: MarketCatalog) -> Callable[[str], str]:
         market = catalog.get(condition_id)
         return event_key(market) if market is not None else condition_id
     return event_of
-
-
-def yes_space(outcome: Outcome, side: Side, price: int) -> tuple[Side, int]:
-    """A token-space order as the decisions log shows it: a NO order at q is the opposite YES
-    order at 1 - q."""
-    return (side, price) if outcome is Outcome.YES else (side.opposite, complement(price))
 
 
 def log_refusal(log: DecisionsLog, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str, now: int,

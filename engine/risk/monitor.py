@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from contracts import order_end
-from contracts.domain import Intent, MarketInfo, MarketView, Quote
+from contracts.domain import Intent, MarketInfo, MarketView, Quote, yes_space
 from contracts.limits import Limits
 from engine.execution.bus import EventBus, PlacementRefused, PlacementsAnswered, VenueFault
 from engine.execution.planner import TAKE, OrderSpec, Residual
@@ -278,7 +278,7 @@ class RiskMonitor:
         live = [o for o in self.state.orders.values() if o.condition_id == market.condition_id]
         if not live:
             return None
-        side, price = self_trade.yes_side(spec.outcome, spec.side, spec.price)
+        side, price = yes_space(spec.outcome, spec.side, spec.price)
         found = self_trade.crossing(side, price, self_trade.resting(live))
         return None if found is None else Reason.SELF_TRADE
 

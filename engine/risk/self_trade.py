@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from contracts.domain import Intent, Outcome, Quote, Side, complement, fmt
+from contracts.domain import Intent, Quote, Side, fmt, yes_space
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +40,9 @@ class Resting:
     price: int
 
 
-def yes_side(outcome: Outcome, side: Side, price: int) -> tuple[Side, int]:
-    return (side, price) if outcome is Outcome.YES else (side.opposite, complement(price))
-
-
 def resting(orders: Iterable[object]) -> list[Resting]:
     """The desk's live orders (ExecutionState.orders' rows) in YES space."""
-    return [Resting(o.strategy, o.condition_id, *yes_side(o.outcome, o.side, o.price))  # type: ignore[attr-defined]  # ExecutionState's order rows; typed object to keep risk free of execution's types
+    return [Resting(o.strategy, o.condition_id, *yes_space(o.outcome, o.side, o.price))  # type: ignore[attr-defined]  # ExecutionState's order rows; typed object to keep risk free of execution's types
             for o in orders]
 
 

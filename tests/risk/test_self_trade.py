@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.domain import Intent, Outcome, Quote, Side
-from engine.risk.self_trade import Resting, arbitrate, crosses, crossing, yes_side
+from contracts.domain import Intent, Outcome, Quote, Side, yes_space
+from engine.risk.self_trade import Resting, arbitrate, crosses, crossing
 
 BUY, SELL = Side.BUY, Side.SELL
 SH = 1_000_000
@@ -17,7 +17,7 @@ def c(x: float) -> int:
 
 
 def rest(outcome: Outcome, side: Side, price: float, strategy: str = "other") -> Resting:
-    return Resting(strategy, "m", *yes_side(outcome, side, c(price)))
+    return Resting(strategy, "m", *yes_space(outcome, side, c(price)))
 
 
 @pytest.mark.parametrize(("new", "resting", "matches"), [
@@ -44,7 +44,7 @@ def rest(outcome: Outcome, side: Side, price: float, strategy: str = "other") ->
 ])
 def test_the_crossing_rule(new: tuple[Outcome, Side, float], resting: tuple[Outcome, Side, float],
                            matches: bool) -> None:
-    side, price = yes_side(new[0], new[1], c(new[2]))
+    side, price = yes_space(new[0], new[1], c(new[2]))
     assert crosses(side, price, rest(*resting)) is matches
 
 

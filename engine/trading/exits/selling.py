@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from contracts import order_end
-from contracts.domain import ONE, Book, Intent, MarketInfo, Side, Tif, fmt
+from contracts.domain import ONE, Book, Intent, MarketInfo, Side, Tif, fmt, yes_space
 from contracts.order_status import OrderStatus
 from engine.execution.executor import OPERATOR_BOOKS
 from engine.execution.planner import OrderSpec, round_price, take_size
@@ -89,7 +89,7 @@ def in_the_way(link: TradingSite, limits: Limits, holdings: list[Holding]) -> di
         spec, _ = _sale(link, limits, holding)
         if spec is None:
             continue
-        side, price = self_trade.yes_side(spec.outcome, spec.side, spec.price)
+        side, price = yes_space(spec.outcome, spec.side, spec.price)
         for order in link.executor.state.orders.values():
             key = (order.strategy, order.condition_id)
             if (order.condition_id != holding.market.condition_id or key in sellers

@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from contracts import order_end
-from contracts.domain import Book, Intent, Side, Tif, fmt, notional
+from contracts.domain import Book, Intent, Side, Tif, fmt, notional, yes_space
 from contracts.limits import Limits
 from contracts.order_status import OrderStatus
 from contracts.strategy_limits import DEFAULTS
 from engine.execution.executor import OPERATOR_BOOKS
 from engine.execution.state import ExecutionState
-from engine.risk.context import yes_space
 from engine.risk.gate import Decision, Reason
 from engine.trading.exits import selling
 from engine.trading.exits.exit_book import ExitState, Key

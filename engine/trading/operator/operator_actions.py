@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from contracts import order_end
 from contracts.command_refusal import CommandRejected
-from contracts.domain import Intent, MarketInfo, MarketView, Outcome, fmt
+from contracts.domain import Intent, MarketInfo, MarketView, Outcome, fmt, yes_space
 from contracts.order_status import OrderStatus
 from contracts.payouts import Payouts
 from contracts.ticket import MANUAL, Preview, TicketError, as_quote, parse_ticket, preview
 from engine.execution.planner import OrderSpec, route
-from engine.risk.context import yes_space
 from engine.risk.gate import Decision, Reason
 from engine.trading.exits import selling
 from engine.trading.exits.selling import Holding

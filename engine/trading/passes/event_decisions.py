@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from contracts.domain import Intent, MarketView, Side
+from contracts.domain import Intent, MarketView, Side, yes_space
 from contracts.order_status import OrderStatus
 from contracts.runtime_settings import RuntimeConfig
 from engine.execution.bus import EventBus, FillApplied, OrderAdvanced, PlacementRefused
@@ -45,7 +45,6 @@ from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.market_data_events import BookChanged, MarketEvent, TradePrint
 from engine.risk.monitor import RiskMonitor
-from engine.risk.self_trade import yes_side
 from engine.trading.exits.exit_book import ExitBook
 from engine.trading.exits.game_start import hold_for_game_start
 from engine.trading.exits.strategy_exits import hold_out
@@ -337,7 +336,7 @@ def _changed(executor: Executor, intents: list[Intent]) -> list[Intent]:
 
 def _working(executor: Executor) -> Callable[[str, str], list[tuple[Side, int]]]:
     """The YES side and price of each open order of a strategy in a market, in this ledger."""
-    return lambda strategy, cid: [yes_side(o.outcome, o.side, o.price) for o in executor.state.open_for(strategy, cid)]
+    return lambda strategy, cid: [yes_space(o.outcome, o.side, o.price) for o in executor.state.open_for(strategy, cid)]
 
 
 def _within(scope: Scope, intents: list[Intent]) -> list[Intent]:

@@ -18,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from contracts.domain import Intent, Side
+from contracts.domain import Intent, Side, yes_space
 from engine.execution.bus import PlacementRefused
 from engine.execution.planner import TAKE
-from engine.risk.self_trade import yes_side
 
 
 class RefusedQuotes:
@@ -34,7 +33,7 @@ class RefusedQuotes:
         spec = event.spec
         if not event.by_venue or spec.tif in TAKE:
             return
-        quote = yes_side(spec.outcome, spec.side, spec.price)
+        quote = yes_space(spec.outcome, spec.side, spec.price)
         self.held.setdefault((event.strategy, event.market.condition_id), {})[quote] = now
 
     def passed(self, started: int) -> None:
