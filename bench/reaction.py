@@ -16,7 +16,9 @@ of each and the ratio of the desk's to the bare client's.
 `--tick-ms` sets the desk's decision interval (`tick_interval_ms`; default: the setting's own
 default). `--flood RATE` adds a phase: the desk quotes one more market whose book changes RATE
 times a second (far from its touch) while the quiet markets are moved (the reaction of a quiet
-market beside a busy one). Everything talks to 127.0.0.1 only.
+market beside a busy one); the bare client then quotes the flooding market too, under the same
+flood, so the part of the tail that is the venue's own (the flood is pumped on the simulator's
+loop) shows in both. Everything talks to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -136,13 +138,19 @@ def desk_phase(sim: SimHandle, receipts: Receipts, mover: BookMover, markets: li
 
 
 def bare_phase(sim: SimHandle, receipts: Receipts, mover: BookMover, markets: list[dict[str, Any]],
-               moves: int) -> list[float]:
+               moves: int, flood: dict[str, Any] | None = None, flood_rate: int = 0) -> tuple[list[float], float]:
+    """The bare client quoting `markets` (and the flooding one); its reactions to moves of `markets`
+    and the flood's rate. Under a flood it reads the flooding market's frames as the desk does, and
+    its cancels wait behind the flood on the simulator's loop (where the flood is pumped) as the
+    desk's do: the yardstick of the desk's flood phase."""
     key, funder = new_wallet(sim)
+    quoted = markets + ([flood] if flood is not None else [])
     config = {"clob": sim.clob_host, "ws": sim.ws_host, "key": key, "funder": funder,
-              "markets": [{k: m[k] for k in ("condition_id", "yes_token_id", "tick_size")} for m in markets]}
+              "markets": [{k: m[k] for k in ("condition_id", "yes_token_id", "tick_size")} for m in quoted]}
     client = subprocess.Popen([sys.executable, str(ROOT / "bench" / "_bare_client.py")], cwd=ROOT,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     owner = ""
+    pump = Flood(sim, flood, flood_rate) if flood is not None else None
     try:
         assert client.stdin is not None and client.stdout is not None
         client.stdin.write(json.dumps(config) + "\n")
@@ -151,8 +159,13 @@ def bare_phase(sim: SimHandle, receipts: Receipts, mover: BookMover, markets: li
         if not ready or ready[0] != "ready":
             raise SystemExit(f"the bare client did not start (exit {client.poll()})")
         owner = ready[1]
-        return measure(receipts, mover, markets, Reactor(owner, 1), moves, 0.05)
+        if pump is not None:
+            pump.start()
+        samples = measure(receipts, mover, markets, Reactor(owner, 1), moves, 0.05)
+        return samples, pump.stop() if pump is not None else 0.0
     finally:
+        if pump is not None:
+            pump.stop()
         client.terminate()
         client.wait(20)
         if owner:
@@ -201,13 +214,15 @@ def main() -> None:
         for count in counts:
             desk, _ = desk_phase(sim, receipts, mover, plain[:count], args.moves, args.tick_ms,
                                  events=not args.timer_only)
-            bare = bare_phase(sim, receipts, mover, plain[:count], args.moves)
+            bare, _ = bare_phase(sim, receipts, mover, plain[:count], args.moves)
             show(f"{count} market(s) quoted", desk, bare)
         if args.flood:
             count = min(counts[-1], 10)
             desk, rate = desk_phase(sim, receipts, mover, plain[:count], args.moves, args.tick_ms,
                                     flood=plain[-1], flood_rate=args.flood, events=not args.timer_only)
-            show(f"{count} quiet market(s), one flooding {rate:,.0f}/s", desk, None)
+            bare, _ = bare_phase(sim, receipts, mover, plain[:count], args.moves, flood=plain[-1],
+                                 flood_rate=args.flood)
+            show(f"{count} quiet market(s), one flooding {rate:,.0f}/s", desk, bare)
 
 
 if __name__ == "__main__":
