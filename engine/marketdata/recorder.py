@@ -2,9 +2,16 @@
 the trades, plus a marker at each moment the engine decided, into the `ticks` table.
 
 Off the hot path: the feed listener only diffs the new top of book against the last
-recorded one and appends a tuple to a buffer; a background task writes the buffer in
-batches (storage/engine_stores/tick_store.py: sqlite-utils insert_all, one BEGIN IMMEDIATE per batch) from a
-worker thread with its own connection. Rows keep the order in which the engine saw the events,
+recorded one and appends a tuple to a buffer; a background task writes the buffer each second
+(storage/engine_stores/tick_store.py: sqlite-utils insert_all) from a worker thread with its own
+connection, in transactions of at most TRANSACTION_ROWS rows with a pause between. The pause is
+for the engine's own writes: each holds the database's one write lock, and a write on the event
+loop (a cancel's mark, the heartbeat, a decision's orders) that meets it held waits, and the
+loop with it. A second's buffer in one transaction held the lock 20-90 ms under a flood of book
+changes (a thousand a second), which is what a move landing then waited; a transaction of 100
+rows holds it ~3 ms, and SQLite's retries of a waiting writer (1, 3, 8 ms...) find it free in
+the pause. A buffer the pauses would not let through in a second is written without them: a
+recorder that falls behind would hold ever more rows in memory. Rows keep the order in which the engine saw the events,
 which is what lets a backtest replay them exactly (engine/backtest/). Retention's pruning is
 storage/engine_stores/tick_store.py's too (prune_ticks).
 
@@ -20,6 +27,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -32,6 +40,8 @@ from storage.sqlite.db import raw_connection
 log = logging.getLogger("engine.marketdata.recorder")
 FLUSH_S = 1.0
 BATCH = 1000
+TRANSACTION_ROWS = 100  # ~3 ms of the write lock (bench/recorder.py)
+TRANSACTION_PAUSE_S = 0.005  # between two: longer than SQLite's first retries of a waiting writer
 RESNAPSHOT_MS = 60_000  # a full snapshot now and then bounds what a reader must replay
 # at, token_id, kind, side, price, size, mid, data (storage/engine_stores/tick_store.py: TICK_COLUMNS)
 Row = tuple[int, str, str, str | None, int | None, int | None, int | None, str | None]
@@ -65,6 +75,7 @@ class Recorder:
         self.recorded: dict[str, tuple[Book, int]] = {}
         self.written = 0
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder")
+        self._committed = 0  # rows of the running flush committed so far (set on the worker thread)
         self._conn: sqlite3.Connection | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -129,13 +140,17 @@ class Recorder:
                 log.exception("recorder flush failed; rows kept for the next attempt")
 
     async def flush(self) -> int:
+        """Write the buffer; on a failure the rows not yet committed go back to its front (those
+        committed stay written, once) and the error is raised."""
         rows, self.buffer = self.buffer, []
         if not rows:
             return 0
+        self._committed = 0
         try:
             await asyncio.get_running_loop().run_in_executor(self._worker, self._write, rows)
         except Exception:
-            self.buffer[:0] = rows
+            self.buffer[:0] = rows[self._committed:]
+            self.written += self._committed
             raise
         self.written += len(rows)
         return len(rows)
@@ -143,12 +158,23 @@ class Recorder:
     def _write(self, rows: list[Row]) -> None:
         if self._conn is None:
             self._conn = raw_connection(self.db_path, synchronous="NORMAL")
+        began = time.monotonic()
+        for start in range(0, len(rows), TRANSACTION_ROWS):
+            if start and time.monotonic() - began < FLUSH_S:  # (behind: no pauses, see the docstring)
+                time.sleep(TRANSACTION_PAUSE_S)
+            part = rows[start:start + TRANSACTION_ROWS]
+            self._write_part(self._conn, part)
+            self._committed = start + len(part)
+
+    @staticmethod
+    def _write_part(conn: sqlite3.Connection, rows: list[Row]) -> None:
+        """Tick sizes first: written again after a failed tick insert, a repeat is kept once."""
         ticks = [r for r in rows if r[2] != TICK_SIZE]
-        if ticks:
-            append_ticks(self._conn, ticks, batch_size=BATCH)
         if len(ticks) < len(rows):
-            append_tick_sizes(self._conn, [(token, at, old, new) for at, token, kind, _, new, old, _, _ in rows
-                                           if kind == TICK_SIZE and new is not None])
+            append_tick_sizes(conn, [(token, at, old, new) for at, token, kind, _, new, old, _, _ in rows
+                                     if kind == TICK_SIZE and new is not None])
+        if ticks:
+            append_ticks(conn, ticks, batch_size=BATCH)
 
     def _close_conn(self) -> None:
         if self._conn is not None:

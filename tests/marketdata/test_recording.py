@@ -7,6 +7,8 @@ import asyncio
 import json
 import sqlite3
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,12 +104,73 @@ def test_recorder_writes_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         recorder.mark_decision(at)
     assert asyncio.run(recorder.flush()) == 2_500
     assert _rows(path, "SELECT COUNT(*), MIN(at), MAX(at) FROM ticks") == [(2_500, 0, 2_499)]
-    # One transaction for the whole buffer, written in multi-row INSERTs (sqlite-utils sizes
-    # them to SQLite's variable limit): not a commit, nor an autocommitted INSERT, per row.
+    # Transactions of TRANSACTION_ROWS rows (the write lock is held a few ms at a time: see the
+    # next test), each written in multi-row INSERTs (sqlite-utils sizes them to SQLite's variable
+    # limit): not a commit, nor an autocommitted INSERT, per row.
     inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
     commits = [s for s in statements if s.strip().upper() == "COMMIT"]
-    assert len(commits) == 1
-    assert 0 < len(inserts) <= 2_500 // 50
+    assert len(commits) == 2_500 // recorder_module.TRANSACTION_ROWS
+    assert len(inserts) == len(commits)
+
+
+def test_other_writers_get_the_lock_between_the_recorders_transactions(tmp_path: Path) -> None:
+    """A flush of a large buffer does not hold the database's write lock to its end: another
+    writer (the engine's loop, in the desk) spinning for the lock meanwhile gets it between two of
+    the recorder's commits, and sees part of the buffer written. With one transaction for the
+    buffer it could only see none or all of it."""
+    path = tmp_path / "r.db"
+    migrate(path)
+    recorder = Recorder(path, BookCache())
+    rows = 30 * recorder_module.TRANSACTION_ROWS
+    for at in range(rows):
+        recorder.mark_decision(at)
+    seen: list[int] = []
+    done = threading.Event()
+
+    def other_writer() -> None:
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None)  # no waiting: spin
+        try:
+            while not done.is_set():
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError:  # locked: the recorder is in a transaction
+                    continue
+                seen.append(conn.execute("SELECT COUNT(*) FROM ticks").fetchone()[0])
+                conn.execute("COMMIT")
+                time.sleep(0.0005)
+        finally:
+            conn.close()
+
+    writer = threading.Thread(target=other_writer)
+    writer.start()
+    try:
+        assert asyncio.run(recorder.flush()) == rows
+    finally:
+        done.set()
+        writer.join(10)
+    assert any(0 < count < rows for count in seen), sorted(set(seen))[:5]
+
+
+def test_a_flush_that_fails_midway_keeps_what_it_committed_and_rebuffers_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    migrate(path)
+    recorder = Recorder(path, BookCache())
+    rows = 5 * recorder_module.TRANSACTION_ROWS
+    for at in range(rows):
+        recorder.mark_decision(at)
+    failing_at = 3 * recorder_module.TRANSACTION_ROWS + 7  # in the fourth transaction
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON ticks WHEN NEW.at = {failing_at} "
+                     "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    with pytest.raises(sqlite3.IntegrityError):
+        asyncio.run(recorder.flush())
+    committed = 3 * recorder_module.TRANSACTION_ROWS
+    assert _rows(path, "SELECT COUNT(*), MAX(at) FROM ticks") == [(committed, committed - 1)]
+    assert len(recorder.buffer) == rows - committed and recorder.written == committed
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TRIGGER refuse")
+    asyncio.run(recorder.flush())
+    assert _rows(path, "SELECT COUNT(*), COUNT(DISTINCT at) FROM ticks") == [(rows, rows)]  # each row once
 
 
 def test_retention_removes_only_old_ticks(tmp_path: Path) -> None:
