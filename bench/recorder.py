@@ -23,7 +23,8 @@ from engine.execution.executor import Executor
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.marketdata.recorder import Recorder
-from engine.venues.paper import PaperVenue
+from engine.venues.latency import ZERO
+from engine.venues.paper import PaperConfig, PaperVenue
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 
@@ -51,7 +52,9 @@ async def measure(path: Path, record: bool) -> tuple[list[float], int]:
     for token in ("y", "n"):
         books.apply_snapshot(token, [(400_000, 100 * SH)], [(600_000, 100 * SH)], int(time.time() * 1000))
     catalog = MarketCatalog([market])
-    venue = PaperVenue(db, books, catalog)
+    # Zero latency: the figure is the executor's own pass (with the paper venue's default latency
+    # model each pass would wait ~200 ms for its trips, and the recorder's effect would vanish in it).
+    venue = PaperVenue(db, books, catalog, config=PaperConfig(latency=ZERO))
     books.add_listener(venue.on_market_event)
     recorder = Recorder(path, books) if record else None
     if recorder is not None:
