@@ -113,17 +113,22 @@ def test_recorder_writes_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert len(inserts) == len(commits)
 
 
+def buffered_recorder(tmp_path: Path, rows: int) -> tuple[Path, Recorder]:
+    """A recorder on a new database with `rows` decision markers (at = 0, 1, ...) buffered."""
+    path = tmp_path / "r.db"
+    migrate(path)
+    recorder = Recorder(path, BookCache())
+    for at in range(rows):
+        recorder.mark_decision(at)
+    return path, recorder
+
+
 def test_other_writers_get_the_lock_between_the_recorders_transactions(tmp_path: Path) -> None:
     """A flush of a large buffer does not hold the database's write lock to its end: another
     writer (the engine's loop, in the desk) spinning for the lock meanwhile gets it between two of
     the recorder's commits, and sees part of the buffer written. With one transaction for the
     buffer it could only see none or all of it."""
-    path = tmp_path / "r.db"
-    migrate(path)
-    recorder = Recorder(path, BookCache())
-    rows = 30 * recorder_module.TRANSACTION_ROWS
-    for at in range(rows):
-        recorder.mark_decision(at)
+    path, recorder = buffered_recorder(tmp_path, rows := 30 * recorder_module.TRANSACTION_ROWS)
     seen: list[int] = []
     done = threading.Event()
 
@@ -152,12 +157,7 @@ def test_other_writers_get_the_lock_between_the_recorders_transactions(tmp_path:
 
 
 def test_a_flush_that_fails_midway_keeps_what_it_committed_and_rebuffers_the_rest(tmp_path: Path) -> None:
-    path = tmp_path / "r.db"
-    migrate(path)
-    recorder = Recorder(path, BookCache())
-    rows = 5 * recorder_module.TRANSACTION_ROWS
-    for at in range(rows):
-        recorder.mark_decision(at)
+    path, recorder = buffered_recorder(tmp_path, rows := 5 * recorder_module.TRANSACTION_ROWS)
     failing_at = 3 * recorder_module.TRANSACTION_ROWS + 7  # in the fourth transaction
     with sqlite3.connect(path) as conn:
         conn.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON ticks WHEN NEW.at = {failing_at} "
