@@ -168,13 +168,17 @@ def test_a_stop_loss_sells_a_market_makers_position_the_same_in_paper_and_live(t
     assert paper["exits"] == [("FAK", "REJECTED", 320_000, 0), ("FAK", "FILLED", 350_000, 20 * SH)]
     assert paper["retried after the back-off"]
     assert paper["sold"] == [(360_000, 20 * SH, 230_400)]
-    # On the 20 shares; then, deciding on events, at the new mid 0.37 + 0.02 before the pass's exit.
-    assert paper["asks placed"] in ([(520_000,)], [(520_000,), (390_000,)])
+    # On the 20 shares; then, deciding on events, at the new mid 0.37 + 0.02 if a decision on the
+    # bid's arrival comes before the pass's exit: a race of two tasks, which each run may win either
+    # way (a loaded machine decided it differently in paper and live), so each side is held to the
+    # same two outcomes and everything else must be equal.
+    quoted = ([(520_000,)], [(520_000,), (390_000,)])
+    assert paper["asks placed"] in quoted and outcome["live"]["asks placed"] in quoted
     assert paper["asks withdrawn first"] and paper["refused for balance"] == [(0,)]
     assert paper["placed after"] == [(0,)]  # kept out, then cooling down: no ask placed and cancelled
     assert paper["alerts"] == [("STOP_LOSS",), ("EXIT_CLEARED",)]  # once for the exit, once when it cleared
     assert paper["alert says"] == [(True, True)]
-    assert outcome["live"] == paper
+    assert {**outcome["live"], "asks placed": None} == {**paper, "asks placed": None}
 
 
 # -- tickets, expiries, a stray 425, flatten ------------------------------------------------------
