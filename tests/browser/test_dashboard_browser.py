@@ -182,9 +182,10 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
 
 
 # The market list's grid (a canvas): its box, and each drawn row's text from the grid's accessible
-# table (aria-rowindex 1 is the header).
+# table (aria-rowindex 1 is the header); null before the page has drawn it.
 GRID_ROWS = """(() => {
   const grid = document.querySelector('.st-key-mk_scan [data-testid="stDataFrame"]');
+  if (!grid) return null;
   grid.scrollIntoView({block: 'center'});
   const box = grid.getBoundingClientRect();
   const rows = Object.fromEntries([...grid.querySelectorAll('[role=row]')]
@@ -199,7 +200,10 @@ async def _open_a_market_from_the_list(page: Page) -> None:
     """Click the second market's row in the Markets list (its selection box on the grid's canvas):
     that market opens below, with its question as the heading and on the ticket."""
     await open_page(page, "Markets", "Markets")
-    grid = await page.evaluate(GRID_ROWS)
+    # Until the page's rerun has drawn the list, the grid may still hold the previous page's table
+    # (a loaded machine once read a backtest's runs there): wait for the list's own header.
+    grid = await page.wait_for(GRID_ROWS, 30, what="the market list drawn",
+                               check=lambda g: bool(g) and "priced" in g["rows"].get("1", ""))
     first, second = grid["rows"]["2"], grid["rows"]["3"]
     listed = [text_ for index, text_ in grid["rows"].items() if index != "1"]
     # Every market listed is priced (its book, or the venue's listing for one the desk does not follow).
