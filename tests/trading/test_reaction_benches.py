@@ -39,7 +39,7 @@ def test_the_bare_client_quotes_the_flooding_market_too_and_answers_moves_of_the
     flood never moves its touch: every cancel answers a move of a quiet market."""
     with reaction.approved_simulator(seed=5, agents=False, prefill_books=False, sports_markets="none",
                                      v2_markets="none") as sim:
-        quiet, flooding = reaction.eligible_markets(sim, 3)[:2], reaction.eligible_markets(sim, 3)[2]
+        *quiet, flooding = reaction.eligible_markets(sim, 3)
         receipts, mover = venue_side.Receipts(sim), venue_side.BookMover(sim, [*quiet, flooding])
         samples, rate = reaction.bare_phase(sim, receipts, mover, quiet, moves=4, flood=flooding, flood_rate=200)
         assert len(samples) == 4 and all(0 < s < 2_000 for s in samples)
