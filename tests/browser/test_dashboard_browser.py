@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -196,14 +197,21 @@ HEADINGS = "[...document.querySelectorAll('h3')].map(h => h.innerText.trim())"
 GRID_HEADER_PX, GRID_ROW_PX, MARKER_X_PX = 36, 35, 16
 
 
+def _market_rows_drawn(grid: dict[str, Any] | None) -> bool:
+    if not grid or "priced" not in grid["rows"].get("1", ""):
+        return False
+    listed = [text_ for index, text_ in grid["rows"].items() if index != "1"]
+    return len(listed) >= 2 and all(any(word in r for word in ("book", "listing", "no price yet")) for r in listed)
+
+
 async def _open_a_market_from_the_list(page: Page) -> None:
     """Click the second market's row in the Markets list (its selection box on the grid's canvas):
     that market opens below, with its question as the heading and on the ticket."""
     await open_page(page, "Markets", "Markets")
-    # Until the page's rerun has drawn the list, the grid may still hold the previous page's table
-    # (a loaded machine once read a backtest's runs there): wait for the list's own header.
-    grid = await page.wait_for(GRID_ROWS, 30, what="the market list drawn",
-                               check=lambda g: bool(g) and "priced" in g["rows"].get("1", ""))
+    # Until the page's rerun has drawn the list, the grid may still hold the previous page's table,
+    # header and rows apart (loaded machines read a backtest's runs there, once under the list's own
+    # header): wait until every row drawn is a market's (priced, or saying it is not).
+    grid = await page.wait_for(GRID_ROWS, 30, what="the market list drawn", check=_market_rows_drawn)
     first, second = grid["rows"]["2"], grid["rows"]["3"]
     listed = [text_ for index, text_ in grid["rows"].items() if index != "1"]
     # Every market listed is priced (its book, or the venue's listing for one the desk does not follow).
