@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from storage.sqlite import fresh_schema
 from storage.sqlite.db import immediate, now_ms, raw_connection
 from storage.sqlite.utils_lib import Database as UtilsDatabase
 from storage.sqlite.utils_lib import Migrations
@@ -1628,14 +1629,27 @@ def check_not_newer(conn: sqlite3.Connection) -> None:
 
 
 def migrate(path: Path) -> list[str]:
-    """Apply every pending migration in one IMMEDIATE transaction; return their names."""
+    """Apply every pending migration in one IMMEDIATE transaction; return their names. An empty
+    database is built from the migrations' snapshot while it is current (storage/sqlite/fresh_schema.py)."""
+    return _migrate(path, fresh_schema.read_snapshot())
+
+
+def migrate_one_by_one(path: Path) -> list[str]:
+    """`migrate`, running every pending migration even on an empty database (what the snapshot is made from)."""
+    return _migrate(path, None)
+
+
+def _migrate(path: Path, snapshot: fresh_schema.Snapshot | None) -> list[str]:
     conn = raw_connection(path, synchronous="FULL")
     try:
         check_not_newer(conn)
         before = set(applied_names(conn))
         with immediate(conn):
-            # Inside our transaction, sqlite-utils nests each migration in a SAVEPOINT.
-            m.apply(UtilsDatabase(conn))
+            if snapshot is not None and snapshot.migrations == tuple(known_names()) and fresh_schema.is_empty(conn):
+                fresh_schema.build(conn, snapshot, MIGRATION_SET, now_ms())
+            else:
+                # Inside our transaction, sqlite-utils nests each migration in a SAVEPOINT.
+                m.apply(UtilsDatabase(conn))
         return [name for name in applied_names(conn) if name not in before]
     finally:
         conn.close()
