@@ -22,6 +22,7 @@ from storage.command_queue import command_effects
 from storage.command_queue import command_payloads as payloads
 from storage.command_queue import commands as queue
 from storage.command_queue.command_payloads import PayloadError, kill_reason
+from storage.sqlite.changes import ChangeWatch
 from storage.sqlite.db import Database, is_locked, now_ms
 
 log = logging.getLogger("engine.process.commands")
@@ -77,6 +78,8 @@ class CommandProcessor:
         self._current: asyncio.Task[None] | None = None
         self._current_id: int | None = None
         self._prekilled: int | None = None  # the pending kill already acted on while the database was locked
+        self._changes: ChangeWatch | None = None  # opened by the first poll
+        self._nothing_pending: bool | None = None  # the last probe found nothing: of kills only (True), or at all
 
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
@@ -86,6 +89,8 @@ class CommandProcessor:
                 log.exception("command loop error")
             await asyncio.sleep(self.poll_s)
         await self.drain()
+        if self._changes is not None:
+            self._changes.close()
 
     async def drain(self, timeout_s: float = 5.0) -> None:
         if self._current is not None and not self._current.done():
@@ -127,8 +132,16 @@ class CommandProcessor:
             await self._current  # nothing else runs until the kill has finished
 
     def _pending(self, *, kill_only: bool) -> bool:
+        # Nothing committed since a probe found nothing of these kinds: there is nothing to find (the
+        # probe was a read transaction a hundred times a second, most of an idle engine's CPU).
+        if self._changes is None:
+            self._changes = ChangeWatch(self.db.path)
+        if not self._changes.changed() and self._nothing_pending in (False, kill_only):
+            return False
         with self.db.read() as conn:
-            return queue.has_pending(conn, ("kill",) if kill_only else None)
+            found = queue.has_pending(conn, ("kill",) if kill_only else None)
+        self._nothing_pending = None if found else kill_only
+        return found
 
     async def _kill_while_locked(self) -> None:
         """Another process holds the write lock, so a pending kill cannot be claimed yet. It
