@@ -63,7 +63,7 @@ def test_a_v2_market_trades_merges_and_is_redeemed_through_its_router(tmp_path: 
     sim.clear_book(cid)
     sim.place_liquidity(position, "BUY", "0.38", "100")
     sim.place_liquidity(position, "SELL", "0.40", "100")
-    engine, wallet = live_desk(tmp_path, sim, mode=mode, settings={"redeem_check_s": 1, "paper_mined_after_ms": 200,
+    engine, wallet = live_desk(tmp_path, sim, mode=mode, settings={"redeem_check_s": 5, "paper_mined_after_ms": 200,
                                                                    "auto_redeem": 1})
     engine.env["RELAYER_API_KEY"] = RELAYER_KEY
     if mode == "live":
@@ -126,7 +126,7 @@ def test_a_redemption_the_router_may_not_make_fails_with_the_venues_reason(tmp_p
                             relayer_delay_s=0.5) as strict:
         market = next(m for m in strict.markets() if m["protocol_v2"])
         cid, position = market["condition_id"], market["yes_token_id"]
-        engine, wallet = live_desk(tmp_path, strict, settings={"redeem_check_s": 1})
+        engine, wallet = live_desk(tmp_path, strict, settings={"redeem_check_s": 5})
         engine.env["RELAYER_API_KEY"] = RELAYER_KEY
         _holding_sets(engine, strict, wallet, market, 10)
         from simulator.protocol_v2 import ROUTER
