@@ -15,7 +15,7 @@ from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import paper_desk, set_book, wait_until
 
 pytestmark = pytest.mark.slow
-WARMUP_S = 30
+WARMUP_S = 10
 PARAMS = {"mode": "momentum", "position_size": 5, "fast_seconds": 2, "slow_seconds": 20, "threshold": 0.005,
           "warmup_seconds": WARMUP_S}
 
