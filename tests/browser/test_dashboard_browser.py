@@ -299,6 +299,7 @@ async def _rearm_from_the_risk_page(page: Page, db: Database) -> None:
     assert await page.evaluate(EXCEPTIONS) == 0
 
 
+@pytest.mark.runs_long  # ~2 min: started first, not left for last
 def test_every_page_in_a_browser_and_kill(tmp_path: Path) -> None:
     sup, env, port = _desk(tmp_path)
     chromium = None
