@@ -151,9 +151,6 @@ def check_import_range(start: int, end: int) -> None:
 def cmd_import_history(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
-    from engine.cli.progress import ProgressBar
-    from engine.marketdata.history import HistoryError, import_history
-
     if args.file is not None:
         return import_session_file(settings, args)
     if args.kalshi:
@@ -162,6 +159,10 @@ def cmd_import_history(settings: Settings, args: argparse.Namespace) -> int:
         return cmd_import_kalshi(settings, args)
     if args.pmxt is not None or args.pmxt_from is not None or args.pmxt_to is not None:
         return import_pmxt_archive(settings, args)
+    # Only /prices-history needs these (the CLOB client's signing stack: a second of CPU to import).
+    from engine.cli.progress import ProgressBar
+    from engine.marketdata.history import HistoryError, import_history
+
     if args.market is None or args.start is None or args.end is None:
         raise ResearchError("--market, --from and --to are required (or --file, a recording session exported by "
                             "another desk)")
