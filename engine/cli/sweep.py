@@ -74,10 +74,6 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
 
 
 def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
-    from engine.backtest.runner import BacktestError, BacktestSpec, resolve_markets
-    from engine.backtest.sweep import run_sweep
-    from storage.research.sweep_queries import shown_url, sweeps_storage
-
     db = open_db(settings)
     if args.session is not None:
         from engine.cli.research import session_range
@@ -85,6 +81,12 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
         session_range(db, args)
     spec = spec_from_args(args)
     jobs = _jobs(args.jobs, spec.trials)
+    # Imported once the arguments are good: a refusal answers without loading the trading core, Optuna
+    # and pandas (two seconds of CPU).
+    from engine.backtest.runner import BacktestError, BacktestSpec, resolve_markets
+    from engine.backtest.sweep import run_sweep
+    from storage.research.sweep_queries import shown_url, sweeps_storage
+
     try:  # the data is there (and the markets known) before any worker starts
         resolve_markets(BacktestSpec(spec.kind, spec.base_params, *spec.train_range, spec.markets, spec.seed,
                                      spec.source), settings.db_path)
