@@ -14,9 +14,10 @@ import sqlite3
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where a frame is built: the sweep command and its workers never need pandas
+    import pandas as pd
 
 STATES = ("COMPLETE", "FAIL", "RUNNING", "WAITING", "PRUNED")
 
@@ -93,6 +94,8 @@ def _counted(trials: list[Any]) -> int:
 def sweep_list(url: str) -> pd.DataFrame:
     """One row per study, newest first: name, kind, objective, sampler, trials (wanted), done,
     running, failed, best, pid, started (UTC)."""
+    import pandas as pd
+
     columns = ["name", "kind", "objective", "sampler", "trials", "done", "running", "failed", "best", "pid", "started"]
     if not _exists(url):
         return pd.DataFrame(columns=columns)
@@ -146,6 +149,7 @@ def sweep_view(url: str, name: str) -> SweepView | None:
     if not _exists(url):
         return None
     import optuna
+    import pandas as pd
 
     try:
         study = optuna.load_study(study_name=name, storage=_storage(url))
