@@ -7,6 +7,9 @@ file of Gamma objects or from the simulator's Gamma."""
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -61,7 +64,7 @@ def _v2_rows() -> list[dict[str, Any]]:
     ]
 
 
-def _v2_file(path: Path, rows: list[dict[str, Any]]) -> Path:
+def _v2_file(path: Path, rows: list[dict[str, Any]], row_group_size: int = 4) -> Path:
     schema = pa.schema([
         ("timestamp_received", pa.timestamp("ms", tz="UTC")), ("timestamp", pa.timestamp("ms", tz="UTC")),
         ("market", pa.binary(66)), ("event_type", pa.string()), ("asset_id", pa.string()),
@@ -69,7 +72,7 @@ def _v2_file(path: Path, rows: list[dict[str, Any]]) -> Path:
         ("size", pa.decimal128(18, 6)), ("side", pa.string()), ("best_bid", pa.decimal128(9, 4)),
         ("best_ask", pa.decimal128(9, 4)), ("fee_rate_bps", pa.uint16()), ("transaction_hash", pa.string()),
         ("old_tick_size", pa.decimal128(9, 4)), ("new_tick_size", pa.decimal128(9, 4))])
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path, row_group_size=4)
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path, row_group_size=row_group_size)
     return path
 
 
@@ -93,10 +96,29 @@ def _v1_file(path: Path, hour: int) -> Path:
     return path
 
 
+_INITIALISED: list[Path] = []  # the folder of a desk `python -m engine init` made, once per test process
+
+
+def _initialised_desk(factory: pytest.TempPathFactory) -> Path:
+    if not _INITIALISED:
+        home = factory.mktemp("initialised-desk")
+        assert run_cli(["init"], isolated_env(home)).returncode == 0
+        _INITIALISED.append(home)
+    return _INITIALISED[0]
+
+
 @pytest.fixture
-def desk(tmp_path: Path) -> tuple[dict[str, str], Database, Path]:
+def desk(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Database, Path]:
+    """A desk as `python -m engine init` leaves it, in this test's folder: the files of one real
+    `init` (a second and a half of CPU a run), the database copied through SQLite's backup API."""
     env = isolated_env(tmp_path)
-    assert run_cli(["init"], env).returncode == 0
+    home = _initialised_desk(tmp_path_factory)
+    for name in sorted(p.name for p in home.iterdir() if not p.name.endswith(("-wal", "-shm"))):
+        if name == "trader.db":
+            with closing(sqlite3.connect(home / name)) as source, closing(sqlite3.connect(env["TRADER_DB"])) as copy:
+                source.backup(copy)
+        else:
+            shutil.copy2(home / name, tmp_path / name)  # its .env (mode 600) and the lock file
     markets = tmp_path / "gamma.json"
     markets.write_text(json.dumps([GAMMA]))
     return env, Database(Path(env["TRADER_DB"])), markets
