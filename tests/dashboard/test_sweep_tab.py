@@ -42,7 +42,7 @@ def logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _finished_sweep(dash_env: Path, tmp_path: Path) -> SweepSpec:
-    markets, start, end = write_recording(dash_env, markets=2, events=8_000, events_per_decision=20)
+    markets, start, end = write_recording(dash_env, markets=2, events=4_000, events_per_decision=20)
     spec = SweepSpec("tab sweep", "market_making", parse_space(SPACE, "market_making"), start, end,
                      {"max_spread": 0.5, "refresh_threshold": 0.0}, tuple(sorted(markets)), trials=4,
                      objective="return", seed=3, train_fraction=0.6, top=2)
@@ -131,7 +131,7 @@ def test_a_finished_sweep_shows_trials_charts_and_held_out_scores_and_its_params
 @pytest.mark.slow
 def test_a_sweep_launched_from_the_tab_runs_to_its_trial_count(
         dash_env: Path, db: Database, logs: Path, page: Callable[[str], AppTest]) -> None:
-    markets, start, end = write_recording(dash_env, markets=2, events=6_000, events_per_decision=20)
+    markets, start, end = write_recording(dash_env, markets=2, events=4_000, events_per_decision=20)
     at = page("backtest")
     # The example space (half_spread 0.005-0.05, size 5-50) edited to SPACE in the table.
     at.session_state["sw_space_market_making"] = {"edited_rows": {0: {"high": 0.03}, 1: {"high": 40}},
