@@ -107,18 +107,18 @@ def test_a_fixed_seed_gives_the_same_trials_and_the_study_has_its_own_file(
     path = recording[0]
     _env(monkeypatch, path)
     runs = []
-    for n in (1, 2):
+    for n in (1, 2):  # two runs of a few trials: the same trials, in the same order
         url = f"sqlite:///{tmp_path / f'study{n}.db'}"
-        run_sweep(_spec(recording), url, path, jobs=1, work_root=tmp_path / f"w{n}")
-        study = open_study(_spec(recording), url)
+        run_sweep(_spec(recording, trials=3), url, path, jobs=1, work_root=tmp_path / f"w{n}")
+        study = open_study(_spec(recording, trials=3), url)
         runs.append([(t.number, t.user_attrs["params"], t.value) for t in study.trials])
-    assert runs[0] == runs[1] and len(runs[0]) == 5
+    assert runs[0] == runs[1] and len(runs[0]) == 3
     assert len({json.dumps(p, sort_keys=True) for _, p, _ in runs[0]}) > 1  # it searched, not one point
     assert len({v for _, _, v in runs[0]}) > 1  # and the trials really differ
     # A different seed searches elsewhere.
     url = f"sqlite:///{tmp_path / 'study3.db'}"
-    run_sweep(_spec(recording, seed=12), url, path, jobs=1, work_root=tmp_path / "w3")
-    assert [t.user_attrs["params"] for t in open_study(_spec(recording, seed=12), url).trials] != \
+    run_sweep(_spec(recording, seed=12, trials=3), url, path, jobs=1, work_root=tmp_path / "w3")
+    assert [t.user_attrs["params"] for t in open_study(_spec(recording, seed=12, trials=3), url).trials] != \
         [p for _, p, _ in runs[0]]
     # The default storage is a file of its own beside the trading database.
     assert sweeps_url(path) == f"sqlite:///{path.with_name('trader-sweeps.db')}"
@@ -128,7 +128,7 @@ def test_the_best_trials_are_re_run_on_the_held_out_period_only(
         recording: tuple[Path, list[str], int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = recording[0]
     _env(monkeypatch, path)
-    spec = _spec(recording, train_fraction=0.6, top=2, trials=4)
+    spec = _spec(recording, train_fraction=0.6, top=2, trials=3)  # the best two of three
     url = f"sqlite:///{tmp_path / 'split.db'}"
     report = run_sweep(spec, url, path, jobs=2, work_root=tmp_path / "w")
     ranked = ranked_trials(open_study(spec, url))
@@ -193,8 +193,8 @@ def test_a_sweep_killed_midway_resumes_to_its_trial_count(tmp_path: Path) -> Non
     env = {**os.environ, "TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull}
     url = sweeps_url(path)
     spec = SweepSpec("resumable", "market_making", parse_space(SPACE, "market_making"), start, end, BASE,
-                     tuple(sorted(markets)), trials=10, objective="return", seed=5)
-    first = subprocess.Popen(_sweep_cli(path, 10), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                     tuple(sorted(markets)), trials=6, objective="return", seed=5)
+    first = subprocess.Popen(_sweep_cli(path, 6), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
@@ -211,12 +211,12 @@ def test_a_sweep_killed_midway_resumes_to_its_trial_count(tmp_path: Path) -> Non
         os.killpg(first.pid, signal.SIGKILL)  # the sweep and its worker, mid-trial
         first.wait(timeout=30)
     before = {t.number: t.value for t in open_study(spec, url).trials if t.value is not None}
-    assert 3 <= len(before) < 10
-    done = subprocess.run(_sweep_cli(path, 10), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert 3 <= len(before) < 6
+    done = subprocess.run(_sweep_cli(path, 6), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout)["trials"] == 10
+    assert json.loads(done.stdout)["trials"] == 6
     after = {t.number: t.value for t in open_study(spec, url).trials if t.value is not None}
-    assert len(after) == 10 and all(after[n] == v for n, v in before.items())  # nothing finished was lost
+    assert len(after) == 6 and all(after[n] == v for n, v in before.items())  # nothing finished was lost
 
 
 @pytest.mark.slow
@@ -228,20 +228,20 @@ def test_a_trial_abandoned_before_its_first_heartbeat_does_not_hold_the_sweep_fo
     another trial takes its place."""
     path, markets, start, end = recording
     url = f"sqlite:///{tmp_path / 'abandoned.db'}"
-    spec = _spec(recording, name="abandoned", trials=3, seed=5)
+    spec = _spec(recording, name="abandoned", trials=2, seed=5)  # one trial beside it, then the last waits
     with pytest.warns(UserWarning, match="Heartbeat"):  # Optuna's: a trial asked for outside optimize
         open_study(spec, url).ask()  # created, then its process "dies": no heartbeat, no params
     began = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "engine", "sweep", "--name", "abandoned", "--strategy",
-                           "market_making", "--space", json.dumps(SPACE), "--params", json.dumps(BASE), "--trials", "3",
+                           "market_making", "--space", json.dumps(SPACE), "--params", json.dumps(BASE), "--trials", "2",
                            "--jobs", "1", "--objective", "return", "--seed", "5",
                            "--from", str(start), "--to", str(end),
                            "--markets", ",".join(markets), "--storage", url], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull}, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout)["trials"] == 3 and time.monotonic() - began >= GRACE_S
+    assert json.loads(done.stdout)["trials"] == 2 and time.monotonic() - began >= GRACE_S
     states = [t.state.name for t in open_study(spec, url).trials]
-    assert states[0] == "FAIL" and states.count("COMPLETE") == 3 and "RUNNING" not in states
+    assert states[0] == "FAIL" and states.count("COMPLETE") == 2 and "RUNNING" not in states
 
 
 def test_the_cli_refuses_bad_input_without_a_traceback(recording: tuple[Path, list[str], int, int],
