@@ -21,12 +21,14 @@ from tests.helpers import EngineProcess, decoded, live_desk, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
 PUSD = 1_000_000
+LIVENESS_S = 20  # the first test watches a resolution proposed and not yet final: long enough to look
+QUICK_LIVENESS_S = 2  # the others only need it final
 RELAYER_KEY = "sim-relayer-key"  # the relayer stand-in wants a key owned by the signer
 
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with approved_simulator(seed=61, agents=False, resolution_delay_s=20, relayer_delay_s=0.5,
+    with approved_simulator(seed=61, agents=False, resolution_delay_s=QUICK_LIVENESS_S, relayer_delay_s=0.5,
                            auto_redeem_delay_s=1) as handle:
         yield handle
 
@@ -139,6 +141,7 @@ def test_resolved_positions_are_redeemable_until_paid_then_cash_to_the_micro_uni
         assert ledger_cash(engine) == venue_cash(sim, wallet)
 
         cash_before = ledger_cash(engine)
+        sim.configure(resolution_delay_s=LIVENESS_S)
         for market in (first, second):
             sim.resolve(market["condition_id"], "YES")
         # Proposed, not final: nothing is owed or paid yet, the shares are still held.
@@ -172,6 +175,7 @@ def test_resolved_positions_are_redeemable_until_paid_then_cash_to_the_micro_uni
         tokens = sim.balances(wallet)["tokens"]
         assert all(t not in tokens for m in (first, second) for t in (m["yes_token_id"], m["no_token_id"]))
     finally:
+        sim.configure(resolution_delay_s=QUICK_LIVENESS_S)
         engine.cleanup()
 
 
