@@ -87,12 +87,12 @@ def test_a_redemption_killed_at_any_point_pays_its_claim_once(tmp_path: Path, si
     market = market_of(sim, protocol)
     cid = market["condition_id"]
     try:
+        # Armed from the start: buying passes none of these points (no redemption, no venue credit),
+        # so the engine that bought the shares is the one that dies redeeming them.
+        engine.env["TRADER_CRASH_AT"] = point
         start(engine)
         held = _buy(engine, sim, market)
         cash_before = ledger_cash(engine)
-        engine.terminate()
-        engine.env["TRADER_CRASH_AT"] = point
-        start(engine)
         sim.resolve(cid, "YES")
         _crashed(engine, point)
         _restart(engine)
