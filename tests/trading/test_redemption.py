@@ -73,8 +73,9 @@ def _buy(engine: EngineProcess, sim: SimHandle, market: dict[str, Any], shares: 
     done = engine.run("place_order", {"condition_id": cid, "outcome": "YES", "side": "BUY", "size": shares,
                                       "price": 0.40, "tif": "GTC"}, timeout=30)
     assert done.status == "done", done.error
+    # Bounded for a crowded machine (one once took over 20 s).
     wait_until(lambda: _rows(engine, "SELECT settled, pending FROM positions WHERE token_id = ?", token) ==
-               [(shares * PUSD, 0)], 20, interval=0.1, what="the YES bought and settled")
+               [(shares * PUSD, 0)], 60, interval=0.1, what="the YES bought and settled")
     return shares * PUSD
 
 
