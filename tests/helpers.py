@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contracts.runtime_settings import BY_KEY as SETTINGS_BY_KEY
+from contracts.runtime_settings import parse_setting
 from engine.venues.paper import PaperVenue
 from storage.command_queue.commands import CommandRow, get_command, post_command
 from storage.dashboard_queries import status_queries as queries
@@ -206,6 +208,8 @@ def seed_desk(db_path: Path, *, mode: str = "paper", strategies: Sequence[Strate
             conn.execute("INSERT INTO risk_limits (name, value, version, updated_at, updated_by) "
                          "VALUES (?, ?, 1, ?, 'test')", (name, value, now))
         for key, setting in (settings or {}).items():
+            if key in SETTINGS_BY_KEY:  # the engine replaces a value out of bounds by its default: say so here
+                parse_setting(SETTINGS_BY_KEY[key], setting)
             conn.execute("INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES (?, ?, 1, ?, 't')",
                          (key, json.dumps(setting), now))
         conn.execute("UPDATE engine_state SET desired_state = 'RUNNING', mode = ?", (mode,))
