@@ -114,6 +114,9 @@ class OwnMarkouts:
         path: MidPath = self.mids.get(condition_id, [])
         still: list[_Pending] = []
         for fill in self.pending[condition_id]:
+            if fill.filled_at + fill.horizons[0] > now:  # no horizon reached yet: kept as it is
+                still.append(fill)
+                continue
             ahead = tuple(h for h in fill.horizons if fill.filled_at + h > now)
             for horizon in fill.horizons[:len(fill.horizons) - len(ahead)]:
                 later = mid_at(path, fill.filled_at + horizon)
