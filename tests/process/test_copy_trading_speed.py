@@ -6,13 +6,13 @@ follows adds nothing twice."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from simulator.testing import SimHandle, approved_simulator
+from storage.sqlite.db import now_ms
 from tests.helpers import paper_desk, set_book, wait_until
 
 pytestmark = pytest.mark.slow
@@ -27,6 +27,12 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
+def _listening(sim: SimHandle, token: str) -> bool:
+    """The desk's trade stream is subscribed to the venue's trades, and its market channel to `token`'s book."""
+    return sim.call(lambda: any(s.topic == "activity" for c in sim.sim.rtds.clients for s in c.subscriptions)
+                    and bool(sim.sim.hub.by_asset.get(token)))
+
+
 def test_a_followed_trade_is_copied_within_seconds_and_a_burst_is_kept_whole(tmp_path: Path,
                                                                              sim: SimHandle) -> None:
     market, other = sim.market(neg_risk=False, index=1), sim.market(neg_risk=False, index=2)
@@ -37,9 +43,10 @@ def test_a_followed_trade_is_copied_within_seconds_and_a_burst_is_kept_whole(tmp
     try:
         engine.start(wait=False)
         engine.wait_alive(90)
-        wait_until(lambda: engine.rows("SELECT since_ms FROM follow_cursors WHERE wallet = ?", WHALE), 30,
-                   interval=0.2, what="the wallet followed")
-        time.sleep(3)  # the stream connected, and a second past the following
+        [(since,)] = wait_until(lambda: engine.rows("SELECT since_ms FROM follow_cursors WHERE wallet = ?", WHALE),
+                                30, interval=0.2, what="the wallet followed")
+        wait_until(lambda: _listening(sim, market["yes_token_id"]) and now_ms() // 1000 > since // 1000, 30,
+                   interval=0.1, what="the stream and the book subscribed, and a second past the following")
         sim.burst(WHALE, market["yes_token_id"], count=1, price="0.51", size="30")
         wait_until(lambda: engine.rows("SELECT id FROM followed_trades"), 10, interval=0.05, what="the trade kept")
         [(source, reported, seen)] = engine.rows("SELECT source, reported_at, seen_at FROM followed_trades")
@@ -54,7 +61,10 @@ def test_a_followed_trade_is_copied_within_seconds_and_a_burst_is_kept_whole(tmp
         sim.burst(WHALE, other["yes_token_id"], count=1000, price="0.3")
         wait_until(lambda: engine.rows("SELECT COUNT(*) FROM followed_trades")[0][0] >= 1001, 20, interval=0.1,
                    what="the burst kept")
-        time.sleep(20)  # a reconciling read of the Data API (every 15 s) has listed the burst too
+        burst_at = now_ms()
+        # A reconciling read of the Data API (every 15 s) begun after the burst has listed it too.
+        wait_until(lambda: engine.rows("SELECT 1 FROM follow_cursors WHERE wallet = ? AND updated_at > ?", WHALE,
+                                       burst_at), 40, interval=0.2, what="a reconciling read after the burst")
         [(count, keys, streamed, late)] = engine.rows(
             "SELECT COUNT(*), COUNT(DISTINCT trade_key), SUM(source = 'stream'), MAX(seen_at - reported_at) "
             "FROM followed_trades")
