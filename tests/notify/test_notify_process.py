@@ -11,7 +11,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -109,9 +109,9 @@ def _stored_bytes(engine: EngineProcess) -> bytes:
 
 
 def test_kill_halt_and_daily_summary_reach_the_receiver(tmp_path: Path, receiver: Receiver) -> None:
-    soon = (datetime.now(UTC) + timedelta(seconds=20)).strftime("%H:%M:%S")
     url = f"json://127.0.0.1:{receiver.port}/hook/{TOKEN}"
-    engine = _engine(tmp_path, url, notify_summary_utc=soon)
+    # No daily summary (empty: off) until the kill and the halt are out; then the test sets its time.
+    engine = _engine(tmp_path, url, notify_summary_utc="")
     try:
         engine.start()
         probe = engine.run("notify_test", {"message": "hello from the test"}, timeout=20)
@@ -130,6 +130,11 @@ def test_kill_halt_and_daily_summary_reach_the_receiver(tmp_path: Path, receiver
         halted = receiver.wait_for(lambda m: "HALTED" in m["message"], 30, "the HALTED breaker notified")
         assert "KILL_SWITCH" in halted["title"] and halted["type"] == "failure"
 
+        # The summary's time set to now in the stored settings (the notifier reads them at each check):
+        # due at once, it goes out at the next check.
+        with sqlite3.connect(engine.db_path) as conn:
+            conn.execute("UPDATE settings SET value = ?, version = version + 1 WHERE key = 'notify_summary_utc'",
+                         (json.dumps(datetime.now(UTC).strftime("%H:%M:%S")),))
         summary = receiver.wait_for(lambda m: m["title"].startswith("Daily summary"), 60, "the daily summary")
         assert "Equity: 10,000.00 pUSD" in summary["message"] and "Alerts in 24 h:" in summary["message"]
         assert "KILLED" in summary["message"]
