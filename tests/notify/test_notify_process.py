@@ -154,7 +154,8 @@ def test_a_dead_receiver_never_delays_a_tick_and_ends_in_one_notify_failed(tmp_p
     engine = _engine(tmp_path, f"json://127.0.0.1:{hole.port}/hook/{TOKEN}?rto=1&cto=1")
     try:
         engine.start()
-        assert engine.run("start", timeout=20).status == "done"
+        started = engine.run("start", timeout=20)
+        assert started.status == "done", (started.error, engine.log()[-3000:])
         with sqlite3.connect(engine.db_path) as conn:  # three alerts, written as another process would
             for code in ("FEED_DOWN", "ORDER_REFUSED", "VENUE_DOWN"):
                 conn.execute("INSERT INTO alerts (created_at, level, source, code, message) "
