@@ -29,6 +29,9 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
+# Waits on the wall clock for a window open long enough (up to ~5 min, no CPU): started first, its
+# wait overlaps the rest of the suite instead of ending it.
+@pytest.mark.runs_long
 def test_a_window_joined_late_is_priced_on_chainlink_and_gammas_price_to_beat(tmp_path: Path,
                                                                               sim: SimHandle) -> None:
     # joined late: the window has been open longer than the stream's dump, with time left to quote
