@@ -15,7 +15,6 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -192,31 +191,13 @@ quotes = st.lists(st.builds(lambda side, cents, shares, post: Quote(side, cents 
                   max_size=4)
 
 
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database file with every migration applied, once: each example's desk starts from a copy of
-    it (the same file a fresh migration writes, without running the migrations 150 times)."""
-    path = tmp_path_factory.mktemp("migrated") / "template.db"
-    migrate(path)
-    return path
-
-
-def _fresh_copy(template: Path, path: Path) -> Path:
-    """`template` copied to `path` with SQLite's own backup (a consistent copy, whatever its journal)."""
-    with sqlite3.connect(template) as source, sqlite3.connect(path) as target:
-        source.backup(target)
-    source.close()
-    target.close()
-    return path
-
-
 @MANY
 @given(markets=st.integers(1, 12), per_market=st.lists(quotes, min_size=12, max_size=12),
        max_open=st.integers(0, 15), max_total=st.integers(0, 400), max_market=st.integers(0, 200))
-def test_no_tick_places_what_the_limits_forbid(tmp_path_factory: pytest.TempPathFactory, migrated: Path,
-                                               markets: int, per_market: list[list[Quote]], max_open: int,
-                                               max_total: int, max_market: int) -> None:
-    desk = make_desk(_fresh_copy(migrated, tmp_path_factory.mktemp("lim") / "d.db"))
+def test_no_tick_places_what_the_limits_forbid(tmp_path_factory: pytest.TempPathFactory, markets: int,
+                                               per_market: list[list[Quote]], max_open: int, max_total: int,
+                                               max_market: int) -> None:
+    desk = make_desk(tmp_path_factory.mktemp("lim") / "d.db")
     try:
         infos = [market(f"c{i}", f"Y{i}", f"N{i}") for i in range(markets)]
         for info in infos:
