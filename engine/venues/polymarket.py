@@ -27,6 +27,7 @@ import random
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams, OpenOrderParams
@@ -121,7 +122,8 @@ class PolymarketVenue:
         self.config = config or VenueConfig()
         self.fees = VenueFees(fees)
         cfg = self.config
-        self.calls = ClobCaller(RateLimits(cfg.limits, cfg.limit_margin), cfg.retry, cfg.jitter, cfg.workers)
+        self.calls = ClobCaller(RateLimits(cfg.limits, cfg.limit_margin), cfg.retry, cfg.jitter, cfg.workers,
+                                timeout_s=cfg.request_timeout_s)
         self.client: AdapterClobClient | None = None
         self.signer: OrderSigner | None = None
         self.identity: Identity | None = None
@@ -178,7 +180,8 @@ class PolymarketVenue:
             # On the event loop: a crashed, frozen or disconnected engine stops sending them,
             # and the venue cancels its resting quotes within ~10 s.
             assert self.client is not None
-            self.heartbeats = HeartbeatChain(self.calls, self.client.post_heartbeat, self.config.heartbeat_s)
+            self.heartbeats = HeartbeatChain(self.calls, partial(self.client.signed, self.client.post_heartbeat),
+                                             self.config.heartbeat_s)
             self._heartbeats = asyncio.get_running_loop().create_task(self.heartbeats.run(),
                                                                       name="venue-heartbeats")
 
@@ -196,7 +199,7 @@ class PolymarketVenue:
         if self._user is not None:
             await self._user.close()
             self._user = None
-        self.calls.shutdown()
+        await self.calls.close()
         if self.client is not None:
             self.client.close()
 
@@ -283,12 +286,15 @@ class PolymarketVenue:
         # Each request must fit the signer's cancel bucket whole (one token per id).
         chunk_size = min(MAX_CANCEL_IDS, self.calls.signer.cancel_chunk)
         try:
+            # From the event loop: a decision's cancel is the desk's answer to a market move.
             if len(ids) == 1:
                 single = OrderPayload(orderID=ids[0])
-                results.append(await self.calls.call("cancel", client.cancel_order, single))
+                results.append(await self.calls.call_on_loop("cancel", partial(client.signed, client.cancel_order,
+                                                                                              single)))
             for start in range(0, len(ids) if len(ids) > 1 else 0, chunk_size):
                 chunk = ids[start:start + chunk_size]
-                results.append(await self.calls.call("cancel", client.cancel_orders, chunk, cost=len(chunk)))
+                results.append(await self.calls.call_on_loop(
+                    "cancel", partial(client.signed, client.cancel_orders, chunk), cost=len(chunk)))
         except CallFailure as failure:
             raise failure.to_venue_error() from None
         return merge_cancels(*(cancel_result(r) for r in results))

@@ -1,6 +1,9 @@
-"""How venue calls run: off the event loop, paced, retried, and interruptible.
+"""How venue calls run: paced, retried, and interruptible; on worker threads or the event loop.
 
-The client is synchronous, so calls run on worker threads. Normal calls wait for a token
+The client is synchronous, so calls run on worker threads, except the decision path's
+cancels, which the client signs and aiohttp sends from the event loop (`call_on_loop`,
+engine/venues/polymarket_loop_http.py: a thread's wake-up is most of a cancel's time on our
+side). Normal calls wait for a token
 from their endpoint family's bucket and, for placements and cancels, for their whole cost in
 the signer's order or cancel bucket (engine/venues/polymarket_limits.py), and retry retryable
 failures (429/5xx/timeouts) after jittered delays, never sooner than the venue's Retry-After;
@@ -22,8 +25,9 @@ from typing import Any, TypeVar
 
 from engine.feeds.pacing import Aborted, Jitter, RateLimits, RetryPolicy
 from engine.venues.base import OrderRejected
-from engine.venues.polymarket_client import CallFailure, classify, take_response_headers
+from engine.venues.polymarket_client import CallFailure, SignedRequest, classify, take_response_headers
 from engine.venues.polymarket_limits import SignerLimits
+from engine.venues.polymarket_loop_http import LoopHttp
 
 log = logging.getLogger("engine.venues.polymarket")
 T = TypeVar("T")
@@ -44,7 +48,8 @@ class PlacementDropped(OrderRejected):
 
 class ClobCaller:
     def __init__(self, limits: RateLimits, retry: RetryPolicy, jitter: Jitter, workers: int = 8,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, signer: SignerLimits | None = None):
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, signer: SignerLimits | None = None,
+                 timeout_s: float = 5.0):
         self.limits = limits
         self.signer = signer or SignerLimits()
         self.retry = retry
@@ -55,10 +60,21 @@ class ClobCaller:
         self._abort = asyncio.Event()
         self._normal = ThreadPoolExecutor(workers, thread_name_prefix="clob")
         self._priority = ThreadPoolExecutor(PRIORITY_WORKERS, thread_name_prefix="clob-priority")
+        self.http = LoopHttp(timeout_s)
 
     async def call(self, family: str, fn: Callable[..., T], *args: Any, retry: bool = True, cost: int = 1) -> T:
         """A normal-lane call; raises CallFailure when it finally fails. `cost`: the tokens it
         takes from the signer's bucket (a cancel of n ids costs n)."""
+        return await self._paced(family, lambda: self._run(self._normal, fn, args, family), retry, cost)
+
+    async def call_on_loop(self, family: str, request: Callable[[], SignedRequest], *, retry: bool = True,
+                           cost: int = 1) -> Any:
+        """A normal-lane call sent from the event loop, with no worker thread (the decision
+        path's cancels, the heartbeats): paced, retried and classified as `call`. `request()`
+        signs it afresh for every try."""
+        return await self._paced(family, lambda: self._send_on_loop(family, request()), retry, cost)
+
+    async def _paced(self, family: str, attempt_once: Callable[[], Awaitable[T]], retry: bool, cost: int) -> T:
         attempt = 0
         signer = self.signer.bucket_for(family)
         while True:
@@ -66,7 +82,7 @@ class ClobCaller:
             if signer is not None:
                 await signer.acquire(cost)
             try:
-                return await self._run(self._normal, fn, args, family)
+                return await attempt_once()
             except Exception as exc:
                 failure = classify(exc)
                 if not (retry and self._retries(failure, attempt)):
@@ -123,9 +139,10 @@ class ClobCaller:
         self._abort.set()
         self._abort = asyncio.Event()
 
-    def shutdown(self) -> None:
+    async def close(self) -> None:
         self._normal.shutdown(wait=False, cancel_futures=True)
         self._priority.shutdown(wait=False, cancel_futures=True)
+        await self.http.close()
 
     def _retries(self, failure: CallFailure, attempt: int) -> bool:
         """Whether to try again in place: retryable, tries left, and no Retry-After longer
@@ -177,5 +194,14 @@ class ClobCaller:
         bucket = self.signer.bucket_for(family)
         if debit is not None and bucket is not None:
             bucket.debit(debit(value))  # before the venue's own count, which then wins if lower
+        self._answered(family, headers)
+        return value
+
+    async def _send_on_loop(self, family: str, request: SignedRequest) -> Any:
+        try:
+            value, headers = await self.http.send(request)
+        except Exception as exc:
+            self._answered(family, getattr(exc, "response_headers", None), classify(exc))
+            raise
         self._answered(family, headers)
         return value

@@ -35,6 +35,7 @@ MAINTENANCE_STATUS = 425  # Too Early: the matching engine is restarting
 RATE_LIMITED_STATUS = 429
 INVALID_HEARTBEAT = "Invalid Heartbeat ID"
 _LAST = threading.local()  # the last response's headers, per worker thread
+_RECORDING = threading.local()  # `signed` is running on this thread: record the request, send nothing
 _BASE_HEADERS = {
     "User-Agent": "py_clob_client_v2",
     "Accept": "*/*",
@@ -86,6 +87,22 @@ def take_response_headers() -> httpx.Headers | None:
     return headers
 
 
+@dataclass(frozen=True)
+class SignedRequest:
+    """One request exactly as the client would send it: its headers carry the L2 signature."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    content: bytes | None
+    params: dict[str, Any] | None
+
+
+class _Recorded(Exception):
+    def __init__(self, request: SignedRequest):
+        self.request = request
+
+
 class AdapterClobClient(ClobClient):
     def __init__(self, host: str, chain_id: int, *, timeout_s: float = 5.0, **kwargs: Any):
         super().__init__(host, chain_id, **kwargs)
@@ -108,6 +125,19 @@ class AdapterClobClient(ClobClient):
         headers = self._l2_headers("POST", path, body=None, serialized_body=body)
         return self._post(f"{self.host}{path}", headers=headers, data=body)
 
+    def signed(self, method: Callable[..., Any], *args: Any) -> SignedRequest:
+        """What one of the client's own methods would send (endpoint, body, L2 headers), unsent:
+        for a sender on the event loop (engine/venues/polymarket_loop_http.py). The headers are
+        stamped now, so a retry asks again. Only for requests with a text body or none."""
+        _RECORDING.on = True
+        try:
+            method(*args)
+        except _Recorded as recorded:
+            return recorded.request
+        finally:
+            _RECORDING.on = False
+        raise AssertionError(f"{method.__name__} sent no request")
+
     def close(self) -> None:
         self._http.close()
 
@@ -118,6 +148,10 @@ class AdapterClobClient(ClobClient):
             all_headers["Accept-Encoding"] = "gzip"
         content = data.encode("utf-8") if isinstance(data, str) else None
         payload = None if isinstance(data, str) or data is None else data
+        if getattr(_RECORDING, "on", False):
+            if payload is not None:
+                raise TypeError("a request with a JSON object body cannot be recorded: send it on a worker thread")
+            raise _Recorded(SignedRequest(method, url, all_headers, content, params))
         try:
             resp = self._http.request(method, url, headers=all_headers, content=content, json=payload,
                                       params=params)

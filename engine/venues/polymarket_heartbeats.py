@@ -20,10 +20,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from engine.venues.polymarket_calls import ClobCaller
-from engine.venues.polymarket_client import CallFailure
+from engine.venues.polymarket_client import CallFailure, SignedRequest
 from storage.sqlite.db import now_ms
 
 log = logging.getLogger("engine.venues.polymarket")
@@ -42,11 +43,13 @@ class ChainStats:
 
 
 class HeartbeatChain:
-    def __init__(self, calls: ClobCaller, send: Callable[[str], Any], interval_s: float, *,
+    def __init__(self, calls: ClobCaller, request: Callable[[str], SignedRequest], interval_s: float, *,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, clock: Callable[[], int] = now_ms):
-        """`send(heartbeat_id)` is the client's blocking POST /v1/heartbeats."""
+        """`request(heartbeat_id)` is the client's POST /v1/heartbeats, signed and unsent: it is sent
+        from the event loop, on the connections the decision path's cancels use (a beat every few
+        seconds keeps one of them warm)."""
         self.calls = calls
-        self.send = send
+        self.request = request
         self.interval_s = interval_s
         self.sleep = sleep
         self.clock = clock
@@ -61,7 +64,7 @@ class HeartbeatChain:
         while True:
             delay = self.interval_s
             try:
-                answer = await self.calls.call("heartbeat", self.send, self.next_id, retry=False)
+                answer = await self.calls.call_on_loop("heartbeat", partial(self.request, self.next_id), retry=False)
                 self._accepted(answer)
                 refused_in_a_row = 0
             except CallFailure as failure:

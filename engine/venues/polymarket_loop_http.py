@@ -1,0 +1,87 @@
+"""Signed CLOB requests sent from the event loop: the decision path's cancels.
+
+A cancel a decision makes is the desk's answer to a market move. Handed to a worker thread and
+the client's synchronous httpx, it waits for the thread to wake and take the GIL from a busy
+event loop: ~0.3 ms more at the median than sending from the loop with aiohttp, and several
+times that in the tail on a loaded machine (bench/reaction.py; docs/development.md).
+
+The request is still the client's: `AdapterClobClient.signed` runs py-clob-client-v2's own method
+(endpoint, body, L2 headers and HMAC) with its transport replaced by a recorder. This module only
+sends the recorded bytes, and reads the answer as the threaded transport reads it (`HttpFailure`
+for a non-200, `TransportError` when there was no answer), so `ClobCaller` classifies, paces and
+retries both alike.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import urllib.request
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import certifi
+import httpx
+
+from engine.venues.polymarket_client import HttpFailure, SignedRequest, TransportError
+
+
+class LoopHttp:
+    """An aiohttp session on the engine's event loop, opened at the first send."""
+
+    def __init__(self, timeout_s: float):
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str], str | None] = {}  # (scheme, host) -> its proxy from the environment
+
+    async def send(self, request: SignedRequest) -> tuple[Any, httpx.Headers]:
+        """The answer's JSON (or text) and headers; raises HttpFailure or TransportError."""
+        try:
+            async with self._client().request(request.method, request.url, headers=request.headers,
+                                              data=request.content, params=request.params,
+                                              proxy=self._proxy(request.url)) as resp:
+                body = await resp.read()
+                status, headers = resp.status, httpx.Headers(list(resp.headers.items()))
+        except TimeoutError as exc:
+            raise TransportError(f"timed out: {type(exc).__name__}", timed_out=True, maybe_sent=True) from None
+        except aiohttp.ClientConnectorError as exc:  # no connection was made: nothing was sent
+            raise TransportError(f"network error: {type(exc).__name__}: {exc}", timed_out=False,
+                                 maybe_sent=False) from None
+        except aiohttp.ClientError as exc:
+            raise TransportError(f"network error: {type(exc).__name__}: {exc}", timed_out=False,
+                                 maybe_sent=True) from None
+        if status != 200:
+            failure = HttpFailure(httpx.Response(status, headers=headers, content=body))
+            failure.response_headers = headers  # as the threaded lane carries them
+            raise failure
+        try:
+            return json.loads(body), headers
+        except ValueError:
+            return body.decode("utf-8", "replace"), headers
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            # Not trust_env: it reads the proxy settings and ~/.netrc again for every request, ~1 ms
+            # of a reaction at the median (bench/reaction.py); `_proxy` reads them once per host.
+            # certifi's roots, as httpx uses them. Idle connections are kept two minutes: the
+            # heartbeats, sent here too, keep one warm for the next cancel.
+            tls = ssl.create_default_context(cafile=certifi.where())
+            self._session = aiohttp.ClientSession(timeout=self.timeout,
+                                                  connector=aiohttp.TCPConnector(ssl=tls, keepalive_timeout=120))
+        return self._session
+
+    def _proxy(self, url: str) -> str | None:
+        """The proxy the environment names for this URL's scheme and host (HTTPS_PROXY, NO_PROXY...),
+        as the client's httpx honours it; read once per host."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._proxies:
+            bypass = urllib.request.proxy_bypass(key[1]) if key[1] else True
+            self._proxies[key] = None if bypass else urllib.request.getproxies().get(key[0])
+        return self._proxies[key]
