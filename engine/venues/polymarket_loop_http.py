@@ -1,9 +1,10 @@
-"""Signed CLOB requests sent from the event loop: the decision path's cancels.
+"""Signed CLOB requests sent from the event loop: the decision path's cancels, and the heartbeats.
 
 A cancel a decision makes is the desk's answer to a market move. Handed to a worker thread and
 the client's synchronous httpx, it waits for the thread to wake and take the GIL from a busy
-event loop: ~0.3 ms more at the median than sending from the loop with aiohttp, and several
-times that in the tail on a loaded machine (bench/reaction.py; docs/development.md).
+event loop, then pays httpx's own overhead: sent from the loop with aiohttp, a move's cancel
+reaches the venue ~1 ms sooner at the median (bench/reaction.py; docs/development.md has the
+runs). The heartbeats go the same way so that a connection stays warm for the next cancel.
 
 The request is still the client's: `AdapterClobClient.signed` runs py-clob-client-v2's own method
 (endpoint, body, L2 headers and HMAC) with its transport replaced by a recorder. This module only
