@@ -123,7 +123,7 @@ def test_a_cancels_answer_tells_the_signers_cancel_bucket_what_the_venue_counts(
         rival, ours = venue_for(sim, key=key), venue_for(sim, key=key)
         try:
             placed = await ours.submit(await ours.prepare(order(market, Side.BUY, 100_000, 5_000_000)))
-            await rival.cancel(["0x%064x" % n for n in range(2, 82)])  # 80 of the venue's 120, unknown to `ours`
+            await rival.cancel([f"0x{n:064x}" for n in range(2, 82)])  # 80 of the venue's 120, unknown to `ours`
             bucket = ours.calls.signer.buckets["cancel"]
             before = bucket.level
             await ours.cancel([placed.venue_order_id])
