@@ -10,8 +10,9 @@
   "duplicated", or a send timed out, the order is looked up by id and its real state
   returned.
 - Calls are paced per endpoint family and by the signer's order and cancel buckets, and
-  retried, by `ClobCaller`; `cancel_all` takes the priority lane and drops every placement not
-  yet sent. An answer counts as a placement only with `success`, an empty `errorMsg` and an
+  retried, by `ClobCaller`; a decision's cancels and the heartbeats are sent from the event loop
+  (`call_on_loop`), everything else from worker threads; `cancel_all` takes the priority lane and
+  drops every placement not yet sent. An answer counts as a placement only with `success`, an empty `errorMsg` and an
   `orderID` (the venue refuses inside a 200 too).
 - Heartbeats (the dead-man switch) run on the event loop as a `HeartbeatChain`.
 - `start()` streams the user channel as OrderEvent/TradeEvent and, after every
