@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 
+from engine.feeds.lazy_session import LazySession
 from engine.feeds.pacing import Jitter, RateLimits, RetryPolicy
 from engine.feeds.parse import BookSnapshot, book_snapshot
 
@@ -39,7 +40,8 @@ class RestClient:
         self.retry = retry or RetryPolicy()
         self.jitter = jitter
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._session: aiohttp.ClientSession | None = None
+        # trust_env: honour HTTPS_PROXY like the WebSocket and CLOB clients do.
+        self._sessions = LazySession(lambda: aiohttp.ClientSession(timeout=self.timeout, trust_env=True))
 
     async def get_json(self, path: str, params: dict[str, Any] | None = None, family: str = "market") -> Any:
         return await self._request("GET", path, family, params=params)
@@ -48,15 +50,7 @@ class RestClient:
         return await self._request("POST", path, family, body=body)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            # trust_env: honour HTTPS_PROXY like the WebSocket and CLOB clients do.
-            self._session = aiohttp.ClientSession(timeout=self.timeout, trust_env=True)
-        return self._session
+        await self._sessions.close()
 
     async def _request(self, method: str, path: str, family: str, *, params: dict[str, Any] | None = None,
                        body: Any = None) -> Any:
@@ -81,7 +75,7 @@ class RestClient:
     async def _once(self, method: str, url: str, params: dict[str, Any] | None, body: Any) -> Any:
         data = None if body is None else json.dumps(body, separators=(",", ":"))
         headers = {"Content-Type": "application/json"} if data is not None else None
-        async with self._client().request(method, url, params=params, data=data, headers=headers) as resp:
+        async with self._sessions.get().request(method, url, params=params, data=data, headers=headers) as resp:
             text = await resp.text()
             if resp.status != 200:
                 raise HttpStatusError(resp.status, _error_message(text))

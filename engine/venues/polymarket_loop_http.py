@@ -25,6 +25,7 @@ import aiohttp
 import certifi
 import httpx
 
+from engine.feeds.lazy_session import LazySession
 from engine.venues.polymarket_client import HttpFailure, SignedRequest, TransportError
 
 
@@ -33,15 +34,15 @@ class LoopHttp:
 
     def __init__(self, timeout_s: float):
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._session: aiohttp.ClientSession | None = None
+        self._sessions = LazySession(self._open)
         self._proxies: dict[tuple[str, str], str | None] = {}  # (scheme, host) -> its proxy from the environment
 
     async def send(self, request: SignedRequest) -> tuple[Any, httpx.Headers]:
         """The answer's JSON (or text) and headers; raises HttpFailure or TransportError."""
         try:
-            async with self._client().request(request.method, request.url, headers=request.headers,
-                                              data=request.content, params=request.params,
-                                              proxy=self._proxy(request.url)) as resp:
+            session = self._sessions.get()
+            async with session.request(request.method, request.url, headers=request.headers, data=request.content,
+                                       params=request.params, proxy=self._proxy(request.url)) as resp:
                 body = await resp.read()
                 status, headers = resp.status, httpx.Headers(list(resp.headers.items()))
         except TimeoutError as exc:
@@ -62,20 +63,16 @@ class LoopHttp:
             return body.decode("utf-8", "replace"), headers
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._sessions.close()
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            # Not trust_env: it reads the proxy settings and ~/.netrc again for every request, ~1 ms
-            # of a reaction at the median (bench/reaction.py); `_proxy` reads them once per host.
-            # certifi's roots, as httpx uses them. Idle connections are kept two minutes: the
-            # heartbeats, sent here too, keep one warm for the next cancel.
-            tls = ssl.create_default_context(cafile=certifi.where())
-            self._session = aiohttp.ClientSession(timeout=self.timeout,
-                                                  connector=aiohttp.TCPConnector(ssl=tls, keepalive_timeout=120))
-        return self._session
+    def _open(self) -> aiohttp.ClientSession:
+        # Not trust_env: it reads the proxy settings and ~/.netrc again for every request, and with
+        # it a move's cancel reached the venue later than from a thread (bench/reaction.py);
+        # `_proxy` reads them once per host. certifi's roots, as httpx uses them. Idle connections
+        # are kept two minutes: the heartbeats, sent here too, keep one warm for the next cancel.
+        tls = ssl.create_default_context(cafile=certifi.where())
+        connector = aiohttp.TCPConnector(ssl=tls, keepalive_timeout=120)
+        return aiohttp.ClientSession(timeout=self.timeout, connector=connector)
 
     def _proxy(self, url: str) -> str | None:
         """The proxy the environment names for this URL's scheme and host (HTTPS_PROXY, NO_PROXY...),
