@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import ssl
 import urllib.request
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,14 +38,15 @@ class LoopHttp:
         self._sessions = LazySession(self._open)
         self._proxies: dict[tuple[str, str], str | None] = {}  # (scheme, host) -> its proxy from the environment
 
-    async def send(self, request: SignedRequest) -> tuple[Any, httpx.Headers]:
-        """The answer's JSON (or text) and headers; raises HttpFailure or TransportError."""
+    async def send(self, request: SignedRequest) -> tuple[Any, Mapping[str, str]]:
+        """The answer's JSON (or text) and headers (aiohttp's, case-insensitive as httpx's are: read
+        as they came, not copied); raises HttpFailure or TransportError."""
         try:
             session = self._sessions.get()
             async with session.request(request.method, request.url, headers=request.headers, data=request.content,
                                        params=request.params, proxy=self._proxy(request.url)) as resp:
                 body = await resp.read()
-                status, headers = resp.status, httpx.Headers(list(resp.headers.items()))
+                status, headers = resp.status, resp.headers
         except TimeoutError as exc:
             raise TransportError(f"timed out: {type(exc).__name__}", timed_out=True, maybe_sent=True) from None
         except aiohttp.ClientConnectorError as exc:  # no connection was made: nothing was sent
