@@ -8,7 +8,7 @@ which keeps the hot path free of database reads.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import Connection
 
@@ -110,6 +110,12 @@ class ExecutionState:
 
     def open_for(self, strategy: str, condition_id: str) -> list[OrderRow]:
         return [self.orders[i] for i in sorted(self.by_key.get((strategy, condition_id), ()))]
+
+    def open_in(self, condition_ids: Collection[str]) -> list[OrderRow]:
+        """The open orders in these markets, every strategy's, oldest first: what a check of one
+        market's orders reads without walking the whole ledger's (50 quoted markets: 100 orders)."""
+        ids = sorted(i for (_, cid), found in self.by_key.items() if cid in condition_ids for i in found)
+        return [self.orders[i] for i in ids]
 
     def working(self, strategy: str, condition_id: str) -> list[WorkingOrder]:
         return as_working(self.open_for(strategy, condition_id))

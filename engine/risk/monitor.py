@@ -153,7 +153,9 @@ class RiskMonitor:
     def _no_self_trades(self, intents: list[Intent], decisions: list[Decision]) -> list[Intent]:
         """Quotes that would trade with the desk's own orders wait (engine/risk/self_trade.py); an
         arbitrage missing a leg for that waits whole."""
-        orders = self_trade.resting(self.state.orders.values()) if self.state is not None else []
+        # Only the markets decided: an order elsewhere can match none of these quotes.
+        markets = {intent.condition_id for intent in intents}
+        orders = self_trade.resting(self.state.open_in(markets)) if self.state is not None else []
         kept, refusals = self_trade.arbitrate(intents, orders, self._priorities())
         return _held_back(intents, kept, refusals, Reason.SELF_TRADE, "a leg would trade with the desk's own order",
                           decisions)
@@ -275,7 +277,7 @@ class RiskMonitor:
     def _self_trade_at_placement(self, market: MarketInfo, spec: OrderSpec) -> Reason | None:
         """The last word: an order that would match any live order of the desk's never leaves."""
         assert self.state is not None
-        live = [o for o in self.state.orders.values() if o.condition_id == market.condition_id]
+        live = self.state.open_in((market.condition_id,))
         if not live:
             return None
         side, price = yes_space(spec.outcome, spec.side, spec.price)
