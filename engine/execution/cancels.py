@@ -1,20 +1,23 @@
 """Cancelling at the venue, and holding our orders to the venue's list of open ones.
 
 A cancel marks the order CANCEL_PENDING (its reservation stays), asks the venue, and
-releases only on the venue's acknowledgement; one never acknowledged is sent again. The mark
-is committed before the request goes out but, unless it records an operator command's effect,
-without waiting for the disk (the fsync was most of a decision's reaction time, 1-5 ms on a
-busy disk, bench/reaction.py): it survives a crash of the engine, and the next synced commit
-(the venue's answer) makes it durable. A power loss before that can lose the mark, never the
-order: its row, synced when it was placed, still reads open, and the venue sync closes it on
-the venue's word, as it does an order the venue cancelled on its own. The
-kill's cancel-all never fails: when the venue cannot take it now, every order is cancelled
-one by one on each pass until it can. The venue sync (every few seconds in live) closes
+releases only on the venue's acknowledgement; one never acknowledged is sent again. Unless it
+records an operator command's effect, the mark is committed without waiting for the disk (the
+fsync was most of a decision's reaction time, 1-5 ms on a busy disk, bench/reaction.py), and a
+decision's cancel to a network venue is sent first and marked while its request travels (the
+mark's transaction was ~0.6 ms of the reaction, more when another writer held the lock). The
+answer is read only once the mark is committed. A crash, or a power loss, between the request
+and its mark loses the mark, never the order: its row, synced when it was placed, still reads
+open, and the venue sync closes it on the venue's word, as it does an order the venue
+cancelled on its own. An operator command's cancel is marked, synced with the command's
+noted effect, before it is sent. The kill's cancel-all never fails: when the venue cannot take
+it now, every order is cancelled one by one on each pass until it can. The venue sync (every few seconds in live) closes
 orders the venue no longer has, on its answer, and imports the ones it has that we do not.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 
@@ -29,7 +32,7 @@ from engine.execution.state import ExecutionState
 from engine.execution.store import OrderRow
 from engine.execution.transactions import OrderTracker, Transactions
 from engine.execution.venue_health import VenueHealth
-from engine.venues.base import Venue, VenueBusy, VenueError, VenueUnavailable
+from engine.venues.base import CancelResult, SaysWhenSent, Venue, VenueBusy, VenueError, VenueUnavailable
 from storage.command_queue import command_effects
 from storage.desk.audit import raise_alert
 from storage.engine_stores import execution_ledger
@@ -72,19 +75,16 @@ class Cancels:
         if not targets:
             return 0
         now = self.clock()
-        with self.transactions.tx(synced=command_effects.current() is not None) as conn:
-            refreshed = [store.advance_row(conn, order.id, OrderStatus.CANCEL_PENDING, now,
-                                           stored=self.state.orders.get(order.id),
-                                           end_reason=why if isinstance(why, str) else why.get(order.id))
-                         for order in targets]
-            command_effects.note(conn, {"cancelling": [order.id for order in targets]})
-        if len(self._sent) > 2 * len(self.state.orders) + 1_000:  # closed orders' stamps: never read again
-            self._sent = {i: at for i, at in self._sent.items() if i in self.state.orders}
-        for row in refreshed:
-            self.tracker.track(row)
-            self._sent[row.id] = now
+        ids = [o.venue_order_id for o in targets if o.venue_order_id]
+        sending = await self._sent_first(ids)
         try:
-            result = await self.venue.cancel([o.venue_order_id for o in targets if o.venue_order_id])
+            self._mark(targets, now, why)
+        except BaseException:
+            if sending is not None:  # out already: its answer is the venue's word, which the venue sync reads
+                sending.add_done_callback(_unanswered)
+            raise
+        try:
+            result = await (sending if sending is not None else self.venue.cancel(ids))
         except VenueBusy as exc:  # restarting or rate-limited: the orders still rest; sent again later
             self.health.busy(exc)
             log.info("cancel deferred: the venue is busy", extra={"error": str(exc), "orders": len(targets)})
@@ -105,6 +105,39 @@ class Cancels:
                 self.lookups.close_gone(self.state.orders[order_id], f"{gone_if_refused}; the venue had nothing "
                                                                      f"to cancel ({reason})")
         return len(result.canceled)
+
+    async def _sent_first(self, ids: list[str]) -> asyncio.Task[CancelResult] | None:
+        """A decision's cancel to a venue that says when its request has left: sent now, and
+        returned (still travelling) once it has left or finished; None for every other cancel,
+        which is recorded first. Recording it took ~0.6 ms of the desk's reaction to a move
+        (bench/reaction.py), and a write lock held by another writer (the recorder's, an
+        import's) held the cancel back with it."""
+        if command_effects.current() is not None or self.transactions.is_open \
+                or not isinstance(self.venue, SaysWhenSent):
+            return None
+        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        sending = asyncio.ensure_future(self.venue.cancel_sent(ids, written))
+        try:
+            await asyncio.wait((written, sending), return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            sending.cancel()
+            raise
+        return sending
+
+    def _mark(self, targets: Sequence[OrderRow], now: int, why: str | Mapping[int, str]) -> None:
+        """CANCEL_PENDING, and why, on each order (as the mirror holds it now: a fill may have come
+        in while the request left)."""
+        with self.transactions.tx(synced=command_effects.current() is not None) as conn:
+            refreshed = [store.advance_row(conn, order.id, OrderStatus.CANCEL_PENDING, now,
+                                           stored=self.state.orders.get(order.id),
+                                           end_reason=why if isinstance(why, str) else why.get(order.id))
+                         for order in targets]
+            command_effects.note(conn, {"cancelling": [order.id for order in targets]})
+        if len(self._sent) > 2 * len(self.state.orders) + 1_000:  # closed orders' stamps: never read again
+            self._sent = {i: at for i, at in self._sent.items() if i in self.state.orders}
+        for row in refreshed:
+            self.tracker.track(row)
+            self._sent[row.id] = now
 
     async def cancel_all(self, drain: Callable[[], int]) -> dict[str, object]:
         """Everything at the venue on its priority lane (the kill's cancel; the caller blocked
@@ -195,3 +228,13 @@ class VenueSync:
                                 f"{why}; a strategy quotes afresh, a manual order must be placed again")
         await self.cancels.cancel([order], gone_if_refused=why, why=order_end.because("cancelled", why))
         return True
+
+
+def _unanswered(sending: asyncio.Task[CancelResult]) -> None:
+    """A cancel sent whose mark could not be written: its answer is dropped (the venue's own report
+    of the cancel, or the venue sync, closes the orders), said once in the log."""
+    if sending.cancelled():
+        return
+    error = sending.exception()
+    log.warning("a cancel went out but could not be recorded; the venue's reports will close its orders",
+                extra={"error": str(error) if error is not None else None})

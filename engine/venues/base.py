@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from contracts.domain import Side, Tif
 from contracts.order_status import TradeStatus, VenueOrderStatus
@@ -210,3 +210,14 @@ class Venue(Protocol):
     async def balances(self, token_ids: Sequence[str]) -> Balances: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class SaysWhenSent(Protocol):
+    """A venue whose cancel can say when its request has left (a network venue's): the executor
+    then records the cancel while the request travels, instead of before it leaves
+    (engine/execution/cancels.py). A venue without it is asked only once the cancel is recorded."""
+
+    async def cancel_sent(self, venue_order_ids: Sequence[str], written: asyncio.Future[None] | None) -> CancelResult:
+        """`cancel`, setting `written` once the request has been handed to the socket (never, if it
+        is not: the caller then waits for the answer)."""

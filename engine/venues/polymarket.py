@@ -281,6 +281,10 @@ class PolymarketVenue:
     # -- cancels -----------------------------------------------------------------------------
 
     async def cancel(self, venue_order_ids: Sequence[str]) -> CancelResult:
+        return await self.cancel_sent(venue_order_ids, None)
+
+    async def cancel_sent(self, venue_order_ids: Sequence[str], written: asyncio.Future[None] | None) -> CancelResult:
+        """`cancel`, setting `written` once its (first) request has been handed to the socket."""
         client = await self._client()
         ids = list(dict.fromkeys(venue_order_ids))
         results = []
@@ -291,11 +295,11 @@ class PolymarketVenue:
             if len(ids) == 1:
                 single = OrderPayload(orderID=ids[0])
                 results.append(await self.calls.call_on_loop("cancel", partial(client.signed, client.cancel_order,
-                                                                                              single)))
+                                                                                              single), written=written))
             for start in range(0, len(ids) if len(ids) > 1 else 0, chunk_size):
                 chunk = ids[start:start + chunk_size]
                 results.append(await self.calls.call_on_loop(
-                    "cancel", partial(client.signed, client.cancel_orders, chunk), cost=len(chunk)))
+                    "cancel", partial(client.signed, client.cancel_orders, chunk), cost=len(chunk), written=written))
         except CallFailure as failure:
             raise failure.to_venue_error() from None
         return merge_cancels(*(cancel_result(r) for r in results))

@@ -68,11 +68,11 @@ class ClobCaller:
         return await self._paced(family, lambda: self._run(self._normal, fn, args, family), retry, cost)
 
     async def call_on_loop(self, family: str, request: Callable[[], SignedRequest], *, retry: bool = True,
-                           cost: int = 1) -> Any:
+                           cost: int = 1, written: asyncio.Future[None] | None = None) -> Any:
         """A normal-lane call sent from the event loop, with no worker thread (the decision
         path's cancels, the heartbeats): paced, retried and classified as `call`. `request()`
-        signs it afresh for every try."""
-        return await self._paced(family, lambda: self._send_on_loop(family, request()), retry, cost)
+        signs it afresh for every try. `written`: set once a try's request is handed to the socket."""
+        return await self._paced(family, lambda: self._send_on_loop(family, request(), written), retry, cost)
 
     async def _paced(self, family: str, attempt_once: Callable[[], Awaitable[T]], retry: bool, cost: int) -> T:
         attempt = 0
@@ -197,9 +197,10 @@ class ClobCaller:
         self._answered(family, headers)
         return value
 
-    async def _send_on_loop(self, family: str, request: SignedRequest) -> Any:
+    async def _send_on_loop(self, family: str, request: SignedRequest,
+                            written: asyncio.Future[None] | None = None) -> Any:
         try:
-            value, headers = await self.http.send(request)
+            value, headers = await self.http.send(request, written)
         except Exception as exc:
             self._answered(family, getattr(exc, "response_headers", None), classify(exc))
             raise

@@ -15,10 +15,12 @@ retries both alike.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
 import urllib.request
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,13 +40,16 @@ class LoopHttp:
         self._sessions = LazySession(self._open)
         self._proxies: dict[tuple[str, str], str | None] = {}  # (scheme, host) -> its proxy from the environment
 
-    async def send(self, request: SignedRequest) -> tuple[Any, Mapping[str, str]]:
+    async def send(self, request: SignedRequest, written: asyncio.Future[None] | None = None,
+                   ) -> tuple[Any, Mapping[str, str]]:
         """The answer's JSON (or text) and headers (aiohttp's, case-insensitive as httpx's are: read
-        as they came, not copied); raises HttpFailure or TransportError."""
+        as they came, not copied); raises HttpFailure or TransportError. `written` is set once the
+        request's body is handed to the socket (left alone if it never is)."""
         try:
             session = self._sessions.get()
             async with session.request(request.method, request.url, headers=request.headers, data=request.content,
-                                       params=request.params, proxy=self._proxy(request.url)) as resp:
+                                       params=request.params, proxy=self._proxy(request.url),
+                                       trace_request_ctx=written) as resp:
                 body = await resp.read()
                 status, headers = resp.status, resp.headers
         except TimeoutError as exc:
@@ -74,7 +79,9 @@ class LoopHttp:
         # are kept two minutes: the heartbeats, sent here too, keep one warm for the next cancel.
         tls = ssl.create_default_context(cafile=certifi.where())
         connector = aiohttp.TCPConnector(ssl=tls, keepalive_timeout=120)
-        return aiohttp.ClientSession(timeout=self.timeout, connector=connector)
+        on_body = aiohttp.TraceConfig()
+        on_body.on_request_chunk_sent.append(_body_written)
+        return aiohttp.ClientSession(timeout=self.timeout, connector=connector, trace_configs=[on_body])
 
     def _proxy(self, url: str) -> str | None:
         """The proxy the environment names for this URL's scheme and host (HTTPS_PROXY, NO_PROXY...),
@@ -85,3 +92,13 @@ class LoopHttp:
             bypass = urllib.request.proxy_bypass(key[1]) if key[1] else True
             self._proxies[key] = None if bypass else urllib.request.getproxies().get(key[0])
         return self._proxies[key]
+
+
+async def _body_written(_session: aiohttp.ClientSession, context: SimpleNamespace,
+                        _params: aiohttp.TraceRequestChunkSentParams) -> None:
+    """aiohttp's signal for a body chunk, given just before the chunk (and the headers buffered with
+    it) is written to the socket in the same step of the writing task: whoever waits on the
+    request's `written` future runs after the bytes are out."""
+    written = context.trace_request_ctx
+    if isinstance(written, asyncio.Future) and not written.done():
+        written.set_result(None)
