@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from contracts import kalshi_ids
-from contracts.domain import Book, MarketInfo, Outcome, Side, Tif
+from contracts.domain import Book, Level, MarketInfo, Outcome, Side, Tif
 from contracts.order_status import OrderStatus
 from contracts.venues import KALSHI
 from engine.execution.bus import EventBus, OrderAdvanced
@@ -17,7 +17,7 @@ from engine.execution.state import ExecutionState
 from engine.execution.store import OrderRow
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
-from engine.trading.ledgers.own_orders import LAG_MS, OwnBooks, OwnOrders
+from engine.trading.ledgers.own_orders import LAG_MS, OwnBooks, OwnOrders, net_of
 
 SH = 1_000_000
 YES, NO = "yes-token", "no-token"
@@ -188,3 +188,17 @@ def test_a_live_lanes_orders_are_left_out_of_its_venues_books_and_only_those() -
     own.forget(KALSHI, lanes)  # the lane closed: Kalshi's book read as it is
     as_is = own.book(yes)
     assert as_is is not None and as_is.best_ask is not None and as_is.best_ask.price == 390_000
+
+
+def test_netting_takes_ours_out_level_by_level_and_leaves_the_rest_as_the_book_has_it() -> None:
+    """Part of a level ours: the rest stays; all of it: the level is gone and the next one shows;
+    a level with none of ours is the book's own; at most `depth` levels a side."""
+    bids = (Level(500_000, 30), Level(490_000, 10), Level(480_000, 7), Level(470_000, 5))
+    asks = (Level(510_000, 20), Level(520_000, 8))
+    book = Book("Y", bids, asks, 42)
+    netted = net_of(book, {(True, 500_000): 10, (True, 490_000): 10, (False, 520_000): 9}, depth=3)
+    assert netted.bids == (Level(500_000, 20), Level(480_000, 7), Level(470_000, 5))
+    assert netted.asks == (Level(510_000, 20),)
+    assert netted.bids[1] is bids[2] and netted.asks[0] is asks[0]  # (untouched: not built again)
+    assert (netted.token_id, netted.updated_ms) == ("Y", 42)
+    assert net_of(book, {}, depth=2).bids == bids[:2]

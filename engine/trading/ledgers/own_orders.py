@@ -245,9 +245,18 @@ class OwnBooks:
 
 
 def net_of(book: Book, mine: dict[tuple[bool, int], int], depth: int) -> Book:
-    """`book` without `mine` ((is a bid, price) -> size; a level left empty is gone), to `depth`."""
+    """`book` without `mine` ((is a bid, price) -> size; a level left empty is gone), to `depth`.
+    A level with none of ours is the book's own (a pass nets every quoted book: at 50 markets,
+    building each level afresh was most of the netting)."""
     def levels(is_bid: bool, found: tuple[Level, ...]) -> tuple[Level, ...]:
-        kept = (Level(lv.price, lv.size - mine.get((is_bid, lv.price), 0)) for lv in found)
-        return tuple(lv for lv in kept if lv.size > 0)[:depth]
+        out: list[Level] = []
+        for lv in found:
+            ours = mine.get((is_bid, lv.price))
+            if ours is None:
+                if lv.size > 0:
+                    out.append(lv)
+            elif lv.size > ours:
+                out.append(Level(lv.price, lv.size - ours))
+        return tuple(out[:depth])
 
     return Book(book.token_id, levels(True, book.bids), levels(False, book.asks), book.updated_ms)
