@@ -11,8 +11,9 @@ and its mark loses the mark, never the order: its row, synced when it was placed
 open, and the venue sync closes it on the venue's word, as it does an order the venue
 cancelled on its own. An operator command's cancel is marked, synced with the command's
 noted effect, before it is sent. The kill's cancel-all never fails: when the venue cannot take
-it now, every order is cancelled one by one on each pass until it can. The venue sync (every few seconds in live) closes
-orders the venue no longer has, on its answer, and imports the ones it has that we do not.
+it now, every order is cancelled one by one on each pass until it can. The venue sync (every
+few seconds in live) closes orders the venue no longer has, on its answer, and imports the ones
+it has that we do not.
 """
 
 from __future__ import annotations
