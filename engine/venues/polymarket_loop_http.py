@@ -10,7 +10,8 @@ The request is still the client's: `AdapterClobClient.signed` runs py-clob-clien
 (endpoint, body, L2 headers and HMAC) with its transport replaced by a recorder. This module only
 sends the recorded bytes, and reads the answer as the threaded transport reads it (`HttpFailure`
 for a non-200, `TransportError` when there was no answer), so `ClobCaller` classifies, paces and
-retries both alike.
+retries both alike. It also says when a request has left (`written`, from aiohttp's signal for a
+body chunk): the executor records a decision's cancel while it travels (engine/execution/cancels.py).
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ class LoopHttp:
         self._sessions = LazySession(self._open)
         self._proxies: dict[tuple[str, str], str | None] = {}  # (scheme, host) -> its proxy from the environment
 
-    async def send(self, request: SignedRequest, written: asyncio.Future[None] | None = None,
-                   ) -> tuple[Any, Mapping[str, str]]:
+    async def send(self, request: SignedRequest,
+                   written: asyncio.Future[None] | None = None) -> tuple[Any, Mapping[str, str]]:
         """The answer's JSON (or text) and headers (aiohttp's, case-insensitive as httpx's are: read
         as they came, not copied); raises HttpFailure or TransportError. `written` is set once the
         request's body is handed to the socket (left alone if it never is)."""

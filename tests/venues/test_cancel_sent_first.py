@@ -3,7 +3,8 @@ marked while it travels (engine/execution/cancels.py): another writer holding th
 write lock (the recorder's thread, an import, the CLI) no longer holds the cancel back. An
 operator command's cancel is still marked, synced with the command's noted effect, before it
 leaves. A real executor and a real SQLite file (its writer synced as the engine's), the venue's
-client, and the simulator's book as the judge."""
+client, and the simulator's book as the judge; and the loop sender's word that a request has
+left, against a local server that holds its answer back."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
+from aiohttp import web
 from sqlalchemy.exc import OperationalError
 
 from contracts import order_end
@@ -22,6 +24,8 @@ from engine.execution.executor import Executor
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.discovery import refresh_markets
 from engine.venues.polymarket import PolymarketVenue
+from engine.venues.polymarket_client import SignedRequest
+from engine.venues.polymarket_loop_http import LoopHttp
 from simulator.testing import SimHandle
 from storage.command_queue import command_effects
 from storage.sqlite.db import BUSY_TIMEOUT_MS, ENGINE_BUSY_TIMEOUT_MS, Database, is_locked
@@ -136,3 +140,42 @@ def test_a_cancel_whose_mark_cannot_wait_for_the_lock_is_closed_by_the_venues_re
                                            lock_wait_ms=ENGINE_BUSY_TIMEOUT_MS)
     assert withdrawn.gone_while_locked is True and withdrawn.failed
     assert [status for status, _ in withdrawn.rows] == ["CANCELED"]
+
+
+def test_the_loop_sender_says_when_a_request_has_left_before_its_answer() -> None:
+    """`written` is set once the request's body is on the socket: here, while the server still
+    holds its answer back (a local server that answers only when told)."""
+    async def scenario() -> tuple[bool, bool, object]:
+        arrived, answer = asyncio.Event(), asyncio.Event()
+
+        async def cancel(request: web.Request) -> web.Response:
+            await request.read()
+            arrived.set()
+            await answer.wait()
+            return web.json_response({"canceled": ["0x1"], "not_canceled": {}})
+
+        app = web.Application()
+        app.router.add_delete("/order", cancel)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        port = runner.addresses[0][1]
+        http = LoopHttp(5.0)
+        try:
+            written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            sending = asyncio.ensure_future(http.send(SignedRequest(
+                "DELETE", f"http://127.0.0.1:{port}/order", {"Content-Type": "application/json"},
+                b'{"orderID": "0x1"}', None), written))
+            await asyncio.wait_for(asyncio.shield(written), 5)
+            told_before_answer = not sending.done()
+            await asyncio.wait_for(arrived.wait(), 5)
+            answer.set()
+            value, _ = await asyncio.wait_for(sending, 5)
+            return told_before_answer, written.done(), value
+        finally:
+            await http.close()
+            await runner.cleanup()
+
+    told_before_answer, told, value = run(scenario())
+    assert told and told_before_answer
+    assert value == {"canceled": ["0x1"], "not_canceled": {}}
