@@ -388,5 +388,5 @@ def register(sub: argparse._SubParsersAction) -> None:
                               "JSON list), replayed beside the books so resting paper orders can fill")
     history.add_argument("--public-trades", action="store_true",
                          help="fetch those trades (for --pmxt) from the Data API's /trades for the files' span "
-                              "instead (its pages reach a market's newest ~11,000 trades)")
+                              "instead (its pages reach a market's newest ~10,500 trades)")
     history.set_defaults(func=cmd_import_history)

@@ -7,14 +7,17 @@ stream while any is followed and stops it when none is, and alerts once when it 
 FOLLOW_STREAM_DOWN_S (FOLLOW_STREAM_DOWN, FOLLOW_STREAM_OK). Every FOLLOW_POLL_S, and at once after
 the stream reconnects, `poll` reads each wallet's Data API v1 `/trades` (`user`, `takerOnly=false`:
 its maker fills too), newest first, page after page (PAGE a page, as deep as the API's offset
-allows), back to the trades it had already read (less OVERLAP_S, for trades the API lists late):
-every trade of a busy wallet, what the stream missed, and what it did while the desk was stopped
-(the cursor is stored; the copy_trading strategy's `max_age_s` decides whether an old one is still
-worth copying). A wallet with more trades since than the API's offset reaches is alerted
-(FOLLOW_GAP). Both sources key a trade alike (trades.py), so each is kept once. A row that is not a
-trade the desk can read (a size of 1e300 or Infinity, a time of 10^20 s) is counted and left out,
-the good rows beside it kept, and alerted once a wallet (FOLLOW_RECORD_REFUSED), from either source;
-a wallet whose read fails is tried again next time and alerted once (FOLLOW_FAILED, FOLLOW_OK).
+allows; each page re-reads the end of the one before, so a trade listed while the read goes on
+pushes nothing into it twice: engine/feeds/newest_first.py), back to the trades it had already
+read (less OVERLAP_S, for trades the API lists late): every trade of a busy wallet, what the stream
+missed, and what it did while the desk was stopped (the cursor is stored; the copy_trading
+strategy's `max_age_s` decides whether an old one is still worth copying). A wallet with more
+trades since than the API's offset reaches is alerted (FOLLOW_GAP). Both sources key a trade alike
+(trades.py), so each is kept once. A row that is not a trade the desk can read (a size of 1e300 or
+Infinity, a time of 10^20 s) is counted and left out, the good rows beside it kept, and alerted
+once a wallet (FOLLOW_RECORD_REFUSED), from either source; a wallet whose read fails (or whose
+listing moves faster than a page between two reads) is tried again next time and alerted once
+(FOLLOW_FAILED, FOLLOW_OK).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from contracts.followed_wallets import FollowedWallet
+from engine.feeds.newest_first import read_newest_first
 from engine.feeds.rest import RestClient
 from engine.follow.stream import TradeStream, Watched
 from engine.follow.trades import Occurrences, at_ms, base_key, followed, unreadable
@@ -130,28 +134,26 @@ class WalletFollower:
     async def _reconcile(self, wallet: FollowedWallet, cursor: Cursor, now: int) -> int:
         since_s = cursor.since_ms // 1000  # its trades in that second and before are history
         back_to = max(since_s, (cursor.reconciled_s or 0) - OVERLAP_S)
-        rows: list[Any] = []
-        offset, complete = 0, True
-        while True:
-            try:
-                page = await self.rest.get_json("/trades", {"user": wallet.address, "takerOnly": "false",
-                                                            "limit": PAGE, "offset": offset}, family="data_api")
-            except Exception as exc:  # the Data API's words: tried again next time
-                self._failed(wallet, str(exc))
-                return 0
-            if not isinstance(page, list):
-                self._failed(wallet, "the Data API answered something that is not a list of trades")
-                return 0
-            rows += page
-            times = [at_ms(r) // 1000 for r in page if not unreadable(r)]
-            if len(page) < PAGE or (times and min(times) <= back_to):
-                break
-            if offset + PAGE > MAX_OFFSET:
-                complete = False
-                break
-            offset += PAGE
+
+        async def page(offset: int) -> list[Any]:
+            rows = await self.rest.get_json("/trades", {"user": wallet.address, "takerOnly": "false", "limit": PAGE,
+                                                        "offset": offset}, family="data_api")
+            if not isinstance(rows, list):
+                raise ValueError("the Data API answered something that is not a list of trades")
+            return rows
+
+        def far_enough(rows: list[Any]) -> bool:
+            times = [at_ms(r) // 1000 for r in rows if not unreadable(r)]
+            return bool(times) and min(times) <= back_to
+
+        try:
+            listing = await read_newest_first(page, PAGE, MAX_OFFSET, far_enough)
+        except Exception as exc:  # the Data API's words, or a listing moving too fast: tried again next time
+            self._failed(wallet, str(exc))
+            return 0
         self._ok(wallet)
-        if not complete:
+        rows = listing.rows
+        if not listing.complete:
             self._gap(wallet, len(rows))
         trades = self._trades(wallet, rows, since_s)
         kept = add_trades(self.db, trades, now)

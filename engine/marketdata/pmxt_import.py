@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.feeds.discovery import market_row
+from engine.feeds.newest_first import ListingMoved, read_newest_first
 from engine.feeds.parse_markets import clob_market_fees, gamma_market
 from engine.feeds.rest import RestClient
 from engine.marketdata.pmxt import PmxtError, PmxtReport, archive_files, hour_before_hint, read_ticks
@@ -102,7 +103,8 @@ async def public_trades(data_api_host: str, condition_ids: Sequence[str], span: 
                         progress: Callable[[int], None] | None = None) -> list[Any]:
     """The markets' public trades inside `span` (epoch ms) from the Data API's v1 `/trades`,
     newest first, a page at a time until one reaches before the span. Its pages stop at offset
-    10,000: a span older than a market's newest ~11,000 trades is refused (give a --trades file)."""
+    10,000: a span older than a market's newest ~10,500 trades (each page re-reads 50 of the one
+    before: engine/feeds/newest_first.py) is refused (give a --trades file)."""
     client = RestClient(data_api_host)
     found: list[Any] = []
     try:
@@ -117,27 +119,31 @@ async def public_trades(data_api_host: str, condition_ids: Sequence[str], span: 
 
 async def _market_trades(client: RestClient, cid: str, span: tuple[int, int]) -> list[Any]:
     start_s, end_s = span[0] // 1000, -(-span[1] // 1000)
-    kept: list[Any] = []
-    offset = 0
-    while True:
+
+    async def page(offset: int) -> list[Any]:
         params = {"market": cid, "takerOnly": "true", "limit": TRADES_PAGE, "offset": offset}
         try:
-            page = await client.get_json("/trades", params, family="data_api")
+            rows = await client.get_json("/trades", params, family="data_api")
         except Exception as exc:  # the Data API's own words: a 4xx, a 5xx after retries, a timeout
             raise PmxtError(f"market {cid}: the Data API's public trades cannot be read ({str(exc)[:200]})") from None
-        if not isinstance(page, list):
+        if not isinstance(rows, list):
             raise PmxtError(f"market {cid}: the Data API's /trades answered something that is not a list of trades")
-        times = [int(t["timestamp"]) for t in page if isinstance(t, dict) and isinstance(t.get("timestamp"), int)]
-        kept += [t for t in page if not isinstance(t, dict) or not isinstance(t.get("timestamp"), int)
-                 or start_s <= t["timestamp"] <= end_s]  # the malformed ones too: the import counts them
-        if len(page) < TRADES_PAGE or (times and min(times) < start_s):
-            return kept
-        offset += TRADES_PAGE
-        if offset > TRADES_MAX_OFFSET:
-            start = datetime.fromtimestamp(start_s, UTC).strftime("%Y-%m-%d %H:%M")
-            raise PmxtError(f"market {cid}: the Data API's /trades reaches back only "
-                            f"{TRADES_MAX_OFFSET + TRADES_PAGE:,} trades, all after these files' start ({start} UTC): "
-                            "give the span's trades with --trades FILE")
+        return rows
+
+    def before_the_span(rows: list[Any]) -> bool:
+        return any(isinstance(t, dict) and isinstance(t.get("timestamp"), int) and t["timestamp"] < start_s
+                   for t in rows)
+
+    try:  # a busy market trades while it is read: its pages are pieced together, no trade read twice
+        listing = await read_newest_first(page, TRADES_PAGE, TRADES_MAX_OFFSET, before_the_span)
+    except ListingMoved as exc:
+        raise PmxtError(f"market {cid}: the Data API's public trades cannot be read whole: {exc}") from None
+    if not listing.complete:
+        start = datetime.fromtimestamp(start_s, UTC).strftime("%Y-%m-%d %H:%M")
+        raise PmxtError(f"market {cid}: the Data API's /trades reaches back only {len(listing.rows):,} trades, "
+                        f"all after these files' start ({start} UTC): give the span's trades with --trades FILE")
+    return [t for t in listing.rows if not isinstance(t, dict) or not isinstance(t.get("timestamp"), int)
+            or start_s <= t["timestamp"] <= end_s]  # the malformed ones too: the import counts them
 
 
 def trades_file(path: Path) -> list[Any]:
