@@ -55,15 +55,6 @@ def test_rows_that_come_in_while_the_pages_are_read_push_nothing_in_twice() -> N
     assert listing.offsets[:2] == [0, 50]  # each page asks for the last 50 rows of the one before again
 
 
-def test_a_plain_offset_read_would_have_read_rows_twice() -> None:
-    """The hazard itself, as the listing serves it: without the overlap, a page re-reads the rows
-    pushed down into it."""
-    listing = GrowingListing([_trade(n) for n in range(250)], arrivals=7)
-    first = asyncio.run(listing.page(0, 100))
-    second = asyncio.run(listing.page(100, 100))
-    assert first[-7:] == second[:7]
-
-
 def test_the_smallest_shift_that_explains_the_page_is_taken() -> None:
     read = [_trade(n) for n in range(10, 0, -1)]
     page = [_trade(n) for n in (12, 11)] + read[-3:] + [_trade(0)]
