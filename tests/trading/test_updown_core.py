@@ -157,6 +157,9 @@ def test_a_series_window_is_found_priced_on_chainlink_quoted_and_left_before_its
     assert "closing: the market ends in 20 s, quoting stopped 30 s before" in why
 
 
+# Waits on the wall clock for a window open long enough (up to ~3 min, no CPU): collected first
+# (`runs_long`), so its wait overlaps the rest of a parallel run instead of ending it.
+@pytest.mark.runs_long
 def test_a_window_joined_long_after_it_opened_is_priced_on_gammas_price_to_beat(tmp_path: Path,
                                                                                sim: SimHandle) -> None:
     """The 15-minute window has been open longer than any stream's memory reaches back (the socket's
