@@ -132,6 +132,62 @@ def test_a_market_that_acted_waits_out_its_gap_once_however_often_it_is_marked()
     assert decided[2][1] - decided[0][1] >= 0.045  # (the loop's timer may fire a hair early)
 
 
+def test_the_gap_runs_from_when_the_acting_decision_started_not_from_its_answers() -> None:
+    """A decision awaits its venue's answers after its requests have left; the gap spaces the
+    requests, so it is counted from the decision's start. Counted from its end, every gap would
+    grow by the venue's round trip (on a simulated clock here: the decision takes 30 ms)."""
+    now = [0.0]
+    decided: list[float] = []
+
+    async def decide(market: str) -> None:
+        decided.append(now[0])
+        now[0] += 0.030  # its requests leave at once; their answers come 30 ms later
+        schedule.acted(market)
+
+    schedule: DecisionSchedule[str] = DecisionSchedule(decide, min_gap_s=0.050, clock=lambda: now[0])
+
+    async def scenario() -> None:
+        schedule.mark("busy")
+        await schedule.drain()
+        schedule.mark("busy")  # the book moves as its answers arrive
+        await schedule.drain()
+        assert decided == [0.0] and schedule.wake_at() == 0.050  # 50 ms after it started, not 80
+        now[0] = 0.050
+        schedule.release()
+        await schedule.drain()
+
+    asyncio.run(scenario())
+    assert decided == [0.0, 0.050]
+
+
+def test_a_replays_gap_ends_at_its_millisecond_though_its_seconds_do_not_add_up_exactly() -> None:
+    """A replay's clock is whole ms of the epoch read as seconds: 1,800,000,001.4 s + 0.2 s sums to a
+    hair past 1,800,000,001.6. The replay steps to that ms; the gap must be over there, and the
+    decision then made (it used to wait for ever, and the backtest spun on that ms)."""
+    now = [1_800_000_001_400]
+    decided: list[int] = []
+
+    async def decide(market: str) -> None:
+        decided.append(now[0])
+        schedule.acted(market)
+
+    schedule: DecisionSchedule[str] = DecisionSchedule(decide, min_gap_s=0.2, clock=lambda: now[0] / 1000)
+
+    async def scenario() -> None:
+        schedule.mark("busy")
+        await schedule.drain()
+        schedule.mark("busy")
+        await schedule.drain()
+        wake = schedule.wake_at()
+        assert wake is not None and round(wake * 1000) == 1_800_000_001_600 < wake * 1000
+        now[0] = round(wake * 1000)  # as engine/backtest/event_replay.py steps to it
+        schedule.release()
+        await schedule.drain()
+
+    asyncio.run(scenario())
+    assert decided == [1_800_000_001_400, 1_800_000_001_600]
+
+
 def test_a_mark_wakes_the_waiting_loop_on_its_next_turn() -> None:
     """The wake-up is one turn of the loop, not a chain of tasks: each turn between a book move
     and its decision is part of the desk's reaction (bench/reaction.py)."""

@@ -11,7 +11,10 @@ two decisions: a market whose book floods (a thousand updates a second) is decid
 per round of the markets waiting, so it never starves the quiet ones, the feeds, the commands or
 the heartbeat. A market whose decision sent orders or cancels (`acted`) less than `min_gap_s`
 ago is decided when the gap ends (once, however many marks arrive meanwhile): a flood of book
-updates cannot become a flood of cancels against the venue's per-signer rate limits.
+updates cannot become a flood of cancels against the venue's per-signer rate limits. The gap
+runs from when that decision started, so it spaces the requests themselves: counted from its
+end, it would add the venue's round trip (the decision awaits its answers) to every gap, and a
+move right after a replacement waited that much longer (bench/reaction.py's tail).
 
 Live, time is the event loop's and a gap ends on a loop timer. A backtest gives the schedule its
 simulated clock instead (`clock`): a gap then ends when the replay reaches it (`wake_at` says when,
@@ -31,6 +34,10 @@ from typing import Any, Generic, TypeVar
 
 log = logging.getLogger("engine.trading.passes.decision_schedule")
 Key = TypeVar("Key", bound=Hashable)
+# A replay's time is whole ms of the epoch, read here as float seconds (~1.8e9, a few tenths of a µs
+# apart): a gap's end summed from them can land a hair past the ms it ends at, and the replay, which
+# steps to that ms, would never see it end (nor a decision then find it over). Far below the replay's 1 ms.
+SIMULATED_SLACK_S = 1e-6
 
 
 class DecisionSchedule(Generic[Key]):
@@ -52,6 +59,7 @@ class DecisionSchedule(Generic[Key]):
         self._due: deque[Key] = deque()  # first marked, first decided; each key at most once
         self._queued: set[Key] = set()
         self._running: Key | None = None
+        self._started = 0.0  # when the running key's decision started (its gap runs from then)
         self._again = False  # the running key was marked while it ran
         # What the loop waits on while nothing is due: a bare future `mark` resolves, so the waiting
         # task resumes on the loop's next turn (an Event's wait is a task of its own, and
@@ -73,8 +81,9 @@ class DecisionSchedule(Generic[Key]):
         _resolve(self._waiter)
 
     def acted(self, key: Key) -> None:
-        """`key`'s decision sent orders or cancels: its next waits out `min_gap_s` from now."""
-        self._last[key] = self._now()
+        """`key`'s decision sent orders or cancels: its next waits out `min_gap_s` from when this
+        one started (from now if it is not the one running)."""
+        self._last[key] = self._started if key == self._running else self._now()
 
     def mark_all(self, keys: Iterable[Key]) -> None:
         """A change every market reads (a limit, a parameter, the mode): all of them due."""
@@ -87,7 +96,7 @@ class DecisionSchedule(Generic[Key]):
 
     def release(self) -> None:
         """Simulated time: the keys whose gap has ended by now are due."""
-        now = self._now()
+        now = self._now() + SIMULATED_SLACK_S
         while self._gap_ends and self._gap_ends[0][0] <= now:
             self._gap_over(heappop(self._gap_ends)[2])
 
@@ -140,17 +149,17 @@ class DecisionSchedule(Generic[Key]):
         """The first due market's decision."""
         key = self._due.popleft()
         self._queued.discard(key)
+        started = self._now()
         if self.min_gap_s > 0:
-            started = self._now()
             wait = self._last.get(key, float("-inf")) + self.min_gap_s - started
-            if wait > 0:  # it acted a moment ago: decided when its gap ends
+            if wait > SIMULATED_SLACK_S:  # it acted a moment ago: decided when its gap ends
                 self._waiting.add(key)
                 if self.clock is None:
                     asyncio.get_running_loop().call_later(wait, self._gap_over, key)
                 else:
                     heappush(self._gap_ends, (started + wait, next(self._order), key))
                 return
-        self._running, self._again = key, False
+        self._running, self._again, self._started = key, False, started
         try:
             await self._decide(key)
         except asyncio.CancelledError:
