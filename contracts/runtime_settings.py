@@ -155,8 +155,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "decided at once rather than at the next pass; 0: decided on the timed passes only "
                 "(docs/ARCHITECTURE.md)."),
     SettingSpec("decision_min_gap_ms", "Least time between a market's replacements", int, 10, 0, 10_000, "ms",
-                "After a decision on a market's event sent orders or cancels, its next one waits at least this "
-                "long (a book that floods must not become a flood of cancels); 0: none."),
+                "After a decision on a market's event sent orders or cancels, its next one starts at least this "
+                "long after that one started (a book that floods must not become a flood of cancels); 0: none."),
     SettingSpec("indicators", "Indicators", str, "", None, None, "variants",
                 "Streaming indicators computed for every market the desk follows, recorded each minute and drawn "
                 "on the Markets page (space-separated: twap:60 velocity:30 volume_surge:60,600); strategies may "
