@@ -41,19 +41,18 @@ from contracts.order_status import OrderStatus
 from contracts.runtime_settings import RuntimeConfig
 from engine.execution.bus import EventBus, FillApplied, OrderAdvanced, PlacementRefused
 from engine.execution.executor import Executor
+from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.market_data_events import BookChanged, MarketEvent, TradePrint
 from engine.risk.monitor import RiskMonitor
-from engine.trading.exits.exit_book import ExitBook
-from engine.trading.exits.game_start import hold_for_game_start
-from engine.trading.exits.strategy_exits import hold_out
 from engine.trading.hosting.strategy_host import StrategyHost
 from engine.trading.hosting.views import SignalReads, market_views
 from engine.trading.ledgers.venue_link import VenueLink
 from engine.trading.parts import ReplaySource
 from engine.trading.passes import cross_arbs
 from engine.trading.passes.decision_schedule import DecisionSchedule
+from engine.trading.passes.ledger_pass import LedgerParts, decide_between
 from engine.trading.passes.refused_quotes import RefusedQuotes
 from engine.trading.passes.routing import LedgerKey, Ledgers
 
@@ -76,7 +75,7 @@ class Core(Protocol):
     books: BookCache
     ledgers: Ledgers
     risk: RiskMonitor
-    exits: ExitBook
+    desk_pass: LedgerParts  # the desk's ledger as its pass sees it
     signals: SignalReads
 
     @property
@@ -242,45 +241,20 @@ class EventDecisions:
         live = [(ledger, hold(_within(scope, decided.get(key, [])), _working(ledger.executor)))
                 for key, ledger in core.ledgers.by_key() if ledger.live]
         ledgers = [core.executor, *(ledger.executor for ledger, _ in live)]  # every one's exposure counts
-        # A ledger whose last pass failed decides nothing until one completes (its guard fails it closed).
-        lanes = [(ledger, theirs) for ledger, theirs in live if ledger.passes.deciding]
-        placed = await self._place(core.executor, desk, now, views, ledgers)
-        for lane, theirs in lanes:
-            if theirs:
-                changed = _changed(lane.executor, theirs)
-                if changed:
-                    placed = True
-                    await lane.decide_now(now, views, changed, core.config.game_start_withdraw_s * 1000,
-                                          also=[e.state for e in ledgers if e is not lane.executor
-                                                and e.mode == lane.mode])
+        lead_ms = core.config.game_start_withdraw_s * 1000
+        # Each ledger's through its own holds and gate, as its timed pass sends them (passes/ledger_pass.py).
+        placed = await decide_between(core.desk_pass, desk, now, views, lead_ms, fills_dark=self.fills_dark,
+                                      also=_same_mode(core.executor, ledgers))
+        for lane, theirs in live:
+            # A ledger whose last pass failed decides nothing until one completes (its guard fails it closed).
+            if theirs and lane.passes.deciding:
+                lane.executor.drain()
+                placed = await decide_between(lane.parts, theirs, now, views, lead_ms,
+                                              also=_same_mode(lane.executor, ledgers)) or placed
         if placed:
             self.schedule.acted(condition_id)
         else:
             self.unchanged_intents += 1
-
-    async def _place(self, executor: Executor, intents: list[Intent], now: int, views: Mapping[str, MarketView],
-                     ledgers: Sequence[Executor]) -> bool:
-        """The desk's intents through its gate and planner, as the timed pass sends them; False when
-        every one is what is in force already (nothing checked, logged or planned)."""
-        core = self.core
-        changed = _changed(executor, intents)
-        if not changed:
-            return False
-        held = core.exits.held_markets(lambda key: executor.state.totals(*key).size > 0)
-        changed, kickoff = hold_for_game_start(hold_out(changed, held), core.catalog, now,
-                                               core.config.game_start_withdraw_s * 1000)
-        core.risk.decisions.write(kickoff, now)
-        core.risk.new_tick(now, executor.state, core.catalog, views, fills_dark=self.fills_dark,
-                           also=[e.state for e in ledgers[1:] if e.mode == executor.mode], timed=False)
-        checked = core.risk.check(changed, now)
-        executor.set_intents(checked)
-        # Only what this decision changed is planned again (what it costs is what changed); a group
-        # spanning markets is judged whole or not with all its legs, so it plans everything.
-        both = (*changed, *checked)  # the keys the gate answered for, whatever it did with them
-        grouped = any(q.group for intent in both for q in intent.quotes)
-        report = await executor.reconcile(None if grouped else {(i.strategy, i.condition_id) for i in both})
-        core.risk.residuals(report.residuals, now)
-        return True
 
     def _in_flight(self, scope: Scope) -> bool:
         """Whether an order of these strategies there awaits the venue (placed or cancelled, unanswered)."""
@@ -329,9 +303,9 @@ class EventDecisions:
         log.error("an event-driven decision failed", extra={"market": condition_id, "error": str(error)})
 
 
-def _changed(executor: Executor, intents: list[Intent]) -> list[Intent]:
-    """The intents that would change something: not the one in force, or one whose plan moves an order."""
-    return [i for i in intents if not executor.unchanged(i)]
+def _same_mode(executor: Executor, ledgers: Sequence[Executor]) -> list[ExecutionState]:
+    """The other ledgers of `executor`'s mode, whose exposure its total exposure limit counts too."""
+    return [e.state for e in ledgers if e is not executor and e.mode == executor.mode]
 
 
 def _working(executor: Executor) -> Callable[[str, str], list[tuple[Side, int]]]:

@@ -52,7 +52,7 @@ from engine.trading.lookouts.balance_watch import BalanceWatch
 from engine.trading.lookouts.pass_guard import PassGuard
 from engine.trading.operator.operator_actions import holdings_in_scope, settle_resolution
 from engine.trading.operator.operator_exits import OperatorExits, exit_positions
-from engine.trading.passes.ledger_pass import LedgerParts, gate, ledger_pass
+from engine.trading.passes.ledger_pass import LedgerParts, ledger_pass
 from engine.trading.settlement.collections import Collections
 from engine.trading.settlement.pair_netting import net_held_pairs
 from engine.venues.paper import PaperVenue
@@ -210,16 +210,6 @@ class VenueLedger:
         log.warning("venue ledger kill switch: its orders are cancelled, the desk trades on",
                     extra={"ledger": self.label, "why": message})
         await self.executor.kill()
-
-    async def decide_now(self, now: int, views: dict[str, MarketView], intents: list[Intent],
-                         game_start_lead_ms: int, *, also: Sequence[ExecutionState] = ()) -> None:
-        """Between the desk's timed passes: its strategies' intents for a few markets (`views`),
-        gated against the ledger as it is now and placed (engine/trading/passes/event_decisions.py)."""
-        self.executor.drain()
-        self.risk.new_tick(now, self.executor.state, self.catalog, views, also=also, timed=False)
-        gate(self.parts, intents, now, game_start_lead_ms)
-        report = await self.executor.reconcile()
-        self.risk.residuals(report.residuals, now)
 
     async def _before_balances(self) -> None:
         """At recovery, before the venue's balances are compared with the ledger: what the venue did
