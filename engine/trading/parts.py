@@ -46,9 +46,8 @@ class ReplaySource(Protocol):
 
 
 class TradingSite(Protocol):
-    """One ledger trading through one executor: the desk's venue link (its mode's ledger), or the
-    paper lane (the paper ledger, beside a live desk). Exits, sales, settlement of resolved markets,
-    collections and arbitrage legs work on either."""
+    """One ledger trading through one executor (engine/trading/passes/ledger.py: the desk's, or one beside
+    it). Exits, sales, settlement of resolved markets, collections and arbitrage legs work on any."""
 
     settings: Settings
     db: Database
@@ -64,3 +63,6 @@ class TradingSite(Protocol):
     def replay(self) -> ReplaySource | None: ...
 
     def marks(self, token_id: str) -> Book | None: ...
+
+    async def connect(self) -> None:
+        """Its venue connected if it is not yet."""

@@ -193,7 +193,7 @@ def test_no_market_is_decided_on_events_between_a_failed_pass_and_the_next_good_
     async def scenario() -> None:
         nonlocal failing
         (cid,) = await _quoting(core)
-        real_tick, real_decide = core.tick, core._decide
+        real_tick, real_decide = core.tick, core.deciders.decide
 
         def decide(now: int, views: Any, only: Any = None) -> Any:
             if only is not None:
@@ -205,7 +205,7 @@ def test_no_market_is_decided_on_events_between_a_failed_pass_and_the_next_good_
                 raise ValueError("a poisoned input")
             return await real_tick()
 
-        core._decide = decide  # type: ignore[method-assign]  # the core's own, recorded as it is called
+        core.deciders.decide = decide  # type: ignore[method-assign]  # the core's own, recorded as it is called
         core.tick = tick  # type: ignore[method-assign]  # a pass that fails while `failing` holds
         await _until(lambda: core.passes.in_a_row >= 1)  # a timed pass failed (its guard trips at 3)
         on_events.clear()  # (the acknowledgements of its quotes were decided on before it)

@@ -294,7 +294,7 @@ def test_a_restart_reads_kalshis_resting_orders_back_to_the_live_ledger(tmp_path
 
 
 def test_only_promoted_strategies_trade_kalshi_live_and_one_per_market() -> None:
-    from engine.trading.passes.venue_ledger import traders_on
+    from engine.trading.passes.routing import traders_on
 
     class Kind:
         def __init__(self, spans_venues: bool) -> None:
@@ -388,7 +388,7 @@ def test_live_kalshi_nets_yes_and_no_as_the_ledger_does_and_an_exit_sells_there(
                                               lane.executor.state.totals("kx", no).size),
                                    "kalshi_position": position(), "cash": lane.executor.state.cash,
                                    "balance": desk.balance()}
-        answer = await core.handle("exit", {"strategy": "kx", "condition_id": desk.kalshi, "ledger": "live"})
+        answer = await core.exit({"strategy": "kx", "condition_id": desk.kalshi, "ledger": "live"})
         assert answer["positions"]
 
         def sold() -> bool:
