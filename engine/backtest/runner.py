@@ -313,7 +313,7 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
                                                     tick_changes)
     venue = sites[0].executor.venue
     venues = [v for v in (s.executor.venue for s in sites) if isinstance(v, PaperVenue)]
-    # The core's only work for a book change or a print (TradingCore._on_market_event).
+    # The core's only work for a book change or a print (passes/market_events.py).
     if len(venues) == 2:  # a cross-venue run: each token's changes to its own venue's paper venue
         apply = _two_venues(core.books, tokens, venues[0], venues[1])
     elif isinstance(venue, PaperVenue):

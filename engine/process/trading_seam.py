@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from contracts.venues import POLYMARKET
 from engine.trading.passes.jobs import Job
+from engine.trading.passes.operator_commands import OperatorCommands
 
 
 class Trading(Protocol):
@@ -56,26 +57,11 @@ class Trading(Protocol):
         """Switch a venue between paper and live (only called while stopped): the desk's own, or
         another armed on its own (Kalshi)."""
 
-    # The registry's trading kinds (contracts/command_kinds.py, Handler.TRADING), one method each, applied by
-    # engine/process/dispatch.py: the operator's order commands and collecting what the venue owes.
-
-    async def cancel_order(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """One order cancelled (by its id or client id)."""
-
-    async def place_order(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """The manual ticket."""
-
-    async def flatten(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Everything held in scope sold, on every venue."""
-
-    async def exit(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """A strategy's position sold through its exit path, on the ledger holding it."""
-
-    async def redeem(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """What the venue owes for resolved positions collected now."""
-
-    async def merge(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Complete YES+NO sets merged back into collateral."""
+    @property
+    def operator(self) -> OperatorCommands:
+        """The registry's trading kinds (contracts/command_kinds.py, Handler.TRADING), a method each
+        (engine/trading/passes/operator_commands.py), applied by engine/process/dispatch.py: the operator's
+        order commands and collecting what the venue owes."""
 
     async def close(self) -> None:
         """Process shutdown: cancel strategy orders best-effort and release everything."""

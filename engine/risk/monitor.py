@@ -392,11 +392,6 @@ class RiskMonitor:
                 self.memory = breakers.load_memory(conn)
             log.info("trading state relaxed", extra={"cleared": breakers.CONFIG_INVALID})
 
-    def in_force(self) -> breakers.RiskMemory:
-        """The risk memory its ledger trades under (the desk's: its own; a ledger beside it's: its own held at the
-        desk's when the desk is more cautious, engine/risk/ledger_risk.py)."""
-        return self.memory
-
     @property
     def halted_for_balances(self) -> bool:
         return self.memory.trading_state is TradingState.HALTED and self.memory.reason == breakers.BALANCE_MISMATCH

@@ -21,11 +21,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from contracts import order_end
 from contracts.command_refusal import CommandRejected
-from contracts.domain import MICRO, Intent
-from contracts.limits import Limits
+from contracts.domain import Intent
 from contracts.settings import Settings
-from contracts.venue_policies import DESK_VENUE, policy_of, venues_apart
-from contracts.venues import venue_of
+from contracts.venue_policies import DESK_VENUE, venues_apart
 from engine.analytics.markout_job import MarkoutJob
 from engine.execution import portfolio
 from engine.execution.bus import EventBus, FillApplied
@@ -33,47 +31,35 @@ from engine.execution.executor import OPERATOR_BOOKS, Executor
 from engine.execution.placement import OrderGate
 from engine.execution.recovery import recover
 from engine.execution.state import ExecutionState
-from engine.feeds.market_data_events import MarketEvent, MarketResolved, MarketVoided, TickSizeChanged
 from engine.marketdata.recorder import Recorder
 from engine.risk import breakers
 from engine.risk.monitor import RiskMonitor
-from engine.trading.exits.exit_book import ExitBook
 from engine.trading.hosting.indicator_host import IndicatorHost, wanted_indicators
 from engine.trading.hosting.own_markouts import OwnMarkouts
 from engine.trading.hosting.selection import Selection
 from engine.trading.hosting.strategy_host import (
     StrategyHost,
-    alert_paper_only,
-    alert_venue_held,
-    alert_venue_paper,
-    alert_venue_unavailable,
 )
 from engine.trading.hosting.strategy_memory import SAVE_S as MEMORY_SAVE_S
 from engine.trading.hosting.strategy_memory import StrategyMemory
 from engine.trading.hosting.views import SignalReads, Views
-from engine.trading.ledgers import arbs
-from engine.trading.ledgers.market_endings import close_ended
-from engine.trading.ledgers.ticks import apply_tick_change
 from engine.trading.ledgers.venue_link import VenueLink
 from engine.trading.lookouts.fills_dark import FillsDark
 from engine.trading.lookouts.lookout import Lookout
-from engine.trading.lookouts.pass_guard import PassGuard, failed, guarded_pass
+from engine.trading.lookouts.pass_guard import failed, guarded_pass
 from engine.trading.operator import operator_actions
-from engine.trading.operator.operator_exits import OperatorExits, exit_positions
 from engine.trading.parts import ReplaySource
 from engine.trading.passes import core_state, cross_arbs, downtime_cancels
 from engine.trading.passes.deciding import Deciders
 from engine.trading.passes.event_decisions import EventDecisions
 from engine.trading.passes.jobs import CoreJobs, Job
-from engine.trading.passes.ledger import Ledger, desk_ledger, flatten_ledger, ledger_beside
-from engine.trading.passes.ledger_pass import LedgerParts
-from engine.trading.passes.routing import LedgerKey, Ledgers, traders_on
-from engine.trading.settlement.collections import Collections
+from engine.trading.passes.ledger import Ledger, desk_ledger
+from engine.trading.passes.market_events import MarketEvents
+from engine.trading.passes.opening import Opening
+from engine.trading.passes.operator_commands import OperatorCommands
+from engine.trading.passes.routing import LedgerKey, Ledgers
 from engine.trading.settlement.rewards import RewardTracker
-from engine.trading.settlement.void_refunds import book_paper_void
-from engine.venues.base import VenueError
 from engine.venues.registry import adapter_of
-from storage.engine_stores import trading_reads
 from storage.sqlite.db import Database, is_locked, now_ms
 
 log = logging.getLogger("engine.trading.core")
@@ -141,9 +127,11 @@ class TradingCore:
         self.noted: set[str] = set()  # what was alerted once this live session (paper-only strategies, ...)
         self.deciders = Deciders(db, self.host, self.ledgers, self.catalog, self.link.references.pairs,
                                  self.own_markouts, self.noted)
+        self.opening = Opening(db, self.link, self.host, self.ledgers, self.risk, config=lambda: self.config,
+                               wire=self._wire, noted=self.noted)
         self._loop: asyncio.Task[None] | None = None
-        self._resolution_check: asyncio.Task[None] | None = None  # a resolution with no single winner
-        self.books.add_listener(self._on_market_event)
+        self.market_events = MarketEvents(self.link, self.ledgers, lambda: self.scheduled.settle_missed())
+        self.books.add_listener(self.market_events.on_market_event)
         self.recorder = None if replay else Recorder(db.path, self.books, depth=self.config.record_depth)
         if self.recorder is not None:
             self.books.add_listener(self.recorder.on_market_event)
@@ -155,13 +143,15 @@ class TradingCore:
         self.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
         self.bus.subscribe(FillApplied, self.own_markouts.on_fill)
         self.events = EventDecisions(self)  # live: a market decided as soon as what it reads changes
+        self.operator = OperatorCommands(self.link, self.ledgers, self.host, mark=self.events.mark,
+                                         deciding=lambda: self.deciding)
         if replay is None:
             self.events.listen(self.bus)
             self.books.add_listener(self.events.on_market_event)
 
-    # The desk's own ledger and its parts, by their names of old (tests and the backtest read them).
     @property
     def desk(self) -> Ledger:
+        """The desk's own ledger (engine/trading/passes/ledger.py)."""
         return self.ledgers.desk
 
     @property
@@ -169,37 +159,9 @@ class TradingCore:
         return self.desk.mode
 
     @property
-    def collections(self) -> Collections:
-        return self.desk.collections
-
-    @property
-    def exits(self) -> ExitBook:
-        return self.desk.exits
-
-    @property
-    def operator_exits(self) -> OperatorExits:
-        return self.desk.operator_exits
-
-    @property
-    def arbitrage(self) -> arbs.Settlements:
-        return self.desk.arbitrage
-
-    @property
-    def passes(self) -> PassGuard:
-        return self.desk.passes
-
-    @property
-    def desk_pass(self) -> LedgerParts:
-        return self.desk.parts
-
-    @property
     def executor(self) -> Executor:
         """The desk's ledger's executor (rebuilt when its venue is reopened or the mode switched)."""
         return self.desk.executor
-
-    @property
-    def limits(self) -> Limits:
-        return self.risk.limits
 
     def _reload_risk(self) -> None:
         self.loaded = core_state.load_all(self.db, self.loaded)
@@ -221,7 +183,7 @@ class TradingCore:
             self.executor.cash_book.opening_deposit(starting_cash)
         if operator:
             self.risk.errors = breakers.ErrorCounter()  # the faults the halt was about are behind us
-            self.passes.rearm()
+            self.desk.passes.rearm()
         self._reload_risk()
         await self.link.discover()
         self.selection.load()
@@ -325,9 +287,9 @@ class TradingCore:
         if self.risk.memory.trading_state is not breakers.TradingState.HALTED or \
                 reason not in core_state.CLEARED_BY_START:
             return None
-        if reason == breakers.DECISIONS_FAILING and not self.passes.deciding:
-            raise CommandRejected(self.passes.still_failing())
-        self.passes.rearm()
+        if reason == breakers.DECISIONS_FAILING and not self.desk.passes.deciding:
+            raise CommandRejected(self.desk.passes.still_failing())
+        self.desk.passes.rearm()
         with self.db.write() as conn:
             breakers.relax(conn, reason, "cleared by the operator's Start", self.clock())
             self.risk.memory = breakers.load_memory(conn)
@@ -362,46 +324,7 @@ class TradingCore:
         self.ledger_ready = False  # the new mode's ledger is empty until a start recovers it
         self.risk.reload(self.risk.limits, self.risk.memory, mode)
         await self.desk.switch_mode(mode)
-        self.collections.switched_venue()
-
-    # -- the operator's order commands (engine/process/dispatch.py applies each kind) ---------------
-
-    async def cancel_order(self, payload: dict[str, Any]) -> dict[str, Any]:
-        self.events.mark(payload.get("condition_id"))  # each decided again once the command has acted
-        return await operator_actions.cancel_order(self.desk, self.host, payload)
-
-    async def place_order(self, payload: dict[str, Any]) -> dict[str, Any]:
-        self.events.mark(payload.get("condition_id"))
-        return await operator_actions.place_order(self.desk, self.link, self.risk, payload)
-
-    async def flatten(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Every venue's: the desk's ledger sells, then each other venue's ledger sells there too."""
-        self.events.mark(payload.get("condition_id"))
-        result = await operator_actions.flatten(self.desk, self.risk, payload, deciding=self.deciding)
-        desk_venue = self.ledgers.desk_key[0]
-        for other in self.ledgers.beside():
-            if other.venue_name != desk_venue and other.live:
-                result = {**result, other.answer_key: await flatten_ledger(other, payload)}
-        return result
-
-    async def exit(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Sold on the ledger holding it (routing.Ledgers.for_exit)."""
-        self.events.mark(payload.get("condition_id"))
-        ledger = self.ledgers.for_exit(payload)
-        return await exit_positions(ledger, ledger.risk, ledger.exits, ledger.operator_exits, payload)
-
-    async def redeem(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return await self._collect("redeem", payload)
-
-    async def merge(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return await self._collect("merge", payload)
-
-    async def _collect(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        self.events.mark(payload.get("condition_id"))
-        if not self.desk.live:
-            raise CommandRejected("the engine is not running: start it first (redemptions and merges go "
-                                  "through the running engine, which books what the venue pays)")
-        return await self.collections.command(kind, payload)
+        self.desk.collections.switched_venue()
 
     async def close(self) -> None:
         await self.stop()
@@ -412,7 +335,7 @@ class TradingCore:
         is left out, FEED_DOWN reports a feed that delivers nothing), and when the desk's last
         trading pass completed, or trading last started if later (None: neither yet), whose age
         is how long the desk has not decided."""
-        passed = max((at for at in (self.passes.last_ok_at, self.trading_since) if at is not None), default=None)
+        passed = max((at for at in (self.desk.passes.last_ok_at, self.trading_since) if at is not None), default=None)
         if not self.desk.live:
             return None, passed
         now = self.clock()
@@ -422,32 +345,6 @@ class TradingCore:
     def jobs(self) -> list[Job]:
         return [*self.scheduled.all(), Job("strategy_memory", self.host.keep_memory,
                                            IntervalTrigger(seconds=MEMORY_SAVE_S))]
-
-    def _on_market_event(self, event: MarketEvent) -> None:
-        for ledger in self.ledgers.all():
-            ledger.forward(event)
-        if isinstance(event, MarketResolved) and event.winning_token:
-            # Every ledger settles now, while its positions still hold what they held: a fill's later
-            # status report is folded at the payout, and a position settled that way owes no claim.
-            for ledger in self.ledgers.all():
-                if ledger.live or ledger.desk:
-                    operator_actions.settle_won(ledger, event.condition_id, event.winning_token)
-        elif isinstance(event, MarketResolved):
-            self._check_resolutions_soon()  # no single winner (a 50/50): its payouts come from Gamma
-        elif isinstance(event, MarketVoided):  # on paper (live, the venue's settlement list says what it paid back)
-            for ledger in self.ledgers.trading():
-                if ledger.mode == "paper" and ledger.venue_name == venue_of(event.condition_id) \
-                        and policy_of(ledger.venue_name).refunds_voids:
-                    book_paper_void(ledger.executor, self.catalog, event.condition_id, event.yes_value)
-        elif isinstance(event, TickSizeChanged):
-            apply_tick_change(self.catalog, self.db, event, self.clock())
-        # (after settling: a paired market over, or not binary, is quoted no more)
-        close_ended(self.catalog, self.db, event, self.link.references.pairs)
-
-    def _check_resolutions_soon(self) -> None:
-        if self._resolution_check is None or self._resolution_check.done():
-            self._resolution_check = asyncio.get_running_loop().create_task(
-                self.scheduled.settle_missed(), name="resolution-check")
 
     # -- the tick ----------------------------------------------------------------------
 
@@ -462,7 +359,7 @@ class TradingCore:
             try:
                 await self.tick()
                 locked = False
-                self.passes.passed(now)
+                self.desk.passes.passed(now)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -547,49 +444,14 @@ class TradingCore:
         self.flatten_after_kill = self.risk.request_kill(message, now)
 
     async def _open_ledgers(self, *, rearm: bool = False) -> None:
-        """The ledgers beside the desk's (engine/trading/passes/venue_ledger.py), each opened when its first
-        strategy is hosted: each venue armed apart, in its armed mode, for strategies naming its markets, on any
-        desk; the desk's venue on paper for paper-only strategies on a live desk, each alerted once per live
-        session. `rearm`: an operator's Start, which ends a ledger's halt as it ends the desk's. A backtest is a
-        paper desk: it has the venues armed apart's ledgers only."""
-        cash = int(self.config.paper_starting_cash * MICRO)
-        pairs = self.link.references.pairs()
-        for venue, mode in self.ledgers.armed.items():  # each venue armed apart, in its own mode, on any desk
-            traders, held = traders_on(self.host.hosted, venue, mode, pairs)
-            try:
-                await self.ledgers.keep_open((venue, mode), self._made, traders, cash, rearm=rearm)
-            except VenueError as exc:  # the venue down or its key refused: only what trades there waits
-                alert_venue_unavailable(self.db, str(exc), venue)
-            if self.replay is not None:
-                continue
-            for name in sorted({f"{venue}:{mode}:{n}" for n in traders} - self.noted):
-                self.noted.add(name)
-                if mode == "paper":
-                    alert_venue_paper(self.db, name.rsplit(":", 1)[1], venue)
-            for name, why in sorted(held.items()):
-                if f"{venue}:held:{name}" not in self.noted:
-                    self.noted.add(f"{venue}:held:{name}")
-                    alert_venue_held(self.db, name, why, venue)
-        if self.replay is not None or self.mode != "live":
-            return
-        paper_key = (self.ledgers.desk_key[0], "paper")
-        names = {name for name, hosted in self.host.hosted.items() if self.ledgers.route(hosted) == paper_key}
-        with self.db.read() as conn:  # a promoted strategy's paper leftovers keep it open: valued, exitable
-            leftovers = trading_reads.ledger_holds(conn, "paper", paper_key[0])
-        if await self.ledgers.keep_open(paper_key, self._made, names, cash, rearm=rearm, holds=leftovers) is None:
-            return
-        for name in sorted(names - self.noted):
-            self.noted.add(name)
-            alert_paper_only(self.db, name)
+        await self.opening.open_beside(rearm=rearm)
 
-    def _made(self, key: LedgerKey) -> Ledger:
+    def _wire(self, ledger: Ledger) -> None:
         """A new ledger beside the desk's: its fills and faults heard as the desk's are."""
-        ledger = ledger_beside(self.link, self.risk, *key)
         ledger.bus.on_error = self.lookout.handler_failed
         ledger.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
         ledger.bus.subscribe(FillApplied, self.own_markouts.on_fill)
         self.events.listen(ledger.bus)
-        return ledger
 
     async def _drain_orders(self) -> None:
         """Cancel strategy orders and wait (bounded) for the venue's ACKs."""

@@ -21,9 +21,9 @@ from engine.process import commands as processor_module
 from engine.process import dispatch
 from engine.process.commands import CommandProcessor
 from engine.telegram_bot.actions import COMMANDS as TELEGRAM
-from engine.trading import core as core_module
-from engine.trading.core import TradingCore
 from engine.trading.operator import operator_actions
+from engine.trading.passes import operator_commands
+from engine.trading.passes.operator_commands import OperatorCommands
 from engine.trading.passes.routing import Ledgers
 from storage.command_queue import commands as queue
 from storage.command_queue.commands import post_command
@@ -98,7 +98,7 @@ def test_every_kind_reaches_the_part_the_registry_names_and_its_method_of_that_n
         return {}
 
     processor = CommandProcessor(None, Recorder(Handler.CONTROLLER, calls),  # type: ignore[arg-type]  # stand-ins: only dispatch runs
-                                 Recorder(Handler.TRADING, calls), OrderGate(),
+                                 SimpleNamespace(operator=Recorder(Handler.TRADING, calls)), OrderGate(),
                                  services={Handler.NOTIFIER: notifier})
     for kind in KINDS:
         row = SimpleNamespace(kind=kind.name, actor="test")
@@ -112,15 +112,15 @@ def test_every_kind_reaches_the_part_the_registry_names_and_its_method_of_that_n
             assert method == kind.name
     with pytest.raises(CommandRejected, match="unknown command kind"):
         asyncio.run(processor._dispatch(SimpleNamespace(kind="shout", actor="t"), {}))  # type: ignore[arg-type]  # a row with what dispatch reads
-    lone = CommandProcessor(None, Recorder(Handler.CONTROLLER, calls), Recorder(Handler.TRADING, calls),  # type: ignore[arg-type]  # stand-ins
+    lone = CommandProcessor(None, Recorder(Handler.CONTROLLER, calls), SimpleNamespace(),  # type: ignore[arg-type]  # stand-ins
                             OrderGate())
     with pytest.raises(CommandRejected, match="notifier, which this engine does not run"):
         asyncio.run(lone._dispatch(SimpleNamespace(kind="notify_test", actor="t"), {}))  # type: ignore[arg-type]  # a row with what dispatch reads
 
 
 def test_the_trading_core_applies_every_trading_kind(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The trading core's method for each of the registry's trading kinds reaches something real; the leaves it
-    reaches are recorded instead of run."""
+    """The trading core's operator method for each of the registry's trading kinds reaches something real; the
+    leaves it reaches are recorded instead of run."""
     reached: list[str] = []
 
     def leaf(name: str) -> Any:
@@ -131,14 +131,13 @@ def test_the_trading_core_applies_every_trading_kind(monkeypatch: pytest.MonkeyP
 
     for name in ("cancel_order", "flatten", "place_order"):
         monkeypatch.setattr(operator_actions, name, leaf(name))
-    monkeypatch.setattr(core_module, "exit_positions", leaf("exit"))
+    monkeypatch.setattr(operator_commands, "exit_positions", leaf("exit"))
     desk = SimpleNamespace(live=True, venue_name=POLYMARKET, mode="paper", risk=None, exits=None, operator_exits=None,
                            collections=SimpleNamespace(command=lambda kind, payload: leaf(kind)()))
-    core = SimpleNamespace(desk=desk, collections=desk.collections, link=None, risk=None, host=None, deciding=False,
-                           ledgers=Ledgers(desk, {}),  # type: ignore[arg-type]  # a stand-in with what the core reads
-                           events=SimpleNamespace(mark=lambda condition_id: None))
+    commands = OperatorCommands(None, Ledgers(desk, {}), None, mark=lambda condition_id: None,  # type: ignore[arg-type]  # stand-ins with what the commands read
+                                deciding=lambda: False)
     for kind in (k for k in KINDS if k.handler is Handler.TRADING):
-        asyncio.run(getattr(TradingCore, kind.name)(core, dict(SAMPLE.get(kind.name, {}))))
+        asyncio.run(getattr(commands, kind.name)(dict(SAMPLE.get(kind.name, {}))))
         assert reached[-1] == kind.name
 
 

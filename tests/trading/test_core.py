@@ -192,18 +192,18 @@ def test_cancel_order_and_flatten_commands(tmp_path: Path, sim: SimHandle) -> No
         await core.tick()  # resting quotes
         working = next(iter(core.executor.state.orders.values()))
         with pytest.raises(CommandRejected, match="order_id"):
-            await core.cancel_order({"oops": 1})
-        assert (await core.cancel_order({"order_id": working.id}))["cancelled"]
+            await core.operator.cancel_order({"oops": 1})
+        assert (await core.operator.cancel_order({"order_id": working.id}))["cancelled"]
         assert working.id not in core.executor.state.orders
         cid = _buy_some(core)
         await core.executor.reconcile()
         core.executor.drain()
         with pytest.raises(CommandRejected, match="pause or stop"):
-            await core.flatten({"condition_id": cid})
+            await core.operator.flatten({"condition_id": cid})
         await core.pause()
         paper_venue(core).advance()  # the paper fill settles (mined_after 0 here): sellable
         core.executor.drain()
-        result = await core.flatten({"condition_id": cid})
+        result = await core.operator.flatten({"condition_id": cid})
         assert result["orders"] == 1, result
         paper_venue(core).advance()
         core.executor.drain()
@@ -237,7 +237,7 @@ def test_flatten_is_refused_under_the_latch_unless_it_follows_the_kill(tmp_path:
         with core.db.write() as conn:
             conn.execute(text("UPDATE engine_state SET kill_latched = 1"))
         with pytest.raises(CommandRejected, match="kill latch"):
-            await core.flatten({})
+            await core.operator.flatten({})
         from engine.trading.operator.operator_actions import flatten
 
         flattened = await flatten(core.desk, core.risk, {}, deciding=False, after_kill=True)
@@ -416,8 +416,8 @@ def test_the_operator_exits_a_position_while_the_desk_trades(tmp_path: Path, sim
         token = core.catalog.get(cid).yes_token
         assert core.executor.state.totals("hand", token).size >= 20_000_000
         with pytest.raises(CommandRejected, match="holds nothing"):
-            await core.exit({"strategy": "nobody"})
-        answer = await core.exit({"strategy": "hand", "condition_id": cid, "outcome": "YES",
+            await core.operator.exit({"strategy": "nobody"})
+        answer = await core.operator.exit({"strategy": "hand", "condition_id": cid, "outcome": "YES",
                                             "reason": "taking profit by hand"})
         for _ in range(20):  # a first attempt that had to withdraw quotes sells on a later pass
             if core.executor.state.totals("hand", token).size <= 0:

@@ -85,7 +85,7 @@ def test_a_desk_whose_passes_keep_failing_cancels_halts_and_resumes_only_when_th
         await asyncio.sleep(0.3)  # the loop keeps trying: no order goes out while halted
         assert not core.executor.state.orders
         poisoned["on"] = False
-        await _until(lambda: core.passes.deciding, "a pass that completes")
+        await _until(lambda: core.desk.passes.deciding, "a pass that completes")
         assert core.risk.memory.trading_state is TradingState.HALTED  # passing again is not enough
         assert await core.clear_start_halts() == "DECISIONS_FAILING"
         assert core.risk.memory.trading_state is TradingState.ACTIVE

@@ -24,6 +24,7 @@ from contracts.settings import load_settings
 from contracts.venues import KALSHI
 from engine.execution.credits import book_venue_credits
 from engine.risk.gate import TradingState
+from engine.risk.ledger_risk import VenueLedgerRisk
 from engine.trading.core import TradingCore
 from engine.trading.settlement.void_refunds import book_refunds
 from engine.venues.kalshi import KalshiVenue
@@ -126,7 +127,7 @@ def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_p
         seen["closed_after_load"] = market is not None and market.closed and not market.accepting_orders
         for _ in range(2):  # a difference counts once two checks in a row see it: none is seen
             await lane.check_balances(tolerance_usdc=0.0, every_s=0)
-        seen["trading"] = lane.risk.in_force().trading_state
+        seen["trading"] = _risk(lane).in_force().trading_state
         # Read again (a restart's fresh reader): the refund and its payment are not booked twice.
         settings = load_settings(desk.env).kalshi
         assert settings is not None
@@ -178,7 +179,7 @@ def test_a_void_while_the_engine_was_down_is_booked_at_restart_and_the_lane_trad
             await lane.check_balances(tolerance_usdc=0.0, every_s=0)
         state = lane.executor.state
         seen = {"size": state.totals("kx", yes).size, "cash": state.cash, "balance": desk.balance(),
-                "trading": lane.risk.in_force().trading_state, "book": again.books.book(yes)}
+                "trading": _risk(lane).in_force().trading_state, "book": again.books.book(yes)}
         await again.stop()
         return seen
 
@@ -212,21 +213,21 @@ def test_money_kalshi_holds_that_the_ledger_cannot_explain_halts_the_kalshi_lane
         move(50 * SH)  # $50 paid in from outside the desk
         for _ in range(2):  # a difference counts once two checks in a row see it
             await lane.check_balances(tolerance_usdc=1.0, every_s=0)
-        seen: dict[str, Any] = {"halted": (lane.risk.in_force().trading_state, lane.risk.in_force().reason),
+        seen: dict[str, Any] = {"halted": (_risk(lane).in_force().trading_state, _risk(lane).in_force().reason),
                                    "desk": core.risk.memory.trading_state, "stored": stored()}
         move(-50 * SH)  # taken out again: the ledger and Kalshi agree
         for _ in range(2):
             await lane.check_balances(tolerance_usdc=1.0, every_s=0)
-        seen["cleared"] = lane.risk.in_force().trading_state
+        seen["cleared"] = _risk(lane).in_force().trading_state
         seen["stored_after"] = stored()
         move(20 * SH)  # $20 paid in again, and this time the operator looks, then presses Start
         for _ in range(2):
             await lane.check_balances(tolerance_usdc=1.0, every_s=0)
-        seen["halted_again"] = lane.risk.in_force().trading_state
+        seen["halted_again"] = _risk(lane).in_force().trading_state
         await core.clear_start_halts()
         for _ in range(2):  # the Start booked the $20: the next checks agree
             await lane.check_balances(tolerance_usdc=1.0, every_s=0)
-        seen["after_start"] = (lane.risk.in_force().trading_state, lane.executor.state.cash, desk.balance())
+        seen["after_start"] = (_risk(lane).in_force().trading_state, lane.executor.state.cash, desk.balance())
         await core.stop()
         return seen
 
@@ -388,7 +389,7 @@ def test_live_kalshi_nets_yes_and_no_as_the_ledger_does_and_an_exit_sells_there(
                                               lane.executor.state.totals("kx", no).size),
                                    "kalshi_position": position(), "cash": lane.executor.state.cash,
                                    "balance": desk.balance()}
-        answer = await core.exit({"strategy": "kx", "condition_id": desk.kalshi, "ledger": "live"})
+        answer = await core.operator.exit({"strategy": "kx", "condition_id": desk.kalshi, "ledger": "live"})
         assert answer["positions"]
 
         def sold() -> bool:
@@ -460,3 +461,9 @@ def test_a_live_kalshi_market_maker_whose_ask_is_the_touch_leaves_it_resting(tmp
 
     placed, every = asyncio.run(scenario())
     assert placed == [(390_000, "LIVE")], every  # placed once, resting: not cancelled and placed again
+
+
+def _risk(ledger: Any) -> VenueLedgerRisk:
+    """A ledger beside the desk's: its own risk, held at the desk's where the desk is more cautious."""
+    assert isinstance(ledger.risk, VenueLedgerRisk)
+    return ledger.risk
