@@ -166,7 +166,7 @@ class MarketCatalog:
 def kalshi_market(row: Mapping[str, Any]) -> MarketInfo:
     """A Kalshi market the operator paired, in the desk's terms (contracts/kalshi_ids.py): a strategy
     trades it only by naming it (`kalshi:<ticker>` in its market list; a filter selects among
-    Polymarket's markets), on Kalshi's ledger (engine/trading/passes/venue_ledger.py). Its price grid and its
+    Polymarket's markets), on Kalshi's ledger (engine/trading/passes/ledger.py). Its price grid and its
     series' fees as the desk last read them (storage/engine_stores/catalog_store.py); until read, whole
     cents (valid on every grid) and the dearest known fees, since paper must never flatter. Counts
     to 0.01 contract. Closed when Kalshi voided it or its status says trading is over; not accepting

@@ -1,6 +1,6 @@
 """What the trading core needs of its market-data source (the live feed, or a backtest's replay
-of recorded data, engine/backtest/replay.py) and of a place it trades (the venue link, or the
-paper lane beside a live desk, engine/trading/passes/venue_ledger.py), as protocols."""
+of recorded data, engine/backtest/replay.py) and of a place it trades (a ledger,
+engine/trading/passes/ledger.py), as protocols."""
 
 from __future__ import annotations
 

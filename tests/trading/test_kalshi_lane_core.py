@@ -1,4 +1,4 @@
-"""One engine, two venues (engine/trading/passes/venue_ledger.py): a strategy that names a paired Kalshi market
+"""One engine, two venues (engine/trading/passes/ledger.py): a strategy that names a paired Kalshi market
 (`kalshi:<ticker>`) trades it in the real trading core, on Kalshi's paper ledger beside the
 Polymarket desk, on the Kalshi book the desk reads through its own Kalshi client (the simulator's
 Kalshi side here). Its orders are Kalshi's (on the market's price grid, counts in 0.01 contracts,

@@ -31,6 +31,7 @@ from engine.trading.ledgers.updown_windows import WindowWatch
 from engine.trading.lookouts.resolution_watch import ResolutionWatch
 from engine.trading.passes.ledger import Ledger, markets_held_by
 from engine.trading.settlement.auto_merge import merge_held_sets
+from engine.trading.settlement.posted_resolutions import PostedResolutions
 from engine.trading.settlement.resolution import settle_missed_resolutions
 from engine.trading.settlement.rewards import reward_job
 from engine.venues.base import VenueError
@@ -54,7 +55,7 @@ COLLATERAL_CHECK_S = 60
 EARLY_SNAPSHOT_S = 10  # the equity curve's cadence for the first EARLY_WINDOW_MS of trading
 EARLY_WINDOW_MS = 10 * 60_000
 FILL_SNAPSHOT_S = 2  # after a fill, equity and today's PnL are snapshotted within this
-SOURCE_BREAKER_S = 30  # outside sources judged this often (resolutions arrive with the market refresh)
+SOURCE_BREAKER_S = 30  # outside sources judged this often, the markets they priced asked about first
 REWARD_DEPTH = 100  # book levels the rewards estimate reads (the max spread is a few cents)
 
 
@@ -96,6 +97,7 @@ class CoreJobs:
                                        clock=link.clock)
         self.series = SeriesDiscovery(link.db, link.settings.gamma_host, link.settings.clob_host)
         self.sources = SourceBreaker(link.db)
+        self.posted_resolutions = PostedResolutions()  # the resolutions of the markets sources priced
         self.windows = WindowWatch(link.db, link.settings.gamma_host)  # prices to beat, how each is priced
 
     @property
@@ -128,9 +130,16 @@ class CoreJobs:
         ]
 
     async def source_breaker(self) -> None:
-        """Outside sources of fair values judged on their calibration (engine/risk/source_breaker.py)."""
-        if self.link.replay is None:
-            await asyncio.to_thread(self.sources.run, self.config(), self.link.clock())
+        """Outside sources of fair values judged on their calibration (engine/risk/source_breaker.py),
+        on every market they priced that has resolved: the venue asked first about those not yet
+        recorded (engine/trading/settlement/posted_resolutions.py)."""
+        if self.link.replay is not None:
+            return
+        try:
+            await self.posted_resolutions.record(self.desk)
+        except Exception as exc:  # best effort: judged on what is recorded; the next pass asks again
+            log.warning("could not read the resolutions of the markets sources priced", extra={"error": str(exc)})
+        await asyncio.to_thread(self.sources.run, self.config(), self.link.clock())
 
     async def series_discovery(self) -> None:
         """The up/down series' new windows, found as they open (engine/feeds/series.py) and traded

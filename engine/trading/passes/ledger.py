@@ -38,10 +38,12 @@ from typing import TYPE_CHECKING, Any
 
 from contracts import order_end
 from contracts.domain import Book, Intent, MarketView
+from contracts.payouts import Payouts
 from contracts.venue_policies import DESK_VENUE, policy_of
 from contracts.venues import LABELS
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
+from engine.execution.credits import window
 from engine.execution.executor import Executor
 from engine.execution.recovery import recover
 from engine.risk.breakers import DECISIONS_FAILING
@@ -57,10 +59,11 @@ from engine.trading.operator.operator_exits import OperatorExits, exit_positions
 from engine.trading.passes.ledger_pass import LedgerParts, ledger_pass
 from engine.trading.settlement.collections import Collections
 from engine.trading.settlement.pair_netting import net_held_pairs
+from engine.trading.settlement.void_refunds import book_refunds
 from engine.venues.base import VenueError
 from engine.venues.paper import PaperVenue
 from engine.venues.registry import adapter_of
-from engine.venues.settlement import SettlementVenue
+from engine.venues.settlement import RefundSource, ResultSource, SettlementVenue
 from storage.desk.audit import AlertLevel, raise_alert
 from storage.engine_stores import portfolio_snapshots
 
@@ -228,9 +231,34 @@ class Ledger:
     async def _before_balances(self) -> None:
         """At recovery, before the venue's balances are compared with the rows: what the venue did by itself
         meanwhile. A venue that nets pairs nets a market's YES and NO at once (a fill of each side while the
-        engine was down is a dollar there, not two positions), so the ledger nets its pairs first."""
+        engine was down is a dollar there, not two positions), so the ledger nets its pairs first; then, live,
+        what the venue settled or voided meanwhile is booked (`_book_settled`)."""
         if policy_of(self.venue_name).nets_pairs:
             net_held_pairs(self.collections)
+        if self.mode == "live":
+            await self._book_settled()
+
+    async def _book_settled(self) -> None:
+        """The markets a venue that settles by itself (Kalshi) settled or voided while the engine was away,
+        booked before the comparison: its balances no longer hold their contracts, so the ledger still holding
+        them would read as a mismatch and halt the ledger until the collections job booked them. A void or a
+        settlement at a value is booked as the venue reports it (void_refunds.py), a result settles the
+        positions at it (their claims then paid by the venue's payment, booked next). A venue that does not
+        answer leaves them to the collections job, as before."""
+        settlement = self.settlement
+        try:
+            if isinstance(settlement, RefundSource):
+                await book_refunds(self.executor, self.catalog, settlement)
+            span = window(self.executor)
+            if isinstance(settlement, ResultSource) and span is not None:
+                state = self.executor.state  # (not open yet: what it holds, read from its rows)
+                held_now = {cid for (cid, _) in state.position_market.values()}
+                for condition_id, winner in await settlement.results(span[1]):
+                    if condition_id in held_now:  # (settling twice changes nothing)
+                        settle_resolution(self, condition_id, Payouts.won_by(winner))
+        except VenueError as exc:
+            log.warning("what the venue settled while the engine was away could not be read before the balance "
+                        "check", extra={"ledger": self.label, "error": str(exc)})
 
     # -- trading ------------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """One ledger's pass: the steps every ledger runs each tick, the desk's and each one beside it.
 
 A protection written here applies to every ledger (engine/trading/core.py runs it for the desk's ledger,
-engine/trading/passes/venue_ledger.py for each one beside it). After the ledger's own bookkeeping (its
+engine/trading/passes/ledger.py for each one beside it). After the ledger's own bookkeeping (its
 venue advanced, its events drained, what only it settles), one pass: the risk context built on its ledger
 (`also`: the other ledgers of its mode, whose exposure the total limit counts too); its exits started
 before its strategies' intents are gated (held out where an exit sells, before a game starts, while its
