@@ -26,7 +26,7 @@ from engine.outside import signals_api
 from engine.trading.hosting.views import load_fair_signals
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
-from tests.helpers import ROOT, isolated_env, wait_until
+from tests.helpers import ROOT, isolated_env, run_cli, wait_until
 
 TOKEN = "t0ken-for-tests-" + "x" * 24
 MARKET = "0x" + "ab" * 32
@@ -126,6 +126,10 @@ def _hostile() -> list[tuple[Any, str | None, int, str]]:
         (good(fair_value=-0.2), TOKEN, 400, "OUT_OF_RANGE"),
         (good(fair_value="NaN"), TOKEN, 400, "OUT_OF_RANGE"),
         (good(confidence=1.5), TOKEN, 400, "OUT_OF_RANGE"),
+        (good(fair_value="1e999999"), TOKEN, 400, "OUT_OF_RANGE"),  # Decimal takes it; its arithmetic overflows
+        (good(confidence="1e999999"), TOKEN, 400, "OUT_OF_RANGE"),
+        (good(confidence="1e-9999999999"), TOKEN, 400, "BAD_REQUEST"),  # never silently 0
+        (good(fair_value="0." + "1" * 10_000), TOKEN, 400, "BAD_REQUEST"),
         (good(posted_at=now_ms() - 120_000), TOKEN, 400, "STALE"),
         (good(posted_at=now_ms() + 600_000), TOKEN, 400, "FUTURE"),
         (good(ttl_s=-5), TOKEN, 400, "OUT_OF_RANGE"),
@@ -140,12 +144,23 @@ def _hostile() -> list[tuple[Any, str | None, int, str]]:
 
 
 def test_hostile_posts_are_refused_with_a_reason_and_change_nothing(api: tuple[str, Database, Path]) -> None:
-    base, db, _ = api
+    base, db, log = api
     for body, token, status, code in _hostile():
         answer = post(base, body, token)
         assert (answer.status_code, answer.json()["refused"]) == (status, code), (code, answer.text)
         assert answer.json()["reason"]
     assert stored(db) == ([], 0)
+    assert "Traceback" not in log.read_text()
+
+
+def test_the_cli_refuses_a_hostile_number_by_name(tmp_path: Path) -> None:
+    env = isolated_env(tmp_path)
+    migrate(Path(env["TRADER_DB"]))
+    add_market(Database(Path(env["TRADER_DB"])))
+    done = run_cli(["signals", "post", "--market", MARKET, "--source", "mymodel", "--fair", "0.6",
+                    "--confidence", "1e999999"], env)
+    assert done.returncode != 0 and "refused (OUT_OF_RANGE): confidence must be between 0 and 1" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
 
 
 def test_a_replayed_or_older_post_is_refused(api: tuple[str, Database, Path]) -> None:
