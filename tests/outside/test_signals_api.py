@@ -192,6 +192,56 @@ def test_a_flood_is_held_back_then_let_through_once_the_bucket_refills(api: tupl
     assert stored(db)[1] == 1
 
 
+def test_a_wrong_token_flood_never_spends_the_models_budget(api: tuple[str, Database, Path]) -> None:
+    """Another client floods wrong-token posts while the model posts with the right token: the flood
+    is throttled (429) and alerted, every one of the model's posts is taken."""
+    base, db, _ = api
+    flood_codes, model_codes = asyncio.run(_flood_beside_the_model(base))
+    assert model_codes == [201] * 5
+    assert flood_codes.count(429) >= signals_api.FAILED_BURST and set(flood_codes) <= {401, 429}
+    assert stored(db)[1] == 5
+    with db.read() as conn:
+        alerts = conn.execute(text("SELECT code FROM alerts")).scalars().all()
+    assert alerts == ["SIGNALS_API_UNAUTHORIZED"]
+
+
+async def _flood_beside_the_model(base: str) -> tuple[list[int], list[int]]:
+    """A wrong-token flood from one client, and the model's five posts from another, each sent once
+    the flood is being throttled and while it still runs."""
+    flood_codes: list[int] = []
+    throttled, done = asyncio.Event(), asyncio.Event()
+
+    async def flood(client: httpx.AsyncClient) -> None:
+        async def one() -> None:
+            while not done.is_set():
+                answer = await client.post(f"{base}/v1/signals", content=b"{}",
+                                           headers={"Authorization": "Bearer bad-" + "q" * 40})
+                flood_codes.append(answer.status_code)
+                if answer.status_code == 429:
+                    throttled.set()
+        await asyncio.gather(*(one() for _ in range(16)))
+
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=16)) as stranger, \
+            httpx.AsyncClient(timeout=30) as model:
+        flooding = asyncio.create_task(flood(stranger))
+        try:
+            await asyncio.wait_for(throttled.wait(), 30)
+            model_codes = []
+            for _ in range(5):
+                answer = await model.post(f"{base}/v1/signals", content=json.dumps(good()).encode(),
+                                          headers={"Authorization": f"Bearer {TOKEN}"})
+                model_codes.append(answer.status_code)
+                assert not flooding.done()
+                await asyncio.sleep(0.05)
+            before = len(flood_codes)
+            await asyncio.sleep(0.2)
+            assert len(flood_codes) > before  # the flood still ran after the model's last post
+        finally:
+            done.set()
+            await flooding
+    return flood_codes, model_codes
+
+
 # On a server of its own: right after a flood the bucket may hold less than one post, and the
 # stalled post would be refused as a flood's before its body is waited for.
 def test_a_stalled_sender_is_cut_off(api: tuple[str, Database, Path]) -> None:
