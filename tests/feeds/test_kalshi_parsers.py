@@ -21,7 +21,7 @@ from engine.feeds import kalshi_models as models
 from engine.feeds.books import BookCache
 from engine.feeds.kalshi_books import KalshiBookFeed
 from engine.feeds.kalshi_fixed import KalshiShapeError, count, dollars, price
-from engine.feeds.kalshi_http import KalshiRefused, KalshiUnavailable, error_of
+from engine.feeds.kalshi_http import KalshiBusy, KalshiRefused, KalshiUnavailable, error_of
 from tests.kalshi import keypair
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -56,10 +56,13 @@ def test_a_fill_of_nothing_is_refused_where_it_is_parsed(size: str) -> None:
     assert models.ws_fill(_fill()).count == 1_500_000 and models.fill(_fill()).count == 1_500_000
 
 
-def test_an_error_body_nested_past_the_bound_is_still_kalshis_refusal() -> None:
-    refused = error_of(400, DEEP.encode())
-    assert isinstance(refused, KalshiRefused) and "HTTP 400" in str(refused)
-    assert isinstance(error_of(502, DEEP.encode()), KalshiUnavailable)
+def test_an_error_body_nested_past_the_bound_is_an_unknown_outcome_never_a_refusal() -> None:
+    """A 409 read from it could be a create sent again, the first one resting: nothing is known."""
+    for status in (400, 409, 502):
+        unknown = error_of(status, DEEP.encode())
+        assert type(unknown) is KalshiUnavailable and "nested too deeply" in str(unknown)
+    assert isinstance(error_of(429, DEEP.encode()), KalshiBusy)
+    assert isinstance(error_of(403, b"<html>Access denied</html>"), KalshiRefused)  # not JSON: its status says
 
 
 def _feed(tmp_path: Path) -> tuple[KalshiBookFeed, BookCache]:
