@@ -128,10 +128,17 @@ def to_micros(value: str | int | float | Decimal, *, exact: bool = False) -> int
     """Convert a venue decimal ("0.515", "192.3", 5) to micro-units.
 
     Floats are converted through their shortest repr, never their binary value. Anything
-    finer than 1e-6 is rounded down, or refused when `exact` is set. What `read_decimal`
-    refuses (not a number, not finite, too long, too large or too small) is a BadNumber.
+    finer than 1e-6 is rounded down (1e-300 too), or refused when `exact` is set. What
+    `read_decimal` refuses otherwise (not a number, not finite, too long, too large) is a BadNumber.
     """
-    dec = read_decimal(value)
+    try:
+        dec = read_decimal(value)
+    except OutOfRange as exc:
+        if exc.large:
+            raise
+        if exact:
+            raise BadNumber(f"{shown_number(value)} has more than 6 decimal places") from None
+        return 0  # finer than a micro-unit: rounded down, as any other
     scaled = EXACT.multiply(dec, MICRO)  # exact: 64 digits and 1e±40 at most (a Decimal of more is rounded)
     whole = scaled.to_integral_value(rounding=ROUND_DOWN)
     if exact and whole != scaled:
