@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Context, Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -46,22 +46,100 @@ class Tif(StrEnum):
 
 
 class BadNumber(ValueError):
-    pass
+    """A number from outside the desk it will not read: the message says why."""
+
+
+class NotFinite(BadNumber):
+    """NaN or an infinity."""
+
+
+class OutOfRange(BadNumber):
+    """Finite, but beyond what the desk reads: larger than 1e40 (`large`) or, not zero, below 1e-40."""
+
+    def __init__(self, message: str, *, large: bool) -> None:
+        super().__init__(message)
+        self.large = large
+
+
+# Bounds on a number read from outside (a venue, a post, a form, a file). Decimal itself takes
+# "1e999999" and a million digits; the arithmetic after it then raises decimal.Overflow, rounds a
+# tiny value to 0 without a word (an underflow is not trapped) or spends seconds turning a long
+# one into an int. Nothing the desk reads comes near these: a price, a size or a balance has a
+# few dozen characters at most.
+MAX_NUMBER_CHARS = 64
+MAX_EXPONENT = 40  # a non-zero number's magnitude: from 1e-40 to below 1e41
+_MAX_INT_BITS = 137  # 2 ** 137 > 1e41: a bigger int is refused before it is converted
+# Wide enough that scaling or quantizing a number `read_decimal` returned never rounds it nor
+# raises (a quantize to 6 places of 1e40 needs 47 digits: the default context's 28 raise).
+EXACT = Context(prec=MAX_NUMBER_CHARS + 2 * MAX_EXPONENT)
+
+
+def shown_number(value: object) -> str:
+    """A number from outside as a message quotes it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 32 else f"{text[:16]}… ({len(text):,} characters)"
+
+
+def read_decimal(value: object) -> Decimal:
+    """A number from outside, exactly, as a Decimal: a decimal string (surrounding spaces allowed),
+    an int, a float (through its shortest repr, never its binary value) or a Decimal. Refused with
+    BadNumber naming why: not a number, a text longer than MAX_NUMBER_CHARS, NaN or infinite
+    (NotFinite), or beyond 1e±MAX_EXPONENT (OutOfRange). Whatever it returns, Decimal's arithmetic
+    in the desk's units (a scale by 1e6, a quantize to 6 places) can neither overflow nor underflow."""
+    try:
+        dec = _decimal_of(value)
+    except (ArithmeticError, ValueError) as exc:
+        if isinstance(exc, BadNumber):
+            raise
+        raise BadNumber(f"not a number: {shown_number(value)}") from None
+    if -MAX_EXPONENT <= dec.adjusted() <= MAX_EXPONENT and dec.is_finite():
+        return dec
+    if not dec.is_finite():
+        raise NotFinite(f"not a finite number: {shown_number(value)}")
+    if not dec:
+        return Decimal(0)  # "0e999999": zero, whatever its exponent
+    if dec.adjusted() > 0:
+        raise OutOfRange(_too_large(value), large=True)
+    raise OutOfRange(f"{shown_number(value)} is too small (the desk reads numbers from 1e-{MAX_EXPONENT}, and 0)",
+                     large=False)
+
+
+def _decimal_of(value: object) -> Decimal:
+    if isinstance(value, str):
+        if len(value) > MAX_NUMBER_CHARS and len(value.strip()) > MAX_NUMBER_CHARS:
+            raise BadNumber(f"not a number: {shown_number(value)} is longer than {MAX_NUMBER_CHARS} characters")
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):  # True is not a number here
+        if value.bit_length() > _MAX_INT_BITS:  # refused before it is converted (quadratic in its digits)
+            raise OutOfRange(_too_large(value), large=True)
+        return Decimal(value)
+    raise BadNumber(f"not a number: {shown_number(value)}")
+
+
+def _too_large(value: object) -> str:
+    return f"{shown_number(value)} is too large (the desk reads numbers below 1e{MAX_EXPONENT + 1})"
 
 
 def to_micros(value: str | int | float | Decimal, *, exact: bool = False) -> int:
     """Convert a venue decimal ("0.515", "192.3", 5) to micro-units.
 
     Floats are converted through their shortest repr, never their binary value. Anything
-    finer than 1e-6 is rounded down, or refused when `exact` is set.
+    finer than 1e-6 is rounded down (1e-300 too), or refused when `exact` is set. What
+    `read_decimal` refuses otherwise (not a number, not finite, too long, too large) is a BadNumber.
     """
     try:
-        dec = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    except (InvalidOperation, ValueError):
-        raise BadNumber(f"not a number: {value!r}") from None
-    if not dec.is_finite():
-        raise BadNumber(f"not a finite number: {value!r}")
-    scaled = dec * MICRO
+        dec = read_decimal(value)
+    except OutOfRange as exc:
+        if exc.large:
+            raise
+        if exact:
+            raise BadNumber(f"{shown_number(value)} has more than 6 decimal places") from None
+        return 0  # finer than a micro-unit: rounded down, as any other
+    scaled = EXACT.multiply(dec, MICRO)  # exact: 64 digits and 1e±40 at most (a Decimal of more is rounded)
     whole = scaled.to_integral_value(rounding=ROUND_DOWN)
     if exact and whole != scaled:
         raise BadNumber(f"{value!r} has more than 6 decimal places")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Literal
 
-from contracts.domain import MICRO
+from contracts.domain import MICRO, BadNumber, NotFinite, OutOfRange, read_decimal, shown_number
 
 Unit = Literal["pUSD", "shares", "count", "percent", "probability", "seconds", "per minute", "flag", "ratio"]
 Action = Literal["resize", "deny", "state", "exit"]
@@ -148,14 +148,18 @@ SMALLEST: Mapping[str, Decimal] = {
 
 def parse_value(spec: LimitSpec, raw: object) -> Decimal:
     """Validate one limit value; the message names the limit, the unit and the bounds."""
+    between = f"{spec.title}: must be between {spec.minimum} and {spec.maximum} {spec.unit}"
     try:
-        value = Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
-        raise LimitError(f"{spec.title}: {raw!r} is not a number") from None
-    if not value.is_finite():
-        raise LimitError(f"{spec.title}: must be a finite number")
+        value = read_decimal(raw if isinstance(raw, int | float | Decimal) else str(raw).strip())
+    except NotFinite:
+        raise LimitError(f"{spec.title}: must be a finite number") from None
+    except OutOfRange as exc:
+        raise LimitError(between if exc.large else f"{spec.title}: {shown_number(raw)} is below the smallest "
+                         "meaningful value (0 is exactly off)") from None
+    except BadNumber:
+        raise LimitError(f"{spec.title}: {shown_number(raw)} is not a number") from None
     if not spec.minimum <= value <= spec.maximum:
-        raise LimitError(f"{spec.title}: must be between {spec.minimum} and {spec.maximum} {spec.unit}")
+        raise LimitError(between)
     if spec.unit in ("count", "flag", "per minute") and value != value.to_integral_value():
         raise LimitError(f"{spec.title}: must be a whole number")
     smallest = SMALLEST.get(spec.unit)

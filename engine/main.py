@@ -75,6 +75,28 @@ def cmd_watchdog(settings: Settings, args: argparse.Namespace) -> int:
     return watchdog.run(keystore.unlock_secrets(settings), stale)  # sealed NOTIFY_URLS: read with the passphrase
 
 
+def cmd_service_failed(settings: Settings | None, args: argparse.Namespace) -> int:
+    """Run by main() itself, with the settings or without: settings that do not load (the likeliest
+    reason the service failed) must not silence the notice."""
+    import os
+    from pathlib import Path
+
+    from contracts.settings import DEFAULT_DB, ROOT, read_env, secret_values
+    from engine import service_alarm
+    from storage.sqlite.db import now_ms
+
+    try:
+        unlocked = keystore.unlock_secrets(settings if settings is not None else load_settings())
+        urls, secrets, db, problem = ([u.reveal() for u in unlocked.notify_urls], secret_values(unlocked),
+                                      unlocked.db_path, None)
+    except (SettingsError, CliError) as exc:  # sealed NOTIFY_URLS need the settings: plain ones are read
+        env = read_env(ROOT)
+        db = Path(env.get("TRADER_DB") or DEFAULT_DB).expanduser()
+        urls, secrets, db, problem = service_alarm.plain_urls(env), [], db if db.is_absolute() else ROOT / db, str(exc)
+    return service_alarm.run(urls, secrets, service_alarm.state_beside(db), problem, args.unit, args.retry_after_min,
+                             os.environ, now_ms())
+
+
 def cmd_metrics(settings: Settings, args: argparse.Namespace) -> int:
     from contracts.settings import read_env, secret_values
     from engine import metrics
@@ -356,6 +378,11 @@ def build_parser() -> argparse.ArgumentParser:
                    ).set_defaults(func=cmd_telegram)
     sub.add_parser("watchdog", help="supervisord's event listener that reports the engine's death (supervisord "
                                     "runs it)").set_defaults(func=cmd_watchdog)
+    failed = sub.add_parser("service-failed", help="tell the operator through NOTIFY_URLS that the desk's service "
+                                                   "failed for good (systemd runs it: OnFailure=)")
+    failed.add_argument("--unit", default="polymarket-desk.service", help="the service that failed")
+    failed.add_argument("--retry-after-min", type=int, default=15, help="when systemd tries it again (its timer)")
+    failed.set_defaults(func=cmd_service_failed)
     metrics = sub.add_parser("metrics", help="serve the desk's metrics in Prometheus' text format on 127.0.0.1 "
                                              "(METRICS_PORT, default 9464)")
     metrics.add_argument("--port", type=int, help="the port (default: METRICS_PORT from .env, else 9464)")
@@ -410,6 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.func is cmd_service_failed:
+        return cmd_service_failed(None, args)
     try:
         settings = load_settings()
         code = int(args.func(settings, args))

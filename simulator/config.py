@@ -56,6 +56,9 @@ class FaultConfig:
     # The RPC node takes the next N raw transactions (eth_sendRawTransaction: mined as usual) but
     # answers 502, as a node behind a failing proxy would.
     rpc_answer_lost: int = 0
+    # The next N answers to Kalshi V2 order creates (each create taken, or refused, as usual) are a
+    # body nested 100,000 deep, with the answer's status: valid JSON no client should read whole.
+    kalshi_answer_garbled: int = 0
 
     def with_updates(self, updates: Mapping[str, Any]) -> FaultConfig:
         """Return a copy with ``updates`` applied; unknown keys raise ``ValueError``."""
@@ -82,7 +85,7 @@ def _coerce_fault(key: str, value: Any) -> Any:
         if value not in ("orders", "all"):
             raise ValueError("error_scope must be 'orders' or 'all'")
         return value
-    if key in ("ws_drop_every", "relayer_answer_lost", "rpc_answer_lost"):
+    if key in ("ws_drop_every", "relayer_answer_lost", "rpc_answer_lost", "kalshi_answer_garbled"):
         if int(value) < 0:
             raise ValueError(f"{key} must be 0 or more")
         return int(value)

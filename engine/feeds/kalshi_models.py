@@ -25,6 +25,7 @@ from engine.feeds.kalshi_fixed import (
     items,
     maybe_dollars,
     maybe_time_ms,
+    positive_count,
     price,
     text,
     time_ms,
@@ -284,7 +285,7 @@ def fill(record: Mapping[str, Any]) -> Fill:
         at = integer(record, "ts", w) * 1000
     return Fill(trade_id=text(record, "trade_id", w), order_id=text(record, "order_id", w),
                 ticker=text(record, "market_ticker" if "market_ticker" in record else "ticker", w),
-                book_side=choice(record, "book_side", w, BOOK_SIDES), count=count(record, "count_fp", w),
+                book_side=choice(record, "book_side", w, BOOK_SIDES), count=positive_count(record, "count_fp", w),
                 yes_price=price(record, "yes_price_dollars", w), fee=dollars(record, "fee_cost", w),
                 is_taker=flag(record, "is_taker", w), at_ms=at)
 
@@ -439,7 +440,7 @@ def ws_fill(msg: Mapping[str, Any]) -> Fill:
     w = _where("fill message", msg)
     return Fill(trade_id=text(msg, "trade_id", w), order_id=text(msg, "order_id", w),
                 ticker=text(msg, "market_ticker", w), book_side=choice(msg, "book_side", w, BOOK_SIDES),
-                count=count(msg, "count_fp", w), yes_price=price(msg, "yes_price_dollars", w),
+                count=positive_count(msg, "count_fp", w), yes_price=price(msg, "yes_price_dollars", w),
                 fee=dollars(msg, "fee_cost", w), is_taker=flag(msg, "is_taker", w), at_ms=integer(msg, "ts_ms", w),
                 client_order_id=msg.get("client_order_id") or None)
 

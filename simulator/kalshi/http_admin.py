@@ -131,6 +131,21 @@ async def skip_seq(request: web.Request, body: dict[str, Any]) -> Any:
     return {"skip_seq": hub.skip_seq}
 
 
+@routes.post("/_sim/kalshi/ws/book-message")
+@_answer
+async def book_message(request: web.Request, body: dict[str, Any]) -> Any:
+    """A fault: a book message Kalshi's client does not expect, sent to every book subscription.
+    {"message": {...}} goes on each subscription's sequence (its `sid` and next `seq` filled in: a
+    snapshot of a market it never asked for, say); {"text": "..."} is sent as it is, on no sequence
+    (a `seq` of 1e309, say)."""
+    hub = side_of(request).hub
+    if isinstance(body.get("message"), dict):
+        return {"sent": hub.book_fault(message=body["message"])}
+    if isinstance(body.get("text"), str):
+        return {"sent": hub.book_fault(text=body["text"])}
+    raise Refused(400, "invalid_parameters", "send {\"message\": {...}} or {\"text\": \"...\"}")
+
+
 @routes.get("/trade-api/ws/v2")
 async def websocket(request: web.Request) -> web.StreamResponse:
     return await side_of(request).hub.handle(request)

@@ -17,7 +17,8 @@ refused before the upgrade (401). Commands are JSON ``{"id", "cmd", "params"}``:
 - ``unsubscribe`` by ``sids``.
 
 Errors answer ``{"id", "type": "error", "msg": {"code", "msg"}}`` with Kalshi's codes. A fault on
-demand (the admin API): the next N book messages skip a sequence number.
+demand (the admin API): the next N book messages skip a sequence number; a book message a client
+does not expect, on the sequence or as raw text.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class Connection:
     ws: web.WebSocketResponse
     account: str
     subscriptions: dict[int, Subscription] = field(default_factory=dict)
-    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(QUEUE))
+    queue: asyncio.Queue[dict[str, Any] | str] = field(default_factory=lambda: asyncio.Queue(QUEUE))  # str: as it is
 
 
 class KalshiHub:
@@ -109,7 +110,7 @@ class KalshiHub:
     async def _write(self, conn: Connection) -> None:
         while not conn.ws.closed:
             message = await conn.queue.get()
-            await conn.ws.send_str(json.dumps(message))
+            await conn.ws.send_str(message if isinstance(message, str) else json.dumps(message))
 
     def _send(self, conn: Connection, message: dict[str, Any]) -> None:
         if self.record:
@@ -247,6 +248,24 @@ class KalshiHub:
             sub.seq += 1  # as if a message had been lost on the way
         message["seq"] = sub.seq
         self._send(conn, message)
+
+    def book_fault(self, *, message: dict[str, Any] | None = None, text: str | None = None) -> int:
+        """A fault (the admin API): `message` on every book subscription's sequence, or `text` as it
+        is to every connection with one; how many were sent."""
+        subscribed = [(conn, sub) for conn in list(self.connections) for sub in list(conn.subscriptions.values())
+                      if sub.channel == "orderbook_delta"]
+        for conn, sub in subscribed:
+            if message is not None:
+                self._book_message(conn, sub, {**message, "sid": sub.sid})
+        if text is not None:
+            conns = {id(conn): conn for conn, _ in subscribed}.values()
+            for conn in conns:
+                try:
+                    conn.queue.put_nowait(text)
+                except asyncio.QueueFull:
+                    pass
+            return len(conns)
+        return len(subscribed)
 
     def _book_changed(self, ticker: str) -> None:
         old_yes, old_no = self.levels.get(ticker, ({}, {}))

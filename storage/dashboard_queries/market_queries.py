@@ -5,12 +5,12 @@ recorded prices downsampled in SQL, the book now, and the strategies trading a m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import text
 
+from contracts.domain import BadNumber, to_micros
 from contracts.jsonsafe import FEED_BYTES, read_stored
 from contracts.limits import BY_NAME as LIMIT_SPECS
 from contracts.limits import LimitError, parse_value
@@ -200,8 +200,8 @@ def _micros(value: Any) -> int:
     if isinstance(value, int):
         return value
     try:
-        return int(Decimal(str(value)) * MICRO)
-    except (InvalidOperation, ValueError):
+        return to_micros(str(value))
+    except BadNumber:  # "1e999999" too: never a decimal.Overflow on a page
         return 0
 
 

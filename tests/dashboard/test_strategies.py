@@ -300,6 +300,15 @@ def test_switching_from_a_market_list_to_a_filter(strategies: AppTest, db: Datab
     assert json.loads(_row(db, "mm-btc")["markets"])["filter"]["text"] == "bitcoin"
 
 
+@pytest.mark.parametrize("typed, says", [("1e-9999999999", "at most 6 decimal places"),  # was read as 0
+                                         ("1e999999", "between 0 and 1"), ("9" * 1000, "a number between 0 and 1")])
+def test_an_operator_fair_value_beyond_bounds_is_refused_never_read_as_0(typed: str, says: str) -> None:
+    from pages.widgets.fair_values import parse_probability
+
+    value, why = parse_probability(typed)
+    assert value is None and says in why
+
+
 def test_operator_fair_value_set_refused_and_cleared(strategies: AppTest, db: Database) -> None:
     at = strategies
     at.selectbox(key="fv_market").set_value(BTC)
