@@ -21,7 +21,7 @@ from typing import Any
 
 from .conformance import SchemaWatch
 from .exchange import HOUSE, Exchange, Placement, Refused
-from .fees import FEE_TYPES, FeeChange, FeeSchedule, SeriesFees
+from .fees import FEE_TYPES, EventFeeChange, EventFees, FeeChange, FeeSchedule, SeriesFees
 from .grid import Grid
 from .keys import KeyRing
 from .lifecycle import Lifecycle
@@ -33,6 +33,12 @@ from .ws import KalshiHub
 READ_BUCKET, WRITE_BUCKET = (200, 400), (100, 100)
 DEFAULT_COST = 10
 COSTS = {("DELETE", "/portfolio/events/orders/{order_id}"): 2, ("GET", "/portfolio/orders/{order_id}"): 2}
+# The batched V2 orders are billed per item (Batch Create Orders (V2): 10 tokens an order; Batch Cancel
+# Orders (V2): 2 a cancel): a batch costs its items' sum, so one bigger than the bucket can hold is never
+# taken (a 429, as any request the bucket cannot cover): "the maximum batch size scales with your tier's
+# write budget". `/account/endpoint_costs` lists the cancels' (the creates' is the default).
+PER_ITEM = {("POST", "/portfolio/events/orders/batched"): DEFAULT_COST,
+            ("DELETE", "/portfolio/events/orders/batched"): 2}
 # How far a request's timestamp may be from the exchange's clock: Kalshi documents 30 s (FIX), the
 # stricter figure, whatever Polymarket's side allows.
 MAX_SKEW_S = 30.0
@@ -71,6 +77,8 @@ class KalshiSide:
         self.buckets: dict[tuple[str, str], Bucket] = {}
         self.events: dict[str, tuple[str, str]] = {}  # event ticker -> (series ticker, title)
         self.series: dict[str, SeriesFees] = {}
+        self.event_fees: dict[str, EventFees] = {}  # event ticker -> its override over its series' fees
+        self.categories: dict[str, list[str]] = {}  # series ticker -> its discovery categories (Series.categories)
         self.raw_fee_changes: list[object] = []  # records served as given (a test's hostile ones)
         self.retired_calls = 0  # requests to a retired endpoint (each answered 410)
         self.observers: list[Callable[[str, str, int, object], None]] = []  # (method, route, status, body)
@@ -94,6 +102,32 @@ class KalshiSide:
         self.series[series].changes.append(change)
         return change.change_id
 
+    def schedule_event_fee_change(self, event: str, body: dict[str, Any], now_ms: int) -> str:
+        """A change of the event's fee override (Kalshi's Get Event Fee Changes): `fee_type_override` and
+        `fee_multiplier_override` both set (an override of the series' fees), or both null (the override
+        cleared: the series' fees again); anything else refused, named. Returns its id."""
+        fee_type, multiplier = body.get("fee_type_override"), body.get("fee_multiplier_override")
+        override = None
+        if fee_type is not None or multiplier is not None:
+            if fee_type not in FEE_TYPES:
+                raise Refused(400, "invalid_parameters", f"fee_type_override {fee_type!r} is not one of "
+                              f"{', '.join(FEE_TYPES)} (or null, with a null multiplier, to clear the override)")
+            if isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)) or multiplier < 0:
+                raise Refused(400, "invalid_parameters", f"fee_multiplier_override {multiplier!r} is not a number of "
+                              "0 or more")
+            override = FeeSchedule(fee_type, Fraction(str(multiplier)))
+        at = int(body["at_ms"]) if "at_ms" in body else now_ms + int(float(body.get("in_s", 0)) * 1000)
+        fees = self.event_fees[event]
+        change = EventFeeChange(str(uuid.uuid4()), event, self.events[event][0], at, override)
+        fees.changes.append(change)
+        return change.change_id
+
+    def event_fees_of(self, event: str, series: str) -> EventFees:
+        """The event's fees (a new event pays its series' until an override is scheduled)."""
+        if event not in self.event_fees:
+            self.event_fees[event] = EventFees(self.series.setdefault(series, SeriesFees()))
+        return self.event_fees[event]
+
     def _list(self, count: int, rng: random.Random, end_after_s: float) -> None:
         now_ms = int(time.time() * 1000)
         close_ms = now_ms + int(end_after_s * 1000)
@@ -110,7 +144,7 @@ class KalshiSide:
                 f"Will simulated outcome {n} happen?", f"Outcome {n}",
                 f"If simulated outcome {n} happens by the close, the market resolves to Yes.",
                 "Determined and settled by the simulator's admin API (/_sim/kalshi/markets/{ticker}/...).",
-                now_ms, close_ms, Grid.named(structure), self.series[series], updated_ms=now_ms))
+                now_ms, close_ms, Grid.named(structure), self.event_fees_of(event, series), updated_ms=now_ms))
             self.seed_ladder(ticker, rng.randrange(20, 81) * 10_000, now_ms)
 
     def _list_parlays(self, count: int, end_after_s: float) -> None:
@@ -125,7 +159,7 @@ class KalshiSide:
                 ticker, event, "KXMVECROSSCATEGORY", str(uuid.UUID(int=n + 1, version=4)),
                 f"yes Simulated outcome {n % 4 + 1},yes Other team wins", "parlay leg", "A combination.", "",
                 now_ms, now_ms + int(end_after_s * 1000), Grid.named("center_deci_edge_centi_cent"),
-                SeriesFees(), updated_ms=now_ms, mve_collection=PARLAY_COLLECTION))
+                self.event_fees_of(event, "KXMVECROSSCATEGORY"), updated_ms=now_ms, mve_collection=PARLAY_COLLECTION))
         # parlays first, then the rest, as Kalshi's pages come
         self.exchange.markets = dict(sorted(self.exchange.markets.items(),
                                             key=lambda kv: kv[1].mve_collection is None))

@@ -16,8 +16,10 @@ refused before the upgrade (401). Commands are JSON ``{"id", "cmd", "params"}``:
   ``delete_markets`` change its markets.
 - ``unsubscribe`` by ``sids``.
 
-Errors answer ``{"id", "type": "error", "msg": {"code", "msg"}}`` with Kalshi's codes. A fault on
-demand (the admin API): the next N book messages skip a sequence number.
+Errors answer ``{"id", "type": "error", "msg": {"code", "msg"}}`` with Kalshi's codes. Every frame
+carries ``sending_ts_ms``, when it was queued to the socket (Kalshi's AsyncAPI: optional, so a
+client must not require it). A fault on demand (the admin API): the next N book messages skip a
+sequence number.
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ class KalshiHub:
             await conn.ws.send_str(json.dumps(message))
 
     def _send(self, conn: Connection, message: dict[str, Any]) -> None:
+        message["sending_ts_ms"] = int(time.time() * 1000)  # when it was queued to the socket (AsyncAPI)
         if self.record:
             self.sent.append(message)
         if self.watch is not None:
