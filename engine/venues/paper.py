@@ -25,6 +25,7 @@ from contracts.domain import Book, MarketInfo, Side, Tif
 from contracts.order_status import covered
 from contracts.venues import KALSHI, POLYMARKET, VENUES, venue_of
 from engine.feeds.catalog import MarketCatalog
+from engine.feeds.kalshi_client import BASIC_BATCHES
 from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketResolved, MarketVoided, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues import paper_rules as rules
@@ -173,7 +174,16 @@ class PaperVenue:
         return result
 
     async def submit_many(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
-        """Like the venue's batch endpoint: each order accepted or refused on its own."""
+        """Like the venue's batch endpoint: each order accepted or refused on its own, one request a
+        batch (standing in for Kalshi: batches of as many as a Basic account's write budget pays for
+        at once, sent one after the other, as the live venue sends them)."""
+        size = BASIC_BATCHES["batch_create"] if self.venue_name == KALSHI else max(1, len(prepared))
+        results: list[PlaceResult] = []
+        for start in range(0, len(prepared), size):
+            results += await self._submit_batch(prepared[start:start + size])
+        return results
+
+    async def _submit_batch(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
         if not await self.trips.place():  # one request
             return [PlaceResult(p.venue_order_id, VenueOrderStatus.INVALID, error=OVERTAKEN) for p in prepared]
         results: list[PlaceResult] = []
@@ -426,10 +436,16 @@ class PaperVenue:
     # -- cancelling and queries --------------------------------------------------------
 
     async def cancel(self, venue_order_ids: Sequence[str]) -> CancelResult:
-        wanted = set(venue_order_ids)
-        async with self.trips.cancelling_orders(wanted):  # the orders rest, and can fill, until it arrives
-            canceled = self._cancel_where(lambda o: o.venue_order_id in wanted, "CANCELED")
-        missing = {v: "order can't be canceled: not live" for v in wanted - set(canceled)}
+        """One request (standing in for Kalshi: batches of as many cancels as a Basic account's write
+        budget pays for at once, one after the other, as the live venue sends them)."""
+        ids = list(dict.fromkeys(venue_order_ids))
+        size = BASIC_BATCHES["batch_cancel"] if self.venue_name == KALSHI else max(1, len(ids))
+        canceled: list[str] = []
+        for start in range(0, len(ids), size):
+            wanted = set(ids[start:start + size])
+            async with self.trips.cancelling_orders(wanted):  # the orders rest, and can fill, until it arrives
+                canceled += self._cancel_ids(wanted)
+        missing = {v: "order can't be canceled: not live" for v in set(ids) - set(canceled)}
         return CancelResult(tuple(canceled), missing)
 
     async def cancel_all(self) -> CancelResult:
@@ -437,6 +453,9 @@ class PaperVenue:
         still on its way is refused when it arrives: on paper a kill never leaves an order behind it."""
         self.trips.cancel_all()
         return CancelResult(tuple(self._cancel_where(lambda o: True, "CANCELED")))
+
+    def _cancel_ids(self, wanted: set[str]) -> list[str]:
+        return self._cancel_where(lambda o: o.venue_order_id in wanted, "CANCELED")
 
     def _cancel_where(self, predicate: Callable[[_Resting], bool], status: str) -> list[str]:
         doomed = [o for o in self.resting.values() if predicate(o)]
