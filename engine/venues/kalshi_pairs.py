@@ -7,7 +7,9 @@ poller reads of each Kalshi market (its price grid, its series' fees, its status
 pair and loaded into the catalog at once. With any pair, Kalshi's exchange status and schedule are
 watched too (engine/feeds/kalshi_exchange.py): what they say is kept for `engine status` and the
 dashboard, a pause's start and end alerted (`told`), and the trading side holds Kalshi's orders
-around a pause (engine/trading/ledgers/exchange_pauses.py).
+around a pause (engine/trading/ledgers/exchange_pauses.py). With a Kalshi key, the key is watched as
+Kalshi describes it (engine/feeds/kalshi_key_watch.py): an account's location attestation that expires
+within two weeks, has lapsed or was never made is alerted (`key_told`), before Kalshi stops its orders.
 
 The trading layer reaches this through engine/venues/registry.py (`pair_feeds`), so it names no venue.
 """
@@ -18,15 +20,17 @@ import json
 from collections.abc import Mapping
 
 from contracts import kalshi_ids
+from contracts.kalshi_keys import RENEW, KeyVerdict
 from contracts.settings import Settings
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.exchange_state import ExchangeState, said_when
 from engine.feeds.kalshi_books import KalshiBookFeed
 from engine.feeds.kalshi_exchange import KalshiExchangeWatch
+from engine.feeds.kalshi_key_watch import KalshiKeyWatch
 from engine.feeds.kalshi_reference import Facts, KalshiBookPoller, PairedReference
 from engine.feeds.reference import ReferenceSource
-from storage.desk.audit import raise_alert
+from storage.desk.audit import AlertLevel, raise_alert
 from storage.engine_stores.engine_state import set_kalshi_exchange
 from storage.sqlite.db import Database, now_ms
 
@@ -45,6 +49,8 @@ class KalshiPairs:
         self.poller: KalshiBookPoller | None = None
         self.stream: KalshiBookFeed | None = None
         self.exchange: KalshiExchangeWatch | None = None
+        self.key: KalshiKeyWatch | None = None
+        self._key_alerted = False  # the last verdict told was an alert
 
     def exchange_state(self) -> ExchangeState | None:
         """Kalshi's exchange as last read (None: not watched, as in a backtest)."""
@@ -69,10 +75,10 @@ class KalshiPairs:
             await self.stream.close()
             self.stream = None
         if not pairs:
-            for feed in (self.poller, self.exchange):
+            for feed in (self.poller, self.exchange, self.key):
                 if feed is not None:
                     await feed.close()
-            self.paired = self.poller = self.exchange = None
+            self.paired = self.poller = self.exchange = self.key = None
             return
         if self.paired is None:
             self.paired = PairedReference(pairs, self.books)
@@ -89,6 +95,14 @@ class KalshiPairs:
         if self.exchange is None:
             self.exchange = KalshiExchangeWatch(self.settings.kalshi.host, on_change=self._exchange_changed)
             await self.exchange.start()
+        if self.key is None and self.settings.kalshi.configured:
+            self.key = KalshiKeyWatch(self.settings.kalshi, on_change=self._key_changed)
+            await self.key.start()
+
+    def _key_changed(self, verdict: KeyVerdict) -> None:
+        assert self.db is not None
+        key_told(self.db, verdict, self._key_alerted, now_ms())
+        self._key_alerted = verdict.alert
 
     def _exchange_changed(self, before: ExchangeState, after: ExchangeState) -> None:
         assert self.db is not None
@@ -119,10 +133,26 @@ class KalshiPairs:
                                 "charging the fees it last read for it until Kalshi sends ones it can read.")
 
     async def close(self) -> None:
-        for feed in (self.poller, self.stream, self.exchange):
+        for feed in (self.poller, self.stream, self.exchange, self.key):
             if feed is not None:
                 await feed.close()
-        self.poller = self.stream = self.exchange = None
+        self.poller = self.stream = self.exchange = self.key = None
+
+
+def key_told(db: Database, verdict: KeyVerdict, alerted: bool, now: int) -> None:
+    """The account's location attestation alerted when it expires within two weeks (a warning), has
+    lapsed or was never made (critical: Kalshi may take no order); its renewal told once after."""
+    if not verdict.alert and not alerted:
+        return
+    with db.write() as conn:
+        if verdict.alert:
+            level: AlertLevel = "warning" if verdict.attestation == "expiring" else "critical"
+            raise_alert(conn, level=level, source="engine", code="KALSHI_KEY_ATTESTATION", subject="kalshi",
+                        message=f"Kalshi: {verdict.words(now)}. Once it has lapsed Kalshi may refuse the desk's "
+                                f"orders: {RENEW}.")
+        else:
+            raise_alert(conn, level="info", source="engine", code="KALSHI_KEY_ATTESTATION", subject="kalshi",
+                        message=f"Kalshi: {verdict.words(now)}: renewed.")
 
 
 def told(db: Database, before: ExchangeState, after: ExchangeState, now: int) -> None:
