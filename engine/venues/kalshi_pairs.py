@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping
 
 from contracts import kalshi_ids
+from contracts.kalshi_fees import EventFeeChange, market_schedule
 from contracts.kalshi_keys import RENEW, KeyVerdict
 from contracts.settings import Settings
 from engine.feeds.books import BookCache
@@ -84,7 +85,8 @@ class KalshiPairs:
             self.paired = PairedReference(pairs, self.books)
         if self.poller is None:
             self.poller = KalshiBookPoller(self.settings.kalshi.host, [], self.books, on_facts=self._keep_facts,
-                                           streamed=self._streamed, resync=self._resync, refused=self._refused)
+                                           streamed=self._streamed, resync=self._resync, refused=self._refused,
+                                           known_event_fees=self._known_event_fees)
         if self.stream is None and self.settings.kalshi.configured:
             self.stream = KalshiBookFeed(self.settings.kalshi, self.books, tickers, ended=self.poller.ended)
             await self.stream.start()
@@ -98,6 +100,11 @@ class KalshiPairs:
         if self.key is None and self.settings.kalshi.configured:
             self.key = KalshiKeyWatch(self.settings.kalshi, on_change=self._key_changed)
             await self.key.start()
+
+    def _known_event_fees(self, ticker: str) -> tuple[EventFeeChange, ...]:
+        """The changes of a market's event fee override the desk kept with its pair."""
+        market = self.catalog.get(kalshi_ids.market_id(ticker))
+        return () if market is None else market_schedule(market).event_changes
 
     def _key_changed(self, verdict: KeyVerdict) -> None:
         assert self.db is not None
