@@ -60,6 +60,11 @@ class Market:
     # `default`, or `floor` (Kalshi's Settlement Bounds: YES holders paid part before settlement). The
     # OpenAPI 3.29 the desk's schemas come from has no such field: absent reads as `default`.
     settlement_bounds: str = "default"
+    # How its strike is read (`strike_type`: greater_or_equal, ...) and the strikes (a crypto window's
+    # price to beat is its `floor_strike`), when it has them (absent until its window opens).
+    strike_type: str | None = None
+    floor_strike: float | None = None
+    cap_strike: float | None = None
 
     @property
     def kind(self) -> str:
@@ -313,7 +318,20 @@ def market(record: Mapping[str, Any]) -> Market:
         settlement_value=maybe_dollars(record, "settlement_value_dollars", w),
         settlement_timer_s=integer(record, "settlement_timer_seconds", w),
         mve_collection=record.get("mve_collection_ticker") or None,
-        settlement_bounds=str(record.get("settlement_bounds_type") or "default"))
+        settlement_bounds=str(record.get("settlement_bounds_type") or "default"),
+        strike_type=record.get("strike_type") if isinstance(record.get("strike_type"), str) else None,
+        floor_strike=_strike(record, "floor_strike", w), cap_strike=_strike(record, "cap_strike", w))
+
+
+def _strike(record: Mapping[str, Any], name: str, where: str) -> float | None:
+    """A strike (a JSON number, Kalshi's `double`), or None when absent; anything else is named."""
+    value = record.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (
+            float("inf"), float("-inf")):
+        raise KalshiShapeError(f"{where}.{name}: expected a number, got {value!r:.20}")
+    return float(value)
 
 
 def _levels(raw: Any, where: str) -> Levels:

@@ -117,6 +117,7 @@ class KalshiBookPoller(PublicReads):
         self.settled: dict[str, str] = {}  # ticker -> its result, once told
         self.not_binary: dict[str, str] = {}  # ticker -> its market type, once told: never read again
         self.binary: set[str] = set()  # tickers a status read found binary: only their books are read
+        self.markets: dict[str, models.Market] = {}  # ticker -> the market as last read (strikes, close)
 
     async def _run(self) -> None:
         while True:
@@ -128,7 +129,7 @@ class KalshiBookPoller(PublicReads):
         whose books wait for it), then the books the stream does not serve; returns the books read."""
         every = self.polls % STATUS_EVERY == 0
         self.polls += 1
-        if every or any(t not in self.binary for t in self._open()):
+        if every or any(self._unsettled_read(t) for t in self._open()):
             await self.read_settlements(every=every)
         streamed = self.streamed()
         followed = [t for t in self._open() if t in self.binary]
@@ -165,6 +166,13 @@ class KalshiBookPoller(PublicReads):
             self.disagreed.pop(book.ticker, None)
             self.resync(book.ticker)
 
+    def _unsettled_read(self, ticker: str) -> bool:
+        """Whether a market is read at every poll: not yet known binary, or a window whose strike Kalshi
+        has not set yet (a crypto window's price to beat, set when it opens)."""
+        market = self.markets.get(ticker)
+        return ticker not in self.binary or (market is not None and market.strike_type is not None
+                                             and market.floor_strike is None and market.cap_strike is None)
+
     def ended(self, ticker: str) -> bool:
         """Whether the market is over for the desk (finalized, or not binary): its book is not followed."""
         return ticker in self.settled or ticker in self.not_binary
@@ -182,12 +190,13 @@ class KalshiBookPoller(PublicReads):
         """Each market not yet known settled (`every` False: only those not yet known binary), read
         once more; returns how many endings were told."""
         told = 0
-        for ticker in [t for t in self._open() if every or t not in self.binary]:
+        for ticker in [t for t in self._open() if every or self._unsettled_read(t)]:
             try:
                 market = await self.client.market(ticker)
             except (KalshiError, KalshiShapeError) as exc:  # read again at the next round
                 self._failed(ticker, exc)
                 continue
+            self.markets[ticker] = market
             await self._keep_facts(market)
             told += self._ending(market)
         return told

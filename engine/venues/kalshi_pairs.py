@@ -10,6 +10,9 @@ dashboard, a pause's start and end alerted (`told`), and the trading side holds 
 around a pause (engine/trading/ledgers/exchange_pauses.py). With a Kalshi key, the key is watched as
 Kalshi describes it (engine/feeds/kalshi_key_watch.py): an account's location attestation that expires
 within two weeks, has lapsed or was never made is alerted (`key_told`), before Kalshi stops its orders.
+Paired Kalshi crypto windows (contracts/kalshi_crypto.py) are priced from the CF Benchmarks index each
+settles on, relayed on Kalshi's signed WebSocket (engine/feeds/cfbenchmarks.py,
+engine/feeds/kalshi_window_reference.py): the reference every other market asks falls behind it.
 
 The trading layer reaches this through engine/venues/registry.py (`pair_feeds`), so it names no venue.
 """
@@ -20,16 +23,19 @@ import json
 from collections.abc import Mapping
 
 from contracts import kalshi_ids
+from contracts.kalshi_crypto import index_of
 from contracts.kalshi_fees import EventFeeChange, market_schedule
 from contracts.kalshi_keys import RENEW, KeyVerdict
 from contracts.settings import Settings
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
+from engine.feeds.cfbenchmarks import CfBenchmarksFeed
 from engine.feeds.exchange_state import ExchangeState, said_when
 from engine.feeds.kalshi_books import KalshiBookFeed
 from engine.feeds.kalshi_exchange import KalshiExchangeWatch
 from engine.feeds.kalshi_key_watch import KalshiKeyWatch
 from engine.feeds.kalshi_reference import Facts, KalshiBookPoller, PairedReference
+from engine.feeds.kalshi_window_reference import KalshiWindowReference
 from engine.feeds.reference import ReferenceSource
 from storage.desk.audit import AlertLevel, raise_alert
 from storage.engine_stores.engine_state import set_kalshi_exchange
@@ -51,6 +57,7 @@ class KalshiPairs:
         self.stream: KalshiBookFeed | None = None
         self.exchange: KalshiExchangeWatch | None = None
         self.key: KalshiKeyWatch | None = None
+        self.index: CfBenchmarksFeed | None = None  # the CF Benchmarks indices the paired crypto windows settle on
         self._key_alerted = False  # the last verdict told was an alert
 
     def exchange_state(self) -> ExchangeState | None:
@@ -75,6 +82,10 @@ class KalshiPairs:
         if self.stream is not None and (not pairs or self.stream.tickers != tuple(tickers)):
             await self.stream.close()
             self.stream = None
+        indexes = sorted({i for t in tickers if (i := index_of(t)) is not None})
+        if self.index is not None and self.index.indexes != tuple(indexes):
+            await self.index.close()
+            self.index = None
         if not pairs:
             for feed in (self.poller, self.exchange, self.key):
                 if feed is not None:
@@ -93,6 +104,11 @@ class KalshiPairs:
         self.paired.pairs = pairs
         self.poller.tickers = tickers
         self.paired.other = other
+        if indexes and self.settings.kalshi.configured:  # the paired crypto windows, priced from their index
+            if self.index is None:
+                self.index = CfBenchmarksFeed(self.settings.kalshi, indexes)
+                await self.index.start()
+            self.paired.other = KalshiWindowReference(self.index, self.poller.markets.get, other)
         await self.poller.start()
         if self.exchange is None:
             self.exchange = KalshiExchangeWatch(self.settings.kalshi.host, on_change=self._exchange_changed)
@@ -140,10 +156,10 @@ class KalshiPairs:
                                 "charging the fees it last read for it until Kalshi sends ones it can read.")
 
     async def close(self) -> None:
-        for feed in (self.poller, self.stream, self.exchange, self.key):
+        for feed in (self.poller, self.stream, self.exchange, self.key, self.index):
             if feed is not None:
                 await feed.close()
-        self.poller = self.stream = self.exchange = self.key = None
+        self.poller = self.stream = self.exchange = self.key = self.index = None
 
 
 def key_told(db: Database, verdict: KeyVerdict, alerted: bool, now: int) -> None:

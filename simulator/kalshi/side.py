@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
+from .cfbenchmarks import SERIES as CRYPTO_SERIES
+from .cfbenchmarks import IndexFeed
 from .conformance import SchemaWatch
 from .exchange import HOUSE, Exchange, Placement, Refused
 from .fees import FEE_TYPES, EventFeeChange, EventFees, FeeChange, FeeSchedule, SeriesFees
@@ -67,7 +69,10 @@ class Bucket:
 
 class KalshiSide:
     def __init__(self, seed: int, markets: int, starting_balance: int, max_skew_s: float, rate_limits: bool,
-                 end_after_s: float, parlays: int = 0, weekly_pause: bool = True) -> None:
+                 end_after_s: float, parlays: int = 0, weekly_pause: bool = True, crypto: tuple[str, ...] = (),
+                 spot_vol: float = 0.6) -> None:
+        """`crypto`: the crypto window series listed (KXBTC15M, ...: cfbenchmarks.py), one market a quarter
+        hour each, settled on their CF Benchmarks index."""
         self.keys = KeyRing(seed, min(max_skew_s, MAX_SKEW_S))
         self.exchange = Exchange(seed, starting_balance)
         self.lifecycle = Lifecycle(self.exchange, weekly=weekly_pause)
@@ -88,6 +93,10 @@ class KalshiSide:
         self.hub.watch = self.schema_watch
         self._list(markets, random.Random(f"kalshi-markets:{seed}"), end_after_s)
         self._list_parlays(parlays, end_after_s)
+        self.index = IndexFeed(seed, spot_vol, int(time.time() * 1000))  # the cfbenchmarks_value channel's
+        self.crypto = tuple(crypto)
+        self.windows: dict[str, str] = {}  # crypto window ticker -> its index id
+        self._list_windows(int(time.time() * 1000))
 
     def schedule_fee_change(self, series: str, body: dict[str, Any], now_ms: int) -> str:
         """A change of the series' fees scheduled as Kalshi's FeeType and a multiplier of 0 or more
@@ -193,5 +202,61 @@ class KalshiSide:
             observer(method, route, status, body)
 
     def tick(self) -> None:
-        self.lifecycle.tick(int(time.time() * 1000))
+        now = int(time.time() * 1000)
+        self.hub.index_ticks(self.index.advance(now), self.index)
+        self._list_windows(now)
+        self._settle_windows(now)
+        self.lifecycle.tick(now)
+
+    # -- the crypto windows (cfbenchmarks.py) ---------------------------------------------------
+
+    def _list_windows(self, now_ms: int) -> None:
+        """Each crypto series' current and next quarter-hour window listed (once), its price to beat set
+        when it opens (the index's 60-second average then)."""
+        for series in self.crypto:
+            index_id = CRYPTO_SERIES[series]
+            if series not in self.series:
+                self.series[series] = SeriesFees(FeeSchedule("quadratic", Fraction(1)))
+                self.categories[series] = ["Crypto"]
+            start = now_ms // 900_000 * 900_000
+            for begin in (start, start + 900_000):
+                close = begin + 900_000
+                event = f"{series}-{datetime.fromtimestamp(close / 1000, UTC).strftime('%y%b%d%H%M').upper()}"
+                ticker = f"{event}-15"
+                if ticker in self.exchange.markets:
+                    continue
+                self.events[event] = (series, f"{index_id} up or down in 15 minutes?")
+                self.exchange.add_market(Market(
+                    ticker, event, series, str(uuid.uuid4()), f"{index_id} up in the 15 minutes to "
+                    f"{datetime.fromtimestamp(close / 1000, UTC).strftime('%H:%M')} UTC?", "Up",
+                    f"If the average of the 60 CF Benchmarks {index_id} values before the close is at or above the "
+                    "price to beat (the average of the 60 seconds before the window opened), the market resolves "
+                    "to Yes.", "CF Benchmarks values as Kalshi's cfbenchmarks_value channel relays them.",
+                    begin, close, Grid.named("linear_cent"), self.event_fees_of(event, series),
+                    status="initialized" if now_ms < begin else "active", updated_ms=now_ms,
+                    strike_type="greater_or_equal"))
+                self.windows[ticker] = index_id
+
+    def _settle_windows(self, now_ms: int) -> None:
+        """A window's price to beat once it has opened; its result once it has closed (Yes when the 60
+        ticks before the close average at least the price to beat), paid after its settlement timer."""
+        for ticker, index_id in list(self.windows.items()):
+            market = self.exchange.markets[ticker]
+            if market.floor_strike is None and now_ms >= market.open_ms:  # it opens: its price to beat, a book
+                value, count = self.index.average(index_id, market.open_ms - 60_000, market.open_ms,
+                                                  include_high=False)
+                market.floor_strike = round(value, 2) if count else None
+                if market.status == "initialized":
+                    market.status = "active"
+                if market.status == "active":
+                    self.seed_ladder(ticker, 500_000, now_ms)
+            if now_ms >= market.close_ms and market.status in ("active", "inactive", "closed") and \
+                    market.floor_strike is not None:
+                settled = self.index.settlement(index_id, market.close_ms)
+                if settled is not None:
+                    if market.status != "closed":
+                        self.lifecycle.close(ticker, now_ms)
+                    self.lifecycle.determine(ticker, "yes" if settled >= market.floor_strike else "no", None, 60,
+                                             now_ms)
+                    del self.windows[ticker]
 

@@ -391,6 +391,40 @@ def test_api_keys_say_their_scopes_restriction_and_the_attestation_and_a_lapsed_
     run(restricted.close())
 
 
+def test_the_cf_benchmarks_channel_streams_the_indices_asked_for_and_answers_its_actions(sim: SimHandle) -> None:
+    """Kalshi's cfbenchmarks_value channel: indices by `index_ids` (market tickers refused), a value a
+    second with its 60-second average, `indexlist`, and `subscribe_indices` without ids refused (24)."""
+    key_id, private, _ = account(sim)
+    signer = KalshiSigner(key_id, private)
+    url = f"ws://127.0.0.1:{sim.port}/trade-api/ws/v2"
+
+    async def go() -> list[dict[str, Any]]:
+        async with websockets.connect(url, additional_headers=signer.headers("GET", "/trade-api/ws/v2")) as ws:
+            async def send(ident: int, cmd: str, **params: Any) -> None:
+                await ws.send(json.dumps({"id": ident, "cmd": cmd, "params": params}))
+
+            await send(1, "subscribe", channels=["cfbenchmarks_value"], market_tickers=[binary_tickers(sim)[0]])
+            await send(2, "subscribe", channels=["cfbenchmarks_value"], index_ids=["BRTI"])
+            got = [json.loads(await ws.recv()) for _ in range(2)]
+            sid = got[1]["msg"]["sid"]
+            await send(3, "update_subscription", sid=sid, action="indexlist")
+            await send(4, "update_subscription", sid=sid, action="subscribe_indices")
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not (
+                    any(m["type"] == "cfbenchmarks_value" for m in got) and any(m.get("id") == 4 for m in got)):
+                got.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+            return got
+
+    got = run(go())
+    assert got[0]["type"] == "error" and got[0]["msg"]["code"] == 11  # indices only on this channel
+    assert [m["msg"]["index_ids"] for m in got if m["type"] == "cfbenchmarks_value_indexlist"] == [
+        ["BRTI", "ETHUSD_RTI", "SOLUSD_RTI", "XRPUSD_RTI"]]
+    assert any(m.get("id") == 4 and m["type"] == "error" and m["msg"]["code"] == 24 for m in got)
+    value = next(m for m in got if m["type"] == "cfbenchmarks_value")
+    assert value["msg"]["index_id"] == "BRTI" and json.loads(value["msg"]["data"])["id"] == "BRTI"
+    assert all("sending_ts_ms" in m for m in got)
+
+
 def test_every_published_route_is_served_and_was_checked(sim: SimHandle, conformance: Conformance) -> None:
     """The routes the fixture names: each answered here (whatever else ran in this process), so each
     was checked against its schema by the autouse check."""
