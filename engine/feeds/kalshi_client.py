@@ -13,11 +13,7 @@ candlesticks (for research), series' and events' fee settings with the changes K
 them, and the account: balance, orders, fills, positions, settlements, its rate limits, what each
 endpoint costs, and its API keys.
 
-A batch is billed per item (Kalshi's Batch Create and Batch Cancel Orders (V2) pages: an order 10
-tokens, a cancel 2; `/account/endpoint_costs` says what the account's endpoints cost), and Kalshi's
-maximum batch size "scales with your tier's write budget": a batch the write bucket cannot hold at
-once is never taken. `batch_limit` is how many items one batch may carry so that its whole cost fits
-the desk's own copy of the write bucket (engine/feeds/kalshi_http.py), which is smaller than Kalshi's.
+Batches and what each call costs: kalshi_batches.py (`client.batches`).
 """
 
 from __future__ import annotations
@@ -27,39 +23,19 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from engine.feeds import kalshi_models as models
+from engine.feeds.kalshi_batches import KalshiBatches
 from engine.feeds.kalshi_fixed import KalshiShapeError, fmt_count, fmt_dollars, items
 from engine.feeds.kalshi_fixed import count as fixed_count
-from engine.feeds.kalshi_http import BASIC, DEFAULT_COST, KalshiHttp, KalshiSigner, Pacer
+from engine.feeds.kalshi_http import KalshiHttp, KalshiSigner, Pacer
 
 PAGE = 200
-CANCEL_COST = 2  # a V2 cancel's tokens (Kalshi's Cancel Order (V2) page), until the account's costs are read
-LOOKUP_COST = 2  # an order lookup's
 MAX_PAGES = 50  # a listing read at most this many pages (a cursor that never ends is Kalshi's fault, not a loop)
-ORDERS = "/portfolio/events/orders"
-BATCHED = f"{ORDERS}/batched"
-# (method, route as /account/endpoint_costs writes it under the API's root) of what the desk pays per call
-# or per batch item; the documented costs stand until the account's are read.
-COST_ROUTES = {"cancel": ("DELETE", f"{ORDERS}/{{order_id}}"), "lookup": ("GET", "/portfolio/orders/{order_id}"),
-               "batch_create": ("POST", BATCHED), "batch_cancel": ("DELETE", BATCHED)}
-DOCUMENTED_COSTS = {"cancel": CANCEL_COST, "lookup": LOOKUP_COST, "batch_create": DEFAULT_COST, "batch_cancel": 2}
-
-
-def batch_limit(pacer: Pacer, cost: int) -> int:
-    """Items of `cost` tokens one batch may carry: what the desk's copy of the write bucket pays for at
-    once (it holds less than Kalshi's, engine/feeds/kalshi_http.py), at least one."""
-    return max(1, pacer.write.capacity // max(1, cost))
-
-
-# A Basic account's batches at the documented costs (5 creates, 25 cancels): what the paper venue
-# standing in for Kalshi sends as one request (engine/venues/paper.py).
-BASIC_BATCHES = {what: batch_limit(Pacer.of(*BASIC), DOCUMENTED_COSTS[what]) for what in ("batch_create",
-                                                                                          "batch_cancel")}
 
 
 class KalshiClient:
     def __init__(self, http: KalshiHttp) -> None:
         self.http = http
-        self.costs = dict(DOCUMENTED_COSTS)  # tokens a call (or a batch item) costs, as the account's answer says
+        self.batches = KalshiBatches(http)  # the batched orders, and what each call costs
 
     @classmethod
     def at(cls, host: str, key_id: str | None = None, private_pem: str | None = None, *,
@@ -76,19 +52,8 @@ class KalshiClient:
         """Read the account's token budgets and what its endpoints cost, and pace by them from now on."""
         found = models.limits(await self.http.request("GET", "/account/limits", auth=True))
         self.http.pacer = Pacer.of(found.read, found.write)
-        await self.endpoint_costs()
+        await self.batches.read_costs()
         return found
-
-    async def endpoint_costs(self) -> dict[str, int]:
-        """What the desk's calls cost now (`/account/endpoint_costs`: the endpoints whose cost is not the
-        default), kept for its pacing and its batches."""
-        listed = models.endpoint_costs(await self.http.request("GET", "/account/endpoint_costs"), self.http.root)
-        self.costs = {what: listed.costs.get(route, listed.default) for what, route in COST_ROUTES.items()}
-        return self.costs
-
-    def batch_limit(self, what: str) -> int:
-        """How many items one batch of `what` ("batch_create" or "batch_cancel") may carry now."""
-        return batch_limit(self.http.pacer, self.costs[what])
 
     # -- the exchange ------------------------------------------------------------------------
 
@@ -183,7 +148,8 @@ class KalshiClient:
         return models.balance(await self.http.request("GET", "/portfolio/balance", auth=True))
 
     async def order(self, order_id: str) -> models.Order:
-        answer = await self.http.request("GET", f"/portfolio/orders/{order_id}", auth=True, cost=self.costs["lookup"])
+        answer = await self.http.request("GET", f"/portfolio/orders/{order_id}", auth=True,
+                                         cost=self.batches.costs["lookup"])
         return models.order(_object(answer, "order"))
 
     async def orders(self, *, status: str | None = None, ticker: str | None = None,
@@ -240,31 +206,8 @@ class KalshiClient:
         """Cancel a resting order; returns the contracts it took off the book."""
         answer = await self.http.request("DELETE", f"/portfolio/events/orders/{order_id}",
                                          params={"market_ticker": ticker}, auth=True, write=True,
-                                         cost=self.costs["cancel"])
+                                         cost=self.batches.costs["cancel"])
         return fixed_count(answer, "reduced_by", f"cancel answer {order_id}")
-
-    async def batch_create(self, bodies: Sequence[dict[str, Any]]) -> list[models.BatchPlaced]:
-        """V2 creates (bodies as order_body makes them) in one request, answered item by item in the
-        same order: each taken (its counts) or refused (its error), never undoing the others. At most
-        `batch_limit("batch_create")` of them."""
-        self._bounded(bodies, "batch_create")
-        answer = await self.http.request("POST", BATCHED, body={"orders": list(bodies)}, auth=True, write=True,
-                                         cost=self.costs["batch_create"] * len(bodies))
-        return models.batch_placed(answer, [str(b.get("client_order_id") or "") for b in bodies])
-
-    async def batch_cancel(self, orders: Sequence[tuple[str, str | None]]) -> list[models.BatchCancelled]:
-        """Cancel (order id, its market's ticker) pairs in one request, answered item by item in the same
-        order. At most `batch_limit("batch_cancel")` of them."""
-        self._bounded(orders, "batch_cancel")
-        items = [{"order_id": order_id, **({"market_ticker": ticker} if ticker else {})} for order_id, ticker in orders]
-        answer = await self.http.request("DELETE", BATCHED, body={"orders": items}, auth=True, write=True,
-                                         cost=self.costs["batch_cancel"] * len(orders))
-        return models.batch_cancelled(answer, [order_id for order_id, _ in orders])
-
-    def _bounded(self, items: Sequence[Any], what: str) -> None:
-        if not 1 <= len(items) <= self.batch_limit(what):
-            raise ValueError(f"a batch of {len(items)}: between 1 and {self.batch_limit(what)} items "
-                             f"(the write budget's share for one {what})")
 
     async def amend_order(self, order_id: str, *, ticker: str, book_side: str, price: int,
                           total_count: int) -> models.Placed:

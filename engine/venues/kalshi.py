@@ -163,7 +163,7 @@ class KalshiVenue:
                 results[n] = PlaceResult(one.venue_order_id, VenueOrderStatus.INVALID, error=body["refused"])
             else:
                 bodies.append((n, body))
-        limit = self.client.batch_limit("batch_create")
+        limit = self.client.batches.limit("batch_create")
         for start in range(0, len(bodies), limit):
             chunk = bodies[start:start + limit]
             try:
@@ -193,11 +193,11 @@ class KalshiVenue:
         each order once, and answers a repeat of one it took `order_already_exists`."""
         for wait in RESENDS_S:
             try:
-                return await self._call(self.client.batch_create(bodies))
+                return await self._call(self.client.batches.create(bodies))
             except VenueUnavailable:
                 log.warning("a Kalshi batch create got no answer: sending it again", extra={"orders": len(bodies)})
                 await asyncio.sleep(wait)
-        return await self._call(self.client.batch_create(bodies))
+        return await self._call(self.client.batches.create(bodies))
 
     async def _batch_result(self, prepared: PreparedOrder, body: dict[str, object],
                             item: models.BatchPlaced) -> PlaceResult:
@@ -245,11 +245,11 @@ class KalshiVenue:
             except (OrderRejected, VenueBusy) as exc:
                 refused[venue_id] = str(exc)
             return CancelResult(tuple(canceled), refused)
-        limit = self.client.batch_limit("batch_cancel")
+        limit = self.client.batches.limit("batch_cancel")
         for start in range(0, len(known), limit):
             chunk = known[start:start + limit]
             try:
-                answered = await self._call(self.client.batch_cancel(
+                answered = await self._call(self.client.batches.cancel(
                     [(kalshi_id, self._tickers.get(venue_id)) for venue_id, kalshi_id in chunk]))
             except (OrderRejected, VenueBusy) as exc:  # nothing of this batch (or the next) was cancelled
                 refused.update({venue_id: str(exc) for venue_id, _ in known[start:]})

@@ -16,7 +16,7 @@ import asyncio
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection
 
@@ -25,7 +25,7 @@ from contracts.domain import Book, MarketInfo, Side, Tif
 from contracts.order_status import covered
 from contracts.venues import KALSHI, POLYMARKET, VENUES, venue_of
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.kalshi_client import BASIC_BATCHES
+from engine.feeds.kalshi_batches import BASIC_BATCHES
 from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketResolved, MarketVoided, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues import paper_rules as rules
@@ -59,6 +59,7 @@ OVERTAKEN = "order canceled: a cancel-all was sent while it was on its way"
 GTD_LEAD_MS = 60_000  # the venue takes a GTD order off the book a minute before its expiry
 EXPIRED = "CANCELED_EXPIRED_ORDER"  # the venue's status for a GTD it took off the book
 SQLITE_MAX_INT = 2**63 - 1
+_T = TypeVar("_T")
 
 
 class BookSource(Protocol):
@@ -177,27 +178,22 @@ class PaperVenue:
         """Like the venue's batch endpoint: each order accepted or refused on its own, one request a
         batch (standing in for Kalshi: batches of as many as a Basic account's write budget pays for
         at once, sent one after the other, as the live venue sends them)."""
-        size = BASIC_BATCHES["batch_create"] if self.venue_name == KALSHI else max(1, len(prepared))
         results: list[PlaceResult] = []
-        for start in range(0, len(prepared), size):
-            results += await self._submit_batch(prepared[start:start + size])
-        return results
-
-    async def _submit_batch(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
-        if not await self.trips.place():  # one request
-            return [PlaceResult(p.venue_order_id, VenueOrderStatus.INVALID, error=OVERTAKEN) for p in prepared]
-        results: list[PlaceResult] = []
-        events: list[VenueEvent] = []
-        with self.db.write() as conn:
-            for one in prepared:
-                try:
-                    result, emitted = self._place(conn, one)
-                except OrderRejected as exc:
-                    result, emitted = PlaceResult(one.venue_order_id, VenueOrderStatus.INVALID, error=str(exc)), []
-                results.append(result)
-                events += emitted
-        for event in events:
-            self.sink(event)
+        for batch in _batches(prepared, self.venue_name, "batch_create"):
+            if not await self.trips.place():  # one request
+                results += [PlaceResult(p.venue_order_id, VenueOrderStatus.INVALID, error=OVERTAKEN) for p in batch]
+                continue
+            events: list[VenueEvent] = []
+            with self.db.write() as conn:
+                for one in batch:
+                    try:
+                        result, emitted = self._place(conn, one)
+                    except OrderRejected as exc:
+                        result, emitted = PlaceResult(one.venue_order_id, VenueOrderStatus.INVALID, error=str(exc)), []
+                    results.append(result)
+                    events += emitted
+            for event in events:
+                self.sink(event)
         return results
 
     def _place(self, conn: Connection, prepared: PreparedOrder) -> tuple[PlaceResult, list[VenueEvent]]:
@@ -439,12 +435,11 @@ class PaperVenue:
         """One request (standing in for Kalshi: batches of as many cancels as a Basic account's write
         budget pays for at once, one after the other, as the live venue sends them)."""
         ids = list(dict.fromkeys(venue_order_ids))
-        size = BASIC_BATCHES["batch_cancel"] if self.venue_name == KALSHI else max(1, len(ids))
         canceled: list[str] = []
-        for start in range(0, len(ids), size):
-            wanted = set(ids[start:start + size])
+        for batch in _batches(ids, self.venue_name, "batch_cancel"):
+            wanted = set(batch)
             async with self.trips.cancelling_orders(wanted):  # the orders rest, and can fill, until it arrives
-                canceled += self._cancel_ids(wanted)
+                canceled += self._cancel_where(_ids_in(wanted), "CANCELED")
         missing = {v: "order can't be canceled: not live" for v in set(ids) - set(canceled)}
         return CancelResult(tuple(canceled), missing)
 
@@ -453,9 +448,6 @@ class PaperVenue:
         still on its way is refused when it arrives: on paper a kill never leaves an order behind it."""
         self.trips.cancel_all()
         return CancelResult(tuple(self._cancel_where(lambda o: True, "CANCELED")))
-
-    def _cancel_ids(self, wanted: set[str]) -> list[str]:
-        return self._cancel_where(lambda o: o.venue_order_id in wanted, "CANCELED")
 
     def _cancel_where(self, predicate: Callable[[_Resting], bool], status: str) -> list[str]:
         doomed = [o for o in self.resting.values() if predicate(o)]
@@ -537,3 +529,15 @@ def kalshi_rounding(kept: dict[str, kalshi_fees.FillFees], conn: Connection, ven
                          rules.fill_fee(market, row["price"], row["size"], row["liquidity"], row["matched_at"]))
         kept[venue_order_id] = found
     return found
+
+
+def _batches(items: Sequence[_T], venue_name: str, kind: str) -> list[Sequence[_T]]:
+    """`items` in the requests the venue is sent them in: Kalshi's in batches of as many as a Basic
+    account's write budget pays for at once (`kind`: batch_create or batch_cancel), another venue's
+    in one."""
+    size = BASIC_BATCHES[kind] if venue_name == KALSHI else max(1, len(items))
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def _ids_in(wanted: set[str]) -> Callable[[_Resting], bool]:
+    return lambda order: order.venue_order_id in wanted

@@ -102,7 +102,7 @@ def test_live_a_ladder_goes_in_batches_within_the_write_budget_and_a_refused_run
     async def scenario() -> None:
         await venue.start()
         try:
-            assert venue.client.batch_limit("batch_create") == 5 and venue.client.batch_limit("batch_cancel") == 25
+            assert venue.client.batches.limit("batch_create") == 5 and venue.client.batches.limit("batch_cancel") == 25
             requests.clear()
             await _step(executor, _ladder(0.02, odd=0.015), cid)
             assert requests["POST /portfolio/events/orders/batched 201"] == 3  # 12 rungs: 5, 5 and 2

@@ -290,7 +290,8 @@ def test_a_batch_is_taken_item_by_item_billed_per_item_and_refused_whole_only_pa
 
     async def go() -> None:
         await c.pace_by_account()
-        assert c.costs == {"cancel": 2, "lookup": 2, "batch_create": 10, "batch_cancel": 2}  # as Kalshi lists them
+        # as Kalshi lists them
+        assert c.batches.costs == {"cancel": 2, "lookup": 2, "batch_create": 10, "batch_cancel": 2}
         bodies = [body(1), body(2, price="0.0150"), body(1), body(3, type="limit"), body(4, price="0.0200")]
         answered = await c.http.request("POST", "/portfolio/events/orders/batched", body={"orders": bodies},
                                         auth=True, write=True, cost=50)
@@ -299,11 +300,11 @@ def test_a_batch_is_taken_item_by_item_billed_per_item_and_refused_whole_only_pa
             None, "invalid_price", "order_already_exists", "invalid_order", None]
         assert items[1]["ts_ms"] is None and "order_id" not in items[1] and items[1]["client_order_id"] == "b-2"
         assert [o.client_order_id for o in await c.orders(status="resting")] == ["b-4", "b-1"]  # the others stand
-        read = await c.batch_create([body(5, price="0.0300"), body(6, price="0.0150")])
+        read = await c.batches.create([body(5, price="0.0300"), body(6, price="0.0150")])
         assert read[0].placed is not None and read[0].placed.remaining_count == 1_500_000
         assert read[1].error is not None and read[1].error.code == "invalid_price" and read[1].placed is None
         ids = [o.order_id for o in await c.orders(status="resting")]
-        cancelled = await c.batch_cancel([(i, ticker) for i in ids] + [("no-such-order", ticker)])
+        cancelled = await c.batches.cancel([(i, ticker) for i in ids] + [("no-such-order", ticker)])
         assert [x.reduced_by for x in cancelled] == [1_500_000] * 3 + [0]
         assert cancelled[-1].error is not None and cancelled[-1].error.code == "not_found"
         assert await c.orders(status="resting") == []
@@ -457,11 +458,11 @@ def test_every_published_route_is_served_and_was_checked(sim: SimHandle, conform
         await c.orders(status="resting")
         await c.cancel_order(placed.order_id, ticker=ticker)
         await c.pace_by_account()
-        made = await c.batch_create([{"ticker": ticker, "client_order_id": "batch-last", "side": "bid",
+        made = await c.batches.create([{"ticker": ticker, "client_order_id": "batch-last", "side": "bid",
                                       "count": "1.00", "price": "0.0100", "time_in_force": "good_till_canceled",
                                       "self_trade_prevention_type": "taker_at_cross"}])
         assert made[0].placed is not None
-        await c.batch_cancel([(made[0].placed.order_id, ticker)])
+        await c.batches.cancel([(made[0].placed.order_id, ticker)])
         await c.event_fee_changes(market.event_ticker)
         await c.api_keys()
         await c.close()

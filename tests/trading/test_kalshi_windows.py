@@ -157,7 +157,7 @@ def test_a_market_maker_on_a_window_quotes_around_the_index_priced_probability(
             lane.executor.drain()
             return sum(1 for o in lane.executor.state.orders.values() if o.status is OrderStatus.LIVE) >= 2
 
-        await until(quoting, f"the market maker's {mode} quotes on the window", tries=600)
+        await until(quoting, f"the market maker's {mode} quotes on the window", tries=1200)  # a loaded machine
         reference = source.reference(cid)
         assert reference is not None
         prices = sorted(o.price if o.token_id.endswith(":yes") else kalshi_ids.CONTRACT - o.price
