@@ -10,8 +10,8 @@ the batched create and cancel); the V1 order endpoints Kalshi retired are never 
 method for them). Reads: the exchange's status and schedule, markets (discovery passes
 `mve_filter=exclude`), order books one at a time or up to 100 in one call, public trades and
 candlesticks (for research), series' and events' fee settings with the changes Kalshi schedules for
-them, and the account: balance, orders, fills, positions, settlements, its rate limits, what each
-endpoint costs, and its API keys.
+them, and the account: balance, orders, fills, positions (unsettled, settled or both), settlements,
+its rate limits, what each endpoint costs, and its API keys.
 
 Batches and what each call costs: kalshi_batches.py (`client.batches`).
 """
@@ -164,9 +164,12 @@ class KalshiClient:
         return [models.fill(f) async for page in self._pages("/portfolio/fills", "fills", params, auth=True)
                 for f in page]
 
-    async def positions(self) -> list[models.Position]:
+    async def positions(self, *, settlement_status: str = "unsettled") -> list[models.Position]:
+        """The account's positions: in markets not settled yet (Kalshi's default, named so the list the
+        desk compares stays that one), or `settled` (still in Kalshi's live data), or `all`."""
+        params = {"settlement_status": settlement_status, "limit": PAGE}
         return [models.position(p) async for page in self._pages("/portfolio/positions", "market_positions",
-                                                                 {"limit": PAGE}, auth=True) for p in page]
+                                                                 params, auth=True) for p in page]
 
     async def settlements(self, *, min_ts: int | None = None) -> list[models.Settlement]:
         params = {"min_ts": min_ts, "limit": PAGE}

@@ -1,6 +1,6 @@
 """Kalshi's portfolio and order routes as they answer today: the V2 order endpoints under
 ``/portfolio/events/orders`` (create, cancel, amend, decrease, and the batched create and cancel),
-the reads (balance, orders, fills, positions, settlements, the account's limits and its API keys),
+the reads (balance, orders, fills, positions (positions_list.py), settlements, the account's limits and its API keys),
 and the retired V1 order endpoints, which answer HTTP 410 "Please switch to the V2 endpoints" and do
 nothing.
 
@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import payloads
+from . import payloads, positions_list
 from .exchange import Placement, Refused
 from .http import BASE, endpoint, error, now_ms, page, routes, seconds, side_of, window
 from .keys import restricted_to
@@ -105,11 +105,7 @@ async def list_fills(request: web.Request, who: str) -> Any:
 @endpoint("GET", "/portfolio/positions", auth=True)
 async def list_positions(request: web.Request, who: str) -> Any:
     ex = side_of(request).exchange
-    account = ex.accounts[who]
-    ticker = request.query.get("ticker")
-    held = [(t, p) for t, p in sorted(account.positions.items())
-            if (p.count or p.total_traded) and (not ticker or t == ticker)]
-    items, cursor = page(request, held)
+    items, cursor = positions_list.listed(request, ex, who)
     events: dict[str, list[Any]] = {}
     for t, p in items:
         events.setdefault(ex.markets[t].event_ticker, []).append(p)

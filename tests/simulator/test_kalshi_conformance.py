@@ -207,6 +207,19 @@ def test_a_market_closed_refuses_every_order_operation_and_settles_scalar_and_vo
     assert void.market_result == "scalar" and void.value_cents is None  # how the simulator shows a void
     assert void.revenue == void.no_cost // 10_000 * 10_000 and void.no_count == MICRO
     assert run(c.market(other)).result == "" and cost
+    # Get Positions (3.34.0): unsettled by default; settled ones on asking, paged by event, cursors per status
+    assert {p.ticker for p in run(c.positions())} == set()
+    settled = run(c.positions(settlement_status="settled"))
+    assert {p.ticker for p in settled} == {ticker, other} and all(p.position == 0 for p in settled)
+    assert {p.ticker for p in run(c.positions(settlement_status="all"))} == {ticker, other}
+    r = c.http.request
+    assert _refused(r("GET", "/portfolio/positions", params={"settlement_status": "open"}, auth=True)).status == 400
+    one_event = run(r("GET", "/portfolio/positions", params={"settlement_status": "settled", "limit": 1}, auth=True))
+    assert {p["ticker"] for p in one_event["market_positions"]} == {ticker, other}  # both markets: one event
+    assert len(one_event["event_positions"]) == 1 and one_event["cursor"] == ""
+    settled_cursor = "settled.0"  # the simulator's cursor for the settled list
+    assert _refused(r("GET", "/portfolio/positions", params={"settlement_status": "all", "cursor": settled_cursor},
+                      auth=True)).status == 400
     run(c.close())
 
 
