@@ -277,6 +277,11 @@ class MarketInfo:
     # (contracts/kalshi_fees.py FeeSchedule).
     kalshi_fee_changes: tuple[tuple[int, str, int], ...] = ()
     kalshi_fees_read_at: int = 0
+    # When its event's override was in force at the read (kalshi_fee_type and _multiplier_ppm are then the
+    # override's), the series' own settings; and the changes of the event's override Kalshi lists, as
+    # (from epoch ms, fee type, multiplier ppm), both None where a change clears the override.
+    kalshi_series_fees: tuple[str, int] | None = None
+    kalshi_event_fee_changes: tuple[tuple[int, str | None, int | None], ...] = ()
     price_grid: tuple[tuple[int, int, int], ...] = ()
 
     @property

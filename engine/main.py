@@ -290,8 +290,13 @@ def cmd_kalshi_preflight(settings: Settings, args: argparse.Namespace) -> int:
 
     if is_migrated(settings.db_path) and settings.kalshi is not None:
         checks = [{"check": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix} for c in report.checks]
-        _record(Database(settings.db_path), "kalshi", settings.kalshi.host, kalshi_account(settings.kalshi), report.ok,
-                checks, args.actor)
+        db = Database(settings.db_path)
+        _record(db, "kalshi", settings.kalshi.host, kalshi_account(settings.kalshi), report.ok, checks, args.actor)
+        if report.key is not None and report.key.alert:  # the attestation lapses soon, or has: alerted now
+            from engine.venues.kalshi_pairs import key_told
+            from storage.sqlite.db import now_ms
+
+            key_told(db, report.key, False, now_ms())
     print(json.dumps(report.as_dict(), indent=2) if args.json else describe(report))
     return EXIT_OK if report.ok else EXIT_FAILED
 

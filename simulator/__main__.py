@@ -124,6 +124,9 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                                 "(default 4; 0: none)"),
     "--kalshi-parlays": ("kalshi_parlays", int, "multivariate (parlay) legs listed first in Kalshi's /markets, as "
                                                 "Kalshi's pages are (default 20; 0: none)"),
+    "--kalshi-crypto": ("kalshi_crypto", str, "Kalshi's crypto window series to list, e.g. KXBTC15M,KXETH15M (a "
+                                              "market a quarter hour each, settled on the CF Benchmarks index "
+                                              "its cfbenchmarks_value channel serves; default: none)"),
     "--country": ("location", str, "where the venue sees the desk's address, COUNTRY[/REGION] (default IE/L): a "
                                    "blocked one (US, GB, FR, ...) is refused every order with the venue's 403, "
                                    "a close-only one (PL, SG, TH, TW) every BUY; GET /api/geoblock says so"),

@@ -169,6 +169,9 @@ class SimConfig:
     kalshi_markets: int = 4  # 0: none listed (keys, balances and the routes still answer)
     kalshi_parlays: int = 20  # multivariate (parlay) legs listed before them, as Kalshi's /markets pages are
     kalshi_weekly_pause: bool = True  # Kalshi's Thursday 03:00-05:00 ET trading pause (off: leniency by flag)
+    # Kalshi's crypto windows (kalshi/cfbenchmarks.py): e.g. "KXBTC15M,KXETH15M", one market a quarter hour
+    # each, settled on the CF Benchmarks index its cfbenchmarks_value channel serves; empty: none listed.
+    kalshi_crypto: str = ""
     faults: FaultConfig = field(default_factory=FaultConfig)
     market: MarketConfig = field(default_factory=MarketConfig)  # the agents' market (issue 23)
 
@@ -265,6 +268,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_PRICE_TO_BEAT_DELAY": ("price_to_beat_delay_s", float),
     "SIMULATOR_KALSHI_MARKETS": ("kalshi_markets", int),
     "SIMULATOR_KALSHI_PARLAYS": ("kalshi_parlays", int),
+    "SIMULATOR_KALSHI_CRYPTO": ("kalshi_crypto", str),
     "SIMULATOR_COUNTRY": ("location", str),
     "SIMULATOR_REPLAY": ("replay", str),
     "SIMULATOR_REPLAY_DB": ("replay_db", str),
@@ -343,6 +347,11 @@ def _validate(cfg: SimConfig) -> None:
         raise ValueError(f"price_to_beat_delay_s must be from 0 to 3600 seconds, not {cfg.price_to_beat_delay_s!r}")
     if not 0 <= cfg.kalshi_markets <= 50:
         raise ValueError(f"kalshi_markets must be from 0 to 50, not {cfg.kalshi_markets!r}")
+    from .kalshi.cfbenchmarks import SERIES as KALSHI_CRYPTO
+
+    unknown = [s for s in kalshi_crypto_series(cfg.kalshi_crypto) if s not in KALSHI_CRYPTO]
+    if unknown:
+        raise ValueError(f"kalshi_crypto: unknown series {', '.join(unknown)} (known: {', '.join(KALSHI_CRYPTO)})")
     if not 0 <= cfg.kalshi_parlays <= 2000:
         raise ValueError(f"kalshi_parlays must be from 0 to 2000, not {cfg.kalshi_parlays!r}")
     if isinstance(cfg.speed, bool) or not isinstance(cfg.speed, (int, float)) or \
@@ -410,3 +419,8 @@ def _check_amount(cfg: SimConfig, name: str, decimals: int) -> None:
     if not (value.is_finite() and value >= 0 and value * scale == (value * scale).to_integral_value()):
         raise ValueError(f"{name} must be an amount >= 0 with at most {decimals} decimals, "
                          f"not {getattr(cfg, name)!r}")
+
+
+def kalshi_crypto_series(text: str) -> tuple[str, ...]:
+    """`KXBTC15M, KXETH15M` -> the series tickers, upper-cased, in order, each once."""
+    return tuple(dict.fromkeys(part.strip().upper() for part in text.split(",") if part.strip()))

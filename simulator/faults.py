@@ -36,6 +36,7 @@ ORDER_ENDPOINTS = {
 }
 POSTING_ENDPOINTS = {("POST", "/order"), ("POST", "/orders")}
 KALSHI_ORDERS = "/trade-api/v2/portfolio/events/orders"  # Kalshi's (V2) order endpoints take the same faults
+KALSHI_POSTING = (KALSHI_ORDERS, KALSHI_ORDERS + "/batched")  # a single create, and a batch of them
 KALSHI_API = "/trade-api/"  # Kalshi's faults answer in Kalshi's shapes (a 429 without Retry-After, its envelope)
 GARBLED_DEPTH = 100_000  # the nesting of a garbled Kalshi answer (kalshi_answer_garbled)
 # Marks an answer that is a fault by design (not one to check against the venue's schemas).
@@ -45,13 +46,13 @@ KALSHI_CODES = {500: "internal_server_error", 502: "bad_gateway", 503: "service_
 
 def order_endpoint(method: str, path: str) -> bool:
     """Whether the "orders" scope covers this request (Polymarket's and Kalshi's order endpoints)."""
-    return (method, path) in ORDER_ENDPOINTS or (method == "POST" and path == KALSHI_ORDERS) or \
+    return (method, path) in ORDER_ENDPOINTS or (method == "POST" and path in KALSHI_POSTING) or \
         (method == "DELETE" and path.startswith(KALSHI_ORDERS + "/"))
 
 
 def posting_endpoint(method: str, path: str) -> bool:
     """Whether a request places orders (a timeout fault holds its answer after the order is taken)."""
-    return (method, path) in POSTING_ENDPOINTS or (method == "POST" and path == KALSHI_ORDERS)
+    return (method, path) in POSTING_ENDPOINTS or (method == "POST" and path in KALSHI_POSTING)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

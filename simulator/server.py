@@ -38,7 +38,7 @@ from .agents import Agents
 from .approvals import Approvals
 from .auth import Auth
 from .chain import AUTO_REDEEM_OPERATOR, Chain
-from .config import SimConfig
+from .config import SimConfig, kalshi_crypto_series
 from .exchange import Exchange
 from .faults import Faults
 from .fees import assign_fees
@@ -137,7 +137,8 @@ class Simulator:
         self.admin = Admin(self)
         self.kalshi = KalshiSide(seed, cfg.kalshi_markets, to_micro(cfg.starting_balance), cfg.auth_max_skew_s,
                                  cfg.rate_limits, cfg.end_after_s, parlays=cfg.kalshi_parlays,
-                                 weekly_pause=cfg.kalshi_weekly_pause)
+                                 weekly_pause=cfg.kalshi_weekly_pause, crypto=kalshi_crypto_series(cfg.kalshi_crypto),
+                                 spot_vol=cfg.spot_vol)
         series = parse_updown(cfg.updown_series)
         self.updown = UpDown(self, series, seed) if series and recording is None else None
         if self.updown is not None:

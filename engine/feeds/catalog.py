@@ -185,4 +185,9 @@ def kalshi_market(row: Mapping[str, Any]) -> MarketInfo:
                       kalshi_fee_type=fees.fee_type, kalshi_fee_multiplier_ppm=fees.multiplier_ppm,
                       kalshi_fee_changes=tuple((c.at_ms, c.fees.fee_type, c.fees.multiplier_ppm)
                                                for c in schedule.changes),
-                      kalshi_fees_read_at=schedule.read_at_ms)
+                      kalshi_fees_read_at=schedule.read_at_ms,
+                      kalshi_series_fees=None if schedule.series_base is None else (
+                          schedule.series_base.fee_type, schedule.series_base.multiplier_ppm),
+                      kalshi_event_fee_changes=tuple(
+                          (c.at_ms, None, None) if c.fees is None else (c.at_ms, c.fees.fee_type, c.fees.multiplier_ppm)
+                          for c in schedule.event_changes))

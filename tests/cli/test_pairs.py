@@ -68,6 +68,8 @@ def test_a_pair_is_shown_side_by_side_confirmed_audited_listed_and_removed(desk:
     assert unconfirmed.returncode == 1 and "not linked" in unconfirmed.stdout + unconfirmed.stderr
     assert "question" in unconfirmed.stdout and "Will simulated outcome 1 happen?" in unconfirmed.stdout
     assert "Polymarket rules:" in unconfirmed.stdout and "(Gamma did not answer)" not in unconfirmed.stdout
+    categories = next(line for line in unconfirmed.stdout.splitlines() if line.startswith("categories"))
+    assert categories.endswith("Simulated")  # the Kalshi series' discovery categories (Series.categories)
     assert _rows(desk, "SELECT COUNT(*) FROM venue_pairs") == [(0,)]
     linked = _pairs(desk, "add", desk["CONDITION"], ticker, "--inverted", "--yes")
     assert linked.returncode == 0, linked.stderr
