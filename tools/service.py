@@ -25,6 +25,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tools.service_passphrase import passphrase_problems
+
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = "polymarket-desk.service"
 
@@ -87,6 +89,8 @@ def install(directory: Path, *, start: bool) -> int:
     path = directory / UNIT
     path.write_text(unit_text())
     print(f"wrote {path}")
+    for problem in passphrase_problems():  # a key the service could not unlock after a reboot
+        print(f"warning: {problem}", file=sys.stderr)
     ok, said = verify(path)
     if ok is False:
         print(f"systemd-analyze verify refused the unit:\n{said}", file=sys.stderr)

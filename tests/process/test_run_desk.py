@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from supervisor.xmlrpc import SupervisorTransport
 from tests.helpers import ROOT, isolated_env, wait_until
 from tests.supervisor_harness import relocated_conf
 from tools.service import UNIT, unit_text
+from tools.service_passphrase import filesystem_of
 
 pytestmark = pytest.mark.slow
 PROGRAMS = {"simulator", "engine"}
@@ -127,3 +129,24 @@ def test_the_service_unit_is_valid_and_runs_a_desk_that_recovers_and_stops(
         if service.poll() is None:
             os.killpg(service.pid, signal.SIGKILL)
             service.wait(10)
+
+
+@pytest.mark.skipif(filesystem_of(Path("/dev/shm")) != "tmpfs", reason="no tmpfs at /dev/shm here")
+def test_make_service_warns_of_a_passphrase_gone_after_a_reboot(tmp_path: Path) -> None:
+    """`make service`'s install, with the keystore's passphrase on a tmpfs: it says the service would
+    start at boot without its key, and where to keep it instead; it still installs the unit."""
+    passphrase = Path(tempfile.mkstemp(dir="/dev/shm", prefix="desk-pass-")[1])
+    try:
+        passphrase.chmod(0o600)
+        env = isolated_env(tmp_path, POLY_KEYSTORE=str(tmp_path / "keystore.json"),
+                           POLY_KEYSTORE_PASSWORD_FILE=str(passphrase))
+        done = subprocess.run([sys.executable, "-m", "tools.service", "install", "--no-start", "--unit-dir",
+                               str(tmp_path / "units")], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=120)
+    finally:
+        passphrase.unlink()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"warning: POLY_KEYSTORE_PASSWORD_FILE ({passphrase}) is on a tmpfs, emptied at every reboot" \
+        in done.stderr, done.stderr
+    assert "~/.config/polymarket-desk/passphrase" in done.stderr
+    assert (tmp_path / "units" / UNIT).exists()
