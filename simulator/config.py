@@ -166,6 +166,7 @@ class SimConfig:
     kalshi_markets: int = 4  # 0: none listed (keys, balances and the routes still answer)
     kalshi_parlays: int = 20  # multivariate (parlay) legs listed before them, as Kalshi's /markets pages are
     kalshi_weekly_pause: bool = True  # Kalshi's Thursday 03:00-05:00 ET trading pause (off: leniency by flag)
+    kalshi_pair: bool = True  # one Kalshi market asking a served Polymarket market's question (kalshi/twin.py)
     faults: FaultConfig = field(default_factory=FaultConfig)
     market: MarketConfig = field(default_factory=MarketConfig)  # the agents' market (issue 23)
 
@@ -274,6 +275,7 @@ ENV_SWITCHES: dict[str, tuple[str, bool]] = {
     "SIMULATOR_PRE_APPROVED_WALLETS": ("pre_approved_wallets", True),
     "SIMULATOR_NO_RATE_LIMITS": ("rate_limits", False),
     "SIMULATOR_KALSHI_NO_WEEKLY_PAUSE": ("kalshi_weekly_pause", False),
+    "SIMULATOR_KALSHI_NO_PAIR": ("kalshi_pair", False),
     "SIMULATOR_RETRY_AFTER_HTTP_DATE": ("retry_after_http_date", True),
 }
 
