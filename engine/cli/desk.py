@@ -302,7 +302,9 @@ def _wait_for(conn: sqlite3.Connection, settings: Settings, command_id: int, tim
 def _report(found: dict[str, Any]) -> int:
     if found["status"] == "done":
         print(found["result"] or "{}")
-        for line in answers.unsold(found["result"]):  # stdout stays the JSON a script reads
+        for line in answers.sales(found["result"]):  # stdout stays the JSON a script reads
+            print(f"sold: {line}", file=sys.stderr)
+        for line in answers.unsold(found["result"]):
             print(f"partly done: {line}", file=sys.stderr)
         return EXIT_OK
     print(f"command {found['id']} ({found['kind']}) {found['status']}: {found['error']}", file=sys.stderr)

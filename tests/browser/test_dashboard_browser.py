@@ -243,8 +243,10 @@ async def _exit_a_position_from_the_orders_page(page: Page, db: Database) -> Non
     await page.screenshot(ARTIFACTS / "orders-exit-dialog.png", full=False)
     await click(page, ".st-key-exit_confirm button", "the exit confirmation")
     sold = ("[...document.querySelectorAll('[data-testid=\"stAlertContentSuccess\"]')]"
-            ".some(e => e.innerText.includes(': done') && e.innerText.includes('sold '))")
-    await page.wait_for(sold, 30, what="the engine's answer to the exit, saying what sold")
+            ".some(e => e.innerText.includes(': done') && e.innerText.includes('sold ')"
+            " && e.innerText.includes(' on average for ') && e.innerText.includes('realized PnL'))")
+    await page.wait_for(sold, 30, what="the engine's answer to the exit: what sold, at what price, for what "
+                                       "proceeds and realized PnL")
     with db.read() as conn:
         kinds = [row[0] for row in conn.exec_driver_sql("SELECT kind FROM commands WHERE kind = 'exit'")]
     assert kinds == ["exit"]
