@@ -16,6 +16,7 @@ reason; then re-arms from the Risk page's live panel.
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,24 @@ async def _tour(page: Page, db: Database) -> None:
             await _tab(page, "Orders")
         if title == "Backtest":
             await sweep_to_its_end(page)
+        if title == "Audit & alerts":
+            await _audit_reads_as_a_person_reads(page)
+
+
+# The audit table's "what changed" cells (the backtest launched on the Backtest page wrote one).
+AUDIT_CHANGES = """[...document.querySelectorAll('[data-testid="stTable"] td')].map(td => td.innerText)
+  .filter(t => t.includes(' = ') || t.includes(' → '))"""
+
+
+async def _audit_reads_as_a_person_reads(page: Page) -> None:
+    """Money and times in the audit's "what changed" as a person reads them: the backtest's starting cash
+    in pUSD, its range as UTC times, never micro-units or epoch milliseconds."""
+    changes = await page.wait_for(AUDIT_CHANGES, 20, what="the audit's what-changed cells",
+                                  check=lambda c: any("capital = " in t for t in c))
+    launch = next(t for t in changes if "capital = " in t)
+    assert re.search(r"capital = [\d,]+\.\d\d pUSD; from_ms = 20\d\d-\d\d-\d\d \d\d:\d\d", launch), launch
+    raw = [t for t in changes if re.search(r"\b\d{13}\b|capital = \d{5,}", t)]
+    assert raw == [], f"raw micro-units or epoch milliseconds in the audit: {raw}"
 
 
 async def _wide_tour(page: Page) -> None:
