@@ -185,20 +185,35 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         assert status.kill_latched and status.kill_reason == "operator kill from dashboard"
         await page.wait_for("document.body.innerText.includes('KILL LATCH SET')", 20, what="the latch banner")
         await page.wait_for(
-            "[...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
+            "[...document.querySelectorAll('[data-testid=\"stBadge\"], .stBadge, span')]"
             ".some(m => m.innerText.trim() === 'KILLED')",
             20,
-            what="Lifecycle KILLED",
+            what="the header's lifecycle badge KILLED",
         )
         await page.wait_for("document.body.innerText.includes('Kill: done')", 20, what="the engine's answer")
         await page.wait_for("document.body.innerText.includes('KILLED: no orders')", 20, what="the KILLED badge")
         assert not await page.evaluate("document.body.innerText.includes('trading ACTIVE')")
+        await page.wait_for(EQUITY_MARKS, 40, what="the kill marked on the equity chart",
+                            check=lambda marks: "kill" in marks)
+        tops = await page.evaluate(HEADING_TOPS)
+        assert None not in tops and tops == sorted(tops), f"PnL by strategy, then positions, then commands: {tops}"
         assert await page.evaluate(EXCEPTIONS) == 0
         await page.screenshot(ARTIFACTS / "overview-killed.png", full=False)
         await _start_is_refused_under_the_latch(page, db)
         await _rearm_from_the_risk_page(page, db)
     finally:
         await page.close()
+
+
+# The words marked on the Overview's equity chart (a kill, a re-arm, live, paper).
+EQUITY_MARKS = """[...document.querySelectorAll('.js-plotly-plot')]
+  .filter(p => ((p.querySelector('.gtitle') || {}).textContent || '').startsWith('Equity and drawdown'))
+  .flatMap(p => [...p.querySelectorAll('.annotation-text')]).map(t => t.textContent)"""
+# Where the Overview's figures and its latest commands sit, top to bottom as read.
+HEADING_TOPS = """['PnL by strategy', 'Open positions', 'Latest commands'].map(text => {
+  const h = [...document.querySelectorAll('h3')].find(h => h.innerText.trim() === text);
+  return h ? h.getBoundingClientRect().top + window.scrollY : null;
+})"""
 
 
 # The market list's grid (a canvas): its box, and each drawn row's text from the grid's accessible

@@ -123,7 +123,7 @@ def _shown_tables() -> list[dict[str, Any]]:
     from reports.backtest import FILL_COLUMNS, ORDER_COLUMNS
 
     return [trade_tables.ORDER_COLUMNS, trade_tables.FILL_COLUMNS, trade_tables.STRATEGY_ORDER_COLUMNS,
-            portfolio.POSITION_COLUMNS, markout_panel.COLUMNS,
+            portfolio.POSITION_COLUMNS, portfolio.STRATEGY_PNL_COLUMNS, markout_panel.COLUMNS,
             portfolio.ALERT_COLUMNS, portfolio.USAGE_COLUMNS, market_panels.MARKET_COLUMNS,
             market_panels.WHO_COLUMNS, controls.COMMAND_COLUMNS, risk_panels.DECISION_COLUMNS,
             backtest_results.RUN_COLUMNS, FILL_COLUMNS, ORDER_COLUMNS, AUDIT_COLUMNS, LOG_COLUMNS,
