@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -133,3 +134,22 @@ async def launch_backtest_while_recording(page: Page, db: Database, settled: Set
     await page.wait_for("!!document.querySelector('.st-key-bt_report_html button')", 60,
                         what="the finished run's report to download")
     await settled(page, "Backtest")
+    await _report_opens_in_a_tab(page)
+
+
+async def _report_opens_in_a_tab(page: Page) -> None:
+    """Beside the download, a link opens the same report in a new tab: the dashboard serves it inline
+    as HTML (not as an attachment), the run's own report."""
+    link = await page.wait_for("(a => a && {href: a.href, target: a.target})"
+                               "(document.querySelector('.st-key-bt_report_tab a'))", 30,
+                               what="the report's Open link", check=bool)
+    assert link["target"] == "_blank", link
+
+    def fetch() -> tuple[str, str, str]:
+        with urllib.request.urlopen(link["href"], timeout=30) as answer:  # noqa: S310 (the dashboard, 127.0.0.1)
+            return (answer.headers.get("Content-Type", ""), answer.headers.get("Content-Disposition") or "",
+                    answer.read().decode())
+
+    kind, disposition, body = await asyncio.to_thread(fetch)
+    assert kind.startswith("text/html") and "attachment" not in disposition, (kind, disposition)
+    assert body.startswith("<!DOCTYPE html>") and "Backtest #1" in body
