@@ -35,7 +35,8 @@ st.title("Overview")
 @st.fragment(run_every=LIVE_REFRESH_S)
 def controls(db: Database) -> None:
     status = queries.engine_status(db)
-    cols = st.columns(6)
+    # One row that wraps (six columns stack into six full-width buttons on a phone, a screen of them).
+    cols = [st.container(horizontal=True)] * 6
     buttons = [
         ("start", "Start", ":material/play_arrow:"),
         ("pause", "Pause", ":material/pause:"),

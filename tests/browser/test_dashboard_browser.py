@@ -34,9 +34,10 @@ from tests.browser.cdp import Chromium, Page, chromium_path, free_port
 from tests.browser.forms import save_limits_as_an_operator
 from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, TALL, TRIPS_HEADERS, WIDE, WIDTH, check_and_shoot
 from tests.browser.looks import RAW_IDS, TRUNCATED, preview_a_ticket, tiles_not_cut
+from tests.browser.narrow import across_a_restart, on_a_phone
 from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, healthy, login, open_page, settled
 from tests.browser.sweep import sweep_to_its_end
-from tests.browser.trading import launch_backtest_while_recording, trade_by_hand
+from tests.browser.trading import launch_backtest_while_recording, link_the_simulators_pair, trade_by_hand
 from tests.browser.where import answer_in_view
 from tests.helpers import ROOT, isolated_env, run_cli, wait_until
 from tests.supervisor_harness import Supervisor, relocated_conf
@@ -96,11 +97,15 @@ async def _tab(page: Page, label: str) -> None:
                 f"the {label} tab", js=True)
 
 
-async def _tour(page: Page, db: Database) -> None:
+async def _tour(page: Page, db: Database, ticker: str) -> None:
     """Every page at 1366 × 900: no exception, no metric cut off, no table scrolling sideways, the
-    decision columns in view, no market named by its raw id."""
+    decision columns in view, no market named by its raw id; a Kalshi ticker as written."""
     for link, title in PAGES.items():
         await open_page(page, link, title)
+        if title == "Markets":  # the pairs table lists the simulator's pair: the ticker without escapes
+            await page.wait_for("document.body.innerText", 20, what="the pair's Kalshi ticker as written",
+                                check=lambda body: ticker in body)
+            assert "\\-" not in await page.evaluate("document.body.innerText"), "a ticker shows its escapes"
         assert await page.evaluate(EXCEPTIONS) == 0, f"{title}: a Streamlit exception is shown"
         assert await page.evaluate(TRUNCATED) == [], f"{title}: metrics cut off"
         if title == "Backtest":
@@ -148,7 +153,7 @@ async def _wide_tour(page: Page) -> None:
         await page.viewport(WIDTH, HEIGHT)
 
 
-async def _drive(ws_url: str, url: str, db: Database) -> None:
+async def _drive(ws_url: str, url: str, db: Database, sup: Supervisor, sim_port: str) -> None:
     page = await Page.open(ws_url)
     try:
         await page.viewport(WIDTH, HEIGHT)
@@ -157,7 +162,8 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         await settled(page, "Risk")
         assert not await page.evaluate("!!document.querySelector('.st-key-password input')")
         await asyncio.to_thread(trade_by_hand, db)  # a fill, a position and a refusal to show
-        await _tour(page, db)
+        ticker = await asyncio.to_thread(link_the_simulators_pair, db, sim_port)  # a pair on the Markets page
+        await _tour(page, db, ticker)
         await _wide_tour(page)
         await _open_a_market_from_the_list(page)
         await save_limits_as_an_operator(page, db, ARTIFACTS / "risk-limits-saved.png")
@@ -201,6 +207,8 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         await page.screenshot(ARTIFACTS / "overview-killed.png", full=False)
         await _start_is_refused_under_the_latch(page, db)
         await _rearm_from_the_risk_page(page, db)
+        await across_a_restart(page, sup, url, "Risk")
+        await on_a_phone(page)
     finally:
         await page.close()
 
@@ -356,7 +364,7 @@ def test_every_page_in_a_browser_and_kill(tmp_path: Path) -> None:
         )
         chromium = Chromium(tmp_path / "chromium-profile", tmp_path / "chromium.log")
         try:
-            asyncio.run(_drive(chromium.page_ws_url(), url, db))
+            asyncio.run(_drive(chromium.page_ws_url(), url, db, sup, env["SIMULATOR_PORT"]))
         except AssertionError as exc:
             raise AssertionError(
                 f"{exc}\n--- engine log tail ---\n{_log(tmp_path, 'engine')}\n"

@@ -93,6 +93,24 @@ def trade_by_hand(db: Database) -> None:
                "the refusal in the decisions log")
 
 
+def link_the_simulators_pair(db: Database, simulator_port: str) -> str:
+    """The pair the simulator offers (the Fed's February 25 bps on both venues), linked as `pairs add`
+    links it; returns the Kalshi ticker."""
+    from simulator.kalshi.twin import POLYMARKET_QUESTION, SERIES, TITLE
+    from storage.desk.venue_pairs import add_pair
+
+    market = wait_until(lambda: _one(db, f"SELECT condition_id FROM markets WHERE question = '{POLYMARKET_QUESTION}'"),
+                        60, 0.5, "the Fed market discovered")
+    with urllib.request.urlopen(f"http://127.0.0.1:{simulator_port}/trade-api/v2/markets?series_ticker={SERIES}",
+                                timeout=10) as answer:  # noqa: S310 (the simulator, 127.0.0.1)
+        (ticker,) = [m["ticker"] for m in json.loads(answer.read())["markets"]]
+    add_pair(db, condition_id=market, kalshi_ticker=ticker, inverted=False, polymarket_question=POLYMARKET_QUESTION,
+             kalshi_title=TITLE, warnings=["Polymarket names no resolution source for this market: read its rules, "
+                                           "which name the FOMC's statement after its February meeting, as Kalshi's "
+                                           "do"], actor="test")
+    return str(ticker)
+
+
 def _ticks(db: Database) -> int:
     return int(_one(db, "SELECT COUNT(*) FROM ticks") or 0)
 
