@@ -71,7 +71,7 @@ LIMITS: tuple[LimitSpec, ...] = (
               "Realised volatility of each market's mid is measured over this window."),
     LimitSpec("volatility_baseline", "Volatility baseline", "seconds", _d("1800"), _d("2"), _d("86400"), "state",
               "…against its own volatility over this longer history before the window (at least twice the "
-              "window; a market is judged once watched for two windows)."),
+              "window; a market is judged once watched for a third of it, and two windows)."),
     LimitSpec("volatility_reduce", "Volatility: reduce at", "ratio", _d("3"), _d("0"), _d("1000"), "state",
               "Window volatility this many times its baseline: no new risk in that market (REDUCING), and the "
               "whole desk REDUCING when the desk's pooled volatility gets there. 0: the breaker is off."),
@@ -80,9 +80,9 @@ LIMITS: tuple[LimitSpec, ...] = (
     LimitSpec("volatility_clear", "Volatility: clear at", "ratio", _d("1.5"), _d("0"), _d("1000"), "state",
               "A REDUCING state ends by itself once the ratio is back at or below this (a HALTED one steps down "
               "to REDUCING below the reduce ratio): below the reduce ratio, so it does not flap."),
-    LimitSpec("volatility_floor", "Volatility baseline floor", "probability", _d("0.01"), _d("0"), _d("1"), "state",
+    LimitSpec("volatility_floor", "Volatility baseline floor", "probability", _d("0.03"), _d("0"), _d("1"), "state",
               "The baseline is never taken below this move per window, so a market still for an hour does not "
-              "trip on its first tick."),
+              "trip on its first news: a 3-cent move a minute is a quiet prediction market's news, not a spike."),
     # Measured correlation of mids (engine/risk/correlation.py): correlated groups and the spike breaker.
     LimitSpec("max_correlated_exposure", "Max exposure per correlated group", "pUSD", _d("400"), _d("0"),
               _d("10000000"), "resize", "The same, for markets whose mids move together (measured correlation at "

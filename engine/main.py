@@ -263,6 +263,28 @@ def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+def cmd_deposit_wallet(settings: Settings, args: argparse.Namespace) -> int:
+    """Deploy the signing key's deposit wallet through the relayer (WALLET-CREATE) and say its address."""
+    if not settings.live_credentials_present:
+        raise CliError("no wallet key is configured (POLY_KEYSTORE or POLY_PRIVATE_KEY in .env): the deposit wallet "
+                       "is deployed for that key's address (see docs/going-live.md)")
+    settings = keystore.unlock(settings)
+    import asyncio
+
+    from engine.cli.deposit_wallet import deploy_deposit_wallet, describe
+    from storage.sqlite.db import Database
+    from storage.sqlite.migrations import is_migrated
+
+    db = Database(settings.db_path) if is_migrated(settings.db_path) else None
+    found = asyncio.run(deploy_deposit_wallet(settings, db, args.actor))
+    if args.json:
+        print(json.dumps({"owner": found.owner, "wallet": found.wallet, "relayer_tx": found.ref,
+                          "already_deployed": found.already}))
+    else:
+        print(describe(found, settings.funder))
+    return EXIT_OK
+
+
 def _record(db: Database | None, venue: str, host: str, account: str | None, ok: bool, checks: list[dict[str, Any]],
             actor: str) -> None:
     """Keep the run where arming reads it (storage/desk/arming.py): a passing preflight of the account
@@ -412,6 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
     preflight.add_argument("--yes", action="store_true", help="with --approve: send without asking")
     preflight.add_argument("--actor", default="cli", help=argparse.SUPPRESS)  # who ran it, as its record says
     preflight.set_defaults(func=cmd_preflight)
+    wallet = sub.add_parser("deposit-wallet", help="deploy the signing key's deposit wallet through the relayer "
+                                                   "(needs RELAYER_API_KEY) and print its address, for POLY_FUNDER")
+    wallet.add_argument("--json", action="store_true", help="machine-readable output")
+    wallet.add_argument("--actor", default="cli", help=argparse.SUPPRESS)
+    wallet.set_defaults(func=cmd_deposit_wallet)
     kalshi = sub.add_parser("kalshi-preflight", help="before trading Kalshi: prove its account can trade (places "
                                                      "and cancels one post-only 1-cent bid)")
     kalshi.add_argument("--json", action="store_true", help="machine-readable output")

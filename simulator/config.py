@@ -172,6 +172,7 @@ class SimConfig:
     # Kalshi's crypto windows (kalshi/cfbenchmarks.py): e.g. "KXBTC15M,KXETH15M", one market a quarter hour
     # each, settled on the CF Benchmarks index its cfbenchmarks_value channel serves; empty: none listed.
     kalshi_crypto: str = ""
+    kalshi_pair: bool = True  # one Kalshi market asking a served Polymarket market's question (kalshi/twin.py)
     faults: FaultConfig = field(default_factory=FaultConfig)
     market: MarketConfig = field(default_factory=MarketConfig)  # the agents' market (issue 23)
 
@@ -281,6 +282,7 @@ ENV_SWITCHES: dict[str, tuple[str, bool]] = {
     "SIMULATOR_PRE_APPROVED_WALLETS": ("pre_approved_wallets", True),
     "SIMULATOR_NO_RATE_LIMITS": ("rate_limits", False),
     "SIMULATOR_KALSHI_NO_WEEKLY_PAUSE": ("kalshi_weekly_pause", False),
+    "SIMULATOR_KALSHI_NO_PAIR": ("kalshi_pair", False),
     "SIMULATOR_RETRY_AFTER_HTTP_DATE": ("retry_after_http_date", True),
 }
 

@@ -36,6 +36,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tools.service_passphrase import passphrase_problems
+
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = "polymarket-desk.service"
 FAILED_UNIT = "polymarket-desk-failed.service"  # tells the operator (OnFailure=)
@@ -158,6 +160,8 @@ def install(directory: Path, *, start: bool) -> int:
         (directory / name).write_text(text)
         paths.append(directory / name)
         print(f"wrote {directory / name}")
+    for problem in passphrase_problems():  # a key the service could not unlock after a reboot
+        print(f"warning: {problem}", file=sys.stderr)
     ok, said = verify(*paths)
     if ok is False:
         print(f"systemd-analyze verify refused the unit:\n{said}", file=sys.stderr)

@@ -147,14 +147,13 @@ def with_sales(answer: Answer) -> Answer:
         result = None
     if answer.state != "done" or not isinstance(result, dict):
         return answer
+    sold = "".join(f" {text.markdown(line)}." for line in answers.sales(answer.result))  # price, proceeds, PnL
     remains = answers.unsold(answer.result)
     if remains:
         head = answer.message.replace(": done (", ": partly done (", 1)
-        return replace(answer, state="partial", message=f"{head} Remains: " + "; ".join(
+        return replace(answer, state="partial", message=f"{head}{sold} Remains: " + "; ".join(
             text.markdown(r) for r in remains))
-    parts = [f"{text.markdown(str(line.get('question', '')))[:60]} {line.get('outcome')}: sold {line.get('sold')} "
-             f"of {line.get('held')}" for line in result.get("positions", [])]
-    return replace(answer, message=f"{answer.message} " + "; ".join(parts))
+    return replace(answer, message=f"{answer.message}{sold}")
 
 
 _DIALOGS = {"kill": confirm_kill, "rearm": confirm_rearm, "cancel_order": confirm_cancel, "redeem": confirm_redeem,

@@ -77,8 +77,11 @@ def search_filters(db: Database) -> market_queries.MarketFilter:
 
 # Widths in px so that at a laptop's 1366 px the columns a trader scans (market to end date) fit the
 # table without scrolling sideways (the browser test measures it); the rest scroll, the market pinned.
+# The list shows the columns a trader scans by (LEADING, within the page's width at 1366 px: nothing
+# cut off, no sideways scrolling); "Every column" adds the rest. The market is not pinned: Streamlit
+# draws a pinned column's text faded, as if disabled.
 SCAN_COLUMNS = {
-    "question": st.column_config.TextColumn("market", width=210, pinned=True),
+    "question": st.column_config.TextColumn("market", width=210),
     "bid": st.column_config.NumberColumn("YES bid", format="%.3f", width=66),
     "ask": st.column_config.NumberColumn("YES ask", format="%.3f", width=66),
     "mid": st.column_config.NumberColumn("mid", format="%.4f", width=62),
@@ -97,6 +100,8 @@ SCAN_COLUMNS = {
     "protocol": st.column_config.TextColumn("protocol", width=76),
     "condition_id": st.column_config.TextColumn("condition id", width=200),
 }
+LEADING = list(SCAN_COLUMNS)[: list(SCAN_COLUMNS).index("end_at") + 1]
+MK_EVERY = "mk_every"
 
 
 def scan_frame(db: Database, frame: pd.DataFrame, mode: str) -> pd.DataFrame:
@@ -113,11 +118,15 @@ def results(db: Database, spec: market_queries.MarketFilter, mode: str = "paper"
     if frame.empty:
         st.info("No discovered market matches." if total == 0 else "No market on this page.")
         return None
-    st.caption(f"{total:,} markets match · top {len(frame)} by volume · click a column to sort, a row to open "
-               "the market")
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    left.caption(f"{total:,} markets match · top {len(frame)} by volume · click a column to sort, a row to open "
+                 "the market")
+    every = right.toggle("Every column", key=MK_EVERY, help="Spread, liquidity, what the desk holds, the flags and "
+                                                            "the condition id too (the list then scrolls sideways)")
     scan = scan_frame(db, frame, mode)
     picked = st.dataframe(scan, hide_index=True, column_config=SCAN_COLUMNS, key="mk_scan", on_select="rerun",
-                          selection_mode="single-row", height=rows_height(len(scan)) or "auto", placeholder="—")
+                          selection_mode="single-row", height=rows_height(len(scan)) or "auto", placeholder="—",
+                          column_order=None if every else LEADING)
     rows = picked.selection.rows if picked is not None else []
     labels = dict(zip(frame["condition_id"], frame["question"], strict=True))
     if rows:  # the row clicked opens its market (before the picker below is drawn this run)

@@ -264,12 +264,14 @@ def per_strategy(conn: sqlite3.Connection, mode: str) -> list[dict[str, Any]]:
     lines: dict[str, dict[str, Any]] = {}
 
     def line(name: str) -> dict[str, Any]:
-        return lines.setdefault(name, {"strategy": name, "enabled": None, "status": None, "open_orders": 0,
+        return lines.setdefault(name, {"strategy": name, "enabled": None, "paused": None, "status": None,
+                                       "open_orders": 0,
                                        "positions": 0, "cost_usdc": 0.0, "exposure_usdc": 0.0,
                                        "realized_usdc": 0.0, "fees_usdc": 0.0})
 
-    for row in rows(conn, "SELECT name, enabled, status FROM strategies WHERE deleted_at IS NULL ORDER BY name"):
-        line(row["name"]).update(enabled=bool(row["enabled"]), status=row["status"])
+    for row in rows(conn, "SELECT name, enabled, paused, status FROM strategies WHERE deleted_at IS NULL "
+                          "ORDER BY name"):
+        line(row["name"]).update(enabled=bool(row["enabled"]), paused=bool(row["paused"]), status=row["status"])
     for row in rows(conn, """SELECT strategy, COUNT(*) AS n,
                                     SUM(CASE WHEN side = 'BUY' THEN price * (size - filled) / 1000000 ELSE 0 END) AS buy
                              FROM orders WHERE mode = ? AND status_rank < ? GROUP BY strategy""", (mode, OPEN_RANK)):

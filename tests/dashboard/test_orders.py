@@ -244,13 +244,16 @@ def test_an_exit_that_sold_everything_is_done_in_green(orders: AppTest, db: Data
 
     engine_up(db)
     result = {"positions": [{"strategy": "mm-btc", "question": "Will Bitcoin reach $100k by June?", "outcome": "YES",
-                             "held": "20", "sold": "20"}], "sold": "20"}
+                             "held": "20", "sold": "20", "price": "0.45", "proceeds": "8.95", "fee": "0.05",
+                             "realized_pnl": "-1.05"}], "sold": "20"}
     answering = answer_next(db, "exit", ok=True, result=json.dumps(result))
     orders.button(key="exit_open_orders").click().run()
     orders.button(key="exit_confirm").click().run()
     answering.join(10)
-    said = " ".join(s.value for s in orders.success)
-    assert ": done (command #" in said and "sold 20 of 20" in said
+    said = as_read(" ".join(s.value for s in orders.success))
+    assert ": done (command #" in said  # the sale as a trader reads a fill: price, proceeds, realized PnL
+    assert ("sold 20 of 20 at 0.45 on average for 8.95 pUSD after a 0.05 pUSD fee; realized PnL -1.05 pUSD"
+            in said), said
     assert not any("partly done" in w.value for w in orders.warning)
 
 

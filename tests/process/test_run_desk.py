@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from tests.helpers import ROOT, isolated_env, wait_until
 from tests.notify.test_notify_process import Receiver
 from tests.supervisor_harness import relocated_conf
 from tools.service import FAILED_UNIT, UNIT, unit_files, unit_text
+from tools.service_passphrase import filesystem_of
 
 pytestmark = pytest.mark.slow
 PROGRAMS = {"simulator", "engine"}
@@ -153,3 +155,24 @@ def test_the_failure_unit_tells_the_operator_even_when_the_settings_do_not_load(
         assert "hook" not in done.stderr  # the destination's URL is never logged
     finally:
         receiver.close()
+
+
+@pytest.mark.skipif(filesystem_of(Path("/dev/shm")) != "tmpfs", reason="no tmpfs at /dev/shm here")
+def test_make_service_warns_of_a_passphrase_gone_after_a_reboot(tmp_path: Path) -> None:
+    """`make service`'s install, with the keystore's passphrase on a tmpfs: it says the service would
+    start at boot without its key, and where to keep it instead; it still installs the unit."""
+    passphrase = Path(tempfile.mkstemp(dir="/dev/shm", prefix="desk-pass-")[1])
+    try:
+        passphrase.chmod(0o600)
+        env = isolated_env(tmp_path, POLY_KEYSTORE=str(tmp_path / "keystore.json"),
+                           POLY_KEYSTORE_PASSWORD_FILE=str(passphrase))
+        done = subprocess.run([sys.executable, "-m", "tools.service", "install", "--no-start", "--unit-dir",
+                               str(tmp_path / "units")], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=120)
+    finally:
+        passphrase.unlink()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"warning: POLY_KEYSTORE_PASSWORD_FILE ({passphrase}) is on a tmpfs, emptied at every reboot" \
+        in done.stderr, done.stderr
+    assert "~/.config/polymarket-desk/passphrase" in done.stderr
+    assert (tmp_path / "units" / UNIT).exists()

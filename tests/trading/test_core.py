@@ -8,6 +8,7 @@ import asyncio
 import importlib
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -436,6 +437,15 @@ def test_the_operator_exits_a_position_while_the_desk_trades(tmp_path: Path, sim
     [position] = answer["positions"]
     assert position["strategy"] == "hand" and position["outcome"] == "YES" and position["question"]
     assert left < 20_000_000  # sold into the bids down to the slippage floor
+    # As a trader reads a fill: its average price (at or above the floor), proceeds after the fee, the
+    # PnL it realized against the cost of what it sold (the ledger's own change).
+    sold, price, fee = (Decimal(position[k]) for k in ("sold", "price", "fee"))
+    assert sold > 0 and Decimal(position["limit"]) <= price < 1 and fee > 0
+    assert Decimal(position["proceeds"]) == sold * price - fee
+    with core.db.read() as conn:  # the position's first and only sale: all it realized is this sale's
+        realized = conn.execute(text("SELECT realized FROM positions WHERE strategy = 'hand' AND outcome = 'YES' "
+                                     "AND mode = 'paper'")).scalar_one()
+    assert Decimal(position["realized_pnl"]) == Decimal(realized) / 1_000_000 - fee
     with core.db.read() as conn:
         sells = [tuple(r) for r in conn.execute(text(
             "SELECT reason, tif FROM orders WHERE side = 'SELL' AND strategy = 'hand'")).all()]
