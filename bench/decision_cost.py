@@ -12,14 +12,18 @@ times `await core.tick()`:
   and placed again on the paper venue).
 
 And, of a decision that places or cancels, the part that is the risk gate's context (the ledger's
-exposure, open orders and holdings, as its executor keeps them: engine/execution/figures.py).
+exposure, open orders and holdings, as its executor keeps them: engine/execution/figures.py); and
+what the order trail costs it (the Audit page's rows, written by triggers in the ledger's own
+transaction: storage/sqlite/migrations.py 0091): the replacing decision with the trail's triggers
+and without them, in alternating blocks (a machine's drift falls on both alike), its median, p99
+and the ratio of the medians.
 
 A pass decides every market whatever changed, so a no-op pass costs the whole pass (the figure per
 market is the pass divided by the markets quoted); an event's decision costs what changed.
 Baseline, in this process: the strategy's own `decide` for one market on the same snapshot (the
 least a decision can cost). Issue 58's target: a no-op decision <= 20 us.
 
-    python bench/decision_cost.py [--rounds 300] [--markets 1,50]
+    python bench/decision_cost.py [--rounds 300] [--markets 1,50] [--trail-blocks 10]
 """
 
 from __future__ import annotations
@@ -137,6 +141,34 @@ async def timed_decisions(core: TradingCore, clock: SimClock, cid: str, rounds: 
     return samples
 
 
+async def trail_cost(core: TradingCore, clock: SimClock, cid: str, rounds: int,
+                     blocks: int) -> tuple[list[float], list[float]]:
+    """The replacing decision with the order trail's triggers and without them, in `blocks`
+    alternating blocks of rounds // blocks each: (with, without), in microseconds."""
+    with core.db.read() as conn:
+        triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                     "AND name LIKE 'order_trail_%' ORDER BY name")).all()
+    assert len(triggers) == 6, "the trail's triggers are not all there"
+    per_block = max(1, rounds // blocks)
+    with_trail: list[float] = []
+    without: list[float] = []
+    try:
+        for block in range(2 * blocks):
+            trail_on = block % 2 == 0
+            with core.db.write() as conn:
+                for name, sql in triggers:
+                    conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+                    if trail_on:
+                        conn.execute(text(sql))
+            (with_trail if trail_on else without).extend(await timed_decisions(core, clock, cid, per_block, "replace"))
+    finally:
+        with core.db.write() as conn:
+            for name, sql in triggers:
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+                conn.execute(text(sql))
+    return with_trail, without
+
+
 def gate_contexts(core: TradingCore, cid: str, rounds: int) -> list[float]:
     """The risk gate's context for one market's decision on an event (`RiskMonitor.new_tick`, not
     timed: what `EventDecisions._place` builds before the gate), in microseconds: the ledger's
@@ -178,7 +210,7 @@ def one(name: str, samples: list[float], baseline: float) -> None:
           f"| {p50 / baseline:6.1f}x the strategy's own decide", flush=True)
 
 
-async def case(markets: int, rounds: int) -> None:
+async def case(markets: int, rounds: int, trail_blocks: int) -> None:
     with tempfile.TemporaryDirectory(prefix="decision-cost-") as tmp:
         core, clock, cids = await started_core(Path(tmp), markets)
         try:
@@ -194,6 +226,12 @@ async def case(markets: int, rounds: int) -> None:
                                ("event: replaces its quotes", "replace")):
                 one(name, await timed_decisions(core, clock, cids[0], rounds, what), base)
             one("its gate's context (of it)", gate_contexts(core, cids[0], rounds), base)
+            on, off = await trail_cost(core, clock, cids[0], rounds, trail_blocks)
+            one("replaces, order trail written", on, base)
+            one("replaces, no order trail", off, base)
+            print(f"{'order trail: with / without':<34} p50 ratio {statistics.median(on) / statistics.median(off):5.3f}"
+                  f"  p99 ratio {percentile(on, 99) / percentile(off, 99):5.3f}  ({trail_blocks} alternating blocks "
+                  f"each)", flush=True)
         finally:
             await core.stop()
             core.db.dispose()
@@ -203,9 +241,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--markets", default="1,50")
+    parser.add_argument("--trail-blocks", type=int, default=10,
+                        help="alternating blocks of the order trail's case, with and without its triggers")
     args = parser.parse_args()
     for markets in (int(m) for m in args.markets.split(",")):
-        asyncio.run(case(markets, args.rounds))
+        asyncio.run(case(markets, args.rounds, args.trail_blocks))
     print("target (issue 58): a no-op decision <= 20 us")
 
 

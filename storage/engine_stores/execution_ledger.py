@@ -32,20 +32,23 @@ ORDER_COLUMNS = ("id, client_id, venue_order_id, mode, strategy, condition_id, t
 def insert_order(conn: Connection, *, client_id: str, venue_order_id: str | None, mode: str, venue: str, strategy: str,
                  condition_id: str, token_id: str, outcome: str, side: str, price: int, size: int, filled: int,
                  tif: str, post_only: bool, status: OrderStatus, payload: str | None, flags: str,
-                 reason: str | None, now: int, submitted_at: int | None, expires_at: int | None) -> int:
-    """The new order's id."""
+                 reason: str | None, now: int, submitted_at: int | None, expires_at: int | None,
+                 gate: str | None = None) -> int:
+    """The new order's id. `gate`: what the risk gate did with the intent it was placed for (None:
+    it did not come through the gate). Its row in `order_trail` is the table's trigger's, in this
+    transaction (migration 0091)."""
     cursor = run(
         conn, """INSERT INTO orders (client_id, venue_order_id, mode, venue, strategy, condition_id, token_id, outcome,
                     side, price, size, filled, tif, post_only, status, status_rank, signed_payload, flags, reason,
-                    created_at, updated_at, submitted_at, expires_at)
+                    created_at, updated_at, submitted_at, expires_at, gate)
                  VALUES (:client_id, :venue_order_id, :mode, :venue, :strategy, :condition_id, :token_id, :outcome,
                     :side, :price, :size, :filled, :tif, :post_only, :status, :rank, :payload, :flags, :reason, :now,
-                    :now, :submitted_at, :expires_at)""",
+                    :now, :submitted_at, :expires_at, :gate)""",
         dict(client_id=client_id, venue_order_id=venue_order_id, mode=mode, venue=venue, strategy=strategy,
              condition_id=condition_id, token_id=token_id, outcome=outcome, side=side, price=price,
              size=size, filled=filled, tif=tif, post_only=int(post_only), status=status.value,
              rank=RANK[status], payload=payload, flags=flags, reason=reason, now=now, submitted_at=submitted_at,
-             expires_at=expires_at),
+             expires_at=expires_at, gate=gate),
     )
     return int(cursor.lastrowid)  # type: ignore[arg-type]  # set after an INSERT
 
@@ -89,11 +92,14 @@ def advance_at_once(conn: Connection, order_id: int, status: OrderStatus, now: i
                          "acked": int(acked), "filled": filled, "id": order_id, "end_reason": end_reason})
 
 
-def mark_ending(conn: Connection, order_ids: list[int], end_reason: str) -> None:
+def mark_ending(conn: Connection, order_ids: list[int], end_reason: str, now: int) -> None:
     """Record why the desk is ending these orders (first cause kept), before a cancel whose
-    acknowledgement closes them (a kill's cancel-all)."""
-    run_many(conn, "UPDATE orders SET end_reason = COALESCE(end_reason, :why) WHERE id = :id",
-             [{"why": end_reason, "id": order_id} for order_id in order_ids])
+    acknowledgement closes them (a kill's cancel-all); an order given its cause now is updated now
+    (the time its row in `order_trail` takes)."""
+    run_many(conn, """UPDATE orders SET end_reason = COALESCE(end_reason, :why),
+                          updated_at = CASE WHEN end_reason IS NULL THEN :now ELSE updated_at END
+                      WHERE id = :id""",
+             [{"why": end_reason, "now": now, "id": order_id} for order_id in order_ids])
 
 
 def add_flag(conn: Connection, order_id: int, flag: str, now: int) -> None:

@@ -307,3 +307,28 @@ def test_a_market_the_desk_does_not_follow_is_priced_from_the_venue_s_listing(
     rain = scan.set_index("condition_id").loc[RAIN]
     assert (rain["bid"], rain["ask"], rain["last"]) == (pytest.approx(0.31), pytest.approx(0.33), pytest.approx(0.32))
     assert rain["mid"] == pytest.approx(0.32) and rain["priced"].startswith("listing ")
+
+
+def test_the_order_trail_filters_by_strategy_market_and_order(
+    seeded: int, db: Database, no_log: Path, page: Callable[[str], AppTest]
+) -> None:
+    with db.write() as conn:  # the engine's cancel of order 1, with its cause (the trail's trigger writes the row)
+        conn.execute(text("UPDATE orders SET status = 'CANCEL_PENDING', status_rank = 30, end_reason = 'replaced', "
+                          "updated_at = updated_at + 1 WHERE id = 1"))
+    at = page("audit")
+    steps = table_with(at, "why", "gate")
+    assert list(steps["event"]) == ["replaced", "filled", "filled", "placed", "placed", "placed", "placed"]
+    assert steps["order_id"].iloc[0] == 1 and steps["why"].iloc[0] == "replaced"
+    at.selectbox(key="trail_strategy").set_value("vb-election").run()
+    assert list(table_with(at, "why", "gate")["order_id"]) == [4]
+    at.selectbox(key="trail_strategy").set_value("(all)").run()
+    at.selectbox(key="trail_market").set_value(ELECTION).run()
+    assert list(table_with(at, "why", "gate")["question"]) == ["Will the incumbent win the election?"]
+    at.selectbox(key="trail_market").set_value("(all)").run()
+    at.text_input(key="trail_order").input("c3").run()  # by its client id
+    third = table_with(at, "why", "gate")
+    assert list(third["event"]) == ["filled", "filled", "placed"] and set(third["order_id"]) == {3}
+    at.text_input(key="trail_order").input("5").run()  # a live order, whatever the mode shown
+    assert list(table_with(at, "why", "gate")["order_id"]) == [5]
+    at.text_input(key="trail_order").input("no-such-order").run()
+    assert any("No order 'no-such-order'" in w.value for w in at.warning)
