@@ -27,6 +27,8 @@ from contracts.tables.desk import (
     VenueRisk,
 )
 from contracts.tables.market_data import (
+    CandleRow,
+    CandleToken,
     EventMember,
     FollowCursor,
     FollowedTrade,
@@ -81,6 +83,8 @@ from contracts.tables.trading import (
 __all__ = [
     "Alert",
     "AuditEntry",
+    "CandleRow",
+    "CandleToken",
     "CashEntry",
     "Claim",
     "Command",

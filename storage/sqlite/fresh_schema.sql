@@ -63,6 +63,7 @@
 -- migration: 0062_preflight_runs
 -- migration: 0090_one_ledger_risk_store
 -- migration: 0091_order_trail
+-- migration: 0092_candles
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -88,6 +89,27 @@ CREATE TABLE audit_log (
             before TEXT,
             after TEXT
         );
+CREATE TABLE candle_tokens (
+            id INTEGER PRIMARY KEY,
+            token_id TEXT NOT NULL UNIQUE
+        );
+CREATE TABLE candles (
+            token_key INTEGER NOT NULL REFERENCES candle_tokens (id),
+            width_ms INTEGER NOT NULL,
+            start_at INTEGER NOT NULL,
+            mid_open INTEGER,
+            mid_high INTEGER,
+            mid_low INTEGER,
+            mid_close INTEGER,
+            first_at INTEGER,
+            last_at INTEGER,
+            spread_sum INTEGER NOT NULL DEFAULT 0,
+            spreads INTEGER NOT NULL DEFAULT 0,
+            volume INTEGER NOT NULL DEFAULT 0,
+            trades INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (token_key, width_ms, start_at)
+        ) WITHOUT ROWID
+        ;
 CREATE TABLE "cash_ledger" (
             id INTEGER PRIMARY KEY,
             mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
