@@ -345,3 +345,16 @@ class RewardDay(SQLModel, table=True):
     estimated: int
     updated_at: int
     paid: int | None = None
+
+
+class Resolution(SQLModel, table=True):
+    """When a ledger closed its positions in a market at its payouts (migration 0093)."""
+
+    __tablename__ = "resolutions"
+
+    mode: str = Field(primary_key=True)
+    condition_id: str = Field(primary_key=True)
+    payout_yes: int
+    payout_no: int
+    at: int
+    venue: str = "polymarket"

@@ -274,6 +274,18 @@ def position_keys_from_fills(conn: Connection, mode: str, venue: str = POLYMARKE
     return [(r["strategy"], r["token_id"], r["condition_id"], r["outcome"]) for r in rows]
 
 
+# -- resolutions -----------------------------------------------------------------------------------
+
+
+def record_resolution(conn: Connection, *, mode: str, venue: str, condition_id: str, payout_yes: int,
+                      payout_no: int, now: int) -> None:
+    """The ledger closed its positions in a market at these payouts now (the first time is kept: a
+    restart that settles again changes nothing)."""
+    run(conn, """INSERT INTO resolutions (mode, venue, condition_id, payout_yes, payout_no, at)
+                 VALUES (:mode, :venue, :cid, :yes, :no, :now) ON CONFLICT (mode, condition_id) DO NOTHING""",
+        {"mode": mode, "venue": venue, "cid": condition_id, "yes": payout_yes, "no": payout_no, "now": now})
+
+
 # -- cash ------------------------------------------------------------------------------------------
 
 

@@ -64,6 +64,7 @@
 -- migration: 0090_one_ledger_risk_store
 -- migration: 0091_order_trail
 -- migration: 0092_candles
+-- migration: 0093_ledger_resolutions
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -553,6 +554,15 @@ CREATE TABLE recording_sessions (
             created_by TEXT NOT NULL,
             updated_at INTEGER NOT NULL
         , history TEXT);
+CREATE TABLE resolutions (
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            venue TEXT NOT NULL DEFAULT 'polymarket',
+            condition_id TEXT NOT NULL,
+            payout_yes INTEGER NOT NULL,
+            payout_no INTEGER NOT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (mode, condition_id)
+        );
 CREATE TABLE reward_days (
             mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
             day TEXT NOT NULL,
