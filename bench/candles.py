@@ -8,7 +8,7 @@ written. Token ids are 77-digit strings, as Polymarket's are.
 Two markets shapes: a busy one (its book moves every 2 s and it prints every 30 s, every minute of
 the day: every bucket holds a candle, the most a market-day can take) and a quiet one (one minute in
 ten sees anything). Candles are never pruned: this is what each market-day the recorder watches adds
-for good, against the ticks' tens of megabytes a busy market-day (bench/recorder.py's flood).
+for good.
 
     python bench/candles.py [--markets 10] [--days 2]
 """
