@@ -118,10 +118,12 @@ async def timed_passes(core: TradingCore, clock: SimClock, cids: list[str], roun
     return samples
 
 
-async def timed_decisions(core: TradingCore, clock: SimClock, cid: str, rounds: int, case: str) -> list[float]:
+async def timed_decisions(core: TradingCore, clock: SimClock, cid: str, rounds: int, case: str,
+                          cpu: list[float] | None = None) -> list[float]:
     """`rounds` decisions of market `cid` on an event, in microseconds. `case`: "inputs" (nothing it
     reads changed), "intents" (its touch a tick wider or narrower around the same mid: read, decided,
-    wants what works), "replace" (its book moved two ticks: its quotes cancelled and placed again)."""
+    wants what works), "replace" (its book moved two ticks: its quotes cancelled and placed again).
+    `cpu`: also each decision's CPU time (this thread's), which a busy host's waits do not inflate."""
     samples = []
     events = core.events
     for n in range(rounds):
@@ -131,9 +133,11 @@ async def timed_decisions(core: TradingCore, clock: SimClock, cid: str, rounds: 
                     wide=clock.now % 2 if case == "intents" else 0)  # (each call alternates it)
         working = {o.id for o in core.executor.state.orders.values()}
         skipped, stopped = events.unchanged_inputs, events.unchanged_intents
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.thread_time()
         await events.decide_market(cid)
         samples.append((time.perf_counter() - began) * 1e6)
+        if cpu is not None:
+            cpu.append((time.thread_time() - began_cpu) * 1e6)
         changed = {o.id for o in core.executor.state.orders.values()} != working
         assert changed == (case == "replace"), "the case did not do what it says"
         assert (events.unchanged_inputs > skipped) == (case == "inputs"), "the inputs check did not act as named"
@@ -142,16 +146,16 @@ async def timed_decisions(core: TradingCore, clock: SimClock, cid: str, rounds: 
 
 
 async def trail_cost(core: TradingCore, clock: SimClock, cid: str, rounds: int,
-                     blocks: int) -> tuple[list[float], list[float]]:
+                     blocks: int) -> dict[str, list[float]]:
     """The replacing decision with the order trail's triggers and without them, in `blocks`
-    alternating blocks of rounds // blocks each: (with, without), in microseconds."""
+    alternating blocks of rounds // blocks each, in microseconds: wall and CPU time, with ("on",
+    "on_cpu") and without ("off", "off_cpu")."""
     with core.db.read() as conn:
         triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
                                      "AND name LIKE 'order_trail_%' ORDER BY name")).all()
     assert len(triggers) == 6, "the trail's triggers are not all there"
-    per_block = max(1, rounds // blocks)
-    with_trail: list[float] = []
-    without: list[float] = []
+    per_block = max(2, rounds // blocks // 2 * 2)  # even: each block ends where the next starts from (the mid back)
+    times: dict[str, list[float]] = {"on": [], "off": [], "on_cpu": [], "off_cpu": []}
     try:
         for block in range(2 * blocks):
             trail_on = block % 2 == 0
@@ -160,13 +164,14 @@ async def trail_cost(core: TradingCore, clock: SimClock, cid: str, rounds: int,
                     conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
                     if trail_on:
                         conn.execute(text(sql))
-            (with_trail if trail_on else without).extend(await timed_decisions(core, clock, cid, per_block, "replace"))
+            arm = "on" if trail_on else "off"
+            times[arm] += await timed_decisions(core, clock, cid, per_block, "replace", times[f"{arm}_cpu"])
     finally:
         with core.db.write() as conn:
             for name, sql in triggers:
                 conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
                 conn.execute(text(sql))
-    return with_trail, without
+    return times
 
 
 def gate_contexts(core: TradingCore, cid: str, rounds: int) -> list[float]:
@@ -226,12 +231,15 @@ async def case(markets: int, rounds: int, trail_blocks: int) -> None:
                                ("event: replaces its quotes", "replace")):
                 one(name, await timed_decisions(core, clock, cids[0], rounds, what), base)
             one("its gate's context (of it)", gate_contexts(core, cids[0], rounds), base)
-            on, off = await trail_cost(core, clock, cids[0], rounds, trail_blocks)
-            one("replaces, order trail written", on, base)
-            one("replaces, no order trail", off, base)
-            print(f"{'order trail: with / without':<34} p50 ratio {statistics.median(on) / statistics.median(off):5.3f}"
-                  f"  p99 ratio {percentile(on, 99) / percentile(off, 99):5.3f}  ({trail_blocks} alternating blocks "
-                  f"each)", flush=True)
+            trail = await trail_cost(core, clock, cids[0], rounds, trail_blocks)
+            one("replaces, order trail written", trail["on"], base)
+            one("replaces, no order trail", trail["off"], base)
+            for what, on, off in (("wall", trail["on"], trail["off"]), ("CPU", trail["on_cpu"], trail["off_cpu"])):
+                print(f"{'order trail, ' + what + ': with / without':<34} p50 {statistics.median(on):8.1f} / "
+                      f"{statistics.median(off):8.1f} us (ratio {statistics.median(on) / statistics.median(off):5.3f})"
+                      f"  p99 {percentile(on, 99):8.1f} / {percentile(off, 99):8.1f} us (ratio "
+                      f"{percentile(on, 99) / percentile(off, 99):5.3f})  ({trail_blocks} alternating blocks each)",
+                      flush=True)
         finally:
             await core.stop()
             core.db.dispose()

@@ -27,6 +27,7 @@ from contracts.tables.desk import (
     VenueRisk,
 )
 from contracts.tables.market_data import (
+    CandleBackfill,
     CandleRow,
     CandleToken,
     EventMember,
@@ -84,6 +85,7 @@ from contracts.tables.trading import (
 __all__ = [
     "Alert",
     "AuditEntry",
+    "CandleBackfill",
     "CandleRow",
     "CandleToken",
     "CashEntry",

@@ -268,6 +268,16 @@ class CandleToken(SQLModel, table=True):
     token_id: str
 
 
+class CandleBackfill(SQLModel, table=True):
+    """How far the ticks recorded before the candles existed were rolled into them (migration 0092)."""
+
+    __tablename__ = "candle_backfill"
+
+    id: int | None = Field(default=None, primary_key=True)
+    before_at: int  # ticks before this were never rolled by the recorder
+    rolled_until: int | None = None  # rolled up to here (None: not begun)
+
+
 class CandleRow(SQLModel, table=True):
     """A token's candle of one width and bucket (migration 0092, contracts/candles.py)."""
 

@@ -188,12 +188,15 @@ def price_series(
     recorded (1 M rows stay fast). Empty buckets are dropped.
     """
     width = max(1, (until_ms - since_ms) // points + 1)
-    if width >= WIDE_BUCKET_MS:
+    first_tick, candles = tick_bounds(db, token_id), candle_queries.bounds(db, token_id)
+    # The candles hold the window unless the ticks begin before them (recorded before the candles were
+    # kept, until retention rolls them in: engine/marketdata/candle_backfill.py) and before its end.
+    candles_hold = candles is not None and (first_tick is None or candles[0] <= max(first_tick[0], since_ms + width))
+    if width >= WIDE_BUCKET_MS and candles_hold:
         wide = candle_queries.series(db, token_id, since_ms, until_ms, width)
         if not wide.empty:
             return wide
     ticks = _tick_series(db, token_id, since_ms, until_ms, width)
-    first_tick = tick_bounds(db, token_id)
     if first_tick is not None and first_tick[0] <= since_ms:
         return ticks
     gone = candle_queries.series(db, token_id, since_ms, until_ms if first_tick is None else first_tick[0], width)

@@ -2,9 +2,11 @@
 life with why, newest first, filtered by mode, strategy, market and order, with what the order was
 (side, outcome, price, size) and, for a fill, what traded.
 
-Human units (probability, shares, pUSD), UTC times, one page at a time: the filters narrow through the
-trail's indexes (order, strategy, market) and the rows come newest first by id, so a page costs the
-same with a million rows as with a hundred.
+Human units (probability, shares, pUSD), UTC times, one page at a time, newest first by id. An order
+is found through the trail's one index (by order); a strategy or a market is read newest first until
+the page is full (the trail has no index on them: each would cost every decision's transaction a
+write, migration 0091), so a page of a strategy that placed most orders comes at once, and one of a
+rare strategy, or the count, reads further.
 """
 
 from __future__ import annotations

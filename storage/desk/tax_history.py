@@ -95,9 +95,9 @@ def ledger_history(db: Database, mode: str, until_ms: int) -> LedgerHistory:
 
 def fill_years(db: Database, mode: str) -> list[int]:
     """The UTC years from `mode`'s first fill to its last, newest first (none: no fill)."""
-    with db.read() as conn:
-        first, last = conn.execute(text("SELECT MIN(matched_at), MAX(matched_at) FROM fills WHERE mode = :mode"),
-                                   {"mode": mode}).one()
+    with db.read() as conn:  # each an index walk by time (ix_fills_matched), stopping at the mode's first fill
+        first, last = (conn.execute(text(f"SELECT matched_at FROM fills WHERE +mode = :mode ORDER BY matched_at "
+                                         f"{order} LIMIT 1"), {"mode": mode}).scalar() for order in ("ASC", "DESC"))
     if first is None or last is None:
         return []
     years = [datetime.fromtimestamp(at / 1000, tz=UTC).year for at in (int(first), int(last))]

@@ -37,10 +37,13 @@ _MERGE = """INSERT INTO candles (token_key, width_ms, start_at, mid_open, mid_hi
                 trades = trades + excluded.trades"""
 
 
-def merge_candles(conn: sqlite3.Connection, candles: Sequence[Candle]) -> None:
+def merge_candles(conn: sqlite3.Connection, candles: Sequence[Candle], *, rolled_until: int | None = None) -> None:
     """Merge `candles` into the table, in one IMMEDIATE transaction (a token seen the first time given
-    its key first)."""
+    its key first); `rolled_until`: with them, how far the old ticks' backfill got (so a crash never
+    rolls a tick twice)."""
     with immediate(conn):
+        if rolled_until is not None:
+            conn.execute("UPDATE candle_backfill SET rolled_until = ? WHERE id = 1", (rolled_until,))
         conn.executemany("INSERT INTO candle_tokens (token_id) VALUES (?) ON CONFLICT (token_id) DO NOTHING",
                          [(token,) for token in sorted({c.token_id for c in candles})])
         conn.executemany(_MERGE, [(c.token_id, c.width_ms, c.start_at, c.mid_open, c.mid_high, c.mid_low, c.mid_close,
@@ -56,3 +59,26 @@ def stored_candles(conn: sqlite3.Connection, token_id: str, width_ms: int) -> li
                            WHERE t.token_id = ? AND c.width_ms = ? ORDER BY c.start_at""",
                         (token_id, width_ms)).fetchall()
     return [Candle(*row) for row in rows]
+
+
+# -- the ticks recorded before the candles existed ---------------------------------------------------
+
+
+def backfill_left(conn: sqlite3.Connection) -> tuple[int, int | None] | None:
+    """(the time before which ticks were never rolled by the recorder, how far the backfill got; None:
+    not begun); None when there is nothing to backfill."""
+    row = conn.execute("SELECT before_at, rolled_until FROM candle_backfill WHERE id = 1").fetchone()
+    return None if row is None else (int(row[0]), None if row[1] is None else int(row[1]))
+
+
+def first_tick_at(conn: sqlite3.Connection) -> int | None:
+    row = conn.execute("SELECT at FROM ticks ORDER BY at LIMIT 1").fetchone()
+    return None if row is None else int(row[0])
+
+
+def tick_slice(conn: sqlite3.Connection, since: int, until: int) -> list[tuple]:
+    """(at, token_id, kind, side, price, size, mid, data) of the book, change and trade ticks in
+    [since, until), in the order recorded."""
+    return conn.execute("""SELECT at, token_id, kind, side, price, size, mid, data FROM ticks
+                           WHERE at >= ? AND at < ? AND kind IN ('book', 'change', 'trade') ORDER BY at, id""",
+                        (since, until)).fetchall()

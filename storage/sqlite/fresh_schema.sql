@@ -90,6 +90,11 @@ CREATE TABLE audit_log (
             before TEXT,
             after TEXT
         );
+CREATE TABLE candle_backfill (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            before_at INTEGER NOT NULL,
+            rolled_until INTEGER
+        );
 CREATE TABLE candle_tokens (
             id INTEGER PRIMARY KEY,
             token_id TEXT NOT NULL UNIQUE
@@ -109,8 +114,7 @@ CREATE TABLE candles (
             volume INTEGER NOT NULL DEFAULT 0,
             trades INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (token_key, width_ms, start_at)
-        ) WITHOUT ROWID
-        ;
+        ) WITHOUT ROWID;
 CREATE TABLE "cash_ledger" (
             id INTEGER PRIMARY KEY,
             mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
@@ -886,9 +890,8 @@ CREATE INDEX ix_signal_posts_received ON signal_posts (received_at);
 CREATE INDEX wallet_scores_by_time ON wallet_scores (scored_at);
 CREATE INDEX preflight_runs_by_venue ON preflight_runs (venue, at)
         ;
-CREATE INDEX ix_order_trail_order ON order_trail (order_id);
-CREATE INDEX ix_order_trail_strategy ON order_trail (strategy);
-CREATE INDEX ix_order_trail_market ON order_trail (condition_id);
+CREATE INDEX ix_order_trail_order ON order_trail (order_id)
+        ;
 CREATE TRIGGER order_trail_placed AFTER INSERT ON orders
        BEGIN INSERT INTO order_trail (at, mode, venue, order_id, strategy, condition_id, event, why, gate)
              VALUES (NEW.created_at, NEW.mode, NEW.venue, NEW.id, NEW.strategy, NEW.condition_id,
@@ -919,6 +922,7 @@ CREATE TRIGGER order_trail_fill_failed AFTER UPDATE OF status ON fills
        BEGIN INSERT INTO order_trail (at, mode, venue, order_id, strategy, condition_id, event, why, fill_id)
              VALUES (NEW.updated_at, NEW.mode, NEW.venue, NEW.order_id, NEW.strategy, NEW.condition_id,
                      'fill_failed', 'the trade failed on chain: the fill is reversed', NEW.id); END;
+INSERT INTO "candle_backfill" VALUES(1,:now,NULL);
 INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,'paper',NULL,'{}',NULL,NULL,NULL,NULL,NULL);
 INSERT INTO "notifier_state" VALUES(1,0,:now,'{}',:now,0);
 INSERT INTO "venue_risk" VALUES('paper','polymarket','ACTIVE',NULL,NULL,NULL,NULL,:now);

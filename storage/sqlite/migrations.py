@@ -1826,7 +1826,10 @@ def _0091_order_trail(db: UtilsDatabase) -> None:
     above). `orders.gate`: what the risk gate did with the intent a strategy's order was placed for
     ('approved', or the trims and refusals it made); NULL for an order that did not come through it
     (the operator's, an exit's, an import). Orders and fills already in the ledger get their rows
-    from what they recorded, in time order: the trail starts with the ledger, not with the upgrade."""
+    from what they recorded, in time order: the trail starts with the ledger, not with the upgrade.
+    One index, by order: each row is written in a decision's own transaction, and an index on the
+    strategy and one on the market made each row cost nearly twice as much to write; the Audit
+    page's filters by strategy and market read the trail newest first until a page is full."""
     _ddl(
         db,
         """
@@ -1845,9 +1848,7 @@ def _0091_order_trail(db: UtilsDatabase) -> None:
             gate TEXT,
             fill_id INTEGER
         );
-        CREATE INDEX ix_order_trail_order ON order_trail (order_id);
-        CREATE INDEX ix_order_trail_strategy ON order_trail (strategy);
-        CREATE INDEX ix_order_trail_market ON order_trail (condition_id);
+        CREATE INDEX ix_order_trail_order ON order_trail (order_id)
         """,
     )
     db.execute(f"""INSERT INTO order_trail ({_ORDER_TRAIL_COLUMNS}, fill_id)
@@ -1882,7 +1883,9 @@ def _0092_candles(db: UtilsDatabase) -> None:
     first and last mid were seen (so partial candles merge in any order), the spread's sum and count,
     the prints' volume (micro-shares) and count. A token is keyed by a small number (`candle_tokens`):
     its id (some 77 digits on Polymarket) in every row's key would double what a market-day keeps.
-    WITHOUT ROWID: the key is the only index a read needs."""
+    WITHOUT ROWID: the key is the only index a read needs. `candle_backfill`: the ticks recorded
+    before now were never rolled into candles; retention rolls them before it prunes them, and notes
+    how far it got (engine/marketdata/candle_backfill.py)."""
     _ddl(
         db,
         """
@@ -1905,9 +1908,15 @@ def _0092_candles(db: UtilsDatabase) -> None:
             volume INTEGER NOT NULL DEFAULT 0,
             trades INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (token_key, width_ms, start_at)
-        ) WITHOUT ROWID
+        ) WITHOUT ROWID;
+        CREATE TABLE candle_backfill (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            before_at INTEGER NOT NULL,
+            rolled_until INTEGER
+        )
         """,
     )
+    db.execute("INSERT INTO candle_backfill (id, before_at) VALUES (1, ?)", [now_ms()])
 
 
 @m(name="0093_ledger_resolutions")

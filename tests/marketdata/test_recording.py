@@ -357,3 +357,31 @@ def test_candles_not_written_go_back_and_are_written_once(tmp_path: Path) -> Non
     asyncio.run(recorder.flush())
     assert _candles(path, MINUTE) == [(0, 500_000, 500_000, 500_000, 500_000, 40_000, 2 * SH, 1)]
     assert _rows(path, "SELECT COUNT(*) FROM ticks") == [(2,)]  # the ticks, written by the first flush, once
+
+
+def test_ticks_recorded_before_the_candles_are_rolled_in_before_retention_prunes_them(tmp_path: Path) -> None:
+    """A desk that upgraded: its old ticks (before the candles' era) are rolled into candles, up to the
+    cutoff retention prunes at and never twice; a tick of the recorder's own era is not (the recorder
+    rolled it)."""
+    from engine.marketdata.candle_backfill import roll_old_ticks
+
+    path = tmp_path / "r.db"
+    migrate(path)
+    book = json.dumps({"b": [[480_000, 10 * SH]], "a": [[520_000, 7 * SH]]})
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE candle_backfill SET before_at = ?", (NOON + 3 * MINUTE,))  # upgraded at 12:03
+        conn.executemany("INSERT INTO ticks (at, token_id, kind, side, price, size, mid, data) VALUES (?, 'T', ?, ?, ?, "
+                         "?, ?, ?)", [
+                             (NOON + 1_000, "book", None, None, None, 500_000, book),  # spread 0.04
+                             (NOON + 2_000, "trade", "BUY", 520_000, 2 * SH, 500_000, None),
+                             (NOON + 30_000, "change", "BUY", 500_000, 3 * SH, 510_000, None),  # spread 0.02
+                             (NOON + MINUTE + 1_000, "change", "SELL", 510_000, SH, 505_000, None),  # 0.01
+                             (NOON + 4 * MINUTE, "change", "SELL", 505_000, SH, 502_500, None)])  # the recorder's era
+    assert roll_old_ticks(path, before_ms=NOON + MINUTE, pause_s=0) == 3  # retention prunes the first minute
+    assert _candles(path, MINUTE) == [(0, 500_000, 510_000, 500_000, 510_000, 30_000, 2 * SH, 1)]
+    assert prune_ticks(path, before_ms=NOON + MINUTE) == 3
+    assert roll_old_ticks(path, before_ms=NOON + 10 * MINUTE, pause_s=0) == 1  # up to the era, and only once
+    assert _candles(path, MINUTE) == [(0, 500_000, 510_000, 500_000, 510_000, 30_000, 2 * SH, 1),
+                                      (MINUTE, 505_000, 505_000, 505_000, 505_000, None, 0, 0)]
+    assert roll_old_ticks(path, before_ms=NOON + 10 * MINUTE, pause_s=0) == 0
+    assert _rows(path, "SELECT rolled_until FROM candle_backfill") == [(NOON + 3 * MINUTE,)]
