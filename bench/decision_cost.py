@@ -13,10 +13,11 @@ times `await core.tick()`:
 
 And, of a decision that places or cancels, the part that is the risk gate's context (the ledger's
 exposure, open orders and holdings, as its executor keeps them: engine/execution/figures.py); and
-what the order trail costs it (the Audit page's rows, written by triggers in the ledger's own
-transaction: storage/sqlite/migrations.py 0091): the replacing decision with the trail's triggers
-and without them, in alternating blocks (a machine's drift falls on both alike), its median, p99
-and the ratio of the medians.
+what the order trail costs it (the Audit page's steps, read from the ledger's own rows: what a
+decision writes for them is a cancel's `ending_at`, in the row it updates anyway, and its entry in
+the partial index the page reads ends by, storage/sqlite/migrations.py 0091): the replacing decision
+with that index and without it, in alternating blocks (a machine's drift falls on both alike), its
+median, p99 and the ratio of the medians, in wall time and in CPU time.
 
 A pass decides every market whatever changed, so a no-op pass costs the whole pass (the figure per
 market is the pass divided by the markets quoted); an event's decision costs what changed.
@@ -147,29 +148,29 @@ async def timed_decisions(core: TradingCore, clock: SimClock, cid: str, rounds: 
 
 async def trail_cost(core: TradingCore, clock: SimClock, cid: str, rounds: int,
                      blocks: int) -> dict[str, list[float]]:
-    """The replacing decision with the order trail's triggers and without them, in `blocks`
+    """The replacing decision with the order trail's index and without it, in `blocks`
     alternating blocks of rounds // blocks each, in microseconds: wall and CPU time, with ("on",
     "on_cpu") and without ("off", "off_cpu")."""
     with core.db.read() as conn:
-        triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                                     "AND name LIKE 'order_trail_%' ORDER BY name")).all()
-    assert len(triggers) == 6, "the trail's triggers are not all there"
+        indexes = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                    "AND name = 'ix_orders_ending'")).all()
+    assert len(indexes) == 1, "the trail's index is not there"
     per_block = max(2, rounds // blocks // 2 * 2)  # even: each block ends where the next starts from (the mid back)
     times: dict[str, list[float]] = {"on": [], "off": [], "on_cpu": [], "off_cpu": []}
     try:
         for block in range(2 * blocks):
             trail_on = block % 2 == 0
             with core.db.write() as conn:
-                for name, sql in triggers:
-                    conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+                for name, sql in indexes:
+                    conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
                     if trail_on:
                         conn.execute(text(sql))
             arm = "on" if trail_on else "off"
             times[arm] += await timed_decisions(core, clock, cid, per_block, "replace", times[f"{arm}_cpu"])
     finally:
         with core.db.write() as conn:
-            for name, sql in triggers:
-                conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+            for name, sql in indexes:
+                conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
                 conn.execute(text(sql))
     return times
 
@@ -232,8 +233,8 @@ async def case(markets: int, rounds: int, trail_blocks: int) -> None:
                 one(name, await timed_decisions(core, clock, cids[0], rounds, what), base)
             one("its gate's context (of it)", gate_contexts(core, cids[0], rounds), base)
             trail = await trail_cost(core, clock, cids[0], rounds, trail_blocks)
-            one("replaces, order trail written", trail["on"], base)
-            one("replaces, no order trail", trail["off"], base)
+            one("replaces, order trail indexed", trail["on"], base)
+            one("replaces, no order trail index", trail["off"], base)
             for what, on, off in (("wall", trail["on"], trail["off"]), ("CPU", trail["on_cpu"], trail["off_cpu"])):
                 print(f"{'order trail, ' + what + ': with / without':<34} p50 {statistics.median(on):8.1f} / "
                       f"{statistics.median(off):8.1f} us (ratio {statistics.median(on) / statistics.median(off):5.3f})"

@@ -41,24 +41,7 @@ class Order(SQLModel, table=True):
     venue: str = "polymarket"  # which venue's ledger (migration 0052)
     end_reason: str | None = None  # why the desk ended it (migration 0075, contracts/order_end.py)
     gate: str | None = None  # what the risk gate did with its intent (migration 0091); NULL: not through it
-
-
-class OrderTrailEntry(SQLModel, table=True):
-    """One step of an order's life, with why (migration 0091: written by triggers on orders and fills)."""
-
-    __tablename__ = "order_trail"
-
-    id: int | None = Field(default=None, primary_key=True)
-    at: int
-    mode: str
-    venue: str
-    order_id: int
-    strategy: str
-    condition_id: str
-    event: str  # placed, imported, replace, cancel, refused, ended, fill, fill_failed
-    why: str
-    gate: str | None = None
-    fill_id: int | None = None
+    ending_at: int | None = None  # when its end began: the desk's cancel, or the venue's end (migration 0091)
 
 
 class Fill(SQLModel, table=True):

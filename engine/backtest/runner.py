@@ -70,13 +70,10 @@ STRATEGY_NAME = "backtest"
 # several times). Results are the same without them (every replayed query orders its rows).
 SCRATCH_UNUSED_INDEXES = ("ix_orders_open", "ix_orders_market", "ix_orders_strategy", "ix_orders_created",
                           "ix_fills_market", "ix_fills_matched", "ix_decisions_at", "ix_decisions_reason",
-                          "ix_paper_orders_status")
-# The notifier's triggers (each fill, refusal and venue cancel queued in `notify_events`) and the
-# order trail's (the Audit page's, migration 0091): a backtest has no notifier and no audit of its
-# own (its orders and fills are its record), and every order status write would otherwise evaluate them.
-SCRATCH_UNUSED_TRIGGERS = ("notify_refused_insert", "notify_refused", "notify_venue_cancel", "notify_fill",
-                           "order_trail_placed", "order_trail_ending", "order_trail_refused", "order_trail_ended",
-                           "order_trail_fill", "order_trail_fill_failed")
+                          "ix_paper_orders_status", "ix_orders_ending")
+# The notifier's triggers (each fill, refusal and venue cancel queued in `notify_events`): a
+# backtest has no notifier, and every order status write would otherwise evaluate them.
+SCRATCH_UNUSED_TRIGGERS = ("notify_refused_insert", "notify_refused", "notify_venue_cancel", "notify_fill")
 Progress = Callable[[int, int], None]
 
 

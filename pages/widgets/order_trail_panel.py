@@ -38,7 +38,6 @@ TRAIL_COLUMNS = {
     "liquidity": Col("liquidity", more=True),
     "trade_id": Col("trade", more=True),
     "client_id": Col("client id", more=True),
-    "id": Col("entry", more=True),
 }
 
 

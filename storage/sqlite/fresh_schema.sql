@@ -393,20 +393,6 @@ CREATE TABLE odds_links (
             created_at INTEGER NOT NULL,
             created_by TEXT NOT NULL
         );
-CREATE TABLE order_trail (
-            id INTEGER PRIMARY KEY,
-            at INTEGER NOT NULL,
-            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
-            venue TEXT NOT NULL,
-            order_id INTEGER NOT NULL,
-            strategy TEXT NOT NULL,
-            condition_id TEXT NOT NULL,
-            event TEXT NOT NULL CHECK (event IN ('placed', 'imported', 'replace', 'cancel', 'refused', 'ended',
-                                                 'fill', 'fill_failed')),
-            why TEXT NOT NULL DEFAULT '',
-            gate TEXT,
-            fill_id INTEGER
-        );
 CREATE TABLE orders (
             id INTEGER PRIMARY KEY,
             client_id TEXT NOT NULL UNIQUE,
@@ -434,7 +420,7 @@ CREATE TABLE orders (
             acked_at INTEGER,
             updated_at INTEGER NOT NULL,
             closed_at INTEGER
-        , venue TEXT NOT NULL DEFAULT 'polymarket', end_reason TEXT, gate TEXT);
+        , venue TEXT NOT NULL DEFAULT 'polymarket', end_reason TEXT, gate TEXT, ending_at INTEGER);
 CREATE TABLE paper_orders (
             venue_order_id TEXT PRIMARY KEY,
             token_id TEXT NOT NULL,
@@ -890,38 +876,8 @@ CREATE INDEX ix_signal_posts_received ON signal_posts (received_at);
 CREATE INDEX wallet_scores_by_time ON wallet_scores (scored_at);
 CREATE INDEX preflight_runs_by_venue ON preflight_runs (venue, at)
         ;
-CREATE INDEX ix_order_trail_order ON order_trail (order_id)
+CREATE INDEX ix_orders_ending ON orders (ending_at) WHERE ending_at IS NOT NULL
         ;
-CREATE TRIGGER order_trail_placed AFTER INSERT ON orders
-       BEGIN INSERT INTO order_trail (at, mode, venue, order_id, strategy, condition_id, event, why, gate)
-             VALUES (NEW.created_at, NEW.mode, NEW.venue, NEW.id, NEW.strategy, NEW.condition_id,
-                     CASE WHEN NEW.strategy = 'imported' THEN 'imported' ELSE 'placed' END, COALESCE(NEW.reason, ''),
-                     NEW.gate); END;
-CREATE TRIGGER order_trail_ending AFTER UPDATE OF end_reason ON orders
-       WHEN OLD.end_reason IS NULL AND NEW.end_reason IS NOT NULL
-       BEGIN INSERT INTO order_trail (at, mode, venue, order_id, strategy, condition_id, event, why)
-             VALUES (NEW.updated_at, NEW.mode, NEW.venue, NEW.id, NEW.strategy, NEW.condition_id,
-                     CASE WHEN NEW.end_reason = 'replaced' THEN 'replace' ELSE 'cancel' END, NEW.end_reason); END;
-CREATE TRIGGER order_trail_refused AFTER UPDATE OF status ON orders
-       WHEN NEW.status = 'REJECTED' AND OLD.status != 'REJECTED'
-       BEGIN INSERT INTO order_trail (at, mode, venue, order_id, strategy, condition_id, event, why)
-             VALUES (NEW.updated_at, NEW.mode, NEW.venue, NEW.id, NEW.strategy, NEW.condition_id, 'refused',
-                     COALESCE(NEW.error, '')); END;
-CREATE TRIGGER order_trail_ended AFTER UPDATE OF status ON orders
-       WHEN NEW.status IN ('CANCELED', 'LOST') AND OLD.status_rank < 100 AND NEW.end_reason IS NULL
-       BEGIN INSERT INTO order_trail (at, mode, venue, order_id, strategy, condition_id, event, why)
-             VALUES (NEW.updated_at, NEW.mode, NEW.venue, NEW.id, NEW.strategy, NEW.condition_id, 'ended',
-                     COALESCE(NEW.error, lower(NEW.status))); END;
-CREATE TRIGGER order_trail_fill AFTER INSERT ON fills
-       BEGIN INSERT INTO order_trail (at, mode, venue, order_id, strategy, condition_id, event, why, fill_id)
-             VALUES (NEW.updated_at, NEW.mode, NEW.venue, NEW.order_id, NEW.strategy, NEW.condition_id,
-                     CASE WHEN NEW.status = 'FAILED' THEN 'fill_failed' ELSE 'fill' END,
-                     COALESCE((SELECT reason FROM orders WHERE id = NEW.order_id), ''), NEW.id); END;
-CREATE TRIGGER order_trail_fill_failed AFTER UPDATE OF status ON fills
-       WHEN NEW.status = 'FAILED' AND OLD.status != 'FAILED'
-       BEGIN INSERT INTO order_trail (at, mode, venue, order_id, strategy, condition_id, event, why, fill_id)
-             VALUES (NEW.updated_at, NEW.mode, NEW.venue, NEW.order_id, NEW.strategy, NEW.condition_id,
-                     'fill_failed', 'the trade failed on chain: the fill is reversed', NEW.id); END;
 INSERT INTO "candle_backfill" VALUES(1,:now,NULL);
 INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,'paper',NULL,'{}',NULL,NULL,NULL,NULL,NULL);
 INSERT INTO "notifier_state" VALUES(1,0,:now,'{}',:now,0);

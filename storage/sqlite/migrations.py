@@ -1777,102 +1777,29 @@ def _0090_one_ledger_risk_store(db: UtilsDatabase) -> None:
         db.execute(f"ALTER TABLE engine_state DROP COLUMN {column}")
 
 
-# Every order's trail (the Audit page), written by triggers in the executor's own transaction, as
-# the notifier's events are: the row and its record commit together or not at all, and the trading
-# code only states why. One row when an order is placed (its intent's reason, and what the risk gate
-# did with it), imported, sent a cancel (the cause the desk recorded: a replace, a protection, a
-# kill, ...), refused by the venue, or ended by the venue without our asking (an expiry, a take's
-# unfilled rest, gone or lost), and one for each fill (with the reason its order was placed for) and
-# each fill the chain reversed. An order's cancel acknowledged, or its fills covering it, add none:
-# the row before says why.
-_ORDER_TRAIL_COLUMNS = "at, mode, venue, order_id, strategy, condition_id, event, why"
-_ORDER_TRAIL_TRIGGERS = (
-    f"""CREATE TRIGGER order_trail_placed AFTER INSERT ON orders
-       BEGIN INSERT INTO order_trail ({_ORDER_TRAIL_COLUMNS}, gate)
-             VALUES (NEW.created_at, NEW.mode, NEW.venue, NEW.id, NEW.strategy, NEW.condition_id,
-                     CASE WHEN NEW.strategy = 'imported' THEN 'imported' ELSE 'placed' END, COALESCE(NEW.reason, ''),
-                     NEW.gate); END""",
-    f"""CREATE TRIGGER order_trail_ending AFTER UPDATE OF end_reason ON orders
-       WHEN OLD.end_reason IS NULL AND NEW.end_reason IS NOT NULL
-       BEGIN INSERT INTO order_trail ({_ORDER_TRAIL_COLUMNS})
-             VALUES (NEW.updated_at, NEW.mode, NEW.venue, NEW.id, NEW.strategy, NEW.condition_id,
-                     CASE WHEN NEW.end_reason = 'replaced' THEN 'replace' ELSE 'cancel' END, NEW.end_reason); END""",
-    f"""CREATE TRIGGER order_trail_refused AFTER UPDATE OF status ON orders
-       WHEN NEW.status = 'REJECTED' AND OLD.status != 'REJECTED'
-       BEGIN INSERT INTO order_trail ({_ORDER_TRAIL_COLUMNS})
-             VALUES (NEW.updated_at, NEW.mode, NEW.venue, NEW.id, NEW.strategy, NEW.condition_id, 'refused',
-                     COALESCE(NEW.error, '')); END""",
-    f"""CREATE TRIGGER order_trail_ended AFTER UPDATE OF status ON orders
-       WHEN NEW.status IN ('CANCELED', 'LOST') AND OLD.status_rank < 100 AND NEW.end_reason IS NULL
-       BEGIN INSERT INTO order_trail ({_ORDER_TRAIL_COLUMNS})
-             VALUES (NEW.updated_at, NEW.mode, NEW.venue, NEW.id, NEW.strategy, NEW.condition_id, 'ended',
-                     COALESCE(NEW.error, lower(NEW.status))); END""",
-    f"""CREATE TRIGGER order_trail_fill AFTER INSERT ON fills
-       BEGIN INSERT INTO order_trail ({_ORDER_TRAIL_COLUMNS}, fill_id)
-             VALUES (NEW.updated_at, NEW.mode, NEW.venue, NEW.order_id, NEW.strategy, NEW.condition_id,
-                     CASE WHEN NEW.status = 'FAILED' THEN 'fill_failed' ELSE 'fill' END,
-                     COALESCE((SELECT reason FROM orders WHERE id = NEW.order_id), ''), NEW.id); END""",
-    f"""CREATE TRIGGER order_trail_fill_failed AFTER UPDATE OF status ON fills
-       WHEN NEW.status = 'FAILED' AND OLD.status != 'FAILED'
-       BEGIN INSERT INTO order_trail ({_ORDER_TRAIL_COLUMNS}, fill_id)
-             VALUES (NEW.updated_at, NEW.mode, NEW.venue, NEW.order_id, NEW.strategy, NEW.condition_id,
-                     'fill_failed', 'the trade failed on chain: the fill is reversed', NEW.id); END""",
-)
-
-
 @m(name="0091_order_trail")
 def _0091_order_trail(db: UtilsDatabase) -> None:
-    """`order_trail`: each order's placement, cancel, refusal, end and fills, with why (the triggers
-    above). `orders.gate`: what the risk gate did with the intent a strategy's order was placed for
-    ('approved', or the trims and refusals it made); NULL for an order that did not come through it
-    (the operator's, an exit's, an import). Orders and fills already in the ledger get their rows
-    from what they recorded, in time order: the trail starts with the ledger, not with the upgrade.
-    One index, by order: each row is written in a decision's own transaction, and an index on the
-    strategy and one on the market made each row cost nearly twice as much to write; the Audit
-    page's filters by strategy and market read the trail newest first until a page is full."""
+    """Every order's trail for the Audit page (storage/dashboard_queries/order_trail_queries.py), read
+    from the ledger's own rows rather than copied beside them: a placement is its order's row (its
+    intent's reason, and now `gate`: what the risk gate did with that intent, 'approved' or the trims
+    and holds it made; NULL for an order that did not come through it: the operator's, an exit's, an
+    import); a cancel the desk sent is its cause (`end_reason`) and now `ending_at`, set by the same
+    write; an end the venue decided is the order's status and words, `ending_at` its time (an order
+    that filled has its fills instead); a fill is its fill. Each step is therefore written in the
+    ledger's own transaction by construction, and a decision pays no extra row for it: a row per step
+    in a table of its own, even written by triggers, cost a replacing decision 4-11 % more CPU
+    (bench/decision_cost.py, alternating, on a busy host). A partial index on `ending_at` lets the page
+    read the newest ends first. Orders ended before this migration are dated by their close."""
     _ddl(
         db,
         """
         ALTER TABLE orders ADD COLUMN gate TEXT;
-        CREATE TABLE order_trail (
-            id INTEGER PRIMARY KEY,
-            at INTEGER NOT NULL,
-            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
-            venue TEXT NOT NULL,
-            order_id INTEGER NOT NULL,
-            strategy TEXT NOT NULL,
-            condition_id TEXT NOT NULL,
-            event TEXT NOT NULL CHECK (event IN ('placed', 'imported', 'replace', 'cancel', 'refused', 'ended',
-                                                 'fill', 'fill_failed')),
-            why TEXT NOT NULL DEFAULT '',
-            gate TEXT,
-            fill_id INTEGER
-        );
-        CREATE INDEX ix_order_trail_order ON order_trail (order_id)
+        ALTER TABLE orders ADD COLUMN ending_at INTEGER;
+        UPDATE orders SET ending_at = COALESCE(closed_at, updated_at)
+            WHERE end_reason IS NOT NULL OR status IN ('REJECTED', 'CANCELED', 'LOST');
+        CREATE INDEX ix_orders_ending ON orders (ending_at) WHERE ending_at IS NOT NULL
         """,
     )
-    db.execute(f"""INSERT INTO order_trail ({_ORDER_TRAIL_COLUMNS}, fill_id)
-                   SELECT at, mode, venue, order_id, strategy, condition_id, event, why, fill_id FROM (
-                       SELECT created_at AS at, mode, venue, id AS order_id, strategy, condition_id,
-                              CASE WHEN strategy = 'imported' THEN 'imported' ELSE 'placed' END AS event,
-                              COALESCE(reason, '') AS why, NULL AS fill_id, 0 AS step FROM orders
-                       UNION ALL
-                       SELECT f.updated_at, f.mode, f.venue, f.order_id, f.strategy, f.condition_id,
-                              CASE WHEN f.status = 'FAILED' THEN 'fill_failed' ELSE 'fill' END,
-                              COALESCE(o.reason, ''), f.id, 1
-                       FROM fills f LEFT JOIN orders o ON o.id = f.order_id
-                       UNION ALL
-                       SELECT COALESCE(closed_at, updated_at), mode, venue, id, strategy, condition_id,
-                              CASE WHEN end_reason = 'replaced' THEN 'replace' ELSE 'cancel' END, end_reason, NULL, 2
-                       FROM orders WHERE end_reason IS NOT NULL
-                       UNION ALL
-                       SELECT COALESCE(closed_at, updated_at), mode, venue, id, strategy, condition_id,
-                              CASE status WHEN 'REJECTED' THEN 'refused' ELSE 'ended' END,
-                              COALESCE(error, lower(status)), NULL, 2
-                       FROM orders WHERE end_reason IS NULL AND status IN ('REJECTED', 'CANCELED', 'LOST'))
-                   ORDER BY at, order_id, step, fill_id""")
-    for trigger in _ORDER_TRAIL_TRIGGERS:
-        db.execute(trigger)
 
 
 @m(name="0092_candles")

@@ -370,8 +370,8 @@ def test_ticks_recorded_before_the_candles_are_rolled_in_before_retention_prunes
     book = json.dumps({"b": [[480_000, 10 * SH]], "a": [[520_000, 7 * SH]]})
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE candle_backfill SET before_at = ?", (NOON + 3 * MINUTE,))  # upgraded at 12:03
-        conn.executemany("INSERT INTO ticks (at, token_id, kind, side, price, size, mid, data) VALUES (?, 'T', ?, ?, ?, "
-                         "?, ?, ?)", [
+        conn.executemany("INSERT INTO ticks (at, token_id, kind, side, price, size, mid, data) "
+                         "VALUES (?, 'T', ?, ?, ?, ?, ?, ?)", [
                              (NOON + 1_000, "book", None, None, None, 500_000, book),  # spread 0.04
                              (NOON + 2_000, "trade", "BUY", 520_000, 2 * SH, 500_000, None),
                              (NOON + 30_000, "change", "BUY", 500_000, 3 * SH, 510_000, None),  # spread 0.02
