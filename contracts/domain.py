@@ -444,6 +444,10 @@ class Quote:
     on_partial: str = ""  # "unwind", "complete" or "keep"
 
 
+# The risk gate's word on an order of an intent it took as asked (`Intent.gate` empty).
+GATE_APPROVED = "approved"
+
+
 @dataclass(frozen=True, slots=True)
 class Intent:
     """A strategy's complete wish for one market now; the latest one wins.
@@ -470,3 +474,7 @@ class Intent:
     # the least sure): two strategies wanting opposite things in one market are settled by it
     # (engine/risk/conflicts.py).
     confidence: int | None = None
+    # What the risk gate did with the quotes, when it trimmed or held back any ("" when it took them as
+    # asked): set by the gate (engine/risk/monitor.py), kept with the orders placed for it and in the
+    # order trail. Not part of what the intent wants: two intents differing only here are the same.
+    gate: str = field(default="", compare=False)

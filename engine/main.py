@@ -464,6 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import wallets as cli_wallets  # noqa: E402  (the wallet finder)
 
     cli_wallets.register(sub)
+    from engine.cli import tax as cli_tax  # noqa: E402  (the tax-lot export)
+
+    cli_tax.register(sub)
     return parser
 
 

@@ -27,6 +27,9 @@ from contracts.tables.desk import (
     VenueRisk,
 )
 from contracts.tables.market_data import (
+    CandleBackfill,
+    CandleRow,
+    CandleToken,
     EventMember,
     FollowCursor,
     FollowedTrade,
@@ -70,6 +73,7 @@ from contracts.tables.trading import (
     PortfolioSnapshot,
     Position,
     PositionConversion,
+    Resolution,
     RewardDay,
     RewardScore,
     SettlementTx,
@@ -80,6 +84,9 @@ from contracts.tables.trading import (
 __all__ = [
     "Alert",
     "AuditEntry",
+    "CandleBackfill",
+    "CandleRow",
+    "CandleToken",
     "CashEntry",
     "Claim",
     "Command",
@@ -113,6 +120,7 @@ __all__ = [
     "PortfolioSnapshot",
     "Position",
     "PositionConversion",
+    "Resolution",
     "PricePoint",
     "QuarantinedRow",
     "RecordingSession",

@@ -200,10 +200,10 @@ def price_panel(db: Database, market: dict[str, Any], mode: str) -> None:
         "Window (to the last tick)", list(WINDOWS), default="24 h", key=M_WINDOW, required=True
     )
     token = market["no_token"] if outcome == "NO" else market["yes_token"]
-    bounds = market_queries.tick_bounds(db, token)
+    bounds = market_queries.price_bounds(db, token)  # ticks, and the candles kept past their retention
     left, right = st.columns([3, 2])
     if bounds is None:
-        left.info(f"No ticks recorded for the {outcome or 'YES'} token yet.")
+        left.info(f"No prices recorded for the {outcome or 'YES'} token yet.")
         return
     span = WINDOWS.get(window or "24 h")
     since = bounds[0] if span is None else max(bounds[0], bounds[1] - span)
@@ -219,13 +219,15 @@ def price_panel(db: Database, market: dict[str, Any], mode: str) -> None:
             key="market_price",
             width="stretch", config=CHART_CONFIG)
         st.caption(f"{plural(len(fills), 'fill')} and {plural(len(orders), 'resting order')} of ours on the "
-                   f"{outcome} token in this window: markers sized by shares, orders as lines over their lifetime.")
+                   f"{outcome} token in this window: markers sized by shares, orders as lines over their lifetime. "
+                   f"The mid from {series.attrs.get('source', 'recorded ticks')}.")
         indicators = chart_queries.indicator_series(db, cid, since)
         if not indicators.empty:
             st.plotly_chart(indicators_figure(indicators, "Streaming indicators (YES mid)"), key="market_indicators",
                             width="stretch", config=CHART_CONFIG)
     with right:
-        book = market_queries.latest_book(db, token, last_tick_at=bounds[1])
+        ticks = market_queries.tick_bounds(db, token)
+        book = None if ticks is None else market_queries.latest_book(db, token, last_tick_at=ticks[1])
         if book is None:
             st.info("No book snapshot recorded yet.")
             return

@@ -15,6 +15,7 @@ from contracts.jsonsafe import FEED_BYTES, read_stored
 from contracts.limits import BY_NAME as LIMIT_SPECS
 from contracts.limits import LimitError, parse_value
 from contracts.protocol_v2 import protocol_label
+from storage.dashboard_queries import candle_queries
 from storage.sqlite.db import Database
 from storage.sqlite.frames import MICRO, to_human, to_utc, where
 from storage.sqlite.frames import frame as _frame
@@ -162,16 +163,52 @@ def tick_bounds(db: Database, token_id: str) -> tuple[int, int] | None:
     return None if first is None or last is None else (int(first), int(last))
 
 
+# A chart bucket at least this wide reads the kept candles, not the ticks: a few hundred index seeks
+# either way, but candles hold a wide range whole (ticks only their retention's).
+WIDE_BUCKET_MS = 5 * 60_000
+
+
+def price_bounds(db: Database, token_id: str) -> tuple[int, int] | None:
+    """The span of a token's recorded prices: its ticks' and its kept candles' together (the candles
+    outlive the ticks' retention)."""
+    spans = [b for b in (tick_bounds(db, token_id), candle_queries.bounds(db, token_id)) if b is not None]
+    return (min(b[0] for b in spans), max(b[1] for b in spans)) if spans else None
+
+
 def price_series(
     db: Database, token_id: str, since_ms: int, until_ms: int, *, points: int = 400
 ) -> pd.DataFrame:
-    """The mid over [since, until], downsampled in SQL to at most `points` rows.
+    """The mid over [since, until] in at most `points` rows. Columns: at (UTC), mid (probability);
+    `attrs["source"]` says what it was read from.
 
-    Each bucket takes its last recorded mid through one index seek on ticks(token_id, at), so
-    the cost depends on `points`, not on how many ticks were recorded (1 M rows stay fast).
-    Empty buckets are dropped. Columns: at (UTC), mid (probability).
+    A wide range (a bucket of WIDE_BUCKET_MS or more) reads the kept candles (storage/dashboard_queries/
+    candle_queries.py); a narrower one reads the ticks, and the candles for the part of it before the
+    first tick kept (past the ticks' retention). Ticks: each bucket takes its last recorded mid through
+    one index seek on ticks(token_id, at), so the cost depends on `points`, not on how many ticks were
+    recorded (1 M rows stay fast). Empty buckets are dropped.
     """
     width = max(1, (until_ms - since_ms) // points + 1)
+    first_tick, candles = tick_bounds(db, token_id), candle_queries.bounds(db, token_id)
+    # The candles hold the window unless the ticks begin before them (recorded before the candles were
+    # kept, until retention rolls them in: engine/marketdata/candle_backfill.py) and before its end.
+    candles_hold = candles is not None and (first_tick is None or candles[0] <= max(first_tick[0], since_ms + width))
+    if width >= WIDE_BUCKET_MS and candles_hold:
+        wide = candle_queries.series(db, token_id, since_ms, until_ms, width)
+        if not wide.empty:
+            return wide
+    ticks = _tick_series(db, token_id, since_ms, until_ms, width)
+    if first_tick is not None and first_tick[0] <= since_ms:
+        return ticks
+    gone = candle_queries.series(db, token_id, since_ms, until_ms if first_tick is None else first_tick[0], width)
+    found = [part for part in (gone, ticks) if not part.empty]
+    if len(found) < 2:
+        return found[0] if found else ticks
+    data = pd.concat(found, ignore_index=True)
+    data.attrs["source"] = " and ".join(p.attrs["source"] for p in found)
+    return data
+
+
+def _tick_series(db: Database, token_id: str, since_ms: int, until_ms: int, width: int) -> pd.DataFrame:
     data = _frame(
         db,
         """WITH RECURSIVE edge(x) AS (SELECT :lo + :w UNION ALL SELECT x + :w FROM edge WHERE x < :hi)
@@ -181,7 +218,9 @@ def price_series(
         {"lo": since_ms - 1, "hi": until_ms, "w": width, "t": token_id},
     )
     data = data.dropna(subset=["mid"]).reset_index(drop=True)
-    return to_utc(to_human(data, "mid"), "at")
+    data = to_utc(to_human(data, "mid"), "at")
+    data.attrs["source"] = "recorded ticks"
+    return data
 
 
 @dataclass(frozen=True)

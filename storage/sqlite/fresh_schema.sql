@@ -62,6 +62,9 @@
 -- migration: 0061_engine_reads
 -- migration: 0062_preflight_runs
 -- migration: 0090_one_ledger_risk_store
+-- migration: 0091_order_trail
+-- migration: 0092_candles
+-- migration: 0093_ledger_resolutions
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -87,6 +90,31 @@ CREATE TABLE audit_log (
             before TEXT,
             after TEXT
         );
+CREATE TABLE candle_backfill (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            before_at INTEGER NOT NULL,
+            rolled_until INTEGER
+        );
+CREATE TABLE candle_tokens (
+            id INTEGER PRIMARY KEY,
+            token_id TEXT NOT NULL UNIQUE
+        );
+CREATE TABLE candles (
+            token_key INTEGER NOT NULL REFERENCES candle_tokens (id),
+            width_ms INTEGER NOT NULL,
+            start_at INTEGER NOT NULL,
+            mid_open INTEGER,
+            mid_high INTEGER,
+            mid_low INTEGER,
+            mid_close INTEGER,
+            first_at INTEGER,
+            last_at INTEGER,
+            spread_sum INTEGER NOT NULL DEFAULT 0,
+            spreads INTEGER NOT NULL DEFAULT 0,
+            volume INTEGER NOT NULL DEFAULT 0,
+            trades INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (token_key, width_ms, start_at)
+        ) WITHOUT ROWID;
 CREATE TABLE "cash_ledger" (
             id INTEGER PRIMARY KEY,
             mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
@@ -392,7 +420,7 @@ CREATE TABLE orders (
             acked_at INTEGER,
             updated_at INTEGER NOT NULL,
             closed_at INTEGER
-        , venue TEXT NOT NULL DEFAULT 'polymarket', end_reason TEXT);
+        , venue TEXT NOT NULL DEFAULT 'polymarket', end_reason TEXT, gate TEXT, ending_at INTEGER);
 CREATE TABLE paper_orders (
             venue_order_id TEXT PRIMARY KEY,
             token_id TEXT NOT NULL,
@@ -516,6 +544,15 @@ CREATE TABLE recording_sessions (
             created_by TEXT NOT NULL,
             updated_at INTEGER NOT NULL
         , history TEXT);
+CREATE TABLE resolutions (
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            venue TEXT NOT NULL DEFAULT 'polymarket',
+            condition_id TEXT NOT NULL,
+            payout_yes INTEGER NOT NULL,
+            payout_no INTEGER NOT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (mode, condition_id)
+        );
 CREATE TABLE reward_days (
             mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
             day TEXT NOT NULL,
@@ -839,6 +876,9 @@ CREATE INDEX ix_signal_posts_received ON signal_posts (received_at);
 CREATE INDEX wallet_scores_by_time ON wallet_scores (scored_at);
 CREATE INDEX preflight_runs_by_venue ON preflight_runs (venue, at)
         ;
+CREATE INDEX ix_orders_ending ON orders (ending_at) WHERE ending_at IS NOT NULL
+        ;
+INSERT INTO "candle_backfill" VALUES(1,:now,NULL);
 INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,'paper',NULL,'{}',NULL,NULL,NULL,NULL,NULL);
 INSERT INTO "notifier_state" VALUES(1,0,:now,'{}',:now,0);
 INSERT INTO "venue_risk" VALUES('paper','polymarket','ACTIVE',NULL,NULL,NULL,NULL,:now);

@@ -1775,3 +1775,104 @@ def _0090_one_ledger_risk_store(db: UtilsDatabase) -> None:
                        updated_at = excluded.updated_at""", [now_ms()])
     for column in _PAPER_LANE_COLUMNS:
         db.execute(f"ALTER TABLE engine_state DROP COLUMN {column}")
+
+
+@m(name="0091_order_trail")
+def _0091_order_trail(db: UtilsDatabase) -> None:
+    """Every order's trail for the Audit page (storage/dashboard_queries/order_trail_queries.py), read
+    from the ledger's own rows rather than copied beside them: a placement is its order's row (its
+    intent's reason, and now `gate`: what the risk gate did with that intent, 'approved' or the trims
+    and holds it made; NULL for an order that did not come through it: the operator's, an exit's, an
+    import); a cancel the desk sent is its cause (`end_reason`) and now `ending_at`, set by the same
+    write; an end the venue decided is the order's status and words, `ending_at` its time (an order
+    that filled has its fills instead); a fill is its fill. Each step is therefore written in the
+    ledger's own transaction by construction, and a decision pays no extra row for it: a row per step
+    in a table of its own, even written by triggers, cost a replacing decision 4-11 % more CPU
+    (bench/decision_cost.py, alternating, on a busy host). A partial index on `ending_at` lets the page
+    read the newest ends first. Orders ended before this migration are dated by their close."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE orders ADD COLUMN gate TEXT;
+        ALTER TABLE orders ADD COLUMN ending_at INTEGER;
+        UPDATE orders SET ending_at = COALESCE(closed_at, updated_at)
+            WHERE end_reason IS NOT NULL OR status IN ('REJECTED', 'CANCELED', 'LOST');
+        CREATE INDEX ix_orders_ending ON orders (ending_at) WHERE ending_at IS NOT NULL
+        """,
+    )
+
+
+@m(name="0092_candles")
+def _0092_candles(db: UtilsDatabase) -> None:
+    """`candles`: each recorded token's book and prints rolled into 1-minute, 5-minute, 1-hour and 1-day
+    UTC buckets (contracts/candles.py), written by the recorder beside its ticks and never pruned: the
+    price charts read them where the ticks are gone or the range is wide. The mid's OHLC and when its
+    first and last mid were seen (so partial candles merge in any order), the spread's sum and count,
+    the prints' volume (micro-shares) and count. A token is keyed by a small number (`candle_tokens`):
+    its id (some 77 digits on Polymarket) in every row's key would double what a market-day keeps.
+    WITHOUT ROWID: the key is the only index a read needs. `candle_backfill`: the ticks recorded
+    before now were never rolled into candles; retention rolls them before it prunes them, and notes
+    how far it got (engine/marketdata/candle_backfill.py)."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE candle_tokens (
+            id INTEGER PRIMARY KEY,
+            token_id TEXT NOT NULL UNIQUE
+        );
+        CREATE TABLE candles (
+            token_key INTEGER NOT NULL REFERENCES candle_tokens (id),
+            width_ms INTEGER NOT NULL,
+            start_at INTEGER NOT NULL,
+            mid_open INTEGER,
+            mid_high INTEGER,
+            mid_low INTEGER,
+            mid_close INTEGER,
+            first_at INTEGER,
+            last_at INTEGER,
+            spread_sum INTEGER NOT NULL DEFAULT 0,
+            spreads INTEGER NOT NULL DEFAULT 0,
+            volume INTEGER NOT NULL DEFAULT 0,
+            trades INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (token_key, width_ms, start_at)
+        ) WITHOUT ROWID;
+        CREATE TABLE candle_backfill (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            before_at INTEGER NOT NULL,
+            rolled_until INTEGER
+        )
+        """,
+    )
+    db.execute("INSERT INTO candle_backfill (id, before_at) VALUES (1, ?)", [now_ms()])
+
+
+@m(name="0093_ledger_resolutions")
+def _0093_ledger_resolutions(db: UtilsDatabase) -> None:
+    """`resolutions`: when each ledger (mode, with its venue) closed its positions in a market at the
+    market's payouts, written by the executor with the closing (engine/execution/event_applier.py,
+    `settle_market`): the date a resolution disposed of what was held, for the tax-lot export (a
+    losing side's close leaves no claim to date it by). A market resolved before this migration is
+    dated by its first redeem claim in that ledger, else by its positions' last update there (the
+    best the ledger kept); a Kalshi market resolved before it has no payouts stored to copy."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE resolutions (
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            venue TEXT NOT NULL DEFAULT 'polymarket',
+            condition_id TEXT NOT NULL,
+            payout_yes INTEGER NOT NULL,
+            payout_no INTEGER NOT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (mode, condition_id)
+        )
+        """,
+    )
+    db.execute("""INSERT INTO resolutions (mode, venue, condition_id, payout_yes, payout_no, at)
+                  SELECT p.mode, p.venue, m.condition_id, m.payout_yes, m.payout_no,
+                         COALESCE((SELECT MIN(c.created_at) FROM claims c WHERE c.mode = p.mode
+                                       AND c.condition_id = m.condition_id AND c.kind = 'redeem'
+                                       AND c.ref NOT LIKE 'refund:%'), MAX(p.updated_at))
+                  FROM markets m JOIN positions p ON p.condition_id = m.condition_id
+                  WHERE m.payout_yes IS NOT NULL AND m.payout_no IS NOT NULL
+                  GROUP BY p.mode, m.condition_id""")

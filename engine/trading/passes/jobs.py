@@ -24,6 +24,7 @@ from contracts.venue_policies import policy_of
 from engine.execution import portfolio
 from engine.feeds.series import SeriesDiscovery
 from engine.follow.poller import FOLLOW_POLL_S, FOLLOW_STREAM_CHECK_S, WalletFollower
+from engine.marketdata.candle_backfill import roll_old_ticks
 from engine.risk.decisions_log import prune
 from engine.risk.source_breaker import SourceBreaker
 from engine.trading.exits.strategy_exits import cancel_stale
@@ -252,6 +253,8 @@ class CoreJobs:
 
     async def ticks_retention(self) -> None:
         cutoff = self.link.clock() - self.config().record_retention_days * 86_400_000
+        # Ticks recorded before the recorder kept candles are rolled into candles before they go.
+        await asyncio.to_thread(roll_old_ticks, self.link.db.path, before_ms=cutoff)
         await asyncio.to_thread(prune_ticks, self.link.db.path, before_ms=cutoff)
         await asyncio.to_thread(indicator_store.prune, self.link.db, cutoff)  # recorded with the ticks, kept as long
 
