@@ -85,6 +85,8 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                         "all, or a comma list of market indexes / condition ids"),
     "--signer-tier": ("signer_tier", str, "per-signer rate-limit tier: standard (default), copper, bronze, silver, "
                                           "gold, platinum, diamond, elite"),
+    "--cancel-batch-limit": ("cancel_batch_limit", int, "most order ids one DELETE /orders takes: 1000 (default, "
+                                                        "the venue's changelog), 3000 (its API reference: a leniency)"),
     "--replay": ("replay", str, "serve this recorded session of the desk's database as the market (no agents; "
                                 "see README: Replaying a recorded session)"),
     "--replay-db": ("replay_db", str, "the desk's SQLite file holding the session (default: TRADER_DB, "

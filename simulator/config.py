@@ -119,6 +119,9 @@ class SimConfig:
     gtd_min_lead_s: float = 180.0
     page_size: int = 100  # /data/orders, /data/trades, /markets
     max_batch: int = 15  # POST /orders
+    # DELETE /orders: the changelog (2026-06-15) cut it to 1000 ids; the API reference still says
+    # 3000. The stricter holds; 3000 only by choice (a leniency).
+    cancel_batch_limit: int = 1000
     history_interval_s: float = 10.0  # mid sampling for /prices-history
     history_backfill_s: float = 24 * 3600.0  # synthetic past history at startup
     # Venue strictness (issue 11); each default is as strict as Polymarket, or stricter.
@@ -241,6 +244,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_SPORTS_MARKETS": ("sports_markets", str),
     "SIMULATOR_V2_MARKETS": ("v2_markets", str),
     "SIMULATOR_SIGNER_TIER": ("signer_tier", str),
+    "SIMULATOR_CANCEL_BATCH_LIMIT": ("cancel_batch_limit", int),
     **market_config.ENV_VARS,  # SIMULATOR_AGENT_MARKET, SIMULATOR_SPORTS_NEWS_EVERY, ...
     "SIMULATOR_RESOLUTION_DELAY": ("resolution_delay_s", float),
     "SIMULATOR_DISPUTE_DELAY": ("dispute_delay_s", float),
@@ -375,6 +379,8 @@ def _validate(cfg: SimConfig) -> None:
         raise ValueError(f"signer_tier must be one of {', '.join(TIERS)}, not {cfg.signer_tier!r}")
     if cfg.sports_delay_s < 0:
         raise ValueError("sports_delay_s must be >= 0")
+    if not 1 <= cfg.cancel_batch_limit <= 3000:
+        raise ValueError(f"cancel_batch_limit must be from 1 to 3000 ids, not {cfg.cancel_batch_limit!r}")
     if not 0 <= cfg.gtd_min_lead_s <= 86_400:
         raise ValueError("gtd_min_lead_s must be from 0 to 86400 seconds")
     for name in ("resolution_delay_s", "dispute_delay_s", "auto_redeem_delay_s", "relayer_delay_s", "block_time_s"):

@@ -22,7 +22,6 @@ from .units import fmt
 from .validation import parse_order
 
 ORDER_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
-CANCEL_LIMIT = 3000
 routes = web.RouteTableDef()
 
 
@@ -204,8 +203,9 @@ async def cancel_orders(request: web.Request) -> web.Response:
     ids = parse_json(body, "Invalid order payload")
     if not isinstance(ids, list) or not all(isinstance(i, str) and ORDER_ID.match(i) for i in ids):
         raise HttpError(400, "Invalid orderID")
-    if len(ids) > CANCEL_LIMIT:
-        raise HttpError(400, f"Too many orders in payload, max allowed: {CANCEL_LIMIT}")
+    limit = request.app[SIM_KEY].cfg.cancel_batch_limit
+    if len(ids) > limit:
+        raise HttpError(400, f"Too many orders in payload, max allowed: {limit}")
     verdict = _charge(request, creds, CANCEL, len(ids))
     if not verdict.admitted:
         return refused(verdict)

@@ -85,7 +85,9 @@ keep_recursion_limit_sane()
 
 log = logging.getLogger("engine.venues.polymarket")
 MAX_BATCH = 15
-MAX_CANCEL_IDS = 3000
+# DELETE /orders: at most 1000 ids a request since the venue's changelog of 2026-06-15 (its API
+# reference still says 3000; the stricter is kept until the reference agrees).
+MAX_CANCEL_IDS = 1000
 OPEN = (VenueOrderStatus.LIVE, VenueOrderStatus.DELAYED, VenueOrderStatus.UNMATCHED, VenueOrderStatus.UNKNOWN)
 
 __all__ = ["PlacementDropped", "PolymarketVenue", "VenueConfig", "cancel_everything"]

@@ -115,3 +115,21 @@ def test_retry_after_as_an_http_date_when_asked() -> None:
         assert -1 <= when - time.time() <= 2  # whole seconds on the wire
         with pytest.raises(ValueError):
             int(refused.headers["Retry-After"])
+
+
+def test_delete_orders_takes_at_most_1000_ids_unless_the_reference_figure_is_asked_for() -> None:
+    """The changelog (2026-06-15) cut DELETE /orders to 1000 ids; the API reference still says 3000.
+    The stricter holds by default; 3000 only by name (a leniency)."""
+    with approved_simulator(seed=44, **{**FAST, "signer_tier": "elite"}) as sim:  # 1800 cancel tokens: fits
+        client = new_client(sim)
+
+        def unknown(count: int) -> list[str]:
+            return ["0x" + f"{i:064x}" for i in range(count)]
+
+        over = _send(sim, client, "DELETE", "/orders", unknown(1001))
+        assert over.status_code == 400 and over.json()["error"].endswith("max allowed: 1000")
+        fits = _send(sim, client, "DELETE", "/orders", unknown(1000))
+        assert fits.status_code == 200 and len(fits.json()["not_canceled"]) == 1000
+        sim.call(sim.sim.reconfigure, {"cancel_batch_limit": 3000})
+        other = new_client(sim)  # its own cancel bucket, full
+        assert _send(sim, other, "DELETE", "/orders", unknown(1001)).status_code == 200

@@ -161,3 +161,23 @@ def test_a_refusal_with_an_http_date_retry_after_is_waited_out() -> None:
         answered, waited = run(scenario(), timeout=60)
         assert answered == 1  # the venue's answer ("order not found"), after the wait
         assert sim.state()["signer_rate_limited"] >= 1 and waited >= 0.3
+
+
+def test_a_cancel_of_many_ids_is_split_into_requests_of_at_most_1000() -> None:
+    """An elite signer's cancel bucket holds 1620 ids with our margin, but the venue takes at most
+    1000 in one DELETE /orders (its changelog of 2026-06-15; the reference still says 3000): 1100
+    ids go as two requests, each answered."""
+    with approved_simulator(seed=54, **{**QUIET, "signer_tier": "elite"}) as sim:
+        venue = venue_for(sim)
+
+        async def scenario() -> int:
+            try:
+                await venue.connect()
+                venue.calls.signer.observe("cancel", {"Poly-RateLimit-Tier": "elite"})
+                assert venue.calls.signer.cancel_chunk > 1000
+                ids = ["0x" + f"{i:064x}" for i in range(1100)]
+                return len((await venue.cancel(ids)).not_canceled)
+            finally:
+                await venue.close()
+
+        assert run(scenario(), timeout=60) == 1100  # each id answered "order not found"
