@@ -86,8 +86,9 @@ def _response(result: PlaceResult) -> dict[str, Any]:
         "status": "delayed" if result.delayed else "matched" if filled else "live",
         "makingAmount": fmt(result.making) if filled else "",
         "takingAmount": fmt(result.taking) if filled else "",
-        # Hashes are returned at once so the client never polls /data/trades for 30 s.
-        "transactionsHashes": [trade.tx_hash] if trade else [],
+        # Since 2026-07 settlement is asynchronous: a match answers its trades' ids and no hash (the
+        # hash shows on the trade once its transaction is out: trades.py `public_hash`).
+        "transactionsHashes": [],
         "tradeIDs": [trade.id] if trade else [],
     }
 

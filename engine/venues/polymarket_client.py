@@ -120,6 +120,14 @@ class AdapterClobClient(ClobClient):
                 params: dict[str, Any] | None = None) -> Any:
         return self._request("DELETE", endpoint, headers, data, params)
 
+    def _resolve_transactions_hashes(self, response: Any) -> Any:
+        """The answer as the venue gave it, never waited on. Since 2026-07 a matched order is
+        answered with its `tradeIDs` and no settlement hashes, and the client's `post_order` /
+        `post_orders` would then poll `/data/trades` every 0.25 s for up to 30 s, blocking the
+        worker (and a kill queued behind it). The desk books a fill from the trade ids and the
+        user channel; a hash is not needed to trade, so no call of this client waits for one."""
+        return response
+
     def post_signed(self, path: str, body: str) -> Any:
         """POST these exact bytes (a prepared order or batch) with L2 headers over them."""
         headers = self._l2_headers("POST", path, body=None, serialized_body=body)
