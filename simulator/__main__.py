@@ -159,6 +159,9 @@ def parse_args(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--no-rate-limits", dest="rate_limits", action="store_false", default=None,
                         help="do not enforce the venue's rate limits, per endpoint or per signer (benchmarks "
                              "that hammer)")
+    parser.add_argument("--signer-limits-warn-only", dest="signer_limits_warn_only", action="store_true",
+                        default=None, help="the venue's warning mode for its per-signer limits: a request over "
+                                           "the bucket is processed with Poly-RateLimit-Warning: true, not refused")
     parser.add_argument("--retry-after-http-date", dest="retry_after_http_date", action="store_true", default=None,
                         help="send a per-signer 429's Retry-After as an HTTP date instead of seconds")
     parser.add_argument("--log-level", default=os.environ.get("SIMULATOR_LOG_LEVEL", "INFO"))

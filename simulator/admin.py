@@ -348,6 +348,7 @@ class Admin:
                 "pending_trades": len(self.sim.trades.pending), "order_latency_ms": self.order_latency(),
                 "maintenance_phase": self.sim.maintenance.phase(), "allow_eoa_makers": cfg.allow_eoa_makers,
                 "rate_limited": self.sim.rate_limiter.refused, "signer_rate_limited": self.sim.signer_limits.refused,
+                "signer_rate_warned": self.sim.signer_limits.warned,
                 "signer_tier": cfg.signer_tier,
                 "replay": self.sim.replay.status() if self.sim.replay is not None else None,
                 **{k: getattr(cfg, k) for k in RUNTIME_SETTINGS}}

@@ -139,6 +139,9 @@ class SimConfig:
     rate_limits: bool = True  # enforce the venue's published per-endpoint and per-signer rate limits
     signer_tier: str = "standard"  # per-signer token buckets of this tier (signer_limits.py)
     retry_after_http_date: bool = False  # a per-signer 429's Retry-After as an HTTP date, not seconds
+    # The venue's warning mode for its per-signer limits (two weeks from 2026-07-24): a request over the
+    # bucket is processed, answered `Poly-RateLimit-Warning: true`, not refused. A leniency.
+    signer_limits_warn_only: bool = False
     # Resolution and redemption (issue 20): UMA's liveness, then payouts only through a redeem.
     resolution_delay_s: float = 7200.0  # proposal -> final (UMA's ~2 h liveness)
     dispute_delay_s: float = 172_800.0  # a dispute moves finality this far out ("days")
@@ -279,6 +282,7 @@ ENV_SWITCHES: dict[str, tuple[str, bool]] = {
     "SIMULATOR_NO_RATE_LIMITS": ("rate_limits", False),
     "SIMULATOR_KALSHI_NO_WEEKLY_PAUSE": ("kalshi_weekly_pause", False),
     "SIMULATOR_RETRY_AFTER_HTTP_DATE": ("retry_after_http_date", True),
+    "SIMULATOR_SIGNER_LIMITS_WARN_ONLY": ("signer_limits_warn_only", True),
 }
 
 

@@ -295,6 +295,14 @@ def funded_address(request: web.Request, creds: ApiCreds) -> str:
     return request.app[SIM_KEY].funders.get((creds.address, sig_type), creds.address)
 
 
+@routes.get("/v1/user/rate-limit-tier")
+async def rate_limit_tier(request: web.Request) -> web.Response:
+    """The per-signer rate-limit tier of the key's signer (the venue's reference shows no example
+    answer: `{"tier": name}` here; the desk reads the likely spellings)."""
+    await _l2(request)
+    return ok({"tier": request.app[SIM_KEY].signer_limits.tier.name})
+
+
 @routes.get("/balance-allowance")
 @routes.get("/balance-allowance/update")
 async def get_balance_allowance(request: web.Request) -> web.Response:

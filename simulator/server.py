@@ -100,7 +100,8 @@ class Simulator:
                                        cfg.maintenance_post_only_seconds, self.start_ts)
         self.maintenance.listeners.append(self._maintenance_changed)
         self.rate_limiter = RateLimiter(enabled=cfg.rate_limits)
-        self.signer_limits = SignerLimits(cfg.signer_tier, cfg.rate_limits, cfg.retry_after_http_date)
+        self.signer_limits = SignerLimits(cfg.signer_tier, cfg.rate_limits, cfg.retry_after_http_date,
+                                          warn_only=cfg.signer_limits_warn_only)
         self.ledger = Ledger(to_micro(cfg.starting_balance))
         self.faults = Faults(cfg.faults, seed)
         self.auth = Auth(seed, cfg.auth_max_skew_s)

@@ -62,6 +62,7 @@
 -- migration: 0061_engine_reads
 -- migration: 0062_preflight_runs
 -- migration: 0090_one_ledger_risk_store
+-- migration: 0091_venue_rate_tier
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -168,7 +169,7 @@ CREATE TABLE engine_state (
             updated_at INTEGER NOT NULL
         , trading_state TEXT NOT NULL DEFAULT 'ACTIVE'
             CHECK (trading_state IN ('ACTIVE', 'REDUCING', 'HALTED')), trading_state_reason TEXT, trading_state_at INTEGER, peak_equity INTEGER, day_start_equity INTEGER, day_started_at INTEGER, venue_status TEXT NOT NULL DEFAULT 'ok'
-            CHECK (venue_status IN ('ok', 'maintenance', 'post_only', 'rate_limited')), venue_status_at INTEGER, venue_status_detail TEXT, venue_conditions TEXT NOT NULL DEFAULT '[]', data_age_ms INTEGER, kalshi_mode TEXT NOT NULL DEFAULT 'paper', last_pass_at INTEGER, kalshi_exchange TEXT NOT NULL DEFAULT '{}', venue_host TEXT, venue_wallet TEXT, kalshi_host TEXT, kalshi_key TEXT, reads_at INTEGER);
+            CHECK (venue_status IN ('ok', 'maintenance', 'post_only', 'rate_limited')), venue_status_at INTEGER, venue_status_detail TEXT, venue_conditions TEXT NOT NULL DEFAULT '[]', data_age_ms INTEGER, kalshi_mode TEXT NOT NULL DEFAULT 'paper', last_pass_at INTEGER, kalshi_exchange TEXT NOT NULL DEFAULT '{}', venue_host TEXT, venue_wallet TEXT, kalshi_host TEXT, kalshi_key TEXT, reads_at INTEGER, venue_tier TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE event_members (
             event_id TEXT NOT NULL,
             condition_id TEXT NOT NULL,
@@ -839,6 +840,6 @@ CREATE INDEX ix_signal_posts_received ON signal_posts (received_at);
 CREATE INDEX wallet_scores_by_time ON wallet_scores (scored_at);
 CREATE INDEX preflight_runs_by_venue ON preflight_runs (venue, at)
         ;
-INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,'paper',NULL,'{}',NULL,NULL,NULL,NULL,NULL);
+INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,'paper',NULL,'{}',NULL,NULL,NULL,NULL,NULL,'{}');
 INSERT INTO "notifier_state" VALUES(1,0,:now,'{}',:now,0);
 INSERT INTO "venue_risk" VALUES('paper','polymarket','ACTIVE',NULL,NULL,NULL,NULL,:now);

@@ -1775,3 +1775,11 @@ def _0090_one_ledger_risk_store(db: UtilsDatabase) -> None:
                        updated_at = excluded.updated_at""", [now_ms()])
     for column in _PAPER_LANE_COLUMNS:
         db.execute(f"ALTER TABLE engine_state DROP COLUMN {column}")
+
+
+@m(name="0091_venue_rate_tier")
+def _0091_venue_rate_tier(db: UtilsDatabase) -> None:
+    """The live venue's per-signer rate-limit tier as the engine last read it (Polymarket's, by the
+    maker wallet's 30-day volume: JSON {tier, read_at, order_rate, order_burst, cancel_rate,
+    cancel_burst}; '{}' while no live venue is connected), for `engine status` and the dashboard."""
+    _ddl(db, "ALTER TABLE engine_state ADD COLUMN venue_tier TEXT NOT NULL DEFAULT '{}';")

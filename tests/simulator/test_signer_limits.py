@@ -133,3 +133,28 @@ def test_delete_orders_takes_at_most_1000_ids_unless_the_reference_figure_is_ask
         sim.call(sim.sim.reconfigure, {"cancel_batch_limit": 3000})
         other = new_client(sim)  # its own cancel bucket, full
         assert _send(sim, other, "DELETE", "/orders", unknown(1001)).status_code == 200
+
+
+def test_warning_mode_processes_what_enforcement_would_refuse_and_says_so() -> None:
+    """The venue's first two weeks of per-signer limits (from 2026-07-24): over the bucket, a request
+    is processed and answered `Poly-RateLimit-Warning: true`. Enforced (the default), it is refused."""
+    now = [0.0]
+    warned = SignerLimits("standard", clock=lambda: now[0], warn_only=True)
+    assert warned.charge("0xA", ORDER, 60).headers.get("Poly-RateLimit-Warning") is None
+    over = warned.charge("0xA", ORDER, 15)
+    assert over.admitted and over.headers["Poly-RateLimit-Warning"] == "true"
+    assert over.headers["Poly-RateLimit-Remaining"] == "0" and "Retry-After" not in over.headers
+    assert warned.charge("0xA", CANCEL, 500).admitted  # above the burst: warned too, not refused
+    assert (warned.warned, warned.refused) == (2, 0)
+    enforced = SignerLimits("standard", clock=lambda: now[0])
+    enforced.charge("0xA", ORDER, 60)
+    assert not enforced.charge("0xA", ORDER, 15).admitted
+
+
+def test_the_signers_tier_is_served_to_its_key() -> None:
+    with approved_simulator(seed=45, **{**FAST, "signer_tier": "bronze"}) as sim:
+        client = new_client(sim)
+        answer = _send(sim, client, "GET", "/v1/user/rate-limit-tier", None)
+        assert (answer.status_code, answer.json()) == (200, {"tier": "bronze"})
+        unsigned = httpx.get(sim.clob_host + "/v1/user/rate-limit-tier", timeout=5)
+        assert unsigned.status_code == 401  # an L2 endpoint

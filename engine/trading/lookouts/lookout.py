@@ -92,9 +92,10 @@ class Lookout:
 
     def publish_conditions(self, link: VenueLink, now: int, *, feed_down_s: int) -> None:
         health, venue, balances = link.executor.health, link.executor.venue, self.balance_watch
+        signer = getattr(getattr(venue, "calls", None), "signer", None)
         self.conditions.publish(live_conditions(
             unreachable_since=health.unreachable_since, alert_after_s=feed_down_s,
-            heartbeats=getattr(venue, "heartbeats", None),
-            signer=getattr(getattr(venue, "calls", None), "signer", None),
+            heartbeats=getattr(venue, "heartbeats", None), signer=signer,
             drift=balances.alerted_drift, drift_since=balances.drift_since_ms, now=now,
-            fills_dark_since=getattr(venue, "fills_dark_since", None), fills_dark_s=self.fills_dark_s))
+            fills_dark_since=getattr(venue, "fills_dark_since", None), fills_dark_s=self.fills_dark_s),
+            tier=signer.shown() if hasattr(signer, "shown") else None)
