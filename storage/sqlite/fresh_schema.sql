@@ -63,6 +63,7 @@
 -- migration: 0062_preflight_runs
 -- migration: 0090_one_ledger_risk_store
 -- migration: 0091_venue_rate_tier
+-- migration: 0092_market_rebates_and_resolution_trail
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -298,7 +299,7 @@ CREATE TABLE markets (
             resolved_outcome TEXT CHECK (resolved_outcome IN ('YES', 'NO')),
             first_seen_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
-        , fees_at INTEGER, origin TEXT NOT NULL DEFAULT 'venue' CHECK (origin IN ('venue', 'imported')), event_id TEXT, game_start_at INTEGER, clear_book_on_start INTEGER NOT NULL DEFAULT 0, payout_yes INTEGER, payout_no INTEGER, resolution_status TEXT NOT NULL DEFAULT '', listed_bid INTEGER, listed_ask INTEGER, listed_last INTEGER, listed_at INTEGER);
+        , fees_at INTEGER, origin TEXT NOT NULL DEFAULT 'venue' CHECK (origin IN ('venue', 'imported')), event_id TEXT, game_start_at INTEGER, clear_book_on_start INTEGER NOT NULL DEFAULT 0, payout_yes INTEGER, payout_no INTEGER, resolution_status TEXT NOT NULL DEFAULT '', listed_bid INTEGER, listed_ask INTEGER, listed_last INTEGER, listed_at INTEGER, rebate_ppm INTEGER, resolution_history TEXT NOT NULL DEFAULT '[]');
 CREATE TABLE news_feeds (
             name TEXT PRIMARY KEY,
             url TEXT NOT NULL,
