@@ -127,8 +127,10 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
     "--kalshi-parlays": ("kalshi_parlays", int, "multivariate (parlay) legs listed first in Kalshi's /markets, as "
                                                 "Kalshi's pages are (default 20; 0: none)"),
     "--country": ("location", str, "where the venue sees the desk's address, COUNTRY[/REGION] (default IE/L): a "
-                                   "blocked one (US, GB, FR, ...) is refused every order with the venue's 403, "
-                                   "a close-only one (PL, SG, TH, TW) every BUY; GET /api/geoblock says so"),
+                                   "blocked one (CU, IR, KP, SY) is refused every order with the venue's 403, "
+                                   "a close-only one (US, GB, PL, ...) every BUY; GET /api/geoblock says so"),
+    "--geoblock-website-only": ("geoblock_website_only", str, "places the venue restricts on its website only, "
+                                                              "its API open (COUNTRY or COUNTRY-REGION, by commas)"),
 }
 
 

@@ -132,7 +132,9 @@ class SimConfig:
     maintenance_post_only_seconds: float = 120.0  # post-only phase after it
     allow_eoa_makers: bool = False  # accept signature type 0 (the venue refuses new EOA makers)
     pre_approved_wallets: bool = False  # every wallet reads as approved for trading (venue: none until it approves)
-    location: str = "IE/L"  # where the venue sees the desk's address, COUNTRY[/REGION] (geoblock.py: US refused)
+    location: str = "IE/L"  # where the venue sees the desk's address, COUNTRY[/REGION] (geoblock.py: US close-only)
+    # Places the venue restricts on its website only, the API open (comma-separated COUNTRY or COUNTRY-REGION).
+    geoblock_website_only: str = ""
     sports_delay_s: float = 3.0  # matching delay of marketable orders in sports markets (0 = none)
     sports_markets: str = "default"  # which markets are sports (see SPORTS_CHOICES)
     v2_markets: str = "default"  # which markets are Protocol V2 ones (protocol_v2.py: one standalone)
@@ -270,6 +272,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_KALSHI_MARKETS": ("kalshi_markets", int),
     "SIMULATOR_KALSHI_PARLAYS": ("kalshi_parlays", int),
     "SIMULATOR_COUNTRY": ("location", str),
+    "SIMULATOR_GEOBLOCK_WEBSITE_ONLY": ("geoblock_website_only", str),
     "SIMULATOR_REPLAY": ("replay", str),
     "SIMULATOR_REPLAY_DB": ("replay_db", str),
     "SIMULATOR_SPEED": ("speed", parse_speed),
