@@ -266,6 +266,13 @@ class MarketInfo:
     # Gamma's umaResolutionStatus ("" before any proposal): a market whose resolution is proposed,
     # disputed or done is not entered, whatever its book shows (resolution_pending).
     resolution_status: str = ""
+    # UMA's trail before that status (Gamma's umaResolutionStatuses): a proposal disputed once stays
+    # in it after a later proposal, or after the dispute sent the market back to trading.
+    resolution_history: tuple[str, ...] = ()
+    # The share of its taker fees the venue rebates to its makers, ppm, as its listing names it
+    # (Gamma feeSchedule.rebateRate; it differs by category and changes); None: not named (no rebate
+    # is counted on it).
+    rebate_share_ppm: int | None = None
     # A Kalshi market (condition id `kalshi:<ticker>`, contracts/venues.py): its series' fee type and
     # fee multiplier in millionths (contracts/kalshi_fees.py) and its price grid, bands of (start,
     # end, step) in micro (contracts/kalshi_grid.py); until the desk has read the market, the dearest
@@ -287,10 +294,17 @@ class MarketInfo:
     @property
     def resolution_pending(self) -> bool:
         """Whether UMA's resolution of this market is under way (proposed, disputed, or reported
-        while the book still trades): a new position could be settled by a proposal already made.
-        Gamma leaves the field empty until a proposal, so any status counts, one the desk does not
-        know too: it is stricter to stay out."""
-        return self.resolution_status != ""
+        while the book still trades), or was (a trail: a proposal voted down after a dispute leaves
+        the status empty, the question still contested): a new position could be settled by a
+        proposal already made. Gamma leaves both empty until a proposal, so any status counts, one
+        the desk does not know too: it is stricter to stay out."""
+        return self.resolution_status != "" or bool(self.resolution_history)
+
+    @property
+    def resolution_said(self) -> str:
+        """Where UMA's resolution stands, in words: the status, then its trail ("" for neither)."""
+        said = self.resolution_status or "reopened"
+        return f"{said} (before: {', '.join(self.resolution_history)})" if self.resolution_history else said
 
     def token(self, outcome: Outcome) -> str:
         return self.yes_token if outcome is Outcome.YES else self.no_token

@@ -36,6 +36,7 @@ from contracts.domain import (
     to_micros,
 )
 from contracts.expiry import expiry_problem
+from contracts.market_rows import resolution_trail
 from contracts.protocol_v2 import PROTOCOL_V2
 from contracts.venue_rules import TAKE, round_price, round_size, taker_fee
 
@@ -293,6 +294,7 @@ def market_for_ticket(row: Mapping[str, Any]) -> MarketInfo:
         accepting_orders=bool(row["accepting_orders"]), closed=bool(row["closed"]), slug=row["slug"],
         tags=tuple(json.loads(row["tags"] or "[]")), fees_known=row.get("fees_at") is not None,
         protocol_v2=row.get("gamma_version") == PROTOCOL_V2, resolution_status=row.get("resolution_status") or "",
+        resolution_history=resolution_trail(row.get("resolution_history")),
     )
 
 

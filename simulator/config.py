@@ -122,6 +122,9 @@ class SimConfig:
     gtd_min_lead_s: float = 180.0
     page_size: int = 100  # /data/orders, /data/trades, /markets
     max_batch: int = 15  # POST /orders
+    # DELETE /orders: the changelog (2026-06-15) cut it to 1000 ids; the API reference still says
+    # 3000. The stricter holds; 3000 only by choice (a leniency).
+    cancel_batch_limit: int = 1000
     history_interval_s: float = 10.0  # mid sampling for /prices-history
     history_backfill_s: float = 24 * 3600.0  # synthetic past history at startup
     # Venue strictness (issue 11); each default is as strict as Polymarket, or stricter.
@@ -132,13 +135,18 @@ class SimConfig:
     maintenance_post_only_seconds: float = 120.0  # post-only phase after it
     allow_eoa_makers: bool = False  # accept signature type 0 (the venue refuses new EOA makers)
     pre_approved_wallets: bool = False  # every wallet reads as approved for trading (venue: none until it approves)
-    location: str = "IE/L"  # where the venue sees the desk's address, COUNTRY[/REGION] (geoblock.py: US refused)
+    location: str = "IE/L"  # where the venue sees the desk's address, COUNTRY[/REGION] (geoblock.py: US close-only)
+    # Places the venue restricts on its website only, the API open (comma-separated COUNTRY or COUNTRY-REGION).
+    geoblock_website_only: str = ""
     sports_delay_s: float = 3.0  # matching delay of marketable orders in sports markets (0 = none)
     sports_markets: str = "default"  # which markets are sports (see SPORTS_CHOICES)
     v2_markets: str = "default"  # which markets are Protocol V2 ones (protocol_v2.py: one standalone)
     rate_limits: bool = True  # enforce the venue's published per-endpoint and per-signer rate limits
     signer_tier: str = "standard"  # per-signer token buckets of this tier (signer_limits.py)
     retry_after_http_date: bool = False  # a per-signer 429's Retry-After as an HTTP date, not seconds
+    # The venue's warning mode for its per-signer limits (two weeks from 2026-07-24): a request over the
+    # bucket is processed, answered `Poly-RateLimit-Warning: true`, not refused. A leniency.
+    signer_limits_warn_only: bool = False
     # Resolution and redemption (issue 20): UMA's liveness, then payouts only through a redeem.
     resolution_delay_s: float = 7200.0  # proposal -> final (UMA's ~2 h liveness)
     dispute_delay_s: float = 172_800.0  # a dispute moves finality this far out ("days")
@@ -248,6 +256,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_SPORTS_MARKETS": ("sports_markets", str),
     "SIMULATOR_V2_MARKETS": ("v2_markets", str),
     "SIMULATOR_SIGNER_TIER": ("signer_tier", str),
+    "SIMULATOR_CANCEL_BATCH_LIMIT": ("cancel_batch_limit", int),
     **market_config.ENV_VARS,  # SIMULATOR_AGENT_MARKET, SIMULATOR_SPORTS_NEWS_EVERY, ...
     "SIMULATOR_RESOLUTION_DELAY": ("resolution_delay_s", float),
     "SIMULATOR_DISPUTE_DELAY": ("dispute_delay_s", float),
@@ -271,6 +280,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_KALSHI_PARLAYS": ("kalshi_parlays", int),
     "SIMULATOR_KALSHI_CRYPTO": ("kalshi_crypto", str),
     "SIMULATOR_COUNTRY": ("location", str),
+    "SIMULATOR_GEOBLOCK_WEBSITE_ONLY": ("geoblock_website_only", str),
     "SIMULATOR_REPLAY": ("replay", str),
     "SIMULATOR_REPLAY_DB": ("replay_db", str),
     "SIMULATOR_SPEED": ("speed", parse_speed),
@@ -284,6 +294,7 @@ ENV_SWITCHES: dict[str, tuple[str, bool]] = {
     "SIMULATOR_KALSHI_NO_WEEKLY_PAUSE": ("kalshi_weekly_pause", False),
     "SIMULATOR_KALSHI_NO_PAIR": ("kalshi_pair", False),
     "SIMULATOR_RETRY_AFTER_HTTP_DATE": ("retry_after_http_date", True),
+    "SIMULATOR_SIGNER_LIMITS_WARN_ONLY": ("signer_limits_warn_only", True),
 }
 
 
@@ -389,6 +400,8 @@ def _validate(cfg: SimConfig) -> None:
         raise ValueError(f"signer_tier must be one of {', '.join(TIERS)}, not {cfg.signer_tier!r}")
     if cfg.sports_delay_s < 0:
         raise ValueError("sports_delay_s must be >= 0")
+    if not 1 <= cfg.cancel_batch_limit <= 3000:
+        raise ValueError(f"cancel_batch_limit must be from 1 to 3000 ids, not {cfg.cancel_batch_limit!r}")
     if not 0 <= cfg.gtd_min_lead_s <= 86_400:
         raise ValueError("gtd_min_lead_s must be from 0 to 86400 seconds")
     for name in ("resolution_delay_s", "dispute_delay_s", "auto_redeem_delay_s", "relayer_delay_s", "block_time_s"):

@@ -41,7 +41,7 @@ from .chain import AUTO_REDEEM_OPERATOR, Chain
 from .config import SimConfig, kalshi_crypto_series
 from .exchange import Exchange
 from .faults import Faults
-from .fees import assign_fees
+from .fees import assign_fees, assign_sports_fees
 from .heartbeats import Heartbeats
 from .history import PriceHistory
 from .httputil import SIM_KEY, error_middleware
@@ -96,12 +96,15 @@ class Simulator:
                                          cfg.end_after_s)
             assign_fees(self.markets, cfg.fee_rate, cfg.fee_exponent)
         self.sports = assign_sports(self.markets, cfg.sports_markets, cfg.sports_delay_s)
+        if recording is None:  # (a replay keeps the session's recorded fees)
+            assign_sports_fees([m for m in self.markets if m.game_start_ts is not None], cfg.fee_rate)
         self.v2_markets = assign_v2(self.markets, cfg.v2_markets, derive_ids=recording is None)
         self.maintenance = Maintenance(cfg.maintenance_schedule, cfg.maintenance_seconds,
                                        cfg.maintenance_post_only_seconds, self.start_ts)
         self.maintenance.listeners.append(self._maintenance_changed)
         self.rate_limiter = RateLimiter(enabled=cfg.rate_limits)
-        self.signer_limits = SignerLimits(cfg.signer_tier, cfg.rate_limits, cfg.retry_after_http_date)
+        self.signer_limits = SignerLimits(cfg.signer_tier, cfg.rate_limits, cfg.retry_after_http_date,
+                                          warn_only=cfg.signer_limits_warn_only)
         self.ledger = Ledger(to_micro(cfg.starting_balance))
         self.faults = Faults(cfg.faults, seed)
         self.auth = Auth(seed, cfg.auth_max_skew_s)

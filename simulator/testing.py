@@ -87,6 +87,9 @@ class SimHandle:
     def dispute(self, condition_id: str) -> dict[str, Any]:
         return self.call(self.sim.admin.dispute, condition_id)
 
+    def reject_proposal(self, condition_id: str) -> dict[str, Any]:
+        return self.call(self.sim.admin.reject_proposal, condition_id)
+
     def resolution(self, condition_id: str) -> dict[str, Any]:
         return self.call(self.sim.admin.resolution, condition_id)
 

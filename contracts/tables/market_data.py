@@ -53,6 +53,10 @@ class Market(SQLModel, table=True):
     listed_ask: int | None = None
     listed_last: int | None = None
     listed_at: int | None = None
+    # Read from the listing (migration 0092): the share of taker fees rebated to makers (ppm; None: not
+    # listed) and UMA's resolution trail (JSON list of the statuses before the current one).
+    rebate_ppm: int | None = None
+    resolution_history: str = "[]"
 
 
 class MarketEvent(SQLModel, table=True):

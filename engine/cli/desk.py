@@ -175,7 +175,21 @@ def _lane_lines(lane: dict[str, Any] | None, head: str, where: str, unit: str, m
 
 
 def _venue_lines(venue: dict[str, Any]) -> list[str]:
-    """The venue's phase and every other condition that holds now; "ok" only when none does."""
+    """The venue's phase and every other condition that holds now; "ok" only when none does. Then
+    the live venue's rate-limit tier, what the desk paces its orders and cancels by."""
+    return _venue_state_lines(venue) + _tier_lines(venue.get("tier") or {})
+
+
+def _tier_lines(tier: dict[str, Any]) -> list[str]:
+    if not tier:
+        return []
+    read = (f"read from the venue {_clock(tier['read_at'])}" if tier.get("read_at")
+            else "assumed until the venue names it")
+    return [f"rate tier  {tier['tier']}: orders {tier.get('order_rate')}/s (burst {tier.get('order_burst')}), "
+            f"cancels {tier.get('cancel_rate')}/s (burst {tier.get('cancel_burst')}), {read}"]
+
+
+def _venue_state_lines(venue: dict[str, Any]) -> list[str]:
     if venue.get("ok", venue["status"] == "ok"):
         return ["venue      ok"]
     lines = []

@@ -6,7 +6,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import streamlit as st
 from sqlalchemy import Connection
@@ -199,7 +199,8 @@ def health_header(db: Database) -> desk_status.EngineStatus:
                 icon=":material/heart_broken:",
             )
         else:
-            st.caption(f"Engine alive · heartbeat {age(status.heartbeat_age_s)} ago · pid {status.pid}")
+            st.caption(f"Engine alive · heartbeat {age(status.heartbeat_age_s)} ago · pid {status.pid}"
+                       + tier_caption(status.venue_tier))
     if status.cannot_decide:
         st.error(f"The desk cannot decide: {status.cannot_decide}. Its quotes are not being updated; trading "
                  "resumes when its passes succeed and you start it.", icon=":material/report:")
@@ -220,6 +221,16 @@ VENUE_BANNERS = {
                  "the engine holds the others back and resumes them by itself.",
     "rate_limited": "The venue is rate-limiting the engine: placements wait for its Retry-After.",
 }
+
+
+def tier_caption(tier: dict[str, Any]) -> str:
+    """The live venue's rate-limit tier, what the desk paces its orders and cancels by ("" when no
+    live venue is connected)."""
+    if not tier:
+        return ""
+    said = "" if tier.get("read_at") else " (assumed: the venue has not named it yet)"
+    return (f" · venue rate tier {text.markdown(str(tier['tier']))}{said}: {tier.get('order_rate')} orders/s, "
+            f"{tier.get('cancel_rate')} cancels/s")
 
 
 def venue_banner(status: desk_status.EngineStatus) -> None:

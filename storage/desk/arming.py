@@ -228,8 +228,11 @@ def _preflight_checks(run: PreflightRun | None, now: int, command: str, parts: S
             lines.append(Check(name, False, "not checked yet (no preflight of the last hour checked it)",
                                f"run the preflight ({command}); should it fail: {fix}"))
             continue
-        details = "; ".join(str(run.checks[n].get("detail", "")) for n in names if n in run.checks)  # type: ignore[union-attr]  # run is set when passed is not None
-        lines.append(Check(name, passed, details[:300], fix))
+        ran = [run.checks[n] for n in names if n in run.checks]  # type: ignore[union-attr]  # run is set when passed is not None
+        details = "; ".join(str(c.get("detail", "")) for c in ran)
+        # The preflight's own fix where it gave one (a close-only region's is not a blocked one's).
+        own = next((str(c["fix"]) for c in ran if not c.get("ok") and c.get("fix")), None)
+        lines.append(Check(name, passed, details[:300], own or fix))
     return lines
 
 

@@ -65,6 +65,8 @@
 -- migration: 0091_order_trail
 -- migration: 0092_candles
 -- migration: 0093_ledger_resolutions
+-- migration: 0094_venue_rate_tier
+-- migration: 0095_market_rebates_and_resolution_trail
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -196,7 +198,7 @@ CREATE TABLE engine_state (
             updated_at INTEGER NOT NULL
         , trading_state TEXT NOT NULL DEFAULT 'ACTIVE'
             CHECK (trading_state IN ('ACTIVE', 'REDUCING', 'HALTED')), trading_state_reason TEXT, trading_state_at INTEGER, peak_equity INTEGER, day_start_equity INTEGER, day_started_at INTEGER, venue_status TEXT NOT NULL DEFAULT 'ok'
-            CHECK (venue_status IN ('ok', 'maintenance', 'post_only', 'rate_limited')), venue_status_at INTEGER, venue_status_detail TEXT, venue_conditions TEXT NOT NULL DEFAULT '[]', data_age_ms INTEGER, kalshi_mode TEXT NOT NULL DEFAULT 'paper', last_pass_at INTEGER, kalshi_exchange TEXT NOT NULL DEFAULT '{}', venue_host TEXT, venue_wallet TEXT, kalshi_host TEXT, kalshi_key TEXT, reads_at INTEGER);
+            CHECK (venue_status IN ('ok', 'maintenance', 'post_only', 'rate_limited')), venue_status_at INTEGER, venue_status_detail TEXT, venue_conditions TEXT NOT NULL DEFAULT '[]', data_age_ms INTEGER, kalshi_mode TEXT NOT NULL DEFAULT 'paper', last_pass_at INTEGER, kalshi_exchange TEXT NOT NULL DEFAULT '{}', venue_host TEXT, venue_wallet TEXT, kalshi_host TEXT, kalshi_key TEXT, reads_at INTEGER, venue_tier TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE event_members (
             event_id TEXT NOT NULL,
             condition_id TEXT NOT NULL,
@@ -325,7 +327,7 @@ CREATE TABLE markets (
             resolved_outcome TEXT CHECK (resolved_outcome IN ('YES', 'NO')),
             first_seen_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
-        , fees_at INTEGER, origin TEXT NOT NULL DEFAULT 'venue' CHECK (origin IN ('venue', 'imported')), event_id TEXT, game_start_at INTEGER, clear_book_on_start INTEGER NOT NULL DEFAULT 0, payout_yes INTEGER, payout_no INTEGER, resolution_status TEXT NOT NULL DEFAULT '', listed_bid INTEGER, listed_ask INTEGER, listed_last INTEGER, listed_at INTEGER);
+        , fees_at INTEGER, origin TEXT NOT NULL DEFAULT 'venue' CHECK (origin IN ('venue', 'imported')), event_id TEXT, game_start_at INTEGER, clear_book_on_start INTEGER NOT NULL DEFAULT 0, payout_yes INTEGER, payout_no INTEGER, resolution_status TEXT NOT NULL DEFAULT '', listed_bid INTEGER, listed_ask INTEGER, listed_last INTEGER, listed_at INTEGER, rebate_ppm INTEGER, resolution_history TEXT NOT NULL DEFAULT '[]');
 CREATE TABLE news_feeds (
             name TEXT PRIMARY KEY,
             url TEXT NOT NULL,
@@ -879,6 +881,6 @@ CREATE INDEX preflight_runs_by_venue ON preflight_runs (venue, at)
 CREATE INDEX ix_orders_ending ON orders (ending_at) WHERE ending_at IS NOT NULL
         ;
 INSERT INTO "candle_backfill" VALUES(1,:now,NULL);
-INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,'paper',NULL,'{}',NULL,NULL,NULL,NULL,NULL);
+INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,'paper',NULL,'{}',NULL,NULL,NULL,NULL,NULL,'{}');
 INSERT INTO "notifier_state" VALUES(1,0,:now,'{}',:now,0);
 INSERT INTO "venue_risk" VALUES('paper','polymarket','ACTIVE',NULL,NULL,NULL,NULL,:now);

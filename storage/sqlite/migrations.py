@@ -1876,3 +1876,26 @@ def _0093_ledger_resolutions(db: UtilsDatabase) -> None:
                   FROM markets m JOIN positions p ON p.condition_id = m.condition_id
                   WHERE m.payout_yes IS NOT NULL AND m.payout_no IS NOT NULL
                   GROUP BY p.mode, m.condition_id""")
+
+
+@m(name="0094_venue_rate_tier")
+def _0094_venue_rate_tier(db: UtilsDatabase) -> None:
+    """The live venue's per-signer rate-limit tier as the engine last read it (Polymarket's, by the
+    maker wallet's 30-day volume: JSON {tier, read_at, order_rate, order_burst, cancel_rate,
+    cancel_burst}; '{}' while no live venue is connected), for `engine status` and the dashboard."""
+    _ddl(db, "ALTER TABLE engine_state ADD COLUMN venue_tier TEXT NOT NULL DEFAULT '{}';")
+
+
+@m(name="0095_market_rebates_and_resolution_trail")
+def _0095_market_rebates_and_resolution_trail(db: UtilsDatabase) -> None:
+    """Two facts of a market the venue lists (Gamma) that the desk used to assume or miss: the share of
+    its taker fees rebated to makers (`feeSchedule.rebateRate`, parts per million; NULL: the listing
+    names none), and UMA's trail of its resolution (`umaResolutionStatuses`: the statuses before the
+    current one, JSON list; a dispute stays in it after a later proposal)."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE markets ADD COLUMN rebate_ppm INTEGER;
+        ALTER TABLE markets ADD COLUMN resolution_history TEXT NOT NULL DEFAULT '[]';
+        """,
+    )

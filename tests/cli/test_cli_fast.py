@@ -178,6 +178,11 @@ def test_status_names_every_venue_condition_and_never_says_ok_while_one_holds(de
     as_json, _ = _run(desk_env, "status", "--json")
     venue = json.loads(as_json.stdout)["venue"]
     assert venue["ok"] is False and [c["code"] for c in venue["conditions"]] == ["unreachable", "balance_drift"]
+    tier = {"tier": "gold", "read_at": now - 60_000, "order_rate": 400, "order_burst": 600, "cancel_rate": 800,
+            "cancel_burst": 1200}
     with sqlite3.connect(desk_env["TRADER_DB"]) as conn:
-        conn.execute("UPDATE engine_state SET venue_conditions = '[]'")
-    assert "venue      ok" in _run(desk_env, "status")[0].stdout.splitlines()
+        conn.execute("UPDATE engine_state SET venue_conditions = '[]', venue_tier = ?", (json.dumps(tier),))
+    lines = _run(desk_env, "status")[0].stdout.splitlines()
+    assert "venue      ok" in lines  # the tier the live desk paces by is said beside it, not as a condition
+    assert any(line.startswith("rate tier  gold: orders 400/s (burst 600), cancels 800/s (burst 1200), read from "
+                               "the venue ") for line in lines)

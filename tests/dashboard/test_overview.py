@@ -180,9 +180,14 @@ def test_every_active_venue_condition_shows_in_the_header_while_the_phase_is_ok(
     warnings = [as_read(w.value) for w in logged_in().warning]
     assert any("no answer from the venue for over 30 s" in w and "since" in w for w in warnings), warnings
     assert any("differs by +1.25 pUSD" in w for w in warnings), warnings
+    tier = {"tier": "bronze", "read_at": since, "order_rate": 80, "order_burst": 120, "cancel_rate": 160,
+            "cancel_burst": 240}
     with db.write() as conn:
-        conn.execute(text("UPDATE engine_state SET venue_conditions = '[]'"))
-    assert not any(w.startswith("Venue") for w in (w.value for w in logged_in().warning))
+        conn.execute(text("UPDATE engine_state SET venue_conditions = '[]', venue_tier = :t"), {"t": json.dumps(tier)})
+    at = logged_in()
+    assert not any(w.startswith("Venue") for w in (w.value for w in at.warning))
+    # The tier the live desk paces by is said beside the heartbeat: no warning, a fact.
+    assert any("venue rate tier bronze: 80 orders/s, 160 cancels/s" in as_read(c.value) for c in at.caption)
 
 
 def test_redeemable_is_shown_apart_from_cash_and_redeem_needs_confirmation(

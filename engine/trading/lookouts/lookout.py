@@ -18,6 +18,7 @@ from engine.trading.ledgers.venue_link import VenueLink
 from engine.trading.lookouts.balance_watch import BalanceWatch
 from engine.trading.lookouts.watch import Thresholds, Watch
 from engine.trading.parts import TradingSite
+from engine.venues.polymarket_limits import SignerLimits
 from storage.desk.audit import AlertLevel, raise_alert
 from storage.sqlite.db import Database
 
@@ -93,9 +94,10 @@ class Lookout:
 
     def publish_conditions(self, desk: TradingSite, now: int, *, feed_down_s: int) -> None:
         health, venue, balances = desk.executor.health, desk.executor.venue, self.balance_watch
+        signer = getattr(getattr(venue, "calls", None), "signer", None)
         self.conditions.publish(live_conditions(
             unreachable_since=health.unreachable_since, alert_after_s=feed_down_s,
-            heartbeats=getattr(venue, "heartbeats", None),
-            signer=getattr(getattr(venue, "calls", None), "signer", None),
+            heartbeats=getattr(venue, "heartbeats", None), signer=signer,
             drift=balances.alerted_drift, drift_since=balances.drift_since_ms, now=now,
-            fills_dark_since=getattr(venue, "fills_dark_since", None), fills_dark_s=self.fills_dark_s))
+            fills_dark_since=getattr(venue, "fills_dark_since", None), fills_dark_s=self.fills_dark_s),
+            tier=signer.shown() if isinstance(signer, SignerLimits) else None)
