@@ -162,7 +162,7 @@ class References:
             found["Chainlink stream"] = self.chainlink.refusals
         index = getattr(self.pair_feeds, "index", None)
         if index is not None:
-            found["Kalshi's CF Benchmarks stream"] = index.refusals
+            found["paired venue's CF Benchmarks stream"] = index.refusals
         return found
 
     async def close(self) -> None:

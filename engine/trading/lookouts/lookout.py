@@ -18,7 +18,6 @@ from engine.trading.ledgers.venue_link import VenueLink
 from engine.trading.lookouts.balance_watch import BalanceWatch
 from engine.trading.lookouts.watch import Thresholds, Watch
 from engine.trading.parts import TradingSite
-from engine.venues.polymarket_limits import SignerLimits
 from storage.desk.audit import AlertLevel, raise_alert
 from storage.sqlite.db import Database
 
@@ -100,4 +99,4 @@ class Lookout:
             heartbeats=getattr(venue, "heartbeats", None), signer=signer,
             drift=balances.alerted_drift, drift_since=balances.drift_since_ms, now=now,
             fills_dark_since=getattr(venue, "fills_dark_since", None), fills_dark_s=self.fills_dark_s),
-            tier=signer.shown() if isinstance(signer, SignerLimits) else None)
+            tier=shown() if callable(shown := getattr(signer, "shown", None)) else None)  # a venue's rate tier

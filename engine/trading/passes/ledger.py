@@ -239,7 +239,7 @@ class Ledger:
             await self._book_settled()
 
     async def _book_settled(self) -> None:
-        """The markets a venue that settles by itself (Kalshi) settled or voided while the engine was away,
+        """The markets a venue that settles by itself settled or voided while the engine was away,
         booked before the comparison: its balances no longer hold their contracts, so the ledger still holding
         them would read as a mismatch and halt the ledger until the collections job booked them. A void or a
         settlement at a value is booked as the venue reports it (void_refunds.py), a result settles the
