@@ -15,6 +15,7 @@ from contracts.limits import LIMITS, LimitError, LimitSpec, parse_value
 from contracts.protection import unprotective
 from pages.widgets import figures
 from pages.widgets.common import ACTOR, flash, utc
+from pages.widgets.controls import engine_phase
 from pages.widgets.dialogs import open_dialog
 from pages.widgets.fields import number_text
 from pages.widgets.figures import CHART_CONFIG
@@ -68,7 +69,7 @@ def state_panel(db: Database, status: desk_status.EngineStatus) -> None:
             st.rerun(scope="app")
     else:
         st.caption("The kill latch is not set: orders may be placed while the engine runs.")
-    flash(near=RISK_REARM)  # the re-arm's answer, where its button was
+    flash(near=RISK_REARM, holds=engine_phase(status))  # the re-arm's answer, where its button was, while true
 
 
 # One breakdown at a time, full width: long market names need the room.

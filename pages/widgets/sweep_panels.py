@@ -373,6 +373,7 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
         return
     target = st.selectbox("Into strategy", targets, key=SW_TARGET)
     row = rows[target]
+    flash(near=SW_USE, holds=f"{target}:{row.version}")  # what Use did, while that strategy stays so
     searched = view.complete_params[trial]
     # The whole set the trial was backtested with, not only what was searched: a strategy whose
     # other params differ would otherwise run something no trial measured.
@@ -403,4 +404,5 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
                           flash=f"Strategy '{text.markdown(target)}' now has the params of trial {trial} "
                                 f"(version {saved.version}): changed "
                                 + ", ".join(f"{text.markdown(k)} {a} → {b}" for k, (a, b) in changes.items()) + ".",
-                          label="The engine's reload of the configuration")
+                          label="The engine's reload of the configuration", near=SW_USE,
+                          holds=f"{target}:{saved.version}")
