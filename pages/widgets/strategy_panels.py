@@ -338,7 +338,9 @@ def _name_errors(existing: list[str]) -> Callable[[dict[str, Any]], dict[str, st
 def _name_fields(slots: ErrorSlots) -> dict[str, Any]:
     name = st.text_input("Name (unique)", key=NEW_NAME, placeholder="e.g. mm-btc")
     slots.add("name", "Name")
-    enabled = st.checkbox("Enable it now", key=NEW_ENABLED, value=False)
+    enabled = st.checkbox("Enable it now", key=NEW_ENABLED, value=False,
+                          help="Off: it is saved and places nothing until you enable it (Enable, on its Settings "
+                               "tab). New strategies trade on paper only until promoted, whatever the desk's mode.")
     return {"name": name, "enabled": enabled}
 
 
@@ -373,5 +375,6 @@ def create_panel(db: Database, existing: list[str]) -> None:
         st.error(f"Not created: {text.markdown(exc)}.")
         return
     st.session_state[PICK_NEXT] = name  # applied before the picker renders on the next run
-    saved_then_reload(db, saved.reload_command_id, flash=f"Strategy {text.markdown(name)} created.",
+    off = "" if result.extra["enabled"] else " It is off: it places nothing until you press Enable (below)."
+    saved_then_reload(db, saved.reload_command_id, flash=f"Strategy {text.markdown(name)} created.{off}",
                       label="The engine's reload of the configuration", near=PICK, holds=name)

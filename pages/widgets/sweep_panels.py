@@ -18,11 +18,11 @@ import streamlit as st
 from charts import sweep as figures
 from charts import text
 from contracts.latency_spec import LatencyError, parse_latency
+from contracts.strategy_fit import ORDER_SIZE_PARAMS
 from contracts.strategy_kinds import registry
 from contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, default_name, parse_space
 from contracts.sweep_workers import worker_budget
 from pages.widgets.backtest_form import default_range, desk_latency, to_ms
-from pages.widgets.backtest_launch import ORDER_SIZE_PARAMS
 from pages.widgets.common import ACTOR, flash, plural, utc
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.figures import CHART_CONFIG
