@@ -46,7 +46,7 @@ if left_out:
                icon=":material/extension_off:")
 status = queries.engine_status(db)
 mode, kalshi_mode = status.mode, status.kalshi_mode
-rows = instances_table(db, mode, kalshi_mode)
+rows = instances_table(db, status)
 names = list(rows)
 if names:
     markout_panel(db, mode)

@@ -28,8 +28,8 @@ from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
 from pages.widgets.settings_panels import check_line
 from pages.widgets.strategy_form import strategy_form
 from pages.widgets.tables import rows_height, show_table
-from storage.dashboard_queries import portfolio_queries, trading_queries
-from storage.desk import config
+from storage.dashboard_queries import portfolio_queries, status_queries, trading_queries
+from storage.desk import config, desk_status
 from storage.desk import strategy_lifecycle as lifecycle
 from storage.sqlite.db import Database
 
@@ -63,6 +63,7 @@ INSTANCE_COLUMNS = {
     "name": Col("name", "name"),
     "kind_words": Col("kind"),
     "state": Col("state"),
+    "idle": Col("not trading because", "long"),
     "trades": Col("trades"),
     "ledger": Col("ledger now"),
     "status": Col("status"),
@@ -89,9 +90,11 @@ def ledger_of(row: trading_queries.StrategyRow | None, desk_mode: str, kalshi_mo
     return mode if row is None or row.live else "paper"
 
 
-def instances_table(db: Database, mode: str, kalshi_mode: str = "paper") -> dict[str, trading_queries.StrategyRow]:
-    """The table of instances, each with the figures of the ledger it trades in now; returns
-    their rows by name (in table order) for the edit panel."""
+def instances_table(db: Database, status: desk_status.EngineStatus) -> dict[str, trading_queries.StrategyRow]:
+    """The table of instances, each with the figures of the ledger it trades in now and why it places
+    nothing, when it does not (storage/desk/desk_idle.py); returns their rows by name (in table order)
+    for the edit panel."""
+    mode, kalshi_mode = status.mode, status.kalshi_mode
     frame = trading_queries.strategies(db)
     if frame.empty:
         st.caption("No strategies yet: create one below.")
@@ -111,6 +114,8 @@ def instances_table(db: Database, mode: str, kalshi_mode: str = "paper") -> dict
     merged["kind_words"] = merged["kind"].str.replace("_", " ")  # words wrap where an identifier cannot
     merged["state"] = [("paused" if paused else "on") if enabled else "off"
                        for enabled, paused in zip(merged["enabled"], merged["paused"], strict=True)]
+    idle = status_queries.strategies_idle(db, status)
+    merged["idle"] = merged["name"].map(lambda name: idle.get(name, ""))
     failing = bool(merged["last_error"].fillna("").astype(str).str.len().gt(0).any())
     show_table(merged, promoted(INSTANCE_COLUMNS, "last_error") if failing else INSTANCE_COLUMNS,
                height=rows_height(len(merged)), key="strategies")

@@ -456,3 +456,38 @@ def test_the_form_warns_of_a_strategy_that_could_not_trade_and_saves_it_only_if_
     at.button(key=f"{prefix}_save").click().run()
     assert not at.exception and json.loads(_row(db, "my-mm")["params"])["size"] == 4  # told: saved as set
     assert any("It is off: it places nothing until you press Enable" in as_read(s.value) for s in at.success)
+
+
+def test_the_table_says_why_each_strategy_is_not_trading(seeded: int, db: Database,
+                                                         page: Callable[[str], AppTest]) -> None:
+    """Issue 73 item 4: a market maker whose every quote was refused BELOW_MIN_SIZE read "on · ok"."""
+    from storage.desk import config
+    from storage.sqlite.db import now_ms
+    from tests.dashboard.conftest import engine_up, table_with
+
+    engine_up(db)
+    with db.write() as conn:  # mm-btc has no order working, and the gate refused its quotes
+        conn.execute(text("UPDATE orders SET status = 'CANCELED', status_rank = 100 WHERE strategy = 'mm-btc'"))
+        for _ in range(3):
+            conn.execute(text("""INSERT INTO decisions (at, mode, strategy, condition_id, side, price, requested,
+                                     approved, action, reason) VALUES (:now, 'paper', 'mm-btc', :m, 'BUY', 480000,
+                                     10000000, 0, 'deny', 'BELOW_MIN_SIZE')"""), {"now": now_ms(), "m": BTC})
+    config.create_strategy(db, name="idle-mm", kind="market_making", params={}, markets=[], enabled=False,
+                           actor="t")
+    config.create_strategy(db, name="empty-mm", kind="market_making", params={"size": 4}, markets=[], enabled=True,
+                           actor="t")
+    config.create_strategy(db, name="small-mm", kind="market_making", params={"size": 4}, markets=[BTC],
+                           enabled=True, actor="t")
+    idle = table_with(page("strategies"), "open_cost").set_index("name")["idle"]
+    assert "its sizes are below the markets' minimum order (BELOW_MIN_SIZE ×3" in idle["mm-btc"], idle["mm-btc"]
+    assert "TRADING_REDUCING ×1" in idle["mm-btc"]  # every code of the window, counted
+    assert idle["vb-election"].startswith("disabled by the engine after an error")
+    assert idle["idle-mm"] == "off: enable it (Settings tab)"
+    assert "no market: it places nothing" in idle["empty-mm"]
+    assert ("its order size (4 shares) is below the minimum of Will Bitcoin reach $100k by June? (5 shares)"
+            in idle["small-mm"])
+    with db.write() as conn:  # the desk stopped, and live: not-promoted strategies never trade live
+        conn.execute(text("UPDATE engine_state SET state = 'STOPPED', mode = 'live'"))
+        conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'small-mm'"))
+    idle = table_with(page("strategies"), "open_cost").set_index("name")["idle"]
+    assert "the desk is STOPPED: not trading" in idle["small-mm"] and "paper only until promoted" in idle["small-mm"]
