@@ -24,15 +24,21 @@ def below_minimum(params: Mapping[str, Any], min_sizes: Mapping[str, float]) -> 
 
 
 def cannot_trade(params: Mapping[str, Any], markets: Any, min_sizes: Mapping[str, float],
-                 names: Mapping[str, str]) -> list[str]:
+                 names: Mapping[str, str] | None = None) -> list[str]:
     """Why a strategy with these params and markets (a list of ids, or a filter) would place nothing,
     or not in some of its markets, in the operator's words; empty when nothing is known to stop it.
-    `min_sizes`: the minimum order size (shares) of its markets the desk knows; `names`: their names."""
+    `min_sizes`: the minimum order size (shares) of its markets the desk knows; `names`: their names,
+    to name each market (None: said in brief, for a table's cell)."""
     if isinstance(markets, list) and not markets:
         return ["no market: it places nothing until you pick one (or use a filter)"]
     size, below = below_minimum(params, min_sizes)
     if not below:
         return []
+    if names is None:
+        low, high = min(min_sizes[c] for c in below), max(min_sizes[c] for c in below)
+        shown = f"{low:g}" if low == high else f"{low:g}–{high:g}"
+        return [f"order size {size:g} below the minimum ({shown} shares) of {len(below)} of its {len(min_sizes)} "
+                "markets: BELOW_MIN_SIZE"]
     listed = "; ".join(f"{names.get(cid, cid)} ({min_sizes[cid]:g} shares)" for cid in below)
     every = "every quote" if len(below) == len(min_sizes) else "every quote in those"
     return [f"its order size ({size:g} shares) is below the minimum of {listed}: {every} is refused "

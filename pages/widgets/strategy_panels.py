@@ -72,7 +72,7 @@ INSTANCE_COLUMNS = {
     "open_cost": Col("open cost", "usdc"),
     "open_positions": Col("open positions", "int"),
     "last_error": Col("last error", "long", more=True),
-    "updated_at": Col("updated", "time"),
+    "updated_at": Col("updated", "time", more=True),  # a detail: "not trading because" needs the room at 1366 px
     "enabled": Col("enabled", "flag", more=True),
     "paused": Col("paused", "flag", more=True),
     "markets": Col("markets", "long", more=True),

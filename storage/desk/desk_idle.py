@@ -133,14 +133,14 @@ def _why_idle(conn: sqlite3.Connection, row: sqlite3.Row, status: EngineStatus, 
                    else "held: paper only while Kalshi trades live (promote it)")
     if row["selected"] == 0 and not (isinstance(markets, list) and not markets):
         why.append("its list or filter selects no open market")
-    why += cannot_trade(params, markets, *_sizes_and_names(conn, markets))
+    why += cannot_trade(params, markets, _min_sizes(conn, markets))
     if row["working"]:
         return [w for w in why if "BELOW_MIN_SIZE" in w]  # working elsewhere: only what refuses some markets
     mode = "paper" if not row["live"] else status.kalshi_mode if on_kalshi else status.mode
     refused = _refused(conn, row["name"], mode, now)
     if refused:
-        why.append(refused)
-    elif desk_idle is None and not why:
+        return [refused, *why]  # what the engine did first: it is what a cut cell keeps
+    if desk_idle is None and not why:
         why.append("no order asked for in the last 2 min (its conditions to quote are not met)")
     return why
 
@@ -150,15 +150,14 @@ def _stored(raw: str | None, empty: Any) -> Any:
     return empty if problem or value is None else value
 
 
-def _sizes_and_names(conn: sqlite3.Connection, markets: Any) -> tuple[dict[str, float], dict[str, str]]:
-    """The minimum order size (shares) and question of each listed market the desk knows."""
+def _min_sizes(conn: sqlite3.Connection, markets: Any) -> dict[str, float]:
+    """The minimum order size (shares) of each listed market the desk knows."""
     listed = [m for m in markets if isinstance(m, str)][:200] if isinstance(markets, list) else []
     if not listed:
-        return {}, {}
-    known = rows(conn, f"SELECT condition_id, question, min_size FROM markets WHERE condition_id IN "
+        return {}
+    known = rows(conn, f"SELECT condition_id, min_size FROM markets WHERE condition_id IN "
                        f"({', '.join('?' * len(listed))})", tuple(listed))
-    return ({r["condition_id"]: r["min_size"] / 1_000_000 for r in known},
-            {r["condition_id"]: r["question"] for r in known})
+    return {r["condition_id"]: r["min_size"] / 1_000_000 for r in known}
 
 
 def _refused(conn: sqlite3.Connection, strategy: str, mode: str, now: int) -> str:
@@ -172,4 +171,4 @@ def _refused(conn: sqlite3.Connection, strategy: str, mode: str, now: int) -> st
     ranked = counts.most_common()
     plain = PLAIN.get(ranked[0][0], "see the decisions log")
     codes = ", ".join(f"{reason} ×{n}" for reason, n in ranked)
-    return f"its quotes are refused: {plain} ({codes} in the last 2 min)"
+    return f"refused {codes} in the last 2 min: {plain}"

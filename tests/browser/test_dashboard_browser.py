@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +26,17 @@ import pytest
 from contracts.passwords import hash_password
 from pages.widgets.controls import CONTROLS
 from pages.widgets.usage import usage_rows
+from storage.command_queue.commands import post_command
 from storage.dashboard_queries import portfolio_queries
 from storage.dashboard_queries import status_queries as queries
 from storage.dashboard_queries.market_names import short_question
 from storage.sqlite.db import Database
 from tests.browser.cdp import Chromium, Page, chromium_path, free_port
-from tests.browser.forms import save_limits_as_an_operator
+from tests.browser.forms import protection_is_not_switched_off_by_one_click, save_limits_as_an_operator
 from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, TALL, TRIPS_HEADERS, WIDE, WIDTH, check_and_shoot
 from tests.browser.looks import RAW_IDS, TRUNCATED, preview_a_ticket, tiles_not_cut
 from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, healthy, login, open_page, settled
+from tests.browser.strategies import answers_stay_with_their_strategy, make_a_market_maker_as_a_newcomer
 from tests.browser.sweep import sweep_to_its_end
 from tests.browser.trading import launch_backtest_while_recording, trade_by_hand
 from tests.browser.where import answer_in_view
@@ -142,9 +145,13 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         await _wide_tour(page)
         await _open_a_market_from_the_list(page)
         await save_limits_as_an_operator(page, db, ARTIFACTS / "risk-limits-saved.png")
+        await protection_is_not_switched_off_by_one_click(page, db, ARTIFACTS / "risk-limits-loosening.png")
         await _exit_a_position_from_the_orders_page(page, db)
         await open_page(page, "Overview", "Overview")
         await _pause_and_resume_answer_by_their_buttons(page, db)
+        await make_a_market_maker_as_a_newcomer(page, db)
+        await answers_stay_with_their_strategy(page, db)
+        await open_page(page, "Overview", "Overview")
         limits_shown = len(usage_rows(portfolio_queries.risk_usage(db, "paper")))
         await page.wait_for(USAGE_LABELS, 20, what="a used / limit label on every row of the usage chart",
                             check=lambda n: n == limits_shown)
@@ -283,6 +290,18 @@ async def _pause_and_resume_answer_by_their_buttons(page: Page, db: Database) ->
         await page.screenshot(ARTIFACTS / "overview-resume-answer-1920.png", full=False)
     finally:
         await page.viewport(WIDTH, HEIGHT)
+    # Paused elsewhere (the CLI, the bot): "Resume: done" no longer holds and goes; resumed again.
+    for kind, state in (("pause", "PAUSED"), ("resume", "RUNNING")):
+        post_command(db, kind, {"reason": "elsewhere"}, actor="test")
+        await asyncio.to_thread(wait_until, partial(_in_state, db, state), 30, 0.2, f"the engine {state}")
+        if kind == "pause":
+            said = f"(document.querySelector('.st-key-said_{CONTROLS}') || {{}}).innerText || ''"
+            await page.wait_for(said, 20, what="'Resume: done' gone once the engine was paused elsewhere",
+                                check=lambda t: "Resume: done" not in t)
+
+
+def _in_state(db: Database, state: str) -> bool:
+    return queries.engine_status(db).state == state
 
 
 async def _rearm_from_the_risk_page(page: Page, db: Database) -> None:

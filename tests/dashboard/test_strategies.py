@@ -479,13 +479,12 @@ def test_the_table_says_why_each_strategy_is_not_trading(seeded: int, db: Databa
     config.create_strategy(db, name="small-mm", kind="market_making", params={"size": 4}, markets=[BTC],
                            enabled=True, actor="t")
     idle = table_with(page("strategies"), "open_cost").set_index("name")["idle"]
-    assert "its sizes are below the markets' minimum order (BELOW_MIN_SIZE ×3" in idle["mm-btc"], idle["mm-btc"]
-    assert "TRADING_REDUCING ×1" in idle["mm-btc"]  # every code of the window, counted
+    assert idle["mm-btc"].startswith("refused BELOW_MIN_SIZE ×3, TRADING_REDUCING ×1 in the last 2 min: its sizes "
+                                     "are below the markets' minimum order"), idle["mm-btc"]  # every code, counted
     assert idle["vb-election"].startswith("disabled by the engine after an error")
     assert idle["idle-mm"] == "off: enable it (Settings tab)"
     assert "no market: it places nothing" in idle["empty-mm"]
-    assert ("its order size (4 shares) is below the minimum of Will Bitcoin reach $100k by June? (5 shares)"
-            in idle["small-mm"])
+    assert "order size 4 below the minimum (5 shares) of 1 of its 1 markets: BELOW_MIN_SIZE" in idle["small-mm"]
     with db.write() as conn:  # the desk stopped, and live: not-promoted strategies never trade live
         conn.execute(text("UPDATE engine_state SET state = 'STOPPED', mode = 'live'"))
         conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'small-mm'"))
