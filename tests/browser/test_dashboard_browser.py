@@ -4,11 +4,17 @@ dashboard) as the README does, headless Chromium logs in over the DevTools proto
 sideways, the decision columns' headers in view, no market named by its raw id, a screenshot each),
 then again at 1920 × 1080; opens a market by clicking its row in the Markets list (its detail and
 its ticket name it; the ticket's preview figures are not cut); refuses two bad limits at once, each
-under its field, and confirms a good one under the Save button (tests/browser/forms.py); exits a
+under its field, and confirms a good one under the Save button; saves a daily loss above the whole
+account and a 100 % kill switch only on a second, explicit button, each said beside its field and
+audited (tests/browser/forms.py); exits a
 position from the Orders page; launches a backtest from the New backtest tab while the desk keeps
 recording, and sees it finish with its report to download (its metric tiles not cut); runs a
 two-trial sweep from the Sweep tab and sees it finished, final, without a reload; sees a used /
-limit label on every row of the usage chart, presses Kill, confirms, and sees KILLED both in the
+limit label on every row of the usage chart; sees an Overview answer go once the engine was paused
+elsewhere; makes a market maker as a newcomer does (tests/browser/strategies.py: markets found by
+their words and added when ticked, no market and a size below the minimum said before saving,
+"created" under the strategy picker only, why it does not trade in its row, its Pause answered
+under its own buttons); presses Kill, confirms, and sees KILLED both in the
 database and on the page; presses Start and sees the engine's refusal (the kill latch) with its
 reason; then re-arms from the Risk page's live panel.
 """
