@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages.widgets.audit_panels import alerts_panel, audit_trail, log_tail
 from pages.widgets.auth import require_login
-from pages.widgets.common import database, flash, live_header
+from pages.widgets.common import database, live_header
 from pages.widgets.order_trail_panel import order_trail
 from storage.dashboard_queries import status_queries as queries
 
@@ -15,7 +15,6 @@ require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 live_header(db)
 st.title("Audit & alerts")
-flash()
 
 st.subheader("Alerts")
 alerts_panel(db)

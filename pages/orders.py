@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.widgets.auth import require_login
-from pages.widgets.common import database, flash, live_header
+from pages.widgets.common import database, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.portfolio import paper_lane_positions, positions_table
 from pages.widgets.round_trips import round_trips_panel
@@ -33,7 +33,6 @@ require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 live_header(db)
 st.title("Orders & trades")
-flash()
 
 mode = queries.engine_status(db).mode
 st.subheader("Cancel a working order")

@@ -9,7 +9,7 @@ from contracts.venues import KALSHI
 from pages.widgets import portfolio
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, health_header, remember_answer
-from pages.widgets.controls import COMMAND_COLUMNS, CONTROLS, not_now, post_and_wait
+from pages.widgets.controls import COMMAND_COLUMNS, CONTROLS, engine_phase, not_now, post_and_wait
 from pages.widgets.dialogs import open_dialog, show_dialog
 from pages.widgets.kalshi_pause import kalshi_pause_notice
 from pages.widgets.redeem_panel import redeemable_panel
@@ -48,7 +48,9 @@ def controls(db: Database) -> None:
         if col.button(label, key=f"btn_{kind}", icon=icon, width="stretch", disabled=why_not is not None,
                       help=why_not):
             with st.spinner(f"{label}: waiting for the engine…"):
-                remember_answer(post_and_wait(db, kind, label=label), key=f"{CONTROLS}answer")
+                answer = post_and_wait(db, kind, label=label)
+            status = queries.engine_status(db)  # as the engine left it: what the answer holds for
+            remember_answer(answer, key=f"{CONTROLS}answer", holds=engine_phase(status))
     if cols[4].button("Kill", key="btn_kill", type="primary", icon=":material/dangerous:", width="stretch"):
         open_dialog("kill", near=CONTROLS)
         st.rerun(scope="app")
@@ -57,7 +59,7 @@ def controls(db: Database) -> None:
                       disabled=why_not is not None, help=why_not):
         open_dialog("rearm", near=CONTROLS)
         st.rerun(scope="app")
-    flash(near=CONTROLS)
+    flash(near=CONTROLS, holds=engine_phase(status))  # gone once the engine has moved on
 
 
 def state_notes(status: desk_status.EngineStatus) -> None:
@@ -142,7 +144,6 @@ def portfolio_panel() -> None:
 
 controls(db)
 show_dialog(db, "kill", "rearm", "redeem", "exit")
-flash()
 live_panel()
 portfolio_panel()
 command_table()

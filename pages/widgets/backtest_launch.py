@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from contracts.child_env import without_secrets
+from contracts.strategy_fit import ORDER_SIZE_PARAMS
 from pages.widgets.logtail import engine_log_path
 from storage.desk.audit import write_audit
 from storage.sqlite.db import Database, now_ms
@@ -111,19 +112,6 @@ def launch(db: Database, spec: BacktestSpec, name: str, *, root: Path, actor: st
         raise
     keep_child(child)
     return Launched(run_id, child.pid, path)
-
-
-# The params that set an order's size, by strategy kind (shares).
-ORDER_SIZE_PARAMS = ("size", "max_size", "position_size")
-
-
-def below_minimum(params: dict[str, Any], min_sizes: dict[str, float]) -> tuple[float | None, list[str]]:
-    """(the order size in shares, the markets whose minimum is above it): the planner refuses
-    every such quote (BELOW_MIN_SIZE), so a backtest there would barely trade."""
-    size = next((params[k] for k in ORDER_SIZE_PARAMS if isinstance(params.get(k), (int, float))), None)
-    if size is None:
-        return None, []
-    return float(size), [cid for cid, minimum in min_sizes.items() if size < minimum]
 
 
 def size_defaults(schema: Any, floor: float | None) -> dict[str, float]:

@@ -3,7 +3,7 @@ the dashboard password, and the engine settings (runtime_config) form."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import pandas as pd
@@ -164,7 +164,7 @@ def engine_settings_form(db: Database) -> None:
     for spec in specs:
         fields.append(setting_field(spec, stored.get(spec.key)))
 
-    def save(changes: dict[str, tuple[Any, int | None]]) -> config.Saved:
-        return config.save_settings(db, changes, actor=ACTOR)
+    def save(changes: dict[str, tuple[Any, int | None]], _confirmed: Collection[str]) -> config.Saved:
+        return config.save_settings(db, changes, actor=ACTOR)  # settings switch no protection off
 
     versioned_form(prefix=SETTINGS_PREFIX, fields=fields, save=save, what="settings")

@@ -47,8 +47,7 @@ class MarketFilter:
             clauses.append(
                 f"(question LIKE :w{i} ESCAPE '\\' OR slug LIKE :w{i} ESCAPE '\\' OR condition_id = :r{i})"
             )
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params[f"w{i}"], params[f"r{i}"] = f"%{escaped}%", word
+            params[f"w{i}"], params[f"r{i}"] = _containing(word), word
         if self.min_volume > 0:
             clauses.append("volume >= :minv")
         if self.min_liquidity > 0:
@@ -68,6 +67,12 @@ class MarketFilter:
         if self.tradable_only:
             clauses.append("tradable = 1 AND closed = 0 AND accepting_orders = 1")
         return where(clauses), params
+
+
+def _containing(word: str) -> str:
+    """A LIKE pattern for text containing `word` as typed (its %, _ and \\ taken literally)."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 _MARKET_COLUMNS = """condition_id, question, slug, yes_token, no_token, volume, volume_24h, liquidity, end_at,
@@ -149,6 +154,30 @@ def market_choices(db: Database, *, limit: int = 500, include: tuple[str, ...] =
     )
     data["label"] = data["question"] + "  ·  " + data["condition_id"].str.slice(0, 10)
     return data.sort_values("question", ignore_index=True)
+
+
+def find_markets(db: Database, typed: str, *, limit: int = 20) -> tuple[pd.DataFrame, int]:
+    """The open markets whose question contains every word typed (in any case; a word is never
+    matched loosely, letter by letter), or whose id is one typed, and the Kalshi market of each pair
+    whose title does: condition_id, question, min_size (shares; None for a Kalshi pair), the
+    busiest first, at most `limit` of them; and how many match in all."""
+    words = typed.split()
+    if not words:
+        return pd.DataFrame(columns=["condition_id", "question", "min_size"]), 0
+    params: dict[str, Any] = {"n": limit}
+    for i, word in enumerate(words):
+        params[f"w{i}"], params[f"r{i}"] = _containing(word), word
+    polymarket = " AND ".join(f"(question LIKE :w{i} ESCAPE '\\' OR condition_id = :r{i})" for i in range(len(words)))
+    kalshi = " AND ".join(f"(kalshi_title LIKE :w{i} ESCAPE '\\' OR 'kalshi:' || kalshi_ticker = :r{i})"
+                          for i in range(len(words)))
+    found = f"""SELECT condition_id, question, min_size, volume FROM markets WHERE closed = 0 AND {polymarket}
+                UNION ALL
+                SELECT 'kalshi:' || kalshi_ticker, 'Kalshi: ' || kalshi_title, NULL, -1 FROM venue_pairs
+                WHERE {kalshi}"""
+    data = _frame(db, f"SELECT condition_id, question, min_size FROM ({found}) "
+                      "ORDER BY volume DESC, condition_id LIMIT :n", params)
+    data["min_size"] = [None if pd.isna(m) else int(m) / MICRO for m in data["min_size"]]
+    return data, int(_scalar(db, f"SELECT COUNT(*) FROM ({found})", params))
 
 
 def tick_bounds(db: Database, token_id: str) -> tuple[int, int] | None:

@@ -44,6 +44,12 @@ def idle_reasons(db: Database, mode: str, *, now: int | None = None) -> list[str
         return desk_idle.idle_reasons(_raw(conn), mode, now_ms() if now is None else now)
 
 
+def strategies_idle(db: Database, status: EngineStatus, *, now: int | None = None) -> dict[str, str]:
+    """Why each strategy places nothing now (storage/desk/desk_idle.py; absent: it trades)."""
+    with db.read() as conn:
+        return desk_idle.strategies_idle(_raw(conn), status, now_ms() if now is None else now)
+
+
 def arming_gate(db: Database, venue: str, *, now: int | None = None) -> arming.Gate:
     """The arming checklist of `venue` (storage/desk/arming.py) as the running engine's reads make it."""
     now = now_ms() if now is None else now

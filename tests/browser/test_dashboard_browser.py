@@ -4,11 +4,17 @@ dashboard) as the README does, headless Chromium logs in over the DevTools proto
 sideways, the decision columns' headers in view, no market named by its raw id, a screenshot each),
 then again at 1920 × 1080; opens a market by clicking its row in the Markets list (its detail and
 its ticket name it; the ticket's preview figures are not cut); refuses two bad limits at once, each
-under its field, and confirms a good one under the Save button (tests/browser/forms.py); exits a
+under its field, and confirms a good one under the Save button; saves a daily loss above the whole
+account and a 100 % kill switch only on a second, explicit button, each said beside its field and
+audited (tests/browser/forms.py); exits a
 position from the Orders page; launches a backtest from the New backtest tab while the desk keeps
 recording, and sees it finish with its report to download (its metric tiles not cut); runs a
 two-trial sweep from the Sweep tab and sees it finished, final, without a reload; sees a used /
-limit label on every row of the usage chart, presses Kill, confirms, and sees KILLED both in the
+limit label on every row of the usage chart; sees an Overview answer go once the engine was paused
+elsewhere; makes a market maker as a newcomer does (tests/browser/strategies.py: markets found by
+their words and added when ticked, no market and a size below the minimum said before saving,
+"created" under the strategy picker only, why it does not trade in its row, its Pause answered
+under its own buttons); presses Kill, confirms, and sees KILLED both in the
 database and on the page; presses Start and sees the engine's refusal (the kill latch) with its
 reason; then re-arms from the Risk page's live panel.
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +33,18 @@ import pytest
 from contracts.passwords import hash_password
 from pages.widgets.controls import CONTROLS
 from pages.widgets.usage import usage_rows
+from storage.command_queue.commands import post_command
 from storage.dashboard_queries import portfolio_queries
 from storage.dashboard_queries import status_queries as queries
 from storage.dashboard_queries.market_names import short_question
 from storage.sqlite.db import Database
 from tests.browser.cdp import Chromium, Page, chromium_path, free_port
-from tests.browser.forms import save_limits_as_an_operator
+from tests.browser.forms import protection_is_not_switched_off_by_one_click, save_limits_as_an_operator
 from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, TALL, TRIPS_HEADERS, WIDE, WIDTH, check_and_shoot
 from tests.browser.looks import RAW_IDS, TRUNCATED, preview_a_ticket, tiles_not_cut
 from tests.browser.narrow import across_a_restart, on_a_phone
 from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, healthy, login, open_page, settled
+from tests.browser.strategies import answers_stay_with_their_strategy, make_a_market_maker_as_a_newcomer
 from tests.browser.sweep import sweep_to_its_end
 from tests.browser.trading import launch_backtest_while_recording, link_the_simulators_pair, trade_by_hand
 from tests.browser.where import answer_in_view
@@ -167,9 +176,13 @@ async def _drive(ws_url: str, url: str, db: Database, sup: Supervisor, sim_port:
         await _wide_tour(page)
         await _open_a_market_from_the_list(page)
         await save_limits_as_an_operator(page, db, ARTIFACTS / "risk-limits-saved.png")
+        await protection_is_not_switched_off_by_one_click(page, db, ARTIFACTS / "risk-limits-loosening.png")
         await _exit_a_position_from_the_orders_page(page, db)
         await open_page(page, "Overview", "Overview")
         await _pause_and_resume_answer_by_their_buttons(page, db)
+        await make_a_market_maker_as_a_newcomer(page, db)
+        await answers_stay_with_their_strategy(page, db)
+        await open_page(page, "Overview", "Overview")
         limits_shown = len(usage_rows(portfolio_queries.risk_usage(db, "paper")))
         await page.wait_for(USAGE_LABELS, 20, what="a used / limit label on every row of the usage chart",
                             check=lambda n: n == limits_shown)
@@ -327,6 +340,18 @@ async def _pause_and_resume_answer_by_their_buttons(page: Page, db: Database) ->
         await page.screenshot(ARTIFACTS / "overview-resume-answer-1920.png", full=False)
     finally:
         await page.viewport(WIDTH, HEIGHT)
+    # Paused elsewhere (the CLI, the bot): "Resume: done" no longer holds and goes; resumed again.
+    for kind, state in (("pause", "PAUSED"), ("resume", "RUNNING")):
+        post_command(db, kind, {"reason": "elsewhere"}, actor="test")
+        await asyncio.to_thread(wait_until, partial(_in_state, db, state), 30, 0.2, f"the engine {state}")
+        if kind == "pause":
+            said = f"(document.querySelector('.st-key-said_{CONTROLS}') || {{}}).innerText || ''"
+            await page.wait_for(said, 20, what="'Resume: done' gone once the engine was paused elsewhere",
+                                check=lambda t: "Resume: done" not in t)
+
+
+def _in_state(db: Database, state: str) -> bool:
+    return queries.engine_status(db).state == state
 
 
 async def _rearm_from_the_risk_page(page: Page, db: Database) -> None:
