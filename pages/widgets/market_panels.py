@@ -200,14 +200,15 @@ def price_panel(db: Database, market: dict[str, Any], mode: str) -> None:
         "Window (to the last tick)", list(WINDOWS), default="24 h", key=M_WINDOW, required=True
     )
     token = market["no_token"] if outcome == "NO" else market["yes_token"]
-    bounds = market_queries.price_bounds(db, token)  # ticks, and the candles kept past their retention
+    ticks = market_queries.tick_bounds(db, token)  # read once: the chart's span, its series, the book
+    bounds = market_queries.price_bounds(db, token, ticks)  # ticks, and the candles kept past their retention
     left, right = st.columns([3, 2])
     if bounds is None:
         left.info(f"No prices recorded for the {outcome or 'YES'} token yet.")
         return
     span = WINDOWS.get(window or "24 h")
     since = bounds[0] if span is None else max(bounds[0], bounds[1] - span)
-    series = market_queries.price_series(db, token, since, bounds[1])
+    series = market_queries.price_series(db, token, since, bounds[1], ticks=ticks)
     until = max(bounds[1], now_ms())  # our orders may still rest after the last recorded tick
     cid = market["condition_id"]
     fills = chart_queries.token_fills(db, cid, token, mode, since, until)
@@ -226,7 +227,6 @@ def price_panel(db: Database, market: dict[str, Any], mode: str) -> None:
             st.plotly_chart(indicators_figure(indicators, "Streaming indicators (YES mid)"), key="market_indicators",
                             width="stretch", config=CHART_CONFIG)
     with right:
-        ticks = market_queries.tick_bounds(db, token)
         book = None if ticks is None else market_queries.latest_book(db, token, last_tick_at=ticks[1])
         if book is None:
             st.info("No book snapshot recorded yet.")

@@ -197,15 +197,20 @@ def tick_bounds(db: Database, token_id: str) -> tuple[int, int] | None:
 WIDE_BUCKET_MS = 5 * 60_000
 
 
-def price_bounds(db: Database, token_id: str) -> tuple[int, int] | None:
+Bounds = tuple[int, int] | None
+UNREAD: Bounds = (-1, -1)  # the ticks' bounds not read yet by the caller
+
+
+def price_bounds(db: Database, token_id: str, ticks: Bounds = UNREAD) -> tuple[int, int] | None:
     """The span of a token's recorded prices: its ticks' and its kept candles' together (the candles
-    outlive the ticks' retention)."""
-    spans = [b for b in (tick_bounds(db, token_id), candle_queries.bounds(db, token_id)) if b is not None]
+    outlive the ticks' retention). `ticks`: its ticks' bounds, when the caller has read them."""
+    ticks = tick_bounds(db, token_id) if ticks == UNREAD else ticks
+    spans = [b for b in (ticks, candle_queries.bounds(db, token_id)) if b is not None]
     return (min(b[0] for b in spans), max(b[1] for b in spans)) if spans else None
 
 
 def price_series(
-    db: Database, token_id: str, since_ms: int, until_ms: int, *, points: int = 400
+    db: Database, token_id: str, since_ms: int, until_ms: int, *, points: int = 400, ticks: Bounds = UNREAD
 ) -> pd.DataFrame:
     """The mid over [since, until] in at most `points` rows. Columns: at (UTC), mid (probability);
     `attrs["source"]` says what it was read from.
@@ -214,10 +219,12 @@ def price_series(
     candle_queries.py); a narrower one reads the ticks, and the candles for the part of it before the
     first tick kept (past the ticks' retention). Ticks: each bucket takes its last recorded mid through
     one index seek on ticks(token_id, at), so the cost depends on `points`, not on how many ticks were
-    recorded (1 M rows stay fast). Empty buckets are dropped.
+    recorded (1 M rows stay fast). Empty buckets are dropped. `ticks`: the ticks' bounds, when the caller
+    has read them.
     """
     width = max(1, (until_ms - since_ms) // points + 1)
-    first_tick, candles = tick_bounds(db, token_id), candle_queries.bounds(db, token_id)
+    first_tick = tick_bounds(db, token_id) if ticks == UNREAD else ticks
+    candles = candle_queries.bounds(db, token_id)
     # The candles hold the window unless the ticks begin before them (recorded before the candles were
     # kept, until retention rolls them in: engine/marketdata/candle_backfill.py) and before its end.
     candles_hold = candles is not None and (first_tick is None or candles[0] <= max(first_tick[0], since_ms + width))
@@ -225,13 +232,13 @@ def price_series(
         wide = candle_queries.series(db, token_id, since_ms, until_ms, width)
         if not wide.empty:
             return wide
-    ticks = _tick_series(db, token_id, since_ms, until_ms, width)
+    recent = _tick_series(db, token_id, since_ms, until_ms, width)
     if first_tick is not None and first_tick[0] <= since_ms:
-        return ticks
+        return recent
     gone = candle_queries.series(db, token_id, since_ms, until_ms if first_tick is None else first_tick[0], width)
-    found = [part for part in (gone, ticks) if not part.empty]
+    found = [part for part in (gone, recent) if not part.empty]
     if len(found) < 2:
-        return found[0] if found else ticks
+        return found[0] if found else recent
     data = pd.concat(found, ignore_index=True)
     data.attrs["source"] = " and ".join(p.attrs["source"] for p in found)
     return data
