@@ -6,7 +6,8 @@ from __future__ import annotations
 from contracts.params import ParamSpec, ParamType, StrategyKind
 
 # The least confidence a fair value needs before it is acted on: the T-Bot seed's floor. Strategies stored
-# before the param existed keep what they did (storage/sqlite/migrations.py gives them 0: no floor).
+# before the param existed keep what they did (storage/sqlite/migrations/m0096_value_betting_floor.py gives
+# them 0: no floor).
 DEFAULT_MIN_CONFIDENCE = 0.6
 
 
