@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.market_rows import CONDITION_ID
 from contracts.settings import Settings
+from contracts.strategy_kinds import KIND_HELP
 from engine.cli import args as cli_args
 from engine.cli.errors import CliError, actor, open_db
 
@@ -334,7 +335,7 @@ def _latency(raw: str) -> str:
 
 def register(sub: argparse._SubParsersAction) -> None:
     backtest = sub.add_parser("backtest", help="replay recorded data through a strategy (same code as live)")
-    backtest.add_argument("--strategy", help="strategy kind: market_making complement_arb value_betting momentum")
+    backtest.add_argument("--strategy", help=KIND_HELP)
     backtest.add_argument("--params", help='JSON object of params, e.g. \'{"size": 20}\'')
     backtest.add_argument("--from", dest="start", type=cli_args.utc_time,
                           help="start (ISO 8601 UTC, or epoch ms; 2020 or later)")

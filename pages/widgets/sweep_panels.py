@@ -52,6 +52,14 @@ SPACE_EXAMPLES: dict[str, dict[str, list[Any]]] = {
     "market_making": {"half_spread": [0.005, 0.05], "size": [5, 50, "int"]},
     "complement_arb": {"max_size": [5, 100, "int"]},
     "momentum": {"position_size": [5, 50, "int"]},
+    "value_betting": {"edge": [0.01, 0.1]},
+    "copy_trading": {"scale": [0.05, 1.0]},
+    "cross_venue_arb": {"margin": [0.005, 0.05]},
+    "ladder": {"spacing": [0.005, 0.05], "levels": [1, 6, "int"]},
+    "accumulate": {"interval_s": [30, 3600, "int"]},
+    "relative_value": {"entry_z": [1.0, 3.0]},
+    "breakout": {"window_s": [300, 7200, "int"], "margin": [0.0, 0.05]},
+    "ensemble": {"edge": [0.01, 0.1], "min_confidence": [0.0, 0.9]},
 }
 OBJECTIVE_HELP = ("What a trial scores, per day of data so the training and held-out periods compare: "
                   "sharpe (of the period returns, scaled to a day), return, calmar (return / max drawdown), "

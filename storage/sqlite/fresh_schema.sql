@@ -67,6 +67,7 @@
 -- migration: 0093_ledger_resolutions
 -- migration: 0094_venue_rate_tier
 -- migration: 0095_market_rebates_and_resolution_trail
+-- migration: 0096_value_betting_floor
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
