@@ -1899,3 +1899,22 @@ def _0095_market_rebates_and_resolution_trail(db: UtilsDatabase) -> None:
         ALTER TABLE markets ADD COLUMN resolution_history TEXT NOT NULL DEFAULT '[]';
         """,
     )
+
+
+@m(name="0096_poll_links")
+def _0096_poll_links(db: UtilsDatabase) -> None:
+    """Markets linked by hand to a race of the poll feed (engine/outside/polls.py): the race's name in
+    the feed and the option whose lead in the vote is this market's YES. Written by the operator's
+    command (audited), read by the poll source that posts their fair values."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE poll_links (
+            condition_id TEXT PRIMARY KEY,
+            race TEXT NOT NULL,
+            option TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            created_by TEXT NOT NULL
+        )
+        """,
+    )
