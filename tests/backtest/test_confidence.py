@@ -38,6 +38,7 @@ def test_too_few_fills_state_no_interval() -> None:
 def test_a_backtest_states_its_pnls_interval_and_keeps_it_with_the_run(tmp_path: Path) -> None:
     from engine.backtest.runner import BacktestSpec
     from storage.research import backtest_runs as store
+    from storage.research.launch_requests import request_backtest
     from storage.sqlite.db import Database
 
     result = _plain_backtest(tmp_path, PARAMS, events=20_000)
@@ -49,7 +50,7 @@ def test_a_backtest_states_its_pnls_interval_and_keeps_it_with_the_run(tmp_path:
     assert metrics.markout_60s_low is not None and metrics.markout_60s_high is not None
     assert metrics.markout_60s_low <= metrics.markout_60s_usdc <= metrics.markout_60s_high
     db = Database(tmp_path / "recorded.db")
-    run_id = store.create_run(db, BacktestSpec("market_making", PARAMS, 0, 1), "t")
+    run_id = request_backtest(db, BacktestSpec("market_making", PARAMS, 0, 1), "t", actor="test")
     store.finish(db, run_id, result)
     db.dispose()
     with sqlite3.connect(tmp_path / "recorded.db") as conn:
