@@ -55,7 +55,7 @@ from contracts.tables.notify import (
     NotifyDigest,
     NotifyEvent,
 )
-from contracts.tables.outside import OddsLink, SignalPost, SignalSource
+from contracts.tables.outside import OddsLink, PollLink, SignalPost, SignalSource
 from contracts.tables.research import (
     StrategyRun,
 )
@@ -117,6 +117,7 @@ __all__ = [
     "PaperOrder",
     "PaperSettlement",
     "PaperTrade",
+    "PollLink",
     "PortfolioSnapshot",
     "Position",
     "PositionConversion",

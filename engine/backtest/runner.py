@@ -36,6 +36,7 @@ from contracts.strategy_schemas.value_betting import VALUE_BETTING
 from contracts.venues import KALSHI, venue_of
 from engine.analytics.markouts import MarkoutSummary
 from engine.backtest import as_it_was, event_replay
+from engine.backtest.confidence import FillShares
 from engine.backtest.cursor import Cursor, SimClock
 from engine.backtest.income import BacktestIncome
 from engine.backtest.markouts import ReplayedMids, add_markouts, metric_fields
@@ -278,8 +279,11 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
             await core.stop()  # as a live session ends: working orders cancelled (on failure too)
         mids = ReplayedMids(main_db, spec.source, markets)
         try:
+            shares = FillShares(lambda token: mids.mid_at(token, spec.to_ms))
             result = _result(core, curve, exposure, events, decisions, markets, income.totals(clock.now),
-                             _fill_marker(spec, mids, market_rows))
+                             _fill_marker(spec, mids, market_rows, shares))
+            result.metrics = dataclasses.replace(result.metrics, **shares.fields(
+                result.metrics.end_equity - result.metrics.start_equity, spec.seed))
         finally:
             mids.close()
         result.refusals = tally.summary()
@@ -472,11 +476,12 @@ def _stepped(rows: Iterable[dict], figures: TradeFigures) -> Iterator[dict]:
         yield row
 
 
-def _fill_marker(spec: BacktestSpec, mids: ReplayedMids, market_rows: list[dict]) -> FillMarker:
+def _fill_marker(spec: BacktestSpec, mids: ReplayedMids, market_rows: list[dict], shares: FillShares) -> FillMarker:
     """Each fill's markouts (into its row) and the run's (the summary), from the mids the
-    replay saw, up to the end of the replayed range."""
+    replay saw, up to the end of the replayed range; each fill's share of the PnL and its
+    markouts into `shares` (the run's intervals)."""
     resolved = {r["condition_id"]: stored_payouts(r) for r in market_rows}
-    return lambda fills: add_markouts(fills, mids, until=spec.to_ms, resolved=resolved)
+    return lambda fills: add_markouts(fills, mids, until=spec.to_ms, resolved=resolved, shares=shares)
 
 
 def _trade_figures(fills: Iterable[dict]) -> tuple[list[float], int, int]:

@@ -95,7 +95,8 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
     runs.finish(db, run_id, result)
     report = _write_report(db, run_id, args.report) if args.report else None
     print(json.dumps({"run_id": run_id, "events": result.events, "decisions": result.decisions,
-                      "orders": result.order_count, "fills": result.fill_count, **result.metrics.as_dict(),
+                      "orders": result.order_count, "fills": result.fill_count,
+                      "pnl": result.metrics.end_equity - result.metrics.start_equity, **result.metrics.as_dict(),
                       "refusals": result.refusals, "latency": result.latency, "history": result.history,
                       **({"report": str(report)} if report else {})},
                      indent=2, default=str))

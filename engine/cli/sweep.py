@@ -84,6 +84,7 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     jobs = _jobs(args.jobs, spec.trials)
     # Imported once the arguments are good: a refusal answers without loading the trading core, Optuna
     # and pandas (two seconds of CPU).
+    from contracts.metrics import pnl_columns
     from engine.backtest.runner import BacktestError, BacktestSpec, check_data
     from engine.backtest.sweep import run_sweep
     from storage.research.sweep_queries import shown_url, sweeps_storage
@@ -104,7 +105,9 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     except SweepError as exc:
         raise CliError(str(exc)) from None
     print(json.dumps({"name": report.name, "storage": shown_url(report.url), "trials": report.trials,
-                      "objective": spec.objective, "best": report.best, "held_out": report.held_out,
+                      "objective": spec.objective, "best": report.best,
+                      # How sure the best trial's PnL is (not corrected for the trials tried: see held_out)
+                      "best_pnl": pnl_columns((report.best or {}).get("metrics") or {}), "held_out": report.held_out,
                       **({"out_of_sample": report.out_of_sample} if report.out_of_sample else {})},
                      indent=2, default=str))
     return 0

@@ -48,6 +48,15 @@ SW_LAUNCHED = "sw_launched"  # what Launch or Resume said, shown in the Sweep ta
 DEFAULTS = "the kind's defaults"
 NO_SPLIT = 1.0
 REFRESH_S = 2
+# A trial's PnL with its 95 % interval and p-value against zero (engine/backtest/confidence.py).
+PNL_COLUMN_CONFIG: dict[str, Any] = {
+    "pnl": st.column_config.NumberColumn("PnL (pUSD)", format="%+.2f"),
+    "pnl_low": st.column_config.NumberColumn("95 % from", format="%+.2f"),
+    "pnl_high": st.column_config.NumberColumn("95 % to", format="%+.2f"),
+    "pnl_p": st.column_config.NumberColumn("p against 0", format="%.3f",
+                                           help="How often runs drawn from the trial's fills land across zero (both "
+                                                "sides counted); not corrected for the trials tried"),
+}
 SPACE_EXAMPLES: dict[str, dict[str, list[Any]]] = {
     "market_making": {"half_spread": [0.005, 0.05], "size": [5, 50, "int"]},
     "complement_arb": {"max_size": [5, 100, "int"]},
@@ -320,9 +329,13 @@ def _progress(view: SweepView) -> None:
 
 def _trials(url: str, view: SweepView) -> None:
     objective = view.spec.get("objective", "")
+    sure = figures.best_pnl_line(view.best, view.done)
+    if sure:
+        st.caption(sure)  # the desk's own figures and words: nothing foreign to escape
     st.dataframe(view.trials, hide_index=True, key="sw_trials_table", placeholder="—",
                  column_config={"value": st.column_config.NumberColumn("score (training)", format="%.4g"),
                                 "test": st.column_config.NumberColumn("score (held out)", format="%.4g"),
+                                **PNL_COLUMN_CONFIG, **{f"test_{k}": v for k, v in PNL_COLUMN_CONFIG.items()},
                                 "why": "why undefined or skipped"})
     st.plotly_chart(figures.history_figure(view.trials, objective), key="sw_history", width="stretch",
         config=CHART_CONFIG)
@@ -340,7 +353,8 @@ def _trials(url: str, view: SweepView) -> None:
     if not view.held_out.empty:
         st.markdown("**Held-out period** · the best trials re-run on data they were not chosen on: a score far "
                     "below its training score is overfitting")
-        st.dataframe(view.held_out, hide_index=True, key="sw_held_out", placeholder="—")
+        st.dataframe(view.held_out, hide_index=True, key="sw_held_out", placeholder="—",
+                     column_config={f"test_{k}": v for k, v in PNL_COLUMN_CONFIG.items()})
     _downloads(url, view)
 
 

@@ -68,6 +68,7 @@
 -- migration: 0094_venue_rate_tier
 -- migration: 0095_market_rebates_and_resolution_trail
 -- migration: 0096_value_betting_floor
+-- migration: 0097_poll_links
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -469,6 +470,13 @@ CREATE TABLE paper_trades (
             settle_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
         , venue TEXT NOT NULL DEFAULT 'polymarket');
+CREATE TABLE poll_links (
+            condition_id TEXT PRIMARY KEY,
+            race TEXT NOT NULL,
+            option TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            created_by TEXT NOT NULL
+        );
 CREATE TABLE portfolio_snapshots (
             id INTEGER PRIMARY KEY,
             mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),

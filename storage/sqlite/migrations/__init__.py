@@ -99,6 +99,7 @@ ORDER: tuple[str, ...] = (
     "0094_venue_rate_tier",
     "0095_market_rebates_and_resolution_trail",
     "0096_value_betting_floor",
+    "0097_poll_links",
 )
 
 
