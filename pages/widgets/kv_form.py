@@ -94,7 +94,8 @@ def versioned_form(
     unprotected, said under its field while it is stored. `admin`: the values are the administrator's to
     change; a login that may not change them reads them in a table, with no form."""
     if read_only(f"the {what}", admin=admin):
-        st.dataframe([{"setting": f.label, "value": f.text or "—"} for f in fields], hide_index=True)
+        st.dataframe([{"setting": f.label, "value": f.text or "—"} for f in fields], hide_index=True,
+                     placeholder="—")
         return
     state_key = f"{prefix}baseline"
     base = _baseline(state_key, fields)

@@ -39,7 +39,7 @@ def users_panel(db: Database) -> None:
         st.dataframe(pd.DataFrame([{"user": u.name, "role": role_words(u.role, u.venue),
                                     "changed": pd.Timestamp(u.updated_at, unit="ms", tz="UTC"), "by": u.updated_by}
                                    for u in found]),
-                     hide_index=True, column_config={"changed": time_column("changed")})
+                     hide_index=True, column_config={"changed": time_column("changed")}, placeholder="—")
     flash(near=USERS)
     add, change = st.tabs(["Add a user", "Change or remove a user"])
     with add:
