@@ -86,8 +86,10 @@ def _change_form(db: Database, found: list[dashboard_users.User]) -> None:
     names = [u.name for u in found]
     picked = st.selectbox("User", names, key="users_edit_pick")
     chosen = next(u for u in found if u.name == picked)
+    # Keyed by the user and its version: another pick, or a change saved, shows that user's role as stored.
+    keyed = edit_prefix(chosen.name, chosen.version)
     with st.form("users_edit_form"):
-        role, venue = _role_fields("users_edit", chosen.role.value, chosen.venue)
+        role, venue = _role_fields(keyed, chosen.role.value, chosen.venue)
         password = st.text_input("New password (empty: unchanged)", type="password", key="users_edit_password")
         repeat = st.text_input("Repeat it", type="password", key="users_edit_repeat")
         typed = st.text_input("Type the user's name to confirm", key="users_edit_confirm")
@@ -106,6 +108,11 @@ def _change_form(db: Database, found: list[dashboard_users.User]) -> None:
                   + (": their new password ends their sessions." if password else "."))
     except ConfigError as exc:
         st.error(f"Nothing saved: {text.markdown(str(exc))}.")
+
+
+def edit_prefix(name: str, version: int) -> str:
+    """The keys of the change form's role and venue for this user at this version."""
+    return f"users_edit_{name}_v{version}"
 
 
 def _refused(name: str, typed: str, password: str, repeat: str) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
+from pages.widgets.users_panel import edit_prefix
 from storage.desk import dashboard_users
 from storage.sqlite.db import Database
 from tests.dashboard.conftest import answer_next, engine_up
@@ -50,7 +51,7 @@ def test_an_administrator_adds_a_user_and_changes_their_role_once_confirmed(
     at.button(key="users_add").click().run()
     assert [(u.name, u.role.value) for u in dashboard_users.users(db)] == [("alice", "operator")]
 
-    at.selectbox(key="users_edit_role").select("viewer")
+    at.selectbox(key=f"{edit_prefix('alice', 1)}_role").select("viewer")
     at.button(key="users_edit_save").click().run()  # the name not typed: nothing changes
     assert any("type the user's name" in e.value for e in at.error)
     assert dashboard_users.user(db, "alice").role.value == "operator"
@@ -58,6 +59,7 @@ def test_an_administrator_adds_a_user_and_changes_their_role_once_confirmed(
     at.text_input(key="users_edit_confirm").input("alice")
     at.button(key="users_edit_save").click().run()
     assert dashboard_users.user(db, "alice").role.value == "viewer"
+    assert at.selectbox(key=f"{edit_prefix('alice', 2)}_role").value == "viewer"  # the form shows it as stored
     audit = _rows(db, "SELECT actor, action, before, after FROM audit_log WHERE action LIKE 'user.%' ORDER BY id")
     assert [(actor, action) for actor, action, _, _ in audit] == [("dashboard", "user.add"),
                                                                    ("dashboard", "user.change")]

@@ -122,3 +122,13 @@ def test_a_viewer_posts_nothing_not_even_a_kill(db: Database) -> None:
 
 def test_every_command_kind_has_a_scope() -> None:
     assert {kind.name for kind in KINDS} <= set(COMMAND_SCOPES), "place each new command kind in contracts/roles.py"
+
+
+def test_an_operator_held_to_one_venue_acts_only_there(db: Database) -> None:
+    kalshi_only = db.acting_as(Access("kim", Role.OPERATOR, "dashboard:kim", "kalshi"))
+    with pytest.raises(AccessRefused, match="Kalshi only"):
+        config.set_fair_value(kalshi_only, condition_id="0x" + "ab" * 32, fair_value=500_000, actor="dashboard:kim")
+    with pytest.raises(AccessRefused, match="whole desk"):
+        post_command(kalshi_only, "start", {}, actor="dashboard:kim")
+    post_command(kalshi_only, "kill", {"reason": "lowering risk is anyone's"}, actor="dashboard:kim")
+    assert _rows(db, "SELECT kind, actor FROM commands") == [("kill", "dashboard:kim")]
