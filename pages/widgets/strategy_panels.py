@@ -269,6 +269,8 @@ def _live_controls(db: Database, name: str, base: trading_queries.StrategyRow, v
         return
     st.caption(":material/science: **Paper only**: on a live desk it trades on paper beside the live strategies "
                "(its own ledger, limits and PnL; never an order at the venue). New strategies start so.")
+    if read_only("promoting it to live", admin=True):  # arming: the administrator's
+        return
     fills, realized = lifecycle.paper_record(db, name)
     typed = st.text_input(f"Type {name} to promote it to live", key=PROMOTE_TYPED)
     st.markdown("**Promoting it to live needs all of:**")

@@ -103,3 +103,16 @@ def test_a_user_demoted_or_removed_is_held_to_it_at_the_next_click(db: Database)
     dashboard_users.remove_user(db, name="olive", version=2, actor="t")
     at.run()
     assert "authenticated" not in at.session_state and at.text_input(key="password")
+
+
+def test_an_operator_changes_strategies_of_their_venue_only_and_never_promotes(db: Database, seeded: int) -> None:
+    dashboard_users.add_user(db, name="kim", password=PASSWORD, role="operator", venue="kalshi", actor="test")
+    with db.write() as conn:
+        conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))  # paper only: promotable
+    at = _login("kim").switch_page("pages/strategies.py").run()
+    assert not [b for b in at.button if b.key == "strategy_promote"]  # arming is the administrator's
+    at.text_input(key="strategy_mm-btc_v1_p_size").input("12")
+    at.button(key="strategy_mm-btc_v1_save").click().run()  # a Polymarket strategy: the writer refuses it
+    assert any("refused" in e.value and "Kalshi only" in e.value for e in at.error)
+    assert _rows(db, "SELECT version FROM strategies WHERE name = 'mm-btc'") == [(1,)]
+    assert _rows(db, "SELECT actor FROM audit_log WHERE action = 'access.refused'") == [("dashboard:kim",)]
