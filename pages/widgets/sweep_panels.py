@@ -23,7 +23,7 @@ from contracts.strategy_kinds import registry
 from contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, default_name, parse_space
 from contracts.sweep_workers import worker_budget
 from pages.widgets.backtest_form import default_range, desk_latency, to_ms
-from pages.widgets.common import ACTOR, flash, plural, utc
+from pages.widgets.common import ACTOR, flash, plural, read_only, utc
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.market_picker import market_picker
@@ -194,6 +194,8 @@ def latency_described(db: Database) -> str:
 
 def new_sweep_panel(db: Database, root: Path, configured: pd.DataFrame) -> str | None:
     """The launch form; on a valid launch, the sweep's name (None otherwise)."""
+    if read_only("launching a sweep"):
+        return None
     spec, jobs, problem = _spec_from_form(db, configured)
     st.caption(f"Every trial runs with the desk's Paper order latency ({latency_described(db)}; the Settings "
                "page changes it).")
@@ -312,7 +314,7 @@ def _status(db: Database, root: Path, url: str, view: SweepView) -> None:
         st.warning(f"Sweep '{text.markdown(view.name)}' is not running and has {view.done} of {view.wanted} "
                    "trials: resume it to "
                    "finish (trials already done are kept).", icon=":material/pause_circle:")
-        if st.button("Resume sweep", key=SW_RESUME, icon=":material/play_arrow:"):
+        if not read_only("resuming a sweep") and st.button("Resume sweep", key=SW_RESUME, icon=":material/play_arrow:"):
             _launch(db, root, SweepSpec.from_dict(spec), worker_budget().most)
             st.rerun()
 
@@ -410,6 +412,8 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
     st.dataframe(pd.DataFrame([{"param": k, "now": str(a), "trial": str(b),
                                 "searched": "yes" if k in searched else "no (the sweep's fixed value)"}
                                for k, (a, b) in changes.items()]), hide_index=True, key="sw_changes", placeholder="—")
+    if read_only("changing a strategy's params"):
+        return
     confirmed = st.checkbox(f"Change strategy '{text.markdown(target)}' (the engine reloads it; audited)",
                             key=SW_CONFIRM)
     if st.button("Use these params", key=SW_USE, disabled=not confirmed, icon=":material/done_all:"):

@@ -69,6 +69,7 @@
 -- migration: 0095_market_rebates_and_resolution_trail
 -- migration: 0096_value_betting_floor
 -- migration: 0097_poll_links
+-- migration: 0098_dashboard_users
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -166,6 +167,16 @@ CREATE TABLE dashboard_sessions_revoked (
             session_id TEXT PRIMARY KEY,
             expires_at INTEGER NOT NULL,
             revoked_at INTEGER NOT NULL
+        );
+CREATE TABLE dashboard_users (
+            name TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+            venue TEXT CHECK (venue IS NULL OR role = 'operator'),
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            updated_by TEXT NOT NULL
         );
 CREATE TABLE "decisions" (
             id INTEGER PRIMARY KEY,

@@ -100,6 +100,7 @@ ORDER: tuple[str, ...] = (
     "0095_market_rebates_and_resolution_trail",
     "0096_value_betting_floor",
     "0097_poll_links",
+    "0098_dashboard_users",
 )
 
 
