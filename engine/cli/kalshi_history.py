@@ -1,11 +1,10 @@
-"""`python -m engine import-history --kalshi --market CONDITION_ID --from DATE --to DATE`: Kalshi's public
-trades and 1-minute candlesticks of the market's pair (historical endpoints past the cutoff), as a
-named session beside the Polymarket market's own history, so the pair backtests on both venues
-(engine/marketdata/kalshi_history.py says what becomes of them)."""
+"""A paired market's Kalshi history as a named recording session: Kalshi's public trades and 1-minute
+candlesticks of the pair's Kalshi market (historical endpoints past the cutoff), beside the Polymarket
+market's own history, so the pair backtests on both venues (engine/marketdata/kalshi_history.py says what
+becomes of them). `python -m engine import-history --kalshi` (engine/cli/research.py) runs it."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -13,38 +12,37 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from contracts.settings import Settings
-from engine.cli.errors import CliError, actor, open_db
+from contracts.kalshi_settings import KalshiSettings
+from storage.sqlite.db import Database
 
 MAX_DAYS = 92  # a quarter at a time: a minute's candles and every trade
 
 
-def cmd_import_kalshi(settings: Settings, args: argparse.Namespace) -> int:
+class NotPaired(LookupError):
+    """The market is not paired with a Kalshi market: there is no history to import."""
+
+
+def import_pair_history(kalshi: KalshiSettings, db: Database, market: str, span: tuple[int, int], name: str | None,
+                        actor: str) -> dict[str, Any]:
+    """The session imported from the Kalshi history of `market`'s pair over `span` (ms), and what it holds.
+    Raises NotPaired, or KalshiHistoryError or SessionError (nothing imported), with the reason."""
     from contracts import kalshi_ids as wire
     from engine.marketdata.kalshi_history import CANDLE_DEPTH, KalshiHistoryError, KalshiReport, PublicHistory
     from storage.desk.venue_pairs import list_pairs
-    from storage.research.recording_sessions import SessionError
+    from storage.research.kalshi_history_store import import_kalshi_ticks
 
-    if args.market is None or args.start is None or args.end is None:
-        raise CliError("--kalshi needs --market (a Polymarket condition id paired with a Kalshi market), --from and "
-                       "--to")
-    if args.end <= args.start or args.end - args.start > MAX_DAYS * 86_400_000:
-        raise CliError(f"--to must be after --from, and at most {MAX_DAYS} days after it")
-    if settings.kalshi is None:
-        raise CliError("no Kalshi host is configured (KALSHI_HOST)")
-    db = open_db(settings)
-    pair = next((p for p in list_pairs(db) if p.condition_id == args.market), None)
+    pair = next((p for p in list_pairs(db) if p.condition_id == market), None)
     if pair is None:
-        raise CliError(f"{args.market} is not paired with a Kalshi market (link it first: engine pairs add)")
-    ticker, span = pair.kalshi_ticker, (args.start, args.end)
-    reader, report = PublicHistory(settings.kalshi.host), KalshiReport()
+        raise NotPaired(f"{market} is not paired with a Kalshi market (link it first: engine pairs add)")
+    ticker = pair.kalshi_ticker
+    reader, report = PublicHistory(kalshi.host), KalshiReport()
     try:
-        with tempfile.TemporaryDirectory(prefix=".kalshi-", dir=settings.db_path.parent) as scratch:
+        with tempfile.TemporaryDirectory(prefix=".kalshi-", dir=db.path.parent) as scratch:
             ticks = _sorted(Path(scratch) / "sort.db", reader, ticker, span, report)
             if not report.trades and not report.books:
                 raise KalshiHistoryError(f"Kalshi has no trade and no quoted candle of {ticker} in the range "
                                          f"({json.dumps(dict(report.bad)) if report.bad else 'nothing left out'})")
-            name = args.name or f"kalshi {ticker} {datetime.fromtimestamp(span[0] / 1000, UTC):%Y-%m-%d %H:%M}"
+            name = name or f"kalshi {ticker} {datetime.fromtimestamp(span[0] / 1000, UTC):%Y-%m-%d %H:%M}"
             history = {"source": "kalshi", "layouts": [], "prints": "kalshi_trades", "print_fees": False, "gaps": [],
                        "tick_sizes": [], "book": f"1-minute candlesticks' closing best bid and ask, "
                                                  f"{CANDLE_DEPTH // wire.CONTRACT} contracts a side (candles carry "
@@ -52,17 +50,12 @@ def cmd_import_kalshi(settings: Settings, args: argparse.Namespace) -> int:
             notes = (f"Kalshi's public history of {ticker} (pair of {pair.condition_id}): {report.trades:,} trades "
                      f"({report.historical_trades:,} from the historical tier), books from {report.candles:,} "
                      f"1-minute candles; left out: {json.dumps(dict(report.bad)) if report.bad else 'none'}")
-            from storage.research.kalshi_history_store import import_kalshi_ticks
-
             session, written = import_kalshi_ticks(
                 db, condition_id=pair.condition_id, tokens=(wire.token_id(ticker, "yes"), wire.token_id(ticker, "no")),
-                span=span, ticks=ticks, name=name, notes=notes, actor=actor(), history=history)
-    except (KalshiHistoryError, SessionError) as exc:
-        raise CliError(f"{exc}; nothing was imported") from None
+                span=span, ticks=ticks, name=name, notes=notes, actor=actor, history=history)
     finally:
         reader.close()
-    print(json.dumps({"session": session.name, "ticker": ticker, "ticks": written, **report.as_dict()}, indent=2))
-    return 0
+    return {"session": session.name, "ticker": ticker, "ticks": written, **report.as_dict()}
 
 
 def _sorted(scratch: Path, reader: Any, ticker: str, span: tuple[int, int], report: Any) -> Any:

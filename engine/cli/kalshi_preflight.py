@@ -199,11 +199,14 @@ async def _tier(report: KalshiReport, client: Any, settings: Settings) -> None:
 
 def _max_order_rate(settings: Settings) -> int:
     from contracts.limits import defaults
-    from engine.cli.errors import open_db
     from storage.engine_stores.config_reads import load_limits
+    from storage.sqlite.db import Database
+    from storage.sqlite.migrations import is_migrated
 
     try:
-        db = open_db(settings)
+        if not is_migrated(settings.db_path):
+            raise FileNotFoundError(settings.db_path)
+        db = Database(settings.db_path)
         with db.read() as conn:
             limits, _, _ = load_limits(conn, {})
         return limits.count("max_order_rate")

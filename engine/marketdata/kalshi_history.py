@@ -32,8 +32,9 @@ import httpx
 
 from contracts import kalshi_ids as wire
 from contracts.domain import BadNumber, to_micros
-from engine.marketdata.pmxt_rows import Tick
 
+# A recording tick (at, token, kind, side, price, size, mid, data), as engine/marketdata/pmxt_rows.py makes them.
+Tick = tuple[int, str, str, str | None, int | None, int | None, int | None, str | None]
 PAGE = 1_000
 MAX_PAGES = 10_000  # 10 M trades: a typo in a range, not a market's history
 CANDLE_S = 60
