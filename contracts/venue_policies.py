@@ -7,7 +7,7 @@ travel, how it refuses them and how its fees are computed stays in its adapter (
 in the rule modules the `fees` and `grid` fields name.
 
 A third venue is an adapter (engine/venues/), a `VenuePolicy` here, a `POLICIES` entry and a
-`contracts/venues.py` name (docs/ARCHITECTURE.md, "Adding a venue").
+`contracts/venues/__init__.py` name (docs/ARCHITECTURE.md, "Adding a venue").
 """
 
 from __future__ import annotations
@@ -16,24 +16,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from contracts import kalshi_ids, venue_rules
+from contracts import venue_rules
 from contracts.domain import MICRO
 from contracts.venues import CASH_HELD_IN, CASH_UNIT, KALSHI, LABELS, POLYMARKET, VENUES, VenueName, venue_of
+from contracts.venues.kalshi import ids as kalshi_ids
 
 # How a resolved market's positions become cash: the holder redeems its claims on the venue (and
 # the desk asks whether a market resolved), or the venue pays by itself and the desk books it.
 Settles = Literal["redeem", "venue_pays"]
 # Which rule module charges a fill's fee: contracts/venue_rules.py's `taker_fee` (a rate and an
-# exponent per market, read from the venue), or contracts/kalshi_fees.py (a series' schedule).
+# exponent per market, read from the venue), or contracts/venues/kalshi/fees.py (a series' schedule).
 FeeRule = Literal["rate_per_market", "series_schedule"]
 # How a price is checked: one tick per market (contracts/venue_rules.py `round_price`), or a
-# market's price bands (contracts/kalshi_grid.py).
+# market's price bands (contracts/venues/kalshi/grid.py).
 GridRule = Literal["market_tick", "price_bands"]
 
 
 @dataclass(frozen=True, slots=True)
 class VenuePolicy:
-    venue: VenueName  # the name the ledger keys rows with (contracts/venues.py)
+    venue: VenueName  # the name the ledger keys rows with (contracts/venues/__init__.py)
     label: str  # how the desk's messages name it
     cash_unit: str  # what its cash is counted in
     cash_held_in: str  # where that cash is held, as alerts name it
@@ -91,7 +92,7 @@ POLICIES: dict[str, VenuePolicy] = {
         desk_feed=False, catalog_rows=False, replay_order_prefix="bt-kalshi-", preflight="kalshi-preflight",
         payment_ref=lambda cid: kalshi_ids.settlement_ref(kalshi_ids.ticker_of(cid))),
 }
-assert tuple(POLICIES) == VENUES, "every venue has a policy, in the order contracts/venues.py lists them"
+assert tuple(POLICIES) == VENUES, "every venue has a policy, in the order contracts/venues/__init__.py lists them"
 # The venue of the desk's own ledger, armed by the desk's mode; every other venue's live ledger is
 # armed on its own (engine/process/control.py).
 DESK_VENUE: VenueName = POLYMARKET
@@ -102,7 +103,7 @@ class UnknownVenue(ValueError):
 
 
 def policy_of(venue: str) -> VenuePolicy:
-    """The policy of a venue, by its name (contracts/venues.py)."""
+    """The policy of a venue, by its name (contracts/venues/__init__.py)."""
     try:
         return POLICIES[venue]
     except KeyError:

@@ -6,12 +6,12 @@ import streamlit as st
 
 from charts import text
 from contracts.venues import KALSHI
+from pages.venues.kalshi.pause import kalshi_pause_notice
 from pages.widgets import portfolio
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, health_header, remember_answer
 from pages.widgets.controls import COMMAND_COLUMNS, CONTROLS, engine_phase, not_now, post_and_wait
 from pages.widgets.dialogs import open_dialog, show_dialog
-from pages.widgets.kalshi_pause import kalshi_pause_notice
 from pages.widgets.redeem_panel import redeemable_panel
 from pages.widgets.tables import show_table
 from storage.dashboard_queries import status_queries as queries

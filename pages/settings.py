@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.venues.kalshi.arming import KALSHI_SWITCH, kalshi_mode_panel
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header, settings
-from pages.widgets.kalshi_arming import KALSHI_SWITCH, kalshi_mode_panel
 from pages.widgets.news_panel import news_feeds_panel
 from pages.widgets.notify_panel import notifications_panel
 from pages.widgets.settings_panels import MODE_SWITCH, engine_settings_form, hosts_panel, mode_panel, password_panel

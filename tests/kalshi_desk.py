@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import text
 
-from contracts import kalshi_ids
 from contracts.domain import Intent, Quote, Side, Tif
 from contracts.settings import load_settings
 from contracts.venues import KALSHI
+from contracts.venues.kalshi import ids as kalshi_ids
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle
 from storage.desk.venue_pairs import add_pair

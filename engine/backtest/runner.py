@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from contracts import kalshi_ids as wire
 from contracts import metrics as metric_fns
 from contracts.backtest_spec import BacktestSpec
 from contracts.calibration import calibrate
@@ -30,6 +29,7 @@ from contracts.payouts import stored as stored_payouts
 from contracts.settings import Settings
 from contracts.strategy_kinds import validate_params
 from contracts.venues import KALSHI, venue_of
+from contracts.venues.kalshi import ids as wire
 from engine.analytics.markouts import MarkoutSummary
 from engine.backtest import as_it_was, event_replay
 from engine.backtest.cursor import Cursor, SimClock

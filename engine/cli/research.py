@@ -149,9 +149,9 @@ def check_import_range(start: int, end: int) -> None:
 
 
 def _import_kalshi(settings: Settings, args: argparse.Namespace) -> int:
-    """`--kalshi`: the Kalshi history of a paired market (engine/cli/kalshi_history.py)."""
-    from engine.cli.kalshi_history import MAX_DAYS, NotPaired, import_pair_history
-    from engine.marketdata.kalshi_history import KalshiHistoryError
+    """`--kalshi`: the Kalshi history of a paired market (engine/venues/kalshi/history_import.py)."""
+    from engine.venues.kalshi.history import KalshiHistoryError
+    from engine.venues.kalshi.history_import import MAX_DAYS, NotPaired, import_pair_history
     from storage.research.recording_sessions import SessionError
 
     if args.market is None or args.start is None or args.end is None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 
-from contracts.kalshi_settings import KalshiSettings
 from contracts.settings import Settings
+from contracts.venues.kalshi.settings import KalshiSettings
 
 
 def polymarket_account(settings: Settings) -> str | None:

@@ -20,12 +20,11 @@ from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection
 
-from contracts import kalshi_fees
 from contracts.domain import Book, MarketInfo, Side, Tif
 from contracts.order_status import covered
 from contracts.venues import KALSHI, POLYMARKET, VENUES, venue_of
+from contracts.venues.kalshi import fees as kalshi_fees
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.kalshi_batches import BASIC_BATCHES
 from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketResolved, MarketVoided, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues import paper_rules as rules
@@ -48,6 +47,7 @@ from engine.venues.base import (
     VenueTrade,
     venue_status,
 )
+from engine.venues.kalshi.batches import BASIC_BATCHES
 from engine.venues.latency import DEFAULT_MODEL, LatencyModel
 from engine.venues.paper_latency import Trips
 from engine.venues.paper_wallet import PaperWallet, cash_flow
@@ -117,7 +117,7 @@ class PaperVenue:
 
     def __init__(self, db: Database, books: BookSource, catalog: MarketCatalog, *,
                  config: PaperConfig | None = None, clock: Callable[[], int] = now_ms, venue_name: str = POLYMARKET):
-        """`venue_name`: the venue it stands in for (contracts/venues.py): its book and wallet are
+        """`venue_name`: the venue it stands in for (contracts/venues/__init__.py): its book and wallet are
         that venue's rows of the paper tables, its fees and order rules that venue's."""
         self.db = db
         self.venue_name = venue_name
@@ -130,7 +130,7 @@ class PaperVenue:
         self.by_token: dict[str, dict[str, _Resting]] = {}  # the same orders, by token (hot path)
         self.dirty: set[str] = set()  # resting orders whose queue position moved since the last save
         self.next_settle_at: int | None = None  # the earliest pending settlement, to skip idle ticks
-        # Standing in for Kalshi: each order's rounding accumulator (contracts/kalshi_fees.py).
+        # Standing in for Kalshi: each order's rounding accumulator (contracts/venues/kalshi/fees.py).
         self.kalshi_rounding: dict[str, kalshi_fees.FillFees] = {}
         # The shares and cash a SELL's and a BUY's balance checks see (engine/venues/paper_wallet.py).
         self.wallet = PaperWallet(self.config.starting_cash, catalog, clock, venue_name)

@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contracts import kalshi_fees, kalshi_grid, kalshi_ids
 from contracts.domain import MICRO, ONE, MarketInfo, Side, Tif, fmt
 from contracts.expiry import venue_expiry_problem
 from contracts.venue_rules import LOT, TAKE, taker_fee
 from contracts.venues import KALSHI, venue_of
+from contracts.venues.kalshi import fees as kalshi_fees
+from contracts.venues.kalshi import grid as kalshi_grid
+from contracts.venues.kalshi import ids as kalshi_ids
 from engine.venues.base import OrderRequest, TradeStatus, VenueTrade
 
 INVALID_PAYLOAD = "Invalid order payload"  # the venue's answer for a token it has no market for
@@ -68,7 +70,7 @@ def refusal(req: OrderRequest, market: MarketInfo | None, now_s: int, wallet: Wa
 
 
 def _kalshi_refusal(req: OrderRequest, market: MarketInfo, now_s: int, wallet: Wallet) -> str | None:
-    """Kalshi's checks of an order's terms (the wire's, engine/venues/kalshi_wire.py, which a live
+    """Kalshi's checks of an order's terms (the wire's, engine/venues/kalshi/wire.py, which a live
     order meets before it is sent: its count, its time in force, its YES price on the market's grid),
     the fees paper can charge, its market's state and the shares a SELL needs."""
     yes_price = req.price if req.token_id == market.yes_token else ONE - req.price

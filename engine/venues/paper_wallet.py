@@ -36,7 +36,7 @@ class PaperWallet:
     def __init__(self, starting_cash: int, catalog: MarketCatalog, clock: Callable[[], int],
                  venue_name: str = POLYMARKET):
         self.starting_cash = starting_cash
-        self.venue_name = venue_name  # whose paper trades it holds (contracts/venues.py)
+        self.venue_name = venue_name  # whose paper trades it holds (contracts/venues/__init__.py)
         self.catalog = catalog
         self.clock = clock
         self.shares: dict[str, int] = {}

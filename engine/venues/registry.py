@@ -21,7 +21,7 @@ from contracts.venues import KALSHI, POLYMARKET, VenueName
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.venues.base import Venue, VenueError
-from engine.venues.kalshi_pairs import KalshiPairs
+from engine.venues.kalshi.pairs import KalshiPairs
 from engine.venues.settlement import SettlementVenue
 from storage.sqlite.db import Database
 
@@ -51,20 +51,20 @@ class VenueAdapter:
 
 
 def _polymarket_live(parts: LiveParts) -> Live:
-    from engine.venues.polymarket import PolymarketVenue, VenueConfig
+    from engine.venues.polymarket.venue import PolymarketVenue, VenueConfig
 
     return Live(PolymarketVenue(parts.settings, VenueConfig(heartbeat_s=parts.heartbeat_s),
                                 fees=parts.catalog.fee_schedule, is_v2_position=parts.catalog.is_v2_position))
 
 
 def _polymarket_settlement(settings: Settings, resolved: Callable[[str], bool]) -> SettlementVenue:
-    from engine.venues.polymarket_settlement import PolymarketSettlement
+    from engine.venues.polymarket.settlement import PolymarketSettlement
 
     return PolymarketSettlement(settings)
 
 
 def _kalshi_live(parts: LiveParts) -> Live:
-    from engine.venues.kalshi import LOST_AFTER_MS, KalshiVenue
+    from engine.venues.kalshi.venue import LOST_AFTER_MS, KalshiVenue
 
     assert parts.settings.kalshi is not None
     catalog = parts.catalog
@@ -78,7 +78,7 @@ def _kalshi_live(parts: LiveParts) -> Live:
 
 
 def _kalshi_settlement(settings: Settings, resolved: Callable[[str], bool]) -> SettlementVenue:
-    from engine.venues.kalshi_settlement import KalshiSettlement
+    from engine.venues.kalshi.settlement import KalshiSettlement
 
     assert settings.kalshi is not None
     return KalshiSettlement(settings.kalshi, resolved)
@@ -116,5 +116,5 @@ PAIRED_VENUE: VenueName = KALSHI
 
 def pair_feeds(settings: Settings, catalog: MarketCatalog, books: BookCache, db: Database | None,
                replayed_pairs: Mapping[str, tuple[str, bool]] | None = None) -> KalshiPairs:
-    """The feeds of the venue the operator's pairs link the desk's markets to (engine/venues/kalshi_pairs.py)."""
+    """The feeds of the venue the operator's pairs link the desk's markets to (engine/venues/kalshi/pairs.py)."""
     return KalshiPairs(settings, catalog, books, db, replayed_pairs)

@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import BindParameter, bindparam, text
 
-from contracts.kalshi_ids import CONTRACT
 from contracts.venues import KALSHI, POLYMARKET, venue_of
+from contracts.venues.kalshi.ids import CONTRACT
 from storage.dashboard_queries.named_frames import named_columns
 from storage.desk import desk_status
 from storage.desk.desk_status import PnlToday as PnlToday

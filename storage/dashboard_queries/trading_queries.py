@@ -13,8 +13,8 @@ from sqlalchemy import text
 
 from contracts import order_end
 from contracts.jsonsafe import preview, read_stored
-from contracts.kalshi_ids import PREFIX as KALSHI_PREFIX
 from contracts.venues import KALSHI, POLYMARKET, venue_of
+from contracts.venues.kalshi.ids import PREFIX as KALSHI_PREFIX
 from storage.desk import desk_status
 from storage.engine_stores import ledger_risk_store
 from storage.sqlite.db import Database

@@ -441,7 +441,7 @@ def paper_only_names(conn: sqlite3.Connection) -> list[str]:
 def kalshi_ledger(conn: sqlite3.Connection, now: int, mode: str) -> dict[str, Any] | None:
     """Strategies trading Kalshi (engine/trading/passes/venue_ledger.py) in `mode`, Kalshi's armed mode:
     which (live: the promoted ones; `held`, the others), Kalshi's exchange as last read (paused, the
-    next scheduled pause: engine/venues/kalshi_pairs.py), the ledger's trading state, equity, open
+    next scheduled pause: engine/venues/kalshi/pairs.py), the ledger's trading state, equity, open
     orders and positions (None: no strategy names a Kalshi market)."""
     every = kalshi_names(conn)
     if not every:

@@ -126,5 +126,5 @@ def set_venue_status(conn: Connection, phase: str, at_ms: int, detail: str) -> N
 
 
 def set_kalshi_exchange(conn: Connection, state_json: str) -> None:
-    """Kalshi's exchange as last read (engine/venues/kalshi_pairs.py): a JSON object."""
+    """Kalshi's exchange as last read (engine/venues/kalshi/pairs.py): a JSON object."""
     conn.execute(text("UPDATE engine_state SET kalshi_exchange = :s WHERE id = 1"), {"s": state_json})

@@ -1292,7 +1292,7 @@ def _0052_ledger_venue(db: UtilsDatabase) -> None:
     Polymarket's and Kalshi's orders, fills, positions, cash, claims and valuations never mix, and
     each venue's executor and paper venue read only their own. Every row made before is
     Polymarket's. No CHECK (an upgrade must never stop on an existing row; the engine writes only
-    the venues contracts/venues.py names)."""
+    the venues contracts/venues/__init__.py names)."""
     _ddl(db, "\n".join(f"ALTER TABLE {table} ADD COLUMN venue TEXT NOT NULL DEFAULT 'polymarket';"
                        for table in VENUE_KEYED))
 
@@ -1580,7 +1580,7 @@ def _0089_wallet_scores(db: UtilsDatabase) -> None:
 
 @m(name="0055_kalshi_market_facts")
 def _0055_kalshi_market_facts(db: UtilsDatabase) -> None:
-    """What the desk last read of each paired Kalshi market (engine/feeds/kalshi_reference.py, `pairs
+    """What the desk last read of each paired Kalshi market (engine/venues/kalshi/reference.py, `pairs
     add`): its price grid (`price_ranges`, a JSON list of [start, end, step] in micro-dollars), its
     series' fee type and multiplier (millionths), its lifecycle status and when it was read. NULL until
     read: the desk then prices on whole cents (valid on every grid) and charges the dearest known fees."""
@@ -1601,7 +1601,7 @@ def _0056_kalshi_exchange(db: UtilsDatabase) -> None:
 def _0057_kalshi_fee_changes(db: UtilsDatabase) -> None:
     """The changes of a paired Kalshi market's fee settings that Kalshi lists for its series (`GET
     /series/fee_changes`, past and scheduled) and when the fees were read: a JSON object {"read_at":
-    epoch ms, "changes": [[from epoch ms, fee type, multiplier ppm], ...]} (contracts/kalshi_fees.py
+    epoch ms, "changes": [[from epoch ms, fee type, multiplier ppm], ...]} (contracts/venues/kalshi/fees.py
     FeeSchedule); NULL until read, and no change for a market whose event overrides its series' fees."""
     _ddl(db, "ALTER TABLE venue_pairs ADD COLUMN kalshi_fee_changes TEXT;")
 

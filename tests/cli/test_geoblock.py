@@ -34,12 +34,12 @@ from contracts.geoblock import (
     region_tier,
 )
 from contracts.settings import load_settings
-from engine.cli.preflight import run_preflight
-from engine.cli.preflight_region import Collected, add_region
 from engine.feeds.discovery import refresh_markets
-from engine.feeds.kalshi_http import KalshiAuthFailed, KalshiRegionBlocked, error_of
-from engine.venues import kalshi_wire as wire
 from engine.venues.base import RegionBlocked
+from engine.venues.kalshi import wire
+from engine.venues.kalshi.http import KalshiAuthFailed, KalshiRegionBlocked, error_of
+from engine.venues.polymarket.preflight import run_preflight
+from engine.venues.polymarket.preflight_region import Collected, add_region
 from simulator.testing import SimHandle, running_simulator
 from storage.desk.arming import EngineReads, polymarket_gate
 from storage.sqlite.db import Database, now_ms

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from contracts import kalshi_ids
+from contracts.venues.kalshi import ids as kalshi_ids
 from engine.execution import store
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms

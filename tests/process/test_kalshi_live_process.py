@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from contracts import kalshi_ids
 from contracts.settings import load_settings
+from contracts.venues.kalshi import ids as kalshi_ids
 from simulator.testing import SimHandle, approved_simulator
 from storage.desk import desk_status
 from storage.desk.venue_pairs import add_pair
