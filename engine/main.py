@@ -256,7 +256,7 @@ def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
     report = asyncio.run(run_preflight(settings, db, plain_key=plain,
                                        approve_auto_redeem=args.approve_auto_redeem, approve=args.approve,
                                        confirm=_approvals_confirmed(args.yes)))
-    from engine.venues.accounts import polymarket_account
+    from engine.venues.polymarket.accounts import polymarket_account
 
     _record(db, "polymarket", settings.clob_host, polymarket_account(settings), report.ok, report.checks, args.actor)
     print(json.dumps(report.as_dict(), indent=2) if args.json else describe(report))
@@ -306,7 +306,7 @@ def cmd_kalshi_preflight(settings: Settings, args: argparse.Namespace) -> int:
     from engine.venues.kalshi.preflight import describe, run_kalshi_preflight
 
     report = asyncio.run(run_kalshi_preflight(settings))
-    from engine.venues.accounts import kalshi_account
+    from engine.venues.kalshi.accounts import kalshi_account
     from storage.sqlite.db import Database
     from storage.sqlite.migrations import is_migrated
 

@@ -23,6 +23,7 @@ from contracts.tables.desk import (
     StrategyLimit,
     StrategyMemory,
     StrategySelection,
+    VenueMode,
     VenuePair,
     VenueRisk,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "ImportProgress",
     "IndicatorValue",
     "VenuePair",
+    "VenueMode",
     "VenueRisk",
     "LoginBudget",
     "PreflightRun",

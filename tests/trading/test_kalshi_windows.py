@@ -139,7 +139,7 @@ def test_a_market_maker_on_a_window_quotes_around_the_index_priced_probability(
     db = Database(desk.db_path)
     with db.write() as conn:
         conn.execute(text("UPDATE strategies SET params = :p WHERE name = 'kx'"), {"p": json.dumps(maker)})
-        conn.execute(text("UPDATE engine_state SET kalshi_mode = :m"), {"m": mode})
+        conn.execute(text("UPDATE venue_modes SET mode = :m WHERE venue = 'kalshi'"), {"m": mode})
     db.dispose()
     _wide_book(sim, ticker)
     core = desk.core()
