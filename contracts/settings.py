@@ -133,6 +133,9 @@ class Settings:
     # The bookmakers' odds feed (ODDS_FEED: an http(s) URL, which may carry the vendor's key, or a
     # file; engine/feeds/odds_reference.py): None reads none.
     odds_feed: Secret | None = None
+    # The poll feed (POLLS_FEED: CSV or JSON, an http(s) URL, which may carry a key, or a file;
+    # engine/outside/polls.py): None reads none.
+    polls_feed: Secret | None = None
     # The environment these settings were read with (None: os.environ), to read them again unsealed.
     env_override: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
 
@@ -241,6 +244,7 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT,
         env_override=env,
         signals_api_token=_signals_token(merged.get("SIGNALS_API_TOKEN")),
         odds_feed=_secret(merged.get("ODDS_FEED")),
+        polls_feed=_secret(merged.get("POLLS_FEED")),
     )
 
 
@@ -305,8 +309,9 @@ def secret_values(settings: Settings) -> list[str]:
         settings.signals_api_token,
     )
     values = [s.reveal() for s in secrets if s is not None]
-    if settings.odds_feed is not None:
-        values += url_secrets(settings.odds_feed.reveal())
+    for feed in (settings.odds_feed, settings.polls_feed):
+        if feed is not None:
+            values += url_secrets(feed.reveal())
     if settings.private_key is not None:
         values.append(settings.private_key.reveal().removeprefix("0x"))
     for url in settings.notify_urls:

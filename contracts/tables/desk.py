@@ -53,7 +53,7 @@ class EngineState(SQLModel, table=True):
 
 
 class VenueMode(SQLModel, table=True):
-    """Each venue armed apart from the desk's (migration 0096), one row per venue: its mode ('paper' until the
+    """Each venue armed apart from the desk's (migration 0098), one row per venue: its mode ('paper' until the
     operator arms it live) and what the running engine read for it at its start (None before)."""
 
     __tablename__ = "venue_modes"

@@ -1,6 +1,6 @@
 """The registry of the venues one desk trades: which venues exist, by the names its ledger keys rows
 with (the `venue` column of orders, fills, positions, cash, claims and valuations, and a venue's mode
-row: storage/sqlite/migrations.py), each with its policy (contracts/venues/policy.py).
+row: storage/sqlite/migrations/), each with its policy (contracts/venues/policy.py).
 
 Everything that knows a venue lives in a package named after it, on each floor: contracts/venues/<venue>/
 (its policy, ids, fees, grid, settings), engine/venues/<venue>/ (its adapter, wire, client, streams,

@@ -48,10 +48,27 @@ SW_LAUNCHED = "sw_launched"  # what Launch or Resume said, shown in the Sweep ta
 DEFAULTS = "the kind's defaults"
 NO_SPLIT = 1.0
 REFRESH_S = 2
+# A trial's PnL with its 95 % interval and p-value against zero (engine/backtest/confidence.py).
+PNL_COLUMN_CONFIG: dict[str, Any] = {
+    "pnl": st.column_config.NumberColumn("PnL (pUSD)", format="%+.2f"),
+    "pnl_low": st.column_config.NumberColumn("95 % from", format="%+.2f"),
+    "pnl_high": st.column_config.NumberColumn("95 % to", format="%+.2f"),
+    "pnl_p": st.column_config.NumberColumn("p against 0", format="%.3f",
+                                           help="How often runs drawn from the trial's fills land across zero (both "
+                                                "sides counted); not corrected for the trials tried"),
+}
 SPACE_EXAMPLES: dict[str, dict[str, list[Any]]] = {
     "market_making": {"half_spread": [0.005, 0.05], "size": [5, 50, "int"]},
     "complement_arb": {"max_size": [5, 100, "int"]},
     "momentum": {"position_size": [5, 50, "int"]},
+    "value_betting": {"edge": [0.01, 0.1]},
+    "copy_trading": {"scale": [0.05, 1.0]},
+    "cross_venue_arb": {"margin": [0.005, 0.05]},
+    "ladder": {"spacing": [0.005, 0.05], "levels": [1, 6, "int"]},
+    "accumulate": {"interval_s": [30, 3600, "int"]},
+    "relative_value": {"entry_z": [1.0, 3.0]},
+    "breakout": {"window_s": [300, 7200, "int"], "margin": [0.0, 0.05]},
+    "ensemble": {"edge": [0.01, 0.1], "min_confidence": [0.0, 0.9]},
 }
 OBJECTIVE_HELP = ("What a trial scores, per day of data so the training and held-out periods compare: "
                   "sharpe (of the period returns, scaled to a day), return, calmar (return / max drawdown), "
@@ -312,9 +329,13 @@ def _progress(view: SweepView) -> None:
 
 def _trials(url: str, view: SweepView) -> None:
     objective = view.spec.get("objective", "")
+    sure = figures.best_pnl_line(view.best, view.done)
+    if sure:
+        st.caption(sure)  # the desk's own figures and words: nothing foreign to escape
     st.dataframe(view.trials, hide_index=True, key="sw_trials_table", placeholder="—",
                  column_config={"value": st.column_config.NumberColumn("score (training)", format="%.4g"),
                                 "test": st.column_config.NumberColumn("score (held out)", format="%.4g"),
+                                **PNL_COLUMN_CONFIG, **{f"test_{k}": v for k, v in PNL_COLUMN_CONFIG.items()},
                                 "why": "why undefined or skipped"})
     st.plotly_chart(figures.history_figure(view.trials, objective), key="sw_history", width="stretch",
         config=CHART_CONFIG)
@@ -332,7 +353,8 @@ def _trials(url: str, view: SweepView) -> None:
     if not view.held_out.empty:
         st.markdown("**Held-out period** · the best trials re-run on data they were not chosen on: a score far "
                     "below its training score is overfitting")
-        st.dataframe(view.held_out, hide_index=True, key="sw_held_out", placeholder="—")
+        st.dataframe(view.held_out, hide_index=True, key="sw_held_out", placeholder="—",
+                     column_config={f"test_{k}": v for k, v in PNL_COLUMN_CONFIG.items()})
     _downloads(url, view)
 
 

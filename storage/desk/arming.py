@@ -7,7 +7,7 @@ overrides is refused, whether that check passes or not). Each venue's checklist 
 what its policy says arming it checks (contracts/venues/policy.py `Arming`) and what the desk knows:
 
 - the key the running engine read at its start (engine_state, migration 0061; a venue armed apart's:
-  its row of venue_modes, 0096), never `.env` as the dashboard reads it: the engine reads `.env`
+  its row of venue_modes, 0098), never `.env` as the dashboard reads it: the engine reads `.env`
   only when it starts;
 - the last preflight of that very account on that very host within the hour (preflight_runs,
   0062: `engine preflight`, `engine kalshi-preflight`, or the Settings page's button), and its

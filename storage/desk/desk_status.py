@@ -80,7 +80,7 @@ class EngineStatus:
     # The live venue's per-signer rate-limit tier as the engine last read it (migration 0091; {}: none).
     venue_tier: dict[str, Any] = field(default_factory=dict)
     # Each venue armed apart from the desk's: its mode, and the host the running engine read for it
-    # (venue_modes, migration 0096: a venue without a row is on paper and read nothing).
+    # (venue_modes, migration 0098: a venue without a row is on paper and read nothing).
     venue_modes: dict[str, str] = field(default_factory=dict)
     venue_hosts: dict[str, str | None] = field(default_factory=dict)
 
@@ -170,7 +170,7 @@ def engine_status(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
 
 def _venue_arming(conn: sqlite3.Connection, row: sqlite3.Row) -> tuple[dict[str, str], dict[str, str | None]]:
     """Each venue armed apart's mode and host, by venue. A database the engine of this release has not
-    migrated yet keeps Kalshi's on the engine row (the columns migration 0096 moves)."""
+    migrated yet keeps Kalshi's on the engine row (the columns migration 0098 moves)."""
     try:
         found = rows(conn, "SELECT venue, mode, host FROM venue_modes")
     except sqlite3.OperationalError:
