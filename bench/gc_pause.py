@@ -35,7 +35,7 @@ async def child_samples(folder: Path, markets: int, blocks: int, passes: int, fr
     import engine.main  # noqa: F401  (what `engine run` imports before it builds anything)
     import engine.process.runtime  # noqa: F401
     import engine.process.wiring  # noqa: F401
-    import engine.venues.polymarket  # noqa: F401  (the live adapter and its signing stack)
+    import engine.venues.polymarket.venue  # noqa: F401  (the live adapter and its signing stack)
 
     core, clock, cids = await started_core(folder, markets)
     if freeze:

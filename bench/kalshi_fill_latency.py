@@ -22,9 +22,9 @@ from pathlib import Path
 
 from _common import report
 
-from contracts import kalshi_ids
 from contracts.domain import Intent, Quote, Side, Tif
 from contracts.venues import KALSHI
+from contracts.venues.kalshi import ids as kalshi_ids
 from simulator.testing import approved_simulator
 from tests.kalshi_desk import Desk, started, until
 

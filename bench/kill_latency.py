@@ -24,7 +24,7 @@ from eth_account import Account
 from contracts.domain import Side, Tif
 from contracts.settings import load_settings
 from engine.venues.base import OrderRequest
-from engine.venues.polymarket import PolymarketVenue
+from engine.venues.polymarket.venue import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.migrations import migrate
 from tests.helpers import EngineProcess, isolated_env, wait_until

@@ -37,7 +37,7 @@ from eth_account import Account
 from contracts.domain import Side
 from contracts.settings import load_settings
 from engine.venues.base import OrderRequest
-from engine.venues.polymarket import PolymarketVenue, VenueConfig
+from engine.venues.polymarket.venue import PolymarketVenue, VenueConfig
 
 
 def start_simulator() -> tuple[subprocess.Popen[str], int]:

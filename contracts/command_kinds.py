@@ -15,9 +15,11 @@ what adds risk or changes configuration.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from contracts.venue_policies import venues_apart
 
 REASON_CHARS = 500
 
@@ -36,8 +38,12 @@ class Field:
 
     kind: type | tuple[type, ...]
     required: bool = False
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()  # a callable: read when a payload is checked
     max_chars: int = 200
+
+    def allowed(self) -> tuple[str, ...]:
+        """The strings it may be now (none listed: any)."""
+        return self.choices() if callable(self.choices) else self.choices
 
 
 REASON = Field(str, max_chars=REASON_CHARS)
@@ -55,6 +61,12 @@ class CommandKind:
 
 
 _REASON_ONLY = {"reason": REASON}
+
+
+def _apart() -> tuple[str, ...]:
+    """The venues armed apart from the desk's (every registered venue but the desk's own), as registered now."""
+    return tuple(policy.venue for policy in venues_apart())
+
 
 KINDS: tuple[CommandKind, ...] = (
     # A kill never expires and never fails on its payload (storage/command_queue/command_payloads.py).
@@ -90,8 +102,8 @@ KINDS: tuple[CommandKind, ...] = (
     # (storage/desk/arming.py: each named, audited; the checks nothing overrides stay refused).
     CommandKind("set_mode", 30, Handler.CONTROLLER, {"mode": Field(str, required=True, choices=("paper", "live")),
                                                     "override": Field(str, max_chars=500)}),
-    # Another venue armed on its own (Kalshi: paper until the operator arms it live, with its checklist).
-    CommandKind("set_venue_mode", 30, Handler.CONTROLLER, {"venue": Field(str, required=True, choices=("kalshi",)),
+    # A venue armed apart, on its own (paper until the operator arms it live, with its checklist).
+    CommandKind("set_venue_mode", 30, Handler.CONTROLLER, {"venue": Field(str, required=True, choices=_apart),
                                                           "mode": Field(str, required=True,
                                                                         choices=("paper", "live")),
                                                           "override": Field(str, max_chars=500)}),

@@ -8,7 +8,7 @@ why pairs are linked by hand, and why a margin is kept).
 Polymarket's smallest count), taking a slice only while its cost (both prices and both fees) stays at
 most 1 - margin a share: the depth both books give at that edge, capped by the capital each venue may
 spend. Kalshi's fee is charged per slice as the most a fill of it can cost: its trade fee (its series'
-rate, rounded up to $0.0001) and a full grain of the balance's rounding (contracts/kalshi_fees.py), which
+rate, rounded up to $0.0001) and a full grain of the balance's rounding (contracts/venues/kalshi/fees.py), which
 can only overstate it: never an edge the venues would not pay.
 """
 
@@ -18,9 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from contracts.domain import MICRO, Level
-from contracts.kalshi_fees import KalshiFees, worst_fee
-from contracts.kalshi_ids import LOT
 from contracts.venue_rules import taker_fee
+from contracts.venues.kalshi.fees import KalshiFees, worst_fee
+from contracts.venues.kalshi.ids import LOT
 
 
 @dataclass(frozen=True)

@@ -273,15 +273,15 @@ class MarketInfo:
     # (Gamma feeSchedule.rebateRate; it differs by category and changes); None: not named (no rebate
     # is counted on it).
     rebate_share_ppm: int | None = None
-    # A Kalshi market (condition id `kalshi:<ticker>`, contracts/venues.py): its series' fee type and
-    # fee multiplier in millionths (contracts/kalshi_fees.py) and its price grid, bands of (start,
-    # end, step) in micro (contracts/kalshi_grid.py); until the desk has read the market, the dearest
+    # A Kalshi market (condition id `kalshi:<ticker>`, contracts/venues/__init__.py): its series' fee type and
+    # fee multiplier in millionths (contracts/venues/kalshi/fees.py) and its price grid, bands of (start,
+    # end, step) in micro (contracts/venues/kalshi/grid.py); until the desk has read the market, the dearest
     # known fees and whole cents, which every grid accepts.
     kalshi_fee_type: str = "quadratic_with_maker_fees"
     kalshi_fee_multiplier_ppm: int = 1_000_000
     # The changes of those fees Kalshi lists for the series, as (from epoch ms, fee type, multiplier
     # ppm), and when the fees were read: a fill pays the settings in force at its time
-    # (contracts/kalshi_fees.py FeeSchedule).
+    # (contracts/venues/kalshi/fees.py FeeSchedule).
     kalshi_fee_changes: tuple[tuple[int, str, int], ...] = ()
     kalshi_fees_read_at: int = 0
     # When its event's override was in force at the read (kalshi_fee_type and _multiplier_ppm are then the
@@ -451,7 +451,7 @@ class StrategyState:
     cash: int = 0
     markouts: Mapping[str, tuple[OwnMarkout, ...]] = field(default_factory=dict)
     # A strategy spanning venues (cross-venue arbitrage): the free cash of each venue's ledger it
-    # trades, by venue (contracts/venues.py); `cash` is its Polymarket ledger's.
+    # trades, by venue (contracts/venues/__init__.py); `cash` is its Polymarket ledger's.
     venue_cash: Mapping[str, int] = field(default_factory=dict)
 
 

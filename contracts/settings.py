@@ -22,7 +22,7 @@ from contracts.roles import Access, Role
 from contracts.venues import VENUES
 
 if TYPE_CHECKING:
-    from contracts.kalshi_settings import KalshiSettings
+    from contracts.venues.kalshi.settings import KalshiSettings
 
 ROOT = Path(__file__).resolve().parents[1]  # the project folder (this file is contracts/settings.py)
 DEFAULT_DB = "var/trader.db"
@@ -33,7 +33,7 @@ POLYMARKET_HOSTS = {
     "CLOB_HOST": "https://clob.polymarket.com",
     "GAMMA_HOST": "https://gamma-api.polymarket.com",
     "WS_HOST": "wss://ws-subscriptions-clob.polymarket.com/ws/",
-    # Redemption, merging and what the venue paid (engine/venues/polymarket_settlement.py).
+    # Redemption, merging and what the venue paid (engine/venues/polymarket/settlement.py).
     "RELAYER_HOST": "https://relayer-v2.polymarket.com",
     "DATA_API_HOST": "https://data-api.polymarket.com",
     "POLYGON_RPC_URL": "https://polygon.drpc.org",
@@ -133,7 +133,7 @@ class Settings:
     # The other secrets encrypted at rest (POLY_SECRETS_FILE, contracts/sealed_secrets.py): which
     # settings it holds, and whether their values were read into these settings (`unlocked`).
     secrets_file: Path | None = None
-    # Kalshi's Trade API and the account's key (contracts/kalshi_settings.py); None: read none.
+    # Kalshi's Trade API and the account's key (contracts/venues/kalshi/settings.py); None: read none.
     kalshi: KalshiSettings | None = None
     sealed_names: tuple[str, ...] = ()
     unlocked: bool = False
@@ -187,7 +187,7 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT,
     """Build Settings from `.env` under `root`, overridden by `env` (default: os.environ), with the
     sealed secrets' values when they are given (`unsealed`, read by engine/cli/keystore.py with the
     passphrase); without them a sealed setting is known to be there, and left empty."""
-    from contracts.kalshi_settings import kalshi_settings  # (it imports this module's Secret)
+    from contracts.venues.kalshi.settings import kalshi_settings  # (it imports this module's Secret)
 
     merged = read_env(root, env)
     secrets_file = _path(root, merged.get("POLY_SECRETS_FILE"))

@@ -37,8 +37,8 @@ from contracts.domain import (
 )
 from contracts.expiry import expiry_problem
 from contracts.market_rows import resolution_trail
-from contracts.protocol_v2 import PROTOCOL_V2
 from contracts.venue_rules import TAKE, round_price, round_size, taker_fee
+from contracts.venues.polymarket.protocol_v2 import PROTOCOL_V2
 
 MANUAL = "manual"  # the book manual orders are booked to
 MAX_AMOUNT = Decimal(1_000_000_000)  # shares or pUSD in one ticket: far above any real order

@@ -1,100 +1,18 @@
-"""What truly differs between the venues the desk trades, one small frozen policy per venue.
+"""A venue's policy looked up (contracts/venues/policy.py says what a policy holds; contracts/venues/__init__.py
+registers the venues): by its name, by a market or token id, and the venues armed apart from the desk's.
 
-The trading layer reads a venue's policy instead of asking which venue it is: a branch on a venue's
-name becomes a read of the fact that decides it (`policy_of(venue).nets_pairs`, not `venue ==
-"kalshi"`). Each fact here is one the trading layer decided by name before; how a venue's orders
-travel, how it refuses them and how its fees are computed stays in its adapter (engine/venues/) and
-in the rule modules the `fees` and `grid` fields name.
-
-A third venue is an adapter (engine/venues/), a `VenuePolicy` here, a `POLICIES` entry and a
-`contracts/venues.py` name (docs/ARCHITECTURE.md, "Adding a venue").
+The trading layer reads a venue's policy instead of asking which venue it is. A third venue is its
+packages and two registry entries (docs/ARCHITECTURE.md, "Adding a venue").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from contracts.jsonsafe import read_stored
+from contracts.venues import DESK_VENUE, POLICIES, venue_of
+from contracts.venues.policy import FeeRule, GridRule, Settles, VenueName, VenuePolicy
 
-from contracts import kalshi_ids, venue_rules
-from contracts.domain import MICRO
-from contracts.venues import CASH_HELD_IN, CASH_UNIT, KALSHI, LABELS, POLYMARKET, VENUES, VenueName, venue_of
-
-# How a resolved market's positions become cash: the holder redeems its claims on the venue (and
-# the desk asks whether a market resolved), or the venue pays by itself and the desk books it.
-Settles = Literal["redeem", "venue_pays"]
-# Which rule module charges a fill's fee: contracts/venue_rules.py's `taker_fee` (a rate and an
-# exponent per market, read from the venue), or contracts/kalshi_fees.py (a series' schedule).
-FeeRule = Literal["rate_per_market", "series_schedule"]
-# How a price is checked: one tick per market (contracts/venue_rules.py `round_price`), or a
-# market's price bands (contracts/kalshi_grid.py).
-GridRule = Literal["market_tick", "price_bands"]
-
-
-@dataclass(frozen=True, slots=True)
-class VenuePolicy:
-    venue: VenueName  # the name the ledger keys rows with (contracts/venues.py)
-    label: str  # how the desk's messages name it
-    cash_unit: str  # what its cash is counted in
-    cash_held_in: str  # where that cash is held, as alerts name it
-    site: str  # where the operator looks at the account
-    market_prefix: str  # a market or token id of this venue starts with it ("": the unprefixed default)
-    fees: FeeRule
-    grid: GridRule
-    lot: int  # the smallest size step, in micro-units
-    nets_pairs: bool  # YES and NO of a market held together net into cash at once
-    announces_pauses: bool  # the exchange announces pauses, which hold new orders before and while they run
-    refunds_voids: bool  # a voided market pays its holders back at cost
-    one_strategy_per_market_live: bool  # live, the venue nets an account's positions in a market
-    settles: Settles
-    fills_final_on_match: bool  # a fill is final when it matches (no chain to mine or fail it)
-    fee_rates_asked: bool  # each market's fee rate is read from the venue (not known from its rules)
-    resolutions_asked: bool  # the desk asks whether a held market resolved (the venue does not tell)
-    desk_feed: bool  # its books come over the desk's market feed (else its own reference feed follows them)
-    catalog_rows: bool  # its markets have rows in the markets table (else the catalog builds them from the pairs,
-    # and an ending its feed tells is the only word the desk has that one is over)
-    replay_order_prefix: str  # client ids a backtest gives its orders here
-    preflight: str = ""  # the `python -m engine` command that checks its key ("": none)
-    min_marketable_buy: int = 0  # a marketable BUY worth less (micro cash) is refused (0: no minimum)
-    # The reference the ledger records what the venue paid for a market under (a settlement, a
-    # refund); None: the venue pays nothing by itself (its holders redeem).
-    payment_ref: Callable[[str], str] | None = None
-
-    @property
-    def redeems(self) -> bool:
-        """Positions of a resolved market are redeemed by the holder (claims), not paid by the venue."""
-        return self.settles == "redeem"
-
-    def market_name(self, condition_id: str) -> str:
-        """How the venue names a desk market (its own id, without the desk's prefix)."""
-        return condition_id.removeprefix(self.market_prefix)
-
-    def code(self, what: str) -> str:
-        """An alert code about this venue: `KALSHI_PAUSED` for ("kalshi", "PAUSED")."""
-        return f"{self.venue.upper()}_{what}"
-
-
-POLICIES: dict[str, VenuePolicy] = {
-    POLYMARKET: VenuePolicy(
-        venue=POLYMARKET, label=LABELS[POLYMARKET], cash_unit=CASH_UNIT[POLYMARKET],
-        cash_held_in=CASH_HELD_IN[POLYMARKET], site="polymarket.com", market_prefix="",
-        fees="rate_per_market", grid="market_tick", lot=venue_rules.LOT,
-        nets_pairs=False, announces_pauses=False, refunds_voids=False, one_strategy_per_market_live=False,
-        settles="redeem", fills_final_on_match=False, fee_rates_asked=True, resolutions_asked=True,
-        desk_feed=True, catalog_rows=True, replay_order_prefix="bt-", min_marketable_buy=MICRO),
-    KALSHI: VenuePolicy(
-        venue=KALSHI, label=LABELS[KALSHI], cash_unit=CASH_UNIT[KALSHI],
-        cash_held_in=CASH_HELD_IN[KALSHI], site="kalshi.com", market_prefix=kalshi_ids.PREFIX,
-        fees="series_schedule", grid="price_bands", lot=kalshi_ids.LOT,
-        nets_pairs=True, announces_pauses=True, refunds_voids=True, one_strategy_per_market_live=True,
-        settles="venue_pays", fills_final_on_match=True, fee_rates_asked=False, resolutions_asked=False,
-        desk_feed=False, catalog_rows=False, replay_order_prefix="bt-kalshi-", preflight="kalshi-preflight",
-        payment_ref=lambda cid: kalshi_ids.settlement_ref(kalshi_ids.ticker_of(cid))),
-}
-assert tuple(POLICIES) == VENUES, "every venue has a policy, in the order contracts/venues.py lists them"
-# The venue of the desk's own ledger, armed by the desk's mode; every other venue's live ledger is
-# armed on its own (engine/process/control.py).
-DESK_VENUE: VenueName = POLYMARKET
+__all__ = ["DESK_VENUE", "POLICIES", "FeeRule", "GridRule", "Settles", "UnknownVenue", "VenuePolicy",
+           "policy_for_market", "policy_of", "venue_named", "venues_apart"]
 
 
 class UnknownVenue(ValueError):
@@ -102,7 +20,7 @@ class UnknownVenue(ValueError):
 
 
 def policy_of(venue: str) -> VenuePolicy:
-    """The policy of a venue, by its name (contracts/venues.py)."""
+    """The policy of a venue, by its name (contracts/venues/__init__.py)."""
     try:
         return POLICIES[venue]
     except KeyError:
@@ -110,11 +28,20 @@ def policy_of(venue: str) -> VenuePolicy:
 
 
 def venues_apart() -> tuple[VenuePolicy, ...]:
-    """The venues whose live ledgers are armed apart from the desk's, each in its own mode (every venue
-    but the desk's)."""
+    """The venues armed apart from the desk's, each in its own mode (every registered venue but the
+    desk's)."""
     return tuple(policy for venue, policy in POLICIES.items() if venue != DESK_VENUE)
 
 
 def policy_for_market(market_or_token_id: str) -> VenuePolicy:
     """The policy of the venue a desk market or token id belongs to."""
     return POLICIES[venue_of(market_or_token_id)]
+
+
+def venue_named(markets: str | None) -> VenueName:
+    """The venue a strategy's stored market list (JSON) names: a list names one venue
+    (contracts/market_filter.py); the desk's when it names none or cannot be read (malformed, too big
+    or too deep)."""
+    listed, _unreadable = read_stored(markets or "[]")  # bounded: a stored list may be anything, never raises
+    first = next((m for m in listed if isinstance(m, str)), None) if isinstance(listed, list) else None
+    return DESK_VENUE if first is None else venue_of(first)

@@ -183,7 +183,7 @@ def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
         print(f"warning: {keystore.PLAIN_KEY_WARNING}", file=sys.stderr)
     if settings.live_credentials_present:
         settings = keystore.unlock(settings)
-        from engine.venues.polymarket import cancel_everything
+        from engine.venues.polymarket.venue import cancel_everything
 
         try:
             done["live"] = asyncio.run(cancel_everything(settings))
@@ -194,7 +194,7 @@ def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
                         "cancel at the venue with")
     settings = keystore.unlock_secrets(settings)  # a sealed Kalshi key
     if settings.kalshi is not None and settings.kalshi.configured:  # every resting order of the Kalshi account
-        from engine.venues.kalshi import KalshiVenue
+        from engine.venues.kalshi.venue import KalshiVenue
 
         try:
             done["kalshi"] = asyncio.run(KalshiVenue(settings.kalshi).cancel_all())
@@ -248,7 +248,7 @@ def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
     settings = keystore.unlock(settings)
     import asyncio
 
-    from engine.cli.preflight import describe, run_preflight
+    from engine.venues.polymarket.preflight import describe, run_preflight
     from storage.sqlite.db import Database
     from storage.sqlite.migrations import is_migrated
 
@@ -256,7 +256,7 @@ def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
     report = asyncio.run(run_preflight(settings, db, plain_key=plain,
                                        approve_auto_redeem=args.approve_auto_redeem, approve=args.approve,
                                        confirm=_approvals_confirmed(args.yes)))
-    from engine.venues.accounts import polymarket_account
+    from engine.venues.polymarket.accounts import polymarket_account
 
     _record(db, "polymarket", settings.clob_host, polymarket_account(settings), report.ok, report.checks, args.actor)
     print(json.dumps(report.as_dict(), indent=2) if args.json else describe(report))
@@ -303,10 +303,10 @@ def cmd_kalshi_preflight(settings: Settings, args: argparse.Namespace) -> int:
     settings = keystore.unlock_secrets(settings)  # the Kalshi key may be sealed; the wallet key stays locked
     import asyncio
 
-    from engine.cli.kalshi_preflight import describe, run_kalshi_preflight
+    from engine.venues.kalshi.preflight import describe, run_kalshi_preflight
 
     report = asyncio.run(run_kalshi_preflight(settings))
-    from engine.venues.accounts import kalshi_account
+    from engine.venues.kalshi.accounts import kalshi_account
     from storage.sqlite.db import Database
     from storage.sqlite.migrations import is_migrated
 
@@ -315,7 +315,7 @@ def cmd_kalshi_preflight(settings: Settings, args: argparse.Namespace) -> int:
         db = Database(settings.db_path)
         _record(db, "kalshi", settings.kalshi.host, kalshi_account(settings.kalshi), report.ok, checks, args.actor)
         if report.key is not None and report.key.alert:  # the attestation lapses soon, or has: alerted now
-            from engine.venues.kalshi_pairs import key_told
+            from engine.venues.kalshi.pairs import key_told
             from storage.sqlite.db import now_ms
 
             key_told(db, report.key, False, now_ms())

@@ -6,13 +6,13 @@ import streamlit as st
 
 from charts import text
 from contracts.roles import COMMAND_SCOPES
-from contracts.venues import KALSHI
+from contracts.venue_policies import policy_of, venues_apart
+from pages.venues.kalshi.pause import kalshi_pause_notice
 from pages.widgets import portfolio
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, health_header, may_not, read_only, remember_answer
 from pages.widgets.controls import COMMAND_COLUMNS, CONTROLS, engine_phase, not_now, post_and_wait
 from pages.widgets.dialogs import open_dialog, show_dialog
-from pages.widgets.kalshi_pause import kalshi_pause_notice
 from pages.widgets.redeem_panel import redeemable_panel
 from pages.widgets.tables import show_table
 from storage.dashboard_queries import status_queries as queries
@@ -101,25 +101,28 @@ def live_panel() -> None:
     portfolio.pnl_today_metrics(db, status.mode)
 
 
-def kalshi_panel(names: list[str], mode: str) -> None:
-    """Strategies naming Kalshi markets: Kalshi's own ledger in its armed mode, shown apart from the desk's."""
+def venue_panel(venue: str, names: list[str], mode: str) -> None:
+    """Strategies trading a venue armed apart: its own ledger in its armed mode, shown apart from the desk's."""
+    policy = policy_of(venue)
+    label, unit = policy.label, policy.cash_unit
     if mode == "live":
-        st.subheader(f"Kalshi: LIVE ledger ({desk_state.stake(queries.engine_status(db).kalshi_host)})")
-        st.caption(f"Kalshi is armed live: the promoted ones of {', '.join(text.markdown(n) for n in names)} send "
-                   "their orders to Kalshi (its own limits and PnL; paper-only ones wait, see Strategies). Figures "
-                   "below are that ledger's, in dollars, kept equal to Kalshi's balance.")
+        st.subheader(f"{label}: LIVE ledger ({desk_state.stake(queries.engine_status(db).host_of(venue))})")
+        st.caption(f"{label} is armed live: the promoted ones of {', '.join(text.markdown(n) for n in names)} send "
+                   f"their orders to {label} (its own limits and PnL; paper-only ones wait, see Strategies). "
+                   f"Figures below are that ledger's, in {unit}, kept equal to {label}'s balance.")
     else:
-        st.subheader("Kalshi: paper ledger")
-        st.caption(f"{', '.join(text.markdown(n) for n in names)} trade the Kalshi side of your pairs on Kalshi's "
-                   "own paper ledger (Kalshi's fees, its own limits and PnL; the engine sends nothing to Kalshi). "
-                   "Figures below are that ledger's, in dollars.")
-    state, reason = trading_queries.ledger_state(db, KALSHI, mode)
+        st.subheader(f"{label}: paper ledger")
+        st.caption(f"{', '.join(text.markdown(n) for n in names)} trade {label} markets on {label}'s own paper "
+                   f"ledger ({label}'s fees, its own limits and PnL; the engine sends nothing to {label}). Figures "
+                   f"below are that ledger's, in {unit}.")
+    state, reason = trading_queries.ledger_state(db, venue, mode)
     if state != "ACTIVE":
-        st.warning(f"Kalshi {mode} {state}: {text.markdown(reason or 'no reason recorded')} (the desk's trading is "
+        st.warning(f"{label} {mode} {state}: {text.markdown(reason or 'no reason recorded')} (the desk's trading is "
                    "not affected; the operator's Start ends it)", icon=":material/warning:")
-    kalshi_pause_notice(db, status_area=False)  # paused, just resumed, or its next scheduled pause
-    portfolio.pnl_today_metrics(db, mode, venue=KALSHI)
-    portfolio.positions_table(db, mode, key="kalshi", venue=KALSHI)
+    if policy.announces_pauses:
+        kalshi_pause_notice(db, status_area=False)  # paused, just resumed, or its next scheduled pause
+    portfolio.pnl_today_metrics(db, mode, venue=venue)
+    portfolio.positions_table(db, mode, key=venue, venue=venue)
 
 
 @st.fragment(run_every=PORTFOLIO_REFRESH_S)
@@ -137,8 +140,10 @@ def portfolio_panel() -> None:
     portfolio.positions_table(db, mode)
     if mode == "live":
         portfolio.paper_lane_panel(db)  # the paper lane's own, and the promoted strategies' paper leftovers
-    if kalshi := trading_queries.on_kalshi(db):
-        kalshi_panel(kalshi, queries.engine_status(db).kalshi_mode)
+    status = queries.engine_status(db)
+    for policy in venues_apart():  # each venue armed apart: its ledger, when a strategy trades it
+        if names := trading_queries.trading_venue(db, policy.venue):
+            venue_panel(policy.venue, names, status.mode_of(policy.venue))
     st.subheader("Cash and redeemable")
     redeemable_panel(db, mode)
     st.subheader("Latest alerts")

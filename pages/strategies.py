@@ -45,7 +45,7 @@ if left_out:
                                       for name, why in sorted(left_out.items())),
                icon=":material/extension_off:")
 status = queries.engine_status(db)
-mode, kalshi_mode = status.mode, status.kalshi_mode
+mode = status.mode
 rows = instances_table(db, status)
 names = list(rows)
 if names:
@@ -60,7 +60,7 @@ flash(near=PICK, holds=pick)  # "created" under the picker while it shows the ne
 if pick == NEW:
     create_panel(db, names)
 else:
-    ledger = ledger_of(rows.get(pick), mode, kalshi_mode)  # a paper-only strategy's figures are its paper ledger's
+    ledger = ledger_of(rows.get(pick), status)  # a paper-only strategy's figures are its paper ledger's
     flatten_strategy_control(db, ledger, pick)  # above the tabs: in view whichever tab is open
     # One strategy's sections as tabs (the page was 6,100 px tall with them stacked), kept on the
     # one the operator is on through every answer and dialog (their labels never change).

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from contracts.settings import Settings
 from contracts.venues import KALSHI, POLYMARKET
-from engine.venues.accounts import kalshi_account, polymarket_account
+from engine.venues.kalshi.accounts import kalshi_account
+from engine.venues.polymarket.accounts import polymarket_account
 from storage.sqlite.db import now_ms
 
 ACCOUNT = "type 3, signer 0x00000000000000000000000000000000000000aa, funder 0x1212121212121212121212121212121212121212"
@@ -38,11 +39,13 @@ def preflight_run(db_path: Path, venue: str, account: str, host: str, *, ok: boo
 
 def engine_read(db_path: Path, venue: str = POLYMARKET, account: str | None = None, host: str | None = None) -> None:
     """The engine's reads of its start, as engine/process/control.py records them."""
-    columns = ("venue_wallet", "venue_host") if venue == POLYMARKET else ("kalshi_key", "kalshi_host")
     account = account or (ACCOUNT if venue == POLYMARKET else KALSHI_ACCOUNT)
     host = host or (HOST if venue == POLYMARKET else KALSHI_HOST)
     with sqlite3.connect(db_path) as conn:
-        conn.execute(f"UPDATE engine_state SET {columns[0]} = ?, {columns[1]} = ?", (account, host))
+        if venue == POLYMARKET:
+            conn.execute("UPDATE engine_state SET venue_wallet = ?, venue_host = ?", (account, host))
+        else:  # a venue armed apart: its row (migration 0099)
+            conn.execute("UPDATE venue_modes SET account = ?, host = ? WHERE venue = ?", (account, host, venue))
 
 
 def promoted(db_path: Path, name: str = "promoted-mm", markets: list[str] | None = None) -> None:

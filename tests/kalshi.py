@@ -12,7 +12,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from engine.feeds.kalshi_client import KalshiClient
+from engine.venues.kalshi.client import KalshiClient
 from simulator.testing import SimHandle
 
 
@@ -89,7 +89,7 @@ def promoted_on(db_path: Any, sim: SimHandle, ticker: str, params: dict[str, Any
     a promoted market maker `name` (with `params`) trading that Kalshi market."""
     import sqlite3
 
-    from contracts import kalshi_ids
+    from contracts.venues.kalshi import ids as kalshi_ids
     from storage.desk.venue_pairs import add_pair
     from storage.sqlite.db import Database
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import text
 
-from contracts import kalshi_ids
 from contracts.domain import Intent, Quote, Side, Tif
 from contracts.settings import load_settings
 from contracts.venues import KALSHI
+from contracts.venues.kalshi import ids as kalshi_ids
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle
 from storage.desk.venue_pairs import add_pair
@@ -43,7 +43,7 @@ class Desk:
                                      updated_at, updated_by)
                                  VALUES ('kx', 'market_making', :p, :m, 1, 1, 0, 0, 'test')"""),
                          {"p": json.dumps(MM), "m": json.dumps([self.kalshi])})
-            conn.execute(text("UPDATE engine_state SET kalshi_mode = 'live'"))
+            conn.execute(text("UPDATE venue_modes SET mode = 'live' WHERE venue = 'kalshi'"))
         add_pair(db, condition_id=sim.market(neg_risk=False)["condition_id"], kalshi_ticker=self.ticker,
                  inverted=False, polymarket_question="q", kalshi_title="Kalshi's question", warnings=[], actor="test")
         db.dispose()

@@ -31,8 +31,9 @@ from tests.helpers import ROOT
 PURE_STDLIB = ("__future__", "abc", "bisect", "collections", "dataclasses", "decimal", "enum", "fractions",
                "functools", "heapq", "itertools", "math", "numbers", "operator", "statistics", "typing")
 PURE_ENGINE = ("engine.strategies", "contracts.domain", "contracts.params", "contracts.market_filter",
-               "contracts.strategy_kinds", "contracts.strategy_schemas", "contracts.venues", "contracts.kalshi_ids",
-               "contracts.kalshi_fees", "contracts.cross_venue", "contracts.venue_rules")
+               "contracts.strategy_kinds", "contracts.strategy_schemas", "contracts.venues",
+               "contracts.venues.kalshi.ids", "contracts.venues.kalshi.fees", "contracts.cross_venue",
+               "contracts.venue_rules")
 IMPURE_CALLS = ("open", "exec", "eval", "compile", "__import__", "input", "breakpoint")
 
 

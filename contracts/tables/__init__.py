@@ -24,6 +24,7 @@ from contracts.tables.desk import (
     StrategyLimit,
     StrategyMemory,
     StrategySelection,
+    VenueMode,
     VenuePair,
     VenueRisk,
 )
@@ -103,6 +104,7 @@ __all__ = [
     "ImportProgress",
     "IndicatorValue",
     "VenuePair",
+    "VenueMode",
     "VenueRisk",
     "LoginBudget",
     "PreflightRun",

@@ -38,21 +38,31 @@ class EngineState(SQLModel, table=True):
     venue_status_at: int | None = None
     venue_status_detail: str | None = None
     data_age_ms: int | None = None
-    # Kalshi's own arming (migration 0054): 'paper' until the operator arms it live.
-    kalshi_mode: str = "paper"
     # When the engine's last trading pass completed, written with each heartbeat (migration 0065).
     last_pass_at: int | None = None
     # Kalshi's exchange as last read (migration 0056): trading/exchange active, resume, next pause.
     kalshi_exchange: str = "{}"
-    # What the running engine read at its start (migration 0061): hosts, the wallet's addresses, the
-    # Kalshi key's fingerprint; None until an engine of this release starts.
+    # What the running engine read at its start for the desk's own venue (migration 0061): its host and
+    # the wallet's addresses; None until an engine of this release starts (each venue armed apart: its row
+    # of venue_modes).
     venue_host: str | None = None
     venue_wallet: str | None = None
-    kalshi_host: str | None = None
-    kalshi_key: str | None = None
     reads_at: int | None = None
     # The live venue's per-signer rate-limit tier as last read (migration 0091): JSON, '{}' when none.
     venue_tier: str = "{}"
+
+
+class VenueMode(SQLModel, table=True):
+    """Each venue armed apart from the desk's (migration 0099), one row per venue: its mode ('paper' until the
+    operator arms it live) and what the running engine read for it at its start (None before)."""
+
+    __tablename__ = "venue_modes"
+
+    venue: str = Field(primary_key=True)
+    updated_at: int
+    mode: str = "paper"
+    account: str | None = None
+    host: str | None = None
 
 
 class VenueRisk(SQLModel, table=True):

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from contracts import kalshi_ids as wire
 from contracts import metrics as metric_fns
 from contracts.backtest_spec import BacktestSpec
 from contracts.calibration import calibrate
@@ -34,6 +33,7 @@ from contracts.strategy_schemas.ensemble import ENSEMBLE
 from contracts.strategy_schemas.ladder import LADDER
 from contracts.strategy_schemas.value_betting import VALUE_BETTING
 from contracts.venues import KALSHI, venue_of
+from contracts.venues.kalshi import ids as wire
 from engine.analytics.markouts import MarkoutSummary
 from engine.backtest import as_it_was, event_replay
 from engine.backtest.confidence import FillShares

@@ -21,7 +21,7 @@ from engine.cli.errors import CliError
 
 if TYPE_CHECKING:
     from contracts.settings import Settings
-    from engine.venues.polymarket_settlement import PolymarketSettlement
+    from engine.venues.polymarket.settlement import PolymarketSettlement
     from engine.venues.settlement import SettlementTx
     from storage.sqlite.db import Database
 
@@ -41,7 +41,7 @@ class Deployed:
 async def deploy_deposit_wallet(settings: Settings, db: Database | None, actor: str = "cli") -> Deployed:
     """Ask the relayer for the key's deposit wallet, wait for it, prove it is on chain; CliError in words."""
     from engine.venues.base import VenueError
-    from engine.venues.polymarket_settlement import PolymarketSettlement
+    from engine.venues.polymarket.settlement import PolymarketSettlement
 
     if settings.signature_type != DEPOSIT_WALLET:
         raise CliError(f"POLY_SIGNATURE_TYPE is {settings.signature_type}: a deposit wallet trades as type 3 "

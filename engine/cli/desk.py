@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.settings import Settings
+from contracts.venue_policies import policy_of, venues_apart
 from engine.cli import args as cli_args
 from engine.cli.errors import EXIT_FAILED, EXIT_OK, CliError, actor
 from storage.command_queue import answers, posting
@@ -95,7 +96,8 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
     desk = report["desk"]  # the desk's one state (storage/desk/desk_state.py): the header's and the metrics'
     lines = [
         f"engine     {report['state']} (wants {report['desired_state']}), {report['armed']}"
-        + (f", {report['kalshi_armed']}" if report.get("kalshi_mode") == "live" else "") + f", {up}, {beat}",
+        + "".join(f", {report[f'{venue}_armed']}" for venue in _apart() if report.get(f"{venue}_mode") == "live")
+        + f", {up}, {beat}",
         f"desk       {desk['label']}" + (f" ({desk['reason']})" if desk["reason"] else ""),
         *([f"deciding   NO: {report['cannot_decide']}"] if report.get("cannot_decide") else []),
         *(f"idle       {why}" for why in report.get("idle", [])),
@@ -117,8 +119,9 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
     lines += _money_lines(report["money"], report["redeemable"])
     lines += _strategy_table(report["strategies"])
     lines += _paper_lane_lines(report.get("paper_lane"))
-    lines += _kalshi_lines(report.get("kalshi_paper") or report.get("kalshi_live"),
-                           report.get("kalshi_stake", "venue not read yet"))
+    for venue in _apart():
+        lines += _apart_lines(venue, report.get(f"{venue}_paper") or report.get(f"{venue}_live"),
+                              report.get(f"{venue}_stake", "venue not read yet"))
     lines += _alert_lines(report["unacked_alerts"], report["alerts"])
     lines.append("notify     " + _notify_line(report["notifications"], now))
     return lines
@@ -129,22 +132,30 @@ def _paper_lane_lines(lane: dict[str, Any] | None) -> list[str]:
     return _lane_lines(lane, "paper lane", "on paper beside live", "pUSD")
 
 
-def _kalshi_lines(lane: dict[str, Any] | None, at_stake: str = "venue not read yet") -> list[str]:
-    """Strategies trading Kalshi beside the desk, in Kalshi's armed mode: said apart, as the paper
-    lane is (live, with the strategies held because they may not trade there; `at_stake`: real money
-    only on Kalshi's own production host)."""
+def _apart() -> list[str]:
+    """The venues armed apart from the desk's, each with its lines in the report."""
+    return [policy.venue for policy in venues_apart()]
+
+
+def _apart_lines(venue: str, lane: dict[str, Any] | None, at_stake: str = "venue not read yet") -> list[str]:
+    """Strategies trading a venue armed apart, in its armed mode: said apart, as the paper lane is (live,
+    with the strategies held because they may not trade there; `at_stake`: real money only on that venue's
+    own production host)."""
     if lane is None:
         return []
+    policy, head = policy_of(venue), f"{venue:<10}"
     mode = lane.get("mode", "paper")
-    where = "on Kalshi's paper ledger" if mode == "paper" else f"LIVE on Kalshi ({at_stake})"
-    lines = _lane_lines(lane, "kalshi    ", where, "USD", mode)
+    where = f"on {policy.label}'s paper ledger" if mode == "paper" else f"LIVE on {policy.label} ({at_stake})"
+    lines = _lane_lines(lane, head, where, policy.cash_unit, mode)
     if lane.get("held"):
-        lines.append(f"kalshi     held while Kalshi is live: {', '.join(lane['held'])} (see the KALSHI_HELD alerts)")
-    return lines + _kalshi_exchange_line(lane.get("exchange"))
+        lines.append(f"{head} held while {policy.label} is live: {', '.join(lane['held'])} (see the "
+                     f"{policy.code('HELD')} alerts)")
+    return lines + _exchange_line(head, lane.get("exchange"))
 
 
-def _kalshi_exchange_line(exchange: dict[str, Any] | None) -> list[str]:
-    """Kalshi's exchange as the engine last read it: paused now, or its next scheduled pause."""
+def _exchange_line(head: str, exchange: dict[str, Any] | None) -> list[str]:
+    """A venue's exchange as the engine last read it (where it announces pauses): paused now, or its next
+    scheduled pause."""
     if not exchange:
         return []
 
@@ -153,11 +164,11 @@ def _kalshi_exchange_line(exchange: dict[str, Any] | None) -> list[str]:
 
     if not exchange.get("trading_active", True):
         kind = "EXCHANGE PAUSED" if not exchange.get("exchange_active", True) else "TRADING PAUSED"
-        said = f"kalshi     {kind} until about {at(exchange.get('resume_at'))}: nothing placed there, resumes by itself"
+        said = f"{head} {kind} until about {at(exchange.get('resume_at'))}: nothing placed there, resumes by itself"
     else:
         window = exchange.get("next_pause")
-        said = "kalshi     exchange open" + (f"; next scheduled pause {at(window[0])} to {at(window[1])}"
-                                             if window else "")
+        said = f"{head} exchange open" + (f"; next scheduled pause {at(window[0])} to {at(window[1])}"
+                                          if window else "")
     if exchange.get("error"):
         said += f" (last read failed: {exchange['error']})"
     return [said]

@@ -16,11 +16,11 @@ import asyncio
 import json
 from typing import Any
 
-from contracts import kalshi_ids as kalshi
 from contracts.cross_venue import Way, pair_ways
 from contracts.domain import MICRO, Level
-from contracts.kalshi_fees import KalshiFees, market_fees_at
 from contracts.settings import Settings
+from contracts.venues.kalshi import ids as kalshi
+from contracts.venues.kalshi.fees import KalshiFees, market_fees_at
 from engine.cli.errors import CliError, open_db
 from storage.sqlite.db import now_ms
 
@@ -49,9 +49,9 @@ def _polymarket_asks(settings: Settings, tokens: list[str]) -> dict[str, list[Le
 def _kalshi_books(settings: Settings, tickers: list[str]) -> dict[str, tuple[list[Level], list[Level]]] | str:
     """(YES asks, NO asks) of each Kalshi market (a YES ask is 1 - a NO bid, exactly), or why they were
     not read."""
-    from engine.feeds.kalshi_client import KalshiClient
-    from engine.feeds.kalshi_fixed import KalshiShapeError
-    from engine.feeds.kalshi_http import KalshiError
+    from engine.venues.kalshi.client import KalshiClient
+    from engine.venues.kalshi.fixed import KalshiShapeError
+    from engine.venues.kalshi.http import KalshiError
 
     assert settings.kalshi is not None
     host = settings.kalshi.host

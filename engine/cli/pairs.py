@@ -100,8 +100,8 @@ def kalshi_market(settings: Settings, ticker: str) -> dict[str, Any]:
     host = settings.kalshi.host
 
     async def read() -> dict[str, Any]:
-        from contracts.kalshi_grid import bands_json
-        from engine.feeds.kalshi_client import KalshiClient
+        from contracts.venues.kalshi.grid import bands_json
+        from engine.venues.kalshi.client import KalshiClient
 
         client = KalshiClient.at(host)  # market data is public: no key needed
         try:
@@ -130,8 +130,8 @@ def _kalshi_read(settings: Settings, read: Any, what: str) -> Any:
     """Run a read of Kalshi's; its failures in words (a 404 as not there, the network, a shape)."""
     import asyncio
 
-    from engine.feeds.kalshi_fixed import KalshiShapeError
-    from engine.feeds.kalshi_http import KalshiError
+    from engine.venues.kalshi.fixed import KalshiShapeError
+    from engine.venues.kalshi.http import KalshiError
 
     assert settings.kalshi is not None
     host = settings.kalshi.host
@@ -289,7 +289,7 @@ def kalshi_search(settings: Settings, words: list[str]) -> list[dict[str, Any]]:
     wanted = " ".join(words).upper()
 
     async def read() -> list[dict[str, Any]]:
-        from engine.feeds.kalshi_client import KalshiClient
+        from engine.venues.kalshi.client import KalshiClient
 
         assert settings.kalshi is not None
         client = KalshiClient.at(settings.kalshi.host)

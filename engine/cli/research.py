@@ -152,15 +152,37 @@ def check_import_range(start: int, end: int) -> None:
                             "(one request per day; run it again for the next stretch: imports resume)")
 
 
+def _import_kalshi(settings: Settings, args: argparse.Namespace) -> int:
+    """`--kalshi`: the Kalshi history of a paired market (engine/venues/kalshi/history_import.py)."""
+    from engine.venues.kalshi.history import KalshiHistoryError
+    from engine.venues.kalshi.history_import import MAX_DAYS, NotPaired, import_pair_history
+    from storage.research.recording_sessions import SessionError
+
+    if args.market is None or args.start is None or args.end is None:
+        raise CliError("--kalshi needs --market (a Polymarket condition id paired with a Kalshi market), --from and "
+                       "--to")
+    if args.end <= args.start or args.end - args.start > MAX_DAYS * 86_400_000:
+        raise CliError(f"--to must be after --from, and at most {MAX_DAYS} days after it")
+    if settings.kalshi is None:
+        raise CliError("no Kalshi host is configured (KALSHI_HOST)")
+    db = open_db(settings)
+    try:
+        done = import_pair_history(settings.kalshi, db, args.market, (args.start, args.end), args.name, actor())
+    except NotPaired as exc:
+        raise CliError(str(exc)) from None
+    except (KalshiHistoryError, SessionError) as exc:
+        raise CliError(f"{exc}; nothing was imported") from None
+    print(json.dumps(done, indent=2))
+    return 0
+
+
 def cmd_import_history(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
     if args.file is not None:
         return import_session_file(settings, args)
     if args.kalshi:
-        from engine.cli.kalshi_history import cmd_import_kalshi
-
-        return cmd_import_kalshi(settings, args)
+        return _import_kalshi(settings, args)
     if args.pmxt is not None or args.pmxt_from is not None or args.pmxt_to is not None:
         return import_pmxt_archive(settings, args)
     # Only /prices-history needs these (the CLOB client's signing stack: a second of CPU to import).

@@ -60,7 +60,7 @@ class Executor:
                  bus: EventBus | None = None, gate: OrderGate | None = None, venue_name: str = POLYMARKET):
         """`gate`: the desk's one order gate (placement.py), shared by every executor built for
         it; a standalone executor makes its own, closed. `venue_name`: whose ledger it keeps
-        (contracts/venues.py), one venue's orders, positions and cash of `mode`."""
+        (contracts/venues/__init__.py), one venue's orders, positions and cash of `mode`."""
         self.db = db
         self._venue = venue
         self.catalog = catalog

@@ -1,6 +1,6 @@
 """The executor's records as the engine's types: orders, fills and positions, over
 storage/engine_stores/execution_ledger.py (their SQL), and the positions' upkeep as fills arrive.
-Each row is written with the venue its token belongs to (contracts/venues.py); reads take the
+Each row is written with the venue its token belongs to (contracts/venues/__init__.py); reads take the
 venue of the ledger they load.
 
 Only the executor calls the writers here (single writer), on the connection of its own

@@ -20,12 +20,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from contracts import kalshi_fee_store, kalshi_fees, kalshi_grid, kalshi_ids
 from contracts.domain import MarketInfo, Outcome
 from contracts.market_rows import unreadable
 from contracts.neg_risk_sets import why_incomplete
 from contracts.payouts import Payouts
 from contracts.payouts import stored as stored_payouts
+from contracts.venues.kalshi import fee_store as kalshi_fee_store
+from contracts.venues.kalshi import fees as kalshi_fees
+from contracts.venues.kalshi import grid as kalshi_grid
+from contracts.venues.kalshi import ids as kalshi_ids
 from engine.feeds.discovery import market_info
 from storage.engine_stores import catalog_store, reward_queries
 from storage.sqlite.db import Database
@@ -65,7 +68,7 @@ class MarketCatalog:
         self._by_token: dict[str, MarketInfo] = {}
         self._resolved: dict[str, Payouts] = {}
         # Markets told closed by what the desk heard, not by a row: kept closed across reloads
-        # (a Kalshi market has no markets row to say so: engine/feeds/kalshi_reference.py).
+        # (a Kalshi market has no markets row to say so: engine/venues/kalshi/reference.py).
         self._closed: set[str] = set()
         self._set_aside = set_aside
         for market in markets:
@@ -164,7 +167,7 @@ class MarketCatalog:
 
 
 def kalshi_market(row: Mapping[str, Any]) -> MarketInfo:
-    """A Kalshi market the operator paired, in the desk's terms (contracts/kalshi_ids.py): a strategy
+    """A Kalshi market the operator paired, in the desk's terms (contracts/venues/kalshi/ids.py): a strategy
     trades it only by naming it (`kalshi:<ticker>` in its market list; a filter selects among
     Polymarket's markets), on Kalshi's ledger (engine/trading/passes/ledger.py). Its price grid and its
     series' fees as the desk last read them (storage/engine_stores/catalog_store.py); until read, whole

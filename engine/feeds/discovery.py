@@ -27,7 +27,7 @@ from typing import Any
 
 from contracts.domain import MarketInfo
 from contracts.market_rows import resolution_trail
-from contracts.protocol_v2 import PROTOCOL_V2
+from contracts.venues.polymarket.protocol_v2 import PROTOCOL_V2
 from engine.feeds.parse_markets import EventRefused, GammaMarket, clob_market_fees, gamma_event, gamma_market
 from engine.feeds.rest import RestClient
 from storage.engine_stores import catalog_store

@@ -1,7 +1,7 @@
 """An exchange's trading status and its scheduled pauses, as the desk last read them: whether
 trading is active now (or the whole exchange, cancels included), when it expects to resume, and the
 pause windows ahead. A venue whose policy announces pauses (contracts/venue_policies.py) has a watch
-that reads it (engine/feeds/kalshi_exchange.py); the trading side holds that venue's new orders
+that reads it (engine/venues/kalshi/exchange.py); the trading side holds that venue's new orders
 around a pause (engine/trading/ledgers/exchange_pauses.py)."""
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from typing import Any
 
 from contracts.domain import MICRO, to_micros
 from contracts.market_rows import resolution_trail
-from contracts.protocol_v2 import KNOWN_VERSIONS, NEG_RISK_NOT_SUPPORTED, PROTOCOL_V2
+from contracts.venues.polymarket.protocol_v2 import KNOWN_VERSIONS, NEG_RISK_NOT_SUPPORTED, PROTOCOL_V2
 
 
 @dataclass(frozen=True, slots=True)

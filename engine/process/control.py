@@ -13,16 +13,16 @@ from typing import Any
 
 from contracts.command_refusal import CommandRejected
 from contracts.settings import Settings
-from contracts.venues import KALSHI, LABELS, POLYMARKET
+from contracts.venue_policies import DESK_VENUE, UnknownVenue, VenuePolicy, policy_of, venues_apart
 from engine.execution.placement import OrderGate
 from engine.process.lifecycle import Desired, State, check_transition
 from engine.process.trading_seam import Trading
 from engine.risk import breakers
-from engine.venues.accounts import kalshi_account, polymarket_account
+from engine.venues.registry import adapter_of
 from storage.desk import arming
 from storage.desk.audit import raise_alert, write_audit
 from storage.engine_stores import engine_state as state_store
-from storage.engine_stores import execution_ledger
+from storage.engine_stores import execution_ledger, venue_modes
 from storage.sqlite.db import Database, now_ms
 
 log = logging.getLogger("engine.process.control")
@@ -39,7 +39,7 @@ class Controller:
         self.gate = gate
         self.state = State.IDLE
         self.mode = "paper"
-        self.kalshi_mode = "paper"  # Kalshi's own arming, beside the desk's mode
+        self.venue_modes: dict[str, str] = {}  # each venue armed apart, in its own mode beside the desk's
 
     # -- transitions -------------------------------------------------------------------
 
@@ -83,8 +83,12 @@ class Controller:
         with self.db.write() as conn:
             snap, crashed = state_store.record_boot(conn, window_ms=self.settings.crash_loop_window_s * 1000)
             state_store.save(conn, **self._reads())
+            for policy in venues_apart():
+                adapter = adapter_of(policy.venue)
+                venue_modes.record_reads(conn, policy.venue, adapter.account(self.settings),
+                                         adapter.host(self.settings))
         self.mode = snap.mode
-        self.kalshi_mode = snap.kalshi_mode
+        self.venue_modes = dict(snap.venue_modes)
         log.info("boot", extra={"previous_state": snap.state, "desired": snap.desired_state,
                                 "crashed": crashed, "kill_latched": snap.kill_latched})
         if snap.kill_latched:
@@ -101,11 +105,11 @@ class Controller:
             self._go(State.STOPPED)
 
     def _reads(self) -> dict[str, Any]:
-        """What this engine read at its start: where it trades (so "real money" is said only against a
-        real venue) and with which accounts (arming needs a preflight of these: storage/desk/arming.py)."""
-        kalshi = self.settings.kalshi
-        return {"venue_host": self.settings.clob_host, "venue_wallet": polymarket_account(self.settings),
-                "kalshi_host": kalshi.host if kalshi is not None else None, "kalshi_key": kalshi_account(kalshi),
+        """What this engine read at its start for the desk's venue: where it trades (so "real money" is said
+        only against a real venue) and with which account (arming needs a preflight of these:
+        storage/desk/arming.py); each venue armed apart's go to its row (`boot`)."""
+        desk = adapter_of(DESK_VENUE)
+        return {"venue_host": desk.host(self.settings), "venue_wallet": desk.account(self.settings),
                 "reads_at": now_ms()}
 
     async def _halt_for_crash_loop(self, crashes: int) -> None:
@@ -128,7 +132,8 @@ class Controller:
             with self.db.write() as conn:
                 raise_alert(conn, level="critical", source="engine", code="HALT_CANCEL_FAILED",
                             message=f"the crash-loop halt could not cancel the orders at the venue ({exc!r}); "
-                                    "run `python -m engine cancel-all` or cancel them on polymarket.com")
+                                    "run `python -m engine cancel-all` or cancel them on "
+                                    f"{policy_of(DESK_VENUE).site}")
 
     # -- operator commands -------------------------------------------------------------
 
@@ -236,7 +241,7 @@ class Controller:
         armed: dict[str, Any] = {}
         if mode == "live":
             self._check_can_go_live()
-            armed = self._passes_gate(POLYMARKET, override, actor)
+            armed = self._passes_gate(DESK_VENUE, override, actor)
         elif self.state not in (State.IDLE, State.STOPPED, State.KILLED, State.ERROR):
             await self.stop(actor)  # back to paper is always allowed: stop live trading first
         await self.trading.set_mode(mode)
@@ -250,42 +255,50 @@ class Controller:
         return {"mode": mode, "state": self.state.value}
 
     async def set_venue_mode(self, actor: str, venue: str, mode: str, override: str = "") -> dict[str, Any]:
-        """Kalshi armed live, or back to paper, on its own: the desk's mode is not touched. Live
-        needs Kalshi's key, the engine stopped and no Kalshi order open (the dashboard asks for the
-        typed confirmation first); back to paper is always allowed, stopping the engine first."""
-        if venue != KALSHI:
-            raise CommandRejected(f"only Kalshi is armed on its own, not {venue!r}: the desk's mode is set_mode")
+        """A venue armed apart armed live, or back to paper, on its own: the desk's mode is not touched.
+        Live needs the venue's keys, the engine stopped and none of its orders open (the dashboard asks
+        for the typed confirmation first); back to paper is always allowed, stopping the engine first."""
+        policy = self._apart(venue)
         if mode not in ("paper", "live"):
             raise CommandRejected(f"mode must be 'paper' or 'live', not {mode!r}")
-        if mode == self.kalshi_mode:
-            return {"venue": venue, "mode": mode, "note": "Kalshi is in this mode already"}
+        if mode == self.venue_modes.get(venue, "paper"):
+            return {"venue": venue, "mode": mode, "note": f"{policy.label} is in this mode already"}
         armed: dict[str, Any] = {}
         if mode == "live":
-            self._check_kalshi_can_go_live()
-            armed = self._passes_gate(KALSHI, override, actor)
+            self._check_venue_can_go_live(venue)
+            armed = self._passes_gate(venue, override, actor)
         elif self.state not in (State.IDLE, State.STOPPED, State.KILLED, State.ERROR):
             await self.stop(actor)  # back to paper is always allowed: stop live trading first
         await self.trading.set_mode(mode, venue=venue)
-        before, self.kalshi_mode = self.kalshi_mode, mode
+        before, self.venue_modes[venue] = self.venue_modes.get(venue, "paper"), mode
         with self.db.write() as conn:
-            state_store.save(conn, kalshi_mode=mode)
-            write_audit(conn, actor=actor, action="engine.set_venue_mode", entity="engine_state",
+            venue_modes.set_mode(conn, venue, mode)
+            write_audit(conn, actor=actor, action="engine.set_venue_mode", entity="venue_modes",
                         before={"venue": venue, "mode": before}, after={"venue": venue, "mode": mode, **armed})
-            raise_alert(conn, level="warning" if mode == "live" else "info", source=actor, code="KALSHI_MODE",
-                        message=f"Kalshi armed {mode.upper()}: " + (
-                            "promoted strategies that name Kalshi markets trade real money there from the next "
-                            "Start" if mode == "live" else "strategies that name Kalshi markets trade its paper "
-                            "ledger"))
+            raise_alert(conn, level="warning" if mode == "live" else "info", source=actor, code=policy.code("MODE"),
+                        message=f"{policy.label} armed {mode.upper()}: " + (
+                            f"promoted strategies that name {policy.label} markets trade real money there from "
+                            "the next Start" if mode == "live" else
+                            f"strategies that name {policy.label} markets trade its paper ledger"))
         return {"venue": venue, "mode": mode, "state": self.state.value}
+
+    @staticmethod
+    def _apart(venue: str) -> VenuePolicy:
+        """The policy of a venue armed apart from the desk's (refused: the desk's own, or no venue)."""
+        try:
+            policy = policy_of(venue)
+        except UnknownVenue as exc:
+            raise CommandRejected(str(exc)) from None
+        if policy.venue == DESK_VENUE:
+            raise CommandRejected(f"{policy.label} is the desk's own venue: its mode is set_mode")
+        return policy
 
     def _passes_gate(self, venue: str, override: str, actor: str) -> dict[str, Any]:
         """The arming gate (storage/desk/arming.py) with this engine's own reads: the account it holds
         and the host it trades on. Refused unless every check passes or each failing one is overridden
         by name; what the audit row keeps of it (the checks, and the overrides with a critical alert)."""
-        kalshi = self.settings.kalshi
-        reads = arming.EngineReads(True, self.state.value,
-                                   polymarket_account(self.settings) if venue == POLYMARKET else kalshi_account(kalshi),
-                                   self.settings.clob_host if venue == POLYMARKET else kalshi.host if kalshi else None)
+        adapter = adapter_of(venue)
+        reads = arming.EngineReads(True, self.state.value, adapter.account(self.settings), adapter.host(self.settings))
         with self.db.read() as conn:
             gate = arming.venue_gate(conn.connection.driver_connection, venue, reads, now_ms())  # type: ignore[arg-type]  # SQLAlchemy types the DBAPI connection loosely; it is sqlite3's
         refusal = gate.refusal(override)
@@ -295,23 +308,21 @@ class Controller:
         if overridden:
             with self.db.write() as conn:
                 raise_alert(conn, level="critical", source=actor, code="ARMED_PAST_CHECKS", subject=venue,
-                            message=f"{LABELS[venue]} armed LIVE past failing checks, by {actor}: " + "; ".join(
-                                f"{c.name} ({c.detail})" for c in overridden))
+                            message=f"{policy_of(venue).label} armed LIVE past failing checks, by {actor}: "
+                                    + "; ".join(f"{c.name} ({c.detail})" for c in overridden))
         return {"checks": arming.gate_lines(gate), "overridden": [c.name for c in overridden]}
 
-    def _check_kalshi_can_go_live(self) -> None:
-        kalshi = self.settings.kalshi
-        if kalshi is None or not kalshi.configured:
-            raise CommandRejected("live trading on Kalshi needs its API key: KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY "
-                                  "in .env, or sealed in the keystore; then run `python -m engine kalshi-preflight` "
-                                  "(see docs/going-live.md)")
+    def _check_venue_can_go_live(self, venue: str) -> None:
+        policy, adapter = policy_of(venue), adapter_of(venue)
+        if not adapter.armable(self.settings):
+            raise CommandRejected(f"live trading on {policy.label} needs {adapter.arm_needs}")
         if self.state not in (State.IDLE, State.STOPPED):
-            raise CommandRejected(f"stop the engine before arming Kalshi live (it is {self.state.value})")
+            raise CommandRejected(f"stop the engine before arming {policy.label} live (it is {self.state.value})")
         with self.db.read() as conn:
-            still_open = execution_ledger.count_open(conn, venue=KALSHI)
+            still_open = execution_ledger.count_open(conn, venue=venue)
         if still_open:
-            raise CommandRejected(f"{still_open} Kalshi orders are still open: cancel them (Orders page) before "
-                                  "arming Kalshi live")
+            raise CommandRejected(f"{still_open} {policy.label} orders are still open: cancel them (Orders page) "
+                                  f"before arming {policy.label} live")
 
     def _check_can_go_live(self) -> None:
         if not self.settings.live_credentials_present:

@@ -21,10 +21,10 @@ from typing import Any, ClassVar
 
 from contracts.cross_venue import Cross, complement_side, cross
 from contracts.domain import ONE, Intent, Level, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
-from contracts.kalshi_fees import KalshiFees, market_fees_at
-from contracts.kalshi_ids import LOT
 from contracts.strategy_schemas.cross_venue_arb import CROSS_VENUE_ARB
 from contracts.venues import KALSHI, POLYMARKET, venue_of
+from contracts.venues.kalshi.fees import KalshiFees, market_fees_at
+from contracts.venues.kalshi.ids import LOT
 from engine.strategies.base import StrategyBase, closed_reason
 
 

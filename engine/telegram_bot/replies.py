@@ -63,10 +63,10 @@ def pnl(settings: Settings, window: str) -> str:
     now = now_ms()
     with reading(settings) as conn:
         status = desk_status.engine_status(conn, settings.db_path)
-        mode, kalshi = status.mode, status.kalshi_mode
+        mode, kalshi = status.mode, status.mode_of(KALSHI)
         lane = _lane_line(desk_status.paper_lane(conn, now) if mode == "live" else None) + \
-            _lane_line(desk_status.kalshi_ledger(conn, now, kalshi), "Kalshi paper" if kalshi == "paper" else
-                       "Kalshi LIVE", "on paper" if kalshi == "paper" else stake(status.kalshi_host))
+            _lane_line(desk_status.venue_ledger(conn, now, KALSHI, kalshi), "Kalshi paper" if kalshi == "paper" else
+                       "Kalshi LIVE", "on paper" if kalshi == "paper" else stake(status.host_of(KALSHI)))
         if window == "today":
             today = desk_status.pnl_today(conn, mode, now=now)
             if today is None:
@@ -117,12 +117,12 @@ def _ledgers(conn: sqlite3.Connection, settings: Settings) -> list[tuple[str, st
     the desk's mode's ledgers first (what /flatten sells), then apart the paper lane beside a live
     desk and Kalshi's ledger when it trades the other mode."""
     status = desk_status.engine_status(conn, settings.db_path)
-    mode, kalshi = status.mode, status.kalshi_mode
+    mode, kalshi = status.mode, status.mode_of(KALSHI)
     found: list[tuple[str, str, str | None]] = [(f"({mode})", mode, None)]
     if mode == "live":
         found.append(("on the paper lane (paper-only strategies: paper money)", "paper", POLYMARKET))
     if kalshi != mode:
-        found.append((_on_kalshi(kalshi, status.kalshi_host), kalshi, KALSHI))
+        found.append((_on_kalshi(kalshi, status.host_of(KALSHI)), kalshi, KALSHI))
     return found
 
 

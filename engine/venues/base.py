@@ -2,7 +2,7 @@
 
 Venues are I/O only. They never decide what to trade and never write trading state; the
 executor persists every request before sending it (intent before network) and applies
-every report. Paper (engine/venues/paper.py) and live (engine/venues/polymarket.py) both
+every report. Paper (engine/venues/paper.py) and live (engine/venues/polymarket/venue.py) both
 implement this protocol, so paper and live share everything but the venue.
 
 Order placement is two steps so the executor can commit the signed order and its id

@@ -4,8 +4,8 @@ Fill model in engine/venues/paper_fills.py. Each placement and cancel takes the 
 time to act (engine/venues/paper_latency.py), as a call to the venue does: the answer reflects
 the book it met on arrival, and an order whose cancel is on its way can still be filled. Fills
 go MATCHED -> MINED -> CONFIRMED on a clock (optionally FAILED, a ghost fill, at a seeded rate);
-taker fills pay Polymarket's fee where the market charges one. The venue's own state (its
-resting orders with their queue positions, and its trades) lives in `paper_orders` /
+its refusals, fees and batches are its venue's (`PaperRules`, engine/venues/paper_rules.py). The
+venue's own state (its resting orders with their queue positions, and its trades) lives in `paper_orders` /
 `paper_trades`, so a restart in paper mode loses nothing and the executor recovers against it
 exactly as it does against live.
 """
@@ -20,12 +20,10 @@ from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection
 
-from contracts import kalshi_fees
 from contracts.domain import Book, MarketInfo, Side, Tif
 from contracts.order_status import covered
-from contracts.venues import KALSHI, POLYMARKET, VENUES, venue_of
+from contracts.venues import DESK_VENUE, POLICIES, venue_of
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.kalshi_batches import BASIC_BATCHES
 from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketResolved, MarketVoided, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues import paper_rules as rules
@@ -51,6 +49,7 @@ from engine.venues.base import (
 from engine.venues.latency import DEFAULT_MODEL, LatencyModel
 from engine.venues.paper_latency import Trips
 from engine.venues.paper_wallet import PaperWallet, cash_flow
+from engine.venues.registry import adapter_of
 from storage.engine_stores import paper_book as book_store
 from storage.sqlite.db import Database, is_locked, now_ms
 
@@ -116,8 +115,8 @@ class PaperVenue:
     mode: VenueMode = "paper"
 
     def __init__(self, db: Database, books: BookSource, catalog: MarketCatalog, *,
-                 config: PaperConfig | None = None, clock: Callable[[], int] = now_ms, venue_name: str = POLYMARKET):
-        """`venue_name`: the venue it stands in for (contracts/venues.py): its book and wallet are
+                 config: PaperConfig | None = None, clock: Callable[[], int] = now_ms, venue_name: str = DESK_VENUE):
+        """`venue_name`: the venue it stands in for (contracts/venues/__init__.py): its book and wallet are
         that venue's rows of the paper tables, its fees and order rules that venue's."""
         self.db = db
         self.venue_name = venue_name
@@ -130,10 +129,11 @@ class PaperVenue:
         self.by_token: dict[str, dict[str, _Resting]] = {}  # the same orders, by token (hot path)
         self.dirty: set[str] = set()  # resting orders whose queue position moved since the last save
         self.next_settle_at: int | None = None  # the earliest pending settlement, to skip idle ticks
-        # Standing in for Kalshi: each order's rounding accumulator (contracts/kalshi_fees.py).
-        self.kalshi_rounding: dict[str, kalshi_fees.FillFees] = {}
+        # The venue's order rules, fees and batches (its adapter's, engine/venues/<venue>/paper_rules.py).
+        self.rules: rules.PaperRules = adapter_of(venue_name).paper()
         # The shares and cash a SELL's and a BUY's balance checks see (engine/venues/paper_wallet.py).
-        self.wallet = PaperWallet(self.config.starting_cash, catalog, clock, venue_name)
+        self.wallet = PaperWallet(self.config.starting_cash, catalog, clock, venue_name,
+                                  credits_rebates=self.rules.credits_rebates)
         self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
         self.sink: EventSink = lambda event: None  # nowhere until started
         # Each request's trip (a wall-clock sleep; a backtest replays the recording up to its arrival).
@@ -179,7 +179,7 @@ class PaperVenue:
         batch (standing in for Kalshi: batches of as many as a Basic account's write budget pays for
         at once, sent one after the other, as the live venue sends them)."""
         results: list[PlaceResult] = []
-        for batch in _batches(prepared, self.venue_name, "batch_create"):
+        for batch in _batches(self.rules, prepared, "batch_create"):
             if not await self.trips.place():  # one request
                 results += [PlaceResult(p.venue_order_id, VenueOrderStatus.INVALID, error=OVERTAKEN) for p in batch]
                 continue
@@ -203,7 +203,7 @@ class PaperVenue:
         market = self.catalog.by_token(req.token_id)
         wallet = self.wallet.for_order(conn, req, self._resting_on(req.token_id) if req.side is Side.SELL
                                        else self.resting.values())
-        refused = rules.refusal(req, market, self.clock() // 1000, wallet)
+        refused = rules.refusal(self.rules, req, market, self.clock() // 1000, wallet)
         if refused is not None:
             raise OrderRejected(refused)
         if book_store.order_exists(conn, venue_id):
@@ -211,8 +211,7 @@ class PaperVenue:
         book = (self.books.book(req.token_id, depth=100)
                 if rules.crosses(*self.books.best_prices(req.token_id), req.side, req.price) else None)
         reachable = fills.fillable(book, req.side, req.price, self.consumed) if book else 0
-        refused = rules.book_refusal(req, reachable, self._fee(book, req, market), wallet,
-                                     kalshi=self.venue_name == KALSHI)
+        refused = self.rules.book_refusal(req, reachable, self._fee(book, req, market), wallet)
         if refused is not None:
             raise OrderRejected(refused)
         executions = fills.walk(book, req.side, req.price, req.size, self.consumed) if book else []
@@ -239,10 +238,8 @@ class PaperVenue:
     def _fill(self, conn: Connection, order: _Resting, price: int, size: int, liquidity: str) -> VenueTrade:
         market = self.catalog.get(order.condition_id)
         now = self.clock()
-        fee = rules.fill_fee(market, price, size, liquidity, now)
-        if self.venue_name == KALSHI:  # Kalshi's reported fee: the trade fee and its per-order rounding
-            fee = kalshi_rounding(self.kalshi_rounding, conn, order.venue_order_id, market).charge(
-                kalshi_fees.fill_cash(price, size, buy=order.side is Side.BUY), fee)
+        fee = self.rules.reported_fee(conn, order.venue_order_id, order.side is Side.BUY, market, price, size,
+                                      self.rules.fill_fee(market, price, size, liquidity, now))
         order.filled += size
         self.wallet.traded(order.token_id, order.side, price, size, fee)
         seq = book_store.trade_count(conn, order.venue_order_id)
@@ -436,7 +433,7 @@ class PaperVenue:
         budget pays for at once, one after the other, as the live venue sends them)."""
         ids = list(dict.fromkeys(venue_order_ids))
         canceled: list[str] = []
-        for batch in _batches(ids, self.venue_name, "batch_cancel"):
+        for batch in _batches(self.rules, ids, "batch_cancel"):
             wanted = set(batch)
             async with self.trips.cancelling_orders(wanted):  # the orders rest, and can fill, until it arrives
                 canceled += self._cancel_where(_ids_in(wanted), "CANCELED")
@@ -498,7 +495,7 @@ class PaperVenue:
             return 0
         preview = fills.walk(book, req.side, req.price, req.size, fills.Consumed(dict(self.consumed.taken)))
         now = self.clock()
-        return sum(rules.fill_fee(market, e.price, e.size, "TAKER", now) for e in preview)
+        return sum(self.rules.fill_fee(market, e.price, e.size, "TAKER", now) for e in preview)
 
 
 async def cancel_all_resting(db: Database) -> CancelResult:
@@ -508,7 +505,7 @@ async def cancel_all_resting(db: Database) -> CancelResult:
 
     canceled: list[str] = []
     refused: dict[str, str] = {}
-    for name in VENUES:
+    for name in list(POLICIES):
         venue = PaperVenue(db, BookCache(), MarketCatalog(), venue_name=name)
         await venue.start()
         done = await venue.cancel_all()
@@ -517,27 +514,11 @@ async def cancel_all_resting(db: Database) -> CancelResult:
     return CancelResult(tuple(canceled), refused)
 
 
-def kalshi_rounding(kept: dict[str, kalshi_fees.FillFees], conn: Connection, venue_order_id: str,
-                    market: MarketInfo | None) -> kalshi_fees.FillFees:
-    """An order's rounding accumulator, as Kalshi keeps one per order (`kept` by order id; rebuilt
-    from its stored fills after a restart: the same arithmetic gives the same state)."""
-    found = kept.get(venue_order_id)
-    if found is None:
-        found = kalshi_fees.FillFees()
-        for row in book_store.order_fills(conn, venue_order_id):
-            found.charge(kalshi_fees.fill_cash(row["price"], row["size"], buy=row["side"] == Side.BUY.value),
-                         rules.fill_fee(market, row["price"], row["size"], row["liquidity"], row["matched_at"]))
-        kept[venue_order_id] = found
-    return found
-
-
-def _batches(items: Sequence[_T], venue_name: str, kind: str) -> list[Sequence[_T]]:
-    """`items` in the requests the venue is sent them in: Kalshi's in batches of as many as a Basic
-    account's write budget pays for at once (`kind`: batch_create or batch_cancel), another venue's
-    in one."""
-    size = BASIC_BATCHES[kind] if venue_name == KALSHI else max(1, len(items))
-    return [items[start:start + size] for start in range(0, len(items), size)]
-
-
 def _ids_in(wanted: set[str]) -> Callable[[_Resting], bool]:
     return lambda order: order.venue_order_id in wanted
+
+
+def _batches(venue_rules: rules.PaperRules, items: Sequence[_T], kind: str) -> list[Sequence[_T]]:
+    """`items` in the requests the venue is sent them in (`kind`: batch_create or batch_cancel)."""
+    size = max(1, venue_rules.batch_size(kind, len(items)))
+    return [items[start:start + size] for start in range(0, len(items), size)]

@@ -15,7 +15,7 @@ from typing import Protocol
 from sqlalchemy import Connection
 
 from contracts.domain import MICRO, Side, notional
-from contracts.venues import POLYMARKET
+from contracts.venues import DESK_VENUE
 from engine.feeds.catalog import MarketCatalog
 from engine.venues import paper_settlement as settled
 from engine.venues.base import OrderRequest
@@ -34,9 +34,10 @@ class RestingOrder(Protocol):
 
 class PaperWallet:
     def __init__(self, starting_cash: int, catalog: MarketCatalog, clock: Callable[[], int],
-                 venue_name: str = POLYMARKET):
+                 venue_name: str = DESK_VENUE, *, credits_rebates: bool = True):
         self.starting_cash = starting_cash
-        self.venue_name = venue_name  # whose paper trades it holds (contracts/venues.py)
+        self.venue_name = venue_name  # whose paper trades it holds (contracts/venues/__init__.py)
+        self.credits_rebates = credits_rebates  # its venue pays makers' rebates and rewards into it
         self.catalog = catalog
         self.clock = clock
         self.shares: dict[str, int] = {}
@@ -58,10 +59,10 @@ class PaperWallet:
         self.trade_cash += sign * cash_flow(side, price, size, fee)
 
     def credits(self, conn: Connection) -> int:
-        """What settlement has paid the wallet so far (redemptions, merges; Polymarket's rebates and
-        rewards too)."""
+        """What settlement has paid the wallet so far (redemptions, merges; makers' rebates and
+        rewards too, where the venue pays them: `credits_rebates`)."""
         paid = settled.total_paid(conn, self.venue_name)
-        if self.venue_name != POLYMARKET:
+        if not self.credits_rebates:
             return paid
         now = self.clock()
         return (paid + sum(c.amount for c in settled.rebate_credits(conn, self.catalog, now))

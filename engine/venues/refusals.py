@@ -39,7 +39,7 @@ BUSINESS_MARKERS = (
     "dropped by cancel-all",
     "too small to express",
     "tick grid",
-    # Kalshi's codes and details (its Order Errors page; engine/venues/kalshi_wire.py writes them in)
+    # Kalshi's codes and details (its Order Errors page; engine/venues/kalshi/wire.py writes them in)
     "post only cross",
     "market_inactive",
     "available_balance_too_low",

@@ -7,7 +7,7 @@ rebates. `SettlementVenue` is what the engine asks of a venue for these: send a 
 merge (a Protocol V2 market's through its Router, one position at a time), follow the
 transaction, and list what the venue paid (`VenueCredit`), which is the only thing the ledger
 books as cash. Paper (engine/venues/paper_settlement.py) and live
-(engine/venues/polymarket_settlement.py) implement it.
+(engine/venues/polymarket/settlement.py) implement it.
 """
 
 from __future__ import annotations

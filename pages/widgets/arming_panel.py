@@ -17,7 +17,7 @@ import streamlit as st
 
 from charts import text
 from contracts.roles import Scope
-from contracts.venues import KALSHI, POLYMARKET
+from contracts.venue_policies import policy_of
 from pages.widgets.common import actor, remember_answer
 from pages.widgets.controls import post_and_wait
 from storage.desk.arming import Gate, override_names
@@ -25,7 +25,6 @@ from storage.sqlite.db import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFLIGHT_TIMEOUT_S = 300  # it places and cancels test orders: seconds, a few minutes at worst
-PREFLIGHT_COMMAND: dict[str, str] = {POLYMARKET: "preflight", KALSHI: "kalshi-preflight"}
 
 
 @dataclass(frozen=True)
@@ -66,9 +65,15 @@ def arm_refusals(gate: Gate, *, typed: str, word: str, override: str) -> list[st
     return reasons
 
 
+def preflight_command(venue: str) -> str:
+    """The `python -m engine` subcommand that checks a venue's account (its policy's arming facts)."""
+    facts = policy_of(venue).arming
+    return facts.preflight if facts is not None else ""
+
+
 def run_preflight(venue: str, db_path: Path) -> tuple[bool, str]:
     """Run the venue's preflight as its own process (it records its run for the gate); (passed, what it said)."""
-    command = [sys.executable, "-m", "engine", PREFLIGHT_COMMAND[venue], "--json", "--actor", actor()]
+    command = [sys.executable, "-m", "engine", preflight_command(venue), "--json", "--actor", actor()]
     try:
         done = subprocess.run(command, cwd=ROOT, env={**os.environ, "TRADER_DB": str(db_path)},
                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=PREFLIGHT_TIMEOUT_S)
@@ -84,6 +89,10 @@ def run_preflight(venue: str, db_path: Path) -> tuple[bool, str]:
 
 
 def preflight_button(db: Database, arming: Arming) -> None:
+    if not preflight_command(arming.venue):
+        st.caption(f"No preflight exists for {text.markdown(policy_of(arming.venue).label)} yet: it cannot be armed "
+                   "live.")
+        return
     said = st.session_state.pop(f"{arming.key}_preflight_said", None)
     if said is not None:
         (st.success if said[0] else st.error)(f"Preflight {text.markdown(said[1])}")
@@ -93,7 +102,7 @@ def preflight_button(db: Database, arming: Arming) -> None:
                         "minutes)…"):
             st.session_state[f"{arming.key}_preflight_said"] = run_preflight(arming.venue, db.path)
         st.rerun()
-    st.caption(f"Or in a terminal: `.venv/bin/python -m engine {PREFLIGHT_COMMAND[arming.venue]}` (a run of the "
+    st.caption(f"Or in a terminal: `.venv/bin/python -m engine {preflight_command(arming.venue)}` (a run of the "
                "last hour, for the account the engine holds, counts). A keystore's passphrase comes from "
                "POLY_KEYSTORE_PASSWORD_FILE here: without one, run it in the terminal.")
 

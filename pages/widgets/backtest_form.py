@@ -24,7 +24,7 @@ from contracts.latency_spec import LatencyError, parse_latency
 from contracts.strategy_fit import below_minimum
 from contracts.strategy_kinds import registry, validate_params
 from pages.widgets.backtest_launch import LAUNCHED_HERE, launch, make_spec, size_defaults
-from pages.widgets.common import ACTOR, read_only, utc
+from pages.widgets.common import actor, read_only, utc
 from pages.widgets.fields import ErrorSlots, render_specs
 from pages.widgets.market_picker import market_picker
 from pages.widgets.session_panel import session_caption, session_picker
@@ -301,7 +301,7 @@ def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> in
     if _double_click(spec):
         return None
     try:
-        launched = launch(db, spec, name.strip() or default_name(kind, start, end), root=root, actor=ACTOR)
+        launched = launch(db, spec, name.strip() or default_name(kind, start, end), root=root, actor=actor())
     except OSError as exc:
         summary.error(f"Could not start the backtest process: {text.markdown(exc)}. The run is marked failed.")
         return None

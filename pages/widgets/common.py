@@ -16,6 +16,7 @@ from streamlit.elements.lib.column_types import ColumnConfig
 from charts import text
 from contracts.roles import Access, Role, Scope, why_not
 from contracts.settings import Settings, load_settings
+from contracts.venue_policies import policy_of
 from storage.dashboard_queries import status_queries as queries
 from storage.desk import desk_state, desk_status
 from storage.desk.audit import record_refusal
@@ -228,8 +229,8 @@ def health_header(db: Database) -> desk_status.EngineStatus:
     cols = st.columns([2.3, 1, 1.8, 2.9])  # the mode and the desk state in full at 1366 px
     with cols[0]:
         mode_badge(status.mode, status.venue_host)
-        if status.kalshi_mode == "live":  # Kalshi armed on its own: its own words, whatever the desk's mode
-            mode_badge("live", status.kalshi_host, "Kalshi")
+        for venue in status.armed_live():  # a venue armed on its own: its own words, whatever the desk's mode
+            mode_badge("live", status.host_of(venue), policy_of(venue).label)
     with cols[1]:
         st.badge(status.state, color=STATE_COLORS.get(status.state, "gray"))  # type: ignore[arg-type]  # the colours are Streamlit's literals, looked up by state
     with cols[2]:

@@ -21,7 +21,7 @@ from charts import text
 from contracts.child_env import without_secrets
 from contracts.market_rows import CONDITION_ID
 from pages.widgets.backtest_launch import keep_child, log_dir
-from pages.widgets.common import ACTOR, read_only
+from pages.widgets.common import actor, read_only
 from storage.research import recording_sessions as rs
 from storage.research.launch_requests import request_pmxt_import
 from storage.sqlite.db import Database, now_ms
@@ -87,7 +87,7 @@ def command(asked: Asked) -> list[str]:
 
 def launch(db: Database, asked: Asked, root: Path) -> Started:
     """Ask for the import (its audit row) and start its process; returns at once."""
-    request_pmxt_import(db, path=asked.path, markets=asked.markets, name=asked.name or None, actor=ACTOR)
+    request_pmxt_import(db, path=asked.path, markets=asked.markets, name=asked.name or None, actor=actor())
     folder = log_dir(root)
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / f"pmxt-import-{now_ms()}"

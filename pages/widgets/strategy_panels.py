@@ -21,7 +21,7 @@ from charts import text
 from charts.tables import Col, promoted
 from contracts.jsonsafe import read_stored
 from contracts.strategy_kinds import registry
-from contracts.venues import KALSHI
+from contracts.venue_policies import DESK_VENUE, policy_of
 from pages.widgets.common import actor, flash, read_only
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
@@ -81,12 +81,12 @@ INSTANCE_COLUMNS = {
 }
 
 
-def ledger_of(row: trading_queries.StrategyRow | None, desk_mode: str, kalshi_mode: str = "paper") -> str:
+def ledger_of(row: trading_queries.StrategyRow | None, status: desk_status.EngineStatus) -> str:
     """Where a strategy trades now: a paper-only one on paper whatever the desk's mode (beside
-    live strategies on a live desk, engine/trading/passes/venue_ledger.py); one naming Kalshi markets in
-    Kalshi's own armed mode (live only once promoted: until then its paper record stays on show);
+    live strategies on a live desk, engine/trading/passes/ledger.py); one naming another venue's markets
+    in that venue's own armed mode (live only once promoted: until then its paper record stays on show);
     the others in the desk's mode."""
-    mode = kalshi_mode if row is not None and row.venue == KALSHI else desk_mode
+    mode = status.mode_of(row.venue) if row is not None else status.mode
     return mode if row is None or row.live else "paper"
 
 
@@ -94,22 +94,23 @@ def instances_table(db: Database, status: desk_status.EngineStatus) -> dict[str,
     """The table of instances, each with the figures of the ledger it trades in now and why it places
     nothing, when it does not (storage/desk/desk_idle.py); returns their rows by name (in table order)
     for the edit panel."""
-    mode, kalshi_mode = status.mode, status.kalshi_mode
+    mode = status.mode
     frame = trading_queries.strategies(db)
     if frame.empty:
         st.caption("No strategies yet: create one below.")
         return {}
-    on_kalshi = frame["venue"] == KALSHI
-    venue_mode = on_kalshi.map({True: kalshi_mode, False: mode})
+    apart = frame["venue"] != DESK_VENUE  # on a venue armed apart: its own mode, said after its name
+    venue_mode = frame["venue"].map(status.mode_of)
     frame["ledger"] = venue_mode.where(frame["live"].astype(bool), "paper")
     pnl = pd.concat([portfolio_queries.strategy_pnl(db, m).assign(ledger=m)
-                     for m in sorted({mode, kalshi_mode, "paper"})])
+                     for m in sorted({mode, *status.venue_modes.values(), "paper"})])
     merged = frame.merge(pnl.rename(columns={"strategy": "name"}), on=["name", "ledger"], how="left").fillna(
         {"realized": 0.0, "fees": 0.0, "open_cost": 0.0, "open_positions": 0}
     )
-    held = on_kalshi & (kalshi_mode == "live") & ~frame["live"].astype(bool)  # waits while Kalshi trades live
-    merged["ledger"] = merged["ledger"].where(~on_kalshi, merged["ledger"] + " on Kalshi").where(
-        ~held, "held: paper only, Kalshi live")
+    label = frame["venue"].map(lambda venue: policy_of(venue).label)
+    held = apart & (venue_mode == "live") & ~frame["live"].astype(bool)  # waits while its venue trades live
+    merged["ledger"] = merged["ledger"].where(~apart, merged["ledger"] + " on " + label).where(
+        ~held, "held: paper only, " + label + " live")
     merged["markets"] = merged["markets"].map(_markets_summary)
     merged["kind_words"] = merged["kind"].str.replace("_", " ")  # words wrap where an identifier cannot
     merged["state"] = [("paused" if paused else "on") if enabled else "off"

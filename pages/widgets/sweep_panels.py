@@ -23,7 +23,7 @@ from contracts.strategy_kinds import registry
 from contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, default_name, parse_space
 from contracts.sweep_workers import worker_budget
 from pages.widgets.backtest_form import default_range, desk_latency, to_ms
-from pages.widgets.common import ACTOR, flash, plural, read_only, utc
+from pages.widgets.common import actor, flash, plural, read_only, utc
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.market_picker import market_picker
@@ -209,7 +209,7 @@ def new_sweep_panel(db: Database, root: Path, configured: pd.DataFrame) -> str |
 
 def _launch(db: Database, root: Path, spec: SweepSpec, jobs: int) -> str | None:
     try:
-        launched = launch_sweep(db, spec, jobs, root=root, actor=ACTOR)
+        launched = launch_sweep(db, spec, jobs, root=root, actor=actor())
     except OSError as exc:
         st.error(f"Could not start the sweep process: {text.markdown(exc)}")
         return None
@@ -419,7 +419,7 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
     if st.button("Use these params", key=SW_USE, disabled=not confirmed, icon=":material/done_all:"):
         try:
             saved = use_params(db, strategy=target, version=row.version, kind=kind, current=row.params,
-                               markets=row.markets, trial=whole, actor=ACTOR)
+                               markets=row.markets, trial=whole, actor=actor())
         except StaleVersion:
             st.error(f"Strategy '{text.markdown(target)}' changed meanwhile: nothing saved. Look again and retry.")
             return

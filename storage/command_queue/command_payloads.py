@@ -85,5 +85,5 @@ def _check(kind: str, name: str, field: Field, payload: dict[str, Any]) -> None:
     if isinstance(value, str):
         if len(value) > field.max_chars:
             raise PayloadError(f"{kind}: {name!r} is longer than {field.max_chars} characters")
-        if field.choices and value not in field.choices:
-            raise PayloadError(f"{kind}: {name!r} must be one of {', '.join(field.choices)}, not {value!r:.60}")
+        if (allowed := field.allowed()) and value not in allowed:
+            raise PayloadError(f"{kind}: {name!r} must be one of {', '.join(allowed)}, not {value!r:.60}")

@@ -14,7 +14,7 @@ from contracts.domain import BadNumber, to_micros
 from contracts.jsonsafe import FEED_BYTES, read_stored
 from contracts.limits import BY_NAME as LIMIT_SPECS
 from contracts.limits import LimitError, parse_value
-from contracts.protocol_v2 import protocol_label
+from contracts.venues.polymarket.protocol_v2 import protocol_label
 from storage.dashboard_queries import candle_queries
 from storage.sqlite.db import Database
 from storage.sqlite.frames import MICRO, to_human, to_utc, where

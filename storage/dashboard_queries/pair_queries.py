@@ -1,5 +1,5 @@
 """A paired market on the Markets page: both venues' books as the desk recorded them (Kalshi's as
-the tokens `kalshi:<ticker>:yes` and `:no`, engine/feeds/kalshi_reference.py), each mid, and what
+the tokens `kalshi:<ticker>:yes` and `:no`, engine/venues/kalshi/reference.py), each mid, and what
 hedging the pair would lock in now after both venues' fees (contracts/cross_venue.py's
 `pair_ways`, the arithmetic `python -m engine pairs spreads` uses on books it reads itself)."""
 
@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import text
 
-from contracts import kalshi_ids
 from contracts.cross_venue import Way, pair_ways
 from contracts.domain import MICRO, Level
+from contracts.venues.kalshi import ids as kalshi_ids
 from storage.dashboard_queries.market_queries import BookView, latest_book, tick_bounds
 from storage.sqlite.db import Database
 

@@ -13,8 +13,8 @@ from sqlalchemy import text
 
 from contracts import order_end
 from contracts.jsonsafe import preview, read_stored
-from contracts.kalshi_ids import PREFIX as KALSHI_PREFIX
-from contracts.venues import KALSHI, POLYMARKET, venue_of
+from contracts.venue_policies import venue_named
+from contracts.venues import DESK_VENUE, venue_of
 from storage.desk import desk_status
 from storage.engine_stores import ledger_risk_store
 from storage.sqlite.db import Database
@@ -47,9 +47,11 @@ class StrategyRow:
 
     @property
     def venue(self) -> str:
-        """Where its markets are: a list naming Kalshi markets trades Kalshi (a list names one venue)."""
+        """Where its markets are: a list naming another venue's markets trades that venue (a list names one
+        venue), any other the desk's."""
         named = self.markets if isinstance(self.markets, list) else []
-        return KALSHI if any(isinstance(m, str) and venue_of(m) == KALSHI for m in named) else POLYMARKET
+        return next((venue for m in named if isinstance(m, str) and (venue := venue_of(m)) != DESK_VENUE),
+                    DESK_VENUE)
 
 
 def _decode(raw: str | None, default: Any, what: str, problems: list[str]) -> Any:
@@ -76,22 +78,22 @@ def strategies(db: Database) -> pd.DataFrame:
     data["paused"] = data["paused"].astype(bool)
     data["live"] = data["live"].astype(bool)
     data["trades"] = data["live"].map({True: "live when the desk is", False: "paper only"})
-    # A strategy naming Kalshi markets trades Kalshi's paper ledger (engine/trading/passes/venue_ledger.py).
-    data["venue"] = data["markets"].map(lambda raw: KALSHI if f'"{KALSHI_PREFIX}' in str(raw or "") else POLYMARKET)
+    # A strategy naming another venue's markets trades that venue's ledger (engine/trading/passes/ledger.py).
+    data["venue"] = data["markets"].map(venue_named)
     return to_utc(data, "error_at", "updated_at")
 
 
 def paper_only(db: Database) -> list[str]:
-    """The enabled strategies never promoted: on a live desk they trade in the paper lane (a
-    strategy naming Kalshi markets trades Kalshi's paper ledger instead: `on_kalshi`)."""
+    """The enabled strategies never promoted: on a live desk they trade in the desk venue's paper ledger
+    (a strategy naming another venue's markets trades that venue's instead: `trading_venue`)."""
     with db.read() as conn:
         return desk_status.paper_only_names(conn.connection.driver_connection)  # type: ignore[arg-type]  # SQLAlchemy types the DBAPI connection loosely; it is sqlite3's
 
 
-def on_kalshi(db: Database) -> list[str]:
-    """The enabled strategies naming Kalshi markets: they trade Kalshi's paper ledger."""
+def trading_venue(db: Database, venue: str) -> list[str]:
+    """The enabled strategies trading a venue armed apart (naming its markets, or spanning venues to it)."""
     with db.read() as conn:
-        return desk_status.kalshi_names(conn.connection.driver_connection)  # type: ignore[arg-type]  # as above
+        return desk_status.trading_venue(conn.connection.driver_connection, venue)  # type: ignore[arg-type]  # as above
 
 
 def ledger_state(db: Database, venue: str, mode: str) -> tuple[str, str | None]:

@@ -3,11 +3,12 @@
 A gate is venue-generic: a list of checks, each (name, ok, detail, fix), some that nothing can
 override (no key read, the engine running, orders open) and the others that the operator may
 override only by naming each failing one, typed and audited (an override naming a check nothing
-overrides is refused, whether that check passes or not). Polymarket's and Kalshi's
-checklists are built here from what the desk knows:
+overrides is refused, whether that check passes or not). Each venue's checklist is built here from
+what its policy says arming it checks (contracts/venues/policy.py `Arming`) and what the desk knows:
 
-- the key the running engine read at its start (engine_state, migration 0061), never `.env` as
-  the dashboard reads it: the engine reads `.env` only when it starts;
+- the key the running engine read at its start (engine_state, migration 0061; a venue armed apart's:
+  its row of venue_modes, 0099), never `.env` as the dashboard reads it: the engine reads `.env`
+  only when it starts;
 - the last preflight of that very account on that very host within the hour (preflight_runs,
   0062: `engine preflight`, `engine kalshi-preflight`, or the Settings page's button), and its
   checks: the region, the wallet and funder, the approvals, a test order; a run dated ahead of the
@@ -31,8 +32,9 @@ from typing import Any
 from sqlalchemy import text
 
 from contracts.order_status import TERMINAL_RANK
-from contracts.venues import KALSHI, POLYMARKET
-from storage.desk.desk_status import KALSHI_NAMES_SQL, one
+from contracts.venue_policies import DESK_VENUE, policy_of
+from contracts.venues.policy import Arming
+from storage.desk.desk_status import names_venue, one
 from storage.sqlite.db import Database
 
 FRESH_MS = 3_600_000  # a preflight older than an hour proves nothing about now
@@ -105,7 +107,7 @@ def override_names(override: str) -> set[str]:
 @dataclass(frozen=True)
 class EngineReads:
     """What the running engine holds for a venue: whether it runs, its lifecycle state, the account it
-    read (the wallet's addresses, or the Kalshi key's fingerprint) and the host it trades on."""
+    read (said without its secret: its adapter's `account`) and the host it trades on."""
 
     up: bool
     state: str
@@ -117,10 +119,12 @@ def engine_reads(conn: sqlite3.Connection, venue: str, *, up: bool) -> EngineRea
     """The engine's reads as it recorded them at its start (the dashboard's view of the engine)."""
     row = one(conn, "SELECT * FROM engine_state WHERE id = 1")
     assert row is not None
-    keys = row.keys()
-    account, host = ("venue_wallet", "venue_host") if venue == POLYMARKET else ("kalshi_key", "kalshi_host")
-    return EngineReads(up, row["state"], row[account] if account in keys else None,
-                       row[host] if host in keys else None)
+    if venue == DESK_VENUE:
+        keys = row.keys()
+        return EngineReads(up, row["state"], row["venue_wallet"] if "venue_wallet" in keys else None,
+                           row["venue_host"] if "venue_host" in keys else None)
+    read = one(conn, "SELECT account, host FROM venue_modes WHERE venue = ?", (venue,))
+    return EngineReads(up, row["state"], read["account"] if read else None, read["host"] if read else None)
 
 
 # -- preflight runs ----------------------------------------------------------------------------------
@@ -245,18 +249,6 @@ def _stopped_checks(reads: EngineReads, open_orders: int, which: str) -> list[Ch
     ]
 
 
-POLYMARKET_PARTS = (
-    ("region", ("region",), "the venue refuses orders from this server's region: run the desk where it permits"),
-    ("wallet and funder", ("wallet", "settings"), "set POLY_SIGNATURE_TYPE and POLY_FUNDER as the preflight says"),
-    ("approvals", ("approvals",), "send them: python -m engine preflight --approve"),
-    ("test order", ("test order (standard)", "test order (neg-risk)"), "fix what the preflight names"),
-)
-KALSHI_PARTS = (
-    ("region", ("region",), "Kalshi refuses this server's region: run the desk where it permits"),
-    ("test order", ("test order",), "fix what the preflight names"),
-)
-
-
 def _funder(account: str | None) -> Check:
     """The account's funder, as the engine read it: a proxy, Safe or deposit wallet (types 1-3) needs one."""
     if account is None:
@@ -269,35 +261,6 @@ def _funder(account: str | None) -> Check:
                  + RESTART_ENGINE, overridable=False)
 
 
-def polymarket_gate(conn: sqlite3.Connection, reads: EngineReads, now: int) -> Gate:
-    run = last_preflight(conn, POLYMARKET, reads.account, reads.host, now)
-    ahead = None if run is not None else preflight_ahead(conn, POLYMARKET, reads.account, reads.host, now)
-    promoted = one(conn, f"""SELECT COUNT(*) AS n FROM strategies WHERE live = 1 AND enabled = 1
-                             AND deleted_at IS NULL AND NOT {KALSHI_NAMES_SQL}""")
-    open_orders = one(conn, "SELECT COUNT(*) AS n FROM orders WHERE venue = 'polymarket' AND status_rank < ?",
-                      (TERMINAL_RANK,))
-    checks = [_key_read(reads, "wallet key", "POLY_KEYSTORE (with POLY_KEYSTORE_PASSWORD_FILE)"),
-              _funder(reads.account),
-              *_preflight_checks(run, now, "python -m engine preflight", POLYMARKET_PARTS, ahead),
-              _promoted(promoted["n"] if promoted else 0, "Polymarket"),
-              *_stopped_checks(reads, open_orders["n"] if open_orders else 0, "")]
-    return Gate(POLYMARKET, tuple(checks))
-
-
-def kalshi_gate(conn: sqlite3.Connection, reads: EngineReads, now: int) -> Gate:
-    run = last_preflight(conn, KALSHI, reads.account, reads.host, now)
-    ahead = None if run is not None else preflight_ahead(conn, KALSHI, reads.account, reads.host, now)
-    promoted = one(conn, f"""SELECT COUNT(*) AS n FROM strategies WHERE live = 1 AND enabled = 1
-                             AND deleted_at IS NULL AND {KALSHI_NAMES_SQL}""")
-    open_orders = one(conn, "SELECT COUNT(*) AS n FROM orders WHERE venue = 'kalshi' AND status_rank < ?",
-                      (TERMINAL_RANK,))
-    checks = [_key_read(reads, "Kalshi key", "KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY"),
-              *_preflight_checks(run, now, "python -m engine kalshi-preflight", KALSHI_PARTS, ahead),
-              _promoted(promoted["n"] if promoted else 0, "Kalshi"),
-              *_stopped_checks(reads, open_orders["n"] if open_orders else 0, "Kalshi ")]
-    return Gate(KALSHI, tuple(checks))
-
-
 def _promoted(count: int, venue: str) -> Check:
     return Check("a promoted strategy", count > 0,
                  f"{count} promoted strateg{'y' if count == 1 else 'ies'} trading {venue}" if count else
@@ -306,7 +269,24 @@ def _promoted(count: int, venue: str) -> Check:
 
 
 def venue_gate(conn: sqlite3.Connection, venue: str, reads: EngineReads, now: int) -> Gate:
-    return kalshi_gate(conn, reads, now) if venue == KALSHI else polymarket_gate(conn, reads, now)
+    """A venue's checklist, from what its policy says arming it checks (contracts/venues/policy.py `Arming`)."""
+    policy = policy_of(venue)
+    facts = policy.arming or Arming(key=f"{policy.label} key", key_settings=f"{policy.label}'s keys")
+    run = last_preflight(conn, venue, reads.account, reads.host, now)
+    ahead = None if run is not None else preflight_ahead(conn, venue, reads.account, reads.host, now)
+    named, params = names_venue(venue)
+    promoted = one(conn, f"""SELECT COUNT(*) AS n FROM strategies WHERE live = 1 AND enabled = 1
+                             AND deleted_at IS NULL AND {named}""", params)
+    open_orders = one(conn, "SELECT COUNT(*) AS n FROM orders WHERE venue = ? AND status_rank < ?",
+                      (venue, TERMINAL_RANK))
+    checks = [_key_read(reads, facts.key, facts.key_settings),
+              *([_funder(reads.account)] if facts.funder else []),
+              *_preflight_checks(run, now, f"python -m engine {facts.preflight}" if facts.preflight
+                                else "no preflight exists for it yet", facts.parts, ahead),
+              _promoted(promoted["n"] if promoted else 0, policy.label),
+              *_stopped_checks(reads, open_orders["n"] if open_orders else 0,
+                               "" if venue == DESK_VENUE else f"{policy.label} ")]
+    return Gate(venue, tuple(checks))
 
 
 def gate_lines(gate: Gate) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from contracts.jsonsafe import read_stored
 from contracts.strategy_fit import cannot_trade
-from contracts.venues import KALSHI_PREFIX
+from contracts.venue_policies import DESK_VENUE, policy_of, venue_named, venues_apart
 from storage.desk.desk_state import desk_state
 from storage.desk.desk_status import EngineStatus, one, rows
 
@@ -102,13 +102,15 @@ def strategies_idle(conn: sqlite3.Connection, status: EngineStatus, now: int) ->
     market, an order size below its markets' minimum, and the refusals of the decisions log's last two
     minutes by reason code, with their counts."""
     desk = desk_state(status)
-    found = rows(conn, """SELECT s.name, s.params, s.markets, s.enabled, s.paused, s.live, s.status, sel.selected,
-                                 (SELECT COUNT(*) FROM orders o WHERE o.strategy = s.name AND o.status_rank < 100
-                                  AND o.mode = CASE WHEN s.live = 0 THEN 'paper'
-                                                    WHEN s.markets LIKE ? THEN ? ELSE ? END) AS working
-                          FROM strategies s LEFT JOIN strategy_selection sel ON sel.name = s.name
-                          WHERE s.deleted_at IS NULL ORDER BY s.name""",
-                 (f'%"{KALSHI_PREFIX}%', status.kalshi_mode, status.mode))
+    apart = venues_apart()  # each trades in its own armed mode
+    cases = " ".join("WHEN s.markets LIKE ? THEN ?" for _ in apart)  # a live strategy on a venue armed apart
+    found = rows(conn, f"""SELECT s.name, s.params, s.markets, s.enabled, s.paused, s.live, s.status, sel.selected,
+                                  (SELECT COUNT(*) FROM orders o WHERE o.strategy = s.name AND o.status_rank < 100
+                                   AND o.mode = CASE WHEN s.live = 0 THEN 'paper' {cases} ELSE ? END) AS working
+                           FROM strategies s LEFT JOIN strategy_selection sel ON sel.name = s.name
+                           WHERE s.deleted_at IS NULL ORDER BY s.name""",
+                 (*(value for policy in apart
+                    for value in (f'%"{policy.market_prefix}%', status.mode_of(policy.venue))), status.mode))
     said: dict[str, str] = {}
     for row in found:
         why = _why_idle(conn, row, status, desk.label if not desk.trading else None, now)
@@ -126,17 +128,17 @@ def _why_idle(conn: sqlite3.Connection, row: sqlite3.Row, status: EngineStatus, 
     if row["paused"]:
         return ["paused on its own: Resume (Settings tab)"]
     params, markets = _stored(row["params"], {}), _stored(row["markets"], [])
-    on_kalshi = f'"{KALSHI_PREFIX}' in str(row["markets"] or "")
+    venue = venue_named(row["markets"])
     why = [] if desk_idle is None else [f"the desk is {desk_idle}"]
-    if not row["live"] and (status.kalshi_mode if on_kalshi else status.mode) == "live":
-        why.append("paper only until promoted: it never trades live" if not on_kalshi
-                   else "held: paper only while Kalshi trades live (promote it)")
+    if not row["live"] and status.mode_of(venue) == "live":
+        why.append("paper only until promoted: it never trades live" if venue == DESK_VENUE
+                   else f"held: paper only while {policy_of(venue).label} trades live (promote it)")
     if row["selected"] == 0 and not (isinstance(markets, list) and not markets):
         why.append("its list or filter selects no open market")
     why += cannot_trade(params, markets, _min_sizes(conn, markets))
     if row["working"]:
         return [w for w in why if "BELOW_MIN_SIZE" in w]  # working elsewhere: only what refuses some markets
-    mode = "paper" if not row["live"] else status.kalshi_mode if on_kalshi else status.mode
+    mode = "paper" if not row["live"] else status.mode_of(venue)
     refused = _refused(conn, row["name"], mode, now)
     if refused:
         return [refused, *why]  # what the engine did first: it is what a cut cell keeps

@@ -100,9 +100,10 @@ def stake(host: str | None) -> str:
 
 
 def real_money_at_stake(status: EngineStatus) -> bool:
-    """Whether either venue is armed live against a real venue (what the red badge warns of)."""
+    """Whether any venue is armed live against a real venue (what the red badge warns of): the desk's, or
+    one armed apart."""
     return (status.mode == "live" and bool(real_money(status.venue_host))) or \
-        (status.kalshi_mode == "live" and bool(real_money(status.kalshi_host)))
+        any(bool(real_money(status.host_of(venue))) for venue in status.armed_live())
 
 
 def armed_sentence(mode: str, host: str | None, state: DeskState, venue: str = "The desk") -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from contracts.market_filter import SPANS_VENUES
 from contracts.order_status import TERMINAL_RANK
-from contracts.venues import KALSHI, POLYMARKET
+from contracts.venue_policies import DESK_VENUE, policy_of, venues_apart
 from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
 from storage.desk.desk_state import desk_state, money_label, stake
 from storage.engine_stores import ledger_risk_store
@@ -72,15 +72,29 @@ class EngineStatus:
     # Every other venue condition active now, each {code, since, detail} (engine/trading/ledgers/venue_conditions.py).
     venue_conditions: tuple[dict[str, Any], ...] = ()
     data_age_ms: int | None = None  # the oldest book the engine follows, as of its last heartbeat
-    kalshi_mode: str = "paper"  # Kalshi's own arming (paper until the operator arms it live)
     pass_age_s: float | None = None  # since the last completed trading pass (or the loop's start)
     pass_stale_s: float = PASS_STALE_S
     # What the running engine read at its start (migration 0061; None before): the hosts it trades
     # on, so "real money" is said only against a real venue (storage/desk/desk_state.py).
     venue_host: str | None = None
-    kalshi_host: str | None = None
     # The live venue's per-signer rate-limit tier as the engine last read it (migration 0091; {}: none).
     venue_tier: dict[str, Any] = field(default_factory=dict)
+    # Each venue armed apart from the desk's: its mode, and the host the running engine read for it
+    # (venue_modes, migration 0099: a venue without a row is on paper and read nothing).
+    venue_modes: dict[str, str] = field(default_factory=dict)
+    venue_hosts: dict[str, str | None] = field(default_factory=dict)
+
+    def mode_of(self, venue: str) -> str:
+        """The mode a venue trades in: the desk's for the desk's own venue, else its own arming."""
+        return self.mode if venue == DESK_VENUE else self.venue_modes.get(venue, "paper")
+
+    def host_of(self, venue: str) -> str | None:
+        """The host the running engine read for a venue (None: not read yet)."""
+        return self.venue_host if venue == DESK_VENUE else self.venue_hosts.get(venue)
+
+    def armed_live(self) -> list[str]:
+        """The venues armed apart that are armed live now."""
+        return [policy.venue for policy in venues_apart() if self.mode_of(policy.venue) == "live"]
 
     @property
     def trading_label(self) -> str:
@@ -122,6 +136,7 @@ def engine_status(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
     beats = [b for b in (row["heartbeat_at"], file_heartbeat_ms(db_path)) if b is not None]
     beat = max(beats) if beats else None
     passed = row["last_pass_at"]
+    modes, hosts = _venue_arming(conn, row)
     return EngineStatus(
         state=row["state"],
         desired_state=row["desired_state"],
@@ -144,13 +159,23 @@ def engine_status(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         venue_status_detail=row["venue_status_detail"],
         venue_conditions=tuple(_conditions(row["venue_conditions"])),
         data_age_ms=row["data_age_ms"],
-        kalshi_mode=row["kalshi_mode"],
         pass_age_s=None if passed is None else max(0.0, (now - passed) / 1000),
         pass_stale_s=_pass_stale_s(conn),
         venue_host=_column(row, "venue_host"),
-        kalshi_host=_column(row, "kalshi_host"),
         venue_tier=venue_tier(_column(row, "venue_tier")),
+        venue_modes=modes,
+        venue_hosts=hosts,
     )
+
+
+def _venue_arming(conn: sqlite3.Connection, row: sqlite3.Row) -> tuple[dict[str, str], dict[str, str | None]]:
+    """Each venue armed apart's mode and host, by venue. A database the engine of this release has not
+    migrated yet keeps Kalshi's on the engine row (the columns migration 0099 moves)."""
+    try:
+        found = rows(conn, "SELECT venue, mode, host FROM venue_modes")
+    except sqlite3.OperationalError:
+        return ({"kalshi": _column(row, "kalshi_mode") or "paper"}, {"kalshi": _column(row, "kalshi_host")})
+    return {r["venue"]: r["mode"] for r in found}, {r["venue"]: r["host"] for r in found}
 
 
 def _pass_stale_s(conn: sqlite3.Connection) -> float:
@@ -222,13 +247,13 @@ class PnlToday:
     as_of: int
 
 
-# One ledger's snapshots (the desk's own is Polymarket's; another venue's paper ledger values itself apart).
+# One ledger's snapshots (the desk's own venue's; another venue's ledger values itself apart).
 _SNAPSHOT = ("SELECT at, equity, realized, unrealized, fees FROM portfolio_snapshots "
              "WHERE mode = ? AND venue = ?")
 
 
 def snapshots_since(conn: sqlite3.Connection, mode: str, since: int, *, at_since_is_before: bool = False,
-                    venue: str = POLYMARKET) -> tuple[sqlite3.Row, sqlite3.Row] | None:
+                    venue: str = DESK_VENUE) -> tuple[sqlite3.Row, sqlite3.Row] | None:
     """The newest portfolio snapshot and the one to measure from: the last one before `since`
     (or at it, when `at_since_is_before`), else the first after it; None before any snapshot."""
     latest = one(conn, f"{_SNAPSHOT} ORDER BY at DESC LIMIT 1", (mode, venue))
@@ -242,7 +267,7 @@ def snapshots_since(conn: sqlite3.Connection, mode: str, since: int, *, at_since
 
 
 def pnl_today(conn: sqlite3.Connection, mode: str, *, now: int | None = None,
-              venue: str = POLYMARKET) -> PnlToday | None:
+              venue: str = DESK_VENUE) -> PnlToday | None:
     now = now_ms() if now is None else now
     day = utc_day_start(now)
     found = snapshots_since(conn, mode, day, venue=venue)
@@ -254,7 +279,7 @@ def pnl_today(conn: sqlite3.Connection, mode: str, *, now: int | None = None,
     # The engine's own reference equity (what the daily-loss breaker uses) wins when it is today's.
     start = (
         state["day_start_equity"]
-        if state["mode"] == mode and venue == POLYMARKET and state["day_started_at"] == day
+        if state["mode"] == mode and venue == DESK_VENUE and state["day_started_at"] == day
         and state["day_start_equity"] is not None
         else base["equity"]
     )
@@ -371,11 +396,13 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
 
     owed = collection_queries.redeemable(conn, status.mode)
     age = status.heartbeat_age_s
+    apart = [policy.venue for policy in venues_apart()]
     return {
         "state": status.state,
         "desired_state": status.desired_state,
         "mode": status.mode,
-        "kalshi_mode": status.kalshi_mode,
+        # Each venue armed apart: `<venue>_mode`, `<venue>_armed`, its ledger's figures and what it stakes.
+        **{f"{venue}_mode": status.mode_of(venue) for venue in apart},
         "trading_state": status.trading_state,
         "trading_reason": status.trading_state_reason,
         # The desk's one state and where money is at stake: what every surface says (desk_state.py).
@@ -383,7 +410,8 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         # Trading, yet no order works: why (desk_idle.py).
         "idle": idle_reasons(conn, status.mode, now) if desk.trading else [],
         "armed": money_label(status.mode, status.venue_host),
-        "kalshi_armed": money_label(status.kalshi_mode, status.kalshi_host, "Kalshi"),
+        **{f"{venue}_armed": money_label(status.mode_of(venue), status.host_of(venue), policy_of(venue).label)
+           for venue in apart},
         "kill_latched": status.kill_latched,
         "kill_reason": status.kill_reason,
         "engine_up": status.engine_up,
@@ -410,56 +438,85 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "alerts": newest,
         "notifications": {"last": last_delivery(conn), "queued": queued_notifications(conn)},
         "paper_lane": paper_lane(conn, now) if status.mode == "live" else None,
-        "kalshi_paper": kalshi_ledger(conn, now, "paper") if status.kalshi_mode == "paper" else None,
-        "kalshi_live": kalshi_ledger(conn, now, "live") if status.kalshi_mode == "live" else None,
-        "kalshi_stake": stake(status.kalshi_host),  # what Kalshi's live ledger trades: real money on Kalshi only
+        **{key: value for venue in apart for key, value in _apart_lines(conn, status, venue, now).items()},
     }
 
 
-# A market list naming a Kalshi market (its JSON holds a "kalshi:... id; a list names one venue).
-_NAMES_KALSHI = """COALESCE(markets, '') LIKE '%"kalshi:%'"""
-KALSHI_NAMES_SQL = _NAMES_KALSHI  # for the arming checklist (storage/desk/arming.py)
-# A strategy trading Kalshi: naming its markets, or of a kind whose legs span venues (its Kalshi side
-# is each named market's pair).
-_TRADES_KALSHI = f"""({_NAMES_KALSHI} OR kind IN ({', '.join(f"'{k}'" for k in sorted(SPANS_VENUES))}))"""
+def _apart_lines(conn: sqlite3.Connection, status: EngineStatus, venue: str, now: int) -> dict[str, Any]:
+    """A venue armed apart in the report: its ledger in the mode it is armed in (`<venue>_paper` or
+    `<venue>_live`; the other None) and what its live ledger stakes (real money on that venue only)."""
+    mode = status.mode_of(venue)
+    return {f"{venue}_paper": venue_ledger(conn, now, venue, "paper") if mode == "paper" else None,
+            f"{venue}_live": venue_ledger(conn, now, venue, "live") if mode == "live" else None,
+            f"{venue}_stake": stake(status.host_of(venue))}
 
 
-def kalshi_names(conn: sqlite3.Connection, *, promoted: bool = False) -> list[str]:
-    """The enabled strategies trading Kalshi: naming its markets, or arbitraging across venues
-    (`promoted`: only those promoted live, the ones that may trade Kalshi while it is armed live)."""
+def names_venue(venue: str) -> tuple[str, tuple[str, ...]]:
+    """SQL over a strategy's `markets` (JSON; a list names one venue) that holds when the strategy names
+    `venue`'s markets, with its parameters: a venue armed apart's by its id prefix, the desk's own when it
+    names no other venue's."""
+    if venue != DESK_VENUE:
+        return "COALESCE(markets, '') LIKE ?", (f'%"{policy_of(venue).market_prefix}%',)
+    others = [f'%"{policy.market_prefix}%' for policy in venues_apart()]
+    if not others:
+        return "1", ()
+    each = ["COALESCE(markets, '') LIKE ?"] * len(others)
+    return f"NOT ({' OR '.join(each)})", tuple(others)
+
+
+def trading_venue(conn: sqlite3.Connection, venue: str, *, promoted: bool = False) -> list[str]:
+    """The enabled strategies trading a venue armed apart: naming its markets or, where the operator's pairs
+    lead to it, arbitraging across venues (`promoted`: only those promoted live, the ones that may trade it
+    while it is armed live)."""
+    named, params = names_venue(venue)
+    kinds = ", ".join(f"'{kind}'" for kind in sorted(SPANS_VENUES))
+    spans = f" OR kind IN ({kinds})" if policy_of(venue).paired else ""
     live = "AND live = 1" if promoted else ""
     return [r["name"] for r in rows(conn, f"""SELECT name FROM strategies WHERE enabled = 1 AND deleted_at IS NULL
-                                               {live} AND {_TRADES_KALSHI} ORDER BY name""")]
+                                               {live} AND ({named}{spans}) ORDER BY name""", params)]
 
 
 def paper_only_names(conn: sqlite3.Connection) -> list[str]:
-    """The enabled strategies never promoted, Kalshi's aside: on a live desk they trade in the paper lane."""
+    """The enabled strategies never promoted, those of venues armed apart aside: on a live desk they trade
+    in the desk venue's paper ledger."""
+    named, params = names_venue(DESK_VENUE)
     return [r["name"] for r in rows(conn, f"""SELECT name FROM strategies WHERE live = 0 AND enabled = 1
-                                               AND deleted_at IS NULL AND NOT {_NAMES_KALSHI} ORDER BY name""")]
+                                               AND deleted_at IS NULL AND {named} ORDER BY name""", params)]
 
 
-def kalshi_ledger(conn: sqlite3.Connection, now: int, mode: str) -> dict[str, Any] | None:
-    """Strategies trading Kalshi (engine/trading/passes/venue_ledger.py) in `mode`, Kalshi's armed mode:
-    which (live: the promoted ones; `held`, the others), Kalshi's exchange as last read (paused, the
-    next scheduled pause: engine/venues/kalshi_pairs.py), the ledger's trading state, equity, open
-    orders and positions (None: no strategy names a Kalshi market)."""
-    every = kalshi_names(conn)
+def venue_ledger(conn: sqlite3.Connection, now: int, venue: str, mode: str) -> dict[str, Any] | None:
+    """Strategies trading a venue armed apart (engine/trading/passes/ledger.py) in `mode`, its armed mode:
+    which (live: the promoted ones; `held`, the others), its exchange as last read where it announces
+    pauses (paused, the next scheduled pause), the ledger's trading state, equity, open orders and
+    positions (None: no strategy trades it)."""
+    every = trading_venue(conn, venue)
     if not every:
         return None
-    names = kalshi_names(conn, promoted=True) if mode == "live" else every
-    risk = ledger_risk_store.read(conn, KALSHI, mode)
-    pnl = pnl_today(conn, mode, now=now, venue=KALSHI)
-    orders = one(conn, "SELECT COUNT(*) AS n FROM orders WHERE venue = 'kalshi' AND mode = :m "
-                       "AND status_rank < 100", {"m": mode})
-    held = one(conn, "SELECT COUNT(*) AS n FROM positions WHERE venue = 'kalshi' AND mode = :m "
-                     "AND settled + pending != 0", {"m": mode})
-    exchange = one(conn, "SELECT kalshi_exchange FROM engine_state WHERE id = 1")
+    names = trading_venue(conn, venue, promoted=True) if mode == "live" else every
+    risk = ledger_risk_store.read(conn, venue, mode)
+    pnl = pnl_today(conn, mode, now=now, venue=venue)
+    orders = one(conn, "SELECT COUNT(*) AS n FROM orders WHERE venue = :v AND mode = :m "
+                       "AND status_rank < 100", {"v": venue, "m": mode})
+    held = one(conn, "SELECT COUNT(*) AS n FROM positions WHERE venue = :v AND mode = :m "
+                     "AND settled + pending != 0", {"v": venue, "m": mode})
     return {"mode": mode, "strategies": names, "held": sorted(set(every) - set(names)),
-            "exchange": (json.loads(exchange["kalshi_exchange"]) or None) if exchange else None,
-            "trading_state": risk.trading_state, "trading_reason": risk.reason,
+            "exchange": _exchange(conn, venue), "trading_state": risk.trading_state, "trading_reason": risk.reason,
             "equity_usdc": None if pnl is None else round(pnl.equity, 2),
             "pnl_today_usdc": None if pnl is None else round(pnl.total, 2),
             "open_orders": orders["n"] if orders else 0, "positions": held["n"] if held else 0}
+
+
+def _exchange(conn: sqlite3.Connection, venue: str) -> dict[str, Any] | None:
+    """A venue's exchange as its package last recorded it on the engine row (`<venue>_exchange`: where
+    it announces pauses), None when it records none."""
+    if not policy_of(venue).announces_pauses:
+        return None
+    row = one(conn, "SELECT * FROM engine_state WHERE id = 1")
+    raw = _column(row, f"{venue}_exchange") if row is not None else None
+    try:
+        return json.loads(raw or "{}") or None
+    except ValueError:
+        return None
 
 
 def paper_lane(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
@@ -468,7 +525,7 @@ def paper_lane(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
     names = paper_only_names(conn)
     if not names:
         return None
-    risk = ledger_risk_store.read(conn, POLYMARKET, "paper")
+    risk = ledger_risk_store.read(conn, DESK_VENUE, "paper")
     pnl = pnl_today(conn, "paper", now=now)
     lines = [s for s in per_strategy(conn, "paper") if s["strategy"] in names]
     return {"strategies": names, "trading_state": risk.trading_state, "trading_reason": risk.reason,

@@ -19,7 +19,9 @@ from contracts.domain import MICRO
 from contracts.limits import LimitError, LimitSpec, parse_value
 from contracts.protection import Scope, loosening
 from contracts.runtime_settings import BY_KEY as SETTINGS
-from contracts.venues import KALSHI, KALSHI_PREFIX, POLYMARKET
+from contracts.venue_policies import venue_named
+from contracts.venues import DESK_VENUE
+from storage.engine_stores import venue_modes
 
 STARTING_CASH = "paper_starting_cash"
 
@@ -33,7 +35,7 @@ def _starting_cash(conn: Connection) -> Decimal:
     return value if value is not None and value.is_finite() else Decimal(str(SETTINGS[STARTING_CASH].default))
 
 
-def account_equity(conn: Connection, mode: str, venue: str = POLYMARKET) -> Decimal | None:
+def account_equity(conn: Connection, mode: str, venue: str = DESK_VENUE) -> Decimal | None:
     """The equity (pUSD) of the ledger (mode, venue): its newest snapshot's, or a paper ledger's starting
     cash before its first; None for a live ledger not valued yet."""
     newest = conn.execute(text("""SELECT equity FROM portfolio_snapshots WHERE mode = :m AND venue = :v
@@ -52,11 +54,11 @@ def desk_equity(conn: Connection) -> Decimal | None:
 def strategy_equity(conn: Connection, strategy: str) -> Decimal | None:
     """The equity of the ledger `strategy` trades on now: what its own limits are measured against."""
     row = conn.execute(text("SELECT markets, live FROM strategies WHERE name = :n"), {"n": strategy}).first()
-    modes = conn.execute(text("SELECT mode, kalshi_mode FROM engine_state WHERE id = 1")).first()
-    desk_mode, kalshi_mode = (str(modes[0]), str(modes[1] or "paper")) if modes else ("paper", "paper")
-    on_kalshi = row is not None and f'"{KALSHI_PREFIX}' in str(row[0] or "")
-    mode = (kalshi_mode if on_kalshi else desk_mode) if row is not None and row[1] else "paper"
-    return account_equity(conn, mode, KALSHI if on_kalshi else POLYMARKET)
+    desk_mode = conn.execute(text("SELECT mode FROM engine_state WHERE id = 1")).scalar() or "paper"
+    venue = venue_named(row[0]) if row is not None else DESK_VENUE
+    armed = str(desk_mode) if venue == DESK_VENUE else venue_modes.modes(conn).get(venue, "paper")
+    mode = armed if row is not None and row[1] else "paper"
+    return account_equity(conn, mode, venue)
 
 
 def _in_force(spec: LimitSpec, stored: str | None) -> Decimal | None:

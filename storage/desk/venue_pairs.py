@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from contracts import kalshi_ids
 from contracts.order_status import TERMINAL_RANK
 from contracts.roles import Scope
 from contracts.venues import KALSHI, POLYMARKET
+from contracts.venues.kalshi import ids as kalshi_ids
 from storage.desk.audit import write_audit
 from storage.sqlite.db import Database, now_ms
 
@@ -125,11 +125,11 @@ def polymarket_search(db: Database, words: list[str], limit: int) -> list[dict[s
 class KalshiFacts:
     """What the desk last read of a paired Kalshi market (migration 0055)."""
 
-    price_grid: str  # JSON list of [start, end, step] in micro-dollars (contracts/kalshi_grid.py)
+    price_grid: str  # JSON list of [start, end, step] in micro-dollars (contracts/venues/kalshi/grid.py)
     fee_type: str
     fee_multiplier_ppm: int
     status: str
-    fee_changes: str | None = None  # contracts/kalshi_fees.py schedule_json (migration 0057)
+    fee_changes: str | None = None  # contracts/venues/kalshi/fees.py schedule_json (migration 0057)
 
 
 def set_kalshi_facts(db: Database, ticker: str, facts: KalshiFacts) -> bool:

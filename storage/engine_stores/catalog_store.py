@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from contracts.kalshi_ids import settlement_ref
+from contracts.venues.kalshi.ids import settlement_ref
 from storage.sqlite.db import Database
 
 _UPSERT = text("""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from storage.command_queue import command_effects
+from storage.engine_stores import venue_modes
 from storage.sqlite.db import Database, now_ms
 
 
@@ -24,7 +25,8 @@ class Snapshot:
     crash_count: int
     recent_crashes: list[int]
     last_error: str | None
-    kalshi_mode: str = "paper"  # Kalshi's own arming (paper until armed live: set_venue_mode)
+    # The arming of each venue armed apart from the desk's (paper until armed live: set_venue_mode).
+    venue_modes: dict[str, str] = field(default_factory=dict)
 
 
 def load(conn: Connection) -> Snapshot:
@@ -39,11 +41,11 @@ def load(conn: Connection) -> Snapshot:
         crash_count=row["crash_count"],
         recent_crashes=list(json.loads(row["recent_crashes"] or "[]")),
         last_error=row["last_error"],
-        kalshi_mode=row["kalshi_mode"],
+        venue_modes=venue_modes.modes(conn),
     )
 
 
-NOTED = ("state", "desired_state", "mode", "kalshi_mode", "kill_latched")  # what a command's effect record says
+NOTED = ("state", "desired_state", "mode", "kill_latched")  # what a command's effect record says
 
 
 def save(conn: Connection, **values: Any) -> None:
@@ -126,5 +128,5 @@ def set_venue_status(conn: Connection, phase: str, at_ms: int, detail: str) -> N
 
 
 def set_kalshi_exchange(conn: Connection, state_json: str) -> None:
-    """Kalshi's exchange as last read (engine/venues/kalshi_pairs.py): a JSON object."""
+    """Kalshi's exchange as last read (engine/venues/kalshi/pairs.py): a JSON object."""
     conn.execute(text("UPDATE engine_state SET kalshi_exchange = :s WHERE id = 1"), {"s": state_json})

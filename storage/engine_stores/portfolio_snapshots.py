@@ -10,7 +10,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection, text
 
-from contracts.venues import POLYMARKET
+from contracts.venues import DESK_VENUE
 
 
 class StrategyFigures(Protocol):
@@ -44,7 +44,7 @@ class DeskFigures(StrategyFigures, Protocol):
 
 
 def write_strategy_snapshots(conn: Connection, mode: str, books: Mapping[str, StrategyFigures], now: int,
-                             venue: str = POLYMARKET) -> None:
+                             venue: str = DESK_VENUE) -> None:
     if books:
         conn.execute(text("""INSERT INTO strategy_snapshots (mode, venue, strategy, at, realized, unrealized, fees,
                                  exposure)
@@ -55,7 +55,7 @@ def write_strategy_snapshots(conn: Connection, mode: str, books: Mapping[str, St
 
 
 def write_snapshot(conn: Connection, mode: str, valuation: DeskFigures, now: int, kind: str = "scheduled",
-                   venue: str = POLYMARKET) -> None:
+                   venue: str = DESK_VENUE) -> None:
     conn.execute(
         text("""INSERT INTO portfolio_snapshots (mode, venue, at, kind, cash, positions_value, liquidation_value,
                     equity, realized, unrealized, fees, exposure, redeemable)

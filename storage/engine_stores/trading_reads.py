@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from contracts.venues import KALSHI
+from storage.engine_stores import venue_modes
 
 
 def engine_mode(conn: Connection) -> str:
@@ -22,8 +22,8 @@ def engine_mode(conn: Connection) -> str:
 
 def apart_modes(conn: Connection) -> dict[str, str]:
     """'paper' or 'live' by venue: the arming of each venue armed apart from the desk, beside the desk's
-    mode (Kalshi's in column kalshi_mode; a venue added apart adds its own)."""
-    return {KALSHI: str(conn.execute(text("SELECT kalshi_mode FROM engine_state WHERE id = 1")).scalar_one())}
+    mode (its row of venue_modes; a venue without one is on paper)."""
+    return venue_modes.modes(conn)
 
 
 def kill_latched(conn: Connection) -> bool:

@@ -70,6 +70,7 @@
 -- migration: 0096_value_betting_floor
 -- migration: 0097_poll_links
 -- migration: 0098_dashboard_users
+-- migration: 0099_venue_modes
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -211,7 +212,7 @@ CREATE TABLE engine_state (
             updated_at INTEGER NOT NULL
         , trading_state TEXT NOT NULL DEFAULT 'ACTIVE'
             CHECK (trading_state IN ('ACTIVE', 'REDUCING', 'HALTED')), trading_state_reason TEXT, trading_state_at INTEGER, peak_equity INTEGER, day_start_equity INTEGER, day_started_at INTEGER, venue_status TEXT NOT NULL DEFAULT 'ok'
-            CHECK (venue_status IN ('ok', 'maintenance', 'post_only', 'rate_limited')), venue_status_at INTEGER, venue_status_detail TEXT, venue_conditions TEXT NOT NULL DEFAULT '[]', data_age_ms INTEGER, kalshi_mode TEXT NOT NULL DEFAULT 'paper', last_pass_at INTEGER, kalshi_exchange TEXT NOT NULL DEFAULT '{}', venue_host TEXT, venue_wallet TEXT, kalshi_host TEXT, kalshi_key TEXT, reads_at INTEGER, venue_tier TEXT NOT NULL DEFAULT '{}');
+            CHECK (venue_status IN ('ok', 'maintenance', 'post_only', 'rate_limited')), venue_status_at INTEGER, venue_status_detail TEXT, venue_conditions TEXT NOT NULL DEFAULT '[]', data_age_ms INTEGER, last_pass_at INTEGER, kalshi_exchange TEXT NOT NULL DEFAULT '{}', venue_host TEXT, venue_wallet TEXT, reads_at INTEGER, venue_tier TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE event_members (
             event_id TEXT NOT NULL,
             condition_id TEXT NOT NULL,
@@ -784,6 +785,13 @@ CREATE TABLE updown_windows (
             beat_from TEXT,
             updated_at INTEGER NOT NULL
         );
+CREATE TABLE venue_modes (
+            venue TEXT PRIMARY KEY,
+            mode TEXT NOT NULL DEFAULT 'paper' CHECK (mode IN ('paper', 'live')),
+            account TEXT,
+            host TEXT,
+            updated_at INTEGER NOT NULL
+        );
 CREATE TABLE venue_pairs (
             id INTEGER PRIMARY KEY,
             condition_id TEXT NOT NULL UNIQUE,
@@ -901,6 +909,7 @@ CREATE INDEX preflight_runs_by_venue ON preflight_runs (venue, at)
 CREATE INDEX ix_orders_ending ON orders (ending_at) WHERE ending_at IS NOT NULL
         ;
 INSERT INTO "candle_backfill" VALUES(1,:now,NULL);
-INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,'paper',NULL,'{}',NULL,NULL,NULL,NULL,NULL,'{}');
+INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,NULL,'{}',NULL,NULL,NULL,'{}');
 INSERT INTO "notifier_state" VALUES(1,0,:now,'{}',:now,0);
+INSERT INTO "venue_modes" VALUES('kalshi','paper',NULL,NULL,:now);
 INSERT INTO "venue_risk" VALUES('paper','polymarket','ACTIVE',NULL,NULL,NULL,NULL,:now);

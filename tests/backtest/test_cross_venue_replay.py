@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from contracts import kalshi_ids
+from contracts.venues.kalshi import ids as kalshi_ids
 from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator

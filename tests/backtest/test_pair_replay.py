@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from contracts import kalshi_ids
 from contracts.settings import Settings
 from contracts.venues import KALSHI
+from contracts.venues.kalshi import ids as kalshi_ids
 from engine.backtest.runner import BacktestSpec, run_sync
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator

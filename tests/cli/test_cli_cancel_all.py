@@ -18,7 +18,7 @@ from contracts.domain import Side
 from contracts.settings import load_settings
 from engine.process.runtime import single_instance
 from engine.venues.base import OrderRequest
-from engine.venues.polymarket import PolymarketVenue
+from engine.venues.polymarket.venue import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
 from storage.dashboard_queries.status_queries import engine_status
 from storage.desk.desk_status import HEARTBEAT_STALE_S

@@ -34,14 +34,14 @@ from contracts.geoblock import (
     region_tier,
 )
 from contracts.settings import load_settings
-from engine.cli.preflight import run_preflight
-from engine.cli.preflight_region import Collected, add_region
 from engine.feeds.discovery import refresh_markets
-from engine.feeds.kalshi_http import KalshiAuthFailed, KalshiRegionBlocked, error_of
-from engine.venues import kalshi_wire as wire
 from engine.venues.base import RegionBlocked
+from engine.venues.kalshi import wire
+from engine.venues.kalshi.http import KalshiAuthFailed, KalshiRegionBlocked, error_of
+from engine.venues.polymarket.preflight import run_preflight
+from engine.venues.polymarket.preflight_region import Collected, add_region
 from simulator.testing import SimHandle, running_simulator
-from storage.desk.arming import EngineReads, polymarket_gate
+from storage.desk.arming import EngineReads, venue_gate
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
 from tests.arming import ACCOUNT, HOST
@@ -211,7 +211,8 @@ def test_the_arming_checklist_tells_the_three_kinds_apart(tmp_path: Path, tier: 
         conn.execute("INSERT INTO preflight_runs (venue, host, account, ok, checks, at, actor) VALUES "
                      "('polymarket', ?, ?, ?, ?, ?, 'test')", (HOST, ACCOUNT, int(ok), json.dumps(region), now_ms()))
         conn.row_factory = sqlite3.Row
-        gate = polymarket_gate(conn, EngineReads(up=True, state="STOPPED", account=ACCOUNT, host=HOST), now_ms())
+        reads = EngineReads(up=True, state="STOPPED", account=ACCOUNT, host=HOST)
+        gate = venue_gate(conn, "polymarket", reads, now_ms())
     [line] = [c for c in gate.checks if c.name == "region"]
     assert line.ok is ok and line.detail.startswith("Polymarket " + TIER_WORDS[tier].format(where="XX")[:20])
     if not ok:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from contracts.settings import load_settings
-from engine.cli.kalshi_preflight import Check, checks
+from engine.venues.kalshi.preflight import Check, checks
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate

@@ -108,8 +108,8 @@ def test_status_metrics_and_pnl_say_when_kalshi_trades_live(tmp_path: Path) -> N
         conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, live, version, created_at,
                             updated_at, updated_by)
                         VALUES ('kx-paper', 'market_making', '{}', '["kalshi:KXTEST-2"]', 1, 0, 1, 0, 0, 't')""")
-        conn.execute("UPDATE engine_state SET kalshi_mode = 'live', "  # on Kalshi's own production host
-                     "kalshi_host = 'https://api.elections.kalshi.com/trade-api/v2'")
+        conn.execute("UPDATE venue_modes SET mode = 'live', "  # on Kalshi's own production host
+                     "host = 'https://api.elections.kalshi.com/trade-api/v2' WHERE venue = 'kalshi'")
         conn.execute("""INSERT INTO portfolio_snapshots (mode, venue, at, kind, cash, positions_value,
                             liquidation_value, equity, realized, unrealized, fees, exposure, redeemable)
                         VALUES ('live', 'kalshi', ?, 'scheduled', 0, 0, 0, 250000000, 0, 0, 0, 0, 0)""", (now,))
@@ -150,7 +150,9 @@ def test_positions_and_orders_list_kalshis_live_ledger_apart_on_a_paper_desk(tmp
     seed(db)
     now = now_ms()
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE engine_state SET mode = 'paper', kalshi_mode = 'live', kalshi_host = 'https://api.elections.kalshi.com/trade-api/v2'")
+        conn.execute("UPDATE engine_state SET mode = 'paper'")
+        conn.execute("UPDATE venue_modes SET mode = 'live', host = 'https://api.elections.kalshi.com/trade-api/v2' "
+                     "WHERE venue = 'kalshi'")
         conn.execute("""INSERT INTO venue_pairs (condition_id, kalshi_ticker, inverted, polymarket_question,
                             kalshi_title, warnings, created_at, created_by)
                         VALUES ('0xpaired', 'KXLIVE-1', 0, 'q', 'Will the live test pass?', '[]', 1, 't')""")
@@ -172,7 +174,7 @@ def test_positions_and_orders_list_kalshis_live_ledger_apart_on_a_paper_desk(tmp
     assert listed[-1].startswith("1 open order on Kalshi, LIVE: real money")
     assert "SELL YES 7 @ 0.450 GTC LIVE" in listed[-1]
     with sqlite3.connect(db) as conn:  # Kalshi back on paper, a paper position there: one mode, one list
-        conn.execute("UPDATE engine_state SET kalshi_mode = 'paper'")
+        conn.execute("UPDATE venue_modes SET mode = 'paper' WHERE venue = 'kalshi'")
         conn.execute("""UPDATE positions SET mode = 'paper' WHERE venue = 'kalshi'""")
     one = replies.positions(settings)
     assert "\n\n" not in one and one.startswith("2 open positions (paper)")
@@ -189,7 +191,8 @@ def test_positions_and_orders_list_the_paper_lane_apart_on_a_live_desk(tmp_path:
     migrate(db)
     seed(db)
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE engine_state SET mode = 'live', kalshi_mode = 'live'")
+        conn.execute("UPDATE engine_state SET mode = 'live'")
+        conn.execute("UPDATE venue_modes SET mode = 'live' WHERE venue = 'kalshi'")
         conn.execute("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'")
         paper_positions = conn.execute("SELECT COUNT(*) FROM positions WHERE mode = 'paper' "
                                        "AND settled + pending != 0").fetchone()[0]
@@ -213,8 +216,8 @@ def test_kalshi_live_on_its_demo_is_never_called_real_money(tmp_path: Path) -> N
     seed(db)
     with sqlite3.connect(db) as conn:
         conn.execute("""UPDATE strategies SET markets = '["kalshi:KXTEST-1"]', live = 1 WHERE name = 'mm-btc'""")
-        conn.execute("UPDATE engine_state SET kalshi_mode = 'live', "
-                     "kalshi_host = 'https://demo-api.kalshi.co/trade-api/v2'")  # mock funds
+        conn.execute("UPDATE venue_modes SET mode = 'live', "
+                     "host = 'https://demo-api.kalshi.co/trade-api/v2' WHERE venue = 'kalshi'")  # mock funds
     said = "\n".join(status_lines(_report(db), now_ms()))
     assert "Kalshi LIVE on demo-api.kalshi.co: no real money" in said
     assert "LIVE on Kalshi (no real money (demo-api.kalshi.co))" in said and "— real money" not in said

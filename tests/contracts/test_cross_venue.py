@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from contracts.cross_venue import cross
 from contracts.domain import MICRO, Level
-from contracts.kalshi_fees import KalshiFees, trade_fee
+from contracts.venues.kalshi.fees import KalshiFees, trade_fee
 
 C = MICRO  # one share, one contract
 CENT = MICRO // 100

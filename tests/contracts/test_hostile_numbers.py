@@ -18,7 +18,7 @@ from contracts.limits import BY_NAME, LimitError, parse_value
 from contracts.outside_signals import PostRefused, Refusal, parse_post
 from contracts.params import ParamSpec, ParamType, check_value
 from contracts.ticket import TicketError, parse_ticket
-from engine.marketdata import kalshi_history
+from engine.venues.kalshi import history as kalshi_history
 from storage.dashboard_queries import market_queries
 
 NOW = 1_790_000_000_000

@@ -32,7 +32,7 @@ def test_importing_the_live_venue_late_leaves_the_limit_sane() -> None:
     """The trading core imports the live venue only when it builds a live executor, after the
     start-up guard ran: the venue's module must put the limit back itself."""
     late = _python("import engine.trading.core\nfrom contracts.jsonsafe import keep_recursion_limit_sane\n"
-                   "keep_recursion_limit_sane()\nimport engine.venues.polymarket\n"
+                   "keep_recursion_limit_sane()\nimport engine.venues.polymarket.venue\n"
                    f"try:\n    {PARSE_DEEP}\nexcept RecursionError:\n    print('refused')")
     assert late.returncode == 0 and late.stdout.strip() == "refused"
 

@@ -1,4 +1,4 @@
-"""Kalshi's fee arithmetic as its fee schedule and Fee Rounding page describe it (contracts/kalshi_fees.py),
+"""Kalshi's fee arithmetic as its fee schedule and Fee Rounding page describe it (contracts/venues/kalshi/fees.py),
 checked on numbers worked by hand: the trade fee rounded up to $0.0001, the balance moved by cash less
 the reported fee always a whole $0.0001, the per-order rounding accumulator and its cent rebate once it
 passes $0.01 on a fill whose own fees cover it. Paper trading and backtests charge Kalshi fills with
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.kalshi_fees import BALANCE_GRAIN, FillFees, KalshiFees, fill_cash, trade_fee, worst_fee
+from contracts.venues.kalshi.fees import BALANCE_GRAIN, FillFees, KalshiFees, fill_cash, trade_fee, worst_fee
 
 SH = 1_000_000
 MAKERS_PAY = KalshiFees("quadratic_with_maker_fees", SH)

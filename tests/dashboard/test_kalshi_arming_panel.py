@@ -24,8 +24,9 @@ def _commands(db: Database) -> list[tuple]:
 
 def _engine(db: Database, *, state: str = "STOPPED", kalshi: str = "paper") -> None:
     with db.write() as conn:
-        conn.execute(text("UPDATE engine_state SET state = :s, kalshi_mode = :k, heartbeat_at = :now, pid = 7"),
-                     {"s": state, "k": kalshi, "now": now_ms()})
+        conn.execute(text("UPDATE engine_state SET state = :s, heartbeat_at = :now, pid = 7"),
+                     {"s": state, "now": now_ms()})
+        conn.execute(text("UPDATE venue_modes SET mode = :k WHERE venue = 'kalshi'"), {"k": kalshi})
 
 
 @pytest.fixture
@@ -79,7 +80,8 @@ def test_every_reason_kalshi_may_not_go_live_is_listed_and_nothing_is_posted(
 def test_kalshi_back_to_paper_is_offered_while_it_is_live(db: Database, page: Callable[[str], AppTest]) -> None:
     _engine(db, state="RUNNING", kalshi="live")  # running, and no key at all: back to paper still goes
     with db.write() as conn:  # the engine read Kalshi's production host at its start
-        conn.execute(text("UPDATE engine_state SET kalshi_host = 'https://api.elections.kalshi.com/trade-api/v2'"))
+        conn.execute(text("UPDATE venue_modes SET host = 'https://api.elections.kalshi.com/trade-api/v2' "
+                          "WHERE venue = 'kalshi'"))
     at = page("settings")
     assert any("Kalshi is armed LIVE" in w.value for w in at.warning)
     # The header says so on every page (st.badge renders as markdown).

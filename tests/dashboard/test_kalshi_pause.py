@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from pages.widgets.kalshi_pause import span, when
+from pages.venues.kalshi.pause import span, when
 from storage.sqlite.db import Database, now_ms
 
 ET = ZoneInfo("America/New_York")

@@ -160,8 +160,8 @@ def test_the_overview_shows_kalshis_live_ledger_once_armed(seeded: int, db: Data
                                                           page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("""UPDATE strategies SET markets = '["kalshi:KXTEST-1"]', live = 1 WHERE name = 'mm-btc'"""))
-        conn.execute(text("UPDATE engine_state SET kalshi_mode = 'live', "
-                          "kalshi_host = 'https://api.elections.kalshi.com/trade-api/v2'"))
+        conn.execute(text("UPDATE venue_modes SET mode = 'live', "
+                          "host = 'https://api.elections.kalshi.com/trade-api/v2' WHERE venue = 'kalshi'"))
         conn.execute(text("""INSERT INTO venue_pairs (condition_id, kalshi_ticker, inverted, polymarket_question,
                                  kalshi_title, warnings, created_at, created_by)
                              VALUES ('0xpaired', 'KXTEST-1', 0, 'q', 'Will the test pass on Kalshi?', '[]', 1, 't')"""))

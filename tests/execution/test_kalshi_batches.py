@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 
 from contracts.domain import Intent, MarketInfo, Quote, Side, Tif
-from contracts.kalshi_grid import WHOLE_CENTS
-from contracts.kalshi_ids import CONTRACT, LOT, market_id, token_id
 from contracts.order_status import OrderStatus
 from contracts.settings import load_settings
 from contracts.venues import KALSHI
+from contracts.venues.kalshi.grid import WHOLE_CENTS
+from contracts.venues.kalshi.ids import CONTRACT, LOT, market_id, token_id
 from engine.execution.cash_book import paper_starting_cash
 from engine.execution.executor import Executor
 from engine.feeds.catalog import MarketCatalog
-from engine.venues.kalshi import KalshiVenue
+from engine.venues.kalshi.venue import KalshiVenue
 from engine.venues.paper import PaperConfig, PaperVenue
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.db import Database, now_ms

@@ -1,5 +1,5 @@
 """Kalshi's scheduled fee changes on the paper ledger: a market's fee settings carry the changes Kalshi
-lists for its series and for its event's override of them (contracts/kalshi_fees.py FeeSchedule, kept
+lists for its series and for its event's override of them (contracts/venues/kalshi/fees.py FeeSchedule, kept
 with the pair as JSON), and a paper fill pays the settings in force at its own time: the old ones a
 millisecond before the change, the new ones a millisecond after, with no read in between; an event's
 override takes precedence over its series' settings while it is in force, and once cleared the series'
@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from contracts.domain import Intent, Quote, Side, Tif
-from contracts.kalshi_fee_store import schedule_json
-from contracts.kalshi_fees import EventFeeChange, FeeChange, FeeSchedule, KalshiFees
-from contracts.kalshi_ids import market_id
 from contracts.venues import KALSHI, POLYMARKET
+from contracts.venues.kalshi.fee_store import schedule_json
+from contracts.venues.kalshi.fees import EventFeeChange, FeeChange, FeeSchedule, KalshiFees
+from contracts.venues.kalshi.ids import market_id
 from engine.execution.executor import Executor
 from engine.feeds.catalog import kalshi_market
 from engine.strategies.cross_venue_arb import CrossVenueArb
@@ -134,7 +134,7 @@ def test_an_events_override_stands_over_the_series_and_its_changes_before_and_af
     kept = kalshi_market({"ticker": TICKER, "title": "t", "fee_type": "quadratic", "fee_multiplier_ppm": 3_000_000,
                           "fee_changes": schedule_json((FeeChange(12_000, DOUBLED),), 10_000, series_base=QUADRATIC,
                                                        event_changes=schedule.event_changes)})
-    from contracts.kalshi_fees import market_fees_at  # what paper, backtests and the arbitrage read
+    from contracts.venues.kalshi.fees import market_fees_at  # what paper, backtests and the arbitrage read
 
     assert [market_fees_at(kept, t) for t in (9_000, 19_999, 20_000)] == [TRIPLED, TRIPLED, DOUBLED]
 

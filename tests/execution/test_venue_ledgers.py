@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from contracts.domain import Intent, MarketInfo, Quote, Side, Tif
-from contracts.kalshi_grid import WHOLE_CENTS, Band
-from contracts.kalshi_ids import CENT, CONTRACT, LOT, market_id, token_id
 from contracts.venues import KALSHI, POLYMARKET
+from contracts.venues.kalshi.grid import WHOLE_CENTS, Band
+from contracts.venues.kalshi.ids import CENT, CONTRACT, LOT, market_id, token_id
 from engine.execution.cash_book import paper_starting_cash
 from engine.execution.executor import Executor
 from engine.feeds.catalog import MarketCatalog

@@ -9,7 +9,7 @@ from pathlib import Path
 from contracts.domain import Intent, Quote, Side, Tif
 from engine.venues.base import TradeEvent, Venue
 from engine.venues.paper import PaperVenue
-from engine.venues.polymarket import PolymarketVenue
+from engine.venues.polymarket.venue import PolymarketVenue
 from tests.desk import make_desk
 from tests.execution.fakes import SH, p
 

@@ -1,4 +1,4 @@
-"""The desk's reader of Kalshi's `cfbenchmarks_value` channel (engine/feeds/cfbenchmarks.py), fed frames
+"""The desk's reader of Kalshi's `cfbenchmarks_value` channel (engine/venues/kalshi/cfbenchmarks.py), fed frames
 by hand: a value at CF Benchmarks' own time (its raw frame is a JSON string inside the message), the
 final minute's accumulation kept with the close it belongs to, Kalshi's lags from `sending_ts_ms` (an
 optional field: a frame without it is read all the same), and every frame it cannot believe counted and
@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from contracts.kalshi_settings import KalshiSettings
 from contracts.settings import Secret
-from engine.feeds.cfbenchmarks import CfBenchmarksFeed
+from contracts.venues.kalshi.settings import KalshiSettings
+from engine.venues.kalshi.cfbenchmarks import CfBenchmarksFeed
 from tests.kalshi import keypair
 
 NOW = 1_800_000_000_000

@@ -1,4 +1,4 @@
-"""Kalshi's order books over its WebSocket into the desk's book cache (engine/feeds/kalshi_books.py),
+"""Kalshi's order books over its WebSocket into the desk's book cache (engine/venues/kalshi/books.py),
 against the simulator's Kalshi side in today's shapes: a signed handshake, the snapshot with its
 sub-penny levels kept exact, deltas in fractions of a contract as orders rest and trade, a lost
 message noticed by its sequence number (the books dropped, then rebuilt from `get_snapshot` on the
@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 import websockets
 
-from contracts.kalshi_ids import token_id
-from contracts.kalshi_settings import KalshiSettings
 from contracts.settings import load_settings
+from contracts.venues.kalshi.ids import token_id
+from contracts.venues.kalshi.settings import KalshiSettings
 from engine.feeds.books import BookCache
-from engine.feeds.kalshi_books import KalshiBookFeed
-from engine.feeds.kalshi_client import KalshiClient
+from engine.venues.kalshi.books import KalshiBookFeed
+from engine.venues.kalshi.client import KalshiClient
 from simulator.testing import SimHandle, running_simulator
 from tests.kalshi import admin, binary_tickers, client, keypair, register, structure
 

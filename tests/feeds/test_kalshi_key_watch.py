@@ -1,5 +1,5 @@
-"""The engine's watch of its Kalshi key as Kalshi describes it (`GET /api_keys`, engine/feeds/
-kalshi_key_watch.py), against the simulator's Kalshi side: the account's location attestation read,
+"""The engine's watch of its Kalshi key as Kalshi describes it (`GET /api_keys`, engine/venues/kalshi/
+key_watch.py), against the simulator's Kalshi side: the account's location attestation read,
 alerted when it expires within two weeks (a warning) or has lapsed (critical), told once when renewed,
 and never alerted while it holds; a subaccount-restricted key read as the subaccount it trades."""
 
@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from contracts.kalshi_keys import DAY_MS, KeyVerdict, judge
-from contracts.kalshi_settings import KalshiSettings
 from contracts.settings import Secret
-from engine.feeds.kalshi_key_watch import KalshiKeyWatch
-from engine.venues.kalshi_pairs import key_told
+from contracts.venues.kalshi.keys import DAY_MS, KeyVerdict, judge
+from contracts.venues.kalshi.settings import KalshiSettings
+from engine.venues.kalshi.key_watch import KalshiKeyWatch
+from engine.venues.kalshi.pairs import key_told
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate

@@ -1,5 +1,5 @@
-"""Kalshi's answers read strictly (engine/feeds/kalshi_fixed.py, kalshi_models.py, kalshi_http.py,
-kalshi_books.py), without a socket: a number with a trailing newline or non-ASCII digits is refused
+"""Kalshi's answers read strictly (engine/venues/kalshi/fixed.py, models.py, http.py,
+books.py), without a socket: a number with a trailing newline or non-ASCII digits is refused
 (Kalshi writes neither; int() would read both), a fill of nothing is refused where it is parsed, an
 answer nested past the bound is an answer the desk cannot read (never a RecursionError), and a book
 frame whose `seq` is not a whole number is a gap, never an exception out of the feed."""
@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from contracts.kalshi_ids import token_id
-from contracts.kalshi_settings import KalshiSettings
 from contracts.settings import load_settings
-from engine.feeds import kalshi_models as models
+from contracts.venues.kalshi.ids import token_id
+from contracts.venues.kalshi.settings import KalshiSettings
 from engine.feeds.books import BookCache
-from engine.feeds.kalshi_books import KalshiBookFeed
-from engine.feeds.kalshi_fixed import KalshiShapeError, count, dollars, price
-from engine.feeds.kalshi_http import KalshiBusy, KalshiRefused, KalshiUnavailable, error_of
+from engine.venues.kalshi import models
+from engine.venues.kalshi.books import KalshiBookFeed
+from engine.venues.kalshi.fixed import KalshiShapeError, count, dollars, price
+from engine.venues.kalshi.http import KalshiBusy, KalshiRefused, KalshiUnavailable, error_of
 from tests.kalshi import keypair
 
 DEEP = "[" * 100_000 + "]" * 100_000

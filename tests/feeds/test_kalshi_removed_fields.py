@@ -1,4 +1,4 @@
-"""The desk's Kalshi parsers (engine/feeds/kalshi_models.py) read today's answers with nothing of what
+"""The desk's Kalshi parsers (engine/venues/kalshi/models.py) read today's answers with nothing of what
 Kalshi removed (Market.tick_size, response_price_units, fractional_trading_enabled, liquidity_dollars,
 MarketPosition.resting_orders_count, EventData.available_on_brokers: the fixture's `removed`) and
 nothing beyond the fields its published schema requires, so a field Kalshi drops that it never
@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from engine.feeds import kalshi_models as models
+from engine.venues.kalshi import models
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "kalshi" / "openapi_trimmed.json"
 

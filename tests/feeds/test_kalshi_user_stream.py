@@ -1,4 +1,4 @@
-"""The account's Kalshi channels (engine/feeds/kalshi_stream.py) survive bad records: a fill with a
+"""The account's Kalshi channels (engine/venues/kalshi/stream.py) survive bad records: a fill with a
 count of three decimals, a fill without its price, an order in a status Kalshi does not publish, a
 position without its market and a frame that is no JSON object, each among good messages, are
 counted, named in `last_error` and left out, and the good messages beside them are handed on."""
@@ -11,9 +11,9 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from engine.feeds import kalshi_models as models
-from engine.feeds.kalshi_http import KalshiSigner
-from engine.feeds.kalshi_stream import KalshiUserStream
+from engine.venues.kalshi import models
+from engine.venues.kalshi.http import KalshiSigner
+from engine.venues.kalshi.stream import KalshiUserStream
 
 
 def _signer() -> KalshiSigner:

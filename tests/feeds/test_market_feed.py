@@ -16,8 +16,8 @@ from engine.feeds.books import BookCache
 from engine.feeds.market_data_events import BookChanged, MarketResolved, TickSizeChanged, TradePrint
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.pacing import Backoff
-from engine.feeds.user_ws import UserFeed
 from engine.feeds.wsloop import SocketOptions
+from engine.venues.polymarket.user_ws import UserFeed
 from tests.feeds.fakes import FakeVenue, eventually, now_ms, summary
 
 FAST = SocketOptions(ping_interval_s=0.1, silence_s=2.0, open_timeout_s=2.0, close_timeout_s=0.5)

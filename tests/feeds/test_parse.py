@@ -18,7 +18,7 @@ from engine.feeds.market_data_events import MarketResolved, TickSizeChanged, Tra
 from engine.feeds.parse_markets import clob_market_fees, gamma_event, gamma_market
 from engine.follow.poller import unreadable
 from engine.trading.settlement.resolution import venue_payouts
-from engine.venues import polymarket_wire as wire
+from engine.venues.polymarket import wire
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket"
 ME = wire.Identity.of(["3e2c94ca-8124-c4c1-c7ea-be1ea21b71fe"], ["0xa3D82Ed56F4c68d2328Fb8c29e568Ba2cAF7d7c8"])

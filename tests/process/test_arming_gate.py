@@ -19,7 +19,7 @@ from contracts.venues import KALSHI
 from engine.execution.placement import OrderGate
 from engine.process.commands import CommandProcessor
 from engine.process.control import Controller
-from engine.venues.accounts import polymarket_account
+from engine.venues.polymarket.accounts import polymarket_account
 from simulator.testing import SimHandle, approved_simulator
 from storage.command_queue.commands import post_command
 from storage.desk import arming

@@ -23,7 +23,7 @@ from contracts.settings import load_settings
 from engine.execution.ledger import FillFact, fold
 from engine.venues.base import TradeStatus
 from engine.venues.paper import PaperVenue
-from engine.venues.polymarket import PolymarketVenue
+from engine.venues.polymarket.venue import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate

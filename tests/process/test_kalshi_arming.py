@@ -65,7 +65,8 @@ def _run(path: Path, processor: CommandProcessor, payload: dict[str, Any] | str)
 
 def _state(path: Path) -> tuple[str, str, int]:
     with sqlite3.connect(path) as conn:
-        mode, kalshi = conn.execute("SELECT mode, kalshi_mode FROM engine_state").fetchone()
+        mode, kalshi = conn.execute("SELECT (SELECT mode FROM engine_state), "
+                                     "(SELECT mode FROM venue_modes WHERE venue = 'kalshi')").fetchone()
         audits = conn.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'engine.set_venue_mode'").fetchone()[0]
     return mode, kalshi, audits
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from contracts import kalshi_ids
+from contracts.venues.kalshi import ids as kalshi_ids
 from engine.execution import store
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
@@ -46,7 +46,7 @@ def _desk(tmp: Path, sim: SimHandle, **env: str) -> tuple[EngineProcess, str, st
     engine.env.update(KALSHI_API_KEY_ID=key_id, KALSHI_PRIVATE_KEY=private.replace("\n", "\\n"), **env)
     promoted_on(engine.db_path, sim, ticker, MM)
     with sqlite3.connect(engine.db_path) as conn:
-        conn.execute("UPDATE engine_state SET kalshi_mode = 'live'")
+        conn.execute("UPDATE venue_modes SET mode = 'live' WHERE venue = 'kalshi'")
     return engine, account, ticker
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from contracts import kalshi_ids
 from contracts.settings import load_settings
+from contracts.venues.kalshi import ids as kalshi_ids
 from simulator.testing import SimHandle, approved_simulator
 from storage.desk import desk_status
 from storage.desk.venue_pairs import add_pair
@@ -77,7 +77,7 @@ def test_kalshi_is_armed_live_on_its_own_and_trades_at_kalshi(tmp_path: Path, si
         assert engine.run("stop", timeout=30).status == "done"
         armed = engine.run("set_venue_mode", {"venue": "kalshi", "mode": "live"})
         assert armed.status == "done", armed.error
-        assert engine.status().kalshi_mode == "live" and engine.status().mode == "paper"
+        assert engine.status().mode_of("kalshi") == "live" and engine.status().mode == "paper"
         audit = engine.rows("SELECT before, after FROM audit_log WHERE action = 'engine.set_venue_mode'")
         assert [(decoded(b)["mode"], decoded(a)["mode"]) for b, a in audit] == [("paper", "live")]
 
@@ -102,6 +102,6 @@ def test_kalshi_is_armed_live_on_its_own_and_trades_at_kalshi(tmp_path: Path, si
         wait_until(lambda: _count(path, f"SELECT COUNT(*) FROM orders WHERE venue = 'kalshi' AND {WORKING}") == 0,
                    60, interval=0.5, what="the kill on Kalshi's live ledger")
         assert engine.run("set_venue_mode", {"venue": "kalshi", "mode": "paper"}).status == "done"
-        assert engine.status().kalshi_mode == "paper"
+        assert engine.status().mode_of("kalshi") == "paper"
     finally:
         engine.cleanup()

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from eth_account import Account
 
-from engine.venues import approvals, onchain
+from engine.venues.polymarket import approvals, onchain
 from simulator.deposit_wallets import deposit_wallet_address
 from simulator.relayer import DEPOSIT_WALLET_FACTORY
 from simulator.signing import EXCHANGE_V2

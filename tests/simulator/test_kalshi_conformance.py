@@ -17,8 +17,8 @@ import httpx
 import pytest
 import websockets
 
-from engine.feeds.kalshi_client import KalshiClient
-from engine.feeds.kalshi_http import KalshiError, KalshiSigner
+from engine.venues.kalshi.client import KalshiClient
+from engine.venues.kalshi.http import KalshiError, KalshiSigner
 from simulator.kalshi.conformance import Conformance, document
 from simulator.testing import SimHandle, running_simulator
 from tests.kalshi import account, admin, binary_tickers, client, host, lifecycle, structure, trade

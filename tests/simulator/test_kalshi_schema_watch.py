@@ -12,7 +12,7 @@ import httpx
 import pytest
 import websockets
 
-from engine.feeds.kalshi_http import KalshiSigner
+from engine.venues.kalshi.http import KalshiSigner
 from simulator.kalshi import ws as kalshi_ws
 from simulator.kalshi.conformance import ENV
 from simulator.kalshi.side import KalshiSide

@@ -20,7 +20,8 @@ from tests.storage.test_tables import _migrated, differences
 RELEASES_BACK = 6  # how many of the latest migrations a release before may lack
 # Columns a migration dropped after moving what they held elsewhere (each with its own upgrade test).
 DROPPED = {("engine_state", column) for column in ("paper_lane_state", "paper_lane_reason", "paper_lane_peak",
-                                                   "paper_lane_day_start", "paper_lane_day_at")}  # 0090
+                                                   "paper_lane_day_start", "paper_lane_day_at",  # 0090
+                                                   "kalshi_mode", "kalshi_host", "kalshi_key")}  # 0099
 
 
 def _older_release(path: Path, stop_before: str) -> None:

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from contracts import kalshi_ids
 from contracts.cross_venue import complement_side
 from contracts.domain import MICRO, Side, Tif
 from contracts.settings import load_settings
 from contracts.venues import KALSHI
+from contracts.venues.kalshi import ids as kalshi_ids
 from engine.execution.planner import OrderSpec
 from engine.risk.gate import TradingState
 from engine.trading.core import TradingCore

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from contracts import kalshi_ids
 from contracts.settings import load_settings
 from contracts.venues import KALSHI
+from contracts.venues.kalshi import ids as kalshi_ids
 from engine.feeds.books import BookCache
-from engine.feeds.kalshi_reference import Facts, KalshiBookPoller
+from engine.venues.kalshi.reference import Facts, KalshiBookPoller
 from simulator.kalshi.fees import FeeSchedule, trade_fee
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import now_ms
@@ -161,10 +161,10 @@ def test_an_events_dated_override_is_read_kept_with_the_pair_and_booked_live_at_
         tmp_path: Path, sim: SimHandle) -> None:
     """Kalshi schedules an override of an event's fees (x4) and its clearing: the desk's poller reads them
     with the event (its facts, kept with the pair, carry both); the override in force, a live taker fill
-    reports the override's fee, which is what the live ledger books (engine/venues/kalshi_wire.py)."""
-    from contracts.kalshi_fee_store import schedule_from_json
-    from contracts.kalshi_fees import KalshiFees
-    from engine.feeds.kalshi_client import KalshiClient
+    reports the override's fee, which is what the live ledger books (engine/venues/kalshi/wire.py)."""
+    from contracts.venues.kalshi.fee_store import schedule_from_json
+    from contracts.venues.kalshi.fees import KalshiFees
+    from engine.venues.kalshi.client import KalshiClient
     from tests.kalshi import account, host
 
     ticker = next(t for t in binary_tickers(sim) if sim.call(lambda t=t: sim.sim.kalshi.exchange.markets[t]

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from contracts import kalshi_ids
 from contracts.domain import Intent, Quote, Side, Tif
-from contracts.kalshi_grid import on_grid
 from contracts.market_filter import validate_market_spec
 from contracts.settings import load_settings
 from contracts.venue_policies import policy_for_market
 from contracts.venues import KALSHI, POLYMARKET
+from contracts.venues.kalshi import ids as kalshi_ids
+from contracts.venues.kalshi.grid import on_grid
 from engine.execution import portfolio
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from contracts import kalshi_ids
 from contracts.domain import Intent, Quote, Side, Tif
 from contracts.venues import KALSHI
+from contracts.venues.kalshi import ids as kalshi_ids
 from simulator.kalshi.fees import FeeSchedule, SeriesFees, trade_fee
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import now_ms

@@ -18,19 +18,19 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from contracts import kalshi_ids
 from contracts.domain import Intent, Quote, Side, Tif
 from contracts.order_status import OrderStatus
 from contracts.settings import load_settings
 from contracts.venues import KALSHI
+from contracts.venues.kalshi import ids as kalshi_ids
 from engine.execution.credits import book_venue_credits
 from engine.execution.recovery import recover
 from engine.risk.gate import TradingState
 from engine.risk.ledger_risk import VenueLedgerRisk
 from engine.trading.core import TradingCore
 from engine.trading.settlement.void_refunds import book_refunds
-from engine.venues.kalshi import KalshiVenue
-from engine.venues.kalshi_settlement import KalshiSettlement
+from engine.venues.kalshi.settlement import KalshiSettlement
+from engine.venues.kalshi.venue import KalshiVenue
 from simulator.kalshi.exchange import OTHER, Placement
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms

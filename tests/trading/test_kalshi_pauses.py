@@ -1,4 +1,4 @@
-"""Kalshi's pauses known before they bite (engine/feeds/kalshi_exchange.py, engine/trading/ledgers/exchange_pauses.py):
+"""Kalshi's pauses known before they bite (engine/venues/kalshi/exchange.py, engine/trading/ledgers/exchange_pauses.py):
 the real trading core with Kalshi armed live on the simulator's Kalshi side, a market maker quoting
 there. A pause on Kalshi's schedule withdraws the quotes before it starts; while trading is paused
 nothing is placed and nothing counts as a fault; when Kalshi resumes the quotes come back by

@@ -1,4 +1,4 @@
-"""An answer from Kalshi the desk cannot read (engine/feeds/kalshi_http.py), met by the live Kalshi lane's
+"""An answer from Kalshi the desk cannot read (engine/venues/kalshi/http.py), met by the live Kalshi lane's
 real executor through the desk's own client against the simulator's Kalshi side: every answer to an
 order's create is a body nested 100,000 deep (Kalshi took the order). The pass goes on (it used to end
 in a RecursionError out of the client, the order row left PENDING_SUBMIT for good); the outcome is
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from contracts import kalshi_ids
 from contracts.domain import Intent, Quote, Side, Tif
 from contracts.order_status import OrderStatus
 from contracts.venues import KALSHI
+from contracts.venues.kalshi import ids as kalshi_ids
 from simulator.testing import SimHandle, approved_simulator
 from tests.kalshi_desk import Desk, started
 

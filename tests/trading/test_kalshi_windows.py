@@ -1,7 +1,7 @@
 """Kalshi's crypto windows priced from the CF Benchmarks index they settle on, against the simulator's
 Kalshi side (which serves `cfbenchmarks_value` on its signed WebSocket and lists `KXBTC15M` windows, a
 price to beat set as each opens): the desk's feed reads the index as Kalshi relays it (its times, its
-lags, `sending_ts_ms` included), the window reference prices P(YES) from it (contracts/kalshi_crypto.py),
+lags, `sending_ts_ms` included), the window reference prices P(YES) from it (contracts/venues/kalshi/crypto.py),
 and a market maker with `fair_value` "reference" on a paired window quotes around that price, on paper
 and with Kalshi armed live."""
 
@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from contracts import kalshi_ids
-from contracts.kalshi_crypto import index_of, window_probability, yes_probability
 from contracts.order_status import OrderStatus
 from contracts.settings import load_settings
 from contracts.venues import KALSHI
+from contracts.venues.kalshi import ids as kalshi_ids
+from contracts.venues.kalshi.crypto import index_of, window_probability, yes_probability
 from engine.feeds import price_series
 from engine.feeds.books import BookCache
-from engine.feeds.cfbenchmarks import CfBenchmarksFeed
-from engine.feeds.kalshi_reference import KalshiBookPoller
-from engine.feeds.kalshi_window_reference import KalshiWindowReference
+from engine.venues.kalshi.cfbenchmarks import CfBenchmarksFeed
+from engine.venues.kalshi.reference import KalshiBookPoller
+from engine.venues.kalshi.window_reference import KalshiWindowReference
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database
 from tests.kalshi import keypair, register
@@ -144,7 +144,7 @@ def test_a_market_maker_on_a_window_quotes_around_the_index_priced_probability(
     db = Database(desk.db_path)
     with db.write() as conn:
         conn.execute(text("UPDATE strategies SET params = :p WHERE name = 'kx'"), {"p": json.dumps(maker)})
-        conn.execute(text("UPDATE engine_state SET kalshi_mode = :m"), {"m": mode})
+        conn.execute(text("UPDATE venue_modes SET mode = :m WHERE venue = 'kalshi'"), {"m": mode})
     db.dispose()
     _wide_book(sim, ticker)
     core = desk.core()

@@ -25,7 +25,7 @@ from engine.feeds.catalog import MarketCatalog
 from engine.feeds.discovery import refresh_markets
 from engine.process.control import Controller
 from engine.trading.core import TradingCore
-from engine.venues.polymarket import PolymarketVenue
+from engine.venues.polymarket.venue import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
 from storage.engine_stores import execution_ledger
 from storage.sqlite.db import Database, now_ms

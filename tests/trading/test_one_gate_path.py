@@ -18,10 +18,10 @@ import pytest
 from eth_account import Account
 from sqlalchemy import text
 
-from contracts import kalshi_ids
 from contracts.domain import Intent
 from contracts.settings import load_settings
 from contracts.venues import KALSHI, POLYMARKET
+from contracts.venues.kalshi import ids as kalshi_ids
 from engine.trading.core import TradingCore
 from engine.trading.passes import ledger_pass
 from engine.trading.passes.ledger_pass import LedgerParts

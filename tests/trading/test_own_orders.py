@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from contracts import kalshi_ids
 from contracts.domain import Book, Level, MarketInfo, Outcome, Side, Tif
 from contracts.order_status import OrderStatus
 from contracts.venues import KALSHI
+from contracts.venues.kalshi import ids as kalshi_ids
 from engine.execution.bus import EventBus, OrderAdvanced
 from engine.execution.state import ExecutionState
 from engine.execution.store import OrderRow

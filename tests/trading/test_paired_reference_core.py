@@ -1,4 +1,4 @@
-"""Cross-venue fair value (engine/feeds/kalshi_reference.py): a Polymarket market linked by hand to a
+"""Cross-venue fair value (engine/venues/kalshi/reference.py): a Polymarket market linked by hand to a
 Kalshi market takes that market's mid as its reference price, read from Kalshi's public book through
 the desk's own Kalshi client (the simulator's Kalshi side here). In the real trading core (paper) a market maker
 with `fair_value: reference` quotes around the Kalshi mid, and value betting with
@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from contracts import kalshi_ids
 from contracts.domain import MarketView, Side, Snapshot, StrategyState
 from contracts.settings import load_settings
+from contracts.venues.kalshi import ids as kalshi_ids
 from engine.feeds.books import BookCache
-from engine.feeds.kalshi_reference import KalshiBookPoller, PairedReference
 from engine.feeds.market_data_events import PairNotBinary, TradePrint
 from engine.strategies.value_betting import ValueBetting
 from engine.trading.core import TradingCore
+from engine.venues.kalshi.reference import KalshiBookPoller, PairedReference
 from simulator.testing import SimHandle, approved_simulator
 from storage.desk.venue_pairs import add_pair
 from storage.sqlite.db import Database, now_ms

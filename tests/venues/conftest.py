@@ -16,7 +16,7 @@ from contracts.settings import Settings, load_settings
 from engine.feeds.pacing import Backoff, RetryPolicy
 from engine.feeds.wsloop import SocketOptions
 from engine.venues.base import OrderRequest
-from engine.venues.polymarket import PolymarketVenue, VenueConfig
+from engine.venues.polymarket.venue import PolymarketVenue, VenueConfig
 from simulator.testing import SimHandle, approved_simulator
 
 T = TypeVar("T")

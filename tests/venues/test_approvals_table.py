@@ -8,8 +8,8 @@ from pathlib import Path
 
 from eth_abi import decode as abi_decode
 
-from engine.venues import approvals, onchain, onchain_v2
-from engine.venues.polymarket_wire import balance_micros
+from engine.venues.polymarket import approvals, onchain, onchain_v2
+from engine.venues.polymarket.wire import balance_micros
 
 CAPTURED = Path("/work/shared/fixtures/polymarket/captured")
 

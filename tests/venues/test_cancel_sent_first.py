@@ -23,9 +23,9 @@ from contracts.domain import Intent, Quote, Side
 from engine.execution.executor import Executor
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.discovery import refresh_markets
-from engine.venues.polymarket import PolymarketVenue
-from engine.venues.polymarket_client import SignedRequest
-from engine.venues.polymarket_loop_http import LoopHttp
+from engine.venues.polymarket.client import SignedRequest
+from engine.venues.polymarket.loop_http import LoopHttp
+from engine.venues.polymarket.venue import PolymarketVenue
 from simulator.testing import SimHandle
 from storage.command_queue import command_effects
 from storage.sqlite.db import BUSY_TIMEOUT_MS, ENGINE_BUSY_TIMEOUT_MS, Database, is_locked

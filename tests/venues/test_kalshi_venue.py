@@ -1,4 +1,4 @@
-"""The Kalshi venue (engine/venues/kalshi.py) through the desk's own client against the simulator's
+"""The Kalshi venue (engine/venues/kalshi/venue.py) through the desk's own client against the simulator's
 Kalshi side as Kalshi answers today: its key read from settings as a user writes it, V2 orders placed
 on the YES book for either token, found, filled by another trader in fractions of a contract (heard
 on the account's stream and reconciled from REST, each once), cancelled and refused in the desk's
@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from contracts.domain import Side, Tif
-from contracts.kalshi_ids import market_id, token_id
 from contracts.order_status import VenueOrderStatus
 from contracts.settings import SettingsError, load_settings
+from contracts.venues.kalshi.ids import market_id, token_id
 from engine.venues.base import (
     OrderEvent,
     OrderRejected,
@@ -31,7 +31,7 @@ from engine.venues.base import (
     VenueError,
     VenueUnavailable,
 )
-from engine.venues.kalshi import KalshiVenue
+from engine.venues.kalshi.venue import KalshiVenue
 from engine.venues.refusals import Refusal, classify
 from simulator.testing import SimHandle, running_simulator
 from tests.kalshi import binary_tickers, keypair, register, structure, trade

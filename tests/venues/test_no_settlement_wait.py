@@ -26,7 +26,7 @@ from engine.feeds.discovery import refresh_markets
 from engine.feeds.market_ws import MarketFeed
 from engine.venues.latency import ZERO
 from engine.venues.paper import PaperConfig, PaperVenue
-from engine.venues.polymarket import PolymarketVenue
+from engine.venues.polymarket.venue import PolymarketVenue
 from simulator.testing import approved_simulator
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from contracts.order_status import OrderStatus, from_venue
-from engine.feeds.user_ws import UserFeed
 from engine.venues.base import OrderEvent, VenueOrderStatus, venue_status
-from engine.venues.polymarket_wire import Identity, place_result, user_events, venue_order
+from engine.venues.polymarket.user_ws import UserFeed
+from engine.venues.polymarket.wire import Identity, place_result, user_events, venue_order
 
 CAPTURED = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket" / "captured"
 ME = Identity.of(["00000000-0000-0000-0000-000000000001"], [])
@@ -64,7 +64,7 @@ def test_every_cancellation_reason_is_a_cancellation(raw: str, status: VenueOrde
 
 
 def test_an_unknown_status_is_said_once_and_leaves_the_order_working(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, "engine.venues.polymarket")
+    caplog.set_level(logging.WARNING, "engine.venues.polymarket.venue")
     first = venue_order(dict(captured("matched"), status="PAUSED_BY_VENUE", size_matched="25", type="UPDATE"))
     second = venue_order(dict(captured("matched"), status="PAUSED_BY_VENUE", size_matched="25", type="UPDATE"))
     assert first.status is second.status is VenueOrderStatus.UNKNOWN

@@ -30,7 +30,7 @@ from engine.feeds.catalog import MarketCatalog
 from engine.venues.base import OrderRejected, OrderRequest
 from engine.venues.latency import ZERO
 from engine.venues.paper import PaperConfig, PaperVenue
-from engine.venues.polymarket import PolymarketVenue
+from engine.venues.polymarket.venue import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate

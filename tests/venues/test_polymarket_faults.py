@@ -15,7 +15,7 @@ import pytest
 from contracts.domain import Side, Tif
 from engine.feeds.pacing import PUBLISHED_LIMITS, RetryPolicy
 from engine.venues.base import OrderRejected, VenueBusy, VenueOrderStatus, VenueUnavailable
-from engine.venues.polymarket import PlacementDropped, VenueConfig
+from engine.venues.polymarket.venue import PlacementDropped, VenueConfig
 from simulator.testing import SimHandle
 from tests.venues.conftest import FAST, fresh_market, order, run, venue_for
 

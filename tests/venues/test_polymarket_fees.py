@@ -12,7 +12,7 @@ from py_clob_client_v2.exceptions import PolyException
 
 from contracts.domain import Side, Tif
 from engine.venues.base import TradeEvent, VenueEvent
-from engine.venues.polymarket import PolymarketVenue
+from engine.venues.polymarket.venue import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
 from tests.venues.conftest import QUIET, collect, eventually, fresh_market, order, run, venue_for
 

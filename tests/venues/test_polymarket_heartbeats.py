@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 
 from contracts.domain import Side
-from engine.venues.polymarket import PolymarketVenue
+from engine.venues.polymarket.venue import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
 from tests.venues.conftest import FAST, QUIET, eventually, fresh_market, new_key, order, run, venue_for
 

@@ -18,7 +18,7 @@ from contracts.domain import Side
 from engine.feeds.pacing import Aborted
 from engine.trading.ledgers.venue_conditions import ConditionBoard, live_conditions
 from engine.venues.base import VenueOrderStatus
-from engine.venues.polymarket_limits import (
+from engine.venues.polymarket.limits import (
     CANCEL,
     CAPACITY_MARGIN,
     ORDER,

@@ -1,4 +1,4 @@
-"""A decision's cancel is sent from the event loop (engine/venues/polymarket_loop_http.py), not
+"""A decision's cancel is sent from the event loop (engine/venues/polymarket/loop_http.py), not
 by a worker thread, and is still paced, retried and classified as every other venue call. Every
 check is against the simulator: its order book, its fault counters and its answers."""
 
@@ -16,7 +16,7 @@ import pytest
 from contracts.domain import Side
 from engine.feeds.pacing import RetryPolicy
 from engine.venues.base import VenueBusy, VenueUnavailable
-from engine.venues.polymarket_loop_http import LoopHttp
+from engine.venues.polymarket.loop_http import LoopHttp
 from simulator.testing import SimHandle
 from tests.venues.conftest import FAST, fresh_market, new_key, order, run, venue_for
 

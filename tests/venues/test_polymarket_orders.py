@@ -16,7 +16,7 @@ from py_clob_client_v2.order_utils.model.order_data_v2 import SignedOrderV2
 
 from contracts.domain import Side, Tif
 from engine.venues.base import OrderRejected, OrderRequest
-from engine.venues.polymarket_orders import OrderSigner, check_request, order_amounts, order_digest
+from engine.venues.polymarket.orders import OrderSigner, check_request, order_amounts, order_digest
 
 HARDHAT_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 SAFE = "0x1111111111111111111111111111111111111111"

@@ -15,9 +15,9 @@ import pytest
 from eth_account import Account
 
 from contracts.settings import load_settings
-from engine.venues import onchain
 from engine.venues.base import VenueError
-from engine.venues.polymarket_settlement import PolymarketSettlement
+from engine.venues.polymarket import onchain
+from engine.venues.polymarket.settlement import PolymarketSettlement
 from engine.venues.settlement import NothingHeld, SettlementTx, VenueCredit
 from simulator.testing import SimHandle, approved_simulator
 

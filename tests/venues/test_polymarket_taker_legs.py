@@ -8,7 +8,7 @@ from __future__ import annotations
 from contracts.domain import Side, Tif
 from engine.execution.ledger import FillFact, cash_effect
 from engine.venues.base import VenueTrade
-from engine.venues.polymarket_wire import Identity, our_fills
+from engine.venues.polymarket.wire import Identity, our_fills
 from simulator.testing import SimHandle
 from tests.venues.conftest import fresh_market, order, run, venue_for
 

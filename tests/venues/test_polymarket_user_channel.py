@@ -11,7 +11,7 @@ import pytest
 
 from contracts.domain import Side, Tif
 from engine.venues.base import OrderEvent, TradeEvent, TradeStatus, VenueEvent, VenueOrderStatus
-from engine.venues.polymarket import PolymarketVenue
+from engine.venues.polymarket.venue import PolymarketVenue
 from simulator.testing import SimHandle
 from tests.venues.conftest import collect, eventually, fresh_market, order, run, venue_for
 

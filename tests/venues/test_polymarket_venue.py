@@ -18,7 +18,7 @@ from engine.venues.base import (
     VenueError,
     VenueOrderStatus,
 )
-from engine.venues.polymarket import cancel_everything
+from engine.venues.polymarket.venue import cancel_everything
 from simulator.testing import SimHandle, approved_simulator
 from tests.venues.conftest import QUIET, fresh_market, new_key, order, run, settings_for, venue_for
 

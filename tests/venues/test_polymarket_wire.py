@@ -20,7 +20,7 @@ from engine.venues.base import (
     VenueOrderStatus,
     VenueTrade,
 )
-from engine.venues.polymarket_wire import (
+from engine.venues.polymarket.wire import (
     Identity,
     cancel_result,
     merge_cancels,

@@ -12,7 +12,7 @@ from py_clob_client_v2.config import get_contract_config
 
 from contracts.domain import Side, Tif
 from engine.venues.base import OrderRejected, VenueOrderStatus
-from engine.venues.polymarket import PolymarketVenue
+from engine.venues.polymarket.venue import PolymarketVenue
 from simulator.testing import SimHandle
 from tests.venues.conftest import FAST, order, run, settings_for
 

@@ -9,7 +9,7 @@ operator has not paid by then. The operator's `redeem` command (the Redeem butto
 now; `merge` turns complete YES+NO sets back into pUSD. Each redeem or merge is recorded
 before it is sent (`settlement_txs`) and audited by its command.
 
-A Protocol V2 market is redeemed and merged through its Router (engine/venues/onchain_v2.py): a
+A Protocol V2 market is redeemed and merged through its Router (the venue's `onchain_v2` module): a
 redemption is one transaction per outcome the desk is owed for (the wallet's whole balance of
 that position, as the venue's SDK redeems), each paying that outcome's claims when the venue
 reports it; a merge is one transaction, as a CTF market's. A redemption that fails once the

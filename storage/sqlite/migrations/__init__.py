@@ -101,6 +101,7 @@ ORDER: tuple[str, ...] = (
     "0096_value_betting_floor",
     "0097_poll_links",
     "0098_dashboard_users",
+    "0099_venue_modes",
 )
 
 
