@@ -15,7 +15,7 @@ And, of a decision that places or cancels, the part that is the risk gate's cont
 exposure, open orders and holdings, as its executor keeps them: engine/execution/figures.py); and
 what the order trail costs it (the Audit page's steps, read from the ledger's own rows: what a
 decision writes for them is a cancel's `ending_at`, in the row it updates anyway, and its entry in
-the partial index the page reads ends by, storage/sqlite/migrations.py 0091): the replacing decision
+the partial index the page reads ends by, storage/sqlite/migrations/m0091_order_trail.py): the replacing decision
 with that index and without it, in alternating blocks (a machine's drift falls on both alike), its
 median, p99 and the ratio of the medians, in wall time and in CPU time.
 

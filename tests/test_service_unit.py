@@ -23,7 +23,7 @@ from tools import service
 
 def _sections(text: str) -> configparser.RawConfigParser:
     parser = configparser.RawConfigParser(strict=False)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]  # systemd's keys are case-sensitive
+    parser.optionxform = str  # type: ignore[assignment, method-assign]  # systemd's keys are case-sensitive
     parser.read_string(text)
     return parser
 

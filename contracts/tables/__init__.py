@@ -1,7 +1,7 @@
 """The shared SQLite contract as typed SQLModel classes, one per table both processes use, grouped by
 area; importing the package registers them all in SQLModel's metadata.
 
-The schema itself is made by the numbered migrations (storage/sqlite/migrations.py, run by sqlite-utils'
+The schema itself is made by the numbered migrations (storage/sqlite/migrations/, run by sqlite-utils'
 runner); these classes describe every table as the migrations leave it, and tests/storage/test_tables.py
 fails when a table has no class or a class differs from its table (a column added, dropped, renamed,
 retyped or made optional on one side only). Conventions: money and sizes are integer micro-units

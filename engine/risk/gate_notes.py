@@ -1,5 +1,5 @@
 """What the risk gate did with an intent, in words, for the orders placed for it (`Intent.gate`,
-kept on each order and in its trail: storage/sqlite/migrations.py 0091).
+kept on each order and in its trail: storage/sqlite/migrations/m0091_order_trail.py).
 
 An intent the gate took as asked carries no note, and its orders say so (`GATE_APPROVED`); one whose quotes
 it trimmed or held back (some of them: an intent it emptied places nothing, and its orders' cancel

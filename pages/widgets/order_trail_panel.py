@@ -29,10 +29,10 @@ TRAIL_COLUMNS = {
     "price": Col("price", "prob"),
     "size": Col("size", "shares"),
     "why": Col("why", "long"),
-    "gate": Col("risk gate", "long"),
     "fill_size": Col("filled", "shares"),
-    "fill_price": Col("at price", "prob"),
-    "fill_fee": Col("fee", "usdc"),
+    "gate": Col("risk gate", "long", more=True),  # (details: the key columns fit 1366 px)
+    "fill_price": Col("at price", "prob", more=True),
+    "fill_fee": Col("fee", "usdc", more=True),
     "mode": Col("mode", more=True),
     "venue": Col("venue", more=True),
     "liquidity": Col("liquidity", more=True),

@@ -69,7 +69,7 @@ def explicit_markets(db: Database, stored: list[str], prefix: str) -> list[str]:
 
 
 def _label(condition_id: str, question: str | None, min_size: float | None = None) -> str:
-    size = "" if min_size is None else f" · min {min_size:g} shares"
+    size = "" if min_size is None or min_size != min_size else f" · min {min_size:g} shares"  # (NaN: none listed)
     return f"{question}{size}  ·  {condition_id[:10]}" if question else f"{condition_id} (not known to the desk yet)"
 
 

@@ -88,12 +88,15 @@ async def make_a_market_maker_as_a_newcomer(page: Page, db: Database) -> None:
 
     await _type(page, find_key(PREFIX), "Fed", commit=True)
     offered = await page.wait_for(MATCHES, 30, what="the markets whose question has 'Fed'", check=bool)
-    assert len(offered) == 4 and all("Fed" in m for m in offered), offered  # the simulator's four Fed markets
+    polymarket = [m for m in offered if not m.startswith("Kalshi:")]  # (and the Kalshi twin of one: "Federal")
+    assert len(polymarket) == 4 and all("Fed" in m for m in offered), offered  # the simulator's four Fed markets
     assert not [m for m in offered if "France" in m], offered  # never F…e…d letter by letter
-    assert all("min 15 shares" in m for m in offered), offered
+    assert all("min 15 shares" in m for m in polymarket), offered
+    assert not [m for m in offered if "nan" in m], offered  # a market listing no minimum says none
     assert "Select all" not in await page.evaluate(BODY) and "matches" not in await page.evaluate(
         f"(document.querySelector('.st-key-{chosen_key(PREFIX)}') || {{}}).innerText || ''")
-    fed = [str(r[0]) for r in _rows(db, "SELECT condition_id FROM markets WHERE question LIKE '%Fed%'")]
+    fed = [str(r[0]) for r in _rows(db, "SELECT condition_id FROM markets WHERE question LIKE '%Fed%' "
+                                        "AND condition_id NOT LIKE 'kalshi:%'")]
     for condition_id in fed:
         await _tick(page, f"{PREFIX}_tick0_{condition_id}")
     await page.wait_for(f"(document.querySelector('.st-key-{add_key(PREFIX)} button') || {{}}).innerText || ''",

@@ -345,19 +345,19 @@ def test_the_order_trail_filters_by_strategy_market_and_order(
         conn.execute(text("UPDATE orders SET status = 'CANCEL_PENDING', status_rank = 30, end_reason = 'replaced', "
                           "ending_at = :now, updated_at = :now WHERE id = 1"), {"now": seeded})
     at = page("audit")
-    steps = table_with(at, "why", "gate")
+    steps = table_with(at, "why", "fill_size")
     assert list(steps["event"]) == ["replaced", "placed", "placed", "filled", "filled", "placed", "placed"]
     assert steps["order_id"].iloc[0] == 1 and steps["why"].iloc[0] == "replaced"
     at.selectbox(key="trail_strategy").set_value("vb-election").run()
-    assert list(table_with(at, "why", "gate")["order_id"]) == [4]
+    assert list(table_with(at, "why", "fill_size")["order_id"]) == [4]
     at.selectbox(key="trail_strategy").set_value("(all)").run()
     at.selectbox(key="trail_market").set_value(ELECTION).run()
-    assert set(table_with(at, "why", "gate")["question"]) == {"Will the incumbent win the election?"}
+    assert set(table_with(at, "why", "fill_size")["question"]) == {"Will the incumbent win the election?"}
     at.selectbox(key="trail_market").set_value("(all)").run()
     at.text_input(key="trail_order").input("c3").run()  # by its client id
-    third = table_with(at, "why", "gate")
+    third = table_with(at, "why", "fill_size")
     assert list(third["event"]) == ["filled", "filled", "placed"] and set(third["order_id"]) == {3}
     at.text_input(key="trail_order").input("5").run()  # a live order, whatever the mode shown
-    assert list(table_with(at, "why", "gate")["order_id"]) == [5]
+    assert list(table_with(at, "why", "fill_size")["order_id"]) == [5]
     at.text_input(key="trail_order").input("no-such-order").run()
     assert any("No order 'no-such-order'" in w.value for w in at.warning)

@@ -164,8 +164,8 @@ def test_paper_sends_kalshis_batches_one_request_each_as_live_does(tmp_path: Pat
         async with cancelling(ids):
             yield
 
-    venue.trips.place = counted_place  # type: ignore[method-assign]
-    venue.trips.cancelling_orders = counted_cancel  # type: ignore[method-assign, assignment]
+    venue.trips.place = counted_place  # type: ignore[method-assign]  # counts the real call, then makes it
+    venue.trips.cancelling_orders = counted_cancel  # type: ignore[method-assign, assignment]  # the same, for cancels
     loop = asyncio.new_event_loop()
     loop.run_until_complete(venue.start())
     executor = _executor(db, venue, catalog, clock, "paper")

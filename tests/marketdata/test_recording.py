@@ -278,6 +278,10 @@ def test_backtest_cli_records_a_run(tmp_path: Path) -> None:
     assert empty.returncode == 1 and "no recorded data" in empty.stderr
     assert _rows(path, "SELECT status FROM strategy_runs ORDER BY id") == [
         ("done",), ("failed",), ("failed",), ("failed",)]
+    # Each run asked for as the dashboard asks (storage/research/launch_requests.py): audited by who ran it.
+    launches = _rows(path, "SELECT actor, entity FROM audit_log WHERE action = 'backtest.launch' ORDER BY id")
+    assert [e for _, e in launches] == [f"backtest_run:{n}" for n in (1, 2, 3, 4)]
+    assert all(a.startswith("cli") for a, _ in launches)
 
 
 def test_backtest_rejects_bad_ranges(tmp_path: Path) -> None:
