@@ -79,7 +79,13 @@ def covered(*, size: int, filled: int) -> bool:
     """Whether fills cover an order: all of it, or all but rounding dust. Sizes travel in lots of
     0.01 share, so a remainder under one lot is no unfilled part anyone asked for: it is what the
     venue's rounding of budget-sized market orders left (it ends such an order MATCHED)."""
-    return size - filled < LOT
+    return filled >= covered_at(size)
+
+
+def covered_at(size: int) -> int:
+    """The least `filled` that covers an order of `size` (`covered`): what the ledger's SQL compares
+    an order's fill total with, so the rule stays written once."""
+    return size - LOT + 1
 
 
 def ended(*, size: int, filled: int, take: bool) -> OrderStatus:

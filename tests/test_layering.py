@@ -480,7 +480,7 @@ def test_only_the_executor_of_a_ledger_writes_it_or_reloads_its_state() -> None:
     writers = _raw_writers(_execution_writers(storage))
     # The scan finds what it guards: the claims' and the store's writers that take a connection.
     assert {"tx_opened", "record_merge", "book_credit", "record_refund"} <= writers["claims"]
-    assert {"recompute_position", "insert_order", "upsert_fill"} <= writers["store"]
+    assert {"recompute_position", "insert_order", "write_fill"} <= writers["store"]
     found: dict[str, set[str]] = {}
     for path in [*(ROOT / "engine").rglob("*.py"), *(ROOT / "pages").rglob("*.py"), *(ROOT / "storage").rglob("*.py")]:
         rel = str(path.relative_to(ROOT))

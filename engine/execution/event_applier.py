@@ -8,8 +8,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
+from sqlalchemy import Connection
+
 from contracts.domain import ONE, Outcome, Tif, fmt
-from contracts.order_status import RANK, TERMINAL_RANK, OrderStatus, covered, ended, from_venue
+from contracts.order_status import RANK, TERMINAL_RANK, OrderStatus, ended, from_venue
 from contracts.payouts import Payouts
 from engine.execution import store
 from engine.execution.bus import FillApplied
@@ -144,33 +146,37 @@ class EventApplier:
         now = self.clock()
         fill = FillWrite(trade.trade_id, row, trade.price, trade.size, trade.fee, trade.liquidity,
                          trade.status, trade.matched_ms)
-        with self.transactions.tx() as conn:
-            changed, previous, fill = store.upsert_fill(conn, fill, now)
-            if not changed:
+        with self.transactions.tx() as conn:  # the fill, its order and its position: one transaction
+            written = store.write_fill(conn, fill, now, known=self.state.known_fill(trade.trade_id, row.id),
+                                       held=self.state.positions.get((row.strategy, row.token_id)),
+                                       payout=self.catalog.payout(row.condition_id, row.outcome))
+            if written is None:
                 return
-            total = execution_ledger.order_fill_total(conn, row.id)
-            status = OrderStatus.FILLED if covered(size=row.size, filled=total) else OrderStatus.PARTIALLY_FILLED
-            refreshed = store.advance_row(conn, row.id, status, now, filled=total, stored=row)
-            totals = store.position_after_fill(conn, fill, previous,
-                                               payout=self.catalog.payout(row.condition_id, row.outcome), now=now)
-            if previous is None and not trade.fee_known:
-                raise_alert(conn, level="critical", source="executor", code="FEE_UNKNOWN",
-                            message=f"trade {trade.trade_id} (order {row.client_id}, {row.side.value} "
-                                    f"{fmt(trade.size)} at {fmt(trade.price)} in {row.condition_id[:12]}…): the "
-                                    "market's fee schedule could not be read from the venue, so this taker "
-                                    "fill's fee is booked as 0 and cash may be overstated by it; the next "
-                                    "start's wallet sync corrects cash, not PnL")
-            if trade.status is TradeStatus.FAILED:
-                raise_alert(conn, level="critical", source="executor", code="FILL_FAILED",
-                            message=f"trade {trade.trade_id} FAILED on chain after matching: the fill of "
-                                    f"order {row.client_id} was reversed (position and cash restored)")
-        self.tracker.track(refreshed)
-        self.state.set_position(row.strategy, row.token_id, row.condition_id, row.outcome, totals)
-        self.state.cash += _cash_delta(fill, previous)
-        if previous is None and trade.status is not TradeStatus.FAILED:
+            self._alert(conn, trade, row, written.previous)
+        self.state.remember_fill(written.fill)
+        self.tracker.track(written.order)
+        self.state.set_position(row.strategy, row.token_id, row.condition_id, row.outcome, written.totals)
+        self.state.cash += _cash_delta(written.fill, written.previous)
+        if written.previous is None and trade.status is not TradeStatus.FAILED:
+            fill = written.fill
             self.transactions.announce(FillApplied(
                 row.id, fill.trade_id, row.strategy, row.condition_id, row.token_id, row.outcome, row.side,
                 fill.price, fill.size, fill.fee, fill.liquidity, fill.status, fill.matched_at, now))
+
+    @staticmethod
+    def _alert(conn: Connection, trade: VenueTrade, row: OrderRow, previous: TradeStatus | None) -> None:
+        """What a fill's report tells the operator, written with it."""
+        if previous is None and not trade.fee_known:
+            raise_alert(conn, level="critical", source="executor", code="FEE_UNKNOWN",
+                        message=f"trade {trade.trade_id} (order {row.client_id}, {row.side.value} "
+                                f"{fmt(trade.size)} at {fmt(trade.price)} in {row.condition_id[:12]}…): the "
+                                "market's fee schedule could not be read from the venue, so this taker "
+                                "fill's fee is booked as 0 and cash may be overstated by it; the next "
+                                "start's wallet sync corrects cash, not PnL")
+        if trade.status is TradeStatus.FAILED:
+            raise_alert(conn, level="critical", source="executor", code="FILL_FAILED",
+                        message=f"trade {trade.trade_id} FAILED on chain after matching: the fill of "
+                                f"order {row.client_id} was reversed (position and cash restored)")
 
     # -- resolution --------------------------------------------------------------------
 

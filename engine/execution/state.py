@@ -13,18 +13,22 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import Connection
 
 from contracts.domain import MarketInfo, Outcome, PositionView, Side, notional
+from contracts.order_status import TradeStatus
 from contracts.venues import POLYMARKET
 from engine.execution import store
 from engine.execution.figures import LedgerFigures
 from engine.execution.ledger import PositionTotals
 from engine.execution.planner import Holdings, WorkingOrder
-from engine.execution.store import OrderRow
+from engine.execution.store import FillWrite, OrderRow
 from storage.engine_stores import claims_store
 
 NO_POSITION = PositionTotals()  # frozen: one shared instance for every token not held
 # Closed orders remembered by venue id: the venue's last reports about an order (its cancel
 # or fill, echoed) come right after it closes, and would each be a read of the table.
 CLOSED_KEPT = 1_000
+# Fills remembered as stored, by (trade, order): a fill's later status reports (MINED, CONFIRMED)
+# move it without reading it back. A miss only costs that read.
+FILLS_KEPT = 10_000
 
 
 class ExecutionState:
@@ -35,6 +39,7 @@ class ExecutionState:
         self.by_venue: dict[str, int] = {}
         self.by_key: dict[tuple[str, str], set[int]] = defaultdict(set)
         self.closed: dict[str, OrderRow] = {}  # venue id -> a recently closed order, as stored
+        self.fills: dict[tuple[str, int], FillWrite] = {}  # (trade id, order id) -> a recent fill, as stored
         self.positions: dict[tuple[str, str], PositionTotals] = {}
         self.position_market: dict[tuple[str, str], tuple[str, Outcome]] = {}
         self.cash = 0
@@ -55,6 +60,7 @@ class ExecutionState:
         self.by_venue.clear()
         self.by_key.clear()
         self.closed.clear()
+        self.fills.clear()
         for row in store.open_orders(conn, self.mode, self.venue):
             self.track(row)
         self.load_positions(conn)
@@ -123,6 +129,19 @@ class ExecutionState:
     def reserved_buy_cash(self) -> int:
         """What every open BUY would pay (kept as orders change: engine/execution/figures.py)."""
         return self.figures.reserved
+
+    def known_fill(self, trade_id: str, order_id: int) -> FillWrite | None:
+        return self.fills.get((trade_id, order_id))
+
+    def remember_fill(self, fill: FillWrite) -> None:
+        """`fill` as just stored; a FAILED one moves no more, and is forgotten."""
+        key = (fill.trade_id, fill.order.id)
+        self.fills.pop(key, None)
+        if fill.status is TradeStatus.FAILED:
+            return
+        self.fills[key] = fill
+        if len(self.fills) > FILLS_KEPT:
+            del self.fills[next(iter(self.fills))]
 
     def set_position(self, strategy: str, token_id: str, condition_id: str, outcome: Outcome,
                      totals: PositionTotals) -> None:

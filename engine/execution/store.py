@@ -11,16 +11,17 @@ transaction. Every status write is a compare-and-set on the rank, and fills are 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
 from contracts.domain import Outcome, Side, Tif
-from contracts.order_status import RANK, TERMINAL_RANK, OrderStatus
+from contracts.order_status import FILL_RANK, RANK, TERMINAL_RANK, OrderStatus, covered_at
 from contracts.venues import POLYMARKET, venue_of
 from engine.execution.ledger import FillFact, PositionTotals, add_fill, cash_effect, fold, restatus
 from engine.venues.base import TradeStatus
 from storage.engine_stores import execution_ledger as ledger_sql
+from storage.engine_stores.execution_ledger import EARLIEST
 
 
 @dataclass(slots=True)
@@ -151,25 +152,111 @@ class FillWrite:
     matched_at: int
 
 
-def upsert_fill(conn: Connection, fill: FillWrite, now: int) -> tuple[bool, TradeStatus | None, FillWrite]:
-    """Insert a fill once per (trade, order), or move its status forward.
+class FillWritten(NamedTuple):
+    """What one report of a fill changed, as stored: `previous` is the fill's status before it
+    (None: a new fill); `fill` the fill as stored (a status move keeps the price, size, fee and match
+    time first stored, whatever a later report says); `order` and `totals` its order and position
+    after it."""
 
-    Returns (changed, previous status, the fill as stored): previous is None for a new fill;
-    a status move keeps the price, size, fee and match time first stored, whatever a later
-    report says, and the stored fill carries them.
-    """
+    previous: TradeStatus | None
+    fill: FillWrite
+    order: OrderRow
+    totals: PositionTotals
+
+
+def write_fill(conn: Connection, fill: FillWrite, now: int, *, known: FillWrite | None = None,
+               held: PositionTotals | None = None, payout: int | None = None) -> FillWritten | None:
+    """A venue's report of a fill, written with everything it changes: the fill, once per (trade,
+    order), or its status moved forward; its order's fill total and status; its position (cash is
+    the fills'). In the common case that is one call down to the SQL, which runs a statement per
+    row it changes and nothing between them that needs the engine.
+
+    `known` is the fill as the executor's mirror stored it (None: not there) and `held` its
+    position there (None: none): the writes compare both with the table (compare-and-set), so a
+    mirror out of step costs a read, never a wrong row. `payout`: the market's resolution, if
+    known (the position is then refolded). None: the report moves nothing."""
+    if known is not None and FILL_RANK[fill.status] <= FILL_RANK[known.status]:
+        return None  # a report the mirror says is old news
+    written = _write_new(conn, fill, held, payout, now) if known is None else \
+        _write_move(conn, fill, known, held, payout, now)
+    return written if written is not None else _write_read_back(conn, fill, held, payout, now)
+
+
+def _write_read_back(conn: Connection, fill: FillWrite, held: PositionTotals | None, payout: int | None,
+                     now: int) -> FillWritten | None:
+    """The fill as the table has it, when the mirror did not know it so (stored before a restart,
+    or the mirror out of step), then the write it calls for."""
+    stored = ledger_sql.stored_fill(conn, fill.trade_id, fill.order.id)
+    if stored is None:
+        return _write_new(conn, fill, held, payout, now)
+    status, price, size, fee, matched_at = stored
+    if FILL_RANK[fill.status] <= FILL_RANK[status]:
+        return None
+    known = FillWrite(fill.trade_id, fill.order, price, size, fee, fill.liquidity, status, matched_at)
+    return _write_move(conn, fill, known, held, payout, now)
+
+
+def _write_new(conn: Connection, fill: FillWrite, held: PositionTotals | None, payout: int | None,
+               now: int) -> FillWritten | None:
+    """A fill not stored yet (None: it was), its order and its position: stepped by the fill when
+    it is the latest in match order, refolded otherwise."""
     order = fill.order
-    if ledger_sql.insert_fill(conn, trade_id=fill.trade_id, order_id=order.id, mode=order.mode,
-                              venue=venue_of(order.token_id), strategy=order.strategy,
-                              condition_id=order.condition_id, token_id=order.token_id, outcome=order.outcome.value,
-                              side=order.side.value, price=fill.price, size=fill.size, fee=fill.fee,
-                              liquidity=fill.liquidity, status=fill.status, matched_at=fill.matched_at,
-                              now=now):
-        return True, None, fill
-    previous, price, size, fee, matched_at = ledger_sql.stored_fill(conn, fill.trade_id, order.id)
-    stored = replace(fill, price=price, size=size, fee=fee, matched_at=matched_at)
-    moved = ledger_sql.advance_fill(conn, fill.trade_id, order.id, fill.status, now)
-    return moved, previous, stored
+    stepped = None if payout is not None else \
+        add_fill(held or NO_POSITION, FillFact(order.side, fill.price, fill.size, fill.fee, fill.status))
+    # A position the mirror does not hold is stepped from nothing: only if no other fill of it exists.
+    after = (EARLIEST if held is None else fill.matched_at, fill.trade_id, order.id)
+    step = None if stepped is None else _step(order, held, stepped, after)
+    wrote = ledger_sql.write_new_fill(conn, _fill_row(fill), full_at=covered_at(order.size), position=step, now=now)
+    if wrote is None:
+        return None
+    moved = order if wrote.order_status is None else advanced(order, wrote.order_status, wrote.order_filled)
+    totals = stepped if stepped is not None and wrote.position_written else _refold(conn, order, payout, now)
+    return FillWritten(None, fill, moved, totals)
+
+
+def _write_move(conn: Connection, fill: FillWrite, known: FillWrite, held: PositionTotals | None,
+                payout: int | None, now: int) -> FillWritten | None:
+    """A stored fill's status moved on from `known`'s (None: the table has another) and its
+    position: shares moved between pending and settled, or refolded when a FAILED status is
+    involved. The order is unchanged: its fill total counts the fill whatever its status."""
+    order = fill.order
+    stored = replace(fill, price=known.price, size=known.size, fee=known.fee, matched_at=known.matched_at)
+    fact = FillFact(order.side, stored.price, stored.size, stored.fee, stored.status)
+    totals = None if payout is not None or held is None else restatus(held, fact, known.status)
+    step = None if totals is None or totals == held else _step(order, held, totals, None)
+    moved, stepped = ledger_sql.move_fill(conn, fill.trade_id, order.id, known.status, fill.status, position=step,
+                                          now=now)
+    if not moved:
+        return None
+    if totals is None or (step is not None and not stepped):
+        totals = _refold(conn, order, payout, now)
+    return FillWritten(known.status, stored, order, totals)
+
+
+NO_POSITION = PositionTotals()  # what a position the mirror does not hold is stepped from
+
+
+def _step(order: OrderRow, held: PositionTotals | None, totals: PositionTotals,
+          after: tuple[int, str, int] | None) -> ledger_sql.PositionStep:
+    was = held or NO_POSITION
+    return ledger_sql.PositionStep(
+        mode=order.mode, venue=venue_of(order.token_id), strategy=order.strategy, token_id=order.token_id,
+        condition_id=order.condition_id, outcome=order.outcome.value,
+        was=(was.settled, was.pending, was.cost, was.realized, was.fees),
+        totals=(totals.settled, totals.pending, totals.cost, totals.realized, totals.fees), fresh=held is None,
+        after=after)
+
+
+def _refold(conn: Connection, order: OrderRow, payout: int | None, now: int) -> PositionTotals:
+    return recompute_position(conn, mode=order.mode, strategy=order.strategy, token_id=order.token_id,
+                              condition_id=order.condition_id, outcome=order.outcome, payout=payout, now=now)
+
+
+def _fill_row(fill: FillWrite) -> ledger_sql.FillRow:
+    order = fill.order
+    return ledger_sql.FillRow(fill.trade_id, order.id, order.mode, venue_of(order.token_id), order.strategy,
+                              order.condition_id, order.token_id, order.outcome.value, order.side.value, fill.price,
+                              fill.size, fill.fee, fill.liquidity, fill.status, fill.matched_at)
 
 
 def _fact(row: Any) -> FillFact:
@@ -185,33 +272,6 @@ def recompute_position(conn: Connection, *, mode: str, strategy: str, token_id: 
     """Rebuild one position from its fills and merges (and its market's resolution) and store it."""
     totals = fold(position_facts(conn, mode, strategy, token_id), payout)
     _store_position(conn, mode, strategy, token_id, condition_id, outcome, totals, now)
-    return totals
-
-
-def position_after_fill(conn: Connection, fill: FillWrite, previous: TradeStatus | None, *, payout: int | None,
-                        now: int) -> PositionTotals:
-    """The position of a fill as `upsert_fill` stored it (new, or its status moved), stored.
-
-    The common cases step the stored position (always a fold of its fills) by one fill: a new
-    fill later in match order than all the others, or a status move that leaves its shares,
-    cost and fee standing. Anything else (an earlier fill, a FAILED one, a resolved market)
-    refolds every fill, so the answer is always fold(fills): refolding on every fill made a
-    position's upkeep grow with its history."""
-    order = fill.order
-    fact = FillFact(order.side, fill.price, fill.size, fill.fee, fill.status)
-    row = ledger_sql.stored_position(conn, order.mode, order.strategy, order.token_id) if payout is None else None
-    stored = None if row is None else PositionTotals(*row)
-    totals: PositionTotals | None = None
-    if stored is not None and previous is not None:
-        totals = restatus(stored, fact, previous)
-    elif stored is not None and not ledger_sql.fills_at_or_after(
-            conn, mode=order.mode, strategy=order.strategy, token_id=order.token_id, matched_at=fill.matched_at,
-            trade_id=fill.trade_id, order_id=order.id):
-        totals = add_fill(stored, fact)
-    if totals is None:
-        return recompute_position(conn, mode=order.mode, strategy=order.strategy, token_id=order.token_id,
-                                  condition_id=order.condition_id, outcome=order.outcome, payout=payout, now=now)
-    _store_position(conn, order.mode, order.strategy, order.token_id, order.condition_id, order.outcome, totals, now)
     return totals
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import NamedTuple
 
 from sqlalchemy import Connection, text
 
@@ -168,38 +169,163 @@ def order_row_by_venue_id(conn: Connection, mode: str, venue_order_id: str,
 # -- fills -----------------------------------------------------------------------------------------
 
 
-def insert_fill(conn: Connection, *, trade_id: str, order_id: int, mode: str, venue: str, strategy: str,
-                condition_id: str,
-                token_id: str, outcome: str, side: str, price: int, size: int, fee: int, liquidity: str,
-                status: TradeStatus, matched_at: int, now: int) -> bool:
-    """A fill, once per (trade, order): False when it was stored before."""
-    return bool(run(
-        conn, """INSERT INTO fills (trade_id, order_id, mode, venue, strategy, condition_id, token_id, outcome, side,
-                    price, size, fee, liquidity, status, status_rank, matched_at, updated_at)
-                VALUES (:trade_id, :order_id, :mode, :venue, :strategy, :cid, :token, :outcome, :side, :price, :size,
-                    :fee, :liquidity, :status, :rank, :matched_at, :now)
-                ON CONFLICT (trade_id, order_id) DO NOTHING""",
-        dict(trade_id=trade_id, order_id=order_id, mode=mode, venue=venue, strategy=strategy, cid=condition_id,
-             token=token_id, outcome=outcome, side=side, price=price, size=size, fee=fee, liquidity=liquidity,
-             status=status.value, rank=FILL_RANK[status], matched_at=matched_at, now=now),
-    ).rowcount)
+class FillRow(NamedTuple):
+    """A fill as the venue reported it, with its order's columns (what `fills` stores). Tuples, not
+    dataclasses, for these records: one of each is built per fill, and a tuple costs a fraction."""
+
+    trade_id: str
+    order_id: int
+    mode: str
+    venue: str
+    strategy: str
+    condition_id: str
+    token_id: str
+    outcome: str
+    side: str
+    price: int
+    size: int
+    fee: int
+    liquidity: str
+    status: TradeStatus
+    matched_at: int
 
 
-def stored_fill(conn: Connection, trade_id: str, order_id: int) -> tuple[TradeStatus, int, int, int, int]:
-    """(status, price, size, fee, matched_at) of a stored fill."""
-    status, price, size, fee, matched_at = run(
-        conn, "SELECT status, price, size, fee, matched_at FROM fills WHERE trade_id = :t AND order_id = :o",
-        {"t": trade_id, "o": order_id}).fetchone()
+# (settled, pending, cost, realized, fees), as `positions` stores them.
+Totals = tuple[int, int, int, int, int]
+EARLIEST = -(2**63)  # a match time before every other: a step `after` it asks that no other fill exist
+
+
+class PositionStep(NamedTuple):
+    """A position stepped from `was` to `totals` by one fill, written only where the step holds:
+    the stored row is still `was` (`fresh`: there is no row yet, or one of zeros), and, with `after`
+    (the fill's (match time, trade id, order id)), no other fill or merge of the position sorts at
+    or after it in match order. Otherwise nothing is written: the position must be refolded."""
+
+    mode: str
+    venue: str
+    strategy: str
+    token_id: str
+    condition_id: str
+    outcome: str
+    was: Totals
+    totals: Totals
+    fresh: bool
+    after: tuple[int, str, int] | None
+
+
+class NewFill(NamedTuple):
+    """What `write_new_fill` changed besides the fill: the order's fill total and status when they
+    moved (None: unchanged), and whether the position's step was written."""
+
+    order_filled: int | None
+    order_status: OrderStatus | None
+    position_written: bool
+
+
+_INSERT_FILL = """INSERT INTO fills (trade_id, order_id, mode, venue, strategy, condition_id, token_id, outcome, side,
+                      price, size, fee, liquidity, status, status_rank, matched_at, updated_at)
+                  VALUES (:trade_id, :order_id, :mode, :venue, :strategy, :condition_id, :token_id, :outcome, :side,
+                      :price, :size, :fee, :liquidity, :status, :rank, :matched_at, :now)
+                  ON CONFLICT (trade_id, order_id) DO NOTHING"""
+# The order's filled total after a new fill (every fill of it counts: a failed settlement still
+# consumed it) and the status it makes, forward only: `_ADVANCE` with the status worked out here, in
+# the same statement, from the sum (FILLED from `:full_at` on, which the engine gives). An order it
+# does not move is not written.
+_FILL_ORDER = """UPDATE orders SET
+        status = CASE WHEN status_rank < t.to_rank THEN t.to_status ELSE status END,
+        closed_at = CASE WHEN status_rank < t.to_rank AND t.to_rank >= 100 THEN :now ELSE closed_at END,
+        filled = MAX(filled, t.total),
+        updated_at = :now,
+        status_rank = MAX(status_rank, t.to_rank)
+    FROM (SELECT total, CASE WHEN total >= :full_at THEN :full ELSE :partial END AS to_status,
+                 CASE WHEN total >= :full_at THEN :full_rank ELSE :partial_rank END AS to_rank
+          FROM (SELECT COALESCE(SUM(size), 0) AS total FROM fills WHERE order_id = :id)) AS t
+    WHERE orders.id = :id AND (orders.status_rank < t.to_rank OR orders.filled < t.total)
+    RETURNING filled, status"""
+_FILL_STATUSES = {"full": OrderStatus.FILLED.value, "full_rank": RANK[OrderStatus.FILLED],
+                  "partial": OrderStatus.PARTIALLY_FILLED.value, "partial_rank": RANK[OrderStatus.PARTIALLY_FILLED]}
+_ORDER_STATUSES = {status.value: status for status in OrderStatus}
+_MOVE_FILL = """UPDATE fills SET status = :status, status_rank = :rank, updated_at = :now
+                WHERE trade_id = :t AND order_id = :o AND status = :previous AND status_rank < :rank"""
+# One position's step (see PositionStep): an upsert whose insert needs `fresh` or a row, and whose
+# update needs the row as it was; with `:at`, no other fill or merge at or after the fill.
+_STEP_POSITION = """INSERT INTO positions (mode, venue, strategy, token_id, condition_id, outcome, settled, pending,
+                        cost, realized, fees, updated_at)
+                    SELECT :mode, :venue, :strategy, :token, :cid, :outcome, :settled, :pending, :cost, :realized,
+                        :fees, :now
+                    WHERE (:fresh OR EXISTS (SELECT 1 FROM positions WHERE mode = :mode AND strategy = :strategy
+                                                 AND token_id = :token))
+                      AND (:at IS NULL OR NOT (
+                          EXISTS (SELECT 1 FROM fills WHERE mode = :mode AND strategy = :strategy
+                                      AND token_id = :token AND matched_at >= :at
+                                      AND (matched_at > :at OR trade_id >= :trade)
+                                      AND NOT (trade_id = :trade AND order_id = :order))
+                          OR EXISTS (SELECT 1 FROM position_conversions WHERE mode = :mode
+                                         AND strategy = :strategy AND token_id = :token AND at >= :at
+                                         AND status != 'failed')))
+                    ON CONFLICT (mode, strategy, token_id) DO UPDATE SET settled = excluded.settled,
+                        pending = excluded.pending, cost = excluded.cost, realized = excluded.realized,
+                        fees = excluded.fees, updated_at = excluded.updated_at
+                    WHERE settled = :was_settled AND pending = :was_pending AND cost = :was_cost
+                        AND realized = :was_realized AND fees = :was_fees"""
+
+
+def write_new_fill(conn: Connection, fill: FillRow, *, full_at: int, position: PositionStep | None,
+                   now: int) -> NewFill | None:
+    """A fill first reported, and what it changes, in one trip: the fill, once per (trade, order);
+    its order's filled total and status (FILLED once its fills reach `full_at`, else
+    PARTIALLY_FILLED; forward only); and, given, its position's step. None: the fill was stored
+    before, and nothing is written."""
+    if not run(conn, _INSERT_FILL, _fill_params(fill, now)).rowcount:
+        return None
+    moved = run(conn, _FILL_ORDER, {"id": fill.order_id, "full_at": full_at, "now": now, **_FILL_STATUSES}).fetchone()
+    stepped = position is not None and step_position(conn, position, now)
+    if moved is None:
+        return NewFill(None, None, stepped)
+    return NewFill(moved[0], _ORDER_STATUSES[moved[1]], stepped)
+
+
+def move_fill(conn: Connection, trade_id: str, order_id: int, previous: TradeStatus, status: TradeStatus, *,
+              position: PositionStep | None, now: int) -> tuple[bool, bool]:
+    """A stored fill's status moved forward from `previous` (compared in the write: a fill stored
+    otherwise is not touched), and, given, its position's step. Returns (the fill moved, the
+    step was written); nothing more is written when the fill did not move."""
+    if not run(conn, _MOVE_FILL, {"status": status.value, "rank": FILL_RANK[status], "now": now, "t": trade_id,
+                                  "o": order_id, "previous": previous.value}).rowcount:
+        return False, False
+    return True, position is not None and step_position(conn, position, now)
+
+
+def step_position(conn: Connection, step: PositionStep, now: int) -> bool:
+    """Write `step` where it holds (PositionStep); False: not written, refold the position."""
+    settled, pending, cost, realized, fees = step.totals
+    was_settled, was_pending, was_cost, was_realized, was_fees = step.was
+    at, trade, order = step.after if step.after is not None else (None, None, None)
+    return bool(run(conn, _STEP_POSITION, {
+        "mode": step.mode, "venue": step.venue, "strategy": step.strategy, "token": step.token_id,
+        "cid": step.condition_id, "outcome": step.outcome, "settled": settled, "pending": pending, "cost": cost,
+        "realized": realized, "fees": fees, "now": now, "fresh": int(step.fresh), "at": at, "trade": trade,
+        "order": order, "was_settled": was_settled, "was_pending": was_pending, "was_cost": was_cost,
+        "was_realized": was_realized, "was_fees": was_fees}).rowcount)
+
+
+def _fill_params(fill: FillRow, now: int) -> dict[str, object]:
+    (trade_id, order_id, mode, venue, strategy, condition_id, token_id, outcome, side, price, size, fee, liquidity,
+     status, matched_at) = fill
+    return {"trade_id": trade_id, "order_id": order_id, "mode": mode, "venue": venue, "strategy": strategy,
+            "condition_id": condition_id, "token_id": token_id, "outcome": outcome, "side": side, "price": price,
+            "size": size, "fee": fee, "liquidity": liquidity, "status": status.value, "rank": FILL_RANK[status],
+            "matched_at": matched_at, "now": now}
+
+
+def stored_fill(conn: Connection, trade_id: str, order_id: int) -> tuple[TradeStatus, int, int, int, int] | None:
+    """(status, price, size, fee, matched_at) of a stored fill; None: no such fill."""
+    row = run(conn, "SELECT status, price, size, fee, matched_at FROM fills WHERE trade_id = :t AND order_id = :o",
+              {"t": trade_id, "o": order_id}).fetchone()
+    if row is None:
+        return None
+    status, price, size, fee, matched_at = row
     return TradeStatus(status), price, size, fee, matched_at
-
-
-def advance_fill(conn: Connection, trade_id: str, order_id: int, status: TradeStatus, now: int) -> bool:
-    """Move a fill's status forward (never back). True if it moved."""
-    return bool(run(
-        conn, """UPDATE fills SET status = :status, status_rank = :rank, updated_at = :now
-                WHERE trade_id = :t AND order_id = :o AND status_rank < :rank""",
-        {"status": status.value, "rank": FILL_RANK[status], "now": now, "t": trade_id, "o": order_id},
-    ).rowcount)
 
 
 def fill_count(conn: Connection, mode: str, venue: str | None = None) -> int:
@@ -214,11 +340,6 @@ def pending_fill_count(conn: Connection, mode: str, venue: str | None = None) ->
     pending = json.dumps([status.value for status in PENDING_FILL])
     return int(scalar(conn, "SELECT COUNT(*) FROM fills WHERE mode = :m AND (:v IS NULL OR venue = :v) AND status IN "
                             "(SELECT value FROM json_each(:pending))", {"m": mode, "v": venue, "pending": pending}))
-
-
-def order_fill_total(conn: Connection, order_id: int) -> int:
-    """Everything the venue matched against the order (a failed settlement still consumed it)."""
-    return int(scalar(conn, "SELECT COALESCE(SUM(size), 0) FROM fills WHERE order_id = :id", {"id": order_id}))
 
 
 def last_fill_at(conn: Connection, mode: str, venue: str | None = None) -> int | None:
@@ -259,21 +380,6 @@ def stored_position(conn: Connection, mode: str, strategy: str, token_id: str) -
                        WHERE mode = :mode AND strategy = :strategy AND token_id = :token""",
               {"mode": mode, "strategy": strategy, "token": token_id}).fetchone()
     return None if row is None else tuple(row)
-
-
-def fills_at_or_after(conn: Connection, *, mode: str, strategy: str, token_id: str, matched_at: int, trade_id: str,
-                      order_id: int) -> bool:
-    """Whether another fill (or a merge) of the position sorts at or after this one in match
-    order (ties included)."""
-    return scalar(conn, """SELECT EXISTS (SELECT 1 FROM fills WHERE mode = :mode AND strategy = :strategy
-                               AND token_id = :token AND matched_at >= :at
-                               AND (matched_at > :at OR trade_id >= :trade)
-                               AND NOT (trade_id = :trade AND order_id = :order))
-                           OR EXISTS (SELECT 1 FROM position_conversions WHERE mode = :mode
-                               AND strategy = :strategy AND token_id = :token AND at >= :at
-                               AND status != 'failed')""",
-                  {"mode": mode, "strategy": strategy, "token": token_id, "at": matched_at, "trade": trade_id,
-                   "order": order_id}) == 1
 
 
 def store_position(conn: Connection, *, mode: str, venue: str, strategy: str, token_id: str, condition_id: str,

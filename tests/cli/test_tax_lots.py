@@ -37,7 +37,7 @@ def _kalshi_fill(desk: Desk, n: int, side: Side, price: float, shares: int, fee:
                                    condition_id=KALSHI_CID, token_id=KALSHI_YES, outcome=Outcome.YES, side=side,
                                    price=p(price), size=shares * SH, tif=Tif.GTC, post_only=False, payload=None,
                                    reason="kalshi", now=desk.clock(), status=OrderStatus.FILLED, filled=shares * SH)
-        store.upsert_fill(conn, store.FillWrite(f"kt{n}", order, p(price), shares * SH, fee, "TAKER",
+        store.write_fill(conn, store.FillWrite(f"kt{n}", order, p(price), shares * SH, fee, "TAKER",
                                                 TradeStatus.CONFIRMED, desk.clock()), desk.clock())
 
 

@@ -98,7 +98,7 @@ def test_a_cancel_and_its_time_are_one_write_and_a_rolled_back_one_leaves_no_ste
                                  now=desk.clock(), status=OrderStatus.LIVE, gate=GATE_APPROVED)
     desk.clock.advance(5)
     with pytest.raises(RuntimeError), desk.executor.tx() as conn:
-        store.upsert_fill(conn, store.FillWrite("t-1", row, p(0.49), 4 * SH, 0, "MAKER", TradeStatus.MATCHED,
+        store.write_fill(conn, store.FillWrite("t-1", row, p(0.49), 4 * SH, 0, "MAKER", TradeStatus.MATCHED,
                                                 desk.clock()), desk.clock())
         store.advance_row(conn, row.id, OrderStatus.CANCEL_PENDING, desk.clock(), end_reason=order_end.REPLACED)
         raise RuntimeError("the engine dies before the commit")
