@@ -15,7 +15,7 @@ SWEEP_S = 300  # two trials, each a backtest in a process of its own: minutes on
 # whether this is still the page the sweep was launched from.
 FINAL = """(() => {
   const grid = [...document.querySelectorAll('[data-testid="stDataFrame"]')]
-    .find(d => d.textContent.includes('why undefined or skipped'));
+    .find(d => d.textContent.includes('score (training)'));  // (its last columns are drawn only scrolled to)
   if (grid) grid.scrollIntoView({block: 'center'});
   const rows = grid ? [...grid.querySelectorAll('[role=row]')].slice(1).map(r => r.textContent) : [];
   const main = document.querySelector('[data-testid="stMain"]').innerHTML;
