@@ -9,11 +9,10 @@ market's minimum size, for instance) or at placement, at most once.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from contracts.domain import Intent
     from engine.risk.gate import Decision
     from engine.risk.monitor import RiskMonitor
 
@@ -24,29 +23,24 @@ class RefusalTally:
     """Counts the core's quote checks and its decisions; attach before the replay."""
 
     def __init__(self) -> None:
-        self.checked = 0
         self.refused: Counter[str] = Counter()
         self.trimmed: Counter[str] = Counter()
+        self._monitors: list[tuple[RiskMonitor, int]] = []  # (a risk monitor, its quotes checked before)
+
+    @property
+    def checked(self) -> int:
+        """The quotes the gate checked since `attach`."""
+        return sum(risk.quotes_checked - before for risk, before in self._monitors)
 
     def attach(self, risk: RiskMonitor) -> None:
-        """Wrap the gate check and the decisions log of the risk monitor the run's strategy
-        trades under (a backtest's own core's, or its Kalshi lane's: nothing else uses it),
-        counting what passes through."""
-        log = risk.decisions
-        check, write = risk.check, log.write
+        """Count the gate's checks and the decisions of the risk monitor the run's strategy trades
+        under (a backtest's own core's, or its Kalshi lane's: nothing else uses it)."""
+        self._monitors.append((risk, risk.quotes_checked))
+        risk.decisions.observer = self._decided
 
-        def counted_check(intents: list[Intent], now: int) -> list[Intent]:
-            self.checked += sum(len(i.quotes) for i in intents)
-            return check(intents, now)
-
-        def counted_write(decisions: Iterable[Decision], now: int) -> int:
-            decisions = list(decisions)
-            for d in decisions:
-                (self.refused if d.action == "deny" else self.trimmed)[d.reason.value] += 1
-            return write(decisions, now)
-
-        risk.check = counted_check  # type: ignore[method-assign]  # a scripted stand-in for this test
-        log.write = counted_write  # type: ignore[method-assign]  # a scripted stand-in for this test
+    def _decided(self, decisions: Sequence[Decision]) -> None:
+        for d in decisions:
+            (self.refused if d.action == "deny" else self.trimmed)[d.reason.value] += 1
 
     def summary(self) -> dict[str, Any]:
         refused = sum(self.refused.values())

@@ -16,7 +16,7 @@ fair value) has it written when it moves, scored later against the market's reso
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from contracts.domain import Intent
 from engine.risk.gate import Decision, Reason
@@ -40,6 +40,8 @@ class DecisionsLog:
         self._last: dict[tuple[str, str, str, str], tuple[int, str]] = {}
         self._regimes: dict[tuple[str, str], str] = {}  # (strategy, market) -> the regime last noted
         self._forecasts: dict[tuple[str, str], tuple[int, int]] = {}  # (strategy, market) -> (at, p) last written
+        # Told every decision handed to `write`, news or not (a backtest counts each refusal: refusals.py).
+        self.observer: Callable[[Sequence[Decision]], None] | None = None
 
     def forecasts(self, intents: Iterable[Intent], now: int) -> int:
         """Write each stated probability that moved FORECAST_STEP, or stood FORECAST_REPEAT_MS, since
@@ -77,6 +79,9 @@ class DecisionsLog:
         return len(changed)
 
     def write(self, decisions: Iterable[Decision], now: int) -> int:
+        if self.observer is not None:
+            decisions = list(decisions)
+            self.observer(decisions)
         fresh = [d for d in decisions if self._is_news(d, now)]
         if not fresh:
             return 0

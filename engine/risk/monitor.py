@@ -75,6 +75,7 @@ class RiskMonitor:
         self.state: ExecutionState | None = None  # the executor's live state, for the desk's own orders
         self.kill_requested = False
         self.limits_changed = False
+        self.quotes_checked = 0  # every quote `check` was handed (a backtest counts them: engine/backtest/refusals.py)
 
     def reload(self, limits: Limits, memory: breakers.RiskMemory, mode: str,
                strategy_limits: Mapping[str, Limits] | None = None) -> None:
@@ -115,6 +116,7 @@ class RiskMonitor:
     def check(self, intents: list[Intent], now: int) -> list[Intent]:
         """Approve, trim or refuse every quote; the trims and refusals go to the decisions log."""
         assert self.ctx is not None
+        self.quotes_checked += sum(len(i.quotes) for i in intents)
         approved: dict[int, Intent] = {}
         decisions: list[Decision] = []
         intents = self._conflicts(intents, decisions)
