@@ -61,7 +61,7 @@ from storage.engine_stores import reward_queries
 from storage.research import backtest_recording as recording
 from storage.research import backtest_scratch as scratch
 from storage.research import calibration_queries
-from storage.sqlite.db import Database
+from storage.sqlite.db import Database, Synchronous
 from storage.sqlite.migrations import migrate
 
 STRATEGY_NAME = "backtest"
@@ -74,6 +74,13 @@ SCRATCH_UNUSED_INDEXES = ("ix_orders_open", "ix_orders_market", "ix_orders_strat
 # The notifier's triggers (each fill, refusal and venue cancel queued in `notify_events`): a
 # backtest has no notifier, and every order status write would otherwise evaluate them.
 SCRATCH_UNUSED_TRIGGERS = ("notify_refused_insert", "notify_refused", "notify_venue_cancel", "notify_fill")
+# The scratch ledger never waits for the disk: a crash of a backtest loses a run that is started again,
+# and nothing of it reaches a venue. It keeps the live ledger's code and statements (the same executor,
+# the same rows: tests/backtest/test_scratch_ledger.py), committed once per batch of replayed rows
+# (engine/backtest/cursor.py). What that left of crash safety was small: on a 100 k-event replay on
+# events, 28 syncs of the file and 13.7 k page writes (~15 ms of system time); the ledger's statements
+# cost the same CPU on a database held in memory (docs/research.md, "On events").
+SCRATCH_SYNC: Synchronous = "OFF"
 Progress = Callable[[int, int], None]
 
 
@@ -181,7 +188,7 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, run_markets: Run
     for leftover in work_dir.glob("backtest.db*"):
         leftover.unlink()
     migrate(path)
-    db = Database(path)
+    db = Database(path, writer_sync=SCRATCH_SYNC)
     limits, config = recording.desk_limits_and_settings(main_db)
     if spec.capital is not None:  # the run's own starting cash, not the desk-wide setting
         config = [r for r in config if r["key"] != "paper_starting_cash"] + [

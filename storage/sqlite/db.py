@@ -9,7 +9,8 @@ The discipline (measured in shared/notes/engineering.md):
   (`write(synced=False)`): a commit that only records what the venue will be asked next and
   that the venue's own answer can rebuild (a cancel's CANCEL_PENDING mark) goes to the WAL
   without waiting for the disk; it survives a crash of the process, and the writer's next
-  synced commit makes it durable with its own;
+  synced commit makes it durable with its own; a backtest's scratch ledger, whose crash loses
+  nothing worth keeping, never waits for the disk (OFF: engine/backtest/runner.py);
 - the dashboard reads through a `query_only` connection, so a bug there cannot write;
 - no transaction is held across an `await` or a network call (callers keep them short).
 

@@ -19,7 +19,9 @@ from typing import Literal
 DAY_MS = 86_400_000
 
 BUSY_TIMEOUT_MS = 5000
-Synchronous = Literal["FULL", "NORMAL"]
+# OFF: nothing waits for the disk; only for a replay's scratch ledger, which a crash loses nothing of
+# worth keeping (the run is started again): engine/backtest/runner.py.
+Synchronous = Literal["FULL", "NORMAL", "OFF"]
 
 
 class DatabaseBusy(RuntimeError):

@@ -1,0 +1,62 @@
+"""A backtest's scratch ledger does not pay for crash safety (its writer never waits for the disk:
+nothing of a replay reaches a venue, and a crash loses a run that is started again), and stores
+exactly what a durable ledger stores: the same run with the live engine's writer (synchronous=FULL)
+leaves the same orders, fills, positions and cash rows, row for row, and the same PnL."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contracts.settings import load_settings
+from engine.backtest import runner
+from engine.backtest.runner import BacktestSpec, run_sync
+from storage.sqlite.db import Database
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from _recording import write_recording  # noqa: E402
+
+PARAMS = {"size": 20, "half_spread": 0.01, "refresh_threshold": 0.0, "max_spread": 0.5}
+LEDGER = ("orders", "fills", "positions", "cash_ledger", "paper_orders", "paper_trades")
+
+
+def _run(tmp: Path, recording: Path, sync: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, dict, list[str]]:
+    """(the result, every ledger table's rows, the scratch writers' synchronous settings)."""
+    opened: list[str] = []
+
+    class Spied(Database):
+        def __init__(self, path: Path, **kwargs: Any) -> None:
+            if path.name == "backtest.db":
+                opened.append(kwargs.get("writer_sync", "NORMAL"))
+            super().__init__(path, **kwargs)
+
+    monkeypatch.setattr(runner, "Database", Spied)
+    monkeypatch.setattr(runner, "SCRATCH_SYNC", sync)
+    with sqlite3.connect(recording) as conn:
+        markets = [r[0] for r in conn.execute("SELECT condition_id FROM markets ORDER BY condition_id")]
+        start, end = conn.execute("SELECT MIN(at), MAX(at) FROM ticks").fetchone()
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "TRADER_DB": str(recording)})
+    work = tmp / sync
+    result = run_sync(BacktestSpec("market_making", PARAMS, start, end, tuple(markets), seed=3, latency="zero"),
+                      recording, settings, work_dir=work)
+    with sqlite3.connect(work / "backtest.db") as conn:
+        rows = {table: conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall() for table in LEDGER}
+    return result, rows, opened
+
+
+def test_the_scratch_ledger_never_waits_for_the_disk_and_stores_what_a_durable_one_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recording = tmp_path / "recorded.db"
+    write_recording(recording, markets=2, events=4_000, events_per_decision=20)
+    unsynced = runner.SCRATCH_SYNC
+    durable, durable_rows, durable_sync = _run(tmp_path, recording, "FULL", monkeypatch)
+    result, rows, sync = _run(tmp_path, recording, unsynced, monkeypatch)
+    assert sync == ["OFF"] and durable_sync == ["FULL"]  # the run's own scratch writer: unsynced
+    assert durable_rows["orders"] and durable_rows["fills"], "the run must trade to prove anything"
+    assert rows == durable_rows  # every order, fill, position and cash row, as stored
+    assert (result.metrics, result.curve.values, result.fill_count, result.order_count) == (
+        durable.metrics, durable.curve.values, durable.fill_count, durable.order_count)
