@@ -28,8 +28,12 @@ def _book(mid: int) -> dict:
 
 
 def write_recording(path: Path, *, markets: int = 5, events: int = 10_000, start_ms: int = 1_800_000_000_000,
-                    seed: int = 1, events_per_decision: int = 20) -> tuple[list[str], int, int]:
-    """Write `events` market events (plus decision markers); returns (condition ids, start, end)."""
+                    seed: int = 1, events_per_decision: int = 20,
+                    mirror_prints: bool = False) -> tuple[list[str], int, int]:
+    """Write `events` market events (plus decision markers); returns (condition ids, start, end).
+    `mirror_prints`: each YES print is also printed on NO, as the mirrored books imply (a YES buyer
+    lifting the ask at p is a NO seller hitting the bid at 1 - p), so a resting NO bid (a maker's ask
+    when it holds no YES) fills from prints as a YES ask would."""
     migrate(path)
     rng = random.Random(seed)
     rows = [_market_row(i, start_ms) for i in range(markets)]
@@ -49,7 +53,11 @@ def write_recording(path: Path, *, markets: int = 5, events: int = 10_000, start
         if rng.random() < 0.1:
             side = rng.choice(("BUY", "SELL"))
             price = mids[i] + (TICK if side == "BUY" else -TICK)
-            batch.append((at, yes, "trade", side, price, rng.randrange(1, 40) * SH, mids[i], None))
+            size = rng.randrange(1, 40) * SH
+            batch.append((at, yes, "trade", side, price, size, mids[i], None))
+            if mirror_prints:
+                batch.append((at, no, "trade", "SELL" if side == "BUY" else "BUY", 1_000_000 - price, size,
+                              1_000_000 - mids[i], None))
         else:
             if rng.random() < 0.05:  # the market moves a tick: fresh books (NO mirrors YES)
                 mids[i] = min(90 * TICK, max(10 * TICK, mids[i] + rng.choice((-TICK, TICK))))

@@ -17,11 +17,17 @@ A third replay decides on events as live does (`decide_on_events` = 1: a market 
 event within its strategy's reach, each print, each of its own fills and order updates, besides the
 timed passes at the markers; the bench's plain market maker reads only the touch's prices, so only
 their moves and its own orders' news decide it), with hftbacktest deciding on the same events beside
-it by the same rule; their fills are compared (counts, sides, prices; `--no-events` skips it).
+it by the same rule; the orders each filled are compared (counts, sides, prices; `--no-events` skips it).
 The yardstick: hftbacktest replaying the same recording with the same quoting at the same
 decision markers (bench/hftbacktest_side.py, in its own virtualenv, installed once with
-`--install-hftbacktest`; "skipped" where it is not there), its whole process's wall against the
-desk's at the default cadence (issue target: >= 1.0x).
+`--install-hftbacktest`; "skipped" where it is not there): the same half-spread around the mid with
+no inventory skew, routed as the desk's planner routes (an ask without YES to sell is a NO bid),
+within the same inventory cap. The recording prints each YES trade on NO too (its books are mirrors:
+a YES buyer lifting the ask is a NO seller hitting the bid), so a maker's NO bid fills from prints
+in both. Printed beside it: its whole process's wall against the desk's (issue 74's target: >= 1.0x,
+its numba compile included) and the desk's replay alone against its replay alone (<= 4x).
+Each replay's process writes and reuses its bytecode, as a user's checkout does, and says which
+trading core it ran (the compiled build, or the source: `TRADER_CORE=pure` runs the source).
 Targets: >= 300 k events/s at the default cadence, >= 1 M with one decision, <= 250 MB peak
 RSS at every size, with every fill's markouts computed (engine/backtest/markouts.py).
 """
@@ -50,7 +56,9 @@ from engine.backtest.replay import apply
 from engine.feeds.books import BookCache
 from storage.research.backtest_recording import recorded_events
 
-PARAMS = {"size": 20, "half_spread": 0.01, "max_spread": 0.5}
+# Quoting as hftbacktest's side quotes (bench/hftbacktest_side.py): a half-spread around the mid, no
+# skew by inventory (it has none), the maker's default inventory cap (100 shares) on both.
+PARAMS = {"size": 20, "half_spread": 0.01, "max_spread": 0.5, "skew_per_share": 0}
 TARGET_DEFAULT, TARGET_ONE, TARGET_RSS_MB = 300_000, 1_000_000, 250
 LARGE_SIZES = (4_000_000, 20_000_000)
 
@@ -78,6 +86,11 @@ import json, os, resource, sqlite3, sys, time
 from pathlib import Path
 from engine.backtest.runner import BacktestSpec, run_sync
 from contracts.settings import load_settings
+try:  # which trading core runs (a checkout from before issue 74 has no compiled one)
+    from contracts.compiled_core import installed
+    core = "compiled" if installed() is not None else "source"
+except ImportError:
+    core = "source"
 
 db, work, params = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3])
 with sqlite3.connect(db) as conn:
@@ -101,8 +114,10 @@ with sqlite3.connect(db) as conn:  # each fill as the YES book sees it (an ask i
 with sqlite3.connect(work / "backtest.db") as conn:
     rows = conn.execute("SELECT token_id, side, price, matched_at FROM fills WHERE status != 'FAILED' ORDER BY id"
                         ).fetchall()
+    filled = conn.execute("SELECT token_id, side, price FROM orders WHERE filled > 0 ORDER BY id").fetchall()
+# Each order filled, whole or in part (as hftbacktest's side notes them), as the YES book sees it.
 fill_list = [[yes[t], side, price] if t in yes else [no[t], "SELL" if side == "BUY" else "BUY", 1_000_000 - price]
-             for t, side, price, _ in rows]
+             for t, side, price in filled]
 tenths = [0] * 10  # when in the replay the fills came (a desk that stops filling shows it here)
 for *_, at in rows:
     tenths[min(9, max(0, (at - start) * 10 // max(1, end - start)))] += 1
@@ -111,7 +126,7 @@ print(json.dumps({"events": result.events, "decisions": result.decisions, "fill_
                   "fills": getattr(result, "fill_count", len(result.fills)),
                   "marked_out": sum(1 for f in result.fills if f.get("markout_1s") is not None),
                   "kept": len(result.fills),
-                  "replay_s": replay_s, "cpu_s": cpu_s, "chunk": full, "chunks_ms": chunks,
+                  "replay_s": replay_s, "cpu_s": cpu_s, "chunk": full, "chunks_ms": chunks, "core": core,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -119,7 +134,9 @@ print(json.dumps({"events": result.events, "decisions": result.decisions, "fill_
 def replay_in_child(db: Path, work: Path, code: Path) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # As a user's checkout runs it: its modules' bytecode written once and reused (an environment that
+    # forbids writing it would have every run compile the desk's source again, ~1 s of its wall).
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
     began = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", CHILD, str(db), str(work), json.dumps(PARAMS)], cwd=code, env=env,
                          capture_output=True, text=True)
@@ -184,11 +201,14 @@ def fills_compared(desk: dict, other: dict) -> str:
                                                                                         ("hftbacktest", other))}
     mean = {name: (sum(p for *_, p in run["fill_list"]) / len(run["fill_list"]) / 1e6 if run["fill_list"] else 0)
             for name, run in (("desk", desk), ("hftbacktest", other))}
-    return (f"    fills compared: desk {len(desk['fill_list']):,} (buy {sides['desk']['BUY']:,}, sell "
-            f"{sides['desk']['SELL']:,}, mean price {mean['desk']:.4f}), hftbacktest {len(other['fill_list']):,} "
-            f"(buy {sides['hftbacktest']['BUY']:,}, sell {sides['hftbacktest']['SELL']:,}, mean price "
-            f"{mean['hftbacktest']:.4f}); {same:,} the same (market, side, price) in both "
-            f"(docs/development.md says why they differ)")
+    return (f"    orders filled (whole or in part) compared: desk {len(desk['fill_list']):,} (buy "
+            f"{sides['desk']['BUY']:,}, sell {sides['desk']['SELL']:,}, mean price {mean['desk']:.4f}), hftbacktest "
+            f"{len(other['fill_list']):,} (buy {sides['hftbacktest']['BUY']:,}, sell {sides['hftbacktest']['SELL']:,}, "
+            f"mean price {mean['hftbacktest']:.4f}); {same:,} the same (market, side, price) in both. Both quote and "
+            f"route alike (bench/hftbacktest_side.py); they differ in the fill model: the paper venue queues an "
+            f"order behind the level's whole recorded size and fills it from prints through it or the book "
+            f"crossing it (engine/venues/paper_fills.py), hftbacktest's risk-averse queue model advances the queue "
+            f"on every size decrease")
 
 
 def keep_one_decision(path: Path) -> None:
@@ -208,13 +228,14 @@ def run_line(label: str, run: dict, target: int) -> str:
             f"{run['events'] / run['wall_s']:,.0f} events/s wall ({run['wall_s']:.1f} s), "
             f"{run['events'] / run['replay_s']:,.0f} replay ({run['replay_s']:.1f} s; "
             f"{run['events'] / run['cpu_s']:,.0f} on its CPU time) | target {target:,} | "
-            f"peak RSS {run['rss_mb']:,.0f} MB (target <= {TARGET_RSS_MB})")
+            f"peak RSS {run['rss_mb']:,.0f} MB (target <= {TARGET_RSS_MB}) | trading core: {run.get('core', 'source')}")
 
 
 def bench_size(tmp: Path, events: int, args: argparse.Namespace, *, chunks: bool) -> None:
     path = tmp / f"recorded-{events}.db"
     began = time.perf_counter()
-    write_recording(path, markets=args.markets, events=events, events_per_decision=args.events_per_decision)
+    write_recording(path, markets=args.markets, events=events, events_per_decision=args.events_per_decision,
+                    mirror_prints=True)
     deciding_on_events(path, False)  # the default cadence and one decision: the recorded markers only
     print(f"{events:,} market events: recording written in {time.perf_counter() - began:.1f} s; "
           f"replaying with the code in {args.code}", flush=True)

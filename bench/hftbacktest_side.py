@@ -9,15 +9,23 @@ the desk's: it imports nothing of the desk, only numpy, numba, hftbacktest and t
 into hftbacktest's event arrays, one asset per token, saved as .npz in FOLDER (its native input:
 a user converts once and replays many times, so this is not in its replay's wall). `replay`
 loads them and replays them with a market maker that
-decides at the recorded decision markers, as the desk's backtest does: on each YES token it
-quotes a bid and an ask a half-spread (0.01) around the mid, 20 shares each, post-only, leaving
-a quote that is already at its price and cancelling one that is not. With REACH_TICKS it also decides
+decides at the recorded decision markers, as the desk's backtest does, and quotes as the desk's
+market maker and planner do (engine/strategies/market_making.py, engine/execution/planner.py): a
+YES bid and a YES ask a half-spread (0.01) around the YES mid, 20 shares each, post-only, never
+closer to the touch than a tick inside it, neither side past 100 shares of net YES; each routed as
+the desk routes it: a bid first sells the NO it holds and buys YES for the rest, an ask first sells
+the YES it holds and bids NO (at 1 - the ask) for the rest (it never sells what it does not hold),
+nothing below the market's 5-share minimum (a holding that would leave less than that goes whole);
+a working order at the wanted price and size (or remaining size) is left, any other cancelled.
+With REACH_TICKS it also decides
 as the desk does with `decide_on_events` on: an asset whose levels within that many ticks of its
 touch changed, that printed a trade, or that got an order response, at once (`quote_on_events`);
 REACH_TICKS -1 is the desk's rule for a strategy that reads only the touch's prices: an asset whose
 touch's prices moved, or that got an order response.
-Zero latency (the desk's bench chooses zero too), the risk-averse queue model, no partial fills,
-no fees. Each fill is noted (asset, side, price) for the bench's comparison with the desk's.
+Zero latency (the desk's bench chooses zero too), the risk-averse queue model, no partial fills (an
+order fills whole: the paper venue fills a resting order for what a print brings; hftbacktest 2.4.4's
+partial-fill exchange stopped this replay with an error), no fees. Each order filled is noted (market,
+side and price in YES space) for the bench's comparison with the desk's.
 Each prints one JSON line: `prepare` its time; `replay` events (the recording's rows, as the
 desk counts them), decisions, orders, fills and
 the time to load, to compile (numba) and to replay. The caller measures the whole process's wall.
@@ -51,6 +59,7 @@ from numba import njit
 MICRO = 1_000_000
 MS = 1_000_000  # nanoseconds a millisecond
 HALF_SPREAD, SIZE, TICK, LOT = 0.01, 20.0, 0.01, 0.01
+MIN_SIZE, MAX_INVENTORY = 5.0, 100.0  # the market's minimum order, the maker's cap on net YES (its default)
 FLAGS = EXCH_EVENT | LOCAL_EVENT
 
 
@@ -99,45 +108,88 @@ def asset(events: np.ndarray) -> BacktestAsset:
 
 
 @njit
-def requote(hbt, a, half_spread, size, tick, next_id, fills):
-    """One decision on asset `a`: its fills since the last one noted in `fills` (side, price; row 0
-    counts them), then a bid and an ask a half-spread around the mid, a quote already at its price
-    left, one that is not cancelled. Returns (orders sent, the next order id)."""
-    sent = 0
-    values = hbt.orders(a).values()
+def note_fills(hbt, asset, quoted, fills):
+    """The orders of `asset` that filled, whole or in part, and ended, noted in `fills` (row 0 counts
+    them) as (market, side, price) in YES space before they are cleared."""
+    values = hbt.orders(asset).values()
     while values.has_next():
         order = values.get()
-        if order.status == 3 and fills[0, 0] + 1 < fills.shape[0]:  # FILLED: noted before it is cleared
+        status = order.status  # EXPIRED, FILLED or CANCELED: it has ended
+        if (status == 2 or status == 3 or status == 4) and order.qty - order.leaves_qty > 1e-9 \
+                and fills[0, 0] + 1 < fills.shape[0]:
             n = int(fills[0, 0]) + 1
-            fills[n, 0], fills[n, 1], fills[n, 2] = a, order.side, order.exec_price
+            if asset < quoted:
+                fills[n, 0], fills[n, 1], fills[n, 2] = asset, order.side, order.price
+            else:  # a NO order as the YES book sees it: the other side, at 1 - its price
+                fills[n, 0], fills[n, 1], fills[n, 2] = asset - quoted, -order.side, 1.0 - order.price
             fills[0, 0] = n
-    hbt.clear_inactive_orders(a)
+    hbt.clear_inactive_orders(asset)
+
+
+@njit
+def reduce_first(size, held, min_size):
+    """What of `size` a holding of `held` sells before the complement is bought (the planner's rule)."""
+    reduce = min(size, held)
+    if reduce < min_size:
+        return 0.0
+    if 0.0 < held - reduce < min_size:
+        return held
+    return reduce
+
+
+@njit
+def keep_or_place(hbt, asset, side, price, qty, tick, min_size, next_id):
+    """Leave a working order of `asset` at `price` of `qty` (or with `qty` left), cancel the others of
+    that side; place the order if none is left and it is legal. Returns (orders sent, the next order id)."""
+    kept = False
+    values = hbt.orders(asset).values()
+    while values.has_next():
+        order = values.get()
+        if order.side != side or not order.cancellable:
+            continue
+        if (not kept and qty >= min_size and abs(order.price - price) < tick / 2
+                and (abs(order.qty - qty) < 1e-9 or abs(order.leaves_qty - qty) < 1e-9)):
+            kept = True
+        else:
+            hbt.cancel(asset, order.order_id, False)
+    if kept or qty < min_size or price < tick / 2 or price > 1.0 - tick / 2:
+        return 0, next_id
+    if side == 1:
+        hbt.submit_buy_order(asset, next_id, price, qty, GTX, LIMIT, False)
+    else:
+        hbt.submit_sell_order(asset, next_id, price, qty, GTX, LIMIT, False)
+    return 1, next_id + 1
+
+
+@njit
+def requote(hbt, a, quoted, half_spread, size, tick, next_id, fills):
+    """One decision on market `a` (its YES asset `a`, its NO asset `a + quoted`), as the desk's market
+    maker and planner decide it: a bid and an ask around the YES mid, each routed reduce-first. Returns
+    (orders sent, the next order id)."""
+    no = a + quoted
+    note_fills(hbt, a, quoted, fills)
+    note_fills(hbt, no, quoted, fills)
     depth = hbt.depth(a)
     bid_tick, ask_tick = depth.best_bid_tick, depth.best_ask_tick
     if bid_tick <= 0 or ask_tick <= 0 or ask_tick <= bid_tick:
-        return sent, next_id
+        return 0, next_id
     mid = (bid_tick + ask_tick) * tick / 2.0
-    want_bid = np.floor((mid - half_spread) / tick + 1e-9) * tick
-    want_ask = np.ceil((mid + half_spread) / tick - 1e-9) * tick
-    have_bid, have_ask = False, False
-    values = hbt.orders(a).values()
-    while values.has_next():
-        order = values.get()
-        if order.cancellable:
-            if order.side == 1 and abs(order.price - want_bid) < tick / 2 and not have_bid:
-                have_bid = True
-            elif order.side == -1 and abs(order.price - want_ask) < tick / 2 and not have_ask:
-                have_ask = True
-            else:
-                hbt.cancel(a, order.order_id, False)
-    if not have_bid and want_bid > 0:
-        hbt.submit_buy_order(a, next_id, want_bid, size, GTX, LIMIT, False)
-        next_id += 1
-        sent += 1
-    if not have_ask and want_ask < 1:
-        hbt.submit_sell_order(a, next_id, want_ask, size, GTX, LIMIT, False)
-        next_id += 1
-        sent += 1
+    bid = min(np.floor((mid - half_spread) / tick + 1e-9), ask_tick - 1) * tick  # never at or past the touch
+    ask = max(np.ceil((mid + half_spread) / tick - 1e-9), bid_tick + 1) * tick
+    yes_held, no_held = max(0.0, hbt.position(a)), max(0.0, hbt.position(no))
+    net = yes_held - no_held
+    buy_yes = sell_no = sell_yes = buy_no = 0.0
+    if net + size <= MAX_INVENTORY:  # the bid: sell the NO held first, buy YES for the rest
+        sell_no = reduce_first(size, no_held, MIN_SIZE)
+        buy_yes = size - sell_no
+    if net - size >= -MAX_INVENTORY:  # the ask: sell the YES held first, bid NO for the rest
+        sell_yes = reduce_first(size, yes_held, MIN_SIZE)
+        buy_no = size - sell_yes
+    sent = 0
+    for asset, side, price, qty in ((a, 1, bid, buy_yes), (a, -1, ask, sell_yes),
+                                    (no, 1, 1.0 - ask, buy_no), (no, -1, 1.0 - bid, sell_no)):
+        more, next_id = keep_or_place(hbt, asset, side, round(price / tick) * tick, qty, tick, MIN_SIZE, next_id)
+        sent += more
     return sent, next_id
 
 
@@ -153,10 +205,10 @@ def quote(hbt, decisions, quoted, half_spread, size, tick, fills):  # numba comp
             break
         taken += 1
         for a in range(quoted):
-            more, next_id = requote(hbt, a, half_spread, size, tick, next_id, fills)
+            more, next_id = requote(hbt, a, quoted, half_spread, size, tick, next_id, fills)
             sent += more
     for a in range(quoted):  # the last fills, noted
-        requote(hbt, a, half_spread, size, tick, next_id, fills)
+        requote(hbt, a, quoted, half_spread, size, tick, next_id, fills)
     return sent, taken
 
 
@@ -195,7 +247,7 @@ def quote_on_events(hbt, decisions, quoted, half_spread, size, tick, reach, fill
             taken += 1
             for a in range(quoted):
                 window(hbt, a, reach, seen)
-                more, next_id = requote(hbt, a, half_spread, size, tick, next_id, fills)
+                more, next_id = requote(hbt, a, quoted, half_spread, size, tick, next_id, fills)
                 sent += more
             continue
         got = hbt.wait_next_feed(True, decisions[k] - now if k < n else 1 << 62)
@@ -209,10 +261,10 @@ def quote_on_events(hbt, decisions, quoted, half_spread, size, tick, reach, fill
                 hbt.clear_last_trades(a)
             if window(hbt, a, reach, seen) or (printed and reach >= 0) or got == 3:
                 taken += 1
-                more, next_id = requote(hbt, a, half_spread, size, tick, next_id, fills)
+                more, next_id = requote(hbt, a, quoted, half_spread, size, tick, next_id, fills)
                 sent += more
     for a in range(quoted):
-        requote(hbt, a, half_spread, size, tick, next_id, fills)
+        requote(hbt, a, quoted, half_spread, size, tick, next_id, fills)
     return sent, taken
 
 
@@ -248,7 +300,7 @@ def replay(folder: Path, reach: int | None) -> None:
         sent, taken = quote(hbt, decisions, shape["quoted"], HALF_SPREAD, SIZE, TICK, fills)
     else:
         sent, taken = quote_on_events(hbt, decisions, shape["quoted"], HALF_SPREAD, SIZE, TICK, reach, fills)
-    count = sum(int(hbt.state_values(a).num_trades) for a in range(shape["quoted"]))
+    count = sum(int(hbt.state_values(a).num_trades) for a in range(shape["assets"]))
     replayed = time.perf_counter()
     hbt.close()
     noted = fills[1:int(fills[0, 0]) + 1]
