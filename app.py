@@ -14,6 +14,7 @@ from pages.widgets.auth import (
     keep_session_in_address,
     login_page,
     logout_button,
+    mark_routed,
     remember_requested_page,
     requested_page,
     restore_session,
@@ -75,4 +76,5 @@ else:
     logout_button()
     if is_viewer():
         st.sidebar.caption(":material/visibility: Logged in read-only (viewer): every page, no changes.")
+    mark_routed(page.url_path)
 page.run()

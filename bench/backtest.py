@@ -159,7 +159,7 @@ def child_failure(code: Path, returncode: int, stderr: str) -> str:
         message += f"\n  at {where[-1]}"
     if any(word in stderr for word in ("no such column", "no such table", "has no column")):
         message += ("\nThe recording is written with this checkout's schema and that code expects another "
-                    "(compare storage/sqlite/migrations.py in both).")
+                    "(compare storage/sqlite/migrations/ in both).")
     elif "No module named 'engine'" in stderr:
         message += "\n--code must be a checkout of this project (the folder holding engine/ and storage/)."
     return message

@@ -13,7 +13,12 @@ market, the books are set by hand, and each case times `await core.tick()`:
   and placed again on the paper venue).
 
 And, of a decision that places or cancels, the part that is the risk gate's context (the ledger's
-exposure, open orders and holdings, as its executor keeps them: engine/execution/figures.py).
+exposure, open orders and holdings, as its executor keeps them: engine/execution/figures.py); and
+what the order trail costs it (the Audit page's steps, read from the ledger's own rows: what a
+decision writes for them is a cancel's `ending_at`, in the row it updates anyway, and its entry in
+the partial index the page reads ends by, storage/sqlite/migrations/m0091_order_trail.py): the replacing decision
+with that index and without it, in alternating blocks (a machine's drift falls on both alike), its
+median, p99 and the ratio of the medians, in wall time and in CPU time.
 
 A pass decides every market whatever changed, so a no-op pass costs the whole pass (the figure per
 market is the pass divided by the markets quoted); an event's decision costs what changed.
@@ -21,7 +26,7 @@ Baseline, in this process: the strategy's own `decide` for one market on the sam
 least a decision can cost). Targets (issues 58 and 74): a no-op decision on an event <= 20 us, one
 that replaces its quotes <= 150 us.
 
-    python bench/decision_cost.py [--rounds 300] [--markets 1,50]
+    python bench/decision_cost.py [--rounds 300] [--markets 1,50] [--trail-blocks 10]
 """
 
 from __future__ import annotations
@@ -118,10 +123,12 @@ async def timed_passes(core: TradingCore, clock: SimClock, cids: list[str], roun
     return samples
 
 
-async def timed_decisions(core: TradingCore, clock: SimClock, cid: str, rounds: int, case: str) -> list[float]:
+async def timed_decisions(core: TradingCore, clock: SimClock, cid: str, rounds: int, case: str,
+                          cpu: list[float] | None = None) -> list[float]:
     """`rounds` decisions of market `cid` on an event, in microseconds. `case`: "inputs" (nothing it
     reads changed), "intents" (its touch a tick wider or narrower around the same mid: read, decided,
-    wants what works), "replace" (its book moved two ticks: its quotes cancelled and placed again)."""
+    wants what works), "replace" (its book moved two ticks: its quotes cancelled and placed again).
+    `cpu`: also each decision's CPU time (this thread's), which a busy host's waits do not inflate."""
     samples = []
     events = core.events
     for n in range(rounds):
@@ -131,14 +138,45 @@ async def timed_decisions(core: TradingCore, clock: SimClock, cid: str, rounds: 
                     wide=clock.now % 2 if case == "intents" else 0)  # (each call alternates it)
         working = {o.id for o in core.executor.state.orders.values()}
         skipped, stopped = events.unchanged_inputs, events.unchanged_intents
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.thread_time()
         await events.decide_market(cid)
         samples.append((time.perf_counter() - began) * 1e6)
+        if cpu is not None:
+            cpu.append((time.thread_time() - began_cpu) * 1e6)
         changed = {o.id for o in core.executor.state.orders.values()} != working
         assert changed == (case == "replace"), "the case did not do what it says"
         assert (events.unchanged_inputs > skipped) == (case == "inputs"), "the inputs check did not act as named"
         assert (events.unchanged_intents > stopped) == (case == "intents"), "the intents check did not act as named"
     return samples
+
+
+async def trail_cost(core: TradingCore, clock: SimClock, cid: str, rounds: int,
+                     blocks: int) -> dict[str, list[float]]:
+    """The replacing decision with the order trail's index and without it, in `blocks`
+    alternating blocks of rounds // blocks each, in microseconds: wall and CPU time, with ("on",
+    "on_cpu") and without ("off", "off_cpu")."""
+    with core.db.read() as conn:
+        indexes = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                    "AND name = 'ix_orders_ending'")).all()
+    assert len(indexes) == 1, "the trail's index is not there"
+    per_block = max(2, rounds // blocks // 2 * 2)  # even: each block ends where the next starts from (the mid back)
+    times: dict[str, list[float]] = {"on": [], "off": [], "on_cpu": [], "off_cpu": []}
+    try:
+        for block in range(2 * blocks):
+            trail_on = block % 2 == 0
+            with core.db.write() as conn:
+                for name, sql in indexes:
+                    conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+                    if trail_on:
+                        conn.execute(text(sql))
+            arm = "on" if trail_on else "off"
+            times[arm] += await timed_decisions(core, clock, cid, per_block, "replace", times[f"{arm}_cpu"])
+    finally:
+        with core.db.write() as conn:
+            for name, sql in indexes:
+                conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+                conn.execute(text(sql))
+    return times
 
 
 def gate_contexts(core: TradingCore, cid: str, rounds: int) -> list[float]:
@@ -182,7 +220,7 @@ def one(name: str, samples: list[float], baseline: float) -> None:
           f"| {p50 / baseline:6.1f}x the strategy's own decide", flush=True)
 
 
-async def case(markets: int, rounds: int) -> None:
+async def case(markets: int, rounds: int, trail_blocks: int) -> None:
     with tempfile.TemporaryDirectory(prefix="decision-cost-") as tmp:
         core, clock, cids = await started_core(Path(tmp), markets)
         try:
@@ -202,6 +240,15 @@ async def case(markets: int, rounds: int) -> None:
                     samples = await timed_decisions(core, clock, cids[0], rounds, what)
                 one(name, samples, base)
             one("its gate's context (of it)", gate_contexts(core, cids[0], rounds), base)
+            trail = await trail_cost(core, clock, cids[0], rounds, trail_blocks)
+            one("replaces, order trail indexed", trail["on"], base)
+            one("replaces, no order trail index", trail["off"], base)
+            for what, on, off in (("wall", trail["on"], trail["off"]), ("CPU", trail["on_cpu"], trail["off_cpu"])):
+                print(f"{'order trail, ' + what + ': with / without':<34} p50 {statistics.median(on):8.1f} / "
+                      f"{statistics.median(off):8.1f} us (ratio {statistics.median(on) / statistics.median(off):5.3f})"
+                      f"  p99 {percentile(on, 99):8.1f} / {percentile(off, 99):8.1f} us (ratio "
+                      f"{percentile(on, 99) / percentile(off, 99):5.3f})  ({trail_blocks} alternating blocks each)",
+                      flush=True)
         finally:
             await core.stop()
             core.db.dispose()
@@ -211,10 +258,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--markets", default="1,50")
+    parser.add_argument("--trail-blocks", type=int, default=10,
+                        help="alternating blocks of the order trail's case, with and without its triggers")
     args = parser.parse_args()
     print(f"trading core: {trading_core()}", flush=True)
     for markets in (int(m) for m in args.markets.split(",")):
-        asyncio.run(case(markets, args.rounds))
+        asyncio.run(case(markets, args.rounds, args.trail_blocks))
     print(f"targets (issues 58, 74): a no-op decision on an event <= {TARGET_NOOP_US} us, one that replaces its "
           f"quotes <= {TARGET_ACTING_US} us")
 

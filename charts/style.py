@@ -37,9 +37,15 @@ def empty_figure(title: str, message: str) -> go.Figure:
     return fig
 
 
-def equity_drawdown_figure(curve: pd.DataFrame, title: str, empty: str) -> go.Figure:
+# The moments marked on the desk's equity (storage/dashboard_queries/portfolio_queries.py, desk_events).
+EVENT_COLORS = {"kill": RED, "re-arm": GREEN, "live": AMBER, "paper": GREY}
+
+
+def equity_drawdown_figure(curve: pd.DataFrame, title: str, empty: str,
+                           events: pd.DataFrame | None = None) -> go.Figure:
     """Equity and its running peak (pUSD) above, drawdown from the peak (%) below; `curve` has
-    columns at, equity, peak, drawdown_pct."""
+    columns at, equity, peak, drawdown_pct; `events` (at, event), each a dotted line across both
+    with its word on top (a kill, a re-arm, armed live, back to paper)."""
     if curve.empty:
         return empty_figure(title, empty)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.05)
@@ -72,4 +78,10 @@ def equity_drawdown_figure(curve: pd.DataFrame, title: str, empty: str) -> go.Fi
                      range=[down_ticks[0][0], 0], row=2, col=1)
     fig.update_xaxes(title_text="time (UTC)", row=2, col=1)
     fig.update_layout(title=text.plotly(title), height=420, **LAYOUT)
+    for at, event in ([] if events is None else zip(events["at"], events["event"], strict=True)):
+        color = EVENT_COLORS.get(event, GREY)
+        fig.add_shape(type="line", x0=at, x1=at, y0=0, y1=1, xref="x", yref="paper",
+                      line=dict(color=color, dash="dot", width=1.5))
+        fig.add_annotation(x=at, y=1, xref="x", yref="paper", yanchor="bottom", showarrow=False,
+                           text=text.plotly(event), font=dict(color=color, size=11))
     return fig

@@ -6,6 +6,9 @@ Each place text is drawn has its own grammar, and so its own escape (pure: no st
 - `markdown`: Streamlit draws labels, captions, alerts and the cells of st.table as Markdown
   (images, links, headings, LaTeX, colours, icons); every ASCII punctuation mark is
   backslash-escaped, which CommonMark reads as the mark itself;
+- `code_span`: an id written as code inside Markdown (a Kalshi ticker, a condition id): a code
+  span reads no escapes (a `markdown`-escaped ticker showed its backslashes), so it is
+  fenced instead, by more backticks than any run inside it;
 - `plotly`: titles, legends and hover labels are plotly's pseudo-HTML (`<b>`, `<a href>`,
   `<br>`, entities); `<`, `>` and `&` become entities, which plotly shows as the characters;
 - `css_string`: the hover box of a cut table cell is a CSS `content: "…"` string inside a
@@ -28,6 +31,14 @@ def markdown(text: object) -> str:
     """`text` as Streamlit's Markdown shows it literally (line breaks kept as spaces: a
     question on two lines is one line in a label)."""
     return _MARKDOWN_MARKS.sub(r"\\\1", " ".join(str(text).splitlines()))
+
+
+def code_span(text: object) -> str:
+    """`text` as a Markdown code span, shown exactly as written."""
+    words = " ".join(str(text).splitlines())
+    fence = "`" * (max((len(run) for run in re.findall("`+", words)), default=0) + 1)
+    pad = " " if words[:1] == "`" or words[-1:] == "`" else ""  # CommonMark strips one space each side
+    return f"{fence}{pad}{words}{pad}{fence}"
 
 
 def plotly(text: object) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Context, Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -48,22 +48,100 @@ class Tif(StrEnum):
 
 
 class BadNumber(ValueError):
-    pass
+    """A number from outside the desk it will not read: the message says why."""
+
+
+class NotFinite(BadNumber):
+    """NaN or an infinity."""
+
+
+class OutOfRange(BadNumber):
+    """Finite, but beyond what the desk reads: larger than 1e40 (`large`) or, not zero, below 1e-40."""
+
+    def __init__(self, message: str, *, large: bool) -> None:
+        super().__init__(message)
+        self.large = large
+
+
+# Bounds on a number read from outside (a venue, a post, a form, a file). Decimal itself takes
+# "1e999999" and a million digits; the arithmetic after it then raises decimal.Overflow, rounds a
+# tiny value to 0 without a word (an underflow is not trapped) or spends seconds turning a long
+# one into an int. Nothing the desk reads comes near these: a price, a size or a balance has a
+# few dozen characters at most.
+MAX_NUMBER_CHARS = 64
+MAX_EXPONENT = 40  # a non-zero number's magnitude: from 1e-40 to below 1e41
+_MAX_INT_BITS = 137  # 2 ** 137 > 1e41: a bigger int is refused before it is converted
+# Wide enough that scaling or quantizing a number `read_decimal` returned never rounds it nor
+# raises (a quantize to 6 places of 1e40 needs 47 digits: the default context's 28 raise).
+EXACT = Context(prec=MAX_NUMBER_CHARS + 2 * MAX_EXPONENT)
+
+
+def shown_number(value: object) -> str:
+    """A number from outside as a message quotes it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 32 else f"{text[:16]}… ({len(text):,} characters)"
+
+
+def read_decimal(value: object) -> Decimal:
+    """A number from outside, exactly, as a Decimal: a decimal string (surrounding spaces allowed),
+    an int, a float (through its shortest repr, never its binary value) or a Decimal. Refused with
+    BadNumber naming why: not a number, a text longer than MAX_NUMBER_CHARS, NaN or infinite
+    (NotFinite), or beyond 1e±MAX_EXPONENT (OutOfRange). Whatever it returns, Decimal's arithmetic
+    in the desk's units (a scale by 1e6, a quantize to 6 places) can neither overflow nor underflow."""
+    try:
+        dec = _decimal_of(value)
+    except (ArithmeticError, ValueError) as exc:
+        if isinstance(exc, BadNumber):
+            raise
+        raise BadNumber(f"not a number: {shown_number(value)}") from None
+    if -MAX_EXPONENT <= dec.adjusted() <= MAX_EXPONENT and dec.is_finite():
+        return dec
+    if not dec.is_finite():
+        raise NotFinite(f"not a finite number: {shown_number(value)}")
+    if not dec:
+        return Decimal(0)  # "0e999999": zero, whatever its exponent
+    if dec.adjusted() > 0:
+        raise OutOfRange(_too_large(value), large=True)
+    raise OutOfRange(f"{shown_number(value)} is too small (the desk reads numbers from 1e-{MAX_EXPONENT}, and 0)",
+                     large=False)
+
+
+def _decimal_of(value: object) -> Decimal:
+    if isinstance(value, str):
+        if len(value) > MAX_NUMBER_CHARS and len(value.strip()) > MAX_NUMBER_CHARS:
+            raise BadNumber(f"not a number: {shown_number(value)} is longer than {MAX_NUMBER_CHARS} characters")
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):  # True is not a number here
+        if value.bit_length() > _MAX_INT_BITS:  # refused before it is converted (quadratic in its digits)
+            raise OutOfRange(_too_large(value), large=True)
+        return Decimal(value)
+    raise BadNumber(f"not a number: {shown_number(value)}")
+
+
+def _too_large(value: object) -> str:
+    return f"{shown_number(value)} is too large (the desk reads numbers below 1e{MAX_EXPONENT + 1})"
 
 
 def to_micros(value: str | int | float | Decimal, *, exact: bool = False) -> int:
     """Convert a venue decimal ("0.515", "192.3", 5) to micro-units.
 
     Floats are converted through their shortest repr, never their binary value. Anything
-    finer than 1e-6 is rounded down, or refused when `exact` is set.
+    finer than 1e-6 is rounded down (1e-300 too), or refused when `exact` is set. What
+    `read_decimal` refuses otherwise (not a number, not finite, too long, too large) is a BadNumber.
     """
     try:
-        dec = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    except (InvalidOperation, ValueError):
-        raise BadNumber(f"not a number: {value!r}") from None
-    if not dec.is_finite():
-        raise BadNumber(f"not a finite number: {value!r}")
-    scaled = dec * MICRO
+        dec = read_decimal(value)
+    except OutOfRange as exc:
+        if exc.large:
+            raise
+        if exact:
+            raise BadNumber(f"{shown_number(value)} has more than 6 decimal places") from None
+        return 0  # finer than a micro-unit: rounded down, as any other
+    scaled = EXACT.multiply(dec, MICRO)  # exact: 64 digits and 1e±40 at most (a Decimal of more is rounded)
     whole = scaled.to_integral_value(rounding=ROUND_DOWN)
     if exact and whole != scaled:
         raise BadNumber(f"{value!r} has more than 6 decimal places")
@@ -192,6 +270,13 @@ class MarketInfo:
     # Gamma's umaResolutionStatus ("" before any proposal): a market whose resolution is proposed,
     # disputed or done is not entered, whatever its book shows (resolution_pending).
     resolution_status: str = ""
+    # UMA's trail before that status (Gamma's umaResolutionStatuses): a proposal disputed once stays
+    # in it after a later proposal, or after the dispute sent the market back to trading.
+    resolution_history: tuple[str, ...] = ()
+    # The share of its taker fees the venue rebates to its makers, ppm, as its listing names it
+    # (Gamma feeSchedule.rebateRate; it differs by category and changes); None: not named (no rebate
+    # is counted on it).
+    rebate_share_ppm: int | None = None
     # A Kalshi market (condition id `kalshi:<ticker>`, contracts/venues.py): its series' fee type and
     # fee multiplier in millionths (contracts/kalshi_fees.py) and its price grid, bands of (start,
     # end, step) in micro (contracts/kalshi_grid.py); until the desk has read the market, the dearest
@@ -203,15 +288,27 @@ class MarketInfo:
     # (contracts/kalshi_fees.py FeeSchedule).
     kalshi_fee_changes: tuple[tuple[int, str, int], ...] = ()
     kalshi_fees_read_at: int = 0
+    # When its event's override was in force at the read (kalshi_fee_type and _multiplier_ppm are then the
+    # override's), the series' own settings; and the changes of the event's override Kalshi lists, as
+    # (from epoch ms, fee type, multiplier ppm), both None where a change clears the override.
+    kalshi_series_fees: tuple[str, int] | None = None
+    kalshi_event_fee_changes: tuple[tuple[int, str | None, int | None], ...] = ()
     price_grid: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def resolution_pending(self) -> bool:
         """Whether UMA's resolution of this market is under way (proposed, disputed, or reported
-        while the book still trades): a new position could be settled by a proposal already made.
-        Gamma leaves the field empty until a proposal, so any status counts, one the desk does not
-        know too: it is stricter to stay out."""
-        return self.resolution_status != ""
+        while the book still trades), or was (a trail: a proposal voted down after a dispute leaves
+        the status empty, the question still contested): a new position could be settled by a
+        proposal already made. Gamma leaves both empty until a proposal, so any status counts, one
+        the desk does not know too: it is stricter to stay out."""
+        return self.resolution_status != "" or bool(self.resolution_history)
+
+    @property
+    def resolution_said(self) -> str:
+        """Where UMA's resolution stands, in words: the status, then its trail ("" for neither)."""
+        said = self.resolution_status or "reopened"
+        return f"{said} (before: {', '.join(self.resolution_history)})" if self.resolution_history else said
 
     def token(self, outcome: Outcome) -> str:
         return self.yes_token if outcome is Outcome.YES else self.no_token
@@ -365,6 +462,10 @@ class Quote:
     on_partial: str = ""  # "unwind", "complete" or "keep"
 
 
+# The risk gate's word on an order of an intent it took as asked (`Intent.gate` empty).
+GATE_APPROVED = "approved"
+
+
 @dataclass(frozen=True, slots=True)
 class Intent:
     """A strategy's complete wish for one market now; the latest one wins.
@@ -391,3 +492,7 @@ class Intent:
     # the least sure): two strategies wanting opposite things in one market are settled by it
     # (engine/risk/conflicts.py).
     confidence: int | None = None
+    # What the risk gate did with the quotes, when it trimmed or held back any ("" when it took them as
+    # asked): set by the gate (engine/risk/monitor.py), kept with the orders placed for it and in the
+    # order trail. Not part of what the intent wants: two intents differing only here are the same.
+    gate: str = field(default="", compare=False)

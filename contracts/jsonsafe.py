@@ -29,6 +29,10 @@ class JsonRefused(ValueError):
     """Not JSON we accept: malformed, too big or too deep. The message says which."""
 
 
+class JsonBeyondBounds(JsonRefused):
+    """Too big or too deep: perhaps JSON, but more than the reader takes (not merely malformed)."""
+
+
 def keep_recursion_limit_sane() -> None:
     if sys.getrecursionlimit() > SANE_RECURSION_LIMIT:
         sys.setrecursionlimit(SANE_RECURSION_LIMIT)
@@ -37,13 +41,13 @@ def keep_recursion_limit_sane() -> None:
 def loads_bounded(text: str | bytes, *, max_bytes: int, max_depth: int = MAX_DEPTH, what: str = "JSON") -> Any:
     size = len(text)
     if size > max_bytes:
-        raise JsonRefused(f"{what} is too large ({size:,} bytes; at most {max_bytes:,})")
+        raise JsonBeyondBounds(f"{what} is too large ({size:,} bytes; at most {max_bytes:,})")
     # With no more opening brackets than max_depth it cannot be too deep (two scans in C, no
     # copy: most feed frames stop here); otherwise the brackets alone are peeled, also in C.
     if _opening_brackets(text) > max_depth:
         raw = text.encode() if isinstance(text, str) else text
         if _nesting(raw.translate(None, _NOT_BRACKETS), max_depth) > max_depth:
-            raise JsonRefused(f"{what} is nested too deeply (at most {max_depth} levels)")
+            raise JsonBeyondBounds(f"{what} is nested too deeply (at most {max_depth} levels)")
     try:
         if isinstance(text, str):
             return _decode(text)

@@ -15,8 +15,11 @@ plus the most its rounding can add. A `flat` series' fees are not published in a
 a market of one is refused for paper trading rather than charged a guess.
 
 Kalshi schedules changes of a series' fee settings ahead (`GET /series/fee_changes`: each with its
-`scheduled_ts`); `FeeSchedule` keeps them with the settings read, and every fill (paper, backtest) and
-every arbitrage decision is charged the settings in force at its own time (`FeeSchedule.at`).
+`scheduled_ts`), and of an event's override of them (`GET /events/fee_changes`: an override, which takes
+precedence over the series' settings for the event's markets, or the override cleared, both fields
+null, which gives them their series' settings again); `FeeSchedule` keeps both with the settings read,
+and every fill (paper, backtest) and every arbitrage decision is charged the settings in force at its
+own time (`FeeSchedule.at`): the event's override then if one is in force, else the series' then.
 """
 
 from __future__ import annotations
@@ -102,36 +105,73 @@ class FeeChange:
 
 
 @dataclass(frozen=True)
+class EventFeeChange:
+    """A change of an event's fee override Kalshi scheduled: from `at_ms` on, the event's markets pay
+    `fees`, or their series' settings again when it is None (the override cleared)."""
+
+    at_ms: int
+    fees: KalshiFees | None
+
+
+@dataclass(frozen=True)
 class FeeSchedule:
-    """A series' fee settings as read at `read_at_ms` (`base`) and the changes Kalshi lists for it, past
-    and scheduled: what a fill pays is the settings in force at the fill's own time, so a change
-    scheduled for 14:00 applies to a 14:00:01 fill without waiting for the next read."""
+    """A market's fee settings as read at `read_at_ms` (`base`: the event's override when one is in force
+    then, with the series' own settings in `series_base`; else the series', `series_base` None) and the
+    changes Kalshi lists, the series' (`changes`) and the event's (`event_changes`), past and scheduled:
+    what a fill pays is the settings in force at its own time, so a change scheduled for 14:00 applies to
+    a 14:00:01 fill without waiting for the next read."""
 
     base: KalshiFees = KalshiFees()
     changes: tuple[FeeChange, ...] = ()
     read_at_ms: int = 0
+    series_base: KalshiFees | None = None
+    event_changes: tuple[EventFeeChange, ...] = ()
 
     def at(self, at_ms: int) -> KalshiFees:
-        """The settings in force at `at_ms`. After the read: the last change due since the read, else
-        the base. Before it (a backtest): the last change due by then, the base when no change came
-        between then and the read, and the dearest known settings when one did and the settings before
-        it are not known (paper never flatters)."""
-        if at_ms >= self.read_at_ms:
-            return _latest([c for c in self.changes if self.read_at_ms < c.at_ms <= at_ms], self.base)
-        if not any(at_ms < c.at_ms <= self.read_at_ms for c in self.changes):
-            return self.base
-        return _latest([c for c in self.changes if c.at_ms <= at_ms], KalshiFees())
+        """The settings in force at `at_ms`: the event's override in force then, else the series'.
+        After the read, each: the last change due since the read, else as read. Before it (a backtest):
+        the last change due by then, as read when no change came between then and the read, and the
+        dearest known settings when one did and the settings before it are not known (paper never
+        flatters)."""
+        override = _in_force([(c.at_ms, c.fees) for c in self.event_changes], at_ms, self.read_at_ms,
+                             self.base if self.series_base is not None else None)
+        if override is not None:
+            return override
+        return _in_force([(c.at_ms, c.fees) for c in self.changes], at_ms, self.read_at_ms,
+                         self.series_base or self.base) or KalshiFees()
+
+    @property
+    def override_at_read(self) -> KalshiFees | None:
+        return self.base if self.series_base is not None else None
 
 
-def _latest(due: list[FeeChange], otherwise: KalshiFees) -> KalshiFees:
-    return max(due, key=lambda c: c.at_ms).fees if due else otherwise
+_UNKNOWN = KalshiFees()  # settings in force before a change the desk knows of, but not what came before it
+
+
+def _in_force(changes: list[tuple[int, KalshiFees | None]], at_ms: int, read_at_ms: int,
+              as_read: KalshiFees | None) -> KalshiFees | None:
+    """The settings (None: no override) one list of changes puts in force at `at_ms`, given what was
+    in force at the read (`as_read`)."""
+    if at_ms >= read_at_ms:
+        due = [c for c in changes if read_at_ms < c[0] <= at_ms]
+    elif not any(at_ms < c[0] <= read_at_ms for c in changes):
+        return as_read
+    else:
+        due = [c for c in changes if c[0] <= at_ms]
+        if not due:
+            return _UNKNOWN
+    return max(due, key=lambda c: c[0])[1] if due else as_read
 
 
 def market_schedule(market: MarketInfo) -> FeeSchedule:
-    """A Kalshi market's fee settings as the desk last read them, with their changes."""
+    """A Kalshi market's fee settings as the desk last read them, with their changes (its series' and
+    its event's)."""
+    series = market.kalshi_series_fees
     return FeeSchedule(KalshiFees(market.kalshi_fee_type, market.kalshi_fee_multiplier_ppm),
                        tuple(FeeChange(at, KalshiFees(kind, ppm)) for at, kind, ppm in market.kalshi_fee_changes),
-                       market.kalshi_fees_read_at)
+                       market.kalshi_fees_read_at, None if series is None else KalshiFees(*series),
+                       tuple(EventFeeChange(at, None if kind is None or ppm is None else KalshiFees(kind, ppm))
+                             for at, kind, ppm in market.kalshi_event_fee_changes))
 
 
 def market_fees_at(market: MarketInfo, at_ms: int) -> KalshiFees:

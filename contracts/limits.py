@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Literal
 
-from contracts.domain import MICRO
+from contracts.domain import MICRO, BadNumber, NotFinite, OutOfRange, read_decimal, shown_number
 
 Unit = Literal["pUSD", "shares", "count", "percent", "probability", "seconds", "per minute", "flag", "ratio"]
 Action = Literal["resize", "deny", "state", "exit"]
@@ -71,7 +71,7 @@ LIMITS: tuple[LimitSpec, ...] = (
               "Realised volatility of each market's mid is measured over this window."),
     LimitSpec("volatility_baseline", "Volatility baseline", "seconds", _d("1800"), _d("2"), _d("86400"), "state",
               "…against its own volatility over this longer history before the window (at least twice the "
-              "window; a market is judged once watched for two windows)."),
+              "window; a market is judged once watched for a third of it, and two windows)."),
     LimitSpec("volatility_reduce", "Volatility: reduce at", "ratio", _d("3"), _d("0"), _d("1000"), "state",
               "Window volatility this many times its baseline: no new risk in that market (REDUCING), and the "
               "whole desk REDUCING when the desk's pooled volatility gets there. 0: the breaker is off."),
@@ -80,9 +80,9 @@ LIMITS: tuple[LimitSpec, ...] = (
     LimitSpec("volatility_clear", "Volatility: clear at", "ratio", _d("1.5"), _d("0"), _d("1000"), "state",
               "A REDUCING state ends by itself once the ratio is back at or below this (a HALTED one steps down "
               "to REDUCING below the reduce ratio): below the reduce ratio, so it does not flap."),
-    LimitSpec("volatility_floor", "Volatility baseline floor", "probability", _d("0.01"), _d("0"), _d("1"), "state",
+    LimitSpec("volatility_floor", "Volatility baseline floor", "probability", _d("0.03"), _d("0"), _d("1"), "state",
               "The baseline is never taken below this move per window, so a market still for an hour does not "
-              "trip on its first tick."),
+              "trip on its first news: a 3-cent move a minute is a quiet prediction market's news, not a spike."),
     # Measured correlation of mids (engine/risk/correlation.py): correlated groups and the spike breaker.
     LimitSpec("max_correlated_exposure", "Max exposure per correlated group", "pUSD", _d("400"), _d("0"),
               _d("10000000"), "resize", "The same, for markets whose mids move together (measured correlation at "
@@ -148,14 +148,18 @@ SMALLEST: Mapping[str, Decimal] = {
 
 def parse_value(spec: LimitSpec, raw: object) -> Decimal:
     """Validate one limit value; the message names the limit, the unit and the bounds."""
+    between = f"{spec.title}: must be between {spec.minimum} and {spec.maximum} {spec.unit}"
     try:
-        value = Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
-        raise LimitError(f"{spec.title}: {raw!r} is not a number") from None
-    if not value.is_finite():
-        raise LimitError(f"{spec.title}: must be a finite number")
+        value = read_decimal(raw if isinstance(raw, int | float | Decimal) else str(raw).strip())
+    except NotFinite:
+        raise LimitError(f"{spec.title}: must be a finite number") from None
+    except OutOfRange as exc:
+        raise LimitError(between if exc.large else f"{spec.title}: {shown_number(raw)} is below the smallest "
+                         "meaningful value (0 is exactly off)") from None
+    except BadNumber:
+        raise LimitError(f"{spec.title}: {shown_number(raw)} is not a number") from None
     if not spec.minimum <= value <= spec.maximum:
-        raise LimitError(f"{spec.title}: must be between {spec.minimum} and {spec.maximum} {spec.unit}")
+        raise LimitError(between)
     if spec.unit in ("count", "flag", "per minute") and value != value.to_integral_value():
         raise LimitError(f"{spec.title}: must be a whole number")
     smallest = SMALLEST.get(spec.unit)

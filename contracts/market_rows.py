@@ -125,3 +125,22 @@ def import_problem(row: Mapping[str, Any]) -> str | None:
     if row["min_size"] <= 0:
         return "min_size is not above 0"
     return None
+
+
+TRAIL_ITEMS = 20
+TRAIL_UNREADABLE = ("unreadable",)
+
+
+def resolution_trail(raw: Any) -> tuple[str, ...]:
+    """A stored (or listed) UMA resolution trail: its statuses, lower case. What cannot be read as a
+    short list of words reads as a trail all the same (`TRAIL_UNREADABLE`): a market whose history is
+    unknown is not entered as if it had none."""
+    if raw in (None, "", "[]"):
+        return ()
+    try:
+        value = loads_bounded(raw, max_bytes=LIST_BYTES, max_depth=2, what="its text") if isinstance(raw, str) else raw
+    except JsonRefused:
+        return TRAIL_UNREADABLE
+    if not isinstance(value, (list, tuple)) or len(value) > TRAIL_ITEMS or not all(isinstance(v, str) for v in value):
+        return TRAIL_UNREADABLE
+    return tuple(v.strip().lower()[:32] for v in value if v.strip())

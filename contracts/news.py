@@ -26,11 +26,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import regex
 
+from contracts.domain import BadNumber, read_decimal
 from contracts.market_filter import validate_market_spec
 
 MAX_FEEDS = 20
@@ -319,10 +320,10 @@ def _probability(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise NewsConfigError(f"{where} must be a probability between 0 and 1")
     try:
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    except InvalidOperation:
-        raise NewsConfigError(f"{where} must be a probability between 0 and 1") from None
-    if not number.is_finite() or not 0 <= number <= 1 or number != number.quantize(Decimal("0.000001")):
+        number = read_decimal(value)
+    except BadNumber:  # "1e999999" or a thousand digits too: refused, never a decimal.Overflow
+        raise NewsConfigError(f"{where} must be a probability between 0 and 1 with at most 6 decimals") from None
+    if not 0 <= number <= 1 or number != number.quantize(Decimal("0.000001")):
         raise NewsConfigError(f"{where} must be a probability between 0 and 1 with at most 6 decimals")
     return int(number * 1_000_000)
 

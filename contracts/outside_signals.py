@@ -15,11 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from contracts.domain import ONE
+from contracts.domain import ONE, BadNumber, NotFinite, OutOfRange, read_decimal, to_micros
 
 MAX_AGE_MS = 60_000  # a post older than this when it arrives is stale (a replay, or a stuck sender)
 MAX_SKEW_MS = 5_000  # a post from further ahead than this: the sender's clock is wrong
@@ -136,16 +135,20 @@ def _probability(raw: Mapping[str, Any], key: str, *, required: bool) -> int | N
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise PostRefused(Refusal.BAD_REQUEST, f"{key}: a probability, e.g. 0.62")
+    try:  # "1e999999", "1e-999999", a thousand digits: refused by name, never a decimal.Overflow
+        number = read_decimal(value)
+    except OutOfRange as exc:
+        if exc.large:
+            raise PostRefused(Refusal.OUT_OF_RANGE, f"{key} must be between 0 and 1 ({exc})") from None
+        raise PostRefused(Refusal.BAD_REQUEST, f"{key}: at most 6 decimal places ({exc})") from None
+    except NotFinite:
+        raise PostRefused(Refusal.OUT_OF_RANGE, f"{key} must be a finite number") from None
+    except BadNumber as exc:
+        raise PostRefused(Refusal.BAD_REQUEST, f"{key}: a probability, e.g. 0.62 ({exc})") from None
     try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise PostRefused(Refusal.BAD_REQUEST, f"{key}: a probability, e.g. 0.62") from None
-    if not number.is_finite():
-        raise PostRefused(Refusal.OUT_OF_RANGE, f"{key} must be a finite number")
-    micros = number * ONE
-    if micros != micros.to_integral_value():
-        raise PostRefused(Refusal.BAD_REQUEST, f"{key}: at most 6 decimal places")
-    return int(micros)
+        return to_micros(number, exact=True)
+    except BadNumber:
+        raise PostRefused(Refusal.BAD_REQUEST, f"{key}: at most 6 decimal places") from None
 
 
 def _expiry(raw: Mapping[str, Any], now: int) -> int:

@@ -12,12 +12,13 @@ numbers coerced to JSON-friendly int/float) and a dict of per-field, human-reada
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import Any
+
+from contracts.domain import EXACT, BadNumber, NotFinite, OutOfRange, read_decimal
 
 Params = dict[str, Any]
 Errors = dict[str, str]
@@ -159,7 +160,7 @@ def check_value(spec: ParamSpec, value: object) -> tuple[Any, str]:
             return None, "must be a whole number"
         return _in_bounds(spec, number, int(number))
     if spec.type.is_micro:
-        rounded = number.quantize(_SIX_PLACES, rounding=ROUND_HALF_EVEN)
+        rounded = number.quantize(_SIX_PLACES, rounding=ROUND_HALF_EVEN, context=EXACT)
         if abs(rounded - number) > _FLOAT_NOISE:
             return None, "must have at most 6 decimal places"
         number = rounded
@@ -167,25 +168,20 @@ def check_value(spec: ParamSpec, value: object) -> tuple[Any, str]:
 
 
 def _as_decimal(value: object) -> tuple[Decimal | None, str]:
-    """Numbers (or numeric strings) as Decimal; floats through their shortest repr."""
-    if isinstance(value, bool):  # bool is an int subclass: True is not a number here
+    """Numbers (or numeric strings) as Decimal; floats through their shortest repr. What
+    contracts.domain.read_decimal refuses ("1e999999", a thousand digits) is a sentence, never an
+    overflow in the checks after it."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal) or \
+            (isinstance(value, str) and not value.strip()):
         return None, "must be a number"
     try:
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                return None, "must be a finite number"
-            number = Decimal(repr(value))
-        elif isinstance(value, (int, Decimal)):
-            number = Decimal(value)
-        elif isinstance(value, str) and value.strip():
-            number = Decimal(value.strip())
-        else:
-            return None, "must be a number"
-    except (InvalidOperation, ValueError):
-        return None, "must be a number"
-    if not number.is_finite():
+        return read_decimal(value), ""
+    except NotFinite:
         return None, "must be a finite number"
-    return number, ""
+    except OutOfRange as exc:
+        return None, "is too large" if exc.large else "must have at most 6 decimal places"
+    except BadNumber:
+        return None, "must be a number"
 
 
 def _in_bounds(spec: ParamSpec, number: Decimal, value: Any) -> tuple[Any, str]:

@@ -222,7 +222,7 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT,
         command_ttl_s=_int(merged, "COMMAND_TTL_SECONDS", 60, 1, 86400),
         log_level=(merged.get("LOG_LEVEL") or "INFO").upper(),
         lost_order_grace_s=_int(merged, "ORDER_LOST_GRACE_SECONDS", 15, 0, 3600),
-        notify_urls=_notify_urls(merged.get("NOTIFY_URLS")),
+        notify_urls=notify_urls_from(merged.get("NOTIFY_URLS")),
         dashboard_session_hours=_int(merged, "DASHBOARD_SESSION_HOURS", 12, 0, 24 * 30),
         telegram=_telegram(merged, token_sealed="TELEGRAM_BOT_TOKEN" in sealed and unsealed is None),
         relayer_host=hosts["RELAYER_HOST"],
@@ -342,7 +342,7 @@ _URL_START = re.compile(r"[\s,]+(?=[A-Za-z][A-Za-z0-9+.-]*://)")
 MAX_NOTIFY_URLS = 20
 
 
-def _notify_urls(raw: str | None) -> tuple[Secret, ...]:
+def notify_urls_from(raw: str | None) -> tuple[Secret, ...]:
     """Apprise URLs separated by spaces or commas (a comma inside a URL, e.g. in `?to=a,b`, stays).
     A malformed entry is named by its position, never echoed: it may hold a token."""
     if not raw or not raw.strip():

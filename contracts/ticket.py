@@ -13,25 +13,30 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from contracts.domain import (
     MICRO,
     ONE,
+    BadNumber,
     Book,
     Level,
     MarketInfo,
+    NotFinite,
     Outcome,
+    OutOfRange,
     Quote,
     Side,
     Tif,
     complement,
     fmt,
     notional,
+    read_decimal,
     to_micros,
 )
 from contracts.expiry import expiry_problem
+from contracts.market_rows import resolution_trail
 from contracts.protocol_v2 import PROTOCOL_V2
 from contracts.venue_rules import TAKE, round_price, round_size, taker_fee
 
@@ -233,11 +238,16 @@ def _enum(kind: Any, raw: Any, field: str) -> Any:
 def _decimal(raw: Any, field: str) -> Decimal | None:
     if raw is None:
         return None
-    try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
-        raise TicketError(field, f"{raw!r} is not a number") from None
-    if not value.is_finite() or value <= 0:
+    try:  # bounded before any arithmetic: "1e999999" or a thousand digits is refused by name
+        value = read_decimal(raw if isinstance(raw, int | float | Decimal) else str(raw))
+    except NotFinite:
+        raise TicketError(field, "must be a positive number") from None
+    except OutOfRange as exc:
+        raise TicketError(field, f"{_shown(raw)} is too large" if exc.large else
+                          f"{_shown(raw)} has too many decimal places") from None
+    except BadNumber:
+        raise TicketError(field, f"{_shown(raw)} is not a number") from None
+    if value <= 0:
         raise TicketError(field, "must be a positive number")
     return value
 
@@ -284,6 +294,7 @@ def market_for_ticket(row: Mapping[str, Any]) -> MarketInfo:
         accepting_orders=bool(row["accepting_orders"]), closed=bool(row["closed"]), slug=row["slug"],
         tags=tuple(json.loads(row["tags"] or "[]")), fees_known=row.get("fees_at") is not None,
         protocol_v2=row.get("gamma_version") == PROTOCOL_V2, resolution_status=row.get("resolution_status") or "",
+        resolution_history=resolution_trail(row.get("resolution_history")),
     )
 
 

@@ -1,5 +1,5 @@
 """The venues one desk trades, by the names its ledger keys rows with (the `venue` column of
-orders, fills, positions, cash, claims and valuations: storage/sqlite/migrations.py 0052).
+orders, fills, positions, cash, claims and valuations: storage/sqlite/migrations/m0052_ledger_venue.py).
 
 A market or token belongs to a venue by its id: Kalshi's carry the `kalshi:` prefix
 (contracts/kalshi_ids.py), anything else is Polymarket's.

@@ -75,6 +75,28 @@ def cmd_watchdog(settings: Settings, args: argparse.Namespace) -> int:
     return watchdog.run(keystore.unlock_secrets(settings), stale)  # sealed NOTIFY_URLS: read with the passphrase
 
 
+def cmd_service_failed(settings: Settings | None, args: argparse.Namespace) -> int:
+    """Run by main() itself, with the settings or without: settings that do not load (the likeliest
+    reason the service failed) must not silence the notice."""
+    import os
+    from pathlib import Path
+
+    from contracts.settings import DEFAULT_DB, ROOT, read_env, secret_values
+    from engine import service_alarm
+    from storage.sqlite.db import now_ms
+
+    try:
+        unlocked = keystore.unlock_secrets(settings if settings is not None else load_settings())
+        urls, secrets, db, problem = ([u.reveal() for u in unlocked.notify_urls], secret_values(unlocked),
+                                      unlocked.db_path, None)
+    except (SettingsError, CliError) as exc:  # sealed NOTIFY_URLS need the settings: plain ones are read
+        env = read_env(ROOT)
+        db = Path(env.get("TRADER_DB") or DEFAULT_DB).expanduser()
+        urls, secrets, db, problem = service_alarm.plain_urls(env), [], db if db.is_absolute() else ROOT / db, str(exc)
+    return service_alarm.run(urls, secrets, service_alarm.state_beside(db), problem, args.unit, args.retry_after_min,
+                             os.environ, now_ms())
+
+
 def cmd_metrics(settings: Settings, args: argparse.Namespace) -> int:
     from contracts.settings import read_env, secret_values
     from engine import metrics
@@ -241,6 +263,28 @@ def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+def cmd_deposit_wallet(settings: Settings, args: argparse.Namespace) -> int:
+    """Deploy the signing key's deposit wallet through the relayer (WALLET-CREATE) and say its address."""
+    if not settings.live_credentials_present:
+        raise CliError("no wallet key is configured (POLY_KEYSTORE or POLY_PRIVATE_KEY in .env): the deposit wallet "
+                       "is deployed for that key's address (see docs/going-live.md)")
+    settings = keystore.unlock(settings)
+    import asyncio
+
+    from engine.cli.deposit_wallet import deploy_deposit_wallet, describe
+    from storage.sqlite.db import Database
+    from storage.sqlite.migrations import is_migrated
+
+    db = Database(settings.db_path) if is_migrated(settings.db_path) else None
+    found = asyncio.run(deploy_deposit_wallet(settings, db, args.actor))
+    if args.json:
+        print(json.dumps({"owner": found.owner, "wallet": found.wallet, "relayer_tx": found.ref,
+                          "already_deployed": found.already}))
+    else:
+        print(describe(found, settings.funder))
+    return EXIT_OK
+
+
 def _record(db: Database | None, venue: str, host: str, account: str | None, ok: bool, checks: list[dict[str, Any]],
             actor: str) -> None:
     """Keep the run where arming reads it (storage/desk/arming.py): a passing preflight of the account
@@ -268,8 +312,13 @@ def cmd_kalshi_preflight(settings: Settings, args: argparse.Namespace) -> int:
 
     if is_migrated(settings.db_path) and settings.kalshi is not None:
         checks = [{"check": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix} for c in report.checks]
-        _record(Database(settings.db_path), "kalshi", settings.kalshi.host, kalshi_account(settings.kalshi), report.ok,
-                checks, args.actor)
+        db = Database(settings.db_path)
+        _record(db, "kalshi", settings.kalshi.host, kalshi_account(settings.kalshi), report.ok, checks, args.actor)
+        if report.key is not None and report.key.alert:  # the attestation lapses soon, or has: alerted now
+            from engine.venues.kalshi_pairs import key_told
+            from storage.sqlite.db import now_ms
+
+            key_told(db, report.key, False, now_ms())
     print(json.dumps(report.as_dict(), indent=2) if args.json else describe(report))
     return EXIT_OK if report.ok else EXIT_FAILED
 
@@ -356,6 +405,11 @@ def build_parser() -> argparse.ArgumentParser:
                    ).set_defaults(func=cmd_telegram)
     sub.add_parser("watchdog", help="supervisord's event listener that reports the engine's death (supervisord "
                                     "runs it)").set_defaults(func=cmd_watchdog)
+    failed = sub.add_parser("service-failed", help="tell the operator through NOTIFY_URLS that the desk's service "
+                                                   "failed for good (systemd runs it: OnFailure=)")
+    failed.add_argument("--unit", default="polymarket-desk.service", help="the service that failed")
+    failed.add_argument("--retry-after-min", type=int, default=15, help="when systemd tries it again (its timer)")
+    failed.set_defaults(func=cmd_service_failed)
     metrics = sub.add_parser("metrics", help="serve the desk's metrics in Prometheus' text format on 127.0.0.1 "
                                              "(METRICS_PORT, default 9464)")
     metrics.add_argument("--port", type=int, help="the port (default: METRICS_PORT from .env, else 9464)")
@@ -380,6 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
     preflight.add_argument("--yes", action="store_true", help="with --approve: send without asking")
     preflight.add_argument("--actor", default="cli", help=argparse.SUPPRESS)  # who ran it, as its record says
     preflight.set_defaults(func=cmd_preflight)
+    wallet = sub.add_parser("deposit-wallet", help="deploy the signing key's deposit wallet through the relayer "
+                                                   "(needs RELAYER_API_KEY) and print its address, for POLY_FUNDER")
+    wallet.add_argument("--json", action="store_true", help="machine-readable output")
+    wallet.add_argument("--actor", default="cli", help=argparse.SUPPRESS)
+    wallet.set_defaults(func=cmd_deposit_wallet)
     kalshi = sub.add_parser("kalshi-preflight", help="before trading Kalshi: prove its account can trade (places "
                                                      "and cancels one post-only 1-cent bid)")
     kalshi.add_argument("--json", action="store_true", help="machine-readable output")
@@ -405,11 +464,16 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import wallets as cli_wallets  # noqa: E402  (the wallet finder)
 
     cli_wallets.register(sub)
+    from engine.cli import tax as cli_tax  # noqa: E402  (the tax-lot export)
+
+    cli_tax.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.func is cmd_service_failed:
+        return cmd_service_failed(None, args)
     try:
         settings = load_settings()
         code = int(args.func(settings, args))

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.settings import Settings
+from engine.notify.direct import log_line
 
 ENGINE = "engine"
 STALE_ENV = "WATCHDOG_HEARTBEAT_S"
 DEFAULT_STALE_S = 120
-SEND_TIMEOUT_S = 15.0
 Message = tuple[str, str, str]  # title, body, level
 
 
@@ -108,9 +108,9 @@ def run(settings: Settings, stale_s: float) -> int:
     from contracts.settings import secret_values
 
     redact = RedactingFilter(secret_values(settings)).redact
-    deliver = _deliverer(settings, redact)
+    deliver = deliverer(settings, redact)
     watch = Watch(stale_s, heartbeat_reader(settings.db_path))
-    _log(f"watchdog listening: engine heartbeat threshold {stale_s:,.0f} s, "
+    log_line(f"watchdog listening: engine heartbeat threshold {stale_s:,.0f} s, "
          f"{len(settings.notify_urls)} notification destination(s)")
     while True:
         headers, payload = childutils.listener.wait(sys.stdin, sys.stdout)
@@ -119,25 +119,11 @@ def run(settings: Settings, stale_s: float) -> int:
             for title, body, level in watch.on_event(headers.get("eventname", ""), fields):
                 deliver(title, body, level)
         except Exception as exc:  # a watchdog that dies of one bad event watches nothing
-            _log(f"event {headers.get('eventname')} not handled: {redact(str(exc))[:300]}")
+            log_line(f"event {headers.get('eventname')} not handled: {redact(str(exc))[:300]}")
         childutils.listener.ok(sys.stdout)
 
 
-def _deliverer(settings: Settings, redact: Callable[[str], str]) -> Callable[[str, str, str], None]:
-    from engine.notify.sender import Sender
+def deliverer(settings: Settings, redact: Callable[[str], str]) -> Callable[[str, str, str], None]:
+    from engine.notify.direct import deliver_to
 
-    sender = Sender([url.reveal() for url in settings.notify_urls], redact) if settings.notify_urls else None
-    for problem in sender.problems if sender else ["no NOTIFY_URLS: the watchdog only logs"]:
-        _log(problem)
-
-    def deliver(title: str, body: str, level: str) -> None:
-        _log(f"{level}: {title}: {body}")
-        if sender is not None:
-            outcome = sender.send(title, body, level, None, SEND_TIMEOUT_S)
-            if not outcome.ok:
-                _log(f"not delivered: {outcome.error()}")
-    return deliver
-
-
-def _log(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    return deliver_to([url.reveal() for url in settings.notify_urls], redact)

@@ -31,7 +31,6 @@ db = database()
 root = settings().root
 live_header(db)
 st.title("Backtest")
-flash()
 progress_panel(db, root)
 
 configured = trading_queries.strategies(db)  # once per run: both forms offer configured strategies' params

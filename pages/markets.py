@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.widgets.auth import require_login
-from pages.widgets.common import database, flash, live_header
+from pages.widgets.common import database, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.market_panels import detail, results, search_filters
 from pages.widgets.signals_view import signals_view
@@ -17,7 +17,6 @@ require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 live_header(db)
 st.title("Markets")
-flash()
 
 spec = search_filters(db)
 mode = queries.engine_status(db).mode

@@ -1,15 +1,16 @@
 """Orders & trades: filterable, paginated orders and fills (with their settlement status),
-cancelling a working order behind a confirmation, and CSV export."""
+cancelling a working order behind a confirmation, CSV export, and a year's tax lots (Form 8949)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from pages.widgets.auth import require_login
-from pages.widgets.common import database, flash, live_header
+from pages.widgets.common import database, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.portfolio import paper_lane_positions, positions_table
 from pages.widgets.round_trips import round_trips_panel
+from pages.widgets.tax_panel import tax_lots_panel
 from pages.widgets.trade_tables import cancel_picker, fills_table, filters, orders_table
 from storage.dashboard_queries import status_queries as queries
 from storage.dashboard_queries.trading_queries import TradeFilter
@@ -32,7 +33,6 @@ require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 live_header(db)
 st.title("Orders & trades")
-flash()
 
 mode = queries.engine_status(db).mode
 st.subheader("Cancel a working order")
@@ -44,3 +44,5 @@ show_dialog(db, "cancel_order", "exit")
 st.subheader("Filters")
 base = filters(db, mode)
 _orders_and_fills(base, mode)
+st.subheader("Tax lots (Form 8949)")
+tax_lots_panel(db)

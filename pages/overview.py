@@ -8,8 +8,8 @@ from charts import text
 from contracts.venues import KALSHI
 from pages.widgets import portfolio
 from pages.widgets.auth import require_login
-from pages.widgets.common import age, database, flash, health_header, remember_answer
-from pages.widgets.controls import COMMAND_COLUMNS, CONTROLS, not_now, post_and_wait
+from pages.widgets.common import database, flash, health_header, remember_answer
+from pages.widgets.controls import COMMAND_COLUMNS, CONTROLS, engine_phase, not_now, post_and_wait
 from pages.widgets.dialogs import open_dialog, show_dialog
 from pages.widgets.kalshi_pause import kalshi_pause_notice
 from pages.widgets.redeem_panel import redeemable_panel
@@ -21,6 +21,7 @@ from storage.sqlite.db import Database
 
 LIVE_REFRESH_S = 2
 PORTFOLIO_REFRESH_S = 15
+COMMANDS_SHOWN = 6
 
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
@@ -34,7 +35,8 @@ st.title("Overview")
 @st.fragment(run_every=LIVE_REFRESH_S)
 def controls(db: Database) -> None:
     status = queries.engine_status(db)
-    cols = st.columns(6)
+    # One row that wraps (six columns stack into six full-width buttons on a phone, a screen of them).
+    cols = [st.container(horizontal=True)] * 6
     buttons = [
         ("start", "Start", ":material/play_arrow:"),
         ("pause", "Pause", ":material/pause:"),
@@ -46,7 +48,9 @@ def controls(db: Database) -> None:
         if col.button(label, key=f"btn_{kind}", icon=icon, width="stretch", disabled=why_not is not None,
                       help=why_not):
             with st.spinner(f"{label}: waiting for the engine…"):
-                remember_answer(post_and_wait(db, kind, label=label), key=f"{CONTROLS}answer")
+                answer = post_and_wait(db, kind, label=label)
+            status = queries.engine_status(db)  # as the engine left it: what the answer holds for
+            remember_answer(answer, key=f"{CONTROLS}answer", holds=engine_phase(status))
     if cols[4].button("Kill", key="btn_kill", type="primary", icon=":material/dangerous:", width="stretch"):
         open_dialog("kill", near=CONTROLS)
         st.rerun(scope="app")
@@ -55,18 +59,15 @@ def controls(db: Database) -> None:
                       disabled=why_not is not None, help=why_not):
         open_dialog("rearm", near=CONTROLS)
         st.rerun(scope="app")
-    flash(near=CONTROLS)
+    flash(near=CONTROLS, holds=engine_phase(status))  # gone once the engine has moved on
 
 
-def state_metrics(status: desk_status.EngineStatus) -> None:
-    cols = st.columns(5)
-    cols[0].metric("Lifecycle", status.state)
-    cols[1].metric("Desired", status.desired_state, help="What the engine returns to after a restart")
-    cols[2].metric("Mode", status.mode.upper())
-    desk = desk_state.desk_state(status)  # the one state every surface shows
-    cols[3].metric("Trading state", desk.code, help=text.markdown(f"{desk.label}: {desk.reason}" if desk.reason
-                                                                  else desk.label))
-    cols[4].metric("Heartbeat age", age(status.heartbeat_age_s))
+def state_notes(status: desk_status.EngineStatus) -> None:
+    """What the header's one state (mode, lifecycle, the desk's state, the heartbeat) does not say:
+    where a restart takes the engine, why the desk holds back, why nothing is placed, the last error."""
+    desk = desk_state.desk_state(status)  # the one state every surface shows, in the header
+    if status.desired_state != status.state:
+        st.caption(f"After a restart the engine returns to {status.desired_state} (it is {status.state} now).")
     if desk.level in ("warning", "critical") and desk.code not in ("KILLED", "DOWN"):  # the header says those
         st.warning(f"{desk.label}: {text.markdown(desk.reason or 'no reason recorded')}", icon=":material/warning:")
     if desk.trading and (idle := queries.idle_reasons(db, status.mode)):  # running, yet no order works: why
@@ -77,21 +78,24 @@ def state_metrics(status: desk_status.EngineStatus) -> None:
     kalshi_pause_notice(db, status_area=True)  # paused, just resumed, or a scheduled pause within a day
 
 
-def command_table(db: Database) -> None:
+@st.fragment(run_every=LIVE_REFRESH_S)
+def command_table() -> None:
+    """The operator's latest commands, under the figures they steer: the configuration reloads the
+    pages post after each save are left out (the Audit page lists every command)."""
     st.subheader("Latest commands")
-    frame = queries.recent_commands(db, limit=15)
+    frame = queries.recent_commands(db, limit=COMMANDS_SHOWN, leave_out=("reload_config",))
     if frame.empty:
         st.caption("No commands yet.")
         return
     show_table(frame, COMMAND_COLUMNS)
+    st.caption("Configuration reloads after a save are left out here; the Audit page lists every command.")
 
 
 @st.fragment(run_every=LIVE_REFRESH_S)
 def live_panel() -> None:
     status = health_header(db)
-    state_metrics(status)
+    state_notes(status)
     portfolio.pnl_today_metrics(db, status.mode)
-    command_table(db)
 
 
 def kalshi_panel(names: list[str], mode: str) -> None:
@@ -123,6 +127,8 @@ def portfolio_panel() -> None:
         portfolio.equity_chart(db, mode)
     with right:
         portfolio.usage_chart(db, mode)
+    st.subheader("PnL by strategy")
+    portfolio.strategy_pnl_table(db, mode)
     portfolio.profit_bars(db, mode)
     st.subheader("Open positions")
     portfolio.positions_table(db, mode)
@@ -138,6 +144,6 @@ def portfolio_panel() -> None:
 
 controls(db)
 show_dialog(db, "kill", "rearm", "redeem", "exit")
-flash()
 live_panel()
 portfolio_panel()
+command_table()

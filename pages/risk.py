@@ -8,7 +8,7 @@ import streamlit as st
 from charts import text
 from pages.widgets import portfolio
 from pages.widgets.auth import require_login
-from pages.widgets.common import database, flash, live_header
+from pages.widgets.common import database, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.risk_panels import decisions_log, exposure_chart, limits_form, state_panel
 from pages.widgets.usage import limit_values
@@ -43,7 +43,6 @@ def live_usage() -> None:
 
 live_header(db)
 st.title("Risk")
-flash()
 live_usage()
 show_dialog(db, "rearm")
 st.subheader("Limits")

@@ -16,7 +16,6 @@ require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 live_header(db)
 st.title("Settings")
-flash()
 current = settings()
 
 st.subheader("Trading mode")

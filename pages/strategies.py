@@ -37,7 +37,6 @@ require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 live_header(db)
 st.title("Strategies")
-flash()
 
 left_out = plugins().problems
 if left_out:
@@ -47,7 +46,7 @@ if left_out:
                icon=":material/extension_off:")
 status = queries.engine_status(db)
 mode, kalshi_mode = status.mode, status.kalshi_mode
-rows = instances_table(db, mode, kalshi_mode)
+rows = instances_table(db, status)
 names = list(rows)
 if names:
     markout_panel(db, mode)
@@ -55,6 +54,7 @@ if PICK_NEXT in st.session_state:
     st.session_state[PICK] = st.session_state.pop(PICK_NEXT)
 st.divider()
 pick = st.selectbox("Edit a strategy, or create one", [*names, NEW], key=PICK)
+flash(near=PICK, holds=pick)  # "created" under the picker while it shows the new one; "deleted" until read
 if pick == NEW:
     create_panel(db, names)
 else:

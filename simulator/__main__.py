@@ -85,6 +85,8 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                         "all, or a comma list of market indexes / condition ids"),
     "--signer-tier": ("signer_tier", str, "per-signer rate-limit tier: standard (default), copper, bronze, silver, "
                                           "gold, platinum, diamond, elite"),
+    "--cancel-batch-limit": ("cancel_batch_limit", int, "most order ids one DELETE /orders takes: 1000 (default, "
+                                                        "the venue's changelog), 3000 (its API reference: a leniency)"),
     "--replay": ("replay", str, "serve this recorded session of the desk's database as the market (no agents; "
                                 "see README: Replaying a recorded session)"),
     "--replay-db": ("replay_db", str, "the desk's SQLite file holding the session (default: TRADER_DB, "
@@ -124,9 +126,14 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                                 "(default 4; 0: none)"),
     "--kalshi-parlays": ("kalshi_parlays", int, "multivariate (parlay) legs listed first in Kalshi's /markets, as "
                                                 "Kalshi's pages are (default 20; 0: none)"),
+    "--kalshi-crypto": ("kalshi_crypto", str, "Kalshi's crypto window series to list, e.g. KXBTC15M,KXETH15M (a "
+                                              "market a quarter hour each, settled on the CF Benchmarks index "
+                                              "its cfbenchmarks_value channel serves; default: none)"),
     "--country": ("location", str, "where the venue sees the desk's address, COUNTRY[/REGION] (default IE/L): a "
-                                   "blocked one (US, GB, FR, ...) is refused every order with the venue's 403, "
-                                   "a close-only one (PL, SG, TH, TW) every BUY; GET /api/geoblock says so"),
+                                   "blocked one (CU, IR, KP, SY) is refused every order with the venue's 403, "
+                                   "a close-only one (US, GB, PL, ...) every BUY; GET /api/geoblock says so"),
+    "--geoblock-website-only": ("geoblock_website_only", str, "places the venue restricts on its website only, "
+                                                              "its API open (COUNTRY or COUNTRY-REGION, by commas)"),
 }
 
 
@@ -154,9 +161,15 @@ def parse_args(argv: Sequence[str] | None = None) -> dict[str, Any]:
                              "orders until pUSD and the conditional tokens are approved)")
     parser.add_argument("--kalshi-no-weekly-pause", dest="kalshi_weekly_pause", action="store_false", default=None,
                         help="leniency: no Thursday 03:00-05:00 ET trading pause on Kalshi's side (Kalshi has one)")
+    parser.add_argument("--kalshi-no-pair", dest="kalshi_pair", action="store_false", default=None,
+                        help="no Kalshi market asking the question of a Polymarket one (the Fed's 25 bps in "
+                             "February), listed by default to rehearse pairing and cross-venue arbitrage")
     parser.add_argument("--no-rate-limits", dest="rate_limits", action="store_false", default=None,
                         help="do not enforce the venue's rate limits, per endpoint or per signer (benchmarks "
                              "that hammer)")
+    parser.add_argument("--signer-limits-warn-only", dest="signer_limits_warn_only", action="store_true",
+                        default=None, help="the venue's warning mode for its per-signer limits: a request over "
+                                           "the bucket is processed with Poly-RateLimit-Warning: true, not refused")
     parser.add_argument("--retry-after-http-date", dest="retry_after_http_date", action="store_true", default=None,
                         help="send a per-signer 429's Retry-After as an HTTP date instead of seconds")
     parser.add_argument("--log-level", default=os.environ.get("SIMULATOR_LOG_LEVEL", "INFO"))

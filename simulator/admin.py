@@ -216,6 +216,15 @@ class Admin:
             raise AdminError(str(exc)) from None
         return self.sim.settlement.status(market)
 
+    def reject_proposal(self, condition_id: str) -> dict[str, Any]:
+        """Vote a disputed proposal down: the market trades again, the dispute left in its trail."""
+        market = self._market(condition_id)
+        try:
+            self.sim.settlement.reject(market)
+        except Revert as exc:
+            raise AdminError(str(exc)) from None
+        return self.sim.settlement.status(market)
+
     def resolution(self, condition_id: str) -> dict[str, Any]:
         return self.sim.settlement.status(self._market(condition_id))
 
@@ -348,6 +357,7 @@ class Admin:
                 "pending_trades": len(self.sim.trades.pending), "order_latency_ms": self.order_latency(),
                 "maintenance_phase": self.sim.maintenance.phase(), "allow_eoa_makers": cfg.allow_eoa_makers,
                 "rate_limited": self.sim.rate_limiter.refused, "signer_rate_limited": self.sim.signer_limits.refused,
+                "signer_rate_warned": self.sim.signer_limits.warned,
                 "signer_tier": cfg.signer_tier,
                 "replay": self.sim.replay.status() if self.sim.replay is not None else None,
                 **{k: getattr(cfg, k) for k in RUNTIME_SETTINGS}}
@@ -406,6 +416,7 @@ _POSTS = {
     "/_sim/resolve": ("resolve", ("condition_id", "outcome", "payouts", "keep_trading")),
     "/_sim/resolve-group": ("resolve_group", ("neg_risk_market_id", "winner_condition_id")),
     "/_sim/dispute": ("dispute", ("condition_id",)),
+    "/_sim/reject-proposal": ("reject_proposal", ("condition_id",)),
     "/_sim/approve": ("approve", ("address", "operator", "approved")),
     "/_sim/pay-rebates": ("pay_rebates", ()),
     "/_sim/pay-rewards": ("pay_rewards", ()),

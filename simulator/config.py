@@ -56,6 +56,9 @@ class FaultConfig:
     # The RPC node takes the next N raw transactions (eth_sendRawTransaction: mined as usual) but
     # answers 502, as a node behind a failing proxy would.
     rpc_answer_lost: int = 0
+    # The next N answers to Kalshi V2 order creates (each create taken, or refused, as usual) are a
+    # body nested 100,000 deep, with the answer's status: valid JSON no client should read whole.
+    kalshi_answer_garbled: int = 0
 
     def with_updates(self, updates: Mapping[str, Any]) -> FaultConfig:
         """Return a copy with ``updates`` applied; unknown keys raise ``ValueError``."""
@@ -82,7 +85,7 @@ def _coerce_fault(key: str, value: Any) -> Any:
         if value not in ("orders", "all"):
             raise ValueError("error_scope must be 'orders' or 'all'")
         return value
-    if key in ("ws_drop_every", "relayer_answer_lost", "rpc_answer_lost"):
+    if key in ("ws_drop_every", "relayer_answer_lost", "rpc_answer_lost", "kalshi_answer_garbled"):
         if int(value) < 0:
             raise ValueError(f"{key} must be 0 or more")
         return int(value)
@@ -119,6 +122,9 @@ class SimConfig:
     gtd_min_lead_s: float = 180.0
     page_size: int = 100  # /data/orders, /data/trades, /markets
     max_batch: int = 15  # POST /orders
+    # DELETE /orders: the changelog (2026-06-15) cut it to 1000 ids; the API reference still says
+    # 3000. The stricter holds; 3000 only by choice (a leniency).
+    cancel_batch_limit: int = 1000
     history_interval_s: float = 10.0  # mid sampling for /prices-history
     history_backfill_s: float = 24 * 3600.0  # synthetic past history at startup
     # Venue strictness (issue 11); each default is as strict as Polymarket, or stricter.
@@ -129,13 +135,18 @@ class SimConfig:
     maintenance_post_only_seconds: float = 120.0  # post-only phase after it
     allow_eoa_makers: bool = False  # accept signature type 0 (the venue refuses new EOA makers)
     pre_approved_wallets: bool = False  # every wallet reads as approved for trading (venue: none until it approves)
-    location: str = "IE/L"  # where the venue sees the desk's address, COUNTRY[/REGION] (geoblock.py: US refused)
+    location: str = "IE/L"  # where the venue sees the desk's address, COUNTRY[/REGION] (geoblock.py: US close-only)
+    # Places the venue restricts on its website only, the API open (comma-separated COUNTRY or COUNTRY-REGION).
+    geoblock_website_only: str = ""
     sports_delay_s: float = 3.0  # matching delay of marketable orders in sports markets (0 = none)
     sports_markets: str = "default"  # which markets are sports (see SPORTS_CHOICES)
     v2_markets: str = "default"  # which markets are Protocol V2 ones (protocol_v2.py: one standalone)
     rate_limits: bool = True  # enforce the venue's published per-endpoint and per-signer rate limits
     signer_tier: str = "standard"  # per-signer token buckets of this tier (signer_limits.py)
     retry_after_http_date: bool = False  # a per-signer 429's Retry-After as an HTTP date, not seconds
+    # The venue's warning mode for its per-signer limits (two weeks from 2026-07-24): a request over the
+    # bucket is processed, answered `Poly-RateLimit-Warning: true`, not refused. A leniency.
+    signer_limits_warn_only: bool = False
     # Resolution and redemption (issue 20): UMA's liveness, then payouts only through a redeem.
     resolution_delay_s: float = 7200.0  # proposal -> final (UMA's ~2 h liveness)
     dispute_delay_s: float = 172_800.0  # a dispute moves finality this far out ("days")
@@ -166,6 +177,10 @@ class SimConfig:
     kalshi_markets: int = 4  # 0: none listed (keys, balances and the routes still answer)
     kalshi_parlays: int = 20  # multivariate (parlay) legs listed before them, as Kalshi's /markets pages are
     kalshi_weekly_pause: bool = True  # Kalshi's Thursday 03:00-05:00 ET trading pause (off: leniency by flag)
+    # Kalshi's crypto windows (kalshi/cfbenchmarks.py): e.g. "KXBTC15M,KXETH15M", one market a quarter hour
+    # each, settled on the CF Benchmarks index its cfbenchmarks_value channel serves; empty: none listed.
+    kalshi_crypto: str = ""
+    kalshi_pair: bool = True  # one Kalshi market asking a served Polymarket market's question (kalshi/twin.py)
     faults: FaultConfig = field(default_factory=FaultConfig)
     market: MarketConfig = field(default_factory=MarketConfig)  # the agents' market (issue 23)
 
@@ -241,6 +256,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_SPORTS_MARKETS": ("sports_markets", str),
     "SIMULATOR_V2_MARKETS": ("v2_markets", str),
     "SIMULATOR_SIGNER_TIER": ("signer_tier", str),
+    "SIMULATOR_CANCEL_BATCH_LIMIT": ("cancel_batch_limit", int),
     **market_config.ENV_VARS,  # SIMULATOR_AGENT_MARKET, SIMULATOR_SPORTS_NEWS_EVERY, ...
     "SIMULATOR_RESOLUTION_DELAY": ("resolution_delay_s", float),
     "SIMULATOR_DISPUTE_DELAY": ("dispute_delay_s", float),
@@ -262,7 +278,9 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_PRICE_TO_BEAT_DELAY": ("price_to_beat_delay_s", float),
     "SIMULATOR_KALSHI_MARKETS": ("kalshi_markets", int),
     "SIMULATOR_KALSHI_PARLAYS": ("kalshi_parlays", int),
+    "SIMULATOR_KALSHI_CRYPTO": ("kalshi_crypto", str),
     "SIMULATOR_COUNTRY": ("location", str),
+    "SIMULATOR_GEOBLOCK_WEBSITE_ONLY": ("geoblock_website_only", str),
     "SIMULATOR_REPLAY": ("replay", str),
     "SIMULATOR_REPLAY_DB": ("replay_db", str),
     "SIMULATOR_SPEED": ("speed", parse_speed),
@@ -274,7 +292,9 @@ ENV_SWITCHES: dict[str, tuple[str, bool]] = {
     "SIMULATOR_PRE_APPROVED_WALLETS": ("pre_approved_wallets", True),
     "SIMULATOR_NO_RATE_LIMITS": ("rate_limits", False),
     "SIMULATOR_KALSHI_NO_WEEKLY_PAUSE": ("kalshi_weekly_pause", False),
+    "SIMULATOR_KALSHI_NO_PAIR": ("kalshi_pair", False),
     "SIMULATOR_RETRY_AFTER_HTTP_DATE": ("retry_after_http_date", True),
+    "SIMULATOR_SIGNER_LIMITS_WARN_ONLY": ("signer_limits_warn_only", True),
 }
 
 
@@ -340,6 +360,11 @@ def _validate(cfg: SimConfig) -> None:
         raise ValueError(f"price_to_beat_delay_s must be from 0 to 3600 seconds, not {cfg.price_to_beat_delay_s!r}")
     if not 0 <= cfg.kalshi_markets <= 50:
         raise ValueError(f"kalshi_markets must be from 0 to 50, not {cfg.kalshi_markets!r}")
+    from .kalshi.cfbenchmarks import SERIES as KALSHI_CRYPTO
+
+    unknown = [s for s in kalshi_crypto_series(cfg.kalshi_crypto) if s not in KALSHI_CRYPTO]
+    if unknown:
+        raise ValueError(f"kalshi_crypto: unknown series {', '.join(unknown)} (known: {', '.join(KALSHI_CRYPTO)})")
     if not 0 <= cfg.kalshi_parlays <= 2000:
         raise ValueError(f"kalshi_parlays must be from 0 to 2000, not {cfg.kalshi_parlays!r}")
     if isinstance(cfg.speed, bool) or not isinstance(cfg.speed, (int, float)) or \
@@ -375,6 +400,8 @@ def _validate(cfg: SimConfig) -> None:
         raise ValueError(f"signer_tier must be one of {', '.join(TIERS)}, not {cfg.signer_tier!r}")
     if cfg.sports_delay_s < 0:
         raise ValueError("sports_delay_s must be >= 0")
+    if not 1 <= cfg.cancel_batch_limit <= 3000:
+        raise ValueError(f"cancel_batch_limit must be from 1 to 3000 ids, not {cfg.cancel_batch_limit!r}")
     if not 0 <= cfg.gtd_min_lead_s <= 86_400:
         raise ValueError("gtd_min_lead_s must be from 0 to 86400 seconds")
     for name in ("resolution_delay_s", "dispute_delay_s", "auto_redeem_delay_s", "relayer_delay_s", "block_time_s"):
@@ -407,3 +434,8 @@ def _check_amount(cfg: SimConfig, name: str, decimals: int) -> None:
     if not (value.is_finite() and value >= 0 and value * scale == (value * scale).to_integral_value()):
         raise ValueError(f"{name} must be an amount >= 0 with at most {decimals} decimals, "
                          f"not {getattr(cfg, name)!r}")
+
+
+def kalshi_crypto_series(text: str) -> tuple[str, ...]:
+    """`KXBTC15M, KXETH15M` -> the series tickers, upper-cased, in order, each once."""
+    return tuple(dict.fromkeys(part.strip().upper() for part in text.split(",") if part.strip()))

@@ -36,19 +36,23 @@ ORDER_ENDPOINTS = {
 }
 POSTING_ENDPOINTS = {("POST", "/order"), ("POST", "/orders")}
 KALSHI_ORDERS = "/trade-api/v2/portfolio/events/orders"  # Kalshi's (V2) order endpoints take the same faults
+KALSHI_POSTING = (KALSHI_ORDERS, KALSHI_ORDERS + "/batched")  # a single create, and a batch of them
 KALSHI_API = "/trade-api/"  # Kalshi's faults answer in Kalshi's shapes (a 429 without Retry-After, its envelope)
+GARBLED_DEPTH = 100_000  # the nesting of a garbled Kalshi answer (kalshi_answer_garbled)
+# Marks an answer that is a fault by design (not one to check against the venue's schemas).
+FAULT_HEADER = "X-Sim-Fault"
 KALSHI_CODES = {500: "internal_server_error", 502: "bad_gateway", 503: "service_unavailable", 504: "gateway_timeout"}
 
 
 def order_endpoint(method: str, path: str) -> bool:
     """Whether the "orders" scope covers this request (Polymarket's and Kalshi's order endpoints)."""
-    return (method, path) in ORDER_ENDPOINTS or (method == "POST" and path == KALSHI_ORDERS) or \
+    return (method, path) in ORDER_ENDPOINTS or (method == "POST" and path in KALSHI_POSTING) or \
         (method == "DELETE" and path.startswith(KALSHI_ORDERS + "/"))
 
 
 def posting_endpoint(method: str, path: str) -> bool:
     """Whether a request places orders (a timeout fault holds its answer after the order is taken)."""
-    return (method, path) in POSTING_ENDPOINTS or (method == "POST" and path == KALSHI_ORDERS)
+    return (method, path) in POSTING_ENDPOINTS or (method == "POST" and path in KALSHI_POSTING)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -59,7 +63,7 @@ class Faults:
         self.config = config
         self.rng = random.Random(f"faults:{seed}")
         counters = ("errors", "timeouts", "ws_drops", "ws_dups", "ws_reorders", "refused_in_body", "ws_frozen",
-                    "relayer_answers_lost", "rpc_answers_lost")
+                    "relayer_answers_lost", "rpc_answers_lost", "kalshi_answers_garbled")
         self.stats: dict[str, int] = dict.fromkeys(counters, 0)
         # time.monotonic() the market channel is frozen until (FaultConfig.market_feed_freeze_s, from now)
         self.market_frozen_until = time.monotonic() + config.market_feed_freeze_s
@@ -129,6 +133,12 @@ class Faults:
                 self.stats["rpc_answers_lost"] += 1
                 return web.Response(status=502, text=json.dumps({"error": ERROR_BODIES[502]}),
                                     content_type="application/json")
+            if key == ("POST", KALSHI_ORDERS) and cfg.kalshi_answer_garbled > 0:
+                # Taken (or refused) as usual; only the answer is one no client can read whole.
+                self.config = cfg.with_updates({"kalshi_answer_garbled": cfg.kalshi_answer_garbled - 1})
+                self.stats["kalshi_answers_garbled"] += 1
+                return web.Response(status=response.status, text="[" * GARBLED_DEPTH + "]" * GARBLED_DEPTH,
+                                    content_type="application/json", headers={FAULT_HEADER: "kalshi_answer_garbled"})
             if posting_endpoint(*key) and self.roll(cfg.timeout_rate):
                 # The order is already processed; the client times out before this returns.
                 self.stats["timeouts"] += 1

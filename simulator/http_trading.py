@@ -22,7 +22,6 @@ from .units import fmt
 from .validation import parse_order
 
 ORDER_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
-CANCEL_LIMIT = 3000
 routes = web.RouteTableDef()
 
 
@@ -87,8 +86,9 @@ def _response(result: PlaceResult) -> dict[str, Any]:
         "status": "delayed" if result.delayed else "matched" if filled else "live",
         "makingAmount": fmt(result.making) if filled else "",
         "takingAmount": fmt(result.taking) if filled else "",
-        # Hashes are returned at once so the client never polls /data/trades for 30 s.
-        "transactionsHashes": [trade.tx_hash] if trade else [],
+        # Since 2026-07 settlement is asynchronous: a match answers its trades' ids and no hash (the
+        # hash shows on the trade once its transaction is out: trades.py `public_hash`).
+        "transactionsHashes": [],
         "tradeIDs": [trade.id] if trade else [],
     }
 
@@ -204,8 +204,9 @@ async def cancel_orders(request: web.Request) -> web.Response:
     ids = parse_json(body, "Invalid order payload")
     if not isinstance(ids, list) or not all(isinstance(i, str) and ORDER_ID.match(i) for i in ids):
         raise HttpError(400, "Invalid orderID")
-    if len(ids) > CANCEL_LIMIT:
-        raise HttpError(400, f"Too many orders in payload, max allowed: {CANCEL_LIMIT}")
+    limit = request.app[SIM_KEY].cfg.cancel_batch_limit
+    if len(ids) > limit:
+        raise HttpError(400, f"Too many orders in payload, max allowed: {limit}")
     verdict = _charge(request, creds, CANCEL, len(ids))
     if not verdict.admitted:
         return refused(verdict)
@@ -292,6 +293,14 @@ def funded_address(request: web.Request, creds: ApiCreds) -> str:
     if sig_type == 0:
         return creds.address
     return request.app[SIM_KEY].funders.get((creds.address, sig_type), creds.address)
+
+
+@routes.get("/v1/user/rate-limit-tier")
+async def rate_limit_tier(request: web.Request) -> web.Response:
+    """The per-signer rate-limit tier of the key's signer (the venue's reference shows no example
+    answer: `{"tier": name}` here; the desk reads the likely spellings)."""
+    await _l2(request)
+    return ok({"tier": request.app[SIM_KEY].signer_limits.tier.name})
 
 
 @routes.get("/balance-allowance")

@@ -90,6 +90,7 @@ class Market:
     payouts: tuple[int, int] | None = None  # micro-pUSD a YES, a NO share pays, once final
     proposed: tuple[int, int] | None = None  # the payouts proposed for resolution (settlement.py), final or not
     uma_status: str = ""  # "", proposed, disputed, resolved (Gamma's umaResolutionStatus)
+    uma_history: list[str] = field(default_factory=list)  # the statuses before it (umaResolutionStatuses)
     last_trade_price: int | None = None  # YES space
     last_trade_side: str = "BUY"  # taker side in YES space
     base_tick: int = 0  # the tick it was listed with (0: tick); a refined market returns to it
@@ -97,6 +98,12 @@ class Market:
     trade_times: list[tuple[float, int]] = field(default_factory=list)  # for volume24hr
     reward: Any = None  # its liquidity-reward program (rewards.Program), None when it runs none
     protocol_v2: bool = False  # a Protocol V2 market (protocol_v2.py): positionIds, ExchangeV3
+
+    def set_uma_status(self, status: str) -> None:
+        """UMA's resolution moved on: the status it leaves joins the trail Gamma lists."""
+        if self.uma_status and self.uma_status != status:
+            self.uma_history.append(self.uma_status)
+        self.uma_status = status
 
     @property
     def tokens(self) -> tuple[Token, Token]:

@@ -1,7 +1,8 @@
 """Maker rebates: a share of taker fees paid back to the makers whose liquidity was taken.
 
 Polymarket's Maker Rebates Program (docs.polymarket.com, "Maker Rebates Program"): a market's
-taker fees fund a pool, 20 % in crypto markets and 25 % in every other category, shared
+taker fees fund a pool, the share of its category (its Gamma ``feeSchedule.rebateRate``:
+fees.py ``rebate_share_ppm``, 20 % crypto, 15 % sports, 25 % the others), shared
 among that market's makers "fee-curve weighted" (by the fee-equivalent of their filled
 liquidity: ``shares * r * (p * (1 - p)) ** e`` at each fill's price), paid daily in USDC,
 and only once a maker's accrued rebate reaches 1 USDC (less waits for a later day).
@@ -26,20 +27,13 @@ from . import payouts
 from .accounts import Ledger
 from .activity import ActivityLog
 from .chain import COLLATERAL
-from .fees import FEE_COLLECTOR
+from .fees import FEE_COLLECTOR, rebate_share_ppm
 from .markets import Market
 from .payouts import utc_day
 from .trades import Trade
 from .units import ONE, fmt
 
-CRYPTO_SHARE_PPM = 200_000
-DEFAULT_SHARE_PPM = 250_000
 PPM = 1_000_000
-
-
-def rebate_share_ppm(market: Market) -> int:
-    """The published share of taker fees rebated to makers, by the market's category."""
-    return CRYPTO_SHARE_PPM if any(tag.strip().lower() == "crypto" for tag in market.tags) else DEFAULT_SHARE_PPM
 
 
 @dataclass

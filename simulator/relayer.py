@@ -8,7 +8,11 @@ As Polymarket's relayer (``relayer-v2.polymarket.com``) is called by its SDK:
 - ``GET /v1/account/transactions/{id}`` → ``{transaction_id, transaction_hash, state, error_msg}``,
   ``STATE_NEW`` → ``STATE_EXECUTED`` → ``STATE_MINED`` → ``STATE_CONFIRMED``, or ``STATE_FAILED``
   when the call reverts, or ``STATE_INVALID``;
-- ``GET /deployed?address=&type=`` → ``{deployed}``.
+- ``GET /deployed?address=&type=`` → ``{deployed}``;
+- ``POST /submit`` with ``{"type": "WALLET-CREATE", "from": <owner>, "to": <deposit wallet factory>}``
+  deploys the owner's deposit wallet (deposit_wallets.py): no signature and no nonce, as the venue's
+  deposit-wallet guide describes it; the record's ``proxyAddress`` names the wallet. A second one for
+  the same owner fails (``STATE_FAILED``, the wallet named): one owner has one deposit wallet.
 
 Every request carries ``RELAYER_API_KEY`` and ``RELAYER_API_KEY_ADDRESS`` (the signer); each
 envelope's signature is checked for its wallet type (deposit wallet: EIP-712 ``Batch``; Safe:
@@ -30,6 +34,7 @@ from eth_account.messages import SignableMessage, encode_defunct
 from eth_utils import keccak
 
 from .chain import CHAIN_ID
+from .deposit_wallets import already_deployed, deploy, deposit_wallet_address
 from .httputil import SIM_KEY, HttpError, ok, parse_json
 from .settlement import Revert
 
@@ -80,6 +85,7 @@ def safe_tx_hash(safe: str, to: str, data: bytes, nonce: int) -> bytes:
     return keccak(b"\x19\x01" + domain + keccak(fields))
 PROXY_CALL = keccak(text="proxy((uint8,address,uint256,bytes)[])")[:4]
 WALLET_TYPES = {"WALLET": 3, "SAFE": 2, "PROXY": 1}  # relayer type -> the CLOB signature type
+WALLET_CREATE = "WALLET-CREATE"  # the relayer deploys a deposit wallet (deposit_wallets.py)
 NEW, EXECUTED, MINED, CONFIRMED = "STATE_NEW", "STATE_EXECUTED", "STATE_MINED", "STATE_CONFIRMED"
 FAILED, INVALID = "STATE_FAILED", "STATE_INVALID"
 routes = web.RouteTableDef()
@@ -93,10 +99,11 @@ class RelayedTx:
     calls: list[tuple[str, bytes]]
     state: str = NEW
     error: str | None = None
+    creates_for: str | None = None  # a WALLET-CREATE: the owner whose deposit wallet (`wallet`) it deploys
 
     def as_json(self) -> dict[str, Any]:
         return {"transaction_id": self.id, "transaction_hash": self.tx_hash, "state": self.state,
-                "error_msg": self.error}
+                "error_msg": self.error, "proxyAddress": self.wallet}
 
 
 class Relayer:
@@ -114,6 +121,8 @@ class Relayer:
             raise HttpError(400, "invalid transaction request")
         kind = str(body.get("type", ""))
         signer = str(body.get("from", "")).lower()
+        if kind == WALLET_CREATE:
+            return self._create(body, signer, key_address)
         if kind not in WALLET_TYPES:
             raise HttpError(400, f"unsupported transaction type {kind!r}")
         if signer != key_address:
@@ -133,6 +142,22 @@ class Relayer:
         self.txs[tx_id] = tx
         if tx.state == NEW:
             self._progress(tx)
+        return tx
+
+    def _create(self, body: dict[str, Any], owner: str, key_address: str) -> RelayedTx:
+        """WALLET-CREATE: the relayer deploys `owner`'s deposit wallet (it signs nothing: the relayer pays)."""
+        if owner != key_address:
+            raise HttpError(401, "the relayer API key does not belong to the signer")
+        if str(body.get("to", "")).lower() != DEPOSIT_WALLET_FACTORY.lower():
+            raise HttpError(400, f"invalid WALLET-CREATE transaction: to must be the deposit wallet factory "
+                                 f"{DEPOSIT_WALLET_FACTORY}")
+        _addr(owner)  # a well-formed address, or 400
+        existing = already_deployed(self.sim.funders, owner)
+        wallet = existing or deposit_wallet_address(DEPOSIT_WALLET_FACTORY, owner)
+        tx_id = f"relay-{len(self.txs) + 1}-{keccak(text=f'{owner}:{WALLET_CREATE}:{len(self.txs)}').hex()[:12]}"
+        tx = RelayedTx(tx_id, "0x" + keccak(text=f"relayed:{tx_id}").hex(), wallet, [], creates_for=owner)
+        self.txs[tx_id] = tx
+        self._progress(tx)
         return tx
 
     # -- envelopes, by wallet type -----------------------------------------------------------
@@ -206,12 +231,24 @@ class Relayer:
             tx.state = state
 
     def _mine(self, tx: RelayedTx) -> None:
+        if tx.creates_for is not None:
+            self._deploy(tx, tx.creates_for)
+            return
         try:
             for to, data in tx.calls:
                 self.sim.chain.execute(tx.wallet, to, data, tx.tx_hash)
         except Revert as exc:
             tx.state, tx.error = FAILED, f"execution reverted: {exc}"
             return
+        tx.state = MINED
+
+
+    def _deploy(self, tx: RelayedTx, owner: str) -> None:
+        existing = already_deployed(self.sim.funders, owner)
+        if existing is not None:
+            tx.state, tx.error = FAILED, f"execution reverted: {owner} already has a deposit wallet, at {existing}"
+            return
+        deploy(self.sim.funders, owner, tx.wallet)
         tx.state = MINED
 
 

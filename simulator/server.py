@@ -38,10 +38,10 @@ from .agents import Agents
 from .approvals import Approvals
 from .auth import Auth
 from .chain import AUTO_REDEEM_OPERATOR, Chain
-from .config import SimConfig
+from .config import SimConfig, kalshi_crypto_series
 from .exchange import Exchange
 from .faults import Faults
-from .fees import assign_fees
+from .fees import assign_fees, assign_sports_fees
 from .heartbeats import Heartbeats
 from .history import PriceHistory
 from .httputil import SIM_KEY, error_middleware
@@ -50,6 +50,7 @@ from .kalshi import http as kalshi_http
 from .kalshi import http_admin as kalshi_admin
 from .kalshi import http_portfolio as kalshi_portfolio  # noqa: F401  (its routes join kalshi_http's table)
 from .kalshi.side import KalshiSide
+from .kalshi.twin import twin_of
 from .maintenance import CLOSED, Maintenance
 from .market_payloads import book_message, now_ms
 from .markets import Market, build_markets, choose_markets, price_to_tick
@@ -95,12 +96,15 @@ class Simulator:
                                          cfg.end_after_s)
             assign_fees(self.markets, cfg.fee_rate, cfg.fee_exponent)
         self.sports = assign_sports(self.markets, cfg.sports_markets, cfg.sports_delay_s)
+        if recording is None:  # (a replay keeps the session's recorded fees)
+            assign_sports_fees([m for m in self.markets if m.game_start_ts is not None], cfg.fee_rate)
         self.v2_markets = assign_v2(self.markets, cfg.v2_markets, derive_ids=recording is None)
         self.maintenance = Maintenance(cfg.maintenance_schedule, cfg.maintenance_seconds,
                                        cfg.maintenance_post_only_seconds, self.start_ts)
         self.maintenance.listeners.append(self._maintenance_changed)
         self.rate_limiter = RateLimiter(enabled=cfg.rate_limits)
-        self.signer_limits = SignerLimits(cfg.signer_tier, cfg.rate_limits, cfg.retry_after_http_date)
+        self.signer_limits = SignerLimits(cfg.signer_tier, cfg.rate_limits, cfg.retry_after_http_date,
+                                          warn_only=cfg.signer_limits_warn_only)
         self.ledger = Ledger(to_micro(cfg.starting_balance))
         self.faults = Faults(cfg.faults, seed)
         self.auth = Auth(seed, cfg.auth_max_skew_s)
@@ -137,7 +141,9 @@ class Simulator:
         self.admin = Admin(self)
         self.kalshi = KalshiSide(seed, cfg.kalshi_markets, to_micro(cfg.starting_balance), cfg.auth_max_skew_s,
                                  cfg.rate_limits, cfg.end_after_s, parlays=cfg.kalshi_parlays,
-                                 weekly_pause=cfg.kalshi_weekly_pause)
+                                 weekly_pause=cfg.kalshi_weekly_pause, crypto=kalshi_crypto_series(cfg.kalshi_crypto),
+                                 spot_vol=cfg.spot_vol,
+                                 twin=twin_of(self.markets) if cfg.kalshi_pair and recording is None else None)
         series = parse_updown(cfg.updown_series)
         self.updown = UpDown(self, series, seed) if series and recording is None else None
         if self.updown is not None:

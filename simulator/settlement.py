@@ -12,8 +12,10 @@ operator, when the holder approved it. So here:
   outcome proposed before the market's end, as happens when the event is decided early) the
   book trades on, showing only the status, until the outcome is final;
 - ``finalize`` runs ``resolution_delay_s`` later (``dispute`` pushes it out by
-  ``dispute_delay_s``): the payouts are reported (CLOB ``winner`` and ``is_50_50_outcome``,
-  Gamma ``resolved`` and its prices, the ``market_resolved`` event), still paying nothing;
+  ``dispute_delay_s``; ``reject`` votes a disputed proposal down and the market trades again,
+  Gamma's ``umaResolutionStatuses`` keeping the proposal and the dispute): the payouts are
+  reported (CLOB ``winner`` and ``is_50_50_outcome``, Gamma ``resolved`` and its prices, the
+  ``market_resolved`` event), still paying nothing;
 - ``redeem`` pays a wallet each outcome's payout per token held (1/0, or 0.5/0.5 for a
   canceled game) and burns both outcomes, once final; a Protocol V2 market's positions are
   redeemed through the Router one outcome at a time (``redeem_v2``: an amount of that outcome,
@@ -106,7 +108,7 @@ class Settlement:
         now = time.time()
         resolution = Resolution(market, payouts, now, now + self.resolution_delay_s)
         self.resolutions[market.condition_id] = resolution
-        market.uma_status = PROPOSED
+        market.set_uma_status(PROPOSED)
         self._arm(resolution)
         return resolution
 
@@ -118,9 +120,21 @@ class Settlement:
         resolution.status = DISPUTED
         resolution.final_at = time.time() + self.dispute_delay_s
         resolution.generation += 1
-        market.uma_status = DISPUTED
+        market.set_uma_status(DISPUTED)
         self._arm(resolution)
         return resolution
+
+    def reject(self, market: Market) -> None:
+        """A disputed proposal voted down (UMA's vote found it wrong, or the event not over): no
+        resolution stands and the market trades again, Gamma's current status empty, the proposal and
+        the dispute left in its trail (`umaResolutionStatuses`)."""
+        resolution = self.resolutions.get(market.condition_id)
+        if resolution is None or resolution.status != DISPUTED:
+            raise Revert("only a disputed, not yet final, resolution can be voted down")
+        resolution.generation += 1  # its finality timer stands down
+        del self.resolutions[market.condition_id]
+        market.set_uma_status("")
+        market.closed, market.accepting_orders, market.proposed = False, True, None
 
     def is_final(self, market: Market) -> bool:
         found = self.resolutions.get(market.condition_id)
@@ -157,7 +171,7 @@ class Settlement:
             self._halt(market)
         yes, no = market.payouts = resolution.payouts
         market.winner = market.yes.token_id if yes == ONE else market.no.token_id if no == ONE else None
-        market.uma_status = RESOLVED
+        market.set_uma_status(RESOLVED)
         market.last_trade_price = yes
         self.ex.sink.market(market, market_resolved_message(market, now_ms()))
         log.info("market %s resolved %s/%s", market.condition_id, fmt(yes), fmt(no))

@@ -12,8 +12,13 @@ continuously at the tier's rate up to its burst.
 Every evaluated answer carries ``Poly-RateLimit-Remaining`` (the bucket after the request),
 ``Poly-RateLimit-Reset`` (unix seconds when enough tokens are back: now when admitted) and
 ``Poly-RateLimit-Tier``; a refusal is 429 with ``Retry-After`` (seconds, or an HTTP date when
-configured so: clients must read both forms). These limits sit beside the per-endpoint
-Cloudflare windows in ``ratelimit.py``; both apply.
+configured so: clients must read both forms). ``GET /v1/user/rate-limit-tier`` names the
+signer's tier. These limits sit beside the per-endpoint Cloudflare windows in ``ratelimit.py``;
+both apply.
+
+``warn_only`` is the venue's warning mode (its first two weeks, from 2026-07-24; a leniency here):
+a request that would be refused is processed, its answer saying ``Poly-RateLimit-Warning: true``
+(the bucket floored at 0).
 """
 
 from __future__ import annotations
@@ -80,7 +85,8 @@ class Verdict:
 
 class SignerLimits:
     def __init__(self, tier: str = "standard", enabled: bool = True, retry_after_http_date: bool = False,
-                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
+                 warn_only: bool = False) -> None:
         if tier not in TIERS:
             raise ValueError(f"signer_tier must be one of {', '.join(TIERS)}, not {tier!r}")
         self.tier = TIERS[tier]
@@ -90,6 +96,8 @@ class SignerLimits:
         self.wall = wall
         self.buckets: dict[tuple[str, str], _Bucket] = {}
         self.refused = 0
+        self.warn_only = warn_only
+        self.warned = 0  # requests admitted with a warning (warn_only) that enforcement would refuse
 
     def _bucket(self, signer: str, kind: str) -> _Bucket:
         key = (signer.lower(), kind)
@@ -106,6 +114,10 @@ class SignerLimits:
         if not self.enabled:
             return Verdict(True, {})
         bucket = self._bucket(signer, kind)
+        if self.warn_only and (cost > bucket.burst or bucket.wait_for(cost) > 0):
+            self.warned += 1
+            bucket.level = max(0.0, bucket.level - cost)
+            return Verdict(True, {**self._headers(bucket, 0.0), "Poly-RateLimit-Warning": "true"})
         if cost > bucket.burst:
             self.refused += 1
             return Verdict(False, self._headers(bucket, 0.0), f"Too Many Requests: this request costs {cost} {kind} "

@@ -87,6 +87,9 @@ class SimHandle:
     def dispute(self, condition_id: str) -> dict[str, Any]:
         return self.call(self.sim.admin.dispute, condition_id)
 
+    def reject_proposal(self, condition_id: str) -> dict[str, Any]:
+        return self.call(self.sim.admin.reject_proposal, condition_id)
+
     def resolution(self, condition_id: str) -> dict[str, Any]:
         return self.call(self.sim.admin.resolution, condition_id)
 
@@ -184,8 +187,11 @@ def running_simulator(seed: int = 1, agents: bool = False, port: int = 0,
                       **config: Any) -> Iterator[SimHandle]:
     """Start a simulator (any SimConfig field or fault name as keyword) and stop it after. Kalshi's
     weekly Thursday pause is off unless asked for (`kalshi_weekly_pause=True`): a test run at that
-    hour must not fail for it; the tests of pauses announce their own."""
+    hour must not fail for it; the tests of pauses announce their own. Nor is the Kalshi market
+    paired with a Polymarket one listed unless asked for (`kalshi_pair=True`): tests count the
+    Kalshi markets they ask for."""
     config.setdefault("kalshi_weekly_pause", False)
+    config.setdefault("kalshi_pair", False)
     cfg = SimConfig().with_updates({"seed": seed, "agents": agents, "port": port, **config})
     loop = asyncio.new_event_loop()
     ready = threading.Event()

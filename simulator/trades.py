@@ -10,6 +10,10 @@ Statuses are named as the venue names them: REST (``/data/trades``) carries the
 trades is RETRYING (its settlement transaction failed and is sent again) between MATCHED
 and MINED; another fraction reads ``MATCHED_NOT_BROADCASTED`` on REST while it is matched
 (the user channel never shows that status: it says MATCHED).
+
+Settlement is asynchronous (since 2026-07-24): a matched order's answer names its trades
+(``tradeIDs``) and no transaction hash; a trade carries its ``transaction_hash`` only once its
+transaction is out (any status after MATCHED), "" before, on REST and on the user channel alike.
 """
 
 from __future__ import annotations
@@ -70,6 +74,12 @@ def rest_status(trade: Trade) -> str:
     return REST_PREFIX + status
 
 
+def public_hash(trade: Trade) -> str:
+    """The trade's settlement transaction hash as the venue shows it: "" while it is matched (the
+    transaction is not out yet: settlement runs after the match, since 2026-07), then the hash."""
+    return "" if trade.status == MATCHED else trade.tx_hash
+
+
 def trade_json(trade: Trade, viewer: str) -> dict[str, Any]:
     """REST ``/data/trades`` item as seen by API key ``viewer``."""
     taker = trade.taker
@@ -89,7 +99,7 @@ def trade_json(trade: Trade, viewer: str) -> dict[str, Any]:
         "bucket_index": 0,
         "owner": taker.owner,
         "maker_address": taker.maker_address,
-        "transaction_hash": trade.tx_hash,
+        "transaction_hash": public_hash(trade),
         "maker_orders": [_maker_json(leg) for leg in trade.makers],
         "trader_side": "TAKER" if taker.owner == viewer else "MAKER",
     }

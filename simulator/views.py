@@ -13,6 +13,7 @@ from typing import Any
 
 from .book import Book
 from .chain import COLLATERAL
+from .fees import gamma_fees
 from .markets import Market, Token, iso
 from .units import MICRO, ONE, as_float, fmt
 
@@ -203,8 +204,11 @@ def gamma_market(market: Market, book: Book) -> JSON:
         "bestAsk": as_float(ask),
         "spread": as_float(spread),
         "lastTradePrice": as_float(last),
-        "feesEnabled": market.fee_rate > 0,
+        **gamma_fees(market),
         "umaResolutionStatus": market.uma_status,
+        # UMA's trail: the statuses before the current one, a JSON-encoded string as captured from the
+        # venue (a dispute stays visible after a later proposal).
+        "umaResolutionStatuses": json.dumps(market.uma_history),
         "icon": market.icon,
         "image": market.icon,
         "tags": [{"id": str(i + 1), "label": tag, "slug": tag.lower().replace(" ", "-")}

@@ -42,7 +42,7 @@ class Desk:
 
 def make_desk(path: Path, *, config: PaperConfig | None = None, fee_rate_ppm: int = 0,
               latency: LatencyModel = ZERO, writer_sync: Synchronous = "NORMAL",
-              venue_class: type[PaperVenue] = PaperVenue) -> Desk:
+              rebate_share_ppm: int | None = None, venue_class: type[PaperVenue] = PaperVenue) -> Desk:
     """Zero latency unless asked (chosen here, explicitly: most tests pin the fill model itself).
     `writer_sync`: the live engine's writer is FULL (engine/process/runtime.py). `venue_class`: a
     test's own PaperVenue (a subclass that scripts what happens during a call)."""
@@ -51,7 +51,8 @@ def make_desk(path: Path, *, config: PaperConfig | None = None, fee_rate_ppm: in
     db = Database(path, writer_sync=writer_sync)
     clock = Clock()
     books = ScriptedBooks(clock)
-    catalog = MarketCatalog([market(fee_rate_ppm=fee_rate_ppm), market("c2", "Y2", "N2")])
+    catalog = MarketCatalog([market(fee_rate_ppm=fee_rate_ppm, rebate_share_ppm=rebate_share_ppm),
+                             market("c2", "Y2", "N2")])
     venue = venue_class(db, books, catalog, config=config, clock=clock)
     counter = iter(range(1, 10**9))
     executor = Executor(db, venue, catalog, mode="paper", clock=clock,

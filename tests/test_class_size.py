@@ -1,6 +1,7 @@
-"""One responsibility per class: no class of the engine has more than 30 methods. Read from the
-source with `ast`: every `def` and `async def` in a class's own body counts (properties, static
-and private methods included; nested classes are counted on their own)."""
+"""One responsibility per class: no class of the engine has more than 30 methods, nor more than 400
+lines. Read from the source with `ast`: every `def` and `async def` in a class's own body counts
+(properties, static and private methods included; nested classes are counted on their own); a class's
+lines run from its `class` line to its last (docstrings and comments included)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from tests.helpers import ROOT
 
 MAX_METHODS = 30
+MAX_LINES = 400
 
 
 def method_counts(path: Path) -> dict[str, int]:
@@ -55,3 +57,12 @@ def test_the_count_sees_every_kind_of_method(tmp_path: Path) -> None:
                       "        def e(self): ...\n"
                       "def f(): ...\n")
     assert method_counts(source) == {"A": 4, "A.B": 1}
+
+
+def test_no_engine_class_is_over_400_lines() -> None:
+    lines = {f"{path.relative_to(ROOT)}:{node.name}": node.end_lineno - node.lineno + 1
+             for path in sorted((ROOT / "engine").rglob("*.py"))
+             for node in ast.walk(ast.parse(path.read_text(), filename=str(path)))
+             if isinstance(node, ast.ClassDef) and node.end_lineno is not None}
+    assert lines["engine/trading/core.py:TradingCore"] > 100  # really read the engine
+    assert {name: n for name, n in lines.items() if n > MAX_LINES} == {}

@@ -241,7 +241,8 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("engine.failpoints", "engine.analytics"),
     ("engine.strategies", "engine.logs", "engine.feeds", "engine.notify"),
-    ("engine.marketdata", "engine.venues", "engine.watchdog", "engine.metrics", "engine.follow", "engine.outside"),
+    ("engine.marketdata", "engine.venues", "engine.watchdog", "engine.service_alarm", "engine.metrics", "engine.follow",
+     "engine.outside"),
     ("engine.execution",),
     ("engine.risk",),
     ("engine.trading",),

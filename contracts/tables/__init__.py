@@ -1,7 +1,7 @@
 """The shared SQLite contract as typed SQLModel classes, one per table both processes use, grouped by
 area; importing the package registers them all in SQLModel's metadata.
 
-The schema itself is made by the numbered migrations (storage/sqlite/migrations.py, run by sqlite-utils'
+The schema itself is made by the numbered migrations (storage/sqlite/migrations/, run by sqlite-utils'
 runner); these classes describe every table as the migrations leave it, and tests/storage/test_tables.py
 fails when a table has no class or a class differs from its table (a column added, dropped, renamed,
 retyped or made optional on one side only). Conventions: money and sizes are integer micro-units
@@ -27,6 +27,9 @@ from contracts.tables.desk import (
     VenueRisk,
 )
 from contracts.tables.market_data import (
+    CandleBackfill,
+    CandleRow,
+    CandleToken,
     EventMember,
     FollowCursor,
     FollowedTrade,
@@ -70,6 +73,7 @@ from contracts.tables.trading import (
     PortfolioSnapshot,
     Position,
     PositionConversion,
+    Resolution,
     RewardDay,
     RewardScore,
     SettlementTx,
@@ -80,6 +84,9 @@ from contracts.tables.trading import (
 __all__ = [
     "Alert",
     "AuditEntry",
+    "CandleBackfill",
+    "CandleRow",
+    "CandleToken",
     "CashEntry",
     "Claim",
     "Command",
@@ -113,6 +120,7 @@ __all__ = [
     "PortfolioSnapshot",
     "Position",
     "PositionConversion",
+    "Resolution",
     "PricePoint",
     "QuarantinedRow",
     "RecordingSession",

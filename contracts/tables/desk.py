@@ -51,6 +51,8 @@ class EngineState(SQLModel, table=True):
     kalshi_host: str | None = None
     kalshi_key: str | None = None
     reads_at: int | None = None
+    # The live venue's per-signer rate-limit tier as last read (migration 0091): JSON, '{}' when none.
+    venue_tier: str = "{}"
 
 
 class VenueRisk(SQLModel, table=True):

@@ -53,6 +53,10 @@ class Market(SQLModel, table=True):
     listed_ask: int | None = None
     listed_last: int | None = None
     listed_at: int | None = None
+    # Read from the listing (migration 0092): the share of taker fees rebated to makers (ppm; None: not
+    # listed) and UMA's resolution trail (JSON list of the statuses before the current one).
+    rebate_ppm: int | None = None
+    resolution_history: str = "[]"
 
 
 class MarketEvent(SQLModel, table=True):
@@ -257,3 +261,42 @@ class IndicatorValue(SQLModel, table=True):
     variant: str
     at: int
     value: int
+
+
+class CandleToken(SQLModel, table=True):
+    """The small number a token's candles are keyed by (migration 0092)."""
+
+    __tablename__ = "candle_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: str
+
+
+class CandleBackfill(SQLModel, table=True):
+    """How far the ticks recorded before the candles existed were rolled into them (migration 0092)."""
+
+    __tablename__ = "candle_backfill"
+
+    id: int | None = Field(default=None, primary_key=True)
+    before_at: int  # ticks before this were never rolled by the recorder
+    rolled_until: int | None = None  # rolled up to here (None: not begun)
+
+
+class CandleRow(SQLModel, table=True):
+    """A token's candle of one width and bucket (migration 0092, contracts/candles.py)."""
+
+    __tablename__ = "candles"
+
+    token_key: int = Field(primary_key=True)
+    width_ms: int = Field(primary_key=True)
+    start_at: int = Field(primary_key=True)
+    mid_open: int | None = None
+    mid_high: int | None = None
+    mid_low: int | None = None
+    mid_close: int | None = None
+    first_at: int | None = None
+    last_at: int | None = None
+    spread_sum: int = 0
+    spreads: int = 0
+    volume: int = 0
+    trades: int = 0

@@ -40,6 +40,8 @@ class Order(SQLModel, table=True):
     closed_at: int | None = None
     venue: str = "polymarket"  # which venue's ledger (migration 0052)
     end_reason: str | None = None  # why the desk ended it (migration 0075, contracts/order_end.py)
+    gate: str | None = None  # what the risk gate did with its intent (migration 0091); NULL: not through it
+    ending_at: int | None = None  # when its end began: the desk's cancel, or the venue's end (migration 0091)
 
 
 class Fill(SQLModel, table=True):
@@ -326,3 +328,16 @@ class RewardDay(SQLModel, table=True):
     estimated: int
     updated_at: int
     paid: int | None = None
+
+
+class Resolution(SQLModel, table=True):
+    """When a ledger closed its positions in a market at its payouts (migration 0093)."""
+
+    __tablename__ = "resolutions"
+
+    mode: str = Field(primary_key=True)
+    condition_id: str = Field(primary_key=True)
+    payout_yes: int
+    payout_no: int
+    at: int
+    venue: str = "polymarket"

@@ -28,9 +28,10 @@ BPS_PPM = 100  # a fee rate in basis points, in parts per million
 def ticks_at_start(main_db: Path, markets: Sequence[MarketInfo], from_ms: int,
                    to_ms: int) -> tuple[dict[str, int], list[tuple[str, int, int | None, int]]]:
     """({condition id: the tick in force at `from_ms`} for markets whose recorded tick differs from
-    today's, [the changes inside the run, by time])."""
+    today's, [the changes inside the run, by time]). A change after the run's end counts for the
+    first: it says what the tick was before it (the desk may have recorded it in a later session)."""
     by_token = {t: m for m in markets for t in (m.yes_token, m.no_token)}
-    changes = recording.tick_changes(main_db, list(by_token), to_ms)
+    changes = recording.tick_changes(main_db, list(by_token))
     start: dict[str, int] = {}
     for token, at, old, new in changes:  # by time: the last change at or before the start wins
         cid = by_token[token].condition_id
@@ -40,7 +41,7 @@ def ticks_at_start(main_db: Path, markets: Sequence[MarketInfo], from_ms: int,
             start[cid] = old  # the first change after the start says what it was before
     start = {cid: tick for cid, tick in start.items()
              if tick != next(m.tick for m in markets if m.condition_id == cid)}
-    return start, [c for c in changes if c[1] > from_ms]
+    return start, [c for c in changes if from_ms < c[1] <= to_ms]
 
 
 def with_start_ticks(rows: list[dict], markets: list[MarketInfo],

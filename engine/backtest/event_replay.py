@@ -51,9 +51,9 @@ class ReplayTriggers:
         if reaches is not self._reaches:  # rebuilt after each timed pass: the strategies' markets may change
             self._reaches = reaches
             self._watched, self._touch = {}, {}
-            books = self.events.core.books.token_books()
+            books = self.events.core.views.books.token_books()
             for cid, reach in reaches.items():
-                info = self.events.core.catalog.get(cid)
+                info = self.events.core.views.catalog.get(cid)
                 if info is None:
                     continue
                 if self.events.touch_only(cid):

@@ -52,8 +52,7 @@ from engine.feeds.catalog import kalshi_market
 from engine.feeds.discovery import market_info
 from engine.feeds.market_data_events import TradePrint
 from engine.trading.core import TradingCore
-from engine.trading.parts import TradingSite
-from engine.trading.passes.venue_ledger import VenueLedger
+from engine.trading.passes.ledger import Ledger
 from engine.venues.latency import LatencyModel, LatencyUnmeasured
 from engine.venues.latency import resolve as resolve_latency
 from engine.venues.paper import PaperVenue
@@ -70,7 +69,7 @@ STRATEGY_NAME = "backtest"
 # several times). Results are the same without them (every replayed query orders its rows).
 SCRATCH_UNUSED_INDEXES = ("ix_orders_open", "ix_orders_market", "ix_orders_strategy", "ix_orders_created",
                           "ix_fills_market", "ix_fills_matched", "ix_decisions_at", "ix_decisions_reason",
-                          "ix_paper_orders_status")
+                          "ix_paper_orders_status", "ix_orders_ending")
 # The notifier's triggers (each fill, refusal and venue cancel queued in `notify_events`): a
 # backtest has no notifier, and every order status write would otherwise evaluate them.
 SCRATCH_UNUSED_TRIGGERS = ("notify_refused_insert", "notify_refused", "notify_venue_cancel", "notify_fill")
@@ -316,12 +315,12 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     core.gate.unblock()
     sites = _sites(core)
     for site in sites:
-        tally.attach(site.risk if isinstance(site, VenueLedger) else core.risk)
+        tally.attach(site.risk)
     batches, tokens, total_after, markers = _events(spec, main_db, markets, core.link.references.replayed_pairs,
                                                     tick_changes)
     venue = sites[0].executor.venue
     venues = [v for v in (s.executor.venue for s in sites) if isinstance(v, PaperVenue)]
-    # The core's only work for a book change or a print (TradingCore._on_market_event).
+    # The core's only work for a book change or a print (passes/market_events.py).
     if len(venues) == 2:  # a cross-venue run: each token's changes to its own venue's paper venue
         apply = _two_venues(core.books, tokens, venues[0], venues[1])
     elif isinstance(venue, PaperVenue):
@@ -363,7 +362,7 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     return curve, exposure, seen[0], decisions, venue.trips.summary() if isinstance(venue, PaperVenue) else {}
 
 
-async def _decide_on_events(core: TradingCore, sites: list[TradingSite], clock: SimClock, cursor: Cursor,
+async def _decide_on_events(core: TradingCore, sites: list[Ledger], clock: SimClock, cursor: Cursor,
                             apply: RowApplier, venues: list[PaperVenue], spec: BacktestSpec, markers: bool,
                             curve: Samples, exposure: Samples, income: BacktestIncome) -> int:
     """The replay with `decide_on_events` on (engine/backtest/event_replay.py): the timed passes where
@@ -379,26 +378,26 @@ async def _decide_on_events(core: TradingCore, sites: list[TradingSite], clock: 
     return passes + decided
 
 
-async def _decide(core: TradingCore, sites: list[TradingSite], clock: SimClock, at: int, curve: Samples,
+async def _decide(core: TradingCore, sites: list[Ledger], clock: SimClock, at: int, curve: Samples,
                   exposure: Samples, income: BacktestIncome) -> int:
     clock.now = at
     valuation = await core.tick()  # the pass's own valuation (what its breakers judged)
     # A Kalshi strategy's ledger is Kalshi's paper ledger; a cross-venue one's, both ledgers together.
-    valued = [valuation if site is core.link else portfolio.valued(site.executor.state, site.marks)[0]
+    valued = [valuation if site is core.desk else portfolio.valued(site.executor.state, site.marks)[0]
               for site in sites]
     curve.add(at, (sum(v.equity for v in valued) + income.at(at)) / MICRO)  # rewards and rebates count
     exposure.add(at, sum(v.exposure for v in valued) / MICRO)
     return 1
 
 
-def _sites(core: TradingCore) -> list[TradingSite]:
+def _sites(core: TradingCore) -> list[Ledger]:
     """The ledgers the run's one strategy trades on: the desk's, Kalshi's paper ledger (a strategy naming
     Kalshi markets), or both (a cross-venue arbitrage: one leg on each)."""
-    beside: list[TradingSite] = list(core.ledgers.beside())
+    beside: list[Ledger] = list(core.ledgers.beside())
     if not beside:
-        return [core.link]
+        return [core.desk]
     if any(hosted.instance.spans_venues for hosted in core.host.hosted.values()):
-        return [core.link, *beside]
+        return [core.desk, *beside]
     return beside
 
 

@@ -175,7 +175,21 @@ def _lane_lines(lane: dict[str, Any] | None, head: str, where: str, unit: str, m
 
 
 def _venue_lines(venue: dict[str, Any]) -> list[str]:
-    """The venue's phase and every other condition that holds now; "ok" only when none does."""
+    """The venue's phase and every other condition that holds now; "ok" only when none does. Then
+    the live venue's rate-limit tier, what the desk paces its orders and cancels by."""
+    return _venue_state_lines(venue) + _tier_lines(venue.get("tier") or {})
+
+
+def _tier_lines(tier: dict[str, Any]) -> list[str]:
+    if not tier:
+        return []
+    read = (f"read from the venue {_clock(tier['read_at'])}" if tier.get("read_at")
+            else "assumed until the venue names it")
+    return [f"rate tier  {tier['tier']}: orders {tier.get('order_rate')}/s (burst {tier.get('order_burst')}), "
+            f"cancels {tier.get('cancel_rate')}/s (burst {tier.get('cancel_burst')}), {read}"]
+
+
+def _venue_state_lines(venue: dict[str, Any]) -> list[str]:
     if venue.get("ok", venue["status"] == "ok"):
         return ["venue      ok"]
     lines = []
@@ -206,17 +220,25 @@ def _strategy_table(strategies: list[dict[str, Any]]) -> list[str]:
     if not strategies:
         return ["strategies none configured"]
     width = max(12, *(len(s["strategy"]) for s in strategies))
-    head = f"  {'strategy':<{width}}  {'on':>3}  {'orders':>6}  {'positions':>9}  {'exposure':>10}  " \
+    head = f"  {'strategy':<{width}}  {'state':>6}  {'orders':>6}  {'positions':>9}  {'exposure':>10}  " \
            f"{'realized':>10}  {'fees':>8}"
     rows = [head]
     for s in strategies:
-        enabled = "—" if s["enabled"] is None else ("yes" if s["enabled"] else "no")
-        if s["status"] not in (None, "ok"):
-            enabled = s["status"]
-        rows.append(f"  {s['strategy']:<{width}}  {enabled:>3}  {s['open_orders']:>6}  {s['positions']:>9}  "
+        state = _strategy_state(s)
+        rows.append(f"  {s['strategy']:<{width}}  {state:>6}  {s['open_orders']:>6}  {s['positions']:>9}  "
                     f"{_money(s['exposure_usdc']):>10}  {_money(s['realized_usdc'], sign=True):>10}  "
                     f"{_money(s['fees_usdc']):>8}")
     return ["strategies (exposure, realized and fees in pUSD)", *rows]
+
+
+def _strategy_state(line: dict[str, Any]) -> str:
+    """In the Strategies page's words: on, paused (enabled, holding its quotes) or off; its error when
+    it is not ok; — for an origin that is no strategy (manual orders, imported ones)."""
+    if line["status"] not in (None, "ok"):
+        return str(line["status"])
+    if line["enabled"] is None:
+        return "—"
+    return ("paused" if line.get("paused") else "on") if line["enabled"] else "off"
 
 
 def _set_aside_lines(found: list[dict[str, Any]]) -> list[str]:
@@ -294,7 +316,9 @@ def _wait_for(conn: sqlite3.Connection, settings: Settings, command_id: int, tim
 def _report(found: dict[str, Any]) -> int:
     if found["status"] == "done":
         print(found["result"] or "{}")
-        for line in answers.unsold(found["result"]):  # stdout stays the JSON a script reads
+        for line in answers.sales(found["result"]):  # stdout stays the JSON a script reads
+            print(f"sold: {line}", file=sys.stderr)
+        for line in answers.unsold(found["result"]):
             print(f"partly done: {line}", file=sys.stderr)
         return EXIT_OK
     print(f"command {found['id']} ({found['kind']}) {found['status']}: {found['error']}", file=sys.stderr)

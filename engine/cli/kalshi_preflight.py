@@ -9,7 +9,10 @@ command prints them (or their JSON); the dashboard's arming checklist calls the 
 The checks: where the desk would trade (prod, the demo rehearsal, or the simulator) and how the key is
 kept; the region (a 403 naming this server's region is a geoblock, told with its own fix, never as
 the key: contracts/geoblock.py); a signed read (the key id and its RSA key belong together, the clock is
-right); Kalshi's exchange (trading paused now, and the next scheduled pause); the balance; the account's rate-limit tier
+right); the key as Kalshi describes it (`GET /api_keys`: a scope that trades, a subaccount restriction,
+which the desk then trades, and the account's location attestation: lapsed or never made fails, within
+two weeks of lapsing passes with a warning the command also raises as an alert); Kalshi's exchange
+(trading paused now, and the next scheduled pause); the balance; the account's rate-limit tier
 against the order rate the desk's limits allow (`max_order_rate`: each order and its cancel billed as
 Kalshi bills them); and one harmless order, a post-only bid for one YES contract at $0.01 in an open
 market where nobody asks $0.01, placed and cancelled (the key has the write scope, the account can
@@ -25,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.geoblock import REGION_FIX
+from contracts.kalshi_keys import RENEW, KeyVerdict
 from contracts.settings import Settings
 
 SIGNATURE_FIX = ("Kalshi refused the signature: KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY must be the id and the "
@@ -53,6 +57,7 @@ class KalshiReport:
     host: str
     environment: str
     checks: list[Check] = field(default_factory=list)
+    key: KeyVerdict | None = None  # the key as Kalshi described it (None: not read)
 
     @property
     def ok(self) -> bool:
@@ -126,11 +131,41 @@ async def _account_checks(report: KalshiReport, client: Any, settings: Settings)
     report.add("region", True, "Kalshi answered a signed read from this server (Kalshi publishes no region "
                                "check; a region it refuses answers 403 naming it)")
     report.add("signature", True, "a signed read was answered")
+    await _key(report, client)
     paused = await _exchange(report, client)
     report.add("balance", balance.balance > 0, f"${balance.balance / 1e6:,.4f}", FUND_FIX)
     await _tier(report, client, settings)
     if balance.balance > 0 and not paused:
         await _test_order(report, client)
+
+
+async def _key(report: KalshiReport, client: Any) -> None:
+    """The key's scopes and subaccount, and the account's location attestation, as Kalshi says them."""
+    from engine.feeds.kalshi_fixed import KalshiShapeError
+    from engine.feeds.kalshi_http import KalshiError
+    from engine.feeds.kalshi_key_watch import verdict_of
+
+    now = int(time.time() * 1000)
+    try:
+        verdict = verdict_of(client.http.signer.key_id, await client.api_keys(), now)
+    except (KalshiError, KalshiShapeError) as exc:
+        report.add("key scope", False, f"Kalshi's API keys could not be read: {exc}", REACH_FIX)
+        return
+    report.key = verdict
+    if not verdict.listed:
+        report.add("key scope", False, "the key is not among the account's API keys Kalshi lists", SIGNATURE_FIX)
+        return
+    scope = "may trade" if verdict.trades else "cannot trade (no write or write::trade scope)"
+    where = "the primary account" if verdict.subaccount is None else \
+        f"subaccount {verdict.subaccount} only (a subaccount-restricted key: the desk's balance, orders and " \
+        "positions are that subaccount's)"
+    if not verdict.trades:
+        report.add("key scope", False, f"the key {scope}", SCOPE_FIX)
+        return
+    report.add("key scope", True, f"the key {scope}, on {where}")
+    lasting = verdict.attestation in ("ok", "expiring")
+    said = verdict.words(now) + ("; renew it now" if verdict.attestation == "expiring" else "")
+    report.add("location attestation", lasting, said, RENEW)
 
 
 async def _exchange(report: KalshiReport, client: Any) -> bool:

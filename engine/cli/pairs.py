@@ -107,14 +107,16 @@ def kalshi_market(settings: Settings, ticker: str) -> dict[str, Any]:
         try:
             market = await client.market(ticker)
             event = await client.event(market.event_ticker)
-            fees = event.fees or await client.series(event.series_ticker)
+            series = await client.series(event.series_ticker)
         finally:
             await client.close()
+        fees = event.fees or series  # the event's override, when it has one, over its series' fees
         end = market.expected_expiration_ms or market.close_ms
         return {"ticker": market.ticker, "title": market.title, "status": market.status,
                 "market_type": market.kind, "rules": market.rules, "end_at": end,
                 "price_grid": bands_json(market.price_ranges), "fee_type": fees.fee_type,
-                "fee_multiplier_ppm": fees.fee_multiplier.numerator * 1_000_000 // fees.fee_multiplier.denominator}
+                "fee_multiplier_ppm": fees.fee_multiplier.numerator * 1_000_000 // fees.fee_multiplier.denominator,
+                "categories": list(series.categories)}
 
     found = _kalshi_read(settings, read, f"market {ticker}")
     if found["market_type"] != "binary":  # a scalar's YES pays a value, not 1/0: no binary question to pair
@@ -148,7 +150,8 @@ def side_by_side(poly: dict[str, Any], kalshi: dict[str, Any], inverted: bool) -
     rows = [("question", poly["question"], kalshi["title"]),
             ("YES means", "YES", "NO" if inverted else "YES"),
             ("ends", _when(poly["end_at"]), _when(kalshi["end_at"])),
-            ("resolution source", poly["resolution_source"] or "(not given)", "(in the rules)")]
+            ("resolution source", poly["resolution_source"] or "(not given)", "(in the rules)"),
+            ("categories", "-", ", ".join(kalshi.get("categories") or ()) or "(none listed)")]  # Kalshi's Series
     lines = [f"{'':18} {'Polymarket ' + poly['condition_id'][:12] + '…':50} Kalshi {kalshi['ticker']}"]
     lines += [f"{name:18} {_cut(left, 50):50} {right}" for name, left, right in rows]
     for venue, rules in (("Polymarket", poly["rules"] or "(Gamma did not answer)"), ("Kalshi", kalshi["rules"])):

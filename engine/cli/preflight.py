@@ -25,7 +25,7 @@ from contracts.settings import Settings
 from engine.cli.preflight_approvals import Confirm, check_approvals
 from engine.cli.preflight_orders import read_balance_allowance, test_orders
 from engine.cli.preflight_redeem import check_auto_redeem
-from engine.cli.preflight_region import check_region
+from engine.cli.preflight_region import check_region, settle_region
 from engine.cli.preflight_wallet import API_KEY_FIX, UNDEPLOYED_FIX, check_api_key, check_wallet
 from engine.venues.base import VenueError
 from engine.venues.polymarket import PolymarketVenue
@@ -128,6 +128,7 @@ async def run_preflight(settings: Settings, db: Database | None, *, plain_key: b
         await check_approvals(report, settings, db, approve=approve, confirm=confirm)
         if collateral is not None:
             await test_orders(report, venue, db, collateral, fix_for)
+            settle_region(report.checks)  # what the API did with the test orders says which restriction holds
     finally:
         await venue.close()
     await check_auto_redeem(report, settings, db, approve=approve_auto_redeem)

@@ -36,7 +36,8 @@ GET_OWNERS = keccak(text="getOwners()")[:4]
 API_KEY_MISMATCH = "the order signer address has to be the address of the API KEY"
 API_KEY_FIX = ("clear POLY_API_KEY, POLY_API_SECRET and POLY_API_PASSPHRASE in .env: the desk then derives "
                "the credentials of the key that signs the orders")
-UNDEPLOYED_FIX = ("deposit once through polymarket.com (that deploys the deposit wallet), or copy the wallet "
+UNDEPLOYED_FIX = ("deploy it: python -m engine deposit-wallet (through the relayer: needs RELAYER_API_KEY; it "
+                  "prints the address for POLY_FUNDER), or deposit once through polymarket.com; or copy the wallet "
                   "address polymarket.com shows into POLY_FUNDER")
 
 

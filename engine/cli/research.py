@@ -45,6 +45,7 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
     from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
     from engine.cli.progress import ProgressBar
     from storage.research import backtest_runs as runs
+    from storage.research.launch_requests import request_backtest
 
     db = open_db(settings)
     if args.session is not None:
@@ -67,7 +68,8 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
         markets = tuple(m.strip() for m in (args.markets or "").split(",") if m.strip())
         spec = BacktestSpec(args.strategy, params, args.start, args.end, markets, args.seed, args.source,
                             args.latency, args.capital)
-        run_id = runs.create_run(db, spec, args.name or f"{args.strategy} {_when(args.start)} to {_when(args.end)}")
+        run_id = request_backtest(db, spec, args.name or f"{args.strategy} {_when(args.start)} to {_when(args.end)}",
+                                  actor=actor())
         runs.mark_started(db, run_id)
     bar = ProgressBar(f"backtest #{run_id}")
     last = [-1]

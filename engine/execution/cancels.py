@@ -144,7 +144,7 @@ class Cancels:
         """Everything at the venue on its priority lane (the kill's cancel; the caller blocked
         placements first). `drain` applies the reports the cancel-all brought."""
         with self.transactions.tx() as conn:
-            execution_ledger.mark_ending(conn, list(self.state.orders), order_end.KILLED)
+            execution_ledger.mark_ending(conn, list(self.state.orders), order_end.KILLED, self.clock())
         try:
             result = await self.venue.cancel_all()
         except VenueError as exc:

@@ -185,6 +185,8 @@ class EventApplier:
         keys = [k for k, (cid, _) in self.state.position_market.items() if cid == condition_id]
         settled: list[tuple[str, str, Outcome, PositionTotals]] = []
         with self.transactions.tx() as conn:
+            execution_ledger.record_resolution(conn, mode=self.mode, venue=self.state.venue, condition_id=condition_id,
+                                               payout_yes=payouts.yes, payout_no=payouts.no, now=now)
             for strategy, token in keys:
                 _, outcome = self.state.position_market[(strategy, token)]
                 held = self.state.totals(strategy, token).size

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import Connection
 
 from contracts import order_end
-from contracts.domain import Intent, MarketInfo, Quote
+from contracts.domain import GATE_APPROVED, Intent, MarketInfo, Quote
 from contracts.ticket import MANUAL
 from contracts.venues import POLYMARKET
 from engine.execution.bus import EventBus
@@ -49,6 +49,8 @@ class PassReport:
     placed: int = 0
     residuals: dict[tuple[str, str], tuple[Residual, ...]] = field(default_factory=dict)
     ending: dict[int, str] = field(default_factory=dict)  # order id -> why its cancel is sent
+    # (strategy, market) -> what the risk gate did with the intent its placements are for
+    gate: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 class Executor:
@@ -151,6 +153,8 @@ class Executor:
     # -- intents -----------------------------------------------------------------------
 
     def set_intents(self, intents: Iterable[Intent]) -> None:
+        """The intents in force from now on: each the risk gate checked (its `gate` note, if it
+        trimmed any, goes with the orders placed for it)."""
         for intent in intents:
             self.latest[(intent.strategy, intent.condition_id)] = intent
 
@@ -205,6 +209,8 @@ class Executor:
                 why = _ending(intent, market, quotes)
                 report.ending.update((o.id, why) for o in ended)
             places += [(strategy, market, spec, intent.reason) for spec in result.place]
+            if result.place:
+                report.gate[key] = intent.gate or GATE_APPROVED
             group = quotes[0].group if quotes else ""
             if group and (result.residuals or len(result.place) < len(quotes)):
                 broken.add(group)
@@ -253,7 +259,7 @@ class Executor:
         await self.cancels.cancel(cancels, why=report.ending)
         await self.lookups.check_unresolved()
         if places and not self.gate.blocked:
-            report.placed = (await self.placement.place(places)).count
+            report.placed = (await self.placement.place(places, gate_notes=report.gate)).count
         return report
 
     async def _probe(self) -> None:

@@ -9,7 +9,7 @@ or a stop): it is checked right before every send.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mypy_extensions import mypyc_attr
@@ -111,13 +111,17 @@ class Placement:
         self.placement_check = placement_check
         self.partials: list[GroupFill] = []  # arbitrage groups that filled on some legs only, to settle
 
-    async def place(self, places: Sequence[Place], *, override_block: bool = False) -> Placed:
+    async def place(self, places: Sequence[Place], *, override_block: bool = False,
+                    gate_notes: Mapping[tuple[str, str], str] | None = None) -> Placed:
+        """`gate_notes`: by (strategy, market), what the risk gate did with the intent a strategy's
+        placements are for, kept on each order (none for the operator's: they did not come
+        through it)."""
         outcome = Placed()
         approved = places if override_block else self._approved(places, outcome)
         for batch in _batches(approved):
             if self.gate.blocked and not override_block:
                 break
-            outcome.add(await self._place_batch(batch, override_block))
+            outcome.add(await self._place_batch(batch, override_block, gate_notes or {}))
         return outcome
 
     def _approved(self, places: Sequence[Place], outcome: Placed) -> list[Place]:
@@ -161,7 +165,8 @@ class Placement:
                  by_venue: bool = False) -> None:
         self.bus.publish(PlacementRefused(strategy, market, spec, reason, detail, by_venue))
 
-    async def _place_batch(self, batch: Sequence[Place], override_block: bool = False) -> Placed:
+    async def _place_batch(self, batch: Sequence[Place], override_block: bool,
+                           gate_notes: Mapping[tuple[str, str], str]) -> Placed:
         prepared = [await self.venue.prepare(self._request(market, spec)) for _, market, spec, _ in batch]
         now = self.clock()
         with self.transactions.tx() as conn:  # intent before network (its commit is the record of the attempt)
@@ -171,6 +176,7 @@ class Placement:
                 side=spec.side, price=spec.price, size=spec.size, tif=spec.tif, post_only=spec.post_only,
                 payload=p.record, reason=reason or None, now=now, submitted_at=now,
                 expires_at=spec.expires_at_s * 1000 if spec.tif is Tif.GTD and spec.expires_at_s else None,
+                gate=gate_notes.get((strategy, market.condition_id)),
             ) for p, (strategy, market, spec, reason) in zip(prepared, batch, strict=True)]
             command_effects.note(conn, {"orders": [row.id for row in rows]})  # an operator's command, if any
         for row in rows:

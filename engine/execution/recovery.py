@@ -6,7 +6,9 @@
 2. Trades since the oldest open order (and the last known fill) are fetched and applied,
    so a fill that arrived while the engine was down, or just before it died, is not lost.
 3. Open orders at the venue that are unknown locally are imported, flagged, and alerted.
-4. Positions are recomputed from fills. Live: positions are compared with the venue's
+4. Positions are recomputed from fills (those in markets the catalog knows resolved settled first,
+   with the claims their payment pays), and the caller's `settle_resolutions` books what the venue
+   settled, voided or netted by itself meanwhile. Live: positions are compared with the venue's
    token balances; holding less than the ledger says is a mismatch (HALTED + alert), but a
    sell still settling on chain is not (see `balance_mismatches`).
 5. What the venue paid while the engine was away (redemptions, merges, maker rebates) is
@@ -71,6 +73,7 @@ async def recover(ex: Executor, settlement: SettlementVenue | None = None, *,
     await _import_unknown(ex, report)
     if unknown_pending:
         await _settle_pending(ex, unknown_pending, report)
+    _settle_known_resolutions(ex)
     _recompute_positions(ex)
     if settle_resolutions is not None:
         await settle_resolutions()
@@ -164,6 +167,21 @@ async def _book_credits(ex: Executor, settlement: SettlementVenue | None, report
         log.warning("the venue's credits could not be read at start-up", extra={"error": str(exc)})
         return False
     return True
+
+
+def _settle_known_resolutions(ex: Executor) -> None:
+    """Positions held in markets the catalog knows resolved, settled at their payouts (the claims the
+    venue's payment pays), right before the positions are refolded: the refold closes a position at a
+    known payout without writing its claim, so a resolution heard while this ledger was away, or a crash
+    between recording a resolution and settling it, would leave the payment owed to nobody (booked as
+    unclaimed cash) and, on a venue that pays by itself, the ledger holding contracts the venue no longer
+    does. Settling twice changes nothing."""
+    state = ex.state
+    held = sorted({cid for key, (cid, _) in state.position_market.items() if state.totals(*key).size > 0})
+    for condition_id in held:
+        payouts = ex.catalog.resolution(condition_id)
+        if payouts is not None:
+            ex.applier.settle_market(condition_id, payouts)
 
 
 def _recompute_positions(ex: Executor) -> None:

@@ -76,15 +76,17 @@ def insert_order(conn: Connection, *, client_id: str, venue_order_id: str | None
                  condition_id: str, token_id: str, outcome: Outcome, side: Side, price: int, size: int,
                  tif: Tif, post_only: bool, payload: str | None, reason: str | None, now: int,
                  status: OrderStatus = OrderStatus.PENDING_SUBMIT, filled: int = 0, flags: str = "",
-                 submitted_at: int | None = None, expires_at: int | None = None) -> OrderRow:
+                 submitted_at: int | None = None, expires_at: int | None = None,
+                 gate: str | None = None) -> OrderRow:
     """The new order's row, as stored (built here, not read back: only its id comes from the
     table). `submitted_at` is for a placement recorded in the transaction that sends it;
-    `expires_at` (epoch ms) is a GTD order's expiry, NULL for every other order."""
+    `expires_at` (epoch ms) is a GTD order's expiry, NULL for every other order; `gate` what the
+    risk gate did with a strategy's intent (None for an order that did not come through it)."""
     order_id = ledger_sql.insert_order(
         conn, client_id=client_id, venue_order_id=venue_order_id, mode=mode, venue=venue_of(token_id),
         strategy=strategy, condition_id=condition_id, token_id=token_id, outcome=outcome.value, side=side.value,
         price=price, size=size, filled=filled, tif=tif.value, post_only=post_only, status=status, payload=payload,
-        flags=flags, reason=reason, now=now, submitted_at=submitted_at, expires_at=expires_at)
+        flags=flags, reason=reason, now=now, submitted_at=submitted_at, expires_at=expires_at, gate=gate)
     return OrderRow(order_id, client_id, venue_order_id, mode, strategy, condition_id, token_id, outcome, side,
                     price, size, filled, tif, bool(post_only), status, flags, now, submitted_at)
 

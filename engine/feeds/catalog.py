@@ -166,7 +166,7 @@ class MarketCatalog:
 def kalshi_market(row: Mapping[str, Any]) -> MarketInfo:
     """A Kalshi market the operator paired, in the desk's terms (contracts/kalshi_ids.py): a strategy
     trades it only by naming it (`kalshi:<ticker>` in its market list; a filter selects among
-    Polymarket's markets), on Kalshi's ledger (engine/trading/passes/venue_ledger.py). Its price grid and its
+    Polymarket's markets), on Kalshi's ledger (engine/trading/passes/ledger.py). Its price grid and its
     series' fees as the desk last read them (storage/engine_stores/catalog_store.py); until read, whole
     cents (valid on every grid) and the dearest known fees, since paper must never flatter. Counts
     to 0.01 contract. Closed when Kalshi voided it or its status says trading is over; not accepting
@@ -185,4 +185,9 @@ def kalshi_market(row: Mapping[str, Any]) -> MarketInfo:
                       kalshi_fee_type=fees.fee_type, kalshi_fee_multiplier_ppm=fees.multiplier_ppm,
                       kalshi_fee_changes=tuple((c.at_ms, c.fees.fee_type, c.fees.multiplier_ppm)
                                                for c in schedule.changes),
-                      kalshi_fees_read_at=schedule.read_at_ms)
+                      kalshi_fees_read_at=schedule.read_at_ms,
+                      kalshi_series_fees=None if schedule.series_base is None else (
+                          schedule.series_base.fee_type, schedule.series_base.multiplier_ppm),
+                      kalshi_event_fee_changes=tuple(
+                          (c.at_ms, None, None) if c.fees is None else (c.at_ms, c.fees.fee_type, c.fees.multiplier_ppm)
+                          for c in schedule.event_changes))

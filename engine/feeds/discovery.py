@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.domain import MarketInfo
+from contracts.market_rows import resolution_trail
 from contracts.protocol_v2 import PROTOCOL_V2
 from engine.feeds.parse_markets import EventRefused, GammaMarket, clob_market_fees, gamma_event, gamma_market
 from engine.feeds.rest import RestClient
@@ -67,6 +68,7 @@ def market_row(market: GammaMarket, now: int) -> dict[str, Any]:
         "gamma_version": market.version, "tradable": int(reason is None), "untradable_reason": reason,
         "event_id": market.event_id, "game_start_at": market.game_start_ms,
         "clear_book_on_start": int(market.clear_book_on_start), "resolution_status": market.resolution_status,
+        "resolution_history": json.dumps(list(market.resolution_history)), "rebate_ppm": market.rebate_ppm,
         "listed_bid": market.listed_bid, "listed_ask": market.listed_ask, "listed_last": market.listed_last,
         "now": now,
     }
@@ -192,6 +194,7 @@ def market_info(row: Mapping[str, Any]) -> MarketInfo:
         tags=tuple(json.loads(row["tags"] or "[]")), fees_known=row.get("fees_at") is not None,
         game_start_ms=row.get("game_start_at"), clear_book_on_start=bool(row.get("clear_book_on_start")),
         protocol_v2=row.get("gamma_version") == PROTOCOL_V2, resolution_status=row.get("resolution_status") or "",
+        resolution_history=resolution_trail(row.get("resolution_history")), rebate_share_ppm=row.get("rebate_ppm"),
     )
 
 

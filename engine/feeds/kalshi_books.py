@@ -11,8 +11,10 @@ Each subscription numbers its messages (`seq`, one more each time). A message th
 one (a lost message) means the subscription's books can no longer be trusted: they are dropped at
 once (nothing trades on them) and their snapshots asked for again on the same connection
 (`update_subscription` with `get_snapshot`, which Kalshi re-sends on the subscription's sequence), no
-reconnect needed; a delta for a market whose snapshot has not come is left out. A delta that would
-leave a negative size, or a message that cannot be read, is the same loss for its market. Error 25
+reconnect needed; a delta for a market whose snapshot has not come is left out, and so is a snapshot
+of a market the feed never asked for (it is not published: nothing trades on a book nobody follows).
+A delta that would leave a negative size, or a message that cannot be read (a `seq` that is not a
+whole number, 1e309 say, a frame nested past MAX_DEPTH), is the same loss for its market. Error 25
 (Kalshi's buffer overflowed) ends the subscription: the connection is opened again. The handshake is
 signed with the account's key, as Kalshi requires for the connection.
 """
@@ -28,6 +30,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection
 
 from contracts import kalshi_ids as wire
+from contracts.jsonsafe import FEED_BYTES, loads_bounded
 from contracts.kalshi_settings import KalshiSettings
 from engine.feeds import kalshi_models as models
 from engine.feeds.books import BookCache
@@ -63,6 +66,7 @@ class KalshiBookFeed(SocketFeed):
         self.clock_ms = clock_ms
         self.ended = ended
         self.gaps = 0
+        self.foreign = 0  # snapshots of markets the feed did not ask for, left out
         self.snapshots_asked = 0
         self.last_error: str | None = None
         self._sid: int | None = None
@@ -88,7 +92,7 @@ class KalshiBookFeed(SocketFeed):
 
     def on_text(self, text: str) -> None:
         try:
-            message = json.loads(text)
+            message = loads_bounded(text, max_bytes=FEED_BYTES, what="a book message")
             if not isinstance(message, dict):
                 raise Gap("a message that is not an object")
             self._handle(message)
@@ -98,7 +102,8 @@ class KalshiBookFeed(SocketFeed):
     def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == "error":
-            code = (message.get("msg") or {}).get("code")
+            said = message.get("msg")
+            code = said.get("code") if isinstance(said, dict) else None
             self.last_error = f"Kalshi refused the book subscription: {message.get('msg')}"
             log.warning(self.last_error)
             if code == OVERFLOW:
@@ -106,16 +111,21 @@ class KalshiBookFeed(SocketFeed):
                     self._reconnect("subscription buffer overflow")))
             return
         if kind == "subscribed":
-            self._sid = int(message["msg"]["sid"])
+            self._sid = _whole(message["msg"]["sid"], "sid")
             return
         if kind not in ("orderbook_snapshot", "orderbook_delta"):
             return  # ok, unsubscribed
-        seq, msg = int(message["seq"]), message["msg"]
+        seq, msg = _whole(message.get("seq"), "seq"), message["msg"]
         last, self._seq = self._seq, seq
         if last is not None and seq != last + 1:
             raise Gap(f"message {seq} after {last}")
         if kind == "orderbook_snapshot":
             snapshot = models.ws_snapshot(msg)
+            if snapshot.ticker not in self.tickers:
+                self.foreign += 1
+                log.warning("a Kalshi book snapshot of a market not asked for; left out",
+                            extra={"ticker": snapshot.ticker[:60]})
+                return
             if self.ended(snapshot.ticker):
                 return
             self._levels[snapshot.ticker] = (dict(snapshot.yes_bids), dict(snapshot.no_bids))
@@ -172,3 +182,10 @@ class KalshiBookFeed(SocketFeed):
     async def _reconnect(self, why: str) -> bool:
         await self.socket.reconnect(why)
         return True
+
+
+def _whole(raw: Any, name: str) -> int:
+    """A sequence number or a subscription id: a JSON integer (not 1e309, 1.5 or "7")."""
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise Gap(f"{name} {raw!r:.30} is not a whole number")
+    return raw

@@ -5,11 +5,15 @@ Why not Kalshi's SDK: `kalshi-python-sync` 3.2.0, the only version the package i
 the fixed-point migration and the V2 order endpoints; its models refuse today's answers (measured
 against the simulator's Kalshi side, which serves Kalshi's current shapes: README, Dependencies).
 
-Orders go only to the V2 endpoints (`/portfolio/events/orders`: create, cancel, amend, decrease); the
-V1 order endpoints Kalshi retired are never called (there is no method for them). Reads: the exchange's
-status and schedule, markets (discovery passes `mve_filter=exclude`), order books one at a time or up
-to 100 in one call, public trades and candlesticks (for research), series' fee settings, and the
-account: balance, orders, fills, positions, settlements and its rate limits.
+Orders go only to the V2 endpoints (`/portfolio/events/orders`: create, cancel, amend, decrease, and
+the batched create and cancel); the V1 order endpoints Kalshi retired are never called (there is no
+method for them). Reads: the exchange's status and schedule, markets (discovery passes
+`mve_filter=exclude`), order books one at a time or up to 100 in one call, public trades and
+candlesticks (for research), series' and events' fee settings with the changes Kalshi schedules for
+them, and the account: balance, orders, fills, positions (unsettled, settled or both), settlements,
+its rate limits, what each endpoint costs, and its API keys.
+
+Batches and what each call costs: kalshi_batches.py (`client.batches`).
 """
 
 from __future__ import annotations
@@ -19,19 +23,19 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from engine.feeds import kalshi_models as models
+from engine.feeds.kalshi_batches import KalshiBatches
 from engine.feeds.kalshi_fixed import KalshiShapeError, fmt_count, fmt_dollars, items
 from engine.feeds.kalshi_fixed import count as fixed_count
 from engine.feeds.kalshi_http import KalshiHttp, KalshiSigner, Pacer
 
 PAGE = 200
-CANCEL_COST = 2  # a V2 cancel's tokens (Kalshi's Cancel Order (V2) page)
-LOOKUP_COST = 2  # an order lookup's
 MAX_PAGES = 50  # a listing read at most this many pages (a cursor that never ends is Kalshi's fault, not a loop)
 
 
 class KalshiClient:
     def __init__(self, http: KalshiHttp) -> None:
         self.http = http
+        self.batches = KalshiBatches(http)  # the batched orders, and what each call costs
 
     @classmethod
     def at(cls, host: str, key_id: str | None = None, private_pem: str | None = None, *,
@@ -45,9 +49,10 @@ class KalshiClient:
         await self.http.close()
 
     async def pace_by_account(self) -> models.Limits:
-        """Read the account's token budgets and pace by them from now on."""
+        """Read the account's token budgets and what its endpoints cost, and pace by them from now on."""
         found = models.limits(await self.http.request("GET", "/account/limits", auth=True))
         self.http.pacer = Pacer.of(found.read, found.write)
+        await self.batches.read_costs()
         return found
 
     # -- the exchange ------------------------------------------------------------------------
@@ -122,13 +127,29 @@ class KalshiClient:
                                        f"{change.series_ticker!r}'s, asked for {series_ticker!r}'s")
         return changes
 
+    async def event_fee_changes(self, event_ticker: str, *, max_pages: int = MAX_PAGES) -> list[models.EventFeeChange]:
+        """The changes of the event's fee override Kalshi lists (one bad record refuses the whole list)."""
+        changes = [models.event_fee_change(c) async for page in self._pages(
+            "/events/fee_changes", "event_fee_changes", {"event_ticker": event_ticker, "limit": PAGE},
+            max_pages=max_pages) for c in page]
+        for change in changes:
+            if change.event_ticker != event_ticker:
+                raise KalshiShapeError(f"event fee change {change.change_id!r}: it is event "
+                                       f"{change.event_ticker!r}'s, asked for {event_ticker!r}'s")
+        return changes
+
     # -- the account -------------------------------------------------------------------------------
+
+    async def api_keys(self) -> models.ApiKeys:
+        """The account's API keys (scopes, a subaccount restriction) and its location attestation's expiry."""
+        return models.api_keys(await self.http.request("GET", "/api_keys", auth=True))
 
     async def balance(self) -> models.Balance:
         return models.balance(await self.http.request("GET", "/portfolio/balance", auth=True))
 
     async def order(self, order_id: str) -> models.Order:
-        answer = await self.http.request("GET", f"/portfolio/orders/{order_id}", auth=True, cost=LOOKUP_COST)
+        answer = await self.http.request("GET", f"/portfolio/orders/{order_id}", auth=True,
+                                         cost=self.batches.costs["lookup"])
         return models.order(_object(answer, "order"))
 
     async def orders(self, *, status: str | None = None, ticker: str | None = None,
@@ -143,9 +164,12 @@ class KalshiClient:
         return [models.fill(f) async for page in self._pages("/portfolio/fills", "fills", params, auth=True)
                 for f in page]
 
-    async def positions(self) -> list[models.Position]:
+    async def positions(self, *, settlement_status: str = "unsettled") -> list[models.Position]:
+        """The account's positions: in markets not settled yet (Kalshi's default, named so the list the
+        desk compares stays that one), or `settled` (still in Kalshi's live data), or `all`."""
+        params = {"settlement_status": settlement_status, "limit": PAGE}
         return [models.position(p) async for page in self._pages("/portfolio/positions", "market_positions",
-                                                                 {"limit": PAGE}, auth=True) for p in page]
+                                                                 params, auth=True) for p in page]
 
     async def settlements(self, *, min_ts: int | None = None) -> list[models.Settlement]:
         params = {"min_ts": min_ts, "limit": PAGE}
@@ -184,7 +208,8 @@ class KalshiClient:
     async def cancel_order(self, order_id: str, *, ticker: str | None = None) -> int:
         """Cancel a resting order; returns the contracts it took off the book."""
         answer = await self.http.request("DELETE", f"/portfolio/events/orders/{order_id}",
-                                         params={"market_ticker": ticker}, auth=True, write=True, cost=CANCEL_COST)
+                                         params={"market_ticker": ticker}, auth=True, write=True,
+                                         cost=self.batches.costs["cancel"])
         return fixed_count(answer, "reduced_by", f"cancel answer {order_id}")
 
     async def amend_order(self, order_id: str, *, ticker: str, book_side: str, price: int,

@@ -16,7 +16,9 @@ from datetime import datetime
 from typing import Any
 
 MICRO = 1_000_000
-_DECIMAL = re.compile(r"^(-?)(\d{1,15})(?:\.(\d+))?$")
+# ASCII digits, the whole string (`fullmatch`): `\d` takes "٣" and `$` a trailing newline, which
+# int() then reads; Kalshi writes neither.
+_DECIMAL = re.compile(r"(-?)([0-9]{1,15})(?:\.([0-9]+))?")
 
 
 class KalshiShapeError(ValueError):
@@ -26,7 +28,7 @@ class KalshiShapeError(ValueError):
 def _parse(where: str, raw: object, decimals: int, *, signed: bool) -> int:
     if not isinstance(raw, str):
         raise KalshiShapeError(f"{where}: expected a fixed-point string, got {type(raw).__name__} {raw!r:.40}")
-    match = _DECIMAL.match(raw)
+    match = _DECIMAL.fullmatch(raw)
     if match is None:
         raise KalshiShapeError(f"{where}: {raw!r:.40} is not a fixed-point decimal")
     sign, whole, frac = match.group(1), match.group(2), match.group(3) or ""
@@ -58,6 +60,14 @@ def maybe_dollars(record: Mapping[str, Any], name: str, where: str) -> int | Non
 def count(record: Mapping[str, Any], name: str, where: str, *, signed: bool = False) -> int:
     """A `*_fp` count as micro-contracts (0.01 contract is 10,000)."""
     return _parse(f"{where}.{name}", field(record, name, where), 2, signed=signed)
+
+
+def positive_count(record: Mapping[str, Any], name: str, where: str) -> int:
+    """A count that must be more than 0 (a fill's: a fill of nothing is no fill)."""
+    value = count(record, name, where)
+    if value <= 0:
+        raise KalshiShapeError(f"{where}.{name}: {record[name]!r:.20} is not a count of contracts traded")
+    return value
 
 
 def price(record: Mapping[str, Any], name: str, where: str) -> int:

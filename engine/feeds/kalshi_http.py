@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from contracts.geoblock import region_blocked
+from contracts.jsonsafe import JsonBeyondBounds, JsonRefused, loads_bounded
 
 TIMEOUT_S = 10.0
 DEFAULT_COST = 10
@@ -34,6 +35,11 @@ BASIC = ((200, 400), (100, 100))  # (read, write) of a Basic account: (tokens a 
 BACKOFF_S = (0.05, 0.1, 0.2, 0.4, 0.8)  # waits after successive 429s before giving up
 MARGIN = 0.9  # of Kalshi's refill rate the desk spends
 BURST_SHARE = 0.5  # of Kalshi's bucket capacity spent at once: what is left covers a burst that arrives late
+# An answer is read within these bounds (a page of 1,000 markets with their rules is a few MB and
+# nested 5 deep): one past them, nested 100,000 deep say, is an answer the desk cannot read, never
+# a RecursionError out of the client.
+ANSWER_BYTES = 64 * 1024 * 1024
+ANSWER_DEPTH = 32
 
 
 class KalshiError(Exception):
@@ -133,10 +139,18 @@ class Pacer:
 
 
 def error_of(status: int, raw: bytes) -> KalshiError:
-    """Kalshi's answer as the exception that says what it was."""
+    """Kalshi's answer as the exception that says what it was. A body past the reader's bounds (nested
+    100,000 deep) is an answer the desk cannot read: what Kalshi did is unknown, as after a 5xx (a
+    refusal read from it could be a duplicate create's, the order resting). A body that is not JSON
+    (a proxy's page) still says what its status says."""
     try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
+        body = loads_bounded(raw or b"{}", max_bytes=ANSWER_BYTES, max_depth=ANSWER_DEPTH, what="the body")
+    except JsonBeyondBounds as exc:
+        if status != 429:  # a 429 did nothing, whatever its body
+            return KalshiUnavailable(f"Kalshi answered {status} with {exc}: what it did is unknown"[:500],
+                                     status=status)
+        body = {}
+    except JsonRefused:
         body = {}
     nested = body.get("error") if isinstance(body, dict) else None
     fields: Mapping[str, Any] = nested if isinstance(nested, dict) else body if isinstance(body, dict) else {}
@@ -210,9 +224,10 @@ class KalshiHttp:
             if answer.status_code >= 300:
                 raise error_of(answer.status_code, answer.content)
             try:
-                return answer.json()
-            except ValueError:
-                raise KalshiUnavailable(f"Kalshi answered {answer.status_code} with a body that is not JSON") from None
+                return loads_bounded(answer.content, max_bytes=ANSWER_BYTES, max_depth=ANSWER_DEPTH,
+                                     what="the body")
+            except JsonRefused as exc:  # unreadable: whether a write took effect is unknown, as after a 5xx
+                raise KalshiUnavailable(f"Kalshi answered {answer.status_code} with {exc}"[:300]) from None
         raise AssertionError("unreachable")  # the last attempt returns or raises
 
     async def close(self) -> None:

@@ -25,6 +25,7 @@ from engine.feeds.kalshi_fixed import (
     items,
     maybe_dollars,
     maybe_time_ms,
+    positive_count,
     price,
     text,
     time_ms,
@@ -60,6 +61,11 @@ class Market:
     # `default`, or `floor` (Kalshi's Settlement Bounds: YES holders paid part before settlement). The
     # OpenAPI 3.29 the desk's schemas come from has no such field: absent reads as `default`.
     settlement_bounds: str = "default"
+    # How its strike is read (`strike_type`: greater_or_equal, ...) and the strikes (a crypto window's
+    # price to beat is its `floor_strike`), when it has them (absent until its window opens).
+    strike_type: str | None = None
+    floor_strike: float | None = None
+    cap_strike: float | None = None
 
     @property
     def kind(self) -> str:
@@ -165,6 +171,43 @@ class Placed:
 
 
 @dataclass(frozen=True)
+class ItemError:
+    """Kalshi's refusal of one item of a batch (its ErrorResponse): the same codes a single request's
+    refusal carries, without an HTTP status."""
+
+    code: str
+    message: str
+    details: str
+
+    def __str__(self) -> str:
+        return f"Kalshi {self.code}: {self.message}" + (f" ({self.details})" if self.details else "")
+
+
+@dataclass(frozen=True)
+class BatchPlaced:
+    """One item of a batch create's answer: the order taken (`placed`), or Kalshi's `error`."""
+
+    client_order_id: str
+    placed: Placed | None
+    error: ItemError | None
+
+
+@dataclass(frozen=True)
+class BatchCancelled:
+    """One item of a batch cancel's answer: the contracts it took off the book, or Kalshi's `error`."""
+
+    order_id: str
+    reduced_by: int
+    error: ItemError | None
+
+
+@dataclass(frozen=True)
+class EndpointCosts:
+    default: int
+    costs: dict[tuple[str, str], int]  # (method, route under the API's root) -> tokens
+
+
+@dataclass(frozen=True)
 class Trade:
     trade_id: str
     ticker: str
@@ -190,6 +233,7 @@ class Series:
     ticker: str
     fee_type: str
     fee_multiplier: Fraction
+    categories: tuple[str, ...] = ()  # its discovery categories (`Series.categories`, since OpenAPI 3.31)
 
 
 @dataclass(frozen=True)
@@ -208,6 +252,37 @@ class Event:
     event_ticker: str
     series_ticker: str
     fees: Series | None  # the event's fee override (it takes precedence over its series'), when it has one
+
+
+@dataclass(frozen=True)
+class EventFeeChange:
+    """A change of an event's fee override Kalshi scheduled (`GET /events/fee_changes`): from `at_ms` on,
+    the event's markets pay `fees`, or their series' fees again when it is None (the override cleared)."""
+
+    change_id: str
+    event_ticker: str
+    series_ticker: str
+    fees: Series | None
+    at_ms: int
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    scopes: tuple[str, ...]
+    subaccount: int | None  # the one subaccount a restricted key reads and trades (None: unrestricted)
+
+
+@dataclass(frozen=True)
+class ApiKeys:
+    """`GET /api_keys`: the account's keys, and when its location attestation expires (epoch ms; None:
+    never attested). A past expiry means it has lapsed."""
+
+    keys: tuple[ApiKey, ...]
+    attestation_expires_ms: int | None
+
+    def key(self, key_id: str) -> ApiKey | None:
+        return next((k for k in self.keys if k.key_id == key_id), None)
 
 
 def _where(kind: str, record: Any) -> str:
@@ -244,7 +319,20 @@ def market(record: Mapping[str, Any]) -> Market:
         settlement_value=maybe_dollars(record, "settlement_value_dollars", w),
         settlement_timer_s=integer(record, "settlement_timer_seconds", w),
         mve_collection=record.get("mve_collection_ticker") or None,
-        settlement_bounds=str(record.get("settlement_bounds_type") or "default"))
+        settlement_bounds=str(record.get("settlement_bounds_type") or "default"),
+        strike_type=record.get("strike_type") if isinstance(record.get("strike_type"), str) else None,
+        floor_strike=_strike(record, "floor_strike", w), cap_strike=_strike(record, "cap_strike", w))
+
+
+def _strike(record: Mapping[str, Any], name: str, where: str) -> float | None:
+    """A strike (a JSON number, Kalshi's `double`), or None when absent; anything else is named."""
+    value = record.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (
+            float("inf"), float("-inf")):
+        raise KalshiShapeError(f"{where}.{name}: expected a number, got {value!r:.20}")
+    return float(value)
 
 
 def _levels(raw: Any, where: str) -> Levels:
@@ -284,7 +372,7 @@ def fill(record: Mapping[str, Any]) -> Fill:
         at = integer(record, "ts", w) * 1000
     return Fill(trade_id=text(record, "trade_id", w), order_id=text(record, "order_id", w),
                 ticker=text(record, "market_ticker" if "market_ticker" in record else "ticker", w),
-                book_side=choice(record, "book_side", w, BOOK_SIDES), count=count(record, "count_fp", w),
+                book_side=choice(record, "book_side", w, BOOK_SIDES), count=positive_count(record, "count_fp", w),
                 yes_price=price(record, "yes_price_dollars", w), fee=dollars(record, "fee_cost", w),
                 is_taker=flag(record, "is_taker", w), at_ms=at)
 
@@ -341,6 +429,69 @@ def limits(record: Mapping[str, Any]) -> Limits:
     return Limits(text(record, "usage_tier", w), bucket("read"), bucket("write"))
 
 
+def endpoint_costs(record: Mapping[str, Any], root: str) -> EndpointCosts:
+    """`/account/endpoint_costs`: the default cost and the endpoints that differ, their paths as written
+    under the API's root (`/trade-api/v2/portfolio/...` read as `/portfolio/...`)."""
+    w = "endpoint costs"
+    costs: dict[tuple[str, str], int] = {}
+    for n, entry in enumerate(items(record, "endpoint_costs", w)):
+        at = f"{w}[{n}]"
+        cost = integer(entry, "cost", at)
+        if cost < 0:
+            raise KalshiShapeError(f"{at}.cost: {cost} is negative")
+        costs[(text(entry, "method", at).upper(), text(entry, "path", at).removeprefix(root))] = cost
+    default = integer(record, "default_cost", w)
+    if default <= 0:
+        raise KalshiShapeError(f"{w}.default_cost: {default} is not a cost")
+    return EndpointCosts(default, costs)
+
+
+def _item_error(record: Mapping[str, Any], where: str) -> ItemError | None:
+    raw = record.get("error")
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise KalshiShapeError(f"{where}.error: expected an object, got {raw!r:.40}")
+    return ItemError(str(raw.get("code") or "unknown"), str(raw.get("message") or "refused"),
+                     str(raw.get("details") or ""))
+
+
+def _batch_items(answer: Any, asked: int, what: str) -> list[Mapping[str, Any]]:
+    """A batch answer's items: one object per item sent, in the same order (anything else is refused)."""
+    found = items(answer if isinstance(answer, Mapping) else {}, "orders", what)
+    if len(found) != asked or not all(isinstance(item, Mapping) for item in found):
+        raise KalshiShapeError(f"{what}: {len(found)} answers to {asked} items")
+    return found
+
+
+def batch_placed(answer: Any, client_order_ids: list[str]) -> list[BatchPlaced]:
+    """A batch create's answer, item by item; an item answered for another client order id than the one
+    sent in its place is refused (the answers could not be matched to the orders)."""
+    out = []
+    for n, (record, sent) in enumerate(zip(_batch_items(answer, len(client_order_ids), "batch create answer"),
+                                           client_order_ids, strict=True)):
+        where = f"batch create answer[{n}]"
+        said = record.get("client_order_id")
+        if said not in (None, "", sent):
+            raise KalshiShapeError(f"{where}: answers client order id {said!r:.60}, sent {sent!r:.60}")
+        error = _item_error(record, where)
+        out.append(BatchPlaced(sent, None if error is not None else placed(record, where), error))
+    return out
+
+
+def batch_cancelled(answer: Any, order_ids: list[str]) -> list[BatchCancelled]:
+    """A batch cancel's answer, item by item (matched by order id, in the order sent)."""
+    out = []
+    for n, (record, sent) in enumerate(zip(_batch_items(answer, len(order_ids), "batch cancel answer"), order_ids,
+                                           strict=True)):
+        where = f"batch cancel answer[{n}]"
+        if record.get("order_id") != sent:
+            raise KalshiShapeError(f"{where}: answers order {record.get('order_id')!r:.60}, sent {sent!r:.60}")
+        error = _item_error(record, where)
+        out.append(BatchCancelled(sent, 0 if error is not None else count(record, "reduced_by", where), error))
+    return out
+
+
 def placed(record: Mapping[str, Any], where: str = "order answer") -> Placed:
     w = _where(where, record)
     return Placed(text(record, "order_id", w), str(record.get("client_order_id") or ""),
@@ -378,8 +529,42 @@ def event(record: Mapping[str, Any]) -> Event:
 
 def series(record: Mapping[str, Any]) -> Series:
     w = _where("series", record)
+    raw = record.get("categories")  # read where present: the desk requires nothing Kalshi may drop
+    categories = tuple(c for c in raw if isinstance(c, str)) if isinstance(raw, list) else ()
     return Series(text(record, "ticker", w), choice(record, "fee_type", w, FEE_TYPES),
-                  _multiplier(record, w))
+                  _multiplier(record, w), categories)
+
+
+def event_fee_change(record: Mapping[str, Any]) -> EventFeeChange:
+    """One of Kalshi's scheduled event fee changes: an override (a known fee type and a multiplier of 0
+    or more) or, both fields null, the override cleared; one null without the other, an unknown type, a
+    missing time are named (the whole list is then refused: the desk keeps the fees it has)."""
+    w = f"event fee change {record.get('id')!r:.40}" if isinstance(record, Mapping) else "event fee change"
+    event_ticker, series_ticker = text(record, "event_ticker", w), text(record, "series_ticker", w)
+    kind, multiplier = record.get("fee_type_override"), record.get("fee_multiplier_override")
+    fees = None
+    if kind is not None or multiplier is not None:
+        if kind is None or multiplier is None:
+            raise KalshiShapeError(f"{w}: fee_type_override and fee_multiplier_override must be both set or both "
+                                   f"null (got {kind!r:.30}, {multiplier!r:.20})")
+        fees = series({"ticker": series_ticker, "fee_type": kind, "fee_multiplier": multiplier})
+    return EventFeeChange(text(record, "id", w), event_ticker, series_ticker, fees, time_ms(record, "scheduled_ts", w))
+
+
+def api_keys(record: Mapping[str, Any]) -> ApiKeys:
+    w = "api keys"
+    keys = []
+    for n, raw in enumerate(items(record, "api_keys", w)):
+        at = f"{w}[{n}]"
+        scopes = tuple(s for s in items(raw, "scopes", at) if isinstance(s, str))
+        sub = raw.get("subaccount")
+        if sub is not None and (isinstance(sub, bool) or not isinstance(sub, int) or sub < 0):
+            raise KalshiShapeError(f"{at}.subaccount: {sub!r:.20} is not a subaccount number")
+        keys.append(ApiKey(text(raw, "api_key_id", at), scopes, sub))
+    expires = record.get("api_key_region_expiration_ts")
+    if expires is not None and (isinstance(expires, bool) or not isinstance(expires, int)):
+        raise KalshiShapeError(f"{w}.api_key_region_expiration_ts: {expires!r:.30} is not Unix seconds")
+    return ApiKeys(tuple(keys), None if expires is None else expires * 1000)
 
 
 def fee_change(record: Mapping[str, Any]) -> FeeChange:
@@ -439,7 +624,7 @@ def ws_fill(msg: Mapping[str, Any]) -> Fill:
     w = _where("fill message", msg)
     return Fill(trade_id=text(msg, "trade_id", w), order_id=text(msg, "order_id", w),
                 ticker=text(msg, "market_ticker", w), book_side=choice(msg, "book_side", w, BOOK_SIDES),
-                count=count(msg, "count_fp", w), yes_price=price(msg, "yes_price_dollars", w),
+                count=positive_count(msg, "count_fp", w), yes_price=price(msg, "yes_price_dollars", w),
                 fee=dollars(msg, "fee_cost", w), is_taker=flag(msg, "is_taker", w), at_ms=integer(msg, "ts_ms", w),
                 client_order_id=msg.get("client_order_id") or None)
 

@@ -6,7 +6,8 @@ Two parts, so a backtest prices a pair through the same code as live:
 - `KalshiBookPoller` (live only), through the desk's Kalshi client (public reads, no key): every
   paired market's status read every 30 s (and at every poll for one not yet known binary), which also
   keeps what the desk knows of it (its price grid, its series' fees with the changes Kalshi schedules
-  for them: `on_facts`, kept with the pair; a fee record it cannot read is told to `refused`, named,
+  for them, its event's override of them with the override's scheduled changes: `on_facts`, kept with
+  the pair; a fee record it cannot read is told to `refused`, named,
   and changes nothing), tells once a settlement as the market's resolution (`yes`/`no`, the winning
   side's token), a settlement at a value or a void as `MarketVoided` (with the YES value, or none),
   and a market that is not binary as `PairNotBinary`. While Kalshi's order-book stream is not serving
@@ -40,7 +41,7 @@ from fractions import Fraction
 from contracts import kalshi_ids as wire
 from contracts.domain import Side
 from contracts.kalshi_fee_store import schedule_json
-from contracts.kalshi_fees import FeeChange, KalshiFees
+from contracts.kalshi_fees import EventFeeChange, FeeChange, KalshiFees
 from contracts.kalshi_grid import bands_json
 from engine.feeds import kalshi_models as models
 from engine.feeds.books import BookCache
@@ -88,7 +89,10 @@ class KalshiBookPoller(PublicReads):
     def __init__(self, host: str, tickers: Iterable[str], books: BookCache, *, poll_s: float = POLL_S,
                  clock_ms: Callable[[], int] = now_ms, on_facts: Callable[[str, Facts], None] | None = None,
                  streamed: Callable[[], set[str]] | None = None, resync: Callable[[str], None] | None = None,
-                 refused: Callable[[str, str], None] | None = None) -> None:
+                 refused: Callable[[str, str], None] | None = None,
+                 known_event_fees: Callable[[str], tuple[EventFeeChange, ...]] | None = None) -> None:
+        """`known_event_fees`: the event fee changes the desk kept for a market (its pair's), which
+        Kalshi lists no more once they are due."""
         super().__init__(host)  # the books and markets are public: no key
         self.tickers = sorted(set(tickers))
         self.books = books
@@ -106,11 +110,14 @@ class KalshiBookPoller(PublicReads):
         self._seen: dict[str, deque[str]] = {}
         self._since: dict[str, int] = {}
         # event ticker -> (read at, its fee settings, their scheduled changes, read at in epoch ms)
-        self._fees: dict[str, tuple[float, models.Series, tuple[FeeChange, ...], int]] = {}
+        self._fees: dict[str, tuple[float, models.Series, tuple[FeeChange, ...], int, KalshiFees | None,
+                                    tuple[EventFeeChange, ...]]] = {}
+        self.known_event_fees = known_event_fees or (lambda ticker: ())
         self.polls = 0
         self.settled: dict[str, str] = {}  # ticker -> its result, once told
         self.not_binary: dict[str, str] = {}  # ticker -> its market type, once told: never read again
         self.binary: set[str] = set()  # tickers a status read found binary: only their books are read
+        self.markets: dict[str, models.Market] = {}  # ticker -> the market as last read (strikes, close)
 
     async def _run(self) -> None:
         while True:
@@ -122,7 +129,7 @@ class KalshiBookPoller(PublicReads):
         whose books wait for it), then the books the stream does not serve; returns the books read."""
         every = self.polls % STATUS_EVERY == 0
         self.polls += 1
-        if every or any(t not in self.binary for t in self._open()):
+        if every or any(self._unsettled_read(t) for t in self._open()):
             await self.read_settlements(every=every)
         streamed = self.streamed()
         followed = [t for t in self._open() if t in self.binary]
@@ -159,6 +166,13 @@ class KalshiBookPoller(PublicReads):
             self.disagreed.pop(book.ticker, None)
             self.resync(book.ticker)
 
+    def _unsettled_read(self, ticker: str) -> bool:
+        """Whether a market is read at every poll: not yet known binary, or a window whose strike Kalshi
+        has not set yet (a crypto window's price to beat, set when it opens)."""
+        market = self.markets.get(ticker)
+        return ticker not in self.binary or (market is not None and market.strike_type is not None
+                                             and market.floor_strike is None and market.cap_strike is None)
+
     def ended(self, ticker: str) -> bool:
         """Whether the market is over for the desk (finalized, or not binary): its book is not followed."""
         return ticker in self.settled or ticker in self.not_binary
@@ -176,12 +190,13 @@ class KalshiBookPoller(PublicReads):
         """Each market not yet known settled (`every` False: only those not yet known binary), read
         once more; returns how many endings were told."""
         told = 0
-        for ticker in [t for t in self._open() if every or t not in self.binary]:
+        for ticker in [t for t in self._open() if every or self._unsettled_read(t)]:
             try:
                 market = await self.client.market(ticker)
             except (KalshiError, KalshiShapeError) as exc:  # read again at the next round
                 self._failed(ticker, exc)
                 continue
+            self.markets[ticker] = market
             await self._keep_facts(market)
             told += self._ending(market)
         return told
@@ -217,7 +232,7 @@ class KalshiBookPoller(PublicReads):
         if self.on_facts is None:
             return
         try:
-            series, changes, read_at = await self._series_of(market)
+            series, changes, read_at, series_base, event_changes = await self._series_of(market)
         except (KalshiError, KalshiShapeError) as exc:  # read again at the next round
             self._failed(f"{market.ticker} fees", exc)
             if isinstance(exc, KalshiShapeError) and self.refused is not None and str(exc) not in self._told_refused:
@@ -225,23 +240,35 @@ class KalshiBookPoller(PublicReads):
                 self.refused(market.ticker, str(exc))
             return
         self.on_facts(market.ticker, Facts(bands_json(market.price_ranges), series.fee_type,
-                                           _ppm(series.fee_multiplier), market.status, schedule_json(changes, read_at)))
+                                           _ppm(series.fee_multiplier), market.status,
+                                           schedule_json(changes, read_at, series_base=series_base,
+                                                         event_changes=event_changes)))
 
-    async def _series_of(self, market: models.Market) -> tuple[models.Series, tuple[FeeChange, ...], int]:
-        """The fee settings the market's fills pay: its event's override (which no series change
-        moves), else its series' with the changes Kalshi lists for it; read again every SERIES_EVERY_S."""
+    async def _series_of(self, market: models.Market) -> tuple[models.Series, tuple[FeeChange, ...], int,
+                                                               KalshiFees | None, tuple[EventFeeChange, ...]]:
+        """The fee settings the market's fills pay now (its event's override, else its series'), the
+        series' changes Kalshi lists, when they were read, the series' own settings when the event
+        overrides them, and the changes of the event's override; read again every SERIES_EVERY_S.
+
+        Kalshi lists an event's changes only until they are due (the simulator's, stricter, reading of
+        a page that does not say): the ones the desk kept stay, save one still ahead that Kalshi lists
+        no more, which was withdrawn."""
         cached = self._fees.get(market.event_ticker)
         if cached is None or time.monotonic() - cached[0] > SERIES_EVERY_S:
             read_at = self.clock_ms()
             event = await self.client.event(market.event_ticker)
-            fees, changes = event.fees, tuple[FeeChange, ...]()
-            if fees is None:
-                fees = await self.client.series(event.series_ticker)
-                changes = tuple(FeeChange(c.at_ms, KalshiFees(c.fee_type, _ppm(c.fee_multiplier)))
-                                for c in await self.client.fee_changes(event.series_ticker))
-            cached = (time.monotonic(), fees, changes, read_at)
+            series = await self.client.series(event.series_ticker)
+            changes = tuple(FeeChange(c.at_ms, KalshiFees(c.fee_type, _ppm(c.fee_multiplier)))
+                            for c in await self.client.fee_changes(event.series_ticker))
+            listed = {EventFeeChange(c.at_ms, None if c.fees is None else KalshiFees(c.fees.fee_type,
+                                                                                   _ppm(c.fees.fee_multiplier)))
+                      for c in await self.client.event_fee_changes(market.event_ticker)}
+            kept = {c for c in self.known_event_fees(market.ticker) if c.at_ms <= read_at}
+            event_changes = tuple(sorted(listed | kept, key=lambda c: c.at_ms))
+            series_base = None if event.fees is None else KalshiFees(series.fee_type, _ppm(series.fee_multiplier))
+            cached = (time.monotonic(), event.fees or series, changes, read_at, series_base, event_changes)
             self._fees[market.event_ticker] = cached
-        return cached[1], cached[2], cached[3]
+        return cached[1], cached[2], cached[3], cached[4], cached[5]
 
     async def _trades(self, ticker: str, now: int) -> None:
         """The market's trades since the poller started that it has not told yet, oldest first."""

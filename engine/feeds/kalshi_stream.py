@@ -17,6 +17,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
+from contracts.jsonsafe import FEED_BYTES, loads_bounded
 from engine.feeds import kalshi_models as models
 from engine.feeds.kalshi_fixed import KalshiShapeError, count
 from engine.feeds.kalshi_http import KalshiSigner
@@ -47,7 +48,7 @@ class KalshiUserStream(SocketFeed):
 
     def on_text(self, text: str) -> None:
         try:
-            message = json.loads(text)
+            message = loads_bounded(text, max_bytes=FEED_BYTES, what="an account message")
             if not isinstance(message, dict):
                 raise KalshiShapeError("a message that is not an object")
             self._handle(message)

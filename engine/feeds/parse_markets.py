@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts.domain import MICRO, to_micros
+from contracts.market_rows import resolution_trail
 from contracts.protocol_v2 import KNOWN_VERSIONS, NEG_RISK_NOT_SUPPORTED, PROTOCOL_V2
 
 
@@ -48,6 +49,8 @@ class GammaMarket:
     game_start_ms: int | None = None  # a sports market's game start (`gameStartTime`), when readable
     clear_book_on_start: bool = False  # the venue removes its resting orders at the game's start
     resolution_status: str = ""  # Gamma's umaResolutionStatus, lower case ("" before any proposal)
+    resolution_history: tuple[str, ...] = ()  # Gamma's umaResolutionStatuses: the statuses before it
+    rebate_ppm: int | None = None  # feeSchedule.rebateRate: the share of taker fees rebated to makers
     # The listing's YES prices (micro probability): best bid, best ask, last trade; None when absent.
     listed_bid: int | None = None
     listed_ask: int | None = None
@@ -170,6 +173,8 @@ def gamma_market(raw: dict[str, Any]) -> GammaMarket | None:
         game_start_ms=iso_ms(raw.get("gameStartTime")),
         clear_book_on_start=raw.get("clearBookOnStart") is True,
         resolution_status=resolution_status(raw),
+        resolution_history=resolution_trail(raw.get("umaResolutionStatuses")),
+        rebate_ppm=rebate_share(raw),
         listed_bid=_probability(raw.get("bestBid")),
         listed_ask=_probability(raw.get("bestAsk")),
         listed_last=_probability(raw.get("lastTradePrice")),
@@ -180,6 +185,23 @@ def resolution_status(raw: dict[str, Any]) -> str:
     """Gamma's `umaResolutionStatus` in lower case ("" when none is reported), cut to a short word:
     it names where UMA's resolution of the market stands, not a price."""
     return str(raw.get("umaResolutionStatus") or "").strip().lower()[:32]
+
+
+def rebate_share(raw: dict[str, Any]) -> int | None:
+    """The share of the market's taker fees its makers are rebated, ppm, as the listing names it
+    (`feeSchedule.rebateRate`, a fraction): it differs by category and the venue changes it, so it is
+    read, never assumed. None when the market charges no fee or names no share."""
+    schedule = raw.get("feeSchedule")
+    if raw.get("feesEnabled") is False or not isinstance(schedule, dict):
+        return None
+    rate = schedule.get("rebateRate")
+    if isinstance(rate, bool) or not isinstance(rate, (int, float, str)):
+        return None
+    try:
+        share = to_micros(rate)
+    except ValueError:
+        return None
+    return share if 0 <= share <= MICRO else None
 
 
 def _event_id(events: Any) -> str | None:

@@ -10,10 +10,11 @@ a second identical fill in one transaction (two of the wallet's orders hit at on
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from typing import Any
 
-from contracts.domain import ONE, to_micros
+from contracts.domain import ONE, BadNumber, to_micros
 from storage.engine_stores.follow_store import Followed
 
 KEY_CHARS = 300
@@ -51,10 +52,14 @@ def unreadable(row: Any) -> str:
 
 
 def _micros(value: Any) -> int:
-    """A JSON number in micro-units; 0 for anything else (a bool, a string, NaN, infinity)."""
+    """A JSON number in micro-units; 0 for anything else (a bool, a string, NaN, infinity); a number
+    too large to read (1e300) as one past every bound, with its sign."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return 0
-    return to_micros(str(value))
+    try:
+        return to_micros(str(value))
+    except BadNumber:
+        return sys.maxsize if value > 0 else -sys.maxsize
 
 
 def wallet_of(row: Mapping[str, Any]) -> str:

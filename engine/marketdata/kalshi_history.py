@@ -26,12 +26,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
 
 from contracts import kalshi_ids as wire
+from contracts.domain import BadNumber, to_micros
 from engine.marketdata.pmxt_rows import Tick
 
 PAGE = 1_000
@@ -219,11 +219,11 @@ def _close(ohlc: Any) -> int | None:
 def _micros(raw: Any) -> int | None:
     if not isinstance(raw, str) or len(raw) > 24:
         return None
-    try:
-        value = Decimal(raw) * MICRO
-    except InvalidOperation:
+    try:  # "1e999999" (an overflow when scaled) and "1e-999999" (silently 0) are refused alike
+        value = to_micros(raw, exact=True)
+    except BadNumber:
         return None
-    return int(value) if value.is_finite() and value == value.to_integral_value() and abs(value) < 2**53 else None
+    return value if abs(value) < 2**53 else None
 
 
 def _when(raw: Any) -> int | None:

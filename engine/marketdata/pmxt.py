@@ -169,11 +169,35 @@ def _file_ticks(path: Path, kind: str, markets: list[str], state: RowState, repo
             if mine.num_rows == 0:
                 continue
             report.rows += mine.num_rows
-            for tick in convert(mine.to_pylist(), state):
+            for tick in convert(_as_rows(mine), state):
                 report.ticks += 1
                 yield tick
             if progress is not None:
                 progress(report.rows)
+
+
+_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+def _as_rows(batch: pa.RecordBatch) -> list[dict[str, Any]]:
+    """The slice's rows as dicts, each time column's value as epoch ms (an int) rather than a Python
+    datetime: a time outside Python's years 1 to 9999 (year 10000, or 1 ms before year 1) would
+    raise converting the whole slice; as a number it is one row's, which the row's checks refuse
+    by name. A time without a zone is no time (None)."""
+    per_second: dict[str, int] = {}
+    for index, column in enumerate(batch.schema):
+        if pa.types.is_timestamp(column.type):
+            if column.type.tz is None:
+                batch = batch.set_column(index, column.name, pa.nulls(batch.num_rows, pa.int64()))
+            else:
+                batch = batch.set_column(index, column.name, batch.column(index).cast(pa.int64()))
+                per_second[column.name] = _PER_SECOND[column.type.unit]
+    rows = batch.to_pylist()
+    for name, units in per_second.items():
+        for row in rows:
+            if row[name] is not None:
+                row[name] = row[name] * 1_000 // units
+    return rows
 
 
 def _excluded(group: pq.RowGroupMetaData, position: int, wanted: list[Any]) -> bool:
@@ -198,7 +222,7 @@ def hour_before_hint(report: PmxtReport) -> str:
     if not dropped:
         return ""
     start = file_hour(Path(report.first_hour)) if report.first_hour else None
-    named = f" ({hour_name(start - HOUR_MS)})" if start is not None else ""
+    named = f" ({hour_name(start - HOUR_MS)})" if start is not None and start >= HOUR_MS else ""  # a date can name it
     return (f"{dropped:,} change(s) came before their token's first snapshot and were left out: the books are known "
             f"only from each token's first snapshot; include the hour before{named} so they are known from the start "
             "(import-history --pmxt-from fetches it for you)")

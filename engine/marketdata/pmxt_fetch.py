@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engine.marketdata.pmxt import HOUR_MS, PmxtError, hour_name
+from storage.research.session_files import LATEST_TIME
 
 V1_URL = "https://r2.pmxt.dev"
 V2_URL = "https://r2v2.pmxt.dev"
@@ -208,7 +209,10 @@ def day_start(raw: str) -> int:
         when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError:
         raise PmxtError(f"{raw!r}: a date (2026-04-17) or a UTC time (2026-04-17T12:00)") from None
-    return int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp() * 1000)
+    at = int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp() * 1000)
+    if not HOUR_MS <= at <= LATEST_TIME:  # (the hour before it is fetched too, and named by its date)
+        raise PmxtError(f"{raw!r}: a date between 1970 and 2100 (the archive's hours are of 2026 on)")
+    return at
 
 
 def day_end(raw: str) -> int:

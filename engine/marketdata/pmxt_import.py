@@ -29,6 +29,7 @@ from engine.marketdata.pmxt import PmxtError, PmxtReport, archive_files, hour_be
 from engine.marketdata.pmxt_rows import RowState, Tick, trade_tick
 from storage.research.recording_sessions import Session
 from storage.research.session_files import FORMAT, VERSION, import_session
+from storage.research.session_history import tick_sizes_in_span
 from storage.research.sort_scratch import add_lines, lines_by_time
 from storage.sqlite.db import Database, now_ms
 
@@ -206,12 +207,12 @@ def _history(report: PmxtReport, state: RowState, archive_prints: int, trades_gi
              span: tuple[int, int]) -> dict[str, Any]:
     """What the session's history is, for every result that replays it to state: the archive's
     layouts, where its prints came from (the archive's own, the Data API's, or none: book-only),
-    the hours missing, and the tick sizes in force (each change at its time)."""
+    the hours missing, and the tick sizes in force (session_history.tick_sizes_in_span: the tick at the
+    span's start, from a change before it or after it, and each change inside at its time)."""
     prints = "archive" if archive_prints else "data_api" if trades_given and state.prints_seen else "none"
-    # A change before the first tick is in force from the span's start; none comes after its end.
-    in_span = [[token, max(at, span[0]), old, new] for token, at, old, new in state.tick_changes if at <= span[1]]
     return {"source": "pmxt", "layouts": sorted(report.layouts), "prints": prints,
-            "print_fees": state.fees_seen, "gaps": [list(g) for g in report.gaps], "tick_sizes": in_span}
+            "print_fees": state.fees_seen, "gaps": [list(g) for g in report.gaps],
+            "tick_sizes": tick_sizes_in_span(state.tick_changes, span)}  # a change after the span's end too
 
 
 def _sorted(scratch: Path, ticks: Iterator[Tick]) -> tuple[int, int] | None:

@@ -25,6 +25,7 @@ from typing import Any
 from contracts.domain import BadNumber, to_micros
 from contracts.jsonsafe import JsonRefused, loads_bounded
 from contracts.venue_rules import TICKS
+from storage.research.session_files import LATEST_TIME
 
 Tick = tuple[int, str, str, str | None, int | None, int | None, int | None, str | None]
 GRID = 100  # the venue's finest price grid (0.0001) in micro-units
@@ -38,6 +39,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OUT_OF_RANGE = "a number out of range (a price outside [0, 1], a size of 2^53 micro-units or more, or a decimal " \
                "too long to be one)"
 HOSTILE_JSON = "JSON too large or nested too deeply to be the archive's"
+OUT_OF_TIME = "a receive time outside 1970 to 2100 (not the archive's)"
 BEFORE_SNAPSHOT = "a change before its token's first book snapshot"
 AFTER_GAP = "a change after missing hours, before its token's next book snapshot"
 
@@ -132,6 +134,8 @@ def _tick(state: RowState, kind: Any, at: int | None, token: Any, market: Any, c
           identity: tuple[Any, Any, Any] | None) -> Tick | str | None:
     if at is None:
         return "a receive time that is not a time"
+    if not 0 <= at <= LATEST_TIME:  # a session's span holds no other (storage/research/session_files.py)
+        return OUT_OF_TIME
     if not isinstance(token, str) or state.tokens.get(token) != market:
         return "a token that is not one of its market's"
     mid = _mid(*best)
@@ -215,7 +219,11 @@ def ms(value: Any) -> int | None:
 
 
 def _ms(value: Any) -> int | None:
-    """A timestamp column's value (an aware datetime) as epoch ms, without float rounding."""
+    """A timestamp column's value as epoch ms: the reader hands it over as ms already (an int:
+    engine/marketdata/pmxt.py, never a datetime, which a time past the year 9999 could not be); an
+    aware datetime is taken too, without float rounding."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
     if isinstance(value, datetime) and value.tzinfo is not None:
         return (value - EPOCH) // timedelta(milliseconds=1)
     return None

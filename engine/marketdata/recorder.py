@@ -15,6 +15,12 @@ recorder that falls behind would hold ever more rows in memory. Rows keep the or
 the engine saw the events, which is what lets a backtest replay them exactly (engine/backtest/).
 Retention's pruning is storage/engine_stores/tick_store.py's too (prune_ticks).
 
+Beside the ticks, the recorder rolls each token's book and prints into candles (1 minute, 5 minutes,
+1 hour, 1 day: contracts/candles.py), kept for good after the ticks' retention ends: on the hot path
+only the minute's candle is updated; each flush rolls the minutes it takes into every width and merges
+them into the table (storage/engine_stores/candle_store.py), after the ticks, in transactions of a few
+tokens each; a token's candles not written go back to be written with the next flush.
+
 Row shapes: `book` data = {"b": [[price, size], ...], "a": [...]} best first; `change`: the
 changes of one book update, a single level in side/price/size (BUY = bid side, size 0
 removes the level) or several as data = [[is_bid, price, size], ...]; `trade` side/price/
@@ -31,9 +37,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from contracts.candles import Candle, CandleRoll, rolled_up
 from contracts.domain import Book
 from engine.feeds.books import BookCache
 from engine.feeds.market_data_events import BookChanged, MarketEvent, TickSizeChanged, TradePrint
+from storage.engine_stores.candle_store import merge_candles
 from storage.engine_stores.tick_store import append_tick_sizes, append_ticks
 from storage.sqlite.db import raw_connection
 
@@ -72,6 +80,8 @@ class Recorder:
         self.books = books
         self.depth = depth
         self.buffer: list[Row] = []
+        self.candles = CandleRoll()
+        self._candles_written: set[str] = set()  # tokens of the running flush whose candles committed
         self.recorded: dict[str, tuple[Book, int]] = {}
         self.written = 0
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder")
@@ -87,6 +97,7 @@ class Recorder:
         elif isinstance(event, TradePrint):
             self.buffer.append((event.at_ms, event.token_id, "trade", event.side.value, event.price, event.size,
                                 self._mid(event.token_id), None))
+            self.candles.trade(event.token_id, event.at_ms, event.size)
         elif isinstance(event, TickSizeChanged):  # kept in `tick_sizes` (_write), for replays to trade on it
             self.buffer.append((event.at_ms, event.token_id, TICK_SIZE, None, event.new_tick, event.old_tick, None,
                                 None))
@@ -102,6 +113,7 @@ class Recorder:
         if last is None or at_ms - last[1] >= RESNAPSHOT_MS:
             self.buffer.append((at_ms, token_id, "book", None, None, None, book.mid, book_json(book)))
             self.recorded[token_id] = (book, at_ms)
+            self.candles.book(token_id, at_ms, book.mid, book.spread)
             return
         changes = level_diff(last[0], book)
         if len(changes) == 1:  # the common case, kept in columns: no JSON to parse on replay
@@ -112,6 +124,7 @@ class Recorder:
                                 json.dumps(changes, separators=(",", ":"))))
         if changes:
             self.recorded[token_id] = (book, last[1])
+            self.candles.book(token_id, at_ms, book.mid, book.spread)
 
     def _mid(self, token_id: str) -> int | None:
         book = self.books.book(token_id, 1)
@@ -140,32 +153,54 @@ class Recorder:
                 log.exception("recorder flush failed; rows kept for the next attempt")
 
     async def flush(self) -> int:
-        """Write the buffer; on a failure the rows not yet committed go back to its front (those
-        committed stay written, once) and the error is raised."""
+        """Write the buffer, then the candles; on a failure the rows not yet committed go back to its
+        front (those committed stay written, once), the candles of tokens not yet written go back to
+        the roll, and the error is raised."""
         rows, self.buffer = self.buffer, []
-        if not rows:
-            return 0
+        minutes = self.candles.take()
         self._committed = 0
+        self._candles_written = set()
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.get_running_loop().run_in_executor(self._worker, self._write, rows)
+            if rows:
+                await loop.run_in_executor(self._worker, self._write, rows)
+            if minutes:
+                await loop.run_in_executor(self._worker, self._write_candles, minutes, bool(rows))
         except Exception:
             self.buffer[:0] = rows[self._committed:]
             self.written += self._committed
+            self.candles.give_back(m for m in minutes if m.token_id not in self._candles_written)
             raise
         self.written += len(rows)
         return len(rows)
 
-    def _write(self, rows: list[Row]) -> None:
-        self._committed = 0  # here too: a write a cancelled flush left running may have set it
+    def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             self._conn = raw_connection(self.db_path, synchronous="NORMAL")
+        return self._conn
+
+    def _write(self, rows: list[Row]) -> None:
+        self._committed = 0  # here too: a write a cancelled flush left running may have set it
+        conn = self._connection()
         began = time.monotonic()
         for start in range(0, len(rows), TRANSACTION_ROWS):
             if start and time.monotonic() - began < FLUSH_S:  # (behind: no pauses, see the docstring)
                 time.sleep(TRANSACTION_PAUSE_S)
             part = rows[start:start + TRANSACTION_ROWS]
-            self._write_part(self._conn, part)
+            self._write_part(conn, part)
             self._committed = start + len(part)
+
+    def _write_candles(self, minutes: list[Candle], after_rows: bool) -> None:
+        """The minutes rolled into every width and merged into the table, a few tokens a transaction
+        (a pause before each that follows another write, as between the ticks' transactions)."""
+        self._candles_written = set()
+        conn = self._connection()
+        began = time.monotonic()
+        for tokens, candles in _by_tokens(rolled_up(minutes)):
+            if (after_rows or self._candles_written) and time.monotonic() - began < FLUSH_S:
+                time.sleep(TRANSACTION_PAUSE_S)
+            merge_candles(conn, candles)
+            self._candles_written |= tokens
 
     @staticmethod
     def _write_part(conn: sqlite3.Connection, rows: list[Row]) -> None:
@@ -181,4 +216,16 @@ class Recorder:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _by_tokens(candles: list[Candle]) -> list[tuple[set[str], list[Candle]]]:
+    """Candles (sorted by token) in transactions of about TRANSACTION_ROWS rows, a token's never split:
+    each with the tokens it writes whole."""
+    parts: list[tuple[set[str], list[Candle]]] = []
+    for candle in candles:
+        if not parts or (len(parts[-1][1]) >= TRANSACTION_ROWS and candle.token_id not in parts[-1][0]):
+            parts.append((set(), []))
+        parts[-1][0].add(candle.token_id)
+        parts[-1][1].append(candle)
+    return parts
 

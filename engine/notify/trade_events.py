@@ -1,7 +1,7 @@
 """Trade events for notifications: what `notify_events` says happened (a fill, an order the venue
 refused, a resting order the venue cancelled; written by triggers in the executor's own
-transaction, see storage/sqlite/migrations.py 0014; storage/engine_stores/notify_sources.py reads them), in our terms
-and worded for a phone.
+transaction, see storage/sqlite/migrations/m0014_notify_channels_and_events.py;
+storage/engine_stores/notify_sources.py reads them), in our terms and worded for a phone.
 
 A fill is also an entry when it opens a position (a BUY from no shares) and an exit when it
 closes one (a SELL down to no shares), counted from the strategy's own fills in that token

@@ -33,7 +33,7 @@ from storage.command_queue import posting
 from storage.command_queue.command_payloads import PayloadError
 from storage.desk import assistant_reads, desk_lists, desk_status
 from storage.desk.audit import write_audit
-from storage.desk.config import Change, ConfigError, save_strategy_limits
+from storage.desk.config import Change, ConfigError, Unprotected, save_strategy_limits, stored_version
 from storage.desk.signal_intake import record_post, stored_signals
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.lite import read_connection
@@ -171,10 +171,18 @@ def _gated_tools(server: DeskServer, db: Database, db_path: Path, enabled: froze
                                                      "size": str(size), "price": str(price), "tif": tif,
                                                      "reason": "posted by an assistant (MCP)"})
     if "limits" in enabled:
-        @server.tool(description="Change one of a strategy's limits (its human unit, as the Strategies page).")
-        def set_strategy_limit(strategy: str, name: str, value: str) -> dict[str, Any]:
+        @server.tool(description="Change one of a strategy's limits (its human unit, as the Strategies page). A "
+                                 "change that switches its protection off (a stop loss or breaker set to 0, or a "
+                                 "limit the account can never reach) is refused with the reason; only if the "
+                                 "operator means it, call again with confirm_loosening=true (audited as such).")
+        def set_strategy_limit(strategy: str, name: str, value: str, confirm_loosening: bool = False) -> dict[str, Any]:
+            change = Change(value, stored_version(db, strategy, name))
             try:
-                saved = save_strategy_limits(db, strategy, {name: Change(value, None)}, actor=ACTOR)
+                saved = save_strategy_limits(db, strategy, {name: change}, actor=ACTOR,
+                                             confirmed={name} if confirm_loosening else ())
+            except Unprotected as exc:
+                raise ToolError(f"not saved: {exc}. Ask the operator; only if they mean it, call again with "
+                                "confirm_loosening=true. Nothing changed.") from None
             except ConfigError as exc:
                 raise ToolError(f"refused: {exc} {exc.fields or ''}. Nothing changed.") from None
             return {"saved": True, "reload_command": saved.reload_command_id}

@@ -8,11 +8,15 @@ on 127.0.0.1 (`SIGNALS_API_PORT`, default 9465), each post authenticated by the 
 
 An accepted post answers 201 with its id; every refusal answers a 4xx with `{"refused": CODE,
 "reason": "..."}` and changes nothing: a wrong or missing token (401, alerted at most once a
-minute), a body past MAX_BODY bytes (413), a sender that stalls mid-body (408 after BODY_TIMEOUT_S),
-more than the bucket allows (429: BURST at once, RATE a second, counted before the token is even
-checked, so a flood costs the desk nothing), a post contracts/outside_signals.py refuses (400), an
+minute), more posts than a bucket allows (429), a body past MAX_BODY bytes (413), a sender that
+stalls mid-body (408 after BODY_TIMEOUT_S), a post contracts/outside_signals.py refuses (400), an
 unknown market (422) or a replay (409). The post is stored by storage/desk/signal_intake.py, the
 one writer of outside signals; the engine reads them as fair values within seconds.
+
+The token is checked first, in constant time, before the body is read. Posts with the right token
+spend the model's bucket (BURST at once, RATE a second); posts with a wrong or missing one spend a
+bucket of their own (FAILED_BURST, FAILED_RATE): a flood of them, from anyone on the machine, is
+counted, alerted and throttled, costs the desk nothing, and never spends the model's budget.
 
 Its own process (supervisord's `signals` program, off until SIGNALS_API_TOKEN is set), so a flood
 or a hung client never reaches the engine's loop: the engine never listens on a port.
@@ -42,7 +46,8 @@ log = logging.getLogger("engine.signals_api")
 PORT_ENV, DEFAULT_PORT = "SIGNALS_API_PORT", 9465
 MAX_BODY = 16 * 1024
 BODY_TIMEOUT_S = 5.0
-RATE, BURST = 20.0, 40  # posts a second, and at once
+RATE, BURST = 20.0, 40  # posts a second, and at once, with the right token
+FAILED_RATE, FAILED_BURST = 5.0, 10  # ... and with a wrong or missing one (their own bucket)
 ALERT_EVERY_MS = 60_000
 STATUS = {Refusal.UNAUTHORIZED: 401, Refusal.TOO_LARGE: 413, Refusal.RATE_LIMITED: 429, Refusal.REPLAYED: 409,
           Refusal.UNKNOWN_MARKET: 422, Refusal.MARKET_CLOSED: 422, Refusal.STALLED: 408}
@@ -76,7 +81,8 @@ class SignalsApi:
     def __init__(self, db: Database, token: Secret) -> None:
         self.db = db
         self.token = token.reveal().encode()
-        self.bucket = Bucket()
+        self.bucket = Bucket()  # the model's: only posts with the right token spend it
+        self.failed = Bucket(FAILED_RATE, FAILED_BURST, FAILED_BURST)  # wrong or missing tokens'
         self.unauthorized = 0  # wrong tokens since the last alert
         self.alerted_at = 0
 
@@ -91,9 +97,9 @@ class SignalsApi:
 
     async def post(self, request: web.Request) -> web.Response:
         try:
+            await self._authorize(request)
             if not self.bucket.take():
                 raise PostRefused(Refusal.RATE_LIMITED, f"more than {RATE:g} posts a second: slow down")
-            await self._authorize(request)
             raw = await self._body(request)
             post = parse_post(raw, now_ms())
             accepted = await asyncio.to_thread(record_post, self.db, post, via="http", actor=f"api:{post.source}",
@@ -109,13 +115,18 @@ class SignalsApi:
                                  status=201)
 
     async def _authorize(self, request: web.Request) -> None:
+        """The token, compared in constant time; a wrong or missing one is counted (alerted at most
+        once a minute) and refused: 401, or 429 once such posts come faster than their own bucket."""
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self.token):
+        if hmac.compare_digest(given.strip().encode(), self.token) and scheme.lower() == "bearer":
             return
         self.unauthorized += 1
         if now_ms() - self.alerted_at >= ALERT_EVERY_MS:
             count, self.unauthorized, self.alerted_at = self.unauthorized, 0, now_ms()
             await asyncio.to_thread(self._alert, count)
+        if not self.failed.take():
+            raise PostRefused(Refusal.RATE_LIMITED, f"more than {FAILED_RATE:g} posts a second with a missing or "
+                                                    "wrong token: slow down")
         raise PostRefused(Refusal.UNAUTHORIZED, "a missing or wrong token: send Authorization: Bearer <token>")
 
     def _alert(self, count: int) -> None:

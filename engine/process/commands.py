@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from contracts.command_kinds import BY_NAME as REGISTRY
@@ -17,6 +17,7 @@ from contracts.command_kinds import Handler as Applier
 from contracts.command_refusal import CommandRejected
 from engine.execution.placement import OrderGate
 from engine.process.control import Controller
+from engine.process.dispatch import HANDLERS, Appliers, Service
 from engine.process.trading_seam import Trading
 from storage.command_queue import command_effects
 from storage.command_queue import command_payloads as payloads
@@ -29,21 +30,8 @@ log = logging.getLogger("engine.process.commands")
 LOCKED_RETRY_S = 0.1
 PREKILL_BUDGET_S = 10.0
 
-Handler = Callable[[Controller, dict[str, Any], str], Awaitable[dict[str, Any]]]
-
-LIFECYCLE: dict[str, Handler] = {
-    "start": lambda c, p, a: c.start(a),
-    "stop": lambda c, p, a: c.stop(a),
-    "pause": lambda c, p, a: c.pause(a),
-    "resume": lambda c, p, a: c.resume(a),
-    "kill": lambda c, p, a: c.kill(a, p["reason"]),
-    "rearm": lambda c, p, a: c.rearm(a),
-    "reload_config": lambda c, p, a: c.reload_config(a),
-    "set_mode": lambda c, p, a: c.set_mode(a, p["mode"], p.get("override", "")),
-    "set_venue_mode": lambda c, p, a: c.set_venue_mode(a, p["venue"], p["mode"], p.get("override", "")),
-}
-# Which kinds close the order gate at their claim, and who applies each kind: the registry's
-# (contracts/command_kinds.py). LIFECYCLE holds the controller's call for each of its kinds.
+# Which kinds close the order gate at their claim: the registry's (contracts/command_kinds.py); the call
+# that applies each kind: engine/process/dispatch.py.
 BLOCKING_KINDS = frozenset(kind.name for kind in REGISTRY.values() if kind.closes_gate)
 
 
@@ -58,11 +46,6 @@ def parse_payload(kind: str, raw: str) -> dict[str, Any]:
         raise CommandRejected(str(exc)) from None
 
 
-# A command applied by a part of the engine other than the lifecycle and the trading core (the
-# registry's handler, e.g. the notifier's test message).
-Service = Callable[[dict[str, Any], str], Awaitable[dict[str, Any]]]
-
-
 class CommandProcessor:
     def __init__(self, db: Database, controller: Controller, trading: Trading, gate: OrderGate, *,
                  poll_s: float = 0.01, services: Mapping[Applier, Service] | None = None):
@@ -74,7 +57,7 @@ class CommandProcessor:
         self.trading = trading
         self.gate = gate
         self.poll_s = poll_s
-        self.services = dict(services or {})
+        self.appliers = Appliers(controller, trading, dict(services or {}))
         self._current: asyncio.Task[None] | None = None
         self._current_id: int | None = None
         self._prekilled: int | None = None  # the pending kill already acted on while the database was locked
@@ -191,17 +174,10 @@ class CommandProcessor:
                                         "apply_ms": now_ms() - started})
 
     async def _dispatch(self, command: queue.CommandRow, payload: dict[str, Any]) -> dict[str, Any]:
-        kind = REGISTRY.get(command.kind)
-        if kind is None:
+        handler = HANDLERS.get(command.kind)
+        if handler is None:
             raise CommandRejected(f"unknown command kind {command.kind!r} (known: {', '.join(sorted(REGISTRY))})")
-        if kind.handler is Applier.CONTROLLER:
-            return await LIFECYCLE[kind.name](self.controller, payload, command.actor)
-        if kind.handler is Applier.TRADING:
-            return await self.trading.handle(kind.name, payload)
-        service = self.services.get(kind.handler)
-        if service is None:
-            raise CommandRejected(f"{kind.name} is applied by the {kind.handler.value}, which this engine does not run")
-        return await service(payload, command.actor)
+        return await handler(self.appliers, payload, command.actor)
 
     async def _finish(self, command_id: int, *, ok: bool, result: Any = None, error: str | None = None) -> None:
         """Acknowledge; while another process holds the write lock, try again until it lands."""

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from contracts.venues import POLYMARKET
 from engine.trading.passes.jobs import Job
+from engine.trading.passes.operator_commands import OperatorCommands
 
 
 class Trading(Protocol):
@@ -56,10 +57,11 @@ class Trading(Protocol):
         """Switch a venue between paper and live (only called while stopped): the desk's own, or
         another armed on its own (Kalshi)."""
 
-    async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """The registry's trading kinds (contracts/command_kinds.py, Handler.TRADING): order-related
-        operator commands (cancel_order, flatten, exit, place_order) and collecting what the venue
-        owes (redeem, merge)."""
+    @property
+    def operator(self) -> OperatorCommands:
+        """The registry's trading kinds (contracts/command_kinds.py, Handler.TRADING), a method each
+        (engine/trading/passes/operator_commands.py), applied by engine/process/dispatch.py: the operator's
+        order commands and collecting what the venue owes."""
 
     async def close(self) -> None:
         """Process shutdown: cancel strategy orders best-effort and release everything."""

@@ -142,7 +142,7 @@ class RiskContext:
 
 def _reducing_detail(reason: Reason, view: MarketView) -> str:
     if reason is Reason.RESOLUTION_PENDING:
-        return (f"the venue reports this market's resolution {view.info.resolution_status}: "
+        return (f"the venue reports this market's resolution {view.info.resolution_said}: "
                 "no new position, only exits")
     return "only risk-reducing orders"
 

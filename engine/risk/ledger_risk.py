@@ -1,4 +1,4 @@
-"""The risk of a venue ledger beside the desk's (engine/trading/passes/venue_ledger.py); first, the
+"""The risk of a venue ledger beside the desk's (engine/trading/passes/ledger.py); first, the
 paper lane: paper-only strategies trading on paper beside a live desk.
 
 Its limits are the desk's values, measured on the paper ledger alone: the lane's exposure,

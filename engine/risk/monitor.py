@@ -21,7 +21,7 @@ from engine.execution.planner import TAKE, OrderSpec, Residual
 from engine.execution.portfolio import StrategyBook, Valuation
 from engine.execution.state import ExecutionState
 from engine.feeds.catalog import MarketCatalog
-from engine.risk import breakers, conflicts, self_trade
+from engine.risk import breakers, conflicts, gate_notes, self_trade
 from engine.risk import context as risk_context
 from engine.risk.correlation_guard import CorrelationGuard
 from engine.risk.decisions_log import DecisionsLog
@@ -141,7 +141,7 @@ class RiskMonitor:
         self.decisions.write(decisions, now)
         self.decisions.regimes(intents, now)
         self.decisions.forecasts(intents, now)
-        return [approved[i] for i in range(len(intents))]
+        return gate_notes.noted([approved[i] for i in range(len(intents))], decisions)
 
     def _conflicts(self, intents: list[Intent], decisions: list[Decision]) -> list[Intent]:
         """Strategies wanting opposite things in one market: the surer one trades (engine/risk/conflicts.py)."""

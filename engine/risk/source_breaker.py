@@ -9,6 +9,8 @@ engine's read leaves them out: storage/engine_stores/trading_reads.py), a warnin
 (`SOURCE_BENCHED`), and its posts are still taken and scored, so a source whose later markets bring
 its score back under the limit feeds again (`SOURCE_RESTORED`). A source with fewer than N resolved
 markets is not judged yet and feeds. The verdicts are kept in `signal_sources`, written here only.
+Every market a source priced counts, traded or not: the job that runs the breaker first records
+the resolutions the venue shows for them (engine/trading/settlement/posted_resolutions.py).
 """
 
 from __future__ import annotations

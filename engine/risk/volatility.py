@@ -12,10 +12,12 @@ ratio short / baseline moves a state with hysteresis:
     HALTED   -> REDUCING  once ratio < reduce        (one threshold lower than it tripped)
     REDUCING -> ACTIVE    once ratio <= clear        (clear < reduce)
 
-A market is judged only once it has been watched for two windows (a baseline to compare with);
-until then, and while it has no mid, its state stays as it was. The desk's ratio pools every
-judged market: sqrt(sum of short^2 / sum of baseline^2), so one wild market does not halt the
-desk (its own state does that) but many at once do. The caller passes the time.
+A market is judged only once it has been watched for a third of its baseline, and at least two
+windows (`warmup_ms`): a baseline of a minute or two holds no news, so the first news after a start
+read as a spike (bench/volatility_alerts.py). Until then, and while it has no mid, its state stays
+as it was. The desk's ratio pools every judged market: sqrt(sum of short^2 / sum of baseline^2),
+so one wild market does not halt the desk (its own state does that) but many at once do. The
+caller passes the time.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from contracts.limits import Limits
 from engine.risk.gate import TradingState
 
 MAX_CHANGES = 20_000  # per market: a bound on memory whatever the feed's rate
+WARMUP_SHARE = 3  # a market is judged once watched for this share (1/3) of its baseline
 DESK = ""  # the desk-wide scope's name in a Change
 
 
@@ -49,6 +52,11 @@ class Settings:
     @property
     def enabled(self) -> bool:
         return self.reduce > 0 and self.window_ms > 0
+
+    @property
+    def warmup_ms(self) -> int:
+        """How long a market is watched before it is judged: a third of the baseline, two windows at least."""
+        return max(2 * self.window_ms, self.baseline_ms // WARMUP_SHARE)
 
 
 @dataclass(frozen=True)
@@ -143,9 +151,9 @@ class MidSeries:
         self._head = head + 1
 
     def reading(self, now: int, s: Settings) -> Reading | None:
-        """None until watched for two windows (no baseline to compare with yet)."""
+        """None until watched for the warm-up (no baseline worth comparing with yet)."""
         history = min(s.baseline_ms, now - self.first_ms)
-        if history < 2 * s.window_ms:
+        if history < s.warmup_ms:
             return None
         short_sq, base_sq = self._sums(now - s.window_ms, now - history, s)
         base = math.sqrt(base_sq * s.window_ms / (history - s.window_ms))

@@ -30,11 +30,14 @@ def describe(reading: Reading) -> str:
 
 
 def market_alert(conn: Connection, change: Change) -> None:
+    """The state first, then the market: a list that cuts a long message (a market is shown by its
+    question) still shows what happened."""
     code = MARKET_CODE if change.after is not TradingState.ACTIVE else f"{MARKET_CODE}_CLEARED"
     what = {TradingState.HALTED: "no new orders in it", TradingState.REDUCING: "no new risk in it",
             TradingState.ACTIVE: "trading in it resumes"}[change.after]
+    state = "cleared" if change.after is TradingState.ACTIVE else change.after.value
     raise_alert(conn, level=LEVELS[change.after], source="risk", code=code,
-                message=f"market {change.scope} volatility {change.after.value}: {describe(change.reading)}; {what}")
+                message=f"volatility {state} in market {change.scope}: {what}; {describe(change.reading)}")
 
 
 class VolatilityGuard:

@@ -204,8 +204,11 @@ def wait_for(settings: Settings, command_id: int, wait_s: float) -> Outcome:
 def outcome_text(label: str, outcome: Outcome) -> str:
     """The engine's real answer, in one or two lines."""
     number = f"command #{outcome.command_id}"
+    sold = "".join(f" {line}." for line in answers.sales(outcome.result))[:600]
     if outcome.state == "done" and (remains := answers.unsold(outcome.result)):
-        return f"{label}: partly done ({number}). Remains: " + "; ".join(remains)[:600]
+        return f"{label}: partly done ({number}).{sold} Remains: " + "; ".join(remains)[:600]
+    if outcome.state == "done" and sold:
+        return f"{label}: done ({number}).{sold}"
     if outcome.state == "done":
         return f"{label}: done ({number}){_result(outcome.result)}"
     if outcome.state in ("failed", "expired"):

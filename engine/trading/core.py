@@ -21,62 +21,45 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from contracts import order_end
 from contracts.command_refusal import CommandRejected
-from contracts.domain import MICRO, Intent, MarketView
-from contracts.limits import Limits
+from contracts.domain import Intent
 from contracts.settings import Settings
-from contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
-from contracts.venue_policies import DESK_VENUE, policy_of, venues_apart
-from contracts.venues import venue_of
+from contracts.venue_policies import DESK_VENUE, venues_apart
 from engine.analytics.markout_job import MarkoutJob
 from engine.execution import portfolio
 from engine.execution.bus import EventBus, FillApplied
 from engine.execution.executor import OPERATOR_BOOKS, Executor
 from engine.execution.placement import OrderGate
-from engine.execution.portfolio import StrategyBook
 from engine.execution.recovery import recover
-from engine.feeds.market_data_events import MarketEvent, MarketResolved, MarketVoided, TickSizeChanged
+from engine.execution.state import ExecutionState
 from engine.marketdata.recorder import Recorder
 from engine.risk import breakers
 from engine.risk.monitor import RiskMonitor
-from engine.trading.exits.exit_book import ExitBook
 from engine.trading.hosting.indicator_host import IndicatorHost, wanted_indicators
 from engine.trading.hosting.own_markouts import OwnMarkouts
 from engine.trading.hosting.selection import Selection
 from engine.trading.hosting.strategy_host import (
-    Failure,
     StrategyHost,
-    alert_paper_only,
-    alert_venue_held,
-    alert_venue_paper,
-    alert_venue_unavailable,
 )
 from engine.trading.hosting.strategy_memory import SAVE_S as MEMORY_SAVE_S
 from engine.trading.hosting.strategy_memory import StrategyMemory
-from engine.trading.hosting.strategy_states import StrategyStates
-from engine.trading.hosting.views import SignalReads, market_views, snapshot
-from engine.trading.ledgers import arbs
-from engine.trading.ledgers.market_endings import close_ended
-from engine.trading.ledgers.ticks import apply_tick_change
+from engine.trading.hosting.views import SignalReads, Views
 from engine.trading.ledgers.venue_link import VenueLink
 from engine.trading.lookouts.fills_dark import FillsDark
 from engine.trading.lookouts.lookout import Lookout
-from engine.trading.lookouts.pass_guard import Ledger, PassGuard, failed, guarded_pass
+from engine.trading.lookouts.pass_guard import failed, guarded_pass
 from engine.trading.operator import operator_actions
-from engine.trading.operator.operator_exits import OperatorExits, exit_positions
 from engine.trading.parts import ReplaySource
 from engine.trading.passes import core_state, cross_arbs, downtime_cancels
-from engine.trading.passes.event_decisions import EventDecisions, Scope
+from engine.trading.passes.deciding import Deciders
+from engine.trading.passes.event_decisions import EventDecisions
 from engine.trading.passes.jobs import CoreJobs, Job
-from engine.trading.passes.ledger_pass import LedgerParts, ledger_pass
+from engine.trading.passes.ledger import Ledger, desk_ledger
+from engine.trading.passes.market_events import MarketEvents
+from engine.trading.passes.opening import Opening
+from engine.trading.passes.operator_commands import OperatorCommands
 from engine.trading.passes.routing import LedgerKey, Ledgers
-from engine.trading.passes.venue_ledger import VenueLedger, flatten_ledger, traders_on
-from engine.trading.settlement.collections import Collections
 from engine.trading.settlement.rewards import RewardTracker
-from engine.trading.settlement.void_refunds import book_paper_void
-from engine.venues.base import VenueError
-from engine.venues.paper import PaperVenue
 from engine.venues.registry import adapter_of
-from storage.engine_stores import trading_reads
 from storage.sqlite.db import Database, is_locked, now_ms
 
 log = logging.getLogger("engine.trading.core")
@@ -106,76 +89,79 @@ class TradingCore:
             db, clock, lambda: self.config.strategy_memory_max_age_s * 1000)
         self.host = StrategyHost(db, clock, memory)
         self.config_problems: set[str] = set()
-        self.mode = core_state.current_mode(db)
-        self.risk = RiskMonitor(db, self.mode, self.loaded.limits, self.loaded.memory, clock)
+        mode = core_state.current_mode(db)
+        self.risk = RiskMonitor(db, mode, self.loaded.limits, self.loaded.memory, clock)
         # What the executor tells (fills, refusals, faults, the venue's phase) goes out on one
         # bus that outlives each executor built here (a mode switch, a reopened venue).
         self.bus = EventBus()
         self.risk.listen(self.bus)
         self.lookout = Lookout(db, self.bus, clock, self.config)
-        # The ledgers beside the desk's, by (venue, mode) (engine/trading/passes/venue_ledger.py): the desk's
-        # venue on paper beside a live desk (paper-only strategies), and each venue armed apart in its own armed
-        # mode beside any desk (a replay trades it on paper). Which one a strategy trades: passes/routing.py.
-        armed = {} if replay is not None else core_state.current_apart_modes(db)
-        self.ledgers = Ledgers(lambda: (self.executor.venue_name, self.link.mode),
-                               {policy.venue: armed.get(policy.venue, "paper") for policy in venues_apart()})
-        self.link = VenueLink(settings, db, mode=self.mode, clock=clock, replay=replay, config=lambda: self.config,
-                              risk=self.risk, bus=self.bus, gate=self.gate, conditions=self.lookout.conditions,
+        self.link = VenueLink(settings, db, clock=clock, replay=replay, config=lambda: self.config, bus=self.bus,
+                              gate=self.gate, desk_state=lambda: self.executor.state,
                               strategy_markets=lambda: self.host.markets()
                               | set().union(*(ledger.held_markets() for ledger in self.ledgers.beside()))
                               | cross_arbs.paired_legs(self.host.hosted, self.link.references.pairs()))
         self.books, self.catalog, self.feed = self.link.books, self.link.catalog, self.link.feed
+        # Every ledger the desk trades (engine/trading/passes/ledger.py): its own, and beside it, by (venue, mode),
+        # the desk's venue on paper beside a live desk (paper-only strategies) and each venue armed apart in its
+        # own armed mode beside any desk (a replay trades it on paper). Which one a strategy trades: routing.py.
+        desk = desk_ledger(self.link, mode, risk=self.risk, bus=self.bus, balance_watch=self.lookout.balance_watch,
+                           conditions=self.lookout.conditions, on_kill=self._kill_switch,
+                           look=None if replay is not None else lambda now: self.lookout.look(
+                               self.link, self.desk, now, feed_down_s=self.config.alert_feed_down_s))
+        armed = {} if replay is not None else core_state.current_apart_modes(db)
+        self.ledgers = Ledgers(desk, {policy.venue: armed.get(policy.venue, "paper") for policy in venues_apart()})
         self.selection = Selection(db, self.host, self.catalog, clock, record=replay is None)
-        self.exits = ExitBook()
         self.fills_dark = FillsDark(self.lookout.alert)
-        self.operator_exits = OperatorExits()  # what the operator asked to sell (trading/operator/operator_exits.py)
-        self.collections = Collections(self.link)
         self.rewards = RewardTracker(db, clock, sample_s=self.config.reward_sample_s)
         self.deciding = False
-        self.passes = PassGuard("the desk")  # fails closed when passes keep failing (trading/lookouts/pass_guard.py)
         self.trading_since: int | None = None  # when trading last started (the early snapshots' clock)
         self.ledger_ready = False  # the desk's ledger recovered for its mode: only then is it valued for the curve
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
-        self.arbitrage = arbs.Settlements()  # legs of unevenly filled arbitrages waiting to be unwound
-        # The desk's ledger as its pass sees it (every ledger's pass: engine/trading/passes/ledger_pass.py).
-        self.desk_pass = LedgerParts(
-            self.link, self.risk, self.exits, self.arbitrage, self.operator_exits, on_kill=self._kill_switch,
-            look=None if replay is not None else lambda now: self.lookout.look(
-                self.link, now, feed_down_s=self.config.alert_feed_down_s))
         self.cross = cross_arbs.CrossArbs()  # cross-venue arbitrages' legs, one on each venue's ledger
         self.signals = SignalReads(db, self.catalog, replay=replay is not None,
                                    followed_kept=lambda: self.scheduled.follower.kept)
+        self.views = Views(self.catalog, self.books, self.signals, self.link.references, self.link.own)
         self.indicators = IndicatorHost(db)
         self.own_markouts = OwnMarkouts(self.books, self.catalog)  # what market making's toxicity reads
-        self.strategy_states = StrategyStates()  # each strategy's own state, rebuilt where its ledger changed
-        self.paper_only_noted: set[str] = set()  # paper-only strategies alerted this live session
+        self.noted: set[str] = set()  # what was alerted once this live session (paper-only strategies, ...)
+        self.deciders = Deciders(db, self.host, self.ledgers, self.catalog, self.link.references.pairs,
+                                 self.own_markouts, self.noted)
+        self.opening = Opening(db, self.link, self.host, self.ledgers, self.risk, config=lambda: self.config,
+                               wire=self._wire, noted=self.noted)
         self._loop: asyncio.Task[None] | None = None
-        self._resolution_check: asyncio.Task[None] | None = None  # a resolution with no single winner
-        self.books.add_listener(self._on_market_event)
+        self.market_events = MarketEvents(self.link, self.ledgers, lambda: self.scheduled.settle_missed())
+        self.books.add_listener(self.market_events.on_market_event)
         self.recorder = None if replay else Recorder(db.path, self.books, depth=self.config.record_depth)
         if self.recorder is not None:
             self.books.add_listener(self.recorder.on_market_event)
         self.markouts = MarkoutJob(db)  # a backtest computes its own (engine/backtest/runner.py)
-        self.scheduled = CoreJobs(self.link, self.risk, self.lookout, self.selection, self.collections,
-                                  self.rewards, self.markouts, config=lambda: self.config,
-                                  deciding=lambda: self.deciding, trading_since=lambda: self.trading_since,
-                                  lanes=self.ledgers.beside,
+        self.scheduled = CoreJobs(self.link, desk, self.lookout, self.selection, self.rewards, self.markouts,
+                                  config=lambda: self.config, deciding=lambda: self.deciding,
+                                  trading_since=lambda: self.trading_since, lanes=self.ledgers.beside,
                                   ledger_ready=lambda: self.ledger_ready)
         self.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
         self.bus.subscribe(FillApplied, self.own_markouts.on_fill)
         self.events = EventDecisions(self)  # live: a market decided as soon as what it reads changes
+        self.operator = OperatorCommands(self.link, self.ledgers, self.host, mark=self.events.mark,
+                                         deciding=lambda: self.deciding)
         if replay is None:
             self.events.listen(self.bus)
             self.books.add_listener(self.events.on_market_event)
 
     @property
-    def executor(self) -> Executor:
-        """The executor of the venue in use (rebuilt by the link when the venue is reopened)."""
-        return self.link.executor
+    def desk(self) -> Ledger:
+        """The desk's own ledger (engine/trading/passes/ledger.py)."""
+        return self.ledgers.desk
 
     @property
-    def limits(self) -> Limits:
-        return self.risk.limits
+    def mode(self) -> str:
+        return self.desk.mode
+
+    @property
+    def executor(self) -> Executor:
+        """The desk's ledger's executor (rebuilt when its venue is reopened or the mode switched)."""
+        return self.desk.executor
 
     def _reload_risk(self) -> None:
         self.loaded = core_state.load_all(self.db, self.loaded)
@@ -197,12 +183,12 @@ class TradingCore:
             self.executor.cash_book.opening_deposit(starting_cash)
         if operator:
             self.risk.errors = breakers.ErrorCounter()  # the faults the halt was about are behind us
-            self.passes.rearm()
+            self.desk.passes.rearm()
         self._reload_risk()
         await self.link.discover()
         self.selection.load()
-        await self.link.open()
-        report = await recover(self.executor, self.link.settlement if self.replay is None else None,
+        await self.desk.connect()
+        report = await recover(self.executor, self.desk.settlement if self.replay is None else None,
                                settle_resolutions=self.scheduled.settle_missed if self.replay is None else None)
         self.ledger_ready = True  # what the ledger holds is known again (its snapshots may be written)
         if report.cash_flow:
@@ -236,10 +222,9 @@ class TradingCore:
         how many of theirs were working."""
         self.deciding = False
         working = sum(1 for o in self.executor.state.orders.values() if o.strategy not in OPERATOR_BOOKS)
-        self.executor.withdraw(why=order_end.PAUSED)
-        await self.executor.reconcile()
-        for ledger in self.ledgers.beside():  # their orders are cancelled by their next pass
+        for ledger in self.ledgers.all():  # those beside the desk's: their orders are cancelled by their next pass
             ledger.withdraw(why=order_end.PAUSED)
+        await self.executor.reconcile()
         return working
 
     async def resume(self) -> None:
@@ -254,43 +239,41 @@ class TradingCore:
         self.executor.withdraw(why=order_end.STOPPED)
         await self._drain_orders()
         await self._stop_loop()
-        for ledger in self.ledgers.beside():
-            await ledger.close()
-        self.ledgers.open.clear()
+        await self.ledgers.close_beside()
         await self.link.close_feeds()
         if self.recorder is not None:
             await self.recorder.close()
         await self.scheduled.follower.close()
-        await self.link.close()
+        await self.desk.disconnect()
 
     async def kill(self) -> dict[str, Any]:
         """Cancel everything; after a kill-switch trip with `kill_flatten` on, also sell what is
         held (the one order ever sent under the latch, asked for by the engine itself). The
         order gate was closed where the kill was claimed (engine/process/commands.py)."""
         self.deciding = False
-        await self.link.open()
+        await self.desk.connect()
         result: dict[str, Any] = dict(await self.executor.kill())
         for ledger in self.ledgers.beside():
             result[ledger.answer_key] = await ledger.kill()
         if self.flatten_after_kill:
             self.flatten_after_kill = False
-            result["flatten"] = await operator_actions.flatten(self.link, self.risk, {}, deciding=False,
+            result["flatten"] = await operator_actions.flatten(self.desk, self.risk, {}, deciding=False,
                                                                after_kill=True)
         return result
 
     async def cancel_at_venue(self) -> None:
-        await self.link.cancel_at_venue()
+        await self.desk.cancel_at_venue()
 
     async def cancel_everything(self) -> dict[str, Any]:
         self.deciding = False
-        await self.link.open()
+        await self.desk.connect()
         try:
             result = dict(await self.executor.kill())
             for apart, mode in self.ledgers.armed.items():  # each venue armed live apart from the desk
                 if mode == "live" and adapter_of(apart).armable(self.settings):
-                    result[f"{apart}_live"] = await downtime_cancels.cancel_recorded(self.link, self.risk, apart)
+                    result[f"{apart}_live"] = await downtime_cancels.cancel_recorded(self.desk, self.risk, apart)
         finally:
-            await self.link.close()
+            await self.desk.disconnect()
         return result
 
     async def clear_start_halts(self) -> str | None:
@@ -304,16 +287,16 @@ class TradingCore:
         if self.risk.memory.trading_state is not breakers.TradingState.HALTED or \
                 reason not in core_state.CLEARED_BY_START:
             return None
-        if reason == breakers.DECISIONS_FAILING and not self.passes.deciding:
-            raise CommandRejected(self.passes.still_failing())
-        self.passes.rearm()
+        if reason == breakers.DECISIONS_FAILING and not self.desk.passes.deciding:
+            raise CommandRejected(self.desk.passes.still_failing())
+        self.desk.passes.rearm()
         with self.db.write() as conn:
             breakers.relax(conn, reason, "cleared by the operator's Start", self.clock())
             self.risk.memory = breakers.load_memory(conn)
         self.risk.errors = breakers.ErrorCounter()
         self.risk.refusals = breakers.RefusalCounter()
-        if reason == breakers.BALANCE_MISMATCH and self.mode == "live" and self.link.live:
-            await self.lookout.resync_balances(self.link, self.risk, now=self.clock(),
+        if reason == breakers.BALANCE_MISMATCH and self.mode == "live" and self.desk.live:
+            await self.lookout.resync_balances(self.desk, self.risk, now=self.clock(),
                                                feed_down_s=self.config.alert_feed_down_s)
         return reason
 
@@ -324,8 +307,8 @@ class TradingCore:
         await self.link.ensure_fees()
         self.link.subscribe()
         await self.link.start_reference()
-        self.link.reconfigure_paper()
-        if self.link.live:
+        self.desk.reconfigure()
+        if self.desk.live:
             await self._open_ledgers()
             self.link.subscribe()
         self.events.mark_all()  # limits, parameters, markets: every decision reads them
@@ -338,31 +321,10 @@ class TradingCore:
         if venue in self.ledgers.armed:
             self.ledgers.armed[venue] = mode
             return
-        self.mode = mode
         self.ledger_ready = False  # the new mode's ledger is empty until a start recovers it
         self.risk.reload(self.risk.limits, self.risk.memory, mode)
-        await self.link.set_mode(mode)
-        self.collections.switched_venue()
-
-    async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        self.events.mark(payload.get("condition_id"))  # decided again once the command has acted
-        if kind in ("redeem", "merge"):
-            if not self.link.live:
-                raise CommandRejected("the engine is not running: start it first (redemptions and merges go "
-                                      "through the running engine, which books what the venue pays)")
-            return await self.collections.command(kind, payload)
-        if kind == "exit":
-            ledger = self.ledgers.for_exit(payload)
-            if ledger is None:
-                return await exit_positions(self.link, self.risk, self.exits, self.operator_exits, payload)
-            return await exit_positions(ledger, ledger.risk, ledger.exits, ledger.operator_exits, payload)
-        result = await operator_actions.handle(self.link, self.risk, self.host, kind, payload, deciding=self.deciding)
-        if kind == "flatten":  # a flatten acts on every venue: each other venue's ledger sells there too
-            desk_venue = self.ledgers.desk_key[0]
-            for other in self.ledgers.beside():
-                if other.venue_name != desk_venue and other.live:
-                    result = {**result, other.answer_key: await flatten_ledger(other, payload)}
-        return result
+        await self.desk.switch_mode(mode)
+        self.desk.collections.switched_venue()
 
     async def close(self) -> None:
         await self.stop()
@@ -373,8 +335,8 @@ class TradingCore:
         is left out, FEED_DOWN reports a feed that delivers nothing), and when the desk's last
         trading pass completed, or trading last started if later (None: neither yet), whose age
         is how long the desk has not decided."""
-        passed = max((at for at in (self.passes.last_ok_at, self.trading_since) if at is not None), default=None)
-        if not self.link.live:
+        passed = max((at for at in (self.desk.passes.last_ok_at, self.trading_since) if at is not None), default=None)
+        if not self.desk.live:
             return None, passed
         now = self.clock()
         ages = [now - at for t in self.link.feed.subscribed() if (at := self.books.updated_ms(t)) is not None]
@@ -383,34 +345,6 @@ class TradingCore:
     def jobs(self) -> list[Job]:
         return [*self.scheduled.all(), Job("strategy_memory", self.host.keep_memory,
                                            IntervalTrigger(seconds=MEMORY_SAVE_S))]
-
-    def _on_market_event(self, event: MarketEvent) -> None:
-        self.link.forward(event)
-        for ledger in self.ledgers.beside():
-            ledger.forward(event)
-        if isinstance(event, MarketResolved) and event.winning_token:
-            # Every ledger settles now, while its positions still hold what they held: a fill's later
-            # status report is folded at the payout, and a position settled that way owes no claim.
-            operator_actions.settle_won(self.link, event.condition_id, event.winning_token)
-            for ledger in self.ledgers.beside():
-                if ledger.live:
-                    operator_actions.settle_won(ledger, event.condition_id, event.winning_token)
-        elif isinstance(event, MarketResolved):
-            self._check_resolutions_soon()  # no single winner (a 50/50): its payouts come from Gamma
-        elif isinstance(event, MarketVoided):  # on paper (live, the venue's settlement list says what it paid back)
-            for ledger in self.ledgers.beside():
-                if ledger.live and ledger.mode == "paper" and ledger.venue_name == venue_of(event.condition_id) \
-                        and policy_of(ledger.venue_name).refunds_voids:
-                    book_paper_void(ledger.executor, self.catalog, event.condition_id, event.yes_value)
-        elif isinstance(event, TickSizeChanged):
-            apply_tick_change(self.catalog, self.db, event, self.clock())
-        # (after settling: a paired market over, or not binary, is quoted no more)
-        close_ended(self.catalog, self.db, event, self.link.references.pairs)
-
-    def _check_resolutions_soon(self) -> None:
-        if self._resolution_check is None or self._resolution_check.done():
-            self._resolution_check = asyncio.get_running_loop().create_task(
-                self.scheduled.settle_missed(), name="resolution-check")
 
     # -- the tick ----------------------------------------------------------------------
 
@@ -425,7 +359,7 @@ class TradingCore:
             try:
                 await self.tick()
                 locked = False
-                self.passes.passed(now)
+                self.desk.passes.passed(now)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -435,9 +369,9 @@ class TradingCore:
                 if not is_locked(exc):
                     log.exception("tick failed")
                     # The other ledgers' decisions come from this pass: none of them decided either.
-                    ledgers: list[Ledger] = [self, *(ledger for ledger in self.ledgers.beside() if ledger.live)]
-                    for ledger in ledgers:
-                        await failed(ledger, exc, now)
+                    for ledger in self.ledgers.all():
+                        if ledger.live or ledger.desk:
+                            await failed(ledger, exc, now)
                 elif not locked:  # another process holds the write lock: nothing is placed unrecorded
                     locked = True
                     log.warning("tick skipped: the database is locked by another process; trading resumes "
@@ -453,25 +387,19 @@ class TradingCore:
                     await schedule.wait(left)
 
     async def tick(self) -> portfolio.Valuation:
-        """One pass; returns the valuation the breakers judged (a backtest records it)."""
+        """One pass of every ledger (passes/ledger_pass.py), the desk's first: the strategies of every ledger
+        decide within the desk's, once its exits have started. Returns the valuation the desk's breakers
+        judged (a backtest records it)."""
         now = self.clock()
         if self.recorder is not None:
             self.recorder.mark_decision(now)
-        if isinstance(self.executor.venue, PaperVenue):
-            self.executor.venue.advance()
-        self.executor.drain()
-        self.link.own.adopt()  # resting orders loaded at a start, never seen placed
-        pairs = self.link.references.pairs()
-        views = market_views(self.link.relevant_markets(), self.catalog, self.books, self.signals.fair_values(now),
-                             self.link.references.source, self.signals.followed(now), pairs,
-                             self.signals.confidence, own=self.link.own)
+        desk = self.desk
+        desk.prepare()
+        views = self.views.of(self.link.relevant_markets(), now)
         self.indicators.want(wanted_indicators(self.config.indicators, views, self.host.hosted.values()), views, now)
         views = self.indicators.observe(views, self.books, now)
         self.own_markouts.observe(now)
         dark = self._fills_dark(now)
-        # Every ledger trading this tick, by mode: the total exposure limit spans the venues of one money.
-        ledgers = [(self.link.mode, self.executor.state), *((ledger.mode, ledger.executor.state)
-                                                            for ledger in self.ledgers.beside() if ledger.live)]
         holding = dark and not self.config.fills_dark_cancel  # fills dark, resting orders kept: no order moves
         lead_ms = self.config.game_start_withdraw_s * 1000
         deciding = self.deciding and not holding
@@ -479,30 +407,31 @@ class TradingCore:
         crossing: list[cross_arbs.Decided] = []  # the cross-venue strategies', each leg on its own ledger
 
         def desk_intents() -> list[Intent]:
-            by_ledger, found = self._decide(now, views)
+            by_ledger, found = self.deciders.decide(now, views)
             decided.update(by_ledger)
             crossing.extend(found)
             return decided.get(self.ledgers.desk_key, [])
 
-        # The desk's ledger first (every ledger's pass: passes/ledger_pass.py); the strategies of every
-        # ledger decide within it, once the desk's exits have started.
-        also = [s for mode, s in ledgers[1:] if mode == self.link.mode]
-        valuation = await ledger_pass(self.desk_pass, now, views, desk_intents if deciding else None, lead_ms,
-                                      deciding=self.deciding, also=also, fills_dark=dark, holding=holding)
-        for key, ledger in self.ledgers.by_key():
-            # Each ledger's pass guarded on its own: one that fails stops only itself.
-            theirs = decided.get(key, []) if deciding else None
-            others = [s for mode, s in ledgers if mode == ledger.mode and s is not ledger.executor.state]
-            await guarded_pass(ledger, now, functools.partial(ledger.tick, now, views, theirs, lead_ms, also=others),
-                               contain=self.replay is None)
+        valuation = await desk.run_pass(now, views, desk_intents if deciding else None, lead_ms,
+                                        deciding=self.deciding, also=self._same_mode(desk), fills_dark=dark,
+                                        holding=holding)
+        for key, ledger in self.ledgers.by_key():  # each guarded on its own: one that fails stops only itself
+            await guarded_pass(ledger, now, functools.partial(
+                ledger.tick, now, views, functools.partial(_intents_of, decided, key) if deciding else None, lead_ms,
+                deciding=deciding, also=self._same_mode(ledger)), contain=self.replay is None)
         if crossing:  # after every ledger's pass: each leg checked by its own ledger's risk as it stands now
-            await self.cross.run(crossing, pairs, now)
+            await self.cross.run(crossing, self.link.references.pairs(), now)
         self.events.passed(views, holding=holding, fills_dark=dark, started=now)
         return valuation
 
+    def _same_mode(self, ledger: Ledger) -> list[ExecutionState]:
+        """The other ledgers trading in `ledger`'s mode: the total exposure limit spans the venues of one money."""
+        return [other.executor.state for other in self.ledgers.all()
+                if other is not ledger and other.mode == ledger.mode and (other.live or other.desk)]
+
     def _fills_dark(self, now: int) -> bool:
         """Live: whether the desk holds because it cannot see its fills (engine/trading/lookouts/fills_dark.py)."""
-        if self.replay is not None or self.link.mode != "live":
+        if self.replay is not None or self.mode != "live":
             return False
         since = getattr(self.executor.venue, "fills_dark_since", None)
         return self.fills_dark.update(since, now, after_s=self.config.fills_dark_s,
@@ -514,121 +443,20 @@ class TradingCore:
         self.gate.block()
         self.flatten_after_kill = self.risk.request_kill(message, now)
 
-    def _decide(self, now: int, views: dict[str, MarketView], only: Scope | None = None) -> tuple[
-            dict[LedgerKey, list[Intent]], list[cross_arbs.Decided]]:
-        """Every enabled strategy's intents, by the ledger they go to (engine/trading/passes/routing.py:
-        the desk's, the paper ledger beside a live desk for a paper-only strategy, a venue armed apart's for a
-        strategy naming its markets), and the cross-venue strategies' (a leg on each venue); one that raises is
-        disabled and withdrawn. A strategy whose ledger is not open, or does not take it (a venue armed live
-        holds some: traders_on), makes no decision. A strategy with an allocation sizes from
-        it (plus its realized PnL), not from the wallet: each strategy's book is read from its ledger's
-        figures (once per ledger, before any decides) only if one has one. `only`: an event's decision,
-        those strategies on those markets (engine/trading/passes/event_decisions.py)."""
-        out: dict[LedgerKey, list[Intent]] = {self.ledgers.desk_key: [], **{key: [] for key in self.ledgers.open}}
-        crossing: list[cross_arbs.Decided] = []
-        pairs = self.link.references.pairs()
-        desk_site = cross_arbs.Site(self.link, self.risk, self.arbitrage)
-        books: dict[tuple[str, str], dict[str, StrategyBook]] = {}  # by ledger (mode, venue)
-        for name, hosted in list(self.host.hosted.items()):
-            if only is not None and name not in only:
-                continue
-            key = self.ledgers.route(hosted)
-            beside = None if key == self.ledgers.desk_key else self.ledgers.open.get(key)  # None: the desk's
-            sides = cross_arbs.sites(desk_site, beside, self.ledgers.get(cross_arbs.PAIRED.venue), name, hosted) \
-                if hosted.instance.spans_venues else None
-            if isinstance(sides, str):
-                if f"cross:{name}:{sides}" not in self.paper_only_noted:  # said once a session
-                    self.paper_only_noted.add(f"cross:{name}:{sides}")
-                    cross_arbs.held_alert(self.db, name, sides)
-                self._withdraw(name, order_end.because(order_end.PROTECTION, f"its {sides} leg is held"))
-                continue
-            if beside is not None and name not in beside.strategies:
-                beside = None  # its ledger does not take it (armed live apart: paper only, or its market taken)
-            if hosted.paused or (beside is None and key != self.ledgers.desk_key):
-                # Paused on its own (exits still guard it), or its ledger is not open: no decision.
-                self._withdraw(name, order_end.PAUSED if hosted.paused else order_end.because(
-                    order_end.PROTECTION, "its ledger's lane is not open"))
-                continue
-            if sides is not None:
-                beside = sides[0].site if isinstance(sides[0].site, VenueLedger) else None
-            executor = beside.executor if beside is not None else self.executor
-            ledger = (executor.mode, executor.venue_name)
-            allocation = self.risk.strategies.limits.get(name, STRATEGY_DEFAULTS).usdc("allocation")
-            if allocation > 0 and ledger not in books:  # deciding changes no order or position
-                books[ledger] = portfolio.booked(executor.state)
-            state = self.strategy_states.state(name, hosted.markets, self.catalog, executor.state, allocation,
-                                               books[ledger].get(name) if ledger in books else None,
-                                               self.own_markouts.recent(name, hosted.markets))
-            markets = list(hosted.markets) if only is None else list(only[name])
-            if sides is not None:  # both venues' markets and ledgers in its view
-                state = cross_arbs.cross_state(name, hosted, self.catalog, *sides, pairs, state)
-                markets += [m for m in sorted(cross_arbs.paired_legs({name: hosted}, pairs)) if m not in markets]
-            result = self.host.decide(name, snapshot(now, views, markets), state, now)
-            if isinstance(result, Failure):
-                self.host.disable(name, result.error)
-                self._withdraw(name, order_end.because(order_end.DISABLED, "it failed"))
-                continue
-            if sides is not None:
-                crossing.append(cross_arbs.Decided(name, tuple(hosted.markets), tuple(result), *sides))
-                continue
-            out[key].extend(result)
-        return out, crossing
-
-    def _withdraw(self, name: str, why: str) -> None:
-        """A strategy's orders withdrawn wherever it trades (the desk's ledger and every one beside it)."""
-        self.executor.withdraw(name, why)
-        for ledger in self.ledgers.beside():
-            ledger.withdraw(name, why)
-
     async def _open_ledgers(self, *, rearm: bool = False) -> None:
-        """The ledgers beside the desk's (engine/trading/passes/venue_ledger.py), each opened when its first
-        strategy is hosted: each venue armed apart, in its armed mode, for strategies naming its markets, on any
-        desk; the desk's venue on paper for paper-only strategies on a live desk, each alerted once per live
-        session. `rearm`: an operator's Start, which ends a ledger's halt as it ends the desk's. A backtest is a
-        paper desk: it has the venues armed apart's ledgers only."""
-        cash = int(self.config.paper_starting_cash * MICRO)
-        pairs = self.link.references.pairs()
-        for venue, mode in self.ledgers.armed.items():  # each venue armed apart, in its own mode, on any desk
-            traders, held = traders_on(self.host.hosted, venue, mode, pairs)
-            try:
-                await self.ledgers.keep_open((venue, mode), self._made, traders, cash, rearm=rearm)
-            except VenueError as exc:  # the venue down or its key refused: only what trades there waits
-                alert_venue_unavailable(self.db, str(exc), venue)
-            if self.replay is not None:
-                continue
-            for name in sorted({f"{venue}:{mode}:{n}" for n in traders} - self.paper_only_noted):
-                self.paper_only_noted.add(name)
-                if mode == "paper":
-                    alert_venue_paper(self.db, name.rsplit(":", 1)[1], venue)
-            for name, why in sorted(held.items()):
-                if f"{venue}:held:{name}" not in self.paper_only_noted:
-                    self.paper_only_noted.add(f"{venue}:held:{name}")
-                    alert_venue_held(self.db, name, why, venue)
-        if self.replay is not None or self.mode != "live":
-            return
-        paper_key = (self.ledgers.desk_key[0], "paper")
-        names = {name for name, hosted in self.host.hosted.items() if self.ledgers.route(hosted) == paper_key}
-        with self.db.read() as conn:  # a promoted strategy's paper leftovers keep it open: valued, exitable
-            leftovers = trading_reads.ledger_holds(conn, "paper", paper_key[0])
-        if await self.ledgers.keep_open(paper_key, self._made, names, cash, rearm=rearm, holds=leftovers) is None:
-            return
-        for name in sorted(names - self.paper_only_noted):
-            self.paper_only_noted.add(name)
-            alert_paper_only(self.db, name)
+        await self.opening.open_beside(rearm=rearm)
 
-    def _made(self, key: LedgerKey) -> VenueLedger:
+    def _wire(self, ledger: Ledger) -> None:
         """A new ledger beside the desk's: its fills and faults heard as the desk's are."""
-        ledger = VenueLedger(self.link, self.risk, *key)
         ledger.bus.on_error = self.lookout.handler_failed
         ledger.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
         ledger.bus.subscribe(FillApplied, self.own_markouts.on_fill)
         self.events.listen(ledger.bus)
-        return ledger
 
     async def _drain_orders(self) -> None:
         """Cancel strategy orders and wait (bounded) for the venue's ACKs."""
         deadline = asyncio.get_running_loop().time() + STOP_DRAIN_S
-        while self.link.live and asyncio.get_running_loop().time() < deadline:
+        while self.desk.live and asyncio.get_running_loop().time() < deadline:
             await self.executor.reconcile()
             self.executor.drain()
             if all(o.strategy in OPERATOR_BOOKS for o in self.executor.state.orders.values()):
@@ -640,3 +468,8 @@ class TradingCore:
             self._loop.cancel()
             await asyncio.gather(self._loop, return_exceptions=True)
             self._loop = None
+
+
+def _intents_of(decided: dict[LedgerKey, list[Intent]], key: LedgerKey) -> list[Intent]:
+    """A ledger's strategies' intents, as the desk's pass decided them."""
+    return decided.get(key, [])

@@ -1,6 +1,6 @@
 """What the trading core needs of its market-data source (the live feed, or a backtest's replay
-of recorded data, engine/backtest/replay.py) and of a place it trades (the venue link, or the
-paper lane beside a live desk, engine/trading/passes/venue_ledger.py), as protocols."""
+of recorded data, engine/backtest/replay.py) and of a place it trades (a ledger,
+engine/trading/passes/ledger.py), as protocols."""
 
 from __future__ import annotations
 
@@ -46,9 +46,8 @@ class ReplaySource(Protocol):
 
 
 class TradingSite(Protocol):
-    """One ledger trading through one executor: the desk's venue link (its mode's ledger), or the
-    paper lane (the paper ledger, beside a live desk). Exits, sales, settlement of resolved markets,
-    collections and arbitrage legs work on either."""
+    """One ledger trading through one executor (engine/trading/passes/ledger.py: the desk's, or one beside
+    it). Exits, sales, settlement of resolved markets, collections and arbitrage legs work on any."""
 
     settings: Settings
     db: Database
@@ -64,3 +63,6 @@ class TradingSite(Protocol):
     def replay(self) -> ReplaySource | None: ...
 
     def marks(self, token_id: str) -> Book | None: ...
+
+    async def connect(self) -> None:
+        """Its venue connected if it is not yet."""

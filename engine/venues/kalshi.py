@@ -135,16 +135,7 @@ class KalshiVenue:
             if found is None:
                 raise
             return self._result(found)
-        self._tickers[prepared.venue_order_id] = body["ticker"]
-        self._kalshi_ids[prepared.venue_order_id] = placed.order_id
-        self._venue_ids[placed.order_id] = prepared.venue_order_id
-        if placed.remaining_count > 0:
-            self._resting.add(prepared.venue_order_id)
-            status = VenueOrderStatus.LIVE
-        else:
-            whole = placed.fill_count >= prepared.request.size
-            status = VenueOrderStatus.MATCHED if whole else VenueOrderStatus.CANCELED
-        return PlaceResult(prepared.venue_order_id, status, filled=placed.fill_count)
+        return self._placed(prepared, body["ticker"], placed)
 
     async def _send(self, body: dict[str, object]) -> models.Placed:
         """One create, sent again with the same client order id while its answer is lost (Kalshi
@@ -159,45 +150,120 @@ class KalshiVenue:
         return await self._call(self.client.send_order(body))
 
     async def submit_many(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
-        """One by one. A busy or unreachable venue before any order was taken refuses the batch as
-        the protocol says; after some were taken, those keep their answers: the rest are not sent
-        (busy), or the one whose answer was lost is looked up."""
-        results: list[PlaceResult] = []
+        """Kalshi's batched create (a requote of a ladder is one request, or a few: each batch as many
+        orders as the write budget pays for at once), each order taken or refused on its own and
+        answered in its place. A busy or unreachable venue before any order was taken refuses the call
+        as the protocol says; after some were taken, those keep their answers: the later batches are
+        not sent (busy), or the one whose answer was lost is looked up order by order."""
+        results: list[PlaceResult | None] = [None] * len(prepared)
+        bodies: list[tuple[int, dict[str, object]]] = []
         for n, one in enumerate(prepared):
+            body = json.loads(one.payload)
+            if "refused" in body:
+                results[n] = PlaceResult(one.venue_order_id, VenueOrderStatus.INVALID, error=body["refused"])
+            else:
+                bodies.append((n, body))
+        limit = self.client.batches.limit("batch_create")
+        for start in range(0, len(bodies), limit):
+            chunk = bodies[start:start + limit]
             try:
-                results.append(await self.submit(one))
-            except OrderRejected as exc:
-                results.append(PlaceResult(one.venue_order_id, VenueOrderStatus.INVALID, error=str(exc)))
+                answered = await self._send_batch([body for _, body in chunk])
             except VenueBusy as exc:
-                if not results:
+                if start == 0:
                     raise
-                return results + [PlaceResult(p.venue_order_id, VenueOrderStatus.INVALID,
-                                              error=f"not sent: {exc}") for p in prepared[n:]]
+                for n, _ in bodies[start:]:
+                    results[n] = PlaceResult(prepared[n].venue_order_id, VenueOrderStatus.INVALID,
+                                             error=f"not sent: {exc}")
+                break
             except VenueUnavailable:
-                if not results:
+                if start == 0:
                     raise
-                found = await self._by_venue_id(one.venue_order_id)  # raises again if Kalshi stays unreachable
-                results.append(self._result(found) if found is not None else
-                               PlaceResult(one.venue_order_id, VenueOrderStatus.INVALID, error="not placed at Kalshi"))
-        return results
+                for n, _ in chunk:  # raises again if Kalshi stays unreachable
+                    found = await self._by_venue_id(prepared[n].venue_order_id)
+                    results[n] = self._result(found) if found is not None else \
+                        PlaceResult(prepared[n].venue_order_id, VenueOrderStatus.INVALID, error="not placed at Kalshi")
+                continue
+            for (n, body), item in zip(chunk, answered, strict=True):
+                results[n] = await self._batch_result(prepared[n], body, item)
+        assert all(r is not None for r in results)
+        return [r for r in results if r is not None]
+
+    async def _send_batch(self, bodies: list[dict[str, object]]) -> list[models.BatchPlaced]:
+        """One batch, sent again (the same client order ids) while its answer is lost: Kalshi takes
+        each order once, and answers a repeat of one it took `order_already_exists`."""
+        for wait in RESENDS_S:
+            try:
+                return await self._call(self.client.batches.create(bodies))
+            except VenueUnavailable:
+                log.warning("a Kalshi batch create got no answer: sending it again", extra={"orders": len(bodies)})
+                await asyncio.sleep(wait)
+        return await self._call(self.client.batches.create(bodies))
+
+    async def _batch_result(self, prepared: PreparedOrder, body: dict[str, object],
+                            item: models.BatchPlaced) -> PlaceResult:
+        """One order of a batch in the desk's terms, as `submit` answers a single one."""
+        if item.error is not None:
+            if item.error.code == "order_already_exists":  # a batch sent again: the first one stands
+                found = await self._by_venue_id(prepared.venue_order_id)
+                if found is not None:
+                    return self._result(found)
+            return PlaceResult(prepared.venue_order_id, VenueOrderStatus.INVALID, error=str(item.error))
+        assert item.placed is not None
+        return self._placed(prepared, str(body["ticker"]), item.placed)
+
+    def _placed(self, prepared: PreparedOrder, ticker: str, placed: models.Placed) -> PlaceResult:
+        self._tickers[prepared.venue_order_id] = ticker
+        self._kalshi_ids[prepared.venue_order_id] = placed.order_id
+        self._venue_ids[placed.order_id] = prepared.venue_order_id
+        if placed.remaining_count > 0:
+            self._resting.add(prepared.venue_order_id)
+            status = VenueOrderStatus.LIVE
+        else:
+            whole = placed.fill_count >= prepared.request.size
+            status = VenueOrderStatus.MATCHED if whole else VenueOrderStatus.CANCELED
+        return PlaceResult(prepared.venue_order_id, status, filled=placed.fill_count)
 
     async def cancel(self, venue_order_ids: Sequence[str]) -> CancelResult:
+        """One order by Kalshi's V2 cancel; more in Kalshi's batched cancel (a withdrawal of many quotes,
+        a kill: each batch as many cancels as the write budget pays for at once), each cancelled or
+        refused on its own."""
         canceled: list[str] = []
         refused: dict[str, str] = {}
+        known: list[tuple[str, str]] = []  # (venue id, Kalshi's id)
         for venue_id in venue_order_ids:
             kalshi_id = self._kalshi_ids.get(venue_id) or await self._lookup_id(venue_id)
             if kalshi_id is None:
                 refused[venue_id] = "no such order at Kalshi"
-                continue
+            else:
+                known.append((venue_id, kalshi_id))
+        if len(known) == 1:
+            venue_id, kalshi_id = known[0]
             try:
                 await self._call(self.client.cancel_order(kalshi_id, ticker=self._tickers.get(venue_id)))
                 canceled.append(venue_id)
                 self._resting.discard(venue_id)
             except (OrderRejected, VenueBusy) as exc:
                 refused[venue_id] = str(exc)
+            return CancelResult(tuple(canceled), refused)
+        limit = self.client.batches.limit("batch_cancel")
+        for start in range(0, len(known), limit):
+            chunk = known[start:start + limit]
+            try:
+                answered = await self._call(self.client.batches.cancel(
+                    [(kalshi_id, self._tickers.get(venue_id)) for venue_id, kalshi_id in chunk]))
+            except (OrderRejected, VenueBusy) as exc:  # nothing of this batch (or the next) was cancelled
+                refused.update({venue_id: str(exc) for venue_id, _ in known[start:]})
+                break
+            for (venue_id, _), item in zip(chunk, answered, strict=True):
+                if item.error is None:
+                    canceled.append(venue_id)
+                    self._resting.discard(venue_id)
+                else:
+                    refused[venue_id] = str(item.error)
         return CancelResult(tuple(canceled), refused)
 
     async def cancel_all(self) -> CancelResult:
+        """Every resting order of the account, in batched cancels (the kill's)."""
         orders = await self._call(self.client.orders(status="resting"))
         for order in orders:
             self._remember(order)

@@ -7,7 +7,12 @@ poller reads of each Kalshi market (its price grid, its series' fees, its status
 pair and loaded into the catalog at once. With any pair, Kalshi's exchange status and schedule are
 watched too (engine/feeds/kalshi_exchange.py): what they say is kept for `engine status` and the
 dashboard, a pause's start and end alerted (`told`), and the trading side holds Kalshi's orders
-around a pause (engine/trading/ledgers/exchange_pauses.py).
+around a pause (engine/trading/ledgers/exchange_pauses.py). With a Kalshi key, the key is watched as
+Kalshi describes it (engine/feeds/kalshi_key_watch.py): an account's location attestation that expires
+within two weeks, has lapsed or was never made is alerted (`key_told`), before Kalshi stops its orders.
+Paired Kalshi crypto windows (contracts/kalshi_crypto.py) are priced from the CF Benchmarks index each
+settles on, relayed on Kalshi's signed WebSocket (engine/feeds/cfbenchmarks.py,
+engine/feeds/kalshi_window_reference.py): the reference every other market asks falls behind it.
 
 The trading layer reaches this through engine/venues/registry.py (`pair_feeds`), so it names no venue.
 """
@@ -18,15 +23,21 @@ import json
 from collections.abc import Mapping
 
 from contracts import kalshi_ids
+from contracts.kalshi_crypto import index_of
+from contracts.kalshi_fees import EventFeeChange, market_schedule
+from contracts.kalshi_keys import RENEW, KeyVerdict
 from contracts.settings import Settings
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
+from engine.feeds.cfbenchmarks import CfBenchmarksFeed
 from engine.feeds.exchange_state import ExchangeState, said_when
 from engine.feeds.kalshi_books import KalshiBookFeed
 from engine.feeds.kalshi_exchange import KalshiExchangeWatch
+from engine.feeds.kalshi_key_watch import KalshiKeyWatch
 from engine.feeds.kalshi_reference import Facts, KalshiBookPoller, PairedReference
+from engine.feeds.kalshi_window_reference import KalshiWindowReference
 from engine.feeds.reference import ReferenceSource
-from storage.desk.audit import raise_alert
+from storage.desk.audit import AlertLevel, raise_alert
 from storage.engine_stores.engine_state import set_kalshi_exchange
 from storage.sqlite.db import Database, now_ms
 
@@ -45,6 +56,9 @@ class KalshiPairs:
         self.poller: KalshiBookPoller | None = None
         self.stream: KalshiBookFeed | None = None
         self.exchange: KalshiExchangeWatch | None = None
+        self.key: KalshiKeyWatch | None = None
+        self.index: CfBenchmarksFeed | None = None  # the CF Benchmarks indices the paired crypto windows settle on
+        self._key_alerted = False  # the last verdict told was an alert
 
     def exchange_state(self) -> ExchangeState | None:
         """Kalshi's exchange as last read (None: not watched, as in a backtest)."""
@@ -68,27 +82,50 @@ class KalshiPairs:
         if self.stream is not None and (not pairs or self.stream.tickers != tuple(tickers)):
             await self.stream.close()
             self.stream = None
+        indexes = sorted({i for t in tickers if (i := index_of(t)) is not None})
+        if self.index is not None and self.index.indexes != tuple(indexes):
+            await self.index.close()
+            self.index = None
         if not pairs:
-            for feed in (self.poller, self.exchange):
+            for feed in (self.poller, self.exchange, self.key):
                 if feed is not None:
                     await feed.close()
-            self.paired = self.poller = self.exchange = None
+            self.paired = self.poller = self.exchange = self.key = None
             return
         if self.paired is None:
             self.paired = PairedReference(pairs, self.books)
         if self.poller is None:
             self.poller = KalshiBookPoller(self.settings.kalshi.host, [], self.books, on_facts=self._keep_facts,
-                                           streamed=self._streamed, resync=self._resync, refused=self._refused)
+                                           streamed=self._streamed, resync=self._resync, refused=self._refused,
+                                           known_event_fees=self._known_event_fees)
         if self.stream is None and self.settings.kalshi.configured:
             self.stream = KalshiBookFeed(self.settings.kalshi, self.books, tickers, ended=self.poller.ended)
             await self.stream.start()
         self.paired.pairs = pairs
         self.poller.tickers = tickers
         self.paired.other = other
+        if indexes and self.settings.kalshi.configured:  # the paired crypto windows, priced from their index
+            if self.index is None:
+                self.index = CfBenchmarksFeed(self.settings.kalshi, indexes)
+                await self.index.start()
+            self.paired.other = KalshiWindowReference(self.index, self.poller.markets.get, other)
         await self.poller.start()
         if self.exchange is None:
             self.exchange = KalshiExchangeWatch(self.settings.kalshi.host, on_change=self._exchange_changed)
             await self.exchange.start()
+        if self.key is None and self.settings.kalshi.configured:
+            self.key = KalshiKeyWatch(self.settings.kalshi, on_change=self._key_changed)
+            await self.key.start()
+
+    def _known_event_fees(self, ticker: str) -> tuple[EventFeeChange, ...]:
+        """The changes of a market's event fee override the desk kept with its pair."""
+        market = self.catalog.get(kalshi_ids.market_id(ticker))
+        return () if market is None else market_schedule(market).event_changes
+
+    def _key_changed(self, verdict: KeyVerdict) -> None:
+        assert self.db is not None
+        key_told(self.db, verdict, self._key_alerted, now_ms())
+        self._key_alerted = verdict.alert
 
     def _exchange_changed(self, before: ExchangeState, after: ExchangeState) -> None:
         assert self.db is not None
@@ -119,10 +156,26 @@ class KalshiPairs:
                                 "charging the fees it last read for it until Kalshi sends ones it can read.")
 
     async def close(self) -> None:
-        for feed in (self.poller, self.stream, self.exchange):
+        for feed in (self.poller, self.stream, self.exchange, self.key, self.index):
             if feed is not None:
                 await feed.close()
-        self.poller = self.stream = self.exchange = None
+        self.poller = self.stream = self.exchange = self.key = self.index = None
+
+
+def key_told(db: Database, verdict: KeyVerdict, alerted: bool, now: int) -> None:
+    """The account's location attestation alerted when it expires within two weeks (a warning), has
+    lapsed or was never made (critical: Kalshi may take no order); its renewal told once after."""
+    if not verdict.alert and not alerted:
+        return
+    with db.write() as conn:
+        if verdict.alert:
+            level: AlertLevel = "warning" if verdict.attestation == "expiring" else "critical"
+            raise_alert(conn, level=level, source="engine", code="KALSHI_KEY_ATTESTATION", subject="kalshi",
+                        message=f"Kalshi: {verdict.words(now)}. Once it has lapsed Kalshi may refuse the desk's "
+                                f"orders: {RENEW}.")
+        else:
+            raise_alert(conn, level="info", source="engine", code="KALSHI_KEY_ATTESTATION", subject="kalshi",
+                        message=f"Kalshi: {verdict.words(now)}: renewed.")
 
 
 def told(db: Database, before: ExchangeState, after: ExchangeState, now: int) -> None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from contracts.domain import ONE
+from contracts.domain import ONE, Outcome
 from contracts.kalshi_ids import market_id, settlement_ref
 from contracts.kalshi_settings import KalshiSettings
 from engine.feeds import kalshi_models as models
@@ -91,6 +91,12 @@ class KalshiSettlement:
                                    record.no_cost, record.revenue, settlement_ref(record.ticker), record.settled_ms,
                                    yes_price=yes_price, no_price=no_price, voided=record.value_cents is None))
         return sorted(out, key=lambda r: r.at_ms)
+
+    async def results(self, since_ms: int) -> list[tuple[str, Outcome]]:
+        """(condition id, the outcome that won) of each market Kalshi settled `yes` or `no` since `since_ms`."""
+        return [(market_id(record.ticker), Outcome.YES if record.market_result == "yes" else Outcome.NO)
+                for record in await self._settlements(keep=True)
+                if record.market_result in ("yes", "no") and record.settled_ms >= since_ms]
 
     def refund_booked(self, condition_id: str) -> None:
         self._refunded.add(condition_id)

@@ -18,6 +18,17 @@ resolved positions", "merge"); read as a specification, no code taken:
 
 They are sent as any other call of the wallet (engine/venues/onchain.py: the relayer's envelopes,
 or a plain wallet's own transaction).
+
+Checked against the venue's contract-integration guide for Protocol V2 (docs.polymarket.com,
+"Polymarket Protocol V2 Contract Migration", late 2026): V2 positions are a separate ledger (the
+PositionManager, `uint256` ids), the CTF approvals do not carry over (merge and redeem need the
+Router approved on the PositionManager, a split pUSD approved for it: engine/venues/approvals.py
+asks for both), the Router pulls and pays in one transaction (nothing is sent ahead of a call), and
+protocol mints fire no ERC-1155 receiver callbacks (the desk reads balances, never relies on one).
+The guide reads redemption proceeds through a PositionManager view whose ABI neither the stored
+guide nor the SDK shows: the desk books what the venue reports it paid (its REDEEM activity), as for
+a CTF market, and redeems only what a final resolution says it is owed (a losing position, paying
+0, is left).
 """
 
 from __future__ import annotations

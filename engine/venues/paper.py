@@ -16,7 +16,7 @@ import asyncio
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from mypy_extensions import mypyc_attr
 from sqlalchemy import Connection
@@ -26,6 +26,7 @@ from contracts.domain import Book, MarketInfo, Side, Tif
 from contracts.order_status import covered
 from contracts.venues import KALSHI, POLYMARKET, VENUES, venue_of
 from engine.feeds.catalog import MarketCatalog
+from engine.feeds.kalshi_batches import BASIC_BATCHES
 from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketResolved, MarketVoided, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues import paper_rules as rules
@@ -59,6 +60,7 @@ OVERTAKEN = "order canceled: a cancel-all was sent while it was on its way"
 GTD_LEAD_MS = 60_000  # the venue takes a GTD order off the book a minute before its expiry
 EXPIRED = "CANCELED_EXPIRED_ORDER"  # the venue's status for a GTD it took off the book
 SQLITE_MAX_INT = 2**63 - 1
+_T = TypeVar("_T")
 
 
 class BookSource(Protocol):
@@ -176,21 +178,25 @@ class PaperVenue:
         return result
 
     async def submit_many(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
-        """Like the venue's batch endpoint: each order accepted or refused on its own."""
-        if not await self.trips.place():  # one request
-            return [PlaceResult(p.venue_order_id, VenueOrderStatus.INVALID, error=OVERTAKEN) for p in prepared]
+        """Like the venue's batch endpoint: each order accepted or refused on its own, one request a
+        batch (standing in for Kalshi: batches of as many as a Basic account's write budget pays for
+        at once, sent one after the other, as the live venue sends them)."""
         results: list[PlaceResult] = []
-        events: list[VenueEvent] = []
-        with self.db.write() as conn:
-            for one in prepared:
-                try:
-                    result, emitted = self._place(conn, one)
-                except OrderRejected as exc:
-                    result, emitted = PlaceResult(one.venue_order_id, VenueOrderStatus.INVALID, error=str(exc)), []
-                results.append(result)
-                events += emitted
-        for event in events:
-            self.sink(event)
+        for batch in _batches(prepared, self.venue_name, "batch_create"):
+            if not await self.trips.place():  # one request
+                results += [PlaceResult(p.venue_order_id, VenueOrderStatus.INVALID, error=OVERTAKEN) for p in batch]
+                continue
+            events: list[VenueEvent] = []
+            with self.db.write() as conn:
+                for one in batch:
+                    try:
+                        result, emitted = self._place(conn, one)
+                    except OrderRejected as exc:
+                        result, emitted = PlaceResult(one.venue_order_id, VenueOrderStatus.INVALID, error=str(exc)), []
+                    results.append(result)
+                    events += emitted
+            for event in events:
+                self.sink(event)
         return results
 
     def _place(self, conn: Connection, prepared: PreparedOrder) -> tuple[PlaceResult, list[VenueEvent]]:
@@ -429,10 +435,15 @@ class PaperVenue:
     # -- cancelling and queries --------------------------------------------------------
 
     async def cancel(self, venue_order_ids: Sequence[str]) -> CancelResult:
-        wanted = set(venue_order_ids)
-        async with self.trips.cancelling_orders(wanted):  # the orders rest, and can fill, until it arrives
-            canceled = self._cancel_where(lambda o: o.venue_order_id in wanted, "CANCELED")
-        missing = {v: "order can't be canceled: not live" for v in wanted - set(canceled)}
+        """One request (standing in for Kalshi: batches of as many cancels as a Basic account's write
+        budget pays for at once, one after the other, as the live venue sends them)."""
+        ids = list(dict.fromkeys(venue_order_ids))
+        canceled: list[str] = []
+        for batch in _batches(ids, self.venue_name, "batch_cancel"):
+            wanted = set(batch)
+            async with self.trips.cancelling_orders(wanted):  # the orders rest, and can fill, until it arrives
+                canceled += self._cancel_where(_ids_in(wanted), "CANCELED")
+        missing = {v: "order can't be canceled: not live" for v in set(ids) - set(canceled)}
         return CancelResult(tuple(canceled), missing)
 
     async def cancel_all(self) -> CancelResult:
@@ -521,3 +532,15 @@ def kalshi_rounding(kept: dict[str, kalshi_fees.FillFees], conn: Connection, ven
                          rules.fill_fee(market, row["price"], row["size"], row["liquidity"], row["matched_at"]))
         kept[venue_order_id] = found
     return found
+
+
+def _batches(items: Sequence[_T], venue_name: str, kind: str) -> list[Sequence[_T]]:
+    """`items` in the requests the venue is sent them in: Kalshi's in batches of as many as a Basic
+    account's write budget pays for at once (`kind`: batch_create or batch_cancel), another venue's
+    in one."""
+    size = BASIC_BATCHES[kind] if venue_name == KALSHI else max(1, len(items))
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def _ids_in(wanted: set[str]) -> Callable[[_Resting], bool]:
+    return lambda order: order.venue_order_id in wanted

@@ -11,8 +11,9 @@ other outcome left alone. The paper venue has no auto-redeem operator. Its
 holdings are its trades (paper_trades) less what these burned; `paper_settlements` keeps
 every request, so a restart loses nothing.
 
-It pays maker rebates as the venue's program does: the published share (20 % crypto, 25 %
-otherwise) of the fee a taker paid on each of its maker fills, summed by UTC day, paid at the
+It pays maker rebates as the venue's program does: the market's share as the venue lists it
+(Gamma's `feeSchedule.rebateRate`, which differs by category and changes; none when not listed) of
+the fee a taker paid on each of its maker fills, summed by UTC day, paid at the
 day's end once at least 1 pUSD is owed (less waits for a later day). Unlike the venue it
 knows no other makers, so the pool is only what its own fills earned: the fills decide it,
 and a replay pays the same. Liquidity rewards are paid at each day's end as the desk's rewards
@@ -40,7 +41,7 @@ from storage.sqlite.db import Database, now_ms
 
 NOT_FINAL = "result for condition not received yet"
 DAY_MS = 86_400_000
-CRYPTO_REBATE_PPM, REBATE_PPM, PPM = 200_000, 250_000, 1_000_000
+PPM = 1_000_000
 REBATE_MINIMUM = 1_000_000  # micro-pUSD a maker must be owed to be paid
 
 
@@ -186,7 +187,9 @@ def total_paid(conn: Connection, venue: str) -> int:
 
 
 def rebate_share_ppm(market: MarketInfo) -> int:
-    return CRYPTO_REBATE_PPM if any(tag.strip().lower() == "crypto" for tag in market.tags) else REBATE_PPM
+    """The share of a taker's fee the venue rebates to this market's makers, as its listing names it
+    (none counted when it names none: a rebate is income the desk is never to assume)."""
+    return market.rebate_share_ppm or 0
 
 
 def rebates_earned(conn: Connection, catalog: MarketCatalog, after_ms: int, before_ms: int) -> dict[int, int]:

@@ -63,6 +63,7 @@ from engine.venues.polymarket_calls import ClobCaller, PlacementDropped
 from engine.venues.polymarket_client import AdapterClobClient, CallFailure, build_client, ensure_creds
 from engine.venues.polymarket_fees import VenueFees
 from engine.venues.polymarket_heartbeats import HeartbeatChain
+from engine.venues.polymarket_limits import tier_from
 from engine.venues.polymarket_orders import OrderSigner, payload_timestamp_ms
 from engine.venues.polymarket_sync import FillTracker, fetch_fills, find_order, reconcile
 from engine.venues.polymarket_wire import (
@@ -85,7 +86,9 @@ keep_recursion_limit_sane()
 
 log = logging.getLogger("engine.venues.polymarket")
 MAX_BATCH = 15
-MAX_CANCEL_IDS = 3000
+# DELETE /orders: at most 1000 ids a request since the venue's changelog of 2026-06-15 (its API
+# reference still says 3000; the stricter is kept until the reference agrees).
+MAX_CANCEL_IDS = 1000
 OPEN = (VenueOrderStatus.LIVE, VenueOrderStatus.DELAYED, VenueOrderStatus.UNMATCHED, VenueOrderStatus.UNKNOWN)
 
 __all__ = ["PlacementDropped", "PolymarketVenue", "VenueConfig", "cancel_everything"]
@@ -167,6 +170,23 @@ class PolymarketVenue:
             self.identity = Identity.of([creds.api_key], [self.signer.funder, self.signer.signer_address,
                                                           client.get_address()])
             self.client = client
+            await self._read_tier(client)
+
+    async def _read_tier(self, client: AdapterClobClient) -> None:
+        """Pace by the tier the venue assigned this signer from the first request on (each answer's
+        `Poly-RateLimit-Tier` keeps it current). Unread, the buckets stay Standard's, the tightest."""
+        try:
+            answer = await self.calls.call("data", client.get_rate_limit_tier)
+        except CallFailure as failure:
+            log.warning("the venue's rate-limit tier could not be read: pacing as Standard until an answer names it",
+                        extra={"error": str(failure)})
+            return
+        tier = tier_from(answer)
+        if tier is None:
+            log.warning("the venue named no rate-limit tier the desk knows: pacing as Standard",
+                        extra={"answer": str(answer)[:200]})
+            return
+        self.calls.signer.set_tier(tier)
 
     async def start(self) -> None:
         await self.connect()

@@ -29,6 +29,7 @@ from contracts.geoblock import region_blocked
 from contracts.settings import Settings
 from engine.logs import register_secrets
 from engine.venues.base import OrderRejected, RegionBlocked, VenueBusy, VenueError, VenueUnavailable
+from engine.venues.polymarket_limits import TIER_PATH
 
 log = logging.getLogger("engine.venues.polymarket")
 MAINTENANCE_STATUS = 425  # Too Early: the matching engine is restarting
@@ -119,6 +120,20 @@ class AdapterClobClient(ClobClient):
     def _delete(self, endpoint: str, headers: dict[str, str] | None = None, data: Any = None,
                 params: dict[str, Any] | None = None) -> Any:
         return self._request("DELETE", endpoint, headers, data, params)
+
+    def _resolve_transactions_hashes(self, response: Any) -> Any:
+        """The answer as the venue gave it, never waited on. Since 2026-07 a matched order is
+        answered with its `tradeIDs` and no settlement hashes, and the client's `post_order` /
+        `post_orders` would then poll `/data/trades` every 0.25 s for up to 30 s, blocking the
+        worker (and a kill queued behind it). The desk books a fill from the trade ids and the
+        user channel; a hash is not needed to trade, so no call of this client waits for one."""
+        return response
+
+    def get_rate_limit_tier(self) -> Any:
+        """`GET /v1/user/rate-limit-tier` (L2): the per-signer rate-limit tier the venue assigned to
+        the signer of these credentials (py-clob-client-v2 1.2.1 has no method for it)."""
+        headers = self._l2_headers("GET", TIER_PATH)
+        return self._get(f"{self.host}{TIER_PATH}", headers=headers)
 
     def post_signed(self, path: str, body: str) -> Any:
         """POST these exact bytes (a prepared order or batch) with L2 headers over them."""

@@ -8,11 +8,14 @@ afterwards: the bucket may go into debt, as the venue's does). A request waits h
 whole cost is in the bucket, so the venue never has to refuse it; a cost above the burst is
 split by the caller (cancels are chunked to the burst).
 
-The venue reports the bucket on every answer it evaluated: `Poly-RateLimit-Remaining` (our
-estimate is lowered to it: the venue's count is the one that matters), `Poly-RateLimit-Tier`
-(the buckets take that tier's rate and burst; Standard, the tightest, until one is named) and
-`Poly-RateLimit-Warning` (a request that would be refused once enforcement is live: said once in
-the log and shown as a venue condition). A 429's Retry-After holds the bucket that long.
+The tier (by the maker wallet's 30-day volume, Standard to Elite; the venue refreshes it every
+three hours) is read from the venue when the adapter connects (`GET /v1/user/rate-limit-tier`,
+`tier_from`) and again from every answer's `Poly-RateLimit-Tier`; until one is read the buckets are
+Standard's, the tightest. The venue reports the bucket on every answer it evaluated:
+`Poly-RateLimit-Remaining` (our estimate is lowered to it: the venue's count is the one that
+matters) and `Poly-RateLimit-Warning` (a request that would be refused under enforcement: said once
+in the log, shown as a venue condition and alerted, engine/trading/ledgers/venue_conditions.py). A
+429's Retry-After holds the bucket that long.
 """
 
 from __future__ import annotations
@@ -57,6 +60,18 @@ TIERS: dict[str, Tier] = {t.name: t for t in (
     Tier("elite", 600, 900, 1200, 1800),
 )}
 STANDARD = TIERS["standard"]
+TIER_PATH = "/v1/user/rate-limit-tier"
+TIER_KEYS = ("tier", "rate_limit_tier", "rateLimitTier", "name")
+
+
+def tier_from(answer: object) -> Tier | None:
+    """The tier `GET /v1/user/rate-limit-tier` names (its `tier`, or a bare name; the venue's
+    reference shows no example answer, so its likely spellings are read), None for anything
+    else: a tier the desk does not know never widens a bucket."""
+    raw = answer
+    if isinstance(answer, dict):
+        raw = next((answer[key] for key in TIER_KEYS if isinstance(answer.get(key), str)), None)
+    return TIERS.get(raw.strip().lower()) if isinstance(raw, str) else None
 
 
 class SignerBucket:
@@ -118,6 +133,7 @@ class SignerLimits:
         self.buckets = {ORDER: SignerBucket(tier.order_rate, tier.order_burst, clock),
                         CANCEL: SignerBucket(tier.cancel_rate, tier.cancel_burst, clock)}
         self.warning_since_ms: int | None = None  # the venue said a request would be refused when enforced
+        self.tier_read_ms: int | None = None  # when the venue last named the tier (None: assumed Standard)
 
     def bucket_for(self, family: str) -> SignerBucket | None:
         kind = FAMILY_BUCKET.get(family)
@@ -135,11 +151,8 @@ class SignerLimits:
         if bucket is None or not headers:
             return
         tier = TIERS.get((headers.get("Poly-RateLimit-Tier") or "").strip().lower())
-        if tier is not None and tier != self.tier:
-            log.info("venue rate-limit tier", extra={"tier": tier.name})
-            self.tier = tier
-            self.buckets[ORDER].resize(tier.order_rate, tier.order_burst)
-            self.buckets[CANCEL].resize(tier.cancel_rate, tier.cancel_burst)
+        if tier is not None:
+            self.set_tier(tier)
         remaining = _number(headers.get("Poly-RateLimit-Remaining"))
         if remaining is not None:
             bucket.observe(remaining)
@@ -150,6 +163,22 @@ class SignerLimits:
                 self.warning_since_ms = int(self.wall() * 1000)
         elif remaining is not None:
             self.warning_since_ms = None
+
+    def set_tier(self, tier: Tier) -> None:
+        """The venue named the signer's tier: the buckets take its rate and burst."""
+        self.tier_read_ms = int(self.wall() * 1000)
+        if tier == self.tier:
+            return
+        log.info("venue rate-limit tier", extra={"tier": tier.name})
+        self.tier = tier
+        self.buckets[ORDER].resize(tier.order_rate, tier.order_burst)
+        self.buckets[CANCEL].resize(tier.cancel_rate, tier.cancel_burst)
+
+    def shown(self) -> dict[str, object]:
+        """The tier as `engine status` and the dashboard show it (the venue's figures, before our margin)."""
+        tier = self.tier
+        return {"tier": tier.name, "read_at": self.tier_read_ms, "order_rate": tier.order_rate,
+                "order_burst": tier.order_burst, "cancel_rate": tier.cancel_rate, "cancel_burst": tier.cancel_burst}
 
     def refused(self, family: str, retry_after_s: float | None) -> None:
         """A 429: nothing more from this bucket until the venue's Retry-After (1 s if it gave none)."""

@@ -143,17 +143,34 @@ class PolymarketSettlement:
 
     async def transaction(self, ref: str) -> SettlementTx:
         if self.signature_type in onchain.RELAYER_TYPES:
-            answer = await self._relayer("GET", f"/v1/account/transactions/{ref}")
-            state = RELAYER_STATES.get(str(answer.get("state")), "pending")
-            error = answer.get("error_msg") or (None if state != "failed" else str(answer.get("state")))
-            return SettlementTx(ref, state, str(answer.get("transaction_hash") or "") or None,
-                                None if error is None else str(error), via="relayer")
+            return (await self.relayed(ref))[0]
         receipt = await self._rpc("eth_getTransactionReceipt", [ref])
         if not isinstance(receipt, dict):
             return SettlementTx(ref, "pending", ref, via="transaction")
         ok = int(str(receipt.get("status") or "0x0"), 16) == 1
         reason = None if ok else str(receipt.get("revertReason") or "the transaction reverted")
         return SettlementTx(ref, "confirmed" if ok else "failed", ref, reason, via="transaction")
+
+    async def relayed(self, ref: str) -> tuple[SettlementTx, str | None]:
+        """A relayed transaction as it stands, and the wallet its record names (`proxyAddress`)."""
+        answer = await self._relayer("GET", f"/v1/account/transactions/{ref}")
+        state = RELAYER_STATES.get(str(answer.get("state")), "pending")
+        error = answer.get("error_msg") or (None if state != "failed" else str(answer.get("state")))
+        wallet = answer.get("proxyAddress")
+        return (SettlementTx(ref, state, str(answer.get("transaction_hash") or "") or None,
+                             None if error is None else str(error), via="relayer"),
+                str(wallet) if isinstance(wallet, str) and wallet else None)
+
+    async def create_deposit_wallet(self) -> str:
+        """Ask the relayer to deploy the signing key's deposit wallet (`WALLET-CREATE`, as the venue's
+        deposit-wallet guide describes it: the key signs nothing, the relayer pays); the relayer's
+        transaction id, to follow with `relayed`."""
+        answer = await self._relayer("POST", "/submit", json={"type": "WALLET-CREATE", "from": self.signer,
+                                                               "to": onchain.DEPOSIT_WALLET_FACTORY})
+        found = str(answer.get("transactionID") or "")
+        if not found:
+            raise VenueError(f"the relayer gave no transaction id: {str(answer)[:200]}")
+        return found
 
     async def auto_redeem_approved(self, protocol_v2: bool = False) -> bool:
         operator = onchain.AUTO_REDEEM_OPERATOR

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from contracts.domain import Outcome
 from engine.venues.base import VenueError
 
 CreditKind = Literal["redeem", "merge", "rebate", "reward"]
@@ -76,6 +77,17 @@ class RefundSource(Protocol):
     async def refunds(self, since_ms: int) -> list[VenueRefund]: ...
 
     def refund_booked(self, condition_id: str) -> None: ...
+
+
+@runtime_checkable
+class ResultSource(Protocol):
+    """A settlement venue that settles markets by itself and lists each one's result (Kalshi): a market it
+    settled while the engine was away is settled on the ledger at start-up, before the ledger is compared
+    with the venue's balances (which no longer hold its contracts)."""
+
+    async def results(self, since_ms: int) -> list[tuple[str, Outcome]]:
+        """(condition id, the outcome that won) of each market settled with a winner since `since_ms`."""
+        ...
 
 
 class CreditSource(Protocol):

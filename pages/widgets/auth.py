@@ -10,6 +10,7 @@ storage/dashboard_queries/login_budget.py: a guess takes its token before the pa
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ from storage.sqlite.migrations import is_migrated
 AUTH_KEY = "authenticated"
 TOKEN_KEY = "session_token"
 NEXT_PAGE_KEY = "after_login"
+ROUTED_KEY = "routed_by_app"  # app.py has run in this session (its navigation and sidebar are in place)
 TOKEN_PARAM = "s"
 FAILED_LOGIN_DELAY_S = 1.0
 VIEWER_ACTOR = "dashboard-viewer"  # the audit's actor for a viewer's login and logout
@@ -92,8 +94,14 @@ def restore_session() -> bool:
 def require_login(page_file: str) -> None:
     """Each page checks the gate itself. Streamlit also serves a file of pages/ straight from its
     address (/risk) without running app.py, so app.py's gate alone would let that page render
-    to anyone. An operator not logged in is sent to the login, and lands on this page after it."""
-    if is_authenticated() or restore_session():
+    to anyone. An operator not logged in is sent to the login, and lands on this page after it.
+
+    A page served straight is sent through app.py even when the address's token logs it in: a tab
+    left open across a dashboard restart reconnects to a new session that has not run app.py, and
+    Streamlit then serves the page alone, under its own raw list of pages/ and without the sidebar
+    app.py draws (the pages' names, Log out) until the next click."""
+    logged_in = is_authenticated() or restore_session()
+    if logged_in and st.session_state.get(ROUTED_KEY):
         return
     st.session_state[NEXT_PAGE_KEY] = Path(page_file).stem
     try:
@@ -101,6 +109,23 @@ def require_login(page_file: str) -> None:
     except StreamlitAPIException:  # no app.py to switch to (not run through it): refuse plainly
         st.error("Log in first: open the dashboard's address without a page name.", icon=":material/lock:")
         st.stop()
+
+
+def mark_routed(page: str) -> None:
+    """app.py, before it runs the page it routed to: this session's pages run through it. On a
+    narrow screen the page list (the sidebar, drawn over the page there) closes once a page is
+    chosen: Streamlit closes it itself only for a phone's browser, not for a narrow window."""
+    st.session_state[ROUTED_KEY] = True
+    # Our own script, the page's path in it so that it runs again (only) when the page changes.
+    st.sidebar.html(CLOSE_ON_NARROW.replace("PAGE", json.dumps(page)), unsafe_allow_javascript=True)
+
+
+CLOSE_ON_NARROW = """<script data-page=PAGE>
+if (window.matchMedia('(max-width: 768px)').matches) {
+  const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+  if (close && close.getAttribute('aria-expanded') === 'true') close.click();
+}
+</script>"""
 
 
 def keep_session_in_address() -> None:

@@ -21,8 +21,9 @@ from charts import text
 from contracts.latency_spec import DEFAULT as DEFAULT_LATENCY
 from contracts.latency_spec import FORMS as LATENCY_FORMS
 from contracts.latency_spec import LatencyError, parse_latency
+from contracts.strategy_fit import below_minimum
 from contracts.strategy_kinds import registry, validate_params
-from pages.widgets.backtest_launch import LAUNCHED_HERE, below_minimum, launch, make_spec, size_defaults
+from pages.widgets.backtest_launch import LAUNCHED_HERE, launch, make_spec, size_defaults
 from pages.widgets.common import ACTOR, utc
 from pages.widgets.fields import ErrorSlots, render_specs
 from pages.widgets.market_picker import market_picker

@@ -1,10 +1,10 @@
 """Launching a backtest as a detached process, and telling whether a run's process is alive.
 Pure (no streamlit), so the page stays thin and this is testable on its own.
 
-The dashboard only creates the run row (status 'running') and its audit row; everything else
-about the run is written by `python -m engine backtest --run-id N`, started here in its own
-session so a dashboard restart does not take it down. Its output goes to
-<log dir>/backtest-N.log, next to the engine's log.
+The dashboard only asks for the run (storage/research/launch_requests.py: the run row, status
+'running', and its audit row); everything else about the run is written by `python -m engine
+backtest --run-id N`, started here in its own session so a dashboard restart does not take it
+down. Its output goes to <log dir>/backtest-N.log, next to the engine's log.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ import os
 import subprocess
 import sys
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from contracts.child_env import without_secrets
+from contracts.strategy_fit import ORDER_SIZE_PARAMS
 from pages.widgets.logtail import engine_log_path
-from storage.desk.audit import write_audit
+from storage.research.launch_requests import backtest_not_started, request_backtest
 from storage.sqlite.db import Database, now_ms
 
 if TYPE_CHECKING:
@@ -64,30 +65,14 @@ def make_spec(**fields: Any) -> BacktestSpec:
     return BacktestSpec(**fields)
 
 
-def create_audited_run(db: Database, spec: BacktestSpec, name: str, *, actor: str) -> int:
-    """The run row (status 'running') and its `backtest.launch` audit row, in one transaction."""
-    from storage.research.backtest_runs import insert_run
-
-    with db.write() as conn:
-        run_id = insert_run(conn, spec, name)
-        write_audit(
-            conn,
-            actor=actor,
-            action="backtest.launch",
-            entity=f"backtest_run:{run_id}",
-            before=None,
-            after={"name": name, **asdict(spec)},
-        )
-    return run_id
-
-
 def launch(db: Database, spec: BacktestSpec, name: str, *, root: Path, actor: str) -> Launched:
-    """Create the audited run row and start its process; returns at once (never waits for it).
+    """Ask for the run (its row and audit row) and start its process; returns at once (never waits
+    for it).
 
     Raises OSError when the process cannot be started; the run is then marked failed, so no
     row is left 'running' without a process.
     """
-    run_id = create_audited_run(db, spec, name, actor=actor)
+    run_id = request_backtest(db, spec, name, actor=actor)
     path = log_path(root, run_id)
     # The child opens exactly this database even if the dashboard's TRADER_DB came from a
     # relative path or an env file read from another working directory.
@@ -105,25 +90,10 @@ def launch(db: Database, spec: BacktestSpec, name: str, *, root: Path, actor: st
                 start_new_session=True,
             )
     except OSError as exc:
-        from storage.research.backtest_runs import fail
-
-        fail(db, run_id, f"could not start the backtest process: {exc}")
+        backtest_not_started(db, run_id, str(exc))
         raise
     keep_child(child)
     return Launched(run_id, child.pid, path)
-
-
-# The params that set an order's size, by strategy kind (shares).
-ORDER_SIZE_PARAMS = ("size", "max_size", "position_size")
-
-
-def below_minimum(params: dict[str, Any], min_sizes: dict[str, float]) -> tuple[float | None, list[str]]:
-    """(the order size in shares, the markets whose minimum is above it): the planner refuses
-    every such quote (BELOW_MIN_SIZE), so a backtest there would barely trade."""
-    size = next((params[k] for k in ORDER_SIZE_PARAMS if isinstance(params.get(k), (int, float))), None)
-    if size is None:
-        return None, []
-    return float(size), [cid for cid, minimum in min_sizes.items() if size < minimum]
 
 
 def size_defaults(schema: Any, floor: float | None) -> dict[str, float]:

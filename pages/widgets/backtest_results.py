@@ -15,6 +15,7 @@ from charts.history_words import UNKNOWN, history_words
 from charts.profit import PERIODS, period_returns, profit_bars_figure
 from charts.tables import Col
 from contracts.calibration import Calibration
+from pages.widgets import report_tab
 from pages.widgets.backtest_launch import LAUNCHED_RUN, Liveness, liveness, log_path
 from pages.widgets.calibration_panel import calibration_panel
 from pages.widgets.common import plural, utc
@@ -260,16 +261,20 @@ def _prices(db: Database, run: backtest_queries.BacktestRun) -> None:
 
 
 def _downloads(db: Database, run: backtest_queries.BacktestRun) -> None:
-    """The run to keep: its report (one HTML file, opens offline) and its fills and orders."""
+    """The run to keep: its report (one HTML file, opens offline; or opened in a tab at once) and its
+    fills and orders."""
     stem = f"backtest-{run.id}"
-    cols = st.columns(3)
-    cols[0].download_button("Report (HTML)", data=lambda: report.backtest_report(db, run), file_name=f"{stem}.html",
+    html = report_tab.built(("backtest", run.id, f"{run.status}:{run.finished_at}"),
+                            lambda: report.backtest_report(db, run))
+    cols = st.columns(4)
+    report_tab.open_in_tab(cols[0], "Open the report", html, key="bt_report_tab")
+    cols[1].download_button("Report (HTML)", data=html, file_name=f"{stem}.html",
                             mime="text/html", key="bt_report_html", icon=":material/description:", width="stretch",
                             help="Metrics, charts and tables of this run in one file that opens in any browser")
-    cols[1].download_button("Fills (CSV)", data=lambda: report.fills_csv(run), file_name=f"{stem}-fills.csv",
+    cols[2].download_button("Fills (CSV)", data=lambda: report.fills_csv(run), file_name=f"{stem}-fills.csv",
                             mime="text/csv", key="bt_fills_csv", icon=":material/download:", width="stretch",
                             disabled=run.trades.empty)
-    cols[2].download_button("Orders (CSV)", data=lambda: report.orders_csv(run), file_name=f"{stem}-orders.csv",
+    cols[3].download_button("Orders (CSV)", data=lambda: report.orders_csv(run), file_name=f"{stem}-orders.csv",
                             mime="text/csv", key="bt_orders_csv", icon=":material/download:", width="stretch",
                             disabled=run.orders.empty)
 

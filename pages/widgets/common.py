@@ -6,7 +6,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import streamlit as st
 from sqlalchemy import Connection
@@ -199,7 +199,8 @@ def health_header(db: Database) -> desk_status.EngineStatus:
                 icon=":material/heart_broken:",
             )
         else:
-            st.caption(f"Engine alive · heartbeat {age(status.heartbeat_age_s)} ago · pid {status.pid}")
+            st.caption(f"Engine alive · heartbeat {age(status.heartbeat_age_s)} ago · pid {status.pid}"
+                       + tier_caption(status.venue_tier))
     if status.cannot_decide:
         st.error(f"The desk cannot decide: {status.cannot_decide}. Its quotes are not being updated; trading "
                  "resumes when its passes succeed and you start it.", icon=":material/report:")
@@ -220,6 +221,16 @@ VENUE_BANNERS = {
                  "the engine holds the others back and resumes them by itself.",
     "rate_limited": "The venue is rate-limiting the engine: placements wait for its Retry-After.",
 }
+
+
+def tier_caption(tier: dict[str, Any]) -> str:
+    """The live venue's rate-limit tier, what the desk paces its orders and cancels by ("" when no
+    live venue is connected)."""
+    if not tier:
+        return ""
+    said = "" if tier.get("read_at") else " (assumed: the venue has not named it yet)"
+    return (f" · venue rate tier {text.markdown(str(tier['tier']))}{said}: {tier.get('order_rate')} orders/s, "
+            f"{tier.get('cancel_rate')} cancels/s")
 
 
 def venue_banner(status: desk_status.EngineStatus) -> None:
@@ -259,10 +270,12 @@ class Answer:
     result: str | None = None
 
 
-def remember_answer(answer: Answer, key: str = "answer") -> None:
-    """Keep an answer for `flash` (a dialog closes with st.rerun). `key`: f"{near}answer" for an
-    answer drawn by `flash(near=...)` next to its control."""
+def remember_answer(answer: Answer, key: str, *, holds: str | None = None) -> None:
+    """Keep an answer for `flash` (a dialog closes with st.rerun). `key`: f"{near}answer", the answer
+    drawn by `flash(near=...)` next to its control. `holds`: what the answer says of the desk now
+    (e.g. the engine's phase, `controls.engine_phase`); once `flash` is given another, it goes."""
     st.session_state[key] = answer
+    st.session_state[key.removesuffix("answer") + "holds"] = holds
 
 
 def render_answer(answer: Answer) -> None:
@@ -278,27 +291,36 @@ def render_answer(answer: Answer) -> None:
         st.warning(answer.message, icon=":material/schedule:")
 
 
-def flash(key: str = "flash", *, near: str = "") -> None:
-    """What the last action here said: a message, and the engine's answer to a command posted then
-    (done, failed with its reason, or still queued). `near`: the control's name (the key its
-    action kept them under, `remember_answer(key=f"{near}answer")`), drawn where the page calls
-    this, right by that control. Kept on every run (refreshes, other clicks) until the operator
-    closes it (read) or acts there again."""
-    message_key, answer_key = (f"{near}flash", f"{near}answer") if near else (key, "answer")
-    message, answer = st.session_state.get(message_key), st.session_state.get(answer_key)
+def forget(near: str) -> None:
+    """Drop what the control `near` said (read, or no longer true)."""
+    for part in ("flash", "answer", "holds"):
+        st.session_state.pop(f"{near}{part}", None)
+
+
+def flash(*, near: str, holds: str | None = None) -> None:
+    """What the last action at the control `near` said: a message, and the engine's answer to a
+    command posted then (done, failed with its reason, or still queued), kept under
+    f"{near}flash" / f"{near}answer" (`remember_answer`), drawn where the page calls this, right
+    by that control and nowhere else. Kept on every run (refreshes, other clicks) until the operator
+    closes it (read), acts there again, or, when it was kept with what it `holds` of the desk, the
+    desk no longer does (`holds` here is the same reading now: the engine started after "Stop:
+    done", a strategy changed after "paused")."""
+    message, answer = st.session_state.get(f"{near}flash"), st.session_state.get(f"{near}answer")
     if not message and not isinstance(answer, Answer):
         return
-    box = near or key
-    with st.container(key=f"said_{box}", horizontal=True, vertical_alignment="top", gap="small"):
+    kept = st.session_state.get(f"{near}holds")
+    if kept is not None and holds is not None and kept != holds:
+        forget(near)  # no longer true: the state it answered has moved on
+        return
+    with st.container(key=f"said_{near}", horizontal=True, vertical_alignment="top", gap="small"):
         with st.container():
             if message:
                 st.success(message, icon=":material/check_circle:")
             if isinstance(answer, Answer):
                 render_answer(answer)
-        if st.button("Close", key=f"said_{box}_close", icon=":material/close:", type="tertiary",
+        if st.button("Close", key=f"said_{near}_close", icon=":material/close:", type="tertiary",
                      help="Close this answer (read)"):
-            st.session_state.pop(message_key, None)
-            st.session_state.pop(answer_key, None)
+            forget(near)
             st.rerun()
 
 

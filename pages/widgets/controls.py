@@ -119,13 +119,27 @@ def post_and_wait(
     return wait_for_answer(db, row.id, kind, label=label, wait_s=0 if row.finished else wait_s)
 
 
-def saved_then_reload(db: Database, reload_id: int, *, flash: str, label: str,
+def saved_then_reload(db: Database, reload_id: int, *, flash: str, label: str, near: str,
                       waiting: str = "Waiting for the engine to reload its configuration…",
-                      near: str = "") -> None:
+                      holds: str | None = None) -> None:
     """After a configuration save: say what was saved, wait (bounded) for the engine's answer to
-    the reload the save posted, keep both for the next run of the page, and rerun it. With `near`,
-    both are kept for `flash(near=...)` drawn beside the button pressed, not at the page's top."""
+    the reload the save posted, keep both for `flash(near=...)` drawn beside the button pressed
+    (`holds`: as `remember_answer`), and rerun the page."""
     st.session_state[f"{near}flash"] = flash
     with st.spinner(waiting):
-        remember_answer(wait_for_answer(db, reload_id, "reload_config", label=label), key=f"{near}answer")
+        remember_answer(wait_for_answer(db, reload_id, "reload_config", label=label), key=f"{near}answer",
+                        holds=holds)
     st.rerun()
+
+
+# A lifecycle state as far as an answer to a control is concerned: starting is running, stopping and
+# idle are stopped (an answer must not flicker away as the engine settles).
+_PHASES = {"STARTING": "RUNNING", "STOPPING": "STOPPED", "IDLE": "STOPPED"}
+
+
+def engine_phase(status: desk_status.EngineStatus) -> str:
+    """What an answer to an engine control (Start, Stop, Kill, …) says of the engine: where it is
+    and is asked to be, and the kill latch. "Stop: done" holds while it reads the same, and goes
+    once the engine runs again, whoever started it."""
+    state = _PHASES.get(status.state, status.state)
+    return f"{state}/{status.desired_state}/{'latched' if status.kill_latched else 'armed'}"

@@ -16,8 +16,9 @@ import streamlit as st
 
 from charts import text
 from pages.widgets.common import Answer, remember_answer
-from pages.widgets.controls import post_and_wait
+from pages.widgets.controls import engine_phase, post_and_wait
 from storage.command_queue import answers
+from storage.dashboard_queries import status_queries as queries
 from storage.sqlite.db import Database
 
 DIALOG = "open_dialog"
@@ -42,12 +43,18 @@ def close_dialog() -> None:
     st.session_state.pop(CONTEXT, None)
 
 
-def _done(answer: Answer) -> None:
-    """Keep the answer for the control that opened the dialog (its `near`), then close."""
+def _done(answer: Answer, holds: str | None = None) -> None:
+    """Keep the answer for the control that opened the dialog (its `near`; `holds`: as
+    `remember_answer`), then close."""
     near = st.session_state.get(CONTEXT, {}).get("near", "")
-    remember_answer(answer, key=f"{near}answer")
+    remember_answer(answer, key=f"{near}answer", holds=holds)
     close_dialog()
     st.rerun()
+
+
+def _engine_done(db: Database, answer: Answer) -> None:
+    """A kill's or a re-arm's answer: it holds while the engine reads as the command left it."""
+    _done(answer, holds=engine_phase(queries.engine_status(db)))
 
 
 @st.dialog("Kill the engine?", on_dismiss=close_dialog)
@@ -60,7 +67,8 @@ def confirm_kill(db: Database) -> None:
     left, right = st.columns(2)
     if left.button("Kill now", type="primary", key=KILL_CONFIRM, icon=":material/dangerous:"):
         with st.spinner("Killing: waiting for the engine…"):
-            _done(post_and_wait(db, "kill", {"reason": reason.strip() or "operator kill from dashboard"}, label="Kill"))
+            _engine_done(db, post_and_wait(db, "kill", {"reason": reason.strip() or "operator kill from dashboard"},
+                                           label="Kill"))
     if right.button("Cancel", key=KILL_CANCEL):
         close_dialog()
         st.rerun()
@@ -75,7 +83,7 @@ def confirm_rearm(db: Database) -> None:
     left, right = st.columns(2)
     if left.button("Re-arm", type="primary", key=REARM_CONFIRM, icon=":material/lock_open:"):
         with st.spinner("Re-arming: waiting for the engine…"):
-            _done(post_and_wait(db, "rearm", label="Re-arm"))
+            _engine_done(db, post_and_wait(db, "rearm", label="Re-arm"))
     if right.button("Cancel", key=REARM_CANCEL):
         close_dialog()
         st.rerun()
@@ -147,14 +155,13 @@ def with_sales(answer: Answer) -> Answer:
         result = None
     if answer.state != "done" or not isinstance(result, dict):
         return answer
+    sold = "".join(f" {text.markdown(line)}." for line in answers.sales(answer.result))  # price, proceeds, PnL
     remains = answers.unsold(answer.result)
     if remains:
         head = answer.message.replace(": done (", ": partly done (", 1)
-        return replace(answer, state="partial", message=f"{head} Remains: " + "; ".join(
+        return replace(answer, state="partial", message=f"{head}{sold} Remains: " + "; ".join(
             text.markdown(r) for r in remains))
-    parts = [f"{text.markdown(str(line.get('question', '')))[:60]} {line.get('outcome')}: sold {line.get('sold')} "
-             f"of {line.get('held')}" for line in result.get("positions", [])]
-    return replace(answer, message=f"{answer.message} " + "; ".join(parts))
+    return replace(answer, message=f"{answer.message}{sold}")
 
 
 _DIALOGS = {"kill": confirm_kill, "rearm": confirm_rearm, "cancel_order": confirm_cancel, "redeem": confirm_redeem,

@@ -6,13 +6,13 @@ lets an external source, if any, apply again.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from charts import text
+from contracts.domain import BadNumber, NotFinite, OutOfRange, read_decimal, to_micros
 from pages.widgets.common import ACTOR, flash, prob_column, time_column
 from pages.widgets.controls import saved_then_reload
 from storage.dashboard_queries import market_queries, trading_queries
@@ -36,16 +36,19 @@ COLUMNS: dict[str, Any] = {
 
 def parse_probability(raw: str) -> tuple[int | None, str]:
     """'0.62' -> 620000 micros, or an error sentence (0..1, at most 6 decimals)."""
-    try:
-        value = Decimal(raw.strip())
-    except (InvalidOperation, ValueError):
+    try:  # "1e-999999" too: refused, never rounded to 0
+        value = read_decimal(raw.strip())
+    except (NotFinite, OutOfRange) as exc:
+        return None, ("must have at most 6 decimal places" if isinstance(exc, OutOfRange) and not exc.large else
+                      "must be a probability between 0 and 1")
+    except BadNumber:
         return None, "must be a number between 0 and 1, e.g. 0.62"
-    if not value.is_finite() or not 0 <= value <= 1:
+    if not 0 <= value <= 1:
         return None, "must be a probability between 0 and 1"
-    micros = value * 1_000_000
-    if micros != micros.to_integral_value():
+    try:
+        return to_micros(value, exact=True), ""
+    except BadNumber:
         return None, "must have at most 6 decimal places"
-    return int(micros), ""
 
 
 def fair_values_panel(db: Database) -> None:

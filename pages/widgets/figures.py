@@ -46,9 +46,9 @@ from charts.style import (
 )
 
 
-def equity_figure(curve: pd.DataFrame, mode: str) -> go.Figure:
-    """Equity (pUSD) above, drawdown from the running peak (%) below, times in UTC."""
-    return equity_drawdown_figure(curve, f"Equity and drawdown ({mode})", "No portfolio snapshots yet")
+def equity_figure(curve: pd.DataFrame, mode: str, events: pd.DataFrame | None = None) -> go.Figure:
+    """Equity (pUSD) above, drawdown from the running peak (%) below, times in UTC; `events` marked."""
+    return equity_drawdown_figure(curve, f"Equity and drawdown ({mode})", "No portfolio snapshots yet", events)
 
 
 LABEL_INSIDE_PCT = 50  # a bar this long has room for its used / limit label inside

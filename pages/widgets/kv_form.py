@@ -5,22 +5,31 @@ it, kept in session state. On submit, only fields whose text changed are parsed 
 engine's validators); any error shows under its field and nothing is saved. The changed rows
 are then saved in one transaction with the versions of the baseline, so a change made
 elsewhere meanwhile refuses the whole save ("changed elsewhere — reload").
+
+A save that would switch protection off (a limit turning a breaker off, or looser than the whole
+account: contracts/protection.py, judged by the writer) saves nothing at first: each such field
+says why beside it, and a box under the Save button lists them, old and new, with a second,
+explicit button that saves them (the writer audits the confirmation) or keeps protection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
+from charts import text as shown_text
 from pages.widgets.common import database, flash
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.fields import ErrorSlots, grid_cells, reload_round, start_afresh
 from storage.desk import config
 
 Parse = Callable[[str], tuple[Any, str]]  # raw text -> (value to store, "") or (None, error)
+Changes = dict[str, tuple[Any, int | None]]  # key -> (parsed value, baseline version)
+Save = Callable[[Changes, Collection[str]], config.Saved]  # the changes, and the keys confirmed as loosening
+Judge = Callable[[str, str], str | None]  # (key, stored text) -> why that value protects nothing, or None
 
 
 @dataclass(frozen=True)
@@ -74,11 +83,14 @@ def versioned_form(
     *,
     prefix: str,
     fields: Sequence[Field],
-    save: Callable[[dict[str, tuple[Any, int | None]]], config.Saved],
+    save: Save,
     what: str,
     columns: int = 2,
+    judge: Judge | None = None,
 ) -> None:
-    """Render the form; `save` receives {key: (parsed value, baseline version)} for changed fields."""
+    """Render the form; `save` receives {key: (parsed value, baseline version)} for changed fields and
+    the keys the operator confirmed as switching protection off. `judge`: what a stored value leaves
+    unprotected, said under its field while it is stored."""
     state_key = f"{prefix}baseline"
     base = _baseline(state_key, fields)
     stale = [f.label for f in fields if f.key in base and base[f.key].version != f.version]
@@ -93,17 +105,59 @@ def versioned_form(
         start_afresh(prefix)
         st.rerun()
     shown = [base.get(f.key, f) for f in fields]
+    pending: dict[str, Any] | None = st.session_state.get(_pending_key(prefix))
     with st.form(f"{prefix}form"):
         slots, raw = ErrorSlots(), {}
         for cell, field in zip(grid_cells(len(shown), columns), shown, strict=True):
             with cell:
                 raw[field.key] = _input(field, widget_key(prefix, field.key, field.version))
                 slots.add(field.key)
+                if judge is not None and not (pending and field.key in pending["why"]) and (
+                        why := judge(field.key, field.text)):
+                    st.caption(f":material/warning: Protects nothing as stored: {shown_text.markdown(why)}")
         summary = st.empty()
         submitted = st.form_submit_button(f"Save {what}", type="primary", key=f"{prefix}save")
+    if pending and not submitted:
+        _warn_beside(slots, pending["why"])
     if submitted:
         _submit(state_key, shown, raw, slots, summary, save, what, prefix)
+    _confirm_box(state_key, shown, save, what, prefix)
     flash(near=prefix)  # what the last save did, under its button (not at the page's top)
+
+
+def _pending_key(prefix: str) -> str:
+    return f"{prefix}loosening"
+
+
+def _warn_beside(slots: ErrorSlots, why: dict[str, str]) -> None:
+    for key, reason in why.items():
+        if (slot := slots.slots.get(key)) is not None:
+            slot.warning(f"Switches protection off: {shown_text.markdown(reason)}", icon=":material/gpp_maybe:")
+
+
+def _confirm_box(state_key: str, shown: Sequence[Field], save: Save, what: str, prefix: str) -> None:
+    """The second, explicit step of a save that switches protection off: what changes, old and new,
+    and why each leaves the account unprotected; saved only by its own button (audited as such)."""
+    pending: dict[str, Any] | None = st.session_state.get(_pending_key(prefix))
+    if not pending:
+        return
+    labels = {f.key: (f.label, f.text) for f in shown}
+    lines = [f"- **{shown_text.markdown(labels[key][0])}**: {shown_text.markdown(labels[key][1])} → "
+             f"{shown_text.markdown(str(pending['changes'][key][0]))}: {shown_text.markdown(why)}"
+             for key, why in pending["why"].items() if key in labels]
+    with st.container(border=True, key=f"{prefix}loosen_box"):
+        st.warning("Not saved yet: this switches protection off.\n\n" + "\n".join(lines)
+                   + "\n\nSave only if you mean it: the confirmation goes to the audit log.",
+                   icon=":material/gpp_maybe:")
+        go, back = st.columns(2)
+        confirmed = go.button("Save, switching protection off", type="primary", key=f"{prefix}loosen_confirm",
+                              icon=":material/gpp_bad:")
+        if back.button("Keep protection", key=f"{prefix}loosen_cancel", icon=":material/shield:"):
+            st.session_state.pop(_pending_key(prefix), None)
+            start_afresh(prefix)  # the fields show the stored values again
+            st.rerun()
+    if confirmed:
+        _save(state_key, pending["changes"], set(pending["why"]), None, save, what, prefix)
 
 
 def _submit(
@@ -112,11 +166,12 @@ def _submit(
     raw: dict[str, str],
     slots: ErrorSlots,
     summary: Any,
-    save: Callable[[dict[str, tuple[Any, int | None]]], config.Saved],
+    save: Save,
     what: str,
     prefix: str,
 ) -> None:
-    changes: dict[str, tuple[Any, int | None]] = {}
+    st.session_state.pop(_pending_key(prefix), None)  # a new save asks afresh
+    changes: Changes = {}
     errors: dict[str, str] = {}
     for field in shown:
         text = raw[field.key].strip()
@@ -135,17 +190,37 @@ def _submit(
     if not changes:
         summary.info("Nothing changed.")
         return
+    _save(state_key, changes, (), (slots, summary), save, what, prefix)
+
+
+def _save(state_key: str, changes: Changes, confirmed: Collection[str], marks: tuple[ErrorSlots, Any] | None,
+          save: Save, what: str, prefix: str) -> None:
+    """Save, or say why not: beside the fields (`marks`: their slots and the summary under the form;
+    None from the confirmation box, which answers in its own place)."""
+    slots, summary = marks if marks is not None else (None, st)
     try:
-        saved = save(changes)
+        saved = save(changes, confirmed)
     except config.StaleVersion as exc:
+        st.session_state.pop(_pending_key(prefix), None)
         summary.error(f"Nothing saved: {exc}.", icon=":material/sync_problem:")
         return
+    except config.Unprotected as exc:  # the writer's judgement: ask for the second, explicit step
+        st.session_state[_pending_key(prefix)] = {"changes": changes, "why": dict(exc.fields)}
+        if slots is not None:
+            _warn_beside(slots, exc.fields)
+        summary.warning("Not saved yet: this switches protection off. Confirm it below, or keep protection.",
+                        icon=":material/gpp_maybe:")
+        return
     except config.ConfigError as exc:  # refused as a whole, e.g. fields that only make sense together
-        marked = {key: why for key, why in exc.fields.items() if key in raw}
-        slots.show(marked)
+        st.session_state.pop(_pending_key(prefix), None)
+        marked = {key: why for key, why in exc.fields.items() if slots is not None and key in slots.slots}
+        if slots is not None:
+            slots.show(marked)
         summary.error("Nothing saved: fix the fields marked above." if marked else f"Nothing saved: {exc}.")
         return
     st.session_state.pop(state_key, None)
-    saved_then_reload(database(), saved.reload_command_id, flash=f"Saved {what}: {', '.join(changes)}.",
+    st.session_state.pop(_pending_key(prefix), None)
+    loosened = f" Protection switched off, as you confirmed (audited): {', '.join(confirmed)}." if confirmed else ""
+    saved_then_reload(database(), saved.reload_command_id, flash=f"Saved {what}: {', '.join(changes)}.{loosened}",
                       label=f"The engine's reload of the {what}", waiting="Waiting for the engine to apply them…",
                       near=prefix)

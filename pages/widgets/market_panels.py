@@ -77,8 +77,11 @@ def search_filters(db: Database) -> market_queries.MarketFilter:
 
 # Widths in px so that at a laptop's 1366 px the columns a trader scans (market to end date) fit the
 # table without scrolling sideways (the browser test measures it); the rest scroll, the market pinned.
+# The list shows the columns a trader scans by (LEADING, within the page's width at 1366 px: nothing
+# cut off, no sideways scrolling); "Every column" adds the rest. The market is not pinned: Streamlit
+# draws a pinned column's text faded, as if disabled.
 SCAN_COLUMNS = {
-    "question": st.column_config.TextColumn("market", width=210, pinned=True),
+    "question": st.column_config.TextColumn("market", width=210),
     "bid": st.column_config.NumberColumn("YES bid", format="%.3f", width=66),
     "ask": st.column_config.NumberColumn("YES ask", format="%.3f", width=66),
     "mid": st.column_config.NumberColumn("mid", format="%.4f", width=62),
@@ -97,6 +100,8 @@ SCAN_COLUMNS = {
     "protocol": st.column_config.TextColumn("protocol", width=76),
     "condition_id": st.column_config.TextColumn("condition id", width=200),
 }
+LEADING = list(SCAN_COLUMNS)[: list(SCAN_COLUMNS).index("end_at") + 1]
+MK_EVERY = "mk_every"
 
 
 def scan_frame(db: Database, frame: pd.DataFrame, mode: str) -> pd.DataFrame:
@@ -113,11 +118,15 @@ def results(db: Database, spec: market_queries.MarketFilter, mode: str = "paper"
     if frame.empty:
         st.info("No discovered market matches." if total == 0 else "No market on this page.")
         return None
-    st.caption(f"{total:,} markets match · top {len(frame)} by volume · click a column to sort, a row to open "
-               "the market")
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    left.caption(f"{total:,} markets match · top {len(frame)} by volume · click a column to sort, a row to open "
+                 "the market")
+    every = right.toggle("Every column", key=MK_EVERY, help="Spread, liquidity, what the desk holds, the flags and "
+                                                            "the condition id too (the list then scrolls sideways)")
     scan = scan_frame(db, frame, mode)
     picked = st.dataframe(scan, hide_index=True, column_config=SCAN_COLUMNS, key="mk_scan", on_select="rerun",
-                          selection_mode="single-row", height=rows_height(len(scan)) or "auto", placeholder="—")
+                          selection_mode="single-row", height=rows_height(len(scan)) or "auto", placeholder="—",
+                          column_order=None if every else LEADING)
     rows = picked.selection.rows if picked is not None else []
     labels = dict(zip(frame["condition_id"], frame["question"], strict=True))
     if rows:  # the row clicked opens its market (before the picker below is drawn this run)
@@ -191,14 +200,15 @@ def price_panel(db: Database, market: dict[str, Any], mode: str) -> None:
         "Window (to the last tick)", list(WINDOWS), default="24 h", key=M_WINDOW, required=True
     )
     token = market["no_token"] if outcome == "NO" else market["yes_token"]
-    bounds = market_queries.tick_bounds(db, token)
+    ticks = market_queries.tick_bounds(db, token)  # read once: the chart's span, its series, the book
+    bounds = market_queries.price_bounds(db, token, ticks)  # ticks, and the candles kept past their retention
     left, right = st.columns([3, 2])
     if bounds is None:
-        left.info(f"No ticks recorded for the {outcome or 'YES'} token yet.")
+        left.info(f"No prices recorded for the {outcome or 'YES'} token yet.")
         return
     span = WINDOWS.get(window or "24 h")
     since = bounds[0] if span is None else max(bounds[0], bounds[1] - span)
-    series = market_queries.price_series(db, token, since, bounds[1])
+    series = market_queries.price_series(db, token, since, bounds[1], ticks=ticks)
     until = max(bounds[1], now_ms())  # our orders may still rest after the last recorded tick
     cid = market["condition_id"]
     fills = chart_queries.token_fills(db, cid, token, mode, since, until)
@@ -210,13 +220,14 @@ def price_panel(db: Database, market: dict[str, Any], mode: str) -> None:
             key="market_price",
             width="stretch", config=CHART_CONFIG)
         st.caption(f"{plural(len(fills), 'fill')} and {plural(len(orders), 'resting order')} of ours on the "
-                   f"{outcome} token in this window: markers sized by shares, orders as lines over their lifetime.")
+                   f"{outcome} token in this window: markers sized by shares, orders as lines over their lifetime. "
+                   f"The mid from {series.attrs.get('source', 'recorded ticks')}.")
         indicators = chart_queries.indicator_series(db, cid, since)
         if not indicators.empty:
             st.plotly_chart(indicators_figure(indicators, "Streaming indicators (YES mid)"), key="market_indicators",
                             width="stretch", config=CHART_CONFIG)
     with right:
-        book = market_queries.latest_book(db, token, last_tick_at=bounds[1])
+        book = None if ticks is None else market_queries.latest_book(db, token, last_tick_at=ticks[1])
         if book is None:
             st.info("No book snapshot recorded yet.")
             return

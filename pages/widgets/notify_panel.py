@@ -4,6 +4,7 @@ daily summary time, a test message with the engine's answer, and the delivery st
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -121,7 +122,7 @@ def _rules_form(db: Database) -> None:
     for spec in (s for s in SETTINGS if s.group == "notify"):
         fields.append(setting_field(spec, stored.get(spec.key)))
 
-    def save(changes: dict[str, tuple[Any, int | None]]) -> config.Saved:
-        return config.save_settings(db, changes, actor=ACTOR)
+    def save(changes: dict[str, tuple[Any, int | None]], _confirmed: Collection[str]) -> config.Saved:
+        return config.save_settings(db, changes, actor=ACTOR)  # settings switch no protection off
 
     versioned_form(prefix=NOTIFY_PREFIX, fields=fields, save=save, what="notification rules")

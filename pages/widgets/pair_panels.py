@@ -91,13 +91,13 @@ def _side_by_side(compared: dict[str, Any]) -> None:
     poly, kalshi, inverted = compared["polymarket"], compared["kalshi"], bool(compared["inverted"])
     left, right = st.columns(2, border=True)
     with left:
-        st.markdown(f"**Polymarket** · `{text.markdown(poly['condition_id'][:18])}…`")
+        st.markdown(f"**Polymarket** · {text.code_span(poly['condition_id'][:18] + '…')}")
         st.markdown(f"**{text.markdown(poly['question'])}**")
         st.caption(f"YES means YES · ends {utc(poly.get('end_at'))} · resolution source: "
                    f"{text.markdown(poly.get('resolution_source') or 'not given')}")
         st.text(poly.get("rules") or "(Gamma did not answer with its rules)")
     with right:
-        st.markdown(f"**Kalshi** · `{text.markdown(kalshi['ticker'])}` · {text.markdown(kalshi.get('status'))}")
+        st.markdown(f"**Kalshi** · {text.code_span(kalshi['ticker'])} · {text.markdown(kalshi.get('status'))}")
         st.markdown(f"**{text.markdown(kalshi['title'])}**")
         st.caption(f"this market's YES is Kalshi's {'NO' if inverted else 'YES'} · ends {utc(kalshi.get('end_at'))} "
                    "· resolution source: in its rules")
@@ -167,7 +167,7 @@ def paired_market_panel(db: Database, condition_id: str) -> None:
     if paired is None:
         return
     side = "NO (inverted)" if paired.inverted else "YES"
-    st.markdown(f"**Paired with Kalshi** `{text.markdown(paired.ticker)}` · {text.markdown(paired.title)} · its "
+    st.markdown(f"**Paired with Kalshi** {text.code_span(paired.ticker)} · {text.markdown(paired.title)} · its "
                 f"YES is Kalshi's {side}")
     if paired.warnings:
         st.warning(f"Noted when linked: {text.markdown(paired.warnings)}", icon=":material/warning:")

@@ -1,8 +1,9 @@
 """Import from the PMXT archive on the Backtest page's Sessions tab: a form whose every field is
 checked before anything starts (all problems at once), then `python -m engine import-history
 --pmxt ...` in a process of its own (the dashboard never imports the engine; an hour of the
-archive is hundreds of MB and the page must stay usable), audited, followed here until it ends
-with what it imported and left out, or why it imported nothing.
+archive is hundreds of MB and the page must stay usable), asked for and audited through
+storage/research/launch_requests.py, followed here until it ends with what it imported and left
+out, or why it imported nothing.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from contracts.child_env import without_secrets
 from contracts.market_rows import CONDITION_ID
 from pages.widgets.backtest_launch import keep_child, log_dir
 from pages.widgets.common import ACTOR
-from storage.desk.audit import write_audit
 from storage.research import recording_sessions as rs
+from storage.research.launch_requests import request_pmxt_import
 from storage.sqlite.db import Database, now_ms
 
 PX_PATH, PX_MARKETS, PX_MARKETS_FILE, PX_TRADES, PX_NAME, PX_GO = (
@@ -85,10 +86,8 @@ def command(asked: Asked) -> list[str]:
 
 
 def launch(db: Database, asked: Asked, root: Path) -> Started:
-    """Audit the import and start its process; returns at once."""
-    with db.write() as conn:
-        write_audit(conn, actor=ACTOR, action="session.pmxt_import", entity=f"pmxt:{Path(asked.path).name}",
-                    before=None, after={"path": asked.path, "markets": asked.markets, "name": asked.name or None})
+    """Ask for the import (its audit row) and start its process; returns at once."""
+    request_pmxt_import(db, path=asked.path, markets=asked.markets, name=asked.name or None, actor=ACTOR)
     folder = log_dir(root)
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / f"pmxt-import-{now_ms()}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+import pandas as pd
 import streamlit as st
 
 from charts import text
@@ -46,10 +47,31 @@ def pnl_today_metrics(db: Database, mode: str, venue: str = POLYMARKET) -> None:
 
 
 def equity_chart(db: Database, mode: str) -> None:
+    """The equity of the last 30 days, each kill, re-arm and switch of mode marked on it."""
     # A bounded window keeps the SQL aggregation cheap however long the desk has run.
-    curve = portfolio_queries.equity_curve(db, mode, since_ms=now_ms() - EQUITY_WINDOW_MS)
-    st.plotly_chart(figures.equity_figure(curve, f"{mode}, last 30 days"), key=EQUITY_CHART, width="stretch",
-        config=CHART_CONFIG)
+    since = now_ms() - EQUITY_WINDOW_MS
+    curve = portfolio_queries.equity_curve(db, mode, since_ms=since)
+    events = portfolio_queries.desk_events(db, since_ms=since)
+    st.plotly_chart(figures.equity_figure(curve, f"{mode}, last 30 days", events), key=EQUITY_CHART,
+                    width="stretch", config=CHART_CONFIG)
+
+
+STRATEGY_PNL_COLUMNS = {"strategy": Col("strategy"), "net": Col("net PnL", "usdc"), "realized": Col("realized", "usdc"),
+                        "unrealized": Col("unrealized", "usdc"), "fees": Col("fees", "usdc"),
+                        "open_positions": Col("open positions", "int")}
+
+
+def strategy_pnl_table(db: Database, mode: str) -> None:
+    """Each strategy's PnL on the desk's ledger: realized and unrealized, less its fees."""
+    frame = portfolio_queries.strategy_pnl(db, mode)
+    if frame.empty:
+        st.caption(f"No strategy has traded in {mode} yet.")
+        return
+    held = portfolio_queries.positions(db, mode)
+    unrealized = held.groupby("strategy")["unrealized"].sum() if not held.empty else pd.Series(dtype=float)
+    frame["unrealized"] = frame["strategy"].map(unrealized).fillna(0.0)
+    frame["net"] = frame["realized"] + frame["unrealized"] - frame["fees"]
+    show_table(frame.sort_values("net", ascending=False), STRATEGY_PNL_COLUMNS, key="strategy_pnl")
 
 
 def profit_bars(db: Database, mode: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
@@ -9,9 +10,12 @@ import streamlit as st
 
 from charts import text
 from charts.tables import Col
+from contracts.limits import BY_NAME as LIMITS_BY_NAME
 from contracts.limits import LIMITS, LimitError, LimitSpec, parse_value
+from contracts.protection import unprotective
 from pages.widgets import figures
 from pages.widgets.common import ACTOR, flash, utc
+from pages.widgets.controls import engine_phase
 from pages.widgets.dialogs import open_dialog
 from pages.widgets.fields import number_text
 from pages.widgets.figures import CHART_CONFIG
@@ -19,7 +23,7 @@ from pages.widgets.kv_form import Field, Parse, versioned_form
 from pages.widgets.tables import rows_height, show_table
 from storage.dashboard_queries import market_queries, portfolio_queries
 from storage.dashboard_queries import status_queries as queries
-from storage.desk import config, desk_status
+from storage.desk import config, desk_status, limit_guard
 from storage.sqlite.db import Database, now_ms
 
 LIMITS_PREFIX = "limit_"
@@ -65,7 +69,7 @@ def state_panel(db: Database, status: desk_status.EngineStatus) -> None:
             st.rerun(scope="app")
     else:
         st.caption("The kill latch is not set: orders may be placed while the engine runs.")
-    flash(near=RISK_REARM)  # the re-arm's answer, where its button was
+    flash(near=RISK_REARM, holds=engine_phase(status))  # the re-arm's answer, where its button was, while true
 
 
 # One breakdown at a time, full width: long market names need the room.
@@ -136,13 +140,21 @@ def limits_form(db: Database) -> None:
                  "alert names them): " + "; ".join(invalid) + ". Correct them below.",
                  icon=":material/error:")
     fields = [limit_field(spec, stored.get(spec.name)) for spec in LIMITS]
+    with db.read() as conn:
+        equity = limit_guard.desk_equity(conn)
 
-    def save(changes: dict[str, tuple[Any, int | None]]) -> config.Saved:
+    def save(changes: dict[str, tuple[Any, int | None]], confirmed: Collection[str]) -> config.Saved:
         return config.save_risk_limits(
-            db, {k: config.Change(v, ver) for k, (v, ver) in changes.items()}, actor=ACTOR
+            db, {k: config.Change(v, ver) for k, (v, ver) in changes.items()}, actor=ACTOR, confirmed=confirmed
         )
 
-    versioned_form(prefix=LIMITS_PREFIX, fields=fields, save=save, what="limits", columns=3)
+    def judge(name: str, shown: str) -> str | None:
+        try:
+            return unprotective("desk", name, parse_value(LIMITS_BY_NAME[name], shown), equity)
+        except LimitError:
+            return None  # an invalid stored value is reported above
+
+    versioned_form(prefix=LIMITS_PREFIX, fields=fields, save=save, what="limits", columns=3, judge=judge)
 
 
 def _invalid(spec: LimitSpec, raw: object) -> str:

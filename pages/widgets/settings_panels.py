@@ -3,7 +3,7 @@ the dashboard password, and the engine settings (runtime_config) form."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import pandas as pd
@@ -36,7 +36,8 @@ API_CREDENTIALS = ("POLY_API_KEY", "POLY_API_SECRET", "POLY_API_PASSPHRASE")
 def credential_words(present: dict[str, bool]) -> dict[str, str]:
     """Each credential's status as the operator should read it: the CLOB API credentials are
     derived from the wallet key at start when not set, so they are not "missing" then; nor is a
-    plain key that a keystore replaces."""
+    plain key that a keystore replaces. The wallet key is one setting of two (POLY_KEYSTORE, or
+    POLY_PRIVATE_KEY in plain text), needed only to trade live: neither is "missing" on its own."""
     keyed = present.get("POLY_KEYSTORE", False) or present.get("POLY_PRIVATE_KEY", False)
     words = {}
     for name, configured in present.items():
@@ -44,11 +45,25 @@ def credential_words(present: dict[str, bool]) -> dict[str, str]:
             words[name] = "configured"
         elif name in API_CREDENTIALS:
             words[name] = "derived from the wallet key at start" if keyed else "derived once a wallet key is set"
-        elif name == "POLY_PRIVATE_KEY" and present.get("POLY_KEYSTORE", False):
-            words[name] = "not needed (the keystore holds the key)"
+        elif name in WALLET_KEY:
+            words[name] = _wallet_key_words(name, present)
         else:
             words[name] = "missing"
     return words
+
+
+WALLET_KEY = ("POLY_KEYSTORE", "POLY_PRIVATE_KEY")
+
+
+def _wallet_key_words(name: str, present: dict[str, bool]) -> str:
+    """An unset half of the wallet key: what the other half means for it."""
+    if name == "POLY_PRIVATE_KEY" and present.get("POLY_KEYSTORE", False):
+        return "not needed (the keystore holds the key)"
+    if name == "POLY_KEYSTORE" and present.get("POLY_PRIVATE_KEY", False):
+        return "not set: the key is in plain text in POLY_PRIVATE_KEY (encrypt it: engine keystore import)"
+    if name == "POLY_KEYSTORE":
+        return "not set: one wallet key (this, encrypted, or POLY_PRIVATE_KEY) is needed to trade live"
+    return "not set: POLY_KEYSTORE or this, one of the two, is needed to trade live"
 
 
 def check_line(ok: bool, text: str) -> None:
@@ -149,7 +164,7 @@ def engine_settings_form(db: Database) -> None:
     for spec in specs:
         fields.append(setting_field(spec, stored.get(spec.key)))
 
-    def save(changes: dict[str, tuple[Any, int | None]]) -> config.Saved:
-        return config.save_settings(db, changes, actor=ACTOR)
+    def save(changes: dict[str, tuple[Any, int | None]], _confirmed: Collection[str]) -> config.Saved:
+        return config.save_settings(db, changes, actor=ACTOR)  # settings switch no protection off
 
     versioned_form(prefix=SETTINGS_PREFIX, fields=fields, save=save, what="settings")

@@ -9,8 +9,10 @@ from typing import Any
 import streamlit as st
 
 from charts import text
+from charts.tables import Col
 from pages.widgets.common import prob_column, time_column
 from pages.widgets.pair_panels import find_and_link, unlink_panel
+from pages.widgets.tables import show_table
 from storage.dashboard_queries import news_queries
 from storage.sqlite.db import Database, now_ms
 
@@ -48,15 +50,16 @@ HEADLINE_COLUMNS: dict[str, Any] = {
 }
 
 
-PAIR_COLUMNS: dict[str, Any] = {
-    "id": "pair",
-    "question": "Polymarket market",
-    "kalshi_ticker": "Kalshi market",
-    "kalshi_side": st.column_config.TextColumn("its YES is Kalshi's", help="NO: linked inverted (the question "
-                                                                          "asked the other way round)"),
-    "warnings": "differences noted when linked",
-    "created_at": time_column("linked"),
-    "created_by": "by",
+# An HTML table (pages/widgets/tables.py): the differences noted wrap instead of pushing the last
+# columns out of the page's width.
+PAIR_COLUMNS: dict[str, Col] = {
+    "id": Col("pair", "int"),
+    "question": Col("Polymarket market", "name"),
+    "kalshi_ticker": Col("Kalshi market"),
+    "kalshi_side": Col("its YES is Kalshi's"),  # NO: linked inverted (the question asked the other way round)
+    "warnings": Col("differences noted when linked", "long"),
+    "created_at": Col("linked", "time"),
+    "created_by": Col("by"),
 }
 
 
@@ -101,6 +104,5 @@ def pairs_view(db: Database) -> None:
     st.caption(f"{len(pairs)} market(s) paired with Kalshi by hand: each takes its Kalshi market's mid as its "
                "reference price (market making with fair value 'reference', value betting with fair source "
                "'reference'); open one above to see both books and the pair's spreads after fees.")
-    st.dataframe(pairs[list(PAIR_COLUMNS)], hide_index=True, column_config=PAIR_COLUMNS, key="venue_pairs_table",
-                 placeholder="—")
+    show_table(pairs, PAIR_COLUMNS)
     unlink_panel(db, pairs)

@@ -1,6 +1,9 @@
 """The strategy form: params generated from the kind's schema, and the markets it trades
-(an explicit list of discovered markets, or a filter), validated with the engine's own pure
-validators. Field errors appear under their fields; nothing is saved unless all pass.
+(an explicit list of markets found by name, pages/widgets/strategy_markets.py, or a filter),
+validated with the engine's own pure validators. Field errors appear under their fields; nothing
+is saved unless all pass. A strategy that could not trade as set (no market, an order size below a
+picked market's minimum: contracts/strategy_fit.py) is saved only with its box ticked, as the
+Backtest form does.
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ from typing import Any
 
 import streamlit as st
 
+from charts import text as shown_text
 from contracts.market_filter import FILTER_FIELDS, validate_market_spec
 from contracts.params import check_value
+from contracts.strategy_fit import cannot_trade
 from contracts.strategy_kinds import registry, validate_params
 from pages.widgets.fields import ErrorSlots, render_specs
+from pages.widgets.strategy_markets import chosen_key, explicit_markets, market_names, min_sizes
 from storage.dashboard_queries import market_queries
 from storage.sqlite.db import Database
 
@@ -31,7 +37,11 @@ def filter_prefix(prefix: str) -> str:
 
 
 def markets_key(prefix: str) -> str:
-    return f"{prefix}_markets"
+    return chosen_key(prefix)
+
+
+def anyway_key(prefix: str) -> str:
+    return f"{prefix}_anyway"
 
 
 def mode_key(prefix: str) -> str:
@@ -47,22 +57,6 @@ class Submitted:
     params: dict[str, Any]
     markets: Any
     extra: dict[str, Any]
-
-
-def _explicit_input(db: Database, spec: Any, prefix: str) -> list[str]:
-    chosen = [cid for cid in spec if isinstance(cid, str)] if isinstance(spec, list) else []
-    choices = market_queries.market_choices(db, include=tuple(chosen))
-    labels = dict(zip(choices["condition_id"], choices["label"], strict=True))
-    options = list(dict.fromkeys([*chosen, *choices["condition_id"]]))
-    # Only the top open markets are listed; any other condition id can be typed in.
-    return st.multiselect(
-        "Markets (pick by question, or type a condition id)",
-        options,
-        default=chosen,
-        format_func=lambda cid: labels.get(cid, cid),
-        key=markets_key(prefix),
-        accept_new_options=True,
-    )
 
 
 def _filter_input(db: Database, spec: Any, prefix: str, slots: ErrorSlots) -> dict[str, Any]:
@@ -119,17 +113,21 @@ def strategy_form(
 ) -> Submitted | None:
     """Render the form; on a submit that validates, return the normalised values."""
     cls = registry()[kind]
+    st.markdown("**Markets**")
     mode = _market_mode(markets, prefix)
+    raw_markets: Any = None
+    if mode == EXPLICIT:  # outside the form: finding and adding markets must answer at once
+        stored = [cid for cid in markets if isinstance(cid, str)] if isinstance(markets, list) else []
+        raw_markets = explicit_markets(db, stored, prefix)
     with st.form(f"{prefix}_form"):
         head, fields, filters = ErrorSlots(), ErrorSlots(), ErrorSlots()
+        if mode != EXPLICIT:
+            raw_markets = {"filter": _filter_input(db, markets, prefix, filters)}
         extra_values = extra(head) if extra else {}
         st.markdown(f"**Parameters** · {cls.title}")
         raw_params = render_specs(cls.params_schema, params, params_prefix(prefix), fields)
-        st.markdown("**Markets**")
-        if mode == EXPLICIT:
-            raw_markets: Any = _explicit_input(db, markets, prefix)
-        else:
-            raw_markets = {"filter": _filter_input(db, markets, prefix, filters)}
+        anyway = st.checkbox("Save even if it cannot trade as set (no market, or an order size below a market's "
+                             "minimum)", key=anyway_key(prefix))
         summary = st.empty()
         submitted = st.form_submit_button(submit_label, type="primary", key=save_key(prefix))
     if not submitted:
@@ -143,6 +141,16 @@ def strategy_form(
     if param_errors or market_errors or head_errors:
         summary.error("Nothing saved: fix the fields marked above." + "".join(f"\n\n- {o}" for o in orphans))
         return None
+    if not anyway and (why := _why_idle(db, clean, raw_markets)):
+        summary.warning("Nothing saved: " + "; ".join(shown_text.markdown(w) for w in why) + ". Fix it, or tick "
+                        "“Save even if it cannot trade as set” to save it anyway.", icon=":material/block:")
+        return None
     if isinstance(raw_markets, dict):
         raw_markets = {"filter": normalized_filter(raw_markets["filter"])}
     return Submitted(clean, raw_markets, extra_values)
+
+
+def _why_idle(db: Database, params: dict[str, Any], markets: Any) -> list[str]:
+    """Why this strategy could not trade as set (contracts/strategy_fit.py), from its picked markets."""
+    listed = [cid for cid in markets if isinstance(cid, str)] if isinstance(markets, list) else []
+    return cannot_trade(params, markets, min_sizes(db, listed), market_names(db, listed))

@@ -28,15 +28,18 @@ from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
 from pages.widgets.settings_panels import check_line
 from pages.widgets.strategy_form import strategy_form
 from pages.widgets.tables import rows_height, show_table
-from storage.dashboard_queries import portfolio_queries, trading_queries
-from storage.desk import config
+from storage.dashboard_queries import portfolio_queries, status_queries, trading_queries
+from storage.desk import config, desk_status
 from storage.desk import strategy_lifecycle as lifecycle
 from storage.sqlite.db import Database
 
 BASELINES = "strategy_baselines"
-STRATEGY_SAVED = "strategy_saved_"  # where a strategy's save (its form's button) says what it did
-STRATEGY_PROMOTED = "strategy_promoted_"  # where promoting to live or back to paper answers
-STRATEGY_CONTROLS = "strategy_controls_"  # where Enable, Disable, Pause, Resume and Delete answer
+# Where each strategy's controls answer, one place per strategy (f"{...}{name}_"): its save (the form's
+# button); promoting to live or back to paper; Enable, Disable, Pause and Resume. Each answer holds
+# while the strategy stays at the version it left (another change, anyone's, ends it).
+STRATEGY_SAVED = "strategy_saved_"
+STRATEGY_PROMOTED = "strategy_promoted_"
+STRATEGY_CONTROLS = "strategy_controls_"
 PICK, PICK_NEXT = "strategy_pick", "strategy_pick_next"
 NEW = "➕ New strategy"
 NEW_KIND, NEW_PREFIX = "strategy_new_kind", "strategy_new"
@@ -60,6 +63,7 @@ INSTANCE_COLUMNS = {
     "name": Col("name", "name"),
     "kind_words": Col("kind"),
     "state": Col("state"),
+    "idle": Col("not trading because", "long"),
     "trades": Col("trades"),
     "ledger": Col("ledger now"),
     "status": Col("status"),
@@ -68,7 +72,7 @@ INSTANCE_COLUMNS = {
     "open_cost": Col("open cost", "usdc"),
     "open_positions": Col("open positions", "int"),
     "last_error": Col("last error", "long", more=True),
-    "updated_at": Col("updated", "time"),
+    "updated_at": Col("updated", "time", more=True),  # a detail: "not trading because" needs the room at 1366 px
     "enabled": Col("enabled", "flag", more=True),
     "paused": Col("paused", "flag", more=True),
     "markets": Col("markets", "long", more=True),
@@ -86,9 +90,11 @@ def ledger_of(row: trading_queries.StrategyRow | None, desk_mode: str, kalshi_mo
     return mode if row is None or row.live else "paper"
 
 
-def instances_table(db: Database, mode: str, kalshi_mode: str = "paper") -> dict[str, trading_queries.StrategyRow]:
-    """The table of instances, each with the figures of the ledger it trades in now; returns
-    their rows by name (in table order) for the edit panel."""
+def instances_table(db: Database, status: desk_status.EngineStatus) -> dict[str, trading_queries.StrategyRow]:
+    """The table of instances, each with the figures of the ledger it trades in now and why it places
+    nothing, when it does not (storage/desk/desk_idle.py); returns their rows by name (in table order)
+    for the edit panel."""
+    mode, kalshi_mode = status.mode, status.kalshi_mode
     frame = trading_queries.strategies(db)
     if frame.empty:
         st.caption("No strategies yet: create one below.")
@@ -108,6 +114,8 @@ def instances_table(db: Database, mode: str, kalshi_mode: str = "paper") -> dict
     merged["kind_words"] = merged["kind"].str.replace("_", " ")  # words wrap where an identifier cannot
     merged["state"] = [("paused" if paused else "on") if enabled else "off"
                        for enabled, paused in zip(merged["enabled"], merged["paused"], strict=True)]
+    idle = status_queries.strategies_idle(db, status)
+    merged["idle"] = merged["name"].map(lambda name: idle.get(name, ""))
     failing = bool(merged["last_error"].fillna("").astype(str).str.len().gt(0).any())
     show_table(merged, promoted(INSTANCE_COLUMNS, "last_error") if failing else INSTANCE_COLUMNS,
                height=rows_height(len(merged)), key="strategies")
@@ -205,8 +213,8 @@ def edit_panel(db: Database, name: str, row: trading_queries.StrategyRow | None)
         )
     _pause_button(db, name, base, third)
     _delete_controls(db, name, base, fourth)
-    flash(near=STRATEGY_CONTROLS)  # what those buttons did, right under them
-    _live_controls(db, name, base)
+    flash(near=f"{STRATEGY_CONTROLS}{name}_", holds=str(row.version))  # what those buttons did, right under them
+    _live_controls(db, name, base, row.version)
     if base.kind not in registry():
         st.error(f"Unknown strategy kind '{text.markdown(base.kind)}': this build cannot edit it.")
         return
@@ -227,7 +235,7 @@ def edit_panel(db: Database, name: str, row: trading_queries.StrategyRow | None)
             ),
             f"{text.markdown(name)} saved",
         )
-    flash(near=STRATEGY_SAVED)  # what Save did, under the form's button (not at the page's top)
+    flash(near=f"{STRATEGY_SAVED}{name}_", holds=str(row.version))  # what Save did, under the form's button
 
 
 def _pause_button(db: Database, name: str, base: trading_queries.StrategyRow, column: Any) -> None:
@@ -243,7 +251,7 @@ def _pause_button(db: Database, name: str, base: trading_queries.StrategyRow, co
               f"{text.markdown(name)} {'resumed' if base.paused else 'paused'}", near=STRATEGY_CONTROLS)
 
 
-def _live_controls(db: Database, name: str, base: trading_queries.StrategyRow) -> None:
+def _live_controls(db: Database, name: str, base: trading_queries.StrategyRow, version: int) -> None:
     """Paper only, or live when the desk is: promoting is its own act (its checklist met: a paper
     record, its name typed; audited); going back to paper is one click."""
     if base.live:
@@ -253,7 +261,7 @@ def _live_controls(db: Database, name: str, base: trading_queries.StrategyRow) -
             _save(db, name, lambda: lifecycle.set_strategy_live(db, name=name, version=base.version, live=False,
                                                                 typed="", actor=ACTOR),
                   f"{text.markdown(name)} is paper only", near=STRATEGY_PROMOTED)
-        flash(near=STRATEGY_PROMOTED)
+        flash(near=f"{STRATEGY_PROMOTED}{name}_", holds=str(version))
         return
     st.caption(":material/science: **Paper only**: on a live desk it trades on paper beside the live strategies "
                "(its own ledger, limits and PnL; never an order at the venue). New strategies start so.")
@@ -269,7 +277,7 @@ def _live_controls(db: Database, name: str, base: trading_queries.StrategyRow) -
         _save(db, name, lambda: lifecycle.set_strategy_live(db, name=name, version=base.version, live=True,
                                                             typed=typed, actor=ACTOR),
               f"{text.markdown(name)} promoted to live", near=STRATEGY_PROMOTED)
-    flash(near=STRATEGY_PROMOTED)
+    flash(near=f"{STRATEGY_PROMOTED}{name}_", holds=str(version))
 
 
 def _delete_controls(db: Database, name: str, base: trading_queries.StrategyRow, column: Any) -> None:
@@ -296,12 +304,13 @@ def _delete_controls(db: Database, name: str, base: trading_queries.StrategyRow,
                 return
             st.session_state.pop(DELETING, None)
             _save(db, name, lambda: lifecycle.delete_strategy(db, name=name, version=base.version, actor=ACTOR),
-                  f"{text.markdown(name)} deleted", near=STRATEGY_CONTROLS)
+                  f"{text.markdown(name)} deleted", near=PICK)  # by the picker: its own controls are gone
 
 
 def _save(db: Database, name: str, write: Callable[[], config.Saved], what: str, *,
           near: str = STRATEGY_SAVED) -> None:
-    """Write, then say so (and the engine's reload) at `near`, by the button pressed."""
+    """Write, then say so (and the engine's reload) at `near`, by the button pressed: one of this
+    strategy's places (f"{near}{name}_", while it stays at the version saved), or the picker's."""
     try:
         saved = write()
     except config.StaleVersion as exc:
@@ -311,8 +320,10 @@ def _save(db: Database, name: str, write: Callable[[], config.Saved], what: str,
         st.error(f"Not saved: {text.markdown(exc)}.")
         return
     _refresh_baseline(db, name)
+    own = near != PICK
     saved_then_reload(db, saved.reload_command_id, flash=f"{what} (version {saved.version}).",
-                      label="The engine's reload of the configuration", near=near)
+                      label="The engine's reload of the configuration", near=f"{near}{name}_" if own else near,
+                      holds=str(saved.version) if own else None)
 
 
 def _name_errors(existing: list[str]) -> Callable[[dict[str, Any]], dict[str, str]]:
@@ -332,7 +343,9 @@ def _name_errors(existing: list[str]) -> Callable[[dict[str, Any]], dict[str, st
 def _name_fields(slots: ErrorSlots) -> dict[str, Any]:
     name = st.text_input("Name (unique)", key=NEW_NAME, placeholder="e.g. mm-btc")
     slots.add("name", "Name")
-    enabled = st.checkbox("Enable it now", key=NEW_ENABLED, value=False)
+    enabled = st.checkbox("Enable it now", key=NEW_ENABLED, value=False,
+                          help="Off: it is saved and places nothing until you enable it (Enable, on its Settings "
+                               "tab). New strategies trade on paper only until promoted, whatever the desk's mode.")
     return {"name": name, "enabled": enabled}
 
 
@@ -367,5 +380,6 @@ def create_panel(db: Database, existing: list[str]) -> None:
         st.error(f"Not created: {text.markdown(exc)}.")
         return
     st.session_state[PICK_NEXT] = name  # applied before the picker renders on the next run
-    saved_then_reload(db, saved.reload_command_id, flash=f"Strategy {text.markdown(name)} created.",
-                      label="The engine's reload of the configuration")
+    off = "" if result.extra["enabled"] else " It is off: it places nothing until you press Enable (below)."
+    saved_then_reload(db, saved.reload_command_id, flash=f"Strategy {text.markdown(name)} created.{off}",
+                      label="The engine's reload of the configuration", near=PICK, holds=name)

@@ -10,6 +10,7 @@ them a base.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from typing import Any
 
 import pandas as pd
@@ -47,9 +48,9 @@ def strategy_limits_panel(db: Database, name: str) -> None:
     stored = strategy_queries.limit_rows(db, name)
     fields = [limit_field(spec, stored.get(spec.name)) for spec in STRATEGY_LIMITS]
 
-    def save(changes: dict[str, tuple[Any, int | None]]) -> config.Saved:
+    def save(changes: dict[str, tuple[Any, int | None]], confirmed: Collection[str]) -> config.Saved:
         return config.save_strategy_limits(
-            db, name, {k: config.Change(v, ver) for k, (v, ver) in changes.items()}, actor=ACTOR)
+            db, name, {k: config.Change(v, ver) for k, (v, ver) in changes.items()}, actor=ACTOR, confirmed=confirmed)
 
     versioned_form(prefix=f"sl_{name}_", fields=fields, save=save, what=f"limits of {text.markdown(name)}", columns=3)
 

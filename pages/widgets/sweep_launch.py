@@ -1,8 +1,9 @@
 """Launching a sweep from the dashboard as a detached `python -m engine sweep ...`, and using a
 trial's params. Pure (no streamlit), so the page stays thin and this is testable on its own.
 
-The launch is audited (`sweep.launch`); the sweep process owns its study (Optuna, in the sweeps
-file beside the trading database) and writes nothing in the trading database. "Use these
+The launch is asked for and audited through storage/research/launch_requests.py (`sweep.launch`);
+the sweep process owns its study (Optuna, in the sweeps file beside the trading database) and
+writes nothing in the trading database. "Use these
 params" goes through storage.desk.config.save_strategy: the strategies table, an audit row and a
 reload_config command, exactly like an edit on the Strategies page.
 """
@@ -19,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.child_env import without_secrets
 from pages.widgets.backtest_launch import child_alive, keep_child, log_dir
-from storage.desk.audit import write_audit
 from storage.desk.config import Saved, save_strategy
+from storage.research.launch_requests import request_sweep
 from storage.sqlite.db import Database
 
 if TYPE_CHECKING:
@@ -52,11 +53,9 @@ def sweep_args(spec: SweepSpec, jobs: int) -> list[str]:
 
 
 def launch_sweep(db: Database, spec: SweepSpec, jobs: int, *, root: Path, actor: str) -> LaunchedSweep:
-    """Write the audit row and start the sweep process; returns at once. OSError when the
+    """Ask for the sweep (its audit row) and start its process; returns at once. OSError when the
     process cannot be started (the audit row says it was asked for)."""
-    with db.write() as conn:
-        write_audit(conn, actor=actor, action="sweep.launch", entity=f"sweep:{spec.name}", before=None,
-                    after={**spec.as_dict(), "jobs": jobs})
+    request_sweep(db, spec, jobs, actor=actor)
     path = sweep_log_path(root, spec.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     env = without_secrets({"TRADER_DB": str(db.path)})  # a secret never reaches a child

@@ -18,11 +18,11 @@ import streamlit as st
 from charts import sweep as figures
 from charts import text
 from contracts.latency_spec import LatencyError, parse_latency
+from contracts.strategy_fit import ORDER_SIZE_PARAMS
 from contracts.strategy_kinds import registry
 from contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, default_name, parse_space
 from contracts.sweep_workers import worker_budget
 from pages.widgets.backtest_form import default_range, desk_latency, to_ms
-from pages.widgets.backtest_launch import ORDER_SIZE_PARAMS
 from pages.widgets.common import ACTOR, flash, plural, utc
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.figures import CHART_CONFIG
@@ -373,6 +373,7 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
         return
     target = st.selectbox("Into strategy", targets, key=SW_TARGET)
     row = rows[target]
+    flash(near=SW_USE, holds=f"{target}:{row.version}")  # what Use did, while that strategy stays so
     searched = view.complete_params[trial]
     # The whole set the trial was backtested with, not only what was searched: a strategy whose
     # other params differ would otherwise run something no trial measured.
@@ -403,4 +404,5 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
                           flash=f"Strategy '{text.markdown(target)}' now has the params of trial {trial} "
                                 f"(version {saved.version}): changed "
                                 + ", ".join(f"{text.markdown(k)} {a} → {b}" for k, (a, b) in changes.items()) + ".",
-                          label="The engine's reload of the configuration")
+                          label="The engine's reload of the configuration", near=SW_USE,
+                          holds=f"{target}:{saved.version}")

@@ -60,6 +60,47 @@ class SeriesFees:
         return [self.base, *(c.schedule for c in self.changes)]
 
 
+@dataclass(frozen=True)
+class EventFeeChange:
+    """A change of an event's fee override Kalshi scheduled (`GET /events/fee_changes`): from `at_ms`
+    on, the event's markets pay `override`, or their series' fees again when it is None (cleared)."""
+
+    change_id: str
+    event_ticker: str
+    series_ticker: str
+    at_ms: int  # `scheduled_ts`
+    override: FeeSchedule | None
+
+
+@dataclass
+class EventFees:
+    """What an event's markets pay: the event's fee override when one is in force (it takes precedence
+    over the series'), else the series' fees; with the override changes Kalshi scheduled for the event,
+    each applied at its time (whenever anyone reads them)."""
+
+    series: SeriesFees
+    override: FeeSchedule | None = None
+    changes: list[EventFeeChange] = field(default_factory=list)
+
+    @property
+    def base(self) -> FeeSchedule:
+        """The series' own settings, as first listed (as SeriesFees.base)."""
+        return self.series.base
+
+    def override_at(self, now_ms: int) -> FeeSchedule | None:
+        due = [c for c in self.changes if c.at_ms <= now_ms]
+        return max(due, key=lambda c: c.at_ms).override if due else self.override
+
+    def at(self, now_ms: int) -> FeeSchedule:
+        override = self.override_at(now_ms)
+        return override if override is not None else self.series.at(now_ms)
+
+    def every(self) -> list[FeeSchedule]:
+        """Every settings the event's markets have or will have (an order's reserve covers the dearest)."""
+        overrides = [self.override, *(c.override for c in self.changes)]
+        return self.series.every() + [o for o in overrides if o is not None]
+
+
 def trade_fee(schedule: FeeSchedule, count: int, price: int, *, taker: bool) -> int:
     """Micro-dollars, rounded up to $0.0001 (count in micro-contracts, price in micro-dollars)."""
     if not taker and schedule.fee_type not in MAKER_FEE_TYPES:

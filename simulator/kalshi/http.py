@@ -10,6 +10,7 @@ top level; a 429 answers ``{"error": "too many requests"}`` with no Retry-After.
 from __future__ import annotations
 
 import functools
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,7 +21,7 @@ from ..httputil import SIM_KEY
 from . import payloads
 from .exchange import Refused
 from .keys import AuthError
-from .side import COSTS, DEFAULT_COST, KalshiSide
+from .side import COSTS, DEFAULT_COST, PER_ITEM, KalshiSide
 
 BASE = "/trade-api/v2"
 MAX_PAGE = 1000
@@ -59,8 +60,10 @@ def endpoint(method: str, route: str, *, auth: bool, write: bool = False, status
         async def handler(request: web.Request) -> web.StreamResponse:
             side = side_of(request)
             side.tick()
-            answer = await _answer(request, side, fn, auth=auth, write=write, cost=COSTS.get((method, route),
-                                                                                            DEFAULT_COST))
+            cost = COSTS.get((method, route), DEFAULT_COST)
+            if (method, route) in PER_ITEM:  # a batch: every item billed (Kalshi's batch pages)
+                cost = PER_ITEM[(method, route)] * await batch_size(request)
+            answer = await _answer(request, side, fn, auth=auth, write=write, cost=cost)
             if isinstance(answer, web.Response):
                 side.observe(method, route, answer.status, answer.text)
                 return answer
@@ -85,12 +88,29 @@ async def _answer(request: web.Request, side: KalshiSide, fn: Endpoint, *, auth:
         if write and not key.trades:
             return error(403, "forbidden", "this API key does not have the write scope",
                          "create a key with the write (or write::trade) scope to place and cancel orders")
+        if write and side.keys.lapsed(key, now_ms() // 1000):
+            return error(403, "forbidden", "the account's location attestation has lapsed",
+                         "attest the account's location again on Kalshi (GET /api_keys says when it expires)")
+        named = request.query.get("subaccount")
+        if key.subaccount is not None and named is not None and named != str(key.subaccount):
+            return error(403, "forbidden", "this API key is restricted to another subaccount",
+                         f"the key trades subaccount {key.subaccount} only: omit subaccount or pass it")
     if side.limited(who, write, cost):
         return web.json_response({"error": "too many requests"}, status=429)
     try:
         return await fn(request, who)
     except Refused as exc:
         return error(exc.status, exc.code, exc.message, exc.details)
+
+
+async def batch_size(request: web.Request) -> int:
+    """How many items a batch request carries (1 when its body cannot be read: it is refused anyway)."""
+    try:
+        body = json.loads(await request.read() or b"null")
+    except ValueError:
+        return 1
+    orders = body.get("orders") if isinstance(body, dict) else None
+    return max(1, len(orders)) if isinstance(orders, list) else 1
 
 
 def page(request: web.Request, items: list[Any], default: int = 100) -> tuple[list[Any], str]:
@@ -149,8 +169,9 @@ async def exchange_schedule(request: web.Request, who: str) -> Any:
 
 @endpoint("GET", "/account/endpoint_costs", auth=False)
 async def endpoint_costs(request: web.Request, who: str) -> Any:
+    listed = {**COSTS, **{k: v for k, v in PER_ITEM.items() if v != DEFAULT_COST}}
     return {"default_cost": DEFAULT_COST, "endpoint_costs": [
-        {"method": method, "path": f"{BASE}{route}", "cost": cost} for (method, route), cost in sorted(COSTS.items())]}
+        {"method": method, "path": f"{BASE}{route}", "cost": cost} for (method, route), cost in sorted(listed.items())]}
 
 
 # -- markets ---------------------------------------------------------------------------------
@@ -220,6 +241,19 @@ async def get_orderbook(request: web.Request, who: str) -> Any:
     return {"orderbook_fp": payloads.levels(ex.books[m.ticker], int(depth))}
 
 
+@endpoint("GET", "/events/fee_changes", auth=False)
+async def event_fee_changes(request: web.Request, who: str) -> Any:
+    """The changes of events' fee overrides Kalshi scheduled (`event_ticker`: one event's), paged. Only
+    those still to come are listed: Kalshi's page does not say it lists past ones (the stricter
+    reading; a client keeps what it read)."""
+    side = side_of(request)
+    wanted, now = request.query.get("event_ticker"), now_ms()
+    upcoming = sorted((c for ticker, fees in side.event_fees.items() if wanted in (None, ticker)
+                       for c in fees.changes if c.at_ms > now), key=lambda c: (c.at_ms, c.change_id))
+    items, cursor = page(request, upcoming)
+    return {"event_fee_changes": [payloads.event_fee_change(c) for c in items], "cursor": cursor}
+
+
 @endpoint("GET", "/events/{event_ticker}", auth=False)
 async def get_event(request: web.Request, who: str) -> Any:
     side = side_of(request)
@@ -228,7 +262,8 @@ async def get_event(request: web.Request, who: str) -> Any:
         raise Refused(404, "not_found", f"event {event} not found")
     series, title = side.events[event]
     ex = side.exchange
-    return {"event": payloads.event(event, series, title),
+    override = payloads.event_override(side.event_fees.get(event), now_ms())
+    return {"event": payloads.event(event, series, title, override),
             "markets": [payloads.market(m, ex.books[m.ticker]) for m in ex.markets.values() if m.event_ticker == event]}
 
 
@@ -254,7 +289,7 @@ async def get_series(request: web.Request, who: str) -> Any:
     if schedule is None:
         raise Refused(404, "not_found", f"series {ticker} not found")
     now = schedule.at(now_ms())
-    return {"series": payloads.series(ticker, now.fee_type, float(now.multiplier))}
+    return {"series": payloads.series(ticker, now.fee_type, float(now.multiplier), side.categories.get(ticker))}
 
 
 @endpoint("GET", "/series/{series_ticker}/markets/{ticker}/candlesticks", auth=False)

@@ -50,9 +50,38 @@ async def register_key(request: web.Request, body: dict[str, Any]) -> Any:
     scopes = body.get("scopes")
     if scopes is not None and (not isinstance(scopes, list) or not all(isinstance(x, str) for x in scopes)):
         raise Refused(400, "invalid_parameters", "scopes: a list of scope names")
-    key = side.keys.register(body["public_key"], body.get("account"), frozenset(scopes) if scopes else None)
+    key = side.keys.register(body["public_key"], body.get("account"), frozenset(scopes) if scopes else None,
+                             body.get("subaccount"), now_ms() // 1000)
     account = side.exchange.open_account(key.account)
     return {"api_key_id": key.key_id, "account": key.account, "balance_dollars": dollars(account.balance)}
+
+
+@routes.post("/_sim/kalshi/attestation")
+@_answer
+async def attestation(request: web.Request, body: dict[str, Any]) -> Any:
+    """When an account's location attestation expires: {"account", "expires_at_s": Unix seconds, or null
+    for an account that never attested}; `GET /api_keys` says it, and once it has passed the account's
+    keys cannot trade."""
+    keys = side_of(request).keys
+    account, until = body.get("account"), body.get("expires_at_s")
+    if account not in keys.attested_until:
+        raise Refused(404, "not_found", f"no account {account!r}")
+    if until is not None and (isinstance(until, bool) or not isinstance(until, int)):
+        raise Refused(400, "invalid_parameters", "expires_at_s: Unix seconds, or null")
+    keys.attested_until[account] = until
+    return {"account": account, "expires_at_s": until}
+
+
+@routes.post("/_sim/kalshi/events/{event}/fee-change")
+@_answer
+async def schedule_event_fee_change(request: web.Request, body: dict[str, Any]) -> Any:
+    """Kalshi schedules a change of an event's fee override: {"at_ms" (or "in_s" from now),
+    "fee_type_override", "fee_multiplier_override"} (both null: the override cleared, the series'
+    fees again); from then on the event's markets' fills pay it."""
+    side, event = side_of(request), request.match_info["event"]
+    if event not in side.events:
+        raise Refused(404, "not_found", f"event {event} not found")
+    return {"id": side.schedule_event_fee_change(event, body, now_ms())}
 
 
 @routes.post("/_sim/kalshi/markets/{ticker}/trade")
@@ -129,6 +158,21 @@ async def skip_seq(request: web.Request, body: dict[str, Any]) -> Any:
     hub = side_of(request).hub
     hub.skip_seq = max(0, int(body.get("count", 1)))
     return {"skip_seq": hub.skip_seq}
+
+
+@routes.post("/_sim/kalshi/ws/book-message")
+@_answer
+async def book_message(request: web.Request, body: dict[str, Any]) -> Any:
+    """A fault: a book message Kalshi's client does not expect, sent to every book subscription.
+    {"message": {...}} goes on each subscription's sequence (its `sid` and next `seq` filled in: a
+    snapshot of a market it never asked for, say); {"text": "..."} is sent as it is, on no sequence
+    (a `seq` of 1e309, say)."""
+    hub = side_of(request).hub
+    if isinstance(body.get("message"), dict):
+        return {"sent": hub.book_fault(message=body["message"])}
+    if isinstance(body.get("text"), str):
+        return {"sent": hub.book_fault(text=body["text"])}
+    raise Refused(400, "invalid_parameters", "send {\"message\": {...}} or {\"text\": \"...\"}")
 
 
 @routes.get("/trade-api/ws/v2")

@@ -1,7 +1,15 @@
 """Kalshi's portfolio and order routes as they answer today: the V2 order endpoints under
-``/portfolio/events/orders`` (create, cancel, amend, decrease), the reads (balance, orders, fills,
-positions, settlements, the account's limits), and the retired V1 order endpoints, which answer
-HTTP 410 "Please switch to the V2 endpoints" and do nothing.
+``/portfolio/events/orders`` (create, cancel, amend, decrease, and the batched create and cancel),
+the reads (balance, orders, fills, positions (positions_list.py), settlements, the account's limits and its API keys),
+and the retired V1 order endpoints, which answer HTTP 410 "Please switch to the V2 endpoints" and do
+nothing.
+
+The batched V2 endpoints (Batch Create / Batch Cancel Orders (V2)): `{"orders": [...]}`, each item
+a V2 create body or `{"order_id", "market_ticker"?, "subaccount"?, "exchange_index"?}`; each item is
+taken or refused on its own, in order, and answered in the same place (an order's counts, or its
+`error` in Kalshi's envelope, `ts_ms` null): a refused item never undoes the others. The batch is
+billed per item (http.py) and refused whole only when the request itself is: not JSON, no `orders`
+list, an empty one, a cancel item without an `order_id`, or a pause (as a single request would be).
 
 A V2 order, checked field by field as Kalshi's Create Order (V2) schema and Order Errors page say:
 `ticker` (missing: `missing_parameters`), `side` `bid`|`ask`, `count` a fixed-point string of at
@@ -19,9 +27,10 @@ from typing import Any
 
 from aiohttp import web
 
-from . import payloads
+from . import payloads, positions_list
 from .exchange import Placement, Refused
 from .http import BASE, endpoint, error, now_ms, page, routes, seconds, side_of, window
+from .keys import restricted_to
 from .orders import STP_KINDS, TIFS
 from .units import BadNumber, cents, count_in, dollars, dollars_in
 
@@ -49,6 +58,21 @@ async def account_limits(request: web.Request, who: str) -> Any:
 
     return {"usage_tier": "basic", "read": {"refill_rate": READ_BUCKET[0], "bucket_capacity": READ_BUCKET[1]},
             "write": {"refill_rate": WRITE_BUCKET[0], "bucket_capacity": WRITE_BUCKET[1]}, "grants": []}
+
+
+@endpoint("GET", "/api_keys", auth=True)
+async def api_keys(request: web.Request, who: str) -> Any:
+    """The account's keys (their scopes and any subaccount restriction) and when its location
+    attestation expires (omitted when it never attested)."""
+    keys = side_of(request).keys
+    caller = next(k for k in keys.keys.values() if k.key_id == request.headers.get("KALSHI-ACCESS-KEY"))
+    body: dict[str, Any] = {"api_keys": [
+        {"api_key_id": k.key_id, "name": k.name, "scopes": sorted(k.scopes),
+         **({"subaccount": k.subaccount} if k.subaccount is not None else {})} for k in keys.of_parent(caller.parent)]}
+    until = keys.attested_until.get(caller.parent)
+    if until is not None:
+        body["api_key_region_expiration_ts"] = until
+    return body
 
 
 @endpoint("GET", "/portfolio/orders", auth=True)
@@ -81,11 +105,7 @@ async def list_fills(request: web.Request, who: str) -> Any:
 @endpoint("GET", "/portfolio/positions", auth=True)
 async def list_positions(request: web.Request, who: str) -> Any:
     ex = side_of(request).exchange
-    account = ex.accounts[who]
-    ticker = request.query.get("ticker")
-    held = [(t, p) for t, p in sorted(account.positions.items())
-            if (p.count or p.total_traded) and (not ticker or t == ticker)]
-    items, cursor = page(request, held)
+    items, cursor = positions_list.listed(request, ex, who)
     events: dict[str, list[Any]] = {}
     for t, p in items:
         events.setdefault(ex.markets[t].event_ticker, []).append(p)
@@ -106,11 +126,62 @@ async def list_settlements(request: web.Request, who: str) -> Any:
 
 @endpoint("POST", "/portfolio/events/orders", auth=True, write=True, status=201)
 async def create_order(request: web.Request, who: str) -> Any:
-    placement = parse_order(await _body(request))
+    placement = parse_order(await _body(request), restricted_to(who))
     side = side_of(request)
     side.lifecycle.check_write(now_ms(), cancel=False)
     order, fills = side.exchange.place(who, placement, now_ms())
     return payloads.placed(order, fills, now_ms())
+
+
+@endpoint("POST", "/portfolio/events/orders/batched", auth=True, write=True, status=201)
+async def batch_create(request: web.Request, who: str) -> Any:
+    items = _batch(await _body(request))
+    side = side_of(request)
+    side.lifecycle.check_write(now_ms(), cancel=False)
+    answered = []
+    for item in items:
+        client_id = item.get("client_order_id") if isinstance(item, dict) else None
+        try:
+            if not isinstance(item, dict):
+                raise Refused(400, "bad_request", "bad request", "each order must be a JSON object")
+            order, fills = side.exchange.place(who, parse_order(item, restricted_to(who)), now_ms())
+            answered.append(payloads.placed(order, fills, now_ms(), batch=True))
+        except Refused as exc:
+            answered.append(payloads.batch_refused(exc, client_id if isinstance(client_id, str) else None))
+    return {"orders": answered}
+
+
+@endpoint("DELETE", "/portfolio/events/orders/batched", auth=True, write=True)
+async def batch_cancel(request: web.Request, who: str) -> Any:
+    items = _batch(await _body(request))
+    for n, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("order_id"), str) or not item["order_id"]:
+            raise Refused(400, "missing_parameters", "missing parameters", f"orders[{n}]: order_id is required")
+        _subaccount(item.get("subaccount"), restricted_to(who))
+    side = side_of(request)
+    side.lifecycle.check_write(now_ms(), cancel=True)
+    answered: list[dict[str, Any]] = []
+    for item in items:
+        try:
+            order, reduced = side.exchange.cancel(who, item["order_id"], now_ms())
+            answered.append({"order_id": order.order_id, "client_order_id": order.client_order_id,
+                             "reduced_by": payloads.count(reduced), "ts_ms": now_ms()})
+        except Refused as exc:
+            mine = side.exchange.orders.get(item["order_id"])
+            client_id = mine.client_order_id if mine is not None and mine.account == who else None
+            answered.append({"order_id": item["order_id"], "client_order_id": client_id,
+                             "reduced_by": payloads.count(0), "ts_ms": None,
+                             "error": payloads.error_body(exc)})
+    return {"orders": answered}
+
+
+def _batch(body: dict[str, Any]) -> list[Any]:
+    orders = body.get("orders")
+    if not isinstance(orders, list):
+        raise Refused(400, "missing_parameters", "missing parameters", "orders (a list) is required")
+    if not orders:
+        raise Refused(400, "invalid_parameters", "invalid parameters", "orders is empty")
+    return orders
 
 
 @endpoint("DELETE", "/portfolio/events/orders/{order_id}", auth=True, write=True)
@@ -183,15 +254,28 @@ def _count(raw: object, *, zero: bool = False) -> int:
     return value
 
 
-def parse_order(body: dict[str, Any]) -> Placement:
+def _subaccount(named: object, restricted: int | None) -> None:
+    """A `subaccount` a request names: a subaccount-restricted key may omit it or pass its own (anything
+    else is refused, 403); an unrestricted key trades the primary account (0) here."""
+    if named is None:
+        return
+    if restricted is not None:
+        if named != restricted:
+            raise Refused(403, "forbidden", "this API key is restricted to another subaccount",
+                          f"the key trades subaccount {restricted} only: omit subaccount or pass it")
+        return
+    if named != 0:
+        raise Refused(400, "invalid_parameters", "invalid parameters", "subaccounts are not supported by the simulator")
+
+
+def parse_order(body: dict[str, Any], restricted: int | None = None) -> Placement:
     for name in RETIRED_FIELDS:
         if name in body:
             raise Refused(400, "invalid_order", "invalid order", f"{name} is not a field of a V2 order")
     for name in UNSUPPORTED:
         if body.get(name) not in (None, False):
             raise Refused(400, "invalid_parameters", "invalid parameters", f"{name} is not supported by the simulator")
-    if body.get("subaccount") not in (None, 0):
-        raise Refused(400, "invalid_parameters", "invalid parameters", "subaccounts are not supported by the simulator")
+    _subaccount(body.get("subaccount"), restricted)
     ticker = body.get("ticker")
     if not isinstance(ticker, str) or not ticker:
         raise Refused(400, "missing_parameters", "missing parameters", "ticker is required")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .fees import SeriesFees
+from .fees import EventFees, SeriesFees
 from .grid import Grid
 
 TRADING = frozenset({"active"})
@@ -28,7 +28,7 @@ class Market:
     open_ms: int
     close_ms: int
     grid: Grid
-    fees: SeriesFees  # its series' (shared by the series' markets)
+    fees: EventFees | SeriesFees  # its event's override over its series' fees (shared by the event's markets)
     settlement_timer_s: int = 1
     status: str = "active"
     result: str = ""  # yes | no | scalar once determined ("" for a void)
@@ -45,6 +45,11 @@ class Market:
     settlement_bounds: str = "default"
     settlement_floor: int = 0
     updated_ms: int = 0
+    # How the market's strike is read (Kalshi's `strike_type`, `floor_strike`, `cap_strike`): a crypto
+    # window's YES pays when its settlement value is at or above `floor_strike` (`greater_or_equal`).
+    strike_type: str | None = None
+    floor_strike: float | None = None
+    cap_strike: float | None = None
     history: list[tuple[int, int, int, int]] = field(default_factory=list)  # (at_ms, price, count, 0)
 
     @property

@@ -1,7 +1,10 @@
 """The JSON Kalshi answers with today: every price and amount a fixed-point dollar string, every
 count a fixed-point `_fp` string (the integer cent and count fields were removed in March 2026),
 direction as `outcome_side`/`book_side` (the legacy `side`/`action` still sent beside them), times
-in RFC 3339 UTC. Each shape is checked against Kalshi's published schema in the tests."""
+in RFC 3339 UTC. None of the fields Kalshi removed since (`Market.tick_size`, `response_price_units`,
+`fractional_trading_enabled` and `liquidity_dollars`, `MarketPosition.resting_orders_count`,
+`EventData.available_on_brokers`) is sent. Each shape is checked against Kalshi's published schema in
+the tests (conformance.py refuses a removed field wherever it appears)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .exchange import Book, PublicTrade
-from .fees import FeeChange
+from .fees import EventFeeChange, EventFees, FeeChange, FeeSchedule
 from .market import Market
 from .orders import Account, Fill, Order, Position, Settlement
 from .units import MICRO, count, dollars
@@ -37,7 +40,7 @@ def market(m: Market, book: Book) -> dict[str, Any]:
         "no_bid_dollars": dollars(no_bid), "no_ask_dollars": dollars(MICRO - yes_bid if yes_bid else MICRO),
         "last_price_dollars": dollars(m.last_price), "previous_yes_bid_dollars": dollars(0),
         "previous_yes_ask_dollars": dollars(0), "previous_price_dollars": dollars(0), "volume_fp": count(m.volume),
-        "volume_24h_fp": count(m.volume), "open_interest_fp": count(0), "liquidity_dollars": dollars(0),
+        "volume_24h_fp": count(m.volume), "open_interest_fp": count(0),
         "result": m.result, "can_close_early": True, "expiration_value": "", "rules_primary": m.rules_primary,
         "rules_secondary": m.rules_secondary, "price_level_structure": m.grid.structure,
         "price_ranges": m.grid.ranges(), "exchange_index": 0, "settlement_bounds_type": m.settlement_bounds,
@@ -50,6 +53,11 @@ def market(m: Market, book: Book) -> dict[str, Any]:
         body["settlement_ts"] = iso(m.settled_ms)
     if m.mve_collection is not None:
         body["mve_collection_ticker"] = m.mve_collection
+    if m.strike_type is not None:
+        body["strike_type"] = m.strike_type
+        for name in ("floor_strike", "cap_strike"):
+            if getattr(m, name) is not None:
+                body[name] = getattr(m, name)
     return body
 
 
@@ -148,10 +156,29 @@ def settlement(s: Settlement) -> dict[str, Any]:
             "value": s.value}
 
 
-def event(event_ticker: str, series: str, title: str) -> dict[str, Any]:
-    return {"event_ticker": event_ticker, "series_ticker": series, "sub_title": title, "title": title,
-            "collateral_return_type": "", "mutually_exclusive": True, "available_on_brokers": False,
-            "settlement_sources": [{"name": "The simulator", "url": "http://127.0.0.1/"}], "exchange_index": 0}
+def event(event_ticker: str, series: str, title: str, override: FeeSchedule | None = None) -> dict[str, Any]:
+    """EventData; its fee override in force now, when it has one (omitted otherwise, as Kalshi omits it)."""
+    body: dict[str, Any] = {"event_ticker": event_ticker, "series_ticker": series, "sub_title": title, "title": title,
+                            "collateral_return_type": "", "mutually_exclusive": True,
+                            "settlement_sources": [{"name": "The simulator", "url": "http://127.0.0.1/"}],
+                            "exchange_index": 0}
+    if override is not None:
+        body["fee_type_override"] = override.fee_type
+        body["fee_multiplier_override"] = float(override.multiplier)
+    return body
+
+
+def event_fee_change(change: EventFeeChange) -> dict[str, Any]:
+    """EventFeeChange: both overrides null when the change clears the event's override."""
+    override = change.override
+    return {"id": change.change_id, "event_ticker": change.event_ticker, "series_ticker": change.series_ticker,
+            "fee_type_override": None if override is None else override.fee_type,
+            "fee_multiplier_override": None if override is None else float(override.multiplier),
+            "scheduled_ts": iso(change.at_ms)}
+
+
+def event_override(fees: EventFees | object, now_ms: int) -> FeeSchedule | None:
+    return fees.override_at(now_ms) if isinstance(fees, EventFees) else None
 
 
 def fee_change(change: FeeChange) -> dict[str, Any]:
@@ -159,10 +186,11 @@ def fee_change(change: FeeChange) -> dict[str, Any]:
             "fee_multiplier": float(change.schedule.multiplier), "scheduled_ts": iso(change.at_ms)}
 
 
-def series(ticker: str, fee_type: str, multiplier: float) -> dict[str, Any]:
+def series(ticker: str, fee_type: str, multiplier: float, categories: list[str] | None = None) -> dict[str, Any]:
     return {"ticker": ticker, "frequency": "one_off", "title": f"Simulated series {ticker}", "category": "Simulated",
-            "tags": [], "settlement_sources": [], "contract_url": "", "contract_terms_url": "", "fee_type": fee_type,
-            "fee_multiplier": multiplier, "additional_prohibitions": []}
+            "categories": categories or ["Simulated"], "tags": [], "settlement_sources": [], "contract_url": "",
+            "contract_terms_url": "", "fee_type": fee_type, "fee_multiplier": multiplier,
+            "additional_prohibitions": []}
 
 
 def public_trade(t: PublicTrade) -> dict[str, Any]:
@@ -173,9 +201,10 @@ def public_trade(t: PublicTrade) -> dict[str, Any]:
             "is_block_trade": False, "created_time": iso(t.created_ms)}
 
 
-def placed(o: Order, fills: list[Fill], now_ms: int) -> dict[str, Any]:
+def placed(o: Order, fills: list[Fill], now_ms: int, *, batch: bool = False) -> dict[str, Any]:
     """CreateOrderV2Response (and AmendOrderV2Response): the order's counts after the request, and
-    the average price and fee a contract of what it filled at once."""
+    the average price and fee a contract of what it filled at once. An item of a batch's answer
+    writes the averages as null when nothing filled (its schema says they are never omitted)."""
     body: dict[str, Any] = {"order_id": o.order_id, "client_order_id": o.client_order_id,
                             "fill_count": count(sum(f.count for f in fills)), "remaining_count": count(o.remaining),
                             "ts_ms": now_ms}
@@ -183,7 +212,23 @@ def placed(o: Order, fills: list[Fill], now_ms: int) -> dict[str, Any]:
     if filled:
         body["average_fill_price"] = dollars(sum(f.count * f.price for f in fills) // filled, 6)
         body["average_fee_paid"] = dollars(sum(f.fee for f in fills) * MICRO // filled, 6)
+    elif batch:
+        body["average_fill_price"] = body["average_fee_paid"] = None
     return body
+
+
+def error_body(exc: Any) -> dict[str, Any]:
+    """A refusal in Kalshi's ErrorResponse (code, message, details when there are any)."""
+    body = {"code": exc.code, "message": exc.message}
+    if exc.details:
+        body["details"] = exc.details
+    return body
+
+
+def batch_refused(exc: Any, client_order_id: str | None) -> dict[str, Any]:
+    """A batch's item Kalshi refused: its error, no order id, its counts and time null."""
+    return {"client_order_id": client_order_id, "fill_count": None, "remaining_count": None,
+            "average_fill_price": None, "average_fee_paid": None, "ts_ms": None, "error": error_body(exc)}
 
 
 def candlesticks(m: Market, period_s: int, start_s: int, end_s: int) -> list[dict[str, Any]]:

@@ -19,13 +19,17 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
+from .cfbenchmarks import SERIES as CRYPTO_SERIES
+from .cfbenchmarks import IndexFeed
 from .conformance import SchemaWatch
 from .exchange import HOUSE, Exchange, Placement, Refused
-from .fees import FEE_TYPES, FeeChange, FeeSchedule, SeriesFees
+from .fees import FEE_TYPES, EventFeeChange, EventFees, FeeChange, FeeSchedule, SeriesFees
 from .grid import Grid
 from .keys import KeyRing
 from .lifecycle import Lifecycle
 from .market import Market
+from .twin import SERIES as TWIN_SERIES
+from .twin import Twin
 from .units import MICRO
 from .ws import KalshiHub
 
@@ -33,6 +37,12 @@ from .ws import KalshiHub
 READ_BUCKET, WRITE_BUCKET = (200, 400), (100, 100)
 DEFAULT_COST = 10
 COSTS = {("DELETE", "/portfolio/events/orders/{order_id}"): 2, ("GET", "/portfolio/orders/{order_id}"): 2}
+# The batched V2 orders are billed per item (Batch Create Orders (V2): 10 tokens an order; Batch Cancel
+# Orders (V2): 2 a cancel): a batch costs its items' sum, so one bigger than the bucket can hold is never
+# taken (a 429, as any request the bucket cannot cover): "the maximum batch size scales with your tier's
+# write budget". `/account/endpoint_costs` lists the cancels' (the creates' is the default).
+PER_ITEM = {("POST", "/portfolio/events/orders/batched"): DEFAULT_COST,
+            ("DELETE", "/portfolio/events/orders/batched"): 2}
 # How far a request's timestamp may be from the exchange's clock: Kalshi documents 30 s (FIX), the
 # stricter figure, whatever Polymarket's side allows.
 MAX_SKEW_S = 30.0
@@ -61,7 +71,11 @@ class Bucket:
 
 class KalshiSide:
     def __init__(self, seed: int, markets: int, starting_balance: int, max_skew_s: float, rate_limits: bool,
-                 end_after_s: float, parlays: int = 0, weekly_pause: bool = True) -> None:
+                 end_after_s: float, parlays: int = 0, weekly_pause: bool = True, crypto: tuple[str, ...] = (),
+                 spot_vol: float = 0.6, twin: Twin | None = None) -> None:
+        """`crypto`: the crypto window series listed (KXBTC15M, ...: cfbenchmarks.py), one market a quarter
+        hour each, settled on their CF Benchmarks index; `twin`: one market asking a Polymarket market's
+        question (twin.py)."""
         self.keys = KeyRing(seed, min(max_skew_s, MAX_SKEW_S))
         self.exchange = Exchange(seed, starting_balance)
         self.lifecycle = Lifecycle(self.exchange, weekly=weekly_pause)
@@ -71,6 +85,8 @@ class KalshiSide:
         self.buckets: dict[tuple[str, str], Bucket] = {}
         self.events: dict[str, tuple[str, str]] = {}  # event ticker -> (series ticker, title)
         self.series: dict[str, SeriesFees] = {}
+        self.event_fees: dict[str, EventFees] = {}  # event ticker -> its override over its series' fees
+        self.categories: dict[str, list[str]] = {}  # series ticker -> its discovery categories (Series.categories)
         self.raw_fee_changes: list[object] = []  # records served as given (a test's hostile ones)
         self.retired_calls = 0  # requests to a retired endpoint (each answered 410)
         self.observers: list[Callable[[str, str, int, object], None]] = []  # (method, route, status, body)
@@ -79,7 +95,13 @@ class KalshiSide:
         self.schema_watch = SchemaWatch.from_env()
         self.hub.watch = self.schema_watch
         self._list(markets, random.Random(f"kalshi-markets:{seed}"), end_after_s)
+        if twin is not None:
+            self._list_twin(twin, random.Random(f"kalshi-twin:{seed}"), end_after_s)
         self._list_parlays(parlays, end_after_s)
+        self.index = IndexFeed(seed, spot_vol, int(time.time() * 1000))  # the cfbenchmarks_value channel's
+        self.crypto = tuple(crypto)
+        self.windows: dict[str, str] = {}  # crypto window ticker -> its index id
+        self._list_windows(int(time.time() * 1000))
 
     def schedule_fee_change(self, series: str, body: dict[str, Any], now_ms: int) -> str:
         """A change of the series' fees scheduled as Kalshi's FeeType and a multiplier of 0 or more
@@ -93,6 +115,32 @@ class KalshiSide:
         change = FeeChange(str(uuid.uuid4()), series, at, FeeSchedule(fee_type, Fraction(str(multiplier))))
         self.series[series].changes.append(change)
         return change.change_id
+
+    def schedule_event_fee_change(self, event: str, body: dict[str, Any], now_ms: int) -> str:
+        """A change of the event's fee override (Kalshi's Get Event Fee Changes): `fee_type_override` and
+        `fee_multiplier_override` both set (an override of the series' fees), or both null (the override
+        cleared: the series' fees again); anything else refused, named. Returns its id."""
+        fee_type, multiplier = body.get("fee_type_override"), body.get("fee_multiplier_override")
+        override = None
+        if fee_type is not None or multiplier is not None:
+            if fee_type not in FEE_TYPES:
+                raise Refused(400, "invalid_parameters", f"fee_type_override {fee_type!r} is not one of "
+                              f"{', '.join(FEE_TYPES)} (or null, with a null multiplier, to clear the override)")
+            if isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)) or multiplier < 0:
+                raise Refused(400, "invalid_parameters", f"fee_multiplier_override {multiplier!r} is not a number of "
+                              "0 or more")
+            override = FeeSchedule(fee_type, Fraction(str(multiplier)))
+        at = int(body["at_ms"]) if "at_ms" in body else now_ms + int(float(body.get("in_s", 0)) * 1000)
+        fees = self.event_fees[event]
+        change = EventFeeChange(str(uuid.uuid4()), event, self.events[event][0], at, override)
+        fees.changes.append(change)
+        return change.change_id
+
+    def event_fees_of(self, event: str, series: str) -> EventFees:
+        """The event's fees (a new event pays its series' until an override is scheduled)."""
+        if event not in self.event_fees:
+            self.event_fees[event] = EventFees(self.series.setdefault(series, SeriesFees()))
+        return self.event_fees[event]
 
     def _list(self, count: int, rng: random.Random, end_after_s: float) -> None:
         now_ms = int(time.time() * 1000)
@@ -110,8 +158,22 @@ class KalshiSide:
                 f"Will simulated outcome {n} happen?", f"Outcome {n}",
                 f"If simulated outcome {n} happens by the close, the market resolves to Yes.",
                 "Determined and settled by the simulator's admin API (/_sim/kalshi/markets/{ticker}/...).",
-                now_ms, close_ms, Grid.named(structure), self.series[series], updated_ms=now_ms))
+                now_ms, close_ms, Grid.named(structure), self.event_fees_of(event, series), updated_ms=now_ms))
             self.seed_ladder(ticker, rng.randrange(20, 81) * 10_000, now_ms)
+
+    def _list_twin(self, twin: Twin, rng: random.Random, end_after_s: float) -> None:
+        """The market asking a Polymarket market's question (twin.py), in a series of its own."""
+        now_ms = int(time.time() * 1000)
+        close_ms = now_ms + int(end_after_s * 1000)
+        event = f"{TWIN_SERIES}-{datetime.fromtimestamp(close_ms / 1000, UTC).strftime('%y%b%d').upper()}"
+        self.series[TWIN_SERIES] = SeriesFees(FeeSchedule("quadratic", Fraction(1)))
+        self.events[event] = (TWIN_SERIES, "Fed decision in February")
+        ticker = f"{event}-H25"
+        self.exchange.add_market(Market(
+            ticker, event, TWIN_SERIES, str(uuid.UUID(int=rng.getrandbits(128), version=4)), twin.title,
+            twin.sub_title, twin.rules, twin.source, now_ms, close_ms, Grid.named("linear_cent"),
+            self.series[TWIN_SERIES], updated_ms=now_ms))
+        self.seed_ladder(ticker, twin.mid, now_ms)
 
     def _list_parlays(self, count: int, end_after_s: float) -> None:
         """Multivariate (parlay) legs, listed before the binary markets as Kalshi's /markets pages
@@ -125,7 +187,7 @@ class KalshiSide:
                 ticker, event, "KXMVECROSSCATEGORY", str(uuid.UUID(int=n + 1, version=4)),
                 f"yes Simulated outcome {n % 4 + 1},yes Other team wins", "parlay leg", "A combination.", "",
                 now_ms, now_ms + int(end_after_s * 1000), Grid.named("center_deci_edge_centi_cent"),
-                SeriesFees(), updated_ms=now_ms, mve_collection=PARLAY_COLLECTION))
+                self.event_fees_of(event, "KXMVECROSSCATEGORY"), updated_ms=now_ms, mve_collection=PARLAY_COLLECTION))
         # parlays first, then the rest, as Kalshi's pages come
         self.exchange.markets = dict(sorted(self.exchange.markets.items(),
                                             key=lambda kv: kv[1].mve_collection is None))
@@ -159,5 +221,61 @@ class KalshiSide:
             observer(method, route, status, body)
 
     def tick(self) -> None:
-        self.lifecycle.tick(int(time.time() * 1000))
+        now = int(time.time() * 1000)
+        self.hub.index_ticks(self.index.advance(now), self.index)
+        self._list_windows(now)
+        self._settle_windows(now)
+        self.lifecycle.tick(now)
+
+    # -- the crypto windows (cfbenchmarks.py) ---------------------------------------------------
+
+    def _list_windows(self, now_ms: int) -> None:
+        """Each crypto series' current and next quarter-hour window listed (once), its price to beat set
+        when it opens (the index's 60-second average then)."""
+        for series in self.crypto:
+            index_id = CRYPTO_SERIES[series]
+            if series not in self.series:
+                self.series[series] = SeriesFees(FeeSchedule("quadratic", Fraction(1)))
+                self.categories[series] = ["Crypto"]
+            start = now_ms // 900_000 * 900_000
+            for begin in (start, start + 900_000):
+                close = begin + 900_000
+                event = f"{series}-{datetime.fromtimestamp(close / 1000, UTC).strftime('%y%b%d%H%M').upper()}"
+                ticker = f"{event}-15"
+                if ticker in self.exchange.markets:
+                    continue
+                self.events[event] = (series, f"{index_id} up or down in 15 minutes?")
+                self.exchange.add_market(Market(
+                    ticker, event, series, str(uuid.uuid4()), f"{index_id} up in the 15 minutes to "
+                    f"{datetime.fromtimestamp(close / 1000, UTC).strftime('%H:%M')} UTC?", "Up",
+                    f"If the average of the 60 CF Benchmarks {index_id} values before the close is at or above the "
+                    "price to beat (the average of the 60 seconds before the window opened), the market resolves "
+                    "to Yes.", "CF Benchmarks values as Kalshi's cfbenchmarks_value channel relays them.",
+                    begin, close, Grid.named("linear_cent"), self.event_fees_of(event, series),
+                    status="initialized" if now_ms < begin else "active", updated_ms=now_ms,
+                    strike_type="greater_or_equal"))
+                self.windows[ticker] = index_id
+
+    def _settle_windows(self, now_ms: int) -> None:
+        """A window's price to beat once it has opened; its result once it has closed (Yes when the 60
+        ticks before the close average at least the price to beat), paid after its settlement timer."""
+        for ticker, index_id in list(self.windows.items()):
+            market = self.exchange.markets[ticker]
+            if market.floor_strike is None and now_ms >= market.open_ms:  # it opens: its price to beat, a book
+                value, count = self.index.average(index_id, market.open_ms - 60_000, market.open_ms,
+                                                  include_high=False)
+                market.floor_strike = round(value, 2) if count else None
+                if market.status == "initialized":
+                    market.status = "active"
+                if market.status == "active":
+                    self.seed_ladder(ticker, 500_000, now_ms)
+            if now_ms >= market.close_ms and market.status in ("active", "inactive", "closed") and \
+                    market.floor_strike is not None:
+                settled = self.index.settlement(index_id, market.close_ms)
+                if settled is not None:
+                    if market.status != "closed":
+                        self.lifecycle.close(ticker, now_ms)
+                    self.lifecycle.determine(ticker, "yes" if settled >= market.floor_strike else "no", None, 60,
+                                             now_ms)
+                    del self.windows[ticker]
 

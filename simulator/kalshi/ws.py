@@ -11,13 +11,19 @@ refused before the upgrade (401). Commands are JSON ``{"id", "cmd", "params"}``:
   pricing (a NO bid at 0.30) unless ``use_yes_price``. ``fill``, ``user_orders`` and
   ``market_positions`` (the account's own; markets optional) send ``fill``, ``user_order`` and
   ``market_position`` messages, without ``seq``.
+  ``cfbenchmarks_value`` (``index_ids``, or ``["all"]``; market tickers refused) sends a
+  ``cfbenchmarks_value`` message a tick of each index it tracks (cfbenchmarks.py), with ``seq``.
 - ``update_subscription`` (one ``sid``) with ``action`` ``get_snapshot`` re-sends the snapshots of
   ``market_tickers`` on the subscription's sequence without changing it; ``add_markets`` and
-  ``delete_markets`` change its markets.
+  ``delete_markets`` change its markets; on a ``cfbenchmarks_value`` subscription ``subscribe_indices``
+  and ``unsubscribe_indices`` (``index_ids`` required: error 24) change its indices and ``indexlist``
+  answers a ``cfbenchmarks_value_indexlist`` message.
 - ``unsubscribe`` by ``sids``.
 
-Errors answer ``{"id", "type": "error", "msg": {"code", "msg"}}`` with Kalshi's codes. A fault on
-demand (the admin API): the next N book messages skip a sequence number.
+Errors answer ``{"id", "type": "error", "msg": {"code", "msg"}}`` with Kalshi's codes. Every frame
+carries ``sending_ts_ms``, when it was queued to the socket (Kalshi's AsyncAPI: optional, so a
+client must not require it). Faults on demand (the admin API): the next N book messages skip a
+sequence number; a book message a client does not expect, on the sequence or as raw text.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from . import payloads
+from .cfbenchmarks import INDEXES, IndexFeed, Tick
 from .conformance import SchemaWatch
 from .exchange import Exchange
 from .keys import AuthError, KeyRing
@@ -40,12 +47,13 @@ from .orders import Account, Fill, Order
 from .units import MICRO, count, dollars
 
 PATH = "/trade-api/ws/v2"
-CHANNELS = ("orderbook_delta", "fill", "user_orders", "market_positions")
+CHANNELS = ("orderbook_delta", "fill", "user_orders", "market_positions", "cfbenchmarks_value")
+INDEX_CHANNEL = "cfbenchmarks_value"
 ERRORS = {1: "Unable to process message", 2: "Params required", 3: "Channels required",
           4: "Subscription IDs required", 5: "Unknown command", 7: "Unknown subscription ID",
           8: "Unknown channel name", 9: "Authentication required", 11: "Invalid parameter",
           12: "Exactly one subscription ID is required", 13: "Unsupported action", 14: "Market Ticker required",
-          15: "Action required", 16: "Market not found"}
+          15: "Action required", 16: "Market not found", 24: "Index IDs required"}
 QUEUE = 10_000  # messages a slow reader may fall behind before its connection is closed
 
 
@@ -56,6 +64,7 @@ class Subscription:
     tickers: set[str]
     use_yes_price: bool = False
     seq: int = 0
+    indexes: set[str] = field(default_factory=set)  # a cfbenchmarks_value subscription's index ids ("all")
 
 
 @dataclass(eq=False)  # one per socket: compared by identity
@@ -63,7 +72,7 @@ class Connection:
     ws: web.WebSocketResponse
     account: str
     subscriptions: dict[int, Subscription] = field(default_factory=dict)
-    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(QUEUE))
+    queue: asyncio.Queue[dict[str, Any] | str] = field(default_factory=lambda: asyncio.Queue(QUEUE))  # str: as it is
 
 
 class KalshiHub:
@@ -109,9 +118,10 @@ class KalshiHub:
     async def _write(self, conn: Connection) -> None:
         while not conn.ws.closed:
             message = await conn.queue.get()
-            await conn.ws.send_str(json.dumps(message))
+            await conn.ws.send_str(message if isinstance(message, str) else json.dumps(message))
 
     def _send(self, conn: Connection, message: dict[str, Any]) -> None:
+        message["sending_ts_ms"] = int(time.time() * 1000)  # when it was queued to the socket (AsyncAPI)
         if self.record:
             self.sent.append(message)
         if self.watch is not None:
@@ -156,6 +166,9 @@ class KalshiHub:
             self._error(conn, ident, 8)
             return
         tickers = self._tickers(params)
+        if INDEX_CHANNEL in channels and (tickers or _bad_ids(params)):
+            self._error(conn, ident, 11)  # indices only: market tickers are not supported on it
+            return
         if "orderbook_delta" in channels and not tickers:
             self._error(conn, ident, 14)
             return
@@ -165,6 +178,8 @@ class KalshiHub:
         for channel in channels:
             self._sid += 1
             sub = Subscription(self._sid, channel, set(tickers or ()), bool(params.get("use_yes_price")))
+            if channel == INDEX_CHANNEL:
+                sub.indexes = set(_index_ids(params))
             conn.subscriptions[sub.sid] = sub
             self._send(conn, {"id": ident, "type": "subscribed", "msg": {"channel": channel, "sid": sub.sid}})
             if channel == "orderbook_delta":
@@ -196,6 +211,9 @@ class KalshiHub:
         if not action:
             self._error(conn, ident, 15)
             return
+        if sub.channel == INDEX_CHANNEL:
+            self._update_indexes(conn, ident, sub, action, params)
+            return
         tickers = self._tickers(params)
         if action not in ("get_snapshot", "add_markets", "delete_markets") or \
                 (action == "get_snapshot" and sub.channel != "orderbook_delta"):
@@ -219,6 +237,38 @@ class KalshiHub:
         else:
             sub.tickers -= set(tickers)
         self._send(conn, {"id": ident, "type": "ok", "sid": sub.sid, "seq": sub.seq})
+
+    def _update_indexes(self, conn: Connection, ident: Any, sub: Subscription, action: str,
+                        params: dict[str, Any]) -> None:
+        if action == "indexlist":  # the indices available, the subscription unchanged
+            sub.seq += 1
+            self._send(conn, {"id": ident, "type": "cfbenchmarks_value_indexlist", "sid": sub.sid, "seq": sub.seq,
+                              "msg": {"index_ids": sorted(INDEXES)}})
+            return
+        if action not in ("subscribe_indices", "unsubscribe_indices"):
+            self._error(conn, ident, 13)
+            return
+        ids = _index_ids(params)
+        if not ids:
+            self._error(conn, ident, 24)
+            return
+        if action == "subscribe_indices":
+            sub.indexes |= set(ids)
+        else:
+            sub.indexes -= set(ids)
+        self._send(conn, {"id": ident, "type": "ok", "sid": sub.sid, "seq": sub.seq})
+
+    def index_ticks(self, ticks: list[Tick], feed: IndexFeed) -> None:
+        """Each new tick to the subscriptions tracking its index, on each one's sequence."""
+        subs = [(conn, sub) for conn in list(self.connections) for sub in list(conn.subscriptions.values())
+                if sub.channel == INDEX_CHANNEL and sub.indexes]
+        for tick in ticks if subs else ():
+            msg = None
+            for conn, sub in subs:
+                if "all" in sub.indexes or tick.index_id in sub.indexes:
+                    msg = msg or feed.message(tick)
+                    sub.seq += 1
+                    self._send(conn, {"type": INDEX_CHANNEL, "sid": sub.sid, "seq": sub.seq, "msg": msg})
 
     def _error(self, conn: Connection, ident: Any, code: int) -> None:
         self._send(conn, {"id": ident, "type": "error", "msg": {"code": code, "msg": ERRORS.get(code, "Error")}})
@@ -247,6 +297,24 @@ class KalshiHub:
             sub.seq += 1  # as if a message had been lost on the way
         message["seq"] = sub.seq
         self._send(conn, message)
+
+    def book_fault(self, *, message: dict[str, Any] | None = None, text: str | None = None) -> int:
+        """A fault (the admin API): `message` on every book subscription's sequence, or `text` as it
+        is to every connection with one; how many were sent."""
+        subscribed = [(conn, sub) for conn in list(self.connections) for sub in list(conn.subscriptions.values())
+                      if sub.channel == "orderbook_delta"]
+        for conn, sub in subscribed:
+            if message is not None:
+                self._book_message(conn, sub, {**message, "sid": sub.sid})
+        if text is not None:
+            conns = {id(conn): conn for conn, _ in subscribed}.values()
+            for conn in conns:
+                try:
+                    conn.queue.put_nowait(text)
+                except asyncio.QueueFull:
+                    pass
+            return len(conns)
+        return len(subscribed)
 
     def _book_changed(self, ticker: str) -> None:
         old_yes, old_no = self.levels.get(ticker, ({}, {}))
@@ -288,3 +356,13 @@ class KalshiHub:
         for conn, sub in self._subscribers("market_positions", ticker, account.name):
             self._send(conn, {"type": "market_position", "sid": sub.sid,
                               "msg": payloads.ws_position(account, ticker)})
+
+
+def _index_ids(params: dict[str, Any]) -> list[str]:
+    """A command's `index_ids` ([] when not given, or not a list of strings: see `_bad_ids`)."""
+    ids = params.get("index_ids")
+    return ids if isinstance(ids, list) and all(isinstance(i, str) for i in ids) else []
+
+
+def _bad_ids(params: dict[str, Any]) -> bool:
+    return params.get("index_ids") is not None and not _index_ids(params) and params.get("index_ids") != []

@@ -52,6 +52,49 @@ def wait(conn: sqlite3.Connection, db_path: Path, command_id: int, wait_s: float
         time.sleep(poll_s)
 
 
+def sales(result: str | None) -> list[str]:
+    """What a done exit or flatten sold, one line a position, as a trader reads a fill: shares, average
+    price, proceeds after the fee and the PnL it realized (or that those follow the venue's report);
+    empty when it sold nothing."""
+    lines = []
+    for line in _sale_lines(result):
+        if _number(line.get("sold")) <= 0:
+            continue
+        head = f"{_named(line)}: sold {line.get('sold')} of {line.get('held', '?')}"
+        if "price" in line:
+            realized = _number(line.get("realized_pnl"))
+            lines.append(f"{head} at {line['price']} on average for {line.get('proceeds')} pUSD after a "
+                         f"{line.get('fee')} pUSD fee; realized PnL {'+' if realized > 0 else ''}"
+                         f"{line.get('realized_pnl')} pUSD")
+        else:
+            lines.append(f"{head}; {line.get('booked') or 'its price and PnL follow the venue report'}")
+    return lines
+
+
+def _sale_lines(result: str | None) -> list[dict[str, object]]:
+    """An exit's per-position answers (`positions`) or a flatten's (`sold`)."""
+    try:
+        value = json.loads(result) if result else None
+    except ValueError:
+        return []
+    if not isinstance(value, dict):
+        return []
+    found = [*value.get("positions", []), *(value["sold"] if isinstance(value.get("sold"), list) else [])]
+    return [line for line in found if isinstance(line, dict)]
+
+
+def _named(line: dict[str, object]) -> str:
+    what = line.get("question") or line.get("token") or line.get("condition_id") or ""
+    return " ".join(str(p) for p in (line.get("strategy"), str(what)[:60], line.get("outcome")) if p)
+
+
+def _number(raw: object) -> float:
+    try:
+        return float(str(raw))
+    except ValueError:
+        return 0.0
+
+
 def unsold(result: str | None) -> list[str]:
     """What a done exit or flatten left unsold, and why, one line each (empty: it sold everything it was
     asked to): its per-position answers (`positions`, `sold`) and what it skipped. A done command that

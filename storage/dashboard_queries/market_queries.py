@@ -5,16 +5,17 @@ recorded prices downsampled in SQL, the book now, and the strategies trading a m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import text
 
+from contracts.domain import BadNumber, to_micros
 from contracts.jsonsafe import FEED_BYTES, read_stored
 from contracts.limits import BY_NAME as LIMIT_SPECS
 from contracts.limits import LimitError, parse_value
 from contracts.protocol_v2 import protocol_label
+from storage.dashboard_queries import candle_queries
 from storage.sqlite.db import Database
 from storage.sqlite.frames import MICRO, to_human, to_utc, where
 from storage.sqlite.frames import frame as _frame
@@ -46,8 +47,7 @@ class MarketFilter:
             clauses.append(
                 f"(question LIKE :w{i} ESCAPE '\\' OR slug LIKE :w{i} ESCAPE '\\' OR condition_id = :r{i})"
             )
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params[f"w{i}"], params[f"r{i}"] = f"%{escaped}%", word
+            params[f"w{i}"], params[f"r{i}"] = _containing(word), word
         if self.min_volume > 0:
             clauses.append("volume >= :minv")
         if self.min_liquidity > 0:
@@ -67,6 +67,12 @@ class MarketFilter:
         if self.tradable_only:
             clauses.append("tradable = 1 AND closed = 0 AND accepting_orders = 1")
         return where(clauses), params
+
+
+def _containing(word: str) -> str:
+    """A LIKE pattern for text containing `word` as typed (its %, _ and \\ taken literally)."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 _MARKET_COLUMNS = """condition_id, question, slug, yes_token, no_token, volume, volume_24h, liquidity, end_at,
@@ -150,6 +156,30 @@ def market_choices(db: Database, *, limit: int = 500, include: tuple[str, ...] =
     return data.sort_values("question", ignore_index=True)
 
 
+def find_markets(db: Database, typed: str, *, limit: int = 20) -> tuple[pd.DataFrame, int]:
+    """The open markets whose question contains every word typed (in any case; a word is never
+    matched loosely, letter by letter), or whose id is one typed, and the Kalshi market of each pair
+    whose title does: condition_id, question, min_size (shares; None for a Kalshi pair), the
+    busiest first, at most `limit` of them; and how many match in all."""
+    words = typed.split()
+    if not words:
+        return pd.DataFrame(columns=["condition_id", "question", "min_size"]), 0
+    params: dict[str, Any] = {"n": limit}
+    for i, word in enumerate(words):
+        params[f"w{i}"], params[f"r{i}"] = _containing(word), word
+    polymarket = " AND ".join(f"(question LIKE :w{i} ESCAPE '\\' OR condition_id = :r{i})" for i in range(len(words)))
+    kalshi = " AND ".join(f"(kalshi_title LIKE :w{i} ESCAPE '\\' OR 'kalshi:' || kalshi_ticker = :r{i})"
+                          for i in range(len(words)))
+    found = f"""SELECT condition_id, question, min_size, volume FROM markets WHERE closed = 0 AND {polymarket}
+                UNION ALL
+                SELECT 'kalshi:' || kalshi_ticker, 'Kalshi: ' || kalshi_title, NULL, -1 FROM venue_pairs
+                WHERE {kalshi}"""
+    data = _frame(db, f"SELECT condition_id, question, min_size FROM ({found}) "
+                      "ORDER BY volume DESC, condition_id LIMIT :n", params)
+    data["min_size"] = [None if pd.isna(m) else int(m) / MICRO for m in data["min_size"]]
+    return data, int(_scalar(db, f"SELECT COUNT(*) FROM ({found})", params))
+
+
 def tick_bounds(db: Database, token_id: str) -> tuple[int, int] | None:
     """First and last recorded tick time of a token (two index seeks)."""
     with db.read() as conn:
@@ -162,16 +192,59 @@ def tick_bounds(db: Database, token_id: str) -> tuple[int, int] | None:
     return None if first is None or last is None else (int(first), int(last))
 
 
-def price_series(
-    db: Database, token_id: str, since_ms: int, until_ms: int, *, points: int = 400
-) -> pd.DataFrame:
-    """The mid over [since, until], downsampled in SQL to at most `points` rows.
+# A chart bucket at least this wide reads the kept candles, not the ticks: a few hundred index seeks
+# either way, but candles hold a wide range whole (ticks only their retention's).
+WIDE_BUCKET_MS = 5 * 60_000
 
-    Each bucket takes its last recorded mid through one index seek on ticks(token_id, at), so
-    the cost depends on `points`, not on how many ticks were recorded (1 M rows stay fast).
-    Empty buckets are dropped. Columns: at (UTC), mid (probability).
+
+Bounds = tuple[int, int] | None
+UNREAD: Bounds = (-1, -1)  # the ticks' bounds not read yet by the caller
+
+
+def price_bounds(db: Database, token_id: str, ticks: Bounds = UNREAD) -> tuple[int, int] | None:
+    """The span of a token's recorded prices: its ticks' and its kept candles' together (the candles
+    outlive the ticks' retention). `ticks`: its ticks' bounds, when the caller has read them."""
+    ticks = tick_bounds(db, token_id) if ticks == UNREAD else ticks
+    spans = [b for b in (ticks, candle_queries.bounds(db, token_id)) if b is not None]
+    return (min(b[0] for b in spans), max(b[1] for b in spans)) if spans else None
+
+
+def price_series(
+    db: Database, token_id: str, since_ms: int, until_ms: int, *, points: int = 400, ticks: Bounds = UNREAD
+) -> pd.DataFrame:
+    """The mid over [since, until] in at most `points` rows. Columns: at (UTC), mid (probability);
+    `attrs["source"]` says what it was read from.
+
+    A wide range (a bucket of WIDE_BUCKET_MS or more) reads the kept candles (storage/dashboard_queries/
+    candle_queries.py); a narrower one reads the ticks, and the candles for the part of it before the
+    first tick kept (past the ticks' retention). Ticks: each bucket takes its last recorded mid through
+    one index seek on ticks(token_id, at), so the cost depends on `points`, not on how many ticks were
+    recorded (1 M rows stay fast). Empty buckets are dropped. `ticks`: the ticks' bounds, when the caller
+    has read them.
     """
     width = max(1, (until_ms - since_ms) // points + 1)
+    first_tick = tick_bounds(db, token_id) if ticks == UNREAD else ticks
+    candles = candle_queries.bounds(db, token_id)
+    # The candles hold the window unless the ticks begin before them (recorded before the candles were
+    # kept, until retention rolls them in: engine/marketdata/candle_backfill.py) and before its end.
+    candles_hold = candles is not None and (first_tick is None or candles[0] <= max(first_tick[0], since_ms + width))
+    if width >= WIDE_BUCKET_MS and candles_hold:
+        wide = candle_queries.series(db, token_id, since_ms, until_ms, width)
+        if not wide.empty:
+            return wide
+    recent = _tick_series(db, token_id, since_ms, until_ms, width)
+    if first_tick is not None and first_tick[0] <= since_ms:
+        return recent
+    gone = candle_queries.series(db, token_id, since_ms, until_ms if first_tick is None else first_tick[0], width)
+    found = [part for part in (gone, recent) if not part.empty]
+    if len(found) < 2:
+        return found[0] if found else recent
+    data = pd.concat(found, ignore_index=True)
+    data.attrs["source"] = " and ".join(p.attrs["source"] for p in found)
+    return data
+
+
+def _tick_series(db: Database, token_id: str, since_ms: int, until_ms: int, width: int) -> pd.DataFrame:
     data = _frame(
         db,
         """WITH RECURSIVE edge(x) AS (SELECT :lo + :w UNION ALL SELECT x + :w FROM edge WHERE x < :hi)
@@ -181,7 +254,9 @@ def price_series(
         {"lo": since_ms - 1, "hi": until_ms, "w": width, "t": token_id},
     )
     data = data.dropna(subset=["mid"]).reset_index(drop=True)
-    return to_utc(to_human(data, "mid"), "at")
+    data = to_utc(to_human(data, "mid"), "at")
+    data.attrs["source"] = "recorded ticks"
+    return data
 
 
 @dataclass(frozen=True)
@@ -200,8 +275,8 @@ def _micros(value: Any) -> int:
     if isinstance(value, int):
         return value
     try:
-        return int(Decimal(str(value)) * MICRO)
-    except (InvalidOperation, ValueError):
+        return to_micros(str(value))
+    except BadNumber:  # "1e999999" too: never a decimal.Overflow on a page
         return 0
 
 

@@ -86,6 +86,29 @@ def equity_curve(
     return to_utc(frame.drop(columns="bucket_peak"), "at")
 
 
+# What the equity chart marks, as a person says it: a kill, a re-arm, the desk armed live or back to paper.
+DESK_EVENTS = {"kill": "kill", "rearm": "re-arm", "live": "live", "paper": "paper"}
+
+
+def desk_events(db: Database, *, since_ms: int = 0, limit: int = 200) -> pd.DataFrame:
+    """The moments that change what the equity means, newest `limit` since `since_ms`, oldest first:
+    each kill and re-arm the engine carried out (its commands, done), and each switch of the desk's
+    mode (its audit). Columns: at (UTC), event (DESK_EVENTS' words)."""
+    frame = _frame(
+        db,
+        """SELECT at, event FROM (
+               SELECT finished_at AS at, kind AS event FROM commands
+               WHERE kind IN ('kill', 'rearm') AND status = 'done' AND finished_at >= :since
+               UNION ALL
+               SELECT at, json_extract("after", '$.mode') AS event FROM audit_log
+               WHERE action = 'engine.set_mode' AND at >= :since AND json_valid("after"))
+           WHERE event IN ('kill', 'rearm', 'live', 'paper') ORDER BY at DESC LIMIT :limit""",
+        {"since": since_ms, "limit": limit},
+    )
+    frame["event"] = frame["event"].map(DESK_EVENTS)
+    return to_utc(frame.iloc[::-1].reset_index(drop=True), "at")
+
+
 def pnl_today(db: Database, mode: str, *, now: int | None = None, venue: str = POLYMARKET) -> PnlToday | None:
     """Since 00:00 UTC (one definition with the CLI's status: storage/desk/desk_status.py), of
     one venue's ledger (the desk's own: Polymarket's)."""

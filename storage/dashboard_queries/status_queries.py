@@ -10,6 +10,7 @@ or SQL downsampling), so pages stay fast on a database with millions of rows.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
@@ -43,6 +44,12 @@ def idle_reasons(db: Database, mode: str, *, now: int | None = None) -> list[str
         return desk_idle.idle_reasons(_raw(conn), mode, now_ms() if now is None else now)
 
 
+def strategies_idle(db: Database, status: EngineStatus, *, now: int | None = None) -> dict[str, str]:
+    """Why each strategy places nothing now (storage/desk/desk_idle.py; absent: it trades)."""
+    with db.read() as conn:
+        return desk_idle.strategies_idle(_raw(conn), status, now_ms() if now is None else now)
+
+
 def arming_gate(db: Database, venue: str, *, now: int | None = None) -> arming.Gate:
     """The arming checklist of `venue` (storage/desk/arming.py) as the running engine's reads make it."""
     now = now_ms() if now is None else now
@@ -55,13 +62,14 @@ def arming_gate(db: Database, venue: str, *, now: int | None = None) -> arming.G
 # -- commands, alerts, CLI summary ------------------------------------------------------------
 
 
-def recent_commands(db: Database, limit: int = 20) -> pd.DataFrame:
+def recent_commands(db: Database, limit: int = 20, *, leave_out: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The newest commands, but for the kinds in `leave_out`."""
     frame = _frame(
         db,
         """SELECT id, kind, status, actor, created_at, finished_at,
                   finished_at - created_at AS latency_ms, result, error
-           FROM commands ORDER BY id DESC LIMIT :limit""",
-        {"limit": limit},
+           FROM commands WHERE kind NOT IN (SELECT value FROM json_each(:out)) ORDER BY id DESC LIMIT :limit""",
+        {"limit": limit, "out": json.dumps(list(leave_out))},
     )
     return to_utc(frame, "created_at", "finished_at")
 

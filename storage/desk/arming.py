@@ -2,14 +2,16 @@
 
 A gate is venue-generic: a list of checks, each (name, ok, detail, fix), some that nothing can
 override (no key read, the engine running, orders open) and the others that the operator may
-override only by naming each failing one, typed and audited. Polymarket's and Kalshi's
+override only by naming each failing one, typed and audited (an override naming a check nothing
+overrides is refused, whether that check passes or not). Polymarket's and Kalshi's
 checklists are built here from what the desk knows:
 
 - the key the running engine read at its start (engine_state, migration 0061), never `.env` as
   the dashboard reads it: the engine reads `.env` only when it starts;
 - the last preflight of that very account on that very host within the hour (preflight_runs,
   0062: `engine preflight`, `engine kalshi-preflight`, or the Settings page's button), and its
-  checks: the region, the wallet and funder, the approvals, a test order;
+  checks: the region, the wallet and funder, the approvals, a test order; a run dated ahead of the
+  clock never counts (the checklist says so, and why);
 - at least one promoted strategy trading the venue (nothing is live unless promoted);
 - the engine stopped, no order of the venue open.
 
@@ -34,6 +36,10 @@ from storage.desk.desk_status import KALSHI_NAMES_SQL, one
 from storage.sqlite.db import Database
 
 FRESH_MS = 3_600_000  # a preflight older than an hour proves nothing about now
+# ... nor does one dated ahead of this machine's clock (a clock put right since it ran, a database
+# restored from another machine): every writer of preflight_runs is a process on this machine, so a
+# run ahead by more than this did not happen when it says.
+AHEAD_MS = 5_000
 STOPPED_STATES = frozenset({"IDLE", "STOPPED"})
 RESTART_ENGINE = ("restart the engine so it reads .env (it reads it only at its start): "
                   ".venv/bin/supervisorctl -c supervisord.conf restart engine")
@@ -68,16 +74,28 @@ class Gate:
 
     def refusal(self, override: str = "") -> str | None:
         """Why arming is refused now (None: it may go). `override` names failing checks the operator
-        chose to arm past (comma-separated); it must name every failing one, and passes none that
-        is not overridable."""
+        chose to arm past (comma-separated); it must name every failing one, and may name no check
+        that nothing overrides, whether that check passes or fails, nor a check the gate does not
+        have: an override that asks for what no override gives is refused, never partly taken."""
         if self.blocking:
             return "; ".join(f"{c.name}: {c.detail} (fix: {c.fix})" for c in self.blocking)
         named = override_names(override)
+        wrong = self.not_overridable(named)
+        if wrong:
+            return (f"the override names {', '.join(wrong)}: only a failing check marked as overridable can be "
+                    "named (fix: leave the rest out of the override)")
         unnamed = [c for c in self.failing if c.name not in named]
         if unnamed:
             return ("; ".join(f"{c.name}: {c.detail} (fix: {c.fix})" for c in unnamed)
                     + " — fix each, or override each by name (typed, audited)")
         return None
+
+
+    def not_overridable(self, named: set[str]) -> list[str]:
+        """The names an override may not hold: checks nothing overrides (passing or not) and names
+        that are no check of this gate."""
+        overridable = {c.name for c in self.checks if c.overridable}
+        return sorted(named - overridable)
 
 
 def override_names(override: str) -> set[str]:
@@ -131,11 +149,13 @@ class PreflightRun:
 
 def last_preflight(conn: sqlite3.Connection, venue: str, account: str | None, host: str | None,
                    now: int) -> PreflightRun | None:
-    """The newest preflight of this account on this host within the hour (None: none)."""
+    """The newest preflight of this account on this host within the hour (None: none); one dated
+    ahead of `now` (by more than AHEAD_MS) is not within it (`preflight_ahead` finds it)."""
     if account is None or host is None:
         return None
     row = one(conn, """SELECT at, ok, checks FROM preflight_runs WHERE venue = ? AND account = ? AND host = ?
-                       AND at >= ? ORDER BY at DESC, id DESC LIMIT 1""", (venue, account, host, now - FRESH_MS))
+                       AND at >= ? AND at <= ? ORDER BY at DESC, id DESC LIMIT 1""",
+              (venue, account, host, now - FRESH_MS, now + AHEAD_MS))
     if row is None:
         return None
     try:
@@ -146,11 +166,29 @@ def last_preflight(conn: sqlite3.Connection, venue: str, account: str | None, ho
     return PreflightRun(row["at"], bool(row["ok"]), checks)
 
 
+def preflight_ahead(conn: sqlite3.Connection, venue: str, account: str | None, host: str | None,
+                    now: int) -> int | None:
+    """When the newest preflight of this account on this host dated ahead of `now` says it ran
+    (None: none is)."""
+    if account is None or host is None:
+        return None
+    row = one(conn, """SELECT MAX(at) AS at FROM preflight_runs WHERE venue = ? AND account = ? AND host = ?
+                       AND at > ?""", (venue, account, host, now + AHEAD_MS))
+    return None if row is None or row["at"] is None else int(row["at"])
+
+
 # -- the checklists --------------------------------------------------------------------------------------
 
 
 def _when(at: int, now: int) -> str:
     return f"{datetime.fromtimestamp(at / 1000, tz=UTC):%H:%M} UTC, {max(0, now - at) // 60_000} min ago"
+
+
+def _span(ms: int) -> str:
+    minutes = ms / 60_000
+    if minutes < 120:
+        return f"{max(1, round(minutes))} min"
+    return f"{round(minutes / 60)} h" if minutes < 48 * 60 else f"{round(minutes / 1440)} days"
 
 
 def _key_read(reads: EngineReads, what: str, where: str) -> Check:
@@ -163,10 +201,19 @@ def _key_read(reads: EngineReads, what: str, where: str) -> Check:
 
 
 def _preflight_checks(run: PreflightRun | None, now: int, command: str, parts: Sequence[tuple[str, tuple[str, ...],
-                                                                                          str]]) -> list[Check]:
+                                                                                          str]],
+                      ahead: int | None = None) -> list[Check]:
     """The preflight's own line, then one line per part of it the checklist names (the region, the
-    approvals, a test order), each read from that run."""
-    if run is None:
+    approvals, a test order), each read from that run. `ahead`: when a run dated in the future says
+    it ran (it does not count: the line says why)."""
+    if run is None and ahead is not None:
+        head = Check("preflight", False,
+                     f"the last preflight is dated {datetime.fromtimestamp(ahead / 1000, tz=UTC):%Y-%m-%d %H:%M} UTC, "
+                     f"{_span(ahead - now)} ahead of this machine's clock: a run from the future proves nothing "
+                     "about now (the clock was wrong when it ran, or the database came from another machine)",
+                     f"set the clock right (timedatectl: System clock synchronized: yes), then run the preflight "
+                     f"again: the button below, or {command}")
+    elif run is None:
         head = Check("preflight", False, "no preflight of this account on this host in the last hour",
                      f"run it: the button below, or {command}")
     else:
@@ -181,8 +228,11 @@ def _preflight_checks(run: PreflightRun | None, now: int, command: str, parts: S
             lines.append(Check(name, False, "not checked yet (no preflight of the last hour checked it)",
                                f"run the preflight ({command}); should it fail: {fix}"))
             continue
-        details = "; ".join(str(run.checks[n].get("detail", "")) for n in names if n in run.checks)  # type: ignore[union-attr]  # run is set when passed is not None
-        lines.append(Check(name, passed, details[:300], fix))
+        ran = [run.checks[n] for n in names if n in run.checks]  # type: ignore[union-attr]  # run is set when passed is not None
+        details = "; ".join(str(c.get("detail", "")) for c in ran)
+        # The preflight's own fix where it gave one (a close-only region's is not a blocked one's).
+        own = next((str(c["fix"]) for c in ran if not c.get("ok") and c.get("fix")), None)
+        lines.append(Check(name, passed, details[:300], own or fix))
     return lines
 
 
@@ -221,13 +271,14 @@ def _funder(account: str | None) -> Check:
 
 def polymarket_gate(conn: sqlite3.Connection, reads: EngineReads, now: int) -> Gate:
     run = last_preflight(conn, POLYMARKET, reads.account, reads.host, now)
+    ahead = None if run is not None else preflight_ahead(conn, POLYMARKET, reads.account, reads.host, now)
     promoted = one(conn, f"""SELECT COUNT(*) AS n FROM strategies WHERE live = 1 AND enabled = 1
                              AND deleted_at IS NULL AND NOT {KALSHI_NAMES_SQL}""")
     open_orders = one(conn, "SELECT COUNT(*) AS n FROM orders WHERE venue = 'polymarket' AND status_rank < ?",
                       (TERMINAL_RANK,))
     checks = [_key_read(reads, "wallet key", "POLY_KEYSTORE (with POLY_KEYSTORE_PASSWORD_FILE)"),
               _funder(reads.account),
-              *_preflight_checks(run, now, "python -m engine preflight", POLYMARKET_PARTS),
+              *_preflight_checks(run, now, "python -m engine preflight", POLYMARKET_PARTS, ahead),
               _promoted(promoted["n"] if promoted else 0, "Polymarket"),
               *_stopped_checks(reads, open_orders["n"] if open_orders else 0, "")]
     return Gate(POLYMARKET, tuple(checks))
@@ -235,12 +286,13 @@ def polymarket_gate(conn: sqlite3.Connection, reads: EngineReads, now: int) -> G
 
 def kalshi_gate(conn: sqlite3.Connection, reads: EngineReads, now: int) -> Gate:
     run = last_preflight(conn, KALSHI, reads.account, reads.host, now)
+    ahead = None if run is not None else preflight_ahead(conn, KALSHI, reads.account, reads.host, now)
     promoted = one(conn, f"""SELECT COUNT(*) AS n FROM strategies WHERE live = 1 AND enabled = 1
                              AND deleted_at IS NULL AND {KALSHI_NAMES_SQL}""")
     open_orders = one(conn, "SELECT COUNT(*) AS n FROM orders WHERE venue = 'kalshi' AND status_rank < ?",
                       (TERMINAL_RANK,))
     checks = [_key_read(reads, "Kalshi key", "KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY"),
-              *_preflight_checks(run, now, "python -m engine kalshi-preflight", KALSHI_PARTS),
+              *_preflight_checks(run, now, "python -m engine kalshi-preflight", KALSHI_PARTS, ahead),
               _promoted(promoted["n"] if promoted else 0, "Kalshi"),
               *_stopped_checks(reads, open_orders["n"] if open_orders else 0, "Kalshi ")]
     return Gate(KALSHI, tuple(checks))

@@ -18,7 +18,7 @@ field to its message. Nothing invalid reaches the tables.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -38,6 +38,7 @@ from contracts.strategy_limits import BY_NAME as STRATEGY_LIMITS_BY_NAME
 from storage.command_queue.commands import post_command
 from storage.desk.audit import ack_alert as _ack_alert
 from storage.desk.audit import write_audit
+from storage.desk.limit_guard import desk_equity, loosenings, strategy_equity
 from storage.sqlite.db import Database, now_ms
 
 OPERATOR_SOURCE = "operator"
@@ -70,6 +71,20 @@ def _refuse(what: str, fields: dict[str, str], labels: Mapping[str, str] | None 
     if fields:
         detail = "; ".join(_shown(name, why, labels or {}) for name, why in fields.items())
         raise ConfigError(f"{what} refused, nothing saved ({detail})", fields)
+
+
+class Unprotected(ConfigError):
+    """Limit changes that switch protection off (contracts/protection.py), refused until the operator
+    confirms them: `fields` maps each such limit to why, in words."""
+
+
+def _refuse_unconfirmed(what: str, found: Mapping[str, str], confirmed: Collection[str],
+                        labels: Mapping[str, str]) -> None:
+    unconfirmed = {name: why for name, why in found.items() if name not in confirmed}
+    if unconfirmed:
+        detail = "; ".join(f"{labels.get(name, name)}: {why}" for name, why in unconfirmed.items())
+        raise Unprotected(f"{what} not saved: {detail}. This switches protection off: confirm it to save "
+                          "(the confirmation is audited)", unconfirmed)
 
 
 class StaleVersion(ConfigError):
@@ -259,10 +274,13 @@ def _save_versioned(
     action: str,
     shown: Callable[[str], Any] = preview,
     scope: tuple[str, str] | None = None,
+    loosened: Mapping[str, str] | None = None,
 ) -> Saved:
     """Insert (version None: the row must not exist yet) or CAS-update key/value rows, all in
     one transaction: one stale row refuses the whole batch. `shown` is what the audit records.
-    `scope` (column, value) narrows the rows to one owner, e.g. one strategy's limits."""
+    `scope` (column, value) narrows the rows to one owner, e.g. one strategy's limits. `loosened`:
+    the keys whose change the operator confirmed as switching protection off, with why; each is
+    audited as such (`<area>.loosened`, the why in its after)."""
     if not changes:
         raise ConfigError("nothing to save")
     now = now_ms()
@@ -292,13 +310,15 @@ def _save_versioned(
                 ).rowcount
             if changed == 0:
                 raise StaleVersion(f"{key!r}")  # rolls back every change of the batch
+            why = (loosened or {}).get(key)
             write_audit(
                 conn,
                 actor=actor,
-                action=action,
+                action=action if why is None else f"{action.split('.')[0]}.loosened",
                 entity=f"{table}:{owner + ':' if scope else ''}{key}",
                 before=None if before is None else {"value": shown(before)},
-                after={"value": shown(change.value)},
+                after={"value": shown(change.value)} if why is None else {
+                    "value": shown(change.value), "confirmed_loosening": why},
             )
     versions = [1 if c.version is None else c.version + 1 for c in changes.values()]
     return Saved(max(versions), request_reload(db, actor, f"{action} {', '.join(changes)}"))
@@ -323,13 +343,11 @@ def _checked_limits(changes: dict[str, Change], catalogue: Mapping[str, Any], *,
     return checked
 
 
-def _cross_checked(db: Database, checked: dict[str, Change]) -> dict[str, str]:
+def _cross_checked(stored: Mapping[str, str], checked: dict[str, Change]) -> dict[str, str]:
     """Limits that only make sense together (contracts/limits.py, `cross_problems`), with
     the stored values for those not changed; only rules this save touches are reported, so a
     save of an unrelated limit is not refused for an older problem (the Risk page shows those).
     Keyed by the changed limits each problem involves."""
-    with db.read() as conn:
-        stored: dict[str, str] = dict(conn.execute(text("SELECT name, value FROM risk_limits")).all())
     values: dict[str, Decimal] = {}
     for name, spec in LIMITS_BY_NAME.items():
         raw = checked[name].value if name in checked else stored.get(name, spec.default)
@@ -346,31 +364,53 @@ def _cross_checked(db: Database, checked: dict[str, Change]) -> dict[str, str]:
     return problems
 
 
-def save_risk_limits(db: Database, changes: dict[str, Change], *, actor: str) -> Saved:
+def save_risk_limits(db: Database, changes: dict[str, Change], *, actor: str,
+                     confirmed: Collection[str] = ()) -> Saved:
     """Values are decimal strings in each limit's human unit (contracts/limits.py), checked
-    against the catalogue and stored in canonical form."""
+    against the catalogue and stored in canonical form. A change that switches protection off
+    (contracts/protection.py, against the account's equity now) is refused with `Unprotected`
+    unless its name is in `confirmed`; confirmed, it is audited as such."""
     checked = _checked_limits(changes, LIMITS_BY_NAME, what="risk limits", kind="risk limit")
-    _refuse("risk limits", _cross_checked(db, checked))
-    return _save_versioned(
-        db, table="risk_limits", key_column="name", changes=checked, actor=actor, action="risk_limit.update"
-    )
+    with db.read() as conn:
+        stored: dict[str, str] = dict(conn.execute(text("SELECT name, value FROM risk_limits")).all())
+        equity = desk_equity(conn)
+    _refuse("risk limits", _cross_checked(stored, checked))
+    loose = loosenings("desk", LIMITS_BY_NAME, {k: c.value for k, c in checked.items()}, stored, equity)
+    _refuse_unconfirmed("risk limits", loose, confirmed, {k: s.title for k, s in LIMITS_BY_NAME.items()})
+    return _save_versioned(db, table="risk_limits", key_column="name", changes=checked, actor=actor,
+                           action="risk_limit.update", loosened=loose)
 
 
-def save_risk_limit(db: Database, *, name: str, value: str, version: int | None, actor: str) -> Saved:
-    return save_risk_limits(db, {name: Change(value, version)}, actor=actor)
+def save_risk_limit(db: Database, *, name: str, value: str, version: int | None, actor: str,
+                    confirmed: bool = False) -> Saved:
+    return save_risk_limits(db, {name: Change(value, version)}, actor=actor, confirmed={name} if confirmed else ())
 
 
-def save_strategy_limits(db: Database, strategy: str, changes: dict[str, Change], *, actor: str) -> Saved:
+def save_strategy_limits(db: Database, strategy: str, changes: dict[str, Change], *, actor: str,
+                         confirmed: Collection[str] = ()) -> Saved:
     """One strategy's capital, loss limits and exits (contracts/strategy_limits.py): checked
-    against the catalogue like the global limits, stored in canonical form, audited."""
+    against the catalogue like the global limits, stored in canonical form, audited; a change that
+    switches its protection off needs confirming, as `save_risk_limits`."""
     with db.read() as conn:
         exists = conn.execute(text("SELECT 1 FROM strategies WHERE name = :n"), {"n": strategy}).scalar()
+        stored: dict[str, str] = dict(conn.execute(
+            text("SELECT name, value FROM strategy_limits WHERE strategy = :s"), {"s": strategy}).all())
+        equity = strategy_equity(conn, strategy)
     if not exists:
         raise ConfigError(f"strategy {strategy!r} no longer exists: reload", {"strategy": "unknown"})
-    checked = _checked_limits(changes, STRATEGY_LIMITS_BY_NAME, what=f"limits of strategy {strategy!r}",
-                              kind="strategy limit")
+    what = f"limits of strategy {strategy!r}"
+    checked = _checked_limits(changes, STRATEGY_LIMITS_BY_NAME, what=what, kind="strategy limit")
+    loose = loosenings("strategy", STRATEGY_LIMITS_BY_NAME, {k: c.value for k, c in checked.items()}, stored, equity)
+    _refuse_unconfirmed(what, loose, confirmed, {k: s.title for k, s in STRATEGY_LIMITS_BY_NAME.items()})
     return _save_versioned(db, table="strategy_limits", key_column="name", changes=checked, actor=actor,
-                           action="strategy_limit.update", scope=("strategy", strategy))
+                           action="strategy_limit.update", scope=("strategy", strategy), loosened=loose)
+
+
+def stored_version(db: Database, strategy: str, name: str) -> int | None:
+    """The version of one stored strategy limit (None: none stored), for a writer that sets it at once."""
+    with db.read() as conn:
+        return conn.execute(text("SELECT version FROM strategy_limits WHERE strategy = :s AND name = :n"),
+                            {"s": strategy, "n": name}).scalar()
 
 
 def save_settings(db: Database, values: dict[str, tuple[Any, int | None]], *, actor: str) -> Saved:

@@ -1,16 +1,23 @@
 """Why a running desk places nothing: what the Overview and `engine status` say when the desk is
-TRADING and yet no order of its mode works. A desk can sit RUNNING and ACTIVE for minutes with no
-order (a strategy kept out of its markets by an exit cool-down, a limit reached, no market selected,
-the venue paused) and, unsaid, that reads as "fine". Read with sqlite3 alone, from what the engine
-already records: the strategies, each one's selection, the decisions log of the last minutes and the
-venue's conditions.
+TRADING and yet no order of its mode works; and why each strategy places nothing, for the
+Strategies table. A desk can sit RUNNING and ACTIVE for minutes with no order (a strategy kept out
+of its markets by an exit cool-down, a limit reached, no market selected, every quote refused below
+the market's minimum size, the venue paused) and, unsaid, that reads as "fine" ("on · ok"). Read
+with sqlite3 alone, from what the engine already records: the strategies, each one's selection, the
+decisions log of the last minutes and the venue's conditions.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
+from typing import Any
 
-from storage.desk.desk_status import one, rows
+from contracts.jsonsafe import read_stored
+from contracts.strategy_fit import cannot_trade
+from contracts.venues import KALSHI_PREFIX
+from storage.desk.desk_state import desk_state
+from storage.desk.desk_status import EngineStatus, one, rows
 
 WINDOW_MS = 120_000  # the decisions read: the last two minutes
 # What a refusal reason means for a strategy that places nothing (engine/risk/gate.py's Reason).
@@ -84,3 +91,84 @@ def _refusals(conn: sqlite3.Connection, mode: str, now: int) -> list[str]:
         said.append(f"{row['strategy']}: {plain} ({row['reason']}, {row['n']} refusal{'s' if row['n'] != 1 else ''} "
                     "in the last 2 min)")
     return said
+
+
+# -- each strategy ---------------------------------------------------------------------------------
+
+
+def strategies_idle(conn: sqlite3.Connection, status: EngineStatus, now: int) -> dict[str, str]:
+    """Why each strategy places nothing now, in the operator's words (a strategy with an order working
+    and nothing against it is left out): off, paused, the desk not trading, not live on a live desk, no
+    market, an order size below its markets' minimum, and the refusals of the decisions log's last two
+    minutes by reason code, with their counts."""
+    desk = desk_state(status)
+    found = rows(conn, """SELECT s.name, s.params, s.markets, s.enabled, s.paused, s.live, s.status, sel.selected,
+                                 (SELECT COUNT(*) FROM orders o WHERE o.strategy = s.name AND o.status_rank < 100
+                                  AND o.mode = CASE WHEN s.live = 0 THEN 'paper'
+                                                    WHEN s.markets LIKE ? THEN ? ELSE ? END) AS working
+                          FROM strategies s LEFT JOIN strategy_selection sel ON sel.name = s.name
+                          WHERE s.deleted_at IS NULL ORDER BY s.name""",
+                 (f'%"{KALSHI_PREFIX}%', status.kalshi_mode, status.mode))
+    said: dict[str, str] = {}
+    for row in found:
+        why = _why_idle(conn, row, status, desk.label if not desk.trading else None, now)
+        if why:
+            said[row["name"]] = "; ".join(why)
+    return said
+
+
+def _why_idle(conn: sqlite3.Connection, row: sqlite3.Row, status: EngineStatus, desk_idle: str | None,
+              now: int) -> list[str]:
+    if row["status"] == "error":
+        return ["disabled by the engine after an error: fix its settings and enable it"]
+    if not row["enabled"]:
+        return ["off: enable it (Settings tab)"]
+    if row["paused"]:
+        return ["paused on its own: Resume (Settings tab)"]
+    params, markets = _stored(row["params"], {}), _stored(row["markets"], [])
+    on_kalshi = f'"{KALSHI_PREFIX}' in str(row["markets"] or "")
+    why = [] if desk_idle is None else [f"the desk is {desk_idle}"]
+    if not row["live"] and (status.kalshi_mode if on_kalshi else status.mode) == "live":
+        why.append("paper only until promoted: it never trades live" if not on_kalshi
+                   else "held: paper only while Kalshi trades live (promote it)")
+    if row["selected"] == 0 and not (isinstance(markets, list) and not markets):
+        why.append("its list or filter selects no open market")
+    why += cannot_trade(params, markets, _min_sizes(conn, markets))
+    if row["working"]:
+        return [w for w in why if "BELOW_MIN_SIZE" in w]  # working elsewhere: only what refuses some markets
+    mode = "paper" if not row["live"] else status.kalshi_mode if on_kalshi else status.mode
+    refused = _refused(conn, row["name"], mode, now)
+    if refused:
+        return [refused, *why]  # what the engine did first: it is what a cut cell keeps
+    if desk_idle is None and not why:
+        why.append("no order asked for in the last 2 min (its conditions to quote are not met)")
+    return why
+
+
+def _stored(raw: str | None, empty: Any) -> Any:
+    value, problem = read_stored(raw or "", what="stored column")
+    return empty if problem or value is None else value
+
+
+def _min_sizes(conn: sqlite3.Connection, markets: Any) -> dict[str, float]:
+    """The minimum order size (shares) of each listed market the desk knows."""
+    listed = [m for m in markets if isinstance(m, str)][:200] if isinstance(markets, list) else []
+    if not listed:
+        return {}
+    known = rows(conn, f"SELECT condition_id, min_size FROM markets WHERE condition_id IN "
+                       f"({', '.join('?' * len(listed))})", tuple(listed))
+    return {r["condition_id"]: r["min_size"] / 1_000_000 for r in known}
+
+
+def _refused(conn: sqlite3.Connection, strategy: str, mode: str, now: int) -> str:
+    """The strategy's refused quotes of the window, each reason code with its count, the commonest in words."""
+    counts = Counter({r["reason"]: r["n"] for r in rows(
+        conn, """SELECT reason, COUNT(*) AS n FROM decisions WHERE strategy = ? AND mode = ? AND at >= ?
+                 AND action = 'deny' GROUP BY reason""", (strategy, mode, now - WINDOW_MS))
+        if not r["reason"].startswith(NOTES)})
+    if not counts:
+        return ""
+    ranked = counts.most_common()
+    plain = PLAIN.get(ranked[0][0], "see the decisions log")
+    codes = ", ".join(f"{reason} ×{n}" for reason, n in ranked)
+    return f"refused {codes} in the last 2 min: {plain}"

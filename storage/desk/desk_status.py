@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,8 @@ class EngineStatus:
     # on, so "real money" is said only against a real venue (storage/desk/desk_state.py).
     venue_host: str | None = None
     kalshi_host: str | None = None
+    # The live venue's per-signer rate-limit tier as the engine last read it (migration 0091; {}: none).
+    venue_tier: dict[str, Any] = field(default_factory=dict)
 
     @property
     def trading_label(self) -> str:
@@ -147,6 +149,7 @@ def engine_status(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         pass_stale_s=_pass_stale_s(conn),
         venue_host=_column(row, "venue_host"),
         kalshi_host=_column(row, "kalshi_host"),
+        venue_tier=venue_tier(_column(row, "venue_tier")),
     )
 
 
@@ -174,16 +177,25 @@ def _conditions(raw: str | None) -> list[dict[str, Any]]:
     return [c for c in conditions if isinstance(c, dict) and "code" in c] if isinstance(conditions, list) else []
 
 
+def venue_tier(raw: str | None) -> dict[str, Any]:
+    """The stored rate-limit tier ({} when none is stored, or it cannot be read)."""
+    try:
+        tier = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return tier if isinstance(tier, dict) and isinstance(tier.get("tier"), str) else {}
+
+
 def venue_health(conn: sqlite3.Connection) -> dict[str, Any]:
     """The venue's phase (ok, maintenance, post_only, rate_limited) and every other condition the
     engine sees now (unreachable, heartbeats failing, a rate-limit warning, balance drift), each
     {code, since, detail}: "ok" means the phase is ok and no condition holds."""
-    row = one(conn, "SELECT venue_status, venue_status_at, venue_status_detail, venue_conditions "
-                    "FROM engine_state WHERE id = 1")
+    row = one(conn, "SELECT * FROM engine_state WHERE id = 1")
     assert row is not None
     conditions = _conditions(row["venue_conditions"])
     return {"status": row["venue_status"], "since": row["venue_status_at"], "detail": row["venue_status_detail"],
-            "conditions": conditions, "ok": row["venue_status"] == "ok" and not conditions}
+            "conditions": conditions, "ok": row["venue_status"] == "ok" and not conditions,
+            "tier": venue_tier(_column(row, "venue_tier"))}
 
 
 def command_status(conn: sqlite3.Connection, command_id: int) -> dict[str, Any] | None:
@@ -264,12 +276,14 @@ def per_strategy(conn: sqlite3.Connection, mode: str) -> list[dict[str, Any]]:
     lines: dict[str, dict[str, Any]] = {}
 
     def line(name: str) -> dict[str, Any]:
-        return lines.setdefault(name, {"strategy": name, "enabled": None, "status": None, "open_orders": 0,
+        return lines.setdefault(name, {"strategy": name, "enabled": None, "paused": None, "status": None,
+                                       "open_orders": 0,
                                        "positions": 0, "cost_usdc": 0.0, "exposure_usdc": 0.0,
                                        "realized_usdc": 0.0, "fees_usdc": 0.0})
 
-    for row in rows(conn, "SELECT name, enabled, status FROM strategies WHERE deleted_at IS NULL ORDER BY name"):
-        line(row["name"]).update(enabled=bool(row["enabled"]), status=row["status"])
+    for row in rows(conn, "SELECT name, enabled, paused, status FROM strategies WHERE deleted_at IS NULL "
+                          "ORDER BY name"):
+        line(row["name"]).update(enabled=bool(row["enabled"]), paused=bool(row["paused"]), status=row["status"])
     for row in rows(conn, """SELECT strategy, COUNT(*) AS n,
                                     SUM(CASE WHEN side = 'BUY' THEN price * (size - filled) / 1000000 ELSE 0 END) AS buy
                              FROM orders WHERE mode = ? AND status_rank < ? GROUP BY strategy""", (mode, OPEN_RANK)):

@@ -21,11 +21,12 @@ _UPSERT = text("""
 INSERT INTO markets (condition_id, gamma_id, question, slug, yes_token, no_token, outcomes, tick, min_size,
     neg_risk, neg_risk_market_id, end_at, active, closed, accepting_orders, volume, volume_24h, liquidity,
     tags, gamma_version, tradable, untradable_reason, event_id, game_start_at, clear_book_on_start, resolution_status,
-    listed_bid, listed_ask, listed_last, listed_at, first_seen_at, updated_at)
+    resolution_history, rebate_ppm, listed_bid, listed_ask, listed_last, listed_at, first_seen_at, updated_at)
 VALUES (:condition_id, :gamma_id, :question, :slug, :yes_token, :no_token, :outcomes, :tick, :min_size,
     :neg_risk, :neg_risk_market_id, :end_at, :active, :closed, :accepting_orders, :volume, :volume_24h,
     :liquidity, :tags, :gamma_version, :tradable, :untradable_reason, :event_id, :game_start_at,
-    :clear_book_on_start, :resolution_status, :listed_bid, :listed_ask, :listed_last, :now, :now, :now)
+    :clear_book_on_start, :resolution_status, :resolution_history, :rebate_ppm, :listed_bid, :listed_ask,
+    :listed_last, :now, :now, :now)
 ON CONFLICT (condition_id) DO UPDATE SET
     gamma_id = excluded.gamma_id, question = excluded.question, slug = excluded.slug,
     yes_token = excluded.yes_token, no_token = excluded.no_token, outcomes = excluded.outcomes,
@@ -37,6 +38,7 @@ ON CONFLICT (condition_id) DO UPDATE SET
     untradable_reason = excluded.untradable_reason, updated_at = excluded.updated_at,
     event_id = COALESCE(excluded.event_id, markets.event_id), game_start_at = excluded.game_start_at,
     clear_book_on_start = excluded.clear_book_on_start, resolution_status = excluded.resolution_status,
+    resolution_history = excluded.resolution_history, rebate_ppm = excluded.rebate_ppm,
     listed_bid = excluded.listed_bid, listed_ask = excluded.listed_ask, listed_last = excluded.listed_last,
     listed_at = excluded.listed_at, origin = 'venue'
 """)

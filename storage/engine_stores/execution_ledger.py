@@ -18,7 +18,7 @@ import sqlite3
 
 from sqlalchemy import Connection, text
 
-from contracts.order_status import FILL_RANK, PENDING_FILL, RANK, OrderStatus, TradeStatus
+from contracts.order_status import FILL_RANK, PENDING_FILL, RANK, TERMINAL_RANK, OrderStatus, TradeStatus
 from contracts.venues import POLYMARKET
 from storage.sqlite.sql import run, run_many, scalar
 
@@ -32,20 +32,22 @@ ORDER_COLUMNS = ("id, client_id, venue_order_id, mode, strategy, condition_id, t
 def insert_order(conn: Connection, *, client_id: str, venue_order_id: str | None, mode: str, venue: str, strategy: str,
                  condition_id: str, token_id: str, outcome: str, side: str, price: int, size: int, filled: int,
                  tif: str, post_only: bool, status: OrderStatus, payload: str | None, flags: str,
-                 reason: str | None, now: int, submitted_at: int | None, expires_at: int | None) -> int:
-    """The new order's id."""
+                 reason: str | None, now: int, submitted_at: int | None, expires_at: int | None,
+                 gate: str | None = None) -> int:
+    """The new order's id. `gate`: what the risk gate did with the intent it was placed for (None:
+    it did not come through the gate)."""
     cursor = run(
         conn, """INSERT INTO orders (client_id, venue_order_id, mode, venue, strategy, condition_id, token_id, outcome,
                     side, price, size, filled, tif, post_only, status, status_rank, signed_payload, flags, reason,
-                    created_at, updated_at, submitted_at, expires_at)
+                    created_at, updated_at, submitted_at, expires_at, gate)
                  VALUES (:client_id, :venue_order_id, :mode, :venue, :strategy, :condition_id, :token_id, :outcome,
                     :side, :price, :size, :filled, :tif, :post_only, :status, :rank, :payload, :flags, :reason, :now,
-                    :now, :submitted_at, :expires_at)""",
+                    :now, :submitted_at, :expires_at, :gate)""",
         dict(client_id=client_id, venue_order_id=venue_order_id, mode=mode, venue=venue, strategy=strategy,
              condition_id=condition_id, token_id=token_id, outcome=outcome, side=side, price=price,
              size=size, filled=filled, tif=tif, post_only=int(post_only), status=status.value,
              rank=RANK[status], payload=payload, flags=flags, reason=reason, now=now, submitted_at=submitted_at,
-             expires_at=expires_at),
+             expires_at=expires_at, gate=gate),
     )
     return int(cursor.lastrowid)  # type: ignore[arg-type]  # set after an INSERT
 
@@ -58,7 +60,9 @@ def advance(conn: Connection, order_id: int, status: OrderStatus, now: int, *, f
         conn, """UPDATE orders SET status = :status, status_rank = :rank, updated_at = :now,
                     error = COALESCE(:error, error),
                     acked_at = CASE WHEN :acked THEN COALESCE(acked_at, :now) ELSE acked_at END,
-                    closed_at = CASE WHEN :rank >= 100 THEN :now ELSE closed_at END
+                    closed_at = CASE WHEN :rank >= 100 THEN :now ELSE closed_at END,
+                    ending_at = CASE WHEN :rank >= 100 AND ending_at IS NULL AND :status != 'FILLED' THEN :now
+                                ELSE ending_at END
                 WHERE id = :id AND status_rank < :rank""",
         {"status": status.value, "rank": rank, "now": now, "error": error, "acked": int(acked), "id": order_id},
     ).rowcount
@@ -71,7 +75,32 @@ def advance(conn: Connection, order_id: int, status: OrderStatus, now: int, *, f
 _ADVANCE = """UPDATE orders SET
         status = CASE WHEN status_rank < :rank THEN :status ELSE status END,
         error = CASE WHEN status_rank < :rank THEN COALESCE(:error, error) ELSE error END,
+        acked_at = CASE WHEN status_rank < :rank AND :acked THEN COALESCE(acked_at, :now) ELSE acked_at END,
+        closed_at = CASE WHEN status_rank < :rank AND :rank >= 100 THEN :now ELSE closed_at END,
+        filled = CASE WHEN :filled IS NULL THEN filled ELSE MAX(filled, :filled) END,
+        updated_at = CASE WHEN status_rank < :rank OR :filled IS NOT NULL THEN :now ELSE updated_at END,
+        status_rank = MAX(status_rank, :rank)
+    WHERE id = :id"""
+# `_ADVANCE` and when the order's end began, for the order trail (migration 0091): the desk's cancel
+# (its cause, and now), or else, for an order ending unfilled, its end. Only these two statements name
+# `ending_at`: SQLite maintains an index on every column a statement sets, changed or not, so the index
+# the trail reads ends by costs an order's other updates nothing.
+_ADVANCE_ENDING = """UPDATE orders SET
+        status = CASE WHEN status_rank < :rank THEN :status ELSE status END,
+        error = CASE WHEN status_rank < :rank THEN COALESCE(:error, error) ELSE error END,
         end_reason = CASE WHEN status_rank < :rank THEN COALESCE(end_reason, :end_reason) ELSE end_reason END,
+        ending_at = CASE WHEN status_rank < :rank AND ending_at IS NULL THEN :now ELSE ending_at END,
+        acked_at = CASE WHEN status_rank < :rank AND :acked THEN COALESCE(acked_at, :now) ELSE acked_at END,
+        closed_at = CASE WHEN status_rank < :rank AND :rank >= 100 THEN :now ELSE closed_at END,
+        filled = CASE WHEN :filled IS NULL THEN filled ELSE MAX(filled, :filled) END,
+        updated_at = CASE WHEN status_rank < :rank OR :filled IS NOT NULL THEN :now ELSE updated_at END,
+        status_rank = MAX(status_rank, :rank)
+    WHERE id = :id"""
+_ADVANCE_CLOSING = """UPDATE orders SET
+        status = CASE WHEN status_rank < :rank THEN :status ELSE status END,
+        error = CASE WHEN status_rank < :rank THEN COALESCE(:error, error) ELSE error END,
+        ending_at = CASE WHEN status_rank < :rank AND ending_at IS NULL AND :status != 'FILLED' THEN :now
+                    ELSE ending_at END,
         acked_at = CASE WHEN status_rank < :rank AND :acked THEN COALESCE(acked_at, :now) ELSE acked_at END,
         closed_at = CASE WHEN status_rank < :rank AND :rank >= 100 THEN :now ELSE closed_at END,
         filled = CASE WHEN :filled IS NULL THEN filled ELSE MAX(filled, :filled) END,
@@ -84,16 +113,24 @@ def advance_at_once(conn: Connection, order_id: int, status: OrderStatus, now: i
                     error: str | None, acked: bool, end_reason: str | None = None) -> None:
     """`advance` in one statement (the SET expressions all see the row as it was, like
     `advance`'s two updates in turn). `end_reason`: why the desk is ending it (its first cause
-    is kept: a kill does not rename a replace already under way)."""
-    run(conn, _ADVANCE, {"status": status.value, "rank": RANK[status], "now": now, "error": error,
-                         "acked": int(acked), "filled": filled, "id": order_id, "end_reason": end_reason})
+    is kept: a kill does not rename a replace already under way), and `ending_at` when its end
+    began (storage/dashboard_queries/order_trail_queries.py)."""
+    rank = RANK[status]
+    params = {"status": status.value, "rank": rank, "now": now, "error": error, "acked": int(acked),
+              "filled": filled, "id": order_id}
+    if end_reason is not None:
+        run(conn, _ADVANCE_ENDING, {**params, "end_reason": end_reason})
+    else:
+        run(conn, _ADVANCE_CLOSING if rank >= TERMINAL_RANK else _ADVANCE, params)
 
 
-def mark_ending(conn: Connection, order_ids: list[int], end_reason: str) -> None:
-    """Record why the desk is ending these orders (first cause kept), before a cancel whose
+def mark_ending(conn: Connection, order_ids: list[int], end_reason: str, now: int) -> None:
+    """Record why the desk is ending these orders, and when (first cause kept), before a cancel whose
     acknowledgement closes them (a kill's cancel-all)."""
-    run_many(conn, "UPDATE orders SET end_reason = COALESCE(end_reason, :why) WHERE id = :id",
-             [{"why": end_reason, "id": order_id} for order_id in order_ids])
+    run_many(conn, """UPDATE orders SET end_reason = COALESCE(end_reason, :why),
+                          ending_at = CASE WHEN end_reason IS NULL THEN :now ELSE ending_at END
+                      WHERE id = :id""",
+             [{"why": end_reason, "now": now, "id": order_id} for order_id in order_ids])
 
 
 def add_flag(conn: Connection, order_id: int, flag: str, now: int) -> None:
@@ -266,6 +303,18 @@ def position_keys_from_fills(conn: Connection, mode: str, venue: str = POLYMARKE
     rows = run(conn, """SELECT DISTINCT strategy, token_id, condition_id, outcome FROM fills
                         WHERE mode = :mode AND venue = :venue""", {"mode": mode, "venue": venue})
     return [(r["strategy"], r["token_id"], r["condition_id"], r["outcome"]) for r in rows]
+
+
+# -- resolutions -----------------------------------------------------------------------------------
+
+
+def record_resolution(conn: Connection, *, mode: str, venue: str, condition_id: str, payout_yes: int,
+                      payout_no: int, now: int) -> None:
+    """The ledger closed its positions in a market at these payouts now (the first time is kept: a
+    restart that settles again changes nothing)."""
+    run(conn, """INSERT INTO resolutions (mode, venue, condition_id, payout_yes, payout_no, at)
+                 VALUES (:mode, :venue, :cid, :yes, :no, :now) ON CONFLICT (mode, condition_id) DO NOTHING""",
+        {"mode": mode, "venue": venue, "cid": condition_id, "yes": payout_yes, "no": payout_no, "now": now})
 
 
 # -- cash ------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """What the notifier reads from the desk: alerts past its cursor, trade events (`notify_events`,
-written by triggers in the executor's own transaction, see storage/sqlite/migrations.py 0014) with the
-fill or order each one names, and the figures of the daily summary.
+written by triggers in the executor's own transaction, see
+storage/sqlite/migrations/m0014_notify_channels_and_events.py) with the fill or order each one names,
+and the figures of the daily summary.
 
 Each function runs inside the caller's transaction (SQLAlchemy connection). The summary takes
 its engine state, per-strategy figures and unacknowledged alerts from storage/desk/desk_status.py, so

@@ -1,5 +1,7 @@
 """The model-confidence breaker's SQL (engine/risk/source_breaker.py, the one writer of
-`signal_sources`): what each outside source posted for markets that have resolved, and its verdict."""
+`signal_sources`): what each outside source posted for markets that have resolved, the markets it
+priced whose resolution is still to be read (engine/trading/settlement/posted_resolutions.py), and
+its verdict."""
 
 from __future__ import annotations
 
@@ -18,6 +20,15 @@ def resolved_posts(conn: Connection) -> list[ScoredPost]:
                                 FROM signal_posts p JOIN markets m ON m.condition_id = p.condition_id
                                 WHERE m.payout_yes IS NOT NULL ORDER BY p.id""")).all()
     return [(str(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4] or 0)) for r in rows]
+
+
+def unresolved_posted_markets(conn: Connection) -> list[str]:
+    """The venue's markets some source posted a fair value for whose payouts are not recorded yet:
+    what is asked of the venue so every market a source priced counts once it resolves."""
+    rows = conn.execute(text("""SELECT m.condition_id FROM markets m
+                                WHERE m.payout_yes IS NULL AND m.origin = 'venue'
+                                  AND m.condition_id IN (SELECT DISTINCT condition_id FROM signal_posts)""")).all()
+    return [str(r[0]) for r in rows]
 
 
 def posting_sources(conn: Connection) -> list[str]:

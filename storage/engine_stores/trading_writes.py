@@ -57,3 +57,8 @@ def set_venue_conditions(conn: Connection, conditions: Sequence[Mapping[str, Any
     """The venue's conditions the engine row shows (`status`, the dashboard's banner)."""
     conn.execute(text("UPDATE engine_state SET venue_conditions = :c WHERE id = 1"),
                  {"c": json.dumps(list(conditions))})
+
+
+def set_venue_tier(conn: Connection, tier: Mapping[str, Any]) -> None:
+    """The live venue's rate-limit tier the engine row shows ({} when none is connected)."""
+    conn.execute(text("UPDATE engine_state SET venue_tier = :t WHERE id = 1"), {"t": json.dumps(dict(tier))})

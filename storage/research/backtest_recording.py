@@ -176,14 +176,15 @@ def desk_setting(db_path: Path, key: str) -> object:
         return rows[0]["value"]
 
 
-def tick_changes(db_path: Path, tokens: Sequence[str], to_ms: int) -> list[tuple[str, int, int | None, int]]:
-    """(token, at, old tick, new tick) of `tokens` up to `to_ms`, by time (engine/backtest/as_it_was.py)."""
+def tick_changes(db_path: Path, tokens: Sequence[str]) -> list[tuple[str, int, int | None, int]]:
+    """(token, at, old tick, new tick) of `tokens`, by time, all of them: a change after a run's end
+    still says what the tick was during it (engine/backtest/as_it_was.py)."""
     marks = ",".join(f":k{i}" for i in range(len(tokens))) or "NULL"
     conn = open_recording(db_path)
     try:
         return conn.execute(f"""SELECT token_id, at, old_tick, tick FROM tick_sizes WHERE token_id IN ({marks})
-                                AND at <= :t ORDER BY at, token_id""",
-                            {"t": to_ms, **{f"k{i}": t for i, t in enumerate(tokens)}}).fetchall()
+                                ORDER BY at, token_id""",
+                            {f"k{i}": t for i, t in enumerate(tokens)}).fetchall()
     finally:
         conn.close()
 

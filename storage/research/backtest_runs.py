@@ -1,7 +1,8 @@
 """`strategy_runs` in the main database: a run's parameters, progress and results.
 
-The backtest process is the only writer of its own run row (short NORMAL-sync
-transactions); the dashboard creates the row (status 'running') and reads it.
+A run's row is created by its request (launch_requests.py: the dashboard's launch, the CLI's
+`backtest`); from then on the backtest process is the only writer of it (short NORMAL-sync
+transactions), and the dashboard reads it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
 from contracts.backtest_spec import BacktestSpec
 from storage.sqlite.db import Database, now_ms
@@ -59,23 +60,6 @@ class RunResult(Protocol):
     def calibration(self) -> dict[str, Any]: ...
     @property
     def history(self) -> dict[str, Any]: ...
-
-
-def create_run(db: Database, spec: BacktestSpec, name: str) -> int:
-    with db.write() as conn:
-        return insert_run(conn, spec, name)
-
-
-def insert_run(conn: Connection, spec: BacktestSpec, name: str) -> int:
-    """The run row (status 'running'), in the caller's transaction."""
-    return int(conn.execute(
-            text("""INSERT INTO strategy_runs (name, created_at, status, strategy_kind, params, markets, from_at,
-                        to_at, seed, source, latency, capital) VALUES (:name, :now, 'running', :kind, :params,
-                        :markets, :f, :t, :seed, :source, :latency, :capital) RETURNING id"""),
-        {"name": name, "now": now_ms(), "kind": spec.kind, "params": json.dumps(spec.params, sort_keys=True),
-         "markets": json.dumps(list(spec.markets)), "f": spec.from_ms, "t": spec.to_ms, "seed": spec.seed,
-         "source": spec.source, "latency": spec.latency, "capital": spec.capital},
-    ).scalar_one())
 
 
 def load_spec(db: Database, run_id: int) -> BacktestSpec:

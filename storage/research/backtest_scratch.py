@@ -15,7 +15,8 @@ from storage.sqlite.db import Database
 # A market as it traded while it was recorded: its row holds what is true of it today (an imported
 # archive hour is usually of a market that has since closed and resolved), which would leave a
 # replay with nothing to trade. A resolution inside the range comes from the recording itself.
-AS_RECORDED = {"origin": "venue", "closed": 0, "accepting_orders": 1, "resolution_status": ""}
+AS_RECORDED = {"origin": "venue", "closed": 0, "accepting_orders": 1, "resolution_status": "",
+               "resolution_history": "[]"}
 
 
 def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Sequence[dict[str, Any]],

@@ -76,11 +76,29 @@ def store(conn: Connection, session_id: int, history: dict[str, Any] | None) -> 
 
 
 def tick_changes(conn: Connection, tokens: Iterable[str], start: int, end: int) -> list[list[Any]]:
-    """[token, at, old, new] of `tokens` inside [start, end], by time."""
-    return [list(r) for r in conn.execute(text(
-        """SELECT token_id, at, old_tick, tick FROM tick_sizes
-           WHERE token_id IN (SELECT value FROM json_each(:t)) AND at BETWEEN :a AND :b ORDER BY at, token_id"""),
-        {"t": json.dumps(sorted(set(tokens))), "a": start, "b": end})]
+    """[token, at, old, new] of `tokens` as a session over [start, end] states them (tick_sizes_in_span)."""
+    rows = conn.execute(text("""SELECT token_id, at, old_tick, tick FROM tick_sizes
+                                WHERE token_id IN (SELECT value FROM json_each(:t)) ORDER BY at, token_id"""),
+                        {"t": json.dumps(sorted(set(tokens)))}).all()
+    return tick_sizes_in_span([(r[0], r[1], r[2], r[3]) for r in rows], (start, end))
+
+
+def tick_sizes_in_span(changes: Iterable[tuple[str, int, int | None, int]], span: tuple[int, int]) -> list[list[Any]]:
+    """The tick size changes as a session states them, each inside its span ([token, at, old, new], by
+    time): a token's last change at or before the span's start is in force from its start; the
+    changes inside stay at their times; the first change after the span's end says what the tick was
+    until then (its old tick, in force from the start) when nothing before it does. So a replay of
+    hours that traded on 0.01 before the market moved to today's 0.001 trades on 0.01."""
+    stated: dict[str, list[Any]] = {}  # each token's tick in force at the span's start
+    inside: list[list[Any]] = []
+    for token, at, old, new in sorted(changes, key=lambda change: change[1]):
+        if at <= span[0]:
+            stated[token] = [token, span[0], old, new]
+        elif at <= span[1]:
+            inside.append([token, at, old, new])
+        elif old is not None and token not in stated and all(change[0] != token for change in inside):
+            stated[token] = [token, span[0], None, old]
+    return sorted([*stated.values(), *inside], key=lambda change: (change[1], change[0]))
 
 
 def history_of(conn: Connection, session_id: int) -> dict[str, Any] | None:

@@ -21,6 +21,7 @@ from _recording import write_recording  # noqa: E402
 
 PARAMS = {"size": 20, "half_spread": 0.01, "refresh_threshold": 0.0, "max_spread": 0.5}
 FEE_PPM = 250_000  # r = 0.25, e = 1: every maker fill earns a rebate
+REBATE_PPM = 150_000  # the share of it the recorded listing names (the desk assumes none)
 
 
 def _backtest(tmp: Path, program: bool) -> tuple[BacktestResult, Path]:
@@ -28,7 +29,8 @@ def _backtest(tmp: Path, program: bool) -> tuple[BacktestResult, Path]:
     path = tmp / "recorded.db"
     markets, start, end = write_recording(path, markets=2, events=8_000, events_per_decision=20)
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE markets SET fee_rate_ppm = ?, fee_exponent = 1, fees_at = ?", (FEE_PPM, start))
+        conn.execute("UPDATE markets SET fee_rate_ppm = ?, fee_exponent = 1, fees_at = ?, rebate_ppm = ?",
+                     (FEE_PPM, start, REBATE_PPM))
         conn.execute("INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES "
                      "('reward_sample_s', ?, 1, 0, 't')", (json.dumps(5),))
         if program:
@@ -66,5 +68,5 @@ def test_rebates_accrue_on_maker_fills(runs) -> None:
     plain, rewarded, _ = runs
     makers = [f for f in rewarded.fills if f["liquidity"] == "MAKER" and f["status"] != "FAILED"]
     assert makers, "the run needs maker fills"
-    accrued = sum(taker_fee(f["price"], f["size"], FEE_PPM, 1) for f in makers) * 250_000 // 1_000_000
+    accrued = sum(taker_fee(f["price"], f["size"], FEE_PPM, 1) for f in makers) * REBATE_PPM // 1_000_000
     assert rewarded.metrics.rebates == plain.metrics.rebates == accrued / 1_000_000 > 0

@@ -44,7 +44,7 @@ def _record(tmp: Path, sim: SimHandle, cid: str, ticker: str, *, strategy: tuple
 
     def quoted(core: TradingCore) -> bool:
         kalshi = core.ledgers.get(KALSHI)
-        site = kalshi if kalshi is not None else core.link
+        site = kalshi if kalshi is not None else core.desk
         return sum(1 for o in site.executor.state.orders.values() if o.strategy == name) >= 2
 
     return recorded_session(tmp, sim, cid, ticker, kind="market_making", name=name, params=params, markets=markets,

@@ -158,6 +158,7 @@ def test_a_size_below_the_markets_minimum_is_explained_with_counts_by_reason(tmp
 def test_a_short_run_reports_no_annualized_ratios_and_its_stored_curve_keeps_the_drawdown(tmp_path: Path) -> None:
     from contracts.metrics import max_drawdown
     from storage.research import backtest_runs as store
+    from storage.research.launch_requests import request_backtest
     from storage.sqlite.db import Database
 
     result = _plain_backtest(tmp_path, PARAMS, events=20_000)
@@ -171,7 +172,7 @@ def test_a_short_run_reports_no_annualized_ratios_and_its_stored_curve_keeps_the
     monkey_limit = store.MAX_CURVE_POINTS
     store.MAX_CURVE_POINTS = 50  # far fewer than the decisions: the stored curve is thinned
     try:
-        run_id = store.create_run(db, BacktestSpec("market_making", PARAMS, 0, 1), "t")
+        run_id = request_backtest(db, BacktestSpec("market_making", PARAMS, 0, 1), "t", actor="test")
         store.finish(db, run_id, result)
     finally:
         store.MAX_CURVE_POINTS = monkey_limit

@@ -88,3 +88,42 @@ async def save_limits_as_an_operator(page: Page, db: Database, shot: Path) -> No
     await page.screenshot(shot, full=False)
     assert _stored(db, "max_market_exposure") == "150"
     assert await page.evaluate(EXCEPTIONS) == 0
+
+
+LOOSEN_BOX = """(() => {
+  const box = document.querySelector('.st-key-limit_loosen_box');
+  const beside = [...document.querySelectorAll('[data-testid="stAlertContentWarning"]')]
+    .filter(e => e.innerText.includes('Switches protection off')).map(e => e.innerText);
+  return {box: box ? box.innerText : '', beside};
+})()"""
+
+
+def _audited(db: Database) -> list[tuple[str, str]]:
+    with db.read() as conn:
+        return [(str(a), str(e)) for a, e in conn.exec_driver_sql(
+            "SELECT action, entity FROM audit_log WHERE action = 'risk_limit.loosened' ORDER BY id")]
+
+
+async def protection_is_not_switched_off_by_one_click(page: Page, db: Database, shot: Path) -> None:
+    """Issue 73 item 1: Max daily loss 9,000,000 pUSD on a 10,000 pUSD account and a kill switch at
+    100 % were saved by one click. Now each says why beside its field, nothing is saved, and only the
+    second, explicit button saves them, audited as switching protection off."""
+    await open_page(page, "Risk", "Risk")
+    await _type(page, "max_daily_loss", "9000000")
+    await _type(page, "kill_switch_drawdown", "100")
+    await click(page, ".st-key-limit_save button", "the limits form's Save button")
+    said = await page.wait_for(LOOSEN_BOX, 30, what="the question before switching protection off",
+                               check=lambda s: bool(s["box"]) and len(s["beside"]) == 2)
+    assert "9,000,000 pUSD is at least the account's equity" in said["beside"][0], said
+    assert "the kill switch would never trip" in said["beside"][1], said
+    assert "Kill-switch drawdown (%): 20 → 100" in said["box"], said
+    assert (_stored(db, "max_daily_loss"), _stored(db, "kill_switch_drawdown")) == ("100", "20")  # nothing yet
+    assert _audited(db) == []
+    await page.screenshot(shot, full=False)
+    await click(page, ".st-key-limit_loosen_confirm button", "Save, switching protection off")
+    await page.wait_for(SAVED, 30, what="the confirmed save", check=lambda s: s is not None
+                        and "Protection switched off, as you confirmed" in s["text"])
+    assert (_stored(db, "max_daily_loss"), _stored(db, "kill_switch_drawdown")) == ("9000000", "100")
+    assert sorted(_audited(db)) == [("risk_limit.loosened", "risk_limits:kill_switch_drawdown"),
+                                    ("risk_limit.loosened", "risk_limits:max_daily_loss")]
+    assert await page.evaluate(EXCEPTIONS) == 0

@@ -4,11 +4,17 @@ dashboard) as the README does, headless Chromium logs in over the DevTools proto
 sideways, the decision columns' headers in view, no market named by its raw id, a screenshot each),
 then again at 1920 × 1080; opens a market by clicking its row in the Markets list (its detail and
 its ticket name it; the ticket's preview figures are not cut); refuses two bad limits at once, each
-under its field, and confirms a good one under the Save button (tests/browser/forms.py); exits a
+under its field, and confirms a good one under the Save button; saves a daily loss above the whole
+account and a 100 % kill switch only on a second, explicit button, each said beside its field and
+audited (tests/browser/forms.py); exits a
 position from the Orders page; launches a backtest from the New backtest tab while the desk keeps
 recording, and sees it finish with its report to download (its metric tiles not cut); runs a
 two-trial sweep from the Sweep tab and sees it finished, final, without a reload; sees a used /
-limit label on every row of the usage chart, presses Kill, confirms, and sees KILLED both in the
+limit label on every row of the usage chart; sees an Overview answer go once the engine was paused
+elsewhere; makes a market maker as a newcomer does (tests/browser/strategies.py: markets found by
+their words and added when ticked, no market and a size below the minimum said before saving,
+"created" under the strategy picker only, why it does not trade in its row, its Pause answered
+under its own buttons); presses Kill, confirms, and sees KILLED both in the
 database and on the page; presses Start and sees the engine's refusal (the kill latch) with its
 reason; then re-arms from the Risk page's live panel.
 """
@@ -16,7 +22,9 @@ reason; then re-arms from the Risk page's live panel.
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +33,20 @@ import pytest
 from contracts.passwords import hash_password
 from pages.widgets.controls import CONTROLS
 from pages.widgets.usage import usage_rows
+from storage.command_queue.commands import post_command
 from storage.dashboard_queries import portfolio_queries
 from storage.dashboard_queries import status_queries as queries
 from storage.dashboard_queries.market_names import short_question
 from storage.sqlite.db import Database
 from tests.browser.cdp import Chromium, Page, chromium_path, free_port
-from tests.browser.forms import save_limits_as_an_operator
+from tests.browser.forms import protection_is_not_switched_off_by_one_click, save_limits_as_an_operator
 from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, TALL, TRIPS_HEADERS, WIDE, WIDTH, check_and_shoot
 from tests.browser.looks import RAW_IDS, TRUNCATED, preview_a_ticket, tiles_not_cut
+from tests.browser.narrow import across_a_restart, on_a_phone
 from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, healthy, login, open_page, settled
+from tests.browser.strategies import answers_stay_with_their_strategy, make_a_market_maker_as_a_newcomer
 from tests.browser.sweep import sweep_to_its_end
-from tests.browser.trading import launch_backtest_while_recording, trade_by_hand
+from tests.browser.trading import launch_backtest_while_recording, link_the_simulators_pair, trade_by_hand
 from tests.browser.where import answer_in_view
 from tests.helpers import ROOT, isolated_env, run_cli, wait_until
 from tests.supervisor_harness import Supervisor, relocated_conf
@@ -95,11 +106,15 @@ async def _tab(page: Page, label: str) -> None:
                 f"the {label} tab", js=True)
 
 
-async def _tour(page: Page, db: Database) -> None:
+async def _tour(page: Page, db: Database, ticker: str) -> None:
     """Every page at 1366 × 900: no exception, no metric cut off, no table scrolling sideways, the
-    decision columns in view, no market named by its raw id."""
+    decision columns in view, no market named by its raw id; a Kalshi ticker as written."""
     for link, title in PAGES.items():
         await open_page(page, link, title)
+        if title == "Markets":  # the pairs table lists the simulator's pair: the ticker without escapes
+            await page.wait_for("document.body.innerText", 20, what="the pair's Kalshi ticker as written",
+                                check=lambda body: ticker in body)
+            assert "\\-" not in await page.evaluate("document.body.innerText"), "a ticker shows its escapes"
         assert await page.evaluate(EXCEPTIONS) == 0, f"{title}: a Streamlit exception is shown"
         assert await page.evaluate(TRUNCATED) == [], f"{title}: metrics cut off"
         if title == "Backtest":
@@ -114,6 +129,24 @@ async def _tour(page: Page, db: Database) -> None:
             await _tab(page, "Orders")
         if title == "Backtest":
             await sweep_to_its_end(page)
+        if title == "Audit & alerts":
+            await _audit_reads_as_a_person_reads(page)
+
+
+# The audit table's "what changed" cells (the backtest launched on the Backtest page wrote one).
+AUDIT_CHANGES = """[...document.querySelectorAll('[data-testid="stTable"] td')].map(td => td.innerText)
+  .filter(t => t.includes(' = ') || t.includes(' → '))"""
+
+
+async def _audit_reads_as_a_person_reads(page: Page) -> None:
+    """Money and times in the audit's "what changed" as a person reads them: the backtest's starting cash
+    in pUSD, its range as UTC times, never micro-units or epoch milliseconds."""
+    changes = await page.wait_for(AUDIT_CHANGES, 20, what="the audit's what-changed cells",
+                                  check=lambda c: any("capital = " in t for t in c))
+    launch = next(t for t in changes if "capital = " in t)
+    assert re.search(r"capital = [\d,]+\.\d\d pUSD; from_ms = 20\d\d-\d\d-\d\d \d\d:\d\d", launch), launch
+    raw = [t for t in changes if re.search(r"\b\d{13}\b|capital = \d{5,}", t)]
+    assert raw == [], f"raw micro-units or epoch milliseconds in the audit: {raw}"
 
 
 async def _wide_tour(page: Page) -> None:
@@ -129,7 +162,7 @@ async def _wide_tour(page: Page) -> None:
         await page.viewport(WIDTH, HEIGHT)
 
 
-async def _drive(ws_url: str, url: str, db: Database) -> None:
+async def _drive(ws_url: str, url: str, db: Database, sup: Supervisor, sim_port: str) -> None:
     page = await Page.open(ws_url)
     try:
         await page.viewport(WIDTH, HEIGHT)
@@ -138,13 +171,18 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         await settled(page, "Risk")
         assert not await page.evaluate("!!document.querySelector('.st-key-password input')")
         await asyncio.to_thread(trade_by_hand, db)  # a fill, a position and a refusal to show
-        await _tour(page, db)
+        ticker = await asyncio.to_thread(link_the_simulators_pair, db, sim_port)  # a pair on the Markets page
+        await _tour(page, db, ticker)
         await _wide_tour(page)
         await _open_a_market_from_the_list(page)
         await save_limits_as_an_operator(page, db, ARTIFACTS / "risk-limits-saved.png")
+        await protection_is_not_switched_off_by_one_click(page, db, ARTIFACTS / "risk-limits-loosening.png")
         await _exit_a_position_from_the_orders_page(page, db)
         await open_page(page, "Overview", "Overview")
         await _pause_and_resume_answer_by_their_buttons(page, db)
+        await make_a_market_maker_as_a_newcomer(page, db)
+        await answers_stay_with_their_strategy(page, db)
+        await open_page(page, "Overview", "Overview")
         limits_shown = len(usage_rows(portfolio_queries.risk_usage(db, "paper")))
         await page.wait_for(USAGE_LABELS, 20, what="a used / limit label on every row of the usage chart",
                             check=lambda n: n == limits_shown)
@@ -166,20 +204,37 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         assert status.kill_latched and status.kill_reason == "operator kill from dashboard"
         await page.wait_for("document.body.innerText.includes('KILL LATCH SET')", 20, what="the latch banner")
         await page.wait_for(
-            "[...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
+            "[...document.querySelectorAll('[data-testid=\"stBadge\"], .stBadge, span')]"
             ".some(m => m.innerText.trim() === 'KILLED')",
             20,
-            what="Lifecycle KILLED",
+            what="the header's lifecycle badge KILLED",
         )
         await page.wait_for("document.body.innerText.includes('Kill: done')", 20, what="the engine's answer")
         await page.wait_for("document.body.innerText.includes('KILLED: no orders')", 20, what="the KILLED badge")
         assert not await page.evaluate("document.body.innerText.includes('trading ACTIVE')")
+        await page.wait_for(EQUITY_MARKS, 40, what="the kill marked on the equity chart",
+                            check=lambda marks: "kill" in marks)
+        tops = await page.evaluate(HEADING_TOPS)
+        assert None not in tops and tops == sorted(tops), f"PnL by strategy, then positions, then commands: {tops}"
         assert await page.evaluate(EXCEPTIONS) == 0
         await page.screenshot(ARTIFACTS / "overview-killed.png", full=False)
         await _start_is_refused_under_the_latch(page, db)
         await _rearm_from_the_risk_page(page, db)
+        await across_a_restart(page, sup, url, "Risk")
+        await on_a_phone(page)
     finally:
         await page.close()
+
+
+# The words marked on the Overview's equity chart (a kill, a re-arm, live, paper).
+EQUITY_MARKS = """[...document.querySelectorAll('.js-plotly-plot')]
+  .filter(p => ((p.querySelector('.gtitle') || {}).textContent || '').startsWith('Equity and drawdown'))
+  .flatMap(p => [...p.querySelectorAll('.annotation-text')]).map(t => t.textContent)"""
+# Where the Overview's figures and its latest commands sit, top to bottom as read.
+HEADING_TOPS = """['PnL by strategy', 'Open positions', 'Latest commands'].map(text => {
+  const h = [...document.querySelectorAll('h3')].find(h => h.innerText.trim() === text);
+  return h ? h.getBoundingClientRect().top + window.scrollY : null;
+})"""
 
 
 # The market list's grid (a canvas): its box, and each drawn row's text from the grid's accessible
@@ -243,8 +298,10 @@ async def _exit_a_position_from_the_orders_page(page: Page, db: Database) -> Non
     await page.screenshot(ARTIFACTS / "orders-exit-dialog.png", full=False)
     await click(page, ".st-key-exit_confirm button", "the exit confirmation")
     sold = ("[...document.querySelectorAll('[data-testid=\"stAlertContentSuccess\"]')]"
-            ".some(e => e.innerText.includes(': done') && e.innerText.includes('sold '))")
-    await page.wait_for(sold, 30, what="the engine's answer to the exit, saying what sold")
+            ".some(e => e.innerText.includes(': done') && e.innerText.includes('sold ')"
+            " && e.innerText.includes(' on average for ') && e.innerText.includes('realized PnL'))")
+    await page.wait_for(sold, 30, what="the engine's answer to the exit: what sold, at what price, for what "
+                                       "proceeds and realized PnL")
     with db.read() as conn:
         kinds = [row[0] for row in conn.exec_driver_sql("SELECT kind FROM commands WHERE kind = 'exit'")]
     assert kinds == ["exit"]
@@ -283,6 +340,18 @@ async def _pause_and_resume_answer_by_their_buttons(page: Page, db: Database) ->
         await page.screenshot(ARTIFACTS / "overview-resume-answer-1920.png", full=False)
     finally:
         await page.viewport(WIDTH, HEIGHT)
+    # Paused elsewhere (the CLI, the bot): "Resume: done" no longer holds and goes; resumed again.
+    for kind, state in (("pause", "PAUSED"), ("resume", "RUNNING")):
+        post_command(db, kind, {"reason": "elsewhere"}, actor="test")
+        await asyncio.to_thread(wait_until, partial(_in_state, db, state), 30, 0.2, f"the engine {state}")
+        if kind == "pause":
+            said = f"(document.querySelector('.st-key-said_{CONTROLS}') || {{}}).innerText || ''"
+            await page.wait_for(said, 20, what="'Resume: done' gone once the engine was paused elsewhere",
+                                check=lambda t: "Resume: done" not in t)
+
+
+def _in_state(db: Database, state: str) -> bool:
+    return queries.engine_status(db).state == state
 
 
 async def _rearm_from_the_risk_page(page: Page, db: Database) -> None:
@@ -320,7 +389,7 @@ def test_every_page_in_a_browser_and_kill(tmp_path: Path) -> None:
         )
         chromium = Chromium(tmp_path / "chromium-profile", tmp_path / "chromium.log")
         try:
-            asyncio.run(_drive(chromium.page_ws_url(), url, db))
+            asyncio.run(_drive(chromium.page_ws_url(), url, db, sup, env["SIMULATOR_PORT"]))
         except AssertionError as exc:
             raise AssertionError(
                 f"{exc}\n--- engine log tail ---\n{_log(tmp_path, 'engine')}\n"

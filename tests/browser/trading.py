@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -92,6 +93,24 @@ def trade_by_hand(db: Database) -> None:
                "the refusal in the decisions log")
 
 
+def link_the_simulators_pair(db: Database, simulator_port: str) -> str:
+    """The pair the simulator offers (the Fed's February 25 bps on both venues), linked as `pairs add`
+    links it; returns the Kalshi ticker."""
+    from simulator.kalshi.twin import POLYMARKET_QUESTION, SERIES, TITLE
+    from storage.desk.venue_pairs import add_pair
+
+    market = wait_until(lambda: _one(db, f"SELECT condition_id FROM markets WHERE question = '{POLYMARKET_QUESTION}'"),
+                        60, 0.5, "the Fed market discovered")
+    with urllib.request.urlopen(f"http://127.0.0.1:{simulator_port}/trade-api/v2/markets?series_ticker={SERIES}",
+                                timeout=10) as answer:  # noqa: S310 (the simulator, 127.0.0.1)
+        (ticker,) = [m["ticker"] for m in json.loads(answer.read())["markets"]]
+    add_pair(db, condition_id=market, kalshi_ticker=ticker, inverted=False, polymarket_question=POLYMARKET_QUESTION,
+             kalshi_title=TITLE, warnings=["Polymarket names no resolution source for this market: read its rules, "
+                                           "which name the FOMC's statement after its February meeting, as Kalshi's "
+                                           "do"], actor="test")
+    return str(ticker)
+
+
 def _ticks(db: Database) -> int:
     return int(_one(db, "SELECT COUNT(*) FROM ticks") or 0)
 
@@ -133,3 +152,22 @@ async def launch_backtest_while_recording(page: Page, db: Database, settled: Set
     await page.wait_for("!!document.querySelector('.st-key-bt_report_html button')", 60,
                         what="the finished run's report to download")
     await settled(page, "Backtest")
+    await _report_opens_in_a_tab(page)
+
+
+async def _report_opens_in_a_tab(page: Page) -> None:
+    """Beside the download, a link opens the same report in a new tab: the dashboard serves it inline
+    as HTML (not as an attachment), the run's own report."""
+    link = await page.wait_for("(a => a && {href: a.href, target: a.target})"
+                               "(document.querySelector('.st-key-bt_report_tab a'))", 30,
+                               what="the report's Open link", check=bool)
+    assert link["target"] == "_blank", link
+
+    def fetch() -> tuple[str, str, str]:
+        with urllib.request.urlopen(link["href"], timeout=30) as answer:  # noqa: S310 (the dashboard, 127.0.0.1)
+            return (answer.headers.get("Content-Type", ""), answer.headers.get("Content-Disposition") or "",
+                    answer.read().decode())
+
+    kind, disposition, body = await asyncio.to_thread(fetch)
+    assert kind.startswith("text/html") and "attachment" not in disposition, (kind, disposition)
+    assert body.startswith("<!DOCTYPE html>") and "Backtest #1" in body

@@ -96,10 +96,10 @@ def _seed_desk(db_path: Path) -> None:
                           realized, unrealized, fees, exposure) VALUES ('paper', ?, 0, 0, 0, ?, ?, ?, ?, 0)"""
         conn.execute(snapshot, (day - 3_600_000, 10_000 * M, 5 * M, 0, 1 * M))
         conn.execute(snapshot, (now, 10_123_450_000, 25 * M, -4 * M, 2_500_000))
-        for name, enabled in (("mm-btc", 1), ("vb-election", 0)):
-            conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                                updated_by) VALUES (?, 'market_making', '{}', '[]', ?, ?, ?, 'test')""",
-                         (name, enabled, now, now))
+        for name, enabled, paused in (("mm-btc", 1, 0), ("vb-election", 0, 0), ("mm-paused", 1, 1)):
+            conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, paused, created_at,
+                                updated_at, updated_by) VALUES (?, 'market_making', '{}', '[]', ?, ?, ?, ?, 'test')""",
+                         (name, enabled, paused, now, now))
         orders = [  # (strategy, mode, side, price, size, status, rank)
             ("mm-btc", "paper", "BUY", 480_000, 10 * M, "LIVE", 10),
             ("mm-btc", "paper", "SELL", 520_000, 10 * M, "LIVE", 10),
@@ -144,10 +144,12 @@ def test_status_with_a_day_of_data_shows_the_desk_and_imports_no_trading_module(
                                                                                 "restarting") for line in lines)
     assert "equity     10,123.45 pUSD; today +123.45 (realized +20.00, fees 1.50, unrealized -4.00)" in lines
     assert "orders     3 open; 2 positions (cost 15.00 pUSD)" in lines  # paper only, working orders only
-    # strategy, on, open orders, positions, exposure (held cost + open BUYs), realized, fees
-    assert _row(lines, "mm-btc") == ["mm-btc", "yes", "2", "1", "14.20", "+1.25", "0.02"]
+    # strategy, state (the Strategies page's words), open orders, positions, exposure (held cost + open BUYs),
+    # realized, fees
+    assert _row(lines, "mm-btc") == ["mm-btc", "on", "2", "1", "14.20", "+1.25", "0.02"]
     assert _row(lines, "manual") == ["manual", "—", "1", "1", "7.60", "+0.00", "0.10"]
-    assert _row(lines, "vb-election") == ["vb-election", "no", "0", "0", "0.00", "-3.00", "0.05"]
+    assert _row(lines, "vb-election") == ["vb-election", "off", "0", "0", "0.00", "-3.00", "0.05"]
+    assert _row(lines, "mm-paused") == ["mm-paused", "paused", "0", "0", "0.00", "+0.00", "0.00"]
     assert any(line.startswith("alerts     2 not acknowledged") for line in lines)
     shown = [line for line in lines if line.startswith("  #")]
     assert [line.split()[4:6] for line in shown] == [["critical", "VENUE_UNREACHABLE:"], ["warning", "DAILY_LOSS:"]]
@@ -176,6 +178,11 @@ def test_status_names_every_venue_condition_and_never_says_ok_while_one_holds(de
     as_json, _ = _run(desk_env, "status", "--json")
     venue = json.loads(as_json.stdout)["venue"]
     assert venue["ok"] is False and [c["code"] for c in venue["conditions"]] == ["unreachable", "balance_drift"]
+    tier = {"tier": "gold", "read_at": now - 60_000, "order_rate": 400, "order_burst": 600, "cancel_rate": 800,
+            "cancel_burst": 1200}
     with sqlite3.connect(desk_env["TRADER_DB"]) as conn:
-        conn.execute("UPDATE engine_state SET venue_conditions = '[]'")
-    assert "venue      ok" in _run(desk_env, "status")[0].stdout.splitlines()
+        conn.execute("UPDATE engine_state SET venue_conditions = '[]', venue_tier = ?", (json.dumps(tier),))
+    lines = _run(desk_env, "status")[0].stdout.splitlines()
+    assert "venue      ok" in lines  # the tier the live desk paces by is said beside it, not as a condition
+    assert any(line.startswith("rate tier  gold: orders 400/s (burst 600), cancels 800/s (burst 1200), read from "
+                               "the venue ") for line in lines)

@@ -64,6 +64,8 @@ def test_a_funded_account_passes_and_its_test_order_is_cancelled(sim: SimHandle,
     assert checks["balance"]["detail"] == "$10,000.0000"  # Kalshi's balance to $0.0001
     assert checks["exchange"]["ok"] and checks["rate limits"]["ok"] and checks["region"]["ok"]
     assert "rested and was cancelled" in checks["test order"]["detail"]
+    assert checks["key scope"]["detail"] == "the key may trade, on the primary account"
+    assert checks["location attestation"]["ok"] and "expires at" in checks["location attestation"]["detail"]
     account = sim.call(lambda: sim.sim.kalshi.keys.keys[key_id].account)
     orders = sim.call(lambda: [(o.status, o.book_side, o.price, o.post_only)
                                for o in sim.sim.kalshi.exchange.orders.values() if o.account == account])
@@ -101,6 +103,44 @@ def test_a_key_that_is_not_the_accounts_fails_with_the_fix(sim: SimHandle, tmp_p
     assert code == 1 and "KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY" in _checks(report)["key"]["fix"]
 
 
+def test_a_lapsing_attestation_warns_and_alerts_a_lapsed_one_fails_and_a_restricted_key_is_said(
+        sim: SimHandle, tmp_path: Path) -> None:
+    """Kalshi's API keys: the account's location attestation (api_key_region_expiration_ts) within two
+    weeks of lapsing passes with the warning and raises the desk's alert; lapsed, it fails (and Kalshi's
+    side refuses the test order); a subaccount-restricted key is named with the subaccount it trades."""
+    import time
+
+    private_pem, public_pem = keypair()
+    status, body = admin(sim, "/_sim/kalshi/api-keys", {"public_key": public_pem})
+    assert status == 200
+    account = body["account"]
+    env = _desk(tmp_path, sim, body["api_key_id"], private_pem)
+    migrate(Path(env["TRADER_DB"]))
+    admin(sim, "/_sim/kalshi/attestation", {"account": account, "expires_at_s": int(time.time()) + 5 * 86_400})
+    code, report = _preflight(env)
+    attestation = _checks(report)["location attestation"]
+    assert code == 0 and attestation["ok"] and "in 5.0 days; renew it now" in attestation["detail"]
+    db = Database(Path(env["TRADER_DB"]))
+    with db.read() as conn:
+        alerts = conn.exec_driver_sql("SELECT level, code, message FROM alerts").fetchall()
+    assert [(a[0], a[1]) for a in alerts] == [("warning", "KALSHI_KEY_ATTESTATION")]
+    assert "attest the account" in alerts[0][2]
+    admin(sim, "/_sim/kalshi/attestation", {"account": account, "expires_at_s": int(time.time()) - 60})
+    code, report = _preflight(env)
+    checks = _checks(report)
+    assert code == 1 and not checks["location attestation"]["ok"] and "lapsed" in checks["location attestation"][
+        "detail"] and "attest the account's location again" in checks["location attestation"]["fix"]
+    assert not checks["test order"]["ok"] and "attestation" in checks["test order"]["detail"]
+    with db.read() as conn:
+        assert conn.exec_driver_sql("SELECT level FROM alerts ORDER BY id").fetchall()[-1][0] == "critical"
+    db.dispose()
+    sub_private, sub_public = keypair()
+    status, body = admin(sim, "/_sim/kalshi/api-keys", {"public_key": sub_public, "subaccount": 2})
+    (tmp_path / "sub").mkdir()
+    code, report = _preflight(_desk(tmp_path / "sub", sim, body["api_key_id"], sub_private))
+    assert "subaccount 2 only" in _checks(report)["key scope"]["detail"] and code == 0
+
+
 def test_a_key_without_the_write_scope_fails_the_test_order_with_the_fix(sim: SimHandle, tmp_path: Path) -> None:
     private_pem, public_pem = keypair()
     status, body = admin(sim, "/_sim/kalshi/api-keys", {"public_key": public_pem, "scopes": ["read"]})
@@ -109,6 +149,7 @@ def test_a_key_without_the_write_scope_fails_the_test_order_with_the_fix(sim: Si
     checks = _checks(report)
     assert code == 1 and checks["signature"]["ok"] and checks["balance"]["ok"]  # it reads
     assert not checks["test order"]["ok"] and "write scope" in checks["test order"]["fix"]
+    assert not checks["key scope"]["ok"] and "write scope" in checks["key scope"]["fix"]  # said before the order
 
 
 def test_a_paused_exchange_fails_and_places_nothing(sim: SimHandle, tmp_path: Path) -> None:

@@ -68,6 +68,8 @@ def test_a_pair_is_shown_side_by_side_confirmed_audited_listed_and_removed(desk:
     assert unconfirmed.returncode == 1 and "not linked" in unconfirmed.stdout + unconfirmed.stderr
     assert "question" in unconfirmed.stdout and "Will simulated outcome 1 happen?" in unconfirmed.stdout
     assert "Polymarket rules:" in unconfirmed.stdout and "(Gamma did not answer)" not in unconfirmed.stdout
+    categories = next(line for line in unconfirmed.stdout.splitlines() if line.startswith("categories"))
+    assert categories.endswith("Simulated")  # the Kalshi series' discovery categories (Series.categories)
     assert _rows(desk, "SELECT COUNT(*) FROM venue_pairs") == [(0,)]
     linked = _pairs(desk, "add", desk["CONDITION"], ticker, "--inverted", "--yes")
     assert linked.returncode == 0, linked.stderr
@@ -192,3 +194,32 @@ def test_find_is_data_a_page_calls(desk: dict[str, str], sim: SimHandle, capsys:
     assert found["kalshi_more"] == 0 and isinstance(found["polymarket"], list)
     as_json = _pairs(desk, "find", "simulated outcome", "--json")
     assert json.loads(as_json.stdout)["kalshi"] == found["kalshi"]
+
+
+def test_the_simulator_offers_a_pair_asking_the_same_question(tmp_path: Path) -> None:
+    """The rehearsal's search finds one market on each venue asking the Fed's February 25 bps question
+    (worded each venue's way), and they link with nothing to warn of: cross-venue linking and arbitrage
+    can be rehearsed offline (docs/going-live.md)."""
+    import asyncio
+
+    from engine.feeds.discovery import refresh_markets
+    from simulator.kalshi.twin import POLYMARKET_QUESTION, TITLE
+    from storage.sqlite.db import Database
+
+    with running_simulator(seed=13, agents=False, prefill_books=False, kalshi_markets=1, kalshi_pair=True) as twin:
+        env = isolated_env(tmp_path, SIMULATOR_PORT=str(twin.port))
+        Path(env["TRADER_ENV_FILE"]).write_text("")
+        migrate(Path(env["TRADER_DB"]))
+        db = Database(Path(env["TRADER_DB"]))
+        asyncio.run(refresh_markets(db, f"http://127.0.0.1:{twin.port}/gamma"))  # as the engine's first run
+        db.dispose()
+        found = json.loads(_pairs(env, "find", "fed 25 bps february", "--json").stdout)
+        assert [m["question"] for m in found["polymarket"]] == [POLYMARKET_QUESTION]
+        assert [m["title"] for m in found["kalshi"]] == [TITLE] and found["kalshi"][0]["yes_ask"] > 0
+        linked = _pairs(env, "add", found["polymarket"][0]["condition_id"], found["kalshi"][0]["ticker"], "--yes")
+        assert linked.returncode == 0, linked.stdout + linked.stderr
+        warned = [line for line in linked.stdout.splitlines() if line.startswith("WARNING")]
+        # Same question, same end: the one warning left is that the seed data names no resolution source
+        # field (its rules do: read them, as the warning says).
+        assert "linked as pair 1" in linked.stdout and warned == [
+            "WARNING: Polymarket names no resolution source for this market: read its rules"], linked.stdout

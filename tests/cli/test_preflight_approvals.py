@@ -17,7 +17,9 @@ from eth_account import Account
 
 from engine.cli.preflight_orders import pick_markets
 from engine.feeds.discovery import refresh_markets
+from simulator.deposit_wallets import deposit_wallet_address
 from simulator.protocol_v2 import ROUTER
+from simulator.relayer import DEPOSIT_WALLET_FACTORY
 from simulator.signing import EXCHANGE_V2, NEG_RISK_ADAPTER
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.db import Database
@@ -98,6 +100,38 @@ def test_each_missing_approval_is_named_then_set_through_the_relayer(tmp_path: P
 
     again = run_cli(["preflight"], env)  # only reads now: everything is set
     assert again.returncode == 0 and "ready to go live" in again.stdout, again.stdout
+
+
+def test_the_rehearsal_deploys_the_deposit_wallet_then_approves_and_every_check_passes(
+        tmp_path: Path, sim: SimHandle) -> None:
+    """docs/going-live.md's Polymarket rehearsal on the strict simulator, as a newcomer runs it: a fresh
+    key's deposit wallet is not deployed (the wallet check fails, naming `deposit-wallet`), the relayer
+    deploys it (audited), `preflight --approve` sets the approvals, and every check passes."""
+    key = "0x" + secrets.token_hex(32)
+    owner = Account.from_key(key).address
+    env = _desk(tmp_path, sim, POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="3", RELAYER_API_KEY="rehearsal")
+    wallet = deposit_wallet_address(DEPOSIT_WALLET_FACTORY, owner)
+    before = run_cli(["preflight", "--json"], {**env, "POLY_FUNDER": wallet})
+    assert before.returncode == 1
+    doctor = _checks(before.stdout)["wallet"]
+    assert "nothing is deployed" in doctor["detail"] and "python -m engine deposit-wallet" in doctor["fix"]
+
+    deployed = run_cli(["deposit-wallet"], env, timeout=120)
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    assert f"deposit wallet deployed for {owner} at {wallet}" in deployed.stdout
+    assert f"set POLY_FUNDER={wallet} in .env" in deployed.stdout
+
+    env["POLY_FUNDER"] = wallet
+    armed = run_cli(["preflight", "--approve", "--yes", "--json"], env, timeout=120)
+    assert armed.returncode == 0, armed.stdout + armed.stderr
+    checks = _checks(armed.stdout)
+    assert all(c["ok"] for c in checks.values()), checks
+    assert checks["wallet"]["kind"] == "deposit wallet"
+    with sqlite3.connect(env["TRADER_DB"]) as conn:
+        audited = conn.execute("SELECT entity FROM audit_log WHERE action = 'deploy_deposit_wallet'").fetchall()
+    assert audited == [(wallet,)]
+    again = run_cli(["deposit-wallet", "--json"], env, timeout=120)  # one owner, one wallet: said, not an error
+    assert again.returncode == 0 and json.loads(again.stdout)["already_deployed"] is True, again.stdout
 
 
 def test_a_plain_wallet_approves_with_its_own_transactions(tmp_path: Path, sim: SimHandle) -> None:

@@ -116,19 +116,21 @@ def _shown_tables() -> list[dict[str, Any]]:
     )
     from pages.widgets.audit_panels import AUDIT_COLUMNS, LOG_COLUMNS
     from pages.widgets.calibration_panel import MARKET_COLUMNS as CALIBRATION_COLUMNS
+    from pages.widgets.order_trail_panel import TRAIL_COLUMNS
     from pages.widgets.regime_panel import CHANGE_COLUMNS as REGIME_CHANGES
     from pages.widgets.regime_panel import NOW_COLUMNS as REGIME_NOW
+    from pages.widgets.signals_view import PAIR_COLUMNS as VENUE_PAIR_COLUMNS
     from pages.widgets.strategy_panels import INSTANCE_COLUMNS
     from pages.widgets.strategy_risk import PAIR_COLUMNS
     from reports.backtest import FILL_COLUMNS, ORDER_COLUMNS
 
     return [trade_tables.ORDER_COLUMNS, trade_tables.FILL_COLUMNS, trade_tables.STRATEGY_ORDER_COLUMNS,
-            portfolio.POSITION_COLUMNS, markout_panel.COLUMNS,
+            portfolio.POSITION_COLUMNS, portfolio.STRATEGY_PNL_COLUMNS, markout_panel.COLUMNS,
             portfolio.ALERT_COLUMNS, portfolio.USAGE_COLUMNS, market_panels.MARKET_COLUMNS,
             market_panels.WHO_COLUMNS, controls.COMMAND_COLUMNS, risk_panels.DECISION_COLUMNS,
             backtest_results.RUN_COLUMNS, FILL_COLUMNS, ORDER_COLUMNS, AUDIT_COLUMNS, LOG_COLUMNS,
             INSTANCE_COLUMNS, round_trips.TRIP_COLUMNS, round_trips.FILL_COLUMNS,
-            CALIBRATION_COLUMNS, REGIME_NOW, REGIME_CHANGES, PAIR_COLUMNS]
+            CALIBRATION_COLUMNS, REGIME_NOW, REGIME_CHANGES, PAIR_COLUMNS, VENUE_PAIR_COLUMNS, TRAIL_COLUMNS]
 
 
 def _data_names(shown: tuple[str, ...]) -> list[str] | None:

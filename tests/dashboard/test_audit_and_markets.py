@@ -188,7 +188,36 @@ def test_market_detail(seeded: int, page: Callable[[str], AppTest]) -> None:
     assert sorted(orders["id"]) == [1, 2, 3, 5]  # every mode
     assert list(table_with(at, "avg_price")["strategy"]) == ["mm-btc"]
     at.segmented_control(key="mk_outcome").set_value("NO").run()
-    assert any("No ticks recorded for the NO token yet." in i.value for i in at.info)
+    assert any("No prices recorded for the NO token yet." in i.value for i in at.info)
+
+
+def test_a_market_whose_ticks_are_gone_draws_its_kept_candles(seeded: int, db: Database,
+                                                              page: Callable[[str], AppTest]) -> None:
+    """Past the ticks' retention the price chart reads the candles the recorder kept, and says so."""
+    from contracts.candles import MINUTE_MS, Candle, rolled_up
+    from storage.engine_stores.candle_store import merge_candles
+    from storage.engine_stores.tick_store import prune_ticks
+    from storage.sqlite.db import raw_connection
+    from tests.dashboard.seed import YES_BTC
+
+    start = (seeded - 3 * 3_600_000) // MINUTE_MS * MINUTE_MS
+    minutes = []
+    for n in range(0, 120, 10):  # a candle every ten minutes, the mid climbing from 0.40
+        candle = Candle(YES_BTC, MINUTE_MS, start + n * MINUTE_MS)
+        candle.add_mid(start + n * MINUTE_MS + 1, 400_000 + n * 1_000, 20_000)
+        minutes.append(candle)
+    conn = raw_connection(db.path)
+    try:
+        merge_candles(conn, rolled_up(minutes))
+    finally:
+        conn.close()
+    prune_ticks(db.path, before_ms=seeded + 1)  # the ticks' retention ended
+    at = page("markets")
+    at.selectbox(key="mk_pick").set_value(BTC).run()
+    assert not at.exception
+    mid = chart_traces(at.get("plotly_chart")[0])["mid"]
+    assert mid["y"][0] == 0.4 and mid["y"][-1] == 0.51 and len(mid["y"]) == 12
+    assert any("The mid from 1 min candles." in c.value for c in at.caption)
 
 
 def _event(db: Database, augmented: bool) -> None:
@@ -307,3 +336,28 @@ def test_a_market_the_desk_does_not_follow_is_priced_from_the_venue_s_listing(
     rain = scan.set_index("condition_id").loc[RAIN]
     assert (rain["bid"], rain["ask"], rain["last"]) == (pytest.approx(0.31), pytest.approx(0.33), pytest.approx(0.32))
     assert rain["mid"] == pytest.approx(0.32) and rain["priced"].startswith("listing ")
+
+
+def test_the_order_trail_filters_by_strategy_market_and_order(
+    seeded: int, db: Database, no_log: Path, page: Callable[[str], AppTest]
+) -> None:
+    with db.write() as conn:  # the engine's cancel of order 1, with its cause, as the executor writes it
+        conn.execute(text("UPDATE orders SET status = 'CANCEL_PENDING', status_rank = 30, end_reason = 'replaced', "
+                          "ending_at = :now, updated_at = :now WHERE id = 1"), {"now": seeded})
+    at = page("audit")
+    steps = table_with(at, "why", "fill_size")
+    assert list(steps["event"]) == ["replaced", "placed", "placed", "filled", "filled", "placed", "placed"]
+    assert steps["order_id"].iloc[0] == 1 and steps["why"].iloc[0] == "replaced"
+    at.selectbox(key="trail_strategy").set_value("vb-election").run()
+    assert list(table_with(at, "why", "fill_size")["order_id"]) == [4]
+    at.selectbox(key="trail_strategy").set_value("(all)").run()
+    at.selectbox(key="trail_market").set_value(ELECTION).run()
+    assert set(table_with(at, "why", "fill_size")["question"]) == {"Will the incumbent win the election?"}
+    at.selectbox(key="trail_market").set_value("(all)").run()
+    at.text_input(key="trail_order").input("c3").run()  # by its client id
+    third = table_with(at, "why", "fill_size")
+    assert list(third["event"]) == ["filled", "filled", "placed"] and set(third["order_id"]) == {3}
+    at.text_input(key="trail_order").input("5").run()  # a live order, whatever the mode shown
+    assert list(table_with(at, "why", "fill_size")["order_id"]) == [5]
+    at.text_input(key="trail_order").input("no-such-order").run()
+    assert any("No order 'no-such-order'" in w.value for w in at.warning)

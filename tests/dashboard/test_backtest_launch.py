@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
+from pages.widgets import report_tab
 from pages.widgets.backtest_launch import pid_alive
 from storage.sqlite.db import Database
 from tests.dashboard.conftest import chart_traces, table_with
@@ -121,6 +122,12 @@ def test_launch_runs_in_the_background_and_shows_its_results(
     orders = table_with(at, "tif")
     assert len(orders) > 0 and set(orders["tif"]) <= {"GTC", "GTD", "FOK", "FAK"}
     assert [b.proto.label for b in at.get("download_button")] == ["Report (HTML)", "Fills (CSV)", "Orders (CSV)"]
+    # The report opens in a tab as well: a link to the same HTML, served by the dashboard inline.
+    # (The browser walk opens it and reads what the dashboard serves: tests/browser/trading.py.)
+    (tab,) = [b.proto for b in at.get("link_button") if b.proto.label == "Open the report"]
+    assert "/media/" in tab.url and tab.url.endswith(".html")  # (AppTest serves from /mock/media/)
+    (kept,) = [html for key, html in report_tab._BUILT.items() if key[:2] == ("backtest", 1)]
+    assert kept.startswith(b"<!DOCTYPE html>") and b"Backtest #1" in kept
     assert any(f"seed 3 · {done['events']:,} events" in c.value for c in at.caption)
     assert result["latency"]["model"] == "constant:200,200,50"  # the run used what the form asked
     assert any(c.value.startswith("Latency: constant: orders 200 ms, cancels 200 ms, market data 50 ms behind.")

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from pages.widgets.backtest_launch import below_minimum
+from contracts.strategy_fit import below_minimum
 from storage.sqlite.db import Database
 from tests.dashboard.conftest import table_with
 from tests.dashboard.reading import as_read

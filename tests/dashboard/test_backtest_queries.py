@@ -16,7 +16,7 @@ from charts import backtest as backtest_figures
 from charts.backtest_format import metric_rows
 from engine.backtest.runner import BacktestSpec
 from pages.widgets import backtest_launch
-from storage.research import backtest_queries
+from storage.research import backtest_queries, launch_requests
 from storage.research.backtest_queries import curve_frame
 from storage.sqlite.db import Database
 from tests.dashboard.seed import BTC, ELECTION, YES_BTC
@@ -86,7 +86,7 @@ def test_markets_with_data_and_their_event_counts(seeded: int, db: Database) -> 
 
 
 def test_run_row_and_audit_commit_together(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    run_id = backtest_launch.create_audited_run(db, SPEC, "one", actor="dashboard")
+    run_id = launch_requests.request_backtest(db, SPEC, "one", actor="dashboard")
     with db.read() as conn:
         row = conn.execute(text("SELECT status, strategy_kind, seed FROM strategy_runs")).one()
         audit = conn.execute(text("SELECT action, entity, after FROM audit_log")).one()
@@ -108,9 +108,9 @@ def test_run_row_and_audit_commit_together(db: Database, monkeypatch: pytest.Mon
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(backtest_launch, "write_audit", broken)
+    monkeypatch.setattr(launch_requests, "write_audit", broken)
     with pytest.raises(RuntimeError):
-        backtest_launch.create_audited_run(db, SPEC, "two", actor="dashboard")
+        launch_requests.request_backtest(db, SPEC, "two", actor="dashboard")
     assert _count(db, "SELECT COUNT(*) FROM strategy_runs") == 1  # the run row rolled back with it
 
 

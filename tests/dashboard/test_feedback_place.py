@@ -65,3 +65,91 @@ def test_saved_news_feeds_are_confirmed_under_their_button(db: Database, page: C
     saved = _place(at, _said("News feeds saved."))
     button = _place(at, _is("button", "news_feeds_save"))
     assert 0 < saved - button <= 3, (button, saved)
+
+
+# -- each answer beside the control that caused it, and only while it holds (issue 73 item 3) -------
+
+
+def _successes(at: AppTest) -> list[str]:
+    return [as_read(s.value) for s in at.success]
+
+
+def test_a_created_strategy_is_said_under_the_picker_and_on_no_other_page(seeded: int, db: Database,
+                                                                          page: Callable[[str], AppTest]) -> None:
+    at = page("strategies")
+    at.selectbox(key="strategy_pick").set_value("➕ New strategy").run()
+    at.selectbox(key="strategy_new_kind").set_value("value_betting").run()
+    prefix = "strategy_new_value_betting"
+    at.segmented_control(key=f"{prefix}_mkmode").set_value("Filter").run()
+    at.text_input(key=f"{prefix}_f_text").input("bitcoin")
+    at.text_input(key="strategy_new_name").input("my-vb")
+    at.button(key=f"{prefix}_save").click().run()
+    assert not at.exception and at.selectbox(key="strategy_pick").value == "my-vb"
+    said = _place(at, _said("Strategy my-vb created"))
+    picker = _place(at, lambda e: getattr(e, "type", "") == "selectbox" and e.key == "strategy_pick")
+    assert 0 < said - picker <= 3, (picker, said)  # right under the picker that now shows it
+    at.switch_page("pages/overview.py").run()
+    assert not any("created" in s for s in _successes(at))  # not under the Overview's Start/Kill row
+    at.switch_page("pages/strategies.py").run()
+    at.selectbox(key="strategy_pick").set_value("mm-btc").run()
+    assert not any("my-vb created" in s for s in _successes(at))  # no longer what the picker shows: gone
+
+
+def test_a_strategys_answer_stays_with_that_strategy_while_it_holds(seeded: int, db: Database,
+                                                                     page: Callable[[str], AppTest]) -> None:
+    from sqlalchemy import text
+
+    at = page("strategies")
+    at.selectbox(key="strategy_pick").set_value("mm-btc").run()
+    at.button(key="strategy_pause").click().run()
+    assert any("mm-btc paused" in s for s in _successes(at))
+    at.selectbox(key="strategy_pick").set_value("vb-election").run()
+    assert not any("paused" in s for s in _successes(at))  # not under another strategy's buttons
+    at.selectbox(key="strategy_pick").set_value("mm-btc").run()
+    assert any("mm-btc paused" in s for s in _successes(at))  # its own, still true
+    with db.write() as conn:  # resumed elsewhere (another tab, the bot): a new version
+        conn.execute(text("UPDATE strategies SET paused = 0, version = version + 1 WHERE name = 'mm-btc'"))
+    at.run()
+    assert not any("mm-btc paused" in s for s in _successes(at))  # no longer true: gone
+
+
+def _engine_that_stops(db: Database) -> None:
+    """Plays the engine's part for one Stop: it stops (state and desired state) and answers done."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    def run() -> None:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with db.write() as conn:
+                if conn.execute(text("""UPDATE commands SET status = 'done', result = '{}', finished_at = 1
+                                        WHERE kind = 'stop' AND status = 'pending'""")).rowcount:
+                    conn.execute(text("UPDATE engine_state SET state = 'STOPPED', desired_state = 'STOPPED'"))
+                    return
+            time.sleep(0.05)
+
+    threading.Thread(target=run, daemon=True).start()
+
+
+def test_an_engine_controls_answer_goes_once_the_engine_has_moved_on(seeded: int, db: Database,
+                                                                      page: Callable[[str], AppTest]) -> None:
+    from sqlalchemy import text
+
+    from tests.dashboard.conftest import engine_up
+
+    engine_up(db)
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET desired_state = 'RUNNING', kill_latched = 0"))
+    at = page("overview")
+    _engine_that_stops(db)
+    at.button(key="btn_stop").click().run()
+    assert any("Stop: done" in s for s in _successes(at))
+    at.run()
+    assert any("Stop: done" in s for s in _successes(at))  # kept while the engine stays stopped
+    engine_up(db)  # started again elsewhere (the CLI, the bot)
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET desired_state = 'RUNNING'"))
+    at.run()
+    assert not any("Stop: done" in s for s in _successes(at))  # no longer true: gone

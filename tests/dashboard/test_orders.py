@@ -186,6 +186,29 @@ def test_csv_export(seeded: int, db: Database, exports: dict[str, Callable[[], A
     assert [(r["id"], r["mode"]) for r in _exported(orders, exports, "orders_csv")] == [("5", "live")]
 
 
+def test_the_tax_lots_download_is_the_years_form_8949_csv(seeded: int, db: Database,
+                                                           exports: dict[str, Callable[[], Any]],
+                                                           page: Callable[[str], AppTest]) -> None:
+    """The Orders page's tax export: live by default (the seeded live ledger has no fill: nothing to
+    export); the paper ledger's year downloads the CSV `engine tax-lots` writes, here its two lots of the
+    BTC market, which resolved YES."""
+    from datetime import UTC, datetime
+
+    with db.write() as conn:
+        conn.execute(text("INSERT INTO resolutions (mode, venue, condition_id, payout_yes, payout_no, at) "
+                          "VALUES ('paper', 'polymarket', :c, 1000000, 0, :at)"), {"c": BTC, "at": seeded})
+    at = page("orders")
+    assert any("No live fills yet" in c.value for c in at.caption)
+    at.selectbox(key="tax_mode").set_value("paper").run()
+    year = datetime.fromtimestamp(seeded / 1000, tz=UTC).year
+    assert at.selectbox(key="tax_year").value == year
+    rows = _exported(at, exports, "tax_csv")
+    assert [(r["Proceeds"], r["Cost or other basis"], r["Gain or (loss)"], r["Disposition"]) for r in rows] == [
+        ("10.00", "4.71", "5.29", "resolution (paid 1.00 a share)")] * 2
+    assert rows[0]["Description of property"] == "10 YES shares: Will Bitcoin reach $100k by June? (Polymarket)"
+    assert any("first in, first out" in c.value for c in at.caption)
+
+
 def test_a_dialog_left_open_is_not_shown_on_another_page(orders: AppTest, db: Database) -> None:
     orders.button(key="cancel_open").click().run()
     orders.switch_page("pages/overview.py").run()
@@ -244,13 +267,16 @@ def test_an_exit_that_sold_everything_is_done_in_green(orders: AppTest, db: Data
 
     engine_up(db)
     result = {"positions": [{"strategy": "mm-btc", "question": "Will Bitcoin reach $100k by June?", "outcome": "YES",
-                             "held": "20", "sold": "20"}], "sold": "20"}
+                             "held": "20", "sold": "20", "price": "0.45", "proceeds": "8.95", "fee": "0.05",
+                             "realized_pnl": "-1.05"}], "sold": "20"}
     answering = answer_next(db, "exit", ok=True, result=json.dumps(result))
     orders.button(key="exit_open_orders").click().run()
     orders.button(key="exit_confirm").click().run()
     answering.join(10)
-    said = " ".join(s.value for s in orders.success)
-    assert ": done (command #" in said and "sold 20 of 20" in said
+    said = as_read(" ".join(s.value for s in orders.success))
+    assert ": done (command #" in said  # the sale as a trader reads a fill: price, proceeds, realized PnL
+    assert ("sold 20 of 20 at 0.45 on average for 8.95 pUSD after a 0.05 pUSD fee; realized PnL -1.05 pUSD"
+            in said), said
     assert not any("partly done" in w.value for w in orders.warning)
 
 

@@ -28,13 +28,17 @@ def test_overview_shows_state_mode_and_heartbeat(db: Database, logged_in: Callab
     with db.write() as conn:
         conn.execute(text("UPDATE commands SET status='done', finished_at=created_at+42 WHERE id=:id"),
                      {"id": done.id})
+    reload = post_command(db, "reload_config", {}, actor="dashboard")  # a page's save: not the operator's command
     at = logged_in()
     assert not at.exception
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Lifecycle"] == "RUNNING" and metrics["Desired"] == "RUNNING" and metrics["Mode"] == "PAPER"
+    header = [m.value for m in at.markdown]  # st.badge renders as markdown: the state once, in the header
+    assert any("[RUNNING]" in m for m in header) and any("PAPER" in m for m in header), header
+    assert not any(m.label in ("Lifecycle", "Mode", "Trading state", "Heartbeat age") for m in at.metric)
+    assert not any("returns to" in c.value for c in at.caption)  # desired as it is: nothing to say
     assert not at.error  # fresh heartbeat: no stale warning
     table = table_with(at, "latency_ms")
     assert list(table["kind"]) == ["start"] and list(table["latency_ms"]) == [42]
+    assert reload.id > done.id
 
 
 def test_stale_heartbeat_is_loud(db: Database, logged_in: Callable[[], AppTest]) -> None:
@@ -149,8 +153,6 @@ def test_while_killed_no_badge_or_metric_says_trading_active(db: Database, logge
         conn.execute(text("UPDATE engine_state SET kill_latched = 1, kill_reason = 'news spike', "
                           "trading_state = 'ACTIVE'"))
     at = logged_in()
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Trading state"] == "KILLED"
     shown = [m.value for m in at.markdown]  # st.badge renders as markdown
     assert any("KILLED: no orders" in s for s in shown), shown
     assert not any("trading ACTIVE" in s for s in shown)
@@ -178,9 +180,14 @@ def test_every_active_venue_condition_shows_in_the_header_while_the_phase_is_ok(
     warnings = [as_read(w.value) for w in logged_in().warning]
     assert any("no answer from the venue for over 30 s" in w and "since" in w for w in warnings), warnings
     assert any("differs by +1.25 pUSD" in w for w in warnings), warnings
+    tier = {"tier": "bronze", "read_at": since, "order_rate": 80, "order_burst": 120, "cancel_rate": 160,
+            "cancel_burst": 240}
     with db.write() as conn:
-        conn.execute(text("UPDATE engine_state SET venue_conditions = '[]'"))
-    assert not any(w.startswith("Venue") for w in (w.value for w in logged_in().warning))
+        conn.execute(text("UPDATE engine_state SET venue_conditions = '[]', venue_tier = :t"), {"t": json.dumps(tier)})
+    at = logged_in()
+    assert not any(w.startswith("Venue") for w in (w.value for w in at.warning))
+    # The tier the live desk paces by is said beside the heartbeat: no warning, a fact.
+    assert any("venue rate tier bronze: 80 orders/s, 160 cancels/s" in as_read(c.value) for c in at.caption)
 
 
 def test_redeemable_is_shown_apart_from_cash_and_redeem_needs_confirmation(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -11,6 +13,7 @@ from storage.sqlite.db import Database
 from tests.dashboard.conftest import chart_traces, table_with
 from tests.dashboard.reading import as_read
 
+HOUR = 3_600_000
 PAGES = ("overview", "markets", "orders", "strategies", "risk", "settings", "backtest", "audit")
 TITLES = {
     "overview": "Overview",
@@ -65,7 +68,7 @@ def test_overview_shows_pnl_exposure_positions_and_alerts(
 ) -> None:
     at = page("overview")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Trading state"] == "REDUCING"
+    assert any("REDUCING" in m.value for m in at.markdown)  # the desk's state, once: the header's badge
     assert metrics["Equity (pUSD)"] == "10,100.00"
     assert metrics["Unrealized now (pUSD)"] == "-0.40"
     assert any("DAILY_LOSS" in as_read(w.value) for w in at.warning)
@@ -80,6 +83,35 @@ def test_overview_shows_pnl_exposure_positions_and_alerts(
     # The seeded equity went 10,000 -> 10,100 over the last five hours: the days' bars add up to it.
     (bars,) = chart_traces(next(c for c in charts if c.key == "profit_chart")).values()
     assert sum(bars["y"]) == pytest.approx(100.0)
+
+
+def test_the_overview_puts_the_money_first_and_marks_kills_re_arms_and_going_live(
+        seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+    """Equity, PnL and each strategy's PnL above the latest commands; a kill, its re-arm and the switch to
+    live marked on the equity chart where they happened."""
+    from sqlalchemy import text
+
+    with db.write() as conn:
+        for n, (kind, ago) in enumerate((("kill", 3), ("rearm", 2))):
+            conn.execute(text("""INSERT INTO commands (idempotency_key, kind, status, actor, created_at, finished_at)
+                                 VALUES (:k, :kind, 'done', 'dashboard', :at, :at)"""),
+                         {"k": f"marked-{n}", "kind": kind, "at": seeded - ago * HOUR})
+        conn.execute(text("""INSERT INTO audit_log (at, actor, action, entity, before, after) VALUES
+                             (:at, 'dashboard', 'engine.set_mode', 'engine_state', '{"mode": "paper"}',
+                              '{"mode": "live"}')"""), {"at": seeded - HOUR})
+    at = page("overview")
+    headings = [h.value for h in at.subheader]
+    assert headings.index("PnL by strategy") < headings.index("Latest commands"), headings
+    by_strategy = table_with(at, "net").set_index("strategy")
+    assert set(by_strategy.index) == {"mm-btc", "vb-election"}  # every strategy with a position, best net first
+    assert list(by_strategy["net"]) == sorted(by_strategy["net"], reverse=True)
+    for _, row in by_strategy.iterrows():
+        assert row["net"] == pytest.approx(row["realized"] + row["unrealized"] - row["fees"])
+    assert by_strategy.loc["mm-btc", "unrealized"] == pytest.approx(20 * 0.5075 - 9.4)  # its position at the mark
+    equity = json.loads(next(c for c in at.get("plotly_chart") if c.key == "equity_chart").proto.spec)
+    marked = sorted((a["text"], a["x"][:13]) for a in equity["layout"]["annotations"])
+    hours = [pd.Timestamp(seeded - k * HOUR, unit="ms", tz="UTC").strftime("%Y-%m-%dT%H") for k in (3, 2, 1)]
+    assert marked == sorted(zip(("kill", "re-arm", "live"), hours, strict=True)), marked
 
 
 def test_a_strategys_sections_are_tabs_not_one_long_page(seeded: int, page: Callable[[str], AppTest]) -> None:

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from storage.desk.venue_pairs import add_pair
 from storage.sqlite.db import Database
+from tests.dashboard.conftest import table_with
 from tests.dashboard.seed import BTC
 
 
@@ -22,8 +23,7 @@ def test_the_markets_page_lists_the_pairs_with_their_warnings(seeded: int, db: D
              warnings=["end times differ by 3.0 days"], actor="cli:trader")
     at = page("markets")
     assert not at.exception
-    [pairs] = [d.value for d in at.dataframe if "kalshi_ticker" in d.value.columns]
-    row = pairs.iloc[0]
+    row = table_with(at, "kalshi_ticker").iloc[0]  # an HTML table: its long warnings wrap, nothing cut off
     assert (row["kalshi_ticker"], row["kalshi_side"], row["created_by"]) == ("KXBTC-26DEC31-T100000", "NO",
                                                                               "cli:trader")
     assert row["question"] != "as linked"  # the desk's own name of the market

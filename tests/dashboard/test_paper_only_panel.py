@@ -79,7 +79,7 @@ def test_the_overview_shows_the_paper_lane_apart_on_a_live_desk(seeded: int, db:
         ledger_risk_store.write(conn, POLYMARKET, "paper", LedgerRisk("HALTED", "KILL_SWITCH_DRAWDOWN"), now_ms())
     at = logged_in()
     assert any(as_read(w.value).startswith("Paper lane HALTED: KILL_SWITCH_DRAWDOWN") for w in at.warning)
-    assert {m.label: m.value for m in at.metric}["Trading state"] == "REDUCING"  # the seeded desk's own
+    assert any("REDUCING" in m.value for m in at.markdown)  # the seeded desk's own state, in the header
 
 
 def test_the_risk_page_shows_the_lane_usage_and_its_decisions_apart(seeded: int, db: Database,

@@ -100,6 +100,64 @@ def test_price_series_is_downsampled_by_index_seeks(db: Database) -> None:
     assert market_queries.price_series(db, "nothing", 0, 10).empty
 
 
+def test_a_wide_range_or_one_past_the_ticks_reads_the_kept_candles(db: Database) -> None:
+    """Hourly candles for two days (mid 0.30 then 0.31 ...), ticks only for the last hour (mid 0.90): a
+    narrow window inside the ticks reads ticks; one that starts before them reads the candles for the
+    part the ticks no longer hold; a wide one reads the candles whole."""
+    from contracts.candles import Candle, rolled_up
+    from storage.engine_stores.candle_store import merge_candles
+    from storage.sqlite.db import raw_connection
+
+    hour, t0 = 3_600_000, 1_767_225_600_000
+    minutes = []
+    for n in range(48):
+        candle = Candle("tok", 60_000, t0 + n * hour)
+        candle.add_mid(t0 + n * hour, 300_000 + n * 10_000, 10_000)
+        minutes.append(candle)
+    raw = raw_connection(db.path)
+    try:
+        merge_candles(raw, rolled_up(minutes))
+    finally:
+        raw.close()
+    last = t0 + 48 * hour
+    with db.write() as conn:
+        conn.execute(text("INSERT INTO ticks (at, token_id, kind, mid) VALUES (:at, 'tok', 'change', 900000)"),
+                     [{"at": last - hour + i * 60_000} for i in range(60)])
+    assert market_queries.price_bounds(db, "tok") == (t0, last - 60_000)
+    narrow = market_queries.price_series(db, "tok", last - 30 * 60_000, last)
+    assert narrow.attrs["source"] == "recorded ticks" and set(narrow["mid"]) == {0.9}
+    both = market_queries.price_series(db, "tok", last - 3 * hour, last)
+    assert both.attrs["source"] == "1 min candles and recorded ticks"
+    assert list(both["mid"].iloc[:2]) == [pytest.approx(0.75), pytest.approx(0.76)] and both["mid"].iloc[-1] == 0.9
+    wide = market_queries.price_series(db, "tok", t0, last)
+    assert wide.attrs["source"] == "5 min candles" and len(wide) == 48  # a bucket of 7.2 min: the widest within it
+    assert wide["mid"].iloc[0] == pytest.approx(0.3) and wide["mid"].iloc[-1] == pytest.approx(0.77)
+
+
+def test_ticks_recorded_before_the_candles_are_read_while_they_last(db: Database) -> None:
+    """A desk that upgraded: two days of ticks (mid 0.40), candles only for its last hour (mid 0.60). A
+    wide window reads the ticks, not an hour of candles; once retention rolled the old ticks in, the
+    candles hold it (the last test's case)."""
+    from contracts.candles import Candle, rolled_up
+    from storage.engine_stores.candle_store import merge_candles
+    from storage.sqlite.db import raw_connection
+
+    hour, t0 = 3_600_000, 1_767_225_600_000
+    last = t0 + 48 * hour
+    with db.write() as conn:
+        conn.execute(text("INSERT INTO ticks (at, token_id, kind, mid) VALUES (:at, 'tok', 'change', 400000)"),
+                     [{"at": t0 + i * 600_000} for i in range(48 * 6)])
+    minute = Candle("tok", 60_000, last - hour)
+    minute.add_mid(last - hour, 600_000, 10_000)
+    raw = raw_connection(db.path)
+    try:
+        merge_candles(raw, rolled_up([minute]))
+    finally:
+        raw.close()
+    wide = market_queries.price_series(db, "tok", t0, last)
+    assert wide.attrs["source"] == "recorded ticks" and wide["mid"].iloc[0] == pytest.approx(0.4)
+
+
 def test_latest_book_replays_later_changes(seeded: int, db: Database) -> None:
     book = market_queries.latest_book(db, YES_BTC)
     assert book is not None and book.complete and book.changes_applied == 2

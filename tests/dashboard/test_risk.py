@@ -81,6 +81,35 @@ def test_valid_limit_save_is_audited_and_applied(risk: AppTest, db: Database) ->
     assert risk.text_input(key="limit_max_open_orders_v2").value == "80"
 
 
+def test_switching_protection_off_says_why_beside_each_field_and_saves_only_when_confirmed(
+        risk: AppTest, db: Database) -> None:
+    risk.text_input(key="limit_max_daily_loss_v1").input("9000000")
+    risk.text_input(key="limit_kill_switch_drawdown_v1").input("100")
+    risk.text_input(key="limit_max_open_orders_v1").input("70")
+    risk.button(key="limit_save").click().run()
+    said = [as_read(w.value) for w in risk.warning]
+    assert any(w.startswith("Switches protection off: 9,000,000 pUSD is at least the account's equity") for w in said)
+    assert any("Switches protection off: a fall of 100 % from the peak is the whole account: the kill switch would "
+               "never trip" in w for w in said), said
+    assert any("Not saved yet" in w and "Kill-switch drawdown (%)**: 20 → 100" in w for w in said), said
+    assert _rows(db, "SELECT COUNT(*) FROM risk_limits WHERE version > 1") == [(0,)]  # nothing, not even the 70
+    risk.button(key="limit_loosen_cancel").click().run()  # keep protection: nothing saved, the box gone
+    assert not [b for b in risk.button if b.key == "limit_loosen_confirm"]
+    assert risk.text_input(key="limit_kill_switch_drawdown_v1_r1").value == "20"
+    risk.text_input(key="limit_kill_switch_drawdown_v1_r1").input("100")
+    risk.button(key="limit_save").click().run()
+    risk.button(key="limit_loosen_confirm").click().run()  # the second, explicit step
+    assert not risk.exception
+    assert dict(_rows(db, "SELECT name, value FROM risk_limits WHERE version = 2")) == {"kill_switch_drawdown": "100"}
+    ((action, before, after),) = _rows(db, "SELECT action, before, after FROM audit_log WHERE entity = "
+                                           "'risk_limits:kill_switch_drawdown'")
+    assert action == "risk_limit.loosened" and before == '{"value": "20"}' and '"value": "100"' in after
+    assert any("Protection switched off, as you confirmed (audited): kill_switch_drawdown" in as_read(s.value)
+               for s in risk.success)
+    assert any("Protects nothing as stored" in as_read(c.value) and "kill switch would never trip" in as_read(c.value)
+               for c in risk.caption)  # said beside it while it stays so
+
+
 def _bad() -> list[tuple[str, str]]:
     cases = []
     for spec in LIMITS:

@@ -212,7 +212,8 @@ def test_credentials_show_as_configured_never_their_values(
 ) -> None:
     at = page("settings")
     creds = table_with(at, "credential").set_index("credential")["status"].to_dict()
-    assert creds["POLY_PRIVATE_KEY"] == "configured" and creds["POLY_KEYSTORE"] == "missing"
+    assert creds["POLY_PRIVATE_KEY"] == "configured"
+    assert creds["POLY_KEYSTORE"].startswith("not set: the key is in plain")
     assert creds["POLY_API_KEY"] == "derived from the wallet key at start"  # not "missing": the engine derives it
     shown = [str(e.value) for e in at.markdown] + [str(c.value) for c in at.caption]
     shown += [d.value.to_csv() for d in at.dataframe] + [str(t.value) for t in at.text_input]
@@ -311,8 +312,13 @@ def test_credentials_the_engine_derives_or_does_not_need_are_not_called_missing(
     from pages.widgets.settings_panels import credential_words
 
     none = dict.fromkeys(("POLY_KEYSTORE", "POLY_PRIVATE_KEY", "POLY_FUNDER", "POLY_API_KEY"), False)
-    assert credential_words(none) == {"POLY_KEYSTORE": "missing", "POLY_PRIVATE_KEY": "missing",
-                                      "POLY_FUNDER": "missing", "POLY_API_KEY": "derived once a wallet key is set"}
+    said = credential_words(none)  # the wallet key is one setting of two, needed only to trade live
+    assert said == {"POLY_KEYSTORE": "not set: one wallet key (this, encrypted, or POLY_PRIVATE_KEY) is needed to "
+                                     "trade live",
+                    "POLY_PRIVATE_KEY": "not set: POLY_KEYSTORE or this, one of the two, is needed to trade live",
+                    "POLY_FUNDER": "missing", "POLY_API_KEY": "derived once a wallet key is set"}
     keystore = credential_words({**none, "POLY_KEYSTORE": True})
     assert keystore["POLY_PRIVATE_KEY"] == "not needed (the keystore holds the key)"
     assert keystore["POLY_API_KEY"] == "derived from the wallet key at start"
+    plain = credential_words({**none, "POLY_PRIVATE_KEY": True})
+    assert plain["POLY_KEYSTORE"].startswith("not set: the key is in plain text")

@@ -147,14 +147,24 @@ def test_reload_drops_a_refused_entry(strategies: AppTest, db: Database) -> None
     assert strategies.text_input(key=f"{MM}_r1_p_size").value == "10"
 
 
+def _add_markets(at: AppTest, prefix: str, typed: str, *ids: str) -> None:
+    """Find markets by words, tick `ids` among the matches and add them, as the operator does."""
+    from pages.widgets.strategy_markets import add_key, find_key, tick_key
+
+    at.text_input(key=find_key(prefix)).input(typed).run()
+    for cid in ids:
+        at.checkbox(key=tick_key(at.session_state, prefix, cid)).check().run()
+    at.button(key=add_key(prefix)).click().run()
+
+
 def test_create_a_strategy(strategies: AppTest, db: Database) -> None:
     at = strategies
     at.selectbox(key="strategy_pick").set_value("➕ New strategy").run()
     at.selectbox(key="strategy_new_kind").set_value("value_betting").run()
     prefix = "strategy_new_value_betting"
+    _add_markets(at, prefix, "bitcoin", BTC)  # above the form: picked first
     at.text_input(key="strategy_new_name").input("vb-btc")
     at.text_input(key=f"{prefix}_p_edge").input("0.05")
-    at.multiselect(key=f"{prefix}_markets").set_value([BTC])
     at.button(key=f"{prefix}_save").click().run()
     assert not at.exception and not _errors(at)
     row = _row(db, "vb-btc")
@@ -300,6 +310,15 @@ def test_switching_from_a_market_list_to_a_filter(strategies: AppTest, db: Datab
     assert json.loads(_row(db, "mm-btc")["markets"])["filter"]["text"] == "bitcoin"
 
 
+@pytest.mark.parametrize("typed, says", [("1e-9999999999", "at most 6 decimal places"),  # was read as 0
+                                         ("1e999999", "between 0 and 1"), ("9" * 1000, "a number between 0 and 1")])
+def test_an_operator_fair_value_beyond_bounds_is_refused_never_read_as_0(typed: str, says: str) -> None:
+    from pages.widgets.fair_values import parse_probability
+
+    value, why = parse_probability(typed)
+    assert value is None and says in why
+
+
 def test_operator_fair_value_set_refused_and_cleared(strategies: AppTest, db: Database) -> None:
     at = strategies
     at.selectbox(key="fv_market").set_value(BTC)
@@ -362,9 +381,9 @@ def test_a_plugin_kind_is_offered_and_created_and_a_broken_plugin_is_named(
     assert "Mid band (example plugin) (mid_band)" in at.selectbox(key="strategy_new_kind").options
     at.selectbox(key="strategy_new_kind").set_value("mid_band").run()
     prefix = "strategy_new_mid_band"
+    _add_markets(at, prefix, "bitcoin", BTC)
     at.text_input(key="strategy_new_name").input("band")
     at.text_input(key=f"{prefix}_p_size").input("0")  # refused by the plugin's own schema, under its field
-    at.multiselect(key=f"{prefix}_markets").set_value([BTC])
     at.button(key=f"{prefix}_save").click().run()
     assert not _row(db, "band") and any("Size" in e for e in _errors(at))
     at.text_input(key=f"{prefix}_p_size").input("15")
@@ -390,3 +409,93 @@ def test_a_strategy_s_orders_tab_lists_its_own_orders_with_why_each_ended(seeded
     strategies_of = _rows(db, "SELECT DISTINCT strategy FROM orders WHERE mode = 'paper'")
     assert len(table) == _rows(db, "SELECT COUNT(*) FROM orders WHERE strategy = 'mm-btc' AND mode = 'paper'")[0][0]
     assert ("mm-btc",) in strategies_of
+
+
+def test_a_market_is_found_only_by_the_words_typed_and_added_only_when_ticked(strategies: AppTest,
+                                                                             db: Database) -> None:
+    """Issue 73 item 2: "Fed" once matched "Will France win the 2022 World Cup?" letter by letter, and
+    "Select 5 matches" added them unseen."""
+    from pages.widgets.strategy_markets import add_key, find_key, tick_key
+    from storage.dashboard_queries import market_queries
+
+    found, total = market_queries.find_markets(db, "win")  # w…i…n in order in every question: only one has it
+    assert list(found["question"]) == ["Will the incumbent win the election?"] and total == 1
+    assert list(market_queries.find_markets(db, "WILL bitcoin")[0]["condition_id"]) == [BTC]  # every word, any case
+    assert market_queries.find_markets(db, "will %")[1] == 0  # typed literally
+    at = strategies
+    at.selectbox(key="strategy_pick").set_value("➕ New strategy").run()
+    prefix = "strategy_new_market_making"
+    at.text_input(key=find_key(prefix)).input("will").run()
+    offered = {c.key: c.label for c in at.checkbox if c.key.startswith(f"{prefix}_tick")}
+    assert len(offered) == 3 and all("Will" in label for label in offered.values())  # each shown before any is taken
+    assert at.multiselect(key=f"{prefix}_markets").value == []  # nothing added by typing
+    at.checkbox(key=tick_key(at.session_state, prefix, BTC)).check().run()
+    at.checkbox(key=tick_key(at.session_state, prefix, ELECTION)).check().run()
+    assert at.button(key=add_key(prefix)).label == "Add 2 ticked markets"
+    at.button(key=add_key(prefix)).click().run()
+    picked = at.multiselect(key=f"{prefix}_markets")
+    assert picked.value == [ELECTION, BTC]  # shown whole, by question, before the save (as listed: busiest first)
+    assert [picked.format_func(c) for c in picked.value] == ["Will the incumbent win the election?  ·  0xelection",
+                                                           "Will Bitcoin reach $100k by June?  ·  0xbtc100k"]
+    at.text_input(key="strategy_new_name").input("mm-two")
+    at.button(key=f"{prefix}_save").click().run()
+    assert not at.exception and json.loads(_row(db, "mm-two")["markets"]) == [ELECTION, BTC]
+
+
+def test_the_form_warns_of_a_strategy_that_could_not_trade_and_saves_it_only_if_told(strategies: AppTest,
+                                                                                     db: Database) -> None:
+    """Issue 73 item 4, as the Backtest form does: no market; a size below a market's minimum."""
+    at = strategies
+    at.selectbox(key="strategy_pick").set_value("➕ New strategy").run()
+    prefix = "strategy_new_market_making"
+    at.text_input(key="strategy_new_name").input("my-mm")
+    at.button(key=f"{prefix}_save").click().run()
+    said = [as_read(w.value) for w in at.warning]
+    assert any("Nothing saved: no market: it places nothing until you pick one" in w for w in said), said
+    assert not _row(db, "my-mm")
+    _add_markets(at, prefix, "bitcoin", BTC)  # its minimum order is 5 shares
+    at.text_input(key="strategy_new_name").input("my-mm")
+    at.text_input(key=f"{prefix}_p_size").input("4")
+    at.button(key=f"{prefix}_save").click().run()
+    said = [as_read(w.value) for w in at.warning]
+    assert any("its order size (4 shares) is below the minimum of Will Bitcoin reach $100k by June? (5 shares)"
+               in w and "BELOW_MIN_SIZE" in w for w in said), said
+    assert not _row(db, "my-mm")
+    at.checkbox(key=f"{prefix}_anyway").check()
+    at.button(key=f"{prefix}_save").click().run()
+    assert not at.exception and json.loads(_row(db, "my-mm")["params"])["size"] == 4  # told: saved as set
+    assert any("It is off: it places nothing until you press Enable" in as_read(s.value) for s in at.success)
+
+
+def test_the_table_says_why_each_strategy_is_not_trading(seeded: int, db: Database,
+                                                         page: Callable[[str], AppTest]) -> None:
+    """Issue 73 item 4: a market maker whose every quote was refused BELOW_MIN_SIZE read "on · ok"."""
+    from storage.desk import config
+    from storage.sqlite.db import now_ms
+    from tests.dashboard.conftest import engine_up, table_with
+
+    engine_up(db)
+    with db.write() as conn:  # mm-btc has no order working, and the gate refused its quotes
+        conn.execute(text("UPDATE orders SET status = 'CANCELED', status_rank = 100 WHERE strategy = 'mm-btc'"))
+        for _ in range(3):
+            conn.execute(text("""INSERT INTO decisions (at, mode, strategy, condition_id, side, price, requested,
+                                     approved, action, reason) VALUES (:now, 'paper', 'mm-btc', :m, 'BUY', 480000,
+                                     10000000, 0, 'deny', 'BELOW_MIN_SIZE')"""), {"now": now_ms(), "m": BTC})
+    config.create_strategy(db, name="idle-mm", kind="market_making", params={}, markets=[], enabled=False,
+                           actor="t")
+    config.create_strategy(db, name="empty-mm", kind="market_making", params={"size": 4}, markets=[], enabled=True,
+                           actor="t")
+    config.create_strategy(db, name="small-mm", kind="market_making", params={"size": 4}, markets=[BTC],
+                           enabled=True, actor="t")
+    idle = table_with(page("strategies"), "open_cost").set_index("name")["idle"]
+    assert idle["mm-btc"].startswith("refused BELOW_MIN_SIZE ×3, TRADING_REDUCING ×1 in the last 2 min: its sizes "
+                                     "are below the markets' minimum order"), idle["mm-btc"]  # every code, counted
+    assert idle["vb-election"].startswith("disabled by the engine after an error")
+    assert idle["idle-mm"] == "off: enable it (Settings tab)"
+    assert "no market: it places nothing" in idle["empty-mm"]
+    assert "order size 4 below the minimum (5 shares) of 1 of its 1 markets: BELOW_MIN_SIZE" in idle["small-mm"]
+    with db.write() as conn:  # the desk stopped, and live: not-promoted strategies never trade live
+        conn.execute(text("UPDATE engine_state SET state = 'STOPPED', mode = 'live'"))
+        conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'small-mm'"))
+    idle = table_with(page("strategies"), "open_cost").set_index("name")["idle"]
+    assert "the desk is STOPPED: not trading" in idle["small-mm"] and "paper only until promoted" in idle["small-mm"]

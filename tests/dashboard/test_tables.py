@@ -56,3 +56,33 @@ def test_audit_payloads_read_without_escaped_json() -> None:
 def test_counts_read_in_the_right_number() -> None:
     assert plural(1, "alert") == "1 alert" and plural(2, "alert") == "2 alerts"
     assert plural(1, "worker") == "1 worker" and plural(1_200, "query", "queries") == "1,200 queries"
+
+
+
+def test_an_id_written_as_code_shows_as_written() -> None:
+    """A code span reads no escapes, so an id written as code is fenced, not backslash-escaped (the pair
+    panel showed a Kalshi ticker with a backslash before each dash); a backtick inside takes a longer
+    fence. No page writes Markdown-escaped text inside backticks."""
+    import re
+
+    from charts.text import code_span
+    from tests.helpers import ROOT
+
+    assert code_span("KXSIM-26DEC28-T1") == "`KXSIM-26DEC28-T1`"
+    assert code_span("a`b") == "``a`b``" and code_span("`x") == "`` `x ``"
+    escaped_in_code = [f"{path.relative_to(ROOT)}:{n}" for path in (ROOT / "pages").rglob("*.py")
+                       for n, line in enumerate(path.read_text().splitlines(), 1)
+                       if re.search(r"`\{text\.markdown\(", line)]
+    assert escaped_in_code == []
+
+
+def test_the_market_list_fits_and_does_not_fade_its_names() -> None:
+    """Streamlit draws a pinned column's text faded, as if disabled: the market list pins none; and the
+    columns it shows until asked for every one fit a 1366 px page (the browser walk measures it)."""
+    from pages.widgets.market_panels import LEADING, SCAN_COLUMNS
+
+    assert not [name for name, column in SCAN_COLUMNS.items() if column.get("pinned")]
+    assert LEADING[0] == "question" and LEADING[-1] == "end_at"
+    widths = [SCAN_COLUMNS[name]["width"] for name in LEADING]
+    assert all(isinstance(w, int) for w in widths) and sum(w for w in widths if isinstance(w, int)) <= 860  # 894 px
+    # less its row marker

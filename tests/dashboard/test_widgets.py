@@ -3,6 +3,7 @@ the live-switch rules. None of them may import streamlit."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import date
@@ -18,7 +19,7 @@ from contracts.limits import LIMITS
 from pages.widgets import figures
 from pages.widgets.arming_panel import arm_refusals
 from pages.widgets.common import utc_day_ms
-from pages.widgets.diff import audit_diff
+from pages.widgets.diff import audit_diff, change_summary
 from pages.widgets.fields import number_text
 from pages.widgets.logtail import mask, parse, tail
 from pages.widgets.usage import limit_values, usage_table
@@ -120,6 +121,20 @@ def test_audit_diff() -> None:
     assert "not json" in row["before"]
     (deep,) = audit_diff("[" * 30_000 + "]" * 30_000, None)
     assert "nested too deeply" in deep["before"] and len(deep["before"]) < 500
+
+
+def test_the_audit_says_money_times_and_statuses_as_a_person_reads_them() -> None:
+    """The writers store micro-units, epoch milliseconds and the venue's status words; what changed
+    reads pUSD, probabilities, shares, UTC times and RESTING (a strategy's own small numbers stay)."""
+    launched = change_summary(None, json.dumps({"capital": 10_000_000_000, "from_ms": 1_795_856_880_000,
+                                                "params": {"size": 20, "half_spread": 0.02}}))
+    assert launched == ("capital = 10,000.00 pUSD; from_ms = 2026-11-28 09:08:00 UTC; params.half_spread = 0.02; "
+                        "params.size = 20")
+    ticket = change_summary(None, json.dumps({"price": 450_000, "size": 20_000_000, "fee": 50_000,
+                                              "orders": [{"id": 3, "status": "LIVE"}]}))
+    assert ticket == 'fee = 0.05 pUSD; orders = [{"id": 3, "status": "RESTING"}]; price = 0.45; size = 20.00 sh'
+    assert change_summary('{"status": "LIVE", "window_ms": 60000}', '{"status": "FILLED", "window_ms": 30000}') == \
+        'status: "RESTING" → "FILLED"; window_ms: 60000 → 30000'  # a duration stays a number of ms
 
 
 def test_log_tail(tmp_path: Path) -> None:

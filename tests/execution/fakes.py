@@ -54,6 +54,6 @@ class ScriptedBooks:
 
 
 def market(cid: str = "c1", yes: str = "Y1", no: str = "N1", *, tick: int = 10_000, min_size: int = 5 * SH,
-           fee_rate_ppm: int = 0) -> MarketInfo:
+           fee_rate_ppm: int = 0, rebate_share_ppm: int | None = None) -> MarketInfo:
     return MarketInfo(condition_id=cid, question=f"{cid}?", yes_token=yes, no_token=no, tick=tick,
-                      min_size=min_size, fee_rate_ppm=fee_rate_ppm)
+                      min_size=min_size, fee_rate_ppm=fee_rate_ppm, rebate_share_ppm=rebate_share_ppm)

@@ -192,7 +192,8 @@ def test_the_paper_venue_pays_its_maker_rebates_at_the_days_end_once_over_the_mi
     from engine.feeds.market_data_events import TradePrint
     from engine.venues.paper_settlement import DAY_MS
 
-    desk = make_desk(tmp_path / "rb.db", fee_rate_ppm=250_000)  # r = 0.25 in every paper market
+    # r = 0.25; its listing names a 15 % rebate share (a sports market's in late 2026): that share is paid.
+    desk = make_desk(tmp_path / "rb.db", fee_rate_ppm=250_000, rebate_share_ppm=150_000)
     paper = PaperSettlement(desk.db, desk.catalog, clock=desk.clock)
     desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
 
@@ -204,13 +205,13 @@ def test_the_paper_venue_pays_its_maker_rebates_at_the_days_end_once_over_the_mi
         step(desk, Intent("mm", "c1", ()))
         return taker_fee(p(0.49), shares * SH, 250_000, 1)
 
-    first = maker_fill(10)  # 10 * 0.25 * 0.2499 = 0.62475: a rebate of 0.15618 owed, under the minimum
+    first = maker_fill(10)  # 10 * 0.25 * 0.2499 = 0.62475: a rebate of 0.0937 owed, under the minimum
     desk.clock.advance(DAY_MS)
     assert desk.run(paper.credits(0)) == []
-    second = maker_fill(100)  # 6.2475 more in fees: 1.71 owed in all, paid
+    second = maker_fill(100)  # 6.2475 more in fees: 1.03 owed in all, paid
     desk.clock.advance(DAY_MS)
     [rebate] = desk.run(paper.credits(0))
-    assert rebate.kind == "rebate" and rebate.amount == (first + second) // 4  # 25 % of both days' fees
+    assert rebate.kind == "rebate" and rebate.amount == (first + second) * 15 // 100  # the listed share
     assert rebate.at_ms % DAY_MS == 0  # paid as the day ended
     cash_from_trades = desk.venue.config.starting_cash - round(0.49 * 110 * SH)
     assert desk.run(desk.venue.balances([])).collateral == cash_from_trades + rebate.amount

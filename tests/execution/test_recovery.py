@@ -141,3 +141,25 @@ def test_a_fill_while_down_on_an_order_the_venue_then_forgot_is_found_from_the_l
     assert report.trades_seen >= 1
     assert second.rows("SELECT SUM(size) FROM fills") == [(10 * SH,)]
     assert second.rows("SELECT settled + pending FROM positions") == [(10 * SH,)]
+
+
+def test_a_resolution_the_catalog_knows_is_settled_with_its_claim_before_positions_are_refolded(
+        tmp_path: Path) -> None:
+    """The desk heard the market resolve while this ledger was away (or crashed between recording the
+    resolution and settling it): recovery settles what the ledger holds there, with the claim the
+    venue's payment pays, rather than refolding the position closed at the payout owing nothing."""
+    from contracts.domain import Outcome
+    from contracts.payouts import Payouts
+
+    first = make_desk(tmp_path / "d.db")
+    first.books.set("Y1", bids=[(0.38, 100)], asks=[(0.40, 100)])
+    first.executor.set_intents([Intent("s", "c1", (Quote(Side.BUY, p(0.40), 10 * SH),))])
+    first.run(first.executor.reconcile())
+    first.settle()
+    assert first.rows("SELECT settled + pending FROM positions") == [(10 * SH,)]
+    second = restart(tmp_path / "d.db")
+    second.catalog.mark_resolved("c1", Payouts.won_by(Outcome.YES))  # heard, not yet settled on this ledger
+    second.run(recover(second.executor))
+    assert second.rows("SELECT amount, status FROM claims") == [(10 * SH, "open")]  # 1 a share, owed
+    assert second.executor.state.redeemable == 10 * SH
+    assert second.rows("SELECT settled + pending, realized FROM positions") == [(0, 10 * SH - 4 * SH)]

@@ -221,3 +221,26 @@ def test_the_listing_s_prices_are_kept_with_the_time_they_were_read(db: Database
     asyncio.run(refresh_markets(db, sim.gamma_host))
     priced = [r for r in rows(db) if r["condition_id"] not in {item["conditionId"], "0xnoask"}]
     assert priced and all(0 < r["listed_bid"] < r["listed_ask"] < 1_000_000 for r in priced)
+
+
+def test_rebate_shares_and_resolution_trails_are_read_from_the_listing(db: Database) -> None:
+    """Each market's rebate share is the listing's (`feeSchedule.rebateRate`, by category: 15 % on a
+    sports market here, 25 % another, none where no fee is charged), never assumed; and a disputed
+    proposal voted down leaves the market trading with an empty status, its trail kept, which the
+    catalog carries to the gate."""
+    with running_simulator(seed=22, agents=False, resolution_delay_s=3600) as sim:
+        listed = sim.markets()
+        game = next(m for m in listed if m["sports"] and not m["neg_risk"] and m["fee_rate"] != "0")
+        other = next(m for m in listed if not m["sports"] and m["fee_rate"] != "0")
+        free = next(m for m in listed if m["fee_rate"] == "0")
+        sim.resolve(game["condition_id"], "YES", keep_trading=True)
+        sim.dispute(game["condition_id"])
+        sim.reject_proposal(game["condition_id"])
+        asyncio.run(refresh_markets(db, sim.gamma_host))
+    catalog = catalog_of(db)
+    assert catalog.get(game["condition_id"]).rebate_share_ppm == 150_000
+    assert catalog.get(other["condition_id"]).rebate_share_ppm in (200_000, 250_000)
+    assert catalog.get(free["condition_id"]).rebate_share_ppm is None
+    reopened = catalog.get(game["condition_id"])
+    assert (reopened.resolution_status, reopened.resolution_history) == ("", ("proposed", "disputed"))
+    assert reopened.accepting_orders and reopened.resolution_pending

@@ -96,6 +96,36 @@ def test_books_follow_the_venue_exactly_and_a_lost_message_is_resynced_in_place(
     asyncio.run(scenario())
 
 
+def test_a_snapshot_never_asked_for_is_left_out_and_a_seq_of_1e309_is_a_gap(sim: SimHandle, tmp_path: Path) -> None:
+    """Kalshi sends what the client does not expect: a snapshot of a market the feed never subscribed
+    (on the subscription's sequence) is not kept nor published; a frame numbered 1e309 is a lost
+    message (the books dropped and taken again on the same connection), not an exception."""
+    settings = _settings(sim, tmp_path)
+    ours, stranger = binary_tickers(sim)[:2]
+
+    async def scenario() -> None:
+        books = BookCache()
+        feed = KalshiBookFeed(settings, books, [ours])
+        await feed.start()
+        try:
+            await _until(lambda: feed.streamed() == {ours} and feed._seq is not None, "the snapshot")
+            before, seq = _best(books, ours), feed._seq
+            admin(sim, "/_sim/kalshi/ws/book-message", {"message": {"type": "orderbook_snapshot", "msg": {
+                "market_ticker": stranger, "market_id": "m", "yes_dollars_fp": [["0.4000", "10.00"]]}}})
+            await _until(lambda: feed._seq == (seq or 0) + 1, "the stranger's snapshot read")
+            assert _best(books, stranger) == (None, None) and feed.streamed() == {ours} and feed.gaps == 0
+            admin(sim, "/_sim/kalshi/ws/book-message",
+                  {"text": '{"type": "orderbook_delta", "sid": 1, "seq": 1e309, "msg": {}}'})
+            await _until(lambda: feed.gaps == 1, "the gap")
+            assert "seq" in (feed.last_error or "")
+            await _until(lambda: feed.streamed() == {ours} and _best(books, ours) == before, "the resync")
+            assert feed.snapshots_asked == 1 and feed.stats.connects == 1
+        finally:
+            await feed.close()
+
+    asyncio.run(scenario())
+
+
 def test_the_connection_refuses_no_key_and_a_bad_signature(sim: SimHandle, tmp_path: Path) -> None:
     settings = _settings(sim, tmp_path)
 

@@ -65,6 +65,34 @@ def test_a_backtest_quotes_on_the_tick_in_force_then_not_todays(desk: Any, tmp_p
     assert json.loads(run.stdout)["history"]["tick_changes"] == 1
 
 
+def test_hours_that_traded_on_0_01_replay_on_it_when_the_change_came_after_their_last_row(desk: Any,
+                                                                                          tmp_path: Path) -> None:
+    """The hour traded on 0.01 and its tick went to 0.001 (today's) only after its last book row: the
+    change says what the tick was until then, so the session keeps 0.01 as in force from its start."""
+    env, db, markets = desk
+    rows = [_row(0, "book", bids='[["0.48", "100"]]', asks='[["0.52", "100"]]'),
+            _row(0, "book", NO, bids='[["0.48", "100"]]', asks='[["0.52", "100"]]')]
+    rows += [_row(s, "price_change", asset, price=D("0.3"), size=D(s % 7 + 1), side="BUY")
+             for s in range(1, 120, 2) for asset in (YES, NO)]
+    rows += [_row(3599, "tick_size_change", asset, old_tick_size=D("0.01"), new_tick_size=D("0.001"))
+             for asset in (YES, NO)]  # after every other row of the hour
+    done = _import(env, _v2_file(tmp_path / "polymarket_orderbook_2026-04-17T12.parquet", rows), markets,
+                   "--name", "coarse hour")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["tick_size_changes"] == 2
+    with db.read() as conn:
+        kept = [tuple(r) for r in conn.exec_driver_sql("SELECT token_id, at, old_tick, tick FROM tick_sizes "
+                                                       "ORDER BY token_id")]
+    assert sorted(kept) == sorted([(YES, MS, None, 10_000), (NO, MS, None, 10_000)])  # in force from the start
+    run = run_cli(["backtest", "--session", "coarse hour", "--strategy", "market_making", "--params",
+                   '{"half_spread": 0.015}', "--latency", "zero"], env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    with db.read() as conn:
+        orders = json.loads(conn.exec_driver_sql("SELECT orders FROM strategy_runs").scalar_one())
+    prices = {o["price"] for o in orders}
+    assert prices and all(p % 10_000 == 0 for p in prices), prices  # on that hour's grid, not today's 0.001
+
+
 def test_empty_sides_give_no_mid_and_prints_keep_their_identity(desk: Any, tmp_path: Path) -> None:
     env, db, markets = desk
     tx_a, tx_b = "0x" + "aa" * 32, "0x" + "bb" * 32
@@ -139,21 +167,31 @@ def test_an_hour_without_its_snapshot_asks_for_the_hour_before_in_words(desk: An
     assert "include the hour before (polymarket_orderbook_2026-04-17T12.parquet)" in json.loads(done.stdout)["note"]
 
 
+YEAR_10000 = 253_402_300_800_000  # ms: past Python's last date
+BEFORE_YEAR_1 = -62_135_596_800_001  # ms: 1 ms before Python's first
+
+
 def _v1_hostile(path: Path) -> Path:
     deep = "[" * 200_000 + "]" * 200_000
 
-    def row(s: float, kind: str, data: str) -> dict[str, Any]:
-        return {"timestamp_received": _at(s), "timestamp_created_at": _at(s), "market_id": CID, "update_type": kind,
+    def row(s: float | int, kind: str, data: str) -> dict[str, Any]:
+        at = s if isinstance(s, int) else _at(s)  # an int: a time as the file's ms, past what a date holds
+        return {"timestamp_received": at, "timestamp_created_at": at, "market_id": CID, "update_type": kind,
                 "data": data}
     good = json.dumps({"token_id": YES, "bids": [{"price": "0.40", "size": "10"}], "asks": []})
-    rows = [row(0, "book_snapshot", good),
+    change = json.dumps({"token_id": YES, "change_price": "0.41", "change_side": "BUY", "change_size": "2"})
+    rows = [row(0, "book_snapshot", good), row(YEAR_10000, "price_change", change),
+            row(BEFORE_YEAR_1, "price_change", change),
             row(1, "book_snapshot", f'{{"token_id": "{YES}", "bids": {deep}, "asks": []}}'),
             row(2, "price_change", deep),
             row(3, "price_change", json.dumps({"token_id": YES, "change_price": "0.41", "change_side": "BUY",
                                                "change_size": "1e999999999"})),
             row(4, "price_change", json.dumps({"token_id": YES, "change_price": "0.41", "change_side": "BUY",
                                                "change_size": "7"}))]
-    pq.write_table(pa.Table.from_pylist(rows), path)
+    schema = pa.schema([("timestamp_received", pa.timestamp("ms", tz="UTC")),
+                        ("timestamp_created_at", pa.timestamp("ms", tz="UTC")), ("market_id", pa.string()),
+                        ("update_type", pa.string()), ("data", pa.string())])
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
     return path
 
 
@@ -161,13 +199,19 @@ def test_hostile_history_is_counted_and_left_out_never_a_crash(desk: Any, tmp_pa
     env, db, markets = desk
     v2_deep = _row(10.5, "book", bids="[" * 200_000 + "]" * 200_000, asks="[]")
     v2_big = _row(10.7, "price_change", price=D("5"), size=D("1"), side="BUY")  # a price of 5
-    v2 = _v2_file(tmp_path / "b.parquet", [_row(10, "book", bids='[["0.4", "1"]]', asks="[]"), v2_deep, v2_big])
-    for path, kept in ((_v1_hostile(tmp_path / "a.parquet"), 2), (v2, 1)):
+    v2_times = [_row(10.8, "price_change", price=D("0.41"), size=D("1"), side="BUY", timestamp_received=at,
+                     timestamp=at) for at in (YEAR_10000, BEFORE_YEAR_1)]  # times no date can hold
+    v2_print = _row(10.9, "last_trade_price", price=D("0.4"), size=D("1"), side="SELL", timestamp=YEAR_10000,
+                    transaction_hash="0x" + "cd" * 32)  # received in time, its venue time not: kept
+    v2 = _v2_file(tmp_path / "b.parquet", [_row(10, "book", bids='[["0.4", "1"]]', asks="[]"), v2_deep, v2_big,
+                                           *v2_times, v2_print])
+    for path, kept in ((_v1_hostile(tmp_path / "a.parquet"), 2), (v2, 2)):
         done = _import(env, path, markets, "--name", path.stem)
         assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
         left_out = json.loads(done.stdout)["left_out"]
-        assert left_out["JSON too large or nested too deeply to be the archive's"] == (2 if kept == 2 else 1)
+        assert left_out["JSON too large or nested too deeply to be the archive's"] == (1 if path == v2 else 2)
         assert any(why.startswith("a number out of range") for why in left_out), left_out
+        assert left_out["a receive time outside 1970 to 2100 (not the archive's)"] == 2, left_out  # by name, counted
         assert json.loads(done.stdout)["ticks"] == kept
 
 

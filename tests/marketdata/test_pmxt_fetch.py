@@ -20,6 +20,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from engine.marketdata import pmxt_fetch
+from engine.marketdata.pmxt import PmxtError
 from tests.helpers import run_cli
 from tests.local_http import serving
 from tests.marketdata.test_pmxt_as_it_was import _row
@@ -145,3 +147,10 @@ def test_a_corrupt_download_is_deleted_and_the_cache_stays_bounded(desk: Any, tm
     done = _fetch(env, archive, markets, "--cache-gb", str((size + 5_000) / 1e9))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["fetched"]["evicted"] == 1 and not stale.exists()
+
+
+@pytest.mark.parametrize("date", ["0001-01-01", "9999-12-31", "1969-12-31"])
+def test_a_date_no_archive_hour_can_have_is_refused_in_words(date: str) -> None:
+    with pytest.raises(PmxtError, match="a date between 1970 and 2100"):
+        pmxt_fetch.day_start(date)
+

@@ -278,6 +278,10 @@ def test_backtest_cli_records_a_run(tmp_path: Path) -> None:
     assert empty.returncode == 1 and "no recorded data" in empty.stderr
     assert _rows(path, "SELECT status FROM strategy_runs ORDER BY id") == [
         ("done",), ("failed",), ("failed",), ("failed",)]
+    # Each run asked for as the dashboard asks (storage/research/launch_requests.py): audited by who ran it.
+    launches = _rows(path, "SELECT actor, entity FROM audit_log WHERE action = 'backtest.launch' ORDER BY id")
+    assert [e for _, e in launches] == [f"backtest_run:{n}" for n in (1, 2, 3, 4)]
+    assert all(a.startswith("cli") for a, _ in launches)
 
 
 def test_backtest_rejects_bad_ranges(tmp_path: Path) -> None:
@@ -303,3 +307,85 @@ def test_the_recorder_keeps_the_venues_tick_size_changes_for_replays(tmp_path: P
     asyncio.run(recorder.flush())
     assert _rows(path, "SELECT token_id, at, old_tick, tick FROM tick_sizes ORDER BY at") == [
         ("T", 5_000, 10_000, 1_000), ("T", 9_000, None, 10_000)]
+
+
+MINUTE = 60_000
+NOON = 1_767_268_800_000  # 2026-01-01 12:00 UTC
+
+
+def _candles(path: Path, width: int) -> list[tuple]:
+    return _rows(path, f"""SELECT start_at - {NOON}, mid_open, mid_high, mid_low, mid_close, spread_sum / spreads,
+                                  volume, trades FROM candles JOIN candle_tokens t ON t.id = token_key
+                           WHERE t.token_id = 'T' AND width_ms = {width} ORDER BY start_at""")
+
+
+def test_the_recorder_rolls_the_book_and_prints_into_candles_that_outlive_the_ticks(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    migrate(path)
+    books = BookCache()
+    recorder = Recorder(path, books, depth=5)
+    books.add_listener(recorder.on_market_event)
+    books.apply_snapshot("T", [(480_000, 10 * SH)], [(520_000, 7 * SH)], NOON + 1_000)  # mid 0.50, spread 0.04
+    books.record_trade(TradePrint("T", 520_000, 2 * SH, Side.BUY, NOON + 2_000))
+    books.apply_changes([("T", True, 500_000, 3 * SH)], NOON + 30_000)  # mid 0.51, spread 0.02
+    asyncio.run(recorder.flush())
+    books.apply_changes([("T", False, 510_000, 1 * SH)], NOON + 50_000)  # the same minute, the next flush: 0.505
+    books.apply_changes([("T", True, 505_000, 1 * SH)], NOON + MINUTE + 5_000)  # the next minute: 0.5075
+    books.record_trade(TradePrint("T", 505_000, 5 * SH, Side.SELL, NOON + MINUTE + 6_000))
+    asyncio.run(recorder.flush())
+    assert _candles(path, MINUTE) == [
+        (0, 500_000, 510_000, 500_000, 505_000, (40_000 + 20_000 + 10_000) // 3, 2 * SH, 1),
+        (MINUTE, 507_500, 507_500, 507_500, 507_500, 5_000, 5 * SH, 1)]
+    for width in (5 * MINUTE, 60 * MINUTE, 24 * 60 * MINUTE):  # one bucket holding both minutes
+        assert _candles(path, width) == [(0 if width < 24 * 60 * MINUTE else -12 * 60 * MINUTE, 500_000, 510_000,
+                                          500_000, 507_500, (40_000 + 20_000 + 10_000 + 5_000) // 4, 7 * SH, 2)]
+    assert prune_ticks(path, before_ms=NOON + 10 * MINUTE) > 0  # the ticks' retention ends...
+    assert _rows(path, "SELECT COUNT(*) FROM ticks") == [(0,)]
+    assert len(_candles(path, MINUTE)) == 2  # ...the candles stay
+
+
+def test_candles_not_written_go_back_and_are_written_once(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    migrate(path)
+    books = BookCache()
+    recorder = Recorder(path, books)
+    books.add_listener(recorder.on_market_event)
+    books.apply_snapshot("T", [(480_000, 10 * SH)], [(520_000, 7 * SH)], NOON + 1_000)
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON candles BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    with pytest.raises(sqlite3.IntegrityError):
+        asyncio.run(recorder.flush())
+    books.record_trade(TradePrint("T", 520_000, 2 * SH, Side.BUY, NOON + 2_000))  # meanwhile, in the same minute
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TRIGGER refuse")
+    asyncio.run(recorder.flush())
+    assert _candles(path, MINUTE) == [(0, 500_000, 500_000, 500_000, 500_000, 40_000, 2 * SH, 1)]
+    assert _rows(path, "SELECT COUNT(*) FROM ticks") == [(2,)]  # the ticks, written by the first flush, once
+
+
+def test_ticks_recorded_before_the_candles_are_rolled_in_before_retention_prunes_them(tmp_path: Path) -> None:
+    """A desk that upgraded: its old ticks (before the candles' era) are rolled into candles, up to the
+    cutoff retention prunes at and never twice; a tick of the recorder's own era is not (the recorder
+    rolled it)."""
+    from engine.marketdata.candle_backfill import roll_old_ticks
+
+    path = tmp_path / "r.db"
+    migrate(path)
+    book = json.dumps({"b": [[480_000, 10 * SH]], "a": [[520_000, 7 * SH]]})
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE candle_backfill SET before_at = ?", (NOON + 3 * MINUTE,))  # upgraded at 12:03
+        conn.executemany("INSERT INTO ticks (at, token_id, kind, side, price, size, mid, data) "
+                         "VALUES (?, 'T', ?, ?, ?, ?, ?, ?)", [
+                             (NOON + 1_000, "book", None, None, None, 500_000, book),  # spread 0.04
+                             (NOON + 2_000, "trade", "BUY", 520_000, 2 * SH, 500_000, None),
+                             (NOON + 30_000, "change", "BUY", 500_000, 3 * SH, 510_000, None),  # spread 0.02
+                             (NOON + MINUTE + 1_000, "change", "SELL", 510_000, SH, 505_000, None),  # 0.01
+                             (NOON + 4 * MINUTE, "change", "SELL", 505_000, SH, 502_500, None)])  # the recorder's era
+    assert roll_old_ticks(path, before_ms=NOON + MINUTE, pause_s=0) == 3  # retention prunes the first minute
+    assert _candles(path, MINUTE) == [(0, 500_000, 510_000, 500_000, 510_000, 30_000, 2 * SH, 1)]
+    assert prune_ticks(path, before_ms=NOON + MINUTE) == 3
+    assert roll_old_ticks(path, before_ms=NOON + 10 * MINUTE, pause_s=0) == 1  # up to the era, and only once
+    assert _candles(path, MINUTE) == [(0, 500_000, 510_000, 500_000, 510_000, 30_000, 2 * SH, 1),
+                                      (MINUTE, 505_000, 505_000, 505_000, 505_000, None, 0, 0)]
+    assert roll_old_ticks(path, before_ms=NOON + 10 * MINUTE, pause_s=0) == 0
+    assert _rows(path, "SELECT rolled_until FROM candle_backfill") == [(NOON + 3 * MINUTE,)]

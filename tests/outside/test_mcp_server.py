@@ -91,17 +91,31 @@ def test_an_assistant_reads_the_desk_and_posts_a_fair_value_but_cannot_trade(tmp
 def test_tools_the_operator_enables_are_offered_and_go_through_the_desks_commands(tmp_path: Path) -> None:
     env, db = _desk(tmp_path, MCP_TOOLS="trade,limits")
     order = {"condition_id": MARKET, "outcome": "YES", "side": "BUY", "size": 10, "price": 0.5}
+    stop_loss = {"strategy": "vb", "name": "stop_loss_move"}
     calls: list[tuple[str, dict[str, Any]]] = [("place_order", order),
              ("set_strategy_limit", {"strategy": "vb", "name": "max_position", "value": "-5"}),
-             ("arm_live", {})]
-    tools, (placed, bad_limit, arm) = asyncio.run(_session(env, calls))
+             ("arm_live", {}),
+             ("set_strategy_limit", {**stop_loss, "value": "0.1"}),
+             ("set_strategy_limit", {**stop_loss, "value": "0"}),  # switches its stop loss off: asks first
+             ("set_strategy_limit", {**stop_loss, "value": "0", "confirm_loosening": True})]
+    tools, (placed, bad_limit, arm, stop_set, loosen, confirmed) = asyncio.run(_session(env, calls))
     assert tools == READS | {"place_order", "set_strategy_limit"}
     assert not placed.is_error, _text(placed)
     assert bad_limit.is_error and "refused" in _text(bad_limit)
     assert arm.is_error and "TOOL_OFF" in _text(arm)
+    assert not stop_set.is_error and not confirmed.is_error, (_text(stop_set), _text(confirmed))
+    assert loosen.is_error and "0 turns its stop loss (price) off" in _text(loosen), _text(loosen)
+    assert "confirm_loosening=true" in _text(loosen) and "Nothing changed" in _text(loosen)
     with db.read() as conn:
-        commands = conn.execute(text("SELECT kind, actor FROM commands")).all()
+        commands = conn.execute(text("SELECT kind, actor FROM commands WHERE kind != 'reload_config'")).all()
+        stored = conn.execute(text("SELECT value, version FROM strategy_limits WHERE strategy = 'vb'")).all()
+        changes = conn.execute(text("""SELECT action, before, after FROM audit_log WHERE actor = 'mcp'
+                                       AND entity = 'strategy_limits:vb:stop_loss_move' ORDER BY id""")).all()
     assert [tuple(c) for c in commands] == [("place_order", "mcp")]
+    assert [tuple(s) for s in stored] == [("0", 2)]  # set, then switched off only once confirmed
+    assert [c.action for c in changes] == ["strategy_limit.update", "strategy_limit.loosened"]
+    assert json.loads(changes[1].before) == {"value": "0.1"} and "stop loss (price) off" in json.loads(
+        changes[1].after)["confirmed_loosening"]
     db.dispose()
 
 

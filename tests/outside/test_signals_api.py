@@ -26,7 +26,7 @@ from engine.outside import signals_api
 from engine.trading.hosting.views import load_fair_signals
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
-from tests.helpers import ROOT, isolated_env, wait_until
+from tests.helpers import ROOT, isolated_env, run_cli, wait_until
 
 TOKEN = "t0ken-for-tests-" + "x" * 24
 MARKET = "0x" + "ab" * 32
@@ -126,6 +126,10 @@ def _hostile() -> list[tuple[Any, str | None, int, str]]:
         (good(fair_value=-0.2), TOKEN, 400, "OUT_OF_RANGE"),
         (good(fair_value="NaN"), TOKEN, 400, "OUT_OF_RANGE"),
         (good(confidence=1.5), TOKEN, 400, "OUT_OF_RANGE"),
+        (good(fair_value="1e999999"), TOKEN, 400, "OUT_OF_RANGE"),  # Decimal takes it; its arithmetic overflows
+        (good(confidence="1e999999"), TOKEN, 400, "OUT_OF_RANGE"),
+        (good(confidence="1e-9999999999"), TOKEN, 400, "BAD_REQUEST"),  # never silently 0
+        (good(fair_value="0." + "1" * 10_000), TOKEN, 400, "BAD_REQUEST"),
         (good(posted_at=now_ms() - 120_000), TOKEN, 400, "STALE"),
         (good(posted_at=now_ms() + 600_000), TOKEN, 400, "FUTURE"),
         (good(ttl_s=-5), TOKEN, 400, "OUT_OF_RANGE"),
@@ -140,12 +144,23 @@ def _hostile() -> list[tuple[Any, str | None, int, str]]:
 
 
 def test_hostile_posts_are_refused_with_a_reason_and_change_nothing(api: tuple[str, Database, Path]) -> None:
-    base, db, _ = api
+    base, db, log = api
     for body, token, status, code in _hostile():
         answer = post(base, body, token)
         assert (answer.status_code, answer.json()["refused"]) == (status, code), (code, answer.text)
         assert answer.json()["reason"]
     assert stored(db) == ([], 0)
+    assert "Traceback" not in log.read_text()
+
+
+def test_the_cli_refuses_a_hostile_number_by_name(tmp_path: Path) -> None:
+    env = isolated_env(tmp_path)
+    migrate(Path(env["TRADER_DB"]))
+    add_market(Database(Path(env["TRADER_DB"])))
+    done = run_cli(["signals", "post", "--market", MARKET, "--source", "mymodel", "--fair", "0.6",
+                    "--confidence", "1e999999"], env)
+    assert done.returncode != 0 and "refused (OUT_OF_RANGE): confidence must be between 0 and 1" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
 
 
 def test_a_replayed_or_older_post_is_refused(api: tuple[str, Database, Path]) -> None:
@@ -175,6 +190,56 @@ def test_a_flood_is_held_back_then_let_through_once_the_bucket_refills(api: tupl
     assert codes.count(429) >= signals_api.BURST and set(codes) <= {401, 429}
     wait_until(lambda: post(base, good()).status_code == 201, timeout=10, what="the bucket refilled")
     assert stored(db)[1] == 1
+
+
+def test_a_wrong_token_flood_never_spends_the_models_budget(api: tuple[str, Database, Path]) -> None:
+    """Another client floods wrong-token posts while the model posts with the right token: the flood
+    is throttled (429) and alerted, every one of the model's posts is taken."""
+    base, db, _ = api
+    flood_codes, model_codes = asyncio.run(_flood_beside_the_model(base))
+    assert model_codes == [201] * 5
+    assert flood_codes.count(429) >= signals_api.FAILED_BURST and set(flood_codes) <= {401, 429}
+    assert stored(db)[1] == 5
+    with db.read() as conn:
+        alerts = conn.execute(text("SELECT code FROM alerts")).scalars().all()
+    assert alerts == ["SIGNALS_API_UNAUTHORIZED"]
+
+
+async def _flood_beside_the_model(base: str) -> tuple[list[int], list[int]]:
+    """A wrong-token flood from one client, and the model's five posts from another, each sent once
+    the flood is being throttled and while it still runs."""
+    flood_codes: list[int] = []
+    throttled, done = asyncio.Event(), asyncio.Event()
+
+    async def flood(client: httpx.AsyncClient) -> None:
+        async def one() -> None:
+            while not done.is_set():
+                answer = await client.post(f"{base}/v1/signals", content=b"{}",
+                                           headers={"Authorization": "Bearer bad-" + "q" * 40})
+                flood_codes.append(answer.status_code)
+                if answer.status_code == 429:
+                    throttled.set()
+        await asyncio.gather(*(one() for _ in range(16)))
+
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=16)) as stranger, \
+            httpx.AsyncClient(timeout=30) as model:
+        flooding = asyncio.create_task(flood(stranger))
+        try:
+            await asyncio.wait_for(throttled.wait(), 30)
+            model_codes = []
+            for _ in range(5):
+                answer = await model.post(f"{base}/v1/signals", content=json.dumps(good()).encode(),
+                                          headers={"Authorization": f"Bearer {TOKEN}"})
+                model_codes.append(answer.status_code)
+                assert not flooding.done()
+                await asyncio.sleep(0.05)
+            before = len(flood_codes)
+            await asyncio.sleep(0.2)
+            assert len(flood_codes) > before  # the flood still ran after the model's last post
+        finally:
+            done.set()
+            await flooding
+    return flood_codes, model_codes
 
 
 # On a server of its own: right after a flood the bucket may hold less than one post, and the

@@ -15,15 +15,24 @@ from pathlib import Path
 import pytest
 
 from contracts.settings import load_settings
+from contracts.venues import KALSHI
 from engine.execution.placement import OrderGate
 from engine.process.commands import CommandProcessor
 from engine.process.control import Controller
 from engine.venues.accounts import polymarket_account
 from simulator.testing import SimHandle, approved_simulator
 from storage.command_queue.commands import post_command
-from storage.sqlite.db import Database
+from storage.desk import arming
+from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
-from tests.arming import passed_preflight_for, preflight_run, promoted
+from tests.arming import (
+    EVERY_OVERRIDABLE,
+    KALSHI_ACCOUNT,
+    KALSHI_HOST,
+    passed_preflight_for,
+    preflight_run,
+    promoted,
+)
 from tests.helpers import decoded, live_desk, run_cli, wait_until
 
 KEY = "0x" + "ab" * 32
@@ -95,6 +104,48 @@ def test_no_override_arms_a_running_engine_or_one_with_open_orders(tmp_path: Pat
     status, error = _arm(path, processor)  # everything passes: no override needed, none alerted
     assert status == "done", error
     assert _one(path, "SELECT COUNT(*) FROM alerts WHERE code = 'ARMED_PAST_CHECKS'") == (0,)
+
+
+def test_a_passed_preflight_dated_ahead_of_the_clock_does_not_count(tmp_path: Path) -> None:
+    """Clock skew, or a database restored from elsewhere: a run 30 days ahead is not fresh. The refusal
+    says why, with its fix; a run of now counts beside it."""
+    path, processor = _controller(tmp_path)
+    settings = processor.controller.settings
+    promoted(path)
+    preflight_run(path, "polymarket", polymarket_account(settings) or "", settings.clob_host,
+                  at=now_ms() + 30 * 86_400_000)
+    status, error = _arm(path, processor)
+    assert status == "failed" and _one(path, "SELECT mode FROM engine_state") == ("paper",)
+    assert "preflight: the last preflight is dated" in (error or "") and "30 days ahead of this machine's clock" \
+        in (error or "") and "set the clock right" in (error or ""), error
+    passed_preflight_for(path, settings)  # one of now, beside the one from the future
+    status, error = _arm(path, processor)
+    assert status == "done", error
+
+
+def test_kalshis_checklist_says_a_preflight_ahead_of_the_clock_does_not_count(tmp_path: Path) -> None:
+    """The Settings page's checklist (the same gate, the dashboard's reads) for Kalshi."""
+    path = tmp_path / "k.db"
+    migrate(path)
+    preflight_run(path, KALSHI, KALSHI_ACCOUNT, KALSHI_HOST, at=now_ms() + 3 * 3_600_000)
+    reads = arming.EngineReads(True, "STOPPED", KALSHI_ACCOUNT, KALSHI_HOST)
+    with sqlite3.connect(path) as conn:
+        conn.row_factory = sqlite3.Row
+        line = next(c for c in arming.venue_gate(conn, KALSHI, reads, now_ms()).checks if c.name == "preflight")
+    assert not line.ok and "3 h ahead of this machine's clock" in line.detail and "kalshi-preflight" in line.fix
+
+
+@pytest.mark.parametrize("named", ["engine stopped", "no open orders", "wallet key read by the engine", "funder",
+                                   "no such check"])
+def test_an_override_naming_a_check_no_override_passes_is_refused_even_when_it_passes(
+        tmp_path: Path, named: str) -> None:
+    path, processor = _controller(tmp_path)  # stopped, no open orders, a key read: those pass
+    status, error = _arm(path, processor, override=f"{EVERY_OVERRIDABLE}, {named}")
+    assert status == "failed" and f"the override names {named}" in (error or ""), error
+    assert _one(path, "SELECT mode FROM engine_state") == ("paper",)
+    assert _one(path, "SELECT COUNT(*) FROM alerts WHERE code = 'ARMED_PAST_CHECKS'") == (0,)
+    status, error = _arm(path, processor, override=EVERY_OVERRIDABLE)  # the same override without it arms
+    assert status == "done", error
 
 
 @pytest.fixture(scope="module")

@@ -18,11 +18,12 @@ from contracts.command_refusal import CommandRejected
 from contracts.venues import POLYMARKET
 from engine.execution.placement import OrderGate
 from engine.process import commands as processor_module
+from engine.process import dispatch
 from engine.process.commands import CommandProcessor
 from engine.telegram_bot.actions import COMMANDS as TELEGRAM
-from engine.trading import core as core_module
-from engine.trading.core import TradingCore
 from engine.trading.operator import operator_actions
+from engine.trading.passes import operator_commands
+from engine.trading.passes.operator_commands import OperatorCommands
 from engine.trading.passes.routing import Ledgers
 from storage.command_queue import commands as queue
 from storage.command_queue.commands import post_command
@@ -71,50 +72,55 @@ def test_every_kind_is_posted_with_its_registered_priority_and_expiry(tmp_path: 
 
 
 class Recorder:
-    """Stands in for the controller, the trading core and the services: notes what was called."""
+    """Stands in for the controller or the trading core: notes which of its methods was called."""
 
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []
+    def __init__(self, part: Handler, calls: list[tuple[Handler, str]]) -> None:
+        self.part, self.calls = part, calls
 
     def __getattr__(self, name: str) -> Any:
         async def call(*args: Any, **kwargs: Any) -> dict[str, Any]:
-            self.calls.append(("controller", name))
+            self.calls.append((self.part, name))
             return {}
         return call
 
 
-def test_every_kind_reaches_the_handler_the_registry_names(tmp_path: Path) -> None:
-    assert set(processor_module.LIFECYCLE) == {k.name for k in KINDS if k.handler is Handler.CONTROLLER}
-    controller, seen = Recorder(), []
+def test_one_dispatch_applies_every_kind_of_the_registry_and_nothing_else() -> None:
+    assert set(dispatch.HANDLERS) == set(BY_NAME)
 
-    async def trading_handle(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        seen.append((Handler.TRADING, kind))
-        return {}
+
+def test_every_kind_reaches_the_part_the_registry_names_and_its_method_of_that_name(tmp_path: Path) -> None:
+    """The controller's lifecycle kinds reach the controller; the trading kinds reach the trading core's method
+    named after the kind (the `Trading` seam's); the notifier's, the notifier."""
+    calls: list[tuple[Handler, str]] = []
 
     async def notifier(payload: dict[str, Any], actor: str) -> dict[str, Any]:
-        seen.append((Handler.NOTIFIER, "notify_test"))
+        calls.append((Handler.NOTIFIER, "notify_test"))
         return {}
 
-    trading = SimpleNamespace(handle=trading_handle)
-    processor = CommandProcessor(None, controller, trading, OrderGate(),  # type: ignore[arg-type]  # stand-ins: only dispatch runs
+    processor = CommandProcessor(None, Recorder(Handler.CONTROLLER, calls),  # type: ignore[arg-type]  # stand-ins: only dispatch runs
+                                 SimpleNamespace(operator=Recorder(Handler.TRADING, calls)), OrderGate(),
                                  services={Handler.NOTIFIER: notifier})
     for kind in KINDS:
         row = SimpleNamespace(kind=kind.name, actor="test")
         payload = processor_module.parse_payload(kind.name, json.dumps(SAMPLE.get(kind.name, {})))
-        before = len(controller.calls) + len(seen)
+        before = len(calls)
         asyncio.run(processor._dispatch(row, payload))  # type: ignore[arg-type]  # a row with what dispatch reads
-        assert len(controller.calls) + len(seen) == before + 1, kind.name
-        if kind.handler is Handler.CONTROLLER:
-            assert controller.calls[-1][0] == "controller", kind.name
-        else:
-            assert seen[-1] == (kind.handler, kind.name), kind.name
+        assert len(calls) == before + 1, kind.name
+        part, method = calls[-1]
+        assert part is kind.handler, kind.name
+        if part is Handler.TRADING:
+            assert method == kind.name
     with pytest.raises(CommandRejected, match="unknown command kind"):
         asyncio.run(processor._dispatch(SimpleNamespace(kind="shout", actor="t"), {}))  # type: ignore[arg-type]  # a row with what dispatch reads
+    lone = CommandProcessor(None, Recorder(Handler.CONTROLLER, calls), SimpleNamespace(),  # type: ignore[arg-type]  # stand-ins
+                            OrderGate())
+    with pytest.raises(CommandRejected, match="notifier, which this engine does not run"):
+        asyncio.run(lone._dispatch(SimpleNamespace(kind="notify_test", actor="t"), {}))  # type: ignore[arg-type]  # a row with what dispatch reads
 
 
 def test_the_trading_core_applies_every_trading_kind(monkeypatch: pytest.MonkeyPatch) -> None:
-    """TradingCore.handle routes each of the registry's trading kinds somewhere real (never to
-    "unknown order command"); the leaves it reaches are recorded instead of run."""
+    """The trading core's operator method for each of the registry's trading kinds reaches something real; the
+    leaves it reaches are recorded instead of run."""
     reached: list[str] = []
 
     def leaf(name: str) -> Any:
@@ -125,14 +131,13 @@ def test_the_trading_core_applies_every_trading_kind(monkeypatch: pytest.MonkeyP
 
     for name in ("cancel_order", "flatten", "place_order"):
         monkeypatch.setattr(operator_actions, name, leaf(name))
-    monkeypatch.setattr(core_module, "exit_positions", leaf("exit"))
-    core = SimpleNamespace(link=SimpleNamespace(live=True), collections=SimpleNamespace(command=None),
-                           ledgers=Ledgers(lambda: (POLYMARKET, "paper"), {}),
-                           mode="paper", risk=None, exits=None, operator_exits=None, host=None,
-                           deciding=False, events=SimpleNamespace(mark=lambda condition_id: None))
-    core.collections.command = lambda kind, payload: leaf(kind)()
+    monkeypatch.setattr(operator_commands, "exit_positions", leaf("exit"))
+    desk = SimpleNamespace(live=True, venue_name=POLYMARKET, mode="paper", risk=None, exits=None, operator_exits=None,
+                           collections=SimpleNamespace(command=lambda kind, payload: leaf(kind)()))
+    commands = OperatorCommands(None, Ledgers(desk, {}), None, mark=lambda condition_id: None,  # type: ignore[arg-type]  # stand-ins with what the commands read
+                                deciding=lambda: False)
     for kind in (k for k in KINDS if k.handler is Handler.TRADING):
-        asyncio.run(TradingCore.handle(core, kind.name, dict(SAMPLE.get(kind.name, {}))))  # type: ignore[arg-type]  # a stand-in with what handle reads
+        asyncio.run(getattr(commands, kind.name)(dict(SAMPLE.get(kind.name, {}))))
         assert reached[-1] == kind.name
 
 

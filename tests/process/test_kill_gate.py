@@ -87,7 +87,7 @@ def test_the_core_hands_its_gate_to_every_executor_it_builds(tmp_path: Path) -> 
     gate = OrderGate()
     core = TradingCore(settings, Database(path), gate=gate)
     assert core.executor.gate is gate
-    rebuilt = core.link.build_executor()  # as a reopened venue or a mode switch builds it
+    rebuilt = core.link.executor_for(core.desk.venue_name, core.mode, core.risk, core.bus)  # as a reopening builds it
     assert rebuilt.gate is gate
     gate.unblock()
     assert not core.executor.blocked and not rebuilt.blocked

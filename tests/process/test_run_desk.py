@@ -1,7 +1,9 @@
 """Unattended: closing `make run`'s terminal stops everything it started (a real SIGHUP to its
 process group: supervisord would otherwise reload and restart every program), and the service unit
 `make service` installs passes systemd's own checker and runs a desk that restarts a crashed
-program and stops in order on the service manager's SIGTERM."""
+program and stops in order on the service manager's SIGTERM; once systemd stops restarting it, the
+unit it runs (`OnFailure=`) tells the operator through NOTIFY_URLS, even when the desk's settings do
+not load."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +24,10 @@ import pytest
 from supervisor.xmlrpc import SupervisorTransport
 
 from tests.helpers import ROOT, isolated_env, wait_until
+from tests.notify.test_notify_process import Receiver
 from tests.supervisor_harness import relocated_conf
-from tools.service import UNIT, unit_text
+from tools.service import FAILED_UNIT, UNIT, unit_files, unit_text
+from tools.service_passphrase import filesystem_of
 
 pytestmark = pytest.mark.slow
 PROGRAMS = {"simulator", "engine"}
@@ -101,7 +106,7 @@ def test_the_service_unit_is_valid_and_runs_a_desk_that_recovers_and_stops(
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     text = (units / UNIT).read_text()
-    assert text == unit_text()
+    assert text == unit_text() and {p.name: p.read_text() for p in units.iterdir()} == unit_files()
     if shutil.which("systemd-analyze") is not None:
         assert "systemd-analyze verify: the unit is valid" in done.stdout
     else:
@@ -127,3 +132,47 @@ def test_the_service_unit_is_valid_and_runs_a_desk_that_recovers_and_stops(
         if service.poll() is None:
             os.killpg(service.pid, signal.SIGKILL)
             service.wait(10)
+
+
+@pytest.mark.parametrize("broken", [{}, {"DATA_SOURCE": "bogus"}])
+def test_the_failure_unit_tells_the_operator_even_when_the_settings_do_not_load(
+        tmp_path: Path, broken: dict[str, str]) -> None:
+    """Its command, as systemd runs it once the service failed for good (with the MONITOR_* variables
+    systemd passes): the notice reaches NOTIFY_URLS, and names a setting that does not load."""
+    receiver = Receiver()
+    try:
+        env = isolated_env(tmp_path, NOTIFY_URLS=f"json://127.0.0.1:{receiver.port}/hook",
+                           MONITOR_SERVICE_RESULT="exit-code", MONITOR_EXIT_CODE="exited", MONITOR_EXIT_STATUS="1",
+                           **broken)
+        exec_start = next(line.split("=", 1)[1] for line in unit_files()[FAILED_UNIT].splitlines()
+                          if line.startswith("ExecStart="))
+        done = subprocess.run(shlex.split(exec_start), cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        told = receiver.wait_for(lambda m: "systemd stopped restarting it" in m.get("title", ""), 30, "the notice")
+        assert "exit_status 1" in told["message"] and "systemd tries again at" in told["message"]
+        assert ("DATA_SOURCE must be" in told["message"]) is bool(broken)
+        assert "hook" not in done.stderr  # the destination's URL is never logged
+    finally:
+        receiver.close()
+
+
+@pytest.mark.skipif(filesystem_of(Path("/dev/shm")) != "tmpfs", reason="no tmpfs at /dev/shm here")
+def test_make_service_warns_of_a_passphrase_gone_after_a_reboot(tmp_path: Path) -> None:
+    """`make service`'s install, with the keystore's passphrase on a tmpfs: it says the service would
+    start at boot without its key, and where to keep it instead; it still installs the unit."""
+    passphrase = Path(tempfile.mkstemp(dir="/dev/shm", prefix="desk-pass-")[1])
+    try:
+        passphrase.chmod(0o600)
+        env = isolated_env(tmp_path, POLY_KEYSTORE=str(tmp_path / "keystore.json"),
+                           POLY_KEYSTORE_PASSWORD_FILE=str(passphrase))
+        done = subprocess.run([sys.executable, "-m", "tools.service", "install", "--no-start", "--unit-dir",
+                               str(tmp_path / "units")], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=120)
+    finally:
+        passphrase.unlink()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"warning: POLY_KEYSTORE_PASSWORD_FILE ({passphrase}) is on a tmpfs, emptied at every reboot" \
+        in done.stderr, done.stderr
+    assert "~/.config/polymarket-desk/passphrase" in done.stderr
+    assert (tmp_path / "units" / UNIT).exists()

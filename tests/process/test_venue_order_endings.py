@@ -19,6 +19,7 @@ from py_clob_client_v2 import ClobClient, MarketOrderArgs, OrderType
 from engine.execution.cancels import UNLISTED_GRACE_MS
 from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, live_desk, set_book, wait_until
+from tests.simulator.conftest import PromptClient
 
 pytestmark = pytest.mark.slow
 SETTINGS = {"venue_sync_s": 1, "venue_heartbeat_s": 2}
@@ -73,8 +74,9 @@ def test_a_fok_the_venue_kills_after_the_delay_ends_cancelled_with_its_reason(en
 
 
 def _taker(sim: SimHandle) -> ClobClient:
-    """Another trader on the venue (a deposit wallet, as the strict venue wants)."""
-    client = ClobClient(sim.clob_host, 137, key="0x" + secrets.token_hex(32), signature_type=3,
+    """Another trader on the venue (a deposit wallet, as the strict venue wants), answered as the venue
+    answers: not waiting for its trades' settlement hashes."""
+    client = PromptClient(sim.clob_host, 137, key="0x" + secrets.token_hex(32), signature_type=3,
                         funder=Account.create().address)
     client.set_api_creds(client.create_or_derive_api_key())
     return client

@@ -4,7 +4,9 @@ through."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,8 @@ from contracts.domain import MarketView, PositionView
 from engine.feeds.parse_markets import gamma_market
 from engine.risk.gate import Reason, RiskContext
 from tests.risk.test_gate import MARKET, SH, buy, check, ctx, reasons, sell
+
+CAPTURED = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket" / "captured"
 
 
 def proposed(context: RiskContext, status: str = "proposed") -> RiskContext:
@@ -47,3 +51,26 @@ def test_gamma_status_is_read_lower_case_and_empty_when_absent() -> None:
     assert parsed is not None and parsed.resolution_status == "proposed"
     absent = gamma_market({"conditionId": "0xc", "clobTokenIds": '["1", "2"]'})
     assert absent is not None and absent.resolution_status == ""
+
+
+def test_a_market_reopened_after_a_dispute_is_still_not_entered() -> None:
+    """A disputed proposal voted down sends the market back to trading with no current status: its
+    trail (Gamma's umaResolutionStatuses) is what says it is contested, and the gate reads it."""
+    view = ctx().markets["c1"]
+    info = replace(MARKET, resolution_status="", resolution_history=("proposed", "disputed"))
+    reopened = replace(ctx(), markets={"c1": MarketView(info, view.yes, view.no)})
+    intent, decisions = check([buy(0.48, 10)], reopened)
+    assert intent.quotes == () and reasons(decisions) == [("RESOLUTION_PENDING", "deny", 0)]
+    assert "reopened (before: proposed, disputed)" in decisions[0].detail
+
+
+def test_the_trail_is_read_as_the_venue_sends_it() -> None:
+    """Gamma sends the trail as a JSON-encoded string (as captured: a resolved market whose trail is
+    the proposal before it); a trail the desk cannot read counts as one."""
+    captured = json.loads((CAPTURED / "gamma_market_sports_market_money_line.json").read_text())
+    parsed = gamma_market(captured)
+    assert parsed is not None and (parsed.resolution_status, parsed.resolution_history) == ("resolved", ("proposed",))
+    quiet = gamma_market(json.loads((CAPTURED / "gamma_market.json").read_text()))
+    assert quiet is not None and quiet.resolution_history == ()
+    odd = gamma_market({"conditionId": "0xc", "clobTokenIds": '["1", "2"]', "umaResolutionStatuses": "[3]"})
+    assert odd is not None and odd.resolution_history == ("unreadable",)

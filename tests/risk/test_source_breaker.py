@@ -16,7 +16,8 @@ from sqlalchemy import text
 from contracts.outside_signals import PostRefused, Refusal, parse_post
 from contracts.runtime_settings import RuntimeConfig, checked
 from engine.risk.source_breaker import SourceBreaker, judge
-from engine.trading.hosting.views import load_fair_values
+from engine.trading.hosting.views import load_fair_signals, load_fair_values
+from storage.desk.config import set_fair_value
 from storage.desk.signal_intake import record_post
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
@@ -30,9 +31,9 @@ def config(markets: int = 3, max_brier: float = 0.25) -> RuntimeConfig:
     return replace(checked({})[0], source_breaker_markets=markets, source_breaker_max_brier=max_brier)
 
 
-def post(db: Database, market: str, source: str, fair: float, at: int = NOW) -> None:
+def post(db: Database, market: str, source: str, fair: float, at: int = NOW, confidence: str = "0.9") -> None:
     raw = {"market": market, "source": source, "fair_value": str(fair), "posted_at": at, "nonce": uuid.uuid4().hex,
-           "ttl_s": 3600, "confidence": "0.9"}
+           "ttl_s": 3600, "confidence": confidence}
     record_post(db, parse_post(raw, at), via="cli", actor="test", now=at)
 
 
@@ -86,6 +87,18 @@ def test_a_badly_calibrated_source_stops_feeding_and_comes_back_when_its_score_d
     with db.read() as conn:
         codes = [r[0] for r in conn.execute(text("SELECT code FROM alerts ORDER BY id"))]
     assert codes == ["SOURCE_BENCHED", "SOURCE_RESTORED"]
+
+
+def test_where_sources_disagree_the_one_received_last_is_in_force_whatever_its_confidence(db: Database) -> None:
+    """What docs/strategies-and-risk.md says of two sources on one market: the newer post wins even
+    when it is less sure; the operator's value wins over both."""
+    post(db, OPEN, "sure", 0.8, NOW, confidence="0.95")
+    post(db, OPEN, "unsure", 0.3, NOW + 1, confidence="0.05")
+    assert load_fair_signals(db, NOW + 2)[OPEN] == (300_000, 50_000)
+    post(db, OPEN, "sure", 0.75, NOW + 2, confidence="0.95")
+    assert load_fair_signals(db, NOW + 3)[OPEN] == (750_000, 950_000)
+    set_fair_value(db, condition_id=OPEN, fair_value=600_000, actor="test")
+    assert load_fair_signals(db, NOW + 3)[OPEN] == (600_000, 1_000_000)
 
 
 def test_a_post_for_a_decided_market_is_refused(db: Database) -> None:

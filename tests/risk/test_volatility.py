@@ -68,13 +68,17 @@ def test_the_baseline_is_never_below_the_floor() -> None:
     assert next_state(A, series.reading(600_000, S).ratio, S) is R
 
 
-def test_a_market_is_not_judged_before_two_windows_of_history() -> None:
+def test_a_market_is_not_judged_before_a_third_of_its_baseline_nor_two_windows() -> None:
     series = MidSeries(1_000)
     series.observe(500_000, 1_000)
     series.observe(900_000, 60_000)
-    assert series.reading(120_999, S) is None
-    reading = series.reading(121_000, S)
-    assert reading is not None and (reading.short, reading.baseline) == (0.0, pytest.approx(400_000.0))
+    assert S.warmup_ms == 600_000  # a third of the half-hour baseline: its first news is not a spike
+    assert series.reading(600_999, S) is None
+    reading = series.reading(601_000, S)
+    assert reading is not None and (reading.short, reading.baseline) == (0.0, pytest.approx(400_000.0 / 3))
+    short = Settings(60_000, 150_000, 3.0, 6.0, 1.5, CENT)  # a third of it is less than two windows
+    assert short.warmup_ms == 120_000
+    assert series.reading(120_999, short) is None and series.reading(121_000, short) is not None
 
 
 def test_the_baseline_reaches_back_no_further_than_its_length() -> None:
@@ -177,3 +181,15 @@ def test_limits_that_only_make_sense_together() -> None:
     assert "twice the volatility window (2000 seconds)" in cross_problems(bad)["volatility_baseline"]
     off = {**values, "volatility_reduce": Decimal("0"), "volatility_halt": Decimal("0")}
     assert cross_problems(off) == {}
+
+
+@pytest.mark.parametrize(("cents", "expected"), [(3, A), (8, A), (10, R), (20, H)])
+def test_under_the_default_limits_news_is_not_a_spike_and_a_spike_still_is(cents: int, expected: TradingState) -> None:
+    """A still market 10 minutes in (past the warm-up) moving `cents` in a minute: a quiet market's news
+    (up to the 3-cent floor and more) leaves it trading; ten cents reduces it, twenty halts it."""
+    s = Settings.of(defaults())
+    series = MidSeries(0)
+    series.observe(500_000, 0)
+    series.observe(500_000 + cents * CENT, s.warmup_ms)
+    reading = series.reading(s.warmup_ms, s)
+    assert reading is not None and next_state(A, reading.ratio, s) is expected

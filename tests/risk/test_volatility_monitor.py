@@ -44,8 +44,13 @@ def _bids(monitor, mids: dict[str, int], now: int) -> dict[str, tuple[int, str]]
     return {i.condition_id: (sum(q.size for q in i.quotes), logged.get(i.condition_id, "")) for i in checked}
 
 
+# A market moving a cent a minute, against the floor of one cent (the default's three would hide the
+# one-cent baseline these tests measure against).
+FLOOR = "0.01"
+
+
 def test_a_spike_in_one_market_halts_opening_there_and_clears_by_itself(tmp_path: Path) -> None:
-    monitor = monitor_on(tmp_path)
+    monitor = monitor_on(tmp_path, volatility_floor=FLOOR)
     # Nine markets: one at 8x pools to sqrt((64 + 8) / 9) = 2.8x for the desk, which goes on.
     mids = {f"c{k}": 100_000 + 50_000 * k for k in range(1, 10)}
     seen = {}
@@ -67,7 +72,7 @@ def test_a_spike_in_one_market_halts_opening_there_and_clears_by_itself(tmp_path
 
 
 def test_a_desk_wide_spike_moves_the_persisted_trading_state_and_back(tmp_path: Path) -> None:
-    monitor = monitor_on(tmp_path, volatility_halt="20")  # never halts here: the desk reduces
+    monitor = monitor_on(tmp_path, volatility_halt="20", volatility_floor=FLOOR)  # never halts here: it reduces
     mids = {"c1": 500_000, "c2": 300_000}
     states = {}
     for minute in range(0, 14):

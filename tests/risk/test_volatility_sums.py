@@ -16,7 +16,7 @@ from engine.risk.volatility import MidSeries, Reading, Settings
 def _fresh(series: MidSeries, now: int, s: Settings) -> Reading | None:
     """The reading by definition: every remembered change summed into its span."""
     history = min(s.baseline_ms, now - series.first_ms)
-    if history < 2 * s.window_ms:
+    if history < s.warmup_ms:
         return None
     short = sum(sq for at, sq in series.changes if at > now - s.window_ms)
     base = sum(sq for at, sq in series.changes if now - history < at <= now - s.window_ms)

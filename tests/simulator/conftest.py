@@ -31,10 +31,20 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
+class PromptClient(ClobClient):
+    """py-clob-client-v2 as the desk uses it: it returns the venue's answer to an order as given.
+    (Left alone, a matched order's `tradeIDs` without hashes make the client poll /data/trades until
+    the trade is mined: these tests watch the states before that; test_settlement_hashes.py the
+    client's own wait.)"""
+
+    def _resolve_transactions_hashes(self, response: Any) -> Any:
+        return response
+
+
 def new_client(sim: SimHandle, signature_type: int | None = None, funder: str | None = None) -> ClobClient:
     """A real py-clob-client-v2 client with a fresh random key and L2 creds."""
-    client = ClobClient(sim.clob_host, 137, key="0x" + secrets.token_hex(32),
-                        signature_type=signature_type, funder=funder)
+    client = PromptClient(sim.clob_host, 137, key="0x" + secrets.token_hex(32),
+                          signature_type=signature_type, funder=funder)
     client.set_api_creds(client.create_or_derive_api_key())
     return client
 

@@ -12,6 +12,10 @@ from pathlib import Path
 
 import httpx
 
+from simulator.kalshi.twin import POLYMARKET_QUESTION
+from simulator.kalshi.twin import SERIES as TWIN_SERIES
+from simulator.kalshi.twin import TITLE as TWIN_TITLE
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -51,6 +55,11 @@ def _serve_then_terminate(proc: subprocess.Popen) -> None:
         assert httpx.get(base + "/ok", timeout=5).json() == "OK"
         state = httpx.get(base + "/_sim/state", timeout=5).json()
         assert state["seed"] == 99 and state["agents"] is False
+        # As make run serves it: one Kalshi market asks a Polymarket market's question, to rehearse a pair.
+        twin = httpx.get(base + "/trade-api/v2/markets", params={"series_ticker": TWIN_SERIES}, timeout=5).json()
+        assert [m["title"] for m in twin["markets"]] == [TWIN_TITLE]
+        questions = [m["question"] for m in httpx.get(base + "/_sim/markets", timeout=5).json()]
+        assert POLYMARKET_QUESTION in questions
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
         log = proc.stderr.read()

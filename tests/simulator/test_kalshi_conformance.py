@@ -207,6 +207,19 @@ def test_a_market_closed_refuses_every_order_operation_and_settles_scalar_and_vo
     assert void.market_result == "scalar" and void.value_cents is None  # how the simulator shows a void
     assert void.revenue == void.no_cost // 10_000 * 10_000 and void.no_count == MICRO
     assert run(c.market(other)).result == "" and cost
+    # Get Positions (3.34.0): unsettled by default; settled ones on asking, paged by event, cursors per status
+    assert {p.ticker for p in run(c.positions())} == set()
+    settled = run(c.positions(settlement_status="settled"))
+    assert {p.ticker for p in settled} == {ticker, other} and all(p.position == 0 for p in settled)
+    assert {p.ticker for p in run(c.positions(settlement_status="all"))} == {ticker, other}
+    r = c.http.request
+    assert _refused(r("GET", "/portfolio/positions", params={"settlement_status": "open"}, auth=True)).status == 400
+    one_event = run(r("GET", "/portfolio/positions", params={"settlement_status": "settled", "limit": 1}, auth=True))
+    assert {p["ticker"] for p in one_event["market_positions"]} == {ticker, other}  # both markets: one event
+    assert len(one_event["event_positions"]) == 1 and one_event["cursor"] == ""
+    settled_cursor = "settled.0"  # the simulator's cursor for the settled list
+    assert _refused(r("GET", "/portfolio/positions", params={"settlement_status": "all", "cursor": settled_cursor},
+                      auth=True)).status == 400
     run(c.close())
 
 
@@ -275,6 +288,157 @@ def test_the_websocket_streams_books_and_the_accounts_own_fills_in_todays_shapes
     run(c.close())
 
 
+def test_a_batch_is_taken_item_by_item_billed_per_item_and_refused_whole_only_past_the_write_budget(
+        sim: SimHandle) -> None:
+    """Kalshi's Batch Create / Cancel Orders (V2): each item taken or refused on its own, answered in its
+    place (a refusal never undoes the others); each item billed (10 a create, 2 a cancel), so a batch the
+    write bucket cannot hold whole is a 429 and nothing of it is done."""
+    key_id, private, name = account(sim)
+    c = KalshiClient.at(host(sim), key_id, private)
+    ticker = _ticker(sim, "linear_cent")
+
+    def body(n: int, price: str = "0.0100", **extra: Any) -> dict[str, Any]:
+        return {"ticker": ticker, "client_order_id": f"b-{n}", "side": "bid", "count": "1.50", "price": price,
+                "time_in_force": "good_till_canceled", "self_trade_prevention_type": "taker_at_cross", **extra}
+
+    async def go() -> None:
+        await c.pace_by_account()
+        # as Kalshi lists them
+        assert c.batches.costs == {"cancel": 2, "lookup": 2, "batch_create": 10, "batch_cancel": 2}
+        bodies = [body(1), body(2, price="0.0150"), body(1), body(3, type="limit"), body(4, price="0.0200")]
+        answered = await c.http.request("POST", "/portfolio/events/orders/batched", body={"orders": bodies},
+                                        auth=True, write=True, cost=50)
+        items = answered["orders"]
+        assert [(i.get("error") or {}).get("code") for i in items] == [
+            None, "invalid_price", "order_already_exists", "invalid_order", None]
+        assert items[1]["ts_ms"] is None and "order_id" not in items[1] and items[1]["client_order_id"] == "b-2"
+        assert [o.client_order_id for o in await c.orders(status="resting")] == ["b-4", "b-1"]  # the others stand
+        read = await c.batches.create([body(5, price="0.0300"), body(6, price="0.0150")])
+        assert read[0].placed is not None and read[0].placed.remaining_count == 1_500_000
+        assert read[1].error is not None and read[1].error.code == "invalid_price" and read[1].placed is None
+        ids = [o.order_id for o in await c.orders(status="resting")]
+        cancelled = await c.batches.cancel([(i, ticker) for i in ids] + [("no-such-order", ticker)])
+        assert [x.reduced_by for x in cancelled] == [1_500_000] * 3 + [0]
+        assert cancelled[-1].error is not None and cancelled[-1].error.code == "not_found"
+        assert await c.orders(status="resting") == []
+        await c.close()
+
+    run(go())
+    signer, path = KalshiSigner(*account(sim)[:2]), "/trade-api/v2/portfolio/events/orders/batched"
+    with httpx.Client(timeout=10) as http:
+        over = http.post(f"{sim.clob_host}{path}", headers=signer.headers("POST", path),
+                         json={"orders": [body(100 + n) for n in range(11)]})  # 110 tokens: more than 100 can hold
+        assert over.status_code == 429 and over.json() == {"error": "too many requests"}
+        cancels = http.request("DELETE", f"{sim.clob_host}{path}", headers=signer.headers("DELETE", path),
+                               json={"orders": [{"order_id": f"x-{n}"} for n in range(51)]})  # 102 tokens
+        assert cancels.status_code == 429
+        whole = http.post(f"{sim.clob_host}{path}", headers=signer.headers("POST", path),
+                          json={"orders": [body(200 + n) for n in range(10)]})  # 100 tokens: the bucket, full
+        assert whole.status_code == 201 and all(i.get("error") is None for i in whole.json()["orders"])
+        empty = http.post(f"{sim.clob_host}{path}", headers=signer.headers("POST", path), json={"orders": []})
+        assert empty.status_code in (400, 429)
+    sim.call(lambda: sim.sim.kalshi.observe("POST", "(raw)", 429, over.text))
+
+
+def test_an_event_fee_change_is_listed_until_due_and_applies_at_its_time(sim: SimHandle) -> None:
+    """Kalshi's Get Event Fee Changes: an override of the event's series' fees scheduled at a time, or
+    cleared (both null); the event's fills pay it from then on, and `/events/{ticker}` says it."""
+    c, _ = client(sim)
+    ticker = _ticker(sim, "deci_cent")
+    event = run(c.market(ticker)).event_ticker
+    now = int(time.time() * 1000)
+    sim.call(lambda: sim.sim.kalshi.schedule_event_fee_change(
+        event, {"fee_type_override": "quadratic", "fee_multiplier_override": 2, "at_ms": now + 3_600_000}, now))
+    sim.call(lambda: sim.sim.kalshi.schedule_event_fee_change(
+        event, {"fee_type_override": None, "fee_multiplier_override": None, "at_ms": now + 7_200_000}, now))
+    status, refused = admin(sim, f"/_sim/kalshi/events/{event}/fee-change", {"fee_type_override": "quadratic"})
+    assert status == 400 and "fee_multiplier_override" in refused["error"]
+    changes = run(c.event_fee_changes(event))
+    assert [(ch.fees and (ch.fees.fee_type, ch.fees.fee_multiplier), ch.at_ms // 1000) for ch in changes] == [
+        (("quadratic", Fraction(2)), (now + 3_600_000) // 1000), (None, (now + 7_200_000) // 1000)]
+    assert run(c.event(event)).fees is None  # not in force yet
+    due = sim.call(lambda: sim.sim.kalshi.schedule_event_fee_change(
+        event, {"fee_type_override": "quadratic", "fee_multiplier_override": 3, "in_s": 0}, now))
+    assert due and run(c.event(event)).fees == run(c.series("KXSIMD")).__class__("KXSIMD", "quadratic", Fraction(3))
+    listed = run(c.http.request("GET", "/events/fee_changes", params={"event_ticker": event, "limit": 1}))
+    assert len(listed["event_fee_changes"]) == 1 and listed["cursor"]  # paged; the one in force is not listed
+    market = run(c.market(ticker))
+    before = run(c.balance()).balance
+    run(c.create_order(ticker=ticker, client_order_id="ev-1", book_side="bid", price=market.yes_ask, count=MICRO,
+                       time_in_force="immediate_or_cancel"))
+    fee = run(c.fills(ticker=ticker))[0].fee
+    p = market.yes_ask
+    assert fee >= 3 * 7 * p * (MICRO - p) // (100 * MICRO)  # three times the taker fee: the event's override
+    assert before - run(c.balance()).balance == p + fee
+    run(c.close())
+
+
+def test_api_keys_say_their_scopes_restriction_and_the_attestation_and_a_lapsed_one_cannot_trade(
+        sim: SimHandle) -> None:
+    from tests.kalshi import keypair
+
+    key_id, private, name = account(sim)
+    c = KalshiClient.at(host(sim), key_id, private)
+    ticker = _ticker(sim, "linear_cent")
+    keys = run(c.api_keys())
+    assert keys.key(key_id) is not None and keys.key(key_id).subaccount is None
+    assert keys.attestation_expires_ms is not None and keys.attestation_expires_ms > time.time() * 1000
+    sub_private, sub_public = keypair()
+    status, body = admin(sim, "/_sim/kalshi/api-keys", {"public_key": sub_public, "account": name, "subaccount": 3})
+    assert status == 200 and body["account"] == f"{name}#sub3"
+    restricted = KalshiClient.at(host(sim), body["api_key_id"], sub_private)
+    assert run(restricted.api_keys()).key(body["api_key_id"]).subaccount == 3
+    order = {"ticker": ticker, "side": "bid", "count": "1", "price": "0.0100", "time_in_force": "good_till_canceled",
+             "self_trade_prevention_type": "taker_at_cross"}
+    other = _refused(restricted.http.request("POST", "/portfolio/events/orders", body={**order, "subaccount": 0},
+                                             auth=True, write=True))
+    assert other.status == 403
+    run(restricted.http.request("POST", "/portfolio/events/orders", body={**order, "subaccount": 3}, auth=True,
+                                write=True))
+    assert len(run(restricted.orders())) == 1 and run(c.orders()) == []  # the subaccount's, not the primary's
+    admin(sim, "/_sim/kalshi/attestation", {"account": name, "expires_at_s": int(time.time()) - 1})
+    assert run(c.api_keys()).attestation_expires_ms < time.time() * 1000
+    lapsed = _refused(c.http.request("POST", "/portfolio/events/orders", body=order, auth=True, write=True))
+    assert lapsed.status == 403 and "attestation" in str(lapsed)
+    assert run(c.balance()).balance > 0  # reads still answered
+    run(c.close())
+    run(restricted.close())
+
+
+def test_the_cf_benchmarks_channel_streams_the_indices_asked_for_and_answers_its_actions(sim: SimHandle) -> None:
+    """Kalshi's cfbenchmarks_value channel: indices by `index_ids` (market tickers refused), a value a
+    second with its 60-second average, `indexlist`, and `subscribe_indices` without ids refused (24)."""
+    key_id, private, _ = account(sim)
+    signer = KalshiSigner(key_id, private)
+    url = f"ws://127.0.0.1:{sim.port}/trade-api/ws/v2"
+
+    async def go() -> list[dict[str, Any]]:
+        async with websockets.connect(url, additional_headers=signer.headers("GET", "/trade-api/ws/v2")) as ws:
+            async def send(ident: int, cmd: str, **params: Any) -> None:
+                await ws.send(json.dumps({"id": ident, "cmd": cmd, "params": params}))
+
+            await send(1, "subscribe", channels=["cfbenchmarks_value"], market_tickers=[binary_tickers(sim)[0]])
+            await send(2, "subscribe", channels=["cfbenchmarks_value"], index_ids=["BRTI"])
+            got = [json.loads(await ws.recv()) for _ in range(2)]
+            sid = got[1]["msg"]["sid"]
+            await send(3, "update_subscription", sid=sid, action="indexlist")
+            await send(4, "update_subscription", sid=sid, action="subscribe_indices")
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not (
+                    any(m["type"] == "cfbenchmarks_value" for m in got) and any(m.get("id") == 4 for m in got)):
+                got.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+            return got
+
+    got = run(go())
+    assert got[0]["type"] == "error" and got[0]["msg"]["code"] == 11  # indices only on this channel
+    assert [m["msg"]["index_ids"] for m in got if m["type"] == "cfbenchmarks_value_indexlist"] == [
+        ["BRTI", "ETHUSD_RTI", "SOLUSD_RTI", "XRPUSD_RTI"]]
+    assert any(m.get("id") == 4 and m["type"] == "error" and m["msg"]["code"] == 24 for m in got)
+    value = next(m for m in got if m["type"] == "cfbenchmarks_value")
+    assert value["msg"]["index_id"] == "BRTI" and json.loads(value["msg"]["data"])["id"] == "BRTI"
+    assert all("sending_ts_ms" in m for m in got)
+
+
 def test_every_published_route_is_served_and_was_checked(sim: SimHandle, conformance: Conformance) -> None:
     """The routes the fixture names: each answered here (whatever else ran in this process), so each
     was checked against its schema by the autouse check."""
@@ -306,6 +470,14 @@ def test_every_published_route_is_served_and_was_checked(sim: SimHandle, conform
         await c.order(placed.order_id)
         await c.orders(status="resting")
         await c.cancel_order(placed.order_id, ticker=ticker)
+        await c.pace_by_account()
+        made = await c.batches.create([{"ticker": ticker, "client_order_id": "batch-last", "side": "bid",
+                                      "count": "1.00", "price": "0.0100", "time_in_force": "good_till_canceled",
+                                      "self_trade_prevention_type": "taker_at_cross"}])
+        assert made[0].placed is not None
+        await c.batches.cancel([(made[0].placed.order_id, ticker)])
+        await c.event_fee_changes(market.event_ticker)
+        await c.api_keys()
         await c.close()
 
     run(every_route())

@@ -98,3 +98,40 @@ def test_each_orders_rounding_is_rebated_a_cent_at_a_time() -> None:
     # then 10 contracts at $0.5000 (a fee of $0.1750, no rounding): the cent comes back on it
     assert acc.settle_fill(-5_000_000, 175_000) == 175_000 - 10_000
     assert acc.rounding == 120 * 97 - 10_000
+
+
+def test_the_cf_benchmarks_averages_and_a_crypto_window_settle_as_kalshis_page_says() -> None:
+    """`avg_60s_data`: the values before a tick in [t - 60 s, t), counted; `last_60s_windowed_average_15min`
+    only in the final minute before a quarter-hour close, its values in (close - 60 s, t] (30 seconds in:
+    30 of them); a window opened at its price to beat (the 60-second average then) resolves Yes when the
+    60 values before its close average at least that, and is paid after its settlement timer."""
+    import json
+
+    from simulator.kalshi.cfbenchmarks import IndexFeed, Tick
+    from simulator.kalshi.side import KalshiSide
+
+    close = 1_800_000_000_000 // 900_000 * 900_000 + 900_000
+    feed = IndexFeed(7, 0.6, close - 30_000)
+    at, value = feed.indexes["BRTI"].ticks[-1]
+    msg = feed.message(Tick("BRTI", at, value))
+    prior = [v for t, v in feed.indexes["BRTI"].ticks if at - 60_000 <= t < at]
+    assert msg["avg_60s_data"]["window_size"] == 60 == len(prior)
+    assert float(msg["avg_60s_data"]["value"]) == round(sum(prior) / 60, 8)
+    assert json.loads(msg["data"]) == {"type": "value", "id": "BRTI", "time": at, "value": f"{value:.2f}"}
+    quarter = msg["last_60s_windowed_average_15min"]
+    assert (quarter["window_size"], quarter["window_start_ts_ms"], quarter["window_end_ts_exclusive"]) == (
+        30, close - 60_000, close + 1)
+    assert "last_60s_windowed_average_15min" not in feed.message(Tick("BRTI", close - 61_000, value))
+    side = KalshiSide(3, 0, 10 * MICRO, 5.0, False, 3600.0, crypto=("KXBTC15M",))
+    side.tick()
+    ticker = next(t for t in side.windows if side.exchange.markets[t].status == "active")
+    market = side.exchange.markets[ticker]
+    strike = market.floor_strike
+    assert strike is not None and market.strike_type == "greater_or_equal"
+    market.close_ms = side.index.last_ms  # its close now: the 60 values before it are there
+    settled = side.index.settlement("BRTI", market.close_ms)
+    assert settled is not None
+    side._settle_windows(side.index.last_ms)
+    assert (market.status, market.result) == ("determined", "yes" if settled >= strike else "no")
+    side.lifecycle.tick(side.index.last_ms + 61_000)
+    assert market.status == "finalized"

@@ -30,6 +30,12 @@ def test_answers_and_messages_outside_kalshis_schema_are_reported_with_their_rou
         assert not report.exists()  # the simulator as built answers in Kalshi's shapes
         sim.call(lambda: setattr(sim.sim.kalshi.exchange.markets[ticker], "status", "halted"))
         httpx.get(f"{host(sim)}/markets/{ticker}")
+        from simulator.kalshi import payloads
+
+        market = payloads.market
+        monkeypatch.setattr(payloads, "market", lambda m, book: {**market(m, book), "liquidity_dollars": "0.0000"})
+        httpx.get(f"{host(sim)}/markets")  # a field Kalshi removed (2026): reported wherever it is sent
+        monkeypatch.setattr(payloads, "market", market)
         unknown = httpx.get(f"{host(sim)}/no/such/route")  # answered by no route: still Kalshi's envelope
         assert unknown.json() == {"error": {"code": "not_found", "message": "not found"}}
         key_id, private, _ = account(sim)
@@ -49,6 +55,8 @@ def test_answers_and_messages_outside_kalshis_schema_are_reported_with_their_rou
     route_and_field = "GET /markets/{ticker} 200: GetMarketResponse: market/status: 'halted' is not one of"
     assert any(line.startswith(route_and_field) for line in told), told
     assert not [line for line in told if "(unrouted)" in line], told
+    removed = "GET /markets 200: GetMarketsResponse: markets/0/liquidity_dollars: a field Kalshi removed"
+    assert any(line.startswith(removed) for line in told), told
     assert any(line.startswith("ws orderbook_snapshot: msg/yes_dollars_fp/0/1: ") for line in told), told
 
 

@@ -21,6 +21,7 @@ from eth_utils import keccak
 from simulator.chain import COLLATERAL, COLLATERAL_ADAPTER, CONDITIONAL_TOKENS
 from simulator.protocol_v2 import POSITION_MANAGER, ROUTER
 from simulator.settlement import Revert
+from simulator.signing import EXCHANGE_V3
 from simulator.testing import SimHandle, running_simulator
 
 from .conftest import FAST
@@ -119,3 +120,20 @@ def test_the_router_refuses_a_ctf_markets_condition(sim: SimHandle) -> None:
     assert not v1["protocol_v2"]
     _execute(sim, POSITION_MANAGER, _approve_router())
     _reverts(sim, ROUTER, _merge(bytes.fromhex(v1["condition_id"][2:])[:31], 1_000_000), "condition")
+
+
+def test_ctf_approvals_do_not_carry_over_to_v2_positions(sim: SimHandle) -> None:
+    """The venue's integration guide: existing CTF approvals do not carry over. A wallet that let the
+    Router and Exchange V3 move its conditional tokens still may not have them move its V2 positions."""
+    wallet = "0x" + "cd" * 20
+    market = next(m for m in sim.markets() if m["protocol_v2"])
+    sim.fund(wallet, token_id=market["yes_token_id"], tokens="2")
+    sim.fund(wallet, token_id=market["no_token_id"], tokens="2")
+    for operator in (ROUTER, EXCHANGE_V3):
+        approve = _sel("setApprovalForAll(address,bool)") + abi_encode(["address", "bool"], [operator, True])
+        sim.call(sim.sim.chain.execute, wallet, CONDITIONAL_TOKENS, approve, "0x" + keccak(approve).hex())
+    merge = _merge(bytes.fromhex(market["condition_id"][2:])[:31], 1_000_000)
+    with pytest.raises(Revert, match="caller is not token owner or approved"):
+        sim.call(sim.sim.chain.execute, wallet, ROUTER, merge, "0x" + keccak(merge).hex())
+    for operator in (ROUTER, EXCHANGE_V3):
+        assert not sim.call(sim.sim.settlement.is_approved, wallet, operator, v2=True)

@@ -115,3 +115,46 @@ def test_retry_after_as_an_http_date_when_asked() -> None:
         assert -1 <= when - time.time() <= 2  # whole seconds on the wire
         with pytest.raises(ValueError):
             int(refused.headers["Retry-After"])
+
+
+def test_delete_orders_takes_at_most_1000_ids_unless_the_reference_figure_is_asked_for() -> None:
+    """The changelog (2026-06-15) cut DELETE /orders to 1000 ids; the API reference still says 3000.
+    The stricter holds by default; 3000 only by name (a leniency)."""
+    with approved_simulator(seed=44, **{**FAST, "signer_tier": "elite"}) as sim:  # 1800 cancel tokens: fits
+        client = new_client(sim)
+
+        def unknown(count: int) -> list[str]:
+            return ["0x" + f"{i:064x}" for i in range(count)]
+
+        over = _send(sim, client, "DELETE", "/orders", unknown(1001))
+        assert over.status_code == 400 and over.json()["error"].endswith("max allowed: 1000")
+        fits = _send(sim, client, "DELETE", "/orders", unknown(1000))
+        assert fits.status_code == 200 and len(fits.json()["not_canceled"]) == 1000
+        sim.call(sim.sim.reconfigure, {"cancel_batch_limit": 3000})
+        other = new_client(sim)  # its own cancel bucket, full
+        assert _send(sim, other, "DELETE", "/orders", unknown(1001)).status_code == 200
+
+
+def test_warning_mode_processes_what_enforcement_would_refuse_and_says_so() -> None:
+    """The venue's first two weeks of per-signer limits (from 2026-07-24): over the bucket, a request
+    is processed and answered `Poly-RateLimit-Warning: true`. Enforced (the default), it is refused."""
+    now = [0.0]
+    warned = SignerLimits("standard", clock=lambda: now[0], warn_only=True)
+    assert warned.charge("0xA", ORDER, 60).headers.get("Poly-RateLimit-Warning") is None
+    over = warned.charge("0xA", ORDER, 15)
+    assert over.admitted and over.headers["Poly-RateLimit-Warning"] == "true"
+    assert over.headers["Poly-RateLimit-Remaining"] == "0" and "Retry-After" not in over.headers
+    assert warned.charge("0xA", CANCEL, 500).admitted  # above the burst: warned too, not refused
+    assert (warned.warned, warned.refused) == (2, 0)
+    enforced = SignerLimits("standard", clock=lambda: now[0])
+    enforced.charge("0xA", ORDER, 60)
+    assert not enforced.charge("0xA", ORDER, 15).admitted
+
+
+def test_the_signers_tier_is_served_to_its_key() -> None:
+    with approved_simulator(seed=45, **{**FAST, "signer_tier": "bronze"}) as sim:
+        client = new_client(sim)
+        answer = _send(sim, client, "GET", "/v1/user/rate-limit-tier", None)
+        assert (answer.status_code, answer.json()) == (200, {"tier": "bronze"})
+        unsigned = httpx.get(sim.clob_host + "/v1/user/rate-limit-tier", timeout=5)
+        assert unsigned.status_code == 401  # an L2 endpoint

@@ -27,7 +27,9 @@ WIMBLEDON = "2022 Wimbledon Championships: Who will win Djokovic vs. Sinner?"
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with approved_simulator(seed=61, **{**FAST, "allow_eoa_makers": False, "sports_delay_s": DELAY}) as handle:
+    # No taker fee (a game market's is r = 0.05): the balances below are the delayed matches' alone.
+    with approved_simulator(seed=61, **{**FAST, "allow_eoa_makers": False, "sports_delay_s": DELAY,
+                                        "fee_rate": "0"}) as handle:
         yield handle
 
 

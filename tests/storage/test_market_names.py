@@ -55,3 +55,19 @@ def test_alerts_name_their_markets_everywhere_a_person_reads_them(db: Database) 
 def test_text_without_a_known_market_is_unchanged() -> None:
     assert name_markets(["order 0x1234 refused", "no id here"], lambda prefix: []) == [
         "order 0x1234 refused", "no id here"]
+
+
+def test_a_volatility_alert_shows_its_state_before_the_list_cuts_it(db: Database) -> None:
+    """The breaker's alert names the state first: read as the alert lists read it (the market named
+    by its question) and cut where their message column cuts, it still says what happened."""
+    from charts.tables import TEXT_CHARS, cut
+    from engine.risk.gate import TradingState
+    from engine.risk.volatility import Change, Reading
+    from engine.risk.volatility_guard import market_alert
+
+    with db.write() as conn:
+        market_alert(conn, Change(RAIN, TradingState.ACTIVE, TradingState.HALTED, Reading(80_000.0, 10_000.0)))
+        market_alert(conn, Change(RAIN, TradingState.HALTED, TradingState.ACTIVE, Reading(5_000.0, 10_000.0)))
+    cleared, halted = (cut(message, TEXT_CHARS) for message in list(queries.alerts(db)["message"])[:2])
+    assert halted.startswith("volatility HALTED in market “Will the incumbent win"), halted
+    assert cleared.startswith("volatility cleared in market “Will the incumbent"), cleared

@@ -168,3 +168,40 @@ def test_fills_learn_matched_not_broadcasted_and_keep_their_rows(tmp_path: Path)
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'fills'")}
     assert {"ix_fills_order", "ix_fills_market", "ix_fills_matched", "ix_fills_position"} <= indexes
     assert conn.execute("SELECT kind, ref FROM notify_events").fetchall() == [("fill", 3), ("fill", 4), ("fill", 5)]
+
+
+def test_the_ledger_kept_before_the_upgrade_gets_its_order_trail_and_its_resolutions(tmp_path: Path) -> None:
+    """0091 dates the end of each order that ended unfilled before it (the desk's cancel, the venue's
+    refusal) by its close, as the order trail reads it; 0093 dates each market a ledger closed at its
+    payouts by its first redeem claim there, else by its positions' last update."""
+    from sqlite_utils import Database as UtilsDatabase
+
+    from storage.sqlite import migrations
+
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrations.m.apply(UtilsDatabase(conn), stop_before="0091_order_trail")
+    order = ("INSERT INTO orders (id, client_id, mode, strategy, condition_id, token_id, outcome, side, price, size, "
+             "tif, status, status_rank, reason, end_reason, error, created_at, updated_at, closed_at) VALUES (?, ?, "
+             "'live', 'mm', 'm1', 't1', 'YES', 'BUY', 500000, 10000000, 'GTC', ?, 100, 'quoting', ?, ?, ?, ?, ?)")
+    conn.execute(order, (1, "a", "CANCELED", "replaced", None, 10, 30, 30))
+    conn.execute(order, (2, "b", "REJECTED", None, "not enough balance", 20, 21, 21))
+    conn.execute("INSERT INTO fills (trade_id, order_id, mode, strategy, condition_id, token_id, outcome, side, price, "
+                 "size, liquidity, status, status_rank, matched_at, updated_at) VALUES ('t', 1, 'live', 'mm', 'm1', "
+                 "'t1', 'YES', 'BUY', 500000, 4000000, 'MAKER', 'CONFIRMED', 30, 25, 25)")
+    conn.execute("INSERT INTO markets (condition_id, question, yes_token, no_token, tick, min_size, first_seen_at, "
+                 "updated_at, payout_yes, payout_no) VALUES ('m1', 'q', 't1', 't2', 10000, 5000000, 0, 0, 0, 1000000), "
+                 "('m2', 'q2', 't3', 't4', 10000, 5000000, 0, 0, 1000000, 0)")
+    position = ("INSERT INTO positions (mode, strategy, token_id, condition_id, outcome, updated_at) "
+                "VALUES ('live', 'mm', ?, ?, 'YES', ?)")
+    conn.execute(position, ("t1", "m1", 70))
+    conn.execute(position, ("t3", "m2", 90))
+    conn.execute("INSERT INTO claims (mode, kind, condition_id, strategy, token_id, amount, ref, created_at) "
+                 "VALUES ('live', 'redeem', 'm2', 'mm', 't3', 4000000, 'm2:mm:t3', 80)")
+    conn.close()
+    assert {"0091_order_trail", "0093_ledger_resolutions"} <= set(migrate(db))
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT id, ending_at, gate FROM orders ORDER BY id").fetchall() == [(1, 30, None),
+                                                                                            (2, 21, None)]
+    assert conn.execute("SELECT condition_id, payout_yes, at FROM resolutions ORDER BY 1").fetchall() == [
+        ("m1", 0, 70), ("m2", 1000000, 80)]

@@ -26,3 +26,12 @@ def test_a_flatten_that_sold_everything_is_done() -> None:
     result = {"orders": 1, "skipped": [], "sold": [{"strategy": "mm", "token": "t1", "held": "20", "sold": "20"}]}
     assert unsold(json.dumps(result)) == []
     assert outcome_text("Flatten", _done(result)).startswith("Flatten: done (command #7)")
+
+
+def test_a_done_exit_says_its_price_proceeds_and_realized_pnl() -> None:
+    result = {"positions": [{"strategy": "mm", "question": "Will it rain?", "outcome": "YES", "held": "35.32",
+                             "sold": "35.32", "price": "0.412", "proceeds": "14.51", "fee": "0.04",
+                             "realized_pnl": "2.1"}], "sold": "35.32"}
+    said = outcome_text("Exit", Outcome(8, "exit", "done", json.dumps(result), None, True))
+    assert said == ("Exit: done (command #8). mm Will it rain? YES: sold 35.32 of 35.32 at 0.412 on average for "
+                    "14.51 pUSD after a 0.04 pUSD fee; realized PnL +2.1 pUSD.")

@@ -81,7 +81,7 @@ def test_a_mismatch_halt_ends_when_a_later_check_agrees(tmp_path: Path, sim: Sim
         for _ in range(100):  # the first ticks build the engine's market picture
             await core.tick()
             try:
-                await core.handle("place_order", ticket)
+                await core.operator.place_order(ticket)
                 break
             except CommandRejected as exc:
                 assert "no market picture" in str(exc), exc

@@ -8,6 +8,7 @@ import asyncio
 import importlib
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -192,18 +193,18 @@ def test_cancel_order_and_flatten_commands(tmp_path: Path, sim: SimHandle) -> No
         await core.tick()  # resting quotes
         working = next(iter(core.executor.state.orders.values()))
         with pytest.raises(CommandRejected, match="order_id"):
-            await core.handle("cancel_order", {"oops": 1})
-        assert (await core.handle("cancel_order", {"order_id": working.id}))["cancelled"]
+            await core.operator.cancel_order({"oops": 1})
+        assert (await core.operator.cancel_order({"order_id": working.id}))["cancelled"]
         assert working.id not in core.executor.state.orders
         cid = _buy_some(core)
         await core.executor.reconcile()
         core.executor.drain()
         with pytest.raises(CommandRejected, match="pause or stop"):
-            await core.handle("flatten", {"condition_id": cid})
+            await core.operator.flatten({"condition_id": cid})
         await core.pause()
         paper_venue(core).advance()  # the paper fill settles (mined_after 0 here): sellable
         core.executor.drain()
-        result = await core.handle("flatten", {"condition_id": cid})
+        result = await core.operator.flatten({"condition_id": cid})
         assert result["orders"] == 1, result
         paper_venue(core).advance()
         core.executor.drain()
@@ -237,10 +238,10 @@ def test_flatten_is_refused_under_the_latch_unless_it_follows_the_kill(tmp_path:
         with core.db.write() as conn:
             conn.execute(text("UPDATE engine_state SET kill_latched = 1"))
         with pytest.raises(CommandRejected, match="kill latch"):
-            await core.handle("flatten", {})
+            await core.operator.flatten({})
         from engine.trading.operator.operator_actions import flatten
 
-        flattened = await flatten(core.link, core.risk, {}, deciding=False, after_kill=True)
+        flattened = await flatten(core.desk, core.risk, {}, deciding=False, after_kill=True)
         assert flattened["orders"] >= 1  # the engine's own exception
         await core.stop()
 
@@ -416,8 +417,8 @@ def test_the_operator_exits_a_position_while_the_desk_trades(tmp_path: Path, sim
         token = core.catalog.get(cid).yes_token
         assert core.executor.state.totals("hand", token).size >= 20_000_000
         with pytest.raises(CommandRejected, match="holds nothing"):
-            await core.handle("exit", {"strategy": "nobody"})
-        answer = await core.handle("exit", {"strategy": "hand", "condition_id": cid, "outcome": "YES",
+            await core.operator.exit({"strategy": "nobody"})
+        answer = await core.operator.exit({"strategy": "hand", "condition_id": cid, "outcome": "YES",
                                             "reason": "taking profit by hand"})
         for _ in range(20):  # a first attempt that had to withdraw quotes sells on a later pass
             if core.executor.state.totals("hand", token).size <= 0:
@@ -436,6 +437,15 @@ def test_the_operator_exits_a_position_while_the_desk_trades(tmp_path: Path, sim
     [position] = answer["positions"]
     assert position["strategy"] == "hand" and position["outcome"] == "YES" and position["question"]
     assert left < 20_000_000  # sold into the bids down to the slippage floor
+    # As a trader reads a fill: its average price (at or above the floor), proceeds after the fee, the
+    # PnL it realized against the cost of what it sold (the ledger's own change).
+    sold, price, fee = (Decimal(position[k]) for k in ("sold", "price", "fee"))
+    assert sold > 0 and Decimal(position["limit"]) <= price < 1 and fee > 0
+    assert Decimal(position["proceeds"]) == sold * price - fee
+    with core.db.read() as conn:  # the position's first and only sale: all it realized is this sale's
+        realized = conn.execute(text("SELECT realized FROM positions WHERE strategy = 'hand' AND outcome = 'YES' "
+                                     "AND mode = 'paper'")).scalar_one()
+    assert Decimal(position["realized_pnl"]) == Decimal(realized) / 1_000_000 - fee
     with core.db.read() as conn:
         sells = [tuple(r) for r in conn.execute(text(
             "SELECT reason, tif FROM orders WHERE side = 'SELL' AND strategy = 'hand'")).all()]

@@ -52,7 +52,7 @@ def _seen(core: TradingCore) -> dict[str, StrategyState]:
             return []
         hosted.instance.decide = decide  # type: ignore[method-assign, assignment]  # records what each saw
     views = market_views(core.link.relevant_markets(), core.catalog, core.books, {}, None)
-    core._decide(core.clock(), views)
+    core.deciders.decide(core.clock(), views)
     return seen
 
 

@@ -54,7 +54,7 @@ def test_an_exit_leaves_a_sellable_remainder_where_the_minimum_allows(tmp_path: 
         await _hold(core, "mm", cid)  # 20 shares
         _book(sim, market, [("0.49", "17")], "0.52")  # the bids take 17: all of them would leave 3, unsellable
         await _mid_is(core, yes, 505_000)
-        answer = await core.handle("exit", {"strategy": "mm", "condition_id": cid, "outcome": "YES"})
+        answer = await core.operator.exit({"strategy": "mm", "condition_id": cid, "outcome": "YES"})
         await _settle(core)
         await core.stop()
         return answer
@@ -82,9 +82,9 @@ def test_dust_never_keeps_retrying_nor_blocks_its_strategy(tmp_path: Path, sim: 
         await core.tick()  # the stop loss sells what the bids take
         await _settle(core, 4)  # three shares left: dust, the exit is over
         assert core.executor.state.totals("mm", yes).size == 3 * SH
-        assert core.exits.active == {}
-        answer = await core.handle("exit", {"strategy": "mm", "condition_id": cid, "outcome": "YES"})
-        assert core.operator_exits.wanted == {}  # nothing to try again
+        assert core.desk.exits.active == {}
+        answer = await core.operator.exit({"strategy": "mm", "condition_id": cid, "outcome": "YES"})
+        assert core.desk.operator_exits.wanted == {}  # nothing to try again
         await _settle(core, 2)
         await core.stop()
         return answer

@@ -188,11 +188,11 @@ def test_no_market_is_decided_on_events_between_a_failed_pass_and_the_next_good_
     async def scenario() -> None:
         nonlocal failing
         (cid,) = await _quoting(core)
-        real_tick, real_decide = core.tick, core._decide
+        real_tick, real_decide = core.tick, core.deciders.decide
 
         def decide(now: int, views: Any, only: Any = None) -> Any:
             if only is not None:
-                on_events.append(core.passes.in_a_row)
+                on_events.append(core.desk.passes.in_a_row)
             return real_decide(now, views, only)
 
         async def tick() -> Any:
@@ -200,18 +200,18 @@ def test_no_market_is_decided_on_events_between_a_failed_pass_and_the_next_good_
                 raise ValueError("a poisoned input")
             return await real_tick()
 
-        core._decide = decide  # type: ignore[method-assign]  # the core's own, recorded as it is called
+        core.deciders.decide = decide  # type: ignore[method-assign]  # the core's own, recorded as it is called
         core.tick = tick  # type: ignore[method-assign]  # a pass that fails while `failing` holds
-        await _until(lambda: core.passes.in_a_row >= 1)  # a timed pass failed (its guard trips at 3)
+        await _until(lambda: core.desk.passes.in_a_row >= 1)  # a timed pass failed (its guard trips at 3)
         on_events.clear()  # (the acknowledgements of its quotes were decided on before it)
         before = _quotes(core, cid)
         decided = core.events.schedule.decided
         _move(core, cid, 300_000)  # a move that, on events, replaces the quotes at once
         await _until(lambda: core.events.schedule.decided > decided)  # the schedule got to the market
         # Nothing asked of the strategies, nothing placed (a quote the move crossed may have filled).
-        assert on_events == [] and not _quotes(core, cid) - before and not core.passes.tripped
+        assert on_events == [] and not _quotes(core, cid) - before and not core.desk.passes.tripped
         failing = False
-        await _until(lambda: core.passes.in_a_row == 0)  # a pass completed: deciding on events again
+        await _until(lambda: core.desk.passes.in_a_row == 0)  # a pass completed: deciding on events again
         _move(core, cid, 600_000)
         await _until(lambda: bool(on_events))
         assert on_events[0] == 0

@@ -15,8 +15,8 @@ from sqlalchemy import text
 
 from contracts.command_refusal import CommandRejected
 from engine.risk.gate import TradingState
-from engine.trading import core as core_module
 from engine.trading.core import TradingCore
+from engine.trading.hosting import views as views_module
 from simulator.testing import SimHandle, approved_simulator
 from storage.desk import desk_status
 from storage.engine_stores import engine_state
@@ -58,14 +58,14 @@ def test_a_desk_whose_passes_keep_failing_cancels_halts_and_resumes_only_when_th
         tmp_path: Path, sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> None:
     core = _core(tmp_path, sim)
     poisoned = {"on": False}
-    real_views = core_module.market_views
+    real_views = views_module.market_views
 
     def views(*args: Any, **kwargs: Any) -> Any:
         if poisoned["on"]:
             raise ValueError("math domain error")
         return real_views(*args, **kwargs)
 
-    monkeypatch.setattr(core_module, "market_views", views)
+    monkeypatch.setattr(views_module, "market_views", views)
 
     async def scenario() -> None:
         await core.start(operator=True)
@@ -85,7 +85,7 @@ def test_a_desk_whose_passes_keep_failing_cancels_halts_and_resumes_only_when_th
         await asyncio.sleep(0.3)  # the loop keeps trying: no order goes out while halted
         assert not core.executor.state.orders
         poisoned["on"] = False
-        await _until(lambda: core.passes.deciding, "a pass that completes")
+        await _until(lambda: core.desk.passes.deciding, "a pass that completes")
         assert core.risk.memory.trading_state is TradingState.HALTED  # passing again is not enough
         assert await core.clear_start_halts() == "DECISIONS_FAILING"
         assert core.risk.memory.trading_state is TradingState.ACTIVE

@@ -1,9 +1,9 @@
 """Kalshi's scheduled fee changes, against the simulator's Kalshi (which serves `/series/fee_changes`
-in Kalshi's shape and charges a series' new settings from the change's time on): the live ledger books
-the fee Kalshi reports on either side of a change; the desk reads the changes with the series and
-keeps them with the pair (what paper fills, backtests and the arbitrage charge by); a change record it
-cannot read (an unknown fee type, no time, a negative multiplier) is refused, named in an alert, and
-changes nothing it keeps."""
+and `/events/fee_changes` in Kalshi's shape and charges a series' new settings, or an event's override
+of them, from the change's time on): the live ledger books the fee Kalshi reports on either side of a
+change; the desk reads the changes with the series and the event and keeps them with the pair (what
+paper fills, backtests and the arbitrage charge by); a change record it cannot read (an unknown fee
+type, no time, a negative multiplier) is refused, named in an alert, and changes nothing it keeps."""
 
 from __future__ import annotations
 
@@ -155,3 +155,55 @@ def test_a_fee_change_without_a_time_or_with_a_negative_multiplier_is_refused_by
         sim.call(lambda: sim.sim.kalshi.raw_fee_changes.clear())
     assert facts == [] and len(refused) == 1
     assert refused[0][0] == ticker and named in refused[0][1] and record["id"] in refused[0][1]
+
+
+def test_an_events_dated_override_is_read_kept_with_the_pair_and_booked_live_at_kalshis_fee(
+        tmp_path: Path, sim: SimHandle) -> None:
+    """Kalshi schedules an override of an event's fees (x4) and its clearing: the desk's poller reads them
+    with the event (its facts, kept with the pair, carry both); the override in force, a live taker fill
+    reports the override's fee, which is what the live ledger books (engine/venues/kalshi_wire.py)."""
+    from contracts.kalshi_fee_store import schedule_from_json
+    from contracts.kalshi_fees import KalshiFees
+    from engine.feeds.kalshi_client import KalshiClient
+    from tests.kalshi import account, host
+
+    ticker = next(t for t in binary_tickers(sim) if sim.call(lambda t=t: sim.sim.kalshi.exchange.markets[t]
+                                                           .series_ticker) == "KXSIMD")
+    event = sim.call(lambda: sim.sim.kalshi.exchange.markets[ticker].event_ticker)
+    at = now_ms() + 3_600_000
+    for body in ({"fee_type_override": "quadratic", "fee_multiplier_override": 4, "at_ms": at},
+                 {"fee_type_override": None, "fee_multiplier_override": None, "at_ms": at + 3_600_000}):
+        sim.call(lambda body=body: sim.sim.kalshi.schedule_event_fee_change(event, body, now_ms()))
+    facts: list[Facts] = []
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "SIMULATOR_PORT": str(sim.port)})
+    assert settings.kalshi is not None
+
+    async def read() -> None:
+        poller = KalshiBookPoller(settings.kalshi.host, [ticker], BookCache(), on_facts=lambda _, f: facts.append(f))
+        try:
+            await poller.read_settlements()
+        finally:
+            await poller.close()
+
+    asyncio.run(read())
+    kept = schedule_from_json(KalshiFees(facts[0].fee_type, facts[0].fee_multiplier_ppm), facts[0].fee_changes)
+    four = KalshiFees("quadratic", 4_000_000)
+    assert [(c.at_ms, c.fees) for c in kept.event_changes] == [(at, four), (at + 3_600_000, None)]
+    assert [kept.at(t) for t in (at - 1, at, at + 3_600_000)] == [KalshiFees("quadratic", 1_000_000), four,
+                                                                  KalshiFees("quadratic", 1_000_000)]
+    sim.call(lambda: sim.sim.kalshi.schedule_event_fee_change(
+        event, {"fee_type_override": "quadratic", "fee_multiplier_override": 4, "in_s": 0}, now_ms()))
+    key_id, private, name = account(sim)
+    client = KalshiClient.at(host(sim), key_id, private)
+
+    async def take() -> tuple[int, int, int]:
+        market = await client.market(ticker)
+        await client.create_order(ticker=ticker, client_order_id="ev-take", book_side="bid", price=market.yes_ask,
+                                  count=5 * SH, time_in_force="immediate_or_cancel")
+        fill = (await client.fills(ticker=ticker))[0]
+        await client.close()
+        return fill.fee, fill.count, fill.yes_price
+
+    fee, count, price = asyncio.run(take())
+    assert fee == trade_fee(FeeSchedule("quadratic", Fraction(4)), count, price, taker=True)  # the event's x4
+    assert fee > trade_fee(FeeSchedule("quadratic"), count, price, taker=True)

@@ -1,4 +1,4 @@
-"""One engine, two venues (engine/trading/passes/venue_ledger.py): a strategy that names a paired Kalshi market
+"""One engine, two venues (engine/trading/passes/ledger.py): a strategy that names a paired Kalshi market
 (`kalshi:<ticker>`) trades it in the real trading core, on Kalshi's paper ledger beside the
 Polymarket desk, on the Kalshi book the desk reads through its own Kalshi client (the simulator's
 Kalshi side here). Its orders are Kalshi's (on the market's price grid, counts in 0.01 contracts,
@@ -301,7 +301,7 @@ def test_a_flatten_sells_kalshis_positions_too(tmp_path: Path, sim: SimHandle) -
         await _started(core, kalshi)
         await _bought(core, kalshi, yes, 4 * SH)
         await core.pause()  # a flatten is refused while strategies trade
-        answer = await core.handle("flatten", {})
+        answer = await core.operator.flatten({})
         held = await _left(core, yes)
         await core.stop()
         return answer, held
@@ -318,7 +318,7 @@ def test_the_operators_exit_sells_a_kalshi_position_on_kalshis_ledger(tmp_path: 
     async def scenario() -> tuple[dict, int]:
         await _started(core, kalshi)
         await _bought(core, kalshi, yes, 5 * SH)
-        answer = await core.handle("exit", {"strategy": "kx", "condition_id": kalshi, "ledger": "paper"})
+        answer = await core.operator.exit({"strategy": "kx", "condition_id": kalshi, "ledger": "paper"})
         held = await _left(core, yes)  # sold on Kalshi's paper venue (the desk holds nothing there)
         await core.stop()
         return answer, held

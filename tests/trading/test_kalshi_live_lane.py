@@ -1,10 +1,11 @@
-"""Kalshi armed live (engine/trading/passes/venue_ledger.py, mode `live`): the real trading core on a paper desk sends a
+"""Kalshi armed live (engine/trading/passes/ledger.py, mode `live`): the real trading core on a paper desk sends a
 promoted strategy's Kalshi orders to Kalshi itself (the simulator's Kalshi side, an account registered with
 its own RSA key) through the desk's own client, and keeps Kalshi's live ledger true to the account: its
 cash starts at Kalshi's balance, fills and fees are Kalshi's, a settlement is booked from Kalshi's own
 settlement list at `finalized` and the ledger's cash then equals Kalshi's balance to the micro-dollar (a
 market Kalshi voids too, its positions paid back at cost); a balance Kalshi holds that the ledger cannot
-explain halts the Kalshi lane alone; a restart reads its resting orders back."""
+explain halts the Kalshi lane alone; a restart reads its resting orders back, and books what Kalshi settled or
+voided meanwhile before it compares the ledger with Kalshi (no halt for it, however brief)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ from contracts.order_status import OrderStatus
 from contracts.settings import load_settings
 from contracts.venues import KALSHI
 from engine.execution.credits import book_venue_credits
+from engine.execution.recovery import recover
 from engine.risk.gate import TradingState
+from engine.risk.ledger_risk import VenueLedgerRisk
 from engine.trading.core import TradingCore
 from engine.trading.settlement.void_refunds import book_refunds
 from engine.venues.kalshi import KalshiVenue
@@ -126,7 +129,7 @@ def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_p
         seen["closed_after_load"] = market is not None and market.closed and not market.accepting_orders
         for _ in range(2):  # a difference counts once two checks in a row see it: none is seen
             await lane.check_balances(tolerance_usdc=0.0, every_s=0)
-        seen["trading"] = lane.risk.in_force().trading_state
+        seen["trading"] = _risk(lane).in_force().trading_state
         # Read again (a restart's fresh reader): the refund and its payment are not booked twice.
         settings = load_settings(desk.env).kalshi
         assert settings is not None
@@ -153,6 +156,8 @@ def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_p
 
 def test_a_void_while_the_engine_was_down_is_booked_at_restart_and_the_lane_trades_on(
         tmp_path: Path, sim: SimHandle) -> None:
+    """What Kalshi voided while the engine was down is booked by recovery before it compares the
+    ledger with Kalshi: no halt for it at the restart, not even one that clears itself later."""
     desk = Desk(tmp_path, sim, market=3)
     yes = kalshi_ids.token_id(desk.ticker, "yes")
 
@@ -167,28 +172,38 @@ def test_a_void_while_the_engine_was_down_is_booked_at_restart_and_the_lane_trad
 
     cost = asyncio.run(before(desk.core()))
     desk.settle("void")  # while the engine is down
+    restarted = now_ms()
     again = desk.core()
 
     async def after() -> dict[str, Any]:
         await _started(again, desk.kalshi)
         lane = again.ledgers.get(KALSHI)
         assert lane is not None
+        at_start = {"trading": (lane.risk.memory.trading_state, lane.risk.memory.reason),
+                    "size": lane.executor.state.totals("kx", yes).size, "cash": lane.executor.state.cash}
         await again.scheduled.collections()
         for _ in range(2):  # the contracts Kalshi took back are off the ledger too: the checks agree
             await lane.check_balances(tolerance_usdc=0.0, every_s=0)
         state = lane.executor.state
         seen = {"size": state.totals("kx", yes).size, "cash": state.cash, "balance": desk.balance(),
-                "trading": lane.risk.in_force().trading_state, "book": again.books.book(yes)}
+                "trading": _risk(lane).in_force().trading_state, "book": again.books.book(yes), "at_start": at_start}
         await again.stop()
         return seen
 
     seen = asyncio.run(after())
+    assert seen["at_start"] == {"trading": (TradingState.ACTIVE, None), "size": 0, "cash": seen["balance"]}
     assert seen["size"] == 0 and seen["cash"] == seen["balance"] and seen["trading"] is TradingState.ACTIVE
     assert seen["book"] is None  # the restarted poller read the market's status first: its book, over, never read
     with again.db.read() as conn:
         booked = conn.execute(text("SELECT kind, amount FROM cash_ledger WHERE mode = 'live' AND venue = 'kalshi' "
                                    "AND kind != 'deposit'")).all()
     assert [tuple(b) for b in booked] == [("redemption", cost)]  # paid back at cost, once, nothing adjusted
+    with again.db.read() as conn:
+        alerts = conn.execute(text("SELECT code FROM alerts WHERE code IN ('BALANCE_MISMATCH', 'KALSHI_VOID', "
+                                   "'CASH_SYNC', 'CREDIT_UNCLAIMED') AND created_at >= :t"), {"t": restarted}).all()
+        halts = conn.execute(text("SELECT COUNT(*) FROM alerts WHERE message LIKE '%HALTED%' AND created_at >= :t"),
+                             {"t": restarted}).scalar_one()
+    assert [a[0] for a in alerts] == ["KALSHI_VOID"] and halts == 0  # no false halt, no cash booked as moved
 
 
 def test_money_kalshi_holds_that_the_ledger_cannot_explain_halts_the_kalshi_lane_alone(
@@ -212,21 +227,21 @@ def test_money_kalshi_holds_that_the_ledger_cannot_explain_halts_the_kalshi_lane
         move(50 * SH)  # $50 paid in from outside the desk
         for _ in range(2):  # a difference counts once two checks in a row see it
             await lane.check_balances(tolerance_usdc=1.0, every_s=0)
-        seen: dict[str, Any] = {"halted": (lane.risk.in_force().trading_state, lane.risk.in_force().reason),
+        seen: dict[str, Any] = {"halted": (_risk(lane).in_force().trading_state, _risk(lane).in_force().reason),
                                    "desk": core.risk.memory.trading_state, "stored": stored()}
         move(-50 * SH)  # taken out again: the ledger and Kalshi agree
         for _ in range(2):
             await lane.check_balances(tolerance_usdc=1.0, every_s=0)
-        seen["cleared"] = lane.risk.in_force().trading_state
+        seen["cleared"] = _risk(lane).in_force().trading_state
         seen["stored_after"] = stored()
         move(20 * SH)  # $20 paid in again, and this time the operator looks, then presses Start
         for _ in range(2):
             await lane.check_balances(tolerance_usdc=1.0, every_s=0)
-        seen["halted_again"] = lane.risk.in_force().trading_state
+        seen["halted_again"] = _risk(lane).in_force().trading_state
         await core.clear_start_halts()
         for _ in range(2):  # the Start booked the $20: the next checks agree
             await lane.check_balances(tolerance_usdc=1.0, every_s=0)
-        seen["after_start"] = (lane.risk.in_force().trading_state, lane.executor.state.cash, desk.balance())
+        seen["after_start"] = (_risk(lane).in_force().trading_state, lane.executor.state.cash, desk.balance())
         await core.stop()
         return seen
 
@@ -294,7 +309,7 @@ def test_a_restart_reads_kalshis_resting_orders_back_to_the_live_ledger(tmp_path
 
 
 def test_only_promoted_strategies_trade_kalshi_live_and_one_per_market() -> None:
-    from engine.trading.passes.venue_ledger import traders_on
+    from engine.trading.passes.routing import traders_on
 
     class Kind:
         def __init__(self, spans_venues: bool) -> None:
@@ -388,7 +403,7 @@ def test_live_kalshi_nets_yes_and_no_as_the_ledger_does_and_an_exit_sells_there(
                                               lane.executor.state.totals("kx", no).size),
                                    "kalshi_position": position(), "cash": lane.executor.state.cash,
                                    "balance": desk.balance()}
-        answer = await core.handle("exit", {"strategy": "kx", "condition_id": desk.kalshi, "ledger": "live"})
+        answer = await core.operator.exit({"strategy": "kx", "condition_id": desk.kalshi, "ledger": "live"})
         assert answer["positions"]
 
         def sold() -> bool:
@@ -421,7 +436,7 @@ def test_a_live_kalshi_market_maker_whose_ask_is_the_touch_leaves_it_resting(tmp
     """Kalshi's book holds the live lane's own orders, in both of the market's books (a YES ask is a NO bid): its
     ask at the touch, read as the market's, lowered the mid it priced from, so it cancelled the ask and placed it
     again on every decision, deciding on events (engine/trading/ledgers/own_orders.py, `OwnBooks`)."""
-    desk = Desk(tmp_path, sim, market=4)  # (the other tests' markets are 0 to 3)
+    desk = Desk(tmp_path, sim, market=4)  # (0 to 3 are the other tests'; the last test settles 4 after this one)
     maker = {**MM, "half_spread": 0.02, "max_inventory": 10}  # holding 10 at its cap, it only asks
     db = Database(desk.db_path)
     with db.write() as conn:
@@ -460,3 +475,46 @@ def test_a_live_kalshi_market_maker_whose_ask_is_the_touch_leaves_it_resting(tmp
 
     placed, every = asyncio.run(scenario())
     assert placed == [(390_000, "LIVE")], every  # placed once, resting: not cancelled and placed again
+
+
+def test_a_result_kalshi_paid_before_the_desk_heard_of_it_is_settled_by_recovery_before_it_compares(
+        tmp_path: Path, sim: SimHandle) -> None:
+    """Kalshi settled the market `yes` and paid it, and the desk has not read its status yet (as at a
+    restart whose status read has not come): recovery settles it from Kalshi's settlement list before
+    comparing, so the ledger agrees with Kalshi at once, the payment pays its claim."""
+    desk = Desk(tmp_path, sim, market=4)  # (after the market maker's test of it: this one settles it)
+    core = desk.core()
+    yes = kalshi_ids.token_id(desk.ticker, "yes")
+
+    async def scenario() -> dict[str, Any]:
+        await _started(core, desk.kalshi)
+        lane = core.ledgers.get(KALSHI)
+        assert lane is not None
+        await _bought(core, desk, 4 * SH)
+        desk.settle("yes")
+        assert core.catalog.resolution(desk.kalshi) is None  # nobody told the desk
+        report = await recover(lane.executor, lane.settlement, settle_resolutions=lane._before_balances)
+        lane.risk.balances_checked(report.mismatches)  # what the ledger's open does with them
+        state = lane.executor.state
+        seen = {"mismatches": report.mismatches, "size": state.totals("kx", yes).size, "cash": state.cash,
+                "balance": desk.balance(), "trading": _risk(lane).in_force().trading_state,
+                "redeemable": state.redeemable}
+        await core.stop()
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert seen["mismatches"] == [] and seen["trading"] is TradingState.ACTIVE
+    assert seen["size"] == 0 and seen["redeemable"] == 0 and seen["cash"] == seen["balance"]
+    with core.db.read() as conn:
+        booked = conn.execute(text("SELECT kind, amount FROM cash_ledger WHERE mode = 'live' AND venue = 'kalshi' "
+                                   "AND kind != 'deposit'")).all()
+        alerts = conn.execute(text("SELECT code FROM alerts WHERE code IN ('BALANCE_MISMATCH', 'CREDIT_UNCLAIMED', "
+                                   "'CASH_SYNC')")).scalars().all()
+    assert [tuple(b) for b in booked] == [("redemption", 4 * SH)]  # a dollar a contract, once, as Kalshi paid
+    assert alerts == ["CASH_SYNC"]  # the first start's, nothing since
+
+
+def _risk(ledger: Any) -> VenueLedgerRisk:
+    """A ledger beside the desk's: its own risk, held at the desk's where the desk is more cautious."""
+    assert isinstance(ledger.risk, VenueLedgerRisk)
+    return ledger.risk

@@ -95,7 +95,7 @@ def test_a_paper_only_strategy_trades_settles_and_halts_in_its_lane(tmp_path: Pa
         assert _rows(core.db, "SELECT COUNT(*) FROM fills WHERE mode = 'paper' AND strategy = 'vb'")[0][0] > 0
         assert sim.open_order_count(wallet) == 0 and not sim.activity(wallet)  # the wallet traded nothing
         # The operator exits the lane's position from the dashboard (its ledger named): sold on paper.
-        answer = await core.handle("exit", {"strategy": "vb", "condition_id": cid, "outcome": "YES",
+        answer = await core.operator.exit({"strategy": "vb", "condition_id": cid, "outcome": "YES",
                                             "ledger": "paper", "reason": "by hand"})
         assert [p["strategy"] for p in answer["positions"]] == ["vb"]
         await _until(core, lambda: _rows(core.db, "SELECT COUNT(*) FROM fills WHERE mode = 'paper' AND strategy = 'vb' "
@@ -126,6 +126,6 @@ def test_a_paper_only_strategy_trades_settles_and_halts_in_its_lane(tmp_path: Pa
         await controller.stop("operator")
         assert core.ledgers.get(POLYMARKET, "paper") is None
         with pytest.raises(CommandRejected, match="nothing trades paper beside it now"):
-            await core.handle("exit", {"strategy": "vb", "ledger": "paper"})
+            await core.operator.exit({"strategy": "vb", "ledger": "paper"})
 
     asyncio.run(scenario())

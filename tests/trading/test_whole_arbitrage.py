@@ -175,7 +175,7 @@ def test_a_set_the_venue_fills_unevenly_is_completed(tmp_path: Path, sim: SimHan
         await core.tick()
         paper_venue(core).advance()
         core.executor.drain()
-        assert core.arbitrage.pending == []  # completed: no leg left long, nothing to unwind
+        assert core.desk.arbitrage.pending == []  # completed: no leg left long, nothing to unwind
         await core.stop()
 
     asyncio.run(scenario())

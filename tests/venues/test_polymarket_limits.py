@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from contracts.domain import Side
 from engine.feeds.pacing import Aborted
+from engine.trading.ledgers.venue_conditions import ConditionBoard, live_conditions
 from engine.venues.base import VenueOrderStatus
 from engine.venues.polymarket_limits import (
     CANCEL,
@@ -23,9 +26,12 @@ from engine.venues.polymarket_limits import (
     TIERS,
     SignerBucket,
     SignerLimits,
+    tier_from,
 )
 from simulator.signer_limits import TIERS as SIM_TIERS
 from simulator.testing import approved_simulator
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from tests.venues.conftest import FAST, QUIET, fresh_market, new_key, order, run, venue_for
 
 
@@ -161,3 +167,89 @@ def test_a_refusal_with_an_http_date_retry_after_is_waited_out() -> None:
         answered, waited = run(scenario(), timeout=60)
         assert answered == 1  # the venue's answer ("order not found"), after the wait
         assert sim.state()["signer_rate_limited"] >= 1 and waited >= 0.3
+
+
+def test_a_cancel_of_many_ids_is_split_into_requests_of_at_most_1000() -> None:
+    """An elite signer's cancel bucket holds 1620 ids with our margin, but the venue takes at most
+    1000 in one DELETE /orders (its changelog of 2026-06-15; the reference still says 3000): 1100
+    ids go as two requests, each answered."""
+    with approved_simulator(seed=54, **{**QUIET, "signer_tier": "elite"}) as sim:
+        venue = venue_for(sim)
+
+        async def scenario() -> int:
+            try:
+                await venue.connect()
+                venue.calls.signer.observe("cancel", {"Poly-RateLimit-Tier": "elite"})
+                assert venue.calls.signer.cancel_chunk > 1000
+                ids = ["0x" + f"{i:064x}" for i in range(1100)]
+                return len((await venue.cancel(ids)).not_canceled)
+            finally:
+                await venue.close()
+
+        assert run(scenario(), timeout=60) == 1100  # each id answered "order not found"
+
+
+def test_the_tier_is_read_from_the_venue_before_the_first_order() -> None:
+    """A gold signer is paced as gold from its first request: the adapter asks the venue's
+    rate-limit-tier endpoint as it connects, not only the answers to orders it sends later."""
+    with approved_simulator(seed=55, **{**QUIET, "signer_tier": "gold"}) as sim:
+        venue = venue_for(sim)
+
+        async def scenario() -> tuple[str, int | None, int]:
+            try:
+                await venue.connect()
+                signer = venue.calls.signer
+                return signer.tier.name, signer.tier_read_ms, signer.cancel_chunk
+            finally:
+                await venue.close()
+
+        name, read_at, chunk = run(scenario())
+        assert (name, chunk) == ("gold", 1080) and read_at is not None  # gold's cancel burst, with our margin
+
+
+def test_an_answer_the_desk_cannot_read_leaves_the_tightest_tier() -> None:
+    assert tier_from({"tier": "Platinum"}) == TIERS["platinum"] and tier_from("elite") == TIERS["elite"]
+    assert tier_from({"rate_limit_tier": "silver"}) == TIERS["silver"]
+    assert tier_from({"tier": "mythril"}) is None and tier_from({"tier": 3}) is None and tier_from(None) is None
+
+
+def test_the_venues_warning_is_alerted_before_any_refusal(tmp_path: Path) -> None:
+    """The venue in its warning mode: another program on the same wallet has emptied the order bucket,
+    the desk's next order is processed but answered `Poly-RateLimit-Warning: true`, and the engine's
+    condition board alerts it once (the condition stays shown while it holds), beside the tier."""
+    migrate(tmp_path / "desk.db")
+    db = Database(tmp_path / "desk.db")
+    board = ConditionBoard(db)
+    with approved_simulator(seed=56, **{**QUIET, "signer_limits_warn_only": True}) as sim:
+        market = fresh_market(sim)
+        key = new_key()
+        rival, ours = venue_for(sim, key=key), venue_for(sim, key=key)
+
+        sim.call(setattr, sim.sim.signer_limits, "clock", lambda: 1_000.0)  # no refill: no race with the clock
+
+        async def scenario() -> None:
+            try:
+                prepared = await _bids(rival, market, 75)
+                rival.calls.signer.set_tier(TIERS["elite"])  # the other program does not pace as we do
+                for k in range(0, 75, 15):  # 75 orders at once: 15 past the standard burst
+                    await rival.submit_many(prepared[k:k + 15])
+                placed = await ours.submit(await ours.prepare(order(market, Side.BUY, 10_000, 5_000_000)))
+                assert placed.status is VenueOrderStatus.LIVE  # processed: a warning, not a refusal
+            finally:
+                await rival.close()
+                await ours.close()
+
+        run(scenario(), timeout=60)
+        assert sim.state()["signer_rate_warned"] >= 1 and sim.state()["signer_rate_limited"] == 0
+    signer = ours.calls.signer
+    assert signer.warning_since_ms is not None
+    for _ in range(2):  # published every tick: alerted once
+        board.publish(live_conditions(unreachable_since=None, alert_after_s=30, heartbeats=None, signer=signer,
+                                      drift=None, drift_since=None, now=signer.warning_since_ms + 1_000),
+                      tier=signer.shown())
+    with db.read() as conn:
+        alerts = conn.exec_driver_sql("SELECT code FROM alerts WHERE code = 'VENUE_RATE_LIMIT_WARNING'").all()
+        stored = conn.exec_driver_sql("SELECT venue_conditions, venue_tier FROM engine_state").one()
+    assert len(alerts) == 1
+    assert [c["code"] for c in json.loads(stored[0])] == ["rate_limit_warning"]
+    assert json.loads(stored[1])["tier"] == "standard"

@@ -9,15 +9,17 @@ profit) both take, in paper as in live.
    exit must not wait behind a quote (the operator's own orders stay; they hold it back).
 2. **Then sell** what is held settled with a fill-and-kill at the mid less the max-slippage
    limit: it takes the bids down to that floor and no further.
-3. **Say what happened, per token**: shares sold, and why anything was not (no fresh book, below
-   the market's minimum, shares still settling, held back by the venue's maintenance, the
+3. **Say what happened, per token**: shares sold, at what average price, for what proceeds after
+   the fee and with what realized PnL (as the ledger booked the sale's fills; a live sale whose
+   fills the venue has not reported yet says so), and why anything was not sold (no fresh book,
+   below the market's minimum, shares still settling, held back by the venue's maintenance, the
    venue's refusal, no bids down to the floor).
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from contracts import order_end
@@ -31,6 +33,7 @@ from storage.engine_stores import trading_reads
 if TYPE_CHECKING:
     from contracts.limits import Limits
     from engine.execution.executor import Executor
+    from engine.execution.ledger import PositionTotals
     from engine.execution.store import OrderRow
     from engine.trading.parts import TradingSite
 
@@ -59,6 +62,7 @@ class Sold:
     order_id: int | None = None
     limit: int | None = None
     why_not: str | None = None
+    booked: Booked | None = None  # what the ledger booked of it (None: nothing sold, or not reported yet)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"strategy": self.strategy, "token": self.token, "held": fmt(self.held),
@@ -69,7 +73,41 @@ class Sold:
             out["limit"] = fmt(self.limit)
         if self.why_not:
             out["why_not"] = self.why_not
-        return out
+        return out | self.results()
+
+    def results(self) -> dict[str, Any]:
+        """Price, proceeds, fee and realized PnL as the answer carries them (or why not yet)."""
+        if self.booked is not None:
+            return self.booked.as_dict()
+        return {"booked": BOOKED_LATER} if self.sold > 0 else {}
+
+
+BOOKED_LATER = "its price and PnL are booked as the venue reports its fills"
+
+
+@dataclass(frozen=True)
+class Booked:
+    """A sale as the ledger booked it: the average price, what it brought in after the fee, the
+    fee, and the PnL it realized after that fee (against the average cost of the shares sold)."""
+
+    price: int  # micro-probability, the average of its fills
+    proceeds: int  # micro-pUSD received, after the fee
+    fee: int
+    realized: int  # micro-pUSD, after the fee
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"price": fmt(self.price), "proceeds": fmt(self.proceeds), "fee": fmt(self.fee),
+                "realized_pnl": fmt(self.realized)}
+
+
+def booked(sold: int, before: PositionTotals, after: PositionTotals) -> Booked | None:
+    """What the ledger booked between `before` and `after` of a sale of `sold` shares; None unless
+    every share sold is in it (a live sale's fills follow its answer)."""
+    if sold <= 0 or before.size - after.size != sold:
+        return None
+    fee = after.fees - before.fees
+    gross = (after.realized - before.realized) + (before.cost - after.cost)  # realized + the cost it closed
+    return Booked(round(gross * ONE / sold), gross - fee, fee, after.realized - before.realized - fee)
 
 
 def sell_floor(market: MarketInfo, mid: int, max_slippage: int) -> int:
@@ -143,6 +181,8 @@ async def sell(link: TradingSite, limits: Limits, holdings: list[Holding], reaso
         else:
             places.append((holding.strategy, holding.market, spec, reason))
     if places:
+        state = link.executor.state
+        before = {(h.strategy, h.token): state.totals(h.strategy, h.token) for h in holdings}
         placed = await link.executor.place_now(places, override_block=override_block)
         link.executor.drain()
         held_back = {id(spec): why for spec, why in placed.refused}
@@ -150,9 +190,10 @@ async def sell(link: TradingSite, limits: Limits, holdings: list[Holding], reaso
             sent = trading_reads.sale_orders(conn, placed.order_ids)
         rows = {(r["strategy"], r["token_id"]): r for r in sent}
         for strategy, _, spec, _ in places:
-            holding = next(h for h in holdings if (h.strategy, h.token) == (strategy, spec.token_id))
-            answers[(strategy, spec.token_id)] = _answer(holding, spec, rows.get((strategy, spec.token_id)),
-                                                         held_back.get(id(spec)))
+            key = (strategy, spec.token_id)
+            holding = next(h for h in holdings if (h.strategy, h.token) == key)
+            answer = _answer(holding, spec, rows.get(key), held_back.get(id(spec)))
+            answers[key] = replace(answer, booked=booked(answer.sold, before[key], state.totals(*key)))
     return [answers[(h.strategy, h.token)] for h in holdings]
 
 

@@ -30,6 +30,7 @@ from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.reference import ReferenceSource
 from engine.trading.ledgers.own_orders import OwnBooks
+from engine.trading.ledgers.references import References
 from storage.desk.audit import raise_alert
 from storage.engine_stores import follow_store, trading_reads
 from storage.sqlite.db import Database
@@ -234,3 +235,18 @@ class SignalReads:
                 raise_alert(conn, level="warning", source="engine", code=code, message=message)
         except Exception:
             log.exception("the alert could not be written", extra={"code": code})
+
+
+class Views:
+    """The market pictures a decision reads, built one way for the timed pass and for decisions on events:
+    the books as the feed has them (live, without the desk's own orders: `own`), the fair values and
+    followed trades as last read (`signals`), the reference prices and the operator's pairs (`references`)."""
+
+    def __init__(self, catalog: MarketCatalog, books: BookCache, signals: SignalReads, references: References,
+                 own: OwnBooks) -> None:
+        self.catalog, self.books, self.signals, self.references, self.own = catalog, books, signals, references, own
+
+    def of(self, condition_ids: Iterable[str], now: int) -> dict[str, MarketView]:
+        signals, references = self.signals, self.references
+        return market_views(condition_ids, self.catalog, self.books, signals.fair_values(now), references.source,
+                            signals.followed(now), references.pairs(), signals.confidence, own=self.own)

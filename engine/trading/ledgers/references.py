@@ -160,6 +160,9 @@ class References:
             found[f"{self.spot.protocol} spot stream"] = self.spot.refusals
         if self.chainlink is not None:
             found["Chainlink stream"] = self.chainlink.refusals
+        index = getattr(self.pair_feeds, "index", None)
+        if index is not None:
+            found["paired venue's CF Benchmarks stream"] = index.refusals
         return found
 
     async def close(self) -> None:

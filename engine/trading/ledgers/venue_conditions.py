@@ -6,7 +6,10 @@ in a list: the venue not answering (`VENUE_UNREACHABLE`), heartbeats not accepte
 switch may be about to cancel every quote), the venue warning that our pace would be refused
 under its per-signer limits, the wallet drifting from the ledger. They are kept here as a JSON
 list of {code, since, detail} in `engine_state.venue_conditions`, rewritten only when it changes,
-and emptied when the venue connection closes.
+and emptied when the venue connection closes. The venue's warning that our pace would be refused
+is also alerted as it begins (`VENUE_RATE_LIMIT_WARNING`): it comes before any refusal. Beside
+them, the live venue's per-signer rate-limit tier (`engine_state.venue_tier`), which is no
+condition but what the desk paces by.
 """
 
 from __future__ import annotations
@@ -40,18 +43,37 @@ class Condition:
     detail: str
 
 
+# Conditions alerted as they begin (the others are alerted by their own watch, or are the alert's).
+ALERTED_CONDITIONS: dict[str, tuple[AlertLevel, str, str]] = {
+    RATE_LIMIT_WARNING: ("warning", "VENUE_RATE_LIMIT_WARNING",
+                         "the venue answers that requests at the desk's pace would be refused under its per-signer "
+                         "rate limits (Poly-RateLimit-Warning): another program on the same wallet, or a lower tier "
+                         "than the desk paces by; refusals come next"),
+}
+
+
 class ConditionBoard:
     def __init__(self, db: Database):
         self.db = db
         self.published: tuple[Condition, ...] | None = None  # None: not written by this process yet
+        self.tier: dict[str, object] | None = None  # the tier last written (None: not by this process)
 
-    def publish(self, conditions: list[Condition]) -> None:
+    def publish(self, conditions: list[Condition], tier: dict[str, object] | None = None) -> None:
         current = tuple(conditions)
-        if current == self.published:
+        tier = tier or {}
+        if current == self.published and tier == self.tier:
             return
+        before = {c.code for c in self.published or ()}
         with self.db.write() as conn:
-            trading_writes.set_venue_conditions(conn, [asdict(c) for c in current])
-        self.published = current
+            if current != self.published:
+                trading_writes.set_venue_conditions(conn, [asdict(c) for c in current])
+                for condition in current:
+                    alert = ALERTED_CONDITIONS.get(condition.code)
+                    if alert is not None and condition.code not in before:
+                        raise_alert(conn, level=alert[0], source="venue", code=alert[1], message=alert[2])
+            if tier != self.tier:
+                trading_writes.set_venue_tier(conn, tier)
+        self.published, self.tier = current, tier
 
     def clear(self) -> None:
         self.publish([])

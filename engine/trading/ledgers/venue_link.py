@@ -1,12 +1,13 @@
-"""The venue and the market feeds the trading core trades through: the executor built for the
-mode (the paper venue or the desk venue's adapter), the settlement venue, opening and closing them, market
-discovery, fee schedules, the feed's subscriptions, the reference price and the marks.
+"""The markets the trading core trades through, and how a ledger's venue is built: the feeds and the
+books, the catalog, market discovery, fee schedules, the feed's subscriptions, the reference prices and the
+marks; the executor and the settlement venue of a (venue, mode), which each ledger
+(engine/trading/passes/ledger.py) owns.
 
-The core owns the decisions; this owns the connections. An executor is rebuilt here when the
-venue it talked to was closed (a stop, then a start) or the mode changes; it is built with the
-one order gate of the desk (engine/execution/placement.py), so "orders are blocked" survives
-every rebuild. Which adapter a venue gets is engine/venues/registry.py's to say; what differs in
-how it trades, its policy's (contracts/venue_policies.py).
+The core owns the decisions; this owns the connections to the market. Every executor is built here
+with the one order gate of the desk (engine/execution/placement.py), so "orders are blocked" survives
+every rebuild (a reopened venue, a mode switch). Which adapter a venue gets is
+engine/venues/registry.py's to say; what differs in how it trades, its policy's
+(contracts/venue_policies.py).
 """
 
 from __future__ import annotations
@@ -26,18 +27,17 @@ from engine.execution.bus import EventBus
 from engine.execution.executor import Executor
 from engine.execution.lookups import ExecutorConfig
 from engine.execution.placement import OrderGate
+from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog, Row
 from engine.feeds.discovery import enrich_fees, make_refresh_job
-from engine.feeds.market_data_events import MarketEvent
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.rest import RestClient
 from engine.risk.monitor import RiskMonitor
 from engine.trading.ledgers.own_orders import OwnBooks, OwnOrders
 from engine.trading.ledgers.references import References
-from engine.trading.ledgers.venue_conditions import ConditionBoard
 from engine.trading.parts import Feed, ReplaySource
-from engine.venues.base import Venue, VenueError
+from engine.venues.base import Venue
 from engine.venues.latency import DEFAULT_MODEL, LatencyModel, LatencyUnmeasured
 from engine.venues.latency import resolve as resolve_latency
 from engine.venues.paper import PaperConfig, PaperVenue
@@ -52,27 +52,24 @@ log = logging.getLogger("engine.trading.ledgers.venue_link")
 
 
 class VenueLink:
-    def __init__(self, settings: Settings, db: Database, *, mode: str, clock: Callable[[], int],
-                 replay: ReplaySource | None, config: Callable[[], RuntimeConfig], risk: RiskMonitor,
-                 bus: EventBus, gate: OrderGate, conditions: ConditionBoard,
-                 strategy_markets: Callable[[], set[str]]):
-        """`config` reads the runtime settings in force; `strategy_markets` the markets the
-        strategies select (the feed follows them, with what is held or worked)."""
+    def __init__(self, settings: Settings, db: Database, *, clock: Callable[[], int],
+                 replay: ReplaySource | None, config: Callable[[], RuntimeConfig], bus: EventBus, gate: OrderGate,
+                 desk_state: Callable[[], ExecutionState], strategy_markets: Callable[[], set[str]]):
+        """`config` reads the runtime settings in force; `desk_state` the desk's own ledger as it stands;
+        `strategy_markets` the markets the strategies select (the feed follows them, with what is held or
+        worked)."""
         self.settings = settings
         self.db = db
-        self.mode = mode
         self.clock = clock
         self.replay = replay
         self._config = config
-        self._risk = risk
-        self._bus = bus
         self.gate = gate
-        self._conditions = conditions
+        self._desk_state = desk_state
         self._strategy_markets = strategy_markets
         self.books = BookCache()
         self.catalog = MarketCatalog(set_aside=self._set_aside)
         # Live, the books as decisions and marks read them: without the desk's own orders (nor a live lane's).
-        self.own = OwnBooks(OwnOrders(self.books, self.catalog, lambda: self.executor.state, clock))
+        self.own = OwnBooks(OwnOrders(self.books, self.catalog, desk_state, clock))
         if replay is None:
             self.own.watch(bus)
         # The feed stamps books with the core's clock: staleness is measured on one clock.
@@ -81,37 +78,23 @@ class VenueLink:
         # Reference, spot and paired-market prices (trading/ledgers/references.py); a replay reads no pairs.
         self.references = References(settings, self.catalog, self.books, None if replay else db,
                                      replayed_pairs=replay.pairs if replay else None)
-        self.executor = self.build_executor()
-        self.settlement = self.build_settlement()
-        self.live = False  # the venue is connected
         self.discovery_failing = False  # the last market refresh failed (alerted once)
         self.refresh_markets = make_refresh_job(db, settings.gamma_host, settings.clob_host,
                                                 traded=self.relevant_markets)
 
     # -- building ----------------------------------------------------------------------
 
-    def build_executor(self) -> Executor:
-        if self.mode == "paper":
-            return self._executor(self._paper_venue(), "paper", self._risk, self._bus)
-        live = adapter_of(DESK_VENUE).live(self._live_parts())
-        return self._executor(live.venue, "live", self._risk, self._bus)
+    def executor_for(self, venue_name: str, mode: str, risk: RiskMonitor, bus: EventBus) -> Executor:
+        """A ledger's executor: on paper, a paper venue standing in for `venue_name` on the desk's books; live,
+        the venue itself (its adapter). The ledger's own risk checks and bus, the desk's one order gate (a kill
+        blocks every ledger's orders)."""
+        if mode == "paper":
+            return self._executor(self._paper_venue(venue_name), "paper", risk, bus, venue_name)
+        live = adapter_of(venue_name).live(self._live_parts())
+        return self._executor(live.venue, "live", risk, bus, venue_name, lost_grace_ms=live.lost_after_ms)
 
     def _live_parts(self) -> LiveParts:
         return LiveParts(self.settings, self.catalog, heartbeat_s=self._config().venue_heartbeat_s)
-
-    def lane_executor(self, risk: RiskMonitor, bus: EventBus, venue_name: str = DESK_VENUE,
-                      mode: str = "paper") -> Executor:
-        """A lane's executor: on paper, a paper venue standing in for `venue_name` on the same books
-        (the desk venue's beside a live desk, another venue's beside any desk); live, that other venue
-        itself (armed on its own: engine/process/control.py). Its own risk checks and bus, the desk's
-        one order gate (a kill blocks every lane's orders too)."""
-        if mode == "paper":
-            return self._executor(self._paper_venue(venue_name), "paper", risk, bus, venue_name)
-        adapter = adapter_of(venue_name)
-        if venue_name == DESK_VENUE or not adapter.reachable(self.settings):
-            raise VenueError(f"no live lane for {venue_name}: the desk's own venue is armed with set_mode")
-        live = adapter.live(self._live_parts())
-        return self._executor(live.venue, "live", risk, bus, venue_name, lost_grace_ms=live.lost_after_ms)
 
     def _paper_venue(self, venue_name: str = DESK_VENUE) -> PaperVenue:
         return PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self.paper_config(venue_name),
@@ -130,10 +113,10 @@ class VenueLink:
                         placement_check=risk.check_placement, bus=bus, gate=self.gate, venue_name=venue_name,
                         config=ExecutorConfig(lost_grace_ms=grace))
 
-    def build_settlement(self, mode: str | None = None, venue_name: str = DESK_VENUE) -> SettlementVenue:
-        """Where positions end in cash: the paper venue's own redemptions, or the venue's adapter
+    def build_settlement(self, mode: str, venue_name: str = DESK_VENUE) -> SettlementVenue:
+        """Where a ledger's positions end in cash: the paper venue's own redemptions, or the venue's adapter
         (redeemed claims, or what a venue that pays by itself paid: engine/venues/registry.py)."""
-        if (mode or self.mode) == "paper":
+        if mode == "paper":
             return PaperSettlement(self.db, self.catalog, clock=self.clock,
                                    delay_ms=self._config().paper_mined_after_ms)
         return live_settlement(venue_name, self.settings, lambda cid: self.catalog.resolution(cid) is not None)
@@ -168,49 +151,6 @@ class VenueLink:
                 raise_alert(conn, level="warning", source="engine", code="PAPER_LATENCY_DEFAULT",
                             message=f"{exc}; the paper venue uses the default ({DEFAULT_MODEL.describe()})")
             return DEFAULT_MODEL
-
-    async def set_mode(self, mode: str) -> None:
-        """Only while stopped: the venue closed, a new executor and settlement venue for `mode`."""
-        await self.close()
-        self.mode = mode
-        self.executor = self.build_executor()
-        await self.settlement.close()
-        self.settlement = self.build_settlement()
-
-    # -- the venue ---------------------------------------------------------------------
-
-    async def open(self) -> None:
-        """Connect the venue (and start its reconciliation) if it is not connected yet."""
-        if self.live:
-            return
-        if self.executor.venue_closed:
-            self.executor = self.build_executor()
-        self.catalog.load(self.db)
-        self._conditions.clear()
-        await self.executor.start()
-        self.live = True
-
-    async def close(self) -> None:
-        if self.live:
-            await self.executor.close()
-            await self.settlement.close()
-            self.live = False
-            self._conditions.clear()
-
-    async def cancel_at_venue(self) -> None:
-        """Everything at the venue cancelled, nothing written (see Trading.cancel_at_venue)."""
-        if self.live:
-            await self.executor.venue.cancel_all()
-
-    def forward(self, event: MarketEvent) -> None:
-        """The paper venue matches its resting orders against the market's own moves."""
-        venue = self.executor.venue
-        if isinstance(venue, PaperVenue) and self.live:
-            venue.on_market_event(event)
-
-    def reconfigure_paper(self) -> None:
-        if isinstance(self.executor.venue, PaperVenue):
-            self.executor.venue.config = self.paper_config()
 
     # -- markets and feeds -------------------------------------------------------------
 
@@ -271,10 +211,11 @@ class VenueLink:
         self.catalog.load(self.db)
 
     def relevant_markets(self) -> list[str]:
-        """Strategies' markets plus any held or worked, sorted: every pass sees them in the
+        """Strategies' markets plus any the desk's ledger holds or works, sorted: every pass sees them in the
         same order, so a backtest replays the same decisions."""
-        held = {cid for (cid, _) in self.executor.state.position_market.values()}
-        working = {o.condition_id for o in self.executor.state.orders.values()}
+        state = self._desk_state()
+        held = {cid for (cid, _) in state.position_market.values()}
+        working = {o.condition_id for o in state.orders.values()}
         return sorted(self._strategy_markets() | held | working)
 
     def subscribe(self) -> None:

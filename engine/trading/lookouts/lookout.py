@@ -17,6 +17,7 @@ from engine.trading.ledgers.venue_conditions import ConditionBoard, live_conditi
 from engine.trading.ledgers.venue_link import VenueLink
 from engine.trading.lookouts.balance_watch import BalanceWatch
 from engine.trading.lookouts.watch import Thresholds, Watch
+from engine.trading.parts import TradingSite
 from storage.desk.audit import AlertLevel, raise_alert
 from storage.sqlite.db import Database
 
@@ -53,16 +54,16 @@ class Lookout:
                    f"{handler_name(handler)} failed on {type(event).__name__} ({type(exc).__name__}: {exc}); "
                    "the other subscribers still had it. The engine log has the traceback")
 
-    def look(self, link: VenueLink, now: int, *, feed_down_s: int) -> None:
-        """The feed's and the venue's health, once a tick (not in a replay: the caller's call)."""
+    def look(self, link: VenueLink, desk: TradingSite, now: int, *, feed_down_s: int) -> None:
+        """The feed's and the desk's venue's health, once a tick (not in a replay: the caller's call)."""
         self.watch.feed_ages([None if (at := link.books.updated_ms(t)) is None else now - at
                               for t in link.feed.subscribed()], now)
         self.watch.feed_frozen(link.feed.frozen_since(), now)
         self.refused_records(link.references.refusals())
-        if link.mode != "live":
+        if desk.mode != "live":
             return
-        self.watch.venue_unreachable(link.executor.health.unreachable_since, now)
-        self.publish_conditions(link, now, feed_down_s=feed_down_s)
+        self.watch.venue_unreachable(desk.executor.health.unreachable_since, now)
+        self.publish_conditions(desk, now, feed_down_s=feed_down_s)
 
     def refused_records(self, feeds: Mapping[str, Refusals]) -> None:
         """An outside feed's first refused record, alerted once a run with its reason (the feed counts
@@ -74,27 +75,28 @@ class Lookout:
                            f"the {name} sent a record the desk cannot use ({refusals.first}): it was left out and "
                            f"counted ({refusals.count} so far), the good records beside it are kept; said once a run")
 
-    async def check_balances(self, link: VenueLink, risk: RiskMonitor, *, tolerance_usdc: float, now: int,
+    async def check_balances(self, desk: TradingSite, risk: RiskMonitor, *, tolerance_usdc: float, now: int,
                              feed_down_s: int) -> None:
         """Live: the wallet against the ledger now. A confirmed drift is on the conditions board
         before the risk monitor halts for it, so whoever reads the halt also reads its cause."""
-        problems = await self.balance_watch.verdict(link.executor, tolerance_usdc=tolerance_usdc, now=now)
-        self.publish_conditions(link, now, feed_down_s=feed_down_s)
+        problems = await self.balance_watch.verdict(desk.executor, tolerance_usdc=tolerance_usdc, now=now)
+        self.publish_conditions(desk, now, feed_down_s=feed_down_s)
         if problems is not None:
             risk.balances_checked(problems)
 
-    async def resync_balances(self, link: VenueLink, risk: RiskMonitor, *, now: int, feed_down_s: int) -> None:
+    async def resync_balances(self, desk: TradingSite, risk: RiskMonitor, *, now: int, feed_down_s: int) -> None:
         """An operator's Start ending a balance halt: the difference booked, the drift off the
         board, then trading resumes (or halts again on a token mismatch)."""
-        mismatches = await self.balance_watch.resync(link.executor, risk, now)
-        self.publish_conditions(link, now, feed_down_s=feed_down_s)
+        mismatches = await self.balance_watch.resync(desk.executor, risk, now)
+        self.publish_conditions(desk, now, feed_down_s=feed_down_s)
         risk.balances_checked(mismatches)
 
-    def publish_conditions(self, link: VenueLink, now: int, *, feed_down_s: int) -> None:
-        health, venue, balances = link.executor.health, link.executor.venue, self.balance_watch
+    def publish_conditions(self, desk: TradingSite, now: int, *, feed_down_s: int) -> None:
+        health, venue, balances = desk.executor.health, desk.executor.venue, self.balance_watch
+        signer = getattr(getattr(venue, "calls", None), "signer", None)
         self.conditions.publish(live_conditions(
             unreachable_since=health.unreachable_since, alert_after_s=feed_down_s,
-            heartbeats=getattr(venue, "heartbeats", None),
-            signer=getattr(getattr(venue, "calls", None), "signer", None),
+            heartbeats=getattr(venue, "heartbeats", None), signer=signer,
             drift=balances.alerted_drift, drift_since=balances.drift_since_ms, now=now,
-            fills_dark_since=getattr(venue, "fills_dark_since", None), fills_dark_s=self.fills_dark_s))
+            fills_dark_since=getattr(venue, "fills_dark_since", None), fills_dark_s=self.fills_dark_s),
+            tier=shown() if callable(shown := getattr(signer, "shown", None)) else None)  # a venue's rate tier

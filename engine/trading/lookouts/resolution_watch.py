@@ -36,13 +36,13 @@ class ResolutionWatch:
             market = catalog.get(cid)
             if market is None or not market.resolution_pending or market.closed:
                 continue
-            if self.told.get(cid) == market.resolution_status:
+            if self.told.get(cid) == market.resolution_said:
                 continue
-            self.told[cid] = market.resolution_status
+            self.told[cid] = market.resolution_said
             with db.write() as conn:
                 raise_alert(conn, level="warning", source="engine", code="RESOLUTION_PENDING", subject=cid,
                             message=f"{market.question[:80] or cid[:12]}: the venue reports its resolution "
-                                    f"{market.resolution_status}, and {', '.join(strategies)} hold shares of it. "
+                                    f"{market.resolution_said}, and {', '.join(strategies)} hold shares of it. "
                                     "The desk adds nothing there from now; exits still go through, and what "
                                     "is held settles at the outcome UMA finally reports")
             alerted.append(cid)

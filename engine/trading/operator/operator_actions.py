@@ -40,24 +40,13 @@ if TYPE_CHECKING:
 BOOK_WAIT_S = 5.0
 
 
-async def handle(link: VenueLink, risk: RiskMonitor, host: StrategyHost, kind: str, payload: dict[str, Any], *,
-                 deciding: bool) -> dict[str, Any]:
-    """`deciding`: the strategies are trading now (a flatten is refused then)."""
-    if kind == "cancel_order":
-        return await cancel_order(link, host, payload)
-    if kind == "flatten":
-        return await flatten(link, risk, payload, deciding=deciding)
-    if kind == "place_order":
-        return await place_order(link, risk, payload)
-    raise CommandRejected(f"unknown order command {kind!r}")
-
-
-async def place_order(link: VenueLink, risk: RiskMonitor, payload: dict[str, Any]) -> dict[str, Any]:
-    """The manual ticket: previewed against the engine's own book, checked by the risk gate as
-    a quote of the `manual` book (refused, never silently trimmed), routed by the planner and
-    placed; audited with its outcome. Its orders are the operator's: strategies never cancel
-    them (cancel them from the Orders page)."""
-    if link.executor.blocked:
+async def place_order(ledger: TradingSite, link: VenueLink, risk: RiskMonitor,
+                      payload: dict[str, Any]) -> dict[str, Any]:
+    """The manual ticket, on the desk's ledger (`ledger`; `link`: the markets it trades through):
+    previewed against the engine's own book, checked by the risk gate as a quote of the `manual` book
+    (refused, never silently trimmed), routed by the planner and placed; audited with its outcome. Its
+    orders are the operator's: strategies never cancel them (cancel them from the Orders page)."""
+    if ledger.executor.blocked:
         raise CommandRejected("the engine is not trading (stopped or killed): start it first")
     try:
         ticket = parse_ticket(payload, now_s=link.clock() // 1000)
@@ -67,7 +56,7 @@ async def place_order(link: VenueLink, risk: RiskMonitor, payload: dict[str, Any
     market = catalog.get(ticket.condition_id)
     if market is None or not market.tradable or not market.accepting_orders or market.closed:
         raise CommandRejected(f"market {ticket.condition_id!r} is not open for orders (unknown, closed or paused)")
-    await link.open()
+    await ledger.connect()
     if catalog.fees_unknown([market.condition_id]):  # a market no strategy trades: read its fee first
         await link.ensure_fees([market.condition_id])
         market = catalog.get(ticket.condition_id) or market
@@ -76,7 +65,7 @@ async def place_order(link: VenueLink, risk: RiskMonitor, payload: dict[str, Any
     what = f"{ticket.side.value} {ticket.outcome.value} in “{market.question}”"  # every answer names it
     view = await _fresh_view(link, risk.limits, market)
     token = market.token(ticket.outcome)
-    executor = link.executor
+    executor = ledger.executor
     held = executor.state.totals(MANUAL, token).sellable
     try:
         placed = preview(ticket, market, view.yes if ticket.outcome is Outcome.YES else view.no, held,
@@ -133,11 +122,11 @@ def _audit_ticket(db: Database, payload: dict[str, Any], placed: Preview, orders
                            "refused": [reason for _, reason in refused]})
 
 
-async def cancel_order(link: VenueLink, host: StrategyHost, payload: dict[str, Any]) -> dict[str, Any]:
+async def cancel_order(link: TradingSite, host: StrategyHost, payload: dict[str, Any]) -> dict[str, Any]:
     order_id, client_id = payload.get("order_id"), payload.get("client_id")
     if not isinstance(order_id, int) and not isinstance(client_id, str):
         raise CommandRejected('cancel_order needs {"order_id": <number>} or {"client_id": "<id>"}')
-    await link.open()
+    await link.connect()
     executor = link.executor
     state = executor.state
     match = [o for o in state.orders.values() if o.id == order_id or o.client_id == client_id]
@@ -170,7 +159,7 @@ def holdings_in_scope(link: TradingSite, payload: dict[str, Any]) -> list[Holdin
     return out
 
 
-async def flatten(link: VenueLink, risk: RiskMonitor, payload: dict[str, Any], *, deciding: bool,
+async def flatten(link: TradingSite, risk: RiskMonitor, payload: dict[str, Any], *, deciding: bool,
                   after_kill: bool = False) -> dict[str, Any]:
     """Sell everything held in scope (selling.py: withdraw the strategies' orders there, then a
     fill-and-kill at the slippage floor) and say, per token, what sold and why anything did not.
@@ -181,7 +170,7 @@ async def flatten(link: VenueLink, risk: RiskMonitor, payload: dict[str, Any], *
     if kill_latched(link.db) and not after_kill:
         raise CommandRejected("the kill latch is set: re-arm first (a kill-switch kill flattens by itself "
                               "when kill_flatten is 1)")
-    await link.open()
+    await link.connect()
     holdings = holdings_in_scope(link, payload)
     if not holdings:
         return {"orders": 0, "sold": [], "skipped": [], "note": "nothing held in scope"}
@@ -198,7 +187,7 @@ async def flatten(link: VenueLink, risk: RiskMonitor, payload: dict[str, Any], *
             "skipped": skipped}
 
 
-def _log_made_way(link: VenueLink, risk: RiskMonitor, in_the_way: dict[tuple[str, str], list[OrderRow]]) -> None:
+def _log_made_way(link: TradingSite, risk: RiskMonitor, in_the_way: dict[tuple[str, str], list[OrderRow]]) -> None:
     """Other strategies' orders flatten's sales would trade with are withdrawn first: a decision
     each (EXIT_FIRST), so the decisions log says why they went."""
     decisions = []

@@ -106,7 +106,7 @@ def _answer(holding: Holding, result: Sold | str) -> dict[str, Any]:
                               "held": fmt(holding.held)}
     if isinstance(result, Sold):
         answer.update(sold=fmt(result.sold), sold_shares=result.sold, limit=None if result.limit is None
-                      else fmt(result.limit), not_sold=result.why_not)
+                      else fmt(result.limit), not_sold=result.why_not, **result.results())
     else:
         answer.update(sold="0", sold_shares=0, not_sold=result)
     return answer

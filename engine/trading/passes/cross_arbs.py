@@ -46,7 +46,8 @@ from engine.risk.monitor import RiskMonitor
 from engine.trading.hosting.views import strategy_state
 from engine.trading.ledgers import arbs
 from engine.trading.parts import TradingSite
-from engine.trading.passes.venue_ledger import VenueLedger, markets_on
+from engine.trading.passes.ledger import Ledger
+from engine.trading.passes.routing import markets_on
 from engine.venues.registry import PAIRED_VENUE
 from storage.desk.audit import raise_alert, write_audit
 from storage.engine_stores import trading_reads
@@ -117,7 +118,7 @@ class CrossArbs:
             return
         paired_order = _buy(paired_market, paired.quotes[0], size)
         desk_order = _absorbing(d, desk_market, _buy(desk_market, desk.quotes[0], size), paired_order.token_id)
-        paused = d.paired.site.venue_held(now) if isinstance(d.paired.site, VenueLedger) else None
+        paused = d.paired.site.venue_held(now) if isinstance(d.paired.site, Ledger) else None
         why = ""
         if paused:
             why = f"{there.label} takes no order now ({paused})"
@@ -261,7 +262,7 @@ def paired_legs(hosted: Mapping[str, Any], pairs: Mapping[str, tuple[str, bool]]
     return {m for h in hosted.values() if h.instance.spans_venues for m in markets_on(h, PAIRED.venue, pairs)}
 
 
-def sites(desk: Site, paper: VenueLedger | None, paired: VenueLedger | None, name: str,
+def sites(desk: Site, paper: Ledger | None, paired: Ledger | None, name: str,
           hosted: Any) -> tuple[Site, Site] | str:
     """The two ledgers a cross-venue strategy's legs trade on, or why it waits: its desk leg's (the
     desk's, or `paper`, the paper ledger beside a live desk, for a strategy not promoted) and the

@@ -16,16 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from engine.risk.monitor import RiskMonitor
-    from engine.trading.ledgers.venue_link import VenueLink
+    from engine.trading.parts import TradingSite
 
 log = logging.getLogger("engine.trading.passes.downtime_cancels")
 
 
-async def cancel_recorded(link: VenueLink, desk_risk: RiskMonitor, venue: str) -> dict[str, Any]:
+async def cancel_recorded(desk: TradingSite, desk_risk: RiskMonitor, venue: str) -> dict[str, Any]:
     """Every order at `venue` (one armed apart) cancelled and recorded in its live ledger, after recovery."""
-    from engine.trading.passes.venue_ledger import VenueLedger
+    from engine.trading.passes.ledger import Ledger, ledger_beside
 
-    ledger = VenueLedger(link, desk_risk, venue, "live")
+    assert isinstance(desk, Ledger)
+    ledger = ledger_beside(desk.link, desk_risk, venue, "live")
     await ledger.open(0)  # recovery: what happened at the venue while the engine was down, booked once
     try:
         return dict(await ledger.kill())

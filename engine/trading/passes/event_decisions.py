@@ -41,51 +41,36 @@ from contracts.order_status import OrderStatus
 from contracts.runtime_settings import RuntimeConfig
 from engine.execution.bus import EventBus, FillApplied, OrderAdvanced, PlacementRefused
 from engine.execution.executor import Executor
-from engine.feeds.books import BookCache
-from engine.feeds.catalog import MarketCatalog
+from engine.execution.state import ExecutionState
 from engine.feeds.market_data_events import BookChanged, MarketEvent, TradePrint
-from engine.risk.monitor import RiskMonitor
-from engine.trading.exits.exit_book import ExitBook
-from engine.trading.exits.game_start import hold_for_game_start
-from engine.trading.exits.strategy_exits import hold_out
 from engine.trading.hosting.strategy_host import StrategyHost
-from engine.trading.hosting.views import SignalReads, market_views
-from engine.trading.ledgers.venue_link import VenueLink
+from engine.trading.hosting.views import Views
 from engine.trading.parts import ReplaySource
-from engine.trading.passes import cross_arbs
+from engine.trading.passes.deciding import Deciders, Scope
 from engine.trading.passes.decision_schedule import DecisionSchedule
+from engine.trading.passes.ledger_pass import decide_between
 from engine.trading.passes.refused_quotes import RefusedQuotes
-from engine.trading.passes.routing import LedgerKey, Ledgers
+from engine.trading.passes.routing import Ledgers
 
 log = logging.getLogger("engine.trading.passes.event_decisions")
 
 TOUCH = -1  # a reach that reads the touch's prices alone (StrategyBase.reads_touch_prices)
 IN_FLIGHT = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.CANCEL_PENDING})
-Scope = dict[str, tuple[str, ...]]  # strategy -> the markets it decides in one market's decision
 
 
 class Core(Protocol):
-    """What a market's decision reads of the trading core (engine/trading/core.py)."""
+    """What a market's decision reads of the trading core (engine/trading/core.py): the settings in force,
+    whether it decides, its ledgers and strategies, how the strategies decide and what they see."""
 
     config: RuntimeConfig
     replay: ReplaySource | None
-    link: VenueLink
     deciding: bool
     host: StrategyHost
-    catalog: MarketCatalog
-    books: BookCache
     ledgers: Ledgers
-    risk: RiskMonitor
-    exits: ExitBook
-    signals: SignalReads
-
-    @property
-    def executor(self) -> Executor: ...
+    deciders: Deciders
+    views: Views
 
     def clock(self) -> int: ...
-
-    def _decide(self, now: int, views: dict[str, MarketView], only: Scope | None = None) -> tuple[
-            dict[LedgerKey, list[Intent]], list[cross_arbs.Decided]]: ...
 
 
 class EventDecisions:
@@ -125,7 +110,7 @@ class EventDecisions:
 
     def on_market_event(self, event: MarketEvent) -> None:
         if isinstance(event, BookChanged):
-            info = self.core.catalog.by_token(event.token_id)
+            info = self.core.views.catalog.by_token(event.token_id)
             reach = self.reaches().get(info.condition_id) if info is not None else None
             if info is None or reach is None:
                 return
@@ -135,7 +120,7 @@ class EventDecisions:
             elif self._moved(event.token_id, reach):
                 self.schedule.mark(info.condition_id)
         elif isinstance(event, TradePrint):
-            info = self.core.catalog.by_token(event.token_id)
+            info = self.core.views.catalog.by_token(event.token_id)
             if info is not None and not self.touch_only(info.condition_id):  # (one reading prices only: not a print)
                 self.mark(info.condition_id)
 
@@ -161,7 +146,7 @@ class EventDecisions:
         """Whether the book of `token_id` changed at its touch or within `reach` of it (TOUCH: the touch's
         prices only; live, the desk's own orders left out: their coming and going is not the market
         moving)."""
-        book = self.core.link.own.book(token_id)
+        book = self.core.views.own.book(token_id)
         if book is None:
             return False
         bids, asks = book.bids, book.asks
@@ -214,7 +199,7 @@ class EventDecisions:
 
     async def decide(self, condition_id: str) -> None:
         core = self.core
-        if core.config.decide_on_events and core.link.live:
+        if core.config.decide_on_events and core.ledgers.desk.live:
             await self.decide_market(condition_id)
 
     async def decide_market(self, condition_id: str) -> None:
@@ -225,7 +210,8 @@ class EventDecisions:
         scope = self._scope_map().get(condition_id)
         if not scope:
             return
-        core.executor.drain()
+        desk = core.ledgers.desk
+        desk.executor.drain()
         markets = sorted({m for ms in scope.values() for m in ms})
         if self._in_flight(scope):  # the venue's answer marks it again (a decision over an order the
             return                  # venue has not confirmed would replace what it is placing)
@@ -236,56 +222,31 @@ class EventDecisions:
         self._seen[condition_id] = inputs
         now = core.clock()
         views = self._views(markets, now)
-        decided = core._decide(now, views, only=scope)[0]
+        decided = core.deciders.decide(now, views, only=scope)[0]
         hold = self.refused.hold  # (less the quotes the venue refused since the last timed pass)
-        desk = hold(_within(scope, decided.get(core.ledgers.desk_key, [])), _working(core.executor))
-        live = [(ledger, hold(_within(scope, decided.get(key, [])), _working(ledger.executor)))
-                for key, ledger in core.ledgers.by_key() if ledger.live]
-        ledgers = [core.executor, *(ledger.executor for ledger, _ in live)]  # every one's exposure counts
-        # A ledger whose last pass failed decides nothing until one completes (its guard fails it closed).
-        lanes = [(ledger, theirs) for ledger, theirs in live if ledger.passes.deciding]
-        placed = await self._place(core.executor, desk, now, views, ledgers)
-        for lane, theirs in lanes:
-            if theirs:
-                changed = _changed(lane.executor, theirs)
-                if changed:
-                    placed = True
-                    await lane.decide_now(now, views, changed, core.config.game_start_withdraw_s * 1000,
-                                          also=[e.state for e in ledgers if e is not lane.executor
-                                                and e.mode == lane.mode])
+        trading = [(ledger, hold(_within(scope, decided.get(key, [])), _working(ledger.executor)))
+                   for key, ledger in ((core.ledgers.desk_key, desk), *core.ledgers.by_key())
+                   if ledger is desk or ledger.live]
+        executors = [ledger.executor for ledger, _ in trading]  # every one's exposure counts
+        lead_ms = core.config.game_start_withdraw_s * 1000
+        placed = False
+        for ledger, theirs in trading:  # each through its own holds and gate, as its timed pass sends them
+            if ledger is not desk:
+                # A ledger whose last pass failed decides nothing until one completes (its guard fails it
+                # closed; the desk's holds all decisions on events until its pass completes: `holding`).
+                if not theirs or not ledger.passes.deciding:
+                    continue
+                ledger.executor.drain()
+            placed = await decide_between(ledger.parts, theirs, now, views, lead_ms, also=_same_mode(
+                ledger.executor, executors), fills_dark=self.fills_dark and ledger is desk) or placed
         if placed:
             self.schedule.acted(condition_id)
         else:
             self.unchanged_intents += 1
 
-    async def _place(self, executor: Executor, intents: list[Intent], now: int, views: Mapping[str, MarketView],
-                     ledgers: Sequence[Executor]) -> bool:
-        """The desk's intents through its gate and planner, as the timed pass sends them; False when
-        every one is what is in force already (nothing checked, logged or planned)."""
-        core = self.core
-        changed = _changed(executor, intents)
-        if not changed:
-            return False
-        held = core.exits.held_markets(lambda key: executor.state.totals(*key).size > 0)
-        changed, kickoff = hold_for_game_start(hold_out(changed, held), core.catalog, now,
-                                               core.config.game_start_withdraw_s * 1000)
-        core.risk.decisions.write(kickoff, now)
-        core.risk.new_tick(now, executor.state, core.catalog, views, fills_dark=self.fills_dark,
-                           also=[e.state for e in ledgers[1:] if e.mode == executor.mode], timed=False)
-        checked = core.risk.check(changed, now)
-        executor.set_intents(checked)
-        # Only what this decision changed is planned again (what it costs is what changed); a group
-        # spanning markets is judged whole or not with all its legs, so it plans everything.
-        both = (*changed, *checked)  # the keys the gate answered for, whatever it did with them
-        grouped = any(q.group for intent in both for q in intent.quotes)
-        report = await executor.reconcile(None if grouped else {(i.strategy, i.condition_id) for i in both})
-        core.risk.residuals(report.residuals, now)
-        return True
-
     def _in_flight(self, scope: Scope) -> bool:
         """Whether an order of these strategies there awaits the venue (placed or cancelled, unanswered)."""
-        core = self.core
-        ledgers = [core.executor.state, *(ledger.executor.state for ledger in core.ledgers.beside() if ledger.live)]
+        ledgers = [ledger.executor.state for ledger in self.core.ledgers.trading()]
         return any(o.status in IN_FLIGHT for state in ledgers for name, markets in scope.items()
                    for cid in markets for o in state.open_for(name, cid))
 
@@ -295,29 +256,27 @@ class EventDecisions:
         (`StrategyBase.reads_touch_prices`): a market's books count by those (and its facts), not by
         every change (a change within reach but behind the touch decides nothing then)."""
         core = self.core
-        books = core.books.token_books()
-        parts: list[object] = [self.passes, self.generation, core.risk.memory.trading_state]
+        catalog, books, own = core.views.catalog, core.views.books, core.views.own
+        token_books = books.token_books()
+        parts: list[object] = [self.passes, self.generation, core.ledgers.desk.risk.memory.trading_state]
         for cid in markets:
-            info = core.catalog.get(cid)
+            info = catalog.get(cid)
             if info is None:
                 continue
-            if touch and not core.link.own.nets(info.yes_token):  # (a netted touch moves with our orders)
-                parts.append((info, core.books.best_prices(info.yes_token)))
+            if touch and not own.nets(info.yes_token):  # (a netted touch moves with our orders)
+                parts.append((info, books.best_prices(info.yes_token)))
                 continue
             for token in (info.yes_token, info.no_token):
-                book = books.get(token)
+                book = token_books.get(token)
                 parts.append(None if book is None else (book.version, book.updated_ms))
-                parts.append(id(core.books.last_trade(token)))
-        parts.append(core.executor.state.versions(markets))
+                parts.append(id(books.last_trade(token)))
+        parts.append(core.ledgers.desk.executor.state.versions(markets))
         parts += [ledger.executor.state.versions(markets) for ledger in core.ledgers.beside() if ledger.live]
         return tuple(parts)
 
     def _views(self, markets: Sequence[str], now: int) -> dict[str, MarketView]:
         """The markets as the timed pass would see them, their indicators as it last computed them."""
-        core = self.core
-        views = market_views(markets, core.catalog, core.books, core.signals.fair_values(now),
-                             core.link.references.source, core.signals.followed(now), core.link.references.pairs(),
-                             core.signals.confidence, own=core.link.own)
+        views = self.core.views.of(markets, now)
         for cid, view in views.items():
             last = self.views.get(cid)
             if last is not None and last.indicators:
@@ -329,9 +288,9 @@ class EventDecisions:
         log.error("an event-driven decision failed", extra={"market": condition_id, "error": str(error)})
 
 
-def _changed(executor: Executor, intents: list[Intent]) -> list[Intent]:
-    """The intents that would change something: not the one in force, or one whose plan moves an order."""
-    return [i for i in intents if not executor.unchanged(i)]
+def _same_mode(executor: Executor, ledgers: Sequence[Executor]) -> list[ExecutionState]:
+    """The other ledgers of `executor`'s mode, whose exposure its total exposure limit counts too."""
+    return [e.state for e in ledgers if e is not executor and e.mode == executor.mode]
 
 
 def _working(executor: Executor) -> Callable[[str, str], list[tuple[Side, int]]]:

@@ -24,13 +24,15 @@ from contracts.venue_policies import policy_of
 from engine.execution import portfolio
 from engine.feeds.series import SeriesDiscovery
 from engine.follow.poller import FOLLOW_POLL_S, FOLLOW_STREAM_CHECK_S, WalletFollower
+from engine.marketdata.candle_backfill import roll_old_ticks
 from engine.risk.decisions_log import prune
 from engine.risk.source_breaker import SourceBreaker
 from engine.trading.exits.strategy_exits import cancel_stale
 from engine.trading.ledgers.updown_windows import WindowWatch
 from engine.trading.lookouts.resolution_watch import ResolutionWatch
-from engine.trading.passes.venue_ledger import markets_held_by
+from engine.trading.passes.ledger import Ledger, markets_held_by
 from engine.trading.settlement.auto_merge import merge_held_sets
+from engine.trading.settlement.posted_resolutions import PostedResolutions
 from engine.trading.settlement.resolution import settle_missed_resolutions
 from engine.trading.settlement.rewards import reward_job
 from engine.venues.base import VenueError
@@ -39,12 +41,9 @@ from storage.engine_stores.tick_store import prune_ticks
 
 if TYPE_CHECKING:
     from engine.analytics.markout_job import MarkoutJob
-    from engine.risk.monitor import RiskMonitor
     from engine.trading.hosting.selection import Selection
     from engine.trading.ledgers.venue_link import VenueLink
     from engine.trading.lookouts.lookout import Lookout
-    from engine.trading.passes.venue_ledger import VenueLedger
-    from engine.trading.settlement.collections import Collections
     from engine.trading.settlement.rewards import RewardTracker
 
 log = logging.getLogger("engine.trading.passes.jobs")
@@ -57,7 +56,7 @@ COLLATERAL_CHECK_S = 60
 EARLY_SNAPSHOT_S = 10  # the equity curve's cadence for the first EARLY_WINDOW_MS of trading
 EARLY_WINDOW_MS = 10 * 60_000
 FILL_SNAPSHOT_S = 2  # after a fill, equity and today's PnL are snapshotted within this
-SOURCE_BREAKER_S = 30  # outside sources judged this often (resolutions arrive with the market refresh)
+SOURCE_BREAKER_S = 30  # outside sources judged this often, the markets they priced asked about first
 REWARD_DEPTH = 100  # book levels the rewards estimate reads (the max spread is a few cents)
 
 
@@ -70,21 +69,22 @@ class Job:
 
 
 class CoreJobs:
-    def __init__(self, link: VenueLink, risk: RiskMonitor, lookout: Lookout, selection: Selection,
-                 collections: Collections, rewards: RewardTracker, markouts: MarkoutJob, *,
+    def __init__(self, link: VenueLink, desk: Ledger, lookout: Lookout, selection: Selection,
+                 rewards: RewardTracker, markouts: MarkoutJob, *,
                  config: Callable[[], RuntimeConfig], deciding: Callable[[], bool],
-                 trading_since: Callable[[], int | None], lanes: Callable[[], list[VenueLedger]] = list,
+                 trading_since: Callable[[], int | None], lanes: Callable[[], list[Ledger]] = list,
                  ledger_ready: Callable[[], bool] = lambda: True):
-        """What the jobs work on, each given by the core: the venue and feeds, the risk monitor,
-        the watch, each strategy's markets, collections, rewards, markouts; and what they read of
-        the core: the runtime settings in force, whether it decides, since when it trades, and the
-        paper lanes beside the desk (the desk venue's beside a live desk, another venue's: their snapshots,
+        """What the jobs work on, each given by the core: the markets and feeds, the desk's ledger (its
+        executor, risk and collections), the watch, each strategy's markets, rewards, markouts; and what they
+        read of the core: the runtime settings in force, whether it decides, since when it trades, and the
+        ledgers beside the desk's (the desk venue's beside a live desk, another venue's: their snapshots,
         collections, resolutions and stale orders too)."""
         self.link = link
-        self.risk = risk
+        self.desk = desk
+        self.risk = desk.risk
         self.lookout = lookout
         self.selection = selection
-        self.collector = collections
+        self.collector = desk.collections
         self.rewards = rewards
         self.markout_job = markouts
         self.config = config
@@ -98,13 +98,14 @@ class CoreJobs:
                                        clock=link.clock)
         self.series = SeriesDiscovery(link.db, link.settings.gamma_host, link.settings.clob_host)
         self.sources = SourceBreaker(link.db)
+        self.posted_resolutions = PostedResolutions()  # the resolutions of the markets sources priced
         self.windows = WindowWatch(link.db, link.settings.gamma_host)  # prices to beat, how each is priced
 
     @property
     def _live_venue(self) -> bool:
         """Trading live against a connected venue (not a replay)."""
-        link = self.link
-        return link.mode == "live" and link.live and link.replay is None
+        desk = self.desk
+        return desk.mode == "live" and desk.live and desk.replay is None
 
     def all(self) -> list[Job]:
         config = self.config()
@@ -130,9 +131,16 @@ class CoreJobs:
         ]
 
     async def source_breaker(self) -> None:
-        """Outside sources of fair values judged on their calibration (engine/risk/source_breaker.py)."""
-        if self.link.replay is None:
-            await asyncio.to_thread(self.sources.run, self.config(), self.link.clock())
+        """Outside sources of fair values judged on their calibration (engine/risk/source_breaker.py),
+        on every market they priced that has resolved: the venue asked first about those not yet
+        recorded (engine/trading/settlement/posted_resolutions.py)."""
+        if self.link.replay is not None:
+            return
+        try:
+            await self.posted_resolutions.record(self.desk)
+        except Exception as exc:  # best effort: judged on what is recorded; the next pass asks again
+            log.warning("could not read the resolutions of the markets sources priced", extra={"error": str(exc)})
+        await asyncio.to_thread(self.sources.run, self.config(), self.link.clock())
 
     async def series_discovery(self) -> None:
         """The up/down series' new windows, found as they open (engine/feeds/series.py) and traded
@@ -144,7 +152,7 @@ class CoreJobs:
             return
         if await self.series.discover(series, link.clock() / 1000):
             link.catalog.load(link.db)
-            self.selection.reselect(link.executor)
+            self.selection.reselect(self.desk.executor)
             link.subscribe()
         await self.windows.check(link.references.updown, link.catalog.all(), link.clock())
 
@@ -172,7 +180,7 @@ class CoreJobs:
             return
         try:
             also = set().union(*(markets_held_by(lane) for lane in self.lanes()))
-            await settle_missed_resolutions(self.link, also=also)
+            await settle_missed_resolutions(self.desk, also=also)
         except Exception as exc:  # best effort: the next refresh tries again
             log.warning("could not check held markets for resolution", extra={"error": str(exc)})
 
@@ -181,18 +189,18 @@ class CoreJobs:
         link = self.link
         await self.settle_missed()
         await link.discover()
-        self.resolutions.check(link.db, link.executor.state, link.catalog)
-        self.selection.reselect(link.executor)
+        self.resolutions.check(link.db, self.desk.executor.state, link.catalog)
+        self.selection.reselect(self.desk.executor)
         link.subscribe()
 
     async def liquidity_rewards(self) -> None:
         """Liquidity rewards: scoring of the resting orders, estimates and payouts (trading/settlement/rewards.py)."""
-        link = self.link
-        if not link.live or link.replay is not None:
+        link, desk = self.link, self.desk
+        if not desk.live or link.replay is not None:
             return
-        venue = link.executor.venue if link.mode == "live" and hasattr(link.executor.venue, "orders_scoring") else None
+        venue = desk.executor.venue if desk.mode == "live" and hasattr(desk.executor.venue, "orders_scoring") else None
         catalog = link.catalog
-        refreshed = await reward_job(self.rewards, mode=link.mode, book_of=lambda t: link.books.book(t, REWARD_DEPTH),
+        refreshed = await reward_job(self.rewards, mode=desk.mode, book_of=lambda t: link.books.book(t, REWARD_DEPTH),
                                      yes_token=lambda cid: (m.yes_token if (m := catalog.get(cid)) else None),
                                      fetch_page=link.reward_page, venue=venue)  # type: ignore[arg-type]  # the live venue has orders_scoring (hasattr above)
         if refreshed:
@@ -206,13 +214,13 @@ class CoreJobs:
         """The ledgers' equity for the curve, written only from a complete valuation: the ledger loaded
         for its mode (never the empty one of a mode switch or a start still recovering: a zero) and every
         held position valued from its book (never at cost while its book is on its way: a jump)."""
-        link = self.link
-        state, now = link.executor.state, link.clock()
-        valuation, books = portfolio.valued(state, link.marks)
+        desk = self.desk
+        state, now = desk.executor.state, desk.clock()
+        valuation, books = portfolio.valued(state, desk.marks)
         if self.ledger_ready() and valuation.complete:
-            with link.db.write() as conn:
-                portfolio_snapshots.write_snapshot(conn, link.mode, valuation, now, kind)
-                portfolio_snapshots.write_strategy_snapshots(conn, link.mode, books, now)
+            with desk.db.write() as conn:
+                portfolio_snapshots.write_snapshot(conn, desk.mode, valuation, now, kind)
+                portfolio_snapshots.write_strategy_snapshots(conn, desk.mode, books, now)
         else:
             log.info("snapshot skipped: the valuation is not complete",
                      extra={"ready": self.ledger_ready(), "unmarked": list(valuation.unmarked)[:5]})
@@ -245,13 +253,15 @@ class CoreJobs:
 
     async def ticks_retention(self) -> None:
         cutoff = self.link.clock() - self.config().record_retention_days * 86_400_000
+        # Ticks recorded before the recorder kept candles are rolled into candles before they go.
+        await asyncio.to_thread(roll_old_ticks, self.link.db.path, before_ms=cutoff)
         await asyncio.to_thread(prune_ticks, self.link.db.path, before_ms=cutoff)
         await asyncio.to_thread(indicator_store.prune, self.link.db, cutoff)  # recorded with the ticks, kept as long
 
     async def venue_sync(self) -> None:
         """Live: close orders the venue no longer has, import the ones it has that we do not."""
         if self._live_venue:
-            await self.link.executor.sync_with_venue()
+            await self.desk.executor.sync_with_venue()
         for lane in self.lanes():
             if lane.mode == "live":  # a venue armed live apart from the desk: its orders as it lists them
                 await lane.executor.sync_with_venue()
@@ -275,32 +285,32 @@ class CoreJobs:
         """Live: compare the wallet with the ledger now (the balance job's work, without its timer)."""
         if self._live_venue:
             config = self.config()
-            await self.lookout.check_balances(self.link, self.risk, now=self.link.clock(),
+            await self.lookout.check_balances(self.desk, self.risk, now=self.link.clock(),
                                               tolerance_usdc=config.balance_drift_tolerance_usdc,
                                               feed_down_s=config.alert_feed_down_s)
 
     async def order_age(self) -> None:
         """The stale-order clean-up: resting orders past their strategy's max order age."""
-        if self.deciding() and self.link.live:
-            await cancel_stale(self.link, self.risk)
+        if self.deciding() and self.desk.live:
+            await cancel_stale(self.desk, self.risk)
             for lane in self.lanes():
                 await cancel_stale(lane, lane.risk)
 
     async def collateral(self) -> None:
         """Live: the wallet's collateral; paper: the ledger's cash (against the low-collateral alert)."""
-        link = self.link
-        if not link.live or link.replay is not None:
+        desk = self.desk
+        if not desk.live or desk.replay is not None:
             return
-        if link.mode == "live":
-            collateral = (await link.executor.venue.balances([])).collateral
+        if desk.mode == "live":
+            collateral = (await desk.executor.venue.balances([])).collateral
         else:
-            collateral = link.executor.state.cash
-        self.lookout.watch.collateral_now(collateral, link.clock())
+            collateral = desk.executor.state.cash
+        self.lookout.watch.collateral_now(collateral, desk.clock())
 
     async def collections(self) -> None:
         """What the venue paid, booked; redeem and merge transactions followed; final markets
         redeemed (engine/trading/settlement/collections.py)."""
-        if not self.link.live or self.link.replay is not None:
+        if not self.desk.live or self.link.replay is not None:
             return
         config = self.config()
         await self.collector.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)

@@ -1,7 +1,7 @@
 """One ledger's pass: the steps every ledger runs each tick, the desk's and each one beside it.
 
 A protection written here applies to every ledger (engine/trading/core.py runs it for the desk's ledger,
-engine/trading/passes/venue_ledger.py for each one beside it). After the ledger's own bookkeeping (its
+engine/trading/passes/ledger.py for each one beside it). After the ledger's own bookkeeping (its
 venue advanced, its events drained, what only it settles), one pass: the risk context built on its ledger
 (`also`: the other ledgers of its mode, whose exposure the total limit counts too); its exits started
 before its strategies' intents are gated (held out where an exit sells, before a game starts, while its
@@ -90,11 +90,65 @@ def exits_due(ledger: LedgerParts) -> list[Exit]:
     return ledger.operator_exits.with_strategies(ledger.site, ledger.risk.strategies.limits)
 
 
-def gate(ledger: LedgerParts, intents: list[Intent], now: int, game_start_lead_ms: int) -> None:
-    """Held out where an exit sells, before a game starts and while its venue pauses; then the gate."""
+Hold = Callable[[LedgerParts, list[Intent], int, int], tuple[list[Intent], list[Any]]]
+
+
+def held_by_exits(ledger: LedgerParts, intents: list[Intent], now: int, lead_ms: int) -> tuple[
+        list[Intent], list[Any]]:
+    """A strategy stays out of a market where an exit sells its position (an ask there would reserve the
+    very shares being sold)."""
     state = ledger.site.executor.state
-    held = ledger.exits.held_markets(lambda key: state.totals(*key).size > 0)
-    intents, kickoff = hold_for_game_start(hold_out(intents, held), ledger.site.catalog, now, game_start_lead_ms)
-    intents, paused = ledger.venue_holds(intents, now)
-    ledger.risk.decisions.write(kickoff + paused, now)
-    ledger.site.executor.set_intents(ledger.risk.check(intents, now))
+    return hold_out(intents, ledger.exits.held_markets(lambda key: state.totals(*key).size > 0)), []
+
+
+def held_before_games(ledger: LedgerParts, intents: list[Intent], now: int, lead_ms: int) -> tuple[
+        list[Intent], list[Any]]:
+    """No quote in a market whose book the venue clears at its game's start (exits/game_start.py)."""
+    return hold_for_game_start(intents, ledger.site.catalog, now, lead_ms)
+
+
+def held_by_venue(ledger: LedgerParts, intents: list[Intent], now: int, lead_ms: int) -> tuple[
+        list[Intent], list[Any]]:
+    """Nothing its venue cannot take now (the pauses it announces)."""
+    return ledger.venue_holds(intents, now)
+
+
+# The protections every ledger's intents pass before the risk gate, in order, on the timed pass and on
+# events alike: a hold added here applies to every ledger's decisions both ways
+# (tests/trading/test_one_gate_path.py).
+HOLDS: list[Hold] = [held_by_exits, held_before_games, held_by_venue]
+
+
+def gate(ledger: LedgerParts, intents: list[Intent], now: int, game_start_lead_ms: int) -> list[Intent]:
+    """The holds (`HOLDS`), each quote held out logged with its reason; then the risk gate, whose
+    answer becomes the ledger's intents. Returns what the gate let through."""
+    decisions: list[Any] = []
+    for hold in HOLDS:
+        intents, said = hold(ledger, intents, now, game_start_lead_ms)
+        decisions += said
+    ledger.risk.decisions.write(decisions, now)
+    checked = ledger.risk.check(intents, now)
+    ledger.site.executor.set_intents(checked)
+    return checked
+
+
+async def decide_between(ledger: LedgerParts, intents: list[Intent], now: int, views: dict[str, MarketView],
+                         game_start_lead_ms: int, *, also: Sequence[ExecutionState] = (),
+                         fills_dark: bool = False) -> bool:
+    """Between two timed passes (engine/trading/passes/event_decisions.py): the intents a decision on
+    events found, through the same holds and gate as the timed pass, gated against the ledger as it is
+    now and placed. False when every one is what is in force already (nothing checked, logged or
+    planned). Only what the decision changed is planned again; a group spanning markets is judged
+    whole or not with all its legs, so then everything is."""
+    executor = ledger.site.executor
+    changed = [i for i in intents if not executor.unchanged(i)]
+    if not changed:
+        return False
+    ledger.risk.new_tick(now, executor.state, ledger.site.catalog, views, fills_dark=fills_dark, also=also,
+                         timed=False)
+    checked = gate(ledger, changed, now, game_start_lead_ms)
+    both = (*changed, *checked)  # the keys the gate answered for, whatever it did with them
+    grouped = any(q.group for intent in both for q in intent.quotes)
+    report = await executor.reconcile(None if grouped else {(i.strategy, i.condition_id) for i in both})
+    ledger.risk.residuals(report.residuals, now)
+    return True

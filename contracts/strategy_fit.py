@@ -1,0 +1,45 @@
+"""Whether a strategy, as configured, can trade at all: a strategy with no market places nothing, and
+one whose order size is below a market's minimum has every quote there refused (`BELOW_MIN_SIZE`).
+Said before it is saved (the strategy form, as the Backtest form does) and while it sits idle (the
+Strategies table, storage/desk/desk_idle.py). Pure: the caller passes the markets' minimum sizes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# The params that set an order's size, by strategy kind (shares).
+ORDER_SIZE_PARAMS = ("size", "max_size", "position_size")
+
+
+def below_minimum(params: Mapping[str, Any], min_sizes: Mapping[str, float]) -> tuple[float | None, list[str]]:
+    """(the order size in shares, the markets whose minimum is above it): the planner refuses
+    every such quote (BELOW_MIN_SIZE)."""
+    size = next((params[k] for k in ORDER_SIZE_PARAMS
+                 if isinstance(params.get(k), (int, float)) and not isinstance(params.get(k), bool)), None)
+    if size is None:
+        return None, []
+    return float(size), [cid for cid, minimum in min_sizes.items() if size < minimum]
+
+
+def cannot_trade(params: Mapping[str, Any], markets: Any, min_sizes: Mapping[str, float],
+                 names: Mapping[str, str] | None = None) -> list[str]:
+    """Why a strategy with these params and markets (a list of ids, or a filter) would place nothing,
+    or not in some of its markets, in the operator's words; empty when nothing is known to stop it.
+    `min_sizes`: the minimum order size (shares) of its markets the desk knows; `names`: their names,
+    to name each market (None: said in brief, for a table's cell)."""
+    if isinstance(markets, list) and not markets:
+        return ["no market: it places nothing until you pick one (or use a filter)"]
+    size, below = below_minimum(params, min_sizes)
+    if not below:
+        return []
+    if names is None:
+        low, high = min(min_sizes[c] for c in below), max(min_sizes[c] for c in below)
+        shown = f"{low:g}" if low == high else f"{low:g}–{high:g}"
+        return [f"order size {size:g} below the minimum ({shown} shares) of {len(below)} of its {len(min_sizes)} "
+                "markets: BELOW_MIN_SIZE"]
+    listed = "; ".join(f"{names.get(cid, cid)} ({min_sizes[cid]:g} shares)" for cid in below)
+    every = "every quote" if len(below) == len(min_sizes) else "every quote in those"
+    return [f"its order size ({size:g} shares) is below the minimum of {listed}: {every} is refused "
+            "(BELOW_MIN_SIZE)"]
