@@ -1,4 +1,4 @@
-"""Dashboard entry point: page config, the password gate, the one navigation registry.
+"""Dashboard entry point: page config, the login gate, the one navigation registry.
 
 Run with `streamlit run app.py` (supervisord does this, bound to 127.0.0.1).
 """
@@ -12,6 +12,7 @@ from contracts.settings import Settings, SettingsError
 from pages.widgets.auth import (
     is_authenticated,
     keep_session_in_address,
+    login_caption,
     login_page,
     logout_button,
     mark_routed,
@@ -19,7 +20,7 @@ from pages.widgets.auth import (
     requested_page,
     restore_session,
 )
-from pages.widgets.common import is_viewer, settings
+from pages.widgets.common import settings
 from pages.widgets.first_run import first_password_page
 
 st.set_page_config(page_title="Polymarket desk", page_icon=":material/monitoring:", layout="wide")
@@ -74,7 +75,6 @@ else:
     if wanted in BY_PATH and wanted != page.url_path:  # the default page (Overview) is where login lands anyway
         st.switch_page(BY_PATH[wanted])
     logout_button()
-    if is_viewer():
-        st.sidebar.caption(":material/visibility: Logged in read-only (viewer): every page, no changes.")
+    login_caption()
     mark_routed(page.url_path)
 page.run()

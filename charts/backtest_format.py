@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.bootstrap import MIN_SAMPLES
 from contracts.metrics import ANNUALIZE_MIN_MS
 
 DASH = "—"
@@ -81,20 +82,56 @@ def _joined(parts: Parts) -> Callable[[Any], str]:
     return fmt
 
 
+def _range(low: Any, high: Any) -> str:
+    """A 95 % interval in pUSD, "95 %: −2.10 to +9.40" ("" without one)."""
+    lo, hi = _number(low), _number(high)
+    return "" if lo is None or hi is None else f"95 %: {lo:+,.2f} to {hi:+,.2f}"
+
+
 def _markout_parts(value: Any) -> tuple[str, str]:
-    """(pUSD, bps, fills) as ("+1.23 pUSD", "(+45 bps of 12 fills)"), or — when no fill has that
-    horizon (runs made before the count was kept leave it out)."""
-    usdc, in_bps, fills = value if isinstance(value, tuple) else (None, None, None)
+    """(pUSD, bps, fills, low, high) as ("+1.23 pUSD", "(+45 bps of 12 fills; 95 %: −0.50 to +3.00)"),
+    or — when no fill has that horizon (runs made before the count or the interval was kept leave
+    them out)."""
+    usdc, in_bps, fills, low, high = value if isinstance(value, tuple) else (None,) * 5
     number = _number(usdc)
     if number is None:
         return DASH, ""
     points = _number(in_bps)
     count = f" of {int(fills):,} fill{'s' if fills != 1 else ''}" if isinstance(fills, int) else ""
-    return f"{number:+,.2f} pUSD", ("" if points is None else f"({points:+,.0f} bps{count})")
+    said = [part for part in ("" if points is None else f"{points:+,.0f} bps{count}", _range(low, high)) if part]
+    return f"{number:+,.2f} pUSD", (f"({'; '.join(said)})" if said else "")
 
 
 def _markout_tile(value: Any) -> tuple[str, str]:
     figure, note = _markout_parts(value)
+    return figure.removesuffix(" pUSD"), note.strip("()")
+
+
+def p_value_words(p: Any) -> str:
+    """"p = 0.31" (three decimals under 0.01; "" without one)."""
+    number = _number(p)
+    return "" if number is None else f"p = {number:.3f}" if number < 0.01 else f"p = {number:.2f}"
+
+
+def _pnl_parts(value: Any) -> tuple[str, str]:
+    """(start, end, low, high, p, fills) as ("+3.70 pUSD", "(95 %: −2.10 to +9.40, p = 0.31, over 9 fills)"),
+    with the reason when a run has too few fills for an interval; runs made before intervals were
+    kept show the PnL alone."""
+    start, end, low, high, p, fills = value if isinstance(value, tuple) else (None,) * 6
+    first, last = _number(start), _number(end)
+    if first is None or last is None:
+        return DASH, ""
+    figure = f"{last - first:+,.2f} pUSD"
+    span = _range(low, high)
+    if span:
+        return figure, f"({span}, {p_value_words(p)}, over {int(fills or 0):,} fills)"
+    if isinstance(fills, int):
+        return figure, f"(no interval: {fills:,} fill{'s' if fills != 1 else ''}, it needs {MIN_SAMPLES})"
+    return figure, ""
+
+
+def _pnl_tile(value: Any) -> tuple[str, str]:
+    figure, note = _pnl_parts(value)
     return figure.removesuffix(" pUSD"), note.strip("()")
 
 
@@ -144,6 +181,13 @@ _MONEY: dict[str, Any] = {"tile": lambda value: (_money_tile(value), ""), "unit"
 METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("start_equity", "Start equity", _usdc, "Equity (pUSD) at the first decision", **_MONEY),
     MetricSpec("end_equity", "End equity", _usdc, "Equity (pUSD) at the last decision", **_MONEY),
+    MetricSpec("pnl", "PnL", _joined(_pnl_parts),
+               "End − start equity, with how sure it is: the range holding 95 % of the PnLs of 1,000 runs "
+               "drawn from this run's fills (a bootstrap over fills, seeded by the run's seed), and the p-value "
+               "against zero (how often resampled runs land across zero, both sides counted). A range that "
+               "spans zero: this run does not show whether the strategy earns. Fills that come in bursts or "
+               "share a price move make the range narrower than the truth: compare runs on other data",
+               tile=_pnl_tile, unit="pUSD"),
     MetricSpec("total_return", "Total return", _percent, "End equity / start equity − 1"),
     MetricSpec("max_drawdown", "Max drawdown", _share, "Largest fall from a running peak, % of that peak"),
     MetricSpec("annualized_return", "Annualized return", _annualized,
@@ -204,7 +248,8 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("decisions", "Decisions", _count("decisions"), "Times the strategy was asked to decide"),
     *(MetricSpec(f"markout_{h}", f"Markout {label}", _markout, f"The fills' markout {when}: for a buy, "
                  "the later mid − the fill price (a sell the other way) × size, summed; in bps of the fills' notional. "
-                 "Positive: the fills earned; negative: adverse selection (fees not included)", tile=_markout_tile,
+                 "Positive: the fills earned; negative: adverse selection (fees not included). The 95 % range: as "
+                 "the PnL's, on the same resampled fills", tile=_markout_tile,
                  unit="pUSD")
       for h, label, when in (("1s", "1 s", "1 s after each fill"), ("10s", "10 s", "10 s after each fill"),
                              ("60s", "60 s", "60 s after each fill"),
@@ -213,8 +258,12 @@ METRICS: tuple[MetricSpec, ...] = (
 
 
 def _value(found: Mapping[str, Any], key: str) -> Any:
-    if key.startswith("markout_"):  # both figures of a horizon on one row
-        return found.get(f"{key}_usdc"), found.get(f"{key}_bps"), found.get(f"{key}_fills")
+    if key.startswith("markout_"):  # every figure of a horizon on one row
+        return (found.get(f"{key}_usdc"), found.get(f"{key}_bps"), found.get(f"{key}_fills"), found.get(f"{key}_low"),
+                found.get(f"{key}_high"))
+    if key == "pnl":
+        return (found.get("start_equity"), found.get("end_equity"), found.get("pnl_low"), found.get("pnl_high"),
+                found.get("pnl_p_value"), found.get("interval_fills"))
     if key == "annualized_return":
         return found.get(key), found.get("span_ms")
     if key == "avg_holding_ms":

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from charts import text
 from charts.axes import padded, whole_dtick
 from charts.style import AMBER, BLUE, GREEN, GREY, LAYOUT, empty_figure
+from contracts.bootstrap import MIN_SAMPLES
 
 OBJECTIVE_LABELS = {"sharpe": "Sharpe per day", "return": "return per day", "calmar": "return per day / max drawdown",
                     "markout": "60 s markout per day (pUSD)"}
@@ -121,3 +122,23 @@ def out_of_sample_lines(verdict: dict[str, Any]) -> list[str]:
                     f"{dsr:.2f} (the chance its held-out Sharpe beats the best of {verdict.get('trials')} trials of no "
                     "skill; near 1: unlikely to be luck, 0.5 or below: no evidence of skill)"))
     return lines
+
+
+def best_pnl_line(best: dict[str, Any] | None, trials: int) -> str:
+    """How sure the best trial's PnL is, in a sentence ("" without a best trial or its PnL): its 95 %
+    interval and p-value over its fills (engine/backtest/confidence.py), and why the best of many
+    trials looks surer than it is."""
+    metrics = (best or {}).get("metrics") or {}
+    start, end = metrics.get("start_equity"), metrics.get("end_equity")
+    if not isinstance(start, (int, float)) or not isinstance(end, (int, float)):
+        return ""
+    head = f"Best trial {best['number']}: PnL {end - start:+,.2f} pUSD"  # type: ignore[index]  # best is set here
+    low, high, p = metrics.get("pnl_low"), metrics.get("pnl_high"), metrics.get("pnl_p_value")
+    if not all(isinstance(v, (int, float)) for v in (low, high, p)):
+        fills = metrics.get("interval_fills")
+        why = f"{fills:,} fills, an interval needs {MIN_SAMPLES}" if isinstance(fills, int) else "no interval kept"
+        return f"{head} ({why})."
+    return (f"{head} (95 %: {low:+,.2f} to {high:+,.2f}, p = {p:.3f} against zero, over "
+            f"{metrics.get('interval_fills', 0):,} fills). The best of {trials} trials looks surer than it is: this "
+            "is not corrected for the trials tried; the held-out figures (and a walk-forward sweep's deflated "
+            "Sharpe ratio) are the check.")

@@ -23,7 +23,8 @@ from charts import text
 
 # text: a short word (one line); long: a message or payload (wraps, cut past TEXT_CHARS with the
 # full text on hover); name: a market question or the like (one line, cut past NAME_CHARS).
-Kind = Literal["text", "long", "name", "time", "prob", "shares", "usdc", "int", "pct", "money4", "flag", "list"]
+Kind = Literal["text", "long", "name", "time", "prob", "shares", "usdc", "int", "pct", "money4", "flag", "list",
+               "ratio"]
 # Where the table is drawn, and so how its text is made literal (charts/text.py): Streamlit's
 # st.table draws each cell as Markdown; a saved report is HTML.
 Markup = Literal["markdown", "html"]
@@ -39,7 +40,7 @@ STATUS_WORDS = {"LIVE": "RESTING", "PENDING_SUBMIT": "SUBMITTING", "PARTIALLY_FI
 _UNITS = {"time": " (UTC)", "prob": " (prob.)", "shares": " (sh)", "usdc": " (pUSD)", "pct": " (%)",
           "money4": " (pUSD)"}
 _NUMBERS = {"prob": "{:.4f}", "shares": "{:,.2f}", "usdc": "{:,.2f}", "int": "{:,.0f}", "pct": "{:,.2f}",
-            "money4": "{:,.4f}"}
+            "money4": "{:,.4f}", "ratio": "{:.3f}"}
 # How a cell's text wraps, by kind (the rest stay on one line): a message at least this wide, a
 # name between these widths, a time no narrower than its date.
 _WRAP = {"long": "min-width: 8rem;", "name": "min-width: 8rem; max-width: 16rem;", "time": "min-width: 5.2rem;",

@@ -335,6 +335,20 @@ class CopiedTrade:
 
 
 @dataclass(frozen=True, slots=True)
+class SourcedFair:
+    """One source's fair value for a market as the desk holds it now (its signal in force, not
+    expired, its source not benched): what an ensemble weighs, by how well the source has been
+    calibrated."""
+
+    source: str
+    value: int  # probability of YES, micros
+    confidence: int | None  # how sure the source says it is (micros; the operator's counts as certain; None: unsaid)
+    # The source's Brier score over its last resolved markets as the model-confidence breaker last judged it
+    # (micros; engine/risk/source_breaker.py); None: not judged yet (too few resolved markets).
+    brier: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MarketView:
     """What a strategy sees of one market at one moment. Prices are YES prices."""
 
@@ -359,6 +373,9 @@ class MarketView:
     # The Kalshi market the operator linked to this Polymarket market (`venue_pairs`), and whether
     # the link is inverted (Kalshi's YES is this market's NO); None: not paired.
     pair: tuple[str, bool] | None = None
+    # Every source's fair value in force here, by source name (`fair_value` is the one in force: the
+    # operator's, else the newest): what an ensemble combines.
+    fair_sources: tuple[SourcedFair, ...] = ()
 
     def data_age_ms(self, now_ms: int) -> int | None:
         """Age of the older of the two books; None when either book is missing."""

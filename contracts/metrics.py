@@ -28,8 +28,9 @@ Conventions:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 YEAR_MS = 365 * 86_400_000
 MIN_STEP_MS = 60_000
@@ -84,9 +85,38 @@ class Metrics:
     markout_10s_fills: int | None = None
     markout_60s_fills: int | None = None
     markout_resolution_fills: int | None = None
+    # How sure the PnL and markouts are (backtests; contracts/bootstrap.py: a bootstrap over the run's
+    # fills, seeded by the run's seed): the PnL's 95 % interval (pUSD, around end - start equity), its
+    # two-sided p-value against zero, each horizon's markout interval (pUSD), and the fills resampled.
+    # None under MIN_SAMPLES fills, and where they are not computed (a live strategy's figures).
+    pnl_low: float | None = None
+    pnl_high: float | None = None
+    pnl_p_value: float | None = None
+    interval_fills: int | None = None
+    markout_1s_low: float | None = None
+    markout_1s_high: float | None = None
+    markout_10s_low: float | None = None
+    markout_10s_high: float | None = None
+    markout_60s_low: float | None = None
+    markout_60s_high: float | None = None
+    markout_resolution_low: float | None = None
+    markout_resolution_high: float | None = None
 
     def as_dict(self) -> dict[str, float | int | str | None]:
         return asdict(self)
+
+
+PNL_COLUMNS = ("pnl", "pnl_low", "pnl_high", "pnl_p")
+
+
+def pnl_columns(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, float | None]:
+    """A run's stored metrics as its PnL (end - start equity, pUSD) with the PnL's 95 % interval and
+    p-value against zero, for a table or a JSON answer; None where a run has none (too few fills, or
+    run before intervals were kept)."""
+    start, end = metrics.get("start_equity"), metrics.get("end_equity")
+    pnl = end - start if isinstance(start, (int, float)) and isinstance(end, (int, float)) else None
+    return {f"{prefix}pnl": pnl, f"{prefix}pnl_low": metrics.get("pnl_low"),
+            f"{prefix}pnl_high": metrics.get("pnl_high"), f"{prefix}pnl_p": metrics.get("pnl_p_value")}
 
 
 def resample(curve: Sequence[tuple[int, float]], steps: int) -> tuple[list[float], int]:

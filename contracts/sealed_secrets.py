@@ -25,7 +25,8 @@ FORMAT = "desk-sealed-secrets"
 # The settings that may be sealed: every secret but the wallet key (its own keystore) and the
 # dashboard's password hashes (the dashboard runs without the passphrase; a hash is not a password).
 SEALABLE = ("POLY_API_KEY", "POLY_API_SECRET", "POLY_API_PASSPHRASE", "RELAYER_API_KEY", "NOTIFY_URLS",
-            "TELEGRAM_BOT_TOKEN", "KALSHI_API_KEY_ID", "KALSHI_PRIVATE_KEY", "SIGNALS_API_TOKEN", "ODDS_FEED")
+            "TELEGRAM_BOT_TOKEN", "KALSHI_API_KEY_ID", "KALSHI_PRIVATE_KEY", "SIGNALS_API_TOKEN", "ODDS_FEED",
+            "POLLS_FEED")
 N, R, P = 2**15, 8, 1
 MAXMEM = 128 * 1024 * 1024
 MAX_FILE = 256 * 1024

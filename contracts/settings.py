@@ -18,6 +18,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from dotenv import dotenv_values
 
+from contracts.roles import Access, Role
+from contracts.venues import VENUES
+
 if TYPE_CHECKING:
     from contracts.kalshi_settings import KalshiSettings
 
@@ -76,6 +79,12 @@ class TelegramSettings:
     api_url: str  # the token and the method are appended: {api_url}{token}/{method}
     commands_per_minute: int = 20
     confirm_s: int = 60
+    # Each allowed chat's role (contracts/roles.py): an operator unless TELEGRAM_ALLOWED_CHATS says
+    # `<id>:viewer` or `<id>:operator:<venue>`.
+    chat_access: Mapping[int, Access] = field(default_factory=dict)
+
+    def access(self, chat_id: int) -> Access:
+        return self.chat_access.get(chat_id) or Access(f"telegram:{chat_id}", Role.OPERATOR, f"telegram:{chat_id}")
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,9 @@ class Settings:
     # The bookmakers' odds feed (ODDS_FEED: an http(s) URL, which may carry the vendor's key, or a
     # file; engine/feeds/odds_reference.py): None reads none.
     odds_feed: Secret | None = None
+    # The poll feed (POLLS_FEED: CSV or JSON, an http(s) URL, which may carry a key, or a file;
+    # engine/outside/polls.py): None reads none.
+    polls_feed: Secret | None = None
     # The environment these settings were read with (None: os.environ), to read them again unsealed.
     env_override: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
 
@@ -241,6 +253,7 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT,
         env_override=env,
         signals_api_token=_signals_token(merged.get("SIGNALS_API_TOKEN")),
         odds_feed=_secret(merged.get("ODDS_FEED")),
+        polls_feed=_secret(merged.get("POLLS_FEED")),
     )
 
 
@@ -305,8 +318,9 @@ def secret_values(settings: Settings) -> list[str]:
         settings.signals_api_token,
     )
     values = [s.reveal() for s in secrets if s is not None]
-    if settings.odds_feed is not None:
-        values += url_secrets(settings.odds_feed.reveal())
+    for feed in (settings.odds_feed, settings.polls_feed):
+        if feed is not None:
+            values += url_secrets(feed.reveal())
     if settings.private_key is not None:
         values.append(settings.private_key.reveal().removeprefix("0x"))
     for url in settings.notify_urls:
@@ -362,6 +376,20 @@ _TELEGRAM_TOKEN = re.compile(r"^[0-9]{3,20}:[A-Za-z0-9_-]{20,100}$")
 MAX_TELEGRAM_CHATS = 20
 
 
+def _chat_access(chat: int, written: str) -> Access:
+    """A chat's role as TELEGRAM_ALLOWED_CHATS writes it after its id: nothing (an operator, as before
+    roles), `viewer`, `operator` or `operator:<venue>`. The bot does no administrator's work."""
+    role, _, venue = written.lower().partition(":")
+    who = f"telegram:{chat}"
+    if role in ("", Role.OPERATOR) and (not venue or venue in VENUES):
+        return Access(who, Role.OPERATOR, who, venue or None)
+    if role == Role.VIEWER and not venue:
+        return Access(who, Role.VIEWER, who)
+    raise SettingsError(f"TELEGRAM_ALLOWED_CHATS: {f'{chat}:{written}'[:60]!r}: after a chat id, write :viewer, "
+                        f":operator or :operator:<venue> (one of {', '.join(VENUES)}); see docs/notifications.md, "
+                        "Telegram bot. Fix it in .env.")
+
+
 def _telegram(env: Mapping[str, str], *, token_sealed: bool = False) -> TelegramSettings | None:
     """TELEGRAM_BOT_TOKEN (from BotFather), TELEGRAM_ALLOWED_CHATS (chat ids, comma-separated)
     and TELEGRAM_API_URL. No token: no bot. A token without chats is refused: a bot that answers
@@ -380,13 +408,16 @@ def _telegram(env: Mapping[str, str], *, token_sealed: bool = False) -> Telegram
         raise SettingsError("TELEGRAM_BOT_TOKEN is malformed: expected the token BotFather gives, like "
                             "123456789:AA... (digits, a colon, then letters, digits, _ and -). Fix it in .env.")
     chats: set[int] = set()
+    access: dict[int, Access] = {}
     for part in (p.strip() for p in chats_raw.replace(" ", ",").split(",")):
         if not part:
             continue
-        if not re.fullmatch(r"-?[0-9]{1,20}", part):
-            raise SettingsError(f"TELEGRAM_ALLOWED_CHATS: {part[:30]!r} is not a chat id (a whole number, negative "
+        chat, _, role = part.partition(":")
+        if not re.fullmatch(r"-?[0-9]{1,20}", chat):
+            raise SettingsError(f"TELEGRAM_ALLOWED_CHATS: {chat[:30]!r} is not a chat id (a whole number, negative "
                                 "for a group; see docs/notifications.md: Telegram bot). Fix it in .env.")
-        chats.add(int(part))
+        chats.add(int(chat))
+        access[int(chat)] = _chat_access(int(chat), role)
     if not chats:
         raise SettingsError("TELEGRAM_BOT_TOKEN is set but TELEGRAM_ALLOWED_CHATS is empty: list the chat ids the "
                             "bot may answer (see docs/notifications.md: Telegram bot, finding your chat id).")
@@ -395,7 +426,7 @@ def _telegram(env: Mapping[str, str], *, token_sealed: bool = False) -> Telegram
     api = env.get("TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API
     if not api.startswith(("https://", "http://")) or any(c.isspace() for c in api):
         raise SettingsError(f"TELEGRAM_API_URL must be an http(s) URL like {DEFAULT_TELEGRAM_API}, got {api[:80]!r}.")
-    return TelegramSettings(token=Secret(raw), allowed_chats=frozenset(chats), api_url=api,
+    return TelegramSettings(token=Secret(raw), allowed_chats=frozenset(chats), api_url=api, chat_access=access,
                             commands_per_minute=_int(env, "TELEGRAM_COMMANDS_PER_MINUTE", 20, 1, 600),
                             confirm_s=_int(env, "TELEGRAM_CONFIRM_SECONDS", 60, 1, 600))
 

@@ -31,15 +31,24 @@ def cannot_trade(params: Mapping[str, Any], markets: Any, min_sizes: Mapping[str
     to name each market (None: said in brief, for a table's cell)."""
     if isinstance(markets, list) and not markets:
         return ["no market: it places nothing until you pick one (or use a filter)"]
+    why = _pair_count(params, markets)
     size, below = below_minimum(params, min_sizes)
     if not below:
-        return []
+        return why
     if names is None:
         low, high = min(min_sizes[c] for c in below), max(min_sizes[c] for c in below)
         shown = f"{low:g}" if low == high else f"{low:g}–{high:g}"
-        return [f"order size {size:g} below the minimum ({shown} shares) of {len(below)} of its {len(min_sizes)} "
+        return [*why, f"order size {size:g} below the minimum ({shown} shares) of {len(below)} of its {len(min_sizes)} "
                 "markets: BELOW_MIN_SIZE"]
     listed = "; ".join(f"{names.get(cid, cid)} ({min_sizes[cid]:g} shares)" for cid in below)
     every = "every quote" if len(below) == len(min_sizes) else "every quote in those"
-    return [f"its order size ({size:g} shares) is below the minimum of {listed}: {every} is refused "
+    return [*why, f"its order size ({size:g} shares) is below the minimum of {listed}: {every} is refused "
             "(BELOW_MIN_SIZE)"]
+
+
+def _pair_count(params: Mapping[str, Any], markets: Any) -> list[str]:
+    """A relative-value strategy trading one market against another needs exactly two markets (a
+    filter may pick any number: said when it decides)."""
+    if params.get("against") != "other_market" or not isinstance(markets, list) or len(markets) == 2:
+        return []
+    return [f"{len(markets)} market(s) picked: trading one market against another needs exactly two"]

@@ -10,15 +10,22 @@ from pathlib import Path
 
 from contracts import strategy_plugins
 from contracts.params import Errors, Params, StrategyKind
+from contracts.strategy_schemas.accumulate import ACCUMULATE
+from contracts.strategy_schemas.breakout import BREAKOUT
 from contracts.strategy_schemas.complement_arb import COMPLEMENT_ARB
 from contracts.strategy_schemas.copy_trading import COPY_TRADING
 from contracts.strategy_schemas.cross_venue_arb import CROSS_VENUE_ARB
+from contracts.strategy_schemas.ensemble import ENSEMBLE
+from contracts.strategy_schemas.ladder import LADDER
 from contracts.strategy_schemas.market_making import MARKET_MAKING
 from contracts.strategy_schemas.momentum import MOMENTUM
+from contracts.strategy_schemas.relative_value import RELATIVE_VALUE
 from contracts.strategy_schemas.value_betting import VALUE_BETTING
 
 KINDS: tuple[StrategyKind, ...] = (MARKET_MAKING, COMPLEMENT_ARB, VALUE_BETTING, MOMENTUM, COPY_TRADING,
-                                   CROSS_VENUE_ARB)
+                                   CROSS_VENUE_ARB, LADDER, ACCUMULATE, RELATIVE_VALUE, BREAKOUT, ENSEMBLE)
+# What a command line's --strategy takes, said in its help.
+KIND_HELP = f"strategy kind: {', '.join(s.kind for s in KINDS)}, or a plugin's (plugins/strategies/)"
 _plugins: tuple[Path, tuple[tuple[str, str], ...], strategy_plugins.Loaded] | None = None
 
 

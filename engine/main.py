@@ -461,6 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import odds as cli_odds  # noqa: E402  (sports markets priced from bookmakers' odds)
 
     cli_odds.register(sub)
+    from engine.cli import polls as cli_polls  # noqa: E402  (markets priced from a poll average)
+
+    cli_polls.register(sub)
     from engine.cli import wallets as cli_wallets  # noqa: E402  (the wallet finder)
 
     cli_wallets.register(sub)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from charts import text
+from contracts.roles import COMMAND_SCOPES
 from contracts.venues import KALSHI
 from pages.widgets import portfolio
 from pages.widgets.auth import require_login
-from pages.widgets.common import database, flash, health_header, remember_answer
+from pages.widgets.common import database, flash, health_header, may_not, read_only, remember_answer
 from pages.widgets.controls import COMMAND_COLUMNS, CONTROLS, engine_phase, not_now, post_and_wait
 from pages.widgets.dialogs import open_dialog, show_dialog
 from pages.widgets.kalshi_pause import kalshi_pause_notice
@@ -34,6 +35,8 @@ st.title("Overview")
 # refresh, so a refresh never re-opens one.
 @st.fragment(run_every=LIVE_REFRESH_S)
 def controls(db: Database) -> None:
+    if read_only("the engine's controls"):
+        return
     status = queries.engine_status(db)
     # One row that wraps (six columns stack into six full-width buttons on a phone, a screen of them).
     cols = [st.container(horizontal=True)] * 6
@@ -44,7 +47,7 @@ def controls(db: Database) -> None:
         ("stop", "Stop", ":material/stop:"),
     ]
     for col, (kind, label, icon) in zip(cols, buttons, strict=False):
-        why_not = not_now(kind, status)
+        why_not = not_now(kind, status) or may_not(COMMAND_SCOPES[kind])
         if col.button(label, key=f"btn_{kind}", icon=icon, width="stretch", disabled=why_not is not None,
                       help=why_not):
             with st.spinner(f"{label}: waiting for the engine…"):
@@ -54,7 +57,7 @@ def controls(db: Database) -> None:
     if cols[4].button("Kill", key="btn_kill", type="primary", icon=":material/dangerous:", width="stretch"):
         open_dialog("kill", near=CONTROLS)
         st.rerun(scope="app")
-    why_not = not_now("rearm", status)
+    why_not = not_now("rearm", status) or may_not(COMMAND_SCOPES["rearm"])
     if cols[5].button("Re-arm", key="btn_rearm", icon=":material/lock_open:", width="stretch",
                       disabled=why_not is not None, help=why_not):
         open_dialog("rearm", near=CONTROLS)

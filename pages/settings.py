@@ -1,22 +1,35 @@
 """Settings: the paper/live switch with its safeguards, Kalshi armed on its own, data source and hosts, the dashboard
-password, and the engine settings (bounds and units; applied live)."""
+password and its users, and the engine settings (bounds and units; applied live). The administrator's: another
+role reads the hosts and engine settings only (and every writer refuses its changes whatever is sent)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from contracts.roles import Role
 from pages.widgets.auth import require_login
-from pages.widgets.common import database, flash, live_header, settings
+from pages.widgets.common import current_access, database, flash, live_header, settings
 from pages.widgets.kalshi_arming import KALSHI_SWITCH, kalshi_mode_panel
 from pages.widgets.news_panel import news_feeds_panel
 from pages.widgets.notify_panel import notifications_panel
 from pages.widgets.settings_panels import MODE_SWITCH, engine_settings_form, hosts_panel, mode_panel, password_panel
+from pages.widgets.users_panel import users_panel
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 live_header(db)
 st.title("Settings")
 current = settings()
+access = current_access()
+if access is not None and access.role is not Role.ADMIN:
+    # Arming, keys, notifications and users are left out: a control that can only be refused is noise.
+    st.info(f"Settings, keys, arming, notifications and users are the administrator's: you ({access.described}) "
+            "read the engine settings and hosts here.", icon=":material/admin_panel_settings:")
+    st.subheader("Data source and hosts")
+    hosts_panel(current)
+    st.subheader("Engine settings")
+    engine_settings_form(db)
+    st.stop()
 
 st.subheader("Trading mode")
 mode_panel(db, current)
@@ -28,6 +41,8 @@ st.subheader("Data source and hosts")
 hosts_panel(current)
 st.subheader("Dashboard password")
 password_panel(current)
+st.subheader("Users")
+users_panel(db)
 st.subheader("Engine settings")
 engine_settings_form(db)
 st.subheader("Notifications")

@@ -10,7 +10,7 @@ from contracts.market_filter import SPANS_VENUES
 from contracts.strategy_kinds import plugins
 from pages.widgets.auth import require_login
 from pages.widgets.calibration_panel import strategy_calibration
-from pages.widgets.common import database, flash, live_header
+from pages.widgets.common import database, flash, is_viewer, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.exit_panel import flatten_strategy_control
 from pages.widgets.fair_values import fair_values_panel
@@ -53,7 +53,9 @@ if names:
 if PICK_NEXT in st.session_state:
     st.session_state[PICK] = st.session_state.pop(PICK_NEXT)
 st.divider()
-pick = st.selectbox("Edit a strategy, or create one", [*names, NEW], key=PICK)
+# A viewer picks one to read; a new one is not theirs to create (their picker offers it only when there is none).
+choices = names if is_viewer() and names else [*names, NEW]
+pick = st.selectbox("Edit a strategy, or create one", choices, key=PICK)
 flash(near=PICK, holds=pick)  # "created" under the picker while it shows the new one; "deleted" until read
 if pick == NEW:
     create_panel(db, names)

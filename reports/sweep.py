@@ -41,15 +41,22 @@ def short_data_note(spec: dict[str, Any]) -> str:
             "that mean something on their own.")
 
 
+def pnl_columns(prefix: str = "", when: str = "") -> dict[str, Col]:
+    """A run's PnL with its 95 % interval and p-value against zero (engine/backtest/confidence.py)."""
+    return {f"{prefix}pnl": Col(f"PnL{when}", "usdc"), f"{prefix}pnl_low": Col("95 % from", "usdc"),
+            f"{prefix}pnl_high": Col("95 % to", "usdc"), f"{prefix}pnl_p": Col("p against 0", "ratio")}
+
+
 def trial_columns(view: SweepView) -> dict[str, Col]:
     return {"number": Col("trial"), "state": Col("state"), "value": Col("score (training)", "money4"),
-            "test": Col("score (held out)", "money4"),
+            "test": Col("score (held out)", "money4"), **pnl_columns(when=" (training)"),
             **{p: Col(p) for p in view.params}, "why": Col("why undefined", "long")}
 
 
 def held_out_columns(view: SweepView) -> dict[str, Col]:
     return {"number": Col("trial"), "train": Col("score (training)", "money4"),
-            "test": Col("score (held out)", "money4"), **{p: Col(p) for p in view.params}}
+            "test": Col("score (held out)", "money4"), **pnl_columns("test_", " (held out)"),
+            **{p: Col(p) for p in view.params}}
 
 
 def trials_csv(view: SweepView) -> bytes:
@@ -85,6 +92,9 @@ def sweep_report(view: SweepView, importance: dict[str, float]) -> str:
     if view.best:
         summary.text(f"Best trial {view.best['number']}: score {view.best['value']:.4g} with "
                      + json.dumps(view.best["params"], sort_keys=True))
+        sure = figures.best_pnl_line(view.best, view.done)
+        if sure:
+            summary.text(sure)
     summary.text("Search space: " + json.dumps(view.spec.get("space", {}), sort_keys=True)
                  + " · fixed params: " + json.dumps(view.spec.get("base_params", {}), sort_keys=True))
     charts = Section("Objective")
@@ -114,7 +124,7 @@ def sweep_report(view: SweepView, importance: dict[str, float]) -> str:
     if not view.held_out.empty:
         held = Section("Held-out period")
         held.text("The best trials re-run on data they were not chosen on: a score far below its training score "
-                  "is overfitting.")
+                  "is overfitting; a PnL interval that spans zero shows no edge there.")
         held.table(view.held_out, held_out_columns(view))
         sections.append(held)
     return render(f"Sweep {view.name}", facts(view), sections)

@@ -47,6 +47,8 @@ class MarketConfig:
     maker_longshot_premium: float = 0.6  # relative half-spread grows as (0.5 / q) ** this
     maker_top_weight: float = 1.8  # size at the top level relative to the deeper levels
     depth_decay_slope: float = 0.55  # depth ~ (time to close / horizon) ** this, inside the horizon
+    # The poll feed (polls.py): a new poll of each politics market's race this often (wall-clock seconds).
+    polls_every_s: float = 60.0
 
     def __post_init__(self) -> None:
         validate(self)
@@ -78,7 +80,7 @@ def validate(cfg: MarketConfig) -> None:
     """Refuse settings that cannot work, naming the setting."""
     if cfg.agent_market not in AGENT_MARKETS:
         raise ValueError(f"agent_market must be one of {', '.join(AGENT_MARKETS)}, not {cfg.agent_market!r}")
-    positive = ("sports_news_every_s", "politics_news_every_s", "reference_news_every_s",
+    positive = ("sports_news_every_s", "politics_news_every_s", "reference_news_every_s", "polls_every_s",
                 "reference_horizon_s", "noise_every_s", "maker_half_spread_bps", "maker_top_weight")
     for name in positive:
         if not getattr(cfg, name) > 0:
@@ -132,6 +134,8 @@ _FLAG_HELP: dict[str, tuple[str, Any, str]] = {
                            "size of the maker's top level relative to deeper ones"),
     "--depth-decay-slope": ("depth_decay_slope", float, "maker depth ~ (time to close / horizon)**N inside "
                                                         "the horizon"),
+    "--polls-every": ("polls_every_s", float, "seconds between two polls of each politics market's race in the poll "
+                                              "feed (/polls/polls.csv, /polls/polls.json)"),
 }
 FLAGS: dict[str, tuple[str, Any, str]] = {
     flag: (name, kind, f"{text} (default {getattr(MarketConfig(), name)})")

@@ -27,6 +27,7 @@ from . import (
     http_rewards,
     http_trading,
     leaderboard,
+    polls,
     relayer,
     replay,
     rpc,
@@ -138,6 +139,7 @@ class Simulator:
                                      paused=lambda: self.maintenance.phase() == CLOSED)
         self.agents = Agents(self.exchange, random.Random(f"agents:{seed}"), seed, cfg.agent_interval_s,
                              self.maintenance.phase, cfg.market, self.start_ts)
+        self.polls = polls.PollBook(seed, cfg.market.polls_every_s)  # the poll feed (polls.py)
         self.admin = Admin(self)
         self.kalshi = KalshiSide(seed, cfg.kalshi_markets, to_micro(cfg.starting_balance), cfg.auth_max_skew_s,
                                  cfg.rate_limits, cfg.end_after_s, parlays=cfg.kalshi_parlays,
@@ -224,7 +226,7 @@ class Simulator:
         app = web.Application(middlewares=middlewares, client_max_size=8 * 2**20)
         app[SIM_KEY] = self
         for module in (http_market, http_trading, http_rewards, gamma, admin_routes, http_news, relayer, rpc,
-                       data_api, leaderboard, kalshi_http, kalshi_admin, geoblock):
+                       data_api, leaderboard, kalshi_http, kalshi_admin, geoblock, polls):
             app.add_routes(module.routes)
         for path in ("/ws/market", "/ws/market/"):
             app.router.add_get(path, self.hub.handle_market)

@@ -5,6 +5,20 @@ from __future__ import annotations
 
 from contracts.params import ParamSpec, ParamType, StrategyKind
 
+# The least confidence a fair value needs before it is acted on: the T-Bot seed's floor. Strategies stored
+# before the param existed keep what they did (storage/sqlite/migrations/m0096_value_betting_floor.py gives
+# them 0: no floor).
+DEFAULT_MIN_CONFIDENCE = 0.6
+
+
+def min_confidence() -> ParamSpec:
+    """The floor value betting and the ensemble share."""
+    return ParamSpec("min_confidence", ParamType.PROBABILITY, DEFAULT_MIN_CONFIDENCE, "Act on a fair value only when "
+                     "its source's confidence is at least this (the operator's counts as certain; a source that "
+                     "states none is below any floor above 0; 0: act on every fair value). The reference price "
+                     "states none and is not floored.", label="Minimum confidence", minimum=0, maximum=1,
+                     step=0.05)
+
 VALUE_BETTING = StrategyKind(
     kind="value_betting",
     title="Value betting",
@@ -30,5 +44,6 @@ VALUE_BETTING = StrategyKind(
                   "Markets page or by an external signal; 'reference': the market's reference price "
                   "(the mid of the Kalshi market paired with it by hand, or the reference feed); "
                   "without one the market is not traded.", choices=("signal", "reference")),
+        min_confidence(),
     ),
 )

@@ -12,6 +12,7 @@ from contracts.tables.desk import (
     Alert,
     AuditEntry,
     Command,
+    DashboardUser,
     EngineState,
     LoginBudget,
     PreflightRun,
@@ -55,7 +56,7 @@ from contracts.tables.notify import (
     NotifyDigest,
     NotifyEvent,
 )
-from contracts.tables.outside import OddsLink, SignalPost, SignalSource
+from contracts.tables.outside import OddsLink, PollLink, SignalPost, SignalSource
 from contracts.tables.research import (
     StrategyRun,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "CashEntry",
     "Claim",
     "Command",
+    "DashboardUser",
     "Decision",
     "EngineState",
     "EventMember",
@@ -117,6 +119,7 @@ __all__ = [
     "PaperOrder",
     "PaperSettlement",
     "PaperTrade",
+    "PollLink",
     "PortfolioSnapshot",
     "Position",
     "PositionConversion",

@@ -1,5 +1,5 @@
 """The desk's control and configuration: the engine row, the command queue, settings, limits, strategies, alerts,
-the audit trail, what was quarantined, the dashboard's sessions and login budget.
+the audit trail, what was quarantined, the dashboard's users, sessions and login budget.
 
 Generated once from the migrated schema, then kept by hand: tests/storage/test_tables.py fails when
 a class and its migrated table differ."""
@@ -258,3 +258,16 @@ class RevokedSession(SQLModel, table=True):
     session_id: str = Field(primary_key=True)
     expires_at: int
     revoked_at: int
+
+
+class DashboardUser(SQLModel, table=True):
+    __tablename__ = "dashboard_users"
+
+    name: str = Field(primary_key=True)
+    password_hash: str
+    role: str
+    version: int
+    created_at: int
+    updated_at: int
+    updated_by: str
+    venue: str | None = None

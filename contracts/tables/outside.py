@@ -55,3 +55,15 @@ class OddsLink(SQLModel, table=True):
     outcome: str
     created_at: int
     created_by: str
+
+
+class PollLink(SQLModel, table=True):
+    """A market linked by hand to a race of the poll feed: the option whose lead in the vote is its YES."""
+
+    __tablename__ = "poll_links"
+
+    condition_id: str = Field(primary_key=True)
+    race: str
+    option: str
+    created_at: int
+    created_by: str

@@ -27,6 +27,7 @@ from engine.analytics.markouts import (
     resolution_value,
     summarize,
 )
+from engine.backtest.confidence import FillShares
 from engine.backtest.replay import synthetic_levels
 from engine.venues.base import TradeStatus
 from storage.research.markout_queries import RecordedPrices
@@ -56,15 +57,16 @@ class ReplayedMids:
 
 
 def add_markouts(fills: Iterable[dict[str, Any]], mids: ReplayedMids, *, until: int,
-                 resolved: dict[str, Payouts | None]) -> MarkoutSummary:
+                 resolved: dict[str, Payouts | None], shares: FillShares | None = None) -> MarkoutSummary:
     """Writes `markout_<horizon>` (micro-pUSD, None when unknown) into each fill row and returns
     the run's summary; FAILED fills (reversed) get none and are not counted. The fills are
-    read once, as they come (a long run's are never all held)."""
-    return summarize(_marked(fills, mids, until, resolved))
+    read once, as they come (a long run's are never all held); each one's share of the PnL and
+    its markouts go into `shares` (the run's intervals: engine/backtest/confidence.py)."""
+    return summarize(_marked(fills, mids, until, resolved, shares))
 
 
-def _marked(fills: Iterable[dict[str, Any]], mids: ReplayedMids, until: int,
-            resolved: dict[str, Payouts | None]) -> Iterator[tuple[FillPoint, dict[str, int | None]]]:
+def _marked(fills: Iterable[dict[str, Any]], mids: ReplayedMids, until: int, resolved: dict[str, Payouts | None],
+            shares: FillShares | None) -> Iterator[tuple[FillPoint, dict[str, int | None]]]:
     for row in fills:
         if row["status"] == TradeStatus.FAILED.value:
             continue
@@ -76,6 +78,8 @@ def _marked(fills: Iterable[dict[str, Any]], mids: ReplayedMids, until: int,
             marks[RESOLUTION] = markout(point, resolution_value(payouts.of(Outcome(row["outcome"]))))
         for name in METRIC_HORIZONS:
             row[f"markout_{name}"] = marks.get(name)
+        if shares is not None:
+            shares.add(row["token_id"], point, row["fee"], marks)
         yield point, marks
 
 

@@ -29,9 +29,14 @@ from contracts.market_filter import SPANS_VENUES
 from contracts.payouts import stored as stored_payouts
 from contracts.settings import Settings
 from contracts.strategy_kinds import validate_params
+from contracts.strategy_schemas.copy_trading import COPY_TRADING
+from contracts.strategy_schemas.ensemble import ENSEMBLE
+from contracts.strategy_schemas.ladder import LADDER
+from contracts.strategy_schemas.value_betting import VALUE_BETTING
 from contracts.venues import KALSHI, venue_of
 from engine.analytics.markouts import MarkoutSummary
 from engine.backtest import as_it_was, event_replay
+from engine.backtest.confidence import FillShares
 from engine.backtest.cursor import Cursor, SimClock
 from engine.backtest.income import BacktestIncome
 from engine.backtest.markouts import ReplayedMids, add_markouts, metric_fields
@@ -52,6 +57,7 @@ from engine.feeds.catalog import kalshi_market
 from engine.feeds.discovery import market_info
 from engine.feeds.market_data_events import TradePrint
 from engine.trading.core import TradingCore
+from engine.trading.hosting.views import COPY_WINDOW_MS
 from engine.trading.passes.ledger import Ledger
 from engine.venues.latency import LatencyModel, LatencyUnmeasured
 from engine.venues.latency import resolve as resolve_latency
@@ -81,6 +87,7 @@ SCRATCH_UNUSED_TRIGGERS = ("notify_refused_insert", "notify_refused", "notify_ve
 # cost the same CPU on a database held in memory (docs/research.md, "On events").
 SCRATCH_SYNC: Synchronous = "OFF"
 Progress = Callable[[int, int], None]
+FAIR_VALUE_KINDS = frozenset({VALUE_BETTING.kind, ENSEMBLE.kind})  # kinds that trade toward the desk's fair values
 
 
 class BacktestError(ValueError):
@@ -182,6 +189,25 @@ def _pair_facts(pair: Mapping[str, object]) -> dict[str, object]:
             "fee_changes": pair.get("kalshi_fee_changes")}
 
 
+def followed_trades(spec: BacktestSpec, main_db: Path, run_markets: RunMarkets) -> list[dict]:
+    """The followed wallets' trades the run's markets saw, each replayed from when the desk kept it
+    (engine/trading/hosting/views.py, ReplayedCopies). Copy trading copies nothing else: a run of it
+    without any is refused, with why, rather than reported as a strategy that never traded."""
+    cids = [m.condition_id for m in run_markets.markets]
+    rows = recording.followed_trades(main_db, cids, spec.from_ms, spec.to_ms, COPY_WINDOW_MS)
+    if spec.kind == COPY_TRADING.kind and not rows:
+        raise BacktestError("copy trading copies the trades of the wallets the desk follows, and the desk kept none "
+                            "in these markets in this range (it keeps a wallet's trades from when it starts following "
+                            "it: Strategies page, Followed wallets): there is nothing to replay")
+    return rows
+
+
+def check_data(spec: BacktestSpec, main_db: Path) -> None:
+    """Whether the desk holds what a run of `spec` replays (its markets' data in range, a cross-venue
+    arbitrage's pairs, copy trading's followed trades): a sweep asks before any worker starts."""
+    followed_trades(spec, main_db, run_markets(spec, main_db))
+
+
 def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, run_markets: RunMarkets) -> Database:
     path = work_dir / "backtest.db"
     for leftover in work_dir.glob("backtest.db*"):
@@ -197,7 +223,9 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, run_markets: Run
     scratch.seed_scratch(db, markets=market_rows, limits=limits, settings=config, strategy=STRATEGY_NAME,
                          kind=spec.kind, params=spec.params,
                          fair_values=recording.desk_fair_values(main_db, [r["condition_id"] for r in market_rows]),
-                         pairs=run_markets.pairs, strategy_markets=run_markets.named)
+                         pairs=run_markets.pairs, strategy_markets=run_markets.named,
+                         followed=followed_trades(spec, main_db, run_markets),
+                         verdicts=recording.desk_source_verdicts(main_db))
     programs = reward_queries.programs_in_file(main_db, [r["condition_id"] for r in market_rows])
     reward_queries.copy_programs(db, programs)  # the run's markets pay what they paid
     scratch.drop_unused(db, indexes=SCRATCH_UNUSED_INDEXES, triggers=SCRATCH_UNUSED_TRIGGERS)
@@ -258,8 +286,11 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
             await core.stop()  # as a live session ends: working orders cancelled (on failure too)
         mids = ReplayedMids(main_db, spec.source, markets)
         try:
+            shares = FillShares(lambda token: mids.mid_at(token, spec.to_ms))
             result = _result(core, curve, exposure, events, decisions, markets, income.totals(clock.now),
-                             _fill_marker(spec, mids, market_rows))
+                             _fill_marker(spec, mids, market_rows, shares))
+            result.metrics = dataclasses.replace(result.metrics, **shares.fields(
+                result.metrics.end_equity - result.metrics.start_equity, spec.seed))
         finally:
             mids.close()
         result.refusals = tally.summary()
@@ -276,7 +307,7 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
 def _fair_values(spec: BacktestSpec) -> str | None:
     """Which fair values a strategy that trades on them used: the desk's standing ones as they are
     today (its signals are not kept as a history), which a result must say."""
-    if spec.kind != "value_betting":
+    if spec.kind not in FAIR_VALUE_KINDS and not (spec.kind == LADDER.kind and spec.params.get("center") == "signal"):
         return None
     return ("today's standing fair values (the desk keeps no history of them): this result cannot show what "
             "trading on the fair values known at the time would have made")
@@ -452,11 +483,12 @@ def _stepped(rows: Iterable[dict], figures: TradeFigures) -> Iterator[dict]:
         yield row
 
 
-def _fill_marker(spec: BacktestSpec, mids: ReplayedMids, market_rows: list[dict]) -> FillMarker:
+def _fill_marker(spec: BacktestSpec, mids: ReplayedMids, market_rows: list[dict], shares: FillShares) -> FillMarker:
     """Each fill's markouts (into its row) and the run's (the summary), from the mids the
-    replay saw, up to the end of the replayed range."""
+    replay saw, up to the end of the replayed range; each fill's share of the PnL and its
+    markouts into `shares` (the run's intervals)."""
     resolved = {r["condition_id"]: stored_payouts(r) for r in market_rows}
-    return lambda fills: add_markouts(fills, mids, until=spec.to_ms, resolved=resolved)
+    return lambda fills: add_markouts(fills, mids, until=spec.to_ms, resolved=resolved, shares=shares)
 
 
 def _trade_figures(fills: Iterable[dict]) -> tuple[list[float], int, int]:

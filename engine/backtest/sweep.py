@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from contracts.metrics import pnl_columns
 from contracts.sweep_spec import Dimension, SweepError, SweepSpec, check_spec
 from engine.backtest.sweep_storage import GRACE_S, first_use_lock, rdb_storage
 from storage.research.sweep_queries import sweeps_url as sweeps_url  # one rule for the engine and the dashboard
@@ -440,5 +441,6 @@ def held_out(study: optuna.Study, spec: SweepSpec, main_db: Path, work_dir: Path
         train, test = trial["value"], found["value"]
         results.append({"number": trial["number"], "params": trial["params"], "train": train, "test": test,
                         "test_undefined": found.get("undefined", ""),
+                        **pnl_columns(found.get("metrics") or {}, prefix="test_"),
                         "overstates_by": None if train is None or test is None else train - test})
     return results

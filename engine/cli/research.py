@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.market_rows import CONDITION_ID
 from contracts.settings import Settings
+from contracts.strategy_kinds import KIND_HELP
 from engine.cli import args as cli_args
 from engine.cli.errors import CliError, actor, open_db
 
@@ -94,7 +95,8 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
     runs.finish(db, run_id, result)
     report = _write_report(db, run_id, args.report) if args.report else None
     print(json.dumps({"run_id": run_id, "events": result.events, "decisions": result.decisions,
-                      "orders": result.order_count, "fills": result.fill_count, **result.metrics.as_dict(),
+                      "orders": result.order_count, "fills": result.fill_count,
+                      "pnl": result.metrics.end_equity - result.metrics.start_equity, **result.metrics.as_dict(),
                       "refusals": result.refusals, "latency": result.latency, "history": result.history,
                       **({"report": str(report)} if report else {})},
                      indent=2, default=str))
@@ -334,7 +336,7 @@ def _latency(raw: str) -> str:
 
 def register(sub: argparse._SubParsersAction) -> None:
     backtest = sub.add_parser("backtest", help="replay recorded data through a strategy (same code as live)")
-    backtest.add_argument("--strategy", help="strategy kind: market_making complement_arb value_betting momentum")
+    backtest.add_argument("--strategy", help=KIND_HELP)
     backtest.add_argument("--params", help='JSON object of params, e.g. \'{"size": 20}\'')
     backtest.add_argument("--from", dest="start", type=cli_args.utc_time,
                           help="start (ISO 8601 UTC, or epoch ms; 2020 or later)")

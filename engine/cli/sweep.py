@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from contracts.settings import Settings
+from contracts.strategy_kinds import KIND_HELP
 from contracts.sweep_spec import (
     OBJECTIVES,
     SAMPLERS,
@@ -83,13 +84,14 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     jobs = _jobs(args.jobs, spec.trials)
     # Imported once the arguments are good: a refusal answers without loading the trading core, Optuna
     # and pandas (two seconds of CPU).
-    from engine.backtest.runner import BacktestError, BacktestSpec, resolve_markets
+    from contracts.metrics import pnl_columns
+    from engine.backtest.runner import BacktestError, BacktestSpec, check_data
     from engine.backtest.sweep import run_sweep
     from storage.research.sweep_queries import shown_url, sweeps_storage
 
     try:  # the data is there (and the markets known) before any worker starts
-        resolve_markets(BacktestSpec(spec.kind, spec.base_params, *spec.train_range, spec.markets, spec.seed,
-                                     spec.source), settings.db_path)
+        check_data(BacktestSpec(spec.kind, spec.base_params, *spec.train_range, spec.markets, spec.seed,
+                                spec.source), settings.db_path)
     except BacktestError as exc:
         raise CliError(str(exc)) from None
     if args.storage and shown_url(args.storage) != args.storage:
@@ -103,7 +105,9 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     except SweepError as exc:
         raise CliError(str(exc)) from None
     print(json.dumps({"name": report.name, "storage": shown_url(report.url), "trials": report.trials,
-                      "objective": spec.objective, "best": report.best, "held_out": report.held_out,
+                      "objective": spec.objective, "best": report.best,
+                      # How sure the best trial's PnL is (not corrected for the trials tried: see held_out)
+                      "best_pnl": pnl_columns((report.best or {}).get("metrics") or {}), "held_out": report.held_out,
                       **({"out_of_sample": report.out_of_sample} if report.out_of_sample else {})},
                      indent=2, default=str))
     return 0
@@ -123,7 +127,7 @@ def _jobs(asked: int | None, trials: int) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     sweep = sub.add_parser("sweep", help="search a strategy's params with Optuna (each trial a backtest)",
                            description=__doc__)
-    sweep.add_argument("--strategy", help="strategy kind: market_making complement_arb value_betting momentum")
+    sweep.add_argument("--strategy", help=KIND_HELP)
     sweep.add_argument("--space", help='JSON: {"half_spread": [0.01, 0.05], "size": [10, 50, "int"], '
                                        '"fair_value": {"choices": ["mid", "microprice"]}}; "log" for a log scale')
     sweep.add_argument("--params", help="JSON object: fixed params for everything not searched")

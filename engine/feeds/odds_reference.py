@@ -20,12 +20,10 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from pathlib import Path
-
-import httpx
 
 from contracts.jsonsafe import JsonRefused, loads_bounded
 from contracts.odds import OddsError, OddsEvent, fair_probability, parse_events
+from engine.feeds.outside_file import FeedError, read_bounded
 from engine.feeds.reference import HISTORY, ReferenceSource
 from storage.sqlite.db import now_ms
 
@@ -34,38 +32,13 @@ MAX_BYTES = 8 * 1024 * 1024
 TIMEOUT_S = 10.0
 
 
-class OddsFeedError(Exception):
-    """The feed could not be read; the message says why, without the URL (it may hold a key)."""
+OddsFeedError = FeedError  # the odds feed could not be read (outside_file.py)
 
 
 async def read_feed(location: str, *, max_bytes: int = MAX_BYTES, timeout_s: float = TIMEOUT_S) -> bytes:
-    """The feed's bytes from a URL or a file, bounded in size and time."""
-    if not location.startswith(("http://", "https://")):
-        path = Path(location)
-        if not path.is_file():
-            raise OddsFeedError("ODDS_FEED names no readable file (or an http(s) URL)")
-        if path.stat().st_size > max_bytes:
-            raise OddsFeedError(f"the odds file is larger than {max_bytes:,} bytes")
-        return await asyncio.to_thread(path.read_bytes)
-    try:
-        return await asyncio.wait_for(_download(location, max_bytes, timeout_s), timeout_s * 2)
-    except TimeoutError:
-        raise OddsFeedError(f"the odds feed did not arrive within {timeout_s * 2:g} s") from None
-    except httpx.HTTPError as exc:
-        raise OddsFeedError(f"{type(exc).__name__} reading the odds feed") from None
-
-
-async def _download(url: str, max_bytes: int, timeout_s: float) -> bytes:
-    async with httpx.AsyncClient(timeout=httpx.Timeout(timeout_s), follow_redirects=False) as client, \
-            client.stream("GET", url, headers={"Accept": "application/json"}) as response:
-        if response.status_code != 200:
-            raise OddsFeedError(f"the odds feed answered HTTP {response.status_code}")
-        body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body += chunk
-            if len(body) > max_bytes:
-                raise OddsFeedError(f"the odds feed is larger than {max_bytes:,} bytes")
-        return bytes(body)
+    """The odds feed's bytes from a URL or a file, bounded in size and time."""
+    return await read_bounded(location, setting="ODDS_FEED", what="the odds feed", max_bytes=max_bytes,
+                              timeout_s=timeout_s)
 
 
 class OddsReference:

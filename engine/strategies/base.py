@@ -34,12 +34,16 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from contracts.domain import (
+    ONE,
+    Book,
     Intent,
     MarketInfo,
     OrderView,
     Quote,
+    Side,
     Snapshot,
     StrategyState,
+    Tif,
     to_micros,
 )
 from contracts.params import Errors, Params, ParamsError, ParamSpec, StrategyKind
@@ -156,3 +160,13 @@ def net_yes(state: StrategyState, condition_id: str) -> int:
 
 def orders_in(state: StrategyState, condition_id: str) -> list[OrderView]:
     return [order for order in state.open_orders if order.condition_id == condition_id]
+
+
+def take_toward(book: Book, gap: int, reason: str) -> tuple[tuple[Quote, ...], str]:
+    """The fill-and-kill at the touch that moves a position by `gap` micro-shares of YES (a sale of YES
+    not held buys NO), as far as the touch's size allows; none when there is no price to trade at."""
+    level = book.best_ask if gap > 0 else book.best_bid
+    if level is None or not 0 < level.price < ONE or level.size <= 0:
+        return (), "no price to trade at"
+    side = Side.BUY if gap > 0 else Side.SELL
+    return (Quote(side, level.price, min(abs(gap), level.size), Tif.FAK),), reason

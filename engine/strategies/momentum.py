@@ -27,11 +27,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.domain import Book, Intent, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
+from contracts.domain import Book, Intent, MarketView, Quote, Snapshot, StrategyState, fmt
 from contracts.strategy_schemas.momentum import MOMENTUM
-from engine.strategies.base import MemoryUnreadable, StrategyBase, closed_reason, net_yes, orders_in
+from engine.strategies.base import MemoryUnreadable, StrategyBase, closed_reason, net_yes, orders_in, take_toward
 from engine.strategies.indicators import Ema, EwmStats
-from engine.strategies.pricing import inside_unit
 
 SECOND_MS = 1000
 MAX_RECALLED = 10_000  # market records taken back from a stored memory, at most
@@ -165,9 +164,4 @@ class Momentum(StrategyBase):
     @staticmethod
     def take_toward(book: Book, gap: int, target: int) -> tuple[tuple[Quote, ...], str]:
         """The FAK that moves the position by `gap` micro-shares, as far as the touch allows."""
-        level = book.best_ask if gap > 0 else book.best_bid
-        if level is None or not inside_unit(level.price) or level.size <= 0:
-            return (), "no price to trade at"
-        side = Side.BUY if gap > 0 else Side.SELL
-        quote = Quote(side, level.price, min(abs(gap), level.size), Tif.FAK)
-        return (quote,), f"target {fmt(target)} shares"
+        return take_toward(book, gap, f"target {fmt(target)} shares")

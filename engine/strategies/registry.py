@@ -13,18 +13,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from contracts.params import ParamsError
+from engine.strategies.accumulate import Accumulate
 from engine.strategies.base import StrategyBase
+from engine.strategies.breakout import Breakout
 from engine.strategies.complement_arb import ComplementArb
 from engine.strategies.copy_trading import CopyTrading
 from engine.strategies.cross_venue_arb import CrossVenueArb
+from engine.strategies.ensemble import Ensemble
+from engine.strategies.ladder import Ladder
 from engine.strategies.market_making import MarketMaking
 from engine.strategies.momentum import Momentum
+from engine.strategies.relative_value import RelativeValue
 from engine.strategies.value_betting import ValueBetting
 
 __all__ = ["build_strategy", "registry"]
 
 _KINDS: tuple[type[StrategyBase], ...] = (MarketMaking, ComplementArb, ValueBetting, Momentum, CopyTrading,
-                                          CrossVenueArb)
+                                          CrossVenueArb, Ladder, Accumulate, RelativeValue, Breakout, Ensemble)
 
 
 def registry() -> dict[str, type[StrategyBase]]:

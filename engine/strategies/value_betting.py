@@ -18,11 +18,18 @@ Sizes are rounded down to whole shares so small cash moves do not churn resting 
 silent while one of them is in flight; "limit" rests GTC orders at floor_tick(q - edge) and
 ceil_tick(q + edge), each sized by Kelly at its own price (maker: no fee). No fair value, or no
 book, means no orders.
+
+`min_confidence`: a signal's fair value is acted on only when its source's confidence is at least
+this (the operator's counts as certain; a source that stated none is below any floor above 0); the
+reference price states no confidence and is not floored. `FairValueTrader` is the trading above
+for any fair value: the ensemble (engine/strategies/ensemble.py) trades its own the same way.
 """
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from contracts.domain import (
@@ -58,8 +65,19 @@ def whole_shares(size: int) -> int:
     return size // MICRO * MICRO
 
 
-class ValueBetting(StrategyBase):
-    schema = VALUE_BETTING
+@dataclass(frozen=True, slots=True)
+class Fair:
+    """The probability of YES a fair-value trader trades toward in one market, how sure its source
+    is (None: unsaid), or, without one, why not."""
+
+    value: int | None
+    confidence: int | None = None
+    missing: str = ""
+
+
+class FairValueTrader(StrategyBase):
+    """Trading toward a fair value: Kelly-sized takes at the touch or resting limits (the module's
+    docstring). Subclasses say where the fair value comes from (`fair_of`)."""
 
     def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
         super().__init__(name, params)
@@ -68,35 +86,48 @@ class ValueBetting(StrategyBase):
         self.max_position = self.micros("max_position")
         self.max_order = self.micros("max_order")
         self.style: str = self.params["order_style"]
-        self.source: str = self.params["fair_source"]
+        self.min_confidence = self.micros("min_confidence")
+
+    @abstractmethod
+    def fair_of(self, view: MarketView) -> Fair: ...
+
+    def fair(self, view: MarketView) -> int | None:
+        """The probability of YES it trades toward here (None: none it acts on)."""
+        return self.fair_of(view).value
+
+    def sure_enough(self, confidence: int | None) -> bool:
+        """Whether a fair value stated with `confidence` is sure enough to act on."""
+        return self.min_confidence <= 0 or (confidence is not None and confidence >= self.min_confidence)
+
+    def below_floor(self, confidence: int | None) -> str:
+        """Why a fair value is not acted on, in the decisions' words."""
+        if confidence is None:
+            return f"the fair value states no confidence: below the floor {fmt(self.min_confidence)}"
+        return f"the fair value's confidence {fmt(confidence)} is below the floor {fmt(self.min_confidence)}"
 
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
         intents = []
         for condition_id, view in snapshot.markets.items():
             if self.style == "take" and orders_in(state, condition_id):
                 continue  # a take is in flight: let it resolve before deciding again
-            quotes, reason = self.quotes_for(view, state)
-            intents.append(self.intent(condition_id, quotes, reason, probability=stated(view, self.fair(view)),
-                                       confidence=view.fair_confidence if self.source == "signal" else None))
+            fair = self.fair_of(view)
+            quotes, reason = self.quotes_for(view, fair, state)
+            intents.append(self.intent(condition_id, quotes, reason, probability=stated(view, fair.value),
+                                       confidence=fair.confidence if fair.value is not None else None))
         return intents
 
-    def quotes_for(self, view: MarketView, state: StrategyState) -> tuple[tuple[Quote, ...], str]:
+    def quotes_for(self, view: MarketView, fair_value: Fair, state: StrategyState) -> tuple[tuple[Quote, ...], str]:
         if reason := closed_reason(view.info):
             return (), reason
-        fair = self.fair(view)
+        fair = fair_value.value
         if fair is None or not 0 <= fair <= ONE:
-            return (), "no fair value" if self.source == "signal" else "no reference price"
+            return (), fair_value.missing or "no fair value"
         if view.yes is None:
             return (), "no book"
         position = net_yes(state, view.info.condition_id)
         if self.style == "limit":
             return self.limit_quotes(view, fair, position, state.cash)
         return self.take_quote(view, view.yes, fair, position, state.cash)
-
-    def fair(self, view: MarketView) -> int | None:
-        """The probability of YES it trades toward: the signal's, or the reference price (a paired
-        market's mid on the other venue, or the reference feed's)."""
-        return view.fair_value if self.source == "signal" else view.reference
 
     def order_size(self, belief: int, cost: int, held: int, cash: int) -> int:
         """Shares to trade in one direction: Kelly target less `held`, within the caps.
@@ -141,6 +172,25 @@ class ValueBetting(StrategyBase):
                 quotes.append(Quote(Side.SELL, ask, size, Tif.GTC))
         reason = f"resting around fair {fmt(fair)}" if quotes else "no size (cash, caps or position)"
         return tuple(quotes), reason
+
+
+class ValueBetting(FairValueTrader):
+    schema = VALUE_BETTING
+
+    def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(name, params)
+        self.source: str = self.params["fair_source"]
+
+    def fair_of(self, view: MarketView) -> Fair:
+        """The signal's fair value (the operator's or an outside source's) when sure enough, or the
+        reference price (a paired market's mid on the other venue, or the reference feed's)."""
+        if self.source == "reference":
+            return Fair(view.reference, None, "no reference price")
+        if view.fair_value is None:
+            return Fair(None, None, "no fair value")
+        if not self.sure_enough(view.fair_confidence):
+            return Fair(None, None, self.below_floor(view.fair_confidence))
+        return Fair(view.fair_value, view.fair_confidence)
 
 
 def stated(view: MarketView, fair: int | None) -> int | None:

@@ -4,7 +4,11 @@ the Bot API at TELEGRAM_API_URL, answering only the chats in TELEGRAM_ALLOWED_CH
 Every update passes the gate first (group -1): a chat not on the list gets nothing, and the
 attempt becomes an audited alert; an allowed chat over its rate limit is told once to slow
 down. Reads answer from SQLite; a steering command is posted to the `commands` table with actor
-`telegram:<chat id>` and the reply is the engine's own answer. Dangerous commands are only
+`telegram:<chat id>` and the reply is the engine's own answer. Each chat has a role
+(TELEGRAM_ALLOWED_CHATS, contracts/roles.py): a viewer's chat reads and changes nothing, an
+operator's may be held to one venue. Its commands are refused before they are offered, and the
+writers (storage/command_queue/posting.py, storage/desk/config.py) check the chat's role again
+before they write; every refusal is audited. Dangerous commands are only
 offered, with Confirm and Cancel buttons whose nonce works once, in its own chat, until it
 expires (guard.py). The bot also delivers the notifications queued for the `telegram` channel.
 
@@ -39,12 +43,14 @@ from telegram.ext import (
 )
 
 from contracts.redaction import RedactingFilter
+from contracts.roles import COMMAND_SCOPES, AccessRefused, Scope, refusal
 from contracts.settings import Settings, TelegramSettings, secret_values
+from contracts.venues import venue_of
 from engine.telegram_bot import actions, replies
 from engine.telegram_bot.delivery import Delivery
 from engine.telegram_bot.guard import Confirmations, RateLimit, Strangers
 from storage.command_queue import posting
-from storage.desk.audit import ack_alert, raise_alert, write_audit
+from storage.desk.audit import ack_alert, raise_alert, record_refusal, write_audit
 from storage.sqlite.db import Database
 
 log = logging.getLogger("engine.telegram_bot")
@@ -170,12 +176,25 @@ class DeskBot:
             action = actions.lifecycle(name, args)
             if isinstance(action, str):
                 await self._reply(message, action)
-            else:
+            elif not await self._refused(message, chat_id, f"/{name}", COMMAND_SCOPES[action.kind]):
                 await self._act(message, chat_id, action)
         elif name == "help":
             await self._reply(message, actions.help_text())
         else:
             await self._reply(message, f"Unknown command /{name[:32]}. /help lists what the bot does.")
+
+    async def _refused(self, message: Any, chat_id: int, what: str, scope: Scope,
+                       venues: frozenset[str] = frozenset()) -> bool:
+        """Refuse (said, audited) what this chat's role does not allow, before anything is offered."""
+        reason = refusal(self.telegram.access(chat_id), what, scope=scope, venues=venues)
+        if reason is not None:
+            await self._reply(message, await self._audit_refusal(chat_id, reason))
+        return reason is not None
+
+    async def _audit_refusal(self, chat_id: int, reason: str) -> str:
+        await asyncio.to_thread(record_refusal, self.database(), self.telegram.access(chat_id), reason,
+                                entity="telegram_bot")
+        return f"Refused. {reason}."
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.message is not None:
@@ -198,10 +217,13 @@ class DeskBot:
         def post_and_wait() -> str:
             values = posting.prepare(action.kind, action.payload, actor=f"telegram:{chat_id}",
                                      key=f"telegram:{key}", ttl_s=self.settings.command_ttl_s)
-            row = posting.post(self.settings.db_path, values, lock_wait_s=10.0)
+            row = posting.post(self.settings.db_path, values, lock_wait_s=10.0, access=self.telegram.access(chat_id))
             return replies.outcome_text(action.label, replies.wait_for(self.settings, int(row["id"]), ANSWER_WAIT_S))
 
-        return await asyncio.to_thread(post_and_wait)
+        try:
+            return await asyncio.to_thread(post_and_wait)
+        except AccessRefused as refused:  # the writer's own check: the role changed since it was offered
+            return await self._audit_refusal(chat_id, str(refused))
 
     async def _flatten(self, message: Any, chat_id: int, args: list[str]) -> None:
         if len(args) != 1:
@@ -215,6 +237,9 @@ class DeskBot:
                               f"No position in a market matching {args[0][:70]!r}. /positions lists them.")
             return
         market = found[0]
+        if await self._refused(message, chat_id, "/flatten", COMMAND_SCOPES["flatten"],
+                               frozenset({venue_of(market["condition_id"])})):
+            return
         spec = actions.COMMANDS["flatten"]
         await self._act(message, chat_id, actions.Action("flatten", {"condition_id": market["condition_id"]},
                                                          "flatten", f"{spec.confirm}\nMarket: {market['market']}"))
@@ -235,11 +260,15 @@ class DeskBot:
         def save() -> str:
             from storage.desk.config import ConfigError, set_strategy_enabled  # only this command needs it
 
+            access = self.telegram.access(chat_id)
             try:
-                saved = set_strategy_enabled(self.database(), name=name, version=version, enabled=enabled,
-                                             actor=f"telegram:{chat_id}")
+                saved = set_strategy_enabled(self.database().acting_as(access), name=name, version=version,
+                                             enabled=enabled, actor=access.actor)
             except ConfigError as exc:
                 return f"strategy {name}: not changed: {exc}"
+            except AccessRefused as refused:
+                record_refusal(self.database(), access, str(refused), entity="telegram_bot")
+                return f"Refused. {refused}."
             outcome = replies.wait_for(self.settings, saved.reload_command_id, ANSWER_WAIT_S)
             return (f"strategy {name} {'enabled' if enabled else 'disabled'} (audited). "
                     + replies.outcome_text("reload", outcome))
@@ -261,6 +290,10 @@ class DeskBot:
         verb, _, rest = (query.data or "").partition(":")
         if verb == "ack" and rest.isdigit():
             await _quietly(query.answer())
+            reason = refusal(self.telegram.access(chat_id), "acknowledging an alert", scope=Scope.PROTECTIVE)
+            if reason is not None:
+                await self._say(None, chat_id, await self._audit_refusal(chat_id, reason), bot=query.get_bot())
+                return
             await self._ack(query, chat_id, int(rest))
             return
         pending = self.confirmations.take(rest, chat_id) if verb in ("ok", "no") else None

@@ -16,8 +16,9 @@ from pathlib import Path
 import streamlit as st
 
 from charts import text
+from contracts.roles import Scope
 from contracts.venues import KALSHI, POLYMARKET
-from pages.widgets.common import ACTOR, remember_answer
+from pages.widgets.common import actor, remember_answer
 from pages.widgets.controls import post_and_wait
 from storage.desk.arming import Gate, override_names
 from storage.sqlite.db import Database
@@ -67,7 +68,7 @@ def arm_refusals(gate: Gate, *, typed: str, word: str, override: str) -> list[st
 
 def run_preflight(venue: str, db_path: Path) -> tuple[bool, str]:
     """Run the venue's preflight as its own process (it records its run for the gate); (passed, what it said)."""
-    command = [sys.executable, "-m", "engine", PREFLIGHT_COMMAND[venue], "--json", "--actor", ACTOR]
+    command = [sys.executable, "-m", "engine", PREFLIGHT_COMMAND[venue], "--json", "--actor", actor()]
     try:
         done = subprocess.run(command, cwd=ROOT, env={**os.environ, "TRADER_DB": str(db_path)},
                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=PREFLIGHT_TIMEOUT_S)
@@ -87,6 +88,7 @@ def preflight_button(db: Database, arming: Arming) -> None:
     if said is not None:
         (st.success if said[0] else st.error)(f"Preflight {text.markdown(said[1])}")
     if st.button("Run the preflight now", key=f"{arming.key}_preflight", icon=":material/fact_check:"):
+        db.require("running the preflight", Scope.ADMIN)  # it places a test order at the venue: arming's
         with st.spinner("Running the preflight: it places and cancels one harmless test order (up to a few "
                         "minutes)…"):
             st.session_state[f"{arming.key}_preflight_said"] = run_preflight(arming.venue, db.path)

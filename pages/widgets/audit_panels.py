@@ -10,7 +10,7 @@ import streamlit as st
 
 from charts.tables import Col
 from contracts.settings import secret_values
-from pages.widgets.common import ACTOR, flash, plural, settings
+from pages.widgets.common import actor, flash, plural, read_only, settings
 from pages.widgets.diff import audit_diff, change_summary, readable_payload
 from pages.widgets.ids import ids_popover, market_ids_in
 from pages.widgets.logtail import engine_log_path, mask, parse, tail
@@ -105,7 +105,7 @@ def alerts_panel(db: Database) -> None:
         return
     show_table(frame, ALERT_COLUMNS, height=rows_height(len(frame)))
     open_ids = [int(i) for i in frame.loc[frame["acked_at"].isna(), "id"]]
-    if not open_ids:
+    if not open_ids or read_only("acknowledging an alert"):
         flash(near=AL_ACK)
         return
     messages = dict(zip(frame["id"].astype(int), frame["message"], strict=True))
@@ -121,7 +121,7 @@ def alerts_panel(db: Database) -> None:
 
 
 def _ack(db: Database, ids: list[int]) -> None:
-    done = [i for i in ids if config.ack_alert(db, i, actor=ACTOR)]
+    done = [i for i in ids if config.ack_alert(db, i, actor=actor())]
     st.session_state[f"{AL_ACK}flash"] = (f"Acknowledged {plural(len(done), 'alert')}." if done
                                           else "Already acknowledged.")
     st.rerun()

@@ -1,11 +1,15 @@
-"""The password gate: nothing but these pages is registered until the operator logs in.
+"""The password gate: nothing but these pages is registered until someone logs in.
 
-A login survives a page reload for DASHBOARD_SESSION_HOURS through a signed, expiring token in
-the page's address (`?s=…`, storage/dashboard_queries/dashboard_sessions.py): it holds neither the password nor
-its hash. Log out revokes it. A page opened before logging in (a bookmark, a link from a
-notification) is where the operator lands after logging in. Wrong passwords are slowed per
-session and, across every session and dashboard process, by the desk-wide guess budget of
-storage/dashboard_queries/login_budget.py: a guess takes its token before the password is checked.
+A login is a name and a password (pages/widgets/logins.py: the administrator's of `.env`, with the
+name left empty as before roles, and the users an administrator added); its role and venue are read
+again on every run, so a user removed, demoted or given a new password is logged out or held to the
+new role at the next click. A login survives a page reload for DASHBOARD_SESSION_HOURS through a
+signed, expiring token in the page's address (`?s=…`, storage/desk/dashboard_sessions.py): it holds
+neither the password nor its hash. Log out revokes it. A page opened before logging in (a bookmark, a
+link from a notification) is where one lands after logging in. Wrong passwords are slowed per session
+and, across every session and dashboard process, by the desk-wide guess budget of
+storage/desk/login_budget.py: a guess takes its token before the password is checked. Every write
+here goes through those two storage modules, audited.
 """
 
 from __future__ import annotations
@@ -19,21 +23,23 @@ from urllib.parse import urlparse
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from contracts.passwords import verify_password
-from pages.widgets.common import ACTOR, OPERATOR, ROLE_KEY, VIEWER, _database, settings
-from storage.dashboard_queries import dashboard_sessions
-from storage.dashboard_queries.login_budget import REFILL_S, WINDOW_S, Admission, DatabaseBudget, MemoryBudget
-from storage.desk.audit import raise_alert, write_audit
+from contracts.roles import Role
+from contracts.venues import LABELS
+from pages.widgets.common import ACCESS_KEY, ROLE_KEY, _database, settings
+from pages.widgets.logins import Login, every_login, login_named, matching
+from storage.desk import dashboard_sessions, dashboard_users
+from storage.desk.dashboard_users import ADMIN_NAME
+from storage.desk.login_budget import REFILL_S, WINDOW_S, Admission, DatabaseBudget, MemoryBudget
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import is_migrated
 
 AUTH_KEY = "authenticated"
+USER_KEY, FINGERPRINT_KEY = "login_user", "login_fingerprint"  # who logged in, and with which secret
 TOKEN_KEY = "session_token"
 NEXT_PAGE_KEY = "after_login"
 ROUTED_KEY = "routed_by_app"  # app.py has run in this session (its navigation and sidebar are in place)
 TOKEN_PARAM = "s"
 FAILED_LOGIN_DELAY_S = 1.0
-VIEWER_ACTOR = "dashboard-viewer"  # the audit's actor for a viewer's login and logout
 
 
 # The budget's clock (seconds): a test moves it instead of waiting.
@@ -58,35 +64,45 @@ def _db() -> Database | None:
     return _database(str(path)) if is_migrated(path) else None
 
 
-def _logins() -> list[tuple[str, str]]:
-    """(role, password hash) of each login, the operator's first: a password both verified (set
-    by hand) logs in as the operator. No viewer without an operator."""
-    found = settings()
-    if found.dashboard_password_hash is None:
-        return []
-    logins = [(OPERATOR, found.dashboard_password_hash.reveal())]
-    if found.dashboard_viewer_password_hash is not None:
-        logins.append((VIEWER, found.dashboard_viewer_password_hash.reveal()))
-    return logins
-
-
 def is_authenticated() -> bool:
-    return bool(st.session_state.get(AUTH_KEY))
+    """Logged in, as a login that still exists with the secret it logged in with (its role and venue
+    as they are now); a login removed or given a new password since is logged out here."""
+    if not st.session_state.get(AUTH_KEY):
+        return False
+    login = login_named(str(st.session_state.get(USER_KEY, "")), settings(), _db())
+    if login is None or login.fingerprint != st.session_state.get(FINGERPRINT_KEY):
+        _forget_login()
+        return False
+    _hold(login)
+    return True
+
+
+def _hold(login: Login) -> None:
+    st.session_state[AUTH_KEY] = True
+    st.session_state[USER_KEY] = login.name
+    st.session_state[FINGERPRINT_KEY] = login.fingerprint
+    st.session_state[ROLE_KEY] = login.role.value
+    st.session_state[ACCESS_KEY] = login.access
+
+
+def _forget_login() -> None:
+    for key in (AUTH_KEY, USER_KEY, FINGERPRINT_KEY, ROLE_KEY, ACCESS_KEY):
+        st.session_state.pop(key, None)
 
 
 def restore_session() -> bool:
     """Log in from the address's session token, if it is valid (signed, unexpired, not logged out)."""
     token = st.query_params.get(TOKEN_PARAM)
-    logins, db, hours = _logins(), _db(), settings().dashboard_session_hours
-    if not token or not logins or db is None or hours <= 0:
+    db, hours = _db(), settings().dashboard_session_hours
+    logins = every_login(settings(), db) if token and db is not None and hours > 0 else []
+    if not token or not logins or db is None:
         return False
-    role = next((role for role, hashed in logins
-                 if dashboard_sessions.session_of(db, token, hashed, max_hours=hours) is not None), None)
-    if role is None:
+    login = next((login for login in logins
+                  if dashboard_sessions.session_of(db, token, login.signing, max_hours=hours) is not None), None)
+    if login is None:
         del st.query_params[TOKEN_PARAM]  # an expired or forged token: drop it from the address
         return False
-    st.session_state[AUTH_KEY] = True
-    st.session_state[ROLE_KEY] = role
+    _hold(login)
     st.session_state[TOKEN_KEY] = token
     return True
 
@@ -159,6 +175,10 @@ def login_page() -> None:
     st.title("Polymarket desk")
     st.write("Log in to watch and steer the engine.")
     with st.form("login"):
+        name = st.text_input("User", key="user", placeholder="empty: the desk's own password (admin)",
+                             help="The name an administrator gave you on the Settings page. Leave it empty "
+                                  "for the desk's own password (DASHBOARD_PASSWORD_HASH in .env), the "
+                                  "administrator's.")
         password = st.text_input("Password", type="password", key="password")
         submitted = st.form_submit_button("Log in", type="primary")
     if not submitted:
@@ -170,51 +190,63 @@ def login_page() -> None:
         st.error(f"Too many failed logins: try again in {max(1, math.ceil(admitted.wait_s))} s "
                  f"(one guess every {REFILL_S:.0f} s, for everyone).", icon=":material/lock_clock:")
         return
-    for role, hashed in _logins():
-        if password and verify_password(password, hashed):
-            _start_session(hashed, role)
-            st.rerun()
+    login = matching(name, password, settings(), _db())
+    if login is not None:
+        start_session(login)
+        st.rerun()
     _alert_if_burst(budget.failed(login_clock()))
     time.sleep(FAILED_LOGIN_DELAY_S)  # slows guessing; the hash check itself is ~0.1 s
-    st.error("Wrong password.")
+    st.error("Wrong user or password." if name.strip() else "Wrong password.")
 
 
-def _start_session(hashed: str, role: str) -> None:
-    st.session_state[AUTH_KEY] = True
-    st.session_state[ROLE_KEY] = role
+def start_session(login: Login) -> None:
+    """Logged in as `login` (audited `dashboard.login` under its actor), with a session token when
+    sessions last (DASHBOARD_SESSION_HOURS)."""
+    _hold(login)
     hours = settings().dashboard_session_hours
     token = None
     if hours > 0:
-        token = dashboard_sessions.issue(hashed, hours)
+        token = dashboard_sessions.issue(login.signing, hours)
         st.session_state[TOKEN_KEY] = token
         st.query_params[TOKEN_PARAM] = token
     db = _db()
     if db is not None:  # before the first migration there is no audit log to write to
-        dashboard_sessions.audit_login(db, token, actor=ACTOR if role == OPERATOR else VIEWER_ACTOR)
+        dashboard_sessions.audit_login(db, token, actor=login.access.actor)
 
 
 def _alert_if_burst(answer: Admission) -> None:
     db = _db()
-    if db is None or not answer.alert:
+    if db is not None and answer.alert:
+        dashboard_sessions.record_login_failures(db, answer.misses, window_s=WINDOW_S)
+
+
+def login_caption() -> None:
+    """Who is logged in, in the sidebar, and what their role lets them do. The administrator of a desk
+    with no other user yet (a desk that upgraded to roles, or a new one) reads where users are added."""
+    access = st.session_state.get(ACCESS_KEY)
+    if access is None:
         return
-    failures = answer.misses
-    message = (f"{failures} failed dashboard logins in the last {WINDOW_S / 60:.0f} minutes: someone may be "
-               "guessing the password. Logins are slowed for every session; change the password if this was "
-               "not you (python -m engine set-password).")
-    with db.write() as conn:
-        raise_alert(conn, level="warning", source="dashboard", code="LOGIN_FAILURES", message=message)
-        write_audit(conn, actor="dashboard", action="login.failures", entity="dashboard",
-                    before=None, after={"failures": failures, "window_s": WINDOW_S})
+    if access.role is Role.VIEWER:
+        st.sidebar.caption(f":material/visibility: Logged in read-only as {access.user} (viewer): every page, "
+                           "no changes.")
+    elif access.role is Role.OPERATOR:
+        only = f", {LABELS.get(access.venue, access.venue)} only" if access.venue else ""
+        st.sidebar.caption(f":material/person: Logged in as {access.user} (operator{only}): trading and strategies; "
+                           "settings, arming and users are the administrator's.")
+    else:
+        db = _db()
+        alone = db is not None and not dashboard_users.users(db)
+        st.sidebar.caption(f":material/admin_panel_settings: Logged in as {access.user} (administrator)."
+                           + (" This desk's password is the administrator's: add operators and viewers under "
+                              "Settings, Users." if alone and access.user == ADMIN_NAME else ""))
 
 
 def logout_button() -> None:
     if st.sidebar.button("Log out", key="logout"):
         token = st.session_state.pop(TOKEN_KEY, None)
-        db = _db()
+        db, access = _db(), st.session_state.get(ACCESS_KEY)
         if db is not None:
-            dashboard_sessions.revoke(db, token, actor=ACTOR if st.session_state.get(ROLE_KEY) != VIEWER
-                                      else VIEWER_ACTOR)
-        st.session_state.pop(AUTH_KEY, None)
-        st.session_state.pop(ROLE_KEY, None)
+            dashboard_sessions.revoke(db, token, actor=access.actor if access is not None else "dashboard")
+        _forget_login()
         st.query_params.clear()
         st.rerun()

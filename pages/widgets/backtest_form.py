@@ -24,7 +24,7 @@ from contracts.latency_spec import LatencyError, parse_latency
 from contracts.strategy_fit import below_minimum
 from contracts.strategy_kinds import registry, validate_params
 from pages.widgets.backtest_launch import LAUNCHED_HERE, launch, make_spec, size_defaults
-from pages.widgets.common import ACTOR, utc
+from pages.widgets.common import ACTOR, read_only, utc
 from pages.widgets.fields import ErrorSlots, render_specs
 from pages.widgets.market_picker import market_picker
 from pages.widgets.session_panel import session_caption, session_picker
@@ -215,6 +215,8 @@ def _latency(raw: str) -> tuple[str | None, str]:
 def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> int | None:
     """Render the form; on a valid submit launch the run and return its id (None otherwise).
     `configured`: the strategies list (trading_queries.strategies), read once per page run."""
+    if read_only("launching a backtest"):
+        return None
     kind, start_params, prefix = _kind_and_preset(configured)
     head = ErrorSlots()
     source, start, end = _source_and_range(db, head)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -13,19 +14,22 @@ from sqlalchemy import Connection
 from streamlit.elements.lib.column_types import ColumnConfig
 
 from charts import text
+from contracts.roles import Access, Role, Scope, why_not
 from contracts.settings import Settings, load_settings
 from storage.dashboard_queries import status_queries as queries
 from storage.desk import desk_state, desk_status
+from storage.desk.audit import record_refusal
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import is_migrated
 
-ACTOR = "dashboard"
-# Who is logged in (pages/widgets/auth.py): the operator, or a viewer whose every page reads through
-# a read-only database handle, so nothing it clicks can change the desk.
+ACTOR = "dashboard"  # the audit's actor of a write made without a login (the administrator's, before roles)
+# Who is logged in (pages/widgets/auth.py, read again every run): their role's word, and their Access,
+# which every database handle a page is given writes as (contracts/roles.py). A viewer's pages read
+# through a read-only handle besides, so a write no writer checks cannot change the desk either.
 ROLE_KEY = "login_role"
-OPERATOR, VIEWER = "operator", "viewer"
-VIEWER_REFUSAL = ("you are logged in read-only (the viewer's password): a viewer sees every page and changes "
-                  "nothing, so nothing was changed. Log in with the operator's password to steer the desk")
+ACCESS_KEY = "login_access"
+VIEWER_REFUSAL = ("you are logged in read-only (a viewer sees every page and changes nothing), so nothing was "
+                  "changed. Log in as an operator or the administrator to steer the desk")
 HEADER_REFRESH_S = 5
 TIME_FORMAT = "YYYY-MM-DD HH:mm:ss"
 
@@ -50,8 +54,7 @@ class ViewerDatabase(Database):
         super().__init__(path, read_only=True)
 
     def write(self, *, synced: bool = True) -> AbstractContextManager[Connection]:
-        st.error(VIEWER_REFUSAL, icon=":material/visibility:")
-        st.stop()
+        self.refuse(VIEWER_REFUSAL[:1].upper() + VIEWER_REFUSAL[1:])
 
 
 @st.cache_resource(show_spinner=False)
@@ -60,12 +63,55 @@ def _viewer_database(path: str) -> Database:
 
 
 def is_viewer() -> bool:
-    return st.session_state.get(ROLE_KEY) == VIEWER
+    return st.session_state.get(ROLE_KEY) == Role.VIEWER
+
+
+def current_access() -> Access | None:
+    """Who is logged in in this session (None: nobody, or the first run before its password)."""
+    found = st.session_state.get(ACCESS_KEY)
+    return found if isinstance(found, Access) else None
+
+
+def actor() -> str:
+    """What the audit names this session's writes by: `dashboard` for the administrator's own password,
+    `dashboard:<user>` for a user, `dashboard-viewer` for the legacy viewer."""
+    access = current_access()
+    return ACTOR if access is None else access.actor
+
+
+def may_not(scope: Scope, venues: frozenset[str] = frozenset()) -> str | None:
+    """Why this session's login may not make a write reaching `scope` (a control is then disabled, this on
+    hover), or None. A courtesy only: the writer checks again, whatever the browser sends."""
+    why = why_not(current_access(), scope, venues)
+    return None if why is None else f"Not yours to do: {why}."
+
+
+def read_only(what: str, *, admin: bool = False) -> bool:
+    """True when this session's login may change nothing of `what` (a viewer: anything; an operator:
+    what is the administrator's, `admin`), said in one caption where its controls would be: the page
+    then leaves those controls out. A courtesy only: the writers refuse such a write whatever is sent."""
+    access = current_access()
+    if access is None or access.role is Role.ADMIN or (access.role is Role.OPERATOR and not admin):
+        return False
+    whose = "the administrator's" if access.role is Role.OPERATOR else "not a viewer's"
+    st.caption(f":material/visibility: {what[:1].upper()}{what[1:]}: changing it is {whose} "
+               f"(you are {access.described}).")
+    return True
+
+
+def _refused(access: Access, path: str) -> Callable[[str], None]:
+    def say_and_stop(reason: str) -> None:
+        st.error(reason, icon=":material/block:")
+        record_refusal(_database(path), access, reason, entity="dashboard")  # a viewer's own handle only reads
+        st.stop()  # a script stop, which no `except Exception` swallows: the run ends before any write
+
+    return say_and_stop
 
 
 def database() -> Database:
-    """The shared handle (read-only for a viewer), or a plain 'waiting for the engine' page if
-    there is no schema yet."""
+    """The shared handle (read-only for a viewer), writing as whoever is logged in (every writer a page
+    reaches checks their role first: a refusal is said on the page, audited, and the run stops there),
+    or a plain 'waiting for the engine' page if there is no schema yet."""
     path = settings().db_path
     if not is_migrated(path):
         st.info(
@@ -73,7 +119,9 @@ def database() -> Database:
             "Start it with `make run` (or `supervisorctl -c supervisord.conf start engine`)."
         )
         st.stop()
-    return _viewer_database(str(path)) if is_viewer() else _database(str(path))
+    shared = _viewer_database(str(path)) if is_viewer() else _database(str(path))
+    access = current_access()
+    return shared if access is None else shared.acting_as(access, on_refused=_refused(access, str(path)))
 
 
 # -- formatting (units always shown; times always UTC) ---------------------------------------------

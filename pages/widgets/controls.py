@@ -18,7 +18,7 @@ import streamlit as st
 
 from charts import text
 from charts.tables import Col
-from pages.widgets.common import ACTOR, Answer, remember_answer, settings
+from pages.widgets.common import Answer, actor, remember_answer, settings
 from storage.command_queue.commands import CommandRow, new_idempotency_key, post_command
 from storage.dashboard_queries import status_queries as queries
 from storage.desk import desk_status
@@ -75,7 +75,7 @@ def post(
     slot = slot or kind
     key, posted_at = _key_for(slot, now)
     row = post_command(
-        db, kind, payload or {}, actor=ACTOR, idempotency_key=key, ttl_s=settings().command_ttl_s
+        db, kind, payload or {}, actor=actor(), idempotency_key=key, ttl_s=settings().command_ttl_s
     )
     st.session_state[_SLOTS][slot] = (key, posted_at if posted_at is not None else now)
     st.session_state["last_command"] = {"id": row.id, "kind": kind}

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from charts import text
-from pages.widgets.common import flash
+from pages.widgets.common import flash, read_only
 from pages.widgets.dialogs import open_dialog
 from pages.widgets.usage import limit_values
 from storage.dashboard_queries import portfolio_queries
@@ -54,7 +54,7 @@ def _label(line: dict[str, Any]) -> str:
 def exit_control(db: Database, mode: str, frame: pd.DataFrame, *, key: str) -> None:
     """Below a positions table: pick one of its positions and exit it (confirmed)."""
     lines = preview_lines(frame, _slippage(db))
-    if not lines:
+    if not lines or read_only("exiting a position"):
         return
     labels = [_label(line) for line in lines]
     left, right = st.columns([4, 1], vertical_alignment="bottom")
@@ -82,6 +82,8 @@ def flatten_strategy_control(db: Database, mode: str, strategy: str) -> None:
     flash(near=f"{FLATTEN_OPEN}_{strategy}")  # what the flatten sold, where its button is (or was)
     if frame.empty:
         st.caption(f"{text.markdown(strategy)} holds nothing in {mode}: nothing to flatten.")
+        return
+    if read_only(f"flattening {text.markdown(strategy)}"):
         return
     # A button's label is markdown: the name, from the operator's config or an import, goes in escaped.
     if st.button(f"Flatten {text.markdown(strategy)}…", key=f"{FLATTEN_OPEN}_{strategy}", icon=":material/logout:",

@@ -13,7 +13,7 @@ import streamlit as st
 
 from charts import text
 from contracts.domain import BadNumber, NotFinite, OutOfRange, read_decimal, to_micros
-from pages.widgets.common import ACTOR, flash, prob_column, time_column
+from pages.widgets.common import actor, flash, prob_column, read_only, time_column
 from pages.widgets.controls import saved_then_reload
 from storage.dashboard_queries import market_queries, trading_queries
 from storage.desk import config
@@ -65,6 +65,8 @@ def fair_values_panel(db: Database) -> None:
     if not labels:
         st.caption("No markets discovered yet: the engine's market refresh fills them.")
         return
+    if read_only("setting a fair value"):
+        return
     with st.form("fair_value_form"):
         market = st.selectbox("Market", list(labels), format_func=lambda c: labels.get(c, c), key=FV_MARKET)
         raw = st.text_input("Fair value (probability of YES, 0–1)", key=FV_VALUE, placeholder="0.62")
@@ -75,7 +77,7 @@ def fair_values_panel(db: Database) -> None:
         if micros is None:
             slot.error(f"Fair value {error}. Nothing saved.")
         else:
-            saved = config.set_fair_value(db, condition_id=market, fair_value=micros, actor=ACTOR)
+            saved = config.set_fair_value(db, condition_id=market, fair_value=micros, actor=actor())
             saved_then_reload(db, saved.reload_command_id,
                               flash=f"Fair value {micros / 1e6:.6g} set for {text.markdown(labels[market])}.",
                               label="The engine's reload of the fair values", waiting=RELOADING_FAIR_VALUES,
@@ -95,7 +97,7 @@ def _clear_form(db: Database, frame: pd.DataFrame, labels: dict[str, str]) -> No
         "Clear the operator's value for", ids, format_func=lambda c: labels.get(c, c), key=FV_CLEAR_MARKET
     )
     if right.button("Clear", key=FV_CLEAR, icon=":material/backspace:"):
-        reload_id = config.clear_fair_value(db, condition_id=target, actor=ACTOR)
+        reload_id = config.clear_fair_value(db, condition_id=target, actor=actor())
         market = labels.get(target, target)
         if reload_id is None:  # cleared elsewhere since this page was drawn
             st.session_state[f"{FV_CLEAR}flash"] = ("There was no operator fair value left to clear for "

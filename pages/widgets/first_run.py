@@ -1,9 +1,11 @@
-"""The dashboard's first run: no password is set yet, so choose one here.
+"""The dashboard's first run: no password is set yet, so choose one here: the administrator's.
 
 `make run` asks for it in the terminal; started without one (in the background, under a
 service manager) it cannot, and the dashboard is then the first place the operator meets. The
 form writes only the scrypt hash, to `.env` (contracts.passwords: mode 600, every other line kept),
-exactly as `python -m engine set-password` does; the password itself is stored nowhere.
+exactly as `python -m engine set-password` does; the password itself is stored nowhere. It is the
+administrator's (user `admin`, or the name left empty), who then adds the desk's other users on the
+Settings page. The audit row goes through storage/desk/dashboard_sessions.py, like every login write.
 
 Only while no password is set, and only on a dashboard that listens on this machine alone
 (127.0.0.1, reached through an SSH tunnel): whoever can open it already holds the machine's SSH
@@ -16,9 +18,9 @@ import streamlit as st
 
 from contracts.passwords import ENV_KEY, PasswordError, hash_password, write_env_value
 from contracts.settings import load_settings
-from pages.widgets.auth import _db, _start_session
-from pages.widgets.common import OPERATOR
-from storage.desk.audit import write_audit
+from pages.widgets.auth import _db, start_session
+from pages.widgets.logins import env_logins
+from storage.desk import dashboard_sessions
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 CLI = ".venv/bin/python -m engine set-password"
@@ -38,7 +40,8 @@ def first_password_page() -> None:
                     f"not from here:\n\n```bash\n{CLI}\n```\n\nIt asks twice and writes its scrypt hash to `.env`. "
                     "Then reload this page.")
         return
-    st.markdown("Choose it now (at least 8 characters). Only its scrypt hash is kept, in `.env` as "
+    st.markdown("Choose it now (at least 8 characters): it is the administrator's, who adds the desk's other "
+                "users (operators, viewers) on the Settings page. Only its scrypt hash is kept, in `.env` as "
                 f"`{ENV_KEY}`; you can change it later with `{CLI}`.")
     with st.form("first_password_form"):
         first = st.text_input("New password", type="password", key=FP_PASSWORD)
@@ -68,8 +71,6 @@ def _set(first: str, second: str) -> None:
         return
     db = _db()
     if db is not None:
-        with db.write() as conn:
-            write_audit(conn, actor="dashboard", action="dashboard.password_set", entity="dashboard",
-                        before=None, after={"where": str(current.env_file)})
-    _start_session(hashed, OPERATOR)
+        dashboard_sessions.record_password_set(db, where=str(current.env_file))
+    start_session(env_logins(load_settings())[0])  # the administrator's
     st.rerun()

@@ -12,7 +12,7 @@ import streamlit as st
 
 from charts import text
 from contracts.followed_wallets import MAX_WALLETS
-from pages.widgets.common import ACTOR, flash, time_column
+from pages.widgets.common import actor, flash, read_only, time_column
 from pages.widgets.controls import saved_then_reload
 from storage.dashboard_queries import follow_queries
 from storage.dashboard_queries import status_queries as queries
@@ -49,10 +49,13 @@ def follow_panel(db: Database) -> None:
                "they happen (the Data API reconciles every 15 s); a "
                "copy_trading strategy copies them in its own markets, scaled, delayed and capped by its params, "
                f"through the risk gate. What they did before being followed is not copied. At most {MAX_WALLETS}.")
-    edited = st.data_editor(pd.DataFrame(stored, columns=list(EDIT_COLUMNS)), num_rows="dynamic", hide_index=True,
-                            key=FOLLOW_TABLE, column_config=EDIT_COLUMNS, column_order=list(EDIT_COLUMNS),
-                            width="stretch", placeholder="—")
-    if st.button("Save followed wallets", key=FOLLOW_SAVE, icon=":material/save:"):
+    if read_only("the followed wallets"):
+        edited = None
+    else:
+        edited = st.data_editor(pd.DataFrame(stored, columns=list(EDIT_COLUMNS)), num_rows="dynamic",
+                                hide_index=True, key=FOLLOW_TABLE, column_config=EDIT_COLUMNS,
+                                column_order=list(EDIT_COLUMNS), width="stretch", placeholder="—")
+    if edited is not None and st.button("Save followed wallets", key=FOLLOW_SAVE, icon=":material/save:"):
         _save(db, edited, row["version"] if row else None)
     flash(near=FOLLOW_SAVE)
     if stored:
@@ -68,7 +71,7 @@ def _save(db: Database, edited: pd.DataFrame, version: int | None) -> None:
                                                                                        r.get("label")))]
     try:
         saved = config.save_setting(db, key="followed_wallets", value=json.dumps(wallets), version=version,
-                                    actor=ACTOR)
+                                    actor=actor())
     except config.ConfigError as exc:
         st.error(f"Nothing saved: {text.markdown(exc)}", icon=":material/block:")
         return

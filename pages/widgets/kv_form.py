@@ -21,7 +21,7 @@ from typing import Any
 import streamlit as st
 
 from charts import text as shown_text
-from pages.widgets.common import database, flash
+from pages.widgets.common import database, flash, read_only
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.fields import ErrorSlots, grid_cells, reload_round, start_afresh
 from storage.desk import config
@@ -87,10 +87,16 @@ def versioned_form(
     what: str,
     columns: int = 2,
     judge: Judge | None = None,
+    admin: bool = False,
 ) -> None:
     """Render the form; `save` receives {key: (parsed value, baseline version)} for changed fields and
     the keys the operator confirmed as switching protection off. `judge`: what a stored value leaves
-    unprotected, said under its field while it is stored."""
+    unprotected, said under its field while it is stored. `admin`: the values are the administrator's to
+    change; a login that may not change them reads them in a table, with no form."""
+    if read_only(f"the {what}", admin=admin):
+        st.dataframe([{"setting": f.label, "value": f.text or "—"} for f in fields], hide_index=True,
+                     placeholder="—")
+        return
     state_key = f"{prefix}baseline"
     base = _baseline(state_key, fields)
     stale = [f.label for f in fields if f.key in base and base[f.key].version != f.version]

@@ -11,7 +11,7 @@ import streamlit as st
 
 from charts import text
 from contracts.news import MAX_FEEDS, MAX_RULES, POLL_S, SENTIMENT_WEIGHT, TTL_S
-from pages.widgets.common import ACTOR, flash
+from pages.widgets.common import actor, flash
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.news_tables import Placed, feed_frame, feeds_from, rule_frame
 from storage.dashboard_queries import status_queries as queries
@@ -95,7 +95,7 @@ def _save(db: Database, feeds: Any, rules: Any, version: int | None, slots: tupl
         _show(placed, slots)
         return
     try:
-        saved = config.save_setting(db, key="news_feeds", value=json.dumps(built), version=version, actor=ACTOR)
+        saved = config.save_setting(db, key="news_feeds", value=json.dumps(built), version=version, actor=actor())
     except config.ConfigError as exc:  # a concurrent edit, or what only the writer checks
         st.error(text.markdown(exc), icon=":material/block:")
         return

@@ -15,7 +15,7 @@ from charts import text
 from contracts import notify_choices
 from contracts.notify_choices import ALL, CHANNEL_LABELS, CHANNELS, EVENT_LABELS, EVENTS
 from contracts.settings import Settings
-from pages.widgets.common import ACTOR, flash
+from pages.widgets.common import actor, flash
 from pages.widgets.controls import saved_then_reload
 from storage.dashboard_queries import status_queries as queries
 from storage.dashboard_queries import trading_queries
@@ -93,7 +93,7 @@ def notify_choices_form(db: Database, current: Settings) -> None:
 def _save(db: Database, wanted: dict[str, dict[str, list[str]]], version: int | None) -> None:
     stored = notify_choices.from_mapping(wanted).to_json()
     try:
-        saved = config.save_settings(db, {"notify_choices": (stored, version)}, actor=ACTOR)
+        saved = config.save_settings(db, {"notify_choices": (stored, version)}, actor=actor())
     except config.StaleVersion as exc:
         st.error(f"Nothing saved: {text.markdown(exc)}.", icon=":material/sync_problem:")
         return

@@ -13,7 +13,7 @@ import streamlit as st
 from charts import text
 from contracts.runtime_settings import SETTINGS
 from contracts.settings import Settings
-from pages.widgets.common import ACTOR
+from pages.widgets.common import actor
 from pages.widgets.controls import post, wait_for_answer
 from pages.widgets.kv_form import versioned_form
 from pages.widgets.notify_choices import notify_choices_form
@@ -123,6 +123,6 @@ def _rules_form(db: Database) -> None:
         fields.append(setting_field(spec, stored.get(spec.key)))
 
     def save(changes: dict[str, tuple[Any, int | None]], _confirmed: Collection[str]) -> config.Saved:
-        return config.save_settings(db, changes, actor=ACTOR)  # settings switch no protection off
+        return config.save_settings(db, changes, actor=actor())  # settings switch no protection off
 
-    versioned_form(prefix=NOTIFY_PREFIX, fields=fields, save=save, what="notification rules")
+    versioned_form(prefix=NOTIFY_PREFIX, fields=fields, save=save, what="notification rules", admin=True)

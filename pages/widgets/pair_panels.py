@@ -18,7 +18,7 @@ import streamlit as st
 from charts import text
 from charts.tables import Col
 from pages.widgets import figures
-from pages.widgets.common import ACTOR, flash, utc
+from pages.widgets.common import actor, flash, read_only, utc
 from pages.widgets.controls import post, wait_for_answer
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.pair_lookup import LookupFailed, engine_pairs
@@ -39,6 +39,8 @@ WAY_COLUMNS = {"buy": Col("buy", "long"), "shares": Col("shares", "shares"), "co
 
 def find_and_link(db: Database) -> None:
     """Words → both venues' matching markets → one of each side by side → linked (after reading)."""
+    if read_only("linking a pair of markets"):
+        return
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     words = left.text_input("Find a pair: words both markets' wording holds", key=P_WORDS,
                             placeholder="e.g. fed december")
@@ -118,7 +120,7 @@ def _link(db: Database, compared: dict[str, Any]) -> None:
     try:
         pair = add_pair(db, condition_id=poly["condition_id"], kalshi_ticker=kalshi["ticker"],
                         inverted=bool(compared["inverted"]), polymarket_question=poly["question"],
-                        kalshi_title=kalshi["title"], warnings=list(compared["warnings"]), actor=ACTOR)
+                        kalshi_title=kalshi["title"], warnings=list(compared["warnings"]), actor=actor())
     except PairRefused as exc:
         st.error(f"Not linked: {text.markdown(exc)}", icon=":material/block:")
         return
@@ -140,7 +142,7 @@ def _reloaded(db: Database, near: str, said: str) -> None:
 
 def unlink_panel(db: Database, pairs: pd.DataFrame) -> None:
     """Unlink a pair (confirmed by a tick, audited); refused while either side is still held."""
-    if pairs.empty:
+    if pairs.empty or read_only("unlinking a pair"):
         flash(near=P_UNLINK)
         return
     questions = {int(r["id"]): str(r["question"]) for _, r in pairs.iterrows()}
@@ -150,7 +152,7 @@ def unlink_panel(db: Database, pairs: pd.DataFrame) -> None:
     sure = mid.checkbox("Unlink it (the engine stops using Kalshi's price for it)", key=P_UNLINK_OK)
     if right.button("Unlink", key=P_UNLINK, icon=":material/link_off:", disabled=not sure, width="stretch"):
         try:
-            pair = remove_pair(db, int(pick), actor=ACTOR)
+            pair = remove_pair(db, int(pick), actor=actor())
         except PairRefused as exc:
             st.error(f"Not unlinked: {text.markdown(exc)}", icon=":material/block:")
         else:

@@ -21,7 +21,7 @@ from charts import text
 from contracts.child_env import without_secrets
 from contracts.market_rows import CONDITION_ID
 from pages.widgets.backtest_launch import keep_child, log_dir
-from pages.widgets.common import ACTOR
+from pages.widgets.common import ACTOR, read_only
 from storage.research import recording_sessions as rs
 from storage.research.launch_requests import request_pmxt_import
 from storage.sqlite.db import Database, now_ms
@@ -104,6 +104,8 @@ def _markets(raw: str) -> list[str]:
 
 
 def pmxt_form(db: Database, root: Path) -> None:
+    if read_only("importing from the PMXT archive"):
+        return
     with st.form("px_form"):
         st.markdown("**Import from the PMXT archive**: hourly Parquet files of Polymarket's order books, "
                     "as a session to backtest on (where to get them: docs/research.md)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages.widgets.common import flash, time_column, usdc, usdc_column
+from pages.widgets.common import flash, read_only, time_column, usdc, usdc_column
 from pages.widgets.dialogs import open_dialog
 from storage.dashboard_queries import collection_queries
 from storage.sqlite.db import Database
@@ -36,6 +36,8 @@ def redeemable_panel(db: Database, mode: str) -> None:
     st.dataframe(frame[["question", "kind", "owed_usdc", "since", "strategies", "last_tx"]], hide_index=True,
                  key=REDEEM_TABLE, column_config={"owed_usdc": usdc_column("owed"), "since": time_column("owed since"),
                                                   "last_tx": "last transaction"}, placeholder="—")
+    if read_only("redeeming"):
+        return
     if st.button("Redeem now", key=REDEEM_BUTTON, icon=":material/savings:"):
         open_dialog("redeem", near=REDEEM_BUTTON, owed=money["redeemable_usdc"],
                     markets=len({o["condition_id"] for o in owed if o["kind"] == "redeem"}))

@@ -14,7 +14,7 @@ from contracts.limits import BY_NAME as LIMITS_BY_NAME
 from contracts.limits import LIMITS, LimitError, LimitSpec, parse_value
 from contracts.protection import unprotective
 from pages.widgets import figures
-from pages.widgets.common import ACTOR, flash, utc
+from pages.widgets.common import actor, flash, utc
 from pages.widgets.controls import engine_phase
 from pages.widgets.dialogs import open_dialog
 from pages.widgets.fields import number_text
@@ -145,7 +145,7 @@ def limits_form(db: Database) -> None:
 
     def save(changes: dict[str, tuple[Any, int | None]], confirmed: Collection[str]) -> config.Saved:
         return config.save_risk_limits(
-            db, {k: config.Change(v, ver) for k, (v, ver) in changes.items()}, actor=ACTOR, confirmed=confirmed
+            db, {k: config.Change(v, ver) for k, (v, ver) in changes.items()}, actor=actor(), confirmed=confirmed
         )
 
     def judge(name: str, shown: str) -> str | None:
@@ -154,7 +154,8 @@ def limits_form(db: Database) -> None:
         except LimitError:
             return None  # an invalid stored value is reported above
 
-    versioned_form(prefix=LIMITS_PREFIX, fields=fields, save=save, what="limits", columns=3, judge=judge)
+    versioned_form(prefix=LIMITS_PREFIX, fields=fields, save=save, what="limits", columns=3, judge=judge,
+                   admin=True)
 
 
 def _invalid(spec: LimitSpec, raw: object) -> str:

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from charts import text
-from pages.widgets.common import ACTOR, flash, utc
+from pages.widgets.common import actor, flash, read_only, utc
 from pages.widgets.pmxt_panel import pmxt_form
 from storage.research import recording_sessions as rs
 from storage.research.session_files import export_session
@@ -80,6 +80,8 @@ def _table(db: Database) -> list[rs.Session]:
 
 
 def _start_form(db: Database, markets: pd.DataFrame) -> None:
+    if read_only("recording sessions"):
+        return
     with st.form("ss_start_form", clear_on_submit=True):
         st.markdown("**Start a session**")
         name = st.text_input("Name", key=SS_NAME, max_chars=rs.NAME_CHARS, placeholder="e.g. debate night")
@@ -91,7 +93,7 @@ def _start_form(db: Database, markets: pd.DataFrame) -> None:
                                      icon=":material/fiber_manual_record:"):
             return
     try:
-        session = rs.start_session(db, name=name, markets=chosen, notes=notes, actor=ACTOR)
+        session = rs.start_session(db, name=name, markets=chosen, notes=notes, actor=actor())
     except rs.SessionError as exc:
         st.error(f"Not started: {text.markdown(exc)}")
         return
@@ -114,20 +116,22 @@ def _manage(db: Database, found: list[rs.Session], root: Path) -> None:
 
 
 def _actions(db: Database, session: rs.Session, root: Path) -> None:
+    if read_only("a recording session"):
+        return
     if session.recording and st.button("Stop recording session", key=SS_STOP, icon=":material/stop:"):
-        rs.stop_session(db, name=session.name, actor=ACTOR)
+        rs.stop_session(db, name=session.name, actor=actor())
         st.session_state[f"{SS_PICK}flash"] = f"Session '{text.markdown(session.name)}' stopped."
         st.rerun()
     left, right = st.columns(2)
     new_name = left.text_input("Rename to", key=SS_RENAME, max_chars=rs.NAME_CHARS)
     if left.button("Rename", key=SS_RENAME_GO) and new_name.strip():
-        renamed = rs.rename_session(db, name=session.name, new_name=new_name, actor=ACTOR)
+        renamed = rs.rename_session(db, name=session.name, new_name=new_name, actor=actor())
         st.session_state[SS_PICK] = renamed.name
         st.rerun()
     notes = right.text_area("Notes", value=session.notes, key=f"{SS_EDIT_NOTES}_{session.id}",
                             max_chars=rs.NOTES_CHARS)
     if right.button("Save notes", key=SS_SAVE_NOTES):
-        rs.annotate_session(db, name=session.name, notes=notes, actor=ACTOR)
+        rs.annotate_session(db, name=session.name, notes=notes, actor=actor())
         st.session_state[f"{SS_PICK}flash"] = f"Notes of '{text.markdown(session.name)}' saved."
         st.rerun()
     _export(db, session, root)
@@ -155,7 +159,7 @@ def _delete(db: Database, session: rs.Session) -> None:
     ok = st.checkbox(f"Delete '{text.markdown(session.name)}' and its ticks that no other session covers (for good)",
                      key=SS_DELETE_OK)
     if st.button("Delete session", key=SS_DELETE, type="secondary", icon=":material/delete:", disabled=not ok):
-        removed = rs.delete_session(db, name=session.name, actor=ACTOR)
+        removed = rs.delete_session(db, name=session.name, actor=actor())
         st.session_state.pop(SS_PICK, None)
         st.session_state[f"{SS_PICK}flash"] = (f"Session '{text.markdown(session.name)}' deleted "
                                                f"({removed:,} ticks removed).")

@@ -14,7 +14,7 @@ from contracts.settings import Settings
 from contracts.venues import POLYMARKET
 from pages.widgets import arming_panel
 from pages.widgets.arming_panel import Arming
-from pages.widgets.common import ACTOR, mode_badge, remember_answer
+from pages.widgets.common import actor, mode_badge, remember_answer
 from pages.widgets.controls import post_and_wait
 from pages.widgets.kv_form import versioned_form
 from pages.widgets.setting_fields import setting_field
@@ -165,6 +165,6 @@ def engine_settings_form(db: Database) -> None:
         fields.append(setting_field(spec, stored.get(spec.key)))
 
     def save(changes: dict[str, tuple[Any, int | None]], _confirmed: Collection[str]) -> config.Saved:
-        return config.save_settings(db, changes, actor=ACTOR)  # settings switch no protection off
+        return config.save_settings(db, changes, actor=actor())  # settings switch no protection off
 
-    versioned_form(prefix=SETTINGS_PREFIX, fields=fields, save=save, what="settings")
+    versioned_form(prefix=SETTINGS_PREFIX, fields=fields, save=save, what="settings", admin=True)

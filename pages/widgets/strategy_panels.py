@@ -22,7 +22,7 @@ from charts.tables import Col, promoted
 from contracts.jsonsafe import read_stored
 from contracts.strategy_kinds import registry
 from contracts.venues import KALSHI
-from pages.widgets.common import ACTOR, flash
+from pages.widgets.common import actor, flash, read_only
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
 from pages.widgets.settings_panels import check_line
@@ -187,6 +187,10 @@ def edit_panel(db: Database, name: str, row: trading_queries.StrategyRow | None)
     if row is None:
         st.warning(f"Strategy '{text.markdown(name)}' no longer exists.")
         return
+    if read_only(f"strategy {text.markdown(name)}"):
+        _status_line(row)
+        st.json({"kind": row.kind, "params": row.params, "markets": row.markets}, expanded=False)
+        return
     base = _baseline(db, name, row)
     _status_line(row)
     if row.version != base.version:
@@ -206,7 +210,7 @@ def edit_panel(db: Database, name: str, row: trading_queries.StrategyRow | None)
             db,
             name,
             lambda: config.set_strategy_enabled(
-                db, name=name, version=base.version, enabled=not base.enabled, actor=ACTOR
+                db, name=name, version=base.version, enabled=not base.enabled, actor=actor()
             ),
             f"{text.markdown(name)} {label.lower()}d",
             near=STRATEGY_CONTROLS,
@@ -231,7 +235,7 @@ def edit_panel(db: Database, name: str, row: trading_queries.StrategyRow | None)
             db,
             name,
             lambda: config.save_strategy(
-                db, name=name, version=base.version, params=result.params, markets=result.markets, actor=ACTOR
+                db, name=name, version=base.version, params=result.params, markets=result.markets, actor=actor()
             ),
             f"{text.markdown(name)} saved",
         )
@@ -247,7 +251,7 @@ def _pause_button(db: Database, name: str, base: trading_queries.StrategyRow, co
                      help="Pause: this strategy decides nothing and its resting orders are withdrawn; its "
                           "stop-loss and take-profit still guard what it holds. Resume: it quotes again."):
         _save(db, name, lambda: lifecycle.set_strategy_paused(db, name=name, version=base.version,
-                                                              paused=not base.paused, actor=ACTOR),
+                                                              paused=not base.paused, actor=actor()),
               f"{text.markdown(name)} {'resumed' if base.paused else 'paused'}", near=STRATEGY_CONTROLS)
 
 
@@ -259,12 +263,14 @@ def _live_controls(db: Database, name: str, base: trading_queries.StrategyRow, v
         if st.button("Back to paper only", key=DEMOTE, icon=":material/science:",
                      help="Its live orders are withdrawn; it trades on paper beside the live strategies"):
             _save(db, name, lambda: lifecycle.set_strategy_live(db, name=name, version=base.version, live=False,
-                                                                typed="", actor=ACTOR),
+                                                                typed="", actor=actor()),
                   f"{text.markdown(name)} is paper only", near=STRATEGY_PROMOTED)
         flash(near=f"{STRATEGY_PROMOTED}{name}_", holds=str(version))
         return
     st.caption(":material/science: **Paper only**: on a live desk it trades on paper beside the live strategies "
                "(its own ledger, limits and PnL; never an order at the venue). New strategies start so.")
+    if read_only("promoting it to live", admin=True):  # arming: the administrator's
+        return
     fills, realized = lifecycle.paper_record(db, name)
     typed = st.text_input(f"Type {name} to promote it to live", key=PROMOTE_TYPED)
     st.markdown("**Promoting it to live needs all of:**")
@@ -275,7 +281,7 @@ def _live_controls(db: Database, name: str, base: trading_queries.StrategyRow, v
                "limits first (Capital, limits and exits tab).")
     if st.button("Promote to live", key=PROMOTE, icon=":material/bolt:"):
         _save(db, name, lambda: lifecycle.set_strategy_live(db, name=name, version=base.version, live=True,
-                                                            typed=typed, actor=ACTOR),
+                                                            typed=typed, actor=actor()),
               f"{text.markdown(name)} promoted to live", near=STRATEGY_PROMOTED)
     flash(near=f"{STRATEGY_PROMOTED}{name}_", holds=str(version))
 
@@ -303,7 +309,7 @@ def _delete_controls(db: Database, name: str, base: trading_queries.StrategyRow,
                 st.error("Not deleted: the name typed does not match.")
                 return
             st.session_state.pop(DELETING, None)
-            _save(db, name, lambda: lifecycle.delete_strategy(db, name=name, version=base.version, actor=ACTOR),
+            _save(db, name, lambda: lifecycle.delete_strategy(db, name=name, version=base.version, actor=actor()),
                   f"{text.markdown(name)} deleted", near=PICK)  # by the picker: its own controls are gone
 
 
@@ -350,6 +356,8 @@ def _name_fields(slots: ErrorSlots) -> dict[str, Any]:
 
 
 def create_panel(db: Database, existing: list[str]) -> None:
+    if read_only("creating a strategy"):
+        return
     kinds = registry()
     kind = st.selectbox("Kind", list(kinds), key=NEW_KIND, format_func=lambda k: f"{kinds[k].title} ({k})")
     st.caption(kinds[kind].description)
@@ -374,7 +382,7 @@ def create_panel(db: Database, existing: list[str]) -> None:
             params=result.params,
             markets=result.markets,
             enabled=result.extra["enabled"],
-            actor=ACTOR,
+            actor=actor(),
         )
     except config.ConfigError as exc:
         st.error(f"Not created: {text.markdown(exc)}.")

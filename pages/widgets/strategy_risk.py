@@ -23,7 +23,7 @@ from charts.tables import Col
 from contracts import metrics
 from contracts.strategy_limits import STRATEGY_LIMITS
 from pages.widgets import figures
-from pages.widgets.common import ACTOR, TRADING_COLORS, usdc
+from pages.widgets.common import TRADING_COLORS, actor, usdc
 from pages.widgets.kv_form import versioned_form
 from pages.widgets.risk_panels import limit_field
 from pages.widgets.tables import show_table
@@ -50,7 +50,7 @@ def strategy_limits_panel(db: Database, name: str) -> None:
 
     def save(changes: dict[str, tuple[Any, int | None]], confirmed: Collection[str]) -> config.Saved:
         return config.save_strategy_limits(
-            db, name, {k: config.Change(v, ver) for k, (v, ver) in changes.items()}, actor=ACTOR, confirmed=confirmed)
+            db, name, {k: config.Change(v, ver) for k, (v, ver) in changes.items()}, actor=actor(), confirmed=confirmed)
 
     versioned_form(prefix=f"sl_{name}_", fields=fields, save=save, what=f"limits of {text.markdown(name)}", columns=3)
 

@@ -23,7 +23,7 @@ from contracts.strategy_kinds import registry
 from contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, default_name, parse_space
 from contracts.sweep_workers import worker_budget
 from pages.widgets.backtest_form import default_range, desk_latency, to_ms
-from pages.widgets.common import ACTOR, flash, plural, utc
+from pages.widgets.common import ACTOR, flash, plural, read_only, utc
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.market_picker import market_picker
@@ -48,10 +48,27 @@ SW_LAUNCHED = "sw_launched"  # what Launch or Resume said, shown in the Sweep ta
 DEFAULTS = "the kind's defaults"
 NO_SPLIT = 1.0
 REFRESH_S = 2
+# A trial's PnL with its 95 % interval and p-value against zero (engine/backtest/confidence.py).
+PNL_COLUMN_CONFIG: dict[str, Any] = {
+    "pnl": st.column_config.NumberColumn("PnL (pUSD)", format="%+.2f"),
+    "pnl_low": st.column_config.NumberColumn("95 % from", format="%+.2f"),
+    "pnl_high": st.column_config.NumberColumn("95 % to", format="%+.2f"),
+    "pnl_p": st.column_config.NumberColumn("p against 0", format="%.3f",
+                                           help="How often runs drawn from the trial's fills land across zero (both "
+                                                "sides counted); not corrected for the trials tried"),
+}
 SPACE_EXAMPLES: dict[str, dict[str, list[Any]]] = {
     "market_making": {"half_spread": [0.005, 0.05], "size": [5, 50, "int"]},
     "complement_arb": {"max_size": [5, 100, "int"]},
     "momentum": {"position_size": [5, 50, "int"]},
+    "value_betting": {"edge": [0.01, 0.1]},
+    "copy_trading": {"scale": [0.05, 1.0]},
+    "cross_venue_arb": {"margin": [0.005, 0.05]},
+    "ladder": {"spacing": [0.005, 0.05], "levels": [1, 6, "int"]},
+    "accumulate": {"interval_s": [30, 3600, "int"]},
+    "relative_value": {"entry_z": [1.0, 3.0]},
+    "breakout": {"window_s": [300, 7200, "int"], "margin": [0.0, 0.05]},
+    "ensemble": {"edge": [0.01, 0.1], "min_confidence": [0.0, 0.9]},
 }
 OBJECTIVE_HELP = ("What a trial scores, per day of data so the training and held-out periods compare: "
                   "sharpe (of the period returns, scaled to a day), return, calmar (return / max drawdown), "
@@ -177,6 +194,8 @@ def latency_described(db: Database) -> str:
 
 def new_sweep_panel(db: Database, root: Path, configured: pd.DataFrame) -> str | None:
     """The launch form; on a valid launch, the sweep's name (None otherwise)."""
+    if read_only("launching a sweep"):
+        return None
     spec, jobs, problem = _spec_from_form(db, configured)
     st.caption(f"Every trial runs with the desk's Paper order latency ({latency_described(db)}; the Settings "
                "page changes it).")
@@ -295,7 +314,7 @@ def _status(db: Database, root: Path, url: str, view: SweepView) -> None:
         st.warning(f"Sweep '{text.markdown(view.name)}' is not running and has {view.done} of {view.wanted} "
                    "trials: resume it to "
                    "finish (trials already done are kept).", icon=":material/pause_circle:")
-        if st.button("Resume sweep", key=SW_RESUME, icon=":material/play_arrow:"):
+        if not read_only("resuming a sweep") and st.button("Resume sweep", key=SW_RESUME, icon=":material/play_arrow:"):
             _launch(db, root, SweepSpec.from_dict(spec), worker_budget().most)
             st.rerun()
 
@@ -312,9 +331,13 @@ def _progress(view: SweepView) -> None:
 
 def _trials(url: str, view: SweepView) -> None:
     objective = view.spec.get("objective", "")
+    sure = figures.best_pnl_line(view.best, view.done)
+    if sure:
+        st.caption(sure)  # the desk's own figures and words: nothing foreign to escape
     st.dataframe(view.trials, hide_index=True, key="sw_trials_table", placeholder="—",
                  column_config={"value": st.column_config.NumberColumn("score (training)", format="%.4g"),
                                 "test": st.column_config.NumberColumn("score (held out)", format="%.4g"),
+                                **PNL_COLUMN_CONFIG, **{f"test_{k}": v for k, v in PNL_COLUMN_CONFIG.items()},
                                 "why": "why undefined or skipped"})
     st.plotly_chart(figures.history_figure(view.trials, objective), key="sw_history", width="stretch",
         config=CHART_CONFIG)
@@ -332,7 +355,8 @@ def _trials(url: str, view: SweepView) -> None:
     if not view.held_out.empty:
         st.markdown("**Held-out period** · the best trials re-run on data they were not chosen on: a score far "
                     "below its training score is overfitting")
-        st.dataframe(view.held_out, hide_index=True, key="sw_held_out", placeholder="—")
+        st.dataframe(view.held_out, hide_index=True, key="sw_held_out", placeholder="—",
+                     column_config={f"test_{k}": v for k, v in PNL_COLUMN_CONFIG.items()})
     _downloads(url, view)
 
 
@@ -388,6 +412,8 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
     st.dataframe(pd.DataFrame([{"param": k, "now": str(a), "trial": str(b),
                                 "searched": "yes" if k in searched else "no (the sweep's fixed value)"}
                                for k, (a, b) in changes.items()]), hide_index=True, key="sw_changes", placeholder="—")
+    if read_only("changing a strategy's params"):
+        return
     confirmed = st.checkbox(f"Change strategy '{text.markdown(target)}' (the engine reloads it; audited)",
                             key=SW_CONFIRM)
     if st.button("Use these params", key=SW_USE, disabled=not confirmed, icon=":material/done_all:"):

@@ -25,7 +25,7 @@ from contracts.ticket import (
     parse_ticket,
     preview,
 )
-from pages.widgets.common import flash, remember_answer, usdc
+from pages.widgets.common import flash, read_only, remember_answer, usdc
 from pages.widgets.controls import post_and_wait
 from storage.dashboard_queries import market_queries
 from storage.dashboard_queries.market_names import short_question
@@ -43,6 +43,8 @@ EXPIRY_MIN_MINUTES = GTD_MIN_LEAD_S // 60 + 1
 
 def ticket_panel(db: Database, condition_id: str, mode: str, question: str = "") -> None:
     named = short_question(question) if question else condition_id[:14] + "…"
+    if read_only("trading by hand"):
+        return
     st.markdown(f"**Trade it by hand** ({mode.upper()}): {text.markdown(named)}")
     payload = _form(condition_id)
     what = f"{payload['side']} {payload['outcome']} in “{named}”"

@@ -14,7 +14,7 @@ import streamlit as st
 
 from charts.tables import STATUS_WORDS, Col, order_status_words
 from contracts.order_status import FILL_LIFECYCLE, RANK
-from pages.widgets.common import flash, utc_day_ms
+from pages.widgets.common import flash, read_only, utc_day_ms
 from pages.widgets.dialogs import open_dialog
 from pages.widgets.tables import rows_height, show_table
 from storage.dashboard_queries import market_queries, trading_queries
@@ -190,6 +190,8 @@ def cancel_picker(db: Database, mode: str) -> None:
     flash(near=CANCEL_OPEN)  # the cancel's answer, here by the picker
     if working.empty:
         st.caption(f"No working {mode} orders.")
+        return
+    if read_only("cancelling an order"):
         return
     rows = {int(r["id"]): r for r in working.to_dict("records")}
     left, right = st.columns([4, 1], vertical_alignment="bottom")

@@ -59,9 +59,10 @@ class IndexFeed:
         self.advance(now_ms)
 
     def advance(self, now_ms: int) -> list[Tick]:
-        """Every whole second since the last tick: each index's next value (the ticks made)."""
+        """Every whole second since the last tick that Kalshi has received by now (RECEIVED_LAG_MS after
+        it: a frame is never relayed before the `received_at` it carries): each index's next value."""
         made = []
-        while self.last_ms + 1000 <= now_ms:
+        while self.last_ms + 1000 + RECEIVED_LAG_MS <= now_ms:
             self.last_ms += 1000
             for index in self.indexes.values():
                 index.price *= math.exp(self.rng.gauss(0.0, self.sigma))

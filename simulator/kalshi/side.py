@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
+from .cfbenchmarks import RECEIVED_LAG_MS, IndexFeed
 from .cfbenchmarks import SERIES as CRYPTO_SERIES
-from .cfbenchmarks import IndexFeed
 from .conformance import SchemaWatch
 from .exchange import HOUSE, Exchange, Placement, Refused
 from .fees import FEE_TYPES, EventFeeChange, EventFees, FeeChange, FeeSchedule, SeriesFees
@@ -269,7 +269,7 @@ class KalshiSide:
                     market.status = "active"
                 if market.status == "active":
                     self.seed_ladder(ticker, 500_000, now_ms)
-            if now_ms >= market.close_ms and market.status in ("active", "inactive", "closed") and \
+            if now_ms >= market.close_ms + RECEIVED_LAG_MS and market.status in ("active", "inactive", "closed") and \
                     market.floor_strike is not None:
                 settled = self.index.settlement(index_id, market.close_ms)
                 if settled is not None:

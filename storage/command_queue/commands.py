@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.sql.elements import BindParameter
 
+from contracts.roles import AccessRefused
 from storage.command_queue import posting
 from storage.command_queue.posting import NEVER_EXPIRES as NEVER_EXPIRES
 from storage.command_queue.posting import PRIORITY as PRIORITY
@@ -76,7 +77,9 @@ def post_command(
     an unknown kind or a malformed, oversized or unexpected payload raises PayloadError and
     nothing is stored. A kill is never refused: a payload it cannot read becomes its reason.
     While another process holds the database's write lock it tries again for `lock_wait_s`,
-    then raises DatabaseBusy saying so (never a raw "database is locked").
+    then raises DatabaseBusy saying so (never a raw "database is locked"). Posted through a handle
+    `acting_as` a login, a command its role does not allow is refused (`Database.refuse`) and nothing
+    is stored.
     """
     values = posting.prepare(kind, payload, actor=actor, key=idempotency_key or new_idempotency_key(),
                              ttl_s=ttl_s)
@@ -84,7 +87,9 @@ def post_command(
     while True:
         try:
             with db.write() as conn:
-                return _row(posting.insert(conn.connection.driver_connection, values))  # type: ignore[arg-type]  # SQLAlchemy types the DBAPI connection loosely; it is sqlite3's
+                return _row(posting.insert(conn.connection.driver_connection, values, db.access))  # type: ignore[arg-type]  # SQLAlchemy types the DBAPI connection loosely; it is sqlite3's
+        except AccessRefused as refused:
+            db.refuse(str(refused))  # outside the transaction, rolled back: a refusal may be audited
         except Exception as exc:
             if not is_locked(exc):
                 raise

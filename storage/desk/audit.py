@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, text
 
-from storage.sqlite.db import now_ms
+from contracts.roles import Access
+from storage.sqlite.db import Database, now_ms
 
 AlertLevel = Literal["info", "warning", "critical"]
 
@@ -63,3 +64,11 @@ def ack_alert(conn: Connection, alert_id: int, *, actor: str) -> bool:
         write_audit(conn, actor=actor, action="alert.ack", entity=f"alert:{alert_id}",
                     before={"acked": False}, after={"acked": True})
     return bool(changed)
+
+
+def record_refusal(db: Database, access: Access, reason: str, *, entity: str) -> None:
+    """A write refused for its role (a forced button, a bot command of a viewer's chat): audited
+    `access.refused`, naming who and why. `db`: a writable handle (a viewer's own reads only)."""
+    with db.write() as conn:
+        write_audit(conn, actor=access.actor, action="access.refused", entity=entity, before=None,
+                    after={"user": access.user, "role": access.role.value, "refused": reason[:500]})

@@ -12,7 +12,10 @@ tick.
 This is the one writer of configuration, so it validates everything it writes, whoever
 calls it (a page, a script, a test): unknown names, values out of bounds, NaN, infinities,
 malformed or oversized JSON are refused with `ConfigError`, whose `fields` map each bad
-field to its message. Nothing invalid reaches the tables.
+field to its message. Nothing invalid reaches the tables. And it checks who asks, before
+anything is written (contracts/roles.py, through the handle's `require`): the engine settings
+and the desk's risk limits are the administrator's, as is promoting a strategy to live; a
+strategy, its limits and fair values an operator's of the venues they touch; a viewer nothing.
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ from contracts.limits import BY_NAME as LIMITS_BY_NAME
 from contracts.limits import CROSS_RULES, LimitError, cross_problems
 from contracts.limits import parse_value as parse_limit
 from contracts.market_filter import validate_market_spec
+from contracts.roles import OPERATOR_SETTINGS, Scope, strategy_venues
 from contracts.runtime_settings import BY_KEY as SETTINGS_BY_KEY
 from contracts.runtime_settings import SettingError, parse_setting
 from contracts.settings import load_settings
 from contracts.strategy_kinds import registry, validate_params
 from contracts.strategy_limits import BY_NAME as STRATEGY_LIMITS_BY_NAME
+from contracts.venues import VENUES, venue_of
 from storage.command_queue.commands import post_command
 from storage.desk.audit import ack_alert as _ack_alert
 from storage.desk.audit import write_audit
@@ -165,6 +170,7 @@ def create_strategy(
         raise ConfigError(f"a strategy needs a name of 1 to {NAME_CHARS} printable characters",
                           {"name": "required, at most 64 printable characters"})
     params, markets = checked_strategy(kind, params, markets)
+    db.require(f"creating strategy {name!r}", Scope.VENUE, strategy_venues(kind, markets))
     now = now_ms()
     with db.write() as conn:
         inserted = conn.execute(
@@ -202,6 +208,7 @@ def update_strategy(
     db: Database, name: str, version: int, changes: dict[str, Any], actor: str, action: str
 ) -> Saved:
     """CAS-update one strategy row; `changes` are decoded values of the columns to set."""
+    _require_for_strategy(db, name, changes, action)
     stored = {
         k: _json(v) if k in ("params", "markets") else int(v) if isinstance(v, bool) else v
         for k, v in changes.items()
@@ -228,6 +235,35 @@ def update_strategy(
             after=after,
         )
     return Saved(version + 1, request_reload(db, actor, f"strategy {name} {action.split('.')[-1]}"))
+
+
+# What a strategy's change is called in a refusal ("Enabling strategy 'mm' was refused: ...").
+_STRATEGY_VERBS = {"strategy.update": "saving", "strategy.enable": "enabling", "strategy.disable": "disabling",
+                   "strategy.pause": "pausing", "strategy.resume": "resuming", "strategy.promote": "promoting to live",
+                   "strategy.demote": "sending back to paper", "strategy.delete": "deleting"}
+
+
+def _strategy_venues(db: Database, name: str, markets: Any = None) -> frozenset[str]:
+    """The venues a stored strategy trades, and those of its new `markets` when given (none known: its
+    row is gone, which the write then says)."""
+    with db.read() as conn:
+        row = conn.execute(text("SELECT kind, markets FROM strategies WHERE name = :n"), {"n": name}).first()
+    if row is None:
+        return frozenset()
+    stored, problem = read_stored(row[1], what="stored markets")
+    venues = frozenset(VENUES) if problem else strategy_venues(row[0], stored)  # unreadable: fail closed
+    return venues if markets is None else venues | strategy_venues(row[0], markets)
+
+
+def _require_for_strategy(db: Database, name: str, changes: dict[str, Any], action: str) -> None:
+    """Promoting to live is arming, the administrator's; any other change an operator's of every venue the
+    strategy trades, before and after the change. The write's version check makes the venues read here
+    the ones it changes: a strategy changed meanwhile is refused as stale."""
+    what = f"{_STRATEGY_VERBS.get(action, action)} strategy {name!r}"
+    if changes.get("live") is True:
+        db.require(what, Scope.ADMIN)
+    else:
+        db.require(what, Scope.VENUE, _strategy_venues(db, name, changes.get("markets")))
 
 
 def save_strategy(
@@ -369,7 +405,9 @@ def save_risk_limits(db: Database, changes: dict[str, Change], *, actor: str,
     """Values are decimal strings in each limit's human unit (contracts/limits.py), checked
     against the catalogue and stored in canonical form. A change that switches protection off
     (contracts/protection.py, against the account's equity now) is refused with `Unprotected`
-    unless its name is in `confirmed`; confirmed, it is audited as such."""
+    unless its name is in `confirmed`; confirmed, it is audited as such. The administrator's: they bound
+    every operator's trading."""
+    db.require("saving the desk's risk limits", Scope.ADMIN)
     checked = _checked_limits(changes, LIMITS_BY_NAME, what="risk limits", kind="risk limit")
     with db.read() as conn:
         stored: dict[str, str] = dict(conn.execute(text("SELECT name, value FROM risk_limits")).all())
@@ -398,6 +436,7 @@ def save_strategy_limits(db: Database, strategy: str, changes: dict[str, Change]
         equity = strategy_equity(conn, strategy)
     if not exists:
         raise ConfigError(f"strategy {strategy!r} no longer exists: reload", {"strategy": "unknown"})
+    db.require(f"saving the limits of strategy {strategy!r}", Scope.VENUE, _strategy_venues(db, strategy))
     what = f"limits of strategy {strategy!r}"
     checked = _checked_limits(changes, STRATEGY_LIMITS_BY_NAME, what=what, kind="strategy limit")
     loose = loosenings("strategy", STRATEGY_LIMITS_BY_NAME, {k: c.value for k, c in checked.items()}, stored, equity)
@@ -415,7 +454,13 @@ def stored_version(db: Database, strategy: str, name: str) -> int | None:
 
 def save_settings(db: Database, values: dict[str, tuple[Any, int | None]], *, actor: str) -> Saved:
     """key -> (value, version seen); checked against the catalogue (contracts/runtime_settings.py)
-    and stored as JSON."""
+    and stored as JSON. The administrator's, but for the few an operator keeps as part of trading
+    (contracts/roles.py, OPERATOR_SETTINGS)."""
+    what = f"saving the setting{'s' if len(values) != 1 else ''} {', '.join(sorted(values))}"
+    if values and set(values) <= set(OPERATOR_SETTINGS):
+        db.require(what, Scope.VENUE, {OPERATOR_SETTINGS[key] for key in values})
+    else:
+        db.require(what, Scope.ADMIN)
     fields: dict[str, str] = {}
     changes: dict[str, Change] = {}
     for key, (value, version) in values.items():
@@ -456,6 +501,7 @@ def set_fair_value(db: Database, *, condition_id: str, fair_value: int, actor: s
     """The operator's fair probability for a market, in micros (0..1_000_000)."""
     if not 0 <= fair_value <= 1_000_000:
         raise ConfigError("a fair value is a probability between 0 and 1")
+    db.require("setting a fair value", Scope.VENUE, {venue_of(condition_id)})
     with db.write() as conn:
         if conn.execute(text("SELECT 1 FROM markets WHERE condition_id = :c"), {"c": condition_id}).first() is None:
             raise ConfigError(f"no market {str(condition_id)[:80]!r} is known: pick one from the Markets page",
@@ -487,6 +533,7 @@ def set_fair_value(db: Database, *, condition_id: str, fair_value: int, actor: s
 def clear_fair_value(db: Database, *, condition_id: str, actor: str) -> int | None:
     """Remove the operator's value (external sources stay); returns the id of the reload command
     that tells the engine, or None if there was no value to clear."""
+    db.require("clearing a fair value", Scope.VENUE, {venue_of(condition_id)})
     with db.write() as conn:
         before = conn.execute(
             text("""DELETE FROM signals WHERE condition_id = :c AND source = :s
@@ -510,6 +557,8 @@ def clear_fair_value(db: Database, *, condition_id: str, actor: str) -> int | No
 
 
 def ack_alert(db: Database, alert_id: int, *, actor: str) -> bool:
-    """Acknowledge one alert (audited by storage.desk.audit); False if already acknowledged or unknown."""
+    """Acknowledge one alert (audited by storage.desk.audit); False if already acknowledged or unknown.
+    Any operator's, whatever its venue (it only says the alert was read)."""
+    db.require("acknowledging an alert", Scope.PROTECTIVE)
     with db.write() as conn:
         return _ack_alert(conn, alert_id, actor=actor)

@@ -1,5 +1,6 @@
 """Markets linked by hand across venues (`venue_pairs`): written by the operator's command, each
-change audited in the same transaction; read by the engine (cross-venue prices) and the CLI."""
+change audited in the same transaction; read by the engine (cross-venue prices) and the CLI. A link
+touches both its venues: an operator limited to one may not make or remove it (contracts/roles.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from sqlalchemy import Connection, text
 
 from contracts import kalshi_ids
 from contracts.order_status import TERMINAL_RANK
+from contracts.roles import Scope
+from contracts.venues import KALSHI, POLYMARKET
 from storage.desk.audit import write_audit
 from storage.sqlite.db import Database, now_ms
 
@@ -33,6 +36,7 @@ class Pair:
 
 def add_pair(db: Database, *, condition_id: str, kalshi_ticker: str, inverted: bool, polymarket_question: str,
              kalshi_title: str, warnings: list[str], actor: str) -> Pair:
+    db.require("linking a pair of markets", Scope.VENUE, {POLYMARKET, KALSHI})
     with db.write() as conn:
         taken = conn.execute(text("""SELECT condition_id, kalshi_ticker FROM venue_pairs
                                      WHERE condition_id = :c OR kalshi_ticker = :k"""),
@@ -56,6 +60,7 @@ def remove_pair(db: Database, pair_id: int, *, actor: str) -> Pair:
     """Unlink a pair, refused while any ledger holds or works its Kalshi market: the desk follows a
     Kalshi market (its book, its settlement) only while it is paired, so a position left there would
     never be marked, sold or settled."""
+    db.require("unlinking a pair of markets", Scope.VENUE, {POLYMARKET, KALSHI})
     with db.write() as conn:
         found = _read(conn, "WHERE id = :id", {"id": pair_id})
         if not found:

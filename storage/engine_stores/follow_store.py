@@ -74,6 +74,14 @@ def recent(conn: Connection, since: int) -> list[Followed]:
     return [Followed(*row) for row in rows]
 
 
+def known(conn: Connection) -> list[tuple[int, Followed]]:
+    """Every kept trade with when the desk kept it (`seen_at`), in that order: a replay's copies
+    appear as the desk heard of them (its scratch database holds only the run's)."""
+    rows = conn.execute(text("""SELECT seen_at, wallet, label, trade_key, condition_id, token_id, side, price, size, at
+                                FROM followed_trades ORDER BY seen_at, id""")).all()
+    return [(int(row[0]), Followed(*row[1:])) for row in rows]
+
+
 @dataclass(frozen=True)
 class ScoreRow:
     """One wallet finder result (engine/follow/finder.py), money in micro-pUSD."""

@@ -68,6 +68,21 @@ def fair_signals(conn: Connection, *, now: int, operator_source: str) -> dict[st
     return {cid: (value, confidence) for cid, value, confidence in rows}
 
 
+def fair_sources(conn: Connection, *, now: int, operator_source: str
+                 ) -> list[tuple[str, str, int, int | None, int | None]]:
+    """Every signal in force (not expired, its source not benched), each source's own: (condition id,
+    source, fair value, confidence (the operator's counts as certain), its source's Brier score as the
+    model-confidence breaker last judged it, None before it is judged), by market and source."""
+    rows = conn.execute(text("""SELECT s.condition_id, s.source, s.fair_value,
+                                       CASE WHEN s.source = :op THEN 1000000 ELSE s.confidence END, v.brier
+                                FROM signals s LEFT JOIN signal_sources v ON v.source = s.source
+                                WHERE (s.expires_at IS NULL OR s.expires_at > :now)
+                                  AND COALESCE(v.state, '') != 'benched'
+                                ORDER BY s.condition_id, s.source"""),
+                        {"op": operator_source, "now": now}).all()
+    return [(str(r[0]), str(r[1]), r[2], r[3], r[4]) for r in rows]
+
+
 def market_activity(conn: Connection) -> list[tuple[str, int, int, int]]:
     """(condition id, volume, liquidity, 24 h volume) of every stored market, in micro-pUSD."""
     rows = conn.execute(text("SELECT condition_id, volume, liquidity, volume_24h FROM markets")).all()

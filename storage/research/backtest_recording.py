@@ -137,9 +137,30 @@ def desk_fair_values(db_path: Path, condition_ids: Sequence[str]) -> list[dict[s
     without an expiry), for a value-betting backtest to trade toward; expiring ones (news) are
     not kept as a history, so they are not replayed."""
     marks = ",".join(f":c{i}" for i in range(len(condition_ids))) or "NULL"
-    return _rows(db_path, f"""SELECT condition_id, source, fair_value, version, updated_at, updated_by, detail
+    return _rows(db_path, f"""SELECT condition_id, source, fair_value, version, updated_at, updated_by, detail,
+                                     confidence
                               FROM signals WHERE expires_at IS NULL AND condition_id IN ({marks})""",
                  {f"c{i}": cid for i, cid in enumerate(condition_ids)})
+
+
+def desk_source_verdicts(db_path: Path) -> list[dict[str, object]]:
+    """The model-confidence breaker's verdicts on the outside sources (`signal_sources`: benched or
+    not, Brier score) as they stand today, for a backtest to weigh and bench its fair values alike."""
+    return _rows(db_path, "SELECT source, state, brier, markets, judged_at, changed_at, reason FROM signal_sources",
+                 {})
+
+
+def followed_trades(db_path: Path, condition_ids: Sequence[str], from_ms: int, to_ms: int,
+                    window_ms: int) -> list[dict[str, object]]:
+    """The followed wallets' trades in these markets the desk knew (`seen_at`) by `to_ms` and that a
+    copy could still see from `from_ms` (traded within `window_ms` before it), for a copy-trading
+    backtest to copy each as of when the desk heard of it, as live did."""
+    marks = ",".join(f":c{i}" for i in range(len(condition_ids))) or "NULL"
+    return _rows(db_path, f"""SELECT wallet, label, trade_key, condition_id, token_id, side, price, size, at, seen_at,
+                                     reported_at, source
+                              FROM followed_trades WHERE condition_id IN ({marks}) AND seen_at <= :t AND at >= :f
+                              ORDER BY seen_at, id""",
+                 {"f": from_ms - window_ms, "t": to_ms, **{f"c{i}": cid for i, cid in enumerate(condition_ids)}})
 
 
 def desk_pairs(db_path: Path, condition_ids: Sequence[str]) -> dict[str, tuple[str, bool]]:

@@ -22,10 +22,12 @@ AS_RECORDED = {"origin": "venue", "closed": 0, "accepting_orders": 1, "resolutio
 def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Sequence[dict[str, Any]],
                  settings: Sequence[dict[str, Any]], strategy: str, kind: str, params: dict[str, Any],
                  fair_values: Sequence[dict[str, Any]] = (), pairs: Sequence[dict[str, Any]] = (),
-                 strategy_markets: Sequence[str] = ()) -> None:
-    """The run's markets, the desk's limits and settings, its standing fair values, its one
-    strategy (enabled, on those markets), and paper mode, in one transaction. The run's markets
-    are its venue's, whether the desk discovered them or a session file brought them; a Kalshi
+                 strategy_markets: Sequence[str] = (), followed: Sequence[dict[str, Any]] = (),
+                 verdicts: Sequence[dict[str, Any]] = ()) -> None:
+    """The run's markets, the desk's limits and settings, its standing fair values and the verdicts on
+    their sources (`verdicts`), the followed wallets' trades in its markets (`followed`), its one
+    strategy (enabled, on those markets), and paper mode, in one transaction. The run's markets are
+    its venue's, whether the desk discovered them or a session file brought them; a Kalshi
     strategy's are its `pairs` (the desk's venue_pairs rows), named in `strategy_markets`."""
     with db.write() as conn:
         rows = [{**row, **AS_RECORDED} for row in markets]
@@ -50,8 +52,17 @@ def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Seq
                                  VALUES (:key, :value, :version, :updated_at, :updated_by)"""), row)
         for row in fair_values:
             conn.execute(text("""INSERT INTO signals (condition_id, source, fair_value, version, updated_at, updated_by,
-                                     detail) VALUES (:condition_id, :source, :fair_value, :version, :updated_at,
-                                     :updated_by, :detail)"""), row)
+                                     detail, confidence) VALUES (:condition_id, :source, :fair_value, :version,
+                                     :updated_at, :updated_by, :detail, :confidence)"""), {"confidence": None, **row})
+        for row in verdicts:
+            conn.execute(text("""INSERT INTO signal_sources (source, state, brier, markets, judged_at, changed_at,
+                                     reason)
+                                 VALUES (:source, :state, :brier, :markets, :judged_at, :changed_at, :reason)"""), row)
+        if followed:
+            conn.execute(text("""INSERT INTO followed_trades (wallet, label, trade_key, condition_id, token_id, side,
+                                     price, size, at, seen_at, reported_at, source)
+                                 VALUES (:wallet, :label, :trade_key, :condition_id, :token_id, :side, :price,
+                                     :size, :at, :seen_at, :reported_at, :source)"""), list(followed))
         conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
                                  updated_by) VALUES (:n, :k, :p, :m, 1, 0, 0, 'backtest')"""),
                      {"n": strategy, "k": kind, "p": json.dumps(params),

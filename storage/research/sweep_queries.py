@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from contracts.metrics import PNL_COLUMNS, pnl_columns
+
 if TYPE_CHECKING:  # imported where a frame is built: the sweep command and its workers never need pandas
     import pandas as pd
 
@@ -160,23 +162,29 @@ def sweep_view(url: str, name: str) -> SweepView | None:
     attrs = study.user_attrs
     rows, complete = [], {}
     trials = study.get_trials(deepcopy=False)
+    metrics: dict[int, dict[str, Any]] = {}
     for t in trials:
         used = t.user_attrs.get("params", t.params)
         test = attrs.get(f"test:{t.number}", {})
         held = test.get("value") if test else t.user_attrs.get("held_out")  # a re-run, or walk-forward's
+        metrics[t.number] = t.user_attrs.get("metrics") or {}
         rows.append({"number": t.number, "state": t.state.name, "value": t.value,
-                     **{p: used.get(p) for p in names}, "test": held,
+                     **{p: used.get(p) for p in names}, "test": held, **pnl_columns(metrics[t.number]),
+                     **pnl_columns(test.get("metrics") or {}, prefix="test_"),
                      "why": _why(t.state.name, t.user_attrs)})
         if t.state.name == "COMPLETE":
             complete[t.number] = used
-    frame = pd.DataFrame(rows, columns=["number", "state", "value", *names, "test", "why"])
+    frame = pd.DataFrame(rows, columns=["number", "state", "value", *names, "test", *PNL_COLUMNS,
+                                        *(f"test_{c}" for c in PNL_COLUMNS), "why"])
     ranked = frame[frame["state"] == "COMPLETE"].sort_values(["value", "number"], ascending=[False, True])
     best = None
     if not ranked.empty:
         top = ranked.iloc[0]
-        best = {"number": int(top["number"]), "value": float(top["value"]), "params": complete[int(top["number"])]}
+        best = {"number": int(top["number"]), "value": float(top["value"]), "params": complete[int(top["number"])],
+                "metrics": metrics[int(top["number"])]}
     held = frame[frame["test"].notna() | frame["number"].isin(_tested(attrs))]
-    held_out = held[["number", "value", "test", *names]].rename(columns={"value": "train"})
+    held_out = held[["number", "value", "test", *(f"test_{c}" for c in PNL_COLUMNS), *names]].rename(
+        columns={"value": "train"})
     held_out = held_out.sort_values("train", ascending=False).reset_index(drop=True)
     return SweepView(name, spec, frame, names, _counted(trials), int(spec.get("trials", 0)), held_out,
                      attrs.get("pid"), best, complete, attrs.get("out_of_sample"))

@@ -21,14 +21,18 @@ Representation, for every table: prices, sizes and money are INTEGER micro-units
 
 from __future__ import annotations
 
+import copy
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
+
+from contracts.roles import Access, AccessRefused, Scope, refusal
 
 # The sqlite3-only helpers live in storage.sqlite.lite (the CLI's quick subcommands use them without
 # importing SQLAlchemy); they are re-exported here for everything else.
@@ -101,7 +105,15 @@ class Joined(AbstractContextManager[Connection]):
 
 
 class Database:
-    """The pair of engines one process uses: a writer and a reader on the same file."""
+    """The pair of engines one process uses: a writer and a reader on the same file.
+
+    `access`: who writes through this handle (contracts/roles.py). None, as the engine, the CLI and
+    scripts open it, is the machine's own user, an administrator; a dashboard session or a Telegram chat
+    writes through a view of the process's handle `acting_as` its login, and every writer a front end
+    reaches calls `require` with what it touches before it writes."""
+
+    access: Access | None = None
+    _on_refused: Callable[[str], object] | None = None
 
     def __init__(self, path: Path, *, writer_sync: Synchronous = "NORMAL", read_only: bool = False,
                  busy_timeout_ms: int = BUSY_TIMEOUT_MS):
@@ -112,6 +124,25 @@ class Database:
         self.writer = None if read_only else make_engine(path, write=True, synchronous=writer_sync,
                                                          busy_timeout_ms=busy_timeout_ms)
         self._batch: tuple[int, Connection] | None = None
+
+    def acting_as(self, access: Access, *, on_refused: Callable[[str], object] | None = None) -> Database:
+        """This handle's engines (shared, never disposed through the view), writing as `access`.
+        `on_refused(reason)`: what a refusal does first (the dashboard says it on the page and stops
+        the run); a refusal raises AccessRefused whatever it does."""
+        view = copy.copy(self)
+        view.access, view._on_refused = access, on_refused
+        return view
+
+    def require(self, what: str, scope: Scope, venues: Collection[str] = ()) -> None:
+        """Refuse (`refuse`) unless this handle's access may do `what`, reaching `scope` (and `venues`)."""
+        reason = refusal(self.access, what, scope=scope, venues=venues)
+        if reason is not None:
+            self.refuse(reason)
+
+    def refuse(self, reason: str) -> NoReturn:
+        if self._on_refused is not None:
+            self._on_refused(reason)
+        raise AccessRefused(reason)
 
     def write(self, *, synced: bool = True) -> AbstractContextManager[Connection]:
         """One BEGIN IMMEDIATE transaction; commits on success, rolls back on error.

@@ -67,6 +67,9 @@
 -- migration: 0093_ledger_resolutions
 -- migration: 0094_venue_rate_tier
 -- migration: 0095_market_rebates_and_resolution_trail
+-- migration: 0096_value_betting_floor
+-- migration: 0097_poll_links
+-- migration: 0098_dashboard_users
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -164,6 +167,16 @@ CREATE TABLE dashboard_sessions_revoked (
             session_id TEXT PRIMARY KEY,
             expires_at INTEGER NOT NULL,
             revoked_at INTEGER NOT NULL
+        );
+CREATE TABLE dashboard_users (
+            name TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+            venue TEXT CHECK (venue IS NULL OR role = 'operator'),
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            updated_by TEXT NOT NULL
         );
 CREATE TABLE "decisions" (
             id INTEGER PRIMARY KEY,
@@ -468,6 +481,13 @@ CREATE TABLE paper_trades (
             settle_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
         , venue TEXT NOT NULL DEFAULT 'polymarket');
+CREATE TABLE poll_links (
+            condition_id TEXT PRIMARY KEY,
+            race TEXT NOT NULL,
+            option TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            created_by TEXT NOT NULL
+        );
 CREATE TABLE portfolio_snapshots (
             id INTEGER PRIMARY KEY,
             mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),

@@ -140,6 +140,10 @@ def test_the_best_trials_are_re_run_on_the_held_out_period_only(
         again = run_sync(BacktestSpec("market_making", {**BASE, **held["params"]}, test_from, test_to,
                                       spec.markets, spec.seed), path, load_settings(), work_dir=tmp_path / "check")
         assert held["test"] == objective_value(again.metrics, "return")[0]
+        # How sure its held-out PnL is: the same backtest's interval and p-value (the same seed, the same draws).
+        assert (held["test_pnl_low"], held["test_pnl_high"], held["test_pnl_p"]) == (
+            again.metrics.pnl_low, again.metrics.pnl_high, again.metrics.pnl_p_value)
+        assert held["test_pnl"] == pytest.approx(again.metrics.end_equity - again.metrics.start_equity)
         assert held["train"] == next(t["value"] for t in ranked if t["number"] == held["number"])
         first = again.curve[0][0]
         assert first > spec.split_ms  # the held-out run saw no training data

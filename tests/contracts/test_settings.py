@@ -101,3 +101,17 @@ def test_a_bad_telegram_setting_is_named_and_the_token_never_echoed(tmp_path: Pa
     with pytest.raises(SettingsError, match=re.escape(message)) as caught:
         load_settings({"TRADER_ENV_FILE": str(tmp_path / ".env"), **values}, root=tmp_path)
     assert BOT_TOKEN not in str(caught.value) and "not-a-token" not in str(caught.value)
+
+
+def test_telegram_chats_take_a_role_and_a_bad_one_is_refused() -> None:
+    from contracts.roles import Role
+    from contracts.settings import _telegram
+
+    env = {"TELEGRAM_BOT_TOKEN": "123456789:" + "A" * 30,
+           "TELEGRAM_ALLOWED_CHATS": "11, 22:viewer, -33:operator:kalshi"}
+    found = _telegram(env)
+    assert found is not None and found.allowed_chats == {11, 22, -33}
+    assert [(found.access(c).role, found.access(c).venue) for c in (11, 22, -33)] == [
+        (Role.OPERATOR, None), (Role.VIEWER, None), (Role.OPERATOR, "kalshi")]
+    with pytest.raises(SettingsError, match="viewer"):
+        _telegram({**env, "TELEGRAM_ALLOWED_CHATS": "11:admin"})

@@ -75,9 +75,16 @@ def logged_in(dash_env: Path) -> Callable[[], AppTest]:
 
 
 def _past_the_gate() -> AppTest:
-    """The dashboard, not yet run, with the password already given."""
+    """The dashboard, not yet run, with the desk's password already given: logged in as its
+    administrator (pages/widgets/auth.py reads the login again on every run)."""
+    from contracts.settings import load_settings
+    from pages.widgets.logins import env_logins
+
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=20)
+    admin = env_logins(load_settings())[0]
     at.session_state["authenticated"] = True
+    at.session_state["login_user"] = admin.name
+    at.session_state["login_fingerprint"] = admin.fingerprint
     return at
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from contracts.strategy_kinds import registry
+from contracts.strategy_kinds import KINDS, registry
+from contracts.sweep_spec import parse_space
 from pages.widgets.backtest_launch import size_defaults
 from pages.widgets.sweep_panels import space_example
 from storage.sqlite.db import Database
@@ -49,3 +50,11 @@ def test_a_size_above_the_minimum_is_left_alone() -> None:
     assert size_defaults(schema, 5.0) == {} and size_defaults(schema, None) == {}
     assert json.loads(space_example("momentum", 3.0))["position_size"] == [5, 50, "int"]
     assert json.loads(space_example("complement_arb", 20.5))["max_size"] == [21, 100, "int"]
+
+
+def test_every_built_in_kind_starts_a_sweep_from_a_space_its_schema_accepts() -> None:
+    """The sweep form offers every kind (a kind without an example would start from an empty space)."""
+    for kind in KINDS:
+        space = json.loads(space_example(kind.kind, None))
+        assert space, kind.kind
+        parse_space(space, kind.kind)  # raises on a param the kind does not have or a bound outside its own

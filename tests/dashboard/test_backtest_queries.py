@@ -57,8 +57,8 @@ def test_malformed_results_read_as_none(db: Database) -> None:
         run is not None and run.metrics is None and run.curve.empty and run.trades.empty and run.markets == []
     )
     assert backtest_queries.backtest_runs(db)["total_return"].isna().all()
-    # 16, annualized return and holding period, rewards and rebates, 4 markout horizons
-    assert [value for _, value in metric_rows(run.metrics)] == ["—"] * 24
+    # 16, annualized return and holding period, rewards and rebates, 4 markout horizons, the PnL's interval
+    assert [value for _, value in metric_rows(run.metrics)] == ["—"] * 25
 
 
 def test_markets_with_data_and_their_event_counts(seeded: int, db: Database) -> None:

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from contracts.passwords import verify_password
 from pages.widgets.auth import page_path
-from storage.dashboard_queries import dashboard_sessions
+from storage.desk import dashboard_sessions
 from storage.sqlite.db import Database, now_ms
 from tests.dashboard.conftest import _HASH as _HASH_TEXT
 from tests.dashboard.conftest import PASSWORD

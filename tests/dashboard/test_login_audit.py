@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from storage.dashboard_queries import dashboard_sessions
+from storage.desk import dashboard_sessions
 from storage.sqlite.db import Database
 from tests.dashboard.conftest import _HASH, PASSWORD
 from tests.helpers import ROOT, decoded

@@ -177,6 +177,34 @@ def test_create_a_strategy(strategies: AppTest, db: Database) -> None:
     assert at.selectbox(key="strategy_pick").value == "vb-btc"
 
 
+def test_the_kinds_that_fit_binary_markets_are_offered_and_created_off_and_paper_only(strategies: AppTest,
+                                                                                       db: Database) -> None:
+    """Their forms are generated from their schemas like every kind's (the fields' refusals are the
+    contracts' tests: tests/contracts/test_strategy_kinds.py): two made here, one refusal shown inline;
+    each page run costs a second, so not all five."""
+    at = strategies
+    offered = at.selectbox(key="strategy_pick").set_value("➕ New strategy").run().selectbox(key="strategy_new_kind")
+    assert {"ladder", "accumulate", "breakout", "relative_value", "ensemble"} <= {
+        label.rsplit("(", 1)[-1].rstrip(")") for label in offered.options}  # "Title (kind)"
+    for kind in ("ladder", "ensemble"):
+        at.selectbox(key="strategy_pick").set_value("➕ New strategy").run()
+        at.selectbox(key="strategy_new_kind").set_value(kind).run()
+        prefix, name = f"strategy_new_{kind}", kind.replace("_", "-")
+        at.text_input(key="strategy_new_name").input(name)
+        at.checkbox(key=f"{prefix}_anyway").check()  # (no market picked: saved to pick them later)
+        if kind == "ensemble":
+            at.text_input(key=f"{prefix}_p_min_confidence").input("1.5")
+            at.button(key=f"{prefix}_save").click().run()
+            assert any(e.startswith("Minimum confidence: must be at most 1") for e in _errors(at)), _errors(at)
+            assert not _row(db, name)
+            at.text_input(key=f"{prefix}_p_min_confidence").input("0.6")
+        at.button(key=f"{prefix}_save").click().run()
+        assert not at.exception and not _errors(at), (kind, _errors(at))
+        row = _row(db, name)
+        assert (row["kind"], row["enabled"], row["live"]) == (kind, 0, 0)
+    assert json.loads(_row(db, "ensemble")["params"])["min_confidence"] == 0.6  # the T-Bot seed's floor
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [

@@ -93,6 +93,10 @@ def test_a_finished_sweep_shows_trials_charts_and_held_out_scores_and_its_params
     assert list(trials.columns)[:5] == ["number", "state", "value", "half_spread", "size"]
     held = table_with(at, "train")
     assert len(held) == 2 and held["test"].notna().all()
+    # How sure each PnL is: the trials' and the re-runs' intervals, and a sentence for the best trial.
+    assert {"pnl", "pnl_low", "pnl_high", "pnl_p"} <= set(trials.columns) and trials["pnl"].notna().all()
+    assert {"test_pnl", "test_pnl_low", "test_pnl_high", "test_pnl_p"} <= set(held.columns)
+    assert any(c.value.startswith(f"Best trial {view.best['number']}: PnL ") for c in at.caption)
     titles = chart_titles(at)
     assert titles[-4:] == ["Objective by trial", "Objective vs half_spread", "Objective vs size",
                            "Parameter importance"]

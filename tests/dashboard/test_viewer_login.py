@@ -1,8 +1,8 @@
 """A read-only dashboard login (issue 38): the viewer's password opens every page, and nothing a
-viewer clicks changes the desk (its pages read through a read-only handle; a save says so and
-writes nothing); its login is audited as the viewer's, its session survives a reload as a viewer's,
-and the operator's password still logs in as the operator. `set-password --viewer` writes its hash
-and refuses the operator's password."""
+viewer clicks changes the desk (no control that writes is offered, and its pages read through a
+read-only handle besides); its login is audited as the viewer's, its session survives a reload as a viewer's,
+and the desk's own password still logs in, now as the administrator (issue 76: roles).
+`set-password --viewer` writes its hash and refuses the operator's password."""
 
 from __future__ import annotations
 
@@ -55,19 +55,18 @@ def test_a_viewer_sees_every_page_and_changes_nothing(viewer_env: Path, seeded: 
         shown = at.switch_page(f"pages/{name}.py").run()
         assert not shown.exception, name
         assert not [e.value for e in shown.error], name
-    strategies = at.switch_page("pages/strategies.py").run()
-    strategies.text_input(key=f"{MM}_p_size").input("12")
-    strategies.button(key=f"{MM}_save").click().run()
-    assert any("logged in read-only" in e.value and "nothing was changed" in e.value for e in strategies.error)
+    strategies = at.switch_page("pages/strategies.py").run()  # the strategy's form is not offered (issue 76)
+    assert not [b for b in strategies.button if b.key == f"{MM}_save"]
+    assert any("not a viewer's" in c.value for c in strategies.caption)
     assert _rows(viewer_env, "SELECT version FROM strategies WHERE name = 'mm-btc'") == [(1,)]
     assert _rows(viewer_env, "SELECT COUNT(*) FROM commands") == [(0,)]
     assert [actor for actor, in _rows(viewer_env, "SELECT actor FROM audit_log WHERE action = 'dashboard.login'")] \
         == ["dashboard-viewer"]
 
 
-def test_the_operators_password_still_steers(viewer_env: Path, seeded: int) -> None:
-    at = _login(PASSWORD)
-    assert at.session_state["login_role"] == "operator"
+def test_the_desks_password_still_steers_as_the_administrator(viewer_env: Path, seeded: int) -> None:
+    at = _login(PASSWORD)  # the name left empty, as before roles: the desk's password is the administrator's
+    assert at.session_state["login_role"] == "admin"
     strategies = at.switch_page("pages/strategies.py").run()
     strategies.text_input(key=f"{MM}_p_size").input("12")
     strategies.button(key=f"{MM}_save").click().run()

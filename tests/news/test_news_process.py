@@ -44,8 +44,9 @@ def test_a_headline_served_locally_becomes_a_signal_the_value_bettor_trades_on(
     market = sim.market(neg_risk=False)
     cid = market["condition_id"]
     env = isolated_env(tmp_path, SIMULATOR_PORT=str(sim.port), LOG_LEVEL="INFO")
-    seed_desk(Path(env["TRADER_DB"]), strategies=[
-        ("vb", "value_betting", {"edge": 0.02, "max_order": 10, "max_position": 50, "order_style": "take"}, [cid])])
+    seed_desk(Path(env["TRADER_DB"]), strategies=[  # (a news rule's signal states no confidence: no floor)
+        ("vb", "value_betting", {"edge": 0.02, "max_order": 10, "max_position": 50, "order_style": "take",
+                                 "min_confidence": 0}, [cid])])
     feeds.pages["/wire.xml"] = Served(rss(("Weather: mild week ahead", "nothing for markets", time.time() - 60)))
     engine = EngineProcess(tmp_path, env)
     try:

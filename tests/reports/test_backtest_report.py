@@ -23,7 +23,7 @@ from reports.backtest import ReportError, finished_run, write_backtest_report
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 from tests.dashboard.seed import BTC, YES_BTC, seed
-from tests.dashboard.test_backtest_page import insert_run
+from tests.dashboard.test_backtest_page import METRICS, insert_run
 from tests.helpers import ROOT, isolated_env, run_cli
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -57,7 +57,8 @@ def _orders(start: int) -> list[dict[str, object]]:
 
 def _run(db: Database, now: int) -> int:
     start = now - 3_600_000  # over the seed's recorded ticks of the BTC YES token
-    return insert_run(db, start=start, orders=json.dumps(_orders(start)))
+    sure = {**METRICS, "pnl_low": -12.25, "pnl_high": 301.0, "pnl_p_value": 0.062, "interval_fills": 40}
+    return insert_run(db, start=start, orders=json.dumps(_orders(start)), metrics=json.dumps(sure))
 
 
 def test_the_report_holds_the_pages_figures_and_tables_in_one_file(db: Database) -> None:
@@ -74,6 +75,7 @@ def test_the_report_holds_the_pages_figures_and_tables_in_one_file(db: Database)
         assert _charted(title) in page, title
     assert "<h1>Backtest #1 mm run</h1>" in page
     assert "Start equity" in page and "10,000.00 pUSD" in page and "+1.50 %" in page
+    assert "+150.50 pUSD (95 %: -12.25 to +301.00, p = 0.06, over 40 fills)" in page  # how sure the PnL is
     assert ">0.4800<" in page and ">0.5000<" in page  # the fills table
     assert ">RESTING<" in page and ">FILLED<" in page and "2 orders, by placement" in page  # the orders table
     # The price chart: both fills as markers, both orders as segments over their lifetime.
@@ -122,6 +124,7 @@ def test_the_command_line_writes_the_same_report(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["report"] == str(target)
+    assert result["interval_fills"] == result["trades"] and "pnl_p_value" in result  # how sure, beside the PnL
     page = target.read_text()
     assert f"Backtest #{result['run_id']} market_making" in page and "Equity and drawdown" in page
     assert _charted("Synthetic market 0? · ") in page and ": trades on the price" in page

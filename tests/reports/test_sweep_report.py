@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from charts.sweep import best_pnl_line
 from contracts.sweep_spec import SweepSpec, parse_space
 from engine.backtest.sweep import run_sweep
 from reports.sweep import short_data_note, sweep_report, trials_csv
@@ -44,6 +45,25 @@ def test_the_report_and_the_trials_csv(tmp_path: Path) -> None:
     assert [int(r["number"]) for r in rows] == [0, 1, 2] and {r["state"] for r in rows} == {"COMPLETE"}
     assert all(0.005 <= float(r["half_spread"]) <= 0.03 for r in rows)
     assert view.best is not None and f"Best trial {view.best['number']}: score " in page
+    # How sure the best trial's PnL is, and each trial's PnL interval in the table and the CSV.
+    sure = best_pnl_line(view.best, view.done)
+    assert sure.startswith(f"Best trial {view.best['number']}: PnL ") and sure in page
+    assert "PnL (training) (pUSD)" in page and "p against 0" in page and "PnL (held out) (pUSD)" in page
+    assert all(float(r["pnl_low"]) <= float(r["pnl"]) <= float(r["pnl_high"]) for r in rows if r["pnl_low"])
+    assert all(r["pnl"] for r in rows)
+
+
+def test_the_best_trials_pnl_reads_with_its_interval_or_why_it_has_none() -> None:
+    metrics = {"start_equity": 1000.0, "end_equity": 1012.5, "pnl_low": -3.0, "pnl_high": 27.25,
+               "pnl_p_value": 0.1, "interval_fills": 61}
+    assert best_pnl_line({"number": 4, "metrics": metrics}, 30) == (
+        "Best trial 4: PnL +12.50 pUSD (95 %: -3.00 to +27.25, p = 0.100 against zero, over 61 fills). The best of "
+        "30 trials looks surer than it is: this is not corrected for the trials tried; the held-out figures (and a "
+        "walk-forward sweep's deflated Sharpe ratio) are the check.")
+    few = {"start_equity": 1000.0, "end_equity": 999.0, "interval_fills": 2}
+    assert best_pnl_line({"number": 1, "metrics": few}, 3) == \
+        "Best trial 1: PnL -1.00 pUSD (2 fills, an interval needs 5)."
+    assert best_pnl_line({"number": 1, "metrics": {}}, 3) == "" and best_pnl_line(None, 0) == ""
 
 
 def test_per_day_scores_from_less_than_a_day_are_flagged() -> None:

@@ -41,7 +41,7 @@ def test_a_probability_is_written_when_it_moves_half_a_point_or_an_hour_passes(t
 
 def test_value_betting_states_its_fair_value_only_where_it_can_trade() -> None:
     book = Book("Y", (Level(480_000, 100_000_000),), (Level(520_000, 100_000_000),), 0)
-    view = MarketView(MARKET, book, book.mirrored("N"), fair_value=700_000)
+    view = MarketView(MARKET, book, book.mirrored("N"), fair_value=700_000, fair_confidence=1_000_000)  # the operator's
     assert stated(view, 700_000) == 700_000
     assert stated(MarketView(MARKET, book, None, fair_value=None), None) is None
     closed = MarketView(MarketInfo("c1", "?", "Y", "N", tick=10_000, min_size=5, closed=True), book, None,

@@ -107,12 +107,14 @@ def test_the_cf_benchmarks_averages_and_a_crypto_window_settle_as_kalshis_page_s
     60 values before its close average at least that, and is paid after its settlement timer."""
     import json
 
-    from simulator.kalshi.cfbenchmarks import IndexFeed, Tick
+    from simulator.kalshi.cfbenchmarks import RECEIVED_LAG_MS, IndexFeed, Tick
     from simulator.kalshi.side import KalshiSide
 
     close = 1_800_000_000_000 // 900_000 * 900_000 + 900_000
-    feed = IndexFeed(7, 0.6, close - 30_000)
+    assert IndexFeed(7, 0.6, close - 30_000).indexes["BRTI"].ticks[-1][0] == close - 31_000  # not yet received
+    feed = IndexFeed(7, 0.6, close - 30_000 + RECEIVED_LAG_MS)
     at, value = feed.indexes["BRTI"].ticks[-1]
+    assert at == close - 30_000
     msg = feed.message(Tick("BRTI", at, value))
     prior = [v for t, v in feed.indexes["BRTI"].ticks if at - 60_000 <= t < at]
     assert msg["avg_60s_data"]["window_size"] == 60 == len(prior)
@@ -132,6 +134,8 @@ def test_the_cf_benchmarks_averages_and_a_crypto_window_settle_as_kalshis_page_s
     settled = side.index.settlement("BRTI", market.close_ms)
     assert settled is not None
     side._settle_windows(side.index.last_ms)
+    assert market.status == "active"  # its close's value is not yet at Kalshi
+    side._settle_windows(side.index.last_ms + RECEIVED_LAG_MS)
     assert (market.status, market.result) == ("determined", "yes" if settled >= strike else "no")
     side.lifecycle.tick(side.index.last_ms + 61_000)
     assert market.status == "finalized"

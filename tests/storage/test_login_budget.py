@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from storage.dashboard_queries.login_budget import (
+from storage.desk.login_budget import (
     BURST,
     CAPACITY,
     REFILL_S,
@@ -91,7 +91,7 @@ def test_a_burst_of_failures_alerts_once_per_window() -> None:
 def test_failures_older_than_the_window_are_forgotten() -> None:
     """Misses count over WINDOW_S only: BURST - 1 failures, then as many again once the window has
     passed, never make a burst; the same failures inside one window do."""
-    from storage.dashboard_queries.login_budget import WINDOW_S
+    from storage.desk.login_budget import WINDOW_S
 
     def fail_times(times: list[float]) -> tuple[int, int]:
         state, alerts, answer = BudgetState(), 0, None

@@ -14,7 +14,7 @@ from engine.strategies import ParamsError, ParamSpec, ParamType, build_strategy,
 def test_registry_lists_the_built_in_kinds_with_metadata() -> None:
     kinds = registry()
     assert set(kinds) == {"market_making", "complement_arb", "value_betting", "momentum", "copy_trading",
-                          "cross_venue_arb"}
+                          "cross_venue_arb", "ladder", "accumulate", "relative_value", "breakout", "ensemble"}
     for kind, cls in kinds.items():
         assert cls.kind == kind and cls.title and cls.description and cls.params_schema
         names = [spec.name for spec in cls.params_schema]

@@ -62,7 +62,8 @@ def test_a_good_plugin_is_a_kind_like_the_built_ins_and_bad_ones_are_left_out_wi
     assert problems["no_decide"] == "its class does not implement decide(snapshot, state, now_ms)"
     assert "lower-case letters" in problems["Bad-Name"]
     assert set(classes()) == {"market_making", "complement_arb", "value_betting", "momentum", "copy_trading",
-                              "cross_venue_arb", "mid_band"}
+                              "cross_venue_arb", "ladder", "accumulate", "relative_value", "breakout", "ensemble",
+                              "mid_band"}
 
 
 def test_the_plugin_decides(plugins: Path) -> None:
@@ -89,5 +90,5 @@ def test_an_edited_plugin_is_read_again(plugins: Path) -> None:
 def test_no_plugins_folder_means_the_built_ins_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STRATEGY_PLUGINS_DIR", str(tmp_path / "none"))
     assert set(schemas()) == {"market_making", "complement_arb", "value_betting", "momentum", "copy_trading",
-                              "cross_venue_arb"}
+                              "cross_venue_arb", "ladder", "accumulate", "relative_value", "breakout", "ensemble"}
     assert plugin_problems() == {}

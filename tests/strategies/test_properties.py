@@ -8,6 +8,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -24,12 +25,18 @@ from contracts.domain import (
     PositionView,
     Side,
     Snapshot,
+    SourcedFair,
     StrategyState,
 )
 from engine.strategies import ParamType, StrategyBase
+from engine.strategies.accumulate import Accumulate
+from engine.strategies.breakout import Breakout
 from engine.strategies.complement_arb import ComplementArb
+from engine.strategies.ensemble import Ensemble
+from engine.strategies.ladder import Ladder
 from engine.strategies.market_making import MarketMaking
 from engine.strategies.momentum import Momentum
+from engine.strategies.relative_value import RelativeValue
 from engine.strategies.value_betting import ValueBetting
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -80,9 +87,12 @@ def markets(draw: st.DrawFn, cid: str) -> MarketView:
         return draw(st.integers(0, ONE)) if draw(st.sampled_from(MOSTLY)) else None
 
     maybe_book = books(tick) if draw(st.sampled_from(MOSTLY)) else st.none()
+    sources = tuple(SourcedFair(f"s{k}", draw(st.integers(0, ONE)), draw(st.none() | st.integers(0, ONE)),
+                                draw(st.none() | st.integers(0, ONE))) for k in range(draw(st.integers(0, 3))))
     return MarketView(
         info=market, yes=draw(maybe_book), no=draw(books(tick)) if draw(st.sampled_from(MOSTLY)) else None,
-        fair_value=maybe_price(), reference=maybe_price(),
+        fair_value=maybe_price(), reference=maybe_price(), reference_at=draw(st.none() | st.integers(0, 120_000)),
+        fair_sources=sources,
     )
 
 
@@ -223,3 +233,37 @@ def test_momentum_stays_inside_over_a_sequence(data: st.DataObject) -> None:
         check_common(intents, snapshot)
         assert set(strategy.signals) <= set(snapshot.markets)
         assert all(len(intent.quotes) <= 1 for intent in intents)
+
+
+@pytest.mark.parametrize("cls", [Ladder, Accumulate, Breakout, RelativeValue, Ensemble])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_binary_market_kinds_stay_inside_over_a_sequence(cls: type[StrategyBase], data: st.DataObject) -> None:
+    """Any valid params, books coming and going over time: prices inside (0, 1), positive sizes, one
+    intent per market; a ladder rests post-only on the grid without crossing the book; the ensemble
+    never buys above the fair value it states nor sells below it."""
+    params = data.draw(params_for(cls))
+    for name in ("warmup_s", "window_s"):
+        if name in params:
+            params[name] = data.draw(st.sampled_from([params[name], 60]))
+    strategy = cls("k", params)
+    snapshot, state = data.draw(worlds(with_orders=False))
+    now = 0
+    for _ in range(data.draw(st.integers(1, 6))):
+        now += data.draw(st.just(15_000) | st.integers(0, 60_000))
+        views = {cid: replace(v, yes=data.draw(books(v.info.tick)) if data.draw(st.sampled_from(MOSTLY)) else None)
+                 for cid, v in snapshot.markets.items()}
+        snapshot = Snapshot(now_ms=now, markets=views)
+        intents = strategy.decide(snapshot, state, now)
+        check_common(intents, snapshot)
+        for intent in intents:
+            view = snapshot.markets[intent.condition_id]
+            if isinstance(strategy, Ladder):
+                assert all(q.post_only and q.price % view.info.tick == 0 for q in intent.quotes)
+                assert view.yes is None or all(
+                    (q.price < view.yes.best_ask.price if q.side is Side.BUY else q.price > view.yes.best_bid.price)
+                    for q in intent.quotes if (view.yes.best_ask if q.side is Side.BUY else view.yes.best_bid))
+            if isinstance(strategy, Ensemble) and intent.quotes:
+                assert intent.probability is not None
+                assert all(q.price < intent.probability if q.side is Side.BUY else q.price > intent.probability
+                           for q in intent.quotes)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from contracts.domain import MarketView, Quote, Side, StrategyState, Tif
 from engine.strategies.value_betting import ValueBetting, kelly_shares
 from tests.strategies.builders import book, info, order, px, sh, snap, state, view
 
-BASE = {"edge": 0.03, "kelly_fraction": 0.25, "max_position": 100, "max_order": 50}
+# min_confidence 0: these are about the edge and the sizing (a builder's fair value states no confidence);
+# the floor is tested on its own below.
+BASE = {"edge": 0.03, "kelly_fraction": 0.25, "max_position": 100, "max_order": 50, "min_confidence": 0}
 
 
 def vb(**params: object) -> ValueBetting:
@@ -101,3 +105,25 @@ def test_limit_style_near_the_bounds() -> None:
     # in-flight orders do not silence the limit style: its intent replaces them
     st = state(cash=1000, orders=[order("c1", Side.BUY, "0.57", 30)])
     assert len(vb(order_style="limit").decide(snap(view(yes=CHEAP, fair="0.60")), st, 0)) == 1
+
+
+def test_a_fair_value_below_the_minimum_confidence_is_not_acted_on() -> None:
+    """The floor (0.6 by default, the T-Bot seed's): a signal surer than it is traded and stated as the
+    strategy's forecast; one less sure, or one whose source states no confidence, is neither; the
+    operator's counts as certain; the reference price states none and is not floored."""
+    def market(confidence: str | None) -> MarketView:
+        return replace(view(yes=CHEAP, fair="0.60"), fair_confidence=None if confidence is None else px(confidence))
+
+    default = ValueBetting("vb", {k: v for k, v in BASE.items() if k != "min_confidence"})
+    assert default.params["min_confidence"] == 0.6
+    [sure] = default.decide(snap(market("0.6")), state(cash=1000), 0)
+    assert sure.quotes and sure.probability == px("0.60") and sure.confidence == px("0.6")
+    for confidence, said in (("0.59", "confidence 0.59 is below the floor 0.6"), (None, "states no confidence")):
+        [unsure] = default.decide(snap(market(confidence)), state(cash=1000), 0)
+        assert unsure.quotes == () and said in unsure.reason and unsure.probability is None
+    [operator] = default.decide(snap(market("1")), state(cash=1000), 0)  # the operator's: certain
+    assert operator.quotes
+    reference = ValueBetting("vb", {**BASE, "min_confidence": 0.9, "fair_source": "reference"})
+    [priced] = reference.decide(snap(view(yes=CHEAP, reference="0.60")), state(cash=1000), 0)
+    assert priced.quotes
+    assert vb(min_confidence=0.5).decide(snap(market("0.5")), state(cash=1000), 0)[0].quotes  # at the floor: acted on

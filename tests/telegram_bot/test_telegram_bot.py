@@ -26,6 +26,7 @@ pytestmark = pytest.mark.slow
 TOKEN = "987654321:AAH-s3cretTokenForTheDeskBot_x9"
 CHAT = 4242
 STRANGER = 6666
+VIEWER_CHAT = 777  # allowed, read-only (issue 76: a chat's role)
 
 
 class BotProcess:
@@ -63,7 +64,7 @@ class BotProcess:
 
 
 def _telegram_env(env: dict[str, str], api: BotApi, **extra: str) -> dict[str, str]:
-    return {**env, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_ALLOWED_CHATS": f"{CHAT}, 777",
+    return {**env, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_ALLOWED_CHATS": f"{CHAT}, {VIEWER_CHAT}:viewer",
             "TELEGRAM_API_URL": api.base_url, **extra}
 
 
@@ -162,6 +163,12 @@ def test_a_refused_command_shows_the_engines_reason(api: BotApi,
     (command_id, actor, error), = _rows(engine.db_path, "SELECT id, actor, error FROM commands WHERE kind = 'pause'")
     assert actor == f"telegram:{CHAT}" and "only a RUNNING engine pauses" in error
     assert reply.current == f"pause: refused by the engine (command #{command_id}): {error}"
+    api.send(VIEWER_CHAT, "/pause")  # a viewer's chat: refused by its role before anything is posted, audited
+    api.wait_for(VIEWER_CHAT, lambda m: m.current.startswith("Refused.") and "read-only" in m.current,
+                 what="the viewer's refusal")
+    assert _rows(engine.db_path, "SELECT COUNT(*) FROM commands WHERE kind = 'pause'") == [(1,)]
+    assert _rows(engine.db_path, "SELECT actor FROM audit_log WHERE action = 'access.refused'") \
+        == [(f"telegram:{VIEWER_CHAT}",)]
 
 
 def test_a_confirmation_works_once_in_time_and_cancel_does_nothing(
@@ -195,8 +202,8 @@ def test_commands_over_the_rate_limit_are_refused_and_said_so_once(tmp_path: Pat
         bot.start(api)
         for _ in range(6):
             api.send(CHAT, "/help")
-        api.send(777, "/help")  # another allowed chat has its own allowance
-        api.wait_for(777, lambda m: "/kill [reason]" in m.current, what="the other chat's help")
+        api.send(VIEWER_CHAT, "/help")  # another allowed chat has its own allowance
+        api.wait_for(VIEWER_CHAT, lambda m: "/kill [reason]" in m.current, what="the other chat's help")
         wait_until(lambda: len(api.messages(CHAT)) >= 4, 20, what="the first chat's answers")
         assert [("Slow down" in m.current, "/kill [reason]" in m.current) for m in api.messages(CHAT)] == [
             (False, True)] * 3 + [(True, False)]

@@ -50,7 +50,10 @@ def _a_few_seconds_of_index_make_a_volatility(monkeypatch: pytest.MonkeyPatch) -
 
 
 def _window(sim: SimHandle) -> str:
-    """The open window (its close moved ten minutes out when it nears: the test must not meet it)."""
+    """The open window (its close moved ten minutes out when it nears: the test must not meet it), its
+    price to beat the index's value now: the simulator's index walked for up to fifteen minutes since the
+    window opened, by the wall clock's minute, and far from its price to beat the window's P(YES) nears
+    0 or 1, where one of a maker's quotes 5 cents either side of it is worth less than the gate's minimum."""
     now = int(time.time() * 1000)
 
     def pick() -> str:
@@ -60,6 +63,7 @@ def _window(sim: SimHandle) -> str:
         market = kalshi.exchange.markets[ticker]
         if market.close_ms - now < 180_000:
             market.close_ms = now + 600_000
+        market.floor_strike = round(kalshi.index.indexes[kalshi.windows[ticker]].price, 2)
         return ticker
 
     return str(sim.call(pick))
@@ -135,7 +139,8 @@ def test_a_market_maker_on_a_window_quotes_around_the_index_priced_probability(
         sim: SimHandle, tmp_path: Path, mode: str) -> None:
     ticker = _window(sim)
     desk = Desk(tmp_path, sim, ticker=ticker)
-    maker = {**MM, "fair_value": "reference", "half_spread": 0.05, "size": 2, "max_spread": 1}
+    # five contracts: each quote worth the gate's $1 minimum order value on either side of a fair value near 0.5
+    maker = {**MM, "fair_value": "reference", "half_spread": 0.05, "size": 5, "max_spread": 1}
     db = Database(desk.db_path)
     with db.write() as conn:
         conn.execute(text("UPDATE strategies SET params = :p WHERE name = 'kx'"), {"p": json.dumps(maker)})

@@ -20,6 +20,7 @@ from contracts.domain import (
     PositionView,
     Side,
     Snapshot,
+    SourcedFair,
     StrategyState,
 )
 from contracts.market_filter import MarketCandidate
@@ -47,10 +48,12 @@ def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: Bo
                  copies: Mapping[str, tuple[CopiedTrade, ...]] | None = None,
                  pairs: Mapping[str, tuple[str, bool]] | None = None,
                  confidences: Mapping[str, int | None] | None = None,
-                 own: OwnBooks | None = None) -> dict[str, MarketView]:
+                 own: OwnBooks | None = None,
+                 sources: Mapping[str, tuple[SourcedFair, ...]] | None = None) -> dict[str, MarketView]:
     """Each market as strategies see it; `pairs`: the markets linked by hand to another venue's market;
     `confidences`: how sure each fair value's source is; `own`: live, the books read without the
-    orders of the ledger trading in them (engine/trading/ledgers/own_orders.py)."""
+    orders of the ledger trading in them (engine/trading/ledgers/own_orders.py); `sources`: every
+    source's fair value in force, by market."""
     read = own.book if own is not None else books.book
     views: dict[str, MarketView] = {}
     for cid in condition_ids:
@@ -69,6 +72,7 @@ def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: Bo
             reference_history=() if latest is None or reference is None else reference.history(cid),
             copies=(copies or {}).get(cid, ()),
             pair=(pairs or {}).get(cid),
+            fair_sources=(sources or {}).get(cid, ()),
         )
     return views
 
@@ -81,17 +85,51 @@ def load_copies(db: Database, catalog: MarketCatalog, since: int) -> dict[str, t
         rows = follow_store.recent(conn, since)
     found: dict[str, list[CopiedTrade]] = {}
     for row in rows:
-        info = catalog.get(row.condition_id)
-        if info is None or row.token_id not in (info.yes_token, info.no_token):
-            continue
-        side = Side(row.side)
-        if row.token_id == info.no_token:
-            side, price = (Side.SELL if side is Side.BUY else Side.BUY), ONE - row.price
-        else:
-            price = row.price
-        found.setdefault(row.condition_id, []).append(
-            CopiedTrade(f"{row.wallet}:{row.trade_key}", row.label, side, price, row.size, row.at))
+        copied = _copied(row, catalog)
+        if copied is not None:
+            found.setdefault(row.condition_id, []).append(copied)
     return {cid: tuple(trades) for cid, trades in found.items()}
+
+
+def _copied(row: follow_store.Followed, catalog: MarketCatalog) -> CopiedTrade | None:
+    """A kept trade in YES space, or None when its market or token is not the catalog's."""
+    info = catalog.get(row.condition_id)
+    if info is None or row.token_id not in (info.yes_token, info.no_token):
+        return None
+    side = Side(row.side)
+    if row.token_id == info.no_token:
+        side, price = (Side.SELL if side is Side.BUY else Side.BUY), ONE - row.price
+    else:
+        price = row.price
+    return CopiedTrade(f"{row.wallet}:{row.trade_key}", row.label, side, price, row.size, row.at)
+
+
+class ReplayedCopies:
+    """A replay's followed trades (its scratch database holds the run's, read once), each seen from
+    when the desk kept it (`seen_at`) while it is within COPY_WINDOW_MS of the replay's clock: what a
+    copy-trading strategy saw live, as it saw it."""
+
+    def __init__(self, known: list[tuple[int, CopiedTrade, str]]) -> None:
+        self.known = known  # (seen at, trade, market), in the order the desk kept them
+        self.next = 0
+        self.seen: list[tuple[CopiedTrade, str]] = []
+        self.shown: dict[str, tuple[CopiedTrade, ...]] = {}
+        self.oldest = 0  # the earliest trade time among those seen: the shown set changes when it ages out
+
+    def at(self, now: int) -> dict[str, tuple[CopiedTrade, ...]]:
+        start = self.next
+        while self.next < len(self.known) and self.known[self.next][0] <= now:
+            self.seen.append(self.known[self.next][1:])
+            self.next += 1
+        if self.next == start and (not self.seen or self.oldest >= now - COPY_WINDOW_MS):
+            return self.shown
+        self.seen = [(trade, cid) for trade, cid in self.seen if trade.at_ms >= now - COPY_WINDOW_MS]
+        self.oldest = min((trade.at_ms for trade, _ in self.seen), default=0)
+        found: dict[str, list[CopiedTrade]] = {}
+        for trade, cid in sorted(self.seen, key=lambda seen: seen[0].at_ms):  # oldest first, as live reads them
+            found.setdefault(cid, []).append(trade)
+        self.shown = {cid: tuple(trades) for cid, trades in found.items()}
+        return self.shown
 
 
 def snapshot(now: int, views: Mapping[str, MarketView], condition_ids: Iterable[str]) -> Snapshot:
@@ -145,6 +183,23 @@ def read_fair_signals(db: Database, now: int) -> tuple[dict[str, tuple[int, int 
     return kept, len(stored) - len(kept)
 
 
+def read_fair_sources(db: Database, now: int) -> dict[str, tuple[SourcedFair, ...]]:
+    """Every source's fair value in force, by market (what an ensemble weighs); a stored value that is
+    not a probability in micro-units is left out, as `read_fair_signals` leaves it out."""
+    with db.read() as conn:
+        rows = trading_reads.fair_sources(conn, now=now, operator_source=OPERATOR_SOURCE)
+    found: dict[str, list[SourcedFair]] = {}
+    for cid, source, value, confidence, brier in rows:
+        if type(value) is int and 0 <= value <= ONE:
+            found.setdefault(cid, []).append(SourcedFair(source, value, _micros_or_none(confidence),
+                                                         _micros_or_none(brier)))
+    return {cid: tuple(fairs) for cid, fairs in found.items()}
+
+
+def _micros_or_none(value: object) -> int | None:
+    return value if type(value) is int and 0 <= value <= ONE else None
+
+
 def candidates(db: Database, catalog: MarketCatalog) -> list[MarketCandidate]:
     with db.read() as conn:
         rows = trading_reads.market_activity(conn)
@@ -167,7 +222,8 @@ COPY_WINDOW_MS = 3_600_000  # followed trades a strategy sees: the last hour's
 class SignalReads:
     """The fair values and the followed wallets' trades the market pictures carry, read from the
     database every FAIR_VALUE_RELOAD_MS rather than every tick. A replay's scratch database never
-    changes its fair values (read once) and a backtest follows nobody (no copies)."""
+    changes its fair values (read once) and holds the followed trades of the run (read once, each
+    shown from when the desk kept it: ReplayedCopies)."""
 
     def __init__(self, db: Database, catalog: MarketCatalog, *, replay: bool,
                  followed_kept: Callable[[], int] = lambda: 0):
@@ -176,12 +232,14 @@ class SignalReads:
         self.db, self.catalog, self.replay = db, catalog, replay
         self.fair: dict[str, int] = {}
         self.confidence: dict[str, int | None] = {}
+        self.sources: dict[str, tuple[SourcedFair, ...]] = {}
         self.fair_at = 0
         self.copies: dict[str, tuple[CopiedTrade, ...]] = {}
         self.copies_at = 0
         self.told: set[str] = set()  # what was alerted this run (each said once)
         self.followed_kept = followed_kept
         self.copies_kept = 0
+        self.replayed: ReplayedCopies | None = None
 
     def fair_values(self, now: int) -> dict[str, int]:
         if self.replay and self.fair_at:
@@ -191,12 +249,19 @@ class SignalReads:
             signals = self._read("fair values", lambda: self._checked(read_fair_signals(self.db, now)), none)
             self.fair = {cid: value for cid, (value, _) in signals.items()}
             self.confidence = {cid: confidence for cid, (_, confidence) in signals.items()}
+            nothing: dict[str, tuple[SourcedFair, ...]] = {}
+            self.sources = self._read("fair values by source", lambda: read_fair_sources(self.db, now), nothing)
             self.fair_at = now
         return self.fair
 
     def followed(self, now: int) -> dict[str, tuple[CopiedTrade, ...]]:
         if self.replay:
-            return {}
+            if self.replayed is None:
+                with self.db.read() as conn:
+                    known = follow_store.known(conn)
+                self.replayed = ReplayedCopies([(seen, copied, row.condition_id) for seen, row in known
+                                                if (copied := _copied(row, self.catalog)) is not None])
+            return self.replayed.at(now)
         kept = self.followed_kept()
         if now - self.copies_at > FAIR_VALUE_RELOAD_MS or kept != self.copies_kept:
             nothing: dict[str, tuple[CopiedTrade, ...]] = {}
@@ -249,4 +314,5 @@ class Views:
     def of(self, condition_ids: Iterable[str], now: int) -> dict[str, MarketView]:
         signals, references = self.signals, self.references
         return market_views(condition_ids, self.catalog, self.books, signals.fair_values(now), references.source,
-                            signals.followed(now), references.pairs(), signals.confidence, own=self.own)
+                            signals.followed(now), references.pairs(), signals.confidence, own=self.own,
+                            sources=signals.sources)

@@ -98,6 +98,9 @@ ORDER: tuple[str, ...] = (
     "0093_ledger_resolutions",
     "0094_venue_rate_tier",
     "0095_market_rebates_and_resolution_trail",
+    "0096_value_betting_floor",
+    "0097_poll_links",
+    "0098_dashboard_users",
 )
 
 
