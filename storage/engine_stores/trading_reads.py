@@ -69,10 +69,11 @@ def fair_signals(conn: Connection, *, now: int, operator_source: str) -> dict[st
 
 
 def fair_sources(conn: Connection, *, now: int, operator_source: str
-                 ) -> list[tuple[str, str, int, int | None, int | None]]:
+                 ) -> list[tuple[str, str, object, object, object]]:
     """Every signal in force (not expired, its source not benched), each source's own: (condition id,
     source, fair value, confidence (the operator's counts as certain), its source's Brier score as the
-    model-confidence breaker last judged it, None before it is judged), by market and source."""
+    model-confidence breaker last judged it, None before it is judged), by market and source. The
+    figures as stored, as `fair_signals` returns them: the reader checks them."""
     rows = conn.execute(text("""SELECT s.condition_id, s.source, s.fair_value,
                                        CASE WHEN s.source = :op THEN 1000000 ELSE s.confidence END, v.brier
                                 FROM signals s LEFT JOIN signal_sources v ON v.source = s.source
