@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run service test test-fast test-process mutation setup bench clean-var
+.PHONY: run service test test-fast test-process mutation setup core bench clean-var
 
 # supervisord runs under tools/run_desk.py: Ctrl-C or a closed terminal (SIGHUP) stops everything it
 # started, never reloads it. CONF: another supervisord configuration (tests relocate it).
@@ -38,28 +38,37 @@ PYTEST = env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 # Both tiers in one run (one collection, every core busy to the end): the fast tier starts no
 # process (tests/conftest.py fails a test of it that does) and takes a few minutes alone; the
 # process tier (marked `slow`) runs engines, simulators, supervisord, the dashboard and a browser.
-test: setup
-	$(PYTEST) $(PARALLEL)
+# The suite runs on the compiled trading core (TRADER_CORE=compiled: a process that would import the
+# source instead fails at once); `core` sets up and builds it first, strictly.
+test: core
+	TRADER_CORE=compiled $(PYTEST) $(PARALLEL)
 
-test-fast: setup
-	$(PYTEST) $(PARALLEL) -m "not slow"
+test-fast: core
+	TRADER_CORE=compiled $(PYTEST) $(PARALLEL) -m "not slow"
 
-test-process: setup
-	$(PYTEST) $(PARALLEL) -m slow
+test-process: core
+	TRADER_CORE=compiled $(PYTEST) $(PARALLEL) -m slow
 
 # Mutation testing of the code that protects money ([tool.mutmut] in pyproject.toml says which);
 # its kill rate is in docs/development.md. From scratch (mutmut keeps old verdicts in mutants/ even when
 # the tests change), niced so a shared machine stays usable; ends with the kill rate per file.
-mutation: setup
+mutation: setup  # on the source: mutmut mutates copies of it (TRADER_CORE=pure)
 	rm -rf mutants
-	nice -n 19 $(BIN)/mutmut run --max-children $$(nproc)
+	nice -n 19 env TRADER_CORE=pure $(BIN)/mutmut run --max-children $$(nproc)
 	$(BIN)/python -m tools.mutation_summary
 
 # bench/_*.py are helpers the benchmarks share, not benchmarks.
 bench: setup
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# The compiled trading core (tools/build_core.py): the modules tools/compiled_modules.txt lists, built
+# with mypyc once per change of their sources into build/core/ (nothing to do when it matches). Where
+# it cannot be built (no C compiler), `make run` says so and runs the source; `make test` stops.
 setup: $(STAMP)
+	@$(BIN)/python -m tools.build_core
+
+core: $(STAMP)
+	@$(BIN)/python -m tools.build_core --strict
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'

@@ -27,7 +27,7 @@ a YES buyer lifting the ask is a NO seller hitting the bid), so a maker's NO bid
 in both. Printed beside it: its whole process's wall against the desk's (issue 74's target: >= 1.0x,
 its numba compile included) and the desk's replay alone against its replay alone (<= 4x).
 Each replay's process writes and reuses its bytecode, as a user's checkout does, and says which
-trading core it ran.
+trading core it ran (the compiled build, or the source: `TRADER_CORE=pure` runs the source).
 Targets: >= 300 k events/s at the default cadence, >= 1 M with one decision, <= 250 MB peak
 RSS at every size, with every fill's markouts computed (engine/backtest/markouts.py).
 """

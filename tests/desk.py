@@ -42,9 +42,10 @@ class Desk:
 
 def make_desk(path: Path, *, config: PaperConfig | None = None, fee_rate_ppm: int = 0,
               latency: LatencyModel = ZERO, writer_sync: Synchronous = "NORMAL",
-              rebate_share_ppm: int | None = None) -> Desk:
+              rebate_share_ppm: int | None = None, venue_class: type[PaperVenue] = PaperVenue) -> Desk:
     """Zero latency unless asked (chosen here, explicitly: most tests pin the fill model itself).
-    `writer_sync`: the live engine's writer is FULL (engine/process/runtime.py)."""
+    `writer_sync`: the live engine's writer is FULL (engine/process/runtime.py). `venue_class`: a
+    test's own PaperVenue (a subclass that scripts what happens during a call)."""
     migrate(path)
     config = dataclasses.replace(config or PaperConfig(), latency=latency)
     db = Database(path, writer_sync=writer_sync)
@@ -52,7 +53,7 @@ def make_desk(path: Path, *, config: PaperConfig | None = None, fee_rate_ppm: in
     books = ScriptedBooks(clock)
     catalog = MarketCatalog([market(fee_rate_ppm=fee_rate_ppm, rebate_share_ppm=rebate_share_ppm),
                              market("c2", "Y2", "N2")])
-    venue = PaperVenue(db, books, catalog, config=config, clock=clock)
+    venue = venue_class(db, books, catalog, config=config, clock=clock)
     counter = iter(range(1, 10**9))
     executor = Executor(db, venue, catalog, mode="paper", clock=clock,
                         new_client_id=lambda: f"cid-{next(counter)}")

@@ -11,8 +11,8 @@ import contextvars
 import logging
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
-from engine.execution.event_applier import EventApplier
 from engine.execution.transactions import Transactions
 from engine.venues.base import VenueEvent
 from storage.desk.audit import raise_alert
@@ -23,8 +23,14 @@ log = logging.getLogger("engine.executor")
 LOCKED_RETRY_S = 0.1  # how soon waiting venue events try the database again
 
 
+class Applier(Protocol):
+    """What writes one report (engine/execution/event_applier.py's EventApplier; a test's stand-in)."""
+
+    def apply(self, event: VenueEvent) -> None: ...
+
+
 class EventInbox:
-    def __init__(self, transactions: Transactions, applier: EventApplier, reload: Callable[[], None],
+    def __init__(self, transactions: Transactions, applier: Applier, reload: Callable[[], None],
                  events: asyncio.Queue[VenueEvent]):
         """The applier writes each report; `reload` rebuilds the mirror after a rollback;
         `events` is the venue's own queue of reports, which this drains (the venue only puts)."""

@@ -46,16 +46,18 @@ def enabled_strategies(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def fair_values(conn: Connection, *, now: int, operator_source: str) -> dict[str, int]:
+def fair_values(conn: Connection, *, now: int, operator_source: str) -> dict[str, object]:
     """Each market's fair value: the operator's wins over external ones, and among external
     sources the newest; a signal past its `expires_at` is not one, nor one from a source the
-    model-confidence breaker benched (`signal_sources`)."""
+    model-confidence breaker benched (`signal_sources`). As stored (see `fair_signals`)."""
     return {cid: value for cid, (value, _) in fair_signals(conn, now=now, operator_source=operator_source).items()}
 
 
-def fair_signals(conn: Connection, *, now: int, operator_source: str) -> dict[str, tuple[int, int | None]]:
+def fair_signals(conn: Connection, *, now: int, operator_source: str) -> dict[str, tuple[object, int | None]]:
     """`fair_values` with the confidence of the signal in force (micros; the operator's counts as
-    certain, a source that stated none has None)."""
+    certain, a source that stated none has None). A value is as stored: an integer of micro-units as
+    the desk's writers store it, or whatever was written around them (the column's type lets REALs
+    and text in): the reader checks it."""
     rows = conn.execute(text("""SELECT condition_id, fair_value,
                                        CASE WHEN source = :op THEN 1000000 ELSE confidence END
                                 FROM signals
@@ -67,10 +69,11 @@ def fair_signals(conn: Connection, *, now: int, operator_source: str) -> dict[st
 
 
 def fair_sources(conn: Connection, *, now: int, operator_source: str
-                 ) -> list[tuple[str, str, int, int | None, int | None]]:
+                 ) -> list[tuple[str, str, object, object, object]]:
     """Every signal in force (not expired, its source not benched), each source's own: (condition id,
     source, fair value, confidence (the operator's counts as certain), its source's Brier score as the
-    model-confidence breaker last judged it, None before it is judged), by market and source."""
+    model-confidence breaker last judged it, None before it is judged), by market and source. The
+    figures as stored, as `fair_signals` returns them: the reader checks them."""
     rows = conn.execute(text("""SELECT s.condition_id, s.source, s.fair_value,
                                        CASE WHEN s.source = :op THEN 1000000 ELSE s.confidence END, v.brier
                                 FROM signals s LEFT JOIN signal_sources v ON v.source = s.source

@@ -356,16 +356,16 @@ def test_a_failing_event_in_a_drain_is_skipped_and_the_database_and_mirror_agree
 def test_a_batch_that_meets_a_locked_database_waits_and_counts_nothing_twice(tmp_path: Path) -> None:
     desk = _desk_with_orders(tmp_path / "d.db")
     good = _stream()
-    applier = desk.executor.applier
-    apply, failed = applier.apply, list[Any]()
+    apply, failed = desk.executor.applier.apply, list[Any]()
 
-    def flaky(event: VenueEvent) -> None:  # the sixth event fails once (say, a busy database), then applies
-        if event is good[5] and not failed:
-            failed.append(event)
-            raise OperationalError("UPDATE", {}, Exception("database is locked"))
-        apply(event)
+    class Flaky:  # the sixth event fails once (say, a busy database), then applies
+        def apply(self, event: VenueEvent) -> None:
+            if event is good[5] and not failed:
+                failed.append(event)
+                raise OperationalError("UPDATE", {}, Exception("database is locked"))
+            apply(event)
 
-    applier.apply = flaky  # type: ignore[method-assign]  # a scripted stand-in for this test
+    desk.executor.inbox.applier = Flaky()
     for event in good:
         desk.executor.events.put_nowait(event)
     assert desk.executor.drain() == 0 and failed  # locked: every event waits, in order, none skipped
@@ -383,36 +383,31 @@ def test_a_batch_that_meets_a_locked_database_waits_and_counts_nothing_twice(tmp
 
 def test_a_pass_plans_again_only_what_changed(desk: Desk) -> None:
     """The executor reuses a key's last plan while the intent, the orders and the holdings it
-    was planned from are the same (the planner is pure), and plans afresh when any changes."""
-    from engine.execution import executor as executor_module
-
+    was planned from are the same (the planner is pure), and plans afresh when any changes: a plan
+    made afresh is a new one, a reused one the same (the executor compiled calls the planner directly,
+    so the test reads the plan it keeps instead of wrapping the planner)."""
     desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
-    planned: list[str] = []
-    real = executor_module.plan
+    plans: list[object] = []  # each plan the executor keeps for the key, counted when it is a new one
 
-    def counting(quotes, market, *args, **kw):
-        planned.append(market.condition_id)
-        return real(quotes, market, *args, **kw)
+    def planned(intent: Intent) -> int:
+        step(desk, intent)
+        kept = desk.executor._planned[("mm", "c1")][5]  # (market, keep_within, quotes, holdings, working, plan, …)
+        if not plans or plans[-1] is not kept:
+            plans.append(kept)
+        return len(plans)
 
-    executor_module.plan = counting
-    try:
-        bid = Intent("mm", "c1", (quote(Side.BUY, 0.47, 10),))
-        step(desk, bid)  # planned, placed
-        step(desk, bid)  # the order now works: planned against it
-        step(desk, Intent("mm", "c1", (quote(Side.BUY, 0.47, 10),)))  # an equal intent, same order: reused
-        assert planned == ["c1", "c1"]
-        moved = Intent("mm", "c1", (quote(Side.BUY, 0.46, 10),))
-        step(desk, moved)  # moved: planned, replaced
-        step(desk, moved)  # the orders changed: planned
-        step(desk, moved)  # nothing changed: reused
-        assert len(planned) == 4
-        desk.executor.state.set_position("mm", "N1", "c1", Outcome.NO,
-                                         store.PositionTotals(settled=5 * SH, cost=2 * SH))
-        desk.venue.wallet.shares["N1"] = 5 * SH  # the paper wallet holds them too (it checks a SELL's shares)
-        step(desk, moved)  # holdings changed: planned
-        assert len(planned) == 5
-    finally:
-        executor_module.plan = real
+    bid = Intent("mm", "c1", (quote(Side.BUY, 0.47, 10),))
+    assert planned(bid) == 1  # planned, placed
+    assert planned(bid) == 2  # the order now works: planned against it
+    assert planned(Intent("mm", "c1", (quote(Side.BUY, 0.47, 10),))) == 2  # an equal intent, same order: reused
+    moved = Intent("mm", "c1", (quote(Side.BUY, 0.46, 10),))
+    assert planned(moved) == 3  # moved: planned, replaced
+    assert planned(moved) == 4  # the orders changed: planned
+    assert planned(moved) == 4  # nothing changed: reused
+    desk.executor.state.set_position("mm", "N1", "c1", Outcome.NO,
+                                     store.PositionTotals(settled=5 * SH, cost=2 * SH))
+    desk.venue.wallet.shares["N1"] = 5 * SH  # the paper wallet holds them too (it checks a SELL's shares)
+    assert planned(moved) == 5  # holdings changed: planned
     # The last plan acted on the new holdings: the held NO is sold first (reduce first).
     assert ("N1", "SELL", p(0.54), 5 * SH, "LIVE") in [(o[1], o[2], o[3], o[4], o[-1]) for o in orders(desk)]
 

@@ -36,8 +36,7 @@ class KilledWhileSigning(PaperVenue):
 
 
 def test_a_kill_while_the_order_is_signed_sends_nothing(tmp_path: Path) -> None:
-    desk = make_desk(tmp_path / "g.db")
-    desk.venue.__class__ = KilledWhileSigning
+    desk = make_desk(tmp_path / "g.db", venue_class=KilledWhileSigning)
     desk.venue.desk = desk  # type: ignore[attr-defined]  # the test desk's venue is the scripted one
     desk.books.set("Y1", bids=[(0.38, 100)], asks=[(0.40, 100)])
     step(desk, Intent("mm", "c1", (quote(Side.BUY, 0.39, 10), quote(Side.SELL, 0.45, 10))))

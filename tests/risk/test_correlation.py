@@ -5,6 +5,7 @@ comes back by itself; limits that cannot make a correlation are refused."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 
@@ -48,8 +49,8 @@ def test_a_groups_exposure_is_capped_together() -> None:
     context = ctx(limits={"max_correlated_exposure": "50", "max_market_exposure": "1000"},
                   exposure=Exposure(total=40 * SH, by_market={"c2": 40 * SH}))
     book = context.markets["c1"].yes
-    grouped = context.__class__(**{**context.__dict__, "groups": {"c1": "c1", "c2": "c1"},
-                                   "markets": {**context.markets, "c2": MarketView(second, book, None)}})
+    grouped = dataclasses.replace(context, groups={"c1": "c1", "c2": "c1"},
+                                  markets={**context.markets, "c2": MarketView(second, book, None)})
     intent, decisions = RiskGate().check_intent(Intent("s", "c1", (Quote(Side.BUY, 500_000, 100 * SH),)), grouped)
     assert [q.size for q in intent.quotes] == [20 * SH]  # 10 pUSD of room left at 0.50
     assert [d.reason.value for d in decisions] == ["MAX_CORRELATED_EXPOSURE"]

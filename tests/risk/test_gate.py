@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from contracts.domain import Book, Intent, Level, MarketInfo, MarketView, PositionView, Quote, Side, Tif
+from contracts.domain import Book, Intent, Level, MarketInfo, MarketView, Outcome, PositionView, Quote, Side, Tif
 from contracts.limits import BY_NAME, LimitError, Limits, defaults, parse_value
 from engine.execution.exposure import Exposure
 from engine.execution.planner import OrderSpec
@@ -193,7 +193,7 @@ def test_reducing_quantity_ignores_exposure_limits() -> None:
 def test_order_rate_limit_refuses_placements_beyond_the_rate() -> None:
     gate = RiskGate()
     context = ctx(limits={"max_order_rate": "3"})
-    spec = OrderSpec("Y", "YES", Side.BUY, 480_000, 10 * SH)  # type: ignore[arg-type]  # a plain str where the code takes an OutcomeLabel
+    spec = OrderSpec("Y", Outcome.YES, Side.BUY, 480_000, 10 * SH)
     verdicts = [gate.check_placement(context, "s", MARKET, spec) for _ in range(4)]
     assert verdicts == [None, None, None, Reason.MAX_ORDER_RATE]
     later = replace(context, now_ms=NOW + 61_000,
@@ -203,7 +203,7 @@ def test_order_rate_limit_refuses_placements_beyond_the_rate() -> None:
 
 def test_placement_check_refuses_when_halted_or_stale() -> None:
     gate = RiskGate()
-    spec = OrderSpec("Y", "YES", Side.BUY, 480_000, 10 * SH)  # type: ignore[arg-type]  # a plain str where the code takes an OutcomeLabel
+    spec = OrderSpec("Y", Outcome.YES, Side.BUY, 480_000, 10 * SH)
     assert gate.check_placement(ctx(state=TradingState.HALTED), "s", MARKET, spec) is Reason.TRADING_HALTED
     assert gate.check_placement(ctx(age_ms=60_000), "s", MARKET, spec) is Reason.STALE_DATA
 
@@ -273,7 +273,7 @@ def test_an_intent_reuses_its_own_orders_budget_once() -> None:
 
 def test_the_placement_check_counts_the_orders_open_right_now() -> None:
     gate = RiskGate()
-    spec = OrderSpec("Y", "YES", Side.BUY, 480_000, 10 * SH)  # type: ignore[arg-type]  # a plain str where the code takes an OutcomeLabel
+    spec = OrderSpec("Y", Outcome.YES, Side.BUY, 480_000, 10 * SH)
     context = ctx(limits={"max_open_orders": "3"})
     assert [gate.check_placement(context, "s", MARKET, spec, n) for n in range(5)] == \
         [None, None, None, Reason.MAX_OPEN_ORDERS, Reason.MAX_OPEN_ORDERS]

@@ -10,7 +10,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from contracts import order_end
-from contracts.domain import Book, Intent, Level, MarketInfo, MarketView, PositionView, Quote, Side, Tif
+from contracts.domain import Book, Intent, Level, MarketInfo, MarketView, Outcome, PositionView, Quote, Side, Tif
 from contracts.limits import Limits
 from engine.execution.exposure import Exposure
 from engine.execution.planner import OrderSpec
@@ -18,7 +18,7 @@ from engine.risk.gate import Budget, Reason, RiskContext, RiskGate, TradingState
 from tests.risk.test_gate import MARKET, NOW, SH, buy, check, ctx, reasons, sell
 
 WIDE = Book("Y", (Level(400_000, 100 * SH),), (Level(600_000, 100 * SH),), NOW)  # mid 0.50
-SPEC = OrderSpec("Y", "YES", Side.BUY, 480_000, 10 * SH)  # type: ignore[arg-type]  # a plain str where the code takes an OutcomeLabel
+SPEC = OrderSpec("Y", Outcome.YES, Side.BUY, 480_000, 10 * SH)
 
 
 def sizes(intent: Intent) -> list[tuple[Side, int, int]]:

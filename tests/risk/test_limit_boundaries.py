@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from contracts.domain import Side, Tif
+from contracts.domain import Outcome, Side, Tif
 from contracts.limits import Limits, defaults
 from contracts.strategy_limits import DEFAULTS
 from engine.execution.planner import OrderSpec
@@ -131,7 +131,7 @@ def test_the_open_order_limit_leaves_exactly_its_count_of_slots() -> None:
 def test_the_order_rate_allows_exactly_its_count_in_a_minute() -> None:
     gate = RiskGate()
     context = ctx(limits={"max_order_rate": "2", "max_data_age": "3600"})
-    spec = OrderSpec("Y", "YES", Side.BUY, 480_000, 10 * SH)  # type: ignore[arg-type]  # a plain str where the code takes an OutcomeLabel
+    spec = OrderSpec("Y", Outcome.YES, Side.BUY, 480_000, 10 * SH)
     start = context.now_ms
     assert gate.check_placement(context, "s", MARKET, spec, now_ms=start) is None
     assert gate.check_placement(context, "s", MARKET, spec, now_ms=start + 1) is None

@@ -11,7 +11,7 @@ from engine.strategies.pricing import taker_fee
 from tests.strategies.builders import book, info, order, px, sh, snap, state, view
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # (no slots: a subclass of the compiled MarketInfo keeps its layout)
 class GroupInfo(MarketInfo):
     """MarketInfo plus the field the strategy asks domain.py to gain (see complement_arb)."""
 

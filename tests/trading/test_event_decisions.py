@@ -106,20 +106,15 @@ def test_a_flooding_market_does_not_starve_another_and_its_replacements_are_spac
         busy, quiet = await _quoting(core)
         loop = asyncio.get_running_loop()
         schedule = core.events.schedule
-        real_acted, real_decide = schedule.acted, schedule._decide
-        started: dict[str, float] = {}
+        real_decide = schedule._decide
 
-        async def timed(key: str) -> None:  # when each decision starts (its requests leave then)
-            started[key] = loop.time()
-            await real_decide(key)
-
-        def noted(key: str) -> None:  # the start of each of the busy market's decisions that sent orders or cancels
-            if key == busy:
-                acted.append(started[key])
-            real_acted(key)
+        async def timed(key: str) -> None:  # the start of each of the busy market's decisions that sent orders
+            began, last = loop.time(), schedule._last.get(key)  # or cancels (their requests leave then): one
+            await real_decide(key)  # that acted told the schedule (`acted`: its last acting decision's start)
+            if key == busy and schedule._last.get(key) != last:
+                acted.append(began)
 
         schedule._decide = timed  # the schedule's own decision, timed as it is called
-        schedule.acted = noted  # type: ignore[method-assign]  # the schedule's own, recorded as it is called
         stop = asyncio.Event()
 
         async def flood() -> None:  # the busy market's touch moves on every turn of the loop

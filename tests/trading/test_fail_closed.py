@@ -16,7 +16,7 @@ from sqlalchemy import text
 from contracts.command_refusal import CommandRejected
 from engine.risk.gate import TradingState
 from engine.trading.core import TradingCore
-from engine.trading.hosting import views as views_module
+from engine.trading.hosting.indicator_host import IndicatorHost
 from simulator.testing import SimHandle, approved_simulator
 from storage.desk import desk_status
 from storage.engine_stores import engine_state
@@ -58,14 +58,16 @@ def test_a_desk_whose_passes_keep_failing_cancels_halts_and_resumes_only_when_th
         tmp_path: Path, sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> None:
     core = _core(tmp_path, sim)
     poisoned = {"on": False}
-    real_views = views_module.market_views
+    real_observe = IndicatorHost.observe
 
-    def views(*args: Any, **kwargs: Any) -> Any:
+    def observe(*args: Any, **kwargs: Any) -> Any:
         if poisoned["on"]:
             raise ValueError("math domain error")
-        return real_views(*args, **kwargs)
+        return real_observe(*args, **kwargs)
 
-    monkeypatch.setattr(views_module, "market_views", views)
+    # The bug is planted where the timed pass completes its market picture (the indicators on the
+    # views): a module of the source on the compiled build too, whose own calls a test cannot replace.
+    monkeypatch.setattr(IndicatorHost, "observe", observe)
 
     async def scenario() -> None:
         await core.start(operator=True)

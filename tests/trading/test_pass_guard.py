@@ -145,15 +145,15 @@ def test_a_fair_value_read_that_fails_or_a_stored_value_that_is_no_probability_n
                               "VALUES (:c, 'ext', :v, :n, 't')"), {"c": cid, "v": value, "n": now})
     reads = SignalReads(db, views.MarketCatalog(), replay=False)
     assert reads.fair_values(now) == {"0xa": 600_000}
-    real = views.read_fair_signals
+    real = views.trading_reads.fair_signals
 
-    def broken(*args: Any) -> Any:
+    def broken(*args: Any, **kwargs: Any) -> Any:
         raise sqlite3.DatabaseError("database disk image is malformed")
 
-    monkeypatch.setattr(views, "read_fair_signals", broken)
+    monkeypatch.setattr(views.trading_reads, "fair_signals", broken)
     assert reads.fair_values(now + 6_000) == {}  # no fair values rather than a pass that fails
     assert reads.fair_values(now + 12_000) == {}
-    monkeypatch.setattr(views, "read_fair_signals", real)
+    monkeypatch.setattr(views.trading_reads, "fair_signals", real)
     assert reads.fair_values(now + 18_000) == {"0xa": 600_000}
     with db.read() as conn:
         alerts = conn.execute(text("SELECT code, message FROM alerts ORDER BY id")).all()

@@ -13,7 +13,6 @@ fresh build, always (tests/trading/test_strategy_states.py compares them after e
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable, Mapping
 
 from contracts.domain import OrderView, OwnMarkout, PositionView, StrategyState
@@ -23,6 +22,11 @@ from engine.feeds.catalog import MarketCatalog
 
 Version = tuple[int, int]  # (the mirror's reloads, the market's writes)
 MarketPart = tuple[Version, PositionView, tuple[OrderView, ...]]
+# The mirrors kept at once: one per ledger in use (the desk's and those beside it) and room for
+# those replaced (a mode switch, a rebuilt executor), the oldest dropped first (one still in use is
+# then rebuilt, as at its start). Not a WeakKeyDictionary: a compiled mirror (tools/compiled_modules.txt)
+# takes no weak reference.
+KEPT_MIRRORS = 8
 
 
 class _Kept:
@@ -33,9 +37,9 @@ class _Kept:
 
 class StrategyStates:
     def __init__(self) -> None:
-        # One store per ledger's mirror, gone with it (a mode switch or a rebuilt executor brings a
-        # new mirror, whose counts start again).
-        self._kept: weakref.WeakKeyDictionary[ExecutionState, _Kept] = weakref.WeakKeyDictionary()
+        # One store per ledger's mirror (a mode switch or a rebuilt executor brings a new mirror,
+        # whose counts start again), by the mirror itself: its identity.
+        self._kept: dict[ExecutionState, _Kept] = {}
 
     def state(self, name: str, condition_ids: Iterable[str], catalog: MarketCatalog, state: ExecutionState,
               allocation: int = 0, book: portfolio.StrategyBook | None = None,
@@ -44,6 +48,8 @@ class StrategyStates:
         kept = self._kept.get(state)
         if kept is None:
             kept = self._kept[state] = _Kept()
+            if len(self._kept) > KEPT_MIRRORS:
+                del self._kept[next(iter(self._kept))]
         positions: dict[str, PositionView] = {}
         orders: list[OrderView] = []
         for cid in condition_ids:

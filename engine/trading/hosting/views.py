@@ -176,7 +176,10 @@ def read_fair_signals(db: Database, now: int) -> tuple[dict[str, tuple[int, int 
     probability in micro-units (written around the desk's writers) is never a fair value."""
     with db.read() as conn:
         stored = trading_reads.fair_signals(conn, now=now, operator_source=OPERATOR_SOURCE)
-    kept = {cid: signal for cid, signal in stored.items() if type(signal[0]) is int and 0 <= signal[0] <= ONE}
+    kept: dict[str, tuple[int, int | None]] = {}
+    for cid, (value, confidence) in stored.items():
+        if type(value) is int and 0 <= value <= ONE:
+            kept[cid] = (value, confidence)
     return kept, len(stored) - len(kept)
 
 
