@@ -47,11 +47,17 @@ def trade(tid: str, status: TradeStatus = TradeStatus.MATCHED, *, size: int = 10
                                  status, "MAKER", at))
 
 
+def down(calls: list[str] | None, expected: list[str]) -> bool:
+    """The calls into the ledger's statements were `expected` (where they can be counted: see traced)."""
+    return calls is None or calls == expected
+
+
 @contextmanager
-def traced(desk: Desk) -> Iterator[tuple[list[str], list[str]]]:
+def traced(desk: Desk) -> Iterator[tuple[list[str], list[str] | None]]:
     """In one of the executor's transactions (as the inbox applies a batch): the statements run, by
     their first words (a trigger's echo of its statement counted once), and the calls made into
-    storage/engine_stores/execution_ledger.py."""
+    storage/engine_stores/execution_ledger.py (None on the compiled core: a compiled caller binds its
+    callees, so there is nothing to count them by; the statements are counted on both)."""
     statements: list[str] = []
     calls: list[str] = []
     saved = {name: real for name, real in vars(execution_ledger).items()
@@ -75,7 +81,7 @@ def traced(desk: Desk) -> Iterator[tuple[list[str], list[str]]]:
             setattr(execution_ledger, name, counted(name, real))
         words: list[str] = []
         try:
-            yield words, calls
+            yield words, (calls if saved else None)
         finally:
             for name, real in saved.items():
                 setattr(execution_ledger, name, real)
@@ -103,7 +109,7 @@ def test_a_new_fill_is_a_statement_per_row_it_changes_in_one_call_down(desk: Des
     with traced(desk) as (statements, calls):
         desk.executor.applier.apply(trade("t1"))
     assert statements == ["INSERT INTO fills", "UPDATE orders SET", "INSERT INTO positions"]
-    assert calls == ["write_new_fill"]
+    assert down(calls, ["write_new_fill"])
     assert desk.rows("SELECT status, filled FROM orders WHERE venue_order_id = 'vb'") == [("PARTIALLY_FILLED",
                                                                                          20 * SH)]
     assert in_step(desk) and stored(desk).pending == 20 * SH
@@ -113,7 +119,7 @@ def test_the_first_fill_of_a_position_is_the_same_three(desk: Desk) -> None:
     with traced(desk) as (statements, calls):
         desk.executor.applier.apply(trade("t1"))
     assert statements == ["INSERT INTO fills", "UPDATE orders SET", "INSERT INTO positions"]
-    assert calls == ["write_new_fill"]
+    assert down(calls, ["write_new_fill"])
     assert in_step(desk)
 
 
@@ -122,15 +128,15 @@ def test_a_status_report_writes_the_fill_and_the_position_only_where_they_move(d
     with traced(desk) as (statements, calls):
         desk.executor.applier.apply(trade("t1", TradeStatus.MINED))
     assert statements == ["UPDATE fills SET", "INSERT INTO positions"]  # its shares are settled now
-    assert calls == ["move_fill"]
+    assert down(calls, ["move_fill"])
     assert (stored(desk).settled, stored(desk).pending) == (10 * SH, 0) and in_step(desk)
     with traced(desk) as (statements, calls):
         desk.executor.applier.apply(trade("t1", TradeStatus.CONFIRMED))
-    assert statements == ["UPDATE fills SET"] and calls == ["move_fill"]  # settled before, settled still
+    assert statements == ["UPDATE fills SET"] and down(calls, ["move_fill"])  # settled before, settled still
     for repeated in (TradeStatus.CONFIRMED, TradeStatus.MINED):  # the venue repeating itself, or late
         with traced(desk) as (statements, calls):
             desk.executor.applier.apply(trade("t1", repeated))
-        assert statements == [] and calls == []
+        assert statements == [] and down(calls, [])
     assert desk.rows("SELECT status FROM fills") == [("CONFIRMED",)] and in_step(desk)
 
 
@@ -183,7 +189,7 @@ def test_after_a_restart_a_status_report_reads_the_fill_it_moves(desk: Desk) -> 
     with traced(desk) as (statements, calls):
         desk.executor.applier.apply(trade("t1", TradeStatus.MINED, size=12 * SH))  # a size the fill was not
     assert statements == ["INSERT INTO fills", "SELECT status, price,", "UPDATE fills SET", "INSERT INTO positions"]
-    assert calls == ["write_new_fill", "stored_fill", "move_fill"]
+    assert down(calls, ["write_new_fill", "stored_fill", "move_fill"])
     assert (stored(desk).settled, stored(desk).pending) == (10 * SH, 0) and in_step(desk)
 
 
