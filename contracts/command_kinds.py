@@ -76,7 +76,7 @@ KINDS: tuple[CommandKind, ...] = (
     CommandKind("flatten", 70, Handler.TRADING, {"condition_id": Field(str), "strategy": Field(str)}),
     # Sell a strategy's position through the exit path while it trades: one token (`outcome`), one
     # market, or everything the strategy holds ("flatten strategy"); `ledger` paper sells what the
-    # paper lane holds beside a live desk (engine/trading/passes/venue_ledger.py), the desk's mode otherwise.
+    # paper lane holds beside a live desk (engine/trading/passes/ledger.py), the desk's mode otherwise.
     # It reduces risk as a flatten does, so it is claimed with it.
     CommandKind("exit", 70, Handler.TRADING, {
         "strategy": Field(str, required=True), "condition_id": Field(str, max_chars=100),

@@ -520,7 +520,7 @@ def _exchange(conn: sqlite3.Connection, venue: str) -> dict[str, Any] | None:
 
 
 def paper_lane(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
-    """Paper-only strategies on a live desk (engine/trading/passes/venue_ledger.py): which, their lane's
+    """Paper-only strategies on a live desk (engine/trading/passes/ledger.py): which, their lane's
     trading state, and the paper ledger's equity, orders and positions (None: no such strategy)."""
     names = paper_only_names(conn)
     if not names:
