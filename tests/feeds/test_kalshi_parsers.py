@@ -1,8 +1,9 @@
 """Kalshi's answers read strictly (engine/venues/kalshi/fixed.py, models.py, http.py,
 books.py), without a socket: a number with a trailing newline or non-ASCII digits is refused
-(Kalshi writes neither; int() would read both), a fill of nothing is refused where it is parsed, an
-answer nested past the bound is an answer the desk cannot read (never a RecursionError), and a book
-frame whose `seq` is not a whole number is a gap, never an exception out of the feed."""
+(Kalshi writes neither; int() would read both), a fill of nothing is refused where it is parsed (and
+left out of a fills listing by name, so the fills after it are still read), an answer nested past the
+bound is an answer the desk cannot read (never a RecursionError), and a book frame whose `seq` is
+not a whole number is a gap, never an exception out of the feed."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from contracts.venues.kalshi.settings import KalshiSettings
 from engine.feeds.books import BookCache
 from engine.venues.kalshi import models
 from engine.venues.kalshi.books import KalshiBookFeed
+from engine.venues.kalshi.client import KalshiClient
 from engine.venues.kalshi.fixed import KalshiShapeError, count, dollars, price
-from engine.venues.kalshi.http import KalshiBusy, KalshiRefused, KalshiUnavailable, error_of
+from engine.venues.kalshi.http import KalshiBusy, KalshiHttp, KalshiRefused, KalshiUnavailable, error_of
 from tests.kalshi import keypair
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -54,6 +56,26 @@ def test_a_fill_of_nothing_is_refused_where_it_is_parsed(size: str) -> None:
         with pytest.raises(KalshiShapeError, match="count_fp"):
             parse(_fill(count_fp=size))
     assert models.ws_fill(_fill()).count == 1_500_000 and models.fill(_fill()).count == 1_500_000
+
+
+class _OnePage(KalshiHttp):
+    """One page of fills as Kalshi answers it, without a socket."""
+
+    def __init__(self, fills: list[dict[str, Any]]) -> None:
+        super().__init__("http://127.0.0.1:9/trade-api/v2")
+        self.fills = fills
+
+    async def request(self, method: str, path: str, **_: Any) -> Any:
+        assert (method, path) == ("GET", "/portfolio/fills")
+        return {"fills": self.fills, "cursor": ""}
+
+
+def test_a_fills_listing_leaves_a_fill_of_nothing_out_and_reads_the_rest() -> None:
+    page = [_fill(trade_id="t-0", count_fp="0.00"), _fill(trade_id="t-1"), _fill(trade_id="t-2", count_fp="2.00")]
+    read = asyncio.run(KalshiClient(_OnePage(page)).fills())
+    assert [(f.trade_id, f.count) for f in read] == [("t-1", 1_500_000), ("t-2", 2_000_000)]
+    with pytest.raises(KalshiShapeError, match="count_fp"):  # a count that is no count still refuses the page
+        asyncio.run(KalshiClient(_OnePage([_fill(count_fp="-1.00"), _fill()])).fills())
 
 
 def test_an_error_body_nested_past_the_bound_is_an_unknown_outcome_never_a_refusal() -> None:

@@ -19,6 +19,7 @@ Batches and what each call costs: batches.py (`client.batches`).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -30,6 +31,7 @@ from engine.venues.kalshi.http import KalshiHttp, KalshiSigner, Pacer
 
 PAGE = 200
 MAX_PAGES = 50  # a listing read at most this many pages (a cursor that never ends is Kalshi's fault, not a loop)
+log = logging.getLogger(__name__)
 
 
 class KalshiClient:
@@ -160,9 +162,11 @@ class KalshiClient:
 
     async def fills(self, *, min_ts: int | None = None, ticker: str | None = None,
                     order_id: str | None = None) -> list[models.Fill]:
+        """The account's fills. A record of no contracts is left out by name (it books nothing) rather than
+        refused with the page: one such record would otherwise stop every later fill from being read."""
         params = {"min_ts": min_ts, "ticker": ticker, "order_id": order_id, "limit": PAGE}
         return [models.fill(f) async for page in self._pages("/portfolio/fills", "fills", params, auth=True)
-                for f in page]
+                for f in page if not _of_no_contracts(f)]
 
     async def positions(self, *, settlement_status: str = "unsettled") -> list[models.Position]:
         """The account's positions: in markets not settled yet (Kalshi's default, named so the list the
@@ -238,6 +242,18 @@ class KalshiClient:
             cursor = answer.get("cursor") if isinstance(answer, dict) else None
             if not cursor:
                 return
+
+
+def _of_no_contracts(record: Any) -> bool:
+    """A fill record whose count reads as exactly 0 (logged); anything else, unreadable included, is parsed
+    (and refused there if it must be)."""
+    try:
+        empty = isinstance(record, dict) and fixed_count(record, "count_fp", "fill") == 0
+    except KalshiShapeError:
+        return False
+    if empty:
+        log.warning("a Kalshi fill of no contracts left out", extra={"trade_id": str(record.get("trade_id"))[:64]})
+    return empty
 
 
 def order_body(*, ticker: str, client_order_id: str, book_side: str, price: int, count: int, time_in_force: str,
