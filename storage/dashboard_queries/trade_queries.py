@@ -7,7 +7,8 @@ Fills are read back in match order through the ledger's own average-cost rule
 booked. A ghost (FAILED) fill never happened and is skipped. Why a trip ended is the reason stored
 with the order that closed it: a stop-loss, a take-profit, a flatten, an operator's exit, or the
 strategy itself; a holding a resolution closed ended by "resolution" at its claim's value, and
-one a voided market paid back (Kalshi's void: engine/trading/settlement/void_refunds.py) by "void (refunded)".
+one a voided market paid back (Kalshi's void: engine/trading/settlement/void_refunds.py) by "void (refunded)";
+one resolved against it (worth nothing, so no claim) by "resolution" at the loss of its cost.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class _Holding:
     venue: str = ""
     question: str = ""
     outcome: str = ""
+    condition_id: str = ""
     fills: list[int] = field(default_factory=list)
 
 
@@ -55,7 +57,7 @@ def exit_word(reason: str | None) -> str:
 def _fill_rows(db: Database, mode: str, strategy: str | None) -> list[Any]:
     with db.read() as conn:
         return list(conn.execute(text(
-            f"""SELECT f.matched_at, f.strategy, f.token_id, f.venue,
+            f"""SELECT f.matched_at, f.strategy, f.token_id, f.condition_id, f.venue,
                       COALESCE(m.question, {KALSHI_TITLE.format(a="f")}, f.condition_id),
                       f.outcome, f.side, f.price, f.size, f.fee, o.reason
                FROM fills f LEFT JOIN orders o ON o.id = f.order_id
@@ -76,6 +78,14 @@ def _claims(db: Database, mode: str) -> dict[tuple[str, str], tuple[int, int, st
                 for s, t, amount, at, refund in rows}
 
 
+def _resolved_at(db: Database, mode: str) -> dict[str, int]:
+    """condition_id -> when this mode's ledger settled the market at its payouts: a holding there
+    with no claim was on the losing side (it paid nothing, so no claim was made)."""
+    with db.read() as conn:
+        rows = conn.execute(text("SELECT condition_id, at FROM resolutions WHERE mode = :mode"), {"mode": mode})
+        return {cid: int(at) for cid, at in rows}
+
+
 def _close(trips: list[dict[str, Any]], key: tuple[str, str], h: _Holding, at: int, why: str) -> None:
     trips.append({"opened_at": h.opened_at, "closed_at": at, "strategy": key[0], "venue": h.venue,
                   "question": h.question, "outcome": h.outcome, "bought": h.bought, "realized": h.realized,
@@ -89,10 +99,12 @@ def trades(db: Database, mode: str, *, strategy: str | None = None) -> tuple[pd.
     holdings: dict[tuple[str, str], _Holding] = {}
     fills: list[dict[str, Any]] = []
     trips: list[dict[str, Any]] = []
-    for at, strat, token, venue, question, outcome, side, price, size, fee, reason in _fill_rows(db, mode, strategy):
+    for at, strat, token, cid, venue, question, outcome, side, price, size, fee, reason in _fill_rows(db, mode,
+                                                                                                   strategy):
         h = holdings.setdefault((strat, token), _Holding())
         if h.held <= 0:
-            holdings[(strat, token)] = h = _Holding(opened_at=at, venue=venue, question=question, outcome=outcome)
+            holdings[(strat, token)] = h = _Holding(opened_at=at, venue=venue, question=question, outcome=outcome,
+                                                    condition_id=cid)
         realized = None
         if side == "BUY":
             h.held, h.cost, h.bought = h.held + size, h.cost + notional(price, size), h.bought + size
@@ -105,12 +117,15 @@ def trades(db: Database, mode: str, *, strategy: str | None = None) -> tuple[pd.
                       "reason": exit_word(reason)})
         if side == "SELL" and h.held <= 0:
             _close(trips, (strat, token), h, at, exit_word(reason))
-    claims = _claims(db, mode)
+    claims, resolved = _claims(db, mode), _resolved_at(db, mode)
     for key, h in holdings.items():
         if h.held > 0 and key in claims:  # the resolution (or a void) closed it at what a share paid
             worth, at, why = claims[key]
             h.realized += worth - h.cost
             _close(trips, key, h, at, why)
+        elif h.held > 0 and h.condition_id in resolved:  # resolved against it: worth nothing, so no claim
+            h.realized -= h.cost
+            _close(trips, key, h, resolved[h.condition_id], "resolution")
         elif h.held > 0:
             trips.append({"opened_at": h.opened_at, "closed_at": None, "strategy": key[0], "venue": h.venue,
                           "question": h.question, "outcome": h.outcome, "bought": h.bought, "realized": h.realized,

@@ -57,7 +57,12 @@ def db(tmp_path: Path) -> Database:
         _fill(session, 8, "kx", "Y4", "BUY", 0.40, 10, 0.01, T0 + 8 * MIN)  # a market the venue then voided
         session.add(Claim(mode="paper", kind="redeem", condition_id="0xY4", strategy="kx", amount=4 * U,
                           status="paid", ref="refund:1:kx:Y4", created_at=T0 + 20 * MIN, token_id="Y4"))
+        _fill(session, 9, "hold", "Y5", "BUY", 0.30, 10, 0.01, T0 + 9 * MIN)  # a market then resolved against it
+        _fill(session, 10, "hold", "Y6", "BUY", 0.20, 5, 0.00, T0 + 9 * MIN)  # resolved against it, but in live
         session.flush()
+        for mode, cid in (("paper", "0xY5"), ("live", "0xY6")):
+            conn.execute(text("INSERT INTO resolutions (mode, condition_id, payout_yes, payout_no, at) "
+                              "VALUES (:mode, :cid, 0, 1000000, :at)"), {"mode": mode, "cid": cid, "at": T0 + 40 * MIN})
     return database
 
 
@@ -82,6 +87,9 @@ def test_round_trips_net_of_fees_with_holding_time_and_exit(db: Database) -> Non
     assert round(resolved.realized, 6) == 14.0 and resolved.held_for == pd.Timedelta(minutes=54)
     refunded = by[("kx", "void (refunded)")]  # paid back its 4.00 cost: nothing won, the fee lost
     assert (round(refunded.realized, 6), round(refunded.net, 6)) == (0.0, -0.01)
-    still = by[("mm", "open")]
-    assert pd.isna(still.closed_at) and still.bought == 5
-    assert len(trips) == 4
+    lost = by[("hold", "resolution")]  # 10 @ 0.30, worth nothing
+    assert (round(lost.realized, 6), round(lost.net, 6)) == (-3.0, -3.01)
+    assert lost.held_for == pd.Timedelta(minutes=31)
+    still = trips[trips["exit"] == "open"]  # Y3 never resolved; Y6 resolved only in the live ledger
+    assert sorted(still["bought"]) == [5, 5] and still["closed_at"].isna().all()
+    assert len(trips) == 6
