@@ -1,9 +1,9 @@
 """Kalshi fill -> ledger latency: another trader fills part of the desk's resting Kalshi bid -> the fill
-is in Kalshi's live ledger (the fills table, and the lane's positions).
+is in Kalshi's live ledger (the fills table, and the ledger's positions).
 
 The trading core runs with Kalshi armed live on the in-process simulator's Kalshi side (one account,
 one promoted strategy, a bid resting at Kalshi). Each run takes 0.37 of a contract of that bid and
-times until the lane's ledger holds it: Kalshi's `fill` channel streams it to the venue, the executor's
+times until that ledger holds it: Kalshi's `fill` channel streams it to the venue, the executor's
 inbox writes it. Baseline: the same fills with the account's stream closed, heard from the REST
 reconcile alone (a poll every second), as the desk heard every Kalshi fill before its streams.
 Target: p50 <= 100 ms on the simulator.
@@ -35,29 +35,29 @@ BID = 40 * kalshi_ids.CONTRACT  # the resting bid: 0.37 a run, enough for a hund
 async def _measure(desk: Desk, runs: int, baseline_runs: int) -> tuple[list[float], list[float]]:
     core = desk.core()
     await started(core, desk.kalshi)
-    lane = core.ledgers.get(KALSHI)
-    assert lane is not None and lane.mode == "live"
+    ledger = core.ledgers.get(KALSHI)
+    assert ledger is not None and ledger.mode == "live"
     yes = kalshi_ids.token_id(desk.ticker, "yes")
-    await core.tick()  # the lane's risk sees the book
+    await core.tick()  # the ledger's risk sees the book
     book = core.books.book(yes)
     assert book is not None and book.bids and book.asks
     price = book.bids[0].price + kalshi_ids.CENT  # the best bid, alone at its price
     assert price < book.asks[0].price
-    lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, price, BID, Tif.GTC),))])
-    await lane.executor.reconcile()
+    ledger.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, price, BID, Tif.GTC),))])
+    await ledger.executor.reconcile()
     await until(lambda: desk.resting() == 1, "the bid resting at Kalshi")
 
     async def one() -> float:
-        held = lane.executor.state.totals("kx", yes).size
+        held = ledger.executor.state.totals("kx", yes).size
         began = time.perf_counter()
         await asyncio.to_thread(desk.taken, "ask", price, TAKE)
-        while lane.executor.state.totals("kx", yes).size == held:
+        while ledger.executor.state.totals("kx", yes).size == held:
             await asyncio.sleep(0.0005)
             if time.perf_counter() - began > 10:
                 raise RuntimeError("a Kalshi fill never reached the ledger")
         return (time.perf_counter() - began) * 1000
 
-    venue = lane.executor.venue
+    venue = ledger.executor.venue
     stream = getattr(venue, "stream", None)
     assert stream is not None
     await until(lambda: stream.stats.connected, "the account's stream")

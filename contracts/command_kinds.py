@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from contracts.venue_policies import venues_apart
+from contracts.venue_policies import venues_armed_alone
 
 REASON_CHARS = 500
 
@@ -64,8 +64,8 @@ _REASON_ONLY = {"reason": REASON}
 
 
 def _apart() -> tuple[str, ...]:
-    """The venues armed apart from the desk's (every registered venue but the desk's own), as registered now."""
-    return tuple(policy.venue for policy in venues_apart())
+    """The venues armed on their own (every registered venue but the desk's own), as registered now."""
+    return tuple(policy.venue for policy in venues_armed_alone())
 
 
 KINDS: tuple[CommandKind, ...] = (
@@ -76,7 +76,7 @@ KINDS: tuple[CommandKind, ...] = (
     CommandKind("flatten", 70, Handler.TRADING, {"condition_id": Field(str), "strategy": Field(str)}),
     # Sell a strategy's position through the exit path while it trades: one token (`outcome`), one
     # market, or everything the strategy holds ("flatten strategy"); `ledger` paper sells what the
-    # paper lane holds beside a live desk (engine/trading/passes/ledger.py), the desk's mode otherwise.
+    # paper ledger holds beside a live desk (engine/trading/passes/ledger.py), the desk's mode otherwise.
     # It reduces risk as a flatten does, so it is claimed with it.
     CommandKind("exit", 70, Handler.TRADING, {
         "strategy": Field(str, required=True), "condition_id": Field(str, max_chars=100),
@@ -102,7 +102,7 @@ KINDS: tuple[CommandKind, ...] = (
     # (storage/desk/arming.py: each named, audited; the checks nothing overrides stay refused).
     CommandKind("set_mode", 30, Handler.CONTROLLER, {"mode": Field(str, required=True, choices=("paper", "live")),
                                                     "override": Field(str, max_chars=500)}),
-    # A venue armed apart, on its own (paper until the operator arms it live, with its checklist).
+    # A venue armed on its own, on its own (paper until the operator arms it live, with its checklist).
     CommandKind("set_venue_mode", 30, Handler.CONTROLLER, {"venue": Field(str, required=True, choices=_apart),
                                                           "mode": Field(str, required=True,
                                                                         choices=("paper", "live")),

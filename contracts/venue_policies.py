@@ -1,5 +1,5 @@
 """A venue's policy looked up (contracts/venues/policy.py says what a policy holds; contracts/venues/__init__.py
-registers the venues): by its name, by a market or token id, and the venues armed apart from the desk's.
+registers the venues): by its name, by a market or token id, and the venues armed on their own.
 
 The trading layer reads a venue's policy instead of asking which venue it is. A third venue is its
 packages and two registry entries (docs/ARCHITECTURE.md, "Adding a venue").
@@ -12,7 +12,7 @@ from contracts.venues import DESK_VENUE, POLICIES, venue_of
 from contracts.venues.policy import FeeRule, GridRule, Settles, VenueName, VenuePolicy
 
 __all__ = ["DESK_VENUE", "POLICIES", "FeeRule", "GridRule", "Settles", "UnknownVenue", "VenuePolicy",
-           "policy_for_market", "policy_of", "venue_named", "venues_apart"]
+           "policy_for_market", "policy_of", "venue_named", "venues_armed_alone"]
 
 
 class UnknownVenue(ValueError):
@@ -27,8 +27,8 @@ def policy_of(venue: str) -> VenuePolicy:
         raise UnknownVenue(f"no venue policy for {venue!r}: the venues are {', '.join(POLICIES)}") from None
 
 
-def venues_apart() -> tuple[VenuePolicy, ...]:
-    """The venues armed apart from the desk's, each in its own mode (every registered venue but the
+def venues_armed_alone() -> tuple[VenuePolicy, ...]:
+    """The venues armed on their own, each in its own mode (every registered venue but the
     desk's)."""
     return tuple(policy for venue, policy in POLICIES.items() if venue != DESK_VENUE)
 

@@ -33,6 +33,7 @@ log = logging.getLogger("engine.metrics")
 PORT_ENV, DEFAULT_PORT = "METRICS_PORT", 9464
 QUANTILES = (0.5, 0.9, 0.99)
 TRADING_STATES = ("ACTIVE", "REDUCING", "HALTED")
+OLD_PAPER_LEDGER = "desk_paper_lane"  # the paper ledger's metrics' prefix before it was named so (still served)
 
 
 def port_from(raw: str | None) -> int:
@@ -113,12 +114,14 @@ def _money(report: dict[str, Any]) -> Iterator[Metric]:
     for strategy in report["strategies"]:
         realized.add_metric([str(strategy["strategy"])], float(strategy.get("realized_usdc") or 0.0))
     yield realized
-    if (lane := report.get("paper_lane")) is not None:  # paper-only strategies beside a live desk
-        if lane["equity_usdc"] is not None:
-            yield _gauge("desk_paper_lane_equity_pusd", "The paper lane's equity (paper-only strategies on a live "
-                         "desk), pUSD on paper", lane["equity_usdc"])
-        yield _gauge("desk_paper_lane_halted", "1 while the paper lane's own breakers halt it",
-                     int(lane["trading_state"] == "HALTED"))
+    if (ledger := report.get("paper_ledger")) is not None:  # paper-only strategies beside a live desk
+        # Also under the names they had before the paper ledger was called so, which alert rules may name.
+        for name in ("desk_paper_ledger", OLD_PAPER_LEDGER):
+            if ledger["equity_usdc"] is not None:
+                yield _gauge(f"{name}_equity_pusd", "The paper ledger's equity (paper-only strategies on a live "
+                             "desk), pUSD on paper", ledger["equity_usdc"])
+            yield _gauge(f"{name}_halted", "1 while the paper ledger's own breakers halt it",
+                         int(ledger["trading_state"] == "HALTED"))
     if (kalshi := report.get("kalshi_paper")) is not None:  # strategies trading Kalshi's paper ledger
         if kalshi["equity_usdc"] is not None:
             yield _gauge("desk_kalshi_paper_equity_usd", "Kalshi's paper ledger's equity, USD on paper",

@@ -8,7 +8,7 @@ import streamlit as st
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, live_header
 from pages.widgets.dialogs import show_dialog
-from pages.widgets.portfolio import paper_lane_positions, positions_table
+from pages.widgets.portfolio import paper_ledger_positions, positions_table
 from pages.widgets.round_trips import round_trips_panel
 from pages.widgets.tax_panel import tax_lots_panel
 from pages.widgets.trade_tables import cancel_picker, fills_table, filters, orders_table
@@ -39,7 +39,7 @@ st.subheader("Cancel a working order")
 cancel_picker(db, mode)
 st.subheader("Exit a position")
 positions_table(db, mode, key="orders")
-paper_lane_positions(db, mode, key="orders")
+paper_ledger_positions(db, mode, key="orders")
 show_dialog(db, "cancel_order", "exit")
 st.subheader("Filters")
 base = filters(db, mode)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from charts import text
 from contracts.roles import COMMAND_SCOPES
-from contracts.venue_policies import policy_of, venues_apart
+from contracts.venue_policies import policy_of, venues_armed_alone
 from pages.venues.kalshi.pause import kalshi_pause_notice
 from pages.widgets import portfolio
 from pages.widgets.auth import require_login
@@ -102,7 +102,7 @@ def live_panel() -> None:
 
 
 def venue_panel(venue: str, names: list[str], mode: str) -> None:
-    """Strategies trading a venue armed apart: its own ledger in its armed mode, shown apart from the desk's."""
+    """Strategies trading a venue armed on its own: its own ledger in its armed mode, shown apart from the desk's."""
     policy = policy_of(venue)
     label, unit = policy.label, policy.cash_unit
     if mode == "live":
@@ -139,9 +139,9 @@ def portfolio_panel() -> None:
     st.subheader("Open positions")
     portfolio.positions_table(db, mode)
     if mode == "live":
-        portfolio.paper_lane_panel(db)  # the paper lane's own, and the promoted strategies' paper leftovers
+        portfolio.paper_ledger_panel(db)  # the paper ledger's own, and the promoted strategies' paper leftovers
     status = queries.engine_status(db)
-    for policy in venues_apart():  # each venue armed apart: its ledger, when a strategy trades it
+    for policy in venues_armed_alone():  # each venue armed on its own: its ledger, when a strategy trades it
         if names := trading_queries.trading_venue(db, policy.venue):
             venue_panel(policy.venue, names, status.mode_of(policy.venue))
     st.subheader("Cash and redeemable")

@@ -35,7 +35,7 @@ def live_usage() -> None:
     portfolio.usage_details(usage, limits)
     exposure_chart(usage, limits)
     if status.mode == "live" and (names := trading_queries.paper_only(db)):
-        st.subheader("Paper lane usage: paper-only strategies, on paper")
+        st.subheader("Paper ledger usage: paper-only strategies, on paper")
         st.caption(f"{', '.join(text.markdown(n) for n in names)}: the same limits, measured on the paper ledger "
                    "alone (their exposure never uses live budget, nor live's theirs).")
         portfolio.usage_metrics(portfolio_queries.risk_usage(db, "paper"))
@@ -48,4 +48,4 @@ show_dialog(db, "rearm")
 st.subheader("Limits")
 limits_form(db)
 st.subheader("Decisions log: why didn't it trade?")
-decisions_log(db, queries.engine_status(db).mode, paper_lane=bool(trading_queries.paper_only(db)))
+decisions_log(db, queries.engine_status(db).mode, paper_ledger=bool(trading_queries.paper_only(db)))

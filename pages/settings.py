@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from contracts.roles import Role
-from contracts.venue_policies import venues_apart
+from contracts.venue_policies import venues_armed_alone
 from pages.widgets.auth import require_login
 from pages.widgets.common import current_access, database, flash, live_header, settings
 from pages.widgets.news_panel import news_feeds_panel
@@ -36,7 +36,7 @@ if access is not None and access.role is not Role.ADMIN:
 st.subheader("Trading mode")
 mode_panel(db, current)
 flash(near=MODE_SWITCH)  # the switch's answer, by its button (not at the page's top)
-for policy in venues_apart():  # each venue armed on its own
+for policy in venues_armed_alone():  # each venue armed on its own
     st.subheader(policy.label)
     # Its environment (prod, demo), where the settings hold the venue's own under its name.
     venue_mode_panel(db, policy.venue, str(getattr(getattr(current, policy.venue, None), "environment", "") or ""))

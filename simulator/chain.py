@@ -16,8 +16,12 @@ Polymarket's SDK (``polymarket-client``) builds these and sends them through the
   the conditional tokens, so the CTF's calls revert for it, as the Router's revert for a CTF market.
 
 Reads go through ``eth_call``: ``isApprovedForAll`` and ``balanceOf`` on the conditional
-tokens and on the PositionManager (each knows only its own positions), ``balanceOf`` and
-``allowance`` on pUSD; ``eth_getCode`` tells a contract wallet from a
+tokens and on the PositionManager (each knows only its own positions), the PositionManager's
+``getPayout(uint256 positionId, uint256 amount)`` (what `amount` of a V2 position pays if redeemed: 0
+for a losing one; before the market's result it reverts ``ConditionNotResolved()``, for a module it
+does not know ``ModuleNotRegistered()``, for an outcome byte over 1 ``InvalidOutcomeIndex()``, each a
+custom error, its selector the revert's data, as Polymarket's Protocol V2 contracts declare them),
+``balanceOf`` and ``allowance`` on pUSD; ``eth_getCode`` tells a contract wallet from a
 plain one (``code_at``). Anything else reverts: the simulator models what the desk calls, not
 the chain.
 """
@@ -31,9 +35,9 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
-from .protocol_v2 import POSITION_MANAGER, ROUTER, router_condition
+from .protocol_v2 import BINARY_MODULE, POSITION_MANAGER, ROUTER, router_condition
 from .settlement import Revert
-from .units import fmt
+from .units import ONE, fmt
 
 if TYPE_CHECKING:
     from .approvals import Approvals
@@ -75,8 +79,14 @@ ALLOWANCE_20 = selector("allowance(address,address)")
 GET_OWNERS = selector("getOwners()")  # a Safe's owners (Gnosis Safe ABI)
 ROUTER_REDEEM = selector("redeem(bytes31,uint256,uint256)")
 ROUTER_MERGE = selector("merge(bytes31,uint256)")
+GET_PAYOUT = selector("getPayout(uint256,uint256)")
 NOT_APPROVED = "ERC1155: caller is not token owner or approved"
 BINARY_INDEX_SETS = [1, 2]
+
+
+def _custom(name: str) -> Revert:
+    """A revert with a custom error (no arguments): its selector is all a node returns."""
+    return Revert(name, selector(name + "()"))
 
 
 def _same(a: str, b: str) -> bool:
@@ -133,6 +143,9 @@ class Chain:
             if market is None or market.protocol_v2 != _same(to, POSITION_MANAGER):
                 return abi_encode(["uint256"], [0])  # a position the other contract keeps
             return abi_encode(["uint256"], [max(0, self.exchange.ledger.account(owner).token(str(token_id)))])
+        if head == GET_PAYOUT and _same(to, POSITION_MANAGER):
+            position, amount = self._decode(["uint256", "uint256"], args)
+            return abi_encode(["uint256"], [self._payout(position, amount)])
         if head == BALANCE_OF_20 and _same(to, COLLATERAL):
             (owner,) = self._decode(["address"], args)
             return abi_encode(["uint256"], [max(0, self.exchange.ledger.account(owner).pusd)])
@@ -143,6 +156,19 @@ class Chain:
             owners = [signer for (signer, kind), wallet in self.funders.items() if kind == 2 and _same(wallet, to)]
             return abi_encode(["address[]"], [owners])
         raise Revert(f"the simulator does not model call {head.hex()} to {to}")
+
+    def _payout(self, position: int, amount: int) -> int:
+        """The PositionManager's ``getPayout``: the position's module answers from its market's result,
+        which a market not final here has not got."""
+        if position >> 248 != BINARY_MODULE:
+            raise _custom("ModuleNotRegistered")
+        outcome = position & 0xFF
+        if outcome > 1:
+            raise _custom("InvalidOutcomeIndex")
+        market = self.exchange.markets.get("0x" + (position - outcome).to_bytes(32, "big").hex())
+        if market is None or not market.protocol_v2 or not self.settlement.is_final(market):
+            raise _custom("ConditionNotResolved")
+        return amount * (market.payouts or (0, 0))[outcome] // ONE
 
     def wallet_type(self, address: str) -> int | None:
         """The signature type of the contract wallet deployed at ``address`` (None: no contract).

@@ -1,7 +1,8 @@
 """A Polygon JSON-RPC stand-in (``POST /rpc``): reads, and plain (EOA) transactions.
 
 What a desk needs of the chain besides the CLOB: ``eth_getCode``, ``eth_call`` (the conditional tokens'
-``isApprovedForAll``/``balanceOf``, pUSD's ``balanceOf``), and, for a plain wallet (signature
+``isApprovedForAll``/``balanceOf``, pUSD's ``balanceOf``, the PositionManager's ``getPayout``; a revert is
+error code 3, a custom error's selector in the error's ``data``), and, for a plain wallet (signature
 type 0), sending its own ``redeemPositions``/``mergePositions``/``setApprovalForAll``
 transaction: ``eth_chainId``, ``eth_getTransactionCount``, ``eth_gasPrice``,
 ``eth_estimateGas``, ``eth_sendRawTransaction`` (a signed legacy EIP-155 transaction) and
@@ -33,10 +34,17 @@ routes = web.RouteTableDef()
 
 
 class RpcError(Exception):
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(self, code: int, message: str, data: bytes = b"") -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.data = data
+
+    def as_json(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data:
+            error["data"] = "0x" + self.data.hex()
+        return error
 
 
 @dataclass
@@ -82,8 +90,9 @@ class Rpc:
             call = params[0] if params and isinstance(params[0], dict) else {}
             try:
                 return "0x" + chain.call(str(call.get("to", "")), _bytes(call.get("data") or call.get("input"))).hex()
-            except Revert as exc:
-                raise RpcError(3, f"execution reverted: {exc}") from None
+            except Revert as exc:  # a custom error is data only, as a node answers it
+                raise RpcError(3, "execution reverted" if exc.data else f"execution reverted: {exc}",
+                               exc.data) from None
         if method == "eth_sendRawTransaction":
             return self.send(_bytes(_param(params, 0)))
         if method == "eth_getTransactionReceipt":
@@ -148,7 +157,7 @@ def _answer(rpc: Rpc, request: Any) -> dict[str, Any]:
     try:
         result = rpc.handle(request["method"], params if isinstance(params, list) else [])
     except RpcError as exc:
-        return {"jsonrpc": "2.0", "id": request.get("id"), "error": {"code": exc.code, "message": exc.message}}
+        return {"jsonrpc": "2.0", "id": request.get("id"), "error": exc.as_json()}
     return {"jsonrpc": "2.0", "id": request.get("id"), "result": result}
 
 

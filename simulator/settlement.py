@@ -50,7 +50,12 @@ Schedule = Callable[[float, Callable[[], object]], Any]  # (delay s, what to run
 
 
 class Revert(Exception):
-    """A contract call that fails: the message is the revert reason."""
+    """A contract call that fails: the message is the revert reason; `data` a custom error's encoding
+    (its 4-byte selector), which a node returns as the error's data and not as a message."""
+
+    def __init__(self, message: str, data: bytes = b"") -> None:
+        super().__init__(message)
+        self.data = data
 
 
 Payouts = tuple[int, int]  # micro-pUSD one YES, one NO share pays

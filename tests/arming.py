@@ -44,7 +44,7 @@ def engine_read(db_path: Path, venue: str = POLYMARKET, account: str | None = No
     with sqlite3.connect(db_path) as conn:
         if venue == POLYMARKET:
             conn.execute("UPDATE engine_state SET venue_wallet = ?, venue_host = ?", (account, host))
-        else:  # a venue armed apart: its row (migration 0099)
+        else:  # a venue armed on its own: its row (migration 0099)
             conn.execute("UPDATE venue_modes SET account = ?, host = ? WHERE venue = ?", (account, host, venue))
 
 

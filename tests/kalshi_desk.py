@@ -1,4 +1,4 @@
-"""A desk with Kalshi armed live on the simulator's Kalshi side, as the live lane's tests (and the
+"""A desk with Kalshi armed live on the simulator's Kalshi side, as the live ledger's tests (and the
 fill-latency bench) run it: one Kalshi account with its own RSA key, one promoted Kalshi strategy,
 the trading core ticked by hand; and what the simulator's Kalshi holds for that account."""
 
@@ -111,19 +111,19 @@ async def started(core: TradingCore, kalshi: str) -> None:
 
 
 async def bought(core: TradingCore, desk: Desk, size: int) -> None:
-    """The live lane buys `size` YES at Kalshi's ask (a fill-and-kill) and waits for the fill."""
-    lane = core.ledgers.get(KALSHI)
-    assert lane is not None
+    """The live ledger buys `size` YES at Kalshi's ask (a fill-and-kill) and waits for the fill."""
+    ledger = core.ledgers.get(KALSHI)
+    assert ledger is not None
     yes = kalshi_ids.token_id(desk.ticker, "yes")
     await core.tick()
     book = core.books.book(yes)
     assert book is not None and book.asks
-    before = lane.executor.state.totals("kx", yes).settled
-    lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, book.asks[0].price, size, Tif.FAK),))])
-    await lane.executor.reconcile()
+    before = ledger.executor.state.totals("kx", yes).settled
+    ledger.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, book.asks[0].price, size, Tif.FAK),))])
+    await ledger.executor.reconcile()
 
     def filled() -> bool:
-        lane.executor.drain()
-        return lane.executor.state.totals("kx", yes).settled == before + size
+        ledger.executor.drain()
+        return ledger.executor.state.totals("kx", yes).settled == before + size
 
     await until(filled, "Kalshi's fill reaching the live ledger")

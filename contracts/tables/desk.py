@@ -43,7 +43,7 @@ class EngineState(SQLModel, table=True):
     # Kalshi's exchange as last read (migration 0056): trading/exchange active, resume, next pause.
     kalshi_exchange: str = "{}"
     # What the running engine read at its start for the desk's own venue (migration 0061): its host and
-    # the wallet's addresses; None until an engine of this release starts (each venue armed apart: its row
+    # the wallet's addresses; None until an engine of this release starts (each venue armed on its own: its row
     # of venue_modes).
     venue_host: str | None = None
     venue_wallet: str | None = None
@@ -53,7 +53,7 @@ class EngineState(SQLModel, table=True):
 
 
 class VenueMode(SQLModel, table=True):
-    """Each venue armed apart from the desk's (migration 0099), one row per venue: its mode ('paper' until the
+    """Each venue armed on its own (migration 0099), one row per venue: its mode ('paper' until the
     operator arms it live) and what the running engine read for it at its start (None before)."""
 
     __tablename__ = "venue_modes"
@@ -66,7 +66,7 @@ class VenueMode(SQLModel, table=True):
 
 
 class VenueRisk(SQLModel, table=True):
-    """The breakers' memory of every ledger beside the desk's (migration 0053; the paper lane's too
+    """The breakers' memory of every ledger but the desk's (migration 0053; the paper ledger's too
     since 0090), one row per (mode, venue)."""
 
     __tablename__ = "venue_risk"

@@ -34,7 +34,7 @@ class RefusalTally:
 
     def attach(self, risk: RiskMonitor) -> None:
         """Count the gate's checks and the decisions of the risk monitor the run's strategy trades
-        under (a backtest's own core's, or its Kalshi lane's: nothing else uses it)."""
+        under (a backtest's own core's, or its Kalshi ledger's: nothing else uses it)."""
         self._monitors.append((risk, risk.quotes_checked))
         risk.decisions.observer = self._decided
 

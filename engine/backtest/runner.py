@@ -399,7 +399,7 @@ async def _decide_on_events(core: TradingCore, sites: list[Ledger], clock: SimCl
     """The replay with `decide_on_events` on (engine/backtest/event_replay.py): the timed passes where
     they are without it, and each market decided after the replayed events that mark it."""
     apply.triggers = triggers = event_replay.ReplayTriggers(core.events, venues)
-    core.events.listen(core.bus)  # the desk's own fills and order updates (the lanes' are listened to)
+    core.events.listen(core.bus)  # the desk's own fills and order updates (the ledgers' are listened to)
     core.events.schedule.min_gap_s = core.config.decision_min_gap_ms / 1000
     executors = [site.executor for site in sites]
     passes, decided = await event_replay.replay(
@@ -424,17 +424,17 @@ async def _decide(core: TradingCore, sites: list[Ledger], clock: SimClock, at: i
 def _sites(core: TradingCore) -> list[Ledger]:
     """The ledgers the run's one strategy trades on: the desk's, Kalshi's paper ledger (a strategy naming
     Kalshi markets), or both (a cross-venue arbitrage: one leg on each)."""
-    beside: list[Ledger] = list(core.ledgers.beside())
-    if not beside:
+    others: list[Ledger] = list(core.ledgers.others())
+    if not others:
         return [core.desk]
     if any(hosted.instance.spans_venues for hosted in core.host.hosted.values()):
-        return [core.desk, *beside]
-    return beside
+        return [core.desk, *others]
+    return others
 
 
 def _two_venues(books: BookCache, tokens: list[str], desk: PaperVenue, kalshi: PaperVenue) -> RowApplier:
     """A row applier for a cross-venue run: each token's book changes and prints go to its own venue's
-    paper venue (Polymarket's tokens to the desk's, Kalshi's to Kalshi's lane's)."""
+    paper venue (Polymarket's tokens to the desk's, Kalshi's to Kalshi's ledger's)."""
     def of(token: str) -> PaperVenue:
         return kalshi if venue_of(token) == KALSHI else desk
 

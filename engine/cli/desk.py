@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.settings import Settings
-from contracts.venue_policies import policy_of, venues_apart
+from contracts.venue_policies import policy_of, venues_armed_alone
 from engine.cli import args as cli_args
 from engine.cli.errors import EXIT_FAILED, EXIT_OK, CliError, actor
 from storage.command_queue import answers, posting
@@ -118,39 +118,39 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
                  f"(cost {_money(report['positions_cost_usdc'])} pUSD)")
     lines += _money_lines(report["money"], report["redeemable"])
     lines += _strategy_table(report["strategies"])
-    lines += _paper_lane_lines(report.get("paper_lane"))
+    lines += _paper_ledger_lines(report.get("paper_ledger"))
     for venue in _apart():
-        lines += _apart_lines(venue, report.get(f"{venue}_paper") or report.get(f"{venue}_live"),
+        lines += _venue_ledger_lines(venue, report.get(f"{venue}_paper") or report.get(f"{venue}_live"),
                               report.get(f"{venue}_stake", "venue not read yet"))
     lines += _alert_lines(report["unacked_alerts"], report["alerts"])
     lines.append("notify     " + _notify_line(report["notifications"], now))
     return lines
 
 
-def _paper_lane_lines(lane: dict[str, Any] | None) -> list[str]:
+def _paper_ledger_lines(ledger: dict[str, Any] | None) -> list[str]:
     """Paper-only strategies trading on paper beside a live desk: their own ledger, said apart."""
-    return _lane_lines(lane, "paper lane", "on paper beside live", "pUSD")
+    return _ledger_lines(ledger, "paper ledger", "on paper beside live", "pUSD")
 
 
 def _apart() -> list[str]:
-    """The venues armed apart from the desk's, each with its lines in the report."""
-    return [policy.venue for policy in venues_apart()]
+    """The venues armed on their own, each with its lines in the report."""
+    return [policy.venue for policy in venues_armed_alone()]
 
 
-def _apart_lines(venue: str, lane: dict[str, Any] | None, at_stake: str = "venue not read yet") -> list[str]:
-    """Strategies trading a venue armed apart, in its armed mode: said apart, as the paper lane is (live,
+def _venue_ledger_lines(venue: str, ledger: dict[str, Any] | None, at_stake: str = "venue not read yet") -> list[str]:
+    """Strategies trading a venue armed on its own, in its armed mode: said apart, as the paper ledger is (live,
     with the strategies held because they may not trade there; `at_stake`: real money only on that venue's
     own production host)."""
-    if lane is None:
+    if ledger is None:
         return []
     policy, head = policy_of(venue), f"{venue:<10}"
-    mode = lane.get("mode", "paper")
+    mode = ledger.get("mode", "paper")
     where = f"on {policy.label}'s paper ledger" if mode == "paper" else f"LIVE on {policy.label} ({at_stake})"
-    lines = _lane_lines(lane, head, where, policy.cash_unit, mode)
-    if lane.get("held"):
-        lines.append(f"{head} held while {policy.label} is live: {', '.join(lane['held'])} (see the "
+    lines = _ledger_lines(ledger, head, where, policy.cash_unit, mode)
+    if ledger.get("held"):
+        lines.append(f"{head} held while {policy.label} is live: {', '.join(ledger['held'])} (see the "
                      f"{policy.code('HELD')} alerts)")
-    return lines + _exchange_line(head, lane.get("exchange"))
+    return lines + _exchange_line(head, ledger.get("exchange"))
 
 
 def _exchange_line(head: str, exchange: dict[str, Any] | None) -> list[str]:
@@ -174,15 +174,15 @@ def _exchange_line(head: str, exchange: dict[str, Any] | None) -> list[str]:
     return [said]
 
 
-def _lane_lines(lane: dict[str, Any] | None, head: str, where: str, unit: str, mode: str = "paper") -> list[str]:
-    if lane is None:
+def _ledger_lines(ledger: dict[str, Any] | None, head: str, where: str, unit: str, mode: str = "paper") -> list[str]:
+    if ledger is None:
         return []
-    state = lane["trading_state"] + (f" ({lane['trading_reason']})" if lane["trading_reason"] else "")
-    equity = "no snapshot yet" if lane["equity_usdc"] is None else (
-        f"equity {_money(lane['equity_usdc'])} {unit}, today {_money(lane['pnl_today_usdc'], sign=True)}")
-    names = ", ".join(lane["strategies"]) or "no strategy"
+    state = ledger["trading_state"] + (f" ({ledger['trading_reason']})" if ledger["trading_reason"] else "")
+    equity = "no snapshot yet" if ledger["equity_usdc"] is None else (
+        f"equity {_money(ledger['equity_usdc'])} {unit}, today {_money(ledger['pnl_today_usdc'], sign=True)}")
+    names = ", ".join(ledger["strategies"]) or "no strategy"
     return [f"{head} {names} {where}: {state}; {equity}; "
-            f"{lane['open_orders']} open orders, {lane['positions']} positions ({mode})"]
+            f"{ledger['open_orders']} open orders, {ledger['positions']} positions ({mode})"]
 
 
 def _venue_lines(venue: dict[str, Any]) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from contracts.command_refusal import CommandRejected
 from contracts.settings import Settings
-from contracts.venue_policies import DESK_VENUE, UnknownVenue, VenuePolicy, policy_of, venues_apart
+from contracts.venue_policies import DESK_VENUE, UnknownVenue, VenuePolicy, policy_of, venues_armed_alone
 from engine.execution.placement import OrderGate
 from engine.process.lifecycle import Desired, State, check_transition
 from engine.process.trading_seam import Trading
@@ -39,7 +39,7 @@ class Controller:
         self.gate = gate
         self.state = State.IDLE
         self.mode = "paper"
-        self.venue_modes: dict[str, str] = {}  # each venue armed apart, in its own mode beside the desk's
+        self.venue_modes: dict[str, str] = {}  # each venue armed on its own, in its own mode beside the desk's
 
     # -- transitions -------------------------------------------------------------------
 
@@ -83,7 +83,7 @@ class Controller:
         with self.db.write() as conn:
             snap, crashed = state_store.record_boot(conn, window_ms=self.settings.crash_loop_window_s * 1000)
             state_store.save(conn, **self._reads())
-            for policy in venues_apart():
+            for policy in venues_armed_alone():
                 adapter = adapter_of(policy.venue)
                 venue_modes.record_reads(conn, policy.venue, adapter.account(self.settings),
                                          adapter.host(self.settings))
@@ -107,7 +107,7 @@ class Controller:
     def _reads(self) -> dict[str, Any]:
         """What this engine read at its start for the desk's venue: where it trades (so "real money" is said
         only against a real venue) and with which account (arming needs a preflight of these:
-        storage/desk/arming.py); each venue armed apart's go to its row (`boot`)."""
+        storage/desk/arming.py); those of each venue armed on its own go to its row (`boot`)."""
         desk = adapter_of(DESK_VENUE)
         return {"venue_host": desk.host(self.settings), "venue_wallet": desk.account(self.settings),
                 "reads_at": now_ms()}
@@ -255,7 +255,7 @@ class Controller:
         return {"mode": mode, "state": self.state.value}
 
     async def set_venue_mode(self, actor: str, venue: str, mode: str, override: str = "") -> dict[str, Any]:
-        """A venue armed apart armed live, or back to paper, on its own: the desk's mode is not touched.
+        """A venue armed on its own armed live, or back to paper, on its own: the desk's mode is not touched.
         Live needs the venue's keys, the engine stopped and none of its orders open (the dashboard asks
         for the typed confirmation first); back to paper is always allowed, stopping the engine first."""
         policy = self._apart(venue)
@@ -284,7 +284,7 @@ class Controller:
 
     @staticmethod
     def _apart(venue: str) -> VenuePolicy:
-        """The policy of a venue armed apart from the desk's (refused: the desk's own, or no venue)."""
+        """The policy of a venue armed on its own (refused: the desk's own, or no venue)."""
         try:
             policy = policy_of(venue)
         except UnknownVenue as exc:

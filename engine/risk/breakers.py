@@ -67,15 +67,15 @@ def load_memory(conn: Connection) -> RiskMemory:
     return RiskMemory(TradingState(row[0]), row[1], row[2], row[3], row[4])
 
 
-def load_lane_memory(conn: Connection, venue: str = DESK_VENUE, mode: str = "paper") -> RiskMemory:
-    """A venue ledger's memory (engine/risk/ledger_risk.py), beside the desk's: its row (venue, mode)
-    of venue_risk (Polymarket's paper lane, Kalshi's ledger on paper or live)."""
+def load_ledger_memory(conn: Connection, venue: str = DESK_VENUE, mode: str = "paper") -> RiskMemory:
+    """The memory of a ledger other than the desk's (engine/risk/ledger_risk.py): its row (venue, mode)
+    of venue_risk (Polymarket's paper ledger, Kalshi's ledger on paper or live)."""
     stored = ledger_risk_store.read(conn, venue, mode)
     return RiskMemory(TradingState(stored.trading_state), stored.reason, stored.peak_equity,
                       stored.day_start_equity, stored.day_started_at)
 
 
-def save_lane_memory(conn: Connection, memory: RiskMemory, venue: str = DESK_VENUE, *, now: int = 0,
+def save_ledger_memory(conn: Connection, memory: RiskMemory, venue: str = DESK_VENUE, *, now: int = 0,
                      mode: str = "paper") -> None:
     ledger_risk_store.write(conn, venue, mode, ledger_risk_store.LedgerRisk(
         memory.trading_state.value, memory.reason, memory.peak_equity, memory.day_start_equity,

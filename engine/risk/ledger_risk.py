@@ -1,23 +1,23 @@
-"""The risk of a venue ledger beside the desk's (engine/trading/passes/ledger.py); first, the
-paper lane: paper-only strategies trading on paper beside a live desk.
+"""The risk of a ledger other than the desk's (engine/trading/passes/ledger.py); first, the
+paper ledger: paper-only strategies trading on paper beside a live desk.
 
-Its limits are the desk's values, measured on the paper ledger alone: the lane's exposure,
+Its limits are the desk's values, measured on the paper ledger alone: its exposure,
 orders and equity never count against live's, nor live's against it. Its breakers (drawdown,
-daily loss, the kill-switch drawdown, the error rate of the paper venue) act on the lane only; the
-kill latch is the live desk's alone. A lane breach is alerted with the lane named and never moves
+daily loss, the kill-switch drawdown, the error rate of the paper venue) act on the ledger only; the
+kill latch is the live desk's alone. A breach is alerted with the ledger named and never moves
 the desk; the operator's Start ends it.
 
-Kalshi's ledger, beside any desk, is a lane too: the same limits and breakers on its own ledger,
+Kalshi's ledger, beside any desk, is one too: the same limits and breakers on its own figures,
 alerted as "Kalshi paper" or, once Kalshi is armed live, "Kalshi live" (whose venue's balances are
 checked against its ledger: a mismatch halts it alone).
 
 Every such ledger's memory (state, reason, peak, day start) lives in one store, `venue_risk`, one
-row per (venue, mode) (storage/engine_stores/ledger_risk_store.py; the paper lane's is
+row per (venue, mode) (storage/engine_stores/ledger_risk_store.py; the paper ledger's is
 (polymarket, paper)), beside the desk's own on the engine_state row: a halt outlives a restart,
 and `engine status` and the dashboard read it from there.
 
 It is never less cautious than the desk: a desk that is REDUCING or HALTED (a volatility or
-correlation spike, a kill, a halt) holds the lane the same way, and the desk's per-market
+correlation spike, a kill, a halt) holds the ledger the same way, and the desk's per-market
 volatility states and correlated groups apply to it, so paper shows what live would do.
 """
 
@@ -39,11 +39,11 @@ from engine.risk.monitor import RiskMonitor
 from storage.desk.audit import AlertLevel, raise_alert
 from storage.sqlite.db import Database
 
-log = logging.getLogger("engine.risk.lane")
+log = logging.getLogger("engine.risk.ledger")
 
-LANE = "paper lane"  # how alerts name Polymarket's (their subject); another venue's is "<Venue> paper"
+PAPER_LEDGER = "paper ledger"  # how alerts name Polymarket's (their subject); another venue's is "<Venue> paper"
 # The desk's halts that its own venue caused (its faults, its wallet disagreeing with the ledger): a
-# lane on another venue's books and ledger does not depend on them, so they do not hold it.
+# ledger on another venue's books and ledger does not depend on them, so they do not hold it.
 VENUE_OWN = frozenset({breakers.ERROR_RATE, breakers.BALANCE_MISMATCH, breakers.VENUE_REFUSING})
 FRESH = breakers.RiskMemory(TradingState.ACTIVE, None, None, None, None)
 
@@ -52,19 +52,19 @@ class VenueLedgerRisk(RiskMonitor):
     def __init__(self, db: Database, desk: RiskMonitor, clock: Callable[[], int], venue_name: str = DESK_VENUE,
                  mode: str = "paper"):
         with db.read() as conn:
-            memory = breakers.load_lane_memory(conn, venue_name, mode)
+            memory = breakers.load_ledger_memory(conn, venue_name, mode)
         super().__init__(db, mode, desk.limits, memory, clock)
         self.mode = mode
         self.desk = desk
         self.venue_name = venue_name
-        self.subject = LANE if venue_name == DESK_VENUE else f"{LABELS[venue_name]} {mode}"
+        self.subject = PAPER_LEDGER if venue_name == DESK_VENUE else f"{LABELS[venue_name]} {mode}"
 
     def sync_limits(self) -> None:
-        """The desk's limits and each strategy's, as last reloaded (the lane's breakers kept)."""
+        """The desk's limits and each strategy's, as last reloaded (the ledger's breakers kept)."""
         self.reload(self.desk.limits, self.memory, self.mode, self.desk.strategies.limits)
 
     def balances_checked(self, mismatches: list[str]) -> None:
-        """A live lane: its venue's token balances against its ledger. A mismatch halts the lane;
+        """A live ledger: its venue's token balances against its ledger. A mismatch halts the ledger;
         the halt ends by itself once a later check agrees (the desk's memory is never touched)."""
         if mismatches:
             self.escalate(TradingState.HALTED, breakers.BALANCE_MISMATCH, "; ".join(mismatches))
@@ -72,7 +72,7 @@ class VenueLedgerRisk(RiskMonitor):
             self._relax(breakers.BALANCE_MISMATCH, "its venue's balances agree with its ledger again")
 
     def rearm(self) -> bool:
-        """An operator's Start: a lane halt or reduction ends, its peak and day starting again from
+        """An operator's Start: a ledger halt or reduction ends, its peak and day starting again from
         its equity (the equity the operator accepted); True when there was one to end."""
         self.errors = breakers.ErrorCounter()
         self.refusals = breakers.RefusalCounter()
@@ -84,8 +84,8 @@ class VenueLedgerRisk(RiskMonitor):
         return True
 
     def in_force(self) -> breakers.RiskMemory:
-        """The lane's own memory, held at the desk's state when the desk is more cautious (for a
-        lane on another venue, unless the desk's venue alone caused it: a venue that is down halts
+        """The ledger's own memory, held at the desk's state when the desk is more cautious (for a
+        ledger on another venue, unless the desk's venue alone caused it: a venue that is down halts
         only what depends on it)."""
         desk = self.desk.memory
         if self.venue_name != DESK_VENUE and desk.reason in VENUE_OWN:
@@ -107,11 +107,11 @@ class VenueLedgerRisk(RiskMonitor):
                                       groups=self.desk.correlation.groups, also=also)
         self.budget = None  # a new tick's checks start from its own exposure
 
-    # -- the breakers, on the lane's own memory ----------------------------------------------
+    # -- the breakers, on the ledger's own memory ----------------------------------------------
 
     def _keep(self, memory: breakers.RiskMemory) -> None:
         with self.db.write() as conn:
-            breakers.save_lane_memory(conn, memory, self.venue_name, now=self.clock(), mode=self.mode)
+            breakers.save_ledger_memory(conn, memory, self.venue_name, now=self.clock(), mode=self.mode)
         self.memory = memory
 
     def _remember_equity(self, updated: breakers.RiskMemory) -> None:
@@ -131,7 +131,7 @@ class VenueLedgerRisk(RiskMonitor):
         self._alert("critical" if target is TradingState.HALTED else "warning", reason,
                     f"{self.subject} {target.value}: {message} (on its own {self.mode} ledger; the desk's trading "
                     "is not affected)")
-        log.warning("paper lane escalated", extra={"lane": self.subject, "state": target.value, "reason": reason})
+        log.warning("paper ledger escalated", extra={"ledger": self.subject, "state": target.value, "reason": reason})
 
     def cash_flow(self, amount: int) -> None:
         self._keep(breakers.shift_equity(self.memory, amount))
@@ -140,7 +140,7 @@ class VenueLedgerRisk(RiskMonitor):
         self._remember_equity(breakers.next_equity_memory(self.memory, equity, self.clock()))
 
     def request_kill(self, message: str, now: int) -> bool:
-        """The lane's kill switch halts the lane (its caller cancels the lane's orders), not the desk."""
+        """The ledger's kill switch halts the ledger (its caller cancels the ledger's orders), not the desk."""
         return False
 
     def _alert(self, level: AlertLevel, code: str, message: str) -> None:

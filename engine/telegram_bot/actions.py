@@ -22,9 +22,9 @@ COMMANDS: dict[str, Spec] = {
     "status": Spec("/status", "the desk at a glance: exactly what `python -m engine status` prints"),
     "pnl": Spec("/pnl [today|week]", "PnL today (default) or over 7 days, with fills and per-strategy realized"),
     "positions": Spec("/positions", "open positions: shares, cost, realized, the /flatten line for the desk's own; "
-                                    "the paper lane's beside a live desk, and Kalshi's ledger when it trades the "
+                                    "the paper ledger's beside a live desk, and Kalshi's ledger when it trades the "
                                     "other mode, apart"),
-    "orders": Spec("/orders", "open orders (the paper lane's and Kalshi's ledger apart, as /positions)"),
+    "orders": Spec("/orders", "open orders (the paper ledger's and Kalshi's ledger apart, as /positions)"),
     "alerts": Spec("/alerts", "alerts not acknowledged yet, each with an Acknowledge button"),
     "pause": Spec("/pause", "pause trading: strategies stop and their orders are withdrawn (yours stay)", "pause"),
     "resume": Spec("/resume", "resume a paused engine", "resume"),

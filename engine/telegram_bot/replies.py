@@ -64,13 +64,13 @@ def pnl(settings: Settings, window: str) -> str:
     with reading(settings) as conn:
         status = desk_status.engine_status(conn, settings.db_path)
         mode, kalshi = status.mode, status.mode_of(KALSHI)
-        lane = _lane_line(desk_status.paper_lane(conn, now) if mode == "live" else None) + \
-            _lane_line(desk_status.venue_ledger(conn, now, KALSHI, kalshi), "Kalshi paper" if kalshi == "paper" else
+        ledger = _ledger_line(desk_status.paper_ledger(conn, now) if mode == "live" else None) + \
+            _ledger_line(desk_status.venue_ledger(conn, now, KALSHI, kalshi), "Kalshi paper" if kalshi == "paper" else
                        "Kalshi LIVE", "on paper" if kalshi == "paper" else stake(status.host_of(KALSHI)))
         if window == "today":
             today = desk_status.pnl_today(conn, mode, now=now)
             if today is None:
-                return f"PnL today ({mode}): no portfolio snapshot yet." + lane
+                return f"PnL today ({mode}): no portfolio snapshot yet." + ledger
             since = utc_day_start(now)
             lines = [f"PnL today ({mode}, since 00:00 UTC)",
                      f"total      {_money(today.total, True)} pUSD (equity {_money(today.equity)})",
@@ -80,7 +80,7 @@ def pnl(settings: Settings, window: str) -> str:
             since = now - 7 * DAY_MS
             week = desk_lists.pnl_window(conn, mode, since)
             if week is None:
-                return f"PnL this week ({mode}): no portfolio snapshot yet." + lane
+                return f"PnL this week ({mode}): no portfolio snapshot yet." + ledger
             lines = [f"PnL over 7 days ({mode})", f"total      {_money(week['change'], True)} pUSD "
                      f"(equity {_money(week['equity'])})", f"realized   {_money(week['realized'], True)}",
                      f"fees       {_money(week['fees'])}"]
@@ -91,17 +91,17 @@ def pnl(settings: Settings, window: str) -> str:
     lines.append("realized to date, per strategy:")
     lines += [f"  {s['strategy']}: {_money(s['realized_usdc'], True)} (fees {_money(s['fees_usdc'])})"
               for s in strategies[:15]] or ["  none"]
-    return "\n".join(lines) + lane
+    return "\n".join(lines) + ledger
 
 
-def _lane_line(lane: dict[str, Any] | None, name: str = "paper lane", where: str = "on paper") -> str:
-    """A ledger beside the desk (paper-only strategies beside a live desk, Kalshi's paper or live
+def _ledger_line(ledger: dict[str, Any] | None, name: str = "paper ledger", where: str = "on paper") -> str:
+    """A ledger other than the desk's (paper-only strategies beside a live desk, Kalshi's paper or live
     ledger): its own figures, said apart."""
-    if lane is None:
+    if ledger is None:
         return ""
-    return (f"\n{name} ({', '.join(lane['strategies'])}, {where}, not in the figures above): equity "
-            f"{_money(lane['equity_usdc'])}, today {_money(lane['pnl_today_usdc'], True)}, "
-            f"{lane['trading_state']}")
+    return (f"\n{name} ({', '.join(ledger['strategies'])}, {where}, not in the figures above): equity "
+            f"{_money(ledger['equity_usdc'])}, today {_money(ledger['pnl_today_usdc'], True)}, "
+            f"{ledger['trading_state']}")
 
 
 def _listing(what: str, where: str, count: int, lines: list[str], first: str) -> str:
@@ -114,13 +114,13 @@ def _listing(what: str, where: str, count: int, lines: list[str], first: str) ->
 
 def _ledgers(conn: sqlite3.Connection, settings: Settings) -> list[tuple[str, str, str | None]]:
     """The lists to show, each (whose, as said after the count; mode; venue or None for every venue):
-    the desk's mode's ledgers first (what /flatten sells), then apart the paper lane beside a live
+    the desk's mode's ledgers first (what /flatten sells), then apart the paper ledger beside a live
     desk and Kalshi's ledger when it trades the other mode."""
     status = desk_status.engine_status(conn, settings.db_path)
     mode, kalshi = status.mode, status.mode_of(KALSHI)
     found: list[tuple[str, str, str | None]] = [(f"({mode})", mode, None)]
     if mode == "live":
-        found.append(("on the paper lane (paper-only strategies: paper money)", "paper", POLYMARKET))
+        found.append(("on the paper ledger (paper-only strategies: paper money)", "paper", POLYMARKET))
     if kalshi != mode:
         found.append((_on_kalshi(kalshi, status.host_of(KALSHI)), kalshi, KALSHI))
     return found

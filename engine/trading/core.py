@@ -23,7 +23,7 @@ from contracts import order_end
 from contracts.command_refusal import CommandRejected
 from contracts.domain import Intent
 from contracts.settings import Settings
-from contracts.venue_policies import DESK_VENUE, venues_apart
+from contracts.venue_policies import DESK_VENUE, venues_armed_alone
 from engine.analytics.markout_job import MarkoutJob
 from engine.execution import portfolio
 from engine.execution.bus import EventBus, FillApplied
@@ -99,18 +99,18 @@ class TradingCore:
         self.link = VenueLink(settings, db, clock=clock, replay=replay, config=lambda: self.config, bus=self.bus,
                               gate=self.gate, desk_state=lambda: self.executor.state,
                               strategy_markets=lambda: self.host.markets()
-                              | set().union(*(ledger.held_markets() for ledger in self.ledgers.beside()))
+                              | set().union(*(ledger.held_markets() for ledger in self.ledgers.others()))
                               | cross_arbs.paired_legs(self.host.hosted, self.link.references.pairs()))
         self.books, self.catalog, self.feed = self.link.books, self.link.catalog, self.link.feed
-        # Every ledger the desk trades (engine/trading/passes/ledger.py): its own, and beside it, by (venue, mode),
-        # the desk's venue on paper beside a live desk (paper-only strategies) and each venue armed apart in its
+        # Every ledger the desk trades (engine/trading/passes/ledger.py): its own, and the others, by (venue, mode),
+        # the desk's venue on paper beside a live desk (paper-only strategies) and each venue armed on its own in its
         # own armed mode beside any desk (a replay trades it on paper). Which one a strategy trades: routing.py.
         desk = desk_ledger(self.link, mode, risk=self.risk, bus=self.bus, balance_watch=self.lookout.balance_watch,
                            conditions=self.lookout.conditions, on_kill=self._kill_switch,
                            look=None if replay is not None else lambda now: self.lookout.look(
                                self.link, self.desk, now, feed_down_s=self.config.alert_feed_down_s))
-        armed = {} if replay is not None else core_state.current_apart_modes(db)
-        self.ledgers = Ledgers(desk, {policy.venue: armed.get(policy.venue, "paper") for policy in venues_apart()})
+        armed = {} if replay is not None else core_state.current_armed_modes(db)
+        self.ledgers = Ledgers(desk, {p.venue: armed.get(p.venue, "paper") for p in venues_armed_alone()})
         self.selection = Selection(db, self.host, self.catalog, clock, record=replay is None)
         self.fills_dark = FillsDark(self.lookout.alert)
         self.rewards = RewardTracker(db, clock, sample_s=self.config.reward_sample_s)
@@ -138,7 +138,7 @@ class TradingCore:
         self.markouts = MarkoutJob(db)  # a backtest computes its own (engine/backtest/runner.py)
         self.scheduled = CoreJobs(self.link, desk, self.lookout, self.selection, self.rewards, self.markouts,
                                   config=lambda: self.config, deciding=lambda: self.deciding,
-                                  trading_since=lambda: self.trading_since, lanes=self.ledgers.beside,
+                                  trading_since=lambda: self.trading_since, others=self.ledgers.others,
                                   ledger_ready=lambda: self.ledger_ready)
         self.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
         self.bus.subscribe(FillApplied, self.own_markouts.on_fill)
@@ -214,7 +214,7 @@ class TradingCore:
                 # start command that happened to launch it (storage/command_queue/command_effects.py).
                 self._loop = asyncio.create_task(self._run(), name="trading-loop", context=contextvars.Context())
         else:
-            await self._open_ledgers()  # a backtest of a strategy on a venue armed apart trades its paper ledger
+            await self._open_ledgers()  # a backtest of a strategy on a venue armed on its own trades its paper ledger
         self.deciding = True
 
     async def pause(self) -> int:
@@ -222,7 +222,7 @@ class TradingCore:
         how many of theirs were working."""
         self.deciding = False
         working = sum(1 for o in self.executor.state.orders.values() if o.strategy not in OPERATOR_BOOKS)
-        for ledger in self.ledgers.all():  # those beside the desk's: their orders are cancelled by their next pass
+        for ledger in self.ledgers.all():  # the others: their orders are cancelled by their next pass
             ledger.withdraw(why=order_end.PAUSED)
         await self.executor.reconcile()
         return working
@@ -239,7 +239,7 @@ class TradingCore:
         self.executor.withdraw(why=order_end.STOPPED)
         await self._drain_orders()
         await self._stop_loop()
-        await self.ledgers.close_beside()
+        await self.ledgers.close_others()
         await self.link.close_feeds()
         if self.recorder is not None:
             await self.recorder.close()
@@ -253,7 +253,7 @@ class TradingCore:
         self.deciding = False
         await self.desk.connect()
         result: dict[str, Any] = dict(await self.executor.kill())
-        for ledger in self.ledgers.beside():
+        for ledger in self.ledgers.others():
             result[ledger.answer_key] = await ledger.kill()
         if self.flatten_after_kill:
             self.flatten_after_kill = False
@@ -269,9 +269,9 @@ class TradingCore:
         await self.desk.connect()
         try:
             result = dict(await self.executor.kill())
-            for apart, mode in self.ledgers.armed.items():  # each venue armed live apart from the desk
-                if mode == "live" and adapter_of(apart).armable(self.settings):
-                    result[f"{apart}_live"] = await downtime_cancels.cancel_recorded(self.desk, self.risk, apart)
+            for venue, mode in self.ledgers.armed.items():  # each venue armed live on its own
+                if mode == "live" and adapter_of(venue).armable(self.settings):
+                    result[f"{venue}_live"] = await downtime_cancels.cancel_recorded(self.desk, self.risk, venue)
         finally:
             await self.desk.disconnect()
         return result
@@ -281,7 +281,7 @@ class TradingCore:
         balance mismatch), as a Start from stopped would. A balance halt is checked again at once
         and the cash difference booked (the operator has looked), so it does not come straight back.
         Returns what it cleared, or None when nothing was halted that way."""
-        for ledger in self.ledgers.beside():
+        for ledger in self.ledgers.others():
             await ledger.rearm()  # a venue ledger's halt ends with the operator's Start too (alerted when it does)
         reason = self.risk.memory.reason
         if self.risk.memory.trading_state is not breakers.TradingState.HALTED or \
@@ -316,7 +316,7 @@ class TradingCore:
 
     async def set_mode(self, mode: str, venue: str = DESK_VENUE) -> None:
         """Only while stopped. The desk's: the risk memory forgets the other mode's peak and day (the
-        controller resets them in the database, audited). A venue armed apart: its ledger opens in `mode`
+        controller resets them in the database, audited). A venue armed on its own: its ledger opens in `mode`
         at the next Start (its breakers are kept per mode)."""
         if venue in self.ledgers.armed:
             self.ledgers.armed[venue] = mode
@@ -444,10 +444,10 @@ class TradingCore:
         self.flatten_after_kill = self.risk.request_kill(message, now)
 
     async def _open_ledgers(self, *, rearm: bool = False) -> None:
-        await self.opening.open_beside(rearm=rearm)
+        await self.opening.open_others(rearm=rearm)
 
     def _wire(self, ledger: Ledger) -> None:
-        """A new ledger beside the desk's: its fills and faults heard as the desk's are."""
+        """A new ledger other than the desk's: its fills and faults heard as the desk's are."""
         ledger.bus.on_error = self.lookout.handler_failed
         ledger.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
         ledger.bus.subscribe(FillApplied, self.own_markouts.on_fill)

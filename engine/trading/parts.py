@@ -46,8 +46,8 @@ class ReplaySource(Protocol):
 
 
 class TradingSite(Protocol):
-    """One ledger trading through one executor (engine/trading/passes/ledger.py: the desk's, or one beside
-    it). Exits, sales, settlement of resolved markets, collections and arbitrage legs work on any."""
+    """One ledger trading through one executor (engine/trading/passes/ledger.py: the desk's, or any
+    other). Exits, sales, settlement of resolved markets, collections and arbitrage legs work on any."""
 
     settings: Settings
     db: Database

@@ -68,6 +68,29 @@ class VenueRefund:
     voided: bool = True  # False: settled at a value, not paid back at cost
 
 
+@dataclass(frozen=True, slots=True)
+class PositionPayout:
+    """What the venue's contract says `shares` of a position pay if redeemed now (Protocol V2's
+    PositionManager): `amount` micro-pUSD, 0 for a losing position; None when it will not say (it
+    reverted: `waiting` when only because the market has no result on chain yet; `reason` says)."""
+
+    position_id: str
+    shares: int  # micro-shares asked about
+    amount: int | None
+    waiting: bool = False
+    reason: str = ""
+
+
+@runtime_checkable
+class PayoutSource(Protocol):
+    """A settlement venue whose contract answers what a position pays before and after it is redeemed
+    (engine/trading/settlement/payout_check.py reads it)."""
+
+    async def position_payout(self, position_id: str, shares: int | None = None) -> PositionPayout:
+        """What `shares` of the position pay (None: all the wallet holds of it)."""
+        ...
+
+
 @runtime_checkable
 class RefundSource(Protocol):
     """A settlement venue that can void a market: its refunds are booked before its credits, and

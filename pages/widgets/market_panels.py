@@ -249,7 +249,7 @@ def activity_panel(db: Database, market: dict[str, Any], mode: str) -> None:
         show_table(who, WHO_COLUMNS)
     st.markdown(f"**Our {mode} position**")
     portfolio.positions_table(db, mode, condition_id=cid, key="market")
-    portfolio.paper_lane_positions(db, mode, condition_id=cid, key="market")
+    portfolio.paper_ledger_positions(db, mode, condition_id=cid, key="market")
     st.markdown("**Our orders in it** (latest 50, every mode)")
     frame = trading_queries.orders(db, trading_queries.TradeFilter(condition_id=cid), limit=50)
     if frame.empty:

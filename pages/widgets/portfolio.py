@@ -146,60 +146,60 @@ def positions_table(db: Database, mode: str, *, condition_id: str | None = None,
     exit_control(db, mode, frame, key=key)
 
 
-def paper_lane_positions(db: Database, mode: str, *, condition_id: str | None = None, key: str) -> None:
+def paper_ledger_positions(db: Database, mode: str, *, condition_id: str | None = None, key: str) -> None:
     """On a live desk: the paper ledger's positions, apart from live's, each with its own Exit (sold on
-    the paper venue): the paper-only strategies' (the paper lane's own), then the leftovers of
+    the paper venue): the paper-only strategies' (the paper ledger's own), then the leftovers of
     strategies promoted since, labelled as such."""
     if mode != "live":
         return
-    lane = set(trading_queries.paper_only(db))
-    if lane:
-        st.markdown("**Paper lane positions** (paper-only strategies, on paper beside live)")
-        positions_table(db, "paper", condition_id=condition_id, key=f"{key}_paper_lane", venue=POLYMARKET,
-                        strategies=lambda name: name in lane)
-    leftovers_table(db, lane, condition_id=condition_id, key=key)
+    paper_only = set(trading_queries.paper_only(db))
+    if paper_only:
+        st.markdown("**Paper ledger positions** (paper-only strategies, on paper beside live)")
+        positions_table(db, "paper", condition_id=condition_id, key=f"{key}_paper_ledger", venue=POLYMARKET,
+                        strategies=lambda name: name in paper_only)
+    leftovers_table(db, paper_only, condition_id=condition_id, key=key)
 
 
-def paper_lane_panel(db: Database) -> None:
+def paper_ledger_panel(db: Database) -> None:
     """On a live desk, the paper ledger apart from live's: the paper-only strategies' own figures and
-    positions (the paper lane), and apart from them the leftovers of strategies promoted since."""
+    positions (the paper ledger), and apart from them the leftovers of strategies promoted since."""
     names = trading_queries.paper_only(db)
     if names:
-        st.subheader("Paper lane: paper-only strategies beside live")
+        st.subheader("Paper ledger: paper-only strategies beside live")
         st.caption(f"{', '.join(text.markdown(n) for n in names)} trade on paper (their own ledger, limits and "
                    "PnL; never an order at the venue) until promoted on the Strategies page. Figures below are "
                    "theirs alone, on paper.")
         state, reason = trading_queries.ledger_state(db, POLYMARKET, "paper")
         if state != "ACTIVE":
-            st.warning(f"Paper lane {state}: {text.markdown(reason or 'no reason recorded')} (live trading is not "
+            st.warning(f"Paper ledger {state}: {text.markdown(reason or 'no reason recorded')} (live trading is not "
                        "affected; the operator's Start ends it)", icon=":material/warning:")
-        lane_pnl_metrics(db, names)
-        positions_table(db, "paper", key="paper_lane", venue=POLYMARKET, strategies=lambda name: name in names,
-                        empty="The paper lane holds nothing.")
+        ledger_pnl_metrics(db, names)
+        positions_table(db, "paper", key="paper_ledger", venue=POLYMARKET, strategies=lambda name: name in names,
+                        empty="The paper-only strategies hold nothing.")
     leftovers_table(db, set(names), key="overview")
 
 
 LEFTOVERS = ("**Leftovers on paper** of strategies promoted (or deleted) since: their old paper positions, not "
-             "the paper lane's and not live's. Nothing trades them any more; they are valued on the paper ledger "
-             "until you exit them here (sold on the paper venue).")
+             "the paper-only strategies' and not live's. Nothing trades them any more; they are valued on the paper "
+             "ledger until you exit them here (sold on the paper venue).")
 
 
-def leftovers_table(db: Database, lane: set[str], *, condition_id: str | None = None, key: str) -> None:
+def leftovers_table(db: Database, paper_only: set[str], *, condition_id: str | None = None, key: str) -> None:
     """A live desk's paper positions no paper-only strategy owns, labelled and exitable (shown only when any)."""
     frame = portfolio_queries.positions(db, "paper", condition_id=condition_id, venue=POLYMARKET)
-    if frame.empty or frame["strategy"].isin(lane).all():
+    if frame.empty or frame["strategy"].isin(paper_only).all():
         return
     st.markdown(LEFTOVERS)
     positions_table(db, "paper", condition_id=condition_id, key=f"{key}_paper_leftovers", venue=POLYMARKET,
-                    strategies=lambda name: name not in lane)
+                    strategies=lambda name: name not in paper_only)
 
 
-def lane_pnl_metrics(db: Database, names: list[str]) -> None:
-    """The paper lane's own figures: its strategies' PnL on the paper ledger, never the whole ledger's
+def ledger_pnl_metrics(db: Database, names: list[str]) -> None:
+    """The paper-only strategies' own figures: their PnL on the paper ledger, never the whole ledger's
     (which also holds promoted strategies' leftovers)."""
     figures_ = portfolio_queries.strategies_pnl(db, "paper", names, venue=POLYMARKET)
     cols = st.columns(4)
-    cols[0].metric("Paper lane PnL (pUSD)", usdc(figures_.total, signed=True),
+    cols[0].metric("Paper ledger PnL (pUSD)", usdc(figures_.total, signed=True),
                    help="Its strategies' realized plus unrealized (at the last recorded mid) minus fees, on paper")
     cols[1].metric("Realized (pUSD)", usdc(figures_.realized, signed=True), help="Its strategies' only, before fees")
     cols[2].metric("Unrealized now (pUSD)", usdc(figures_.unrealized, signed=True),

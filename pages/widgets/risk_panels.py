@@ -182,12 +182,12 @@ DECISION_COLUMNS = {
 }
 
 
-def decisions_log(db: Database, mode: str, *, paper_lane: bool = False) -> None:
+def decisions_log(db: Database, mode: str, *, paper_ledger: bool = False) -> None:
     """The gate's decisions of one ledger: the engine's mode's, or (on a live desk with paper-only
-    strategies, `paper_lane`) the paper lane's, picked; paper and live never mix."""
-    if mode == "live" and paper_lane:
+    strategies, `paper_ledger`) the paper ledger's, picked; paper and live never mix."""
+    if mode == "live" and paper_ledger:
         mode = st.radio("Ledger", ["live", "paper"], horizontal=True, key=DEC_LEDGER,
-                        help="paper: the paper lane's strategies (paper only, beside live)")
+                        help="paper: the paper ledger's strategies (paper only, beside live)")
     facets = portfolio_queries.decision_facets(db, mode)
     markets = market_queries.market_choices(db)
     labels = dict(zip(markets["condition_id"], markets["label"], strict=True))

@@ -99,7 +99,7 @@ def instances_table(db: Database, status: desk_status.EngineStatus) -> dict[str,
     if frame.empty:
         st.caption("No strategies yet: create one below.")
         return {}
-    apart = frame["venue"] != DESK_VENUE  # on a venue armed apart: its own mode, said after its name
+    other_venue = frame["venue"] != DESK_VENUE  # on a venue armed on its own: its own mode, said after its name
     venue_mode = frame["venue"].map(status.mode_of)
     frame["ledger"] = venue_mode.where(frame["live"].astype(bool), "paper")
     pnl = pd.concat([portfolio_queries.strategy_pnl(db, m).assign(ledger=m)
@@ -108,8 +108,8 @@ def instances_table(db: Database, status: desk_status.EngineStatus) -> dict[str,
         {"realized": 0.0, "fees": 0.0, "open_cost": 0.0, "open_positions": 0}
     )
     label = frame["venue"].map(lambda venue: policy_of(venue).label)
-    held = apart & (venue_mode == "live") & ~frame["live"].astype(bool)  # waits while its venue trades live
-    merged["ledger"] = merged["ledger"].where(~apart, merged["ledger"] + " on " + label).where(
+    held = other_venue & (venue_mode == "live") & ~frame["live"].astype(bool)  # waits while its venue trades live
+    merged["ledger"] = merged["ledger"].where(~other_venue, merged["ledger"] + " on " + label).where(
         ~held, "held: paper only, " + label + " live")
     merged["markets"] = merged["markets"].map(_markets_summary)
     merged["kind_words"] = merged["kind"].str.replace("_", " ")  # words wrap where an identifier cannot

@@ -1,4 +1,4 @@
-"""Settings page: each venue armed apart (every venue but the desk's own) armed live, or back to paper,
+"""Settings page: each venue armed on its own (every venue but the desk's own) armed live, or back to paper,
 on its own, beside the desk's paper/live switch. Live sends the promoted strategies' orders on that venue
 to it with real money, so it has its own gate (storage/desk/arming.py: the key the engine read, a
 passing preflight of the last hour, a promoted strategy naming its markets, the engine stopped, none of

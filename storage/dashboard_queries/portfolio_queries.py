@@ -206,7 +206,7 @@ class StrategiesPnl:
 
 
 def strategies_pnl(db: Database, mode: str, names: list[str], *, venue: str = DESK_VENUE) -> StrategiesPnl:
-    """The named strategies' own figures on the `mode` ledger of `venue` (a lane's: not the whole ledger's)."""
+    """The named strategies' own figures on the `mode` ledger of `venue` (their part of it, not the whole ledger's)."""
     if not names:
         return StrategiesPnl(0.0, 0.0, 0.0)
     with db.read() as conn:
@@ -298,11 +298,11 @@ def risk_usage(db: Database, mode: str, *, now: int | None = None) -> RiskUsage:
     rows["question"] = rows["question"].fillna("")
     with db.read() as conn:
         state = conn.execute(text("SELECT mode, peak_equity FROM engine_state WHERE id = 1")).one()
-        # The desk's peak is its mode's; paper on a live desk is the paper lane's, with a peak of its own.
-        lane = ledger_risk_store.read(conn, DESK_VENUE, "paper").peak_equity if mode == "paper" else None
+        # The desk's peak is its mode's; paper on a live desk is the paper ledger's, with a peak of its own.
+        ledger = ledger_risk_store.read(conn, DESK_VENUE, "paper").peak_equity if mode == "paper" else None
     pnl = pnl_today(db, mode, now=now)
     equity = pnl.equity if pnl else None
-    stored = state.peak_equity if state.mode == mode else lane
+    stored = state.peak_equity if state.mode == mode else ledger
     peak = stored / MICRO if stored is not None else None
     if equity is not None:
         peak = max(peak or equity, equity)

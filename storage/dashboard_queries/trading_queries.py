@@ -91,14 +91,14 @@ def paper_only(db: Database) -> list[str]:
 
 
 def trading_venue(db: Database, venue: str) -> list[str]:
-    """The enabled strategies trading a venue armed apart (naming its markets, or spanning venues to it)."""
+    """The enabled strategies trading a venue armed on its own (naming its markets, or spanning venues to it)."""
     with db.read() as conn:
         return desk_status.trading_venue(conn.connection.driver_connection, venue)  # type: ignore[arg-type]  # as above
 
 
 def ledger_state(db: Database, venue: str, mode: str) -> tuple[str, str | None]:
-    """The trading state of the ledger (venue, mode) beside the desk's and its reason (ACTIVE before
-    it ever moved): the paper lane is (polymarket, paper), Kalshi's (kalshi, its armed mode)."""
+    """The trading state of the ledger (venue, mode) other than the desk's and its reason (ACTIVE before
+    it ever moved): the paper ledger is (polymarket, paper), Kalshi's (kalshi, its armed mode)."""
     with db.read() as conn:
         risk = ledger_risk_store.read(conn, venue, mode)
     return risk.trading_state, risk.reason

@@ -6,7 +6,7 @@ override only by naming each failing one, typed and audited (an override naming 
 overrides is refused, whether that check passes or not). Each venue's checklist is built here from
 what its policy says arming it checks (contracts/venues/policy.py `Arming`) and what the desk knows:
 
-- the key the running engine read at its start (engine_state, migration 0061; a venue armed apart's:
+- the key the running engine read at its start (engine_state, migration 0061; for a venue armed on its own:
   its row of venue_modes, 0099), never `.env` as the dashboard reads it: the engine reads `.env`
   only when it starts;
 - the last preflight of that very account on that very host within the hour (preflight_runs,

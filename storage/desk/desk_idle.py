@@ -15,7 +15,7 @@ from typing import Any
 
 from contracts.jsonsafe import read_stored
 from contracts.strategy_fit import cannot_trade
-from contracts.venue_policies import DESK_VENUE, policy_of, venue_named, venues_apart
+from contracts.venue_policies import DESK_VENUE, policy_of, venue_named, venues_armed_alone
 from storage.desk.desk_state import desk_state
 from storage.desk.desk_status import EngineStatus, one, rows
 
@@ -102,14 +102,14 @@ def strategies_idle(conn: sqlite3.Connection, status: EngineStatus, now: int) ->
     market, an order size below its markets' minimum, and the refusals of the decisions log's last two
     minutes by reason code, with their counts."""
     desk = desk_state(status)
-    apart = venues_apart()  # each trades in its own armed mode
-    cases = " ".join("WHEN s.markets LIKE ? THEN ?" for _ in apart)  # a live strategy on a venue armed apart
+    armed_alone = venues_armed_alone()  # each trades in its own armed mode
+    cases = " ".join("WHEN s.markets LIKE ? THEN ?" for _ in armed_alone)  # a live strategy on a venue armed on its own
     found = rows(conn, f"""SELECT s.name, s.params, s.markets, s.enabled, s.paused, s.live, s.status, sel.selected,
                                   (SELECT COUNT(*) FROM orders o WHERE o.strategy = s.name AND o.status_rank < 100
                                    AND o.mode = CASE WHEN s.live = 0 THEN 'paper' {cases} ELSE ? END) AS working
                            FROM strategies s LEFT JOIN strategy_selection sel ON sel.name = s.name
                            WHERE s.deleted_at IS NULL ORDER BY s.name""",
-                 (*(value for policy in apart
+                 (*(value for policy in armed_alone
                     for value in (f'%"{policy.market_prefix}%', status.mode_of(policy.venue))), status.mode))
     said: dict[str, str] = {}
     for row in found:

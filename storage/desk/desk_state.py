@@ -101,7 +101,7 @@ def stake(host: str | None) -> str:
 
 def real_money_at_stake(status: EngineStatus) -> bool:
     """Whether any venue is armed live against a real venue (what the red badge warns of): the desk's, or
-    one armed apart."""
+    one armed on its own."""
     return (status.mode == "live" and bool(real_money(status.venue_host))) or \
         any(bool(real_money(status.host_of(venue))) for venue in status.armed_live())
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from contracts.market_filter import SPANS_VENUES
 from contracts.order_status import TERMINAL_RANK
-from contracts.venue_policies import DESK_VENUE, policy_of, venues_apart
+from contracts.venue_policies import DESK_VENUE, policy_of, venues_armed_alone
 from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
 from storage.desk.desk_state import desk_state, money_label, stake
 from storage.engine_stores import ledger_risk_store
@@ -79,7 +79,7 @@ class EngineStatus:
     venue_host: str | None = None
     # The live venue's per-signer rate-limit tier as the engine last read it (migration 0091; {}: none).
     venue_tier: dict[str, Any] = field(default_factory=dict)
-    # Each venue armed apart from the desk's: its mode, and the host the running engine read for it
+    # Each venue armed on its own: its mode, and the host the running engine read for it
     # (venue_modes, migration 0099: a venue without a row is on paper and read nothing).
     venue_modes: dict[str, str] = field(default_factory=dict)
     venue_hosts: dict[str, str | None] = field(default_factory=dict)
@@ -93,8 +93,8 @@ class EngineStatus:
         return self.venue_host if venue == DESK_VENUE else self.venue_hosts.get(venue)
 
     def armed_live(self) -> list[str]:
-        """The venues armed apart that are armed live now."""
-        return [policy.venue for policy in venues_apart() if self.mode_of(policy.venue) == "live"]
+        """The venues armed on their own that are armed live now."""
+        return [policy.venue for policy in venues_armed_alone() if self.mode_of(policy.venue) == "live"]
 
     @property
     def trading_label(self) -> str:
@@ -169,7 +169,7 @@ def engine_status(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
 
 
 def _venue_arming(conn: sqlite3.Connection, row: sqlite3.Row) -> tuple[dict[str, str], dict[str, str | None]]:
-    """Each venue armed apart's mode and host, by venue. A database the engine of this release has not
+    """The mode and host of each venue armed on its own, by venue. A database the engine of this release has not
     migrated yet keeps Kalshi's on the engine row (the columns migration 0099 moves)."""
     try:
         found = rows(conn, "SELECT venue, mode, host FROM venue_modes")
@@ -396,13 +396,13 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
 
     owed = collection_queries.redeemable(conn, status.mode)
     age = status.heartbeat_age_s
-    apart = [policy.venue for policy in venues_apart()]
+    armed_alone = [policy.venue for policy in venues_armed_alone()]
     return {
         "state": status.state,
         "desired_state": status.desired_state,
         "mode": status.mode,
-        # Each venue armed apart: `<venue>_mode`, `<venue>_armed`, its ledger's figures and what it stakes.
-        **{f"{venue}_mode": status.mode_of(venue) for venue in apart},
+        # Each venue armed on its own: `<venue>_mode`, `<venue>_armed`, its ledger's figures and what it stakes.
+        **{f"{venue}_mode": status.mode_of(venue) for venue in armed_alone},
         "trading_state": status.trading_state,
         "trading_reason": status.trading_state_reason,
         # The desk's one state and where money is at stake: what every surface says (desk_state.py).
@@ -411,7 +411,7 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "idle": idle_reasons(conn, status.mode, now) if desk.trading else [],
         "armed": money_label(status.mode, status.venue_host),
         **{f"{venue}_armed": money_label(status.mode_of(venue), status.host_of(venue), policy_of(venue).label)
-           for venue in apart},
+           for venue in armed_alone},
         "kill_latched": status.kill_latched,
         "kill_reason": status.kill_reason,
         "engine_up": status.engine_up,
@@ -437,13 +437,13 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "unacked_alerts": unacked,
         "alerts": newest,
         "notifications": {"last": last_delivery(conn), "queued": queued_notifications(conn)},
-        "paper_lane": paper_lane(conn, now) if status.mode == "live" else None,
-        **{key: value for venue in apart for key, value in _apart_lines(conn, status, venue, now).items()},
+        "paper_ledger": paper_ledger(conn, now) if status.mode == "live" else None,
+        **{key: value for venue in armed_alone for key, value in _venue_ledger_lines(conn, status, venue, now).items()},
     }
 
 
-def _apart_lines(conn: sqlite3.Connection, status: EngineStatus, venue: str, now: int) -> dict[str, Any]:
-    """A venue armed apart in the report: its ledger in the mode it is armed in (`<venue>_paper` or
+def _venue_ledger_lines(conn: sqlite3.Connection, status: EngineStatus, venue: str, now: int) -> dict[str, Any]:
+    """A venue armed on its own in the report: its ledger in the mode it is armed in (`<venue>_paper` or
     `<venue>_live`; the other None) and what its live ledger stakes (real money on that venue only)."""
     mode = status.mode_of(venue)
     return {f"{venue}_paper": venue_ledger(conn, now, venue, "paper") if mode == "paper" else None,
@@ -453,11 +453,11 @@ def _apart_lines(conn: sqlite3.Connection, status: EngineStatus, venue: str, now
 
 def names_venue(venue: str) -> tuple[str, tuple[str, ...]]:
     """SQL over a strategy's `markets` (JSON; a list names one venue) that holds when the strategy names
-    `venue`'s markets, with its parameters: a venue armed apart's by its id prefix, the desk's own when it
+    `venue`'s markets, with its parameters: for a venue armed on its own, by its id prefix, the desk's own when it
     names no other venue's."""
     if venue != DESK_VENUE:
         return "COALESCE(markets, '') LIKE ?", (f'%"{policy_of(venue).market_prefix}%',)
-    others = [f'%"{policy.market_prefix}%' for policy in venues_apart()]
+    others = [f'%"{policy.market_prefix}%' for policy in venues_armed_alone()]
     if not others:
         return "1", ()
     each = ["COALESCE(markets, '') LIKE ?"] * len(others)
@@ -465,7 +465,7 @@ def names_venue(venue: str) -> tuple[str, tuple[str, ...]]:
 
 
 def trading_venue(conn: sqlite3.Connection, venue: str, *, promoted: bool = False) -> list[str]:
-    """The enabled strategies trading a venue armed apart: naming its markets or, where the operator's pairs
+    """The enabled strategies trading a venue armed on its own: naming its markets or, where the operator's pairs
     lead to it, arbitraging across venues (`promoted`: only those promoted live, the ones that may trade it
     while it is armed live)."""
     named, params = names_venue(venue)
@@ -477,7 +477,7 @@ def trading_venue(conn: sqlite3.Connection, venue: str, *, promoted: bool = Fals
 
 
 def paper_only_names(conn: sqlite3.Connection) -> list[str]:
-    """The enabled strategies never promoted, those of venues armed apart aside: on a live desk they trade
+    """The enabled strategies never promoted, those of venues armed on their own aside: on a live desk they trade
     in the desk venue's paper ledger."""
     named, params = names_venue(DESK_VENUE)
     return [r["name"] for r in rows(conn, f"""SELECT name FROM strategies WHERE live = 0 AND enabled = 1
@@ -485,7 +485,7 @@ def paper_only_names(conn: sqlite3.Connection) -> list[str]:
 
 
 def venue_ledger(conn: sqlite3.Connection, now: int, venue: str, mode: str) -> dict[str, Any] | None:
-    """Strategies trading a venue armed apart (engine/trading/passes/ledger.py) in `mode`, its armed mode:
+    """Strategies trading a venue armed on its own (engine/trading/passes/ledger.py) in `mode`, its armed mode:
     which (live: the promoted ones; `held`, the others), its exchange as last read where it announces
     pauses (paused, the next scheduled pause), the ledger's trading state, equity, open orders and
     positions (None: no strategy trades it)."""
@@ -519,8 +519,8 @@ def _exchange(conn: sqlite3.Connection, venue: str) -> dict[str, Any] | None:
         return None
 
 
-def paper_lane(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
-    """Paper-only strategies on a live desk (engine/trading/passes/ledger.py): which, their lane's
+def paper_ledger(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
+    """Paper-only strategies on a live desk (engine/trading/passes/ledger.py): which, their ledger's
     trading state, and the paper ledger's equity, orders and positions (None: no such strategy)."""
     names = paper_only_names(conn)
     if not names:

@@ -25,7 +25,7 @@ class Snapshot:
     crash_count: int
     recent_crashes: list[int]
     last_error: str | None
-    # The arming of each venue armed apart from the desk's (paper until armed live: set_venue_mode).
+    # The arming of each venue armed on its own (paper until armed live: set_venue_mode).
     venue_modes: dict[str, str] = field(default_factory=dict)
 
 

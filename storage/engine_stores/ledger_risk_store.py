@@ -1,6 +1,6 @@
 """The one store of a venue ledger's risk memory (engine/risk/ledger_risk.py): the `venue_risk`
-table, one row per (venue, mode) for every ledger beside the desk's (the desk's own stays on the
-engine_state row). Polymarket's paper lane is the row (polymarket, paper), Kalshi's ledger
+table, one row per (venue, mode) for every ledger but the desk's (the desk's own stays on the
+engine_state row). Polymarket's paper ledger is the row (polymarket, paper), Kalshi's ledger
 (kalshi, paper) or (kalshi, live); no row yet means a ledger whose breakers never moved (ACTIVE).
 
 Read with sqlite3 alone, so `engine status` imports no SQLAlchemy; the engine and the dashboard pass

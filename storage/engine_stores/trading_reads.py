@@ -20,8 +20,8 @@ def engine_mode(conn: Connection) -> str:
     return str(conn.execute(text("SELECT mode FROM engine_state WHERE id = 1")).scalar_one())
 
 
-def apart_modes(conn: Connection) -> dict[str, str]:
-    """'paper' or 'live' by venue: the arming of each venue armed apart from the desk, beside the desk's
+def armed_modes(conn: Connection) -> dict[str, str]:
+    """'paper' or 'live' by venue: the arming of each venue armed on its own, beside the desk's
     mode (its row of venue_modes; a venue without one is on paper)."""
     return venue_modes.modes(conn)
 
@@ -31,7 +31,7 @@ def kill_latched(conn: Connection) -> bool:
 
 
 def ledger_holds(conn: Connection, mode: str, venue: str) -> bool:
-    """Whether a ledger holds anything (a promoted strategy's paper leftovers keep the paper lane open
+    """Whether a ledger holds anything (a promoted strategy's paper leftovers keep the paper ledger open
     beside a live desk, so they stay valued and can be exited)."""
     return conn.execute(text("SELECT 1 FROM positions WHERE mode = :m AND venue = :v AND settled + pending != 0 "
                              "LIMIT 1"), {"m": mode, "v": venue}).first() is not None

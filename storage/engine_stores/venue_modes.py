@@ -1,4 +1,4 @@
-"""Each venue armed apart from the desk's, one row per venue (venue_modes, migration 0099): its mode
+"""Each venue armed on its own, one row per venue (venue_modes, migration 0099): its mode
 (`set_venue_mode`, engine/process/control.py) and the account and host the running engine read for it
 at its start (what arming checks a preflight against: storage/desk/arming.py). A venue without a row
 is on paper and read nothing."""

@@ -9,7 +9,14 @@ import pytest
 
 from contracts import venue_rules
 from contracts.domain import MICRO
-from contracts.venue_policies import DESK_VENUE, POLICIES, UnknownVenue, policy_for_market, policy_of, venues_apart
+from contracts.venue_policies import (
+    DESK_VENUE,
+    POLICIES,
+    UnknownVenue,
+    policy_for_market,
+    policy_of,
+    venues_armed_alone,
+)
 from contracts.venues import CASH_UNIT, KALSHI, LABELS, POLYMARKET, VENUES, venue_of
 from contracts.venues.kalshi import ids as kalshi_ids
 
@@ -56,7 +63,7 @@ def test_the_facts_the_trading_layer_branched_on() -> None:
 
 def test_every_venue_but_the_desks_is_armed_apart_so_a_third_is_one_more_entry(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    assert [policy.venue for policy in venues_apart()] == [KALSHI] and DESK_VENUE == POLYMARKET
+    assert [policy.venue for policy in venues_armed_alone()] == [KALSHI] and DESK_VENUE == POLYMARKET
     third = dataclasses.replace(policy_of(KALSHI), venue="betfair", label="Betfair", market_prefix="BF-")  # type: ignore[arg-type]  # a venue name contracts/venues/__init__.py does not list: the registry entry is what is tested
     monkeypatch.setitem(POLICIES, "betfair", third)
-    assert [policy.venue for policy in venues_apart()] == [KALSHI, "betfair"]
+    assert [policy.venue for policy in venues_armed_alone()] == [KALSHI, "betfair"]

@@ -61,28 +61,28 @@ def test_a_paper_only_strategy_on_a_live_desk_shows_its_paper_ledger(seeded: int
     assert any(s.value.endswith("performance (paper)") for s in at.subheader)
 
 
-def test_the_overview_shows_the_paper_lane_apart_on_a_live_desk(seeded: int, db: Database,
+def test_the_overview_shows_the_paper_ledger_apart_on_a_live_desk(seeded: int, db: Database,
                                                                 logged_in: Callable[[], AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'live'"))
-    assert not any("Paper lane" in s.value for s in logged_in().subheader)  # every strategy promoted: no lane
+    assert not any("Paper ledger" in s.value for s in logged_in().subheader)  # every strategy promoted: no ledger
     with db.write() as conn:
         conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))
     at = logged_in()
-    assert any(s.value == "Paper lane: paper-only strategies beside live" for s in at.subheader)
+    assert any(s.value == "Paper ledger: paper-only strategies beside live" for s in at.subheader)
     assert any("mm-btc trade on paper" in as_read(c.value) for c in at.caption)
     positions = [f for f in tables_of(at) if "strategy" in f.columns and "mm-btc" in set(f["strategy"])]
-    assert positions, "the paper lane's positions (mm-btc holds paper shares) are shown"
+    assert positions, "the paper ledger's positions (mm-btc holds paper shares) are shown"
     assert any(c.value == "No open live positions." for c in at.caption)  # live's table stays live's
-    with db.write() as conn:  # the lane's own kill switch tripped: said on the Overview, the desk's state apart
+    with db.write() as conn:  # the ledger's own kill switch tripped: said on the Overview, the desk's state apart
         conn.execute(text("UPDATE engine_state SET heartbeat_at = :now"), {"now": now_ms()})
         ledger_risk_store.write(conn, POLYMARKET, "paper", LedgerRisk("HALTED", "KILL_SWITCH_DRAWDOWN"), now_ms())
     at = logged_in()
-    assert any(as_read(w.value).startswith("Paper lane HALTED: KILL_SWITCH_DRAWDOWN") for w in at.warning)
+    assert any(as_read(w.value).startswith("Paper ledger HALTED: KILL_SWITCH_DRAWDOWN") for w in at.warning)
     assert any("REDUCING" in m.value for m in at.markdown)  # the seeded desk's own state, in the header
 
 
-def test_the_risk_page_shows_the_lane_usage_and_its_decisions_apart(seeded: int, db: Database,
+def test_the_risk_page_shows_the_ledger_usage_and_its_decisions_apart(seeded: int, db: Database,
                                                                     page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'live'"))
@@ -90,7 +90,7 @@ def test_the_risk_page_shows_the_lane_usage_and_its_decisions_apart(seeded: int,
         conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))
         paper_decisions = conn.execute(text("SELECT COUNT(*) FROM decisions WHERE mode = 'paper'")).scalar_one()
     at = page("risk")
-    assert any(s.value == "Paper lane usage: paper-only strategies, on paper" for s in at.subheader)
+    assert any(s.value == "Paper ledger usage: paper-only strategies, on paper" for s in at.subheader)
     drawdowns = [m.value for m in at.metric if m.label == "Drawdown from peak"]
     assert len(drawdowns) == 2 and drawdowns[1].startswith("49.5"), drawdowns  # 10,100 against its peak 20,000
     assert at.radio(key="dec_ledger").value == "live"
@@ -99,16 +99,16 @@ def test_the_risk_page_shows_the_lane_usage_and_its_decisions_apart(seeded: int,
     assert paper_decisions and any("newest paper decisions shown" in as_read(c.value) for c in at.caption)
 
 
-def test_the_orders_page_lists_the_paper_lane_positions_apart_with_their_own_exit(
+def test_the_orders_page_lists_the_paper_ledger_positions_apart_with_their_own_exit(
         seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'live'"))
         conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))
     at = page("orders")
-    assert any("Paper lane positions" in as_read(m.value) for m in at.markdown)
+    assert any("Paper ledger positions" in as_read(m.value) for m in at.markdown)
     assert any(c.value == "No open live positions." for c in at.caption)
-    assert at.selectbox(key="exit_pick_orders_paper_lane").options  # mm-btc's paper shares, exitable
-    at.button(key="exit_open_orders_paper_lane").click().run()
+    assert at.selectbox(key="exit_pick_orders_paper_ledger").options  # mm-btc's paper shares, exitable
+    at.button(key="exit_open_orders_paper_ledger").click().run()
     at.button(key="exit_confirm").click().run()
     with db.read() as conn:
         [(kind, payload)] = conn.execute(text("SELECT kind, payload FROM commands")).all()
@@ -191,9 +191,9 @@ def test_a_paired_kalshi_market_can_be_picked_by_its_title(seeded: int, db: Data
     assert choices.loc["kalshi:KXTEST-1", "question"] == "Kalshi: Will the test pass on Kalshi?"
 
 
-def test_the_paper_lane_shows_its_own_and_a_promoted_strategys_leftovers_apart(
+def test_the_paper_ledger_shows_its_own_and_a_promoted_strategys_leftovers_apart(
         seeded: int, db: Database, logged_in: Callable[[], AppTest]) -> None:
-    """On a live desk: the lane's figures and positions are its paper-only strategy's alone; the paper
+    """On a live desk: the ledger's figures and positions are its paper-only strategy's alone; the paper
     ledger's position of a strategy promoted since is listed apart, labelled, with its own Exit."""
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'live'"))

@@ -211,19 +211,19 @@ def test_a_position_kept_across_restarts_is_the_fold_of_its_fills(desk: Desk, se
     """Reports in any order, duplicated, with restarts between them (each a mirror without the fills
     it wrote, whose next reports take the read-back path)."""
     rng = random.Random(seed)
-    lanes = []
+    ledgers = []
     for i in range(30):
         side = Side.BUY if rng.random() < 0.6 else Side.SELL
         progress = (TradeStatus.MATCHED, TradeStatus.MINED, TradeStatus.RETRYING, TradeStatus.CONFIRMED)
         statuses = progress[:rng.randrange(1, 5)] if rng.random() > 0.15 else (TradeStatus.MATCHED,
                                                                                TradeStatus.FAILED)
         at, size, price = rng.randrange(0, 90), rng.randrange(1, 30) * SH, rng.randrange(5, 96) / 100
-        lanes.append([trade(f"t{i:02d}", status, size=size, at=at, side=side, price=price) for status in statuses])
-    while any(lanes):
-        lane = rng.choice([lane for lane in lanes if lane])
-        desk.executor.applier.apply(lane[0])
+        ledgers.append([trade(f"t{i:02d}", status, size=size, at=at, side=side, price=price) for status in statuses])
+    while any(ledgers):
+        ledger = rng.choice([ledger for ledger in ledgers if ledger])
+        desk.executor.applier.apply(ledger[0])
         if rng.random() < 0.8:
-            lane.pop(0)
+            ledger.pop(0)
         if rng.random() < 0.1:
             desk.executor.load()
         assert in_step(desk)

@@ -37,7 +37,7 @@ def _desk(path: Path) -> Desk:
 def _reports(rng: random.Random, trades: int) -> list[TradeEvent]:
     """Status reports of `trades` fills at scattered match times (ties included), some of them
     ghosts, each fill's reports in order but interleaved with the others' and duplicated."""
-    lanes = []
+    ledgers = []
     for i in range(trades):
         side = Side.BUY if rng.random() < 0.6 else Side.SELL
         at = rng.randrange(0, trades * 3)  # late fills and equal match times both happen
@@ -45,14 +45,14 @@ def _reports(rng: random.Random, trades: int) -> list[TradeEvent]:
         statuses = PROGRESS[:rng.randrange(1, 4)]
         if rng.random() < 0.15:
             statuses = (TradeStatus.MATCHED, TradeStatus.FAILED)
-        lanes.append([TradeEvent(VenueTrade(f"t{i:03d}", "vb" if side is Side.BUY else "vs", "c1", "Y1", side, price,
+        ledgers.append([TradeEvent(VenueTrade(f"t{i:03d}", "vb" if side is Side.BUY else "vs", "c1", "Y1", side, price,
                                             size, fee, status, "MAKER", at)) for status in statuses])
     reports: list[TradeEvent] = []
-    while any(lanes):
-        lane = rng.choice([lane for lane in lanes if lane])
-        reports.append(lane[0])
+    while any(ledgers):
+        ledger = rng.choice([ledger for ledger in ledgers if ledger])
+        reports.append(ledger[0])
         if rng.random() < 0.8:
-            lane.pop(0)
+            ledger.pop(0)
     return reports
 
 

@@ -94,7 +94,7 @@ def test_paper_and_live_strategies_trade_side_by_side_until_one_is_promoted(tmp_
         assert _count(db, "SELECT COUNT(*) FROM alerts WHERE code = 'PAPER_ONLY' AND subject = 'trial' "
                           "AND message LIKE '%on paper beside%'") == 1
         wait_until(lambda: _count(db, "SELECT COUNT(*) FROM portfolio_snapshots WHERE mode = 'paper'") > 0, 60,
-                   interval=0.5, what="the paper lane's equity snapshots")
+                   interval=0.5, what="the paper ledger's equity snapshots")
         with sqlite3.connect(db) as conn:  # promoted: it leaves paper for the venue
             conn.execute("UPDATE strategies SET live = 1, version = version + 1 WHERE name = 'trial'")
         assert engine.run("reload_config").status == "done"
@@ -112,7 +112,7 @@ def test_paper_and_live_strategies_trade_side_by_side_until_one_is_promoted(tmp_
 def test_paper_leftovers_stay_exitable_on_a_live_desk_with_no_paper_only_strategy(tmp_path: Path,
                                                                                    sim: SimHandle) -> None:
     """What the paper ledger holds when the desk goes live (here a ticket bought on paper) is nobody's
-    lane strategy's: the paper lane opens for it anyway, so it is valued and its Exit sells it on paper."""
+    ledger strategy's: the paper ledger opens for it anyway, so it is valued and its Exit sells it on paper."""
     engine, _ = live_desk(tmp_path, sim, mode="paper")
     market = sim.market(neg_risk=False, index=1)
     set_book(sim, market, ("BUY", "0.40", "500"), ("SELL", "0.45", "500"))
@@ -129,7 +129,7 @@ def test_paper_leftovers_stay_exitable_on_a_live_desk_with_no_paper_only_strateg
         assert armed.status == "done", armed.error
         assert engine.run("start", timeout=60).status == "done"
 
-        def exit_sells() -> bool:  # the lane subscribes the leftover's market on its first pass: a price soon
+        def exit_sells() -> bool:  # the ledger subscribes the leftover's market on its first pass: a price soon
             sold = engine.run("exit", {"strategy": "manual", "condition_id": market["condition_id"],
                                        "outcome": "YES", "ledger": "paper"}, timeout=30)
             if sold.status == "failed" and "holds nothing" in (sold.error or ""):

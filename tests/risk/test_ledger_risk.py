@@ -1,7 +1,7 @@
-"""The paper lane's risk (issue 38): its breakers act on the paper ledger's equity and halt the
-lane alone, alerted with the lane named, remembered across a restart beside (never in) the desk's
+"""The paper ledger's risk (issue 38): its breakers act on the paper ledger's equity and halt the
+ledger alone, alerted with the ledger named, remembered across a restart beside (never in) the desk's
 trading state, and ended by the operator's Start.
-The lane is never less cautious than the desk: a desk that is REDUCING or HALTED holds it too."""
+The ledger is never less cautious than the desk: a desk that is REDUCING or HALTED holds it too."""
 
 from __future__ import annotations
 
@@ -17,74 +17,74 @@ from engine.feeds.catalog import MarketCatalog
 from engine.risk import breakers
 from engine.risk import context as risk_context
 from engine.risk.gate import Budget, Reason, TradingState
-from engine.risk.ledger_risk import FRESH, LANE, VenueLedgerRisk
+from engine.risk.ledger_risk import FRESH, PAPER_LEDGER, VenueLedgerRisk
 from tests.risk.test_breakers import SH, T0, limits, monitor_on, stored, worth
 
 
-def _lane(tmp_path: Path) -> VenueLedgerRisk:
+def _ledger(tmp_path: Path) -> VenueLedgerRisk:
     desk = monitor_on(tmp_path, "live", max_drawdown="10", kill_switch_drawdown="20", max_daily_loss="100000")
     return VenueLedgerRisk(desk.db, desk, clock=lambda: T0)
 
 
-def test_a_lane_kill_switch_halts_the_lane_and_not_the_desk(tmp_path: Path) -> None:
-    lane = _lane(tmp_path)
-    before = stored(lane.desk)
-    assert lane.after_tick(T0, worth(1000 * SH)) is None
-    assert lane.after_tick(T0 + 1, worth(850 * SH)) is None  # 15 % below its peak: REDUCING
-    assert lane.memory.trading_state is TradingState.REDUCING
-    assert lane.after_tick(T0 + 2, worth(750 * SH)) is not None  # 25 %: the lane's kill, asked once
-    assert lane.after_tick(T0 + 3, worth(740 * SH)) is None
-    assert lane.memory.trading_state is TradingState.HALTED
-    assert lane.request_kill("lane", T0) is False  # never the desk's kill (no command posted)
-    assert stored(lane.desk) == before and lane.desk.memory.trading_state is TradingState.ACTIVE
-    with lane.db.read() as conn:
+def test_a_ledger_kill_switch_halts_the_ledger_and_not_the_desk(tmp_path: Path) -> None:
+    ledger = _ledger(tmp_path)
+    before = stored(ledger.desk)
+    assert ledger.after_tick(T0, worth(1000 * SH)) is None
+    assert ledger.after_tick(T0 + 1, worth(850 * SH)) is None  # 15 % below its peak: REDUCING
+    assert ledger.memory.trading_state is TradingState.REDUCING
+    assert ledger.after_tick(T0 + 2, worth(750 * SH)) is not None  # 25 %: the ledger's kill, asked once
+    assert ledger.after_tick(T0 + 3, worth(740 * SH)) is None
+    assert ledger.memory.trading_state is TradingState.HALTED
+    assert ledger.request_kill("ledger", T0) is False  # never the desk's kill (no command posted)
+    assert stored(ledger.desk) == before and ledger.desk.memory.trading_state is TradingState.ACTIVE
+    with ledger.db.read() as conn:
         rows = conn.execute(text("SELECT code, subject, message FROM alerts ORDER BY id")).all()
         assert conn.execute(text("SELECT COUNT(*) FROM commands")).scalar_one() == 0
-    assert [(r[0], r[1]) for r in rows] == [(breakers.DRAWDOWN, LANE), (breakers.KILL_SWITCH, LANE)]
+    assert [(r[0], r[1]) for r in rows] == [(breakers.DRAWDOWN, PAPER_LEDGER), (breakers.KILL_SWITCH, PAPER_LEDGER)]
     assert all("the desk's trading is not affected" in r[2] for r in rows)
-    again = VenueLedgerRisk(lane.db, lane.desk, clock=lambda: T0)  # a restart: the lane's halt is remembered
+    again = VenueLedgerRisk(ledger.db, ledger.desk, clock=lambda: T0)  # a restart: the ledger's halt is remembered
     assert (again.memory.trading_state, again.memory.reason) == (TradingState.HALTED, breakers.KILL_SWITCH)
     assert again.memory.peak_equity == 1000 * SH
     assert again.rearm() and not again.rearm()  # the operator's Start ends it (once)
     assert again.memory.trading_state is TradingState.ACTIVE and again.memory.peak_equity is None
-    with lane.db.read() as conn:
-        assert breakers.load_lane_memory(conn).trading_state is TradingState.ACTIVE
+    with ledger.db.read() as conn:
+        assert breakers.load_ledger_memory(conn).trading_state is TradingState.ACTIVE
         assert breakers.load_memory(conn).trading_state is TradingState.ACTIVE  # the desk's, never moved
 
 
-def test_the_lane_holds_when_the_desk_is_more_cautious(tmp_path: Path) -> None:
-    lane = _lane(tmp_path)
-    lane.desk.escalate(TradingState.HALTED, breakers.ERROR_RATE, "venue errors")
-    lane.new_tick(T0, ExecutionState("paper"), MarketCatalog(), {})
-    assert lane.ctx is not None and lane.ctx.trading_state is TradingState.HALTED
-    assert lane.memory.trading_state is TradingState.ACTIVE  # its own memory is untouched
+def test_the_ledger_holds_when_the_desk_is_more_cautious(tmp_path: Path) -> None:
+    ledger = _ledger(tmp_path)
+    ledger.desk.escalate(TradingState.HALTED, breakers.ERROR_RATE, "venue errors")
+    ledger.new_tick(T0, ExecutionState("paper"), MarketCatalog(), {})
+    assert ledger.ctx is not None and ledger.ctx.trading_state is TradingState.HALTED
+    assert ledger.memory.trading_state is TradingState.ACTIVE  # its own memory is untouched
     desk_only = breakers.RiskMemory(TradingState.ACTIVE, None, None, None, None)
-    lane.desk.memory = desk_only
-    lane.new_tick(T0, ExecutionState("paper"), MarketCatalog(), {})
-    assert lane.ctx is not None and lane.ctx.trading_state is TradingState.ACTIVE
+    ledger.desk.memory = desk_only
+    ledger.new_tick(T0, ExecutionState("paper"), MarketCatalog(), {})
+    assert ledger.ctx is not None and ledger.ctx.trading_state is TradingState.ACTIVE
 
 
-def test_a_lane_daily_loss_ends_with_the_utc_day(tmp_path: Path) -> None:
-    lane = _lane(tmp_path)
-    lane.limits = limits(max_daily_loss="50", max_drawdown="0", kill_switch_drawdown="0")
-    lane.after_tick(T0, worth(1000 * SH))
-    lane.after_tick(T0 + 1, worth(940 * SH))
-    assert (lane.memory.trading_state, lane.memory.reason) == (TradingState.REDUCING, breakers.DAILY_LOSS)
-    lane.after_tick(T0 + 86_400_000, worth(940 * SH))  # the next UTC day starts from here
-    assert lane.memory.trading_state is TradingState.ACTIVE
-    assert stored(lane.desk).trading_state is TradingState.ACTIVE
+def test_a_ledger_daily_loss_ends_with_the_utc_day(tmp_path: Path) -> None:
+    ledger = _ledger(tmp_path)
+    ledger.limits = limits(max_daily_loss="50", max_drawdown="0", kill_switch_drawdown="0")
+    ledger.after_tick(T0, worth(1000 * SH))
+    ledger.after_tick(T0 + 1, worth(940 * SH))
+    assert (ledger.memory.trading_state, ledger.memory.reason) == (TradingState.REDUCING, breakers.DAILY_LOSS)
+    ledger.after_tick(T0 + 86_400_000, worth(940 * SH))  # the next UTC day starts from here
+    assert ledger.memory.trading_state is TradingState.ACTIVE
+    assert stored(ledger.desk).trading_state is TradingState.ACTIVE
 
 
 def test_kalshis_paper_ledger_keeps_its_own_breakers_apart(tmp_path: Path) -> None:
-    polymarket = _lane(tmp_path)
+    polymarket = _ledger(tmp_path)
     kalshi = VenueLedgerRisk(polymarket.db, polymarket.desk, clock=lambda: T0, venue_name=KALSHI)
     kalshi.after_tick(T0, worth(1000 * SH))
     kalshi.after_tick(T0 + 1, worth(750 * SH))  # 25 % below its peak: its kill switch
     assert kalshi.memory.trading_state is TradingState.HALTED
-    assert polymarket.memory.trading_state is TradingState.ACTIVE  # Polymarket's paper lane is not held
+    assert polymarket.memory.trading_state is TradingState.ACTIVE  # Polymarket's paper ledger is not held
     with kalshi.db.read() as conn:
-        assert breakers.load_lane_memory(conn).trading_state is TradingState.ACTIVE
-        assert breakers.load_lane_memory(conn, KALSHI).trading_state is TradingState.HALTED
+        assert breakers.load_ledger_memory(conn).trading_state is TradingState.ACTIVE
+        assert breakers.load_ledger_memory(conn, KALSHI).trading_state is TradingState.HALTED
         subjects = {r[0] for r in conn.execute(text("SELECT subject FROM alerts WHERE source = 'risk'")).all()}
     assert subjects == {"Kalshi paper"}
     again = VenueLedgerRisk(kalshi.db, kalshi.desk, clock=lambda: T0, venue_name=KALSHI)  # a restart remembers it
@@ -109,12 +109,12 @@ def test_the_total_exposure_limit_counts_every_venue_of_one_money() -> None:
 
 
 def test_a_halt_of_polymarkets_venue_does_not_hold_kalshis_ledger(tmp_path: Path) -> None:
-    polymarket = _lane(tmp_path)
+    polymarket = _ledger(tmp_path)
     kalshi = VenueLedgerRisk(polymarket.db, polymarket.desk, clock=lambda: T0, venue_name=KALSHI)
     polymarket.desk.escalate(TradingState.HALTED, breakers.ERROR_RATE, "the venue keeps failing")
-    for lane, held in ((polymarket, TradingState.HALTED), (kalshi, TradingState.ACTIVE)):
-        lane.new_tick(T0, ExecutionState("paper", lane.venue_name), MarketCatalog(), {})
-        assert lane.ctx is not None and lane.ctx.trading_state is held
+    for ledger, held in ((polymarket, TradingState.HALTED), (kalshi, TradingState.ACTIVE)):
+        ledger.new_tick(T0, ExecutionState("paper", ledger.venue_name), MarketCatalog(), {})
+        assert ledger.ctx is not None and ledger.ctx.trading_state is held
     polymarket.desk.memory = breakers.RiskMemory(TradingState.HALTED, breakers.DRAWDOWN, None, None, None)
     kalshi.new_tick(T0, ExecutionState("paper", KALSHI), MarketCatalog(), {})
     assert kalshi.ctx is not None and kalshi.ctx.trading_state is TradingState.HALTED  # the desk's money: held

@@ -1,7 +1,7 @@
 """Every check of one tick spends one budget: a second check in the same tick (a cross-venue leg,
 checked after the desk's pass placed its quotes) sees what the first approved, so together they
 never approve past a limit; the next tick starts again from its own exposure. The same holds on a
-lane's ledger (Kalshi's, whose cross-venue leg is checked after the lane's pass)."""
+ledger other than the desk's (Kalshi's, whose cross-venue leg is checked after that ledger's pass)."""
 
 from __future__ import annotations
 
@@ -49,12 +49,12 @@ def test_a_later_check_in_the_same_tick_spends_what_the_first_left(tmp_path: Pat
     assert fresh == 100  # a new tick is not held to the last one's approvals: the whole ask fits again
 
 
-def test_a_lanes_later_check_spends_the_lanes_budget_too(tmp_path: Path) -> None:
+def test_a_ledgers_later_check_spends_the_ledgers_budget_too(tmp_path: Path) -> None:
     desk = monitor_on(tmp_path, **LIMITS)
-    lane = VenueLedgerRisk(desk.db, desk, clock=lambda: T0)
-    lane.sync_limits()
+    ledger = VenueLedgerRisk(desk.db, desk, clock=lambda: T0)
+    ledger.sync_limits()
     _tick(desk, T0)
-    assert _two_checks_in_one_tick(lane) == (100, 25, 100)
+    assert _two_checks_in_one_tick(ledger) == (100, 25, 100)
 
 
 def test_an_operators_ticket_is_checked_against_what_the_tick_approved(tmp_path: Path) -> None:

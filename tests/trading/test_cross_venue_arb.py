@@ -204,7 +204,7 @@ def test_a_leg_its_venue_refuses_keeps_the_other_from_being_sent(tmp_path: Path,
 
 
 def test_both_legs_trade_one_money() -> None:
-    class Lane:
+    class Ledger:
         def __init__(self, mode: str, strategies: set[str]) -> None:
             self.mode, self.live, self.strategies = mode, True, strategies
             self.risk, self.arbitrage = object(), object()
@@ -213,13 +213,13 @@ def test_both_legs_trade_one_money() -> None:
         def __init__(self, live: bool) -> None:
             self.live = live
 
-    desk = cross_arbs.Site(Lane("live", set()), object(), object())  # type: ignore[arg-type]  # stand-ins with what sites reads
-    paper = Lane("paper", set())
-    said = cross_arbs.sites(desk, paper, Lane("paper", {"xa"}), "xa", Hosted(live=True))  # type: ignore[arg-type]  # as above
+    desk = cross_arbs.Site(Ledger("live", set()), object(), object())  # type: ignore[arg-type]  # stand-ins with what sites reads
+    paper = Ledger("paper", set())
+    said = cross_arbs.sites(desk, paper, Ledger("paper", {"xa"}), "xa", Hosted(live=True))  # type: ignore[arg-type]  # as above
     assert isinstance(said, str) and "both legs of an arbitrage trade one money" in said
-    found = cross_arbs.sites(desk, paper, Lane("paper", {"xa"}), "xa", Hosted(live=False))  # type: ignore[arg-type]  # as above
+    found = cross_arbs.sites(desk, paper, Ledger("paper", {"xa"}), "xa", Hosted(live=False))  # type: ignore[arg-type]  # as above
     assert not isinstance(found, str) and found[0].site is paper  # not promoted: both legs on paper
-    assert isinstance(cross_arbs.sites(desk, paper, Lane("live", set()), "xa", Hosted(live=True)), str)  # type: ignore[arg-type]  # as above
+    assert isinstance(cross_arbs.sites(desk, paper, Ledger("live", set()), "xa", Hosted(live=True)), str)  # type: ignore[arg-type]  # as above
 
 
 @pytest.mark.parametrize("outcome, inverted, side", [("YES", False, "no"), ("NO", False, "yes"),

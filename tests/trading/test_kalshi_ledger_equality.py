@@ -52,14 +52,14 @@ def test_a_thousand_kalshi_fills_leave_the_ledger_equal_to_kalshis_balance(tmp_p
 
     async def scenario() -> dict[str, Any]:
         await started(core, desk.kalshi)
-        lane = core.ledgers.get(KALSHI)
-        assert lane is not None and lane.mode == "live"
+        ledger = core.ledgers.get(KALSHI)
+        assert ledger is not None and ledger.mode == "live"
         await core.tick()
         book = core.books.book(yes)
         assert book is not None and book.bids and book.asks
         price = book.bids[0].price + 3_000  # a sub-penny bid at the top of the book
-        lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, price, 450 * SH, Tif.GTC),))])
-        await lane.executor.reconcile()
+        ledger.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, price, 450 * SH, Tif.GTC),))])
+        await ledger.executor.reconcile()
         await until(lambda: desk.resting() == 1, "the bid resting at Kalshi")
         counts = [rng.randrange(1, 100) * 10_000 for _ in range(MAKER_FILLS)]  # 0.01 to 0.99 contract
         sim.call(lambda: [sim.sim.kalshi.exchange.house_take(ticker, "ask", price, c, now_ms()) for c in counts])
@@ -68,13 +68,13 @@ def test_a_thousand_kalshi_fills_leave_the_ledger_equal_to_kalshis_balance(tmp_p
             return int(sim.call(lambda: len(sim.sim.kalshi.exchange.accounts[desk.account].fills)))
 
         def fills_booked(n: int) -> bool:
-            lane.executor.drain()
+            ledger.executor.drain()
             with core.db.read() as conn:
                 return conn.execute(text("SELECT COUNT(*) FROM fills WHERE mode = 'live'")).scalar_one() >= n
 
         await until(lambda: fills_booked(MAKER_FILLS), "the maker fills reaching the ledger", tries=1200)
-        lane.executor.withdraw("kx")  # the rest of the bid withdrawn (the desk never trades with itself)
-        await lane.executor.reconcile()
+        ledger.executor.withdraw("kx")  # the rest of the bid withdrawn (the desk never trades with itself)
+        await ledger.executor.reconcile()
         await until(lambda: desk.resting() == 0, "the bid's rest cancelled")
         while kalshi_fills() < MAKER_FILLS + TAKER_FILLS:  # then sell back in pieces, each taking the best bid
             await core.tick()
@@ -82,13 +82,13 @@ def test_a_thousand_kalshi_fills_leave_the_ledger_equal_to_kalshis_balance(tmp_p
             assert bid is not None and bid.bids
             size = rng.randrange(1, 100) * 10_000
             limit = bid.bids[0].price - 20_000  # (under the best bid: the book may still show our withdrawn one)
-            lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.SELL, limit, size, Tif.FAK),))])
-            await lane.executor.reconcile()
-            await until(lambda: fills_booked(kalshi_fills()) and not lane.executor.state.orders,
+            ledger.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.SELL, limit, size, Tif.FAK),))])
+            await ledger.executor.reconcile()
+            await until(lambda: fills_booked(kalshi_fills()) and not ledger.executor.state.orders,
                         "a taker fill reaching the ledger")
-        lane.executor.drain()
-        seen = {"cash": lane.executor.state.cash, "balance": desk.balance(),
-                "held": lane.executor.state.totals("kx", yes).size, "position": desk.position()}
+        ledger.executor.drain()
+        seen = {"cash": ledger.executor.state.cash, "balance": desk.balance(),
+                "held": ledger.executor.state.totals("kx", yes).size, "position": desk.position()}
         await core.stop()
         return seen
 

@@ -45,12 +45,12 @@ def _orders_sent(desk: Desk) -> int:
 
 async def _quoting(core: TradingCore, desk: Desk, seconds: float = 15.0) -> None:
     """Ticked until the market maker rests quotes at Kalshi (bounded)."""
-    lane = core.ledgers.get(KALSHI)
-    assert lane is not None
+    ledger = core.ledgers.get(KALSHI)
+    assert ledger is not None
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         await core.tick()
-        lane.executor.drain()
+        ledger.executor.drain()
         if desk.resting():
             return
         await asyncio.sleep(0.1)
@@ -69,8 +69,8 @@ def test_a_scheduled_pause_withdraws_the_quotes_holds_them_and_they_come_back(tm
     async def scenario() -> dict[str, Any]:
         seen: dict[str, Any] = {}
         await started(core, desk.kalshi)
-        watch, lane = core.link.references.exchange, core.ledgers.get(KALSHI)
-        assert watch is not None and lane is not None and lane.mode == "live"
+        watch, ledger = core.link.references.exchange, core.ledgers.get(KALSHI)
+        assert watch is not None and ledger is not None and ledger.mode == "live"
         watch.status_s, watch.near_s, watch.schedule_s = 0.2, 0.2, 0.5  # the test's minutes in seconds
         core.deciding = True  # the market maker quotes
         await _quoting(core, desk)
@@ -78,7 +78,7 @@ def test_a_scheduled_pause_withdraws_the_quotes_holds_them_and_they_come_back(tm
         start = now_ms() + 6_000
         for _ in range(100):
             await core.tick()
-            lane.executor.drain()
+            ledger.executor.drain()
             if not desk.resting():
                 break
             await asyncio.sleep(0.1)
@@ -86,7 +86,7 @@ def test_a_scheduled_pause_withdraws_the_quotes_holds_them_and_they_come_back(tm
         sent = _orders_sent(desk)
         while now_ms() < start + 500:  # into the pause
             await core.tick()
-            lane.executor.drain()
+            ledger.executor.drain()
             await asyncio.sleep(0.1)
         seen["paused_state"] = watch.state.paused
         reader = read_connection(desk.db_path)
@@ -96,20 +96,20 @@ def test_a_scheduled_pause_withdraws_the_quotes_holds_them_and_they_come_back(tm
             reader.close()
         for _ in range(20):  # passes while paused
             await core.tick()
-            lane.executor.drain()
+            ledger.executor.drain()
             await asyncio.sleep(0.05)
         seen["sent_while_paused"] = _orders_sent(desk) - sent
         resumed_at = None
         for _ in range(200):  # Kalshi resumes at start + 3 s: the quotes come back by themselves
             await core.tick()
-            lane.executor.drain()
+            ledger.executor.drain()
             if desk.resting():
                 resumed_at = now_ms()
                 break
             await asyncio.sleep(0.1)
         seen["back_after_ms"] = None if resumed_at is None else resumed_at - (start + 3_000)
-        seen["errors"] = lane.risk.errors.count(now_ms())
-        seen["state"] = lane.risk.memory.trading_state
+        seen["errors"] = ledger.risk.errors.count(now_ms())
+        seen["state"] = ledger.risk.memory.trading_state
         with core.db.read() as conn:
             seen["alerts"] = [tuple(r) for r in conn.execute(text(
                 "SELECT code, level FROM alerts WHERE code LIKE 'KALSHI_%' AND code != 'KALSHI_PAPER' ORDER BY id"))]
@@ -140,19 +140,19 @@ def test_an_unscheduled_pause_met_by_an_order_is_maintenance_not_a_fault(tmp_pat
 
     async def scenario() -> tuple[int, Any, int, int]:
         await started(core, desk.kalshi)
-        watch, lane = core.link.references.exchange, core.ledgers.get(KALSHI)
-        assert watch is not None and lane is not None
+        watch, ledger = core.link.references.exchange, core.ledgers.get(KALSHI)
+        assert watch is not None and ledger is not None
         watch.status_s = watch.near_s = 3600.0  # the status is not read again: the order meets the pause first
         await asyncio.sleep(0.3)
         _pause(sim, in_s=0, seconds=60)
         core.deciding = True
         for _ in range(10):
             await core.tick()
-            lane.executor.drain()
+            ledger.executor.drain()
             await asyncio.sleep(0.1)
         with core.db.read() as conn:
             held = conn.execute(text("SELECT COUNT(*) FROM decisions WHERE reason = 'VENUE_MAINTENANCE'")).scalar_one()
-        errors, state, resting = lane.risk.errors.count(now_ms()), lane.risk.memory.trading_state, desk.resting()
+        errors, state, resting = ledger.risk.errors.count(now_ms()), ledger.risk.memory.trading_state, desk.resting()
         await core.stop()
         return errors, state, held, resting
 

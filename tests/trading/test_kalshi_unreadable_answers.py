@@ -1,4 +1,4 @@
-"""An answer from Kalshi the desk cannot read (engine/venues/kalshi/http.py), met by the live Kalshi lane's
+"""An answer from Kalshi the desk cannot read (engine/venues/kalshi/http.py), met by the live Kalshi ledger's
 real executor through the desk's own client against the simulator's Kalshi side: every answer to an
 order's create is a body nested 100,000 deep (Kalshi took the order). The pass goes on (it used to end
 in a RecursionError out of the client, the order row left PENDING_SUBMIT for good); the outcome is
@@ -39,19 +39,19 @@ def test_an_unreadable_answer_to_a_create_is_looked_up_and_nothing_is_left_stuck
     async def scenario() -> tuple[list[OrderStatus], OrderStatus, int]:
         await started(core, desk.kalshi)
         await core.tick()
-        lane = core.ledgers.get(KALSHI)
+        ledger = core.ledgers.get(KALSHI)
         book = core.books.book(yes)
-        assert lane is not None and book is not None and book.bids
+        assert ledger is not None and book is not None and book.bids
         low = max(kalshi_ids.CENT, book.bids[-1].price - 5 * kalshi_ids.CENT)  # rests well below the book
         sim.set_faults(kalshi_answer_garbled=SENDS)
-        lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, low, 2 * SH, Tif.GTC),))])
-        await lane.executor.reconcile()  # the pass ends normally
-        lane.executor.drain()
-        first = [o.status for o in lane.executor.state.orders.values()]
+        ledger.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, low, 2 * SH, Tif.GTC),))])
+        await ledger.executor.reconcile()  # the pass ends normally
+        ledger.executor.drain()
+        first = [o.status for o in ledger.executor.state.orders.values()]
         for _ in range(200):  # the unknown outcome is looked up (a few seconds after it was sent)
-            await lane.executor.reconcile()
-            lane.executor.drain()
-            statuses = [o.status for o in lane.executor.state.orders.values()]
+            await ledger.executor.reconcile()
+            ledger.executor.drain()
+            statuses = [o.status for o in ledger.executor.state.orders.values()]
             if statuses == [OrderStatus.LIVE]:
                 break
             await asyncio.sleep(0.05)

@@ -153,20 +153,20 @@ def test_a_market_maker_on_a_window_quotes_around_the_index_priced_probability(
     async def scenario() -> tuple[list[int], int, int]:
         await core.start(operator=True)
         core.gate.unblock()
-        lane = core.ledgers.get(KALSHI)
-        assert lane is not None and lane.executor.mode == mode
+        ledger = core.ledgers.get(KALSHI)
+        assert ledger is not None and ledger.executor.mode == mode
         source = core.link.references.source
         assert source is not None
 
         def quoting() -> bool:
-            lane.executor.drain()
-            return sum(1 for o in lane.executor.state.orders.values() if o.status is OrderStatus.LIVE) >= 2
+            ledger.executor.drain()
+            return sum(1 for o in ledger.executor.state.orders.values() if o.status is OrderStatus.LIVE) >= 2
 
         await until(quoting, f"the market maker's {mode} quotes on the window", tries=1200)  # a loaded machine
         reference = source.reference(cid)
         assert reference is not None
         prices = sorted(o.price if o.token_id.endswith(":yes") else kalshi_ids.CONTRACT - o.price
-                        for o in lane.executor.state.orders.values() if o.status is OrderStatus.LIVE)
+                        for o in ledger.executor.state.orders.values() if o.status is OrderStatus.LIVE)
         resting = desk.resting()  # (a stop cancels them)
         await core.stop()
         return prices, reference[0], resting

@@ -86,7 +86,7 @@ def _core(tmp: Path, sim: SimHandle) -> tuple[TradingCore, dict[str, str]]:
 
 def _working(core: TradingCore) -> dict[str, int]:
     """Each strategy's orders working, across every ledger."""
-    states = [core.executor.state, *(ledger.executor.state for ledger in core.ledgers.beside())]
+    states = [core.executor.state, *(ledger.executor.state for ledger in core.ledgers.others())]
     return {name: sum(1 for state in states for o in state.orders.values() if o.strategy == name)
             for name in ("mm", "pp", "kx")}
 
@@ -95,7 +95,7 @@ async def _ticks_until(core: TradingCore, done: Any, what: str) -> None:
     for _ in range(150):
         await core.tick()
         core.executor.drain()
-        for ledger in core.ledgers.beside():
+        for ledger in core.ledgers.others():
             ledger.executor.drain()
         if done():
             return
@@ -121,7 +121,7 @@ async def _events_until(core: TradingCore, markets: list[str], done: Any, what: 
             _move(core, cid, 400_000 + 10_000 * (step % 5))
             await core.events.decide_market(cid)
         core.executor.drain()
-        for ledger in core.ledgers.beside():
+        for ledger in core.ledgers.others():
             ledger.executor.drain()
         if done():
             return

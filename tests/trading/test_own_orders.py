@@ -163,29 +163,29 @@ def test_paper_orders_are_never_in_the_book_so_nothing_is_left_out() -> None:
     assert desk.seen().asks[0].price == 390_000
 
 
-def test_a_live_lanes_orders_are_left_out_of_its_venues_books_and_only_those() -> None:
-    """Kalshi armed live: the lane's orders rest in Kalshi's books (one per market, mirrored too), which the
-    desk keeps in the same cache; read through `OwnBooks`, a Kalshi token's book is netted of the lane's
+def test_a_live_ledgers_orders_are_left_out_of_its_venues_books_and_only_those() -> None:
+    """Kalshi armed live: the ledger's orders rest in Kalshi's books (one per market, mirrored too), which the
+    desk keeps in the same cache; read through `OwnBooks`, a Kalshi token's book is netted of the ledger's
     orders (its bus, its mirror), fed by the one listener the desk's books call."""
     ticker = "KX-1"
     yes, no = kalshi_ids.token_id(ticker, "yes"), kalshi_ids.token_id(ticker, "no")
     kalshi = MarketInfo(kalshi_ids.market_id(ticker), "?", yes, no, tick=10_000, min_size=SH)
-    desk, lane_state, lane_bus = Desk(), ExecutionState("live"), EventBus()
+    desk, ledger_state, ledger_bus = Desk(), ExecutionState("live"), EventBus()
     books = BookCache()
     own = OwnBooks(OwnOrders(books, MarketCatalog([MARKET, kalshi]), lambda: desk.state, lambda: desk.now))
     own.watch(desk.bus)
     books.apply_snapshot(yes, [(300_000, 500 * SH)], [(440_000, 500 * SH)], desk.now)
     books.apply_snapshot(no, [(560_000, 500 * SH)], [(700_000, 500 * SH)], desk.now)
-    lanes = own.follow(KALSHI, lane_bus, lambda: lane_state)
+    ledgers = own.follow(KALSHI, ledger_bus, lambda: ledger_state)
     ask = replace(_ask(OrderStatus.LIVE), condition_id=kalshi.condition_id, token_id=yes)
-    lane_state.track(ask)
-    lane_bus.publish(OrderAdvanced(ask, desk.now))
+    ledger_state.track(ask)
+    ledger_bus.publish(OrderAdvanced(ask, desk.now))
     books.apply_changes([(yes, False, 390_000, 20 * SH), (no, True, 610_000, 20 * SH)], desk.now + 1)
     netted_yes, netted_no = own.book(yes), own.book(no)
     assert netted_yes is not None and netted_yes.mid == 370_000  # not 0.345: its own ask left out
     assert netted_no is not None and netted_no.bids[0].price == 560_000  # and its mirror, a NO bid at 0.61
-    assert lanes.shown(yes) == {(False, 390_000): 20 * SH} and own.desk.shown(yes) == {}
-    own.forget(KALSHI, lanes)  # the lane closed: Kalshi's book read as it is
+    assert ledgers.shown(yes) == {(False, 390_000): 20 * SH} and own.desk.shown(yes) == {}
+    own.forget(KALSHI, ledgers)  # the ledger closed: Kalshi's book read as it is
     as_is = own.book(yes)
     assert as_is is not None and as_is.best_ask is not None and as_is.best_ask.price == 390_000
 

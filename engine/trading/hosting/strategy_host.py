@@ -40,7 +40,7 @@ class Hosted:
     instance: StrategyBase
     markets: list[str] = field(default_factory=list)
     paused: bool = False  # hosted (markets watched, exits guarding), deciding nothing
-    live: bool = True  # False: paper only; on a live desk it trades in the paper lane (not promoted)
+    live: bool = True  # False: paper only; on a live desk it trades in the paper ledger (not promoted)
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class StrategyHost:
         self.hosted.pop(name, None)
 
 
-# A venue armed apart from the desk (contracts/venue_policies.py `venues_apart`: its own mode) says
+# A venue armed on its own (contracts/venue_policies.py `venues_armed_alone`: its own mode) says
 # how its strategies trade; `venue`: which.
 
 def alert_venue_paper(db: Database, name: str, venue: str) -> None:
@@ -181,7 +181,7 @@ def alert_venue_held(db: Database, name: str, why: str, venue: str) -> None:
 
 
 def alert_venue_unavailable(db: Database, error: str, venue: str) -> None:
-    """The venue's live lane could not open (the venue down, its key refused): only its strategies wait."""
+    """The venue's live ledger could not open (the venue down, its key refused): only its strategies wait."""
     policy = policy_of(venue)
     label = policy.label
     check = f"; `python -m engine {policy.preflight}` checks the key" if policy.preflight else ""
@@ -192,7 +192,7 @@ def alert_venue_unavailable(db: Database, error: str, venue: str) -> None:
 
 
 def alert_paper_only(db: Database, name: str) -> None:
-    """A paper-only strategy on a live desk: it trades in the paper lane until promoted."""
+    """A paper-only strategy on a live desk: it trades in the paper ledger until promoted."""
     with db.write() as conn:
         raise_alert(conn, level="info", source="engine", code="PAPER_ONLY", subject=name,
                     message=f"strategy {name} is paper only: it trades on paper beside the live strategies (its own "

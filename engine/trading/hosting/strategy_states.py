@@ -22,7 +22,7 @@ from engine.feeds.catalog import MarketCatalog
 
 Version = tuple[int, int]  # (the mirror's reloads, the market's writes)
 MarketPart = tuple[Version, PositionView, tuple[OrderView, ...]]
-# The mirrors kept at once: one per ledger in use (the desk's and those beside it) and room for
+# The mirrors kept at once: one per ledger in use (the desk's and the others) and room for
 # those replaced (a mode switch, a rebuilt executor), the oldest dropped first (one still in use is
 # then rebuilt, as at its start). Not a WeakKeyDictionary: a compiled mirror (tools/compiled_modules.txt)
 # takes no weak reference.

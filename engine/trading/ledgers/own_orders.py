@@ -17,8 +17,8 @@ sent or acknowledged, a fill): a cancelled order stays netted until the feed dro
 netted once the feed shows it. A feed that never shows the change (someone else's order met ours
 at the level in one update) is believed after `LAG_MS`: then the mirror is the truth.
 
-Every live ledger's orders rest in the books of its venue: the desk's in its venue's, a live lane's
-(a venue armed live apart from the desk) in that venue's, which the desk keeps in the same cache. `OwnBooks` holds one
+Every live ledger's orders rest in the books of its venue: the desk's in its venue's, a live ledger's
+(a venue armed live on its own) in that venue's, which the desk keeps in the same cache. `OwnBooks` holds one
 `OwnOrders` per such ledger and reads each token's book through the one of the token's venue.
 """
 
@@ -200,11 +200,11 @@ class OwnOrders:
 
 class OwnBooks:
     """The books as decisions and marks read them, for every live ledger: the desk's own orders and
-    each live lane's, each read out of the books of its venue (a token's venue chooses whose)."""
+    each live ledger's, each read out of the books of its venue (a token's venue chooses whose)."""
 
     def __init__(self, desk: OwnOrders) -> None:
         self.desk = desk
-        self._lanes: dict[str, OwnOrders] = {}  # venue -> the live lane trading there
+        self._ledgers: dict[str, OwnOrders] = {}  # venue -> the live ledger trading there
 
     def watch(self, bus: EventBus) -> None:
         """The desk's bus, and the feed for every ledger (one listener, first of the book's)."""
@@ -212,19 +212,19 @@ class OwnBooks:
         self.desk.books.add_listener(self.on_market_event)
 
     def follow(self, venue: str, bus: EventBus, state: Callable[[], ExecutionState]) -> OwnOrders:
-        """A live lane trading on `venue`: its orders (its bus, its mirror) netted out of that venue's books."""
+        """A live ledger trading on `venue`: its orders (its bus, its mirror) netted out of that venue's books."""
         own = OwnOrders(self.desk.books, self.desk.catalog, state, self.desk.clock)
         own.listen(bus)
-        self._lanes[venue] = own
+        self._ledgers[venue] = own
         return own
 
     def forget(self, venue: str, own: OwnOrders) -> None:
-        """A lane closed: its venue's books are read as they are again (unless another took its place)."""
-        if self._lanes.get(venue) is own:
-            del self._lanes[venue]
+        """A ledger closed: its venue's books are read as they are again (unless another took its place)."""
+        if self._ledgers.get(venue) is own:
+            del self._ledgers[venue]
 
     def of(self, token_id: str) -> OwnOrders:
-        return self._lanes.get(venue_of(token_id), self.desk)
+        return self._ledgers.get(venue_of(token_id), self.desk)
 
     def nets(self, token_id: str) -> bool:
         """Whether `token_id`'s book is read with the desk's own orders taken out (then its touch may
@@ -236,11 +236,11 @@ class OwnBooks:
         return self.of(token_id).book(token_id, depth)
 
     def adopt(self) -> None:
-        for own in (self.desk, *self._lanes.values()):
+        for own in (self.desk, *self._ledgers.values()):
             own.adopt()
 
     def on_market_event(self, event: MarketEvent) -> None:
-        for own in (self.desk, *list(self._lanes.values())):
+        for own in (self.desk, *list(self._ledgers.values())):
             own.on_market_event(event)
 
 

@@ -68,7 +68,7 @@ class VenueLink:
         self._strategy_markets = strategy_markets
         self.books = BookCache()
         self.catalog = MarketCatalog(set_aside=self._set_aside)
-        # Live, the books as decisions and marks read them: without the desk's own orders (nor a live lane's).
+        # Live, the books as decisions and marks read them: without the desk's own orders (nor a live ledger's).
         self.own = OwnBooks(OwnOrders(self.books, self.catalog, desk_state, clock))
         if replay is None:
             self.own.watch(bus)

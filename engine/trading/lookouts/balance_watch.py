@@ -49,7 +49,7 @@ class BalanceWatch:
     drift_since_ms: int | None = None
     problems: list[str] = field(default_factory=list)  # what halts trading now (empty: nothing)
     checked_at: int = 0  # when the wallet was last compared with the ledger (ms)
-    # How alerts name the account, its money and where to look (the desk venue's, unless a lane says
+    # How alerts name the account, its money and where to look (the desk venue's, unless a ledger says
     # its own: contracts/venue_policies.py).
     words: tuple[str, str, str] = (DESK.cash_held_in, DESK.cash_unit, DESK.site)
 

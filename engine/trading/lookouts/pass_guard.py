@@ -7,8 +7,8 @@ input failing every other pass), cannot decide: its resting orders would stay at
 by a picture nobody updates. So it trips: the ledger is HALTED with a critical alert naming the
 error (DECISIONS_FAILING), its orders are cancelled at the venue, and the halt ends only when its
 passes succeed again *and* the operator starts it (a Start while they still fail is refused with
-the error). The desk's own pass and each lane's are guarded apart (a lane on another venue that fails
-does not stop the desk); a desk pass that fails before the lanes ran counts against them too, since their
+the error). The desk's own pass and each ledger's are guarded apart (a ledger on another venue that fails
+does not stop the desk); a desk pass that fails before the ledgers ran counts against them too, since their
 decisions come from it.
 
 The time of each ledger's last completed pass goes out with the heartbeat (engine_state.last_pass_at),
@@ -39,7 +39,7 @@ MIN_WINDOW_PASSES = 10  # once the window holds at least this many passes
 class PassGuard:
     """One ledger's passes: how many failed in a row, the window's outcomes, the last success."""
 
-    label: str  # how alerts name the ledger: "the desk", "<venue> paper", "paper lane"
+    label: str  # how alerts name the ledger: "the desk", "<venue> paper", "paper ledger"
     in_a_row: int = 0
     last_ok_at: int | None = None
     last_error: str | None = None
@@ -94,7 +94,7 @@ class PassGuard:
 
 
 class Halts(Protocol):
-    """What a tripped guard needs of a ledger's risk: the desk's monitor and a lane's both escalate."""
+    """What a tripped guard needs of a ledger's risk: the desk's monitor and a ledger's both escalate."""
 
     def escalate(self, target: TradingState, reason: str, message: str) -> None: ...
 
@@ -120,7 +120,7 @@ async def fail_closed(guard: PassGuard, risk: Halts, executor: Cancels) -> None:
 
 
 class Ledger(Protocol):
-    """A ledger the guard watches: the desk (its link) or a lane."""
+    """A ledger the guard watches: the desk (its link) or a ledger."""
 
     passes: PassGuard
 

@@ -26,11 +26,11 @@ def current_mode(db: Database) -> str:
         return trading_reads.engine_mode(conn)
 
 
-def current_apart_modes(db: Database) -> dict[str, str]:
-    """The arming of each venue armed apart from the desk (contracts/venue_policies.py `venues_apart`),
+def current_armed_modes(db: Database) -> dict[str, str]:
+    """The arming of each venue armed on its own (contracts/venue_policies.py `venues_armed_alone`),
     by venue: 'paper' until the operator arms it live (engine/process/control.py)."""
     with db.read() as conn:
-        return trading_reads.apart_modes(conn)
+        return trading_reads.armed_modes(conn)
 
 
 @dataclass(frozen=True)

@@ -267,10 +267,10 @@ def sites(desk: Site, paper: Ledger | None, paired: Ledger | None, name: str,
     """The two ledgers a cross-venue strategy's legs trade on, or why it waits: its desk leg's (the
     desk's, or `paper`, the paper ledger beside a live desk, for a strategy not promoted) and the
     paired venue's, of one mode."""
-    beside = desk.site.mode == "live" and not hosted.live
-    if beside and (paper is None or not paper.live):
+    on_paper = desk.site.mode == "live" and not hosted.live
+    if on_paper and (paper is None or not paper.live):
         return "its paper ledger beside the live desk is not open"
-    here = Site(paper, paper.risk, paper.arbitrage) if beside and paper is not None else desk
+    here = Site(paper, paper.risk, paper.arbitrage) if on_paper and paper is not None else desk
     if paired is None or not paired.live or name not in paired.strategies:
         return (f"{PAIRED.label}'s ledger does not take it now (see the {PAIRED.code('HELD')} or "
                 f"{PAIRED.code('UNAVAILABLE')} alerts)")

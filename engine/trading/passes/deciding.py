@@ -3,7 +3,7 @@
 One place for the timed pass (engine/trading/core.py) and for decisions on events
 (engine/trading/passes/event_decisions.py): each hosted strategy is routed to its ledger
 (engine/trading/passes/routing.py: the desk's, the paper ledger beside a live desk for a paper-only
-strategy, a venue armed apart's for a strategy naming its markets), sees its state read from that
+strategy, that of a venue armed on its own for a strategy naming its markets), sees its state read from that
 ledger, and decides; a cross-venue strategy decides over both venues' ledgers (a leg on each). One that
 raises is disabled and withdrawn.
 """
@@ -65,8 +65,8 @@ class Deciders:
             if only is not None and name not in only:
                 continue
             key = ledgers.route(hosted)
-            beside = None if key == ledgers.desk_key else ledgers.open.get(key)  # None: the desk's
-            sides = cross_arbs.sites(desk_site, beside, ledgers.get(cross_arbs.PAIRED.venue), name, hosted) \
+            other = None if key == ledgers.desk_key else ledgers.open.get(key)  # None: the desk's
+            sides = cross_arbs.sites(desk_site, other, ledgers.get(cross_arbs.PAIRED.venue), name, hosted) \
                 if hosted.instance.spans_venues else None
             if isinstance(sides, str):
                 if f"cross:{name}:{sides}" not in self.noted:  # said once a session
@@ -74,14 +74,14 @@ class Deciders:
                     cross_arbs.held_alert(self.db, name, sides)
                 self.withdraw(name, order_end.because(order_end.PROTECTION, f"its {sides} leg is held"))
                 continue
-            if beside is not None and name not in beside.strategies:
-                beside = None  # its ledger does not take it (armed live apart: paper only, or its market taken)
-            if hosted.paused or (beside is None and key != ledgers.desk_key):
+            if other is not None and name not in other.strategies:
+                other = None  # its ledger does not take it (armed live on its own: paper only, or its market taken)
+            if hosted.paused or (other is None and key != ledgers.desk_key):
                 # Paused on its own (exits still guard it), or its ledger is not open: no decision.
                 self.withdraw(name, order_end.PAUSED if hosted.paused else order_end.because(
-                    order_end.PROTECTION, "its ledger's lane is not open"))
+                    order_end.PROTECTION, "its ledger is not open"))
                 continue
-            ledger: Ledger = beside or desk
+            ledger: Ledger = other or desk
             if sides is not None:
                 site = sides[0].site
                 ledger = site if isinstance(site, Ledger) else desk

@@ -271,7 +271,7 @@ class EventDecisions:
                 parts.append(None if book is None else (book.version, book.updated_ms))
                 parts.append(id(books.last_trade(token)))
         parts.append(core.ledgers.desk.executor.state.versions(markets))
-        parts += [ledger.executor.state.versions(markets) for ledger in core.ledgers.beside() if ledger.live]
+        parts += [ledger.executor.state.versions(markets) for ledger in core.ledgers.others() if ledger.live]
         return tuple(parts)
 
     def _views(self, markets: Sequence[str], now: int) -> dict[str, MarketView]:

@@ -72,12 +72,12 @@ class CoreJobs:
     def __init__(self, link: VenueLink, desk: Ledger, lookout: Lookout, selection: Selection,
                  rewards: RewardTracker, markouts: MarkoutJob, *,
                  config: Callable[[], RuntimeConfig], deciding: Callable[[], bool],
-                 trading_since: Callable[[], int | None], lanes: Callable[[], list[Ledger]] = list,
+                 trading_since: Callable[[], int | None], others: Callable[[], list[Ledger]] = list,
                  ledger_ready: Callable[[], bool] = lambda: True):
         """What the jobs work on, each given by the core: the markets and feeds, the desk's ledger (its
         executor, risk and collections), the watch, each strategy's markets, rewards, markouts; and what they
         read of the core: the runtime settings in force, whether it decides, since when it trades, and the
-        ledgers beside the desk's (the desk venue's beside a live desk, another venue's: their snapshots,
+        other ledgers (the desk venue's beside a live desk, another venue's: their snapshots,
         collections, resolutions and stale orders too)."""
         self.link = link
         self.desk = desk
@@ -91,7 +91,7 @@ class CoreJobs:
         self.deciding = deciding
         self.trading_since = trading_since
         self.ledger_ready = ledger_ready  # the desk's ledger recovered for its mode (its snapshots' first condition)
-        self.lanes = lambda: [lane for lane in lanes() if lane.live]
+        self.others = lambda: [ledger for ledger in others() if ledger.live]  # the other ledgers open
         self.filled = False  # a fill since the last fill snapshot (note_fill)
         self.resolutions = ResolutionWatch()
         self.follower = WalletFollower(link.db, link.settings.data_api_host, link.settings.rtds_host,
@@ -179,7 +179,7 @@ class CoreJobs:
         if self.link.replay is not None:
             return
         try:
-            also = set().union(*(markets_held_by(lane) for lane in self.lanes()))
+            also = set().union(*(markets_held_by(ledger) for ledger in self.others()))
             await settle_missed_resolutions(self.desk, also=also)
         except Exception as exc:  # best effort: the next refresh tries again
             log.warning("could not check held markets for resolution", extra={"error": str(exc)})
@@ -224,8 +224,8 @@ class CoreJobs:
         else:
             log.info("snapshot skipped: the valuation is not complete",
                      extra={"ready": self.ledger_ready(), "unmarked": list(valuation.unmarked)[:5]})
-        for lane in self.lanes():
-            lane.snapshot(kind)
+        for ledger in self.others():
+            ledger.snapshot(kind)
         return valuation
 
     def early_snapshot(self) -> None:
@@ -262,9 +262,9 @@ class CoreJobs:
         """Live: close orders the venue no longer has, import the ones it has that we do not."""
         if self._live_venue:
             await self.desk.executor.sync_with_venue()
-        for lane in self.lanes():
-            if lane.mode == "live":  # a venue armed live apart from the desk: its orders as it lists them
-                await lane.executor.sync_with_venue()
+        for ledger in self.others():
+            if ledger.mode == "live":  # a venue armed live on its own: its orders as it lists them
+                await ledger.executor.sync_with_venue()
 
     async def balance(self) -> None:
         """Live: the wallet against the ledger every `balance_check_s` while trading (every
@@ -274,12 +274,12 @@ class CoreJobs:
         if self.lookout.balance_watch.due(self.link.clock(), every):
             await self.check_balances()
         config = self.config()
-        for lane in self.lanes():  # a live lane (a venue armed live apart): its venue against its ledger
-            again = BALANCE_RECHECK_S if lane.risk.halted_for_balances else config.balance_check_s
+        for ledger in self.others():  # a live ledger (a venue armed live on its own): its venue against its ledger
+            again = BALANCE_RECHECK_S if ledger.risk.halted_for_balances else config.balance_check_s
             try:
-                await lane.check_balances(tolerance_usdc=config.balance_drift_tolerance_usdc, every_s=again)
+                await ledger.check_balances(tolerance_usdc=config.balance_drift_tolerance_usdc, every_s=again)
             except VenueError as exc:
-                log.warning("a lane's balances could not be read", extra={"lane": lane.label, "error": str(exc)})
+                log.warning("a ledger's balances could not be read", extra={"ledger": ledger.label, "error": str(exc)})
 
     async def check_balances(self) -> None:
         """Live: compare the wallet with the ledger now (the balance job's work, without its timer)."""
@@ -293,8 +293,8 @@ class CoreJobs:
         """The stale-order clean-up: resting orders past their strategy's max order age."""
         if self.deciding() and self.desk.live:
             await cancel_stale(self.desk, self.risk)
-            for lane in self.lanes():
-                await cancel_stale(lane, lane.risk)
+            for ledger in self.others():
+                await cancel_stale(ledger, ledger.risk)
 
     async def collateral(self) -> None:
         """Live: the wallet's collateral; paper: the ledger's cash (against the low-collateral alert)."""
@@ -314,11 +314,11 @@ class CoreJobs:
             return
         config = self.config()
         await self.collector.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
-        for lane in self.lanes():  # a paper lane's redemptions, on its paper venue
-            if policy_of(lane.venue_name).redeems:
-                await lane.collections.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
+        for ledger in self.others():  # a paper ledger's redemptions, on its paper venue
+            if policy_of(ledger.venue_name).redeems:
+                await ledger.collections.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
             else:  # a venue that pays a settled market by itself: on paper its stand-in pays when asked at
                 # once; live, there is nothing to ask for, only what the venue paid to book
-                await lane.collections.run(auto=lane.mode == "paper", grace_ms=0)
+                await ledger.collections.run(auto=ledger.mode == "paper", grace_ms=0)
         if config.auto_merge_min_sets > 0:  # held YES+NO sets back to cash (engine/trading/settlement/auto_merge.py)
             await merge_held_sets(self.collector, round(config.auto_merge_min_sets * MICRO))

@@ -15,9 +15,9 @@ What differs between them is data, set where each is built:
   books the paper deposit once ever), rebuilt for the other mode by a mode switch, measured by the desk's
   own risk monitor (the desk's breakers), its kill switch closes the order gate and posts a kill for every
   ledger, the desk's lookout watches it, and the operator's manual orders rest in it.
-- **A ledger beside it** (`ledger_beside`), opened when its first strategy is hosted: the desk's venue on
+- **Another ledger** (`other_ledger`), opened when its first strategy is hosted: the desk's venue on
   paper beside a live desk (a strategy never promoted trades on paper whatever the desk's mode; on a paper
-  desk that is the desk's own ledger), and each venue armed on its own (`venues_apart`), beside any desk,
+  desk that is the desk's own ledger), and each venue armed on its own (`venues_armed_alone`), beside any desk,
   in its own armed mode. Its risk (engine/risk/ledger_risk.py) measures the desk's limit values on it and
   halts it, never the desk; its kill switch cancels its own orders and the desk trades on; it settles the
   markets the desk has seen resolve in its pass. On paper, a paper venue stands in for its venue (its fees
@@ -87,7 +87,7 @@ class Ledger:
                  desk: bool = False, label: str, answer_key: str, balance_watch: BalanceWatch,
                  on_kill: KillSwitch | None = None, look: Callable[[int], None] | None = None,
                  conditions: ConditionBoard | None = None) -> None:
-        """Built by `desk_ledger` or `ledger_beside`, which say what is the desk's own."""
+        """Built by `desk_ledger` or `other_ledger`, which say what is the desk's own."""
         self.link = link
         self.venue_name = venue_name
         self.mode = mode
@@ -95,7 +95,7 @@ class Ledger:
         self.settings, self.db, self.clock = link.settings, link.db, link.clock
         self.catalog, self.books = link.catalog, link.books
         self.risk = risk
-        self.label = label  # how logs and alerts name it ("the desk", "paper lane", "<venue> paper", "<venue> live")
+        self.label = label  # how logs and alerts name it ("the desk", "paper ledger", "<venue> paper", "<venue> live")
         self.answer_key = answer_key  # how the answers to a kill or a flatten name it
         self.bus = bus
         self.executor: Executor = self._executor()
@@ -122,13 +122,13 @@ class Ledger:
     def _executor(self) -> Executor:
         if not self.desk and self.mode == "live" and (
                 self.venue_name == DESK_VENUE or not adapter_of(self.venue_name).reachable(self.settings)):
-            raise VenueError(f"no live ledger beside the desk for {self.venue_name}: the desk's own venue is "
+            raise VenueError(f"no live ledger other than the desk's for {self.venue_name}: the desk's own venue is "
                              "armed with set_mode")
         return self.link.executor_for(self.venue_name, self.mode, self.risk, self.bus)
 
     @property
     def replay(self) -> ReplaySource | None:
-        """A backtest's replay (a backtest is a paper desk: a venue armed apart's is its only other ledger)."""
+        """A backtest's replay (a backtest is a paper desk: a venue armed on its own has its only other ledger)."""
         return self.link.replay
 
     def marks(self, token_id: str) -> Book | None:
@@ -185,7 +185,7 @@ class Ledger:
         if self.live and isinstance(venue, PaperVenue):
             venue.on_market_event(event)
 
-    # -- a ledger beside the desk's: opened with its first strategy ---------------------------------
+    # -- a ledger other than the desk's: opened with its first strategy ---------------------------------
 
     async def open(self, starting_cash: int) -> None:
         """On paper, its opening deposit (once ever); the venue connected, what it did while the engine was
@@ -278,7 +278,7 @@ class Ledger:
 
     def prepare(self) -> None:
         """What it keeps before its pass: its venue advanced (paper), its events drained; the desk's own
-        orders loaded at a start adopted into its books; beside the desk, the resolutions the desk has seen
+        orders loaded at a start adopted into its books; on another ledger, the resolutions the desk has seen
         settled (the desk settles its own as it hears of them) and a strategy no longer routed here withdrawn;
         a netting venue's pairs netted."""
         venue = self.executor.venue
@@ -305,14 +305,14 @@ class Ledger:
 
     async def tick(self, now: int, views: dict[str, MarketView], intents: Callable[[], list[Intent]] | None,
                    game_start_lead_ms: int, *, deciding: bool, also: Sequence[ExecutionState] = ()) -> None:
-        """A ledger beside the desk's, after the desk's pass: what it keeps, then its pass (none when not open)."""
+        """A ledger other than the desk's, after the desk's pass: what it keeps, then its pass (none when not open)."""
         if not self.live:
             return
         self.prepare()
         await self.run_pass(now, views, intents, game_start_lead_ms, deciding=deciding, also=also)
 
     async def _kill_switch(self, message: str, now: int) -> None:
-        """A ledger beside the desk's: its kill switch cancels its own orders; the desk trades on."""
+        """A ledger other than the desk's: its kill switch cancels its own orders; the desk trades on."""
         log.warning("ledger kill switch: its orders are cancelled, the desk trades on",
                     extra={"ledger": self.label, "why": message})
         await self.executor.kill()
@@ -340,7 +340,7 @@ class Ledger:
             if payouts is not None:
                 settle_resolution(self, cid, payouts)
 
-    # -- beside the desk: its halts, balances and curve -----------------------------------------------
+    # -- a ledger other than the desk's: its halts, balances and curve -------------------------------
 
     async def rearm(self) -> None:
         """An operator's Start: its halt ends (alerted). Live, a halt for its balances books the cash
@@ -387,15 +387,15 @@ def desk_ledger(link: VenueLink, mode: str, *, risk: RiskMonitor, bus: EventBus,
                   balance_watch=balance_watch, on_kill=on_kill, look=look, conditions=conditions)
 
 
-def ledger_beside(link: VenueLink, desk_risk: RiskMonitor, venue_name: str = DESK_VENUE,
+def other_ledger(link: VenueLink, desk_risk: RiskMonitor, venue_name: str = DESK_VENUE,
                   mode: str = "paper") -> Ledger:
-    """A ledger beside the desk's: its own risk on the desk's limits, its own bus, its own kill switch."""
+    """A ledger other than the desk's: its own risk on the desk's limits, its own bus, its own kill switch."""
     risk = VenueLedgerRisk(link.db, desk_risk, link.clock, venue_name, mode)
     bus = EventBus()
     risk.listen(bus)  # its venue's faults count toward its own error breaker only
-    label = risk.subject  # "paper lane"; "<venue> paper", "<venue> live"
-    # How the answers to a kill or a flatten name it ("paper_lane" for the desk's venue, else "<venue>_<mode>").
-    answer_key = "paper_lane" if venue_name == DESK_VENUE else f"{venue_name}_{mode}"
+    label = risk.subject  # "paper ledger"; "<venue> paper", "<venue> live"
+    # How the answers to a kill or a flatten name it ("paper_ledger" for the desk's venue, else "<venue>_<mode>").
+    answer_key = "paper_ledger" if venue_name == DESK_VENUE else f"{venue_name}_{mode}"
 
     def alert(level: AlertLevel, code: str, message: str) -> None:
         with link.db.write() as conn:
@@ -412,7 +412,7 @@ def markets_held_by(ledger: Ledger | None) -> set[str]:
 
 
 async def flatten_ledger(ledger: Ledger, payload: dict[str, Any]) -> list[dict[str, Any]]:
-    """The operator's flatten, on a ledger beside the desk's: every strategy's positions in scope sold through
+    """The operator's flatten, on a ledger other than the desk's: every strategy's positions in scope sold through
     its exit path (tried again until nothing is held), one answer per strategy."""
     strategies = sorted({h.strategy for h in holdings_in_scope(ledger, payload)})
     return [await exit_positions(ledger, ledger.risk, ledger.exits, ledger.operator_exits,

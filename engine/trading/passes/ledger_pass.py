@@ -1,14 +1,14 @@
-"""One ledger's pass: the steps every ledger runs each tick, the desk's and each one beside it.
+"""One ledger's pass: the steps every ledger runs each tick, the desk's and each other one.
 
 A protection written here applies to every ledger (engine/trading/core.py runs it for the desk's ledger,
-engine/trading/passes/ledger.py for each one beside it). After the ledger's own bookkeeping (its
+engine/trading/passes/ledger.py for each other one). After the ledger's own bookkeeping (its
 venue advanced, its events drained, what only it settles), one pass: the risk context built on its ledger
 (`also`: the other ledgers of its mode, whose exposure the total limit counts too); its exits started
 before its strategies' intents are gated (held out where an exit sells, before a game starts, while its
 venue pauses) and handed to its executor; its orders reconciled with its intents; unevenly filled
 arbitrage sets completed or unwound; its book valued and its breakers judged; then its kill switch, or
 its exits taken. What truly differs between ledgers is data (`LedgerParts`): what its kill switch does
-(the desk's closes the order gate and posts a kill for every ledger; one beside it cancels its own
+(the desk's closes the order gate and posts a kill for every ledger; another cancels its own
 orders and the desk trades on), what its venue holds back, what watches it between settling and valuing.
 """
 
@@ -41,7 +41,7 @@ class LedgerParts:
     """One ledger, as its pass sees it: where it trades, its gate, exits and arbitrage, and what of its
     pass is its own."""
 
-    site: TradingSite  # its venue link (the desk's) or itself (one beside it): executor, catalog, marks
+    site: TradingSite  # its venue link (the desk's) or itself (another ledger): executor, catalog, marks
     risk: RiskMonitor
     exits: ExitBook
     arbitrage: arbs.Settlements

@@ -1,7 +1,7 @@
-"""Which ledgers beside the desk's are open, and opening them as their first strategy is hosted.
+"""Which other ledgers are open, and opening them as their first strategy is hosted.
 
-Each venue armed apart (`venues_apart`), in its armed mode, for the strategies naming its markets, on any desk
-(a backtest is a paper desk: it has these only); the desk's venue on paper for the paper-only strategies of a
+Each venue armed on its own (`venues_armed_alone`), in its armed mode, for the strategies naming its markets, on any
+desk (a backtest is a paper desk: it has these only); the desk's venue on paper for the paper-only strategies of a
 live desk (and while that ledger holds a promoted strategy's paper leftovers: valued, exitable). Each strategy
 trading on paper beside a live desk, or held from a venue armed live, is alerted once a session.
 """
@@ -21,7 +21,7 @@ from engine.trading.hosting.strategy_host import (
     alert_venue_unavailable,
 )
 from engine.trading.ledgers.venue_link import VenueLink
-from engine.trading.passes.ledger import Ledger, ledger_beside
+from engine.trading.passes.ledger import Ledger, other_ledger
 from engine.trading.passes.routing import LedgerKey, Ledgers, traders_on
 from engine.venues.base import VenueError
 from storage.engine_stores import trading_reads
@@ -29,7 +29,7 @@ from storage.sqlite.db import Database
 
 
 class Opening:
-    """Keeps the ledgers beside the desk's open for the strategies hosted now."""
+    """Keeps the other ledgers open for the strategies hosted now."""
 
     def __init__(self, db: Database, link: VenueLink, host: StrategyHost, ledgers: Ledgers, risk: RiskMonitor, *,
                  config: Callable[[], RuntimeConfig], wire: Callable[[Ledger], None], noted: set[str]) -> None:
@@ -39,12 +39,12 @@ class Opening:
         self.db, self.link, self.host, self.ledgers, self.risk = db, link, host, ledgers, risk
         self.config, self.wire, self.noted = config, wire, noted
 
-    async def open_beside(self, *, rearm: bool = False) -> None:
+    async def open_others(self, *, rearm: bool = False) -> None:
         """`rearm`: an operator's Start, which ends a ledger's halt as it ends the desk's."""
         cash = int(self.config().paper_starting_cash * MICRO)
         pairs = self.link.references.pairs()
         replay = self.link.replay is not None
-        for venue, mode in self.ledgers.armed.items():  # each venue armed apart, in its own mode, on any desk
+        for venue, mode in self.ledgers.armed.items():  # each venue armed on its own, in its own mode, on any desk
             traders, held = traders_on(self.host.hosted, venue, mode, pairs)
             try:
                 await self.ledgers.keep_open((venue, mode), self._made, traders, cash, rearm=rearm)
@@ -65,7 +65,7 @@ class Opening:
             alert_paper_only(self.db, name)
 
     def _tell(self, venue: str, mode: str, traders: set[str], held: dict[str, str]) -> None:
-        """Once a session: each strategy trading a venue armed apart on paper, and each held from it."""
+        """Once a session: each strategy trading a venue armed on its own on paper, and each held from it."""
         for name in sorted({f"{venue}:{mode}:{n}" for n in traders} - self.noted):
             self.noted.add(name)
             if mode == "paper":
@@ -76,6 +76,6 @@ class Opening:
                 alert_venue_held(self.db, name, why, venue)
 
     def _made(self, key: LedgerKey) -> Ledger:
-        ledger = ledger_beside(self.link, self.risk, *key)
+        ledger = other_ledger(self.link, self.risk, *key)
         self.wire(ledger)
         return ledger

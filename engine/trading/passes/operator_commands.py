@@ -39,7 +39,7 @@ class OperatorCommands:
         self.mark(payload.get("condition_id"))
         desk = self.ledgers.desk
         result = await operator_actions.flatten(desk, desk.risk, payload, deciding=self.deciding())
-        for other in self.ledgers.beside():
+        for other in self.ledgers.others():
             if other.venue_name != desk.venue_name and other.live:
                 result = {**result, other.answer_key: await flatten_ledger(other, payload)}
         return result

@@ -1,9 +1,9 @@
 """The ledgers the desk trades, and which one a strategy trades: one (venue, mode).
 
 A ledger (engine/trading/passes/ledger.py) is named by its venue and its mode. The desk's is the venue in use
-in the desk's mode; every other is kept beside it in one map under the same key. A strategy trades one venue
-(contracts/market_filter.py refuses a list naming two), that of its markets. Its mode: a venue armed apart
-from the desk (contracts/venue_policies.py `venues_apart`, its mode kept in engine_state) trades in its armed
+in the desk's mode; every other is kept in one map under the same key. A strategy trades one venue
+(contracts/market_filter.py refuses a list naming two), that of its markets. Its mode: a venue armed on its own
+from the desk (contracts/venue_policies.py `venues_armed_alone`, its mode kept in engine_state) trades in its armed
 mode; any other venue trades in the desk's mode once the strategy is promoted, on paper before (a strategy
 never promoted never trades real money). A cross-venue strategy names the desk venue's markets: its first leg
 is routed as they are, its other leg on the pair venue's ledger.
@@ -42,13 +42,13 @@ def ledger_of(hosted: Any, desk: LedgerKey, armed: Mapping[str, str]) -> LedgerK
 
 
 class Ledgers:
-    """Every ledger the desk trades: its own, and one per (venue, mode) beside it; which one a strategy or an
+    """Every ledger the desk trades: its own, and one per other (venue, mode); which one a strategy or an
     exit goes to."""
 
     def __init__(self, desk: Ledger, armed: dict[str, str]) -> None:
         self.desk = desk  # the desk's own ledger (its mode changes while stopped)
-        self.armed = armed  # venues armed apart from the desk, each in its own mode
-        self.open: dict[LedgerKey, Ledger] = {}  # the ones beside it
+        self.armed = armed  # venues armed on their own, each in its own mode
+        self.open: dict[LedgerKey, Ledger] = {}  # the others
 
     @property
     def desk_key(self) -> LedgerKey:
@@ -56,14 +56,14 @@ class Ledgers:
 
     def all(self) -> list[Ledger]:
         """Every ledger, the desk's first, then those of the desk's venue (the order their passes run in)."""
-        return [self.desk, *self.beside()]
+        return [self.desk, *self.others()]
 
     def by_key(self) -> list[tuple[LedgerKey, Ledger]]:
-        """The ones beside the desk's, the desk venue's first."""
+        """The others, the desk venue's first."""
         venue = self.desk_key[0]
         return sorted(self.open.items(), key=lambda kv: (kv[0][0] != venue, kv[0]))
 
-    def beside(self) -> list[Ledger]:
+    def others(self) -> list[Ledger]:
         return [ledger for _, ledger in self.by_key()]
 
     def trading(self) -> list[Ledger]:
@@ -71,7 +71,7 @@ class Ledgers:
         return [ledger for ledger in self.all() if ledger.live]
 
     def get(self, venue: str, mode: str | None = None) -> Ledger | None:
-        """The one beside the desk's of `venue` in `mode` (by default the venue's armed mode, else paper)."""
+        """The other ledger of `venue` in `mode` (by default the venue's armed mode, else paper)."""
         return self.open.get((venue, mode or self.armed.get(venue, "paper")))
 
     def of(self, key: LedgerKey) -> Ledger | None:
@@ -89,7 +89,7 @@ class Ledgers:
         desk_venue, desk_mode = self.desk_key
         venue = venue_of(str(payload["condition_id"])) if payload.get("condition_id") else desk_venue
         if venue == desk_venue:
-            venue = next((other.venue_name for other in self.beside() if other.venue_name != desk_venue
+            venue = next((other.venue_name for other in self.others() if other.venue_name != desk_venue
                           and payload.get("strategy") in other.strategies), desk_venue)
         if venue != desk_venue:
             mode = self.armed.get(venue, desk_mode)
@@ -115,9 +115,9 @@ class Ledgers:
             self.open[key] = kept
         return kept
 
-    async def close_beside(self) -> None:
-        """The ones beside the desk's closed and forgotten (the engine stopping, or a switch to paper)."""
-        for ledger in self.beside():
+    async def close_others(self) -> None:
+        """The others closed and forgotten (the engine stopping, or a switch to paper)."""
+        for ledger in self.others():
             await ledger.close()
         self.open.clear()
 
@@ -135,7 +135,7 @@ def markets_on(hosted: Any, venue: str, pairs: Mapping[str, tuple[str, bool]]) -
 
 def traders_on(hosted: Mapping[str, Any], venue: str, mode: str,
                pairs: Mapping[str, tuple[str, bool]] | None = None) -> tuple[set[str], dict[str, str]]:
-    """Which hosted strategies trade the ledger of a venue armed apart in `mode`, and why each other
+    """Which hosted strategies trade the ledger of a venue armed on its own in `mode`, and why each other
     trading its markets is held. On paper, all of them. Live: only promoted ones (a strategy never
     promoted never trades real money), and, where the venue nets an account's positions in a market
     (`one_strategy_per_market_live`), one per market (two strategies' books there would not be theirs:

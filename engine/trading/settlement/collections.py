@@ -12,7 +12,9 @@ before it is sent (`settlement_txs`) and audited by its command.
 A Protocol V2 market is redeemed and merged through its Router (the venue's `onchain_v2` module): a
 redemption is one transaction per outcome the desk is owed for (the wallet's whole balance of
 that position, as the venue's SDK redeems), each paying that outcome's claims when the venue
-reports it; a merge is one transaction, as a CTF market's. A redemption that fails once the
+reports it; a merge is one transaction, as a CTF market's. Before each, the venue's contract is asked
+what the position pays (payout_check.py: a market without a result on chain waits, unsent; a payout
+of 0 is not sent), and each payment reported is checked against it. A redemption that fails once the
 market owes nothing more (another transaction, or the auto-redeem operator, paid it) is recorded
 without an alert.
 """
@@ -32,6 +34,7 @@ from engine.execution.cash_book import Alert
 from engine.execution.credits import book_venue_credits
 from engine.execution.ledger import merge_yes_price
 from engine.failpoints import crash_point
+from engine.trading.settlement.payout_check import PayoutCheck
 from engine.trading.settlement.void_refunds import book_refunds
 from engine.venues.base import VenueError, VenueUnavailable
 from engine.venues.settlement import RefundSource, SettlementTx, SettlementVenue
@@ -65,6 +68,7 @@ class Collections:
         """A mode switch: what was learnt of the other venue is forgotten."""
         self._approved: dict[bool, tuple[bool, int]] = {}  # protocol v2? -> (approved, when it was read)
         self._unpaid_alerted: set[int] = set()  # redeem transactions alerted as mined but unpaid
+        self.payouts = PayoutCheck(self.link)
 
     @property
     def venue(self) -> SettlementVenue:
@@ -84,6 +88,7 @@ class Collections:
             if isinstance(self.venue, RefundSource):  # a voided market's refund first: its payment pays it
                 await book_refunds(self.ex, self.catalog, self.venue)
             booked = await book_venue_credits(self.ex, self.venue)
+            await self.payouts.after(booked)
             await self.follow()
             sent = await self.redeem_due(grace_ms=grace_ms) if auto else []
         except VenueError as exc:
@@ -212,10 +217,16 @@ class Collections:
                 by_position[claim.token_id] += claim.amount
         done = []
         for position, amount in sorted(by_position.items()):
+            held_back, pays = await self.payouts.before(condition_id, position, amount)
+            if held_back is not None:
+                done.append(held_back)
+                continue
+
             def send(position: str = position) -> Awaitable[SettlementTx]:
                 return self.venue.redeem_position(condition_id, position)
 
-            done.append(await self._send_one(condition_id, amount, send) | {"position": position})
+            sent = await self._send_one(condition_id, amount, send) | {"position": position}
+            done.append(sent if pays is None else sent | {"pays": fmt(pays)})
         if len(done) == 1:
             return done[0]
         return {"condition_id": condition_id, "owed": fmt(sum(by_position.values())),

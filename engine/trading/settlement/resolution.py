@@ -50,7 +50,7 @@ def venue_payouts(raw: dict[str, Any]) -> Payouts | None:
 
 
 async def settle_missed_resolutions(link: TradingSite, *, also: set[str] | None = None) -> int:
-    """`also`: markets held elsewhere (the paper lane's), asked about the same way; their
+    """`also`: markets held elsewhere (the paper ledger's), asked about the same way; their
     positions settle from the catalog's record of the resolution. Only a market of a venue whose
     resolutions are asked (`resolutions_asked`: Gamma knows only those) is asked for here."""
     state = link.executor.state

@@ -25,10 +25,15 @@ PositionManager, `uint256` ids), the CTF approvals do not carry over (merge and 
 Router approved on the PositionManager, a split pUSD approved for it: engine/venues/polymarket/approvals.py
 asks for both), the Router pulls and pays in one transaction (nothing is sent ahead of a call), and
 protocol mints fire no ERC-1155 receiver callbacks (the desk reads balances, never relies on one).
-The guide reads redemption proceeds through a PositionManager view whose ABI neither the stored
-guide nor the SDK shows: the desk books what the venue reports it paid (its REDEEM activity), as for
-a CTF market, and redeems only what a final resolution says it is owed (a losing position, paying
-0, is left).
+The guide reads redemption proceeds through the PositionManager; its view, as Polymarket's Protocol V2
+contracts declare it (`Polymarket/polymarket-v2-external`, src/positionManager/PositionManager.sol and
+the binary module's `getPayout`), is ``getPayout(uint256 positionId, uint256 amount) returns (uint256)``
+(a position id is a `uint256` value type): the pUSD base units `amount` of the position pays if
+redeemed, computed from the market's result whatever the caller holds; 0 is a losing position's valid
+answer; before the result it reverts ``ConditionNotResolved()`` (an unknown module
+``ModuleNotRegistered()``, an outcome byte over 1 ``InvalidOutcomeIndex()``). The desk reads it before
+each redemption (engine/trading/settlement/payout_check.py) and books only what the venue reports
+it paid (its REDEEM activity), as for a CTF market.
 """
 
 from __future__ import annotations
@@ -94,3 +99,26 @@ def approval_call(operator: str = ROUTER, approved: bool = True) -> Call:
 def is_approved_call(owner: str, operator: str = ROUTER) -> Call:
     args = abi_encode(["address", "address"], [owner, operator])
     return Call(POSITION_MANAGER, _selector("isApprovedForAll(address,address)") + args)
+
+
+# The PositionManager's custom errors a payout read reverts with (their 4-byte selectors).
+PAYOUT_ERRORS = {_selector(name + "()"): name for name in ("ConditionNotResolved", "ModuleNotRegistered",
+                                                             "InvalidOutcomeIndex")}
+
+
+def payout_call(position_id: str, amount: int) -> Call:
+    """The PositionManager's ``getPayout(positionId, amount)``: what `amount` (base units) of a V2 position
+    pays if redeemed."""
+    if amount < 0:
+        raise ValueError("a payout is asked for a non-negative amount")
+    args = abi_encode(["uint256", "uint256"], [int(position_id), amount])
+    return Call(POSITION_MANAGER, _selector("getPayout(uint256,uint256)") + args)
+
+
+def revert_name(data: str) -> str | None:
+    """The PositionManager error a revert's data names (None: no data, or an error it does not declare)."""
+    raw = data.removeprefix("0x")
+    try:
+        return PAYOUT_ERRORS.get(bytes.fromhex(raw[:8])) if len(raw) >= 8 else None
+    except ValueError:
+        return None

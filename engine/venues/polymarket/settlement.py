@@ -11,6 +11,9 @@ venue paid from its Data API.
 - A Protocol V2 market's position is redeemed and merged through its Router
   (engine/venues/polymarket/onchain_v2.py): a redemption reads the wallet's balance of the position in the
   PositionManager (`eth_call`) and redeems all of it, as the venue's SDK does.
+- What a V2 position pays is the PositionManager's ``getPayout`` (`eth_call`): an amount (0 for a
+  losing position), or, while the market has no result on chain, a revert (``ConditionNotResolved``),
+  answered as a payout still to come.
 - Whether the auto-redeem operator is approved is an `eth_call` of the conditional tokens'
   (a V2 position: the PositionManager's) `isApprovedForAll(wallet, operator)`.
 - What the venue paid is the Data API's activity (DATA_API_HOST `/activity`): REDEEM, MERGE and
@@ -30,7 +33,7 @@ from contracts.domain import BadNumber, to_micros
 from contracts.settings import Settings
 from engine.venues.base import VenueError, VenueUnavailable
 from engine.venues.polymarket import onchain, onchain_v2
-from engine.venues.settlement import CreditKind, NothingHeld, SettlementTx, TxState, VenueCredit
+from engine.venues.settlement import CreditKind, NothingHeld, PositionPayout, SettlementTx, TxState, VenueCredit
 
 ACTIVITY_KINDS: dict[str, CreditKind] = {"REDEEM": "redeem", "MERGE": "merge", "MAKER_REBATE": "rebate",
                                          "REWARD": "reward"}
@@ -39,6 +42,15 @@ ACTIVITY_PAGES = 20  # at most 10 000 items a read: a wallet's credits since the
 RELAYER_STATES: dict[str, TxState] = {"STATE_CONFIRMED": "confirmed", "STATE_FAILED": "failed",
                                       "STATE_INVALID": "failed"}
 SUBMIT_ATTEMPTS = 3
+
+
+class ContractReverted(VenueError):
+    """An `eth_call` the contract reverted: `data` is what the node returned with it (a custom
+    error's selector; "" when it gave none)."""
+
+    def __init__(self, message: str, data: str = "") -> None:
+        super().__init__(message)
+        self.data = data
 
 
 class PolymarketSettlement:
@@ -81,6 +93,24 @@ class PolymarketSettlement:
             return int(answer, 16)
         except ValueError:
             raise VenueError(f"the PositionManager's balance is not a number: {answer[:80]}") from None
+
+    async def position_payout(self, position_id: str, shares: int | None = None) -> PositionPayout:
+        """What `shares` of a Protocol V2 position (None: all the wallet holds) pay if redeemed, as the
+        PositionManager computes it; a revert is no payout yet (`waiting` when the market has no result)."""
+        held = await self.position_balance(position_id) if shares is None else shares
+        try:
+            answer = await self.read(onchain_v2.payout_call(position_id, held))
+        except ContractReverted as exc:
+            name = onchain_v2.revert_name(exc.data)
+            if name == "ConditionNotResolved":
+                return PositionPayout(position_id, held, None, waiting=True,
+                                      reason="the market has no result on chain yet (ConditionNotResolved)")
+            return PositionPayout(position_id, held, None, reason=f"the PositionManager refused the payout read: "
+                                                                   f"{name or exc}")
+        try:
+            return PositionPayout(position_id, held, int(answer, 16))
+        except ValueError:
+            raise VenueError(f"the PositionManager's payout is not a number: {answer[:80]}") from None
 
     async def approve_auto_redeem(self, protocol_v2: bool = False) -> SettlementTx:
         if protocol_v2:
@@ -220,7 +250,10 @@ class PolymarketSettlement:
             raise VenueError(f"unexpected RPC answer to {method}: {str(answer)[:200]}")
         if answer.get("error"):
             error = answer["error"]
-            raise VenueError(f"{method}: {error.get('message') if isinstance(error, dict) else error}")
+            message = str(error.get("message") if isinstance(error, dict) else error)
+            if isinstance(error, dict) and (error.get("code") == 3 or message.startswith("execution reverted")):
+                raise ContractReverted(f"{method}: {message}", str(error.get("data") or ""))
+            raise VenueError(f"{method}: {message}")
         return answer.get("result")
 
     async def _get_json(self, url: str, params: dict[str, str]) -> Any:

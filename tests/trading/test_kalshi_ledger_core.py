@@ -124,7 +124,7 @@ def test_a_strategy_naming_a_kalshi_market_trades_kalshis_paper_ledger(tmp_path:
     # The Polymarket strategy's orders are Polymarket's: no Kalshi token ever reached that venue.
     assert all(venue == "polymarket" and not token.startswith("kalshi:")
                for venue, _, strategy, token, *_ in placed if strategy == "poly")
-    # The kill cancelled the Kalshi lane's orders with the desk's.
+    # The kill cancelled the Kalshi ledger's orders with the desk's.
     assert all(order[-1] != "LIVE" for order in _orders(core))
     with core.db.read() as conn:
         live = conn.execute(text("SELECT COUNT(*) FROM paper_orders WHERE status = 'LIVE'")).scalar_one()
@@ -136,7 +136,7 @@ def test_a_strategy_naming_a_kalshi_market_trades_kalshis_paper_ledger(tmp_path:
     assert told == ["kx"]  # the operator is told it trades on paper, once
 
 
-def test_a_restart_reads_the_kalshi_lanes_resting_orders_back_to_it(tmp_path: Path, sim: SimHandle) -> None:
+def test_a_restart_reads_the_kalshi_ledgers_resting_orders_back_to_it(tmp_path: Path, sim: SimHandle) -> None:
     core, kalshi, _ = _core(tmp_path, sim)
 
     async def first() -> set[str]:
@@ -146,7 +146,7 @@ def test_a_restart_reads_the_kalshi_lanes_resting_orders_back_to_it(tmp_path: Pa
         assert ledger is not None
         ledger.executor.drain()
         resting = {o.client_id for o in ledger.executor.state.orders.values()}
-        await core._drain_orders()  # the desk's own orders only: a crash leaves the lane's resting
+        await core._drain_orders()  # the desk's own orders only: a crash leaves the ledger's resting
         return resting
 
     resting = asyncio.run(first())
@@ -157,13 +157,13 @@ def test_a_restart_reads_the_kalshi_lanes_resting_orders_back_to_it(tmp_path: Pa
         await _started(again, kalshi)
         ledger = again.ledgers.get(KALSHI)
         assert ledger is not None
-        lane = {o.client_id for o in ledger.executor.state.orders.values()}
+        theirs = {o.client_id for o in ledger.executor.state.orders.values()}
         desk = {o.client_id for o in again.executor.state.orders.values()}
         await again.stop()
-        return lane, desk
+        return theirs, desk
 
-    lane, desk = asyncio.run(second())
-    assert resting <= lane
+    theirs, desk = asyncio.run(second())
+    assert resting <= theirs
     assert not resting & desk
 
 
@@ -173,29 +173,29 @@ def test_a_market_kalshi_settles_pays_kalshis_paper_ledger_in_cash(tmp_path: Pat
 
     async def scenario() -> tuple[int, int, int]:
         await _started(core, kalshi)
-        lane = core.ledgers.get(KALSHI)
-        assert lane is not None and core.link.references.poller is not None
-        # The market settles while the fill's later reports are still on their way: the lane must
+        ledger = core.ledgers.get(KALSHI)
+        assert ledger is not None and core.link.references.poller is not None
+        # The market settles while the fill's later reports are still on their way: the ledger must
         # settle what it holds at once, not fold those reports at the payout first.
         await _bought(core, kalshi, yes, 5 * SH, settled=False)
-        assert lane.executor.state.totals("kx", yes).size == 5 * SH
-        before, desk_before = lane.executor.state.cash, core.executor.state.cash
+        assert ledger.executor.state.totals("kx", yes).size == 5 * SH
+        before, desk_before = ledger.executor.state.cash, core.executor.state.cash
         _settle(sim, ticker, "yes")
         assert await core.link.references.poller.read_settlements() == 1
         assert core.catalog.resolution(kalshi) is not None
         core.catalog.load(core.db)  # settled: closed to the strategies, a reload included
         market = core.catalog.get(kalshi)
         assert market is not None and market.closed
-        for _ in range(300):  # the lane settles its position, Kalshi's paper settlement pays it
+        for _ in range(300):  # the ledger settles its position, Kalshi's paper settlement pays it
             await core.tick()
             await core.scheduled.collections()
-            if lane.executor.state.cash > before:
+            if ledger.executor.state.cash > before:
                 break
             await asyncio.sleep(0.05)
-        after, desk_after = lane.executor.state.cash, core.executor.state.cash
-        assert lane.executor.state.totals("kx", yes).size == 0
+        after, desk_after = ledger.executor.state.cash, core.executor.state.cash
+        assert ledger.executor.state.totals("kx", yes).size == 0
         await core.stop()
-        return after - before, desk_after - desk_before, lane.executor.state.redeemable
+        return after - before, desk_after - desk_before, ledger.executor.state.redeemable
 
     paid, desk_moved, still_owed = asyncio.run(scenario())
     assert paid == 5 * SH and still_owed == 0  # five winning contracts, a dollar each, in cash
@@ -213,15 +213,15 @@ def test_a_market_kalshi_voids_pays_kalshis_paper_ledger_back_at_cost(tmp_path: 
 
     async def scenario() -> dict[str, Any]:
         await _started(core, kalshi)
-        lane = core.ledgers.get(KALSHI)
+        ledger = core.ledgers.get(KALSHI)
         poller = core.link.references.poller
-        assert lane is not None and lane.mode == "paper" and poller is not None
+        assert ledger is not None and ledger.mode == "paper" and poller is not None
         await _bought(core, kalshi, yes, 6 * SH)
-        totals = lane.executor.state.totals("kx", yes)
-        seen: dict[str, Any] = {"cost": totals.cost, "fees": totals.fees, "before": lane.executor.state.cash}
+        totals = ledger.executor.state.totals("kx", yes)
+        seen: dict[str, Any] = {"cost": totals.cost, "fees": totals.fees, "before": ledger.executor.state.cash}
         _settle(sim, ticker, "void")
         seen["told"] = await poller.read_settlements()
-        state = lane.executor.state
+        state = ledger.executor.state
         after = state.totals("kx", yes)
         seen["after"] = (after.size, after.realized, state.cash, state.redeemable)
         market = core.catalog.get(kalshi)
@@ -261,19 +261,19 @@ def test_a_void_of_a_market_nothing_was_held_in_books_no_money_and_closes_it(tmp
 
 
 async def _bought(core: TradingCore, kalshi: str, token: str, size: int, *, settled: bool = True) -> None:
-    """The Kalshi lane buys `size` of `token` at its ask (a fill-and-kill): settled, or (`settled`
+    """The Kalshi ledger buys `size` of `token` at its ask (a fill-and-kill): settled, or (`settled`
     False) as soon as the fill is known, its later status reports still on their way."""
-    lane = core.ledgers.get(KALSHI)
-    assert lane is not None
-    await core.tick()  # the lane's risk sees the Kalshi book this pass
+    ledger = core.ledgers.get(KALSHI)
+    assert ledger is not None
+    await core.tick()  # the ledger's risk sees the Kalshi book this pass
     book = core.books.book(token)
     assert book is not None and book.asks
-    lane.executor.set_intents([Intent("kx", kalshi, (Quote(Side.BUY, book.asks[0].price, size, Tif.FAK),))])
-    await lane.executor.reconcile()
+    ledger.executor.set_intents([Intent("kx", kalshi, (Quote(Side.BUY, book.asks[0].price, size, Tif.FAK),))])
+    await ledger.executor.reconcile()
     for _ in range(200):
-        lane.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
-        lane.executor.drain()
-        totals = lane.executor.state.totals("kx", token)
+        ledger.executor.venue.advance()  # type: ignore[attr-defined]  # the ledger's venue is a PaperVenue
+        ledger.executor.drain()
+        totals = ledger.executor.state.totals("kx", token)
         if totals.settled if settled else totals.size:
             return
         await asyncio.sleep(0.05)
@@ -281,16 +281,16 @@ async def _bought(core: TradingCore, kalshi: str, token: str, size: int, *, sett
 
 
 async def _left(core: TradingCore, token: str) -> int:
-    """What the Kalshi lane still holds of `token` once its sale is answered (bounded wait)."""
-    lane = core.ledgers.get(KALSHI)
-    assert lane is not None
+    """What the Kalshi ledger still holds of `token` once its sale is answered (bounded wait)."""
+    ledger = core.ledgers.get(KALSHI)
+    assert ledger is not None
     for _ in range(200):
-        lane.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
-        lane.executor.drain()
-        if not lane.executor.state.totals("kx", token).size:
+        ledger.executor.venue.advance()  # type: ignore[attr-defined]  # the ledger's venue is a PaperVenue
+        ledger.executor.drain()
+        if not ledger.executor.state.totals("kx", token).size:
             break
         await asyncio.sleep(0.05)
-    return lane.executor.state.totals("kx", token).size
+    return ledger.executor.state.totals("kx", token).size
 
 
 def test_a_flatten_sells_kalshis_positions_too(tmp_path: Path, sim: SimHandle) -> None:
@@ -339,8 +339,8 @@ def test_kalshi_nets_a_strategys_yes_and_no_into_dollars(tmp_path: Path, sim: Si
 
     async def scenario() -> tuple[int, int, int, int, int]:
         await _started(core, kalshi)
-        lane = core.ledgers.get(KALSHI)
-        assert lane is not None
+        ledger = core.ledgers.get(KALSHI)
+        assert ledger is not None
         core.deciding = False  # the operator's buys alone: the market maker stays out of this one
         await core.tick()
         books = [core.books.book(t) for t in (yes, no)]
@@ -349,21 +349,21 @@ def test_kalshi_nets_a_strategys_yes_and_no_into_dollars(tmp_path: Path, sim: Si
         # Both sides bought from flat in one pass (as a market maker's bid and ask both filling before it
         # re-plans): a YES-space sell with no YES held buys NO.
         buy_no = Quote(Side.SELL, kalshi_ids.CONTRACT - no_ask, 3 * SH, Tif.FAK)
-        lane.executor.set_intents([Intent("kx", kalshi, (Quote(Side.BUY, yes_ask, 5 * SH, Tif.FAK), buy_no))])
-        await lane.executor.reconcile()
+        ledger.executor.set_intents([Intent("kx", kalshi, (Quote(Side.BUY, yes_ask, 5 * SH, Tif.FAK), buy_no))])
+        await ledger.executor.reconcile()
         for _ in range(200):
-            lane.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
-            lane.executor.drain()
-            state = lane.executor.state
+            ledger.executor.venue.advance()  # type: ignore[attr-defined]  # the ledger's venue is a PaperVenue
+            ledger.executor.drain()
+            state = ledger.executor.state
             if state.totals("kx", yes).settled and state.totals("kx", no).settled:
                 break
             await asyncio.sleep(0.05)
-        cash_before = lane.executor.state.cash
-        kalshi_exposure = portfolio.exposure(lane.executor.state, core.catalog).total
-        await core.tick()  # the lane's pass nets what Kalshi would net
+        cash_before = ledger.executor.state.cash
+        kalshi_exposure = portfolio.exposure(ledger.executor.state, core.catalog).total
+        await core.tick()  # the ledger's pass nets what Kalshi would net
         # The desk (paper, holding nothing) counts Kalshi's paper exposure against its total limit.
         assert core.risk.ctx is not None and core.risk.ctx.exposure.total == kalshi_exposure > 0
-        state = lane.executor.state
+        state = ledger.executor.state
         held = state.totals("kx", yes).size, state.totals("kx", no).size
         realized = state.totals("kx", yes).realized + state.totals("kx", no).realized
         await core.stop()

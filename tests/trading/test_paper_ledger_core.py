@@ -1,8 +1,8 @@
-"""The paper lane with the real trading core, live against the simulator (issue 38): a paper-only
+"""The paper ledger with the real trading core, live against the simulator (issue 38): a paper-only
 value-betting strategy on a live desk buys on the paper venue, into the paper ledger only (the live
 ledger and the wallet untouched); the operator's exit of that position sells it on paper; when its
-market resolves the lane settles the position and redeems it into paper cash; the lane's own kill
-switch halts the lane alone."""
+market resolves the ledger settles the position and redeems it into paper cash; the ledger's own kill
+switch halts the ledger alone."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ async def _until(core: TradingCore, done: Callable[[], bool], what: str) -> None
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_a_paper_only_strategy_trades_settles_and_halts_in_its_lane(tmp_path: Path, sim: SimHandle) -> None:
+def test_a_paper_only_strategy_trades_settles_and_halts_in_its_ledger(tmp_path: Path, sim: SimHandle) -> None:
     market = sim.market(neg_risk=False)
     cid = market["condition_id"]
     controller, core, wallet = _desk(tmp_path, sim, cid)
@@ -76,8 +76,8 @@ def test_a_paper_only_strategy_trades_settles_and_halts_in_its_lane(tmp_path: Pa
     async def scenario() -> None:
         await controller.start("operator")
         await core._stop_loop()  # ticks by hand
-        lane = core.ledgers.get(POLYMARKET, "paper")
-        assert lane is not None and lane.live and core.mode == "live"
+        ledger = core.ledgers.get(POLYMARKET, "paper")
+        assert ledger is not None and ledger.live and core.mode == "live"
         info = core.catalog.get(cid)
         assert info is not None
         await _until(core, lambda: (b := core.books.book(info.yes_token)) is not None and b.mid is not None,
@@ -89,40 +89,41 @@ def test_a_paper_only_strategy_trades_settles_and_halts_in_its_lane(tmp_path: Pa
                                  VALUES (:c, 'operator', :v, :t, 'test')"""),
                          {"c": cid, "v": min(book.mid + 200_000, 980_000), "t": now_ms()})
         core.signals.fair_at = 0
-        await _until(core, lambda: lane.executor.state.totals("vb", info.yes_token).size > 0, "a paper fill")
+        await _until(core, lambda: ledger.executor.state.totals("vb", info.yes_token).size > 0, "a paper fill")
         assert not [o for o in core.executor.state.orders.values() if o.strategy == "vb"]  # nothing live
         assert _rows(core.db, "SELECT COUNT(*) FROM fills WHERE mode = 'live'") == [(0,)]
         assert _rows(core.db, "SELECT COUNT(*) FROM fills WHERE mode = 'paper' AND strategy = 'vb'")[0][0] > 0
         assert sim.open_order_count(wallet) == 0 and not sim.activity(wallet)  # the wallet traded nothing
-        # The operator exits the lane's position from the dashboard (its ledger named): sold on paper.
+        # The operator exits the ledger's position from the dashboard (its ledger named): sold on paper.
         answer = await core.operator.exit({"strategy": "vb", "condition_id": cid, "outcome": "YES",
                                             "ledger": "paper", "reason": "by hand"})
         assert [p["strategy"] for p in answer["positions"]] == ["vb"]
         await _until(core, lambda: _rows(core.db, "SELECT COUNT(*) FROM fills WHERE mode = 'paper' AND strategy = 'vb' "
                                                   "AND side = 'SELL'")[0][0] > 0, "the paper exit's sale")
-        await _until(core, lambda: lane.executor.state.totals("vb", info.yes_token).size > 0, "vb buying again")
-        # The market resolves YES: the lane settles its position and redeems it on paper.
+        await _until(core, lambda: ledger.executor.state.totals("vb", info.yes_token).size > 0, "vb buying again")
+        # The market resolves YES: the ledger settles its position and redeems it on paper.
         sim.resolve(cid, "YES")
-        await _until(core, lambda: lane.executor.state.totals("vb", info.yes_token).size == 0, "the lane's settlement")
+        await _until(core, lambda: ledger.executor.state.totals("vb", info.yes_token).size == 0,
+                     "the ledger's settlement")
         claims = _rows(core.db, "SELECT mode, strategy FROM claims")
         assert claims and {c[0] for c in claims} == {"paper"} and {c[1] for c in claims} == {"vb"}
-        owed, cash = lane.executor.state.redeemable, lane.executor.state.cash
+        owed, cash = ledger.executor.state.redeemable, ledger.executor.state.cash
         assert owed > 0
-        for _ in range(200):  # the lane's collections redeem it on the paper venue: paper cash, not live's
-            await lane.collections.run(auto=True, grace_ms=0)
-            lane.executor.drain()
-            if lane.executor.state.redeemable == 0:
+        for _ in range(200):  # the ledger's collections redeem it on the paper venue: paper cash, not live's
+            await ledger.collections.run(auto=True, grace_ms=0)
+            ledger.executor.drain()
+            if ledger.executor.state.redeemable == 0:
                 break
             await asyncio.sleep(0.05)
-        assert lane.executor.state.redeemable == 0 and lane.executor.state.cash == cash + owed
+        assert ledger.executor.state.redeemable == 0 and ledger.executor.state.cash == cash + owed
         assert _rows(core.db, "SELECT COUNT(*) FROM cash_ledger WHERE mode = 'live' AND kind != 'deposit'") == [(0,)]
-        # The lane's kill switch: its equity far below its peak halts the lane, not the desk.
-        lane.risk.memory = lane.risk.memory.__class__(TradingState.ACTIVE, None, 10 ** 12, 10 ** 12, now_ms())
+        # The ledger's kill switch: its equity far below its peak halts the ledger, not the desk.
+        ledger.risk.memory = ledger.risk.memory.__class__(TradingState.ACTIVE, None, 10 ** 12, 10 ** 12, now_ms())
         await core.tick()
-        assert lane.risk.memory.trading_state is TradingState.HALTED
+        assert ledger.risk.memory.trading_state is TradingState.HALTED
         assert core.risk.memory.trading_state is TradingState.ACTIVE
         assert _rows(core.db, "SELECT COUNT(*) FROM commands WHERE kind = 'kill'") == [(0,)]
-        assert _rows(core.db, "SELECT subject FROM alerts WHERE code = 'KILL_SWITCH_DRAWDOWN'") == [("paper lane",)]
+        assert _rows(core.db, "SELECT subject FROM alerts WHERE code = 'KILL_SWITCH_DRAWDOWN'") == [("paper ledger",)]
         await controller.stop("operator")
         assert core.ledgers.get(POLYMARKET, "paper") is None
         with pytest.raises(CommandRejected, match="nothing trades paper beside it now"):

@@ -4,7 +4,7 @@ its own RSA key) through the desk's own client, and keeps Kalshi's live ledger t
 cash starts at Kalshi's balance, fills and fees are Kalshi's, a settlement is booked from Kalshi's own
 settlement list at `finalized` and the ledger's cash then equals Kalshi's balance to the micro-dollar (a
 market Kalshi voids too, its positions paid back at cost); a balance Kalshi holds that the ledger cannot
-explain halts the Kalshi lane alone; a restart reads its resting orders back, and books what Kalshi settled or
+explain halts the Kalshi ledger alone; a restart reads its resting orders back, and books what Kalshi settled or
 voided meanwhile before it compares the ledger with Kalshi (no halt for it, however brief)."""
 
 from __future__ import annotations
@@ -57,31 +57,31 @@ def test_a_live_kalshi_fill_and_settlement_keep_the_ledger_equal_to_kalshis_bala
 
     async def scenario() -> dict[str, int]:
         await _started(core, desk.kalshi)
-        lane = core.ledgers.get(KALSHI)
-        assert lane is not None and lane.mode == "live" and isinstance(lane.executor.venue, KalshiVenue)
-        seen = {"opening_cash": lane.executor.state.cash}
+        ledger = core.ledgers.get(KALSHI)
+        assert ledger is not None and ledger.mode == "live" and isinstance(ledger.executor.venue, KalshiVenue)
+        seen = {"opening_cash": ledger.executor.state.cash}
         await _bought(core, desk, 5 * SH)
-        seen["after_fill"] = lane.executor.state.cash
+        seen["after_fill"] = ledger.executor.state.cash
         seen["balance_after_fill"] = desk.balance()
         desk.settle("yes")
         # Kalshi lists the payment before the desk has seen the market resolve: not booked yet (it would be
         # cash nobody was owed, beside the claim the resolution then opens).
         await core.scheduled.collections()
-        seen["before_resolution"] = lane.executor.state.cash
+        seen["before_resolution"] = ledger.executor.state.cash
         assert core.link.references.poller is not None
         assert await core.link.references.poller.read_settlements() == 1
 
         async def paid() -> bool:
             await core.tick()
             await core.scheduled.collections()
-            return lane.executor.state.cash > seen["after_fill"]
+            return ledger.executor.state.cash > seen["after_fill"]
 
         for _ in range(300):
             if await paid():
                 break
             await asyncio.sleep(0.05)
-        seen["after_settlement"] = lane.executor.state.cash
-        seen["redeemable"] = lane.executor.state.redeemable
+        seen["after_settlement"] = ledger.executor.state.cash
+        seen["redeemable"] = ledger.executor.state.redeemable
         seen["balance_after_settlement"] = desk.balance()
         await core.stop()
         return seen
@@ -102,24 +102,24 @@ def test_a_live_kalshi_fill_and_settlement_keep_the_ledger_equal_to_kalshis_bala
     assert astray.scalar_one() == 0
 
 
-def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_path: Path, sim: SimHandle) -> None:
+def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_ledger_trades_on(tmp_path: Path, sim: SimHandle) -> None:
     desk = Desk(tmp_path, sim, market=2)  # (markets 0, 1 and 3 are the other tests')
     core = desk.core()
     yes = kalshi_ids.token_id(desk.ticker, "yes")
 
     async def scenario() -> dict[str, Any]:
         await _started(core, desk.kalshi)
-        lane = core.ledgers.get(KALSHI)
-        assert lane is not None and lane.mode == "live"
+        ledger = core.ledgers.get(KALSHI)
+        assert ledger is not None and ledger.mode == "live"
         await _bought(core, desk, 5 * SH)
-        totals = lane.executor.state.totals("kx", yes)
-        seen: dict[str, Any] = {"cost": totals.cost, "fees": totals.fees, "cash_before": lane.executor.state.cash}
+        totals = ledger.executor.state.totals("kx", yes)
+        seen: dict[str, Any] = {"cost": totals.cost, "fees": totals.fees, "cash_before": ledger.executor.state.cash}
         desk.settle("void")
         poller = core.link.references.poller
         assert poller is not None
         seen["told"] = (await poller.read_settlements(), poller.settled.get(desk.ticker), await poller.poll_once())
         await core.scheduled.collections()
-        state = lane.executor.state
+        state = ledger.executor.state
         seen["after"] = (state.totals("kx", yes).size, state.cash, state.redeemable, desk.balance())
         seen["realized"] = (state.totals("kx", yes).realized, state.totals("kx", yes).fees)
         market = core.catalog.get(desk.kalshi)
@@ -128,14 +128,14 @@ def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_p
         market = core.catalog.get(desk.kalshi)
         seen["closed_after_load"] = market is not None and market.closed and not market.accepting_orders
         for _ in range(2):  # a difference counts once two checks in a row see it: none is seen
-            await lane.check_balances(tolerance_usdc=0.0, every_s=0)
-        seen["trading"] = _risk(lane).in_force().trading_state
+            await ledger.check_balances(tolerance_usdc=0.0, every_s=0)
+        seen["trading"] = _risk(ledger).in_force().trading_state
         # Read again (a restart's fresh reader): the refund and its payment are not booked twice.
         settings = load_settings(desk.env).kalshi
         assert settings is not None
         again = KalshiSettlement(settings, lambda cid: False)
-        seen["again"] = (await book_refunds(lane.executor, core.catalog, again),
-                         len(await book_venue_credits(lane.executor, again)), lane.executor.state.cash)
+        seen["again"] = (await book_refunds(ledger.executor, core.catalog, again),
+                         len(await book_venue_credits(ledger.executor, again)), ledger.executor.state.cash)
         await core.stop()
         return seen
 
@@ -154,7 +154,7 @@ def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_p
     assert booked == [seen["cost"]] and alerts == ["KALSHI_VOID"]
 
 
-def test_a_void_while_the_engine_was_down_is_booked_at_restart_and_the_lane_trades_on(
+def test_a_void_while_the_engine_was_down_is_booked_at_restart_and_the_ledger_trades_on(
         tmp_path: Path, sim: SimHandle) -> None:
     """What Kalshi voided while the engine was down is booked by recovery before it compares the
     ledger with Kalshi: no halt for it at the restart, not even one that clears itself later."""
@@ -163,10 +163,10 @@ def test_a_void_while_the_engine_was_down_is_booked_at_restart_and_the_lane_trad
 
     async def before(core: TradingCore) -> int:
         await _started(core, desk.kalshi)
-        lane = core.ledgers.get(KALSHI)
-        assert lane is not None
+        ledger = core.ledgers.get(KALSHI)
+        assert ledger is not None
         await _bought(core, desk, 4 * SH)
-        cost = lane.executor.state.totals("kx", yes).cost
+        cost = ledger.executor.state.totals("kx", yes).cost
         await core.stop()
         return cost
 
@@ -177,16 +177,16 @@ def test_a_void_while_the_engine_was_down_is_booked_at_restart_and_the_lane_trad
 
     async def after() -> dict[str, Any]:
         await _started(again, desk.kalshi)
-        lane = again.ledgers.get(KALSHI)
-        assert lane is not None
-        at_start = {"trading": (lane.risk.memory.trading_state, lane.risk.memory.reason),
-                    "size": lane.executor.state.totals("kx", yes).size, "cash": lane.executor.state.cash}
+        ledger = again.ledgers.get(KALSHI)
+        assert ledger is not None
+        at_start = {"trading": (ledger.risk.memory.trading_state, ledger.risk.memory.reason),
+                    "size": ledger.executor.state.totals("kx", yes).size, "cash": ledger.executor.state.cash}
         await again.scheduled.collections()
         for _ in range(2):  # the contracts Kalshi took back are off the ledger too: the checks agree
-            await lane.check_balances(tolerance_usdc=0.0, every_s=0)
-        state = lane.executor.state
+            await ledger.check_balances(tolerance_usdc=0.0, every_s=0)
+        state = ledger.executor.state
         seen = {"size": state.totals("kx", yes).size, "cash": state.cash, "balance": desk.balance(),
-                "trading": _risk(lane).in_force().trading_state, "book": again.books.book(yes), "at_start": at_start}
+                "trading": _risk(ledger).in_force().trading_state, "book": again.books.book(yes), "at_start": at_start}
         await again.stop()
         return seen
 
@@ -206,7 +206,7 @@ def test_a_void_while_the_engine_was_down_is_booked_at_restart_and_the_lane_trad
     assert [a[0] for a in alerts] == ["KALSHI_VOID"] and halts == 0  # no false halt, no cash booked as moved
 
 
-def test_money_kalshi_holds_that_the_ledger_cannot_explain_halts_the_kalshi_lane_alone(
+def test_money_kalshi_holds_that_the_ledger_cannot_explain_halts_the_kalshi_ledger_alone(
         tmp_path: Path, sim: SimHandle) -> None:
     desk = Desk(tmp_path, sim, market=1)
     core = desk.core()
@@ -215,33 +215,33 @@ def test_money_kalshi_holds_that_the_ledger_cannot_explain_halts_the_kalshi_lane
 
     def stored() -> tuple[str, str]:
         with core.db.read() as conn:
-            lane_row = conn.execute(text("SELECT trading_state FROM venue_risk WHERE mode = 'live' "
+            ledger_row = conn.execute(text("SELECT trading_state FROM venue_risk WHERE mode = 'live' "
                                          "AND venue = 'kalshi'")).scalar_one()
             desk_row = conn.execute(text("SELECT trading_state FROM engine_state WHERE id = 1")).scalar_one()
-        return str(lane_row), str(desk_row)
+        return str(ledger_row), str(desk_row)
 
     async def scenario() -> dict[str, Any]:
         await _started(core, desk.kalshi)
-        lane = core.ledgers.get(KALSHI)
-        assert lane is not None and lane.mode == "live"
+        ledger = core.ledgers.get(KALSHI)
+        assert ledger is not None and ledger.mode == "live"
         move(50 * SH)  # $50 paid in from outside the desk
         for _ in range(2):  # a difference counts once two checks in a row see it
-            await lane.check_balances(tolerance_usdc=1.0, every_s=0)
-        seen: dict[str, Any] = {"halted": (_risk(lane).in_force().trading_state, _risk(lane).in_force().reason),
+            await ledger.check_balances(tolerance_usdc=1.0, every_s=0)
+        seen: dict[str, Any] = {"halted": (_risk(ledger).in_force().trading_state, _risk(ledger).in_force().reason),
                                    "desk": core.risk.memory.trading_state, "stored": stored()}
         move(-50 * SH)  # taken out again: the ledger and Kalshi agree
         for _ in range(2):
-            await lane.check_balances(tolerance_usdc=1.0, every_s=0)
-        seen["cleared"] = _risk(lane).in_force().trading_state
+            await ledger.check_balances(tolerance_usdc=1.0, every_s=0)
+        seen["cleared"] = _risk(ledger).in_force().trading_state
         seen["stored_after"] = stored()
         move(20 * SH)  # $20 paid in again, and this time the operator looks, then presses Start
         for _ in range(2):
-            await lane.check_balances(tolerance_usdc=1.0, every_s=0)
-        seen["halted_again"] = _risk(lane).in_force().trading_state
+            await ledger.check_balances(tolerance_usdc=1.0, every_s=0)
+        seen["halted_again"] = _risk(ledger).in_force().trading_state
         await core.clear_start_halts()
         for _ in range(2):  # the Start booked the $20: the next checks agree
-            await lane.check_balances(tolerance_usdc=1.0, every_s=0)
-        seen["after_start"] = (_risk(lane).in_force().trading_state, lane.executor.state.cash, desk.balance())
+            await ledger.check_balances(tolerance_usdc=1.0, every_s=0)
+        seen["after_start"] = (_risk(ledger).in_force().trading_state, ledger.executor.state.cash, desk.balance())
         await core.stop()
         return seen
 
@@ -271,16 +271,16 @@ def test_a_restart_reads_kalshis_resting_orders_back_to_the_live_ledger(tmp_path
     async def first() -> set[str]:
         await _started(core, desk.kalshi)
         await core.tick()
-        lane = core.ledgers.get(KALSHI)
+        ledger = core.ledgers.get(KALSHI)
         book = core.books.book(yes)
-        assert lane is not None and book is not None and book.bids
+        assert ledger is not None and book is not None and book.bids
         low = max(kalshi_ids.CENT, book.bids[-1].price - 5 * kalshi_ids.CENT)  # rests well below the book
-        lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, low, 2 * SH, Tif.GTC),))])
-        await lane.executor.reconcile()
+        ledger.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, low, 2 * SH, Tif.GTC),))])
+        await ledger.executor.reconcile()
         await _until(lambda: desk.resting() == 1, "the order resting at Kalshi")
-        lane.executor.drain()
-        resting = {o.client_id for o in lane.executor.state.orders.values()}
-        await core._drain_orders()  # the desk's own orders only: a crash leaves the lane's resting
+        ledger.executor.drain()
+        resting = {o.client_id for o in ledger.executor.state.orders.values()}
+        await core._drain_orders()  # the desk's own orders only: a crash leaves the ledger's resting
         return resting
 
     resting = asyncio.run(first())
@@ -289,9 +289,9 @@ def test_a_restart_reads_kalshis_resting_orders_back_to_the_live_ledger(tmp_path
 
     async def second() -> tuple[set[str], int]:
         await _started(again, desk.kalshi)
-        lane = again.ledgers.get(KALSHI)
-        assert lane is not None
-        back = {o.client_id for o in lane.executor.state.orders.values()}
+        ledger = again.ledgers.get(KALSHI)
+        assert ledger is not None
+        back = {o.client_id for o in ledger.executor.state.orders.values()}
         result = await again.kill()
         await _until(lambda: desk.resting() == 0, "the kill at Kalshi")
         await again.stop()
@@ -338,12 +338,12 @@ def test_a_fill_at_kalshi_while_the_engine_was_down_is_booked_at_restart(tmp_pat
     async def first() -> int:
         await _started(core, desk.kalshi)
         await core.tick()
-        lane, book = core.ledgers.get(KALSHI), core.books.book(yes)
-        assert lane is not None and book is not None and book.bids and book.asks
+        ledger, book = core.ledgers.get(KALSHI), core.books.book(yes)
+        assert ledger is not None and book is not None and book.bids and book.asks
         inside = book.bids[0].price + kalshi_ids.CENT  # the best bid, below the best ask
         assert inside < book.asks[0].price
-        lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, inside, 3 * SH, Tif.GTC),))])
-        await lane.executor.reconcile()
+        ledger.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, inside, 3 * SH, Tif.GTC),))])
+        await ledger.executor.reconcile()
         await _until(lambda: desk.resting() == 1, "the bid resting at Kalshi")
         await core._drain_orders()  # the engine dies here: the bid stays at Kalshi
         return inside
@@ -355,10 +355,10 @@ def test_a_fill_at_kalshi_while_the_engine_was_down_is_booked_at_restart(tmp_pat
 
     async def second() -> tuple[int, int, int]:
         await _started(again, desk.kalshi)
-        lane = again.ledgers.get(KALSHI)
-        assert lane is not None
-        held, cash, working = lane.executor.state.totals("kx", yes).size, lane.executor.state.cash, \
-            len(lane.executor.state.orders)
+        ledger = again.ledgers.get(KALSHI)
+        assert ledger is not None
+        held, cash, working = ledger.executor.state.totals("kx", yes).size, ledger.executor.state.cash, \
+            len(ledger.executor.state.orders)
         await again.stop()
         return held, cash, working
 
@@ -381,37 +381,37 @@ def test_live_kalshi_nets_yes_and_no_as_the_ledger_does_and_an_exit_sells_there(
 
     async def scenario() -> dict[str, Any]:
         await _started(core, desk.kalshi)
-        lane = core.ledgers.get(KALSHI)
-        assert lane is not None
+        ledger = core.ledgers.get(KALSHI)
+        assert ledger is not None
         await core.tick()
         books = [core.books.book(t) for t in (yes, no)]
         assert all(b is not None and b.asks for b in books)
         yes_ask, no_ask = (b.asks[0].price for b in books if b is not None)
         buy_no = Quote(Side.SELL, kalshi_ids.CONTRACT - no_ask, 2 * SH, Tif.FAK)  # a YES-space sell buys NO
         # 5.37 YES and 2 NO: Kalshi nets them to 3.37 YES, a fractional residue the exit sells whole
-        lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, yes_ask, 5_370_000, Tif.FAK), buy_no))])
-        await lane.executor.reconcile()
+        ledger.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, yes_ask, 5_370_000, Tif.FAK), buy_no))])
+        await ledger.executor.reconcile()
 
         def both() -> bool:
-            lane.executor.drain()
-            state = lane.executor.state
+            ledger.executor.drain()
+            state = ledger.executor.state
             return bool(state.totals("kx", yes).settled and state.totals("kx", no).settled)
 
         await _until(both, "both sides filled at Kalshi")
-        await core.tick()  # the lane nets what Kalshi netted
-        seen: dict[str, Any] = {"netted": (lane.executor.state.totals("kx", yes).size,
-                                              lane.executor.state.totals("kx", no).size),
-                                   "kalshi_position": position(), "cash": lane.executor.state.cash,
+        await core.tick()  # the ledger nets what Kalshi netted
+        seen: dict[str, Any] = {"netted": (ledger.executor.state.totals("kx", yes).size,
+                                              ledger.executor.state.totals("kx", no).size),
+                                   "kalshi_position": position(), "cash": ledger.executor.state.cash,
                                    "balance": desk.balance()}
         answer = await core.operator.exit({"strategy": "kx", "condition_id": desk.kalshi, "ledger": "live"})
         assert answer["positions"]
 
         def sold() -> bool:
-            lane.executor.drain()
-            return not lane.executor.state.totals("kx", yes).size
+            ledger.executor.drain()
+            return not ledger.executor.state.totals("kx", yes).size
 
         await _until(sold, "the exit's sale at Kalshi")
-        seen["after_exit"] = (position(), lane.executor.state.cash, desk.balance())
+        seen["after_exit"] = (position(), ledger.executor.state.cash, desk.balance())
         await core.stop()
         return seen
 
@@ -433,7 +433,7 @@ def _kalshi_book(desk: Desk, bid: int, ask: int) -> None:
 
 
 def test_a_live_kalshi_market_maker_whose_ask_is_the_touch_leaves_it_resting(tmp_path: Path, sim: SimHandle) -> None:
-    """Kalshi's book holds the live lane's own orders, in both of the market's books (a YES ask is a NO bid): its
+    """Kalshi's book holds the live ledger's own orders, in both of the market's books (a YES ask is a NO bid): its
     ask at the touch, read as the market's, lowered the mid it priced from, so it cancelled the ask and placed it
     again on every decision, deciding on events (engine/trading/ledgers/own_orders.py, `OwnBooks`)."""
     desk = Desk(tmp_path, sim, market=4)  # (0 to 3 are the other tests'; the last test settles 4 after this one)
@@ -457,16 +457,16 @@ def test_a_live_kalshi_market_maker_whose_ask_is_the_touch_leaves_it_resting(tmp
         _kalshi_book(desk, 300_000, 440_000)  # mid 0.37: its ask 0.37 + 0.02 = 0.39 is the touch
         core.deciding = True
         core._loop = asyncio.create_task(core._run())
-        lane = core.ledgers.get(KALSHI)
-        assert lane is not None
+        ledger = core.ledgers.get(KALSHI)
+        assert ledger is not None
 
         def resting_ask() -> bool:
-            lane.executor.drain()
+            ledger.executor.drain()
             return any(o.side is Side.SELL and o.price == 390_000 and o.status is OrderStatus.LIVE
-                       for o in lane.executor.state.orders.values())
+                       for o in ledger.executor.state.orders.values())
 
         await _until(resting_ask, "its ask at 0.39 resting at Kalshi")
-        first_at = min(o.created_at for o in lane.executor.state.orders.values() if o.side is Side.SELL)
+        first_at = min(o.created_at for o in ledger.executor.state.orders.values() if o.side is Side.SELL)
         await _until(lambda: core.clock() > first_at + 3_000, "three seconds (six timed passes)", tries=200)
         placed = asks(first_at)
         before = asks(0)
@@ -488,16 +488,16 @@ def test_a_result_kalshi_paid_before_the_desk_heard_of_it_is_settled_by_recovery
 
     async def scenario() -> dict[str, Any]:
         await _started(core, desk.kalshi)
-        lane = core.ledgers.get(KALSHI)
-        assert lane is not None
+        ledger = core.ledgers.get(KALSHI)
+        assert ledger is not None
         await _bought(core, desk, 4 * SH)
         desk.settle("yes")
         assert core.catalog.resolution(desk.kalshi) is None  # nobody told the desk
-        report = await recover(lane.executor, lane.settlement, settle_resolutions=lane._before_balances)
-        lane.risk.balances_checked(report.mismatches)  # what the ledger's open does with them
-        state = lane.executor.state
+        report = await recover(ledger.executor, ledger.settlement, settle_resolutions=ledger._before_balances)
+        ledger.risk.balances_checked(report.mismatches)  # what the ledger's open does with them
+        state = ledger.executor.state
         seen = {"mismatches": report.mismatches, "size": state.totals("kx", yes).size, "cash": state.cash,
-                "balance": desk.balance(), "trading": _risk(lane).in_force().trading_state,
+                "balance": desk.balance(), "trading": _risk(ledger).in_force().trading_state,
                 "redeemable": state.redeemable}
         await core.stop()
         return seen
@@ -515,6 +515,6 @@ def test_a_result_kalshi_paid_before_the_desk_heard_of_it_is_settled_by_recovery
 
 
 def _risk(ledger: Any) -> VenueLedgerRisk:
-    """A ledger beside the desk's: its own risk, held at the desk's where the desk is more cautious."""
+    """A ledger other than the desk's: its own risk, held at the desk's where the desk is more cautious."""
     assert isinstance(ledger.risk, VenueLedgerRisk)
     return ledger.risk

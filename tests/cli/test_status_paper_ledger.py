@@ -1,5 +1,5 @@
 """`engine status`, Telegram's /status (the same lines) and /pnl, and the metrics endpoint name the
-paper lane apart on a live desk (issue 38): the paper-only strategies, the lane's own trading state,
+paper ledger apart on a live desk (issue 38): the paper-only strategies, the ledger's own trading state,
 and the paper ledger's equity and orders, never summed into live's."""
 
 from __future__ import annotations
@@ -29,31 +29,33 @@ def _report(db: Path) -> dict:
         conn.close()
 
 
-def test_status_and_metrics_show_the_paper_lane_apart(tmp_path: Path) -> None:
+def test_status_and_metrics_show_the_paper_ledger_apart(tmp_path: Path) -> None:
     db = tmp_path / "t.db"
     migrate(db)
     seed(db)
-    assert _report(db)["paper_lane"] is None  # a paper desk has no lane: it is all paper
+    assert _report(db)["paper_ledger"] is None  # a paper desk has no ledger: it is all paper
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE engine_state SET mode = 'live'")
         ledger_risk_store.write(conn, POLYMARKET, "paper", LedgerRisk("HALTED", "KILL_SWITCH_DRAWDOWN"), now_ms())
-    assert _report(db)["paper_lane"] is None  # live, every strategy promoted: no lane either
+    assert _report(db)["paper_ledger"] is None  # live, every strategy promoted: no ledger either
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'")
     report = _report(db)
-    lane = report["paper_lane"]
-    assert lane["strategies"] == ["mm-btc"] and lane["trading_state"] == "HALTED"
-    assert lane["equity_usdc"] is not None and report["equity_usdc"] is None  # paper equity, not live's
-    line = next(x for x in status_lines(report, now_ms()) if x.startswith("paper lane"))
+    ledger = report["paper_ledger"]
+    assert ledger["strategies"] == ["mm-btc"] and ledger["trading_state"] == "HALTED"
+    assert ledger["equity_usdc"] is not None and report["equity_usdc"] is None  # paper equity, not live's
+    line = next(x for x in status_lines(report, now_ms()) if x.startswith("paper ledger"))
     assert "mm-btc on paper beside live: HALTED (KILL_SWITCH_DRAWDOWN)" in line
-    assert f"equity {lane['equity_usdc']:,.2f} pUSD" in line
+    assert f"equity {ledger['equity_usdc']:,.2f} pUSD" in line
     metrics = {s.name: s.value for family in DeskCollector(db).collect() for s in family.samples}
-    assert metrics["desk_paper_lane_equity_pusd"] == lane["equity_usdc"]
-    assert metrics["desk_paper_lane_halted"] == 1
+    assert metrics["desk_paper_ledger_equity_pusd"] == ledger["equity_usdc"]
+    assert metrics["desk_paper_ledger_halted"] == 1
+    # The names these had before the paper ledger was called so: alert rules written against them still fire.
+    assert (metrics["desk_paper_lane_equity_pusd"], metrics["desk_paper_lane_halted"]) == (ledger["equity_usdc"], 1)
     settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(db)})
     said = replies.pnl(settings, "today")
     assert said.startswith("PnL today (live): no portfolio snapshot yet.")
-    assert f"paper lane (mm-btc, on paper, not in the figures above): equity {lane['equity_usdc']:,.2f}" in said
+    assert f"paper ledger (mm-btc, on paper, not in the figures above): equity {ledger['equity_usdc']:,.2f}" in said
 
 
 def test_status_metrics_and_pnl_show_kalshis_paper_ledger_apart(tmp_path: Path) -> None:
@@ -183,10 +185,10 @@ def test_positions_and_orders_list_kalshis_live_ledger_apart_on_a_paper_desk(tmp
     assert replies.held_markets(settings, "kalshi:KXLIVE") == []  # /flatten does not sell Kalshi's ledger
 
 
-def test_positions_and_orders_list_the_paper_lane_apart_on_a_live_desk(tmp_path: Path) -> None:
-    """On a live desk, the strategies not promoted trade on the paper lane: /positions and /orders list
-    the live ledger, then the paper lane's apart, said to be paper money and with no /flatten line (flatten
-    sells the live ledger, where the lane's positions are not)."""
+def test_positions_and_orders_list_the_paper_ledger_apart_on_a_live_desk(tmp_path: Path) -> None:
+    """On a live desk, the strategies not promoted trade on the paper ledger: /positions and /orders list
+    the live ledger, then the paper ledger's apart, said to be paper money and with no /flatten line (flatten
+    sells the live ledger, where the ledger's positions are not)."""
     db = tmp_path / "t.db"
     migrate(db)
     seed(db)
@@ -200,14 +202,14 @@ def test_positions_and_orders_list_the_paper_lane_apart_on_a_live_desk(tmp_path:
                                     ).fetchone()[0]
     assert paper_positions and paper_orders  # the seeded paper ledger has both
     settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(db)})
-    live, lane = replies.positions(settings).split("\n\n")
+    live, ledger = replies.positions(settings).split("\n\n")
     assert live == "No open positions (live)."
-    assert lane.startswith(f"{paper_positions} open position{'s' if paper_positions != 1 else ''} on the paper "
-                           "lane (paper-only strategies: paper money)")
-    assert "mm-btc" in lane and "/flatten" not in lane
-    live_orders, lane_orders = replies.orders(settings).split("\n\n")
+    assert ledger.startswith(f"{paper_positions} open position{'s' if paper_positions != 1 else ''} on the paper "
+                           "ledger (paper-only strategies: paper money)")
+    assert "mm-btc" in ledger and "/flatten" not in ledger
+    live_orders, ledger_orders = replies.orders(settings).split("\n\n")
     assert live_orders.startswith("1 open order (live)")  # the seeded live order
-    assert lane_orders.startswith(f"{paper_orders} open order{'s' if paper_orders != 1 else ''} on the paper lane")
+    assert ledger_orders.startswith(f"{paper_orders} open order{'s' if paper_orders != 1 else ''} on the paper ledger")
 
 
 def test_kalshi_live_on_its_demo_is_never_called_real_money(tmp_path: Path) -> None:
