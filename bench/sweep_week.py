@@ -4,7 +4,8 @@ Builds a week of hourly files in the PMXT archive's v2 layout (bench/pmxt_import
 the density of a busy archive market, ~1,100 rows an hour, among OTHERS rows of other markets),
 imports that market as one session, then runs `engine sweep --session` on it as a user would
 (its own process, `--jobs 2`, the study in the sweeps file beside the database). Printed: the
-import's time, the sweep's wall, each trial's backtest time (median, p99), and the checks the
+import's time, the sweep's wall, each trial's backtest time (median, p99) and decisions (what that
+time goes on: a week at the 500 ms cadence holds 1.25 M timed passes), and the checks the
 research issue asks of it: exactly the trials asked, no parameter set backtested twice, none
 failed by a crash. With fewer trials than 100 (the default, 10, takes ~20 minutes on 2 cores;
 `make bench` runs that) it also prints what 100 would take on this machine at the trials'
@@ -116,6 +117,7 @@ def main() -> None:
         trials = trials_of(url)
     counted = [t for t in trials if counts(t)]  # what `--trials` counts, as the sweep counts it
     seconds = [t.user_attrs["backtest_s"] for t in counted if "backtest_s" in t.user_attrs]
+    replayed = [t.user_attrs["replayed"] for t in counted if "replayed" in t.user_attrs]
     keys = [t.user_attrs["key"] for t in counted]
     crashed = [t.number for t in trials if t.state.name == "FAIL" and not counts(t)]
     where = "PostgreSQL" if url.startswith("postgresql") else "a SQLite file"  # never the URL: it may hold a password
@@ -124,6 +126,10 @@ def main() -> None:
           f"a trial's backtest p50 {statistics.median(seconds):.1f} s, p99 {max(seconds):.1f} s | "
           f"{len(counted)} trials counted (asked {args.trials}), {len(keys) - len(set(keys))} parameter sets "
           f"repeated, trials failed by a crash: {crashed or 'none'}")
+    if replayed:  # where a trial's time goes: its decisions, the timed passes of a quiet week most of them
+        decisions = statistics.median(r["decisions"] for r in replayed)
+        print(f"    a trial replays {replayed[0]['events']:,} events and makes {decisions:,.0f} decisions (p50): "
+              f"{statistics.median(seconds) / decisions * 1e6:.0f} us a decision, reading the rows included")
     if args.trials < 100:
         per_trial = wall / args.trials
         print(f"    100 trials at this pace: ~{per_trial * 100 / 3600:.1f} h on this machine, "

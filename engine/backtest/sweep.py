@@ -217,6 +217,8 @@ class _Objective:
             trial.set_user_attr("error", f"its backtest failed: {type(exc).__name__}: {exc}"[:500])
             raise
         trial.set_user_attr("backtest_s", round(time.perf_counter() - began, 3))
+        # What the time went on: a trial's cost is its decisions (timed passes and decisions on events).
+        trial.set_user_attr("replayed", {"events": result.events, "decisions": result.decisions})
         trial.set_user_attr("metrics", result.metrics.as_dict())
         value, why = (walk_forward_value(self.spec, trial, result) if self.spec.walk_forward
                       else objective_value(result.metrics, self.spec.objective))

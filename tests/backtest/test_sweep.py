@@ -115,6 +115,10 @@ def test_a_fixed_seed_gives_the_same_trials_and_the_study_has_its_own_file(
     assert runs[0] == runs[1] and len(runs[0]) == 3
     assert len({json.dumps(p, sort_keys=True) for _, p, _ in runs[0]}) > 1  # it searched, not one point
     assert len({v for _, _, v in runs[0]}) > 1  # and the trials really differ
+    # Each trial keeps what its time went on: every trial replays the same rows, and decides.
+    replayed = [t.user_attrs["replayed"] for t in study.trials]
+    assert len({r["events"] for r in replayed}) == 1 and replayed[0]["events"] >= EVENTS
+    assert all(r["decisions"] > 0 for r in replayed)
     # A different seed searches elsewhere.
     url = f"sqlite:///{tmp_path / 'study3.db'}"
     run_sweep(_spec(recording, seed=12, trials=3), url, path, jobs=1, work_root=tmp_path / "w3")
