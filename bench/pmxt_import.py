@@ -68,6 +68,10 @@ def _row(at: datetime, market: str, event: str, asset: str, **fields: Any) -> di
             "old_tick_size": None, "new_tick_size": None, **fields}
 
 
+LEVELS = ("0.47", "0.48", "0.49", "0.51", "0.52", "0.53")
+TRADES_AN_HOUR = 31  # a token's public trades an hour (its level changes are 500, its snapshots 12)
+
+
 def _market_hour(start: datetime, rng: random.Random, row: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     cid = row["condition_id"]
@@ -75,14 +79,17 @@ def _market_hour(start: datetime, rng: random.Random, row: dict[str, Any]) -> li
         for second in range(0, 3600, 300):
             rows.append(_row(start + timedelta(seconds=second), cid, "book", token,
                              bids='[["0.48", "100"], ["0.47", "200"]]', asks='[["0.52", "100"], ["0.53", "150"]]'))
-        for _ in range(530):
+        for _ in range(500):
             at = start + timedelta(milliseconds=rng.randrange(300_000, 3_600_000))
-            price = Decimal(rng.choice(("0.47", "0.48", "0.49", "0.51", "0.52", "0.53")))
+            price = Decimal(rng.choice(LEVELS))
             rows.append(_row(at, cid, "price_change", token, price=price, size=Decimal(rng.randrange(0, 300)),
                              side="BUY" if price < Decimal("0.5") else "SELL"))
-        rows.append(_row(start + timedelta(seconds=1800), cid, "last_trade_price", token, price=Decimal("0.52"),
-                         size=Decimal("10"), side="BUY", fee_rate_bps=0,
-                         transaction_hash=f"0x{rng.getrandbits(256):064x}"))
+        for _ in range(TRADES_AN_HOUR):  # takers on both sides, so a maker's quotes on either token can fill
+            at = start + timedelta(milliseconds=rng.randrange(300_000, 3_600_000))
+            price = Decimal(rng.choice(LEVELS))
+            rows.append(_row(at, cid, "last_trade_price", token, price=price, size=Decimal(rng.randrange(5, 60)),
+                             side="SELL" if price < Decimal("0.5") else "BUY", fee_rate_bps=0,
+                             transaction_hash=f"0x{rng.getrandbits(256):064x}"))
     return rows
 
 
