@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from contracts.settings import Settings
-from contracts.venues import DESK_VENUE, KALSHI, POLICIES, POLYMARKET, VenueName
+from contracts.venues import DESK_VENUE, KALSHI, PAIRED_VENUE, POLYMARKET, VENUES, VenueName
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.venues.adapter import FeedParts, Live, LiveParts, VenueAdapter, VenueFeed
@@ -40,7 +40,7 @@ def register(venue: VenueName, adapter: VenueAdapter) -> None:
 
 def unregister(venue: VenueName) -> None:
     """A registered venue's adapter taken out again (never one built in)."""
-    if venue in (POLYMARKET, KALSHI):
+    if venue in VENUES:
         raise VenueError(f"{venue} is built in")
     ADAPTERS.pop(venue, None)
 
@@ -59,11 +59,6 @@ def live_settlement(venue: str, settings: Settings, resolved: Callable[[str], bo
     if not adapter.reachable(settings):
         adapter = adapter_of(DESK_VENUE)
     return adapter.settlement(settings, resolved)
-
-
-# The venue `pair_feeds` follows: an operator's pair links a desk market to one of its markets, and a
-# cross-venue strategy's paired leg trades there (engine/trading/passes/cross_arbs.py).
-PAIRED_VENUE: VenueName = next(policy.venue for policy in POLICIES.values() if policy.paired)
 
 
 def pair_feeds(settings: Settings, catalog: MarketCatalog, books: BookCache, db: Database | None,
