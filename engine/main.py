@@ -159,6 +159,26 @@ def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
 # -- cancel-all ------------------------------------------------------------------------
 
 
+def _cancel_armed_alone(settings: Settings, done: dict[str, CancelResult], problems: list[str]) -> None:
+    """Every resting order of the account of each venue armed on its own whose key is set (its adapter's live venue)."""
+    import asyncio
+
+    from contracts.venue_policies import venues_armed_alone
+    from engine.feeds.catalog import MarketCatalog
+    from engine.venues.base import VenueError
+    from engine.venues.registry import LiveParts, adapter_of
+
+    for policy in venues_armed_alone():
+        adapter = adapter_of(policy.venue)
+        if not adapter.armable(settings):
+            continue
+        try:
+            live = adapter.live(LiveParts(settings, MarketCatalog(), heartbeat_s=0.0))
+            done[policy.venue] = asyncio.run(live.venue.cancel_all())
+        except VenueError as exc:
+            problems.append(f"{policy.label} refused the cancel-all: {exc}")
+
+
 def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
     """Cancel every order at every venue that may hold one, straight from this process.
 
@@ -167,7 +187,7 @@ def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
     the wallet at Polymarket (or the simulator). Orders can rest there in paper mode too: ones
     the engine imported and never withdraws, or ones left when it went back to paper. A running
     engine learns of these cancels through its own venue reports.
-    Kalshi, whenever its key is configured: every resting order of the account.
+    Each venue armed on its own (Kalshi), whenever its key is configured: every resting order of its account.
     Paper: every resting order of the paper venue in the database, only while no engine holds
     the single-instance lock (a running or starting engine keeps them in memory).
     """
@@ -192,14 +212,8 @@ def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
     elif mode == "live":
         problems.append("live mode, but no wallet key is configured (POLY_KEYSTORE or POLY_PRIVATE_KEY): nothing to "
                         "cancel at the venue with")
-    settings = keystore.unlock_secrets(settings)  # a sealed Kalshi key
-    if settings.kalshi is not None and settings.kalshi.configured:  # every resting order of the Kalshi account
-        from engine.venues.kalshi.venue import KalshiVenue
-
-        try:
-            done["kalshi"] = asyncio.run(KalshiVenue(settings.kalshi).cancel_all())
-        except VenueError as exc:
-            problems.append(f"Kalshi refused the cancel-all: {exc}")
+    settings = keystore.unlock_secrets(settings)  # a sealed key of a venue armed on its own
+    _cancel_armed_alone(settings, done, problems)
     paper = _cancel_paper_orders(settings)
     if paper is not None:
         done["paper"] = paper

@@ -48,6 +48,22 @@ def test_the_file_check_sees_a_file_that_is_not_there() -> None:
     assert _missing("`feeds/catalog.py` and `feeds/no_such_module.py`", _tracked()) == ["feeds/no_such_module.py"]
 
 
+# A module the module map's prose names without backticks ("kalshi.py and kalshi_wire.py (Kalshi's orders)").
+BARE_MODULE = re.compile(r"(?<![\w/`*])((?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-]+\.py)\b")
+
+
+def _missing_bare(document: str, files: list[str]) -> list[str]:
+    named = set(BARE_MODULE.findall(document))
+    return sorted(n for n in named if not any(f == n or f.endswith("/" + n) for f in files))
+
+
+def test_every_module_the_module_maps_prose_names_exists() -> None:
+    text = MODULE_MAP.read_text()
+    assert len(set(BARE_MODULE.findall(text))) >= 200  # the pattern reads the prose's modules
+    assert _missing_bare(text, _tracked()) == []
+    assert _missing_bare("the venue (kalshi_wire.py, venue.py)", _tracked()) == ["kalshi_wire.py"]
+
+
 def test_the_architecture_stays_two_pages_and_points_to_the_module_map() -> None:
     text = ARCHITECTURE.read_text()
     assert len(text.splitlines()) <= MOST_LINES

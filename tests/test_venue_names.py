@@ -44,3 +44,50 @@ def test_engine_trading_names_no_venue() -> None:
     assert found == {}, (
         f"venue names in engine/trading/: {found}. Read the venue's policy (contracts/venue_policies.py) "
         "or ask engine/venues/registry.py instead, and say what, not which venue, in comments")
+
+
+# A branch on a venue: a line of an `if`, `elif`, `while` or conditional expression that names a venue by its
+# constant (`KALSHI`), a string ("kalshi", "kalshi:"; not a key read out of a row: `row["kalshi"]`), or an
+# attribute of its own (`settings.kalshi`).
+BRANCH = re.compile(r"\bif\b|\belif\b|\bwhile\b")
+NAMED = re.compile("|".join(rf"\b{re.escape(venue.upper())}\b|(?<!\[)[\"']{re.escape(venue)}\b|\.{re.escape(venue)}\b"
+                            for venue in VENUES))
+DESK_FLOORS = ("engine", "contracts", "storage", "pages")
+# The branches on a venue's name left outside the venues' folders, each for a reason.
+ALLOWED_BRANCHES: dict[str, str] = {
+    "contracts/settings.py": "the settings read each venue's own section (its host, its key, hidden from logs) and "
+                             "whether the hosts are the simulator's or the real venue's",
+    "engine/cli/research.py": "history import's --kalshi option, the command line of that venue's history import",
+    "engine/main.py": "kalshi-preflight, that venue's own command, records its run",
+    "engine/strategies/cross_venue_arb.py": "cross-venue arbitrage is the pair itself: Polymarket against Kalshi",
+}
+
+
+def venue_branches() -> dict[str, int]:
+    """Branches on a venue per file, outside the venues' own folders (`*/venues/<venue>/`)."""
+    paths = [ROOT / "app.py", *(p for floor in DESK_FLOORS for p in sorted((ROOT / floor).rglob("*.py")))]
+    counts = {}
+    for path in paths:
+        parts = path.relative_to(ROOT).parts
+        if any(a == "venues" and b in VENUES for a, b in zip(parts, parts[1:], strict=False)):
+            continue
+        lines = [line.split("#", 1)[0] for line in path.read_text(encoding="utf-8").splitlines()]
+        found = sum(1 for line in lines if BRANCH.search(line) and NAMED.search(line))
+        if found:
+            counts[path.relative_to(ROOT).as_posix()] = found
+    return counts
+
+
+def test_the_branch_pattern_catches_a_branch_on_a_venue() -> None:
+    lines = ['if venue == KALSHI:', 'unit = "pUSD" if venue == "polymarket" else "USD"',
+             'elif settings.kalshi is not None:', 'if x.startswith("kalshi:"):', 'kalshi = mode_of(KALSHI)',
+             'if kalshi != mode:', 'x = row["kalshi"] if row else None']
+    assert [bool(BRANCH.search(line) and NAMED.search(line)) for line in lines] == [True] * 4 + [False] * 3
+
+
+def test_outside_the_venues_folders_only_the_listed_branches_name_a_venue() -> None:
+    found = venue_branches()
+    assert sum(found.values()) <= 6, f"more branches on a venue than the handful allowed: {found}"
+    assert set(found) == set(ALLOWED_BRANCHES), (
+        f"branches on a venue's name outside */venues/<venue>/: {found}. Read the venue's policy "
+        "(contracts/venue_policies.py) or ask engine/venues/registry.py, or list the file here with its reason")

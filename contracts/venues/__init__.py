@@ -15,8 +15,8 @@ from contracts.venues.kalshi.policy import POLICY as _KALSHI
 from contracts.venues.policy import VenueName, VenuePolicy
 from contracts.venues.polymarket.policy import POLICY as _POLYMARKET
 
-__all__ = ["CASH_HELD_IN", "CASH_UNIT", "DESK_VENUE", "KALSHI", "LABELS", "POLICIES", "POLYMARKET", "VENUES",
-           "VenueName", "VenuePolicy", "register", "unregister", "venue_of"]
+__all__ = ["CASH_HELD_IN", "CASH_UNIT", "DESK_VENUE", "KALSHI", "LABELS", "PAIRED_VENUE", "POLICIES", "POLYMARKET",
+           "VENUES", "VenueName", "VenuePolicy", "register", "unregister", "venue_of"]
 
 POLICIES: dict[str, VenuePolicy] = {policy.venue: policy for policy in (_POLYMARKET, _KALSHI)}
 POLYMARKET: VenueName = _POLYMARKET.venue
@@ -26,6 +26,9 @@ VENUES: tuple[VenueName, ...] = tuple(policy.venue for policy in POLICIES.values
 # The venue of the desk's own ledger, armed by the desk's mode (`set_mode`); every other venue is armed
 # apart, in a mode of its own (`set_venue_mode`, one row per venue).
 DESK_VENUE: VenueName = POLYMARKET
+# The venue the operator's pairs link the desk's markets to (`VenuePolicy.paired`): a cross-venue strategy's
+# other leg trades there, and a backtest replays its recorded books of the pairs.
+PAIRED_VENUE: VenueName = next(policy.venue for policy in POLICIES.values() if policy.paired)
 # How the desk's messages name a venue, what its cash is counted in and where that cash is held (kept
 # with the registry: a venue registered later is in them too).
 LABELS: dict[str, str] = {name: policy.label for name, policy in POLICIES.items()}

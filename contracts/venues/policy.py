@@ -65,10 +65,16 @@ class VenuePolicy:
     # and an ending its feed tells is the only word the desk has that one is over)
     replay_order_prefix: str  # client ids a backtest gives its orders here
     # The operator's pairs link the desk's markets to its markets: a cross-venue strategy's other leg trades
-    # here (engine/venues/registry.py `PAIRED_VENUE`).
+    # here (contracts/venues/__init__.py `PAIRED_VENUE`).
     paired: bool = False
     preflight: str = ""  # the `python -m engine` command that checks its key ("": none)
     min_marketable_buy: int = 0  # a marketable BUY worth less (micro cash) is refused (0: no minimum)
+    # A marketable order's amounts (its size and its notional) are held to the venue's decimals
+    # (contracts/venue_rules.py `TAKE`); else any count on the lot is exact.
+    take_amount_decimals: bool = False
+    # The whole contract (micro-units) a position holds fractions of only when another trader filled part of
+    # one: a residue beyond whole ones is noted on the Portfolio page (0: no such residue).
+    whole_contract: int = 0
     # The reference the ledger records what the venue paid for a market under (a settlement, a
     # refund); None: the venue pays nothing by itself (its holders redeem).
     payment_ref: Callable[[str], str] | None = None

@@ -32,7 +32,7 @@ from contracts.strategy_schemas.copy_trading import COPY_TRADING
 from contracts.strategy_schemas.ensemble import ENSEMBLE
 from contracts.strategy_schemas.ladder import LADDER
 from contracts.strategy_schemas.value_betting import VALUE_BETTING
-from contracts.venues import KALSHI, venue_of
+from contracts.venues import PAIRED_VENUE, venue_of
 from contracts.venues.kalshi import ids as wire
 from engine.analytics.markouts import MarkoutSummary
 from engine.backtest import as_it_was, event_replay
@@ -140,7 +140,7 @@ class RunMarkets:
 def run_markets(spec: BacktestSpec, main_db: Path) -> RunMarkets:
     if spec.kind in SPANS_VENUES:
         return _cross_markets(spec, main_db)
-    kalshi = [m for m in spec.markets if venue_of(m) == KALSHI]
+    kalshi = [m for m in spec.markets if venue_of(m) == PAIRED_VENUE]
     if not kalshi:
         rows = resolve_markets(spec, main_db)
         return RunMarkets(rows, [market_info(r) for r in rows])
@@ -166,7 +166,7 @@ def _cross_markets(spec: BacktestSpec, main_db: Path) -> RunMarkets:
     if spec.source != "recorded":
         raise BacktestError("a cross-venue arbitrage trades both venues' books: backtest recorded data (the recorder "
                             "keeps the Kalshi book of every paired market)")
-    if any(venue_of(m) == KALSHI for m in spec.markets):
+    if any(venue_of(m) == PAIRED_VENUE for m in spec.markets):
         raise BacktestError("a cross-venue arbitrage names the Polymarket markets paired with Kalshi, not Kalshi's")
     rows = resolve_markets(spec, main_db)
     links = recording.desk_pairs(main_db, [r["condition_id"] for r in rows])
@@ -436,7 +436,7 @@ def _two_venues(books: BookCache, tokens: list[str], desk: PaperVenue, kalshi: P
     """A row applier for a cross-venue run: each token's book changes and prints go to its own venue's
     paper venue (Polymarket's tokens to the desk's, Kalshi's to Kalshi's ledger's)."""
     def of(token: str) -> PaperVenue:
-        return kalshi if venue_of(token) == KALSHI else desk
+        return kalshi if venue_of(token) == PAIRED_VENUE else desk
 
     def printed(event: TradePrint) -> None:
         of(event.token_id).on_market_event(event)

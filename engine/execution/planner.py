@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, replace
 
 from contracts.domain import ONE, MarketInfo, Outcome, Quote, Side, Tif, complement
 from contracts.order_status import OrderStatus
+from contracts.venue_policies import policy_for_market
 from contracts.venue_rules import LOT, TAKE, round_price, round_size
-from contracts.venues import KALSHI, venue_of
 
 # FOK/FAK amounts the venue accepts: a BUY's pUSD to 2 decimals, a SELL's pUSD to 4.
 _TAKE_NOTIONAL_STEP = {Side.BUY: 10_000, Side.SELL: 100}
@@ -113,9 +113,9 @@ class Plan:
 
 def take_size(price: int, size: int, side: Side, condition_id: str = "") -> int:
     """The largest size <= `size` whose FOK/FAK amounts have the precision the venue accepts:
-    Polymarket's amounts' decimals; Kalshi (a `kalshi:` market) has no such rule, a count in 0.01
-    contracts at any price on the grid is an exact amount."""
-    if venue_of(condition_id) == KALSHI:
+    the venue's amounts' decimals where it holds them to any (`take_amount_decimals`); elsewhere a count on
+    the lot at any price on the grid is an exact amount."""
+    if not policy_for_market(condition_id).take_amount_decimals:
         return round_size(size)
     step = _TAKE_NOTIONAL_STEP[side] * 1_000_000
     candidate = round_size(size)

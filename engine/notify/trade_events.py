@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from contracts.domain import fmt
+from contracts.venues import CASH_UNIT, DESK_VENUE
 from contracts.venues import LABELS as VENUE_LABELS
-from contracts.venues import POLYMARKET
 from storage.engine_stores import notify_sources
 
 QUESTION_CHARS = 120
@@ -65,8 +65,8 @@ def _question(row: Any) -> str:
 
 
 def _ledger(row: Any) -> str:
-    """Whose ledger: its mode, and its venue when it is not the desk's own (Polymarket)."""
-    return row.mode if row.venue == POLYMARKET else f"{row.mode} on {VENUE_LABELS.get(row.venue, row.venue)}"
+    """Whose ledger: its mode, and its venue when it is not the desk's own."""
+    return row.mode if row.venue == DESK_VENUE else f"{row.mode} on {VENUE_LABELS.get(row.venue, row.venue)}"
 
 
 def _utc(at_ms: int) -> str:
@@ -85,7 +85,7 @@ def _fill(conn: Connection, event: Any, host: str) -> TradeFact | None:
     elif row.side == "SELL" and before > 0 and before - row.size <= 0:
         events = ("fill", "exit")
     trade = f"{row.side} {row.outcome} {fmt(row.size)} @ {fmt(row.price)}"
-    money = "pUSD" if row.venue == POLYMARKET else "USD"
+    money = CASH_UNIT.get(row.venue, "USD")
     detail = f"{row.liquidity.lower()}, fee {fmt(row.fee)} {money}" if row.fee else row.liquidity.lower()
     label = LABELS[events[-1]]
     return TradeFact(

@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from contracts.settings import Settings
-from contracts.venues import KALSHI, POLYMARKET
+from contracts.venue_policies import venues_armed_alone
+from contracts.venues import DESK_VENUE, VenuePolicy
 from engine.cli.desk import alert_line, status_lines
 from storage.command_queue import answers
 from storage.command_queue.answers import Outcome
@@ -63,10 +64,9 @@ def pnl(settings: Settings, window: str) -> str:
     now = now_ms()
     with reading(settings) as conn:
         status = desk_status.engine_status(conn, settings.db_path)
-        mode, kalshi = status.mode, status.mode_of(KALSHI)
-        ledger = _ledger_line(desk_status.paper_ledger(conn, now) if mode == "live" else None) + \
-            _ledger_line(desk_status.venue_ledger(conn, now, KALSHI, kalshi), "Kalshi paper" if kalshi == "paper" else
-                       "Kalshi LIVE", "on paper" if kalshi == "paper" else stake(status.host_of(KALSHI)))
+        mode = status.mode
+        ledger = _ledger_line(desk_status.paper_ledger(conn, now) if mode == "live" else None) + "".join(
+            _venue_line(conn, now, status, policy) for policy in venues_armed_alone())
         if window == "today":
             today = desk_status.pnl_today(conn, mode, now=now)
             if today is None:
@@ -94,6 +94,15 @@ def pnl(settings: Settings, window: str) -> str:
     return "\n".join(lines) + ledger
 
 
+def _venue_line(conn: sqlite3.Connection, now: int, status: desk_status.EngineStatus, policy: VenuePolicy) -> str:
+    """The ledger of a venue armed on its own, in its armed mode (none: nothing trades it)."""
+    armed = status.mode_of(policy.venue)
+    paper = armed == "paper"
+    return _ledger_line(desk_status.venue_ledger(conn, now, policy.venue, armed),
+                        f"{policy.label} paper" if paper else f"{policy.label} LIVE",
+                        "on paper" if paper else stake(status.host_of(policy.venue)))
+
+
 def _ledger_line(ledger: dict[str, Any] | None, name: str = "paper ledger", where: str = "on paper") -> str:
     """A ledger other than the desk's (paper-only strategies beside a live desk, Kalshi's paper or live
     ledger): its own figures, said apart."""
@@ -115,19 +124,21 @@ def _listing(what: str, where: str, count: int, lines: list[str], first: str) ->
 def _ledgers(conn: sqlite3.Connection, settings: Settings) -> list[tuple[str, str, str | None]]:
     """The lists to show, each (whose, as said after the count; mode; venue or None for every venue):
     the desk's mode's ledgers first (what /flatten sells), then apart the paper ledger beside a live
-    desk and Kalshi's ledger when it trades the other mode."""
+    desk and each venue armed on its own whose ledger trades the other mode."""
     status = desk_status.engine_status(conn, settings.db_path)
-    mode, kalshi = status.mode, status.mode_of(KALSHI)
+    mode = status.mode
     found: list[tuple[str, str, str | None]] = [(f"({mode})", mode, None)]
     if mode == "live":
-        found.append(("on the paper ledger (paper-only strategies: paper money)", "paper", POLYMARKET))
-    if kalshi != mode:
-        found.append((_on_kalshi(kalshi, status.host_of(KALSHI)), kalshi, KALSHI))
+        found.append(("on the paper ledger (paper-only strategies: paper money)", "paper", DESK_VENUE))
+    for policy in venues_armed_alone():
+        armed = status.mode_of(policy.venue)
+        if armed != mode:
+            found.append((_on_venue(policy, armed, status.host_of(policy.venue)), armed, policy.venue))
     return found
 
 
-def _on_kalshi(mode: str | None, host: str | None = None) -> str:
-    return f"on Kalshi, LIVE: {stake(host)}" if mode == "live" else "on Kalshi's paper ledger"
+def _on_venue(policy: VenuePolicy, mode: str | None, host: str | None = None) -> str:
+    return f"on {policy.label}, LIVE: {stake(host)}" if mode == "live" else f"on {policy.label}'s paper ledger"
 
 
 def _position_line(p: dict[str, Any], own: bool) -> str:
@@ -135,7 +146,7 @@ def _position_line(p: dict[str, Any], own: bool) -> str:
     pending = f" ({p['pending']:g} settling)" if p["pending"] else ""
     line = (f"• {p['strategy']}: {p['outcome']} {p['shares']:g} sh{pending}{average}, cost "
             f"{_money(p['cost'])}, realized {_money(p['realized'], True)}\n  {p['market']}")
-    if not own or p["venue"] == KALSHI:  # flatten sells the desk's own Polymarket ledger, nothing else
+    if not own or p["venue"] != DESK_VENUE:  # flatten sells the desk's own ledger, nothing else
         return line
     return line + f"\n  /flatten {p['slug'] or p['condition_id'][:12]}"
 

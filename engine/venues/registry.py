@@ -3,7 +3,7 @@ venues (contracts/venues/__init__.py), one entry per registered venue, each writ
 (engine/venues/<venue>/adapter.py; engine/venues/adapter.py says what an adapter offers), and the feeds
 of the operator's pairs.
 
-The trading layer asks here (`adapter_of(venue)`, `pair_feeds(...)`) and reads the venue's policy
+The trading layer asks here (`adapter_of(venue)`, `pair_feeds(...)`, `venue_feeds(...)`) and reads the venue's policy
 (contracts/venue_policies.py) for what differs in how it trades, so it names no venue itself. A third
 venue is its packages, its policy registered and its adapter registered (docs/ARCHITECTURE.md, "Adding
 a venue").
@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from contracts.settings import Settings
-from contracts.venues import DESK_VENUE, KALSHI, POLICIES, POLYMARKET, VenueName
+from contracts.venues import DESK_VENUE, KALSHI, PAIRED_VENUE, POLYMARKET, VENUES, VenueName
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
-from engine.venues.adapter import Live, LiveParts, VenueAdapter
+from engine.venues.adapter import FeedParts, Live, LiveParts, VenueAdapter, VenueFeed
 from engine.venues.base import VenueError
 from engine.venues.kalshi.adapter import ADAPTER as KALSHI_ADAPTER
 from engine.venues.kalshi.pairs import KalshiPairs
@@ -25,8 +25,8 @@ from engine.venues.polymarket.adapter import ADAPTER as POLYMARKET_ADAPTER
 from engine.venues.settlement import SettlementVenue
 from storage.sqlite.db import Database
 
-__all__ = ["ADAPTERS", "PAIRED_VENUE", "Live", "LiveParts", "VenueAdapter", "adapter_of", "live_settlement",
-           "pair_feeds", "register", "unregister"]
+__all__ = ["ADAPTERS", "PAIRED_VENUE", "FeedParts", "Live", "LiveParts", "VenueAdapter", "VenueFeed", "adapter_of",
+           "live_settlement", "pair_feeds", "register", "unregister", "venue_feeds"]
 
 ADAPTERS: dict[str, VenueAdapter] = {POLYMARKET: POLYMARKET_ADAPTER, KALSHI: KALSHI_ADAPTER}
 
@@ -40,7 +40,7 @@ def register(venue: VenueName, adapter: VenueAdapter) -> None:
 
 def unregister(venue: VenueName) -> None:
     """A registered venue's adapter taken out again (never one built in)."""
-    if venue in (POLYMARKET, KALSHI):
+    if venue in VENUES:
         raise VenueError(f"{venue} is built in")
     ADAPTERS.pop(venue, None)
 
@@ -61,12 +61,12 @@ def live_settlement(venue: str, settings: Settings, resolved: Callable[[str], bo
     return adapter.settlement(settings, resolved)
 
 
-# The venue `pair_feeds` follows: an operator's pair links a desk market to one of its markets, and a
-# cross-venue strategy's paired leg trades there (engine/trading/passes/cross_arbs.py).
-PAIRED_VENUE: VenueName = next(policy.venue for policy in POLICIES.values() if policy.paired)
-
-
 def pair_feeds(settings: Settings, catalog: MarketCatalog, books: BookCache, db: Database | None,
                replayed_pairs: Mapping[str, tuple[str, bool]] | None = None) -> KalshiPairs:
     """The feeds of the venue the operator's pairs link the desk's markets to (engine/venues/kalshi/pairs.py)."""
     return KalshiPairs(settings, catalog, books, db, replayed_pairs)
+
+
+def venue_feeds(parts: FeedParts) -> list[VenueFeed]:
+    """The own feeds of the registered venues that have one (`VenueAdapter.feed`), in registry order."""
+    return [adapter.feed(parts) for adapter in ADAPTERS.values() if adapter.feed is not None]

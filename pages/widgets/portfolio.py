@@ -11,7 +11,7 @@ import streamlit as st
 from charts import text
 from charts.profit import PERIODS, profit_bars_figure
 from charts.tables import Col, promoted
-from contracts.venues import POLYMARKET
+from contracts.venues import CASH_UNIT, DESK_VENUE
 from pages.widgets import figures
 from pages.widgets.common import flash, money, pct, usdc, utc
 from pages.widgets.exit_panel import exit_control, exit_near
@@ -26,10 +26,10 @@ EQUITY_CHART, USAGE_CHART, PROFIT_CHART, PROFIT_PERIOD = "equity_chart", "usage_
 EQUITY_WINDOW_MS = 30 * 86_400_000
 
 
-def pnl_today_metrics(db: Database, mode: str, venue: str = POLYMARKET) -> None:
-    """Today's PnL of one ledger: the desk's own (Polymarket's, pUSD), or Kalshi's paper one (USD)."""
+def pnl_today_metrics(db: Database, mode: str, venue: str = DESK_VENUE) -> None:
+    """Today's PnL of one ledger (the desk's own by default), in its venue's cash."""
     pnl = portfolio_queries.pnl_today(db, mode, venue=venue)
-    unit = "pUSD" if venue == POLYMARKET else "USD"
+    unit = CASH_UNIT[venue]
     cols = st.columns(4)
     if pnl is None:
         cols[0].metric(f"Today's PnL ({unit})", "—", help="No portfolio snapshots yet in this mode")
@@ -155,7 +155,7 @@ def paper_ledger_positions(db: Database, mode: str, *, condition_id: str | None 
     paper_only = set(trading_queries.paper_only(db))
     if paper_only:
         st.markdown("**Paper ledger positions** (paper-only strategies, on paper beside live)")
-        positions_table(db, "paper", condition_id=condition_id, key=f"{key}_paper_ledger", venue=POLYMARKET,
+        positions_table(db, "paper", condition_id=condition_id, key=f"{key}_paper_ledger", venue=DESK_VENUE,
                         strategies=lambda name: name in paper_only)
     leftovers_table(db, paper_only, condition_id=condition_id, key=key)
 
@@ -169,12 +169,12 @@ def paper_ledger_panel(db: Database) -> None:
         st.caption(f"{', '.join(text.markdown(n) for n in names)} trade on paper (their own ledger, limits and "
                    "PnL; never an order at the venue) until promoted on the Strategies page. Figures below are "
                    "theirs alone, on paper.")
-        state, reason = trading_queries.ledger_state(db, POLYMARKET, "paper")
+        state, reason = trading_queries.ledger_state(db, DESK_VENUE, "paper")
         if state != "ACTIVE":
             st.warning(f"Paper ledger {state}: {text.markdown(reason or 'no reason recorded')} (live trading is not "
                        "affected; the operator's Start ends it)", icon=":material/warning:")
         ledger_pnl_metrics(db, names)
-        positions_table(db, "paper", key="paper_ledger", venue=POLYMARKET, strategies=lambda name: name in names,
+        positions_table(db, "paper", key="paper_ledger", venue=DESK_VENUE, strategies=lambda name: name in names,
                         empty="The paper-only strategies hold nothing.")
     leftovers_table(db, set(names), key="overview")
 
@@ -197,7 +197,7 @@ def leftovers_table(db: Database, paper_only: set[str], *, condition_id: str | N
 def ledger_pnl_metrics(db: Database, names: list[str]) -> None:
     """The paper-only strategies' own figures: their PnL on the paper ledger, never the whole ledger's
     (which also holds promoted strategies' leftovers)."""
-    figures_ = portfolio_queries.strategies_pnl(db, "paper", names, venue=POLYMARKET)
+    figures_ = portfolio_queries.strategies_pnl(db, "paper", names, venue=DESK_VENUE)
     cols = st.columns(4)
     cols[0].metric("Paper ledger PnL (pUSD)", usdc(figures_.total, signed=True),
                    help="Its strategies' realized plus unrealized (at the last recorded mid) minus fees, on paper")

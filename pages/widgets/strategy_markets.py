@@ -17,6 +17,7 @@ from typing import Any
 import streamlit as st
 
 from charts import text
+from contracts.venue_policies import policy_for_market
 from storage.dashboard_queries import market_queries
 from storage.research import backtest_queries
 from storage.sqlite.db import Database
@@ -101,5 +102,6 @@ def _matches(db: Database, typed: str, prefix: str, key: str) -> None:
 
 
 def min_sizes(db: Database, ids: list[str]) -> dict[str, float]:
-    """The minimum order size (shares) of each picked market the desk knows."""
-    return backtest_queries.market_min_sizes(db, [cid for cid in ids if not cid.startswith("kalshi:")])
+    """The minimum order size (shares) of each picked market the desk knows (of the venues whose markets have
+    rows in the markets table)."""
+    return backtest_queries.market_min_sizes(db, [cid for cid in ids if policy_for_market(cid).catalog_rows])

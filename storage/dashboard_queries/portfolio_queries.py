@@ -12,8 +12,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import BindParameter, bindparam, text
 
-from contracts.venues import DESK_VENUE, KALSHI, venue_of
-from contracts.venues.kalshi.ids import CONTRACT
+from contracts.venues import DESK_VENUE, POLICIES, venue_of
 from storage.dashboard_queries.named_frames import named_columns
 from storage.desk import desk_status
 from storage.desk.desk_status import PnlToday as PnlToday
@@ -171,9 +170,9 @@ def positions(
 
 def _note(venue: str, size: int, min_size: float | None) -> str:
     """What the desk does with a position it cannot treat as a plain lot (sizes in micro-units)."""
-    if venue == KALSHI and size % CONTRACT:
-        residue = (abs(size) % CONTRACT) / CONTRACT
-        return FRACTIONAL.format(residue=f"{residue:g}")
+    policy = POLICIES.get(venue)  # (a venue no longer registered: its rows shown plainly)
+    if policy is not None and (whole := policy.whole_contract) and size % whole:
+        return FRACTIONAL.format(residue=f"{(abs(size) % whole) / whole:g}", venue=policy.label)
     if min_size is not None and min_size == min_size and 0 < size < min_size:  # (min_size == min_size: not NaN)
         return DUST.format(minimum=f"{min_size / 1e6:g}")
     return ""
@@ -185,7 +184,7 @@ DUST = ("dust: below the market's minimum order of {minimum}, it cannot be sold 
 # A Kalshi position that is not a whole number of contracts: another trader filled part of a contract
 # (Kalshi counts to 0.01 since 2026). Kalshi takes orders in hundredths, so an exit sells it whole.
 FRACTIONAL = ("fractional residue: {residue} of a contract beyond whole contracts (another trader filled part of "
-              "one); sold with the rest where Kalshi bids for it, otherwise held to settlement")
+              "one); sold with the rest where {venue} bids for it, otherwise held to settlement")
 
 
 _NAMES: BindParameter[Any] = bindparam("names", expanding=True)  # `strategy IN :names`, one parameter per name

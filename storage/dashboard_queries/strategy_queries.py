@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import text
 
 from contracts.cross_venue import complement_side
+from contracts.venues import DESK_VENUE, PAIRED_VENUE
 from storage.sqlite.db import Database
 
 MICRO = 1_000_000
@@ -129,14 +130,14 @@ def pair_pnl(db: Database, mode: str, strategy: str) -> pd.DataFrame:
         hedged, locked = 0, 0
         for here in ("YES", "NO"):
             there = complement_side(here, pair["inverted"]).upper()
-            poly = pair["legs"].get(("polymarket", here), (0, 0))
-            kalshi = pair["legs"].get(("kalshi", there), (0, 0))
+            poly = pair["legs"].get((DESK_VENUE, here), (0, 0))
+            kalshi = pair["legs"].get((PAIRED_VENUE, there), (0, 0))
             both = min(poly[0], kalshi[0])
             if both > 0:
                 hedged += both
                 locked += both - poly[1] * both // poly[0] - kalshi[1] * both // kalshi[0]
-        held_here = sum(s for (venue, _), (s, _) in pair["legs"].items() if venue == "polymarket")
-        held_there = sum(s for (venue, _), (s, _) in pair["legs"].items() if venue == "kalshi")
+        held_here = sum(s for (venue, _), (s, _) in pair["legs"].items() if venue == DESK_VENUE)
+        held_there = sum(s for (venue, _), (s, _) in pair["legs"].items() if venue == PAIRED_VENUE)
         out.append({"pair": pair["pair"], "here": held_here / MICRO, "on_kalshi": held_there / MICRO,
                     "cost": pair["cost"] / MICRO, "hedged": hedged / MICRO, "locked_in": locked / MICRO,
                     "realized": pair["realized"] / MICRO, "fees": pair["fees"] / MICRO})

@@ -1,24 +1,33 @@
 """A third venue is its packages plus a registry line each (contracts/venues/__init__.py `register`,
 engine/venues/registry.py `register`): once a stub venue is registered, ids with its prefix are its own,
 the operator's `set_venue_mode` accepts it, its mode is a row of venue_modes, the arming gate builds its
-checklist, the status report says it, and its paper venue applies its adapter's rules, with no other
-line naming it."""
+checklist, the status report says it, its paper venue applies its adapter's rules, and a strategy naming
+its market trades it on paper through the desk's normal pass (its books and market from the feed its
+adapter names, the stub's side of the exchange here in the process), with no other line naming it."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
+import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from contracts import venues
+from contracts.domain import MICRO, MarketInfo
+from contracts.settings import load_settings
 from contracts.venues import DESK_VENUE, POLICIES, VenueName, venue_of
 from contracts.venues.kalshi.policy import POLICY as KALSHI_POLICY
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
+from engine.trading.core import TradingCore
 from engine.venues import registry
+from engine.venues.adapter import FeedParts
 from engine.venues.kalshi.adapter import ADAPTER as KALSHI_ADAPTER
 from engine.venues.kalshi.paper_rules import KalshiPaper
 from engine.venues.paper import PaperVenue
@@ -29,16 +38,61 @@ from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 
 STUB = VenueName("stubx")
+MARKET = "stubx:M1"
+CENT = MICRO // 100
+
+
+class StubExchange:
+    """The stub venue's side of the exchange: one binary market and its YES book, which the test moves
+    (a stub has no venue documentation for the simulator to follow, so it stays in the process)."""
+
+    def __init__(self) -> None:
+        self.yes_bid, self.yes_ask = 40 * CENT, 42 * CENT
+        self.feeds: list[StubFeed] = []
+
+    def move(self, bid: int, ask: int) -> None:
+        self.yes_bid, self.yes_ask = bid, ask
+        for feed in self.feeds:
+            feed.publish()
+
+
+class StubFeed:
+    """The stub adapter's own feed (engine/venues/adapter.py `VenueFeed`): its market into the catalog and
+    its books into the desk's book cache, as a venue's stream would write them."""
+
+    def __init__(self, exchange: StubExchange, parts: FeedParts) -> None:
+        self.exchange, self.parts, self.started = exchange, parts, 0
+        exchange.feeds.append(self)
+
+    async def start(self) -> None:
+        self.started += 1
+        self.parts.catalog.add(MarketInfo(condition_id=MARKET, question="Stub?", yes_token=f"{MARKET}:yes",
+                                          no_token=f"{MARKET}:no", tick=CENT, min_size=MICRO // 100))
+        self.publish()
+
+    def publish(self) -> None:
+        bid, ask, size, now = self.exchange.yes_bid, self.exchange.yes_ask, 500 * MICRO, self.parts.clock()
+        self.parts.books.apply_snapshot(f"{MARKET}:yes", [(bid, size)], [(ask, size)], now)
+        self.parts.books.apply_snapshot(f"{MARKET}:no", [(MICRO - ask, size)], [(MICRO - bid, size)], now)
+
+    async def close(self) -> None:
+        self.exchange.feeds.remove(self)
 
 
 @pytest.fixture
-def stub_venue() -> Iterator[VenueName]:
+def exchange() -> StubExchange:
+    return StubExchange()
+
+
+@pytest.fixture
+def stub_venue(exchange: StubExchange) -> Iterator[VenueName]:
     """A stub venue registered as a third venue would be (its rules on paper borrowed: it is a stub)."""
     venues.register(dataclasses.replace(KALSHI_POLICY, venue=STUB, label="Stubx", market_prefix="stubx:",
                                         site="stubx.example", paired=False, preflight="", arming=None,
                                         replay_order_prefix="bt-stubx-"))
     registry.register(STUB, dataclasses.replace(KALSHI_ADAPTER, reachable=lambda settings: True,
-                                                armable=lambda settings: False, arm_needs="its keys"))
+                                                armable=lambda settings: False, arm_needs="its keys",
+                                                feed=lambda parts: StubFeed(exchange, parts)))
     try:
         yield STUB
     finally:
@@ -85,3 +139,71 @@ def test_a_venue_is_registered_once_under_a_prefix_of_its_own(stub_venue: VenueN
         venues.register(dataclasses.replace(POLICIES[stub_venue], venue=VenueName("stuby")))  # the same prefix
     with pytest.raises(venues.VenueClash):
         venues.unregister(VenueName("kalshi"))  # built in
+
+
+MM = {"fair_value": "mid", "half_spread": 0.03, "size": 10, "skew_per_share": 0, "max_spread": 1}
+
+
+def _desk(tmp: Path, port: int) -> TradingCore:
+    """A paper desk with one market maker naming the stub's market; the desk's own venue is a port on
+    127.0.0.1 nothing answers on (the stub's market is all it trades)."""
+    path = tmp / "t.db"
+    migrate(path)
+    db = Database(path)
+    with db.write() as conn:
+        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                 updated_by) VALUES ('sx', 'market_making', :p, :m, 1, 0, 0, 'test')"""),
+                     {"p": json.dumps(MM), "m": json.dumps([MARKET])})
+        conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                          "VALUES ('tick_interval_ms', '60000', 1, 0, 'test')"))  # no timed pass but the test's
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(port),
+                              "TRADER_DB": str(path)})
+    return TradingCore(settings, db)
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 held by a socket that never listens: a connection there is refused at once."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
+
+
+def _rows(core: TradingCore, sql: str) -> list[tuple]:
+    with core.db.read() as conn:
+        return [tuple(r) for r in conn.execute(text(sql)).all()]
+
+
+def test_a_strategy_on_a_registered_venue_trades_it_on_paper_through_the_normal_pass(
+        stub_venue: VenueName, exchange: StubExchange, closed_port: int, tmp_path: Path) -> None:
+    core = _desk(tmp_path, closed_port)
+
+    async def scenario() -> None:
+        await core.start(operator=True)
+        core.gate.unblock()
+        await core._stop_loop()  # passes by hand
+        ledger = core.ledgers.get(stub_venue)
+        assert ledger is not None and ledger.live and ledger.strategies == {"sx"}
+        assert core.ledgers.desk.strategies == set()
+        for _ in range(20):  # the market maker quotes its market through the pass
+            await core.tick()
+            ledger.executor.drain()
+            if any(o.side.name == "BUY" for o in ledger.executor.state.orders.values()):
+                break
+        bids = [o for o in ledger.executor.state.orders.values() if o.side.name == "BUY"]
+        assert bids and all(o.condition_id == MARKET for o in bids)
+        exchange.move(bids[0].price - 2 * CENT, bids[0].price)  # an ask comes down onto the desk's bid
+        for _ in range(20):
+            await core.tick()
+            ledger.executor.drain()
+            if _rows(core, "SELECT 1 FROM fills"):
+                break
+        await core.stop()
+
+    asyncio.run(scenario())
+    orders = _rows(core, "SELECT DISTINCT venue, mode, strategy FROM orders")
+    assert orders == [(stub_venue, "paper", "sx")]  # nothing of it reached the desk's own venue
+    fills = _rows(core, "SELECT venue, mode, strategy, token_id, side FROM fills")
+    assert fills and set(fills) == {(stub_venue, "paper", "sx", f"{MARKET}:yes", "BUY")}
+    positions = _rows(core, f"SELECT venue, mode, settled FROM positions WHERE token_id = '{MARKET}:yes'")
+    assert positions and positions[0][:2] == (stub_venue, "paper") and positions[0][2] > 0

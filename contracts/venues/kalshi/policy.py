@@ -14,7 +14,7 @@ POLICY = VenuePolicy(
     nets_pairs=True, announces_pauses=True, refunds_voids=True, one_strategy_per_market_live=True,
     settles="venue_pays", fills_final_on_match=True, fee_rates_asked=False, resolutions_asked=False,
     desk_feed=False, catalog_rows=False, replay_order_prefix="bt-kalshi-", paired=True,
-    preflight="kalshi-preflight",
+    preflight="kalshi-preflight", whole_contract=ids.CONTRACT,
     payment_ref=lambda cid: ids.settlement_ref(ids.ticker_of(cid)),
     arming=Arming(
         key="Kalshi key", key_settings="KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY",

@@ -15,6 +15,7 @@ POLICY = VenuePolicy(
     nets_pairs=False, announces_pauses=False, refunds_voids=False, one_strategy_per_market_live=False,
     settles="redeem", fills_final_on_match=False, fee_rates_asked=True, resolutions_asked=True,
     desk_feed=True, catalog_rows=True, replay_order_prefix="bt-", min_marketable_buy=MICRO,
+    take_amount_decimals=True,
     arming=Arming(
         key="wallet key", key_settings="POLY_KEYSTORE (with POLY_KEYSTORE_PASSWORD_FILE)",
         preflight="preflight", funder=True, parts=(

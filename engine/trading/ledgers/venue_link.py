@@ -1,7 +1,7 @@
-"""The markets the trading core trades through, and how a ledger's venue is built: the feeds and the
-books, the catalog, market discovery, fee schedules, the feed's subscriptions, the reference prices and the
-marks; the executor and the settlement venue of a (venue, mode), which each ledger
-(engine/trading/passes/ledger.py) owns.
+"""The markets the trading core trades through, and how a ledger's venue is built: the feeds (the desk's,
+and a registered venue's own) and the books, the catalog, market discovery, fee schedules, the feed's
+subscriptions, the reference prices and the marks; the executor and the settlement venue of a (venue,
+mode), which each ledger (engine/trading/passes/ledger.py) owns.
 
 The core owns the decisions; this owns the connections to the market. Every executor is built here
 with the one order gate of the desk (engine/execution/placement.py), so "orders are blocked" survives
@@ -42,7 +42,7 @@ from engine.venues.latency import DEFAULT_MODEL, LatencyModel, LatencyUnmeasured
 from engine.venues.latency import resolve as resolve_latency
 from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.paper_settlement import PaperSettlement
-from engine.venues.registry import LiveParts, adapter_of, live_settlement
+from engine.venues.registry import FeedParts, LiveParts, VenueFeed, adapter_of, live_settlement, venue_feeds
 from engine.venues.settlement import SettlementVenue
 from storage.desk.audit import raise_alert
 from storage.engine_stores import quarantine_store
@@ -78,6 +78,9 @@ class VenueLink:
         # Reference, spot and paired-market prices (trading/ledgers/references.py); a replay reads no pairs.
         self.references = References(settings, self.catalog, self.books, None if replay else db,
                                      replayed_pairs=replay.pairs if replay else None)
+        # The registered venues' own feeds (engine/venues/adapter.py `feed`); a replay replays their books.
+        self.venue_feeds: list[VenueFeed] = [] if replay else venue_feeds(
+            FeedParts(settings, self.catalog, self.books, clock, self.relevant_markets))
         self.discovery_failing = False  # the last market refresh failed (alerted once)
         self.refresh_markets = make_refresh_job(db, settings.gamma_host, settings.clob_host,
                                                 traded=self.relevant_markets)
@@ -155,8 +158,9 @@ class VenueLink:
     # -- markets and feeds -------------------------------------------------------------
 
     async def discover(self) -> None:
-        """New markets from the venue (not in a replay), then the catalog read afresh; a set-aside
-        market the venue wrote a good row for again leaves the quarantine."""
+        """New markets from the venue (not in a replay), then the catalog read afresh, and the registered
+        venues' own feeds (re)started, which put their markets in it; a set-aside market the venue wrote a
+        good row for again leaves the quarantine."""
         if self.replay is None:
             try:
                 await self.refresh_markets()
@@ -166,6 +170,8 @@ class VenueLink:
             else:
                 self._discovery_ok()
         self.catalog.load(self.db)
+        for feed in self.venue_feeds:
+            await feed.start()
         with self.db.write() as conn:
             quarantine_store.markets_back(conn)
 
@@ -239,6 +245,8 @@ class VenueLink:
     async def close_feeds(self) -> None:
         await self.feed.close()
         await self.references.close()
+        for feed in self.venue_feeds:
+            await feed.close()
 
     def marks(self, token_id: str) -> Book | None:
         """The book a position is valued and sold at: live, without the orders of the ledger trading there."""
