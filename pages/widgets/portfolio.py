@@ -186,11 +186,11 @@ LEFTOVERS = ("**Leftovers on paper** of strategies promoted (or deleted) since: 
 
 def leftovers_table(db: Database, paper_only: set[str], *, condition_id: str | None = None, key: str) -> None:
     """A live desk's paper positions no paper-only strategy owns, labelled and exitable (shown only when any)."""
-    frame = portfolio_queries.positions(db, "paper", condition_id=condition_id, venue=POLYMARKET)
+    frame = portfolio_queries.positions(db, "paper", condition_id=condition_id, venue=DESK_VENUE)
     if frame.empty or frame["strategy"].isin(paper_only).all():
         return
     st.markdown(LEFTOVERS)
-    positions_table(db, "paper", condition_id=condition_id, key=f"{key}_paper_leftovers", venue=POLYMARKET,
+    positions_table(db, "paper", condition_id=condition_id, key=f"{key}_paper_leftovers", venue=DESK_VENUE,
                     strategies=lambda name: name not in paper_only)
 
 
