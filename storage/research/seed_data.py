@@ -16,7 +16,8 @@ from storage.desk.audit import write_audit
 from storage.sqlite.db import Database
 
 
-def seed_running_strategy(db: Database, *, name: str, kind: str, params: dict[str, Any], markets: dict[str, Any],
+def seed_running_strategy(db: Database, *, name: str, kind: str, params: dict[str, Any],
+                          markets: dict[str, Any] | list[str],
                           now: int, actor: str) -> bool:
     """Insert strategy `name` and ask the engine to run, on a new desk only; False otherwise."""
     with db.write() as conn:
