@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.domain import Intent, MarketView
 from engine.execution import portfolio
+from engine.risk.monitor import RiskMonitor
+from engine.trading.exits.exit_book import ExitBook
 from engine.trading.exits.game_start import hold_for_game_start
 from engine.trading.exits.strategy_exits import Exit, hold_out, start_exits, take_exits
 from engine.trading.ledgers import arbs
 from engine.trading.operator.operator_exits import OperatorExits
+from engine.trading.parts import TradingSite
 
 if TYPE_CHECKING:
     from engine.execution.state import ExecutionState
-    from engine.risk.monitor import RiskMonitor
-    from engine.trading.exits.exit_book import ExitBook
-    from engine.trading.parts import TradingSite
 
 
 def no_holds(intents: list[Intent], now: int) -> tuple[list[Intent], list[Any]]:
