@@ -32,7 +32,7 @@ BASE = {"max_spread": 0.5, "refresh_threshold": 0.0}
 # Enough recorded events for trials that differ and a sweep that can be killed between trials; each
 # trial backtests all of them, deciding on events (the default), so more only costs the suite time.
 EVENTS = 4_000
-ABANDONED_GRACE_S = 6  # the grace here (GRACE_S in production); heartbeats every 2 s beside it
+SHORT_GRACE_S = 6  # the grace here (GRACE_S in production); heartbeats every 2 s
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +195,8 @@ def test_a_sweep_killed_midway_resumes_to_its_trial_count(tmp_path: Path) -> Non
     path = tmp_path / "trader.db"
     markets, start, end = write_recording(path, markets=2, events=EVENTS, events_per_decision=20)
     (tmp_path / "meta.json").write_text(json.dumps([str(path), markets, start, end]))
-    env = {**os.environ, "TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull}
+    # The killed worker's trial is failed and retried once its heartbeat is the grace old (6 s here, not 30 s).
+    env = {**os.environ, "TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull, GRACE_ENV: str(SHORT_GRACE_S)}
     url = sweeps_url(path)
     spec = SweepSpec("resumable", "market_making", parse_space(SPACE, "market_making"), start, end, BASE,
                      tuple(sorted(markets)), trials=6, objective="return", seed=5)
@@ -255,9 +256,9 @@ def test_a_trial_abandoned_before_its_first_heartbeat_does_not_hold_the_sweep_fo
                            "--from", str(start), "--to", str(end),
                            "--markets", ",".join(markets), "--storage", url], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull,
-                               GRACE_ENV: str(ABANDONED_GRACE_S)}, timeout=240)
+                               GRACE_ENV: str(SHORT_GRACE_S)}, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout)["trials"] == 2 and time.monotonic() - began >= ABANDONED_GRACE_S
+    assert json.loads(done.stdout)["trials"] == 2 and time.monotonic() - began >= SHORT_GRACE_S
     states = [t.state.name for t in open_study(spec, url).trials]
     assert states[0] == "FAIL" and states.count("COMPLETE") == 2 and "RUNNING" not in states
 
