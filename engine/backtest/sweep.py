@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.metrics import pnl_columns
 from contracts.sweep_spec import Dimension, SweepError, SweepSpec, check_spec
-from engine.backtest.sweep_storage import GRACE_S, first_use_lock, rdb_storage
+from engine.backtest.sweep_storage import first_use_lock, grace_s, rdb_storage
 from storage.research.sweep_queries import sweeps_url as sweeps_url  # one rule for the engine and the dashboard
 
 if TYPE_CHECKING:
@@ -274,6 +274,7 @@ def work(spec: SweepSpec, url: str, main_db: Path, work_dir: Path) -> None:
     objective = _Objective(spec, main_db, work_dir, sampler)
     parent = os.getppid()
     unclaimed_since: dict[int, float] = {}
+    grace = grace_s()
     while os.getppid() == parent:
         trials = study.get_trials(deepcopy=False)
         done = _counted(trials)
@@ -282,7 +283,7 @@ def work(spec: SweepSpec, url: str, main_db: Path, work_dir: Path) -> None:
         queued = any(t.state is TrialState.WAITING for t in trials)
         if not queued and done + sum(1 for t in trials if t.state is TrialState.RUNNING) >= spec.trials:
             optuna.storages.fail_stale_trials(study)  # a dead worker's trial is queued again once stale
-            _fail_abandoned(study, trials, unclaimed_since)
+            _fail_abandoned(study, trials, unclaimed_since, grace)
             time.sleep(WAIT_S)
             continue
         study.optimize(objective, n_trials=1, catch=(TrialUndefined,), gc_after_trial=False)
@@ -291,8 +292,9 @@ def work(spec: SweepSpec, url: str, main_db: Path, work_dir: Path) -> None:
                              "exhausted; ask for fewer trials or widen it")
 
 
-def _fail_abandoned(study: optuna.Study, trials: Sequence[FrozenTrial], unclaimed_since: dict[int, float]) -> None:
-    """Fails a running trial that no worker claimed (`_claim`) once it has stayed so for GRACE_S
+def _fail_abandoned(study: optuna.Study, trials: Sequence[FrozenTrial], unclaimed_since: dict[int, float],
+                    grace: float) -> None:
+    """Fails a running trial that no worker claimed (`_claim`) once it has stayed so for `grace` (GRACE_S)
     (as this worker saw it: no clock is compared across machines). Its worker died between
     creating it and its first heartbeat, so Optuna's heartbeat check never fails it, and the
     sweep would wait for it for ever. A live worker claims its trial within milliseconds."""
@@ -303,7 +305,7 @@ def _fail_abandoned(study: optuna.Study, trials: Sequence[FrozenTrial], unclaime
     for number in set(unclaimed_since) - unclaimed:
         del unclaimed_since[number]
     for number in unclaimed:
-        if now - unclaimed_since.setdefault(number, now) >= GRACE_S:
+        if now - unclaimed_since.setdefault(number, now) >= grace:
             study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
             del unclaimed_since[number]
 

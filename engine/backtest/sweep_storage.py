@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from contracts.sweep_spec import SweepError
 from storage.research.sweep_files import use_wal
 
 if TYPE_CHECKING:
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
 
 HEARTBEAT_S = 10  # a running trial's worker writes a heartbeat this often
 GRACE_S = 30  # a running trial without a heartbeat for this long is failed, and tried again once
+# Overrides GRACE_S (whole seconds, at least 3; the heartbeat then comes at least 3 times a grace): lets
+# a test watch a dead or abandoned trial's wait end in seconds instead of half a minute. Unset, GRACE_S.
+GRACE_ENV = "SWEEP_GRACE_S"
 PG_LOCK_KEY = 0x5EE9_0001  # the advisory lock every sweep process takes to open a study
 
 
@@ -62,9 +67,24 @@ def first_use_lock(url: str) -> Iterator[None]:
         engine.dispose()
 
 
+def grace_s() -> int:
+    """GRACE_S, or the whole seconds GRACE_ENV names (3 or more; anything else is a SweepError)."""
+    raw = os.environ.get(GRACE_ENV)
+    if raw is None:
+        return GRACE_S
+    if not raw.strip().isdigit() or int(raw) < 3:
+        raise SweepError(f"{GRACE_ENV}={raw!r} must be a whole number of seconds, at least 3")
+    return int(raw)
+
+
+def heartbeat_s(grace: int) -> int:
+    """How often a running trial's worker writes its heartbeat: HEARTBEAT_S, and 3 times a grace at least."""
+    return max(1, min(HEARTBEAT_S, grace // 3))
+
+
 def rdb_storage(url: str) -> optuna.storages.RDBStorage:
     """The storage, with Optuna's heartbeat: a trial whose worker died is failed once its heartbeat
-    is GRACE_S old and queued again with the same params (once). Call under first_use_lock."""
+    is grace_s() old and queued again with the same params (once). Call under first_use_lock."""
     import optuna
 
     kwargs: dict[str, Any] = {}
@@ -72,7 +92,8 @@ def rdb_storage(url: str) -> optuna.storages.RDBStorage:
     if path is not None:
         use_wal(path)
         kwargs = {"connect_args": {"timeout": 60}}
+    grace = grace_s()
     return optuna.storages.RDBStorage(
-        url, engine_kwargs=kwargs, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
+        url, engine_kwargs=kwargs, heartbeat_interval=heartbeat_s(grace), grace_period=grace,
         heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1))
 

@@ -20,7 +20,7 @@ from contracts.settings import load_settings
 from contracts.sweep_spec import SweepError, SweepSpec, parse_space
 from engine.backtest.runner import BacktestSpec, run_sync
 from engine.backtest.sweep import counted, objective_value, open_study, ranked_trials, run_sweep, sweeps_url
-from engine.backtest.sweep_storage import GRACE_S
+from engine.backtest.sweep_storage import GRACE_ENV, GRACE_S, HEARTBEAT_S, grace_s, heartbeat_s
 from tests.helpers import run_cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -32,6 +32,7 @@ BASE = {"max_spread": 0.5, "refresh_threshold": 0.0}
 # Enough recorded events for trials that differ and a sweep that can be killed between trials; each
 # trial backtests all of them, deciding on events (the default), so more only costs the suite time.
 EVENTS = 4_000
+SHORT_GRACE_S = 6  # the grace here (GRACE_S in production); heartbeats every 2 s
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +199,8 @@ def test_a_sweep_killed_midway_resumes_to_its_trial_count(tmp_path: Path) -> Non
     path = tmp_path / "trader.db"
     markets, start, end = write_recording(path, markets=2, events=EVENTS, events_per_decision=20)
     (tmp_path / "meta.json").write_text(json.dumps([str(path), markets, start, end]))
-    env = {**os.environ, "TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull}
+    # The killed worker's trial is failed and retried once its heartbeat is the grace old (6 s here, not 30 s).
+    env = {**os.environ, "TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull, GRACE_ENV: str(SHORT_GRACE_S)}
     url = sweeps_url(path)
     spec = SweepSpec("resumable", "market_making", parse_space(SPACE, "market_making"), start, end, BASE,
                      tuple(sorted(markets)), trials=6, objective="return", seed=5)
@@ -227,13 +229,25 @@ def test_a_sweep_killed_midway_resumes_to_its_trial_count(tmp_path: Path) -> Non
     assert len(after) == 6 and all(after[n] == v for n, v in before.items())  # nothing finished was lost
 
 
+def test_the_grace_is_grace_s_unless_overridden_and_the_heartbeat_fits_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(GRACE_ENV, raising=False)
+    assert grace_s() == GRACE_S and heartbeat_s(GRACE_S) == HEARTBEAT_S
+    monkeypatch.setenv(GRACE_ENV, "6")
+    assert grace_s() == 6 and heartbeat_s(6) == 2  # three heartbeats a grace
+    for bad in ("soon", "2", "-5", "4.5", ""):
+        monkeypatch.setenv(GRACE_ENV, bad)
+        with pytest.raises(SweepError, match=GRACE_ENV):
+            grace_s()
+
+
 @pytest.mark.slow
 def test_a_trial_abandoned_before_its_first_heartbeat_does_not_hold_the_sweep_for_ever(
         recording: tuple[Path, list[str], int, int], tmp_path: Path) -> None:
     """A worker killed between creating its trial and the trial's first heartbeat leaves it
     RUNNING with no params: Optuna's heartbeat check never fails it. The sweep's last trial must
     not wait for it for ever: once it has stayed so for the grace period it is failed, and
-    another trial takes its place."""
+    another trial takes its place. The grace period is shortened from GRACE_S (30 s) by the
+    sweeps' env override, so the wait is watched ending without half a minute of idling."""
     path, markets, start, end = recording
     url = f"sqlite:///{tmp_path / 'abandoned.db'}"
     spec = _spec(recording, name="abandoned", trials=2, seed=5)  # one trial beside it, then the last waits
@@ -245,9 +259,10 @@ def test_a_trial_abandoned_before_its_first_heartbeat_does_not_hold_the_sweep_fo
                            "--jobs", "1", "--objective", "return", "--seed", "5",
                            "--from", str(start), "--to", str(end),
                            "--markets", ",".join(markets), "--storage", url], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull}, timeout=240)
+                          env={**os.environ, "TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull,
+                               GRACE_ENV: str(SHORT_GRACE_S)}, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout)["trials"] == 2 and time.monotonic() - began >= GRACE_S
+    assert json.loads(done.stdout)["trials"] == 2 and time.monotonic() - began >= SHORT_GRACE_S
     states = [t.state.name for t in open_study(spec, url).trials]
     assert states[0] == "FAIL" and states.count("COMPLETE") == 2 and "RUNNING" not in states
 

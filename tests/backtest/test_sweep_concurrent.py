@@ -20,6 +20,7 @@ from pathlib import Path
 import optuna
 import pytest
 
+from engine.backtest.sweep_storage import GRACE_ENV
 from tests.helpers import ROOT
 from tests.pg import MISSING, Server, server_bin, throwaway_postgres
 
@@ -29,6 +30,7 @@ from _recording import write_recording  # noqa: E402
 SPACE = {"half_spread": [0.005, 0.008], "size": [5, 8, "int"]}  # 16 parameter sets
 TRIALS = 12
 NAME = "shared"
+DEAD_TRIAL_GRACE_S = 9  # a killed sweep's trial is failed this long after its last heartbeat (GRACE_S live)
 Recording = tuple[Path, list[str], int, int]
 
 
@@ -142,7 +144,8 @@ def test_a_sweep_survives_the_death_of_another_on_its_study(recording: Recording
     import time
 
     url = f"sqlite:///{tmp_path / 'shared-sweeps.db'}"
-    machine = _machine(recording, tmp_path / "machine", "")
+    # The grace shortened from GRACE_S (30 s; heartbeats every 3 s instead of 10): the survivor waits it out.
+    machine = {**_machine(recording, tmp_path / "machine", ""), GRACE_ENV: str(DEAD_TRIAL_GRACE_S)}
     procs = [subprocess.Popen(_sweep_args(recording, ["--storage", url]), cwd=ROOT, env=machine,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
              for _ in range(2)]

@@ -23,6 +23,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 # As root, Chromium needs --no-sandbox; the rest keep a headless run quiet and offline.
+POLL_S = 0.1  # how often wait_for looks again at a condition not yet met
 FLAGS = (
     "--headless=new",
     "--no-sandbox",
@@ -156,11 +157,11 @@ class Page:
                 # document under a poll: the condition is simply not met yet; look again.
                 if "navigated or closed" not in str(exc):
                     raise
-                await asyncio.sleep(0.25)
+                await asyncio.sleep(POLL_S)
                 continue
             if check(value):
                 return value
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(POLL_S)
         text = await self.evaluate("document.body ? document.body.innerText.slice(0, 2000) : ''")
         raise AssertionError(
             f"timed out waiting for {what or expression} (last value {value!r}); page:\n{text}"

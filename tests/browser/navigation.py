@@ -4,12 +4,22 @@ sidebar, wait until its script run has settled, click. Shared by the browser tes
 from __future__ import annotations
 
 import asyncio
+import time
 
 from tests.browser.cdp import Page, http_get
 
 PASSWORD = "browser test password"
 EXCEPTIONS = "document.querySelectorAll('[data-testid=\"stException\"]').length"
-RUNNING = "document.querySelectorAll('[data-testid=\"stStatusWidget\"]').length"
+# Idle: the app's script-run state (Streamlit sets it on its root the moment a run starts or ends) says
+# no run, and no status widget shows. The status widget alone appears only 0.5 s into a run, so a
+# check on it needed a long quiet spell to see a run that had just begun; the state has no such lag.
+IDLE = """(() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"]');
+})()"""
+QUIET_S = 0.5  # idle this long in a row: a rerun the last run asked for (st.rerun, a callback) has begun
+IDLE_POLL_S = 0.1
 TITLE = "(document.querySelector('h1') || {}).innerText || ''"
 
 
@@ -24,12 +34,23 @@ def healthy(url: str) -> bool:
 async def settled(page: Page, title: str) -> None:
     """The page's title is shown and no script run is in progress for a moment."""
     await page.wait_for(TITLE, 40, what=f"title {title!r}", check=lambda t: t == title)
-    quiet = 0
-    for _ in range(80):
-        quiet = quiet + 1 if await page.evaluate(RUNNING) == 0 else 0
-        if quiet >= 6:
+    deadline = time.monotonic() + 20
+    idle_since: float | None = None
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        idle_since = (idle_since or now) if await _idle(page) else None
+        if idle_since is not None and now - idle_since >= QUIET_S:
             return
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(IDLE_POLL_S)
+
+
+async def _idle(page: Page) -> bool:
+    try:
+        return bool(await page.evaluate(IDLE))
+    except AssertionError as exc:  # a page switch replaced the document under the look: not idle yet
+        if "navigated or closed" not in str(exc):
+            raise
+        return False
 
 
 async def click(page: Page, selector: str, what: str, *, js: bool = False) -> None:

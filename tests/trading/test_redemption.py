@@ -1,5 +1,5 @@
 """Positions end in cash, with a real engine process trading live on the strict simulator:
-a market resolved with a 20 s UMA liveness shows redeemable (never cash) until the venue has
+a market resolved with an 8 s UMA liveness shows redeemable (never cash) until the venue has
 paid, then the venue's balance and the ledger's cash agree to the micro-unit; complete
 YES+NO sets merge back into pUSD the same way; with the auto-redeem operator approved
 (by `engine preflight --approve-auto-redeem`) the venue pays without a redeem from the desk."""
@@ -21,7 +21,7 @@ from tests.helpers import EngineProcess, decoded, live_desk, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
 PUSD = 1_000_000
-LIVENESS_S = 20  # the first test watches a resolution proposed and not yet final: long enough to look
+LIVENESS_S = 8  # the first test reads a resolution proposed, not yet final, once (~0.5 s): room to look
 QUICK_LIVENESS_S = 2  # the others only need it final
 RELAYER_KEY = "sim-relayer-key"  # the relayer stand-in wants a key owned by the signer
 
