@@ -86,12 +86,16 @@ def test_trades_of_an_order_the_venue_does_not_know_are_kept_as_an_imported_fill
         desk.executor.applier.apply(TradeEvent(trade))
     desk.executor.applier.import_orphans_as_is("never-traded")  # nothing held for it: nothing imported
     desk.executor.applier.import_orphans_as_is("gone")
+    desk.executor.applier.apply(TradeEvent(_trade("t3", "lone", size=SH)))  # one trade alone
+    desk.executor.applier.import_orphans_as_is("lone")
     assert desk.rows("SELECT venue_order_id, strategy, token_id, side, price, size, filled, status FROM orders") == [
-        ("gone", "imported", "Y1", "BUY", p(0.4), 5 * SH, 5 * SH, "FILLED")]
-    assert desk.rows("SELECT trade_id, size FROM fills ORDER BY trade_id") == [("t1", 3 * SH), ("t2", 2 * SH)]
-    assert desk.executor.state.totals("imported", "Y1").size == 5 * SH
+        ("gone", "imported", "Y1", "BUY", p(0.4), 5 * SH, 5 * SH, "FILLED"),
+        ("lone", "imported", "Y1", "BUY", p(0.4), SH, SH, "FILLED")]
+    assert desk.rows("SELECT trade_id, size FROM fills ORDER BY trade_id") == [("t1", 3 * SH), ("t2", 2 * SH),
+                                                                                ("t3", SH)]
+    assert desk.executor.state.totals("imported", "Y1").size == 6 * SH
     desk.executor.applier.import_orphans_as_is("gone")  # asked twice: imported once
-    assert desk.rows("SELECT COUNT(*) FROM orders") == [(1,)]
+    assert desk.rows("SELECT COUNT(*) FROM orders") == [(2,)]
 
 
 def test_an_order_known_from_an_earlier_session_still_takes_its_late_reports(desk: Desk) -> None:
@@ -191,15 +195,15 @@ def test_a_resolved_markets_positions_become_claims_for_what_they_pay(desk: Desk
     desk.executor.applier.apply(TradeEvent(_trade("t2", "b", size=2 * SH)))
     desk.executor.applier.apply(TradeEvent(_trade("t3", "n", size=2 * SH, token="N1")))
     before = desk.executor.state.market_version("c1")
-    half = Payouts(ONE // 2, ONE // 2)
-    owed = desk.executor.applier.settle_market("c1", half)
-    assert owed == 1_666_666 + SH + SH == desk.executor.state.redeemable
+    split = Payouts(600_000, 400_000)
+    owed = desk.executor.applier.settle_market("c1", split)
+    assert owed == 1_999_999 + 800_000 + 1_200_000 == desk.executor.state.redeemable  # each rounded down
     assert desk.rows("SELECT strategy, token_id, amount FROM claims ORDER BY strategy, token_id") == [
-        ("s", "N1", SH), ("s", "Y1", 1_666_666), ("t", "Y1", SH)]
+        ("s", "N1", 800_000), ("s", "Y1", 1_999_999), ("t", "Y1", 1_200_000)]
     assert desk.executor.state.market_version("c1") != before
     assert desk.executor.state.position_market[("s", "Y1")] == ("c1", Outcome.YES)
-    assert desk.executor.applier.settle_market("c1", half) == 0  # each claim owed once
+    assert desk.executor.applier.settle_market("c1", split) == 0  # each claim owed once
     # A fill the venue reports late, after the resolution, closes at it too.
-    assert desk.executor.state.totals("s", "Y1") == PositionTotals(realized=333_333, fees=1_000)
+    assert desk.executor.state.totals("s", "Y1") == PositionTotals(realized=666_666, fees=1_000)
     desk.executor.applier.apply(TradeEvent(_trade("t4", "a", size=SH)))
-    assert desk.executor.state.totals("s", "Y1") == PositionTotals(realized=433_333, fees=2_000)
+    assert desk.executor.state.totals("s", "Y1") == PositionTotals(realized=866_666, fees=2_000)
