@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts.domain import Outcome, Side, Tif
+from contracts.domain import MarketInfo, Outcome, Side, Tif
 from contracts.order_status import OrderStatus
 from engine.execution import store
 from engine.execution.cash_book import Alert
@@ -19,8 +19,6 @@ from engine.venues.base import TradeEvent, TradeStatus, VenueTrade
 from engine.venues.settlement import SettlementTx
 from tests.desk import Desk, make_desk
 from tests.execution.fakes import SH, p
-
-
 
 
 @pytest.fixture
@@ -37,6 +35,12 @@ def desk(tmp_path: Path) -> Desk:
         desk.executor.applier.apply(TradeEvent(VenueTrade(f"t-{token}", f"v-{token}", "c1", token, Side.BUY, price,
                                                           10 * SH, 0, TradeStatus.CONFIRMED, "MAKER", 5)))
     return desk
+
+
+def _c1(desk: Desk) -> MarketInfo:
+    market = desk.catalog.get("c1")
+    assert market is not None
+    return market
 
 
 def _sizes(desk: Desk) -> dict[str, int]:
@@ -75,7 +79,7 @@ def test_a_redemption_is_recorded_before_it_is_sent_and_keeps_what_the_venue_ans
 
 
 def test_a_merges_sets_leave_the_positions_at_once_and_come_back_when_it_fails(desk: Desk) -> None:
-    market = desk.catalog.get("c1")
+    market = _c1(desk)
     book = desk.executor.cash_book
     tx = book.merge_opened(market, [MergeLeg("s", 3 * SH, p(0.45))], actor="auto-merge",
                            payout=desk.catalog.payout)
@@ -100,7 +104,7 @@ def test_a_failed_redemption_without_an_alert_leaves_the_positions_as_they_are(d
 
 
 def test_a_net_turns_complete_sets_into_cash_in_one_step(desk: Desk) -> None:
-    market = desk.catalog.get("c1")
+    market = _c1(desk)
     cash = desk.executor.state.cash
     desk.clock.advance(11)
     assert desk.executor.cash_book.netted(market, "s", [MergeLeg("s", 4 * SH, p(0.45))], venue="kalshi") == 4 * SH

@@ -7,6 +7,7 @@ operator what it was, in the alert it is written with."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -170,3 +171,14 @@ def test_the_venues_list_is_read_again_from_one_day_before_the_newest_credit(tmp
     entry(ex, kind="deposit", ref="initial", at=START)
     entry(ex, kind="reward", ref="0xlate", at=START + 3 * 86_400_000)
     assert window(ex) == (START, START + 2 * 86_400_000)
+
+
+def test_each_credit_booked_is_logged_with_what_it_paid(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    ex = ledger(tmp_path)
+    entry(ex, kind="deposit", ref="initial", at=START)
+    with caplog.at_level(logging.INFO, logger="engine.credits"):
+        asyncio.run(book_venue_credits(ex, PaidList([VenueCredit("redeem", 2 * SH, "0xlog", START, "c1", 2 * SH)])))
+    [record] = [r for r in caplog.records if r.name == "engine.credits"]
+    assert record.getMessage() == "venue credit booked"
+    assert [getattr(record, k) for k in ("kind", "amount", "condition_id", "tx", "claimed")] == [
+        "redeem", 2 * SH, "c1", "0xlog", 0]

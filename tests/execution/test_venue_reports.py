@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts.domain import ONE, Outcome, Side, Tif
+from contracts.domain import Outcome, Side, Tif
 from contracts.order_status import OrderStatus
 from contracts.payouts import Payouts
 from engine.execution import store
