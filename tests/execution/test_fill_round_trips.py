@@ -227,3 +227,20 @@ def test_a_position_kept_across_restarts_is_the_fold_of_its_fills(desk: Desk, se
         if rng.random() < 0.1:
             desk.executor.load()
         assert in_step(desk)
+
+
+def test_a_report_for_an_order_just_closed_is_applied_without_a_read(desk: Desk) -> None:
+    desk.executor.applier.apply(trade("t1", size=SIZE))  # fills it: the mirror keeps it among the closed
+    with traced(desk) as (statements, _):
+        desk.executor.applier.apply(trade("t1", TradeStatus.MINED, size=SIZE))
+    assert statements == ["UPDATE fills SET", "INSERT INTO positions"]
+
+
+def test_an_order_report_that_moves_nothing_costs_no_statement(desk: Desk) -> None:
+    with traced(desk) as (statements, _):
+        desk.executor.applier.apply(OrderEvent(VenueOrder("vb", "c1", "Y1", Side.BUY, p(0.5), SIZE, 0,
+                                                          VenueOrderStatus.LIVE)))
+    assert statements == []
+    with traced(desk) as (statements, _):
+        desk.executor.applier.cancel_acknowledged(["vb"])
+    assert statements == ["UPDATE orders SET"]

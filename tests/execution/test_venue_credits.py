@@ -7,6 +7,7 @@ operator what it was, in the alert it is written with."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,7 +22,7 @@ from engine.execution.credits import _alert as alert_of
 from engine.execution.executor import Executor
 from engine.feeds.catalog import MarketCatalog
 from engine.venues.settlement import VenueCredit
-from storage.engine_stores import execution_ledger
+from storage.engine_stores import claims_store, execution_ledger
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 from tests.execution.fakes import SH
@@ -148,3 +149,36 @@ def test_a_redemption_of_nothing_owed_that_paid_nothing_tells_nothing(tmp_path: 
         alert_of(conn, VenueCredit("redeem", 0, "0x0", START, CID), claims.Booking(True))
     with ex.db.read() as conn:
         assert list(conn.exec_driver_sql("SELECT code FROM alerts")) == []
+
+
+def test_a_redemption_booked_turns_what_was_owed_into_cash(tmp_path: Path) -> None:
+    ex = ledger(tmp_path)
+    entry(ex, kind="deposit", ref="initial", at=START)
+    with ex.tx() as conn:
+        claims_store.add_claim(conn, mode="paper", kind="redeem", condition_id="c1", strategy="s", token_id=None,
+                               amount=4 * SH, ref="c1:s:Y1", now=START)
+    ex.load()
+    cash, owed = ex.state.cash, ex.state.redeemable
+    assert owed == 4 * SH
+    asyncio.run(book_venue_credits(ex, PaidList([VenueCredit("redeem", 4 * SH, "0xpaid", START, "c1", 4 * SH)])))
+    assert (ex.state.cash, ex.state.redeemable) == (cash + 4 * SH, 0)
+    asyncio.run(book_venue_credits(ex, PaidList([VenueCredit("redeem", 4 * SH, "0xpaid", START, "c1", 4 * SH)])))
+    assert (ex.state.cash, ex.state.redeemable) == (cash + 4 * SH, 0)  # read again: booked once
+
+
+def test_the_venues_list_is_read_again_from_one_day_before_the_newest_credit(tmp_path: Path) -> None:
+    ex = ledger(tmp_path)
+    entry(ex, kind="deposit", ref="initial", at=START)
+    entry(ex, kind="reward", ref="0xlate", at=START + 3 * 86_400_000)
+    assert window(ex) == (START, START + 2 * 86_400_000)
+
+
+def test_each_credit_booked_is_logged_with_what_it_paid(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    ex = ledger(tmp_path)
+    entry(ex, kind="deposit", ref="initial", at=START)
+    with caplog.at_level(logging.INFO, logger="engine.credits"):
+        asyncio.run(book_venue_credits(ex, PaidList([VenueCredit("redeem", 2 * SH, "0xlog", START, "c1", 2 * SH)])))
+    [record] = [r for r in caplog.records if r.name == "engine.credits"]
+    assert record.getMessage() == "venue credit booked"
+    assert [getattr(record, k) for k in ("kind", "amount", "condition_id", "tx", "claimed")] == [
+        "redeem", 2 * SH, "c1", "0xlog", 0]
