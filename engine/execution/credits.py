@@ -92,7 +92,7 @@ def _book(ex: Executor, credit: VenueCredit) -> Booked:
 
 
 def _alert(conn: Connection, credit: VenueCredit, booking: claims.Booking) -> None:
-    where = f"market {credit.condition_id[:14]}…" if credit.condition_id else ""
+    where = f" in market {credit.condition_id[:14]}…" if credit.condition_id else ""  # a payment may name none
     if credit.kind == "rebate":
         raise_alert(conn, level="info", source="venue", code="MAKER_REBATE",
                     message=f"the venue paid a maker rebate of {fmt(credit.amount)} pUSD (booked as cash)")
@@ -105,13 +105,13 @@ def _alert(conn: Connection, credit: VenueCredit, booking: claims.Booking) -> No
     if not booking.claims:
         if credit.amount:
             raise_alert(conn, level="warning", source="venue", code="CREDIT_UNCLAIMED",
-                        message=f"the venue paid {fmt(credit.amount)} pUSD for a {what} in {where} the ledger "
+                        message=f"the venue paid {fmt(credit.amount)} pUSD for a {what}{where} the ledger "
                                 "owed nothing for (shares held outside the engine?): booked as cash")
         return
     if booking.claimed != credit.amount:
         raise_alert(conn, level="warning", source="venue", code="REDEMPTION_MISMATCH",
-                    message=f"the {what} in {where} paid {fmt(credit.amount)} pUSD where the ledger expected "
+                    message=f"the {what}{where} paid {fmt(credit.amount)} pUSD where the ledger expected "
                             f"{fmt(booking.claimed)}: the cash booked is what the venue paid")
         return
     raise_alert(conn, level="info", source="venue", code="REDEEMED" if credit.kind == "redeem" else "MERGED",
-                message=f"the venue paid {fmt(credit.amount)} pUSD for the {what} in {where}: now cash")
+                message=f"the venue paid {fmt(credit.amount)} pUSD for the {what}{where}: now cash")

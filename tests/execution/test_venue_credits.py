@@ -129,6 +129,9 @@ TOLD = [
      ("info", "REDEEMED", "the venue paid 5 pUSD for the redemption in market 0x5e1ec7ed0fc0…: now cash")),
     (VenueCredit("merge", 5 * SH, "0xp", START, CID), claims.Booking(True, 5 * SH, 5 * SH, 2),
      ("info", "MERGED", "the venue paid 5 pUSD for the merge in market 0x5e1ec7ed0fc0…: now cash")),
+    (VenueCredit("redeem", 3 * SH, "0xn", START), claims.Booking(True, 3 * SH),  # a payment naming no market
+     ("warning", "CREDIT_UNCLAIMED", "the venue paid 3 pUSD for a redemption the ledger owed nothing for (shares "
+                                     "held outside the engine?): booked as cash")),
 ]
 
 
