@@ -135,7 +135,10 @@ TOLD = [
 ]
 
 
-@pytest.mark.parametrize(("credit", "booking", "told"), TOLD, ids=[t[2][1] + "-" + t[0].kind + ("" if t[0].condition_id else "-no-market") for t in TOLD])
+CASE_IDS = [f"{told[1]}-{credit.kind}" + ("" if credit.condition_id else "-no-market") for credit, _, told in TOLD]
+
+
+@pytest.mark.parametrize(("credit", "booking", "told"), TOLD, ids=CASE_IDS)
 def test_each_credit_booked_tells_the_operator_what_it_was(tmp_path: Path, credit: VenueCredit,
                                                            booking: claims.Booking, told: tuple[str, str, str]) -> None:
     ex = ledger(tmp_path)
