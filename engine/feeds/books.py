@@ -210,6 +210,12 @@ class BookCache:
             if book is not None and book.updated_ms < at_ms:
                 book.updated_ms = at_ms
 
+    def confirm_all(self, at_ms: int) -> None:
+        """Every book held is current as of `at_ms` (a replay's recorded `all_current_since`)."""
+        for book in self._books.values():
+            if book.updated_ms < at_ms:
+                book.updated_ms = at_ms
+
     def record_trade(self, trade: TradePrint, *, notify: bool = True) -> None:
         self._last_trades[trade.token_id] = trade
         if notify:
@@ -270,6 +276,13 @@ class BookCache:
     def updated_ms(self, token_id: str) -> int | None:
         book = self._books.get(token_id)
         return None if book is None else book.updated_ms
+
+    def all_current_since(self) -> int | None:
+        """Since when every book held is known current: the oldest freshness among them (a book
+        the feed has stopped vouching for holds it back), None with no book. The recorder keeps it
+        at each decision marker, so a replay ages a quiet market's book as live did: live keeps a
+        book fresh by its connection's other data (`confirm`), which writes no row of its own."""
+        return min((book.updated_ms for book in self._books.values()), default=None)
 
     def last_trade(self, token_id: str) -> TradePrint | None:
         return self._last_trades.get(token_id)

@@ -24,7 +24,9 @@ tokens each; a token's candles not written go back to be written with the next f
 Row shapes: `book` data = {"b": [[price, size], ...], "a": [...]} best first; `change`: the
 changes of one book update, a single level in side/price/size (BUY = bid side, size 0
 removes the level) or several as data = [[is_bid, price, size], ...]; `trade` side/price/
-size (the taker's side); `decide` only its time.
+size (the taker's side); `decide` its time and, in size, since when every book was known current
+(`BookCache.all_current_since`: the feed vouches for a quiet book without a row of its own, and a
+replay must not find it stale where live did not).
 """
 
 from __future__ import annotations
@@ -103,7 +105,9 @@ class Recorder:
                                 None))
 
     def mark_decision(self, now_ms: int) -> None:
-        self.buffer.append((now_ms, "", "decide", None, None, None, None, None))
+        since = self.books.all_current_since()
+        self.buffer.append((now_ms, "", "decide", None, None, None if since is None else min(since, now_ms), None,
+                            None))
 
     def _on_book(self, token_id: str, at_ms: int) -> None:
         book = self.books.book(token_id, self.depth)

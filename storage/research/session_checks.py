@@ -75,6 +75,8 @@ def checked_tick(raw: str, number: int, tokens: set[str], span: tuple[int, int])
     problem = _SHAPES[kind](side, price, size, data)
     if problem is not None:
         raise SessionError(f"line {number}: a {kind} {problem}")
+    if kind == "decide" and size is not None and size > at:
+        raise SessionError(f"line {number}: a decide marker says its books were current since after its own time")
     return {"at": at, "token_id": token, "kind": kind, "side": side, "price": price, "size": size, "mid": mid,
             "data": data}
 
@@ -145,7 +147,10 @@ def _print_identity(data: Any) -> bool:
 
 
 def _decide(side: Any, price: Any, size: Any, data: Any) -> str | None:
-    return None if (side, price, size, data) == (None, None, None, None) else "marker carries nothing but its time"
+    """A marker: its time and, in size, since when every book was known current (none in older sessions)."""
+    if (side, price, data) != (None, None, None) or not (size is None or (_whole(size) and size >= 0)):
+        return "marker carries nothing but its time and since when the books were current (a time, in size)"
+    return None
 
 
 _SHAPES = {"book": _book, "change": _change, "trade": _trade, "decide": _decide}

@@ -54,7 +54,8 @@ def _book(at: int, token: str, mid: int = 500_000) -> list[Any]:
 def _lines(market: dict[str, Any]) -> list[list[Any]]:
     yes, no = market["yes_token"], market["no_token"]
     return [*(_book(T0 + i * 100, token) for i in range(5) for token in (yes, no)),
-            [T0 + 600, yes, "trade", "BUY", 510_000, 3_000_000, 500_000, None], [T0 + 700, "", "decide", *[None] * 5]]
+            [T0 + 600, yes, "trade", "BUY", 510_000, 3_000_000, 500_000, None],
+            [T0 + 700, "", "decide", None, None, T0 + 650, None, None]]
 
 
 def _write(path: Path, markets: list[dict[str, Any]], lines: list[Any], *, name: str) -> Path:
@@ -85,6 +86,8 @@ def _hostile(tmp: Path, traded: tuple[str, str, str]) -> dict[str, tuple[Path, s
         "off the grid": ([fake], [[T0, fake["yes_token"], "trade", "BUY", 500_050, 1_000_000, None, None]],
                          "line 2: a trade is not side BUY or SELL, a price on the grid"),
         "endless line": ([fake], ["[" + "1," * 1_000_000 + "1]"], "line 2 is longer than"),
+        "marker from the future": ([fake], [*book[:-1], [T0 + 700, "", "decide", None, None, T0 + 800, None, None]],
+                                   "line 13: a decide marker says its books were current since after its own time"),
     }
     return {name: (_write(tmp / f"{name}.jsonl", markets, lines, name=name), reason)
             for name, (markets, lines, reason) in files.items()}

@@ -68,6 +68,37 @@ def test_recorder_buffers_then_writes_replayable_rows(tmp_path: Path) -> None:
     assert (original.bids, original.asks) == (copy.bids, copy.asks)
 
 
+def test_a_marker_keeps_since_when_every_book_was_current_and_a_replay_ages_books_as_live_did(
+        tmp_path: Path) -> None:
+    """Live, a healthy connection vouches for a quiet book (`confirm`) without a row; the marker keeps
+    the oldest freshness of every book, so a replay's quiet book is as fresh as live's, and a book the
+    feed stopped vouching for holds every book back (stricter, never fresher than live)."""
+    path = tmp_path / "r.db"
+    migrate(path)
+    books = BookCache()
+    recorder = Recorder(path, books, depth=5)
+    books.add_listener(recorder.on_market_event)
+    for token in ("QUIET", "BUSY"):
+        books.apply_snapshot(token, [(480_000, 10 * SH)], [(520_000, 7 * SH)], 1_000)
+    books.apply_changes([("BUSY", True, 490_000, 3 * SH)], 20_050)
+    books.confirm(["QUIET", "BUSY"], 20_000)  # the connection's other data: no row
+    recorder.mark_decision(20_100)
+    books.apply_snapshot("DARK", [(480_000, 10 * SH)], [(520_000, 7 * SH)], 20_200)
+    books.confirm(["QUIET", "BUSY"], 30_000)  # DARK's connection says nothing from now on
+    recorder.mark_decision(45_000)
+    asyncio.run(recorder.flush())
+    assert _rows(path, "SELECT at, size FROM ticks WHERE kind = 'decide' ORDER BY id") == [(20_100, 20_000),
+                                                                                          (45_000, 20_200)]
+    replayed = BookCache()
+    events = list(recorded_events(path, ["QUIET", "BUSY", "DARK"], 0, 30_000))
+    for event in events:
+        apply(replayed, event)
+    assert replayed.updated_ms("QUIET") == 20_000  # as the first marker says (the book itself last changed at 1,000)
+    for event in recorded_events(path, ["QUIET", "BUSY", "DARK"], 30_001, 50_000):
+        apply(replayed, event)
+    assert replayed.updated_ms("QUIET") == 20_200  # held back by DARK, older than live's 30,000
+
+
 def test_recorder_keeps_rows_when_a_write_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "r.db"
     migrate(path)
