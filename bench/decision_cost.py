@@ -4,7 +4,8 @@ market's decision on an event (`EventDecisions.decide_market`, engine/trading/pa
 whose inputs did not change, whose wanted quotes are the working ones, and that replaces them.
 
 The core runs as a backtest runs it (no network, the paper venue with zero latency, its own
-scratch ledger written as a backtest writes it: unsynced, each case's decisions in one transaction,
+scratch ledger written as a backtest writes it: unsynced, without the live desk's indexes and
+triggers a backtest drops (engine/backtest/runner.py), each case's decisions in one transaction,
 as a replay's batch of rows commits once, engine/backtest/cursor.py): a market maker quotes every
 market, the books are set by hand, and each case times `await core.tick()`:
 
@@ -14,11 +15,11 @@ market, the books are set by hand, and each case times `await core.tick()`:
 
 And, of a decision that places or cancels, the part that is the risk gate's context (the ledger's
 exposure, open orders and holdings, as its executor keeps them: engine/execution/figures.py); and
-what the order trail costs it (the Audit page's steps, read from the ledger's own rows: what a
+what the order trail costs it on a live desk (the Audit page's steps, read from the ledger's own rows: what a
 decision writes for them is a cancel's `ending_at`, in the row it updates anyway, and its entry in
 the partial index the page reads ends by, storage/sqlite/migrations/m0091_order_trail.py): the replacing decision
-with that index and without it, in alternating blocks (a machine's drift falls on both alike), its
-median, p99 and the ratio of the medians, in wall time and in CPU time.
+with that index and without it (a backtest's ledger drops it), in alternating blocks (a machine's
+drift falls on both alike), its median, p99 and the ratio of the medians, in wall time and in CPU time.
 
 A pass decides every market whatever changed, so a no-op pass costs the whole pass (the figure per
 market is the pass divided by the markets quoted); an event's decision costs what changed.
@@ -46,11 +47,12 @@ from sqlalchemy import text
 from contracts.settings import load_settings
 from engine.backtest.cursor import SimClock
 from engine.backtest.replay import Replay, ReplayFeed
-from engine.backtest.runner import SCRATCH_SYNC
+from engine.backtest.runner import SCRATCH_SYNC, SCRATCH_UNUSED_INDEXES, SCRATCH_UNUSED_TRIGGERS
 from engine.risk.gate import TradingState
 from engine.trading.core import TradingCore
 from engine.trading.hosting.views import market_views, snapshot, strategy_state
 from engine.venues.latency import ZERO
+from storage.research.backtest_scratch import drop_unused
 from storage.sqlite.db import Database
 
 MM = {"size": 20, "half_spread": 0.02, "refresh_threshold": 0.005, "max_spread": 0.2}
@@ -60,6 +62,7 @@ LIMITS = {"max_total_exposure": "10000000", "max_market_exposure": "10000000", "
 MID = 50 * TICK
 STEP_MS = 100  # simulated time between passes
 TARGET_NOOP_US, TARGET_ACTING_US = 20, 150
+TRAIL_INDEX = "ix_orders_ending"  # the order trail's index: the trail case adds and drops it
 
 
 def book(mid: int, wide: int = 0) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -79,6 +82,8 @@ async def started_core(folder: Path, markets: int) -> tuple[TradingCore, SimCloc
         for name, value in LIMITS.items():
             conn.execute(text("INSERT INTO risk_limits (name, value, version, updated_at, updated_by) "
                               "VALUES (:n, :v, 1, 0, 'bench')"), {"n": name, "v": value})
+    # as a backtest's runner leaves its scratch ledger; the trail's index until the trail case takes it
+    drop_unused(db, indexes=[i for i in SCRATCH_UNUSED_INDEXES if i != TRAIL_INDEX], triggers=SCRATCH_UNUSED_TRIGGERS)
     clock = SimClock(start)
     settings = load_settings({"TRADER_ENV_FILE": str(folder / "none"), "TRADER_DB": str(path)})
     core = TradingCore(settings, db, clock=clock, replay=Replay(0, ReplayFeed(), ZERO))
@@ -150,32 +155,34 @@ async def timed_decisions(core: TradingCore, clock: SimClock, cid: str, rounds: 
     return samples
 
 
+def take_trail_index(core: TradingCore) -> str:
+    """Drop the order trail's index (a backtest's ledger has none); its statement, for the trail case."""
+    with core.db.write() as conn:
+        sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :n"),
+                           {"n": TRAIL_INDEX}).scalar_one()
+        conn.execute(text(f"DROP INDEX {TRAIL_INDEX}"))
+    return str(sql)
+
+
 async def trail_cost(core: TradingCore, clock: SimClock, cid: str, rounds: int,
-                     blocks: int) -> dict[str, list[float]]:
-    """The replacing decision with the order trail's index and without it, in `blocks`
+                     blocks: int, index_sql: str) -> dict[str, list[float]]:
+    """The replacing decision with the order trail's index (`index_sql`) and without it, in `blocks`
     alternating blocks of rounds // blocks each, in microseconds: wall and CPU time, with ("on",
     "on_cpu") and without ("off", "off_cpu")."""
-    with core.db.read() as conn:
-        indexes = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-                                    "AND name = 'ix_orders_ending'")).all()
-    assert len(indexes) == 1, "the trail's index is not there"
     per_block = max(2, rounds // blocks // 2 * 2)  # even: each block ends where the next starts from (the mid back)
     times: dict[str, list[float]] = {"on": [], "off": [], "on_cpu": [], "off_cpu": []}
     try:
         for block in range(2 * blocks):
             trail_on = block % 2 == 0
             with core.db.write() as conn:
-                for name, sql in indexes:
-                    conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
-                    if trail_on:
-                        conn.execute(text(sql))
+                conn.execute(text(f"DROP INDEX IF EXISTS {TRAIL_INDEX}"))
+                if trail_on:
+                    conn.execute(text(index_sql))
             arm = "on" if trail_on else "off"
             times[arm] += await timed_decisions(core, clock, cid, per_block, "replace", times[f"{arm}_cpu"])
     finally:
         with core.db.write() as conn:
-            for name, sql in indexes:
-                conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
-                conn.execute(text(sql))
+            conn.execute(text(f"DROP INDEX IF EXISTS {TRAIL_INDEX}"))
     return times
 
 
@@ -223,6 +230,7 @@ def one(name: str, samples: list[float], baseline: float) -> None:
 async def case(markets: int, rounds: int, trail_blocks: int) -> None:
     with tempfile.TemporaryDirectory(prefix="decision-cost-") as tmp:
         core, clock, cids = await started_core(Path(tmp), markets)
+        trail_index = take_trail_index(core)  # the ledger is now a backtest's
         try:
             base = statistics.median(strategy_alone(core, cids[0], rounds))
             print(f"-- {markets} market(s) quoted; the strategy's decide for one market: p50 {base:.1f} us", flush=True)
@@ -240,7 +248,7 @@ async def case(markets: int, rounds: int, trail_blocks: int) -> None:
                     samples = await timed_decisions(core, clock, cids[0], rounds, what)
                 one(name, samples, base)
             one("its gate's context (of it)", gate_contexts(core, cids[0], rounds), base)
-            trail = await trail_cost(core, clock, cids[0], rounds, trail_blocks)
+            trail = await trail_cost(core, clock, cids[0], rounds, trail_blocks, trail_index)
             one("replaces, order trail indexed", trail["on"], base)
             one("replaces, no order trail index", trail["off"], base)
             for what, on, off in (("wall", trail["on"], trail["off"]), ("CPU", trail["on_cpu"], trail["off_cpu"])):
