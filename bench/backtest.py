@@ -30,6 +30,9 @@ Each replay's process writes and reuses its bytecode, as a user's checkout does,
 trading core it ran (the compiled build, or the source: `TRADER_CORE=pure` runs the source).
 Targets: >= 300 k events/s at the default cadence, >= 1 M with one decision, <= 250 MB peak
 RSS at every size, with every fill's markouts computed (engine/backtest/markouts.py).
+The same code reads about 10 % apart from run to run on a shared 2-core machine and up to ~25 %
+between machines: compare two versions with `--code DIR` in alternating runs on one recording, not
+against a figure from another day.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ heap frozen or not, it runs `--blocks` blocks of `--passes` passes with moving b
 cancelled and placed) and times a full collection (`gc.collect()`) after each block: the pause a
 quoting engine pays, with what it made since start-up included. Children alternate, frozen and not;
 the baseline is the heap not frozen (how the engine ran before).
+A live engine's full collection takes longer than this bench's: it also walks what the engine made
+since start-up that the collector tracks (a venue client's request and response objects, in cycles),
+so freezing shortens it without making it as short as here.
 
     python bench/gc_pause.py [--children 4] [--blocks 10] [--passes 40] [--markets 50]
 """

@@ -6,6 +6,8 @@ book cache at ~2,000 updates/s; with the recorder on, every update is diffed, bu
 written to `ticks` each second by the recorder's worker thread (its own connection). The
 figure is the time of one reconcile pass that places (or replaces) two orders.
 Target: no measurable slowdown (p50 ratio ~1.0).
+A run writes ~1,500 rows, too few for the recorder's transactions to hold the database's write
+lock against the engine for long; bench/reaction.py's `--flood` phase is where that contention shows.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ CPU seconds per trial (equal with one and two workers when nothing serializes th
 largest peak RSS of any worker. The workers are started as `engine sweep` starts them (forked
 from the sweep process, which has imported the trading core and Optuna already).
 Target: >= 1.7x on 2 cores, each worker <= 250 MB.
+On a shared machine the ratio measures the other programs as much as the sweep: when they take
+most of a core during the two-worker phases it falls far below 1.7x. Read the cores-taken line
+beside it, or give the bench's shell the CPU first (as root: `echo -20 > /proc/$$/autogroup`).
 """
 
 from __future__ import annotations
