@@ -40,3 +40,19 @@ def test_without_hftbacktest_the_yardstick_says_skipped_and_how_to_get_it(tmp_pa
     assert f"hftbacktest: skipped (no {absent}: run once with --install-hftbacktest (needs the network))" \
            in done.stdout
     assert not absent.exists()
+
+
+def test_the_yardstick_line_says_plainly_whether_each_target_is_met() -> None:
+    """Issue 74's two targets beside hftbacktest, each with its ratio and met or MISSED: the desk's whole
+    process against hftbacktest's (>= 1.0x, its compile included) and the replay alone (<= 4x)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import _hftbacktest
+
+    theirs = {"events": 1000, "decisions": 10, "orders": 4, "fills": 2, "wall_s": 6.0, "load_s": 0.2,
+              "compile_s": 4.8, "replay_s": 1.0, "prepare_s": 2.0}
+    fast = _hftbacktest.line(theirs, {"wall_s": 5.0, "replay_s": 3.5})
+    assert "whole process: the desk 5.0 s, 1.20x hftbacktest's wall (target >= 1.0x: met)" in fast
+    assert "replay alone: the desk 3.5 s, 3.5x hftbacktest's replay alone (target <= 4x: met)" in fast
+    slow = _hftbacktest.line(theirs, {"wall_s": 12.0, "replay_s": 4.5}, "on events")
+    assert "0.50x hftbacktest's wall (target >= 1.0x: MISSED)" in slow
+    assert "4.5x hftbacktest's replay alone (target <= 4x: MISSED) [on events]" in slow
