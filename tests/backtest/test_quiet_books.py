@@ -28,8 +28,9 @@ def _quiet_recording(path: Path, *, vouched: bool) -> str:
     migrate(path)
     market = _market_row(0, START)
     mid = 500_000
-    rows: list[tuple[object, ...]] = [(START, market["yes_token"], "book", None, None, None, mid, json.dumps(_book(mid))),
-            (START, market["no_token"], "book", None, None, None, mid, json.dumps(_book(mid)))]
+    book = json.dumps(_book(mid))
+    rows: list[tuple[object, ...]] = [(START, market["yes_token"], "book", None, None, None, mid, book),
+                                      (START, market["no_token"], "book", None, None, None, mid, book)]
     rows += [(at, "", "decide", None, None, at if vouched else None, None, None)
              for at in range(START + 500, START + QUIET_MS, 500)]
     with sqlite3.connect(path) as conn:
