@@ -87,7 +87,9 @@ async def make_a_market_maker_as_a_newcomer(page: Page, db: Database) -> None:
     assert _one(db, "SELECT COUNT(*) FROM strategies WHERE name = :n", n=NAME) == 0
 
     await _type(page, find_key(PREFIX), "Fed", commit=True)
-    offered = await page.wait_for(MATCHES, 30, what="the markets whose question has 'Fed'", check=bool)
+    offered = await page.wait_for(  # (a rerun draws the matches as it goes: wait for the four)
+        MATCHES, 30, what="the markets whose question has 'Fed'",
+        check=lambda found: len([m for m in found if not m.startswith("Kalshi:")]) >= 4)
     polymarket = [m for m in offered if not m.startswith("Kalshi:")]  # (and the Kalshi twin of one: "Federal")
     assert len(polymarket) == 4 and all("Fed" in m for m in offered), offered  # the simulator's four Fed markets
     assert not [m for m in offered if "France" in m], offered  # never F…e…d letter by letter
