@@ -191,8 +191,8 @@ def apply(books: BookCache, event: Event) -> None:
             books.apply_changes([(token, bool(is_bid), p, s) for is_bid, p, s in json.loads(data)], at)
     elif kind == "trade" and price is not None and size is not None and side is not None:
         books.record_trade(TradePrint(token, price, size, Side(side), at))
-    elif kind == "decide" and size is not None:
-        books.confirm_all(size)
+    elif kind == "decide" and size is not None:  # every book was current then (the recorder's marker)
+        books.confirm(books.token_books(), size)
 
 
 class RowApplier:
@@ -250,7 +250,7 @@ class RowApplier:
                 return i
             if kind == DECIDE:
                 if size is not None:  # every book was current then, as the live feed knew it
-                    self.books.confirm_all(size)
+                    self.books.confirm(by_token, size)
                 if passing:
                     continue
                 return i

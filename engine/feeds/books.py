@@ -210,12 +210,6 @@ class BookCache:
             if book is not None and book.updated_ms < at_ms:
                 book.updated_ms = at_ms
 
-    def confirm_all(self, at_ms: int) -> None:
-        """Every book held is current as of `at_ms` (a replay's recorded `all_current_since`)."""
-        for book in self._books.values():
-            if book.updated_ms < at_ms:
-                book.updated_ms = at_ms
-
     def record_trade(self, trade: TradePrint, *, notify: bool = True) -> None:
         self._last_trades[trade.token_id] = trade
         if notify:
