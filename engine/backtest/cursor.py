@@ -41,6 +41,7 @@ class Cursor:
         self.finished_batch = finished_batch
         self.rows: list[Row] = []
         self.i = 0
+        self.batch_number = 0  # the batches taken so far: with `i`, where the replay is
         self.closed = False
         self._tx: ExitStack | None = None
 
@@ -98,6 +99,7 @@ class Cursor:
         for batch in self.batches:
             if batch:
                 self.rows, self.i = batch, 0
+                self.batch_number += 1
                 self._tx = ExitStack()
                 self._tx.enter_context(self.db.batch())
                 return True

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 MOSTLY = 0.5  # the share of refused quote checks from which a result says so
 
+PassCounts = tuple[int, "Counter[str]", "Counter[str]"]  # (quotes checked, refused by reason, trimmed by reason)
+
 
 class RefusalTally:
     """Counts the core's quote checks and its decisions; attach before the replay."""
@@ -26,17 +28,33 @@ class RefusalTally:
         self.refused: Counter[str] = Counter()
         self.trimmed: Counter[str] = Counter()
         self._monitors: list[tuple[RiskMonitor, int]] = []  # (a risk monitor, its quotes checked before)
+        self.repeated = 0  # the quotes skipped passes would have checked
 
     @property
     def checked(self) -> int:
-        """The quotes the gate checked since `attach`."""
-        return sum(risk.quotes_checked - before for risk, before in self._monitors)
+        """The quotes the gate checked since `attach` (or would have, in the passes a replay skipped)."""
+        return sum(risk.quotes_checked - before for risk, before in self._monitors) + self.repeated
 
     def attach(self, risk: RiskMonitor) -> None:
         """Count the gate's checks and the decisions of the risk monitor the run's strategy trades
         under (a backtest's own core's, or its Kalshi ledger's: nothing else uses it)."""
         self._monitors.append((risk, risk.quotes_checked))
         risk.decisions.observer = self._decided
+
+    def counts(self) -> PassCounts:
+        """What it has counted so far (a replay's quiet passes: engine/backtest/quiet_passes.py)."""
+        return self.checked, Counter(self.refused), Counter(self.trimmed)
+
+    def since(self, before: PassCounts) -> PassCounts:
+        """What it counted since `counts` returned `before`."""
+        checked, refused, trimmed = self.counts()
+        return checked - before[0], refused - before[1], trimmed - before[2]
+
+    def repeat(self, counted: PassCounts) -> None:
+        """Count again what a pass counted (a pass skipped because it would have decided the same)."""
+        self.repeated += counted[0]
+        self.refused.update(counted[1])
+        self.trimmed.update(counted[2])
 
     def _decided(self, decisions: Sequence[Decision]) -> None:
         for d in decisions:

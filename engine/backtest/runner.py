@@ -35,11 +35,12 @@ from contracts.strategy_schemas.value_betting import VALUE_BETTING
 from contracts.venues import PAIRED_VENUE, venue_of
 from contracts.venues.kalshi import ids as wire
 from engine.analytics.markouts import MarkoutSummary
-from engine.backtest import as_it_was, event_replay
+from engine.backtest import as_it_was, event_replay, quiet_passes
 from engine.backtest.confidence import FillShares
 from engine.backtest.cursor import Cursor, SimClock
 from engine.backtest.income import BacktestIncome
 from engine.backtest.markouts import ReplayedMids, add_markouts, metric_fields
+from engine.backtest.quiet_passes import QuietPasses
 from engine.backtest.refusals import RefusalTally
 from engine.backtest.replay import (
     RecordedRows,
@@ -372,19 +373,20 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     for paper in venues:
         paper.trips.wait_until = cursor.until  # a venue call's trip replays the recording meanwhile
     curve, exposure = Samples(), Samples()
+    quiet = _quiet_passes(core, sites, cursor, venue, tally)
     decisions = 0
     try:
         if core.config.decide_on_events:  # as live decides: on events, between the timed passes
             decisions = await _decide_on_events(core, sites, clock, cursor, apply, venues, spec, markers, curve,
-                                                exposure, income)
+                                                exposure, income, quiet)
         elif markers:  # decide at the recorded markers (those passed while a call was on its way are not)
             while (at := cursor.next_marker()) is not None:
-                decisions += await _decide(core, sites, clock, at, curve, exposure, income)
+                decisions += await _decide(core, sites, clock, at, curve, exposure, income, quiet)
         else:  # no recorded decisions: decide on the interval, the next one after the pass ends
             interval = core.config.tick_interval_ms
             next_decide = spec.from_ms + interval
             while cursor.before(next_decide):
-                decisions += await _decide(core, sites, clock, next_decide, curve, exposure, income)
+                decisions += await _decide(core, sites, clock, next_decide, curve, exposure, income, quiet)
                 next_decide = max(next_decide, clock.now) + interval
     finally:
         cursor.close()
@@ -395,7 +397,8 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
 
 async def _decide_on_events(core: TradingCore, sites: list[Ledger], clock: SimClock, cursor: Cursor,
                             apply: RowApplier, venues: list[PaperVenue], spec: BacktestSpec, markers: bool,
-                            curve: Samples, exposure: Samples, income: BacktestIncome) -> int:
+                            curve: Samples, exposure: Samples, income: BacktestIncome,
+                            quiet: QuietPasses | None) -> int:
     """The replay with `decide_on_events` on (engine/backtest/event_replay.py): the timed passes where
     they are without it, and each market decided after the replayed events that mark it."""
     apply.triggers = triggers = event_replay.ReplayTriggers(core.events, venues)
@@ -405,20 +408,34 @@ async def _decide_on_events(core: TradingCore, sites: list[Ledger], clock: SimCl
     passes, decided = await event_replay.replay(
         cursor, clock, triggers, executors, markers=markers, first_pass=spec.from_ms + core.config.tick_interval_ms,
         interval=core.config.tick_interval_ms,
-        timed_pass=lambda at: _decide(core, sites, clock, at, curve, exposure, income))
+        timed_pass=lambda at: _decide(core, sites, clock, at, curve, exposure, income, quiet))
     return passes + decided
 
 
 async def _decide(core: TradingCore, sites: list[Ledger], clock: SimClock, at: int, curve: Samples,
-                  exposure: Samples, income: BacktestIncome) -> int:
+                  exposure: Samples, income: BacktestIncome, quiet: QuietPasses | None) -> int:
     clock.now = at
-    valuation = await core.tick()  # the pass's own valuation (what its breakers judged)
-    # A Kalshi strategy's ledger is Kalshi's paper ledger; a cross-venue one's, both ledgers together.
-    valued = [valuation if site is core.desk else portfolio.valued(site.executor.state, site.marks)[0]
-              for site in sites]
-    curve.add(at, (sum(v.equity for v in valued) + income.at(at)) / MICRO)  # rewards and rebates count
-    exposure.add(at, sum(v.exposure for v in valued) / MICRO)
+    if quiet is not None and quiet.skips(at):  # nothing it reads changed: the last pass's valuation stands
+        equity, held = quiet.last.equity, quiet.last.exposure
+    else:
+        valuation = await core.tick()  # the pass's own valuation (what its breakers judged)
+        # A Kalshi strategy's ledger is Kalshi's paper ledger; a cross-venue one's, both ledgers together.
+        valued = [valuation if site is core.desk else portfolio.valued(site.executor.state, site.marks)[0]
+                  for site in sites]
+        equity, held = sum(v.equity for v in valued), sum(v.exposure for v in valued)
+        if quiet is not None:
+            quiet.ran(at, equity, held)
+    curve.add(at, (equity + income.at(at)) / MICRO)  # rewards and rebates count
+    exposure.add(at, held / MICRO)
     return 1
+
+
+def _quiet_passes(core: TradingCore, sites: list[Ledger], cursor: Cursor, venue: object,
+                  tally: RefusalTally) -> QuietPasses | None:
+    """The run's quiet passes skipped (engine/backtest/quiet_passes.py): on the desk's own paper venue."""
+    if quiet_passes.MODE == "run" or sites != [core.desk] or not isinstance(venue, PaperVenue):
+        return None
+    return QuietPasses(core, cursor, venue, tally, verify=quiet_passes.MODE == "verify")
 
 
 def _sites(core: TradingCore) -> list[Ledger]:

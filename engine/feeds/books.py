@@ -278,6 +278,12 @@ class BookCache:
         book fresh by its connection's other data (`confirm`), which writes no row of its own."""
         return min((book.updated_ms for book in self._books.values()), default=None)
 
+    def next_stale(self, now: int, max_age_ms: int) -> int | None:
+        """The earliest time after `now` a book held is older than `max_age_ms` with no new data
+        (None: every one is older already, or none is held)."""
+        return min((due for book in self._books.values() if (due := book.updated_ms + max_age_ms + 1) > now),
+                   default=None)
+
     def last_trade(self, token_id: str) -> TradePrint | None:
         return self._last_trades.get(token_id)
 

@@ -98,6 +98,14 @@ class CorrelationWatch:
         self.picture = Picture({}, None, 0)
         self._size = 0
 
+    def next_bucket(self, now: int, s: Settings) -> int | None:
+        """When the next bucket starts (a pass in it closes the one before, with no new mid); None
+        while no market is sampled."""
+        if not self.series:
+            return None
+        size = max(1, s.bucket_ms)
+        return (now // size + 1) * size
+
     def observe(self, mids: Mapping[str, int | None], now: int, s: Settings) -> bool:
         """Sample each market's mid; True when a bucket closed and the picture was recomputed."""
         if s.buckets != self._size:

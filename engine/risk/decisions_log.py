@@ -91,6 +91,13 @@ class DecisionsLog:
                                             for d in fresh])
         return len(fresh)
 
+    def next_repeat(self, now: int) -> int | None:
+        """The earliest time after `now` a decision, or a stated probability, repeated unchanged is
+        written again (None: none is waiting)."""
+        due = [at + REPEAT_MS for at, _ in self._last.values() if at + REPEAT_MS > now]
+        due += [at + FORECAST_REPEAT_MS for at, _ in self._forecasts.values() if at + FORECAST_REPEAT_MS > now]
+        return min(due, default=None)
+
     def _is_news(self, decision: Decision, now: int) -> bool:
         key = (decision.strategy, decision.condition_id, decision.side, decision.reason)  # str enums: as their values
         last = self._last.get(key)

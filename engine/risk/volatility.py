@@ -22,6 +22,7 @@ caller passes the time.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from engine.risk.gate import TradingState
 
 MAX_CHANGES = 20_000  # per market: a bound on memory whatever the feed's rate
 WARMUP_SHARE = 3  # a market is judged once watched for this share (1/3) of its baseline
+_LAST = 2**62  # past any squared change: a bisect key after every change at one time
 DESK = ""  # the desk-wide scope's name in a Change
 
 
@@ -150,6 +152,22 @@ class MidSeries:
             self._base_from = head + 1
         self._head = head + 1
 
+    def next_change(self, now: int, s: Settings, keep_ms: int) -> int:
+        """The earliest time after `now` its reading, or whether it is kept, may change with no new
+        mid (a replay's quiet passes: engine/backtest/quiet_passes.py): every pass until its baseline
+        spans `baseline_ms` (the span grows with the clock), then when the next change leaves the
+        window or the baseline, or it stops being watched. Earlier is always safe."""
+        if now - self.first_ms < s.baseline_ms or self._unordered >= self._head:
+            return now
+        items, due = self._items, self.seen_ms + keep_ms + 1
+        short = bisect.bisect_right(items, (now - s.window_ms, _LAST), self._head)
+        if short < len(items):
+            due = min(due, items[short][0] + s.window_ms)
+        base = bisect.bisect_right(items, (now - s.baseline_ms, _LAST), self._head)
+        if base < len(items):
+            due = min(due, items[base][0] + s.baseline_ms)
+        return due
+
     def reading(self, now: int, s: Settings) -> Reading | None:
         """None until watched for the warm-up (no baseline worth comparing with yet)."""
         history = min(s.baseline_ms, now - self.first_ms)
@@ -207,6 +225,14 @@ class VolatilityBreaker:
             if series is None:
                 series = self.series[cid] = MidSeries(now)
             series.observe(mid, now)
+
+    def next_change(self, now: int, s: Settings) -> int | None:
+        """The earliest time after `now` a judgement may change with no new mid (None: never; the
+        breaker off judges nothing)."""
+        if not s.enabled:
+            return None
+        keep_ms = max(s.baseline_ms, 2 * s.window_ms)
+        return min((series.next_change(now, s, keep_ms) for series in self.series.values()), default=None)
 
     def evaluate(self, s: Settings, now: int, desk_now: TradingState) -> tuple[list[Change], TradingState]:
         """Each market's new state (the changes, to alert on) and the desk's target given its

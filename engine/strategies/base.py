@@ -127,6 +127,12 @@ class StrategyBase(ABC):
         (the default): any change of its books decides again."""
         return False
 
+    def reads_the_clock(self) -> bool:
+        """True (the default): its decision may change with the time alone. False: with the same books,
+        orders, holdings and data it decides the same at any time, so a replay may skip a timed pass in
+        which none of them changed (engine/backtest/quiet_passes.py)."""
+        return True
+
     def memory(self) -> dict[str, Any] | None:
         """The warm state worth keeping across a restart, as JSON data; None: nothing to keep."""
         return None

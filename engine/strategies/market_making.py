@@ -146,6 +146,11 @@ class MarketMaking(StrategyBase):
         follow from the YES touch's prices, its position and its params alone (`quotes_for`)."""
         return not self.controlled and self.source == "mid"
 
+    def reads_the_clock(self) -> bool:
+        """Its controls read the time (regimes, toxicity, pulls, the end windows) and a reference price
+        its feed; without them its quotes follow from the books, its position and its params."""
+        return self.controlled or self.source == "reference"
+
     def reach(self) -> int:
         """Its furthest level, plus the move that would re-place it."""
         widest = max(regime.half_spread for regime in self.by_regime.values())

@@ -177,6 +177,14 @@ class Database:
                     conn.invalidate()  # never back to the pool unsynced: the pool opens a fresh one
                     raise
 
+    def batch_changes(self) -> int | None:
+        """The rows this thread's batch's connection has changed since it opened (SQLite's count,
+        every table), None outside a batch: a replay tells a pass that wrote nothing from one that did."""
+        if self._batch is None or self._batch[0] != threading.get_ident():
+            return None
+        raw = self._batch[1].connection.dbapi_connection
+        return None if raw is None else int(raw.total_changes)
+
     def read_own(self) -> AbstractContextManager[Connection]:
         """A read that sees this thread's batch, uncommitted (a replay reading what it just wrote);
         outside a batch, `read()`."""

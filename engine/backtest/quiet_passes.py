@@ -1,0 +1,164 @@
+"""A replay's timed passes that cannot act, skipped (issue 74 item 4): results the same, a week of
+quiet hours no longer decided 1.2 million times over.
+
+A timed pass (`TradingCore.tick`) reads the books, the ledger and the time. When two passes in a
+row changed nothing (no row replayed between them, no row written by either: SQLite's count of
+changed rows on the replay's batch), the next ones would change nothing either, until some part
+of the pass reads the time past a threshold. Every such threshold is asked for here, each from the
+part that keeps it (`next_...`): a book growing stale, a repeated decision written again, the
+volatility window and baseline moving on, the next correlation bucket, a markout horizon, the
+order-rate window, cooldowns and take holds ending, the error window, the day's rollover, a game
+about to start, a paper trade settling or a GTD order expiring. A pass before the earliest of them
+is skipped; its curve and exposure points are still written (the valuation it would have judged:
+the last one, with the income due at its time).
+
+Only where every part is known: the desk's own ledger alone, strategies that do not read the clock
+(`Strategy.reads_the_clock`), no indicator, no exit under way, no order waiting on the venue (a
+placement or cancel unanswered, a take, an unfilled arbitrage leg) and the venue taking orders.
+Anything else, every pass runs, as before. `verify` (the tests') runs the passes it would skip
+and fails when one of them wrote or planned anything.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from contracts.order_end import TAKES
+from contracts.order_status import OrderStatus
+from engine.backtest.cursor import Cursor
+from engine.backtest.refusals import PassCounts, RefusalTally
+from engine.risk import correlation, volatility
+from engine.risk.breakers import ERROR_WINDOW_MS
+from engine.risk.take_backoff import BACKOFF_MAX_MS
+from engine.trading.core import TradingCore
+from engine.trading.exits.game_start import GRACE_MS
+from engine.venues.paper import PaperVenue
+from storage.sqlite.lite import utc_day_start
+
+DAY_MS = 86_400_000
+ORDER_RATE_WINDOW_MS = 60_000  # the gate's order-rate window (engine/risk/gate.py)
+WAITING = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.CANCEL_PENDING})
+
+# "skip": quiet passes are skipped; "run": every pass runs (as before); "verify": every pass runs and
+# one that would have been skipped fails the run when it changed anything (the tests' check).
+MODE: Literal["skip", "run", "verify"] = "skip"
+
+Mark = tuple[int, int, int | None]  # (batch, row, rows changed): where the replay and its ledger are
+
+
+class QuietPassActed(AssertionError):
+    """`verify`: a pass the replay would have skipped wrote or planned something."""
+
+
+@dataclass
+class Valued:
+    """The last pass's valuation, which a skipped pass's curve and exposure points repeat."""
+
+    equity: int = 0  # micro-pUSD, every ledger of the run together
+    exposure: int = 0
+
+
+class QuietPasses:
+    def __init__(self, core: TradingCore, cursor: Cursor, venue: PaperVenue, tally: RefusalTally, *,
+                 verify: bool = False) -> None:
+        """`tally`: the run's refusal counts, which a skipped pass adds to as the pass before it did."""
+        self.core, self.cursor, self.venue, self.tally = core, cursor, venue, tally
+        self.verify = verify
+        self.checked = 0  # `verify`: the passes it would have skipped, run and found to change nothing
+        self._candidate = False
+        self._before: PassCounts = (0, Counter(), Counter())  # the tally before the pass running
+        self._counted: PassCounts = (0, Counter(), Counter())  # what the last pass run added to it
+        self.last = Valued()
+        self.skipped = 0
+        self._start: Mark | None = None  # where the replay and its ledger were as the last pass run began
+        self._mark: Mark | None = None  # and as it ended
+        self._until = 0  # passes before this time are skipped while nothing changes (0: the last pass acted)
+
+    def skips(self, at: int) -> bool:
+        """Whether the timed pass at `at` can be skipped (nothing it reads changed, nothing due)."""
+        here = self._here()
+        if at >= self._until or here != self._mark or self.verify:
+            self._candidate = at < self._until and here == self._mark
+            self._start, self._before = here, self.tally.counts()
+            return False
+        self.skipped += 1
+        self.tally.repeat(self._counted)
+        return True
+
+    def ran(self, at: int, equity: int, exposure: int) -> None:
+        """After a pass run at `at`, valued at `equity` and `exposure` (micro-pUSD)."""
+        mark, counted = self._here(), self.tally.since(self._before)
+        if self._candidate:
+            self._candidate = False
+            self._check(at, mark, counted)
+            self.checked += 1
+        self._counted = counted
+        still = mark == self._start and mark[2] is not None  # it replayed nothing and wrote nothing
+        self._mark = mark
+        self.last = Valued(equity, exposure)
+        self._until = self.quiet_until(at) if still else 0
+
+    def _check(self, at: int, mark: Mark, counted: PassCounts) -> None:
+        if mark != self._mark or counted != self._counted:
+            raise QuietPassActed(f"the pass at {at} would have been skipped (quiet until {self._until}) but it "
+                                 f"changed {mark} from {self._mark}, or counted {counted} where the pass "
+                                 f"before counted {self._counted}")
+
+    def _here(self) -> Mark:
+        return self.cursor.batch_number, self.cursor.i, self.core.db.batch_changes()
+
+    # -- what may act with the time alone ----------------------------------------------------
+
+    def quiet_until(self, now: int) -> int:
+        """The earliest time after `now` a pass may act with nothing new (`now`: any time may)."""
+        if not self._known(now):
+            return now
+        return min((due for due in self._thresholds(now) if due is not None), default=2**62)
+
+    def _known(self, now: int) -> bool:
+        """Whether every part of the pass that may read the time tells when it would."""
+        core = self.core
+        desk = core.desk
+        executor = desk.executor
+        hosted = core.host.hosted.values()
+        return (not core.ledgers.others() and not core.indicators.instances
+                and all(not h.instance.reads_the_clock() and not h.instance.spans_venues for h in hosted)
+                and not desk.exits.active and not desk.operator_exits.wanted and not executor.partials
+                and executor.health.phase.name == "OPEN" and self.venue.events.empty()
+                and not any(o.status in WAITING or o.tif in TAKES for o in executor.state.orders.values()))
+
+    def _thresholds(self, now: int) -> Iterable[int | None]:
+        core = self.core
+        risk = core.risk
+        limits = risk.limits
+        yield core.books.next_stale(now, limits.ms("max_data_age"))
+        yield risk.decisions.next_repeat(now)
+        yield risk.volatility.breaker.next_change(now, volatility.Settings.of(limits))
+        yield risk.correlation.watch.next_bucket(now, correlation.Settings.of(limits))
+        yield core.own_markouts.next_horizon()
+        yield self.venue.next_due()
+        yield utc_day_start(now) + DAY_MS  # the day's loss limits roll over (the desk's and each strategy's)
+        yield from (until for until in risk.cooldowns.values() if until > now)
+        yield from (due for hold in risk.takes.holds.values() if (due := hold.since_ms + BACKOFF_MAX_MS) > now)
+        yield _leaves(risk.errors.times, now, ERROR_WINDOW_MS)
+        yield _leaves(risk.gate.placements, now, ORDER_RATE_WINDOW_MS)
+        yield from self._game_starts(now)
+
+    def _game_starts(self, now: int) -> Iterable[int]:
+        """A game-start hold begins `game_start_withdraw_s` before the game and ends GRACE_MS after it."""
+        lead_ms = self.core.config.game_start_withdraw_s * 1000
+        for hosted in self.core.host.hosted.values():
+            for cid in hosted.markets:
+                info = self.core.catalog.get(cid)
+                start = None if info is None or not info.clear_book_on_start else info.game_start_ms
+                if start is not None:
+                    yield from (t for t in (start - lead_ms, start + GRACE_MS) if t > now)
+
+
+def _leaves(times: Iterable[int], now: int, window_ms: int) -> int | None:
+    """When the oldest of `times` (oldest first; those before the window are kept until the next
+    count prunes them) still in the window ending `now` leaves it: once older than `window_ms`."""
+    return next((due for at in times if (due := at + window_ms + 1) > now), None)

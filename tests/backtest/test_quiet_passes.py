@@ -1,0 +1,138 @@
+"""A replay skips the timed passes that cannot act (engine/backtest/quiet_passes.py) and stores
+exactly what it stores running every pass: the same orders, fills, positions, cash, decisions,
+curve and refusal counts, row for row; its check (`verify`) runs the passes it would skip and fails
+the run when one acted, as it does with a threshold left out; and the thresholds the parts give are
+the first instant their pass would differ."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contracts.domain import Side
+from contracts.settings import load_settings
+from engine.backtest import quiet_passes
+from engine.backtest.quiet_passes import QuietPasses
+from engine.backtest.runner import BacktestSpec, run_sync
+from engine.feeds.books import BookCache
+from engine.risk import volatility
+from engine.risk.correlation import CorrelationWatch
+from engine.risk.correlation import Settings as CorrelationSettings
+from engine.risk.decisions_log import REPEAT_MS, DecisionsLog
+from engine.risk.gate import Decision, Reason
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from _recording import write_recording  # noqa: E402
+
+PARAMS = {"size": 20, "half_spread": 0.01, "refresh_threshold": 0.0, "max_spread": 0.5}
+REAL_INIT = QuietPasses.__init__
+TABLES = ("orders", "fills", "positions", "cash_ledger", "paper_orders", "paper_trades", "decisions")
+
+
+@pytest.fixture(scope="module")
+def sparse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], int, int]:
+    """Two markets' recording without decision markers (the timed pass every 500 ms decides), its
+    events seconds apart: most passes see nothing new, some a book grown stale, a fill, a new mid."""
+    path = tmp_path_factory.mktemp("quiet") / "recorded.db"
+    markets, start, _ = write_recording(path, markets=2, events=1_200, events_per_decision=10**9, seed=5)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM ticks WHERE kind = 'decide'")
+        conn.execute("UPDATE ticks SET at = ? + (at - ?) * 300", (start, start))
+        end = conn.execute("SELECT MAX(at) FROM ticks").fetchone()[0]
+    return path, markets, start, end
+
+
+def _run(tmp: Path, recording: tuple[Path, list[str], int, int], mode: str,
+         monkeypatch: pytest.MonkeyPatch) -> tuple[Any, dict[str, list[tuple]], list[QuietPasses]]:
+    """(the result, the run's ledger and decisions rows, the quiet passes it kept)."""
+    path, markets, start, end = recording
+    made: list[QuietPasses] = []
+
+    def spied(self: QuietPasses, *args: Any, **kwargs: Any) -> None:
+        REAL_INIT(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(QuietPasses, "__init__", spied)
+    monkeypatch.setattr(quiet_passes, "MODE", mode)
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "TRADER_DB": str(path)})
+    work = tmp / mode
+    result = run_sync(BacktestSpec("market_making", PARAMS, start, end, tuple(markets), seed=3), path, settings,
+                      work_dir=work)
+    with sqlite3.connect(work / "backtest.db") as conn:
+        rows = {table: conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall() for table in TABLES}
+    return result, rows, made
+
+
+def test_skipping_the_quiet_passes_stores_what_running_every_pass_stores(
+        tmp_path: Path, sparse: tuple[Path, list[str], int, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    every, every_rows, none = _run(tmp_path, sparse, "run", monkeypatch)
+    skipping, rows, made = _run(tmp_path, sparse, "skip", monkeypatch)
+    assert not none and len(made) == 1
+    passes = every.decisions
+    # (none in its first 30 minutes: the volatility baseline still grows with the clock)
+    assert made[0].skipped > passes // 4, "a sparse recording's quiet passes are skipped"
+    assert every_rows["orders"] and every_rows["fills"] and every_rows["decisions"], "it must trade to prove anything"
+    assert rows == every_rows  # every order, fill, position, cash and decision row, as stored
+    assert (skipping.metrics, skipping.fill_count, skipping.order_count, skipping.decisions, skipping.refusals) == (
+        every.metrics, every.fill_count, every.order_count, every.decisions, every.refusals)
+    assert list(skipping.curve) == list(every.curve) and list(skipping.exposure) == list(every.exposure)
+
+
+def test_the_check_runs_the_passes_it_would_skip_and_fails_the_run_on_one_that_acted(
+        tmp_path: Path, sparse: tuple[Path, list[str], int, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    _, _, made = _run(tmp_path, sparse, "verify", monkeypatch)
+    assert made[0].checked > 0 and made[0].skipped == 0  # every quiet pass ran, and changed nothing
+
+    every = QuietPasses._thresholds
+
+    def without_stale_books(self: QuietPasses, now: int) -> Iterable[int | None]:
+        return list(every(self, now))[1:]  # the books growing stale left out
+
+    monkeypatch.setattr(QuietPasses, "_thresholds", without_stale_books)
+    with pytest.raises(quiet_passes.QuietPassActed, match="would have been skipped"):
+        _run(tmp_path / "missing", sparse, "verify", monkeypatch)
+
+
+def test_a_book_is_stale_from_the_first_millisecond_past_the_age_limit() -> None:
+    books = BookCache()
+    books.apply_snapshot("yes", [(400_000, 10)], [(420_000, 10)], at_ms=1_000)
+    books.apply_snapshot("no", [(580_000, 10)], [(600_000, 10)], at_ms=4_000)
+    assert books.next_stale(1_000, 10_000) == 11_001
+    assert books.next_stale(11_001, 10_000) == 14_001  # the older one is stale already: the next one
+    assert books.next_stale(14_001, 10_000) is None
+
+
+def test_the_volatility_breaker_reads_the_clock_until_its_baseline_is_full_then_at_each_change_leaving() -> None:
+    s = volatility.Settings(window_ms=60_000, baseline_ms=1_800_000, reduce=3.0, halt=0.0, clear=1.5, floor=0)
+    breaker = volatility.VolatilityBreaker()
+    breaker.observe({"m": 500_000}, 0)
+    assert breaker.next_change(1_000, s) == 1_000  # the baseline still grows: every pass
+    breaker.observe({"m": 510_000}, 1_900_000)  # a change
+    assert breaker.next_change(1_900_000, s) == 1_960_000  # it leaves the window
+    assert breaker.next_change(1_960_000, s) == 3_700_000  # then the baseline
+    off = volatility.Settings(window_ms=60_000, baseline_ms=1_800_000, reduce=0.0, halt=0.0, clear=1.5, floor=0)
+    assert breaker.next_change(1_960_000, off) is None
+
+
+def test_a_correlation_bucket_closes_at_the_next_bucket_and_a_repeated_decision_after_a_minute() -> None:
+    watch = CorrelationWatch()
+    s = CorrelationSettings(bucket_ms=60_000, window_ms=3_600_000, threshold=0.8, spike=0.9)
+    assert watch.next_bucket(10_000, s) is None
+    watch.observe({"m": 500_000}, 10_000, s)
+    assert watch.next_bucket(10_000, s) == 60_000
+
+    log = DecisionsLog(_NoWrites(), "paper")  # type: ignore[arg-type]  # nothing is written here
+    assert log.next_repeat(0) is None
+    log._is_news(Decision("s", "m", Side.BUY, 500_000, 10, 0, Reason.STALE_DATA, ""), 5_000)
+    assert log.next_repeat(5_000) == 5_000 + REPEAT_MS
+    assert log.next_repeat(5_000 + REPEAT_MS) is None
+
+
+class _NoWrites:
+    def write(self) -> None:
+        raise AssertionError("nothing is written")
