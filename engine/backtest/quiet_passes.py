@@ -21,7 +21,6 @@ and fails when one of them wrote or planned anything.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -69,8 +68,7 @@ class QuietPasses:
         self.verify = verify
         self.checked = 0  # `verify`: the passes it would have skipped, run and found to change nothing
         self._candidate = False
-        self._before: PassCounts = (0, Counter(), Counter())  # the tally before the pass running
-        self._counted: PassCounts = (0, Counter(), Counter())  # what the last pass run added to it
+        self._counted: PassCounts = (0, ())  # what the last pass run added to the tally
         self.last = Valued()
         self.skipped = 0
         self._start: Mark | None = None  # where the replay and its ledger were as the last pass run began
@@ -82,7 +80,8 @@ class QuietPasses:
         here = self._here()
         if at >= self._until or here != self._mark or self.verify:
             self._candidate = at < self._until and here == self._mark
-            self._start, self._before = here, self.tally.counts()
+            self._start = here
+            self.tally.begin_pass()
             return False
         self.skipped += 1
         self.tally.repeat(self._counted)
@@ -90,7 +89,7 @@ class QuietPasses:
 
     def ran(self, at: int, equity: int, exposure: int) -> None:
         """After a pass run at `at`, valued at `equity` and `exposure` (micro-pUSD)."""
-        mark, counted = self._here(), self.tally.since(self._before)
+        mark, counted = self._here(), self.tally.pass_counts()
         if self._candidate:
             self._candidate = False
             self._check(at, mark, counted)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 MOSTLY = 0.5  # the share of refused quote checks from which a result says so
 
-PassCounts = tuple[int, "Counter[str]", "Counter[str]"]  # (quotes checked, refused by reason, trimmed by reason)
+PassCounts = tuple[int, tuple[tuple[bool, str], ...]]  # (quotes checked, each decision's (refused, reason))
 
 
 class RefusalTally:
@@ -29,6 +29,8 @@ class RefusalTally:
         self.trimmed: Counter[str] = Counter()
         self._monitors: list[tuple[RiskMonitor, int]] = []  # (a risk monitor, its quotes checked before)
         self.repeated = 0  # the quotes skipped passes would have checked
+        self._pass_checked = 0
+        self._pass: list[tuple[bool, str]] | None = None  # the decisions since `begin_pass`, until `pass_counts`
 
     @property
     def checked(self) -> int:
@@ -41,24 +43,28 @@ class RefusalTally:
         self._monitors.append((risk, risk.quotes_checked))
         risk.decisions.observer = self._decided
 
-    def counts(self) -> PassCounts:
-        """What it has counted so far (a replay's quiet passes: engine/backtest/quiet_passes.py)."""
-        return self.checked, Counter(self.refused), Counter(self.trimmed)
+    def begin_pass(self) -> None:
+        """Keep what the pass about to run counts (a replay's quiet passes: engine/backtest/quiet_passes.py)."""
+        self._pass_checked = self.checked
+        self._pass = []
 
-    def since(self, before: PassCounts) -> PassCounts:
-        """What it counted since `counts` returned `before`."""
-        checked, refused, trimmed = self.counts()
-        return checked - before[0], refused - before[1], trimmed - before[2]
+    def pass_counts(self) -> PassCounts:
+        """What the pass since `begin_pass` counted: its quotes checked, and each decision's (refused, reason)."""
+        decided, self._pass = tuple(self._pass or ()), None
+        return self.checked - self._pass_checked, decided
 
     def repeat(self, counted: PassCounts) -> None:
         """Count again what a pass counted (a pass skipped because it would have decided the same)."""
         self.repeated += counted[0]
-        self.refused.update(counted[1])
-        self.trimmed.update(counted[2])
+        for refused, reason in counted[1]:
+            (self.refused if refused else self.trimmed)[reason] += 1
 
     def _decided(self, decisions: Sequence[Decision]) -> None:
         for d in decisions:
-            (self.refused if d.action == "deny" else self.trimmed)[d.reason.value] += 1
+            refused, reason = d.action == "deny", d.reason.value
+            (self.refused if refused else self.trimmed)[reason] += 1
+            if self._pass is not None:
+                self._pass.append((refused, reason))
 
     def summary(self) -> dict[str, Any]:
         refused = sum(self.refused.values())
