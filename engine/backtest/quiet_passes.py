@@ -74,18 +74,30 @@ class QuietPasses:
         self._start: Mark | None = None  # where the replay and its ledger were as the last pass run began
         self._mark: Mark | None = None  # and as it ended
         self._until = 0  # passes before this time are skipped while nothing changes (0: the last pass acted)
+        self._read: tuple[object, ...] = ()  # what the last pass read of the market (`_reads`)
+        self._fresh = False  # whether every book was within the data age limit at the last pass
 
     def skips(self, at: int) -> bool:
         """Whether the timed pass at `at` can be skipped (nothing it reads changed, nothing due)."""
         here = self._here()
-        if at >= self._until or here != self._mark or self.verify:
-            self._candidate = at < self._until and here == self._mark
+        quiet = at < self._until and (here == self._mark or self._unread(here))
+        if not quiet or self.verify:
+            self._candidate = quiet
             self._start = here
             self.tally.begin_pass()
             return False
         self.skipped += 1
         self.tally.repeat(self._counted)
+        self._mark = here
         return True
+
+    def _unread(self, here: Mark) -> bool:
+        """Rows were replayed since the last pass but changed nothing it reads: no row written, every
+        book's touch (prices and sizes) and last print and the markets' details as they were, and every
+        book was fresh then (a row only makes a book fresher: a stale one made fresh would quote again)."""
+        mark = self._mark
+        return (mark is not None and here[2] == mark[2] and here[2] is not None and self._fresh
+                and self._reads() == self._read)
 
     def ran(self, at: int, equity: int, exposure: int) -> None:
         """After a pass run at `at`, valued at `equity` and `exposure` (micro-pUSD)."""
@@ -99,15 +111,27 @@ class QuietPasses:
         self._mark = mark
         self.last = Valued(equity, exposure)
         self._until = self.quiet_until(at) if still else 0
+        if still:
+            self._read = self._reads()
+            oldest = self.core.books.all_current_since()
+            self._fresh = oldest is not None and at - oldest <= self.core.risk.limits.ms("max_data_age")
 
     def _check(self, at: int, mark: Mark, counted: PassCounts) -> None:
-        if mark != self._mark or counted != self._counted:
+        if mark != self._start or counted != self._counted:
             raise QuietPassActed(f"the pass at {at} would have been skipped (quiet until {self._until}) but it "
-                                 f"changed {mark} from {self._mark}, or counted {counted} where the pass "
+                                 f"changed {mark} from {self._start}, or counted {counted} where the pass "
                                  f"before counted {self._counted}")
 
     def _here(self) -> Mark:
         return self.cursor.batch_number, self.cursor.i, self.core.db.batch_changes()
+
+    def _reads(self) -> tuple[object, ...]:
+        """What a pass reads of the market that a replayed row may change: each book's best levels
+        and last print, and the details (tick, fees) of the markets its strategies trade."""
+        books, catalog = self.core.books, self.core.catalog
+        touches = tuple((token, books.best(token), books.last_trade(token)) for token in books.token_books())
+        markets = tuple(catalog.get(cid) for hosted in self.core.host.hosted.values() for cid in hosted.markets)
+        return touches, markets
 
     # -- what may act with the time alone ----------------------------------------------------
 
