@@ -71,11 +71,14 @@ class QuietPasses:
         self._counted: PassCounts = (0, ())  # what the last pass run added to the tally
         self.last = Valued()
         self.skipped = 0
+        self.skipped_after_rows = 0  # of them, those after replayed rows that changed nothing a pass reads
         self._start: Mark | None = None  # where the replay and its ledger were as the last pass run began
         self._mark: Mark | None = None  # and as it ended
         self._until = 0  # passes before this time are skipped while nothing changes (0: the last pass acted)
         self._read: tuple[object, ...] = ()  # what the last pass read of the market (`_reads`)
         self._fresh = False  # whether every book was within the data age limit at the last pass
+        self._limits: object = None
+        self._settings = (volatility.Settings(0, 0, 0.0, 0.0, 0.0, 0), correlation.Settings(0, 0, 0.0, 0.0))
 
     def skips(self, at: int) -> bool:
         """Whether the timed pass at `at` can be skipped (nothing it reads changed, nothing due)."""
@@ -87,6 +90,7 @@ class QuietPasses:
             self.tally.begin_pass()
             return False
         self.skipped += 1
+        self.skipped_after_rows += here != self._mark
         self.tally.repeat(self._counted)
         self._mark = here
         return True
@@ -157,18 +161,30 @@ class QuietPasses:
         core = self.core
         risk = core.risk
         limits = risk.limits
+        if limits is not self._limits:  # (read once per limits: a pass's own reading is as cheap as a call)
+            self._limits = limits
+            self._settings = volatility.Settings.of(limits), correlation.Settings.of(limits)
         yield core.books.next_stale(now, limits.ms("max_data_age"))
         yield risk.decisions.next_repeat(now)
-        yield risk.volatility.breaker.next_change(now, volatility.Settings.of(limits))
-        yield risk.correlation.watch.next_bucket(now, correlation.Settings.of(limits))
+        yield risk.volatility.breaker.next_change(now, self._settings[0])
+        yield risk.correlation.watch.next_bucket(now, self._settings[1])
         yield core.own_markouts.next_horizon()
         yield self.venue.next_due()
         yield utc_day_start(now) + DAY_MS  # the day's loss limits roll over (the desk's and each strategy's)
         yield from (until for until in risk.cooldowns.values() if until > now)
         yield from (due for hold in risk.takes.holds.values() if (due := hold.since_ms + BACKOFF_MAX_MS) > now)
         yield _leaves(risk.errors.times, now, ERROR_WINDOW_MS)
-        yield _leaves(risk.gate.placements, now, ORDER_RATE_WINDOW_MS)
+        yield self._rate_frees(now)
         yield from self._game_starts(now)
+
+    def _rate_frees(self, now: int) -> int | None:
+        """When the order-rate limit, reached, lets an order through again (None: it is not reached, so
+        a pass that placed nothing was not held back by it)."""
+        placements = self.core.risk.gate.placements
+        in_window = sum(1 for at in placements if at >= now - ORDER_RATE_WINDOW_MS)
+        if in_window < self.core.risk.limits.count("max_order_rate"):
+            return None
+        return _leaves(placements, now, ORDER_RATE_WINDOW_MS)
 
     def _game_starts(self, now: int) -> Iterable[int]:
         """A game-start hold begins `game_start_withdraw_s` before the game and ends GRACE_MS after it."""

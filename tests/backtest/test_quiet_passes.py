@@ -76,6 +76,7 @@ def test_skipping_the_quiet_passes_stores_what_running_every_pass_stores(
     passes = every.decisions
     # (none in its first 30 minutes: the volatility baseline still grows with the clock)
     assert made[0].skipped > passes // 4, "a sparse recording's quiet passes are skipped"
+    assert made[0].skipped_after_rows > 0, "and some after rows that changed nothing a pass reads"
     assert every_rows["orders"] and every_rows["fills"] and every_rows["decisions"], "it must trade to prove anything"
     assert rows == every_rows  # every order, fill, position, cash and decision row, as stored
     assert (skipping.metrics, skipping.fill_count, skipping.order_count, skipping.decisions, skipping.refusals) == (
