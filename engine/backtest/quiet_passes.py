@@ -1,16 +1,17 @@
 """A replay's timed passes that cannot act, skipped (issue 74 item 4): results the same, a week of
 quiet hours no longer decided 1.2 million times over.
 
-A timed pass (`TradingCore.tick`) reads the books, the ledger and the time. When two passes in a
-row changed nothing (no row replayed between them, no row written by either: SQLite's count of
-changed rows on the replay's batch), the next ones would change nothing either, until some part
-of the pass reads the time past a threshold. Every such threshold is asked for here, each from the
-part that keeps it (`next_...`): a book growing stale, a repeated decision written again, the
-volatility window and baseline moving on, the next correlation bucket, a markout horizon, the
+A timed pass (`TradingCore.tick`) reads the books, the ledger and the time. When a pass changed
+nothing itself (it replayed no row and wrote none: SQLite's count of changed rows on the replay's
+batch) and nothing was replayed or written since (or only rows that changed nothing a pass reads:
+no book's touch or last print, every book fresh), the next pass would change nothing either, until
+some part of the pass reads the time past a threshold. Every such threshold is asked for here, each
+from the part that keeps it (`next_...`): a book growing stale, a repeated decision written again,
+the volatility window and baseline moving on, the next correlation bucket, a markout horizon, the
 order-rate window, cooldowns and take holds ending, the error window, the day's rollover, a game
 about to start, a paper trade settling or a GTD order expiring. A pass before the earliest of them
-is skipped; its curve and exposure points are still written (the valuation it would have judged:
-the last one, with the income due at its time).
+is skipped; its curve and exposure points are still written (the last valuation, with the income
+due at its time), and the refusals the pass before it counted are counted again.
 
 Only where every part is known: the desk's own ledger alone, strategies that do not read the clock
 (`Strategy.reads_the_clock`), no indicator, no exit under way, no order waiting on the venue (a
@@ -29,6 +30,7 @@ from contracts.order_end import TAKES
 from contracts.order_status import OrderStatus
 from engine.backtest.cursor import Cursor
 from engine.backtest.refusals import PassCounts, RefusalTally
+from engine.execution.bus import VenuePhase
 from engine.risk import correlation, volatility
 from engine.risk.breakers import ERROR_WINDOW_MS
 from engine.risk.take_backoff import BACKOFF_MAX_MS
@@ -101,7 +103,7 @@ class QuietPasses:
         book was fresh then (a row only makes a book fresher: a stale one made fresh would quote again)."""
         mark = self._mark
         return (mark is not None and here[2] == mark[2] and here[2] is not None and self._fresh
-                and self._reads() == self._read)
+                and self.venue.events.empty() and self._reads() == self._read)
 
     def ran(self, at: int, equity: int, exposure: int) -> None:
         """After a pass run at `at`, valued at `equity` and `exposure` (micro-pUSD)."""
@@ -154,14 +156,14 @@ class QuietPasses:
         return (not core.ledgers.others() and not core.indicators.instances
                 and all(not h.instance.reads_the_clock() and not h.instance.spans_venues for h in hosted)
                 and not desk.exits.active and not desk.operator_exits.wanted and not executor.partials
-                and executor.health.phase.name == "OPEN" and self.venue.events.empty()
+                and executor.health.phase is VenuePhase.OPEN and self.venue.events.empty()
                 and not any(o.status in WAITING or o.tif in TAKES for o in executor.state.orders.values()))
 
     def _thresholds(self, now: int) -> Iterable[int | None]:
         core = self.core
         risk = core.risk
         limits = risk.limits
-        if limits is not self._limits:  # (read once per limits: a pass's own reading is as cheap as a call)
+        if limits is not self._limits:  # the breakers' settings, parsed once per limits
             self._limits = limits
             self._settings = volatility.Settings.of(limits), correlation.Settings.of(limits)
         yield core.books.next_stale(now, limits.ms("max_data_age"))
@@ -169,7 +171,7 @@ class QuietPasses:
         yield risk.volatility.breaker.next_change(now, self._settings[0])
         yield risk.correlation.watch.next_bucket(now, self._settings[1])
         yield core.own_markouts.next_horizon()
-        yield self.venue.next_due()
+        yield _venue_due(self.venue)
         yield utc_day_start(now) + DAY_MS  # the day's loss limits roll over (the desk's and each strategy's)
         yield from (until for until in risk.cooldowns.values() if until > now)
         yield from (due for hold in risk.takes.holds.values() if (due := hold.since_ms + BACKOFF_MAX_MS) > now)
@@ -201,3 +203,10 @@ def _leaves(times: Iterable[int], now: int, window_ms: int) -> int | None:
     """When the oldest of `times` (oldest first; those before the window are kept until the next
     count prunes them) still in the window ending `now` leaves it: once older than `window_ms`."""
     return next((due for at in times if (due := at + window_ms + 1) > now), None)
+
+
+def _venue_due(venue: PaperVenue) -> int | None:
+    """When the paper venue's `advance` next moves something with no new data: a trade's settlement
+    step or a GTD order's expiry (None: nothing waits)."""
+    expiries = [o.expires_ms for o in venue.resting.values() if o.expires_ms is not None]
+    return min([*expiries, *([] if venue.next_settle_at is None else [venue.next_settle_at])], default=None)

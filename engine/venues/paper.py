@@ -395,12 +395,6 @@ class PaperVenue:
         for trade in trades:
             self.sink(TradeEvent(trade))
 
-    def next_due(self) -> int | None:
-        """When `advance` next moves something with no new data: a trade's settlement step or a GTD
-        order's expiry (None: nothing waits)."""
-        expiries = [o.expires_ms for o in self.resting.values() if o.expires_ms is not None]
-        return min([*expiries, *([] if self.next_settle_at is None else [self.next_settle_at])], default=None)
-
     def advance(self) -> int:
         """Move due trades MATCHED -> MINED -> CONFIRMED (or FAILED); returns how many moved.
         Called once per engine tick, which also persists the queue positions that moved and
