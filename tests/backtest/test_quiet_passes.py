@@ -25,6 +25,8 @@ from engine.risk.correlation import CorrelationWatch
 from engine.risk.correlation import Settings as CorrelationSettings
 from engine.risk.decisions_log import REPEAT_MS, DecisionsLog
 from engine.risk.gate import Decision, Reason
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _recording import write_recording  # noqa: E402
@@ -120,20 +122,19 @@ def test_the_volatility_breaker_reads_the_clock_until_its_baseline_is_full_then_
     assert breaker.next_change(1_960_000, off) is None
 
 
-def test_a_correlation_bucket_closes_at_the_next_bucket_and_a_repeated_decision_after_a_minute() -> None:
+def test_a_correlation_bucket_closes_at_the_next_bucket_and_a_repeated_decision_after_a_minute(
+        tmp_path: Path) -> None:
     watch = CorrelationWatch()
     s = CorrelationSettings(bucket_ms=60_000, window_ms=3_600_000, threshold=0.8, spike=0.9)
     assert watch.next_bucket(10_000, s) is None
     watch.observe({"m": 500_000}, 10_000, s)
     assert watch.next_bucket(10_000, s) == 60_000
 
-    log = DecisionsLog(_NoWrites(), "paper")  # type: ignore[arg-type]  # nothing is written here
+    migrate(tmp_path / "t.db")
+    log = DecisionsLog(Database(tmp_path / "t.db"), "paper")
     assert log.next_repeat(0) is None
-    log._is_news(Decision("s", "m", Side.BUY, 500_000, 10, 0, Reason.STALE_DATA, ""), 5_000)
+    refused = Decision("s", "m", Side.BUY, 500_000, 10, 0, Reason.STALE_DATA, "")
+    assert log.write([refused], 5_000) == 1
     assert log.next_repeat(5_000) == 5_000 + REPEAT_MS
-    assert log.next_repeat(5_000 + REPEAT_MS) is None
-
-
-class _NoWrites:
-    def write(self) -> None:
-        raise AssertionError("nothing is written")
+    assert log.write([refused], 5_000 + REPEAT_MS - 1) == 0  # not written again before then
+    assert log.write([refused], 5_000 + REPEAT_MS) == 1  # and written again then
