@@ -154,10 +154,10 @@ class MidSeries:
 
     def next_change(self, now: int, s: Settings, keep_ms: int) -> int:
         """The earliest time after `now` its reading, or whether it is kept, may change with no new
-        mid (a replay's quiet passes: engine/backtest/quiet_passes.py): every pass until its baseline
-        spans `baseline_ms` (the span grows with the clock), then when the next change leaves the
-        window or the baseline, or it stops being watched. Earlier is always safe."""
-        if now - self.first_ms < s.baseline_ms or self._unordered >= self._head:
+        mid (a replay's quiet passes: engine/backtest/quiet_passes.py): every pass until it is judged
+        and its baseline spans `baseline_ms` (both wait on the clock), then when the next change leaves
+        the window or the baseline, or it stops being watched. Earlier is always safe."""
+        if now - self.first_ms < max(s.baseline_ms, s.warmup_ms) or self._unordered >= self._head:
             return now
         items, due = self._items, self.seen_ms + keep_ms + 1
         short = bisect.bisect_right(items, (now - s.window_ms, _LAST), self._head)

@@ -120,6 +120,10 @@ def test_the_volatility_breaker_reads_the_clock_until_its_baseline_is_full_then_
     assert breaker.next_change(1_960_000, s) == 3_700_000  # then the baseline
     off = volatility.Settings(window_ms=60_000, baseline_ms=1_800_000, reduce=0.0, halt=0.0, clear=1.5, floor=0)
     assert breaker.next_change(1_960_000, off) is None
+    # A baseline shorter than the warm-up (two windows): judged only from the warm-up's end, which the
+    # clock alone reaches.
+    short = volatility.Settings(window_ms=60_000, baseline_ms=100_000, reduce=3.0, halt=0.0, clear=1.5, floor=0)
+    assert breaker.next_change(110_000, short) == 110_000
 
 
 def test_a_correlation_bucket_closes_at_the_next_bucket_and_a_repeated_decision_after_a_minute(
