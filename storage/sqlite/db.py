@@ -178,8 +178,9 @@ class Database:
                     raise
 
     def batch_changes(self) -> int | None:
-        """The rows this thread's batch's connection has changed since it opened (SQLite's count,
-        every table), None outside a batch: a replay tells a pass that wrote nothing from one that did."""
+        """The rows this thread's batch's connection has changed so far (SQLite's running count over
+        every table, triggers' changes included), None outside a batch: a replay tells a pass that wrote
+        nothing from one that did."""
         if self._batch is None or self._batch[0] != threading.get_ident():
             return None
         raw = self._batch[1].connection.dbapi_connection
