@@ -32,15 +32,12 @@ from engine.backtest.cursor import Cursor
 from engine.backtest.refusals import PassCounts, RefusalTally
 from engine.execution.bus import VenuePhase
 from engine.risk import correlation, volatility
-from engine.risk.breakers import ERROR_WINDOW_MS
-from engine.risk.take_backoff import BACKOFF_MAX_MS
 from engine.trading.core import TradingCore
-from engine.trading.exits.game_start import GRACE_MS
+from engine.trading.exits import game_start
 from engine.venues.paper import PaperVenue
 from storage.sqlite.lite import utc_day_start
 
 DAY_MS = 86_400_000
-ORDER_RATE_WINDOW_MS = 60_000  # the gate's order-rate window (engine/risk/gate.py)
 WAITING = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.CANCEL_PENDING})
 
 # "skip": quiet passes are skipped; "run": every pass runs (as before); "verify": every pass runs and
@@ -174,35 +171,15 @@ class QuietPasses:
         yield _venue_due(self.venue)
         yield utc_day_start(now) + DAY_MS  # the day's loss limits roll over (the desk's and each strategy's)
         yield from (until for until in risk.cooldowns.values() if until > now)
-        yield from (due for hold in risk.takes.holds.values() if (due := hold.since_ms + BACKOFF_MAX_MS) > now)
-        yield _leaves(risk.errors.times, now, ERROR_WINDOW_MS)
-        yield self._rate_frees(now)
-        yield from self._game_starts(now)
-
-    def _rate_frees(self, now: int) -> int | None:
-        """When the order-rate limit, reached, lets an order through again (None: it is not reached, so
-        a pass that placed nothing was not held back by it)."""
-        placements = self.core.risk.gate.placements
-        in_window = sum(1 for at in placements if at >= now - ORDER_RATE_WINDOW_MS)
-        if in_window < self.core.risk.limits.count("max_order_rate"):
-            return None
-        return _leaves(placements, now, ORDER_RATE_WINDOW_MS)
-
-    def _game_starts(self, now: int) -> Iterable[int]:
-        """A game-start hold begins `game_start_withdraw_s` before the game and ends GRACE_MS after it."""
-        lead_ms = self.core.config.game_start_withdraw_s * 1000
-        for hosted in self.core.host.hosted.values():
+        yield risk.takes.next_end(now)
+        yield risk.errors.leaves_at(now)
+        # (a pass under the order-rate limit placed what it wanted: only a limit reached holds one back)
+        yield risk.gate.rate_frees_at(now, limits.count("max_order_rate"))
+        lead_ms = core.config.game_start_withdraw_s * 1000
+        for hosted in core.host.hosted.values():
             for cid in hosted.markets:
-                info = self.core.catalog.get(cid)
-                start = None if info is None or not info.clear_book_on_start else info.game_start_ms
-                if start is not None:
-                    yield from (t for t in (start - lead_ms, start + GRACE_MS) if t > now)
-
-
-def _leaves(times: Iterable[int], now: int, window_ms: int) -> int | None:
-    """When the oldest of `times` (oldest first; those before the window are kept until the next
-    count prunes them) still in the window ending `now` leaves it: once older than `window_ms`."""
-    return next((due for at in times if (due := at + window_ms + 1) > now), None)
+                info = core.catalog.get(cid)
+                yield None if info is None else game_start.next_change(info, now, lead_ms)
 
 
 def _venue_due(venue: PaperVenue) -> int | None:

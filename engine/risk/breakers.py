@@ -139,6 +139,10 @@ class ErrorCounter:
     def record(self, now_ms: int) -> None:
         self.times.append(now_ms)
 
+    def leaves_at(self, now_ms: int) -> int | None:
+        """When the oldest error still counted at `now_ms` stops counting (None: none is)."""
+        return next((at + ERROR_WINDOW_MS + 1 for at in self.times if at >= now_ms - ERROR_WINDOW_MS), None)
+
     def count(self, now_ms: int) -> int:
         while self.times and self.times[0] < now_ms - ERROR_WINDOW_MS:
             self.times.popleft()

@@ -21,6 +21,8 @@ from contracts.limits import Limits
 from engine.execution.exposure import Exposure, event_key
 from engine.execution.planner import TAKE, OrderSpec, round_size
 
+ORDER_RATE_WINDOW_MS = 60_000  # `max_order_rate` counts the placements within this window
+
 
 class TradingState(StrEnum):
     ACTIVE = "ACTIVE"
@@ -398,10 +400,18 @@ class RiskGate:
         age = None if view is None else view.data_age_ms(now)
         if age is None or age > ctx.limits.ms("max_data_age"):
             return Reason.STALE_DATA
-        window_start = now - 60_000
+        window_start = now - ORDER_RATE_WINDOW_MS
         while self.placements and self.placements[0] < window_start:
             self.placements.popleft()
         if len(self.placements) >= ctx.limits.count("max_order_rate"):
             return Reason.MAX_ORDER_RATE
         self.placements.append(now)
         return None
+
+    def rate_frees_at(self, now: int, limit: int) -> int | None:
+        """When the order-rate limit, reached at `now`, lets an order through again (None: it is not
+        reached, so nothing is held back by it)."""
+        window_start = now - ORDER_RATE_WINDOW_MS
+        if sum(1 for at in self.placements if at >= window_start) < limit:
+            return None
+        return next(at + ORDER_RATE_WINDOW_MS + 1 for at in self.placements if at >= window_start)

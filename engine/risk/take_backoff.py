@@ -39,6 +39,11 @@ class TakeBackoff:
     def refused(self, strategy: str, condition_id: str, signature: int, now: int) -> None:
         self.holds[(strategy, condition_id)] = Hold(signature, now)
 
+    def next_end(self, now: int) -> int | None:
+        """When the first hold still in force at `now` ends of itself (None: none is)."""
+        return min((due for hold in self.holds.values() if (due := hold.since_ms + BACKOFF_MAX_MS) > now),
+                   default=None)
+
     def held(self, strategy: str, condition_id: str, signature: int, now: int) -> Hold | None:
         """The hold on this strategy's takes here, while the book is unchanged (else it ends)."""
         key = (strategy, condition_id)

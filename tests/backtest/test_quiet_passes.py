@@ -21,10 +21,11 @@ from engine.backtest.quiet_passes import QuietPasses
 from engine.backtest.runner import BacktestSpec, run_sync
 from engine.feeds.books import BookCache
 from engine.risk import volatility
+from engine.risk.breakers import ErrorCounter
 from engine.risk.correlation import CorrelationWatch
 from engine.risk.correlation import Settings as CorrelationSettings
 from engine.risk.decisions_log import REPEAT_MS, DecisionsLog
-from engine.risk.gate import Decision, Reason
+from engine.risk.gate import Decision, Reason, RiskGate
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 
@@ -142,3 +143,14 @@ def test_a_correlation_bucket_closes_at_the_next_bucket_and_a_repeated_decision_
     assert log.next_repeat(5_000) == 5_000 + REPEAT_MS
     assert log.write([refused], 5_000 + REPEAT_MS - 1) == 0  # not written again before then
     assert log.write([refused], 5_000 + REPEAT_MS) == 1  # and written again then
+
+
+def test_the_order_rate_frees_a_placement_only_once_reached_and_an_error_stops_counting_after_its_window() -> None:
+    gate = RiskGate()
+    gate.placements.extend([1_000, 2_000])
+    assert gate.rate_frees_at(30_000, 3) is None  # under the limit: nothing held back
+    assert gate.rate_frees_at(30_000, 2) == 61_001  # the first placement older than the window
+    assert gate.rate_frees_at(61_001, 2) is None  # (gone from the count then)
+    errors = ErrorCounter()
+    errors.record(1_000)
+    assert errors.leaves_at(1_000) == 301_001 and errors.count(301_000) == 1 and errors.count(301_001) == 0

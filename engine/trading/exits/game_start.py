@@ -24,6 +24,14 @@ def starting(market: MarketInfo, now_ms: int, lead_ms: int) -> bool:
             and start - lead_ms <= now_ms < start + GRACE_MS)
 
 
+def next_change(market: MarketInfo, now_ms: int, lead_ms: int) -> int | None:
+    """When `starting` next changes for this market with the clock alone (None: never again)."""
+    start = market.game_start_ms
+    if not market.clear_book_on_start or start is None or lead_ms <= 0:
+        return None
+    return min((t for t in (start - lead_ms, start + GRACE_MS) if t > now_ms), default=None)
+
+
 def hold_for_game_start(intents: list[Intent], catalog: MarketCatalog, now_ms: int,
                         lead_ms: int) -> tuple[list[Intent], list[Decision]]:
     """The intents with those in a market about to clear its book emptied, and a decision for each
