@@ -19,6 +19,7 @@ imported day runs in a process of its own: its time and peak memory.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import random
@@ -72,13 +73,16 @@ LEVELS = ("0.47", "0.48", "0.49", "0.51", "0.52", "0.53")
 TRADES_AN_HOUR = 31  # a token's public trades an hour (its level changes are 500, its snapshots 12)
 
 
+SNAPSHOT = ([("0.48", "100"), ("0.47", "200")], [("0.52", "100"), ("0.53", "150")])  # (bids, asks)
+
+
 def _market_hour(start: datetime, rng: random.Random, row: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     cid = row["condition_id"]
+    bids, asks = (json.dumps([list(level) for level in side]) for side in SNAPSHOT)
     for token in (row["yes_token"], row["no_token"]):
         for second in range(0, 3600, 300):
-            rows.append(_row(start + timedelta(seconds=second), cid, "book", token,
-                             bids='[["0.48", "100"], ["0.47", "200"]]', asks='[["0.52", "100"], ["0.53", "150"]]'))
+            rows.append(_row(start + timedelta(seconds=second), cid, "book", token, bids=bids, asks=asks))
         for _ in range(500):
             at = start + timedelta(milliseconds=rng.randrange(300_000, 3_600_000))
             price = Decimal(rng.choice(LEVELS))
@@ -90,6 +94,25 @@ def _market_hour(start: datetime, rng: random.Random, row: dict[str, Any]) -> li
             rows.append(_row(at, cid, "last_trade_price", token, price=price, size=Decimal(rng.randrange(5, 60)),
                              side="SELL" if price < Decimal("0.5") else "BUY", fee_rate_bps=0,
                              transaction_hash=f"0x{rng.getrandbits(256):064x}"))
+    return _with_best_prices(rows)
+
+
+def _with_best_prices(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each level change with the token's best bid and ask after it, as the archive's rows carry them
+    (Polymarket's price_change message; the archive writes an empty side's as 0 or 1): the import
+    records each row's mid from them."""
+    book: dict[str, dict[Decimal, Decimal]] = {}
+    for row in sorted(rows, key=lambda r: (r["asset_id"], r["timestamp_received"])):
+        if row["event_type"] == "book":
+            book = {side: {Decimal(p): Decimal(s) for p, s in levels}
+                    for side, levels in zip(("BUY", "SELL"), SNAPSHOT, strict=True)}
+        elif row["event_type"] == "price_change":
+            levels = book[row["side"]]
+            levels[row["price"]] = row["size"]
+            if not row["size"]:
+                del levels[row["price"]]
+            row["best_bid"] = max((p for p in book["BUY"]), default=Decimal(0))
+            row["best_ask"] = min((p for p in book["SELL"]), default=Decimal(1))
     return rows
 
 
