@@ -79,6 +79,10 @@ class Cursor:
                 return self.rows[self.i - 1][0]
         return None
 
+    def next_at(self) -> int | None:
+        """The time of the next row to apply (None: the data ended)."""
+        return self.rows[self.i][0] if self._rows_left() else None
+
     async def until(self, at: int) -> None:
         """A venue call's trip: replay up to `at` (markers stepped over); the clock then reads `at`."""
         while not self.closed and self._rows_left():

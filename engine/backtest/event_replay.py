@@ -139,15 +139,23 @@ async def settle(triggers: ReplayTriggers, executors: Sequence[Executor]) -> int
 
 async def replay(cursor: Cursor, clock: SimClock, triggers: ReplayTriggers, executors: Sequence[Executor], *,
                  markers: bool, first_pass: int, interval: int,
-                 timed_pass: Callable[[int], Awaitable[int]]) -> tuple[int, int]:
+                 timed_pass: Callable[[int], Awaitable[int]],
+                 quiet_run: Callable[[int, int], int] | None = None) -> tuple[int, int]:
     """The recording replayed with decisions on events between the timed passes; returns (timed
-    passes, event decisions run)."""
+    passes, event decisions run). `quiet_run(first, before)`, when given, takes the run of timed
+    passes from `first` that cannot act, before the next row or wake-up at `before` at the latest,
+    at once (engine/backtest/quiet_passes.py), and answers how many it took."""
     schedule = triggers.events.schedule
     passes = decisions = 0
     next_pass = first_pass
     while True:
         wake = schedule.wake_at()
         gap_ms = NEVER if wake is None else round(wake * 1000)
+        next_row = cursor.next_at() if quiet_run is not None and not markers else None
+        if next_row is not None and quiet_run is not None:  # (a pass sees the rows before its time only)
+            skipped = quiet_run(next_pass, min(gap_ms, next_row + 1))
+            passes += skipped
+            next_pass += skipped * interval
         until = min(gap_ms, NEVER if markers else next_pass)
         stop = cursor.advance(until - 1, markers=markers)
         if stop is None:

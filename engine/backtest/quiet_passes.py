@@ -94,6 +94,23 @@ class QuietPasses:
         self._mark = here
         return True
 
+    def run_of(self, first: int, interval: int, before: int) -> int:
+        """The timed passes from `first`, one each `interval` and before `before` (while no row is
+        replayed and nothing wakes), that `skips` would skip one by one: skipped together; how many
+        (none in `verify`, which runs each)."""
+        end = min(before, self._until)
+        if self.verify or first >= end:
+            return 0
+        here = self._here()
+        if here != self._mark and not self._unread(here):
+            return 0
+        count = (end - 1 - first) // interval + 1
+        self.skipped += count
+        self.skipped_after_rows += here != self._mark
+        self.tally.repeat(self._counted, count)
+        self._mark = here
+        return count
+
     def _unread(self, here: Mark) -> bool:
         """Rows were replayed since the last pass but changed nothing it reads: no row written, every
         book's touch (prices and sizes) and last print and the markets' details as they were, and every

@@ -53,11 +53,12 @@ class RefusalTally:
         decided, self._pass = tuple(self._pass or ()), None
         return self.checked - self._pass_checked, decided
 
-    def repeat(self, counted: PassCounts) -> None:
-        """Count again what a pass counted (a pass skipped because it would have decided the same)."""
-        self.repeated += counted[0]
+    def repeat(self, counted: PassCounts, times: int = 1) -> None:
+        """Count again what a pass counted, `times` over (passes skipped because each would have
+        decided the same)."""
+        self.repeated += counted[0] * times
         for refused, reason in counted[1]:
-            (self.refused if refused else self.trimmed)[reason] += 1
+            (self.refused if refused else self.trimmed)[reason] += times
 
     def _decided(self, decisions: Sequence[Decision]) -> None:
         for d in decisions:

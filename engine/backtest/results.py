@@ -35,6 +35,11 @@ class Samples(Sequence[tuple[int, float]]):
         self.times.append(at)
         self.values.append(value)
 
+    def repeat(self, first: int, step: int, count: int, value: float) -> None:
+        """`count` samples of one value, at `first` and each `step` after it."""
+        self.times.extend(range(first, first + count * step, step))
+        self.values.extend(array("d", (value,)) * count)
+
     def __len__(self) -> int:
         return len(self.times)
 

@@ -405,11 +405,29 @@ async def _decide_on_events(core: TradingCore, sites: list[Ledger], clock: SimCl
     core.events.listen(core.bus)  # the desk's own fills and order updates (the ledgers' are listened to)
     core.events.schedule.min_gap_s = core.config.decision_min_gap_ms / 1000
     executors = [site.executor for site in sites]
+    interval = core.config.tick_interval_ms
     passes, decided = await event_replay.replay(
-        cursor, clock, triggers, executors, markers=markers, first_pass=spec.from_ms + core.config.tick_interval_ms,
-        interval=core.config.tick_interval_ms,
-        timed_pass=lambda at: _decide(core, sites, clock, at, curve, exposure, income, quiet))
+        cursor, clock, triggers, executors, markers=markers, first_pass=spec.from_ms + interval, interval=interval,
+        timed_pass=lambda at: _decide(core, sites, clock, at, curve, exposure, income, quiet),
+        quiet_run=None if quiet is None else _quiet_run(quiet, clock, interval, curve, exposure, income))
     return passes + decided
+
+
+def _quiet_run(quiet: QuietPasses, clock: SimClock, interval: int, curve: Samples, exposure: Samples,
+               income: BacktestIncome) -> Callable[[int, int], int]:
+    """The replay's runs of quiet passes taken at once: each pass's curve and exposure points as
+    `_decide` adds them one by one (the last valuation; the income, which samples nothing before its
+    next sample, whose pass runs on its own)."""
+
+    def run(first: int, before: int) -> int:
+        count = quiet.run_of(first, interval, min(before, income.next_sample))
+        if count:
+            clock.now = max(clock.now, first + (count - 1) * interval)
+            curve.repeat(first, interval, count, (quiet.last.equity + income.at(first)) / MICRO)
+            exposure.repeat(first, interval, count, quiet.last.exposure / MICRO)
+        return count
+
+    return run
 
 
 async def _decide(core: TradingCore, sites: list[Ledger], clock: SimClock, at: int, curve: Samples,

@@ -40,12 +40,19 @@ TABLES = ("orders", "fills", "positions", "cash_ledger", "paper_orders", "paper_
 @pytest.fixture(scope="module")
 def sparse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], int, int]:
     """Two markets' recording without decision markers (the timed pass every 500 ms decides), its
-    events seconds apart: most passes see nothing new, some a book grown stale, a fill, a new mid."""
+    events seconds apart: most passes see nothing new, some a book grown stale, a fill, a new mid.
+    One market pays liquidity rewards, sampled every 20 s, and its maker fills earn rebates: the
+    income a skipped pass adds to the curve."""
     path = tmp_path_factory.mktemp("quiet") / "recorded.db"
     markets, start, _ = write_recording(path, markets=2, events=1_200, events_per_decision=10**9, seed=5)
     with sqlite3.connect(path) as conn:
         conn.execute("DELETE FROM ticks WHERE kind = 'decide'")
         conn.execute("UPDATE ticks SET at = ? + (at - ?) * 300", (start, start))
+        conn.execute("UPDATE markets SET fee_rate_ppm = 250000, fee_exponent = 1, fees_at = ?, rebate_ppm = 150000",
+                     (start,))
+        conn.execute("INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES "
+                     "('reward_sample_s', '20', 1, 0, 't')")
+        conn.execute("INSERT INTO reward_programs VALUES (?, ?, ?, ?, 0)", (markets[0], 10**9, 50_000, 10**7))
         end = conn.execute("SELECT MAX(at) FROM ticks").fetchone()[0]
     return path, markets, start, end
 
@@ -81,6 +88,7 @@ def test_skipping_the_quiet_passes_stores_what_running_every_pass_stores(
     assert made[0].skipped > passes // 4, "a sparse recording's quiet passes are skipped"
     assert made[0].skipped_after_rows > 0, "and some after rows that changed nothing a pass reads"
     assert every_rows["orders"] and every_rows["fills"] and every_rows["decisions"], "it must trade to prove anything"
+    assert every.metrics.rewards > 0 and every.metrics.rebates > 0, "and earn, for the curve's income"
     assert rows == every_rows  # every order, fill, position, cash and decision row, as stored
     assert (skipping.metrics, skipping.fill_count, skipping.order_count, skipping.decisions, skipping.refusals) == (
         every.metrics, every.fill_count, every.order_count, every.decisions, every.refusals)
