@@ -227,6 +227,11 @@ class RowApplier:
         self.print_data = print_data  # a print's own data (its fee, engine/backtest/as_it_was.py)
         self.triggers: Triggers | None = None  # decisions on events: what a row marks
         self.marked = False  # a row marked a market (`until_decision` stopped after its instant)
+        # A recording without the live engine's freshness markers (an imported archive): a row of book
+        # data vouches for every book, at most each `connection_ms`, as a live connection's data does
+        # (engine/feeds/market_ws.py); None: the markers say since when the books were current.
+        self.connection_ms: int | None = None
+        self.confirmed_at = -NEVER
 
     def until_decision(self, rows: Sequence[Row], start: int, clock: Clock, *, limit: int = NEVER,
                        passing: bool = False) -> int:
@@ -254,6 +259,9 @@ class RowApplier:
                 if passing:
                     continue
                 return i
+            if self.connection_ms is not None and at - self.confirmed_at >= self.connection_ms:
+                self.confirmed_at = at
+                self.books.confirm(by_token, at)
             if kind == CHANGE and data is None and level_changed is not None and index is not None:
                 # BookCache.apply_level, inline (most rows): the book, then its listener if it
                 # changed on a token where an order rests. The clock is set only for a call

@@ -57,6 +57,7 @@ from engine.feeds.books import BookCache
 from engine.feeds.catalog import kalshi_market
 from engine.feeds.discovery import market_info
 from engine.feeds.market_data_events import TradePrint
+from engine.feeds.market_ws import CONFIRM_EVERY_MS
 from engine.trading.core import TradingCore
 from engine.trading.hosting.views import COPY_WINDOW_MS
 from engine.trading.passes.ledger import Ledger
@@ -362,6 +363,8 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
                            venue.on_level_changed, venue.on_market_event, _print_fee(core))
     else:
         apply = RowApplier(core.books, tokens, lambda token: True)
+    if not markers:  # (an imported archive's stream, as the connection that received it kept its books)
+        apply.connection_ms = CONFIRM_EVERY_MS
     seen = [0]
 
     def finished_batch(rows: int) -> None:

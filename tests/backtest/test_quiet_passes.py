@@ -40,7 +40,8 @@ TABLES = ("orders", "fills", "positions", "cash_ledger", "paper_orders", "paper_
 @pytest.fixture(scope="module")
 def sparse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], int, int]:
     """Two markets' recording without decision markers (the timed pass every 500 ms decides), its
-    events seconds apart: most passes see nothing new, some a book grown stale, a fill, a new mid.
+    events seconds apart and a minute without any: most passes see nothing new, some a book grown stale,
+    a fill, a new mid.
     One market pays liquidity rewards, sampled every 20 s, and its maker fills earn rebates: the
     income a skipped pass adds to the curve."""
     path = tmp_path_factory.mktemp("quiet") / "recorded.db"
@@ -54,6 +55,10 @@ def sparse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], i
                      "('reward_sample_s', '20', 1, 0, 't')")
         conn.execute("INSERT INTO reward_programs VALUES (?, ?, ?, ?, 0)", (markets[0], 10**9, 50_000, 10**7))
         end = conn.execute("SELECT MAX(at) FROM ticks").fetchone()[0]
+        # A minute without data, past the volatility warm-up (30 min; its passes all run): every book
+        # grows stale (a market stream's pause).
+        pause = start + (end - start) * 3 // 4
+        conn.execute("DELETE FROM ticks WHERE at BETWEEN ? AND ?", (pause, pause + 60_000))
     return path, markets, start, end
 
 
