@@ -76,7 +76,7 @@ def pending_fills(conn: Connection, *, from_id: int, limit: int) -> list[Pending
 
 
 def mid_at_sql(token: str, at: str) -> str:
-    """The desk's mid at a time: the last one recorded at or before it (ix_ticks_token_mid: one seek), with
+    """The desk's mid at a time: the last one recorded at or before it (ix_ticks_token_at), with
     the token and time as parameters or as a correlated subquery's columns (spread capture)."""
     return f"""SELECT mid FROM ticks WHERE token_id = {token} AND at <= {at} AND mid IS NOT NULL
             ORDER BY at DESC, id DESC LIMIT 1"""

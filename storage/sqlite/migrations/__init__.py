@@ -102,7 +102,6 @@ ORDER: tuple[str, ...] = (
     "0097_poll_links",
     "0098_dashboard_users",
     "0099_venue_modes",
-    "0100_ticks_mid_index",
 )
 
 
