@@ -259,7 +259,7 @@ class RowApplier:
                 if passing:
                     continue
                 return i
-            if self.connection_ms is not None and at - self.confirmed_at >= self.connection_ms:
+            if self.connection_ms is not None and at - self.confirmed_at >= self.connection_ms and index is not None:
                 self.confirmed_at = at
                 self.books.confirm(by_token, at)
             if kind == CHANGE and data is None and level_changed is not None and index is not None:
