@@ -4,8 +4,9 @@ quiet hours no longer decided 1.2 million times over.
 A timed pass (`TradingCore.tick`) reads the books, the ledger and the time. When a pass changed
 nothing itself (it replayed no row and wrote none: SQLite's count of changed rows on the replay's
 batch) and nothing was replayed or written since (or only rows that changed nothing a pass reads:
-no book's touch or last print, every book fresh), the next pass would change nothing either, until
-some part of the pass reads the time past a threshold. Every such threshold is asked for here, each
+no book's touch (its prices alone, where the strategies read no more) or last print, every book
+fresh), the next pass would change nothing either, until some part of the pass reads the time past
+a threshold. Every such threshold is asked for here, each
 from the part that keeps it (`next_...`): a book growing stale, a repeated decision written again,
 the volatility window and baseline moving on, the next correlation bucket, a markout horizon, the
 order-rate window, cooldowns and take holds ending, the error window, the day's rollover, a game
@@ -113,7 +114,7 @@ class QuietPasses:
 
     def _unread(self, here: Mark) -> bool:
         """Rows were replayed since the last pass but changed nothing it reads: no row written, every
-        book's touch (prices and sizes) and last print and the markets' details as they were, and every
+        book's touch (`_reads`) and last print and the markets' details as they were, and every
         book was fresh then (a row only makes a book fresher: a stale one made fresh would quote again)."""
         mark = self._mark
         return (mark is not None and here[2] == mark[2] and here[2] is not None and self._fresh
@@ -147,10 +148,13 @@ class QuietPasses:
 
     def _reads(self) -> tuple[object, ...]:
         """What a pass reads of the market that a replayed row may change: each book's best levels
-        and last print, and the details (tick, fees) of the markets its strategies trade."""
-        books, catalog = self.core.books, self.core.catalog
-        touches = tuple((token, books.best(token), books.last_trade(token)) for token in books.token_books())
-        markets = tuple(catalog.get(cid) for hosted in self.core.host.hosted.values() for cid in hosted.markets)
+        and last print, and the details (tick, fees) of the markets its strategies trade. Where every
+        strategy reads only the touch's prices (`Strategy.reads_touch_prices`), the touch's prices: the
+        rest of the pass (the gate, the valuation, the breakers) reads no book's sizes."""
+        books, catalog, hosted = self.core.books, self.core.catalog, self.core.host.hosted.values()
+        best = books.best_prices if all(h.instance.reads_touch_prices() for h in hosted) else books.best
+        touches = tuple((token, best(token), books.last_trade(token)) for token in books.token_books())
+        markets = tuple(catalog.get(cid) for h in hosted for cid in h.markets)
         return touches, markets
 
     # -- what may act with the time alone ----------------------------------------------------

@@ -10,6 +10,7 @@ import sqlite3
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -167,3 +168,19 @@ def test_the_order_rate_frees_a_placement_only_once_reached_and_an_error_stops_c
     errors = ErrorCounter()
     errors.record(1_000)
     assert errors.leaves_at(1_000) == 301_001 and errors.count(301_000) == 1 and errors.count(301_001) == 0
+
+
+@pytest.mark.parametrize("prices_only", [True, False])
+def test_a_row_that_moves_only_the_touch_size_is_unread_where_the_strategies_read_only_its_prices(
+        prices_only: bool) -> None:
+    books = BookCache()
+    books.apply_snapshot("yes", [(480_000, 100)], [(520_000, 100)], 1_000)
+    strategy = SimpleNamespace(reads_touch_prices=lambda: prices_only)
+    core = SimpleNamespace(books=books, catalog=SimpleNamespace(get=lambda cid: None),
+                           host=SimpleNamespace(hosted={"mm": SimpleNamespace(instance=strategy, markets=["m"])}))
+    quiet = QuietPasses(core, None, None, None)  # type: ignore[arg-type]  # `_reads` reads the core alone
+    before = quiet._reads()
+    books.apply_level("yes", True, 480_000, 250, 2_000)  # the best bid's size, not its price
+    assert (quiet._reads() == before) is prices_only
+    books.apply_level("yes", True, 490_000, 10, 3_000)  # a new best bid price: read either way
+    assert quiet._reads() != before
