@@ -6,8 +6,8 @@ nothing itself (it replayed no row and wrote none: SQLite's count of changed row
 batch) and nothing was replayed or written since (or only rows that changed nothing a pass reads:
 no book's touch (its prices alone, where the strategies read no more) or last print, every book
 fresh), the next pass would change nothing either, until some part of the pass reads the time past
-a threshold. Every such threshold is asked for here, each
-from the part that keeps it (`next_...`): a book growing stale, a repeated decision written again,
+a threshold. Every such threshold is asked for here, each from the part that keeps it (`next_...`):
+a book growing stale, a repeated decision written again,
 the volatility window and baseline moving on, the next correlation bucket, a markout horizon, the
 order-rate window, cooldowns and take holds ending, the error window, the day's rollover, a game
 about to start, a paper trade settling or a GTD order expiring. A pass before the earliest of them
