@@ -32,13 +32,18 @@ class BacktestIncome:
         self.rewards = 0  # micro-pUSD estimated so far
         self.rebates = 0  # micro-pUSD * PPM accrued so far
         self.rebates_to = start_ms
+        # The run's markets' programs, copied into its scratch ledger before it starts (runner); nothing
+        # in a replay changes them, so they are read once, not at each of a week's 10 k samples.
+        self.programs = reward_queries.programs(core.db)
 
     def at(self, now_ms: int) -> int:
         """Rewards and rebates earned by `now_ms` (micro-pUSD), sampling the rewards when due."""
         if now_ms >= self.next_sample:
             core = self.core
-            core.rewards.sample("paper", lambda token: core.books.book(token, BOOK_DEPTH), self._yes_token)
-            self.rewards = reward_queries.estimated_total(core.db, "paper")
+            if self.programs and core.rewards.sample("paper", lambda token: core.books.book(token, BOOK_DEPTH),
+                                                     self._yes_token, self.programs):
+                # (the estimates change only with a sample that scored orders: `sample` writes none else)
+                self.rewards = reward_queries.estimated_total(core.db, "paper")
             self._accrue_rebates(now_ms)
             self.next_sample = now_ms - (now_ms - self.next_sample) % self.sample_ms + self.sample_ms
         return self.rewards + self.rebates // PPM

@@ -71,6 +71,7 @@
 -- migration: 0097_poll_links
 -- migration: 0098_dashboard_users
 -- migration: 0099_venue_modes
+-- migration: 0100_paper_trades_matched
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -908,6 +909,7 @@ CREATE INDEX preflight_runs_by_venue ON preflight_runs (venue, at)
         ;
 CREATE INDEX ix_orders_ending ON orders (ending_at) WHERE ending_at IS NOT NULL
         ;
+CREATE INDEX ix_paper_trades_matched ON paper_trades (matched_at);
 INSERT INTO "candle_backfill" VALUES(1,:now,NULL);
 INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,NULL,'{}',NULL,NULL,NULL,'{}');
 INSERT INTO "notifier_state" VALUES(1,0,:now,'{}',:now,0);

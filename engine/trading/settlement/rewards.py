@@ -158,9 +158,12 @@ class RewardTracker:
         self.programs_at = self.clock()
         return rq.save_programs(self.db, program_rows(items), self.programs_at)
 
-    def sample(self, mode: str, book_of: Callable[[str], Book | None], yes_token: Callable[[str], str | None]) -> int:
-        """Score the desk's resting orders in every program market once; returns how many orders."""
-        programs = rq.programs(self.db)
+    def sample(self, mode: str, book_of: Callable[[str], Book | None], yes_token: Callable[[str], str | None],
+               programs: Mapping[str, rq.ProgramRow] | None = None) -> int:
+        """Score the desk's resting orders in every program market once; returns how many orders.
+        `programs`: the programs as the caller holds them (a backtest's do not change during its
+        replay); by default, as stored."""
+        programs = rq.programs(self.db) if programs is None else programs
         orders = rq.resting_orders(self.db, mode, programs)
         by_market: dict[str, list[rq.RestingOrder]] = defaultdict(list)
         for order in orders:

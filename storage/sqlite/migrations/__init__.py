@@ -102,6 +102,7 @@ ORDER: tuple[str, ...] = (
     "0097_poll_links",
     "0098_dashboard_users",
     "0099_venue_modes",
+    "0100_paper_trades_matched",
 )
 
 
