@@ -5,19 +5,22 @@ search that span, not every trade the venue ever made."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+
+from sqlalchemy import Connection
 
 from storage.engine_stores import paper_book
 from storage.sqlite.db import Database
 
 
-def _plans(db: Database, read: object) -> list[str]:
+def _plans(db: Database, read: Callable[[Connection], object]) -> list[str]:
     """The query plan of each statement `read(conn)` runs (sqlite3 traces them with their values)."""
     statements: list[str] = []
     with db.read() as conn:
         raw: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]  # sqlite3's, as storage/sqlite/sql.py uses it
         raw.set_trace_callback(statements.append)
         try:
-            read(conn)  # type: ignore[operator]  # a callable of the connection
+            read(conn)
         finally:
             raw.set_trace_callback(None)
         return [" ".join(str(step[-1]) for step in raw.execute("EXPLAIN QUERY PLAN " + sql).fetchall())
