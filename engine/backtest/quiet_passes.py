@@ -7,7 +7,7 @@ batch) and nothing was replayed or written since (or only rows that changed noth
 no book's touch (its prices alone, where the strategies read no more) or last print, every book
 fresh), the next pass would change nothing either, until some part of the pass reads the time past
 a threshold. Every such threshold is asked for here, each from the part that keeps it (`next_...`):
-a book growing stale, a repeated decision written again,
+a book growing stale (reckoned again as rows keep the books fresh), a repeated decision written again,
 the volatility window and baseline moving on, the next correlation bucket, a markout horizon, the
 order-rate window, cooldowns and take holds ending, the error window, the day's rollover, a game
 about to start, a paper trade settling or a GTD order expiring. A pass before the earliest of them
@@ -75,6 +75,7 @@ class QuietPasses:
         self._start: Mark | None = None  # where the replay and its ledger were as the last pass run began
         self._mark: Mark | None = None  # and as it ended
         self._until = 0  # passes before this time are skipped while nothing changes (0: the last pass acted)
+        self._ran_at = 0  # when the last pass ran
         self._read: tuple[object, ...] = ()  # what the last pass read of the market (`_reads`)
         self._fresh = False  # whether every book was within the data age limit at the last pass
         self._limits: object = None
@@ -83,7 +84,7 @@ class QuietPasses:
     def skips(self, at: int) -> bool:
         """Whether the timed pass at `at` can be skipped (nothing it reads changed, nothing due)."""
         here = self._here()
-        quiet = at < self._until and (here == self._mark or self._unread(here))
+        quiet = at < self._until and (here == self._mark or self._unread(here)) and at < self._fresh_until()
         if not quiet or self.verify:
             self._candidate = quiet
             self._start = here
@@ -104,6 +105,9 @@ class QuietPasses:
             return 0
         here = self._here()
         if here != self._mark and not self._unread(here):
+            return 0
+        end = min(end, self._fresh_until())
+        if first >= end:
             return 0
         count = (end - 1 - first) // interval + 1
         self.skipped += count
@@ -132,6 +136,7 @@ class QuietPasses:
         self._mark = mark
         self.last = Valued(equity, exposure)
         self._until = self.quiet_until(at) if still else 0
+        self._ran_at = at
         if still:
             self._read = self._reads()
             oldest = self.core.books.all_current_since()
@@ -159,8 +164,16 @@ class QuietPasses:
 
     # -- what may act with the time alone ----------------------------------------------------
 
+    def _fresh_until(self) -> int:
+        """When a book next grows stale after the last pass run, as the books are now: rows replayed
+        since, which changed nothing a pass reads, may have kept them fresh (a book's data, or its
+        connection's, vouches for it) past the time the last pass reckoned with."""
+        due = self.core.books.next_stale(self._ran_at, self.core.risk.limits.ms("max_data_age"))
+        return 2**62 if due is None else due
+
     def quiet_until(self, now: int) -> int:
-        """The earliest time after `now` a pass may act with nothing new (`now`: any time may)."""
+        """The earliest time after `now` a pass may act with nothing new (`now`: any time may), but
+        for the books growing stale, which `_fresh_until` tells as the replay goes on."""
         if not self._known(now):
             return now
         return min((due for due in self._thresholds(now) if due is not None), default=2**62)
@@ -184,7 +197,6 @@ class QuietPasses:
         if limits is not self._limits:  # the breakers' settings, parsed once per limits
             self._limits = limits
             self._settings = volatility.Settings.of(limits), correlation.Settings.of(limits)
-        yield core.books.next_stale(now, limits.ms("max_data_age"))
         yield risk.decisions.next_repeat(now)
         yield risk.volatility.breaker.next_change(now, self._settings[0])
         yield risk.correlation.watch.next_bucket(now, self._settings[1])

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from contracts import limits
 from contracts.domain import Side
 from contracts.settings import load_settings
 from engine.backtest import quiet_passes
@@ -106,14 +106,21 @@ def test_the_check_runs_the_passes_it_would_skip_and_fails_the_run_on_one_that_a
     _, _, made = _run(tmp_path, sparse, "verify", monkeypatch)
     assert made[0].checked > 0 and made[0].skipped == 0  # every quiet pass ran, and changed nothing
 
-    every = QuietPasses._thresholds
-
-    def without_stale_books(self: QuietPasses, now: int) -> Iterable[int | None]:
-        return list(every(self, now))[1:]  # the books growing stale left out
-
-    monkeypatch.setattr(QuietPasses, "_thresholds", without_stale_books)
+    monkeypatch.setattr(QuietPasses, "_fresh_until", lambda self: 2**62)  # the books growing stale left out
     with pytest.raises(quiet_passes.QuietPassActed, match="would have been skipped"):
         _run(tmp_path / "missing", sparse, "verify", monkeypatch)
+
+
+def test_rows_that_keep_the_books_fresh_put_off_their_growing_stale() -> None:
+    books = BookCache()
+    books.apply_snapshot("yes", [(400_000, 10)], [(420_000, 10)], at_ms=1_000)
+    books.apply_snapshot("no", [(580_000, 10)], [(600_000, 10)], at_ms=1_000)
+    core = SimpleNamespace(books=books, risk=SimpleNamespace(limits=limits.defaults()))  # data age: 10 s
+    quiet = QuietPasses(core, None, None, None)  # type: ignore[arg-type]  # `_fresh_until` reads the core alone
+    quiet._ran_at = 1_000  # the last pass
+    assert quiet._fresh_until() == 11_001
+    books.confirm({"yes", "no"}, 8_000)  # a row since, on their connection, that moved nothing a pass reads
+    assert quiet._fresh_until() == 18_001
 
 
 def test_a_book_is_stale_from_the_first_millisecond_past_the_age_limit() -> None:
