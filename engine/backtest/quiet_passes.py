@@ -8,9 +8,10 @@ no book's touch (its prices alone, where the strategies read no more) or last pr
 fresh), the next pass would change nothing either, until some part of the pass reads the time past
 a threshold. Every such threshold is asked for here, each from the part that keeps it (`next_...`):
 a book growing stale (reckoned again as rows keep the books fresh), a repeated decision written again,
-the volatility window and baseline moving on, the next correlation bucket, a markout horizon, the
-order-rate window, cooldowns and take holds ending, the error window, the day's rollover, a game
-about to start, a paper trade settling or a GTD order expiring. A pass before the earliest of them
+a volatility reading crossing a threshold as changes leave its window and baseline, the next
+correlation bucket, a markout horizon, the order-rate window, cooldowns and take holds ending, the
+error window, the day's rollover, a game about to start, a paper trade settling or a GTD order
+expiring. A pass before the earliest of them
 is skipped; its curve and exposure points are still written (the last valuation, with the income
 due at its time), and the refusals the pass before it counted are counted again.
 
@@ -33,6 +34,8 @@ from engine.backtest.cursor import Cursor
 from engine.backtest.refusals import PassCounts, RefusalTally
 from engine.execution.bus import VenuePhase
 from engine.risk import correlation, volatility
+from engine.risk.gate import TradingState
+from engine.risk.volatility_guard import VOLATILITY
 from engine.trading.core import TradingCore
 from engine.trading.exits import game_start
 from engine.venues.paper import PaperVenue
@@ -176,7 +179,11 @@ class QuietPasses:
         for the books growing stale, which `_fresh_until` tells as the replay goes on."""
         if not self._known(now):
             return now
-        return min((due for due in self._thresholds(now) if due is not None), default=2**62)
+        until = min((due for due in self._thresholds(now) if due is not None), default=2**62)
+        memory = self.core.risk.memory
+        desk_now = memory.trading_state if memory.reason == VOLATILITY else TradingState.ACTIVE  # as its guard reads it
+        judged = self.core.risk.volatility.breaker.next_judgement(now, self._settings[0], desk_now, until)
+        return until if judged is None else min(until, judged)
 
     def _known(self, now: int) -> bool:
         """Whether every part of the pass that may read the time tells when it would."""
@@ -198,7 +205,6 @@ class QuietPasses:
             self._limits = limits
             self._settings = volatility.Settings.of(limits), correlation.Settings.of(limits)
         yield risk.decisions.next_repeat(now)
-        yield risk.volatility.breaker.next_change(now, self._settings[0])
         yield risk.correlation.watch.next_bucket(now, self._settings[1])
         yield core.own_markouts.next_horizon()
         yield _venue_due(self.venue)

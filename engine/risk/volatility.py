@@ -234,6 +234,50 @@ class VolatilityBreaker:
         keep_ms = max(s.baseline_ms, 2 * s.window_ms)
         return min((series.next_change(now, s, keep_ms) for series in self.series.values()), default=None)
 
+    def next_judgement(self, now: int, s: Settings, desk_now: TradingState, before: int) -> int | None:
+        """The earliest time after `now`, and before `before`, a state (a market's, or the desk's from
+        `desk_now`) may change with no new mid; None: none before it (a replay's quiet passes:
+        engine/backtest/quiet_passes.py). Tighter than `next_change`, whose every change leaving the
+        window or the baseline moves a reading: this follows the readings through those times and
+        stops at the first that crosses a threshold. Earlier is always safe."""
+        if not s.enabled:
+            return None
+        keep_ms = max(s.baseline_ms, 2 * s.window_ms)
+        states: list[TradingState] = []
+        sums: list[list[int]] = []  # per market: [squares in the window, squares in the baseline before it]
+        leaving: list[tuple[int, int, int, int]] = []  # (when, market, 0: leaves the window / 1: the baseline, square)
+        unwatched = min((series.seen_ms + keep_ms + 1 for series in self.series.values()), default=_LAST)
+        before = min(before, unwatched)  # a market no longer watched leaves, with its state
+        for index, (cid, series) in enumerate(self.series.items()):
+            if series.next_change(now, s, keep_ms) == now:
+                return now  # not yet judged on a full baseline, or out of time order: every pass
+            items = series.changes
+            window = bisect.bisect_right(items, (now - s.window_ms, _LAST))
+            base = bisect.bisect_right(items, (now - s.baseline_ms, _LAST))
+            sums.append([sum(sq for _, sq in items[window:]), sum(sq for _, sq in items[base:window])])
+            states.append(self.states.get(cid, TradingState.ACTIVE))
+            leaving += [(at + s.window_ms, index, 0, sq) for at, sq in items[window:] if at + s.window_ms < before]
+            leaving += [(at + s.baseline_ms, index, 1, sq) for at, sq in items[base:] if at + s.baseline_ms < before]
+        leaving.sort()
+        for step, (at, index, kind, sq) in enumerate(leaving):
+            market = sums[index]
+            if kind == 0:
+                market[0] -= sq
+                market[1] += sq
+            else:
+                market[1] -= sq
+            if step + 1 < len(leaving) and leaving[step + 1][0] == at:
+                continue  # judged once every change leaving at that time has left
+            # (each reading as `MidSeries.reading` takes it, to the last bit: a threshold may be met exactly)
+            readings = [Reading(math.sqrt(short), max(math.sqrt(base * s.window_ms / (s.baseline_ms - s.window_ms)),
+                                                      float(s.floor))) for short, base in sums]
+            if any(next_state(state, r.ratio, s) is not state for state, r in zip(states, readings, strict=True)):
+                return at
+            desk = pooled(readings)
+            if desk is not None and next_state(desk_now, desk.ratio, s) is not desk_now:
+                return at
+        return unwatched if unwatched == before < _LAST else None
+
     def evaluate(self, s: Settings, now: int, desk_now: TradingState) -> tuple[list[Change], TradingState]:
         """Each market's new state (the changes, to alert on) and the desk's target given its
         current volatility state `desk_now` (ACTIVE unless the desk is in a volatility state)."""

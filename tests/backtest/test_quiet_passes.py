@@ -26,7 +26,7 @@ from engine.risk.breakers import ErrorCounter
 from engine.risk.correlation import CorrelationWatch
 from engine.risk.correlation import Settings as CorrelationSettings
 from engine.risk.decisions_log import REPEAT_MS, DecisionsLog
-from engine.risk.gate import Decision, Reason, RiskGate
+from engine.risk.gate import Decision, Reason, RiskGate, TradingState
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 
@@ -146,6 +146,26 @@ def test_the_volatility_breaker_reads_the_clock_until_its_baseline_is_full_then_
     # clock alone reaches.
     short = volatility.Settings(window_ms=60_000, baseline_ms=100_000, reduce=3.0, halt=0.0, clear=1.5, floor=0)
     assert breaker.next_change(110_000, short) == 110_000
+
+
+def test_the_volatility_breaker_tells_when_a_state_would_change_not_each_reading() -> None:
+    s = volatility.Settings(window_ms=60_000, baseline_ms=1_800_000, reduce=3.0, halt=0.0, clear=1.5, floor=0)
+    breaker = volatility.VolatilityBreaker()
+    for minute in range(33):  # a change a minute, each as large: a ratio near 1 all along
+        breaker.observe({"m": 500_000 + 1_000 * (minute % 2)}, minute * 60_000)
+    now = 32 * 60_000 + 30_000
+    breaker.observe({"m": 501_000}, now)
+    assert breaker.evaluate(s, now, TradingState.ACTIVE)[1] is TradingState.ACTIVE
+    assert breaker.next_change(now, s) == 32 * 60_000 + 60_000  # a reading moves within the minute...
+    assert breaker.next_judgement(now, s, TradingState.ACTIVE, now + 600_000) is None  # ...no state does
+
+    spike = now + 1_000
+    breaker.observe({"m": 520_000}, spike)
+    assert breaker.evaluate(s, spike, TradingState.ACTIVE)[1] is TradingState.REDUCING
+    assert breaker.next_judgement(spike, s, TradingState.REDUCING, spike + 600_000) == spike + 60_000  # it leaves
+    assert breaker.next_judgement(spike, s, TradingState.REDUCING, spike + 30_000) is None  # not before then
+    for at, state in ((spike + 59_999, TradingState.REDUCING), (spike + 60_000, TradingState.ACTIVE)):
+        assert breaker.evaluate(s, at, TradingState.REDUCING)[1] is state  # as the passes would judge it
 
 
 def test_a_correlation_bucket_closes_at_the_next_bucket_and_a_repeated_decision_after_a_minute(
