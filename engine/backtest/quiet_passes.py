@@ -9,11 +9,11 @@ fresh), the next pass would change nothing either, until some part of the pass r
 a threshold. Every such threshold is asked for here, each from the part that keeps it (`next_...`):
 a book growing stale (reckoned again as rows keep the books fresh), a repeated decision written again,
 a volatility reading crossing a threshold as changes leave its window and baseline, the next
-correlation bucket, a markout horizon, the order-rate window, cooldowns and take holds ending, the
-error window, the day's rollover, a game about to start, a paper trade settling or a GTD order
-expiring. A pass before the earliest of them
-is skipped; its curve and exposure points are still written (the last valuation, with the income
-due at its time), and the refusals the pass before it counted are counted again.
+correlation bucket (where a run has two markets or more), a markout horizon, the order-rate window,
+cooldowns and take holds ending, the error window, the day's rollover, a game about to start, a
+paper trade settling or a GTD order expiring. A pass before the earliest of them is skipped; its
+curve and exposure points are still written (the last valuation, with the income due at its time),
+and the refusals the pass before it counted are counted again.
 
 Only where every part is known: the desk's own ledger alone, strategies that do not read the clock
 (`Strategy.reads_the_clock`), no indicator, no exit under way, no order waiting on the venue (a
@@ -34,6 +34,7 @@ from engine.backtest.cursor import Cursor
 from engine.backtest.refusals import PassCounts, RefusalTally
 from engine.execution.bus import VenuePhase
 from engine.risk import correlation, volatility
+from engine.risk.correlation_guard import CORRELATION
 from engine.risk.gate import TradingState
 from engine.risk.volatility_guard import VOLATILITY
 from engine.trading.core import TradingCore
@@ -205,7 +206,7 @@ class QuietPasses:
             self._limits = limits
             self._settings = volatility.Settings.of(limits), correlation.Settings.of(limits)
         yield risk.decisions.next_repeat(now)
-        yield risk.correlation.watch.next_bucket(now, self._settings[1])
+        yield None if self._one_market() else risk.correlation.watch.next_bucket(now, self._settings[1])
         yield core.own_markouts.next_horizon()
         yield _venue_due(self.venue)
         yield utc_day_start(now) + DAY_MS  # the day's loss limits roll over (the desk's and each strategy's)
@@ -219,6 +220,13 @@ class QuietPasses:
             for cid in hosted.markets:
                 info = core.catalog.get(cid)
                 yield None if info is None else game_start.next_change(info, now, lead_ms)
+
+
+    def _one_market(self) -> bool:
+        """Whether a bucket's close can change nothing: a run of one market (or none) has no pair whose
+        correlation the buckets measure (the gate's groups and the spike stay empty), and the desk is not
+        in a correlation state a close would relax."""
+        return len(self.core.catalog.all()) < 2 and self.core.risk.memory.reason != CORRELATION
 
 
 def _venue_due(venue: PaperVenue) -> int | None:

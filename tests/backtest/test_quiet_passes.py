@@ -111,6 +111,22 @@ def test_the_check_runs_the_passes_it_would_skip_and_fails_the_run_on_one_that_a
         _run(tmp_path / "missing", sparse, "verify", monkeypatch)
 
 
+def test_a_run_of_one_market_skips_the_correlation_buckets_and_each_pass_it_skips_changes_nothing(
+        tmp_path: Path, sparse: tuple[Path, list[str], int, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    path, markets, start, end = sparse
+    _, _, made = _run(tmp_path, (path, markets[:1], start, end), "verify", monkeypatch)
+    assert made[0]._one_market() and made[0].checked > 0 and made[0].skipped == 0
+
+
+@pytest.mark.parametrize(("markets", "reason", "skipped"), [(1, None, True), (2, None, False),
+                                                          (1, "CORRELATION", False)])
+def test_the_correlation_buckets_are_skipped_only_with_no_pair_to_measure_and_no_state_to_relax(
+        markets: int, reason: str | None, skipped: bool) -> None:
+    catalog = SimpleNamespace(all=lambda: [object()] * markets)
+    core = SimpleNamespace(catalog=catalog, risk=SimpleNamespace(memory=SimpleNamespace(reason=reason)))
+    assert QuietPasses(core, None, None, None)._one_market() is skipped  # type: ignore[arg-type]  # reads the core alone
+
+
 def test_rows_that_keep_the_books_fresh_put_off_their_growing_stale() -> None:
     books = BookCache()
     books.apply_snapshot("yes", [(400_000, 10)], [(420_000, 10)], at_ms=1_000)
