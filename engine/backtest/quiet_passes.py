@@ -9,7 +9,7 @@ fresh), the next pass would change nothing either, until some part of the pass r
 a threshold. Every such threshold is asked for here, each from the part that keeps it (`next_...`):
 a book growing stale (reckoned again as rows keep the books fresh), a repeated decision written again,
 a volatility reading crossing a threshold as changes leave its window and baseline, the next
-correlation bucket (where a run has two markets or more), a markout horizon, the order-rate window,
+correlation bucket (where a run has two markets or more), the order-rate window,
 cooldowns and take holds ending, the error window, the day's rollover, a game about to start, a
 paper trade settling or a GTD order expiring. A pass before the earliest of them is skipped; its
 curve and exposure points are still written (the last valuation, with the income due at its time),
@@ -207,7 +207,8 @@ class QuietPasses:
             self._settings = volatility.Settings.of(limits), correlation.Settings.of(limits)
         yield risk.decisions.next_repeat(now)
         yield None if self._one_market() else risk.correlation.watch.next_bucket(now, self._settings[1])
-        yield core.own_markouts.next_horizon()
+        # (no markout horizon: a strategy's own markouts come with the time alone, so one that reads them
+        # reads the clock, `Strategy.reads_the_clock`, and no pass of its run is skipped)
         yield _venue_due(self.venue)
         yield utc_day_start(now) + DAY_MS  # the day's loss limits roll over (the desk's and each strategy's)
         yield from (until for until in risk.cooldowns.values() if until > now)

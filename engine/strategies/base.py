@@ -128,9 +128,10 @@ class StrategyBase(ABC):
         return False
 
     def reads_the_clock(self) -> bool:
-        """True (the default): its decision may change with the time alone. False: with the same books,
-        orders, holdings and data it decides the same at any time, so a replay may skip a timed pass in
-        which none of them changed (engine/backtest/quiet_passes.py)."""
+        """True (the default): its decision may change with the time alone (its own markouts, which
+        arrive as their horizons pass, count as the time). False: with the same books, orders, holdings
+        and data it decides the same at any time, so a replay may skip a timed pass in which none of
+        them changed (engine/backtest/quiet_passes.py)."""
         return True
 
     def memory(self) -> dict[str, Any] | None:
