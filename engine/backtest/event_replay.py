@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from engine.backtest.cursor import LIMIT, Cursor, SimClock
 from engine.execution.executor import Executor
+from engine.trading.passes.decision_schedule import DecisionSchedule
 from engine.trading.passes.event_decisions import TOUCH, EventDecisions
 from engine.venues.paper import PaperVenue
 
@@ -148,15 +149,13 @@ async def replay(cursor: Cursor, clock: SimClock, triggers: ReplayTriggers, exec
     schedule = triggers.events.schedule
     passes = decisions = 0
     next_pass = first_pass
+    quiet = None if markers else quiet_run
     while True:
+        skipped = 0 if quiet is None else _quiet_from(cursor, schedule, quiet, next_pass)
+        passes += skipped
+        next_pass += skipped * interval
         wake = schedule.wake_at()
-        gap_ms = NEVER if wake is None else round(wake * 1000)
-        next_row = cursor.next_at() if quiet_run is not None and not markers else None
-        if next_row is not None and quiet_run is not None:  # (a pass sees the rows before its time only)
-            skipped = quiet_run(next_pass, min(gap_ms, next_row + 1))
-            passes += skipped
-            next_pass += skipped * interval
-        until = min(gap_ms, NEVER if markers else next_pass)
+        until = min(NEVER if wake is None else round(wake * 1000), NEVER if markers else next_pass)
         stop = cursor.advance(until - 1, markers=markers)
         if stop is None:
             break
@@ -165,7 +164,25 @@ async def replay(cursor: Cursor, clock: SimClock, triggers: ReplayTriggers, exec
         elif stop == LIMIT:
             clock.now = max(clock.now, until)
             if not markers and until == next_pass:
-                passes += await timed_pass(next_pass)
-                next_pass = max(next_pass, clock.now) + interval
+                # The rows just replayed may have changed nothing a pass reads: the pass is then taken
+                # with the quiet ones after it, at once.
+                skipped = 0 if quiet is None else _quiet_from(cursor, schedule, quiet, next_pass)
+                if skipped:
+                    passes += skipped
+                    next_pass += skipped * interval
+                else:
+                    passes += await timed_pass(next_pass)
+                    next_pass = max(next_pass, clock.now) + interval
         decisions += await settle(triggers, executors)
     return passes, decisions
+
+
+def _quiet_from(cursor: Cursor, schedule: DecisionSchedule[str], quiet_run: Callable[[int, int], int],
+                first: int) -> int:
+    """The quiet timed passes from `first` taken at once, up to the next row (a pass sees the rows
+    before its time only) or the next waiting decision's wake-up; how many."""
+    next_row = cursor.next_at()
+    if next_row is None:
+        return 0
+    wake = schedule.wake_at()
+    return quiet_run(first, min(NEVER if wake is None else round(wake * 1000), next_row + 1))
