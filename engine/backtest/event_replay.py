@@ -150,10 +150,12 @@ async def replay(cursor: Cursor, clock: SimClock, triggers: ReplayTriggers, exec
     passes = decisions = 0
     next_pass = first_pass
     quiet = None if markers else quiet_run
+    taken = False  # the quiet passes up to the next row were just taken (asking again finds none)
     while True:
-        skipped = 0 if quiet is None else _quiet_from(cursor, schedule, quiet, next_pass)
+        skipped = 0 if quiet is None or taken else _quiet_from(cursor, schedule, quiet, next_pass)
         passes += skipped
         next_pass += skipped * interval
+        taken = False
         wake = schedule.wake_at()
         until = min(NEVER if wake is None else round(wake * 1000), NEVER if markers else next_pass)
         stop = cursor.advance(until - 1, markers=markers)
@@ -170,6 +172,7 @@ async def replay(cursor: Cursor, clock: SimClock, triggers: ReplayTriggers, exec
                 if skipped:
                     passes += skipped
                     next_pass += skipped * interval
+                    taken = True
                 else:
                     passes += await timed_pass(next_pass)
                     next_pass = max(next_pass, clock.now) + interval
