@@ -27,6 +27,7 @@ Conventions:
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -120,7 +121,9 @@ def pnl_columns(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, float
 
 
 def resample(curve: Sequence[tuple[int, float]], steps: int) -> tuple[list[float], int]:
-    """Last equity in each of `steps` equal periods (carried forward); returns (values, step_ms)."""
+    """Last equity in each of `steps` equal periods (carried forward); returns (values, step_ms).
+    `curve` oldest first: each period's end is searched for, not walked to (a week's backtest holds
+    1.2 M samples for 500 periods)."""
     if not curve:
         return [], MIN_STEP_MS
     start, end = curve[0][0], curve[-1][0]
@@ -129,12 +132,16 @@ def resample(curve: Sequence[tuple[int, float]], steps: int) -> tuple[list[float
     index, last = 0, curve[0][1]
     t = start + step
     while t <= end + step:
-        while index < len(curve) and curve[index][0] < t:
-            last = curve[index][1]
-            index += 1
+        after = bisect.bisect_left(curve, t, lo=index, key=_time)  # the first sample at or past t
+        if after > index:
+            index, last = after, curve[after - 1][1]
         values.append(last)
         t += step
     return values, step
+
+
+def _time(sample: tuple[int, float]) -> int:
+    return sample[0]
 
 
 def period_returns(values: Sequence[float]) -> list[float]:
