@@ -38,6 +38,7 @@ class DecisionsLog:
         self.db = db
         self.mode = mode
         self._last: dict[tuple[str, str, str, str], tuple[int, str]] = {}
+        self._seen: dict[tuple[str, str, str, str], int] = {}  # each decision's key -> when it was last made
         self._regimes: dict[tuple[str, str], str] = {}  # (strategy, market) -> the regime last noted
         self._forecasts: dict[tuple[str, str], tuple[int, int]] = {}  # (strategy, market) -> (at, p) last written
         # Told every decision handed to `write`, news or not (a backtest counts each refusal: refusals.py).
@@ -92,14 +93,17 @@ class DecisionsLog:
         return len(fresh)
 
     def next_repeat(self, now: int) -> int | None:
-        """The earliest time after `now` a decision, or a stated probability, repeated unchanged is
-        written again (None: none is waiting)."""
-        due = [at + REPEAT_MS for at, _ in self._last.values() if at + REPEAT_MS > now]
+        """The earliest time after `now` a decision made at `now`, or a stated probability, repeated
+        unchanged is written again (None: none is waiting). A decision not made at `now` is not being
+        repeated: only a change would make it again, and a change is news whenever it comes."""
+        seen = self._seen
+        due = [at + REPEAT_MS for key, (at, _) in self._last.items() if at + REPEAT_MS > now and seen[key] == now]
         due += [at + FORECAST_REPEAT_MS for at, _ in self._forecasts.values() if at + FORECAST_REPEAT_MS > now]
         return min(due, default=None)
 
     def _is_news(self, decision: Decision, now: int) -> bool:
         key = (decision.strategy, decision.condition_id, decision.side, decision.reason)  # str enums: as their values
+        self._seen[key] = now
         last = self._last.get(key)
         if last is not None and now - last[0] < REPEAT_MS and last[1] == decision.action:
             return False

@@ -200,6 +200,9 @@ def test_a_correlation_bucket_closes_at_the_next_bucket_and_a_repeated_decision_
     assert log.next_repeat(5_000) == 5_000 + REPEAT_MS
     assert log.write([refused], 5_000 + REPEAT_MS - 1) == 0  # not written again before then
     assert log.write([refused], 5_000 + REPEAT_MS) == 1  # and written again then
+    trimmed = Decision("s", "m", Side.SELL, 520_000, 10, 5, Reason.MAX_MARKET_EXPOSURE, "")
+    assert log.write([trimmed], 70_000) == 1  # the refusal no longer made: only this one repeats
+    assert log.next_repeat(70_000) == 70_000 + REPEAT_MS
 
 
 def test_the_order_rate_frees_a_placement_only_once_reached_and_an_error_stops_counting_after_its_window() -> None:
