@@ -9,9 +9,9 @@ fresh), the next pass would change nothing either, until some part of the pass r
 a threshold. Every such threshold is asked for here, each from the part that keeps it (`next_...`):
 a book growing stale (reckoned again as rows keep the books fresh), a repeated decision written again,
 a volatility reading crossing a threshold as changes leave its window and baseline, the next
-correlation bucket (where a run has two markets or more), the order-rate window,
-cooldowns and take holds ending, the error window, the day's rollover, a game about to start, a
-paper trade settling or a GTD order expiring. A pass before the earliest of them is skipped; its
+correlation bucket (where a run has two markets or more), the order-rate window, cooldowns and take
+holds ending, the error window, the day's rollover, a game about to start, a paper trade settling
+or a GTD order expiring. A pass before the earliest of them is skipped; its
 curve and exposure points are still written (the last valuation, with the income due at its time),
 and the refusals the pass before it counted are counted again.
 
@@ -221,7 +221,6 @@ class QuietPasses:
             for cid in hosted.markets:
                 info = core.catalog.get(cid)
                 yield None if info is None else game_start.next_change(info, now, lead_ms)
-
 
     def _one_market(self) -> bool:
         """Whether a bucket's close can change nothing: a run of one market (or none) has no pair whose
