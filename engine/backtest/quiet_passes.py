@@ -34,9 +34,6 @@ from engine.backtest.cursor import Cursor
 from engine.backtest.refusals import PassCounts, RefusalTally
 from engine.execution.bus import VenuePhase
 from engine.risk import correlation, volatility
-from engine.risk.correlation_guard import CORRELATION
-from engine.risk.gate import TradingState
-from engine.risk.volatility_guard import VOLATILITY
 from engine.trading.core import TradingCore
 from engine.trading.exits import game_start
 from engine.venues.paper import PaperVenue
@@ -181,9 +178,8 @@ class QuietPasses:
         if not self._known(now):
             return now
         until = min((due for due in self._thresholds(now) if due is not None), default=2**62)
-        memory = self.core.risk.memory
-        desk_now = memory.trading_state if memory.reason == VOLATILITY else TradingState.ACTIVE  # as its guard reads it
-        judged = self.core.risk.volatility.breaker.next_judgement(now, self._settings[0], desk_now, until)
+        risk = self.core.risk
+        judged = risk.volatility.next_judgement(now, self._settings[0], risk.memory, until)
         return until if judged is None else min(until, judged)
 
     def _known(self, now: int) -> bool:
@@ -206,7 +202,7 @@ class QuietPasses:
             self._limits = limits
             self._settings = volatility.Settings.of(limits), correlation.Settings.of(limits)
         yield risk.decisions.next_repeat(now)
-        yield None if self._one_market() else risk.correlation.watch.next_bucket(now, self._settings[1])
+        yield risk.correlation.next_close(now, self._settings[1], risk.memory, len(core.catalog.all()))
         # (no markout horizon: a strategy's own markouts come with the time alone, so one that reads them
         # reads the clock, `Strategy.reads_the_clock`, and no pass of its run is skipped)
         yield _venue_due(self.venue)
@@ -221,12 +217,6 @@ class QuietPasses:
             for cid in hosted.markets:
                 info = core.catalog.get(cid)
                 yield None if info is None else game_start.next_change(info, now, lead_ms)
-
-    def _one_market(self) -> bool:
-        """Whether a bucket's close can change nothing: a run of one market (or none) has no pair whose
-        correlation the buckets measure (the gate's groups and the spike stay empty), and the desk is not
-        in a correlation state a close would relax."""
-        return len(self.core.catalog.all()) < 2 and self.core.risk.memory.reason != CORRELATION
 
 
 def _venue_due(venue: PaperVenue) -> int | None:

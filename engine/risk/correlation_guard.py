@@ -27,6 +27,15 @@ class CorrelationGuard:
     def groups(self) -> Mapping[str, str]:
         return self.watch.picture.groups
 
+    def next_close(self, now: int, s: Settings, memory: breakers.RiskMemory, markets: int) -> int | None:
+        """When a pass may next close a bucket that changes something, with no new mid (None: never): a
+        replay's quiet passes (engine/backtest/quiet_passes.py). With fewer than two `markets` there is
+        no pair to measure (the groups and the spike stay empty), so a close changes nothing unless
+        it would relax the desk's correlation state."""
+        if markets < 2 and memory.reason != CORRELATION:
+            return None
+        return self.watch.next_bucket(now, s)
+
     def tick(self, views: Mapping[str, MarketView], limits: Limits, memory: breakers.RiskMemory,
              now: int) -> breakers.RiskMemory:
         """One pass: sample the mids; when a bucket closed, judge the spike; returns the desk's

@@ -174,8 +174,7 @@ class MidSeries:
         if history < s.warmup_ms:
             return None
         short_sq, base_sq = self._sums(now - s.window_ms, now - history, s)
-        base = math.sqrt(base_sq * s.window_ms / (history - s.window_ms))
-        return Reading(math.sqrt(short_sq), max(base, float(s.floor)))
+        return _reading(short_sq, base_sq, history, s)
 
     def _sums(self, window_start: int, base_start: int, s: Settings) -> tuple[int, int]:
         """(squares after window_start, squares in (base_start, window_start])."""
@@ -198,6 +197,12 @@ class MidSeries:
             self._base_sq -= items[self._base_from][1]
             self._base_from += 1
         return self._short_sq, self._base_sq
+
+
+def _reading(short_sq: int, base_sq: int, history: int, s: Settings) -> Reading:
+    """The window's squares against those of the `history` before it, scaled to one window."""
+    base = math.sqrt(base_sq * s.window_ms / (history - s.window_ms))
+    return Reading(math.sqrt(short_sq), max(base, float(s.floor)))
 
 
 def pooled(readings: Iterable[Reading]) -> Reading | None:
@@ -268,9 +273,7 @@ class VolatilityBreaker:
                 market[1] -= sq
             if step + 1 < len(leaving) and leaving[step + 1][0] == at:
                 continue  # judged once every change leaving at that time has left
-            # (each reading as `MidSeries.reading` takes it, to the last bit: a threshold may be met exactly)
-            readings = [Reading(math.sqrt(short), max(math.sqrt(base * s.window_ms / (s.baseline_ms - s.window_ms)),
-                                                      float(s.floor))) for short, base in sums]
+            readings = [_reading(short, base, s.baseline_ms, s) for short, base in sums]  # (judged: a full baseline)
             if any(next_state(state, r.ratio, s) is not state for state, r in zip(states, readings, strict=True)):
                 return at
             desk = pooled(readings)

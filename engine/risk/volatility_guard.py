@@ -54,8 +54,7 @@ class VolatilityGuard:
         """One pass: observe, judge, alert; returns the desk's risk memory (changed when the desk's
         volatility state moved)."""
         self.breaker.observe({cid: v.yes.mid if v.yes is not None else None for cid, v in views.items()}, now)
-        ours = memory.reason == VOLATILITY
-        desk_now = memory.trading_state if ours else TradingState.ACTIVE
+        desk_now = _desk_now(memory)
         changes, desk = self.breaker.evaluate(Settings.of(limits), now, desk_now)
         if not changes and desk is desk_now:
             return memory
@@ -67,6 +66,11 @@ class VolatilityGuard:
             log.warning("market volatility state", extra={"market": change.scope, "state": change.after.value,
                                                           "ratio": round(change.reading.ratio, 2)})
         return memory
+
+    def next_judgement(self, now: int, s: Settings, memory: breakers.RiskMemory, before: int) -> int | None:
+        """When a pass may next change a state with no new mid, before `before` (None: not before it):
+        a replay's quiet passes (engine/backtest/quiet_passes.py)."""
+        return self.breaker.next_judgement(now, s, _desk_now(memory), before)
 
     def _desk(self, conn: Connection, memory: breakers.RiskMemory, before: TradingState, after: TradingState,
               now: int) -> breakers.RiskMemory:
@@ -85,3 +89,8 @@ class VolatilityGuard:
             return memory
         log.warning("desk volatility state", extra={"state": after.value})
         return breakers.load_memory(conn)
+
+
+def _desk_now(memory: breakers.RiskMemory) -> TradingState:
+    """The desk's volatility state: its trading state while volatility put it there, else ACTIVE."""
+    return memory.trading_state if memory.reason == VOLATILITY else TradingState.ACTIVE

@@ -22,9 +22,10 @@ from engine.backtest.quiet_passes import QuietPasses
 from engine.backtest.runner import BacktestSpec, run_sync
 from engine.feeds.books import BookCache
 from engine.risk import volatility
-from engine.risk.breakers import ErrorCounter
+from engine.risk.breakers import ErrorCounter, RiskMemory
 from engine.risk.correlation import CorrelationWatch
 from engine.risk.correlation import Settings as CorrelationSettings
+from engine.risk.correlation_guard import CORRELATION, CorrelationGuard
 from engine.risk.decisions_log import REPEAT_MS, DecisionsLog
 from engine.risk.gate import Decision, Reason, RiskGate, TradingState
 from storage.sqlite.db import Database
@@ -115,16 +116,18 @@ def test_a_run_of_one_market_skips_the_correlation_buckets_and_each_pass_it_skip
         tmp_path: Path, sparse: tuple[Path, list[str], int, int], monkeypatch: pytest.MonkeyPatch) -> None:
     path, markets, start, end = sparse
     _, _, made = _run(tmp_path, (path, markets[:1], start, end), "verify", monkeypatch)
-    assert made[0]._one_market() and made[0].checked > 0 and made[0].skipped == 0
+    assert len(made[0].core.catalog.all()) == 1 and made[0].checked > 0 and made[0].skipped == 0
 
 
 @pytest.mark.parametrize(("markets", "reason", "skipped"), [(1, None, True), (2, None, False),
-                                                          (1, "CORRELATION", False)])
+                                                          (1, CORRELATION, False)])
 def test_the_correlation_buckets_are_skipped_only_with_no_pair_to_measure_and_no_state_to_relax(
         markets: int, reason: str | None, skipped: bool) -> None:
-    catalog = SimpleNamespace(all=lambda: [object()] * markets)
-    core = SimpleNamespace(catalog=catalog, risk=SimpleNamespace(memory=SimpleNamespace(reason=reason)))
-    assert QuietPasses(core, None, None, None)._one_market() is skipped  # type: ignore[arg-type]  # reads the core alone
+    guard = CorrelationGuard(None)  # type: ignore[arg-type]  # a close that changes nothing writes nothing
+    s = CorrelationSettings(bucket_ms=60_000, window_ms=3_600_000, threshold=0.8, spike=0.9)
+    guard.watch.observe({"m": 500_000}, 10_000, s)
+    memory = RiskMemory(TradingState.REDUCING if reason else TradingState.ACTIVE, reason, None, None, None)
+    assert (guard.next_close(10_000, s, memory, markets) is None) is skipped
 
 
 def test_rows_that_keep_the_books_fresh_put_off_their_growing_stale() -> None:
