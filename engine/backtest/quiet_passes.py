@@ -1,10 +1,11 @@
 """A replay's timed passes that cannot act, skipped (issue 74 item 4): results the same, a week of
 quiet hours no longer decided 1.2 million times over.
 
-A timed pass (`TradingCore.tick`) reads the books, the ledger and the time. When a pass changed
-nothing itself (it replayed no row and wrote none: SQLite's count of changed rows on the replay's
-batch) and nothing was replayed or written since (or only rows that changed nothing a pass reads:
-no book's touch (its prices alone, where the strategies read no more) or last print, every book
+A timed pass (`TradingCore.tick`) reads the books, the ledger and the time. When a pass decided
+nothing (once its ledger's own steps were done, which it decides on: a trade's settlement step, the
+venue's events, it replayed no row and wrote none but the decisions log's, which no pass reads;
+SQLite's count of changed rows on the replay's batch tells) and nothing was replayed or written
+since (or only rows that changed nothing a pass reads: no book's touch (its prices alone, where the strategies read no more) or last print, every book
 fresh), the next pass would change nothing either, until some part of the pass reads the time past
 a threshold. Every such threshold is asked for here, each from the part that keeps it (`next_...`):
 a book growing stale (reckoned again as rows keep the books fresh), a repeated decision written again,
@@ -73,7 +74,10 @@ class QuietPasses:
         self.last = Valued()
         self.skipped = 0
         self.skipped_after_rows = 0  # of them, those after replayed rows that changed nothing a pass reads
+        self.quiet_after_writes = 0  # passes run that wrote only before deciding or to the decisions log
         self._start: Mark | None = None  # where the replay and its ledger were as the last pass run began
+        self._decided_from: Mark | None = None  # and once its ledger's own steps were done (`prepared`)
+        self._logged = 0  # the decisions log's rows by then
         self._mark: Mark | None = None  # and as it ended
         self._until = 0  # passes before this time are skipped while nothing changes (0: the last pass acted)
         self._ran_at = 0  # when the last pass ran
@@ -88,7 +92,8 @@ class QuietPasses:
         quiet = at < self._until and (here == self._mark or self._unread(here)) and at < self._fresh_until()
         if not quiet or self.verify:
             self._candidate = quiet
-            self._start = here
+            self._start = self._decided_from = here
+            self._logged = self.core.risk.decisions.rows
             self.tally.begin_pass()
             return False
         self.skipped += 1
@@ -117,6 +122,14 @@ class QuietPasses:
         self._mark = here
         return count
 
+    def prepared(self) -> None:
+        """The pass about to run has done its ledger's own steps (the paper venue advanced: a trade's
+        settlement step, an order's expiry; the venue's events drained): what it writes from here is
+        what it decides. Writes before, which the pass decides on, leave the next pass as quiet as
+        this one would have been."""
+        self._decided_from = self._here()
+        self._logged = self.core.risk.decisions.rows
+
     def _unread(self, here: Mark) -> bool:
         """Rows were replayed since the last pass but changed nothing it reads: no row written, every
         book's touch (`_reads`) and last print and the markets' details as they were, and every
@@ -133,7 +146,8 @@ class QuietPasses:
             self._check(at, mark, counted)
             self.checked += 1
         self._counted = counted
-        still = mark == self._start and mark[2] is not None  # it replayed nothing and wrote nothing
+        still = self._decided_nothing(mark)
+        self.quiet_after_writes += still and mark != self._start
         self._mark = mark
         self.last = Valued(equity, exposure)
         self._until = self.quiet_until(at) if still else 0
@@ -142,6 +156,15 @@ class QuietPasses:
             self._read = self._reads()
             oldest = self.core.books.all_current_since()
             self._fresh = oldest is not None and at - oldest <= self.core.risk.limits.ms("max_data_age")
+
+    def _decided_nothing(self, mark: Mark) -> bool:
+        """Whether the pass that ended at `mark` replayed no row and wrote nothing once its ledger's own
+        steps were done, but the decisions log's rows (a refusal's news or reminder, which nothing a
+        pass decides on reads; `DecisionsLog.next_repeat` tells when one is due again)."""
+        start = self._decided_from
+        if start is None or mark[:2] != start[:2] or mark[2] is None or start[2] is None:
+            return False
+        return mark[2] - start[2] == self.core.risk.decisions.rows - self._logged
 
     def _check(self, at: int, mark: Mark, counted: PassCounts) -> None:
         if mark != self._start or counted != self._counted:

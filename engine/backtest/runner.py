@@ -439,6 +439,9 @@ async def _decide(core: TradingCore, sites: list[Ledger], clock: SimClock, at: i
     if quiet is not None and quiet.skips(at):  # nothing it reads changed: the last pass's valuation stands
         equity, held = quiet.last.equity, quiet.last.exposure
     else:
+        if quiet is not None:  # the ledger's own steps first (the tick's own call then finds nothing to do)
+            core.desk.prepare()
+            quiet.prepared()
         valuation = await core.tick()  # the pass's own valuation (what its breakers judged)
         # A Kalshi strategy's ledger is Kalshi's paper ledger; a cross-venue one's, both ledgers together.
         valued = [valuation if site is core.desk else portfolio.valued(site.executor.state, site.marks)[0]

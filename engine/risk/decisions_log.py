@@ -43,6 +43,7 @@ class DecisionsLog:
         self._forecasts: dict[tuple[str, str], tuple[int, int]] = {}  # (strategy, market) -> (at, p) last written
         # Told every decision handed to `write`, news or not (a backtest counts each refusal: refusals.py).
         self.observer: Callable[[Sequence[Decision]], None] | None = None
+        self.rows = 0  # rows written so far (decisions, notes, forecasts): nothing a pass decides on reads them
 
     def forecasts(self, intents: Iterable[Intent], now: int) -> int:
         """Write each stated probability that moved FORECAST_STEP, or stood FORECAST_REPEAT_MS, since
@@ -61,6 +62,7 @@ class DecisionsLog:
         if rows:
             with self.db.write() as conn:
                 risk_store.add_forecasts(conn, rows)
+            self.rows += len(rows)
         return len(rows)
 
     def regimes(self, intents: Iterable[Intent], now: int) -> int:
@@ -77,6 +79,7 @@ class DecisionsLog:
             risk_store.add_notes(conn, [(now, self.mode, i.strategy, i.condition_id,
                                          Reason(f"REGIME_{i.regime.upper()}").value, i.reason[:500])
                                         for i in changed])
+        self.rows += len(changed)
         return len(changed)
 
     def write(self, decisions: Iterable[Decision], now: int) -> int:
@@ -90,6 +93,7 @@ class DecisionsLog:
             risk_store.add_decisions(conn, [(now, self.mode, d.strategy, d.condition_id, d.side.value, d.price,
                                              d.requested, d.approved, d.action, d.reason.value, d.detail or None)
                                             for d in fresh])
+        self.rows += len(fresh)
         return len(fresh)
 
     def next_repeat(self, now: int) -> int | None:

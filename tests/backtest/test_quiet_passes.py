@@ -94,6 +94,7 @@ def test_skipping_the_quiet_passes_stores_what_running_every_pass_stores(
     # (none in its first 30 minutes: the volatility baseline still grows with the clock)
     assert made[0].skipped > passes // 4, "a sparse recording's quiet passes are skipped"
     assert made[0].skipped_after_rows > 0, "and some after rows that changed nothing a pass reads"
+    assert made[0].quiet_after_writes > 0, "and after passes that wrote only before deciding or to the log"
     assert every_rows["orders"] and every_rows["fills"] and every_rows["decisions"], "it must trade to prove anything"
     assert every.metrics.rewards > 0 and every.metrics.rebates > 0, "and earn, for the curve's income"
     assert rows == every_rows  # every order, fill, position, cash and decision row, as stored
@@ -206,6 +207,25 @@ def test_a_correlation_bucket_closes_at_the_next_bucket_and_a_repeated_decision_
     trimmed = Decision("s", "m", Side.SELL, 520_000, 10, 5, Reason.MAX_MARKET_EXPOSURE, "")
     assert log.write([trimmed], 70_000) == 1  # the refusal no longer made: only this one repeats
     assert log.next_repeat(70_000) == 70_000 + REPEAT_MS
+    assert log.rows == 3  # every row it wrote, counted
+
+
+def test_a_pass_decided_nothing_when_it_wrote_only_before_deciding_or_to_the_decisions_log() -> None:
+    """The ledger's own steps (a trade's settlement step) come before the pass decides on them; the
+    decisions log's rows are read by no pass; any other row, or a row replayed, is a decision."""
+    log, changes = SimpleNamespace(rows=3), [10]
+    core = SimpleNamespace(risk=SimpleNamespace(decisions=log), db=SimpleNamespace(batch_changes=lambda: changes[0]))
+    cursor = SimpleNamespace(batch_number=1, i=5)
+    quiet = QuietPasses(core, cursor, None, None)  # type: ignore[arg-type]  # what the rule reads, alone
+    changes[0] = 12  # the ledger's own steps wrote two rows
+    quiet.prepared()
+    assert quiet._decided_nothing(quiet._here())
+    changes[0], log.rows = 14, 5  # two decisions written
+    assert quiet._decided_nothing(quiet._here())
+    changes[0] = 15  # and an order's row
+    assert not quiet._decided_nothing(quiet._here())
+    changes[0], cursor.i = 14, 6  # a row replayed while it decided
+    assert not quiet._decided_nothing(quiet._here())
 
 
 def test_the_order_rate_frees_a_placement_only_once_reached_and_an_error_stops_counting_after_its_window() -> None:
