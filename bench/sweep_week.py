@@ -9,7 +9,7 @@ time goes on: a week at the 500 ms cadence holds 1.25 M timed passes, the quiet 
 research issue asks of it: exactly the trials asked, no parameter set backtested twice, none
 failed by a crash. With fewer trials than 100 (the default, 10, takes ~3 minutes on 2 cores;
 `make bench` runs that) it also prints what 100 would take on this machine at the trials'
-measured pace; `--trials 100` runs them all (~28 minutes on 2 cores).
+measured pace; `--trials 100` runs them all (~25 minutes on 2 cores).
 
 `--processes 2 --jobs 1` starts two `engine sweep` processes together on one fresh study, as two
 machines would share it; with `--shared-storage` the study is kept where SWEEP_STORAGE says (in
