@@ -5,16 +5,17 @@ A timed pass (`TradingCore.tick`) reads the books, the ledger and the time. When
 nothing (once its ledger's own steps were done, which it decides on: a trade's settlement step, the
 venue's events, it replayed no row and wrote none but the decisions log's, which no pass reads;
 SQLite's count of changed rows on the replay's batch tells) and nothing was replayed or written
-since (or only rows that changed nothing a pass reads: no book's touch (its prices alone, where the strategies read no more) or last print, every book
-fresh), the next pass would change nothing either, until some part of the pass reads the time past
-a threshold. Every such threshold is asked for here, each from the part that keeps it (`next_...`):
-a book growing stale (reckoned again as rows keep the books fresh), a repeated decision written again,
-a volatility reading crossing a threshold as changes leave its window and baseline, the next
-correlation bucket (where a run has two markets or more), the order-rate window, cooldowns and take
-holds ending, the error window, the day's rollover, a game about to start, a paper trade settling
-or a GTD order expiring. A pass before the earliest of them is skipped; its
-curve and exposure points are still written (the last valuation, with the income due at its time),
-and the refusals the pass before it counted are counted again.
+since (or only rows that changed nothing a pass reads: no book's touch (its prices alone, where the
+strategies read no more) or last print, every book fresh), the next pass would change nothing
+either, until some part of the pass reads the time past a threshold. Every such threshold is asked
+for here, each from the part that keeps it (`next_...`): a book growing stale (reckoned again as
+rows keep the books fresh), a repeated decision written again, a volatility reading crossing a
+threshold as changes leave its window and baseline, the next correlation bucket (where a run has two
+markets or more), the order-rate window, cooldowns and take holds ending, the error window, the
+day's rollover, a game about to start, a paper trade settling or a GTD order expiring. A pass before
+the earliest of them is skipped; its curve and exposure points are still written (the last
+valuation, with the income due at its time), and the refusals the pass before it counted are counted
+again.
 
 Only where every part is known: the desk's own ledger alone, strategies that do not read the clock
 (`Strategy.reads_the_clock`), no indicator, no exit under way, no order waiting on the venue (a
