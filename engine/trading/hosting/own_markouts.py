@@ -88,11 +88,6 @@ class OwnMarkouts:
             self._sample(condition_id, now)
             self._measure(condition_id, now)
 
-    def next_horizon(self) -> int | None:
-        """When the nearest horizon still ahead is reached (None: no fill waits for one)."""
-        return min((fill.filled_at + fill.horizons[0] for fills in self.pending.values() for fill in fills),
-                   default=None)
-
     def recent(self, strategy: str, condition_ids: Iterable[str]) -> Mapping[str, tuple[OwnMarkout, ...]]:
         """The strategy's measured markouts in its markets (every horizon), in the order they were
         measured: each within a tick of the time it became known."""
