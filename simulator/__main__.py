@@ -122,6 +122,8 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                                             "exchange spot, in basis points (default 3)"),
     "--price-to-beat-delay": ("price_to_beat_delay_s", float, "seconds after a window opens before Gamma lists its "
                                                               "price to beat (default 2)"),
+    "--crypto-taker-delay-ms": ("crypto_taker_delay_ms", float, "ms a crypto market holds a taker order that would "
+                                                                "match at once (default 50, the venue's; 0 = none)"),
     "--kalshi-markets": ("kalshi_markets", int, "Kalshi markets listed in the simulated event under /trade-api/v2 "
                                                 "(default 4; 0: none)"),
     "--kalshi-parlays": ("kalshi_parlays", int, "multivariate (parlay) legs listed first in Kalshi's /markets, as "

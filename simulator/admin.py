@@ -77,6 +77,7 @@ class Admin:
             "payouts": [fmt(p) for p in m.payouts] if m.payouts else None,
             "latent": m.latent, "fee_rate": fmt(m.fee_rate), "fee_exponent": m.fee_exponent,
             "sports": m.seconds_delay > 0, "seconds_delay": m.seconds_delay,
+            "taker_delay_ms": round(m.taker_delay_s * 1000, 3),
             "resolution": m.uma_status or "open",
             "rewarded": m.reward is not None, "protocol_v2": m.protocol_v2,
         } for m in self.ex.markets.values()]

@@ -173,6 +173,9 @@ class SimConfig:
     spot_vol: float = 0.6  # the spot walk's annualised volatility
     chainlink_basis_bps: float = 3.0  # the Chainlink price's random distance from the exchange spot (bps)
     price_to_beat_delay_s: float = 2.0  # Gamma publishes a window's price to beat this long after it opens
+    # A crypto market's taker order that would match at once waits this long (the venue's changelog,
+    # 2026-08-17: 50 ms, was 250 ms); 0 matches takers at once, a leniency.
+    crypto_taker_delay_ms: float = 50.0
     # Kalshi's Trade API v2 (kalshi/): the markets of one simulated event, under /trade-api/v2.
     kalshi_markets: int = 4  # 0: none listed (keys, balances and the routes still answer)
     kalshi_parlays: int = 20  # multivariate (parlay) legs listed before them, as Kalshi's /markets pages are
@@ -276,6 +279,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_SPOT_VOL": ("spot_vol", float),
     "SIMULATOR_CHAINLINK_BASIS_BPS": ("chainlink_basis_bps", float),
     "SIMULATOR_PRICE_TO_BEAT_DELAY": ("price_to_beat_delay_s", float),
+    "SIMULATOR_CRYPTO_TAKER_DELAY_MS": ("crypto_taker_delay_ms", float),
     "SIMULATOR_KALSHI_MARKETS": ("kalshi_markets", int),
     "SIMULATOR_KALSHI_PARLAYS": ("kalshi_parlays", int),
     "SIMULATOR_KALSHI_CRYPTO": ("kalshi_crypto", str),
@@ -358,6 +362,8 @@ def _validate(cfg: SimConfig) -> None:
         raise ValueError(f"chainlink_basis_bps must be from 0 to 100, not {cfg.chainlink_basis_bps!r}")
     if not 0 <= cfg.price_to_beat_delay_s <= 3600:
         raise ValueError(f"price_to_beat_delay_s must be from 0 to 3600 seconds, not {cfg.price_to_beat_delay_s!r}")
+    if not 0 <= cfg.crypto_taker_delay_ms <= 10_000:
+        raise ValueError(f"crypto_taker_delay_ms must be from 0 to 10000 ms, not {cfg.crypto_taker_delay_ms!r}")
     if not 0 <= cfg.kalshi_markets <= 50:
         raise ValueError(f"kalshi_markets must be from 0 to 50, not {cfg.kalshi_markets!r}")
     from .kalshi.cfbenchmarks import SERIES as KALSHI_CRYPTO

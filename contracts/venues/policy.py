@@ -69,6 +69,9 @@ class VenuePolicy:
     paired: bool = False
     preflight: str = ""  # the `python -m engine` command that checks its key ("": none)
     min_marketable_buy: int = 0  # a marketable BUY worth less (micro cash) is refused (0: no minimum)
+    # A taker order on one of its crypto markets (contracts/updown.py `is_crypto`) that would match at once is
+    # held this long (ms) by the venue before it matches, so a maker has that long to cancel (0: never held).
+    crypto_taker_delay_ms: int = 0
     # A marketable order's amounts (its size and its notional) are held to the venue's decimals
     # (contracts/venue_rules.py `TAKE`); else any count on the lot is exact.
     take_amount_decimals: bool = False

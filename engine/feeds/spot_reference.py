@@ -2,22 +2,28 @@
 its price to beat and the time left (contracts/updown.py), and the desk's other reference prices for
 every other market.
 
-A window settles on the Chainlink price of its asset (engine/feeds/chainlink.py): Up when the price at
-its end is at or above the price to beat, the Chainlink price at its start. So the desk prices it:
+A window settles on averages of the Chainlink price of its asset (engine/feeds/chainlink.py): Up when
+the final price, the time-weighted average over the last TWAP_S (60) seconds before its end, is at or
+above the price to beat, the same average over the TWAP_S seconds before its start. So the desk prices
+it:
 
 - on Chainlink's price while that stream is fresh (a report heard within STALE_MS), else on the
   exchange spot (engine/feeds/spot.py, when the `spot_feed` setting names one) as a fallback: which
   priced each window is kept (`pricing`) and shown on the Markets page, so a window priced on the
   fallback says so;
 - against the price to beat Gamma publishes for the window (set by the series job, `set_beat`), else
-  the price in force at its start in the stream that prices it (the last report at or before the
-  start, no older than OPENING_TOLERANCE_MS: heard live, or in the stream's first dump of recent
-  prices). A window with neither is not priced (a market maker with `fair_value` "reference" stays
-  out of it) rather than guessed: a window joined late is priced from Gamma's number.
+  the average over the TWAP_S seconds before its start in the stream that prices it (the price in force
+  at the lookback's first moment no older than OPENING_TOLERANCE_MS: heard live, or in the stream's
+  first dump of recent prices). A window with neither is not priced (a market maker with `fair_value`
+  "reference" stays out of it) rather than guessed: a window joined late is priced from Gamma's number;
+- from what will settle it: before its last TWAP_S seconds from the price now (the average to come
+  varies less than a snapshot would), within them from the average of the prices already in force
+  there (known) and the price now for the rest (`average_probability`). A window in its last seconds
+  whose stream did not cover their start is not priced.
 
 Without a minute of prices in that stream there is no volatility, and no reference either. The
 probability is computed when asked, at the time of the latest price; its history (for the market
-maker's regimes and pulls) is the same formula over the last prices.
+maker's regimes and pulls) is the same formula over the last prices, each with the average known then.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from contracts.updown import Window, up_probability, window_of
+from contracts.updown import TWAP_S, Window, average_probability, window_of
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.chainlink import ChainlinkFeed
 from engine.feeds.price_series import PriceSeries
@@ -93,9 +99,11 @@ class UpDownReference:
         if not points:
             return ()
         sigma = feed.volatility(window.series.asset, points[-1][0])  # the latest, for every point
+        begun = window.end_s * 1000 - TWAP_S * 1000
+        known = _averages_from(points, begun, feed.at(window.series.asset, begun, OPENING_TOLERANCE_MS))
         out = []
         for at, price in points:
-            probability = self._probability(window, name, feed, price, at, sigma)
+            probability = self._probability(window, name, feed, price, at, sigma, known.get(at))
             if probability is not None:
                 out.append((at, probability))
         return tuple(out)
@@ -113,8 +121,8 @@ class UpDownReference:
         return Pricing(source[0], None if opening is None else opening[0], None if opening is None else opening[1])
 
     def opening(self, window: Window, name: str, feed: PriceSeries) -> tuple[float, str] | None:
-        """The price to beat and where it comes from: Gamma's, else the price in force at the start in
-        the stream pricing the window; None when neither is known (never guessed)."""
+        """The price to beat and where it comes from: Gamma's, else the average over the TWAP_S seconds
+        before the start in the stream pricing the window; None when neither is known (never guessed)."""
         asset = window.series.asset
         beat = self.beats.get((asset, window.start_s))
         if beat is not None:
@@ -125,10 +133,10 @@ class UpDownReference:
             return known, name
         start_ms = window.start_s * 1000
         if self.clock_ms() < start_ms:
-            return None  # the start has not passed yet: a later price may still be the one in force
-        heard = feed.at(asset, start_ms, OPENING_TOLERANCE_MS)
+            return None  # the start has not passed yet: later prices still count in its average
+        heard = feed.average(asset, start_ms - TWAP_S * 1000, start_ms, OPENING_TOLERANCE_MS)
         if heard is None:
-            return None  # not heard then: unknown
+            return None  # the lookback's first moment not heard: unknown
         self.openings[key] = heard
         self._forget_old(window)
         return heard, name
@@ -148,11 +156,16 @@ class UpDownReference:
         return None if info is None else window_of(info.slug)
 
     def _probability(self, window: Window, name: str, feed: PriceSeries, price: float, at: int,
-                     sigma: float | None) -> int | None:
+                     sigma: float | None, so_far: float | None = None) -> int | None:
+        """P(Up) at `at`, the price then `price`; `so_far`: the final average's known part then, when the
+        caller has it (else read from the feed inside the last TWAP_S seconds)."""
         opening = self.opening(window, name, feed)
         if opening is None or sigma is None or at < window.start_s * 1000:
             return None
-        return up_probability(price, opening[0], max(0.0, window.end_s - at / 1000), sigma)
+        end_ms = window.end_s * 1000
+        if so_far is None and end_ms - at < TWAP_S * 1000:
+            so_far = feed.average(window.series.asset, end_ms - TWAP_S * 1000, min(at, end_ms), OPENING_TOLERANCE_MS)
+        return average_probability(price, opening[0], max(0.0, (end_ms - at) / 1000), sigma, so_far)
 
     def _forget_old(self, window: Window) -> None:
         """Prices to beat of windows long over go: the tables stay bounded."""
@@ -161,3 +174,19 @@ class UpDownReference:
             del self.openings[key]
         for beat in [k for k in self.beats if k[1] < horizon]:
             del self.beats[beat]
+
+
+def _averages_from(points: tuple[tuple[int, float], ...], begun: int, base: float | None) -> dict[int, float]:
+    """For each point at or after `begun` (ms), the time-weighted average of the prices in force from `begun`
+    to it (`base` in force at `begun`; none without it): the final average's known part at each, in one pass."""
+    if base is None:
+        return {}
+    averages: dict[int, float] = {}
+    integral, last_at, last_price = 0.0, begun, base
+    for at, price in points:
+        if at < begun:
+            continue
+        integral += last_price * (at - last_at)
+        averages[at] = integral / (at - begun) if at > begun else base
+        last_at, last_price = at, price
+    return averages

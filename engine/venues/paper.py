@@ -2,7 +2,8 @@
 
 Fill model in engine/venues/paper_fills.py. Each placement and cancel takes the latency model's
 time to act (engine/venues/paper_latency.py), as a call to the venue does: the answer reflects
-the book it met on arrival, and an order whose cancel is on its way can still be filled. Fills
+the book it met on arrival, and an order whose cancel is on its way can still be filled. A taker on
+a crypto market that would match at once is held the venue's taker delay first (`taker_hold`). Fills
 go MATCHED -> MINED -> CONFIRMED on a clock (optionally FAILED, a ghost fill, at a seeded rate);
 its refusals, fees and batches are its venue's (`PaperRules`, engine/venues/paper_rules.py). The
 venue's own state (its resting orders with their queue positions, and its trades) lives in `paper_orders` /
@@ -23,6 +24,7 @@ from sqlalchemy import Connection
 
 from contracts.domain import Book, MarketInfo, Side, Tif
 from contracts.order_status import covered
+from contracts.updown import is_crypto
 from contracts.venues import DESK_VENUE, POLICIES, venue_of
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketResolved, MarketVoided, TradePrint
@@ -169,7 +171,7 @@ class PaperVenue:
         return PreparedOrder(request, f"paper-{request.client_id}", payload, payload)
 
     async def submit(self, prepared: PreparedOrder) -> PlaceResult:
-        if not await self.trips.place():
+        if not await self.trips.place() or not await taker_hold(self, [prepared]):
             raise OrderRejected(OVERTAKEN)
         with self.db.write() as conn:
             result, events = self._place(conn, prepared)
@@ -183,7 +185,7 @@ class PaperVenue:
         at once, sent one after the other, as the live venue sends them)."""
         results: list[PlaceResult] = []
         for batch in _batches(self.rules, prepared, "batch_create"):
-            if not await self.trips.place():  # one request
+            if not await self.trips.place() or not await taker_hold(self, batch):  # one request (held whole)
                 results += [PlaceResult(p.venue_order_id, VenueOrderStatus.INVALID, error=OVERTAKEN) for p in batch]
                 continue
             events: list[VenueEvent] = []
@@ -515,6 +517,19 @@ async def cancel_all_resting(db: Database) -> CancelResult:
         canceled += done.canceled
         refused |= done.not_canceled
     return CancelResult(tuple(canceled), refused)
+
+
+async def taker_hold(venue: PaperVenue, prepared: Sequence[PreparedOrder]) -> bool:
+    """The venue's hold of a taker on a crypto market (its policy's `crypto_taker_delay_ms`): an order there
+    that would match at once on arrival waits that long, then meets the book as it is (a batch holding one
+    waits whole: stricter for its makers than the venue). False: a cancel-all acted while it was held."""
+    delay = POLICIES[venue.venue_name].crypto_taker_delay_ms
+    for one in prepared if delay else ():
+        req, market = one.request, venue.catalog.by_token(one.request.token_id)
+        if not req.post_only and market is not None and is_crypto(market) and \
+                rules.crosses(*venue.books.best_prices(req.token_id), req.side, req.price):
+            return await venue.trips.hold(delay)
+    return True
 
 
 def _ids_in(wanted: set[str]) -> Callable[[_Resting], bool]:

@@ -1,6 +1,6 @@
 """The short crypto up/down series in the real trading core against the simulator (paper): the series
 job finds the current and the next window on Gamma within seconds and the market maker's filter
-takes them; the window that has opened is priced on the Chainlink price it settles on (the venue's
+takes them; the window that has opened is priced on the Chainlink averages it settles on (the venue's
 real-time data socket, as the simulator serves it), against the price to beat Gamma publishes, so
 the maker quotes around P(Up) there and stays out of the one that has not; it stops quoting the
 configured seconds before the window closes. A window the desk joins long after it opened (its start
@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from contracts.domain import Side
 from contracts.settings import load_settings
-from contracts.updown import up_probability, window_of
+from contracts.updown import TWAP_S, average_probability, window_of
 from engine.feeds.chainlink import ChainlinkFeed
 from engine.trading.core import TradingCore
 from simulator.rtds import DUMP_S
@@ -133,8 +133,11 @@ def test_a_series_window_is_found_priced_on_chainlink_quoted_and_left_before_its
         latest = feed.spot("btc")
         sigma = feed.volatility("btc", fair[1])
         assert window is not None and sigma is not None and latest is not None and latest[1] == fair[1]
-        beat = round(sim.sim.updown.openings[current], 8)  # Gamma's price to beat: Chainlink's at the start
-        assert abs(fair[0] - up_probability(latest[0], beat, window.end_s - fair[1] / 1000, sigma)) <= 1
+        beat = round(sim.sim.updown.openings[current], 8)  # Gamma's price to beat: Chainlink's average then
+        left = window.end_s - fair[1] / 1000
+        so_far = feed.average("btc", (window.end_s - TWAP_S) * 1000, fair[1], 5_000) if left < TWAP_S else None
+        expected = average_probability(latest[0], beat, left, sigma, so_far)  # what settles the window
+        assert expected is not None and abs(fair[0] - expected) <= 1
         assert _window_row(core, current) == [("chainlink", round(beat * 1e6), "gamma")]
         quotes = _quotes(core, current)
         assert set(quotes) <= {Side.BUY, Side.SELL} and quotes, "no quote in the open window"
