@@ -47,7 +47,7 @@ from sqlalchemy import text
 from contracts.settings import load_settings
 from engine.backtest.cursor import SimClock
 from engine.backtest.replay import Replay, ReplayFeed
-from engine.backtest.runner import SCRATCH_SYNC, SCRATCH_UNUSED_INDEXES, SCRATCH_UNUSED_TRIGGERS
+from engine.backtest.runner import SCRATCH_SYNC, SCRATCH_UNUSED_INDEXES, SCRATCH_UNUSED_TRIGGERS, SCRATCH_WRITE_BEHIND
 from engine.risk.gate import TradingState
 from engine.trading.core import TradingCore
 from engine.trading.hosting.views import market_views, snapshot, strategy_state
@@ -74,7 +74,7 @@ def book(mid: int, wide: int = 0) -> tuple[list[tuple[int, int]], list[tuple[int
 async def started_core(folder: Path, markets: int) -> tuple[TradingCore, SimClock, list[str]]:
     path = folder / "cost.db"
     cids, start, _ = write_recording(path, markets=markets, events=1)
-    db = Database(path, writer_sync=SCRATCH_SYNC)  # a backtest's scratch ledger
+    db = Database(path, writer_sync=SCRATCH_SYNC, write_behind=SCRATCH_WRITE_BEHIND)  # a backtest's scratch ledger
     with db.write() as conn:
         conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
                                  updated_by) VALUES ('mm', 'market_making', :p, :m, 1, 0, 0, 'bench')"""),
