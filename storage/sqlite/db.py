@@ -132,7 +132,7 @@ class Database:
         self._held_offset = 0  # what earlier batches' held writes counted, less what their flushes did
         if self.write_behind:  # any SQLAlchemy statement in a batch runs on the rows as a live writer leaves them
             event.listen(self.writer, "before_cursor_execute",
-                         lambda conn, *_: flush_before(conn))
+                         lambda conn, _cursor, statement, *_: flush_before(conn, statement))
 
     def acting_as(self, access: Access, *, on_refused: Callable[[str], object] | None = None) -> Database:
         """This handle's engines (shared, never disposed through the view), writing as `access`.

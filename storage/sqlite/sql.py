@@ -26,7 +26,7 @@ def _cursor(conn: Connection) -> sqlite3.Cursor:
 
 
 def run(conn: Connection, sql: str, params: Params = ()) -> sqlite3.Cursor:
-    flush_before(conn)  # a replay's rows held in memory are written first (storage/sqlite/write_behind.py)
+    flush_before(conn, sql)  # a replay's rows held in memory are written first (storage/sqlite/write_behind.py)
     cursor = _cursor(conn)
     cursor.execute(sql, params)
     return cursor
@@ -41,7 +41,7 @@ def run_beside(conn: Connection, sql: str, params: Params = ()) -> sqlite3.Curso
 
 
 def run_many(conn: Connection, sql: str, rows: Iterable[Params]) -> sqlite3.Cursor:
-    flush_before(conn)
+    flush_before(conn, sql)
     cursor = _cursor(conn)
     cursor.executemany(sql, rows)
     return cursor

@@ -10,14 +10,17 @@ batch's end they are written with one `executemany` a table, before the batch co
 
 The same functions write them live (storage/engine_stores/execution_ledger.py, paper_book.py): only
 this seam differs, and only while a batch is open. What keeps it exact:
-- any other statement on the batch's connection (a fill, a position, a read of these tables, any
-  SQLAlchemy statement) first writes what is held and forgets it, so it runs on the rows a live
-  writer would have left (storage/sqlite/sql.py's `run` and the writer engine's
-  `before_cursor_execute` hook call `flush_before`);
+- any other statement on the batch's connection that names these tables, or a table whose foreign
+  key refers to one (a fill, checked against its order's row and moving it; a read of them), through
+  storage/sqlite/sql.py's `run` or SQLAlchemy (whose writer engine's `before_cursor_execute` hook
+  calls `flush_before`), first writes what is held and forgets it, so it
+  runs on the rows a live writer would have left; a statement naming none (the decisions log, the
+  risk state) cannot see them and leaves them held;
 - a write to a row not held (written in an earlier batch, or after such a flush) runs as its
   statement, at once;
-- the tables it holds must have no triggers (a scratch ledger drops them: engine/backtest/runner.py),
-  since a row written once at the end would not fire what each step fires;
+- no trigger or view may name the tables it holds (a scratch ledger drops the live desk's
+  triggers: engine/backtest/runner.py), since a row written once at the end would not fire what each
+  step fires;
 - `changes` counts the rows its held writes would have changed, as SQLite's `total_changes` does,
   so a replay still tells a pass that wrote from one that did not (engine/backtest/quiet_passes.py).
 A constraint a held row breaks (a repeated client id) fails the batch when it is written, not the
@@ -64,11 +67,13 @@ def of(conn: Connection) -> WriteBehind | None:
     return _ACTIVE.get(id(conn)) if _ACTIVE else None
 
 
-def flush_before(conn: Connection) -> None:
-    """Another statement is about to run on `conn`: write what is held first, and forget it."""
+def flush_before(conn: Connection, sql: str) -> None:
+    """Statement `sql` is about to run on `conn`: if it names a table rows are held for, write them first
+    and forget them (a statement naming none cannot see or change them: no trigger or view of the
+    schema names them either, which `WriteBehind` checks)."""
     if _ACTIVE:
         held = _ACTIVE.get(id(conn))
-        if held is not None and held.holding:
+        if held is not None and held.holding and any(name in sql for name in held.names):
             held.flush()
 
 
@@ -76,10 +81,17 @@ class WriteBehind:
     def __init__(self, conn: Connection):
         self.conn = conn
         self.raw: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]  # sqlite3's
-        triggers = self.raw.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (?, ?, ?)", HELD_TABLES).fetchall()
-        if triggers:
-            raise RuntimeError(f"rows cannot be held for tables with triggers: {[t[0] for t in triggers]}")
+        naming = [name for name, sql in self.raw.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')").fetchall()
+            if "orders" in sql or "paper_trades" in sql]
+        if naming:  # a row written once at the end would not fire what each step fires, nor be seen by a view
+            raise RuntimeError(f"rows cannot be held for tables that triggers or views name: {naming}")
+        # What a statement that must see the held rows names: their tables, or a table whose foreign key
+        # refers to one (a fill names its order: it is checked against the order's row).
+        tables = [t for (t,) in self.raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()]
+        self.names = tuple(sorted({"orders", "paper_trades"} | {  # ("orders" is in "paper_orders" too)
+            t for t in tables if any(ref[2] in HELD_TABLES for ref in self.raw.execute(
+                "SELECT * FROM pragma_foreign_key_list(?)", (t,)).fetchall())}))
         self.orders: dict[int, list[Any]] = {}
         self.paper_orders: dict[str, tuple[Any, ...]] = {}
         self.paper_trades: dict[str, list[Any]] = {}
