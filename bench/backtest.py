@@ -59,7 +59,7 @@ from pathlib import Path
 
 from _common import ROOT, report
 from _recording import TICK, write_recording
-from _yardsticks import HFTBACKTEST, NAUTILUS, line, nautilus_line
+from _yardsticks import HFTBACKTEST, NAUTILUS, children_cpu, line, nautilus_line
 
 from engine.backtest.replay import apply
 from engine.feeds.books import BookCache
@@ -146,13 +146,14 @@ def replay_in_child(db: Path, work: Path, code: Path) -> dict:
     # As a user's checkout runs it: its modules' bytecode written once and reused (an environment that
     # forbids writing it would have every run compile the desk's source again, ~1 s of its wall).
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), children_cpu()
     out = subprocess.run([sys.executable, "-c", CHILD, str(db), str(work), json.dumps(PARAMS)], cwd=code, env=env,
                          capture_output=True, text=True)
+    cpu = children_cpu() - cpu
     if out.returncode != 0:
         raise SystemExit(child_failure(code, out.returncode, out.stderr))
     figures = json.loads(out.stdout.strip().splitlines()[-1])
-    figures["wall_s"] = time.perf_counter() - began
+    figures["wall_s"], figures["process_cpu_s"] = time.perf_counter() - began, cpu
     return figures
 
 
