@@ -32,8 +32,8 @@ recording in its data catalog, the same quoting by a Strategy of its own on its 
 cadences; its line prints the desk's speed as a multiple of its own (issue 90: >= 2x deciding on events).
 Every yardstick's time to convert the recording into its own data is shown (once a recording, not in
 its wall). The order-rate limit is lifted on the desk at both cadences: every side places what it wants.
-Each replay's process writes and reuses its bytecode, as a user's checkout does, and says which
-trading core it ran (the compiled build, or the source: `TRADER_CORE=pure` runs the source).
+Each replay's process writes and reuses its bytecode, as a user's checkout does (and says which trading
+core it ran: the source, or with `--code` a checkout of issues 74 to 90 its compiled build).
 Targets: >= 300 k events/s at the default cadence, >= 1 M with one decision, <= 250 MB peak
 RSS at every size, with every fill's markouts computed (engine/backtest/markouts.py).
 The same code reads about 10 % apart from run to run on a shared 2-core machine and up to ~25 %
@@ -95,7 +95,7 @@ import json, os, resource, sqlite3, sys, time
 from pathlib import Path
 from engine.backtest.runner import BacktestSpec, run_sync
 from contracts.settings import load_settings
-try:  # which trading core runs (a checkout from before issue 74 has no compiled one)
+try:  # which trading core runs (a checkout of issues 74 to 90 may run a compiled one; before and since: the source)
     from contracts.compiled_core import installed
     core = "compiled" if installed() is not None else "source"
 except ImportError:

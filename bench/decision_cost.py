@@ -40,7 +40,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import percentile, trading_core
+from _common import percentile
 from _recording import SH, TICK, write_recording
 from sqlalchemy import text
 
@@ -270,7 +270,6 @@ def main() -> None:
     parser.add_argument("--trail-blocks", type=int, default=10,
                         help="alternating blocks of the order trail's case, with and without its triggers")
     args = parser.parse_args()
-    print(f"trading core: {trading_core()}", flush=True)
     for markets in (int(m) for m in args.markets.split(",")):
         asyncio.run(case(markets, args.rounds, args.trail_blocks))
     print(f"targets (issues 58, 90): a no-op decision on an event <= {TARGET_NOOP_US} us, one that replaces its "

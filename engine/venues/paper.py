@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from mypy_extensions import mypyc_attr
 from sqlalchemy import Connection
 
 from contracts.domain import Book, MarketInfo, Side, Tif
@@ -112,8 +111,6 @@ class _Resting:
                           self.size, self.filled, status, self.created_ms, reason)
 
 
-# Tests stand in for a venue by subclassing it (tools/compiled_modules.txt compiles this module).
-@mypyc_attr(allow_interpreted_subclasses=True)
 class PaperVenue:
     mode: VenueMode = "paper"
 
