@@ -52,21 +52,16 @@ def _steps(seed: int, count: int) -> list[Step]:
                                   rng.choice([None, rng.randint(0, 10_000_000)]), rng.choice([None, "e"]),
                                   rng.random() < 0.5, rng.choice([None, None, "why"])))
         elif what < 0.62:
-            ids, why = [recent, rng.randint(1, orders)], rng.choice(["kill", "stop"])
-            steps.append(lambda conn, ids=ids, why=why, now=now: ledger.mark_ending(conn, ids, why, now))
+            steps.append(_ending([recent, rng.randint(1, orders)], rng.choice(["kill", "stop"]), now))
         elif what < 0.68:
-            i, word = recent, rng.choice(["ghost", "GHOST", "late"])
-            steps.append(lambda conn, i=i, word=word, now=now: ledger.add_flag(conn, i, word, now))
+            steps.append(_flag(recent, rng.choice(["ghost", "GHOST", "late"]), now))
         elif what < 0.85:
             steps.append(_save(rng.randint(1, orders), now, rng.randint(0, 10), rng.randint(0, 9),
                                rng.choice(["LIVE", "MATCHED", "CANCELED"]), rng.choice(["GTC", "FAK"])))
         elif what < 0.92:
             steps.append(_trade(rng.randint(1, orders), now))
         elif what < 0.95:  # a fill of an order of this batch: its foreign key checks the order's row
-            steps.append(lambda conn, i=recent, n=n: conn.execute(text(
-                "INSERT INTO fills (trade_id, order_id, mode, strategy, condition_id, token_id, outcome, side, "
-                "price, size, liquidity, status, status_rank, matched_at, updated_at) VALUES (:t, :o, 'paper', 's', "
-                "'m', 't', 'YES', 'BUY', 1, 1, 'MAKER', 'MATCHED', 10, 1, 1)"), {"t": f"f{n}", "o": i}).rowcount)
+            steps.append(_fill(recent, f"f{n}"))
         else:  # a statement of another kind in between: it reads what every step before it wrote
             steps.append(_read)
     return steps
@@ -84,6 +79,21 @@ def _advance(i: int, now: int, status: OrderStatus, filled: int | None, error: s
              end: str | None) -> Step:
     return lambda conn: ledger.advance_at_once(conn, i, status, now, filled=filled, error=error, acked=acked,
                                                end_reason=end)
+
+
+def _ending(ids: list[int], why: str, now: int) -> Step:
+    return lambda conn: ledger.mark_ending(conn, ids, why, now)
+
+
+def _flag(i: int, word: str, now: int) -> Step:
+    return lambda conn: ledger.add_flag(conn, i, word, now)
+
+
+def _fill(i: int, trade_id: str) -> Step:
+    return lambda conn: conn.execute(text(
+        "INSERT INTO fills (trade_id, order_id, mode, strategy, condition_id, token_id, outcome, side, price, size, "
+        "liquidity, status, status_rank, matched_at, updated_at) VALUES (:t, :o, 'paper', 's', 'm', 't', 'YES', "
+        "'BUY', 1, 1, 'MAKER', 'MATCHED', 10, 1, 1)"), {"t": trade_id, "o": i}).rowcount
 
 
 def _save(i: int, now: int, filled: int, queue: int, status: str, tif: str) -> Step:
