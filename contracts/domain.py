@@ -16,8 +16,6 @@ from decimal import ROUND_DOWN, Context, Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
-from mypy_extensions import mypyc_attr
-
 MICRO = 1_000_000
 ONE = MICRO  # what a winning token pays, in micro-pUSD
 
@@ -226,8 +224,6 @@ class Book:
         )
 
 
-# A strategy's test adds a field it asks for by subclassing it (tools/compiled_modules.txt compiles this module).
-@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(frozen=True, slots=True)
 class MarketInfo:
     """Static facts about one binary market (one condition, a YES and a NO token)."""

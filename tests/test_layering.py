@@ -26,12 +26,10 @@ from pathlib import Path
 from tests.helpers import ROOT
 
 # What a strategy may reach, directly or through the engine modules it imports: pure standard
-# library (no clock, files, network, processes or threads), mypy_extensions (its `mypyc_attr`, a
-# compile hint that does nothing at run time) and the engine's pure value modules.
+# library (no clock, files, network, processes or threads) and the engine's pure value modules.
 # An allow-list, so a new kind of I/O cannot slip past a list of forbidden names.
 PURE_STDLIB = ("__future__", "abc", "bisect", "collections", "dataclasses", "decimal", "enum", "fractions",
-               "functools", "heapq", "itertools", "math", "numbers", "operator", "statistics", "typing",
-               "mypy_extensions")
+               "functools", "heapq", "itertools", "math", "numbers", "operator", "statistics", "typing")
 PURE_ENGINE = ("engine.strategies", "contracts.domain", "contracts.params", "contracts.market_filter",
                "contracts.strategy_kinds", "contracts.strategy_schemas", "contracts.venues",
                "contracts.venues.kalshi.ids", "contracts.venues.kalshi.fees", "contracts.cross_venue",

@@ -88,6 +88,10 @@ SCRATCH_UNUSED_TRIGGERS = ("notify_refused_insert", "notify_refused", "notify_ve
 # events, 28 syncs of the file and 13.7 k page writes (~15 ms of system time); the ledger's statements
 # cost the same CPU on a database held in memory (docs/research.md, "On events").
 SCRATCH_SYNC: Synchronous = "OFF"
+# Within a batch, the executor's and the paper venue's rows are held in memory and written once at its
+# end (storage/sqlite/write_behind.py): the same rows as each step written at once, as live writes them
+# (tests/backtest/test_scratch_ledger.py compares them row for row).
+SCRATCH_WRITE_BEHIND = True
 Progress = Callable[[int, int], None]
 FAIR_VALUE_KINDS = frozenset({VALUE_BETTING.kind, ENSEMBLE.kind})  # kinds that trade toward the desk's fair values
 
@@ -215,7 +219,7 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, run_markets: Run
     for leftover in work_dir.glob("backtest.db*"):
         leftover.unlink()
     migrate(path)
-    db = Database(path, writer_sync=SCRATCH_SYNC)
+    db = Database(path, writer_sync=SCRATCH_SYNC, write_behind=SCRATCH_WRITE_BEHIND)
     limits, config = recording.desk_limits_and_settings(main_db)
     if spec.capital is not None:  # the run's own starting cash, not the desk-wide setting
         config = [r for r in config if r["key"] != "paper_starting_cash"] + [

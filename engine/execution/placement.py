@@ -12,8 +12,6 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from mypy_extensions import mypyc_attr
-
 from contracts.domain import MarketInfo, Tif, fmt
 from contracts.expiry import expiry_problem
 from contracts.order_status import RANK, TERMINAL_RANK, OrderStatus, from_venue
@@ -50,8 +48,6 @@ PlacementCheck = Callable[[str, MarketInfo, OrderSpec, int], str | None]
 Place = tuple[str, MarketInfo, OrderSpec, str]  # (strategy, market, order, reason)
 
 
-# Tests count its checks by subclassing it (tools/compiled_modules.txt compiles this module).
-@mypyc_attr(allow_interpreted_subclasses=True)
 class OrderGate:
     """The one switch a kill or a stop throws: while closed, nothing is sent (every placement
     reads it right before it sends). One per desk: the composition root builds it and hands it

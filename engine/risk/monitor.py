@@ -11,8 +11,6 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from mypy_extensions import mypyc_attr
-
 from contracts import order_end
 from contracts.domain import Intent, MarketInfo, MarketView, Quote, yes_space
 from contracts.limits import Limits
@@ -54,8 +52,6 @@ def whole_group(asked: list[Intent], checked: list[Intent], limits: Limits) -> l
     return [replace(i, quotes=tuple(replace(q, size=size) for q in i.quotes)) for i in checked]
 
 
-# Subclassed outside the compiled core (risk/ledger_risk.py's VenueLedgerRisk): tools/compiled_modules.txt.
-@mypyc_attr(allow_interpreted_subclasses=True)
 class RiskMonitor:
     def __init__(self, db: Database, mode: str, limits: Limits, memory: breakers.RiskMemory,
                  clock: Callable[[], int]):

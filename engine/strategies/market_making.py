@@ -62,8 +62,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from mypy_extensions import mypyc_attr
-
 from contracts.domain import (
     ONE,
     Book,
@@ -95,8 +93,6 @@ class RegimeParams:
     size: int
 
 
-# Subclassed outside the compiled core (a test's exploding strategy; tools/compiled_modules.txt).
-@mypyc_attr(allow_interpreted_subclasses=True)
 class MarketMaking(StrategyBase):
     schema = MARKET_MAKING
 

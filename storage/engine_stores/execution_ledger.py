@@ -21,7 +21,8 @@ from sqlalchemy import Connection, text
 
 from contracts.order_status import FILL_RANK, PENDING_FILL, RANK, TERMINAL_RANK, OrderStatus, TradeStatus
 from contracts.venues import DESK_VENUE
-from storage.sqlite.sql import run, run_many, scalar
+from storage.sqlite import write_behind
+from storage.sqlite.sql import run, run_beside, run_many, scalar
 
 # The columns of an order row, in the order every order read returns them.
 ORDER_COLUMNS = ("id, client_id, venue_order_id, mode, strategy, condition_id, token_id, outcome, side, "
@@ -37,6 +38,12 @@ def insert_order(conn: Connection, *, client_id: str, venue_order_id: str | None
                  gate: str | None = None) -> int:
     """The new order's id. `gate`: what the risk gate did with the intent it was placed for (None:
     it did not come through the gate)."""
+    held = write_behind.of(conn)  # a replay's batch: kept in memory, written at its end
+    if held is not None:
+        return held.insert_order([
+            None, client_id, venue_order_id, mode, venue, strategy, condition_id, token_id, outcome, side, price, size,
+            filled, tif, int(post_only), status.value, RANK[status], payload, flags, reason, now, now, submitted_at,
+            expires_at, gate, None, None, None, None, None])
     cursor = run(
         conn, """INSERT INTO orders (client_id, venue_order_id, mode, venue, strategy, condition_id, token_id, outcome,
                     side, price, size, filled, tif, post_only, status, status_rank, signed_payload, flags, reason,
@@ -117,17 +124,24 @@ def advance_at_once(conn: Connection, order_id: int, status: OrderStatus, now: i
     is kept: a kill does not rename a replace already under way), and `ending_at` when its end
     began (storage/dashboard_queries/order_trail_queries.py)."""
     rank = RANK[status]
+    held = write_behind.of(conn)
+    if held is not None and held.advance(order_id, status.value, rank, now, filled, error, acked, end_reason):
+        return
     params = {"status": status.value, "rank": rank, "now": now, "error": error, "acked": int(acked),
               "filled": filled, "id": order_id}
+    execute = run if held is None else run_beside  # (a row not held: the held ones need not be written first)
     if end_reason is not None:
-        run(conn, _ADVANCE_ENDING, {**params, "end_reason": end_reason})
+        execute(conn, _ADVANCE_ENDING, {**params, "end_reason": end_reason})
     else:
-        run(conn, _ADVANCE_CLOSING if rank >= TERMINAL_RANK else _ADVANCE, params)
+        execute(conn, _ADVANCE_CLOSING if rank >= TERMINAL_RANK else _ADVANCE, params)
 
 
 def mark_ending(conn: Connection, order_ids: list[int], end_reason: str, now: int) -> None:
     """Record why the desk is ending these orders, and when (first cause kept), before a cancel whose
     acknowledgement closes them (a kill's cancel-all)."""
+    held = write_behind.of(conn)
+    if held is not None:
+        order_ids = [order_id for order_id in order_ids if not held.mark_ending(order_id, end_reason, now)]
     run_many(conn, """UPDATE orders SET end_reason = COALESCE(end_reason, :why),
                           ending_at = CASE WHEN end_reason IS NULL THEN :now ELSE ending_at END
                       WHERE id = :id""",
@@ -136,7 +150,11 @@ def mark_ending(conn: Connection, order_ids: list[int], end_reason: str, now: in
 
 def add_flag(conn: Connection, order_id: int, flag: str, now: int) -> None:
     """Add `flag` to the order's space-separated flags, once."""
-    run(conn, """UPDATE orders SET flags = TRIM(flags || ' ' || :flag), updated_at = :now
+    held = write_behind.of(conn)
+    if held is not None and held.add_flag(order_id, flag, now):
+        return
+    execute = run if held is None else run_beside
+    execute(conn, """UPDATE orders SET flags = TRIM(flags || ' ' || :flag), updated_at = :now
                  WHERE id = :id AND (' ' || flags || ' ') NOT LIKE ('% ' || :flag || ' %')""",
         {"flag": flag, "now": now, "id": order_id})
 

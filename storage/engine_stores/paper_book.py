@@ -18,6 +18,7 @@ import sqlite3
 from sqlalchemy import Connection, Row, text
 
 from contracts.venues import DESK_VENUE, venue_of
+from storage.sqlite import write_behind
 from storage.sqlite.sql import run, scalar
 
 # -- orders ----------------------------------------------------------------------------------------
@@ -36,6 +37,10 @@ def order_row(conn: Connection, venue_order_id: str) -> sqlite3.Row | None:
 
 
 def order_exists(conn: Connection, venue_order_id: str) -> bool:
+    held = write_behind.of(conn)
+    if held is not None:  # held, or written before (a plain read: nothing held changes the answer)
+        return held.paper_order_held(venue_order_id) or held.raw.execute(
+            "SELECT 1 FROM paper_orders WHERE venue_order_id = ?", (venue_order_id,)).fetchone() is not None
     return bool(scalar(conn, "SELECT 1 FROM paper_orders WHERE venue_order_id = :v", {"v": venue_order_id}))
 
 
@@ -43,6 +48,11 @@ def save_order(conn: Connection, *, venue_order_id: str, token_id: str, conditio
                price: int, size: int, filled: int, queue_ahead: int, tif: str, status: str, created_at: int,
                now: int, expires_at: int | None) -> None:
     """Insert an order, or move a known one's fill, queue position and status."""
+    held = write_behind.of(conn)  # a replay's batch: kept in memory, written at its end
+    if held is not None:
+        held.save_paper_order((venue_order_id, token_id, condition_id, side, price, size, filled, queue_ahead, tif,
+                               status, created_at, now, expires_at, venue_of(token_id)))
+        return
     run(
         conn, """INSERT INTO paper_orders (venue_order_id, token_id, condition_id, side, price, size,
                     filled, queue_ahead, tif, status, created_at, updated_at, expires_at, venue)
@@ -68,6 +78,9 @@ def promised_sells(conn: Connection, token_id: str) -> int:
 
 def trade_count(conn: Connection, venue_order_id: str) -> int:
     """How many trades an order has had (its next trade's sequence number, less one)."""
+    held = write_behind.of(conn)
+    if held is not None:
+        return held.trade_count(venue_order_id)
     return int(scalar(conn, "SELECT COUNT(*) FROM paper_trades WHERE venue_order_id = :v",
                       {"v": venue_order_id}))
 
@@ -81,6 +94,11 @@ def order_fills(conn: Connection, venue_order_id: str) -> list[sqlite3.Row]:
 def insert_trade(conn: Connection, *, trade_id: str, venue_order_id: str, token_id: str, side: str,
                  price: int, size: int, fee: int, liquidity: str, now: int, settle_at: int) -> None:
     """A new MATCHED trade, due to move on at `settle_at`."""
+    held = write_behind.of(conn)
+    if held is not None:
+        held.insert_paper_trade([trade_id, venue_order_id, token_id, side, price, size, fee, liquidity, "MATCHED", now,
+                                 settle_at, now, venue_of(token_id)])
+        return
     run(
         conn, """INSERT INTO paper_trades (trade_id, venue_order_id, token_id, side, price, size, fee,
                     liquidity, status, matched_at, settle_at, updated_at, venue)

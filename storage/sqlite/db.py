@@ -47,6 +47,7 @@ from storage.sqlite.lite import now_ms as now_ms
 from storage.sqlite.lite import raw_connection as raw_connection
 from storage.sqlite.lite import touch_heartbeat as touch_heartbeat
 from storage.sqlite.lite import utc_day_start as utc_day_start
+from storage.sqlite.write_behind import WriteBehind, flush_before
 
 # The engine's own writes wait at most this long for another process's write lock: its event
 # loop must never freeze behind a held lock (a failed write is retried on a later pass).
@@ -116,7 +117,9 @@ class Database:
     _on_refused: Callable[[str], object] | None = None
 
     def __init__(self, path: Path, *, writer_sync: Synchronous = "NORMAL", read_only: bool = False,
-                 busy_timeout_ms: int = BUSY_TIMEOUT_MS):
+                 busy_timeout_ms: int = BUSY_TIMEOUT_MS, write_behind: bool = False):
+        """`write_behind`: a replay's scratch ledger, whose batches hold the executor's and the paper
+        venue's rows in memory and write them once at the batch's end (storage/sqlite/write_behind.py)."""
         self.path = path
         self.read_only = read_only
         self.writer_sync = writer_sync
@@ -124,6 +127,12 @@ class Database:
         self.writer = None if read_only else make_engine(path, write=True, synchronous=writer_sync,
                                                          busy_timeout_ms=busy_timeout_ms)
         self._batch: tuple[int, Connection] | None = None
+        self.write_behind = write_behind and self.writer is not None
+        self._held: WriteBehind | None = None
+        self._held_offset = 0  # what earlier batches' held writes counted, less what their flushes did
+        if self.write_behind:  # any SQLAlchemy statement in a batch runs on the rows as a live writer leaves them
+            event.listen(self.writer, "before_cursor_execute",
+                         lambda conn, _cursor, statement, *_: flush_before(conn, statement))
 
     def acting_as(self, access: Access, *, on_refused: Callable[[str], object] | None = None) -> Database:
         """This handle's engines (shared, never disposed through the view), writing as `access`.
@@ -184,7 +193,10 @@ class Database:
         if self._batch is None or self._batch[0] != threading.get_ident():
             return None
         raw = self._batch[1].connection.dbapi_connection
-        return None if raw is None else int(raw.total_changes)
+        if raw is None:
+            return None
+        held = self._held  # held writes count as they would have, and their flushes not again
+        return int(raw.total_changes) + self._held_offset + (0 if held is None else held.changes - held.flushed)
 
     def read_own(self) -> AbstractContextManager[Connection]:
         """A read that sees this thread's batch, uncommitted (a replay reading what it just wrote);
@@ -205,9 +217,15 @@ class Database:
         with self.write() as conn:
             self._batch = (threading.get_ident(), conn)
             try:
-                yield conn
+                if self.write_behind:
+                    with WriteBehind(conn) as self._held:  # written before the batch commits
+                        yield conn
+                else:
+                    yield conn
             finally:
-                self._batch = None
+                if self._held is not None:
+                    self._held_offset += self._held.changes - self._held.flushed
+                self._batch, self._held = None, None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
