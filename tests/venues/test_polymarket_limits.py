@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from contracts.domain import Side
-from engine.feeds.pacing import Aborted
+from engine.ratelimit import Aborted
 from engine.trading.ledgers.venue_conditions import ConditionBoard, live_conditions
 from engine.venues.base import VenueOrderStatus
 from engine.venues.polymarket.limits import (
