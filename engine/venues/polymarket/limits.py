@@ -131,9 +131,10 @@ class SignerLimits:
         tier = TIERS.get((headers.get("Poly-RateLimit-Tier") or "").strip().lower())
         if tier is not None:
             self.set_tier(tier)
-        remaining = _number(headers.get("Poly-RateLimit-Remaining"))
+        raw = headers.get("Poly-RateLimit-Remaining")
+        remaining = _number(raw)
         if remaining is not None:
-            bucket.observe(self._meant(family, bucket, remaining))
+            bucket.observe(self._meant(family, bucket, remaining, str(raw).strip()[:40]))
         if (headers.get("Poly-RateLimit-Warning") or "").strip().lower() == "true":
             if self.warning_since_ms is None:
                 log.warning("the venue warns that requests at this pace will be refused once its per-signer "
@@ -142,14 +143,14 @@ class SignerLimits:
         elif remaining is not None:
             self.warning_since_ms = None
 
-    def _meant(self, family: str, bucket: SignerBucket, remaining: float) -> float:
+    def _meant(self, family: str, bucket: SignerBucket, remaining: float, said: str) -> float:
         """The venue's count within what its bucket can mean: [-burst, burst] of the tier it applies."""
         burst = self.tier.order_burst if bucket is self.buckets[ORDER] else self.tier.cancel_burst
         read = bounded(remaining, -burst, burst)
         if read == remaining:
             self.unbounded_since_ms = None
             return read
-        self.unbounded_said = (f"Poly-RateLimit-Remaining {remaining:g} on a {family} answer, outside what the "
+        self.unbounded_said = (f"Poly-RateLimit-Remaining: {said} on a {family} answer, outside what the "
                                f"{self.tier.name} tier's bucket can mean ({-burst} to {burst}): read as {read:g}")
         if self.unbounded_since_ms is None:
             log.warning("the venue's rate-limit header is outside what it can mean: bounded",
