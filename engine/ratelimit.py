@@ -114,9 +114,13 @@ class TokenBucket:
     async def acquire(self, cost: float = 1, abort: asyncio.Event | None = None) -> None:
         """Wait for `cost` tokens and take them; raise Aborted as soon as `abort` is set. A cost above
         the capacity can never fit: ValueError (the caller splits it)."""
+        now = self.clock()  # (the refill inlined: every order and cancel passes here)
+        level = self.level + (now - self.stamp) * self.rate
+        self.level, self.stamp = self.capacity if level > self.capacity else level, now
         if abort is not None and abort.is_set():
             raise Aborted()
-        if self.try_take(cost) == 0:
+        if self.level >= cost and now >= self.held_until:
+            self.level -= cost
             return
         if cost > self.capacity:
             raise ValueError(f"a request costing {cost:g} tokens can never fit a bucket of {self.capacity:g}")
