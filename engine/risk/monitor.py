@@ -79,7 +79,7 @@ class RiskMonitor:
         self.state: ExecutionState | None = None  # the executor's live state, for the desk's own orders
         self.kill_requested = False
         self.limits_changed = False
-        self.quotes_checked = 0  # every quote `check` was handed (a backtest counts them: engine/backtest/refusals.py)
+        self.quotes_checked = 0  # quotes `check` was handed, and placements refused (engine/backtest/refusals.py)
 
     def reload(self, limits: Limits, memory: breakers.RiskMemory, mode: str,
                strategy_limits: Mapping[str, Limits] | None = None) -> None:
@@ -292,6 +292,10 @@ class RiskMonitor:
 
     def placement_refused(self, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str,
                           detail: str = "refused at placement") -> None:
+        # A placement refused (at its last check, by the venue's health or by the venue) is a check of its
+        # own: an order the gate approved on an earlier pass and refused again now is counted again, so a
+        # backtest's refusals never outnumber its checks (engine/backtest/refusals.py).
+        self.quotes_checked += 1
         if reason == Reason.VENUE_REFUSED and spec.tif in TAKE and self.ctx is not None:
             self.takes.refused(strategy, market.condition_id,
                                book_signature(self.ctx.markets.get(market.condition_id)), self.clock())
