@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from mypy_extensions import mypyc_attr
 
 from contracts import order_end
-from contracts.domain import Intent, MarketInfo, MarketView, Quote, yes_space
+from contracts.domain import Intent, MarketInfo, MarketView, Quote, Side, yes_space
 from contracts.limits import Limits
 from engine.execution.bus import EventBus, PlacementRefused, PlacementsAnswered, VenueFault
 from engine.execution.planner import TAKE, OrderSpec, Residual
@@ -279,6 +279,22 @@ class RiskMonitor:
             halt = self.refusals.refused(event.detail, self.clock())
             if halt is not None:
                 self.escalate(TradingState.HALTED, breakers.VENUE_REFUSING, halt)
+        elif event.by_venue and event.reason == Reason.VENUE_REGION:
+            self.region_refused(event.spec, event.detail)
+
+    def region_refused(self, spec: OrderSpec, said: str) -> None:
+        """The venue refused an order for this server's region: one opening a position (a BUY), close-only,
+        so the desk only reduces (sells what it holds); one closing a position (a SELL), blocked outright."""
+        if spec.side is Side.BUY:
+            self.escalate(TradingState.REDUCING, breakers.REGION_CLOSE_ONLY,
+                          f"the venue takes only orders that close positions from this server's region (close-only: "
+                          f"{said[:200]}): the desk sells what it holds and opens nothing; only the operator's Start "
+                          "ends it (run `engine preflight` first: its region line)")
+        else:
+            self.escalate(TradingState.HALTED, breakers.REGION_BLOCKED,
+                          f"the venue refuses even orders that close positions from this server's region (blocked: "
+                          f"{said[:200]}): nothing is sent; only the operator's Start ends it (run `engine preflight` "
+                          "first: its region line)")
 
     def _self_trade_at_placement(self, market: MarketInfo, spec: OrderSpec) -> Reason | None:
         """The last word: an order that would match any live order of the desk's never leaves."""
@@ -372,6 +388,8 @@ class RiskMonitor:
             if breakers.escalate(conn, self.memory, target, reason, message, self.clock()):
                 self.memory = breakers.load_memory(conn)
                 log.warning("trading state escalated", extra={"state": target.value, "reason": reason})
+        if self.ctx is not None and breakers.SEVERITY[target] > breakers.SEVERITY[self.ctx.trading_state]:
+            self.ctx = replace(self.ctx, trading_state=target)  # the gate acts on it now, not from the next pass
 
     def balances_checked(self, mismatches: list[str]) -> None:
         """Live: the venue's token balances against the ledger. A mismatch halts; a halt for
