@@ -280,21 +280,7 @@ class RiskMonitor:
             if halt is not None:
                 self.escalate(TradingState.HALTED, breakers.VENUE_REFUSING, halt)
         elif event.by_venue and event.reason == Reason.VENUE_REGION:
-            self.region_refused(event.spec, event.detail)
-
-    def region_refused(self, spec: OrderSpec, said: str) -> None:
-        """The venue refused an order for this server's region: one opening a position (a BUY), close-only,
-        so the desk only reduces (sells what it holds); one closing a position (a SELL), blocked outright."""
-        if spec.side is Side.BUY:
-            self.escalate(TradingState.REDUCING, breakers.REGION_CLOSE_ONLY,
-                          f"the venue takes only orders that close positions from this server's region (close-only: "
-                          f"{said[:200]}): the desk sells what it holds and opens nothing; only the operator's Start "
-                          "ends it (run `engine preflight` first: its region line)")
-        else:
-            self.escalate(TradingState.HALTED, breakers.REGION_BLOCKED,
-                          f"the venue refuses even orders that close positions from this server's region (blocked: "
-                          f"{said[:200]}): nothing is sent; only the operator's Start ends it (run `engine preflight` "
-                          "first: its region line)")
+            self.escalate(*region_escalation(event.spec, event.detail))
 
     def _self_trade_at_placement(self, market: MarketInfo, spec: OrderSpec) -> Reason | None:
         """The last word: an order that would match any live order of the desk's never leaves."""
@@ -451,3 +437,17 @@ def _held_back(intents: list[Intent], kept: list[Intent], refusals: list[self_tr
     decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.GROUP_INCOMPLETE, leg_why)
                   for i, q in dropped]
     return kept
+
+
+def region_escalation(spec: OrderSpec, said: str) -> tuple[TradingState, str, str]:
+    """The venue refused an order for this server's region: one opening a position (a BUY), close-only,
+    so the desk only reduces (sells what it holds); one closing a position (a SELL), blocked outright."""
+    if spec.side is Side.BUY:
+        return (TradingState.REDUCING, breakers.REGION_CLOSE_ONLY,
+                f"the venue takes only orders that close positions from this server's region (close-only: "
+                f"{said[:200]}): the desk sells what it holds and opens nothing; only the operator's Start "
+                "ends it (run `engine preflight` first: its region line)")
+    return (TradingState.HALTED, breakers.REGION_BLOCKED,
+            f"the venue refuses even orders that close positions from this server's region (blocked: "
+            f"{said[:200]}): nothing is sent; only the operator's Start ends it (run `engine preflight` "
+            "first: its region line)")
