@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 from storage.sqlite.db import is_locked
 
@@ -41,7 +41,15 @@ class Waited:
                 f"database ({self.tries} retries), then went ahead")
 
 
-async def patiently(step: Callable[[], Awaitable[T] | T], what: str, budget_s: float, waited: Waited) -> T:
+@overload
+async def patiently(step: Callable[[], Awaitable[T]], what: str, budget_s: float, waited: Waited) -> T: ...
+
+
+@overload
+async def patiently(step: Callable[[], T], what: str, budget_s: float, waited: Waited) -> T: ...
+
+
+async def patiently(step: Callable[[], Any], what: str, budget_s: float, waited: Waited) -> Any:
     """`step()` (a function, or a coroutine function), tried again while it finds the database locked by
     another process, after pauses growing from FIRST_PAUSE_S to LONGEST_PAUSE_S, until `budget_s` has
     passed since its first try; then the lock's error is raised."""
@@ -51,7 +59,7 @@ async def patiently(step: Callable[[], Awaitable[T] | T], what: str, budget_s: f
     while True:
         try:
             result = step()
-            return await result if inspect.isawaitable(result) else result  # type: ignore[no-any-return]  # (T, awaited or not)
+            return await result if inspect.isawaitable(result) else result
         except Exception as exc:
             spent = loop.time() - began
             if not is_locked(exc) or spent + pause > budget_s:

@@ -276,7 +276,7 @@ def test_a_count_beyond_what_the_tier_can_hold_is_bounded_said_and_cleared_by_a_
 
 
 def test_a_wait_of_the_desks_own_is_bounded_shown_when_it_holds_requests_back_and_gone_after() -> None:
-    async def scenario() -> tuple[object, object, float]:
+    async def scenario() -> tuple[tuple[int, str] | None, tuple[int, str] | None, float]:
         clock = asyncio.get_running_loop().time
         limits = SignerLimits(clock=clock, wall=time.time)
         limits.refused("place", 86_400.0)  # a Retry-After of a day holds the bucket at most SIGNER_HOLD_S
