@@ -41,6 +41,27 @@ class Waited:
                 f"database ({self.tries} retries), then went ahead")
 
 
+class _Tries:
+    """One step's tries: the pause before the next, until the budget is spent."""
+
+    def __init__(self, what: str, budget_s: float, waited: Waited, clock: Callable[[], float]) -> None:
+        self.what, self.budget_s, self.waited, self.clock = what, budget_s, waited, clock
+        self.began, self.pause = clock(), FIRST_PAUSE_S
+
+    def pause_after(self, exc: Exception) -> float | None:
+        """The pause before trying again after `exc`, or None: not a lock, or the budget spent."""
+        spent = self.clock() - self.began
+        if not is_locked(exc) or spent + self.pause > self.budget_s:
+            return None
+        pause, self.pause = self.pause, min(LONGEST_PAUSE_S, self.pause * 2)
+        self.waited.tries += 1
+        self.waited.seconds += pause
+        log.warning("the database is locked by another process at start: trying again",
+                    extra={"step": self.what, "retry": self.waited.tries, "in_s": pause, "waited_s": round(spent, 1),
+                           "up_to_s": self.budget_s})
+        return pause
+
+
 @overload
 async def patiently(step: Callable[[], Awaitable[T]], what: str, budget_s: float, waited: Waited) -> T: ...
 
@@ -53,41 +74,26 @@ async def patiently(step: Callable[[], Any], what: str, budget_s: float, waited:
     """`step()` (a function, or a coroutine function), tried again while it finds the database locked by
     another process, after pauses growing from FIRST_PAUSE_S to LONGEST_PAUSE_S, until `budget_s` has
     passed since its first try; then the lock's error is raised."""
-    loop = asyncio.get_running_loop()
-    began = loop.time()
-    pause = FIRST_PAUSE_S
+    tries = _Tries(what, budget_s, waited, asyncio.get_running_loop().time)
     while True:
         try:
             result = step()
             return await result if inspect.isawaitable(result) else result
         except Exception as exc:
-            spent = loop.time() - began
-            if not is_locked(exc) or spent + pause > budget_s:
+            pause = tries.pause_after(exc)
+            if pause is None:
                 raise
-            waited.tries += 1
-            log.warning("the database is locked by another process at start: trying again",
-                        extra={"step": what, "retry": waited.tries, "in_s": pause, "waited_s": round(spent, 1),
-                               "up_to_s": budget_s})
         await asyncio.sleep(pause)
-        waited.seconds += pause
-        pause = min(LONGEST_PAUSE_S, pause * 2)
 
 
 def patiently_now(step: Callable[[], T], what: str, budget_s: float, waited: Waited) -> T:
     """`patiently` before the event loop runs (the migrations at start): the same pauses, slept."""
-    began = time.monotonic()
-    pause = FIRST_PAUSE_S
+    tries = _Tries(what, budget_s, waited, time.monotonic)
     while True:
         try:
             return step()
         except Exception as exc:
-            spent = time.monotonic() - began
-            if not is_locked(exc) or spent + pause > budget_s:
+            pause = tries.pause_after(exc)
+            if pause is None:
                 raise
-            waited.tries += 1
-            log.warning("the database is locked by another process at start: trying again",
-                        extra={"step": what, "retry": waited.tries, "in_s": pause, "waited_s": round(spent, 1),
-                               "up_to_s": budget_s})
         time.sleep(pause)
-        waited.seconds += pause
-        pause = min(LONGEST_PAUSE_S, pause * 2)

@@ -6,7 +6,6 @@ the venue answers sane counts again the desk places as before and the condition 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,20 +26,15 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-def _rows(engine: EngineProcess, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(engine.db_path, timeout=10) as conn:
-        return conn.execute(sql, args).fetchall()
-
-
 def _bid(engine: EngineProcess, market: dict[str, Any], price: float) -> int:
     placed = engine.run("place_order", {"condition_id": market["condition_id"], "outcome": "YES", "side": "BUY",
                                         "size": 20, "price": price, "tif": "GTC", "post_only": True}, timeout=30)
     assert placed.status == "done", placed.error
-    return int(_rows(engine, "SELECT MAX(id) FROM orders")[0][0])
+    return int(engine.rows("SELECT MAX(id) FROM orders")[0][0])
 
 
 def _live(engine: EngineProcess, order_id: int) -> bool:
-    return _rows(engine, "SELECT status FROM orders WHERE id = ?", order_id) == [("LIVE",)]
+    return engine.rows("SELECT status FROM orders WHERE id = ?", order_id) == [("LIVE",)]
 
 
 def _conditions(engine: EngineProcess) -> set[str]:
@@ -65,13 +59,13 @@ def test_a_hostile_remaining_header_holds_no_order_and_is_said_until_sane_answer
         wait_until(lambda: HEADER in _conditions(engine), 30, 0.2, "engine status naming the header")
         said = run_cli(["status"], engine.env).stdout
         assert "rate limit header bounded" in said and "-1000000000" in said and "read as -60" in said, said
-        assert _rows(engine, "SELECT level FROM alerts WHERE code = 'VENUE_RATE_LIMIT_HEADER'") == [("warning",)]
+        assert engine.rows("SELECT level FROM alerts WHERE code = 'VENUE_RATE_LIMIT_HEADER'") == [("warning",)]
 
         sim.set_faults(hostile_ratelimit_s=0)  # sane answers again
         third = _bid(engine, market, 0.12)
         wait_until(lambda: _live(engine, third), 30, 0.1, "a bid placed once the venue answers sanely")
         wait_until(lambda: HEADER not in _conditions(engine), 30, 0.2, "the condition gone with a sane count")
-        assert _rows(engine, "SELECT COUNT(*) FROM orders WHERE status = 'PENDING_SUBMIT'") == [(0,)]
+        assert engine.rows("SELECT COUNT(*) FROM orders WHERE status = 'PENDING_SUBMIT'") == [(0,)]
         assert sim.open_order_count(engine.env["POLY_FUNDER"]) == 3
         assert "Traceback" not in engine.log()
     finally:

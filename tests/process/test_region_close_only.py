@@ -7,7 +7,6 @@ open again the desk stays as it is until the operator's Start, which ends it."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,18 +27,13 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-def _rows(engine: EngineProcess, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(engine.db_path, timeout=10) as conn:
-        return conn.execute(sql, args).fetchall()
-
-
 def _order(engine: EngineProcess, market: dict[str, Any], side: str, size: int, price: float, tif: str) -> Any:
     return engine.run("place_order", {"condition_id": market["condition_id"], "outcome": "YES", "side": side,
                                       "size": size, "price": price, "tif": tif, "post_only": False}, timeout=30)
 
 
 def _held(engine: EngineProcess, market: dict[str, Any], column: str = "settled + pending") -> int:
-    found = _rows(engine, f"SELECT COALESCE(SUM({column}), 0) FROM positions WHERE condition_id = ? "
+    found = engine.rows(f"SELECT COALESCE(SUM({column}), 0) FROM positions WHERE condition_id = ? "
                   "AND outcome = 'YES'", market["condition_id"])
     return int(found[0][0])
 
@@ -83,9 +77,9 @@ def test_close_only_sells_what_is_held_blocked_halts_and_only_start_ends_either(
         assert engine.run("start").status == "done"
         wait_until(lambda: _state(engine) == ("ACTIVE", None), 30, 0.2, "ACTIVE after the operator's Start")
         wait_until(lambda: _order(engine, market, "BUY", 10, 0.3, "GTC").status == "done", 30, 1.0, "a bid placed")
-        wait_until(lambda: _rows(engine, "SELECT status FROM orders ORDER BY id DESC LIMIT 1") == [("LIVE",)], 30,
+        wait_until(lambda: engine.rows("SELECT status FROM orders ORDER BY id DESC LIMIT 1") == [("LIVE",)], 30,
                    0.2, "a bid resting again")
-        codes = {r[0] for r in _rows(engine, "SELECT code FROM alerts")}
+        codes = {r[0] for r in engine.rows("SELECT code FROM alerts")}
         assert {"REGION_CLOSE_ONLY", "REGION_BLOCKED"} <= codes and "VENUE_REFUSING" not in codes
         assert "ERROR_RATE" not in codes and "Traceback" not in engine.log()
     finally:
