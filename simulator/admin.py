@@ -31,7 +31,8 @@ LIQUIDITY_OWNER = "sim-liquidity"
 MAX_BURST = 5_000
 RUNTIME_SETTINGS = ("fail_rate", "retrying_rate", "not_broadcasted_rate", "mined_delay_s", "confirmed_delay_s",
                     "heartbeat_timeout_s", "ws_idle_timeout_s", "rate_limits", "resolution_delay_s",
-                    "dispute_delay_s", "auto_redeem_delay_s", "relayer_delay_s", "block_time_s")
+                    "dispute_delay_s", "auto_redeem_delay_s", "relayer_delay_s", "block_time_s",
+                    "location", "geoblock_website_only")  # (a region answer moved, as the venue's groups do)
 
 
 class AdminError(ValueError):

@@ -56,6 +56,11 @@ class FaultConfig:
     # The RPC node takes the next N raw transactions (eth_sendRawTransaction: mined as usual) but
     # answers 502, as a node behind a failing proxy would.
     rpc_answer_lost: int = 0
+    # For this many seconds from when it is set, every answer that carries Polymarket's per-signer headers says
+    # `Poly-RateLimit-Remaining: hostile_remaining` instead of the true count (a venue answering what no bucket
+    # of its tiers can hold); the requests themselves are evaluated and answered as usual.
+    hostile_ratelimit_s: float = 0.0
+    hostile_remaining: str = "-1000000000"
     # The next N answers to Kalshi V2 order creates (each create taken, or refused, as usual) are a
     # body nested 100,000 deep, with the answer's status: valid JSON no client should read whole.
     kalshi_answer_garbled: int = 0
@@ -81,6 +86,8 @@ def _coerce_fault(key: str, value: Any) -> Any:
         if isinstance(value, str):
             value = [v for v in value.split(",") if v.strip()]
         return tuple(int(v) for v in value)
+    if key == "hostile_remaining":
+        return str(value)
     if key == "error_scope":
         if value not in ("orders", "all"):
             raise ValueError("error_scope must be 'orders' or 'all'")

@@ -238,7 +238,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 # The engine's floors, bottom up (docs/ARCHITECTURE.md, "The floors"): a package imports only
 # packages on floors below its own (`contracts/`, the shared vocabulary, is below them all).
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("engine.failpoints", "engine.analytics"),
+    ("engine.failpoints", "engine.analytics", "engine.ratelimit"),
     ("engine.strategies", "engine.logs", "engine.feeds", "engine.notify"),
     ("engine.marketdata", "engine.venues", "engine.watchdog", "engine.service_alarm", "engine.metrics", "engine.follow",
      "engine.outside"),
@@ -343,7 +343,7 @@ def test_the_cycle_check_sees_a_cycle() -> None:
 # commands and sends text. It may use storage, the contracts, the CLI's status text, the log
 # set-up and the notifier's policy (the queue itself is storage's); nothing that trades.
 BOT_ALLOWED = ("engine.telegram_bot", "contracts", "contracts.domain", "engine.strategies", "engine.cli.desk",
-               "engine.cli.args", "engine.cli.errors", "engine.logs", "engine.notify.policy")
+               "engine.cli.args", "engine.cli.errors", "engine.logs", "engine.notify.policy", "engine.ratelimit")
 
 
 def test_the_telegram_bot_loads_no_trading_machinery_even_indirectly() -> None:

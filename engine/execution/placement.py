@@ -254,6 +254,9 @@ class Placement:
                               "VENUE_RATE_LIMITED", detail, by_venue=True)
                 continue
             kind = classify(result.error)
+            if kind is Refusal.REGION:  # a geoblock: close-only or blocked, the risk monitor's to judge
+                self._refused(strategy, market, spec, "VENUE_REGION", detail, by_venue=True)
+                continue
             if kind is Refusal.POST_ONLY_MODE:
                 self.health.post_only_mode(result.error)
                 self._refused(strategy, market, spec, "VENUE_POST_ONLY", detail, by_venue=True)

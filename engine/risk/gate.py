@@ -55,6 +55,7 @@ class Reason(StrEnum):
     VENUE_POST_ONLY = "VENUE_POST_ONLY"
     VENUE_RATE_LIMITED = "VENUE_RATE_LIMITED"
     VENUE_REFUSED = "VENUE_REFUSED"
+    VENUE_REGION = "VENUE_REGION"  # the venue refused the order for this server's region (a geoblock)
     TAKE_HELD = "TAKE_HELD"  # after a refused take, the strategy's takes there wait for the book to change
     # Per strategy: its own breakers, its exits and its order group.
     STRATEGY_HALTED = "STRATEGY_HALTED"

@@ -44,7 +44,8 @@ log = logging.getLogger("engine.risk.ledger")
 PAPER_LEDGER = "paper ledger"  # how alerts name Polymarket's (their subject); another venue's is "<Venue> paper"
 # The desk's halts that its own venue caused (its faults, its wallet disagreeing with the ledger): a
 # ledger on another venue's books and ledger does not depend on them, so they do not hold it.
-VENUE_OWN = frozenset({breakers.ERROR_RATE, breakers.BALANCE_MISMATCH, breakers.VENUE_REFUSING})
+VENUE_OWN = frozenset({breakers.ERROR_RATE, breakers.BALANCE_MISMATCH, breakers.VENUE_REFUSING,
+                       breakers.REGION_CLOSE_ONLY, breakers.REGION_BLOCKED})
 FRESH = breakers.RiskMemory(TradingState.ACTIVE, None, None, None, None)
 
 

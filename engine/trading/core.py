@@ -284,7 +284,7 @@ class TradingCore:
         for ledger in self.ledgers.others():
             await ledger.rearm()  # a venue ledger's halt ends with the operator's Start too (alerted when it does)
         reason = self.risk.memory.reason
-        if self.risk.memory.trading_state is not breakers.TradingState.HALTED or \
+        if self.risk.memory.trading_state is breakers.TradingState.ACTIVE or \
                 reason not in core_state.CLEARED_BY_START:
             return None
         if reason == breakers.DECISIONS_FAILING and not self.desk.passes.deciding:

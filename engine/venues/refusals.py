@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from contracts.geoblock import REGION_WORDS
+
 
 class Refusal(StrEnum):
     BUSINESS = "business"  # the market's answer to this order: a decision, not an error
+    REGION = "region"  # this server's region refused (a geoblock): the risk monitor's, not a fault
     POST_ONLY_MODE = "post_only_mode"  # after a matching-engine restart only post-only orders are taken
     FAULT = "fault"  # counts toward the error-rate breaker
 
@@ -50,6 +53,8 @@ BUSINESS_MARKERS = (
 
 def classify(message: str) -> Refusal:
     text = message.lower()
+    if "region blocked" in text or any(word in text for word in REGION_WORDS):
+        return Refusal.REGION
     if any(marker in text for marker in POST_ONLY_MODE_MARKERS):
         return Refusal.POST_ONLY_MODE
     if any(marker in text for marker in BUSINESS_MARKERS):

@@ -30,7 +30,7 @@ DOCUMENTED_COSTS = {"cancel": CANCEL_COST, "lookup": LOOKUP_COST, "batch_create"
 def batch_limit(pacer: Pacer, cost: int) -> int:
     """Items of `cost` tokens one batch may carry: what the desk's copy of the write bucket pays for at
     once (it holds less than Kalshi's, engine/venues/kalshi/http.py), at least one."""
-    return max(1, pacer.write.capacity // max(1, cost))
+    return max(1, int(pacer.write.capacity) // max(1, cost))
 
 
 # A Basic account's batches at the documented costs (5 creates, 25 cancels): what the paper venue
@@ -50,7 +50,8 @@ class KalshiBatches:
         """What the desk's calls cost now (`/account/endpoint_costs`: the endpoints whose cost is not the
         default), kept for its pacing and its batches."""
         listed = models.endpoint_costs(await self.http.request("GET", "/account/endpoint_costs"), self.http.root)
-        self.costs = {what: listed.costs.get(route, listed.default) for what, route in COST_ROUTES.items()}
+        # (every call is billed: a cost of 0 would leave it unpaced, so it is read as 1)
+        self.costs = {what: max(1, listed.costs.get(route, listed.default)) for what, route in COST_ROUTES.items()}
         return self.costs
 
     def limit(self, what: str) -> int:

@@ -53,7 +53,10 @@ class KalshiClient:
     async def pace_by_account(self) -> models.Limits:
         """Read the account's token budgets and what its endpoints cost, and pace by them from now on."""
         found = models.limits(await self.http.request("GET", "/account/limits", auth=True))
-        self.http.pacer = Pacer.of(found.read, found.write)
+        self.http.pacer, bounded = Pacer.meant(found.read, found.write)
+        if bounded:  # a figure no tier of Kalshi's has: paced by the nearest one that does
+            log.warning("Kalshi's account limits are outside what its tiers can mean: bounded",
+                        extra={"said": bounded})
         await self.batches.read_costs()
         return found
 
