@@ -120,7 +120,7 @@ def templates_panel(db: Database) -> None:
     chosen = by_name[pick]
     left, right = st.columns(2, vertical_alignment="bottom")
     new_name = left.text_input("New name", key=T_NEW_NAME, max_chars=config.NAME_CHARS)
-    if right.button("Rename", key=T_RENAME, icon=":material/edit:", disabled=why_not is not None or not new_name,
+    if right.button("Rename", key=T_RENAME, icon=":material/edit:", disabled=why_not is not None,
                     help=why_not):
         _write(lambda: templates.rename_template(db, name=chosen.name, new_name=new_name, version=chosen.version,
                                                  actor=actor()),
