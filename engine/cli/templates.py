@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from contracts.settings import Settings
@@ -98,37 +99,37 @@ def cmd_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_rename(settings: Settings, args: argparse.Namespace) -> int:
-    from contracts.roles import AccessRefused
-    from storage.desk.config import ConfigError
-    from storage.desk.strategy_templates import get_template, rename_template
+    from storage.desk.strategy_templates import rename_template
 
-    db = open_db(settings)
-    found = get_template(db, args.name)
-    if found is None:
-        raise CliError(f"no template named {args.name!r} (python -m engine templates list shows them)")
-    try:
-        rename_template(db, name=args.name, new_name=args.new_name, version=found.version, actor=actor())
-    except (ConfigError, AccessRefused) as exc:
-        raise _refused(exc) from None
+    _by_version(settings, args.name, lambda db, version: rename_template(db, name=args.name, new_name=args.new_name,
+                                                                         version=version, actor=actor()))
     print(f"renamed template {args.name!r} to {args.new_name.strip()!r}")
     return 0
 
 
 def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
-    from contracts.roles import AccessRefused
-    from storage.desk.config import ConfigError
-    from storage.desk.strategy_templates import delete_template, get_template
+    from storage.desk.strategy_templates import delete_template
 
-    db = open_db(settings)
-    found = get_template(db, args.name)
-    if found is None:
-        raise CliError(f"no template named {args.name!r} (python -m engine templates list shows them)")
-    try:
-        delete_template(db, name=args.name, version=found.version, actor=actor())
-    except (ConfigError, AccessRefused) as exc:
-        raise _refused(exc) from None
+    _by_version(settings, args.name, lambda db, version: delete_template(db, name=args.name, version=version,
+                                                                         actor=actor()))
     print(f"deleted template {args.name!r} (the strategies created with it keep their params)")
     return 0
+
+
+def _by_version(settings: Settings, name: str, write: Callable[[Any, int], object]) -> None:
+    """`write` the template `name` at the version read now (a change meanwhile is refused as stale)."""
+    from contracts.roles import AccessRefused
+    from storage.desk.config import ConfigError
+    from storage.desk.strategy_templates import get_template
+
+    db = open_db(settings)
+    found = get_template(db, name)
+    if found is None:
+        raise CliError(f"no template named {name!r} (python -m engine templates list shows them)")
+    try:
+        write(db, found.version)
+    except (ConfigError, AccessRefused) as exc:
+        raise _refused(exc) from None
 
 
 def _json(raw: str, flag: str) -> Any:

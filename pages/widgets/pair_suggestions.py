@@ -27,10 +27,9 @@ from contracts.venues import KALSHI, POLYMARKET
 from pages.widgets.backtest_launch import keep_child, log_dir
 from pages.widgets.common import actor, flash, may_not, read_only, settings, utc
 from pages.widgets.pair_lookup import LookupFailed, engine_pairs
-from pages.widgets.pair_panels import _reloaded, _side_by_side
+from pages.widgets.pair_panels import LINK_HELP, _side_by_side, link_compared
 from pages.widgets.tables import show_table
 from storage.desk import pair_suggestions as store
-from storage.desk.venue_pairs import PairRefused, add_pair
 from storage.sqlite.db import Database, now_ms
 
 S_REFRESH, S_PICK, S_INVERTED, S_SHOW = "suggest_refresh", "suggest_pick", "suggest_inverted", "suggest_show"
@@ -167,22 +166,6 @@ def _reject(db: Database, chosen: store.Suggestion) -> None:
 
 def _link(db: Database, compared: dict[str, Any], why_not: str | None) -> None:
     read = st.checkbox("I have read both: they are the same question", key=S_READ)
-    if not st.button("Link them", key=S_LINK, type="primary", icon=":material/link:",
-                     disabled=not read or why_not is not None,
-                     help=why_not or "A linked pair gives the Polymarket market Kalshi's mid as its reference price "
-                                     "and lets a cross-venue strategy trade both (configuration, audited; the engine "
-                                     "reloads)"):
-        return
-    poly, kalshi = compared["polymarket"], compared["kalshi"]
-    try:
-        pair = add_pair(db, condition_id=poly["condition_id"], kalshi_ticker=kalshi["ticker"],
-                        inverted=bool(compared["inverted"]), polymarket_question=poly["question"],
-                        kalshi_title=kalshi["title"], warnings=list(compared["warnings"]), actor=actor())
-    except PairRefused as exc:
-        st.error(f"Not linked: {text.markdown(exc)}", icon=":material/block:")
-        return
-    noted = f" with {len(compared['warnings'])} warning(s) noted" if compared["warnings"] else ""
-    _reloaded(db, S_LINK, f"Linked as pair {pair.id}: {text.markdown(poly['question'])} = {kalshi['ticker']}{noted}.")
-    for key in (S_COMPARED, S_READ, S_PICK):
-        st.session_state.pop(key, None)
-    st.rerun()
+    if st.button("Link them", key=S_LINK, type="primary", icon=":material/link:",
+                 disabled=not read or why_not is not None, help=why_not or LINK_HELP):
+        link_compared(db, compared, near=S_LINK, forget=(S_COMPARED, S_READ, S_PICK))
