@@ -49,8 +49,8 @@ def suggestions_panel(db: Database) -> None:
     _run_line(run)
     if writer:
         _refresh_button(db, run)
-    if run is not None and run.status == "running" or st.session_state.get(S_STARTED):
-        _follow(db)
+    if _running(run) or st.session_state.get(S_STARTED):
+        _follow(db)  # polled only while a refresh runs
     found = store.open_suggestions(db)
     if not found:
         if run is not None and run.status == "done":
@@ -84,9 +84,13 @@ def _run_line(run: store.Run | None) -> None:
                    "hold a score under what is offered (60).")
 
 
+def _running(run: store.Run | None) -> bool:
+    """A refresh under way (one silent past RUN_STALE_MS died: the next refresh marks it failed)."""
+    return run is not None and run.status == "running" and now_ms() - run.started_at < store.RUN_STALE_MS
+
+
 def _refresh_button(db: Database, run: store.Run | None) -> None:
-    running = run is not None and run.status == "running" and now_ms() - run.started_at < store.RUN_STALE_MS
-    if st.button("Refresh suggestions", key=S_REFRESH, icon=":material/manage_search:", disabled=running,
+    if st.button("Refresh suggestions", key=S_REFRESH, icon=":material/manage_search:", disabled=_running(run),
                  help="Reads Kalshi's open markets (at most once an hour; the kept listing otherwise) in the "
                       "background and scores them against the markets the desk watches: nothing is linked"):
         root = settings().root
@@ -105,7 +109,8 @@ def _follow(db: Database) -> None:
     """While a refresh runs: its progress; when it ends, the page again (its suggestions)."""
     run = store.last_run(db)
     started = st.session_state.get(S_STARTED)
-    if run is not None and run.status == "running":
+    if _running(run):
+        assert run is not None
         st.info(f"Refreshing the suggestions: {text.markdown(run.detail or 'starting')}…", icon=":material/sync:")
         return
     if started and (run is None or run.started_at < started - 5_000) and now_ms() - started < 60_000:
