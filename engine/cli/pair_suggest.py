@@ -88,20 +88,20 @@ def _scored(settings: Settings, db: Database, watched: Any, listing: list[Market
     def question(m: Market) -> Question:
         return Question(m.market, m.text, m.close_ms)
 
-    def found(match: Any, side: str) -> Found:
-        poly, kalshi = (match.watched, match.found) if side == "polymarket" else (match.found, match.watched)
-        return Found(Market(poly.market, poly.text, poly.close_ms), Market(kalshi.market, kalshi.text, kalshi.close_ms),
+    def found(poly: Question, other: Question, side: str, match: Any) -> Found:
+        return Found(Market(poly.market, poly.text, poly.close_ms), Market(other.market, other.text, other.close_ms),
                      side, match.score, {"parts": match.parts, "said": match.said})
 
     paired = paired_sides(db)
     unpaired = Index([question(m) for m in listing if m.market not in paired])
-    out = [found(m, "polymarket") for m in best_matches([question(m) for m in watched.polymarket], unpaired,
-                                                         per_market=PER_MARKET)]
-    if watched.kalshi:
-        kalshi = _kalshi_watched(settings, watched.kalshi, {m.market: m for m in listing}, say)
+    out = [found(m.watched, m.found, "polymarket", m)
+           for m in best_matches([question(m) for m in watched.polymarket], unpaired, per_market=PER_MARKET)]
+    tickers = watched.kalshi
+    if tickers:  # the other way: a Kalshi market a strategy names, against the desk's Polymarket markets
+        named = _kalshi_watched(settings, tickers, {m.market: m for m in listing}, say)
         candidates = Index([question(m) for m in polymarket_candidates(db)])
-        out += [found(m, "kalshi") for m in best_matches([question(m) for m in kalshi], candidates,
-                                                          per_market=PER_MARKET)]
+        out += [found(m.found, m.watched, "kalshi", m)
+                for m in best_matches([question(m) for m in named], candidates, per_market=PER_MARKET)]
     return out
 
 
