@@ -61,6 +61,7 @@ from contracts.tables.outside import OddsLink, PollLink, SignalPost, SignalSourc
 from contracts.tables.research import (
     StrategyRun,
 )
+from contracts.tables.suggestions import KalshiListing, PairSuggestion, PairSuggestionRun, StrategyTemplate
 from contracts.tables.trading import (
     CashEntry,
     Claim,
@@ -151,4 +152,8 @@ __all__ = [
     "TickSize",
     "UpDownWindow",
     "WalletScore",
+    "KalshiListing",
+    "PairSuggestion",
+    "PairSuggestionRun",
+    "StrategyTemplate",
 ]

@@ -1,5 +1,6 @@
 """`python -m engine pairs find|add|list|remove`: link a Polymarket market to the Kalshi market the
-operator judges to be the same question, by hand (storage/desk/venue_pairs.py).
+operator judges to be the same question, by hand (storage/desk/venue_pairs.py); `suggest|accept|reject`:
+the same question on the other venue proposed for the markets the desk watches (engine/cli/pair_suggest.py).
 
 The desk never links markets by itself: wording, resolution sources and end dates differ between
 venues, and published scans find about half of apparent cross-venue spreads vanish once that is
@@ -325,9 +326,10 @@ def cmd_find(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """The `pairs` command and its verbs; returns them (engine/cli/pair_suggest.py adds `suggest`, ...)."""
     pairs = sub.add_parser("pairs", help="markets linked by hand across venues (Polymarket and Kalshi): find, add, "
-                                         "list, remove, spreads")
+                                         "list, remove, spreads; suggest, accept, reject")
     verbs = pairs.add_subparsers(dest="verb", required=True)
     find = verbs.add_parser("find", help="markets on both venues whose wording holds these words (to pick a pair)")
     find.add_argument("text", help="words every market shown must hold, e.g. \"fed december\"")
@@ -353,6 +355,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help=f"dollars each venue may spend on a pair (default {SPREAD_CAPITAL:g})")
     spread.add_argument("--json", action="store_true", help="machine-readable output")
     spread.set_defaults(func=cmd_spreads)
+    return verbs
 
 
 def _two_markets(verbs: argparse._SubParsersAction, verb: str, what: str) -> argparse.ArgumentParser:

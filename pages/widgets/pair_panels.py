@@ -110,12 +110,19 @@ def _side_by_side(compared: dict[str, Any]) -> None:
         st.caption("No difference found in end times, wording, resolution source or status: still read both rules.")
 
 
+LINK_HELP = ("A linked pair gives the Polymarket market Kalshi's mid as its reference price and lets a cross-venue "
+             "strategy trade both (configuration, audited; the engine reloads)")
+
+
 def _link(db: Database, compared: dict[str, Any]) -> None:
     read = st.checkbox("I have read both: they are the same question", key=P_READ)
-    if not st.button("Link them", key=P_LINK, type="primary", icon=":material/link:", disabled=not read,
-                     help="A linked pair gives the Polymarket market Kalshi's mid as its reference price and lets a "
-                          "cross-venue strategy trade both (configuration, audited; the engine reloads)"):
-        return
+    if st.button("Link them", key=P_LINK, type="primary", icon=":material/link:", disabled=not read, help=LINK_HELP):
+        link_compared(db, compared, near=P_LINK, forget=(P_COMPARED, P_FOUND, P_READ))
+
+
+def link_compared(db: Database, compared: dict[str, Any], *, near: str, forget: tuple[str, ...]) -> None:
+    """The two markets compared (`pairs show`), linked once the operator read both (audited, the engine
+    reloads; said at `near`), then the page again without `forget`'s keys; a refusal said in words."""
     poly, kalshi = compared["polymarket"], compared["kalshi"]
     try:
         pair = add_pair(db, condition_id=poly["condition_id"], kalshi_ticker=kalshi["ticker"],
@@ -125,8 +132,8 @@ def _link(db: Database, compared: dict[str, Any]) -> None:
         st.error(f"Not linked: {text.markdown(exc)}", icon=":material/block:")
         return
     noted = f" with {len(compared['warnings'])} warning(s) noted" if compared["warnings"] else ""
-    _reloaded(db, P_LINK, f"Linked as pair {pair.id}: {text.markdown(poly['question'])} = {kalshi['ticker']}{noted}.")
-    for key in (P_COMPARED, P_FOUND, P_READ):
+    _reloaded(db, near, f"Linked as pair {pair.id}: {text.markdown(poly['question'])} = {kalshi['ticker']}{noted}.")
+    for key in forget:
         st.session_state.pop(key, None)
     st.rerun()
 

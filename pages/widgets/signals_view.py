@@ -12,6 +12,7 @@ from charts import text
 from charts.tables import Col
 from pages.widgets.common import prob_column, time_column
 from pages.widgets.pair_panels import find_and_link, unlink_panel
+from pages.widgets.pair_suggestions import suggestions_panel
 from pages.widgets.tables import show_table
 from storage.dashboard_queries import news_queries
 from storage.sqlite.db import Database, now_ms
@@ -95,6 +96,9 @@ def signals_view(db: Database) -> None:
 def pairs_view(db: Database) -> None:
     """The markets linked by hand to Kalshi: each takes its Kalshi market's mid as its reference price."""
     pairs = news_queries.venue_pairs(db)
+    with st.expander("Suggested pairs: the same question on the other venue", icon=":material/join_inner:",
+                     expanded=True):
+        suggestions_panel(db)
     with st.expander("Find and link a Kalshi pair", icon=":material/link:", expanded=pairs.empty):
         find_and_link(db)
     if pairs.empty:

@@ -28,7 +28,6 @@ from .grid import Grid
 from .keys import KeyRing
 from .lifecycle import Lifecycle
 from .market import Market
-from .twin import SERIES as TWIN_SERIES
 from .twin import Twin
 from .units import MICRO
 from .ws import KalshiHub
@@ -72,10 +71,10 @@ class Bucket:
 class KalshiSide:
     def __init__(self, seed: int, markets: int, starting_balance: int, max_skew_s: float, rate_limits: bool,
                  end_after_s: float, parlays: int = 0, weekly_pause: bool = True, crypto: tuple[str, ...] = (),
-                 spot_vol: float = 0.6, twin: Twin | None = None) -> None:
+                 spot_vol: float = 0.6, twins: tuple[Twin, ...] = ()) -> None:
         """`crypto`: the crypto window series listed (KXBTC15M, ...: cfbenchmarks.py), one market a quarter
-        hour each, settled on their CF Benchmarks index; `twin`: one market asking a Polymarket market's
-        question (twin.py)."""
+        hour each, settled on their CF Benchmarks index; `twins`: markets asking Polymarket markets'
+        questions in Kalshi's words (twin.py)."""
         self.keys = KeyRing(seed, min(max_skew_s, MAX_SKEW_S))
         self.exchange = Exchange(seed, starting_balance)
         self.lifecycle = Lifecycle(self.exchange, weekly=weekly_pause)
@@ -95,8 +94,8 @@ class KalshiSide:
         self.schema_watch = SchemaWatch.from_env()
         self.hub.watch = self.schema_watch
         self._list(markets, random.Random(f"kalshi-markets:{seed}"), end_after_s)
-        if twin is not None:
-            self._list_twin(twin, random.Random(f"kalshi-twin:{seed}"), end_after_s)
+        for n, twin in enumerate(twins):  # the first keeps the one twin's draws of before
+            self._list_twin(twin, random.Random(f"kalshi-twin:{seed}" + (f":{n}" if n else "")), end_after_s)
         self._list_parlays(parlays, end_after_s)
         self.index = IndexFeed(seed, spot_vol, int(time.time() * 1000))  # the cfbenchmarks_value channel's
         self.crypto = tuple(crypto)
@@ -162,17 +161,18 @@ class KalshiSide:
             self.seed_ladder(ticker, rng.randrange(20, 81) * 10_000, now_ms)
 
     def _list_twin(self, twin: Twin, rng: random.Random, end_after_s: float) -> None:
-        """The market asking a Polymarket market's question (twin.py), in a series of its own."""
+        """A market asking a Polymarket market's question (twin.py), in a series of its own, closing when
+        that market ends or `twin.later_s` after."""
         now_ms = int(time.time() * 1000)
-        close_ms = now_ms + int(end_after_s * 1000)
-        event = f"{TWIN_SERIES}-{datetime.fromtimestamp(close_ms / 1000, UTC).strftime('%y%b%d').upper()}"
-        self.series[TWIN_SERIES] = SeriesFees(FeeSchedule("quadratic", Fraction(1)))
-        self.events[event] = (TWIN_SERIES, "Fed decision in February")
-        ticker = f"{event}-H25"
+        close_ms = now_ms + int((end_after_s + twin.later_s) * 1000)
+        event = f"{twin.series}-{datetime.fromtimestamp(close_ms / 1000, UTC).strftime('%y%b%d').upper()}"
+        self.series[twin.series] = SeriesFees(FeeSchedule("quadratic", Fraction(1)))
+        self.events[event] = (twin.series, twin.event_title)
+        ticker = f"{event}-{twin.suffix}"
         self.exchange.add_market(Market(
-            ticker, event, TWIN_SERIES, str(uuid.UUID(int=rng.getrandbits(128), version=4)), twin.title,
+            ticker, event, twin.series, str(uuid.UUID(int=rng.getrandbits(128), version=4)), twin.title,
             twin.sub_title, twin.rules, twin.source, now_ms, close_ms, Grid.named("linear_cent"),
-            self.series[TWIN_SERIES], updated_ms=now_ms))
+            self.series[twin.series], updated_ms=now_ms))
         self.seed_ladder(ticker, twin.mid, now_ms)
 
     def _list_parlays(self, count: int, end_after_s: float) -> None:

@@ -72,6 +72,8 @@
 -- migration: 0098_dashboard_users
 -- migration: 0099_venue_modes
 -- migration: 0100_paper_trades_matched
+-- migration: 0141_pair_suggestions
+-- migration: 0142_strategy_templates
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -299,6 +301,12 @@ CREATE TABLE indicator_values (
             at INTEGER NOT NULL,
             value INTEGER NOT NULL
         );
+CREATE TABLE kalshi_listing (
+            ticker TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            close_at INTEGER,
+            read_at INTEGER NOT NULL
+        );
 CREATE TABLE login_budget (
             id INTEGER PRIMARY KEY CHECK (id = 1),
             tokens_milli INTEGER NOT NULL,
@@ -438,6 +446,37 @@ CREATE TABLE orders (
             updated_at INTEGER NOT NULL,
             closed_at INTEGER
         , venue TEXT NOT NULL DEFAULT 'polymarket', end_reason TEXT, gate TEXT, ending_at INTEGER);
+CREATE TABLE pair_suggestion_runs (
+            id INTEGER PRIMARY KEY,
+            started_at INTEGER NOT NULL,
+            started_by TEXT NOT NULL,
+            finished_at INTEGER,
+            status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'done', 'failed')),
+            watched INTEGER NOT NULL DEFAULT 0,
+            listed INTEGER NOT NULL DEFAULT 0,
+            listing_read_at INTEGER,
+            pages INTEGER NOT NULL DEFAULT 0,
+            found INTEGER NOT NULL DEFAULT 0,
+            detail TEXT
+        );
+CREATE TABLE pair_suggestions (
+            id INTEGER PRIMARY KEY,
+            condition_id TEXT NOT NULL,
+            kalshi_ticker TEXT NOT NULL,
+            watched TEXT NOT NULL CHECK (watched IN ('polymarket', 'kalshi')),
+            polymarket_question TEXT NOT NULL,
+            kalshi_title TEXT NOT NULL,
+            polymarket_end_at INTEGER,
+            kalshi_close_at INTEGER,
+            score INTEGER NOT NULL,
+            parts TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'rejected')),
+            found_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            decided_at INTEGER,
+            decided_by TEXT,
+            UNIQUE (condition_id, kalshi_ticker)
+        );
 CREATE TABLE paper_orders (
             venue_order_id TEXT PRIMARY KEY,
             token_id TEXT NOT NULL,
@@ -761,6 +800,16 @@ CREATE TABLE strategy_snapshots (
             fees INTEGER NOT NULL,
             exposure INTEGER NOT NULL
         , venue TEXT NOT NULL DEFAULT 'polymarket');
+CREATE TABLE strategy_templates (
+            name TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            params TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at INTEGER NOT NULL,
+            created_by TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            updated_by TEXT NOT NULL
+        );
 CREATE TABLE tick_sizes (
             token_id TEXT NOT NULL,
             at INTEGER NOT NULL,
@@ -910,6 +959,7 @@ CREATE INDEX preflight_runs_by_venue ON preflight_runs (venue, at)
 CREATE INDEX ix_orders_ending ON orders (ending_at) WHERE ending_at IS NOT NULL
         ;
 CREATE INDEX ix_paper_trades_matched ON paper_trades (matched_at);
+CREATE INDEX pair_suggestions_by_status ON pair_suggestions (status, score);
 INSERT INTO "candle_backfill" VALUES(1,:now,NULL);
 INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,NULL,'{}',NULL,NULL,NULL,'{}');
 INSERT INTO "notifier_state" VALUES(1,0,:now,'{}',:now,0);
