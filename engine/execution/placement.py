@@ -258,6 +258,10 @@ class Placement:
                               "VENUE_RATE_LIMITED", detail, by_venue=True)
                 continue
             kind = classify(result.error)
+            if kind is Refusal.PAUSED:  # this order met the venue's pause: held back until it resumes
+                self.health.busy(VenueBusy(result.error, maintenance=True))
+                self._refused(strategy, market, spec, "VENUE_MAINTENANCE", detail, by_venue=True)
+                continue
             if kind is Refusal.POST_ONLY_MODE:
                 self.health.post_only_mode(result.error)
                 self._refused(strategy, market, spec, "VENUE_POST_ONLY", detail, by_venue=True)

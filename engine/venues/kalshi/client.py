@@ -27,6 +27,7 @@ from engine.venues.kalshi import models
 from engine.venues.kalshi.batches import KalshiBatches
 from engine.venues.kalshi.fixed import KalshiShapeError, fmt_count, fmt_dollars, items
 from engine.venues.kalshi.fixed import count as fixed_count
+from engine.venues.kalshi.fixed import integer as fixed_integer
 from engine.venues.kalshi.http import KalshiHttp, KalshiSigner, Pacer
 
 PAGE = 200
@@ -146,8 +147,10 @@ class KalshiClient:
         """The account's API keys (scopes, a subaccount restriction) and its location attestation's expiry."""
         return models.api_keys(await self.http.request("GET", "/api_keys", auth=True))
 
-    async def balance(self) -> models.Balance:
-        return models.balance(await self.http.request("GET", "/portfolio/balance", auth=True))
+    async def balance(self, *, shard: int | None = None) -> models.Balance:
+        """Every shard's balance together (and each one's in `breakdown`), or one shard's."""
+        return models.balance(await self.http.request("GET", "/portfolio/balance", params={"exchange_index": shard},
+                                                      auth=True))
 
     async def order(self, order_id: str) -> models.Order:
         answer = await self.http.request("GET", f"/portfolio/orders/{order_id}", auth=True,
@@ -197,11 +200,11 @@ class KalshiClient:
 
     async def create_order(self, *, ticker: str, client_order_id: str, book_side: str, price: int, count: int,
                            time_in_force: str, post_only: bool = False, cancel_on_pause: bool = False,
-                           self_trade_prevention: str = "taker_at_cross") -> models.Placed:
+                           self_trade_prevention: str = "taker_at_cross", shard: int | None = None) -> models.Placed:
         """A V2 order on the YES book: `book_side` bid buys YES at `price`, ask sells YES at it."""
         body = order_body(ticker=ticker, client_order_id=client_order_id, book_side=book_side, price=price,
                           count=count, time_in_force=time_in_force, post_only=post_only,
-                          cancel_on_pause=cancel_on_pause, self_trade_prevention=self_trade_prevention)
+                          cancel_on_pause=cancel_on_pause, self_trade_prevention=self_trade_prevention, shard=shard)
         return await self.send_order(body)
 
     async def send_order(self, body: dict[str, Any]) -> models.Placed:
@@ -209,27 +212,84 @@ class KalshiClient:
         answer = await self.http.request("POST", "/portfolio/events/orders", body=body, auth=True, write=True)
         return models.placed(answer, "create answer")
 
-    async def cancel_order(self, order_id: str, *, ticker: str | None = None) -> int:
-        """Cancel a resting order; returns the contracts it took off the book."""
+    async def cancel_order(self, order_id: str, *, ticker: str | None = None, shard: int | None = None) -> int:
+        """Cancel a resting order (on its market's shard, `shard`); returns the contracts it took off the book."""
         answer = await self.http.request("DELETE", f"/portfolio/events/orders/{order_id}",
-                                         params={"market_ticker": ticker}, auth=True, write=True,
-                                         cost=self.batches.costs["cancel"])
+                                         params={"market_ticker": ticker, "exchange_index": shard}, auth=True,
+                                         write=True, cost=self.batches.costs["cancel"])
         return fixed_count(answer, "reduced_by", f"cancel answer {order_id}")
 
     async def amend_order(self, order_id: str, *, ticker: str, book_side: str, price: int,
-                          total_count: int) -> models.Placed:
+                          total_count: int, shard: int = 0) -> models.Placed:
         """A new price and total count (filled + to rest): only a smaller size at the same price keeps
         the queue place."""
-        body = {"ticker": ticker, "side": book_side, "price": fmt_dollars(price), "count": fmt_count(total_count)}
+        body = {"ticker": ticker, "side": book_side, "price": fmt_dollars(price), "count": fmt_count(total_count),
+                "exchange_index": shard}
         answer = await self.http.request("POST", f"/portfolio/events/orders/{order_id}/amend", body=body, auth=True,
                                          write=True)
         return models.placed(answer, "amend answer")
 
-    async def decrease_order(self, order_id: str, *, reduce_to: int) -> int:
+    async def decrease_order(self, order_id: str, *, reduce_to: int, shard: int = 0) -> int:
         """Fewer contracts resting, keeping the queue place; returns those still resting."""
         answer = await self.http.request("POST", f"/portfolio/events/orders/{order_id}/decrease",
-                                         body={"reduce_to": fmt_count(reduce_to)}, auth=True, write=True)
+                                         body={"reduce_to": fmt_count(reduce_to), "exchange_index": shard}, auth=True,
+                                         write=True)
         return fixed_count(answer, "remaining_count", f"decrease answer {order_id}")
+
+    async def cancel_all(self) -> None:
+        """Cancel All Orders (`DELETE /portfolio/events/orders`): every resting order of the account, on every
+        shard, at most 10,000 a call (beyond that an arbitrary subset); orders placed in the minute after may
+        be cancelled too. Answered 204, with no count: the caller reads what still rests."""
+        await self.http.request("DELETE", "/portfolio/events/orders", auth=True, write=True,
+                                cost=self.batches.costs["cancel_all"])
+
+    # -- the account's shards ------------------------------------------------------------------------
+
+    async def transfer(self, *, source: int, destination: int, amount: int) -> str:
+        """Move `amount` micro-dollars from one shard to another (Intra Account Transfer: in centicents, so
+        a whole number of $0.0001); returns the transfer's id. Accepted is not arrived: the transfer is
+        processed asynchronously (`transfers`). Not idempotent: never sent again on an unknown answer."""
+        if amount <= 0 or amount % 100:
+            raise ValueError(f"a transfer of {amount} micro-dollars: a positive whole number of $0.0001")
+        answer = await self.http.request("POST", "/portfolio/intra_exchange_instance_transfer", auth=True, body={
+            "source": "event_contract", "destination": "event_contract", "amount": amount // 100,
+            "source_exchange_shard": source, "destination_exchange_shard": destination})
+        if not isinstance(answer, dict) or not isinstance(answer.get("transfer_id"), str):
+            raise KalshiShapeError("the transfer's answer has no transfer_id")
+        return str(answer["transfer_id"])
+
+    async def transfers(self, *, max_pages: int = 5) -> list[models.Transfer]:
+        """The account's transfers between shards, newest first (a few pages: the pending ones are recent)."""
+        return [models.transfer(t) async for page in self._pages("/portfolio/intra_exchange_instance_transfers",
+                                                                  "transfers", {"limit": 100}, auth=True,
+                                                                  max_pages=max_pages) for t in page]
+
+    async def target_allocation(self) -> dict[int, int]:
+        """The account's target split of its free balance across shards (percent; empty: none)."""
+        answer = await self.http.request("GET", "/portfolio/target_balance_allocation", auth=True)
+        out: dict[int, int] = {}
+        for n, row in enumerate(items(answer, "allocations", "target balance allocation")):
+            at = f"target balance allocation[{n}]"
+            out[fixed_integer(row, "exchange_index", at)] = fixed_integer(row, "percent", at)
+        return out
+
+    async def set_target_allocation(self, split: dict[int, int]) -> None:
+        """Ask Kalshi to keep this split (percent per shard, totalling 100; empty: none): it rebalances every
+        10 s by transfers of its own."""
+        await self.http.request("POST", "/portfolio/target_balance_allocation", auth=True, body={
+            "allocations": [{"exchange_index": s, "percent": p} for s, p in sorted(split.items())]})
+
+    async def settled_tickers(self) -> set[str]:
+        """The markets Kalshi lists the account's settled positions in, wherever it keeps them: the live
+        list (`settlement_status=settled`) and, past its historical cutoff, the archive
+        (`/historical/positions`), a whole event at a time (Get Historical Positions)."""
+        live = await self.positions(settlement_status="settled")
+        return {p.ticker for p in live} | {p.ticker for p in await self.historical_positions()}
+
+    async def historical_positions(self) -> list[models.Position]:
+        """Settled positions Kalshi archived past its historical cutoff (`GET /historical/positions`)."""
+        return [models.position(p) async for page in self._pages("/historical/positions", "market_positions",
+                                                                  {"limit": PAGE}, auth=True) for p in page]
 
     # -- pages -----------------------------------------------------------------------------------------
 
@@ -257,9 +317,12 @@ def _of_no_contracts(record: Any) -> bool:
 
 
 def order_body(*, ticker: str, client_order_id: str, book_side: str, price: int, count: int, time_in_force: str,
-               post_only: bool, cancel_on_pause: bool, self_trade_prevention: str = "taker_at_cross") -> dict[str, Any]:
+               post_only: bool, cancel_on_pause: bool, self_trade_prevention: str = "taker_at_cross",
+               shard: int | None = None) -> dict[str, Any]:
     """Kalshi's CreateOrderV2Request: price and count as fixed-point strings (4 and 2 decimals: the
-    desk's micro-units refuse to round into them), the time in force and self-trade prevention it requires."""
+    desk's micro-units refuse to round into them), the time in force and self-trade prevention it requires,
+    and the market's shard (`exchange_index`) named: never auto-routed (the latency, and the billing of
+    every shard's write bucket), never left to a default."""
     if book_side not in ("bid", "ask"):
         raise ValueError(f"book side {book_side!r}: bid or ask")
     body: dict[str, Any] = {"ticker": ticker, "client_order_id": client_order_id, "side": book_side,
@@ -269,6 +332,8 @@ def order_body(*, ticker: str, client_order_id: str, book_side: str, price: int,
         body["post_only"] = True
     if cancel_on_pause:
         body["cancel_order_on_pause"] = True
+    if shard is not None:
+        body["exchange_index"] = shard
     return body
 
 

@@ -223,6 +223,8 @@ class KalshiHttp:
                 continue
             if answer.status_code >= 300:
                 raise error_of(answer.status_code, answer.content)
+            if answer.status_code == 204:  # done, with no body (Cancel All Orders)
+                return {}
             try:
                 return loads_bounded(answer.content, max_bytes=ANSWER_BYTES, max_depth=ANSWER_DEPTH,
                                      what="the body")

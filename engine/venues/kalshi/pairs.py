@@ -144,7 +144,7 @@ class KalshiPairs:
 
         assert self.db is not None
         if set_kalshi_facts(self.db, ticker, KalshiFacts(facts.price_grid, facts.fee_type, facts.fee_multiplier_ppm,
-                                                         facts.status, facts.fee_changes)):
+                                                         facts.status, facts.fee_changes, facts.exchange_index)):
             self.catalog.load_kalshi(self.db)
 
     def _refused(self, ticker: str, problem: str) -> None:

@@ -14,7 +14,20 @@ lag Kalshi does not have), and the quotes it stood for are placed again soon aft
 
 Every order that rests is sent with `cancel_order_on_pause`: a pause (the weekly maintenance, or one
 Kalshi calls) cancels it at Kalshi, so nothing of the desk's is left on a book the desk cannot manage
-(engine/trading/ledgers/exchange_pauses.py keeps the desk from placing while Kalshi is paused).
+(engine/trading/ledgers/exchange_pauses.py keeps the desk from placing while Kalshi is paused; a pause
+met by an order is Kalshi's maintenance, whole request or one item of a batch: wire.py `is_pause`).
+
+Kalshi is sharded (engine/venues/kalshi/shards.py): every order, cancel and batch item names its
+market's shard; the balances compared with the ledger are every shard's together plus the transfers
+on their way between them; before quoting, the markets whose shard cannot fund their new orders are
+held (`quote_holds`: engine/trading/ledgers/venue_funds.py says so to the operator), and money moves
+between shards only on the operator's confirmed command (`move_funds`, `set_allocation`).
+
+A kill is Kalshi's Cancel All Orders (`DELETE /portfolio/events/orders`: every resting order of the
+account on every shard, at most 10,000 a call), then whatever still rests (more than that, or placed
+meanwhile) cancelled order by order, the path a failed cancel-all falls back to. Kalshi may cancel the
+orders placed in the minute after it too: for that minute the desk places no order that would rest
+(`quote_holds`; fill-and-kill and fill-or-kill orders still go).
 """
 
 from __future__ import annotations
@@ -23,13 +36,13 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
 from contracts.domain import Tif
 from contracts.order_status import VenueOrderStatus
 from contracts.venues.kalshi.grid import WHOLE_CENTS, Band
-from contracts.venues.kalshi.ids import token_id
+from contracts.venues.kalshi.ids import market_id, split_token, ticker_of, token_id
 from contracts.venues.kalshi.settings import KalshiSettings
 from engine.venues.base import (
     Balances,
@@ -39,6 +52,7 @@ from engine.venues.base import (
     OrderRequest,
     PlaceResult,
     PreparedOrder,
+    QuoteHold,
     TradeEvent,
     VenueBusy,
     VenueError,
@@ -52,6 +66,7 @@ from engine.venues.kalshi import models, wire
 from engine.venues.kalshi.client import KalshiClient
 from engine.venues.kalshi.fixed import KalshiShapeError
 from engine.venues.kalshi.http import KalshiError
+from engine.venues.kalshi.shards import Shards
 from engine.venues.kalshi.stream import KalshiUserStream
 
 log = logging.getLogger("engine.venues.kalshi.venue")
@@ -62,6 +77,8 @@ RECONCILE_S = 5.0  # ... and while it is up
 SEEN_S = 3600  # how far back fills are remembered (a poll reads from an hour back at most)
 RESENDS_S = (0.2, 0.5)  # a create whose answer was lost, sent again (the same client order id) after these
 LOST_AFTER_MS = 4_000  # an unknown create Kalshi does not list this long after is taken as never placed
+SHARDS_S = 10.0  # each shard's balance read again at least this often (every poll while one is short)
+SWEPT_MS = 60_000  # Cancel All Orders: "newly placed orders may also be cancelled during the minute after"
 
 
 class KalshiVenue:
@@ -69,7 +86,10 @@ class KalshiVenue:
 
     def __init__(self, settings: KalshiSettings, *, poll_s: float = POLL_S, reconcile_s: float = RECONCILE_S,
                  timeout_s: float = TIMEOUT_S, stream: bool = True,
-                 grid_of: Callable[[str], tuple[Band, ...]] | None = None) -> None:
+                 grid_of: Callable[[str], tuple[Band, ...]] | None = None,
+                 shard_of: Callable[[str], int | None] | None = None) -> None:
+        """`grid_of`: a market's price grid (condition id); `shard_of`: a market's exchange shard (ticker) as
+        the desk's catalog knows them."""
         if not settings.configured:
             raise VenueError("Kalshi is not configured: set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY (or seal them)")
         assert settings.private_key is not None
@@ -78,6 +98,10 @@ class KalshiVenue:
         assert self.client.http.signer is not None
         self.poll_s, self.reconcile_s = poll_s, reconcile_s
         self.grid_of = grid_of or (lambda condition_id: WHOLE_CENTS)
+        self.shards = Shards(self.client, shard_of or (lambda ticker: None))
+        self._order_shards: dict[str, int] = {}  # venue order id -> the shard Kalshi says it rests on
+        self._swept_until = 0  # ms: Kalshi may cancel orders placed before then (a cancel-all's minute)
+        self._refresh: asyncio.Task[None] | None = None
         self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
         self._kalshi_ids: dict[str, str] = {}  # venue order id -> Kalshi's order id
         self._venue_ids: dict[str, str] = {}  # Kalshi's order id -> venue order id
@@ -104,6 +128,7 @@ class KalshiVenue:
         then stream and reconcile."""
         await self._call(self.client.balance())
         await self._call(self.client.pace_by_account())
+        await self._call(self.shards.refresh(_now_ms()))
         for order in await self._call(self.client.orders(status="resting")):
             self._remember(order)
         self._since_s = int(time.time()) - SEEN_S  # older fills: the executor's recovery reads them
@@ -114,10 +139,13 @@ class KalshiVenue:
     async def prepare(self, request: OrderRequest) -> PreparedOrder:
         venue_id = wire.client_order_id(request)
         try:
+            shard = await self.shards.shard(ticker_of(request.condition_id))
             body = wire.create_body(request, venue_id, self.grid_of(request.condition_id) or WHOLE_CENTS,
-                                    cancel_on_pause=request.tif is Tif.GTC)
+                                    cancel_on_pause=request.tif is Tif.GTC, shard=shard)
         except wire.NotKalshi as exc:
             body = {"refused": str(exc)}  # refused when sent, never raised here (nothing is stored yet)
+        except (KalshiError, KalshiShapeError) as exc:
+            body = {"refused": f"its market's exchange shard could not be read ({exc}): not sent to a guessed one"}
         payload = json.dumps(body, sort_keys=True)
         return PreparedOrder(request, venue_id, payload, payload)
 
@@ -128,6 +156,7 @@ class KalshiVenue:
         try:
             placed = await self._send(body)
         except OrderRejected as exc:
+            self._short_shard(str(exc))
             if "order_already_exists" not in str(exc):
                 raise
             found = await self._by_venue_id(prepared.venue_order_id)  # a retried send: the first one stands
@@ -202,6 +231,7 @@ class KalshiVenue:
                             item: models.BatchPlaced) -> PlaceResult:
         """One order of a batch in the desk's terms, as `submit` answers a single one."""
         if item.error is not None:
+            self._short_shard(item.error.code)
             if item.error.code == "order_already_exists":  # a batch sent again: the first one stands
                 found = await self._by_venue_id(prepared.venue_order_id)
                 if found is not None:
@@ -238,7 +268,8 @@ class KalshiVenue:
         if len(known) == 1:
             venue_id, kalshi_id = known[0]
             try:
-                await self._call(self.client.cancel_order(kalshi_id, ticker=self._tickers.get(venue_id)))
+                await self._call(self.client.cancel_order(kalshi_id, ticker=self._tickers.get(venue_id),
+                                                          shard=await self._order_shard(venue_id)))
                 canceled.append(venue_id)
                 self._resting.discard(venue_id)
             except (OrderRejected, VenueBusy) as exc:
@@ -249,7 +280,8 @@ class KalshiVenue:
             chunk = known[start:start + limit]
             try:
                 answered = await self._call(self.client.batches.cancel(
-                    [(kalshi_id, self._tickers.get(venue_id)) for venue_id, kalshi_id in chunk]))
+                    [(kalshi_id, self._tickers.get(venue_id), await self._order_shard(venue_id))
+                     for venue_id, kalshi_id in chunk]))
             except (OrderRejected, VenueBusy) as exc:  # nothing of this batch (or the next) was cancelled
                 refused.update({venue_id: str(exc) for venue_id, _ in known[start:]})
                 break
@@ -262,11 +294,28 @@ class KalshiVenue:
         return CancelResult(tuple(canceled), refused)
 
     async def cancel_all(self) -> CancelResult:
-        """Every resting order of the account, in batched cancels (the kill's)."""
-        orders = await self._call(self.client.orders(status="resting"))
-        for order in orders:
+        """Every resting order of the account on every shard (the kill's): Kalshi's Cancel All Orders, then
+        whatever still rests cancelled order by order (more than 10,000, placed meanwhile, or all of them
+        when the cancel-all itself failed). Answers the orders that rested before and rest no more."""
+        before = await self._call(self.client.orders(status="resting"))
+        for order in before:
             self._remember(order)
-        return await self.cancel([wire.venue_id_of(o) for o in orders])
+        try:  # called even when none is listed: one placed a moment ago may not be listed yet
+            await self._call(self.client.cancel_all())
+            self._swept_until = _now_ms() + SWEPT_MS
+        except VenueError as exc:
+            log.warning("Kalshi's cancel-all failed: cancelling order by order", extra={"error": str(exc)})
+        left = await self._call(self.client.orders(status="resting"))
+        for order in left:
+            self._remember(order)
+        still = {wire.venue_id_of(o) for o in left}
+        swept = tuple(wire.venue_id_of(o) for o in before if wire.venue_id_of(o) not in still)
+        for venue_id in swept:
+            self._resting.discard(venue_id)
+        if not still:
+            return CancelResult(swept)
+        rest = await self.cancel(sorted(still))
+        return CancelResult(swept + rest.canceled, rest.not_canceled)
 
     async def get_order(self, venue_order_id: str) -> VenueOrder | None:
         found = await self._by_venue_id(venue_order_id)
@@ -283,21 +332,100 @@ class KalshiVenue:
         return [wire.venue_trade(f, await self._venue_id_of_fill(f)) for f in fills]
 
     async def balances(self, token_ids: Sequence[str]) -> Balances:
-        balance = await self._call(self.client.balance())
+        """Every shard's money together, with the transfers on their way between them (they left one shard
+        and are on neither: money split across shards, or moving, is never a difference from the ledger),
+        and the contracts held on every shard."""
+        await self._call(self.shards.refresh(_now_ms()))
         held: dict[str, int] = {}
         for p in await self._call(self.client.positions()):
             if p.position:
                 held[token_id(p.ticker, "yes" if p.position > 0 else "no")] = abs(p.position)
         resting = await self._call(self.client.orders(status="resting"))
-        return Balances(balance.balance, {t: held.get(t, 0) for t in token_ids}, collateral_exact=not resting)
+        collateral = sum(self.shards.free.values()) + self.shards.in_flight
+        # A market of the ledger's that Kalshi no longer lists unsettled: settled, wherever Kalshi keeps it now
+        # (its settled list, or its archive after the historical cutoff), or truly missing.
+        gone = {split_token(t)[0] for t in token_ids if t not in held}
+        settled = await self._call(self.client.settled_tickers()) & gone if gone else set()
+        return Balances(collateral, {t: held.get(t, 0) for t in token_ids}, collateral_exact=not resting,
+                        settled=frozenset(market_id(t) for t in settled))
+
+    # -- its shards (engine/venues/base.py SectionedFunds) -------------------------------------------
+
+    def quote_holds(self, wanted: Mapping[str, Sequence[tuple[int, int]]],
+                    resting: Mapping[str, Sequence[tuple[int, int]]], now_ms: int) -> dict[str, QuoteHold]:
+        """The markets whose new orders Kalshi would refuse now: those on a shard short of their cost (sales
+        of contracts held still go), and, in the minute after a cancel-all, any order that would rest."""
+        tickers = {ticker_of(cid): cid for cid in wanted}
+        unknown, short = self.shards.judge({ticker_of(c): b for c, b in wanted.items()},
+                                           {ticker_of(c): b for c, b in resting.items()})
+        out = {tickers[t]: QuoteHold(why, "VENUE_UNFUNDED", sells=True) for t, why in unknown.items()}
+        for shortfall in short:
+            out.update({tickers[t]: QuoteHold(shortfall.words(), "VENUE_UNFUNDED", sells=True)
+                        for t in shortfall.markets})
+        if short and (self.shards.read_ms is None or now_ms - self.shards.read_ms >= self.poll_s * 1000):
+            self._refresh_soon()  # read again soon: a transfer or a fill may have funded it
+        if now_ms < self._swept_until:
+            why = ("Kalshi may cancel any order placed in the minute after the desk's cancel-all (its Cancel All "
+                   f"Orders page): orders that would rest wait until {(self._swept_until - now_ms) // 1000} s from now")
+            for cid in wanted:
+                out.setdefault(cid, QuoteHold(why, "VENUE_MAINTENANCE", takes=True))
+        return out
+
+    def funding(self) -> dict[str, object]:
+        return {**self.shards.report(), "swept_until": self._swept_until or None}
+
+    async def move_funds(self, source: int, destination: int, amount: int) -> dict[str, object]:
+        """A transfer between shards the operator confirmed: sent once (never again on a lost answer: it is
+        not idempotent), then followed until Kalshi's balance shows it arrived."""
+        transfer_id = await self._call(self.client.transfer(source=source, destination=destination, amount=amount))
+        asked = {"transfer_id": transfer_id, "source": source, "destination": destination, "amount": amount,
+                 "at_ms": _now_ms()}
+        self.shards.asked.insert(0, asked)
+        self._refresh_soon()
+        return {**asked, "status": "accepted, not arrived: Kalshi processes it asynchronously"}
+
+    async def set_allocation(self, split: Mapping[int, int]) -> dict[str, object]:
+        await self._call(self.client.set_target_allocation(dict(split)))
+        asked: dict[str, object] = {"allocation": {str(s): p for s, p in sorted(split.items())}, "at_ms": _now_ms()}
+        self.shards.asked.insert(0, asked)
+        return {**asked, "status": "set: Kalshi rebalances the free money toward it every 10 s"}
+
+    def _short_shard(self, refusal: str) -> None:
+        """Kalshi refused an order for a short balance: its shards are read again at once."""
+        if "insufficient_balance" in refusal or "available_balance_too_low" in refusal:
+            self._refresh_soon()
+
+    def _refresh_soon(self) -> None:
+        if self._refresh is not None and not self._refresh.done():
+            return
+
+        async def read() -> None:
+            try:
+                await self._call(self.shards.refresh(_now_ms()))
+            except VenueError as exc:
+                log.warning("Kalshi's shard balances could not be read", extra={"error": str(exc)})
+
+        self._refresh = asyncio.get_running_loop().create_task(read(), name="kalshi-shards")
+
+    async def _order_shard(self, venue_id: str) -> int | None:
+        """The shard an order rests on: as Kalshi said it, else its market's."""
+        found = self._order_shards.get(venue_id)
+        ticker = self._tickers.get(venue_id)
+        if found is None and ticker is not None:
+            try:
+                found = await self.shards.shard(ticker)
+            except (KalshiError, KalshiShapeError):
+                return None
+        return found
 
     async def close(self) -> None:
         if self.stream is not None:
             await self.stream.close()
-        if self._poller is not None:
-            self._poller.cancel()
-            await asyncio.gather(self._poller, return_exceptions=True)
-            self._poller = None
+        for task in (self._poller, self._refresh):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._poller = self._refresh = None
         await self.client.close()
 
     # -- what the executor hears --------------------------------------------------------
@@ -344,6 +472,9 @@ class KalshiVenue:
         horizon = (self._since_s - SEEN_S) * 1000
         self._seen = {t: at for t, at in self._seen.items() if at >= horizon}  # bounded memory
         resting = {wire.venue_id_of(o) for o in await self._call(self.client.orders(status="resting"))}
+        read = self.shards.read_ms
+        if read is None or self.shards.shortfalls or self.shards.pending or _now_ms() - read >= SHARDS_S * 1000:
+            await self._call(self.shards.refresh(_now_ms()))
         for venue_id in sorted(self._resting - resting):
             found = await self._by_venue_id(venue_id)
             self._resting.discard(venue_id)
@@ -364,6 +495,8 @@ class KalshiVenue:
         self._kalshi_ids[venue_id] = order.order_id
         self._venue_ids[order.order_id] = venue_id
         self._tickers[venue_id] = order.ticker
+        if order.exchange_index is not None:
+            self._order_shards[venue_id] = order.exchange_index
         if order.status == "resting":
             self._resting.add(venue_id)
 
@@ -390,3 +523,7 @@ class KalshiVenue:
         for order in await self._call(self.client.orders()):
             self._remember(order)
         return self._kalshi_ids.get(venue_id)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
