@@ -121,7 +121,9 @@ def test_live_a_ladder_goes_in_batches_within_the_write_budget_and_a_refused_run
             requests.clear()
             await executor.kill()
             executor.drain()
-            assert requests["DELETE /portfolio/events/orders/batched 200"] == 1 and _open(executor) == []
+            # A kill is Kalshi's Cancel All Orders: one call for every resting order, on every shard
+            assert requests["DELETE /portfolio/events/orders 204"] == 1 and _open(executor) == []
+            assert requests["DELETE /portfolio/events/orders/batched 200"] == 0
             assert not any(k.startswith(("POST /portfolio/events/orders 2", "DELETE /portfolio/events/orders/{"))
                            for k in requests)  # nothing one by one
             assert await venue.open_orders() == []

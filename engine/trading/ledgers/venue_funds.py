@@ -1,5 +1,6 @@
 """What a live venue whose account is split into sections says before the desk places there
-(engine/venues/base.py `SectionedFunds`; Kalshi's exchange shards are such sections).
+(engine/venues/base.py `SectionedFunds`; a venue's exchange shards, each funding its own markets, are such
+sections).
 
 Each pass, before the risk gate, the ledger tells the venue what its intents would buy in each market
 (the price and shares of each quote that spends money: a buy, or a sale of more than the strategy holds,
@@ -94,7 +95,7 @@ class FundsWatch:
 
     db: Database
     venue_name: str
-    subject: str  # how alerts name the ledger ("Kalshi live")
+    subject: str  # how alerts name the ledger ("<venue> live")
     short: dict[str, str] = field(default_factory=dict)  # section -> the words alerted while it is short
     said: str = ""  # the JSON last kept
 
@@ -131,6 +132,9 @@ class FundsWatch:
 async def move_funds(venue: object, payload: Mapping[str, Any]) -> dict[str, Any]:
     """The operator's confirmed move (contracts/command_kinds.py `move_funds`): a transfer between two
     sections, or a target split of the free money; refused, naming what is wrong, otherwise."""
+    if venue is None:
+        raise CommandRejected(f"{payload.get('venue')} is not trading live in this engine: arm it live and start the "
+                              "engine, then move its money (or move it on the venue's own site)")
     if not isinstance(venue, SectionedFunds):
         raise CommandRejected("this venue's account is not split into sections: there is nothing to move")
     split = payload.get("allocation")

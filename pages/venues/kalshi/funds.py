@@ -10,25 +10,25 @@ import streamlit as st
 
 from charts import text
 from contracts.roles import Scope
-from contracts.venues import KALSHI
 from pages.widgets.common import flash, may_not, remember_answer
 from pages.widgets.controls import post_and_wait
 from storage.sqlite.db import Database
-from storage.venues.kalshi.funds_queries import KalshiFunds, Shortfall, kalshi_funds
+from storage.venues.kalshi.funds_queries import Shortfall, kalshi_funds
 
 WORD = "MOVE"
 
 
-def kalshi_shortfall_notice(db: Database) -> None:
+def shortfall_notice(db: Database) -> None:
     """The status area: each shard short of what the desk's quotes there need (a warning)."""
     funds = kalshi_funds(db)
     for short in funds.shortfalls if funds is not None else []:
         st.warning(text.markdown(short.words), icon=":material/account_balance:")
 
 
-def kalshi_funds_panel(db: Database) -> None:
-    """The Kalshi live panel: the shards, what moves between them, and the offers to fund a short one."""
-    funds = kalshi_funds(db)
+def funds_panel(db: Database, venue: str) -> None:
+    """A live venue's panel: its shards, what moves between them, and the offers to fund a short one
+    (nothing for a venue whose account has no sections)."""
+    funds = kalshi_funds(db, venue)
     if funds is None:
         return
     st.caption("Kalshi keeps the account's money per exchange shard, and an order is funded by its market's shard "
@@ -38,11 +38,11 @@ def kalshi_funds_panel(db: Database) -> None:
         st.info(f"${amount / 1e6:,.2f} moving from shard {source} to shard {destination}: Kalshi accepted it and "
                 "has not credited it yet (the quotes it funds wait for it).", icon=":material/sync_alt:")
     for short in funds.shortfalls:
-        _offer(db, funds, short)
+        _offer(db, venue, short)
     flash(near="kalshi_move_")
 
 
-def _offer(db: Database, funds: KalshiFunds, short: Shortfall) -> None:
+def _offer(db: Database, venue: str, short: Shortfall) -> None:
     st.warning(text.markdown(short.words), icon=":material/account_balance:")
     if short.source is None and not short.allocation:
         return
@@ -61,10 +61,10 @@ def _offer(db: Database, funds: KalshiFunds, short: Shortfall) -> None:
         st.error(f"Not sent: type {WORD} to confirm.")
         return
     if pick is not None and pick.startswith("transfer"):
-        payload: dict[str, object] = {"venue": KALSHI, "source": short.source, "destination": short.shard,
+        payload: dict[str, object] = {"venue": venue, "source": short.source, "destination": short.shard,
                                       "amount": f"{short.amount / 1e6:.2f}", "reason": "funding a short Kalshi shard"}
     else:
-        payload = {"venue": KALSHI, "allocation": short.allocation, "reason": "funding a short Kalshi shard"}
+        payload = {"venue": venue, "allocation": short.allocation, "reason": "funding a short Kalshi shard"}
     with st.spinner("Asking the engine…"):
         remember_answer(post_and_wait(db, "move_funds", payload, label="Kalshi move"), key="kalshi_move_answer")
     st.rerun()

@@ -34,12 +34,12 @@ class KalshiFunds:
     shortfalls: list[Shortfall]
 
 
-def kalshi_funds(db: Database) -> KalshiFunds | None:
-    """What the live Kalshi ledger last said of its shards (None: nothing, e.g. Kalshi not live)."""
+def kalshi_funds(db: Database, venue: str = KALSHI) -> KalshiFunds | None:
+    """What the live ledger of `venue` last said of its shards (None: nothing, e.g. Kalshi not live)."""
     with db.read() as conn:
         raw = conn.execute(text("SELECT venue_funds FROM engine_state WHERE id = 1")).scalar()
     stored, problem = read_stored(raw, what="the venues' stored sections")
-    said = stored.get(KALSHI) if isinstance(stored, dict) and problem is None else None
+    said = stored.get(venue) if isinstance(stored, dict) and problem is None else None
     if not isinstance(said, dict) or not isinstance(said.get("shards"), dict):
         return None
     shards = {int(k): (str(v.get("name", "")), _int(v.get("free"))) for k, v in said["shards"].items()
