@@ -423,7 +423,13 @@ def markets_held_by(ledger: Ledger | None) -> set[str]:
 
 async def flatten_ledger(ledger: Ledger, payload: dict[str, Any]) -> list[dict[str, Any]]:
     """The operator's flatten, on a ledger other than the desk's: every strategy's positions in scope sold through
-    its exit path (tried again until nothing is held), one answer per strategy."""
+    its exit path (tried again until nothing is held), one answer per strategy. A live ledger's flatten of
+    everything (no market, no strategy named: every resting order of the account is to go) cancels them first
+    in the venue's one call for all (its `cancel_all`: a kill's; a venue without one cancels them order by
+    order), then sells."""
+    answers: list[dict[str, Any]] = []
+    if ledger.mode == "live" and ledger.live and not payload.get("condition_id") and not payload.get("strategy"):
+        answers.append({"cancelled": await ledger.executor.kill()})
     strategies = sorted({h.strategy for h in holdings_in_scope(ledger, payload)})
-    return [await exit_positions(ledger, ledger.risk, ledger.exits, ledger.operator_exits,
-                                 {**payload, "strategy": name, "reason": "flatten"}) for name in strategies]
+    return answers + [await exit_positions(ledger, ledger.risk, ledger.exits, ledger.operator_exits,
+                                           {**payload, "strategy": name, "reason": "flatten"}) for name in strategies]
