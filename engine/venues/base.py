@@ -233,7 +233,8 @@ class QuoteHold:
     names `reason`), and which of them may still go."""
 
     why: str
-    reason: str  # VENUE_UNFUNDED: the part of the account that funds it is short; VENUE_MAINTENANCE
+    reason: str  # VENUE_UNFUNDED: the part of the account that funds it is short; VENUE_RESTRICTED: the venue bars
+    # the account there; VENUE_MAINTENANCE: a window in which it would cancel what rests
     sells: bool = False  # an order that spends nothing (a sale of shares held) still goes
     takes: bool = False  # an order that does not rest (fill-and-kill, fill-or-kill) still goes
 

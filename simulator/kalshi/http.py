@@ -22,7 +22,7 @@ from . import payloads
 from .exchange import Refused
 from .keys import AuthError
 from .shards import SHARDS, shard_named, write_scopes
-from .side import COSTS, DEFAULT_COST, PER_ITEM, KalshiSide
+from .side import DEFAULT_COST, PER_ITEM, KalshiSide
 
 BASE = "/trade-api/v2"
 MAX_PAGE = 1000
@@ -61,7 +61,7 @@ def endpoint(method: str, route: str, *, auth: bool, write: bool = False, status
         async def handler(request: web.Request) -> web.StreamResponse:
             side = side_of(request)
             side.tick()
-            cost = COSTS.get((method, route), DEFAULT_COST)
+            cost = side.costs().get((method, route), DEFAULT_COST)
             if (method, route) in PER_ITEM:  # a batch: every item billed (Kalshi's batch pages)
                 cost = PER_ITEM[(method, route)] * await batch_size(request)
             scopes = await write_scopes_of(request, method, route) if write else ("",)
@@ -90,9 +90,6 @@ async def _answer(request: web.Request, side: KalshiSide, fn: Endpoint, *, auth:
         if write and not key.trades:
             return error(403, "forbidden", "this API key does not have the write scope",
                          "create a key with the write (or write::trade) scope to place and cancel orders")
-        if write and side.keys.lapsed(key, now_ms() // 1000):
-            return error(403, "forbidden", "the account's location attestation has lapsed",
-                         "attest the account's location again on Kalshi (GET /api_keys says when it expires)")
         named = request.query.get("subaccount")
         if key.subaccount is not None and named is not None and named != str(key.subaccount):
             return error(403, "forbidden", "this API key is restricted to another subaccount",
@@ -203,7 +200,7 @@ async def exchange_schedule(request: web.Request, who: str) -> Any:
 
 @endpoint("GET", "/account/endpoint_costs", auth=False)
 async def endpoint_costs(request: web.Request, who: str) -> Any:
-    listed = {**COSTS, **{k: v for k, v in PER_ITEM.items() if v != DEFAULT_COST}}
+    listed = {**side_of(request).costs(), **{k: v for k, v in PER_ITEM.items() if v != DEFAULT_COST}}
     return {"default_cost": DEFAULT_COST, "endpoint_costs": [
         {"method": method, "path": f"{BASE}{route}", "cost": cost} for (method, route), cost in sorted(listed.items())]}
 

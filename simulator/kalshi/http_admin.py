@@ -16,6 +16,7 @@ from .http import now_ms, side_of
 from .keys import BadPublicKey
 from .lifecycle import Window
 from .shards import SHARDS
+from .side import TIERS
 from .units import BadNumber, count_in, dollars, dollars_in
 
 routes = web.RouteTableDef()
@@ -100,6 +101,30 @@ async def list_on_shard(request: web.Request, body: dict[str, Any]) -> Any:
     shard = body.get("exchange_index")
     side.list_on(event, shard if isinstance(shard, int) and not isinstance(shard, bool) else -99)
     return {"event": event, "exchange_index": shard}
+
+
+@routes.post("/_sim/kalshi/series/{series}/categories")
+@_answer
+async def series_categories(request: web.Request, body: dict[str, Any]) -> Any:
+    """A series' discovery categories (`Series.categories`): {"categories": ["Sports"]}."""
+    side, series = side_of(request), request.match_info["series"]
+    found = body.get("categories")
+    if series not in side.series or not isinstance(found, list) or not all(isinstance(c, str) for c in found):
+        raise Refused(400, "invalid_parameters", "a listed series and {\"categories\": [names]}")
+    side.categories[series] = list(found)
+    return {"series": series, "categories": found}
+
+
+@routes.post("/_sim/kalshi/tier")
+@_answer
+async def tier(request: web.Request, body: dict[str, Any]) -> Any:
+    """The accounts' API tier (its read and write buckets, as Kalshi's Rate Limits page sets them): {"tier": name}."""
+    side = side_of(request)
+    if body.get("tier") not in TIERS:
+        raise Refused(400, "invalid_parameters", f"tier must be one of {', '.join(TIERS)}")
+    side.tier = str(body["tier"])
+    side.buckets.clear()
+    return {"tier": side.tier, "read": side.buckets_of()[0], "write": side.buckets_of()[1]}
 
 
 @routes.post("/_sim/kalshi/historical/cutoff")

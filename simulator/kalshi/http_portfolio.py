@@ -64,10 +64,10 @@ async def get_balance(request: web.Request, who: str) -> Any:
 
 @endpoint("GET", "/account/limits", auth=True)
 async def account_limits(request: web.Request, who: str) -> Any:
-    from .side import READ_BUCKET, WRITE_BUCKET
-
-    return {"usage_tier": "basic", "read": {"refill_rate": READ_BUCKET[0], "bucket_capacity": READ_BUCKET[1]},
-            "write": {"refill_rate": WRITE_BUCKET[0], "bucket_capacity": WRITE_BUCKET[1]}, "grants": []}
+    side = side_of(request)
+    read, write = side.buckets_of()
+    return {"usage_tier": side.tier, "read": {"refill_rate": read[0], "bucket_capacity": read[1]},
+            "write": {"refill_rate": write[0], "bucket_capacity": write[1]}, "grants": []}
 
 
 @endpoint("GET", "/api_keys", auth=True)
@@ -146,6 +146,7 @@ async def create_order(request: web.Request, who: str) -> Any:
     side = side_of(request)
     side.lifecycle.check_write(now_ms(), cancel=False)
     await _route(side.exchange.market(placement.ticker).exchange_index, placement.exchange_index, placement.ticker)
+    side.location_refusal(who, placement.ticker, now_ms())
     order, fills = side.exchange.place(who, placement, now_ms())
     return payloads.placed(order, fills, now_ms())
 
@@ -164,6 +165,7 @@ async def batch_create(request: web.Request, who: str) -> Any:
             placement = parse_order(item, restricted_to(who))
             await _route(side.exchange.market(placement.ticker).exchange_index, placement.exchange_index,
                          placement.ticker)
+            side.location_refusal(who, placement.ticker, now_ms())
             order, fills = side.exchange.place(who, placement, now_ms())
             answered.append(payloads.placed(order, fills, now_ms(), batch=True))
         except Refused as exc:
@@ -186,6 +188,7 @@ async def batch_cancel(request: web.Request, who: str) -> Any:
         try:
             target = side.exchange.own_order(who, item["order_id"])
             await _route(target.shard, shard_named(item.get("exchange_index")), target.ticker)
+            side.location_refusal(who, target.ticker, now_ms())
             order, reduced = side.exchange.cancel(who, item["order_id"], now_ms())
             answered.append({"order_id": order.order_id, "client_order_id": order.client_order_id,
                              "reduced_by": payloads.count(reduced), "ts_ms": now_ms()})
@@ -213,6 +216,7 @@ async def cancel_order(request: web.Request, who: str) -> Any:
     side.lifecycle.check_write(now_ms(), cancel=True)
     mine = side.exchange.own_order(who, request.match_info["order_id"])
     await _route(mine.shard, shard_named(request.query.get("exchange_index")), mine.ticker)
+    side.location_refusal(who, mine.ticker, now_ms())
     order, reduced = side.exchange.cancel(who, request.match_info["order_id"], now_ms())
     return {"order_id": order.order_id, "client_order_id": order.client_order_id, "reduced_by": payloads.count(reduced),
             "ts_ms": now_ms()}
@@ -231,6 +235,7 @@ async def amend_order(request: web.Request, who: str) -> Any:
     side.lifecycle.check_write(now_ms(), cancel=False)
     mine = side.exchange.own_order(who, request.match_info["order_id"])
     await _route(mine.shard, shard_named(body.get("exchange_index")), mine.ticker)
+    side.location_refusal(who, mine.ticker, now_ms())
     order, fills = side.exchange.amend(who, request.match_info["order_id"], ticker, book_side, price, count, now_ms())
     return payloads.placed(order, fills, now_ms())
 
@@ -245,6 +250,7 @@ async def decrease_order(request: web.Request, who: str) -> Any:
     side.lifecycle.check_write(now_ms(), cancel=False)
     order = side.exchange.own_order(who, request.match_info["order_id"])
     await _route(order.shard, shard_named(body.get("exchange_index")), order.ticker)
+    side.location_refusal(who, order.ticker, now_ms())
     target = _count(to, zero=True) if to is not None else order.remaining - _count(by)
     order = side.exchange.decrease(who, order.order_id, target, now_ms())
     return {"order_id": order.order_id, "client_order_id": order.client_order_id,

@@ -34,14 +34,21 @@ from .twin import Twin
 from .units import MICRO
 from .ws import KalshiHub
 
-# Kalshi's Basic tier, in tokens: (refill a second, capacity) of the read and the write bucket.
-READ_BUCKET, WRITE_BUCKET = (200, 400), (100, 100)
+# Kalshi's tiers, in tokens: (refill a second, capacity) of the read and the write bucket (Rate Limits and
+# Tiers: the budgets' table; Basic and Advanced read buckets hold two seconds of budget, those above Advanced
+# one; write buckets above Basic two seconds, Basic's one). `/account/limits` answers the side's tier.
+TIERS = {"basic": ((200, 400), (100, 100)), "advanced": ((300, 600), (300, 600)),
+         "expert": ((600, 600), (600, 1200)), "premier": ((1000, 1000), (1000, 2000)),
+         "paragon": ((2000, 2000), (2000, 4000)), "prime": ((4000, 4000), (4000, 8000)),
+         "prestige": ((10000, 10000), (8000, 16000))}
+READ_BUCKET, WRITE_BUCKET = TIERS["basic"]
 DEFAULT_COST = 10
+CANCEL_ALL = ("DELETE", "/portfolio/events/orders")
 COSTS = {("DELETE", "/portfolio/events/orders/{order_id}"): 2, ("GET", "/portfolio/orders/{order_id}"): 2,
          # Cancel All Orders: "the same number of write tokens as a batch cancel containing the maximum number
          # of orders allowed for the caller's API tier" (Cancel Up to 10,000 Orders): a batch of cancels at 2
-         # tokens each as large as the write bucket holds, so the whole bucket
-         ("DELETE", "/portfolio/events/orders"): WRITE_BUCKET[1] // 2 * 2}
+         # tokens each as large as the tier's write bucket holds, so the whole bucket (`KalshiSide.cost`)
+         CANCEL_ALL: WRITE_BUCKET[1] // 2 * 2}
 # The batched V2 orders are billed per item (Batch Create Orders (V2): 10 tokens an order; Batch Cancel
 # Orders (V2): 2 a cancel): a batch costs its items' sum, so one bigger than the bucket can hold is never
 # taken (a 429, as any request the bucket cannot cover): "the maximum batch size scales with your tier's
@@ -60,6 +67,7 @@ MAX_SKEW_S = 30.0
 SERIES = (("KXSIM", "quadratic", "linear_cent"), ("KXSIMM", "quadratic_with_maker_fees", "tapered_deci_cent"),
           ("KXSIMD", "quadratic", "deci_cent"))
 PARLAY_COLLECTION = "KXMVECROSSCATEGORY-R"
+RESTRICTED = ("Sports", "Elections", "Entertainment")  # what a lapsed location attestation bars (keys.py)
 
 
 class Bucket:
@@ -99,6 +107,7 @@ class KalshiSide:
         self.transfers = Transfers()  # between an account's exchange shards (shards.py)
         self.swept: dict[str, tuple[int, int]] = {}  # account -> (from, until) ms: a cancel-all's minute
         self.history_lag_ms = HISTORY_LAG_MS
+        self.tier = "basic"  # the accounts' API tier (TIERS; an admin call changes it)
         self.events: dict[str, tuple[str, str]] = {}  # event ticker -> (series ticker, title)
         self.series: dict[str, SeriesFees] = {}
         self.event_fees: dict[str, EventFees] = {}  # event ticker -> its override over its series' fees
@@ -231,11 +240,19 @@ class KalshiSide:
         if not self.rate_limits:
             return False
         kinds = [f"write{scope}" for scope in scopes] if write else ["read"]
-        rate, capacity = WRITE_BUCKET if write else READ_BUCKET
+        rate, capacity = self.buckets_of()[1 if write else 0]
         buckets = [self.buckets.setdefault((who, kind), Bucket(rate, capacity, self.clock())) for kind in kinds]
         if not all(b.covers(cost, self.clock()) for b in buckets):
             return True
         return not all([b.take(cost, self.clock()) for b in buckets])
+
+    def buckets_of(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """(read, write) buckets of the accounts' tier: (tokens a second, capacity)."""
+        return TIERS[self.tier]
+
+    def costs(self) -> dict[tuple[str, str], int]:
+        """Each endpoint's cost that is not the default, at the accounts' tier."""
+        return {**COSTS, CANCEL_ALL: self.buckets_of()[1][1] // 2 * 2}
 
     def observe(self, method: str, route: str, status: int, body: object) -> None:
         for observer in self.observers:
@@ -276,6 +293,20 @@ class KalshiSide:
             for order in [o for o in ex.orders.values() if o.account == account and o.status == "resting"
                           and o.created_ms >= start and ex.markets[o.ticker].status in ("active", "inactive")]:
                 ex.cancel(account, order.order_id, now_ms)
+
+    def location_refusal(self, account: str, ticker: str, now_ms: int) -> None:
+        """Refuse an order operation on a Sports, Elections or Entertainment market (its series' categories)
+        for an account whose location attestation has lapsed or was never made (keys.py)."""
+        parent = account.partition("#sub")[0]
+        until = self.keys.attested_until.get(parent)
+        if until is not None and until > now_ms // 1000:
+            return
+        market = self.exchange.market(ticker)
+        barred = [c for c in self.categories.get(market.series_ticker, []) if c in RESTRICTED]
+        if barred:
+            raise Refused(403, "forbidden", "the account's location attestation has lapsed",
+                          f"API keys are not valid for trading {', '.join(barred)} markets until the account attests "
+                          "its location again (GET /api_keys says when it expires)")
 
     def list_on(self, event: str, shard: int) -> None:
         """A simulated event listed on another shard (its markets with it): only before anyone has an

@@ -205,3 +205,22 @@ def test_settled_positions_move_to_the_archive_a_whole_event_at_a_time(sim: SimH
     finally:
         admin(sim, "/_sim/kalshi/historical/cutoff", {"lag_s": 90 * 86_400})
     run(c.close())
+
+
+def test_the_desk_paces_by_the_buckets_the_account_reads_whatever_its_tier(sim: SimHandle) -> None:
+    """Kalshi's read bucket holds two seconds of budget on Basic and Advanced, one above (Rate Limits and
+    Tiers): the desk paces by the capacity `/account/limits` answers, never by an assumed one."""
+    from engine.venues.kalshi.http import BURST_SHARE
+
+    try:
+        for tier, read, write in (("premier", (1000, 1000), (1000, 2000)), ("basic", (200, 400), (100, 100))):
+            assert admin(sim, "/_sim/kalshi/tier", {"tier": tier})[0] == 200
+            c, _ = _client(sim)
+            limits = run(c.pace_by_account())
+            assert (limits.tier, limits.read, limits.write) == (tier, read, write)
+            assert c.http.pacer.read.capacity == int(read[1] * BURST_SHARE)
+            assert c.http.pacer.write.capacity == int(write[1] * BURST_SHARE)
+            assert c.batches.costs["cancel_all"] == write[1]  # a batch cancel as big as the tier's bucket
+            run(c.close())
+    finally:
+        admin(sim, "/_sim/kalshi/tier", {"tier": "basic"})

@@ -63,6 +63,7 @@ from engine.venues.base import (
     VenueUnavailable,
 )
 from engine.venues.kalshi import models, wire
+from engine.venues.kalshi.attestation import LocationCheck
 from engine.venues.kalshi.client import KalshiClient
 from engine.venues.kalshi.fixed import KalshiShapeError
 from engine.venues.kalshi.http import KalshiError
@@ -99,6 +100,8 @@ class KalshiVenue:
         self.poll_s, self.reconcile_s = poll_s, reconcile_s
         self.grid_of = grid_of or (lambda condition_id: WHOLE_CENTS)
         self.shards = Shards(self.client, shard_of or (lambda ticker: None))
+        assert settings.api_key_id is not None
+        self.location = LocationCheck(self.client, settings.api_key_id)  # a lapsed attestation's markets
         self._order_shards: dict[str, int] = {}  # venue order id -> the shard Kalshi says it rests on
         self._swept_until = 0  # ms: Kalshi may cancel orders placed before then (a cancel-all's minute)
         self._refresh: asyncio.Task[None] | None = None
@@ -129,6 +132,7 @@ class KalshiVenue:
         await self._call(self.client.balance())
         await self._call(self.client.pace_by_account())
         await self._call(self.shards.refresh(_now_ms()))
+        await self._call(self.location.refresh(_now_ms()))
         for order in await self._call(self.client.orders(status="resting")):
             self._remember(order)
         self._since_s = int(time.time()) - SEEN_S  # older fills: the executor's recovery reads them
@@ -354,7 +358,8 @@ class KalshiVenue:
     def quote_holds(self, wanted: Mapping[str, Sequence[tuple[int, int]]],
                     resting: Mapping[str, Sequence[tuple[int, int]]], now_ms: int) -> dict[str, QuoteHold]:
         """The markets whose new orders Kalshi would refuse now: those on a shard short of their cost (sales
-        of contracts held still go), and, in the minute after a cancel-all, any order that would rest."""
+        of contracts held still go), those of a category a lapsed location attestation bars (attestation.py),
+        and, in the minute after a cancel-all, any order that would rest."""
         tickers = {ticker_of(cid): cid for cid in wanted}
         unknown, short = self.shards.judge({ticker_of(c): b for c, b in wanted.items()},
                                            {ticker_of(c): b for c, b in resting.items()})
@@ -364,6 +369,8 @@ class KalshiVenue:
                         for t in shortfall.markets})
         if short and (self.shards.read_ms is None or now_ms - self.shards.read_ms >= self.poll_s * 1000):
             self._refresh_soon()  # read again soon: a transfer or a fill may have funded it
+        for ticker, why in self.location.holds(sorted(tickers), now_ms).items():
+            out[tickers[ticker]] = QuoteHold(why, "VENUE_RESTRICTED")
         if now_ms < self._swept_until:
             why = ("Kalshi may cancel any order placed in the minute after the desk's cancel-all (its Cancel All "
                    f"Orders page): orders that would rest wait until {(self._swept_until - now_ms) // 1000} s from now")
@@ -475,6 +482,8 @@ class KalshiVenue:
         read = self.shards.read_ms
         if read is None or self.shards.shortfalls or self.shards.pending or _now_ms() - read >= SHARDS_S * 1000:
             await self._call(self.shards.refresh(_now_ms()))
+        if self.location.due(_now_ms()):
+            await self._call(self.location.refresh(_now_ms()))
         for venue_id in sorted(self._resting - resting):
             found = await self._by_venue_id(venue_id)
             self._resting.discard(venue_id)
