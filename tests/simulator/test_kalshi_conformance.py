@@ -374,7 +374,7 @@ def test_an_event_fee_change_is_listed_until_due_and_applies_at_its_time(sim: Si
     run(c.close())
 
 
-def test_api_keys_say_their_scopes_restriction_and_the_attestation_and_a_lapsed_one_cannot_trade(
+def test_api_keys_say_their_scopes_restriction_and_the_attestation_and_a_lapsed_one_cannot_trade_sports(
         sim: SimHandle) -> None:
     from tests.kalshi import keypair
 
@@ -399,7 +399,14 @@ def test_api_keys_say_their_scopes_restriction_and_the_attestation_and_a_lapsed_
     assert len(run(restricted.orders())) == 1 and run(c.orders()) == []  # the subaccount's, not the primary's
     admin(sim, "/_sim/kalshi/attestation", {"account": name, "expires_at_s": int(time.time()) - 1})
     assert run(c.api_keys()).attestation_expires_ms < time.time() * 1000
-    lapsed = _refused(c.http.request("POST", "/portfolio/events/orders", body=order, auth=True, write=True))
+    run(c.http.request("POST", "/portfolio/events/orders", body=order, auth=True, write=True))  # not a barred market
+    series = sim.call(lambda: sim.sim.kalshi.exchange.markets[ticker].series_ticker)
+    admin(sim, f"/_sim/kalshi/series/{series}/categories", {"categories": ["Sports"]})
+    try:  # Sports, Elections and Entertainment markets are barred (Kalshi's changelog of 2026-08-16)
+        lapsed = _refused(c.http.request("POST", "/portfolio/events/orders", body={**order, "client_order_id": "s"},
+                                         auth=True, write=True))
+    finally:
+        admin(sim, f"/_sim/kalshi/series/{series}/categories", {"categories": ["Simulated"]})
     assert lapsed.status == 403 and "attestation" in str(lapsed)
     assert run(c.balance()).balance > 0  # reads still answered
     run(c.close())
