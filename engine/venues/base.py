@@ -241,10 +241,10 @@ class QuoteHold:
 
 @runtime_checkable
 class SectionedFunds(Protocol):
-    """A live venue whose account's money is split into sections, each market's orders funded by its
-    section alone (Kalshi's exchange shards): it says, before the desk places, which markets' new
-    orders their section cannot fund (and what else it would refuse now), what each section holds for
-    the operator's status, and moves money between sections only when the operator asks."""
+    """The funds of a live venue whose account's money is split into sections, each market's orders funded
+    by its section alone (Kalshi's exchange shards): it says, before the desk places, which markets' new
+    orders their section cannot fund (and what else the venue would refuse now), what each section holds
+    for the operator's status, and moves money between sections only when the operator asks."""
 
     def quote_holds(self, wanted: Mapping[str, Sequence[tuple[int, int]]],
                     resting: Mapping[str, Sequence[tuple[int, int]]], now_ms: int) -> Mapping[str, QuoteHold]:
@@ -262,3 +262,10 @@ class SectionedFunds(Protocol):
 
     async def set_allocation(self, split: Mapping[int, int]) -> dict[str, object]:
         """Ask the venue to keep a target split of the free money (percent per section; empty: none)."""
+
+
+@runtime_checkable
+class SplitAccount(Protocol):
+    """A live venue whose account's money is split into sections: `funds` says and moves them."""
+
+    funds: SectionedFunds

@@ -252,14 +252,14 @@ def test_live_a_kill_is_kalshis_cancel_all_with_the_per_order_path_behind_it(sim
             if failing:
                 async def fails() -> None:
                     raise KalshiUnavailable("Kalshi 503: no answer")
-                venue.client.cancel_all = fails  # type: ignore[method-assign]  # the call fails: order by order
+                venue.client.batches.cancel_all = fails  # type: ignore[method-assign]  # the call fails: order by order
             requests.clear()
             answer = await executor.kill()
             executor.drain()
             assert _open(executor) == [] and await venue.open_orders() == [], answer
             batched = requests["DELETE /portfolio/events/orders/batched 200"]
             assert (requests["DELETE /portfolio/events/orders 204"], batched) == ((0, 1) if failing else (1, 0))
-            holds = venue.quote_holds({cid: [(10_000, CONTRACT)]}, {}, now_ms())
+            holds = venue.funds.quote_holds({cid: [(10_000, CONTRACT)]}, {}, now_ms())
             if failing:
                 assert cid not in holds
             else:  # Kalshi may cancel orders placed in the minute after: none that rests is sent

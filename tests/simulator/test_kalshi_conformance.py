@@ -487,17 +487,17 @@ def test_every_published_route_is_served_and_was_checked(sim: SimHandle, conform
         await c.event_fee_changes(market.event_ticker)
         await c.api_keys()
         await c.balance(shard=0)
-        moved = await c.transfer(source=0, destination=2, amount=10_000)
-        assert [t.transfer_id for t in await c.transfers()] == [moved]
+        moved = await c.account.transfer(source=0, destination=2, amount=10_000)
+        assert [t.transfer_id for t in await c.account.transfers()] == [moved]
         await c.http.request("GET", f"/portfolio/intra_exchange_instance_transfers/{moved}", auth=True)
-        await c.set_target_allocation({0: 90, 2: 10})
-        assert await c.target_allocation() == {0: 90, 2: 10}
-        await c.set_target_allocation({})
+        await c.account.set_target_allocation({0: 90, 2: 10})
+        assert await c.account.target_allocation() == {0: 90, 2: 10}
+        await c.account.set_target_allocation({})
         await c.create_order(ticker=ticker, client_order_id="swept", book_side="bid", price=10_000, count=MICRO,
                              time_in_force="good_till_canceled")
-        await c.cancel_all()
+        await c.batches.cancel_all()
         assert await c.orders(status="resting") == []
-        await c.historical_positions()
+        await c.account.historical_positions()
         await c.close()
 
     run(every_route())

@@ -121,27 +121,27 @@ def test_a_transfer_takes_time_and_its_amount_is_in_centicents(sim: SimHandle) -
         "source": "event_contract", "destination": "event_contract", "amount": 10_000_000,
         "source_exchange_shard": 0, "destination_exchange_shard": 2}))  # $1,000 in centicents: more than shard 0 has
     assert bad.code == "insufficient_balance"
-    moved = run(c.transfer(source=0, destination=2, amount=25 * MICRO))  # 250,000 centicents
+    moved = run(c.account.transfer(source=0, destination=2, amount=25 * MICRO))  # 250,000 centicents
     balance = run(c.balance())
     assert balance.breakdown[0] == 75 * MICRO and balance.breakdown[2] == 0  # accepted is not arrived
-    [pending] = run(c.transfers())
+    [pending] = run(c.account.transfers())
     assert (pending.transfer_id, pending.status, pending.amount) == (moved, "pending", 25 * MICRO)
     _until(lambda: run(c.balance()).breakdown[2] == 25 * MICRO, "the transfer arriving on shard 2")
-    assert [t.status for t in run(c.transfers())] == ["complete"] and run(c.balance()).balance == 100 * MICRO
+    assert [t.status for t in run(c.account.transfers())] == ["complete"] and run(c.balance()).balance == 100 * MICRO
     run(c.close())
 
 
 def test_a_target_allocation_is_kept_by_kalshis_own_transfers(sim: SimHandle) -> None:
     c, name = _client(sim, {"0": "200.00"})
-    run(c.set_target_allocation({0: 75, 2: 25}))
+    run(c.account.set_target_allocation({0: 75, 2: 25}))
     wrong = _refused(c.http.request("POST", "/portfolio/target_balance_allocation", auth=True,
                                     body={"allocations": [{"exchange_index": 0, "percent": 70}]}))
     assert wrong.code == "invalid_parameters"  # must total 100
     sim.call(lambda: sim.sim.kalshi.transfers.rebalanced_ms.pop(name, None))  # its next 10-second round is now
     _until(lambda: run(c.balance()).breakdown.get(2) == 50 * MICRO, "Kalshi moving a quarter to shard 2")
     assert run(c.balance()).breakdown[0] == 150 * MICRO
-    run(c.set_target_allocation({}))
-    assert run(c.target_allocation()) == {}
+    run(c.account.set_target_allocation({}))
+    assert run(c.account.target_allocation()) == {}
     run(c.close())
 
 
@@ -152,7 +152,7 @@ def test_cancel_all_spans_every_shard_and_the_minute_after(sim: SimHandle) -> No
         run(c.create_order(ticker=ticker, client_order_id=f"r-{ticker}-{now_ms()}", book_side="bid", price=10_000,
                            count=MICRO, time_in_force="good_till_canceled", shard=shard))
     assert len(run(c.orders(status="resting"))) == 3
-    run(c.cancel_all())  # 204, no body
+    run(c.batches.cancel_all())  # 204, no body
     assert run(c.orders(status="resting")) == []
     late = run(c.create_order(ticker=zero, client_order_id="late", book_side="bid", price=10_000, count=MICRO,
                               time_in_force="good_till_canceled", shard=0))
@@ -196,12 +196,12 @@ def test_settled_positions_move_to_the_archive_a_whole_event_at_a_time(sim: SimH
     admin(sim, f"/_sim/kalshi/markets/{ticker}/determine", {"result": "yes", "timer_s": 0})
     _until(lambda: sim.call(lambda: sim.sim.kalshi.exchange.markets[ticker].status) == "finalized", "finalized")
     assert {p.ticker for p in run(c.positions(settlement_status="settled"))} == {ticker}
-    assert run(c.historical_positions()) == []  # live until the cutoff passes it (90 days by default)
+    assert run(c.account.historical_positions()) == []  # live until the cutoff passes it (90 days by default)
     admin(sim, "/_sim/kalshi/historical/cutoff", {"lag_s": 0})
     try:
-        _until(lambda: [p.ticker for p in run(c.historical_positions())] == [ticker], "archived")
+        _until(lambda: [p.ticker for p in run(c.account.historical_positions())] == [ticker], "archived")
         assert run(c.positions(settlement_status="all")) == []  # never listed in both
-        assert run(c.settled_tickers()) == {ticker}
+        assert run(c.account.settled_tickers()) == {ticker}
     finally:
         admin(sim, "/_sim/kalshi/historical/cutoff", {"lag_s": 90 * 86_400})
     run(c.close())

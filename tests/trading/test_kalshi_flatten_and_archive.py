@@ -84,7 +84,7 @@ def test_a_market_settled_and_archived_by_kalshi_is_settling_not_missing(tmp_pat
         desk.settle("yes")  # settled and paid at Kalshi; the desk has not read the market's status yet
         admin(sim, "/_sim/kalshi/historical/cutoff", {"lag_s": 0})  # and archived past the cutoff at once
         try:
-            archived = await ledger.executor.venue.client.historical_positions()  # type: ignore[attr-defined]
+            archived = await ledger.executor.venue.client.account.historical_positions()  # type: ignore[attr-defined]
             assert [p.ticker for p in archived] == [desk.ticker]
             assert await ledger.executor.venue.client.positions(  # type: ignore[attr-defined]
                 settlement_status="settled") == []  # served by the archive alone now

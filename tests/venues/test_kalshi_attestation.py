@@ -77,14 +77,14 @@ def test_the_desk_holds_its_quotes_in_a_barred_market_and_quotes_it_again_once_r
         try:
             held = {}
             for _ in range(100):  # the market's category is read in the background, once
-                held = {c: h.reason for c, h in venue.quote_holds(wanted, {}, int(time.time() * 1000)).items()}
-                if venue.location.categories.get(sports) is not None:
+                held = {c: h.reason for c, h in venue.funds.quote_holds(wanted, {}, int(time.time() * 1000)).items()}
+                if venue.funds.location.categories.get(sports) is not None:
                     break
                 await asyncio.sleep(0.05)
             admin(sim, "/_sim/kalshi/attestation", {"account": body["account"],
                                                    "expires_at_s": int(time.time()) + 90 * 86_400})
-            await venue.location.refresh(int(time.time() * 1000))  # (the hourly read, now)
-            renewed = {c: h.reason for c, h in venue.quote_holds(wanted, {}, int(time.time() * 1000)).items()}
+            await venue.funds.location.refresh(int(time.time() * 1000))  # (the hourly read, now)
+            renewed = {c: h.reason for c, h in venue.funds.quote_holds(wanted, {}, int(time.time() * 1000)).items()}
             return held, renewed
         finally:
             await venue.close()

@@ -1,6 +1,6 @@
 """What a live venue whose account is split into sections says before the desk places there
-(engine/venues/base.py `SectionedFunds`; a venue's exchange shards, each funding its own markets, are such
-sections).
+(engine/venues/base.py `SplitAccount`, `SectionedFunds`; a venue's exchange shards, each funding its own
+markets, are such sections).
 
 Each pass, before the risk gate, the ledger tells the venue what its intents would buy in each market
 (the price and shares of each quote that spends money: a buy, or a sale of more than the strategy holds,
@@ -31,7 +31,7 @@ from engine.execution.planner import TAKE
 from engine.execution.state import ExecutionState
 from engine.feeds.catalog import MarketCatalog
 from engine.risk.gate import Decision, Reason
-from engine.venues.base import QuoteHold, SectionedFunds, VenueError, VenueUnavailable
+from engine.venues.base import QuoteHold, SectionedFunds, SplitAccount, VenueError, VenueUnavailable
 from storage.desk.audit import raise_alert
 from storage.engine_stores.engine_state import set_venue_funds
 from storage.sqlite.db import Database
@@ -135,7 +135,7 @@ async def move_funds(venue: object, payload: Mapping[str, Any]) -> dict[str, Any
     if venue is None:
         raise CommandRejected(f"{payload.get('venue')} is not trading live in this engine: arm it live and start the "
                               "engine, then move its money (or move it on the venue's own site)")
-    if not isinstance(venue, SectionedFunds):
+    if not isinstance(venue, SplitAccount):
         raise CommandRejected("this venue's account is not split into sections: there is nothing to move")
     split = payload.get("allocation")
     if split is not None:
@@ -146,7 +146,7 @@ async def move_funds(venue: object, payload: Mapping[str, Any]) -> dict[str, Any
             raise CommandRejected(f"allocation {split!r}: write it as section:percent pairs, e.g. 0:80,2:20") from None
         if allocation and (sum(allocation.values()) != 100 or min(allocation.values()) < 0):
             raise CommandRejected(f"allocation {split!r}: the percents must be 0 or more and total 100")
-        return await _venue_answer(venue.set_allocation(allocation))
+        return await _venue_answer(venue.funds.set_allocation(allocation))
     source, destination, amount = payload.get("source"), payload.get("destination"), payload.get("amount")
     if not isinstance(source, int) or not isinstance(destination, int) or source == destination or amount is None:
         raise CommandRejected("a move names two different sections (`source`, `destination`) and an `amount`")
@@ -156,7 +156,7 @@ async def move_funds(venue: object, payload: Mapping[str, Any]) -> dict[str, Any
         raise CommandRejected(f"amount {amount!r} is not a number") from None
     if micro <= 0 or micro != micro.to_integral_value() or int(micro) % 100:
         raise CommandRejected(f"amount {amount!r}: a positive amount in whole hundredths of a cent")
-    return await _venue_answer(venue.move_funds(source, destination, int(micro)))
+    return await _venue_answer(venue.funds.move_funds(source, destination, int(micro)))
 
 
 async def _venue_answer(call: Awaitable[dict[str, object]]) -> dict[str, Any]:

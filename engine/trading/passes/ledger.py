@@ -61,7 +61,7 @@ from engine.trading.passes.ledger_pass import LedgerParts, ledger_pass
 from engine.trading.settlement.collections import Collections
 from engine.trading.settlement.pair_netting import net_held_pairs
 from engine.trading.settlement.void_refunds import book_refunds
-from engine.venues.base import SectionedFunds, VenueError
+from engine.venues.base import SplitAccount, VenueError
 from engine.venues.paper import PaperVenue
 from engine.venues.registry import adapter_of
 from engine.venues.settlement import RefundSource, ResultSource, SettlementVenue
@@ -327,10 +327,10 @@ class Ledger:
         if policy_of(self.venue_name).announces_pauses:
             intents, decisions = hold_for_pause(intents, self.link.references.exchange_state(), now)
         venue = self.executor.venue
-        if self.mode == "live" and self.live and isinstance(venue, SectionedFunds):
+        if self.mode == "live" and self.live and isinstance(venue, SplitAccount):
             if self.funds is None:
                 self.funds = FundsWatch(self.db, self.venue_name, self.label)
-            intents, held_out = self.funds.hold(venue, intents, self.executor.state, self.catalog, now)
+            intents, held_out = self.funds.hold(venue.funds, intents, self.executor.state, self.catalog, now)
             decisions += held_out
         return intents, decisions
 

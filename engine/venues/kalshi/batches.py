@@ -1,5 +1,7 @@
 """What the desk's Kalshi calls cost, and the batched V2 orders those costs bound
-(`/portfolio/events/orders/batched`: create and cancel), for the desk's Kalshi client (client.py).
+(`/portfolio/events/orders/batched`: create and cancel) beside Cancel All Orders (`DELETE
+/portfolio/events/orders`, billed as the tier's largest batch cancel), for the desk's Kalshi client
+(client.py).
 
 A batch is billed per item (Kalshi's Batch Create and Batch Cancel Orders (V2) pages: an order 10
 tokens, a cancel 2; `/account/endpoint_costs` says what the account's endpoints cost), and Kalshi's
@@ -79,6 +81,13 @@ class KalshiBatches:
         answer = await self.http.request("DELETE", BATCHED, body={"orders": items}, auth=True, write=True,
                                          cost=self.costs["batch_cancel"] * len(orders))
         return models.batch_cancelled(answer, [order_id for order_id, _, _ in orders])
+
+    async def cancel_all(self) -> None:
+        """Cancel All Orders (`DELETE /portfolio/events/orders`): every resting order of the account, on every
+        shard, at most 10,000 a call (beyond that an arbitrary subset); orders placed in the minute after may
+        be cancelled too. Answered 204, with no count: the caller reads what still rests. It costs a batch
+        cancel as big as the tier allows (`costs["cancel_all"]`)."""
+        await self.http.request("DELETE", ORDERS, auth=True, write=True, cost=self.costs["cancel_all"])
 
     def _bounded(self, items: Sequence[Any], what: str) -> None:
         if not 1 <= len(items) <= self.limit(what):

@@ -13,7 +13,8 @@ candlesticks (for research), series' and events' fee settings with the changes K
 them, and the account: balance, orders, fills, positions (unsettled, settled or both), settlements,
 its rate limits, what each endpoint costs, and its API keys.
 
-Batches and what each call costs: batches.py (`client.batches`).
+Batches, the cancel-all and what each call costs: batches.py (`client.batches`); the money across the
+account's exchange shards and the archive of settled positions: account_shards.py (`client.account`).
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from engine.venues.kalshi import models
+from engine.venues.kalshi.account_shards import KalshiAccount
 from engine.venues.kalshi.batches import KalshiBatches
 from engine.venues.kalshi.fixed import KalshiShapeError, fmt_count, fmt_dollars, items
 from engine.venues.kalshi.fixed import count as fixed_count
-from engine.venues.kalshi.fixed import integer as fixed_integer
-from engine.venues.kalshi.http import KalshiHttp, KalshiSigner, Pacer
+from engine.venues.kalshi.http import KalshiHttp, KalshiSigner, Pacer, pages
 
 PAGE = 200
 MAX_PAGES = 50  # a listing read at most this many pages (a cursor that never ends is Kalshi's fault, not a loop)
@@ -38,7 +39,8 @@ log = logging.getLogger(__name__)
 class KalshiClient:
     def __init__(self, http: KalshiHttp) -> None:
         self.http = http
-        self.batches = KalshiBatches(http)  # the batched orders, and what each call costs
+        self.batches = KalshiBatches(http)  # the batched orders and the cancel-all, and what each call costs
+        self.account = KalshiAccount(http)  # its money across exchange shards, and its archived positions
 
     @classmethod
     def at(cls, host: str, key_id: str | None = None, private_pem: str | None = None, *,
@@ -236,72 +238,11 @@ class KalshiClient:
                                          write=True)
         return fixed_count(answer, "remaining_count", f"decrease answer {order_id}")
 
-    async def cancel_all(self) -> None:
-        """Cancel All Orders (`DELETE /portfolio/events/orders`): every resting order of the account, on every
-        shard, at most 10,000 a call (beyond that an arbitrary subset); orders placed in the minute after may
-        be cancelled too. Answered 204, with no count: the caller reads what still rests."""
-        await self.http.request("DELETE", "/portfolio/events/orders", auth=True, write=True,
-                                cost=self.batches.costs["cancel_all"])
-
-    # -- the account's shards ------------------------------------------------------------------------
-
-    async def transfer(self, *, source: int, destination: int, amount: int) -> str:
-        """Move `amount` micro-dollars from one shard to another (Intra Account Transfer: in centicents, so
-        a whole number of $0.0001); returns the transfer's id. Accepted is not arrived: the transfer is
-        processed asynchronously (`transfers`). Not idempotent: never sent again on an unknown answer."""
-        if amount <= 0 or amount % 100:
-            raise ValueError(f"a transfer of {amount} micro-dollars: a positive whole number of $0.0001")
-        answer = await self.http.request("POST", "/portfolio/intra_exchange_instance_transfer", auth=True, body={
-            "source": "event_contract", "destination": "event_contract", "amount": amount // 100,
-            "source_exchange_shard": source, "destination_exchange_shard": destination})
-        if not isinstance(answer, dict) or not isinstance(answer.get("transfer_id"), str):
-            raise KalshiShapeError("the transfer's answer has no transfer_id")
-        return str(answer["transfer_id"])
-
-    async def transfers(self, *, max_pages: int = 5) -> list[models.Transfer]:
-        """The account's transfers between shards, newest first (a few pages: the pending ones are recent)."""
-        return [models.transfer(t) async for page in self._pages("/portfolio/intra_exchange_instance_transfers",
-                                                                  "transfers", {"limit": 100}, auth=True,
-                                                                  max_pages=max_pages) for t in page]
-
-    async def target_allocation(self) -> dict[int, int]:
-        """The account's target split of its free balance across shards (percent; empty: none)."""
-        answer = await self.http.request("GET", "/portfolio/target_balance_allocation", auth=True)
-        out: dict[int, int] = {}
-        for n, row in enumerate(items(answer, "allocations", "target balance allocation")):
-            at = f"target balance allocation[{n}]"
-            out[fixed_integer(row, "exchange_index", at)] = fixed_integer(row, "percent", at)
-        return out
-
-    async def set_target_allocation(self, split: dict[int, int]) -> None:
-        """Ask Kalshi to keep this split (percent per shard, totalling 100; empty: none): it rebalances every
-        10 s by transfers of its own."""
-        await self.http.request("POST", "/portfolio/target_balance_allocation", auth=True, body={
-            "allocations": [{"exchange_index": s, "percent": p} for s, p in sorted(split.items())]})
-
-    async def settled_tickers(self) -> set[str]:
-        """The markets Kalshi lists the account's settled positions in, wherever it keeps them: the live
-        list (`settlement_status=settled`) and, past its historical cutoff, the archive
-        (`/historical/positions`), a whole event at a time (Get Historical Positions)."""
-        live = await self.positions(settlement_status="settled")
-        return {p.ticker for p in live} | {p.ticker for p in await self.historical_positions()}
-
-    async def historical_positions(self) -> list[models.Position]:
-        """Settled positions Kalshi archived past its historical cutoff (`GET /historical/positions`)."""
-        return [models.position(p) async for page in self._pages("/historical/positions", "market_positions",
-                                                                  {"limit": PAGE}, auth=True) for p in page]
-
     # -- pages -----------------------------------------------------------------------------------------
 
-    async def _pages(self, path: str, field: str, params: dict[str, Any], *, auth: bool = False,
-                     max_pages: int = MAX_PAGES) -> AsyncIterator[list[Any]]:
-        cursor = None
-        for _ in range(max_pages):
-            answer = await self.http.request("GET", path, params={**params, "cursor": cursor}, auth=auth)
-            yield items(answer, field, path)
-            cursor = answer.get("cursor") if isinstance(answer, dict) else None
-            if not cursor:
-                return
+    def _pages(self, path: str, field: str, params: dict[str, Any], *, auth: bool = False,
+               max_pages: int = MAX_PAGES) -> AsyncIterator[list[Any]]:
+        return pages(self.http, path, field, params, auth=auth, max_pages=max_pages)
 
 
 def _of_no_contracts(record: Any) -> bool:

@@ -19,7 +19,7 @@ import base64
 import json
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +28,7 @@ import httpx
 
 from contracts.geoblock import region_blocked
 from contracts.jsonsafe import JsonBeyondBounds, JsonRefused, loads_bounded
+from engine.venues.kalshi.fixed import items
 
 TIMEOUT_S = 10.0
 DEFAULT_COST = 10
@@ -239,3 +240,16 @@ class KalshiHttp:
                 await client.aclose()
             except RuntimeError:  # its event loop is gone (the CLI ran it with asyncio.run)
                 pass
+
+
+async def pages(http: KalshiHttp, path: str, field: str, params: Mapping[str, Any], *, auth: bool = False,
+                max_pages: int = 50) -> AsyncIterator[list[Any]]:
+    """A listing's pages (its `field`), cursor after cursor, at most `max_pages` (a cursor that never ends is
+    Kalshi's fault, not a loop)."""
+    cursor = None
+    for _ in range(max_pages):
+        answer = await http.request("GET", path, params={**params, "cursor": cursor}, auth=auth)
+        yield items(answer, field, path)
+        cursor = answer.get("cursor") if isinstance(answer, dict) else None
+        if not cursor:
+            return

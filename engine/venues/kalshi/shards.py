@@ -125,7 +125,7 @@ class Shards:
         balance = await self.client.balance()
         self.free = dict(balance.breakdown) or {0: balance.balance}
         self.total = balance.balance
-        self.pending = [t for t in await self.client.transfers() if t.status == "pending"]
+        self.pending = [t for t in await self.client.account.transfers() if t.status == "pending"]
         self.read_ms = now_ms
 
     @property

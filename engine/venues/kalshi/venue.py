@@ -21,7 +21,7 @@ Kalshi is sharded (engine/venues/kalshi/shards.py): every order, cancel and batc
 market's shard; the balances compared with the ledger are every shard's together plus the transfers
 on their way between them; before quoting, the markets whose shard cannot fund their new orders are
 held (`quote_holds`: engine/trading/ledgers/venue_funds.py says so to the operator), and money moves
-between shards only on the operator's confirmed command (`move_funds`, `set_allocation`).
+between shards only on the operator's confirmed command (`funds`: engine/venues/kalshi/funds.py).
 
 A kill is Kalshi's Cancel All Orders (`DELETE /portfolio/events/orders`: every resting order of the
 account on every shard, at most 10,000 a call), then whatever still rests (more than that, or placed
@@ -36,7 +36,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from contracts.domain import Tif
@@ -52,7 +52,6 @@ from engine.venues.base import (
     OrderRequest,
     PlaceResult,
     PreparedOrder,
-    QuoteHold,
     TradeEvent,
     VenueBusy,
     VenueError,
@@ -63,11 +62,10 @@ from engine.venues.base import (
     VenueUnavailable,
 )
 from engine.venues.kalshi import models, wire
-from engine.venues.kalshi.attestation import LocationCheck
 from engine.venues.kalshi.client import KalshiClient
 from engine.venues.kalshi.fixed import KalshiShapeError
+from engine.venues.kalshi.funds import KalshiFunds
 from engine.venues.kalshi.http import KalshiError
-from engine.venues.kalshi.shards import Shards
 from engine.venues.kalshi.stream import KalshiUserStream
 
 log = logging.getLogger("engine.venues.kalshi.venue")
@@ -79,7 +77,6 @@ SEEN_S = 3600  # how far back fills are remembered (a poll reads from an hour ba
 RESENDS_S = (0.2, 0.5)  # a create whose answer was lost, sent again (the same client order id) after these
 LOST_AFTER_MS = 4_000  # an unknown create Kalshi does not list this long after is taken as never placed
 SHARDS_S = 10.0  # each shard's balance read again at least this often (every poll while one is short)
-SWEPT_MS = 60_000  # Cancel All Orders: "newly placed orders may also be cancelled during the minute after"
 
 
 class KalshiVenue:
@@ -99,12 +96,12 @@ class KalshiVenue:
         assert self.client.http.signer is not None
         self.poll_s, self.reconcile_s = poll_s, reconcile_s
         self.grid_of = grid_of or (lambda condition_id: WHOLE_CENTS)
-        self.shards = Shards(self.client, shard_of or (lambda ticker: None))
         assert settings.api_key_id is not None
-        self.location = LocationCheck(self.client, settings.api_key_id)  # a lapsed attestation's markets
+        # Its shards, a lapsed attestation's markets, a cancel-all's minute (funds.py: base.py SectionedFunds)
+        self.funds = KalshiFunds(self.client, shard_of or (lambda ticker: None), settings.api_key_id, self._call,
+                                 poll_s)
+        self.shards = self.funds.shards
         self._order_shards: dict[str, int] = {}  # venue order id -> the shard Kalshi says it rests on
-        self._swept_until = 0  # ms: Kalshi may cancel orders placed before then (a cancel-all's minute)
-        self._refresh: asyncio.Task[None] | None = None
         self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
         self._kalshi_ids: dict[str, str] = {}  # venue order id -> Kalshi's order id
         self._venue_ids: dict[str, str] = {}  # Kalshi's order id -> venue order id
@@ -132,7 +129,7 @@ class KalshiVenue:
         await self._call(self.client.balance())
         await self._call(self.client.pace_by_account())
         await self._call(self.shards.refresh(_now_ms()))
-        await self._call(self.location.refresh(_now_ms()))
+        await self._call(self.funds.location.refresh(_now_ms()))
         for order in await self._call(self.client.orders(status="resting")):
             self._remember(order)
         self._since_s = int(time.time()) - SEEN_S  # older fills: the executor's recovery reads them
@@ -160,7 +157,7 @@ class KalshiVenue:
         try:
             placed = await self._send(body)
         except OrderRejected as exc:
-            self._short_shard(str(exc))
+            self.funds.refused(str(exc))
             if "order_already_exists" not in str(exc):
                 raise
             found = await self._by_venue_id(prepared.venue_order_id)  # a retried send: the first one stands
@@ -235,7 +232,7 @@ class KalshiVenue:
                             item: models.BatchPlaced) -> PlaceResult:
         """One order of a batch in the desk's terms, as `submit` answers a single one."""
         if item.error is not None:
-            self._short_shard(item.error.code)
+            self.funds.refused(item.error.code)
             if item.error.code == "order_already_exists":  # a batch sent again: the first one stands
                 found = await self._by_venue_id(prepared.venue_order_id)
                 if found is not None:
@@ -305,8 +302,8 @@ class KalshiVenue:
         for order in before:
             self._remember(order)
         try:  # called even when none is listed: one placed a moment ago may not be listed yet
-            await self._call(self.client.cancel_all())
-            self._swept_until = _now_ms() + SWEPT_MS
+            await self._call(self.client.batches.cancel_all())
+            self.funds.swept()
         except VenueError as exc:
             log.warning("Kalshi's cancel-all failed: cancelling order by order", extra={"error": str(exc)})
         left = await self._call(self.client.orders(status="resting"))
@@ -349,70 +346,9 @@ class KalshiVenue:
         # A market of the ledger's that Kalshi no longer lists unsettled: settled, wherever Kalshi keeps it now
         # (its settled list, or its archive after the historical cutoff), or truly missing.
         gone = {split_token(t)[0] for t in token_ids if t not in held}
-        settled = await self._call(self.client.settled_tickers()) & gone if gone else set()
+        settled = await self._call(self.client.account.settled_tickers()) & gone if gone else set()
         return Balances(collateral, {t: held.get(t, 0) for t in token_ids}, collateral_exact=not resting,
                         settled=frozenset(market_id(t) for t in settled))
-
-    # -- its shards (engine/venues/base.py SectionedFunds) -------------------------------------------
-
-    def quote_holds(self, wanted: Mapping[str, Sequence[tuple[int, int]]],
-                    resting: Mapping[str, Sequence[tuple[int, int]]], now_ms: int) -> dict[str, QuoteHold]:
-        """The markets whose new orders Kalshi would refuse now: those on a shard short of their cost (sales
-        of contracts held still go), those of a category a lapsed location attestation bars (attestation.py),
-        and, in the minute after a cancel-all, any order that would rest."""
-        tickers = {ticker_of(cid): cid for cid in wanted}
-        unknown, short = self.shards.judge({ticker_of(c): b for c, b in wanted.items()},
-                                           {ticker_of(c): b for c, b in resting.items()})
-        out = {tickers[t]: QuoteHold(why, "VENUE_UNFUNDED", sells=True) for t, why in unknown.items()}
-        for shortfall in short:
-            out.update({tickers[t]: QuoteHold(shortfall.words(), "VENUE_UNFUNDED", sells=True)
-                        for t in shortfall.markets})
-        if short and (self.shards.read_ms is None or now_ms - self.shards.read_ms >= self.poll_s * 1000):
-            self._refresh_soon()  # read again soon: a transfer or a fill may have funded it
-        for ticker, why in self.location.holds(sorted(tickers), now_ms).items():
-            out[tickers[ticker]] = QuoteHold(why, "VENUE_RESTRICTED")
-        if now_ms < self._swept_until:
-            why = ("Kalshi may cancel any order placed in the minute after the desk's cancel-all (its Cancel All "
-                   f"Orders page): orders that would rest wait until {(self._swept_until - now_ms) // 1000} s from now")
-            for cid in wanted:
-                out.setdefault(cid, QuoteHold(why, "VENUE_MAINTENANCE", takes=True))
-        return out
-
-    def funding(self) -> dict[str, object]:
-        return {**self.shards.report(), "swept_until": self._swept_until or None}
-
-    async def move_funds(self, source: int, destination: int, amount: int) -> dict[str, object]:
-        """A transfer between shards the operator confirmed: sent once (never again on a lost answer: it is
-        not idempotent), then followed until Kalshi's balance shows it arrived."""
-        transfer_id = await self._call(self.client.transfer(source=source, destination=destination, amount=amount))
-        asked = {"transfer_id": transfer_id, "source": source, "destination": destination, "amount": amount,
-                 "at_ms": _now_ms()}
-        self.shards.asked.insert(0, asked)
-        self._refresh_soon()
-        return {**asked, "status": "accepted, not arrived: Kalshi processes it asynchronously"}
-
-    async def set_allocation(self, split: Mapping[int, int]) -> dict[str, object]:
-        await self._call(self.client.set_target_allocation(dict(split)))
-        asked: dict[str, object] = {"allocation": {str(s): p for s, p in sorted(split.items())}, "at_ms": _now_ms()}
-        self.shards.asked.insert(0, asked)
-        return {**asked, "status": "set: Kalshi rebalances the free money toward it every 10 s"}
-
-    def _short_shard(self, refusal: str) -> None:
-        """Kalshi refused an order for a short balance: its shards are read again at once."""
-        if "insufficient_balance" in refusal or "available_balance_too_low" in refusal:
-            self._refresh_soon()
-
-    def _refresh_soon(self) -> None:
-        if self._refresh is not None and not self._refresh.done():
-            return
-
-        async def read() -> None:
-            try:
-                await self._call(self.shards.refresh(_now_ms()))
-            except VenueError as exc:
-                log.warning("Kalshi's shard balances could not be read", extra={"error": str(exc)})
-
-        self._refresh = asyncio.get_running_loop().create_task(read(), name="kalshi-shards")
 
     async def _order_shard(self, venue_id: str) -> int | None:
         """The shard an order rests on: as Kalshi said it, else its market's."""
@@ -428,11 +364,11 @@ class KalshiVenue:
     async def close(self) -> None:
         if self.stream is not None:
             await self.stream.close()
-        for task in (self._poller, self._refresh):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-        self._poller = self._refresh = None
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
+        await self.funds.close()
         await self.client.close()
 
     # -- what the executor hears --------------------------------------------------------
@@ -482,8 +418,8 @@ class KalshiVenue:
         read = self.shards.read_ms
         if read is None or self.shards.shortfalls or self.shards.pending or _now_ms() - read >= SHARDS_S * 1000:
             await self._call(self.shards.refresh(_now_ms()))
-        if self.location.due(_now_ms()):
-            await self._call(self.location.refresh(_now_ms()))
+        if self.funds.location.due(_now_ms()):
+            await self._call(self.funds.location.refresh(_now_ms()))
         for venue_id in sorted(self._resting - resting):
             found = await self._by_venue_id(venue_id)
             self._resting.discard(venue_id)
