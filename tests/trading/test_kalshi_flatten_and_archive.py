@@ -6,6 +6,8 @@ Kalshi's cancel-all and its archive of settled positions meet it (issue 88, item
 - A market Kalshi settled and moved to its archive (`/historical/positions`, past the historical cutoff)
   while the ledger still holds its contracts is read there: the balance check counts it as settling (the
   settlement is booked once the ledger hears of it), never as contracts missing, so the ledger is not halted.
+- Money split across Kalshi's shards, or on its way between two of them, is counted where Kalshi keeps it:
+  never a difference from the ledger (issue 88, item 1).
 """
 
 from __future__ import annotations
@@ -99,3 +101,29 @@ def test_a_market_settled_and_archived_by_kalshi_is_settling_not_missing(tmp_pat
 
     readings = asyncio.run(scenario())
     assert readings == [(), ()]  # its 4 contracts settling, not missing: nothing that would halt the ledger
+
+
+def test_money_split_across_shards_or_moving_between_them_is_no_difference(tmp_path: Path, sim: SimHandle) -> None:
+    """The account's $1,000 split 600 / 399.50 / 0.50 across shards 0 / 1 / 2, then $20 on its way from
+    shard 0 to shard 2 (accepted, not arrived): the ledger's cash equals Kalshi's money every time, so the
+    balance check finds no drift."""
+    desk = Desk(tmp_path, sim, market=2)
+    desk.fund({0: "600.00", 1: "399.50", 2: "0.50"})
+    core = desk.core()
+
+    async def scenario() -> list[int | None]:
+        await started(core, desk.kalshi)
+        ledger = core.ledgers.get(KALSHI)
+        assert ledger is not None
+        drifts = []
+        reading = await ledger.balance_watch.read(ledger.executor)
+        drifts.append(None if reading is None else reading.drift)
+        moved = await ledger.executor.venue.funds.move_funds(0, 2, 20 * SH)  # type: ignore[attr-defined]
+        assert "accepted, not arrived" in str(moved["status"])
+        assert sim.call(lambda: sim.sim.kalshi.exchange.accounts[desk.account].funds[2]) == 500_000  # on its way
+        reading = await ledger.balance_watch.read(ledger.executor)
+        drifts.append(None if reading is None else reading.drift)
+        await core.stop()
+        return drifts
+
+    assert asyncio.run(scenario()) == [0, 0]
