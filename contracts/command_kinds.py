@@ -97,6 +97,13 @@ KINDS: tuple[CommandKind, ...] = (
     # Merge complete YES+NO sets of a market back into pUSD (all held, or `shares` of them).
     CommandKind("merge", 45, Handler.TRADING, {"condition_id": Field(str, required=True, max_chars=100),
                                                "strategy": Field(str), "shares": NUMBER, "reason": REASON}),
+    # Move money between the sections of a venue's account (Kalshi's exchange shards): a transfer
+    # (`source`, `destination`, `amount` in the venue's cash, dollars) or a target split of the free money
+    # (`allocation`: "0:80,2:20"; "" none). Only when the operator asks (the desk never moves money by itself),
+    # typed to confirm on the dashboard; the administrator's (contracts/roles.py places no other role).
+    CommandKind("move_funds", 45, Handler.TRADING, {
+        "venue": Field(str, required=True, choices=_apart), "source": Field(int), "destination": Field(int),
+        "amount": NUMBER, "allocation": Field(str, max_chars=200), "reason": REASON}),
     CommandKind("rearm", 40, Handler.CONTROLLER, _REASON_ONLY),
     # `override`: the failing checks of the arming gate the operator typed to arm past, comma-separated
     # (storage/desk/arming.py: each named, audited; the checks nothing overrides stay refused).

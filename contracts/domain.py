@@ -290,6 +290,9 @@ class MarketInfo:
     kalshi_series_fees: tuple[str, int] | None = None
     kalshi_event_fee_changes: tuple[tuple[int, str | None, int | None], ...] = ()
     price_grid: tuple[tuple[int, int, int], ...] = ()
+    # The Kalshi exchange shard it lives on, as the desk last read it (None: not read yet): its orders are
+    # routed there and collateral for them is checked there (engine/venues/kalshi/shards.py).
+    kalshi_exchange_index: int | None = None
 
     @property
     def resolution_pending(self) -> bool:

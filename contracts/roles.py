@@ -72,6 +72,8 @@ COMMAND_SCOPES: Mapping[str, Scope] = {
     "redeem": Scope.VENUE, "merge": Scope.VENUE,
     "start": Scope.DESK, "resume": Scope.DESK, "rearm": Scope.DESK,
     "set_mode": Scope.ADMIN, "set_venue_mode": Scope.ADMIN, "notify_test": Scope.ADMIN,
+    # Money moved between the sections of a venue's account (Kalshi's shards): the administrator's.
+    "move_funds": Scope.ADMIN,
 }
 # Settings (the `settings` table) an operator keeps as part of trading; every other is the administrator's.
 OPERATOR_SETTINGS: Mapping[str, str] = {"followed_wallets": DESK_VENUE}  # the copy strategies' wallets

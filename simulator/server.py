@@ -48,6 +48,7 @@ from .history import PriceHistory
 from .httputil import SIM_KEY, error_middleware
 from .kalshi import conformance as kalshi_conformance
 from .kalshi import http as kalshi_http
+from .kalshi import http_accounts as kalshi_accounts  # noqa: F401  (its routes join kalshi_http's table)
 from .kalshi import http_admin as kalshi_admin
 from .kalshi import http_portfolio as kalshi_portfolio  # noqa: F401  (its routes join kalshi_http's table)
 from .kalshi.side import KalshiSide

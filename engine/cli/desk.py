@@ -150,7 +150,24 @@ def _venue_ledger_lines(venue: str, ledger: dict[str, Any] | None, at_stake: str
     if ledger.get("held"):
         lines.append(f"{head} held while {policy.label} is live: {', '.join(ledger['held'])} (see the "
                      f"{policy.code('HELD')} alerts)")
-    return lines + _exchange_line(head, ledger.get("exchange"))
+    return lines + _exchange_line(head, ledger.get("exchange")) + _funds_lines(head, ledger.get("funds"))
+
+
+def _funds_lines(head: str, funds: dict[str, Any] | None) -> list[str]:
+    """A live venue's account sections (Kalshi's shards): each one's money, what moves between them, and each
+    shortfall that holds quotes, with the move that would fund it (confirmed by the operator, never made
+    unasked)."""
+    if not funds or not isinstance(funds.get("shards"), dict):
+        return []
+    shards = ", ".join(f"{index} {row.get('name', '')} ${row.get('free', 0) / 1e6:,.2f}".replace("  ", " ")
+                       for index, row in funds["shards"].items() if isinstance(row, dict))
+    lines = [f"{head} shards: {shards}"]
+    for moving in funds.get("in_flight") or []:
+        lines.append(f"{head} moving ${moving.get('amount', 0) / 1e6:,.2f} from shard {moving.get('source')} to shard "
+                     f"{moving.get('destination')}: accepted, not arrived")
+    lines += [f"{head} SHORT: {short.get('words')}" for short in funds.get("shortfalls") or []
+              if isinstance(short, dict)]
+    return lines
 
 
 def _exchange_line(head: str, exchange: dict[str, Any] | None) -> list[str]:

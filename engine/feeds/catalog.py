@@ -193,4 +193,5 @@ def kalshi_market(row: Mapping[str, Any]) -> MarketInfo:
                           schedule.series_base.fee_type, schedule.series_base.multiplier_ppm),
                       kalshi_event_fee_changes=tuple(
                           (c.at_ms, None, None) if c.fees is None else (c.at_ms, c.fees.fee_type, c.fees.multiplier_ppm)
-                          for c in schedule.event_changes))
+                          for c in schedule.event_changes),
+                      kalshi_exchange_index=None if row.get("exchange_index") is None else int(row["exchange_index"]))

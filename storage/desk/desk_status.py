@@ -500,7 +500,8 @@ def venue_ledger(conn: sqlite3.Connection, now: int, venue: str, mode: str) -> d
     held = one(conn, "SELECT COUNT(*) AS n FROM positions WHERE venue = :v AND mode = :m "
                      "AND settled + pending != 0", {"v": venue, "m": mode})
     return {"mode": mode, "strategies": names, "held": sorted(set(every) - set(names)),
-            "exchange": _exchange(conn, venue), "trading_state": risk.trading_state, "trading_reason": risk.reason,
+            "exchange": _exchange(conn, venue), "funds": _funds(conn, venue) if mode == "live" else None,
+            "trading_state": risk.trading_state, "trading_reason": risk.reason,
             "equity_usdc": None if pnl is None else round(pnl.equity, 2),
             "pnl_today_usdc": None if pnl is None else round(pnl.total, 2),
             "open_orders": orders["n"] if orders else 0, "positions": held["n"] if held else 0}
@@ -517,6 +518,18 @@ def _exchange(conn: sqlite3.Connection, venue: str) -> dict[str, Any] | None:
         return json.loads(raw or "{}") or None
     except ValueError:
         return None
+
+
+def _funds(conn: sqlite3.Connection, venue: str) -> dict[str, Any] | None:
+    """What a live venue whose account is split into sections last said of them (engine_state.venue_funds,
+    engine/trading/ledgers/venue_funds.py); None when it said nothing."""
+    row = one(conn, "SELECT * FROM engine_state WHERE id = 1")
+    raw = _column(row, "venue_funds") if row is not None else None
+    try:
+        found = json.loads(raw or "{}").get(venue)
+    except (ValueError, AttributeError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def paper_ledger(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:

@@ -76,6 +76,7 @@ def paired_kalshi_markets(db: Database) -> list[dict[str, Any]]:
                                             p.kalshi_price_grid AS price_grid, p.kalshi_fee_type AS fee_type,
                                             p.kalshi_fee_multiplier_ppm AS fee_multiplier_ppm,
                                             p.kalshi_status AS status, p.kalshi_fee_changes AS fee_changes,
+                                            p.kalshi_exchange_index AS exchange_index,
                                             EXISTS (SELECT 1 FROM settlement_txs t WHERE t.tx_hash = :prefix
                                                     || p.kalshi_ticker) AS voided
                                      FROM venue_pairs p ORDER BY p.id"""), {"prefix": settlement_ref("")}).mappings()

@@ -74,6 +74,8 @@
 -- migration: 0100_paper_trades_matched
 -- migration: 0141_pair_suggestions
 -- migration: 0142_strategy_templates
+-- migration: 0126_kalshi_exchange_index
+-- migration: 0127_venue_funds
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -215,7 +217,7 @@ CREATE TABLE engine_state (
             updated_at INTEGER NOT NULL
         , trading_state TEXT NOT NULL DEFAULT 'ACTIVE'
             CHECK (trading_state IN ('ACTIVE', 'REDUCING', 'HALTED')), trading_state_reason TEXT, trading_state_at INTEGER, peak_equity INTEGER, day_start_equity INTEGER, day_started_at INTEGER, venue_status TEXT NOT NULL DEFAULT 'ok'
-            CHECK (venue_status IN ('ok', 'maintenance', 'post_only', 'rate_limited')), venue_status_at INTEGER, venue_status_detail TEXT, venue_conditions TEXT NOT NULL DEFAULT '[]', data_age_ms INTEGER, last_pass_at INTEGER, kalshi_exchange TEXT NOT NULL DEFAULT '{}', venue_host TEXT, venue_wallet TEXT, reads_at INTEGER, venue_tier TEXT NOT NULL DEFAULT '{}');
+            CHECK (venue_status IN ('ok', 'maintenance', 'post_only', 'rate_limited')), venue_status_at INTEGER, venue_status_detail TEXT, venue_conditions TEXT NOT NULL DEFAULT '[]', data_age_ms INTEGER, last_pass_at INTEGER, kalshi_exchange TEXT NOT NULL DEFAULT '{}', venue_host TEXT, venue_wallet TEXT, reads_at INTEGER, venue_tier TEXT NOT NULL DEFAULT '{}', venue_funds TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE event_members (
             event_id TEXT NOT NULL,
             condition_id TEXT NOT NULL,
@@ -852,7 +854,7 @@ CREATE TABLE venue_pairs (
             warnings TEXT NOT NULL DEFAULT '[]',
             created_at INTEGER NOT NULL,
             created_by TEXT NOT NULL
-        , kalshi_price_grid TEXT, kalshi_fee_type TEXT, kalshi_fee_multiplier_ppm INTEGER, kalshi_status TEXT, kalshi_read_at INTEGER, kalshi_fee_changes TEXT);
+        , kalshi_price_grid TEXT, kalshi_fee_type TEXT, kalshi_fee_multiplier_ppm INTEGER, kalshi_status TEXT, kalshi_read_at INTEGER, kalshi_fee_changes TEXT, kalshi_exchange_index INTEGER);
 CREATE TABLE venue_risk (
             mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
             venue TEXT NOT NULL,
@@ -961,7 +963,7 @@ CREATE INDEX ix_orders_ending ON orders (ending_at) WHERE ending_at IS NOT NULL
 CREATE INDEX ix_paper_trades_matched ON paper_trades (matched_at);
 CREATE INDEX pair_suggestions_by_status ON pair_suggestions (status, score);
 INSERT INTO "candle_backfill" VALUES(1,:now,NULL);
-INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,NULL,'{}',NULL,NULL,NULL,'{}');
+INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,NULL,'{}',NULL,NULL,NULL,'{}','{}');
 INSERT INTO "notifier_state" VALUES(1,0,:now,'{}',:now,0);
 INSERT INTO "venue_modes" VALUES('kalshi','paper',NULL,NULL,:now);
 INSERT INTO "venue_risk" VALUES('paper','polymarket','ACTIVE',NULL,NULL,NULL,NULL,:now);

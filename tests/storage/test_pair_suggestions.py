@@ -91,7 +91,8 @@ def test_a_pair_linked_since_hides_its_suggestions(db: Database) -> None:
 def test_rejecting_is_for_who_may_link_a_pair(db: Database) -> None:
     store.store_found(db, [_found(A, "KX-1")])
     (one,) = store.open_suggestions(db)
-    for access in (Access("vic", Role.VIEWER, "dashboard:vic"), Access("kim", Role.OPERATOR, "dashboard:kim", "kalshi")):
+    for access in (Access("vic", Role.VIEWER, "dashboard:vic"),
+                   Access("kim", Role.OPERATOR, "dashboard:kim", "kalshi")):
         with pytest.raises(AccessRefused, match="Rejecting a suggested pair was refused"):
             store.reject(db.acting_as(access), one.id, actor=access.actor)
     assert store.open_suggestions(db) and _audit(db, "pair.reject") == []

@@ -104,7 +104,8 @@ def test_rename_and_delete_go_by_the_version_seen_and_are_audited(db: Database) 
 
 def test_templates_are_the_desks_configuration_refused_to_a_viewer_or_an_operator_of_one_venue(db: Database) -> None:
     templates.save_template(db, name="mm", kind="market_making", params={}, actor="t")
-    for access in (Access("vic", Role.VIEWER, "dashboard:vic"), Access("kim", Role.OPERATOR, "dashboard:kim", "kalshi")):
+    for access in (Access("vic", Role.VIEWER, "dashboard:vic"),
+                   Access("kim", Role.OPERATOR, "dashboard:kim", "kalshi")):
         them = db.acting_as(access)
         with pytest.raises(AccessRefused, match="strategy template 'x' was refused"):
             templates.save_template(them, name="x", kind="market_making", params={}, actor=access.actor)

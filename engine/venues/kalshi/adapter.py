@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from contracts.settings import Settings
+from contracts.venues.kalshi.ids import market_id
 from engine.venues.adapter import Live, LiveParts, VenueAdapter
 from engine.venues.kalshi.accounts import kalshi_account
 from engine.venues.kalshi.paper_rules import KalshiPaper
@@ -24,7 +25,12 @@ def _live(parts: LiveParts) -> Live:
         market = catalog.get(condition_id)
         return market.price_grid if market is not None else ()
 
-    return Live(KalshiVenue(parts.settings.kalshi, grid_of=grid_of), LOST_AFTER_MS)
+    def shard_of(ticker: str) -> int | None:
+        """A market's exchange shard as the desk last read it (None: not read yet)."""
+        market = catalog.get(market_id(ticker))
+        return market.kalshi_exchange_index if market is not None else None
+
+    return Live(KalshiVenue(parts.settings.kalshi, grid_of=grid_of, shard_of=shard_of), LOST_AFTER_MS)
 
 
 def _settlement(settings: Settings, resolved: Callable[[str], bool]) -> SettlementVenue:

@@ -105,6 +105,8 @@ ORDER: tuple[str, ...] = (
     "0100_paper_trades_matched",
     "0141_pair_suggestions",
     "0142_strategy_templates",
+    "0126_kalshi_exchange_index",
+    "0127_venue_funds",
 )
 
 
