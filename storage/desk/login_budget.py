@@ -25,6 +25,7 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from sqlalchemy import text
 
@@ -93,12 +94,22 @@ def failed(state: BudgetState, now_s: float) -> tuple[BudgetState, Admission]:
     return state, Admission(False, 0.0, alert, state.misses)
 
 
-def row_of(state: BudgetState) -> dict[str, int | None]:
+class BudgetRow(NamedTuple):
+    """The `login_budget` row's columns, in its order."""
+
+    tokens: int  # tokens_milli
+    at: int  # at_ms
+    window: int  # window_start_ms
+    misses: int
+    alerted: int | None  # alerted_at_ms
+
+
+def row_of(state: BudgetState) -> BudgetRow:
     """The `login_budget` row that holds `state` exactly: its level in whole thousandths of a guess, the
     milliseconds of refill left over kept by dating the row that much earlier."""
     spare = state.level_ms % MS_PER_MILLI
-    return {"tokens": state.level_ms // MS_PER_MILLI, "at": state.at_ms - spare, "window": state.window_start_ms,
-            "misses": state.misses, "alerted": state.alerted_at_ms}
+    return BudgetRow(state.level_ms // MS_PER_MILLI, state.at_ms - spare, state.window_start_ms, state.misses,
+                     state.alerted_at_ms)
 
 
 def state_of(tokens_milli: int, at_ms: int, window_start_ms: int, misses: int,
@@ -148,5 +159,5 @@ class DatabaseBudget:
                                  ON CONFLICT (id) DO UPDATE SET tokens_milli = excluded.tokens_milli,
                                      at_ms = excluded.at_ms, window_start_ms = excluded.window_start_ms,
                                      misses = excluded.misses, alerted_at_ms = excluded.alerted_at_ms"""),
-                         row_of(state))
+                         row_of(state)._asdict())
         return answer

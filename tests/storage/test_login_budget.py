@@ -130,7 +130,7 @@ def _drained() -> BudgetState:
 
 def _as_stored(state: BudgetState) -> BudgetState:
     """The state as the `login_budget` row gives it back (what every attempt of DatabaseBudget reads)."""
-    return state_of(*row_of(state).values())
+    return state_of(*row_of(state))
 
 
 def _refills(every_ms: float, seconds: float) -> list[int]:
