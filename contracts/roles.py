@@ -10,13 +10,16 @@
 Whoever writes without a login (the engine, `python -m engine ...` run by the machine's user, a script)
 is the machine's own user: `Access` None, an administrator. The rules here are pure; the storage writers
 apply them (`storage.sqlite.db.Database.require`) to what a write touches, before writing, whichever page,
-fragment, dialog or bot handler called them: hiding a button is a courtesy, never the check.
+fragment, dialog or bot handler called them: hiding a button is a courtesy, never the check. A dashboard
+login's write is made only by a login that exists at that moment with the role it has then
+(`Database.write`, storage/desk/dashboard_logins.py): a page drawn before a removal, a demotion or a new
+password cannot act on it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from contracts.market_filter import SPANS_VENUES
@@ -41,6 +44,11 @@ class Access:
     role: Role
     actor: str  # what the audit log names its writes by
     venue: str | None = None  # an operator limited to this venue
+    # A dashboard login's credential: a fingerprint of the secret its sessions are signed with (who, with
+    # which password; storage/desk/dashboard_logins.py). The writers find such a login again at each write
+    # and refuse it when it is gone, has another password, role or venue. None: the machine's user or a
+    # Telegram chat (whose role the bot reads from its settings).
+    credential: str | None = field(default=None, repr=False)
 
     @property
     def described(self) -> str:

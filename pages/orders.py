@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.widgets.auth import require_login
-from pages.widgets.common import database, live_header
+from pages.widgets.common import database, live_fragment, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.portfolio import paper_ledger_positions, positions_table
 from pages.widgets.round_trips import round_trips_panel
@@ -18,7 +18,7 @@ from storage.dashboard_queries.trading_queries import TradeFilter
 ORDERS_REFRESH_S = 5  # the tables follow the engine's fills and cancels without a reload
 
 
-@st.fragment(run_every=ORDERS_REFRESH_S)
+@live_fragment(run_every=ORDERS_REFRESH_S)
 def _orders_and_fills(base: TradeFilter, mode: str) -> None:
     orders_tab, fills_tab, trips_tab = st.tabs(["Orders", "Fills", "Round trips"])
     with orders_tab:
