@@ -132,8 +132,12 @@ class ReplayedCopies:
         return self.shown
 
 
-def snapshot(now: int, views: Mapping[str, MarketView], condition_ids: Iterable[str]) -> Snapshot:
-    return Snapshot(now_ms=now, markets={cid: views[cid] for cid in condition_ids if cid in views})
+def snapshot(now: int, views: Mapping[str, MarketView], condition_ids: Iterable[str],
+             hosted: Iterable[str] = ()) -> Snapshot:
+    """The markets `condition_ids` a strategy decides now (those with a view), the rest of its markets
+    (`hosted`) named as undecided: still its own (contracts/domain.py, Snapshot)."""
+    markets = {cid: views[cid] for cid in condition_ids if cid in views}
+    return Snapshot(now_ms=now, markets=markets, undecided=frozenset(cid for cid in hosted if cid not in markets))
 
 
 def strategy_state(name: str, condition_ids: Iterable[str], catalog: MarketCatalog, state: ExecutionState,
