@@ -14,7 +14,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+from contracts.market_filter import MarketCandidate, select_markets
+from contracts.ticket import market_for_ticket
 
 BOOK, CHANGE, TRADE, DECIDE, TICK = 0, 1, 2, 3, 4  # a replay row's kind codes (TICK: a tick size change)
 Row = tuple[int, int | None, int, int | None, int | None, int | None, str | None]
@@ -113,6 +117,48 @@ def markets_with_data(db_path: Path, source: str, from_ms: int, to_ms: int) -> l
     table = "ticks" if source == "recorded" else "price_history"
     return _rows(db_path, f"""SELECT * FROM markets WHERE yes_token IN (SELECT DISTINCT token_id FROM {table}
                               WHERE at BETWEEN :f AND :t) ORDER BY condition_id""", {"f": from_ms, "t": to_ms})
+
+
+@dataclass(frozen=True)
+class Configured:
+    """A configured strategy as a backtest of it runs it: its kind, its params and the markets it trades
+    that have data in the range."""
+
+    name: str
+    kind: str
+    params: dict[str, object]
+    markets: tuple[str, ...]
+
+
+def configured_strategy(db_path: Path, name: str, source: str, from_ms: int, to_ms: int,
+                        now_ms: int) -> Configured | None:
+    """The strategy `name` (None: there is none) and the markets with data in [from, to] it trades: those its
+    list names, or those its filter selects among them as the engine selects (contracts/market_filter.py), so
+    a backtest of it trades its markets, not every market the desk recorded beside them."""
+    rows = _rows(db_path, "SELECT kind, params, markets FROM strategies WHERE name = :n AND deleted_at IS NULL",
+                 {"n": name})
+    if not rows:
+        return None
+    params = _json(rows[0]["params"], {})
+    spec = _json(rows[0]["markets"], [])
+    with_data = markets_with_data(db_path, source, from_ms, to_ms)
+    candidates = [MarketCandidate(market_for_ticket(r), _amount(r["volume"]), _amount(r["liquidity"]),
+                                  _amount(r["volume_24h"])) for r in with_data]
+    chosen = select_markets(spec, candidates, now_ms=now_ms)
+    known = {c.condition_id for c in candidates}
+    return Configured(name, str(rows[0]["kind"]), params if isinstance(params, dict) else {},
+                      tuple(cid for cid in chosen if cid in known))
+
+
+def _amount(value: object) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _json(text: object, default: object) -> object:
+    try:
+        return json.loads(str(text)) if text is not None else default
+    except ValueError:
+        return default
 
 
 def history_point_count(db_path: Path, tokens: Sequence[str], from_ms: int, to_ms: int) -> int:
