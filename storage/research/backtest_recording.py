@@ -180,13 +180,25 @@ def desk_limits_and_settings(db_path: Path) -> tuple[list[dict[str, object]], li
 
 def desk_fair_values(db_path: Path, condition_ids: Sequence[str]) -> list[dict[str, object]]:
     """The desk's standing fair values for these markets (the operator's and external signals'
-    without an expiry), for a value-betting backtest to trade toward; expiring ones (news) are
-    not kept as a history, so they are not replayed."""
+    without an expiry), for a value-betting backtest to trade toward as they stand today; the expiring
+    ones are replayed from their history (`fair_value_posts`), news signals not at all (none is kept)."""
     marks = ",".join(f":c{i}" for i in range(len(condition_ids))) or "NULL"
     return _rows(db_path, f"""SELECT condition_id, source, fair_value, version, updated_at, updated_by, detail,
                                      confidence
                               FROM signals WHERE expires_at IS NULL AND condition_id IN ({marks})""",
                  {f"c{i}": cid for i, cid in enumerate(condition_ids)})
+
+
+def fair_value_posts(db_path: Path, condition_ids: Sequence[str], from_ms: int, to_ms: int) -> list[dict[str, object]]:
+    """The outside and poll fair values the desk received for these markets that were in force at some time
+    in [from, to] (received by its end, expiring after its start), as kept (`signal_posts`), for a backtest
+    to replay each as the desk held it (engine/trading/hosting/fair_history.py)."""
+    marks = ",".join(f":c{i}" for i in range(len(condition_ids))) or "NULL"
+    return _rows(db_path, f"""SELECT source, condition_id, fair_value, confidence, nonce, posted_at, received_at,
+                                     expires_at, via, actor, detail
+                              FROM signal_posts WHERE condition_id IN ({marks}) AND received_at <= :t
+                                  AND expires_at > :f ORDER BY received_at, id""",
+                 {"f": from_ms, "t": to_ms, **{f"c{i}": cid for i, cid in enumerate(condition_ids)}})
 
 
 def desk_source_verdicts(db_path: Path) -> list[dict[str, object]]:
