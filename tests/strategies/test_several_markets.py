@@ -85,8 +85,8 @@ def _view(cid: str, mid: int, step: int, at: int) -> MarketView:
     return MarketView(info=info(cid), yes=_book(f"{cid}-yes", mid, at), no=_book(f"{cid}-no", ONE - mid, at),
                       last_trade=mid, fair_value=fair, fair_confidence=ONE, reference=mid - 3 * CENT,
                       reference_at=at, reference_history=((at - STEP_MS, mid - 2 * CENT), (at, mid - 3 * CENT)),
-                      copies=copies,
-                      fair_sources=(SourcedFair("operator", fair, ONE), SourcedFair("model", fair, px("0.9"), px("0.1"))))
+                      copies=copies, fair_sources=(SourcedFair("operator", fair, ONE),
+                                                   SourcedFair("model", fair, px("0.9"), px("0.1"))))
 
 
 STATE = StrategyState(name="s", positions={}, open_orders=(), cash=px(1000))

@@ -131,7 +131,8 @@ def test_a_fair_value_below_the_minimum_confidence_is_not_acted_on() -> None:
 
 def _holding(yes: float = 0, no: float = 0, paid: str = "0", cash: float = 1000) -> StrategyState:
     """A strategy holding YES (or NO) shares it paid `paid` pUSD for."""
-    position = PositionView("c1", yes=sh(yes), no=sh(no), yes_cost=px(paid) if yes else 0, no_cost=px(paid) if no else 0)
+    position = PositionView("c1", yes=sh(yes), no=sh(no), yes_cost=px(paid) if yes else 0,
+                            no_cost=px(paid) if no else 0)
     return StrategyState(name="vb", positions={"c1": position}, open_orders=(), cash=px(cash))
 
 
