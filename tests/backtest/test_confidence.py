@@ -95,9 +95,10 @@ def test_a_backtest_states_its_pnls_interval_over_round_trips_and_keeps_it_with_
     metrics = result.metrics
     pnl = metrics.end_equity - metrics.start_equity
     assert metrics.trades >= 20 and metrics.interval_fills == metrics.trades
-    assert metrics.interval_unit == "round trip" and MIN_UNITS <= metrics.interval_units < metrics.trades
+    units = metrics.interval_units
+    assert metrics.interval_unit == "round trip" and units is not None and MIN_UNITS <= units < metrics.trades
     assert metrics.pnl_low is not None and metrics.pnl_high is not None and metrics.pnl_p_value is not None
-    assert metrics.pnl_low < pnl < metrics.pnl_high and p_floor(metrics.interval_units) <= metrics.pnl_p_value <= 1
+    assert metrics.pnl_low < pnl < metrics.pnl_high and p_floor(units) <= metrics.pnl_p_value <= 1
     assert metrics.markout_60s_low is not None and metrics.markout_60s_high is not None
     assert metrics.markout_60s_low <= metrics.markout_60s_usdc <= metrics.markout_60s_high
     db = Database(tmp_path / "recorded.db")
