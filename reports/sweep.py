@@ -44,7 +44,8 @@ def short_data_note(spec: dict[str, Any]) -> str:
 def pnl_columns(prefix: str = "", when: str = "") -> dict[str, Col]:
     """A run's PnL with its 95 % interval and p-value against zero (engine/backtest/confidence.py)."""
     return {f"{prefix}pnl": Col(f"PnL{when}", "usdc"), f"{prefix}pnl_low": Col("95 % from", "usdc"),
-            f"{prefix}pnl_high": Col("95 % to", "usdc"), f"{prefix}pnl_p": Col("p against 0", "ratio")}
+            f"{prefix}pnl_high": Col("95 % to", "usdc"), f"{prefix}pnl_p": Col("p against 0", "ratio"),
+            f"{prefix}pnl_sure": Col("how sure", "long")}
 
 
 def trial_columns(view: SweepView) -> dict[str, Col]:

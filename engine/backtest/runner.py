@@ -29,9 +29,6 @@ from contracts.payouts import stored as stored_payouts
 from contracts.settings import Settings
 from contracts.strategy_kinds import validate_params
 from contracts.strategy_schemas.copy_trading import COPY_TRADING
-from contracts.strategy_schemas.ensemble import ENSEMBLE
-from contracts.strategy_schemas.ladder import LADDER
-from contracts.strategy_schemas.value_betting import VALUE_BETTING
 from contracts.venues import PAIRED_VENUE, venue_of
 from contracts.venues.kalshi import ids as wire
 from engine.analytics.markouts import MarkoutSummary
@@ -93,7 +90,6 @@ SCRATCH_SYNC: Synchronous = "OFF"
 # (tests/backtest/test_scratch_ledger.py compares them row for row).
 SCRATCH_WRITE_BEHIND = True
 Progress = Callable[[int, int], None]
-FAIR_VALUE_KINDS = frozenset({VALUE_BETTING.kind, ENSEMBLE.kind})  # kinds that trade toward the desk's fair values
 
 
 class BacktestError(ValueError):
@@ -231,7 +227,9 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, run_markets: Run
                          fair_values=recording.desk_fair_values(main_db, [r["condition_id"] for r in market_rows]),
                          pairs=run_markets.pairs, strategy_markets=run_markets.named,
                          followed=followed_trades(spec, main_db, run_markets),
-                         verdicts=recording.desk_source_verdicts(main_db))
+                         verdicts=recording.desk_source_verdicts(main_db),
+                         posts=recording.fair_value_posts(main_db, [r["condition_id"] for r in market_rows],
+                                                          spec.from_ms, spec.to_ms))
     programs = reward_queries.programs_in_file(main_db, [r["condition_id"] for r in market_rows])
     reward_queries.copy_programs(db, programs)  # the run's markets pay what they paid
     scratch.drop_unused(db, indexes=SCRATCH_UNUSED_INDEXES, triggers=SCRATCH_UNUSED_TRIGGERS)
@@ -302,21 +300,14 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
         result.refusals = tally.summary()
         result.latency = latency_spent
         result.calibration = _calibration(db)
+        fair = as_it_was.fair_value_words(spec.kind, spec.params, core.views.signals.history,
+                                          [m.condition_id for m in markets])
         result.history = {**as_it_was.stated_history(main_db, spec.source, spec.from_ms, spec.to_ms,
-                                                     [m.condition_id for m in markets], _fair_values(spec)),
-                          "tick_changes": len(tick_changes)}
+                                                     [m.condition_id for m in markets], fair[0] if fair else None),
+                          "fair_values_missing": bool(fair and fair[1]), "tick_changes": len(tick_changes)}
         return result
     finally:
         db.dispose()
-
-
-def _fair_values(spec: BacktestSpec) -> str | None:
-    """Which fair values a strategy that trades on them used: the desk's standing ones as they are
-    today (its signals are not kept as a history), which a result must say."""
-    if spec.kind not in FAIR_VALUE_KINDS and not (spec.kind == LADDER.kind and spec.params.get("center") == "signal"):
-        return None
-    return ("today's standing fair values (the desk keeps no history of them): this result cannot show what "
-            "trading on the fair values known at the time would have made")
 
 
 def _calibration(db: Database) -> dict:

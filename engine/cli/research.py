@@ -58,8 +58,10 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
             raise ResearchError(f"there is no backtest run {args.run_id} (the Backtest page lists the runs)") from None
         runs.mark_started(db, run_id)
     else:
+        if args.like is not None:
+            like(settings, args)
         if not args.strategy or args.start is None or args.end is None:
-            raise ResearchError("--strategy, --from and --to are required (or --run-id)")
+            raise ResearchError("--strategy, --from and --to are required (or --like NAME, or --run-id)")
         try:
             params = loads_bounded(args.params or "{}", max_bytes=CONFIG_BYTES, what="--params")
         except JsonRefused as exc:
@@ -101,6 +103,37 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
                       **({"report": str(report)} if report else {})},
                      indent=2, default=str))
     return 0
+
+
+def like(settings: Settings, args: argparse.Namespace) -> None:
+    """--like NAME: a configured strategy's kind and params (--params changes some of them) and the markets it
+    trades (those of its list or filter with data in the range) stand for --strategy and --markets: a backtest
+    of it trades its markets, as the desk trades them, not every market recorded beside them."""
+    from storage.research.backtest_recording import configured_strategy
+    from storage.sqlite.db import now_ms
+
+    session = set(args.markets.split(",")) if args.session is not None and args.markets else None  # its markets
+    given = [flag for flag, value in (("--strategy", args.strategy),
+                                      ("--markets", args.markets if args.session is None else None)) if value]
+    if given:
+        raise ResearchError(f"--like sets the kind and markets: drop {', '.join(given)}")
+    if args.start is None or args.end is None:
+        raise ResearchError("--from and --to are required with --like (or --session)")
+    found = configured_strategy(settings.db_path, args.like, args.source, args.start, args.end, now_ms())
+    if found is None:
+        raise ResearchError(f"there is no strategy named {args.like!r} (the Strategies page lists them)")
+    markets = [cid for cid in found.markets if session is None or cid in session]
+    if not markets:
+        raise ResearchError(f"strategy {args.like!r} trades no market with {args.source} data in the range")
+    try:
+        changes = json.loads(args.params or "{}")
+    except ValueError:
+        raise ResearchError("--params must be a JSON object") from None
+    if not isinstance(changes, dict):
+        raise ResearchError('--params must be a JSON object, e.g. \'{"size": 20}\'')
+    args.strategy, args.markets = found.kind, ",".join(markets)
+    args.params = json.dumps({**found.params, **changes})
+    args.name = args.name or f"{found.name} ({found.kind}) {_when(args.start)} to {_when(args.end)}"
 
 
 def session_range(db: Database, args: argparse.Namespace) -> None:
@@ -360,6 +393,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     backtest = sub.add_parser("backtest", help="replay recorded data through a strategy (same code as live)")
     backtest.add_argument("--strategy", help=KIND_HELP)
     backtest.add_argument("--params", help='JSON object of params, e.g. \'{"size": 20}\'')
+    backtest.add_argument("--like", metavar="NAME", help="a configured strategy: its kind, params (--params changes "
+                                                         "some) and the markets it trades (instead of --strategy and "
+                                                         "--markets)")
     backtest.add_argument("--from", dest="start", type=cli_args.utc_time,
                           help="start (ISO 8601 UTC, or epoch ms; 2020 or later)")
     backtest.add_argument("--to", dest="end", type=cli_args.utc_time, help="end (ISO 8601 UTC, or epoch ms)")

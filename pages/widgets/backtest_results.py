@@ -192,8 +192,10 @@ def _metrics(db: Database, run: backtest_queries.BacktestRun) -> None:
         st.caption(annual)
     history = (run.metrics or {}).get("history")
     lines = history_words(history) if isinstance(history, dict) else [UNKNOWN]
-    if isinstance(history, dict) and (history.get("gaps") or history.get("fair_values")):
-        st.warning(text.markdown(" ".join(lines)), icon=":material/history:")  # missing data or today's values
+    if isinstance(history, dict) and (history.get("gaps") or history.get("fair_values_missing")
+                                      or (history.get("fair_values") and "fair_values_missing" not in history)):
+        # missing data, or fair values the replay did not have (a run before their history: today's values)
+        st.warning(text.markdown(" ".join(lines)), icon=":material/history:")
     else:
         st.caption(text.markdown(" ".join(lines)))
     cols = st.columns(METRIC_COLUMNS)

@@ -54,8 +54,11 @@ PNL_COLUMN_CONFIG: dict[str, Any] = {
     "pnl_low": st.column_config.NumberColumn("95 % from", format="%+.2f"),
     "pnl_high": st.column_config.NumberColumn("95 % to", format="%+.2f"),
     "pnl_p": st.column_config.NumberColumn("p against 0", format="%.3f",
-                                           help="How often runs drawn from the trial's fills land across zero (both "
-                                                "sides counted); not corrected for the trials tried"),
+                                           help="How often runs drawn from the trial's round trips land across zero "
+                                                "(both sides counted; never below what their number allows); not "
+                                                "corrected for the trials tried"),
+    "pnl_sure": st.column_config.TextColumn("How sure", help="What the interval rests on (round trips), or why "
+                                                             "there is none"),
 }
 SPACE_EXAMPLES: dict[str, dict[str, list[Any]]] = {
     "market_making": {"half_spread": [0.005, 0.05], "size": [5, 50, "int"]},

@@ -84,6 +84,20 @@ def fair_sources(conn: Connection, *, now: int, operator_source: str
     return [(str(r[0]), str(r[1]), r[2], r[3], r[4]) for r in rows]
 
 
+def fair_value_history(conn: Connection) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]],
+                                                   list[tuple[Any, ...]]]:
+    """What a replay's fair values are made of (its scratch database holds only the run's): the standing
+    signals without an expiry (condition id, source, value, confidence, updated at), every outside and poll
+    post as the desk received it (received at, expires at, condition id, source, value, confidence; in the
+    order received) and the breaker's verdicts (source, state, Brier score). As stored: the reader checks them."""
+    standing = conn.execute(text("""SELECT condition_id, source, fair_value, confidence, updated_at FROM signals
+                                    WHERE expires_at IS NULL ORDER BY condition_id, source""")).all()
+    posts = conn.execute(text("""SELECT received_at, expires_at, condition_id, source, fair_value, confidence
+                                 FROM signal_posts ORDER BY received_at, id""")).all()
+    verdicts = conn.execute(text("SELECT source, state, brier FROM signal_sources")).all()
+    return [tuple(r) for r in standing], [tuple(r) for r in posts], [tuple(r) for r in verdicts]
+
+
 def market_activity(conn: Connection) -> list[tuple[str, int, int, int]]:
     """(condition id, volume, liquidity, 24 h volume) of every stored market, in micro-pUSD."""
     rows = conn.execute(text("SELECT condition_id, volume, liquidity, volume_24h FROM markets")).all()

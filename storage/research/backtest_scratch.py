@@ -23,10 +23,11 @@ def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Seq
                  settings: Sequence[dict[str, Any]], strategy: str, kind: str, params: dict[str, Any],
                  fair_values: Sequence[dict[str, Any]] = (), pairs: Sequence[dict[str, Any]] = (),
                  strategy_markets: Sequence[str] = (), followed: Sequence[dict[str, Any]] = (),
-                 verdicts: Sequence[dict[str, Any]] = ()) -> None:
-    """The run's markets, the desk's limits and settings, its standing fair values and the verdicts on
-    their sources (`verdicts`), the followed wallets' trades in its markets (`followed`), its one
-    strategy (enabled, on those markets), and paper mode, in one transaction. The run's markets are
+                 verdicts: Sequence[dict[str, Any]] = (), posts: Sequence[dict[str, Any]] = ()) -> None:
+    """The run's markets, the desk's limits and settings, its standing fair values, the outside and poll
+    values it received (`posts`, replayed as it received them) and the verdicts on their sources
+    (`verdicts`), the followed wallets' trades in its markets (`followed`), its one strategy (enabled, on
+    those markets), and paper mode, in one transaction. The run's markets are
     its venue's, whether the desk discovered them or a session file brought them; a Kalshi
     strategy's are its `pairs` (the desk's venue_pairs rows), named in `strategy_markets`."""
     with db.write() as conn:
@@ -54,6 +55,11 @@ def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Seq
             conn.execute(text("""INSERT INTO signals (condition_id, source, fair_value, version, updated_at, updated_by,
                                      detail, confidence) VALUES (:condition_id, :source, :fair_value, :version,
                                      :updated_at, :updated_by, :detail, :confidence)"""), {"confidence": None, **row})
+        if posts:
+            conn.execute(text("""INSERT INTO signal_posts (source, condition_id, fair_value, confidence, nonce,
+                                     posted_at, received_at, expires_at, via, actor, detail)
+                                 VALUES (:source, :condition_id, :fair_value, :confidence, :nonce, :posted_at,
+                                     :received_at, :expires_at, :via, :actor, :detail)"""), list(posts))
         for row in verdicts:
             conn.execute(text("""INSERT INTO signal_sources (source, state, brier, markets, judged_at, changed_at,
                                      reason)

@@ -55,14 +55,18 @@ def test_the_report_and_the_trials_csv(tmp_path: Path) -> None:
 
 def test_the_best_trials_pnl_reads_with_its_interval_or_why_it_has_none() -> None:
     metrics = {"start_equity": 1000.0, "end_equity": 1012.5, "pnl_low": -3.0, "pnl_high": 27.25,
-               "pnl_p_value": 0.1, "interval_fills": 61}
+               "pnl_p_value": 0.1, "interval_fills": 61, "interval_units": 20, "interval_unit": "round trip"}
     assert best_pnl_line({"number": 4, "metrics": metrics}, 30) == (
-        "Best trial 4: PnL +12.50 pUSD (95 %: -3.00 to +27.25, p = 0.100 against zero, over 61 fills). The best of "
+        "Best trial 4: PnL +12.50 pUSD (95 %: -3.00 to +27.25, p = 0.100 against zero, over 20 round trips (61 "
+        "fills)). The best of "
         "30 trials looks surer than it is: this is not corrected for the trials tried; the held-out figures (and a "
         "walk-forward sweep's deflated Sharpe ratio) are the check.")
-    few = {"start_equity": 1000.0, "end_equity": 999.0, "interval_fills": 2}
-    assert best_pnl_line({"number": 1, "metrics": few}, 3) == \
-        "Best trial 1: PnL -1.00 pUSD (2 fills, an interval needs 5)."
+    few = {"start_equity": 1000.0, "end_equity": 999.0, "interval_fills": 2, "interval_units": 1,
+           "interval_none": "1 independent round trip (a market's fills from flat back to flat, or held to the end): "
+                            "an interval needs at least 5"}
+    assert best_pnl_line({"number": 1, "metrics": few}, 3) == (
+        "Best trial 1: PnL -1.00 pUSD (no interval: 1 independent round trip (a market's fills from flat back to "
+        "flat, or held to the end): an interval needs at least 5).")
     assert best_pnl_line({"number": 1, "metrics": {}}, 3) == "" and best_pnl_line(None, 0) == ""
 
 

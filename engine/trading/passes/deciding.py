@@ -97,7 +97,7 @@ class Deciders:
             if sides is not None:  # both venues' markets and ledgers in its view
                 state = cross_arbs.cross_state(name, hosted, self.catalog, *sides, pairs, state)
                 markets += [m for m in sorted(cross_arbs.paired_legs({name: hosted}, pairs)) if m not in markets]
-            result = self.host.decide(name, snapshot(now, views, markets), state, now)
+            result = self.host.decide(name, snapshot(now, views, markets, hosted.markets), state, now)
             if isinstance(result, Failure):
                 self.host.disable(name, result.error)
                 self.withdraw(name, order_end.because(order_end.DISABLED, "it failed"))
