@@ -31,6 +31,8 @@ from engine.venues import paper_fills as fills
 from engine.venues import paper_rules as rules
 from engine.venues import paper_settlement as settled
 from engine.venues.base import (
+    AmendRequest,
+    AmendResult,
     Balances,
     CancelResult,
     EventSink,
@@ -232,6 +234,75 @@ class PaperVenue:
         status = VenueOrderStatus.MATCHED if executions else venue_status(order.status)[0]
         events: list[VenueEvent] = [OrderEvent(order.report()), *(TradeEvent(t) for t in trades)]
         return PlaceResult(venue_id, status, tuple(t.trade_id for t in trades), filled=order.filled), events
+
+    # -- amending ----------------------------------------------------------------------
+
+    async def amend(self, request: AmendRequest) -> AmendResult:
+        """A resting order changed in place, as the venue it stands in for does it (only one whose policy
+        amends: `VenuePolicy.amends`, Kalshi's Amend and Decrease Order (V2)); the request travels as a
+        placement does. A decrease (the same price, `old_size - size` fewer contracts resting) keeps the
+        order's place in its queue; any other change puts it at the back of its new level's queue (all the
+        book shows there is ahead of it, as for a new order), takes what crosses it there first, and meets
+        the venue's checks of a new order's terms (its grid, its cash or shares beside the other resting
+        orders, post-only). Refused as the venue refuses: an order that no longer rests, a total it has
+        already filled, a decrease of more than rests."""
+        if not POLICIES[self.venue_name].amends:
+            raise OrderRejected(f"{POLICIES[self.venue_name].label} does not amend orders")
+        if not await self.trips.place():
+            raise OrderRejected(OVERTAKEN)
+        with self.db.write() as conn:
+            result, events = self._amend(conn, request)
+        for event in events:
+            self.sink(event)
+        return result
+
+    def _amend(self, conn: Connection, request: AmendRequest) -> tuple[AmendResult, list[VenueEvent]]:
+        order = self.resting.get(request.venue_order_id)
+        if order is None or order.token_id != request.token_id or order.side is not request.side:
+            raise OrderRejected(f"not_found: order {request.venue_order_id} is not resting")
+        market = self.catalog.by_token(order.token_id)
+        if market is None or market.closed or not market.accepting_orders:
+            raise OrderRejected(f"MARKET_INACTIVE: market {order.condition_id} takes no order operations")
+        if request.decrease:
+            left = order.remaining - (request.old_size - request.size)
+            if left < 0:
+                raise OrderRejected("invalid_order_size: can only reduce the resting count")
+            order.size = order.filled + left  # (its queue place kept)
+            queue, trades = order.queue_ahead, []
+        else:
+            if request.size <= order.filled:
+                raise OrderRejected("invalid_order_size: count must exceed the filled count")
+            req = OrderRequest("", order.condition_id, order.token_id, order.side, request.price,
+                               request.size - order.filled, Tif(order.tif), request.post_only, tick=market.tick)
+            others = [o for o in (self._resting_on(req.token_id) if req.side is Side.SELL else self.resting.values())
+                      if o is not order]
+            wallet = self.wallet.for_order(conn, req, others)
+            refused = rules.refusal(self.rules, req, market, self.clock() // 1000, wallet)
+            book = (self.books.book(req.token_id, depth=100)
+                    if rules.crosses(*self.books.best_prices(req.token_id), req.side, req.price) else None)
+            reachable = fills.fillable(book, req.side, req.price, self.consumed) if book else 0
+            refused = refused or self.rules.book_refusal(req, reachable, self._fee(book, req, market), wallet)
+            if refused is not None:
+                raise OrderRejected(refused)
+            order.price, order.size, order.credit = request.price, request.size, fills.NO_CREDIT
+            queue = self.books.level_size(req.token_id, req.side is Side.BUY, req.price)  # the back of the queue
+            executions = fills.walk(book, req.side, req.price, req.size, self.consumed) if book else []
+            trades = [self._fill(conn, order, e.price, e.size, "TAKER") for e in executions]
+        order.queue_ahead = queue
+        book_store.amend_order(conn, venue_order_id=order.venue_order_id, price=order.price, size=order.size,
+                               queue_ahead=queue, now=self.clock())
+        if order.remaining <= 0 or order.status != "LIVE":
+            order.status = "MATCHED" if covered(size=order.size, filled=order.filled) else "CANCELED"
+            self._save_order(conn, order)
+            self._unrest(order.venue_order_id)
+        filled = sum(t.size for t in trades)
+        events: list[VenueEvent] = [OrderEvent(order.report()), *(TradeEvent(t) for t in trades)]
+        return AmendResult(order.venue_order_id, order.remaining, filled), events
+
+    def replace_requests(self, cancels: int, places: int) -> int:
+        """Requests cancelling `cancels` orders and placing `places` take, in the venue's batches."""
+        return len(_batches(self.rules, range(cancels), "batch_cancel")) + \
+            len(_batches(self.rules, range(places), "batch_create"))
 
     # -- fills -------------------------------------------------------------------------
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from engine.venues.paper import PaperConfig, PaperVenue
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
-from tests.execution.fakes import Clock, ScriptedBooks, p
+from tests.execution.fakes import Clock, ScriptedBooks, count_trips, p
 from tests.kalshi import binary_tickers, keypair, register, structure
 
 RUNGS = 12  # three batches of creates (5, 5, 2), one batch of cancels
@@ -153,21 +152,7 @@ def test_paper_sends_kalshis_batches_one_request_each_as_live_does(tmp_path: Pat
                        venue_name=KALSHI)
     with db.write() as conn:
         paper_starting_cash(conn, 1_000 * CONTRACT, clock(), venue=KALSHI)
-    trips: Counter[str] = Counter()
-    place, cancelling = venue.trips.place, venue.trips.cancelling_orders
-
-    async def counted_place() -> bool:
-        trips["place"] += 1
-        return await place()
-
-    @asynccontextmanager
-    async def counted_cancel(ids: set[str]) -> AsyncIterator[None]:
-        trips["cancel"] += 1
-        async with cancelling(ids):
-            yield
-
-    venue.trips.place = counted_place  # type: ignore[method-assign]  # counts the real call, then makes it
-    venue.trips.cancelling_orders = counted_cancel  # type: ignore[method-assign, assignment]  # the same, for cancels
+    trips = count_trips(venue.trips)
     loop = asyncio.new_event_loop()
     loop.run_until_complete(venue.start())
     executor = _executor(db, venue, catalog, clock, "paper")

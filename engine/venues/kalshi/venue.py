@@ -23,6 +23,10 @@ on their way between them; before quoting, the markets whose shard cannot fund t
 held (`quote_holds`: engine/trading/ledgers/venue_funds.py says so to the operator), and money moves
 between shards only on the operator's confirmed command (`funds`: engine/venues/kalshi/funds.py).
 
+A quote moved in place is Kalshi's Decrease Order (V2) when it rests fewer contracts at the same price
+(its queue place kept) and its Amend Order (V2) for any other change (`amend`: engine/execution/amends.py
+decides which moves go that way); each names the order's shard.
+
 A kill is Kalshi's Cancel All Orders (`DELETE /portfolio/events/orders`: every resting order of the
 account on every shard, at most 10,000 a call), then whatever still rests (more than that, or placed
 meanwhile) cancelled order by order, the path a failed cancel-all falls back to. Kalshi may cancel the
@@ -45,6 +49,8 @@ from contracts.venues.kalshi.grid import WHOLE_CENTS, Band
 from contracts.venues.kalshi.ids import market_id, split_token, ticker_of, token_id
 from contracts.venues.kalshi.settings import KalshiSettings
 from engine.venues.base import (
+    AmendRequest,
+    AmendResult,
     Balances,
     CancelResult,
     OrderEvent,
@@ -294,6 +300,40 @@ class KalshiVenue:
                     refused[venue_id] = str(item.error)
         return CancelResult(tuple(canceled), refused)
 
+    async def amend(self, request: AmendRequest) -> AmendResult:
+        """A resting order changed in place: a decrease by Kalshi's Decrease Order (V2), the contracts between
+        the old and the new total taken off (`reduce_by`: fills racing it never leave more than the new total
+        to fill; Kalshi refuses it when fewer rest), which keeps the queue place; any other change by its
+        Amend Order (V2), the new total (Kalshi refuses one it has already filled), which puts the order at
+        the back of the queue. Both name the order's shard. An answer naming another order than the one
+        amended is taken as unknown (Kalshi's changelog, 2026-05-21: in uncommon cases the answer describes
+        another order, the amend itself done): the executor looks the order up."""
+        venue_id = request.venue_order_id
+        kalshi_id = self._kalshi_ids.get(venue_id) or await self._lookup_id(venue_id)
+        if kalshi_id is None:
+            raise OrderRejected("no such order at Kalshi")
+        try:
+            ticker, book_side, yes_price = wire.amend_terms(request, self.grid_of(request.condition_id) or WHOLE_CENTS)
+        except wire.NotKalshi as exc:
+            raise OrderRejected(str(exc)) from None
+        shard = await self._order_shard(venue_id)
+        if request.decrease:
+            answer = await self._call(self.client.decrease_order(kalshi_id, reduce_by=request.old_size - request.size,
+                                                                 shard=shard))
+        else:
+            answer = await self._call(self.client.amend_order(kalshi_id, ticker=ticker, book_side=book_side,
+                                                              price=yes_price, total_count=request.size, shard=shard))
+        if answer.order_id != kalshi_id:
+            raise VenueUnavailable(f"Kalshi's answer to the amend of order {kalshi_id} names order "
+                                   f"{answer.order_id}: the outcome is read from the order")
+        return AmendResult(venue_id, answer.remaining_count, answer.fill_count or 0)
+
+    def replace_requests(self, cancels: int, places: int) -> int:
+        """Requests cancelling `cancels` orders and placing `places` take: one a batch of each, as many a
+        batch as the write budget pays for at once (a single one goes by the single endpoint: one too)."""
+        return _requests(cancels, self.client.batches.limit("batch_cancel")) + \
+            _requests(places, self.client.batches.limit("batch_create"))
+
     async def cancel_all(self) -> CancelResult:
         """Every resting order of the account on every shard (the kill's): Kalshi's Cancel All Orders, then
         whatever still rests cancelled order by order (more than 10,000, placed meanwhile, or all of them
@@ -472,3 +512,7 @@ class KalshiVenue:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _requests(items: int, per_batch: int) -> int:
+    return -(-items // max(1, per_batch))
