@@ -17,6 +17,7 @@ import pandas as pd
 
 from charts import sweep as figures
 from charts.tables import Col
+from contracts import spreadsheet_csv
 from reports.page import Section, render
 from storage.research.sweep_queries import SweepView
 
@@ -62,7 +63,7 @@ def held_out_columns(view: SweepView) -> dict[str, Col]:
 
 def trials_csv(view: SweepView) -> bytes:
     """Every trial: number, state, training score, each param, held-out score, why undefined."""
-    return view.trials.to_csv(index=False).encode()
+    return spreadsheet_csv.frame_csv(view.trials)
 
 
 def _utc(ms: Any) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
-from contracts import order_end
+from contracts import order_end, spreadsheet_csv
 from contracts.jsonsafe import preview, read_stored
 from contracts.venue_policies import venue_named
 from contracts.venues import DESK_VENUE, venue_of
@@ -285,7 +285,7 @@ def _csv(data: pd.DataFrame) -> bytes:
     for column in data.columns:
         if isinstance(data[column].dtype, pd.DatetimeTZDtype):
             data[column] = data[column].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return data.to_csv(index=False).encode()
+    return spreadsheet_csv.frame_csv(data)
 
 
 def orders_csv(db: Database, spec: TradeFilter, *, max_rows: int = CSV_MAX_ROWS) -> bytes:
