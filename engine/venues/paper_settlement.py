@@ -76,7 +76,7 @@ class PaperSettlement:
         self._same_protocol(condition_id, protocol_v2=True)
         if self.catalog.resolution(condition_id) is None:
             raise VenueError(f"execution reverted: {NOT_FINAL}")
-        with self.db.read() as conn:
+        with self.db.read_own() as conn:
             held = holding(conn, position_id)
         if held <= 0:
             raise NothingHeld(f"the paper venue holds none of position {position_id[:12]}…: redeemed already")
@@ -96,7 +96,7 @@ class PaperSettlement:
 
     async def transaction(self, ref: str) -> SettlementTx:
         self.advance()
-        with self.db.read() as conn:
+        with self.db.read_own() as conn:
             row = store.request_state(conn, ref)
         if row is None:
             raise VenueError(f"no paper settlement {ref}")
@@ -104,7 +104,7 @@ class PaperSettlement:
 
     async def credits(self, since_ms: int) -> list[VenueCredit]:
         self.advance()
-        with self.db.read() as conn:
+        with self.db.read_own() as conn:
             rows = store.confirmed_since(conn, since_ms)
             rebates = rebate_credits(conn, self.catalog, self.clock()) + reward_credits(conn, self.clock())
         settled = [VenueCredit(r["kind"], r["paid"], r["tx_hash"], r["settled_at"], r["condition_id"], r["burned"],
