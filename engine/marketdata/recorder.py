@@ -40,13 +40,13 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from contracts.candles import Candle, CandleRoll, rolled_up
 from contracts.domain import Book
 from engine.feeds.books import BookCache
+from engine.feeds.catalog import MarketCatalog
 from engine.feeds.market_data_events import (
     BookChanged,
     MarketEvent,
@@ -88,17 +88,15 @@ def level_diff(before: Book, after: Book) -> list[list[int]]:
 TICK_SIZE = "tick_size"  # a buffered tick size change (at, token, TICK_SIZE, None, new, old, None, None)
 # A buffered market ending (at, condition id, RESOLUTION, None, what a YES share paid or None, None, None, outcome).
 RESOLUTION = "resolution"
-OutcomeOf = Callable[[str, str], "str | None"]  # (condition id, winning token) -> "yes" / "no" (None: unknown)
 
 
 class Recorder:
-    def __init__(self, db_path: Path, books: BookCache, *, depth: int = 10,
-                 outcome_of: OutcomeOf = lambda condition_id, token: None):
-        """`outcome_of`: which outcome a market's winning token is (the catalog knows)."""
+    def __init__(self, db_path: Path, books: BookCache, catalog: MarketCatalog | None = None, *, depth: int = 10):
+        """`catalog`: the markets, which say which outcome a market's winning token is."""
         self.db_path = db_path
         self.books = books
+        self.catalog = catalog
         self.depth = depth
-        self.outcome_of = outcome_of
         self.buffer: list[Row] = []
         self.candles = CandleRoll()
         self._candles_written: set[str] = set()  # tokens of the running flush whose candles committed
@@ -132,10 +130,10 @@ class Recorder:
         elif event.winning_token is None:
             outcome, value = "value", None
         else:
-            won = self.outcome_of(event.condition_id, event.winning_token)
-            if won is None:
+            market = None if self.catalog is None else self.catalog.get(event.condition_id)
+            if market is None or event.winning_token not in (market.yes_token, market.no_token):
                 return
-            outcome, value = won, None
+            outcome, value = market.outcome_of(event.winning_token).value.lower(), None
         self.buffer.append((event.at_ms, event.condition_id, RESOLUTION, None, value, None, None, outcome))
 
     def mark_decision(self, now_ms: int) -> None:

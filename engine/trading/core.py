@@ -132,8 +132,7 @@ class TradingCore:
         self._loop: asyncio.Task[None] | None = None
         self.market_events = MarketEvents(self.link, self.ledgers, lambda: self.scheduled.settle_missed())
         self.books.add_listener(self.market_events.on_market_event)
-        self.recorder = None if replay else Recorder(db.path, self.books, depth=self.config.record_depth,
-                                                     outcome_of=self._outcome_of)
+        self.recorder = None if replay else Recorder(db.path, self.books, self.catalog, depth=self.config.record_depth)
         if self.recorder is not None:
             self.books.add_listener(self.recorder.on_market_event)
         self.markouts = MarkoutJob(db)  # a backtest computes its own (engine/backtest/runner.py)
@@ -149,13 +148,6 @@ class TradingCore:
         if replay is None:
             self.events.listen(self.bus)
             self.books.add_listener(self.events.on_market_event)
-
-    def _outcome_of(self, condition_id: str, token_id: str) -> str | None:
-        """Which outcome (yes / no) a market's winning token is, for the recorder (None: not known)."""
-        market = self.catalog.get(condition_id)
-        if market is None or token_id not in (market.yes_token, market.no_token):
-            return None
-        return market.outcome_of(token_id).value.lower()
 
     @property
     def desk(self) -> Ledger:

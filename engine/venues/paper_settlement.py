@@ -47,11 +47,14 @@ REBATE_MINIMUM = 1_000_000  # micro-pUSD a maker must be owed to be paid
 
 class PaperSettlement:
     def __init__(self, db: Database, catalog: MarketCatalog, *, clock: Callable[[], int] = now_ms,
-                 delay_ms: int = 2_000):
+                 delay_ms: int = 2_000, pays_income: bool = True):
+        """`pays_income` False: no rebate or reward is paid as a credit (a backtest counts what its run earned
+        itself, engine/backtest/income.py: paid as cash too, it would count twice)."""
         self.db = db
         self.catalog = catalog
         self.clock = clock
         self.delay_ms = delay_ms
+        self.pays_income = pays_income
 
     async def close(self) -> None:
         return None
@@ -106,7 +109,8 @@ class PaperSettlement:
         self.advance()
         with self.db.read_own() as conn:
             rows = store.confirmed_since(conn, since_ms)
-            rebates = rebate_credits(conn, self.catalog, self.clock()) + reward_credits(conn, self.clock())
+            rebates = (rebate_credits(conn, self.catalog, self.clock()) + reward_credits(conn, self.clock())
+                       if self.pays_income else [])
         settled = [VenueCredit(r["kind"], r["paid"], r["tx_hash"], r["settled_at"], r["condition_id"], r["burned"],
                                r["position"]) for r in rows if r["kind"] == "merge" or r["burned"]]
         return sorted(settled + [c for c in rebates if c.at_ms >= since_ms], key=lambda c: c.at_ms)

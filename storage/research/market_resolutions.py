@@ -66,6 +66,18 @@ def _row(conn: Connection, condition_id: str) -> dict[str, Any] | None:
     return None if row is None else dict(row)
 
 
+def unknown_markets(db: Database, condition_ids: Sequence[str]) -> list[str]:
+    """Of `condition_ids`, those this desk knows no market of: no markets row (discovered or imported), no pair
+    naming the Kalshi market (`kalshi:TICKER`)."""
+    with db.read() as conn:
+        rows = conn.execute(text("""SELECT condition_id FROM markets
+                                    WHERE condition_id IN (SELECT value FROM json_each(:c))
+                                    UNION SELECT 'kalshi:' || kalshi_ticker FROM venue_pairs"""),
+                            {"c": json.dumps(sorted(set(condition_ids)))}).scalars().all()
+    known = set(rows)
+    return [cid for cid in condition_ids if cid not in known]
+
+
 def listed(db: Database, condition_ids: Sequence[str] = ()) -> list[dict[str, Any]]:
     """The stored resolutions (of `condition_ids`, or all), newest first."""
     with db.read() as conn:

@@ -121,7 +121,7 @@ class VenueLink:
         (redeemed claims, or what a venue that pays by itself paid: engine/venues/registry.py)."""
         if mode == "paper":
             return PaperSettlement(self.db, self.catalog, clock=self.clock,
-                                   delay_ms=self._config().paper_mined_after_ms)
+                                   delay_ms=self._config().paper_mined_after_ms, pays_income=self.replay is None)
         return live_settlement(venue_name, self.settings, lambda cid: self.catalog.resolution(cid) is not None)
 
     def paper_config(self, venue_name: str = DESK_VENUE) -> PaperConfig:
