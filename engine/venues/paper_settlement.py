@@ -47,14 +47,16 @@ REBATE_MINIMUM = 1_000_000  # micro-pUSD a maker must be owed to be paid
 
 class PaperSettlement:
     def __init__(self, db: Database, catalog: MarketCatalog, *, clock: Callable[[], int] = now_ms,
-                 delay_ms: int = 2_000, pays_income: bool = True):
+                 delay_ms: int = 2_000, pays_income: bool = True, new_id: Callable[[], str] | None = None):
         """`pays_income` False: no rebate or reward is paid as a credit (a backtest counts what its run earned
-        itself, engine/backtest/income.py: paid as cash too, it would count twice)."""
+        itself, engine/backtest/income.py: paid as cash too, it would count twice). `new_id`: 32 hex digits
+        naming each request (a replay's count, so that the same run gives the same rows; else random)."""
         self.db = db
         self.catalog = catalog
         self.clock = clock
         self.delay_ms = delay_ms
         self.pays_income = pays_income
+        self.new_id = new_id or (lambda: uuid.uuid4().hex)
 
     async def close(self) -> None:
         return None
@@ -119,8 +121,8 @@ class PaperSettlement:
         market = self.catalog.get(condition_id)
         if market is None:
             raise VenueError(f"execution reverted: condition not prepared ({condition_id})")
-        ref = f"paper-{kind}-{uuid.uuid4().hex[:16]}"
-        tx_hash = "0x" + uuid.uuid4().hex * 2
+        ref = f"paper-{kind}-{self.new_id()[:16]}"
+        tx_hash = "0x" + self.new_id() * 2
         now = self.clock()
         with self.db.write() as conn:
             store.insert_request(conn, ref=ref, kind=kind, condition_id=condition_id,
