@@ -130,7 +130,8 @@ def test_a_run_that_ends_before_a_market_it_holds_ends_says_it_values_them_at_th
         tmp_path: Path, spanning: tuple[Path, list[str], int, int, int, int]) -> None:
     path, markets, start, end, won, lost = spanning
     result, db = _run(tmp_path, path, markets, start, won - 1, "before")  # both end after this run
-    assert _rows(db, "SELECT COUNT(*) FROM claims") == [(0,)] and _rows(db, "SELECT COUNT(*) FROM resolutions") == [(0,)]
+    assert _rows(db, "SELECT COUNT(*) FROM claims") == [(0,)]
+    assert _rows(db, "SELECT COUNT(*) FROM resolutions") == [(0,)]
     held = {cid for (cid,) in _rows(db, "SELECT DISTINCT condition_id FROM positions WHERE settled + pending > 0")}
     ended = result.history["resolutions"]
     assert ended["settled"] == [] and {h["market"] for h in ended["open"]} == held and held
@@ -158,7 +159,8 @@ def test_a_5050_pays_each_side_half_and_a_value_not_known_is_not_booked(tmp_path
     held = _held_at(db, markets[0], half)
     owed = sum(size * (ONE // 2) // ONE for size in held.values() if size > 0)
     assert owed > 0
-    assert _rows(db, "SELECT condition_id, payout_yes, payout_no FROM resolutions") == [(markets[0], ONE // 2, ONE // 2)]
+    assert _rows(db, "SELECT condition_id, payout_yes, payout_no FROM resolutions") == [
+        (markets[0], ONE // 2, ONE // 2)]
     assert _rows(db, "SELECT SUM(amount) FROM claims WHERE status = 'paid'") == [(owed,)]
     ended = result.history["resolutions"]
     assert [r["market"] for r in ended["settled"]] == [markets[0]]
