@@ -161,7 +161,7 @@ class Ending:
         held = sorted({cid for ledger in self.sites for (cid, _), size in _held(ledger) if size > 0})
         owed = sum(ledger.executor.state.redeemable for ledger in self.sites)
         return {"settled": [_said(r) for r in self.run.applied],
-                "open": [{"market": cid, "known": _known(self.run.known.get(cid), self.run.to_ms),
+                "open": [{"market": cid, "known": _known(self.run.known.get(cid), self.run),
                           "refused": self.run.refused.get(cid)} for cid in held],
                 "owed": fmt(owed) if owed else None}
 
@@ -178,13 +178,14 @@ def _said(resolution: Resolution) -> dict[str, Any]:
             "source": resolution.source}
 
 
-def _known(resolution: Resolution | None, to_ms: int) -> str:
+def _known(resolution: Resolution | None, run: RunResolutions) -> str:
     """What the desk knows of a held market's end, in words."""
     if resolution is None:
         return f"its end is not known to the desk (give it: {SET_ONE})"
     if resolution.at is None:
         return (f"it resolved {resolution.label} at a time the desk did not record (give the time: "
                 f"{SET_ONE})")
-    if resolution.at > to_ms:
-        return f"it resolved {resolution.label} at {utc(resolution.at)} UTC, after the run's end"
-    return f"it resolved {resolution.label} at {utc(resolution.at)} UTC, before the run's start"
+    when = f"it resolved {resolution.label} at {utc(resolution.at)} UTC"
+    if resolution.at > run.to_ms:
+        return f"{when}, after the run's end"
+    return f"{when}, before the run's start" if resolution.at <= run.from_ms else f"{when}, inside the run"

@@ -17,6 +17,9 @@ what the position pays (payout_check.py: a market without a result on chain wait
 of 0 is not sent), and each payment reported is checked against it. A redemption that fails once the
 market owes nothing more (another transaction, or the auto-redeem operator, paid it) is recorded
 without an alert.
+
+A backtest runs the same collections on its replay's clock (engine/backtest/resolutions.py): their reads
+see the replay's batch, uncommitted (`Database.read_own`; live, each is a read of its own).
 """
 
 from __future__ import annotations
