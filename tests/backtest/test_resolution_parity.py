@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,9 +57,9 @@ def _kalshi_ends(sim: SimHandle, ticker: str, result: str) -> None:
     sim.call(go)
 
 
-async def _until(done: object, what: str) -> None:
+async def _until(done: Callable[[], bool], what: str) -> None:
     deadline = asyncio.get_running_loop().time() + WAIT_S
-    while not done():  # type: ignore[operator]  # a predicate
+    while not done():
         assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.1)
 

@@ -195,11 +195,11 @@ def test_skipping_quiet_passes_collects_what_the_venue_owes_as_running_every_pas
     _ended(path, markets[0], ends, "yes")
     with sqlite3.connect(path) as conn:  # half a minute without data after it: its passes are skipped in runs
         conn.execute("DELETE FROM ticks WHERE at > ? AND at < ?", (ends, ends + 30_000))
-    stored = {}
+    stored: dict[str, dict[str, list[Any]]] = {}
     for mode in ("run", "skip"):
         monkeypatch.setattr(quiet_passes, "MODE", mode)
         result, db = _run(tmp_path, path, markets, start, end, mode)
         stored[mode] = {table: _rows(db, f"SELECT * FROM {table} ORDER BY rowid") for table in SETTLED}
-        stored[mode]["curve"] = [list(result.curve)]
+        stored[mode]["curve"] = list(result.curve)
     assert stored["run"]["claims"] and stored["run"]["paper_settlements"], "it must redeem to prove anything"
     assert stored["skip"] == stored["run"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
@@ -21,8 +22,8 @@ ENDED = {"settled": [{"market": "0x" + "aa" * 32, "at": 1_800_000_600_000, "outc
          "open": [{"market": BTC, "known": "it resolved NO at 2027-01-16 00:00 UTC, after the run's end",
                    "refused": None}],
          "owed": "2.5"}
-HISTORY = {"source": "recorded ticks", "sessions": [], "gaps": [], "fair_values": None, "tick_changes": 0,
-           "resolutions": ENDED}
+HISTORY: dict[str, Any] = {"source": "recorded ticks", "sessions": [], "gaps": [], "fair_values": None,
+                           "tick_changes": 0, "resolutions": ENDED}
 
 
 def test_the_page_warns_that_held_positions_are_valued_at_their_last_mid(
