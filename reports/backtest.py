@@ -138,8 +138,8 @@ def _summary(run: BacktestRun) -> Section:
 
 
 def history_lines(run: BacktestRun) -> list[str]:
-    """What the run replayed, in sentences: its source, prints or book only, the hours missing and
-    which fair values (runs made before this was kept say so)."""
+    """What the run replayed, in sentences: its source, prints or book only, the hours missing,
+    which fair values and how its markets ended (runs made before this was kept say so)."""
     history = (run.metrics or {}).get("history")
     return history_words(history) if isinstance(history, dict) else [UNKNOWN]
 

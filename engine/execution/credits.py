@@ -41,7 +41,7 @@ class Booked:
 def window(ex: Executor) -> tuple[int, int] | None:
     """(when the desk's cash in this mode began, where to read from: a day before the newest
     credit booked, never before that beginning); None: no cash yet, so nothing to book."""
-    with ex.db.read() as conn:
+    with ex.db.read_own() as conn:
         start = execution_ledger.initial_deposit_at(conn, ex.mode, ex.venue_name)
         newest = execution_ledger.newest_credit_at(conn, ex.mode, ex.venue_name)
     if start is None:

@@ -132,7 +132,7 @@ class TradingCore:
         self._loop: asyncio.Task[None] | None = None
         self.market_events = MarketEvents(self.link, self.ledgers, lambda: self.scheduled.settle_missed())
         self.books.add_listener(self.market_events.on_market_event)
-        self.recorder = None if replay else Recorder(db.path, self.books, depth=self.config.record_depth)
+        self.recorder = None if replay else Recorder(db.path, self.books, self.catalog, depth=self.config.record_depth)
         if self.recorder is not None:
             self.books.add_listener(self.recorder.on_market_event)
         self.markouts = MarkoutJob(db)  # a backtest computes its own (engine/backtest/runner.py)

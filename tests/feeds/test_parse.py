@@ -15,9 +15,8 @@ from hypothesis import strategies as st
 from contracts.domain import BadNumber, Side, to_micros
 from engine.feeds import parse
 from engine.feeds.market_data_events import MarketResolved, TickSizeChanged, TradePrint
-from engine.feeds.parse_markets import clob_market_fees, gamma_event, gamma_market
+from engine.feeds.parse_markets import clob_market_fees, gamma_event, gamma_market, venue_payouts
 from engine.follow.poller import unreadable
-from engine.trading.settlement.resolution import venue_payouts
 from engine.venues.polymarket import wire
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket"

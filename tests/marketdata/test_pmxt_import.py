@@ -143,6 +143,12 @@ def test_a_v2_hour_imports_its_market_in_time_order_and_counts_what_it_left_out(
         "a change before its token's first book snapshot": 1,
         "a token that is not one of its market's": 1}
     assert report["tick_size_changes"] == 1 and report["layouts"] == ["v2"]
+    # How the market ended, as Gamma's record of it says (NO won, closed 2026-03-19 23:20:15): kept for backtests.
+    assert report["resolutions"] == {CID: "NO at 2026-03-19 23:20 UTC (Gamma)"}
+    with db.read() as conn:
+        ended = conn.exec_driver_sql("SELECT at, outcome, yes_pays, source FROM market_resolutions "
+                                     "WHERE condition_id = ?", (CID,)).one()
+    assert tuple(ended) == (int(datetime(2026, 3, 19, 23, 20, 15, tzinfo=UTC).timestamp() * 1000), "no", None, "gamma")
     ms = int(T0.timestamp() * 1000)
     assert _ticks(db) == [  # by time across both tokens, as a replay needs them
         (ms, YES, "book", None, None, None, None,
@@ -216,6 +222,8 @@ def test_metadata_comes_from_gamma_at_import_time(tmp_path: Path) -> None:
         done = run_cli(["import-history", "--pmxt", str(hour), "--market", cid], env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["ticks"] == 2 and json.loads(done.stdout)["fees_unknown"] == []
+    # Open on Gamma: no end is known, and the import says how to give one.
+    assert "resolutions set" in json.loads(done.stdout)["resolutions"][cid]
     db = Database(Path(env["TRADER_DB"]))
     with db.read() as conn:
         question, rate, fees_at = conn.exec_driver_sql(

@@ -19,7 +19,8 @@ import pytest
 
 from contracts.domain import Intent, Outcome, Side, Tif
 from contracts.payouts import PayoutError, Payouts
-from engine.trading.settlement.resolution import _settle, venue_payouts
+from engine.feeds.parse_markets import venue_payouts
+from engine.trading.settlement.resolution import _settle
 from simulator.testing import SimHandle, approved_simulator
 from tests.desk import make_desk
 from tests.execution.test_executor import quote, step

@@ -12,6 +12,8 @@ engine/venues/registry.py's to say; what differs in how it trades, its policy's
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -121,7 +123,8 @@ class VenueLink:
         (redeemed claims, or what a venue that pays by itself paid: engine/venues/registry.py)."""
         if mode == "paper":
             return PaperSettlement(self.db, self.catalog, clock=self.clock,
-                                   delay_ms=self._config().paper_mined_after_ms)
+                                   delay_ms=self._config().paper_mined_after_ms, pays_income=self.replay is None,
+                                   new_id=_counted(venue_name) if self.replay else None)
         return live_settlement(venue_name, self.settings, lambda cid: self.catalog.resolution(cid) is not None)
 
     def paper_config(self, venue_name: str = DESK_VENUE) -> PaperConfig:
@@ -259,3 +262,15 @@ class VenueLink:
             return await rest.get_json("/rewards/markets/current", {"next_cursor": cursor})
         finally:
             await rest.close()
+
+
+def _counted(venue_name: str) -> Callable[[], str]:
+    """A replay's settlement requests numbered (32 hex digits, the venue's and the count first): the same run
+    gives the same rows."""
+    venue = hashlib.sha256(venue_name.encode()).hexdigest()[:8]
+    counter = itertools.count(1)
+
+    def next_id() -> str:
+        n = next(counter)
+        return f"{venue}{n:08x}{n:016x}"
+    return next_id

@@ -312,6 +312,14 @@ class CoreJobs:
         redeemed (engine/trading/settlement/collections.py)."""
         if not self.desk.live or self.link.replay is not None:
             return
+        await self.collect_owed()
+        config = self.config()
+        if config.auto_merge_min_sets > 0:  # held YES+NO sets back to cash (engine/trading/settlement/auto_merge.py)
+            await merge_held_sets(self.collector, round(config.auto_merge_min_sets * MICRO))
+
+    async def collect_owed(self) -> None:
+        """Every ledger's collections: what its venue paid booked, resolved markets redeemed. A replay runs it at
+        its simulated times while a claim is owed (engine/backtest/resolutions.py)."""
         config = self.config()
         await self.collector.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
         for ledger in self.others():  # a paper ledger's redemptions, on its paper venue
@@ -320,5 +328,3 @@ class CoreJobs:
             else:  # a venue that pays a settled market by itself: on paper its stand-in pays when asked at
                 # once; live, there is nothing to ask for, only what the venue paid to book
                 await ledger.collections.run(auto=ledger.mode == "paper", grace_ms=0)
-        if config.auto_merge_min_sets > 0:  # held YES+NO sets back to cash (engine/trading/settlement/auto_merge.py)
-            await merge_held_sets(self.collector, round(config.auto_merge_min_sets * MICRO))

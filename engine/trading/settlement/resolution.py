@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from contracts.domain import ONE, to_micros
-from contracts.payouts import PayoutError, Payouts
+from contracts.payouts import PayoutError
 from contracts.venue_policies import policy_for_market
-from engine.feeds.parse_markets import json_list
+from engine.feeds.parse_markets import venue_payouts
 from engine.feeds.rest import RestClient
 from engine.trading.operator.operator_actions import settle_resolution
 from storage.desk.audit import raise_alert
@@ -23,30 +22,6 @@ if TYPE_CHECKING:
     from engine.trading.parts import TradingSite
 
 log = logging.getLogger("engine.trading.settlement.resolution")
-
-
-def venue_payouts(raw: dict[str, Any]) -> Payouts | None:
-    """The payouts a closed Gamma market reports, or None while undecided. A proposed (or
-    disputed) outcome is not final: UMA's liveness has not passed and nothing is redeemable yet,
-    whatever the prices show. One price of exactly 1 is a winner (older markets carry no
-    resolution status); a split (0.5/0.5) counts only with the status `resolved`, for a closed
-    market that never resolved shows its last trading prices there. Raises PayoutError for a
-    resolved market whose vector is not one (the caller alerts, and settles nothing)."""
-    if not raw.get("closed"):
-        return None
-    status = str(raw.get("umaResolutionStatus") or "").strip().lower()
-    if status and status != "resolved":
-        return None
-    prices = json_list(raw.get("outcomePrices"))
-    try:
-        micros = [to_micros(str(p)) for p in prices]
-    except ValueError:
-        micros = []
-    if len(micros) == 2 and sorted(micros) == [0, ONE]:
-        return Payouts(micros[0], micros[1])
-    if status != "resolved":
-        return None
-    return Payouts.of_values(prices)
 
 
 async def settle_missed_resolutions(link: TradingSite, *, also: set[str] | None = None) -> int:
