@@ -53,11 +53,9 @@ from engine.backtest.replay import (
 )
 from engine.backtest.results import KEPT_ROWS, Samples, TradeFigures, kept_rows
 from engine.execution import portfolio
-from engine.feeds.books import BookCache
-from engine.feeds.catalog import kalshi_market
-from engine.feeds.discovery import market_info
+from engine.feeds.books import CONFIRM_EVERY_MS, BookCache
+from engine.feeds.catalog import kalshi_market, market_info
 from engine.feeds.market_data_events import TradePrint
-from engine.feeds.market_ws import CONFIRM_EVERY_MS
 from engine.trading.core import TradingCore
 from engine.trading.hosting.views import COPY_WINDOW_MS
 from engine.trading.passes.ledger import Ledger

@@ -75,7 +75,7 @@ def _gamma_rules(settings: Settings, condition_id: str) -> dict[str, str]:
     with the desk's REST client (its Gamma rate limit, timeout and retries)."""
     import asyncio
 
-    from engine.feeds.rest import RestClient
+    from engine.venues.polymarket.rest import RestClient
 
     async def read() -> Any:
         client = RestClient(settings.gamma_host)

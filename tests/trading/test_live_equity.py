@@ -22,9 +22,9 @@ from engine.execution import store
 from engine.execution.executor import Executor
 from engine.execution.recovery import recover
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.discovery import refresh_markets
 from engine.process.control import Controller
 from engine.trading.core import TradingCore
+from engine.venues.polymarket.discovery import refresh_markets
 from engine.venues.polymarket.venue import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
 from storage.engine_stores import execution_ledger

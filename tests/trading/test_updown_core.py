@@ -21,8 +21,8 @@ from sqlalchemy import text
 from contracts.domain import Side
 from contracts.settings import load_settings
 from contracts.updown import TWAP_S, average_probability, window_of
-from engine.feeds.chainlink import ChainlinkFeed
 from engine.trading.core import TradingCore
+from engine.venues.polymarket.chainlink import ChainlinkFeed
 from simulator.rtds import DUMP_S
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms

@@ -1,7 +1,7 @@
 """The desk's reference prices: the reference feed of the settings (a probability per market),
 when the settings name up/down series, the Chainlink prices those series' markets settle on, from
-the venue's real-time data socket (engine/feeds/chainlink.py), with the spot ticker stream the
-settings name as the fallback (engine/feeds/spot.py; both priced by engine/feeds/spot_reference.py),
+the venue's real-time data socket (engine/venues/polymarket/chainlink.py), with the spot ticker stream the
+settings name as the fallback (engine/feeds/spot.py; both priced by engine/venues/polymarket/spot_reference.py),
 and for each market linked by hand to another venue's market (`venue_pairs`), that market's mid there, from the feeds
 the venue registry builds for the pairs (engine/venues/registry.py `pair_feeds`: its book streamed
 or polled into the desk's book cache, where the recorder records it; a backtest replays the recorded
@@ -23,13 +23,13 @@ from contracts.settings import Settings
 from contracts.updown import parse_series
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.chainlink import ChainlinkFeed
 from engine.feeds.exchange_state import ExchangeState
 from engine.feeds.odds_reference import OddsReference
 from engine.feeds.plausible import Refusals
 from engine.feeds.reference import ReferenceFeed, ReferenceSource
 from engine.feeds.spot import SpotFeed
-from engine.feeds.spot_reference import UpDownReference
+from engine.venues.polymarket.chainlink import ChainlinkFeed
+from engine.venues.polymarket.spot_reference import UpDownReference
 from engine.venues.registry import pair_feeds
 from storage.sqlite.db import Database
 

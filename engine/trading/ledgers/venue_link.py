@@ -30,9 +30,6 @@ from engine.execution.placement import OrderGate
 from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog, Row
-from engine.feeds.discovery import enrich_fees, make_refresh_job
-from engine.feeds.market_ws import MarketFeed
-from engine.feeds.rest import RestClient
 from engine.risk.monitor import RiskMonitor
 from engine.trading.ledgers.own_orders import OwnBooks, OwnOrders
 from engine.trading.ledgers.references import References
@@ -42,6 +39,9 @@ from engine.venues.latency import DEFAULT_MODEL, LatencyModel, LatencyUnmeasured
 from engine.venues.latency import resolve as resolve_latency
 from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.paper_settlement import PaperSettlement
+from engine.venues.polymarket.discovery import enrich_fees, make_refresh_job
+from engine.venues.polymarket.market_ws import MarketFeed
+from engine.venues.polymarket.rest import RestClient
 from engine.venues.registry import FeedParts, LiveParts, VenueFeed, adapter_of, live_settlement, venue_feeds
 from engine.venues.settlement import SettlementVenue
 from storage.desk.audit import raise_alert

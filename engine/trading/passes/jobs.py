@@ -22,13 +22,10 @@ from contracts.runtime_settings import RuntimeConfig
 from contracts.updown import parse_series
 from contracts.venue_policies import policy_of
 from engine.execution import portfolio
-from engine.feeds.series import SeriesDiscovery
-from engine.follow.poller import FOLLOW_POLL_S, FOLLOW_STREAM_CHECK_S, WalletFollower
 from engine.marketdata.candle_backfill import roll_old_ticks
 from engine.risk.decisions_log import prune
 from engine.risk.source_breaker import SourceBreaker
 from engine.trading.exits.strategy_exits import cancel_stale
-from engine.trading.ledgers.updown_windows import WindowWatch
 from engine.trading.lookouts.resolution_watch import ResolutionWatch
 from engine.trading.passes.ledger import Ledger, markets_held_by
 from engine.trading.settlement.auto_merge import merge_held_sets
@@ -36,6 +33,9 @@ from engine.trading.settlement.posted_resolutions import PostedResolutions
 from engine.trading.settlement.resolution import settle_missed_resolutions
 from engine.trading.settlement.rewards import reward_job
 from engine.venues.base import VenueError
+from engine.venues.polymarket.follow.poller import FOLLOW_POLL_S, FOLLOW_STREAM_CHECK_S, WalletFollower
+from engine.venues.polymarket.series import SeriesDiscovery
+from engine.venues.polymarket.updown_windows import WindowWatch
 from storage.engine_stores import indicator_store, portfolio_snapshots
 from storage.engine_stores.tick_store import prune_ticks
 
@@ -143,9 +143,9 @@ class CoreJobs:
         await asyncio.to_thread(self.sources.run, self.config(), self.link.clock())
 
     async def series_discovery(self) -> None:
-        """The up/down series' new windows, found as they open (engine/feeds/series.py) and traded
+        """The up/down series' new windows, found as they open (engine/venues/polymarket/series.py) and traded
         at once: the catalog read afresh, each strategy's markets chosen again, their books subscribed;
-        then each open window's price to beat and pricing (engine/trading/ledgers/updown_windows.py)."""
+        then each open window's price to beat and pricing (engine/venues/polymarket/updown_windows.py)."""
         link = self.link
         series = parse_series(self.config().updown_series)  # checked when saved
         if link.replay is not None or not series:
@@ -158,7 +158,7 @@ class CoreJobs:
 
     async def follow_wallets(self) -> None:
         """The followed wallets' trades read from the Data API, what the stream missed or has not
-        heard (engine/follow/poller.py), kept for copy_trading."""
+        heard (engine/venues/polymarket/follow/poller.py), kept for copy_trading."""
         if self.link.replay is not None:
             return
         wallets = [w for w in parse_wallets(self.config().followed_wallets) if w.enabled]
@@ -166,8 +166,9 @@ class CoreJobs:
             await self.follower.poll(wallets, self.link.clock())
 
     async def follow_stream(self) -> None:
-        """The venue's real-time trade stream follows the wallets followed now (engine/follow/stream.py);
-        after it reconnects, the Data API is read at once for what it missed."""
+        """The venue's real-time trade stream follows the wallets followed now
+        (engine/venues/polymarket/follow/stream.py); after it reconnects, the Data API is read at once for what it
+        missed."""
         if self.link.replay is not None:
             return
         wallets = [w for w in parse_wallets(self.config().followed_wallets) if w.enabled]

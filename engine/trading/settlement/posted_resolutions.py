@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.payouts import PayoutError
 from contracts.venue_policies import policy_for_market
-from engine.feeds.rest import RestClient
 from engine.trading.operator.operator_actions import settle_resolution
 from engine.trading.settlement.resolution import venue_payouts
+from engine.venues.polymarket.rest import RestClient
 from storage.engine_stores import source_store
 from storage.sqlite.db import Database
 

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from contracts.domain import ONE, to_micros
 from contracts.payouts import PayoutError, Payouts
 from contracts.venue_policies import policy_for_market
-from engine.feeds.parse_markets import json_list
-from engine.feeds.rest import RestClient
 from engine.trading.operator.operator_actions import settle_resolution
+from engine.venues.polymarket.parse_markets import json_list
+from engine.venues.polymarket.rest import RestClient
 from storage.desk.audit import raise_alert
 
 if TYPE_CHECKING:

@@ -29,9 +29,9 @@ from typing import Any, Literal
 
 from contracts.followed_wallets import FollowedWallet
 from engine.feeds.newest_first import read_newest_first
-from engine.feeds.rest import RestClient
-from engine.follow.stream import TradeStream, Watched
-from engine.follow.trades import Occurrences, at_ms, base_key, followed, unreadable
+from engine.venues.polymarket.follow.stream import TradeStream, Watched
+from engine.venues.polymarket.follow.trades import Occurrences, at_ms, base_key, followed, unreadable
+from engine.venues.polymarket.rest import RestClient
 from storage.desk.audit import raise_alert
 from storage.engine_stores import follow_store
 from storage.engine_stores.follow_store import Cursor, Followed, add_trades
