@@ -86,8 +86,9 @@ class ReferenceFeed(SocketFeed):
         if not isinstance(item, dict) or not isinstance(item.get("condition_id"), str) \
                 or len(item["condition_id"]) > 100:
             return "a record without a condition id"
+        raw: Any = item.get("price")
         try:
-            price = to_micros(item.get("price"))
+            price = to_micros(raw)
         except (ValueError, TypeError, ArithmeticError):
             return f"a price that is not a number ({str(item.get('price'))[:40]!r})"
         if not 0 <= price <= ONE:

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from contracts.domain import BadNumber, Side, to_micros
 from engine.feeds.market_data_events import MarketResolved, TickSizeChanged, TradePrint
-from engine.trading.settlement.resolution import venue_payouts
 from engine.venues.polymarket import parse, wire
 from engine.venues.polymarket.follow.poller import unreadable
 from engine.venues.polymarket.parse_markets import clob_market_fees, gamma_event, gamma_market
+from engine.venues.polymarket.resolutions import venue_payouts
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket"
 ME = wire.Identity.of(["3e2c94ca-8124-c4c1-c7ea-be1ea21b71fe"], ["0xa3D82Ed56F4c68d2328Fb8c29e568Ba2cAF7d7c8"])

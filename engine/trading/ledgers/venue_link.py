@@ -1,7 +1,9 @@
 """The markets the trading core trades through, and how a ledger's venue is built: the feeds (the desk's,
 and a registered venue's own) and the books, the catalog, market discovery, fee schedules, the feed's
 subscriptions, the reference prices and the marks; the executor and the settlement venue of a (venue,
-mode), which each ledger (engine/trading/passes/ledger.py) owns.
+mode), which each ledger (engine/trading/passes/ledger.py) owns. What the desk reads of its own venue's
+markets (its channel, listing, fees, reward programs) is that venue's market data, from its adapter
+(engine/venues/market_data.py, engine/venues/registry.py `desk_market_data`).
 
 The core owns the decisions; this owns the connections to the market. Every executor is built here
 with the one order gate of the desk (engine/execution/placement.py), so "orders are blocked" survives
@@ -33,16 +35,23 @@ from engine.feeds.catalog import MarketCatalog, Row
 from engine.risk.monitor import RiskMonitor
 from engine.trading.ledgers.own_orders import OwnBooks, OwnOrders
 from engine.trading.ledgers.references import References
-from engine.trading.parts import Feed, ReplaySource
+from engine.trading.parts import ReplaySource
 from engine.venues.base import Venue
 from engine.venues.latency import DEFAULT_MODEL, LatencyModel, LatencyUnmeasured
 from engine.venues.latency import resolve as resolve_latency
+from engine.venues.market_data import BookFeed
 from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.paper_settlement import PaperSettlement
-from engine.venues.polymarket.discovery import enrich_fees, make_refresh_job
-from engine.venues.polymarket.market_ws import MarketFeed
-from engine.venues.polymarket.rest import RestClient
-from engine.venues.registry import FeedParts, LiveParts, VenueFeed, adapter_of, live_settlement, venue_feeds
+from engine.venues.registry import (
+    FeedParts,
+    LiveParts,
+    MarketDataParts,
+    VenueFeed,
+    adapter_of,
+    desk_market_data,
+    live_settlement,
+    venue_feeds,
+)
 from engine.venues.settlement import SettlementVenue
 from storage.desk.audit import raise_alert
 from storage.engine_stores import quarantine_store
@@ -72,18 +81,17 @@ class VenueLink:
         self.own = OwnBooks(OwnOrders(self.books, self.catalog, desk_state, clock))
         if replay is None:
             self.own.watch(bus)
+        self.market_data = desk_market_data(MarketDataParts(settings, db, self.catalog, self.books, clock))
         # The feed stamps books with the core's clock: staleness is measured on one clock.
-        self.feed: Feed = replay.feed(self.books) if replay else MarketFeed(settings.ws_host, settings.clob_host,
-                                                                               self.books, clock_ms=clock)
-        # Reference, spot and paired-market prices (trading/ledgers/references.py); a replay reads no pairs.
+        self.feed: BookFeed = replay.feed(self.books) if replay else self.market_data.feed()
+        # Reference, up/down series and paired-market prices (trading/ledgers/references.py); a replay reads no pairs.
         self.references = References(settings, self.catalog, self.books, None if replay else db,
-                                     replayed_pairs=replay.pairs if replay else None)
+                                     replayed_pairs=replay.pairs if replay else None, series=self.market_data.up_down())
         # The registered venues' own feeds (engine/venues/adapter.py `feed`); a replay replays their books.
         self.venue_feeds: list[VenueFeed] = [] if replay else venue_feeds(
             FeedParts(settings, self.catalog, self.books, clock, self.relevant_markets))
         self.discovery_failing = False  # the last market refresh failed (alerted once)
-        self.refresh_markets = make_refresh_job(db, settings.gamma_host, settings.clob_host,
-                                                traded=self.relevant_markets)
+        self.refresh_markets = self.market_data.refresh_job(traded=self.relevant_markets)
 
     # -- building ----------------------------------------------------------------------
 
@@ -211,7 +219,7 @@ class VenueLink:
         if not unknown or self.replay is not None:
             return
         try:
-            await enrich_fees(self.db, self.settings.clob_host, unknown)
+            await self.market_data.read_fees(unknown)
         except Exception as exc:  # the next market refresh tries again
             log.warning("fee schedules could not be read", extra={"markets": len(unknown), "error": str(exc)})
         self.catalog.load(self.db)
@@ -254,8 +262,4 @@ class VenueLink:
 
     async def reward_page(self, cursor: str) -> Any:
         """One page of the venue's current liquidity-reward programs."""
-        rest = RestClient(self.settings.clob_host)
-        try:
-            return await rest.get_json("/rewards/markets/current", {"next_cursor": cursor})
-        finally:
-            await rest.close()
+        return await self.market_data.reward_page(cursor)
