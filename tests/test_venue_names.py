@@ -175,3 +175,19 @@ def test_outside_the_venues_folders_only_the_listed_modules_name_a_venues_servic
         f"{ {k: v for k, v in found.items() if k not in ALLOWED_SERVICES} }. Ask the venue's adapter through "
         "engine/venues/registry.py (the desk venue's market data, the pairs' feeds), or list the module here with "
         f"its reason; listed but naming none: {sorted(set(ALLOWED_SERVICES) - set(found))}")
+
+
+# The desk's own venue and the venue the pairs link to are registry data (`VenuePolicy.desk`, `.paired`), read when
+# asked (contracts/venues/__init__.py `desk_venue()`, `paired_venue()`): a venue registered later may take a role.
+# The constants they replaced, kept for one release for code written against them, are named nowhere else.
+ROLE_CONSTANTS = re.compile(r"\b(?:DESK_VENUE|PAIRED_VENUE)\b")
+ROLE_CONSTANTS_KEPT = {"contracts/venues/__init__.py", "contracts/venue_policies.py"}
+
+
+def test_the_desk_venue_and_the_paired_venue_are_read_from_the_registry_when_asked() -> None:
+    paths = [ROOT / "app.py", *(p for floor in DESK_FLOORS for p in sorted((ROOT / floor).rglob("*.py")))]
+    found = {path.relative_to(ROOT).as_posix() for path in paths
+             if ROLE_CONSTANTS.search(path.read_text(encoding="utf-8"))}
+    assert found == ROLE_CONSTANTS_KEPT, (
+        f"DESK_VENUE or PAIRED_VENUE named in {sorted(found - ROLE_CONSTANTS_KEPT)}: read desk_venue() or "
+        "paired_venue() (contracts/venues/__init__.py) when the role is needed, not at import")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from contracts.settings import Settings
-from contracts.venues import DESK_VENUE, KALSHI, PAIRED_VENUE, POLYMARKET, VENUES, VenueName
+from contracts.venues import KALSHI, POLYMARKET, VENUES, VenueName, desk_venue, paired_venue
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.venues.adapter import FeedParts, Live, LiveParts, PairFeeds, PairParts, VenueAdapter, VenueFeed
@@ -25,7 +25,7 @@ from engine.venues.polymarket.adapter import ADAPTER as POLYMARKET_ADAPTER
 from engine.venues.settlement import SettlementVenue
 from storage.sqlite.db import Database
 
-__all__ = ["ADAPTERS", "PAIRED_VENUE", "FeedParts", "Live", "LiveParts", "MarketDataParts", "VenueAdapter", "VenueFeed",
+__all__ = ["ADAPTERS", "FeedParts", "Live", "LiveParts", "MarketDataParts", "VenueAdapter", "VenueFeed",
            "adapter_of", "desk_market_data", "live_settlement", "pair_feeds", "register", "unregister", "venue_feeds"]
 
 ADAPTERS: dict[str, VenueAdapter] = {POLYMARKET: POLYMARKET_ADAPTER, KALSHI: KALSHI_ADAPTER}
@@ -57,22 +57,23 @@ def live_settlement(venue: str, settings: Settings, resolved: Callable[[str], bo
     settles as the desk's own venue does."""
     adapter = adapter_of(venue)
     if not adapter.reachable(settings):
-        adapter = adapter_of(DESK_VENUE)
+        adapter = adapter_of(desk_venue())
     return adapter.settlement(settings, resolved)
 
 
 def desk_market_data(parts: MarketDataParts) -> MarketData:
     """What the desk reads of its own venue's markets (engine/venues/market_data.py), from that venue's adapter."""
-    build = adapter_of(DESK_VENUE).market_data
+    build = adapter_of(desk_venue()).market_data
     return MarketData(parts) if build is None else build(parts)
 
 
 def pair_feeds(settings: Settings, catalog: MarketCatalog, books: BookCache, db: Database | None,
                replayed_pairs: Mapping[str, tuple[str, bool]] | None = None) -> PairFeeds:
     """The feeds of the venue the operator's pairs link the desk's markets to, from that venue's adapter."""
-    build = adapter_of(PAIRED_VENUE).pairs
+    paired = paired_venue()
+    build = adapter_of(paired).pairs
     if build is None:
-        raise VenueError(f"{PAIRED_VENUE}, the venue the pairs link to, has no pairs' feeds in its adapter")
+        raise VenueError(f"{paired}, the venue the pairs link to, has no pairs' feeds in its adapter")
     return build(PairParts(settings, catalog, books, db, replayed_pairs))
 
 

@@ -80,7 +80,8 @@ def _lose(core: TradingCore, amount: int) -> None:
     """A loss the ledger keeps across a restart (a restart reloads cash from it)."""
     with core.db.write() as conn:
         execution_ledger.add_cash_entry(conn, mode=core.mode, kind="adjustment", ref=f"test-loss-{now_ms()}",
-                                        amount=-amount, note="test loss", now=now_ms())
+                                        amount=-amount, note="test loss", now=now_ms(),
+                                        venue=core.desk.venue_name)
     core.executor.state.cash -= amount
 
 

@@ -23,7 +23,7 @@ from contracts.domain import MICRO, Book
 from contracts.latency_spec import LatencyError
 from contracts.runtime_settings import RuntimeConfig
 from contracts.settings import Settings
-from contracts.venue_policies import DESK_VENUE, policy_for_market, policy_of
+from contracts.venue_policies import policy_for_market, policy_of
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.executor import Executor
@@ -107,12 +107,12 @@ class VenueLink:
     def _live_parts(self) -> LiveParts:
         return LiveParts(self.settings, self.catalog, heartbeat_s=self._config().venue_heartbeat_s)
 
-    def _paper_venue(self, venue_name: str = DESK_VENUE) -> PaperVenue:
+    def _paper_venue(self, venue_name: str) -> PaperVenue:
         return PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self.paper_config(venue_name),
                           venue_name=venue_name)
 
     def _executor(self, venue: Venue, mode: str, risk: RiskMonitor, bus: EventBus,
-                  venue_name: str = DESK_VENUE, lost_grace_ms: int | None = None) -> Executor:
+                  venue_name: str, lost_grace_ms: int | None = None) -> Executor:
         """`lost_grace_ms`: how long an unacknowledged placement waits before it is LOST, when the
         venue answers sooner than the desk's setting allows for (at most the setting)."""
         grace = self.settings.lost_order_grace_s * 1000
@@ -124,7 +124,7 @@ class VenueLink:
                         placement_check=risk.check_placement, bus=bus, gate=self.gate, venue_name=venue_name,
                         config=ExecutorConfig(lost_grace_ms=grace))
 
-    def build_settlement(self, mode: str, venue_name: str = DESK_VENUE) -> SettlementVenue:
+    def build_settlement(self, mode: str, venue_name: str) -> SettlementVenue:
         """Where a ledger's positions end in cash: the paper venue's own redemptions, or the venue's adapter
         (redeemed claims, or what a venue that pays by itself paid: engine/venues/registry.py)."""
         if mode == "paper":
@@ -132,7 +132,7 @@ class VenueLink:
                                    delay_ms=self._config().paper_mined_after_ms)
         return live_settlement(venue_name, self.settings, lambda cid: self.catalog.resolution(cid) is not None)
 
-    def paper_config(self, venue_name: str = DESK_VENUE) -> PaperConfig:
+    def paper_config(self, venue_name: str) -> PaperConfig:
         """The paper venue's settings. Standing in for a venue whose fills are final when they match
         (`fills_final_on_match`): no chain to mine one, nothing to fail it, as there."""
         paper = self._paper_settings()

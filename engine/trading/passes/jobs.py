@@ -215,8 +215,8 @@ class CoreJobs:
         valuation, books = portfolio.valued(state, desk.marks)
         if self.ledger_ready() and valuation.complete:
             with desk.db.write() as conn:
-                portfolio_snapshots.write_snapshot(conn, desk.mode, valuation, now, kind)
-                portfolio_snapshots.write_strategy_snapshots(conn, desk.mode, books, now)
+                portfolio_snapshots.write_snapshot(conn, desk.mode, valuation, now, kind, desk.venue_name)
+                portfolio_snapshots.write_strategy_snapshots(conn, desk.mode, books, now, desk.venue_name)
         else:
             log.info("snapshot skipped: the valuation is not complete",
                      extra={"ready": self.ledger_ready(), "unmarked": list(valuation.unmarked)[:5]})
