@@ -38,7 +38,7 @@ from typing import Any
 from contracts.cross_venue import complement_side
 from contracts.domain import MICRO, ONE, Intent, MarketInfo, Outcome, Quote, Side, StrategyState, Tif, fmt
 from contracts.venue_policies import VenuePolicy, policy_for_market, policy_of
-from contracts.venues import paired_venue, venue_of
+from contracts.venues import desk_venue, paired_venue, venue_of
 from engine.execution.planner import OrderSpec, take_size
 from engine.feeds.catalog import MarketCatalog
 from engine.risk.gate import Decision, Reason
@@ -274,8 +274,8 @@ def sites(desk: Site, paper: Ledger | None, paired: Ledger | None, name: str,
         return (f"{there.label}'s ledger does not take it now (see the {there.code('HELD')} or "
                 f"{there.code('UNAVAILABLE')} alerts)")
     if paired.mode != here.site.mode:
-        return (f"its {policy_of(here.venue).label} leg would trade {here.site.mode} and its "
-                f"{policy_of(paired.venue_name).label} leg "
+        return (f"its {policy_of(desk_venue()).label} leg would trade {here.site.mode} and its "
+                f"{policy_of(paired_venue()).label} leg "
                 f"{paired.mode}: both legs of an arbitrage trade one money (promote it and arm both venues live, "
                 "or keep both on paper)")
     return here, Site(paired, paired.risk, paired.arbitrage)
