@@ -23,7 +23,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from contracts.settings import Settings
-from contracts.venues import DESK_VENUE, venue_of
+from contracts.venues import desk_venue, venue_of
 from engine.cli.errors import CliError, actor, open_db
 
 END_GAP_MS = 24 * 3_600_000  # end times further apart than a day are worth a warning
@@ -58,7 +58,7 @@ def warnings(poly: dict[str, Any], kalshi: dict[str, Any], inverted: bool) -> li
 def _polymarket(settings: Settings, db: Any, condition_id: str) -> dict[str, Any]:
     from storage.desk.venue_pairs import polymarket_market
 
-    if venue_of(condition_id) != DESK_VENUE or not condition_id.startswith("0x"):
+    if venue_of(condition_id) != desk_venue() or not condition_id.startswith("0x"):
         raise CliError(f"{condition_id!r} is not a Polymarket market: give its condition id (0x…), and the Kalshi "
                        "ticker second")
     found = polymarket_market(db, condition_id)
@@ -75,7 +75,7 @@ def _gamma_rules(settings: Settings, condition_id: str) -> dict[str, str]:
     with the desk's REST client (its Gamma rate limit, timeout and retries)."""
     import asyncio
 
-    from engine.feeds.rest import RestClient
+    from engine.venues.polymarket.rest import RestClient
 
     async def read() -> Any:
         client = RestClient(settings.gamma_host)

@@ -17,7 +17,7 @@ from typing import Any
 
 from contracts.settings import Settings
 from contracts.venue_policies import venues_armed_alone
-from contracts.venues import DESK_VENUE, VenuePolicy
+from contracts.venues import VenuePolicy, desk_venue
 from engine.cli.desk import alert_line, status_lines
 from storage.command_queue import answers
 from storage.command_queue.answers import Outcome
@@ -129,7 +129,7 @@ def _ledgers(conn: sqlite3.Connection, settings: Settings) -> list[tuple[str, st
     mode = status.mode
     found: list[tuple[str, str, str | None]] = [(f"({mode})", mode, None)]
     if mode == "live":
-        found.append(("on the paper ledger (paper-only strategies: paper money)", "paper", DESK_VENUE))
+        found.append(("on the paper ledger (paper-only strategies: paper money)", "paper", desk_venue()))
     for policy in venues_armed_alone():
         armed = status.mode_of(policy.venue)
         if armed != mode:
@@ -146,7 +146,7 @@ def _position_line(p: dict[str, Any], own: bool) -> str:
     pending = f" ({p['pending']:g} settling)" if p["pending"] else ""
     line = (f"• {p['strategy']}: {p['outcome']} {p['shares']:g} sh{pending}{average}, cost "
             f"{_money(p['cost'])}, realized {_money(p['realized'], True)}\n  {p['market']}")
-    if not own or p["venue"] != DESK_VENUE:  # flatten sells the desk's own ledger, nothing else
+    if not own or p["venue"] != desk_venue():  # flatten sells the desk's own ledger, nothing else
         return line
     return line + f"\n  /flatten {p['slug'] or p['condition_id'][:12]}"
 

@@ -11,7 +11,7 @@ import streamlit as st
 from charts import text
 from charts.profit import PERIODS, profit_bars_figure
 from charts.tables import Col, promoted
-from contracts.venues import CASH_UNIT, DESK_VENUE
+from contracts.venues import CASH_UNIT, desk_venue
 from pages.widgets import figures
 from pages.widgets.common import flash, money, pct, usdc, utc
 from pages.widgets.exit_panel import exit_control, exit_near
@@ -26,8 +26,9 @@ EQUITY_CHART, USAGE_CHART, PROFIT_CHART, PROFIT_PERIOD = "equity_chart", "usage_
 EQUITY_WINDOW_MS = 30 * 86_400_000
 
 
-def pnl_today_metrics(db: Database, mode: str, venue: str = DESK_VENUE) -> None:
+def pnl_today_metrics(db: Database, mode: str, venue: str | None = None) -> None:
     """Today's PnL of one ledger (the desk's own by default), in its venue's cash."""
+    venue = venue or desk_venue()
     pnl = portfolio_queries.pnl_today(db, mode, venue=venue)
     unit = CASH_UNIT[venue]
     cols = st.columns(4)
@@ -155,7 +156,7 @@ def paper_ledger_positions(db: Database, mode: str, *, condition_id: str | None 
     paper_only = set(trading_queries.paper_only(db))
     if paper_only:
         st.markdown("**Paper ledger positions** (paper-only strategies, on paper beside live)")
-        positions_table(db, "paper", condition_id=condition_id, key=f"{key}_paper_ledger", venue=DESK_VENUE,
+        positions_table(db, "paper", condition_id=condition_id, key=f"{key}_paper_ledger", venue=desk_venue(),
                         strategies=lambda name: name in paper_only)
     leftovers_table(db, paper_only, condition_id=condition_id, key=key)
 
@@ -169,12 +170,12 @@ def paper_ledger_panel(db: Database) -> None:
         st.caption(f"{', '.join(text.markdown(n) for n in names)} trade on paper (their own ledger, limits and "
                    "PnL; never an order at the venue) until promoted on the Strategies page. Figures below are "
                    "theirs alone, on paper.")
-        state, reason = trading_queries.ledger_state(db, DESK_VENUE, "paper")
+        state, reason = trading_queries.ledger_state(db, desk_venue(), "paper")
         if state != "ACTIVE":
             st.warning(f"Paper ledger {state}: {text.markdown(reason or 'no reason recorded')} (live trading is not "
                        "affected; the operator's Start ends it)", icon=":material/warning:")
         ledger_pnl_metrics(db, names)
-        positions_table(db, "paper", key="paper_ledger", venue=DESK_VENUE, strategies=lambda name: name in names,
+        positions_table(db, "paper", key="paper_ledger", venue=desk_venue(), strategies=lambda name: name in names,
                         empty="The paper-only strategies hold nothing.")
     leftovers_table(db, set(names), key="overview")
 
@@ -186,18 +187,18 @@ LEFTOVERS = ("**Leftovers on paper** of strategies promoted (or deleted) since: 
 
 def leftovers_table(db: Database, paper_only: set[str], *, condition_id: str | None = None, key: str) -> None:
     """A live desk's paper positions no paper-only strategy owns, labelled and exitable (shown only when any)."""
-    frame = portfolio_queries.positions(db, "paper", condition_id=condition_id, venue=DESK_VENUE)
+    frame = portfolio_queries.positions(db, "paper", condition_id=condition_id, venue=desk_venue())
     if frame.empty or frame["strategy"].isin(paper_only).all():
         return
     st.markdown(LEFTOVERS)
-    positions_table(db, "paper", condition_id=condition_id, key=f"{key}_paper_leftovers", venue=DESK_VENUE,
+    positions_table(db, "paper", condition_id=condition_id, key=f"{key}_paper_leftovers", venue=desk_venue(),
                     strategies=lambda name: name not in paper_only)
 
 
 def ledger_pnl_metrics(db: Database, names: list[str]) -> None:
     """The paper-only strategies' own figures: their PnL on the paper ledger, never the whole ledger's
     (which also holds promoted strategies' leftovers)."""
-    figures_ = portfolio_queries.strategies_pnl(db, "paper", names, venue=DESK_VENUE)
+    figures_ = portfolio_queries.strategies_pnl(db, "paper", names, venue=desk_venue())
     cols = st.columns(4)
     cols[0].metric("Paper ledger PnL (pUSD)", usdc(figures_.total, signed=True),
                    help="Its strategies' realized plus unrealized (at the last recorded mid) minus fees, on paper")

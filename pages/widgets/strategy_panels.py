@@ -21,7 +21,8 @@ from charts import text
 from charts.tables import Col, promoted
 from contracts.jsonsafe import read_stored
 from contracts.strategy_kinds import registry
-from contracts.venue_policies import DESK_VENUE, policy_of
+from contracts.venue_policies import policy_of
+from contracts.venues import desk_venue
 from pages.widgets.common import actor, flash, read_only
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
@@ -99,7 +100,7 @@ def instances_table(db: Database, status: desk_status.EngineStatus) -> dict[str,
     if frame.empty:
         st.caption("No strategies yet: create one below.")
         return {}
-    other_venue = frame["venue"] != DESK_VENUE  # on a venue armed on its own: its own mode, said after its name
+    other_venue = frame["venue"] != desk_venue()  # on a venue armed on its own: its own mode, said after its name
     venue_mode = frame["venue"].map(status.mode_of)
     frame["ledger"] = venue_mode.where(frame["live"].astype(bool), "paper")
     pnl = pd.concat([portfolio_queries.strategy_pnl(db, m).assign(ledger=m)

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import BindParameter, bindparam, text
 
-from contracts.venues import DESK_VENUE, POLICIES, venue_of
+from contracts.venues import POLICIES, desk_venue, venue_of
 from storage.dashboard_queries.named_frames import named_columns
 from storage.desk import desk_status
 from storage.desk.desk_status import PnlToday as PnlToday
@@ -108,9 +108,9 @@ def desk_events(db: Database, *, since_ms: int = 0, limit: int = 200) -> pd.Data
     return to_utc(frame.iloc[::-1].reset_index(drop=True), "at")
 
 
-def pnl_today(db: Database, mode: str, *, now: int | None = None, venue: str = DESK_VENUE) -> PnlToday | None:
+def pnl_today(db: Database, mode: str, *, now: int | None = None, venue: str | None = None) -> PnlToday | None:
     """Since 00:00 UTC (one definition with the CLI's status: storage/desk/desk_status.py), of
-    one venue's ledger (the desk's own: Polymarket's)."""
+    one venue's ledger (None: the desk's own venue's)."""
     with db.read() as conn:
         return desk_status.pnl_today(conn.connection.driver_connection, mode, now=now, venue=venue)  # type: ignore[arg-type]  # SQLAlchemy types the DBAPI connection loosely; it is sqlite3's
 
@@ -204,7 +204,7 @@ class StrategiesPnl:
         return self.realized + self.unrealized - self.fees
 
 
-def strategies_pnl(db: Database, mode: str, names: list[str], *, venue: str = DESK_VENUE) -> StrategiesPnl:
+def strategies_pnl(db: Database, mode: str, names: list[str], *, venue: str) -> StrategiesPnl:
     """The named strategies' own figures on the `mode` ledger of `venue` (their part of it, not the whole ledger's)."""
     if not names:
         return StrategiesPnl(0.0, 0.0, 0.0)
@@ -298,7 +298,7 @@ def risk_usage(db: Database, mode: str, *, now: int | None = None) -> RiskUsage:
     with db.read() as conn:
         state = conn.execute(text("SELECT mode, peak_equity FROM engine_state WHERE id = 1")).one()
         # The desk's peak is its mode's; paper on a live desk is the paper ledger's, with a peak of its own.
-        ledger = ledger_risk_store.read(conn, DESK_VENUE, "paper").peak_equity if mode == "paper" else None
+        ledger = ledger_risk_store.read(conn, desk_venue(), "paper").peak_equity if mode == "paper" else None
     pnl = pnl_today(db, mode, now=now)
     equity = pnl.equity if pnl else None
     stored = state.peak_equity if state.mode == mode else ledger

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import text
 
 from contracts.cross_venue import complement_side
-from contracts.venues import DESK_VENUE, PAIRED_VENUE
+from contracts.venues import desk_venue, paired_venue
 from storage.sqlite.db import Database
 
 MICRO = 1_000_000
@@ -126,18 +126,19 @@ def pair_pnl(db: Database, mode: str, strategy: str) -> pd.DataFrame:
         for key in ("cost", "realized", "fees"):
             pair[key] += int(row[key])
     out = []
+    desk, paired = desk_venue(), paired_venue()
     for pair in found.values():
         hedged, locked = 0, 0
         for here in ("YES", "NO"):
             there = complement_side(here, pair["inverted"]).upper()
-            poly = pair["legs"].get((DESK_VENUE, here), (0, 0))
-            kalshi = pair["legs"].get((PAIRED_VENUE, there), (0, 0))
+            poly = pair["legs"].get((desk, here), (0, 0))
+            kalshi = pair["legs"].get((paired, there), (0, 0))
             both = min(poly[0], kalshi[0])
             if both > 0:
                 hedged += both
                 locked += both - poly[1] * both // poly[0] - kalshi[1] * both // kalshi[0]
-        held_here = sum(s for (venue, _), (s, _) in pair["legs"].items() if venue == DESK_VENUE)
-        held_there = sum(s for (venue, _), (s, _) in pair["legs"].items() if venue == PAIRED_VENUE)
+        held_here = sum(s for (venue, _), (s, _) in pair["legs"].items() if venue == desk)
+        held_there = sum(s for (venue, _), (s, _) in pair["legs"].items() if venue == paired)
         out.append({"pair": pair["pair"], "here": held_here / MICRO, "on_kalshi": held_there / MICRO,
                     "cost": pair["cost"] / MICRO, "hedged": hedged / MICRO, "locked_in": locked / MICRO,
                     "realized": pair["realized"] / MICRO, "fees": pair["fees"] / MICRO})

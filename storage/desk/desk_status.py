@@ -17,7 +17,8 @@ from typing import Any
 
 from contracts.market_filter import SPANS_VENUES
 from contracts.order_status import TERMINAL_RANK
-from contracts.venue_policies import DESK_VENUE, policy_of, venues_armed_alone
+from contracts.venue_policies import policy_of, venues_armed_alone
+from contracts.venues import desk_venue
 from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
 from storage.desk.desk_state import desk_state, money_label, stake
 from storage.engine_stores import ledger_risk_store
@@ -86,11 +87,11 @@ class EngineStatus:
 
     def mode_of(self, venue: str) -> str:
         """The mode a venue trades in: the desk's for the desk's own venue, else its own arming."""
-        return self.mode if venue == DESK_VENUE else self.venue_modes.get(venue, "paper")
+        return {**self.venue_modes, desk_venue(): self.mode}.get(venue, "paper")
 
     def host_of(self, venue: str) -> str | None:
         """The host the running engine read for a venue (None: not read yet)."""
-        return self.venue_host if venue == DESK_VENUE else self.venue_hosts.get(venue)
+        return {**self.venue_hosts, desk_venue(): self.venue_host}.get(venue)
 
     def armed_live(self) -> list[str]:
         """The venues armed on their own that are armed live now."""
@@ -253,9 +254,11 @@ _SNAPSHOT = ("SELECT at, equity, realized, unrealized, fees FROM portfolio_snaps
 
 
 def snapshots_since(conn: sqlite3.Connection, mode: str, since: int, *, at_since_is_before: bool = False,
-                    venue: str = DESK_VENUE) -> tuple[sqlite3.Row, sqlite3.Row] | None:
+                    venue: str | None = None) -> tuple[sqlite3.Row, sqlite3.Row] | None:
     """The newest portfolio snapshot and the one to measure from: the last one before `since`
-    (or at it, when `at_since_is_before`), else the first after it; None before any snapshot."""
+    (or at it, when `at_since_is_before`), else the first after it; None before any snapshot. Of the desk's
+    own venue's ledger unless `venue` says another."""
+    venue = venue or desk_venue()
     latest = one(conn, f"{_SNAPSHOT} ORDER BY at DESC LIMIT 1", (mode, venue))
     if latest is None:
         return None
@@ -267,8 +270,10 @@ def snapshots_since(conn: sqlite3.Connection, mode: str, since: int, *, at_since
 
 
 def pnl_today(conn: sqlite3.Connection, mode: str, *, now: int | None = None,
-              venue: str = DESK_VENUE) -> PnlToday | None:
+              venue: str | None = None) -> PnlToday | None:
+    """Since 00:00 UTC, of the `mode` ledger of `venue` (None: the desk's own venue)."""
     now = now_ms() if now is None else now
+    venue = venue or desk_venue()
     day = utc_day_start(now)
     found = snapshots_since(conn, mode, day, venue=venue)
     if found is None:
@@ -279,7 +284,7 @@ def pnl_today(conn: sqlite3.Connection, mode: str, *, now: int | None = None,
     # The engine's own reference equity (what the daily-loss breaker uses) wins when it is today's.
     start = (
         state["day_start_equity"]
-        if state["mode"] == mode and venue == DESK_VENUE and state["day_started_at"] == day
+        if state["mode"] == mode and venue == desk_venue() and state["day_started_at"] == day
         and state["day_start_equity"] is not None
         else base["equity"]
     )
@@ -455,7 +460,7 @@ def names_venue(venue: str) -> tuple[str, tuple[str, ...]]:
     """SQL over a strategy's `markets` (JSON; a list names one venue) that holds when the strategy names
     `venue`'s markets, with its parameters: for a venue armed on its own, by its id prefix, the desk's own when it
     names no other venue's."""
-    if venue != DESK_VENUE:
+    if policy_of(venue) in venues_armed_alone():
         return "COALESCE(markets, '') LIKE ?", (f'%"{policy_of(venue).market_prefix}%',)
     others = [f'%"{policy.market_prefix}%' for policy in venues_armed_alone()]
     if not others:
@@ -479,7 +484,7 @@ def trading_venue(conn: sqlite3.Connection, venue: str, *, promoted: bool = Fals
 def paper_only_names(conn: sqlite3.Connection) -> list[str]:
     """The enabled strategies never promoted, those of venues armed on their own aside: on a live desk they trade
     in the desk venue's paper ledger."""
-    named, params = names_venue(DESK_VENUE)
+    named, params = names_venue(desk_venue())
     return [r["name"] for r in rows(conn, f"""SELECT name FROM strategies WHERE live = 0 AND enabled = 1
                                                AND deleted_at IS NULL AND {named} ORDER BY name""", params)]
 
@@ -538,7 +543,7 @@ def paper_ledger(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
     names = paper_only_names(conn)
     if not names:
         return None
-    risk = ledger_risk_store.read(conn, DESK_VENUE, "paper")
+    risk = ledger_risk_store.read(conn, desk_venue(), "paper")
     pnl = pnl_today(conn, "paper", now=now)
     lines = [s for s in per_strategy(conn, "paper") if s["strategy"] in names]
     return {"strategies": names, "trading_state": risk.trading_state, "trading_reason": risk.reason,

@@ -202,7 +202,7 @@ def test_the_simulator_offers_a_pair_asking_the_same_question(tmp_path: Path) ->
     can be rehearsed offline (docs/going-live.md)."""
     import asyncio
 
-    from engine.feeds.discovery import refresh_markets
+    from engine.venues.polymarket.discovery import refresh_markets
     from simulator.kalshi.twin import POLYMARKET_QUESTION, TITLE
     from storage.sqlite.db import Database
 

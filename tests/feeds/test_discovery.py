@@ -16,9 +16,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.discovery import enrich_fees, make_refresh_job, refresh_markets
 from engine.process.scheduler import build_scheduler
 from engine.trading.passes.jobs import Job
+from engine.venues.polymarket.discovery import enrich_fees, make_refresh_job, refresh_markets
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
