@@ -73,12 +73,13 @@ def pnl(settings: Settings, window: str) -> str:
             if today is None:
                 return f"PnL today ({mode}): no portfolio snapshot yet." + ledger
             since = utc_day_start(now)
+            parts = today.parts()  # in cents, adding up as shown
             lines = [f"PnL today ({mode}, since 00:00 UTC), after fees",
-                     f"total      {_money(today.total, True)} pUSD (equity {_money(today.equity)})",
-                     f"realized   {_money(today.realized_after_fees, True)} after fees of {_money(today.fees)}",
-                     f"unrealized {_money(today.unrealized_change, True)} (change today)"]
-            if today.other:
-                lines.append(f"other      {_money(today.other, True)} (deposits, rewards, rebates)")
+                     f"total      {_money(parts['total'], True)} pUSD (equity {_money(today.equity)})",
+                     f"realized   {_money(parts['realized_after_fees'], True)} after fees of {_money(parts['fees'])}",
+                     f"unrealized {_money(parts['unrealized_change'], True)} (change today)"]
+            if parts["other"]:
+                lines.append(f"other      {_money(parts['other'], True)} (deposits, rewards, rebates)")
         else:
             since = now - 7 * DAY_MS
             week = desk_lists.pnl_window(conn, mode, since)

@@ -259,6 +259,14 @@ class PnlToday:
         """What moved equity today that is no trade's PnL (deposits, rewards, rebates, ...)."""
         return round(self.total - self.realized_after_fees - self.unrealized_change, 6)
 
+    def parts(self) -> dict[str, float]:
+        """Today's figures in cents, as every surface shows them, adding up as shown: total =
+        realized_after_fees + unrealized_change + other (the unrealized change takes the cent of rounding)."""
+        total, fees = round(self.total, 2), round(self.fees, 2)
+        after, other = round(round(self.realized, 2) - fees, 2), round(self.other, 2)
+        return {"total": total, "realized_after_fees": after, "fees": fees, "other": other,
+                "unrealized_change": round(total - after - other, 2)}
+
 
 # One ledger's snapshots (the desk's own venue's; another venue's ledger values itself apart).
 _SNAPSHOT = ("SELECT at, equity, realized, unrealized, fees FROM portfolio_snapshots "
@@ -444,7 +452,7 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "pnl_today_usdc": None if pnl is None else round(pnl.total, 2),
         "pnl_today": None if pnl is None else {k: round(v, 2) if isinstance(v, float) else v
                                                for k, v in asdict(pnl).items()}
-        | {"realized_after_fees": round(pnl.realized_after_fees, 2), "other": round(pnl.other, 2)},
+        | pnl.parts(),
         "open_orders": sum(s["open_orders"] for s in strategies),
         "positions": sum(s["positions"] for s in strategies),
         "positions_cost_usdc": round(sum(s["cost_usdc"] for s in strategies), 2),
