@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -342,7 +343,7 @@ def render_answer(answer: Answer) -> None:
 
 def forget(near: str) -> None:
     """Drop what the control `near` said (read, or no longer true)."""
-    for part in ("flash", "answer", "holds"):
+    for part in ("flash", "answer", "holds", "shown"):
         st.session_state.pop(f"{near}{part}", None)
 
 
@@ -371,6 +372,20 @@ def flash(*, near: str, holds: str | None = None) -> None:
                      help="Close this answer (read)"):
             forget(near)
             st.rerun()
+    if st.session_state.get(f"{near}shown") != (message, answer):  # new here: brought into view, once
+        st.session_state[f"{near}shown"] = (message, answer)
+        st.html(IN_VIEW.replace("KEY", json.dumps(f"said_{near}")), unsafe_allow_javascript=True)
+
+
+# An answer drawn where its control was, which the page's rerun left out of the window (a strategy created at
+# the foot of its form is said under the picker at the top, thousands of pixels above), is scrolled into view
+# once: only as far as needed, so an answer already in sight stays where it is.
+IN_VIEW = """<script>
+setTimeout(() => {
+  const box = document.querySelector('.st-key-' + CSS.escape(KEY));
+  if (box) box.scrollIntoView({block: 'nearest', behavior: 'instant'});
+}, 100);
+</script>"""
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:

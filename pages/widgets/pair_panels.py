@@ -56,7 +56,12 @@ def find_and_link(db: Database) -> None:
     found: dict[str, list[dict[str, Any]]] | None = st.session_state.get(P_FOUND)
     if found is not None:
         _pick_and_compare(db, found)
-    flash(near=P_LINK)  # what Link said, here where it was pressed
+
+
+def link_answer() -> None:
+    """What Link said, right under the finder: drawn outside its expander, which the first pair closes (it
+    opens by itself only while no pair is linked), so the answer is never folded away with it."""
+    flash(near=P_LINK)
 
 
 def _pick_and_compare(db: Database, found: dict[str, list[dict[str, Any]]]) -> None:

@@ -299,7 +299,8 @@ async def _exit_a_position_from_the_orders_page(page: Page, db: Database) -> Non
     await click(page, ".st-key-exit_confirm button", "the exit confirmation")
     sold = ("[...document.querySelectorAll('[data-testid=\"stAlertContentSuccess\"]')]"
             ".some(e => e.innerText.includes(': done') && e.innerText.includes('sold ')"
-            " && e.innerText.includes(' on average for ') && e.innerText.includes('realized PnL'))")
+            " && e.innerText.includes(' on average (no less than ') && e.innerText.includes('realized PnL')"
+            " && e.innerText.includes('after fees'))")
     await page.wait_for(sold, 30, what="the engine's answer to the exit: what sold, at what price, for what "
                                        "proceeds and realized PnL")
     with db.read() as conn:

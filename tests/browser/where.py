@@ -13,8 +13,9 @@ _SAID = """((near) => {
   const box = document.querySelector(`.st-key-said_${near}`);
   if (!box) return {found: false, text: '', inView: false};
   const r = box.getBoundingClientRect();
-  return {found: true, text: box.innerText,
-          inView: r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth};
+  // (a box folded away, in a closed expander, has no size: not in view, though its empty box lies inside)
+  return {found: true, text: box.innerText, inView: r.height > 0 && r.width > 0
+          && r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth};
 })"""
 SELECTED_TAB = "([...document.querySelectorAll('[role=tab][aria-selected=true]')].map(t => t.innerText.trim()))"
 
