@@ -64,7 +64,8 @@ def _closed_trade(engine: EngineProcess, sim: SimHandle) -> Decimal:
                    "SELECT realized FROM positions WHERE strategy = 'manual'"), 60, interval=0.2,
                what="the strategy's snapshot after the sale")
     wait_until(lambda: engine.rows("SELECT fees FROM portfolio_snapshots WHERE mode = 'paper' ORDER BY at DESC "
-                                   "LIMIT 1")[0][0] >= fees, 60, interval=0.2, what="the desk's snapshot after the sale")
+                                   "LIMIT 1")[0][0] >= fees, 60, interval=0.2,
+               what="the desk's snapshot after the sale")
     return Decimal(position["realized_pnl"])
 
 
