@@ -2,8 +2,8 @@
 engine and the dashboard as `make run` does; headless Chromium, logged in:
 
 - the Markets page's pair finder, with its own example typed, finds the simulator's pair offline; once
-  compared, read and linked, "Linked as pair" is there to read under the finder, though the finder folds
-  away as the first pair is linked;
+  compared, read and linked, "Linked as pair" is there to read under the finder, and still there when the
+  page is drawn again with the finder folded (as it is once a pair is linked);
 - a position the operator holds is offered under "Position to exit" on the Orders page, and once it is sold
   elsewhere (an exit from the CLI, a retry, a live fill reported later) it is no longer offered, with no
   click on the page;
@@ -40,7 +40,10 @@ pytestmark = [
                        reason="Debian's `chromium` is not installed (apt-get install -y chromium; .ci/run does it)"),
 ]
 LOOKUP_S = 90  # the finder runs `python -m engine pairs find|show --json`: a process of its own, slow when loaded
-PICKER = "(document.querySelector('.st-key-exit_pick_orders') || {}).innerText || null"
+# The Orders page's "Position to exit" picker: what it offers, as its combobox reads (null: not drawn, nothing held).
+PICKER = """(() => { const box = document.querySelector('.st-key-exit_pick_orders');
+  return box ? box.innerText + ' ' + [...box.querySelectorAll('input, [aria-label]')]
+    .map(e => e.value || e.getAttribute('aria-label') || '').join(' ') : null; })()"""
 
 
 async def _type(page: Page, key: str, value: str) -> None:
@@ -67,9 +70,16 @@ async def _link_the_pair_the_example_finds(page: Page, db: Database) -> None:
                         what="Link enabled once read")
     await page.evaluate("document.querySelector('.st-key-pair_link button').scrollIntoView({block: 'center'})")
     await click(page, ".st-key-pair_link button", "Link them")
-    said = await answer_in_view(page, "pair_link", "Linked as pair 1", "Link's answer, though the finder folded")
+    said = await answer_in_view(page, "pair_link", "Linked as pair 1", "Link's answer by the Link button")
     assert "reload" in said, said  # with the engine's answer to the reload
     assert _one(db, "SELECT COUNT(*) FROM venue_pairs") == 1
+    # Back on the page later, the finder is drawn folded (a pair is linked now): the answer, kept until read,
+    # is still there to read rather than folded away inside it.
+    await open_page(page, "Overview", "Overview")
+    await open_page(page, "Markets", "Markets")
+    box = "document.querySelector('.st-key-said_pair_link')"
+    await page.evaluate(f"{box} && {box}.scrollIntoView({{block: 'center'}})")
+    await answer_in_view(page, "pair_link", "Linked as pair 1", "Link's answer, once the finder is folded")
     assert await page.evaluate(EXCEPTIONS) == 0
 
 
@@ -98,7 +108,7 @@ async def _a_sold_position_is_no_longer_offered(page: Page, db: Database) -> Non
     market = await asyncio.to_thread(_hold_by_hand, db)
     await open_page(page, "Orders & trades", "Orders & trades")
     await page.wait_for(PICKER, 30, what="the position offered under 'Position to exit'",
-                        check=lambda t: bool(t) and "manual" in t)
+                        check=lambda t: bool(t) and "manual" in t and "shares" in t)
     # On a phone, the positions table with it scrolls sideways in its frame, never cut at the right edge.
     await page.viewport(*PHONE)
     try:
