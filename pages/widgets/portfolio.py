@@ -41,10 +41,11 @@ def pnl_today_metrics(db: Database, mode: str, venue: str = DESK_VENUE) -> None:
         usdc(parts["total"], signed=True),
         help=f"Equity now minus equity at 00:00 UTC ({money(pnl.day_start_equity)}); as of {utc(pnl.as_of)}",
     )
-    cols[1].metric(f"Realized today, after fees ({unit})", usdc(parts["realized_after_fees"], signed=True),
-                   help=f"What today's sales realized less today's fees ({usdc(parts['fees'])} {unit})")
-    cols[2].metric(f"Unrealized, change today ({unit})", usdc(parts["unrealized_change"], signed=True),
-                   help=f"Open positions at the mid vs cost: {usdc(pnl.unrealized, signed=True)} {unit} now")
+    cols[1].metric(f"Realized today ({unit})", usdc(parts["realized_after_fees"], signed=True),
+                   help=f"After fees: what today's sales realized less today's fees ({usdc(parts['fees'])} {unit})")
+    cols[2].metric(f"Unrealized today ({unit})", usdc(parts["unrealized_change"], signed=True),
+                   help=f"The change since 00:00 UTC of what open positions are worth at the mid above their cost: "
+                        f"{usdc(pnl.unrealized, signed=True)} {unit} now")
     cols[3].metric(f"Equity ({unit})", usdc(pnl.equity), help=f"Fees today {usdc(parts['fees'])} {unit}")
     other = f" + {usdc(parts['other'], signed=True)} other (deposits, rewards, rebates)" if parts["other"] else ""
     st.caption(f"Today {usdc(parts['total'], signed=True)} = realized "
@@ -218,13 +219,14 @@ def ledger_pnl_metrics(db: Database, names: list[str]) -> None:
     (which also holds promoted strategies' leftovers)."""
     figures_ = portfolio_queries.strategies_pnl(db, "paper", names, venue=DESK_VENUE)
     cols = st.columns(4)
-    cols[0].metric("Paper ledger PnL, after fees (pUSD)", usdc(figures_.total, signed=True),
-                   help="Its strategies' realized after fees plus unrealized (at the last recorded mid), on paper")
-    cols[1].metric("Realized, after fees (pUSD)", usdc(figures_.realized - figures_.fees, signed=True),
-                   help="Its strategies' only: what their sales realized less every fee they paid")
+    cols[0].metric("Paper ledger PnL (pUSD)", usdc(figures_.total, signed=True),
+                   help="After fees: its strategies' realized after fees plus unrealized (at the last recorded mid)")
+    cols[1].metric("Realized (pUSD)", usdc(figures_.realized - figures_.fees, signed=True),
+                   help="After fees: its strategies' only, what their sales realized less every fee they paid")
     cols[2].metric("Unrealized now (pUSD)", usdc(figures_.unrealized, signed=True),
                    help="Its strategies' open paper positions at the last recorded mid vs cost")
     cols[3].metric("Fees paid (pUSD)", usdc(figures_.fees), help="Already taken off the realized figure")
+    st.caption("PnL and realized are after fees (the fees paid already taken off): PnL = realized + unrealized.")
 
 
 ALERT_COLUMNS = {

@@ -60,17 +60,20 @@ def performance_panel(db: Database, mode: str, name: str) -> None:
     trading = strategy_queries.fills_summary(db, mode, name)
     last = curve.iloc[-1] if not curve.empty else None
     cols = st.columns(6)
-    cols[0].metric("PnL after fees (pUSD)", usdc(None if last is None else float(last["pnl"]), signed=True),
-                   help="Realized after fees plus unrealized: the figure every page shows for a strategy")
-    cols[1].metric("Realized after fees (pUSD)",
+    cols[0].metric("PnL (pUSD)", usdc(None if last is None else float(last["pnl"]), signed=True),
+                   help="After fees: realized after fees plus unrealized, the figure every page shows for a strategy")
+    cols[1].metric("Realized (pUSD)",
                    usdc(None if last is None else float(last["realized_after_fees"]), signed=True),
-                   help="What its sales realized less every fee it paid, buying and selling (Round trips' sum)")
+                   help="After fees: what its sales realized less every fee it paid, buying and selling (Round "
+                        "trips' sum)")
     cols[2].metric("Unrealized (pUSD)", usdc(None if last is None else float(last["unrealized"]), signed=True))
     cols[3].metric("Fees paid (pUSD)", usdc(trading.fees), help="Already taken off the realized figure")
     cols[4].metric("Fills", f"{trading.fills:,}")
     wins = [c for c in trading.closes if c > 0]
     cols[5].metric("Win rate", f"{len(wins) / len(trading.closes):.0%}" if trading.closes else "—",
                    help=f"{len(trading.closes)} closing fills (a sell of held shares), on average cost, after fees")
+    st.caption("PnL and realized are after fees (the fees paid, buying and selling, already taken off), as on every "
+               "page: PnL = realized + unrealized.")
     st.plotly_chart(pnl_figure(curve, f"{name}: PnL after fees ({mode})"), key=f"strategy_pnl_{name}", width="stretch",
                     config=figures.CHART_CONFIG)
     allocation = _allocation(db, name)

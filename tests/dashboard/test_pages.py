@@ -70,7 +70,7 @@ def test_overview_shows_pnl_exposure_positions_and_alerts(
     metrics = {m.label: m.value for m in at.metric}
     assert any("REDUCING" in m.value for m in at.markdown)  # the desk's state, once: the header's badge
     assert metrics["Equity (pUSD)"] == "10,100.00"
-    assert metrics["Unrealized, change today (pUSD)"] == "+0.00"  # the seed's stays at -0.40 all day
+    assert metrics["Unrealized today (pUSD)"] == "+0.00"  # the seed's stays at -0.40 all day
     assert any("DAILY_LOSS" in as_read(w.value) for w in at.warning)
     positions = table_with(at, "avg_price")
     assert list(positions["strategy"]) == ["mm-btc"] and positions["size"].iloc[0] == pytest.approx(20.0)

@@ -201,7 +201,7 @@ def test_the_paper_ledger_shows_its_own_and_a_promoted_strategys_leftovers_apart
         conn.execute(text("UPDATE positions SET settled = 5000000, cost = 2000000 WHERE strategy = 'vb-election'"))
     at = logged_in()
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Realized, after fees (pUSD)"] == "+1.23"  # mm-btc's alone (1.25 less 0.02 of fees), not the
+    assert metrics["Realized (pUSD)"] == "+1.23"  # mm-btc's alone (1.25 less 0.02 of fees), not the
     assert metrics["Fees paid (pUSD)"] == "0.02"  # ledger's with vb-election's -3.00
     positions = [f for f in tables_of(at) if "strategy" in f.columns and "size" in f.columns]
     by_strategy = [set(f["strategy"]) for f in positions]

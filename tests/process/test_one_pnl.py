@@ -113,9 +113,9 @@ def test_a_closed_trade_reads_one_pnl_after_fees_everywhere_and_the_tiles_add_up
     by_strategy = next(t for t in _tables(overview) if "net" in t.columns).set_index("strategy")
     seen["the Overview's PnL by strategy"] = Decimal(str(by_strategy.loc["manual", "net"])).quantize(CENT)
     tiles = {m.label: m.value for m in overview.metric}
-    seen["the Overview's realized today"] = _money(tiles["Realized today, after fees (pUSD)"])
+    seen["the Overview's realized today"] = _money(tiles["Realized today (pUSD)"])
     # The tiles add up on screen, the fees said with them.
-    total, unrealized = _money(tiles["Today's PnL (pUSD)"]), _money(tiles["Unrealized, change today (pUSD)"])
+    total, unrealized = _money(tiles["Today's PnL (pUSD)"]), _money(tiles["Unrealized today (pUSD)"])
     caption = next(c.value for c in overview.caption if c.value.startswith("Today "))
     said = re.match(r"Today ([-+][\d,.]+) = realized ([-+][\d,.]+) \(after ([\d,.]+) of fees\) \+ unrealized "
                     r"change ([-+][\d,.]+)(?: \+ ([-+][\d,.]+) other)?", caption)
@@ -127,8 +127,9 @@ def test_a_closed_trade_reads_one_pnl_after_fees_everywhere_and_the_tiles_add_up
 
     performance = AppTest.from_function(_performance, args=(str(engine.db_path),), default_timeout=30).run()
     shown = {m.label: m.value for m in performance.metric}
-    seen["the Performance tab"] = _money(shown["PnL after fees (pUSD)"])
-    assert _money(shown["Realized after fees (pUSD)"]) == seen["the Performance tab"]  # nothing open: all realized
+    seen["the Performance tab"] = _money(shown["PnL (pUSD)"])
+    assert _money(shown["Realized (pUSD)"]) == seen["the Performance tab"]  # nothing open: all realized
+    assert any(c.value.startswith("PnL and realized are after fees") for c in performance.caption)  # said so
 
     status = run_cli(["status"], engine.env)
     assert status.returncode == 0, status.stderr
