@@ -378,13 +378,20 @@ def flash(*, near: str, holds: str | None = None) -> None:
 
 
 # An answer drawn where its control was, which the page's rerun left out of the window (a strategy created at
-# the foot of its form is said under the picker at the top, thousands of pixels above), is scrolled into view
-# once: only as far as needed, so an answer already in sight stays where it is.
+# the foot of its form is said under the picker at the top, thousands of pixels above), is brought into the
+# middle of the window once; an answer already wholly in sight stays where it is. Looked at again a moment
+# later: the rest of the page is still being drawn when the answer first is.
 IN_VIEW = """<script>
-setTimeout(() => {
-  const box = document.querySelector('.st-key-' + CSS.escape(KEY));
-  if (box) box.scrollIntoView({block: 'nearest', behavior: 'instant'});
-}, 100);
+(() => {  // (its own scope: the page runs one of these for each answer, and a second global `const` would not run)
+  const show = () => {
+    const box = document.querySelector('.st-key-' + CSS.escape(KEY));
+    if (!box) return;
+    const r = box.getBoundingClientRect();
+    if (r.height > 0 && (r.top < 0 || r.bottom > window.innerHeight)) box.scrollIntoView({block: 'center'});
+  };
+  setTimeout(show, 100);
+  setTimeout(show, 800);
+})();
 </script>"""
 
 
