@@ -65,10 +65,10 @@ def ledgers_of(conn: sqlite3.Connection, db_path: Path, kind: str, payload: dict
     that venue's mode; on the desk's venue, `ledger` or the desk's mode), a flatten the desk's ledger and every
     venue armed live on its own (engine/trading/passes/operator_commands.py)."""
     status = engine_status(conn, db_path)
-    apart = [policy.venue for policy in venues_armed_alone()]
+    apart: list[str] = [policy.venue for policy in venues_armed_alone()]
     if kind == "flatten":
-        return [(status.mode, DESK_VENUE)] + [("live", v) for v in apart if status.mode_of(v) == "live"]
+        return [(status.mode, str(DESK_VENUE))] + [("live", v) for v in apart if status.mode_of(v) == "live"]
     cid = payload.get("condition_id")
     if isinstance(cid, str) and venue_of(cid) != DESK_VENUE:
-        return [(status.mode_of(venue_of(cid)), venue_of(cid))]
-    return [(str(payload.get("ledger") or status.mode), DESK_VENUE)] + [(status.mode_of(v), v) for v in apart]
+        return [(status.mode_of(venue_of(cid)), str(venue_of(cid)))]
+    return [(str(payload.get("ledger") or status.mode), str(DESK_VENUE))] + [(status.mode_of(v), v) for v in apart]

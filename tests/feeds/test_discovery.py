@@ -203,9 +203,12 @@ def test_the_refresh_asks_polymarkets_fee_endpoint_only_about_polymarkets_market
     which answered 404 each time (issue 87): a Kalshi market's fees are its series' schedule, never asked."""
     poly = sim.markets()[0]["condition_id"]
     job = make_refresh_job(db, sim.gamma_host, sim.clob_host, traded=lambda: [poly, "kalshi:KXSIMFED-26FEB-T25"])
+    async def refreshes() -> None:
+        await job()
+        await job()  # every refresh
+
     with caplog.at_level("WARNING", logger="engine.feeds.discovery"):
-        asyncio.run(job())
-        asyncio.run(job())  # every refresh
+        asyncio.run(refreshes())
     assert [r.getMessage() for r in caplog.records if "fee lookup failed" in r.getMessage()] == []
     with db.read() as conn:
         asked = conn.execute(text("SELECT fees_at FROM markets WHERE condition_id = :c"), {"c": poly}).scalar()

@@ -105,6 +105,7 @@ def test_a_flatten_sells_only_what_was_confirmed_at_its_floor_and_an_old_one_at_
         cid, token = await _holding(core)
         await core.pause()
         book = core.books.book(token)
+        assert book is not None and book.mid is not None
         ours = exit_floor(book.mid, core.risk.limits.probability("max_slippage"), core.catalog.get(cid).tick)
         # A flatten confirmed for the NO side alone: the YES position was not in what the operator saw.
         other = await core.operator.flatten({"condition_id": cid, "floors": {floor_key(cid, "NO"): "0.5"}})
