@@ -115,10 +115,10 @@ def _money(report: dict[str, Any]) -> Iterator[Metric]:
         yield _gauge("desk_pnl_today_pusd", "Profit since 00:00 UTC, pUSD", report["pnl_today_usdc"])
     yield _gauge("desk_open_orders", "Orders working at the venue", report["open_orders"])
     yield _gauge("desk_positions", "Positions held", report["positions"])
-    realized = GaugeMetricFamily("desk_strategy_realized_pusd", "Each strategy's realized profit, pUSD",
+    realized = GaugeMetricFamily("desk_strategy_realized_pusd", "Each strategy's realized profit after fees, pUSD",
                                  labels=["strategy"])
-    for strategy in report["strategies"]:
-        realized.add_metric([str(strategy["strategy"])], float(strategy.get("realized_usdc") or 0.0))
+    for strategy in report["strategies"]:  # after fees, as every surface shows a strategy's PnL
+        realized.add_metric([str(strategy["strategy"])], float(strategy.get("pnl_usdc") or 0.0))
     yield realized
     if (ledger := report.get("paper_ledger")) is not None:  # paper-only strategies beside a live desk
         # Also under the names they had before the paper ledger was called so, which alert rules may name.

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from difflib import SequenceMatcher
 from typing import Any
 
+from contracts.cross_venue import FIND_EXAMPLE
 from contracts.settings import Settings
 from contracts.venues import desk_venue, venue_of
 from engine.cli.errors import CliError, actor, open_db
@@ -332,7 +333,7 @@ def register(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
                                          "list, remove, spreads; suggest, accept, reject")
     verbs = pairs.add_subparsers(dest="verb", required=True)
     find = verbs.add_parser("find", help="markets on both venues whose wording holds these words (to pick a pair)")
-    find.add_argument("text", help="words every market shown must hold, e.g. \"fed december\"")
+    find.add_argument("text", help=f"words every market shown must hold, e.g. \"{FIND_EXAMPLE}\"")
     find.add_argument("--json", action="store_true", help="machine-readable output")
     find.set_defaults(func=cmd_find)
     show = _two_markets(verbs, "show", "both markets side by side and where they differ, without linking them")

@@ -27,7 +27,8 @@ EQUITY_WINDOW_MS = 30 * 86_400_000
 
 
 def pnl_today_metrics(db: Database, mode: str, venue: str | None = None) -> None:
-    """Today's PnL of one ledger (the desk's own by default), in its venue's cash."""
+    """Today's PnL of one ledger (the desk's own by default), in its venue's cash, after fees: its parts
+    side by side and, under them, the sum they make with the fees in it (they add up on screen)."""
     venue = venue or desk_venue()
     pnl = portfolio_queries.pnl_today(db, mode, venue=venue)
     unit = CASH_UNIT[venue]
@@ -35,16 +36,23 @@ def pnl_today_metrics(db: Database, mode: str, venue: str | None = None) -> None
     if pnl is None:
         cols[0].metric(f"Today's PnL ({unit})", "—", help="No portfolio snapshots yet in this mode")
         return
+    parts = pnl.parts()
     cols[0].metric(
         f"Today's PnL ({unit})",
-        usdc(pnl.total, signed=True),
+        usdc(parts["total"], signed=True),
         help=f"Equity now minus equity at 00:00 UTC ({money(pnl.day_start_equity)}); as of {utc(pnl.as_of)}",
     )
-    cols[1].metric(f"Realized today ({unit})", usdc(pnl.realized, signed=True), help="Before fees")
-    cols[2].metric(
-        f"Unrealized now ({unit})", usdc(pnl.unrealized, signed=True), help="Open positions at the mid vs cost"
-    )
-    cols[3].metric(f"Equity ({unit})", usdc(pnl.equity), help=f"Fees today {money(pnl.fees)}")
+    cols[1].metric(f"Realized today ({unit})", usdc(parts["realized_after_fees"], signed=True),
+                   help=f"After fees: what today's sales realized less today's fees ({usdc(parts['fees'])} {unit})")
+    cols[2].metric(f"Unrealized today ({unit})", usdc(parts["unrealized_change"], signed=True),
+                   help=f"The change since 00:00 UTC of what open positions are worth at the mid above their cost: "
+                        f"{usdc(pnl.unrealized, signed=True)} {unit} now")
+    cols[3].metric(f"Equity ({unit})", usdc(pnl.equity), help=f"Fees today {usdc(parts['fees'])} {unit}")
+    other = f" + {usdc(parts['other'], signed=True)} other (deposits, rewards, rebates)" if parts["other"] else ""
+    st.caption(f"Today {usdc(parts['total'], signed=True)} = realized "
+               f"{usdc(parts['realized_after_fees'], signed=True)} (after {usdc(parts['fees'])} of fees) + unrealized "
+               f"change {usdc(parts['unrealized_change'], signed=True)}{other} {unit}. PnL is after fees on every "
+               "page.")
 
 
 def equity_chart(db: Database, mode: str) -> None:
@@ -57,13 +65,14 @@ def equity_chart(db: Database, mode: str) -> None:
                     width="stretch", config=CHART_CONFIG)
 
 
-STRATEGY_PNL_COLUMNS = {"strategy": Col("strategy"), "net": Col("net PnL", "usdc"), "realized": Col("realized", "usdc"),
-                        "unrealized": Col("unrealized", "usdc"), "fees": Col("fees", "usdc"),
-                        "open_positions": Col("open positions", "int")}
+STRATEGY_PNL_COLUMNS = {"strategy": Col("strategy"), "net": Col("PnL after fees", "usdc"),
+                        "realized": Col("realized after fees", "usdc"), "unrealized": Col("unrealized", "usdc"),
+                        "fees": Col("fees", "usdc"), "open_positions": Col("open positions", "int")}
 
 
 def strategy_pnl_table(db: Database, mode: str) -> None:
-    """Each strategy's PnL on the desk's ledger: realized and unrealized, less its fees."""
+    """Each strategy's PnL on the desk's ledger, after fees: realized less its fees, plus unrealized (they add
+    up on the row; the fees column is what the realized figure already has taken off)."""
     frame = portfolio_queries.strategy_pnl(db, mode)
     if frame.empty:
         st.caption(f"No strategy has traded in {mode} yet.")
@@ -71,7 +80,8 @@ def strategy_pnl_table(db: Database, mode: str) -> None:
     held = portfolio_queries.positions(db, mode)
     unrealized = held.groupby("strategy")["unrealized"].sum() if not held.empty else pd.Series(dtype=float)
     frame["unrealized"] = frame["strategy"].map(unrealized).fillna(0.0)
-    frame["net"] = frame["realized"] + frame["unrealized"] - frame["fees"]
+    frame["realized"] = frame["realized"] - frame["fees"]
+    frame["net"] = frame["realized"] + frame["unrealized"]
     show_table(frame.sort_values("net", ascending=False), STRATEGY_PNL_COLUMNS, key="strategy_pnl")
 
 
@@ -82,9 +92,19 @@ def profit_bars(db: Database, mode: str) -> None:
                     key=PROFIT_CHART, width="stretch", config=CHART_CONFIG)
 
 
+def latched_reason(db: Database, mode: str) -> str | None:
+    """Why the ledger of `mode` on the desk's venue is not ACTIVE now (the desk's own, or the paper ledger
+    beside a live desk), for the usage chart's latched breakers."""
+    status = queries.engine_status(db)
+    if status.mode == mode:
+        return status.trading_state_reason if status.trading_state != "ACTIVE" else None
+    state, reason = trading_queries.ledger_state(db, desk_venue(), mode)
+    return reason if state != "ACTIVE" else None
+
+
 def usage_chart(db: Database, mode: str) -> portfolio_queries.RiskUsage:
     usage = portfolio_queries.risk_usage(db, mode)
-    table = usage_table(usage, limit_values(queries.risk_limit_rows(db)))
+    table = usage_table(usage, limit_values(queries.risk_limit_rows(db)), latched_reason(db, mode))
     st.plotly_chart(figures.usage_figure(table), key=USAGE_CHART, width="stretch", config=CHART_CONFIG)
     return usage
 
@@ -201,11 +221,13 @@ def ledger_pnl_metrics(db: Database, names: list[str]) -> None:
     figures_ = portfolio_queries.strategies_pnl(db, "paper", names, venue=desk_venue())
     cols = st.columns(4)
     cols[0].metric("Paper ledger PnL (pUSD)", usdc(figures_.total, signed=True),
-                   help="Its strategies' realized plus unrealized (at the last recorded mid) minus fees, on paper")
-    cols[1].metric("Realized (pUSD)", usdc(figures_.realized, signed=True), help="Its strategies' only, before fees")
+                   help="After fees: its strategies' realized after fees plus unrealized (at the last recorded mid)")
+    cols[1].metric("Realized (pUSD)", usdc(figures_.realized - figures_.fees, signed=True),
+                   help="After fees: its strategies' only, what their sales realized less every fee they paid")
     cols[2].metric("Unrealized now (pUSD)", usdc(figures_.unrealized, signed=True),
                    help="Its strategies' open paper positions at the last recorded mid vs cost")
-    cols[3].metric("Fees (pUSD)", usdc(figures_.fees))
+    cols[3].metric("Fees paid (pUSD)", usdc(figures_.fees), help="Already taken off the realized figure")
+    st.caption("PnL and realized are after fees (the fees paid already taken off): PnL = realized + unrealized.")
 
 
 ALERT_COLUMNS = {
@@ -232,7 +254,8 @@ USAGE_COLUMNS = {"title": Col("limit"), "label": Col("used / limit"), "pct": Col
                  "detail": Col("what", "long")}
 
 
-def usage_details(usage: portfolio_queries.RiskUsage, limits: dict[str, Decimal]) -> None:
-    """Usage against each limit; `limits` as `usage.limit_values` gives them (read once by the caller)."""
-    table = usage_table(usage, limits)
+def usage_details(usage: portfolio_queries.RiskUsage, limits: dict[str, Decimal], reason: str | None = None) -> None:
+    """Usage against each limit; `limits` as `usage.limit_values` gives them (read once by the caller); `reason`:
+    why the ledger is not ACTIVE (a latched breaker's row says so)."""
+    table = usage_table(usage, limits, reason)
     show_table(table, USAGE_COLUMNS)

@@ -137,7 +137,8 @@ def positions(
     Columns: strategy, venue, condition_id, question, outcome, resolution (Gamma's UMA resolution status,
     "" before any proposal), settled, pending, size (shares), cost, avg_price, mark, value,
     unrealized, realized, fees (pUSD / probability), updated_at, note (what the desk does with dust or a
-    Kalshi fractional residue; "" for a plain position).
+    Kalshi fractional residue; "" for a plain position), tick (the market's grid in micro-units, NaN where the
+    desk has no row for it).
     """
     where = ["p.mode = :mode"]
     if open_only:
@@ -152,7 +153,7 @@ def positions(
         db,
         f"""SELECT p.strategy, p.venue, p.condition_id, COALESCE(m.question, {KALSHI_TITLE.format(a="p")}) AS question,
                    p.outcome, COALESCE(m.resolution_status, '') AS resolution, p.token_id, p.settled, p.pending,
-                   p.settled + p.pending AS size, p.cost, p.realized, p.fees, p.updated_at, m.min_size,
+                   p.settled + p.pending AS size, p.cost, p.realized, p.fees, p.updated_at, m.min_size, m.tick,
                    {_LATEST_MID} AS mark
             FROM positions p LEFT JOIN markets m ON m.condition_id = p.condition_id
             WHERE {" AND ".join(where)} ORDER BY p.cost DESC LIMIT 500""",

@@ -236,8 +236,10 @@ def command_status(conn: sqlite3.Connection, command_id: int) -> dict[str, Any] 
 @dataclass(frozen=True)
 class PnlToday:
     """Since 00:00 UTC, in pUSD. `total` is the change in equity (what the daily-loss limit
-    measures); realized and fees are today's part of the cumulative figures; unrealized is
-    what open positions are worth above their cost now."""
+    measures); realized (before fees) and fees are today's part of the cumulative figures;
+    unrealized is what open positions are worth above their cost now, `unrealized_change` its
+    change since the day began. The parts a page shows add up: total = realized_after_fees +
+    unrealized_change + other (cash that is no trade's: deposits, rewards, rebates)."""
 
     equity: float
     day_start_equity: float
@@ -246,6 +248,25 @@ class PnlToday:
     fees: float
     unrealized: float
     as_of: int
+    unrealized_change: float = 0.0
+
+    @property
+    def realized_after_fees(self) -> float:
+        """Today's realized PnL less today's fees: the desk's one definition of PnL (after fees)."""
+        return self.realized - self.fees
+
+    @property
+    def other(self) -> float:
+        """What moved equity today that is no trade's PnL (deposits, rewards, rebates, ...)."""
+        return round(self.total - self.realized_after_fees - self.unrealized_change, 6)
+
+    def parts(self) -> dict[str, float]:
+        """Today's figures in cents, as every surface shows them, adding up as shown: total =
+        realized_after_fees + unrealized_change + other (the unrealized change takes the cent of rounding)."""
+        total, fees = round(self.total, 2), round(self.fees, 2)
+        after, other = round(round(self.realized, 2) - fees, 2), round(self.other, 2)
+        return {"total": total, "realized_after_fees": after, "fees": fees, "other": other,
+                "unrealized_change": round(total - after - other, 2)}
 
 
 # One ledger's snapshots (the desk's own venue's; another venue's ledger values itself apart).
@@ -296,13 +317,15 @@ def pnl_today(conn: sqlite3.Connection, mode: str, *, now: int | None = None,
         fees=(latest["fees"] - base["fees"]) / MICRO,
         unrealized=latest["unrealized"] / MICRO,
         as_of=latest["at"],
+        unrealized_change=(latest["unrealized"] - base["unrealized"]) / MICRO,
     )
 
 
 def per_strategy(conn: sqlite3.Connection, mode: str) -> list[dict[str, Any]]:
     """Every configured strategy, and any other origin with orders or positions (manual orders,
     imported ones): open orders, open positions, exposure (cost held + open BUY notional, as the
-    risk gate counts it), realized PnL and fees, in pUSD."""
+    risk gate counts it), realized PnL before fees, fees, and realized PnL after fees (`pnl_usdc`:
+    what every surface shows), in pUSD."""
     lines: dict[str, dict[str, Any]] = {}
 
     def line(name: str) -> dict[str, Any]:
@@ -331,7 +354,8 @@ def per_strategy(conn: sqlite3.Connection, mode: str) -> list[dict[str, Any]]:
                      fees_usdc=(row["fees"] or 0) / MICRO)
         entry["exposure_usdc"] += (row["held"] or 0) / MICRO
     for entry in lines.values():
-        for key in ("cost_usdc", "exposure_usdc", "realized_usdc", "fees_usdc"):
+        entry["pnl_usdc"] = entry["realized_usdc"] - entry["fees_usdc"]  # realized after fees: the desk's one PnL
+        for key in ("cost_usdc", "exposure_usdc", "realized_usdc", "fees_usdc", "pnl_usdc"):
             entry[key] = round(entry[key], 2)
     return sorted(lines.values(), key=lambda e: e["strategy"])
 
@@ -432,7 +456,8 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "equity_usdc": None if pnl is None else round(pnl.equity, 2),
         "pnl_today_usdc": None if pnl is None else round(pnl.total, 2),
         "pnl_today": None if pnl is None else {k: round(v, 2) if isinstance(v, float) else v
-                                               for k, v in asdict(pnl).items()},
+                                               for k, v in asdict(pnl).items()}
+        | pnl.parts(),
         "open_orders": sum(s["open_orders"] for s in strategies),
         "positions": sum(s["positions"] for s in strategies),
         "positions_cost_usdc": round(sum(s["cost_usdc"] for s in strategies), 2),

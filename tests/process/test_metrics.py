@@ -79,7 +79,8 @@ def test_a_scrape_reads_the_desk_as_status_does(tmp_path: Path) -> None:
         assert metrics[("desk_order_round_trips", ())] == 5
         assert metrics[("desk_order_latency_seconds", (("quantile", "0.5"),))] == pytest.approx(0.13)
         assert metrics[("desk_order_latency_seconds", (("quantile", "0.99"),))] == pytest.approx(0.4)
-        assert metrics[("desk_strategy_realized_pusd", (("strategy", "mm-btc"),))] == pytest.approx(1.25)
+        # After fees (1.25 realized less 0.02 of fees), as every surface reads a strategy's PnL.
+        assert metrics[("desk_strategy_realized_pusd", (("strategy", "mm-btc"),))] == pytest.approx(1.23)
         # The engine stops beating: the next scrape shows it, with no engine to ask.
         with sqlite3.connect(db) as conn:
             conn.execute("UPDATE engine_state SET heartbeat_at = ?", (now - 600_000,))

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.venue_policies import policy_for_market
 from engine.venues.polymarket.parse_markets import (
     EventRefused,
     GammaMarket,
@@ -165,11 +166,16 @@ async def _read_events(client: RestClient, db: Database, event_ids: list[str]) -
 async def enrich_fees(db: Database, clob_host: str, condition_ids: Iterable[str], *,
                       rest: RestClient | None = None) -> int:
     """Fee rate/exponent (and the CLOB's current tick, min size, neg-risk) for the given
-    markets from `/clob-markets/{cid}`; returns how many rows were updated."""
+    markets from `/clob-markets/{cid}`; returns how many rows were updated. Only a venue whose fee rates are
+    asked per market is asked (`fee_rates_asked`: Polymarket's): a Kalshi market a strategy trades is known
+    from its series' schedule, and the CLOB would answer 404 for it at every refresh."""
+    asked = [cid for cid in dict.fromkeys(condition_ids) if policy_for_market(cid).fee_rates_asked]
+    if not asked:
+        return 0
     client = rest or RestClient(clob_host)
     updates = []
     try:
-        for cid in dict.fromkeys(condition_ids):
+        for cid in asked:
             try:
                 fees = clob_market_fees(await client.get_json(f"/clob-markets/{cid}"))
             except Exception as exc:  # one market's failure must not block the others
