@@ -67,7 +67,7 @@ from engine.venues.base import (
     VenueTrade,
     VenueUnavailable,
 )
-from engine.venues.kalshi import models, wire
+from engine.venues.kalshi import amend, models, wire
 from engine.venues.kalshi.client import KalshiClient
 from engine.venues.kalshi.fixed import KalshiShapeError
 from engine.venues.kalshi.funds import KalshiFunds
@@ -301,38 +301,15 @@ class KalshiVenue:
         return CancelResult(tuple(canceled), refused)
 
     async def amend(self, request: AmendRequest) -> AmendResult:
-        """A resting order changed in place: a decrease by Kalshi's Decrease Order (V2), the contracts between
-        the old and the new total taken off (`reduce_by`: fills racing it never leave more than the new total
-        to fill; Kalshi refuses it when fewer rest), which keeps the queue place; any other change by its
-        Amend Order (V2), the new total (Kalshi refuses one it has already filled), which puts the order at
-        the back of the queue. Both name the order's shard. An answer naming another order than the one
-        amended is taken as unknown (Kalshi's changelog, 2026-05-21: in uncommon cases the answer describes
-        another order, the amend itself done): the executor looks the order up."""
-        venue_id = request.venue_order_id
-        kalshi_id = self._kalshi_ids.get(venue_id) or await self._lookup_id(venue_id)
-        if kalshi_id is None:
-            raise OrderRejected("no such order at Kalshi")
-        try:
-            ticker, book_side, yes_price = wire.amend_terms(request, self.grid_of(request.condition_id) or WHOLE_CENTS)
-        except wire.NotKalshi as exc:
-            raise OrderRejected(str(exc)) from None
-        shard = await self._order_shard(venue_id)
-        if request.decrease:
-            answer = await self._call(self.client.decrease_order(kalshi_id, reduce_by=request.old_size - request.size,
-                                                                 shard=shard))
-        else:
-            answer = await self._call(self.client.amend_order(kalshi_id, ticker=ticker, book_side=book_side,
-                                                              price=yes_price, total_count=request.size, shard=shard))
-        if answer.order_id != kalshi_id:
-            raise VenueUnavailable(f"Kalshi's answer to the amend of order {kalshi_id} names order "
-                                   f"{answer.order_id}: the outcome is read from the order")
-        return AmendResult(venue_id, answer.remaining_count, answer.fill_count or 0)
+        """A resting order changed in place: a decrease or an amend (engine/venues/kalshi/amend.py)."""
+        kalshi_id = self._kalshi_ids.get(request.venue_order_id) or await self._lookup_id(request.venue_order_id)
+        return await self._call(amend.amend_order(self.client, request, kalshi_id, self.grid_of(request.condition_id),
+                                                  lambda: self._order_shard(request.venue_order_id)))
 
     def replace_requests(self, cancels: int, places: int) -> int:
-        """Requests cancelling `cancels` orders and placing `places` take: one a batch of each, as many a
-        batch as the write budget pays for at once (a single one goes by the single endpoint: one too)."""
-        return _requests(cancels, self.client.batches.limit("batch_cancel")) + \
-            _requests(places, self.client.batches.limit("batch_create"))
+        """Requests cancelling `cancels` orders and placing `places` take, in batches the write budget pays for."""
+        limit = self.client.batches.limit
+        return _requests(cancels, limit("batch_cancel")) + _requests(places, limit("batch_create"))
 
     async def cancel_all(self) -> CancelResult:
         """Every resting order of the account on every shard (the kill's): Kalshi's Cancel All Orders, then
