@@ -29,21 +29,20 @@ from contracts.settings import load_settings
 from contracts.venues import KALSHI
 from contracts.venues.kalshi.ids import CONTRACT, LOT, market_id, token_id
 from engine.execution import amends as amends_module
-from engine.execution.cash_book import paper_starting_cash
 from engine.execution.executor import Executor
 from engine.execution.lookups import ExecutorConfig
 from engine.execution.recovery import recover
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.market_data_events import TradePrint
 from engine.venues.kalshi.venue import KalshiVenue
-from engine.venues.paper import PaperConfig, PaperVenue
+from engine.venues.paper import PaperVenue
 from simulator.kalshi.exchange import Placement
 from simulator.testing import SimHandle, running_simulator
 from storage.engine_stores import order_amends
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
 from tests.execution.fakes import Clock, ScriptedBooks, count_trips, p
-from tests.kalshi import binary_tickers, keypair, register, structure, trade
+from tests.kalshi import binary_tickers, keypair, paper_kalshi, register, structure, trade
 
 CENT = 10_000
 THIRD = "third-trader"  # another trader resting orders in the same market
@@ -362,16 +361,7 @@ def test_live_a_crash_between_an_amends_intent_and_its_answer_is_settled_from_ka
 
 def _paper(tmp: Path, name: str) -> tuple[PaperVenue, Executor, Clock, ScriptedBooks, str]:
     ticker = f"KXTEST-26{name.upper()}"
-    migrate(tmp / f"{name}.db")
-    db = Database(tmp / f"{name}.db")
-    clock = Clock()
-    books = ScriptedBooks(clock)
-    books.set(token_id(ticker, "yes"), bids=[(0.40, 100)], asks=[(0.45, 100)])
-    catalog = MarketCatalog([_market(ticker)])
-    venue = PaperVenue(db, books, catalog, config=PaperConfig(starting_cash=1_000 * CONTRACT), clock=clock,
-                       venue_name=KALSHI)
-    with db.write() as conn:
-        paper_starting_cash(conn, 1_000 * CONTRACT, clock(), venue=KALSHI)
+    db, clock, books, catalog, venue = paper_kalshi(tmp / f"{name}.db", _market(ticker))
     counter = iter(range(1, 10**9))
     executor = Executor(db, venue, catalog, mode="paper", clock=clock, venue_name=KALSHI,
                         new_client_id=lambda: f"{name}-{next(counter)}")

@@ -21,16 +21,14 @@ from contracts.settings import load_settings
 from contracts.venues import KALSHI
 from contracts.venues.kalshi.grid import WHOLE_CENTS
 from contracts.venues.kalshi.ids import CONTRACT, LOT, market_id, token_id
-from engine.execution.cash_book import paper_starting_cash
 from engine.execution.executor import Executor
 from engine.feeds.catalog import MarketCatalog
 from engine.venues.kalshi.venue import KalshiVenue
-from engine.venues.paper import PaperConfig, PaperVenue
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
-from tests.execution.fakes import Clock, ScriptedBooks, count_trips, p
-from tests.kalshi import binary_tickers, keypair, register, structure
+from tests.execution.fakes import count_trips, p
+from tests.kalshi import binary_tickers, keypair, paper_kalshi, register, structure
 
 RUNGS = 12  # three batches of creates (5, 5, 2), one batch of cancels
 
@@ -142,16 +140,7 @@ def db_rows(db: Database) -> list[tuple[Any, ...]]:
 def test_paper_sends_kalshis_batches_one_request_each_as_live_does(tmp_path: Path) -> None:
     ticker = "KXTEST-26LADDER"
     cid = market_id(ticker)
-    migrate(tmp_path / "p.db")
-    db = Database(tmp_path / "p.db")
-    clock = Clock()
-    books = ScriptedBooks(clock)
-    books.set(token_id(ticker, "yes"), bids=[(0.40, 100)], asks=[(0.45, 100)])
-    catalog = MarketCatalog([_market(ticker)])
-    venue = PaperVenue(db, books, catalog, config=PaperConfig(starting_cash=1_000 * CONTRACT), clock=clock,
-                       venue_name=KALSHI)
-    with db.write() as conn:
-        paper_starting_cash(conn, 1_000 * CONTRACT, clock(), venue=KALSHI)
+    db, clock, books, catalog, venue = paper_kalshi(tmp_path / "p.db", _market(ticker))
     trips = count_trips(venue.trips)
     loop = asyncio.new_event_loop()
     loop.run_until_complete(venue.start())
