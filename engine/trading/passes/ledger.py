@@ -429,7 +429,7 @@ class Ledger:
 
 def desk_ledger(link: VenueLink, mode: str, *, risk: RiskMonitor, bus: EventBus, balance_watch: BalanceWatch,
                 conditions: ConditionBoard, on_kill: KillSwitch, look: Callable[[int], None] | None,
-                settle_missed: Settle | None = None) -> Ledger:
+                settle_missed: Settle | None) -> Ledger:
     """The desk's own ledger: the desk's venue in `mode`, measured by the desk's risk monitor, its kill switch
     the desk's, watched by the desk's lookout (`look`, its balance watch and conditions board), its recovery
     asking the venue about held markets that resolved meanwhile (`settle_missed`; None: a replay)."""

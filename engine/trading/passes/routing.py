@@ -115,12 +115,6 @@ class Ledgers:
             self.open[key] = kept
         return kept
 
-    async def close_others(self) -> None:
-        """The others closed and forgotten (the engine stopping, or a switch to paper)."""
-        for ledger in self.others():
-            await ledger.close()
-        self.open.clear()
-
     # -- their life (engine/trading/passes/ledger.py), every ledger's the same, the desk's first ----------------
 
     async def drain(self, why: str) -> None:
