@@ -22,7 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from contracts import order_end
 from contracts.domain import Intent
 from contracts.settings import Settings
-from contracts.venue_policies import DESK_VENUE, venues_armed_alone
+from contracts.venue_policies import venues_armed_alone
 from engine.analytics.markout_job import MarkoutJob
 from engine.execution import portfolio
 from engine.execution.bus import EventBus, FillApplied
@@ -127,7 +127,7 @@ class TradingCore:
         self._loop: asyncio.Task[None] | None = None
         self.market_events = MarketEvents(self.link, self.ledgers, lambda: self.scheduled.settle_missed())
         self.books.add_listener(self.market_events.on_market_event)
-        self.recorder = None if replay else Recorder(db.path, self.books, depth=self.config.record_depth)
+        self.recorder = None if replay else Recorder(db.path, self.books, self.catalog, depth=self.config.record_depth)
         if self.recorder is not None:
             self.books.add_listener(self.recorder.on_market_event)
         self.markouts = MarkoutJob(db)  # a backtest computes its own (engine/backtest/runner.py)
@@ -266,8 +266,8 @@ class TradingCore:
         self.events.mark_all()  # limits, parameters, markets: every decision reads them
         return {"strategies": versions, "markets": sorted(self.host.markets())}
 
-    async def set_mode(self, mode: str, venue: str = DESK_VENUE) -> None:
-        """Only while stopped (routing.Ledgers.set_mode)."""
+    async def set_mode(self, mode: str, venue: str | None = None) -> None:
+        """Only while stopped: the desk's (`venue` None) or a venue armed on its own (routing.Ledgers.set_mode)."""
         await self.ledgers.set_mode(venue, mode)
 
     async def close(self) -> None:

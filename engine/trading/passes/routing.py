@@ -140,10 +140,10 @@ class Ledgers:
                 result[ledger.answer_key] = answer
         return result
 
-    async def set_mode(self, venue: str, mode: str) -> None:
+    async def set_mode(self, venue: str | None, mode: str) -> None:
         """Only while stopped: a venue armed on its own opens its ledger in `mode` at the next Start (its
-        breakers are kept per mode); the desk's venue switches the desk's own ledger (`Ledger.switch_mode`)."""
-        if venue in self.armed:
+        breakers are kept per mode); the desk's (`venue` None) switches the desk's own ledger (`Ledger.switch_mode`)."""
+        if venue is not None and venue in self.armed:
             self.armed[venue] = mode
         else:
             await self.desk.switch_mode(mode)
