@@ -132,7 +132,7 @@ def test_every_ledger_is_opened_drained_closed_and_killed_in_the_same_order(
         ready_while_recovering.append(ledger.ready)
         await real_before()
 
-    ledger._before_balances = before_balances  # type: ignore[method-assign]
+    ledger._before_balances = before_balances  # type: ignore[method-assign]  # its readiness noted inside its recovery
 
     async def life() -> None:
         await ledger.open(CASH)
