@@ -231,7 +231,7 @@ class RowApplier:
         self.marked = False  # a row marked a market (`until_decision` stopped after its instant)
         # A recording without the live engine's freshness markers (an imported archive): a row of book
         # data vouches for every book, at most each `connection_ms`, as a live connection's data does
-        # (engine/feeds/market_ws.py); None: the markers say since when the books were current.
+        # (engine/venues/polymarket/market_ws.py); None: the markers say since when the books were current.
         self.connection_ms: int | None = None
         self.confirmed_at = -NEVER
 

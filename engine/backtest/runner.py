@@ -29,7 +29,8 @@ from contracts.payouts import stored as stored_payouts
 from contracts.settings import Settings
 from contracts.strategy_kinds import validate_params
 from contracts.strategy_schemas.copy_trading import COPY_TRADING
-from contracts.venues import PAIRED_VENUE, venue_of
+from contracts.venue_policies import policy_for_market
+from contracts.venues import venue_of
 from contracts.venues.kalshi import ids as wire
 from engine.analytics.markouts import MarkoutSummary
 from engine.backtest import as_it_was, event_replay, quiet_passes, resolutions
@@ -50,11 +51,9 @@ from engine.backtest.replay import (
 )
 from engine.backtest.results import KEPT_ROWS, Samples, TradeFigures, kept_rows
 from engine.execution import portfolio
-from engine.feeds.books import BookCache
-from engine.feeds.catalog import kalshi_market
-from engine.feeds.discovery import market_info
+from engine.feeds.books import CONFIRM_EVERY_MS, BookCache
+from engine.feeds.catalog import kalshi_market, market_info
 from engine.feeds.market_data_events import TradePrint
-from engine.feeds.market_ws import CONFIRM_EVERY_MS
 from engine.trading.core import TradingCore
 from engine.trading.hosting.views import COPY_WINDOW_MS
 from engine.trading.passes.ledger import Ledger
@@ -142,7 +141,7 @@ class RunMarkets:
 def run_markets(spec: BacktestSpec, main_db: Path) -> RunMarkets:
     if spec.kind in SPANS_VENUES:
         return _cross_markets(spec, main_db)
-    kalshi = [m for m in spec.markets if venue_of(m) == PAIRED_VENUE]
+    kalshi = [m for m in spec.markets if not policy_for_market(m).catalog_rows]  # the pairs' markets
     if not kalshi:
         rows = resolve_markets(spec, main_db)
         return RunMarkets(rows, [market_info(r) for r in rows])
@@ -168,7 +167,7 @@ def _cross_markets(spec: BacktestSpec, main_db: Path) -> RunMarkets:
     if spec.source != "recorded":
         raise BacktestError("a cross-venue arbitrage trades both venues' books: backtest recorded data (the recorder "
                             "keeps the Kalshi book of every paired market)")
-    if any(venue_of(m) == PAIRED_VENUE for m in spec.markets):
+    if any(not policy_for_market(m).catalog_rows for m in spec.markets):  # the pairs' markets
         raise BacktestError("a cross-venue arbitrage names the Polymarket markets paired with Kalshi, not Kalshi's")
     rows = resolve_markets(spec, main_db)
     links = recording.desk_pairs(main_db, [r["condition_id"] for r in rows])
@@ -483,8 +482,10 @@ def _sites(core: TradingCore) -> list[Ledger]:
 def _two_venues(books: BookCache, tokens: list[str], desk: PaperVenue, kalshi: PaperVenue) -> RowApplier:
     """A row applier for a cross-venue run: each token's book changes and prints go to its own venue's
     paper venue (Polymarket's tokens to the desk's, Kalshi's to Kalshi's ledger's)."""
+    by_venue = {kalshi.venue_name: kalshi}
+
     def of(token: str) -> PaperVenue:
-        return kalshi if venue_of(token) == PAIRED_VENUE else desk
+        return by_venue.get(venue_of(token), desk)
 
     def printed(event: TradePrint) -> None:
         of(event.token_id).on_market_event(event)

@@ -220,7 +220,7 @@ def cmd_import_history(settings: Settings, args: argparse.Namespace) -> int:
         return import_pmxt_archive(settings, args)
     # Only /prices-history needs these (the CLOB client's signing stack: a second of CPU to import).
     from engine.cli.progress import ProgressBar
-    from engine.marketdata.history import HistoryError, import_history
+    from engine.venues.polymarket.history import HistoryError, import_history
 
     if args.market is None or args.start is None or args.end is None:
         raise ResearchError("--market, --from and --to are required (or --file, a recording session exported by "
@@ -257,8 +257,8 @@ def import_pmxt_archive(settings: Settings, args: argparse.Namespace) -> int:
     """--pmxt: the PMXT archive's hourly files of --market's markets, as a named session."""
     import asyncio
 
-    from engine.marketdata.pmxt import PmxtError, hour_before_hint
-    from engine.marketdata.pmxt_import import file_markets, gamma_markets, import_pmxt, trades_file, with_fees
+    from engine.venues.polymarket.pmxt import PmxtError, hour_before_hint
+    from engine.venues.polymarket.pmxt_import import file_markets, gamma_markets, import_pmxt, trades_file, with_fees
     from storage.research.recording_sessions import SessionError
 
     given = [flag for flag, value in (("--from", args.start), ("--to", args.end), ("--file", args.file))
@@ -315,7 +315,7 @@ PMXT_CACHE_GB = 20.0  # the fetch cache's default bound: ~50-200 archive hours
 def _fetched_hours(settings: Settings, args: argparse.Namespace) -> tuple[list[Path], dict[str, Any]]:
     """--pmxt-from/--pmxt-to: the archive's hours of the range (and the hour before), fetched into the cache beside
     the database (PMXT_V2_URL and PMXT_V1_URL name other hosts of the same layout, e.g. a mirror)."""
-    from engine.marketdata import pmxt_fetch as fetch
+    from engine.venues.polymarket import pmxt_fetch as fetch
 
     archive = fetch.Archive(os.environ.get("PMXT_V2_URL") or fetch.V2_URL,
                             os.environ.get("PMXT_V1_URL") or fetch.V1_URL)
@@ -329,7 +329,7 @@ def _fetched_trades(data_api_host: str, condition_ids: list[str]) -> Callable[[t
     """What fetches the markets' public trades for the archive files' span, once it is known."""
     import asyncio
 
-    from engine.marketdata.pmxt_import import public_trades
+    from engine.venues.polymarket.pmxt_import import public_trades
 
     def fetch(span: tuple[int, int]) -> list[Any]:
         return asyncio.run(public_trades(data_api_host, condition_ids, span, progress=_trades_read))

@@ -164,7 +164,7 @@ def _trade(side: Any, price: Any, size: Any, data: Any) -> str | None:
 
 
 def _print_identity(data: Any) -> bool:
-    """A print's own identity and fee, as the archive gives them (engine/marketdata/pmxt_rows.py)."""
+    """A print's own identity and fee, as the archive gives them (engine/venues/polymarket/pmxt_rows.py)."""
     if not isinstance(data, dict) or not data or set(data) - {"tx", "fee_bps"}:
         return False
     tx, fee = data.get("tx"), data.get("fee_bps")

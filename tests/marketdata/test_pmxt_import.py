@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine.marketdata.pmxt import PmxtError
+from engine.venues.polymarket.pmxt import PmxtError
 from simulator.testing import running_simulator
 from storage.research import recording_sessions as rs
 from storage.sqlite.db import Database
@@ -288,7 +288,7 @@ def test_public_trades_are_fetched_from_the_data_api_for_the_files_span(tmp_path
 def test_a_span_beyond_the_data_apis_pages_is_refused_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
-    from engine.marketdata import pmxt_import
+    from engine.venues.polymarket import pmxt_import
 
     with running_simulator(mined_delay_s=0.05, confirmed_delay_s=0.05) as sim:
         market = sim.market(neg_risk=False)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.command_refusal import CommandRejected
 from contracts.domain import BadNumber, Side, fmt, to_micros
-from contracts.venue_policies import DESK_VENUE, policy_of
+from contracts.venue_policies import policy_of
 from engine.execution import claims
 from engine.execution.cash_book import Alert
 from engine.execution.credits import book_venue_credits
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from engine.trading.parts import TradingSite
 
 log = logging.getLogger("engine.trading.settlement.collections")
-DESK = policy_of(DESK_VENUE)  # the venue whose holders redeem on the desk's wallet
 APPROVAL_RECHECK_MS = 10 * 60_000  # how long an answer about the auto-redeem approval is trusted
 RETRY_MS = 5 * 60_000  # a failed redeem is tried again this long after
 # A redeem or merge sent without an answer (or recorded, then the engine died) may be mined late:
@@ -185,7 +184,8 @@ class Collections:
         with self.ex.tx() as conn:
             raise_alert(conn, level="warning", source="venue", code="REDEEM_UNPAID",
                         message=f"the redemption{_in(tx.condition_id)} was mined over 30 minutes ago but the venue "
-                                f"reports no payment for it: check the wallet's positions on {DESK.site} (Redeem "
+                                f"reports no payment for it: check the wallet's positions on "
+                                f"{policy_of(self.ex.venue_name).site} (Redeem "
                                 "now sends it again)")
 
     def _protocol_v2(self, condition_id: str) -> bool:

@@ -39,7 +39,7 @@ from contracts.domain import BadNumber, to_micros
 from contracts.resolutions import Resolution
 from contracts.venues.kalshi import ids as wire
 
-# A recording tick (at, token, kind, side, price, size, mid, data), as engine/marketdata/pmxt_rows.py makes them.
+# A recording tick (at, token, kind, side, price, size, mid, data), as engine/venues/polymarket/pmxt_rows.py makes them.
 Tick = tuple[int, str, str, str | None, int | None, int | None, int | None, str | None]
 PAGE = 1_000
 MAX_PAGES = 10_000  # 10 M trades: a typo in a range, not a market's history

@@ -1,7 +1,7 @@
 """`python -m engine import-history --pmxt FILE_OR_FOLDER --market ID[,ID...]`: the PMXT archive's
 books of some markets into this desk's recording, as a named session a backtest replays.
 
-The archive's rows (engine/marketdata/pmxt.py) are sorted by time in a scratch SQLite file beside
+The archive's rows (engine/venues/polymarket/pmxt.py) are sorted by time in a scratch SQLite file beside
 the desk's database (storage/research/sort_scratch.py: the archive is sorted by market and token, a
 replay needs time order, and the file keeps memory flat whatever the files' size), written out as
 a session file and
@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from contracts.resolutions import Resolution
-from engine.feeds.discovery import market_row
 from engine.feeds.newest_first import ListingMoved, read_newest_first
-from engine.feeds.parse_markets import clob_market_fees, gamma_market, gamma_resolution
-from engine.feeds.rest import RestClient
-from engine.marketdata.pmxt import PmxtError, PmxtReport, archive_files, hour_before_hint, read_ticks
-from engine.marketdata.pmxt_rows import RowState, Tick, trade_tick
+from engine.venues.polymarket.discovery import market_row
+from engine.venues.polymarket.parse_markets import clob_market_fees, gamma_market, gamma_resolution
+from engine.venues.polymarket.pmxt import PmxtError, PmxtReport, archive_files, hour_before_hint, read_ticks
+from engine.venues.polymarket.pmxt_rows import RowState, Tick, trade_tick
+from engine.venues.polymarket.rest import RestClient
 from storage.research import market_resolutions
 from storage.research.recording_sessions import Session
 from storage.research.session_files import FORMAT, VERSION, import_session
