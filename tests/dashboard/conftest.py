@@ -69,7 +69,7 @@ def _scan_manifests_once() -> None:
 
     scan = manifest_scanner.scan_component_manifests
     if not hasattr(scan, "cache_info"):
-        manifest_scanner.scan_component_manifests = functools.cache(scan)  # type: ignore[assignment]  # the same call, kept
+        manifest_scanner.scan_component_manifests = functools.cache(scan)  # the same call, kept
 
 
 _scan_manifests_once()
