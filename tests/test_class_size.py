@@ -9,6 +9,7 @@ import ast
 from pathlib import Path
 
 from tests.helpers import ROOT
+from tests.source_tree import parsed
 
 MAX_METHODS = 30
 MAX_LINES = 400
@@ -27,7 +28,7 @@ def method_counts(path: Path) -> dict[str, int]:
             else:
                 visit(child, prefix)
 
-    visit(ast.parse(path.read_text(), filename=str(path)), "")
+    visit(parsed(path), "")
     return counts
 
 
@@ -62,7 +63,7 @@ def test_the_count_sees_every_kind_of_method(tmp_path: Path) -> None:
 def test_no_engine_class_is_over_400_lines() -> None:
     lines = {f"{path.relative_to(ROOT)}:{node.name}": node.end_lineno - node.lineno + 1
              for path in sorted((ROOT / "engine").rglob("*.py"))
-             for node in ast.walk(ast.parse(path.read_text(), filename=str(path)))
+             for node in ast.walk(parsed(path))
              if isinstance(node, ast.ClassDef) and node.end_lineno is not None}
     assert lines["engine/trading/core.py:TradingCore"] > 100  # really read the engine
     assert {name: n for name, n in lines.items() if n > MAX_LINES} == {}

@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from tests.helpers import ROOT
+from tests.source_tree import parsed
 from tests.test_layering import _sources
 
 DASHBOARD = ("app.py", "pages")
@@ -37,7 +38,7 @@ NOT_YET_MOVED: set[str] = set()
 
 
 def _tree(path: Path) -> ast.Module:
-    return ast.parse(path.read_text(), filename=str(path))
+    return parsed(path)
 
 
 def _opens_a_write(node: ast.AST) -> bool:

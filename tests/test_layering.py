@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests.helpers import ROOT
+from tests.source_tree import parsed
 
 # What a strategy may reach, directly or through the engine modules it imports: pure standard
 # library (no clock, files, network, processes or threads) and the engine's pure value modules.
@@ -46,7 +47,7 @@ def _module_name(path: Path) -> str:
 
 def _imports(path: Path) -> Iterator[str]:
     """Every module `path` imports, absolute (relative imports resolved)."""
-    tree = ast.parse(path.read_text(), filename=str(path))
+    tree = parsed(path)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
@@ -143,7 +144,7 @@ def _impurities(path: Path) -> Iterator[str]:
     for name in set(_imports(path)):
         if not any(_within(name, allowed) for allowed in (*PURE_STDLIB, *PURE_ENGINE)):
             yield f"{label} imports {name}"
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in IMPURE_CALLS:
             yield f"{label}:{node.lineno} calls {node.func.id}()"
 
@@ -371,7 +372,7 @@ _WRITES = ("INSERT ", "UPDATE ", "DELETE ", "REPLACE ")
 
 def _ledger_writers(path: Path) -> set[str]:
     """The module's functions that write: their body, or a module constant they name, holds SQL that writes."""
-    tree = ast.parse(path.read_text())
+    tree = parsed(path)
     constants = {node.targets[0].id: ast.unparse(node.value) for node in tree.body
                  if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
     writers = set()
@@ -392,7 +393,7 @@ def test_only_the_executor_writes_the_trading_ledger() -> None:
         rel = str(path.relative_to(ROOT))
         if rel.startswith("engine/execution/") or rel in LEDGER_MODULES:
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(parsed(path)):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
                     and node.value.id in writers and node.attr in writers[node.value.id]:
                 found.setdefault(rel, set()).add(node.attr)
@@ -411,7 +412,7 @@ EXECUTION = ROOT / "engine" / "execution"
 def _execution_writers(storage_writers: dict[str, set[str]]) -> dict[str, set[str]]:
     """engine/execution's module-level functions that write the ledger: they call a writer of the
     ledger's SQL modules, or another such function of engine/execution (to a fixed point)."""
-    trees = {path.stem: ast.parse(path.read_text()) for path in EXECUTION.glob("*.py")}
+    trees = {path.stem: parsed(path) for path in EXECUTION.glob("*.py")}
     writers: dict[str, set[str]] = {name: set() for name in trees}
     grew = True
     while grew:
@@ -434,7 +435,7 @@ def _raw_writers(writers: dict[str, set[str]]) -> dict[str, set[str]]:
     open the executor's transaction and keep its state themselves.)"""
     raw: dict[str, set[str]] = {}
     for module, names in writers.items():
-        tree = ast.parse((EXECUTION / f"{module}.py").read_text())
+        tree = parsed(EXECUTION / f"{module}.py")
         raw[module] = {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
                        and node.name in names and any(a.arg == "conn" for a in node.args.args)}
     return raw
@@ -487,7 +488,7 @@ def test_only_the_executor_of_a_ledger_writes_it_or_reloads_its_state() -> None:
         rel = str(path.relative_to(ROOT))
         if path.is_relative_to(EXECUTION):
             continue
-        tree = ast.parse(path.read_text())
+        tree = parsed(path)
         aliases = _module_aliases(tree)
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests.helpers import ROOT
+from tests.source_tree import parsed
 from tests.test_layering import _imports, _sources, _violations, _within
 
 CHECKED = ("engine", "app.py", "pages", "reports", "charts")
@@ -38,7 +39,7 @@ def sql_statements(path: Path) -> Iterator[tuple[int, str]]:
 
 def sql_literals(path: Path) -> Iterator[tuple[int, str, bool]]:
     """(line, text, whether it is an f-string) of each string literal in `path` that reads as SQL."""
-    tree = ast.parse(path.read_text(), filename=str(path))
+    tree = parsed(path)
     parts = {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
     docs = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}  # docstrings are prose
     for node in ast.walk(tree):

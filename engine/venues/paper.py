@@ -412,24 +412,28 @@ class PaperVenue:
             self.sink(TradeEvent(trade))
 
     def advance(self) -> int:
-        """Move due trades MATCHED -> MINED -> CONFIRMED (or FAILED); returns how many moved.
+        """Move due trades MATCHED -> MINED -> CONFIRMED (or FAILED); returns how many steps were taken.
         Called once per engine tick, which also persists the queue positions that moved and
-        takes expired GTD orders off the book."""
+        takes expired GTD orders off the book. Every step due by now is taken, each reported: a
+        trade's status at a time is the clock's, never the count of ticks since its match (a loaded
+        engine ticks less often than a replay of its recording does)."""
         if self.config.save_queues_each_tick:
             self.save_queues()
         now = self.clock()
         if any(o.expires_ms is not None and o.expires_ms <= now for o in self.resting.values()):
             self._cancel_where(lambda o: o.expires_ms is not None and o.expires_ms <= now, EXPIRED)
-        if self.next_settle_at is None or now < self.next_settle_at:
-            return 0
-        with self.db.write() as conn:
-            rows = book_store.due_trades(conn, now, self.venue_name)
-            moved = [self._settle(conn, dict(r), now) for r in rows]
-            self.next_settle_at = book_store.next_settlement(conn, self.venue_name)
+        moved: list[VenueTrade] = []
+        while self.next_settle_at is not None and now >= self.next_settle_at:
+            with self.db.write() as conn:
+                rows = book_store.due_trades(conn, now, self.venue_name)
+                steps = [trade for r in rows if (trade := self._settle(conn, dict(r), now)) is not None]
+                self.next_settle_at = book_store.next_settlement(conn, self.venue_name)
+            if not steps:
+                break
+            moved += steps
         for trade in moved:
-            if trade is not None:
-                self.sink(TradeEvent(trade))
-        return sum(1 for t in moved if t is not None)
+            self.sink(TradeEvent(trade))
+        return len(moved)
 
     def _settle(self, conn: Connection, row: dict, now: int) -> VenueTrade | None:
         if row["status"] == "MATCHED":

@@ -53,6 +53,12 @@ def not_now(kind: str, status: desk_status.EngineStatus) -> str | None:
     return reasons.get(kind)
 
 
+def wall_s() -> float:
+    """Seconds since the epoch, as a press is timed for its debounce (a test holds it still: a loaded
+    machine may take longer than DEBOUNCE_S between two runs of a page)."""
+    return time.time()
+
+
 def _key_for(slot: str, now: float) -> tuple[str, float | None]:
     slots: dict[str, tuple[str, float | None]] = st.session_state.setdefault(_SLOTS, {})
     key, posted_at = slots.get(slot, (None, None))
@@ -71,7 +77,7 @@ def post(
     `slot` separates presses that must not collapse into each other (cancelling two
     different orders); it defaults to the kind.
     """
-    now = time.time()
+    now = wall_s()
     slot = slot or kind
     key, posted_at = _key_for(slot, now)
     row = post_command(

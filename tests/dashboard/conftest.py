@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import functools
 import gc
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,27 +23,90 @@ PASSWORD = "correct horse battery"
 _HASH = hash_password(PASSWORD)
 
 
+FDS_BEFORE_A_COLLECTION = 400  # select() refuses fds past 1023
+
+
 @pytest.fixture(autouse=True)
-def _release_cached_resources() -> Iterator[None]:
+def _release_cached_resources(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each AppTest caches a Database (two engines and their pooled connections) for its own
     file, and the cache outlives the test: hundreds of tests in one process then run out of
-    file descriptors (select() refuses fds past 1023). Drop the caches after every test."""
+    file descriptors (select() refuses fds past 1023). Every Database the test opened is disposed
+    (its pooled connections closed) and the caches dropped after every test. A full garbage
+    collection runs only if open fds still pile up: one cost 0.5-0.8 s of CPU on this heap, a
+    test's whole AppTest run about as much."""
+    opened: list[Database] = []
+    init = Database.__init__
+
+    def recorded(self: Database, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        opened.append(self)
+
+    monkeypatch.setattr(Database, "__init__", recorded)
     yield
     import streamlit as st
 
     st.cache_resource.clear()
     st.cache_data.clear()
-    gc.collect()
+    for database in opened:
+        database.dispose()
+    if _open_fds() > FDS_BEFORE_A_COLLECTION:
+        gc.collect()
+
+
+def _open_fds() -> int:
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:  # no /proc (macOS): collect every time, as before
+        return FDS_BEFORE_A_COLLECTION + 1
+
+
+def _scan_manifests_once() -> None:
+    """Each new AppTest scans every installed distribution's metadata for Streamlit v2 components
+    (streamlit/components/v2/manifest_scanner.py: ~10,000 metadata parses, 0.5-1.3 s of CPU an AppTest,
+    as much as the page's run). The installed packages do not change within a test run: the scan's
+    answer is kept for the process, and every AppTest registers the same components from it."""
+    from streamlit.components.v2 import manifest_scanner
+
+    scan = manifest_scanner.scan_component_manifests
+    if not hasattr(scan, "cache_info"):
+        manifest_scanner.scan_component_manifests = functools.cache(scan)  # the same call, kept
+
+
+_scan_manifests_once()
 
 
 @pytest.fixture(autouse=True)
-def _short_answer_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+def _short_answer_wait(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Pages wait up to ANSWER_WAIT_S (4 s) for an engine's answer; most tests have a fresh
-    heartbeat and no engine, so each such wait would run out in full. The tests that play the
-    engine (answer_next) answer within a tenth of a second."""
+    heartbeat and no engine, so each such wait would run out in full. A test that plays the
+    engine (`answer_next`) lets the page wait as long as a loaded machine needs: the wait ends at
+    the answer. The test's engine stops answering when the test ends."""
     from pages.widgets import controls
 
-    monkeypatch.setattr(controls, "ANSWER_WAIT_S", 1.5)
+    monkeypatch.setattr(controls, "ANSWER_WAIT_S", SHORT_ANSWER_WAIT_S)
+    _awaited[0] = 0
+    yield
+    _test_over.set()
+    globals()["_test_over"] = threading.Event()
+
+
+ENGINE_ANSWER_WAIT_S = 120.0  # a bound, never reached where the test's engine answers
+SHORT_ANSWER_WAIT_S = 1.5
+_awaited = [0]  # answers the test's engine still owes (answer_next)
+_awaited_lock = threading.Lock()
+_test_over = threading.Event()  # set when the test that started an answering thread ends
+
+
+def _awaiting(change: int) -> None:
+    """While the test's engine owes an answer, a page waits for it as long as a loaded machine needs
+    (the wait ends at the answer) instead of 1.5 s between the post and the answer; once every answer
+    is given, a command nobody answers waits 1.5 s again. The autouse fixture above puts the page's
+    own wait back after the test."""
+    from pages.widgets import controls
+
+    with _awaited_lock:
+        _awaited[0] = max(0, _awaited[0] + change)
+        controls.ANSWER_WAIT_S = ENGINE_ANSWER_WAIT_S if _awaited[0] else SHORT_ANSWER_WAIT_S
 
 
 @pytest.fixture
@@ -186,37 +251,56 @@ def chart_traces(chart: Any) -> dict[str, dict[str, Any]]:
     return {t.get("name", ""): {k: plain(v) for k, v in t.items()} for t in spec["data"]}
 
 
+def fresh_heartbeat() -> int:
+    """A running engine's heartbeat as a test seeds it: ten minutes ahead, so the engine stays up
+    however slowly a loaded machine renders the pages or starts the CLI (the header calls a
+    heartbeat older than 5 s stale; a running engine keeps it fresh, a seeded row cannot). A test
+    of a stale heartbeat sets its own."""
+    from storage.sqlite.db import now_ms
+
+    return now_ms() + 600_000
+
+
 def engine_up(db: Database, *, state: str = "RUNNING", mode: str = "paper") -> None:
     """The engine's row as a running engine keeps it: state, mode, a fresh heartbeat."""
     from sqlalchemy import text
 
-    from storage.sqlite.db import now_ms
-
     with db.write() as conn:
-        conn.execute(text("UPDATE engine_state SET state = :s, mode = :m, heartbeat_at = :now, pid = 7"),
-                     {"s": state, "m": mode, "now": now_ms()})
+        conn.execute(text("UPDATE engine_state SET state = :s, mode = :m, heartbeat_at = :beat, pid = 7"),
+                     {"s": state, "m": mode, "beat": fresh_heartbeat()})
 
 
 def answer_next(db: Database, kind: str, *, ok: bool, error: str | None = None,
-                result: str = "{}") -> threading.Thread:
+                result: str = "{}", then: str | None = None) -> threading.Thread:
     """Plays the engine's part in the background: finishes the next pending `kind` command (done
-    with `result`, or failed with `error`) as soon as a page posts it."""
+    with `result`, or failed with `error`; `then`: a statement the engine runs in the same write, as
+    its own state's change) as soon as a page posts it. The page waits for this answer however
+    slow the machine (`_awaiting`)."""
     from sqlalchemy import text
 
     from storage.sqlite.db import now_ms
 
+    _awaiting(+1)
+    over = _test_over
+
     def run() -> None:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            with db.write() as conn:
-                finished = conn.execute(
-                    text("""UPDATE commands SET status = :s, result = :r, error = :e, claimed_at = :now,
-                            finished_at = :now WHERE kind = :k AND status = 'pending'"""),
-                    {"s": "done" if ok else "failed", "r": result if ok else None, "e": error, "now": now_ms(),
-                     "k": kind}).rowcount
-            if finished:
-                return
-            time.sleep(0.05)
+        deadline = time.monotonic() + ENGINE_ANSWER_WAIT_S
+        try:
+            while time.monotonic() < deadline and not over.is_set():
+                with db.write() as conn:
+                    finished = conn.execute(
+                        text("""UPDATE commands SET status = :s, result = :r, error = :e, claimed_at = :now,
+                                finished_at = :now WHERE kind = :k AND status = 'pending'"""),
+                        {"s": "done" if ok else "failed", "r": result if ok else None, "e": error,
+                         "now": now_ms(), "k": kind}).rowcount
+                    if finished and then is not None:
+                        conn.execute(text(then))
+                if finished:
+                    return
+                over.wait(0.05)
+        finally:
+            if not over.is_set():
+                _awaiting(-1)
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()

@@ -115,22 +115,9 @@ def test_a_strategys_answer_stays_with_that_strategy_while_it_holds(seeded: int,
 
 def _engine_that_stops(db: Database) -> None:
     """Plays the engine's part for one Stop: it stops (state and desired state) and answers done."""
-    import threading
-    import time
+    from tests.dashboard.conftest import answer_next
 
-    from sqlalchemy import text
-
-    def run() -> None:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            with db.write() as conn:
-                if conn.execute(text("""UPDATE commands SET status = 'done', result = '{}', finished_at = 1
-                                        WHERE kind = 'stop' AND status = 'pending'""")).rowcount:
-                    conn.execute(text("UPDATE engine_state SET state = 'STOPPED', desired_state = 'STOPPED'"))
-                    return
-            time.sleep(0.05)
-
-    threading.Thread(target=run, daemon=True).start()
+    answer_next(db, "stop", ok=True, then="UPDATE engine_state SET state = 'STOPPED', desired_state = 'STOPPED'")
 
 
 def test_an_engine_controls_answer_goes_once_the_engine_has_moved_on(seeded: int, db: Database,

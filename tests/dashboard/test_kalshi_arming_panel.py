@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from storage.sqlite.db import Database, now_ms
+from storage.sqlite.db import Database
 from tests.arming import armable
-from tests.dashboard.conftest import answer_next
+from tests.dashboard.conftest import answer_next, fresh_heartbeat
 from tests.dashboard.reading import as_read
 from tests.kalshi import keypair
 
@@ -24,8 +24,8 @@ def _commands(db: Database) -> list[tuple]:
 
 def _engine(db: Database, *, state: str = "STOPPED", kalshi: str = "paper") -> None:
     with db.write() as conn:
-        conn.execute(text("UPDATE engine_state SET state = :s, heartbeat_at = :now, pid = 7"),
-                     {"s": state, "now": now_ms()})
+        conn.execute(text("UPDATE engine_state SET state = :s, heartbeat_at = :beat, pid = 7"),
+                     {"s": state, "beat": fresh_heartbeat()})
         conn.execute(text("UPDATE venue_modes SET mode = :k WHERE venue = 'kalshi'"), {"k": kalshi})
 
 

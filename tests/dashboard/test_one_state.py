@@ -16,6 +16,7 @@ from contracts.settings import load_settings
 from engine.metrics import DeskCollector
 from engine.telegram_bot import replies
 from storage.sqlite.db import Database, now_ms
+from tests.dashboard.conftest import fresh_heartbeat
 from tests.dashboard.reading import as_read
 from tests.helpers import isolated_env, run_cli
 
@@ -39,8 +40,8 @@ CASES: dict[str, tuple[dict[str, object], str, str, str]] = {
 def _engine_row(db: Database, columns: dict[str, object]) -> None:
     sets = ", ".join(f"{k} = :{k}" for k in columns)
     with db.write() as conn:
-        conn.execute(text(f"UPDATE engine_state SET {sets}, heartbeat_at = :now, pid = 7"),
-                     {**columns, "now": now_ms()})
+        conn.execute(text(f"UPDATE engine_state SET {sets}, heartbeat_at = :beat, pid = 7"),
+                     {**columns, "beat": fresh_heartbeat()})
 
 
 @pytest.mark.parametrize("case", CASES)

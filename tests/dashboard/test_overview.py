@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from storage.command_queue.commands import post_command
 from storage.sqlite.db import Database, now_ms
-from tests.dashboard.conftest import answer_next, engine_up, table_with
+from tests.dashboard.conftest import answer_next, engine_up, fresh_heartbeat, table_with
 from tests.dashboard.reading import as_read
 
 
@@ -23,7 +25,7 @@ def _commands(db: Database) -> list[tuple]:
 def test_overview_shows_state_mode_and_heartbeat(db: Database, logged_in: Callable[[], AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET state='RUNNING', desired_state='RUNNING', "
-                          "heartbeat_at=:now, pid=4242"), {"now": now_ms()})
+                          "heartbeat_at=:beat, pid=4242"), {"beat": fresh_heartbeat()})
     done = post_command(db, "start", {}, actor="dashboard")
     with db.write() as conn:
         conn.execute(text("UPDATE commands SET status='done', finished_at=created_at+42 WHERE id=:id"),
@@ -67,7 +69,8 @@ def test_kill_latch_is_shown(db: Database, logged_in: Callable[[], AppTest]) -> 
     assert any("KILL LATCH SET: news spike" in e.value for e in at.error)
 
 
-def test_kill_needs_confirmation_and_posts_exactly_one_command(db: Database, logged_in: Callable[[], AppTest]) -> None:
+def test_kill_needs_confirmation_and_posts_exactly_one_command(db: Database, logged_in: Callable[[], AppTest],
+                                                               press_clock: list[float]) -> None:
     at = logged_in()
     at.button(key="btn_kill").click().run()
     assert _commands(db) == []  # the dialog is open, nothing posted yet
@@ -91,13 +94,31 @@ def test_cancelling_the_kill_dialog_posts_nothing(db: Database, logged_in: Calla
     assert not [b for b in at.button if b.key == "kill_confirm"]
 
 
-def test_double_click_on_start_posts_one_command(db: Database, logged_in: Callable[[], AppTest]) -> None:
+@pytest.fixture
+def press_clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The wall clock the controls time a press by for its debounce (controls.wall_s), held still
+    until the test moves it (`clock[0] += seconds`): two presses a loaded machine runs seconds
+    apart are still one frantic double click."""
+    from pages.widgets import controls
+
+    clock = [time.time()]
+    monkeypatch.setattr(controls, "wall_s", lambda: clock[0])
+    return clock
+
+
+def test_double_click_on_start_posts_one_command(db: Database, logged_in: Callable[[], AppTest],
+                                                 press_clock: list[float]) -> None:
+    from pages.widgets.controls import DEBOUNCE_S
+
     at = logged_in()
     at.button(key="btn_start").click().run()
     at.button(key="btn_start").click().run()
     assert [c[0] for c in _commands(db)] == ["start"]
     at.button(key="btn_stop").click().run()
     assert [c[0] for c in _commands(db)] == ["start", "stop"]
+    press_clock[0] += DEBOUNCE_S + 0.1  # past the window: a new press is a new command
+    at.button(key="btn_start").click().run()
+    assert [c[0] for c in _commands(db)] == ["start", "stop", "start"]
 
 
 def test_rearm_goes_through_a_confirmation(db: Database, logged_in: Callable[[], AppTest]) -> None:

@@ -13,7 +13,7 @@ from contracts.venues import POLYMARKET
 from storage.engine_stores import ledger_risk_store
 from storage.engine_stores.ledger_risk_store import LedgerRisk
 from storage.sqlite.db import Database, now_ms
-from tests.dashboard.conftest import table_with, tables_of
+from tests.dashboard.conftest import fresh_heartbeat, table_with, tables_of
 from tests.dashboard.reading import as_read
 
 
@@ -75,7 +75,7 @@ def test_the_overview_shows_the_paper_ledger_apart_on_a_live_desk(seeded: int, d
     assert positions, "the paper ledger's positions (mm-btc holds paper shares) are shown"
     assert any(c.value == "No open live positions." for c in at.caption)  # live's table stays live's
     with db.write() as conn:  # the ledger's own kill switch tripped: said on the Overview, the desk's state apart
-        conn.execute(text("UPDATE engine_state SET heartbeat_at = :now"), {"now": now_ms()})
+        conn.execute(text("UPDATE engine_state SET heartbeat_at = :beat"), {"beat": fresh_heartbeat()})
         ledger_risk_store.write(conn, POLYMARKET, "paper", LedgerRisk("HALTED", "KILL_SWITCH_DRAWDOWN"), now_ms())
     at = logged_in()
     assert any(as_read(w.value).startswith("Paper ledger HALTED: KILL_SWITCH_DRAWDOWN") for w in at.warning)

@@ -15,7 +15,7 @@ from contracts.runtime_settings import BY_KEY, SETTINGS, SettingError, parse_set
 from storage.engine_stores.config_reads import load_runtime_config as load
 from storage.sqlite.db import Database, now_ms
 from tests.arming import ACCOUNT, HOST, armable, engine_read, preflight_run, promoted
-from tests.dashboard.conftest import answer_next, table_with
+from tests.dashboard.conftest import answer_next, fresh_heartbeat, table_with
 from tests.dashboard.reading import as_read
 
 KEY = "0x" + "ab" * 32
@@ -30,8 +30,8 @@ def _commands(db: Database) -> list[tuple]:
 def _engine(db: Database, *, state: str = "STOPPED", mode: str = "paper") -> None:
     with db.write() as conn:
         conn.execute(
-            text("UPDATE engine_state SET state = :s, mode = :m, heartbeat_at = :now, pid = 7"),
-            {"s": state, "m": mode, "now": now_ms()},
+            text("UPDATE engine_state SET state = :s, mode = :m, heartbeat_at = :beat, pid = 7"),
+            {"s": state, "m": mode, "beat": fresh_heartbeat()},
         )
 
 

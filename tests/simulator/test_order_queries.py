@@ -167,9 +167,11 @@ def test_a_stale_heartbeat_id_is_refused_with_the_expected_one_and_moves_no_dead
             client.post_heartbeat(stale)
         assert exc.value.status_code == 400
         assert exc.value.error_msg == {"error_msg": "Invalid Heartbeat ID", "heartbeat_id": second}
-    # Refusals do not refresh the deadline: the 1 s timeout runs out from the last accepted beat.
+    # Refusals do not refresh the deadline: the 1 s timeout runs out from the last accepted beat (were
+    # they to refresh it, the refusals sent every 0.1 s would keep the order alive to the bound, which
+    # is a loaded machine's margin, not the switch's timing).
     while client.get_order(order_id) is not None:  # live, until cancelled (and forgotten)
-        assert time.monotonic() - began < 3, "the dead-man switch never fired"
+        assert time.monotonic() - began < 30, "the dead-man switch never fired"
         with pytest.raises(PolyApiException):
             client.post_heartbeat(first)
         time.sleep(0.1)

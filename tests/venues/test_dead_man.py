@@ -1,5 +1,5 @@
 """The dead-man switch with a real live engine process on the simulator: frozen (SIGSTOP), it
-stops sending heartbeats and the venue cancels its quotes within ~15 s; woken (SIGCONT), it
+stops sending heartbeats and the venue's dead-man switch cancels its quotes (10 s after the last); woken (SIGCONT), it
 starts a new heartbeat chain, learns its orders are gone and quotes again, with nothing open in
 its ledger that the venue does not hold. And a crash-loop halt cancels every live order at the
 venue before the engine idles."""
@@ -34,6 +34,10 @@ def _live(tmp: Path, sim: SimHandle) -> tuple[EngineProcess, str]:
                      settings={"venue_heartbeat_s": 2, "venue_sync_s": 2})
 
 
+def _dead_man_cancelled(sim: SimHandle) -> int:
+    return sum(stats["dead_man_cancelled"] for stats in sim.heartbeats().values())
+
+
 def _open_in_ledger(engine: EngineProcess) -> set[str]:
     with sqlite3.connect(engine.db_path) as conn:
         return {r[0] for r in conn.execute("SELECT venue_order_id FROM orders WHERE status_rank < 100")}
@@ -49,10 +53,14 @@ def test_a_frozen_engine_leaves_nothing_resting_and_comes_back(tmp_path: Path, s
         engine.start()
         wait_until(lambda: sim.open_order_count(funder) >= 2, 40, what="quotes resting")
         assert engine.proc is not None
+        switched_before = _dead_man_cancelled(sim)
         os.kill(engine.proc.pid, signal.SIGSTOP)
         frozen_at = time.monotonic()
-        wait_until(lambda: sim.open_order_count(funder) == 0, 20, interval=0.2, what="the venue cancelling")
-        assert time.monotonic() - frozen_at <= 15
+        wait_until(lambda: sim.open_order_count(funder) == 0, 120, interval=0.2, what="the venue cancelling")
+        # By the venue's dead-man switch, after its 10 s without a heartbeat (the simulator's timing is
+        # its own tests'; a wall-clock bound here would measure the machine's load).
+        assert _dead_man_cancelled(sim) - switched_before >= 2
+        assert time.monotonic() - frozen_at >= 10
         os.kill(engine.proc.pid, signal.SIGCONT)
         wait_until(lambda: sim.open_order_count(funder) >= 2, 40, interval=0.2, what="quoting again")
         # Give the sync a few passes: then every order the ledger calls open is at the venue.

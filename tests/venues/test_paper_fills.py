@@ -144,6 +144,18 @@ def test_settlement_progresses_on_the_clock_and_can_fail(tmp_path: Path) -> None
     assert desk.rows("SELECT status FROM paper_trades") == [("FAILED",)]
 
 
+def test_a_late_tick_takes_every_settlement_step_due_by_its_clock(tmp_path: Path) -> None:
+    # A loaded engine ticks late: a trade matched long enough ago is CONFIRMED at that tick, as a
+    # replay of the same session (ticking on time) has it, not one step behind per missed tick.
+    desk = make_desk(tmp_path / "late.db", config=PaperConfig(mined_after_ms=1000, confirmed_after_ms=3000))
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.50, 100)])
+    place(desk, Side.BUY, 0.50, 10, Tif.FAK)
+    desk.clock.advance(5000)
+    assert desk.venue.advance() == 2  # MATCHED -> MINED -> CONFIRMED, each step reported
+    assert desk.rows("SELECT status FROM paper_trades") == [("CONFIRMED",)]
+    assert desk.venue.advance() == 0
+
+
 def test_resolution_cancels_resting_orders(desk: Desk) -> None:
     desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.60, 100)])
     place(desk, Side.BUY, 0.50, 10)
