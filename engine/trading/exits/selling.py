@@ -49,6 +49,7 @@ class Holding:
     market: MarketInfo
     held: int  # shares, settled and settling
     sellable: int  # settled, less what pending sells promised
+    floor: int | None = None  # the lowest price the operator confirmed (None: the mid less the max slippage)
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,8 @@ def _sale(link: TradingSite, limits: Limits, holding: Holding) -> tuple[OrderSpe
     if book is None or book.mid is None or book.age_ms(link.clock()) > limits.ms("max_data_age"):
         return None, "no fresh two-sided book, so no acceptable price"
     floor = sell_floor(holding.market, book.mid, limits.probability("max_slippage"))
+    if holding.floor is not None:  # the operator's: never sold below it, whatever the book says now
+        floor = max(floor, round_price(holding.floor, Side.SELL, holding.market.tick))
     size = take_size(floor, sale_size(holding, book, floor), Side.SELL, holding.market.condition_id)
     if size < holding.market.min_size:
         return None, dust_words(holding.sellable, holding.market)
@@ -247,8 +250,9 @@ def _answer(holding: Holding, spec: OrderSpec, row: dict[str, Any] | None, held_
     else:
         reasons = []
         if sold < spec.size:
-            reasons.append(f"{fmt(spec.size - sold)} shares found no bids at or above {fmt(spec.price)} "
-                           "(the mid less the max slippage)")
+            bound = "the floor you confirmed" if holding.floor is not None and spec.price <= round_price(
+                holding.floor, Side.SELL, holding.market.tick) else "the mid less the max slippage"
+            reasons.append(f"{fmt(spec.size - sold)} shares found no bids at or above {fmt(spec.price)} ({bound})")
         if holding.sellable > spec.size:
             reasons.append(f"{fmt(holding.sellable - spec.size)} shares are below the amounts the venue can express")
         if holding.held > holding.sellable:

@@ -47,11 +47,12 @@ class Exit:
     strategy: str
     condition_id: str
     token_id: str
-    reason: Reason  # STOP_LOSS, TAKE_PROFIT or OPERATOR_EXIT
+    reason: Reason  # STOP_LOSS, TAKE_PROFIT, TRAILING_STOP or OPERATOR_EXIT
     detail: str
     shares: int  # settled, sellable shares to sell
     mid: int
     held: int = 0  # shares held in all (settled and settling)
+    floor: int | None = None  # an operator's exit: the lowest price the operator confirmed
 
     @property
     def key(self) -> Key:
@@ -168,7 +169,7 @@ async def take_exit(link: TradingSite, risk: RiskMonitor, book: ExitBook, exit_:
         return "an attempt is already under way; the next is due shortly"
     if _selling_already(link.executor.state, exit_):
         return "a sale of this position is already at the venue"
-    holding = Holding(exit_.strategy, exit_.token_id, market, exit_.held or exit_.shares, exit_.shares)
+    holding = Holding(exit_.strategy, exit_.token_id, market, exit_.held or exit_.shares, exit_.shares, exit_.floor)
     in_the_way = selling.in_the_way(link, risk.limits, [holding])
     _make_way(risk, exit_, state, in_the_way, now)
     if await selling.withdraw(link.executor, {(exit_.strategy, exit_.condition_id)} | state.others):
