@@ -61,6 +61,7 @@ from contracts.tables.outside import OddsLink, PollLink, SignalPost, SignalSourc
 from contracts.tables.research import (
     StrategyRun,
 )
+from contracts.tables.standing import Iceberg, TrailingStop
 from contracts.tables.suggestions import KalshiListing, PairSuggestion, PairSuggestionRun, StrategyTemplate
 from contracts.tables.trading import (
     CashEntry,
@@ -156,4 +157,6 @@ __all__ = [
     "PairSuggestion",
     "PairSuggestionRun",
     "StrategyTemplate",
+    "Iceberg",
+    "TrailingStop",
 ]
