@@ -63,6 +63,7 @@ EXPIRY_MIN_MINUTES = GTD_MIN_LEAD_S // 60 + 1
 def ticket_panel(db: Database, condition_id: str, mode: str, question: str = "") -> None:
     named = short_question(question) if question else condition_id[:14] + "…"
     if read_only("trading by hand"):
+        standing_panel(db, condition_id, mode)  # (shown, without its Cancel)
         return
     st.markdown(f"**Trade it by hand** ({mode.upper()}): {text.markdown(named)}")
     kind = st.segmented_control("Kind", [ORDER, ICEBERG, TRAILING], default=ORDER, key=T_KIND, required=True,
