@@ -322,7 +322,7 @@ class MarketInfo:
 
 @dataclass(frozen=True, slots=True)
 class CopiedTrade:
-    """A followed wallet's public trade in a market (engine/follow/), in YES space: a NO bought at
+    """A followed wallet's public trade in a market (engine/venues/polymarket/follow/), in YES space: a NO bought at
     q is YES sold at 1 - q."""
 
     key: str  # unique among every wallet's trades

@@ -18,13 +18,12 @@ password cannot act on it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from contracts.market_filter import SPANS_VENUES
-from contracts.venue_policies import DESK_VENUE
-from contracts.venues import LABELS, VENUES, venue_of
+from contracts.venues import LABELS, VENUES, desk_venue, venue_of
 
 
 class Role(StrEnum):
@@ -84,7 +83,7 @@ COMMAND_SCOPES: Mapping[str, Scope] = {
     "move_funds": Scope.ADMIN,
 }
 # Settings (the `settings` table) an operator keeps as part of trading; every other is the administrator's.
-OPERATOR_SETTINGS: Mapping[str, str] = {"followed_wallets": DESK_VENUE}  # the copy strategies' wallets
+OPERATOR_SETTINGS: Mapping[str, Callable[[], str]] = {"followed_wallets": desk_venue}  # the copy strategies' wallets
 
 
 def why_not(access: Access | None, scope: Scope, venues: Collection[str] = ()) -> str | None:
@@ -119,5 +118,5 @@ def strategy_venues(kind: str, markets: object) -> frozenset[str]:
     if kind in SPANS_VENUES:
         return frozenset(VENUES)
     if isinstance(markets, list) and markets:
-        return frozenset(venue_of(m) for m in markets if isinstance(m, str)) or frozenset({DESK_VENUE})
-    return frozenset({DESK_VENUE})
+        return frozenset(venue_of(m) for m in markets if isinstance(m, str)) or frozenset({desk_venue()})
+    return frozenset({desk_venue()})

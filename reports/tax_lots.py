@@ -21,7 +21,7 @@ Rebates and rewards are income, not dispositions: they are not in this file. Dat
 two decimals, a loss with a minus sign, each rounded carrying the remainder so that a disposition's rows
 add up to what it paid, and a lot's to what it cost, to the cent (contracts/tax_lots.py).
 
-The file opens in a spreadsheet as data (reports/spreadsheet_csv.py): every field quoted, a question's
+The file opens in a spreadsheet as data (contracts/spreadsheet_csv.py): every field quoted, a question's
 line breaks kept inside its cell, a cell that could read as a formula (a question, a market or token id
 from a listing starting with =, +, -, @, ...) marked as text with a leading apostrophe; the amounts and
 shares, plain decimal numbers, stay numbers (a loss too: "-12.05").
@@ -34,10 +34,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from contracts import spreadsheet_csv
 from contracts.domain import ONE, fmt, notional
 from contracts.tax_lots import Acquired, Disposed, LotSale, day, dollars, long_term, match_fifo
 from contracts.venues import KALSHI, LABELS
-from reports import spreadsheet_csv
 from storage.desk.tax_history import LedgerHistory, ledger_history
 from storage.sqlite.db import Database
 

@@ -62,20 +62,28 @@ def spliced(batches: Iterator[list[Row]], changes: Sequence[tuple[str, int, int 
     its time (price: the new tick; size: the old one, or None)."""
     index = {token: i for i, token in enumerate(tokens)}
     pending = [(at, index[token], TICK, None, new, old, None) for token, at, old, new in changes if token in index]
+    return merged(batches, pending)
+
+
+def merged(batches: Iterator[list[Row]], pending: Sequence[Row], *, ties_first: bool = True,
+           trailing: bool = False) -> Iterator[list[Row]]:
+    """The recording's rows with `pending` (by time) among them: each before the first row at or after its
+    time (`ties_first`), or after every row of its instant. A pending row after the last row is left out
+    (the replay never reaches its time), or with `trailing`, replayed after it."""
     at = 0
     for batch in batches:
-        if not pending or pending[at][0] > batch[-1][0]:
+        if at == len(pending) or pending[at][0] > batch[-1][0]:
             yield batch
             continue
-        merged: list[Row] = []
+        rows: list[Row] = []
         for row in batch:
-            while at < len(pending) and pending[at][0] <= row[0]:
-                merged.append(pending[at])
+            while at < len(pending) and (pending[at][0] <= row[0] if ties_first else pending[at][0] < row[0]):
+                rows.append(pending[at])
                 at += 1
-            merged.append(row)
-        yield merged
-        if at == len(pending):
-            pending, at = [], 0
+            rows.append(row)
+        yield rows
+    if trailing and at < len(pending):
+        yield list(pending[at:])
 
 
 def print_fee_ppm(data: str | None) -> int | None:

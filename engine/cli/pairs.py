@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 from difflib import SequenceMatcher
 from typing import Any
 
+from contracts.cross_venue import FIND_EXAMPLE
 from contracts.settings import Settings
-from contracts.venues import DESK_VENUE, venue_of
+from contracts.venues import desk_venue, venue_of
 from engine.cli.errors import CliError, actor, open_db
 
 END_GAP_MS = 24 * 3_600_000  # end times further apart than a day are worth a warning
@@ -58,7 +59,7 @@ def warnings(poly: dict[str, Any], kalshi: dict[str, Any], inverted: bool) -> li
 def _polymarket(settings: Settings, db: Any, condition_id: str) -> dict[str, Any]:
     from storage.desk.venue_pairs import polymarket_market
 
-    if venue_of(condition_id) != DESK_VENUE or not condition_id.startswith("0x"):
+    if venue_of(condition_id) != desk_venue() or not condition_id.startswith("0x"):
         raise CliError(f"{condition_id!r} is not a Polymarket market: give its condition id (0x…), and the Kalshi "
                        "ticker second")
     found = polymarket_market(db, condition_id)
@@ -75,7 +76,7 @@ def _gamma_rules(settings: Settings, condition_id: str) -> dict[str, str]:
     with the desk's REST client (its Gamma rate limit, timeout and retries)."""
     import asyncio
 
-    from engine.feeds.rest import RestClient
+    from engine.venues.polymarket.rest import RestClient
 
     async def read() -> Any:
         client = RestClient(settings.gamma_host)
@@ -332,7 +333,7 @@ def register(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
                                          "list, remove, spreads; suggest, accept, reject")
     verbs = pairs.add_subparsers(dest="verb", required=True)
     find = verbs.add_parser("find", help="markets on both venues whose wording holds these words (to pick a pair)")
-    find.add_argument("text", help="words every market shown must hold, e.g. \"fed december\"")
+    find.add_argument("text", help=f"words every market shown must hold, e.g. \"{FIND_EXAMPLE}\"")
     find.add_argument("--json", action="store_true", help="machine-readable output")
     find.set_defaults(func=cmd_find)
     show = _two_markets(verbs, "show", "both markets side by side and where they differ, without linking them")

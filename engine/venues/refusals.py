@@ -57,6 +57,24 @@ BUSINESS_MARKERS = (
 )
 
 
+# The book's answer to this one order: a take that found too little to match, a post-only order meeting the
+# touch. Its market moved, nothing more: it says nothing of the account, so it never counts toward the
+# venue-refusing breaker (engine/risk/breakers.py RefusalCounter), however many markets give it at once.
+BOOK_ANSWER_MARKERS = (
+    "order crosses book",
+    "fok orders are fully filled or killed",
+    "no orders found to match with fak order",
+    "post only cross",
+    "fill or kill",
+)
+
+
+def about_the_book(message: str) -> bool:
+    """Whether a refusal is the book's answer to this order (see BOOK_ANSWER_MARKERS)."""
+    text = message.lower()
+    return any(marker in text for marker in BOOK_ANSWER_MARKERS)
+
+
 def classify(message: str) -> Refusal:
     text = message.lower()
     if "region blocked" in text or any(word in text for word in REGION_WORDS):

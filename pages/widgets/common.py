@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -376,7 +377,7 @@ def render_answer(answer: Answer) -> None:
 
 def forget(near: str) -> None:
     """Drop what the control `near` said (read, or no longer true)."""
-    for part in ("flash", "answer", "holds"):
+    for part in ("flash", "answer", "holds", "shown"):
         st.session_state.pop(f"{near}{part}", None)
 
 
@@ -405,6 +406,27 @@ def flash(*, near: str, holds: str | None = None) -> None:
                      help="Close this answer (read)"):
             forget(near)
             st.rerun()
+    if st.session_state.get(f"{near}shown") != (message, answer):  # new here: brought into view, once
+        st.session_state[f"{near}shown"] = (message, answer)
+        st.html(IN_VIEW.replace("KEY", json.dumps(f"said_{near}")), unsafe_allow_javascript=True)
+
+
+# An answer drawn where its control was, which the page's rerun left out of the window (a strategy created at
+# the foot of its form is said under the picker at the top, thousands of pixels above), is brought into the
+# middle of the window once; an answer already wholly in sight stays where it is. Looked at again a moment
+# later: the rest of the page is still being drawn when the answer first is.
+IN_VIEW = """<script>
+(() => {  // (its own scope: the page runs one of these for each answer, and a second global `const` would not run)
+  const show = () => {
+    const box = document.querySelector('.st-key-' + CSS.escape(KEY));
+    if (!box) return;
+    const r = box.getBoundingClientRect();
+    if (r.height > 0 && (r.top < 0 || r.bottom > window.innerHeight)) box.scrollIntoView({block: 'center'});
+  };
+  setTimeout(show, 100);
+  setTimeout(show, 800);
+})();
+</script>"""
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:

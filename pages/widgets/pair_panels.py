@@ -17,6 +17,7 @@ import streamlit as st
 
 from charts import text
 from charts.tables import Col
+from contracts.cross_venue import FIND_EXAMPLE
 from pages.widgets import figures
 from pages.widgets.common import actor, flash, read_only, utc
 from pages.widgets.controls import post, wait_for_answer
@@ -43,7 +44,7 @@ def find_and_link(db: Database) -> None:
         return
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     words = left.text_input("Find a pair: words both markets' wording holds", key=P_WORDS,
-                            placeholder="e.g. fed december")
+                            placeholder=f"e.g. {FIND_EXAMPLE}")
     if right.button("Find on both venues", key=P_FIND, icon=":material/search:", width="stretch"):
         st.session_state.pop(P_COMPARED, None)
         with st.spinner("Reading the desk's markets and Kalshi's open ones…"):
@@ -55,7 +56,12 @@ def find_and_link(db: Database) -> None:
     found: dict[str, list[dict[str, Any]]] | None = st.session_state.get(P_FOUND)
     if found is not None:
         _pick_and_compare(db, found)
-    flash(near=P_LINK)  # what Link said, here where it was pressed
+
+
+def link_answer() -> None:
+    """What Link said, right under the finder: drawn outside its expander, which the first pair closes (it
+    opens by itself only while no pair is linked), so the answer is never folded away with it."""
+    flash(near=P_LINK)
 
 
 def _pick_and_compare(db: Database, found: dict[str, list[dict[str, Any]]]) -> None:

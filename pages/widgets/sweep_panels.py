@@ -17,6 +17,7 @@ import streamlit as st
 
 from charts import sweep as figures
 from charts import text
+from charts.history_words import best_trial_ends, ends_before_resolution
 from contracts.latency_spec import LatencyError, parse_latency
 from contracts.strategy_fit import ORDER_SIZE_PARAMS
 from contracts.strategy_kinds import registry
@@ -337,6 +338,9 @@ def _trials(url: str, view: SweepView) -> None:
     sure = figures.best_pnl_line(view.best, view.done)
     if sure:
         st.caption(sure)  # the desk's own figures and words: nothing foreign to escape
+    ends = best_trial_ends(view.best)
+    if ends:  # positions valued at their last mid at the end, or markets that ended inside the period
+        (st.warning if ends_before_resolution(view.best) else st.caption)(text.markdown(" ".join(ends)))
     st.dataframe(view.trials, hide_index=True, key="sw_trials_table", placeholder="—",
                  column_config={"value": st.column_config.NumberColumn("score (training)", format="%.4g"),
                                 "test": st.column_config.NumberColumn("score (held out)", format="%.4g"),

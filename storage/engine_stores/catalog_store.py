@@ -2,7 +2,7 @@
 CLOB's fee parameters (and current tick, min size, neg-risk) set on the markets being traded,
 and every row read back for the market catalogue (engine/feeds/catalog.py).
 
-Rows are dicts of named parameters (engine/feeds/discovery.py: market_row builds them from a
+Rows are dicts of named parameters (engine/venues/polymarket/discovery.py: market_row builds them from a
 parsed Gamma market); each call is one short write transaction. A market the venue lists is
 the venue's (`origin = 'venue'`), even if an imported session file brought it first.
 """

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from contracts.average_cost import Lot
 from storage.engine_stores import venue_modes
 
 
@@ -122,6 +123,23 @@ def sale_orders(conn: Connection, order_ids: Sequence[int]) -> list[dict[str, An
                                 WHERE id IN (SELECT value FROM json_each(:ids))"""),
                         {"ids": json.dumps(list(order_ids))}).mappings().all()
     return [dict(r) for r in rows]
+
+
+def sales_after_fees(conn: Connection, mode: str, strategy: str, token_id: str, order_ids: Sequence[int]) -> int:
+    """The PnL these orders' fills realized after fees, as a trade reads it (contracts/average_cost.py's `Lot`,
+    over the holding's fills in match order, as the Round trips page reads them)."""
+    lot, total = Lot(), 0
+    wanted = set(order_ids)
+    for order_id, side, price, size, fee in conn.execute(text(
+            """SELECT order_id, side, price, size, fee FROM fills
+               WHERE mode = :m AND strategy = :s AND token_id = :t AND status != 'FAILED'
+               ORDER BY matched_at, id"""), {"m": mode, "s": strategy, "t": token_id}):
+        if lot.held <= 0 and side == "BUY":
+            lot = Lot()  # flat again: a new trade
+        net = lot.step(side, price, size, fee)
+        if net is not None and order_id in wanted:
+            total += net
+    return total
 
 
 def filled_by_token(conn: Connection, order_ids: Sequence[int]) -> dict[str, int]:

@@ -20,7 +20,9 @@ from pathlib import Path
 from contracts.market_filter import MarketCandidate, select_markets
 from contracts.ticket import market_for_ticket
 
-BOOK, CHANGE, TRADE, DECIDE, TICK = 0, 1, 2, 3, 4  # a replay row's kind codes (TICK: a tick size change)
+# A replay row's kind codes (TICK: a tick size change; RESOLVE: a market's end, its condition id in `data`:
+# engine/backtest/resolutions.py).
+BOOK, CHANGE, TRADE, DECIDE, TICK, RESOLVE = 0, 1, 2, 3, 4, 5
 Row = tuple[int, int | None, int, int | None, int | None, int | None, str | None]
 Event = tuple[int, str, str, str | None, int | None, int | None, str | None]  # at, token, kind, side, price, size, data
 

@@ -14,9 +14,11 @@ from storage.sqlite.db import Database
 
 # A market as it traded while it was recorded: its row holds what is true of it today (an imported
 # archive hour is usually of a market that has since closed and resolved), which would leave a
-# replay with nothing to trade. A resolution inside the range comes from the recording itself.
+# replay with nothing to trade, and its payouts would settle every position at once, before the
+# market ended. A resolution inside the range comes from the recording itself, at its time
+# (engine/backtest/resolutions.py).
 AS_RECORDED = {"origin": "venue", "closed": 0, "accepting_orders": 1, "resolution_status": "",
-               "resolution_history": "[]"}
+               "resolution_history": "[]", "resolved_outcome": None, "payout_yes": None, "payout_no": None}
 
 
 def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Sequence[dict[str, Any]],
@@ -78,6 +80,17 @@ def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Seq
             conn.execute(text("""INSERT INTO strategy_limits (strategy, name, value, updated_at, updated_by)
                                  VALUES (:s, :n, :v, 0, 'backtest')"""), {"s": strategy, "n": name, "v": value})
         conn.execute(text("UPDATE engine_state SET mode = 'paper'"))
+
+
+def known_payouts(db: Database, markets: Sequence[dict[str, Any]]) -> None:
+    """After the replay: the payouts the desk knows today of the run's markets (`markets`, its rows), on the
+    scratch rows the run did not resolve, for its forecasts to be scored against."""
+    rows = [{"c": r["condition_id"], "y": r["payout_yes"], "n": r["payout_no"], "w": r.get("resolved_outcome")}
+            for r in markets if r.get("payout_yes") is not None and r.get("payout_no") is not None]
+    if rows:
+        with db.write() as conn:
+            conn.execute(text("""UPDATE markets SET payout_yes = :y, payout_no = :n, resolved_outcome = :w
+                                 WHERE condition_id = :c AND payout_yes IS NULL"""), rows)
 
 
 def drop_unused(db: Database, *, indexes: Sequence[str], triggers: Sequence[str]) -> None:

@@ -76,6 +76,7 @@
 -- migration: 0142_strategy_templates
 -- migration: 0126_kalshi_exchange_index
 -- migration: 0127_venue_funds
+-- migration: 0146_market_resolutions
 -- migration: 0171_standing_orders
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
@@ -344,6 +345,15 @@ CREATE TABLE market_events (
             neg_risk_market_id TEXT,
             augmented INTEGER NOT NULL CHECK (augmented IN (0, 1)),
             updated_at INTEGER NOT NULL
+        );
+CREATE TABLE market_resolutions (
+            condition_id TEXT PRIMARY KEY,
+            at INTEGER NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('yes', 'no', 'value', 'void')),
+            yes_pays INTEGER CHECK (yes_pays IS NULL OR (outcome = 'value' AND yes_pays BETWEEN 0 AND 1000000)),
+            source TEXT NOT NULL CHECK (source IN ('feed', 'ledger', 'gamma', 'kalshi', 'trader')),
+            recorded_at INTEGER NOT NULL,
+            recorded_by TEXT NOT NULL
         );
 CREATE TABLE markets (
             condition_id TEXT PRIMARY KEY,

@@ -37,7 +37,7 @@ def sim() -> Iterator[SimHandle]:
 @pytest.fixture
 def desk(tmp_path: Path, sim: SimHandle) -> dict[str, str]:
     """A desk that discovered the simulator's Polymarket markets, as its first run does."""
-    from engine.feeds.discovery import refresh_markets
+    from engine.venues.polymarket.discovery import refresh_markets
     from storage.sqlite.db import Database
 
     env = isolated_env(tmp_path, SIMULATOR_PORT=str(sim.port))

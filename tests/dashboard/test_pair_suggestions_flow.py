@@ -34,7 +34,7 @@ def sim() -> Iterator[SimHandle]:
 @pytest.fixture
 def discovered(dash_env: Path, db: Database, sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> None:
     """The desk's markets as its first run discovers them; the page's processes reach the simulator."""
-    from engine.feeds.discovery import refresh_markets
+    from engine.venues.polymarket.discovery import refresh_markets
 
     monkeypatch.setenv("DATA_SOURCE", "simulator")
     monkeypatch.setenv("SIMULATOR_PORT", str(sim.port))

@@ -96,6 +96,20 @@ def test_fills_and_orders_download_as_csv(db: Database) -> None:
                                                                    ("SELL", "LIVE", "")]
 
 
+def test_a_csv_download_carries_no_formula_and_keeps_a_question_in_its_cell(db: Database) -> None:
+    """A question from the venue's listing that starts a formula, or holds a bare carriage return, is text
+    in the downloaded CSV (contracts/spreadsheet_csv.py, as the tax file): apostrophe first, every field
+    quoted, the row whole; prices stay numbers."""
+    hostile = '=HYPERLINK("http://x.example","open")\r=1+1'
+    with db.write() as conn:
+        conn.execute(text("UPDATE markets SET question = :q"), {"q": hostile})
+    run = finished_run(db, insert_run(db, orders=json.dumps(_orders(1_800_000_000_000))))
+    raw = report.fills_csv(run).decode()
+    fills = list(csv.DictReader(io.StringIO(raw, newline="")))
+    assert [f["question"] for f in fills] == ["'" + hostile] * 2 and [f["price"] for f in fills] == ["0.48", "0.5"]
+    assert raw.count("\r\n") == 3 and raw.startswith('"')  # a header and two rows, every field quoted
+
+
 def test_only_a_finished_run_has_a_report(db: Database, tmp_path: Path) -> None:
     running = insert_run(db, status="running")
     target = tmp_path / "r.html"

@@ -19,9 +19,9 @@ import pytest
 
 from contracts.domain import Outcome, Side, Tif
 from contracts.order_status import OrderStatus
+from contracts.spreadsheet_csv import FORMULA_STARTS, cell
 from engine.execution import store
 from engine.venues.base import TradeStatus
-from reports.spreadsheet_csv import FORMULA_STARTS, cell
 from reports.tax_lots import COLUMNS, csv_bytes, tax_export
 from tests.desk import Desk, make_desk
 from tests.execution.fakes import SH, p

@@ -261,10 +261,10 @@ def test_a_removal_between_the_writers_check_and_its_write_still_stops_it(desk: 
     checked = handle.require
 
     def then_removed(*args: object, **kwargs: object) -> None:
-        checked(*args, **kwargs)  # type: ignore[arg-type]
+        checked(*args, **kwargs)  # type: ignore[arg-type]  # require's own arguments, passed on
         dashboard_users.remove_user(desk, name=USER, version=1, actor="another administrator")
 
-    handle.require = then_removed  # type: ignore[method-assign]
+    handle.require = then_removed  # type: ignore[method-assign]  # the removal lands inside the write
     before = _state(desk)
     with pytest.raises(AccessRefused, match="no longer a user of this desk"):
         config.set_fair_value(handle, condition_id=BTC, fair_value=500_000, actor="dashboard:ada")

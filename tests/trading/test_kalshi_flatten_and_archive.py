@@ -86,9 +86,9 @@ def test_a_market_settled_and_archived_by_kalshi_is_settling_not_missing(tmp_pat
         desk.settle("yes")  # settled and paid at Kalshi; the desk has not read the market's status yet
         admin(sim, "/_sim/kalshi/historical/cutoff", {"lag_s": 0})  # and archived past the cutoff at once
         try:
-            archived = await ledger.executor.venue.client.account.historical_positions()  # type: ignore[attr-defined]
+            archived = await ledger.executor.venue.client.account.historical_positions()  # type: ignore[attr-defined]  # the Kalshi venue's
             assert [p.ticker for p in archived] == [desk.ticker]
-            assert await ledger.executor.venue.client.positions(  # type: ignore[attr-defined]
+            assert await ledger.executor.venue.client.positions(  # type: ignore[attr-defined]  # the Kalshi venue's
                 settlement_status="settled") == []  # served by the archive alone now
             readings = []
             for _ in range(2):  # what a confirmed difference needs: two readings alike, no fill between
@@ -118,7 +118,7 @@ def test_money_split_across_shards_or_moving_between_them_is_no_difference(tmp_p
         drifts = []
         reading = await ledger.balance_watch.read(ledger.executor)
         drifts.append(None if reading is None else reading.drift)
-        moved = await ledger.executor.venue.funds.move_funds(0, 2, 20 * SH)  # type: ignore[attr-defined]
+        moved = await ledger.executor.venue.funds.move_funds(0, 2, 20 * SH)  # type: ignore[attr-defined]  # Kalshi's
         assert "accepted, not arrived" in str(moved["status"])
         assert sim.call(lambda: sim.sim.kalshi.exchange.accounts[desk.account].funds[2]) == 500_000  # on its way
         reading = await ledger.balance_watch.read(ledger.executor)

@@ -230,7 +230,9 @@ def _record(link: TradingSite, risk: RiskMonitor, exit_: Exit, state: ExitState,
         return
     what = exit_.reason.value.replace("_", " ").lower()
     message = f"strategy '{exit_.strategy}' {what}: {exit_.detail}; {outcome}"
-    if warn:
+    if warn and sold.below_floor:  # an operator's exit ends there: it never sells below the floor confirmed
+        message += ". The exit ends here; the strategy trades this market again after its exit cooldown"
+    elif warn:
         state.warned = True
         message += (f". It is tried again with a growing back-off (next in {(state.next_ms - link.clock()) // 1000} s) "
                     "and the strategy stays out of this market meanwhile; you are told when it clears")
@@ -263,6 +265,8 @@ def _cleared(link: TradingSite, key: Key, state: ExitState) -> None:
     market = link.catalog.get(state.condition_id)
     how = ("the position is sold" if held <= 0 else selling.dust_words(held, market)
            if market is not None and selling.is_dust(held, market)
+           else f"{fmt(held)} shares are still held: the market went below the floor the operator confirmed, so "
+                "the exit ended there" if state.reason == Reason.OPERATOR_EXIT.value
            else f"{fmt(held)} shares are held but no longer past the threshold")
     with link.db.write() as conn:
         raise_alert(conn, level="info", source="risk", code="EXIT_CLEARED", subject=exit_subject(key),

@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Any
 from contracts import order_end
 from contracts.domain import Book, Intent, MarketView
 from contracts.payouts import Payouts
-from contracts.venue_policies import DESK_VENUE, policy_of
-from contracts.venues import LABELS
+from contracts.venue_policies import policy_of, venues_armed_alone
+from contracts.venues import LABELS, desk_venue
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.credits import window
@@ -128,7 +128,8 @@ class Ledger:
 
     def _executor(self) -> Executor:
         if not self.desk and self.mode == "live" and (
-                self.venue_name == DESK_VENUE or not adapter_of(self.venue_name).reachable(self.settings)):
+                policy_of(self.venue_name) not in venues_armed_alone()
+                or not adapter_of(self.venue_name).reachable(self.settings)):
             raise VenueError(f"no live ledger other than the desk's for {self.venue_name}: the desk's own venue is "
                              "armed with set_mode")
         return self.link.executor_for(self.venue_name, self.mode, self.risk, self.bus)
@@ -398,19 +399,18 @@ def desk_ledger(link: VenueLink, mode: str, *, risk: RiskMonitor, bus: EventBus,
                 conditions: ConditionBoard, on_kill: KillSwitch, look: Callable[[int], None] | None) -> Ledger:
     """The desk's own ledger: the desk's venue in `mode`, measured by the desk's risk monitor, its kill switch
     the desk's, watched by the desk's lookout (`look`, its balance watch and conditions board)."""
-    return Ledger(link, DESK_VENUE, mode, risk=risk, bus=bus, desk=True, label="the desk", answer_key="desk",
+    return Ledger(link, desk_venue(), mode, risk=risk, bus=bus, desk=True, label="the desk", answer_key="desk",
                   balance_watch=balance_watch, on_kill=on_kill, look=look, conditions=conditions)
 
 
-def other_ledger(link: VenueLink, desk_risk: RiskMonitor, venue_name: str = DESK_VENUE,
-                  mode: str = "paper") -> Ledger:
+def other_ledger(link: VenueLink, desk_risk: RiskMonitor, venue_name: str, mode: str = "paper") -> Ledger:
     """A ledger other than the desk's: its own risk on the desk's limits, its own bus, its own kill switch."""
     risk = VenueLedgerRisk(link.db, desk_risk, link.clock, venue_name, mode)
     bus = EventBus()
     risk.listen(bus)  # its venue's faults count toward its own error breaker only
     label = risk.subject  # "paper ledger"; "<venue> paper", "<venue> live"
     # How the answers to a kill or a flatten name it ("paper_ledger" for the desk's venue, else "<venue>_<mode>").
-    answer_key = "paper_ledger" if venue_name == DESK_VENUE else f"{venue_name}_{mode}"
+    answer_key = f"{venue_name}_{mode}" if risk.elsewhere else "paper_ledger"
 
     def alert(level: AlertLevel, code: str, message: str) -> None:
         with link.db.write() as conn:

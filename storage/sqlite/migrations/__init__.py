@@ -107,6 +107,7 @@ ORDER: tuple[str, ...] = (
     "0142_strategy_templates",
     "0126_kalshi_exchange_index",
     "0127_venue_funds",
+    "0146_market_resolutions",
     "0171_standing_orders",
 )
 

@@ -19,9 +19,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from contracts.updown import Series
-from engine.feeds.discovery import enrich_fees, market_row, parsed_market
 from engine.feeds.price_series import positive_price
-from engine.feeds.rest import RestClient
+from engine.venues.polymarket.discovery import enrich_fees, market_row, parsed_market
+from engine.venues.polymarket.rest import RestClient
 from storage.engine_stores import catalog_store
 from storage.sqlite.db import Database, now_ms
 

@@ -30,7 +30,7 @@ import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.marketdata.pmxt import HOUR_MS, PmxtError, hour_name
+from engine.venues.polymarket.pmxt import HOUR_MS, PmxtError, hour_name
 from storage.research.session_files import LATEST_TIME
 
 V1_URL = "https://r2.pmxt.dev"

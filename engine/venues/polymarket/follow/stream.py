@@ -1,5 +1,5 @@
 """The followed wallets' trades the moment the venue reports them: Polymarket's real-time trade
-stream (RTDS, `wss://ws-live-data.polymarket.com`, engine/feeds/rtds.py), topic `activity`, type
+stream (RTDS, `wss://ws-live-data.polymarket.com`, engine/venues/polymarket/rtds.py), topic `activity`, type
 `trades`.
 
 Facts (the venue's `real-time-data-client` README): a trade message's payload is the Data API's
@@ -30,10 +30,10 @@ from dataclasses import dataclass, replace
 
 from websockets.asyncio.client import ClientConnection
 
-from engine.feeds import rtds
 from engine.feeds.pacing import Backoff
 from engine.feeds.wsloop import ReconnectingSocket, SocketFeed
-from engine.follow.trades import Occurrences, at_ms, base_key, followed, unreadable, wallet_of
+from engine.venues.polymarket import rtds
+from engine.venues.polymarket.follow.trades import Occurrences, at_ms, base_key, followed, unreadable, wallet_of
 from storage.engine_stores.follow_store import Followed, add_trades
 from storage.sqlite.db import Database, now_ms
 

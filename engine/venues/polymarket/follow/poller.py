@@ -29,9 +29,10 @@ from typing import Any, Literal
 
 from contracts.followed_wallets import FollowedWallet
 from engine.feeds.newest_first import read_newest_first
-from engine.feeds.rest import RestClient
-from engine.follow.stream import TradeStream, Watched
-from engine.follow.trades import Occurrences, at_ms, base_key, followed, unreadable
+from engine.venues.market_data import FOLLOW_POLL_S, FOLLOW_STREAM_CHECK_S
+from engine.venues.polymarket.follow.stream import TradeStream, Watched
+from engine.venues.polymarket.follow.trades import Occurrences, at_ms, base_key, followed, unreadable
+from engine.venues.polymarket.rest import RestClient
 from storage.desk.audit import raise_alert
 from storage.engine_stores import follow_store
 from storage.engine_stores.follow_store import Cursor, Followed, add_trades
@@ -40,8 +41,6 @@ from storage.sqlite.db import Database, now_ms
 __all__ = ["FOLLOW_POLL_S", "FOLLOW_STREAM_CHECK_S", "WalletFollower", "unreadable"]
 
 log = logging.getLogger("engine.follow")
-FOLLOW_POLL_S = 15  # the Data API's reconciling read
-FOLLOW_STREAM_CHECK_S = 1  # the stream's wallets and health
 FOLLOW_STREAM_DOWN_S = 60  # a stream down this long while wallets are followed is alerted
 PAGE = 500
 MAX_OFFSET = 10_000  # the Data API's deepest offset for /trades

@@ -18,7 +18,7 @@ import aiohttp
 
 from engine.feeds.lazy_session import LazySession
 from engine.feeds.pacing import Jitter, RateLimits, RetryPolicy
-from engine.feeds.parse import BookSnapshot, book_snapshot
+from engine.venues.polymarket.parse import BookSnapshot, book_snapshot
 
 log = logging.getLogger("engine.feeds.rest")
 BOOKS_PER_REQUEST = 500  # the venue's POST /books limit

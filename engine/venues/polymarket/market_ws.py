@@ -9,7 +9,7 @@ by the cache, so duplicated and reordered frames leave the books intact.
 
 A book is fresh only through the venue's book data (on its connection) or a REST read that
 finds it unchanged, never through a PONG: the venue's socket can answer pings for hours with
-no data. A quiet connection's books are spot-checked over REST (engine/feeds/spot_check.py),
+no data. A quiet connection's books are spot-checked over REST (engine/venues/polymarket/spot_check.py),
 which tells a quiet market from a frozen channel, reconnects a frozen one and marks it frozen
 until book data flows again.
 """
@@ -25,18 +25,17 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection
 
 from contracts.jsonsafe import JsonRefused
-from engine.feeds.books import BookCache
+from engine.feeds.books import CONFIRM_EVERY_MS, BookCache
 from engine.feeds.market_data_events import MarketResolved, TickSizeChanged, TradePrint
 from engine.feeds.pacing import Backoff
-from engine.feeds.parse import BookSnapshot, PriceChanges, market_frame, reported_tops, top_price
-from engine.feeds.rest import RestClient, fetch_books
-from engine.feeds.spot_check import SpotCheck, SpotCheckConfig
 from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
+from engine.venues.polymarket.parse import BookSnapshot, PriceChanges, market_frame, reported_tops, top_price
+from engine.venues.polymarket.rest import RestClient, fetch_books
+from engine.venues.polymarket.spot_check import SpotCheck, SpotCheckConfig
 from storage.sqlite.db import now_ms
 
 log = logging.getLogger("engine.feeds.market")
 MAX_ASSETS_PER_CONNECTION = 500
-CONFIRM_EVERY_MS = 500  # book data on a connection vouches for all its books (a PONG vouches for none)
 RESYNC_COOLDOWN_MS = 2_000  # per token, between audit-triggered resyncs
 MAX_CATCH_UP_PASSES = 5  # on connect: rounds of (un)subscribes that arrived during the previous round
 MAX_REPORTED = 50_000  # markets remembered between two audits
@@ -54,7 +53,7 @@ class _Shard:
         self.confirmed_at = 0
         self.audited_at = 0
         self.data_at = 0  # when the venue last sent book data here, or this connection opened
-        self.suspect_since: int | None = None  # see engine/feeds/spot_check.py
+        self.suspect_since: int | None = None  # see engine/venues/polymarket/spot_check.py
         self.frozen_since: int | None = None
         self.socket = ReconnectingSocket(feed.url, self, feed.options, feed.backoff_factory())
 

@@ -11,7 +11,7 @@ Two layouts exist, told apart by their columns:
   `best_bid`, `best_ask`, and for prints and tick changes `fee_rate_bps`, `transaction_hash`,
   `old_tick_size`, `new_tick_size`.
 
-Rows become ticks (engine/marketdata/pmxt_rows.py) at the time the archive received them (what a
+Rows become ticks (engine/venues/polymarket/pmxt_rows.py) at the time the archive received them (what a
 desk listening then would have seen). Memory stays bounded whatever the files hold: a row group
 whose statistics exclude the asked markets is skipped, and any other is read in slices of
 BATCH_ROWS rows, streamed from disk page by page, never whole (the archive's row groups hold
@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from engine.marketdata.pmxt_rows import BEFORE_SNAPSHOT, RowState, Tick, v1_ticks, v2_ticks
+from engine.venues.polymarket.pmxt_rows import BEFORE_SNAPSHOT, RowState, Tick, v1_ticks, v2_ticks
 
 BATCH_ROWS = 16_384
 READ_BUFFER = 1 << 20  # bytes read at a time from a column chunk (0 would read each chunk whole)

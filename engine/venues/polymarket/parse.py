@@ -20,14 +20,13 @@ from typing import Any, NamedTuple
 
 from contracts.domain import MICRO, Side, to_micros
 from contracts.jsonsafe import FEED_BYTES, loads_bounded
+from engine.feeds.books import LevelChange
 from engine.feeds.market_data_events import MarketResolved, TickSizeChanged, TradePrint
 
 log = logging.getLogger("engine.feeds.parse")
 _SCALE = (MICRO, 100_000, 10_000, 1_000, 100, 10, 1)
 BID, ASK = True, False  # `is_bid` flags in LevelChange tuples
 
-# (token_id, is_bid, price, size): `size` is the new total at that level, 0 deletes it.
-LevelChange = tuple[str, bool, int, int]
 PriceLevels = list[tuple[int, int]]
 
 

@@ -3,8 +3,8 @@ opened, and how each is priced, kept for the Markets page.
 
 Every pass of the series job (engine/trading/passes/jobs.py, every few seconds), for each window in the
 catalog that has opened and not ended: its price to beat is asked from Gamma (its event's
-`eventMetadata.priceToBeat`, engine/feeds/series.py) until Gamma has published it, and handed to the
-reference (engine/feeds/spot_reference.py), which then prices the window against the venue's number
+`eventMetadata.priceToBeat`, engine/venues/polymarket/series.py) until Gamma has published it, and handed to the
+reference (engine/venues/polymarket/spot_reference.py), which then prices the window against the venue's number
 whenever the desk joined it; and its pricing (which stream, which price to beat, from where) is
 written to `updown_windows` when it changed.
 """
@@ -15,8 +15,8 @@ from collections.abc import Iterable
 
 from contracts.domain import MarketInfo
 from contracts.updown import Window, window_of
-from engine.feeds.series import prices_to_beat
-from engine.feeds.spot_reference import UpDownReference
+from engine.venues.polymarket.series import prices_to_beat
+from engine.venues.polymarket.spot_reference import UpDownReference
 from storage.engine_stores.updown_store import WindowPricing, record
 from storage.sqlite.db import Database
 

@@ -1,14 +1,17 @@
 """`python -m engine import-history --pmxt FILE_OR_FOLDER --market ID[,ID...]`: the PMXT archive's
 books of some markets into this desk's recording, as a named session a backtest replays.
 
-The archive's rows (engine/marketdata/pmxt.py) are sorted by time in a scratch SQLite file beside
+The archive's rows (engine/venues/polymarket/pmxt.py) are sorted by time in a scratch SQLite file beside
 the desk's database (storage/research/sort_scratch.py: the archive is sorted by market and token, a
 replay needs time order, and the file keeps memory flat whatever the files' size), written out as
 a session file and
 imported through the one session import (storage/research/session_files.py): the same checks of
 every market and tick, all or nothing, repeats dropped, a market the desk lists never replaced.
 Each market's metadata (question, tokens, tick, minimum size, neg-risk, fees) comes from Gamma at
-import time, or from a file of Gamma market objects.
+import time, or from a file of Gamma market objects; so does how it ended, when it has (its payouts and
+when it closed: engine/feeds/parse_markets.py `gamma_resolution`), kept for a backtest to settle at
+(storage/research/market_resolutions.py). A market Gamma shows unresolved has no known end: the trader
+may give it (`python -m engine resolutions set`), or a backtest says none was known.
 """
 
 from __future__ import annotations
@@ -21,24 +24,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engine.feeds.discovery import market_row
+from contracts.resolutions import Resolution
 from engine.feeds.newest_first import ListingMoved, read_newest_first
-from engine.feeds.parse_markets import clob_market_fees, gamma_market
-from engine.feeds.rest import RestClient
-from engine.marketdata.pmxt import PmxtError, PmxtReport, archive_files, hour_before_hint, read_ticks
-from engine.marketdata.pmxt_rows import RowState, Tick, trade_tick
+from engine.venues.polymarket.discovery import market_row
+from engine.venues.polymarket.parse_markets import clob_market_fees, gamma_market, gamma_resolution
+from engine.venues.polymarket.pmxt import PmxtError, PmxtReport, archive_files, hour_before_hint, read_ticks
+from engine.venues.polymarket.pmxt_rows import RowState, Tick, trade_tick
+from engine.venues.polymarket.rest import RestClient
+from storage.research import market_resolutions
 from storage.research.recording_sessions import Session
 from storage.research.session_files import FORMAT, VERSION, import_session
 from storage.research.session_history import tick_sizes_in_span
 from storage.research.sort_scratch import add_lines, lines_by_time
 from storage.sqlite.db import Database, now_ms
 
+Listed = tuple[list[dict[str, Any]], list[Resolution]]  # the markets' rows, and how those that ended did
 
-async def gamma_markets(gamma_host: str, condition_ids: Sequence[str]) -> list[dict[str, Any]]:
+
+async def gamma_markets(gamma_host: str, condition_ids: Sequence[str]) -> Listed:
     """Each market's row from Gamma as discovery would store it (open or closed: an archive hour
-    is usually of a market that has since closed)."""
+    is usually of a market that has since closed), and how each that resolved ended."""
     client = RestClient(gamma_host)
     found: list[dict[str, Any]] = []
+    ended: list[Resolution] = []
     try:
         for cid in condition_ids:
             items: list[Any] = []
@@ -46,9 +54,10 @@ async def gamma_markets(gamma_host: str, condition_ids: Sequence[str]) -> list[d
                 answer = await client.get_json("/markets", {"condition_ids": cid, "closed": closed}, family="gamma")
                 items += answer if isinstance(answer, list) else []
             found.append(_row(cid, items, "Gamma"))
+            ended += _ended(cid, items)
     finally:
         await client.close()
-    return found
+    return found, ended
 
 
 async def with_fees(clob_host: str, markets: list[dict[str, Any]], *, required: bool) -> list[str]:
@@ -75,11 +84,22 @@ async def with_fees(clob_host: str, markets: list[dict[str, Any]], *, required: 
     return unknown
 
 
-def file_markets(path: Path, condition_ids: Sequence[str]) -> list[dict[str, Any]]:
+def file_markets(path: Path, condition_ids: Sequence[str]) -> Listed:
     """The markets' rows from a file holding Gamma market objects (a JSON list, as Gamma's
-    `/markets` answers)."""
+    `/markets` answers), and how each that resolved ended."""
     items = _json_list(path, "Gamma market objects (as Gamma's /markets answers)")
-    return [_row(cid, items, path.name) for cid in condition_ids]
+    rows = [_row(cid, items, path.name) for cid in condition_ids]
+    return rows, [found for cid in condition_ids for found in _ended(cid, items)]
+
+
+def _ended(cid: str, items: list[Any]) -> list[Resolution]:
+    """How the market ended, as its Gamma object says ([] while it has not)."""
+    for item in items:
+        if isinstance(item, dict) and (item.get("conditionId") or item.get("condition_id")) == cid:
+            found = gamma_resolution(item)
+            if found is not None:
+                return [found]
+    return []
 
 
 def _row(cid: str, items: list[Any], source: str) -> dict[str, Any]:
@@ -165,11 +185,13 @@ def _json_list(path: Path, what: str) -> list[Any]:
 def import_pmxt(db: Database, path: Path | list[Path], markets: list[dict[str, Any]], *, actor: str,
                 name: str | None = None,
                 trades: list[Any] | Callable[[tuple[int, int]], list[Any]] | None = None,
-                progress: Callable[[int], None] | None = None) -> tuple[Session, int, PmxtReport]:
+                progress: Callable[[int], None] | None = None,
+                ended: Sequence[Resolution] = ()) -> tuple[Session, int, PmxtReport]:
     """Import the archive's rows of `markets` (their stored rows) as one session, with `trades`
     (the Data API's public trades, for files that hold none; or what fetches them for the files'
-    span) beside them; returns the session, the ticks imported and what was read and left out.
-    All or nothing."""
+    span) beside them, and how those that ended did (`ended`, the venue's record: kept unless the desk
+    knows the market's end already); returns the session, the ticks imported and what was read and left
+    out. All or nothing."""
     files = archive_files(path) if isinstance(path, Path) else path
     tokens = {m[side]: m["condition_id"] for m in markets for side in ("yes_token", "no_token")}
     report, state = PmxtReport(), RowState(tokens)
@@ -191,6 +213,9 @@ def import_pmxt(db: Database, path: Path | list[Path], markets: list[dict[str, A
         history = _history(report, state, archive_prints, trades is not None, span)
         _write_session(session_file, folder / "sort.db", shown, markets, span, report, files, history)
         session, imported = import_session(db, session_file, actor=actor, name=shown)
+    if ended:
+        with db.write() as conn:
+            market_resolutions.keep(conn, ended, by=actor)
     return session, imported, report
 
 

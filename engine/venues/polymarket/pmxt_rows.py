@@ -220,7 +220,7 @@ def ms(value: Any) -> int | None:
 
 def _ms(value: Any) -> int | None:
     """A timestamp column's value as epoch ms: the reader hands it over as ms already (an int:
-    engine/marketdata/pmxt.py, never a datetime, which a time past the year 9999 could not be); an
+    engine/venues/polymarket/pmxt.py, never a datetime, which a time past the year 9999 could not be); an
     aware datetime is taken too, without float rounding."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value

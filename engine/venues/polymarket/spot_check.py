@@ -3,7 +3,7 @@ from a frozen channel.
 
 The venue's market socket can stay open and answer every PING with PONG while it sends no book
 data for hours. A PONG says the socket lives, not that the data does, so only book data makes a
-book fresh (engine/feeds/market_ws.py); on a connection that has delivered none for `quiet_ms`,
+book fresh (engine/venues/polymarket/market_ws.py); on a connection that has delivered none for `quiet_ms`,
 this check reads a sample of its books over REST (one POST /books, paced with the desk's other
 market-data reads) every `every_s`:
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from engine.feeds.books import BookCache
-from engine.feeds.rest import RestClient, fetch_books
+from engine.venues.polymarket.rest import RestClient, fetch_books
 
 log = logging.getLogger("engine.feeds.market")
 

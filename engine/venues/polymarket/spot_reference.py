@@ -2,7 +2,7 @@
 its price to beat and the time left (contracts/updown.py), and the desk's other reference prices for
 every other market.
 
-A window settles on averages of the Chainlink price of its asset (engine/feeds/chainlink.py): Up when
+A window settles on averages of the Chainlink price of its asset (engine/venues/polymarket/chainlink.py): Up when
 the final price, the time-weighted average over the last TWAP_S (60) seconds before its end, is at or
 above the price to beat, the same average over the TWAP_S seconds before its start. So the desk prices
 it:
@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 from contracts.updown import TWAP_S, Window, average_probability, window_of
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.chainlink import ChainlinkFeed
 from engine.feeds.price_series import PriceSeries
 from engine.feeds.reference import ReferenceSource
+from engine.venues.polymarket.chainlink import ChainlinkFeed
 from storage.sqlite.db import now_ms
 
 OPENING_TOLERANCE_MS = 5_000

@@ -1,6 +1,5 @@
-"""Market discovery: Gamma `/markets/keyset` into the `markets` table, the neg-risk markets'
-events from `/events/{id}`, and MarketInfo out of a row (engine.feeds.catalog.MarketCatalog
-loads them).
+"""Market discovery: Gamma `/markets/keyset` into the `markets` table and the neg-risk markets'
+events from `/events/{id}` (engine.feeds.catalog.MarketCatalog loads them).
 
 Gamma's offset-paged `/markets` is deprecated and answers 422 past offset ~2000, so the listing
 pages `/markets/keyset` by `after_cursor` (at most 100 a page, `next_cursor` absent on the last
@@ -21,15 +20,19 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.domain import MarketInfo
-from contracts.market_rows import resolution_trail
-from contracts.venues.polymarket.protocol_v2 import PROTOCOL_V2
-from engine.feeds.parse_markets import EventRefused, GammaMarket, clob_market_fees, gamma_event, gamma_market
-from engine.feeds.rest import RestClient
+from contracts.venue_policies import policy_for_market
+from engine.venues.polymarket.parse_markets import (
+    EventRefused,
+    GammaMarket,
+    clob_market_fees,
+    gamma_event,
+    gamma_market,
+)
+from engine.venues.polymarket.rest import RestClient
 from storage.engine_stores import catalog_store
 from storage.sqlite.db import Database, now_ms
 
@@ -163,11 +166,16 @@ async def _read_events(client: RestClient, db: Database, event_ids: list[str]) -
 async def enrich_fees(db: Database, clob_host: str, condition_ids: Iterable[str], *,
                       rest: RestClient | None = None) -> int:
     """Fee rate/exponent (and the CLOB's current tick, min size, neg-risk) for the given
-    markets from `/clob-markets/{cid}`; returns how many rows were updated."""
+    markets from `/clob-markets/{cid}`; returns how many rows were updated. Only a venue whose fee rates are
+    asked per market is asked (`fee_rates_asked`: Polymarket's): a Kalshi market a strategy trades is known
+    from its series' schedule, and the CLOB would answer 404 for it at every refresh."""
+    asked = [cid for cid in dict.fromkeys(condition_ids) if policy_for_market(cid).fee_rates_asked]
+    if not asked:
+        return 0
     client = rest or RestClient(clob_host)
     updates = []
     try:
-        for cid in dict.fromkeys(condition_ids):
+        for cid in asked:
             try:
                 fees = clob_market_fees(await client.get_json(f"/clob-markets/{cid}"))
             except Exception as exc:  # one market's failure must not block the others
@@ -182,20 +190,6 @@ async def enrich_fees(db: Database, clob_host: str, condition_ids: Iterable[str]
     if updates:
         await asyncio.to_thread(catalog_store.set_market_fees, db, updates)
     return len(updates)
-
-
-def market_info(row: Mapping[str, Any]) -> MarketInfo:
-    return MarketInfo(
-        condition_id=row["condition_id"], question=row["question"], yes_token=row["yes_token"],
-        no_token=row["no_token"], tick=row["tick"], min_size=row["min_size"], neg_risk=bool(row["neg_risk"]),
-        neg_risk_market_id=row["neg_risk_market_id"], end_ms=row["end_at"], fee_rate_ppm=row["fee_rate_ppm"],
-        fee_exponent=row["fee_exponent"], tradable=bool(row["tradable"]),
-        accepting_orders=bool(row["accepting_orders"]), closed=bool(row["closed"]), slug=row["slug"],
-        tags=tuple(json.loads(row["tags"] or "[]")), fees_known=row.get("fees_at") is not None,
-        game_start_ms=row.get("game_start_at"), clear_book_on_start=bool(row.get("clear_book_on_start")),
-        protocol_v2=row.get("gamma_version") == PROTOCOL_V2, resolution_status=row.get("resolution_status") or "",
-        resolution_history=resolution_trail(row.get("resolution_history")), rebate_share_ppm=row.get("rebate_ppm"),
-    )
 
 
 def make_refresh_job(db: Database, gamma_host: str, clob_host: str, *,

@@ -2,7 +2,7 @@
 
 An up/down window resolves Up when the Chainlink price of its asset at the window's end is at or
 above the price to beat, the Chainlink price at its start (the venue's rules; Polymarket relays the
-same Chainlink Data Streams prices on RTDS, engine/feeds/rtds.py). The feed subscribes to
+same Chainlink Data Streams prices on RTDS, engine/venues/polymarket/rtds.py). The feed subscribes to
 `crypto_prices_chainlink` once per followed asset, filtered `{"symbol": "btc/usd"}`, and reads:
 
 - an update, `{"symbol": "btc/usd", "timestamp": ms, "value": 97000.12, "full_accuracy_value": "..."}`:
@@ -26,11 +26,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from contracts.updown import chainlink_symbol
-from engine.feeds import rtds
 from engine.feeds.pacing import Backoff
 from engine.feeds.plausible import MoveGuard, Refusals
 from engine.feeds.price_series import PriceSeries, positive_price
 from engine.feeds.wsloop import ReconnectingSocket, SocketFeed
+from engine.venues.polymarket import rtds
 from storage.sqlite.db import now_ms
 
 log = logging.getLogger("engine.feeds.chainlink")

@@ -1,5 +1,6 @@
 """A CSV a spreadsheet opens as data, never as formulas: what the desk's files that people open in
-Excel, LibreOffice or Google Sheets are written with (the tax-lot export, reports/tax_lots.py).
+Excel, LibreOffice or Google Sheets are written with (the tax-lot export, reports/tax_lots.py; the
+backtest's fills and orders, a sweep's trials, the Orders page's trades: `frame_csv`).
 
 Their text comes from elsewhere (a market's question and ids from the venue's listing, a feed), so a
 cell could start a formula: `=HYPERLINK(...)`, `+cmd|...`, `@SUM(...)`. Every field is quoted (RFC 4180:
@@ -18,9 +19,13 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas only where a table is written (the engine never imports it)
+    import pandas as pd
 
 FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
-NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 TEXT_MARK = "'"
 
 
@@ -39,3 +44,11 @@ def csv_bytes(rows: Iterable[Sequence[str]]) -> bytes:
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     writer.writerows([cell(value) for value in row] for row in rows)
     return out.getvalue().encode()
+
+
+def frame_csv(frame: pd.DataFrame) -> bytes:
+    """A table (its header, then its rows) as `csv_bytes` writes it: an empty cell for a missing value,
+    numbers as pandas writes them."""
+    rows = frame.astype(object).where(frame.notna(), "")
+    return csv_bytes([[str(name) for name in frame.columns],
+                      *([str(value) for value in row] for row in rows.itertuples(index=False))])

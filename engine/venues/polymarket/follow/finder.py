@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.domain import ONE, to_micros
-from engine.feeds.rest import RestClient
-from engine.follow.trades import at_ms, unreadable
+from engine.venues.polymarket.follow.trades import at_ms, unreadable
+from engine.venues.polymarket.rest import RestClient
 
 CATEGORIES = ("OVERALL", "POLITICS", "SPORTS", "ESPORTS", "CRYPTO", "CULTURE", "MENTIONS", "WEATHER",
               "ECONOMICS", "TECH", "FINANCE")

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from contracts.domain import MICRO, to_micros
+from contracts.domain import MICRO, ONE, to_micros
 from contracts.market_rows import resolution_trail
+from contracts.payouts import PayoutError, Payouts
+from contracts.resolutions import Resolution
 from contracts.venues.polymarket.protocol_v2 import KNOWN_VERSIONS, NEG_RISK_NOT_SUPPORTED, PROTOCOL_V2
 
 
@@ -95,6 +97,47 @@ def iso_ms(value: Any) -> int | None:
     if stamp.tzinfo is None:
         return None  # a date without a zone is ambiguous; better none than a wrong one
     return int(stamp.timestamp() * 1000)
+
+
+def venue_payouts(raw: dict[str, Any]) -> Payouts | None:
+    """The payouts a closed Gamma market reports, or None while undecided. A proposed (or
+    disputed) outcome is not final: UMA's liveness has not passed and nothing is redeemable yet,
+    whatever the prices show. One price of exactly 1 is a winner (older markets carry no
+    resolution status); a split (0.5/0.5) counts only with the status `resolved`, for a closed
+    market that never resolved shows its last trading prices there. Raises PayoutError for a
+    resolved market whose vector is not one (the caller alerts, and settles nothing)."""
+    if not raw.get("closed"):
+        return None
+    status = str(raw.get("umaResolutionStatus") or "").strip().lower()
+    if status and status != "resolved":
+        return None
+    prices = json_list(raw.get("outcomePrices"))
+    try:
+        micros = [to_micros(str(p)) for p in prices]
+    except ValueError:
+        micros = []
+    if len(micros) == 2 and sorted(micros) == [0, ONE]:
+        return Payouts(micros[0], micros[1])
+    if status != "resolved":
+        return None
+    return Payouts.of_values(prices)
+
+
+def gamma_resolution(raw: dict[str, Any]) -> Resolution | None:
+    """How a closed Gamma market ended, as a backtest replays it (contracts/resolutions.py): its payouts
+    (`venue_payouts`), at the time Gamma says it closed (`closedTime`, else UMA's `umaEndDate`); None while
+    it has not resolved, when its vector is not one, or when Gamma gives no time."""
+    try:
+        payouts = venue_payouts(raw)
+    except PayoutError:
+        return None
+    at = iso_ms(raw.get("closedTime")) or iso_ms(raw.get("umaEndDate"))
+    cid = raw.get("conditionId") or raw.get("condition_id")
+    if payouts is None or at is None or not isinstance(cid, str):
+        return None
+    winner = payouts.winner
+    outcome = "value" if winner is None else winner.value.lower()
+    return Resolution(cid, at, outcome, payouts.yes if winner is None else None, "gamma")
 
 
 def _money(raw: dict[str, Any], *keys: str) -> int:

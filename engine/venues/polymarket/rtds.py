@@ -5,8 +5,8 @@ a client subscribes with `{"action": "subscribe", "subscriptions": [{"topic", "t
 (`filters` a string: a JSON object, or empty for everything), may change its subscriptions without
 reconnecting, and sends `PING` every 5 s to keep the connection; every message it receives is
 `{"topic", "type", "timestamp" (ms, when sent), "payload"}`. The desk reads two topics: the Chainlink
-prices the up/down windows settle on (`crypto_prices_chainlink`, engine/feeds/chainlink.py) and every
-trade as the venue reports it (`activity` / `trades`, engine/follow/stream.py).
+prices the up/down windows settle on (`crypto_prices_chainlink`, engine/venues/polymarket/chainlink.py) and every
+trade as the venue reports it (`activity` / `trades`, engine/venues/polymarket/follow/stream.py).
 
 A frame is read bounded (size and depth) and only an object with a string topic and type and an
 object payload is handed on: anything else is counted as refused, never guessed at. PolyBolt
