@@ -264,5 +264,8 @@ def test_a_manual_trailing_stop_sells_no_lower_than_its_floor_and_is_cancelled(t
     assert sum(filled for *_, filled, _ in sales) == 20 * SH
     assert core.executor.state.totals("manual", yes).size == 20 * SH  # the cancelled one sold nothing
     assert _rows(core, "SELECT status FROM trailing_stops ORDER BY id") == [("DONE",), ("CANCELLED",)]
+    # Under its floor it waited (an operator's Exit ends there; a trailing stop's floor is standing).
+    [(fired,)] = _rows(core, "SELECT message FROM alerts WHERE code = 'TRAILING_STOP' ORDER BY id LIMIT 1")
+    assert "below the floor you confirmed" in fired and "tried again" in fired and "ends here" not in fired, fired
     assert _rows(core, "SELECT action FROM audit_log WHERE action = 'order.trailing_stop'") == [
         ("order.trailing_stop",), ("order.trailing_stop",)]

@@ -230,7 +230,9 @@ def _record(link: TradingSite, risk: RiskMonitor, exit_: Exit, state: ExitState,
         return
     what = exit_.reason.value.replace("_", " ").lower()
     message = f"strategy '{exit_.strategy}' {what}: {exit_.detail}; {outcome}"
-    if warn and sold.below_floor:  # an operator's exit ends there: it never sells below the floor confirmed
+    # An operator's exit ends there: it never sells below the floor confirmed. A trailing stop's floor is
+    # standing: it waits, tried again with the back-off, until the bids come back to it.
+    if warn and sold.below_floor and exit_.reason is Reason.OPERATOR_EXIT:
         message += ". The exit ends here; the strategy trades this market again after its exit cooldown"
     elif warn:
         state.warned = True
