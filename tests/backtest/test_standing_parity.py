@@ -36,7 +36,16 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-def _record(tmp: Path, sim: SimHandle, seconds: float) -> tuple[Path, list[str], int, int]:
+def _both_done(db: Database) -> bool:
+    """Whether the session has rested two slices of the iceberg and its trailing stop has sold."""
+    with db.read() as conn:
+        kinds = conn.execute(text("SELECT side, tif FROM orders")).all()
+    return sum(1 for k in kinds if tuple(k) == ("BUY", "GTC")) >= 2 and ("SELL", "FAK") in {tuple(k) for k in kinds}
+
+
+def _record(tmp: Path, sim: SimHandle, bound_s: float) -> tuple[Path, list[str], int, int]:
+    """A paper session recorded until both happened (at most `bound_s`: a loaded machine is slower), and
+    a second more, so the recording runs past the sale."""
     settings = _settings(tmp, sim)
     migrate(settings.db_path)
     db = Database(settings.db_path)
@@ -60,7 +69,10 @@ def _record(tmp: Path, sim: SimHandle, seconds: float) -> tuple[Path, list[str],
         core = TradingCore(settings, db)
         await core.start(operator=True)
         core.gate.unblock()
-        await asyncio.sleep(seconds)
+        deadline = asyncio.get_running_loop().time() + bound_s
+        while not _both_done(db) and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.25)
+        await asyncio.sleep(1)
         await core._stop_loop()
         end = now_ms()
         await core.stop()
@@ -73,7 +85,7 @@ def _record(tmp: Path, sim: SimHandle, seconds: float) -> tuple[Path, list[str],
 
 def test_a_trailing_stop_and_an_iceberg_backtest_as_the_paper_engine_trades_them(tmp_path: Path,
                                                                                   sim: SimHandle) -> None:
-    db_path, markets, start, end = _record(tmp_path, sim, seconds=10)
+    db_path, markets, start, end = _record(tmp_path, sim, bound_s=60)
     orders, fills = _ledger(db_path)
     slices = [o for o in orders if o[1] == "BUY" and o[5] == "GTC"]
     sales = [o for o in orders if o[1] == "SELL" and o[5] == "FAK"]
