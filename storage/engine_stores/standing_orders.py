@@ -9,11 +9,9 @@ filled survive any crash with the ledger itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from contracts.order_status import RANK, TERMINAL_RANK, OrderStatus
 
@@ -28,7 +26,7 @@ def iceberg_tag(iceberg_id: int) -> str:
 # -- trailing stops ----------------------------------------------------------------------------------
 
 
-def open_trails(conn: Connection, venue: str, mode: str) -> list[Mapping[str, Any]]:
+def open_trails(conn: Connection, venue: str, mode: str) -> list[RowMapping]:
     """The ledger's trailing stops still guarding (ACTIVE) or selling (TRIGGERED), oldest first."""
     return list(conn.execute(text("""SELECT id, strategy, condition_id, token_id, outcome, distance, floor, shares,
                                             high_water, status, leave, detail FROM trailing_stops
@@ -75,14 +73,14 @@ def end_trail(conn: Connection, trail_id: int, status: str, detail: str, now: in
                              {"s": status, "d": detail, "now": now, "id": trail_id}).rowcount)
 
 
-def trail_row(conn: Connection, trail_id: int) -> Mapping[str, Any] | None:
+def trail_row(conn: Connection, trail_id: int) -> RowMapping | None:
     return conn.execute(text("SELECT * FROM trailing_stops WHERE id = :id"), {"id": trail_id}).mappings().first()
 
 
 # -- icebergs --------------------------------------------------------------------------------------------
 
 
-def active_icebergs(conn: Connection, venue: str, mode: str) -> list[Mapping[str, Any]]:
+def active_icebergs(conn: Connection, venue: str, mode: str) -> list[RowMapping]:
     return list(conn.execute(text("""SELECT id, strategy, condition_id, token_id, outcome, side, price, total, slice,
                                             post_only FROM icebergs
                                      WHERE venue = :v AND mode = :m AND status = 'ACTIVE' ORDER BY id"""),
@@ -110,7 +108,7 @@ def end_iceberg(conn: Connection, iceberg_id: int, status: str, detail: str, now
                              {"s": status, "d": detail, "now": now, "id": iceberg_id}).rowcount)
 
 
-def iceberg_row(conn: Connection, iceberg_id: int) -> Mapping[str, Any] | None:
+def iceberg_row(conn: Connection, iceberg_id: int) -> RowMapping | None:
     return conn.execute(text("SELECT * FROM icebergs WHERE id = :id"), {"id": iceberg_id}).mappings().first()
 
 

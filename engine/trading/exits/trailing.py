@@ -103,7 +103,7 @@ class TrailBook:
         in one transaction (none when nothing did)."""
         self.load(site)
         state = site.executor.state
-        writes: list[Callable[[Connection], None]] = []
+        writes: list[Callable[[Connection], object]] = []
         for key, trail in list(self.trails.items()):
             held = state.totals(*key).size
             market = site.catalog.get(trail.condition_id)
@@ -164,7 +164,7 @@ class TrailBook:
                                                        high, floor=floor, shares=shares)
         return trail
 
-    def _follow(self, trail: Trail, bid: int, held: int, now: int) -> list[Callable[[Connection], None]]:
+    def _follow(self, trail: Trail, bid: int, held: int, now: int) -> list[Callable[[Connection], object]]:
         """A fresh best bid: the mark rises to it, or the stop fires when it is at or below the mark less the
         distance. Returns what to write."""
         if bid > trail.high:
@@ -181,7 +181,7 @@ class TrailBook:
         return [partial(store.trigger_trail, trail_id=trail.id, bid=bid, leave=trail.leave, detail=trail.detail,
                         now=now)]
 
-    def _end(self, trail: Trail, status: str, detail: str, now: int) -> Callable[[Connection], None]:
+    def _end(self, trail: Trail, status: str, detail: str, now: int) -> Callable[[Connection], object]:
         self.trails.pop(trail.key, None)
         return partial(store.end_trail, trail_id=trail.id, status=status, detail=detail, now=now)
 
