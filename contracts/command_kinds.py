@@ -98,7 +98,15 @@ KINDS: tuple[CommandKind, ...] = (
         "tif": Field(str, choices=("GTC", "GTD", "FOK", "FAK")),
         "post_only": Field(bool),
         "expires_at": Field(int),
+        # A standing order instead (contracts/standing_orders.py): a trailing stop (`trail`, its distance below the
+        # best bid's high; `floor`, the lowest price its sale accepts) or an iceberg (`slice`, the shares shown).
+        "trail": NUMBER, "floor": NUMBER, "slice": NUMBER,
         "reason": REASON}),
+    # Cancel a standing order of the manual ticket whole: an iceberg (its shown slice cancelled, nothing more
+    # placed) or a trailing stop. Cancelling reduces risk as cancel_order does, so it is claimed with it.
+    CommandKind("cancel_iceberg", 70, Handler.TRADING, {"iceberg_id": Field(int, required=True), "reason": REASON}),
+    CommandKind("cancel_trailing_stop", 70, Handler.TRADING, {"trail_id": Field(int, required=True),
+                                                              "reason": REASON}),
     # Collect what the venue owes for resolved positions (all final markets, or one) now.
     CommandKind("redeem", 45, Handler.TRADING, {"condition_id": Field(str, max_chars=100), "reason": REASON}),
     # Merge complete YES+NO sets of a market back into pUSD (all held, or `shares` of them).

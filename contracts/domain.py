@@ -492,6 +492,10 @@ class Quote:
     # that fills on some legs only is completed or unwound as `on_partial` says.
     group: str = ""
     on_partial: str = ""  # "unwind", "complete" or "keep"
+    # An iceberg's hidden rest: shares beyond `size` it still means to place at this price, a slice at a
+    # time. The planner places `size` only (the slice shown); the risk gate measures size + reserve against
+    # the exposure limits, so a whole that cannot fit is trimmed (a strategy's) or refused (a ticket's).
+    reserve: int = 0
 
 
 # The risk gate's word on an order of an intent it took as asked (`Intent.gate` empty).

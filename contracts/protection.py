@@ -61,6 +61,9 @@ STRATEGY: Mapping[str, Rule] = {
                            never="a mark can never fall a whole 1 below its entry: the stop loss would never fire"),
     "stop_loss_pnl": Rule(off="0 turns its stop loss (PnL) off",
                           whole_account="a position cannot lose that much: the stop loss would never fire"),
+    "trailing_stop": Rule(off="0 turns its trailing stop off", never_at=Decimal(1),
+                          never="a bid can never fall a whole 1 below its highest: the trailing stop would never "
+                                "fire"),
 }
 RULES: Mapping[Scope, Mapping[str, Rule]] = {"desk": DESK, "strategy": STRATEGY}
 

@@ -35,6 +35,10 @@ STRATEGY_LIMITS: tuple[LimitSpec, ...] = (
               "Sell a position when its mark rises this far above its average entry price. 0: off."),
     LimitSpec("take_profit_pnl", "Take profit (PnL)", "pUSD", _d("0"), _d("0"), _d("10000000"), "exit",
               "Sell a position when its unrealized gain reaches this. 0: off."),
+    LimitSpec("trailing_stop", "Trailing stop", "probability", _d("0"), _d("0"), _d("1"), "exit",
+              "Sell a position once its best bid falls this far below the highest best bid seen since it was "
+              "bought (e.g. 0.05): the stop follows the bid up, never down, and fires on fresh two-sided books "
+              "only. 0: off."),
     LimitSpec("exit_cooldown", "Exit cooldown", "seconds", _d("600"), _d("0"), _d("86400"), "deny",
               "After a stop loss or take profit, the strategy places no new risk in that market for this long "
               "(so it does not buy straight back)."),

@@ -488,6 +488,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import templates as cli_templates  # noqa: E402  (strategy templates)
 
     cli_templates.register(sub)
+    from engine.cli import strategy_limits as cli_strategy_limits  # noqa: E402  (a strategy's own limits, exits)
+
+    cli_strategy_limits.register(sub)
     return parser
 
 

@@ -18,7 +18,8 @@ ACCUMULATE = StrategyKind(
     description=(
         "Builds a position of `target_shares` of one outcome in slices: one fill-and-kill of `size` at the best "
         "price every `interval_s`, only while that price is at or under `price_cap`, until the target is held. "
-        "It never sells."
+        "As an iceberg (`how`: iceberg) it rests a bid of `size` at `price_cap` instead, the next slice at the "
+        "same price as soon as the shown one fills. It never sells."
     ),
     params_schema=(
         ParamSpec("outcome", ParamType.CHOICE, "YES", "The outcome to accumulate.", choices=("YES", "NO")),
@@ -30,6 +31,10 @@ ACCUMULATE = StrategyKind(
                   maximum=7 * 86_400),
         ParamSpec("price_cap", ParamType.PROBABILITY, 0.6, "Most paid per share of the outcome: no slice while the "
                   "best price is above it.", minimum=0.001, maximum=0.999, step=0.01),
+        ParamSpec("how", ParamType.CHOICE, "take", "take: a fill-and-kill at the touch every interval; iceberg: a "
+                  "resting bid at the price cap showing one slice at a time, refilled as each fills (the interval "
+                  "unused; the risk gate measures the whole rest with each slice).", label="How",
+                  choices=("take", "iceberg")),
     ),
     check=check,
 )

@@ -62,6 +62,7 @@ from contracts.tables.outside import OddsLink, PollLink, SignalPost, SignalSourc
 from contracts.tables.research import (
     StrategyRun,
 )
+from contracts.tables.standing import Iceberg, TrailingStop
 from contracts.tables.suggestions import KalshiListing, PairSuggestion, PairSuggestionRun, StrategyTemplate
 from contracts.tables.trading import (
     CashEntry,
@@ -160,4 +161,6 @@ __all__ = [
     "PairSuggestion",
     "PairSuggestionRun",
     "StrategyTemplate",
+    "Iceberg",
+    "TrailingStop",
 ]

@@ -33,3 +33,4 @@ class StrategyRun(SQLModel, table=True):
     orders: str | None = None
     latency: str | None = None
     capital: int | None = None  # the run's starting cash, micro-pUSD (migration 0071)
+    limits: str | None = None  # the strategy's own limits, JSON (migration 0171); NULL: the defaults

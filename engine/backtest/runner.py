@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from contracts import metrics as metric_fns
-from contracts.backtest_spec import BacktestSpec
+from contracts.backtest_spec import BacktestSpec, limits_problem
 from contracts.calibration import calibrate
 from contracts.domain import MICRO, MarketInfo
 from contracts.latency_spec import DEFAULT as DEFAULT_LATENCY
@@ -228,7 +228,8 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, run_markets: Run
                          followed=followed_trades(spec, main_db, run_markets),
                          verdicts=recording.desk_source_verdicts(main_db),
                          posts=recording.fair_value_posts(main_db, [r["condition_id"] for r in market_rows],
-                                                          spec.from_ms, spec.to_ms))
+                                                          spec.from_ms, spec.to_ms),
+                         strategy_limits=spec.limits)
     programs = reward_queries.programs_in_file(main_db, [r["condition_id"] for r in market_rows])
     reward_queries.copy_programs(db, programs)  # the run's markets pay what they paid
     scratch.drop_unused(db, indexes=SCRATCH_UNUSED_INDEXES, triggers=SCRATCH_UNUSED_TRIGGERS)
@@ -268,6 +269,8 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
         raise BacktestError("; ".join(f"{k}: {v}" for k, v in errors.items()))
     if spec.to_ms <= spec.from_ms:
         raise BacktestError("the end of the range must be after its start")
+    if (problem := limits_problem(spec.limits)) is not None:
+        raise BacktestError(problem)
     chosen = run_markets(spec, main_db)
     start_ticks, tick_changes = ({}, []) if spec.source != "recorded" else \
         as_it_was.ticks_at_start(main_db, chosen.markets, spec.from_ms, spec.to_ms)

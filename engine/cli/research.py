@@ -70,7 +70,7 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
             raise ResearchError('--params must be a JSON object, e.g. \'{"size": 20}\'')
         markets = tuple(m.strip() for m in (args.markets or "").split(",") if m.strip())
         spec = BacktestSpec(args.strategy, params, args.start, args.end, markets, args.seed, args.source,
-                            args.latency, args.capital)
+                            args.latency, args.capital, _limits(args))
         run_id = request_backtest(db, spec, args.name or f"{args.strategy} {_when(args.start)} to {_when(args.end)}",
                                   actor=actor())
         runs.mark_started(db, run_id)
@@ -105,8 +105,27 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _limits(args: argparse.Namespace) -> dict[str, str]:
+    """--limits (a JSON object of the strategy's own limits, e.g. '{"trailing_stop": "0.05"}') over those --like
+    copied: the run's strategy limits, checked as the Strategies page checks them."""
+    from contracts.backtest_spec import limits_problem
+    from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+
+    try:
+        given = loads_bounded(args.limits or "{}", max_bytes=CONFIG_BYTES, what="--limits")
+    except JsonRefused as exc:
+        raise ResearchError(str(exc)) from None
+    if not isinstance(given, dict):
+        raise ResearchError('--limits must be a JSON object, e.g. \'{"trailing_stop": "0.05"}\'')
+    limits = {**getattr(args, "liked_limits", {}), **{str(k): str(v) for k, v in given.items()}}
+    if (problem := limits_problem(limits)) is not None:
+        raise ResearchError(f"--limits: {problem}")
+    return limits
+
+
 def like(settings: Settings, args: argparse.Namespace) -> None:
-    """--like NAME: a configured strategy's kind and params (--params changes some of them) and the markets it
+    """--like NAME: a configured strategy's kind and params (--params changes some of them), its own limits
+    (--limits changes some) and the markets it
     trades (those of its list or filter with data in the range) stand for --strategy and --markets: a backtest
     of it trades its markets, as the desk trades them, not every market recorded beside them."""
     from storage.research.backtest_recording import configured_strategy
@@ -132,6 +151,7 @@ def like(settings: Settings, args: argparse.Namespace) -> None:
     if not isinstance(changes, dict):
         raise ResearchError('--params must be a JSON object, e.g. \'{"size": 20}\'')
     args.strategy, args.markets = found.kind, ",".join(markets)
+    args.liked_limits = found.limits  # its exits too (--limits changes some)
     args.params = json.dumps({**found.params, **changes})
     args.name = args.name or f"{found.name} ({found.kind}) {_when(args.start)} to {_when(args.end)}"
 
@@ -422,6 +442,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                "measured[:DATA] (default: the desk's paper_latency setting)")
     backtest.add_argument("--capital", type=_capital, metavar="PUSD",
                           help="the run's starting cash in pUSD (default: the desk's paper starting cash setting)")
+    backtest.add_argument("--limits", help='JSON object of the strategy\'s own limits (its exits), e.g. '
+                                           '\'{"trailing_stop": "0.05"}\' (--like copies the strategy\'s)')
     backtest.add_argument("--name", type=_name, help="a name for the run")
     backtest.add_argument("--run-id", type=cli_args.run_id, help="run a backtest the dashboard created")
     backtest.add_argument("--report", type=_report_path, metavar="FILE.html",

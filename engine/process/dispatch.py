@@ -49,6 +49,8 @@ HANDLERS: Mapping[str, Handler] = {
     "exit": lambda a, p, actor: a.trading.operator.exit(p),
     "pause": lambda a, p, actor: a.controller.pause(actor),
     "place_order": lambda a, p, actor: a.trading.operator.place_order(p),
+    "cancel_iceberg": lambda a, p, actor: a.trading.operator.cancel_iceberg(p),
+    "cancel_trailing_stop": lambda a, p, actor: a.trading.operator.cancel_trailing_stop(p),
     "redeem": lambda a, p, actor: a.trading.operator.redeem(p),
     "merge": lambda a, p, actor: a.trading.operator.merge(p),
     "move_funds": lambda a, p, actor: a.trading.operator.move_funds(p),

@@ -68,6 +68,8 @@ class Reason(StrEnum):
     EXIT_COOLDOWN = "EXIT_COOLDOWN"
     STOP_LOSS = "STOP_LOSS"
     TAKE_PROFIT = "TAKE_PROFIT"
+    # A trailing stop fired: the best bid fell its distance below its high (trading/exits/trailing.py).
+    TRAILING_STOP = "TRAILING_STOP"
     OPERATOR_EXIT = "OPERATOR_EXIT"  # the operator asked to sell a position (trading/operator/operator_exits.py)
     ORDER_AGE = "ORDER_AGE"
     GROUP_INCOMPLETE = "GROUP_INCOMPLETE"
@@ -333,8 +335,13 @@ class RiskGate:
             size, decision = self._size_one(intent, quote, view, ctx, reducible, headroom)
             if decision is not None:
                 decisions.append(decision)
+            reserve = quote.reserve
+            if size > 0 and reserve:
+                reserve, decision = self._size_reserve(intent, quote, size, ctx, reducible, headroom)
+                decisions += [decision] if decision is not None else []
             if size > 0:
-                approved.append(quote if size == quote.size else replace(quote, size=size))
+                approved.append(quote if (size, reserve) == (quote.size, quote.reserve)
+                                else replace(quote, size=size, reserve=reserve))
                 slots -= 1
                 budget.open_orders += 1
         quotes = tuple(approved)
@@ -377,6 +384,29 @@ class RiskGate:
         if first is not None and first.approved != size:
             first = self._decide(intent, quote, size, first.reason, first.detail)
         return size, first
+
+    @staticmethod
+    def _size_reserve(intent: Intent, quote: Quote, size: int, ctx: RiskContext, reducible: dict[Side, int],
+                      headroom: _Headroom) -> tuple[int, Decision | None]:
+        """An iceberg's hidden rest (`Quote.reserve`), measured with its slice (`size`, approved) against the
+        exposure limits as if it were shown: what does not fit is trimmed, said so. It spends nothing of the
+        tick's budget (no order at the venue holds it): each slice is measured again as it is placed."""
+        reserve = quote.reserve
+        reduce = min(reserve, reducible[quote.side])  # (what it would reduce, not taken from the quotes after it)
+        increase = reserve - reduce
+        if not increase:
+            return reserve, None
+        reducing = ctx.reducing_reason(intent.strategy, intent.condition_id)
+        if reducing is not None:
+            kept, reason, detail = reduce, reducing, "only risk-reducing orders: the iceberg's rest would add risk"
+        else:
+            reason, room = headroom.binding()
+            if increase * unit_cost(quote) // MICRO <= room:
+                return reserve, None
+            kept = reduce + round_size(room * MICRO // unit_cost(quote))
+            detail = f"the iceberg's whole: room {room / MICRO:.2f} pUSD"
+        return kept, Decision(intent.strategy, intent.condition_id, quote.side, quote.price, size + reserve,
+                              size + kept, reason, detail)
 
     @staticmethod
     def _decide(intent: Intent, quote: Quote, approved: int, reason: Reason, detail: str) -> Decision:

@@ -12,6 +12,12 @@ A slice waits for the interval from the last slice sent, whether the venue fille
 gate trimmed or refused it; a price above the cap sends nothing and waits for a better one
 without starting the interval. While a slice is in flight it says nothing. When each market's
 last slice went is its memory (`memory`, `recall`): a restart does not send the next one early.
+
+As an iceberg (`how`: iceberg) it rests one slice at `price_cap` (a bid for YES; for NO, an ask of
+YES at 1 - cap, which the planner places as a bid of NO at the cap) and, once that slice has filled
+in full, the next at the same price, until the target is held: each slice is its quote's size, the
+rest of the target its `reserve` (the risk gate measures both against the exposure limits). While
+a slice rests it asks for that same slice, so the order keeps its place in the queue as it fills.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from contracts.domain import ONE, Book, Intent, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
+from contracts.domain import ONE, Book, Intent, MarketView, OrderView, Quote, Side, Snapshot, StrategyState, Tif, fmt
 from contracts.strategy_schemas.accumulate import ACCUMULATE
 from engine.strategies.base import MemoryUnreadable, StrategyBase, closed_reason, net_yes, orders_in
 
@@ -37,14 +43,18 @@ class Accumulate(StrategyBase):
         self.size = self.micros("size")
         self.interval_ms = int(self.params["interval_s"]) * 1000
         self.cap = self.micros("price_cap")
+        self.iceberg = self.params.get("how") == "iceberg"
         self.last: dict[str, int] = {}  # market -> when its last slice was sent (ms)
 
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
         intents = []
         for cid, view in snapshot.markets.items():
+            held = net_yes(state, cid) if self.yes else -net_yes(state, cid)
+            if self.iceberg:
+                intents.append(self.intent(cid, *self.rest(view, held, orders_in(state, cid))))
+                continue
             if orders_in(state, cid):
                 continue  # a slice is in flight: let it resolve before deciding again
-            held = net_yes(state, cid) if self.yes else -net_yes(state, cid)
             quotes, reason = self.slice(view, held, now_ms)
             if quotes:
                 self.last[cid] = now_ms
@@ -62,6 +72,22 @@ class Accumulate(StrategyBase):
         if last is not None and now - last < self.interval_ms:
             return (), f"next slice in {(last + self.interval_ms - now + 999) // 1000} s"
         return self.take(view.yes, min(self.size, remaining), view.info.min_size, outcome)
+
+    def rest(self, view: MarketView, held: int, working: list[OrderView]) -> tuple[tuple[Quote, ...], str]:
+        """The iceberg: the slice shown (the one resting, as it was placed, so it keeps its place; else the next),
+        the rest of the target behind it."""
+        if reason := closed_reason(view.info):
+            return (), reason
+        outcome = "YES" if self.yes else "NO"
+        remaining = self.target - held
+        if remaining < max(view.info.min_size, 1):
+            return (), f"at target: {fmt(held)} of {fmt(self.target)} {outcome} held"
+        shown = working[0] if working else None
+        size = shown.size if shown is not None else min(self.size, remaining)
+        left_shown = size - shown.filled if shown is not None else size
+        side, price = (Side.BUY, self.cap) if self.yes else (Side.SELL, ONE - self.cap)
+        return ((Quote(side, price, size, Tif.GTC, reserve=max(0, remaining - left_shown)),),
+                f"iceberg: {fmt(left_shown)} of {fmt(remaining)} {outcome} shown at {fmt(self.cap)}")
 
     def take(self, book: Book | None, size: int, min_size: int, outcome: str) -> tuple[tuple[Quote, ...], str]:
         """One slice at the touch, when the outcome's price there is within the cap."""

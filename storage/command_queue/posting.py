@@ -88,6 +88,10 @@ def venues_named(conn: sqlite3.Connection, payload: Mapping[str, Any]) -> frozen
             key = "id" if column == "order_id" else "client_id"
             row = conn.execute(f"SELECT venue FROM orders WHERE {key} = ?", (payload[column],)).fetchone()
             venues |= {row[0]} if row else set()
+    for column, table in (("iceberg_id", "icebergs"), ("trail_id", "trailing_stops")):  # a standing order's
+        if payload.get(column) is not None:
+            row = conn.execute(f"SELECT venue FROM {table} WHERE id = ?", (payload[column],)).fetchone()
+            venues |= {row[0]} if row else set()
     return frozenset(venues)
 
 

@@ -403,14 +403,15 @@ def ticket_facts(db: Database, condition_id: str, mode: str) -> dict[str, Any] |
                     FROM positions p WHERE p.mode = :m AND p.strategy = 'manual' AND p.condition_id = :cid"""),
             {"m": mode, "cid": condition_id}).all())
         slippage = conn.execute(text("SELECT value FROM risk_limits WHERE name = 'max_slippage'")).scalar()
+        least = conn.execute(text("SELECT value FROM risk_limits WHERE name = 'min_order_value'")).scalar()
     return {**dict(row), "held": {token: max(0, int(v or 0)) for token, v in held.items()},
-            "max_slippage": _max_slippage(slippage)}
+            "max_slippage": _max_slippage(slippage), "min_order_value": _max_slippage(least, "min_order_value")}
 
 
-def _max_slippage(raw: object) -> int | None:
-    """The max-slippage limit in micro-units (the default when none is stored), or None when the
-    stored value does not validate (the engine then keeps the one in force: it has the say)."""
-    spec = LIMIT_SPECS["max_slippage"]
+def _max_slippage(raw: object, name: str = "max_slippage") -> int | None:
+    """The max-slippage limit (or the limit `name`) in micro-units (the default when none is stored), or None
+    when the stored value does not validate (the engine then keeps the one in force: it has the say)."""
+    spec = LIMIT_SPECS[name]
     try:
         value = spec.default if raw is None else parse_value(spec, raw)
     except LimitError:

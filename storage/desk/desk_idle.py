@@ -25,6 +25,7 @@ PLAIN = {
     "EXIT_COOLDOWN": "an exit's cool-down keeps it out of the market",
     "STOP_LOSS": "a stop loss is selling its position there",
     "TAKE_PROFIT": "a take profit is selling its position there",
+    "TRAILING_STOP": "a trailing stop is selling its position there",
     "STALE_DATA": "its markets' books are stale",
     "NO_MID": "its markets have no two-sided book",
     "MAX_TOTAL_EXPOSURE": "the total exposure limit is reached",

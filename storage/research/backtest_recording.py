@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from contracts.market_filter import MarketCandidate, select_markets
@@ -130,6 +130,7 @@ class Configured:
     kind: str
     params: dict[str, object]
     markets: tuple[str, ...]
+    limits: dict[str, str] = field(default_factory=dict)  # its own limits (its exits among them), as stored
 
 
 def configured_strategy(db_path: Path, name: str, source: str, from_ms: int, to_ms: int,
@@ -148,8 +149,9 @@ def configured_strategy(db_path: Path, name: str, source: str, from_ms: int, to_
                                   _amount(r["volume_24h"])) for r in with_data]
     chosen = select_markets(spec, candidates, now_ms=now_ms)
     known = {c.condition_id for c in candidates}
+    limits = _rows(db_path, "SELECT name, value FROM strategy_limits WHERE strategy = :n ORDER BY name", {"n": name})
     return Configured(name, str(rows[0]["kind"]), params if isinstance(params, dict) else {},
-                      tuple(cid for cid in chosen if cid in known))
+                      tuple(cid for cid in chosen if cid in known), {str(r["name"]): str(r["value"]) for r in limits})
 
 
 def _amount(value: object) -> int:

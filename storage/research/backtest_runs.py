@@ -69,7 +69,8 @@ def load_spec(db: Database, run_id: int) -> BacktestSpec:
         raise KeyError(f"no backtest run {run_id}")
     return BacktestSpec(kind=row["strategy_kind"], params=json.loads(row["params"]), from_ms=row["from_at"],
                         to_ms=row["to_at"], markets=tuple(json.loads(row["markets"])), seed=row["seed"],
-                        source=row["source"], latency=row["latency"], capital=row["capital"])
+                        source=row["source"], latency=row["latency"], capital=row["capital"],
+                        limits=json.loads(row["limits"] or "{}"))
 
 
 def mark_started(db: Database, run_id: int) -> None:

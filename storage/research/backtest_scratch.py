@@ -5,7 +5,7 @@ as a stream when the run ends (a long run's orders are never all held in memory)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -25,11 +25,12 @@ def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Seq
                  settings: Sequence[dict[str, Any]], strategy: str, kind: str, params: dict[str, Any],
                  fair_values: Sequence[dict[str, Any]] = (), pairs: Sequence[dict[str, Any]] = (),
                  strategy_markets: Sequence[str] = (), followed: Sequence[dict[str, Any]] = (),
-                 verdicts: Sequence[dict[str, Any]] = (), posts: Sequence[dict[str, Any]] = ()) -> None:
+                 verdicts: Sequence[dict[str, Any]] = (), posts: Sequence[dict[str, Any]] = (),
+                 strategy_limits: Mapping[str, str] | None = None) -> None:
     """The run's markets, the desk's limits and settings, its standing fair values, the outside and poll
     values it received (`posts`, replayed as it received them) and the verdicts on their sources
     (`verdicts`), the followed wallets' trades in its markets (`followed`), its one strategy (enabled, on
-    those markets), and paper mode, in one transaction. The run's markets are
+    those markets, with its own `strategy_limits`), and paper mode, in one transaction. The run's markets are
     its venue's, whether the desk discovered them or a session file brought them; a Kalshi
     strategy's are its `pairs` (the desk's venue_pairs rows), named in `strategy_markets`."""
     with db.write() as conn:
@@ -75,6 +76,9 @@ def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Seq
                                  updated_by) VALUES (:n, :k, :p, :m, 1, 0, 0, 'backtest')"""),
                      {"n": strategy, "k": kind, "p": json.dumps(params),
                       "m": json.dumps(list(strategy_markets) or [r["condition_id"] for r in markets])})
+        for name, value in (strategy_limits or {}).items():  # its own (its exits among them)
+            conn.execute(text("""INSERT INTO strategy_limits (strategy, name, value, updated_at, updated_by)
+                                 VALUES (:s, :n, :v, 0, 'backtest')"""), {"s": strategy, "n": name, "v": value})
         conn.execute(text("UPDATE engine_state SET mode = 'paper'"))
 
 

@@ -33,11 +33,12 @@ def request_backtest(db: Database, spec: BacktestSpec, name: str, *, actor: str)
     with db.write() as conn:
         run_id = int(conn.execute(
             text("""INSERT INTO strategy_runs (name, created_at, status, strategy_kind, params, markets, from_at,
-                        to_at, seed, source, latency, capital) VALUES (:name, :now, 'running', :kind, :params,
-                        :markets, :f, :t, :seed, :source, :latency, :capital) RETURNING id"""),
+                        to_at, seed, source, latency, capital, limits) VALUES (:name, :now, 'running', :kind, :params,
+                        :markets, :f, :t, :seed, :source, :latency, :capital, :limits) RETURNING id"""),
             {"name": name, "now": now_ms(), "kind": spec.kind, "params": json.dumps(spec.params, sort_keys=True),
              "markets": json.dumps(list(spec.markets)), "f": spec.from_ms, "t": spec.to_ms, "seed": spec.seed,
-             "source": spec.source, "latency": spec.latency, "capital": spec.capital},
+             "source": spec.source, "latency": spec.latency, "capital": spec.capital,
+             "limits": json.dumps(spec.limits, sort_keys=True) if spec.limits else None},
         ).scalar_one())
         write_audit(conn, actor=actor, action="backtest.launch", entity=f"backtest_run:{run_id}", before=None,
                     after={"name": name, **asdict(spec)})

@@ -78,6 +78,7 @@
 -- migration: 0127_venue_funds
 -- migration: 0146_market_resolutions
 -- migration: 0166_order_amends
+-- migration: 0171_standing_orders
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -288,6 +289,26 @@ CREATE TABLE forecasts (
             strategy TEXT NOT NULL,
             condition_id TEXT NOT NULL,
             probability INTEGER NOT NULL CHECK (probability BETWEEN 0 AND 1000000)
+        );
+CREATE TABLE icebergs (
+            id INTEGER PRIMARY KEY,
+            venue TEXT NOT NULL,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            token_id TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('YES', 'NO')),
+            side TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+            price INTEGER NOT NULL,
+            total INTEGER NOT NULL,
+            slice INTEGER NOT NULL,
+            post_only INTEGER NOT NULL DEFAULT 0 CHECK (post_only IN (0, 1)),
+            status TEXT NOT NULL CHECK (status IN ('ACTIVE', 'DONE', 'CANCELLED', 'ENDED')),
+            detail TEXT,
+            created_at INTEGER NOT NULL,
+            created_by TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            ended_at INTEGER
         );
 CREATE TABLE import_progress (
             token_id TEXT NOT NULL,
@@ -812,7 +833,7 @@ CREATE TABLE strategy_runs (
             trades TEXT,
             error TEXT,
             pid INTEGER
-        , orders TEXT, latency TEXT, capital INTEGER);
+        , orders TEXT, latency TEXT, capital INTEGER, limits TEXT);
 CREATE TABLE strategy_selection (
         name TEXT PRIMARY KEY,
         selected INTEGER NOT NULL,
@@ -856,6 +877,29 @@ CREATE TABLE "ticks" (
             size INTEGER,
             mid INTEGER,
             data TEXT
+        );
+CREATE TABLE trailing_stops (
+            id INTEGER PRIMARY KEY,
+            venue TEXT NOT NULL,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            token_id TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('YES', 'NO')),
+            distance INTEGER NOT NULL,
+            floor INTEGER,
+            shares INTEGER,
+            high_water INTEGER NOT NULL,
+            high_water_at INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('ACTIVE', 'TRIGGERED', 'DONE', 'CANCELLED')),
+            triggered_at INTEGER,
+            trigger_bid INTEGER,
+            leave INTEGER,
+            detail TEXT,
+            created_at INTEGER NOT NULL,
+            created_by TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            ended_at INTEGER
         );
 CREATE TABLE updown_windows (
             condition_id TEXT PRIMARY KEY,
@@ -991,6 +1035,9 @@ CREATE INDEX ix_paper_trades_matched ON paper_trades (matched_at);
 CREATE INDEX pair_suggestions_by_status ON pair_suggestions (status, score);
 CREATE INDEX ix_order_amends_order ON order_amends (order_id);
 CREATE INDEX ix_order_amends_pending ON order_amends (mode, venue) WHERE status = 'pending';
+CREATE UNIQUE INDEX ux_trailing_stops_open ON trailing_stops (venue, mode, strategy, token_id)
+            WHERE status IN ('ACTIVE', 'TRIGGERED');
+CREATE INDEX ix_icebergs_active ON icebergs (venue, mode, status);
 INSERT INTO "candle_backfill" VALUES(1,:now,NULL);
 INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,NULL,'{}',NULL,NULL,NULL,'{}','{}');
 INSERT INTO "notifier_state" VALUES(1,0,:now,'{}',:now,0);

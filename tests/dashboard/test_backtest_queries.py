@@ -103,6 +103,7 @@ def test_run_row_and_audit_commit_together(db: Database, monkeypatch: pytest.Mon
         "source": "recorded",
         "latency": None,  # the desk's paper_latency setting when it runs
         "capital": None,  # the desk's paper starting cash when it runs
+        "limits": {},  # its strategy limits: every one at its default (no exits)
     }
 
     def broken(*args: object, **kwargs: object) -> None:

@@ -36,7 +36,8 @@ SAMPLE: dict[str, dict[str, Any]] = {
     "exit": {"strategy": "mm"}, "set_mode": {"mode": "paper"}, "set_venue_mode": {"venue": "kalshi", "mode": "paper"},
     "merge": {"condition_id": "0xabc"}, "cancel_order": {"order_id": 1},
     "place_order": {"condition_id": "0xabc", "outcome": "YES", "side": "BUY"},
-    "move_funds": {"venue": "kalshi", "allocation": "0:100"}}
+    "move_funds": {"venue": "kalshi", "allocation": "0:100"}, "cancel_iceberg": {"iceberg_id": 1},
+    "cancel_trailing_stop": {"trail_id": 1}}
 
 
 def _claimed_in_order(db: Database) -> list[str]:
@@ -134,7 +135,10 @@ def test_the_trading_core_applies_every_trading_kind(monkeypatch: pytest.MonkeyP
         monkeypatch.setattr(operator_actions, name, leaf(name))
     monkeypatch.setattr(operator_commands, "exit_positions", leaf("exit"))
     monkeypatch.setattr(operator_commands, "move_funds", leaf("move_funds"))
+    for name in ("cancel_iceberg", "cancel_trailing_stop"):
+        monkeypatch.setattr(operator_commands.standing, name, leaf(name))
     desk = SimpleNamespace(live=True, venue_name=POLYMARKET, mode="paper", risk=None, exits=None, operator_exits=None,
+                           trails=None, icebergs=None,
                            collections=SimpleNamespace(command=lambda kind, payload: leaf(kind)()))
     commands = OperatorCommands(None, Ledgers(desk, {}), None, mark=lambda condition_id: None,  # type: ignore[arg-type]  # stand-ins with what the commands read
                                 deciding=lambda: False)

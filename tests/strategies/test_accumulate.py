@@ -3,6 +3,8 @@ cap, what is held counted toward the target, nothing sold, the interval remember
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from contracts.domain import Quote, Side, Tif
 from engine.strategies.accumulate import Accumulate
 from tests.strategies.builders import book, order, px, sh, snap, state, view
@@ -58,3 +60,28 @@ def test_a_restart_waits_for_the_interval_it_remembers() -> None:
     restarted.recall(dca.memory())
     [intent] = restarted.decide(snap(view(yes=BOOK)), state(positions={"c1": 10}), 30_000)
     assert intent.quotes == () and "next slice in 30 s" in intent.reason
+
+
+ICEBERG = {**BASE, "how": "iceberg"}
+
+
+def test_as_an_iceberg_it_rests_one_slice_at_the_cap_with_the_rest_behind_it() -> None:
+    dca = Accumulate("d", ICEBERG)
+    [first] = dca.decide(snap(view(yes=BOOK)), state(), 0)
+    assert first.quotes == (Quote(Side.BUY, px("0.55"), sh(10), Tif.GTC, reserve=sh(20)),)
+    # The slice rests, 4 of it filled: the same slice is asked for (it keeps its place), the rest behind it.
+    resting = state(positions={"c1": 4}, orders=[replace(order("c1", Side.BUY, "0.55", 10), filled=sh(4))])
+    [same] = dca.decide(snap(view(yes=BOOK)), resting, 1_000)
+    assert same.quotes == (Quote(Side.BUY, px("0.55"), sh(10), Tif.GTC, reserve=sh(20)),)
+    # Filled in full: the next slice at once (no interval), at the same price.
+    [second] = dca.decide(snap(view(yes=BOOK)), state(positions={"c1": 10}), 2_000)
+    assert second.quotes == (Quote(Side.BUY, px("0.55"), sh(10), Tif.GTC, reserve=sh(10)),)
+    [last] = dca.decide(snap(view(yes=BOOK)), state(positions={"c1": 25}), 3_000)
+    assert last.quotes == (Quote(Side.BUY, px("0.55"), sh(5), Tif.GTC),)
+    [done] = dca.decide(snap(view(yes=BOOK)), state(positions={"c1": 30}), 4_000)
+    assert done.quotes == () and "at target" in done.reason
+
+
+def test_a_no_iceberg_rests_its_slice_as_an_ask_of_yes_at_one_less_the_cap() -> None:
+    [intent] = Accumulate("d", {**ICEBERG, "outcome": "NO"}).decide(snap(view(yes=BOOK)), state(), 0)
+    assert intent.quotes == (Quote(Side.SELL, px("0.45"), sh(10), Tif.GTC, reserve=sh(20)),)

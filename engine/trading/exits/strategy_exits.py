@@ -47,7 +47,7 @@ class Exit:
     strategy: str
     condition_id: str
     token_id: str
-    reason: Reason  # STOP_LOSS, TAKE_PROFIT or OPERATOR_EXIT
+    reason: Reason  # STOP_LOSS, TAKE_PROFIT, TRAILING_STOP or OPERATOR_EXIT
     detail: str
     shares: int  # settled, sellable shares to sell
     mid: int
@@ -124,13 +124,16 @@ def hold_out(intents: list[Intent], held: set[tuple[str, str]]) -> list[Intent]:
 def start_exits(link: TradingSite, risk: RiskMonitor, book: ExitBook, exits: list[Exit]) -> None:
     """Exits found this pass begin (before the strategies decide, so one whose position must
     be sold is kept out of that market at once): each new one starts the strategy's cooldown
-    there. One with nothing settled to sell yet waits until something is."""
+    there (a strategy's: not the operator's own books). One with nothing settled to sell yet waits
+    until something is."""
     now = link.clock()
     for exit_ in exits:
         if exit_.key in book.active or exit_.shares <= 0 or link.catalog.get(exit_.condition_id) is None \
                 or dust(link, exit_):
             continue
         book.begin(exit_.key, exit_.condition_id, exit_.reason.value, exit_.detail, now)
+        if exit_.strategy in NO_EXITS:
+            continue  # the operator's own book (a manual trailing stop, an Exit of it): their next ticket is theirs
         cooldown = risk.strategies.limits.get(exit_.strategy, DEFAULTS).ms("exit_cooldown")
         risk.cooldowns[(exit_.strategy, exit_.condition_id)] = now + cooldown
 
@@ -227,7 +230,9 @@ def _record(link: TradingSite, risk: RiskMonitor, exit_: Exit, state: ExitState,
         return
     what = exit_.reason.value.replace("_", " ").lower()
     message = f"strategy '{exit_.strategy}' {what}: {exit_.detail}; {outcome}"
-    if warn and sold.below_floor:  # an operator's exit ends there: it never sells below the floor confirmed
+    # An operator's exit ends there: it never sells below the floor confirmed. A trailing stop's floor is
+    # standing: it waits, tried again with the back-off, until the bids come back to it.
+    if warn and sold.below_floor and exit_.reason is Reason.OPERATOR_EXIT:
         message += ". The exit ends here; the strategy trades this market again after its exit cooldown"
     elif warn:
         state.warned = True

@@ -24,6 +24,7 @@ from contracts.exit_floors import floor_key, read_floors
 from contracts.order_status import OrderStatus
 from contracts.payouts import Payouts
 from contracts.ticket import MANUAL, Preview, TicketError, as_quote, parse_ticket, preview
+from contracts.venue_policies import policy_for_market
 from engine.execution.planner import OrderSpec, route
 from engine.risk.gate import Decision, Reason
 from engine.trading.exits import selling
@@ -56,18 +57,9 @@ async def place_order(ledger: TradingSite, link: VenueLink, risk: RiskMonitor,
         ticket = parse_ticket(payload, now_s=link.clock() // 1000)
     except TicketError as exc:
         raise CommandRejected(str(exc)) from None
-    catalog = link.catalog
-    market = catalog.get(ticket.condition_id)
-    if market is None or not market.tradable or not market.accepting_orders or market.closed:
-        raise CommandRejected(f"market {ticket.condition_id!r} is not open for orders (unknown, closed or paused)")
-    await ledger.connect()
-    if catalog.fees_unknown([market.condition_id]):  # a market no strategy trades: read its fee first
-        await link.ensure_fees([market.condition_id])
-        market = catalog.get(ticket.condition_id) or market
-        if catalog.fees_unknown([market.condition_id]) and link.replay is None:
-            raise CommandRejected("the market's fee schedule could not be read from the venue: try again shortly")
+    market = await ticket_market(ledger, link, ticket.condition_id)
     what = f"{ticket.side.value} {ticket.outcome.value} in “{market.question}”"  # every answer names it
-    view = await _fresh_view(link, risk.limits, market)
+    view = await fresh_view(link, risk.limits, market)
     token = market.token(ticket.outcome)
     executor = ledger.executor
     held = executor.state.totals(MANUAL, token).sellable
@@ -98,11 +90,26 @@ async def place_order(ledger: TradingSite, link: VenueLink, risk: RiskMonitor,
             "note": f"{what}: {fmt(placed.size)} shares at {fmt(placed.price)}"}
 
 
-async def _fresh_view(link: VenueLink, limits: Limits, market: MarketInfo) -> MarketView:
+async def ticket_market(ledger: TradingSite, link: VenueLink, condition_id: str) -> MarketInfo:
+    """The market a ticket names, open for orders, its venue connected and its fee schedule known."""
+    catalog = link.catalog
+    market = catalog.get(condition_id)
+    if market is None or not market.tradable or not market.accepting_orders or market.closed:
+        raise CommandRejected(f"market {condition_id!r} is not open for orders (unknown, closed or paused)")
+    await ledger.connect()
+    if catalog.fees_unknown([market.condition_id]):  # a market no strategy trades: read its fee first
+        await link.ensure_fees([market.condition_id])
+        market = catalog.get(condition_id) or market
+        if catalog.fees_unknown([market.condition_id]) and link.replay is None:
+            raise CommandRejected("the market's fee schedule could not be read from the venue: try again shortly")
+    return market
+
+
+async def fresh_view(link: VenueLink, limits: Limits, market: MarketInfo) -> MarketView:
     """The market as the gate must see it: both books, fresh. A market no strategy trades is
     subscribed first (bounded wait): a ticket is never checked against no data."""
     tokens = {market.yes_token, market.no_token}
-    if tokens - link.feed.subscribed():
+    if policy_for_market(market.condition_id).desk_feed and tokens - link.feed.subscribed():
         link.feed.subscribe(tokens - link.feed.subscribed())
     deadline = asyncio.get_running_loop().time() + BOOK_WAIT_S
     max_age = limits.ms("max_data_age")

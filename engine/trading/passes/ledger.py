@@ -59,11 +59,13 @@ from engine.risk.breakers import DECISIONS_FAILING
 from engine.risk.ledger_risk import VenueLedgerRisk
 from engine.risk.monitor import RiskMonitor
 from engine.trading.exits.exit_book import ExitBook
+from engine.trading.exits.trailing import TrailBook
 from engine.trading.ledgers import arbs
 from engine.trading.ledgers.exchange_pauses import held, hold_for_pause
 from engine.trading.ledgers.venue_funds import FundsWatch
 from engine.trading.lookouts.balance_watch import BalanceWatch
 from engine.trading.lookouts.pass_guard import PassGuard
+from engine.trading.operator.icebergs import IcebergBook
 from engine.trading.operator.operator_actions import holdings_in_scope, settle_resolution
 from engine.trading.operator.operator_exits import OperatorExits, exit_positions
 from engine.trading.passes.ledger_pass import LedgerParts, ledger_pass
@@ -125,6 +127,8 @@ class Ledger:
         self.collections = Collections(self)
         self.exits = ExitBook()
         self.operator_exits = OperatorExits()  # its positions the operator asked to sell
+        self.trails = TrailBook()  # its trailing stops: its strategies' and the manual ticket's (exits/trailing.py)
+        self.icebergs = IcebergBook()  # the manual ticket's icebergs on it (operator/icebergs.py)
         self.arbitrage = arbs.Settlements()  # legs of unevenly filled arbitrages waiting to be unwound
         self.strategies: set[str] = set()  # the strategies it trades this tick (the desk's: whoever routes there)
         self.live = False  # its venue is connected
@@ -132,7 +136,8 @@ class Ledger:
         self.funds: FundsWatch | None = None  # live, its venue's sections said to the operator (venue_funds.py)
         # Its pass: every ledger's (passes/ledger_pass.py), with what is its own.
         self.parts = LedgerParts(self, self.risk, self.exits, self.arbitrage, self.operator_exits,
-                                 on_kill=on_kill or self._kill_switch, venue_holds=self._venue_holds, look=look)
+                                 on_kill=on_kill or self._kill_switch, venue_holds=self._venue_holds, look=look,
+                                 trails=self.trails, icebergs=self.icebergs)
 
     def _executor(self) -> Executor:
         if not self.desk and self.mode == "live" and (

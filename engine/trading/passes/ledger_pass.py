@@ -24,7 +24,9 @@ from engine.risk.monitor import RiskMonitor
 from engine.trading.exits.exit_book import ExitBook
 from engine.trading.exits.game_start import hold_for_game_start
 from engine.trading.exits.strategy_exits import Exit, hold_out, start_exits, take_exits
+from engine.trading.exits.trailing import TrailBook, with_trails
 from engine.trading.ledgers import arbs
+from engine.trading.operator.icebergs import IcebergBook
 from engine.trading.operator.operator_exits import OperatorExits
 from engine.trading.parts import TradingSite
 
@@ -49,6 +51,8 @@ class LedgerParts:
     on_kill: Callable[[str, int], Awaitable[None]]  # what its kill switch does
     venue_holds: Callable[[list[Intent], int], tuple[list[Intent], list[Any]]] = no_holds
     look: Callable[[int], None] | None = None  # watched between settling and valuing (the desk's lookout)
+    trails: TrailBook | None = None  # its trailing stops (exits/trailing.py): marks followed, those fired sold
+    icebergs: IcebergBook | None = None  # the manual ticket's icebergs on it (operator/icebergs.py): refilled
 
 
 async def ledger_pass(ledger: LedgerParts, now: int, views: dict[str, MarketView],
@@ -62,6 +66,8 @@ async def ledger_pass(ledger: LedgerParts, now: int, views: dict[str, MarketView
     site, risk = ledger.site, ledger.risk
     executor = site.executor
     risk.new_tick(now, executor.state, site.catalog, views, fills_dark=fills_dark, also=also)
+    if ledger.trails is not None:  # the best bids followed, a crossed stop fired (sold with the exits below)
+        ledger.trails.observe(site, risk.strategies.limits, risk.limits.ms("max_data_age"), now)
     if intents is not None:
         # A strategy whose position must be sold stays out of its market from this pass.
         start_exits(site, risk, ledger.exits, exits_due(ledger))
@@ -69,6 +75,8 @@ async def ledger_pass(ledger: LedgerParts, now: int, views: dict[str, MarketView
     if not holding:
         report = await executor.reconcile()
         risk.residuals(report.residuals, now)
+        if ledger.icebergs is not None:  # a filled slice's next one (paused too: they are the operator's orders)
+            await ledger.icebergs.refill(site, risk, now)
     while executor.partials:  # unevenly filled arbitrage groups: completed or unwound as their strategy asks
         await arbs.settle(site, executor.partials.pop(0), ledger.arbitrage)
     if ledger.arbitrage.pending:
@@ -86,8 +94,9 @@ async def ledger_pass(ledger: LedgerParts, now: int, views: dict[str, MarketView
 
 def exits_due(ledger: LedgerParts) -> list[Exit]:
     """The operator's exits first, then the strategies' own (stop loss, take profit, ...), as the ledger
-    stands now."""
-    return ledger.operator_exits.with_strategies(ledger.site, ledger.risk.strategies.limits)
+    stands now; a fired trailing stop's sale ahead of the strategies' own for the same position."""
+    due = ledger.operator_exits.with_strategies(ledger.site, ledger.risk.strategies.limits)
+    return due if ledger.trails is None else with_trails(due, ledger.trails.exits(ledger.site))
 
 
 Hold = Callable[[LedgerParts, list[Intent], int, int], tuple[list[Intent], list[Any]]]

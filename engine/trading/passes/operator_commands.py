@@ -10,12 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 from contracts.command_refusal import CommandRejected
+from contracts.standing_orders import is_iceberg, is_trailing_stop
+from contracts.venues import LABELS, venue_of
 from engine.trading.hosting.strategy_host import StrategyHost
 from engine.trading.ledgers.venue_funds import move_funds
 from engine.trading.ledgers.venue_link import VenueLink
-from engine.trading.operator import operator_actions
+from engine.trading.operator import operator_actions, standing
 from engine.trading.operator.operator_exits import exit_positions
-from engine.trading.passes.ledger import flatten_ledger
+from engine.trading.passes.ledger import Ledger, flatten_ledger
 from engine.trading.passes.routing import Ledgers
 
 
@@ -30,10 +32,38 @@ class OperatorCommands:
         return await operator_actions.cancel_order(self.ledgers.desk, self.host, payload)
 
     async def place_order(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """The manual ticket, on the desk's ledger."""
+        """The manual ticket, on the ledger of its market's venue (the desk's for the desk's venue); a trailing
+        stop or an iceberg kept by that ledger from then on (operator/standing.py)."""
         self.mark(payload.get("condition_id"))
-        desk = self.ledgers.desk
-        return await operator_actions.place_order(desk, self.link, desk.risk, payload)
+        ledger = self._ticket_ledger(payload)
+        if is_trailing_stop(payload):
+            return await standing.place_trailing_stop(ledger, self.link, ledger.risk, ledger.trails, payload)
+        if is_iceberg(payload):
+            return await standing.place_iceberg(ledger, self.link, ledger.risk, ledger.icebergs, payload)
+        return await operator_actions.place_order(ledger, self.link, ledger.risk, payload)
+
+    def _ticket_ledger(self, payload: dict[str, Any]) -> Ledger:
+        """The desk's ledger for a market of the desk's venue; another venue's market is traded on that venue's
+        ledger in its armed mode (refused while it is not open: never sent through another venue's)."""
+        venue = venue_of(str(payload.get("condition_id") or ""))
+        desk_venue, desk_mode = self.ledgers.desk_key
+        if venue == desk_venue:
+            return self.ledgers.desk
+        mode = self.ledgers.armed.get(venue, desk_mode)
+        ledger = self.ledgers.open.get((venue, mode))
+        if ledger is None or not ledger.live:
+            raise CommandRejected(f"{LABELS[venue]}'s {mode} ledger is not open (no enabled strategy trades a "
+                                  f"{LABELS[venue]} market now): a ticket on its markets goes through it")
+        return ledger
+
+    async def cancel_iceberg(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """An iceberg of the manual ticket cancelled whole, on whichever ledger keeps it."""
+        return await standing.cancel_iceberg([(ledger, ledger.icebergs) for ledger in self.ledgers.all()], payload)
+
+    async def cancel_trailing_stop(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A trailing stop of the manual ticket cancelled, on whichever ledger keeps it."""
+        return await standing.cancel_trailing_stop([(ledger, ledger.trails) for ledger in self.ledgers.all()],
+                                                   payload)
 
     async def flatten(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Every venue's: the desk's ledger sells, then each other venue's ledger sells there too."""

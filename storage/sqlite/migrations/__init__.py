@@ -109,6 +109,7 @@ ORDER: tuple[str, ...] = (
     "0127_venue_funds",
     "0146_market_resolutions",
     "0166_order_amends",
+    "0171_standing_orders",
 )
 
 
