@@ -8,7 +8,7 @@ decrease refused as an amend is (a cancel still goes); the queue place is kept o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 
 import pytest
 
@@ -35,9 +35,9 @@ def test_amend_and_decrease_answer_and_refuse_as_kalshis_pages_say(sim: SimHandl
     def seq(order_id: str) -> int:
         return int(sim.call(lambda: sim.sim.kalshi.exchange.orders[order_id].seq))
 
-    async def refused(call: object, code: str) -> None:
+    async def refused(call: Awaitable[object], code: str) -> None:
         with pytest.raises(KalshiRefused) as found:
-            await call  # type: ignore[misc]
+            await call
         assert found.value.code == code, found.value
 
     async def go() -> None:
