@@ -137,7 +137,9 @@ def test_a_redemption_the_router_may_not_make_fails_with_the_venues_reason(tmp_p
             engine.start(wait=False)
             engine.wait_alive(90)
             strict.resolve(cid, "YES")
-            wait_until(lambda: _rows(engine, "SELECT message FROM alerts WHERE code = 'REDEEM_FAILED'"), 60,
+            # (the resolution read, a redeem check every 5 s, the relayer's answer: seconds alone, a minute or
+            # more on a loaded machine)
+            wait_until(lambda: _rows(engine, "SELECT message FROM alerts WHERE code = 'REDEEM_FAILED'"), 180,
                        interval=0.2, what="the refused redemption alerted")
             (message,) = _rows(engine, "SELECT message FROM alerts WHERE code = 'REDEEM_FAILED'")[0]
             assert "caller is not token owner or approved" in message
