@@ -30,6 +30,7 @@ from engine.risk.gate import TradingState
 from storage.desk.audit import raise_alert
 from storage.engine_stores import engine_state, ledger_risk_store
 from storage.sqlite.db import utc_day_start
+from storage.sqlite.lite import next_day
 
 SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 ERROR_WINDOW_MS = 5 * 60_000
@@ -135,6 +136,25 @@ def evaluate(limits: Limits, *, equity: int, peak: int, day_start: int, errors: 
     return Verdict(TradingState.ACTIVE, None, "")
 
 
+class NewDay:
+    """The day's rollover (contracts/due.py): at 00:00 UTC the peak's day and the daily loss's reference
+    start again from the equity then (`next_equity_memory`), whatever else is new."""
+
+    def next_due(self, now: int, before: int) -> int | None:
+        return next_day(now)
+
+
+NEW_DAY = NewDay()
+
+
+class Cooldowns(dict[tuple[str, str], int]):
+    """(strategy, market) -> the time until which it takes no new risk there (after an exit)."""
+
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) The first cooldown ending after `now` (None: none is under way)."""
+        return min((until for until in self.values() if until > now), default=None)
+
+
 class ErrorCounter:
     """Venue errors and rejections in a rolling window, for the error-rate breaker."""
 
@@ -144,9 +164,9 @@ class ErrorCounter:
     def record(self, now_ms: int) -> None:
         self.times.append(now_ms)
 
-    def leaves_at(self, now_ms: int) -> int | None:
-        """When the oldest error still counted at `now_ms` stops counting (None: none is)."""
-        return next((at + ERROR_WINDOW_MS + 1 for at in self.times if at >= now_ms - ERROR_WINDOW_MS), None)
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) When the oldest error still counted at `now` stops counting (None: none is)."""
+        return next((at + ERROR_WINDOW_MS + 1 for at in self.times if at >= now - ERROR_WINDOW_MS), None)
 
     def count(self, now_ms: int) -> int:
         while self.times and self.times[0] < now_ms - ERROR_WINDOW_MS:

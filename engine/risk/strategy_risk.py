@@ -21,6 +21,7 @@ from engine.risk.gate import TradingState
 from storage.desk.audit import AlertLevel, raise_alert
 from storage.engine_stores import risk_store
 from storage.sqlite.db import Database, utc_day_start
+from storage.sqlite.lite import next_day
 
 log = logging.getLogger("engine.risk.strategy")
 DAILY_LOSS = "STRATEGY_DAILY_LOSS"
@@ -68,6 +69,11 @@ class StrategyRisk:
     def set_limits(self, limits: Mapping[str, Limits]) -> None:
         self._raised |= {name for name in set(limits) | set(self.limits) if limits.get(name) != self.limits.get(name)}
         self.limits = limits
+
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) Each strategy's day's rollover (its daily loss starts again from its PnL
+        then); its peak moves only with its PnL, which moves only with something new."""
+        return next_day(now) if self.memory else None
 
     def states(self) -> dict[str, TradingState]:
         return {name: m.state for name, m in self.memory.items() if m.state is not TradingState.ACTIVE}

@@ -118,9 +118,11 @@ class MidSeries:
     def changes(self) -> list[tuple[int, int]]:
         return self._items[self._head:]
 
-    def observe(self, mid: int, now: int) -> None:
+    def observe(self, mid: int, now: int) -> bool:
+        """Whether the mid changed (a change kept)."""
         self.seen_ms = now
-        if self.last_mid is not None and mid != self.last_mid:
+        changed = self.last_mid is not None and mid != self.last_mid
+        if changed:
             sq = (mid - self.last_mid) ** 2
             if self._items and now < self._items[-1][0]:
                 self._unordered = len(self._items)
@@ -129,6 +131,7 @@ class MidSeries:
             if len(self._items) - self._head > MAX_CHANGES:
                 self._drop_oldest()
         self.last_mid = mid
+        return changed
 
     def prune(self, now: int, keep_ms: int) -> None:
         items = self._items
@@ -152,12 +155,17 @@ class MidSeries:
             self._base_from = head + 1
         self._head = head + 1
 
+    def judged(self, now: int, s: Settings) -> bool:
+        """Whether its readings follow from its changes alone: judged on a full baseline (before that
+        they wait on the clock) and in time order."""
+        return now - self.first_ms >= max(s.baseline_ms, s.warmup_ms) and self._unordered < self._head
+
     def next_change(self, now: int, s: Settings, keep_ms: int) -> int:
         """The earliest time after `now` its reading, or whether it is kept, may change with no new
         mid (a replay's quiet passes: engine/backtest/quiet_passes.py): every pass until it is judged
         and its baseline spans `baseline_ms` (both wait on the clock), then when the next change leaves
         the window or the baseline, or it stops being watched. Earlier is always safe."""
-        if now - self.first_ms < max(s.baseline_ms, s.warmup_ms) or self._unordered >= self._head:
+        if not self.judged(now, s):
             return now
         items, due = self._items, self.seen_ms + keep_ms + 1
         short = bisect.bisect_right(items, (now - s.window_ms, _LAST), self._head)
@@ -221,6 +229,8 @@ class VolatilityBreaker:
         self.states: dict[str, TradingState] = {}  # only the markets not ACTIVE
         self.readings: dict[str, Reading] = {}  # the latest reading per judged market
         self.desk_reading: Reading | None = None
+        self.version = 0  # moves with every new change of a mid, market watched or left, and state moved
+        self._walked: tuple[tuple[int, TradingState, Settings], int, int, int | None] | None = None
 
     def observe(self, mids: Mapping[str, int | None], now: int) -> None:
         for cid, mid in mids.items():
@@ -229,7 +239,9 @@ class VolatilityBreaker:
             series = self.series.get(cid)
             if series is None:
                 series = self.series[cid] = MidSeries(now)
-            series.observe(mid, now)
+                self.version += 1
+            if series.observe(mid, now):
+                self.version += 1
 
     def next_change(self, now: int, s: Settings) -> int | None:
         """The earliest time after `now` a judgement may change with no new mid (None: never; the
@@ -248,14 +260,37 @@ class VolatilityBreaker:
         if not s.enabled:
             return None
         keep_ms = max(s.baseline_ms, 2 * s.window_ms)
+        unwatched = min((series.seen_ms + keep_ms + 1 for series in self.series.values()), default=_LAST)
+        before = min(before, unwatched)  # a market no longer watched leaves, with its state
+        if any(not series.judged(now, s) for series in self.series.values()):
+            return now  # not yet judged on a full baseline, or out of time order: every pass
+        crossing = self._crossing(now, s, desk_now, before)
+        if crossing is not None:
+            return crossing
+        return unwatched if unwatched == before < _LAST else None
+
+    def _crossing(self, now: int, s: Settings, desk_now: TradingState, before: int) -> int | None:
+        """The first time in (`now`, `before`) a state crosses a threshold as changes leave the window
+        and the baseline (None: none does). Kept while no mid changed and no state moved: from a later
+        `now` before that time the walk finds the same time (the sums it starts from are those it walked
+        through), so a pass that saw no new mid asks again for nothing."""
+        key = (self.version, desk_now, s)
+        cached = self._walked
+        if cached is not None and cached[0] == key and cached[1] <= now:
+            _, _, reach, found = cached
+            if found is not None and now < found:
+                return found if found < before else None
+            if found is None and before <= reach:
+                return None
+        found = self._walk(now, s, desk_now, before)
+        self._walked = (key, now, before, found)
+        return found
+
+    def _walk(self, now: int, s: Settings, desk_now: TradingState, before: int) -> int | None:
         states: list[TradingState] = []
         sums: list[list[int]] = []  # per market: [squares in the window, squares in the baseline before it]
         leaving: list[tuple[int, int, int, int]] = []  # (when, market, 0: leaves the window / 1: the baseline, square)
-        unwatched = min((series.seen_ms + keep_ms + 1 for series in self.series.values()), default=_LAST)
-        before = min(before, unwatched)  # a market no longer watched leaves, with its state
         for index, (cid, series) in enumerate(self.series.items()):
-            if series.next_change(now, s, keep_ms) == now:
-                return now  # not yet judged on a full baseline, or out of time order: every pass
             items = series.changes
             window = bisect.bisect_right(items, (now - s.window_ms, _LAST))
             base = bisect.bisect_right(items, (now - s.baseline_ms, _LAST))
@@ -279,7 +314,7 @@ class VolatilityBreaker:
             desk = pooled(readings)
             if desk is not None and next_state(desk_now, desk.ratio, s) is not desk_now:
                 return at
-        return unwatched if unwatched == before < _LAST else None
+        return None
 
     def evaluate(self, s: Settings, now: int, desk_now: TradingState) -> tuple[list[Change], TradingState]:
         """Each market's new state (the changes, to alert on) and the desk's target given its
@@ -288,6 +323,7 @@ class VolatilityBreaker:
             changes = [Change(cid, state, TradingState.ACTIVE, self.readings.get(cid, Reading(0.0, 0.0)))
                        for cid, state in sorted(self.states.items())]
             self.states.clear()
+            self.version += bool(changes)
             return changes, TradingState.ACTIVE
         changes = []
         self.readings = {}
@@ -295,6 +331,7 @@ class VolatilityBreaker:
         for cid, series in list(self.series.items()):
             if now - series.seen_ms > keep_ms:  # no longer watched: it leaves, with its state
                 del self.series[cid]
+                self.version += 1
                 if self.states.pop(cid, None) is not None:
                     changes.append(Change(cid, TradingState.REDUCING, TradingState.ACTIVE, Reading(0.0, 0.0)))
                 continue
@@ -311,6 +348,7 @@ class VolatilityBreaker:
                 self.states.pop(cid, None)
             else:
                 self.states[cid] = after
+        self.version += bool(changes)  # (a market that left moved a state, or had none)
         self.desk_reading = pooled(self.readings.values())
         desk = desk_now if self.desk_reading is None else next_state(desk_now, self.desk_reading.ratio, s)
         return changes, desk

@@ -201,7 +201,7 @@ class PaperVenue:
         if venue_of(req.token_id) != self.venue_name:  # another venue's market: unknown here, as at that venue
             raise OrderRejected(rules.INVALID_PAYLOAD)
         market = self.catalog.by_token(req.token_id)
-        wallet = self.wallet.for_order(conn, req, self._resting_on(req.token_id) if req.side is Side.SELL
+        wallet = self.wallet.for_order(conn, req, _resting_on(self.by_token, req.token_id) if req.side is Side.SELL
                                        else self.resting.values())
         refused = rules.refusal(self.rules, req, market, self.clock() // 1000, wallet)
         if refused is not None:
@@ -285,7 +285,7 @@ class PaperVenue:
     def _on_trade(self, event: TradePrint) -> None:
         updates = []
         now = self.clock()  # not event.at_ms: a print carries the venue's time, a book change our receipt time
-        for order in self._resting_on(event.token_id):
+        for order in _resting_on(self.by_token, event.token_id):
             credit = order.credit.live(now)
             result = fills.on_trade(order.side, order.price, order.remaining, order.queue_ahead,
                                     event.price, event.size, event.side, credit)
@@ -347,10 +347,6 @@ class PaperVenue:
         """Whether any order rests on this token (a book update elsewhere changes nothing here)."""
         return bool(self.by_token.get(token_id))
 
-    def _resting_on(self, token_id: str) -> list[_Resting]:
-        on_token = self.by_token.get(token_id)
-        return list(on_token.values()) if on_token else []
-
     def _rest(self, order: _Resting) -> None:
         self.resting[order.venue_order_id] = order
         self.by_token.setdefault(order.token_id, {})[order.venue_order_id] = order
@@ -391,6 +387,14 @@ class PaperVenue:
                 self.sink(OrderEvent(order.report()))
         for trade in trades:
             self.sink(TradeEvent(trade))
+
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) When `advance` next moves something with no new data: a trade's settlement
+        step or a GTD order's expiry (None: nothing waits). Its reports are the executor's to answer."""
+        due = [o.expires_ms for o in self.resting.values() if o.expires_ms is not None]
+        if self.next_settle_at is not None:
+            due.append(self.next_settle_at)
+        return min(due, default=None)
 
     def advance(self) -> int:
         """Move due trades MATCHED -> MINED -> CONFIRMED (or FAILED); returns how many moved.
@@ -496,6 +500,11 @@ class PaperVenue:
         preview = fills.walk(book, req.side, req.price, req.size, fills.Consumed(dict(self.consumed.taken)))
         now = self.clock()
         return sum(self.rules.fill_fee(market, e.price, e.size, "TAKER", now) for e in preview)
+
+
+def _resting_on(by_token: dict[str, dict[str, _Resting]], token_id: str) -> list[_Resting]:
+    on_token = by_token.get(token_id)
+    return list(on_token.values()) if on_token else []
 
 
 async def cancel_all_resting(db: Database) -> CancelResult:

@@ -116,6 +116,14 @@ class ReplayedCopies:
         self.shown: dict[str, tuple[CopiedTrade, ...]] = {}
         self.oldest = 0  # the earliest trade time among those seen: the shown set changes when it ages out
 
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) When what it shows next changes with the time alone: the next trade the desk
+        kept comes into view, or the oldest shown leaves the copy window (None: neither)."""
+        due = [self.known[self.next][0]] if self.next < len(self.known) else []
+        if self.seen:
+            due.append(self.oldest + COPY_WINDOW_MS + 1)
+        return min(due, default=None)
+
     def at(self, now: int) -> dict[str, tuple[CopiedTrade, ...]]:
         start = self.next
         while self.next < len(self.known) and self.known[self.next][0] <= now:
@@ -240,6 +248,14 @@ class SignalReads:
         self.followed_kept = followed_kept
         self.copies_kept = 0
         self.replayed: ReplayedCopies | None = None
+
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) When the pictures' fair values and followed trades are next read again: a
+        replay's fair values are read once and its followed trades come into view and leave with the
+        time (ReplayedCopies); live, both are read again every FAIR_VALUE_RELOAD_MS."""
+        if self.replay:
+            return None if self.replayed is None else self.replayed.next_due(now, before)
+        return min(self.fair_at, self.copies_at) + FAIR_VALUE_RELOAD_MS + 1
 
     def fair_values(self, now: int) -> dict[str, int]:
         if self.replay and self.fair_at:

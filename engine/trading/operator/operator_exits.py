@@ -36,6 +36,10 @@ class OperatorExits:
 
     wanted: dict[Key, str] = field(default_factory=dict)  # (strategy, token) -> why, for the log
 
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) `now` (every pass runs) while the operator's exits sell; None when none do."""
+        return now if self.wanted else None
+
     def current(self, link: TradingSite) -> list[Exit]:
         """This pass's exits for them; a position sold out (or gone) is dropped, one whose book has
         no price this pass waits for it."""
