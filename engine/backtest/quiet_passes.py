@@ -4,7 +4,8 @@ quiet hours no longer decided 1.2 million times over.
 A timed pass (`TradingCore.tick`) reads the books, the ledger and the time. When a pass decided
 nothing (once its ledger's own steps were done, which it decides on: a trade's settlement step, the
 venue's events, it replayed no row and wrote none but the rows no pass decides on: the decisions
-log's; SQLite's count of changed rows on the replay's batch tells) and nothing was replayed or
+log's, and those keeping a new peak of the equity, the desk's or a strategy's, which the next pass at
+the same equity does not write again; SQLite's count of changed rows on the replay's batch tells) and nothing was replayed or
 written since (or only rows that changed nothing a pass reads: no book's touch (its prices alone,
 where the strategies read no more) or last print, every book fresh), the next pass would change
 nothing either, until some part of the pass reads the time past a threshold. Every part of the pass
@@ -63,8 +64,11 @@ class QuietPasses:
     def __init__(self, core: TradingCore, cursor: Cursor, venue: PaperVenue, tally: RefusalTally,
                  parts: Callable[[], Sequence[Due]], *, verify: bool = False) -> None:
         """`tally`: the run's refusal counts, which a skipped pass adds to as the pass before it did;
-        `parts`: the parts of the pass that read the clock (engine/trading/passes/clock_parts.py)."""
+        `parts`: the parts of the pass that read the clock (engine/trading/passes/clock_parts.py), as they
+        are once the replay's core has started: a replay neither switches modes nor re-arms nor opens a
+        ledger after that, so they are read once (`verify` reads them at every pass and says if they moved)."""
         self.core, self.cursor, self.venue, self.tally, self.parts = core, cursor, venue, tally, parts
+        self._parts = list(parts())
         self.verify = Verification() if verify else None
         self._candidate = False
         self._counted: PassCounts = (0, ())  # what the last pass run added to the tally
@@ -78,7 +82,7 @@ class QuietPasses:
         self._logged = 0  # the rows no pass decides on by then
         self._mark: Mark | None = None  # and as it ended
         self._still = False  # the last pass decided nothing
-        self._until = 0  # the earliest time a part of the pass is due (`_soonest`), as last asked
+        self._until: int | None = None  # the earliest time a part of the pass is due (`_soonest`); None: not asked
         self._due = ""  # which part that was
         self._asked: Mark | None = None  # where the replay was when the parts were last asked again
         self._ran_at = 0  # when the last pass ran
@@ -117,8 +121,9 @@ class QuietPasses:
         here = self._here()
         if here != self._mark and not self._unread(here):
             return 0
-        if first >= self._until and not self._asked_again(first, here):
+        if not self._before_due(first, here):
             return 0
+        assert self._until is not None
         end = min(before, self._until)
         count = (end - 1 - first) // interval + 1
         self.skipped += count
@@ -147,11 +152,8 @@ class QuietPasses:
         self._mark = self._asked = mark
         self.last = Valued(equity, exposure)
         self._ran_at = at
+        self._still, self._until = still, None  # (the parts asked when a pass may be skipped: `_before_due`)
         if still:
-            self._until, self._due = self._soonest(at)
-        # A part that cannot tell answers as the pass does: nothing but something new changes that.
-        self._still = still and self._until > at
-        if self._still:
             self._read = self._reads()
             oldest = self.core.books.all_current_since()
             self._fresh = oldest is not None and at - oldest <= self.core.risk.limits.ms("max_data_age")
@@ -159,24 +161,31 @@ class QuietPasses:
     def _quiet(self, at: int, here: Mark) -> bool:
         if not self._still or (here != self._mark and not self._unread(here)):
             return False
-        return at < self._until or self._asked_again(at, here)
+        return self._before_due(at, here)
 
-    def _asked_again(self, at: int, here: Mark) -> bool:
-        """The earliest part's time has come with nothing new since the last pass: each part asked again
-        as things are now (rows that changed nothing a pass reads may have kept the books fresh: asked
-        once for each such place in the replay); whether the pass at `at` is still before the earliest
-        answer."""
-        if here != self._asked:
+    def _before_due(self, at: int, here: Mark) -> bool:
+        """Whether the pass at `at`, with nothing new since the last pass (`here`), comes before the earliest
+        time a part of the pass is due. The parts are asked (as of the last pass) when first needed, and
+        again as that time comes: rows that changed nothing a pass reads may have moved an answer later (a
+        book kept fresh), asked once for each such place in the replay. A part that cannot tell answers as
+        the pass does: nothing but something new changes that, so no pass is skipped until one runs."""
+        if self._until is None or (at >= self._until and here != self._asked):
+            self.asked_again += self._until is not None
             self._asked = here
-            self.asked_again += 1
             self._until, self._due = self._soonest(self._ran_at)
-        return at < self._until
+            self._still = self._until > self._ran_at
+        return self._still and at < self._until
 
     def _soonest(self, now: int) -> tuple[int, str]:
         """(the earliest time after `now` a part of the pass may act with nothing new, the part's name);
         `now` as soon as one cannot tell. contracts/due.py `soonest`, keeping which part it was."""
         until, due = NEVER, "nothing"
-        for part in self.parts():
+        if self.verify is not None and [id(p) for p in self.parts()] != [id(p) for p in self._parts]:
+            self.verify.said.append(f"{_when(now)}: the parts of the pass that read the clock changed during the "
+                                    "replay (a skipping run would ask those it started with)")
+            self.verify.acted += 1
+            self._parts = list(self.parts())
+        for part in self._parts:
             when = part.next_due(now, until)
             if when is not None and when < until:
                 until, due = when, type(part).__name__
@@ -195,8 +204,10 @@ class QuietPasses:
 
     def _unread_rows(self) -> int:
         """The rows written so far that no pass decides on: the decisions log's (a refusal's news or
-        reminder; `DecisionsLog.next_due` tells when one is due again)."""
-        return self.core.risk.decisions.rows
+        reminder; `DecisionsLog.next_due` tells when one is due again), and those that keep the peaks
+        and days the risk monitor holds (a new peak: the next pass, at the same equity, writes none)."""
+        risk = self.core.risk
+        return risk.decisions.rows + risk.kept_rows + risk.strategies.kept_rows
 
     def _decided_nothing(self, mark: Mark) -> bool:
         """Whether the pass that ended at `mark` replayed no row and wrote nothing once its ledger's own
@@ -215,7 +226,8 @@ class QuietPasses:
         self.verify.acted += 1
         if len(self.verify.said) < SHOWN:
             self.verify.said.append(f"{_when(at)}: a pass the protocol would have skipped (nothing due before "
-                                    f"{_when(self._until)}, the earliest part {self._due}) {self._did(mark, counted)}")
+                                    f"{_when(self._until or 0)}, the earliest part {self._due}) "
+                                    f"{self._did(mark, counted)}")
 
     def _did(self, mark: Mark, counted: PassCounts) -> str:
         """What a pass that should have changed nothing did, in words."""

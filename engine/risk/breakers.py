@@ -203,10 +203,13 @@ class RefusalCounter:
 
 
 def next_equity_memory(memory: RiskMemory, equity: int, now: int) -> RiskMemory:
-    """Raise the peak; start the day's reference at the first sight of a new UTC day (pure)."""
+    """Raise the peak; start the day's reference at the first sight of a new UTC day (pure). The same
+    memory when neither moved (most passes: nothing to build or compare)."""
     peak = equity if memory.peak_equity is None else max(memory.peak_equity, equity)
     day_start_at = utc_day_start(now)
     new_day = memory.day_started_at is None or memory.day_started_at < day_start_at
+    if not new_day and peak == memory.peak_equity and memory.day_start_equity is not None:
+        return memory
     day_equity = equity if new_day or memory.day_start_equity is None else memory.day_start_equity
     return RiskMemory(memory.trading_state, memory.reason, peak, day_equity,
                       day_start_at if new_day else memory.day_started_at)

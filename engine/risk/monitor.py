@@ -79,6 +79,8 @@ class RiskMonitor:
         self.kill_requested = False
         self.limits_changed = False
         self.quotes_checked = 0  # quotes `check` was handed, and placements refused (engine/backtest/refusals.py)
+        # Rows a replay's pass wrote only to keep its equity's peak and day (engine/backtest/quiet_passes.py).
+        self.kept_rows = 0
 
     def clock_parts(self) -> list[Due]:
         """The parts of its pass that read the clock, each answering when it next changes
@@ -308,7 +310,7 @@ class RiskMonitor:
         if books is not None:
             self.strategies.after_tick(books, now)
         updated = breakers.next_equity_memory(self.memory, valuation.equity, now)
-        if updated != self.memory:  # a new peak or a new day: most ticks write nothing
+        if updated is not self.memory and updated != self.memory:  # a new peak or a new day: most ticks write nothing
             self._remember_equity(updated)
         verdict = breakers.evaluate(self.limits, equity=valuation.equity, peak=self.memory.peak_equity or 0,
                                     day_start=self.memory.day_start_equity or valuation.equity,
@@ -342,10 +344,16 @@ class RiskMonitor:
         self._relax(reason, message)
 
     def _remember_equity(self, updated: breakers.RiskMemory) -> None:
-        """A new peak or a new day, persisted (the desk's breakers outlive a restart)."""
+        """A new peak or a new day, persisted (the desk's breakers outlive a restart): rows that keep what
+        the pass holds already, which the next pass, seeing the same equity, neither writes again nor
+        decides on differently (`kept_rows`)."""
+        before = self.db.batch_changes()
         with self.db.write() as conn:
             breakers.save_equity_memory(conn, self.memory, updated)
         self.memory = updated
+        after = self.db.batch_changes()
+        if before is not None and after is not None:
+            self.kept_rows += after - before
 
     def _relax(self, reason: str, message: str) -> None:
         with self.db.write() as conn:

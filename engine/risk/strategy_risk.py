@@ -60,6 +60,8 @@ class StrategyRisk:
         self.memory: dict[str, Memory] = {}
         self.limits: Mapping[str, Limits] = {}
         self._raised: set[str] = set()  # strategies whose limits changed since the last evaluation
+        # Rows a replay's pass wrote only to keep a peak or a day, no state moved (engine/backtest/quiet_passes.py).
+        self.kept_rows = 0
 
     def load(self, conn: Connection, mode: str) -> None:
         self.mode = mode
@@ -106,6 +108,15 @@ class StrategyRisk:
         return replace(memory, state=state, reason=reason)
 
     def _write(self, changes: list[tuple[str, Memory, Memory, str]], now: int) -> None:
+        """What changed, persisted (a restart keeps it); rows that keep only a peak or a day, which the next
+        pass, seeing the same PnL, neither writes again nor decides on differently, counted (`kept_rows`)."""
+        before = self.db.batch_changes()
+        self._save(changes, now)
+        after = self.db.batch_changes()
+        if before is not None and after is not None and all(b.state is a.state for _, b, a, _ in changes):
+            self.kept_rows += after - before
+
+    def _save(self, changes: list[tuple[str, Memory, Memory, str]], now: int) -> None:
         with self.db.write() as conn:
             for name, before, after, message in changes:
                 risk_store.save_strategy_risk(conn, mode=self.mode, strategy=name, trading_state=after.state.value,

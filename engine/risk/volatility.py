@@ -213,6 +213,16 @@ def _reading(short_sq: int, base_sq: int, history: int, s: Settings) -> Reading:
     return Reading(math.sqrt(short_sq), max(base, float(s.floor)))
 
 
+def _moves(sums: list[list[int]], states: list[TradingState], desk_now: TradingState, s: Settings) -> bool:
+    """Whether a judgement on these sums (per market: squares in the window, in the baseline before it)
+    moves a market's state or the desk's."""
+    readings = [_reading(short, base, s.baseline_ms, s) for short, base in sums]  # (judged: a full baseline)
+    if any(next_state(state, r.ratio, s) is not state for state, r in zip(states, readings, strict=True)):
+        return True
+    desk = pooled(readings)
+    return desk is not None and next_state(desk_now, desk.ratio, s) is not desk_now
+
+
 def pooled(readings: Iterable[Reading]) -> Reading | None:
     """The desk's reading: the root of summed squares, short over baseline."""
     found = list(readings)
@@ -269,6 +279,19 @@ class VolatilityBreaker:
             return crossing
         return unwatched if unwatched == before < _LAST else None
 
+    def settled_until(self, now: int, s: Settings, desk_now: TradingState) -> int:
+        """Until when no state can change with no new mid, as `next_judgement` last worked it out (not worked
+        out again here); `now` when that is not known: a mid changed or a state moved since, a market is not
+        yet judged on a full baseline, or one is no longer watched. Before it, `evaluate` changes nothing."""
+        walked = self._walked
+        if walked is None or walked[0] != (self.version, desk_now, s) or walked[1] > now or not s.enabled:
+            return now
+        keep_ms = max(s.baseline_ms, 2 * s.window_ms)
+        if any(not series.judged(now, s) or now - series.seen_ms > keep_ms for series in self.series.values()):
+            return now
+        _, _, reach, found = walked
+        return max(now, reach if found is None else found)
+
     def _crossing(self, now: int, s: Settings, desk_now: TradingState, before: int) -> int | None:
         """The first time in (`now`, `before`) a state crosses a threshold as changes leave the window
         and the baseline (None: none does). Kept while no mid changed and no state moved: from a later
@@ -299,6 +322,8 @@ class VolatilityBreaker:
             leaving += [(at + s.window_ms, index, 0, sq) for at, sq in items[window:] if at + s.window_ms < before]
             leaving += [(at + s.baseline_ms, index, 1, sq) for at, sq in items[base:] if at + s.baseline_ms < before]
         leaving.sort()
+        if _moves(sums, states, desk_now, s):
+            return now  # not as a pass would judge it now (none judged it at this time): at once
         for step, (at, index, kind, sq) in enumerate(leaving):
             market = sums[index]
             if kind == 0:
@@ -308,11 +333,7 @@ class VolatilityBreaker:
                 market[1] -= sq
             if step + 1 < len(leaving) and leaving[step + 1][0] == at:
                 continue  # judged once every change leaving at that time has left
-            readings = [_reading(short, base, s.baseline_ms, s) for short, base in sums]  # (judged: a full baseline)
-            if any(next_state(state, r.ratio, s) is not state for state, r in zip(states, readings, strict=True)):
-                return at
-            desk = pooled(readings)
-            if desk is not None and next_state(desk_now, desk.ratio, s) is not desk_now:
+            if _moves(sums, states, desk_now, s):
                 return at
         return None
 

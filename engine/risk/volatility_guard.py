@@ -66,7 +66,10 @@ class VolatilityGuard:
         volatility state moved)."""
         self.breaker.observe({cid: v.yes.mid if v.yes is not None else None for cid, v in views.items()}, now)
         desk_now = _desk_now(memory)
-        changes, desk = self.breaker.evaluate(self.settings(limits), now, desk_now)
+        s = self.settings(limits)
+        if now < self.breaker.settled_until(now, s, desk_now):  # no new mid, no state due to move: nothing to judge
+            return memory
+        changes, desk = self.breaker.evaluate(s, now, desk_now)
         if not changes and desk is desk_now:
             return memory
         with self.db.write() as conn:

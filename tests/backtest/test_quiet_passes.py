@@ -30,6 +30,7 @@ from engine.risk.correlation import Settings as CorrelationSettings
 from engine.risk.correlation_guard import CORRELATION, CorrelationGuard
 from engine.risk.decisions_log import REPEAT_MS, DecisionsLog
 from engine.risk.gate import Decision, Reason, RiskGate, TradingState
+from engine.risk.strategy_risk import StrategyRisk
 from engine.trading.passes.clock_parts import DataAge
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
@@ -201,19 +202,24 @@ def test_the_volatility_breakers_answer_kept_between_new_mids_is_the_answer_it_w
         seed: int) -> None:
     """Its answer is a walk through the changes leaving its window and baseline, kept until a mid changes
     or a state moves (`VolatilityBreaker._crossing`): asked again at any later time, and with any bound,
-    it answers as a walk from scratch would."""
+    it answers as a walk from scratch would; and a pass it says is settled (no judgement to make) would
+    have judged nothing new."""
     rng = random.Random(seed)
     s = volatility.Settings(window_ms=60_000, baseline_ms=600_000, reduce=2.0, halt=4.0, clear=1.2, floor=1_000)
     breaker = volatility.VolatilityBreaker()
     now, desk, mids = 0, TradingState.ACTIVE, {"a": 500_000, "b": 400_000}
-    asked = 0
+    asked = skipped = 0
     for _ in range(1_500):
         now += rng.choice((500, 500, 500, 5_000, 30_000))
         if rng.random() < 0.15:  # a mid moves (now and then a lot)
             cid = rng.choice(("a", "b"))
             mids[cid] += rng.choice((-1, 1)) * rng.choice((1_000, 2_000, 20_000))
         breaker.observe(dict(mids), now)
-        desk = breaker.evaluate(s, now, desk)[1]
+        settled = breaker.settled_until(now, s, desk) > now  # what the guard's pass skips judging on
+        changes, judged = breaker.evaluate(s, now, desk)
+        assert not settled or (changes == [] and judged is desk)
+        skipped += settled
+        desk = judged
         walked = None
         for later in (0, rng.randrange(0, 200_000)):
             before = now + later + rng.choice((1_000, 60_000, 10**9))
@@ -223,7 +229,7 @@ def test_the_volatility_breakers_answer_kept_between_new_mids_is_the_answer_it_w
             asked += kept is not None and kept > now + later
             walked = walked or breaker._walked
         breaker._walked = walked  # what the pass at `now` kept, for the next step's
-    assert asked > 50  # it did answer times ahead, not only "every pass"
+    assert asked > 50 and skipped > 50  # it did answer times ahead, not only "every pass"
 
 
 def test_a_correlation_bucket_closes_at_the_next_bucket_and_a_repeated_decision_after_a_minute(
@@ -248,11 +254,14 @@ def test_a_correlation_bucket_closes_at_the_next_bucket_and_a_repeated_decision_
     assert log.rows == 3  # every row it wrote, counted
 
 
-def test_a_pass_decided_nothing_when_it_wrote_only_before_deciding_or_to_the_decisions_log() -> None:
+def test_a_pass_decided_nothing_when_it_wrote_only_before_deciding_to_the_log_or_its_peaks() -> None:
     """The ledger's own steps (a trade's settlement step) come before the pass decides on them; the
-    decisions log's rows are read by no pass; any other row, or a row replayed, is a decision."""
+    decisions log's rows are read by no pass; the rows that keep a new peak (the desk's, a strategy's)
+    the next pass at the same equity neither writes nor decides on; any other row, or a row replayed, is
+    a decision."""
     log, changes = SimpleNamespace(rows=3), [10]
-    core = SimpleNamespace(risk=SimpleNamespace(decisions=log), db=SimpleNamespace(batch_changes=lambda: changes[0]))
+    risk = SimpleNamespace(decisions=log, kept_rows=0, strategies=SimpleNamespace(kept_rows=0))
+    core = SimpleNamespace(risk=risk, db=SimpleNamespace(batch_changes=lambda: changes[0]))
     cursor = SimpleNamespace(batch_number=1, i=5)
     quiet = QuietPasses(core, cursor, None, None, list)  # type: ignore[arg-type]  # what the rule reads, alone
     changes[0] = 12  # the ledger's own steps wrote two rows
@@ -260,10 +269,34 @@ def test_a_pass_decided_nothing_when_it_wrote_only_before_deciding_or_to_the_dec
     assert quiet._decided_nothing(quiet._here())
     changes[0], log.rows = 14, 5  # two decisions written
     assert quiet._decided_nothing(quiet._here())
-    changes[0] = 15  # and an order's row
+    changes[0], risk.kept_rows, risk.strategies.kept_rows = 16, 1, 1  # a new peak, the desk's and its strategy's
+    assert quiet._decided_nothing(quiet._here())
+    changes[0] = 17  # and an order's row
     assert not quiet._decided_nothing(quiet._here())
-    changes[0], cursor.i = 14, 6  # a row replayed while it decided
+    changes[0], cursor.i = 16, 6  # a row replayed while it decided
     assert not quiet._decided_nothing(quiet._here())
+
+
+def test_the_rows_that_keep_a_new_peak_are_counted_and_a_state_that_moves_is_not(tmp_path: Path) -> None:
+    """What `kept_rows` counts is exactly what keeping a peak wrote (inside a replay's batch; none live), and a
+    strategy's write that moves its state is a decision."""
+    migrate(tmp_path / "t.db")
+    db = Database(tmp_path / "t.db")
+    strategies = StrategyRisk(db, "paper", lambda: 0)
+    strategies.set_limits({"s": limits.Limits({**limits.defaults().values, "allocation": Decimal(100),
+                                               "max_drawdown": Decimal(10)})})  # 10 % below its peak: halted
+    book = SimpleNamespace(pnl=5_000_000)
+    strategies.after_tick({"s": book}, 1_000)  # type: ignore[dict-item]  # (its PnL is all it reads)
+    assert strategies.kept_rows == 0  # live: outside a batch nothing is counted
+    with db.batch():
+        book.pnl = 6_000_000  # a new peak
+        strategies.after_tick({"s": book}, 2_000)  # type: ignore[dict-item]
+        assert strategies.kept_rows == 1
+        strategies.after_tick({"s": book}, 3_000)  # type: ignore[dict-item]  # the same PnL: nothing written
+        assert strategies.kept_rows == 1
+        book.pnl = -50_000_000  # its drawdown halts it: a state moved
+        strategies.after_tick({"s": book}, 4_000)  # type: ignore[dict-item]
+        assert strategies.kept_rows == 1 and strategies.states() == {"s": TradingState.HALTED}
 
 
 def test_the_order_rate_frees_a_placement_only_once_reached_and_an_error_stops_counting_after_its_window() -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from contracts.domain import Intent, MarketView
 from contracts.due import Due
@@ -92,7 +92,8 @@ def clock_parts(ledger: LedgerParts) -> list[Due]:
     its arbitrage legs waiting to settle, then its risk's parts. A part added to the pass that reads the
     clock is registered here (tests/backtest/test_clock_parts.py fails until it is)."""
     executor = ledger.site.executor
-    own = [part for part in (executor.venue, ledger.site) if isinstance(part, Due)]
+    # Its venue and the ledger itself where they answer (by the method: an isinstance of a Protocol costs microseconds).
+    own = [cast(Due, part) for part in (executor.venue, ledger.site) if hasattr(part, "next_due")]
     return [executor, *own, ledger.exits, ledger.operator_exits, ledger.arbitrage, *ledger.risk.clock_parts()]
 
 
