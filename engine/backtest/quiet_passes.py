@@ -5,16 +5,17 @@ A timed pass (`TradingCore.tick`) reads the books, the ledger and the time. When
 nothing (once its ledger's own steps were done, which it decides on: a trade's settlement step, the
 venue's events, it replayed no row and wrote none but the rows no pass decides on: the decisions
 log's, and those keeping a new peak of the equity, the desk's or a strategy's, which the next pass at
-the same equity does not write again; SQLite's count of changed rows on the replay's batch tells) and nothing was replayed or
-written since (or only rows that changed nothing a pass reads: no book's touch (its prices alone,
+the same equity does not write again; SQLite's count of changed rows on the replay's batch tells)
+and nothing was replayed or written since (or only rows that changed nothing a pass reads: no
+book's touch (its prices alone,
 where the strategies read no more) or last print, every book fresh), the next pass would change
 nothing either, until some part of the pass reads the time past a threshold. Every part of the pass
 that reads the clock says when (contracts/due.py: `next_due`), registered by the pass itself
 (engine/trading/passes/clock_parts.py); a pass before the earliest answer is skipped. Its curve
 and exposure points are still written (the last valuation, with the income due at its time), and
 the refusals the pass before it counted are counted again. When that time comes with nothing new,
-the parts are asked again: rows that changed nothing a pass reads may have moved an answer later (a
-book kept fresh by its connection's data).
+the parts due then are asked again: rows that changed nothing a pass reads may have moved an answer
+later (a book kept fresh by its connection's data), and nothing else moves the others'.
 
 A part that cannot tell (a strategy that reads the clock, an indicator, an exit under way, an order
 waiting on the venue, the venue not taking orders) answers at once, and every pass runs. Only the
@@ -26,7 +27,7 @@ desk's own paper ledger is skipped this way (the runner's `_quiet_passes`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -85,6 +86,7 @@ class QuietPasses:
         self._until: int | None = None  # the earliest time a part of the pass is due (`_soonest`); None: not asked
         self._due = ""  # which part that was
         self._asked: Mark | None = None  # where the replay was when the parts were last asked again
+        self._answers: list[int] = []  # each part's answer, as last asked (a bound it had nothing due before)
         self._ran_at = 0  # when the last pass ran
         self._read: tuple[object, ...] = ()  # what the last pass read of the market (`_reads`)
         self._fresh = False  # whether every book was within the data age limit at the last pass
@@ -166,32 +168,40 @@ class QuietPasses:
     def _before_due(self, at: int, here: Mark) -> bool:
         """Whether the pass at `at`, with nothing new since the last pass (`here`), comes before the earliest
         time a part of the pass is due. The parts are asked (as of the last pass) when first needed, and
-        again as that time comes: rows that changed nothing a pass reads may have moved an answer later (a
-        book kept fresh), asked once for each such place in the replay. A part that cannot tell answers as
-        the pass does: nothing but something new changes that, so no pass is skipped until one runs."""
-        if self._until is None or (at >= self._until and here != self._asked):
-            self.asked_again += self._until is not None
+        those due asked again as that time comes: rows that changed nothing a pass reads may have moved an
+        answer later (a book kept fresh), asked once for each such place in the replay; nothing else moves
+        the others'. A part that cannot tell answers as the pass does: nothing but something new changes
+        that, so no pass is skipped until one runs."""
+        if self._until is None:
             self._asked = here
-            self._until, self._due = self._soonest(self._ran_at)
-            self._still = self._until > self._ran_at
+            self._ask(range(len(self._parts)))
+        elif at >= self._until and here != self._asked:
+            self.asked_again += 1
+            self._asked = here
+            self._ask([i for i, due in enumerate(self._answers) if due <= at])
         return self._still and at < self._until
 
-    def _soonest(self, now: int) -> tuple[int, str]:
-        """(the earliest time after `now` a part of the pass may act with nothing new, the part's name);
-        `now` as soon as one cannot tell. contracts/due.py `soonest`, keeping which part it was."""
-        until, due = NEVER, "nothing"
+    def _ask(self, which: Iterable[int]) -> None:
+        """Ask the parts `which` (their index in `_parts`) when each is next due after the last pass, with no
+        bound (contracts/due.py), so each answer stands until its own time comes and only the parts due are
+        asked again (the volatility breaker's search is kept until a mid changes); `_until` is the earliest."""
         if self.verify is not None and [id(p) for p in self.parts()] != [id(p) for p in self._parts]:
-            self.verify.said.append(f"{_when(now)}: the parts of the pass that read the clock changed during the "
-                                    "replay (a skipping run would ask those it started with)")
+            self.verify.said.append(f"{_when(self._ran_at)}: the parts of the pass that read the clock changed "
+                                    "during the replay (a skipping run would ask those it started with)")
             self.verify.acted += 1
             self._parts = list(self.parts())
-        for part in self._parts:
-            when = part.next_due(now, until)
-            if when is not None and when < until:
-                until, due = when, type(part).__name__
-                if when <= now:
-                    return now, due
-        return until, due
+            which = range(len(self._parts))
+        if len(self._answers) != len(self._parts):
+            self._answers = [NEVER] * len(self._parts)
+        answers, now = self._answers, self._ran_at
+        for i in which:
+            when = self._parts[i].next_due(now, NEVER)
+            answers[i] = NEVER if when is None else when
+            if answers[i] <= now:
+                break  # it cannot tell: no pass is skipped until one runs
+        self._until = min(answers)
+        self._due = type(self._parts[answers.index(self._until)]).__name__
+        self._still = self._until > now
 
     def _unread(self, here: Mark) -> bool:
         """Rows were replayed since the last pass but changed nothing it reads: no row written, no venue

@@ -118,6 +118,9 @@ class Verdict:
     kill: bool = False
 
 
+NO_BREACH = Verdict(TradingState.ACTIVE, None, "")  # (every pass but a breach's: one, not one a pass)
+
+
 def evaluate(limits: Limits, *, equity: int, peak: int, day_start: int, errors: int) -> Verdict:
     """The most severe breach now (or ACTIVE with no reason)."""
     if peak > 0:
@@ -133,7 +136,7 @@ def evaluate(limits: Limits, *, equity: int, peak: int, day_start: int, errors: 
     loss = day_start - equity
     if limits.usdc("max_daily_loss") > 0 and loss >= limits.usdc("max_daily_loss"):
         return Verdict(TradingState.REDUCING, DAILY_LOSS, f"down {loss / 1e6:.2f} pUSD since 00:00 UTC")
-    return Verdict(TradingState.ACTIVE, None, "")
+    return NO_BREACH
 
 
 class NewDay:
