@@ -42,6 +42,13 @@ PAGES = {
     ],
 }
 
+# On a phone (390 px) a table of several columns is wider than the page: Streamlit clips it at the right edge
+# (overflow-x: clip), with no way to reach the columns past it. There it scrolls sideways in its own frame
+# instead; at a laptop's width every table fits (tests/browser/layout.py measures it) and nothing changes.
+NARROW_TABLES = """<style>
+@media (max-width: 768px) { [data-testid="stTable"] { overflow-x: auto !important; } }
+</style>"""
+
 # url path -> page, for a link opened before login (the default page's path is "")
 BY_PATH = {p.url_path: p for group in PAGES.values() for p in group if p.url_path}
 
@@ -77,4 +84,5 @@ else:
     logout_button()
     login_caption()
     mark_routed(page.url_path)
+    st.html(NARROW_TABLES)
 page.run()

@@ -159,8 +159,9 @@ class Quoter(Strategy):
     def on_order_book_deltas(self, deltas: object) -> None:
         if self.reach is None:
             return
-        market = self.market_of.get(deltas.instrument_id)  # type: ignore[attr-defined]
-        if market is None or deltas.instrument_id != self.yes[market]:  # type: ignore[attr-defined]
+        instrument = deltas.instrument_id  # type: ignore[attr-defined]  # NautilusTrader's OrderBookDeltas, untyped here
+        market = self.market_of.get(instrument)
+        if market is None or instrument != self.yes[market]:
             return
         book = self.cache.order_book(self.yes[market])
         touch = (book.best_bid_price(), book.best_ask_price())

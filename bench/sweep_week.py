@@ -44,7 +44,7 @@ from _common import ROOT
 from pmxt_import import DAY0, build_day, market
 
 from engine.backtest.sweep import counts
-from engine.marketdata.pmxt_import import import_pmxt
+from engine.venues.polymarket.pmxt_import import import_pmxt
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 

@@ -40,7 +40,7 @@ POLYMARKET_HOSTS = {
     # Public spot ticker streams, the short up/down series' fallback price (engine/feeds/spot.py).
     "OKX_WS_URL": "wss://ws.okx.com:8443/ws/v5/public",
     "BINANCE_WS_URL": "wss://stream.binance.com:9443",
-    # The venue's real-time data socket: Chainlink prices, every trade (engine/feeds/rtds.py).
+    # The venue's real-time data socket: Chainlink prices, every trade (engine/venues/polymarket/rtds.py).
     "RTDS_HOST": "wss://ws-live-data.polymarket.com",
     # Where Polymarket says whether this server's address may place orders (GET /api/geoblock).
     "GEOBLOCK_HOST": "https://polymarket.com",

@@ -9,7 +9,7 @@ price is at or above the price to beat, and both are **averages** of Chainlink's
 average over the TWAP_S seconds before the window's start, the final price the same over the TWAP_S
 seconds before its end (60 s for every series since 2026-08-14). The slug can be computed ahead, so the
 desk asks Gamma for the current and the next window's market by slug every few seconds
-(engine/feeds/series.py) instead of paging the whole listing.
+(engine/venues/polymarket/series.py) instead of paging the whole listing.
 
 The fair probability of Up (`average_probability`), with the price a driftless log-normal walk of
 volatility sigma (per square-root second, measured from the feed), S the price now, K the price to

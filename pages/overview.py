@@ -7,10 +7,11 @@ import streamlit as st
 from charts import text
 from contracts.roles import COMMAND_SCOPES
 from contracts.venue_policies import policy_of, venues_armed_alone
+from pages.venues.kalshi.funds import funds_panel, shortfall_notice
 from pages.venues.kalshi.pause import kalshi_pause_notice
 from pages.widgets import portfolio
 from pages.widgets.auth import require_login
-from pages.widgets.common import database, flash, health_header, may_not, read_only, remember_answer
+from pages.widgets.common import database, flash, health_header, live_fragment, may_not, read_only, remember_answer
 from pages.widgets.controls import COMMAND_COLUMNS, CONTROLS, engine_phase, not_now, post_and_wait
 from pages.widgets.dialogs import open_dialog, show_dialog
 from pages.widgets.redeem_panel import redeemable_panel
@@ -33,7 +34,7 @@ st.title("Overview")
 # The controls refresh with the engine's state (each enabled only where it applies, the reason on
 # hover), and every answer shows right under them until read. The dialogs are drawn outside the
 # refresh, so a refresh never re-opens one.
-@st.fragment(run_every=LIVE_REFRESH_S)
+@live_fragment(run_every=LIVE_REFRESH_S)
 def controls(db: Database) -> None:
     if read_only("the engine's controls"):
         return
@@ -79,9 +80,10 @@ def state_notes(status: desk_status.EngineStatus) -> None:
     if status.last_error:
         st.warning(f"Last error: {text.markdown(status.last_error)}", icon=":material/error:")
     kalshi_pause_notice(db, status_area=True)  # paused, just resumed, or a scheduled pause within a day
+    shortfall_notice(db)  # a section of a venue's account (a shard) too short to fund the desk's quotes there
 
 
-@st.fragment(run_every=LIVE_REFRESH_S)
+@live_fragment(run_every=LIVE_REFRESH_S)
 def command_table() -> None:
     """The operator's latest commands, under the figures they steer: the configuration reloads the
     pages post after each save are left out (the Audit page lists every command)."""
@@ -94,7 +96,7 @@ def command_table() -> None:
     st.caption("Configuration reloads after a save are left out here; the Audit page lists every command.")
 
 
-@st.fragment(run_every=LIVE_REFRESH_S)
+@live_fragment(run_every=LIVE_REFRESH_S)
 def live_panel() -> None:
     status = health_header(db)
     state_notes(status)
@@ -121,11 +123,13 @@ def venue_panel(venue: str, names: list[str], mode: str) -> None:
                    "not affected; the operator's Start ends it)", icon=":material/warning:")
     if policy.announces_pauses:
         kalshi_pause_notice(db, status_area=False)  # paused, just resumed, or its next scheduled pause
+    if mode == "live":
+        funds_panel(db, venue)  # its account's sections (shards), what moves between them, offers to fund one
     portfolio.pnl_today_metrics(db, mode, venue=venue)
     portfolio.positions_table(db, mode, key=venue, venue=venue)
 
 
-@st.fragment(run_every=PORTFOLIO_REFRESH_S)
+@live_fragment(run_every=PORTFOLIO_REFRESH_S)
 def portfolio_panel() -> None:
     mode = queries.engine_status(db).mode
     left, right = st.columns(2)  # the usage labels need half the width at 1366 px

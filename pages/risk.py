@@ -8,7 +8,7 @@ import streamlit as st
 from charts import text
 from pages.widgets import portfolio
 from pages.widgets.auth import require_login
-from pages.widgets.common import database, live_header
+from pages.widgets.common import database, live_fragment, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.risk_panels import decisions_log, exposure_chart, limits_form, state_panel
 from pages.widgets.usage import limit_values
@@ -21,7 +21,7 @@ require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 
 
-@st.fragment(run_every=USAGE_REFRESH_S)
+@live_fragment(run_every=USAGE_REFRESH_S)
 def live_usage() -> None:
     status = queries.engine_status(db)
     st.subheader("Trading state")
@@ -32,7 +32,7 @@ def live_usage() -> None:
     # elsewhere would never show. The limits form below reads its own (with versions).
     limits = limit_values(queries.risk_limit_rows(db))
     portfolio.usage_metrics(usage)
-    portfolio.usage_details(usage, limits)
+    portfolio.usage_details(usage, limits, status.trading_state_reason if status.trading_state != "ACTIVE" else None)
     exposure_chart(usage, limits)
     if status.mode == "live" and (names := trading_queries.paper_only(db)):
         st.subheader("Paper ledger usage: paper-only strategies, on paper")

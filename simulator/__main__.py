@@ -164,8 +164,9 @@ def parse_args(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--kalshi-no-weekly-pause", dest="kalshi_weekly_pause", action="store_false", default=None,
                         help="leniency: no Thursday 03:00-05:00 ET trading pause on Kalshi's side (Kalshi has one)")
     parser.add_argument("--kalshi-no-pair", dest="kalshi_pair", action="store_false", default=None,
-                        help="no Kalshi market asking the question of a Polymarket one (the Fed's 25 bps in "
-                             "February), listed by default to rehearse pairing and cross-venue arbitrage")
+                        help="no Kalshi markets asking the questions of Polymarket ones (the Fed's 25 bps in "
+                             "February, and others in other words), listed by default to rehearse pairing, pair "
+                             "suggestions and cross-venue arbitrage")
     parser.add_argument("--no-rate-limits", dest="rate_limits", action="store_false", default=None,
                         help="do not enforce the venue's rate limits, per endpoint or per signer (benchmarks "
                              "that hammer)")

@@ -190,7 +190,7 @@ class SimConfig:
     # Kalshi's crypto windows (kalshi/cfbenchmarks.py): e.g. "KXBTC15M,KXETH15M", one market a quarter hour
     # each, settled on the CF Benchmarks index its cfbenchmarks_value channel serves; empty: none listed.
     kalshi_crypto: str = ""
-    kalshi_pair: bool = True  # one Kalshi market asking a served Polymarket market's question (kalshi/twin.py)
+    kalshi_pair: bool = True  # Kalshi markets asking served Polymarket questions, a lookalike (kalshi/twin.py)
     faults: FaultConfig = field(default_factory=FaultConfig)
     market: MarketConfig = field(default_factory=MarketConfig)  # the agents' market (issue 23)
 

@@ -240,7 +240,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("engine.failpoints", "engine.analytics", "engine.ratelimit"),
     ("engine.strategies", "engine.logs", "engine.feeds", "engine.notify"),
-    ("engine.marketdata", "engine.venues", "engine.watchdog", "engine.service_alarm", "engine.metrics", "engine.follow",
+    ("engine.marketdata", "engine.venues", "engine.watchdog", "engine.service_alarm", "engine.metrics",
      "engine.outside"),
     ("engine.execution",),
     ("engine.risk",),

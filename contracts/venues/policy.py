@@ -64,8 +64,13 @@ class VenuePolicy:
     catalog_rows: bool  # its markets have rows in the markets table (else the catalog builds them from the pairs,
     # and an ending its feed tells is the only word the desk has that one is over)
     replay_order_prefix: str  # client ids a backtest gives its orders here
+    # The desk's own venue: its ledger is the desk's, armed by the desk's mode (`set_mode`; every other venue is
+    # armed on its own, `set_venue_mode`), a strategy naming no market trades it, and the desk reads its markets
+    # through its adapter's market data (engine/venues/market_data.py). The venue registered last that takes the
+    # role holds it (contracts/venues/__init__.py `desk_venue()`).
+    desk: bool = False
     # The operator's pairs link the desk's markets to its markets: a cross-venue strategy's other leg trades
-    # here (contracts/venues/__init__.py `PAIRED_VENUE`).
+    # here (contracts/venues/__init__.py `paired_venue()`; the venue registered last that takes the role).
     paired: bool = False
     preflight: str = ""  # the `python -m engine` command that checks its key ("": none)
     min_marketable_buy: int = 0  # a marketable BUY worth less (micro cash) is refused (0: no minimum)

@@ -18,7 +18,8 @@ the parts due then are asked again: rows that changed nothing a pass reads may h
 later (a book kept fresh by its connection's data), and nothing else moves the others'.
 
 A part that cannot tell (a strategy that reads the clock, an indicator, an exit under way, an order
-waiting on the venue, the venue not taking orders) answers at once, and every pass runs. Only the
+waiting on the venue, the venue not taking orders, a claim owed that the run's collections redeem:
+engine/backtest/resolutions.py `Ending`) answers at once, and every pass runs. Only the
 desk's own paper ledger is skipped this way (the runner's `_quiet_passes`).
 
 `verify` runs the passes it would skip and reports each one that acted, in words (`engine backtest

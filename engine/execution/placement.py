@@ -257,6 +257,10 @@ class Placement:
             if kind is Refusal.REGION:  # a geoblock: close-only or blocked, the risk monitor's to judge
                 self._refused(strategy, market, spec, "VENUE_REGION", detail, by_venue=True)
                 continue
+            if kind is Refusal.PAUSED:  # this order met the venue's pause: held back until it resumes
+                self.health.busy(VenueBusy(result.error, maintenance=True))
+                self._refused(strategy, market, spec, "VENUE_MAINTENANCE", detail, by_venue=True)
+                continue
             if kind is Refusal.POST_ONLY_MODE:
                 self.health.post_only_mode(result.error)
                 self._refused(strategy, market, spec, "VENUE_POST_ONLY", detail, by_venue=True)

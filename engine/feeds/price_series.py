@@ -1,5 +1,5 @@
 """A crypto asset's recent prices as a feed hears them: the exchange spot (engine/feeds/spot.py) and
-the Chainlink price the up/down windows settle on (engine/feeds/chainlink.py) keep the same record.
+the Chainlink price the up/down windows settle on (engine/venues/polymarket/chainlink.py) keep the same record.
 
 The last HISTORY points per asset, oldest first, each (time ms, price); the latest price and when it
 was heard; the price in force at a time (the last point at or before it, no older than a tolerance);

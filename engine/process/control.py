@@ -13,7 +13,8 @@ from typing import Any
 
 from contracts.command_refusal import CommandRejected
 from contracts.settings import Settings
-from contracts.venue_policies import DESK_VENUE, UnknownVenue, VenuePolicy, policy_of, venues_armed_alone
+from contracts.venue_policies import UnknownVenue, VenuePolicy, policy_of, venues_armed_alone
+from contracts.venues import desk_venue
 from engine.execution.placement import OrderGate
 from engine.process.lifecycle import Desired, State, check_transition
 from engine.process.start_lock import Waited, patiently
@@ -126,7 +127,7 @@ class Controller:
         """What this engine read at its start for the desk's venue: where it trades (so "real money" is said
         only against a real venue) and with which account (arming needs a preflight of these:
         storage/desk/arming.py); those of each venue armed on its own go to its row (`boot`)."""
-        desk = adapter_of(DESK_VENUE)
+        desk = adapter_of(desk_venue())
         return {"venue_host": desk.host(self.settings), "venue_wallet": desk.account(self.settings),
                 "reads_at": now_ms()}
 
@@ -151,7 +152,7 @@ class Controller:
                 raise_alert(conn, level="critical", source="engine", code="HALT_CANCEL_FAILED",
                             message=f"the crash-loop halt could not cancel the orders at the venue ({exc!r}); "
                                     "run `python -m engine cancel-all` or cancel them on "
-                                    f"{policy_of(DESK_VENUE).site}")
+                                    f"{policy_of(desk_venue()).site}")
 
     # -- operator commands -------------------------------------------------------------
 
@@ -259,7 +260,7 @@ class Controller:
         armed: dict[str, Any] = {}
         if mode == "live":
             self._check_can_go_live()
-            armed = self._passes_gate(DESK_VENUE, override, actor)
+            armed = self._passes_gate(desk_venue(), override, actor)
         elif self.state not in (State.IDLE, State.STOPPED, State.KILLED, State.ERROR):
             await self.stop(actor)  # back to paper is always allowed: stop live trading first
         await self.trading.set_mode(mode)
@@ -307,7 +308,7 @@ class Controller:
             policy = policy_of(venue)
         except UnknownVenue as exc:
             raise CommandRejected(str(exc)) from None
-        if policy.venue == DESK_VENUE:
+        if policy not in venues_armed_alone():
             raise CommandRejected(f"{policy.label} is the desk's own venue: its mode is set_mode")
         return policy
 

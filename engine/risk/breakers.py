@@ -25,7 +25,6 @@ from typing import Any
 from sqlalchemy import Connection
 
 from contracts.limits import Limits
-from contracts.venue_policies import DESK_VENUE
 from engine.risk.gate import TradingState
 from storage.desk.audit import raise_alert
 from storage.engine_stores import engine_state, ledger_risk_store
@@ -73,7 +72,7 @@ def load_memory(conn: Connection) -> RiskMemory:
     return RiskMemory(TradingState(row[0]), row[1], row[2], row[3], row[4])
 
 
-def load_ledger_memory(conn: Connection, venue: str = DESK_VENUE, mode: str = "paper") -> RiskMemory:
+def load_ledger_memory(conn: Connection, venue: str, mode: str = "paper") -> RiskMemory:
     """The memory of a ledger other than the desk's (engine/risk/ledger_risk.py): its row (venue, mode)
     of venue_risk (Polymarket's paper ledger, Kalshi's ledger on paper or live)."""
     stored = ledger_risk_store.read(conn, venue, mode)
@@ -81,7 +80,7 @@ def load_ledger_memory(conn: Connection, venue: str = DESK_VENUE, mode: str = "p
                       stored.day_start_equity, stored.day_started_at)
 
 
-def save_ledger_memory(conn: Connection, memory: RiskMemory, venue: str = DESK_VENUE, *, now: int = 0,
+def save_ledger_memory(conn: Connection, memory: RiskMemory, venue: str, *, now: int = 0,
                      mode: str = "paper") -> None:
     ledger_risk_store.write(conn, venue, mode, ledger_risk_store.LedgerRisk(
         memory.trading_state.value, memory.reason, memory.peak_equity, memory.day_start_equity,

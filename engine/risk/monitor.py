@@ -30,6 +30,7 @@ from engine.risk.groups import drop_groups
 from engine.risk.strategy_risk import StrategyRisk
 from engine.risk.take_backoff import TakeBackoff, book_signature, hold_takes
 from engine.risk.volatility_guard import VolatilityGuard
+from engine.venues.refusals import about_the_book
 from storage.sqlite.db import Database
 
 log = logging.getLogger("engine.risk")
@@ -263,7 +264,7 @@ class RiskMonitor:
 
     def _placement_refused(self, event: PlacementRefused) -> None:
         self.placement_refused(event.strategy, event.market, event.spec, event.reason, event.detail)
-        if event.by_venue and event.reason == Reason.VENUE_REFUSED:
+        if event.by_venue and event.reason == Reason.VENUE_REFUSED and not about_the_book(event.detail):
             halt = self.refusals.refused(event.detail, self.clock())
             if halt is not None:
                 self.escalate(TradingState.HALTED, breakers.VENUE_REFUSING, halt)

@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from contracts.domain import Book, MarketInfo, Side, Tif
 from contracts.order_status import covered
 from contracts.updown import is_crypto
-from contracts.venues import DESK_VENUE, POLICIES, venue_of
+from contracts.venues import POLICIES, desk_venue, venue_of
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketResolved, MarketVoided, TradePrint
 from engine.venues import paper_fills as fills
@@ -117,11 +117,11 @@ class PaperVenue:
     mode: VenueMode = "paper"
 
     def __init__(self, db: Database, books: BookSource, catalog: MarketCatalog, *,
-                 config: PaperConfig | None = None, clock: Callable[[], int] = now_ms, venue_name: str = DESK_VENUE):
-        """`venue_name`: the venue it stands in for (contracts/venues/__init__.py): its book and wallet are
-        that venue's rows of the paper tables, its fees and order rules that venue's."""
+                 config: PaperConfig | None = None, clock: Callable[[], int] = now_ms, venue_name: str | None = None):
+        """`venue_name`: the venue it stands in for (contracts/venues/__init__.py; None: the desk's): its book and
+        wallet are that venue's rows of the paper tables, its fees and order rules that venue's."""
         self.db = db
-        self.venue_name = venue_name
+        self.venue_name = venue_name = venue_name or desk_venue()
         self.books = books
         self.catalog = catalog
         self.config = config or PaperConfig()

@@ -11,14 +11,14 @@ import streamlit as st
 from charts import backtest as figures
 from charts import text
 from charts.backtest_format import annualization_note, latency_note, metric_tiles, refusal_rows
-from charts.history_words import UNKNOWN, history_words
+from charts.history_words import UNKNOWN, ends_before_resolution, history_words
 from charts.profit import PERIODS, period_returns, profit_bars_figure
 from charts.tables import Col
 from contracts.calibration import Calibration
 from pages.widgets import report_tab
 from pages.widgets.backtest_launch import LAUNCHED_RUN, Liveness, liveness, log_path
 from pages.widgets.calibration_panel import calibration_panel
-from pages.widgets.common import plural, utc
+from pages.widgets.common import live_fragment, plural, utc
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.tables import rows_height, show_table
 from reports import backtest as report
@@ -84,7 +84,7 @@ def _stopped_message(run_id: int, pid: int | None, root: Path) -> str:
     )
 
 
-@st.fragment(run_every=PROGRESS_REFRESH_S)
+@live_fragment(run_every=PROGRESS_REFRESH_S)
 def progress_panel(db: Database, root: Path) -> None:
     """A bar per running run. When the set of running runs changes (one finished, or one was
     launched elsewhere), the whole page reruns so the list and the results catch up."""
@@ -107,7 +107,7 @@ def progress_panel(db: Database, root: Path) -> None:
         )
 
 
-@st.fragment(run_every=PROGRESS_REFRESH_S)
+@live_fragment(run_every=PROGRESS_REFRESH_S)
 def launched_progress(db: Database, root: Path) -> None:
     """The run launched from the New backtest tab, followed there: its bar while it runs, then its
     end and a way to its results (the tab stays where the operator launched it)."""
@@ -132,7 +132,7 @@ def launched_progress(db: Database, root: Path) -> None:
         st.rerun(scope="app")
 
 
-@st.fragment(run_every=PROGRESS_REFRESH_S)
+@live_fragment(run_every=PROGRESS_REFRESH_S)
 def runs_table(db: Database, root: Path) -> None:
     """Past runs, newest first, refreshed with the progress bars (their status and progress agree)."""
     frame = backtest_queries.backtest_runs(db)
@@ -192,8 +192,12 @@ def _metrics(db: Database, run: backtest_queries.BacktestRun) -> None:
         st.caption(annual)
     history = (run.metrics or {}).get("history")
     lines = history_words(history) if isinstance(history, dict) else [UNKNOWN]
-    if isinstance(history, dict) and (history.get("gaps") or history.get("fair_values")):
-        st.warning(text.markdown(" ".join(lines)), icon=":material/history:")  # missing data or today's values
+    if isinstance(history, dict) and (history.get("gaps") or history.get("fair_values_missing")
+                                      or (history.get("fair_values") and "fair_values_missing" not in history)
+                                      or ends_before_resolution(history)):
+        # missing data, fair values the replay did not have (a run before their history: today's values), or
+        # positions valued at their last mid at the end
+        st.warning(text.markdown(" ".join(lines)), icon=":material/history:")
     else:
         st.caption(text.markdown(" ".join(lines)))
     cols = st.columns(METRIC_COLUMNS)

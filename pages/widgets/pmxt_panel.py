@@ -21,7 +21,7 @@ from charts import text
 from contracts.child_env import without_secrets
 from contracts.market_rows import CONDITION_ID
 from pages.widgets.backtest_launch import keep_child, log_dir
-from pages.widgets.common import actor, read_only
+from pages.widgets.common import actor, live_fragment, read_only
 from storage.research import recording_sessions as rs
 from storage.research.launch_requests import request_pmxt_import
 from storage.sqlite.db import Database, now_ms
@@ -134,7 +134,7 @@ def pmxt_form(db: Database, root: Path) -> None:
         _progress(started)
 
 
-@st.fragment(run_every=2)
+@live_fragment(run_every=2)
 def _progress(started: Started) -> None:
     code = started.child.poll()
     said = started.err.read_text(errors="replace").strip().splitlines() if started.err.exists() else []

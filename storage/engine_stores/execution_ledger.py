@@ -20,7 +20,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection, text
 
 from contracts.order_status import FILL_RANK, PENDING_FILL, RANK, TERMINAL_RANK, OrderStatus, TradeStatus
-from contracts.venues import DESK_VENUE
+from contracts.venues import POLICIES
 from storage.sqlite import write_behind
 from storage.sqlite.sql import run, run_beside, run_many, scalar
 
@@ -159,7 +159,7 @@ def add_flag(conn: Connection, order_id: int, flag: str, now: int) -> None:
         {"flag": flag, "now": now, "id": order_id})
 
 
-def open_order_rows(conn: Connection, mode: str, venue: str = DESK_VENUE) -> list[sqlite3.Row]:
+def open_order_rows(conn: Connection, mode: str, venue: str) -> list[sqlite3.Row]:
     """The ledger's non-terminal orders (`ORDER_COLUMNS`), oldest first."""
     return run(conn, f"""SELECT {ORDER_COLUMNS} FROM orders WHERE mode = :mode AND venue = :venue
                          AND status_rank < 100 ORDER BY id""", {"mode": mode, "venue": venue}).fetchall()
@@ -178,7 +178,7 @@ def order_row(conn: Connection, order_id: int) -> sqlite3.Row:
 
 
 def order_row_by_venue_id(conn: Connection, mode: str, venue_order_id: str,
-                          venue: str = DESK_VENUE) -> sqlite3.Row | None:
+                          venue: str) -> sqlite3.Row | None:
     return run(conn, f"""SELECT {ORDER_COLUMNS} FROM orders WHERE mode = :mode AND venue = :venue
                          AND venue_order_id = :v""",
                {"mode": mode, "venue": venue, "v": venue_order_id}).fetchone()
@@ -368,7 +368,7 @@ def last_fill_at(conn: Connection, mode: str, venue: str | None = None) -> int |
     return None if at is None else int(at)
 
 
-def cash_fill_rows(conn: Connection, mode: str, venue: str = DESK_VENUE) -> list[sqlite3.Row]:
+def cash_fill_rows(conn: Connection, mode: str, venue: str) -> list[sqlite3.Row]:
     """(side, price, size, fee, status) of every fill that moved cash (not FAILED), in match order."""
     return run(conn, """SELECT side, price, size, fee, status FROM fills WHERE mode = :mode AND venue = :venue
                         AND status != 'FAILED' ORDER BY matched_at, trade_id""",
@@ -415,14 +415,14 @@ def store_position(conn: Connection, *, mode: str, venue: str, strategy: str, to
     )
 
 
-def position_rows(conn: Connection, mode: str, venue: str = DESK_VENUE) -> list[sqlite3.Row]:
+def position_rows(conn: Connection, mode: str, venue: str) -> list[sqlite3.Row]:
     """(strategy, token_id, condition_id, outcome, settled, pending, cost, realized, fees) of every position."""
     return run(conn, """SELECT strategy, token_id, condition_id, outcome, settled, pending, cost, realized, fees
                         FROM positions WHERE mode = :mode AND venue = :venue""",
                {"mode": mode, "venue": venue}).fetchall()
 
 
-def position_keys_from_fills(conn: Connection, mode: str, venue: str = DESK_VENUE) -> list[tuple[str, str, str, str]]:
+def position_keys_from_fills(conn: Connection, mode: str, venue: str) -> list[tuple[str, str, str, str]]:
     """(strategy, token_id, condition_id, outcome) of every position the fills make."""
     rows = run(conn, """SELECT DISTINCT strategy, token_id, condition_id, outcome FROM fills
                         WHERE mode = :mode AND venue = :venue""", {"mode": mode, "venue": venue})
@@ -445,7 +445,7 @@ def record_resolution(conn: Connection, *, mode: str, venue: str, condition_id: 
 
 
 def add_cash_entry(conn: Connection, *, mode: str, kind: str, amount: int, ref: str, note: str | None,
-                   now: int, venue: str = DESK_VENUE) -> bool:
+                   now: int, venue: str) -> bool:
     """One ledger entry per (mode, kind, ref): settlements and deposits are never doubled. The
     key has no venue (the table's UNIQUE predates it), so another venue's refs carry its name."""
     return bool(run(
@@ -458,31 +458,33 @@ def add_cash_entry(conn: Connection, *, mode: str, kind: str, amount: int, ref: 
 
 
 def venue_ref(venue: str, ref: str) -> str:
-    """A cash entry's key: Polymarket's as it always was, another venue's prefixed with its name."""
-    return ref if venue == DESK_VENUE else f"{venue}:{ref}"
+    """A cash entry's key: the unprefixed venue's (its market ids carry no prefix: Polymarket's) as it always was,
+    another venue's prefixed with its name."""
+    policy = POLICIES.get(venue)
+    return ref if policy is not None and not policy.market_prefix else f"{venue}:{ref}"
 
 
-def ledger_total(conn: Connection, mode: str, venue: str = DESK_VENUE) -> int:
+def ledger_total(conn: Connection, mode: str, venue: str) -> int:
     """The sum of the ledger's cash entries (fills' cash is not in it)."""
     return int(scalar(conn, "SELECT COALESCE(SUM(amount), 0) FROM cash_ledger WHERE mode = :mode AND venue = :venue",
                       {"mode": mode, "venue": venue}))
 
 
-def initial_deposit_at(conn: Connection, mode: str, venue: str = DESK_VENUE) -> int | None:
+def initial_deposit_at(conn: Connection, mode: str, venue: str) -> int | None:
     """When the ledger's cash began (its initial deposit); None: no cash yet."""
     at = conn.execute(text("SELECT at FROM cash_ledger WHERE mode = :m AND kind = 'deposit' AND ref = :ref"),
                       {"m": mode, "ref": venue_ref(venue, "initial")}).scalar()
     return None if at is None else int(at)
 
 
-def newest_credit_at(conn: Connection, mode: str, venue: str = DESK_VENUE) -> int | None:
+def newest_credit_at(conn: Connection, mode: str, venue: str) -> int | None:
     """When the newest venue payment (redemption, merge, rebate, reward) was booked."""
     at = conn.execute(text("SELECT MAX(at) FROM cash_ledger WHERE mode = :m AND venue = :v AND kind IN "
                            "('redemption', 'merge', 'rebate', 'reward')"), {"m": mode, "v": venue}).scalar()
     return None if at is None else int(at)
 
 
-def legacy_settlement_markets(conn: Connection, mode: str, venue: str = DESK_VENUE) -> set[str]:
+def legacy_settlement_markets(conn: Connection, mode: str, venue: str) -> set[str]:
     """Markets whose payout an older version of the desk booked as cash at resolution
     ('settlement' entries, ref `<condition id>:...`)."""
     return set(conn.execute(text("""SELECT DISTINCT substr(ref, 1, instr(ref, ':') - 1) FROM cash_ledger

@@ -17,14 +17,14 @@ import sqlite3
 
 from sqlalchemy import Connection, Row, text
 
-from contracts.venues import DESK_VENUE, venue_of
+from contracts.venues import venue_of
 from storage.sqlite import write_behind
 from storage.sqlite.sql import run, scalar
 
 # -- orders ----------------------------------------------------------------------------------------
 
 
-def live_orders(conn: Connection, venue: str = DESK_VENUE) -> list[sqlite3.Row]:
+def live_orders(conn: Connection, venue: str) -> list[sqlite3.Row]:
     """Every order resting on the venue's paper book."""
     return run(conn, "SELECT * FROM paper_orders WHERE status = 'LIVE' AND venue = :venue",
                {"venue": venue}).fetchall()
@@ -108,7 +108,7 @@ def insert_trade(conn: Connection, *, trade_id: str, venue_order_id: str, token_
     )
 
 
-def due_trades(conn: Connection, now: int, venue: str = DESK_VENUE) -> list[sqlite3.Row]:
+def due_trades(conn: Connection, now: int, venue: str) -> list[sqlite3.Row]:
     """The venue's trades not yet final whose next step is due by `now`."""
     return run(conn, """SELECT * FROM paper_trades WHERE status IN ('MATCHED', 'MINED')
                         AND settle_at <= :now AND venue = :venue""", {"now": now, "venue": venue}).fetchall()
@@ -120,20 +120,20 @@ def set_trade_status(conn: Connection, trade_id: str, status: str, settle_at: in
         {"s": status, "settle": settle_at, "now": now, "t": trade_id})
 
 
-def next_settlement(conn: Connection, venue: str = DESK_VENUE) -> int | None:
+def next_settlement(conn: Connection, venue: str) -> int | None:
     """When the venue's earliest trade not yet final is due to move on (None: none is)."""
     due: int | None = scalar(conn, "SELECT MIN(settle_at) FROM paper_trades "
                                    "WHERE status IN ('MATCHED', 'MINED') AND venue = :venue", {"venue": venue})
     return due
 
 
-def trades_since(conn: Connection, after_ms: int, venue: str = DESK_VENUE) -> list[sqlite3.Row]:
+def trades_since(conn: Connection, after_ms: int, venue: str) -> list[sqlite3.Row]:
     """Every trade of the venue matched at or after `after_ms`, oldest first."""
     return run(conn, "SELECT * FROM paper_trades WHERE matched_at >= :after AND venue = :venue ORDER BY matched_at",
                {"after": after_ms, "venue": venue}).fetchall()
 
 
-def held_by_token(conn: Connection, venue: str = DESK_VENUE) -> list[sqlite3.Row]:
+def held_by_token(conn: Connection, venue: str) -> list[sqlite3.Row]:
     """(token, shares) the trades not FAILED moved into the venue's paper wallet, per token."""
     return run(conn, """SELECT token_id, SUM(CASE side WHEN 'BUY' THEN size ELSE -size END) FROM paper_trades
                         WHERE status != 'FAILED' AND venue = :venue GROUP BY token_id""",
@@ -147,7 +147,7 @@ def traded(conn: Connection, token_id: str) -> int:
                       {"t": token_id}))
 
 
-def trade_amounts(conn: Connection, venue: str = DESK_VENUE) -> list[Row]:
+def trade_amounts(conn: Connection, venue: str) -> list[Row]:
     """(token, side, price, size, fee) of the venue's trades not FAILED: what moved cash and shares."""
     return list(conn.execute(text("""SELECT token_id, side, price, size, fee FROM paper_trades
                                      WHERE status != 'FAILED' AND venue = :venue"""), {"venue": venue}).all())

@@ -111,7 +111,9 @@ class Database:
     `access`: who writes through this handle (contracts/roles.py). None, as the engine, the CLI and
     scripts open it, is the machine's own user, an administrator; a dashboard session or a Telegram chat
     writes through a view of the process's handle `acting_as` its login, and every writer a front end
-    reaches calls `require` with what it touches before it writes."""
+    reaches calls `require` with what it touches before it writes. A dashboard login's every write, in
+    its own transaction, is made only while the login exists with the password, role and venue its
+    page was drawn for (storage/desk/dashboard_logins.py), whichever writer it goes through."""
 
     access: Access | None = None
     _on_refused: Callable[[str], object] | None = None
@@ -143,10 +145,22 @@ class Database:
         return view
 
     def require(self, what: str, scope: Scope, venues: Collection[str] = ()) -> None:
-        """Refuse (`refuse`) unless this handle's access may do `what`, reaching `scope` (and `venues`)."""
+        """Refuse (`refuse`) unless this handle's access may do `what`, reaching `scope` (and `venues`),
+        as its login is now (its write checks that again, in its transaction)."""
+        if self.access is not None and self.access.credential is not None:
+            with self.read() as conn:
+                why = self._login_gone(conn)
+            if why is not None:
+                self.refuse(f"{what[:1].upper()}{what[1:]} was refused: {why}, so nothing was changed")
         reason = refusal(self.access, what, scope=scope, venues=venues)
         if reason is not None:
             self.refuse(reason)
+
+    def _login_gone(self, conn: Connection) -> str | None:
+        from storage.desk.dashboard_logins import why_not_now  # (it reads the users through this module)
+
+        assert self.access is not None
+        return why_not_now(conn, self.access)
 
     def refuse(self, reason: str) -> NoReturn:
         if self._on_refused is not None:
@@ -163,9 +177,26 @@ class Database:
             raise PermissionError("this Database was opened read-only")
         if self._batch is not None and self._batch[0] == threading.get_ident():
             return Joined(self._batch[1])
+        if self.access is not None and self.access.credential is not None:
+            return self._as_login(synced)
+        return self._transaction(synced)
+
+    def _transaction(self, synced: bool) -> AbstractContextManager[Connection]:
+        assert self.writer is not None
         if not synced and self.writer_sync == "FULL":
             return self._unsynced(self.writer)
         return self.writer.begin()
+
+    @contextmanager
+    def _as_login(self, synced: bool) -> Iterator[Connection]:
+        """A dashboard login's write: its transaction, once the login is found as it was (else nothing is
+        written and the refusal is said, after the transaction ends, so that it may be audited)."""
+        with self._transaction(synced) as conn:
+            why = self._login_gone(conn)
+            if why is None:
+                yield conn
+                return
+        self.refuse(f"Refused: {why}, so nothing was changed")
 
     @staticmethod
     @contextmanager

@@ -24,10 +24,13 @@ from _recording import write_recording  # noqa: E402
 
 PARAMS = {"size": 20, "half_spread": 0.01, "refresh_threshold": 0.0, "max_spread": 0.5}
 LEDGER = ("orders", "fills", "positions", "cash_ledger", "paper_orders", "paper_trades")
+# What a market's end writes besides (engine/backtest/resolutions.py): the ledger's resolution and claims, the
+# paper venue's redemption and the transaction that follows it.
+SETTLED = (*LEDGER, "resolutions", "claims", "paper_settlements", "settlement_txs")
 
 
 def _run(tmp: Path, recording: Path, sync: str, monkeypatch: pytest.MonkeyPatch, *, held: bool,
-         latency: str = "zero") -> tuple[Any, dict, list[tuple[str, bool]]]:
+         latency: str = "zero", tables: tuple[str, ...] = LEDGER) -> tuple[Any, dict, list[tuple[str, bool]]]:
     """(the result, every ledger table's rows, the scratch writers' synchronous settings and whether
     they held rows in memory)."""
     opened: list[tuple[str, bool]] = []
@@ -49,7 +52,7 @@ def _run(tmp: Path, recording: Path, sync: str, monkeypatch: pytest.MonkeyPatch,
     result = run_sync(BacktestSpec("market_making", PARAMS, start, end, tuple(markets), seed=3, latency=latency),
                       recording, settings, work_dir=work)
     with sqlite3.connect(work / "backtest.db") as conn:
-        rows = {table: conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall() for table in LEDGER}
+        rows = {table: conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall() for table in tables}
     return result, rows, opened
 
 
@@ -69,3 +72,23 @@ def test_the_scratch_ledger_never_waits_for_the_disk_and_stores_what_a_durable_o
     assert rows == durable_rows  # every order, fill, position and cash row, as stored
     assert (result.metrics, result.curve.values, result.fill_count, result.order_count) == (
         durable.metrics, durable.curve.values, durable.fill_count, durable.order_count)
+
+
+def test_a_markets_end_settles_and_pays_the_same_rows_held_in_memory_as_written_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resolution inside the run (its claims, the redemption the collections send, the payment booked) writes
+    through the held rows' seam the same rows, row for row, as each step written at once."""
+    recording = tmp_path / "recorded.db"
+    markets, start, end = write_recording(recording, markets=2, events=4_000, events_per_decision=20)
+    with sqlite3.connect(recording) as conn:
+        for market, outcome in zip(markets, ("no", "yes"), strict=True):  # a winner and a loser, one or other held
+            conn.execute("INSERT INTO market_resolutions VALUES (?, ?, ?, NULL, 'feed', 0, 'recorder')",
+                         (market, start + (end - start) // 2, outcome))
+        conn.execute("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                     "VALUES ('redeem_check_s', '5', 1, 0, 't')")
+    _, durable_rows, _ = _run(tmp_path, recording, "FULL", monkeypatch, held=False, tables=SETTLED)
+    _, rows, _ = _run(tmp_path, recording, runner.SCRATCH_SYNC, monkeypatch, held=runner.SCRATCH_WRITE_BEHIND,
+                      tables=SETTLED)
+    assert durable_rows["claims"] and durable_rows["paper_settlements"], "the run must be paid to prove anything"
+    assert [r for r in durable_rows["cash_ledger"] if r[3] == "redemption"]
+    assert rows == durable_rows

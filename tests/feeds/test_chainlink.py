@@ -21,10 +21,10 @@ import pytest
 from contracts.domain import MarketInfo
 from contracts.updown import average_probability, up_probability
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.chainlink import ChainlinkFeed
-from engine.feeds.series import _price_to_beat, prices_to_beat
 from engine.feeds.spot import SpotFeed
-from engine.feeds.spot_reference import Pricing, UpDownReference
+from engine.venues.polymarket.chainlink import ChainlinkFeed
+from engine.venues.polymarket.series import _price_to_beat, prices_to_beat
+from engine.venues.polymarket.spot_reference import Pricing, UpDownReference
 from simulator.testing import SimHandle, running_simulator
 
 ONE = 1_000_000

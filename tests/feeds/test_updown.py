@@ -16,9 +16,9 @@ import pytest
 from contracts.domain import MarketInfo
 from contracts.updown import Series, SeriesError, average_probability, parse_series, up_probability, window_of
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.series import SeriesDiscovery
 from engine.feeds.spot import SpotFeed
-from engine.feeds.spot_reference import UpDownReference
+from engine.venues.polymarket.series import SeriesDiscovery
+from engine.venues.polymarket.spot_reference import UpDownReference
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate

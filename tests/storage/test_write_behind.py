@@ -117,7 +117,7 @@ def _trade(i: int, now: int) -> Step:
 
 def _read(conn: Connection) -> object:
     return (tuple(conn.execute(text("SELECT COUNT(*), SUM(status_rank), MAX(updated_at) FROM orders")).one()),
-            [tuple(r) for r in paper_book.due_trades(conn, 10**9)], ledger.count_open(conn, "paper"))
+            [tuple(r) for r in paper_book.due_trades(conn, 10**9, "polymarket")], ledger.count_open(conn, "paper"))
 
 
 def _run(db: Database, steps: list[Step]) -> tuple[dict[str, list[tuple]], list[object], list[int | None]]:

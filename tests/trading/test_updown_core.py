@@ -21,8 +21,9 @@ from sqlalchemy import text
 from contracts.domain import Side
 from contracts.settings import load_settings
 from contracts.updown import TWAP_S, average_probability, window_of
-from engine.feeds.chainlink import ChainlinkFeed
 from engine.trading.core import TradingCore
+from engine.venues.polymarket.chainlink import ChainlinkFeed
+from engine.venues.polymarket.updown_series import PolymarketUpDown
 from simulator.rtds import DUMP_S
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
@@ -79,7 +80,9 @@ def _quotes(core: TradingCore, cid: str) -> dict[Side, int]:
 async def _chainlink_heard(core: TradingCore, minimum_span_ms: int = 70_000) -> ChainlinkFeed:
     """The core's Chainlink feed once it has a report and the first dump's minute of prices (a volatility)."""
     for _ in range(400):
-        feed = core.link.references.chainlink
+        series = core.link.references.series
+        assert isinstance(series, PolymarketUpDown)  # the desk venue's series
+        feed = series.chainlink
         if feed is not None and feed.age_ms("btc") is not None:
             points = feed.history("btc")
             if points[-1][0] - points[0][0] >= minimum_span_ms:

@@ -17,10 +17,10 @@ from eth_account import Account
 from contracts.domain import MarketInfo, Side, Tif
 from contracts.updown import parse_series
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.series import SeriesDiscovery
 from engine.venues.base import OrderRequest, TradeEvent, VenueEvent
 from engine.venues.latency import ZERO
 from engine.venues.paper import PaperConfig, PaperVenue
+from engine.venues.polymarket.series import SeriesDiscovery
 from engine.venues.polymarket.venue import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database

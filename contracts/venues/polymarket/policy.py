@@ -17,7 +17,7 @@ POLICY = VenuePolicy(
     site="polymarket.com", market_prefix="", fees="rate_per_market", grid="market_tick", lot=LOT,
     nets_pairs=False, announces_pauses=False, refunds_voids=False, one_strategy_per_market_live=False,
     settles="redeem", fills_final_on_match=False, fee_rates_asked=True, resolutions_asked=True,
-    desk_feed=True, catalog_rows=True, replay_order_prefix="bt-", min_marketable_buy=MICRO,
+    desk_feed=True, catalog_rows=True, replay_order_prefix="bt-", desk=True, min_marketable_buy=MICRO,
     take_amount_decimals=True, crypto_taker_delay_ms=CRYPTO_TAKER_DELAY_MS,
     arming=Arming(
         key="wallet key", key_settings="POLY_KEYSTORE (with POLY_KEYSTORE_PASSWORD_FILE)",

@@ -19,7 +19,7 @@ import base64
 import json
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +29,7 @@ import httpx
 from contracts.geoblock import region_blocked
 from contracts.jsonsafe import JsonBeyondBounds, JsonRefused, loads_bounded
 from engine.ratelimit import TokenBucket, bounded
+from engine.venues.kalshi.fixed import items
 
 TIMEOUT_S = 10.0
 DEFAULT_COST = 10
@@ -230,6 +231,8 @@ class KalshiHttp:
                 continue
             if answer.status_code >= 300:
                 raise error_of(answer.status_code, answer.content)
+            if answer.status_code == 204:  # done, with no body (Cancel All Orders)
+                return {}
             try:
                 return loads_bounded(answer.content, max_bytes=ANSWER_BYTES, max_depth=ANSWER_DEPTH,
                                      what="the body")
@@ -244,3 +247,16 @@ class KalshiHttp:
                 await client.aclose()
             except RuntimeError:  # its event loop is gone (the CLI ran it with asyncio.run)
                 pass
+
+
+async def pages(http: KalshiHttp, path: str, field: str, params: Mapping[str, Any], *, auth: bool = False,
+                max_pages: int = 50) -> AsyncIterator[list[Any]]:
+    """A listing's pages (its `field`), cursor after cursor, at most `max_pages` (a cursor that never ends is
+    Kalshi's fault, not a loop)."""
+    cursor = None
+    for _ in range(max_pages):
+        answer = await http.request("GET", path, params={**params, "cursor": cursor}, auth=auth)
+        yield items(answer, field, path)
+        cursor = answer.get("cursor") if isinstance(answer, dict) else None
+        if not cursor:
+            return
