@@ -53,6 +53,7 @@ ANSWERED: dict[str, str] = {
     "engine/trading/exits/strategy_exits.py:start_exits": "ExitBook",  # an exit starts on a price, then runs
     "engine/trading/hosting/views.py:Views": "DataAge",  # the pictures: their books' ages (signals: SignalReads)
     "engine/trading/hosting/views.py:ReplayedCopies": "SignalReads",
+    "engine/trading/hosting/fair_history.py:ReplayedFairValues": "SignalReads",  # a replay's fair values
     "contracts/domain.py:Book": "DataAge",
     "contracts/domain.py:MarketView": "DataAge",
     "engine/trading/passes/event_decisions.py:EventDecisions": PASS,  # when it ran, for the decisions between

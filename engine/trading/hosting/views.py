@@ -23,6 +23,7 @@ from contracts.domain import (
     SourcedFair,
     StrategyState,
 )
+from contracts.due import earliest
 from contracts.market_filter import MarketCandidate
 from contracts.venue_policies import policy_for_market
 from engine.execution import portfolio
@@ -258,10 +259,12 @@ class SignalReads:
 
     def next_due(self, now: int, before: int) -> int | None:
         """(contracts/due.py) When the pictures' fair values and followed trades are next read again: a
-        replay's fair values are read once and its followed trades come into view and leave with the
-        time (ReplayedCopies); live, both are read again every FAIR_VALUE_RELOAD_MS."""
+        replay's come into view and leave with the time (its fair values as received and expired:
+        ReplayedFairValues; its followed trades: ReplayedCopies); live, both are read again every
+        FAIR_VALUE_RELOAD_MS."""
         if self.replay:
-            return None if self.replayed is None else self.replayed.next_due(now, before)
+            return earliest(None if self.history is None else self.history.next_due(now, before),
+                            None if self.replayed is None else self.replayed.next_due(now, before))
         return min(self.fair_at, self.copies_at) + FAIR_VALUE_RELOAD_MS + 1
 
     def fair_values(self, now: int) -> dict[str, int]:
