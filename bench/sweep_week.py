@@ -20,10 +20,13 @@ a SQLite file beside the bench's own database.
 `--verify`, instead of the sweep, checks that skipping the quiet passes changes nothing on this
 week: one trial's backtest with `engine backtest --verify-quiet-passes` (every pass the protocol
 would skip run, and any that acted said in words) and the same backtest skipping them, their
-results compared (orders, fills, PnL, decisions, refusals, every metric).
+results compared (orders, fills, PnL, decisions, refusals, every metric). With `--own TRADER_DB
+SESSION` the same check runs on a recorded session of your own (`python -m engine session list` lists them) instead
+of the bench's week.
 
     .venv/bin/python bench/sweep_week.py [--trials 10] [--days 7] [--jobs 2] [--processes 1]
-                                         [--shared-storage] [--others 20000] [--verify]
+                                         [--shared-storage] [--others 20000]
+                                         [--verify [--own TRADER_DB SESSION]]
 """
 
 from __future__ import annotations
@@ -80,12 +83,12 @@ def sweep(db: Path, url: str, trials: int, jobs: int, processes: int) -> float:
     return time.perf_counter() - began
 
 
-def verify(db: Path, days: int) -> None:
+def verify(db: Path, session: str, what: str) -> None:
     """One trial's backtest of the session with its quiet passes run and checked, and skipped, as a user
     runs them (`engine backtest --session`): what the check said and whether the two results agree."""
     env = {**os.environ, "TRADER_DB": str(db), "TRADER_ENV_FILE": os.devnull, "DATA_SOURCE": "simulator"}
     env.pop("PYTHONPATH", None)
-    command = [sys.executable, "-m", "engine", "backtest", "--strategy", "market_making", "--session", SESSION,
+    command = [sys.executable, "-m", "engine", "backtest", "--strategy", "market_making", "--session", session,
                "--params", json.dumps(TRIAL)]
     results = {}
     for flags in (["--verify-quiet-passes"], []):
@@ -105,7 +108,7 @@ def verify(db: Path, days: int) -> None:
     compared = [k for k in checked if k not in ("run_id", "quiet_passes", "report")]
     differ = [k for k in compared if checked[k] != skipped.get(k)]
     verdict = "identical" if not differ else "DIFFER in " + ", ".join(differ)
-    print(f"quiet passes verified over {days} days: {quiet['checked']:,} passes the protocol would skip were run, "
+    print(f"quiet passes verified on {what}: {quiet['checked']:,} passes the protocol would skip were run, "
           f"{quiet['acted']:,} acted; skipping them ({skipped['quiet_passes'].get('skipped', 0):,} of "
           f"{skipped['decisions']:,} decisions) the results are {verdict} ({len(compared)} figures compared: "
           f"orders {skipped['orders']:,}, fills {skipped['fills']:,}, PnL {skipped['pnl']:.2f})")
@@ -147,7 +150,16 @@ def main() -> None:
     parser.add_argument("--verify", action="store_true",
                         help="instead of the sweep: one trial's backtest with every quiet pass run and checked, "
                              "and skipping them; whether any acted and whether the results agree")
+    parser.add_argument("--own", nargs=2, metavar=("TRADER_DB", "SESSION"),
+                        help="with --verify: a recorded session of your own, in that database, instead of the week")
     args = parser.parse_args()
+    if args.own:
+        own_db, session = Path(args.own[0]), args.own[1]
+        if not args.verify or not own_db.is_file():
+            parser.error("--own goes with --verify and names an existing database file"
+                         if own_db.is_file() else f"--own: no database file at {own_db}")
+        verify(own_db.resolve(), session, f"session {session!r}")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder, db = Path(tmp) / "archive", Path(tmp) / "trader.db"
         url = storage(db, args.shared_storage)  # (a missing SWEEP_STORAGE is said before the week is built)
@@ -159,7 +171,7 @@ def main() -> None:
         print(f"imported {ticks:,} ticks of one market over {args.days} days in {time.perf_counter() - began:.1f} s",
               flush=True)
         if args.verify:
-            verify(db, args.days)
+            verify(db, SESSION, f"the bench's {args.days} days")
             return
         wall = sweep(db, url, args.trials, args.jobs, args.processes)
         trials = trials_of(url)
