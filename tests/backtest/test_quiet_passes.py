@@ -290,12 +290,12 @@ def test_the_rows_that_keep_a_new_peak_are_counted_and_a_state_that_moves_is_not
     assert strategies.kept_rows == 0  # live: outside a batch nothing is counted
     with db.batch():
         book.pnl = 6_000_000  # a new peak
-        strategies.after_tick({"s": book}, 2_000)  # type: ignore[dict-item]
+        strategies.after_tick({"s": book}, 2_000)  # type: ignore[dict-item]  # (its PnL is all it reads)
         assert strategies.kept_rows == 1
         strategies.after_tick({"s": book}, 3_000)  # type: ignore[dict-item]  # the same PnL: nothing written
         assert strategies.kept_rows == 1
         book.pnl = -50_000_000  # its drawdown halts it: a state moved
-        strategies.after_tick({"s": book}, 4_000)  # type: ignore[dict-item]
+        strategies.after_tick({"s": book}, 4_000)  # type: ignore[dict-item]  # (its PnL is all it reads)
         assert strategies.kept_rows == 1 and strategies.states() == {"s": TradingState.HALTED}
 
 
