@@ -180,7 +180,7 @@ class QuietPasses:
             self.asked_again += 1
             self._asked = here
             self._ask([i for i, due in enumerate(self._answers) if due <= at])
-        return self._still and at < self._until
+        return self._still and self._until is not None and at < self._until
 
     def _ask(self, which: Iterable[int]) -> None:
         """Ask the parts `which` (their index in `_parts`) when each is next due after the last pass, with no

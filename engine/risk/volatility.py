@@ -121,9 +121,10 @@ class MidSeries:
     def observe(self, mid: int, now: int) -> bool:
         """Whether the mid changed (a change kept)."""
         self.seen_ms = now
-        changed = self.last_mid is not None and mid != self.last_mid
-        if changed:
-            sq = (mid - self.last_mid) ** 2
+        last = self.last_mid
+        changed = last is not None and mid != last
+        if last is not None and changed:
+            sq = (mid - last) ** 2
             if self._items and now < self._items[-1][0]:
                 self._unordered = len(self._items)
             self._items.append((now, sq))

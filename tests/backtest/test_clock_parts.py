@@ -106,13 +106,14 @@ class Trace:
             code = frame.f_code
             args = [frame.f_locals.get(n) for n in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]]
             reads = any(type(a) is int and a == now for a in args)
+            reader: FrameType | None = frame
             if code.co_name == "__call__" and code.co_filename.endswith("engine/backtest/cursor.py"):
-                frame, reads = frame.f_back, True  # the clock read by its caller
-            if not reads or frame is None:
+                reader, reads = frame.f_back, True  # the clock read by its caller
+            if not reads or reader is None:
                 return
-            key, owner = _reader(frame)
+            key, owner = _reader(reader)
             if owner is None or id(owner) not in parts:  # (a registered part answers for itself)
-                self.read.setdefault(key, (owner, f"{frame.f_code.co_qualname} at {now}"))
+                self.read.setdefault(key, (owner, f"{reader.f_code.co_qualname} at {now}"))
 
         return profile
 
@@ -130,7 +131,7 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Trace, Tr
         end = conn.execute("SELECT MAX(at) FROM ticks").fetchone()[0]
         pause = start + (end - start) * 3 // 4  # (past the volatility breaker's warm-up)
         conn.execute("DELETE FROM ticks WHERE at BETWEEN ? AND ?", (pause, pause + 60_000))
-    trace, cores = Trace(), []
+    trace, cores = Trace(), list[TradingCore]()
     real_tick = TradingCore.tick
 
     async def tick(core: TradingCore) -> Any:
