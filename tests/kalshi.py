@@ -7,13 +7,19 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from contracts.domain import MarketInfo
+from engine.feeds.catalog import MarketCatalog
 from engine.venues.kalshi.client import KalshiClient
+from engine.venues.paper import PaperConfig, PaperVenue
 from simulator.testing import SimHandle
+from storage.sqlite.db import Database
+from tests.execution.fakes import Clock, ScriptedBooks
 
 
 def keypair() -> tuple[str, str]:
@@ -102,3 +108,24 @@ def promoted_on(db_path: Any, sim: SimHandle, ticker: str, params: dict[str, Any
                             updated_at, updated_by, status, live)
                         VALUES (?, 'market_making', ?, ?, 1, 1, 0, 0, 't', 'ok', 1)""",
                      (name, json.dumps(params), json.dumps([kalshi_ids.market_id(ticker)])))
+
+
+def paper_kalshi(db_path: Path, market: MarketInfo) -> tuple[Database, Clock, ScriptedBooks, MarketCatalog, PaperVenue]:
+    """A fresh desk database and the paper venue standing in for Kalshi on `market`: its YES book 0.40/0.45,
+    100 contracts a side, and 1,000 contracts' worth of paper cash."""
+    from contracts.venues import KALSHI
+    from contracts.venues.kalshi.ids import CONTRACT
+    from engine.execution.cash_book import paper_starting_cash
+    from storage.sqlite.migrations import migrate
+
+    migrate(db_path)
+    db = Database(db_path)
+    clock = Clock()
+    books = ScriptedBooks(clock)
+    books.set(market.yes_token, bids=[(0.40, 100)], asks=[(0.45, 100)])
+    catalog = MarketCatalog([market])
+    venue = PaperVenue(db, books, catalog, config=PaperConfig(starting_cash=1_000 * CONTRACT), clock=clock,
+                       venue_name=KALSHI)
+    with db.write() as conn:
+        paper_starting_cash(conn, 1_000 * CONTRACT, clock(), venue=KALSHI)
+    return db, clock, books, catalog, venue

@@ -364,7 +364,8 @@ def test_the_telegram_bot_loads_no_trading_machinery_even_indirectly() -> None:
 
 # -- invariant 1: who writes the trading ledger ---------------------------------------------------
 
-LEDGER_MODULES = ("storage/engine_stores/execution_ledger.py", "storage/engine_stores/claims_store.py")
+LEDGER_MODULES = ("storage/engine_stores/execution_ledger.py", "storage/engine_stores/claims_store.py",
+                  "storage/engine_stores/order_amends.py")
 _WRITES = ("INSERT ", "UPDATE ", "DELETE ", "REPLACE ")
 
 

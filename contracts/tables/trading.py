@@ -44,6 +44,27 @@ class Order(SQLModel, table=True):
     ending_at: int | None = None  # when its end began: the desk's cancel, or the venue's end (migration 0091)
 
 
+class OrderAmend(SQLModel, table=True):
+    """An order moved in place at the venue (migration 0166, engine/execution/amends.py): written `pending`
+    before it is sent, ended once (`applied`, `refused`, `lost`, `ended`)."""
+
+    __tablename__ = "order_amends"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id")
+    mode: str
+    venue: str
+    old_price: int
+    old_size: int
+    price: int
+    size: int
+    decrease: int
+    created_at: int
+    status: str = "pending"
+    error: str | None = None
+    answered_at: int | None = None
+
+
 class Fill(SQLModel, table=True):
     __tablename__ = "fills"
 

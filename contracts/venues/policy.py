@@ -80,6 +80,10 @@ class VenuePolicy:
     # A marketable order's amounts (its size and its notional) are held to the venue's decimals
     # (contracts/venue_rules.py `TAKE`); else any count on the lot is exact.
     take_amount_decimals: bool = False
+    # A resting order's price and size can be changed in place at the venue (an amend: its queue place kept
+    # only when it rests fewer at the same price, a decrease; lost on any other change, as a new order's), so
+    # the planner moves an order instead of cancelling and replacing it (engine/execution/planner.py `Amend`).
+    amends: bool = False
     # The whole contract (micro-units) a position holds fractions of only when another trader filled part of
     # one: a residue beyond whole ones is noted on the Portfolio page (0: no such residue).
     whole_contract: int = 0

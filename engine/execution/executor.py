@@ -1,11 +1,12 @@
 """The executor: the only writer of orders, fills, positions and cash.
 
 Strategies' intents come in (latest wins per strategy and market, no backlog); each
-reconcile pass plans legal orders for every intent, cancels what no longer matches, and
-places what is missing. Its seams are classes of their own: the inbox of venue reports and
-the write transactions (inbox.py, transactions.py), placing (placement.py), cancelling and
-the venue sync (cancels.py), single-order lookups (lookups.py). What it did is published on
-its event bus (bus.py); nothing it tells calls back into it.
+reconcile pass plans legal orders for every intent, amends in place what the venue can move
+(amends.py), cancels what no longer matches, and places what is missing. Its seams are classes
+of their own: the inbox of venue reports and the write transactions (inbox.py, transactions.py),
+placing (placement.py), amending (amends.py), cancelling and the venue sync (cancels.py),
+single-order lookups (lookups.py). What it did is published on its event bus (bus.py); nothing
+it tells calls back into it.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import Connection
 
 from contracts import order_end
-from contracts.domain import GATE_APPROVED, Intent, MarketInfo, Quote
+from contracts.domain import GATE_APPROVED, Intent, MarketInfo, Quote, Side
 from contracts.order_status import OrderStatus
 from contracts.ticket import MANUAL
 from contracts.venues import POLYMARKET
+from engine.execution.amends import Amends, Move
 from engine.execution.bus import EventBus, VenuePhase
 from engine.execution.cancels import Cancels, VenueSync
 from engine.execution.cash_book import CashBook
@@ -53,6 +55,8 @@ class PassReport:
     ending: dict[int, str] = field(default_factory=dict)  # order id -> why its cancel is sent
     # (strategy, market) -> what the risk gate did with the intent its placements are for
     gate: dict[tuple[str, str], str] = field(default_factory=dict)
+    amend: list[Move] = field(default_factory=list)  # orders the planner moves in place (amends.py)
+    amended: int = 0  # of those, how many the venue took
 
 
 class Executor:
@@ -89,6 +93,8 @@ class Executor:
         self.placement = Placement(venue, self.state, self.health, self.transactions, tracker, self.bus, self.gate,
                                    mode=mode, clock=clock, new_client_id=new_client_id or (lambda: uuid.uuid4().hex),
                                    placement_check=placement_check)
+        self.amends = Amends(venue, self.state, self.health, self.transactions, tracker, self.bus, clock, mode=mode,
+                             placement_check=lambda: self.placement.placement_check)
         self.cash_book = CashBook(self.tx, self.state, clock)  # what settles, and a paper ledger's deposit
         self.partials = self.placement.partials  # arbitrage groups that filled on some legs only, to settle
         self.latest: dict[tuple[str, str], Intent] = {}
@@ -105,8 +111,9 @@ class Executor:
         """Talk to another venue from now on (every seam that calls it)."""
         self._venue = venue
         self.inbox.events = self.events = venue.events
-        for seam in (self.lookups, self.cancels, self.venue_sync, self.placement):
+        for seam in (self.lookups, self.cancels, self.venue_sync, self.placement, self.amends):
             seam.venue = venue
+        self._planned.clear()  # (what can be amended may differ)
 
     @property
     def placement_check(self) -> PlacementCheck | None:
@@ -149,10 +156,12 @@ class Executor:
 
     def next_due(self, now: int, before: int) -> int | None:
         """(contracts/due.py) `now` (it cannot tell) while anything of it waits on the venue: a report not
-        yet applied, an order placed or cancelled and not answered, a take (its answer comes when the
-        venue matches it), an arbitrage group filled on some legs, or the venue not taking orders (its
-        phase ends with the time); else None: its orders change only with what the venue reports."""
-        if not self.events.empty() or self.partials or self.health.phase is not VenuePhase.OPEN:
+        yet applied, an order placed or cancelled and not answered, an amend whose answer was lost (looked
+        up with the time), a take (its answer comes when the venue matches it), an arbitrage group filled
+        on some legs, or the venue not taking orders (its phase ends with the time); else None: its orders
+        change only with what the venue reports."""
+        if (not self.events.empty() or self.partials or self.state.amending
+                or self.health.phase is not VenuePhase.OPEN):
             return now
         for order in self.state.orders.values():
             if order.status in WAITING or order.tif in order_end.TAKES:
@@ -183,7 +192,8 @@ class Executor:
         if market is None or not _can_trade(market) or any(q.tif in TAKE for q in intent.quotes):
             return False
         result = self._plan(key, intent.quotes, market, self.state.open_for(*key), intent.keep_within)
-        return not result.cancel and not result.place  # (the plan is kept: the next pass reuses it)
+        # (the plan is kept: the next pass reuses it)
+        return not result.cancel and not result.place and not result.amend
 
     def withdraw(self, strategy: str | None = None, why: str = order_end.WITHDRAWN) -> None:
         """Empty every intent (of one strategy): the next pass cancels their orders, `why` recorded
@@ -222,6 +232,10 @@ class Executor:
                 cancels += ended
                 why = _ending(intent, market, quotes)
                 report.ending.update((o.id, why) for o in ended)
+            if result.amend:
+                by_client = {o.client_id: o for o in open_orders}
+                report.amend += [Move(strategy, market, a, intent.reason, by_client[a.order.client_id])
+                                 for a in result.amend]
             places += [(strategy, market, spec, intent.reason) for spec in result.place]
             if result.place:
                 report.gate[key] = intent.gate or GATE_APPROVED
@@ -248,16 +262,20 @@ class Executor:
         version: then the holdings and working orders are not even rebuilt to compare)."""
         version = self.state.market_version(key[1])
         last = self._planned.get(key)
+        state = self.state
         if last is not None and last[0] is market and last[1] == keep_within and last[2] == quotes:
             if last[6] == version:
                 return last[5]
-            holdings, working = self.state.holdings(key[0], market), tuple(as_working(open_orders))
+            holdings = state.holdings(key[0], market)
+            working = tuple(as_working(open_orders, state.amending, state.unamendable))
             if last[3] == holdings and last[4] == working:
                 self._planned[key] = (*last[:6], version)
                 return last[5]
         else:
-            holdings, working = self.state.holdings(key[0], market), tuple(as_working(open_orders))
-        result = plan(quotes, market, holdings, working, keep_within=keep_within)
+            holdings = state.holdings(key[0], market)
+            working = tuple(as_working(open_orders, state.amending, state.unamendable))
+        result = plan(quotes, market, holdings, working, keep_within=keep_within,
+                      amends=self.config.amends and self.amends.can)
         self._planned[key] = (market, keep_within, quotes, holdings, working, result, version)
         return result
 
@@ -269,12 +287,35 @@ class Executor:
         places, cancels, report = self.plan_all(only)
         if self.health.wants_probe():
             await self._probe()
+        if report.amend:
+            await self._amend(report, places, cancels)
         cancels += self.cancels.stale()
         await self.cancels.cancel(cancels, why=report.ending)
         await self.lookups.check_unresolved()
+        if self.state.amending:
+            await self.amends.settle()
         if places and not self.gate.blocked:
             report.placed = (await self.placement.place(places, gate_notes=report.gate)).count
         return report
+
+    async def _amend(self, report: PassReport, places: list[tuple[str, MarketInfo, OrderSpec, str]],
+                     cancels: list[OrderRow]) -> None:
+        """Send the plan's amends (amends.py); a move not worth its requests, not approved now, or refused
+        by the venue is replaced instead: its order cancelled, its new order placed (a SELL's once the cancel
+        is acknowledged: the next pass plans it, as it plans every replaced SELL)."""
+        moves = [m for m in report.amend if not m.amend.decrease]
+        worth = not moves or self.amends.worth_moving(len(moves), len(cancels), len(places))
+        send = [m for m in report.amend if m.amend.decrease or (worth and self.amends.approved(m))]
+        replaced = [m for m in report.amend if m not in send]
+        before = self.amends.applied
+        replaced += await self.amends.send(send, lambda: self.gate.blocked)
+        report.amended = self.amends.applied - before
+        for move in replaced:
+            cancels.append(move.order)
+            report.ending[move.order.id] = order_end.REPLACED
+            if move.amend.spec.side is Side.BUY:
+                places.append((move.strategy, move.market, move.amend.spec, move.reason))
+                report.gate.setdefault((move.strategy, move.market.condition_id), GATE_APPROVED)
 
     async def _probe(self) -> None:
         """Ask a restarting venue whether it is back (a cheap private read)."""

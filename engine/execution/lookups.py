@@ -32,6 +32,9 @@ TAKE_CHECK_MS = 2_000
 @dataclass
 class ExecutorConfig:
     lost_grace_ms: int = 15_000  # a placement never acknowledged is LOST after this long
+    # Move orders in place where the market's venue amends them (engine/execution/amends.py); False: cancel and
+    # replace, as on every other venue (a comparison's baseline).
+    amends: bool = True
 
 
 class OrderLookups:

@@ -11,6 +11,12 @@ Reconciliation keeps queue position: a working order at the same price and size 
 desired one is left alone. SELLs are sized from settled inventory minus what working
 SELLs already reserve, and a replacement SELL waits until the old SELL's cancel is
 acknowledged, so SELLs never overlap.
+
+Where the market's venue changes a resting order in place (its policy's `amends`: Kalshi), a
+working order that no longer matches is moved to a wanted order of its token, side and time in
+force instead of cancelled and replaced (`Amend`): fewer contracts at the same price is a
+decrease, which keeps the order's queue place; any other change (a price, more contracts) puts it
+at the back of the queue, as a new order, in one request instead of two.
 """
 
 from __future__ import annotations
@@ -55,6 +61,11 @@ class WorkingOrder:
     filled: int
     tif: Tif
     status: OrderStatus
+    post_only: bool = False
+    # An amend of it awaits the venue's answer: it is shown at the amend's terms, and neither cancelled
+    # nor amended again until the venue answers (engine/execution/amends.py).
+    amending: bool = False
+    amendable: bool = True  # False: the venue refused to amend it; it is cancelled and replaced instead
 
     @property
     def remaining(self) -> int:
@@ -100,12 +111,32 @@ class Residual:
         return RESIDUAL_CODES.get(self.reason)
 
 
+@dataclass(frozen=True, slots=True)
+class Amend:
+    """A working order changed in place at the venue into a wanted one of its token, side and time in
+    force: its price and its total (what it has filled and what is to rest)."""
+
+    order: WorkingOrder
+    spec: OrderSpec
+
+    @property
+    def size(self) -> int:
+        """The order's new total: what it filled, and the wanted size to rest."""
+        return self.order.filled + self.spec.size
+
+    @property
+    def decrease(self) -> bool:
+        """Fewer contracts at the same price: the only change that keeps the order's queue place."""
+        return self.spec.price == self.order.price and self.spec.size < self.order.remaining
+
+
 @dataclass(frozen=True)
 class Plan:
     keep: tuple[WorkingOrder, ...] = ()
     cancel: tuple[WorkingOrder, ...] = ()
     place: tuple[OrderSpec, ...] = ()
     residuals: tuple[Residual, ...] = field(default_factory=tuple)
+    amend: tuple[Amend, ...] = ()  # orders changed in place (only where the venue amends: `amends`)
 
 
 # -- legality --------------------------------------------------------------------------
@@ -221,17 +252,66 @@ def _crossed(keep: list[WorkingOrder], market: MarketInfo) -> bool:
 
 
 def reconcile(specs: Iterable[OrderSpec], working: Sequence[WorkingOrder], holdings: Holdings,
-              market: MarketInfo, keep_within: int = 0) -> Plan:
+              market: MarketInfo, keep_within: int = 0, *, amends: bool = False) -> Plan:
     """Keep matching orders (their queue position), cancel the rest, place what is missing,
     within the SELL rules. A working order within `keep_within` of a wanted price, of the wanted
-    size, is kept, unless keeping such near matches would cross our own quotes."""
+    size, is kept, unless keeping such near matches would cross our own quotes. With `amends`, on
+    a venue whose policy amends orders in place, an order that no longer matches is moved to a
+    wanted one it can become (`_amends`) rather than cancelled and replaced."""
     specs = list(specs)
     keep, wanted, unmatched = _match(specs, working, keep_within, market.tick)
     if keep_within and _crossed(keep, market):
         keep, wanted, unmatched = _match(specs, working, 0, market.tick)
-    cancel = [w for w in unmatched if w.tif not in TAKE]  # takes finish by themselves
-    place, residuals = _placeable(wanted, keep, cancel, working, holdings, market)
-    return Plan(tuple(keep), tuple(cancel), tuple(place), tuple(residuals))
+    amend: list[Amend] = []
+    if amends and policy_for_market(market.condition_id).amends:
+        amend, wanted, unmatched = _amends(wanted, unmatched, working, holdings)
+    # Takes finish by themselves; an order whose amend is unanswered waits for the venue's word.
+    cancel = [w for w in unmatched if w.tif not in TAKE and not w.amending]
+    place, residuals = _placeable(wanted, keep, cancel, working, holdings, market, amend)
+    return Plan(tuple(keep), tuple(cancel), tuple(place), tuple(residuals), tuple(amend))
+
+
+def _amends(wanted: list[OrderSpec], unmatched: list[WorkingOrder], working: Sequence[WorkingOrder],
+            holdings: Holdings) -> tuple[list[Amend], list[OrderSpec], list[WorkingOrder]]:
+    """(amends, still wanted, still unmatched): each wanted resting order (good till cancelled, not an
+    arbitrage's leg) paired with an unmatched working order it can be made of, of its token, side and
+    post-only: first one at its price with more resting (a decrease, which keeps the queue place), then
+    the nearest in price. A SELL grows only by what settled inventory, less every working SELL of the
+    token, still covers."""
+    free = [w for w in unmatched if w.tif is Tif.GTC and w.amendable and not w.amending and not w.cancelling]
+    amend: list[Amend] = []
+    left: list[OrderSpec] = []
+    pending: list[OrderSpec] = []
+    for spec in wanted:
+        same = None if spec.tif is not Tif.GTC or spec.group else next(
+            (w for w in free if _movable(w, spec) and w.price == spec.price and spec.size < w.remaining), None)
+        if same is None:
+            pending.append(spec)
+        else:
+            free.remove(same)
+            amend.append(Amend(same, spec))
+    grown: dict[str, int] = {}
+    for spec in pending:
+        found = [w for w in free if spec.tif is Tif.GTC and not spec.group and _movable(w, spec)]
+        nearest = min(found, key=lambda w: abs(w.price - spec.price)) if found else None
+        extra = 0 if nearest is None else spec.size - nearest.remaining
+        if nearest is not None and spec.side is Side.SELL and extra > 0:
+            reserved = sum(w.remaining for w in working if w.side is Side.SELL and w.token_id == spec.token_id)
+            if extra > holdings.of(spec.outcome) - reserved - grown.get(spec.token_id, 0):
+                nearest = None  # not covered: cancelled and replaced, within the SELL rules
+            else:
+                grown[spec.token_id] = grown.get(spec.token_id, 0) + extra
+        if nearest is None:
+            left.append(spec)
+        else:
+            free.remove(nearest)
+            amend.append(Amend(nearest, spec))
+    moved = {a.order.client_id for a in amend}
+    return amend, left, [w for w in unmatched if w.client_id not in moved]
+
+
+def _movable(order: WorkingOrder, spec: OrderSpec) -> bool:
+    return order.token_id == spec.token_id and order.side is spec.side and order.post_only == spec.post_only
 
 
 def _match(specs: list[OrderSpec], working: Sequence[WorkingOrder], keep_within: int,
@@ -252,10 +332,13 @@ def _match(specs: list[OrderSpec], working: Sequence[WorkingOrder], keep_within:
 
 def _placeable(wanted: list[OrderSpec], keep: list[WorkingOrder], cancel: list[WorkingOrder],
                working: Sequence[WorkingOrder], holdings: Holdings,
-               market: MarketInfo) -> tuple[list[OrderSpec], list[Residual]]:
+               market: MarketInfo, amend: Sequence[Amend] = ()) -> tuple[list[OrderSpec], list[Residual]]:
     place: list[OrderSpec] = []
     residuals: list[Residual] = []
-    leaving = {w.client_id for w in cancel} | {w.client_id for w in working if w.cancelling}
+    # (an order whose amend is unanswered may rest at either terms: a new SELL waits for the venue's word)
+    leaving = {w.client_id for w in cancel} | {w.client_id for w in working if w.cancelling or w.amending}
+    # an amended SELL holds the more of what it rests and what it will rest
+    moving = {a.order.client_id: max(0, a.spec.size - a.order.remaining) for a in amend}
     in_flight_takes = {(w.token_id, w.side) for w in working if w.tif in TAKE}
     for spec in wanted:
         outcome = spec.outcome
@@ -267,7 +350,8 @@ def _placeable(wanted: list[OrderSpec], keep: list[WorkingOrder], cancel: list[W
                 residuals.append(Residual(outcome, spec.side, spec.price, spec.size, "waiting for the old sell's "
                                                                                      "cancel ack"))
                 continue
-            reserved = sum(w.remaining for w in working if w.side is Side.SELL and w.token_id == spec.token_id)
+            reserved = sum(w.remaining + moving.get(w.client_id, 0) for w in working
+                           if w.side is Side.SELL and w.token_id == spec.token_id)
             reserved += sum(p.size for p in place if p.side is Side.SELL and p.token_id == spec.token_id)
             available = holdings.of(outcome) - reserved
             size = min(spec.size, available)
@@ -287,8 +371,9 @@ def _placeable(wanted: list[OrderSpec], keep: list[WorkingOrder], cancel: list[W
 
 
 def plan(quotes: Sequence[Quote], market: MarketInfo, holdings: Holdings,
-         working: Sequence[WorkingOrder], *, keep_within: int = 0) -> Plan:
-    """The whole step for one (strategy, market): route, then reconcile with what is working."""
+         working: Sequence[WorkingOrder], *, keep_within: int = 0, amends: bool = False) -> Plan:
+    """The whole step for one (strategy, market): route, then reconcile with what is working
+    (`amends`: move orders in place where the market's venue amends them)."""
     specs, route_residuals = route(quotes, market, holdings)
-    result = reconcile(specs, working, holdings, market, keep_within)
-    return Plan(result.keep, result.cancel, result.place, (*route_residuals, *result.residuals))
+    result = reconcile(specs, working, holdings, market, keep_within, amends=amends)
+    return Plan(result.keep, result.cancel, result.place, (*route_residuals, *result.residuals), result.amend)

@@ -2,7 +2,9 @@
 
 1. Every non-terminal local order is looked up by its venue id and brought up to date.
    A PENDING_SUBMIT order the venue does not know is given a grace period (its request may
-   still be in flight), then marked LOST with an alert. It is never resubmitted.
+   still be in flight), then marked LOST with an alert. It is never resubmitted. An amend
+   written and never answered is settled from the order as the venue shows it (applied at its
+   new terms, lost at its old ones: engine/execution/amends.py), never sent again.
 2. Trades since the oldest open order (and the last known fill) are fetched and applied,
    so a fill that arrived while the engine was down, or just before it died, is not lost.
 3. Open orders at the venue that are unknown locally are imported, flagged, and alerted.
@@ -69,6 +71,8 @@ async def recover(ex: Executor, settlement: SettlementVenue | None = None, *,
     still open (the money twice) and shares the wallet no longer holds."""
     report = RecoveryReport()
     unknown_pending = await _check_local_orders(ex, report)
+    if ex.state.amending:
+        await ex.amends.settle(now=True)
     await _replay_trades(ex, report)
     await _import_unknown(ex, report)
     if unknown_pending:

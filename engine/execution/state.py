@@ -15,7 +15,8 @@ from sqlalchemy import Connection
 from contracts.domain import MarketInfo, Outcome, PositionView, Side, notional
 from contracts.order_status import TradeStatus
 from contracts.venues import POLYMARKET
-from engine.execution import store
+from engine.execution import amend_records, store
+from engine.execution.amend_records import PendingAmend
 from engine.execution.figures import LedgerFigures
 from engine.execution.ledger import PositionTotals
 from engine.execution.planner import Holdings, WorkingOrder
@@ -52,6 +53,10 @@ class ExecutionState:
         # The gate's figures (exposure, open orders, reserved cash, realized PnL and fees), told every
         # change below so a decision reads them instead of folding the ledger.
         self.figures = LedgerFigures()
+        # Amends of open orders (engine/execution/amends.py): those awaiting the venue's word, by order id,
+        # and the orders whose amend the venue refused (replaced from then on, never amended again).
+        self.amending: dict[int, PendingAmend] = {}
+        self.unamendable: set[int] = set()
 
     def load(self, conn: Connection) -> None:
         self.order_writes += 1
@@ -63,6 +68,8 @@ class ExecutionState:
         self.fills.clear()
         for row in store.open_orders(conn, self.mode, self.venue):
             self.track(row)
+        self.amending = {a.order_id: a for a in amend_records.pending(conn, self.mode, self.venue)}
+        self.unamendable = amend_records.refused_orders(conn, self.mode, self.venue)
         self.load_positions(conn)
 
     def load_positions(self, conn: Connection) -> None:
@@ -107,6 +114,7 @@ class ExecutionState:
         self.changes[row.condition_id] = self.changes.get(row.condition_id, 0) + 1
         self.order_writes += 1
         self.figures.forget(order_id)
+        self.unamendable.discard(order_id)
         if row.venue_order_id:
             self.by_venue.pop(row.venue_order_id, None)
         key = (row.strategy, row.condition_id)
@@ -124,7 +132,20 @@ class ExecutionState:
         return [self.orders[i] for i in ids]
 
     def working(self, strategy: str, condition_id: str) -> list[WorkingOrder]:
-        return as_working(self.open_for(strategy, condition_id))
+        return as_working(self.open_for(strategy, condition_id), self.amending, self.unamendable)
+
+    def amend_moved(self, order_id: int, amend: PendingAmend | None, *, refused: bool = False) -> None:
+        """An amend of the order was written (`amend`) or ended (None; `refused` when the venue said no):
+        what the planner reads of the market changed."""
+        if amend is None:
+            self.amending.pop(order_id, None)
+        else:
+            self.amending[order_id] = amend
+        if refused:
+            self.unamendable.add(order_id)
+        row = self.orders.get(order_id)
+        if row is not None:
+            self.changes[row.condition_id] = self.changes.get(row.condition_id, 0) + 1
 
     def reserved_buy_cash(self) -> int:
         """What every open BUY would pay (kept as orders change: engine/execution/figures.py)."""
@@ -171,6 +192,17 @@ class ExecutionState:
                             no_pending=no.pending, yes_cost=yes.cost, no_cost=no.cost)
 
 
-def as_working(orders: list[OrderRow]) -> list[WorkingOrder]:
-    """Open orders as the planner sees them."""
-    return [WorkingOrder(o.client_id, o.token_id, o.side, o.price, o.size, o.filled, o.tif, o.status) for o in orders]
+def as_working(orders: list[OrderRow], amending: dict[int, PendingAmend] | None = None,
+               unamendable: set[int] | None = None) -> list[WorkingOrder]:
+    """Open orders as the planner sees them: one whose amend awaits the venue's word at the amend's terms."""
+    if not amending and not unamendable:
+        return [WorkingOrder(o.client_id, o.token_id, o.side, o.price, o.size, o.filled, o.tif, o.status,
+                             o.post_only) for o in orders]
+    out = []
+    for o in orders:
+        amend = amending.get(o.id) if amending else None
+        out.append(WorkingOrder(o.client_id, o.token_id, o.side, o.price if amend is None else amend.price,
+                                o.size if amend is None else amend.size, o.filled, o.tif, o.status, o.post_only,
+                                amending=amend is not None,
+                                amendable=not unamendable or o.id not in unamendable))
+    return out

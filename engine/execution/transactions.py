@@ -77,7 +77,7 @@ class Transactions:
 
 class OrderTracker:
     """Keeps the mirror in step with each order row written, and announces each new status of
-    an order (OrderAdvanced) once its transaction commits."""
+    an order, its fills and its terms (OrderAdvanced) once its transaction commits."""
 
     def __init__(self, state: ExecutionState, transactions: Transactions, clock: Callable[[], int]):
         self.state = state
@@ -89,7 +89,8 @@ class OrderTracker:
         if before is None and row.venue_order_id:
             before = self.state.closed.get(row.venue_order_id)
         self.state.track(row)
-        if before is None or before.status is not row.status or before.filled != row.filled:
+        if before is None or before.status is not row.status or before.filled != row.filled \
+                or before.price != row.price or before.size != row.size:  # (an amend moves the last two)
             self.transactions.announce(OrderAdvanced(row, self.clock()))
 
     def unsent(self, row: OrderRow, status: OrderStatus) -> None:

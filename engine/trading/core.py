@@ -20,7 +20,6 @@ from typing import Any
 from apscheduler.triggers.interval import IntervalTrigger
 
 from contracts import order_end
-from contracts.command_refusal import CommandRejected
 from contracts.domain import Intent
 from contracts.settings import Settings
 from contracts.venue_policies import venues_armed_alone
@@ -29,7 +28,6 @@ from engine.execution import portfolio
 from engine.execution.bus import EventBus, FillApplied
 from engine.execution.executor import OPERATOR_BOOKS, Executor
 from engine.execution.placement import OrderGate
-from engine.execution.recovery import recover
 from engine.execution.state import ExecutionState
 from engine.marketdata.recorder import Recorder
 from engine.risk import breakers
@@ -59,19 +57,16 @@ from engine.trading.passes.opening import Opening
 from engine.trading.passes.operator_commands import OperatorCommands
 from engine.trading.passes.routing import LedgerKey, Ledgers
 from engine.trading.settlement.rewards import RewardTracker
-from engine.venues.registry import adapter_of
 from storage.sqlite.db import Database, is_locked, now_ms
 
 log = logging.getLogger("engine.trading.core")
 
 
-STOP_DRAIN_S = 5.0
-
-
 class TradingCore:
-    """The decisions; its collaborators own the rest: the venue and the feeds (`link`), the
-    watch and its alerts (`lookout`), each strategy's markets (`selection`), the scheduled
-    jobs (`scheduled`), what the venue owes (`collections`)."""
+    """The loop and the scheduler around the ledgers; its collaborators own the rest: the venue and the
+    feeds (`link`), every ledger and its life (`ledgers`: opened, drained and closed, killed, each alike:
+    engine/trading/passes/ledger.py), the watch and its alerts (`lookout`), each strategy's markets
+    (`selection`), the scheduled jobs (`scheduled`)."""
 
     def __init__(self, settings: Settings, db: Database, *, clock: Callable[[], int] = now_ms,
                  replay: ReplaySource | None = None, gate: OrderGate | None = None):
@@ -108,7 +103,8 @@ class TradingCore:
         desk = desk_ledger(self.link, mode, risk=self.risk, bus=self.bus, balance_watch=self.lookout.balance_watch,
                            conditions=self.lookout.conditions, on_kill=self._kill_switch,
                            look=None if replay is not None else lambda now: self.lookout.look(
-                               self.link, self.desk, now, feed_down_s=self.config.alert_feed_down_s))
+                               self.link, self.desk, now, feed_down_s=self.config.alert_feed_down_s),
+                           settle_missed=None if replay is not None else lambda: self.scheduled.settle_missed())
         armed = {} if replay is not None else core_state.current_armed_modes(db)
         self.ledgers = Ledgers(desk, {p.venue: armed.get(p.venue, "paper") for p in venues_armed_alone()})
         self.selection = Selection(db, self.host, self.catalog, clock, record=replay is None)
@@ -116,7 +112,6 @@ class TradingCore:
         self.rewards = RewardTracker(db, clock, sample_s=self.config.reward_sample_s)
         self.deciding = False
         self.trading_since: int | None = None  # when trading last started (the early snapshots' clock)
-        self.ledger_ready = False  # the desk's ledger recovered for its mode: only then is it valued for the curve
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
         self.cross = cross_arbs.CrossArbs()  # cross-venue arbitrages' legs, one on each venue's ledger
         self.signals = SignalReads(db, self.catalog, replay=replay is not None,
@@ -136,10 +131,9 @@ class TradingCore:
         if self.recorder is not None:
             self.books.add_listener(self.recorder.on_market_event)
         self.markouts = MarkoutJob(db)  # a backtest computes its own (engine/backtest/runner.py)
-        self.scheduled = CoreJobs(self.link, desk, self.lookout, self.selection, self.rewards, self.markouts,
+        self.scheduled = CoreJobs(self.link, self.ledgers, self.lookout, self.selection, self.rewards, self.markouts,
                                   config=lambda: self.config, deciding=lambda: self.deciding,
-                                  trading_since=lambda: self.trading_since, others=self.ledgers.others,
-                                  ledger_ready=lambda: self.ledger_ready)
+                                  trading_since=lambda: self.trading_since)
         self.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
         self.bus.subscribe(FillApplied, self.own_markouts.on_fill)
         self.events = EventDecisions(self)  # live: a market decided as soon as what it reads changes
@@ -177,25 +171,16 @@ class TradingCore:
     # -- the Trading seam --------------------------------------------------------------
 
     async def start(self, *, operator: bool = False) -> None:
-        self.ledger_ready = False
+        """The desk's ledger opened (engine/trading/passes/ledger.py: its deposit, venue, recovery, balances),
+        the feeds started, then every other ledger its strategies trade opened, and the loop."""
         starting_cash = core_state.prepare(self.db, self.mode, operator_start=operator)
-        if starting_cash is not None:
-            self.executor.cash_book.opening_deposit(starting_cash)
         if operator:
             self.risk.errors = breakers.ErrorCounter()  # the faults the halt was about are behind us
             self.desk.passes.rearm()
         self._reload_risk()
         await self.link.discover()
         self.selection.load()
-        await self.desk.connect()
-        report = await recover(self.executor, self.desk.settlement if self.replay is None else None,
-                               settle_resolutions=self.scheduled.settle_missed if self.replay is None else None)
-        self.ledger_ready = True  # what the ledger holds is known again (its snapshots may be written)
-        if report.cash_flow:
-            self.risk.cash_flow(report.cash_flow)
-        if self.mode == "live":
-            self.risk.balances_checked(report.mismatches)
-            self.lookout.balance_watch.started(self.clock())
+        await self.desk.open(starting_cash)
         await self.link.ensure_fees()
         await self.scheduled.settle_missed()
         self.link.subscribe()
@@ -207,14 +192,14 @@ class TradingCore:
             await self.link.start_reference()
             if self.recorder is not None:
                 await self.recorder.start()
-            await self._open_ledgers(rearm=operator)
+            await self.opening.open_others(rearm=operator)
             self.link.subscribe()  # what the other ledgers hold, followed too (opened after the desk subscribed)
             if self._loop is None or self._loop.done():
                 # Its own context: the loop's placements are the strategies', not those of the
                 # start command that happened to launch it (storage/command_queue/command_effects.py).
                 self._loop = asyncio.create_task(self._run(), name="trading-loop", context=contextvars.Context())
         else:
-            await self._open_ledgers()  # a backtest of a strategy on a venue armed on its own trades its paper ledger
+            await self.opening.open_others()  # a backtest of a strategy on a venue armed on its own: its paper ledger
         self.deciding = True
 
     async def pause(self) -> int:
@@ -232,29 +217,25 @@ class TradingCore:
         self.events.mark_all()
 
     async def stop(self) -> None:
+        """Every ledger drained while the loop still runs (their passes keep reconciling), the loop stopped,
+        the feeds closed, then every ledger's venue released."""
         self.deciding = False
-        self.ledger_ready = False  # its books stop moving: nothing more to value until the next start
         self.host.save_memory()  # what the strategies learnt, for the next start (trading/hosting/strategy_memory.py)
         self.gate.block()
-        self.executor.withdraw(why=order_end.STOPPED)
-        await self._drain_orders()
+        await self.ledgers.drain(order_end.STOPPED)
         await self._stop_loop()
-        await self.ledgers.close_others()
         await self.link.close_feeds()
         if self.recorder is not None:
             await self.recorder.close()
         await self.scheduled.follower.close()
-        await self.desk.disconnect()
+        await self.ledgers.close()
 
     async def kill(self) -> dict[str, Any]:
-        """Cancel everything; after a kill-switch trip with `kill_flatten` on, also sell what is
-        held (the one order ever sent under the latch, asked for by the engine itself). The
+        """Cancel everything on every ledger; after a kill-switch trip with `kill_flatten` on, also sell
+        what is held (the one order ever sent under the latch, asked for by the engine itself). The
         order gate was closed where the kill was claimed (engine/process/commands.py)."""
         self.deciding = False
-        await self.desk.connect()
-        result: dict[str, Any] = dict(await self.executor.kill())
-        for ledger in self.ledgers.others():
-            result[ledger.answer_key] = await ledger.kill()
+        result = await self.ledgers.kill()
         if self.flatten_after_kill:
             self.flatten_after_kill = False
             result["flatten"] = await operator_actions.flatten(self.desk, self.risk, {}, deciding=False,
@@ -266,39 +247,10 @@ class TradingCore:
 
     async def cancel_everything(self) -> dict[str, Any]:
         self.deciding = False
-        await self.desk.connect()
-        try:
-            result = dict(await self.executor.kill())
-            for venue, mode in self.ledgers.armed.items():  # each venue armed live on its own
-                if mode == "live" and adapter_of(venue).armable(self.settings):
-                    result[f"{venue}_live"] = await downtime_cancels.cancel_recorded(self.desk, self.risk, venue)
-        finally:
-            await self.desk.disconnect()
-        return result
+        return await downtime_cancels.cancel_everything(self.ledgers, self.settings)
 
     async def clear_start_halts(self) -> str | None:
-        """An operator's Start while running: end a halt that a Start ends (an error-rate halt, a
-        balance mismatch), as a Start from stopped would. A balance halt is checked again at once
-        and the cash difference booked (the operator has looked), so it does not come straight back.
-        Returns what it cleared, or None when nothing was halted that way."""
-        for ledger in self.ledgers.others():
-            await ledger.rearm()  # a venue ledger's halt ends with the operator's Start too (alerted when it does)
-        reason = self.risk.memory.reason
-        if self.risk.memory.trading_state is breakers.TradingState.ACTIVE or \
-                reason not in core_state.CLEARED_BY_START:
-            return None
-        if reason == breakers.DECISIONS_FAILING and not self.desk.passes.deciding:
-            raise CommandRejected(self.desk.passes.still_failing())
-        self.desk.passes.rearm()
-        with self.db.write() as conn:
-            breakers.relax(conn, reason, "cleared by the operator's Start", self.clock())
-            self.risk.memory = breakers.load_memory(conn)
-        self.risk.errors = breakers.ErrorCounter()
-        self.risk.refusals = breakers.RefusalCounter()
-        if reason == breakers.BALANCE_MISMATCH and self.mode == "live" and self.desk.live:
-            await self.lookout.resync_balances(self.desk, self.risk, now=self.clock(),
-                                               feed_down_s=self.config.alert_feed_down_s)
-        return reason
+        return await core_state.clear_start_halts(self.ledgers, self.lookout, feed_down_s=self.config.alert_feed_down_s)
 
     async def reload_config(self) -> dict[str, Any]:
         self._reload_risk()
@@ -309,22 +261,14 @@ class TradingCore:
         await self.link.start_reference()
         self.desk.reconfigure()
         if self.desk.live:
-            await self._open_ledgers()
+            await self.opening.open_others()
             self.link.subscribe()
         self.events.mark_all()  # limits, parameters, markets: every decision reads them
         return {"strategies": versions, "markets": sorted(self.host.markets())}
 
     async def set_mode(self, mode: str, venue: str | None = None) -> None:
-        """Only while stopped. The desk's (`venue` None): the risk memory forgets the other mode's peak and day (the
-        controller resets them in the database, audited). A venue armed on its own: its ledger opens in `mode`
-        at the next Start (its breakers are kept per mode)."""
-        if venue is not None and venue in self.ledgers.armed:
-            self.ledgers.armed[venue] = mode
-            return
-        self.ledger_ready = False  # the new mode's ledger is empty until a start recovers it
-        self.risk.reload(self.risk.limits, self.risk.memory, mode)
-        await self.desk.switch_mode(mode)
-        self.desk.collections.switched_venue()
+        """Only while stopped: the desk's (`venue` None) or a venue armed on its own (routing.Ledgers.set_mode)."""
+        await self.ledgers.set_mode(venue, mode)
 
     async def close(self) -> None:
         await self.stop()
@@ -443,25 +387,12 @@ class TradingCore:
         self.gate.block()
         self.flatten_after_kill = self.risk.request_kill(message, now)
 
-    async def _open_ledgers(self, *, rearm: bool = False) -> None:
-        await self.opening.open_others(rearm=rearm)
-
     def _wire(self, ledger: Ledger) -> None:
         """A new ledger other than the desk's: its fills and faults heard as the desk's are."""
         ledger.bus.on_error = self.lookout.handler_failed
         ledger.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
         ledger.bus.subscribe(FillApplied, self.own_markouts.on_fill)
         self.events.listen(ledger.bus)
-
-    async def _drain_orders(self) -> None:
-        """Cancel strategy orders and wait (bounded) for the venue's ACKs."""
-        deadline = asyncio.get_running_loop().time() + STOP_DRAIN_S
-        while self.desk.live and asyncio.get_running_loop().time() < deadline:
-            await self.executor.reconcile()
-            self.executor.drain()
-            if all(o.strategy in OPERATOR_BOOKS for o in self.executor.state.orders.values()):
-                return
-            await asyncio.sleep(0.1)
 
     async def _stop_loop(self) -> None:
         if self._loop is not None:

@@ -216,6 +216,53 @@ class Venue(Protocol):
     async def close(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class AmendRequest:
+    """A resting order changed in place: from (`old_price`, `old_size`) to (`price`, `size`), sizes its
+    totals (what it filled and what is to rest), prices in its own token's terms. `decrease`: the price
+    kept and the total smaller, the change a venue makes keeping the order's queue place."""
+
+    venue_order_id: str
+    condition_id: str
+    token_id: str
+    side: Side
+    old_price: int
+    old_size: int
+    price: int
+    size: int
+    post_only: bool = False  # as it was placed (the venue knows it; a paper venue is told)
+
+    @property
+    def decrease(self) -> bool:
+        return self.price == self.old_price and self.size < self.old_size
+
+
+@dataclass(frozen=True, slots=True)
+class AmendResult:
+    """The venue took an amend: the order now rests at the request's terms. `remaining`: what rests
+    now, as the venue said it (None: it did not say); `filled`: what the amend itself matched at once
+    (its fills arrive as the venue's trade reports)."""
+
+    venue_order_id: str
+    remaining: int | None = None
+    filled: int = 0
+
+
+@runtime_checkable
+class AmendsOrders(Protocol):
+    """A venue that changes a resting order's price and size in place (Kalshi's Amend and Decrease Order
+    (V2)); the executor moves orders through it (engine/execution/amends.py) where the market's venue
+    policy says it amends (`VenuePolicy.amends`)."""
+
+    async def amend(self, request: AmendRequest) -> AmendResult:
+        """Change the order. OrderRejected: the venue refused it (the order rests as it was); VenueBusy:
+        it did nothing now; another VenueError: the outcome is unknown (the caller looks the order up,
+        never sends it again)."""
+
+    def replace_requests(self, cancels: int, places: int) -> int:
+        """How many requests cancelling `cancels` orders and placing `places` takes (its batches)."""
+
+
 @runtime_checkable
 class SaysWhenSent(Protocol):
     """A venue whose cancel can say when its request has left (a network venue's): the executor

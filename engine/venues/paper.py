@@ -21,7 +21,7 @@ from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection
 
-from contracts.domain import Book, MarketInfo, Side, Tif
+from contracts.domain import Book, Side, Tif
 from contracts.order_status import covered
 from contracts.updown import is_crypto
 from contracts.venues import POLICIES, desk_venue, venue_of
@@ -31,6 +31,8 @@ from engine.venues import paper_fills as fills
 from engine.venues import paper_rules as rules
 from engine.venues import paper_settlement as settled
 from engine.venues.base import (
+    AmendRequest,
+    AmendResult,
     Balances,
     CancelResult,
     EventSink,
@@ -201,7 +203,7 @@ class PaperVenue:
         if venue_of(req.token_id) != self.venue_name:  # another venue's market: unknown here, as at that venue
             raise OrderRejected(rules.INVALID_PAYLOAD)
         market = self.catalog.by_token(req.token_id)
-        wallet = self.wallet.for_order(conn, req, _resting_on(self.by_token, req.token_id) if req.side is Side.SELL
+        wallet = self.wallet.for_order(conn, req, resting_on(self.by_token, req.token_id) if req.side is Side.SELL
                                        else self.resting.values())
         refused = rules.refusal(self.rules, req, market, self.clock() // 1000, wallet)
         if refused is not None:
@@ -211,7 +213,8 @@ class PaperVenue:
         book = (self.books.book(req.token_id, depth=100)
                 if rules.crosses(*self.books.best_prices(req.token_id), req.side, req.price) else None)
         reachable = fills.fillable(book, req.side, req.price, self.consumed) if book else 0
-        refused = self.rules.book_refusal(req, reachable, self._fee(book, req, market), wallet)
+        fee = rules.taker_fee(self.rules, book, req, market, self.consumed, self.clock())
+        refused = self.rules.book_refusal(req, reachable, fee, wallet)
         if refused is not None:
             raise OrderRejected(refused)
         executions = fills.walk(book, req.side, req.price, req.size, self.consumed) if book else []
@@ -232,6 +235,26 @@ class PaperVenue:
         status = VenueOrderStatus.MATCHED if executions else venue_status(order.status)[0]
         events: list[VenueEvent] = [OrderEvent(order.report()), *(TradeEvent(t) for t in trades)]
         return PlaceResult(venue_id, status, tuple(t.trade_id for t in trades), filled=order.filled), events
+
+    # -- amending ----------------------------------------------------------------------
+
+    async def amend(self, request: AmendRequest) -> AmendResult:
+        """A resting order changed in place, as the venue it stands in for does it (only one whose policy
+        amends: `VenuePolicy.amends`): `amended` below; the request travels as a placement does."""
+        if not POLICIES[self.venue_name].amends:
+            raise OrderRejected(f"{POLICIES[self.venue_name].label} does not amend orders")
+        if not await self.trips.place():
+            raise OrderRejected(OVERTAKEN)
+        with self.db.write() as conn:
+            result, events = amended(self, conn, request)
+        for event in events:
+            self.sink(event)
+        return result
+
+    def replace_requests(self, cancels: int, places: int) -> int:
+        """Requests cancelling `cancels` orders and placing `places` take, in the venue's batches."""
+        return len(_batches(self.rules, range(cancels), "batch_cancel")) + \
+            len(_batches(self.rules, range(places), "batch_create"))
 
     # -- fills -------------------------------------------------------------------------
 
@@ -285,7 +308,7 @@ class PaperVenue:
     def _on_trade(self, event: TradePrint) -> None:
         updates = []
         now = self.clock()  # not event.at_ms: a print carries the venue's time, a book change our receipt time
-        for order in _resting_on(self.by_token, event.token_id):
+        for order in resting_on(self.by_token, event.token_id):
             credit = order.credit.live(now)
             result = fills.on_trade(order.side, order.price, order.remaining, order.queue_ahead,
                                     event.price, event.size, event.side, credit)
@@ -491,21 +514,6 @@ class PaperVenue:
                 tokens[token] += size if side == Side.BUY.value else -size
         return Balances(cash, tokens)
 
-    # -- what a BUY would pay --------------------------------------------------------------
-
-    def _fee(self, book: Book | None, req: OrderRequest, market: MarketInfo | None) -> int:
-        """The taker fee a BUY would pay on what it takes from `book` now (its cash must cover it)."""
-        if book is None or market is None or req.side is Side.SELL or req.post_only:
-            return 0
-        preview = fills.walk(book, req.side, req.price, req.size, fills.Consumed(dict(self.consumed.taken)))
-        now = self.clock()
-        return sum(self.rules.fill_fee(market, e.price, e.size, "TAKER", now) for e in preview)
-
-
-def _resting_on(by_token: dict[str, dict[str, _Resting]], token_id: str) -> list[_Resting]:
-    on_token = by_token.get(token_id)
-    return list(on_token.values()) if on_token else []
-
 
 async def cancel_all_resting(db: Database) -> CancelResult:
     """The operator's cancel-all with the engine down: every resting paper order of every venue,
@@ -544,6 +552,64 @@ def order_record(request: OrderRequest) -> str:
     return (f'{{"expires_at_s": {expires}, "post_only": {"true" if request.post_only else "false"}, '
             f'"price": {int(request.price)}, "side": "{request.side.value}", "size": {int(request.size)}, '
             f'"tif": "{request.tif.value}", "token_id": {json.dumps(request.token_id)}}}')
+
+
+def resting_on(by_token: dict[str, dict[str, _Resting]], token_id: str) -> list[_Resting]:
+    """The orders resting on a token (`PaperVenue.by_token`)."""
+    on_token = by_token.get(token_id)
+    return list(on_token.values()) if on_token else []
+
+
+def amended(venue: PaperVenue, conn: Connection, request: AmendRequest) -> tuple[AmendResult, list[VenueEvent]]:
+    """Apply one amend to `venue`'s resting order in the write transaction `conn` (`PaperVenue.amend`): what it
+    answers, and the order's and its fills' reports to send once that transaction is committed. A decrease (the
+    same price, `old_size - size` fewer contracts resting) keeps the order's place in its queue; any other
+    change puts it at the back of its new level's queue (all the book shows there is ahead of it, as for a new
+    order), takes what crosses it there first, and meets the venue's checks of a new order's terms (its grid,
+    its cash or shares beside the other resting orders, post-only). Refused as the venue refuses: an order
+    that no longer rests, a total it has already filled, a decrease of more than rests."""
+    order = venue.resting.get(request.venue_order_id)
+    if order is None or order.token_id != request.token_id or order.side is not request.side:
+        raise OrderRejected(f"not_found: order {request.venue_order_id} is not resting")
+    market = venue.catalog.by_token(order.token_id)
+    if market is None or market.closed or not market.accepting_orders:
+        raise OrderRejected(f"MARKET_INACTIVE: market {order.condition_id} takes no order operations")
+    if request.decrease:
+        left = order.remaining - (request.old_size - request.size)
+        if left < 0:
+            raise OrderRejected("invalid_order_size: can only reduce the resting count")
+        order.size = order.filled + left  # (its queue place kept)
+        queue, trades = order.queue_ahead, []
+    else:
+        if request.size <= order.filled:
+            raise OrderRejected("invalid_order_size: count must exceed the filled count")
+        req = OrderRequest("", order.condition_id, order.token_id, order.side, request.price,
+                           request.size - order.filled, Tif(order.tif), request.post_only, tick=market.tick)
+        others = [o for o in (resting_on(venue.by_token, req.token_id) if req.side is Side.SELL
+                              else venue.resting.values()) if o is not order]
+        wallet = venue.wallet.for_order(conn, req, others)
+        refused = rules.refusal(venue.rules, req, market, venue.clock() // 1000, wallet)
+        book = (venue.books.book(req.token_id, depth=100)
+                if rules.crosses(*venue.books.best_prices(req.token_id), req.side, req.price) else None)
+        reachable = fills.fillable(book, req.side, req.price, venue.consumed) if book else 0
+        fee = rules.taker_fee(venue.rules, book, req, market, venue.consumed, venue.clock())
+        refused = refused or venue.rules.book_refusal(req, reachable, fee, wallet)
+        if refused is not None:
+            raise OrderRejected(refused)
+        order.price, order.size, order.credit = request.price, request.size, fills.NO_CREDIT
+        queue = venue.books.level_size(req.token_id, req.side is Side.BUY, req.price)  # the back of the queue
+        executions = fills.walk(book, req.side, req.price, req.size, venue.consumed) if book else []
+        trades = [venue._fill(conn, order, e.price, e.size, "TAKER") for e in executions]
+    order.queue_ahead = queue
+    book_store.amend_order(conn, venue_order_id=order.venue_order_id, price=order.price, size=order.size,
+                           queue_ahead=queue, now=venue.clock())
+    if order.remaining <= 0 or order.status != "LIVE":
+        order.status = "MATCHED" if covered(size=order.size, filled=order.filled) else "CANCELED"
+        venue._save_order(conn, order)
+        venue._unrest(order.venue_order_id)
+    filled = sum(t.size for t in trades)
+    events: list[VenueEvent] = [OrderEvent(order.report()), *(TradeEvent(t) for t in trades)]
+    return AmendResult(order.venue_order_id, order.remaining, filled), events
 
 
 def _ids_in(wanted: set[str]) -> Callable[[_Resting], bool]:

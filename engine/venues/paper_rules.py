@@ -15,8 +15,9 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from contracts.domain import MICRO, MarketInfo, Side
+from contracts.domain import MICRO, Book, MarketInfo, Side
 from contracts.venue_rules import TAKE
+from engine.venues import paper_fills as fills
 from engine.venues.base import OrderRequest, TradeStatus, VenueTrade
 
 INVALID_PAYLOAD = "Invalid order payload"  # the venue's answer for a token it has no market for
@@ -74,6 +75,15 @@ def refusal(rules: PaperRules, req: OrderRequest, market: MarketInfo | None, now
             wallet: Wallet) -> str | None:
     """`rules`' refusal of `req`; a token the venue lists no market for is refused as every venue does."""
     return INVALID_PAYLOAD if market is None else rules.refusal(req, market, now_s, wallet)
+
+
+def taker_fee(rules: PaperRules, book: Book | None, req: OrderRequest, market: MarketInfo | None,
+              consumed: fills.Consumed, now_ms: int) -> int:
+    """The taker fee a BUY would pay on what it takes from `book` now (its cash must cover it)."""
+    if book is None or market is None or req.side is Side.SELL or req.post_only:
+        return 0
+    preview = fills.walk(book, req.side, req.price, req.size, fills.Consumed(dict(consumed.taken)))
+    return sum(rules.fill_fee(market, e.price, e.size, "TAKER", now_ms) for e in preview)
 
 
 def buy_cost(req: OrderRequest) -> int:

@@ -178,7 +178,9 @@ class Exchange:
         return order, reduced
 
     def decrease(self, account: str, order_id: str, reduce_to: int, now_ms: int) -> Order:
-        """Fewer contracts resting, keeping the order's place in the queue."""
+        """Fewer contracts resting, keeping the order's place in the queue (Decrease Order (V2); Amend Order
+        (V2): "preserves queue position only when the amendment decreases size"). To none: the order ends,
+        as a cancel does ("cancelling an order is equivalent to decreasing an order amount to zero")."""
         order = self.own_order(account, order_id)
         self._tradable(self.market(order.ticker))
         if order.status != RESTING:
@@ -198,8 +200,15 @@ class Exchange:
 
     def amend(self, account: str, order_id: str, ticker: str, book_side: str, price: int, count: int,
               now_ms: int) -> tuple[Order, list[Fill]]:
-        """A new price and total count (filled + resting); only a smaller size at the same price keeps
-        the queue place, as Kalshi documents."""
+        """Amend Order (V2): a new price and total count (filled + to rest). "Amending a resting order
+        preserves queue position only when the amendment decreases size. All other amendments — like
+        increasing size or changing price — forfeit queue position and place the order at the back of the
+        queue": a smaller size at the same price is a decrease; any other amend takes its turn as a new
+        order would (its sequence renewed), matching what it crosses first. The ticker and side cannot
+        change (refused when they differ). Read strictly where the page is silent: a post-only order an
+        amend would make cross is refused as its create would be (`post only cross`); one self-trade
+        prevention stops ends as a create's would; collateral is checked on its shard for what it would
+        rest, the order left as it was when that is short."""
         order = self.own_order(account, order_id)
         market = self.market(ticker)
         self._tradable(market)
@@ -217,16 +226,28 @@ class Exchange:
         book = self.books[ticker]
         if price == order.price and remaining <= order.remaining:
             return self.decrease(account, order_id, remaining, now_ms), []
+        opposite = book.opposite(order)
+        if order.post_only and opposite and (opposite[0][1].price <= price if order.bid
+                                             else opposite[0][1].price >= price):
+            raise Refused(400, "invalid_order", "invalid order", "post only cross")
+        owner = self.accounts[account]
+        was = (order.seq, order.price, order.remaining, order.opening_left)
         book.remove(order)
         self._seq += 1
         order.seq, order.price, order.remaining = self._seq, price, remaining
-        order.last_update_reason, order.updated_ms = "Amend", now_ms
-        owner = self.accounts[account]
         order.opening_left = self._opening(owner, order)
-        self._hold(owner, order)
+        try:
+            self._hold(owner, order)
+        except Refused:
+            order.seq, order.price, order.remaining, order.opening_left = was
+            book.add(order)
+            raise
+        order.last_update_reason, order.updated_ms = "Amend", now_ms
         fills: list[Fill] = []
-        self._match(book, order, market, now_ms, fills)
-        if order.remaining:
+        stopped = self._match(book, order, market, now_ms, fills)
+        if order.remaining and stopped:
+            self._close(order, now_ms, "SelfTradeCancel")
+        elif order.remaining:
             book.add(order)
         self._told(order, ticker)
         return order, fills

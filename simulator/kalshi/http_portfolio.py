@@ -224,6 +224,10 @@ async def cancel_order(request: web.Request, who: str) -> Any:
 
 @endpoint("POST", "/portfolio/events/orders/{order_id}/amend", auth=True, write=True)
 async def amend_order(request: web.Request, who: str) -> Any:
+    """Amend Order (V2) (docs.kalshi.com/api-reference/orders/amend-order-v2): `ticker`, `side`, `price` and
+    `count` (the new total: filled + to rest) required, routed to the order's shard; answered as that page's
+    AmendOrderV2Response (payloads.amended), the queue place kept or lost as exchange.py says. Billed the
+    default write cost (Rate Limits and Tiers lists no other for it)."""
     body = await _body(request)
     ticker, book_side = body.get("ticker"), body.get("side")
     if not isinstance(ticker, str) or not ticker:
@@ -236,12 +240,18 @@ async def amend_order(request: web.Request, who: str) -> Any:
     mine = side.exchange.own_order(who, request.match_info["order_id"])
     await _route(mine.shard, shard_named(body.get("exchange_index")), mine.ticker)
     side.location_refusal(who, mine.ticker, now_ms())
+    resting = mine.remaining
     order, fills = side.exchange.amend(who, request.match_info["order_id"], ticker, book_side, price, count, now_ms())
-    return payloads.placed(order, fills, now_ms())
+    return payloads.amended(order, fills, resting, now_ms())
 
 
 @endpoint("POST", "/portfolio/events/orders/{order_id}/decrease", auth=True, write=True)
 async def decrease_order(request: web.Request, who: str) -> Any:
+    """Decrease Order (V2) (docs.kalshi.com/api-reference/orders/decrease-order-v2): exactly one of
+    `reduce_by` or `reduce_to`, routed to the order's shard; the queue place kept; answered `order_id`,
+    `client_order_id`, `remaining_count`, `ts_ms`. A decrease is a change of the order, not a cancel:
+    refused during a pause as placing and amending are (Maintenance and Pauses), and billed the default
+    write cost."""
     body = await _body(request)
     by, to = body.get("reduce_by"), body.get("reduce_to")
     if (by is None) == (to is None):

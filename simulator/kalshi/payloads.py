@@ -204,7 +204,7 @@ def public_trade(t: PublicTrade) -> dict[str, Any]:
 
 
 def placed(o: Order, fills: list[Fill], now_ms: int, *, batch: bool = False) -> dict[str, Any]:
-    """CreateOrderV2Response (and AmendOrderV2Response): the order's counts after the request, and
+    """CreateOrderV2Response: the order's counts after the request, and
     the average price and fee a contract of what it filled at once. An item of a batch's answer
     writes the averages as null when nothing filled (its schema says they are never omitted)."""
     body: dict[str, Any] = {"order_id": o.order_id, "client_order_id": o.client_order_id,
@@ -217,6 +217,20 @@ def placed(o: Order, fills: list[Fill], now_ms: int, *, batch: bool = False) -> 
     elif batch:
         body["average_fill_price"] = body["average_fee_paid"] = None
     return body
+
+
+def amended(o: Order, fills: list[Fill], resting_before: int, now_ms: int) -> dict[str, Any]:
+    """AmendOrderV2Response (Amend Order (V2), OpenAPI 3.29.0): the order's ids and the matching engine's
+    time always; `remaining_count` (what rests after it) and `fill_count` (what the amend itself matched)
+    "only present when the amend caused a fill or changed the resting size", the averages only when it
+    filled: nullable and never omitted (x-omitempty false), so null otherwise."""
+    filled = sum(f.count for f in fills)
+    changed = bool(filled) or o.remaining != resting_before
+    return {"order_id": o.order_id, "client_order_id": o.client_order_id, "ts_ms": now_ms,
+            "remaining_count": count(o.remaining) if changed else None,
+            "fill_count": count(filled) if changed else None,
+            "average_fill_price": dollars(sum(f.count * f.price for f in fills) // filled, 6) if filled else None,
+            "average_fee_paid": dollars(sum(f.fee for f in fills) * MICRO // filled, 6) if filled else None}
 
 
 def error_body(exc: Any) -> dict[str, Any]:

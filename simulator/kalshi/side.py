@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -113,6 +114,9 @@ class KalshiSide:
         self.categories: dict[str, list[str]] = {}  # series ticker -> its discovery categories (Series.categories)
         self.raw_fee_changes: list[object] = []  # records served as given (a test's hostile ones)
         self.retired_calls = 0  # requests to a retired endpoint (each answered 410)
+        # Tokens each account's requests were billed, (account, "read" | "write") -> tokens (a request a bucket
+        # refused is not billed): what a test compares two ways of doing the same thing by.
+        self.billed: Counter[tuple[str, str]] = Counter()
         self.observers: list[Callable[[str, str, int, object], None]] = []  # (method, route, status, body)
         # In a test session, every answer and message checked against Kalshi's published schemas
         # (conformance.py; the app's middleware and the hub report to it).
@@ -238,13 +242,17 @@ class KalshiSide:
         is billed to each of `scopes` (shards.write_scopes: "" the unscoped bucket, "shardN" a shard's,
         each holding the tier's full budget)."""
         if not self.rate_limits:
+            self.billed[(who, "write" if write else "read")] += cost
             return False
         kinds = [f"write{scope}" for scope in scopes] if write else ["read"]
         rate, capacity = self.buckets_of()[1 if write else 0]
         buckets = [self.buckets.setdefault((who, kind), Bucket(rate, capacity, self.clock())) for kind in kinds]
         if not all(b.covers(cost, self.clock()) for b in buckets):
             return True
-        return not all([b.take(cost, self.clock()) for b in buckets])
+        if not all([b.take(cost, self.clock()) for b in buckets]):
+            return True
+        self.billed[(who, "write" if write else "read")] += cost
+        return False
 
     def buckets_of(self) -> tuple[tuple[int, int], tuple[int, int]]:
         """(read, write) buckets of the accounts' tier: (tokens a second, capacity)."""

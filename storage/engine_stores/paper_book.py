@@ -67,6 +67,14 @@ def save_order(conn: Connection, *, venue_order_id: str, token_id: str, conditio
     )
 
 
+def amend_order(conn: Connection, *, venue_order_id: str, price: int, size: int, queue_ahead: int, now: int) -> None:
+    """A resting order's new price, total size and place in its queue (an amend: `save_order` moves neither
+    price nor size of a known order)."""
+    run(conn, """UPDATE paper_orders SET price = :price, size = :size, queue_ahead = :queue, updated_at = :now
+                 WHERE venue_order_id = :v""",
+        {"price": price, "size": size, "queue": queue_ahead, "now": now, "v": venue_order_id})
+
+
 def promised_sells(conn: Connection, token_id: str) -> int:
     """Shares of a token that resting SELL orders still offer."""
     return int(scalar(conn, """SELECT COALESCE(SUM(size - filled), 0) FROM paper_orders WHERE token_id = :t

@@ -77,6 +77,7 @@
 -- migration: 0126_kalshi_exchange_index
 -- migration: 0127_venue_funds
 -- migration: 0146_market_resolutions
+-- migration: 0166_order_amends
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -429,6 +430,22 @@ CREATE TABLE odds_links (
             outcome TEXT NOT NULL,
             created_at INTEGER NOT NULL,
             created_by TEXT NOT NULL
+        );
+CREATE TABLE order_amends (
+            id INTEGER PRIMARY KEY,
+            order_id INTEGER NOT NULL REFERENCES orders (id),
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            venue TEXT NOT NULL,
+            old_price INTEGER NOT NULL,
+            old_size INTEGER NOT NULL,
+            price INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            decrease INTEGER NOT NULL CHECK (decrease IN (0, 1)),
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'applied', 'refused', 'lost', 'ended')),
+            error TEXT,
+            created_at INTEGER NOT NULL,
+            answered_at INTEGER
         );
 CREATE TABLE orders (
             id INTEGER PRIMARY KEY,
@@ -972,6 +989,8 @@ CREATE INDEX ix_orders_ending ON orders (ending_at) WHERE ending_at IS NOT NULL
         ;
 CREATE INDEX ix_paper_trades_matched ON paper_trades (matched_at);
 CREATE INDEX pair_suggestions_by_status ON pair_suggestions (status, score);
+CREATE INDEX ix_order_amends_order ON order_amends (order_id);
+CREATE INDEX ix_order_amends_pending ON order_amends (mode, venue) WHERE status = 'pending';
 INSERT INTO "candle_backfill" VALUES(1,:now,NULL);
 INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,NULL,'{}',NULL,NULL,NULL,'{}','{}');
 INSERT INTO "notifier_state" VALUES(1,0,:now,'{}',:now,0);

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from contracts.domain import Book, Level, MarketInfo
 
@@ -11,6 +15,27 @@ SH = 1_000_000
 
 def p(x: float) -> int:
     return round(x * 1_000_000)
+
+
+def count_trips(trips: Any) -> Counter[str]:
+    """The paper venue's requests (engine/venues/paper_latency.py `Trips`), counted as they are made:
+    "place" (a placement, a batch of them, or an amend) and "cancel" (a batch of cancels)."""
+    counted: Counter[str] = Counter()
+    place, cancelling = trips.place, trips.cancelling_orders
+
+    async def counted_place() -> bool:
+        counted["place"] += 1
+        return bool(await place())
+
+    @asynccontextmanager
+    async def counted_cancel(ids: set[str]) -> AsyncIterator[None]:
+        counted["cancel"] += 1
+        async with cancelling(ids):
+            yield
+
+    trips.place = counted_place  # counts the real call, then makes it
+    trips.cancelling_orders = counted_cancel  # the same, for cancels
+    return counted
 
 
 @dataclass

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +21,14 @@ from contracts.settings import load_settings
 from contracts.venues import KALSHI
 from contracts.venues.kalshi.grid import WHOLE_CENTS
 from contracts.venues.kalshi.ids import CONTRACT, LOT, market_id, token_id
-from engine.execution.cash_book import paper_starting_cash
 from engine.execution.executor import Executor
 from engine.feeds.catalog import MarketCatalog
 from engine.venues.kalshi.venue import KalshiVenue
-from engine.venues.paper import PaperConfig, PaperVenue
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
-from tests.execution.fakes import Clock, ScriptedBooks, p
-from tests.kalshi import binary_tickers, keypair, register, structure
+from tests.execution.fakes import count_trips, p
+from tests.kalshi import binary_tickers, keypair, paper_kalshi, register, structure
 
 RUNGS = 12  # three batches of creates (5, 5, 2), one batch of cancels
 
@@ -143,31 +140,8 @@ def db_rows(db: Database) -> list[tuple[Any, ...]]:
 def test_paper_sends_kalshis_batches_one_request_each_as_live_does(tmp_path: Path) -> None:
     ticker = "KXTEST-26LADDER"
     cid = market_id(ticker)
-    migrate(tmp_path / "p.db")
-    db = Database(tmp_path / "p.db")
-    clock = Clock()
-    books = ScriptedBooks(clock)
-    books.set(token_id(ticker, "yes"), bids=[(0.40, 100)], asks=[(0.45, 100)])
-    catalog = MarketCatalog([_market(ticker)])
-    venue = PaperVenue(db, books, catalog, config=PaperConfig(starting_cash=1_000 * CONTRACT), clock=clock,
-                       venue_name=KALSHI)
-    with db.write() as conn:
-        paper_starting_cash(conn, 1_000 * CONTRACT, clock(), venue=KALSHI)
-    trips: Counter[str] = Counter()
-    place, cancelling = venue.trips.place, venue.trips.cancelling_orders
-
-    async def counted_place() -> bool:
-        trips["place"] += 1
-        return await place()
-
-    @asynccontextmanager
-    async def counted_cancel(ids: set[str]) -> AsyncIterator[None]:
-        trips["cancel"] += 1
-        async with cancelling(ids):
-            yield
-
-    venue.trips.place = counted_place  # type: ignore[method-assign]  # counts the real call, then makes it
-    venue.trips.cancelling_orders = counted_cancel  # type: ignore[method-assign, assignment]  # the same, for cancels
+    db, clock, books, catalog, venue = paper_kalshi(tmp_path / "p.db", _market(ticker))
+    trips = count_trips(venue.trips)
     loop = asyncio.new_event_loop()
     loop.run_until_complete(venue.start())
     executor = _executor(db, venue, catalog, clock, "paper")

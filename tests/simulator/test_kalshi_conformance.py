@@ -305,7 +305,8 @@ def test_a_batch_is_taken_item_by_item_billed_per_item_and_refused_whole_only_pa
     async def go() -> None:
         await c.pace_by_account()
         # as Kalshi lists them
-        assert c.batches.costs == {"cancel": 2, "lookup": 2, "batch_create": 10, "batch_cancel": 2, "cancel_all": 100}
+        assert c.batches.costs == {"cancel": 2, "lookup": 2, "batch_create": 10, "batch_cancel": 2, "cancel_all": 100,
+                                   "amend": 10, "decrease": 10}
         bodies = [body(1), body(2, price="0.0150"), body(1), body(3, type="limit"), body(4, price="0.0200")]
         answered = await c.http.request("POST", "/portfolio/events/orders/batched", body={"orders": bodies},
                                         auth=True, write=True, cost=50)

@@ -343,7 +343,7 @@ def test_the_first_minutes_of_trading_are_snapshotted_every_few_seconds(tmp_path
 
     core.scheduled.early_snapshot()
     assert snapshots() == 0  # not trading yet
-    core.trading_since, core.deciding, core.ledger_ready = clock[0], True, True  # as a start leaves them
+    core.trading_since, core.deciding, core.desk.ready = clock[0], True, True  # as a start leaves them
     for _ in range(3):
         clock[0] += jobs_module.EARLY_SNAPSHOT_S * 1000
         core.scheduled.early_snapshot()

@@ -146,7 +146,7 @@ def test_a_restart_reads_the_kalshi_ledgers_resting_orders_back_to_it(tmp_path: 
         assert ledger is not None
         ledger.executor.drain()
         resting = {o.client_id for o in ledger.executor.state.orders.values()}
-        await core._drain_orders()  # the desk's own orders only: a crash leaves the ledger's resting
+        await core.desk.drain()  # the desk's own orders only: a crash leaves the ledger's resting
         return resting
 
     resting = asyncio.run(first())

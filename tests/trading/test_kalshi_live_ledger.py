@@ -280,7 +280,7 @@ def test_a_restart_reads_kalshis_resting_orders_back_to_the_live_ledger(tmp_path
         await _until(lambda: desk.resting() == 1, "the order resting at Kalshi")
         ledger.executor.drain()
         resting = {o.client_id for o in ledger.executor.state.orders.values()}
-        await core._drain_orders()  # the desk's own orders only: a crash leaves the ledger's resting
+        await core.desk.drain()  # the desk's own orders only: a crash leaves the ledger's resting
         return resting
 
     resting = asyncio.run(first())
@@ -345,7 +345,7 @@ def test_a_fill_at_kalshi_while_the_engine_was_down_is_booked_at_restart(tmp_pat
         ledger.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, inside, 3 * SH, Tif.GTC),))])
         await ledger.executor.reconcile()
         await _until(lambda: desk.resting() == 1, "the bid resting at Kalshi")
-        await core._drain_orders()  # the engine dies here: the bid stays at Kalshi
+        await core.desk.drain()  # the engine dies here: the bid stays at Kalshi
         return inside
 
     price = asyncio.run(first())

@@ -202,3 +202,19 @@ def test_netting_takes_ours_out_level_by_level_and_leaves_the_rest_as_the_book_h
     assert netted.bids[1] is bids[2] and netted.asks[0] is asks[0]  # (untouched: not built again)
     assert (netted.token_id, netted.updated_ms) == ("Y", 42)
     assert net_of(book, {}, depth=2).bids == bids[:2]
+
+
+def test_an_amended_order_leaves_its_old_level_and_is_netted_at_its_new_one() -> None:
+    """Kalshi moves an order in place (engine/execution/amends.py): the same order, a new price. The feed drops
+    it at the old level and shows it at the new one: neither level counts it where it no longer rests."""
+    desk, ask = _beside_others()  # ours 20 beside someone else's 100 at 0.39
+    moved = desk.order(replace(ask, price=380_000))  # amended down to 0.38 (its row's new terms)
+    desk.feed(False, 390_000, 100 * SH)  # the feed drops it at 0.39 ...
+    desk.feed(False, 380_000, 20 * SH)  # ... and shows it at 0.38
+    assert desk.seen().asks[0].price == 390_000 and desk.seen().asks[0].size == 100 * SH
+    assert desk.own.shown(YES) == {(False, 380_000): 20 * SH}
+    desk.feed(False, 390_000, 130 * SH)  # someone else joins 0.39: all theirs
+    assert desk.seen().asks[0].size == 130 * SH
+    desk.order(replace(moved, size=5 * SH))  # then decreased in place: 5 rest
+    desk.feed(False, 380_000, 5 * SH)
+    assert desk.own.shown(YES) == {(False, 380_000): 5 * SH}

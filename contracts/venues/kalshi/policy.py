@@ -1,7 +1,8 @@
 """Kalshi's facts as the trading layer reads them (contracts/venues/policy.py): its markets carry the
 `kalshi:` prefix (ids.py); its fees follow a series' schedule (fees.py) and its prices a market's
 bands (grid.py); it nets YES and NO held together, announces its pauses, refunds voided markets and
-pays settlements itself; it is armed on its own, with its own preflight."""
+pays settlements itself; its resting orders are amended and decreased in place (Kalshi's Amend and
+Decrease Order (V2)); it is armed on its own, with its own preflight."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ POLICY = VenuePolicy(
     nets_pairs=True, announces_pauses=True, refunds_voids=True, one_strategy_per_market_live=True,
     settles="venue_pays", fills_final_on_match=True, fee_rates_asked=False, resolutions_asked=False,
     desk_feed=False, catalog_rows=False, replay_order_prefix="bt-kalshi-", paired=True,
-    preflight="kalshi-preflight", whole_contract=ids.CONTRACT,
+    preflight="kalshi-preflight", whole_contract=ids.CONTRACT, amends=True,
     payment_ref=lambda cid: ids.settlement_ref(ids.ticker_of(cid)),
     arming=Arming(
         key="Kalshi key", key_settings="KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY",

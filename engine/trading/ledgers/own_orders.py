@@ -86,7 +86,13 @@ class OwnOrders:
         if row.tif not in RESTS or self.state() is None:
             return
         now = self.clock()
-        for where in self._wheres(row):
+        wheres = self._wheres(row)
+        for token in {token for token, _, _ in wheres}:  # an amend moved it: it left the level it rested at
+            for (is_bid, price), level in list(self._levels.get(token, {}).items()):
+                if row.id in level.ids and (token, is_bid, price) not in wheres:
+                    level.ids.discard(row.id)
+                    self._check((token, is_bid, price), level, now)
+        for where in wheres:
             level = self._level(where)
             if row.terminal:
                 level.ids.discard(row.id)

@@ -1,11 +1,14 @@
 """What the trading core reads and prepares at start-up: defaults, the paper deposit, the
-operator's deliberate reset of a halt, and the current limits, settings and risk memory."""
+operator's deliberate reset of a halt (from stopped, or while running), and the current limits,
+settings and risk memory."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from contracts import runtime_settings as runtime_config
+from contracts.command_refusal import CommandRejected
 from contracts.domain import MICRO
 from contracts.limits import Limits
 from engine.risk import breakers
@@ -13,6 +16,10 @@ from engine.risk.gate import TradingState
 from storage.desk.audit import raise_alert, write_audit
 from storage.engine_stores import config_reads, quarantine_store, trading_reads
 from storage.sqlite.db import Database, now_ms
+
+if TYPE_CHECKING:
+    from engine.trading.lookouts.lookout import Lookout
+    from engine.trading.passes.routing import Ledgers
 
 # Halts an operator's Start clears (after looking into them). Other states end their own
 # way (engine/risk/breakers.py): a daily loss at 00:00 UTC or by raising its limit, a
@@ -89,3 +96,29 @@ def prepare(db: Database, mode: str, *, operator_start: bool) -> int | None:
                         before={"trading_state": memory.trading_state.value, "reason": memory.reason},
                         after={"trading_state": "ACTIVE"})
     return starting_cash
+
+
+async def clear_start_halts(ledgers: Ledgers, lookout: Lookout, *, feed_down_s: int) -> str | None:
+    """An operator's Start while running: end a halt that a Start ends (an error-rate halt, a
+    balance mismatch), as a Start from stopped would: each other ledger's (`Ledger.rearm`), then the
+    desk's. A balance halt is checked again at once and the cash difference booked (the operator has
+    looked), so it does not come straight back. Returns what it cleared of the desk's, or None when
+    nothing was halted that way."""
+    for ledger in ledgers.others():
+        await ledger.rearm()  # a venue ledger's halt ends with the operator's Start too (alerted when it does)
+    desk = ledgers.desk
+    risk = desk.risk
+    reason = risk.memory.reason
+    if risk.memory.trading_state is breakers.TradingState.ACTIVE or reason not in CLEARED_BY_START:
+        return None
+    if reason == breakers.DECISIONS_FAILING and not desk.passes.deciding:
+        raise CommandRejected(desk.passes.still_failing())
+    desk.passes.rearm()
+    with desk.db.write() as conn:
+        breakers.relax(conn, reason, "cleared by the operator's Start", desk.clock())
+        risk.memory = breakers.load_memory(conn)
+    risk.errors = breakers.ErrorCounter()
+    risk.refusals = breakers.RefusalCounter()
+    if reason == breakers.BALANCE_MISMATCH and desk.mode == "live" and desk.live:
+        await lookout.resync_balances(desk, risk, now=desk.clock(), feed_down_s=feed_down_s)
+    return reason

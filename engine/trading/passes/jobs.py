@@ -27,14 +27,14 @@ from engine.risk.decisions_log import prune
 from engine.risk.source_breaker import SourceBreaker
 from engine.trading.exits.strategy_exits import cancel_stale
 from engine.trading.lookouts.resolution_watch import ResolutionWatch
-from engine.trading.passes.ledger import Ledger, markets_held_by
+from engine.trading.passes.ledger import markets_held_by
 from engine.trading.settlement.auto_merge import merge_held_sets
 from engine.trading.settlement.posted_resolutions import PostedResolutions
 from engine.trading.settlement.resolution import settle_missed_resolutions
 from engine.trading.settlement.rewards import reward_job
 from engine.venues.base import VenueError
 from engine.venues.market_data import FOLLOW_POLL_S, FOLLOW_STREAM_CHECK_S
-from storage.engine_stores import indicator_store, portfolio_snapshots
+from storage.engine_stores import indicator_store
 from storage.engine_stores.tick_store import prune_ticks
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from engine.trading.hosting.selection import Selection
     from engine.trading.ledgers.venue_link import VenueLink
     from engine.trading.lookouts.lookout import Lookout
+    from engine.trading.passes.routing import Ledgers
     from engine.trading.settlement.rewards import RewardTracker
 
 log = logging.getLogger("engine.trading.passes.jobs")
@@ -67,18 +68,18 @@ class Job:
 
 
 class CoreJobs:
-    def __init__(self, link: VenueLink, desk: Ledger, lookout: Lookout, selection: Selection,
+    def __init__(self, link: VenueLink, ledgers: Ledgers, lookout: Lookout, selection: Selection,
                  rewards: RewardTracker, markouts: MarkoutJob, *,
                  config: Callable[[], RuntimeConfig], deciding: Callable[[], bool],
-                 trading_since: Callable[[], int | None], others: Callable[[], list[Ledger]] = list,
-                 ledger_ready: Callable[[], bool] = lambda: True):
-        """What the jobs work on, each given by the core: the markets and feeds, the desk's ledger (its
-        executor, risk and collections), the watch, each strategy's markets, rewards, markouts; and what they
-        read of the core: the runtime settings in force, whether it decides, since when it trades, and the
-        other ledgers (the desk venue's beside a live desk, another venue's: their snapshots,
-        collections, resolutions and stale orders too)."""
+                 trading_since: Callable[[], int | None]):
+        """What the jobs work on, each given by the core: the markets and feeds, the ledgers (the desk's: its
+        executor, risk and collections; the others, the desk venue's beside a live desk and another venue's:
+        their snapshots, collections, resolutions and stale orders too), the watch, each strategy's markets,
+        rewards, markouts; and what they read of the core: the runtime settings in force, whether it decides,
+        since when it trades."""
         self.link = link
-        self.desk = desk
+        self.ledgers = ledgers
+        desk = self.desk = ledgers.desk
         self.risk = desk.risk
         self.lookout = lookout
         self.selection = selection
@@ -88,8 +89,7 @@ class CoreJobs:
         self.config = config
         self.deciding = deciding
         self.trading_since = trading_since
-        self.ledger_ready = ledger_ready  # the desk's ledger recovered for its mode (its snapshots' first condition)
-        self.others = lambda: [ledger for ledger in others() if ledger.live]  # the other ledgers open
+        self.others = lambda: [ledger for ledger in ledgers.others() if ledger.live]  # the other ledgers open
         self.filled = False  # a fill since the last fill snapshot (note_fill)
         self.resolutions = ResolutionWatch()
         self.follower = link.market_data.follower()  # the wallets followed on the desk's venue
@@ -207,22 +207,10 @@ class CoreJobs:
         await asyncio.to_thread(self.markout_job.run, self.link.clock())
 
     def snapshot(self, kind: str = "scheduled") -> portfolio.Valuation:
-        """The ledgers' equity for the curve, written only from a complete valuation: the ledger loaded
-        for its mode (never the empty one of a mode switch or a start still recovering: a zero) and every
-        held position valued from its book (never at cost while its book is on its way: a jump)."""
-        desk = self.desk
-        state, now = desk.executor.state, desk.clock()
-        valuation, books = portfolio.valued(state, desk.marks)
-        if self.ledger_ready() and valuation.complete:
-            with desk.db.write() as conn:
-                portfolio_snapshots.write_snapshot(conn, desk.mode, valuation, now, kind, desk.venue_name)
-                portfolio_snapshots.write_strategy_snapshots(conn, desk.mode, books, now, desk.venue_name)
-        else:
-            log.info("snapshot skipped: the valuation is not complete",
-                     extra={"ready": self.ledger_ready(), "unmarked": list(valuation.unmarked)[:5]})
-        for ledger in self.others():
-            ledger.snapshot(kind)
-        return valuation
+        """Every open ledger's equity for the curve (`Ledger.snapshot` says when one is written); returns
+        the desk's valuation (its day's reference)."""
+        valuations = [ledger.snapshot(kind) for ledger in (self.desk, *self.others())]
+        return valuations[0]
 
     def early_snapshot(self) -> None:
         """Snapshots every EARLY_SNAPSHOT_S for the first minutes of trading, so the equity curve
@@ -255,11 +243,10 @@ class CoreJobs:
         await asyncio.to_thread(indicator_store.prune, self.link.db, cutoff)  # recorded with the ticks, kept as long
 
     async def venue_sync(self) -> None:
-        """Live: close orders the venue no longer has, import the ones it has that we do not."""
-        if self._live_venue:
-            await self.desk.executor.sync_with_venue()
-        for ledger in self.others():
-            if ledger.mode == "live":  # a venue armed live on its own: its orders as it lists them
+        """Live: close orders the venue no longer has, import the ones it has that we do not (on every live
+        ledger: the desk's, each venue armed live on its own)."""
+        for ledger in self.ledgers.trading():
+            if ledger.mode == "live" and ledger.replay is None:
                 await ledger.executor.sync_with_venue()
 
     async def balance(self) -> None:
@@ -286,10 +273,9 @@ class CoreJobs:
                                               feed_down_s=config.alert_feed_down_s)
 
     async def order_age(self) -> None:
-        """The stale-order clean-up: resting orders past their strategy's max order age."""
+        """The stale-order clean-up: resting orders past their strategy's max order age, on every ledger."""
         if self.deciding() and self.desk.live:
-            await cancel_stale(self.desk, self.risk)
-            for ledger in self.others():
+            for ledger in self.ledgers.trading():
                 await cancel_stale(ledger, ledger.risk)
 
     async def collateral(self) -> None:
@@ -317,8 +303,7 @@ class CoreJobs:
         """Every ledger's collections: what its venue paid booked, resolved markets redeemed. A replay runs it at
         its simulated times while a claim is owed (engine/backtest/resolutions.py)."""
         config = self.config()
-        await self.collector.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
-        for ledger in self.others():  # a paper ledger's redemptions, on its paper venue
+        for ledger in self.ledgers.trading():  # each ledger's redemptions (a paper ledger's on its paper venue)
             if policy_of(ledger.venue_name).redeems:
                 await ledger.collections.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
             else:  # a venue that pays a settled market by itself: on paper its stand-in pays when asked at

@@ -8,18 +8,27 @@ of its venue and mode), its own risk, its own exits, settlement of resolved mark
 and its own equity snapshots. Two ledgers never share an order, a position or a dollar of budget; a kill
 blocks all (the desk's one order gate) and cancels all.
 
+Every ledger has one life, in this order (the desk's at each start and stop of the engine, another's with
+its first strategy and the engine's stop): **opened** (`open`: on paper its opening deposit, booked once
+ever; its venue connected; what it did while the engine was away recovered against its venue, intent
+before network: engine/execution/recovery.py; live, its balances checked against its rows), **drained**
+(`drain`: its strategies' orders withdrawn and the venue's answers awaited, bounded, until only the
+operator's remain) and **closed** (`disconnect`: its venue and settlement venue released), and **killed**
+at any time (`kill`: everything of its account at its venue cancelled on the priority lane; never fails).
+
 What differs between them is data, set where each is built:
 
-- **The desk's ledger** (`desk_ledger`): the desk's venue in the desk's mode. It is opened and closed with
-  the engine (its recovery, in engine/trading/core.py, settles what resolved while the engine was away and
-  books the paper deposit once ever), rebuilt for the other mode by a mode switch, measured by the desk's
-  own risk monitor (the desk's breakers), its kill switch closes the order gate and posts a kill for every
-  ledger, the desk's lookout watches it, and the operator's manual orders rest in it.
-- **Another ledger** (`other_ledger`), opened when its first strategy is hosted: the desk's venue on
-  paper beside a live desk (a strategy never promoted trades on paper whatever the desk's mode; on a paper
-  desk that is the desk's own ledger), and each venue armed on its own (`venues_armed_alone`), beside any desk,
-  in its own armed mode. Its risk (engine/risk/ledger_risk.py) measures the desk's limit values on it and
-  halts it, never the desk; its kill switch cancels its own orders and the desk trades on; it settles the
+- **The desk's ledger** (`desk_ledger`): the desk's venue in the desk's mode. It stands while the engine is
+  stopped (a kill then connects its venue to cancel there), is rebuilt for the other mode by a mode switch,
+  measured by the desk's own risk monitor (the desk's breakers), its kill switch closes the order gate and
+  posts a kill for every ledger, the desk's lookout watches it (its venue's conditions board, cleared as it
+  connects), the operator's manual orders rest in it, and its recovery asks the venue about the held markets
+  that resolved while the engine was away (`settle_missed`).
+- **Another ledger** (`other_ledger`), opened when its first strategy is hosted and forgotten once closed: the
+  desk's venue on paper beside a live desk (a strategy never promoted trades on paper whatever the desk's mode;
+  on a paper desk that is the desk's own ledger), and each venue armed on its own (`venues_armed_alone`), beside
+  any desk, in its own armed mode. Its risk (engine/risk/ledger_risk.py) measures the desk's limit values on it
+  and halts it, never the desk; its kill switch cancels its own orders and the desk trades on; it settles the
   markets the desk has seen resolve in its pass. On paper, a paper venue stands in for its venue (its fees
   with their rounding, its price grids, its lots), held while its exchange pauses
   (engine/trading/ledgers/exchange_pauses.py). Armed live, it runs on the venue itself (its adapter,
@@ -44,7 +53,7 @@ from contracts.venues import LABELS, desk_venue
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.credits import window
-from engine.execution.executor import Executor
+from engine.execution.executor import OPERATOR_BOOKS, Executor
 from engine.execution.recovery import recover
 from engine.feeds.exchange_state import LEAD_MS
 from engine.risk.breakers import DECISIONS_FAILING
@@ -78,8 +87,10 @@ if TYPE_CHECKING:
     from engine.trading.parts import ReplaySource
 
 log = logging.getLogger("engine.trading.passes.ledger")
-CLOSE_DRAIN_S = 5.0  # how long a closing ledger waits for its cancels' answers
+DRAIN_S = 5.0  # how long a draining ledger waits for its cancels' answers
+DRAIN_POLL_S = 0.05
 KillSwitch = Callable[[str, int], Awaitable[None]]
+Settle = Callable[[], Awaitable[None]]
 
 
 class Ledger:
@@ -88,12 +99,12 @@ class Ledger:
     def __init__(self, link: VenueLink, venue_name: str, mode: str, *, risk: RiskMonitor, bus: EventBus,
                  desk: bool = False, label: str, answer_key: str, balance_watch: BalanceWatch,
                  on_kill: KillSwitch | None = None, look: Callable[[int], None] | None = None,
-                 conditions: ConditionBoard | None = None) -> None:
+                 conditions: ConditionBoard | None = None, settle_missed: Settle | None = None) -> None:
         """Built by `desk_ledger` or `other_ledger`, which say what is the desk's own."""
         self.link = link
         self.venue_name = venue_name
         self.mode = mode
-        self.desk = desk  # the desk's own ledger (its lifecycle is the engine's)
+        self.desk = desk  # the desk's own ledger: it stands while the engine is stopped
         self.settings, self.db, self.clock = link.settings, link.db, link.clock
         self.catalog, self.books = link.catalog, link.books
         self.risk = risk
@@ -109,6 +120,8 @@ class Ledger:
         if not desk and mode == "live" and link.replay is None:
             self.own = link.own.follow(venue_name, self.bus, lambda: self.executor.state)
         self.conditions = conditions  # the desk's: its venue's conditions board, cleared as it connects
+        self.settle_missed = settle_missed  # the desk's: held markets that resolved meanwhile, asked at its recovery
+        self.ready = False  # recovered (opened) and not draining: only then is it valued for the curve
         self.balance_watch = balance_watch  # live: the venue's balances against its rows (lookouts/balance_watch.py)
         self.collections = Collections(self)
         self.exits = ExitBook()
@@ -155,20 +168,28 @@ class Ledger:
         self.live = True
 
     async def disconnect(self) -> None:
+        """Its venue and settlement venue released (nothing cancelled: `drain` does that first)."""
         if self.live:
             await self.executor.close()
             await self.settlement.close()
+            if self.own is not None:
+                self.link.own.forget(self.venue_name, self.own)
             self.live = False
             if self.conditions is not None:
                 self.conditions.clear()
 
     async def switch_mode(self, mode: str) -> None:
-        """The desk's, only while stopped: its venue closed, a new executor and settlement venue for `mode`."""
+        """The desk's, only while stopped: its risk monitor on `mode` (the other mode's peak and day forgotten:
+        the controller resets them in the database, audited), its venue closed, a new executor and settlement
+        venue for `mode` (empty until a start recovers it), the sends its collections awaited forgotten."""
+        self.ready = False
+        self.risk.reload(self.risk.limits, self.risk.memory, mode)
         await self.disconnect()
         self.mode = mode
         self.executor = self._executor()
         await self.settlement.close()
         self.settlement = self.link.build_settlement(mode, self.venue_name)
+        self.collections.switched_venue()
 
     async def cancel_at_venue(self) -> None:
         """Everything of its account at the venue cancelled, nothing written."""
@@ -189,58 +210,73 @@ class Ledger:
         if self.live and isinstance(venue, PaperVenue):
             venue.on_market_event(event)
 
-    # -- a ledger other than the desk's: opened with its first strategy ---------------------------------
+    # -- its life: opened, drained and closed, killed ------------------------------------------------
 
-    async def open(self, starting_cash: int) -> None:
-        """On paper, its opening deposit (once ever); the venue connected, what it did while the engine was
-        away reconciled (live: its balances checked against its rows, and the cash synced with the venue
-        when nothing rests there)."""
-        if self.live:
-            return
-        if self.mode == "paper":
+    async def open(self, starting_cash: int | None) -> None:
+        """Opened (the desk's at each start, another when its first strategy is hosted): on paper its opening
+        deposit of `starting_cash` (booked once ever); its venue connected; what it did while the engine was away
+        recovered against its venue (engine/execution/recovery.py: what resolved or settled meanwhile first,
+        `_before_balances`); live, its balances checked against its rows (a mismatch halts it) and its balance
+        watch started afresh. Valued for the curve from then."""
+        self.ready = False
+        if self.mode == "paper" and starting_cash is not None:
             self.executor.cash_book.opening_deposit(starting_cash)
-        self.reconfigure()
-        await self.executor.start()
+        await self.connect()
         report = await recover(self.executor, self.settlement, settle_resolutions=self._before_balances)
+        self.ready = True
         if report.cash_flow:
             self.risk.cash_flow(report.cash_flow)
         if self.mode == "live":
             self.risk.balances_checked(report.mismatches)
             self.balance_watch.started(self.clock())
-        self.live = True  # (after its recovery: the market's moves reach its paper venue from now)
         log.info("ledger open", extra={"ledger": self.label, "strategies": sorted(self.strategies)})
 
-    async def close(self) -> None:
-        """Its strategies' orders cancelled and their answers awaited (bounded: the paper venue answers after
-        its latency), the venue closed."""
-        if not self.live:
-            return
-        self.executor.withdraw(why=order_end.STOPPED)
-        deadline = asyncio.get_running_loop().time() + CLOSE_DRAIN_S
-        while True:
+    async def drain(self, why: str = order_end.STOPPED) -> None:
+        """Its strategies' orders withdrawn (`why`) and the venue's answers awaited, bounded (a paper venue
+        answers after its latency), until only the operator's orders remain (his manual and imported ones:
+        never a strategy's to cancel). Valued no more until it opens again."""
+        self.ready = False
+        self.withdraw(why=why)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DRAIN_S
+        while self.live:
             venue = self.executor.venue
             if isinstance(venue, PaperVenue):
                 venue.advance()
             await self.executor.reconcile()
             self.executor.drain()
-            if not self.executor.state.orders or asyncio.get_running_loop().time() >= deadline:
-                break
-            await asyncio.sleep(0.05)
-        await self.executor.close()
-        await self.settlement.close()
-        if self.own is not None:
-            self.link.own.forget(self.venue_name, self.own)
-        self.live = False
+            if all(o.strategy in OPERATOR_BOOKS for o in self.executor.state.orders.values()) \
+                    or loop.time() >= deadline:
+                return
+            await asyncio.sleep(DRAIN_POLL_S)
+
+    async def close(self) -> None:
+        """Drained, then its venue released (the engine's stop drains every ledger while its loop still runs,
+        then releases them: engine/trading/core.py)."""
+        await self.drain()
+        await self.disconnect()
+
+    async def kill(self) -> dict[str, object]:
+        """Everything of its account at its venue cancelled on the priority lane (engine/execution/cancels.py);
+        never fails. The desk's, standing while the engine is stopped, has its venue connected for it; another
+        is killed while it is open (closed, it is forgotten)."""
+        if not self.live and not self.desk:
+            return {}
+        await self.connect()
+        return dict(await self.executor.kill())
 
     async def _before_balances(self) -> None:
         """At recovery, before the venue's balances are compared with the rows: what the venue did by itself
         meanwhile. A venue that nets pairs nets a market's YES and NO at once (a fill of each side while the
         engine was down is a dollar there, not two positions), so the ledger nets its pairs first; then, live,
-        what the venue settled or voided meanwhile is booked (`_book_settled`)."""
+        what the venue settled or voided meanwhile is booked (`_book_settled`); then, the desk's, the held
+        markets that resolved meanwhile asked of the venue (`settle_missed`)."""
         if policy_of(self.venue_name).nets_pairs:
             net_held_pairs(self.collections)
         if self.mode == "live":
             await self._book_settled()
+        if self.settle_missed is not None:
+            await self.settle_missed()
 
     async def _book_settled(self) -> None:
         """The markets a venue that settles by itself settled or voided while the engine was away,
@@ -265,9 +301,6 @@ class Ledger:
                         "check", extra={"ledger": self.label, "error": str(exc)})
 
     # -- trading ------------------------------------------------------------------------------------
-
-    async def kill(self) -> dict[str, object]:
-        return await self.executor.kill() if self.live else {}
 
     def withdraw(self, strategy: str | None = None, why: str = order_end.WITHDRAWN) -> None:
         if self.live or self.desk:
@@ -368,13 +401,13 @@ class Ledger:
             if payouts is not None:
                 settle_resolution(self, cid, payouts)
 
-    # -- a ledger other than the desk's: its halts, balances and curve -------------------------------
+    # -- its halts (another's: the desk's end in core_state.py), balances and curve ----------------------
 
     async def rearm(self) -> None:
         """An operator's Start: its halt ends (alerted). Live, a halt for its balances books the cash
         difference first, audited as the desk's Start does (the operator has looked), and checks the shares
         again at once: a mismatch that remains halts it again."""
-        assert isinstance(self.risk, VenueLedgerRisk), "the desk's halts end in TradingCore.clear_start_halts"
+        assert isinstance(self.risk, VenueLedgerRisk), "the desk's halts end in core_state.clear_start_halts"
         for_balances = self.risk.halted_for_balances
         if self.risk.memory.reason == DECISIONS_FAILING and not self.passes.deciding:
             log.warning("a Start leaves the ledger halted: its passes still fail", extra={"ledger": self.label})
@@ -396,10 +429,15 @@ class Ledger:
                 self.risk.balances_checked(problems)
 
     def snapshot(self, kind: str) -> portfolio.Valuation:
-        """Its equity and each strategy's, for the Overview and Strategies pages."""
+        """Its equity and each strategy's, for the Overview and Strategies pages, written only from a complete
+        valuation of a ledger open (`ready`: never the empty one of a mode switch or of a start still recovering,
+        a zero) with every held position valued from its book (never at cost while its book is on its way: a
+        jump). Returns the valuation, written or not."""
         valuation, books = portfolio.valued(self.executor.state, self.marks)
         now = self.clock()
-        if not valuation.complete:  # a held position's book not here yet: no invented worth on the curve
+        if not self.ready or not valuation.complete:
+            log.info("snapshot skipped: the valuation is not complete", extra={
+                "ledger": self.label, "ready": self.ready, "unmarked": list(valuation.unmarked)[:5]})
             return valuation
         with self.db.write() as conn:
             portfolio_snapshots.write_snapshot(conn, self.mode, valuation, now, kind, self.venue_name)
@@ -408,15 +446,19 @@ class Ledger:
 
 
 def desk_ledger(link: VenueLink, mode: str, *, risk: RiskMonitor, bus: EventBus, balance_watch: BalanceWatch,
-                conditions: ConditionBoard, on_kill: KillSwitch, look: Callable[[int], None] | None) -> Ledger:
+                conditions: ConditionBoard, on_kill: KillSwitch, look: Callable[[int], None] | None,
+                settle_missed: Settle | None) -> Ledger:
     """The desk's own ledger: the desk's venue in `mode`, measured by the desk's risk monitor, its kill switch
-    the desk's, watched by the desk's lookout (`look`, its balance watch and conditions board)."""
+    the desk's, watched by the desk's lookout (`look`, its balance watch and conditions board), its recovery
+    asking the venue about held markets that resolved meanwhile (`settle_missed`; None: a replay)."""
     return Ledger(link, desk_venue(), mode, risk=risk, bus=bus, desk=True, label="the desk", answer_key="desk",
-                  balance_watch=balance_watch, on_kill=on_kill, look=look, conditions=conditions)
+                  balance_watch=balance_watch, on_kill=on_kill, look=look, conditions=conditions,
+                  settle_missed=settle_missed)
 
 
 def other_ledger(link: VenueLink, desk_risk: RiskMonitor, venue_name: str, mode: str = "paper") -> Ledger:
-    """A ledger other than the desk's: its own risk on the desk's limits, its own bus, its own kill switch."""
+    """A ledger other than the desk's: its own risk on the desk's limits (and its paper venue on the desk's
+    paper settings) as they stand, its own bus, its own kill switch."""
     risk = VenueLedgerRisk(link.db, desk_risk, link.clock, venue_name, mode)
     bus = EventBus()
     risk.listen(bus)  # its venue's faults count toward its own error breaker only
@@ -429,8 +471,10 @@ def other_ledger(link: VenueLink, desk_risk: RiskMonitor, venue_name: str, mode:
             raise_alert(conn, level=level, source="engine", code=code, subject=label, message=message)
 
     watch = BalanceWatch(alert, words=(f"{LABELS[venue_name]}'s balance", "USD", f"{venue_name}.com"))
-    return Ledger(link, venue_name, mode, risk=risk, bus=bus, label=label, answer_key=answer_key,
-                  balance_watch=watch)
+    ledger = Ledger(link, venue_name, mode, risk=risk, bus=bus, label=label, answer_key=answer_key,
+                    balance_watch=watch)
+    ledger.reconfigure()
+    return ledger
 
 
 def markets_held_by(ledger: Ledger | None) -> set[str]:

@@ -115,11 +115,38 @@ class Ledgers:
             self.open[key] = kept
         return kept
 
-    async def close_others(self) -> None:
-        """The others closed and forgotten (the engine stopping, or a switch to paper)."""
-        for ledger in self.others():
-            await ledger.close()
+    # -- their life (engine/trading/passes/ledger.py), every ledger's the same, the desk's first ----------------
+
+    async def drain(self, why: str) -> None:
+        """Every ledger's strategies' orders withdrawn and their venues' answers awaited (bounded, one after
+        the other)."""
+        for ledger in self.all():
+            await ledger.drain(why)
+
+    async def close(self) -> None:
+        """Every ledger's venue released, the others forgotten (the engine stopping: drained before)."""
+        for ledger in self.all():
+            await ledger.disconnect()
         self.open.clear()
+
+    async def kill(self) -> dict[str, Any]:
+        """Every ledger killed: the desk's answer is the kill's, each other's under its name (`answer_key`)."""
+        result: dict[str, Any] = {}
+        for ledger in self.all():
+            answer = await ledger.kill()
+            if ledger is self.desk:
+                result.update(answer)
+            else:
+                result[ledger.answer_key] = answer
+        return result
+
+    async def set_mode(self, venue: str | None, mode: str) -> None:
+        """Only while stopped: a venue armed on its own opens its ledger in `mode` at the next Start (its
+        breakers are kept per mode); the desk's (`venue` None) switches the desk's own ledger (`Ledger.switch_mode`)."""
+        if venue is not None and venue in self.armed:
+            self.armed[venue] = mode
+        else:
+            await self.desk.switch_mode(mode)
 
 
 def markets_on(hosted: Any, venue: str, pairs: Mapping[str, tuple[str, bool]]) -> list[str]:

@@ -25,12 +25,17 @@ BATCHED = f"{ORDERS}/batched"
 # (method, route as /account/endpoint_costs writes it under the API's root) of what the desk pays per call
 # or per batch item; the documented costs stand until the account's are read.
 COST_ROUTES = {"cancel": ("DELETE", f"{ORDERS}/{{order_id}}"), "lookup": ("GET", "/portfolio/orders/{order_id}"),
-               "batch_create": ("POST", BATCHED), "batch_cancel": ("DELETE", BATCHED), "cancel_all": ("DELETE", ORDERS)}
+               "batch_create": ("POST", BATCHED), "batch_cancel": ("DELETE", BATCHED), "cancel_all": ("DELETE", ORDERS),
+               "amend": ("POST", f"{ORDERS}/{{order_id}}/amend"),
+               "decrease": ("POST", f"{ORDERS}/{{order_id}}/decrease")}
 # Cancel All Orders costs "the same number of write tokens as a batch cancel containing the maximum number of
 # orders allowed for the caller's API tier" (Cancel Up to 10,000 Orders): a Basic write bucket's worth (100)
 # until the account's costs are read.
+# An amend and a decrease cost the default (Rate Limits and Tiers lists only cancels, single-order reads, quotes
+# and one lookup as cheaper; the changelog of 2026-06-04 bills the retired V1 amend and decrease at 10 times
+# the V2 cost, 100).
 DOCUMENTED_COSTS = {"cancel": CANCEL_COST, "lookup": LOOKUP_COST, "batch_create": DEFAULT_COST, "batch_cancel": 2,
-                    "cancel_all": BASIC[1][1]}
+                    "cancel_all": BASIC[1][1], "amend": DEFAULT_COST, "decrease": DEFAULT_COST}
 
 
 def batch_limit(pacer: Pacer, cost: int) -> int:

@@ -225,21 +225,34 @@ class KalshiClient:
         return fixed_count(answer, "reduced_by", f"cancel answer {order_id}")
 
     async def amend_order(self, order_id: str, *, ticker: str, book_side: str, price: int,
-                          total_count: int, shard: int = 0) -> models.Placed:
-        """A new price and total count (filled + to rest): only a smaller size at the same price keeps
-        the queue place."""
-        body = {"ticker": ticker, "side": book_side, "price": fmt_dollars(price), "count": fmt_count(total_count),
-                "exchange_index": shard}
+                          total_count: int, shard: int | None = None) -> models.Amended:
+        """Amend Order (V2): a new price and total count (what filled and what is to rest; Kalshi refuses a
+        total it has already filled). Only a smaller size at the same price keeps the queue place; any other
+        amend puts the order at the back of the queue. The order's market's shard named (`shard`)."""
+        body: dict[str, Any] = {"ticker": ticker, "side": book_side, "price": fmt_dollars(price),
+                                "count": fmt_count(total_count)}
+        if shard is not None:
+            body["exchange_index"] = shard
         answer = await self.http.request("POST", f"/portfolio/events/orders/{order_id}/amend", body=body, auth=True,
-                                         write=True)
-        return models.placed(answer, "amend answer")
+                                         write=True, cost=self.batches.costs["amend"])
+        return models.amended(answer, "amend answer")
 
-    async def decrease_order(self, order_id: str, *, reduce_to: int, shard: int = 0) -> int:
-        """Fewer contracts resting, keeping the queue place; returns those still resting."""
-        answer = await self.http.request("POST", f"/portfolio/events/orders/{order_id}/decrease",
-                                         body={"reduce_to": fmt_count(reduce_to), "exchange_index": shard}, auth=True,
-                                         write=True)
-        return fixed_count(answer, "remaining_count", f"decrease answer {order_id}")
+    async def decrease_order(self, order_id: str, *, reduce_by: int | None = None, reduce_to: int | None = None,
+                             shard: int | None = None) -> models.Amended:
+        """Decrease Order (V2): fewer contracts resting (by `reduce_by`, or to `reduce_to`: one of them),
+        keeping the queue place; the answer says those still resting. The order's market's shard named."""
+        if (reduce_by is None) == (reduce_to is None):
+            raise ValueError("a decrease names reduce_by or reduce_to, not both")
+        body: dict[str, Any] = ({"reduce_by": fmt_count(reduce_by)} if reduce_by is not None
+                                else {"reduce_to": fmt_count(reduce_to or 0)})
+        if shard is not None:
+            body["exchange_index"] = shard
+        answer = await self.http.request("POST", f"/portfolio/events/orders/{order_id}/decrease", body=body,
+                                         auth=True, write=True, cost=self.batches.costs["decrease"])
+        decreased = models.amended(answer, f"decrease answer {order_id}")
+        if decreased.remaining_count is None:
+            raise KalshiShapeError(f"decrease answer {order_id}: no remaining_count")
+        return decreased
 
     # -- pages -----------------------------------------------------------------------------------------
 

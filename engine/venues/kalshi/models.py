@@ -194,6 +194,19 @@ class Placed:
 
 
 @dataclass(frozen=True)
+class Amended:
+    """What an amend or a decrease answered (Amend / Decrease Order (V2)): the order it names, and what
+    rests now and what the amend matched at once where Kalshi said them (an amend says both only when it
+    filled or changed the resting size: None otherwise)."""
+
+    order_id: str
+    client_order_id: str
+    remaining_count: int | None
+    fill_count: int | None
+    ts_ms: int
+
+
+@dataclass(frozen=True)
 class ItemError:
     """Kalshi's refusal of one item of a batch (its ErrorResponse): the same codes a single request's
     refusal carries, without an HTTP status."""
@@ -542,6 +555,16 @@ def placed(record: Mapping[str, Any], where: str = "order answer") -> Placed:
                   count(record, "remaining_count", w) if record.get("remaining_count") is not None else 0,
                   maybe_dollars(record, "average_fill_price", w), maybe_dollars(record, "average_fee_paid", w),
                   int(record.get("ts_ms") or 0))
+
+
+def amended(record: Mapping[str, Any], where: str = "amend answer") -> Amended:
+    """AmendOrderV2Response or DecreaseOrderV2Response: `order_id` and `ts_ms` always, the counts nullable
+    (a decrease's `remaining_count` is required: `decrease_order` holds it to that)."""
+    w = _where(where, record)
+    return Amended(text(record, "order_id", w), str(record.get("client_order_id") or ""),
+                   count(record, "remaining_count", w) if record.get("remaining_count") is not None else None,
+                   count(record, "fill_count", w) if record.get("fill_count") is not None else None,
+                   integer(record, "ts_ms", w))
 
 
 def trade(record: Mapping[str, Any]) -> Trade:

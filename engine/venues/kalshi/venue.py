@@ -23,6 +23,10 @@ on their way between them; before quoting, the markets whose shard cannot fund t
 held (`quote_holds`: engine/trading/ledgers/venue_funds.py says so to the operator), and money moves
 between shards only on the operator's confirmed command (`funds`: engine/venues/kalshi/funds.py).
 
+A quote moved in place is Kalshi's Decrease Order (V2) when it rests fewer contracts at the same price
+(its queue place kept) and its Amend Order (V2) for any other change (`amend`: engine/execution/amends.py
+decides which moves go that way); each names the order's shard.
+
 A kill is Kalshi's Cancel All Orders (`DELETE /portfolio/events/orders`: every resting order of the
 account on every shard, at most 10,000 a call), then whatever still rests (more than that, or placed
 meanwhile) cancelled order by order, the path a failed cancel-all falls back to. Kalshi may cancel the
@@ -45,6 +49,8 @@ from contracts.venues.kalshi.grid import WHOLE_CENTS, Band
 from contracts.venues.kalshi.ids import market_id, split_token, ticker_of, token_id
 from contracts.venues.kalshi.settings import KalshiSettings
 from engine.venues.base import (
+    AmendRequest,
+    AmendResult,
     Balances,
     CancelResult,
     OrderEvent,
@@ -61,7 +67,7 @@ from engine.venues.base import (
     VenueTrade,
     VenueUnavailable,
 )
-from engine.venues.kalshi import models, wire
+from engine.venues.kalshi import amend, models, wire
 from engine.venues.kalshi.client import KalshiClient
 from engine.venues.kalshi.fixed import KalshiShapeError
 from engine.venues.kalshi.funds import KalshiFunds
@@ -294,6 +300,17 @@ class KalshiVenue:
                     refused[venue_id] = str(item.error)
         return CancelResult(tuple(canceled), refused)
 
+    async def amend(self, request: AmendRequest) -> AmendResult:
+        """A resting order changed in place: a decrease or an amend (engine/venues/kalshi/amend.py)."""
+        kalshi_id = self._kalshi_ids.get(request.venue_order_id) or await self._lookup_id(request.venue_order_id)
+        return await self._call(amend.amend_order(self.client, request, kalshi_id, self.grid_of(request.condition_id),
+                                                  lambda: self._order_shard(request.venue_order_id)))
+
+    def replace_requests(self, cancels: int, places: int) -> int:
+        """Requests cancelling `cancels` orders and placing `places` take, in batches the write budget pays for."""
+        limit = self.client.batches.limit
+        return _requests(cancels, limit("batch_cancel")) + _requests(places, limit("batch_create"))
+
     async def cancel_all(self) -> CancelResult:
         """Every resting order of the account on every shard (the kill's): Kalshi's Cancel All Orders, then
         whatever still rests cancelled order by order (more than 10,000, placed meanwhile, or all of them
@@ -472,3 +489,7 @@ class KalshiVenue:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _requests(items: int, per_batch: int) -> int:
+    return -(-items // max(1, per_batch))

@@ -20,6 +20,7 @@ from contracts.order_status import TradeStatus, VenueOrderStatus
 from contracts.venues.kalshi.grid import WHOLE_CENTS, Band, grid_problem
 from contracts.venues.kalshi.ids import NotKalshi, market_id, size_problem, split_token, tif_problem, token_id
 from engine.venues.base import (
+    AmendRequest,
     OrderRejected,
     OrderRequest,
     RegionBlocked,
@@ -95,17 +96,31 @@ def create_body(request: OrderRequest, prepared_id: str, bands: tuple[Band, ...]
                       cancel_on_pause=cancel_on_pause, shard=shard)
 
 
+def amend_terms(request: AmendRequest, bands: tuple[Band, ...] = WHOLE_CENTS) -> tuple[str, str, int]:
+    """(ticker, book side, YES price) of an amend of a desk order; NotKalshi for terms Kalshi cannot take."""
+    ticker, token_side = split_token(request.token_id)
+    book_side, yes_price = book_terms(token_side, request.side, request.price)
+    problem = size_problem(request.size) or grid_problem(yes_price, bands)
+    if problem is not None:
+        raise NotKalshi(problem)
+    return ticker, book_side, yes_price
+
+
 def venue_id_of(order: models.Order) -> str:
     return order.client_order_id or f"{OUTSIDE_ID}{order.order_id}"
 
 
 def venue_order(order: models.Order) -> VenueOrder:
-    """A Kalshi order as the desk reads orders: in the token and side the desk sent it on."""
+    """A Kalshi order as the desk reads orders: in the token and side the desk sent it on, its size the
+    total it may fill: while it rests, what filled and what rests (an amend or a decrease changes it, and
+    Kalshi's `initial_count` is the size it was placed at); executed, what filled."""
     venue_id = venue_id_of(order)
     token_side, side = own_terms(venue_id, order.book_side)
     price = order.yes_price if token_side == "yes" else ONE - order.yes_price
+    size = {"resting": order.fill_count + order.remaining_count, "executed": order.fill_count}.get(
+        order.status, order.initial_count)
     return VenueOrder(venue_id, market_id(order.ticker), token_id(order.ticker, token_side), side, price,
-                      order.initial_count, order.fill_count, STATUS[order.status], order.created_ms)
+                      size, order.fill_count, STATUS[order.status], order.created_ms)
 
 
 def venue_trade(fill: models.Fill, venue_order_id: str) -> VenueTrade:

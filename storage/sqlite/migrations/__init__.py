@@ -108,6 +108,7 @@ ORDER: tuple[str, ...] = (
     "0126_kalshi_exchange_index",
     "0127_venue_funds",
     "0146_market_resolutions",
+    "0166_order_amends",
 )
 
 
