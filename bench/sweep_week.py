@@ -17,8 +17,16 @@ machines would share it; with `--shared-storage` the study is kept where SWEEP_S
 .env, as the desk reads it: the PostgreSQL route for several machines, docs/research.md), else in
 a SQLite file beside the bench's own database.
 
+`--verify`, instead of the sweep, checks that skipping the quiet passes changes nothing on this
+week: one trial's backtest with `engine backtest --verify-quiet-passes` (every pass the protocol
+would skip run, and any that acted said in words) and the same backtest skipping them, their
+results compared (orders, fills, PnL, decisions, refusals, every metric). With `--own TRADER_DB
+SESSION` the same check runs on a recorded session of your own (`python -m engine session list` lists them) instead
+of the bench's week.
+
     .venv/bin/python bench/sweep_week.py [--trials 10] [--days 7] [--jobs 2] [--processes 1]
                                          [--shared-storage] [--others 20000]
+                                         [--verify [--own TRADER_DB SESSION]]
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -45,6 +54,7 @@ from storage.sqlite.migrations import migrate
 TARGET_MIN = 15  # a week's 100-trial sweep on 2 cores (issue 90; it was 30, issue 74)
 SPACE = {"half_spread": [0.005, 0.03], "size": [5, 40, "int"]}
 SESSION = "pmxt week"
+TRIAL = {"half_spread": 0.012, "size": 20}  # one trial's parameters, within SPACE (`--verify`)
 STUDY = f"week-{int(time.time())}"  # a fresh study, even on a server that keeps earlier runs'
 
 
@@ -71,6 +81,39 @@ def sweep(db: Path, url: str, trials: int, jobs: int, processes: int) -> float:
     if any(codes):
         raise SystemExit(f"engine sweep failed (exits {codes}; the first process's error is above)")
     return time.perf_counter() - began
+
+
+def verify(db: Path, session: str, what: str) -> None:
+    """One trial's backtest of the session with its quiet passes run and checked, and skipped, as a user
+    runs them (`engine backtest --session`): what the check said and whether the two results agree."""
+    env = {**os.environ, "TRADER_DB": str(db), "TRADER_ENV_FILE": os.devnull, "DATA_SOURCE": "simulator"}
+    env.pop("PYTHONPATH", None)
+    command = [sys.executable, "-m", "engine", "backtest", "--strategy", "market_making", "--session", session,
+               "--params", json.dumps(TRIAL)]
+    results = {}
+    for flags in (["--verify-quiet-passes"], []):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        done = subprocess.run([*command, *flags], cwd=ROOT, env=env, capture_output=True, text=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if done.returncode not in (0, 1) or not done.stdout.strip():
+            raise SystemExit(f"engine backtest failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+        results[bool(flags)] = json.loads(done.stdout)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        print(f"    {' '.join(['engine backtest', *flags])}: {cpu:.1f} s CPU", flush=True)
+        for line in done.stderr.splitlines():
+            if "timed passes" in line or line.startswith("  "):
+                print(f"      {line.strip()}", flush=True)
+    checked, skipped = results[True], results[False]
+    quiet = checked["quiet_passes"]
+    compared = [k for k in checked if k not in ("run_id", "quiet_passes", "report")]
+    differ = [k for k in compared if checked[k] != skipped.get(k)]
+    verdict = "identical" if not differ else "DIFFER in " + ", ".join(differ)
+    print(f"quiet passes verified on {what}: {quiet['checked']:,} passes the protocol would skip were run, "
+          f"{quiet['acted']:,} acted; skipping them ({skipped['quiet_passes'].get('skipped', 0):,} of "
+          f"{skipped['decisions']:,} decisions) the results are {verdict} ({len(compared)} figures compared: "
+          f"orders {skipped['orders']:,}, fills {skipped['fills']:,}, PnL {skipped['pnl']:.2f})")
+    if quiet["acted"] or differ:
+        raise SystemExit(1)
 
 
 def storage(db: Path, shared: bool) -> str:
@@ -104,7 +147,19 @@ def main() -> None:
     parser.add_argument("--shared-storage", action="store_true",
                         help="keep the study where SWEEP_STORAGE (.env) says, as machines sharing one study do")
     parser.add_argument("--others", type=int, default=20_000, help="rows of other markets in each hour's file")
+    parser.add_argument("--verify", action="store_true",
+                        help="instead of the sweep: one trial's backtest with every quiet pass run and checked, "
+                             "and skipping them; whether any acted and whether the results agree")
+    parser.add_argument("--own", nargs=2, metavar=("TRADER_DB", "SESSION"),
+                        help="with --verify: a recorded session of your own, in that database, instead of the week")
     args = parser.parse_args()
+    if args.own:
+        own_db, session = Path(args.own[0]), args.own[1]
+        if not args.verify or not own_db.is_file():
+            parser.error("--own goes with --verify and names an existing database file"
+                         if own_db.is_file() else f"--own: no database file at {own_db}")
+        verify(own_db.resolve(), session, f"session {session!r}")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder, db = Path(tmp) / "archive", Path(tmp) / "trader.db"
         url = storage(db, args.shared_storage)  # (a missing SWEEP_STORAGE is said before the week is built)
@@ -115,6 +170,9 @@ def main() -> None:
         _, ticks, _ = import_pmxt(Database(db), folder, [market(0)], actor="bench", name=SESSION)
         print(f"imported {ticks:,} ticks of one market over {args.days} days in {time.perf_counter() - began:.1f} s",
               flush=True)
+        if args.verify:
+            verify(db, SESSION, f"the bench's {args.days} days")
+            return
         wall = sweep(db, url, args.trials, args.jobs, args.processes)
         trials = trials_of(url)
     counted = [t for t in trials if counts(t)]  # what `--trials` counts, as the sweep counts it

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from contracts.domain import MICRO
-from engine.venues.paper_settlement import PPM, rebates_earned
+from engine.venues.paper_settlement import PPM, rebate_share_ppm, rebates_earned
 from storage.engine_stores import reward_queries
 
 if TYPE_CHECKING:
@@ -54,8 +54,11 @@ class BacktestIncome:
         return self.rewards / MICRO, self.rebates // PPM / MICRO
 
     def _accrue_rebates(self, now_ms: int) -> None:
-        with self.core.db.read_own() as conn:  # inside the replay's batch: see its own fills
-            self.rebates += sum(rebates_earned(conn, self.core.catalog, self.rebates_to, now_ms + 1).values())
+        # No market of the run charges a fee its makers share: nothing to read (a read of the paper trades
+        # would also write out the rows the replay holds, engine/backtest/runner.py SCRATCH_WRITE_BEHIND).
+        if any(m.fee_rate_ppm > 0 and rebate_share_ppm(m) > 0 for m in self.core.catalog.all()):
+            with self.core.db.read_own() as conn:  # inside the replay's batch: see its own fills
+                self.rebates += sum(rebates_earned(conn, self.core.catalog, self.rebates_to, now_ms + 1).values())
         self.rebates_to = now_ms + 1
 
     def _yes_token(self, condition_id: str) -> str | None:

@@ -134,6 +134,11 @@ class Ending:
         itself on paper), so the collections must run at their times."""
         return any(ledger.executor.state.redeemable > 0 and self._redeems(ledger) for ledger in self.sites)
 
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) `now` (every pass runs) while a claim is owed that its collections redeem with the
+        time alone; None when none is (a claim comes only from a market's end, a replayed row)."""
+        return now if self.collecting() else None
+
     def _redeems(self, ledger: Ledger) -> bool:
         return bool(self.core.config.auto_redeem) or not policy_of(ledger.venue_name).redeems
 

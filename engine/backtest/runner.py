@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from contracts import metrics as metric_fns
 from contracts.backtest_spec import BacktestSpec, limits_problem
@@ -33,7 +34,7 @@ from contracts.venue_policies import policy_for_market
 from contracts.venues import venue_of
 from contracts.venues.kalshi import ids as wire
 from engine.analytics.markouts import MarkoutSummary
-from engine.backtest import as_it_was, event_replay, quiet_passes, resolutions
+from engine.backtest import as_it_was, event_replay, resolutions
 from engine.backtest.confidence import FillShares
 from engine.backtest.cursor import Cursor, SimClock
 from engine.backtest.income import BacktestIncome
@@ -56,6 +57,7 @@ from engine.feeds.catalog import kalshi_market, market_info
 from engine.feeds.market_data_events import TradePrint
 from engine.trading.core import TradingCore
 from engine.trading.hosting.views import COPY_WINDOW_MS
+from engine.trading.passes.clock_parts import pass_parts
 from engine.trading.passes.ledger import Ledger
 from engine.venues.latency import LatencyModel, LatencyUnmeasured
 from engine.venues.latency import resolve as resolve_latency
@@ -89,6 +91,11 @@ SCRATCH_SYNC: Synchronous = "OFF"
 # (tests/backtest/test_scratch_ledger.py compares them row for row).
 SCRATCH_WRITE_BEHIND = True
 Progress = Callable[[int, int], None]
+# How a run treats its timed passes that cannot act (engine/backtest/quiet_passes.py): "skip" them (the
+# default), "run" every one (as before they were skipped), or "verify": run every one and report each
+# the protocol would have skipped that acted (`engine backtest --verify-quiet-passes`).
+Passes = Literal["skip", "run", "verify"]
+PASSES: tuple[Passes, ...] = ("skip", "run", "verify")
 
 
 class BacktestError(ValueError):
@@ -111,6 +118,7 @@ class BacktestResult:
     fill_count: int = 0  # every fill and order of the run (the rows above stop at KEPT_ROWS)
     order_count: int = 0
     history: dict = field(default_factory=dict)  # what the run replayed (engine/backtest/as_it_was.py)
+    quiet_passes: dict = field(default_factory=dict)  # the timed passes skipped or, verified, those that acted
 
 
 def resolve_markets(spec: BacktestSpec, main_db: Path) -> list[dict]:
@@ -263,7 +271,8 @@ def _events(spec: BacktestSpec, main_db: Path, markets: list[MarketInfo], pairs:
 
 
 async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir: Path,
-              progress: Progress | None = None) -> BacktestResult:
+              progress: Progress | None = None, passes: Passes = "skip") -> BacktestResult:
+    """`passes`: how the timed passes that cannot act are treated (`Passes`)."""
     _, errors = validate_params(spec.kind, spec.params)
     if errors:
         raise BacktestError("; ".join(f"{k}: {v}" for k, v in errors.items()))
@@ -287,9 +296,8 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
     ending = resolutions.Ending(core, resolutions.load(main_db, markets, spec.from_ms, spec.to_ms), clock)
     try:
         try:
-            curve, exposure, events, decisions, latency_spent = await _replay(core, clock, spec, main_db, markets,
-                                                                              progress, income, tally, tick_changes,
-                                                                              ending)
+            curve, exposure, events, decisions, latency_spent, quiet = await _replay(
+                core, clock, spec, main_db, markets, progress, income, tally, tick_changes, ending, passes)
         finally:
             await core.stop()  # as a live session ends: working orders cancelled (on failure too)
         mids = ReplayedMids(main_db, spec.source, markets)
@@ -302,6 +310,7 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
         finally:
             mids.close()
         result.refusals = tally.summary()
+        result.quiet_passes = _quiet_summary(passes, quiet)
         result.latency = latency_spent
         scratch.known_payouts(db, market_rows)  # the markets' ends as the desk knows them today, to score forecasts
         result.calibration = _calibration(db)
@@ -341,11 +350,12 @@ def _latency(spec: BacktestSpec, main_db: Path) -> LatencyModel:
 async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_db: Path,
                   markets: list[MarketInfo], progress: Progress | None, income: BacktestIncome,
                   tally: RefusalTally, tick_changes: list[tuple[str, int, int | None, int]],
-                  ending: resolutions.Ending) -> tuple[Samples, Samples, int, int, dict]:
+                  ending: resolutions.Ending, passes: Passes,
+                  ) -> tuple[Samples, Samples, int, int, dict, QuietPasses | None]:
     """(the equity and exposure curves, the events replayed, the decisions made, the latency the
-    run's paper venue spent), the strategy trading where live would put it: the desk's ledger, or
-    Kalshi's paper ledger for a strategy naming Kalshi markets; the markets' ends inside the run booked
-    as the venue pays them (engine/backtest/resolutions.py)."""
+    run's paper venue spent, its quiet passes), the strategy trading where live would put it: the
+    desk's ledger, or Kalshi's paper ledger for a strategy naming Kalshi markets; the markets' ends
+    inside the run booked as the venue pays them (engine/backtest/resolutions.py)."""
     await core.start(operator=True)
     core.gate.unblock()
     sites = _sites(core)
@@ -380,9 +390,7 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     for paper in venues:
         paper.trips.wait_until = cursor.until  # a venue call's trip replays the recording meanwhile
     curve, exposure = Samples(), Samples()
-    quiet = _quiet_passes(core, sites, cursor, venue, tally)
-    if quiet is not None:
-        quiet.collecting = ending.collecting
+    quiet = _quiet_passes(core, sites, cursor, venue, tally, ending, passes)
     decisions = 0
     try:
         if core.config.decide_on_events:  # as live decides: on events, between the timed passes
@@ -402,7 +410,7 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     await ending.finish()  # what the venue pays after the recording's last row, up to the run's end
     if progress is not None:
         progress(seen[0], seen[0])
-    return curve, exposure, seen[0], decisions, venue.trips.summary() if isinstance(venue, PaperVenue) else {}
+    return curve, exposure, seen[0], decisions, venue.trips.summary() if isinstance(venue, PaperVenue) else {}, quiet
 
 
 async def _decide_on_events(core: TradingCore, sites: list[Ledger], clock: SimClock, cursor: Cursor,
@@ -464,11 +472,24 @@ async def _decide(core: TradingCore, sites: list[Ledger], clock: SimClock, at: i
 
 
 def _quiet_passes(core: TradingCore, sites: list[Ledger], cursor: Cursor, venue: object,
-                  tally: RefusalTally) -> QuietPasses | None:
-    """The run's quiet passes skipped (engine/backtest/quiet_passes.py): on the desk's own paper venue."""
-    if quiet_passes.MODE == "run" or sites != [core.desk] or not isinstance(venue, PaperVenue):
+                  tally: RefusalTally, ending: resolutions.Ending, passes: Passes) -> QuietPasses | None:
+    """The run's quiet passes skipped (engine/backtest/quiet_passes.py): on the desk's own paper venue. The
+    parts of its pass that read the clock, and the collections this run owes (`Ending`), answer when they
+    next change."""
+    if passes == "run" or sites != [core.desk] or not isinstance(venue, PaperVenue):
         return None
-    return QuietPasses(core, cursor, venue, tally, verify=quiet_passes.MODE == "verify")
+    core_parts = pass_parts(core)
+    return QuietPasses(core, cursor, venue, tally, lambda: [*core_parts(), ending], verify=passes == "verify")
+
+
+def _quiet_summary(passes: Passes, quiet: QuietPasses | None) -> dict:
+    """What the run did with its timed passes that cannot act: how many it skipped, or, verifying,
+    how many it ran to check and those that acted (each in words)."""
+    if quiet is None:
+        return {"mode": passes if passes == "run" else "run (only the desk's own paper ledger skips passes)"}
+    if quiet.verify is None:
+        return {"mode": passes, "skipped": quiet.skipped}
+    return {"mode": passes, **quiet.verify.as_json()}
 
 
 def _sites(core: TradingCore) -> list[Ledger]:
@@ -552,5 +573,5 @@ def _trade_figures(fills: Iterable[dict]) -> tuple[list[float], int, int]:
 
 
 def run_sync(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir: Path,
-             progress: Progress | None = None) -> BacktestResult:
-    return asyncio.run(run(spec, main_db, settings, work_dir=work_dir, progress=progress))
+             progress: Progress | None = None, passes: Passes = "skip") -> BacktestResult:
+    return asyncio.run(run(spec, main_db, settings, work_dir=work_dir, progress=progress, passes=passes))

@@ -13,9 +13,10 @@ WIDTH = 30
 
 
 class ProgressBar:
-    def __init__(self, label: str, stream: TextIO = sys.stderr):
+    def __init__(self, label: str, stream: TextIO | None = None):
+        """`stream`: stderr as it is now (not as it was at import: a test's capture may have replaced it)."""
         self.label = label
-        self.stream = stream
+        self.stream = stream = sys.stderr if stream is None else stream
         self.tty = stream.isatty()
         self.started = time.monotonic()
         self.last_decile = -1

@@ -21,10 +21,11 @@ from sqlalchemy import Connection
 
 from contracts import order_end
 from contracts.domain import GATE_APPROVED, Intent, MarketInfo, Quote, Side
+from contracts.order_status import OrderStatus
 from contracts.ticket import MANUAL
 from contracts.venues import POLYMARKET
 from engine.execution.amends import Amends, Move
-from engine.execution.bus import EventBus
+from engine.execution.bus import EventBus, VenuePhase
 from engine.execution.cancels import Cancels, VenueSync
 from engine.execution.cash_book import CashBook
 from engine.execution.event_applier import IMPORTED, EventApplier
@@ -45,6 +46,7 @@ log = logging.getLogger("engine.executor")
 # Books whose orders are the operator's, not a strategy's: a pause or stop leaves them working
 # (cancel them from the Orders page; a kill cancels everything).
 OPERATOR_BOOKS = frozenset({IMPORTED, MANUAL})
+WAITING = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.CANCEL_PENDING})  # sent, the venue's answer not read
 
 @dataclass
 class PassReport:
@@ -151,6 +153,20 @@ class Executor:
     def blocked(self) -> bool:
         """Whether the order gate is closed (it is opened and closed by its owners, not here)."""
         return self.gate.blocked
+
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) `now` (it cannot tell) while anything of it waits on the venue: a report not
+        yet applied, an order placed or cancelled and not answered, an amend whose answer was lost (looked
+        up with the time), a take (its answer comes when the venue matches it), an arbitrage group filled
+        on some legs, or the venue not taking orders (its phase ends with the time); else None: its orders
+        change only with what the venue reports."""
+        if (not self.events.empty() or self.partials or self.state.amending
+                or self.health.phase is not VenuePhase.OPEN):
+            return now
+        for order in self.state.orders.values():
+            if order.status in WAITING or order.tif in order_end.TAKES:
+                return now
+        return None
 
     def drain(self) -> int:
         """Apply every queued venue event now, in one transaction; returns how many applied

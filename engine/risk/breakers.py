@@ -29,6 +29,7 @@ from engine.risk.gate import TradingState
 from storage.desk.audit import raise_alert
 from storage.engine_stores import engine_state, ledger_risk_store
 from storage.sqlite.db import utc_day_start
+from storage.sqlite.lite import next_day
 
 SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 ERROR_WINDOW_MS = 5 * 60_000
@@ -116,6 +117,9 @@ class Verdict:
     kill: bool = False
 
 
+NO_BREACH = Verdict(TradingState.ACTIVE, None, "")  # (every pass but a breach's: one, not one a pass)
+
+
 def evaluate(limits: Limits, *, equity: int, peak: int, day_start: int, errors: int) -> Verdict:
     """The most severe breach now (or ACTIVE with no reason)."""
     if peak > 0:
@@ -131,7 +135,26 @@ def evaluate(limits: Limits, *, equity: int, peak: int, day_start: int, errors: 
     loss = day_start - equity
     if limits.usdc("max_daily_loss") > 0 and loss >= limits.usdc("max_daily_loss"):
         return Verdict(TradingState.REDUCING, DAILY_LOSS, f"down {loss / 1e6:.2f} pUSD since 00:00 UTC")
-    return Verdict(TradingState.ACTIVE, None, "")
+    return NO_BREACH
+
+
+class NewDay:
+    """The day's rollover (contracts/due.py): at 00:00 UTC the peak's day and the daily loss's reference
+    start again from the equity then (`next_equity_memory`), whatever else is new."""
+
+    def next_due(self, now: int, before: int) -> int | None:
+        return next_day(now)
+
+
+NEW_DAY = NewDay()
+
+
+class Cooldowns(dict[tuple[str, str], int]):
+    """(strategy, market) -> the time until which it takes no new risk there (after an exit)."""
+
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) The first cooldown ending after `now` (None: none is under way)."""
+        return min((until for until in self.values() if until > now), default=None)
 
 
 class ErrorCounter:
@@ -143,9 +166,9 @@ class ErrorCounter:
     def record(self, now_ms: int) -> None:
         self.times.append(now_ms)
 
-    def leaves_at(self, now_ms: int) -> int | None:
-        """When the oldest error still counted at `now_ms` stops counting (None: none is)."""
-        return next((at + ERROR_WINDOW_MS + 1 for at in self.times if at >= now_ms - ERROR_WINDOW_MS), None)
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) When the oldest error still counted at `now` stops counting (None: none is)."""
+        return next((at + ERROR_WINDOW_MS + 1 for at in self.times if at >= now - ERROR_WINDOW_MS), None)
 
     def count(self, now_ms: int) -> int:
         while self.times and self.times[0] < now_ms - ERROR_WINDOW_MS:
@@ -182,10 +205,13 @@ class RefusalCounter:
 
 
 def next_equity_memory(memory: RiskMemory, equity: int, now: int) -> RiskMemory:
-    """Raise the peak; start the day's reference at the first sight of a new UTC day (pure)."""
+    """Raise the peak; start the day's reference at the first sight of a new UTC day (pure). The same
+    memory when neither moved (most passes: nothing to build or compare)."""
     peak = equity if memory.peak_equity is None else max(memory.peak_equity, equity)
     day_start_at = utc_day_start(now)
     new_day = memory.day_started_at is None or memory.day_started_at < day_start_at
+    if not new_day and peak == memory.peak_equity and memory.day_start_equity is not None:
+        return memory
     day_equity = equity if new_day or memory.day_start_equity is None else memory.day_start_equity
     return RiskMemory(memory.trading_state, memory.reason, peak, day_equity,
                       day_start_at if new_day else memory.day_started_at)

@@ -5,7 +5,7 @@ to REDUCING on a correlation spike and, by itself, back. The logic is engine/ris
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from contracts.domain import MarketView
 from contracts.limits import Limits
@@ -19,9 +19,14 @@ CORRELATION = "CORRELATION"  # the desk's trading-state reason and alert code
 
 
 class CorrelationGuard:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, limits: Callable[[], Limits] | None = None,
+                 memory: Callable[[], breakers.RiskMemory] | None = None) -> None:
+        """`limits`, `memory`: its owner's (the risk monitor's) as they are now, for `next_due`; without
+        them it cannot tell."""
         self.db = db
         self.watch = CorrelationWatch()
+        self.limits, self.memory = limits, memory
+        self.markets = 0  # the markets its last pass watched
         self._limits: Limits | None = None  # the limits its settings were derived from (once per limits, not per pass)
         self._settings: Settings | None = None
 
@@ -34,14 +39,16 @@ class CorrelationGuard:
     def groups(self) -> Mapping[str, str]:
         return self.watch.picture.groups
 
-    def next_close(self, now: int, s: Settings, memory: breakers.RiskMemory, markets: int) -> int | None:
-        """When a pass may next close a bucket that changes something, with no new mid (None: never): a
-        replay's quiet passes (engine/backtest/quiet_passes.py). With fewer than two `markets` there is
-        no pair to measure (the groups and the spike stay empty), so a close changes nothing unless
-        it would relax the desk's correlation state."""
-        if markets < 2 and memory.reason != CORRELATION:
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) When a pass may next close a bucket that changes something, with no new mid
+        (None: never). With fewer than two markets watched there is no pair to measure (the groups and
+        the spike stay empty), so a close changes nothing unless it would relax the desk's correlation
+        state."""
+        if self.limits is None or self.memory is None:
+            return now
+        if self.markets < 2 and self.memory().reason != CORRELATION:
             return None
-        return self.watch.next_bucket(now, s)
+        return self.watch.next_bucket(now, self.settings(self.limits()))
 
     def tick(self, views: Mapping[str, MarketView], limits: Limits, memory: breakers.RiskMemory,
              now: int) -> breakers.RiskMemory:
@@ -49,6 +56,7 @@ class CorrelationGuard:
         risk memory (changed when the desk's correlation state moved)."""
         s = self.settings(limits)
         mids = {cid: v.yes.mid if v.yes is not None else None for cid, v in views.items()}
+        self.markets = len(mids)
         if not self.watch.observe(mids, now, s):
             return memory
         ours = memory.reason == CORRELATION

@@ -96,10 +96,11 @@ class DecisionsLog:
         self.rows += len(fresh)
         return len(fresh)
 
-    def next_repeat(self, now: int) -> int | None:
-        """The earliest time after `now` a decision made at `now`, or a stated probability, repeated
-        unchanged is written again (None: none is waiting). A decision not made at `now` is not being
-        repeated: only a change would make it again, and a change is news whenever it comes."""
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) The earliest time after `now` a decision made at `now`, or a stated
+        probability, repeated unchanged is written again (None: none is waiting). A decision not made at
+        `now` is not being repeated: only a change would make it again, and a change is news whenever it
+        comes."""
         seen = self._seen
         due = [at + REPEAT_MS for key, (at, _) in self._last.items() if at + REPEAT_MS > now and seen[key] == now]
         due += [at + FORECAST_REPEAT_MS for at, _ in self._forecasts.values() if at + FORECAST_REPEAT_MS > now]

@@ -10,7 +10,7 @@ when the data is fresh; only new risk is measured against the exposure limits.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from operator import itemgetter
@@ -277,8 +277,10 @@ class _Headroom:
 
 
 class RiskGate:
-    def __init__(self) -> None:
+    def __init__(self, limits: Callable[[], Limits] | None = None) -> None:
+        """`limits`: the limits in force (its owner's), for `next_due`; without them it cannot tell."""
         self.placements: deque[int] = deque()
+        self.limits = limits
 
     # -- intents -----------------------------------------------------------------------
 
@@ -444,9 +446,12 @@ class RiskGate:
         self.placements.append(now)
         return None
 
-    def rate_frees_at(self, now: int, limit: int) -> int | None:
-        """When the order-rate limit, reached at `now`, lets an order through again (None: it is not
-        reached, so nothing is held back by it)."""
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) When the order-rate limit, reached at `now`, lets an order through again
+        (None: it is not reached, so a pass under it placed what it wanted and nothing is held back)."""
+        if self.limits is None:
+            return now
+        limit = self.limits().count("max_order_rate")
         window_start = now - ORDER_RATE_WINDOW_MS
         if sum(1 for at in self.placements if at >= window_start) < limit:
             return None

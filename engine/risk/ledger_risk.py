@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from contracts.domain import MarketView
+from contracts.due import Due
 from contracts.venue_policies import policy_of, venues_armed_alone
 from contracts.venues import LABELS
 from engine.execution.state import ExecutionState
@@ -61,6 +62,11 @@ class VenueLedgerRisk(RiskMonitor):
         # A ledger of a venue armed on its own, rather than the desk venue's paper ledger beside a live desk.
         self.elsewhere = policy_of(venue_name) in venues_armed_alone()
         self.subject = f"{LABELS[venue_name]} {mode}" if self.elsewhere else PAPER_LEDGER
+
+    def clock_parts(self) -> list[Due]:
+        """As the desk's, but for the volatility and correlation breakers: the desk's judge every market
+        and it reads their verdicts (`new_tick`), so they answer in the desk's parts."""
+        return [part for part in super().clock_parts() if part is not self.volatility and part is not self.correlation]
 
     def sync_limits(self) -> None:
         """The desk's limits and each strategy's, as last reloaded (the ledger's breakers kept)."""

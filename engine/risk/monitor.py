@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from contracts import order_end
 from contracts.domain import Intent, MarketInfo, MarketView, Quote, Side, yes_space
+from contracts.due import Due
 from contracts.limits import Limits
 from engine.execution.bus import EventBus, PlacementRefused, PlacementsAnswered, VenueFault
 from engine.execution.planner import TAKE, OrderSpec, Residual
@@ -21,6 +22,7 @@ from engine.execution.state import ExecutionState
 from engine.feeds.catalog import MarketCatalog
 from engine.risk import breakers, conflicts, gate_notes, self_trade
 from engine.risk import context as risk_context
+from engine.risk.breakers import Cooldowns
 from engine.risk.correlation_guard import CorrelationGuard
 from engine.risk.decisions_log import DecisionsLog
 from engine.risk.gate import Budget, Decision, Reason, RiskContext, RiskGate, TradingState
@@ -61,12 +63,13 @@ class RiskMonitor:
         self.limits = limits
         self.memory = memory
         self.strategies = StrategyRisk(db, mode, clock)  # each strategy's own breakers
-        self.cooldowns: dict[tuple[str, str], int] = {}  # (strategy, market) -> no new risk until (ms)
-        self.gate = RiskGate()
+        self.cooldowns = Cooldowns()  # (strategy, market) -> no new risk until (ms)
+        self.gate = RiskGate(limits=lambda: self.limits)
         self.errors = breakers.ErrorCounter()
         self.refusals = breakers.RefusalCounter()  # the venue refusing most orders halts this ledger
-        self.volatility = VolatilityGuard(db)  # the volatility-spike breaker, fed each tick
-        self.correlation = CorrelationGuard(db)  # correlated groups and the correlation-spike breaker
+        # The volatility-spike breaker, fed each tick; correlated groups and the correlation-spike breaker.
+        self.volatility = VolatilityGuard(db, limits=lambda: self.limits, memory=lambda: self.memory)
+        self.correlation = CorrelationGuard(db, limits=lambda: self.limits, memory=lambda: self.memory)
         self.takes = TakeBackoff()  # takes held back after the venue refused one, until the book changes
         self.decisions = DecisionsLog(db, mode)
         self.ctx: RiskContext | None = None
@@ -77,6 +80,16 @@ class RiskMonitor:
         self.kill_requested = False
         self.limits_changed = False
         self.quotes_checked = 0  # quotes `check` was handed, and placements refused (engine/backtest/refusals.py)
+        # Rows a replay's pass wrote only to keep its equity's peak and day (engine/backtest/quiet_passes.py).
+        self.kept_rows = 0
+
+    def clock_parts(self) -> list[Due]:
+        """The parts of its pass that read the clock, each answering when it next changes
+        (contracts/due.py): the day's rollover, the cooldowns, the decisions log, each strategy's
+        breakers, the take holds, the error window, the order rate, the correlation buckets and, last
+        (its answer is a search, bounded by the others'), the volatility breaker."""
+        return [breakers.NEW_DAY, self.cooldowns, self.decisions, self.strategies, self.takes, self.errors, self.gate,
+                self.correlation, self.volatility]
 
     def reload(self, limits: Limits, memory: breakers.RiskMemory, mode: str,
                strategy_limits: Mapping[str, Limits] | None = None) -> None:
@@ -191,7 +204,7 @@ class RiskMonitor:
         """An arbitrage's legs are approved whole, at one common size, or not at all: checked on
         a copy of the budget, kept only when every leg passes."""
         assert self.ctx is not None
-        if why := self._not_a_set(intents):
+        if why := not_a_set(self.ctx.markets, intents):
             decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.NEG_RISK_INCOMPLETE,
                                    f"group {group}: {why}") for i in intents for q in i.quotes]
             for k, i in zip(members, intents, strict=True):
@@ -210,27 +223,6 @@ class RiskMonitor:
                                f"group {group}: a leg was refused or could not be sized, so no leg is placed")
                       for i in intents for q in i.quotes]
         return budget
-
-    def _not_a_set(self, intents: list[Intent]) -> str:
-        """Why a group spanning several markets of one neg-risk event is not a complete set ("" when
-        it is, or when the group is one market's YES and NO): buying one YES of each outcome pays 1
-        only if they are all the event's outcomes."""
-        assert self.ctx is not None
-        markets = {i.condition_id for i in intents}
-        if len(markets) < 2:
-            return ""
-        views = [self.ctx.markets.get(cid) for cid in sorted(markets)]
-        if any(v is None or not v.info.neg_risk for v in views):
-            return "a leg is not a market of a neg-risk event, so the legs are not one event's outcomes"
-        if len({v.info.neg_risk_market_id for v in views if v is not None}) > 1:
-            return "the legs belong to different neg-risk events"
-        for view in views:
-            refusal = view.info.neg_risk_set_refusal if view is not None else None
-            if refusal is None:
-                return "its event's outcome set was never judged, so it is not known to be complete"
-            if refusal:
-                return refusal
-        return ""
 
     def check_manual(self, intent: Intent, view: MarketView, now: int) -> ManualVerdict:
         """An operator's ticket through the gate, outside the tick, against `view` (which the
@@ -319,7 +311,7 @@ class RiskMonitor:
         if books is not None:
             self.strategies.after_tick(books, now)
         updated = breakers.next_equity_memory(self.memory, valuation.equity, now)
-        if updated != self.memory:  # a new peak or a new day: most ticks write nothing
+        if updated is not self.memory and updated != self.memory:  # a new peak or a new day: most ticks write nothing
             self._remember_equity(updated)
         verdict = breakers.evaluate(self.limits, equity=valuation.equity, peak=self.memory.peak_equity or 0,
                                     day_start=self.memory.day_start_equity or valuation.equity,
@@ -353,10 +345,16 @@ class RiskMonitor:
         self._relax(reason, message)
 
     def _remember_equity(self, updated: breakers.RiskMemory) -> None:
-        """A new peak or a new day, persisted (the desk's breakers outlive a restart)."""
+        """A new peak or a new day, persisted (the desk's breakers outlive a restart): rows that keep what
+        the pass holds already, which the next pass, seeing the same equity, neither writes again nor
+        decides on differently (`kept_rows`)."""
+        before = self.db.batch_changes()
         with self.db.write() as conn:
             breakers.save_equity_memory(conn, self.memory, updated)
         self.memory = updated
+        after = self.db.batch_changes()
+        if before is not None and after is not None:
+            self.kept_rows += after - before
 
     def _relax(self, reason: str, message: str) -> None:
         with self.db.write() as conn:
@@ -423,6 +421,27 @@ class RiskMonitor:
         """Post the kill; True when the kill that follows should also flatten (`kill_flatten`)."""
         risk_context.request_kill(self.db, message, trip_key=str(now))
         return self.limits.flag("kill_flatten")
+
+
+def not_a_set(markets: Mapping[str, MarketView], intents: list[Intent]) -> str:
+    """Why a group spanning several markets of one neg-risk event is not a complete set ("" when
+    it is, or when the group is one market's YES and NO): buying one YES of each outcome pays 1
+    only if they are all the event's outcomes."""
+    named = {i.condition_id for i in intents}
+    if len(named) < 2:
+        return ""
+    views = [markets.get(cid) for cid in sorted(named)]
+    if any(v is None or not v.info.neg_risk for v in views):
+        return "a leg is not a market of a neg-risk event, so the legs are not one event's outcomes"
+    if len({v.info.neg_risk_market_id for v in views if v is not None}) > 1:
+        return "the legs belong to different neg-risk events"
+    for view in views:
+        refusal = view.info.neg_risk_set_refusal if view is not None else None
+        if refusal is None:
+            return "its event's outcome set was never judged, so it is not known to be complete"
+        if refusal:
+            return refusal
+    return ""
 
 
 def _held_back(intents: list[Intent], kept: list[Intent], refusals: list[self_trade.Refusal], reason: Reason,

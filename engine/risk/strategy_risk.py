@@ -21,6 +21,7 @@ from engine.risk.gate import TradingState
 from storage.desk.audit import AlertLevel, raise_alert
 from storage.engine_stores import risk_store
 from storage.sqlite.db import Database, utc_day_start
+from storage.sqlite.lite import next_day
 
 log = logging.getLogger("engine.risk.strategy")
 DAILY_LOSS = "STRATEGY_DAILY_LOSS"
@@ -59,6 +60,8 @@ class StrategyRisk:
         self.memory: dict[str, Memory] = {}
         self.limits: Mapping[str, Limits] = {}
         self._raised: set[str] = set()  # strategies whose limits changed since the last evaluation
+        # Rows a replay's pass wrote only to keep a peak or a day, no state moved (engine/backtest/quiet_passes.py).
+        self.kept_rows = 0
 
     def load(self, conn: Connection, mode: str) -> None:
         self.mode = mode
@@ -68,6 +71,11 @@ class StrategyRisk:
     def set_limits(self, limits: Mapping[str, Limits]) -> None:
         self._raised |= {name for name in set(limits) | set(self.limits) if limits.get(name) != self.limits.get(name)}
         self.limits = limits
+
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) Each strategy's day's rollover (its daily loss starts again from its PnL
+        then); its peak moves only with its PnL, which moves only with something new."""
+        return next_day(now) if self.memory else None
 
     def states(self) -> dict[str, TradingState]:
         return {name: m.state for name, m in self.memory.items() if m.state is not TradingState.ACTIVE}
@@ -100,6 +108,15 @@ class StrategyRisk:
         return replace(memory, state=state, reason=reason)
 
     def _write(self, changes: list[tuple[str, Memory, Memory, str]], now: int) -> None:
+        """What changed, persisted (a restart keeps it); rows that keep only a peak or a day, which the next
+        pass, seeing the same PnL, neither writes again nor decides on differently, counted (`kept_rows`)."""
+        before = self.db.batch_changes()
+        self._save(changes, now)
+        after = self.db.batch_changes()
+        if before is not None and after is not None and all(b.state is a.state for _, b, a, _ in changes):
+            self.kept_rows += after - before
+
+    def _save(self, changes: list[tuple[str, Memory, Memory, str]], now: int) -> None:
         with self.db.write() as conn:
             for name, before, after, message in changes:
                 risk_store.save_strategy_risk(conn, mode=self.mode, strategy=name, trading_state=after.state.value,

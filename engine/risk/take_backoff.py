@@ -39,8 +39,8 @@ class TakeBackoff:
     def refused(self, strategy: str, condition_id: str, signature: int, now: int) -> None:
         self.holds[(strategy, condition_id)] = Hold(signature, now)
 
-    def next_end(self, now: int) -> int | None:
-        """When the first hold still in force at `now` ends of itself (None: none is)."""
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) When the first hold still in force at `now` ends of itself (None: none is)."""
         return min((due for hold in self.holds.values() if (due := hold.since_ms + BACKOFF_MAX_MS) > now),
                    default=None)
 

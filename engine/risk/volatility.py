@@ -118,10 +118,13 @@ class MidSeries:
     def changes(self) -> list[tuple[int, int]]:
         return self._items[self._head:]
 
-    def observe(self, mid: int, now: int) -> None:
+    def observe(self, mid: int, now: int) -> bool:
+        """Whether the mid changed (a change kept)."""
         self.seen_ms = now
-        if self.last_mid is not None and mid != self.last_mid:
-            sq = (mid - self.last_mid) ** 2
+        last = self.last_mid
+        changed = last is not None and mid != last
+        if last is not None and changed:
+            sq = (mid - last) ** 2
             if self._items and now < self._items[-1][0]:
                 self._unordered = len(self._items)
             self._items.append((now, sq))
@@ -129,6 +132,7 @@ class MidSeries:
             if len(self._items) - self._head > MAX_CHANGES:
                 self._drop_oldest()
         self.last_mid = mid
+        return changed
 
     def prune(self, now: int, keep_ms: int) -> None:
         items = self._items
@@ -152,12 +156,17 @@ class MidSeries:
             self._base_from = head + 1
         self._head = head + 1
 
+    def judged(self, now: int, s: Settings) -> bool:
+        """Whether its readings follow from its changes alone: judged on a full baseline (before that
+        they wait on the clock) and in time order."""
+        return now - self.first_ms >= max(s.baseline_ms, s.warmup_ms) and self._unordered < self._head
+
     def next_change(self, now: int, s: Settings, keep_ms: int) -> int:
         """The earliest time after `now` its reading, or whether it is kept, may change with no new
         mid (a replay's quiet passes: engine/backtest/quiet_passes.py): every pass until it is judged
         and its baseline spans `baseline_ms` (both wait on the clock), then when the next change leaves
         the window or the baseline, or it stops being watched. Earlier is always safe."""
-        if now - self.first_ms < max(s.baseline_ms, s.warmup_ms) or self._unordered >= self._head:
+        if not self.judged(now, s):
             return now
         items, due = self._items, self.seen_ms + keep_ms + 1
         short = bisect.bisect_right(items, (now - s.window_ms, _LAST), self._head)
@@ -205,6 +214,16 @@ def _reading(short_sq: int, base_sq: int, history: int, s: Settings) -> Reading:
     return Reading(math.sqrt(short_sq), max(base, float(s.floor)))
 
 
+def _moves(sums: list[list[int]], states: list[TradingState], desk_now: TradingState, s: Settings) -> bool:
+    """Whether a judgement on these sums (per market: squares in the window, in the baseline before it)
+    moves a market's state or the desk's."""
+    readings = [_reading(short, base, s.baseline_ms, s) for short, base in sums]  # (judged: a full baseline)
+    if any(next_state(state, r.ratio, s) is not state for state, r in zip(states, readings, strict=True)):
+        return True
+    desk = pooled(readings)
+    return desk is not None and next_state(desk_now, desk.ratio, s) is not desk_now
+
+
 def pooled(readings: Iterable[Reading]) -> Reading | None:
     """The desk's reading: the root of summed squares, short over baseline."""
     found = list(readings)
@@ -221,6 +240,8 @@ class VolatilityBreaker:
         self.states: dict[str, TradingState] = {}  # only the markets not ACTIVE
         self.readings: dict[str, Reading] = {}  # the latest reading per judged market
         self.desk_reading: Reading | None = None
+        self.version = 0  # moves with every new change of a mid, market watched or left, and state moved
+        self._walked: tuple[tuple[int, TradingState, Settings], int, int, int | None] | None = None
 
     def observe(self, mids: Mapping[str, int | None], now: int) -> None:
         for cid, mid in mids.items():
@@ -229,7 +250,9 @@ class VolatilityBreaker:
             series = self.series.get(cid)
             if series is None:
                 series = self.series[cid] = MidSeries(now)
-            series.observe(mid, now)
+                self.version += 1
+            if series.observe(mid, now):
+                self.version += 1
 
     def next_change(self, now: int, s: Settings) -> int | None:
         """The earliest time after `now` a judgement may change with no new mid (None: never; the
@@ -248,14 +271,50 @@ class VolatilityBreaker:
         if not s.enabled:
             return None
         keep_ms = max(s.baseline_ms, 2 * s.window_ms)
+        unwatched = min((series.seen_ms + keep_ms + 1 for series in self.series.values()), default=_LAST)
+        before = min(before, unwatched)  # a market no longer watched leaves, with its state
+        if any(not series.judged(now, s) for series in self.series.values()):
+            return now  # not yet judged on a full baseline, or out of time order: every pass
+        crossing = self._crossing(now, s, desk_now, before)
+        if crossing is not None:
+            return crossing
+        return unwatched if unwatched == before < _LAST else None
+
+    def settled_until(self, now: int, s: Settings, desk_now: TradingState) -> int:
+        """Until when no state can change with no new mid, as `next_judgement` last worked it out (not worked
+        out again here); `now` when that is not known: a mid changed or a state moved since, a market is not
+        yet judged on a full baseline, or one is no longer watched. Before it, `evaluate` changes nothing."""
+        walked = self._walked
+        if walked is None or walked[0] != (self.version, desk_now, s) or walked[1] > now or not s.enabled:
+            return now
+        keep_ms = max(s.baseline_ms, 2 * s.window_ms)
+        if any(not series.judged(now, s) or now - series.seen_ms > keep_ms for series in self.series.values()):
+            return now
+        _, _, reach, found = walked
+        return max(now, reach if found is None else found)
+
+    def _crossing(self, now: int, s: Settings, desk_now: TradingState, before: int) -> int | None:
+        """The first time in (`now`, `before`) a state crosses a threshold as changes leave the window
+        and the baseline (None: none does). Kept while no mid changed and no state moved: from a later
+        `now` before that time the walk finds the same time (the sums it starts from are those it walked
+        through), so a pass that saw no new mid asks again for nothing."""
+        key = (self.version, desk_now, s)
+        cached = self._walked
+        if cached is not None and cached[0] == key and cached[1] <= now:
+            _, _, reach, found = cached
+            if found is not None and now < found:
+                return found if found < before else None
+            if found is None and before <= reach:
+                return None
+        found = self._walk(now, s, desk_now, before)
+        self._walked = (key, now, before, found)
+        return found
+
+    def _walk(self, now: int, s: Settings, desk_now: TradingState, before: int) -> int | None:
         states: list[TradingState] = []
         sums: list[list[int]] = []  # per market: [squares in the window, squares in the baseline before it]
         leaving: list[tuple[int, int, int, int]] = []  # (when, market, 0: leaves the window / 1: the baseline, square)
-        unwatched = min((series.seen_ms + keep_ms + 1 for series in self.series.values()), default=_LAST)
-        before = min(before, unwatched)  # a market no longer watched leaves, with its state
         for index, (cid, series) in enumerate(self.series.items()):
-            if series.next_change(now, s, keep_ms) == now:
-                return now  # not yet judged on a full baseline, or out of time order: every pass
             items = series.changes
             window = bisect.bisect_right(items, (now - s.window_ms, _LAST))
             base = bisect.bisect_right(items, (now - s.baseline_ms, _LAST))
@@ -264,6 +323,8 @@ class VolatilityBreaker:
             leaving += [(at + s.window_ms, index, 0, sq) for at, sq in items[window:] if at + s.window_ms < before]
             leaving += [(at + s.baseline_ms, index, 1, sq) for at, sq in items[base:] if at + s.baseline_ms < before]
         leaving.sort()
+        if _moves(sums, states, desk_now, s):
+            return now  # not as a pass would judge it now (none judged it at this time): at once
         for step, (at, index, kind, sq) in enumerate(leaving):
             market = sums[index]
             if kind == 0:
@@ -273,13 +334,9 @@ class VolatilityBreaker:
                 market[1] -= sq
             if step + 1 < len(leaving) and leaving[step + 1][0] == at:
                 continue  # judged once every change leaving at that time has left
-            readings = [_reading(short, base, s.baseline_ms, s) for short, base in sums]  # (judged: a full baseline)
-            if any(next_state(state, r.ratio, s) is not state for state, r in zip(states, readings, strict=True)):
+            if _moves(sums, states, desk_now, s):
                 return at
-            desk = pooled(readings)
-            if desk is not None and next_state(desk_now, desk.ratio, s) is not desk_now:
-                return at
-        return unwatched if unwatched == before < _LAST else None
+        return None
 
     def evaluate(self, s: Settings, now: int, desk_now: TradingState) -> tuple[list[Change], TradingState]:
         """Each market's new state (the changes, to alert on) and the desk's target given its
@@ -288,6 +345,7 @@ class VolatilityBreaker:
             changes = [Change(cid, state, TradingState.ACTIVE, self.readings.get(cid, Reading(0.0, 0.0)))
                        for cid, state in sorted(self.states.items())]
             self.states.clear()
+            self.version += bool(changes)
             return changes, TradingState.ACTIVE
         changes = []
         self.readings = {}
@@ -295,6 +353,7 @@ class VolatilityBreaker:
         for cid, series in list(self.series.items()):
             if now - series.seen_ms > keep_ms:  # no longer watched: it leaves, with its state
                 del self.series[cid]
+                self.version += 1
                 if self.states.pop(cid, None) is not None:
                     changes.append(Change(cid, TradingState.REDUCING, TradingState.ACTIVE, Reading(0.0, 0.0)))
                 continue
@@ -311,6 +370,7 @@ class VolatilityBreaker:
                 self.states.pop(cid, None)
             else:
                 self.states[cid] = after
+        self.version += bool(changes)  # (a market that left moved a state, or had none)
         self.desk_reading = pooled(self.readings.values())
         desk = desk_now if self.desk_reading is None else next_state(desk_now, self.desk_reading.ratio, s)
         return changes, desk

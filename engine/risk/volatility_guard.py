@@ -5,7 +5,7 @@ up and, by itself, back down. The logic is engine/risk/volatility.py."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import Connection
 
@@ -41,9 +41,13 @@ def market_alert(conn: Connection, change: Change) -> None:
 
 
 class VolatilityGuard:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, limits: Callable[[], Limits] | None = None,
+                 memory: Callable[[], breakers.RiskMemory] | None = None) -> None:
+        """`limits`, `memory`: its owner's (the risk monitor's) as they are now, for `next_due`; without
+        them it cannot tell."""
         self.db = db
         self.breaker = VolatilityBreaker()
+        self.limits, self.memory = limits, memory
         self._limits: Limits | None = None  # the limits its settings were derived from (once per limits, not per pass)
         self._settings: Settings | None = None
 
@@ -62,7 +66,10 @@ class VolatilityGuard:
         volatility state moved)."""
         self.breaker.observe({cid: v.yes.mid if v.yes is not None else None for cid, v in views.items()}, now)
         desk_now = _desk_now(memory)
-        changes, desk = self.breaker.evaluate(self.settings(limits), now, desk_now)
+        s = self.settings(limits)
+        if now < self.breaker.settled_until(now, s, desk_now):  # no new mid, no state due to move: nothing to judge
+            return memory
+        changes, desk = self.breaker.evaluate(s, now, desk_now)
         if not changes and desk is desk_now:
             return memory
         with self.db.write() as conn:
@@ -74,10 +81,12 @@ class VolatilityGuard:
                                                           "ratio": round(change.reading.ratio, 2)})
         return memory
 
-    def next_judgement(self, now: int, s: Settings, memory: breakers.RiskMemory, before: int) -> int | None:
-        """When a pass may next change a state with no new mid, before `before` (None: not before it):
-        a replay's quiet passes (engine/backtest/quiet_passes.py)."""
-        return self.breaker.next_judgement(now, s, _desk_now(memory), before)
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) When a pass may next change a state (a market's, or the desk's) with no
+        new mid, before `before` (None: not before it)."""
+        if self.limits is None or self.memory is None:
+            return now
+        return self.breaker.next_judgement(now, self.settings(self.limits()), _desk_now(self.memory()), before)
 
     def _desk(self, conn: Connection, memory: breakers.RiskMemory, before: TradingState, after: TradingState,
               now: int) -> breakers.RiskMemory:

@@ -153,9 +153,9 @@ class PaperVenue:
             self.wallet.load(conn)
         self.resting, self.by_token = {}, {}
         for r in rows:
-            self._rest(_Resting(r["venue_order_id"], r["condition_id"], r["token_id"], Side(r["side"]), r["price"],
-                                r["size"], r["filled"], r["queue_ahead"], r["tif"], r["status"], r["created_at"],
-                                r["expires_at"]))
+            _rest(self, _Resting(r["venue_order_id"], r["condition_id"], r["token_id"], Side(r["side"]), r["price"],
+                                 r["size"], r["filled"], r["queue_ahead"], r["tif"], r["status"], r["created_at"],
+                                 r["expires_at"]))
 
     async def close(self) -> None:
         self.save_queues()
@@ -231,7 +231,7 @@ class PaperVenue:
             order.status = "MATCHED" if covered(size=order.size, filled=order.filled) else "CANCELED"
             self._save_order(conn, order)
         if order.status == "LIVE":
-            self._rest(order)
+            _rest(self, order)
         status = VenueOrderStatus.MATCHED if executions else venue_status(order.status)[0]
         events: list[VenueEvent] = [OrderEvent(order.report()), *(TradeEvent(t) for t in trades)]
         return PlaceResult(venue_id, status, tuple(t.trade_id for t in trades), filled=order.filled), events
@@ -370,10 +370,6 @@ class PaperVenue:
         """Whether any order rests on this token (a book update elsewhere changes nothing here)."""
         return bool(self.by_token.get(token_id))
 
-    def _rest(self, order: _Resting) -> None:
-        self.resting[order.venue_order_id] = order
-        self.by_token.setdefault(order.token_id, {})[order.venue_order_id] = order
-
     def _unrest(self, venue_order_id: str) -> None:
         order = self.resting.pop(venue_order_id, None)
         if order is not None:
@@ -410,6 +406,14 @@ class PaperVenue:
                 self.sink(OrderEvent(order.report()))
         for trade in trades:
             self.sink(TradeEvent(trade))
+
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) When `advance` next moves something with no new data: a trade's settlement
+        step or a GTD order's expiry (None: nothing waits). Its reports are the executor's to answer."""
+        due = [o.expires_ms for o in self.resting.values() if o.expires_ms is not None]
+        if self.next_settle_at is not None:
+            due.append(self.next_settle_at)
+        return min(due, default=None)
 
     def advance(self) -> int:
         """Move due trades MATCHED -> MINED -> CONFIRMED (or FAILED); returns how many steps were taken.
@@ -548,6 +552,13 @@ def order_record(request: OrderRequest) -> str:
     return (f'{{"expires_at_s": {expires}, "post_only": {"true" if request.post_only else "false"}, '
             f'"price": {int(request.price)}, "side": "{request.side.value}", "size": {int(request.size)}, '
             f'"tif": "{request.tif.value}", "token_id": {json.dumps(request.token_id)}}}')
+
+
+def _rest(venue: PaperVenue, order: _Resting) -> None:
+    """`order` rests on `venue`'s book (by id and by token). A module function, as `resting_on` is: the
+    class stays within its cap."""
+    venue.resting[order.venue_order_id] = order
+    venue.by_token.setdefault(order.token_id, {})[order.venue_order_id] = order
 
 
 def resting_on(by_token: dict[str, dict[str, _Resting]], token_id: str) -> list[_Resting]:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, text
 from storage.command_queue import command_effects
 from storage.engine_stores import venue_modes
 from storage.sqlite.db import Database, now_ms
+from storage.sqlite.sql import run_beside
 
 
 @dataclass(frozen=True)
@@ -107,12 +108,12 @@ def set_trading_state(conn: Connection, state: str, reason: str | None, now: int
 
 
 def set_peak_equity(conn: Connection, peak: int | None) -> None:
-    conn.execute(text("UPDATE engine_state SET peak_equity = :peak WHERE id = 1"), {"peak": peak})
+    """Straight to sqlite3 (storage/sqlite/sql.py): every new peak of the desk's equity writes it."""
+    run_beside(conn, "UPDATE engine_state SET peak_equity = ? WHERE id = 1", (peak,))
 
 
 def set_day_start(conn: Connection, equity: int | None, at: int | None) -> None:
-    conn.execute(text("UPDATE engine_state SET day_start_equity = :day, day_started_at = :at WHERE id = 1"),
-                 {"day": equity, "at": at})
+    run_beside(conn, "UPDATE engine_state SET day_start_equity = ?, day_started_at = ? WHERE id = 1", (equity, at))
 
 
 def forget_equity_memory(conn: Connection) -> None:

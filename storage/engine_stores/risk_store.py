@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, text
 
-from storage.sqlite.sql import run_many
+from storage.sqlite.sql import run_beside, run_many
 
 # (at, mode, strategy, condition_id, side, price, requested, approved, action, reason, detail)
 DecisionRow = tuple[int, str, str, str, str, int, int, int, str, str, str | None]
@@ -66,8 +66,10 @@ def strategy_risk_rows(conn: Connection, mode: str) -> list[StrategyRiskRow]:
 def save_strategy_risk(conn: Connection, *, mode: str, strategy: str, trading_state: str, reason: str | None,
                        peak_equity: int | None, day_start_pnl: int | None, day_started_at: int | None,
                        now: int) -> None:
-    """A strategy's breaker memory; `state_at` moves only when its trading state changes."""
-    conn.execute(text("""INSERT INTO strategy_risk (mode, strategy, trading_state, reason, state_at,
+    """A strategy's breaker memory; `state_at` moves only when its trading state changes. Straight to
+    sqlite3 (storage/sqlite/sql.py): a market maker's every new peak writes it, most of a replay's passes that
+    write anything."""
+    run_beside(conn, """INSERT INTO strategy_risk (mode, strategy, trading_state, reason, state_at,
                              peak_equity, day_start_pnl, day_started_at, updated_at)
                          VALUES (:mode, :s, :state, :reason, :now, :peak, :day, :day_at, :now)
                          ON CONFLICT (mode, strategy) DO UPDATE SET trading_state = excluded.trading_state,
@@ -75,6 +77,6 @@ def save_strategy_risk(conn: Connection, *, mode: str, strategy: str, trading_st
                              != strategy_risk.trading_state THEN excluded.state_at ELSE
                              strategy_risk.state_at END, peak_equity = excluded.peak_equity,
                              day_start_pnl = excluded.day_start_pnl,
-                             day_started_at = excluded.day_started_at, updated_at = excluded.updated_at"""),
-                 {"mode": mode, "s": strategy, "state": trading_state, "reason": reason, "now": now,
-                  "peak": peak_equity, "day": day_start_pnl, "day_at": day_started_at})
+                             day_started_at = excluded.day_started_at, updated_at = excluded.updated_at""",
+               {"mode": mode, "s": strategy, "state": trading_state, "reason": reason, "now": now,
+                "peak": peak_equity, "day": day_start_pnl, "day_at": day_started_at})

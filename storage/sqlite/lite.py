@@ -45,6 +45,11 @@ def utc_day_start(at_ms: int) -> int:
     return at_ms - at_ms % DAY_MS  # Unix time has no leap seconds: every UTC day is DAY_MS long
 
 
+def next_day(at_ms: int) -> int:
+    """00:00 UTC of the day after the one `at_ms` falls in (the first instant of the next day)."""
+    return utc_day_start(at_ms) + DAY_MS
+
+
 def heartbeat_path(db_path: Path) -> Path:
     """The engine touches this file beside the database every heartbeat, so liveness shows even
     while another process holds the database's write lock."""

@@ -1,13 +1,15 @@
 """A replay skips the timed passes that cannot act (engine/backtest/quiet_passes.py) and stores
 exactly what it stores running every pass: the same orders, fills, positions, cash, decisions,
-curve and refusal counts, row for row; its check (`verify`) runs the passes it would skip and fails
-the run when one acted, as it does with a threshold left out; and the thresholds the parts give are
-the first instant their pass would differ."""
+curve and refusal counts, row for row; its check (`verify`) runs the passes it would skip and
+reports each that acted, in words, as it does with a part's due time left out; and the times the
+parts answer (contracts/due.py) are the first instant their pass would differ."""
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import sys
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,8 +18,8 @@ import pytest
 
 from contracts import limits
 from contracts.domain import Side
+from contracts.due import NEVER
 from contracts.settings import load_settings
-from engine.backtest import quiet_passes
 from engine.backtest.quiet_passes import QuietPasses
 from engine.backtest.runner import BacktestSpec, run_sync
 from engine.feeds.books import BookCache
@@ -28,6 +30,8 @@ from engine.risk.correlation import Settings as CorrelationSettings
 from engine.risk.correlation_guard import CORRELATION, CorrelationGuard
 from engine.risk.decisions_log import REPEAT_MS, DecisionsLog
 from engine.risk.gate import Decision, Reason, RiskGate, TradingState
+from engine.risk.strategy_risk import StrategyRisk
+from engine.trading.passes.clock_parts import DataAge
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 
@@ -75,11 +79,10 @@ def _run(tmp: Path, recording: tuple[Path, list[str], int, int], mode: str,
         made.append(self)
 
     monkeypatch.setattr(QuietPasses, "__init__", spied)
-    monkeypatch.setattr(quiet_passes, "MODE", mode)
     settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "TRADER_DB": str(path)})
     work = tmp / mode
     result = run_sync(BacktestSpec("market_making", PARAMS, start, end, tuple(markets), seed=3), path, settings,
-                      work_dir=work)
+                      work_dir=work, passes=mode)  # type: ignore[arg-type]  # one of PASSES
     with sqlite3.connect(work / "backtest.db") as conn:
         rows = {table: conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall() for table in TABLES}
     return result, rows, made
@@ -101,46 +104,52 @@ def test_skipping_the_quiet_passes_stores_what_running_every_pass_stores(
     assert (skipping.metrics, skipping.fill_count, skipping.order_count, skipping.decisions, skipping.refusals) == (
         every.metrics, every.fill_count, every.order_count, every.decisions, every.refusals)
     assert list(skipping.curve) == list(every.curve) and list(skipping.exposure) == list(every.exposure)
+    assert skipping.quiet_passes == {"mode": "skip", "skipped": made[0].skipped}
 
 
-def test_the_check_runs_the_passes_it_would_skip_and_fails_the_run_on_one_that_acted(
+def test_the_check_runs_the_passes_it_would_skip_and_reports_each_one_that_acted_in_words(
         tmp_path: Path, sparse: tuple[Path, list[str], int, int], monkeypatch: pytest.MonkeyPatch) -> None:
-    _, _, made = _run(tmp_path, sparse, "verify", monkeypatch)
+    result, _, made = _run(tmp_path, sparse, "verify", monkeypatch)
     assert made[0].checked > 0 and made[0].skipped == 0  # every quiet pass ran, and changed nothing
+    assert result.quiet_passes == {"mode": "verify", "checked": made[0].checked, "acted": 0, "passes_that_acted": []}
 
-    monkeypatch.setattr(QuietPasses, "_fresh_until", lambda self: 2**62)  # the books growing stale left out
-    with pytest.raises(quiet_passes.QuietPassActed, match="would have been skipped"):
-        _run(tmp_path / "missing", sparse, "verify", monkeypatch)
+    monkeypatch.setattr(DataAge, "next_due", lambda self, now, before: None)  # the books growing stale left out
+    missing, _, _ = _run(tmp_path / "missing", sparse, "verify", monkeypatch)
+    said = missing.quiet_passes["passes_that_acted"]
+    assert missing.quiet_passes["acted"] >= len(said) > 0
+    assert "a pass the protocol would have skipped (nothing due before" in said[0]
+    assert "refused for STALE_DATA" in " ".join(said)  # what the forgotten part changed, named
 
 
 def test_a_run_of_one_market_skips_the_correlation_buckets_and_each_pass_it_skips_changes_nothing(
         tmp_path: Path, sparse: tuple[Path, list[str], int, int], monkeypatch: pytest.MonkeyPatch) -> None:
     path, markets, start, end = sparse
-    _, _, made = _run(tmp_path, (path, markets[:1], start, end), "verify", monkeypatch)
+    result, _, made = _run(tmp_path, (path, markets[:1], start, end), "verify", monkeypatch)
     assert len(made[0].core.catalog.all()) == 1 and made[0].checked > 0 and made[0].skipped == 0
+    assert result.quiet_passes["acted"] == 0
 
 
 @pytest.mark.parametrize(("markets", "reason", "skipped"), [(1, None, True), (2, None, False),
                                                           (1, CORRELATION, False)])
 def test_the_correlation_buckets_are_skipped_only_with_no_pair_to_measure_and_no_state_to_relax(
         markets: int, reason: str | None, skipped: bool) -> None:
-    guard = CorrelationGuard(None)  # type: ignore[arg-type]  # a close that changes nothing writes nothing
-    s = CorrelationSettings(bucket_ms=60_000, window_ms=3_600_000, threshold=0.8, spike=0.9)
-    guard.watch.observe({"m": 500_000}, 10_000, s)
     memory = RiskMemory(TradingState.REDUCING if reason else TradingState.ACTIVE, reason, None, None, None)
-    assert (guard.next_close(10_000, s, memory, markets) is None) is skipped
+    guard = CorrelationGuard(None, limits=limits.defaults, memory=lambda: memory)  # type: ignore[arg-type]  # (no write)
+    s = CorrelationSettings.of(limits.defaults())
+    guard.watch.observe({"m": 500_000}, 10_000, s)
+    guard.markets = markets  # as its last pass watched
+    assert (guard.next_due(10_000, NEVER) is None) is skipped
+    assert CorrelationGuard(None).next_due(10_000, NEVER) == 10_000  # type: ignore[arg-type]  # told nothing: it cannot tell
 
 
 def test_rows_that_keep_the_books_fresh_put_off_their_growing_stale() -> None:
     books = BookCache()
     books.apply_snapshot("yes", [(400_000, 10)], [(420_000, 10)], at_ms=1_000)
     books.apply_snapshot("no", [(580_000, 10)], [(600_000, 10)], at_ms=1_000)
-    core = SimpleNamespace(books=books, risk=SimpleNamespace(limits=limits.defaults()))  # data age: 10 s
-    quiet = QuietPasses(core, None, None, None)  # type: ignore[arg-type]  # `_fresh_until` reads the core alone
-    quiet._ran_at = 1_000  # the last pass
-    assert quiet._fresh_until() == 11_001
+    age = DataAge(books, lambda: limits.defaults().ms("max_data_age"))  # 10 s
+    assert age.next_due(1_000, NEVER) == 11_001  # as the last pass saw them
     books.confirm({"yes", "no"}, 8_000)  # a row since, on their connection, that moved nothing a pass reads
-    assert quiet._fresh_until() == 18_001
+    assert age.next_due(1_000, NEVER) == 18_001  # asked again as the time comes
 
 
 def test_a_book_is_stale_from_the_first_millisecond_past_the_age_limit() -> None:
@@ -188,6 +197,41 @@ def test_the_volatility_breaker_tells_when_a_state_would_change_not_each_reading
         assert breaker.evaluate(s, at, TradingState.REDUCING)[1] is state  # as the passes would judge it
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_the_volatility_breakers_answer_kept_between_new_mids_is_the_answer_it_would_work_out_afresh(
+        seed: int) -> None:
+    """Its answer is a walk through the changes leaving its window and baseline, kept until a mid changes
+    or a state moves (`VolatilityBreaker._crossing`): asked again at any later time, and with any bound,
+    it answers as a walk from scratch would; and a pass it says is settled (no judgement to make) would
+    have judged nothing new."""
+    rng = random.Random(seed)
+    s = volatility.Settings(window_ms=60_000, baseline_ms=600_000, reduce=2.0, halt=4.0, clear=1.2, floor=1_000)
+    breaker = volatility.VolatilityBreaker()
+    now, desk, mids = 0, TradingState.ACTIVE, {"a": 500_000, "b": 400_000}
+    asked = skipped = 0
+    for _ in range(1_500):
+        now += rng.choice((500, 500, 500, 5_000, 30_000))
+        if rng.random() < 0.15:  # a mid moves (now and then a lot)
+            cid = rng.choice(("a", "b"))
+            mids[cid] += rng.choice((-1, 1)) * rng.choice((1_000, 2_000, 20_000))
+        breaker.observe(dict(mids), now)
+        settled = breaker.settled_until(now, s, desk) > now  # what the guard's pass skips judging on
+        changes, judged = breaker.evaluate(s, now, desk)
+        assert not settled or (changes == [] and judged is desk)
+        skipped += settled
+        desk = judged
+        walked = None
+        for later in (0, rng.randrange(0, 200_000)):
+            before = now + later + rng.choice((1_000, 60_000, 10**9))
+            kept = breaker.next_judgement(now + later, s, desk, before)  # (at `now`: kept since the last step)
+            breaker._walked = None  # worked out afresh
+            assert breaker.next_judgement(now + later, s, desk, before) == kept
+            asked += kept is not None and kept > now + later
+            walked = walked or breaker._walked
+        breaker._walked = walked  # what the pass at `now` kept, for the next step's
+    assert asked > 50 and skipped > 50  # it did answer times ahead, not only "every pass"
+
+
 def test_a_correlation_bucket_closes_at_the_next_bucket_and_a_repeated_decision_after_a_minute(
         tmp_path: Path) -> None:
     watch = CorrelationWatch()
@@ -198,45 +242,75 @@ def test_a_correlation_bucket_closes_at_the_next_bucket_and_a_repeated_decision_
 
     migrate(tmp_path / "t.db")
     log = DecisionsLog(Database(tmp_path / "t.db"), "paper")
-    assert log.next_repeat(0) is None
+    assert log.next_due(0, NEVER) is None
     refused = Decision("s", "m", Side.BUY, 500_000, 10, 0, Reason.STALE_DATA, "")
     assert log.write([refused], 5_000) == 1
-    assert log.next_repeat(5_000) == 5_000 + REPEAT_MS
+    assert log.next_due(5_000, NEVER) == 5_000 + REPEAT_MS
     assert log.write([refused], 5_000 + REPEAT_MS - 1) == 0  # not written again before then
     assert log.write([refused], 5_000 + REPEAT_MS) == 1  # and written again then
     trimmed = Decision("s", "m", Side.SELL, 520_000, 10, 5, Reason.MAX_MARKET_EXPOSURE, "")
     assert log.write([trimmed], 70_000) == 1  # the refusal no longer made: only this one repeats
-    assert log.next_repeat(70_000) == 70_000 + REPEAT_MS
+    assert log.next_due(70_000, NEVER) == 70_000 + REPEAT_MS
     assert log.rows == 3  # every row it wrote, counted
 
 
-def test_a_pass_decided_nothing_when_it_wrote_only_before_deciding_or_to_the_decisions_log() -> None:
+def test_a_pass_decided_nothing_when_it_wrote_only_before_deciding_to_the_log_or_its_peaks() -> None:
     """The ledger's own steps (a trade's settlement step) come before the pass decides on them; the
-    decisions log's rows are read by no pass; any other row, or a row replayed, is a decision."""
+    decisions log's rows are read by no pass; the rows that keep a new peak (the desk's, a strategy's)
+    the next pass at the same equity neither writes nor decides on; any other row, or a row replayed, is
+    a decision."""
     log, changes = SimpleNamespace(rows=3), [10]
-    core = SimpleNamespace(risk=SimpleNamespace(decisions=log), db=SimpleNamespace(batch_changes=lambda: changes[0]))
+    risk = SimpleNamespace(decisions=log, kept_rows=0, strategies=SimpleNamespace(kept_rows=0))
+    core = SimpleNamespace(risk=risk, db=SimpleNamespace(batch_changes=lambda: changes[0]))
     cursor = SimpleNamespace(batch_number=1, i=5)
-    quiet = QuietPasses(core, cursor, None, None)  # type: ignore[arg-type]  # what the rule reads, alone
+    quiet = QuietPasses(core, cursor, None, None, list)  # type: ignore[arg-type]  # what the rule reads, alone
     changes[0] = 12  # the ledger's own steps wrote two rows
     quiet.prepared()
     assert quiet._decided_nothing(quiet._here())
     changes[0], log.rows = 14, 5  # two decisions written
     assert quiet._decided_nothing(quiet._here())
-    changes[0] = 15  # and an order's row
+    changes[0], risk.kept_rows, risk.strategies.kept_rows = 16, 1, 1  # a new peak, the desk's and its strategy's
+    assert quiet._decided_nothing(quiet._here())
+    changes[0] = 17  # and an order's row
     assert not quiet._decided_nothing(quiet._here())
-    changes[0], cursor.i = 14, 6  # a row replayed while it decided
+    changes[0], cursor.i = 16, 6  # a row replayed while it decided
     assert not quiet._decided_nothing(quiet._here())
+
+
+def test_the_rows_that_keep_a_new_peak_are_counted_and_a_state_that_moves_is_not(tmp_path: Path) -> None:
+    """What `kept_rows` counts is exactly what keeping a peak wrote (inside a replay's batch; none live), and a
+    strategy's write that moves its state is a decision."""
+    migrate(tmp_path / "t.db")
+    db = Database(tmp_path / "t.db")
+    strategies = StrategyRisk(db, "paper", lambda: 0)
+    strategies.set_limits({"s": limits.Limits({**limits.defaults().values, "allocation": Decimal(100),
+                                               "max_drawdown": Decimal(10)})})  # 10 % below its peak: halted
+    book = SimpleNamespace(pnl=5_000_000)
+    strategies.after_tick({"s": book}, 1_000)  # type: ignore[dict-item]  # (its PnL is all it reads)
+    assert strategies.kept_rows == 0  # live: outside a batch nothing is counted
+    with db.batch():
+        book.pnl = 6_000_000  # a new peak
+        strategies.after_tick({"s": book}, 2_000)  # type: ignore[dict-item]  # (its PnL is all it reads)
+        assert strategies.kept_rows == 1
+        strategies.after_tick({"s": book}, 3_000)  # type: ignore[dict-item]  # the same PnL: nothing written
+        assert strategies.kept_rows == 1
+        book.pnl = -50_000_000  # its drawdown halts it: a state moved
+        strategies.after_tick({"s": book}, 4_000)  # type: ignore[dict-item]  # (its PnL is all it reads)
+        assert strategies.kept_rows == 1 and strategies.states() == {"s": TradingState.HALTED}
 
 
 def test_the_order_rate_frees_a_placement_only_once_reached_and_an_error_stops_counting_after_its_window() -> None:
-    gate = RiskGate()
+    rate = [3]
+    gate = RiskGate(limits=lambda: limits.Limits({**limits.defaults().values, "max_order_rate": Decimal(rate[0])}))
     gate.placements.extend([1_000, 2_000])
-    assert gate.rate_frees_at(30_000, 3) is None  # under the limit: nothing held back
-    assert gate.rate_frees_at(30_000, 2) == 61_001  # the first placement older than the window
-    assert gate.rate_frees_at(61_001, 2) is None  # (gone from the count then)
+    assert gate.next_due(30_000, NEVER) is None  # under the limit: nothing held back
+    rate[0] = 2
+    assert gate.next_due(30_000, NEVER) == 61_001  # the first placement older than the window
+    assert gate.next_due(61_001, NEVER) is None  # (gone from the count then)
+    assert RiskGate().next_due(30_000, NEVER) == 30_000  # told no limits: it cannot tell
     errors = ErrorCounter()
     errors.record(1_000)
-    assert errors.leaves_at(1_000) == 301_001 and errors.count(301_000) == 1 and errors.count(301_001) == 0
+    assert errors.next_due(1_000, NEVER) == 301_001 and errors.count(301_000) == 1 and errors.count(301_001) == 0
 
 
 @pytest.mark.parametrize("prices_only", [True, False])
@@ -247,7 +321,7 @@ def test_a_row_that_moves_only_the_touch_size_is_unread_where_the_strategies_rea
     strategy = SimpleNamespace(reads_touch_prices=lambda: prices_only)
     core = SimpleNamespace(books=books, catalog=SimpleNamespace(get=lambda cid: None),
                            host=SimpleNamespace(hosted={"mm": SimpleNamespace(instance=strategy, markets=["m"])}))
-    quiet = QuietPasses(core, None, None, None)  # type: ignore[arg-type]  # `_reads` reads the core alone
+    quiet = QuietPasses(core, None, None, None, list)  # type: ignore[arg-type]  # `_reads` reads the core alone
     before = quiet._reads()
     books.apply_level("yes", True, 480_000, 250, 2_000)  # the best bid's size, not its price
     assert (quiet._reads() == before) is prices_only

@@ -19,8 +19,7 @@ import pytest
 from charts.history_words import history_words
 from contracts.domain import ONE
 from contracts.settings import load_settings
-from engine.backtest import quiet_passes
-from engine.backtest.runner import BacktestResult, BacktestSpec, run_sync
+from engine.backtest.runner import BacktestResult, BacktestSpec, Passes, run_sync
 from reports.tax_lots import tax_export
 from storage.sqlite.db import Database
 
@@ -50,11 +49,12 @@ def _ended(path: Path, market: str, at: int, outcome: str, yes_pays: int | None 
                      (market, at, outcome, yes_pays))
 
 
-def _run(tmp: Path, path: Path, markets: list[str], start: int, end: int, name: str) -> tuple[BacktestResult, Path]:
+def _run(tmp: Path, path: Path, markets: list[str], start: int, end: int, name: str,
+         passes: Passes = "skip") -> tuple[BacktestResult, Path]:
     settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "TRADER_DB": str(path)})
     work = tmp / name
     result = run_sync(BacktestSpec("market_making", PARAMS, start, end, tuple(markets), seed=3, latency="zero"),
-                      path, settings, work_dir=work)
+                      path, settings, work_dir=work, passes=passes)
     return result, work / "backtest.db"
 
 
@@ -183,7 +183,7 @@ def test_a_recordings_payouts_known_today_never_settle_a_replay_before_its_end(t
 
 
 def test_skipping_quiet_passes_collects_what_the_venue_owes_as_running_every_pass_does(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path) -> None:
     """A recording without decision markers (an import's): its quiet passes are skipped in runs, but not while a
     claim is owed, whose collections run with the time alone."""
     path = tmp_path / "recorded.db"
@@ -197,8 +197,7 @@ def test_skipping_quiet_passes_collects_what_the_venue_owes_as_running_every_pas
         conn.execute("DELETE FROM ticks WHERE at > ? AND at < ?", (ends, ends + 30_000))
     stored: dict[str, dict[str, list[Any]]] = {}
     for mode in ("run", "skip"):
-        monkeypatch.setattr(quiet_passes, "MODE", mode)
-        result, db = _run(tmp_path, path, markets, start, end, mode)
+        result, db = _run(tmp_path, path, markets, start, end, mode, mode)
         stored[mode] = {table: _rows(db, f"SELECT * FROM {table} ORDER BY rowid") for table in SETTLED}
         stored[mode]["curve"] = list(result.curve)
     assert stored["run"]["claims"] and stored["run"]["paper_settlements"], "it must redeem to prove anything"

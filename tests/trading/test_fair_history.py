@@ -44,3 +44,22 @@ def test_stored_rows_that_are_not_probabilities_are_never_fair_values() -> None:
                        [("a", "feeding", "bad")], "operator")
     held = replay.at(20)
     assert held.fair == {"n": 600_000} and held.sources["n"] == (SourcedFair("a", 600_000, None, None),)
+
+
+def test_the_time_it_next_changes_is_the_first_instant_its_values_differ() -> None:
+    """A replay's skipped passes (contracts/due.py) rest on `next_due`: before it the values stand; at it
+    they move (a post received, one expired), or it is an earlier, stale answer (a replaced post's expiry)."""
+    posts = [_post(10, "a", 600_000, expires=100), _post(20, "b", 650_000, expires=50),
+             _post(60, "a", 610_000, expires=70)]
+    replay = ReplayedFairValues([], posts, {}, "operator")
+    now, seen = 0, []
+    while True:
+        held = dict(replay.at(now).fair)  # (as a pass reads them, before its parts are asked)
+        due = replay.next_due(now, 10**9)
+        if due is None:
+            break
+        assert due > now and all(replay.at(t).fair == held for t in range(now, due))
+        seen.append(due)
+        now = due
+    assert seen == [10, 20, 50, 60, 70, 100]  # 100: the replaced post's expiry (nothing moves: safe, early)
+    assert replay.at(now).fair == {}

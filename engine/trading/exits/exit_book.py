@@ -44,6 +44,11 @@ class ExitBook:
     def __init__(self) -> None:
         self.active: dict[Key, ExitState] = {}
 
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) An exit under way tries again with the time and reads the book as it sells:
+        `now` (every pass runs) while one is; None when none is."""
+        return now if self.active else None
+
     def begin(self, key: Key, condition_id: str, reason: str, detail: str, now: int) -> tuple[ExitState, bool]:
         """The exit of this position, started now if it is not under way; (state, whether new)."""
         found = self.active.get(key)

@@ -8,6 +8,7 @@ are empty: its orders are withdrawn, none is placed, and the decisions log says 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from contracts import order_end
@@ -30,6 +31,21 @@ def next_change(market: MarketInfo, now_ms: int, lead_ms: int) -> int | None:
     if not market.clear_book_on_start or start is None or lead_ms <= 0:
         return None
     return min((t for t in (start - lead_ms, start + GRACE_MS) if t > now_ms), default=None)
+
+
+class GameStarts:
+    """The hold around a game's start as a part of the pass that reads the clock (contracts/due.py): the
+    markets its strategies trade (`markets`), each held from `lead_ms` (the desk's setting) before its
+    game's start."""
+
+    def __init__(self, catalog: MarketCatalog, markets: Callable[[], Iterable[str]], lead_ms: Callable[[], int]):
+        self.catalog, self.markets, self.lead_ms = catalog, markets, lead_ms
+
+    def next_due(self, now: int, before: int) -> int | None:
+        """When a market's hold next starts or ends with the clock alone (None: never again)."""
+        lead = self.lead_ms()
+        return min((due for cid in self.markets() if (market := self.catalog.get(cid)) is not None
+                    and (due := next_change(market, now, lead)) is not None), default=None)
 
 
 def hold_for_game_start(intents: list[Intent], catalog: MarketCatalog, now_ms: int,

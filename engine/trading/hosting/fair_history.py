@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from contracts.domain import ONE, SourcedFair
+from contracts.due import earliest
 
 Signal = tuple[int, int | None, int]  # (value, confidence, updated at)
 
@@ -93,6 +94,12 @@ class ReplayedFairValues:
             self.view = self._build()
             self._built = True
         return self.view
+
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) When the values in force next change with the time alone: the next post
+        received, or the next to expire (one since replaced answers too: earlier is safe); None: never."""
+        received = self.posts[self.next].received if self.next < len(self.posts) else None
+        return earliest(received, self.expiries[0][0] if self.expiries else None)
 
     def _receive(self, post: Post) -> None:
         self.in_force.setdefault(post.condition_id, {})[post.source] = post  # it replaces that source's last

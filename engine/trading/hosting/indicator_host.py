@@ -70,6 +70,11 @@ class IndicatorHost:
         self._printed: dict[str, int] = {}  # token -> the last trade print counted (ms)
         self._recorded_at = 0
 
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) An indicator reads the time (its windows, its warm-up): `now` (every pass
+        runs) while one is kept; None when none is."""
+        return now if self.instances else None
+
     def want(self, wanted: Mapping[str, Iterable[Variant]], views: Mapping[str, MarketView], now: int) -> None:
         """Keep exactly these (market, variant) instances, others go; a new one starts from what the
         recorder wrote over its window (after a restart it is warm at once, not a window later)."""

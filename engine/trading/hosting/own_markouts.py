@@ -52,6 +52,11 @@ class OwnMarkouts:
         self.done: dict[tuple[str, str], deque[OwnMarkout]] = {}
         self.mode: str | None = None  # the mode restored for (a change of mode starts afresh)
 
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) None: its markouts arrive as their horizons pass, but only a strategy that
+        reads the clock reads them (`Strategy.reads_the_clock`, which the strategy host answers for)."""
+        return None
+
     def on_fill(self, fill: FillApplied) -> None:
         """A new fill of ours: its horizons are measured as the loop runs on."""
         side, price = fill.side, fill.price

@@ -65,6 +65,13 @@ class StrategyHost:
         self.hosted: dict[str, Hosted] = {}
         self.plugin_problems: dict[str, str] = {}  # the plugins left out, as last alerted
 
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) `now` (every pass runs) while a hosted strategy reads the clock
+        (`Strategy.reads_the_clock`) or spans venues (its legs are decided after every ledger's pass);
+        None: with the same books, orders, holdings and data its strategies decide the same at any time."""
+        hosted = self.hosted.values()
+        return now if any(h.instance.reads_the_clock() or h.instance.spans_venues for h in hosted) else None
+
     def reload(self, candidates: Sequence[MarketCandidate]) -> dict[str, int]:
         """Re-read the table (and the strategy plugins); rebuild changed instances, drop disabled
         ones; return versions."""

@@ -23,6 +23,7 @@ from contracts.domain import (
     SourcedFair,
     StrategyState,
 )
+from contracts.due import earliest
 from contracts.market_filter import MarketCandidate
 from contracts.venue_policies import policy_for_market
 from engine.execution import portfolio
@@ -116,6 +117,14 @@ class ReplayedCopies:
         self.seen: list[tuple[CopiedTrade, str]] = []
         self.shown: dict[str, tuple[CopiedTrade, ...]] = {}
         self.oldest = 0  # the earliest trade time among those seen: the shown set changes when it ages out
+
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) When what it shows next changes with the time alone: the next trade the desk
+        kept comes into view, or the oldest shown leaves the copy window (None: neither)."""
+        due = [self.known[self.next][0]] if self.next < len(self.known) else []
+        if self.seen:
+            due.append(self.oldest + COPY_WINDOW_MS + 1)
+        return min(due, default=None)
 
     def at(self, now: int) -> dict[str, tuple[CopiedTrade, ...]]:
         start = self.next
@@ -247,6 +256,16 @@ class SignalReads:
         self.copies_kept = 0
         self.replayed: ReplayedCopies | None = None
         self.history: fair_history.ReplayedFairValues | None = None  # a replay's fair values, as they were
+
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) When the pictures' fair values and followed trades are next read again: a
+        replay's come into view and leave with the time (its fair values as received and expired:
+        ReplayedFairValues; its followed trades: ReplayedCopies); live, both are read again every
+        FAIR_VALUE_RELOAD_MS."""
+        if self.replay:
+            return earliest(None if self.history is None else self.history.next_due(now, before),
+                            None if self.replayed is None else self.replayed.next_due(now, before))
+        return min(self.fair_at, self.copies_at) + FAIR_VALUE_RELOAD_MS + 1
 
     def fair_values(self, now: int) -> dict[str, int]:
         if self.replay:  # each as the desk held it at the replay's time (engine/trading/hosting/fair_history.py)

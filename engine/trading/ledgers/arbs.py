@@ -44,6 +44,10 @@ class Unwind:
 class Settlements:
     pending: list[Unwind] = field(default_factory=list)
 
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) `now` (every pass runs) while a leg waits to be unwound as it settles."""
+        return now if self.pending else None
+
 
 async def settle(link: TradingSite, fill: GroupFill, book: Settlements) -> None:
     """React to an unevenly filled group (from the executor, once answered)."""

@@ -51,6 +51,10 @@ class OperatorExits:
     # (strategy, token) -> (why, for the log; the floor the operator confirmed, None when none came)
     wanted: dict[Key, tuple[str, int | None]] = field(default_factory=dict)
 
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) `now` (every pass runs) while the operator's exits sell; None when none do."""
+        return now if self.wanted else None
+
     def current(self, link: TradingSite) -> list[Exit]:
         """This pass's exits for them; a position sold out (or gone) is dropped, and so is one whose market
         is below the floor the operator confirmed; one whose book has no price this pass waits for it."""

@@ -55,6 +55,7 @@ from engine.execution.bus import EventBus
 from engine.execution.credits import window
 from engine.execution.executor import OPERATOR_BOOKS, Executor
 from engine.execution.recovery import recover
+from engine.feeds.exchange_state import LEAD_MS
 from engine.risk.breakers import DECISIONS_FAILING
 from engine.risk.ledger_risk import VenueLedgerRisk
 from engine.risk.monitor import RiskMonitor
@@ -372,6 +373,22 @@ class Ledger:
             intents, held_out = self.funds.hold(venue.funds, intents, self.executor.state, self.catalog, now)
             decisions += held_out
         return intents, decisions
+
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) When its venue's holds (`_venue_holds`) next move with the clock: a scheduled
+        pause's lead or end (`now` while the venue is paused: it resumes when its status says so); None
+        on a venue that announces no pauses."""
+        if not policy_of(self.venue_name).announces_pauses:
+            return None
+        state = self.link.references.exchange_state()
+        if state is None or state.read_ms is None:
+            return None
+        if state.paused:
+            return now
+        window = state.next_window(now)
+        if window is None:
+            return None
+        return window[0] - LEAD_MS if now < window[0] - LEAD_MS else window[1]
 
     def venue_held(self, now: int) -> str | None:
         """Why its venue takes nothing new now (None: it does)."""
