@@ -451,7 +451,11 @@ class RiskGate:
         (None: it is not reached, so a pass under it placed what it wanted and nothing is held back)."""
         if self.limits is None:
             return now
-        limit = self.limits().count("max_order_rate")
+        return self.rate_frees_at(now, self.limits().count("max_order_rate"))
+
+    def rate_frees_at(self, now: int, limit: int) -> int | None:
+        """When the order-rate limit `limit`, reached at `now`, lets an order through again (None: it is not
+        reached). An iceberg's next slice waits on it too (engine/trading/operator/icebergs.py)."""
         window_start = now - ORDER_RATE_WINDOW_MS
         if sum(1 for at in self.placements if at >= window_start) < limit:
             return None

@@ -97,6 +97,12 @@ class TrailBook:
             for r in rows}
         self._for = here
 
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) With a trail standing it cannot tell (it follows and fires on the books it reads
+        at each pass); with none, nothing starts one without new data or a write (a held position, a fresh
+        bid, a strategy's limit), which runs the pass anyway."""
+        return now if self.trails else None
+
     def observe(self, site: TradingSite, limits: Mapping[str, Limits], max_age_ms: int, now: int) -> None:
         """One pass: strategies' trails started where they hold a position (and ended where they no longer do),
         every mark raised to a higher fresh best bid, those crossed fired, those sold done; what changed written

@@ -81,6 +81,11 @@ class IcebergBook:
                                              int(r["slice"]), bool(r["post_only"])) for r in rows}
         self._for = here
 
+    def next_due(self, now: int, before: int) -> int | None:
+        """(contracts/due.py) With an iceberg active it cannot tell (a slice waits on a fresh book and the
+        order rate, both read against the clock); with none, nothing of it is due."""
+        return now if self.active else None
+
     def progress(self, site: TradingSite, ice: Iceberg) -> Progress:
         with site.db.read() as conn:
             found = store.iceberg_slices(conn, ice.id, site.executor.venue_name, site.executor.mode, ice.strategy)

@@ -97,12 +97,15 @@ def clock_parts(ledger: LedgerParts) -> list[Due]:
     """Every part of `ledger`'s pass that reads the clock, each answering when it next changes with
     nothing new (contracts/due.py): what waits on its venue (its executor), its venue's own steps (a
     paper venue's settlements and expiries), its venue's pauses (the ledger), its exits, the operator's,
-    its arbitrage legs waiting to settle, then its risk's parts. A part added to the pass that reads the
-    clock is registered here (tests/backtest/test_clock_parts.py fails until it is)."""
+    its arbitrage legs waiting to settle, its trailing stops and icebergs, then its risk's parts. A part
+    added to the pass that reads the clock is registered here (tests/backtest/test_clock_parts.py fails
+    until it is)."""
     executor = ledger.site.executor
     # Its venue and the ledger itself where they answer (by the method: an isinstance of a Protocol costs microseconds).
     own = [cast(Due, part) for part in (executor.venue, ledger.site) if hasattr(part, "next_due")]
-    return [executor, *own, ledger.exits, ledger.operator_exits, ledger.arbitrage, *ledger.risk.clock_parts()]
+    standing = [book for book in (ledger.trails, ledger.icebergs) if book is not None]
+    return [executor, *own, ledger.exits, ledger.operator_exits, ledger.arbitrage, *standing,
+            *ledger.risk.clock_parts()]
 
 
 def exits_due(ledger: LedgerParts) -> list[Exit]:
