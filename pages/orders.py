@@ -29,7 +29,7 @@ def _orders_and_fills(base: TradeFilter, mode: str) -> None:
         round_trips_panel(db, base.mode or mode, base.strategy)
 
 
-@st.fragment(run_every=ORDERS_REFRESH_S)
+@live_fragment(run_every=ORDERS_REFRESH_S)
 def _positions() -> None:
     """The positions to exit follow the ledger as the tables below do: one an exit (or its retry, or a live
     fill reported later) sold is no longer offered under "Position to exit"."""

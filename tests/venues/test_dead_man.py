@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,12 +54,11 @@ def test_a_frozen_engine_leaves_nothing_resting_and_comes_back(tmp_path: Path, s
         assert engine.proc is not None
         switched_before = _dead_man_cancelled(sim)
         os.kill(engine.proc.pid, signal.SIGSTOP)
-        frozen_at = time.monotonic()
         wait_until(lambda: sim.open_order_count(funder) == 0, 120, interval=0.2, what="the venue cancelling")
-        # By the venue's dead-man switch, after its 10 s without a heartbeat (the simulator's timing is
-        # its own tests'; a wall-clock bound here would measure the machine's load).
+        # By the venue's dead-man switch, after its 10 s without a heartbeat (the simulator's timing is its
+        # own tests'; here its clock starts at the engine's last heartbeat, which a loaded machine may have
+        # sent seconds before the freeze, so a wall-clock bound from the freeze would measure the load).
         assert _dead_man_cancelled(sim) - switched_before >= 2
-        assert time.monotonic() - frozen_at >= 10
         os.kill(engine.proc.pid, signal.SIGCONT)
         wait_until(lambda: sim.open_order_count(funder) >= 2, 40, interval=0.2, what="quoting again")
         # Give the sync a few passes: then every order the ledger calls open is at the venue.
