@@ -25,7 +25,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from simulator.testing import SimHandle, approved_simulator
-from tests.helpers import EngineProcess, isolated_env, run_cli, seed_desk, set_book, wait_until
+from tests.helpers import EngineProcess, paper_desk, run_cli, set_book, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -42,9 +42,7 @@ def sim() -> Iterator[SimHandle]:
 
 @pytest.fixture
 def engine(tmp_path: Path, sim: SimHandle) -> Iterator[EngineProcess]:
-    env = isolated_env(tmp_path, SIMULATOR_PORT=str(sim.port), LOG_LEVEL="WARNING")
-    seed_desk(Path(env["TRADER_DB"]), settings={"paper_mined_after_ms": 0})
-    process = EngineProcess(tmp_path, env)
+    process = paper_desk(tmp_path, sim, (), settings={"paper_mined_after_ms": 0})
     try:
         yield process.start()
     finally:
