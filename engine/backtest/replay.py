@@ -18,6 +18,7 @@ from contracts.domain import Level, MarketInfo, Side, complement
 from engine.feeds.books import BookCache
 from engine.feeds.market_data_events import BookChanged, TickSizeChanged, TradePrint
 from engine.venues.latency import LatencyModel
+from engine.venues.market_data import NoBooks
 from storage.research.backtest_recording import (
     BOOK,
     CHANGE,
@@ -39,29 +40,9 @@ SYNTHETIC_SIZE = 1_000 * 1_000_000  # shares quoted on each side of a synthetic 
 NEVER = 2**62
 
 
-class ReplayFeed:
-    """The core's feed during a backtest: no network; the runner pushes events into the books."""
-
-    def __init__(self) -> None:
-        self.tokens: set[str] = set()
-
-    async def start(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
-    def subscribe(self, token_ids: object) -> None:
-        self.tokens |= set(token_ids)  # type: ignore[call-overload]  # a frozenset grown and shrunk as a set
-
-    def unsubscribe(self, token_ids: object) -> None:
-        self.tokens -= set(token_ids)  # type: ignore[call-overload]  # a frozenset grown and shrunk as a set
-
-    def subscribed(self) -> set[str]:
-        return set(self.tokens)
-
-    def frozen_since(self) -> int | None:
-        return None  # a recording cannot freeze
+class ReplayFeed(NoBooks):
+    """The core's feed during a backtest: no network; the runner pushes events into the books (a recording
+    cannot freeze)."""
 
 
 @dataclass

@@ -123,8 +123,9 @@ class _NoWallets:
         return None
 
 
-class _NoBooks:
-    """The channel of a venue that has none (its own feed brings its books)."""
+class NoBooks:
+    """A channel over no network: the tokens asked for, kept (a venue whose own feed brings its books; a
+    backtest's replay, whose runner pushes the recorded events into the books, engine/backtest/replay.py)."""
 
     def __init__(self) -> None:
         self.tokens: set[str] = set()
@@ -156,7 +157,7 @@ class MarketData:
 
     def feed(self) -> BookFeed:
         """The channel the desk's books come over (the feed stamps them with the desk's clock)."""
-        return _NoBooks()
+        return NoBooks()
 
     def refresh_job(self, traded: Callable[[], Iterable[str]]) -> Callable[[], Awaitable[Any]]:
         """The market refresh (an `async def`): the venue's listing into the `markets` table, then the fee
