@@ -22,6 +22,7 @@ from pages.widgets.auth import (
 )
 from pages.widgets.common import settings
 from pages.widgets.first_run import first_password_page
+from pages.widgets.live import begin_page, pulse
 
 st.set_page_config(page_title="Polymarket desk", page_icon=":material/monitoring:", layout="wide")
 
@@ -77,4 +78,6 @@ else:
     logout_button()
     login_caption()
     mark_routed(page.url_path)
+    begin_page()  # the page's live panels, each refreshed when what it shows changes (pages/widgets/live.py)
+    pulse()
 page.run()

@@ -8,17 +8,19 @@ import streamlit as st
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, live_header
 from pages.widgets.dialogs import show_dialog
+from pages.widgets.live import panel
 from pages.widgets.portfolio import paper_ledger_positions, positions_table
 from pages.widgets.round_trips import round_trips_panel
 from pages.widgets.tax_panel import tax_lots_panel
 from pages.widgets.trade_tables import cancel_picker, fills_table, filters, orders_table
+from storage.dashboard_queries import change_probes as probes
 from storage.dashboard_queries import status_queries as queries
 from storage.dashboard_queries.trading_queries import TradeFilter
 
-ORDERS_REFRESH_S = 5  # the tables follow the engine's fills and cancels without a reload
+ORDERS_REFRESH_S = 5  # the tables follow the engine's fills and cancels without a reload, when there are any
 
 
-@st.fragment(run_every=ORDERS_REFRESH_S)
+@panel("orders_tables", every_s=ORDERS_REFRESH_S, probe=probes.ledger)
 def _orders_and_fills(base: TradeFilter, mode: str) -> None:
     orders_tab, fills_tab, trips_tab = st.tabs(["Orders", "Fills", "Round trips"])
     with orders_tab:

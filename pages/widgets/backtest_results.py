@@ -18,10 +18,12 @@ from contracts.calibration import Calibration
 from pages.widgets import report_tab
 from pages.widgets.backtest_launch import LAUNCHED_RUN, Liveness, liveness, log_path
 from pages.widgets.calibration_panel import calibration_panel
-from pages.widgets.common import plural, utc
+from pages.widgets.common import plural, settings, utc
 from pages.widgets.figures import CHART_CONFIG
+from pages.widgets.live import panel
 from pages.widgets.tables import rows_height, show_table
 from reports import backtest as report
+from storage.dashboard_queries import change_probes as probes
 from storage.research import backtest_queries
 from storage.sqlite.db import Database
 
@@ -84,7 +86,14 @@ def _stopped_message(run_id: int, pid: int | None, root: Path) -> str:
     )
 
 
-@st.fragment(run_every=PROGRESS_REFRESH_S)
+def runs_probe(db: Database) -> object:
+    """The runs listed, each running one's progress, and whether its process is there."""
+    root = settings().root
+    return probes.backtests(db), tuple((run.id, liveness(run.pid, run.created_at, log_path(root, run.id)))
+                                       for run in backtest_queries.running_backtests(db))
+
+
+@panel("bt_progress", every_s=PROGRESS_REFRESH_S, probe=runs_probe)
 def progress_panel(db: Database, root: Path) -> None:
     """A bar per running run. When the set of running runs changes (one finished, or one was
     launched elsewhere), the whole page reruns so the list and the results catch up."""
@@ -107,7 +116,7 @@ def progress_panel(db: Database, root: Path) -> None:
         )
 
 
-@st.fragment(run_every=PROGRESS_REFRESH_S)
+@panel("bt_launched", every_s=PROGRESS_REFRESH_S, probe=runs_probe)
 def launched_progress(db: Database, root: Path) -> None:
     """The run launched from the New backtest tab, followed there: its bar while it runs, then its
     end and a way to its results (the tab stays where the operator launched it)."""
@@ -132,7 +141,7 @@ def launched_progress(db: Database, root: Path) -> None:
         st.rerun(scope="app")
 
 
-@st.fragment(run_every=PROGRESS_REFRESH_S)
+@panel("bt_runs", every_s=PROGRESS_REFRESH_S, probe=runs_probe)
 def runs_table(db: Database, root: Path) -> None:
     """Past runs, newest first, refreshed with the progress bars (their status and progress agree)."""
     frame = backtest_queries.backtest_runs(db)

@@ -72,6 +72,7 @@
 -- migration: 0098_dashboard_users
 -- migration: 0099_venue_modes
 -- migration: 0100_paper_trades_matched
+-- migration: 0121_change_probes
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -910,6 +911,11 @@ CREATE INDEX preflight_runs_by_venue ON preflight_runs (venue, at)
 CREATE INDEX ix_orders_ending ON orders (ending_at) WHERE ending_at IS NOT NULL
         ;
 CREATE INDEX ix_paper_trades_matched ON paper_trades (matched_at);
+CREATE INDEX ix_orders_updated ON orders (updated_at);
+CREATE INDEX ix_fills_updated ON fills (updated_at);
+CREATE INDEX ix_positions_updated ON positions (updated_at);
+CREATE INDEX ix_strategy_runs_running ON strategy_runs (id) WHERE status = 'running'
+        ;
 INSERT INTO "candle_backfill" VALUES(1,:now,NULL);
 INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,NULL,'{}',NULL,NULL,NULL,'{}');
 INSERT INTO "notifier_state" VALUES(1,0,:now,'{}',:now,0);

@@ -103,6 +103,7 @@ ORDER: tuple[str, ...] = (
     "0098_dashboard_users",
     "0099_venue_modes",
     "0100_paper_trades_matched",
+    "0121_change_probes",
 )
 
 
