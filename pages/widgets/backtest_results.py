@@ -89,8 +89,8 @@ def _stopped_message(run_id: int, pid: int | None, root: Path) -> str:
 def runs_probe(db: Database) -> object:
     """The runs listed, each running one's progress, and whether its process is there."""
     root = settings().root
-    return probes.backtests(db), tuple((run.id, liveness(run.pid, run.created_at, log_path(root, run.id)))
-                                       for run in backtest_queries.running_backtests(db))
+    newest, count, running = probes.backtests(db)
+    return newest, count, tuple((*run, liveness(run[3], run[4], log_path(root, run[0]))) for run in running)
 
 
 @panel("bt_progress", every_s=PROGRESS_REFRESH_S, probe=runs_probe)

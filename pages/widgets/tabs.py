@@ -2,7 +2,9 @@
 
 Streamlit's plain tabs keep their choice in the browser only: an element drawn above them on the
 next run (an answer, a warning, a dialog's close) makes them a new element, back on the first
-tab. These track their choice on the server, so every rerun draws the one the operator chose.
+tab. These track their choice on the server, so every rerun draws the one the operator chose; and
+only that one need be drawn (`if tab.open:`): a page with five tabs costs what its open tab does,
+in the dashboard and in the browser (issue 87), and a click on another tab draws it.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ reads is what these probes read, and nothing while its tab is hidden.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Hashable
 from typing import Any
 
@@ -42,7 +43,8 @@ _CONFIG = f"""SELECT {PROBE} (SELECT MAX(updated_at) FROM risk_limits), (SELECT 
 _COMMANDS = f"SELECT {PROBE} id, status FROM commands ORDER BY id DESC LIMIT 20"
 _ALERTS = f"SELECT {PROBE} id, acked_at FROM alerts ORDER BY id DESC LIMIT 20"
 _RUNS = f"""SELECT {PROBE} (SELECT MAX(id) FROM strategy_runs), (SELECT COUNT(*) FROM strategy_runs),
-    (SELECT json_group_array(json_array(id, progress, events, pid)) FROM strategy_runs WHERE status = 'running')"""
+    (SELECT json_group_array(json_array(id, progress, events, pid, created_at)) FROM strategy_runs
+     WHERE status = 'running')"""
 
 
 def _rows(db: Database, sql: str, params: dict[str, Any] | None = None) -> tuple[tuple[Any, ...], ...]:
@@ -80,9 +82,10 @@ def alerts(db: Database) -> Hashable:
     return _rows(db, _ALERTS)
 
 
-def backtests(db: Database) -> Hashable:
-    """The runs listed, and each running one's progress and process."""
-    return _rows(db, _RUNS)
+def backtests(db: Database) -> tuple[int | None, int, list[tuple[int, int, int, int | None, int]]]:
+    """The newest run, how many there are, and each running one: (id, progress, events, pid, created_at)."""
+    ((newest, count, running),) = _rows(db, _RUNS)
+    return newest, count, [tuple(run) for run in json.loads(running or "[]")]
 
 
 def desk(db: Database) -> Hashable:

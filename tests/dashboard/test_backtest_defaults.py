@@ -17,6 +17,7 @@ from contracts.sweep_spec import parse_space
 from pages.widgets.backtest_launch import size_defaults
 from pages.widgets.sweep_panels import space_example
 from storage.sqlite.db import Database
+from tests.dashboard.conftest import open_tab
 from tests.dashboard.test_backtest_page import P
 from tests.helpers import ROOT
 
@@ -35,9 +36,10 @@ def test_new_forms_start_at_the_markets_minimum(dash_env: Path, db: Database,
                                                 page: Callable[[str], AppTest]) -> None:
     write_recording(dash_env, markets=2, events=300)
     _minimum(dash_env, 15)
-    at = page("backtest")
+    at = page("backtest", tab="New backtest")
     assert not at.exception
     assert at.text_input(key=f"{P}size").value == "15"
+    open_tab(at, "backtest", "Sweep")
     (grid,) = [d for d in at.data_editor if d.key == "sw_space_market_making"]
     rows = grid.value.set_index("param")
     assert (rows.loc["size", "low"], rows.loc["size", "high"]) == (15, 60)

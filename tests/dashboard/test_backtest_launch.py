@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from pages.widgets import report_tab
 from pages.widgets.backtest_launch import pid_alive
 from storage.sqlite.db import Database
-from tests.dashboard.conftest import chart_traces, table_with
+from tests.dashboard.conftest import chart_traces, open_tab, table_with
 from tests.dashboard.test_backtest_page import P, chart_titles
 from tests.helpers import ROOT, wait_until
 
@@ -51,7 +51,7 @@ def test_launch_runs_in_the_background_and_shows_its_results(
 ) -> None:
     monkeypatch.setenv("ENGINE_LOG_FILE", str(tmp_path / "engine.log"))
     markets, start, end = write_recording(dash_env, markets=2, events=2_000)
-    at = page("backtest")
+    at = page("backtest", tab="New backtest")
     assert at.multiselect(key="bt_markets").label == "Markets (2 with ticks in the range)"
     at.multiselect(key="bt_markets").set_value(markets).run()
     at.text_input(key=f"{P}size").input("20")
@@ -70,7 +70,8 @@ def test_launch_runs_in_the_background_and_shows_its_results(
     try:
         assert not at.exception and not [e.value for e in at.error if "heartbeat" not in e.value]
         assert any(s.value.startswith("Backtest #1 launched (pid ") for s in at.success)
-        # The page did not wait: the run is listed as starting or running.
+        # The page did not wait: the run is listed as starting or running (on the Results tab).
+        open_tab(at, "backtest", "Results")
         assert table_with(at, "shown_status")["shown_status"].tolist()[0] in ("starting", "running")
         assert (row["strategy_kind"], row["seed"], row["source"], row["name"], row["latency"]) == (
             "market_making",

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from contracts.strategy_fit import below_minimum
 from storage.sqlite.db import Database
-from tests.dashboard.conftest import table_with
+from tests.dashboard.conftest import open_tab, table_with
 from tests.dashboard.reading import as_read
 from tests.dashboard.seed import BTC, ELECTION
 
@@ -133,12 +133,13 @@ def sleeper() -> Iterator[subprocess.Popen[bytes]]:
     proc.wait()
 
 
-def test_empty_database(db: Database, logs: Path, page: Callable[[str], AppTest]) -> None:
+def test_empty_database(db: Database, logs: Path, page: Callable[..., AppTest]) -> None:
     at = page("backtest")
     assert not at.exception
-    texts = _texts(at)
-    assert "No backtests yet" in texts and "Comparing needs two finished backtests (0 so far)." in texts
-    assert "No ticks yet. The engine records while it runs." in texts
+    assert "No backtests yet" in _texts(at) and not at.get("plotly_chart")
+    assert "Comparing needs two finished backtests (0 so far)." in _texts(open_tab(at, "backtest", "Compare"))
+    open_tab(at, "backtest", "New backtest")
+    assert "No ticks yet. The engine records while it runs." in _texts(at)
     assert at.multiselect(key="bt_markets").label == "Markets (0 with ticks in the range)"
     assert not at.get("plotly_chart")
 
@@ -230,7 +231,7 @@ def test_invalid_input_is_refused_and_nothing_launched(
     page: Callable[[str], AppTest],
     make_bad: Callable[[AppTest, int], str],
 ) -> None:
-    at = page("backtest")
+    at = page("backtest", tab="New backtest")
     message = make_bad(at, seeded)
     at.button(key="bt_launch").click().run()
     assert not at.exception
@@ -245,7 +246,7 @@ def test_invalid_input_is_refused_and_nothing_launched(
 def test_a_market_without_data_is_named(
     seeded: int, db: Database, logs: Path, page: Callable[[str], AppTest]
 ) -> None:
-    at = page("backtest")
+    at = page("backtest", tab="New backtest")
     assert at.multiselect(key="bt_markets").label == "Markets (1 with ticks in the range)"
     assert ELECTION not in at.multiselect(key="bt_markets").options  # no ticks: not offered
     _no_data_in_range(at, seeded)
@@ -268,7 +269,7 @@ def test_compare_two_runs_side_by_side(
         metrics=json.dumps({**METRICS, "end_equity": 9_900.0, "total_return": -0.01, "sharpe": None}),
     )
     insert_run(db, status="failed", name="not offered")
-    at = page("backtest")
+    at = page("backtest", tab="Compare")
     assert at.selectbox(key="bt_compare_a").value == 1 and at.selectbox(key="bt_compare_b").value == 2
     assert at.selectbox(key="bt_compare_a").options == ["#2 wide", "#1 tight"]  # finished runs only
     table = table_with(at, "what").set_index("what")
@@ -287,7 +288,7 @@ def test_compare_two_runs_side_by_side(
 def test_a_size_below_the_markets_minimum_is_warned_before_launch(
     seeded: int, db: Database, logs: Path, page: Callable[[str], AppTest]
 ) -> None:
-    at = page("backtest")
+    at = page("backtest", tab="New backtest")
     at.multiselect(key="bt_markets").set_value([BTC]).run()
     assert any("Minimum order size of the picked markets: 5 shares" in c.value for c in at.caption)
     at.text_input(key=f"{P}size").input("2")

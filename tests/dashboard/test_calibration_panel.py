@@ -30,7 +30,7 @@ def _forecasts(db: Database) -> None:
 def test_the_strategies_page_scores_a_value_bettors_forecasts(seeded: int, db: Database,
                                                               page: Callable[[str], AppTest]) -> None:
     _forecasts(db)
-    at = page("strategies")
+    at = page("strategies", tab="Performance")
     at.selectbox(key="strategy_pick").set_value("vb-election").run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Brier score"] == "0.100"  # ((0.2)² + (0.4)²) / 2

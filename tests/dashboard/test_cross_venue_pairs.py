@@ -33,7 +33,7 @@ def test_a_cross_venue_strategys_pnl_is_shown_per_pair(db: Database, page: Calla
                                  VALUES ('paper', 'xa', :t, :c, :o, :s, 0, :cost, 0, :f, 0, :v)"""),
                          {"t": token, "c": cid, "o": outcome, "s": shares * MICRO, "cost": round(cost * MICRO),
                           "f": round(fees * MICRO), "v": venue})
-    at = page("strategies")
+    at = page("strategies", tab="Performance")
     at.selectbox(key="strategy_pick").set_value("xa").run()
     assert not at.exception
     pairs = table_with(at, "hedged")

@@ -13,7 +13,7 @@ from contracts.venues import POLYMARKET
 from storage.engine_stores import ledger_risk_store
 from storage.engine_stores.ledger_risk_store import LedgerRisk
 from storage.sqlite.db import Database, now_ms
-from tests.dashboard.conftest import table_with, tables_of
+from tests.dashboard.conftest import open_tab, table_with, tables_of
 from tests.dashboard.reading import as_read
 
 
@@ -57,7 +57,8 @@ def test_a_paper_only_strategy_on_a_live_desk_shows_its_paper_ledger(seeded: int
     assert (table.drop(index="mm-btc")["ledger"] == "live").all()
     assert abs(float(table.loc["mm-btc", "realized"]) - paper / 1e6) < 0.01  # its paper PnL, not live's
     assert any("trade on paper beside the live ones" in as_read(c.value) for c in at.caption)
-    at.selectbox(key="strategy_pick").set_value("mm-btc").run()
+    at.selectbox(key="strategy_pick").set_value("mm-btc")
+    open_tab(at, "strategies", "Performance")
     assert any(s.value.endswith("performance (paper)") for s in at.subheader)
 
 
@@ -128,7 +129,8 @@ def test_a_strategy_naming_a_kalshi_market_shows_kalshis_paper_ledger(seeded: in
     at = page("strategies")
     table = table_with(at, "ledger").set_index("name")
     assert table.loc["mm-btc", "ledger"] == "paper on Kalshi"
-    at.selectbox(key="strategy_pick").set_value("mm-btc").run()
+    at.selectbox(key="strategy_pick").set_value("mm-btc")
+    open_tab(at, "strategies", "Performance")
     assert any(s.value.endswith("performance (paper)") for s in at.subheader)  # its figures are its paper ledger's
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'paper'"))  # the Orders page opens on the desk's mode

@@ -101,7 +101,7 @@ def test_backtest_form_presets_come_from_the_listed_strategies(
     with db.write() as conn:
         conn.execute(text("""UPDATE strategies SET params = '{"size": 17}' WHERE name = 'mm-btc'"""))
     counts = reads("strategies", "strategy_row")
-    at = page("backtest")
+    at = page("backtest", tab="New backtest")
     at.selectbox(key="bt_kind").set_value("market_making").run()
     at.selectbox(key="bt_preset_market_making").set_value("mm-btc")
     ran = _one_run(at, counts)

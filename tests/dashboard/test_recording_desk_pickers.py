@@ -48,7 +48,7 @@ def test_a_backtest_launches_while_ticks_keep_arriving(
 ) -> None:
     monkeypatch.setenv("ENGINE_LOG_FILE", str(tmp_path / "engine.log"))
     markets, start, end = write_recording(dash_env, markets=2, events=400)
-    at = page("backtest")
+    at = page("backtest", tab="New backtest")
     at.multiselect(key="bt_markets").set_value(markets[:1]).run()
     shown = list(at.multiselect(key="bt_markets").options)
     _record_more(dash_env, markets[0], end)  # the desk keeps recording while the form is filled in
@@ -71,7 +71,7 @@ def test_the_sweep_picker_keeps_its_markets_while_ticks_keep_arriving(
     dash_env: Path, db: Database, page: Callable[[str], AppTest]
 ) -> None:
     markets, _, end = write_recording(dash_env, markets=3, events=400)
-    at = page("backtest")
+    at = page("backtest", tab="Sweep")
     at.multiselect(key="sw_markets").set_value(markets[:2]).run()
     shown = list(at.multiselect(key="sw_markets").options)
     _record_more(dash_env, markets[1], end)

@@ -35,7 +35,7 @@ def test_the_rewards_section_shows_estimated_and_paid_rewards_scoring_and_rebate
                          {"o": order_id, "c": BTC, "h": hits, "s": scoring, "v": venue, "n": now})
         conn.execute(text("""INSERT INTO cash_ledger (mode, at, kind, amount, ref, note)
                              VALUES ('paper', :n, 'rebate', 3000000, '0xrebate', 'maker rebate')"""), {"n": now})
-    at = page("strategies")
+    at = page("strategies", tab="Spread, rewards and fees")
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
     assert not at.exception
     assert any("liquidity rewards, rebates and fees" in h.value for h in at.subheader)
@@ -65,7 +65,7 @@ def test_the_rewards_section_shows_spread_capture_beside_the_60s_markout(
                                      mid, markout, computed_at)
                                  VALUES (:f, '60s', 'paper', 'mm-btc', :c, 4700000, 476000, -50000, :n)"""),
                          {"f": fill_id, "c": BTC, "n": seeded})
-    at = page("strategies")
+    at = page("strategies", tab="Spread, rewards and fees")
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
     assert not at.exception
     assert len(ids) == 2
@@ -79,7 +79,7 @@ def test_the_rewards_section_shows_spread_capture_beside_the_60s_markout(
 
 
 def test_a_strategy_without_fills_shows_no_spread_capture(seeded: int, page: Callable[[str], AppTest]) -> None:
-    at = page("strategies")
+    at = page("strategies", tab="Spread, rewards and fees")
     at.selectbox(key="strategy_pick").set_value("vb-election").run()
     assert not at.exception
     assert _metric(at, "Spread capture (pUSD)") == "—"

@@ -427,7 +427,7 @@ def test_a_strategy_s_orders_tab_lists_its_own_orders_with_why_each_ended(seeded
         conn.execute(text("UPDATE orders SET status = 'CANCELED', status_rank = 100, end_reason = 'paused', "
                           "filled = 0 WHERE strategy = 'mm-btc' AND id = (SELECT MIN(id) FROM orders "
                           "WHERE strategy = 'mm-btc')"))
-    at = page("strategies")
+    at = page("strategies", tab="Orders")
     assert not at.exception
     orders_tab = next(t for t in at.tabs if t.label == "Orders")
     [table] = [t.value for t in orders_tab.table]
