@@ -68,11 +68,14 @@ def cmd_watchdog(settings: Settings, args: argparse.Namespace) -> int:
     from contracts.settings import read_env
     from engine import watchdog
 
+    env = read_env(settings.root)
     try:
-        stale = watchdog.stale_after(read_env(settings.root).get(watchdog.STALE_ENV))
+        stale = watchdog.stale_after(env.get(watchdog.STALE_ENV))
+        dashboard = watchdog.dashboard_down_after(env.get(watchdog.DASHBOARD_ENV))
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    return watchdog.run(keystore.unlock_secrets(settings), stale)  # sealed NOTIFY_URLS: read with the passphrase
+    # sealed NOTIFY_URLS: read with the passphrase
+    return watchdog.run(keystore.unlock_secrets(settings), stale, dashboard)
 
 
 def cmd_service_failed(settings: Settings | None, args: argparse.Namespace) -> int:
