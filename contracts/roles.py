@@ -71,7 +71,7 @@ COMMAND_SCOPES: Mapping[str, Scope] = {
     "cancel_order": Scope.VENUE, "flatten": Scope.VENUE, "exit": Scope.VENUE, "place_order": Scope.VENUE,
     "redeem": Scope.VENUE, "merge": Scope.VENUE,
     "start": Scope.DESK, "resume": Scope.DESK, "rearm": Scope.DESK,
-    "set_mode": Scope.ADMIN, "set_venue_mode": Scope.ADMIN, "notify_test": Scope.ADMIN,
+    "set_mode": Scope.ADMIN, "set_venue_mode": Scope.ADMIN, "notify_test": Scope.ADMIN, "upkeep": Scope.ADMIN,
 }
 # Settings (the `settings` table) an operator keeps as part of trading; every other is the administrator's.
 OPERATOR_SETTINGS: Mapping[str, str] = {"followed_wallets": DESK_VENUE}  # the copy strategies' wallets

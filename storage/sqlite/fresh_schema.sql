@@ -73,6 +73,7 @@
 -- migration: 0099_venue_modes
 -- migration: 0100_paper_trades_matched
 -- migration: 0121_change_probes
+-- migration: 0122_db_upkeep
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -180,6 +181,20 @@ CREATE TABLE dashboard_users (
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL,
             updated_by TEXT NOT NULL
+        );
+CREATE TABLE db_upkeep (
+            id INTEGER PRIMARY KEY,
+            started_at INTEGER NOT NULL,
+            finished_at INTEGER,
+            trigger TEXT NOT NULL,
+            optimized INTEGER NOT NULL DEFAULT 0 CHECK (optimized IN (0, 1)),
+            size_before INTEGER NOT NULL,
+            free_pages_before INTEGER NOT NULL,
+            freed_pages INTEGER NOT NULL DEFAULT 0,
+            archived_rows INTEGER NOT NULL DEFAULT 0,
+            size_after INTEGER,
+            note TEXT NOT NULL DEFAULT '',
+            error TEXT
         );
 CREATE TABLE "decisions" (
             id INTEGER PRIMARY KEY,

@@ -104,6 +104,7 @@ ORDER: tuple[str, ...] = (
     "0099_venue_modes",
     "0100_paper_trades_matched",
     "0121_change_probes",
+    "0122_db_upkeep",
 )
 
 
@@ -167,6 +168,11 @@ def _migrate(path: Path, snapshot: fresh_schema.Snapshot | None) -> list[str]:
     conn = raw_connection(path, synchronous="FULL")
     try:
         check_not_newer(conn)
+        if fresh_schema.is_empty(conn):
+            # A new file reclaims free space in steps (storage/engine_stores/db_upkeep.py); the mode is set
+            # before any table, and takes with a VACUUM of the still empty file (instant).
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            conn.execute("VACUUM")
         before = set(applied_names(conn))
         with immediate(conn):
             if snapshot is not None and snapshot.migrations == tuple(known_names()) and fresh_schema.is_empty(conn):
