@@ -123,10 +123,12 @@ async def settle_time(page: Page, title: str, began: float, timeout: float = 120
     raise RuntimeError(f"{title} did not settle within {timeout:.0f} s (script state, status widget, title: {state})")
 
 
-async def log_in(page: Page, url: str) -> float:
-    """Seconds from pressing "Log in" to the Overview settled."""
+async def log_in(page: Page, url: str, *, typing_s: float = 0.0) -> float:
+    """Seconds from pressing "Log in" to the Overview settled; `typing_s`: how long the form is shown before
+    the password is typed (a person reads and types it)."""
     await page.navigate(url)
     await page.wait_for("!!document.querySelector('.st-key-password input')", 90, what="the login form")
+    await asyncio.sleep(typing_s)
     await page.evaluate("document.querySelector('.st-key-password input').focus()")
     await page.type_text(PASSWORD)
     began = time.perf_counter()

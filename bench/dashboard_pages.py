@@ -4,12 +4,13 @@ Builds the desk from a real one (bench/_desk_day.py: the engine trades the demo 
 simulator for a few minutes, its rows are copied back to cover a day as three strategies, one real
 backtest is copied to twelve), starts it as `make run` does (simulator, engine, dashboard under the
 project's supervisord.conf), and drives headless Chromium at 1366 × 900 over the DevTools protocol: the
-login (password typed, "Log in" pressed, until the Overview has settled), then each page opened from
-the sidebar until its title shows and no script run is left (bench/_browser.py), `--rounds` times.
-Each page's p50 and p99 against the target (issue 87: every page within 2 s), met or MISSED; beside
-it the dashboard process's CPU a page load took (what a busy machine cannot inflate as it inflates
-wall time; the load average is printed). Baseline, in the same run and browser: a trivial Streamlit
-page served the same way.
+login (password typed, "Log in" pressed, until the Overview has settled; the first, just after the
+dashboard started, with the form shown TYPING_S before the password is typed, as a person does), then
+each page opened from the sidebar until its title shows and no script run is left (bench/_browser.py),
+`--rounds` times. Each page's p50 and p99 against the target (issue 87: every page within 2 s), met or
+MISSED; beside it the CPU a page load took, the dashboard process's and the browser's (what a busy
+machine inflates far less than wall time; the load average is printed). Baseline, in the same run and
+browser: a trivial Streamlit page served the same way.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ from tests.browser.navigation import healthy
 from tests.helpers import wait_until
 
 TARGET_MS = 2_000
+TYPING_S = 3.0  # the first login: the form shown this long before the password is typed, as a person does
+FIRST_LOGIN = "first login after a start"
 
 
 @dataclass
@@ -101,10 +104,13 @@ async def _baseline(page: Page, url: str, runs: int) -> list[float]:
 async def tour(chromium: Chromium, url: str, meter: Meter, rounds: int, links: list[str]) -> dict[str, Loads]:
     """Log in, open each page of `links` from the sidebar (then the Overview again), log out; `rounds` times."""
     page = await open_tab(chromium)
-    loads = {name: Loads() for name in ("login", *links)}
+    loads = {name: Loads() for name in (FIRST_LOGIN, "login", *links)}
     try:
-        for _ in range(rounds):
-            await meter.measure(loads["login"], partial(log_in, page, url))
+        for round_ in range(rounds):
+            if round_ == 0:  # the dashboard just started: nothing of the pages is loaded yet
+                await meter.measure(loads[FIRST_LOGIN], partial(log_in, page, url, typing_s=TYPING_S))
+            else:
+                await meter.measure(loads["login"], partial(log_in, page, url))
             # The Overview last: the login lands on it, so it is opened from another page like the rest.
             for link in [*(link for link in links if link != "Overview"), "Overview"]:
                 if link not in loads:  # only there to leave the last page for
@@ -166,7 +172,8 @@ def main() -> None:
     print(f"{args.rounds} rounds at {WIDTH} px; load average at the start {load:.1f} on {os.cpu_count()} cores "
           "(wall times grow with it; the CPU a load much less)")
     for name, measured in loads.items():
-        _line(name if name == "login" else f"page {name}", measured, baseline)
+        if measured.wall:
+            _line(name if "login" in name else f"page {name}", measured, baseline)
 
 
 if __name__ == "__main__":

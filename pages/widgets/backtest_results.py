@@ -32,7 +32,8 @@ RUNNING_SEEN = "bt_running_seen"
 RUN_PICK, RUN_PICK_NEXT = "bt_run_pick", "bt_run_pick_next"
 BT_TABS, RESULTS = "bt_tab", "Results"
 BT_PRICE_TOKEN = "bt_price_token"
-PAGE_ROWS = 200  # rows of the fills and orders tables on the page (the CSV and the report have more)
+EVERY_CHART, BT_EVERY_CHART = "Every chart", "bt_every_chart"
+PAGE_ROWS = 50  # rows of the fills and orders tables on the page (the CSV and the report have every one)
 STOPPED = "stopped unexpectedly"
 SHOWN_STATUS: dict[Liveness, str] = {
     "alive": "running",
@@ -223,10 +224,25 @@ def _metrics(db: Database, run: backtest_queries.BacktestRun) -> None:
 
 
 def _charts(run: backtest_queries.BacktestRun) -> None:
+    """Equity and drawdown; the exposure, the fills and the profit by period with "Every chart" (each
+    chart is a few hundred milliseconds of the browser's on a small machine: the page stays within 2 s
+    with the two a trader reads first, issue 87; the report has them all)."""
+    with st.container(horizontal=True, horizontal_alignment="right"):
+        every = st.toggle(EVERY_CHART, key=BT_EVERY_CHART,
+                          help="Also the exposure, the fills over time and the profit by period (the report has them)")
     st.plotly_chart(
         figures.equity_figure(run.curve, f"Equity and drawdown (run #{run.id})"),
         key="bt_equity",
         width="stretch", config=CHART_CONFIG)
+    if every:
+        _more_charts(run)
+    if run.trades.empty:
+        return
+    st.caption(report.rows_note(len(run.trades), "fills", "in match order", PAGE_ROWS))
+    show_table(run.trades.head(PAGE_ROWS), report.FILL_COLUMNS, height=rows_height(len(run.trades)))
+
+
+def _more_charts(run: backtest_queries.BacktestRun) -> None:
     left, right = st.columns(2)
     with left:
         st.plotly_chart(figures.exposure_figure(run.curve, "Exposure"), key="bt_exposure", width="stretch",
@@ -242,10 +258,6 @@ def _charts(run: backtest_queries.BacktestRun) -> None:
     with st.expander(f"Returns by {period} (table)"):
         st.dataframe(period_returns(run.curve, period), hide_index=True, key="bt_returns", placeholder="—",
                      column_config=RETURN_COLUMNS)
-    if run.trades.empty:
-        return
-    st.caption(report.rows_note(len(run.trades), "fills", "in match order", PAGE_ROWS))
-    show_table(run.trades.head(PAGE_ROWS), report.FILL_COLUMNS, height=rows_height(len(run.trades)))
 
 
 def _prices(db: Database, run: backtest_queries.BacktestRun) -> None:
@@ -288,8 +300,17 @@ def _downloads(db: Database, run: backtest_queries.BacktestRun) -> None:
                             disabled=run.orders.empty)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _finished_run(_db: Database, path: str, run_id: int, finished_at: int) -> backtest_queries.BacktestRun | None:
+    """A finished run, decoded once (its curve, fills and orders are JSON of thousands of rows): it never
+    changes, so it is kept by its database, id and finish time (issue 87)."""
+    return backtest_queries.backtest_run(_db, run_id)
+
+
 def run_detail(db: Database, run_id: int, root: Path) -> None:
-    run = backtest_queries.backtest_run(db, run_id)
+    finished_at = backtest_queries.run_finished_at(db, run_id)
+    run = (backtest_queries.backtest_run(db, run_id) if finished_at is None else
+           _finished_run(db, str(db.path), run_id, finished_at))
     if run is None:
         st.warning(f"Backtest #{run_id} no longer exists.")
         return

@@ -178,6 +178,11 @@ def test_past_runs_with_metrics_and_charts(
     assert metrics["Annualized return"] == "—" and metrics["Average holding period"] == "—"  # stored before both
     pnl = next(m for m in at.metric if m.label == "PnL (pUSD)")
     assert (pnl.value, pnl.proto.delta) == ("+150.50", "no interval: 4 fills, it needs 5")
+    # The two charts a trader reads first; the rest with "Every chart" (each costs the browser: issue 87).
+    assert chart_titles(at) == ["Equity and drawdown (run #1)",
+                                "Will Bitcoin reach $100k by June? · YES: trades on the price"]
+    assert not [d for d in at.dataframe if "return_pct" in d.value.columns]
+    at.toggle(key="bt_every_chart").set_value(True).run()
     returns = next(d.value for d in at.dataframe if "return_pct" in d.value.columns)  # the days' returns table
     assert len(returns) >= 1 and list(returns.columns)[:2] == ["period", "from_equity"]
     assert chart_titles(at) == ["Equity and drawdown (run #1)", "Exposure", "Fills", "Profit by day (run #1)",
