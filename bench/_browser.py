@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from _common import ROOT
-
-from contracts.passwords import hash_password
-from tests.browser.cdp import Chromium, Page, chromium_path, free_port
-from tests.browser.navigation import IDLE, PASSWORD, TITLE, healthy
-from tests.helpers import isolated_env, wait_until
+from tests.browser.cdp import Chromium, Page, chromium_path
+from tests.browser.navigation import IDLE, PASSWORD, TITLE
 
 # Sidebar link -> the page's title.
 PAGES = {"Overview": "Overview", "Markets": "Markets", "Orders & trades": "Orders & trades",
@@ -54,27 +48,6 @@ def group_cpu_seconds(pgid: int) -> float:
         if int(fields[2]) == pgid:
             total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
-
-
-@contextmanager
-def dashboard(tmp: Path, db_path: Path, **env_extra: str) -> Iterator[tuple[str, int]]:
-    """`streamlit run app.py` as supervisord starts it, on `db_path`: its address and pid."""
-    port = free_port()
-    env = isolated_env(tmp, TRADER_DB=str(db_path), DASHBOARD_PASSWORD_HASH=hash_password(PASSWORD), **env_extra)
-    log = open(tmp / "dashboard.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", "--server.address=127.0.0.1",
-         f"--server.port={port}", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
-         "--client.toolbarMode=viewer"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: healthy(url), 90, 0.25, "the dashboard's /_stcore/health")
-        yield url, proc.pid
-    finally:
-        proc.kill()
-        proc.wait(10)
-        log.close()
 
 
 @contextmanager

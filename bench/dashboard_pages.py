@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,9 +43,8 @@ from _browser import (
 from _common import ROOT, percentile, report
 from _desk_day import build_day_desk, desk_in, running
 
-from tests.browser.cdp import Chromium, Page, free_port
-from tests.browser.navigation import healthy
-from tests.helpers import wait_until
+from tests.browser.cdp import Chromium, Page
+from tests.browser.serve import streamlit
 
 TARGET_MS = 2_000
 TYPING_S = 3.0  # the first login: the form shown this long before the password is typed, as a person does
@@ -78,18 +76,8 @@ def trivial_app(tmp: Path) -> Iterator[str]:
     """A trivial Streamlit page served the same way: the baseline."""
     script = tmp / "trivial.py"
     script.write_text("import streamlit as st\nst.title('Baseline')\nst.write('a trivial page')\n")
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.headless=true",
-                             "--server.address=127.0.0.1", f"--server.port={port}",
-                             "--browser.gatherUsageStats=false"], cwd=tmp, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: healthy(url), 60, 0.25, "the baseline page's server")
+    with streamlit(script, dict(os.environ), tmp / "trivial.log", cwd=tmp) as (url, _):
         yield url
-    finally:
-        proc.kill()
-        proc.wait(10)
 
 
 async def _baseline(page: Page, url: str, runs: int) -> list[float]:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
+from streamlit.elements.lib.mutable_tab_container import TabContainer
 
 
-def kept_tabs(labels: Sequence[str], key: str) -> Sequence[DeltaGenerator]:
+def kept_tabs(labels: Sequence[str], key: str) -> Sequence[TabContainer]:
     """`st.tabs` that keep the operator's choice across reruns; `key` names the set (its labels
     stay the same between runs: a label that changes is a new tab, started on the first)."""
     wanted = st.session_state.pop(f"{key}_next", None)

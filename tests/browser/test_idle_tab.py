@@ -16,8 +16,6 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,11 +28,12 @@ from storage.dashboard_queries import change_probes
 from storage.engine_stores import engine_state
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import is_migrated, migrate
-from tests.browser.cdp import BROWSER_MARKS, Chromium, Page, free_port
-from tests.browser.navigation import PASSWORD, healthy, login
+from tests.browser.cdp import BROWSER_MARKS, Chromium, Page
+from tests.browser.navigation import PASSWORD, login
+from tests.browser.serve import streamlit
 from tests.browser.sql_trace import read_trace, trace_into
 from tests.dashboard.seed import seed
-from tests.helpers import ROOT, isolated_env, wait_until
+from tests.helpers import isolated_env
 
 pytestmark = BROWSER_MARKS
 
@@ -64,7 +63,7 @@ def _probe_shapes(db_path: Path, tmp: Path) -> set[str]:
             getattr(change_probes, name)(db)
         db.dispose()
     finally:
-        sqlite3.connect = sqlite3.dbapi2.connect = real  # type: ignore[misc]  # as they were
+        sqlite3.connect = sqlite3.dbapi2.connect = real  # as they were
     return {_shape(s) for s in read_trace(trace)}
 
 
@@ -91,22 +90,11 @@ class Heartbeat:
 
 @contextmanager
 def traced_dashboard(tmp: Path, db_path: Path, trace: Path) -> Iterator[str]:
-    port = free_port()
+    """The dashboard as supervisord starts it, every statement it executes traced into `trace`."""
     env = isolated_env(tmp, TRADER_DB=str(db_path), DASHBOARD_PASSWORD_HASH=hash_password(PASSWORD))
-    log = open(tmp / "dashboard.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.browser.sql_trace", str(trace), "run", "app.py", "--server.headless=true",
-         "--server.address=127.0.0.1", f"--server.port={port}", "--browser.gatherUsageStats=false",
-         "--server.fileWatcherType=none", "--client.toolbarMode=viewer"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: healthy(url), 90, 0.25, "the dashboard's /_stcore/health")
+    with streamlit("app.py", env, tmp / "dashboard.log", runner=("-m", "tests.browser.sql_trace", str(trace))) as (
+            url, _):
         yield url
-    finally:
-        proc.kill()
-        proc.wait(10)
-        log.close()
 
 
 async def _drive(page: Page, url: str, db: Database, trace: Path, allowed: set[str]) -> None:

@@ -33,7 +33,7 @@ def _minimum(path: Path, shares: int) -> None:
 
 
 def test_new_forms_start_at_the_markets_minimum(dash_env: Path, db: Database,
-                                                page: Callable[[str], AppTest]) -> None:
+                                                page: Callable[..., AppTest]) -> None:
     write_recording(dash_env, markets=2, events=300)
     _minimum(dash_env, 15)
     at = page("backtest", tab="New backtest")

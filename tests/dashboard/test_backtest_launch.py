@@ -47,7 +47,7 @@ def test_launch_runs_in_the_background_and_shows_its_results(
     db: Database,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    page: Callable[[str], AppTest],
+    page: Callable[..., AppTest],
 ) -> None:
     monkeypatch.setenv("ENGINE_LOG_FILE", str(tmp_path / "engine.log"))
     markets, start, end = write_recording(dash_env, markets=2, events=2_000)

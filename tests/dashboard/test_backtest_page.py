@@ -145,7 +145,7 @@ def test_empty_database(db: Database, logs: Path, page: Callable[..., AppTest]) 
 
 
 def test_past_runs_with_metrics_and_charts(
-    seeded: int, db: Database, logs: Path, page: Callable[[str], AppTest], sleeper: subprocess.Popen[bytes]
+    seeded: int, db: Database, logs: Path, page: Callable[..., AppTest], sleeper: subprocess.Popen[bytes]
 ) -> None:
     insert_run(db, name="first")
     insert_run(db, status="failed", name="broken", error="no recorded data between the given times")
@@ -233,7 +233,7 @@ def test_invalid_input_is_refused_and_nothing_launched(
     seeded: int,
     db: Database,
     logs: Path,
-    page: Callable[[str], AppTest],
+    page: Callable[..., AppTest],
     make_bad: Callable[[AppTest, int], str],
 ) -> None:
     at = page("backtest", tab="New backtest")
@@ -249,7 +249,7 @@ def test_invalid_input_is_refused_and_nothing_launched(
 
 
 def test_a_market_without_data_is_named(
-    seeded: int, db: Database, logs: Path, page: Callable[[str], AppTest]
+    seeded: int, db: Database, logs: Path, page: Callable[..., AppTest]
 ) -> None:
     at = page("backtest", tab="New backtest")
     assert at.multiselect(key="bt_markets").label == "Markets (1 with ticks in the range)"
@@ -263,7 +263,7 @@ def test_a_market_without_data_is_named(
 
 
 def test_compare_two_runs_side_by_side(
-    seeded: int, db: Database, logs: Path, page: Callable[[str], AppTest]
+    seeded: int, db: Database, logs: Path, page: Callable[..., AppTest]
 ) -> None:
     insert_run(db, name="tight")
     insert_run(
@@ -291,7 +291,7 @@ def test_compare_two_runs_side_by_side(
 
 
 def test_a_size_below_the_markets_minimum_is_warned_before_launch(
-    seeded: int, db: Database, logs: Path, page: Callable[[str], AppTest]
+    seeded: int, db: Database, logs: Path, page: Callable[..., AppTest]
 ) -> None:
     at = page("backtest", tab="New backtest")
     at.multiselect(key="bt_markets").set_value([BTC]).run()
@@ -309,7 +309,7 @@ def test_a_size_below_the_markets_minimum_is_warned_before_launch(
 
 
 def test_a_short_run_explains_its_missing_ratios_and_its_refusals(
-    seeded: int, db: Database, logs: Path, page: Callable[[str], AppTest]
+    seeded: int, db: Database, logs: Path, page: Callable[..., AppTest]
 ) -> None:
     refusals = {"checked": 1_000, "refused": {"BELOW_MIN_SIZE": 900}, "trimmed": {"MAX_ORDER_SIZE": 12},
                 "refused_share": 0.9,

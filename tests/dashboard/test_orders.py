@@ -62,7 +62,7 @@ def test_only_the_open_tab_is_drawn(seeded: int, page: Callable[..., AppTest]) -
 
 
 def test_the_tables_show_the_decision_columns_and_the_rest_on_demand(seeded: int,
-                                                                    page: Callable[[str], AppTest]) -> None:
+                                                                    page: Callable[..., AppTest]) -> None:
     at = page("orders")
     table = table_with(at, "trade", "created_at")
     assert list(table.columns) == ["question", "trade", "price", "size", "filled", "status", "ended", "strategy",
@@ -150,7 +150,7 @@ def test_keeping_the_order_posts_nothing(orders: AppTest, db: Database) -> None:
     assert not [b for b in orders.button if b.key == "cancel_order_confirm"]
 
 
-def test_pagination_keeps_pages_small(seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+def test_pagination_keeps_pages_small(seeded: int, db: Database, page: Callable[..., AppTest]) -> None:
     with db.write() as conn:
         conn.execute(
             text("""INSERT INTO orders (client_id, mode, strategy, condition_id, token_id, outcome, side,
@@ -216,7 +216,7 @@ def test_csv_export(seeded: int, db: Database, exports: dict[str, Callable[[], A
 
 def test_the_tax_lots_download_is_the_years_form_8949_csv(seeded: int, db: Database,
                                                            exports: dict[str, Callable[[], Any]],
-                                                           page: Callable[[str], AppTest]) -> None:
+                                                           page: Callable[..., AppTest]) -> None:
     """The Orders page's tax export: live by default (the seeded live ledger has no fill: nothing to
     export); the paper ledger's year downloads the CSV `engine tax-lots` writes, here its two lots of the
     BTC market, which resolved YES."""
@@ -262,7 +262,7 @@ def test_a_position_is_exited_from_the_orders_page_after_a_preview(orders: AppTe
                                                       "ledger": "paper", "reason": "Exit button on the dashboard"}
 
 
-def test_a_strategy_is_flattened_from_its_page(seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+def test_a_strategy_is_flattened_from_its_page(seeded: int, db: Database, page: Callable[..., AppTest]) -> None:
     at = page("strategies")
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
     at.button(key="flatten_open_mm-btc").click().run()

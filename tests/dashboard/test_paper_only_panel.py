@@ -22,7 +22,7 @@ def _live(db: Database) -> int:
         return int(conn.execute(text("SELECT live FROM strategies WHERE name = 'mm-btc'")).scalar_one())
 
 
-def test_promote_and_demote_from_the_page(seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+def test_promote_and_demote_from_the_page(seeded: int, db: Database, page: Callable[..., AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))
     at = page("strategies")
@@ -45,7 +45,7 @@ def test_promote_and_demote_from_the_page(seeded: int, db: Database, page: Calla
 
 
 def test_a_paper_only_strategy_on_a_live_desk_shows_its_paper_ledger(seeded: int, db: Database,
-                                                                     page: Callable[[str], AppTest]) -> None:
+                                                                     page: Callable[..., AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'live'"))
         conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))
@@ -84,7 +84,7 @@ def test_the_overview_shows_the_paper_ledger_apart_on_a_live_desk(seeded: int, d
 
 
 def test_the_risk_page_shows_the_ledger_usage_and_its_decisions_apart(seeded: int, db: Database,
-                                                                    page: Callable[[str], AppTest]) -> None:
+                                                                    page: Callable[..., AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'live'"))
         ledger_risk_store.write(conn, POLYMARKET, "paper", LedgerRisk(peak_equity=20_000_000_000), now_ms())
@@ -101,7 +101,7 @@ def test_the_risk_page_shows_the_ledger_usage_and_its_decisions_apart(seeded: in
 
 
 def test_the_orders_page_lists_the_paper_ledger_positions_apart_with_their_own_exit(
-        seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+        seeded: int, db: Database, page: Callable[..., AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'live'"))
         conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))
@@ -117,7 +117,7 @@ def test_the_orders_page_lists_the_paper_ledger_positions_apart_with_their_own_e
 
 
 def test_a_strategy_naming_a_kalshi_market_shows_kalshis_paper_ledger(seeded: int, db: Database,
-                                                                       page: Callable[[str], AppTest]) -> None:
+                                                                       page: Callable[..., AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'live'"))
         conn.execute(text("""UPDATE strategies SET markets = '["kalshi:KXTEST-1"]' WHERE name = 'mm-btc'"""))
@@ -139,7 +139,7 @@ def test_a_strategy_naming_a_kalshi_market_shows_kalshis_paper_ledger(seeded: in
 
 
 def test_the_overview_shows_kalshis_paper_ledger_apart(seeded: int, db: Database,
-                                                       page: Callable[[str], AppTest]) -> None:
+                                                       page: Callable[..., AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("""UPDATE strategies SET markets = '["kalshi:KXTEST-1"]' WHERE name = 'mm-btc'"""))
         conn.execute(text("""INSERT INTO venue_pairs (condition_id, kalshi_ticker, inverted, polymarket_question,
@@ -159,7 +159,7 @@ def test_the_overview_shows_kalshis_paper_ledger_apart(seeded: int, db: Database
 
 
 def test_the_overview_shows_kalshis_live_ledger_once_armed(seeded: int, db: Database,
-                                                          page: Callable[[str], AppTest]) -> None:
+                                                          page: Callable[..., AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("""UPDATE strategies SET markets = '["kalshi:KXTEST-1"]', live = 1 WHERE name = 'mm-btc'"""))
         conn.execute(text("UPDATE venue_modes SET mode = 'live', "

@@ -23,7 +23,7 @@ def _successes(at: AppTest) -> str:
 
 
 def test_an_archive_hour_imports_from_the_sessions_tab(
-    dash_env: Path, db: Database, page: Callable[[str], AppTest], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dash_env: Path, db: Database, page: Callable[..., AppTest], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ENGINE_LOG_FILE", str(tmp_path / "log" / "engine.log"))  # the import's output beside it
     hour = _v2_file(tmp_path / "hour.parquet", _v2_rows())
@@ -50,7 +50,7 @@ def test_an_archive_hour_imports_from_the_sessions_tab(
 
 
 def test_a_bad_form_starts_nothing_and_names_every_problem(
-    dash_env: Path, db: Database, page: Callable[[str], AppTest], tmp_path: Path
+    dash_env: Path, db: Database, page: Callable[..., AppTest], tmp_path: Path
 ) -> None:
     at = page("backtest", tab="Sessions")
     at.text_input(key="px_path").input(str(tmp_path / "nowhere"))

@@ -44,7 +44,7 @@ def _record_more(path: Path, condition_id: str, at: int, n: int = 25) -> None:
 
 def test_a_backtest_launches_while_ticks_keep_arriving(
     dash_env: Path, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    page: Callable[[str], AppTest],
+    page: Callable[..., AppTest],
 ) -> None:
     monkeypatch.setenv("ENGINE_LOG_FILE", str(tmp_path / "engine.log"))
     markets, start, end = write_recording(dash_env, markets=2, events=400)
@@ -68,7 +68,7 @@ def test_a_backtest_launches_while_ticks_keep_arriving(
 
 
 def test_the_sweep_picker_keeps_its_markets_while_ticks_keep_arriving(
-    dash_env: Path, db: Database, page: Callable[[str], AppTest]
+    dash_env: Path, db: Database, page: Callable[..., AppTest]
 ) -> None:
     markets, _, end = write_recording(dash_env, markets=3, events=400)
     at = page("backtest", tab="Sweep")

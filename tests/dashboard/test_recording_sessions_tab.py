@@ -31,7 +31,7 @@ def _audit(path: Path) -> list[tuple[str, str]]:
 
 
 def test_sessions_tab_starts_stops_annotates_exports_and_deletes(
-    dash_env: Path, db: Database, page: Callable[[str], AppTest]
+    dash_env: Path, db: Database, page: Callable[..., AppTest]
 ) -> None:
     markets, _, _ = write_recording(dash_env, markets=2, events=100)
     at = page("backtest", tab="Sessions")
@@ -66,7 +66,7 @@ def test_sessions_tab_starts_stops_annotates_exports_and_deletes(
 
 
 def test_a_refused_name_says_why_and_starts_nothing(dash_env: Path, db: Database,
-                                                    page: Callable[[str], AppTest]) -> None:
+                                                    page: Callable[..., AppTest]) -> None:
     write_recording(dash_env, markets=1, events=10)
     at = page("backtest", tab="Sessions")
     at.text_input(key="ss_name").input("-bad")
@@ -77,7 +77,7 @@ def test_a_refused_name_says_why_and_starts_nothing(dash_env: Path, db: Database
 
 def test_a_backtest_launches_on_a_session(
     dash_env: Path, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    page: Callable[[str], AppTest],
+    page: Callable[..., AppTest],
 ) -> None:
     monkeypatch.setenv("ENGINE_LOG_FILE", str(tmp_path / "engine.log"))
     markets, start, end = write_recording(dash_env, markets=3, events=300)
@@ -102,7 +102,7 @@ def test_a_backtest_launches_on_a_session(
 
 def test_a_session_over_every_market_backtests_every_market_it_recorded(
     dash_env: Path, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    page: Callable[[str], AppTest],
+    page: Callable[..., AppTest],
 ) -> None:
     """A session started over "all markets" names none: the New backtest tab backtests every market
     with ticks in its span, as the Sweep tab and the CLI do (it once refused to launch)."""

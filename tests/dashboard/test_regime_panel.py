@@ -14,7 +14,7 @@ from tests.dashboard.seed import BTC, ELECTION
 
 
 def test_the_strategies_page_shows_each_markets_regime_and_its_changes(seeded: int, db: Database,
-                                                                       page: Callable[[str], AppTest]) -> None:
+                                                                       page: Callable[..., AppTest]) -> None:
     with db.write() as conn:
         add_notes(conn, [(1_000, "paper", "mm-btc", BTC, "REGIME_CALM", "quoting"),
                          (2_000, "paper", "mm-btc", BTC, "REGIME_TOXIC", "toxicity 0.03: half-spread 0.05, size 4"),

@@ -54,7 +54,7 @@ def test_an_allocation_is_validated_saved_versioned_and_audited(mm: AppTest, db:
 
 
 def test_a_strategy_halted_by_its_own_limit_says_so(seeded: int, db: Database,
-                                                     page: Callable[[str], AppTest]) -> None:
+                                                     page: Callable[..., AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("""INSERT INTO strategy_risk (mode, strategy, trading_state, reason, state_at, updated_at)
                              VALUES ('paper', 'mm-btc', 'HALTED', 'STRATEGY_DRAWDOWN: 21% from its peak', :n, :n)"""),
@@ -65,7 +65,7 @@ def test_a_strategy_halted_by_its_own_limit_says_so(seeded: int, db: Database,
                and "Other strategies keep trading" in w.value for w in at.warning)
 
 
-def test_performance_from_snapshots_and_fills(seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+def test_performance_from_snapshots_and_fills(seeded: int, db: Database, page: Callable[..., AppTest]) -> None:
     now = now_ms()
     with db.write() as conn:
         conn.execute(text("DELETE FROM strategy_snapshots"))
@@ -95,7 +95,7 @@ def test_performance_from_snapshots_and_fills(seeded: int, db: Database, page: C
 
 @pytest.mark.parametrize("garbage", ["abc", "nan", "1e999999"])
 def test_a_garbage_stored_allocation_never_breaks_the_page_and_can_be_fixed(
-        garbage: str, seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+        garbage: str, seeded: int, db: Database, page: Callable[..., AppTest]) -> None:
     with db.write() as conn:  # written around the dashboard: a script, a hand edit
         conn.execute(text("""INSERT INTO strategy_limits (strategy, name, value, version, updated_at, updated_by)
                              VALUES ('mm-btc', 'allocation', :v, 1, :n, 'script')"""), {"v": garbage, "n": now_ms()})

@@ -48,7 +48,7 @@ def _kalshi_rows(db: Database) -> None:
 
 
 def test_each_row_names_its_venue_and_a_kalshi_market_its_title(db: Database,
-                                                                page: Callable[[str], AppTest]) -> None:
+                                                                page: Callable[..., AppTest]) -> None:
     _kalshi_rows(db)
     orders = page("orders")
     assert not orders.exception

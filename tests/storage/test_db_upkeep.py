@@ -179,6 +179,7 @@ def test_each_run_is_recorded_and_the_schedule_reads_the_last(db_path: Path) -> 
         assert db_upkeep.due(conn, 3_600_000, now=now_ms() + 3_600_000)
         (last,) = db_upkeep.last_runs(conn, 1)
         assert last["trigger"] == "schedule" and last["finished_at"] >= last["started_at"]
-        assert db_upkeep.run_after(conn, last["started_at"])["id"] == last["id"]
+        found = db_upkeep.run_after(conn, last["started_at"])
+        assert found is not None and found["id"] == last["id"]
     finally:
         conn.close()
