@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from storage.sqlite.db import Database
 
@@ -134,6 +135,12 @@ def _database() -> Database:
 
 
 def _on_beat() -> None:
+    ctx = get_script_run_ctx()
+    if ctx is None or len(ctx.fragment_ids_this_run or ()) != 1:
+        # The beat was folded into another run (a click on the page, or in a panel): that run is the one to
+        # keep, or the click's effect is lost to a rerun of panels asked for here; it draws what it draws,
+        # and the next beat looks again.
+        return
     changed = due_changes(_database())
     if not changed:
         return  # only the pulse's fragment reruns: nothing of any panel is read or drawn

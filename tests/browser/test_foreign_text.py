@@ -22,7 +22,7 @@ from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 from tests.browser.cdp import Chromium, Page, chromium_path
 from tests.browser.hostile import FOREIGN, Canary, foreign_rules, make_hostile, payload
-from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, login, open_page
+from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, login, open_page, settled
 from tests.browser.serve import streamlit
 from tests.dashboard.seed import BTC, seed
 from tests.dashboard.test_backtest_page import METRICS, insert_run
@@ -133,10 +133,12 @@ async def _tour(page: Page, url: str, canary: Canary) -> None:
         if title == "Orders & trades":
             await click(page, "[...document.querySelectorAll('[role=tab]')].find(t => t.innerText === 'Fills')",
                         "the Fills tab", js=True)
+            await settled(page, title)  # the open tab alone is drawn: the click's run draws it
             await _nothing_foreign(page, canary, "Fills")
         if title == "Backtest":
             await click(page, "[...document.querySelectorAll('[role=tab]')].find(t => t.innerText === 'Sessions')",
                         "the Sessions tab", js=True)
+            await settled(page, title)
             await _nothing_foreign(page, canary, "Sessions")
     shown = await page.evaluate("document.body.innerText")
     assert payload(43, canary.url) in shown  # the kill latch's reason in the header, as written
