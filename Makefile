@@ -5,16 +5,20 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PIP_TIME := ~4-5 minutes on a loaded 2-core machine, ~1-2 on an idle one
 
-.PHONY: run service test test-fast test-process mutation setup core bench clean-var
+.PHONY: run service test test-fast test-process mutation setup bench clean-var
 
 # supervisord runs under tools/run_desk.py: Ctrl-C or a closed terminal (SIGHUP) stops everything it
 # started, never reloads it. CONF: another supervisord configuration (tests relocate it).
 CONF ?= supervisord.conf
 
 run: setup
-	$(BIN)/python -m engine init
-	$(BIN)/python -m tools.optional_programs
+	@$(PYTHON) -m tools.first_run step "preparing .env, var/ and the database (engine init)" "a few seconds"
+	@$(BIN)/python -m engine init
+	@$(BIN)/python -m tools.optional_programs
+	@$(PYTHON) -m tools.first_run step "starting the simulator, the engine and the dashboard" \
+		"the dashboard answers within about a minute; the demo strategy trades on paper soon after you log in"
 	@$(BIN)/python -m tools.run_banner
 	$(BIN)/python -m tools.run_desk $(CONF)
 
@@ -38,43 +42,38 @@ PYTEST = env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 # Both tiers in one run (one collection, every core busy to the end): the fast tier starts no
 # process (tests/conftest.py fails a test of it that does) and takes a few minutes alone; the
 # process tier (marked `slow`) runs engines, simulators, supervisord, the dashboard and a browser.
-# The suite runs on the compiled trading core (TRADER_CORE=compiled: a process that would import the
-# source instead fails at once); `core` sets up and builds it first, strictly.
-test: core
-	TRADER_CORE=compiled $(PYTEST) $(PARALLEL)
+test: setup
+	$(PYTEST) $(PARALLEL)
 
-test-fast: core
-	TRADER_CORE=compiled $(PYTEST) $(PARALLEL) -m "not slow"
+test-fast: setup
+	$(PYTEST) $(PARALLEL) -m "not slow"
 
-test-process: core
-	TRADER_CORE=compiled $(PYTEST) $(PARALLEL) -m slow
+test-process: setup
+	$(PYTEST) $(PARALLEL) -m slow
 
 # Mutation testing of the code that protects money ([tool.mutmut] in pyproject.toml says which);
 # its kill rate is in docs/development.md. From scratch (mutmut keeps old verdicts in mutants/ even when
 # the tests change), niced so a shared machine stays usable; ends with the kill rate per file.
-mutation: setup  # on the source: mutmut mutates copies of it (TRADER_CORE=pure)
+mutation: setup
 	rm -rf mutants
-	nice -n 19 env TRADER_CORE=pure $(BIN)/mutmut run --max-children $$(nproc)
+	nice -n 19 $(BIN)/mutmut run --max-children $$(nproc)
 	$(BIN)/python -m tools.mutation_summary
 
 # bench/_*.py are helpers the benchmarks share, not benchmarks.
 bench: setup
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-# The compiled trading core (tools/build_core.py): the modules tools/compiled_modules.txt lists, built
-# with mypyc once per change of their sources into build/core/ (nothing to do when it matches). Where
-# it cannot be built (no C compiler), `make run` says so and runs the source; `make test` stops.
+# The pinned packages in .venv, once (again when requirements.txt changes): each step said with how
+# long it takes, pip's progress a line (its own output in var/log/setup.log, shown if it fails).
 setup: $(STAMP)
-	@$(BIN)/python -m tools.build_core
-
-core: $(STAMP)
-	@$(BIN)/python -m tools.build_core --strict
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
-	touch $(STAMP)
+	@test -x $(BIN)/python || { $(PYTHON) -m tools.first_run step "creating the virtualenv .venv" "seconds" \
+		&& $(PYTHON) -m venv $(VENV); }
+	@$(PYTHON) -m tools.first_run step "installing the pinned Python packages into .venv" "$(PIP_TIME), once"
+	@$(PYTHON) -m tools.first_run install $(BIN)/python requirements.txt
+	@touch $(STAMP)
 
 clean-var:
 	rm -rf var/

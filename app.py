@@ -44,6 +44,13 @@ PAGES = {
     ],
 }
 
+# On a phone (390 px) a table of several columns is wider than the page: Streamlit clips it at the right edge
+# (overflow-x: clip), with no way to reach the columns past it. There it scrolls sideways in its own frame
+# instead; at a laptop's width every table fits (tests/browser/layout.py measures it) and nothing changes.
+NARROW_TABLES = """<style>
+@media (max-width: 768px) { [data-testid="stTable"] { overflow-x: auto !important; } }
+</style>"""
+
 # url path -> page, for a link opened before login (the default page's path is "")
 BY_PATH = {p.url_path: p for group in PAGES.values() for p in group if p.url_path}
 
@@ -82,4 +89,5 @@ else:
     mark_routed(page.url_path)
     begin_page()  # the page's live panels, each refreshed when what it shows changes (pages/widgets/live.py)
     pulse()
+    st.html(NARROW_TABLES)
 page.run()

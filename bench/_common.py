@@ -32,12 +32,3 @@ def report(name: str, samples_ms: list[float], baseline_ms: list[float] | None =
     return figures
 
 
-def trading_core() -> str:
-    """Which trading core this process runs: the compiled build (contracts/compiled_core.py) or the
-    Python source, as a benchmark's result must say."""
-    from contracts.compiled_core import installed
-
-    build = installed()
-    if build is None:
-        return "the Python source (no compiled build matches it: `make setup` builds one)"
-    return f"compiled ({len(build.modules) - 1} modules, {build.folder.relative_to(ROOT)})"

@@ -26,8 +26,14 @@ within the same inventory cap. The recording prints each YES trade on NO too (it
 a YES buyer lifting the ask is a NO seller hitting the bid), so a maker's NO bid fills from prints
 in both. Printed beside it: its whole process's wall against the desk's (issue 74's target: >= 1.0x,
 its numba compile included) and the desk's replay alone against its replay alone (<= 4x).
-Each replay's process writes and reuses its bytecode, as a user's checkout does, and says which
-trading core it ran (the compiled build, or the source: `TRADER_CORE=pure` runs the source).
+Beside it NautilusTrader, the peer whose strategies, risk and execution run unchanged in its backtests
+as the desk's do (bench/nautilus_side.py, its own virtualenv, `--install-nautilus` once): the same
+recording in its data catalog, the same quoting by a Strategy of its own on its BacktestEngine, at both
+cadences; its line prints the desk's speed as a multiple of its own (issue 90: >= 2x deciding on events).
+Every yardstick's time to convert the recording into its own data is shown (once a recording, not in
+its wall). The order-rate limit is lifted on the desk at both cadences: every side places what it wants.
+Each replay's process writes and reuses its bytecode, as a user's checkout does (and says which trading
+core it ran: the source, or with `--code` a checkout of issues 74 to 90 its compiled build).
 Targets: >= 300 k events/s at the default cadence, >= 1 M with one decision, <= 250 MB peak
 RSS at every size, with every fill's markouts computed (engine/backtest/markouts.py).
 The same code reads about 10 % apart from run to run on a shared 2-core machine and up to ~25 %
@@ -51,9 +57,9 @@ from collections import Counter
 from itertools import islice
 from pathlib import Path
 
-import _hftbacktest
 from _common import ROOT, report
 from _recording import TICK, write_recording
+from _yardsticks import HFTBACKTEST, NAUTILUS, children_cpu, line, nautilus_line
 
 from engine.backtest.replay import apply
 from engine.feeds.books import BookCache
@@ -89,7 +95,7 @@ import json, os, resource, sqlite3, sys, time
 from pathlib import Path
 from engine.backtest.runner import BacktestSpec, run_sync
 from contracts.settings import load_settings
-try:  # which trading core runs (a checkout from before issue 74 has no compiled one)
+try:  # which trading core runs (a checkout of issues 74 to 90 may run a compiled one; before and since: the source)
     from contracts.compiled_core import installed
     core = "compiled" if installed() is not None else "source"
 except ImportError:
@@ -140,13 +146,14 @@ def replay_in_child(db: Path, work: Path, code: Path) -> dict:
     # As a user's checkout runs it: its modules' bytecode written once and reused (an environment that
     # forbids writing it would have every run compile the desk's source again, ~1 s of its wall).
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), children_cpu()
     out = subprocess.run([sys.executable, "-c", CHILD, str(db), str(work), json.dumps(PARAMS)], cwd=code, env=env,
                          capture_output=True, text=True)
+    cpu = children_cpu() - cpu
     if out.returncode != 0:
         raise SystemExit(child_failure(code, out.returncode, out.stderr))
     figures = json.loads(out.stdout.strip().splitlines()[-1])
-    figures["wall_s"] = time.perf_counter() - began
+    figures["wall_s"], figures["process_cpu_s"] = time.perf_counter() - began, cpu
     return figures
 
 
@@ -170,20 +177,22 @@ def child_failure(code: Path, returncode: int, stderr: str) -> str:
 
 def deciding_on_events(path: Path, on: bool) -> None:
     """Set the recording's desk to decide on events (or back to its default): as live with
-    `decide_on_events` on, with no least gap between a market's decisions and no order-rate limit,
-    so that it quotes as hftbacktest's market maker does on the same events. Off: at the recorded
-    markers only (the timed passes), said explicitly, since the desk decides on events by default."""
+    `decide_on_events` on, with no least gap between a market's decisions. Off: at the recorded markers
+    only (the timed passes), said explicitly, since the desk decides on events by default. Either way
+    with the order-rate limit lifted, so that it places every order it wants, as the yardsticks' market
+    makers do: the same work on both sides (the desk's default 120 a minute refused most of its quotes
+    at the default cadence, where it then sent a third of hftbacktest's orders)."""
     with sqlite3.connect(path) as conn:
         conn.execute("DELETE FROM settings WHERE key IN ('decide_on_events', 'decision_min_gap_ms')")
         conn.execute("DELETE FROM risk_limits WHERE name = 'max_order_rate'")
+        conn.execute("INSERT INTO risk_limits (name, value, version, updated_at, updated_by) "
+                     "VALUES ('max_order_rate', '100000', 1, 0, 'bench')")
         if not on:
             conn.execute("INSERT INTO settings (key, value, version, updated_at, updated_by) "
                          "VALUES ('decide_on_events', '0', 1, 0, 'bench')")
         if on:
             conn.executemany("INSERT INTO settings (key, value, version, updated_at, updated_by) "
                              "VALUES (?, ?, 1, 0, 'bench')", [("decide_on_events", "1"), ("decision_min_gap_ms", "0")])
-            conn.execute("INSERT INTO risk_limits (name, value, version, updated_at, updated_by) "
-                         "VALUES ('max_order_rate', '100000', 1, 0, 'bench')")
 
 
 def reach_ticks() -> int:
@@ -243,14 +252,16 @@ def bench_size(tmp: Path, events: int, args: argparse.Namespace, *, chunks: bool
     print(f"{events:,} market events: recording written in {time.perf_counter() - began:.1f} s; "
           f"replaying with the code in {args.code}", flush=True)
     default = replay_in_child(path, tmp / "work", args.code)
-    yardstick = (_hftbacktest.unavailable() or _hftbacktest.run(path, tmp / "hftbacktest")) if chunks else None
-    on_events = on_events_yardstick = None
-    if chunks and not args.no_events:  # the live cadence: decisions on events, the same quoting in both
+    yardstick = (HFTBACKTEST.unavailable() or HFTBACKTEST.run(path, tmp / "hftbacktest")) if chunks else None
+    nautilus = (NAUTILUS.unavailable() or NAUTILUS.run(path, tmp / "nautilus")) if chunks else None
+    on_events = on_events_yardstick = on_events_nautilus = None
+    if chunks and not args.no_events:  # the live cadence: decisions on events, the same quoting in all
         deciding_on_events(path, True)
         on_events = replay_in_child(path, tmp / "work-events", args.code)
         deciding_on_events(path, False)
-        on_events_yardstick = (_hftbacktest.unavailable()
-                               or _hftbacktest.run(path, tmp / "hftbacktest-events", reach_ticks()))
+        on_events_yardstick = (HFTBACKTEST.unavailable()
+                               or HFTBACKTEST.run(path, tmp / "hftbacktest-events", reach_ticks()))
+        on_events_nautilus = NAUTILUS.unavailable() or NAUTILUS.run(path, tmp / "nautilus-events", reach_ticks())
     if chunks:
         with sqlite3.connect(path) as conn:
             tokens = [t for row in conn.execute("SELECT yes_token, no_token FROM markets") for t in row]
@@ -266,12 +277,16 @@ def bench_size(tmp: Path, events: int, args: argparse.Namespace, *, chunks: bool
     for label, run, target in (("default cadence", default, TARGET_DEFAULT), ("one decision", one, TARGET_ONE)):
         print(run_line(label, run, target))
     if yardstick is not None:
-        print(_hftbacktest.line(yardstick, default))
+        print(line(yardstick, default))
+    if nautilus is not None:
+        print(nautilus_line(nautilus, default))
     if on_events is not None and on_events_yardstick is not None:
         print(run_line("on events (decide_on_events = 1)", on_events, TARGET_DEFAULT))
-        print(_hftbacktest.line(on_events_yardstick, on_events, "on events"))
+        print(line(on_events_yardstick, on_events, "on events"))
         if not isinstance(on_events_yardstick, str):
             print(fills_compared(on_events, on_events_yardstick))
+    if on_events_nautilus is not None and on_events is not None:
+        print(nautilus_line(on_events_nautilus, on_events, "on events"))
     extra = default["decisions"] - one["decisions"]
     if extra > 0:
         print(f"    per decision: {(default['replay_s'] - one['replay_s']) * 1000 / extra:.2f} ms "
@@ -292,12 +307,14 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose code replays (default: this one)")
     parser.add_argument("--no-events", action="store_true",
                         help="skip the run deciding on events (decide_on_events = 1) and its hftbacktest twin")
-    parser.add_argument("--install-hftbacktest", action="store_true",
-                        help=f"first install {_hftbacktest.PINNED} into {_hftbacktest.VENV} (its own "
-                             "virtualenv; the network is needed once) to print the desk's speed against it")
+    for stick in (HFTBACKTEST, NAUTILUS):
+        parser.add_argument(stick.flag, action="store_true",
+                            help=f"first install {stick.pinned} into {stick.venv} (its own virtualenv; the network "
+                                 "is needed once) to print the desk's speed against it")
     args = parser.parse_args()
-    if args.install_hftbacktest and (why := _hftbacktest.install()):
-        print(f"hftbacktest: not installed ({why})")
+    for stick, asked in ((HFTBACKTEST, args.install_hftbacktest), (NAUTILUS, args.install_nautilus)):
+        if asked and (why := stick.install()):
+            print(f"{stick.name}: not installed ({why})")
     sizes = [args.events, *(n for n in LARGE_SIZES if args.large and n != args.events)]
     with tempfile.TemporaryDirectory() as tmp:
         for n, events in enumerate(sizes):

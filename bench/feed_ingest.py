@@ -23,7 +23,7 @@ import time
 from _common import report
 
 from engine.feeds.books import BookCache
-from engine.feeds.market_ws import MarketFeed
+from engine.venues.polymarket.market_ws import MarketFeed
 
 CHUNK = 1000
 

@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from _common import ROOT, report
 
-from engine.marketdata.pmxt_import import import_pmxt
+from engine.venues.polymarket.pmxt_import import import_pmxt
 from storage.research.session_files import export_session, import_session
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate

@@ -7,8 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.bootstrap import MIN_SAMPLES
-from contracts.metrics import ANNUALIZE_MIN_MS
+from contracts.metrics import ANNUALIZE_MIN_MS, interval_words
 
 DASH = "—"
 
@@ -114,25 +113,23 @@ def p_value_words(p: Any) -> str:
 
 
 def _pnl_parts(value: Any) -> tuple[str, str]:
-    """(start, end, low, high, p, fills) as ("+3.70 pUSD", "(95 %: −2.10 to +9.40, p = 0.31, over 9 fills)"),
-    with the reason when a run has too few fills for an interval; runs made before intervals were
+    """(start, end, low, high, p, words) as ("+3.70 pUSD", "(95 %: −2.10 to +9.40, p = 0.31, over 12 round
+    trips (40 fills))"), or with why there is no interval ("(no interval: every fill at one price ...)"): the
+    words of contracts/metrics.py `interval_words`, which every view shows; runs made before intervals were
     kept show the PnL alone."""
-    start, end, low, high, p, fills = value if isinstance(value, tuple) else (None,) * 6
+    start, end, low, high, p, words = value if isinstance(value, tuple) else (None,) * 6
     first, last = _number(start), _number(end)
     if first is None or last is None:
         return DASH, ""
     figure = f"{last - first:+,.2f} pUSD"
     span = _range(low, high)
-    if span:
-        return figure, f"({span}, {p_value_words(p)}, over {int(fills or 0):,} fills)"
-    if isinstance(fills, int):
-        return figure, f"(no interval: {fills:,} fill{'s' if fills != 1 else ''}, it needs {MIN_SAMPLES})"
-    return figure, ""
+    said = [part for part in (span, p_value_words(p) if span else "", words or "") if part]
+    return figure, f"({', '.join(said)})" if said else ""
 
 
 def _pnl_tile(value: Any) -> tuple[str, str]:
     figure, note = _pnl_parts(value)
-    return figure.removesuffix(" pUSD"), note.strip("()")
+    return figure.removesuffix(" pUSD"), note[1:-1] if note.startswith("(") else note
 
 
 _markout = _joined(_markout_parts)
@@ -183,10 +180,12 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("end_equity", "End equity", _usdc, "Equity (pUSD) at the last decision", **_MONEY),
     MetricSpec("pnl", "PnL", _joined(_pnl_parts),
                "End − start equity, with how sure it is: the range holding 95 % of the PnLs of 1,000 runs "
-               "drawn from this run's fills (a bootstrap over fills, seeded by the run's seed), and the p-value "
-               "against zero (how often resampled runs land across zero, both sides counted). A range that "
-               "spans zero: this run does not show whether the strategy earns. Fills that come in bursts or "
-               "share a price move make the range narrower than the truth: compare runs on other data",
+               "drawn from this run's round trips (a market's fills from flat back to flat, or held to the end: "
+               "fills that ride the same move are not independent), seeded by the run's seed, and the p-value "
+               "against zero (how often resampled runs land across zero, both sides counted; never below what "
+               "the number of round trips allows). No range, with why, when every fill is at one price, there are "
+               "fewer than 5 round trips or all made the same. A range that spans zero: this run does not show "
+               "whether the strategy earns",
                tile=_pnl_tile, unit="pUSD"),
     MetricSpec("total_return", "Total return", _percent, "End equity / start equity − 1"),
     MetricSpec("max_drawdown", "Max drawdown", _share, "Largest fall from a running peak, % of that peak"),
@@ -263,7 +262,7 @@ def _value(found: Mapping[str, Any], key: str) -> Any:
                 found.get(f"{key}_high"))
     if key == "pnl":
         return (found.get("start_equity"), found.get("end_equity"), found.get("pnl_low"), found.get("pnl_high"),
-                found.get("pnl_p_value"), found.get("interval_fills"))
+                found.get("pnl_p_value"), interval_words(found))
     if key == "annualized_return":
         return found.get(key), found.get("span_ms")
     if key == "avg_holding_ms":

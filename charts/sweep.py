@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from charts import text
 from charts.axes import padded, whole_dtick
 from charts.style import AMBER, BLUE, GREEN, GREY, LAYOUT, empty_figure
-from contracts.bootstrap import MIN_SAMPLES
+from contracts.metrics import interval_words
 
 OBJECTIVE_LABELS = {"sharpe": "Sharpe per day", "return": "return per day", "calmar": "return per day / max drawdown",
                     "markout": "60 s markout per day (pUSD)"}
@@ -134,11 +134,9 @@ def best_pnl_line(best: dict[str, Any] | None, trials: int) -> str:
         return ""
     head = f"Best trial {best['number']}: PnL {end - start:+,.2f} pUSD"  # type: ignore[index]  # best is set here
     low, high, p = metrics.get("pnl_low"), metrics.get("pnl_high"), metrics.get("pnl_p_value")
+    words = interval_words(metrics)
     if not all(isinstance(v, (int, float)) for v in (low, high, p)):
-        fills = metrics.get("interval_fills")
-        why = f"{fills:,} fills, an interval needs {MIN_SAMPLES}" if isinstance(fills, int) else "no interval kept"
-        return f"{head} ({why})."
-    return (f"{head} (95 %: {low:+,.2f} to {high:+,.2f}, p = {p:.3f} against zero, over "
-            f"{metrics.get('interval_fills', 0):,} fills). The best of {trials} trials looks surer than it is: this "
-            "is not corrected for the trials tried; the held-out figures (and a walk-forward sweep's deflated "
-            "Sharpe ratio) are the check.")
+        return f"{head} ({words or 'no interval kept'})."
+    return (f"{head} (95 %: {low:+,.2f} to {high:+,.2f}, p = {p:.3f} against zero, {words}). The best of "
+            f"{trials} trials looks surer than it is: this is not corrected for the trials tried; the held-out "
+            "figures (and a walk-forward sweep's deflated Sharpe ratio) are the check.")

@@ -25,7 +25,3 @@ and how a value is checked, so the dashboard refuses what the engine would refus
 
 A layering test (tests/test_layering.py) fails if `pages/` imports any other engine module.
 """
-
-from contracts.compiled_core import install as _install_compiled_core
-
-_install_compiled_core()  # before any module of the desk: the compiled build, if it matches the source

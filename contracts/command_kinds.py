@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from contracts.exit_floors import FLOORS_FIELD, floor_problem
 from contracts.venue_policies import venues_armed_alone
 
 REASON_CHARS = 500
@@ -41,6 +42,7 @@ class Field:
     required: bool = False
     choices: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()  # a callable: read when a payload is checked
     max_chars: int = 200
+    problem: Callable[[object], str | None] | None = None  # what is wrong with a value of a structured field
 
     def allowed(self) -> tuple[str, ...]:
         """The strings it may be now (none listed: any)."""
@@ -49,6 +51,9 @@ class Field:
 
 REASON = Field(str, max_chars=REASON_CHARS)
 NUMBER = Field((int, float, str), max_chars=30)  # a decimal amount: 10, 0.45 or "0.45"
+# The lowest price per position the operator confirmed for an exit or a flatten (contracts/exit_floors.py):
+# the engine never sells below it.
+FLOORS = Field(dict, problem=floor_problem)
 
 
 @dataclass(frozen=True)
@@ -74,15 +79,17 @@ KINDS: tuple[CommandKind, ...] = (
     CommandKind("kill", 100, Handler.CONTROLLER, _REASON_ONLY, never_expires=True, closes_gate=True),
     CommandKind("stop", 80, Handler.CONTROLLER, _REASON_ONLY, closes_gate=True),
     CommandKind("cancel_order", 70, Handler.TRADING, {"order_id": Field(int), "client_id": Field(str)}),
-    CommandKind("flatten", 70, Handler.TRADING, {"condition_id": Field(str), "strategy": Field(str)}),
+    CommandKind("flatten", 70, Handler.TRADING, {"condition_id": Field(str), "strategy": Field(str),
+                                                 FLOORS_FIELD: FLOORS}),
     # Sell a strategy's position through the exit path while it trades: one token (`outcome`), one
     # market, or everything the strategy holds ("flatten strategy"); `ledger` paper sells what the
-    # paper ledger holds beside a live desk (engine/trading/passes/ledger.py), the desk's mode otherwise.
+    # paper ledger holds beside a live desk (engine/trading/passes/ledger.py), the desk's mode otherwise;
+    # `floors`: the lowest price per position the operator confirmed (none: the engine's floor when it sends).
     # It reduces risk as a flatten does, so it is claimed with it.
     CommandKind("exit", 70, Handler.TRADING, {
         "strategy": Field(str, required=True), "condition_id": Field(str, max_chars=100),
         "outcome": Field(str, choices=("YES", "NO")), "ledger": Field(str, choices=("paper", "live")),
-        "reason": REASON}),
+        FLOORS_FIELD: FLOORS, "reason": REASON}),
     CommandKind("pause", 60, Handler.CONTROLLER, _REASON_ONLY),
     CommandKind("place_order", 50, Handler.TRADING, {
         "condition_id": Field(str, required=True, max_chars=100),
@@ -98,6 +105,13 @@ KINDS: tuple[CommandKind, ...] = (
     # Merge complete YES+NO sets of a market back into pUSD (all held, or `shares` of them).
     CommandKind("merge", 45, Handler.TRADING, {"condition_id": Field(str, required=True, max_chars=100),
                                                "strategy": Field(str), "shares": NUMBER, "reason": REASON}),
+    # Move money between the sections of a venue's account (Kalshi's exchange shards): a transfer
+    # (`source`, `destination`, `amount` in the venue's cash, dollars) or a target split of the free money
+    # (`allocation`: "0:80,2:20"; "" none). Only when the operator asks (the desk never moves money by itself),
+    # typed to confirm on the dashboard; the administrator's (contracts/roles.py places no other role).
+    CommandKind("move_funds", 45, Handler.TRADING, {
+        "venue": Field(str, required=True, choices=_apart), "source": Field(int), "destination": Field(int),
+        "amount": NUMBER, "allocation": Field(str, max_chars=200), "reason": REASON}),
     CommandKind("rearm", 40, Handler.CONTROLLER, _REASON_ONLY),
     # `override`: the failing checks of the arming gate the operator typed to arm past, comma-separated
     # (storage/desk/arming.py: each named, audited; the checks nothing overrides stay refused).

@@ -22,6 +22,10 @@ from contracts.venue_rules import taker_fee
 from contracts.venues.kalshi.fees import KalshiFees, worst_fee
 from contracts.venues.kalshi.ids import LOT
 
+# The pair finder's example (the Markets page's, `pairs find`'s help): words that find a pair offline too, the
+# simulator's Fed February 25 bps question on both venues (simulator/kalshi/twin.py), as they would live.
+FIND_EXAMPLE = "fed 25 bps february"
+
 
 @dataclass(frozen=True)
 class Cross:

@@ -16,8 +16,6 @@ from decimal import ROUND_DOWN, Context, Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
-from mypy_extensions import mypyc_attr
-
 MICRO = 1_000_000
 ONE = MICRO  # what a winning token pays, in micro-pUSD
 
@@ -226,8 +224,6 @@ class Book:
         )
 
 
-# A strategy's test adds a field it asks for by subclassing it (tools/compiled_modules.txt compiles this module).
-@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(frozen=True, slots=True)
 class MarketInfo:
     """Static facts about one binary market (one condition, a YES and a NO token)."""
@@ -294,6 +290,9 @@ class MarketInfo:
     kalshi_series_fees: tuple[str, int] | None = None
     kalshi_event_fee_changes: tuple[tuple[int, str | None, int | None], ...] = ()
     price_grid: tuple[tuple[int, int, int], ...] = ()
+    # The Kalshi exchange shard it lives on, as the desk last read it (None: not read yet): its orders are
+    # routed there and collateral for them is checked there (engine/venues/kalshi/shards.py).
+    kalshi_exchange_index: int | None = None
 
     @property
     def resolution_pending(self) -> bool:
@@ -323,7 +322,7 @@ class MarketInfo:
 
 @dataclass(frozen=True, slots=True)
 class CopiedTrade:
-    """A followed wallet's public trade in a market (engine/follow/), in YES space: a NO bought at
+    """A followed wallet's public trade in a market (engine/venues/polymarket/follow/), in YES space: a NO bought at
     q is YES sold at 1 - q."""
 
     key: str  # unique among every wallet's trades
@@ -386,10 +385,20 @@ class MarketView:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """The market picture handed to strategies: only their markets, frozen."""
+    """The market picture handed to a strategy, frozen: the markets it decides in this call
+    (`markets`), and those of its markets it does not (`undecided`). A timed pass decides all of
+    them; a decision on one market's event hands that market alone (or its group, for a strategy
+    that decides its markets together), its other markets in `undecided`: still its markets, whose
+    state it keeps. A market leaves a strategy only by `StrategyBase.left`, never by being absent
+    from `markets` (engine/strategies/base.py)."""
 
     now_ms: int
     markets: Mapping[str, MarketView]
+    undecided: frozenset[str] = frozenset()
+
+    def every_market(self) -> frozenset[str]:
+        """Every market the strategy trades now: those decided in this call and the others."""
+        return self.undecided.union(self.markets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,7 +410,13 @@ class PositionView:
     no: int = 0
     yes_pending: int = 0
     no_pending: int = 0
-    cost: int = 0  # micro-pUSD paid for what is held
+    yes_cost: int = 0  # micro-pUSD paid for the YES held (its cost basis)
+    no_cost: int = 0  # the same for the NO held
+
+    @property
+    def cost(self) -> int:
+        """micro-pUSD paid for what is held, YES and NO."""
+        return self.yes_cost + self.no_cost
 
     @property
     def net_yes(self) -> int:

@@ -2,7 +2,7 @@
 
     [{"address": "0x…40 hex", "label": "whale-1", "enabled": true}]
 
-The engine polls each enabled wallet's public trades from the Data API (engine/follow/) and keeps
+The engine polls each enabled wallet's public trades from the Data API (engine/venues/polymarket/follow/) and keeps
 them (`followed_trades`); a `copy_trading` strategy copies them, scaled, delayed and capped by its
 own params, in its own markets, through the risk gate like any order. A label names the wallet
 everywhere (the Strategies page, a strategy's `wallets` param, the decisions log); the address is

@@ -14,7 +14,8 @@ from typing import Literal
 
 from contracts.domain import MICRO, BadNumber, NotFinite, OutOfRange, read_decimal, shown_number
 
-Unit = Literal["pUSD", "shares", "count", "percent", "probability", "seconds", "per minute", "flag", "ratio"]
+Unit = Literal["pUSD", "shares", "count", "percent", "probability", "seconds", "per minute", "flag", "ratio",
+               "correlation"]
 Action = Literal["resize", "deny", "state", "exit"]
 
 
@@ -87,14 +88,14 @@ LIMITS: tuple[LimitSpec, ...] = (
     LimitSpec("max_correlated_exposure", "Max exposure per correlated group", "pUSD", _d("400"), _d("0"),
               _d("10000000"), "resize", "The same, for markets whose mids move together (measured correlation at "
               "or above the threshold, joined transitively); a market in no group is its own."),
-    LimitSpec("correlation_threshold", "Correlated at", "ratio", _d("0.8"), _d("0"), _d("1"), "resize",
+    LimitSpec("correlation_threshold", "Correlated at", "correlation", _d("0.8"), _d("0"), _d("1"), "resize",
               "Two markets whose bucket returns correlate at least this much (or as much negatively) are one "
               "group. 0: no groups."),
     LimitSpec("correlation_bucket", "Correlation bucket", "seconds", _d("60"), _d("1"), _d("3600"), "state",
               "Mids are compared as their changes over buckets this long."),
     LimitSpec("correlation_window", "Correlation window", "seconds", _d("3600"), _d("60"), _d("86400"), "state",
               "…over the buckets of this window (at least 20 shared buckets before a correlation counts)."),
-    LimitSpec("correlation_spike", "Correlation spike at", "ratio", _d("0.9"), _d("0"), _d("1"), "state",
+    LimitSpec("correlation_spike", "Correlation spike at", "correlation", _d("0.9"), _d("0"), _d("1"), "state",
               "The mean absolute correlation of the watched markets (3 or more) reaching this: the whole desk "
               "REDUCING until it is 0.1 below. 0: the breaker is off."),
 )

@@ -15,7 +15,7 @@ from typing import Any
 
 from contracts.domain import MarketInfo, to_micros
 from contracts.params import Errors, ParamSpec, ParamType, check_value
-from contracts.venues import DESK_VENUE, PAIRED_VENUE, venue_of
+from contracts.venues import desk_venue, paired_venue, venue_of
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -70,7 +70,7 @@ def validate_market_spec(spec: object, kind: str = "") -> Errors:
         if len(venues) > 1:
             listed["markets"] = ("a strategy trades one venue: list Polymarket markets or Kalshi markets "
                                  "(kalshi:<ticker>), not both (make a second strategy for the other venue)")
-        elif kind in SPANS_VENUES and PAIRED_VENUE in venues:
+        elif kind in SPANS_VENUES and paired_venue() in venues:
             listed["markets"] = ("a cross-venue arbitrage names the Polymarket markets you paired with Kalshi: "
                                  "each one's Kalshi side is the market its pair links (python -m engine pairs add)")
         return listed
@@ -160,7 +160,7 @@ class _FilterRules:
 
     def accepts(self, market: MarketCandidate) -> bool:
         info = market.info
-        if venue_of(info.condition_id) != DESK_VENUE:  # another venue's market is traded only when named
+        if venue_of(info.condition_id) != desk_venue():  # another venue's market is traded only when named
             return False
         if self.tradable_only and (info.closed or not info.tradable or not info.accepting_orders):
             return False

@@ -87,13 +87,18 @@ class Metrics:
     markout_60s_fills: int | None = None
     markout_resolution_fills: int | None = None
     # How sure the PnL and markouts are (backtests; contracts/bootstrap.py: a bootstrap over the run's
-    # fills, seeded by the run's seed): the PnL's 95 % interval (pUSD, around end - start equity), its
-    # two-sided p-value against zero, each horizon's markout interval (pUSD), and the fills resampled.
-    # None under MIN_SAMPLES fills, and where they are not computed (a live strategy's figures).
+    # round trips, seeded by the run's seed): the PnL's 95 % interval (pUSD, around end - start equity), its
+    # two-sided p-value against zero, each horizon's markout interval (pUSD), the fills and the independent
+    # units (`interval_unit`: round trips) they rest on; `interval_none`: why there is none, in words (every
+    # fill at one price, too few round trips, all of them alike). None where they are not computed (a live
+    # strategy's figures, runs made before).
     pnl_low: float | None = None
     pnl_high: float | None = None
     pnl_p_value: float | None = None
     interval_fills: int | None = None
+    interval_units: int | None = None
+    interval_unit: str | None = None
+    interval_none: str | None = None
     markout_1s_low: float | None = None
     markout_1s_high: float | None = None
     markout_10s_low: float | None = None
@@ -107,17 +112,36 @@ class Metrics:
         return asdict(self)
 
 
-PNL_COLUMNS = ("pnl", "pnl_low", "pnl_high", "pnl_p")
+PNL_COLUMNS = ("pnl", "pnl_low", "pnl_high", "pnl_p", "pnl_sure")
 
 
-def pnl_columns(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, float | None]:
+def pnl_columns(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, float | str | None]:
     """A run's stored metrics as its PnL (end - start equity, pUSD) with the PnL's 95 % interval and
-    p-value against zero, for a table or a JSON answer; None where a run has none (too few fills, or
-    run before intervals were kept)."""
+    p-value against zero, and in words what they rest on or why there is none (`interval_words`), for a
+    table or a JSON answer; None where a run has none."""
     start, end = metrics.get("start_equity"), metrics.get("end_equity")
     pnl = end - start if isinstance(start, (int, float)) and isinstance(end, (int, float)) else None
     return {f"{prefix}pnl": pnl, f"{prefix}pnl_low": metrics.get("pnl_low"),
-            f"{prefix}pnl_high": metrics.get("pnl_high"), f"{prefix}pnl_p": metrics.get("pnl_p_value")}
+            f"{prefix}pnl_high": metrics.get("pnl_high"), f"{prefix}pnl_p": metrics.get("pnl_p_value"),
+            f"{prefix}pnl_sure": interval_words(metrics)}
+
+
+def interval_words(metrics: Mapping[str, Any]) -> str:
+    """How sure a run's PnL is, in the words every view shows (the Backtest page, its HTML report, the
+    command line's JSON, a sweep's tables): "over 14 round trips (62 fills)", "no interval: every fill at
+    one price (0.490): ...", or "" for a run that kept none (made before intervals were kept)."""
+    why, fills, units = metrics.get("interval_none"), metrics.get("interval_fills"), metrics.get("interval_units")
+    unit = metrics.get("interval_unit") or "round trip"
+    if isinstance(why, str) and why:
+        return f"no interval: {why}"
+    if isinstance(units, int) and isinstance(metrics.get("pnl_low"), (int, float)):
+        counted = f" ({fills:,} fill{'s' if fills != 1 else ''})" if isinstance(fills, int) else ""
+        return f"over {units:,} {unit}{'s' if units != 1 else ''}{counted}"
+    if isinstance(fills, int) and isinstance(metrics.get("pnl_low"), (int, float)):  # a run before round trips
+        return f"over {fills:,} fills (resampled one by one: narrower than the truth)"
+    if isinstance(fills, int):
+        return f"no interval: {fills:,} fill{'s' if fills != 1 else ''}"
+    return ""
 
 
 def resample(curve: Sequence[tuple[int, float]], steps: int) -> tuple[list[float], int]:

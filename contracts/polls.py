@@ -40,6 +40,7 @@ fades as they age.
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -276,22 +277,66 @@ def fair_value(polls: Sequence[Poll], race: str, option: str, now_ms: int,
                weighting: Weighting = Weighting()) -> PollFair | None:
     """The chance `option` leads `race`'s vote from the polls that ended by `now_ms`; None when no
     such poll asked about it and a rival."""
-    ended = [(p, weighting.weight(p, now_ms)) for p in polls if p.race == race and p.end_ms <= now_ms]
-    averages = _averages(ended)
-    if option not in averages or len(averages) < 2:
-        return None
-    rival = max((o for o in averages if o != option), key=lambda o: (averages[o], o))
-    both = [(p, w) for p, w in ended if option in p.shares and rival in p.shares and w > 0]
-    total = sum(w for _, w in both)
-    if not both or total <= 0:
-        return None
-    margin = sum(w * (p.shares[option] - p.shares[rival]) for p, w in both) / total
-    sampling = math.sqrt(sum((w * _margin_error(p, option, rival)) ** 2 for p, w in both)) / total
-    sigma = math.hypot(weighting.poll_error_points, sampling)
-    raw = 0.5 + math.copysign(0.5, margin) if sigma == 0 else NormalDist().cdf(margin / sigma)
-    probability = min(1 - P_FLOOR, max(P_FLOOR, raw))
-    return PollFair(race, option, rival, round(probability, 6), round(total / (total + 1), 6), margin, sigma,
-                    averages, len(both), max(p.end_ms for p, _ in both))
+    return _Race(polls, race, now_ms, weighting).fair(option)
+
+
+@dataclass(frozen=True, slots=True)
+class RaceView:
+    """A race as its fair values read it at a time (`polls show` prints this; the posted values are its
+    `fairs`): only the polls that ended by then count, a poll that ends later (a future end date) is
+    left out until it ends, and is counted apart."""
+
+    race: str
+    polls: int  # polls that ended by then
+    later: int  # polls ending after then: left out until they end
+    newest_ms: int | None  # when the newest poll that counts ended
+    later_ms: int | None  # when the first poll left out ends
+    fairs: Mapping[str, PollFair | None]  # every option a poll of the race asks about: its chance, or None
+
+
+def race_view(polls: Sequence[Poll], race: str, now_ms: int, weighting: Weighting = Weighting()) -> RaceView:
+    """`race` as its fair values read it at `now_ms` (the same rule as `fair_value`, every option at once:
+    the race's averages are made once, each option then read from the polls that asked about it, so a
+    race of many options costs in proportion to its rows)."""
+    reading = _Race(polls, race, now_ms, weighting)
+    later = [p.end_ms for p in polls if p.race == race and p.end_ms > now_ms]
+    options = sorted({o for p in polls if p.race == race for o in p.shares})
+    return RaceView(race, len(reading.ended), len(later), max((p.end_ms for p, _ in reading.ended), default=None),
+                    min(later, default=None), {o: reading.fair(o) for o in options})
+
+
+class _Race:
+    """One race read at a time: the polls that ended by then with their weights, each option's average
+    share, the two highest (an option's rival is the highest other one), and the polls asking about each
+    option, in the feed's order."""
+
+    def __init__(self, polls: Sequence[Poll], race: str, now_ms: int, weighting: Weighting) -> None:
+        self.race = race
+        self.ended = [(p, weighting.weight(p, now_ms)) for p in polls if p.race == race and p.end_ms <= now_ms]
+        self.averages = _averages(self.ended)
+        self.asking: dict[str, list[tuple[Poll, float]]] = {}
+        for poll, w in self.ended:
+            for option in poll.shares:
+                self.asking.setdefault(option, []).append((poll, w))
+        self.leaders = heapq.nlargest(2, self.averages, key=lambda o: (self.averages[o], o))
+        self.weighting = weighting
+
+    def fair(self, option: str) -> PollFair | None:
+        averages = self.averages
+        if option not in averages or len(averages) < 2:
+            return None
+        rival = self.leaders[1] if option == self.leaders[0] else self.leaders[0]
+        both = [(p, w) for p, w in self.asking[option] if rival in p.shares and w > 0]
+        total = sum(w for _, w in both)
+        if not both or total <= 0:
+            return None
+        margin = sum(w * (p.shares[option] - p.shares[rival]) for p, w in both) / total
+        sampling = math.sqrt(sum((w * _margin_error(p, option, rival)) ** 2 for p, w in both)) / total
+        sigma = math.hypot(self.weighting.poll_error_points, sampling)
+        raw = 0.5 + math.copysign(0.5, margin) if sigma == 0 else NormalDist().cdf(margin / sigma)
+        probability = min(1 - P_FLOOR, max(P_FLOOR, raw))
+        return PollFair(self.race, option, rival, round(probability, 6), round(total / (total + 1), 6), margin, sigma,
+                        averages, len(both), max(p.end_ms for p, _ in both))
 
 
 def _averages(weighted: Sequence[tuple[Poll, float]]) -> dict[str, float]:

@@ -10,18 +10,20 @@
 Whoever writes without a login (the engine, `python -m engine ...` run by the machine's user, a script)
 is the machine's own user: `Access` None, an administrator. The rules here are pure; the storage writers
 apply them (`storage.sqlite.db.Database.require`) to what a write touches, before writing, whichever page,
-fragment, dialog or bot handler called them: hiding a button is a courtesy, never the check.
+fragment, dialog or bot handler called them: hiding a button is a courtesy, never the check. A dashboard
+login's write is made only by a login that exists at that moment with the role it has then
+(`Database.write`, storage/desk/dashboard_logins.py): a page drawn before a removal, a demotion or a new
+password cannot act on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from contracts.market_filter import SPANS_VENUES
-from contracts.venue_policies import DESK_VENUE
-from contracts.venues import LABELS, VENUES, venue_of
+from contracts.venues import LABELS, VENUES, desk_venue, venue_of
 
 
 class Role(StrEnum):
@@ -41,6 +43,11 @@ class Access:
     role: Role
     actor: str  # what the audit log names its writes by
     venue: str | None = None  # an operator limited to this venue
+    # A dashboard login's credential: a fingerprint of the secret its sessions are signed with (who, with
+    # which password; storage/desk/dashboard_logins.py). The writers find such a login again at each write
+    # and refuse it when it is gone, has another password, role or venue. None: the machine's user or a
+    # Telegram chat (whose role the bot reads from its settings).
+    credential: str | None = field(default=None, repr=False)
 
     @property
     def described(self) -> str:
@@ -72,9 +79,11 @@ COMMAND_SCOPES: Mapping[str, Scope] = {
     "redeem": Scope.VENUE, "merge": Scope.VENUE,
     "start": Scope.DESK, "resume": Scope.DESK, "rearm": Scope.DESK,
     "set_mode": Scope.ADMIN, "set_venue_mode": Scope.ADMIN, "notify_test": Scope.ADMIN, "upkeep": Scope.ADMIN,
+    # Money moved between the sections of a venue's account (Kalshi's shards): the administrator's.
+    "move_funds": Scope.ADMIN,
 }
 # Settings (the `settings` table) an operator keeps as part of trading; every other is the administrator's.
-OPERATOR_SETTINGS: Mapping[str, str] = {"followed_wallets": DESK_VENUE}  # the copy strategies' wallets
+OPERATOR_SETTINGS: Mapping[str, Callable[[], str]] = {"followed_wallets": desk_venue}  # the copy strategies' wallets
 
 
 def why_not(access: Access | None, scope: Scope, venues: Collection[str] = ()) -> str | None:
@@ -109,5 +118,5 @@ def strategy_venues(kind: str, markets: object) -> frozenset[str]:
     if kind in SPANS_VENUES:
         return frozenset(VENUES)
     if isinstance(markets, list) and markets:
-        return frozenset(venue_of(m) for m in markets if isinstance(m, str)) or frozenset({DESK_VENUE})
-    return frozenset({DESK_VENUE})
+        return frozenset(venue_of(m) for m in markets if isinstance(m, str)) or frozenset({desk_venue()})
+    return frozenset({desk_venue()})

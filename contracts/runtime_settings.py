@@ -273,7 +273,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "An entry matching a rule writes "
                 "the rule's value as a fair-value signal for the markets it selects, for its time-to-live.",
                 group="news", check=news_feeds, max_depth=8),
-    # Wallets followed (engine/follow/): their trades heard on the venue's stream, reconciled from the Data API.
+    # Wallets followed (engine/venues/polymarket/follow/): their trades heard on the venue's stream, reconciled from
+    # the Data API.
     SettingSpec("followed_wallets", "Followed wallets", list, [], None, None, "wallets",
                 "Polymarket wallets whose public trades the desk hears as they happen (the Data API reconciles "
                 "every 15 s) for copy_trading strategies (edited as a table on the Strategies page).",

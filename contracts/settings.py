@@ -40,7 +40,7 @@ POLYMARKET_HOSTS = {
     # Public spot ticker streams, the short up/down series' fallback price (engine/feeds/spot.py).
     "OKX_WS_URL": "wss://ws.okx.com:8443/ws/v5/public",
     "BINANCE_WS_URL": "wss://stream.binance.com:9443",
-    # The venue's real-time data socket: Chainlink prices, every trade (engine/feeds/rtds.py).
+    # The venue's real-time data socket: Chainlink prices, every trade (engine/venues/polymarket/rtds.py).
     "RTDS_HOST": "wss://ws-live-data.polymarket.com",
     # Where Polymarket says whether this server's address may place orders (GET /api/geoblock).
     "GEOBLOCK_HOST": "https://polymarket.com",
@@ -135,6 +135,9 @@ class Settings:
     secrets_file: Path | None = None
     # Kalshi's Trade API and the account's key (contracts/venues/kalshi/settings.py); None: read none.
     kalshi: KalshiSettings | None = None
+    # How long the engine's start waits, retrying, for a write lock another process holds (START_LOCK_WAIT_SECONDS):
+    # a lock past it is an error (engine/process/start_lock.py).
+    start_lock_wait_s: int = 30
     sealed_names: tuple[str, ...] = ()
     unlocked: bool = False
     # The signals API's bearer token (SIGNALS_API_TOKEN; engine/signals_api.py): None leaves it off.
@@ -231,6 +234,7 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT,
         dashboard_viewer_password_hash=_secret(merged.get("DASHBOARD_VIEWER_PASSWORD_HASH")),
         crash_loop_max_restarts=_int(merged, "CRASH_LOOP_MAX_RESTARTS", 5, 1, 1000),
         crash_loop_window_s=_int(merged, "CRASH_LOOP_WINDOW_MINUTES", 10, 1, 24 * 60) * 60,
+        start_lock_wait_s=_int(merged, "START_LOCK_WAIT_SECONDS", 30, 1, 600),
         command_ttl_s=_int(merged, "COMMAND_TTL_SECONDS", 60, 1, 86400),
         log_level=(merged.get("LOG_LEVEL") or "INFO").upper(),
         lost_order_grace_s=_int(merged, "ORDER_LOST_GRACE_SECONDS", 15, 0, 3600),

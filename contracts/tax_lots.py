@@ -11,9 +11,14 @@ Exact: amounts are integer micro-units throughout. A lot sold in part keeps the 
 (its part is the basis times the shares taken over the shares it held, rounded down, so the parts
 always add up to the whole); a disposition spread over several lots gives each its share of the
 proceeds the same way, the last lot the remainder. Only the shown dollars are rounded, to the cent
-(half away from zero), and each row's gain is its shown proceeds less its shown basis, so a row
-adds up as the form wants. A disposition of more shares than the lots hold (the ledger never saw
-them bought) is a row with no date acquired and no basis, said so.
+(half away from zero), and so that the rows add up to what was paid, to the cent, each is rounded
+carrying the remainder: a disposition's rows show the cents of its proceeds paid so far less the
+cents of those paid before (in the order the rows run, oldest lot first), so they add up to its
+proceeds rounded once ($7.17 split evenly over two lots is $3.59 then $3.58, never $3.59 twice); a lot's
+rows, over every disposition that takes from it, add up to its basis the same way. Each row's gain
+is its shown proceeds less its shown basis, so a row adds up as the form wants. A disposition of
+more shares than the lots hold (the ledger never saw them bought) is a row with no date acquired
+and no basis, said so.
 """
 
 from __future__ import annotations
@@ -43,7 +48,8 @@ class Disposed:
 
 @dataclass(frozen=True, slots=True)
 class LotSale:
-    """One lot's part in one disposition."""
+    """One lot's part in one disposition: micro-units, and the cents the row shows (carried remainders,
+    the module's rounding)."""
 
     acquired_at: int | None  # None: shares the ledger never saw bought
     sold_at: int
@@ -51,10 +57,16 @@ class LotSale:
     proceeds: int
     basis: int
     kind: str
+    proceeds_cents: int
+    basis_cents: int
 
     @property
     def gain(self) -> int:
         return self.proceeds - self.basis
+
+    @property
+    def gain_cents(self) -> int:
+        return self.proceeds_cents - self.basis_cents
 
 
 @dataclass(slots=True)
@@ -62,6 +74,13 @@ class _Lot:
     at: int
     shares: int
     basis: int
+    taken: int = 0  # micro-units of its basis in the rows so far (their cents carry the remainder)
+
+    def basis_cents(self, part: int) -> int:
+        """The cents of the next `part` of its basis: its parts' cents add up to its basis's."""
+        shown = cents(self.taken + part) - cents(self.taken)
+        self.taken += part
+        return shown
 
 
 def match_fifo(events: Iterable[Acquired | Disposed]) -> tuple[list[LotSale], list[Acquired]]:
@@ -86,11 +105,14 @@ def _dispose(lots: deque[_Lot], event: Disposed) -> list[LotSale]:
         taken = left if lot is None else min(left, lot.shares)
         # Its part of the proceeds: by shares, the last part the remainder (the parts add up exactly).
         proceeds = proceeds_left if taken == left else event.proceeds * taken // event.shares
+        paid = event.proceeds - proceeds_left  # before this part: its cents carry the remainder
+        proceeds_cents = cents(paid + proceeds) - cents(paid)
         if lot is None:
-            out.append(LotSale(None, event.at, taken, proceeds, 0, event.kind))
+            out.append(LotSale(None, event.at, taken, proceeds, 0, event.kind, proceeds_cents, 0))
         else:
             basis = lot.basis if taken == lot.shares else lot.basis * taken // lot.shares
-            out.append(LotSale(lot.at, event.at, taken, proceeds, basis, event.kind))
+            out.append(LotSale(lot.at, event.at, taken, proceeds, basis, event.kind, proceeds_cents,
+                               lot.basis_cents(basis)))
             lot.shares -= taken
             lot.basis -= basis
             if lot.shares == 0:

@@ -1,19 +1,28 @@
 """The short crypto up/down series (pure): their names, their markets' slugs and windows, the spot
-symbols that price them, and the probability of "Up" a spot price implies.
+symbols that price them, and the probability of "Up" from the price the window settles on.
 
 Polymarket lists a market per window of each series, with a slug computed from the window's start:
 `btc-updown-5m-1764000000` is Bitcoin over the five minutes from 1764000000 (unix seconds, a
-multiple of 300). Its outcomes are "Up" and "Down" (Up first: the desk's YES); Up wins when the
-price at the window's end is at or above the price at its start. The slug can be computed ahead,
-so the desk asks Gamma for the current and the next window's market by slug every few seconds
-(engine/feeds/series.py) instead of paging the whole listing.
+multiple of 300). Its outcomes are "Up" and "Down" (Up first: the desk's YES). Up wins when the final
+price is at or above the price to beat, and both are **averages** of Chainlink's price, not snapshots
+(the venue's changelog and its "Chainlink TWAP Prices" page): the price to beat is the time-weighted
+average over the TWAP_S seconds before the window's start, the final price the same over the TWAP_S
+seconds before its end (60 s for every series since 2026-08-14). The slug can be computed ahead, so the
+desk asks Gamma for the current and the next window's market by slug every few seconds
+(engine/venues/polymarket/series.py) instead of paging the whole listing.
 
-The fair probability of Up from a spot price S, the window's opening price S0, the time left tau
-(seconds) and the spot's volatility sigma (per square-root second, measured from the feed):
+The fair probability of Up (`average_probability`), with the price a driftless log-normal walk of
+volatility sigma (per square-root second, measured from the feed), S the price now, K the price to
+beat and tau the seconds left:
 
-    P(Up) = Phi(ln(S / S0) / (sigma * sqrt(tau)))
+- before the final average begins (tau >= W = TWAP_S): the average of a walk over W seconds varies as
+  W/3 of them, the rest of the way whole, so P(Up) = Phi(ln(S / K) / (sigma * sqrt(tau - 2W/3)));
+- within it, the prices of the W - tau seconds past averaging A: the rest must average at least
+  R = (W K - (W - tau) A) / tau, and their mean varies as tau/3 seconds of the walk, so
+  P(Up) = Phi(ln(S / R) / (sigma * sqrt(tau / 3))) (1 when what is known already clears K, R <= 0);
+- at the end: 1 when the average is at or above K, else 0.
 
-(a driftless log-normal walk; at tau = 0 it is 1 when S >= S0, else 0).
+`up_probability` is the snapshot's formula, Phi(ln(S / K) / (sigma * sqrt(tau))), on which both stand.
 """
 
 from __future__ import annotations
@@ -22,12 +31,15 @@ import math
 import re
 from dataclasses import dataclass
 
-from contracts.domain import ONE
+from contracts.domain import ONE, MarketInfo
 
 ASSETS = {"btc": "Bitcoin", "eth": "Ethereum", "sol": "Solana", "xrp": "XRP"}
 INTERVALS = {"5m": 300, "15m": 900}
 SLUG = re.compile(r"^(?P<asset>[a-z]+)-updown-(?P<interval>\d+m)-(?P<start>\d{9,11})$")
 SPOT_PROTOCOLS = ("okx", "binance")
+# The seconds of Chainlink's price each settling price averages (its TWAP's lookback): 60 for the 5-minute
+# windows since 2026-08-14 (30 before), 60 for the 15-minute ones (the venue's changelog).
+TWAP_S = 60
 
 
 class SeriesError(ValueError):
@@ -96,6 +108,12 @@ def window_of(slug: str | None) -> Window | None:
     return Window(series, start) if start % series.seconds == 0 else None
 
 
+def is_crypto(market: MarketInfo) -> bool:
+    """A market of the venue's crypto category (its tags name it, or it is a window of a series): its
+    takers wait out the venue's crypto taker delay (`VenuePolicy.crypto_taker_delay_ms`)."""
+    return any(tag.strip().lower() == "crypto" for tag in market.tags) or window_of(market.slug) is not None
+
+
 def okx_instrument(asset: str) -> str:
     return f"{asset.upper()}-USDT"
 
@@ -110,8 +128,23 @@ def chainlink_symbol(asset: str) -> str:
 
 
 def up_probability(spot: float, opening: float, tau_s: float, sigma: float) -> int:
-    """P(Up) in micro-units (see the module's docstring); 0 < spot, opening."""
+    """P(the price at tau_s from now >= opening) in micro-units (see the module's docstring); 0 < spot, opening."""
     if tau_s <= 0 or sigma <= 0:
         return ONE if spot >= opening else 0
     z = math.log(spot / opening) / (sigma * math.sqrt(tau_s))
     return round(ONE * 0.5 * math.erfc(-z / math.sqrt(2)))
+
+
+def average_probability(spot: float, beat: float, tau_s: float, sigma: float, so_far: float | None = None,
+                        window_s: float = TWAP_S) -> int | None:
+    """P(Up) in micro-units when the final price is the average over the last `window_s` seconds (see the
+    module's docstring): `so_far` the time-weighted average of the prices in force over the part of them
+    already past. None inside them without it: what settles the window is partly known, and not here."""
+    if tau_s >= window_s:
+        return up_probability(spot, beat, tau_s - 2 * window_s / 3, sigma)
+    if so_far is None:
+        return None
+    if tau_s <= 0:
+        return ONE if so_far >= beat else 0
+    rest = (window_s * beat - (window_s - tau_s) * so_far) / tau_s  # what the seconds to come must average
+    return ONE if rest <= 0 else up_probability(spot, rest, tau_s / 3, sigma)

@@ -553,9 +553,10 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import sessions as cli_sessions  # noqa: E402  (recording sessions)
 
     cli_sessions.register(sub)
+    from engine.cli import pair_suggest as cli_pair_suggest  # noqa: E402  (the same question suggested)
     from engine.cli import pairs as cli_pairs  # noqa: E402  (markets linked across venues)
 
-    cli_pairs.register(sub)
+    cli_pair_suggest.register(cli_pairs.register(sub))
     from engine.cli import signals as cli_signals  # noqa: E402  (fair values from outside, the MCP server)
 
     cli_signals.register(sub)
@@ -571,6 +572,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import tax as cli_tax  # noqa: E402  (the tax-lot export)
 
     cli_tax.register(sub)
+    from engine.cli import templates as cli_templates  # noqa: E402  (strategy templates)
+
+    cli_templates.register(sub)
     return parser
 
 

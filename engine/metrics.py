@@ -6,7 +6,10 @@ Every scrape reads the desk's database afresh, read-only, through the same repor
 status --json` (storage/desk/desk_status.py), so the two never disagree; it runs in its own
 process, so a dead or frozen engine still shows (its heartbeat age grows, `desk_engine_up` is 0).
 Order latency is the live placements' answer times the orders table records (the same round
-trips the `measured` latency model draws from).
+trips the `measured` latency model draws from). Every ledger the report shows (the desk's own, the
+paper ledger beside a live desk, each venue armed on its own) is served labelled by its venue and
+mode (`desk_ledger_*`); the names each had before (`desk_<venue>_<mode>_*`, `desk_paper_ledger_*`,
+`desk_paper_lane_*`) are served beside them for a release (docs/operating.md).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from prometheus_client.core import REGISTRY, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from contracts.settings import local_port
+from contracts.venue_policies import venues_armed_alone
+from contracts.venues import desk_venue
 from storage.desk import desk_status
 from storage.desk.desk_state import DESK_STATES
 from storage.engine_stores.trading_reads import live_round_trips
@@ -56,6 +61,7 @@ class DeskCollector(Collector):
             conn.close()
         yield from _engine(report)
         yield from _money(report)
+        yield from _ledgers(report)
         yield from _venue(report["venue"])
         yield from _latency(self.db_path)
 
@@ -109,10 +115,10 @@ def _money(report: dict[str, Any]) -> Iterator[Metric]:
         yield _gauge("desk_pnl_today_pusd", "Profit since 00:00 UTC, pUSD", report["pnl_today_usdc"])
     yield _gauge("desk_open_orders", "Orders working at the venue", report["open_orders"])
     yield _gauge("desk_positions", "Positions held", report["positions"])
-    realized = GaugeMetricFamily("desk_strategy_realized_pusd", "Each strategy's realized profit, pUSD",
+    realized = GaugeMetricFamily("desk_strategy_realized_pusd", "Each strategy's realized profit after fees, pUSD",
                                  labels=["strategy"])
-    for strategy in report["strategies"]:
-        realized.add_metric([str(strategy["strategy"])], float(strategy.get("realized_usdc") or 0.0))
+    for strategy in report["strategies"]:  # after fees, as every surface shows a strategy's PnL
+        realized.add_metric([str(strategy["strategy"])], float(strategy.get("pnl_usdc") or 0.0))
     yield realized
     if (ledger := report.get("paper_ledger")) is not None:  # paper-only strategies beside a live desk
         # Also under the names they had before the paper ledger was called so, which alert rules may name.
@@ -122,17 +128,46 @@ def _money(report: dict[str, Any]) -> Iterator[Metric]:
                              "desk), pUSD on paper", ledger["equity_usdc"])
             yield _gauge(f"{name}_halted", "1 while the paper ledger's own breakers halt it",
                          int(ledger["trading_state"] == "HALTED"))
-    if (kalshi := report.get("kalshi_paper")) is not None:  # strategies trading Kalshi's paper ledger
-        if kalshi["equity_usdc"] is not None:
-            yield _gauge("desk_kalshi_paper_equity_usd", "Kalshi's paper ledger's equity, USD on paper",
-                         kalshi["equity_usdc"])
-        yield _gauge("desk_kalshi_paper_halted", "1 while the Kalshi paper ledger's own breakers halt it",
-                     int(kalshi["trading_state"] == "HALTED"))
-    if (live := report.get("kalshi_live")) is not None:  # Kalshi armed live: its own ledger, real money
-        if live["equity_usdc"] is not None:
-            yield _gauge("desk_kalshi_live_equity_usd", "Kalshi's live ledger's equity, USD", live["equity_usdc"])
-        yield _gauge("desk_kalshi_live_halted", "1 while the Kalshi live ledger's own breakers halt it",
-                     int(live["trading_state"] == "HALTED"))
+    for policy in venues_armed_alone():  # each venue armed on its own, under the names it had before the labels
+        label, unit = policy.label, policy.cash_unit
+        for mode, words in (("paper", f"{unit} on paper"), ("live", unit)):
+            if (ledger := report.get(f"{policy.venue}_{mode}")) is None:
+                continue
+            if ledger["equity_usdc"] is not None:
+                yield _gauge(f"desk_{policy.venue}_{mode}_equity_{unit.lower()}",
+                             f"{label}'s {mode} ledger's equity, {words}", ledger["equity_usdc"])
+            yield _gauge(f"desk_{policy.venue}_{mode}_halted", f"1 while the {label} {mode} ledger's own breakers "
+                         "halt it", int(ledger["trading_state"] == "HALTED"))
+
+
+def _each_ledger(report: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(venue, mode, its figures) of every ledger the report shows: the desk's own, the paper ledger beside a
+    live desk, each venue armed on its own in its armed mode."""
+    desk = desk_venue()
+    yield desk, str(report["mode"]), report
+    if (paper := report.get("paper_ledger")) is not None:
+        yield desk, "paper", paper
+    for policy in venues_armed_alone():
+        for mode in ("paper", "live"):
+            if (ledger := report.get(f"{policy.venue}_{mode}")) is not None:
+                yield policy.venue, mode, ledger
+
+
+def _ledgers(report: dict[str, Any]) -> Iterator[Metric]:
+    """Each ledger's figures labelled by its venue and mode (money in its venue's cash: pUSD on Polymarket, USD on
+    Kalshi; `VenuePolicy.cash_unit`)."""
+    equity = GaugeMetricFamily("desk_ledger_equity", "Each ledger's equity (cash plus positions at their marks), "
+                               "in its venue's cash", labels=["venue", "mode"])
+    pnl = GaugeMetricFamily("desk_ledger_pnl_today", "Each ledger's profit since 00:00 UTC, in its venue's cash",
+                            labels=["venue", "mode"])
+    halted = GaugeMetricFamily("desk_ledger_halted", "1 while a ledger's breakers halt it", labels=["venue", "mode"])
+    for venue, mode, ledger in _each_ledger(report):
+        if ledger["equity_usdc"] is not None:
+            equity.add_metric([venue, mode], ledger["equity_usdc"])
+        if ledger["pnl_today_usdc"] is not None:
+            pnl.add_metric([venue, mode], ledger["pnl_today_usdc"])
+        halted.add_metric([venue, mode], int(ledger["trading_state"] == "HALTED"))
+    yield from (equity, pnl, halted)
 
 
 def _venue(venue: dict[str, Any]) -> Iterator[Metric]:

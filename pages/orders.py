@@ -37,6 +37,15 @@ def _orders_and_fills(base: TradeFilter, mode: str) -> None:
             round_trips_panel(db, base.mode or mode, base.strategy)
 
 
+@panel("orders_positions", every_s=ORDERS_REFRESH_S, probe=probes.desk)
+def _positions() -> None:
+    """The positions to exit follow the ledger as the tables below do: one an exit (or its retry, or a live
+    fill reported later) sold is no longer offered under "Position to exit"."""
+    mode = queries.engine_status(db).mode
+    positions_table(db, mode, key="orders")
+    paper_ledger_positions(db, mode, key="orders")
+
+
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 live_header(db)
@@ -46,8 +55,7 @@ mode = queries.engine_status(db).mode
 st.subheader("Cancel a working order")
 cancel_picker(db, mode)
 st.subheader("Exit a position")
-positions_table(db, mode, key="orders")
-paper_ledger_positions(db, mode, key="orders")
+_positions()
 show_dialog(db, "cancel_order", "exit")
 st.subheader("Filters")
 base = filters(db, mode)

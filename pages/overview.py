@@ -7,6 +7,7 @@ import streamlit as st
 from charts import text
 from contracts.roles import COMMAND_SCOPES
 from contracts.venue_policies import policy_of, venues_armed_alone
+from pages.venues.kalshi.funds import funds_panel, shortfall_notice
 from pages.venues.kalshi.pause import kalshi_pause_notice
 from pages.widgets import portfolio
 from pages.widgets.auth import require_login
@@ -81,6 +82,7 @@ def state_notes(status: desk_status.EngineStatus) -> None:
     if status.last_error:
         st.warning(f"Last error: {text.markdown(status.last_error)}", icon=":material/error:")
     kalshi_pause_notice(db, status_area=True)  # paused, just resumed, or a scheduled pause within a day
+    shortfall_notice(db)  # a section of a venue's account (a shard) too short to fund the desk's quotes there
 
 
 @panel("overview_commands", every_s=LIVE_REFRESH_S, probe=probes.commands)
@@ -123,6 +125,8 @@ def venue_panel(venue: str, names: list[str], mode: str) -> None:
                    "not affected; the operator's Start ends it)", icon=":material/warning:")
     if policy.announces_pauses:
         kalshi_pause_notice(db, status_area=False)  # paused, just resumed, or its next scheduled pause
+    if mode == "live":
+        funds_panel(db, venue)  # its account's sections (shards), what moves between them, offers to fund one
     portfolio.pnl_today_metrics(db, mode, venue=venue)
     portfolio.positions_table(db, mode, key=venue, venue=venue)
 

@@ -34,7 +34,7 @@ def live_usage() -> None:
     # elsewhere would never show. The limits form below reads its own (with versions).
     limits = limit_values(queries.risk_limit_rows(db))
     portfolio.usage_metrics(usage)
-    portfolio.usage_details(usage, limits)
+    portfolio.usage_details(usage, limits, status.trading_state_reason if status.trading_state != "ACTIVE" else None)
     exposure_chart(usage, limits)
     if status.mode == "live" and (names := trading_queries.paper_only(db)):
         st.subheader("Paper ledger usage: paper-only strategies, on paper")

@@ -28,6 +28,7 @@ from pages.widgets.strategy_panels import (
     ledger_of,
 )
 from pages.widgets.strategy_risk import pair_panel, performance_panel, strategy_limits_panel, strategy_state_badge
+from pages.widgets.strategy_templates import save_as_template, start_from_template, templates_panel
 from pages.widgets.tabs import kept_tabs
 from pages.widgets.trade_tables import strategy_orders
 from pages.widgets.wallet_finder import wallet_finder
@@ -58,7 +59,8 @@ choices = names if is_viewer() and names else [*names, NEW]
 pick = st.selectbox("Edit a strategy, or create one", choices, key=PICK)
 flash(near=PICK, holds=pick)  # "created" under the picker while it shows the new one; "deleted" until read
 if pick == NEW:
-    create_panel(db, names)
+    if not start_from_template(db, names):  # a template's form, when one was chosen to start from
+        create_panel(db, names)
 else:
     ledger = ledger_of(rows.get(pick), status)  # a paper-only strategy's figures are its paper ledger's
     flatten_strategy_control(db, ledger, pick)  # above the tabs: in view whichever tab is open
@@ -71,6 +73,8 @@ else:
     if settings_tab.open:
         with settings_tab:
             edit_panel(db, pick, rows.get(pick))
+            if rows.get(pick) is not None:
+                save_as_template(db, pick)
     if performance_tab.open:
         with performance_tab:
             st.subheader(f"{text.markdown(pick)}: performance ({ledger})")
@@ -92,6 +96,8 @@ else:
         with limits_tab:
             st.subheader(f"{text.markdown(pick)}: capital, loss limits and exits")
             strategy_limits_panel(db, pick)
+with st.expander("Strategy templates", icon=":material/bookmarks:"):
+    templates_panel(db)
 st.divider()
 fair_values_panel(db)
 st.divider()

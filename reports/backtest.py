@@ -22,6 +22,7 @@ from charts.markouts import run_markout_figure
 from charts.profit import period_returns
 from charts.tables import TRADE_HEAD, Col, order_status_words
 from charts.trades_on_price import trades_on_price_figure
+from contracts import spreadsheet_csv
 from reports.page import Section, render
 from storage.dashboard_queries import chart_queries
 from storage.dashboard_queries.market_queries import price_series
@@ -102,7 +103,7 @@ def _csv(frame: pd.DataFrame, columns: list[str]) -> bytes:
     for column in data.columns:
         if pd.api.types.is_datetime64_any_dtype(data[column]):  # ISO 8601 in UTC, to the millisecond
             data[column] = data[column].dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
-    return data.to_csv(index=False).encode()
+    return spreadsheet_csv.frame_csv(data)
 
 
 def _utc(ms: int | None) -> str:
@@ -137,8 +138,8 @@ def _summary(run: BacktestRun) -> Section:
 
 
 def history_lines(run: BacktestRun) -> list[str]:
-    """What the run replayed, in sentences: its source, prints or book only, the hours missing and
-    which fair values (runs made before this was kept say so)."""
+    """What the run replayed, in sentences: its source, prints or book only, the hours missing,
+    which fair values and how its markets ended (runs made before this was kept say so)."""
     history = (run.metrics or {}).get("history")
     return history_words(history) if isinstance(history, dict) else [UNKNOWN]
 

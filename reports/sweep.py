@@ -16,7 +16,9 @@ from typing import Any
 import pandas as pd
 
 from charts import sweep as figures
+from charts.history_words import best_trial_ends
 from charts.tables import Col
+from contracts import spreadsheet_csv
 from reports.page import Section, render
 from storage.research.sweep_queries import SweepView
 
@@ -44,7 +46,8 @@ def short_data_note(spec: dict[str, Any]) -> str:
 def pnl_columns(prefix: str = "", when: str = "") -> dict[str, Col]:
     """A run's PnL with its 95 % interval and p-value against zero (engine/backtest/confidence.py)."""
     return {f"{prefix}pnl": Col(f"PnL{when}", "usdc"), f"{prefix}pnl_low": Col("95 % from", "usdc"),
-            f"{prefix}pnl_high": Col("95 % to", "usdc"), f"{prefix}pnl_p": Col("p against 0", "ratio")}
+            f"{prefix}pnl_high": Col("95 % to", "usdc"), f"{prefix}pnl_p": Col("p against 0", "ratio"),
+            f"{prefix}pnl_sure": Col("how sure", "long")}
 
 
 def trial_columns(view: SweepView) -> dict[str, Col]:
@@ -61,7 +64,7 @@ def held_out_columns(view: SweepView) -> dict[str, Col]:
 
 def trials_csv(view: SweepView) -> bytes:
     """Every trial: number, state, training score, each param, held-out score, why undefined."""
-    return view.trials.to_csv(index=False).encode()
+    return spreadsheet_csv.frame_csv(view.trials)
 
 
 def _utc(ms: Any) -> str:
@@ -95,6 +98,8 @@ def sweep_report(view: SweepView, importance: dict[str, float]) -> str:
         sure = figures.best_pnl_line(view.best, view.done)
         if sure:
             summary.text(sure)
+        for line in best_trial_ends(view.best):  # how its markets ended (positions valued at their last mid)
+            summary.text(line)
     summary.text("Search space: " + json.dumps(view.spec.get("space", {}), sort_keys=True)
                  + " · fixed params: " + json.dumps(view.spec.get("base_params", {}), sort_keys=True))
     charts = Section("Objective")

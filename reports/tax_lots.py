@@ -18,20 +18,25 @@ venue, the shares, the market and the token. What counts as a disposition:
 
 Rebates and rewards are income, not dispositions: they are not in this file. Dates are UTC days
 (MM/DD/YYYY, as the form prints them); amounts are dollars (pUSD, 1 to the dollar, on Polymarket) with
-two decimals, a loss with a minus sign.
+two decimals, a loss with a minus sign, each rounded carrying the remainder so that a disposition's rows
+add up to what it paid, and a lot's to what it cost, to the cent (contracts/tax_lots.py).
+
+The file opens in a spreadsheet as data (contracts/spreadsheet_csv.py): every field quoted, a question's
+line breaks kept inside its cell, a cell that could read as a formula (a question, a market or token id
+from a listing starting with =, +, -, @, ...) marked as text with a leading apostrophe; the amounts and
+shares, plain decimal numbers, stay numbers (a loss too: "-12.05").
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from contracts import spreadsheet_csv
 from contracts.domain import ONE, fmt, notional
-from contracts.tax_lots import Acquired, Disposed, LotSale, cents, day, dollars, long_term, match_fifo
+from contracts.tax_lots import Acquired, Disposed, LotSale, day, dollars, long_term, match_fifo
 from contracts.venues import KALSHI, LABELS
 from storage.desk.tax_history import LedgerHistory, ledger_history
 from storage.sqlite.db import Database
@@ -74,7 +79,7 @@ class TaxExport:
         """(proceeds, basis, gain) in cents by term, as the rows show them."""
         out: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
         for row in self.rows:
-            proceeds, basis = cents(row.sale.proceeds), cents(row.sale.basis)
+            proceeds, basis = row.sale.proceeds_cents, row.sale.basis_cents
             for term in (row.term, "all"):
                 out[term][0] += proceeds
                 out[term][1] += basis
@@ -182,16 +187,13 @@ def _date(at_ms: int | None) -> str:
 
 
 def csv_bytes(export: TaxExport) -> bytes:
-    """The export as a UTF-8 CSV, its header Form 8949's columns and then the lot's details."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in export.rows:
-        proceeds, basis = cents(row.sale.proceeds), cents(row.sale.basis)
-        writer.writerow([_description(row, export.names), _date(row.sale.acquired_at), _date(row.sale.sold_at),
-                         dollars(proceeds), dollars(basis), dollars(proceeds - basis), row.term, row.sale.kind,
-                         LABELS.get(row.venue, row.venue), fmt(row.sale.shares), row.condition_id, row.token_id])
-    return out.getvalue().encode()
+    """The export as a UTF-8 CSV, its header Form 8949's columns and then the lot's details, safe to open in
+    a spreadsheet (the module's docstring)."""
+    rows = [[_description(row, export.names), _date(row.sale.acquired_at), _date(row.sale.sold_at),
+             dollars(row.sale.proceeds_cents), dollars(row.sale.basis_cents), dollars(row.sale.gain_cents), row.term,
+             row.sale.kind, LABELS.get(row.venue, row.venue), fmt(row.sale.shares), row.condition_id, row.token_id]
+            for row in export.rows]
+    return spreadsheet_csv.csv_bytes([list(COLUMNS), *rows])
 
 
 def summary(export: TaxExport) -> str:

@@ -122,6 +122,8 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                                             "exchange spot, in basis points (default 3)"),
     "--price-to-beat-delay": ("price_to_beat_delay_s", float, "seconds after a window opens before Gamma lists its "
                                                               "price to beat (default 2)"),
+    "--crypto-taker-delay-ms": ("crypto_taker_delay_ms", float, "ms a crypto market holds a taker order that would "
+                                                                "match at once (default 50, the venue's; 0 = none)"),
     "--kalshi-markets": ("kalshi_markets", int, "Kalshi markets listed in the simulated event under /trade-api/v2 "
                                                 "(default 4; 0: none)"),
     "--kalshi-parlays": ("kalshi_parlays", int, "multivariate (parlay) legs listed first in Kalshi's /markets, as "
@@ -162,8 +164,9 @@ def parse_args(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--kalshi-no-weekly-pause", dest="kalshi_weekly_pause", action="store_false", default=None,
                         help="leniency: no Thursday 03:00-05:00 ET trading pause on Kalshi's side (Kalshi has one)")
     parser.add_argument("--kalshi-no-pair", dest="kalshi_pair", action="store_false", default=None,
-                        help="no Kalshi market asking the question of a Polymarket one (the Fed's 25 bps in "
-                             "February), listed by default to rehearse pairing and cross-venue arbitrage")
+                        help="no Kalshi markets asking the questions of Polymarket ones (the Fed's 25 bps in "
+                             "February, and others in other words), listed by default to rehearse pairing, pair "
+                             "suggestions and cross-venue arbitrage")
     parser.add_argument("--no-rate-limits", dest="rate_limits", action="store_false", default=None,
                         help="do not enforce the venue's rate limits, per endpoint or per signer (benchmarks "
                              "that hammer)")

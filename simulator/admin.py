@@ -31,7 +31,8 @@ LIQUIDITY_OWNER = "sim-liquidity"
 MAX_BURST = 5_000
 RUNTIME_SETTINGS = ("fail_rate", "retrying_rate", "not_broadcasted_rate", "mined_delay_s", "confirmed_delay_s",
                     "heartbeat_timeout_s", "ws_idle_timeout_s", "rate_limits", "resolution_delay_s",
-                    "dispute_delay_s", "auto_redeem_delay_s", "relayer_delay_s", "block_time_s")
+                    "dispute_delay_s", "auto_redeem_delay_s", "relayer_delay_s", "block_time_s",
+                    "location", "geoblock_website_only")  # (a region answer moved, as the venue's groups do)
 
 
 class AdminError(ValueError):
@@ -77,6 +78,7 @@ class Admin:
             "payouts": [fmt(p) for p in m.payouts] if m.payouts else None,
             "latent": m.latent, "fee_rate": fmt(m.fee_rate), "fee_exponent": m.fee_exponent,
             "sports": m.seconds_delay > 0, "seconds_delay": m.seconds_delay,
+            "taker_delay_ms": round(m.taker_delay_s * 1000, 3),
             "resolution": m.uma_status or "open",
             "rewarded": m.reward is not None, "protocol_v2": m.protocol_v2,
         } for m in self.ex.markets.values()]

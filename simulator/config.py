@@ -56,6 +56,11 @@ class FaultConfig:
     # The RPC node takes the next N raw transactions (eth_sendRawTransaction: mined as usual) but
     # answers 502, as a node behind a failing proxy would.
     rpc_answer_lost: int = 0
+    # For this many seconds from when it is set, every answer that carries Polymarket's per-signer headers says
+    # `Poly-RateLimit-Remaining: hostile_remaining` instead of the true count (a venue answering what no bucket
+    # of its tiers can hold); the requests themselves are evaluated and answered as usual.
+    hostile_ratelimit_s: float = 0.0
+    hostile_remaining: str = "-1000000000"
     # The next N answers to Kalshi V2 order creates (each create taken, or refused, as usual) are a
     # body nested 100,000 deep, with the answer's status: valid JSON no client should read whole.
     kalshi_answer_garbled: int = 0
@@ -81,6 +86,8 @@ def _coerce_fault(key: str, value: Any) -> Any:
         if isinstance(value, str):
             value = [v for v in value.split(",") if v.strip()]
         return tuple(int(v) for v in value)
+    if key == "hostile_remaining":
+        return str(value)
     if key == "error_scope":
         if value not in ("orders", "all"):
             raise ValueError("error_scope must be 'orders' or 'all'")
@@ -173,6 +180,9 @@ class SimConfig:
     spot_vol: float = 0.6  # the spot walk's annualised volatility
     chainlink_basis_bps: float = 3.0  # the Chainlink price's random distance from the exchange spot (bps)
     price_to_beat_delay_s: float = 2.0  # Gamma publishes a window's price to beat this long after it opens
+    # A crypto market's taker order that would match at once waits this long (the venue's changelog,
+    # 2026-08-17: 50 ms, was 250 ms); 0 matches takers at once, a leniency.
+    crypto_taker_delay_ms: float = 50.0
     # Kalshi's Trade API v2 (kalshi/): the markets of one simulated event, under /trade-api/v2.
     kalshi_markets: int = 4  # 0: none listed (keys, balances and the routes still answer)
     kalshi_parlays: int = 20  # multivariate (parlay) legs listed before them, as Kalshi's /markets pages are
@@ -180,7 +190,7 @@ class SimConfig:
     # Kalshi's crypto windows (kalshi/cfbenchmarks.py): e.g. "KXBTC15M,KXETH15M", one market a quarter hour
     # each, settled on the CF Benchmarks index its cfbenchmarks_value channel serves; empty: none listed.
     kalshi_crypto: str = ""
-    kalshi_pair: bool = True  # one Kalshi market asking a served Polymarket market's question (kalshi/twin.py)
+    kalshi_pair: bool = True  # Kalshi markets asking served Polymarket questions, a lookalike (kalshi/twin.py)
     faults: FaultConfig = field(default_factory=FaultConfig)
     market: MarketConfig = field(default_factory=MarketConfig)  # the agents' market (issue 23)
 
@@ -276,6 +286,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_SPOT_VOL": ("spot_vol", float),
     "SIMULATOR_CHAINLINK_BASIS_BPS": ("chainlink_basis_bps", float),
     "SIMULATOR_PRICE_TO_BEAT_DELAY": ("price_to_beat_delay_s", float),
+    "SIMULATOR_CRYPTO_TAKER_DELAY_MS": ("crypto_taker_delay_ms", float),
     "SIMULATOR_KALSHI_MARKETS": ("kalshi_markets", int),
     "SIMULATOR_KALSHI_PARLAYS": ("kalshi_parlays", int),
     "SIMULATOR_KALSHI_CRYPTO": ("kalshi_crypto", str),
@@ -358,6 +369,8 @@ def _validate(cfg: SimConfig) -> None:
         raise ValueError(f"chainlink_basis_bps must be from 0 to 100, not {cfg.chainlink_basis_bps!r}")
     if not 0 <= cfg.price_to_beat_delay_s <= 3600:
         raise ValueError(f"price_to_beat_delay_s must be from 0 to 3600 seconds, not {cfg.price_to_beat_delay_s!r}")
+    if not 0 <= cfg.crypto_taker_delay_ms <= 10_000:
+        raise ValueError(f"crypto_taker_delay_ms must be from 0 to 10000 ms, not {cfg.crypto_taker_delay_ms!r}")
     if not 0 <= cfg.kalshi_markets <= 50:
         raise ValueError(f"kalshi_markets must be from 0 to 50, not {cfg.kalshi_markets!r}")
     from .kalshi.cfbenchmarks import SERIES as KALSHI_CRYPTO

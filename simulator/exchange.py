@@ -4,8 +4,8 @@ Everything here runs on the server's event loop thread, so there are no locks;
 the harness and admin API reach in through that loop. Validation of the signed
 wire order lives in ``validation.py``, the stateful rules (balances with fees,
 FOK/FAK, minimum marketable BUY) in ``rules.py``; this module applies them, holds
-marketable orders of sports markets for their matching delay, and publishes the
-resulting events.
+marketable orders of sports markets for their matching delay (and the takers of crypto
+markets for theirs), and publishes the resulting events.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class PlaceResult:
     trade: Trade | None
     making: int  # pUSD (BUY) or shares (SELL) given by the taker
     taking: int
-    delayed: bool = False  # held for a sports market's matching delay (no fills yet)
+    delayed: bool = False  # held for a sports market's matching delay or a crypto taker's (no fills yet)
 
 
 @dataclass
@@ -113,7 +113,8 @@ class Exchange:
         """Run every stateful check, match, rest the remainder; raises OrderRejected.
 
         In a sports market a marketable order is held instead (status ``delayed``) and
-        matched ``market.seconds_delay`` later by :meth:`release`.
+        matched ``market.seconds_delay`` later by :meth:`release`; in a crypto market one that
+        would match at once, ``market.taker_delay_s`` later.
         """
         market, book = order.market, self.books[order.market.condition_id]
         if order.id in self.orders:
@@ -173,14 +174,18 @@ class Exchange:
         if reason is not None:
             raise OrderRejected(reason)
 
-    # -- sports markets: delayed matching -----------------------------------------
+    # -- sports and crypto markets: delayed matching -----------------------------
 
     def _delay_for(self, order: Order, book: Book) -> float:
-        """Seconds a marketable order waits in a sports market (0: matched at once)."""
-        delay = order.market.seconds_delay
-        if delay <= 0 or order.internal or order.post_only:
+        """Seconds a marketable order waits (0: matched at once): in a sports market every FOK/FAK and
+        every order crossing on arrival; in a crypto market an order that would match at once (the
+        venue's taker delay: a FAK or FOK that finds nothing is refused at once, as before)."""
+        market = order.market
+        if order.internal or order.post_only:
             return 0.0
-        return delay if order.order_type in ("FOK", "FAK") or best_crosses(book, order) else 0.0
+        if market.seconds_delay > 0 and (order.order_type in ("FOK", "FAK") or best_crosses(book, order)):
+            return market.seconds_delay
+        return market.taker_delay_s if market.taker_delay_s > 0 and best_crosses(book, order) else 0.0
 
     def _hold(self, order: Order, delay: float) -> PlaceResult:
         if self.schedule is None:

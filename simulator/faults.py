@@ -41,6 +41,7 @@ KALSHI_API = "/trade-api/"  # Kalshi's faults answer in Kalshi's shapes (a 429 w
 GARBLED_DEPTH = 100_000  # the nesting of a garbled Kalshi answer (kalshi_answer_garbled)
 # Marks an answer that is a fault by design (not one to check against the venue's schemas).
 FAULT_HEADER = "X-Sim-Fault"
+REMAINING = "Poly-RateLimit-Remaining"  # the per-signer count a hostile_ratelimit_s window lies about
 KALSHI_CODES = {500: "internal_server_error", 502: "bad_gateway", 503: "service_unavailable", 504: "gateway_timeout"}
 
 
@@ -63,11 +64,12 @@ class Faults:
         self.config = config
         self.rng = random.Random(f"faults:{seed}")
         counters = ("errors", "timeouts", "ws_drops", "ws_dups", "ws_reorders", "refused_in_body", "ws_frozen",
-                    "relayer_answers_lost", "rpc_answers_lost", "kalshi_answers_garbled")
+                    "relayer_answers_lost", "rpc_answers_lost", "kalshi_answers_garbled", "hostile_ratelimit")
         self.stats: dict[str, int] = dict.fromkeys(counters, 0)
         # time.monotonic() the market channel is frozen until (FaultConfig.market_feed_freeze_s, from now)
         self.market_frozen_until = time.monotonic() + config.market_feed_freeze_s
         self.user_down_until = time.monotonic() + config.user_channel_down_s  # the same, for the user channel
+        self.hostile_until = time.monotonic() + config.hostile_ratelimit_s  # the same, for hostile rate-limit headers
 
     def update(self, changes: Mapping[str, Any]) -> FaultConfig:
         self.config = self.config.with_updates(changes)
@@ -75,12 +77,15 @@ class Faults:
             self.market_frozen_until = time.monotonic() + self.config.market_feed_freeze_s
         if "user_channel_down_s" in changes:
             self.user_down_until = time.monotonic() + self.config.user_channel_down_s
+        if "hostile_ratelimit_s" in changes:
+            self.hostile_until = time.monotonic() + self.config.hostile_ratelimit_s
         return self.config
 
     def clear(self) -> FaultConfig:
         self.config = FaultConfig()
         self.market_frozen_until = 0.0
         self.user_down_until = 0.0
+        self.hostile_until = 0.0
         return self.config
 
     def market_frozen(self) -> bool:
@@ -97,8 +102,10 @@ class Faults:
     def as_dict(self) -> dict[str, Any]:
         left = max(0.0, self.market_frozen_until - time.monotonic())
         down = max(0.0, self.user_down_until - time.monotonic())
+        hostile = max(0.0, self.hostile_until - time.monotonic())
         return {**self.config.as_dict(), "market_feed_frozen_for_s": round(left, 3),
-                "user_channel_down_for_s": round(down, 3), "stats": dict(self.stats)}
+                "user_channel_down_for_s": round(down, 3), "hostile_ratelimit_for_s": round(hostile, 3),
+                "stats": dict(self.stats)}
 
     def middleware(self) -> Middleware:
         @web.middleware
@@ -121,6 +128,9 @@ class Faults:
                 body = json.dumps({"error": ERROR_BODIES.get(status, "error")})
                 return web.Response(status=status, text=body, content_type="application/json")
             response = await handler(request)
+            if REMAINING in response.headers and time.monotonic() < self.hostile_until:
+                response.headers[REMAINING] = cfg.hostile_remaining  # evaluated as usual; only the count lies
+                self.stats["hostile_ratelimit"] += 1
             if key == ("POST", "/relayer/submit") and cfg.relayer_answer_lost > 0 and response.status == 200:
                 # Taken and to be mined as usual; only the answer is lost.
                 self.config = cfg.with_updates({"relayer_answer_lost": cfg.relayer_answer_lost - 1})

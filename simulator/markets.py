@@ -79,6 +79,7 @@ class Market:
     fee_rate: int = 0  # taker fee rate r in parts per million (fees.py)
     fee_exponent: int = 1  # taker fee exponent e
     seconds_delay: float = 0.0  # sports: marketable orders are matched this much later (sports.py)
+    taker_delay_s: float = 0.0  # crypto: an order that would match at once is matched this much later (updown.py)
     quiet: bool = False  # a generated market nobody trades (see the module's docstring)
     seed_delay_s: float = 0.0  # the seed data's own seconds_delay (real game markets had 3)
     game_start_ts: float | None = None  # sports: the game's start (Gamma gameStartTime); None: none

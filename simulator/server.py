@@ -48,10 +48,11 @@ from .history import PriceHistory
 from .httputil import SIM_KEY, error_middleware
 from .kalshi import conformance as kalshi_conformance
 from .kalshi import http as kalshi_http
+from .kalshi import http_accounts as kalshi_accounts  # noqa: F401  (its routes join kalshi_http's table)
 from .kalshi import http_admin as kalshi_admin
 from .kalshi import http_portfolio as kalshi_portfolio  # noqa: F401  (its routes join kalshi_http's table)
 from .kalshi.side import KalshiSide
-from .kalshi.twin import twin_of
+from .kalshi.twin import twins_of
 from .maintenance import CLOSED, Maintenance
 from .market_payloads import book_message, now_ms
 from .markets import Market, build_markets, choose_markets, price_to_tick
@@ -145,7 +146,7 @@ class Simulator:
                                  cfg.rate_limits, cfg.end_after_s, parlays=cfg.kalshi_parlays,
                                  weekly_pause=cfg.kalshi_weekly_pause, crypto=kalshi_crypto_series(cfg.kalshi_crypto),
                                  spot_vol=cfg.spot_vol,
-                                 twin=twin_of(self.markets) if cfg.kalshi_pair and recording is None else None)
+                                 twins=twins_of(self.markets) if cfg.kalshi_pair and recording is None else ())
         series = parse_updown(cfg.updown_series)
         self.updown = UpDown(self, series, seed) if series and recording is None else None
         if self.updown is not None:

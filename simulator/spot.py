@@ -74,6 +74,21 @@ class SpotWalk:
                 break
         return found
 
+    def average(self, start: float, end: float) -> float | None:
+        """The time-weighted average over ``[start, end]`` of the price in force (each step's price
+        weighted by how long it stood inside the span); None when no step stood at ``start``."""
+        if end <= start:
+            return self.at(end)
+        total, until = 0.0, end
+        for when, price in reversed(self.points):
+            if when > end:
+                continue
+            if when <= start:
+                return (total + price * (until - start)) / (end - start)
+            total += price * (until - when)
+            until = when
+        return None
+
 
 class Spot:
     def __init__(self, assets: list[str], seed: int, annual_vol: float, now: float, basis_bps: float = 0.0) -> None:

@@ -187,8 +187,8 @@ def running_simulator(seed: int = 1, agents: bool = False, port: int = 0,
                       **config: Any) -> Iterator[SimHandle]:
     """Start a simulator (any SimConfig field or fault name as keyword) and stop it after. Kalshi's
     weekly Thursday pause is off unless asked for (`kalshi_weekly_pause=True`): a test run at that
-    hour must not fail for it; the tests of pauses announce their own. Nor is the Kalshi market
-    paired with a Polymarket one listed unless asked for (`kalshi_pair=True`): tests count the
+    hour must not fail for it; the tests of pauses announce their own. Nor are the Kalshi markets
+    asking Polymarket ones' questions listed unless asked for (`kalshi_pair=True`): tests count the
     Kalshi markets they ask for."""
     config.setdefault("kalshi_weekly_pause", False)
     config.setdefault("kalshi_pair", False)

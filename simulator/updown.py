@@ -1,22 +1,39 @@
-"""The short crypto up/down series: a new market every window, resolved from the simulated spot.
+"""The short crypto up/down series: a new market every window, settled on Chainlink's TWAP.
 
 As on Polymarket, each series (``btc-updown-5m``, ``eth-updown-15m``, ...) has one market per
 window, its slug the series' name and the window's start in unix seconds (a multiple of the
 window's length: ``btc-updown-5m-1764000000``), its outcomes "Up" and "Down". The simulator lists
 each window's market one window ahead (Gamma ``/markets?slug=`` finds it), opens it for trading
-at once, and at the window's end stops trading and proposes the outcome: Up when the **Chainlink**
-price then (``spot.py``, served on the real-time data socket, rtds.py) is at or above the price to
-beat, the Chainlink price in force at the window's start; else Down (final after the usual
-resolution delay). As Gamma does, the window's event carries ``eventMetadata.priceToBeat``
-``price_to_beat_delay_s`` after the window opens, and ``finalPrice`` once it has ended (both in
-USD, as numbers). These markets charge takers the crypto fee curve (r = 0.25, e = 2: 1.56 % at
-0.50) unless ``--fee-rate`` says otherwise.
+at once, and at the window's end stops trading and proposes the outcome (final after the usual
+resolution delay).
 
-Their book: a maker quotes a three-level ladder around P(Up) from the Chainlink price it saw
-``MAKER_LAG_S`` ago (the formula the desk's reference uses, with the walk's own volatility); noise
-takers trade now and then; fast takers, who see the Chainlink price at once, take any quote two
-ticks or more on the wrong side of P(Up) now. So a desk that quotes on a stale price, or on the
-exchange spot instead of the price the window settles on, is picked off here too.
+**Settlement** follows the venue's rules as its documentation and changelog give them (docs
+"Chainlink TWAP Prices", docs.polymarket.com/market-data/chainlink-twap; changelog: from 2026-08-07
+both the price to beat and the final price come from Chainlink's TWAP, the 5-minute markets' lookback
+30 s, then 60 s from 2026-08-14; 15-minute and 4-hour markets 60 s): Up when the **time-weighted
+average** of the Chainlink price (``spot.py``, served on the real-time data socket, rtds.py) over the
+TWAP_LOOKBACK_S before the window's end is at or above the price to beat, the same average over the
+lookback before its start; else Down. Not a snapshot: a spike in the last second moves the final price
+by a sixtieth of itself. (Chainlink does not publish how its TWAP samples; here it is the exact time
+weighting of the simulator's once-a-second reports.) As Gamma does, the window's event carries
+``eventMetadata.priceToBeat`` ``price_to_beat_delay_s`` after the window opens, and ``finalPrice`` once
+it has ended (both those averages, in USD, as numbers).
+
+**Fees** are the venue's crypto schedule (docs "Fees", docs.polymarket.com/trading/fees: Crypto taker
+rate 0.07, maker rebate 20 %; ``fee = C × rate × p × (1 − p)``; the crypto markets' Gamma
+``feeSchedule`` captured live in Sep 2026: ``rate 0.07, exponent 1, rebateRate 0.2, takerOnly``): r =
+0.07, e = 1, 1.75 ¢ a share at 0.50, unless ``--fee-rate`` says otherwise. **Takers wait**:
+a taker order that would match at once is held ``crypto_taker_delay_ms`` (50 ms, the venue's crypto
+taker delay since 2026-08-17; 250 ms before) and matched as the book is then (exchange.py), so a maker
+has those milliseconds to cancel.
+
+Their book: a maker quotes a three-level ladder around P(Up) from the Chainlink prices it saw
+``MAKER_LAG_S`` ago, priced on the averages that settle the window (the known part of the final
+average counted, the rest to come); noise takers trade now and then; fast takers, who see the Chainlink
+price at once, take any quote two ticks or more on the wrong side of P(Up) now (the simulator's own
+takers are not held: stricter for a maker than the venue). So a desk that quotes on a stale price, on the
+exchange spot instead of the price the window settles on, or on the last price where the average decides,
+is picked off here too.
 """
 
 from __future__ import annotations
@@ -43,7 +60,10 @@ if TYPE_CHECKING:
 
 INTERVALS = {"5m": 300, "15m": 900}
 NAMES = {"btc": "Bitcoin", "eth": "Ethereum", "sol": "Solana", "xrp": "XRP"}
-CRYPTO_FEE = (250_000, 2)  # r = 0.25 (ppm), e = 2
+CRYPTO_FEE = (70_000, 1)  # r = 0.07 (ppm), e = 1: the venue's crypto schedule (docs "Fees")
+# Seconds of Chainlink prices each settling average spans, by window length (changelog 2026-08-14: 60 s
+# for the 5-minute windows, were 30 s; 60 s for the 15-minute and 4-hour ones).
+TWAP_LOOKBACK_S = {300: 60.0, 900: 60.0}
 MAKER_LAG_S = 2.0
 LEVELS = 3
 NOISE_EVERY_S = 6.0
@@ -64,11 +84,23 @@ def parse_series(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def up_probability(spot: float, opening: float, tau_s: float, sigma: float) -> float:
-    if tau_s <= 0:
-        return 1.0 if spot >= opening else 0.0
-    z = math.log(spot / opening) / (sigma * math.sqrt(tau_s))
-    return 0.5 * math.erfc(-z / math.sqrt(2))
+def up_probability(spot: float, beat: float, tau_s: float, sigma: float, lookback_s: float,
+                   so_far: float | None = None) -> float:
+    """P(the final average >= beat), the price a driftless walk of volatility ``sigma`` (per
+    square-root second) from ``spot``, ``tau_s`` before the end; ``so_far``: the average over the part
+    of the lookback already past (inside the final ``lookback_s``). The final average's mean and
+    variance in price terms: before the lookback it is the spot, varying as ``tau - 2 L / 3`` seconds
+    of the walk; inside it the known part weighs ``(L - tau) / L`` and the rest, the spot's, ``tau / L``,
+    the part to come varying as ``tau ** 3 / (3 L ** 2)``."""
+    if tau_s >= lookback_s or so_far is None:
+        mean, seconds = spot, max(tau_s - 2 * lookback_s / 3, tau_s / 3)
+    else:
+        mean = (so_far * (lookback_s - tau_s) + spot * tau_s) / lookback_s
+        seconds = tau_s ** 3 / (3 * lookback_s ** 2)
+    spread = spot * sigma * math.sqrt(max(seconds, 0.0))
+    if spread <= 0:
+        return 1.0 if mean >= beat else 0.0
+    return 0.5 * math.erfc(-(mean - beat) / (spread * math.sqrt(2)))
 
 
 class UpDown:
@@ -110,8 +142,9 @@ class UpDown:
             gamma_id=str(800_000_000 + begin // 60 + len(self.windows)),
             condition_id="0x" + keccak(text=key).hex(), question_id="0x" + keccak(text=f"{key}:q").hex(),
             question=f"{NAMES[asset]} Up or Down - {_day(begin)}, {span} UTC",
-            description=(f"Resolves Up if the {asset.upper()}/USDT price at the end of the window is at or above "
-                         "the price at its start (the simulator's spot stream), otherwise Down."),
+            description=(f"Resolves Up if the time-weighted average of the Chainlink {asset.upper()}/USD price over "
+                         "the last 60 seconds of the window is at or above the same average over the 60 seconds "
+                         "before its start (the simulator's Chainlink stream), otherwise Down."),
             slug=slug, tags=["Crypto", "Up or Down", NAMES[asset]], icon="",
             yes=Token(_token(f"{key}:up"), "Up", True), no=Token(_token(f"{key}:down"), "Down", False),
             tick=to_micro("0.01"), min_size=to_micro("5"), neg_risk=False, neg_risk_market_id="",
@@ -119,6 +152,7 @@ class UpDown:
         rate = self.sim.cfg.fee_rate
         market.fee_rate, market.fee_exponent = ((to_micro(rate), self.sim.cfg.fee_exponent or 1) if rate is not None
                                                 else CRYPTO_FEE)
+        market.taker_delay_s = self.sim.cfg.crypto_taker_delay_ms / 1000  # a crypto market's takers wait
         market.last_trade_price = ONE // 2
         self.sim.add_market(market)
         self.windows[market.condition_id] = self.events[market.condition_id] = (asset, float(begin), float(end))
@@ -147,7 +181,7 @@ class UpDown:
         for cid, (asset, begin, end) in list(self.windows.items()):
             market = self.sim.exchange.markets[cid]
             if now >= begin and cid not in self.openings:
-                self.openings[cid] = self.spot.chainlink[asset].at(begin) or self.spot.chainlink[asset].price
+                self.openings[cid] = self.settling_price(asset, begin, end - begin)
             if now >= end:
                 self._resolve(market, asset, end)
             elif not market.closed:
@@ -172,9 +206,9 @@ class UpDown:
         del self.windows[market.condition_id]
         self.centres.pop(market.condition_id, None)
         self._cancel(market)
-        oracle = self.spot.chainlink[asset]
-        closing = oracle.at(end) or oracle.price
-        opening = self.openings.get(market.condition_id) or oracle.at(self._begin(market)) or START_PRICES[asset]
+        begin = self._begin(market)
+        closing = self.settling_price(asset, end, end - begin)
+        opening = self.openings.get(market.condition_id) or self.settling_price(asset, begin, end - begin)
         self.finals[market.condition_id] = closing
         self._forget_before(end - 86_400)
         winner = market.yes if closing >= opening else market.no
@@ -192,13 +226,25 @@ class UpDown:
             for table in (self.events, self.openings, self.finals):
                 table.pop(cid, None)
 
+    def settling_price(self, asset: str, at: float, length: float) -> float:
+        """The price a window of ``length`` seconds compares at ``at`` (its start or its end): the
+        Chainlink average over the lookback before it (the price in force, or the start's price, when
+        the walk has no past that long)."""
+        oracle = self.spot.chainlink[asset]
+        lookback = TWAP_LOOKBACK_S[int(length)]
+        return oracle.average(at - lookback, at) or oracle.at(at) or oracle.price or START_PRICES[asset]
+
     def fair(self, asset: str, begin: float, end: float, at: float) -> float:
+        """P(Up) at ``at`` from the Chainlink prices then: against the price to beat once the window has
+        opened (0.5 before), the final average's known part counted inside its lookback."""
         walk = self.spot.chainlink[asset]
-        price = walk.at(at) or walk.price
-        opening = walk.at(begin) if at >= begin else None
-        if opening is None:
+        if at < begin:
             return 0.5
-        return up_probability(price, opening, end - at, self.spot.sigma)
+        price = walk.at(at) or walk.price
+        lookback = TWAP_LOOKBACK_S[int(end - begin)]
+        so_far = walk.average(end - lookback, at) if at > end - lookback else None
+        return up_probability(price, self.settling_price(asset, begin, end - begin), end - at, self.spot.sigma,
+                              lookback, so_far)
 
     def _trade(self, market: Market, asset: str, begin: float, end: float, now: float) -> None:
         value = self.fair(asset, begin, end, now)

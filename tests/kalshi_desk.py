@@ -20,7 +20,7 @@ from simulator.testing import SimHandle
 from storage.desk.venue_pairs import add_pair
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
-from tests.kalshi import binary_tickers, keypair, register
+from tests.kalshi import admin, binary_tickers, keypair, register
 
 MM = {"fair_value": "mid", "half_spread": 0.03, "size": 10, "skew_per_share": 0, "max_spread": 1}
 
@@ -78,6 +78,12 @@ class Desk:
     def taken(self, side: str, price: int, count: int) -> None:
         """Another trader takes up to `count` (micro-contracts) at `price` (micro-dollars) or better."""
         self.sim.call(lambda: self.sim.sim.kalshi.exchange.house_take(self.ticker, side, price, count, now_ms()))
+
+    def fund(self, balances: dict[int, str]) -> None:
+        """The account's money as it stands on each exchange shard (dollars), as moved on Kalshi's website."""
+        status, body = admin(self.sim, f"/_sim/kalshi/accounts/{self.account}/shards",
+                             {"balances": {str(k): v for k, v in balances.items()}})
+        assert status == 200, body
 
     def move_balance(self, micro: int) -> None:
         """Money paid into (or taken out of) the account from outside the desk."""

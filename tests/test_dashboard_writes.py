@@ -23,6 +23,8 @@ NAMED_WRITERS = {
     "storage.desk.config",  # strategies, limits, settings, signals, acknowledgements: configuration
     "storage.desk.strategy_lifecycle",  # a strategy paused, promoted, deleted: configuration
     "storage.desk.venue_pairs",  # a Kalshi market paired with a Polymarket one: configuration
+    "storage.desk.pair_suggestions",  # a suggested pair rejected: configuration (its refresh is the CLI's)
+    "storage.desk.strategy_templates",  # a strategy template saved, renamed, deleted: configuration
     "storage.research.recording_sessions",  # what the recorder keeps under a name
     "storage.research.launch_requests",  # a backtest, a sweep, an import asked for
     "storage.desk.dashboard_sessions",  # a login and a logout, a burst of failures, the first password: audited

@@ -26,12 +26,10 @@ from pathlib import Path
 from tests.helpers import ROOT
 
 # What a strategy may reach, directly or through the engine modules it imports: pure standard
-# library (no clock, files, network, processes or threads), mypy_extensions (its `mypyc_attr`, a
-# compile hint that does nothing at run time) and the engine's pure value modules.
+# library (no clock, files, network, processes or threads) and the engine's pure value modules.
 # An allow-list, so a new kind of I/O cannot slip past a list of forbidden names.
 PURE_STDLIB = ("__future__", "abc", "bisect", "collections", "dataclasses", "decimal", "enum", "fractions",
-               "functools", "heapq", "itertools", "math", "numbers", "operator", "statistics", "typing",
-               "mypy_extensions")
+               "functools", "heapq", "itertools", "math", "numbers", "operator", "statistics", "typing")
 PURE_ENGINE = ("engine.strategies", "contracts.domain", "contracts.params", "contracts.market_filter",
                "contracts.strategy_kinds", "contracts.strategy_schemas", "contracts.venues",
                "contracts.venues.kalshi.ids", "contracts.venues.kalshi.fees", "contracts.cross_venue",
@@ -240,9 +238,9 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 # The engine's floors, bottom up (docs/ARCHITECTURE.md, "The floors"): a package imports only
 # packages on floors below its own (`contracts/`, the shared vocabulary, is below them all).
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("engine.failpoints", "engine.analytics"),
+    ("engine.failpoints", "engine.analytics", "engine.ratelimit"),
     ("engine.strategies", "engine.logs", "engine.feeds", "engine.notify"),
-    ("engine.marketdata", "engine.venues", "engine.watchdog", "engine.service_alarm", "engine.metrics", "engine.follow",
+    ("engine.marketdata", "engine.venues", "engine.watchdog", "engine.service_alarm", "engine.metrics",
      "engine.outside"),
     ("engine.execution",),
     ("engine.risk",),
@@ -345,7 +343,7 @@ def test_the_cycle_check_sees_a_cycle() -> None:
 # commands and sends text. It may use storage, the contracts, the CLI's status text, the log
 # set-up and the notifier's policy (the queue itself is storage's); nothing that trades.
 BOT_ALLOWED = ("engine.telegram_bot", "contracts", "contracts.domain", "engine.strategies", "engine.cli.desk",
-               "engine.cli.args", "engine.cli.errors", "engine.logs", "engine.notify.policy")
+               "engine.cli.args", "engine.cli.errors", "engine.logs", "engine.notify.policy", "engine.ratelimit")
 
 
 def test_the_telegram_bot_loads_no_trading_machinery_even_indirectly() -> None:

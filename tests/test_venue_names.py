@@ -9,6 +9,7 @@ their counts, until the last of them, cross-venue arbitrage's legs, named them b
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -91,3 +92,102 @@ def test_outside_the_venues_folders_only_the_listed_branches_name_a_venue() -> N
     assert set(found) == set(ALLOWED_BRANCHES), (
         f"branches on a venue's name outside */venues/<venue>/: {found}. Read the venue's policy "
         "(contracts/venue_policies.py) or ask engine/venues/registry.py, or list the file here with its reason")
+
+
+# A venue's services (its hosts: the settings its adapter lists as `services`, engine/venues/adapter.py) are
+# named only in its own packages (`*/venues/<venue>/`): a module elsewhere that reads one of those settings
+# (`settings.gamma_host`, `self.settings.kalshi`), imports a venue's engine package or names it in a string
+# (an import by name) asks the venue's adapter instead (engine/venues/registry.py: the desk venue's market
+# data, the pairs' feeds, a venue's own feed), or is listed here with its reason.
+ALLOWED_SERVICES: dict[str, str] = {
+    "contracts/settings.py": "the settings: each venue's hosts read from the environment (and its keys kept from "
+                             "the logs)",
+    "engine/venues/registry.py": "the registry lines: each venue's adapter",
+    "engine/main.py": "the composition root: each venue's own commands (its preflight and its record, a deposit "
+                      "wallet's funder, a key's watch)",
+    "engine/cli/deposit_wallet.py": "the wallet's deposit wallet, deployed through the venue's relayer",
+    "engine/cli/pairs.py": "the operator's pairs: the two venues' markets read side by side",
+    "engine/cli/pair_spreads.py": "what each pair's spread locks in: both venues' books read",
+    "engine/cli/pair_suggest.py": "pairs suggested: the paired venue's listing read",
+    "engine/cli/research.py": "each venue's history and archive imports, by their command-line options",
+    "engine/cli/wallets.py": "the wallet finder, of the venue whose wallets the desk follows",
+}
+VENUE_PACKAGE = re.compile(rf"engine\.venues\.({'|'.join(map(re.escape, VENUES))})(\.\w+)*")
+
+
+def _service_settings() -> dict[str, str]:
+    from engine.venues.registry import ADAPTERS
+
+    return {name: venue for venue, adapter in ADAPTERS.items() for name in adapter.services}
+
+
+def service_names(source: str, services: dict[str, str]) -> list[str]:
+    """What a module's source names of a venue's services: a service setting read off the settings, a venue's
+    engine package imported, or named whole in a string."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in services and ast.unparse(node.value).endswith("settings"):
+            found.append(f"{services[node.attr]}'s {ast.unparse(node)}")
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            names = [node.value]
+        found += [name for name in names if VENUE_PACKAGE.fullmatch(name)]
+    return found
+
+
+def venue_services() -> dict[str, list[str]]:
+    """What each module outside the venues' own folders names of a venue's services (files without any left out)."""
+    services = _service_settings()
+    counts = {}
+    for path in [ROOT / "app.py", *(p for floor in DESK_FLOORS for p in sorted((ROOT / floor).rglob("*.py")))]:
+        parts = path.relative_to(ROOT).parts
+        if any(a == "venues" and b in VENUES for a, b in zip(parts, parts[1:], strict=False)):
+            continue
+        found = service_names(path.read_text(encoding="utf-8"), services)
+        if found:
+            counts[path.relative_to(ROOT).as_posix()] = sorted(set(found))
+    return counts
+
+
+def test_the_service_check_catches_a_module_naming_a_venues_services() -> None:
+    services = _service_settings()
+    assert {"gamma_host", "clob_host", "kalshi"} <= set(services)  # each built-in venue lists its services
+    planted = ("from engine.venues.polymarket.rest import RestClient\nimport engine.venues.kalshi.client\n"
+               "from engine.venues import polymarket\nmodule = 'engine.venues.polymarket.discovery'\n"
+               "client = RestClient(link.settings.gamma_host)\nhost = self.settings.kalshi.host\n")
+    assert service_names(planted, services) == [
+        "engine.venues.polymarket.rest", "engine.venues.polymarket.rest.RestClient", "engine.venues.kalshi.client",
+        "engine.venues.polymarket", "engine.venues.polymarket.discovery", "polymarket's link.settings.gamma_host",
+        "kalshi's self.settings.kalshi"]
+    harmless = ("from engine.venues.registry import adapter_of\nx = one.kalshi.market\nsay('engine/venues/kalshi/')\n"
+                "data = self.market_data.feed()\n")
+    assert service_names(harmless, services) == []
+
+
+def test_outside_the_venues_folders_only_the_listed_modules_name_a_venues_services() -> None:
+    found = venue_services()
+    assert set(found) == set(ALLOWED_SERVICES), (
+        f"modules outside */venues/<venue>/ naming a venue's services: "
+        f"{ {k: v for k, v in found.items() if k not in ALLOWED_SERVICES} }. Ask the venue's adapter through "
+        "engine/venues/registry.py (the desk venue's market data, the pairs' feeds), or list the module here with "
+        f"its reason; listed but naming none: {sorted(set(ALLOWED_SERVICES) - set(found))}")
+
+
+# The desk's own venue and the venue the pairs link to are registry data (`VenuePolicy.desk`, `.paired`), read when
+# asked (contracts/venues/__init__.py `desk_venue()`, `paired_venue()`): a venue registered later may take a role.
+# The constants they replaced, kept for one release for code written against them, are named nowhere else.
+ROLE_CONSTANTS = re.compile(r"\b(?:DESK_VENUE|PAIRED_VENUE)\b")
+ROLE_CONSTANTS_KEPT = {"contracts/venues/__init__.py", "contracts/venue_policies.py"}
+
+
+def test_the_desk_venue_and_the_paired_venue_are_read_from_the_registry_when_asked() -> None:
+    paths = [ROOT / "app.py", *(p for floor in DESK_FLOORS for p in sorted((ROOT / floor).rglob("*.py")))]
+    found = {path.relative_to(ROOT).as_posix() for path in paths
+             if ROLE_CONSTANTS.search(path.read_text(encoding="utf-8"))}
+    assert found == ROLE_CONSTANTS_KEPT, (
+        f"DESK_VENUE or PAIRED_VENUE named in {sorted(found - ROLE_CONSTANTS_KEPT)}: read desk_venue() or "
+        "paired_venue() (contracts/venues/__init__.py) when the role is needed, not at import")

@@ -38,6 +38,7 @@ from contracts.tables.market_data import (
     ImportProgress,
     IndicatorValue,
     Market,
+    MarketEnd,
     MarketEvent,
     PricePoint,
     RecordingSession,
@@ -61,6 +62,7 @@ from contracts.tables.outside import OddsLink, PollLink, SignalPost, SignalSourc
 from contracts.tables.research import (
     StrategyRun,
 )
+from contracts.tables.suggestions import KalshiListing, PairSuggestion, PairSuggestionRun, StrategyTemplate
 from contracts.tables.trading import (
     CashEntry,
     Claim,
@@ -109,6 +111,7 @@ __all__ = [
     "LoginBudget",
     "PreflightRun",
     "Market",
+    "MarketEnd",
     "MarketEvent",
     "NewsFeed",
     "NewsSeen",
@@ -151,4 +154,8 @@ __all__ = [
     "TickSize",
     "UpDownWindow",
     "WalletScore",
+    "KalshiListing",
+    "PairSuggestion",
+    "PairSuggestionRun",
+    "StrategyTemplate",
 ]

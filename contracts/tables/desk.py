@@ -42,6 +42,9 @@ class EngineState(SQLModel, table=True):
     last_pass_at: int | None = None
     # Kalshi's exchange as last read (migration 0056): trading/exchange active, resume, next pause.
     kalshi_exchange: str = "{}"
+    # What a live venue whose account is split into sections (Kalshi's shards) last said of them, per venue
+    # (migration 0127): each section's money, the transfers on their way, the shortfalls and their moves.
+    venue_funds: str = "{}"
     # What the running engine read at its start for the desk's own venue (migration 0061): its host and
     # the wallet's addresses; None until an engine of this release starts (each venue armed on its own: its row
     # of venue_modes).
@@ -182,6 +185,7 @@ class VenuePair(SQLModel, table=True):
     kalshi_status: str | None = None
     kalshi_read_at: int | None = None
     kalshi_fee_changes: str | None = None  # the series' fee changes Kalshi lists (migration 0057)
+    kalshi_exchange_index: int | None = None  # the exchange shard the Kalshi market lives on (migration 0126)
 
 
 class StrategyLimit(SQLModel, table=True):

@@ -155,6 +155,22 @@ class TickSize(SQLModel, table=True):
     old_tick: int | None = None
 
 
+class MarketEnd(SQLModel, table=True):
+    """How and when a market ended, for backtests to settle at (migration 0146; contracts/resolutions.py):
+    `outcome` yes, no, value (a YES paid `yes_pays`, micro-units; NULL: not known) or void; where the desk
+    learnt it in `source`."""
+
+    __tablename__ = "market_resolutions"
+
+    condition_id: str = Field(primary_key=True)
+    at: int
+    outcome: str
+    yes_pays: int | None = None
+    source: str
+    recorded_at: int
+    recorded_by: str
+
+
 class SessionImport(SQLModel, table=True):
     """A session import in progress (migration 0066): whose ticks those are until its session row exists."""
 

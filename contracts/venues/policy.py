@@ -64,11 +64,19 @@ class VenuePolicy:
     catalog_rows: bool  # its markets have rows in the markets table (else the catalog builds them from the pairs,
     # and an ending its feed tells is the only word the desk has that one is over)
     replay_order_prefix: str  # client ids a backtest gives its orders here
+    # The desk's own venue: its ledger is the desk's, armed by the desk's mode (`set_mode`; every other venue is
+    # armed on its own, `set_venue_mode`), a strategy naming no market trades it, and the desk reads its markets
+    # through its adapter's market data (engine/venues/market_data.py). The venue registered last that takes the
+    # role holds it (contracts/venues/__init__.py `desk_venue()`).
+    desk: bool = False
     # The operator's pairs link the desk's markets to its markets: a cross-venue strategy's other leg trades
-    # here (contracts/venues/__init__.py `PAIRED_VENUE`).
+    # here (contracts/venues/__init__.py `paired_venue()`; the venue registered last that takes the role).
     paired: bool = False
     preflight: str = ""  # the `python -m engine` command that checks its key ("": none)
     min_marketable_buy: int = 0  # a marketable BUY worth less (micro cash) is refused (0: no minimum)
+    # A taker order on one of its crypto markets (contracts/updown.py `is_crypto`) that would match at once is
+    # held this long (ms) by the venue before it matches, so a maker has that long to cancel (0: never held).
+    crypto_taker_delay_ms: int = 0
     # A marketable order's amounts (its size and its notional) are held to the venue's decimals
     # (contracts/venue_rules.py `TAKE`); else any count on the lot is exact.
     take_amount_decimals: bool = False

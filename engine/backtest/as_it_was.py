@@ -19,6 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from contracts.domain import MarketInfo
+from contracts.strategy_kinds import registry as kinds
+from contracts.strategy_schemas.ensemble import ENSEMBLE
+from contracts.strategy_schemas.ladder import LADDER
+from contracts.strategy_schemas.value_betting import VALUE_BETTING
+from engine.trading.hosting.fair_history import ReplayedFairValues
 from storage.research import backtest_recording as recording
 from storage.research.backtest_recording import TICK, Row
 
@@ -57,20 +62,28 @@ def spliced(batches: Iterator[list[Row]], changes: Sequence[tuple[str, int, int 
     its time (price: the new tick; size: the old one, or None)."""
     index = {token: i for i, token in enumerate(tokens)}
     pending = [(at, index[token], TICK, None, new, old, None) for token, at, old, new in changes if token in index]
+    return merged(batches, pending)
+
+
+def merged(batches: Iterator[list[Row]], pending: Sequence[Row], *, ties_first: bool = True,
+           trailing: bool = False) -> Iterator[list[Row]]:
+    """The recording's rows with `pending` (by time) among them: each before the first row at or after its
+    time (`ties_first`), or after every row of its instant. A pending row after the last row is left out
+    (the replay never reaches its time), or with `trailing`, replayed after it."""
     at = 0
     for batch in batches:
-        if not pending or pending[at][0] > batch[-1][0]:
+        if at == len(pending) or pending[at][0] > batch[-1][0]:
             yield batch
             continue
-        merged: list[Row] = []
+        rows: list[Row] = []
         for row in batch:
-            while at < len(pending) and pending[at][0] <= row[0]:
-                merged.append(pending[at])
+            while at < len(pending) and (pending[at][0] <= row[0] if ties_first else pending[at][0] < row[0]):
+                rows.append(pending[at])
                 at += 1
-            merged.append(row)
-        yield merged
-        if at == len(pending):
-            pending, at = [], 0
+            rows.append(row)
+        yield rows
+    if trailing and at < len(pending):
+        yield list(pending[at:])
 
 
 def print_fee_ppm(data: str | None) -> int | None:
@@ -120,3 +133,43 @@ def covered_spans(start: int, end: int, gaps: Sequence[Sequence[int]]) -> list[l
     if at <= end:
         spans.append([at, end])
     return spans
+
+
+def fair_value_words(kind: str, params: Mapping[str, Any], history: ReplayedFairValues | None,
+                     markets: Sequence[str]) -> tuple[str, bool] | None:
+    """(which fair values a run of a strategy that trades on them replayed, in words; whether it lacked
+    them: no history covered a market, or an ensemble never had its minimum of sources), or None for a
+    strategy that reads none (value betting on the reference price reads the recorded Kalshi books)."""
+    reads = kind in (VALUE_BETTING.kind, ENSEMBLE.kind) or (kind == LADDER.kind and params.get("center") == "signal")
+    if not reads or (kind == VALUE_BETTING.kind and params.get("fair_source") == "reference"):
+        return None
+    held = history.replayed if history is not None else None
+    count, wanted = len(markets), set(markets)
+    replayed = held.markets & wanted if held is not None else set()
+    standing = held.standing & wanted if held is not None else set()
+    if held is not None and held.posts:
+        said = [f"{held.posts} outside and poll fair value(s) from {', '.join(sorted(held.sources))} replayed as the "
+                "desk received them, each until its time-to-live ran out or its source's next one replaced it "
+                f"({len(replayed)} of {count} market(s))"]
+    else:
+        said = [f"no history of outside or poll fair values covers {'this market' if count == 1 else 'these markets'}"
+                " in this span (the desk keeps each one it receives from the signals API, MCP and polls, from "
+                "when it receives it; news signals are not kept), so none was replayed"]
+    if standing:
+        said.append(f"the operator's standing values as they stand today ({len(standing)} of {count} market(s))")
+    bare = wanted - replayed - standing
+    if bare:
+        said.append(f"{len(bare)} of {count} market(s) had no fair value at all: the strategy could not trade there")
+    short = False
+    if kind == ENSEMBLE.kind:
+        least = int(params.get("min_sources", _default(ENSEMBLE.kind, "min_sources")))
+        most = held.most_sources if held is not None else 0
+        short = most < least
+        said.append(f"at most {most} source(s) were in force at once in any market, "
+                    + (f"fewer than its minimum of {least}: it could not trade" if short else
+                       f"its minimum {least} judged on those"))
+    return "; ".join(said), bool(bare) or short
+
+
+def _default(kind: str, name: str) -> Any:
+    return next(spec.default for spec in kinds()[kind].params_schema if spec.name == name)

@@ -79,7 +79,7 @@ def _marked(fills: Iterable[dict[str, Any]], mids: ReplayedMids, until: int, res
         for name in METRIC_HORIZONS:
             row[f"markout_{name}"] = marks.get(name)
         if shares is not None:
-            shares.add(row["token_id"], point, row["fee"], marks)
+            shares.add(row["token_id"], point, row["fee"], marks, row["condition_id"], Outcome(row["outcome"]))
         yield point, marks
 
 

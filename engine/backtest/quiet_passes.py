@@ -19,14 +19,15 @@ again.
 
 Only where every part is known: the desk's own ledger alone, strategies that do not read the clock
 (`Strategy.reads_the_clock`), no indicator, no exit under way, no order waiting on the venue (a
-placement or cancel unanswered, a take, an unfilled arbitrage leg) and the venue taking orders.
+placement or cancel unanswered, a take, an unfilled arbitrage leg), the venue taking orders and no claim
+owed that the collections redeem (engine/backtest/resolutions.py).
 Anything else, every pass runs, as before. `verify` (the tests') runs the passes it would skip
 and fails when one of them wrote or planned anything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -86,6 +87,8 @@ class QuietPasses:
         self._fresh = False  # whether every book was within the data age limit at the last pass
         self._limits: object = None
         self._settings = (volatility.Settings(0, 0, 0.0, 0.0, 0.0, 0), correlation.Settings(0, 0, 0.0, 0.0))
+        # Whether a claim is owed that the collections redeem with the time alone (engine/backtest/resolutions.py).
+        self.collecting: Callable[[], bool] = lambda: False
 
     def skips(self, at: int) -> bool:
         """Whether the timed pass at `at` can be skipped (nothing it reads changed, nothing due)."""
@@ -215,7 +218,7 @@ class QuietPasses:
         return (not core.ledgers.others() and not core.indicators.instances
                 and all(not h.instance.reads_the_clock() and not h.instance.spans_venues for h in hosted)
                 and not desk.exits.active and not desk.operator_exits.wanted and not executor.partials
-                and executor.health.phase is VenuePhase.OPEN and self.venue.events.empty()
+                and executor.health.phase is VenuePhase.OPEN and self.venue.events.empty() and not self.collecting()
                 and not any(o.status in WAITING or o.tif in TAKES for o in executor.state.orders.values()))
 
     def _thresholds(self, now: int) -> Iterable[int | None]:

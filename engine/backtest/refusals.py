@@ -3,7 +3,10 @@
 The decisions log writes a refusal once a minute at most (it is for reading), so its rows
 undercount; a backtest counts each occurrence instead: each quote the strategy asked for at
 each decision is checked once by the risk gate, and refused there, by the planner (below the
-market's minimum size, for instance) or at placement, at most once.
+market's minimum size, for instance) or at placement, at most once; a placement refused (an order
+the gate approved earlier, placed again and refused again) is a check of its own, so the refused
+share is refused checks over checks, never above 1. Skipping a replay's quiet passes changes none of
+these figures (issue 86 item 10).
 """
 
 from __future__ import annotations

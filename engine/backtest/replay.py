@@ -22,6 +22,7 @@ from storage.research.backtest_recording import (
     BOOK,
     CHANGE,
     DECIDE,
+    RESOLVE,
     TICK,
     TRADE,
     Event,
@@ -226,10 +227,11 @@ class RowApplier:
         self.trade_printed = trade_printed
         self.print_data = print_data  # a print's own data (its fee, engine/backtest/as_it_was.py)
         self.triggers: Triggers | None = None  # decisions on events: what a row marks
+        self.resolved: Callable[[Row], None] | None = None  # a market's end (engine/backtest/resolutions.py)
         self.marked = False  # a row marked a market (`until_decision` stopped after its instant)
         # A recording without the live engine's freshness markers (an imported archive): a row of book
         # data vouches for every book, at most each `connection_ms`, as a live connection's data does
-        # (engine/feeds/market_ws.py); None: the markers say since when the books were current.
+        # (engine/venues/polymarket/market_ws.py); None: the markers say since when the books were current.
         self.connection_ms: int | None = None
         self.confirmed_at = -NEVER
 
@@ -355,6 +357,9 @@ class RowApplier:
             if books.apply_snapshot(token, levels.get("b", ()), levels.get("a", ()), at, notify=False) \
                     and self.rests_on(token):
                 self.book_changed(token, at)
+        elif kind == RESOLVE:
+            if self.resolved is not None:
+                self.resolved(row)
         elif kind == TICK and price is not None:
             # A tick size change, as the feed hands one to the core: plans and the paper venue take it.
             books.publish(TickSizeChanged(token, size, price, at))

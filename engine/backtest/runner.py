@@ -29,13 +29,11 @@ from contracts.payouts import stored as stored_payouts
 from contracts.settings import Settings
 from contracts.strategy_kinds import validate_params
 from contracts.strategy_schemas.copy_trading import COPY_TRADING
-from contracts.strategy_schemas.ensemble import ENSEMBLE
-from contracts.strategy_schemas.ladder import LADDER
-from contracts.strategy_schemas.value_betting import VALUE_BETTING
-from contracts.venues import PAIRED_VENUE, venue_of
+from contracts.venue_policies import policy_for_market
+from contracts.venues import venue_of
 from contracts.venues.kalshi import ids as wire
 from engine.analytics.markouts import MarkoutSummary
-from engine.backtest import as_it_was, event_replay, quiet_passes
+from engine.backtest import as_it_was, event_replay, quiet_passes, resolutions
 from engine.backtest.confidence import FillShares
 from engine.backtest.cursor import Cursor, SimClock
 from engine.backtest.income import BacktestIncome
@@ -53,11 +51,9 @@ from engine.backtest.replay import (
 )
 from engine.backtest.results import KEPT_ROWS, Samples, TradeFigures, kept_rows
 from engine.execution import portfolio
-from engine.feeds.books import BookCache
-from engine.feeds.catalog import kalshi_market
-from engine.feeds.discovery import market_info
+from engine.feeds.books import CONFIRM_EVERY_MS, BookCache
+from engine.feeds.catalog import kalshi_market, market_info
 from engine.feeds.market_data_events import TradePrint
-from engine.feeds.market_ws import CONFIRM_EVERY_MS
 from engine.trading.core import TradingCore
 from engine.trading.hosting.views import COPY_WINDOW_MS
 from engine.trading.passes.ledger import Ledger
@@ -89,8 +85,11 @@ SCRATCH_UNUSED_TRIGGERS = ("notify_refused_insert", "notify_refused", "notify_ve
 # events, 28 syncs of the file and 13.7 k page writes (~15 ms of system time); the ledger's statements
 # cost the same CPU on a database held in memory (docs/research.md, "On events").
 SCRATCH_SYNC: Synchronous = "OFF"
+# Within a batch, the executor's and the paper venue's rows are held in memory and written once at its
+# end (storage/sqlite/write_behind.py): the same rows as each step written at once, as live writes them
+# (tests/backtest/test_scratch_ledger.py compares them row for row).
+SCRATCH_WRITE_BEHIND = True
 Progress = Callable[[int, int], None]
-FAIR_VALUE_KINDS = frozenset({VALUE_BETTING.kind, ENSEMBLE.kind})  # kinds that trade toward the desk's fair values
 
 
 class BacktestError(ValueError):
@@ -143,7 +142,7 @@ class RunMarkets:
 def run_markets(spec: BacktestSpec, main_db: Path) -> RunMarkets:
     if spec.kind in SPANS_VENUES:
         return _cross_markets(spec, main_db)
-    kalshi = [m for m in spec.markets if venue_of(m) == PAIRED_VENUE]
+    kalshi = [m for m in spec.markets if not policy_for_market(m).catalog_rows]  # the pairs' markets
     if not kalshi:
         rows = resolve_markets(spec, main_db)
         return RunMarkets(rows, [market_info(r) for r in rows])
@@ -169,7 +168,7 @@ def _cross_markets(spec: BacktestSpec, main_db: Path) -> RunMarkets:
     if spec.source != "recorded":
         raise BacktestError("a cross-venue arbitrage trades both venues' books: backtest recorded data (the recorder "
                             "keeps the Kalshi book of every paired market)")
-    if any(venue_of(m) == PAIRED_VENUE for m in spec.markets):
+    if any(not policy_for_market(m).catalog_rows for m in spec.markets):  # the pairs' markets
         raise BacktestError("a cross-venue arbitrage names the Polymarket markets paired with Kalshi, not Kalshi's")
     rows = resolve_markets(spec, main_db)
     links = recording.desk_pairs(main_db, [r["condition_id"] for r in rows])
@@ -216,7 +215,7 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, run_markets: Run
     for leftover in work_dir.glob("backtest.db*"):
         leftover.unlink()
     migrate(path)
-    db = Database(path, writer_sync=SCRATCH_SYNC)
+    db = Database(path, writer_sync=SCRATCH_SYNC, write_behind=SCRATCH_WRITE_BEHIND)
     limits, config = recording.desk_limits_and_settings(main_db)
     if spec.capital is not None:  # the run's own starting cash, not the desk-wide setting
         config = [r for r in config if r["key"] != "paper_starting_cash"] + [
@@ -228,7 +227,9 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, run_markets: Run
                          fair_values=recording.desk_fair_values(main_db, [r["condition_id"] for r in market_rows]),
                          pairs=run_markets.pairs, strategy_markets=run_markets.named,
                          followed=followed_trades(spec, main_db, run_markets),
-                         verdicts=recording.desk_source_verdicts(main_db))
+                         verdicts=recording.desk_source_verdicts(main_db),
+                         posts=recording.fair_value_posts(main_db, [r["condition_id"] for r in market_rows],
+                                                          spec.from_ms, spec.to_ms))
     programs = reward_queries.programs_in_file(main_db, [r["condition_id"] for r in market_rows])
     reward_queries.copy_programs(db, programs)  # the run's markets pay what they paid
     scratch.drop_unused(db, indexes=SCRATCH_UNUSED_INDEXES, triggers=SCRATCH_UNUSED_TRIGGERS)
@@ -236,18 +237,18 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, run_markets: Run
 
 
 def _events(spec: BacktestSpec, main_db: Path, markets: list[MarketInfo], pairs: Mapping[str, tuple[str, bool]],
-            tick_changes: list[tuple[str, int, int | None, int]],
+            tick_changes: list[tuple[str, int, int | None, int]], ended: resolutions.RunResolutions,
             ) -> tuple[Iterator[list[Row]], list[str], Callable[[int], int], bool]:
     """(the replay's rows in batches of about 1/200 of the run (at most MAX_BATCH_IDS ids of
-    `ticks` on a long one), each a progress step; the tokens the rows index; the run's events
-    in total, as known after so many were seen;
+    `ticks` on a long one), each a progress step, the markets' ends among them; the tokens the rows
+    index; the run's events in total, as known after so many were seen;
     whether the range holds recorded decision markers)."""
     tokens = [t for m in markets for t in (m.yes_token, m.no_token)]
     if spec.source == "history":  # prices only: a paired market has no Kalshi book here, so no reference
         points = recording.history_point_count(main_db, [m.yes_token for m in markets], spec.from_ms, spec.to_ms)
         step = max(1, points * 5 // 200)
-        return (as_rows(history_events(main_db, markets, spec.from_ms, spec.to_ms), tokens, step), tokens,
-                lambda seen: points * 5, points > 0)
+        return (resolutions.spliced(as_rows(history_events(main_db, markets, spec.from_ms, spec.to_ms), tokens, step),
+                                    ended, tokens), tokens, lambda seen: points * 5, points > 0)
     # The Kalshi books of paired markets, recorded beside them: their reference prices (trading/ledgers/references.py).
     tickers = sorted({ticker for ticker, _ in pairs.values()})
     tokens += [wire.token_id(ticker, side) for ticker in tickers for side in ("yes", "no")]
@@ -258,7 +259,7 @@ def _events(spec: BacktestSpec, main_db: Path, markets: list[MarketInfo], pairs:
         return max(seen, round(seen / recorded.fraction)) if recorded.fraction > 0 else seen
 
     batches = as_it_was.spliced(recorded.batches(max(1, recorded.span // 200)), tick_changes, tokens)
-    return batches, tokens, total, recorded.markers
+    return resolutions.spliced(batches, ended, tokens), tokens, total, recorded.markers
 
 
 async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir: Path,
@@ -281,10 +282,12 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
     core = TradingCore(settings, db, clock=clock, replay=Replay(spec.seed, ReplayFeed(), latency, pairs))
     tally = RefusalTally()
     income = BacktestIncome(core, spec.from_ms)
+    ending = resolutions.Ending(core, resolutions.load(main_db, markets, spec.from_ms, spec.to_ms), clock)
     try:
         try:
             curve, exposure, events, decisions, latency_spent = await _replay(core, clock, spec, main_db, markets,
-                                                                              progress, income, tally, tick_changes)
+                                                                              progress, income, tally, tick_changes,
+                                                                              ending)
         finally:
             await core.stop()  # as a live session ends: working orders cancelled (on failure too)
         mids = ReplayedMids(main_db, spec.source, markets)
@@ -298,22 +301,17 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
             mids.close()
         result.refusals = tally.summary()
         result.latency = latency_spent
+        scratch.known_payouts(db, market_rows)  # the markets' ends as the desk knows them today, to score forecasts
         result.calibration = _calibration(db)
+        fair = as_it_was.fair_value_words(spec.kind, spec.params, core.views.signals.history,
+                                          [m.condition_id for m in markets])
         result.history = {**as_it_was.stated_history(main_db, spec.source, spec.from_ms, spec.to_ms,
-                                                     [m.condition_id for m in markets], _fair_values(spec)),
-                          "tick_changes": len(tick_changes)}
+                                                     [m.condition_id for m in markets], fair[0] if fair else None),
+                          "fair_values_missing": bool(fair and fair[1]), "tick_changes": len(tick_changes),
+                          "resolutions": ending.summary()}
         return result
     finally:
         db.dispose()
-
-
-def _fair_values(spec: BacktestSpec) -> str | None:
-    """Which fair values a strategy that trades on them used: the desk's standing ones as they are
-    today (its signals are not kept as a history), which a result must say."""
-    if spec.kind not in FAIR_VALUE_KINDS and not (spec.kind == LADDER.kind and spec.params.get("center") == "signal"):
-        return None
-    return ("today's standing fair values (the desk keeps no history of them): this result cannot show what "
-            "trading on the fair values known at the time would have made")
 
 
 def _calibration(db: Database) -> dict:
@@ -341,17 +339,19 @@ def _latency(spec: BacktestSpec, main_db: Path) -> LatencyModel:
 async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_db: Path,
                   markets: list[MarketInfo], progress: Progress | None, income: BacktestIncome,
                   tally: RefusalTally, tick_changes: list[tuple[str, int, int | None, int]],
-                  ) -> tuple[Samples, Samples, int, int, dict]:
+                  ending: resolutions.Ending) -> tuple[Samples, Samples, int, int, dict]:
     """(the equity and exposure curves, the events replayed, the decisions made, the latency the
     run's paper venue spent), the strategy trading where live would put it: the desk's ledger, or
-    Kalshi's paper ledger for a strategy naming Kalshi markets."""
+    Kalshi's paper ledger for a strategy naming Kalshi markets; the markets' ends inside the run booked
+    as the venue pays them (engine/backtest/resolutions.py)."""
     await core.start(operator=True)
     core.gate.unblock()
     sites = _sites(core)
+    ending.sites = sites
     for site in sites:
         tally.attach(site.risk)
     batches, tokens, total_after, markers = _events(spec, main_db, markets, core.link.references.replayed_pairs,
-                                                    tick_changes)
+                                                    tick_changes, ending.run)
     venue = sites[0].executor.venue
     venues = [v for v in (s.executor.venue for s in sites) if isinstance(v, PaperVenue)]
     # The core's only work for a book change or a print (passes/market_events.py).
@@ -366,6 +366,7 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
         apply = RowApplier(core.books, tokens, lambda token: True)
     if not markers:  # (an imported archive's stream, as the connection that received it kept its books)
         apply.connection_ms = CONFIRM_EVERY_MS
+    apply.resolved = ending
     seen = [0]
 
     def finished_batch(rows: int) -> None:
@@ -378,22 +379,25 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
         paper.trips.wait_until = cursor.until  # a venue call's trip replays the recording meanwhile
     curve, exposure = Samples(), Samples()
     quiet = _quiet_passes(core, sites, cursor, venue, tally)
+    if quiet is not None:
+        quiet.collecting = ending.collecting
     decisions = 0
     try:
         if core.config.decide_on_events:  # as live decides: on events, between the timed passes
             decisions = await _decide_on_events(core, sites, clock, cursor, apply, venues, spec, markers, curve,
-                                                exposure, income, quiet)
+                                                exposure, income, quiet, ending)
         elif markers:  # decide at the recorded markers (those passed while a call was on its way are not)
             while (at := cursor.next_marker()) is not None:
-                decisions += await _decide(core, sites, clock, at, curve, exposure, income, quiet)
+                decisions += await _decide(core, sites, clock, at, curve, exposure, income, quiet, ending)
         else:  # no recorded decisions: decide on the interval, the next one after the pass ends
             interval = core.config.tick_interval_ms
             next_decide = spec.from_ms + interval
             while cursor.before(next_decide):
-                decisions += await _decide(core, sites, clock, next_decide, curve, exposure, income, quiet)
+                decisions += await _decide(core, sites, clock, next_decide, curve, exposure, income, quiet, ending)
                 next_decide = max(next_decide, clock.now) + interval
     finally:
         cursor.close()
+    await ending.finish()  # what the venue pays after the recording's last row, up to the run's end
     if progress is not None:
         progress(seen[0], seen[0])
     return curve, exposure, seen[0], decisions, venue.trips.summary() if isinstance(venue, PaperVenue) else {}
@@ -402,7 +406,7 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
 async def _decide_on_events(core: TradingCore, sites: list[Ledger], clock: SimClock, cursor: Cursor,
                             apply: RowApplier, venues: list[PaperVenue], spec: BacktestSpec, markers: bool,
                             curve: Samples, exposure: Samples, income: BacktestIncome,
-                            quiet: QuietPasses | None) -> int:
+                            quiet: QuietPasses | None, ending: resolutions.Ending) -> int:
     """The replay with `decide_on_events` on (engine/backtest/event_replay.py): the timed passes where
     they are without it, and each market decided after the replayed events that mark it."""
     apply.triggers = triggers = event_replay.ReplayTriggers(core.events, venues)
@@ -412,7 +416,7 @@ async def _decide_on_events(core: TradingCore, sites: list[Ledger], clock: SimCl
     interval = core.config.tick_interval_ms
     passes, decided = await event_replay.replay(
         cursor, clock, triggers, executors, markers=markers, first_pass=spec.from_ms + interval, interval=interval,
-        timed_pass=lambda at: _decide(core, sites, clock, at, curve, exposure, income, quiet),
+        timed_pass=lambda at: _decide(core, sites, clock, at, curve, exposure, income, quiet, ending),
         quiet_run=None if quiet is None else _quiet_run(quiet, clock, interval, curve, exposure, income))
     return passes + decided
 
@@ -435,8 +439,10 @@ def _quiet_run(quiet: QuietPasses, clock: SimClock, interval: int, curve: Sample
 
 
 async def _decide(core: TradingCore, sites: list[Ledger], clock: SimClock, at: int, curve: Samples,
-                  exposure: Samples, income: BacktestIncome, quiet: QuietPasses | None) -> int:
+                  exposure: Samples, income: BacktestIncome, quiet: QuietPasses | None,
+                  ending: resolutions.Ending) -> int:
     clock.now = at
+    await ending.due(at)  # the collections job's runs due by now (what the venue owes is paid as it pays it)
     if quiet is not None and quiet.skips(at):  # nothing it reads changed: the last pass's valuation stands
         equity, held = quiet.last.equity, quiet.last.exposure
     else:
@@ -477,8 +483,10 @@ def _sites(core: TradingCore) -> list[Ledger]:
 def _two_venues(books: BookCache, tokens: list[str], desk: PaperVenue, kalshi: PaperVenue) -> RowApplier:
     """A row applier for a cross-venue run: each token's book changes and prints go to its own venue's
     paper venue (Polymarket's tokens to the desk's, Kalshi's to Kalshi's ledger's)."""
+    by_venue = {kalshi.venue_name: kalshi}
+
     def of(token: str) -> PaperVenue:
-        return kalshi if venue_of(token) == PAIRED_VENUE else desk
+        return by_venue.get(venue_of(token), desk)
 
     def printed(event: TradePrint) -> None:
         of(event.token_id).on_market_event(event)

@@ -220,6 +220,7 @@ class _Objective:
         # What the time went on: a trial's cost is its decisions (timed passes and decisions on events).
         trial.set_user_attr("replayed", {"events": result.events, "decisions": result.decisions})
         trial.set_user_attr("metrics", result.metrics.as_dict())
+        trial.set_user_attr("resolutions", result.history.get("resolutions") or {})  # how its markets ended
         value, why = (walk_forward_value(self.spec, trial, result) if self.spec.walk_forward
                       else objective_value(result.metrics, self.spec.objective))
         if value is None or not math.isfinite(value):

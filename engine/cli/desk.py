@@ -19,12 +19,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.exit_floors import FLOORS_FIELD, floors_of
 from contracts.settings import Settings
 from contracts.venue_policies import policy_of, venues_armed_alone
 from engine.cli import args as cli_args
 from engine.cli.errors import EXIT_FAILED, EXIT_OK, CliError, actor
 from storage.command_queue import answers, posting
-from storage.desk import desk_lookups, desk_status
+from storage.desk import desk_lookups, desk_status, exit_preview
 from storage.sqlite.lite import now_ms, read_connection, snapshot
 
 ENGINE_DOWN_GRACE_S = 5.0
@@ -111,9 +112,10 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
     if pnl is None:
         lines.append("equity     — (no portfolio snapshot yet)")
     else:
-        lines.append(f"equity     {_money(pnl['equity'])} pUSD; today {_money(pnl['total'], sign=True)} "
-                     f"(realized {_money(pnl['realized'], sign=True)}, fees {_money(pnl['fees'])}, "
-                     f"unrealized {_money(pnl['unrealized'], sign=True)})")
+        lines.append(f"equity     {_money(pnl['equity'])} pUSD; today {_money(pnl['total'], sign=True)} = "
+                     f"realized after fees {_money(pnl['realized_after_fees'], sign=True)} (fees "
+                     f"{_money(pnl['fees'])}) + unrealized change {_money(pnl['unrealized_change'], sign=True)}"
+                     + (f" + other {_money(pnl['other'], sign=True)}" if pnl["other"] else ""))
     lines.append(f"orders     {report['open_orders']} open; {report['positions']} positions "
                  f"(cost {_money(report['positions_cost_usdc'])} pUSD)")
     lines += _money_lines(report["money"], report["redeemable"])
@@ -150,7 +152,24 @@ def _venue_ledger_lines(venue: str, ledger: dict[str, Any] | None, at_stake: str
     if ledger.get("held"):
         lines.append(f"{head} held while {policy.label} is live: {', '.join(ledger['held'])} (see the "
                      f"{policy.code('HELD')} alerts)")
-    return lines + _exchange_line(head, ledger.get("exchange"))
+    return lines + _exchange_line(head, ledger.get("exchange")) + _funds_lines(head, ledger.get("funds"))
+
+
+def _funds_lines(head: str, funds: dict[str, Any] | None) -> list[str]:
+    """A live venue's account sections (Kalshi's shards): each one's money, what moves between them, and each
+    shortfall that holds quotes, with the move that would fund it (confirmed by the operator, never made
+    unasked)."""
+    if not funds or not isinstance(funds.get("shards"), dict):
+        return []
+    shards = ", ".join(f"{index} {row.get('name', '')} ${row.get('free', 0) / 1e6:,.2f}".replace("  ", " ")
+                       for index, row in funds["shards"].items() if isinstance(row, dict))
+    lines = [f"{head} shards: {shards}"]
+    for moving in funds.get("in_flight") or []:
+        lines.append(f"{head} moving ${moving.get('amount', 0) / 1e6:,.2f} from shard {moving.get('source')} to shard "
+                     f"{moving.get('destination')}: accepted, not arrived")
+    lines += [f"{head} SHORT: {short.get('words')}" for short in funds.get("shortfalls") or []
+              if isinstance(short, dict)]
+    return lines
 
 
 def _exchange_line(head: str, exchange: dict[str, Any] | None) -> list[str]:
@@ -237,9 +256,9 @@ def _strategy_table(strategies: list[dict[str, Any]]) -> list[str]:
     for s in strategies:
         state = _strategy_state(s)
         rows.append(f"  {s['strategy']:<{width}}  {state:>6}  {s['open_orders']:>6}  {s['positions']:>9}  "
-                    f"{_money(s['exposure_usdc']):>10}  {_money(s['realized_usdc'], sign=True):>10}  "
+                    f"{_money(s['exposure_usdc']):>10}  {_money(s['pnl_usdc'], sign=True):>10}  "
                     f"{_money(s['fees_usdc']):>8}")
-    return ["strategies (exposure, realized and fees in pUSD)", *rows]
+    return ["strategies (exposure; realized PnL after fees, and the fees paid, in pUSD)", *rows]
 
 
 def _strategy_state(line: dict[str, Any]) -> str:
@@ -299,6 +318,8 @@ def cmd_command(settings: Settings, args: argparse.Namespace) -> int:
     values = posting.prepare(args.kind, args.payload, actor=actor(), key=uuid.uuid4().hex,
                              ttl_s=settings.command_ttl_s)
     with reader(settings) as conn:
+        if args.kind in FLOORED:
+            values = _with_floors(conn, settings, values)
         status = desk_status.engine_status(conn, settings.db_path)
         if not status.engine_up:
             age = "never" if status.heartbeat_age_s is None else f"{status.heartbeat_age_s:.0f}s ago"
@@ -309,6 +330,30 @@ def cmd_command(settings: Settings, args: argparse.Namespace) -> int:
             print(json.dumps({"id": row["id"], "status": row["status"]}))
             return EXIT_OK
         return _wait_for(conn, settings, row["id"], args.timeout)
+
+
+FLOORED = ("exit", "flatten")  # the commands that sell: each carries the floor it states (contracts/exit_floors.py)
+
+
+def _with_floors(conn: sqlite3.Connection, settings: Settings, values: dict[str, Any]) -> dict[str, Any]:
+    """An exit or flatten carries the lowest price per position it is sold at, stated here before it is posted
+    (as the dashboard's dialog and Telegram's confirmation state it): the latest recorded mid less the
+    max-slippage limit. A payload that names its own `floors` keeps them; one the desk has no price for
+    goes without (the engine's floor when it sends bounds it, and its answer says so)."""
+    payload = json.loads(values["payload"])
+    if FLOORS_FIELD in payload:
+        for key, floor in payload[FLOORS_FIELD].items():
+            print(f"{values['kind']}: {key} at no less than {floor} (the floor you gave)", file=sys.stderr)
+        return values
+    found = exit_preview.lines(conn, exit_preview.ledgers_of(conn, settings.db_path, values["kind"], payload), payload)
+    for line in found:
+        print(f"{values['kind']}: {line.words()}", file=sys.stderr)
+    floors = floors_of(found)
+    if not floors:
+        print(f"{values['kind']}: no recorded price for what it sells, so it goes without a floor: the engine's, the "
+              "mid less the max slippage when it sends, bounds it", file=sys.stderr)
+        return values
+    return {**values, "payload": json.dumps({**payload, FLOORS_FIELD: floors}, sort_keys=True)}
 
 
 def _wait_for(conn: sqlite3.Connection, settings: Settings, command_id: int, timeout_s: float) -> int:

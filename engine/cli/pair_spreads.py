@@ -30,7 +30,7 @@ def _asks(levels: list[tuple[int, int]]) -> list[Level]:
 
 
 def _polymarket_asks(settings: Settings, tokens: list[str]) -> dict[str, list[Level]]:
-    from engine.feeds.rest import RestClient, fetch_books
+    from engine.venues.polymarket.rest import RestClient, fetch_books
 
     async def read() -> Any:
         client = RestClient(settings.clob_host)

@@ -1,5 +1,6 @@
 """`python -m engine pairs find|add|list|remove`: link a Polymarket market to the Kalshi market the
-operator judges to be the same question, by hand (storage/desk/venue_pairs.py).
+operator judges to be the same question, by hand (storage/desk/venue_pairs.py); `suggest|accept|reject`:
+the same question on the other venue proposed for the markets the desk watches (engine/cli/pair_suggest.py).
 
 The desk never links markets by itself: wording, resolution sources and end dates differ between
 venues, and published scans find about half of apparent cross-venue spreads vanish once that is
@@ -21,8 +22,9 @@ from datetime import UTC, datetime
 from difflib import SequenceMatcher
 from typing import Any
 
+from contracts.cross_venue import FIND_EXAMPLE
 from contracts.settings import Settings
-from contracts.venues import DESK_VENUE, venue_of
+from contracts.venues import desk_venue, venue_of
 from engine.cli.errors import CliError, actor, open_db
 
 END_GAP_MS = 24 * 3_600_000  # end times further apart than a day are worth a warning
@@ -57,7 +59,7 @@ def warnings(poly: dict[str, Any], kalshi: dict[str, Any], inverted: bool) -> li
 def _polymarket(settings: Settings, db: Any, condition_id: str) -> dict[str, Any]:
     from storage.desk.venue_pairs import polymarket_market
 
-    if venue_of(condition_id) != DESK_VENUE or not condition_id.startswith("0x"):
+    if venue_of(condition_id) != desk_venue() or not condition_id.startswith("0x"):
         raise CliError(f"{condition_id!r} is not a Polymarket market: give its condition id (0x…), and the Kalshi "
                        "ticker second")
     found = polymarket_market(db, condition_id)
@@ -74,7 +76,7 @@ def _gamma_rules(settings: Settings, condition_id: str) -> dict[str, str]:
     with the desk's REST client (its Gamma rate limit, timeout and retries)."""
     import asyncio
 
-    from engine.feeds.rest import RestClient
+    from engine.venues.polymarket.rest import RestClient
 
     async def read() -> Any:
         client = RestClient(settings.gamma_host)
@@ -325,12 +327,13 @@ def cmd_find(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """The `pairs` command and its verbs; returns them (engine/cli/pair_suggest.py adds `suggest`, ...)."""
     pairs = sub.add_parser("pairs", help="markets linked by hand across venues (Polymarket and Kalshi): find, add, "
-                                         "list, remove, spreads")
+                                         "list, remove, spreads; suggest, accept, reject")
     verbs = pairs.add_subparsers(dest="verb", required=True)
     find = verbs.add_parser("find", help="markets on both venues whose wording holds these words (to pick a pair)")
-    find.add_argument("text", help="words every market shown must hold, e.g. \"fed december\"")
+    find.add_argument("text", help=f"words every market shown must hold, e.g. \"{FIND_EXAMPLE}\"")
     find.add_argument("--json", action="store_true", help="machine-readable output")
     find.set_defaults(func=cmd_find)
     show = _two_markets(verbs, "show", "both markets side by side and where they differ, without linking them")
@@ -353,6 +356,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help=f"dollars each venue may spend on a pair (default {SPREAD_CAPITAL:g})")
     spread.add_argument("--json", action="store_true", help="machine-readable output")
     spread.set_defaults(func=cmd_spreads)
+    return verbs
 
 
 def _two_markets(verbs: argparse._SubParsersAction, verb: str, what: str) -> argparse.ArgumentParser:

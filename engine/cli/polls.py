@@ -61,7 +61,7 @@ def _day(at_ms: int) -> str:
 
 
 def cmd_show(settings: Settings, args: argparse.Namespace) -> int:
-    from contracts.polls import fair_value
+    from contracts.polls import race_view
     from storage.desk.poll_links import list_links
     from storage.sqlite.db import now_ms
 
@@ -72,30 +72,41 @@ def cmd_show(settings: Settings, args: argparse.Namespace) -> int:
     for race, polls in sorted(feed.races().items()):
         if words and not all(w in race.lower() for w in words):
             continue
-        options = sorted({o for p in polls for o in p.shares})
-        chances = {o: fair_value(polls, race, o, now, weighting) for o in options}
-        shown.append({"race": race, "polls": len(polls), "newest": max(p.end_ms for p in polls),
+        view = race_view(polls, race, now, weighting)  # what the posted fair values read: the polls ended by now
+        shown.append({"race": race, "polls": view.polls, "newest": view.newest_ms, "later": view.later,
+                      "later_ends": view.later_ms,
                       "options": {o: None if f is None else {"share": f.shares[o], "chance": f.probability,
                                                              "confidence": f.confidence,
                                                              "linked": linked.get((race, o))}
-                                  for o, f in chances.items()}})
+                                  for o, f in view.fairs.items()}})
     if args.json:
         print(json.dumps({"races": shown, "left_out": feed.left_out, "reasons": list(feed.reasons)}))
         return EXIT_OK
     for race in shown:
-        parts = []
-        for option, found in race["options"].items():
-            if found is None:
-                parts.append(f"{option} —")
-                continue
-            link = f" [linked: {found['linked']}]" if found["linked"] else ""
-            parts.append(f"{option} {found['share']:.1f} % (chance {found['chance']:.3f}){link}")
-        print(f"{race['race']}  ({race['polls']} polls, newest ended {_day(race['newest'])}): {', '.join(parts)}")
+        chances = ", ".join(_option_words(option, found) for option, found in race["options"].items())
+        print(f"{race['race']}  ({_counted(race)}): {chances}")
     if not shown:
         print("No race in the feed matches.")
     if feed.left_out:
         print(f"{feed.left_out} row(s) or poll(s) left out: " + "; ".join(feed.reasons[:5]))
     return EXIT_OK
+
+
+def _counted(race: dict[str, Any]) -> str:
+    """"3 polls, newest ended 2026-11-20; 1 ending later (first 2099-01-01) left out until it ends"."""
+    counted = (f"{race['polls']} poll{'s' if race['polls'] != 1 else ''}, newest ended {_day(race['newest'])}"
+               if race["newest"] is not None else "no poll ended yet")
+    if race["later"]:
+        counted += (f"; {race['later']} ending later (first {_day(race['later_ends'])}) left out until "
+                    f"{'it ends' if race['later'] == 1 else 'they end'}")
+    return counted
+
+
+def _option_words(option: str, found: dict[str, Any] | None) -> str:
+    if found is None:
+        return f"{option} —"
+    link = f" [linked: {found['linked']}]" if found["linked"] else ""
+    return f"{option} {found['share']:.1f} % (chance {found['chance']:.3f}){link}"
 
 
 def cmd_link(settings: Settings, args: argparse.Namespace) -> int:

@@ -58,8 +58,10 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
             raise ResearchError(f"there is no backtest run {args.run_id} (the Backtest page lists the runs)") from None
         runs.mark_started(db, run_id)
     else:
+        if args.like is not None:
+            like(settings, args)
         if not args.strategy or args.start is None or args.end is None:
-            raise ResearchError("--strategy, --from and --to are required (or --run-id)")
+            raise ResearchError("--strategy, --from and --to are required (or --like NAME, or --run-id)")
         try:
             params = loads_bounded(args.params or "{}", max_bytes=CONFIG_BYTES, what="--params")
         except JsonRefused as exc:
@@ -101,6 +103,37 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
                       **({"report": str(report)} if report else {})},
                      indent=2, default=str))
     return 0
+
+
+def like(settings: Settings, args: argparse.Namespace) -> None:
+    """--like NAME: a configured strategy's kind and params (--params changes some of them) and the markets it
+    trades (those of its list or filter with data in the range) stand for --strategy and --markets: a backtest
+    of it trades its markets, as the desk trades them, not every market recorded beside them."""
+    from storage.research.backtest_recording import configured_strategy
+    from storage.sqlite.db import now_ms
+
+    session = set(args.markets.split(",")) if args.session is not None and args.markets else None  # its markets
+    given = [flag for flag, value in (("--strategy", args.strategy),
+                                      ("--markets", args.markets if args.session is None else None)) if value]
+    if given:
+        raise ResearchError(f"--like sets the kind and markets: drop {', '.join(given)}")
+    if args.start is None or args.end is None:
+        raise ResearchError("--from and --to are required with --like (or --session)")
+    found = configured_strategy(settings.db_path, args.like, args.source, args.start, args.end, now_ms())
+    if found is None:
+        raise ResearchError(f"there is no strategy named {args.like!r} (the Strategies page lists them)")
+    markets = [cid for cid in found.markets if session is None or cid in session]
+    if not markets:
+        raise ResearchError(f"strategy {args.like!r} trades no market with {args.source} data in the range")
+    try:
+        changes = json.loads(args.params or "{}")
+    except ValueError:
+        raise ResearchError("--params must be a JSON object") from None
+    if not isinstance(changes, dict):
+        raise ResearchError('--params must be a JSON object, e.g. \'{"size": 20}\'')
+    args.strategy, args.markets = found.kind, ",".join(markets)
+    args.params = json.dumps({**found.params, **changes})
+    args.name = args.name or f"{found.name} ({found.kind}) {_when(args.start)} to {_when(args.end)}"
 
 
 def session_range(db: Database, args: argparse.Namespace) -> None:
@@ -187,7 +220,7 @@ def cmd_import_history(settings: Settings, args: argparse.Namespace) -> int:
         return import_pmxt_archive(settings, args)
     # Only /prices-history needs these (the CLOB client's signing stack: a second of CPU to import).
     from engine.cli.progress import ProgressBar
-    from engine.marketdata.history import HistoryError, import_history
+    from engine.venues.polymarket.history import HistoryError, import_history
 
     if args.market is None or args.start is None or args.end is None:
         raise ResearchError("--market, --from and --to are required (or --file, a recording session exported by "
@@ -224,8 +257,8 @@ def import_pmxt_archive(settings: Settings, args: argparse.Namespace) -> int:
     """--pmxt: the PMXT archive's hourly files of --market's markets, as a named session."""
     import asyncio
 
-    from engine.marketdata.pmxt import PmxtError, hour_before_hint
-    from engine.marketdata.pmxt_import import file_markets, gamma_markets, import_pmxt, trades_file, with_fees
+    from engine.venues.polymarket.pmxt import PmxtError, hour_before_hint
+    from engine.venues.polymarket.pmxt_import import file_markets, gamma_markets, import_pmxt, trades_file, with_fees
     from storage.research.recording_sessions import SessionError
 
     given = [flag for flag, value in (("--from", args.start), ("--to", args.end), ("--file", args.file))
@@ -242,8 +275,8 @@ def import_pmxt_archive(settings: Settings, args: argparse.Namespace) -> int:
         raise ResearchError("--pmxt needs --market: the condition ids (0x and 64 hex digits), comma-separated")
     db = open_db(settings)
     try:
-        markets = (file_markets(Path(args.markets_file).expanduser(), ids) if args.markets_file
-                   else asyncio.run(gamma_markets(settings.gamma_host, ids)))
+        markets, ended = (file_markets(Path(args.markets_file).expanduser(), ids) if args.markets_file
+                          else asyncio.run(gamma_markets(settings.gamma_host, ids)))
         # Fees are the CLOB's: asked online they must be read; a file of Gamma objects holds none, so
         # that import stays offline and says which markets a backtest will charge no fee.
         no_fees = ([m["condition_id"] for m in markets] if args.markets_file
@@ -252,7 +285,7 @@ def import_pmxt_archive(settings: Settings, args: argparse.Namespace) -> int:
                   else _fetched_trades(settings.data_api_host, ids) if args.public_trades else None)
         files, fetched = (Path(args.pmxt).expanduser(), {}) if args.pmxt else _fetched_hours(settings, args)
         session, ticks, report = import_pmxt(db, files, markets, actor=actor(), name=args.name, trades=trades,
-                                             progress=_rows_read)
+                                             progress=_rows_read, ended=ended)
     except (PmxtError, SessionError) as exc:
         raise ResearchError(f"{exc}; nothing was imported") from None
     hint = hour_before_hint(report)  # changes left out before a token's first snapshot: say what to add
@@ -260,9 +293,20 @@ def import_pmxt_archive(settings: Settings, args: argparse.Namespace) -> int:
         print(f"pmxt: {hint}", file=sys.stderr, flush=True)
     print(json.dumps({"session": session.name, "markets": list(session.markets), "ticks": ticks,
                       "from": session.started_at, "to": session.stopped_at, **report.as_dict(),
-                      "fees_unknown": no_fees, **({"fetched": fetched} if fetched else {}),
+                      "fees_unknown": no_fees, "resolutions": _ends_said(ids, ended),
+                      **({"fetched": fetched} if fetched else {}),
                       **({"note": hint} if hint else {})}, indent=2))
     return 0
+
+
+def _ends_said(ids: list[str], ended: list[Any]) -> dict[str, str]:
+    """How each imported market ended, as the venue's record says (a backtest settles there), or that none is
+    known (the trader may give it)."""
+    from contracts.resolutions import utc
+
+    known = {r.condition_id: f"{r.label} at {utc(r.at)} UTC (Gamma)" for r in ended}
+    return {cid: known.get(cid, "not resolved as Gamma shows it: a backtest values what it holds at the last mid "
+                                "(give its end with `python -m engine resolutions set`)") for cid in ids}
 
 
 PMXT_CACHE_GB = 20.0  # the fetch cache's default bound: ~50-200 archive hours
@@ -271,7 +315,7 @@ PMXT_CACHE_GB = 20.0  # the fetch cache's default bound: ~50-200 archive hours
 def _fetched_hours(settings: Settings, args: argparse.Namespace) -> tuple[list[Path], dict[str, Any]]:
     """--pmxt-from/--pmxt-to: the archive's hours of the range (and the hour before), fetched into the cache beside
     the database (PMXT_V2_URL and PMXT_V1_URL name other hosts of the same layout, e.g. a mirror)."""
-    from engine.marketdata import pmxt_fetch as fetch
+    from engine.venues.polymarket import pmxt_fetch as fetch
 
     archive = fetch.Archive(os.environ.get("PMXT_V2_URL") or fetch.V2_URL,
                             os.environ.get("PMXT_V1_URL") or fetch.V1_URL)
@@ -285,7 +329,7 @@ def _fetched_trades(data_api_host: str, condition_ids: list[str]) -> Callable[[t
     """What fetches the markets' public trades for the archive files' span, once it is known."""
     import asyncio
 
-    from engine.marketdata.pmxt_import import public_trades
+    from engine.venues.polymarket.pmxt_import import public_trades
 
     def fetch(span: tuple[int, int]) -> list[Any]:
         return asyncio.run(public_trades(data_api_host, condition_ids, span, progress=_trades_read))
@@ -360,6 +404,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     backtest = sub.add_parser("backtest", help="replay recorded data through a strategy (same code as live)")
     backtest.add_argument("--strategy", help=KIND_HELP)
     backtest.add_argument("--params", help='JSON object of params, e.g. \'{"size": 20}\'')
+    backtest.add_argument("--like", metavar="NAME", help="a configured strategy: its kind, params (--params changes "
+                                                         "some) and the markets it trades (instead of --strategy and "
+                                                         "--markets)")
     backtest.add_argument("--from", dest="start", type=cli_args.utc_time,
                           help="start (ISO 8601 UTC, or epoch ms; 2020 or later)")
     backtest.add_argument("--to", dest="end", type=cli_args.utc_time, help="end (ISO 8601 UTC, or epoch ms)")
@@ -416,3 +463,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="fetch those trades (for --pmxt) from the Data API's /trades for the files' span "
                               "instead (its pages reach a market's newest ~10,500 trades)")
     history.set_defaults(func=cmd_import_history)
+    from engine.cli import resolutions  # how markets ended, for backtests to settle at
+
+    resolutions.register(sub)

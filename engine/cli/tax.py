@@ -25,7 +25,15 @@ later redemption only collects the cash); a merge of YES+NO sets or a venue's ne
 side's share of the dollar); a refund of a voided market (at what the venue paid back). Rebates and
 rewards are income, not in this file. Money is computed exactly in micro-units and shown in dollars
 (pUSD is 1 to the dollar) with two decimals, each row's gain its shown proceeds less its shown basis.
-Dates are UTC days (MM/DD/YYYY); the year is a UTC year. Check the file with your tax adviser."""
+The cents carry the remainder: the rows of one sale split over several lots add up to what the sale
+paid, and the rows of one lot to what it cost, to the cent (a row may differ by a cent from its own
+amount rounded alone). Dates are UTC days (MM/DD/YYYY); the year is a UTC year.
+
+The file opens in a spreadsheet as data: every field is quoted (RFC 4180, CRLF line ends), a line
+break inside a market's question stays in its cell, and a text cell a spreadsheet could read as a
+formula (starting with = + - @, a tab or a carriage return, or their full-width forms) starts with an
+apostrophe; amounts and shares are plain numbers, a loss a negative one. Check the file with your tax
+adviser."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -1,4 +1,4 @@
-"""`python -m engine wallets top|score`: the wallet finder (engine/follow/finder.py), to choose
+"""`python -m engine wallets top|score`: the wallet finder (engine/venues/polymarket/follow/finder.py), to choose
 whom to follow.
 
 `top` reads the venue's leaderboard (a category, its period, by PnL or volume) and scores each
@@ -22,11 +22,11 @@ from contracts.settings import Settings
 from engine.cli.errors import CliError, open_db
 
 if TYPE_CHECKING:
-    from engine.follow.finder import Leader, Score
+    from engine.venues.polymarket.follow.finder import Leader, Score
     from storage.engine_stores.follow_store import ScoreRow
 
 CATEGORIES = ("OVERALL", "POLITICS", "SPORTS", "ESPORTS", "CRYPTO", "CULTURE", "MENTIONS", "WEATHER",
-              "ECONOMICS", "TECH", "FINANCE")  # the venue's (engine/follow/finder.py checks them again)
+              "ECONOMICS", "TECH", "FINANCE")  # the venue's (venues/polymarket/follow/finder.py checks them again)
 MAX_DAYS = 365
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
@@ -81,7 +81,7 @@ def cmd_score(settings: Settings, args: argparse.Namespace) -> int:
 def _run(settings: Settings, work: Any) -> list[ScoreRow]:
     import asyncio
 
-    from engine.follow.finder import FinderError, WalletFinder
+    from engine.venues.polymarket.follow.finder import FinderError, WalletFinder
     from storage.sqlite.db import now_ms
 
     async def run() -> list[ScoreRow]:

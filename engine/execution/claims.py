@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from contracts.domain import ONE, Outcome, fmt
-from contracts.venues import DESK_VENUE, venue_of
+from contracts.venues import desk_venue, venue_of
 from engine.venues.settlement import SettlementTx, VenueCredit
 from storage.engine_stores import claims_store, execution_ledger
 from storage.engine_stores.claims_store import ClaimRow
@@ -136,7 +136,7 @@ def book_credit(conn: Connection, mode: str, credit: VenueCredit, now: int) -> B
     if credit.token_id is not None:  # one transaction may redeem each outcome of a market
         ref = f"{ref}:{credit.token_id}"
     note = _note(credit)
-    venue = venue_of(credit.condition_id) if credit.condition_id else DESK_VENUE
+    venue = venue_of(credit.condition_id) if credit.condition_id else desk_venue()
     if not execution_ledger.add_cash_entry(conn, mode=mode, kind=cash_kind, amount=credit.amount, ref=ref, note=note,
                                            now=now, venue=venue):
         return Booking(False)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 
 from contracts.domain import fmt
-from contracts.venues import DESK_VENUE, venue_of
+from contracts.venues import desk_venue, venue_of
 from engine.execution import claims
 from engine.failpoints import crash_point
 from engine.venues.settlement import CreditSource, VenueCredit
@@ -41,7 +41,7 @@ class Booked:
 def window(ex: Executor) -> tuple[int, int] | None:
     """(when the desk's cash in this mode began, where to read from: a day before the newest
     credit booked, never before that beginning); None: no cash yet, so nothing to book."""
-    with ex.db.read() as conn:
+    with ex.db.read_own() as conn:
         start = execution_ledger.initial_deposit_at(conn, ex.mode, ex.venue_name)
         newest = execution_ledger.newest_credit_at(conn, ex.mode, ex.venue_name)
     if start is None:
@@ -59,7 +59,7 @@ async def book_venue_credits(ex: Executor, venue: CreditSource) -> list[Booked]:
     for credit in await venue.credits(read_from):
         if credit.at_ms // 1000 < began // 1000:  # paid before the desk began: in the starting collateral
             continue
-        if (venue_of(credit.condition_id) if credit.condition_id else DESK_VENUE) != ex.venue_name:
+        if (venue_of(credit.condition_id) if credit.condition_id else desk_venue()) != ex.venue_name:
             continue  # another venue's ledger's (a paper settlement book serves every paper venue)
         booked_one = _book(ex, _of_one_outcome(ex, credit))
         if booked_one.booking.booked:

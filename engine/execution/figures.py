@@ -114,7 +114,7 @@ class LedgerFigures:
             return
         yes, no = legs.get(Outcome.YES, NOTHING), legs.get(Outcome.NO, NOTHING)
         self.positions[key] = PositionView(condition_id, yes=yes.settled, no=no.settled, yes_pending=yes.pending,
-                                           no_pending=no.pending, cost=yes.cost + no.cost)
+                                           no_pending=no.pending, yes_cost=yes.cost, no_cost=no.cost)
 
     def _expose(self, strategy: str, condition_id: str, amount: int) -> None:
         self.total += amount

@@ -12,8 +12,6 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from mypy_extensions import mypyc_attr
-
 from contracts.domain import MarketInfo, Tif, fmt
 from contracts.expiry import expiry_problem
 from contracts.order_status import RANK, TERMINAL_RANK, OrderStatus, from_venue
@@ -50,8 +48,6 @@ PlacementCheck = Callable[[str, MarketInfo, OrderSpec, int], str | None]
 Place = tuple[str, MarketInfo, OrderSpec, str]  # (strategy, market, order, reason)
 
 
-# Tests count its checks by subclassing it (tools/compiled_modules.txt compiles this module).
-@mypyc_attr(allow_interpreted_subclasses=True)
 class OrderGate:
     """The one switch a kill or a stop throws: while closed, nothing is sent (every placement
     reads it right before it sends). One per desk: the composition root builds it and hands it
@@ -258,6 +254,13 @@ class Placement:
                               "VENUE_RATE_LIMITED", detail, by_venue=True)
                 continue
             kind = classify(result.error)
+            if kind is Refusal.REGION:  # a geoblock: close-only or blocked, the risk monitor's to judge
+                self._refused(strategy, market, spec, "VENUE_REGION", detail, by_venue=True)
+                continue
+            if kind is Refusal.PAUSED:  # this order met the venue's pause: held back until it resumes
+                self.health.busy(VenueBusy(result.error, maintenance=True))
+                self._refused(strategy, market, spec, "VENUE_MAINTENANCE", detail, by_venue=True)
+                continue
             if kind is Refusal.POST_ONLY_MODE:
                 self.health.post_only_mode(result.error)
                 self._refused(strategy, market, spec, "VENUE_POST_ONLY", detail, by_venue=True)

@@ -203,7 +203,11 @@ def balance_mismatches(ex: Executor, balances: Balances) -> list[str]:
     ledger still counts it settled (its shares are pending, negative), and a BUY not yet mined
     may or may not be in the balance, so the ledger's floor is settled shares less pending sells."""
     floor: dict[str, int] = {}
+    settling = {token for (_, token), (cid, _) in ex.state.position_market.items()
+                if cid in balances.settled} if balances.settled else set()
     for (_, token), totals in ex.state.positions.items():
+        if token in settling:  # the venue settled its market: paid, not missing (booked when the ledger hears)
+            continue
         floor[token] = floor.get(token, 0) + totals.settled + min(0, totals.pending)
     problems = []
     for token, ours in floor.items():

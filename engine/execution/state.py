@@ -168,7 +168,7 @@ class ExecutionState:
     def position_view(self, strategy: str, market: MarketInfo) -> PositionView:
         yes, no = self.totals(strategy, market.yes_token), self.totals(strategy, market.no_token)
         return PositionView(market.condition_id, yes=yes.settled, no=no.settled, yes_pending=yes.pending,
-                            no_pending=no.pending, cost=yes.cost + no.cost)
+                            no_pending=no.pending, yes_cost=yes.cost, no_cost=no.cost)
 
 
 def as_working(orders: list[OrderRow]) -> list[WorkingOrder]:

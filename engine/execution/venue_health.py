@@ -7,13 +7,17 @@ placements the venue would refuse are held back with a reason, resting quotes st
 trading resumes by itself. While restarting, a cheap probe asks the venue every few
 seconds (or after its Retry-After) whether it is back. Each phase starts on the venue's own
 word: a 425 starts maintenance, a post-only refusal the post-only phase; an answer after a
-425 is the venue open again (a stray 425 must not cost two minutes of takes).
+425 is the venue open again (a stray 425 must not cost two minutes of takes). A rate limit holds
+placements back for the venue's Retry-After (at most the venue's longest window, as the adapter reads
+it), but an exit, a sell of what the desk holds, at most EXIT_HOLD_MS: then it goes, and the venue's
+own answer decides again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from contracts.domain import Side
 from engine.execution.bus import EventBus, VenueHealthChanged, VenuePhase
 from engine.execution.planner import OrderSpec
 from engine.venues.base import VenueBusy
@@ -21,6 +25,7 @@ from engine.venues.base import VenueBusy
 POST_ONLY_MS = 120_000  # the venue's documented post-only phase after a restart
 PROBE_MS = 5_000  # how often to ask a restarting venue whether it is back
 RATE_LIMIT_MS = 1_000  # a 429 without Retry-After
+EXIT_HOLD_MS = 10_000  # the longest a rate limit holds an exit (a sell) back (docs/going-live.md)
 
 
 # Reason codes for placements held back (the risk gate's decisions log shows them).
@@ -37,6 +42,7 @@ class VenueHealth:
         self.bus = bus  # told of each change of phase (VenueHealthChanged)
         self.phase = VenuePhase.OPEN
         self.until_ms = 0  # POST_ONLY and RATE_LIMITED end then
+        self.since_ms = 0  # when the phase began
         self.next_probe_ms = 0
         self.unreachable_since: int | None = None  # the first failure with no answer since
 
@@ -81,8 +87,11 @@ class VenueHealth:
 
     def holds_back(self, spec: OrderSpec) -> str | None:
         """The reason code to hold this placement back now, or None to send it."""
-        self._expire(self.clock())
+        now = self.clock()
+        self._expire(now)
         if self.phase is VenuePhase.POST_ONLY and spec.post_only:
+            return None
+        if self.phase is VenuePhase.RATE_LIMITED and spec.side is Side.SELL and now - self.since_ms >= EXIT_HOLD_MS:
             return None
         return HELD_BACK.get(self.phase)
 
@@ -96,5 +105,5 @@ class VenueHealth:
     def _move(self, phase: VenuePhase, detail: str, now: int) -> None:
         if phase is self.phase:
             return
-        self.phase = phase
+        self.phase, self.since_ms = phase, now
         self.bus.publish(VenueHealthChanged(phase, detail, now))

@@ -21,11 +21,15 @@ from collections.abc import Iterable, Sequence
 
 from contracts.domain import Book, Level
 from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketListener, TradePrint
-from engine.feeds.parse import LevelChange
 
 log = logging.getLogger("engine.feeds.books")
 
 NEVER = -1
+# (token_id, is_bid, price, size): `size` is the new total at that level, 0 deletes it.
+LevelChange = tuple[str, bool, int, int]
+# A feed's connection vouches for all its books (`BookCache.confirm`) on book data, at most this often (a PONG
+# vouches for none); a backtest replays an imported stream as the connection that received it kept them.
+CONFIRM_EVERY_MS = 500
 
 
 class _TokenBook:

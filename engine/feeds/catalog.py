@@ -15,13 +15,14 @@ never selects, quotes, tests or values it; a backtest replays it as its own venu
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from contracts.domain import MarketInfo, Outcome
-from contracts.market_rows import unreadable
+from contracts.market_rows import resolution_trail, unreadable
 from contracts.neg_risk_sets import why_incomplete
 from contracts.payouts import Payouts
 from contracts.payouts import stored as stored_payouts
@@ -29,7 +30,7 @@ from contracts.venues.kalshi import fee_store as kalshi_fee_store
 from contracts.venues.kalshi import fees as kalshi_fees
 from contracts.venues.kalshi import grid as kalshi_grid
 from contracts.venues.kalshi import ids as kalshi_ids
-from engine.feeds.discovery import market_info
+from contracts.venues.polymarket.protocol_v2 import PROTOCOL_V2
 from storage.engine_stores import catalog_store, reward_queries
 from storage.sqlite.db import Database
 
@@ -193,4 +194,20 @@ def kalshi_market(row: Mapping[str, Any]) -> MarketInfo:
                           schedule.series_base.fee_type, schedule.series_base.multiplier_ppm),
                       kalshi_event_fee_changes=tuple(
                           (c.at_ms, None, None) if c.fees is None else (c.at_ms, c.fees.fee_type, c.fees.multiplier_ppm)
-                          for c in schedule.event_changes))
+                          for c in schedule.event_changes),
+                      kalshi_exchange_index=None if row.get("exchange_index") is None else int(row["exchange_index"]))
+
+
+def market_info(row: Mapping[str, Any]) -> MarketInfo:
+    """A `markets` row as the desk reads it (the catalog loads them; a backtest reads a recording's alike)."""
+    return MarketInfo(
+        condition_id=row["condition_id"], question=row["question"], yes_token=row["yes_token"],
+        no_token=row["no_token"], tick=row["tick"], min_size=row["min_size"], neg_risk=bool(row["neg_risk"]),
+        neg_risk_market_id=row["neg_risk_market_id"], end_ms=row["end_at"], fee_rate_ppm=row["fee_rate_ppm"],
+        fee_exponent=row["fee_exponent"], tradable=bool(row["tradable"]),
+        accepting_orders=bool(row["accepting_orders"]), closed=bool(row["closed"]), slug=row["slug"],
+        tags=tuple(json.loads(row["tags"] or "[]")), fees_known=row.get("fees_at") is not None,
+        game_start_ms=row.get("game_start_at"), clear_book_on_start=bool(row.get("clear_book_on_start")),
+        protocol_v2=row.get("gamma_version") == PROTOCOL_V2, resolution_status=row.get("resolution_status") or "",
+        resolution_history=resolution_trail(row.get("resolution_history")), rebate_share_ppm=row.get("rebate_ppm"),
+    )

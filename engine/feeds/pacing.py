@@ -1,4 +1,5 @@
-"""Pacing for venue I/O: token buckets per endpoint family, retry delays, reconnect backoff.
+"""Pacing for venue I/O: a token bucket per endpoint family (the desk's one rate limiter,
+engine/ratelimit.py), retry delays, reconnect backoff.
 
 Polymarket publishes its limits as "N requests per W seconds" windows (protocol notes
 v1 §7). A bucket with capacity C refilling at r/s admits at most C + r*W requests in any
@@ -14,6 +15,8 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+
+from engine.ratelimit import TokenBucket
 
 Jitter = Callable[[], float]  # returns a number in [0, 1)
 
@@ -33,55 +36,6 @@ PUBLISHED_LIMITS: Mapping[str, Sequence[tuple[int, float]]] = {
 SAFETY_MARGIN = 0.8
 
 
-class Aborted(Exception):
-    """A wait for a token was interrupted (e.g. cancel-all dropped queued placements)."""
-
-
-class TokenBucket:
-    def __init__(self, rate_per_s: float, capacity: float, clock: Callable[[], float] = time.monotonic):
-        if rate_per_s <= 0 or capacity < 1:
-            raise ValueError("a bucket needs a positive rate and room for one request")
-        self.rate = rate_per_s
-        self.capacity = capacity
-        self.clock = clock
-        self._tokens = capacity
-        self._stamp = clock()
-
-    def try_take(self) -> float:
-        """Take a token and return 0, or return how long to wait before one is free."""
-        now = self.clock()
-        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
-        if self._tokens >= 1:
-            self._tokens -= 1
-            return 0.0
-        return (1 - self._tokens) / self.rate
-
-    async def acquire(self, abort: asyncio.Event | None = None) -> None:
-        """Wait for a token; raise Aborted as soon as `abort` is set."""
-        while True:
-            if abort is not None and abort.is_set():
-                raise Aborted()
-            wait = self.try_take()
-            if wait == 0:
-                return
-            await sleep_unless_aborted(wait, abort)
-
-
-async def sleep_unless_aborted(seconds: float, abort: asyncio.Event | None) -> None:
-    """Sleep `seconds`, or raise Aborted as soon as `abort` is set (at once if it already is)."""
-    if abort is None:
-        await asyncio.sleep(seconds)
-        return
-    if abort.is_set():
-        raise Aborted()
-    try:
-        await asyncio.wait_for(abort.wait(), seconds)
-    except TimeoutError:
-        return
-    raise Aborted()
-
-
 def bucket_for(windows: Sequence[tuple[int, float]], margin: float = SAFETY_MARGIN,
                clock: Callable[[], float] = time.monotonic) -> TokenBucket:
     capacity = max(1.0, margin * min(n for n, _ in windows) / 2)
@@ -97,7 +51,7 @@ class RateLimits:
         self.buckets = {family: bucket_for(windows, margin, clock) for family, windows in limits.items()}
 
     async def acquire(self, family: str, abort: asyncio.Event | None = None) -> None:
-        await self.buckets[family].acquire(abort)
+        await self.buckets[family].acquire(1, abort)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 """A crypto asset's recent prices as a feed hears them: the exchange spot (engine/feeds/spot.py) and
-the Chainlink price the up/down windows settle on (engine/feeds/chainlink.py) keep the same record.
+the Chainlink price the up/down windows settle on (engine/venues/polymarket/chainlink.py) keep the same record.
 
 The last HISTORY points per asset, oldest first, each (time ms, price); the latest price and when it
 was heard; the price in force at a time (the last point at or before it, no older than a tolerance);
-and the volatility per square-root second over the last ten minutes (the root of the squared log
-moves over the time they span; None with less than a minute, or thirty, of prices).
+its time-weighted average over a span (what an up/down window settles on); and the volatility per
+square-root second over the last ten minutes (the root of the squared log moves over the time they
+span; None with less than a minute, or thirty, of prices).
 """
 
 from __future__ import annotations
@@ -57,6 +58,24 @@ class PriceSeries:
         if index == 0 or when_ms - points[index - 1][0] > tolerance_ms:
             return None
         return points[index - 1][1]
+
+    def average(self, asset: str, from_ms: int, to_ms: int, tolerance_ms: int) -> float | None:
+        """The time-weighted average over [from_ms, to_ms] of the price in force (each price weighted by how
+        long it stood there); None when none was in force at `from_ms` (none heard within `tolerance_ms`)."""
+        base = self.at(asset, from_ms, tolerance_ms)
+        if base is None or to_ms <= from_ms:
+            return base
+        inside = []
+        for at, price in reversed(self._history.get(asset, ())):
+            if at <= from_ms:
+                break
+            if at < to_ms:
+                inside.append((at, price))
+        integral, last_at, last_price = 0.0, from_ms, base
+        for at, price in reversed(inside):
+            integral += last_price * (at - last_at)
+            last_at, last_price = at, price
+        return (integral + last_price * (to_ms - last_at)) / (to_ms - from_ms)
 
     def volatility(self, asset: str, now: int) -> float | None:
         points = [p for p in self._history.get(asset, ()) if p[0] >= now - VOLATILITY_WINDOW_MS]

@@ -16,10 +16,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from contracts.domain import ONE
+from contracts.domain import ONE, to_micros
 from contracts.jsonsafe import JsonRefused, loads_bounded
 from engine.feeds.pacing import Backoff
-from engine.feeds.parse import micros
 from engine.feeds.plausible import Refusals
 from engine.feeds.wsloop import ReconnectingSocket, SocketFeed, SocketOptions
 from storage.sqlite.db import now_ms
@@ -32,7 +31,7 @@ HISTORY = 512  # prices kept per market: memory stays bounded however chatty the
 
 class ReferenceSource(Protocol):
     """What the market views read of a reference: the latest price per market and its history
-    (this feed, or engine/feeds/spot_reference.py's up/down prices beside it)."""
+    (this feed, or engine/venues/polymarket/spot_reference.py's up/down prices beside it)."""
 
     def reference(self, condition_id: str) -> tuple[int, int] | None: ...
 
@@ -87,8 +86,9 @@ class ReferenceFeed(SocketFeed):
         if not isinstance(item, dict) or not isinstance(item.get("condition_id"), str) \
                 or len(item["condition_id"]) > 100:
             return "a record without a condition id"
+        raw: Any = item.get("price")
         try:
-            price = micros(item.get("price"))
+            price = to_micros(raw)
         except (ValueError, TypeError, ArithmeticError):
             return f"a price that is not a number ({str(item.get('price'))[:40]!r})"
         if not 0 <= price <= ONE:

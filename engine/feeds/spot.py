@@ -1,5 +1,5 @@
 """Crypto spot prices from an exchange's public ticker stream, spoken as the exchange speaks it
-(the short up/down series' reference; engine/feeds/spot_reference.py turns them into P(Up)).
+(the short up/down series' reference; engine/venues/polymarket/spot_reference.py turns them into P(Up)).
 
 * **OKX** (`wss://ws.okx.com:8443/ws/v5/public`): after the connection opens the client sends
   `{"op":"subscribe","args":[{"channel":"tickers","instId":"BTC-USDT"}, ...]}`; the server answers
@@ -19,7 +19,7 @@ dropped, never guessed at, and so is a price no market could have (engine/feeds/
 outside any asset's range, or an absurd move from the last one, such as 99.9 % in a second); the
 first refusal's reason is kept for the desk's one alert (engine/trading/refused_records.py), the
 good prices beside it are taken. It is the up/down windows' fallback price: they settle on
-Chainlink's (engine/feeds/chainlink.py).
+Chainlink's (engine/venues/polymarket/chainlink.py).
 """
 
 from __future__ import annotations

@@ -21,6 +21,10 @@ only the minute's candle is updated; each flush rolls the minutes it takes into 
 them into the table (storage/engine_stores/candle_store.py), after the ticks, in transactions of a few
 tokens each; a token's candles not written go back to be written with the next flush.
 
+A market's end the feed tells (Polymarket's `market_resolved`, Kalshi's settlement or void as its reference
+read it) is kept in `market_resolutions` (storage/research/market_resolutions.py) at the feed's time, so a
+backtest of the recording settles its positions there as the desk did (engine/backtest/resolutions.py).
+
 Row shapes: `book` data = {"b": [[price, size], ...], "a": [...]} best first; `change`: the
 changes of one book update, a single level in side/price/size (BUY = bid side, size 0
 removes the level) or several as data = [[is_bid, price, size], ...]; `trade` side/price/
@@ -42,9 +46,17 @@ from pathlib import Path
 from contracts.candles import Candle, CandleRoll, rolled_up
 from contracts.domain import Book
 from engine.feeds.books import BookCache
-from engine.feeds.market_data_events import BookChanged, MarketEvent, TickSizeChanged, TradePrint
+from engine.feeds.catalog import MarketCatalog
+from engine.feeds.market_data_events import (
+    BookChanged,
+    MarketEvent,
+    MarketResolved,
+    MarketVoided,
+    TickSizeChanged,
+    TradePrint,
+)
 from storage.engine_stores.candle_store import merge_candles
-from storage.engine_stores.tick_store import append_tick_sizes, append_ticks
+from storage.engine_stores.tick_store import append_resolutions, append_tick_sizes, append_ticks
 from storage.sqlite.db import raw_connection
 
 log = logging.getLogger("engine.marketdata.recorder")
@@ -74,12 +86,16 @@ def level_diff(before: Book, after: Book) -> list[list[int]]:
 
 
 TICK_SIZE = "tick_size"  # a buffered tick size change (at, token, TICK_SIZE, None, new, old, None, None)
+# A buffered market ending (at, condition id, RESOLUTION, None, what a YES share paid or None, None, None, outcome).
+RESOLUTION = "resolution"
 
 
 class Recorder:
-    def __init__(self, db_path: Path, books: BookCache, *, depth: int = 10):
+    def __init__(self, db_path: Path, books: BookCache, catalog: MarketCatalog | None = None, *, depth: int = 10):
+        """`catalog`: the markets, which say which outcome a market's winning token is."""
         self.db_path = db_path
         self.books = books
+        self.catalog = catalog
         self.depth = depth
         self.buffer: list[Row] = []
         self.candles = CandleRoll()
@@ -103,6 +119,22 @@ class Recorder:
         elif isinstance(event, TickSizeChanged):  # kept in `tick_sizes` (_write), for replays to trade on it
             self.buffer.append((event.at_ms, event.token_id, TICK_SIZE, None, event.new_tick, event.old_tick, None,
                                 None))
+        elif isinstance(event, MarketResolved | MarketVoided):  # kept in `market_resolutions` (_write)
+            self._ended(event)
+
+    def _ended(self, event: MarketResolved | MarketVoided) -> None:
+        """A market's end as the feed told it: a winner, a void (paid back at cost), or a value (a YES share
+        paid `yes_value`; a resolution naming no winner, a 50/50, whose value the venue is asked later)."""
+        if isinstance(event, MarketVoided):
+            outcome, value = ("void", None) if event.yes_value is None else ("value", event.yes_value)
+        elif event.winning_token is None:
+            outcome, value = "value", None
+        else:
+            market = None if self.catalog is None else self.catalog.get(event.condition_id)
+            if market is None or event.winning_token not in (market.yes_token, market.no_token):
+                return
+            outcome, value = market.outcome_of(event.winning_token).value.lower(), None
+        self.buffer.append((event.at_ms, event.condition_id, RESOLUTION, None, value, None, None, outcome))
 
     def mark_decision(self, now_ms: int) -> None:
         since = self.books.all_current_since()
@@ -208,11 +240,15 @@ class Recorder:
 
     @staticmethod
     def _write_part(conn: sqlite3.Connection, rows: list[Row]) -> None:
-        """Tick sizes first: written again after a failed tick insert, a repeat is kept once."""
-        ticks = [r for r in rows if r[2] != TICK_SIZE]
+        """Tick sizes and endings first: written again after a failed tick insert, a repeat is kept once."""
+        ticks = [r for r in rows if r[2] != TICK_SIZE and r[2] != RESOLUTION]
         if len(ticks) < len(rows):
             append_tick_sizes(conn, [(token, at, old, new) for at, token, kind, _, new, old, _, _ in rows
                                      if kind == TICK_SIZE and new is not None])
+            ended = [(cid, at, str(outcome), value) for at, cid, kind, _, value, _, _, outcome in rows
+                     if kind == RESOLUTION]
+            if ended:
+                append_resolutions(conn, ended, int(time.time() * 1000))
         if ticks:
             append_ticks(conn, ticks, batch_size=BATCH)
 

@@ -145,6 +145,11 @@ def _money(value: float | None, sign: bool = False) -> str:
 STRATEGY_LINES = 15
 
 
+def _less(value: float | None, fees: float | None) -> float | None:
+    """A figure after fees (None when either is unknown: no snapshot yet)."""
+    return None if value is None or fees is None else value - fees
+
+
 def summary_message(data: Mapping[str, Any], host: str, held: Mapping[str, int],
                     strategies: Sequence[Mapping[str, Any]] = ()) -> tuple[str, str]:
     """The daily summary: `data` as storage reads it (storage/engine_stores/notify_sources.py: summary_data),
@@ -157,7 +162,8 @@ def summary_message(data: Mapping[str, Any], host: str, held: Mapping[str, int],
     lines = [
         f"Engine: {state}",
         f"Equity: {_money(data['equity'])} pUSD ({_money(data['pnl_24h'], True)} in the last 24 h; "
-        f"realized {_money(data['realized_24h'], True)}, fees {_money(data['fees_24h'])})",
+        f"realized after fees {_money(_less(data['realized_24h'], data['fees_24h']), True)}, "
+        f"fees {_money(data['fees_24h'])})",
         f"Fills in 24 h: {data['fills']} ({_money(data['fill_volume'])} pUSD traded, "
         f"{_money(data['fill_fees'])} pUSD fees)",
         f"Open: {data['open_orders']} orders, {data['positions']} positions",
@@ -165,8 +171,8 @@ def summary_message(data: Mapping[str, Any], host: str, held: Mapping[str, int],
         f"Not acknowledged: {data['unacked_alerts']}",
     ]
     if strategies:
-        lines.append("Per strategy (realized and fees to date, pUSD):")
-        lines += [f"  {s['strategy']}: realized {_money(s['realized_usdc'], True)}, fees {_money(s['fees_usdc'])}, "
+        lines.append("Per strategy (realized after fees, and the fees, to date, pUSD):")
+        lines += [f"  {s['strategy']}: realized {_money(s['pnl_usdc'], True)}, fees {_money(s['fees_usdc'])}, "
                   f"{s['positions']} positions, {s['open_orders']} orders" for s in strategies[:STRATEGY_LINES]]
         if len(strategies) > STRATEGY_LINES:
             lines.append(f"  … and {len(strategies) - STRATEGY_LINES} more (Strategies page)")

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from contracts.domain import fmt
-from contracts.venues import CASH_UNIT, DESK_VENUE
+from contracts.venues import CASH_UNIT, desk_venue
 from contracts.venues import LABELS as VENUE_LABELS
 from storage.engine_stores import notify_sources
 
@@ -66,7 +66,7 @@ def _question(row: Any) -> str:
 
 def _ledger(row: Any) -> str:
     """Whose ledger: its mode, and its venue when it is not the desk's own."""
-    return row.mode if row.venue == DESK_VENUE else f"{row.mode} on {VENUE_LABELS.get(row.venue, row.venue)}"
+    return row.mode if row.venue == desk_venue() else f"{row.mode} on {VENUE_LABELS.get(row.venue, row.venue)}"
 
 
 def _utc(at_ms: int) -> str:

@@ -16,7 +16,8 @@ one writer of outside signals; the engine reads them as fair values within secon
 The token is checked first, in constant time, before the body is read. Posts with the right token
 spend the model's bucket (BURST at once, RATE a second); posts with a wrong or missing one spend a
 bucket of their own (FAILED_BURST, FAILED_RATE): a flood of them, from anyone on the machine, is
-counted, alerted and throttled, costs the desk nothing, and never spends the model's budget.
+counted, alerted and throttled, costs the desk nothing, and never spends the model's budget. (Both
+buckets are the desk's one rate limiter's, engine/ratelimit.py.)
 
 Its own process (supervisord's `signals` program, off until SIGNALS_API_TOKEN is set), so a flood
 or a hung client never reaches the engine's loop: the engine never listens on a port.
@@ -27,8 +28,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from aiohttp import web
 from contracts.jsonsafe import JsonRefused, loads_bounded
 from contracts.outside_signals import PostRefused, Refusal, parse_post
 from contracts.settings import Secret, local_port
+from engine.ratelimit import TokenBucket
 from storage.desk.audit import raise_alert
 from storage.desk.signal_intake import record_post
 from storage.sqlite.db import Database, now_ms
@@ -58,31 +58,12 @@ def port_from(raw: str | None) -> int:
     return local_port(raw, PORT_ENV, DEFAULT_PORT)
 
 
-@dataclass
-class Bucket:
-    """A token bucket: `take` is False once BURST requests came faster than RATE a second."""
-
-    rate: float = RATE
-    burst: float = BURST
-    tokens: float = BURST
-    at: float = field(default_factory=time.monotonic)
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
 class SignalsApi:
     def __init__(self, db: Database, token: Secret) -> None:
         self.db = db
         self.token = token.reveal().encode()
-        self.bucket = Bucket()  # the model's: only posts with the right token spend it
-        self.failed = Bucket(FAILED_RATE, FAILED_BURST, FAILED_BURST)  # wrong or missing tokens'
+        self.bucket = TokenBucket(RATE, BURST)  # the model's: only posts with the right token spend it
+        self.failed = TokenBucket(FAILED_RATE, FAILED_BURST)  # wrong or missing tokens'
         self.unauthorized = 0  # wrong tokens since the last alert
         self.alerted_at = 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +30,7 @@ from storage.sqlite.db import Database, is_locked, now_ms
 log = logging.getLogger("engine.process.commands")
 LOCKED_RETRY_S = 0.1
 PREKILL_BUDGET_S = 10.0
+KILL_LOCKED_S = 60.0  # the longest a kill waits out another process's write lock before it fails
 
 # Which kinds close the order gate at their claim: the registry's (contracts/command_kinds.py); the call
 # that applies each kind: engine/process/dispatch.py.
@@ -158,7 +160,8 @@ class CommandProcessor:
         started = now_ms()
         try:
             with command_effects.applying(command.id):  # its effects are noted on its row as they commit
-                result = await self._dispatch(command, payload)
+                result = await (self._kill(command, payload) if command.kind == "kill" else
+                                self._dispatch(command, payload))
         except CommandRejected as exc:
             await self._finish(command.id, ok=False, error=str(exc))
             log.warning("command failed", extra={"command_id": command.id, "kind": command.kind, "error": str(exc)})
@@ -172,6 +175,29 @@ class CommandProcessor:
         await self._finish(command.id, ok=True, result=result)
         log.info("command done", extra={"command_id": command.id, "kind": command.kind,
                                         "apply_ms": now_ms() - started})
+
+    async def _kill(self, command: queue.CommandRow, payload: dict[str, Any]) -> dict[str, Any]:
+        """A kill never fails on another process's write lock (an import's batch, a loaded machine): while
+        its latch or its bookkeeping cannot be written, everything at the venue is cancelled at once (the
+        order gate is already closed) and the kill is applied again (it is idempotent) until it lands, for
+        at most KILL_LOCKED_S; only a lock held longer fails it, in words."""
+        waited_from = time.monotonic()
+        cancelled_ahead = False
+        while True:
+            try:
+                return await self._dispatch(command, payload)
+            except Exception as exc:
+                if not is_locked(exc) or time.monotonic() - waited_from > KILL_LOCKED_S:
+                    raise
+            if not cancelled_ahead:
+                cancelled_ahead = True
+                log.warning("a kill met the database locked by another process: orders cancelled at the venue now, "
+                            "the kill applied again once the lock is released", extra={"command_id": command.id})
+                try:
+                    await asyncio.wait_for(self.trading.cancel_at_venue(), PREKILL_BUDGET_S)
+                except Exception:
+                    log.exception("cancelling at the venue ahead of the kill failed; the kill will try again")
+            await asyncio.sleep(LOCKED_RETRY_S)
 
     async def _dispatch(self, command: queue.CommandRow, payload: dict[str, Any]) -> dict[str, Any]:
         handler = HANDLERS.get(command.kind)

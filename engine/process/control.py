@@ -13,9 +13,11 @@ from typing import Any
 
 from contracts.command_refusal import CommandRejected
 from contracts.settings import Settings
-from contracts.venue_policies import DESK_VENUE, UnknownVenue, VenuePolicy, policy_of, venues_armed_alone
+from contracts.venue_policies import UnknownVenue, VenuePolicy, policy_of, venues_armed_alone
+from contracts.venues import desk_venue
 from engine.execution.placement import OrderGate
 from engine.process.lifecycle import Desired, State, check_transition
+from engine.process.start_lock import Waited, patiently
 from engine.process.trading_seam import Trading
 from engine.risk import breakers
 from engine.venues.registry import adapter_of
@@ -23,7 +25,7 @@ from storage.desk import arming
 from storage.desk.audit import raise_alert, write_audit
 from storage.engine_stores import engine_state as state_store
 from storage.engine_stores import execution_ledger, venue_modes
-from storage.sqlite.db import Database, now_ms
+from storage.sqlite.db import Database, is_locked, now_ms
 
 log = logging.getLogger("engine.process.control")
 HALT_CANCEL_BUDGET_S = 20.0
@@ -54,19 +56,30 @@ class Controller:
         with self.db.write() as conn:
             state_store.save(conn, **fields)
 
-    async def _enter_trading(self, target: State, *, operator: bool = False) -> None:
-        """STARTING -> target (RUNNING or PAUSED), or ERROR with an alert if start-up fails."""
+    async def _enter_trading(self, target: State, *, operator: bool = False, waited: Waited | None = None) -> None:
+        """STARTING -> target (RUNNING or PAUSED), or ERROR with an alert if start-up fails. A write lock
+        another process holds is waited for, up to START_LOCK_WAIT_SECONDS (engine/process/start_lock.py)."""
+        waited = waited or Waited()
+        budget = self.settings.start_lock_wait_s
         try:
-            await self.trading.start(operator=operator)
+            await patiently(lambda: self.trading.start(operator=operator), "trading start", budget, waited)
             if target is State.PAUSED:
                 await self.trading.pause()
             else:
                 self.gate.unblock()
         except Exception as exc:  # the trading core failed; the engine stays up, halted
             self.gate.block()
-            await self.fail(f"start failed: {exc}")
-            raise CommandRejected(f"start failed: {exc}") from exc
-        self._go(target)
+            said = (f"the database stayed locked by another process past the {budget} s the start waits for it "
+                    "(START_LOCK_WAIT_SECONDS): "
+                    f"close whatever holds it (an sqlite3 shell, a backup, a long query), then press Start ({exc})"
+                    if is_locked(exc) else str(exc))
+            await self.fail(f"start failed: {said}")
+            raise CommandRejected(f"start failed: {said}") from exc
+        await patiently(lambda: self._go(target), "state change", budget, waited)
+        if waited.tries:
+            log.warning(waited.said())
+            with self.db.write() as conn:
+                raise_alert(conn, level="info", source="engine", code="START_LOCK_WAITED", message=waited.said())
 
     async def fail(self, message: str) -> None:
         """Move to ERROR with an alert; trading is already blocked by the caller."""
@@ -78,15 +91,11 @@ class Controller:
 
     # -- boot --------------------------------------------------------------------------
 
-    async def boot(self) -> None:
-        """Start-up is recovery: come back to where the persisted state says, or halted."""
-        with self.db.write() as conn:
-            snap, crashed = state_store.record_boot(conn, window_ms=self.settings.crash_loop_window_s * 1000)
-            state_store.save(conn, **self._reads())
-            for policy in venues_armed_alone():
-                adapter = adapter_of(policy.venue)
-                venue_modes.record_reads(conn, policy.venue, adapter.account(self.settings),
-                                         adapter.host(self.settings))
+    async def boot(self, waited: Waited | None = None) -> None:
+        """Start-up is recovery: come back to where the persisted state says, or halted. A write lock
+        another process holds meanwhile is waited for (`waited` counts what the start waited so far)."""
+        waited = waited or Waited()
+        snap, crashed = await patiently(self._record_boot, "boot", self.settings.start_lock_wait_s, waited)
         self.mode = snap.mode
         self.venue_modes = dict(snap.venue_modes)
         log.info("boot", extra={"previous_state": snap.state, "desired": snap.desired_state,
@@ -96,19 +105,29 @@ class Controller:
         elif crashed and len(snap.recent_crashes) >= self.settings.crash_loop_max_restarts:
             await self._halt_for_crash_loop(len(snap.recent_crashes))
         elif snap.desired_state in (Desired.RUNNING, Desired.PAUSED):
-            self._go(State.STARTING)
+            await patiently(lambda: self._go(State.STARTING), "state change", self.settings.start_lock_wait_s, waited)
             try:
-                await self._enter_trading(State(snap.desired_state))
+                await self._enter_trading(State(snap.desired_state), waited=waited)
             except CommandRejected:
                 pass  # already ERROR with an alert
         elif snap.state != State.IDLE:
             self._go(State.STOPPED)
 
+    def _record_boot(self) -> tuple[Any, bool]:
+        with self.db.write() as conn:
+            snap, crashed = state_store.record_boot(conn, window_ms=self.settings.crash_loop_window_s * 1000)
+            state_store.save(conn, **self._reads())
+            for policy in venues_armed_alone():
+                adapter = adapter_of(policy.venue)
+                venue_modes.record_reads(conn, policy.venue, adapter.account(self.settings),
+                                         adapter.host(self.settings))
+        return snap, crashed
+
     def _reads(self) -> dict[str, Any]:
         """What this engine read at its start for the desk's venue: where it trades (so "real money" is said
         only against a real venue) and with which account (arming needs a preflight of these:
         storage/desk/arming.py); those of each venue armed on its own go to its row (`boot`)."""
-        desk = adapter_of(DESK_VENUE)
+        desk = adapter_of(desk_venue())
         return {"venue_host": desk.host(self.settings), "venue_wallet": desk.account(self.settings),
                 "reads_at": now_ms()}
 
@@ -133,7 +152,7 @@ class Controller:
                 raise_alert(conn, level="critical", source="engine", code="HALT_CANCEL_FAILED",
                             message=f"the crash-loop halt could not cancel the orders at the venue ({exc!r}); "
                                     "run `python -m engine cancel-all` or cancel them on "
-                                    f"{policy_of(DESK_VENUE).site}")
+                                    f"{policy_of(desk_venue()).site}")
 
     # -- operator commands -------------------------------------------------------------
 
@@ -241,7 +260,7 @@ class Controller:
         armed: dict[str, Any] = {}
         if mode == "live":
             self._check_can_go_live()
-            armed = self._passes_gate(DESK_VENUE, override, actor)
+            armed = self._passes_gate(desk_venue(), override, actor)
         elif self.state not in (State.IDLE, State.STOPPED, State.KILLED, State.ERROR):
             await self.stop(actor)  # back to paper is always allowed: stop live trading first
         await self.trading.set_mode(mode)
@@ -289,7 +308,7 @@ class Controller:
             policy = policy_of(venue)
         except UnknownVenue as exc:
             raise CommandRejected(str(exc)) from None
-        if policy.venue == DESK_VENUE:
+        if policy not in venues_armed_alone():
             raise CommandRejected(f"{policy.label} is the desk's own venue: its mode is set_mode")
         return policy
 

@@ -51,6 +51,7 @@ HANDLERS: Mapping[str, Handler] = {
     "place_order": lambda a, p, actor: a.trading.operator.place_order(p),
     "redeem": lambda a, p, actor: a.trading.operator.redeem(p),
     "merge": lambda a, p, actor: a.trading.operator.merge(p),
+    "move_funds": lambda a, p, actor: a.trading.operator.move_funds(p),
     "rearm": lambda a, p, actor: a.controller.rearm(actor),
     "set_mode": lambda a, p, actor: a.controller.set_mode(actor, p["mode"], p.get("override", "")),
     "set_venue_mode": lambda a, p, actor: a.controller.set_venue_mode(actor, p["venue"], p["mode"],

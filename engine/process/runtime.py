@@ -30,6 +30,7 @@ from engine.process.commands import CommandProcessor
 from engine.process.control import Controller
 from engine.process.heap import freeze_startup_heap
 from engine.process.scheduler import LOCKED_RUNS_ALERT, build_scheduler
+from engine.process.start_lock import Waited, patiently, patiently_now
 from engine.process.trading_seam import Trading
 from engine.process.upkeep import DbUpkeep
 from engine.trading.passes.jobs import Job
@@ -82,17 +83,27 @@ def run(settings: Settings, trading_factory: TradingFactory) -> int:
     """Run the engine until SIGTERM/SIGINT. Returns the process exit code."""
     try:
         with single_instance(settings.lock_path):
-            applied = migrate(settings.db_path)
+            waited = Waited()  # a write lock another process holds at start is waited for (start_lock.py)
+            applied = patiently_now(lambda: migrate(settings.db_path), "migrations", settings.start_lock_wait_s, waited)
             if applied:
                 log.info("migrated", extra={"applied": applied, "db": str(settings.db_path)})
             db = Database(settings.db_path, writer_sync="FULL", busy_timeout_ms=ENGINE_BUSY_TIMEOUT_MS)
             DbUpkeep(db).at_start()  # before trading: the one full VACUUM an older file may need
             gate = OrderGate()  # the desk's one order gate: the command path, the lifecycle and the executor share it
             trading = trading_factory(settings, db, gate)
-            return asyncio.run(Runtime(settings, db, trading, gate).serve())
+            return asyncio.run(Runtime(settings, db, trading, gate).serve(waited))
     except (AlreadyRunning, SchemaTooNew) as exc:
         log.error(str(exc))
         print(f"engine: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if not is_locked(exc):
+            raise
+        said = (f"the database stayed locked by another process past the {settings.start_lock_wait_s} s the engine's "
+                "start waits for it (START_LOCK_WAIT_SECONDS): close whatever holds it (an sqlite3 shell, a backup, "
+                "a long query); the engine is started again by its supervisor")
+        log.error(said)
+        print(f"engine: {said}", file=sys.stderr)
         return 1
 
 
@@ -130,15 +141,16 @@ class Runtime:
                 raise
             log.warning(message, extra={"job": job_id})
 
-    async def serve(self) -> int:
+    async def serve(self, waited: Waited | None = None) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop, sig.name)
-        self._expire_stale_claims()
         heartbeat = asyncio.create_task(self._heartbeat())
+        waited = waited or Waited()  # a write lock another process holds at start is waited for (start_lock.py)
+        await self._expire_stale_claims(waited)
         self.notifier.start()  # before boot: a crash-loop halt at boot is news too
         self.news.start()
-        await self.controller.boot()
+        await self.controller.boot(waited)
         scheduler = build_scheduler(self.jobs(), on_stuck=self._job_stuck)
         scheduler.start()
         freeze_startup_heap()  # once booted: what start-up built lives as long as the process
@@ -159,12 +171,15 @@ class Runtime:
         scheduler.shutdown(wait=False)
         await self.controller.shutdown()
 
-    def _expire_stale_claims(self) -> None:
+    async def _expire_stale_claims(self, waited: Waited) -> None:
         """Commands a previous process claimed and never finished: done if they had taken effect
         (with what they did), expired if not. Never replayed."""
-        with self.db.write() as conn:
-            applied = command_effects.close_interrupted(conn, now_ms())
-            stale = queue.expire_stale_claims(conn, now_ms())
+        def expire() -> tuple[list[tuple[int, str]], list[queue.CommandRow]]:
+            with self.db.write() as conn:
+                return command_effects.close_interrupted(conn, now_ms()), queue.expire_stale_claims(conn, now_ms())
+
+        budget = self.settings.start_lock_wait_s
+        applied, stale = await patiently(expire, "stale claims", budget, waited)
         for command_id, kind in applied:
             log.warning("a command a previous process had claimed took effect before it stopped: closed as done "
                         "with what it did", extra={"command_id": command_id, "kind": kind})
@@ -172,7 +187,7 @@ class Runtime:
             log.warning("expired a command a previous process had claimed",
                         extra={"command_id": command.id, "kind": command.kind})
         if any(c.kind == "kill" for c in stale) or any(kind == "kill" for _, kind in applied):
-            self.controller.latch_from_interrupted_kill()
+            await patiently(self.controller.latch_from_interrupted_kill, "kill latch", budget, waited)
 
     async def _heartbeat(self) -> None:
         """Every beat touches the heartbeat file (it cannot be locked out) and writes the

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from contracts.venues import POLYMARKET
 from engine.trading.passes.jobs import Job
 from engine.trading.passes.operator_commands import OperatorCommands
 
@@ -53,9 +52,9 @@ class Trading(Protocol):
     async def reload_config(self) -> dict[str, Any]:
         """Re-read strategies, risk limits and settings; return their versions."""
 
-    async def set_mode(self, mode: str, venue: str = POLYMARKET) -> None:
-        """Switch a venue between paper and live (only called while stopped): the desk's own, or
-        another armed on its own (Kalshi)."""
+    async def set_mode(self, mode: str, venue: str | None = None) -> None:
+        """Switch a venue between paper and live (only called while stopped): the desk's own (`venue` None), or
+        another armed on its own."""
 
     @property
     def operator(self) -> OperatorCommands:

@@ -7,7 +7,8 @@ peak of equity, not from the start. The daily loss is measured from equity at 00
 A breach only ever makes the state more cautious; each state ends in one named way:
 a drawdown REDUCING when equity recovers above the limit (or the limit is raised); a
 daily-loss REDUCING at 00:00 UTC (a scheduled job) or when the limit is raised; an
-error-rate, balance-mismatch or venue-refusing HALTED by an operator's Start (a balance mismatch
+error-rate, balance-mismatch or venue-refusing HALTED, and a region's REDUCING (close-only) or
+HALTED (blocked), by an operator's Start (a balance mismatch
 also when a later check agrees); a failing-passes HALTED by an operator's Start once passes succeed
 again; an invalid-limit HALTED when the stored limit validates again; a kill-switch
 HALTED by the operator's re-arm, which also restarts the peak from the equity the operator
@@ -24,7 +25,6 @@ from typing import Any
 from sqlalchemy import Connection
 
 from contracts.limits import Limits
-from contracts.venue_policies import DESK_VENUE
 from engine.risk.gate import TradingState
 from storage.desk.audit import raise_alert
 from storage.engine_stores import engine_state, ledger_risk_store
@@ -42,6 +42,10 @@ DECISIONS_FAILING = "DECISIONS_FAILING"
 BALANCE_MISMATCH = "BALANCE_MISMATCH"
 CONFIG_INVALID = "CONFIG_INVALID"  # a stored risk limit invalid with no valid value to keep
 VENUE_REFUSING = "VENUE_REFUSING"  # the venue refuses most orders (a wallet not set up, a key it refuses)
+# The venue refuses this server's region (contracts/geoblock.py): an order opening a position refused, close-only
+# (REDUCING: the desk sells what it holds, opens nothing); one closing a position refused too, blocked (HALTED).
+REGION_CLOSE_ONLY = "REGION_CLOSE_ONLY"
+REGION_BLOCKED = "REGION_BLOCKED"
 REFUSAL_WINDOW_MS = 60_000
 REFUSAL_HALT_MIN = 5  # refusals in the window before a majority of them halts
 # Equity-based REDUCING states: measured on one mode's equity, they do not outlive a mode switch.
@@ -67,7 +71,7 @@ def load_memory(conn: Connection) -> RiskMemory:
     return RiskMemory(TradingState(row[0]), row[1], row[2], row[3], row[4])
 
 
-def load_ledger_memory(conn: Connection, venue: str = DESK_VENUE, mode: str = "paper") -> RiskMemory:
+def load_ledger_memory(conn: Connection, venue: str, mode: str = "paper") -> RiskMemory:
     """The memory of a ledger other than the desk's (engine/risk/ledger_risk.py): its row (venue, mode)
     of venue_risk (Polymarket's paper ledger, Kalshi's ledger on paper or live)."""
     stored = ledger_risk_store.read(conn, venue, mode)
@@ -75,7 +79,7 @@ def load_ledger_memory(conn: Connection, venue: str = DESK_VENUE, mode: str = "p
                       stored.day_start_equity, stored.day_started_at)
 
 
-def save_ledger_memory(conn: Connection, memory: RiskMemory, venue: str = DESK_VENUE, *, now: int = 0,
+def save_ledger_memory(conn: Connection, memory: RiskMemory, venue: str, *, now: int = 0,
                      mode: str = "paper") -> None:
     ledger_risk_store.write(conn, venue, mode, ledger_risk_store.LedgerRisk(
         memory.trading_state.value, memory.reason, memory.peak_equity, memory.day_start_equity,

@@ -22,6 +22,13 @@ class CorrelationGuard:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.watch = CorrelationWatch()
+        self._limits: Limits | None = None  # the limits its settings were derived from (once per limits, not per pass)
+        self._settings: Settings | None = None
+
+    def settings(self, limits: Limits) -> Settings:
+        if limits is not self._limits or self._settings is None:
+            self._limits, self._settings = limits, Settings.of(limits)
+        return self._settings
 
     @property
     def groups(self) -> Mapping[str, str]:
@@ -40,7 +47,7 @@ class CorrelationGuard:
              now: int) -> breakers.RiskMemory:
         """One pass: sample the mids; when a bucket closed, judge the spike; returns the desk's
         risk memory (changed when the desk's correlation state moved)."""
-        s = Settings.of(limits)
+        s = self.settings(limits)
         mids = {cid: v.yes.mid if v.yes is not None else None for cid, v in views.items()}
         if not self.watch.observe(mids, now, s):
             return memory

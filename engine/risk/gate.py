@@ -55,6 +55,12 @@ class Reason(StrEnum):
     VENUE_POST_ONLY = "VENUE_POST_ONLY"
     VENUE_RATE_LIMITED = "VENUE_RATE_LIMITED"
     VENUE_REFUSED = "VENUE_REFUSED"
+    VENUE_REGION = "VENUE_REGION"  # the venue refused the order for this server's region (a geoblock)
+    # The part of the venue's account that would fund it is short (Kalshi's shard): held, not sent.
+    VENUE_UNFUNDED = "VENUE_UNFUNDED"
+    # The venue refuses this account's orders in that market (Kalshi: a lapsed location attestation bars
+    # Sports, Elections and Entertainment markets): held, not sent.
+    VENUE_RESTRICTED = "VENUE_RESTRICTED"
     TAKE_HELD = "TAKE_HELD"  # after a refused take, the strategy's takes there wait for the book to change
     # Per strategy: its own breakers, its exits and its order group.
     STRATEGY_HALTED = "STRATEGY_HALTED"

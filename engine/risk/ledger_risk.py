@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from contracts.domain import MarketView
-from contracts.venue_policies import DESK_VENUE
+from contracts.venue_policies import policy_of, venues_armed_alone
 from contracts.venues import LABELS
 from engine.execution.state import ExecutionState
 from engine.feeds.catalog import MarketCatalog
@@ -44,12 +44,13 @@ log = logging.getLogger("engine.risk.ledger")
 PAPER_LEDGER = "paper ledger"  # how alerts name Polymarket's (their subject); another venue's is "<Venue> paper"
 # The desk's halts that its own venue caused (its faults, its wallet disagreeing with the ledger): a
 # ledger on another venue's books and ledger does not depend on them, so they do not hold it.
-VENUE_OWN = frozenset({breakers.ERROR_RATE, breakers.BALANCE_MISMATCH, breakers.VENUE_REFUSING})
+VENUE_OWN = frozenset({breakers.ERROR_RATE, breakers.BALANCE_MISMATCH, breakers.VENUE_REFUSING,
+                       breakers.REGION_CLOSE_ONLY, breakers.REGION_BLOCKED})
 FRESH = breakers.RiskMemory(TradingState.ACTIVE, None, None, None, None)
 
 
 class VenueLedgerRisk(RiskMonitor):
-    def __init__(self, db: Database, desk: RiskMonitor, clock: Callable[[], int], venue_name: str = DESK_VENUE,
+    def __init__(self, db: Database, desk: RiskMonitor, clock: Callable[[], int], venue_name: str,
                  mode: str = "paper"):
         with db.read() as conn:
             memory = breakers.load_ledger_memory(conn, venue_name, mode)
@@ -57,7 +58,9 @@ class VenueLedgerRisk(RiskMonitor):
         self.mode = mode
         self.desk = desk
         self.venue_name = venue_name
-        self.subject = PAPER_LEDGER if venue_name == DESK_VENUE else f"{LABELS[venue_name]} {mode}"
+        # A ledger of a venue armed on its own, rather than the desk venue's paper ledger beside a live desk.
+        self.elsewhere = policy_of(venue_name) in venues_armed_alone()
+        self.subject = f"{LABELS[venue_name]} {mode}" if self.elsewhere else PAPER_LEDGER
 
     def sync_limits(self) -> None:
         """The desk's limits and each strategy's, as last reloaded (the ledger's breakers kept)."""
@@ -88,7 +91,7 @@ class VenueLedgerRisk(RiskMonitor):
         ledger on another venue, unless the desk's venue alone caused it: a venue that is down halts
         only what depends on it)."""
         desk = self.desk.memory
-        if self.venue_name != DESK_VENUE and desk.reason in VENUE_OWN:
+        if self.elsewhere and desk.reason in VENUE_OWN:
             return self.memory
         if breakers.SEVERITY[desk.trading_state] > breakers.SEVERITY[self.memory.trading_state]:
             return replace(self.memory, trading_state=desk.trading_state, reason=desk.reason)

@@ -11,10 +11,8 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from mypy_extensions import mypyc_attr
-
 from contracts import order_end
-from contracts.domain import Intent, MarketInfo, MarketView, Quote, yes_space
+from contracts.domain import Intent, MarketInfo, MarketView, Quote, Side, yes_space
 from contracts.limits import Limits
 from engine.execution.bus import EventBus, PlacementRefused, PlacementsAnswered, VenueFault
 from engine.execution.planner import TAKE, OrderSpec, Residual
@@ -30,6 +28,7 @@ from engine.risk.groups import drop_groups
 from engine.risk.strategy_risk import StrategyRisk
 from engine.risk.take_backoff import TakeBackoff, book_signature, hold_takes
 from engine.risk.volatility_guard import VolatilityGuard
+from engine.venues.refusals import about_the_book
 from storage.sqlite.db import Database
 
 log = logging.getLogger("engine.risk")
@@ -54,8 +53,6 @@ def whole_group(asked: list[Intent], checked: list[Intent], limits: Limits) -> l
     return [replace(i, quotes=tuple(replace(q, size=size) for q in i.quotes)) for i in checked]
 
 
-# Subclassed outside the compiled core (risk/ledger_risk.py's VenueLedgerRisk): tools/compiled_modules.txt.
-@mypyc_attr(allow_interpreted_subclasses=True)
 class RiskMonitor:
     def __init__(self, db: Database, mode: str, limits: Limits, memory: breakers.RiskMemory,
                  clock: Callable[[], int]):
@@ -79,7 +76,7 @@ class RiskMonitor:
         self.state: ExecutionState | None = None  # the executor's live state, for the desk's own orders
         self.kill_requested = False
         self.limits_changed = False
-        self.quotes_checked = 0  # every quote `check` was handed (a backtest counts them: engine/backtest/refusals.py)
+        self.quotes_checked = 0  # quotes `check` was handed, and placements refused (engine/backtest/refusals.py)
 
     def reload(self, limits: Limits, memory: breakers.RiskMemory, mode: str,
                strategy_limits: Mapping[str, Limits] | None = None) -> None:
@@ -275,10 +272,12 @@ class RiskMonitor:
 
     def _placement_refused(self, event: PlacementRefused) -> None:
         self.placement_refused(event.strategy, event.market, event.spec, event.reason, event.detail)
-        if event.by_venue and event.reason == Reason.VENUE_REFUSED:
+        if event.by_venue and event.reason == Reason.VENUE_REFUSED and not about_the_book(event.detail):
             halt = self.refusals.refused(event.detail, self.clock())
             if halt is not None:
                 self.escalate(TradingState.HALTED, breakers.VENUE_REFUSING, halt)
+        elif event.by_venue and event.reason == Reason.VENUE_REGION:
+            self.escalate(*region_escalation(event.spec, event.detail))
 
     def _self_trade_at_placement(self, market: MarketInfo, spec: OrderSpec) -> Reason | None:
         """The last word: an order that would match any live order of the desk's never leaves."""
@@ -292,6 +291,10 @@ class RiskMonitor:
 
     def placement_refused(self, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str,
                           detail: str = "refused at placement") -> None:
+        # A placement refused (at its last check, by the venue's health or by the venue) is a check of its
+        # own: an order the gate approved on an earlier pass and refused again now is counted again, so a
+        # backtest's refusals never outnumber its checks (engine/backtest/refusals.py).
+        self.quotes_checked += 1
         if reason == Reason.VENUE_REFUSED and spec.tif in TAKE and self.ctx is not None:
             self.takes.refused(strategy, market.condition_id,
                                book_signature(self.ctx.markets.get(market.condition_id)), self.clock())
@@ -368,6 +371,8 @@ class RiskMonitor:
             if breakers.escalate(conn, self.memory, target, reason, message, self.clock()):
                 self.memory = breakers.load_memory(conn)
                 log.warning("trading state escalated", extra={"state": target.value, "reason": reason})
+        if self.ctx is not None and breakers.SEVERITY[target] > breakers.SEVERITY[self.ctx.trading_state]:
+            self.ctx = replace(self.ctx, trading_state=target)  # the gate acts on it now, not from the next pass
 
     def balances_checked(self, mismatches: list[str]) -> None:
         """Live: the venue's token balances against the ledger. A mismatch halts; a halt for
@@ -429,3 +434,17 @@ def _held_back(intents: list[Intent], kept: list[Intent], refusals: list[self_tr
     decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.GROUP_INCOMPLETE, leg_why)
                   for i, q in dropped]
     return kept
+
+
+def region_escalation(spec: OrderSpec, said: str) -> tuple[TradingState, str, str]:
+    """The venue refused an order for this server's region: one opening a position (a BUY), close-only,
+    so the desk only reduces (sells what it holds); one closing a position (a SELL), blocked outright."""
+    if spec.side is Side.BUY:
+        return (TradingState.REDUCING, breakers.REGION_CLOSE_ONLY,
+                f"the venue takes only orders that close positions from this server's region (close-only: "
+                f"{said[:200]}): the desk sells what it holds and opens nothing; only the operator's Start "
+                "ends it (run `engine preflight` first: its region line)")
+    return (TradingState.HALTED, breakers.REGION_BLOCKED,
+            f"the venue refuses even orders that close positions from this server's region (blocked: "
+            f"{said[:200]}): nothing is sent; only the operator's Start ends it (run `engine preflight` "
+            "first: its region line)")

@@ -82,7 +82,7 @@ class StrategyRisk:
             tracked = _track(before, limits, book, now)
             state, reason, message = verdict(limits, tracked, book)
             after = self._next(name, tracked, state, reason, now)
-            if after != before:
+            if after is not before and after != before:
                 changes.append((name, before, after, message))
         self._raised.clear()
         if changes:
@@ -122,7 +122,9 @@ def _track(memory: Memory, limits: Limits, book: StrategyBook, now: int) -> Memo
         ended = memory.state is TradingState.REDUCING and memory.reason == DAILY_LOSS
         return Memory(TradingState.ACTIVE if ended else memory.state, None if ended else memory.reason, peak,
                       book.pnl, day)
-    return replace(memory, peak_equity=peak)
+    if peak == memory.peak_equity:  # most passes: nothing to derive, nothing that could be written
+        return memory
+    return Memory(memory.state, memory.reason, peak, memory.day_start_pnl, memory.day_started_at)
 
 
 def _alert(conn: Connection, name: str, before: Memory, after: Memory, message: str) -> None:

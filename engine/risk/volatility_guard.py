@@ -44,6 +44,13 @@ class VolatilityGuard:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.breaker = VolatilityBreaker()
+        self._limits: Limits | None = None  # the limits its settings were derived from (once per limits, not per pass)
+        self._settings: Settings | None = None
+
+    def settings(self, limits: Limits) -> Settings:
+        if limits is not self._limits or self._settings is None:
+            self._limits, self._settings = limits, Settings.of(limits)
+        return self._settings
 
     @property
     def market_states(self) -> Mapping[str, TradingState]:
@@ -55,7 +62,7 @@ class VolatilityGuard:
         volatility state moved)."""
         self.breaker.observe({cid: v.yes.mid if v.yes is not None else None for cid, v in views.items()}, now)
         desk_now = _desk_now(memory)
-        changes, desk = self.breaker.evaluate(Settings.of(limits), now, desk_now)
+        changes, desk = self.breaker.evaluate(self.settings(limits), now, desk_now)
         if not changes and desk is desk_now:
             return memory
         with self.db.write() as conn:

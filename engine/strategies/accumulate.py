@@ -28,6 +28,7 @@ MAX_RECALLED = 10_000
 
 class Accumulate(StrategyBase):
     schema = ACCUMULATE
+    per_market = ("last",)
 
     def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
         super().__init__(name, params)
@@ -39,8 +40,6 @@ class Accumulate(StrategyBase):
         self.last: dict[str, int] = {}  # market -> when its last slice was sent (ms)
 
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
-        for gone in [cid for cid in self.last if cid not in snapshot.markets]:
-            del self.last[gone]
         intents = []
         for cid, view in snapshot.markets.items():
             if orders_in(state, cid):

@@ -6,8 +6,17 @@ Contract (ARCHITECTURE invariant 2, "strategies never trade"):
   no I/O, no clock reads (time is `now_ms`), no database, no randomness.
 * A strategy MAY keep in-memory state of its own (indicators, the last signal per market), but
   only state updated deterministically from the arguments it is given: replaying the same
-  sequence of calls on a fresh instance yields the same intents. Such state must stay bounded
-  (the built-ins forget markets that leave their snapshot).
+  sequence of calls on a fresh instance yields the same intents. Such state must stay bounded.
+* Several markets: `snapshot.markets` are the markets decided in this call, not all of the
+  strategy's. The timed pass decides every one of them; a decision on an event (the desk's
+  default, engine/trading/passes/event_decisions.py) decides the market that moved alone (its
+  group, for a strategy whose `decides_whole` is True), the strategy's other markets named in
+  `snapshot.undecided`. A market absent from `markets` has NOT left the strategy: what it keeps for
+  that market is kept. A market leaves only by `left(markets)`, which the engine calls when the
+  strategy's list or filter drops it (or memory brought back a market it no longer trades): that
+  is where per-market state is forgotten. A kind that keeps per-market state in dicts keyed by
+  condition id names them in `per_market` and gets both for free; one that keys it otherwise
+  overrides `kept_markets` and `left`.
 * At most one Intent per market. `quotes` is the complete set of orders wanted working there
   now; the latest intent wins and an empty `quotes` means "no orders from me here". The
   built-ins send an intent for every market in the snapshot (empty, with a reason, when they
@@ -82,6 +91,9 @@ class StrategyBase(ABC):
     # True: its intents span two venues (a Polymarket market and the Kalshi market paired with it), each
     # leg placed on its own venue's ledger and kept even by the engine (engine/trading/passes/cross_arbs.py).
     spans_venues: ClassVar[bool] = False
+    # The attributes holding what it keeps per market: dicts keyed by condition id, whose entries are
+    # forgotten when their market leaves it (`left`), never because a decision covered fewer markets.
+    per_market: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -133,6 +145,21 @@ class StrategyBase(ABC):
         and data it decides the same at any time, so a replay may skip a timed pass in which none of
         them changed (engine/backtest/quiet_passes.py)."""
         return True
+
+    def kept_markets(self) -> frozenset[str]:
+        """The markets it keeps something for (the keys of its `per_market` dicts)."""
+        return frozenset(cid for table in self._per_market_tables() for cid in table)
+
+    def left(self, markets: frozenset[str]) -> None:
+        """`markets` have left it (its list or filter no longer selects them): forget what it keeps for them.
+        The engine calls it (engine/trading/hosting/strategy_host.py) for every market in `kept_markets`
+        that is not among its markets, whenever those are chosen, never on a decision."""
+        for table in self._per_market_tables():
+            for cid in markets:
+                table.pop(cid, None)
+
+    def _per_market_tables(self) -> list[dict[str, Any]]:
+        return [getattr(self, name) for name in self.per_market]
 
     def memory(self) -> dict[str, Any] | None:
         """The warm state worth keeping across a restart, as JSON data; None: nothing to keep."""

@@ -44,6 +44,7 @@ class Range:
 
 class Breakout(StrategyBase):
     schema = BREAKOUT
+    per_market = ("ranges",)
 
     def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
         super().__init__(name, params)
@@ -57,8 +58,6 @@ class Breakout(StrategyBase):
         self.ranges: dict[str, Range] = {}
 
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
-        for gone in [cid for cid in self.ranges if cid not in snapshot.markets]:
-            del self.ranges[gone]
         intents = []
         for cid, view in snapshot.markets.items():
             mid = self.watched_mid(view)

@@ -1,4 +1,4 @@
-"""Copy trading: the followed wallets' public trades (MarketView.copies, engine/follow/), copied.
+"""Copy trading: the followed wallets' public trades (MarketView.copies, engine/venues/polymarket/follow/), copied.
 
 Each trade is copied once, `delay_s` after it happened and while it is younger than `max_age_s`:
 the same side in YES space, `scale` times its size capped at `max_shares` (whole shares, at least

@@ -36,6 +36,7 @@ MAX_RECALLED = 10_000
 
 class Ladder(StrategyBase):
     schema = LADDER
+    per_market = ("anchors",)
 
     def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
         super().__init__(name, params)
@@ -54,8 +55,6 @@ class Ladder(StrategyBase):
         return [int(first * multiplier ** k) // CENT_SHARE * CENT_SHARE for k in range(levels)]
 
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
-        for gone in [cid for cid in self.anchors if cid not in snapshot.markets]:
-            del self.anchors[gone]
         return [self.intent(cid, *self.quotes_for(view, net_yes(state, cid), resting(state, cid)))
                 for cid, view in snapshot.markets.items()]
 

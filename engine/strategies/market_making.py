@@ -62,8 +62,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from mypy_extensions import mypyc_attr
-
 from contracts.domain import (
     ONE,
     Book,
@@ -95,8 +93,6 @@ class RegimeParams:
     size: int
 
 
-# Subclassed outside the compiled core (a test's exploding strategy; tools/compiled_modules.txt).
-@mypyc_attr(allow_interpreted_subclasses=True)
 class MarketMaking(StrategyBase):
     schema = MARKET_MAKING
 
@@ -165,6 +161,14 @@ class MarketMaking(StrategyBase):
         if self.pulls is not None:
             self.pulls.recall(memory.get("pulls"))
 
+    def kept_markets(self) -> frozenset[str]:
+        """The markets whose books the pulls watch."""
+        return frozenset() if self.pulls is None else self.pulls.markets()
+
+    def left(self, markets: frozenset[str]) -> None:
+        if self.pulls is not None:
+            self.pulls.forget(markets)
+
     def reward_per_risk(self, info: MarketInfo) -> int:
         """pUSD a day per pUSD at risk, in micros (item 12); 0 without a program."""
         if info.reward_daily_pool <= 0:
@@ -195,8 +199,6 @@ class MarketMaking(StrategyBase):
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
         intents = []
         left_out = self.out_by_reward(snapshot.markets)
-        if self.pulls is not None:
-            self.pulls.forget(snapshot.markets)
         for condition_id, view in snapshot.markets.items():
             if condition_id in left_out:
                 intents.append(self.intent(condition_id, (), left_out[condition_id], keep_within=self.threshold))

@@ -15,8 +15,9 @@ buy in the planner), capped by the touch size. Nothing is traded before the mark
 observed for `warmup_seconds`, while one of our orders there is in flight, or when the gap to
 the target is below the market's minimum order size. Markets without a mid are not sampled.
 
-In-memory state is one small record per market in the current snapshot; markets that leave
-the snapshot are forgotten, so memory stays bounded by the snapshot's size. It is the strategy's
+In-memory state is one small record per market it trades, kept while a decision covers only some of
+them (a decision on one market's event) and forgotten when the market leaves it (`left`), so memory
+stays bounded by its markets. It is the strategy's
 memory (`memory`, `recall`): a restart or reload with the same params resumes warm instead of
 waiting `warmup_seconds` again (a market whose record cannot be read starts cold).
 """
@@ -50,6 +51,7 @@ class MarketSignal:
 
 class Momentum(StrategyBase):
     schema = MOMENTUM
+    per_market = ("signals",)
 
     def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
         super().__init__(name, params)
@@ -69,7 +71,6 @@ class Momentum(StrategyBase):
         )
 
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
-        self.forget_except(snapshot.markets)
         intents = []
         for condition_id, view in snapshot.markets.items():
             mid = view.yes.mid if view.yes is not None else None
@@ -112,10 +113,6 @@ class Momentum(StrategyBase):
             return None
         sig.signal, sig.first_ms, sig.samples = signal, first, samples
         return sig
-
-    def forget_except(self, markets: Mapping[str, MarketView]) -> None:
-        for condition_id in [cid for cid in self.signals if cid not in markets]:
-            del self.signals[condition_id]
 
     def observe(self, condition_id: str, mid: int, tick: int, now_ms: int) -> None:
         """Feed one mid sample and update the market's signal (O(1))."""

@@ -78,11 +78,15 @@ class PullWatch:
                     and isinstance(pulled[1], str)):
                 self.pulled[cid] = (pulled[0], pulled[1][:500])
 
-    def forget(self, keep: Iterable[str]) -> None:
-        wanted = set(keep)
-        for table in (self.seen, self.pulled):
-            for cid in [c for c in table if c not in wanted]:
-                del table[cid]
+    def markets(self) -> frozenset[str]:
+        """The markets it keeps something for."""
+        return frozenset(self.seen).union(self.pulled)
+
+    def forget(self, gone: Iterable[str]) -> None:
+        """What it saw and pulled in markets that left the strategy."""
+        for cid in gone:
+            self.seen.pop(cid, None)
+            self.pulled.pop(cid, None)
 
     def _window_s(self) -> str:
         return f"{self.window_ms / 1000:g} s"

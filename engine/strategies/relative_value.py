@@ -20,7 +20,9 @@ z-score against the statistics before the sample (the deviation floored at `min_
 (+`size`), inside `exit_z` flat, and in between the last signal holds. The second leg holds the
 opposite (same) or the same (inverse). Nothing is traded before `warmup_s` of samples. Each leg
 moves toward its target with a fill-and-kill at the touch, and says nothing while one of its
-orders is in flight. The statistics are its memory (`memory`, `recall`).
+orders is in flight. The statistics are its memory (`memory`, `recall`): one spread per market against its
+reference, or one for the pair (keyed by both ids), each forgotten when one of its markets leaves the strategy
+(`left`), never because a decision covered fewer markets.
 """
 
 from __future__ import annotations
@@ -72,8 +74,6 @@ class RelativeValue(StrategyBase):
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
         if self.pair_mode:
             return self.decide_pair(snapshot, state, now_ms)
-        for gone in [key for key in self.spreads if key not in snapshot.markets]:
-            del self.spreads[gone]
         intents = []
         for cid, view in snapshot.markets.items():
             mid = self.mid(view)
@@ -92,8 +92,6 @@ class RelativeValue(StrategyBase):
             return [self.intent(cid, (), f"names {len(cids)} market(s): trading one against another needs exactly "
                                          "two") for cid in cids]
         key = "|".join(cids)
-        for gone in [k for k in self.spreads if k != key]:
-            del self.spreads[gone]
         first, second = (snapshot.markets[cid] for cid in cids)
         mids = self.mid(first), self.mid(second)
         if mids[0] is not None and mids[1] is not None:
@@ -101,6 +99,15 @@ class RelativeValue(StrategyBase):
         legs = ((cids[0], first, 1), (cids[1], second, 1 if self.inverse else -1))
         return [self.intent(cid, *self.leg(view, key, sign, net_yes(state, cid), now_ms))
                 for cid, view, sign in legs if not orders_in(state, cid)]
+
+    def kept_markets(self) -> frozenset[str]:
+        """The markets of its spreads (a pair's key names both of its markets)."""
+        return frozenset(cid for key in self.spreads for cid in key.split("|"))
+
+    def left(self, markets: frozenset[str]) -> None:
+        """A spread is forgotten when one of its markets leaves (a pair's with either leg)."""
+        for key in [key for key in self.spreads if not markets.isdisjoint(key.split("|"))]:
+            del self.spreads[key]
 
     def mid(self, view: MarketView) -> int | None:
         """A leg's YES mid, when its book is narrow enough to say something."""

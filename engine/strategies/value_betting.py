@@ -10,7 +10,9 @@ Sizing for a binary contract bought at cost c that we believe pays 1 with probab
 the Kelly fraction of bankroll is f* = (b - c) / (1 - c); we stake `kelly_fraction` * f* of
 StrategyState.cash, i.e. target shares = kelly_fraction * f* * cash / c. The order is the
 target less what we already hold in that direction (a short first gets closed), capped so the
-position's cost stays within `max_position` pUSD and each order within `max_order` shares.
+money paid for the position (its cost basis: what was paid for the shares held, not their worth at
+today's price, which would let each fall of the price raise the cap) stays within `max_position`
+pUSD, and each order within `max_order` shares.
 Cash alone is the bankroll, which is conservative: money already in positions is not counted.
 Sizes are rounded down to whole shares so small cash moves do not churn resting orders.
 
@@ -38,6 +40,7 @@ from contracts.domain import (
     Book,
     Intent,
     MarketView,
+    PositionView,
     Quote,
     Side,
     Snapshot,
@@ -46,7 +49,7 @@ from contracts.domain import (
     fmt,
 )
 from contracts.strategy_schemas.value_betting import VALUE_BETTING
-from engine.strategies.base import StrategyBase, closed_reason, net_yes, orders_in
+from engine.strategies.base import StrategyBase, closed_reason, orders_in
 from engine.strategies.pricing import ceil_tick, floor_tick, inside_unit, on_grid_inside, taker_fee
 
 
@@ -124,50 +127,54 @@ class FairValueTrader(StrategyBase):
             return (), fair_value.missing or "no fair value"
         if view.yes is None:
             return (), "no book"
-        position = net_yes(state, view.info.condition_id)
+        held = state.positions.get(view.info.condition_id) or PositionView(view.info.condition_id)
         if self.style == "limit":
-            return self.limit_quotes(view, fair, position, state.cash)
-        return self.take_quote(view, view.yes, fair, position, state.cash)
+            return self.limit_quotes(view, fair, held, state.cash)
+        return self.take_quote(view, view.yes, fair, held, state.cash)
 
-    def order_size(self, belief: int, cost: int, held: int, cash: int) -> int:
+    def order_size(self, belief: int, cost: int, held: int, cash: int, paid: int = 0) -> int:
         """Shares to trade in one direction: Kelly target less `held`, within the caps.
 
         `belief` and `cost` are for the contract bought (YES, or NO when selling YES);
-        `held` is the signed position in that contract's direction.
+        `held` is the signed position in that contract's direction and `paid` what was paid for
+        it (micro-pUSD, its cost basis): what the order adds to it costs at most `max_position` less
+        `paid` (a short in that direction is closed first, whatever it cost).
         """
         target = kelly_shares(belief, cost, cash, self.fraction)
-        target = min(target, self.max_position * ONE // cost)
-        return whole_shares(min(target - held, self.max_order)) if target > held else 0
+        room = max(0, -held) + max(0, self.max_position - paid) * ONE // cost
+        return whole_shares(min(target - held, room, self.max_order)) if target > held else 0
 
-    def take_quote(self, view: MarketView, book: Book, fair: int, position: int,
+    def take_quote(self, view: MarketView, book: Book, fair: int, held: PositionView,
                    cash: int) -> tuple[tuple[Quote, ...], str]:
         """One FAK at the touch when the edge is there, sized by Kelly and the touch size."""
         info = view.info
         ask, bid = book.best_ask, book.best_bid
+        position = held.net_yes
         if ask is not None and inside_unit(ask.price):
             cost = ask.price + taker_fee(ask.price, info)
             if cost < fair - self.edge:
-                size = min(self.order_size(fair, cost, position, cash), whole_shares(ask.size))
+                size = min(self.order_size(fair, cost, position, cash, held.yes_cost), whole_shares(ask.size))
                 return _take(Side.BUY, ask.price, size, f"ask {fmt(ask.price)} under fair {fmt(fair)}")
         if bid is not None and inside_unit(bid.price):
             cost = ONE - bid.price + taker_fee(bid.price, info)  # what a NO share costs us
             if cost < ONE - fair - self.edge:
-                size = min(self.order_size(ONE - fair, cost, -position, cash), whole_shares(bid.size))
+                size = min(self.order_size(ONE - fair, cost, -position, cash, held.no_cost), whole_shares(bid.size))
                 return _take(Side.SELL, bid.price, size, f"bid {fmt(bid.price)} over fair {fmt(fair)}")
         return (), f"no edge at fair {fmt(fair)}"
 
-    def limit_quotes(self, view: MarketView, fair: int, position: int,
+    def limit_quotes(self, view: MarketView, fair: int, held: PositionView,
                      cash: int) -> tuple[tuple[Quote, ...], str]:
         tick = view.info.tick
         quotes = []
+        position = held.net_yes
         bid = floor_tick(fair - self.edge, tick)
         if on_grid_inside(bid, tick):
-            size = self.order_size(fair, bid, position, cash)
+            size = self.order_size(fair, bid, position, cash, held.yes_cost)
             if size > 0:
                 quotes.append(Quote(Side.BUY, bid, size, Tif.GTC))
         ask = ceil_tick(fair + self.edge, tick)
         if on_grid_inside(ask, tick):
-            size = self.order_size(ONE - fair, ONE - ask, -position, cash)
+            size = self.order_size(ONE - fair, ONE - ask, -position, cash, held.no_cost)
             if size > 0:
                 quotes.append(Quote(Side.SELL, ask, size, Tif.GTC))
         reason = f"resting around fair {fmt(fair)}" if quotes else "no size (cash, caps or position)"

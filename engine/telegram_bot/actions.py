@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.exit_floors import FLOORS_FIELD, ExitLine, floors_of
 from storage.command_queue.command_payloads import REASON_CHARS
 
 
@@ -63,6 +64,14 @@ def lifecycle(name: str, args: list[str]) -> Action | str:
     if args:
         return f"{spec.usage} takes no arguments"
     return Action(spec.kind, {"reason": "from Telegram"}, name, spec.confirm)
+
+
+def flatten(condition_id: str, market: str, lines: list[ExitLine]) -> Action:
+    """`/flatten <market>`: the confirmation states each position's floor, and the command carries them
+    (contracts/exit_floors.py): the engine never sells below what was confirmed here."""
+    said = "\n".join(f"• {line.words()}" for line in lines) or "• nothing held there now"
+    payload: dict[str, Any] = {"condition_id": condition_id, FLOORS_FIELD: floors_of(lines)}
+    return Action("flatten", payload, "flatten", f"{COMMANDS['flatten'].confirm}\nMarket: {market}\n{said}")
 
 
 def strategy_switch(args: list[str]) -> tuple[str, bool] | str:

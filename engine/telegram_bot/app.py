@@ -240,9 +240,8 @@ class DeskBot:
         if await self._refused(message, chat_id, "/flatten", COMMAND_SCOPES["flatten"],
                                frozenset({venue_of(market["condition_id"])})):
             return
-        spec = actions.COMMANDS["flatten"]
-        await self._act(message, chat_id, actions.Action("flatten", {"condition_id": market["condition_id"]},
-                                                         "flatten", f"{spec.confirm}\nMarket: {market['market']}"))
+        lines = await asyncio.to_thread(replies.flatten_lines, self.settings, market["condition_id"])
+        await self._act(message, chat_id, actions.flatten(market["condition_id"], market["market"], lines))
 
     async def _strategy(self, message: Any, chat_id: int, args: list[str]) -> None:
         parsed = actions.strategy_switch(args)

@@ -13,10 +13,11 @@
 from __future__ import annotations
 
 import secrets
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from engine.ratelimit import Window
 
 WINDOW_S = 60.0
 ALERT_EVERY_S = 600.0
@@ -24,20 +25,21 @@ MAX_STRANGERS = 10_000  # chats remembered for the per-chat alert window; memory
 
 
 class RateLimit:
+    """A window of the desk's one rate limiter (engine/ratelimit.py) per chat."""
+
     def __init__(self, per_minute: int, clock: Callable[[], float]):
         self.per_minute = per_minute
         self.clock = clock
-        self._seen: dict[int, deque[float]] = {}
+        self._seen: dict[int, Window] = {}
         self._warned: dict[int, float] = {}
 
     def check(self, chat_id: int) -> str:
         """"ok" (go ahead), "warn" (refuse, and say so once) or "drop" (refuse silently)."""
         now = self.clock()
-        seen = self._seen.setdefault(chat_id, deque())
-        while seen and now - seen[0] >= WINDOW_S:
-            seen.popleft()
-        if len(seen) < self.per_minute:
-            seen.append(now)
+        seen = self._seen.get(chat_id)
+        if seen is None:
+            seen = self._seen[chat_id] = Window(self.per_minute, WINDOW_S)
+        if seen.admit(now):
             return "ok"
         if now - self._warned.get(chat_id, float("-inf")) >= WINDOW_S:
             self._warned[chat_id] = now

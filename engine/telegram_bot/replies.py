@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from contracts.exit_floors import ExitLine
 from contracts.settings import Settings
 from contracts.venue_policies import venues_armed_alone
-from contracts.venues import DESK_VENUE, VenuePolicy
+from contracts.venues import VenuePolicy, desk_venue
 from engine.cli.desk import alert_line, status_lines
 from storage.command_queue import answers
 from storage.command_queue.answers import Outcome
-from storage.desk import desk_lists, desk_lookups, desk_status
+from storage.desk import desk_lists, desk_lookups, desk_status, exit_preview
 from storage.desk.desk_state import stake
 from storage.sqlite.lite import now_ms, read_connection, snapshot, utc_day_start
 
@@ -72,24 +73,27 @@ def pnl(settings: Settings, window: str) -> str:
             if today is None:
                 return f"PnL today ({mode}): no portfolio snapshot yet." + ledger
             since = utc_day_start(now)
-            lines = [f"PnL today ({mode}, since 00:00 UTC)",
-                     f"total      {_money(today.total, True)} pUSD (equity {_money(today.equity)})",
-                     f"realized   {_money(today.realized, True)}",
-                     f"fees       {_money(today.fees)}", f"unrealized {_money(today.unrealized, True)}"]
+            parts = today.parts()  # in cents, adding up as shown
+            lines = [f"PnL today ({mode}, since 00:00 UTC), after fees",
+                     f"total      {_money(parts['total'], True)} pUSD (equity {_money(today.equity)})",
+                     f"realized   {_money(parts['realized_after_fees'], True)} after fees of {_money(parts['fees'])}",
+                     f"unrealized {_money(parts['unrealized_change'], True)} (change today)"]
+            if parts["other"]:
+                lines.append(f"other      {_money(parts['other'], True)} (deposits, rewards, rebates)")
         else:
             since = now - 7 * DAY_MS
             week = desk_lists.pnl_window(conn, mode, since)
             if week is None:
                 return f"PnL this week ({mode}): no portfolio snapshot yet." + ledger
-            lines = [f"PnL over 7 days ({mode})", f"total      {_money(week['change'], True)} pUSD "
-                     f"(equity {_money(week['equity'])})", f"realized   {_money(week['realized'], True)}",
-                     f"fees       {_money(week['fees'])}"]
+            lines = [f"PnL over 7 days ({mode}), after fees", f"total      {_money(week['change'], True)} pUSD "
+                     f"(equity {_money(week['equity'])})",
+                     f"realized   {_money(week['realized'] - week['fees'], True)} after fees of {_money(week['fees'])}"]
         fills = desk_lists.pnl_window(conn, mode, since)
         strategies = desk_status.per_strategy(conn, mode)
     if fills is not None:
         lines.append(f"fills      {fills['fills']} ({_money(fills['volume'])} pUSD traded)")
-    lines.append("realized to date, per strategy:")
-    lines += [f"  {s['strategy']}: {_money(s['realized_usdc'], True)} (fees {_money(s['fees_usdc'])})"
+    lines.append("realized to date after fees, per strategy:")
+    lines += [f"  {s['strategy']}: {_money(s['pnl_usdc'], True)} (fees {_money(s['fees_usdc'])})"
               for s in strategies[:15]] or ["  none"]
     return "\n".join(lines) + ledger
 
@@ -129,7 +133,7 @@ def _ledgers(conn: sqlite3.Connection, settings: Settings) -> list[tuple[str, st
     mode = status.mode
     found: list[tuple[str, str, str | None]] = [(f"({mode})", mode, None)]
     if mode == "live":
-        found.append(("on the paper ledger (paper-only strategies: paper money)", "paper", DESK_VENUE))
+        found.append(("on the paper ledger (paper-only strategies: paper money)", "paper", desk_venue()))
     for policy in venues_armed_alone():
         armed = status.mode_of(policy.venue)
         if armed != mode:
@@ -146,7 +150,7 @@ def _position_line(p: dict[str, Any], own: bool) -> str:
     pending = f" ({p['pending']:g} settling)" if p["pending"] else ""
     line = (f"• {p['strategy']}: {p['outcome']} {p['shares']:g} sh{pending}{average}, cost "
             f"{_money(p['cost'])}, realized {_money(p['realized'], True)}\n  {p['market']}")
-    if not own or p["venue"] != DESK_VENUE:  # flatten sells the desk's own ledger, nothing else
+    if not own or p["venue"] != desk_venue():  # flatten sells the desk's own ledger, nothing else
         return line
     return line + f"\n  /flatten {p['slug'] or p['condition_id'][:12]}"
 
@@ -202,6 +206,14 @@ def held_markets(settings: Settings, wanted: str) -> list[dict[str, Any]]:
     with reading(settings) as conn:
         mode = desk_status.engine_status(conn, settings.db_path).mode
         return desk_lists.held_markets(conn, mode, wanted)
+
+
+def flatten_lines(settings: Settings, condition_id: str) -> list[ExitLine]:
+    """What `/flatten` of this market sells, each with the floor it is sold at no less than (the command
+    carries them: storage/desk/exit_preview.py)."""
+    payload = {"condition_id": condition_id}
+    with reading(settings) as conn:
+        return exit_preview.lines(conn, exit_preview.ledgers_of(conn, settings.db_path, "flatten", payload), payload)
 
 
 def wait_for(settings: Settings, command_id: int, wait_s: float) -> Outcome:

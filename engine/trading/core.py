@@ -23,7 +23,7 @@ from contracts import order_end
 from contracts.command_refusal import CommandRejected
 from contracts.domain import Intent
 from contracts.settings import Settings
-from contracts.venue_policies import DESK_VENUE, venues_armed_alone
+from contracts.venue_policies import venues_armed_alone
 from engine.analytics.markout_job import MarkoutJob
 from engine.execution import portfolio
 from engine.execution.bus import EventBus, FillApplied
@@ -132,7 +132,7 @@ class TradingCore:
         self._loop: asyncio.Task[None] | None = None
         self.market_events = MarketEvents(self.link, self.ledgers, lambda: self.scheduled.settle_missed())
         self.books.add_listener(self.market_events.on_market_event)
-        self.recorder = None if replay else Recorder(db.path, self.books, depth=self.config.record_depth)
+        self.recorder = None if replay else Recorder(db.path, self.books, self.catalog, depth=self.config.record_depth)
         if self.recorder is not None:
             self.books.add_listener(self.recorder.on_market_event)
         self.markouts = MarkoutJob(db)  # a backtest computes its own (engine/backtest/runner.py)
@@ -284,7 +284,7 @@ class TradingCore:
         for ledger in self.ledgers.others():
             await ledger.rearm()  # a venue ledger's halt ends with the operator's Start too (alerted when it does)
         reason = self.risk.memory.reason
-        if self.risk.memory.trading_state is not breakers.TradingState.HALTED or \
+        if self.risk.memory.trading_state is breakers.TradingState.ACTIVE or \
                 reason not in core_state.CLEARED_BY_START:
             return None
         if reason == breakers.DECISIONS_FAILING and not self.desk.passes.deciding:
@@ -314,11 +314,11 @@ class TradingCore:
         self.events.mark_all()  # limits, parameters, markets: every decision reads them
         return {"strategies": versions, "markets": sorted(self.host.markets())}
 
-    async def set_mode(self, mode: str, venue: str = DESK_VENUE) -> None:
-        """Only while stopped. The desk's: the risk memory forgets the other mode's peak and day (the
+    async def set_mode(self, mode: str, venue: str | None = None) -> None:
+        """Only while stopped. The desk's (`venue` None): the risk memory forgets the other mode's peak and day (the
         controller resets them in the database, audited). A venue armed on its own: its ledger opens in `mode`
         at the next Start (its breakers are kept per mode)."""
-        if venue in self.ledgers.armed:
+        if venue is not None and venue in self.ledgers.armed:
             self.ledgers.armed[venue] = mode
             return
         self.ledger_ready = False  # the new mode's ledger is empty until a start recovers it

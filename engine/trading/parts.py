@@ -1,10 +1,10 @@
-"""What the trading core needs of its market-data source (the live feed, or a backtest's replay
-of recorded data, engine/backtest/replay.py) and of a place it trades (a ledger,
-engine/trading/passes/ledger.py), as protocols."""
+"""What the trading core needs of a backtest's replay of recorded data (engine/backtest/replay.py; its books
+come over a `BookFeed` as live's come over the desk venue's channel, engine/venues/market_data.py) and of a
+place it trades (a ledger, engine/trading/passes/ledger.py), as protocols."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -15,25 +15,9 @@ if TYPE_CHECKING:
     from engine.feeds.books import BookCache
     from engine.feeds.catalog import MarketCatalog
     from engine.venues.latency import LatencyModel
+    from engine.venues.market_data import BookFeed
     from engine.venues.settlement import SettlementVenue
     from storage.sqlite.db import Database
-
-
-class Feed(Protocol):
-    """What the core needs of a market-data source (the live MarketFeed, or a replay)."""
-
-    async def start(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-    def subscribe(self, token_ids: Any) -> None: ...
-
-    def unsubscribe(self, token_ids: Any) -> None: ...
-
-    def subscribed(self) -> set[str]: ...
-
-    def frozen_since(self) -> int | None:
-        """Since when the source has sent no book data while the venue's books moved (None: it delivers)."""
 
 
 class ReplaySource(Protocol):
@@ -42,7 +26,7 @@ class ReplaySource(Protocol):
     pairs: Mapping[str, tuple[str, bool]]  # priced from their paired venue's replayed books (ledgers/references.py)
 
 
-    def feed(self, books: BookCache) -> Feed: ...
+    def feed(self, books: BookCache) -> BookFeed: ...
 
 
 class TradingSite(Protocol):

@@ -161,6 +161,10 @@ class Balances:
     # is what is free to trade, and how much a resting order holds is not published), so it cannot be
     # compared with the ledger's cash now; the token balances still can.
     collateral_exact: bool = True
+    # Markets (condition ids) the venue has settled, as it lists them wherever it keeps them (Kalshi: its
+    # settled positions, live or archived): their tokens are being paid, not missing, whatever the ledger
+    # still holds until it books the settlement.
+    settled: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,3 +225,47 @@ class SaysWhenSent(Protocol):
     async def cancel_sent(self, venue_order_ids: Sequence[str], written: asyncio.Future[None] | None) -> CancelResult:
         """`cancel`, setting `written` once the request has been handed to the socket (never, if it
         is not: the caller then waits for the answer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteHold:
+    """Why a venue would refuse a market's new orders now, said before any is sent (the decisions log
+    names `reason`), and which of them may still go."""
+
+    why: str
+    reason: str  # VENUE_UNFUNDED: the part of the account that funds it is short; VENUE_RESTRICTED: the venue bars
+    # the account there; VENUE_MAINTENANCE: a window in which it would cancel what rests
+    sells: bool = False  # an order that spends nothing (a sale of shares held) still goes
+    takes: bool = False  # an order that does not rest (fill-and-kill, fill-or-kill) still goes
+
+
+@runtime_checkable
+class SectionedFunds(Protocol):
+    """The funds of a live venue whose account's money is split into sections, each market's orders funded
+    by its section alone (Kalshi's exchange shards): it says, before the desk places, which markets' new
+    orders their section cannot fund (and what else the venue would refuse now), what each section holds
+    for the operator's status, and moves money between sections only when the operator asks."""
+
+    def quote_holds(self, wanted: Mapping[str, Sequence[tuple[int, int]]],
+                    resting: Mapping[str, Sequence[tuple[int, int]]], now_ms: int) -> Mapping[str, QuoteHold]:
+        """Of the markets in `wanted` (condition id -> the (price, shares) its quotes would buy; empty
+        when they only sell shares held), those whose new orders it would refuse now, with why.
+        `resting`: the (price, shares) the desk's buy orders already resting there still hold back."""
+
+    def funding(self) -> dict[str, object]:
+        """Each section's money, what the desk's orders need there, the shortfalls and the moves that
+        would cover them (JSON), for `engine status` and the dashboard."""
+
+    async def move_funds(self, source: int, destination: int, amount: int) -> dict[str, object]:
+        """Move `amount` (micro-units of its cash) between two sections; the answer says what the venue
+        accepted (accepted is not arrived)."""
+
+    async def set_allocation(self, split: Mapping[int, int]) -> dict[str, object]:
+        """Ask the venue to keep a target split of the free money (percent per section; empty: none)."""
+
+
+@runtime_checkable
+class SplitAccount(Protocol):
+    """A live venue whose account's money is split into sections: `funds` says and moves them."""
+
+    funds: SectionedFunds

@@ -2,7 +2,8 @@
 
 Fill model in engine/venues/paper_fills.py. Each placement and cancel takes the latency model's
 time to act (engine/venues/paper_latency.py), as a call to the venue does: the answer reflects
-the book it met on arrival, and an order whose cancel is on its way can still be filled. Fills
+the book it met on arrival, and an order whose cancel is on its way can still be filled. A taker on
+a crypto market that would match at once is held the venue's taker delay first (`taker_hold`). Fills
 go MATCHED -> MINED -> CONFIRMED on a clock (optionally FAILED, a ghost fill, at a seeded rate);
 its refusals, fees and batches are its venue's (`PaperRules`, engine/venues/paper_rules.py). The
 venue's own state (its resting orders with their queue positions, and its trades) lives in `paper_orders` /
@@ -18,12 +19,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from mypy_extensions import mypyc_attr
 from sqlalchemy import Connection
 
 from contracts.domain import Book, MarketInfo, Side, Tif
 from contracts.order_status import covered
-from contracts.venues import DESK_VENUE, POLICIES, venue_of
+from contracts.updown import is_crypto
+from contracts.venues import POLICIES, desk_venue, venue_of
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketResolved, MarketVoided, TradePrint
 from engine.venues import paper_fills as fills
@@ -112,17 +113,15 @@ class _Resting:
                           self.size, self.filled, status, self.created_ms, reason)
 
 
-# Tests stand in for a venue by subclassing it (tools/compiled_modules.txt compiles this module).
-@mypyc_attr(allow_interpreted_subclasses=True)
 class PaperVenue:
     mode: VenueMode = "paper"
 
     def __init__(self, db: Database, books: BookSource, catalog: MarketCatalog, *,
-                 config: PaperConfig | None = None, clock: Callable[[], int] = now_ms, venue_name: str = DESK_VENUE):
-        """`venue_name`: the venue it stands in for (contracts/venues/__init__.py): its book and wallet are
-        that venue's rows of the paper tables, its fees and order rules that venue's."""
+                 config: PaperConfig | None = None, clock: Callable[[], int] = now_ms, venue_name: str | None = None):
+        """`venue_name`: the venue it stands in for (contracts/venues/__init__.py; None: the desk's): its book and
+        wallet are that venue's rows of the paper tables, its fees and order rules that venue's."""
         self.db = db
-        self.venue_name = venue_name
+        self.venue_name = venue_name = venue_name or desk_venue()
         self.books = books
         self.catalog = catalog
         self.config = config or PaperConfig()
@@ -163,13 +162,11 @@ class PaperVenue:
     # -- placing -----------------------------------------------------------------------
 
     async def prepare(self, request: OrderRequest) -> PreparedOrder:
-        payload = json.dumps({"token_id": request.token_id, "side": request.side.value, "price": request.price,
-                              "size": request.size, "tif": request.tif.value, "post_only": request.post_only,
-                              "expires_at_s": request.expires_at_s}, sort_keys=True)
+        payload = order_record(request)
         return PreparedOrder(request, f"paper-{request.client_id}", payload, payload)
 
     async def submit(self, prepared: PreparedOrder) -> PlaceResult:
-        if not await self.trips.place():
+        if not await self.trips.place() or not await taker_hold(self, [prepared]):
             raise OrderRejected(OVERTAKEN)
         with self.db.write() as conn:
             result, events = self._place(conn, prepared)
@@ -183,7 +180,7 @@ class PaperVenue:
         at once, sent one after the other, as the live venue sends them)."""
         results: list[PlaceResult] = []
         for batch in _batches(self.rules, prepared, "batch_create"):
-            if not await self.trips.place():  # one request
+            if not await self.trips.place() or not await taker_hold(self, batch):  # one request (held whole)
                 results += [PlaceResult(p.venue_order_id, VenueOrderStatus.INVALID, error=OVERTAKEN) for p in batch]
                 continue
             events: list[VenueEvent] = []
@@ -515,6 +512,29 @@ async def cancel_all_resting(db: Database) -> CancelResult:
         canceled += done.canceled
         refused |= done.not_canceled
     return CancelResult(tuple(canceled), refused)
+
+
+async def taker_hold(venue: PaperVenue, prepared: Sequence[PreparedOrder]) -> bool:
+    """The venue's hold of a taker on a crypto market (its policy's `crypto_taker_delay_ms`): an order there
+    that would match at once on arrival waits that long, then meets the book as it is (a batch holding one
+    waits whole: stricter for its makers than the venue). False: a cancel-all acted while it was held."""
+    delay = POLICIES[venue.venue_name].crypto_taker_delay_ms
+    for one in prepared if delay else ():
+        req, market = one.request, venue.catalog.by_token(one.request.token_id)
+        if not req.post_only and market is not None and is_crypto(market) and \
+                rules.crosses(*venue.books.best_prices(req.token_id), req.side, req.price):
+            return await venue.trips.hold(delay)
+    return True
+
+
+def order_record(request: OrderRequest) -> str:
+    """What the ledger keeps of a paper order (its `signed_payload`): the request's terms as JSON with
+    sorted keys, written out directly (`json.dumps` of the same dict took ~5-10 us, a few per cent of a
+    replay's decision that places two orders; tests/venues/test_paper_fills.py holds them equal)."""
+    expires = "null" if request.expires_at_s is None else int(request.expires_at_s)
+    return (f'{{"expires_at_s": {expires}, "post_only": {"true" if request.post_only else "false"}, '
+            f'"price": {int(request.price)}, "side": "{request.side.value}", "size": {int(request.size)}, '
+            f'"tif": "{request.tif.value}", "token_id": {json.dumps(request.token_id)}}}')
 
 
 def _ids_in(wanted: set[str]) -> Callable[[_Resting], bool]:

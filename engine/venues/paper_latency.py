@@ -8,7 +8,8 @@ and they are counted here as pick-offs.
 
 How a trip passes is the clock's business: on a real clock it is a sleep (events keep arriving
 on the loop); in a backtest `wait_until` is the replay's, which applies the recording up to the
-arrival time before the call goes on.
+arrival time before the call goes on. A taker on a crypto market that would match at once is then held
+by the venue (`hold`: its crypto taker delay) and matches the book as it is after that, at any latency.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class Trips:
         self.cancelling: dict[str, int] = {}  # order -> cancels of it on their way
         self.pickoffs = Pickoffs()
         self.cancel_alls = 0  # the operator's cancel-alls so far
+        self.holds = 0  # takers the venue held before matching (its crypto markets' taker delay)
+        self.hold_ms = 0  # how long it held each
 
     async def place(self) -> bool:
         """A placement's trip; False when a cancel-all acted while it was on its way."""
@@ -56,6 +59,15 @@ class Trips:
             return True
         sent = self.cancel_alls
         await self.wait_until(self.clock() + self.model.order_delay(self.rng))
+        return self.cancel_alls == sent
+
+    async def hold(self, ms: int) -> bool:
+        """A taker the venue holds `ms` before it matches, whatever the latency model (the venue's rule, not
+        the network's); False when a cancel-all acted meanwhile (a held order is cancelled with the rest)."""
+        self.holds += 1
+        self.hold_ms = ms
+        sent = self.cancel_alls
+        await self.wait_until(self.clock() + ms)
         return self.cancel_alls == sent
 
     @asynccontextmanager
@@ -86,9 +98,11 @@ class Trips:
     def summary(self) -> dict[str, object]:
         """The model and what it cost, for a backtest's report."""
         p = self.pickoffs
-        return {"model": self.model.spec.text, "described": self.model.describe(), "pickoffs": p.fills,
+        held = (f"; {self.holds:,} taker order{'s' if self.holds != 1 else ''} on crypto markets held "
+                f"{self.hold_ms} ms by the venue before matching") if self.holds else ""
+        return {"model": self.model.spec.text, "described": self.model.describe() + held, "pickoffs": p.fills,
                 "shares": p.shares / 1_000_000, "notional": p.notional / 1_000_000,
-                "bought": p.bought / 1_000_000}
+                "bought": p.bought / 1_000_000, "taker_holds": self.holds}
 
     async def _sleep_until(self, at: int) -> None:
         await asyncio.sleep(max(0, at - self.clock()) / 1000)

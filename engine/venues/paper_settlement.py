@@ -47,11 +47,16 @@ REBATE_MINIMUM = 1_000_000  # micro-pUSD a maker must be owed to be paid
 
 class PaperSettlement:
     def __init__(self, db: Database, catalog: MarketCatalog, *, clock: Callable[[], int] = now_ms,
-                 delay_ms: int = 2_000):
+                 delay_ms: int = 2_000, pays_income: bool = True, new_id: Callable[[], str] | None = None):
+        """`pays_income` False: no rebate or reward is paid as a credit (a backtest counts what its run earned
+        itself, engine/backtest/income.py: paid as cash too, it would count twice). `new_id`: 32 hex digits
+        naming each request (a replay's count, so that the same run gives the same rows; else random)."""
         self.db = db
         self.catalog = catalog
         self.clock = clock
         self.delay_ms = delay_ms
+        self.pays_income = pays_income
+        self.new_id = new_id or (lambda: uuid.uuid4().hex)
 
     async def close(self) -> None:
         return None
@@ -76,7 +81,7 @@ class PaperSettlement:
         self._same_protocol(condition_id, protocol_v2=True)
         if self.catalog.resolution(condition_id) is None:
             raise VenueError(f"execution reverted: {NOT_FINAL}")
-        with self.db.read() as conn:
+        with self.db.read_own() as conn:
             held = holding(conn, position_id)
         if held <= 0:
             raise NothingHeld(f"the paper venue holds none of position {position_id[:12]}…: redeemed already")
@@ -96,7 +101,7 @@ class PaperSettlement:
 
     async def transaction(self, ref: str) -> SettlementTx:
         self.advance()
-        with self.db.read() as conn:
+        with self.db.read_own() as conn:
             row = store.request_state(conn, ref)
         if row is None:
             raise VenueError(f"no paper settlement {ref}")
@@ -104,9 +109,10 @@ class PaperSettlement:
 
     async def credits(self, since_ms: int) -> list[VenueCredit]:
         self.advance()
-        with self.db.read() as conn:
+        with self.db.read_own() as conn:
             rows = store.confirmed_since(conn, since_ms)
-            rebates = rebate_credits(conn, self.catalog, self.clock()) + reward_credits(conn, self.clock())
+            rebates = (rebate_credits(conn, self.catalog, self.clock()) + reward_credits(conn, self.clock())
+                       if self.pays_income else [])
         settled = [VenueCredit(r["kind"], r["paid"], r["tx_hash"], r["settled_at"], r["condition_id"], r["burned"],
                                r["position"]) for r in rows if r["kind"] == "merge" or r["burned"]]
         return sorted(settled + [c for c in rebates if c.at_ms >= since_ms], key=lambda c: c.at_ms)
@@ -115,8 +121,8 @@ class PaperSettlement:
         market = self.catalog.get(condition_id)
         if market is None:
             raise VenueError(f"execution reverted: condition not prepared ({condition_id})")
-        ref = f"paper-{kind}-{uuid.uuid4().hex[:16]}"
-        tx_hash = "0x" + uuid.uuid4().hex * 2
+        ref = f"paper-{kind}-{self.new_id()[:16]}"
+        tx_hash = "0x" + self.new_id() * 2
         now = self.clock()
         with self.db.write() as conn:
             store.insert_request(conn, ref=ref, kind=kind, condition_id=condition_id,

@@ -15,7 +15,7 @@ from typing import Protocol
 from sqlalchemy import Connection
 
 from contracts.domain import MICRO, Side, notional
-from contracts.venues import DESK_VENUE
+from contracts.venues import desk_venue
 from engine.feeds.catalog import MarketCatalog
 from engine.venues import paper_settlement as settled
 from engine.venues.base import OrderRequest
@@ -34,9 +34,9 @@ class RestingOrder(Protocol):
 
 class PaperWallet:
     def __init__(self, starting_cash: int, catalog: MarketCatalog, clock: Callable[[], int],
-                 venue_name: str = DESK_VENUE, *, credits_rebates: bool = True):
+                 venue_name: str | None = None, *, credits_rebates: bool = True):
         self.starting_cash = starting_cash
-        self.venue_name = venue_name  # whose paper trades it holds (contracts/venues/__init__.py)
+        self.venue_name = venue_name or desk_venue()  # whose paper trades it holds (None: the desk venue's)
         self.credits_rebates = credits_rebates  # its venue pays makers' rebates and rewards into it
         self.catalog = catalog
         self.clock = clock

@@ -2,8 +2,10 @@
 
 A login is a name and a password (pages/widgets/logins.py: the administrator's of `.env`, with the
 name left empty as before roles, and the users an administrator added); its role and venue are read
-again on every run, so a user removed, demoted or given a new password is logged out or held to the
-new role at the next click. A login survives a page reload for DASHBOARD_SESSION_HOURS through a
+again on every run, and by every auto-refreshing fragment (common.live_fragment), so a user removed,
+demoted or given a new password is logged out or held to the new role at the next click or refresh;
+every write of theirs is checked again by its writer as the login is then
+(storage/desk/dashboard_logins.py). A login survives a page reload for DASHBOARD_SESSION_HOURS through a
 signed, expiring token in the page's address (`?s=…`, storage/desk/dashboard_sessions.py): it holds
 neither the password nor its hash. Log out revokes it. A page opened before logging in (a bookmark, a
 link from a notification) is where one lands after logging in. Wrong passwords are slowed per session
@@ -26,8 +28,9 @@ from streamlit.errors import StreamlitAPIException
 from contracts.roles import Role
 from contracts.venues import LABELS
 from pages.widgets.common import ACCESS_KEY, ROLE_KEY, _database, settings
-from pages.widgets.logins import Login, every_login, login_named, matching
+from pages.widgets.logins import every_login, login_named, matching
 from storage.desk import dashboard_sessions, dashboard_users
+from storage.desk.dashboard_logins import Login
 from storage.desk.dashboard_users import ADMIN_NAME
 from storage.desk.login_budget import REFILL_S, WINDOW_S, Admission, DatabaseBudget, MemoryBudget
 from storage.sqlite.db import Database

@@ -31,6 +31,7 @@ from pages.widgets.session_panel import session_caption, session_picker
 from pages.widgets.strategy_form import params_prefix
 from storage.dashboard_queries import status_queries, trading_queries
 from storage.research import backtest_queries
+from storage.research.backtest_recording import configured_strategy
 from storage.sqlite.db import Database
 
 BT_KIND, BT_SOURCE, BT_FROM, BT_TO = "bt_kind", "bt_source", "bt_from", "bt_to"
@@ -81,7 +82,7 @@ def to_ms(value: datetime | None) -> int | None:
     return None if value is None else int(value.replace(tzinfo=UTC).timestamp() * 1000)
 
 
-def _kind_and_preset(configured: pd.DataFrame) -> tuple[str, dict[str, Any], str]:
+def _kind_and_preset(configured: pd.DataFrame) -> tuple[str, dict[str, Any], str, str | None]:
     kinds = registry()
     left, right = st.columns(2)
     kind = left.selectbox(
@@ -97,7 +98,7 @@ def _kind_and_preset(configured: pd.DataFrame) -> tuple[str, dict[str, Any], str
     st.caption(kinds[kind].description)
     row = trading_queries.strategy_rows(configured).get(preset) if preset != DEFAULTS else None
     params = row.params if row is not None and isinstance(row.params, dict) else {}
-    return kind, params, form_prefix(kind, preset)
+    return kind, params, form_prefix(kind, preset), None if preset == DEFAULTS else preset
 
 
 def _source_and_range(db: Database, slots: ErrorSlots) -> tuple[backtest_queries.DataSource, int | None, int | None]:
@@ -145,6 +146,16 @@ def _markets_input(
                            unit=unit, chosen=chosen)
     slots.add("markets", "Markets")
     return picked, [str(c) for c in choices.loc[choices["events"] > 0, "condition_id"]]
+
+
+def _strategy_markets(db: Database, preset: str | None, source: backtest_queries.DataSource, start: int | None,
+                      end: int | None) -> list[str] | None:
+    """The markets with data in the range that the configured strategy `preset` trades (its list, or what its
+    filter selects among them); None without a preset or a range."""
+    if preset is None or start is None or end is None:
+        return None
+    found = configured_strategy(db.path, preset, source, start, end, int(clock.time() * 1000))
+    return None if found is None else list(found.markets)
 
 
 def _errors(
@@ -217,14 +228,19 @@ def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> in
     `configured`: the strategies list (trading_queries.strategies), read once per page run."""
     if read_only("launching a backtest"):
         return None
-    kind, start_params, prefix = _kind_and_preset(configured)
+    kind, start_params, prefix, preset = _kind_and_preset(configured)
     head = ErrorSlots()
     source, start, end = _source_and_range(db, head)
     picked, with_data = _markets_input(db, source, (start, end), head)
-    # None picked: every market with data in the range, as the Sweep tab and the CLI do (and a
-    # session over every market recorded picks none).
-    markets = picked or with_data
-    if not picked and with_data:
+    # None picked: the markets of the strategy whose params it starts from (as it trades them: a backtest of it
+    # on every recorded market would hold each to its per-market target), else every market with data in the
+    # range, as the Sweep tab and the CLI do (and a session over every market recorded picks none).
+    own = _strategy_markets(db, preset, source, start, end) if not picked else None
+    markets = picked or (own if own is not None else with_data)
+    if own is not None:
+        st.caption(f"No market picked: the {len(own)} market(s) strategy {text.markdown(str(preset))} trades with "
+                   f"{UNITS[source]} in the range are backtested (pick markets to backtest others).")
+    elif not picked and with_data:
         st.caption(f"No market picked: all {len(with_data)} with {UNITS[source]} in the range are backtested.")
     min_sizes = backtest_queries.market_min_sizes(db, markets)
     in_play = min_sizes or backtest_queries.market_min_sizes(db, with_data)

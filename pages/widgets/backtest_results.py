@@ -11,7 +11,7 @@ import streamlit as st
 from charts import backtest as figures
 from charts import text
 from charts.backtest_format import annualization_note, latency_note, metric_tiles, refusal_rows
-from charts.history_words import UNKNOWN, history_words
+from charts.history_words import UNKNOWN, ends_before_resolution, history_words
 from charts.profit import PERIODS, period_returns, profit_bars_figure
 from charts.tables import Col
 from contracts.calibration import Calibration
@@ -202,8 +202,12 @@ def _metrics(db: Database, run: backtest_queries.BacktestRun) -> None:
         st.caption(annual)
     history = (run.metrics or {}).get("history")
     lines = history_words(history) if isinstance(history, dict) else [UNKNOWN]
-    if isinstance(history, dict) and (history.get("gaps") or history.get("fair_values")):
-        st.warning(text.markdown(" ".join(lines)), icon=":material/history:")  # missing data or today's values
+    if isinstance(history, dict) and (history.get("gaps") or history.get("fair_values_missing")
+                                      or (history.get("fair_values") and "fair_values_missing" not in history)
+                                      or ends_before_resolution(history)):
+        # missing data, fair values the replay did not have (a run before their history: today's values), or
+        # positions valued at their last mid at the end
+        st.warning(text.markdown(" ".join(lines)), icon=":material/history:")
     else:
         st.caption(text.markdown(" ".join(lines)))
     cols = st.columns(METRIC_COLUMNS)

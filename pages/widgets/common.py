@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import streamlit as st
 from sqlalchemy import Connection
@@ -20,7 +22,7 @@ from contracts.venue_policies import policy_of
 from pages.widgets.live import panel
 from storage.dashboard_queries import change_probes as probes
 from storage.dashboard_queries import status_queries as queries
-from storage.desk import desk_state, desk_status
+from storage.desk import dashboard_logins, desk_state, desk_status
 from storage.desk.audit import record_refusal
 from storage.desk.desk_status import HEARTBEAT_STALE_S
 from storage.sqlite.db import Database
@@ -74,6 +76,39 @@ def current_access() -> Access | None:
     """Who is logged in in this session (None: nobody, or the first run before its password)."""
     found = st.session_state.get(ACCESS_KEY)
     return found if isinstance(found, Access) else None
+
+
+def login_holds() -> bool:
+    """Whether this session's login is still the one its pages were drawn for: it exists, with the same
+    password, role and venue (the writers' own rule, storage/desk/dashboard_logins.py)."""
+    access = current_access()
+    path = settings().db_path
+    if access is None or access.credential is None or not is_migrated(path):
+        return True
+    with _database(str(path)).read() as conn:
+        return dashboard_logins.why_not_now(conn, access) is None
+
+
+Body = TypeVar("Body", bound=Callable[..., Any])
+
+
+def live_fragment(run_every: float | None) -> Callable[[Body], Body]:
+    """`st.fragment(run_every=...)` whose every refresh first asks whether the login still holds: a fragment
+    runs without the page's login check, so one whose login was removed, demoted or given a new password
+    reruns the whole app instead, whose gate then logs the user out (the open page shows the login, no
+    longer the desk) or draws the page for the new role. The dashboard's auto-refreshing fragments are all
+    made here (tests/dashboard/test_live_fragments.py); their writes are checked by the writers anyway."""
+
+    def make(body: Body) -> Body:
+        @functools.wraps(body)
+        def refresh(*args: Any, **kwargs: Any) -> Any:
+            if not login_holds():
+                st.rerun(scope="app")
+            return body(*args, **kwargs)
+
+        return st.fragment(refresh, run_every=run_every)  # type: ignore[return-value]  # (wraps keeps its name)
+
+    return make
 
 
 def actor() -> str:
@@ -346,7 +381,7 @@ def render_answer(answer: Answer) -> None:
 
 def forget(near: str) -> None:
     """Drop what the control `near` said (read, or no longer true)."""
-    for part in ("flash", "answer", "holds"):
+    for part in ("flash", "answer", "holds", "shown"):
         st.session_state.pop(f"{near}{part}", None)
 
 
@@ -375,6 +410,27 @@ def flash(*, near: str, holds: str | None = None) -> None:
                      help="Close this answer (read)"):
             forget(near)
             st.rerun()
+    if st.session_state.get(f"{near}shown") != (message, answer):  # new here: brought into view, once
+        st.session_state[f"{near}shown"] = (message, answer)
+        st.html(IN_VIEW.replace("KEY", json.dumps(f"said_{near}")), unsafe_allow_javascript=True)
+
+
+# An answer drawn where its control was, which the page's rerun left out of the window (a strategy created at
+# the foot of its form is said under the picker at the top, thousands of pixels above), is brought into the
+# middle of the window once; an answer already wholly in sight stays where it is. Looked at again a moment
+# later: the rest of the page is still being drawn when the answer first is.
+IN_VIEW = """<script>
+(() => {  // (its own scope: the page runs one of these for each answer, and a second global `const` would not run)
+  const show = () => {
+    const box = document.querySelector('.st-key-' + CSS.escape(KEY));
+    if (!box) return;
+    const r = box.getBoundingClientRect();
+    if (r.height > 0 && (r.top < 0 || r.bottom > window.innerHeight)) box.scrollIntoView({block: 'center'});
+  };
+  setTimeout(show, 100);
+  setTimeout(show, 800);
+})();
+</script>"""
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:

@@ -15,6 +15,8 @@ from typing import Any
 import streamlit as st
 
 from charts import text
+from contracts.domain import MICRO
+from contracts.exit_floors import price_words
 from pages.widgets.common import Answer, remember_answer
 from pages.widgets.controls import engine_phase, post_and_wait
 from storage.command_queue import answers
@@ -127,15 +129,17 @@ def confirm_exit(db: Database) -> None:
     asked = st.session_state.get(CONTEXT, {})
     st.markdown(f"**{text.markdown(asked.get('title', 'Exit'))}** ({asked.get('mode', '')})")
     for line in asked.get("lines", []):
-        mark = "no price now: it is sold once its book has one" if line["mark"] is None else (
-            f"mark {line['mark']:.3f}; sold at no less than **{line['floor']:.3f}** (mark less the max-slippage "
-            f"limit), so at worst {line['worst']:,.2f} pUSD before the taker fee")
-        st.markdown(f"- {text.markdown(line['question'])} · **{line['outcome']}** · {line['shares']:g} shares: "
+        mark = "no price now, so not sold: exit it again once its market has one" if line.mark is None or \
+            line.floor is None else (
+            f"mark {price_words(line.mark)}; sold at no less than **{price_words(line.floor)}** (mark less the "
+            f"max-slippage limit), so at worst {line.worst / MICRO:,.2f} pUSD before the taker fee")
+        st.markdown(f"- {text.markdown(line.question)} · **{line.outcome}** · {line.shares / MICRO:,.2f} shares: "
                     f"{mark}")
     st.caption("The engine withdraws the strategy's orders in that market first (and any other strategy's order "
                "the sale would trade with), keeps it out of the market while the exit lasts, then sells with a "
-               "fill-and-kill; what does not sell is tried again until nothing is held. The desk keeps trading "
-               "its other markets. The command, its answer and your name go to the audit log.")
+               "fill-and-kill, never below the floor shown; what does not sell is tried again until nothing is "
+               "held, and if the market falls below the floor the exit stops there and says so. The desk keeps "
+               "trading its other markets. The command, its answer and your name go to the audit log.")
     left, right = st.columns(2)
     if left.button("Sell now", type="primary", key=EXIT_CONFIRM, icon=":material/logout:"):
         with st.spinner("Selling: waiting for the engine…"):

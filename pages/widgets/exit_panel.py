@@ -1,8 +1,9 @@
 """Exits from wherever a position is shown: "Exit" for one position (Overview, Markets, Orders)
 and "Flatten strategy" for all of one strategy's (Strategies). Each opens a confirmation with
 its preview (shares, the mark, the lowest price the sale accepts, worst-case proceeds) and posts
-the engine's `exit` command, which sells through the exit path while the desk trades
-(engine/trading/operator/operator_exits.py); the answer says what sold and why anything did not.
+the engine's `exit` command carrying those floors, which sells through the exit path while the desk
+trades, never below them (engine/trading/operator/operator_exits.py); the answer says what sold and
+why anything did not.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from charts import text
+from contracts.domain import MICRO, to_micros
+from contracts.exit_floors import FLOORS_FIELD, ExitLine, exit_line, floors_of
 from pages.widgets.common import flash, read_only
 from pages.widgets.dialogs import open_dialog
 from pages.widgets.usage import limit_values
@@ -24,17 +27,15 @@ from storage.sqlite.db import Database
 EXIT_PICK, EXIT_OPEN, FLATTEN_OPEN = "exit_pick", "exit_open", "flatten_open"
 
 
-def preview_lines(frame: pd.DataFrame, max_slippage: Decimal) -> list[dict[str, Any]]:
-    """What selling each position would do: shares, mark, the slippage floor and the worst case."""
-    lines = []
-    for row in frame.itertuples():
-        mark = None if pd.isna(row.mark) else float(row.mark)
-        floor = None if mark is None else max(0.0, mark - float(max_slippage))
-        lines.append({"strategy": row.strategy, "condition_id": row.condition_id,
-                      "question": _named(row.question, row.condition_id), "outcome": row.outcome,
-                      "shares": float(row.size), "mark": mark, "floor": floor,
-                      "worst": None if floor is None else floor * float(row.size)})
-    return lines
+def preview_lines(frame: pd.DataFrame, max_slippage: Decimal) -> list[ExitLine]:
+    """What selling each position would do: shares, mark, the floor the command carries and the worst case
+    (contracts/exit_floors.py: the engine never sells below that floor)."""
+    slippage = to_micros(max_slippage)
+    ticks = frame["tick"] if "tick" in frame.columns else pd.Series([None] * len(frame), index=frame.index)
+    return [exit_line(row.strategy, row.condition_id, _named(row.question, row.condition_id), row.outcome,
+                      round(float(row.size) * MICRO), None if pd.isna(row.mark) else round(float(row.mark) * MICRO),
+                      None if pd.isna(tick) else int(tick), slippage)
+            for row, tick in zip(frame.itertuples(), ticks, strict=True)]
 
 
 def _named(question: Any, condition_id: str) -> str:
@@ -47,8 +48,8 @@ def _slippage(db: Database) -> Decimal:
     return limit_values(queries.risk_limit_rows(db))["max_slippage"]
 
 
-def _label(line: dict[str, Any]) -> str:
-    return f"{line['strategy']} · {line['question'][:70]} · {line['outcome']} · {line['shares']:g} shares"
+def _label(line: ExitLine) -> str:
+    return f"{line.strategy} · {line.question[:70]} · {line.outcome} · {line.shares / MICRO:g} shares"
 
 
 def exit_control(db: Database, mode: str, frame: pd.DataFrame, *, key: str) -> None:
@@ -64,9 +65,9 @@ def exit_control(db: Database, mode: str, frame: pd.DataFrame, *, key: str) -> N
                     help="Sell this position now through the exit path (confirmed first)"):
         line = lines[picked or 0]
         open_dialog("exit", near=exit_near(key), mode=mode, lines=[line], payload={
-            "strategy": line["strategy"], "condition_id": line["condition_id"], "outcome": line["outcome"],
-            "ledger": mode, "reason": "Exit button on the dashboard"},
-            title=f"Exit {line['strategy']}'s {line['outcome']}")
+            "strategy": line.strategy, "condition_id": line.condition_id, "outcome": line.outcome,
+            "ledger": mode, FLOORS_FIELD: floors_of([line]), "reason": "Exit button on the dashboard"},
+            title=f"Exit {line.strategy}'s {line.outcome}")
         st.rerun(scope="app")
     flash(near=exit_near(key))  # what the exit sold, under its button
 
@@ -88,8 +89,8 @@ def flatten_strategy_control(db: Database, mode: str, strategy: str) -> None:
     # A button's label is markdown: the name, from the operator's config or an import, goes in escaped.
     if st.button(f"Flatten {text.markdown(strategy)}…", key=f"{FLATTEN_OPEN}_{strategy}", icon=":material/logout:",
                  help="Sell every position this strategy holds, through the exit path (confirmed first)"):
-        open_dialog("exit", near=f"{FLATTEN_OPEN}_{strategy}", mode=mode, lines=preview_lines(frame, _slippage(db)),
-                    payload={
-            "strategy": strategy, "ledger": mode, "reason": "Flatten strategy on the dashboard"},
-            title=f"Flatten strategy {strategy}")
+        lines = preview_lines(frame, _slippage(db))
+        open_dialog("exit", near=f"{FLATTEN_OPEN}_{strategy}", mode=mode, lines=lines, payload={
+            "strategy": strategy, "ledger": mode, FLOORS_FIELD: floors_of(lines),
+            "reason": "Flatten strategy on the dashboard"}, title=f"Flatten strategy {strategy}")
         st.rerun(scope="app")

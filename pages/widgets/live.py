@@ -17,6 +17,10 @@ A panel also redraws once it is STALE_S old, changed or not: what time alone mov
 "within a day", a window of the last two minutes) is never older than that. A panel without a probe
 redraws whenever it is due (a job's progress read from files). None of them while the tab is hidden.
 Widgets inside a panel rerun it as any fragment's do.
+
+A panel runs without the page's login check, so, as `common.live_fragment` does, each draw and each beat
+first asks whether the session's login still holds (removed, demoted or given a new password: the whole
+app reruns, whose gate logs the user out or draws the page for the new role).
 """
 
 from __future__ import annotations
@@ -78,6 +82,8 @@ def panel(key: str, *, every_s: float, probe: Probe | None = None) -> Callable[[
     def wrap(draw: F) -> F:
         @functools.wraps(draw)
         def body(*args: Any, **kwargs: Any) -> Any:
+            if not _login_holds():
+                st.rerun(scope="app")
             _drawing(key, every_s, probe)
             return draw(*args, **kwargs)
 
@@ -134,6 +140,12 @@ def _database() -> Database:
     return database()
 
 
+def _login_holds() -> bool:
+    from pages.widgets.common import login_holds  # imported here: common's live header is a live panel
+
+    return login_holds()
+
+
 def _on_beat() -> None:
     ctx = get_script_run_ctx()
     if ctx is None or len(ctx.fragment_ids_this_run or ()) != 1:
@@ -141,6 +153,8 @@ def _on_beat() -> None:
         # keep, or the click's effect is lost to a rerun of panels asked for here; it draws what it draws,
         # and the next beat looks again.
         return
+    if not _login_holds():
+        st.rerun(scope="app")
     changed = due_changes(_database())
     if not changed:
         return  # only the pulse's fragment reruns: nothing of any panel is read or drawn

@@ -6,68 +6,20 @@
 - `viewer`: the legacy read-only password (`DASHBOARD_VIEWER_PASSWORD_HASH`), also with an empty name.
 - every user an administrator added on the Settings page (storage/desk/dashboard_users.py).
 
-A login's session tokens are signed with its `signing` secret (storage/desk/dashboard_sessions.py): for
-the `.env` logins their hash, as before roles (their sessions survived the upgrade); for a user of the
-database, the administrator's `.env` hash with the user's name and hash, so whoever reads the database
-file, which holds the users' hashes, still cannot forge a session, and a new password (the user's or the
-administrator's) ends that user's sessions.
+What a login is, what its sessions are signed with and how its writes are held to it at the moment
+they are made: storage/desk/dashboard_logins.py. Here: finding the login a name and password open.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-
 from contracts.passwords import verify_password
-from contracts.roles import Access, Role
 from contracts.settings import Settings
 from storage.desk import dashboard_users
-from storage.desk.dashboard_users import ADMIN_NAME, VIEWER_NAME
+from storage.desk.dashboard_logins import Login, env_logins, login_in, user_login
 from storage.sqlite.db import Database
 
-ADMIN_ACTOR, VIEWER_ACTOR = "dashboard", "dashboard-viewer"  # the audit's actors of the `.env` logins
 # Checked against when a name is unknown, so a wrong name costs the same time as a wrong password.
 _NOBODY = "scrypt$32768$8$1$bm9ib2R5bm9ib2R5bm9ib2R5$bm9ib2R5bm9ib2R5bm9ib2R5bm9ib2R5bm9ib2R5bm8="
-
-
-@dataclass(frozen=True)
-class Login:
-    name: str
-    role: Role
-    venue: str | None
-    password_hash: str
-    signing: str  # what its session tokens are signed with
-
-    @property
-    def access(self) -> Access:
-        actor = {ADMIN_NAME: ADMIN_ACTOR, VIEWER_NAME: VIEWER_ACTOR}.get(self.name, f"dashboard:{self.name}")
-        return Access(self.name, self.role, actor, self.venue)
-
-    @property
-    def fingerprint(self) -> str:
-        """Kept in the session: a login whose secret changed since (a new password) is logged out."""
-        return hashlib.sha256(self.signing.encode()).hexdigest()[:16]
-
-    @property
-    def from_env(self) -> bool:
-        return self.name in (ADMIN_NAME, VIEWER_NAME)
-
-
-def env_logins(settings: Settings) -> list[Login]:
-    """The administrator's login, then the legacy viewer's; none before the first password is set."""
-    if settings.dashboard_password_hash is None:
-        return []
-    admin = settings.dashboard_password_hash.reveal()
-    found = [Login(ADMIN_NAME, Role.ADMIN, None, admin, admin)]
-    if settings.dashboard_viewer_password_hash is not None:
-        viewer = settings.dashboard_viewer_password_hash.reveal()
-        found.append(Login(VIEWER_NAME, Role.VIEWER, None, viewer, viewer))
-    return found
-
-
-def _of_user(admin_hash: str, user: dashboard_users.User) -> Login:
-    return Login(user.name, user.role, user.venue, user.password_hash,
-                 f"{admin_hash}\x00{user.name}\x00{user.password_hash}")
 
 
 def every_login(settings: Settings, db: Database | None) -> list[Login]:
@@ -75,18 +27,15 @@ def every_login(settings: Settings, db: Database | None) -> list[Login]:
     found = env_logins(settings)
     if not found or db is None:
         return found
-    return found + [_of_user(found[0].password_hash, user) for user in dashboard_users.users(db)]
+    return found + [user_login(found[0].password_hash, user) for user in dashboard_users.users(db)]
 
 
 def login_named(name: str, settings: Settings, db: Database | None) -> Login | None:
     """The login called `name` now (None: no such login, or none before the first password)."""
-    found = env_logins(settings)
-    if not found:
-        return None
-    if name in (ADMIN_NAME, VIEWER_NAME):
-        return next((login for login in found if login.name == name), None)
-    user = dashboard_users.user(db, name) if db is not None else None
-    return None if user is None else _of_user(found[0].password_hash, user)
+    if db is None:
+        return next((login for login in env_logins(settings) if login.name == name), None)
+    with db.read() as conn:
+        return login_in(conn, name, settings)
 
 
 def matching(name: str, password: str, settings: Settings, db: Database | None) -> Login | None:

@@ -165,8 +165,8 @@ def _updown(pricing: dict[str, Any] | None) -> str:
         by, f"priced on the {text.markdown(str(by))} spot (fallback: Chainlink is silent)")
     beat, where = pricing.get("price_to_beat"), pricing.get("beat_from")
     if beat is None:
-        return f" · {source} · price to beat unknown (Gamma has not published it; its start not heard)"
-    origin = "Gamma" if where == "gamma" else f"{text.markdown(str(where))} at the start"
+        return f" · {source} · price to beat unknown (Gamma has not published it; the minute before its start unheard)"
+    origin = "Gamma" if where == "gamma" else f"{text.markdown(str(where))}'s average over the minute before the start"
     return f" · {source} · price to beat {beat:,.2f} ({origin})"
 
 

@@ -17,6 +17,7 @@ import streamlit as st
 
 from charts import text
 from charts.tables import Col
+from contracts.cross_venue import FIND_EXAMPLE
 from pages.widgets import figures
 from pages.widgets.common import actor, flash, read_only, utc
 from pages.widgets.controls import post, wait_for_answer
@@ -43,7 +44,7 @@ def find_and_link(db: Database) -> None:
         return
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     words = left.text_input("Find a pair: words both markets' wording holds", key=P_WORDS,
-                            placeholder="e.g. fed december")
+                            placeholder=f"e.g. {FIND_EXAMPLE}")
     if right.button("Find on both venues", key=P_FIND, icon=":material/search:", width="stretch"):
         st.session_state.pop(P_COMPARED, None)
         with st.spinner("Reading the desk's markets and Kalshi's open ones…"):
@@ -55,7 +56,12 @@ def find_and_link(db: Database) -> None:
     found: dict[str, list[dict[str, Any]]] | None = st.session_state.get(P_FOUND)
     if found is not None:
         _pick_and_compare(db, found)
-    flash(near=P_LINK)  # what Link said, here where it was pressed
+
+
+def link_answer() -> None:
+    """What Link said, right under the finder: drawn outside its expander, which the first pair closes (it
+    opens by itself only while no pair is linked), so the answer is never folded away with it."""
+    flash(near=P_LINK)
 
 
 def _pick_and_compare(db: Database, found: dict[str, list[dict[str, Any]]]) -> None:
@@ -110,12 +116,19 @@ def _side_by_side(compared: dict[str, Any]) -> None:
         st.caption("No difference found in end times, wording, resolution source or status: still read both rules.")
 
 
+LINK_HELP = ("A linked pair gives the Polymarket market Kalshi's mid as its reference price and lets a cross-venue "
+             "strategy trade both (configuration, audited; the engine reloads)")
+
+
 def _link(db: Database, compared: dict[str, Any]) -> None:
     read = st.checkbox("I have read both: they are the same question", key=P_READ)
-    if not st.button("Link them", key=P_LINK, type="primary", icon=":material/link:", disabled=not read,
-                     help="A linked pair gives the Polymarket market Kalshi's mid as its reference price and lets a "
-                          "cross-venue strategy trade both (configuration, audited; the engine reloads)"):
-        return
+    if st.button("Link them", key=P_LINK, type="primary", icon=":material/link:", disabled=not read, help=LINK_HELP):
+        link_compared(db, compared, near=P_LINK, forget=(P_COMPARED, P_FOUND, P_READ))
+
+
+def link_compared(db: Database, compared: dict[str, Any], *, near: str, forget: tuple[str, ...]) -> None:
+    """The two markets compared (`pairs show`), linked once the operator read both (audited, the engine
+    reloads; said at `near`), then the page again without `forget`'s keys; a refusal said in words."""
     poly, kalshi = compared["polymarket"], compared["kalshi"]
     try:
         pair = add_pair(db, condition_id=poly["condition_id"], kalshi_ticker=kalshi["ticker"],
@@ -125,8 +138,8 @@ def _link(db: Database, compared: dict[str, Any]) -> None:
         st.error(f"Not linked: {text.markdown(exc)}", icon=":material/block:")
         return
     noted = f" with {len(compared['warnings'])} warning(s) noted" if compared["warnings"] else ""
-    _reloaded(db, P_LINK, f"Linked as pair {pair.id}: {text.markdown(poly['question'])} = {kalshi['ticker']}{noted}.")
-    for key in (P_COMPARED, P_FOUND, P_READ):
+    _reloaded(db, near, f"Linked as pair {pair.id}: {text.markdown(poly['question'])} = {kalshi['ticker']}{noted}.")
+    for key in forget:
         st.session_state.pop(key, None)
     st.rerun()
 

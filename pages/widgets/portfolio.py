@@ -11,7 +11,7 @@ import streamlit as st
 from charts import text
 from charts.profit import PERIODS, profit_bars_figure
 from charts.tables import Col, promoted
-from contracts.venues import CASH_UNIT, DESK_VENUE
+from contracts.venues import CASH_UNIT, desk_venue
 from pages.widgets import figures
 from pages.widgets.common import flash, money, pct, usdc, utc
 from pages.widgets.exit_panel import exit_control, exit_near
@@ -26,24 +26,33 @@ EQUITY_CHART, USAGE_CHART, PROFIT_CHART, PROFIT_PERIOD = "equity_chart", "usage_
 EQUITY_WINDOW_MS = 30 * 86_400_000
 
 
-def pnl_today_metrics(db: Database, mode: str, venue: str = DESK_VENUE) -> None:
-    """Today's PnL of one ledger (the desk's own by default), in its venue's cash."""
+def pnl_today_metrics(db: Database, mode: str, venue: str | None = None) -> None:
+    """Today's PnL of one ledger (the desk's own by default), in its venue's cash, after fees: its parts
+    side by side and, under them, the sum they make with the fees in it (they add up on screen)."""
+    venue = venue or desk_venue()
     pnl = portfolio_queries.pnl_today(db, mode, venue=venue)
     unit = CASH_UNIT[venue]
     cols = st.columns(4)
     if pnl is None:
         cols[0].metric(f"Today's PnL ({unit})", "—", help="No portfolio snapshots yet in this mode")
         return
+    parts = pnl.parts()
     cols[0].metric(
         f"Today's PnL ({unit})",
-        usdc(pnl.total, signed=True),
+        usdc(parts["total"], signed=True),
         help=f"Equity now minus equity at 00:00 UTC ({money(pnl.day_start_equity)}); as of {utc(pnl.as_of)}",
     )
-    cols[1].metric(f"Realized today ({unit})", usdc(pnl.realized, signed=True), help="Before fees")
-    cols[2].metric(
-        f"Unrealized now ({unit})", usdc(pnl.unrealized, signed=True), help="Open positions at the mid vs cost"
-    )
-    cols[3].metric(f"Equity ({unit})", usdc(pnl.equity), help=f"Fees today {money(pnl.fees)}")
+    cols[1].metric(f"Realized today ({unit})", usdc(parts["realized_after_fees"], signed=True),
+                   help=f"After fees: what today's sales realized less today's fees ({usdc(parts['fees'])} {unit})")
+    cols[2].metric(f"Unrealized today ({unit})", usdc(parts["unrealized_change"], signed=True),
+                   help=f"The change since 00:00 UTC of what open positions are worth at the mid above their cost: "
+                        f"{usdc(pnl.unrealized, signed=True)} {unit} now")
+    cols[3].metric(f"Equity ({unit})", usdc(pnl.equity), help=f"Fees today {usdc(parts['fees'])} {unit}")
+    other = f" + {usdc(parts['other'], signed=True)} other (deposits, rewards, rebates)" if parts["other"] else ""
+    st.caption(f"Today {usdc(parts['total'], signed=True)} = realized "
+               f"{usdc(parts['realized_after_fees'], signed=True)} (after {usdc(parts['fees'])} of fees) + unrealized "
+               f"change {usdc(parts['unrealized_change'], signed=True)}{other} {unit}. PnL is after fees on every "
+               "page.")
 
 
 def equity_chart(db: Database, mode: str) -> None:
@@ -56,13 +65,14 @@ def equity_chart(db: Database, mode: str) -> None:
                     width="stretch", config=CHART_CONFIG)
 
 
-STRATEGY_PNL_COLUMNS = {"strategy": Col("strategy"), "net": Col("net PnL", "usdc"), "realized": Col("realized", "usdc"),
-                        "unrealized": Col("unrealized", "usdc"), "fees": Col("fees", "usdc"),
-                        "open_positions": Col("open positions", "int")}
+STRATEGY_PNL_COLUMNS = {"strategy": Col("strategy"), "net": Col("PnL after fees", "usdc"),
+                        "realized": Col("realized after fees", "usdc"), "unrealized": Col("unrealized", "usdc"),
+                        "fees": Col("fees", "usdc"), "open_positions": Col("open positions", "int")}
 
 
 def strategy_pnl_table(db: Database, mode: str) -> None:
-    """Each strategy's PnL on the desk's ledger: realized and unrealized, less its fees."""
+    """Each strategy's PnL on the desk's ledger, after fees: realized less its fees, plus unrealized (they add
+    up on the row; the fees column is what the realized figure already has taken off)."""
     frame = portfolio_queries.strategy_pnl(db, mode)
     if frame.empty:
         st.caption(f"No strategy has traded in {mode} yet.")
@@ -70,7 +80,8 @@ def strategy_pnl_table(db: Database, mode: str) -> None:
     held = portfolio_queries.positions(db, mode)
     unrealized = held.groupby("strategy")["unrealized"].sum() if not held.empty else pd.Series(dtype=float)
     frame["unrealized"] = frame["strategy"].map(unrealized).fillna(0.0)
-    frame["net"] = frame["realized"] + frame["unrealized"] - frame["fees"]
+    frame["realized"] = frame["realized"] - frame["fees"]
+    frame["net"] = frame["realized"] + frame["unrealized"]
     show_table(frame.sort_values("net", ascending=False), STRATEGY_PNL_COLUMNS, key="strategy_pnl")
 
 
@@ -81,9 +92,19 @@ def profit_bars(db: Database, mode: str) -> None:
                     key=PROFIT_CHART, width="stretch", config=CHART_CONFIG)
 
 
+def latched_reason(db: Database, mode: str) -> str | None:
+    """Why the ledger of `mode` on the desk's venue is not ACTIVE now (the desk's own, or the paper ledger
+    beside a live desk), for the usage chart's latched breakers."""
+    status = queries.engine_status(db)
+    if status.mode == mode:
+        return status.trading_state_reason if status.trading_state != "ACTIVE" else None
+    state, reason = trading_queries.ledger_state(db, desk_venue(), mode)
+    return reason if state != "ACTIVE" else None
+
+
 def usage_chart(db: Database, mode: str) -> portfolio_queries.RiskUsage:
     usage = portfolio_queries.risk_usage(db, mode)
-    table = usage_table(usage, limit_values(queries.risk_limit_rows(db)))
+    table = usage_table(usage, limit_values(queries.risk_limit_rows(db)), latched_reason(db, mode))
     st.plotly_chart(figures.usage_figure(table), key=USAGE_CHART, width="stretch", config=CHART_CONFIG)
     return usage
 
@@ -155,7 +176,7 @@ def paper_ledger_positions(db: Database, mode: str, *, condition_id: str | None 
     paper_only = set(trading_queries.paper_only(db))
     if paper_only:
         st.markdown("**Paper ledger positions** (paper-only strategies, on paper beside live)")
-        positions_table(db, "paper", condition_id=condition_id, key=f"{key}_paper_ledger", venue=DESK_VENUE,
+        positions_table(db, "paper", condition_id=condition_id, key=f"{key}_paper_ledger", venue=desk_venue(),
                         strategies=lambda name: name in paper_only)
     leftovers_table(db, paper_only, condition_id=condition_id, key=key)
 
@@ -169,12 +190,12 @@ def paper_ledger_panel(db: Database) -> None:
         st.caption(f"{', '.join(text.markdown(n) for n in names)} trade on paper (their own ledger, limits and "
                    "PnL; never an order at the venue) until promoted on the Strategies page. Figures below are "
                    "theirs alone, on paper.")
-        state, reason = trading_queries.ledger_state(db, DESK_VENUE, "paper")
+        state, reason = trading_queries.ledger_state(db, desk_venue(), "paper")
         if state != "ACTIVE":
             st.warning(f"Paper ledger {state}: {text.markdown(reason or 'no reason recorded')} (live trading is not "
                        "affected; the operator's Start ends it)", icon=":material/warning:")
         ledger_pnl_metrics(db, names)
-        positions_table(db, "paper", key="paper_ledger", venue=DESK_VENUE, strategies=lambda name: name in names,
+        positions_table(db, "paper", key="paper_ledger", venue=desk_venue(), strategies=lambda name: name in names,
                         empty="The paper-only strategies hold nothing.")
     leftovers_table(db, set(names), key="overview")
 
@@ -186,25 +207,27 @@ LEFTOVERS = ("**Leftovers on paper** of strategies promoted (or deleted) since: 
 
 def leftovers_table(db: Database, paper_only: set[str], *, condition_id: str | None = None, key: str) -> None:
     """A live desk's paper positions no paper-only strategy owns, labelled and exitable (shown only when any)."""
-    frame = portfolio_queries.positions(db, "paper", condition_id=condition_id, venue=DESK_VENUE)
+    frame = portfolio_queries.positions(db, "paper", condition_id=condition_id, venue=desk_venue())
     if frame.empty or frame["strategy"].isin(paper_only).all():
         return
     st.markdown(LEFTOVERS)
-    positions_table(db, "paper", condition_id=condition_id, key=f"{key}_paper_leftovers", venue=DESK_VENUE,
+    positions_table(db, "paper", condition_id=condition_id, key=f"{key}_paper_leftovers", venue=desk_venue(),
                     strategies=lambda name: name not in paper_only)
 
 
 def ledger_pnl_metrics(db: Database, names: list[str]) -> None:
     """The paper-only strategies' own figures: their PnL on the paper ledger, never the whole ledger's
     (which also holds promoted strategies' leftovers)."""
-    figures_ = portfolio_queries.strategies_pnl(db, "paper", names, venue=DESK_VENUE)
+    figures_ = portfolio_queries.strategies_pnl(db, "paper", names, venue=desk_venue())
     cols = st.columns(4)
     cols[0].metric("Paper ledger PnL (pUSD)", usdc(figures_.total, signed=True),
-                   help="Its strategies' realized plus unrealized (at the last recorded mid) minus fees, on paper")
-    cols[1].metric("Realized (pUSD)", usdc(figures_.realized, signed=True), help="Its strategies' only, before fees")
+                   help="After fees: its strategies' realized after fees plus unrealized (at the last recorded mid)")
+    cols[1].metric("Realized (pUSD)", usdc(figures_.realized - figures_.fees, signed=True),
+                   help="After fees: its strategies' only, what their sales realized less every fee they paid")
     cols[2].metric("Unrealized now (pUSD)", usdc(figures_.unrealized, signed=True),
                    help="Its strategies' open paper positions at the last recorded mid vs cost")
-    cols[3].metric("Fees (pUSD)", usdc(figures_.fees))
+    cols[3].metric("Fees paid (pUSD)", usdc(figures_.fees), help="Already taken off the realized figure")
+    st.caption("PnL and realized are after fees (the fees paid already taken off): PnL = realized + unrealized.")
 
 
 ALERT_COLUMNS = {
@@ -231,7 +254,8 @@ USAGE_COLUMNS = {"title": Col("limit"), "label": Col("used / limit"), "pct": Col
                  "detail": Col("what", "long")}
 
 
-def usage_details(usage: portfolio_queries.RiskUsage, limits: dict[str, Decimal]) -> None:
-    """Usage against each limit; `limits` as `usage.limit_values` gives them (read once by the caller)."""
-    table = usage_table(usage, limits)
+def usage_details(usage: portfolio_queries.RiskUsage, limits: dict[str, Decimal], reason: str | None = None) -> None:
+    """Usage against each limit; `limits` as `usage.limit_values` gives them (read once by the caller); `reason`:
+    why the ledger is not ACTIVE (a latched breaker's row says so)."""
+    table = usage_table(usage, limits, reason)
     show_table(table, USAGE_COLUMNS)

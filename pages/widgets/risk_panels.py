@@ -34,7 +34,9 @@ DEC_LEDGER, DEC_PAGE = "dec_ledger", "dec_page"
 DECISIONS_SHOWN = 50  # rows a page: each row is a row of the page's HTML, drawn by the browser (issue 87)
 ALL = "(all)"
 WINDOWS = {"last hour": 3_600_000, "last 24 h": 86_400_000, "last 7 days": 7 * 86_400_000, "everything": None}
-UNITS = {"percent": "%", "flag": "0 or 1", "ratio": "× baseline"}
+# How a unit reads beside a limit's title: a volatility ratio is a multiple of its baseline; a correlation
+# is a coefficient (0 to 1 here: its size, either sign), never a multiple of anything.
+UNITS = {"percent": "%", "flag": "0 or 1", "ratio": "× baseline", "correlation": "correlation coefficient"}
 ACTIONS = {
     "resize": "trims an order to fit",
     "deny": "refuses the order",

@@ -1,4 +1,4 @@
-"""Round trips and each fill's realized PnL (storage/dashboard_queries/trade_queries.py), named by
+"""Round trips and each fill's PnL after fees (storage/dashboard_queries/trade_queries.py), named by
 market question and strategy, newest first."""
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from storage.sqlite.db import Database
 SHOWN = 50  # rows a page of each table: each a row of HTML the browser draws (issue 87)
 TRIP_COLUMNS = {"closed_at": Col("closed", "time"), "strategy": Col("strategy"), "question": Col("market", "name"),
                 "venue": Col("venue"), "outcome": Col("outcome"), "bought": Col("bought", "shares"),
-                "net": Col("net PnL", "usdc"), "held": Col("held for"), "exit": Col("exit"),
+                "net": Col("PnL after fees", "usdc"), "held": Col("held for"), "exit": Col("exit"),
                 "realized": Col("realized", "usdc", more=True), "fees": Col("fees", "usdc", more=True),
                 "opened_at": Col("opened", "time", more=True)}
 FILL_COLUMNS = {"matched_at": Col("matched", "time"), "strategy": Col("strategy"), "question": Col("market", "name"),
                 "venue": Col("venue"), "outcome": Col("outcome"), "side": Col("side"), "price": Col("price", "prob"),
-                "size": Col("size", "shares"), "realized": Col("realized", "usdc"), "fee": Col("fee", "usdc"),
+                "size": Col("size", "shares"), "realized": Col("PnL after fees", "usdc"), "fee": Col("fee", "usdc"),
                 "reason": Col("order by", more=True)}
 
 
@@ -48,14 +48,16 @@ def round_trips_panel(db: Database, mode: str, strategy: str | None = None) -> N
     closed = trips[trips["exit"] != "open"]
     cols = st.columns(3)
     cols[0].metric("Round trips closed", f"{len(closed):,}")
-    cols[1].metric("Net PnL of closed trips (pUSD)", f"{closed['net'].sum():+,.2f}", help="Realized less fees")
+    cols[1].metric("PnL of closed trips, after fees (pUSD)", f"{closed['net'].sum():+,.2f}",
+                   help="Realized less every fee the trips paid, buying and selling")
     cols[2].metric("Won", f"{(closed['net'] > 0).mean():.0%}" if len(closed) else "—",
                    help="Closed trips whose net PnL is above zero")
     key = strategy or "all"
     shown = _page(trips, f"trips_page_{key}").assign(held=lambda f: f["held_for"].map(held_for))
     st.caption(f"{len(trips):,} round trips, newest first, {SHOWN} a page")
     show_table(shown, TRIP_COLUMNS, height=rows_height(len(shown)), key=f"trips_{key}")
-    st.caption(f"{len(fills):,} fills with the PnL each sale realized (average cost, before fees), newest first, "
+    st.caption(f"{len(fills):,} fills with the PnL each sale realized after fees (average cost, less its fee and the "
+               "buying fees of the shares it sold: a closed trip's sales add up to its PnL after fees), newest first, "
                f"{SHOWN} a page")
     page = _page(fills, f"trip_fills_page_{key}")
     show_table(page, FILL_COLUMNS, height=rows_height(len(page)), key=f"trip_fills_{key}")

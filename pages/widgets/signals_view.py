@@ -11,7 +11,8 @@ import streamlit as st
 from charts import text
 from charts.tables import Col
 from pages.widgets.common import prob_column, time_column
-from pages.widgets.pair_panels import find_and_link, unlink_panel
+from pages.widgets.pair_panels import find_and_link, link_answer, unlink_panel
+from pages.widgets.pair_suggestions import suggestions_panel
 from pages.widgets.tables import show_table
 from storage.dashboard_queries import news_queries
 from storage.sqlite.db import Database, now_ms
@@ -95,8 +96,12 @@ def signals_view(db: Database) -> None:
 def pairs_view(db: Database) -> None:
     """The markets linked by hand to Kalshi: each takes its Kalshi market's mid as its reference price."""
     pairs = news_queries.venue_pairs(db)
+    with st.expander("Suggested pairs: the same question on the other venue", icon=":material/join_inner:",
+                     expanded=True):
+        suggestions_panel(db)
     with st.expander("Find and link a Kalshi pair", icon=":material/link:", expanded=pairs.empty):
         find_and_link(db)
+    link_answer()
     if pairs.empty:
         st.caption("No market is paired with Kalshi: find one above (or python -m engine pairs find / add).")
         unlink_panel(db, pairs)  # what the Unlink that removed the last pair said

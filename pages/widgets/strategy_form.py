@@ -1,9 +1,10 @@
 """The strategy form: params generated from the kind's schema, and the markets it trades
 (an explicit list of markets found by name, pages/widgets/strategy_markets.py, or a filter),
 validated with the engine's own pure validators. Field errors appear under their fields; nothing
-is saved unless all pass. A strategy that could not trade as set (no market, an order size below a
-picked market's minimum: contracts/strategy_fit.py) is saved only with its box ticked, as the
-Backtest form does.
+is saved unless all pass. A strategy that could not trade as set (no market, or a filter that picks none
+now; an order size below the minimum of a market it would trade, picked or picked by its filter; orders worth
+less than the min order value, as one Kalshi contract is; an ensemble needing more fair-value sources than
+price its markets: contracts/strategy_fit.py) is saved only with its box ticked, as the Backtest form does.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ import streamlit as st
 from charts import text as shown_text
 from contracts.market_filter import FILTER_FIELDS, validate_market_spec
 from contracts.params import check_value
-from contracts.strategy_fit import cannot_trade
+from contracts.strategy_fit import Market, cannot_trade
 from contracts.strategy_kinds import registry, validate_params
 from pages.widgets.fields import ErrorSlots, render_specs
 from pages.widgets.strategy_markets import chosen_key, explicit_markets, market_names, min_sizes
+from pages.widgets.usage import limit_values
 from storage.dashboard_queries import market_queries
+from storage.dashboard_queries import status_queries as queries
+from storage.dashboard_queries import strategy_fit_queries as fit_queries
 from storage.sqlite.db import Database
 
 EXPLICIT, FILTER = "Explicit list", "Filter"
@@ -126,8 +130,8 @@ def strategy_form(
         extra_values = extra(head) if extra else {}
         st.markdown(f"**Parameters** · {cls.title}")
         raw_params = render_specs(cls.params_schema, params, params_prefix(prefix), fields)
-        anyway = st.checkbox("Save even if it cannot trade as set (no market, or an order size below a market's "
-                             "minimum)", key=anyway_key(prefix))
+        anyway = st.checkbox("Save even if it cannot trade as set (no market, an order below a market's minimum "
+                             "size or the min order value, too few fair-value sources)", key=anyway_key(prefix))
         summary = st.empty()
         submitted = st.form_submit_button(submit_label, type="primary", key=save_key(prefix))
     if not submitted:
@@ -151,6 +155,14 @@ def strategy_form(
 
 
 def _why_idle(db: Database, params: dict[str, Any], markets: Any) -> list[str]:
-    """Why this strategy could not trade as set (contracts/strategy_fit.py), from its picked markets."""
-    listed = [cid for cid in markets if isinstance(cid, str)] if isinstance(markets, list) else []
-    return cannot_trade(params, markets, min_sizes(db, listed), market_names(db, listed))
+    """Why this strategy could not trade as set (contracts/strategy_fit.py), from the markets it would trade:
+    those picked, or those its filter picks among the markets the desk knows now."""
+    if isinstance(markets, dict):
+        listed = fit_queries.filter_picks(db, {"filter": normalized_filter(markets["filter"])})
+        if not listed:
+            return ["its filter picks no market the desk knows now: it places nothing until one matches"]
+    else:
+        listed = [cid for cid in markets if isinstance(cid, str)] if isinstance(markets, list) else []
+    known = Market(prices=fit_queries.market_prices(db, listed), sources=fit_queries.sources_pricing(db, listed),
+                   min_order_value=float(limit_values(queries.risk_limit_rows(db))["min_order_value"]))
+    return cannot_trade(params, markets, min_sizes(db, listed), market_names(db, listed), known)

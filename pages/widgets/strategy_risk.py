@@ -60,15 +60,21 @@ def performance_panel(db: Database, mode: str, name: str) -> None:
     trading = strategy_queries.fills_summary(db, mode, name)
     last = curve.iloc[-1] if not curve.empty else None
     cols = st.columns(6)
-    cols[0].metric("PnL (pUSD)", usdc(None if last is None else float(last["pnl"]), signed=True))
-    cols[1].metric("Realized (pUSD)", usdc(None if last is None else float(last["realized"]), signed=True))
+    cols[0].metric("PnL (pUSD)", usdc(None if last is None else float(last["pnl"]), signed=True),
+                   help="After fees: realized after fees plus unrealized, the figure every page shows for a strategy")
+    cols[1].metric("Realized (pUSD)",
+                   usdc(None if last is None else float(last["realized_after_fees"]), signed=True),
+                   help="After fees: what its sales realized less every fee it paid, buying and selling (Round "
+                        "trips' sum)")
     cols[2].metric("Unrealized (pUSD)", usdc(None if last is None else float(last["unrealized"]), signed=True))
-    cols[3].metric("Fees (pUSD)", usdc(trading.fees))
+    cols[3].metric("Fees paid (pUSD)", usdc(trading.fees), help="Already taken off the realized figure")
     cols[4].metric("Fills", f"{trading.fills:,}")
     wins = [c for c in trading.closes if c > 0]
     cols[5].metric("Win rate", f"{len(wins) / len(trading.closes):.0%}" if trading.closes else "—",
-                   help=f"{len(trading.closes)} closing fills (a sell of held shares), on average cost")
-    st.plotly_chart(pnl_figure(curve, f"{name}: PnL ({mode})"), key=f"strategy_pnl_{name}", width="stretch",
+                   help=f"{len(trading.closes)} closing fills (a sell of held shares), on average cost, after fees")
+    st.caption("PnL and realized are after fees (the fees paid, buying and selling, already taken off), as on every "
+               "page: PnL = realized + unrealized.")
+    st.plotly_chart(pnl_figure(curve, f"{name}: PnL after fees ({mode})"), key=f"strategy_pnl_{name}", width="stretch",
                     config=figures.CHART_CONFIG)
     allocation = _allocation(db, name)
     if curve.empty:
@@ -95,11 +101,12 @@ def _allocation(db: Database, name: str) -> float:
 
 
 def pnl_figure(curve: pd.DataFrame, title: str) -> go.Figure:
-    """Realized, unrealized and their sum (pUSD) over time (UTC)."""
+    """Realized after fees, unrealized and their sum (pUSD) over time (UTC)."""
     if curve.empty:
         return figures.empty_figure(title, "No snapshots of this strategy yet in this mode")
     fig = go.Figure()
-    for column, name, color in (("pnl", "PnL", figures.BLUE), ("realized", "realized", figures.GREEN),
+    for column, name, color in (("pnl", "PnL after fees", figures.BLUE),
+                                ("realized_after_fees", "realized after fees", figures.GREEN),
                                 ("unrealized", "unrealized", figures.AMBER)):
         fig.add_trace(go.Scatter(x=curve["at"], y=curve[column], name=f"{name} (pUSD)", line_color=color,
                                  hovertemplate="%{x|%Y-%m-%d %H:%M:%S} UTC<br>%{y:,.2f} pUSD<extra></extra>"))

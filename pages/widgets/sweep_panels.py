@@ -17,13 +17,14 @@ import streamlit as st
 
 from charts import sweep as figures
 from charts import text
+from charts.history_words import best_trial_ends, ends_before_resolution
 from contracts.latency_spec import LatencyError, parse_latency
 from contracts.strategy_fit import ORDER_SIZE_PARAMS
 from contracts.strategy_kinds import registry
 from contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, default_name, parse_space
 from contracts.sweep_workers import worker_budget
 from pages.widgets.backtest_form import default_range, desk_latency, to_ms
-from pages.widgets.common import actor, flash, plural, read_only, utc
+from pages.widgets.common import actor, flash, live_fragment, plural, read_only, utc
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.live import panel
@@ -55,8 +56,11 @@ PNL_COLUMN_CONFIG: dict[str, Any] = {
     "pnl_low": st.column_config.NumberColumn("95 % from", format="%+.2f"),
     "pnl_high": st.column_config.NumberColumn("95 % to", format="%+.2f"),
     "pnl_p": st.column_config.NumberColumn("p against 0", format="%.3f",
-                                           help="How often runs drawn from the trial's fills land across zero (both "
-                                                "sides counted); not corrected for the trials tried"),
+                                           help="How often runs drawn from the trial's round trips land across zero "
+                                                "(both sides counted; never below what their number allows); not "
+                                                "corrected for the trials tried"),
+    "pnl_sure": st.column_config.TextColumn("How sure", help="What the interval rests on (round trips), or why "
+                                                             "there is none"),
 }
 SPACE_EXAMPLES: dict[str, dict[str, list[Any]]] = {
     "market_making": {"half_spread": [0.005, 0.05], "size": [5, 50, "int"]},
@@ -256,7 +260,7 @@ def sweep_tab(db: Database, root: Path, configured: pd.DataFrame) -> None:
     # While it runs, the whole view (bar, trials, charts) refreshes as one, so no part of it says
     # something another contradicts; once it ends, the view is drawn once more, final, and stays.
     running = sweep_alive(view.pid)
-    view_panel = panel("sweep_view", every_s=REFRESH_S)(_sweep_view) if running else st.fragment(_sweep_view)
+    view_panel = (panel("sweep_view", every_s=REFRESH_S) if running else live_fragment(run_every=None))(_sweep_view)
     view_panel(db, root, url, name, configured, running)
 
 
@@ -336,6 +340,9 @@ def _trials(url: str, view: SweepView) -> None:
     sure = figures.best_pnl_line(view.best, view.done)
     if sure:
         st.caption(sure)  # the desk's own figures and words: nothing foreign to escape
+    ends = best_trial_ends(view.best)
+    if ends:  # positions valued at their last mid at the end, or markets that ended inside the period
+        (st.warning if ends_before_resolution(view.best) else st.caption)(text.markdown(" ".join(ends)))
     st.dataframe(view.trials, hide_index=True, key="sw_trials_table", placeholder="—",
                  column_config={"value": st.column_config.NumberColumn("score (training)", format="%.4g"),
                                 "test": st.column_config.NumberColumn("score (held out)", format="%.4g"),

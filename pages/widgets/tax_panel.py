@@ -14,7 +14,9 @@ RULE = ("Lots are matched **first in, first out** per token and ledger (the stra
         "included (a purchase's in its basis, a sale's taken off its proceeds). A disposition is a sale, a "
         "resolution (on the day the market resolved, at its payout: a losing side's proceeds are 0), a merge or "
         "a venue's net of YES with NO, or a voided market's refund; rebates and rewards are income, not in it. "
-        "Exact in micro-units, shown in dollars with two decimals; UTC dates. Check it with your tax adviser.")
+        "Exact in micro-units, shown in dollars with two decimals, the cents carried so that a sale's rows add up "
+        "to what it paid and a lot's to what it cost; UTC dates. Safe to open in a spreadsheet: a cell that could "
+        "read as a formula is marked as text ('), the amounts stay numbers. Check it with your tax adviser.")
 
 
 def tax_lots_panel(db: Database) -> None:

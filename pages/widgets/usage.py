@@ -66,8 +66,16 @@ def usage_rows(usage: RiskUsage) -> list[tuple[str, float, str]]:
     ]
 
 
-def usage_table(usage: RiskUsage, values: dict[str, Decimal]) -> pd.DataFrame:
-    """Columns: name, title, unit, used, limit, pct (of the limit), label, detail."""
+# A breaker that holds its state once hit, whatever its figure does next: the limit it is, and what ends it.
+LATCHED = {"DAILY_LOSS": ("max_daily_loss", "REDUCING until 00:00 UTC"),
+           "KILL_SWITCH_DRAWDOWN": ("kill_switch_drawdown", "HALTED until re-armed")}
+
+
+def usage_table(usage: RiskUsage, values: dict[str, Decimal], reason: str | None = None) -> pd.DataFrame:
+    """Columns: name, title, unit, used, limit, pct (of the limit), label, detail. `reason`: why the ledger's
+    trading state is not ACTIVE now; a latched breaker's row says so (its bar full) while its figure has
+    come back under the limit (a day's loss recovered: still REDUCING until 00:00 UTC)."""
+    latched = LATCHED.get(reason or "")
     records = []
     for name, used, detail in usage_rows(usage):
         spec = BY_NAME[name]
@@ -80,6 +88,9 @@ def usage_table(usage: RiskUsage, values: dict[str, Decimal]) -> pd.DataFrame:
             pct, label = None, f"{_fmt(used, unit)} / off"
         else:  # an exposure or count limit of 0 allows nothing new
             pct = 0.0 if used == 0 else 100.0
+        if latched is not None and latched[0] == name:
+            pct, label = max(pct or 0.0, 100.0), f"{label} · latched: {latched[1]}"
+            detail = f"{detail}; hit, and latched: {latched[1]}"
         records.append(
             {
                 "name": name,

@@ -2,7 +2,8 @@
 
 Each change (add, change a role, a venue or a password, remove) is confirmed by typing the user's
 name, and audited; the writer checks again that whoever asks is an administrator. A new password or
-a removal ends that user's sessions at their next click. The administrator's own password (`admin`)
+a removal ends that user's sessions at once: their open pages write nothing more and show the login
+within seconds (storage/desk/dashboard_logins.py). The administrator's own password (`admin`)
 stays in `.env`, changed from the shell.
 """
 
@@ -100,7 +101,7 @@ def _change_form(db: Database, found: list[dashboard_users.User]) -> None:
     try:
         if remove:
             dashboard_users.remove_user(db, name=chosen.name, version=chosen.version, actor=actor())
-            _said(f"User {chosen.name} removed (audited): their sessions end at their next click.")
+            _said(f"User {chosen.name} removed (audited): their sessions end now.")
         else:
             dashboard_users.change_user(db, name=chosen.name, version=chosen.version, role=role, venue=venue,
                                         password=password or None, actor=actor())

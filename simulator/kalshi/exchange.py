@@ -51,6 +51,7 @@ class Placement:
     client_order_id: str = ""
     post_only: bool = False
     cancel_on_pause: bool = False
+    exchange_index: int | None = None  # the shard the request named (None: omitted; -1: auto-routed)
 
 
 class Book:
@@ -146,7 +147,7 @@ class Exchange:
         self._seq += 1
         order = Order(self.new_id(), account, p.client_order_id, p.ticker, p.book_side, p.price, p.count, p.tif,
                       p.post_only, p.stp, p.cancel_on_pause, now_ms, self._seq, remaining=p.count,
-                      updated_ms=now_ms)
+                      shard=market.exchange_index, updated_ms=now_ms)
         book = self.books[p.ticker]
         if p.post_only and self._would_take(book, order):
             raise Refused(400, "invalid_order", "invalid order", "post only cross")
@@ -240,6 +241,9 @@ class Exchange:
     # -- the rules --------------------------------------------------------------------
 
     def _tradable(self, market: Market) -> None:
+        if market.status == "inactive":  # the market halted: a pause, answered as live clients see one
+            raise Refused(409, "trading_is_paused", "trading is paused",
+                          f"market {market.ticker} is paused: orders may be cancelled, not placed")
         if not market.trading:
             raise Refused(400, "market_inactive", "MARKET_INACTIVE",
                           f"market {market.ticker} is {market.status}: it takes no order operations")
@@ -277,10 +281,12 @@ class Exchange:
     def _hold(self, owner: Account, order: Order) -> None:
         need = self._need(order) if order.remaining else 0
         extra = need - order.reserved
-        if extra > 0 and owner.name not in (HOUSE, OTHER) and extra > owner.balance:
-            raise Refused(400, "available_balance_too_low", "available balance too low",
-                          f"the order needs ${need / MICRO:.4f} and ${owner.balance / MICRO:.4f} is available")
-        owner.balance -= extra
+        if extra > 0 and owner.name not in (HOUSE, OTHER) and extra > owner.on(order.shard):
+            # Collateral is checked on the market's shard, whatever the others hold (shards.py).
+            raise Refused(400, "insufficient_balance", "insufficient balance",
+                          f"the order needs ${need / MICRO:.4f} and ${owner.on(order.shard) / MICRO:.4f} is available "
+                          f"on exchange index {order.shard} (the account holds ${owner.balance / MICRO:.4f} in all)")
+        owner.credit(order.shard, -extra)
         order.reserved = need
 
     def _match(self, book: Book, order: Order, market: Market, now_ms: int, fills: list[Fill]) -> bool:
@@ -315,7 +321,7 @@ class Exchange:
             order.fill_count += count
             order.opening_left = min(order.opening_left, order.remaining)
             self._release(account, order)
-            account.balance += cash - fee
+            account.credit(order.shard, cash - fee)
             cost = mul(count, price if order.bid else MICRO - price)
             if is_taker:
                 order.taker_fees, order.taker_fill_cost = order.taker_fees + fee, order.taker_fill_cost + cost
@@ -340,7 +346,7 @@ class Exchange:
 
     def _release(self, account: Account, order: Order) -> None:
         need = self._need(order) if order.remaining else 0
-        account.balance += order.reserved - need
+        account.credit(order.shard, order.reserved - need)
         order.reserved = need
 
     def _close(self, order: Order, now_ms: int, reason: str) -> None:

@@ -21,7 +21,8 @@ from ..httputil import SIM_KEY
 from . import payloads
 from .exchange import Refused
 from .keys import AuthError
-from .side import COSTS, DEFAULT_COST, PER_ITEM, KalshiSide
+from .shards import SHARDS, shard_named, write_scopes
+from .side import DEFAULT_COST, PER_ITEM, KalshiSide
 
 BASE = "/trade-api/v2"
 MAX_PAGE = 1000
@@ -60,10 +61,11 @@ def endpoint(method: str, route: str, *, auth: bool, write: bool = False, status
         async def handler(request: web.Request) -> web.StreamResponse:
             side = side_of(request)
             side.tick()
-            cost = COSTS.get((method, route), DEFAULT_COST)
+            cost = side.costs().get((method, route), DEFAULT_COST)
             if (method, route) in PER_ITEM:  # a batch: every item billed (Kalshi's batch pages)
                 cost = PER_ITEM[(method, route)] * await batch_size(request)
-            answer = await _answer(request, side, fn, auth=auth, write=write, cost=cost)
+            scopes = await write_scopes_of(request, method, route) if write else ("",)
+            answer = await _answer(request, side, fn, auth=auth, write=write, cost=cost, scopes=scopes)
             if isinstance(answer, web.Response):
                 side.observe(method, route, answer.status, answer.text)
                 return answer
@@ -74,7 +76,7 @@ def endpoint(method: str, route: str, *, auth: bool, write: bool = False, status
 
 
 async def _answer(request: web.Request, side: KalshiSide, fn: Endpoint, *, auth: bool, write: bool,
-                  cost: int) -> Any:
+                  cost: int, scopes: tuple[str, ...] = ("",)) -> Any:
     who = request.remote or "anonymous"
     if auth or "KALSHI-ACCESS-KEY" in request.headers:
         h = request.headers
@@ -88,19 +90,43 @@ async def _answer(request: web.Request, side: KalshiSide, fn: Endpoint, *, auth:
         if write and not key.trades:
             return error(403, "forbidden", "this API key does not have the write scope",
                          "create a key with the write (or write::trade) scope to place and cancel orders")
-        if write and side.keys.lapsed(key, now_ms() // 1000):
-            return error(403, "forbidden", "the account's location attestation has lapsed",
-                         "attest the account's location again on Kalshi (GET /api_keys says when it expires)")
         named = request.query.get("subaccount")
         if key.subaccount is not None and named is not None and named != str(key.subaccount):
             return error(403, "forbidden", "this API key is restricted to another subaccount",
                          f"the key trades subaccount {key.subaccount} only: omit subaccount or pass it")
-    if side.limited(who, write, cost):
+    if side.limited(who, write, cost, scopes):
         return web.json_response({"error": "too many requests"}, status=429)
     try:
         return await fn(request, who)
     except Refused as exc:
         return error(exc.status, exc.code, exc.message, exc.details)
+
+
+# The single order writes a shard's own write bucket bills (Rate Limits and Tiers): where each names its shard.
+SINGLE_WRITES = {("POST", "/portfolio/events/orders"): "body",
+                 ("DELETE", "/portfolio/events/orders/{order_id}"): "query",
+                 ("POST", "/portfolio/events/orders/{order_id}/amend"): "body",
+                 ("POST", "/portfolio/events/orders/{order_id}/decrease"): "body"}
+
+
+async def write_scopes_of(request: web.Request, method: str, route: str) -> tuple[str, ...]:
+    """The write buckets a write is billed to (shards.write_scopes); a batch and any other write, the
+    unscoped one. An index the request cannot name is billed as omitted (the handler refuses it)."""
+    where = SINGLE_WRITES.get((method, route))
+    if where is None:
+        return ("",)
+    if where == "query":
+        raw: object = request.query.get("exchange_index")
+    else:
+        try:
+            body = json.loads(await request.read() or b"null")
+        except ValueError:
+            return ("",)
+        raw = body.get("exchange_index") if isinstance(body, dict) else None
+    try:
+        return write_scopes(shard_named(raw))
+    except Refused:
+        return ("",)
 
 
 async def batch_size(request: web.Request) -> int:
@@ -147,8 +173,13 @@ def seconds(request: web.Request, name: str) -> int | None:
 @endpoint("GET", "/exchange/status", auth=False)
 async def exchange_status(request: web.Request, who: str) -> Any:
     window = side_of(request).lifecycle.pause_now(now_ms())
-    body: dict[str, Any] = {"exchange_active": window is None or window.kind != "exchange",
-                            "trading_active": window is None}
+    exchange_active, trading_active = window is None or window.kind != "exchange", window is None
+    body: dict[str, Any] = {"exchange_active": exchange_active, "trading_active": trading_active,
+                            "intra_exchange_transfers_active": exchange_active,
+                            "exchange_index_statuses": [  # each shard pauses with the exchange (Exchange Sharding)
+                                {"exchange_index": index, "description": name, "exchange_active": exchange_active,
+                                 "trading_active": trading_active, "intra_exchange_transfers_active": exchange_active}
+                                for index, name in SHARDS.items()]}
     if window is not None:
         body["exchange_estimated_resume_time"] = payloads.iso(window.end_ms)
     return body
@@ -169,7 +200,7 @@ async def exchange_schedule(request: web.Request, who: str) -> Any:
 
 @endpoint("GET", "/account/endpoint_costs", auth=False)
 async def endpoint_costs(request: web.Request, who: str) -> Any:
-    listed = {**COSTS, **{k: v for k, v in PER_ITEM.items() if v != DEFAULT_COST}}
+    listed = {**side_of(request).costs(), **{k: v for k, v in PER_ITEM.items() if v != DEFAULT_COST}}
     return {"default_cost": DEFAULT_COST, "endpoint_costs": [
         {"method": method, "path": f"{BASE}{route}", "cost": cost} for (method, route), cost in sorted(listed.items())]}
 
@@ -263,8 +294,9 @@ async def get_event(request: web.Request, who: str) -> Any:
     series, title = side.events[event]
     ex = side.exchange
     override = payloads.event_override(side.event_fees.get(event), now_ms())
-    return {"event": payloads.event(event, series, title, override),
-            "markets": [payloads.market(m, ex.books[m.ticker]) for m in ex.markets.values() if m.event_ticker == event]}
+    markets = [m for m in ex.markets.values() if m.event_ticker == event]
+    return {"event": payloads.event(event, series, title, override, markets[0].exchange_index if markets else 0),
+            "markets": [payloads.market(m, ex.books[m.ticker]) for m in markets]}
 
 
 @endpoint("GET", "/series/fee_changes", auth=False)
@@ -311,4 +343,4 @@ async def candlesticks(request: web.Request, who: str) -> Any:
 async def historical_cutoff(request: web.Request, who: str) -> Any:
     old = payloads.iso(now_ms() - 90 * 86_400_000)
     return {"market_settled_ts": old, "trades_created_ts": old, "orders_updated_ts": old,
-            "market_positions_last_updated_ts": old}
+            "market_positions_last_updated_ts": payloads.iso(now_ms() - side_of(request).history_lag_ms)}

@@ -15,6 +15,8 @@ from .exchange import Refused
 from .http import now_ms, side_of
 from .keys import BadPublicKey
 from .lifecycle import Window
+from .shards import SHARDS
+from .side import TIERS
 from .units import BadNumber, count_in, dollars, dollars_in
 
 routes = web.RouteTableDef()
@@ -70,6 +72,71 @@ async def attestation(request: web.Request, body: dict[str, Any]) -> Any:
         raise Refused(400, "invalid_parameters", "expires_at_s: Unix seconds, or null")
     keys.attested_until[account] = until
     return {"account": account, "expires_at_s": until}
+
+
+@routes.post("/_sim/kalshi/accounts/{account}/shards")
+@_answer
+async def shard_funds(request: web.Request, body: dict[str, Any]) -> Any:
+    """An account's money as it stands on each exchange shard: {"balances": {"0": "600.00", "2": "0.50"}}
+    (dollars; the shards not named keep theirs), as moved in Kalshi's UI or paid in."""
+    side, account = side_of(request), request.match_info["account"]
+    if account not in side.exchange.accounts:
+        raise Refused(404, "not_found", f"no account {account!r}")
+    balances = body.get("balances")
+    if not isinstance(balances, dict):
+        raise Refused(400, "invalid_parameters", "send {\"balances\": {shard: dollars}}")
+    funds = side.exchange.accounts[account].funds
+    for shard, amount in balances.items():
+        if not str(shard).isdigit() or int(shard) not in SHARDS:
+            raise Refused(400, "invalid_parameters", f"{shard!r} is not a shard ({sorted(SHARDS)})")
+        funds[int(shard)] = dollars_in(amount, 4)
+    return {"balances": {str(k): dollars(v) for k, v in sorted(funds.items())}}
+
+
+@routes.post("/_sim/kalshi/events/{event}/shard")
+@_answer
+async def list_on_shard(request: web.Request, body: dict[str, Any]) -> Any:
+    """A simulated event listed on another exchange shard: {"exchange_index": 2} (refused once traded)."""
+    side, event = side_of(request), request.match_info["event"]
+    shard = body.get("exchange_index")
+    side.list_on(event, shard if isinstance(shard, int) and not isinstance(shard, bool) else -99)
+    return {"event": event, "exchange_index": shard}
+
+
+@routes.post("/_sim/kalshi/series/{series}/categories")
+@_answer
+async def series_categories(request: web.Request, body: dict[str, Any]) -> Any:
+    """A series' discovery categories (`Series.categories`): {"categories": ["Sports"]}."""
+    side, series = side_of(request), request.match_info["series"]
+    found = body.get("categories")
+    if series not in side.series or not isinstance(found, list) or not all(isinstance(c, str) for c in found):
+        raise Refused(400, "invalid_parameters", "a listed series and {\"categories\": [names]}")
+    side.categories[series] = list(found)
+    return {"series": series, "categories": found}
+
+
+@routes.post("/_sim/kalshi/tier")
+@_answer
+async def tier(request: web.Request, body: dict[str, Any]) -> Any:
+    """The accounts' API tier (its read and write buckets, as Kalshi's Rate Limits page sets them): {"tier": name}."""
+    side = side_of(request)
+    if body.get("tier") not in TIERS:
+        raise Refused(400, "invalid_parameters", f"tier must be one of {', '.join(TIERS)}")
+    side.tier = str(body["tier"])
+    side.buckets.clear()
+    return {"tier": side.tier, "read": side.buckets_of()[0], "write": side.buckets_of()[1]}
+
+
+@routes.post("/_sim/kalshi/historical/cutoff")
+@_answer
+async def move_cutoff(request: web.Request, body: dict[str, Any]) -> Any:
+    """Kalshi's historical cutoff for positions moved: {"lag_s": how far behind now} (0: every settled
+    event's positions archived at once)."""
+    lag = body.get("lag_s")
+    if isinstance(lag, bool) or not isinstance(lag, (int, float)) or lag < 0:
+        raise Refused(400, "invalid_parameters", "lag_s: seconds, 0 or more")
+    side_of(request).history_lag_ms = int(lag * 1000)
+    return {"lag_s": lag}
 
 
 @routes.post("/_sim/kalshi/events/{event}/fee-change")

@@ -22,6 +22,7 @@ subaccounts) is refused by name rather than ignored.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -32,6 +33,7 @@ from .exchange import Placement, Refused
 from .http import BASE, endpoint, error, now_ms, page, routes, seconds, side_of, window
 from .keys import restricted_to
 from .orders import STP_KINDS, TIFS
+from .shards import AUTO, AUTO_ROUTE_S, SHARDS, check_routed, shard_named
 from .units import BadNumber, cents, count_in, dollars, dollars_in
 
 CLIENT_ID = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:+=/")
@@ -46,18 +48,26 @@ V2_LINK = "https://docs.kalshi.com/api-reference/orders/create-order-v2"
 
 @endpoint("GET", "/portfolio/balance", auth=True)
 async def get_balance(request: web.Request, who: str) -> Any:
-    account = side_of(request).exchange.accounts[who]
-    value = sum(p.cost for p in account.positions.values())
-    return {"balance": cents(account.balance), "balance_dollars": dollars(account.balance),
-            "portfolio_value": cents(value), "updated_ts": now_ms() // 1000}
+    """Get Balance: every shard's together, or one shard's (`exchange_index`), and `balance_breakdown`, a
+    fixed-point dollar balance per shard (IndexedBalance)."""
+    ex = side_of(request).exchange
+    account = ex.accounts[who]
+    shard = shard_named(request.query.get("exchange_index"))
+    if shard == AUTO:
+        raise Refused(400, "invalid_parameters", "invalid parameters", "exchange_index: a shard's index")
+    free = account.balance if shard is None else account.on(shard)
+    value = sum(p.cost for t, p in account.positions.items() if shard is None or ex.markets[t].exchange_index == shard)
+    return {"balance": cents(free), "balance_dollars": dollars(free), "portfolio_value": cents(value),
+            "updated_ts": now_ms() // 1000,
+            "balance_breakdown": [{"exchange_index": index, "balance": dollars(account.on(index))} for index in SHARDS]}
 
 
 @endpoint("GET", "/account/limits", auth=True)
 async def account_limits(request: web.Request, who: str) -> Any:
-    from .side import READ_BUCKET, WRITE_BUCKET
-
-    return {"usage_tier": "basic", "read": {"refill_rate": READ_BUCKET[0], "bucket_capacity": READ_BUCKET[1]},
-            "write": {"refill_rate": WRITE_BUCKET[0], "bucket_capacity": WRITE_BUCKET[1]}, "grants": []}
+    side = side_of(request)
+    read, write = side.buckets_of()
+    return {"usage_tier": side.tier, "read": {"refill_rate": read[0], "bucket_capacity": read[1]},
+            "write": {"refill_rate": write[0], "bucket_capacity": write[1]}, "grants": []}
 
 
 @endpoint("GET", "/api_keys", auth=True)
@@ -78,10 +88,10 @@ async def api_keys(request: web.Request, who: str) -> Any:
 @endpoint("GET", "/portfolio/orders", auth=True)
 async def list_orders(request: web.Request, who: str) -> Any:
     q = request.query
-    low = seconds(request, "min_ts")
+    low, shard = seconds(request, "min_ts"), positions_list._shard(q.get("exchange_index"))
     mine = [o for o in side_of(request).exchange.orders.values() if o.account == who
             and (not q.get("ticker") or o.ticker == q["ticker"]) and (not q.get("status") or o.status == q["status"])
-            and (low is None or o.updated_ms >= low * 1000)]
+            and (low is None or o.updated_ms >= low * 1000) and (shard is None or o.shard == shard)]
     items, cursor = page(request, sorted(mine, key=lambda o: -o.seq))
     return {"orders": [payloads.order(o) for o in items], "cursor": cursor}
 
@@ -94,22 +104,28 @@ async def get_order(request: web.Request, who: str) -> Any:
 @endpoint("GET", "/portfolio/fills", auth=True)
 async def list_fills(request: web.Request, who: str) -> Any:
     q = request.query
-    within = window(request)
+    within, shard = window(request), positions_list._shard(q.get("exchange_index"))
     fills = [f for f in reversed(side_of(request).exchange.accounts[who].fills)
              if (not q.get("ticker") or f.order.ticker == q["ticker"])
-             and (not q.get("order_id") or f.order.order_id == q["order_id"]) and within(f.at_ms)]
+             and (not q.get("order_id") or f.order.order_id == q["order_id"]) and within(f.at_ms)
+             and (shard is None or f.order.shard == shard)]
     items, cursor = page(request, fills)
     return {"fills": [payloads.fill(f) for f in items], "cursor": cursor}
 
 
 @endpoint("GET", "/portfolio/positions", auth=True)
 async def list_positions(request: web.Request, who: str) -> Any:
-    ex = side_of(request).exchange
-    items, cursor = positions_list.listed(request, ex, who)
+    side = side_of(request)
+    items, cursor = positions_list.listed(request, side.exchange, who, now_ms() - side.history_lag_ms)
+    return positions_answer(side.exchange, items, cursor)
+
+
+def positions_answer(ex: Any, items: list[tuple[str, Any]], cursor: str) -> dict[str, Any]:
+    """GetPositionsResponse: the market positions (each with its market's shard) and their events'."""
     events: dict[str, list[Any]] = {}
     for t, p in items:
         events.setdefault(ex.markets[t].event_ticker, []).append(p)
-    return {"market_positions": [payloads.position(t, p) for t, p in items],
+    return {"market_positions": [payloads.position(t, p, ex.markets[t].exchange_index) for t, p in items],
             "event_positions": [payloads.event_position(e, ps) for e, ps in events.items()], "cursor": cursor}
 
 
@@ -129,6 +145,8 @@ async def create_order(request: web.Request, who: str) -> Any:
     placement = parse_order(await _body(request), restricted_to(who))
     side = side_of(request)
     side.lifecycle.check_write(now_ms(), cancel=False)
+    await _route(side.exchange.market(placement.ticker).exchange_index, placement.exchange_index, placement.ticker)
+    side.location_refusal(who, placement.ticker, now_ms())
     order, fills = side.exchange.place(who, placement, now_ms())
     return payloads.placed(order, fills, now_ms())
 
@@ -144,7 +162,11 @@ async def batch_create(request: web.Request, who: str) -> Any:
         try:
             if not isinstance(item, dict):
                 raise Refused(400, "bad_request", "bad request", "each order must be a JSON object")
-            order, fills = side.exchange.place(who, parse_order(item, restricted_to(who)), now_ms())
+            placement = parse_order(item, restricted_to(who))
+            await _route(side.exchange.market(placement.ticker).exchange_index, placement.exchange_index,
+                         placement.ticker)
+            side.location_refusal(who, placement.ticker, now_ms())
+            order, fills = side.exchange.place(who, placement, now_ms())
             answered.append(payloads.placed(order, fills, now_ms(), batch=True))
         except Refused as exc:
             answered.append(payloads.batch_refused(exc, client_id if isinstance(client_id, str) else None))
@@ -158,11 +180,15 @@ async def batch_cancel(request: web.Request, who: str) -> Any:
         if not isinstance(item, dict) or not isinstance(item.get("order_id"), str) or not item["order_id"]:
             raise Refused(400, "missing_parameters", "missing parameters", f"orders[{n}]: order_id is required")
         _subaccount(item.get("subaccount"), restricted_to(who))
+        shard_named(item.get("exchange_index"), f"orders[{n}].exchange_index")
     side = side_of(request)
     side.lifecycle.check_write(now_ms(), cancel=True)
     answered: list[dict[str, Any]] = []
     for item in items:
         try:
+            target = side.exchange.own_order(who, item["order_id"])
+            await _route(target.shard, shard_named(item.get("exchange_index")), target.ticker)
+            side.location_refusal(who, target.ticker, now_ms())
             order, reduced = side.exchange.cancel(who, item["order_id"], now_ms())
             answered.append({"order_id": order.order_id, "client_order_id": order.client_order_id,
                              "reduced_by": payloads.count(reduced), "ts_ms": now_ms()})
@@ -188,6 +214,9 @@ def _batch(body: dict[str, Any]) -> list[Any]:
 async def cancel_order(request: web.Request, who: str) -> Any:
     side = side_of(request)
     side.lifecycle.check_write(now_ms(), cancel=True)
+    mine = side.exchange.own_order(who, request.match_info["order_id"])
+    await _route(mine.shard, shard_named(request.query.get("exchange_index")), mine.ticker)
+    side.location_refusal(who, mine.ticker, now_ms())
     order, reduced = side.exchange.cancel(who, request.match_info["order_id"], now_ms())
     return {"order_id": order.order_id, "client_order_id": order.client_order_id, "reduced_by": payloads.count(reduced),
             "ts_ms": now_ms()}
@@ -204,6 +233,9 @@ async def amend_order(request: web.Request, who: str) -> Any:
     price, count = _price(body.get("price")), _count(body.get("count"))
     side = side_of(request)
     side.lifecycle.check_write(now_ms(), cancel=False)
+    mine = side.exchange.own_order(who, request.match_info["order_id"])
+    await _route(mine.shard, shard_named(body.get("exchange_index")), mine.ticker)
+    side.location_refusal(who, mine.ticker, now_ms())
     order, fills = side.exchange.amend(who, request.match_info["order_id"], ticker, book_side, price, count, now_ms())
     return payloads.placed(order, fills, now_ms())
 
@@ -217,10 +249,20 @@ async def decrease_order(request: web.Request, who: str) -> Any:
     side = side_of(request)
     side.lifecycle.check_write(now_ms(), cancel=False)
     order = side.exchange.own_order(who, request.match_info["order_id"])
+    await _route(order.shard, shard_named(body.get("exchange_index")), order.ticker)
+    side.location_refusal(who, order.ticker, now_ms())
     target = _count(to, zero=True) if to is not None else order.remaining - _count(by)
     order = side.exchange.decrease(who, order.order_id, target, now_ms())
     return {"order_id": order.order_id, "client_order_id": order.client_order_id,
             "remaining_count": payloads.count(order.remaining), "ts_ms": now_ms()}
+
+
+async def _route(shard: int, asked: int | None, ticker: str) -> None:
+    """A request routed as shards.py reads Kalshi's documents: refused when it reaches another shard than
+    its market's, slower when Kalshi routes it by its ticker."""
+    check_routed(asked, shard, ticker)
+    if asked == AUTO:
+        await asyncio.sleep(AUTO_ROUTE_S)
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -298,7 +340,7 @@ def parse_order(body: dict[str, Any], restricted: int | None = None) -> Placemen
     if flags["post_only"] and tif != "good_till_canceled":
         raise Refused(400, "invalid_order", "invalid order", "post only orders must rest (good_till_canceled)")
     return Placement(ticker, book_side, price, count, tif, stp, client_id, flags["post_only"],
-                     flags["cancel_order_on_pause"])
+                     flags["cancel_order_on_pause"], shard_named(body.get("exchange_index")))
 
 
 # -- the retired V1 order endpoints ---------------------------------------------------------------

@@ -9,8 +9,10 @@ A key may be restricted to one subaccount (Kalshi's subaccount-restricted keys, 
 trades that subaccount only, which the simulator keeps as an account of its own
 (`<account>#sub<N>`), and a request naming any other subaccount is refused. The account's location
 attestation expires (`GET /api_keys`'s `api_key_region_expiration_ts`, Unix seconds): a new account
-has attested for ATTESTED_S; once it has lapsed, the account's keys may still read but not trade (what
-Kalshi does then is not documented: the stricter reading).
+has attested for ATTESTED_S; once it has lapsed (or when it never attested), the account's keys may not
+trade Sports, Elections and Entertainment markets (Kalshi's changelog of 2026-08-16: "API keys are not
+valid for trading Sports, Elections, and Entertainment markets"; side.py `location_refusal`), every
+order operation on them refused 403, cancels included (the stricter reading); other markets trade on.
 """
 
 from __future__ import annotations

@@ -13,7 +13,12 @@ book what the settlement says was paid.
 
 Pauses (Maintenance and Pauses): every Thursday 03:00-05:00 US Eastern a trading pause (placing
 and amending refused, cancels allowed), and on demand an exchange pause (cancels refused too).
-When a pause begins, resting orders sent with `cancel_order_on_pause` are cancelled.
+When a pause begins, resting orders sent with `cancel_order_on_pause` are cancelled. How a refusal
+of a pause reads is not on Kalshi's pages; it is answered as live clients log it: HTTP 409 with
+code `trading_is_paused` (one client counted 335 of them in half an hour, on a halted market and in
+the weekly pause), and `exchange_is_paused` for an exchange pause (the code another client matches
+beside it). A whole batch create in a pause is refused so; a paused (`inactive`) market's orders
+inside a batch are refused so item by item (exchange.py).
 """
 
 from __future__ import annotations
@@ -95,9 +100,9 @@ class Lifecycle:
         if window is None:
             return
         if window.kind == "exchange":
-            raise Refused(503, "exchange_paused", "the exchange is paused", "no order operation is taken")
+            raise Refused(409, "exchange_is_paused", "the exchange is paused", "no order operation is taken")
         if not cancel:
-            raise Refused(503, "trading_paused", "trading is paused", "orders may be cancelled, not placed")
+            raise Refused(409, "trading_is_paused", "trading is paused", "orders may be cancelled, not placed")
 
     # -- a market's life ------------------------------------------------------------------
 
@@ -157,7 +162,7 @@ class Lifecycle:
             if held is None or held.count == 0:
                 continue
             record = self._pay(market, account.name, held.count, held.cost, now_ms)
-            account.balance += record.revenue_cents * 10_000
+            account.credit(market.exchange_index, record.revenue_cents * 10_000)  # paid on the market's shard
             held.realized_pnl += record.revenue_cents * 10_000 - held.cost
             held.count, held.cost, held.updated_ms = 0, 0, now_ms
             account.settlements.append(record)
@@ -177,4 +182,4 @@ class Lifecycle:
         cents = owed // 10_000
         return Settlement(market.ticker, market.event_ticker, result, None if market.voided else
                           (value // 10_000 if value is not None else None), yes, cost if yes else 0, no,
-                          cost if no else 0, cents, owed - cents * 10_000, now_ms)
+                          cost if no else 0, cents, owed - cents * 10_000, now_ms, market.exchange_index)

@@ -50,6 +50,7 @@ class Market:
     strike_type: str | None = None
     floor_strike: float | None = None
     cap_strike: float | None = None
+    exchange_index: int = 0  # the exchange shard it lives on, with its whole event (shards.py)
     history: list[tuple[int, int, int, int]] = field(default_factory=list)  # (at_ms, price, count, 0)
 
     @property

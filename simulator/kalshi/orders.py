@@ -8,7 +8,7 @@ paid what the side sold brings; the rest opens it and costs the price of the sid
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 from .fees import Accumulator
 from .units import MICRO
@@ -34,6 +34,7 @@ class Order:
     created_ms: int
     seq: int
     remaining: int = 0
+    shard: int = 0  # the exchange shard of its market, whose balance funds it (shards.py)
     fill_count: int = 0
     status: str = RESTING
     opening_left: int = 0  # of `remaining`, contracts that would open a position (what is reserved)
@@ -95,15 +96,38 @@ class Settlement:
     revenue_cents: int
     fee: int
     at_ms: int
+    shard: int = 0  # the exchange shard of its market, where it was paid
 
 
 @dataclass
 class Account:
+    """An account's money is kept per exchange shard (shards.py): `funds[shard]` is the micro-dollars
+    available there (resting orders' reserves taken out); `balance` is their sum, and money paid in or
+    out from outside (`balance` set) lands on the default shard, 0."""
+
     name: str
-    balance: int  # micro-dollars available (resting orders' reserves taken out)
+    opening: InitVar[int] = 0
+    funds: dict[int, int] = field(default_factory=dict)
     positions: dict[str, Position] = field(default_factory=dict)
     fills: list[Fill] = field(default_factory=list)
     settlements: list[Settlement] = field(default_factory=list)
+
+    def __post_init__(self, opening: int) -> None:
+        self.funds.setdefault(0, opening)
+
+    @property
+    def balance(self) -> int:
+        return sum(self.funds.values())
+
+    @balance.setter
+    def balance(self, value: int) -> None:
+        self.funds[0] = self.funds.get(0, 0) + value - self.balance
+
+    def on(self, shard: int) -> int:
+        return self.funds.get(shard, 0)
+
+    def credit(self, shard: int, amount: int) -> None:
+        self.funds[shard] = self.funds.get(shard, 0) + amount
 
     def position(self, ticker: str) -> Position:
         return self.positions.setdefault(ticker, Position())

@@ -43,7 +43,8 @@ def market(m: Market, book: Book) -> dict[str, Any]:
         "volume_24h_fp": count(m.volume), "open_interest_fp": count(0),
         "result": m.result, "can_close_early": True, "expiration_value": "", "rules_primary": m.rules_primary,
         "rules_secondary": m.rules_secondary, "price_level_structure": m.grid.structure,
-        "price_ranges": m.grid.ranges(), "exchange_index": 0, "settlement_bounds_type": m.settlement_bounds,
+        "price_ranges": m.grid.ranges(), "exchange_index": m.exchange_index,
+        "settlement_bounds_type": m.settlement_bounds,
     }
     if m.settlement_bounds == "floor":
         body["settlement_floor_dollars"] = dollars(m.settlement_floor)
@@ -84,7 +85,7 @@ def order(o: Order) -> dict[str, Any]:
         "maker_fill_cost_dollars": dollars(o.maker_fill_cost, 6), "created_time": iso(o.created_ms),
         "last_update_time": iso(o.updated_ms), "expiration_time": None, "self_trade_prevention_type": o.stp,
         "order_group_id": None, "cancel_order_on_pause": o.cancel_on_pause, "subaccount_number": 0,
-        "exchange_index": 0,
+        "exchange_index": o.shard,
     }
 
 
@@ -105,7 +106,7 @@ def fill(f: Fill) -> dict[str, Any]:
         "market_ticker": o.ticker, "side": side, "action": action, "outcome_side": o.outcome_side,
         "book_side": o.book_side, "count_fp": count(f.count), "yes_price_dollars": dollars(f.price),
         "no_price_dollars": dollars(MICRO - f.price), "is_taker": f.is_taker, "created_time": iso(f.at_ms),
-        "fee_cost": dollars(f.fee, 6), "ts": f.at_ms // 1000, "subaccount_number": 0, "exchange_index": 0,
+        "fee_cost": dollars(f.fee, 6), "ts": f.at_ms // 1000, "subaccount_number": 0, "exchange_index": o.shard,
     }
 
 
@@ -113,7 +114,7 @@ def ws_fill(f: Fill) -> dict[str, Any]:
     o = f.order
     side, action = LEGACY_ACTION[o.book_side]
     body: dict[str, Any] = {
-        "trade_id": f.trade_id, "order_id": o.order_id, "market_ticker": o.ticker, "exchange_index": 0,
+        "trade_id": f.trade_id, "order_id": o.order_id, "market_ticker": o.ticker, "exchange_index": o.shard,
         "is_taker": f.is_taker, "side": side, "yes_price_dollars": dollars(f.price), "count_fp": count(f.count),
         "fee_cost": dollars(f.fee, 6), "action": action, "ts": f.at_ms // 1000, "ts_ms": f.at_ms,
         "post_position_fp": count(f.post_position), "purchased_side": o.outcome_side,
@@ -124,8 +125,8 @@ def ws_fill(f: Fill) -> dict[str, Any]:
     return body
 
 
-def position(ticker: str, p: Position) -> dict[str, Any]:
-    return {"ticker": ticker, "exchange_index": 0, "total_traded_dollars": dollars(p.total_traded, 6),
+def position(ticker: str, p: Position, shard: int = 0) -> dict[str, Any]:
+    return {"ticker": ticker, "exchange_index": shard, "total_traded_dollars": dollars(p.total_traded, 6),
             "position_fp": count(p.count),
             "market_exposure_dollars": dollars(p.cost, 6), "realized_pnl_dollars": dollars(p.realized_pnl, 6),
             "fees_paid_dollars": dollars(p.fees_paid, 6), "last_updated_ts": iso(p.updated_ms)}
@@ -149,19 +150,20 @@ def event_position(event_ticker: str, held: list[Position]) -> dict[str, Any]:
 
 
 def settlement(s: Settlement) -> dict[str, Any]:
-    return {"ticker": s.ticker, "exchange_index": 0, "event_ticker": s.event_ticker, "market_result": s.result,
+    return {"ticker": s.ticker, "exchange_index": s.shard, "event_ticker": s.event_ticker, "market_result": s.result,
             "yes_count_fp": count(s.yes_count), "yes_total_cost_dollars": dollars(s.yes_cost, 6),
             "no_count_fp": count(s.no_count), "no_total_cost_dollars": dollars(s.no_cost, 6),
             "revenue": s.revenue_cents, "settled_time": iso(s.at_ms), "fee_cost": dollars(s.fee, 6),
             "value": s.value}
 
 
-def event(event_ticker: str, series: str, title: str, override: FeeSchedule | None = None) -> dict[str, Any]:
+def event(event_ticker: str, series: str, title: str, override: FeeSchedule | None = None,
+          shard: int = 0) -> dict[str, Any]:
     """EventData; its fee override in force now, when it has one (omitted otherwise, as Kalshi omits it)."""
     body: dict[str, Any] = {"event_ticker": event_ticker, "series_ticker": series, "sub_title": title, "title": title,
                             "collateral_return_type": "", "mutually_exclusive": True,
                             "settlement_sources": [{"name": "The simulator", "url": "http://127.0.0.1/"}],
-                            "exchange_index": 0}
+                            "exchange_index": shard}
     if override is not None:
         body["fee_type_override"] = override.fee_type
         body["fee_multiplier_override"] = float(override.multiplier)

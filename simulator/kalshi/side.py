@@ -28,21 +28,37 @@ from .grid import Grid
 from .keys import KeyRing
 from .lifecycle import Lifecycle
 from .market import Market
-from .twin import SERIES as TWIN_SERIES
+from .shards import COMBOS, CRYPTO, SHARDS, Transfers
 from .twin import Twin
 from .units import MICRO
 from .ws import KalshiHub
 
-# Kalshi's Basic tier, in tokens: (refill a second, capacity) of the read and the write bucket.
-READ_BUCKET, WRITE_BUCKET = (200, 400), (100, 100)
+# Kalshi's tiers, in tokens: (refill a second, capacity) of the read and the write bucket (Rate Limits and
+# Tiers: the budgets' table; Basic and Advanced read buckets hold two seconds of budget, those above Advanced
+# one; write buckets above Basic two seconds, Basic's one). `/account/limits` answers the side's tier.
+TIERS = {"basic": ((200, 400), (100, 100)), "advanced": ((300, 600), (300, 600)),
+         "expert": ((600, 600), (600, 1200)), "premier": ((1000, 1000), (1000, 2000)),
+         "paragon": ((2000, 2000), (2000, 4000)), "prime": ((4000, 4000), (4000, 8000)),
+         "prestige": ((10000, 10000), (8000, 16000))}
+READ_BUCKET, WRITE_BUCKET = TIERS["basic"]
 DEFAULT_COST = 10
-COSTS = {("DELETE", "/portfolio/events/orders/{order_id}"): 2, ("GET", "/portfolio/orders/{order_id}"): 2}
+CANCEL_ALL = ("DELETE", "/portfolio/events/orders")
+COSTS = {("DELETE", "/portfolio/events/orders/{order_id}"): 2, ("GET", "/portfolio/orders/{order_id}"): 2,
+         # Cancel All Orders: "the same number of write tokens as a batch cancel containing the maximum number
+         # of orders allowed for the caller's API tier" (Cancel Up to 10,000 Orders): a batch of cancels at 2
+         # tokens each as large as the tier's write bucket holds, so the whole bucket (`KalshiSide.cost`)
+         CANCEL_ALL: WRITE_BUCKET[1] // 2 * 2}
 # The batched V2 orders are billed per item (Batch Create Orders (V2): 10 tokens an order; Batch Cancel
 # Orders (V2): 2 a cancel): a batch costs its items' sum, so one bigger than the bucket can hold is never
 # taken (a 429, as any request the bucket cannot cover): "the maximum batch size scales with your tier's
 # write budget". `/account/endpoint_costs` lists the cancels' (the creates' is the default).
 PER_ITEM = {("POST", "/portfolio/events/orders/batched"): DEFAULT_COST,
             ("DELETE", "/portfolio/events/orders/batched"): 2}
+# "Newly placed orders may also be cancelled during the minute after the request" (Cancel All Orders).
+SWEEP_AFTER_MS = 60_000
+# How far behind now Kalshi's historical cutoff lies (Historical Data: "the target window for live data is
+# 3 months"); an admin call moves it (`/_sim/kalshi/historical/cutoff`).
+HISTORY_LAG_MS = 90 * 86_400_000
 # How far a request's timestamp may be from the exchange's clock: Kalshi documents 30 s (FIX), the
 # stricter figure, whatever Polymarket's side allows.
 MAX_SKEW_S = 30.0
@@ -50,6 +66,7 @@ MAX_SKEW_S = 30.0
 SERIES = (("KXSIM", "quadratic", "linear_cent"), ("KXSIMM", "quadratic_with_maker_fees", "tapered_deci_cent"),
           ("KXSIMD", "quadratic", "deci_cent"))
 PARLAY_COLLECTION = "KXMVECROSSCATEGORY-R"
+RESTRICTED = ("Sports", "Elections", "Entertainment")  # what a lapsed location attestation bars (keys.py)
 
 
 class Bucket:
@@ -60,10 +77,13 @@ class Bucket:
         self.tokens = float(capacity)
         self.at = now
 
-    def take(self, cost: int, now: float) -> bool:
+    def covers(self, cost: int, now: float) -> bool:
         self.tokens = min(self.capacity, self.tokens + max(0.0, now - self.at) * self.rate)
         self.at = now
-        if self.tokens >= cost:
+        return self.tokens >= cost
+
+    def take(self, cost: int, now: float) -> bool:
+        if self.covers(cost, now):
             self.tokens -= cost
             return True
         return False
@@ -72,10 +92,10 @@ class Bucket:
 class KalshiSide:
     def __init__(self, seed: int, markets: int, starting_balance: int, max_skew_s: float, rate_limits: bool,
                  end_after_s: float, parlays: int = 0, weekly_pause: bool = True, crypto: tuple[str, ...] = (),
-                 spot_vol: float = 0.6, twin: Twin | None = None) -> None:
+                 spot_vol: float = 0.6, twins: tuple[Twin, ...] = ()) -> None:
         """`crypto`: the crypto window series listed (KXBTC15M, ...: cfbenchmarks.py), one market a quarter
-        hour each, settled on their CF Benchmarks index; `twin`: one market asking a Polymarket market's
-        question (twin.py)."""
+        hour each, settled on their CF Benchmarks index; `twins`: markets asking Polymarket markets'
+        questions in Kalshi's words (twin.py)."""
         self.keys = KeyRing(seed, min(max_skew_s, MAX_SKEW_S))
         self.exchange = Exchange(seed, starting_balance)
         self.lifecycle = Lifecycle(self.exchange, weekly=weekly_pause)
@@ -83,6 +103,10 @@ class KalshiSide:
         self.rate_limits = rate_limits
         self.clock: Callable[[], float] = time.monotonic  # the buckets' clock (a test may stop it)
         self.buckets: dict[tuple[str, str], Bucket] = {}
+        self.transfers = Transfers()  # between an account's exchange shards (shards.py)
+        self.swept: dict[str, tuple[int, int]] = {}  # account -> (from, until) ms: a cancel-all's minute
+        self.history_lag_ms = HISTORY_LAG_MS
+        self.tier = "basic"  # the accounts' API tier (TIERS; an admin call changes it)
         self.events: dict[str, tuple[str, str]] = {}  # event ticker -> (series ticker, title)
         self.series: dict[str, SeriesFees] = {}
         self.event_fees: dict[str, EventFees] = {}  # event ticker -> its override over its series' fees
@@ -95,8 +119,8 @@ class KalshiSide:
         self.schema_watch = SchemaWatch.from_env()
         self.hub.watch = self.schema_watch
         self._list(markets, random.Random(f"kalshi-markets:{seed}"), end_after_s)
-        if twin is not None:
-            self._list_twin(twin, random.Random(f"kalshi-twin:{seed}"), end_after_s)
+        for n, twin in enumerate(twins):  # the first keeps the one twin's draws of before
+            self._list_twin(twin, random.Random(f"kalshi-twin:{seed}" + (f":{n}" if n else "")), end_after_s)
         self._list_parlays(parlays, end_after_s)
         self.index = IndexFeed(seed, spot_vol, int(time.time() * 1000))  # the cfbenchmarks_value channel's
         self.crypto = tuple(crypto)
@@ -162,17 +186,18 @@ class KalshiSide:
             self.seed_ladder(ticker, rng.randrange(20, 81) * 10_000, now_ms)
 
     def _list_twin(self, twin: Twin, rng: random.Random, end_after_s: float) -> None:
-        """The market asking a Polymarket market's question (twin.py), in a series of its own."""
+        """A market asking a Polymarket market's question (twin.py), in a series of its own, closing when
+        that market ends or `twin.later_s` after."""
         now_ms = int(time.time() * 1000)
-        close_ms = now_ms + int(end_after_s * 1000)
-        event = f"{TWIN_SERIES}-{datetime.fromtimestamp(close_ms / 1000, UTC).strftime('%y%b%d').upper()}"
-        self.series[TWIN_SERIES] = SeriesFees(FeeSchedule("quadratic", Fraction(1)))
-        self.events[event] = (TWIN_SERIES, "Fed decision in February")
-        ticker = f"{event}-H25"
+        close_ms = now_ms + int((end_after_s + twin.later_s) * 1000)
+        event = f"{twin.series}-{datetime.fromtimestamp(close_ms / 1000, UTC).strftime('%y%b%d').upper()}"
+        self.series[twin.series] = SeriesFees(FeeSchedule("quadratic", Fraction(1)))
+        self.events[event] = (twin.series, twin.event_title)
+        ticker = f"{event}-{twin.suffix}"
         self.exchange.add_market(Market(
-            ticker, event, TWIN_SERIES, str(uuid.UUID(int=rng.getrandbits(128), version=4)), twin.title,
+            ticker, event, twin.series, str(uuid.UUID(int=rng.getrandbits(128), version=4)), twin.title,
             twin.sub_title, twin.rules, twin.source, now_ms, close_ms, Grid.named("linear_cent"),
-            self.series[TWIN_SERIES], updated_ms=now_ms))
+            self.series[twin.series], updated_ms=now_ms))
         self.seed_ladder(ticker, twin.mid, now_ms)
 
     def _list_parlays(self, count: int, end_after_s: float) -> None:
@@ -187,7 +212,8 @@ class KalshiSide:
                 ticker, event, "KXMVECROSSCATEGORY", str(uuid.UUID(int=n + 1, version=4)),
                 f"yes Simulated outcome {n % 4 + 1},yes Other team wins", "parlay leg", "A combination.", "",
                 now_ms, now_ms + int(end_after_s * 1000), Grid.named("center_deci_edge_centi_cent"),
-                self.event_fees_of(event, "KXMVECROSSCATEGORY"), updated_ms=now_ms, mve_collection=PARLAY_COLLECTION))
+                self.event_fees_of(event, "KXMVECROSSCATEGORY"), updated_ms=now_ms, mve_collection=PARLAY_COLLECTION,
+                exchange_index=COMBOS))
         # parlays first, then the rest, as Kalshi's pages come
         self.exchange.markets = dict(sorted(self.exchange.markets.items(),
                                             key=lambda kv: kv[1].mve_collection is None))
@@ -207,14 +233,26 @@ class KalshiSide:
                     self.exchange.place(HOUSE, Placement(ticker, side, price, size, "good_till_canceled",
                                                          "taker_at_cross", post_only=True), now_ms)
 
-    def limited(self, who: str, write: bool, cost: int) -> bool:
-        """True when the request must be refused (its bucket cannot cover `cost`)."""
+    def limited(self, who: str, write: bool, cost: int, scopes: tuple[str, ...] = ("",)) -> bool:
+        """True when the request must be refused (a bucket it is billed to cannot cover `cost`). A write
+        is billed to each of `scopes` (shards.write_scopes: "" the unscoped bucket, "shardN" a shard's,
+        each holding the tier's full budget)."""
         if not self.rate_limits:
             return False
-        kind = "write" if write else "read"
-        rate, capacity = WRITE_BUCKET if write else READ_BUCKET
-        bucket = self.buckets.setdefault((who, kind), Bucket(rate, capacity, self.clock()))
-        return not bucket.take(cost, self.clock())
+        kinds = [f"write{scope}" for scope in scopes] if write else ["read"]
+        rate, capacity = self.buckets_of()[1 if write else 0]
+        buckets = [self.buckets.setdefault((who, kind), Bucket(rate, capacity, self.clock())) for kind in kinds]
+        if not all(b.covers(cost, self.clock()) for b in buckets):
+            return True
+        return not all([b.take(cost, self.clock()) for b in buckets])
+
+    def buckets_of(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """(read, write) buckets of the accounts' tier: (tokens a second, capacity)."""
+        return TIERS[self.tier]
+
+    def costs(self) -> dict[tuple[str, str], int]:
+        """Each endpoint's cost that is not the default, at the accounts' tier."""
+        return {**COSTS, CANCEL_ALL: self.buckets_of()[1][1] // 2 * 2}
 
     def observe(self, method: str, route: str, status: int, body: object) -> None:
         for observer in self.observers:
@@ -226,6 +264,70 @@ class KalshiSide:
         self._list_windows(now)
         self._settle_windows(now)
         self.lifecycle.tick(now)
+        funds = {name: account.funds for name, account in self.exchange.accounts.items()}
+        self.transfers.arrive(funds, now)
+        self.transfers.rebalance(funds, now)
+        self._sweep(now)
+
+    # -- an account's orders and shards -------------------------------------------------------
+
+    def cancel_all(self, account: str, now_ms: int, limit: int = 10_000) -> int:
+        """Cancel All Orders (`DELETE /portfolio/events/orders`): up to `limit` of the account's resting
+        orders on every shard (beyond that an arbitrary subset: here, the newest are left), and for the
+        minute after, its orders placed then too (`_sweep`). Returns how many it cancelled."""
+        ex = self.exchange
+        resting = sorted((o for o in ex.orders.values() if o.account == account and o.status == "resting"),
+                         key=lambda o: o.seq)[:limit]
+        for order in resting:
+            ex.cancel(account, order.order_id, now_ms)
+        self.swept[account] = (now_ms, now_ms + SWEEP_AFTER_MS)
+        return len(resting)
+
+    def _sweep(self, now_ms: int) -> None:
+        """Within a cancel-all's minute, the orders the account placed after it are cancelled too."""
+        ex = self.exchange
+        for account, (start, until) in list(self.swept.items()):
+            if now_ms >= until:
+                del self.swept[account]
+                continue
+            for order in [o for o in ex.orders.values() if o.account == account and o.status == "resting"
+                          and o.created_ms >= start and ex.markets[o.ticker].status in ("active", "inactive")]:
+                ex.cancel(account, order.order_id, now_ms)
+
+    def location_refusal(self, account: str, ticker: str, now_ms: int) -> None:
+        """Refuse an order operation on a Sports, Elections or Entertainment market (its series' categories)
+        for an account whose location attestation has lapsed or was never made (keys.py)."""
+        parent = account.partition("#sub")[0]
+        until = self.keys.attested_until.get(parent)
+        if until is not None and until > now_ms // 1000:
+            return
+        market = self.exchange.market(ticker)
+        barred = [c for c in self.categories.get(market.series_ticker, []) if c in RESTRICTED]
+        if barred:
+            raise Refused(403, "forbidden", "the account's location attestation has lapsed",
+                          f"API keys are not valid for trading {', '.join(barred)} markets until the account attests "
+                          "its location again (GET /api_keys says when it expires)")
+
+    def list_on(self, event: str, shard: int) -> None:
+        """A simulated event listed on another shard (its markets with it): only before anyone has an
+        order or a position in it (Kalshi does not migrate a live market)."""
+        if shard not in SHARDS:
+            raise Refused(400, "invalid_parameters", f"exchange_index must be one of {sorted(SHARDS)}")
+        ex = self.exchange
+        markets = [m for m in ex.markets.values() if m.event_ticker == event]
+        if not markets:
+            raise Refused(404, "not_found", f"event {event} not found")
+        tickers = {m.ticker for m in markets}
+        if any(o.ticker in tickers and o.account != HOUSE for o in ex.orders.values()) or any(
+                p.count or p.total_traded for a in ex.accounts.values() for t, p in a.positions.items()
+                if t in tickers):
+            raise Refused(409, "invalid_parameters", f"event {event} is traded already: Kalshi lists an event on one "
+                          "shard for its life")
+        house = [o for o in ex.orders.values() if o.ticker in tickers and o.account == HOUSE and o.status == "resting"]
+        for market in markets:
+            market.exchange_index = shard
+        for order in house:
+            order.shard = shard
 
     # -- the crypto windows (cfbenchmarks.py) ---------------------------------------------------
 
@@ -253,7 +355,7 @@ class KalshiSide:
                     "to Yes.", "CF Benchmarks values as Kalshi's cfbenchmarks_value channel relays them.",
                     begin, close, Grid.named("linear_cent"), self.event_fees_of(event, series),
                     status="initialized" if now_ms < begin else "active", updated_ms=now_ms,
-                    strike_type="greater_or_equal"))
+                    strike_type="greater_or_equal", exchange_index=CRYPTO))
                 self.windows[ticker] = index_id
 
     def _settle_windows(self, now_ms: int) -> None:

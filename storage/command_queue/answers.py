@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from contracts.domain import to_micros
+from contracts.exit_floors import price_words
 from storage.desk import desk_status
 
 FINISHED = ("done", "failed", "expired")
@@ -54,21 +56,50 @@ def wait(conn: sqlite3.Connection, db_path: Path, command_id: int, wait_s: float
 
 def sales(result: str | None) -> list[str]:
     """What a done exit or flatten sold, one line a position, as a trader reads a fill: shares, average
-    price, proceeds after the fee and the PnL it realized (or that those follow the venue's report);
-    empty when it sold nothing."""
+    price (and the floor it was sold at no less than), proceeds after the fee and the PnL it realized after
+    fees (or that those follow the venue's report); prices to three decimals and money to cents, as the
+    dashboard shows them. Empty when it sold nothing; a last line when no floor came with the command."""
     lines = []
     for line in _sale_lines(result):
         if _number(line.get("sold")) <= 0:
             continue
-        head = f"{_named(line)}: sold {line.get('sold')} of {line.get('held', '?')}"
+        head = f"{_named(line)}: sold {_shares(line.get('sold'))} of {_shares(line.get('held'))}"
+        floor = f" (no less than {_price(line['floor'])})" if "floor" in line else ""
         if "price" in line:
-            realized = _number(line.get("realized_pnl"))
-            lines.append(f"{head} at {line['price']} on average for {line.get('proceeds')} pUSD after a "
-                         f"{line.get('fee')} pUSD fee; realized PnL {'+' if realized > 0 else ''}"
-                         f"{line.get('realized_pnl')} pUSD")
+            lines.append(f"{head} at {_number(line['price']):.3f} on average{floor} for {_money(line.get('proceeds'))} "
+                         f"pUSD after a {_money(line.get('fee'))} pUSD fee; realized PnL "
+                         f"{_money(line.get('realized_pnl'), signed=True)} pUSD after fees")
         else:
-            lines.append(f"{head}; {line.get('booked') or 'its price and PnL follow the venue report'}")
-    return lines
+            lines.append(f"{head}{floor}; {line.get('booked') or 'its price and PnL follow the venue report'}")
+    floorless = _floor_note(result)
+    return [*lines, floorless] if lines and floorless else lines
+
+
+def _floor_note(result: str | None) -> str | None:
+    """The answer's word on a command that came with no floor (an older front end's, or one queued before)."""
+    try:
+        value = json.loads(result) if result else None
+    except ValueError:
+        return None
+    note = value.get("floor") if isinstance(value, dict) else None
+    return note if isinstance(note, str) and note.startswith("no floor") else None
+
+
+def _price(raw: object) -> str:
+    """A price on the grid as the dashboard shows one: three decimals, more only where the grid is finer."""
+    try:
+        return price_words(to_micros(str(raw)))
+    except ValueError:
+        return str(raw)
+
+
+def _money(raw: object, *, signed: bool = False) -> str:
+    value = _number(raw)
+    return f"{value:+,.2f}" if signed else f"{value:,.2f}"
+
+
+def _shares(raw: object) -> str:
+    return "?" if raw is None else f"{_number(raw):,.2f}".rstrip("0").rstrip(".")
 
 
 def _sale_lines(result: str | None) -> list[dict[str, object]]:

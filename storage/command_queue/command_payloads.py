@@ -82,6 +82,8 @@ def _check(kind: str, name: str, field: Field, payload: dict[str, Any]) -> None:
     if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
         expected = field.kind.__name__ if isinstance(field.kind, type) else " or ".join(t.__name__ for t in field.kind)
         raise PayloadError(f"{kind}: {name!r} must be a {expected}, not {value!r:.60}")
+    if field.problem is not None and (problem := field.problem(value)) is not None:
+        raise PayloadError(f"{kind}: {name!r} {problem}")
     if isinstance(value, str):
         if len(value) > field.max_chars:
             raise PayloadError(f"{kind}: {name!r} is longer than {field.max_chars} characters")

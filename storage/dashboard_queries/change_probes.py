@@ -42,6 +42,8 @@ _CONFIG = f"""SELECT {PROBE} (SELECT MAX(updated_at) FROM risk_limits), (SELECT 
 # The newest commands and alerts, with what became of them (an answer, an acknowledgement).
 _COMMANDS = f"SELECT {PROBE} id, status FROM commands ORDER BY id DESC LIMIT 20"
 _ALERTS = f"SELECT {PROBE} id, acked_at FROM alerts ORDER BY id DESC LIMIT 20"
+# What a live venue whose account has sections last said of them (written when it changes).
+_FUNDS = f"SELECT {PROBE} venue_funds FROM engine_state WHERE id = 1"
 _RUNS = f"""SELECT {PROBE} (SELECT MAX(id) FROM strategy_runs), (SELECT COUNT(*) FROM strategy_runs),
     (SELECT json_group_array(json_array(id, progress, events, pid, created_at)) FROM strategy_runs
      WHERE status = 'running')"""
@@ -53,11 +55,13 @@ def _rows(db: Database, sql: str, params: dict[str, Any] | None = None) -> tuple
 
 
 def engine(db: Database) -> Hashable:
-    """The engine's row as the pages show it: its state, mode, latch, breakers, venue conditions, and
-    whether its heartbeat is fresh and its passes keep up (their ages, which move every beat, left out)."""
+    """The engine's row as the pages show it: its state, mode, latch, breakers, venue conditions (a
+    sectioned account's funds among them), and whether its heartbeat is fresh and its passes keep up
+    (their ages, which move every beat, left out)."""
     status = queries.engine_status(db)
     steady = dataclasses.replace(status, heartbeat_age_s=None, pass_age_s=None, data_age_ms=None)
-    return (repr(steady), status.heartbeat_stale, status.cannot_decide, desk_state.desk_state(status))
+    return (repr(steady), status.heartbeat_stale, status.cannot_decide, desk_state.desk_state(status),
+            _rows(db, _FUNDS))
 
 
 def ledger(db: Database) -> Hashable:

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import BindParameter, bindparam, text
 
-from contracts.venues import DESK_VENUE, POLICIES, venue_of
+from contracts.venues import POLICIES, desk_venue, venue_of
 from storage.dashboard_queries.named_frames import named_columns
 from storage.desk import desk_status
 from storage.desk.desk_status import PnlToday as PnlToday
@@ -108,9 +108,9 @@ def desk_events(db: Database, *, since_ms: int = 0, limit: int = 200) -> pd.Data
     return to_utc(frame.iloc[::-1].reset_index(drop=True), "at")
 
 
-def pnl_today(db: Database, mode: str, *, now: int | None = None, venue: str = DESK_VENUE) -> PnlToday | None:
+def pnl_today(db: Database, mode: str, *, now: int | None = None, venue: str | None = None) -> PnlToday | None:
     """Since 00:00 UTC (one definition with the CLI's status: storage/desk/desk_status.py), of
-    one venue's ledger (the desk's own: Polymarket's)."""
+    one venue's ledger (None: the desk's own venue's)."""
     with db.read() as conn:
         return desk_status.pnl_today(conn.connection.driver_connection, mode, now=now, venue=venue)  # type: ignore[arg-type]  # SQLAlchemy types the DBAPI connection loosely; it is sqlite3's
 
@@ -137,7 +137,8 @@ def positions(
     Columns: strategy, venue, condition_id, question, outcome, resolution (Gamma's UMA resolution status,
     "" before any proposal), settled, pending, size (shares), cost, avg_price, mark, value,
     unrealized, realized, fees (pUSD / probability), updated_at, note (what the desk does with dust or a
-    Kalshi fractional residue; "" for a plain position).
+    Kalshi fractional residue; "" for a plain position), tick (the market's grid in micro-units, NaN where the
+    desk has no row for it).
     """
     where = ["p.mode = :mode"]
     if open_only:
@@ -152,7 +153,7 @@ def positions(
         db,
         f"""SELECT p.strategy, p.venue, p.condition_id, COALESCE(m.question, {KALSHI_TITLE.format(a="p")}) AS question,
                    p.outcome, COALESCE(m.resolution_status, '') AS resolution, p.token_id, p.settled, p.pending,
-                   p.settled + p.pending AS size, p.cost, p.realized, p.fees, p.updated_at, m.min_size,
+                   p.settled + p.pending AS size, p.cost, p.realized, p.fees, p.updated_at, m.min_size, m.tick,
                    {_LATEST_MID} AS mark
             FROM positions p LEFT JOIN markets m ON m.condition_id = p.condition_id
             WHERE {" AND ".join(where)} ORDER BY p.cost DESC LIMIT 500""",
@@ -204,7 +205,7 @@ class StrategiesPnl:
         return self.realized + self.unrealized - self.fees
 
 
-def strategies_pnl(db: Database, mode: str, names: list[str], *, venue: str = DESK_VENUE) -> StrategiesPnl:
+def strategies_pnl(db: Database, mode: str, names: list[str], *, venue: str) -> StrategiesPnl:
     """The named strategies' own figures on the `mode` ledger of `venue` (their part of it, not the whole ledger's)."""
     if not names:
         return StrategiesPnl(0.0, 0.0, 0.0)
@@ -298,7 +299,7 @@ def risk_usage(db: Database, mode: str, *, now: int | None = None) -> RiskUsage:
     with db.read() as conn:
         state = conn.execute(text("SELECT mode, peak_equity FROM engine_state WHERE id = 1")).one()
         # The desk's peak is its mode's; paper on a live desk is the paper ledger's, with a peak of its own.
-        ledger = ledger_risk_store.read(conn, DESK_VENUE, "paper").peak_equity if mode == "paper" else None
+        ledger = ledger_risk_store.read(conn, desk_venue(), "paper").peak_equity if mode == "paper" else None
     pnl = pnl_today(db, mode, now=now)
     equity = pnl.equity if pnl else None
     stored = state.peak_equity if state.mode == mode else ledger

@@ -9,8 +9,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
+from contracts.average_cost import Lot
 from contracts.cross_venue import complement_side
-from contracts.venues import DESK_VENUE, PAIRED_VENUE
+from contracts.venues import desk_venue, paired_venue
 from storage.sqlite.db import Database
 
 MICRO = 1_000_000
@@ -33,8 +34,9 @@ def trading_state(db: Database, mode: str, strategy: str) -> dict[str, Any]:
 
 
 def pnl_curve(db: Database, mode: str, strategy: str, *, max_points: int = 2_000) -> pd.DataFrame:
-    """The strategy's snapshots in pUSD: at (UTC), realized, unrealized, pnl (their sum), fees,
-    exposure; evenly thinned to about `max_points`, always keeping the last."""
+    """The strategy's snapshots in pUSD: at (UTC), realized (before fees), unrealized, fees, exposure,
+    realized_after_fees and pnl (after fees: realized less fees plus unrealized, the desk's one PnL);
+    evenly thinned to about `max_points`, always keeping the last."""
     with db.read() as conn:
         count = conn.execute(text("SELECT COUNT(*) FROM strategy_snapshots WHERE mode = :m AND strategy = :s"),
                              {"m": mode, "s": strategy}).scalar_one()
@@ -47,7 +49,8 @@ def pnl_curve(db: Database, mode: str, strategy: str, *, max_points: int = 2_000
     frame = pd.DataFrame(rows, columns=["at_ms", "realized", "unrealized", "fees", "exposure"])
     for column in ("realized", "unrealized", "fees", "exposure"):
         frame[column] = frame[column] / MICRO
-    frame["pnl"] = frame["realized"] + frame["unrealized"]
+    frame["realized_after_fees"] = frame["realized"] - frame["fees"]
+    frame["pnl"] = frame["realized_after_fees"] + frame["unrealized"]
     frame["at"] = pd.to_datetime(frame["at_ms"], unit="ms", utc=True)
     return frame
 
@@ -55,7 +58,7 @@ def pnl_curve(db: Database, mode: str, strategy: str, *, max_points: int = 2_000
 @dataclass(frozen=True)
 class Trading:
     """The strategy's fills in a mode: how many, fees paid, and the PnL each closing fill
-    realized (pUSD), on the average cost of the shares it sold, as the ledger books it."""
+    realized after fees (pUSD), on the average cost of the shares it sold."""
 
     fills: int
     fees: float
@@ -63,21 +66,17 @@ class Trading:
 
 
 def fills_summary(db: Database, mode: str, strategy: str) -> Trading:
+    """Each closing fill's PnL after fees as Round trips reads it (contracts/average_cost.py's `Lot`)."""
     with db.read() as conn:
         rows = conn.execute(text("""SELECT token_id, side, price, size, fee FROM fills
                                     WHERE mode = :m AND strategy = :s AND status != 'FAILED'
                                     ORDER BY matched_at, id"""), {"m": mode, "s": strategy}).all()
-    held: dict[str, tuple[int, int]] = {}  # token -> (shares, cost) in micro
+    lots: dict[str, Lot] = {}
     closes: list[float] = []
     for token, side, price, size, fee in rows:
-        shares, cost = held.get(token, (0, 0))
-        if side == "BUY":
-            held[token] = (shares + size, cost + price * size // MICRO + fee)
-            continue
-        sold = min(size, shares)
-        basis = cost * sold // shares if shares else 0
-        closes.append((price * sold // MICRO - fee - basis) / MICRO)
-        held[token] = (shares - sold, cost - basis)
+        net = lots.setdefault(token, Lot()).step(side, price, size, fee)
+        if net is not None:
+            closes.append(net / MICRO)
     return Trading(fills=len(rows), fees=sum(r[4] for r in rows) / MICRO, closes=closes)
 
 
@@ -126,18 +125,19 @@ def pair_pnl(db: Database, mode: str, strategy: str) -> pd.DataFrame:
         for key in ("cost", "realized", "fees"):
             pair[key] += int(row[key])
     out = []
+    desk, paired = desk_venue(), paired_venue()
     for pair in found.values():
         hedged, locked = 0, 0
         for here in ("YES", "NO"):
             there = complement_side(here, pair["inverted"]).upper()
-            poly = pair["legs"].get((DESK_VENUE, here), (0, 0))
-            kalshi = pair["legs"].get((PAIRED_VENUE, there), (0, 0))
+            poly = pair["legs"].get((desk, here), (0, 0))
+            kalshi = pair["legs"].get((paired, there), (0, 0))
             both = min(poly[0], kalshi[0])
             if both > 0:
                 hedged += both
                 locked += both - poly[1] * both // poly[0] - kalshi[1] * both // kalshi[0]
-        held_here = sum(s for (venue, _), (s, _) in pair["legs"].items() if venue == DESK_VENUE)
-        held_there = sum(s for (venue, _), (s, _) in pair["legs"].items() if venue == PAIRED_VENUE)
+        held_here = sum(s for (venue, _), (s, _) in pair["legs"].items() if venue == desk)
+        held_there = sum(s for (venue, _), (s, _) in pair["legs"].items() if venue == paired)
         out.append({"pair": pair["pair"], "here": held_here / MICRO, "on_kalshi": held_there / MICRO,
                     "cost": pair["cost"] / MICRO, "hedged": hedged / MICRO, "locked_in": locked / MICRO,
                     "realized": pair["realized"] / MICRO, "fees": pair["fees"] / MICRO})

@@ -1,6 +1,8 @@
-"""Trades as a trader reads them: each fill with the PnL it realized, and round trips (a holding
-from its first buy until it is flat again, by a sale or by the market's resolution) with their
-realized PnL net of fees, holding time and why they ended.
+"""Trades as a trader reads them: each fill with the PnL it realized after fees (a sale's: less its own
+fee and the entry fees of the shares it sold, contracts/average_cost.py's `Lot`), and round trips (a
+holding from its first buy until it is flat again, by a sale or by the market's resolution) with their
+realized PnL, fees and PnL after fees (`net`: what a closed trip's sales sum to), holding time and why
+they ended.
 
 Fills are read back in match order through the ledger's own average-cost rule
 (contracts/average_cost.py), per strategy and token, so what a page shows is what the ledger
@@ -19,7 +21,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
-from contracts.average_cost import sell_step
+from contracts.average_cost import Lot, sell_step
 from contracts.domain import notional
 from storage.dashboard_queries.portfolio_queries import KALSHI_TITLE
 from storage.engine_stores.claims_store import REFUND
@@ -47,6 +49,7 @@ class _Holding:
     outcome: str = ""
     condition_id: str = ""
     fills: list[int] = field(default_factory=list)
+    lot: Lot = field(default_factory=Lot)
 
 
 def exit_word(reason: str | None) -> str:
@@ -93,7 +96,7 @@ def _close(trips: list[dict[str, Any]], key: tuple[str, str], h: _Holding, at: i
 
 
 def trades(db: Database, mode: str, *, strategy: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(fills with the PnL each realized, newest first; round trips, newest first, open ones
+    """(fills with the PnL each sale realized after fees, newest first; round trips, newest first, open ones
     included with no close) in human units: pUSD, shares, probabilities, UTC times, held_for a
     Timedelta."""
     holdings: dict[tuple[str, str], _Holding] = {}
@@ -105,7 +108,7 @@ def trades(db: Database, mode: str, *, strategy: str | None = None) -> tuple[pd.
         if h.held <= 0:
             holdings[(strat, token)] = h = _Holding(opened_at=at, venue=venue, question=question, outcome=outcome,
                                                     condition_id=cid)
-        realized = None
+        net = h.lot.step(side, price, size, fee)  # a sale's PnL after fees (contracts/average_cost.py)
         if side == "BUY":
             h.held, h.cost, h.bought = h.held + size, h.cost + notional(price, size), h.bought + size
         else:
@@ -113,7 +116,7 @@ def trades(db: Database, mode: str, *, strategy: str | None = None) -> tuple[pd.
             h.held, h.cost, h.realized = h.held - size, h.cost - removed, h.realized + realized
         h.fees += fee
         fills.append({"matched_at": at, "strategy": strat, "venue": venue, "question": question, "outcome": outcome,
-                      "side": side, "price": price, "size": size, "fee": fee, "realized": realized,
+                      "side": side, "price": price, "size": size, "fee": fee, "realized": net,
                       "reason": exit_word(reason)})
         if side == "SELL" and h.held <= 0:
             _close(trips, (strat, token), h, at, exit_word(reason))

@@ -11,10 +11,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
-from contracts import order_end
+from contracts import order_end, spreadsheet_csv
 from contracts.jsonsafe import preview, read_stored
 from contracts.venue_policies import venue_named
-from contracts.venues import DESK_VENUE, venue_of
+from contracts.venues import desk_venue, venue_of
 from storage.desk import desk_status
 from storage.engine_stores import ledger_risk_store
 from storage.sqlite.db import Database
@@ -49,9 +49,8 @@ class StrategyRow:
     def venue(self) -> str:
         """Where its markets are: a list naming another venue's markets trades that venue (a list names one
         venue), any other the desk's."""
-        named = self.markets if isinstance(self.markets, list) else []
-        return next((venue for m in named if isinstance(m, str) and (venue := venue_of(m)) != DESK_VENUE),
-                    DESK_VENUE)
+        named, desk = self.markets if isinstance(self.markets, list) else [], desk_venue()
+        return next((venue for m in named if isinstance(m, str) and (venue := venue_of(m)) != desk), desk)
 
 
 def _decode(raw: str | None, default: Any, what: str, problems: list[str]) -> Any:
@@ -285,7 +284,7 @@ def _csv(data: pd.DataFrame) -> bytes:
     for column in data.columns:
         if isinstance(data[column].dtype, pd.DatetimeTZDtype):
             data[column] = data[column].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return data.to_csv(index=False).encode()
+    return spreadsheet_csv.frame_csv(data)
 
 
 def orders_csv(db: Database, spec: TradeFilter, *, max_rows: int = CSV_MAX_ROWS) -> bytes:

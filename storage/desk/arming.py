@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import text
 
 from contracts.order_status import TERMINAL_RANK
-from contracts.venue_policies import DESK_VENUE, policy_of
+from contracts.venue_policies import policy_of, venues_armed_alone
 from contracts.venues.policy import Arming
 from storage.desk.desk_status import names_venue, one
 from storage.sqlite.db import Database
@@ -119,7 +119,7 @@ def engine_reads(conn: sqlite3.Connection, venue: str, *, up: bool) -> EngineRea
     """The engine's reads as it recorded them at its start (the dashboard's view of the engine)."""
     row = one(conn, "SELECT * FROM engine_state WHERE id = 1")
     assert row is not None
-    if venue == DESK_VENUE:
+    if policy_of(venue) not in venues_armed_alone():  # the desk's own: read with the engine's row
         keys = row.keys()
         return EngineReads(up, row["state"], row["venue_wallet"] if "venue_wallet" in keys else None,
                            row["venue_host"] if "venue_host" in keys else None)
@@ -285,7 +285,7 @@ def venue_gate(conn: sqlite3.Connection, venue: str, reads: EngineReads, now: in
                                 else "no preflight exists for it yet", facts.parts, ahead),
               _promoted(promoted["n"] if promoted else 0, policy.label),
               *_stopped_checks(reads, open_orders["n"] if open_orders else 0,
-                               "" if venue == DESK_VENUE else f"{policy.label} ")]
+                               f"{policy.label} " if policy in venues_armed_alone() else "")]
     return Gate(venue, tuple(checks))
 
 

@@ -458,7 +458,7 @@ def save_settings(db: Database, values: dict[str, tuple[Any, int | None]], *, ac
     (contracts/roles.py, OPERATOR_SETTINGS)."""
     what = f"saving the setting{'s' if len(values) != 1 else ''} {', '.join(sorted(values))}"
     if values and set(values) <= set(OPERATOR_SETTINGS):
-        db.require(what, Scope.VENUE, {OPERATOR_SETTINGS[key] for key in values})
+        db.require(what, Scope.VENUE, {OPERATOR_SETTINGS[key]() for key in values})
     else:
         db.require(what, Scope.ADMIN)
     fields: dict[str, str] = {}

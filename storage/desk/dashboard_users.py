@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, text
+from sqlalchemy import Connection, Row, text
 
 from contracts.passwords import PasswordError, hash_password
 from contracts.roles import Role, Scope
@@ -56,8 +56,13 @@ def users(db: Database) -> list[User]:
 
 def user(db: Database, name: str) -> User | None:
     with db.read() as conn:
-        row = conn.execute(text(f"SELECT {_COLUMNS} FROM dashboard_users WHERE name = :n"),
-                           {"n": name.strip().lower()}).first()
+        return user_in(conn, name)
+
+
+def user_in(conn: Connection, name: str) -> User | None:
+    """The user called `name` as `conn` sees it (inside a write: as the write will find it)."""
+    row = conn.execute(text(f"SELECT {_COLUMNS} FROM dashboard_users WHERE name = :n"),
+                       {"n": name.strip().lower()}).first()
     return None if row is None else _user(row)
 
 
@@ -118,7 +123,8 @@ def add_user(db: Database, *, name: str, password: str, role: str, venue: str | 
 def change_user(db: Database, *, name: str, version: int, role: str, venue: str | None, password: str | None,
                 actor: str) -> int:
     """A user's role, venue and (when given) new password, if it is still at `version` (audited
-    `user.change`; a new password ends the user's sessions). The new version."""
+    `user.change`; a new password ends the user's sessions, and a new role holds from their next write on:
+    storage/desk/dashboard_logins.py). The new version."""
     db.require(MANAGING, Scope.ADMIN)
     checked, venue = _checked_role(role, venue)
     hashed = None if password is None else _hashed(password)
@@ -141,7 +147,8 @@ def change_user(db: Database, *, name: str, version: int, role: str, venue: str 
 
 
 def remove_user(db: Database, *, name: str, version: int, actor: str) -> None:
-    """Remove a user (audited `user.remove`): its sessions end at their next page load."""
+    """Remove a user (audited `user.remove`): its sessions end (its open pages go back to the login at
+    their next refresh, and no write of theirs is made from then on: storage/desk/dashboard_logins.py)."""
     db.require(MANAGING, Scope.ADMIN)
     found = user(db, name)
     if found is None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from contracts.jsonsafe import read_stored
 from contracts.strategy_fit import cannot_trade
-from contracts.venue_policies import DESK_VENUE, policy_of, venue_named, venues_armed_alone
+from contracts.venue_policies import policy_of, venue_named, venues_armed_alone
 from storage.desk.desk_state import desk_state
 from storage.desk.desk_status import EngineStatus, one, rows
 
@@ -131,8 +131,8 @@ def _why_idle(conn: sqlite3.Connection, row: sqlite3.Row, status: EngineStatus, 
     venue = venue_named(row["markets"])
     why = [] if desk_idle is None else [f"the desk is {desk_idle}"]
     if not row["live"] and status.mode_of(venue) == "live":
-        why.append("paper only until promoted: it never trades live" if venue == DESK_VENUE
-                   else f"held: paper only while {policy_of(venue).label} trades live (promote it)")
+        why.append(f"held: paper only while {policy_of(venue).label} trades live (promote it)"
+                   if policy_of(venue) in venues_armed_alone() else "paper only until promoted: it never trades live")
     if row["selected"] == 0 and not (isinstance(markets, list) and not markets):
         why.append("its list or filter selects no open market")
     why += cannot_trade(params, markets, _min_sizes(conn, markets))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from contracts.venues import DESK_VENUE
+from contracts.venues import desk_venue
 from storage.desk.desk_status import MICRO, OPEN_RANK, one, rows, snapshots_since
 
 QUESTION_CHARS = 70
@@ -98,6 +98,6 @@ def held_markets(conn: sqlite3.Connection, mode: str, wanted: str) -> list[dict[
                           LEFT JOIN markets m ON m.condition_id = p.condition_id
                           WHERE p.mode = ? AND p.venue = ? AND p.settled + p.pending != 0
                           AND ((length(?) >= 6 AND lower(p.condition_id) LIKE ? || '%') OR lower(m.slug) = ?)
-                          ORDER BY p.condition_id LIMIT 10""", (mode, DESK_VENUE, text, text.replace("%", ""), text))
+                          ORDER BY p.condition_id LIMIT 10""", (mode, desk_venue(), text, text.replace("%", ""), text))
     return [{"condition_id": r["condition_id"], "market": _question(r["question"], r["condition_id"]),
              "slug": r["slug"]} for r in found]

@@ -17,7 +17,8 @@ from typing import Any
 
 from contracts.market_filter import SPANS_VENUES
 from contracts.order_status import TERMINAL_RANK
-from contracts.venue_policies import DESK_VENUE, policy_of, venues_armed_alone
+from contracts.venue_policies import policy_of, venues_armed_alone
+from contracts.venues import desk_venue
 from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
 from storage.desk.desk_state import desk_state, money_label, stake
 from storage.engine_stores import ledger_risk_store
@@ -86,11 +87,11 @@ class EngineStatus:
 
     def mode_of(self, venue: str) -> str:
         """The mode a venue trades in: the desk's for the desk's own venue, else its own arming."""
-        return self.mode if venue == DESK_VENUE else self.venue_modes.get(venue, "paper")
+        return {**self.venue_modes, desk_venue(): self.mode}.get(venue, "paper")
 
     def host_of(self, venue: str) -> str | None:
         """The host the running engine read for a venue (None: not read yet)."""
-        return self.venue_host if venue == DESK_VENUE else self.venue_hosts.get(venue)
+        return {**self.venue_hosts, desk_venue(): self.venue_host}.get(venue)
 
     def armed_live(self) -> list[str]:
         """The venues armed on their own that are armed live now."""
@@ -235,8 +236,10 @@ def command_status(conn: sqlite3.Connection, command_id: int) -> dict[str, Any] 
 @dataclass(frozen=True)
 class PnlToday:
     """Since 00:00 UTC, in pUSD. `total` is the change in equity (what the daily-loss limit
-    measures); realized and fees are today's part of the cumulative figures; unrealized is
-    what open positions are worth above their cost now."""
+    measures); realized (before fees) and fees are today's part of the cumulative figures;
+    unrealized is what open positions are worth above their cost now, `unrealized_change` its
+    change since the day began. The parts a page shows add up: total = realized_after_fees +
+    unrealized_change + other (cash that is no trade's: deposits, rewards, rebates)."""
 
     equity: float
     day_start_equity: float
@@ -245,6 +248,25 @@ class PnlToday:
     fees: float
     unrealized: float
     as_of: int
+    unrealized_change: float = 0.0
+
+    @property
+    def realized_after_fees(self) -> float:
+        """Today's realized PnL less today's fees: the desk's one definition of PnL (after fees)."""
+        return self.realized - self.fees
+
+    @property
+    def other(self) -> float:
+        """What moved equity today that is no trade's PnL (deposits, rewards, rebates, ...)."""
+        return round(self.total - self.realized_after_fees - self.unrealized_change, 6)
+
+    def parts(self) -> dict[str, float]:
+        """Today's figures in cents, as every surface shows them, adding up as shown: total =
+        realized_after_fees + unrealized_change + other (the unrealized change takes the cent of rounding)."""
+        total, fees = round(self.total, 2), round(self.fees, 2)
+        after, other = round(round(self.realized, 2) - fees, 2), round(self.other, 2)
+        return {"total": total, "realized_after_fees": after, "fees": fees, "other": other,
+                "unrealized_change": round(total - after - other, 2)}
 
 
 # One ledger's snapshots (the desk's own venue's; another venue's ledger values itself apart).
@@ -253,9 +275,11 @@ _SNAPSHOT = ("SELECT at, equity, realized, unrealized, fees FROM portfolio_snaps
 
 
 def snapshots_since(conn: sqlite3.Connection, mode: str, since: int, *, at_since_is_before: bool = False,
-                    venue: str = DESK_VENUE) -> tuple[sqlite3.Row, sqlite3.Row] | None:
+                    venue: str | None = None) -> tuple[sqlite3.Row, sqlite3.Row] | None:
     """The newest portfolio snapshot and the one to measure from: the last one before `since`
-    (or at it, when `at_since_is_before`), else the first after it; None before any snapshot."""
+    (or at it, when `at_since_is_before`), else the first after it; None before any snapshot. Of the desk's
+    own venue's ledger unless `venue` says another."""
+    venue = venue or desk_venue()
     latest = one(conn, f"{_SNAPSHOT} ORDER BY at DESC LIMIT 1", (mode, venue))
     if latest is None:
         return None
@@ -267,8 +291,10 @@ def snapshots_since(conn: sqlite3.Connection, mode: str, since: int, *, at_since
 
 
 def pnl_today(conn: sqlite3.Connection, mode: str, *, now: int | None = None,
-              venue: str = DESK_VENUE) -> PnlToday | None:
+              venue: str | None = None) -> PnlToday | None:
+    """Since 00:00 UTC, of the `mode` ledger of `venue` (None: the desk's own venue)."""
     now = now_ms() if now is None else now
+    venue = venue or desk_venue()
     day = utc_day_start(now)
     found = snapshots_since(conn, mode, day, venue=venue)
     if found is None:
@@ -279,7 +305,7 @@ def pnl_today(conn: sqlite3.Connection, mode: str, *, now: int | None = None,
     # The engine's own reference equity (what the daily-loss breaker uses) wins when it is today's.
     start = (
         state["day_start_equity"]
-        if state["mode"] == mode and venue == DESK_VENUE and state["day_started_at"] == day
+        if state["mode"] == mode and venue == desk_venue() and state["day_started_at"] == day
         and state["day_start_equity"] is not None
         else base["equity"]
     )
@@ -291,13 +317,15 @@ def pnl_today(conn: sqlite3.Connection, mode: str, *, now: int | None = None,
         fees=(latest["fees"] - base["fees"]) / MICRO,
         unrealized=latest["unrealized"] / MICRO,
         as_of=latest["at"],
+        unrealized_change=(latest["unrealized"] - base["unrealized"]) / MICRO,
     )
 
 
 def per_strategy(conn: sqlite3.Connection, mode: str) -> list[dict[str, Any]]:
     """Every configured strategy, and any other origin with orders or positions (manual orders,
     imported ones): open orders, open positions, exposure (cost held + open BUY notional, as the
-    risk gate counts it), realized PnL and fees, in pUSD."""
+    risk gate counts it), realized PnL before fees, fees, and realized PnL after fees (`pnl_usdc`:
+    what every surface shows), in pUSD."""
     lines: dict[str, dict[str, Any]] = {}
 
     def line(name: str) -> dict[str, Any]:
@@ -326,7 +354,8 @@ def per_strategy(conn: sqlite3.Connection, mode: str) -> list[dict[str, Any]]:
                      fees_usdc=(row["fees"] or 0) / MICRO)
         entry["exposure_usdc"] += (row["held"] or 0) / MICRO
     for entry in lines.values():
-        for key in ("cost_usdc", "exposure_usdc", "realized_usdc", "fees_usdc"):
+        entry["pnl_usdc"] = entry["realized_usdc"] - entry["fees_usdc"]  # realized after fees: the desk's one PnL
+        for key in ("cost_usdc", "exposure_usdc", "realized_usdc", "fees_usdc", "pnl_usdc"):
             entry[key] = round(entry[key], 2)
     return sorted(lines.values(), key=lambda e: e["strategy"])
 
@@ -427,7 +456,8 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "equity_usdc": None if pnl is None else round(pnl.equity, 2),
         "pnl_today_usdc": None if pnl is None else round(pnl.total, 2),
         "pnl_today": None if pnl is None else {k: round(v, 2) if isinstance(v, float) else v
-                                               for k, v in asdict(pnl).items()},
+                                               for k, v in asdict(pnl).items()}
+        | pnl.parts(),
         "open_orders": sum(s["open_orders"] for s in strategies),
         "positions": sum(s["positions"] for s in strategies),
         "positions_cost_usdc": round(sum(s["cost_usdc"] for s in strategies), 2),
@@ -455,7 +485,7 @@ def names_venue(venue: str) -> tuple[str, tuple[str, ...]]:
     """SQL over a strategy's `markets` (JSON; a list names one venue) that holds when the strategy names
     `venue`'s markets, with its parameters: for a venue armed on its own, by its id prefix, the desk's own when it
     names no other venue's."""
-    if venue != DESK_VENUE:
+    if policy_of(venue) in venues_armed_alone():
         return "COALESCE(markets, '') LIKE ?", (f'%"{policy_of(venue).market_prefix}%',)
     others = [f'%"{policy.market_prefix}%' for policy in venues_armed_alone()]
     if not others:
@@ -479,7 +509,7 @@ def trading_venue(conn: sqlite3.Connection, venue: str, *, promoted: bool = Fals
 def paper_only_names(conn: sqlite3.Connection) -> list[str]:
     """The enabled strategies never promoted, those of venues armed on their own aside: on a live desk they trade
     in the desk venue's paper ledger."""
-    named, params = names_venue(DESK_VENUE)
+    named, params = names_venue(desk_venue())
     return [r["name"] for r in rows(conn, f"""SELECT name FROM strategies WHERE live = 0 AND enabled = 1
                                                AND deleted_at IS NULL AND {named} ORDER BY name""", params)]
 
@@ -500,7 +530,8 @@ def venue_ledger(conn: sqlite3.Connection, now: int, venue: str, mode: str) -> d
     held = one(conn, "SELECT COUNT(*) AS n FROM positions WHERE venue = :v AND mode = :m "
                      "AND settled + pending != 0", {"v": venue, "m": mode})
     return {"mode": mode, "strategies": names, "held": sorted(set(every) - set(names)),
-            "exchange": _exchange(conn, venue), "trading_state": risk.trading_state, "trading_reason": risk.reason,
+            "exchange": _exchange(conn, venue), "funds": _funds(conn, venue) if mode == "live" else None,
+            "trading_state": risk.trading_state, "trading_reason": risk.reason,
             "equity_usdc": None if pnl is None else round(pnl.equity, 2),
             "pnl_today_usdc": None if pnl is None else round(pnl.total, 2),
             "open_orders": orders["n"] if orders else 0, "positions": held["n"] if held else 0}
@@ -519,13 +550,25 @@ def _exchange(conn: sqlite3.Connection, venue: str) -> dict[str, Any] | None:
         return None
 
 
+def _funds(conn: sqlite3.Connection, venue: str) -> dict[str, Any] | None:
+    """What a live venue whose account is split into sections last said of them (engine_state.venue_funds,
+    engine/trading/ledgers/venue_funds.py); None when it said nothing."""
+    row = one(conn, "SELECT * FROM engine_state WHERE id = 1")
+    raw = _column(row, "venue_funds") if row is not None else None
+    try:
+        found = json.loads(raw or "{}").get(venue)
+    except (ValueError, AttributeError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
 def paper_ledger(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
     """Paper-only strategies on a live desk (engine/trading/passes/ledger.py): which, their ledger's
     trading state, and the paper ledger's equity, orders and positions (None: no such strategy)."""
     names = paper_only_names(conn)
     if not names:
         return None
-    risk = ledger_risk_store.read(conn, DESK_VENUE, "paper")
+    risk = ledger_risk_store.read(conn, desk_venue(), "paper")
     pnl = pnl_today(conn, "paper", now=now)
     lines = [s for s in per_strategy(conn, "paper") if s["strategy"] in names]
     return {"strategies": names, "trading_state": risk.trading_state, "trading_reason": risk.reason,

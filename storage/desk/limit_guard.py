@@ -20,7 +20,7 @@ from contracts.limits import LimitError, LimitSpec, parse_value
 from contracts.protection import Scope, loosening
 from contracts.runtime_settings import BY_KEY as SETTINGS
 from contracts.venue_policies import venue_named
-from contracts.venues import DESK_VENUE
+from contracts.venues import desk_venue
 from storage.engine_stores import venue_modes
 
 STARTING_CASH = "paper_starting_cash"
@@ -35,7 +35,7 @@ def _starting_cash(conn: Connection) -> Decimal:
     return value if value is not None and value.is_finite() else Decimal(str(SETTINGS[STARTING_CASH].default))
 
 
-def account_equity(conn: Connection, mode: str, venue: str = DESK_VENUE) -> Decimal | None:
+def account_equity(conn: Connection, mode: str, venue: str) -> Decimal | None:
     """The equity (pUSD) of the ledger (mode, venue): its newest snapshot's, or a paper ledger's starting
     cash before its first; None for a live ledger not valued yet."""
     newest = conn.execute(text("""SELECT equity FROM portfolio_snapshots WHERE mode = :m AND venue = :v
@@ -48,15 +48,15 @@ def account_equity(conn: Connection, mode: str, venue: str = DESK_VENUE) -> Deci
 def desk_equity(conn: Connection) -> Decimal | None:
     """The equity of the desk's own ledger, in its mode: what the desk-wide limits protect."""
     mode = conn.execute(text("SELECT mode FROM engine_state WHERE id = 1")).scalar() or "paper"
-    return account_equity(conn, str(mode))
+    return account_equity(conn, str(mode), desk_venue())
 
 
 def strategy_equity(conn: Connection, strategy: str) -> Decimal | None:
     """The equity of the ledger `strategy` trades on now: what its own limits are measured against."""
     row = conn.execute(text("SELECT markets, live FROM strategies WHERE name = :n"), {"n": strategy}).first()
     desk_mode = conn.execute(text("SELECT mode FROM engine_state WHERE id = 1")).scalar() or "paper"
-    venue = venue_named(row[0]) if row is not None else DESK_VENUE
-    armed = str(desk_mode) if venue == DESK_VENUE else venue_modes.modes(conn).get(venue, "paper")
+    venue = venue_named(row[0] if row is not None else None)
+    armed = {**venue_modes.modes(conn), desk_venue(): str(desk_mode)}.get(venue, "paper")
     mode = armed if row is not None and row[1] else "paper"
     return account_equity(conn, mode, venue)
 

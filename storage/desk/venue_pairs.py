@@ -130,6 +130,7 @@ class KalshiFacts:
     fee_multiplier_ppm: int
     status: str
     fee_changes: str | None = None  # contracts/venues/kalshi/fees.py schedule_json (migration 0057)
+    exchange_index: int | None = None  # the exchange shard it lives on (migration 0126)
 
 
 def set_kalshi_facts(db: Database, ticker: str, facts: KalshiFacts) -> bool:
@@ -137,9 +138,10 @@ def set_kalshi_facts(db: Database, ticker: str, facts: KalshiFacts) -> bool:
     with db.write() as conn:
         changed = conn.execute(text("""UPDATE venue_pairs SET kalshi_price_grid = :g, kalshi_fee_type = :t,
                                            kalshi_fee_multiplier_ppm = :m, kalshi_status = :s, kalshi_read_at = :at,
-                                           kalshi_fee_changes = :c
+                                           kalshi_fee_changes = :c,
+                                           kalshi_exchange_index = COALESCE(:x, kalshi_exchange_index)
                                        WHERE kalshi_ticker = :k"""),
                                {"g": facts.price_grid, "t": facts.fee_type, "m": facts.fee_multiplier_ppm,
                                 "s": facts.status, "at": now_ms(), "c": facts.fee_changes,
-                                "k": ticker}).rowcount
+                                "x": facts.exchange_index, "k": ticker}).rowcount
     return bool(changed)

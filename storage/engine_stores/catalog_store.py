@@ -2,7 +2,7 @@
 CLOB's fee parameters (and current tick, min size, neg-risk) set on the markets being traded,
 and every row read back for the market catalogue (engine/feeds/catalog.py).
 
-Rows are dicts of named parameters (engine/feeds/discovery.py: market_row builds them from a
+Rows are dicts of named parameters (engine/venues/polymarket/discovery.py: market_row builds them from a
 parsed Gamma market); each call is one short write transaction. A market the venue lists is
 the venue's (`origin = 'venue'`), even if an imported session file brought it first.
 """
@@ -76,6 +76,7 @@ def paired_kalshi_markets(db: Database) -> list[dict[str, Any]]:
                                             p.kalshi_price_grid AS price_grid, p.kalshi_fee_type AS fee_type,
                                             p.kalshi_fee_multiplier_ppm AS fee_multiplier_ppm,
                                             p.kalshi_status AS status, p.kalshi_fee_changes AS fee_changes,
+                                            p.kalshi_exchange_index AS exchange_index,
                                             EXISTS (SELECT 1 FROM settlement_txs t WHERE t.tx_hash = :prefix
                                                     || p.kalshi_ticker) AS voided
                                      FROM venue_pairs p ORDER BY p.id"""), {"prefix": settlement_ref("")}).mappings()

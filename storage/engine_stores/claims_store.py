@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from contracts.venues import DESK_VENUE, venue_of
+from contracts.venues import desk_venue, venue_of
 from storage.sqlite.sql import run, scalar
 
 REFUND = "refund:"  # how a voided market's refund claim's ref begins (the round trips read it)
@@ -63,8 +63,8 @@ def add_claim(conn: Connection, *, mode: str, kind: str, condition_id: str, stra
 
 def open_claims(conn: Connection, mode: str, condition_id: str | None = None,
                 venue: str | None = None) -> list[ClaimRow]:
-    """The open claims of one venue's ledger (by default the market's venue, or Polymarket's)."""
-    venue = venue or (venue_of(condition_id) if condition_id else DESK_VENUE)
+    """The open claims of one venue's ledger (by default the market's venue, or the desk's)."""
+    venue = venue or (venue_of(condition_id) if condition_id else desk_venue())
     rows = run(conn, """SELECT id, kind, condition_id, strategy, token_id, amount, status, tx_id, created_at
                         FROM claims WHERE mode = :mode AND venue = :venue AND status = 'open'
                         AND (:cid IS NULL OR condition_id = :cid) ORDER BY id""",
@@ -72,7 +72,7 @@ def open_claims(conn: Connection, mode: str, condition_id: str | None = None,
     return [ClaimRow(*r) for r in rows]
 
 
-def redeemable(conn: Connection, mode: str, venue: str = DESK_VENUE) -> int:
+def redeemable(conn: Connection, mode: str, venue: str) -> int:
     """What the venue owes, not yet paid: the redeemable part of equity."""
     return int(scalar(conn, """SELECT COALESCE(SUM(amount), 0) FROM claims WHERE mode = :mode AND venue = :venue
                                AND status = 'open'""", {"mode": mode, "venue": venue}))
@@ -94,7 +94,7 @@ def new_tx(conn: Connection, *, mode: str, kind: str, condition_id: str | None, 
     cursor = run(conn, """INSERT INTO settlement_txs (mode, venue, kind, condition_id, amount, state, actor,
                               created_at, updated_at)
                           VALUES (:mode, :venue, :kind, :cid, :amount, 'sending', :actor, :now, :now)""",
-                 {"mode": mode, "venue": venue_of(condition_id) if condition_id else DESK_VENUE, "kind": kind,
+                 {"mode": mode, "venue": venue_of(condition_id) if condition_id else desk_venue(), "kind": kind,
                   "cid": condition_id, "amount": amount, "actor": actor, "now": now})
     return int(cursor.lastrowid)  # type: ignore[arg-type]  # set after an INSERT
 
@@ -129,7 +129,7 @@ def still_owed_by(conn: Connection, mode: str, tx: TxRow) -> int:
     return int(scalar(conn, sql, params))
 
 
-def open_txs(conn: Connection, mode: str, venue: str = DESK_VENUE) -> list[TxRow]:
+def open_txs(conn: Connection, mode: str, venue: str) -> list[TxRow]:
     rows = run(conn, """SELECT id, kind, condition_id, amount, ref, state, created_at FROM settlement_txs
                         WHERE mode = :mode AND venue = :venue AND state IN ('sending', 'pending') ORDER BY id""",
                {"mode": mode, "venue": venue})

@@ -127,6 +127,22 @@ def set_venue_status(conn: Connection, phase: str, at_ms: int, detail: str) -> N
                              venue_status_detail = :d WHERE id = 1"""), {"s": phase, "at": at_ms, "d": detail[:500]})
 
 
+def set_venue_funds(conn: Connection, venue: str, funds_json: str) -> None:
+    """One venue's sections as its live ledger last said them (engine/trading/ledgers/venue_funds.py)."""
+    conn.execute(text("UPDATE engine_state SET venue_funds = json_set(venue_funds, '$.' || :v, json(:s)) "
+                      "WHERE id = 1"), {"v": venue, "s": funds_json})
+
+
+def venue_funds(conn: Connection) -> dict[str, dict[str, object]]:
+    """Every venue's sections as last said ({} when none was)."""
+    raw = conn.execute(text("SELECT venue_funds FROM engine_state WHERE id = 1")).scalar()
+    try:
+        found = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return {k: v for k, v in found.items() if isinstance(v, dict)} if isinstance(found, dict) else {}
+
+
 def set_kalshi_exchange(conn: Connection, state_json: str) -> None:
     """Kalshi's exchange as last read (engine/venues/kalshi/pairs.py): a JSON object."""
     conn.execute(text("UPDATE engine_state SET kalshi_exchange = :s WHERE id = 1"), {"s": state_json})

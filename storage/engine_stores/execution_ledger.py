@@ -20,8 +20,9 @@ from typing import NamedTuple
 from sqlalchemy import Connection, text
 
 from contracts.order_status import FILL_RANK, PENDING_FILL, RANK, TERMINAL_RANK, OrderStatus, TradeStatus
-from contracts.venues import DESK_VENUE
-from storage.sqlite.sql import run, run_many, scalar
+from contracts.venues import POLICIES
+from storage.sqlite import write_behind
+from storage.sqlite.sql import run, run_beside, run_many, scalar
 
 # The columns of an order row, in the order every order read returns them.
 ORDER_COLUMNS = ("id, client_id, venue_order_id, mode, strategy, condition_id, token_id, outcome, side, "
@@ -37,6 +38,12 @@ def insert_order(conn: Connection, *, client_id: str, venue_order_id: str | None
                  gate: str | None = None) -> int:
     """The new order's id. `gate`: what the risk gate did with the intent it was placed for (None:
     it did not come through the gate)."""
+    held = write_behind.of(conn)  # a replay's batch: kept in memory, written at its end
+    if held is not None:
+        return held.insert_order([
+            None, client_id, venue_order_id, mode, venue, strategy, condition_id, token_id, outcome, side, price, size,
+            filled, tif, int(post_only), status.value, RANK[status], payload, flags, reason, now, now, submitted_at,
+            expires_at, gate, None, None, None, None, None])
     cursor = run(
         conn, """INSERT INTO orders (client_id, venue_order_id, mode, venue, strategy, condition_id, token_id, outcome,
                     side, price, size, filled, tif, post_only, status, status_rank, signed_payload, flags, reason,
@@ -117,17 +124,24 @@ def advance_at_once(conn: Connection, order_id: int, status: OrderStatus, now: i
     is kept: a kill does not rename a replace already under way), and `ending_at` when its end
     began (storage/dashboard_queries/order_trail_queries.py)."""
     rank = RANK[status]
+    held = write_behind.of(conn)
+    if held is not None and held.advance(order_id, status.value, rank, now, filled, error, acked, end_reason):
+        return
     params = {"status": status.value, "rank": rank, "now": now, "error": error, "acked": int(acked),
               "filled": filled, "id": order_id}
+    execute = run if held is None else run_beside  # (a row not held: the held ones need not be written first)
     if end_reason is not None:
-        run(conn, _ADVANCE_ENDING, {**params, "end_reason": end_reason})
+        execute(conn, _ADVANCE_ENDING, {**params, "end_reason": end_reason})
     else:
-        run(conn, _ADVANCE_CLOSING if rank >= TERMINAL_RANK else _ADVANCE, params)
+        execute(conn, _ADVANCE_CLOSING if rank >= TERMINAL_RANK else _ADVANCE, params)
 
 
 def mark_ending(conn: Connection, order_ids: list[int], end_reason: str, now: int) -> None:
     """Record why the desk is ending these orders, and when (first cause kept), before a cancel whose
     acknowledgement closes them (a kill's cancel-all)."""
+    held = write_behind.of(conn)
+    if held is not None:
+        order_ids = [order_id for order_id in order_ids if not held.mark_ending(order_id, end_reason, now)]
     run_many(conn, """UPDATE orders SET end_reason = COALESCE(end_reason, :why),
                           ending_at = CASE WHEN end_reason IS NULL THEN :now ELSE ending_at END
                       WHERE id = :id""",
@@ -136,12 +150,16 @@ def mark_ending(conn: Connection, order_ids: list[int], end_reason: str, now: in
 
 def add_flag(conn: Connection, order_id: int, flag: str, now: int) -> None:
     """Add `flag` to the order's space-separated flags, once."""
-    run(conn, """UPDATE orders SET flags = TRIM(flags || ' ' || :flag), updated_at = :now
+    held = write_behind.of(conn)
+    if held is not None and held.add_flag(order_id, flag, now):
+        return
+    execute = run if held is None else run_beside
+    execute(conn, """UPDATE orders SET flags = TRIM(flags || ' ' || :flag), updated_at = :now
                  WHERE id = :id AND (' ' || flags || ' ') NOT LIKE ('% ' || :flag || ' %')""",
         {"flag": flag, "now": now, "id": order_id})
 
 
-def open_order_rows(conn: Connection, mode: str, venue: str = DESK_VENUE) -> list[sqlite3.Row]:
+def open_order_rows(conn: Connection, mode: str, venue: str) -> list[sqlite3.Row]:
     """The ledger's non-terminal orders (`ORDER_COLUMNS`), oldest first."""
     return run(conn, f"""SELECT {ORDER_COLUMNS} FROM orders WHERE mode = :mode AND venue = :venue
                          AND status_rank < 100 ORDER BY id""", {"mode": mode, "venue": venue}).fetchall()
@@ -160,7 +178,7 @@ def order_row(conn: Connection, order_id: int) -> sqlite3.Row:
 
 
 def order_row_by_venue_id(conn: Connection, mode: str, venue_order_id: str,
-                          venue: str = DESK_VENUE) -> sqlite3.Row | None:
+                          venue: str) -> sqlite3.Row | None:
     return run(conn, f"""SELECT {ORDER_COLUMNS} FROM orders WHERE mode = :mode AND venue = :venue
                          AND venue_order_id = :v""",
                {"mode": mode, "venue": venue, "v": venue_order_id}).fetchone()
@@ -350,7 +368,7 @@ def last_fill_at(conn: Connection, mode: str, venue: str | None = None) -> int |
     return None if at is None else int(at)
 
 
-def cash_fill_rows(conn: Connection, mode: str, venue: str = DESK_VENUE) -> list[sqlite3.Row]:
+def cash_fill_rows(conn: Connection, mode: str, venue: str) -> list[sqlite3.Row]:
     """(side, price, size, fee, status) of every fill that moved cash (not FAILED), in match order."""
     return run(conn, """SELECT side, price, size, fee, status FROM fills WHERE mode = :mode AND venue = :venue
                         AND status != 'FAILED' ORDER BY matched_at, trade_id""",
@@ -397,14 +415,14 @@ def store_position(conn: Connection, *, mode: str, venue: str, strategy: str, to
     )
 
 
-def position_rows(conn: Connection, mode: str, venue: str = DESK_VENUE) -> list[sqlite3.Row]:
+def position_rows(conn: Connection, mode: str, venue: str) -> list[sqlite3.Row]:
     """(strategy, token_id, condition_id, outcome, settled, pending, cost, realized, fees) of every position."""
     return run(conn, """SELECT strategy, token_id, condition_id, outcome, settled, pending, cost, realized, fees
                         FROM positions WHERE mode = :mode AND venue = :venue""",
                {"mode": mode, "venue": venue}).fetchall()
 
 
-def position_keys_from_fills(conn: Connection, mode: str, venue: str = DESK_VENUE) -> list[tuple[str, str, str, str]]:
+def position_keys_from_fills(conn: Connection, mode: str, venue: str) -> list[tuple[str, str, str, str]]:
     """(strategy, token_id, condition_id, outcome) of every position the fills make."""
     rows = run(conn, """SELECT DISTINCT strategy, token_id, condition_id, outcome FROM fills
                         WHERE mode = :mode AND venue = :venue""", {"mode": mode, "venue": venue})
@@ -427,7 +445,7 @@ def record_resolution(conn: Connection, *, mode: str, venue: str, condition_id: 
 
 
 def add_cash_entry(conn: Connection, *, mode: str, kind: str, amount: int, ref: str, note: str | None,
-                   now: int, venue: str = DESK_VENUE) -> bool:
+                   now: int, venue: str) -> bool:
     """One ledger entry per (mode, kind, ref): settlements and deposits are never doubled. The
     key has no venue (the table's UNIQUE predates it), so another venue's refs carry its name."""
     return bool(run(
@@ -440,31 +458,33 @@ def add_cash_entry(conn: Connection, *, mode: str, kind: str, amount: int, ref: 
 
 
 def venue_ref(venue: str, ref: str) -> str:
-    """A cash entry's key: Polymarket's as it always was, another venue's prefixed with its name."""
-    return ref if venue == DESK_VENUE else f"{venue}:{ref}"
+    """A cash entry's key: the unprefixed venue's (its market ids carry no prefix: Polymarket's) as it always was,
+    another venue's prefixed with its name."""
+    policy = POLICIES.get(venue)
+    return ref if policy is not None and not policy.market_prefix else f"{venue}:{ref}"
 
 
-def ledger_total(conn: Connection, mode: str, venue: str = DESK_VENUE) -> int:
+def ledger_total(conn: Connection, mode: str, venue: str) -> int:
     """The sum of the ledger's cash entries (fills' cash is not in it)."""
     return int(scalar(conn, "SELECT COALESCE(SUM(amount), 0) FROM cash_ledger WHERE mode = :mode AND venue = :venue",
                       {"mode": mode, "venue": venue}))
 
 
-def initial_deposit_at(conn: Connection, mode: str, venue: str = DESK_VENUE) -> int | None:
+def initial_deposit_at(conn: Connection, mode: str, venue: str) -> int | None:
     """When the ledger's cash began (its initial deposit); None: no cash yet."""
     at = conn.execute(text("SELECT at FROM cash_ledger WHERE mode = :m AND kind = 'deposit' AND ref = :ref"),
                       {"m": mode, "ref": venue_ref(venue, "initial")}).scalar()
     return None if at is None else int(at)
 
 
-def newest_credit_at(conn: Connection, mode: str, venue: str = DESK_VENUE) -> int | None:
+def newest_credit_at(conn: Connection, mode: str, venue: str) -> int | None:
     """When the newest venue payment (redemption, merge, rebate, reward) was booked."""
     at = conn.execute(text("SELECT MAX(at) FROM cash_ledger WHERE mode = :m AND venue = :v AND kind IN "
                            "('redemption', 'merge', 'rebate', 'reward')"), {"m": mode, "v": venue}).scalar()
     return None if at is None else int(at)
 
 
-def legacy_settlement_markets(conn: Connection, mode: str, venue: str = DESK_VENUE) -> set[str]:
+def legacy_settlement_markets(conn: Connection, mode: str, venue: str) -> set[str]:
     """Markets whose payout an older version of the desk booked as cash at resolution
     ('settlement' entries, ref `<condition id>:...`)."""
     return set(conn.execute(text("""SELECT DISTINCT substr(ref, 1, instr(ref, ':') - 1) FROM cash_ledger

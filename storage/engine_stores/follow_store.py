@@ -84,7 +84,7 @@ def known(conn: Connection) -> list[tuple[int, Followed]]:
 
 @dataclass(frozen=True)
 class ScoreRow:
-    """One wallet finder result (engine/follow/finder.py), money in micro-pUSD."""
+    """One wallet finder result (engine/venues/polymarket/follow/finder.py), money in micro-pUSD."""
 
     wallet: str
     name: str

@@ -17,13 +17,14 @@ import sqlite3
 
 from sqlalchemy import Connection, Row, text
 
-from contracts.venues import DESK_VENUE, venue_of
+from contracts.venues import venue_of
+from storage.sqlite import write_behind
 from storage.sqlite.sql import run, scalar
 
 # -- orders ----------------------------------------------------------------------------------------
 
 
-def live_orders(conn: Connection, venue: str = DESK_VENUE) -> list[sqlite3.Row]:
+def live_orders(conn: Connection, venue: str) -> list[sqlite3.Row]:
     """Every order resting on the venue's paper book."""
     return run(conn, "SELECT * FROM paper_orders WHERE status = 'LIVE' AND venue = :venue",
                {"venue": venue}).fetchall()
@@ -36,6 +37,10 @@ def order_row(conn: Connection, venue_order_id: str) -> sqlite3.Row | None:
 
 
 def order_exists(conn: Connection, venue_order_id: str) -> bool:
+    held = write_behind.of(conn)
+    if held is not None:  # held, or written before (a plain read: nothing held changes the answer)
+        return held.paper_order_held(venue_order_id) or held.raw.execute(
+            "SELECT 1 FROM paper_orders WHERE venue_order_id = ?", (venue_order_id,)).fetchone() is not None
     return bool(scalar(conn, "SELECT 1 FROM paper_orders WHERE venue_order_id = :v", {"v": venue_order_id}))
 
 
@@ -43,6 +48,11 @@ def save_order(conn: Connection, *, venue_order_id: str, token_id: str, conditio
                price: int, size: int, filled: int, queue_ahead: int, tif: str, status: str, created_at: int,
                now: int, expires_at: int | None) -> None:
     """Insert an order, or move a known one's fill, queue position and status."""
+    held = write_behind.of(conn)  # a replay's batch: kept in memory, written at its end
+    if held is not None:
+        held.save_paper_order((venue_order_id, token_id, condition_id, side, price, size, filled, queue_ahead, tif,
+                               status, created_at, now, expires_at, venue_of(token_id)))
+        return
     run(
         conn, """INSERT INTO paper_orders (venue_order_id, token_id, condition_id, side, price, size,
                     filled, queue_ahead, tif, status, created_at, updated_at, expires_at, venue)
@@ -68,6 +78,9 @@ def promised_sells(conn: Connection, token_id: str) -> int:
 
 def trade_count(conn: Connection, venue_order_id: str) -> int:
     """How many trades an order has had (its next trade's sequence number, less one)."""
+    held = write_behind.of(conn)
+    if held is not None:
+        return held.trade_count(venue_order_id)
     return int(scalar(conn, "SELECT COUNT(*) FROM paper_trades WHERE venue_order_id = :v",
                       {"v": venue_order_id}))
 
@@ -81,6 +94,11 @@ def order_fills(conn: Connection, venue_order_id: str) -> list[sqlite3.Row]:
 def insert_trade(conn: Connection, *, trade_id: str, venue_order_id: str, token_id: str, side: str,
                  price: int, size: int, fee: int, liquidity: str, now: int, settle_at: int) -> None:
     """A new MATCHED trade, due to move on at `settle_at`."""
+    held = write_behind.of(conn)
+    if held is not None:
+        held.insert_paper_trade([trade_id, venue_order_id, token_id, side, price, size, fee, liquidity, "MATCHED", now,
+                                 settle_at, now, venue_of(token_id)])
+        return
     run(
         conn, """INSERT INTO paper_trades (trade_id, venue_order_id, token_id, side, price, size, fee,
                     liquidity, status, matched_at, settle_at, updated_at, venue)
@@ -90,7 +108,7 @@ def insert_trade(conn: Connection, *, trade_id: str, venue_order_id: str, token_
     )
 
 
-def due_trades(conn: Connection, now: int, venue: str = DESK_VENUE) -> list[sqlite3.Row]:
+def due_trades(conn: Connection, now: int, venue: str) -> list[sqlite3.Row]:
     """The venue's trades not yet final whose next step is due by `now`."""
     return run(conn, """SELECT * FROM paper_trades WHERE status IN ('MATCHED', 'MINED')
                         AND settle_at <= :now AND venue = :venue""", {"now": now, "venue": venue}).fetchall()
@@ -102,20 +120,20 @@ def set_trade_status(conn: Connection, trade_id: str, status: str, settle_at: in
         {"s": status, "settle": settle_at, "now": now, "t": trade_id})
 
 
-def next_settlement(conn: Connection, venue: str = DESK_VENUE) -> int | None:
+def next_settlement(conn: Connection, venue: str) -> int | None:
     """When the venue's earliest trade not yet final is due to move on (None: none is)."""
     due: int | None = scalar(conn, "SELECT MIN(settle_at) FROM paper_trades "
                                    "WHERE status IN ('MATCHED', 'MINED') AND venue = :venue", {"venue": venue})
     return due
 
 
-def trades_since(conn: Connection, after_ms: int, venue: str = DESK_VENUE) -> list[sqlite3.Row]:
+def trades_since(conn: Connection, after_ms: int, venue: str) -> list[sqlite3.Row]:
     """Every trade of the venue matched at or after `after_ms`, oldest first."""
     return run(conn, "SELECT * FROM paper_trades WHERE matched_at >= :after AND venue = :venue ORDER BY matched_at",
                {"after": after_ms, "venue": venue}).fetchall()
 
 
-def held_by_token(conn: Connection, venue: str = DESK_VENUE) -> list[sqlite3.Row]:
+def held_by_token(conn: Connection, venue: str) -> list[sqlite3.Row]:
     """(token, shares) the trades not FAILED moved into the venue's paper wallet, per token."""
     return run(conn, """SELECT token_id, SUM(CASE side WHEN 'BUY' THEN size ELSE -size END) FROM paper_trades
                         WHERE status != 'FAILED' AND venue = :venue GROUP BY token_id""",
@@ -129,7 +147,7 @@ def traded(conn: Connection, token_id: str) -> int:
                       {"t": token_id}))
 
 
-def trade_amounts(conn: Connection, venue: str = DESK_VENUE) -> list[Row]:
+def trade_amounts(conn: Connection, venue: str) -> list[Row]:
     """(token, side, price, size, fee) of the venue's trades not FAILED: what moved cash and shares."""
     return list(conn.execute(text("""SELECT token_id, side, price, size, fee FROM paper_trades
                                      WHERE status != 'FAILED' AND venue = :venue"""), {"venue": venue}).all())

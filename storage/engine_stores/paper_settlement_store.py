@@ -11,7 +11,7 @@ import sqlite3
 
 from sqlalchemy import Connection
 
-from contracts.venues import DESK_VENUE, venue_of
+from contracts.venues import venue_of
 from storage.sqlite.sql import run, scalar
 
 
@@ -68,7 +68,7 @@ def burned(conn: Connection, token_id: str) -> int:
                       {"t": token_id}))
 
 
-def total_paid(conn: Connection, venue: str = DESK_VENUE) -> int:
+def total_paid(conn: Connection, venue: str) -> int:
     """Everything the confirmed redemptions and merges paid in."""
     return int(scalar(conn, "SELECT COALESCE(SUM(paid), 0) FROM paper_settlements WHERE state = 'confirmed' "
                             "AND venue = :venue", {"venue": venue}))

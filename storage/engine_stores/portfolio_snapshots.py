@@ -10,8 +10,6 @@ from typing import Protocol
 
 from sqlalchemy import Connection, text
 
-from contracts.venues import DESK_VENUE
-
 
 class StrategyFigures(Protocol):
     """What a strategy snapshot stores (engine/execution/portfolio.py's StrategyBook)."""
@@ -44,7 +42,7 @@ class DeskFigures(StrategyFigures, Protocol):
 
 
 def write_strategy_snapshots(conn: Connection, mode: str, books: Mapping[str, StrategyFigures], now: int,
-                             venue: str = DESK_VENUE) -> None:
+                             venue: str) -> None:
     if books:
         conn.execute(text("""INSERT INTO strategy_snapshots (mode, venue, strategy, at, realized, unrealized, fees,
                                  exposure)
@@ -54,8 +52,8 @@ def write_strategy_snapshots(conn: Connection, mode: str, books: Mapping[str, St
                       for name, b in books.items()])
 
 
-def write_snapshot(conn: Connection, mode: str, valuation: DeskFigures, now: int, kind: str = "scheduled",
-                   venue: str = DESK_VENUE) -> None:
+def write_snapshot(conn: Connection, mode: str, valuation: DeskFigures, now: int, kind: str,
+                   venue: str) -> None:
     conn.execute(
         text("""INSERT INTO portfolio_snapshots (mode, venue, at, kind, cash, positions_value, liquidation_value,
                     equity, realized, unrealized, fees, exposure, redeemable)

@@ -40,6 +40,17 @@ def append_tick_sizes(conn: sqlite3.Connection, rows: Sequence[tuple[str, int, i
         conn.executemany("INSERT OR IGNORE INTO tick_sizes (token_id, at, old_tick, tick) VALUES (?, ?, ?, ?)", rows)
 
 
+def append_resolutions(conn: sqlite3.Connection, rows: Sequence[tuple[str, int, str, int | None]], now: int) -> None:
+    """The markets' endings the feed told (condition id, at, outcome, what a YES share paid or None) into
+    `market_resolutions` (storage/research/market_resolutions.py), for a replay of the recording to settle
+    at them; what the desk holds for a market already is kept."""
+    with immediate(conn):
+        conn.executemany("""INSERT OR IGNORE INTO market_resolutions (condition_id, at, outcome, yes_pays, source,
+                                                                      recorded_at, recorded_by)
+                            VALUES (?, ?, ?, ?, 'feed', ?, 'recorder')""",
+                         [(cid, at, outcome, yes_pays, now) for cid, at, outcome, yes_pays in rows])
+
+
 def prune_ticks(db_path: Path, *, before_ms: int, chunk: int = 5_000) -> int:
     """Delete ticks older than `before_ms` in short transactions with a pause between (the engine
     keeps writing, and a kill must never wait behind a prune: storage/sqlite/db.py); ticks a

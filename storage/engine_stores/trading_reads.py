@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from contracts.average_cost import Lot
 from storage.engine_stores import venue_modes
 
 
@@ -84,6 +85,20 @@ def fair_sources(conn: Connection, *, now: int, operator_source: str
     return [(str(r[0]), str(r[1]), r[2], r[3], r[4]) for r in rows]
 
 
+def fair_value_history(conn: Connection) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]],
+                                                   list[tuple[Any, ...]]]:
+    """What a replay's fair values are made of (its scratch database holds only the run's): the standing
+    signals without an expiry (condition id, source, value, confidence, updated at), every outside and poll
+    post as the desk received it (received at, expires at, condition id, source, value, confidence; in the
+    order received) and the breaker's verdicts (source, state, Brier score). As stored: the reader checks them."""
+    standing = conn.execute(text("""SELECT condition_id, source, fair_value, confidence, updated_at FROM signals
+                                    WHERE expires_at IS NULL ORDER BY condition_id, source""")).all()
+    posts = conn.execute(text("""SELECT received_at, expires_at, condition_id, source, fair_value, confidence
+                                 FROM signal_posts ORDER BY received_at, id""")).all()
+    verdicts = conn.execute(text("SELECT source, state, brier FROM signal_sources")).all()
+    return [tuple(r) for r in standing], [tuple(r) for r in posts], [tuple(r) for r in verdicts]
+
+
 def market_activity(conn: Connection) -> list[tuple[str, int, int, int]]:
     """(condition id, volume, liquidity, 24 h volume) of every stored market, in micro-pUSD."""
     rows = conn.execute(text("SELECT condition_id, volume, liquidity, volume_24h FROM markets")).all()
@@ -108,6 +123,23 @@ def sale_orders(conn: Connection, order_ids: Sequence[int]) -> list[dict[str, An
                                 WHERE id IN (SELECT value FROM json_each(:ids))"""),
                         {"ids": json.dumps(list(order_ids))}).mappings().all()
     return [dict(r) for r in rows]
+
+
+def sales_after_fees(conn: Connection, mode: str, strategy: str, token_id: str, order_ids: Sequence[int]) -> int:
+    """The PnL these orders' fills realized after fees, as a trade reads it (contracts/average_cost.py's `Lot`,
+    over the holding's fills in match order, as the Round trips page reads them)."""
+    lot, total = Lot(), 0
+    wanted = set(order_ids)
+    for order_id, side, price, size, fee in conn.execute(text(
+            """SELECT order_id, side, price, size, fee FROM fills
+               WHERE mode = :m AND strategy = :s AND token_id = :t AND status != 'FAILED'
+               ORDER BY matched_at, id"""), {"m": mode, "s": strategy, "t": token_id}):
+        if lot.held <= 0 and side == "BUY":
+            lot = Lot()  # flat again: a new trade
+        net = lot.step(side, price, size, fee)
+        if net is not None and order_id in wanted:
+            total += net
+    return total
 
 
 def filled_by_token(conn: Connection, order_ids: Sequence[int]) -> dict[str, int]:

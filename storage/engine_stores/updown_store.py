@@ -1,4 +1,4 @@
-"""The SQL of the up/down windows' pricing (`updown_windows`, engine/feeds/spot_reference.py): how
+"""The SQL of the up/down windows' pricing (`updown_windows`, engine/venues/polymarket/spot_reference.py): how
 each window the desk follows is priced, written when it changes, read by the Markets page."""
 
 from __future__ import annotations

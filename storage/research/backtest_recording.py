@@ -14,9 +14,15 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-BOOK, CHANGE, TRADE, DECIDE, TICK = 0, 1, 2, 3, 4  # a replay row's kind codes (TICK: a tick size change)
+from contracts.market_filter import MarketCandidate, select_markets
+from contracts.ticket import market_for_ticket
+
+# A replay row's kind codes (TICK: a tick size change; RESOLVE: a market's end, its condition id in `data`:
+# engine/backtest/resolutions.py).
+BOOK, CHANGE, TRADE, DECIDE, TICK, RESOLVE = 0, 1, 2, 3, 4, 5
 Row = tuple[int, int | None, int, int | None, int | None, int | None, str | None]
 Event = tuple[int, str, str, str | None, int | None, int | None, str | None]  # at, token, kind, side, price, size, data
 
@@ -115,6 +121,48 @@ def markets_with_data(db_path: Path, source: str, from_ms: int, to_ms: int) -> l
                               WHERE at BETWEEN :f AND :t) ORDER BY condition_id""", {"f": from_ms, "t": to_ms})
 
 
+@dataclass(frozen=True)
+class Configured:
+    """A configured strategy as a backtest of it runs it: its kind, its params and the markets it trades
+    that have data in the range."""
+
+    name: str
+    kind: str
+    params: dict[str, object]
+    markets: tuple[str, ...]
+
+
+def configured_strategy(db_path: Path, name: str, source: str, from_ms: int, to_ms: int,
+                        now_ms: int) -> Configured | None:
+    """The strategy `name` (None: there is none) and the markets with data in [from, to] it trades: those its
+    list names, or those its filter selects among them as the engine selects (contracts/market_filter.py), so
+    a backtest of it trades its markets, not every market the desk recorded beside them."""
+    rows = _rows(db_path, "SELECT kind, params, markets FROM strategies WHERE name = :n AND deleted_at IS NULL",
+                 {"n": name})
+    if not rows:
+        return None
+    params = _json(rows[0]["params"], {})
+    spec = _json(rows[0]["markets"], [])
+    with_data = markets_with_data(db_path, source, from_ms, to_ms)
+    candidates = [MarketCandidate(market_for_ticket(r), _amount(r["volume"]), _amount(r["liquidity"]),
+                                  _amount(r["volume_24h"])) for r in with_data]
+    chosen = select_markets(spec, candidates, now_ms=now_ms)
+    known = {c.condition_id for c in candidates}
+    return Configured(name, str(rows[0]["kind"]), params if isinstance(params, dict) else {},
+                      tuple(cid for cid in chosen if cid in known))
+
+
+def _amount(value: object) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _json(text: object, default: object) -> object:
+    try:
+        return json.loads(str(text)) if text is not None else default
+    except ValueError:
+        return default
+
+
 def history_point_count(db_path: Path, tokens: Sequence[str], from_ms: int, to_ms: int) -> int:
     marks = ",".join(f":k{i}" for i in range(len(tokens))) or "NULL"
     conn = open_recording(db_path)
@@ -134,13 +182,25 @@ def desk_limits_and_settings(db_path: Path) -> tuple[list[dict[str, object]], li
 
 def desk_fair_values(db_path: Path, condition_ids: Sequence[str]) -> list[dict[str, object]]:
     """The desk's standing fair values for these markets (the operator's and external signals'
-    without an expiry), for a value-betting backtest to trade toward; expiring ones (news) are
-    not kept as a history, so they are not replayed."""
+    without an expiry), for a value-betting backtest to trade toward as they stand today; the expiring
+    ones are replayed from their history (`fair_value_posts`), news signals not at all (none is kept)."""
     marks = ",".join(f":c{i}" for i in range(len(condition_ids))) or "NULL"
     return _rows(db_path, f"""SELECT condition_id, source, fair_value, version, updated_at, updated_by, detail,
                                      confidence
                               FROM signals WHERE expires_at IS NULL AND condition_id IN ({marks})""",
                  {f"c{i}": cid for i, cid in enumerate(condition_ids)})
+
+
+def fair_value_posts(db_path: Path, condition_ids: Sequence[str], from_ms: int, to_ms: int) -> list[dict[str, object]]:
+    """The outside and poll fair values the desk received for these markets that were in force at some time
+    in [from, to] (received by its end, expiring after its start), as kept (`signal_posts`), for a backtest
+    to replay each as the desk held it (engine/trading/hosting/fair_history.py)."""
+    marks = ",".join(f":c{i}" for i in range(len(condition_ids))) or "NULL"
+    return _rows(db_path, f"""SELECT source, condition_id, fair_value, confidence, nonce, posted_at, received_at,
+                                     expires_at, via, actor, detail
+                              FROM signal_posts WHERE condition_id IN ({marks}) AND received_at <= :t
+                                  AND expires_at > :f ORDER BY received_at, id""",
+                 {"f": from_ms, "t": to_ms, **{f"c{i}": cid for i, cid in enumerate(condition_ids)}})
 
 
 def desk_source_verdicts(db_path: Path) -> list[dict[str, object]]:

@@ -14,19 +14,22 @@ from storage.sqlite.db import Database
 
 # A market as it traded while it was recorded: its row holds what is true of it today (an imported
 # archive hour is usually of a market that has since closed and resolved), which would leave a
-# replay with nothing to trade. A resolution inside the range comes from the recording itself.
+# replay with nothing to trade, and its payouts would settle every position at once, before the
+# market ended. A resolution inside the range comes from the recording itself, at its time
+# (engine/backtest/resolutions.py).
 AS_RECORDED = {"origin": "venue", "closed": 0, "accepting_orders": 1, "resolution_status": "",
-               "resolution_history": "[]"}
+               "resolution_history": "[]", "resolved_outcome": None, "payout_yes": None, "payout_no": None}
 
 
 def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Sequence[dict[str, Any]],
                  settings: Sequence[dict[str, Any]], strategy: str, kind: str, params: dict[str, Any],
                  fair_values: Sequence[dict[str, Any]] = (), pairs: Sequence[dict[str, Any]] = (),
                  strategy_markets: Sequence[str] = (), followed: Sequence[dict[str, Any]] = (),
-                 verdicts: Sequence[dict[str, Any]] = ()) -> None:
-    """The run's markets, the desk's limits and settings, its standing fair values and the verdicts on
-    their sources (`verdicts`), the followed wallets' trades in its markets (`followed`), its one
-    strategy (enabled, on those markets), and paper mode, in one transaction. The run's markets are
+                 verdicts: Sequence[dict[str, Any]] = (), posts: Sequence[dict[str, Any]] = ()) -> None:
+    """The run's markets, the desk's limits and settings, its standing fair values, the outside and poll
+    values it received (`posts`, replayed as it received them) and the verdicts on their sources
+    (`verdicts`), the followed wallets' trades in its markets (`followed`), its one strategy (enabled, on
+    those markets), and paper mode, in one transaction. The run's markets are
     its venue's, whether the desk discovered them or a session file brought them; a Kalshi
     strategy's are its `pairs` (the desk's venue_pairs rows), named in `strategy_markets`."""
     with db.write() as conn:
@@ -54,6 +57,11 @@ def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Seq
             conn.execute(text("""INSERT INTO signals (condition_id, source, fair_value, version, updated_at, updated_by,
                                      detail, confidence) VALUES (:condition_id, :source, :fair_value, :version,
                                      :updated_at, :updated_by, :detail, :confidence)"""), {"confidence": None, **row})
+        if posts:
+            conn.execute(text("""INSERT INTO signal_posts (source, condition_id, fair_value, confidence, nonce,
+                                     posted_at, received_at, expires_at, via, actor, detail)
+                                 VALUES (:source, :condition_id, :fair_value, :confidence, :nonce, :posted_at,
+                                     :received_at, :expires_at, :via, :actor, :detail)"""), list(posts))
         for row in verdicts:
             conn.execute(text("""INSERT INTO signal_sources (source, state, brier, markets, judged_at, changed_at,
                                      reason)
@@ -68,6 +76,17 @@ def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Seq
                      {"n": strategy, "k": kind, "p": json.dumps(params),
                       "m": json.dumps(list(strategy_markets) or [r["condition_id"] for r in markets])})
         conn.execute(text("UPDATE engine_state SET mode = 'paper'"))
+
+
+def known_payouts(db: Database, markets: Sequence[dict[str, Any]]) -> None:
+    """After the replay: the payouts the desk knows today of the run's markets (`markets`, its rows), on the
+    scratch rows the run did not resolve, for its forecasts to be scored against."""
+    rows = [{"c": r["condition_id"], "y": r["payout_yes"], "n": r["payout_no"], "w": r.get("resolved_outcome")}
+            for r in markets if r.get("payout_yes") is not None and r.get("payout_no") is not None]
+    if rows:
+        with db.write() as conn:
+            conn.execute(text("""UPDATE markets SET payout_yes = :y, payout_no = :n, resolved_outcome = :w
+                                 WHERE condition_id = :c AND payout_yes IS NULL"""), rows)
 
 
 def drop_unused(db: Database, *, indexes: Sequence[str], triggers: Sequence[str]) -> None:

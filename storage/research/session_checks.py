@@ -24,6 +24,7 @@ from typing import Any
 
 from contracts.jsonsafe import JsonRefused, loads_bounded
 from contracts.market_rows import import_problem
+from contracts.resolutions import OUTCOMES, SOURCES, Resolution
 from contracts.venue_rules import TICKS
 from storage.research.recording_sessions import MAX_MARKETS, SessionError
 
@@ -53,6 +54,31 @@ def checked_market(raw: Any, index: int) -> dict[str, Any]:
         named = repr(cid[:80]) if isinstance(cid, str) else f"{index + 1}"
         raise SessionError(f"market {named} of the header is refused: {problem}")
     return row
+
+
+def header_resolutions(raw: Any, markets: set[str]) -> list[Resolution]:
+    """The header's `resolutions` (how its markets ended: storage/research/market_resolutions.py), each
+    checked: one of the header's markets, once, a time in ms, an outcome, what a YES share paid (a
+    `value`'s, or none), where its desk learnt it."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_MARKETS:
+        raise SessionError(f"the header's resolutions are not a list of at most {MAX_MARKETS}")
+    found: dict[str, Resolution] = {}
+    for i, item in enumerate(raw):
+        if not isinstance(item, Mapping) or set(item) != {"market", "at", "outcome", "yes_pays", "source"}:
+            raise SessionError(f"resolution {i + 1} of the header is not {{market, at, outcome, yes_pays, source}}")
+        market, at, outcome, pays = item["market"], item["at"], item["outcome"], item["yes_pays"]
+        if market not in markets or market in found:
+            raise SessionError(f"resolution {i + 1} of the header is not of one of its markets, once")
+        if type(at) is not int or not 0 <= at <= MOST_SIZE or outcome not in OUTCOMES or item["source"] not in SOURCES:
+            raise SessionError(f"resolution {i + 1} of the header needs a time in ms, an outcome "
+                               f"({', '.join(OUTCOMES)}) and a source ({', '.join(SOURCES)})")
+        if pays is not None and (type(pays) is not int or outcome != "value" or not 0 <= pays <= MICRO):
+            raise SessionError(f"resolution {i + 1} of the header: what a YES share paid is a value's, from 0 to "
+                               f"{MICRO:,} micro-units")
+        found[market] = Resolution(market, at, outcome, pays, item["source"])
+    return list(found.values())
 
 
 def checked_tick(raw: str, number: int, tokens: set[str], span: tuple[int, int]) -> dict[str, Any]:
@@ -138,7 +164,7 @@ def _trade(side: Any, price: Any, size: Any, data: Any) -> str | None:
 
 
 def _print_identity(data: Any) -> bool:
-    """A print's own identity and fee, as the archive gives them (engine/marketdata/pmxt_rows.py)."""
+    """A print's own identity and fee, as the archive gives them (engine/venues/polymarket/pmxt_rows.py)."""
     if not isinstance(data, dict) or not data or set(data) - {"tx", "fee_bps"}:
         return False
     tx, fee = data.get("tx"), data.get("fee_bps")

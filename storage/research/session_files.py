@@ -1,8 +1,10 @@
 """A recording session as a file another desk imports (`session export`, `import-history --file`).
 
 The file is JSON Lines, gzip-compressed when its name ends in `.gz`: the first line is the
-header (format, version, the session's name, notes and span, and the full rows of its markets
-as the `markets` table holds them), each further line one tick as the recorder wrote it:
+header (format, version, the session's name, notes and span, the full rows of its markets
+as the `markets` table holds them, and how those that ended did: `resolutions`, as
+storage/research/market_resolutions.py keeps them, taken only for the markets the file brings), each
+further line one tick as the recorder wrote it:
 `[at, token_id, kind, side, price, size, mid, data]` (prices and sizes in micro-units, times in
 ms UTC). Decision markers (token '') come along: a backtest decides where the recording desk
 decided.
@@ -33,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from contracts.jsonsafe import JsonRefused, loads_bounded
 from storage.desk.audit import write_audit
-from storage.research import import_jobs
+from storage.research import import_jobs, market_resolutions
 from storage.research.recording_sessions import (
     Session,
     SessionError,
@@ -45,7 +47,7 @@ from storage.research.recording_sessions import (
     recorded_markets,
     session_tokens,
 )
-from storage.research.session_checks import LINE_BYTES, checked_tick, header_markets
+from storage.research.session_checks import LINE_BYTES, checked_tick, header_markets, header_resolutions
 from storage.research.session_history import checked_history, history_of, tick_changes
 from storage.research.session_history import store as store_history
 from storage.research.tick_order import resequence_if_mixed
@@ -82,12 +84,13 @@ def export_session(db: Database, name: str, path: Path, *, progress: Progress | 
         tokens = session_tokens(conn, markets)
         history = history_of(conn, session.id)
         changes = tick_changes(conn, tokens, start, end)
+        ends = [r.as_json() for r in market_resolutions.of_markets(conn, markets)]
     if history is not None or changes:
         history = {**(history or {"source": "recorded", "layouts": [], "prints": "recorded"}), "tick_sizes": changes}
     header = {"format": FORMAT, "version": VERSION,
               "session": {"name": session.name, "notes": session.notes, "started_at": start, "stopped_at": end,
                           "markets": markets, **({"history": history} if history is not None else {})},
-              "markets": rows}
+              "markets": rows, **({"resolutions": ends} if ends else {})}
     written = 0
     tmp = path.with_name(f".{path.name}.part")
     with _open(tmp, "w", named=path) as out:
@@ -179,6 +182,7 @@ def _import(db: Database, lines: IO[str], path: Path, *, actor: str, name: str |
     markets = header_markets(header.get("markets"))
     tokens = {t for m in markets for t in (m["yes_token"], m["no_token"])}
     history = checked_history(meta.get("history"), tokens, span)
+    ends = header_resolutions(header.get("resolutions"), {m["condition_id"] for m in markets})
     with db.write() as conn:
         _taken(conn, session_name)
         unknown = _unknown_markets(conn, markets)
@@ -194,6 +198,8 @@ def _import(db: Database, lines: IO[str], path: Path, *, actor: str, name: str |
             resequence_if_mixed(conn, span[0], span[1], job.first_tick_id)  # another import's ticks of these hours
             session = _record(conn, job, session_name, notes, markets, span, actor, path.name, imported, added)
             store_history(conn, session.id, history)
+            # How its markets ended, for those the file brought: a market this desk knows keeps what it knows.
+            market_resolutions.keep(conn, [r for r in ends if r.condition_id in added], by=actor)
     except BaseException:
         import_jobs.undo(db, job, added)
         raise

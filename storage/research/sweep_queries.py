@@ -163,11 +163,13 @@ def sweep_view(url: str, name: str) -> SweepView | None:
     rows, complete = [], {}
     trials = study.get_trials(deepcopy=False)
     metrics: dict[int, dict[str, Any]] = {}
+    ends: dict[int, dict[str, Any]] = {}  # how each trial's markets ended (engine/backtest/resolutions.py)
     for t in trials:
         used = t.user_attrs.get("params", t.params)
         test = attrs.get(f"test:{t.number}", {})
         held = test.get("value") if test else t.user_attrs.get("held_out")  # a re-run, or walk-forward's
         metrics[t.number] = t.user_attrs.get("metrics") or {}
+        ends[t.number] = t.user_attrs.get("resolutions") or {}
         rows.append({"number": t.number, "state": t.state.name, "value": t.value,
                      **{p: used.get(p) for p in names}, "test": held, **pnl_columns(metrics[t.number]),
                      **pnl_columns(test.get("metrics") or {}, prefix="test_"),
@@ -181,7 +183,7 @@ def sweep_view(url: str, name: str) -> SweepView | None:
     if not ranked.empty:
         top = ranked.iloc[0]
         best = {"number": int(top["number"]), "value": float(top["value"]), "params": complete[int(top["number"])],
-                "metrics": metrics[int(top["number"])]}
+                "metrics": metrics[int(top["number"])], "resolutions": ends[int(top["number"])]}
     held = frame[frame["test"].notna() | frame["number"].isin(_tested(attrs))]
     held_out = held[["number", "value", "test", *(f"test_{c}" for c in PNL_COLUMNS), *names]].rename(
         columns={"value": "train"})

@@ -47,6 +47,7 @@ from storage.sqlite.lite import now_ms as now_ms
 from storage.sqlite.lite import raw_connection as raw_connection
 from storage.sqlite.lite import touch_heartbeat as touch_heartbeat
 from storage.sqlite.lite import utc_day_start as utc_day_start
+from storage.sqlite.write_behind import WriteBehind, flush_before
 
 # The engine's own writes wait at most this long for another process's write lock: its event
 # loop must never freeze behind a held lock (a failed write is retried on a later pass).
@@ -110,13 +111,17 @@ class Database:
     `access`: who writes through this handle (contracts/roles.py). None, as the engine, the CLI and
     scripts open it, is the machine's own user, an administrator; a dashboard session or a Telegram chat
     writes through a view of the process's handle `acting_as` its login, and every writer a front end
-    reaches calls `require` with what it touches before it writes."""
+    reaches calls `require` with what it touches before it writes. A dashboard login's every write, in
+    its own transaction, is made only while the login exists with the password, role and venue its
+    page was drawn for (storage/desk/dashboard_logins.py), whichever writer it goes through."""
 
     access: Access | None = None
     _on_refused: Callable[[str], object] | None = None
 
     def __init__(self, path: Path, *, writer_sync: Synchronous = "NORMAL", read_only: bool = False,
-                 busy_timeout_ms: int = BUSY_TIMEOUT_MS):
+                 busy_timeout_ms: int = BUSY_TIMEOUT_MS, write_behind: bool = False):
+        """`write_behind`: a replay's scratch ledger, whose batches hold the executor's and the paper
+        venue's rows in memory and write them once at the batch's end (storage/sqlite/write_behind.py)."""
         self.path = path
         self.read_only = read_only
         self.writer_sync = writer_sync
@@ -124,6 +129,12 @@ class Database:
         self.writer = None if read_only else make_engine(path, write=True, synchronous=writer_sync,
                                                          busy_timeout_ms=busy_timeout_ms)
         self._batch: tuple[int, Connection] | None = None
+        self.write_behind = write_behind and self.writer is not None
+        self._held: WriteBehind | None = None
+        self._held_offset = 0  # what earlier batches' held writes counted, less what their flushes did
+        if self.write_behind:  # any SQLAlchemy statement in a batch runs on the rows as a live writer leaves them
+            event.listen(self.writer, "before_cursor_execute",
+                         lambda conn, _cursor, statement, *_: flush_before(conn, statement))
 
     def acting_as(self, access: Access, *, on_refused: Callable[[str], object] | None = None) -> Database:
         """This handle's engines (shared, never disposed through the view), writing as `access`.
@@ -134,10 +145,22 @@ class Database:
         return view
 
     def require(self, what: str, scope: Scope, venues: Collection[str] = ()) -> None:
-        """Refuse (`refuse`) unless this handle's access may do `what`, reaching `scope` (and `venues`)."""
+        """Refuse (`refuse`) unless this handle's access may do `what`, reaching `scope` (and `venues`),
+        as its login is now (its write checks that again, in its transaction)."""
+        if self.access is not None and self.access.credential is not None:
+            with self.read() as conn:
+                why = self._login_gone(conn)
+            if why is not None:
+                self.refuse(f"{what[:1].upper()}{what[1:]} was refused: {why}, so nothing was changed")
         reason = refusal(self.access, what, scope=scope, venues=venues)
         if reason is not None:
             self.refuse(reason)
+
+    def _login_gone(self, conn: Connection) -> str | None:
+        from storage.desk.dashboard_logins import why_not_now  # (it reads the users through this module)
+
+        assert self.access is not None
+        return why_not_now(conn, self.access)
 
     def refuse(self, reason: str) -> NoReturn:
         if self._on_refused is not None:
@@ -154,9 +177,26 @@ class Database:
             raise PermissionError("this Database was opened read-only")
         if self._batch is not None and self._batch[0] == threading.get_ident():
             return Joined(self._batch[1])
+        if self.access is not None and self.access.credential is not None:
+            return self._as_login(synced)
+        return self._transaction(synced)
+
+    def _transaction(self, synced: bool) -> AbstractContextManager[Connection]:
+        assert self.writer is not None
         if not synced and self.writer_sync == "FULL":
             return self._unsynced(self.writer)
         return self.writer.begin()
+
+    @contextmanager
+    def _as_login(self, synced: bool) -> Iterator[Connection]:
+        """A dashboard login's write: its transaction, once the login is found as it was (else nothing is
+        written and the refusal is said, after the transaction ends, so that it may be audited)."""
+        with self._transaction(synced) as conn:
+            why = self._login_gone(conn)
+            if why is None:
+                yield conn
+                return
+        self.refuse(f"Refused: {why}, so nothing was changed")
 
     @staticmethod
     @contextmanager
@@ -184,7 +224,10 @@ class Database:
         if self._batch is None or self._batch[0] != threading.get_ident():
             return None
         raw = self._batch[1].connection.dbapi_connection
-        return None if raw is None else int(raw.total_changes)
+        if raw is None:
+            return None
+        held = self._held  # held writes count as they would have, and their flushes not again
+        return int(raw.total_changes) + self._held_offset + (0 if held is None else held.changes - held.flushed)
 
     def read_own(self) -> AbstractContextManager[Connection]:
         """A read that sees this thread's batch, uncommitted (a replay reading what it just wrote);
@@ -205,9 +248,15 @@ class Database:
         with self.write() as conn:
             self._batch = (threading.get_ident(), conn)
             try:
-                yield conn
+                if self.write_behind:
+                    with WriteBehind(conn) as self._held:  # written before the batch commits
+                        yield conn
+                else:
+                    yield conn
             finally:
-                self._batch = None
+                if self._held is not None:
+                    self._held_offset += self._held.changes - self._held.flushed
+                self._batch, self._held = None, None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

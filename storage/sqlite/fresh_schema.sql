@@ -72,6 +72,11 @@
 -- migration: 0098_dashboard_users
 -- migration: 0099_venue_modes
 -- migration: 0100_paper_trades_matched
+-- migration: 0141_pair_suggestions
+-- migration: 0142_strategy_templates
+-- migration: 0126_kalshi_exchange_index
+-- migration: 0127_venue_funds
+-- migration: 0146_market_resolutions
 -- migration: 0121_change_probes
 -- migration: 0122_db_upkeep
 CREATE TABLE "_sqlite_migrations" (
@@ -229,7 +234,7 @@ CREATE TABLE engine_state (
             updated_at INTEGER NOT NULL
         , trading_state TEXT NOT NULL DEFAULT 'ACTIVE'
             CHECK (trading_state IN ('ACTIVE', 'REDUCING', 'HALTED')), trading_state_reason TEXT, trading_state_at INTEGER, peak_equity INTEGER, day_start_equity INTEGER, day_started_at INTEGER, venue_status TEXT NOT NULL DEFAULT 'ok'
-            CHECK (venue_status IN ('ok', 'maintenance', 'post_only', 'rate_limited')), venue_status_at INTEGER, venue_status_detail TEXT, venue_conditions TEXT NOT NULL DEFAULT '[]', data_age_ms INTEGER, last_pass_at INTEGER, kalshi_exchange TEXT NOT NULL DEFAULT '{}', venue_host TEXT, venue_wallet TEXT, reads_at INTEGER, venue_tier TEXT NOT NULL DEFAULT '{}');
+            CHECK (venue_status IN ('ok', 'maintenance', 'post_only', 'rate_limited')), venue_status_at INTEGER, venue_status_detail TEXT, venue_conditions TEXT NOT NULL DEFAULT '[]', data_age_ms INTEGER, last_pass_at INTEGER, kalshi_exchange TEXT NOT NULL DEFAULT '{}', venue_host TEXT, venue_wallet TEXT, reads_at INTEGER, venue_tier TEXT NOT NULL DEFAULT '{}', venue_funds TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE event_members (
             event_id TEXT NOT NULL,
             condition_id TEXT NOT NULL,
@@ -315,6 +320,12 @@ CREATE TABLE indicator_values (
             at INTEGER NOT NULL,
             value INTEGER NOT NULL
         );
+CREATE TABLE kalshi_listing (
+            ticker TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            close_at INTEGER,
+            read_at INTEGER NOT NULL
+        );
 CREATE TABLE login_budget (
             id INTEGER PRIMARY KEY CHECK (id = 1),
             tokens_milli INTEGER NOT NULL,
@@ -329,6 +340,15 @@ CREATE TABLE market_events (
             neg_risk_market_id TEXT,
             augmented INTEGER NOT NULL CHECK (augmented IN (0, 1)),
             updated_at INTEGER NOT NULL
+        );
+CREATE TABLE market_resolutions (
+            condition_id TEXT PRIMARY KEY,
+            at INTEGER NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('yes', 'no', 'value', 'void')),
+            yes_pays INTEGER CHECK (yes_pays IS NULL OR (outcome = 'value' AND yes_pays BETWEEN 0 AND 1000000)),
+            source TEXT NOT NULL CHECK (source IN ('feed', 'ledger', 'gamma', 'kalshi', 'trader')),
+            recorded_at INTEGER NOT NULL,
+            recorded_by TEXT NOT NULL
         );
 CREATE TABLE markets (
             condition_id TEXT PRIMARY KEY,
@@ -454,6 +474,37 @@ CREATE TABLE orders (
             updated_at INTEGER NOT NULL,
             closed_at INTEGER
         , venue TEXT NOT NULL DEFAULT 'polymarket', end_reason TEXT, gate TEXT, ending_at INTEGER);
+CREATE TABLE pair_suggestion_runs (
+            id INTEGER PRIMARY KEY,
+            started_at INTEGER NOT NULL,
+            started_by TEXT NOT NULL,
+            finished_at INTEGER,
+            status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'done', 'failed')),
+            watched INTEGER NOT NULL DEFAULT 0,
+            listed INTEGER NOT NULL DEFAULT 0,
+            listing_read_at INTEGER,
+            pages INTEGER NOT NULL DEFAULT 0,
+            found INTEGER NOT NULL DEFAULT 0,
+            detail TEXT
+        );
+CREATE TABLE pair_suggestions (
+            id INTEGER PRIMARY KEY,
+            condition_id TEXT NOT NULL,
+            kalshi_ticker TEXT NOT NULL,
+            watched TEXT NOT NULL CHECK (watched IN ('polymarket', 'kalshi')),
+            polymarket_question TEXT NOT NULL,
+            kalshi_title TEXT NOT NULL,
+            polymarket_end_at INTEGER,
+            kalshi_close_at INTEGER,
+            score INTEGER NOT NULL,
+            parts TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'rejected')),
+            found_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            decided_at INTEGER,
+            decided_by TEXT,
+            UNIQUE (condition_id, kalshi_ticker)
+        );
 CREATE TABLE paper_orders (
             venue_order_id TEXT PRIMARY KEY,
             token_id TEXT NOT NULL,
@@ -777,6 +828,16 @@ CREATE TABLE strategy_snapshots (
             fees INTEGER NOT NULL,
             exposure INTEGER NOT NULL
         , venue TEXT NOT NULL DEFAULT 'polymarket');
+CREATE TABLE strategy_templates (
+            name TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            params TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at INTEGER NOT NULL,
+            created_by TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            updated_by TEXT NOT NULL
+        );
 CREATE TABLE tick_sizes (
             token_id TEXT NOT NULL,
             at INTEGER NOT NULL,
@@ -819,7 +880,7 @@ CREATE TABLE venue_pairs (
             warnings TEXT NOT NULL DEFAULT '[]',
             created_at INTEGER NOT NULL,
             created_by TEXT NOT NULL
-        , kalshi_price_grid TEXT, kalshi_fee_type TEXT, kalshi_fee_multiplier_ppm INTEGER, kalshi_status TEXT, kalshi_read_at INTEGER, kalshi_fee_changes TEXT);
+        , kalshi_price_grid TEXT, kalshi_fee_type TEXT, kalshi_fee_multiplier_ppm INTEGER, kalshi_status TEXT, kalshi_read_at INTEGER, kalshi_fee_changes TEXT, kalshi_exchange_index INTEGER);
 CREATE TABLE venue_risk (
             mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
             venue TEXT NOT NULL,
@@ -926,13 +987,14 @@ CREATE INDEX preflight_runs_by_venue ON preflight_runs (venue, at)
 CREATE INDEX ix_orders_ending ON orders (ending_at) WHERE ending_at IS NOT NULL
         ;
 CREATE INDEX ix_paper_trades_matched ON paper_trades (matched_at);
+CREATE INDEX pair_suggestions_by_status ON pair_suggestions (status, score);
 CREATE INDEX ix_orders_updated ON orders (updated_at);
 CREATE INDEX ix_fills_updated ON fills (updated_at);
 CREATE INDEX ix_positions_updated ON positions (updated_at);
 CREATE INDEX ix_strategy_runs_running ON strategy_runs (id) WHERE status = 'running'
         ;
 INSERT INTO "candle_backfill" VALUES(1,:now,NULL);
-INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,NULL,'{}',NULL,NULL,NULL,'{}');
+INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,NULL,'{}',NULL,NULL,NULL,'{}','{}');
 INSERT INTO "notifier_state" VALUES(1,0,:now,'{}',:now,0);
 INSERT INTO "venue_modes" VALUES('kalshi','paper',NULL,NULL,:now);
 INSERT INTO "venue_risk" VALUES('paper','polymarket','ACTIVE',NULL,NULL,NULL,NULL,:now);

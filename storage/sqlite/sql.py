@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from storage.sqlite.write_behind import flush_before
+
 Params = Mapping[str, Any] | Sequence[Any]
 
 
@@ -24,12 +26,22 @@ def _cursor(conn: Connection) -> sqlite3.Cursor:
 
 
 def run(conn: Connection, sql: str, params: Params = ()) -> sqlite3.Cursor:
+    flush_before(conn, sql)  # a replay's rows held in memory are written first (storage/sqlite/write_behind.py)
+    cursor = _cursor(conn)
+    cursor.execute(sql, params)
+    return cursor
+
+
+def run_beside(conn: Connection, sql: str, params: Params = ()) -> sqlite3.Cursor:
+    """`run` without writing a replay's held rows first: only for a statement that changes rows that are
+    not held (storage/sqlite/write_behind.py), which the held ones cannot change."""
     cursor = _cursor(conn)
     cursor.execute(sql, params)
     return cursor
 
 
 def run_many(conn: Connection, sql: str, rows: Iterable[Params]) -> sqlite3.Cursor:
+    flush_before(conn, sql)
     cursor = _cursor(conn)
     cursor.executemany(sql, rows)
     return cursor

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
-import _hftbacktest  # noqa: E402
+from _yardsticks import line, nautilus_line  # noqa: E402
 
 
 def test_a_failing_replay_on_other_code_shows_the_childs_error(tmp_path: Path) -> None:
@@ -32,7 +32,8 @@ def test_without_hftbacktest_the_yardstick_says_skipped_and_how_to_get_it(tmp_pa
     absent = tmp_path / "no-venv"
     done = subprocess.run([sys.executable, "bench/backtest.py", "--events", "2000", "--markets", "2"], cwd=ROOT,
                           capture_output=True, text=True, timeout=180,
-                          env={**os.environ, "BENCH_HFTBACKTEST_VENV": str(absent)})
+                          env={**os.environ, "BENCH_HFTBACKTEST_VENV": str(absent),
+                               "BENCH_NAUTILUS_VENV": str(tmp_path / "no-nautilus")})
     assert done.returncode == 0, done.stderr
     assert "default cadence:" in done.stdout and "one decision:" in done.stdout
     # The default cadence is the recorded markers' (2,000 market events, one every 100): the desk decides on
@@ -41,6 +42,8 @@ def test_without_hftbacktest_the_yardstick_says_skipped_and_how_to_get_it(tmp_pa
     assert re.search(r"fills \(.*by tenth of the replay \[", done.stdout)
     assert f"hftbacktest: skipped (no {absent}: run once with --install-hftbacktest (needs the network))" \
            in done.stdout
+    assert f"NautilusTrader: skipped (no {tmp_path / 'no-nautilus'}: run once with --install-nautilus (needs the " \
+           "network))" in done.stdout
     assert not absent.exists()
 
 
@@ -49,9 +52,21 @@ def test_the_yardstick_line_says_plainly_whether_each_target_is_met() -> None:
     process against hftbacktest's (>= 1.0x, its compile included) and the replay alone (<= 4x)."""
     theirs = {"events": 1000, "decisions": 10, "orders": 4, "fills": 2, "wall_s": 6.0, "load_s": 0.2,
               "compile_s": 4.8, "replay_s": 1.0, "prepare_s": 2.0}
-    fast = _hftbacktest.line(theirs, {"wall_s": 5.0, "replay_s": 3.5})
-    assert "whole process: the desk 5.0 s, 1.20x hftbacktest's wall (target >= 1.0x: met)" in fast
+    fast = line(theirs, {"wall_s": 5.0, "replay_s": 3.5})
+    assert "whole process: the desk 5.0 s, 1.20x hftbacktest's wall (1.60x with its conversion) (target >= 1.0x: met)" \
+        in fast
     assert "replay alone: the desk 3.5 s, 3.5x hftbacktest's replay alone (target <= 4x: met)" in fast
-    slow = _hftbacktest.line(theirs, {"wall_s": 12.0, "replay_s": 4.5}, "on events")
-    assert "0.50x hftbacktest's wall (target >= 1.0x: MISSED)" in slow
+    slow = line(theirs, {"wall_s": 12.0, "replay_s": 4.5}, "on events")
+    assert "0.50x hftbacktest's wall (0.67x with its conversion) (target >= 1.0x: MISSED)" in slow
     assert "4.5x hftbacktest's replay alone (target <= 4x: MISSED) [on events]" in slow
+
+
+def test_the_nautilus_line_says_whether_the_desk_is_twice_its_speed() -> None:
+    """Issue 90's target beside NautilusTrader: the desk's whole process at least twice its speed."""
+    theirs = {"events": 1000, "decisions": 10, "orders": 4, "fills": 2, "wall_s": 9.0, "load_s": 1.0,
+              "compile_s": 0.0, "replay_s": 7.0, "prepare_s": 3.0}
+    met = nautilus_line(theirs, {"wall_s": 4.0}, "on events")
+    assert "the desk 4.0 s, 2.25x NautilusTrader's speed (its wall 9.0 s; target on the wall >= 2.0x: met) " \
+           "[on events]" in met
+    assert "converting the recording into its data beforehand 3.0 s" in met
+    assert "target on the wall >= 2.0x: MISSED" in nautilus_line(theirs, {"wall_s": 5.0})

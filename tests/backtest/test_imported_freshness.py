@@ -1,6 +1,6 @@
 """A recording without the live engine's freshness markers (an imported archive) is replayed as the
 connection that received it kept its books: a row of book data vouches for every book of the run,
-as live's market channel does (engine/feeds/market_ws.py), so a quiet token whose market's other
+as live's market channel does (engine/venues/polymarket/market_ws.py), so a quiet token whose market's other
 token keeps moving stays fresh; a pause of the whole stream past the data age limit still makes
 every book stale, and the risk gate refuses then (STALE_DATA)."""
 

@@ -66,3 +66,32 @@ def test_the_desks_setting_is_the_default_and_measured_needs_live_round_trips(
         _run(copy, tmp_path / "m", None)  # the same recording, copied
     with pytest.raises(BacktestError, match="not understood"):
         _run(recording, tmp_path / "bad", "quick")
+
+
+def test_a_backtest_on_a_crypto_market_holds_its_takers_as_the_venue_does(tmp_path: Path) -> None:
+    """The same accumulation (three fill-and-kill slices into a still book) on a market of the crypto category
+    and on one outside it: each slice acts 100 ms after its decision, and on the crypto market the venue
+    holds it 50 ms more before it matches; the run's latency says so."""
+    from tests.backtest.test_every_kind import START, S, _flat, _recording
+
+    params = {"target_shares": 30, "size": 10, "interval_s": 30, "price_cap": 0.55}
+    waits, latency = {}, {}
+    for crypto in (False, True):
+        work = tmp_path / ("crypto" if crypto else "other")
+        work.mkdir()
+        path = work / "recorded.db"
+        markets = _recording(path, [_flat(100)])
+        if crypto:
+            with sqlite3.connect(path) as conn:
+                conn.execute("UPDATE markets SET tags = '[\"Crypto\", \"Bitcoin\"]'")
+        settings = load_settings({"TRADER_ENV_FILE": str(work / "none"), "TRADER_DB": str(path)})
+        spec = BacktestSpec("accumulate", params, START, START + 100 * S, tuple(markets), seed=1,
+                            latency="constant:100,100,0")
+        result = run_sync(spec, path, settings, work_dir=work / "bt")
+        created = {o["id"]: o["created_at"] for o in result.orders}
+        waits[crypto] = sorted(f["matched_at"] - created[f["order_id"]] for f in result.fills)
+        latency[crypto] = result.latency
+    assert len(waits[False]) == len(waits[True]) == 3
+    assert all(100 <= wait < 150 for wait in waits[False]) and latency[False]["taker_holds"] == 0
+    assert all(wait >= 150 for wait in waits[True]) and latency[True]["taker_holds"] == 3
+    assert "3 taker orders on crypto markets held 50 ms by the venue" in str(latency[True]["described"])

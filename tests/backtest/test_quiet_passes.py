@@ -253,3 +253,25 @@ def test_a_row_that_moves_only_the_touch_size_is_unread_where_the_strategies_rea
     assert (quiet._reads() == before) is prices_only
     books.apply_level("yes", True, 490_000, 10, 3_000)  # a new best bid price: read either way
     assert quiet._reads() != before
+
+
+def test_with_the_order_rate_often_reached_both_ways_report_the_same_decisions_and_refusals(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 86 item 10: a placement refused before it was sent (the order rate) marked its market, so
+    each refused timed pass cost a decision on events (refused again) that a skipped pass did not: the
+    same run counted 22,448 decisions or 14,125, and a refused share above 1. Both ways now count the
+    same, and refusals never outnumber checks."""
+    path = tmp_path / "rate.db"
+    markets, start, _ = write_recording(path, markets=2, events=600, events_per_decision=10**9, seed=5)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM ticks WHERE kind = 'decide'")
+        conn.execute("UPDATE ticks SET at = ? + (at - ?) * 300", (start, start))
+        end = conn.execute("SELECT MAX(at) FROM ticks").fetchone()[0]
+        conn.execute("INSERT INTO risk_limits (name, value, version, updated_at, updated_by) "
+                     "VALUES ('max_order_rate', '1', 1, 0, 't')")  # one order a minute: reached at once
+    every, every_rows, _ = _run(tmp_path, (path, markets, start, end), "run", monkeypatch)
+    skipping, rows, made = _run(tmp_path, (path, markets, start, end), "skip", monkeypatch)
+    assert made[0].skipped > 0 and every.refusals["refused"].get("MAX_ORDER_RATE", 0) > 100
+    assert rows == every_rows and skipping.metrics == every.metrics
+    assert (skipping.decisions, skipping.refusals) == (every.decisions, every.refusals)
+    assert 0 < every.refusals["refused_share"] <= 1

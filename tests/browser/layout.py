@@ -25,7 +25,7 @@ KEY_HEADERS: dict[str, tuple[str, ...]] = {
     "Overview": ("market", "strategy", "venue", "size (sh)", "cost (pUSD)", "value (pUSD)", "unrealized PnL (pUSD)"),
     "Orders & trades": ("market", "trade", "price (prob.)", "size (sh)", "filled (sh)", "status", "why it ended",
                         "strategy", "created (UTC)", "venue"),
-    "Strategies": ("name", "state", "not trading because", "ledger now", "status", "realized (its ledger) (pUSD)",
+    "Strategies": ("name", "state", "not trading because", "ledger now", "status", "realized after fees (pUSD)",
                    "open cost (pUSD)"),
     "Risk": ("limit", "used / limit", "of limit (%)", "reason", "strategy", "venue", "approved (sh)", "detail"),
     "Backtest": ("name", "status", "progress (%)", "return (%)", "fills"),
@@ -41,7 +41,7 @@ KEY_HEADERS: dict[str, tuple[str, ...]] = {
 KEY_GRIDS: dict[str, tuple[str, dict[str, Any]]] = {"Markets": ("mk_scan", {k: SCAN_COLUMNS[k] for k in LEADING})}
 FILLS_HEADERS = ("trade", "price (prob.)", "size (sh)", "value (pUSD)", "fee (pUSD)", "strategy", "matched (UTC)",
                  "venue")
-TRIPS_HEADERS = ("closed (UTC)", "strategy", "venue", "net PnL (pUSD)", "held for", "exit")
+TRIPS_HEADERS = ("closed (UTC)", "strategy", "venue", "PnL after fees (pUSD)", "held for", "exit")
 
 # For each header: scroll its first visible cell into the middle of the window, then measure it
 # against the window and against the table's frame (a table scrolls sideways inside its frame).

@@ -1,6 +1,7 @@
 """What the browser walk checks on a phone's width and across a dashboard restart: at 390 px the
-page list closes once a page is chosen (it is drawn over the page there) and the Overview's six
-controls take two rows, not a screen; a tab left open while the dashboard restarts comes back with
+page list closes once a page is chosen (it is drawn over the page there), the Overview's six
+controls take two rows, not a screen, and no table is cut at the right edge (one wider than the
+phone scrolls sideways in its frame); a tab left open while the dashboard restarts comes back with
 the app's page list and Log out, on the page it showed, without a click."""
 
 from __future__ import annotations
@@ -23,6 +24,14 @@ CONTROL_TOPS = """['start', 'pause', 'resume', 'stop', 'kill', 'rearm']
   .map(k => [...document.querySelectorAll(`.st-key-btn_${k} button`)].map(b => b.getBoundingClientRect())
     .filter(r => r.height > 0).map(r => Math.round(r.top + window.scrollY))[0] || 0)"""
 NAV = "[...document.querySelectorAll('[data-testid=\"stSidebarNav\"] a')].map(a => a.innerText.trim())"
+# Tables (in view) wider than their frame whose frame does not scroll sideways: their last columns are cut off
+# at the right edge with no way to reach them (Streamlit clips a table's frame).
+CUT_TABLES = """[...document.querySelectorAll('[data-testid="stTable"]')]
+  .filter(t => t.getBoundingClientRect().width > 0)
+  .map(t => ({headers: [...t.querySelectorAll('th')].slice(0, 3).map(h => h.innerText.trim()).join(' | '),
+              wide: (t.querySelector('table') || t).scrollWidth, shown: t.clientWidth,
+              scrolls: /auto|scroll/.test(getComputedStyle(t).overflowX)}))
+  .filter(t => t.wide > t.shown + 1 && !t.scrolls)"""
 LOGOUT = "!!document.querySelector('.st-key-logout button')"
 
 
@@ -38,6 +47,14 @@ async def on_a_phone(page: Page) -> None:
                             check=lambda s: not s["open"])
         tops = await page.wait_for(CONTROL_TOPS, 20, what="the controls laid out", check=lambda t: min(t) > 0)
         assert len(set(tops)) <= 2, f"the six controls take {len(set(tops))} rows at {PHONE[0]} px: {tops}"
+        # Every table's columns within reach: one wider than the phone scrolls sideways in its own frame.
+        for link, title in (("Overview", "Overview"), ("Orders & trades", "Orders & trades")):
+            if title != "Overview":
+                await page.evaluate(OPEN_SIDEBAR)
+                await page.wait_for(SIDEBAR, 10, what="the page list open", check=lambda s: s["open"])
+                await open_page(page, link, title)
+            cut = await page.evaluate(CUT_TABLES)
+            assert cut == [], f"{title} at {PHONE[0]} px: tables cut at the right edge, out of reach: {cut}"
     finally:
         await page.viewport(WIDTH, HEIGHT)
 

@@ -301,9 +301,13 @@ async def _exit_a_position_from_the_orders_page(page: Page, db: Database) -> Non
                         check=lambda t: "Sell now?" in t and "sold at no less than" in t)
     await page.screenshot(ARTIFACTS / "orders-exit-dialog.png", full=False)
     await click(page, ".st-key-exit_confirm button", "the exit confirmation")
-    sold = ("[...document.querySelectorAll('[data-testid=\"stAlertContentSuccess\"]')]"
-            ".some(e => e.innerText.includes(': done') && e.innerText.includes('sold ')"
-            " && e.innerText.includes(' on average for ') && e.innerText.includes('realized PnL'))")
+    # Done in green, or partly done in amber when some of the shares were still settling (a paper fill
+    # settles after a moment): either way what sold, at no less than the floor shown, and its PnL after fees.
+    sold = ("[...document.querySelectorAll('[data-testid=\"stAlertContentSuccess\"], "
+            "[data-testid=\"stAlertContentWarning\"]')]"
+            ".some(e => e.innerText.includes(' done (command #') && e.innerText.includes('sold ')"
+            " && e.innerText.includes(' on average (no less than ') && e.innerText.includes('realized PnL')"
+            " && e.innerText.includes('after fees'))")
     await page.wait_for(sold, 30, what="the engine's answer to the exit: what sold, at what price, for what "
                                        "proceeds and realized PnL")
     with db.read() as conn:

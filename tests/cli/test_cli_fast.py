@@ -142,13 +142,16 @@ def test_status_with_a_day_of_data_shows_the_desk_and_imports_no_trading_module(
     assert lines[0].startswith("engine     RUNNING (wants RUNNING), PAPER")
     assert any(line.startswith("venue      maintenance since ") and line.endswith(": the matching engine is "
                                                                                 "restarting") for line in lines)
-    assert "equity     10,123.45 pUSD; today +123.45 (realized +20.00, fees 1.50, unrealized -4.00)" in lines
+    # Today's PnL and parts that add up on the line (issue 87): realized after fees, the unrealized change since
+    # the day began, and what no trade made (this seed's equity moved 108.95 more than its trades did).
+    assert ("equity     10,123.45 pUSD; today +123.45 = realized after fees +18.50 (fees 1.50) + unrealized change "
+            "-4.00 + other +108.95") in lines
     assert "orders     3 open; 2 positions (cost 15.00 pUSD)" in lines  # paper only, working orders only
     # strategy, state (the Strategies page's words), open orders, positions, exposure (held cost + open BUYs),
-    # realized, fees
-    assert _row(lines, "mm-btc") == ["mm-btc", "on", "2", "1", "14.20", "+1.25", "0.02"]
-    assert _row(lines, "manual") == ["manual", "—", "1", "1", "7.60", "+0.00", "0.10"]
-    assert _row(lines, "vb-election") == ["vb-election", "off", "0", "0", "0.00", "-3.00", "0.05"]
+    # realized after fees, fees
+    assert _row(lines, "mm-btc") == ["mm-btc", "on", "2", "1", "14.20", "+1.23", "0.02"]
+    assert _row(lines, "manual") == ["manual", "—", "1", "1", "7.60", "-0.10", "0.10"]
+    assert _row(lines, "vb-election") == ["vb-election", "off", "0", "0", "0.00", "-3.05", "0.05"]
     assert _row(lines, "mm-paused") == ["mm-paused", "paused", "0", "0", "0.00", "+0.00", "0.00"]
     assert any(line.startswith("alerts     2 not acknowledged") for line in lines)
     shown = [line for line in lines if line.startswith("  #")]

@@ -34,10 +34,10 @@ from contracts.geoblock import (
     region_tier,
 )
 from contracts.settings import load_settings
-from engine.feeds.discovery import refresh_markets
 from engine.venues.base import RegionBlocked
 from engine.venues.kalshi import wire
 from engine.venues.kalshi.http import KalshiAuthFailed, KalshiRegionBlocked, error_of
+from engine.venues.polymarket.discovery import refresh_markets
 from engine.venues.polymarket.preflight import run_preflight
 from engine.venues.polymarket.preflight_region import Collected, add_region
 from simulator.testing import SimHandle, running_simulator

@@ -19,6 +19,7 @@ import pytest
 from contracts.settings import load_settings
 from engine.venues.kalshi.preflight import Check, checks
 from simulator.testing import SimHandle, running_simulator
+from storage.desk.venue_pairs import add_pair
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 from tests.helpers import ROOT, isolated_env
@@ -61,7 +62,7 @@ def test_a_funded_account_passes_and_its_test_order_is_cancelled(sim: SimHandle,
     assert code == 0 and report["ok"] and report["environment"] == "simulator"
     checks = _checks(report)
     assert "plain text" in checks["key"]["detail"]  # it works, and says to seal it
-    assert checks["balance"]["detail"] == "$10,000.0000"  # Kalshi's balance to $0.0001
+    assert checks["balance"]["detail"].startswith("$10,000.0000 (shard 0 $10,000.0000;")  # to $0.0001, per shard
     assert checks["exchange"]["ok"] and checks["rate limits"]["ok"] and checks["region"]["ok"]
     assert "rested and was cancelled" in checks["test order"]["detail"]
     assert checks["key scope"]["detail"] == "the key may trade, on the primary account"
@@ -103,11 +104,13 @@ def test_a_key_that_is_not_the_accounts_fails_with_the_fix(sim: SimHandle, tmp_p
     assert code == 1 and "KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY" in _checks(report)["key"]["fix"]
 
 
-def test_a_lapsing_attestation_warns_and_alerts_a_lapsed_one_fails_and_a_restricted_key_is_said(
+def test_a_lapsing_attestation_warns_a_lapsed_one_bars_only_its_categories_and_a_restricted_key_is_said(
         sim: SimHandle, tmp_path: Path) -> None:
     """Kalshi's API keys: the account's location attestation (api_key_region_expiration_ts) within two
-    weeks of lapsing passes with the warning and raises the desk's alert; lapsed, it fails (and Kalshi's
-    side refuses the test order); a subaccount-restricted key is named with the subaccount it trades."""
+    weeks of lapsing passes with the warning and raises the desk's alert; lapsed, Kalshi refuses the key's
+    orders in Sports, Elections and Entertainment markets only (changelog 2026-08-16): the check passes while
+    no paired market is of those categories (the test order, in another, rests), and fails naming a paired one
+    that is; a subaccount-restricted key is named with the subaccount it trades."""
     import time
 
     private_pem, public_pem = keypair()
@@ -128,11 +131,25 @@ def test_a_lapsing_attestation_warns_and_alerts_a_lapsed_one_fails_and_a_restric
     admin(sim, "/_sim/kalshi/attestation", {"account": account, "expires_at_s": int(time.time()) - 60})
     code, report = _preflight(env)
     checks = _checks(report)
-    assert code == 1 and not checks["location attestation"]["ok"] and "lapsed" in checks["location attestation"][
-        "detail"] and "attest the account's location again" in checks["location attestation"]["fix"]
-    assert not checks["test order"]["ok"] and "attestation" in checks["test order"]["detail"]
+    lapsed = checks["location attestation"]
+    assert code == 0 and lapsed["ok"] and "lapsed" in lapsed["detail"] and "Sports, Elections, Entertainment" in \
+        lapsed["detail"] and "none of the desk's paired markets" in lapsed["detail"]
+    assert checks["test order"]["ok"]  # a market of no barred category still trades
     with db.read() as conn:
-        assert conn.exec_driver_sql("SELECT level FROM alerts ORDER BY id").fetchall()[-1][0] == "critical"
+        assert conn.exec_driver_sql("SELECT level FROM alerts ORDER BY id").fetchall()[-1][0] == "warning"
+    ticker = sorted(sim.call(lambda: [t for t, m in sim.sim.kalshi.exchange.markets.items()
+                                      if m.mve_collection is None]))[0]
+    series = sim.call(lambda: sim.sim.kalshi.exchange.markets[ticker].series_ticker)
+    assert admin(sim, f"/_sim/kalshi/series/{series}/categories", {"categories": ["Sports"]})[0] == 200
+    try:
+        add_pair(db, condition_id=sim.market(neg_risk=False)["condition_id"], kalshi_ticker=ticker, inverted=False,
+                 polymarket_question="q", kalshi_title="Kalshi's question", warnings=[], actor="test")
+        code, report = _preflight(env)
+        barred = _checks(report)["location attestation"]
+        assert code == 1 and not barred["ok"] and f"{ticker} (Sports) would be refused" in barred["detail"]
+        assert "attest the account's location again" in barred["fix"]
+    finally:
+        admin(sim, f"/_sim/kalshi/series/{series}/categories", {"categories": ["Simulated"]})
     db.dispose()
     sub_private, sub_public = keypair()
     status, body = admin(sim, "/_sim/kalshi/api-keys", {"public_key": sub_public, "subaccount": 2})

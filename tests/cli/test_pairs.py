@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from contracts.cross_venue import FIND_EXAMPLE
 from contracts.settings import load_settings
 from engine.cli import pairs
 from engine.cli.errors import open_db
@@ -202,7 +203,7 @@ def test_the_simulator_offers_a_pair_asking_the_same_question(tmp_path: Path) ->
     can be rehearsed offline (docs/going-live.md)."""
     import asyncio
 
-    from engine.feeds.discovery import refresh_markets
+    from engine.venues.polymarket.discovery import refresh_markets
     from simulator.kalshi.twin import POLYMARKET_QUESTION, TITLE
     from storage.sqlite.db import Database
 
@@ -213,7 +214,8 @@ def test_the_simulator_offers_a_pair_asking_the_same_question(tmp_path: Path) ->
         db = Database(Path(env["TRADER_DB"]))
         asyncio.run(refresh_markets(db, f"http://127.0.0.1:{twin.port}/gamma"))  # as the engine's first run
         db.dispose()
-        found = json.loads(_pairs(env, "find", "fed 25 bps february", "--json").stdout)
+        # The finder's own example (the Markets page's placeholder, `pairs find --help`): it finds the pair offline.
+        found = json.loads(_pairs(env, "find", FIND_EXAMPLE, "--json").stdout)
         assert [m["question"] for m in found["polymarket"]] == [POLYMARKET_QUESTION]
         assert [m["title"] for m in found["kalshi"]] == [TITLE] and found["kalshi"][0]["yes_ask"] > 0
         linked = _pairs(env, "add", found["polymarket"][0]["condition_id"], found["kalshi"][0]["ticker"], "--yes")

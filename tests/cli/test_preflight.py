@@ -16,7 +16,7 @@ import pytest
 from eth_account import Account
 from eth_typing import HexStr
 
-from engine.feeds.discovery import refresh_markets
+from engine.venues.polymarket.discovery import refresh_markets
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate

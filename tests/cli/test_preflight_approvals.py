@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from engine.feeds.discovery import refresh_markets
+from engine.venues.polymarket.discovery import refresh_markets
 from engine.venues.polymarket.preflight_orders import pick_markets
 from simulator.deposit_wallets import deposit_wallet_address
 from simulator.protocol_v2 import ROUTER

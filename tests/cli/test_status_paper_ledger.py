@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from contracts.settings import load_settings
-from contracts.venues import POLYMARKET
+from contracts.venues import KALSHI, POLYMARKET
 from engine.cli.desk import status_lines
 from engine.metrics import DeskCollector
 from engine.telegram_bot import replies
@@ -27,6 +27,12 @@ def _report(db: Path) -> dict:
         return desk_status.status_report(conn, db)
     finally:
         conn.close()
+
+
+def _by_ledger(db: Path) -> dict[tuple[str, str, str], float]:
+    """The metrics labelled by ledger: (name, venue, mode) -> value."""
+    return {(s.name, s.labels["venue"], s.labels["mode"]): s.value for family in DeskCollector(db).collect()
+            for s in family.samples if family.name.startswith("desk_ledger_")}
 
 
 def test_status_and_metrics_show_the_paper_ledger_apart(tmp_path: Path) -> None:
@@ -52,6 +58,12 @@ def test_status_and_metrics_show_the_paper_ledger_apart(tmp_path: Path) -> None:
     assert metrics["desk_paper_ledger_halted"] == 1
     # The names these had before the paper ledger was called so: alert rules written against them still fire.
     assert (metrics["desk_paper_lane_equity_pusd"], metrics["desk_paper_lane_halted"]) == (ledger["equity_usdc"], 1)
+    # Every ledger labelled by its venue and mode: the live desk's own apart from its paper ledger.
+    labelled = _by_ledger(db)
+    assert labelled[("desk_ledger_equity", POLYMARKET, "paper")] == ledger["equity_usdc"]
+    assert labelled[("desk_ledger_halted", POLYMARKET, "paper")] == 1
+    assert labelled[("desk_ledger_halted", POLYMARKET, "live")] == int(report["trading_state"] == "HALTED")
+    assert ("desk_ledger_equity", POLYMARKET, "live") not in labelled  # live is not valued yet: no figure
     settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(db)})
     said = replies.pnl(settings, "today")
     assert said.startswith("PnL today (live): no portfolio snapshot yet.")
@@ -89,6 +101,10 @@ def test_status_metrics_and_pnl_show_kalshis_paper_ledger_apart(tmp_path: Path) 
     metrics = {s.name: s.value for family in DeskCollector(db).collect() for s in family.samples}
     assert metrics["desk_kalshi_paper_equity_usd"] == 987.65
     assert metrics["desk_kalshi_paper_halted"] == 1
+    labelled = _by_ledger(db)  # the same, labelled, beside the desk's own (the names above: kept for a release)
+    assert labelled[("desk_ledger_equity", KALSHI, "paper")] == 987.65
+    assert labelled[("desk_ledger_halted", KALSHI, "paper")] == 1
+    assert labelled[("desk_ledger_equity", POLYMARKET, "paper")] == report["equity_usdc"]
     settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(db)})
     said = replies.pnl(settings, "today")
     assert "Kalshi paper (mm-btc, on paper, not in the figures above): equity 987.65" in said
@@ -126,6 +142,10 @@ def test_status_metrics_and_pnl_say_when_kalshi_trades_live(tmp_path: Path) -> N
     metrics = {s.name: s.value for family in DeskCollector(db).collect() for s in family.samples}
     assert metrics["desk_kalshi_live_equity_usd"] == 250.0 and metrics["desk_kalshi_live_halted"] == 0
     assert "desk_kalshi_paper_equity_usd" not in metrics
+    labelled = _by_ledger(db)
+    assert labelled[("desk_ledger_equity", KALSHI, "live")] == 250.0
+    assert labelled[("desk_ledger_halted", KALSHI, "live")] == 0
+    assert not any(venue == KALSHI and mode == "paper" for _, venue, mode in labelled)
     settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(db)})
     said = replies.pnl(settings, "today")
     assert "Kalshi LIVE (mm-btc, real money, not in the figures above): equity 250.00" in said

@@ -119,7 +119,7 @@ def test_another_year_or_the_live_ledger_lists_nothing_and_a_bad_year_is_refused
     assert later.returncode == 0 and later.stdout.splitlines()[1:] == []
     assert "No paper dispositions in 2024 (UTC)." in later.stderr
     live = run_cli(["tax-lots", "--year", "2023"], env)  # live by default: the paper desk's lots are not in it
-    assert live.returncode == 0 and live.stdout.startswith("Description of property,") and len(
+    assert live.returncode == 0 and live.stdout.startswith('"Description of property",') and len(
         live.stdout.splitlines()) == 1
     bad = run_cli(["tax-lots", "--year", "23"], env)
     assert bad.returncode == 2 and "year must be between 2,020 and 2,099" in bad.stderr

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts.bootstrap import MIN_SAMPLES, sum_interval, sum_intervals
+from contracts.bootstrap import MIN_UNITS, sum_interval, sum_intervals
 
 RESAMPLES = 200  # enough to place a 95 % interval; keeps each example cheap
 centres = st.floats(min_value=-100, max_value=100, allow_nan=False)
@@ -41,7 +41,7 @@ def test_more_spread_widens_the_interval(centre: float, spread: list[float], see
 
 
 @settings(max_examples=50, deadline=None)
-@given(values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=MIN_SAMPLES, max_size=40),
+@given(values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=MIN_UNITS, max_size=40),
        seed=st.integers(0, 2**32))
 def test_the_same_seed_gives_the_same_interval(values: list[float], seed: int) -> None:
     assert sum_interval(values, resamples=RESAMPLES, seed=seed) == sum_interval(values, resamples=RESAMPLES, seed=seed)
@@ -70,7 +70,7 @@ def test_columns_share_their_draws_and_an_offset_shifts_the_total() -> None:
 
 
 def test_too_few_fills_have_no_interval_and_bad_input_is_refused() -> None:
-    assert sum_interval([1.0] * (MIN_SAMPLES - 1)) is None
+    assert sum_interval([1.0] * (MIN_UNITS - 1)) is None
     assert sum_intervals([[], []]) == [None, None]
     with pytest.raises(ValueError, match="lengths differ"):
         sum_intervals([[1.0] * 6, [1.0] * 7])

@@ -173,3 +173,18 @@ def test_more_polls_are_more_confidence_and_old_ones_less() -> None:
     assert one is not None and four is not None and stale is not None
     assert four.confidence == pytest.approx(0.8) and one.confidence < four.confidence
     assert stale.confidence < one.confidence
+
+
+def test_a_race_is_read_as_its_fair_values_read_it_a_later_poll_apart() -> None:
+    """`race_view` (what `polls show` prints): the polls ended by now counted and dated, one ending later
+    counted apart and read by no chance; each option's chance is `fair_value`'s."""
+    from contracts.polls import race_view
+
+    later = Poll("z", "gov", "", 5_000, NOW + 365 * DAY_MS, {"Yes": 5.0, "No": 90.0, "Maybe": 5.0})
+    polls = [_poll("a", 52, 44, days_ago=3), _poll("b", 47, 49, days_ago=1), later]
+    view = race_view(polls, "gov", NOW)
+    assert (view.polls, view.later, view.newest_ms, view.later_ms) == (2, 1, NOW - DAY_MS, NOW + 365 * DAY_MS)
+    assert set(view.fairs) == {"Yes", "No", "Maybe"} and view.fairs["Maybe"] is None  # asked only later
+    for option in ("Yes", "No"):
+        assert view.fairs[option] == fair_value(polls, "gov", option, NOW)
+        assert view.fairs[option] == fair_value(polls[:2], "gov", option, NOW)  # the later poll changes nothing

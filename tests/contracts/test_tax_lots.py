@@ -84,3 +84,37 @@ def test_long_term_is_more_than_a_year_counted_from_the_day_after_the_purchase()
     assert long_term(date(2025, 1, 1), date(2026, 1, 2))
     assert not long_term(date(2024, 2, 29), date(2025, 2, 28))
     assert long_term(date(2024, 2, 29), date(2025, 3, 1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps)
+def test_rows_add_up_to_what_each_sale_paid_and_each_lot_cost_to_the_cent(raw: list[tuple[bool, int, int]]) -> None:
+    """The shown cents carry the remainder (issue 86): a disposition's rows add up to its proceeds rounded
+    once, a lot's rows (once it is sold whole) to its cost rounded once, and no row is more than a cent
+    from its own amount rounded."""
+    events = _events(raw)
+    sales, left = match_fifo(events)
+    for sold in (e for e in events if isinstance(e, Disposed)):
+        assert sum(s.proceeds_cents for s in sales if s.sold_at == sold.at) == cents(sold.proceeds)
+    still_held = {lot.at for lot in left}
+    for lot in (e for e in events if isinstance(e, Acquired) and e.at not in still_held):
+        assert sum(s.basis_cents for s in sales if s.acquired_at == lot.at) == cents(lot.cost)
+    for sale in sales:
+        assert abs(sale.proceeds_cents - cents(sale.proceeds)) <= 1 and abs(sale.basis_cents - cents(sale.basis)) <= 1
+        assert sale.gain_cents == sale.proceeds_cents - sale.basis_cents
+
+
+def test_a_sale_of_7_17_over_two_lots_shows_rows_of_7_17() -> None:
+    """The reported case: 10 shares sold for $7.17 from two lots of 5, each half $3.585; rounded alone, each
+    row showed $3.59 ($7.18 in all)."""
+    sales, _ = match_fifo([Acquired(1, 5 * SH, 2_000_000), Acquired(2, 5 * SH, 3_000_000),
+                           Disposed(3, 10 * SH, 7_170_000, "sale")])
+    assert [(s.proceeds, s.proceeds_cents) for s in sales] == [(3_585_000, 359), (3_585_000, 358)]
+    assert sum(s.proceeds_cents for s in sales) == 717
+
+
+def test_a_lot_sold_in_three_parts_adds_up_to_its_cost() -> None:
+    """A lot of 3 shares that cost $1.00, sold a share at a time: $0.33, $0.34, $0.33 ($0.99 rounded alone)."""
+    sales, _ = match_fifo([Acquired(1, 3 * SH, 1_000_000), *(Disposed(2 + i, SH, 500_000, "sale") for i in range(3))])
+    assert [s.basis for s in sales] == [333_333, 333_333, 333_334]
+    assert [s.basis_cents for s in sales] == [33, 34, 33] and sum(s.basis_cents for s in sales) == 100

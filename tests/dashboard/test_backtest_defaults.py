@@ -60,3 +60,23 @@ def test_every_built_in_kind_starts_a_sweep_from_a_space_its_schema_accepts() ->
         space = json.loads(space_example(kind.kind, None))
         assert space, kind.kind
         parse_space(space, kind.kind)  # raises on a param the kind does not have or a bound outside its own
+
+
+def test_a_backtest_from_a_strategys_params_trades_that_strategys_markets(dash_env: Path, db: Database,
+                                                                           page: Callable[[str], AppTest]) -> None:
+    """Picking a configured strategy's params and no market backtests the markets it trades (issue 85: an
+    accumulation's target bought once on paper was bought once per recorded market in its backtest)."""
+    markets, _, _ = write_recording(dash_env, markets=3, events=300)
+    conn = sqlite3.connect(dash_env)
+    conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at, updated_by)
+                    VALUES ('dca', 'accumulate', '{"target_shares": 30}', ?, 1, 0, 0, 't')""",
+                 (json.dumps(markets[1:2]),))
+    conn.commit()
+    conn.close()
+    at = page("backtest")
+    at.selectbox(key="bt_kind").set_value("accumulate").run()
+    assert any(c.value.startswith("No market picked: all 3 with ticks") for c in at.caption)
+    at.selectbox(key="bt_preset_accumulate").set_value("dca").run()
+    assert not at.exception
+    assert any(c.value.startswith("No market picked: the 1 market(s) strategy dca trades with ticks in the range")
+               for c in at.caption), [c.value for c in at.caption]

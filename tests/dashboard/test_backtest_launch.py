@@ -50,6 +50,7 @@ def test_launch_runs_in_the_background_and_shows_its_results(
     page: Callable[..., AppTest],
 ) -> None:
     monkeypatch.setenv("ENGINE_LOG_FILE", str(tmp_path / "engine.log"))
+    monkeypatch.setattr(report_tab, "_BUILT", type(report_tab._BUILT)())  # (not another test's backtest #1)
     markets, start, end = write_recording(dash_env, markets=2, events=2_000)
     at = page("backtest", tab="New backtest")
     assert at.multiselect(key="bt_markets").label == "Markets (2 with ticks in the range)"

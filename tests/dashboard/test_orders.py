@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy import text
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
+from contracts.domain import fmt, to_micros
 from storage.sqlite.db import Database
 from tests.dashboard.conftest import open_tab, table_with, tables_of
 from tests.dashboard.reading import as_read
@@ -258,19 +261,28 @@ def test_a_position_is_exited_from_the_orders_page_after_a_preview(orders: AppTe
     orders.button(key="exit_open_orders").click().run()
     orders.button(key="exit_confirm").click().run()
     [(kind, payload)] = _rows(db, "SELECT kind, payload FROM commands")
+    shown = re.search(r"sold at no less than \*\*([0-9.]+)\*\*", preview)
+    assert shown is not None  # the floor the command carries is the one the preview showed (issue 87)
+    floors = {f"{BTC}:YES": fmt(to_micros(shown[1]))}
     assert kind == "exit" and json.loads(payload) == {"strategy": "mm-btc", "condition_id": BTC, "outcome": "YES",
-                                                      "ledger": "paper", "reason": "Exit button on the dashboard"}
+                                                      "ledger": "paper", "floors": floors,
+                                                      "reason": "Exit button on the dashboard"}
 
 
 def test_a_strategy_is_flattened_from_its_page(seeded: int, db: Database, page: Callable[..., AppTest]) -> None:
     at = page("strategies")
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
     at.button(key="flatten_open_mm-btc").click().run()
-    assert "**Flatten strategy mm\\-btc**" in " ".join(m.value for m in at.markdown)  # escaped markdown
+    preview = " ".join(m.value for m in at.markdown)
+    assert "**Flatten strategy mm\\-btc**" in preview  # escaped markdown
     at.button(key="exit_confirm").click().run()
     [(kind, payload)] = _rows(db, "SELECT kind, payload FROM commands")
-    assert kind == "exit" and json.loads(payload) == {"strategy": "mm-btc", "ledger": "paper",
-                                                      "reason": "Flatten strategy on the dashboard"}
+    sent = json.loads(payload)
+    assert kind == "exit" and {k: v for k, v in sent.items() if k != "floors"} == {
+        "strategy": "mm-btc", "ledger": "paper", "reason": "Flatten strategy on the dashboard"}
+    # A floor per position it showed with a price, each the one it showed (the engine never sells below them).
+    shown = re.findall(r"sold at no less than \*\*([0-9.]+)\*\*", preview)
+    assert shown and sorted(map(Decimal, sent["floors"].values())) == sorted(map(Decimal, shown))
 
 
 def test_the_exit_answer_says_what_sold_and_why_anything_did_not(orders: AppTest, db: Database) -> None:
@@ -303,8 +315,8 @@ def test_an_exit_that_sold_everything_is_done_in_green(orders: AppTest, db: Data
     answering.join(10)
     said = as_read(" ".join(s.value for s in orders.success))
     assert ": done (command #" in said  # the sale as a trader reads a fill: price, proceeds, realized PnL
-    assert ("sold 20 of 20 at 0.45 on average for 8.95 pUSD after a 0.05 pUSD fee; realized PnL -1.05 pUSD"
-            in said), said
+    assert ("sold 20 of 20 at 0.450 on average for 8.95 pUSD after a 0.05 pUSD fee; realized PnL -1.05 pUSD "
+            "after fees" in said), said
     assert not any("partly done" in w.value for w in orders.warning)
 
 

@@ -70,7 +70,7 @@ def test_overview_shows_pnl_exposure_positions_and_alerts(
     metrics = {m.label: m.value for m in at.metric}
     assert any("REDUCING" in m.value for m in at.markdown)  # the desk's state, once: the header's badge
     assert metrics["Equity (pUSD)"] == "10,100.00"
-    assert metrics["Unrealized now (pUSD)"] == "-0.40"
+    assert metrics["Unrealized today (pUSD)"] == "+0.00"  # the seed's stays at -0.40 all day
     assert any("DAILY_LOSS" in as_read(w.value) for w in at.warning)
     positions = table_with(at, "avg_price")
     assert list(positions["strategy"]) == ["mm-btc"] and positions["size"].iloc[0] == pytest.approx(20.0)
@@ -106,7 +106,7 @@ def test_the_overview_puts_the_money_first_and_marks_kills_re_arms_and_going_liv
     assert set(by_strategy.index) == {"mm-btc", "vb-election"}  # every strategy with a position, best net first
     assert list(by_strategy["net"]) == sorted(by_strategy["net"], reverse=True)
     for _, row in by_strategy.iterrows():
-        assert row["net"] == pytest.approx(row["realized"] + row["unrealized"] - row["fees"])
+        assert row["net"] == pytest.approx(row["realized"] + row["unrealized"])  # realized is after its fees
     assert by_strategy.loc["mm-btc", "unrealized"] == pytest.approx(20 * 0.5075 - 9.4)  # its position at the mark
     equity = json.loads(next(c for c in at.get("plotly_chart") if c.key == "equity_chart").proto.spec)
     marked = sorted((a["text"], a["x"][:13]) for a in equity["layout"]["annotations"])

@@ -49,7 +49,7 @@ def test_a_paper_only_strategy_on_a_live_desk_shows_its_paper_ledger(seeded: int
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'live'"))
         conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))
-        paper = conn.execute(text("SELECT COALESCE(SUM(realized), 0) FROM positions WHERE mode = 'paper' "
+        paper = conn.execute(text("SELECT COALESCE(SUM(realized - fees), 0) FROM positions WHERE mode = 'paper' "
                                   "AND strategy = 'mm-btc'")).scalar_one()
     at = page("strategies")
     table = table_with(at, "ledger").set_index("name")
@@ -203,8 +203,8 @@ def test_the_paper_ledger_shows_its_own_and_a_promoted_strategys_leftovers_apart
         conn.execute(text("UPDATE positions SET settled = 5000000, cost = 2000000 WHERE strategy = 'vb-election'"))
     at = logged_in()
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Realized (pUSD)"] == "+1.25"  # mm-btc's alone: not the ledger's +1.25 - 3.00
-    assert metrics["Fees (pUSD)"] == "0.02"
+    assert metrics["Realized (pUSD)"] == "+1.23"  # mm-btc's alone (1.25 less 0.02 of fees), not the
+    assert metrics["Fees paid (pUSD)"] == "0.02"  # ledger's with vb-election's -3.00
     positions = [f for f in tables_of(at) if "strategy" in f.columns and "size" in f.columns]
     by_strategy = [set(f["strategy"]) for f in positions]
     assert {"mm-btc"} in by_strategy and {"vb-election"} in by_strategy  # two tables, never mixed
@@ -216,4 +216,4 @@ def test_the_paper_ledger_shows_its_own_and_a_promoted_strategys_leftovers_apart
         [(kind, payload)] = conn.execute(text("SELECT kind, payload FROM commands")).all()
     assert kind == "exit" and json.loads(payload) | {"reason": ""} == {
         "strategy": "vb-election", "condition_id": json.loads(payload)["condition_id"], "outcome": "YES",
-        "ledger": "paper", "reason": ""}
+        "ledger": "paper", "floors": {}, "reason": ""}  # no price recorded for it: no floor, so the engine sells none

@@ -52,13 +52,13 @@ def test_instances_show_state_and_pnl(strategies: AppTest) -> None:
     strategies.toggle(key="cols_strategies").set_value(True).run()
     table = table_with(strategies, "open_cost").set_index("name")
     assert table.loc["mm-btc", "enabled"]
-    assert table.loc["mm-btc", "realized"] == pytest.approx(1.25) and table.loc[
+    assert table.loc["mm-btc", "realized"] == pytest.approx(1.25 - 0.02) and table.loc[  # after fees
         "mm-btc", "fees"
     ] == pytest.approx(0.02)
     assert table.loc["mm-btc", "open_cost"] == pytest.approx(9.4)
     assert table.loc["vb-election", "status"] == "error" and table.loc[
         "vb-election", "realized"
-    ] == pytest.approx(-3)
+    ] == pytest.approx(-3 - 0.05)
     assert table.loc["vb-election", "markets"] == "filter: text=election, min_liquidity=1000"
 
 

@@ -85,7 +85,9 @@ def test_performance_from_snapshots_and_fills(seeded: int, db: Database, page: C
     at = page("strategies", tab="Performance")
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
     shown = {m.label: m.value for m in at.metric}
+    # After fees, as every page reads PnL (issue 87): these snapshots paid no fees, so realized is as booked.
     assert (shown["PnL (pUSD)"], shown["Realized (pUSD)"], shown["Unrealized (pUSD)"]) == ("+5.00", "+4.00", "+1.00")
+    assert any(c.value.startswith("PnL and realized are after fees") for c in at.caption)
     assert shown["Win rate"] == "100%"
     assert len([c for c in at.get("plotly_chart")]) >= 1
     table = next(d.value for d in at.dataframe if "metric" in d.value.columns).set_index("metric")["value"]

@@ -1,6 +1,6 @@
 """Trades as a trader reads them (storage/dashboard_queries/trade_queries.py), checked against
 figures computed by hand on a real SQLite file written through the typed table classes: each
-fill's realized PnL under average cost, round trips with their net PnL, holding time and why they
+fill's realized PnL after fees under average cost, round trips with their net PnL, holding time and why they
 ended (the closing order's reason, or the resolution), a ghost fill ignored, an open trip shown."""
 
 from __future__ import annotations
@@ -69,10 +69,14 @@ def db(tmp_path: Path) -> Database:
 def test_each_fill_realizes_what_average_cost_says(db: Database) -> None:
     fills, _ = trades(db, "paper")
     mm = fills[fills["strategy"] == "mm"].sort_values("matched_at")
-    # Bought 10 @ 0.40 and 10 @ 0.50 (average 0.45); sold 15 @ 0.60: 9.00 - 6.75 = +2.25;
-    # sold the last 5 @ 0.30: 1.50 - 2.25 = -0.75. The ghost sale at 0.90 never happened.
+    # Bought 10 @ 0.40 and 10 @ 0.50 (average 0.45, 0.02 of fees buying); sold 15 @ 0.60: 9.00 - 6.75 = +2.25,
+    # less its 0.03 fee and 15/20 of the buying fees (0.015): +2.205; sold the last 5 @ 0.30: 1.50 - 2.25 = -0.75,
+    # less its 0.01 and the other 0.005: -0.765. After fees, as every page reads a trade (issue 87): the two
+    # sales add up to the round trip's PnL after fees (1.44). The ghost sale at 0.90 never happened.
     assert mm["realized"].isna().tolist() == [True, True, False, False, True]
-    assert list(mm["realized"].dropna().round(6)) == [2.25, -0.75]
+    assert list(mm["realized"].dropna().round(6)) == [2.205, -0.765]
+    _, trips = trades(db, "paper")
+    assert round(mm["realized"].sum(), 6) == round(trips[trips["exit"] == "stop-loss"]["net"].sum(), 6) == 1.44
     assert 0.90 not in list(mm["price"])
     assert set(mm["question"].iloc[:2]) == {"Will it rain?"}
 

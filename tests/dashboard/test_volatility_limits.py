@@ -30,6 +30,9 @@ def test_the_volatility_limits_are_on_the_form_with_their_units(risk: AppTest) -
     assert labels["limit_volatility_reduce_v1"] == "Volatility: reduce at (× baseline)"
     assert labels["limit_volatility_window_v1"] == "Volatility window (seconds)"
     assert risk.text_input(key="limit_volatility_halt_v1").value == "6"
+    # A correlation is a coefficient, not a multiple of a baseline (issue 87).
+    assert labels["limit_correlation_threshold_v1"] == "Correlated at (correlation coefficient)"
+    assert labels["limit_correlation_spike_v1"] == "Correlation spike at (correlation coefficient)"
 
 
 def test_contradicting_volatility_limits_are_refused_inline(risk: AppTest, db: Database) -> None:

@@ -32,7 +32,7 @@ def _deposit(desk: Desk, amount: int = 1_000 * SH) -> None:
         from storage.engine_stores import execution_ledger
 
         execution_ledger.add_cash_entry(conn, mode="paper", kind="deposit", ref="initial", amount=amount, note=None,
-                                        now=0)
+                                        now=0, venue=desk.executor.venue_name)
     desk.executor.state.cash += amount
 
 

@@ -47,17 +47,16 @@ def trade(tid: str, status: TradeStatus = TradeStatus.MATCHED, *, size: int = 10
                                  status, "MAKER", at))
 
 
-def down(calls: list[str] | None, expected: list[str]) -> bool:
-    """The calls into the ledger's statements were `expected` (where they can be counted: see traced)."""
-    return calls is None or calls == expected
+def down(calls: list[str], expected: list[str]) -> bool:
+    """The calls into the ledger's statements were `expected`."""
+    return calls == expected
 
 
 @contextmanager
-def traced(desk: Desk) -> Iterator[tuple[list[str], list[str] | None]]:
+def traced(desk: Desk) -> Iterator[tuple[list[str], list[str]]]:
     """In one of the executor's transactions (as the inbox applies a batch): the statements run, by
     their first words (a trigger's echo of its statement counted once), and the calls made into
-    storage/engine_stores/execution_ledger.py (None on the compiled core: a compiled caller binds its
-    callees, so there is nothing to count them by; the statements are counted on both)."""
+    storage/engine_stores/execution_ledger.py."""
     statements: list[str] = []
     calls: list[str] = []
     saved = {name: real for name, real in vars(execution_ledger).items()
@@ -81,7 +80,7 @@ def traced(desk: Desk) -> Iterator[tuple[list[str], list[str] | None]]:
             setattr(execution_ledger, name, counted(name, real))
         words: list[str] = []
         try:
-            yield words, (calls if saved else None)
+            yield words, calls
         finally:
             for name, real in saved.items():
                 setattr(execution_ledger, name, real)

@@ -121,7 +121,9 @@ def test_live_a_ladder_goes_in_batches_within_the_write_budget_and_a_refused_run
             requests.clear()
             await executor.kill()
             executor.drain()
-            assert requests["DELETE /portfolio/events/orders/batched 200"] == 1 and _open(executor) == []
+            # A kill is Kalshi's Cancel All Orders: one call for every resting order, on every shard
+            assert requests["DELETE /portfolio/events/orders 204"] == 1 and _open(executor) == []
+            assert requests["DELETE /portfolio/events/orders/batched 200"] == 0
             assert not any(k.startswith(("POST /portfolio/events/orders 2", "DELETE /portfolio/events/orders/{"))
                            for k in requests)  # nothing one by one
             assert await venue.open_orders() == []
@@ -181,3 +183,91 @@ def test_paper_sends_kalshis_batches_one_request_each_as_live_does(tmp_path: Pat
     assert _open(executor) == [] and loop.run_until_complete(venue.open_orders()) == []
     loop.close()
     db.dispose()
+
+
+def _live(sim: SimHandle, tmp_path: Path, ticker: str, name: str) -> tuple[KalshiVenue, Executor, Database]:
+    private_pem, public_pem = keypair()
+    env = tmp_path / f"{name}.env"
+    env.write_text(f"DATA_SOURCE=simulator\nSIMULATOR_PORT={sim.port}\nKALSHI_API_KEY_ID={register(sim, public_pem)}\n"
+                   f"KALSHI_PRIVATE_KEY={private_pem.strip().replace(chr(10), chr(92) + 'n')}\n")
+    settings = load_settings({"TRADER_ENV_FILE": str(env), "TRADER_DB": str(tmp_path / f"{name}.db")})
+    assert settings.kalshi is not None
+    venue = KalshiVenue(settings.kalshi, poll_s=3600, reconcile_s=3600, stream=False)
+    migrate(tmp_path / f"{name}.db")
+    db = Database(tmp_path / f"{name}.db")
+    return venue, _executor(db, venue, MarketCatalog([_market(ticker)]), now_ms, "live"), db
+
+
+def test_live_a_halted_markets_rungs_refused_item_by_item_as_paused_are_maintenance_not_refusals(
+        sim: SimHandle, tmp_path: Path) -> None:
+    """Kalshi halts one market: a batch of its rungs is answered item by item 409 `trading_is_paused` (live
+    clients' code). Each is the venue's maintenance (held back, never a refusal the desk counts toward a halt,
+    never a fault); once the market trades again the rungs are placed."""
+    from engine.execution.bus import PlacementRefused, VenueFault, VenuePhase
+
+    ticker = next(t for t in binary_tickers(sim) if structure(sim, t) == "linear_cent")
+    venue, executor, db = _live(sim, tmp_path, ticker, "halted")
+    reasons: Counter[str] = Counter()
+    faults: list[str] = []
+    executor.bus.subscribe(PlacementRefused, lambda e: reasons.update([e.reason]))
+    executor.bus.subscribe(VenueFault, lambda e: faults.append(e.message))
+    cid = market_id(ticker)
+
+    async def scenario() -> None:
+        await venue.start()
+        try:
+            sim.call(lambda: sim.sim.kalshi.lifecycle.deactivate(ticker, now_ms()))
+            await _step(executor, _ladder(0.02), cid)
+            assert set(reasons) == {"VENUE_MAINTENANCE"} and faults == []  # each item a pause, none refused
+            assert executor.health.phase is VenuePhase.MAINTENANCE and _open(executor) == []
+            sim.call(lambda: sim.sim.kalshi.lifecycle.activate(ticker, now_ms()))
+            executor.health.next_probe_ms = 0  # (its probe is due: the test's seconds)
+            await _step(executor, _ladder(0.02), cid)
+            assert len(_open(executor)) == RUNGS and reasons["VENUE_REFUSED"] == 0
+        finally:
+            sim.call(lambda: sim.sim.kalshi.lifecycle.activate(ticker, now_ms()))  # (the market trades again)
+            await venue.close()
+
+    asyncio.run(scenario())
+    db.dispose()
+
+
+def test_live_a_kill_is_kalshis_cancel_all_with_the_per_order_path_behind_it(sim: SimHandle, tmp_path: Path) -> None:
+    """The kill sends Cancel All Orders; what still rests after it (Kalshi cancels at most 10,000 a call, or
+    the call failed) is cancelled order by order; for the minute after, the desk places nothing that would
+    rest (Kalshi may cancel it too), fill-and-kill orders still go."""
+    from engine.venues.kalshi.http import KalshiUnavailable
+
+    ticker = next(t for t in binary_tickers(sim) if structure(sim, t) == "linear_cent")
+    cid = market_id(ticker)
+    requests: Counter[str] = Counter()
+    sim.call(lambda: sim.sim.kalshi.observers.append(
+        lambda method, route, status, body: requests.update([f"{method} {route} {status}"])))
+
+    async def scenario(venue: KalshiVenue, executor: Executor, db: Database, failing: bool) -> None:
+        await venue.start()
+        try:
+            await _step(executor, _ladder(0.02), cid)
+            assert len(_open(executor)) == RUNGS, db_rows(db)
+            if failing:
+                async def fails() -> None:
+                    raise KalshiUnavailable("Kalshi 503: no answer")
+                venue.client.batches.cancel_all = fails  # type: ignore[method-assign]  # the call fails: order by order
+            requests.clear()
+            answer = await executor.kill()
+            executor.drain()
+            assert _open(executor) == [] and await venue.open_orders() == [], answer
+            batched = requests["DELETE /portfolio/events/orders/batched 200"]
+            assert (requests["DELETE /portfolio/events/orders 204"], batched) == ((0, 1) if failing else (1, 0))
+            holds = venue.funds.quote_holds({cid: [(10_000, CONTRACT)]}, {}, now_ms())
+            if failing:
+                assert cid not in holds
+            else:  # Kalshi may cancel orders placed in the minute after: none that rests is sent
+                assert holds[cid].reason == "VENUE_MAINTENANCE" and holds[cid].takes and not holds[cid].sells
+        finally:
+            await venue.close()
+
+    for failing in (False, True):
+        venue, executor, db = _live(sim, tmp_path, ticker, f"kill{int(failing)}")
+        asyncio.run(scenario(venue, executor, db, failing))
+        db.dispose()

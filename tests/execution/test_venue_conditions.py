@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from contracts.domain import Intent, Quote, Side, Tif
+from contracts.domain import Intent, Outcome, Quote, Side, Tif
 from engine.execution.bus import EventBus, PlacementRefused, VenueFault, VenueHealthChanged, VenuePhase
 from engine.execution.cancels import UNLISTED_GRACE_MS
-from engine.execution.venue_health import POST_ONLY_MS
+from engine.execution.planner import OrderSpec
+from engine.execution.venue_health import EXIT_HOLD_MS, POST_ONLY_MS, VenueHealth
 from engine.venues.base import (
     CancelResult,
     OrderRejected,
@@ -368,3 +369,20 @@ def test_the_running_sync_imports_an_order_only_the_venue_knows(
     assert desk.rows("SELECT code FROM alerts") == [("ORDER_IMPORTED",)]
     desk.run(desk.executor.sync_with_venue())  # a second pass imports nothing twice
     assert len(statuses(desk)) == 2 and desk.rows("SELECT COUNT(*) FROM alerts") == [(1,)]
+
+
+def test_a_rate_limit_holds_an_exit_back_at_most_ten_seconds_and_new_exposure_its_whole_retry_after() -> None:
+    """Issue 86 item 3: a Retry-After the venue gives (at most its longest window, as the adapter reads
+    it) holds new orders back that long; a sell of what the desk holds goes after EXIT_HOLD_MS."""
+    now = [0]
+    health = VenueHealth(lambda: now[0], EventBus())
+    health.busy(VenueBusy("rate-limited by the venue (HTTP 429)", maintenance=False, retry_after_s=600.0))
+    buy = OrderSpec("Y1", Outcome.YES, Side.BUY, 100_000, 10 * SH)
+    sell = OrderSpec("Y1", Outcome.YES, Side.SELL, 900_000, 10 * SH, tif=Tif.FAK)
+    assert health.holds_back(buy) == health.holds_back(sell) == "VENUE_RATE_LIMITED"
+    now[0] = EXIT_HOLD_MS - 1
+    assert health.holds_back(sell) == "VENUE_RATE_LIMITED"
+    now[0] = EXIT_HOLD_MS
+    assert health.holds_back(sell) is None and health.holds_back(buy) == "VENUE_RATE_LIMITED"
+    now[0] = 600_000
+    assert health.holds_back(buy) is None and health.phase is VenuePhase.OPEN

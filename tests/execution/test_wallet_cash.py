@@ -22,7 +22,7 @@ def test_unredeemed_winnings_of_legacy_settlements_count_at_their_payout(tmp_pat
     db = Database(tmp_path / "d.db")
     with db.write() as conn:
         execution_ledger.add_cash_entry(conn, mode="live", kind="settlement", amount=1, ref="c1:mm:Y1", note=None,
-                                        now=1)
+                                        now=1, venue="polymarket")
     payouts = {("c1", Outcome.YES): 1_000_000, ("c2", Outcome.YES): 500_000}
     ex = SimpleNamespace(  # the executor's parts the computation reads: its database, mode, positions, catalog
         db=db, mode="live", venue_name="polymarket",

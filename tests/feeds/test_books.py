@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.domain import Level, Side
-from engine.feeds import parse
 from engine.feeds.books import BookCache
 from engine.feeds.market_data_events import BookChanged, TradePrint
+from engine.venues.polymarket import parse
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket"
 T = "tok"

@@ -2,8 +2,9 @@
 `crypto_prices_chainlink` messages as the venue sends them (its first dump of recent prices and each
 report, at Chainlink's own time) and refuses what is not a price; the reference prices a window on
 Chainlink while that stream is fresh and falls back to the exchange spot, naming which; its price to
-beat is Gamma's when published (a window joined late is priced), else the settlement stream's price
-at the start, and never a guess; Gamma's event is read for it, hostile answers left out. Against the
+beat is Gamma's when published (a window joined late is priced), else the settlement stream's average
+over the minute before the start, and never a guess; near the end it prices the average that settles the
+window, part known, part to come; Gamma's event is read for it, hostile answers left out. Against the
 simulator: the feed hears the same Chainlink reports the simulator resolves its windows on."""
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from collections.abc import Iterator
 import pytest
 
 from contracts.domain import MarketInfo
-from contracts.updown import up_probability
+from contracts.updown import average_probability, up_probability
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.chainlink import ChainlinkFeed
-from engine.feeds.series import _price_to_beat, prices_to_beat
 from engine.feeds.spot import SpotFeed
-from engine.feeds.spot_reference import Pricing, UpDownReference
+from engine.venues.polymarket.chainlink import ChainlinkFeed
+from engine.venues.polymarket.series import _price_to_beat, prices_to_beat
+from engine.venues.polymarket.spot_reference import Pricing, UpDownReference
 from simulator.testing import SimHandle, running_simulator
 
 ONE = 1_000_000
@@ -87,12 +88,14 @@ def test_a_window_is_priced_on_chainlink_with_the_spot_as_a_named_fallback() -> 
     chainlink.heard["btc"] = now[0]
     pricing = reference.pricing("0xw")
     assert pricing is not None and (pricing.priced_by, pricing.beat_from) == ("chainlink", "chainlink")
-    assert pricing.beat == chainlink.at("btc", START * 1000, 5_000)
+    # the price to beat is the stream's average over the minute before the start, not its price at the start
+    assert pricing.beat == chainlink.average("btc", START * 1000 - 60_000, START * 1000, 5_000) == 100.005
+    assert chainlink.at("btc", START * 1000, 5_000) == 100.0
     fair, latest = reference.reference("0xw"), chainlink.spot("btc")
     assert fair is not None and latest is not None
     sigma = chainlink.volatility("btc", latest[1])
     assert sigma is not None and pricing.beat is not None
-    assert fair[0] == up_probability(latest[0], pricing.beat, 300 - 120, sigma)
+    assert fair[0] == average_probability(latest[0], pricing.beat, 300 - 120, sigma)
 
     now[0] += 11_000  # Chainlink silent past STALE_MS: the exchange spot prices it, and says so
     fallback = reference.pricing("0xw")
@@ -117,8 +120,44 @@ def test_a_window_joined_late_is_priced_on_gammas_price_to_beat() -> None:
     assert latest is not None
     sigma = chainlink.volatility("btc", latest[1])
     assert fair is not None and sigma is not None and fair[0] > ONE // 2  # above the price to beat
-    assert fair[0] == up_probability(latest[0], 99.5, (START + 300) - latest[1] / 1000, sigma)
+    assert fair[0] == average_probability(latest[0], 99.5, (START + 300) - latest[1] / 1000, sigma)
     assert reference.pricing("0xw") == Pricing("chainlink", 99.5, "gamma")
+
+
+@pytest.mark.parametrize(("minute", "last", "up"), [(100.2, 99.9, True), (99.8, 100.1, False)])
+def test_near_its_end_a_window_is_priced_on_the_average_that_settles_it_not_its_last_price(
+        minute: float, last: float, up: bool) -> None:
+    """15 s before the end, 45 of the final minute's 60 s are known: their average, on the price to beat's
+    other side from the last price, decides. The rest must average (60 K - 45 A) / 15: 99.4 when the minute
+    stood at 100.2 (the last price, 99.9, clears it), 100.6 when it stood at 99.8 (100.1 does not)."""
+    end_ms = (START + 300) * 1000
+    now = [end_ms - 15_000]
+    chainlink = ChainlinkFeed("ws://127.0.0.1:1/rtds", ["btc"], clock_ms=lambda: now[0])
+    reference = UpDownReference(chainlink, None, MarketCatalog([_window_info()]), clock_ms=lambda: now[0])
+    window = reference._window("0xw")
+    assert window is not None
+    reference.set_beat(window, 100.0)
+    _flat(chainlink, START * 1000 - 60_000, 300, 100.0)  # the window at its price to beat until its last minute
+    chainlink._history["btc"].extend((end_ms - 60_000 + k * 1000, minute) for k in range(45))
+    chainlink._history["btc"].append((now[0], last))
+    chainlink.heard["btc"] = now[0]
+    fair = reference.reference("0xw")
+    sigma = chainlink.volatility("btc", now[0])
+    assert fair is not None and sigma is not None and fair[1] == now[0]
+    assert chainlink.average("btc", end_ms - 60_000, now[0], 5_000) == minute
+    assert fair[0] == average_probability(last, 100.0, 15, sigma, minute)
+    snapshot = up_probability(last, 100.0, 15, sigma)  # the last price alone says the other way
+    if up:
+        assert fair[0] > 0.9 * ONE and snapshot < ONE // 2
+    else:
+        assert fair[0] < 0.1 * ONE and snapshot > ONE // 2
+    assert reference.history("0xw")[-1] == (fair[1], fair[0])  # the history's last point: the same known part
+    now[0] = end_ms  # the end: the minute is all known (the last price stood its 15 s), the outcome decided
+    chainlink._history["btc"].append((end_ms, 50.0 if up else 150.0))  # a print at the end weighs nothing
+    chainlink.heard["btc"] = now[0]
+    settled = (45 * minute + 15 * last) / 60
+    assert (settled >= 100.0) is up
+    assert reference.reference("0xw") == ((ONE if up else 0), end_ms)
 
 
 def test_gammas_price_to_beat_is_read_from_its_event_and_checked() -> None:

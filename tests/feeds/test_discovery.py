@@ -16,9 +16,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.discovery import enrich_fees, make_refresh_job, refresh_markets
 from engine.process.scheduler import build_scheduler
 from engine.trading.passes.jobs import Job
+from engine.venues.polymarket.discovery import enrich_fees, make_refresh_job, refresh_markets
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
@@ -195,6 +195,25 @@ def test_the_refresh_job_runs_under_the_engine_scheduler(db: Database, sim: SimH
 
     asyncio.run(scenario())
     assert len(rows(db)) == 14
+
+
+def test_the_refresh_asks_polymarkets_fee_endpoint_only_about_polymarkets_markets(
+        db: Database, sim: SimHandle, caplog: pytest.LogCaptureFixture) -> None:
+    """A strategy trading a Kalshi market put its id among those whose fees every refresh read from the CLOB,
+    which answered 404 each time (issue 87): a Kalshi market's fees are its series' schedule, never asked."""
+    poly = sim.markets()[0]["condition_id"]
+    job = make_refresh_job(db, sim.gamma_host, sim.clob_host, traded=lambda: [poly, "kalshi:KXSIMFED-26FEB-T25"])
+    async def refreshes() -> None:
+        await job()
+        await job()  # every refresh
+
+    with caplog.at_level("WARNING", logger="engine.feeds.discovery"):
+        asyncio.run(refreshes())
+    assert [r.getMessage() for r in caplog.records if "fee lookup failed" in r.getMessage()] == []
+    with db.read() as conn:
+        asked = conn.execute(text("SELECT fees_at FROM markets WHERE condition_id = :c"), {"c": poly}).scalar()
+    assert asked is not None  # Polymarket's market is still read
+    assert asyncio.run(enrich_fees(db, sim.clob_host, ["kalshi:KXSIMFED-26FEB-T25"])) == 0
 
 
 def test_the_listing_s_prices_are_kept_with_the_time_they_were_read(db: Database, sim: SimHandle) -> None:

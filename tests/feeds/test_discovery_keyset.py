@@ -18,7 +18,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.discovery import DiscoveryError, refresh_markets
+from engine.venues.polymarket.discovery import DiscoveryError, refresh_markets
 from simulator.markets import servable_markets
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.db import Database

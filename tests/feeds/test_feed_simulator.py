@@ -12,12 +12,12 @@ from typing import Any
 from contracts.domain import ONE
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.discovery import refresh_markets
 from engine.feeds.market_data_events import BookChanged, MarketResolved, TickSizeChanged, TradePrint
-from engine.feeds.market_ws import MarketFeed
 from engine.feeds.pacing import Backoff
-from engine.feeds.rest import RestClient, fetch_books
 from engine.feeds.wsloop import SocketOptions
+from engine.venues.polymarket.discovery import refresh_markets
+from engine.venues.polymarket.market_ws import MarketFeed
+from engine.venues.polymarket.rest import RestClient, fetch_books
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate

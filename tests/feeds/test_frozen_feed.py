@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from engine.feeds.books import BookCache
-from engine.feeds.market_ws import MarketFeed
-from engine.feeds.spot_check import SpotCheckConfig
+from engine.venues.polymarket.market_ws import MarketFeed
+from engine.venues.polymarket.spot_check import SpotCheckConfig
 from tests.feeds.fakes import FakeVenue, eventually, now_ms, summary
 from tests.feeds.test_market_feed import bids, feed_with_book_a, run
 

@@ -8,8 +8,8 @@ import sqlite3
 from pathlib import Path
 
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.discovery import market_row
-from engine.feeds.parse_markets import gamma_market
+from engine.venues.polymarket.discovery import market_row
+from engine.venues.polymarket.parse_markets import gamma_market
 from storage.engine_stores import catalog_store
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate

@@ -56,7 +56,8 @@ def test_the_attestation_is_alerted_before_it_lapses_and_when_renewed(sim: SimHa
         assert [level for level, _ in alerts()] == ["warning"] and "in 1.0 days" in alerts()[0][1]
         await watch.read_once()  # the same verdict: not said again
         admin(sim, "/_sim/kalshi/attestation", {"account": body["account"], "expires_at_s": int(time.time()) - 1})
-        assert (await watch.read_once()).attestation == "lapsed" and alerts()[-1][0] == "critical"
+        assert (await watch.read_once()).attestation == "lapsed" and alerts()[-1][0] == "warning"
+        assert "refuses the key's orders in Sports, Elections, Entertainment markets" in alerts()[-1][1]
         admin(sim, "/_sim/kalshi/attestation", {"account": body["account"],
                                                "expires_at_s": int(time.time()) + 90 * 86_400})
         await watch.read_once()

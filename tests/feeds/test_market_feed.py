@@ -14,9 +14,9 @@ from contracts.domain import Level, Side
 from contracts.jsonsafe import FEED_BYTES
 from engine.feeds.books import BookCache
 from engine.feeds.market_data_events import BookChanged, MarketResolved, TickSizeChanged, TradePrint
-from engine.feeds.market_ws import MarketFeed
 from engine.feeds.pacing import Backoff
 from engine.feeds.wsloop import SocketOptions
+from engine.venues.polymarket.market_ws import MarketFeed
 from engine.venues.polymarket.user_ws import UserFeed
 from tests.feeds.fakes import FakeVenue, eventually, now_ms, summary
 

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from engine.feeds.pacing import PUBLISHED_LIMITS, Aborted, Backoff, RateLimits, RetryPolicy, TokenBucket, bucket_for
+from engine.feeds.pacing import PUBLISHED_LIMITS, Backoff, RateLimits, RetryPolicy, bucket_for
+from engine.ratelimit import Aborted, TokenBucket
 
 
 class FakeClock:

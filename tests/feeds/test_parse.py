@@ -13,12 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.domain import BadNumber, Side, to_micros
-from engine.feeds import parse
 from engine.feeds.market_data_events import MarketResolved, TickSizeChanged, TradePrint
-from engine.feeds.parse_markets import clob_market_fees, gamma_event, gamma_market
-from engine.follow.poller import unreadable
-from engine.trading.settlement.resolution import venue_payouts
-from engine.venues.polymarket import wire
+from engine.venues.polymarket import parse, wire
+from engine.venues.polymarket.follow.poller import unreadable
+from engine.venues.polymarket.parse_markets import clob_market_fees, gamma_event, gamma_market, venue_payouts
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket"
 ME = wire.Identity.of(["3e2c94ca-8124-c4c1-c7ea-be1ea21b71fe"], ["0xa3D82Ed56F4c68d2328Fb8c29e568Ba2cAF7d7c8"])
@@ -54,7 +52,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "captured/gamma_market_sports_market_money_line.json": gamma_market,
     "captured/gamma_market_closed_binary_accepting_false.json": venue_payouts,
     "captured/gamma_market_closed_nonbinary_legacy.json": gamma_market,
-    # The Data API's public trades: a followed wallet's (engine/follow/poller.py reads each row).
+    # The Data API's public trades: a followed wallet's (engine/venues/polymarket/follow/poller.py reads each row).
     "captured/data_api_trades_response.json": lambda rows: [row for row in rows if unreadable(row) == ""],
 }
 # Captured payloads the engine never reads: it lists markets from Gamma `/markets/keyset`, reads

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from contracts.domain import MarketInfo
-from contracts.updown import Series, SeriesError, parse_series, up_probability, window_of
+from contracts.updown import Series, SeriesError, average_probability, parse_series, up_probability, window_of
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.series import SeriesDiscovery
 from engine.feeds.spot import SpotFeed
-from engine.feeds.spot_reference import UpDownReference
+from engine.venues.polymarket.series import SeriesDiscovery
+from engine.venues.polymarket.spot_reference import UpDownReference
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
@@ -105,29 +105,34 @@ def test_each_series_current_and_next_window_is_found_by_slug_and_stored_with_it
     btc_start, eth_start = int(now) // 300 * 300, int(now) // 900 * 900
     assert slugs == {f"btc-updown-5m-{btc_start}", f"btc-updown-5m-{btc_start + 300}",
                      f"eth-updown-15m-{eth_start}", f"eth-updown-15m-{eth_start + 900}"}
-    assert all(info is not None and info.fees_known and info.fee_rate_ppm == 250_000 for info in infos)
+    # Each market's own schedule, as the venue lists its crypto markets (Gamma's feeSchedule, the CLOB's fd):
+    # r = 0.07, e = 1, makers rebated 20 % of the taker fees.
+    assert {(i.fees_known, i.fee_rate_ppm, i.fee_exponent, i.rebate_share_ppm) for i in infos if i is not None} == {
+        (True, 70_000, 1, 200_000)}
     assert asyncio.run(discovery.discover(series, now)) == []  # known: nothing asked again
     db.dispose()
 
 
-def test_a_windows_reference_needs_its_opening_heard_and_a_minute_of_prices() -> None:
+def test_a_windows_reference_needs_its_price_to_beat_heard_and_a_minute_of_prices() -> None:
     start = 1_764_000_000
     clock = [start * 1000 + 120_000]
     feed = SpotFeed("okx", "ws://127.0.0.1:1/x", ["btc"], clock_ms=lambda: clock[0])
     info = MarketInfo("0xw", "Bitcoin Up or Down?", "up", "down", tick=10_000, min_size=5 * ONE,
                       end_ms=(start + 300) * 1000, slug=f"btc-updown-5m-{start}")
     reference = UpDownReference(None, feed, MarketCatalog([info]), clock_ms=lambda: clock[0], spot_name="okx")
-    # heard from 30 s after the start only: the opening is unknown, so there is no reference
-    feed._history["btc"] = deque((start * 1000 + 30_000 + k * 1000, 100.0 + 0.01 * (k % 3)) for k in range(90))
+    # heard from 30 s before the start only: the minute its price to beat averages is unknown, so no reference
+    feed._history["btc"] = deque((start * 1000 - 30_000 + k * 1000, 100.0 + 0.01 * (k % 3)) for k in range(120))
     assert reference.reference("0xw") is None
-    # heard from two minutes before the start: the price in force at it 100.02; now 100.5, 3 minutes left
+    # heard from two minutes before the start: the minute before it averages 100.01 (its last price 100.02, a
+    # snapshot's); now 100.5, 3 minutes left, the final average's minute not begun: priced as that minute's
+    # average will vary, 40 s less than the 180 left
     feed._history["btc"] = deque((start * 1000 - 120_000 + k * 1000, 100.0 + 0.01 * (k % 3)) for k in range(120))
     feed._history["btc"].extend([(clock[0] - 1000, 100.0), (clock[0], 100.5)])
     latest = reference.reference("0xw")
     assert latest is not None and latest[1] == clock[0]
     sigma = feed.volatility("btc", clock[0])
-    assert sigma is not None and latest[0] == up_probability(100.5, 100.02, 180, sigma)  # opened at 100.02
-    assert latest[0] > ONE // 2
+    assert sigma is not None and latest[0] == up_probability(100.5, 100.01, 140, sigma)
+    assert latest[0] == average_probability(100.5, 100.01, 180, sigma) > ONE // 2
     assert reference.history("0xw")[-1] == (clock[0], latest[0])
     # two prices two minutes apart are too few for a volatility: none either
     short = SpotFeed("okx", "ws://127.0.0.1:1/x", ["btc"], clock_ms=lambda: clock[0])

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from contracts.followed_wallets import FollowedWallet
-from engine.follow.poller import WalletFollower
+from engine.venues.polymarket.follow.poller import WalletFollower
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate

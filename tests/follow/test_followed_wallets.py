@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from contracts.followed_wallets import FollowedWallet, FollowError, check_wallets
-from engine.follow.poller import WalletFollower, unreadable
+from engine.venues.polymarket.follow.poller import WalletFollower, unreadable
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 

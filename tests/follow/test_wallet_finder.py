@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from engine.follow.finder import FinderError, WalletFinder
+from engine.venues.polymarket.follow.finder import FinderError, WalletFinder
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.migrations import migrate
 from tests.helpers import ROOT, isolated_env, wait_until

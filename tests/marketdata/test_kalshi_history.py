@@ -81,7 +81,9 @@ class Handler(BaseHTTPRequestHandler):
             self._json({"market_settled_ts": _iso(T0 - timedelta(days=90)), "trades_created_ts": _iso(CUTOFF),
                         "orders_updated_ts": _iso(CUTOFF)})
         elif path == f"/markets/{TICKER}":
-            self._json({"market": {"ticker": TICKER, "event_ticker": EVENT, "status": "active"}})
+            # Voided by Kalshi since (finalized, no result it can read): the import keeps it, dated.
+            self._json({"market": {"ticker": TICKER, "event_ticker": EVENT, "status": "finalized", "result": "",
+                                   "settlement_ts": _iso(T0 + timedelta(minutes=50))}})
         elif path == f"/events/{EVENT}":
             self._json({"event": {"event_ticker": EVENT, "series_ticker": SERIES}, "markets": []})
         elif path in ("/historical/trades", "/markets/trades"):
@@ -145,6 +147,13 @@ def test_a_pairs_kalshi_history_imports_beside_its_polymarket_history(desk: Any,
     assert books[(60_000, yes)] == {"b": [[440_000, 100_000_000]], "a": [[480_000, 100_000_000]]}
     assert books[(60_000, no)] == {"b": [[520_000, 100_000_000]], "a": [[560_000, 100_000_000]]}
     assert books[(3_060_000, yes)]["a"] == []  # no ask quoted: an empty side, never a guess
+    # How the Kalshi market ended, as Kalshi's record says: kept for a backtest to settle there.
+    assert report["resolution"].startswith("void") and "2026-04-17 12:50 UTC (Kalshi)" in report["resolution"]
+    with db.read() as conn:
+        ended = [tuple(r) for r in conn.exec_driver_sql("SELECT condition_id, at, outcome, yes_pays, source "
+                                                        "FROM market_resolutions ORDER BY source")]
+    assert ended[1] == (f"kalshi:{TICKER}", ms + 3_000_000, "void", None, "kalshi")
+    assert ended[0][0] == CID and ended[0][2:] == ("no", None, "gamma")  # the Polymarket side, from its import
     backtest = run_cli(["backtest", "--strategy", "market_making", "--markets", CID, *window], env, timeout=120)
     assert backtest.returncode == 0, backtest.stderr
     sessions = json.loads(backtest.stdout)["history"]["sessions"]

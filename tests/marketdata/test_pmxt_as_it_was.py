@@ -231,8 +231,8 @@ READ_IN_SLICES = """
 import sys
 import pyarrow as pa
 from pathlib import Path
-from engine.marketdata.pmxt import PmxtReport, read_ticks
-from engine.marketdata.pmxt_rows import RowState
+from engine.venues.polymarket.pmxt import PmxtReport, read_ticks
+from engine.venues.polymarket.pmxt_rows import RowState
 state = RowState({sys.argv[2]: sys.argv[3]})
 ticks = sum(1 for _ in read_ticks([Path(sys.argv[1])], state, PmxtReport()))
 print(ticks, pa.default_memory_pool().max_memory())

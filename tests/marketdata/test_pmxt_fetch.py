@@ -20,8 +20,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine.marketdata import pmxt_fetch
-from engine.marketdata.pmxt import PmxtError
+from engine.venues.polymarket import pmxt_fetch
+from engine.venues.polymarket.pmxt import PmxtError
 from tests.helpers import run_cli
 from tests.local_http import serving
 from tests.marketdata.test_pmxt_as_it_was import _row

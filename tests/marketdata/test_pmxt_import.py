@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine.marketdata.pmxt import PmxtError
+from engine.venues.polymarket.pmxt import PmxtError
 from simulator.testing import running_simulator
 from storage.research import recording_sessions as rs
 from storage.sqlite.db import Database
@@ -143,6 +143,12 @@ def test_a_v2_hour_imports_its_market_in_time_order_and_counts_what_it_left_out(
         "a change before its token's first book snapshot": 1,
         "a token that is not one of its market's": 1}
     assert report["tick_size_changes"] == 1 and report["layouts"] == ["v2"]
+    # How the market ended, as Gamma's record of it says (NO won, closed 2026-03-19 23:20:15): kept for backtests.
+    assert report["resolutions"] == {CID: "NO at 2026-03-19 23:20 UTC (Gamma)"}
+    with db.read() as conn:
+        ended = conn.exec_driver_sql("SELECT at, outcome, yes_pays, source FROM market_resolutions "
+                                     "WHERE condition_id = ?", (CID,)).one()
+    assert tuple(ended) == (int(datetime(2026, 3, 19, 23, 20, 15, tzinfo=UTC).timestamp() * 1000), "no", None, "gamma")
     ms = int(T0.timestamp() * 1000)
     assert _ticks(db) == [  # by time across both tokens, as a replay needs them
         (ms, YES, "book", None, None, None, None,
@@ -216,6 +222,8 @@ def test_metadata_comes_from_gamma_at_import_time(tmp_path: Path) -> None:
         done = run_cli(["import-history", "--pmxt", str(hour), "--market", cid], env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["ticks"] == 2 and json.loads(done.stdout)["fees_unknown"] == []
+    # Open on Gamma: no end is known, and the import says how to give one.
+    assert "resolutions set" in json.loads(done.stdout)["resolutions"][cid]
     db = Database(Path(env["TRADER_DB"]))
     with db.read() as conn:
         question, rate, fees_at = conn.exec_driver_sql(
@@ -280,7 +288,7 @@ def test_public_trades_are_fetched_from_the_data_api_for_the_files_span(tmp_path
 def test_a_span_beyond_the_data_apis_pages_is_refused_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
-    from engine.marketdata import pmxt_import
+    from engine.venues.polymarket import pmxt_import
 
     with running_simulator(mined_delay_s=0.05, confirmed_delay_s=0.05) as sim:
         market = sim.market(neg_risk=False)

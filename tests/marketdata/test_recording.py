@@ -20,11 +20,11 @@ from contracts.settings import load_settings
 from engine.backtest.replay import apply, recorded_events
 from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
 from engine.feeds.books import BookCache
-from engine.feeds.discovery import refresh_markets
 from engine.feeds.market_data_events import TradePrint
 from engine.marketdata import recorder as recorder_module
-from engine.marketdata.history import import_history
 from engine.marketdata.recorder import Recorder
+from engine.venues.polymarket.discovery import refresh_markets
+from engine.venues.polymarket.history import import_history
 from simulator.testing import SimHandle, approved_simulator
 from storage.engine_stores.tick_store import prune_ticks
 from storage.sqlite.db import Database
@@ -230,7 +230,7 @@ def test_import_history_in_windows_and_resumable(tmp_path: Path, sim: SimHandle,
     end = _rows(path, "SELECT first_seen_at FROM markets LIMIT 1")[0][0]
     start = end - 20 * 3_600_000  # 20 hours of the simulator's backfill: one window
     calls = []
-    import engine.marketdata.history as history
+    import engine.venues.polymarket.history as history
 
     real_fetch = history._fetch
 
@@ -272,7 +272,7 @@ def test_import_history_counts_a_shared_window_boundary_once(tmp_path: Path, sim
     settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "SIMULATOR_PORT": str(sim.port)})
     asyncio.run(refresh_markets(db, settings.gamma_host))
     token = _rows(path, "SELECT yes_token FROM markets LIMIT 1")[0][0]
-    import engine.marketdata.history as history
+    import engine.venues.polymarket.history as history
 
     # The simulator's backfill has a point every minute; start on one, and 10-minute windows
     # then end on one too, which /prices-history returns in both neighbouring windows.

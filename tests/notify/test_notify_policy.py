@@ -76,7 +76,7 @@ def test_the_summary_reads_at_a_glance() -> None:
             "unacked_alerts": 2}
     title, body = policy.summary_message(data, "vps1", {"FEED_DOWN": 4})
     assert title == "Daily summary · desk on vps1 (paper)"
-    assert "Equity: 10,012.50 pUSD (+12.50 in the last 24 h; realized +3.10, fees 0.42)" in body
+    assert "Equity: 10,012.50 pUSD (+12.50 in the last 24 h; realized after fees +2.68, fees 0.42)" in body
     assert "Fills in 24 h: 14 (210.00 pUSD traded, 0.42 pUSD fees)" in body
     assert "Alerts in 24 h: 1 critical, 3 warning (ORDER_REFUSED ×3, KILLED ×1)" in body
     assert "4 FEED_DOWN" in body

@@ -2,7 +2,8 @@
 feed kept in a file: `polls show` lists each race's chance and what it left out, `link` checks the
 race and option against the feed, `post` posts; a feed that is missing, unreadable or not in the
 layout is an error in words (never a stack trace, never the URL, which may hold a key), and a round
-of `--every` whose feed fails posts nothing and the next posts again. The URL's key is a secret."""
+of `--every` whose feed fails posts nothing and the next posts again. The URL's key is a secret. `show`
+dates a race by the polls its fair value reads, and costs in proportion to the feed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -150,3 +152,68 @@ def test_the_feeds_key_is_a_secret() -> None:
     settings = load_settings(env={"POLLS_FEED": f"https://polls.example.com/v1/export.csv?apiKey={KEY}"})
     assert settings.polls_feed is not None and KEY in secret_values(settings)
     assert KEY not in repr(settings)
+
+
+def test_a_poll_ending_later_is_left_out_of_show_as_of_the_fair_value(
+        desk: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 86: a poll ending in 2099 is not the race's newest: `polls show` counts and dates the polls the
+    posted fair value reads (those ended by now), says the later one apart, and shows the chance posted."""
+    feed = tmp_path / "polls.csv"
+    feed.write_text(_csv() + "z,gov-2027,Yes,10,5000,2099-01-01,Zeta\nz,gov-2027,No,85,5000,2099-01-01,Zeta\n")
+    monkeypatch.setenv("POLLS_FEED", str(feed))
+    code, out, _ = _cli(capsys, "polls", "show", "--json")
+    race = json.loads(out)["races"][0]
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    assert code == 0 and datetime.fromtimestamp(race["newest"] / 1000, tz=UTC).date() == yesterday.date()
+    assert (race["polls"], race["later"]) == (2, 1)  # a and b (b's Yes row left out: 140 %), then z
+    assert datetime.fromtimestamp(race["later_ends"] / 1000, tz=UTC).date().year == 2099
+    assert _cli(capsys, "polls", "link", MARKET, "gov-2027", "Yes")[0] == 0
+    code, out, err = _cli(capsys, "polls", "post")
+    assert code == 0, err
+    assert json.loads(out)["posts"][0]["fair_value"] == race["options"]["Yes"]["chance"] > 0.5  # the same rule
+    _, text_out, _ = _cli(capsys, "polls", "show")
+    assert f"(2 polls, newest ended {yesterday:%Y-%m-%d}; 1 ending later (first 2099-01-01) left out until it ends)" \
+        in text_out and "2099-01-01): " not in text_out
+
+
+def _pairs_feed(path: Path, options: int) -> None:
+    """One race of `options` options, asked two at a time (a poll per pair), ended yesterday."""
+    day = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d")
+    rows = [f"p{i},big,o{2 * i},{40 + i % 7},800,{day},A\np{i},big,o{2 * i + 1},45,800,{day},A"
+            for i in range(options // 2)]
+    path.write_text("poll_id,race,option,share,sample_size,end_date,pollster\n" + "\n".join(rows) + "\n")
+
+
+def _work(capsys: pytest.CaptureFixture[str], *args: str) -> int:
+    """The function calls one run of the command makes (Python's, the C built-ins', each generator step):
+    work counted, not timed."""
+    calls = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        calls += event in ("call", "c_call")
+
+    sys.setprofile(count)
+    try:
+        code = main(list(args))
+    finally:
+        sys.setprofile(None)
+    capsys.readouterr()
+    assert code == 0
+    return calls
+
+
+def test_show_costs_in_proportion_to_the_feed(desk: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 86: `polls show` was quadratic in a race's options (each option's chance averaged the whole race
+    again): 4,000 options took 94 s, 24,000 (under the 50,000-row bound) never ended. Four times the
+    options now cost about four times the work (bench/polls_show.py times it at the bound)."""
+    feed = tmp_path / "polls.csv"
+    monkeypatch.setenv("POLLS_FEED", str(feed))
+    _pairs_feed(feed, 10)
+    _work(capsys, "polls", "show", "--json")  # the command's imports, once
+    work = {}
+    for options in (400, 1_600):
+        _pairs_feed(feed, options)
+        work[options] = _work(capsys, "polls", "show", "--json")
+    assert work[1_600] / work[400] < 5, work  # linear: about 4 (quadratic: about 16)

@@ -35,7 +35,8 @@ POSTERS = ("post_command", "post_and_wait", "post")  # how the dashboard, the CL
 SAMPLE: dict[str, dict[str, Any]] = {
     "exit": {"strategy": "mm"}, "set_mode": {"mode": "paper"}, "set_venue_mode": {"venue": "kalshi", "mode": "paper"},
     "merge": {"condition_id": "0xabc"}, "cancel_order": {"order_id": 1},
-    "place_order": {"condition_id": "0xabc", "outcome": "YES", "side": "BUY"}}
+    "place_order": {"condition_id": "0xabc", "outcome": "YES", "side": "BUY"},
+    "move_funds": {"venue": "kalshi", "allocation": "0:100"}}
 
 
 def _claimed_in_order(db: Database) -> list[str]:
@@ -136,6 +137,7 @@ def test_the_trading_core_applies_every_trading_kind(monkeypatch: pytest.MonkeyP
     for name in ("cancel_order", "flatten", "place_order"):
         monkeypatch.setattr(operator_actions, name, leaf(name))
     monkeypatch.setattr(operator_commands, "exit_positions", leaf("exit"))
+    monkeypatch.setattr(operator_commands, "move_funds", leaf("move_funds"))
     desk = SimpleNamespace(live=True, venue_name=POLYMARKET, mode="paper", risk=None, exits=None, operator_exits=None,
                            collections=SimpleNamespace(command=lambda kind, payload: leaf(kind)()))
     commands = OperatorCommands(None, Ledgers(desk, {}), None, mark=lambda condition_id: None,  # type: ignore[arg-type]  # stand-ins with what the commands read

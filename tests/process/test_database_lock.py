@@ -160,3 +160,52 @@ def test_a_pending_kill_acts_at_the_venue_while_the_lock_is_held(tmp_path: Path)
     asyncio.run(scenario())
     assert _one(tmp_path / "k.db", "SELECT status FROM commands WHERE id = ?", row.id) == ("done",)
     db.dispose()
+
+
+class LatchingController(RecordingController):
+    """A kill that writes its latch, as the real one does, once the test has taken the lock."""
+
+    def __init__(self, db: Database, locked: asyncio.Event) -> None:
+        super().__init__()
+        self.db, self.locked = db, locked
+
+    async def kill(self, actor: str, reason: str) -> dict[str, Any]:
+        await self.locked.wait()
+        with self.db.write() as conn:
+            conn.exec_driver_sql("UPDATE engine_state SET kill_reason = ?", (reason,))
+        return await super().kill(actor, reason)
+
+
+def test_a_claimed_kill_whose_latch_meets_the_lock_cancels_at_once_and_lands_when_it_goes(tmp_path: Path) -> None:
+    """The kill was claimed, then another process (an import's batch on a loaded machine) took the lock before
+    its latch was written: it is not failed with "database is locked" (as it was, leaving the venue's orders
+    resting): everything at the venue is cancelled at once, and the kill lands once the lock is released."""
+    migrate(tmp_path / "k.db")
+    db = Database(tmp_path / "k.db", busy_timeout_ms=50)
+    trading = RecordingTrading()
+    row = post_command(db, "kill", {"reason": "news"}, actor="test")
+
+    async def scenario() -> LatchingController:
+        locked = asyncio.Event()
+        controller = LatchingController(db, locked)
+        processor = CommandProcessor(db, controller, trading, RecordingGate(trading.calls))  # type: ignore[arg-type]  # a stand-in with only what it calls
+        step = asyncio.create_task(processor._step())  # claims it, then applies it (and waits for it)
+        for _ in range(200):  # bounded: claimed (the gate closed), the kill waiting to write its latch
+            if trading.calls:
+                break
+            await asyncio.sleep(0.02)
+        with HeldLock(tmp_path / "k.db"):
+            locked.set()
+            for _ in range(200):  # bounded: the kill's first try meets the lock and cancels at the venue
+                if "cancel_at_venue" in trading.calls:
+                    break
+                await asyncio.sleep(0.02)
+            assert trading.calls == ["block", "cancel_at_venue"] and controller.killed == []
+        await asyncio.wait_for(step, 30)
+        return controller
+
+    controller = asyncio.run(scenario())
+    assert controller.killed == ["news"]
+    assert _one(tmp_path / "k.db", "SELECT status, error FROM commands WHERE id = ?", row.id) == ("done", None)
+    assert _one(tmp_path / "k.db", "SELECT kill_reason FROM engine_state") == ("news",)
+    db.dispose()

@@ -67,6 +67,9 @@ def test_a_scrape_reads_the_desk_as_status_does(tmp_path: Path) -> None:
         metrics = wait_until(lambda: _try_scrape(port), 60, 0.2, "the metrics endpoint to answer")
         assert metrics[("desk_equity_pusd", ())] == pytest.approx(status["equity_usdc"])
         assert metrics[("desk_pnl_today_pusd", ())] == pytest.approx(status["pnl_today_usdc"])
+        desk = (("mode", status["mode"]), ("venue", "polymarket"))  # the desk's own ledger, labelled
+        assert metrics[("desk_ledger_equity", desk)] == pytest.approx(status["equity_usdc"])
+        assert metrics[("desk_ledger_pnl_today", desk)] == pytest.approx(status["pnl_today_usdc"])
         assert metrics[("desk_open_orders", ())] == status["open_orders"] > 0
         assert metrics[("desk_data_age_seconds", ())] == 1.5
         assert metrics[("desk_trading_state", (("state", "REDUCING"),))] == 1
@@ -76,7 +79,8 @@ def test_a_scrape_reads_the_desk_as_status_does(tmp_path: Path) -> None:
         assert metrics[("desk_order_round_trips", ())] == 5
         assert metrics[("desk_order_latency_seconds", (("quantile", "0.5"),))] == pytest.approx(0.13)
         assert metrics[("desk_order_latency_seconds", (("quantile", "0.99"),))] == pytest.approx(0.4)
-        assert metrics[("desk_strategy_realized_pusd", (("strategy", "mm-btc"),))] == pytest.approx(1.25)
+        # After fees (1.25 realized less 0.02 of fees), as every surface reads a strategy's PnL.
+        assert metrics[("desk_strategy_realized_pusd", (("strategy", "mm-btc"),))] == pytest.approx(1.23)
         # The engine stops beating: the next scrape shows it, with no engine to ask.
         with sqlite3.connect(db) as conn:
             conn.execute("UPDATE engine_state SET heartbeat_at = ?", (now - 600_000,))

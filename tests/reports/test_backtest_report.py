@@ -57,7 +57,8 @@ def _orders(start: int) -> list[dict[str, object]]:
 
 def _run(db: Database, now: int) -> int:
     start = now - 3_600_000  # over the seed's recorded ticks of the BTC YES token
-    sure = {**METRICS, "pnl_low": -12.25, "pnl_high": 301.0, "pnl_p_value": 0.062, "interval_fills": 40}
+    sure = {**METRICS, "pnl_low": -12.25, "pnl_high": 301.0, "pnl_p_value": 0.062, "interval_fills": 40,
+            "interval_units": 12, "interval_unit": "round trip"}
     return insert_run(db, start=start, orders=json.dumps(_orders(start)), metrics=json.dumps(sure))
 
 
@@ -75,7 +76,8 @@ def test_the_report_holds_the_pages_figures_and_tables_in_one_file(db: Database)
         assert _charted(title) in page, title
     assert "<h1>Backtest #1 mm run</h1>" in page
     assert "Start equity" in page and "10,000.00 pUSD" in page and "+1.50 %" in page
-    assert "+150.50 pUSD (95 %: -12.25 to +301.00, p = 0.06, over 40 fills)" in page  # how sure the PnL is
+    # how sure the PnL is, on what it rests
+    assert "+150.50 pUSD (95 %: -12.25 to +301.00, p = 0.06, over 12 round trips (40 fills))" in page
     assert ">0.4800<" in page and ">0.5000<" in page  # the fills table
     assert ">RESTING<" in page and ">FILLED<" in page and "2 orders, by placement" in page  # the orders table
     # The price chart: both fills as markers, both orders as segments over their lifetime.
@@ -92,6 +94,20 @@ def test_fills_and_orders_download_as_csv(db: Database) -> None:
     orders = list(csv.DictReader(io.StringIO(report.orders_csv(run).decode())))
     assert [(o["side"], o["status"], o["end"]) for o in orders] == [("BUY", "FILLED", "2027-01-15T08:01:00.000Z"),
                                                                    ("SELL", "LIVE", "")]
+
+
+def test_a_csv_download_carries_no_formula_and_keeps_a_question_in_its_cell(db: Database) -> None:
+    """A question from the venue's listing that starts a formula, or holds a bare carriage return, is text
+    in the downloaded CSV (contracts/spreadsheet_csv.py, as the tax file): apostrophe first, every field
+    quoted, the row whole; prices stay numbers."""
+    hostile = '=HYPERLINK("http://x.example","open")\r=1+1'
+    with db.write() as conn:
+        conn.execute(text("UPDATE markets SET question = :q"), {"q": hostile})
+    run = finished_run(db, insert_run(db, orders=json.dumps(_orders(1_800_000_000_000))))
+    raw = report.fills_csv(run).decode()
+    fills = list(csv.DictReader(io.StringIO(raw, newline="")))
+    assert [f["question"] for f in fills] == ["'" + hostile] * 2 and [f["price"] for f in fills] == ["0.48", "0.5"]
+    assert raw.count("\r\n") == 3 and raw.startswith('"')  # a header and two rows, every field quoted
 
 
 def test_only_a_finished_run_has_a_report(db: Database, tmp_path: Path) -> None:
@@ -125,6 +141,7 @@ def test_the_command_line_writes_the_same_report(tmp_path: Path) -> None:
     result = json.loads(done.stdout)
     assert result["report"] == str(target)
     assert result["interval_fills"] == result["trades"] and "pnl_p_value" in result  # how sure, beside the PnL
+    assert result["interval_unit"] == "round trip" and (result["pnl_p_value"] is not None or result["interval_none"])
     page = target.read_text()
     assert f"Backtest #{result['run_id']} market_making" in page and "Equity and drawdown" in page
     assert _charted("Synthetic market 0? · ") in page and ": trades on the price" in page

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -28,6 +29,10 @@ DAY = 86_400_000
 def test_the_report_and_the_trials_csv(tmp_path: Path) -> None:
     db = tmp_path / "trader.db"
     markets, start, end = write_recording(db, markets=2, events=4_000, events_per_decision=20)
+    ends_at = start + (end - start) * 3 // 10  # inside the training period: every trial books it
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO market_resolutions VALUES (?, ?, 'yes', NULL, 'feed', 0, 'recorder')",
+                     (sorted(markets)[0], ends_at))
     spec = SweepSpec("kept sweep", "market_making", parse_space({"half_spread": [0.005, 0.03]}, "market_making"),
                      start, end, {"max_spread": 0.5, "size": 20}, tuple(sorted(markets)), trials=3,
                      objective="return", seed=1, train_fraction=0.6, top=1)
@@ -51,18 +56,25 @@ def test_the_report_and_the_trials_csv(tmp_path: Path) -> None:
     assert "PnL (training) (pUSD)" in page and "p against 0" in page and "PnL (held out) (pUSD)" in page
     assert all(float(r["pnl_low"]) <= float(r["pnl"]) <= float(r["pnl_high"]) for r in rows if r["pnl_low"])
     assert all(r["pnl"] for r in rows)
+    # How the best trial's markets ended in its training run (engine/backtest/resolutions.py), in its report.
+    assert [r["market"] for r in view.best["resolutions"]["settled"]] == [sorted(markets)[0]]
+    assert "Best trial&#x27;s training run: Resolved inside the run" in page
 
 
 def test_the_best_trials_pnl_reads_with_its_interval_or_why_it_has_none() -> None:
     metrics = {"start_equity": 1000.0, "end_equity": 1012.5, "pnl_low": -3.0, "pnl_high": 27.25,
-               "pnl_p_value": 0.1, "interval_fills": 61}
+               "pnl_p_value": 0.1, "interval_fills": 61, "interval_units": 20, "interval_unit": "round trip"}
     assert best_pnl_line({"number": 4, "metrics": metrics}, 30) == (
-        "Best trial 4: PnL +12.50 pUSD (95 %: -3.00 to +27.25, p = 0.100 against zero, over 61 fills). The best of "
+        "Best trial 4: PnL +12.50 pUSD (95 %: -3.00 to +27.25, p = 0.100 against zero, over 20 round trips (61 "
+        "fills)). The best of "
         "30 trials looks surer than it is: this is not corrected for the trials tried; the held-out figures (and a "
         "walk-forward sweep's deflated Sharpe ratio) are the check.")
-    few = {"start_equity": 1000.0, "end_equity": 999.0, "interval_fills": 2}
-    assert best_pnl_line({"number": 1, "metrics": few}, 3) == \
-        "Best trial 1: PnL -1.00 pUSD (2 fills, an interval needs 5)."
+    few = {"start_equity": 1000.0, "end_equity": 999.0, "interval_fills": 2, "interval_units": 1,
+           "interval_none": "1 independent round trip (a market's fills from flat back to flat, or held to the end): "
+                            "an interval needs at least 5"}
+    assert best_pnl_line({"number": 1, "metrics": few}, 3) == (
+        "Best trial 1: PnL -1.00 pUSD (no interval: 1 independent round trip (a market's fills from flat back to "
+        "flat, or held to the end): an interval needs at least 5).")
     assert best_pnl_line({"number": 1, "metrics": {}}, 3) == "" and best_pnl_line(None, 0) == ""
 
 

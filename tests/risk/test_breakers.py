@@ -231,3 +231,34 @@ def test_a_venue_refusing_most_orders_is_told_from_one_refusing_a_few() -> None:
     for t in range(4):
         counter.refused("no", t)
     assert counter.refused("no", 61_000) is None  # the first four are over a minute old
+
+
+def test_takes_finding_nothing_on_several_markets_are_the_books_answers_not_the_account_refused(
+        tmp_path: Path) -> None:
+    """A fill-and-kill that finds nothing to match (or a post-only order meeting the touch) is its market's
+    answer to that order: however many markets answer so within a minute, the venue-refusing breaker does not
+    halt the desk (two momentum markets with thin touches halted it); refusals that speak of the account
+    still do."""
+    from contracts.domain import MarketInfo, Outcome, Side, Tif
+    from engine.execution.bus import EventBus, PlacementRefused
+    from engine.execution.planner import OrderSpec
+    from engine.venues.paper_rules import FAK_NO_MATCH
+
+    monitor = monitor_on(tmp_path)
+    bus = EventBus()
+    monitor.listen(bus)
+    markets = [MarketInfo(condition_id=f"c{n}", question="?", yes_token=f"Y{n}", no_token=f"N{n}", tick=10_000,
+                          min_size=5_000_000) for n in (1, 2)]
+
+    def refused(market: MarketInfo, detail: str, tif: Tif = Tif.FAK) -> None:
+        spec = OrderSpec(market.yes_token, Outcome.YES, Side.BUY, 500_000, 10_000_000, tif)
+        bus.publish(PlacementRefused("momentum", market, spec, "VENUE_REFUSED", detail, True))
+
+    for n in range(12):
+        refused(markets[n % 2], FAK_NO_MATCH)
+        refused(markets[n % 2], "invalid post-only order: order crosses book", Tif.GTC)
+    assert monitor.memory.trading_state is TradingState.ACTIVE
+    for n in range(5):
+        refused(markets[n % 2], "not enough balance / allowance", Tif.GTC)
+    assert monitor.memory.trading_state is TradingState.HALTED
+    assert monitor.memory.reason == breakers.VENUE_REFUSING

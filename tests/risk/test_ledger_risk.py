@@ -23,7 +23,7 @@ from tests.risk.test_breakers import SH, T0, limits, monitor_on, stored, worth
 
 def _ledger(tmp_path: Path) -> VenueLedgerRisk:
     desk = monitor_on(tmp_path, "live", max_drawdown="10", kill_switch_drawdown="20", max_daily_loss="100000")
-    return VenueLedgerRisk(desk.db, desk, clock=lambda: T0)
+    return VenueLedgerRisk(desk.db, desk, clock=lambda: T0, venue_name="polymarket")
 
 
 def test_a_ledger_kill_switch_halts_the_ledger_and_not_the_desk(tmp_path: Path) -> None:
@@ -42,13 +42,14 @@ def test_a_ledger_kill_switch_halts_the_ledger_and_not_the_desk(tmp_path: Path) 
         assert conn.execute(text("SELECT COUNT(*) FROM commands")).scalar_one() == 0
     assert [(r[0], r[1]) for r in rows] == [(breakers.DRAWDOWN, PAPER_LEDGER), (breakers.KILL_SWITCH, PAPER_LEDGER)]
     assert all("the desk's trading is not affected" in r[2] for r in rows)
-    again = VenueLedgerRisk(ledger.db, ledger.desk, clock=lambda: T0)  # a restart: the ledger's halt is remembered
+    # a restart: the ledger's halt is remembered
+    again = VenueLedgerRisk(ledger.db, ledger.desk, clock=lambda: T0, venue_name="polymarket")
     assert (again.memory.trading_state, again.memory.reason) == (TradingState.HALTED, breakers.KILL_SWITCH)
     assert again.memory.peak_equity == 1000 * SH
     assert again.rearm() and not again.rearm()  # the operator's Start ends it (once)
     assert again.memory.trading_state is TradingState.ACTIVE and again.memory.peak_equity is None
     with ledger.db.read() as conn:
-        assert breakers.load_ledger_memory(conn).trading_state is TradingState.ACTIVE
+        assert breakers.load_ledger_memory(conn, "polymarket").trading_state is TradingState.ACTIVE
         assert breakers.load_memory(conn).trading_state is TradingState.ACTIVE  # the desk's, never moved
 
 
@@ -83,7 +84,7 @@ def test_kalshis_paper_ledger_keeps_its_own_breakers_apart(tmp_path: Path) -> No
     assert kalshi.memory.trading_state is TradingState.HALTED
     assert polymarket.memory.trading_state is TradingState.ACTIVE  # Polymarket's paper ledger is not held
     with kalshi.db.read() as conn:
-        assert breakers.load_ledger_memory(conn).trading_state is TradingState.ACTIVE
+        assert breakers.load_ledger_memory(conn, "polymarket").trading_state is TradingState.ACTIVE
         assert breakers.load_ledger_memory(conn, KALSHI).trading_state is TradingState.HALTED
         subjects = {r[0] for r in conn.execute(text("SELECT subject FROM alerts WHERE source = 'risk'")).all()}
     assert subjects == {"Kalshi paper"}

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from contracts.domain import MarketView, PositionView
-from engine.feeds.parse_markets import gamma_market
 from engine.risk.gate import Reason, RiskContext
+from engine.venues.polymarket.parse_markets import gamma_market
 from tests.risk.test_gate import MARKET, SH, buy, check, ctx, reasons, sell
 
 CAPTURED = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket" / "captured"

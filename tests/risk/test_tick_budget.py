@@ -51,7 +51,7 @@ def test_a_later_check_in_the_same_tick_spends_what_the_first_left(tmp_path: Pat
 
 def test_a_ledgers_later_check_spends_the_ledgers_budget_too(tmp_path: Path) -> None:
     desk = monitor_on(tmp_path, **LIMITS)
-    ledger = VenueLedgerRisk(desk.db, desk, clock=lambda: T0)
+    ledger = VenueLedgerRisk(desk.db, desk, clock=lambda: T0, venue_name="polymarket")
     ledger.sync_limits()
     _tick(desk, T0)
     assert _two_checks_in_one_tick(ledger) == (100, 25, 100)

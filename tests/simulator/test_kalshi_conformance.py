@@ -141,7 +141,7 @@ def test_bad_v2_orders_are_refused_with_kalshis_codes_and_change_nothing(sim: Si
     assert post(self_trade_prevention_type=None).code == "invalid_order"
     assert post(type="market").details == "type is not a field of a V2 order"
     assert post(side="yes").code == "invalid_order"
-    assert post(count="100000000").code == "available_balance_too_low"
+    assert post(count="100000000").code == "insufficient_balance"
     ask = run(c.market(ticker)).yes_ask
     cross = post(price=f"{ask / MICRO:.4f}", post_only=True)
     assert (cross.status, cross.code, cross.details) == (400, "invalid_order", "post only cross")
@@ -239,12 +239,13 @@ def test_pauses_refuse_what_kalshi_refuses_and_cancel_what_asked_to_be(sim: SimH
         status = run(c.exchange_status())
         assert status.trading_active is False and status.exchange_active is True and status.resume_ms
         assert run(c.order(drop.order_id)).status == "canceled"
-        assert _refused(c.create_order(ticker=ticker, client_order_id="paused", book_side="bid", price=10_000,
-                                       count=MICRO, time_in_force="good_till_canceled")).status == 503
+        paused = _refused(c.create_order(ticker=ticker, client_order_id="paused", book_side="bid", price=10_000,
+                                         count=MICRO, time_in_force="good_till_canceled"))
+        assert (paused.status, paused.code) == (409, "trading_is_paused")  # as live clients log a pause
         assert run(c.cancel_order(keep.order_id)) == MICRO  # a trading pause allows cancels
         admin(sim, "/_sim/kalshi/exchange/pause", {"in_s": 0, "seconds": 30, "kind": "exchange"})
         assert run(c.exchange_status()).exchange_active is False
-        assert _refused(c.cancel_order(drop.order_id)).code == "exchange_paused"  # an exchange pause refuses cancels
+        assert _refused(c.cancel_order(drop.order_id)).code == "exchange_is_paused"  # an exchange pause refuses cancels
     finally:
         admin(sim, "/_sim/kalshi/exchange/pause", {"clear": True})
     assert run(c.exchange_status()).trading_active is True
@@ -304,7 +305,7 @@ def test_a_batch_is_taken_item_by_item_billed_per_item_and_refused_whole_only_pa
     async def go() -> None:
         await c.pace_by_account()
         # as Kalshi lists them
-        assert c.batches.costs == {"cancel": 2, "lookup": 2, "batch_create": 10, "batch_cancel": 2}
+        assert c.batches.costs == {"cancel": 2, "lookup": 2, "batch_create": 10, "batch_cancel": 2, "cancel_all": 100}
         bodies = [body(1), body(2, price="0.0150"), body(1), body(3, type="limit"), body(4, price="0.0200")]
         answered = await c.http.request("POST", "/portfolio/events/orders/batched", body={"orders": bodies},
                                         auth=True, write=True, cost=50)
@@ -317,7 +318,7 @@ def test_a_batch_is_taken_item_by_item_billed_per_item_and_refused_whole_only_pa
         assert read[0].placed is not None and read[0].placed.remaining_count == 1_500_000
         assert read[1].error is not None and read[1].error.code == "invalid_price" and read[1].placed is None
         ids = [o.order_id for o in await c.orders(status="resting")]
-        cancelled = await c.batches.cancel([(i, ticker) for i in ids] + [("no-such-order", ticker)])
+        cancelled = await c.batches.cancel([(i, ticker, 0) for i in ids] + [("no-such-order", ticker, 0)])
         assert [x.reduced_by for x in cancelled] == [1_500_000] * 3 + [0]
         assert cancelled[-1].error is not None and cancelled[-1].error.code == "not_found"
         assert await c.orders(status="resting") == []
@@ -373,7 +374,7 @@ def test_an_event_fee_change_is_listed_until_due_and_applies_at_its_time(sim: Si
     run(c.close())
 
 
-def test_api_keys_say_their_scopes_restriction_and_the_attestation_and_a_lapsed_one_cannot_trade(
+def test_api_keys_say_their_scopes_restriction_and_the_attestation_and_a_lapsed_one_cannot_trade_sports(
         sim: SimHandle) -> None:
     from tests.kalshi import keypair
 
@@ -398,7 +399,14 @@ def test_api_keys_say_their_scopes_restriction_and_the_attestation_and_a_lapsed_
     assert len(run(restricted.orders())) == 1 and run(c.orders()) == []  # the subaccount's, not the primary's
     admin(sim, "/_sim/kalshi/attestation", {"account": name, "expires_at_s": int(time.time()) - 1})
     assert run(c.api_keys()).attestation_expires_ms < time.time() * 1000
-    lapsed = _refused(c.http.request("POST", "/portfolio/events/orders", body=order, auth=True, write=True))
+    run(c.http.request("POST", "/portfolio/events/orders", body=order, auth=True, write=True))  # not a barred market
+    series = sim.call(lambda: sim.sim.kalshi.exchange.markets[ticker].series_ticker)
+    admin(sim, f"/_sim/kalshi/series/{series}/categories", {"categories": ["Sports"]})
+    try:  # Sports, Elections and Entertainment markets are barred (Kalshi's changelog of 2026-08-16)
+        lapsed = _refused(c.http.request("POST", "/portfolio/events/orders", body={**order, "client_order_id": "s"},
+                                         auth=True, write=True))
+    finally:
+        admin(sim, f"/_sim/kalshi/series/{series}/categories", {"categories": ["Simulated"]})
     assert lapsed.status == 403 and "attestation" in str(lapsed)
     assert run(c.balance()).balance > 0  # reads still answered
     run(c.close())
@@ -475,9 +483,21 @@ def test_every_published_route_is_served_and_was_checked(sim: SimHandle, conform
                                       "count": "1.00", "price": "0.0100", "time_in_force": "good_till_canceled",
                                       "self_trade_prevention_type": "taker_at_cross"}])
         assert made[0].placed is not None
-        await c.batches.cancel([(made[0].placed.order_id, ticker)])
+        await c.batches.cancel([(made[0].placed.order_id, ticker, 0)])
         await c.event_fee_changes(market.event_ticker)
         await c.api_keys()
+        await c.balance(shard=0)
+        moved = await c.account.transfer(source=0, destination=2, amount=10_000)
+        assert [t.transfer_id for t in await c.account.transfers()] == [moved]
+        await c.http.request("GET", f"/portfolio/intra_exchange_instance_transfers/{moved}", auth=True)
+        await c.account.set_target_allocation({0: 90, 2: 10})
+        assert await c.account.target_allocation() == {0: 90, 2: 10}
+        await c.account.set_target_allocation({})
+        await c.create_order(ticker=ticker, client_order_id="swept", book_side="bid", price=10_000, count=MICRO,
+                             time_in_force="good_till_canceled")
+        await c.batches.cancel_all()
+        assert await c.orders(status="resting") == []
+        await c.account.historical_positions()
         await c.close()
 
     run(every_route())

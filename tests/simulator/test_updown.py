@@ -1,8 +1,9 @@
 """The simulator's short crypto up/down series: each window's market listed ahead under its computed
-slug (Up first), traded, and resolved from the simulator's Chainlink price (a small basis away from
-the exchange spot), its event carrying the price to beat once the window has opened and the final
-price once it has ended; the spot served as OKX's and Binance's public ticker streams, their
-refusals included."""
+slug (Up first), charging the venue's crypto fee schedule, traded, and resolved from the simulator's
+Chainlink price (a small basis away from the exchange spot) as the venue settles them: on its averages
+over the minute before the start and the minute before the end, never on one report; its event carries
+the price to beat once the window has opened and the final price once it has ended; the spot served as
+OKX's and Binance's public ticker streams, their refusals included."""
 
 from __future__ import annotations
 
@@ -62,20 +63,25 @@ def test_a_series_window_is_listed_ahead_traded_and_resolved_from_chainlink() ->
         assert current["acceptingOrders"] and following["acceptingOrders"]
         assert current["endDate"].startswith(time.strftime("%Y-%m-%dT%H:%M", time.gmtime(start + 300)))
         fees = httpx.get(f"http://127.0.0.1:{port}/clob-markets/{current['conditionId']}", timeout=10).json()
-        assert fees["fd"]["r"] == 0.25 and fees["fd"]["e"] == 2  # the crypto fee curve
+        assert fees["fd"] == {"r": 0.07, "e": 1, "to": True}  # the venue's crypto schedule
+        # Gamma's, as the venue's crypto markets list it (captured Sep 2026): rate, exponent, the makers' rebate
+        assert (current["feeType"], current["feeSchedule"]) == (
+            "crypto_fees", {"rate": 0.07, "exponent": 1, "rebateRate": 0.2, "takerOnly": True})
         cid = current["conditionId"]
+        assert sim.sim.exchange.markets[cid].taker_delay_s == 0.05  # its takers wait the venue's 50 ms
         sim.call(updown.step, time.time())  # quoted around P(Up)
         book = httpx.get(f"http://127.0.0.1:{port}/book", params={"token_id": json.loads(current["clobTokenIds"])[0]},
                          timeout=10).json()
         assert book["bids"] and book["asks"]
-        opening = updown.openings[cid]  # Chainlink's when the window opened (here: when the simulator did)
+        opening = updown.openings[cid]  # Chainlink's average over the minute before the window opened
+        oracle, spot = updown.spot.chainlink["btc"], updown.spot.walks["btc"]
+        assert opening == oracle.average(start - 60, start)
         assert _event(port, f"btc-updown-5m-{start}")["eventMetadata"] == {"priceToBeat": round(opening, 8)}
         assert "eventMetadata" not in _event(port, f"btc-updown-5m-{start + 300}")  # not open yet
-        oracle, spot = updown.spot.chainlink["btc"], updown.spot.walks["btc"]
         assert oracle.points[-1][1] != spot.points[-1][1]  # a basis apart
         assert abs(oracle.points[-1][1] / spot.points[-1][1] - 1) < 0.005
         sim.call(updown.step, start + 301.0)  # the window's end has passed
-        closing = oracle.at(start + 300)
+        closing = oracle.average(start + 240, start + 300)  # the average over its last minute
         market = sim.sim.exchange.markets[cid]
         assert market.closed and market.uma_status == "proposed"
         assert closing is not None
@@ -83,6 +89,32 @@ def test_a_series_window_is_listed_ahead_traded_and_resolved_from_chainlink() ->
         assert _event(port, f"btc-updown-5m-{start}", closed=True)["eventMetadata"] == {
             "priceToBeat": round(opening, 8), "finalPrice": round(closing, 8)}
         assert _gamma(port, f"btc-updown-5m-{start + 600}")  # the next window listed as the clock moved
+
+
+def _settle_on(updown: Any, cid: str, start: int, path: list[tuple[float, float]]) -> None:
+    """Chainlink's reports for BTC replaced by `path` and the window settled at once (one call on the
+    simulator's loop: its own once-a-second step cannot come between)."""
+    updown.spot.chainlink["btc"].points = list(path)
+    updown.openings.pop(cid, None)
+    updown.step(start + 301.0)
+
+
+def test_a_window_settles_on_chainlinks_averages_not_on_its_last_prices() -> None:
+    """The minute before the start stood at 100,000 and the start's own report was 100,500; the window's last
+    minute stood at 100,050 until its last five seconds at 99,900. Snapshots (100,500 then 99,900) say Down;
+    the averages (100,000 then (55 × 100,050 + 5 × 99,900) / 60 = 100,037.5) say Up, and Up it is."""
+    with running_simulator(seed=8, updown_series="btc-updown-5m", agents=False, price_to_beat_delay_s=0) as sim:
+        port, updown = sim.sim.port, sim.sim.updown
+        start = int(time.time()) // 300 * 300
+        cid = next(c for c, (_, begin, _) in list(updown.events.items()) if begin == start)
+        path = [(start - 200.0 + k, 100_000.0) for k in range(200)]
+        path += [(start + k, 100_500.0 if k == 0 else 100_000.0) for k in range(240)]
+        path += [(start + 240.0 + k, 100_050.0 if k < 55 else 99_900.0) for k in range(61)]
+        sim.call(_settle_on, updown, cid, start, path)
+        market = sim.sim.exchange.markets[cid]
+        assert market.closed and market.proposed == (1_000_000, 0)  # Up
+        assert _event(port, f"btc-updown-5m-{start}", closed=True)["eventMetadata"] == {
+            "priceToBeat": 100_000.0, "finalPrice": 100_037.5}
 
 
 def test_the_spot_is_served_as_okx_and_binance_tickers_and_bad_requests_are_refused() -> None:

@@ -29,6 +29,6 @@ def _plans(db: Database, read: Callable[[Connection], object]) -> list[str]:
 
 def test_rebates_over_a_span_and_trades_since_a_time_search_the_trades_by_time(db: Database) -> None:
     for read in (lambda conn: paper_book.maker_fills(conn, 1_000, 61_000),
-                 lambda conn: paper_book.trades_since(conn, 1_000)):
+                 lambda conn: paper_book.trades_since(conn, 1_000, "polymarket")):
         plans = _plans(db, read)
         assert plans and all("USING INDEX ix_paper_trades_matched" in plan for plan in plans), plans

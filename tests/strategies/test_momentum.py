@@ -82,13 +82,17 @@ def test_in_flight_orders_silence_but_still_sample() -> None:
     assert strategy.signals["c1"].samples == 1
 
 
-def test_markets_leaving_the_snapshot_are_forgotten() -> None:
+def test_a_market_is_forgotten_when_it_leaves_not_when_a_decision_leaves_it_out() -> None:
+    """Memory stays bounded by its markets: a market decided alone keeps the others' records (a decision on
+    one market's event), and a market that left it (`left`, from the engine) is forgotten."""
     strategy = momentum()
+    markets = [f"m{n}" for n in range(50)]
     for t in range(2_000):
-        cid = f"m{t % 50}"  # a rotating universe, one market per snapshot
+        cid = markets[t % 50]  # one market a decision, the others undecided
         strategy.decide(snap(view(cid, yes=around("0.505"))), state(), t * S)
-        assert len(strategy.signals) == 1
-    assert strategy.decide(snap(), state(), 0) == [] and strategy.signals == {}
+    assert set(strategy.signals) == set(markets) and strategy.signals["m0"].samples == 40
+    strategy.left(frozenset(markets[10:]))
+    assert set(strategy.signals) == set(markets[:10])
 
 
 def mean_reversion() -> Momentum:

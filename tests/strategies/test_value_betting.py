@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from contracts.domain import MarketView, Quote, Side, StrategyState, Tif
+from contracts.domain import MarketView, PositionView, Quote, Side, StrategyState, Tif
 from engine.strategies.value_betting import ValueBetting, kelly_shares
 from tests.strategies.builders import book, info, order, px, sh, snap, state, view
 
@@ -127,3 +127,32 @@ def test_a_fair_value_below_the_minimum_confidence_is_not_acted_on() -> None:
     [priced] = reference.decide(snap(view(yes=CHEAP, reference="0.60")), state(cash=1000), 0)
     assert priced.quotes
     assert vb(min_confidence=0.5).decide(snap(market("0.5")), state(cash=1000), 0)[0].quotes  # at the floor: acted on
+
+
+def _holding(yes: float = 0, no: float = 0, paid: str = "0", cash: float = 1000) -> StrategyState:
+    """A strategy holding YES (or NO) shares it paid `paid` pUSD for."""
+    position = PositionView("c1", yes=sh(yes), no=sh(no), yes_cost=px(paid) if yes else 0,
+                            no_cost=px(paid) if no else 0)
+    return StrategyState(name="vb", positions={"c1": position}, open_orders=(), cash=px(cash))
+
+
+def test_the_position_cap_caps_the_money_paid_not_shares_at_todays_price() -> None:
+    """`max_position` 100 pUSD: 150 YES bought for 90 pUSD (at 0.60) leave 10 pUSD of room whatever the price
+    did since; at 0.30 that is 33 shares more, not the 333 - 150 a cap in shares at today's price allowed
+    (each fall of the price raised it: a strategy bought 418 shares for 153.70 pUSD under a cap of 100)."""
+    fallen = view(yes=book(bids=[("0.29", 500)], asks=[("0.30", 500)]), fair="0.60")
+    [intent] = vb(max_order=500).decide(snap(fallen), _holding(yes=150, paid="90"), 0)
+    assert intent.quotes == (Quote(Side.BUY, px("0.30"), sh(33), Tif.FAK),)  # 33 x 0.30 = 9.90 <= 10
+    [full] = vb(max_order=500).decide(snap(fallen), _holding(yes=150, paid="100"), 0)
+    assert full.quotes == () and "no size" in full.reason  # paid the cap: nothing more, however cheap
+    # the limit style rests its bid within the same room
+    limit = vb(max_order=500, max_position=20, order_style="limit")
+    [resting] = limit.decide(snap(fallen), _holding(yes=20, paid="15"), 0)
+    assert [(q.side, q.price, q.size) for q in resting.quotes if q.side is Side.BUY] == [
+        (Side.BUY, px("0.57"), sh(8))]  # 5 pUSD of room at 0.57 (Kelly wants 10 more)
+    # selling YES buys NO: its room is what the NO held cost, and a YES position is closed first, whatever it cost
+    rich = view(yes=book(bids=[("0.40", 500)], asks=[("0.42", 500)]), fair="0.30")
+    [no_side] = vb(max_order=500, max_position=60).decide(snap(rich), _holding(no=50, paid="57"), 0)
+    assert no_side.quotes == (Quote(Side.SELL, px("0.40"), sh(5), Tif.FAK),)  # 3 pUSD of NO at 0.60
+    [closing] = vb(max_order=500).decide(snap(rich), _holding(yes=30, paid="100"), 0)
+    assert closing.quotes[0].size == sh(134)  # the 30 YES closed, then Kelly's 104 NO within the 100 pUSD

@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from contracts.settings import load_settings
 from engine.trading.core import TradingCore
+from engine.venues.polymarket.follow.poller import WalletFollower
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
@@ -64,7 +65,9 @@ def test_a_followed_wallets_new_trade_is_copied_once(tmp_path: Path, sim: SimHan
         await _started(core)
         await core.reload_config()
         await core.scheduled.follow_stream()  # followed from now; the venue's trade stream heard
-        stream = core.scheduled.follower.stream
+        follower = core.scheduled.follower
+        assert isinstance(follower, WalletFollower)  # the desk venue's (Polymarket's)
+        stream = follower.stream
         for _ in range(200):
             if stream is not None and stream.stats.connected:
                 break

@@ -442,10 +442,15 @@ def test_the_operator_exits_a_position_while_the_desk_trades(tmp_path: Path, sim
     sold, price, fee = (Decimal(position[k]) for k in ("sold", "price", "fee"))
     assert sold > 0 and Decimal(position["limit"]) <= price < 1 and fee > 0
     assert Decimal(position["proceeds"]) == sold * price - fee
-    with core.db.read() as conn:  # the position's first and only sale: all it realized is this sale's
-        realized = conn.execute(text("SELECT realized FROM positions WHERE strategy = 'hand' AND outcome = 'YES' "
-                                     "AND mode = 'paper'")).scalar_one()
-    assert Decimal(position["realized_pnl"]) == Decimal(realized) / 1_000_000 - fee
+    with core.db.read() as conn:  # the answer's sale: what it realized, less its fee and its shares' buying fees
+        first_sale = conn.execute(text("SELECT MIN(id) FROM orders WHERE strategy = 'hand' AND side = 'SELL'")).scalar()
+        gross = conn.execute(text("SELECT SUM(f.price * f.size / 1000000) FROM fills f WHERE f.order_id = :o"),
+                             {"o": first_sale}).scalar_one()
+        bought, buy_fees, cost = conn.execute(text("SELECT SUM(size), SUM(fee), SUM(price * size / 1000000) FROM fills "
+                                                   "WHERE strategy = 'hand' AND side = 'BUY'")).one()
+    sold_micro = int(sold * 1_000_000)
+    after_fees = gross - cost * sold_micro // bought - int(fee * 1_000_000) - buy_fees * sold_micro // bought
+    assert buy_fees > 0 and Decimal(position["realized_pnl"]) == Decimal(after_fees) / 1_000_000
     with core.db.read() as conn:
         sells = [tuple(r) for r in conn.execute(text(
             "SELECT reason, tif FROM orders WHERE side = 'SELL' AND strategy = 'hand'")).all()]

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from engine.feeds.parse_markets import gamma_market
+from engine.venues.polymarket.parse_markets import gamma_market
 from simulator.testing import SimHandle, approved_simulator
 from tests.clocks import ShiftedClock
 from tests.trading.test_strategy_limits_core import _core, _rows, _scripted_book, _started

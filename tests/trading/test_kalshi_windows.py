@@ -139,6 +139,8 @@ def test_a_market_maker_on_a_window_quotes_around_the_index_priced_probability(
         sim: SimHandle, tmp_path: Path, mode: str) -> None:
     ticker = _window(sim)
     desk = Desk(tmp_path, sim, ticker=ticker)
+    if mode == "live":
+        desk.fund({2: "100.00"})  # a crypto window lives on shard 2: its quotes are funded there
     # five contracts: each quote worth the gate's $1 minimum order value on either side of a fair value near 0.5
     maker = {**MM, "fair_value": "reference", "half_spread": 0.05, "size": 5, "max_spread": 1}
     db = Database(desk.db_path)

@@ -22,9 +22,9 @@ from engine.execution import store
 from engine.execution.executor import Executor
 from engine.execution.recovery import recover
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.discovery import refresh_markets
 from engine.process.control import Controller
 from engine.trading.core import TradingCore
+from engine.venues.polymarket.discovery import refresh_markets
 from engine.venues.polymarket.venue import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
 from storage.engine_stores import execution_ledger
@@ -80,7 +80,8 @@ def _lose(core: TradingCore, amount: int) -> None:
     """A loss the ledger keeps across a restart (a restart reloads cash from it)."""
     with core.db.write() as conn:
         execution_ledger.add_cash_entry(conn, mode=core.mode, kind="adjustment", ref=f"test-loss-{now_ms()}",
-                                        amount=-amount, note="test loss", now=now_ms())
+                                        amount=-amount, note="test loss", now=now_ms(),
+                                        venue=core.desk.venue_name)
     core.executor.state.cash -= amount
 
 

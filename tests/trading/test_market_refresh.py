@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine.feeds.discovery import make_refresh_job
+from engine.venues.polymarket.discovery import make_refresh_job
 from simulator.testing import SimHandle, approved_simulator
 from tests.feeds.test_discovery_keyset import KeysetGamma
 from tests.trading.test_whole_arbitrage import _core

@@ -19,7 +19,9 @@ import pytest
 
 from contracts.domain import Intent, Outcome, Side, Tif
 from contracts.payouts import PayoutError, Payouts
-from engine.trading.settlement.resolution import _settle, venue_payouts
+from engine.trading.settlement.resolution import _settle
+from engine.venues.polymarket.parse_markets import venue_payouts
+from engine.venues.polymarket.resolutions import resolution_of
 from simulator.testing import SimHandle, approved_simulator
 from tests.desk import make_desk
 from tests.execution.test_executor import quote, step
@@ -169,11 +171,11 @@ def test_a_bad_vector_settles_nothing_and_alerts(tmp_path: Path) -> None:
     desk.books.set("Y1", bids=[(0.38, 100)], asks=[(0.40, 100)])
     step(desk, Intent("a", "c1", (quote(Side.BUY, 0.40, 10, Tif.FAK),)))
     link = SimpleNamespace(db=desk.db, catalog=desk.catalog, executor=desk.executor)
-    assert not _settle(link, "c1", _gamma(["0.7", "0.2"], "resolved"))
+    assert not _settle(link, resolution_of("c1", _gamma(["0.7", "0.2"], "resolved")))
     assert desk.catalog.resolution("c1") is None
     assert desk.rows("SELECT COUNT(*) FROM claims") == [(0,)]
     [(code, message)] = desk.rows("SELECT code, message FROM alerts WHERE code = 'PAYOUT_REFUSED'")
     assert "sums to 1" in message and "positions stay open" in message
     # The venue's own vector then settles it: 10 shares at 0.5.
-    assert _settle(link, "c1", _gamma(["0.5", "0.5"], "resolved"))
+    assert _settle(link, resolution_of("c1", _gamma(["0.5", "0.5"], "resolved")))
     assert desk.rows("SELECT amount FROM claims") == [(5 * PUSD,)]

@@ -12,16 +12,19 @@ from typing import Any
 
 from sqlalchemy import text
 
+from contracts.market_filter import MarketCandidate
 from engine.strategies.momentum import Momentum
 from engine.trading.hosting.strategy_host import StrategyHost
 from engine.trading.hosting.strategy_memory import StrategyMemory
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
+from tests.strategies.builders import info
 from tests.strategies.test_momentum import step
 
 PARAMS = {"mode": "momentum", "fast_seconds": 10, "slow_seconds": 100, "threshold": 0.005, "warmup_seconds": 60,
           "position_size": 20}
 MAX_AGE_MS = 600_000
+KNOWN = [MarketCandidate(info("c1"), 0, 0, 0)]  # its market, as the catalog knows it
 
 
 class FakeClock:
@@ -49,7 +52,7 @@ def _db(tmp: Path) -> Database:
 
 def _host(db: Database, clock: FakeClock) -> StrategyHost:
     host = StrategyHost(db, clock, StrategyMemory(db, clock, lambda: MAX_AGE_MS))
-    host.reload([])
+    host.reload(KNOWN)
     return host
 
 
@@ -109,11 +112,11 @@ def test_a_reload_carries_memory_over_unless_the_params_changed(tmp_path: Path) 
     with db.write() as conn:  # an edit that is not of the params (its markets): the row's version moves
         conn.execute(text("""UPDATE strategies SET markets = '["c1", "c2"]', version = version + 1"""))
     before = host.hosted["mo"].instance
-    host.reload([])
+    host.reload(KNOWN)
     assert host.hosted["mo"].instance is not before  # rebuilt ...
     assert _mo(host).signals["c1"].samples == 4  # ... and still warm
     _edit(db, slow_seconds=50)
-    host.reload([])
+    host.reload(KNOWN)
     assert _mo(host).signals == {}  # new params: cold
     assert _outcome(db) == []
 

@@ -1,6 +1,6 @@
 """The short crypto up/down series in the real trading core against the simulator (paper): the series
 job finds the current and the next window on Gamma within seconds and the market maker's filter
-takes them; the window that has opened is priced on the Chainlink price it settles on (the venue's
+takes them; the window that has opened is priced on the Chainlink averages it settles on (the venue's
 real-time data socket, as the simulator serves it), against the price to beat Gamma publishes, so
 the maker quotes around P(Up) there and stays out of the one that has not; it stops quoting the
 configured seconds before the window closes. A window the desk joins long after it opened (its start
@@ -20,9 +20,10 @@ from sqlalchemy import text
 
 from contracts.domain import Side
 from contracts.settings import load_settings
-from contracts.updown import up_probability, window_of
-from engine.feeds.chainlink import ChainlinkFeed
+from contracts.updown import TWAP_S, average_probability, window_of
 from engine.trading.core import TradingCore
+from engine.venues.polymarket.chainlink import ChainlinkFeed
+from engine.venues.polymarket.updown_series import PolymarketUpDown
 from simulator.rtds import DUMP_S
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
@@ -79,7 +80,9 @@ def _quotes(core: TradingCore, cid: str) -> dict[Side, int]:
 async def _chainlink_heard(core: TradingCore, minimum_span_ms: int = 70_000) -> ChainlinkFeed:
     """The core's Chainlink feed once it has a report and the first dump's minute of prices (a volatility)."""
     for _ in range(400):
-        feed = core.link.references.chainlink
+        series = core.link.references.series
+        assert isinstance(series, PolymarketUpDown)  # the desk venue's series
+        feed = series.chainlink
         if feed is not None and feed.age_ms("btc") is not None:
             points = feed.history("btc")
             if points[-1][0] - points[0][0] >= minimum_span_ms:
@@ -133,8 +136,11 @@ def test_a_series_window_is_found_priced_on_chainlink_quoted_and_left_before_its
         latest = feed.spot("btc")
         sigma = feed.volatility("btc", fair[1])
         assert window is not None and sigma is not None and latest is not None and latest[1] == fair[1]
-        beat = round(sim.sim.updown.openings[current], 8)  # Gamma's price to beat: Chainlink's at the start
-        assert abs(fair[0] - up_probability(latest[0], beat, window.end_s - fair[1] / 1000, sigma)) <= 1
+        beat = round(sim.sim.updown.openings[current], 8)  # Gamma's price to beat: Chainlink's average then
+        left = window.end_s - fair[1] / 1000
+        so_far = feed.average("btc", (window.end_s - TWAP_S) * 1000, fair[1], 5_000) if left < TWAP_S else None
+        expected = average_probability(latest[0], beat, left, sigma, so_far)  # what settles the window
+        assert expected is not None and abs(fair[0] - expected) <= 1
         assert _window_row(core, current) == [("chainlink", round(beat * 1e6), "gamma")]
         quotes = _quotes(core, current)
         assert set(quotes) <= {Side.BUY, Side.SELL} and quotes, "no quote in the open window"

@@ -22,8 +22,8 @@ from contracts import order_end
 from contracts.domain import Intent, Quote, Side
 from engine.execution.executor import Executor
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.discovery import refresh_markets
 from engine.venues.polymarket.client import SignedRequest
+from engine.venues.polymarket.discovery import refresh_markets
 from engine.venues.polymarket.loop_http import LoopHttp
 from engine.venues.polymarket.venue import PolymarketVenue
 from simulator.testing import SimHandle

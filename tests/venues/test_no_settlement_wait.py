@@ -22,10 +22,10 @@ from contracts.settings import load_settings
 from engine.execution.executor import Executor
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.discovery import refresh_markets
-from engine.feeds.market_ws import MarketFeed
 from engine.venues.latency import ZERO
 from engine.venues.paper import PaperConfig, PaperVenue
+from engine.venues.polymarket.discovery import refresh_markets
+from engine.venues.polymarket.market_ws import MarketFeed
 from engine.venues.polymarket.venue import PolymarketVenue
 from simulator.testing import approved_simulator
 from storage.sqlite.db import Database

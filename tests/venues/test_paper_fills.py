@@ -478,3 +478,24 @@ def test_the_cash_a_buy_is_checked_against_is_the_wallets_through_fills_failures
     short = wallet.trade_cash - 4 * SH  # what the resting bid leaves free
     with pytest.raises(OrderRejected, match="not enough balance"):
         place(desk, Side.BUY, 0.50, short * 2 // SH + 2)  # a resting bid worth more than that
+
+
+@pytest.mark.parametrize("token", ["71321045679252212594626385532706912750332728571942532289631379312455583992563",
+                                   "kalshi:KXFED-26DEC:yes", 'odd"token\\with\u00e9'])
+@pytest.mark.parametrize(("tif", "post_only", "expires"), [(Tif.GTC, True, 0), (Tif.GTD, False, 1_900_000_000),
+                                                          (Tif.FAK, False, None)])
+def test_a_paper_orders_record_is_its_terms_as_sorted_json(token: str, tif: Tif, post_only: bool,
+                                                           expires: int | None) -> None:
+    """The ledger's record of a paper order, written out by hand on the hot path, is exactly what
+    `json.dumps(..., sort_keys=True)` of its terms gives (what the Orders page and the audit read)."""
+    import json
+
+    from engine.venues.base import OrderRequest
+    from engine.venues.paper import order_record
+
+    request = OrderRequest("c1", "0xc", token, Side.SELL, 410_000, 20_000_000, tif, post_only,
+                           expires)  # type: ignore[arg-type]  # None: a request made without an expiry
+    terms = {"token_id": token, "side": "SELL", "price": 410_000, "size": 20_000_000, "tif": tif.value,
+             "post_only": post_only, "expires_at_s": expires}
+    assert order_record(request) == json.dumps(terms, sort_keys=True)
+    assert json.loads(order_record(request)) == terms

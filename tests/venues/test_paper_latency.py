@@ -6,6 +6,7 @@ changed. Through the real executor on a real SQLite file."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import random
 from collections.abc import Callable
@@ -177,3 +178,51 @@ def test_measured_draws_from_the_desks_own_live_placements_only(tmp_path: Path) 
     assert sorted(measured.round_trips) == list(range(100, 120))
     assert measured.describe().startswith("measured from 20 live placements (median 110 ms, slowest 119 ms)")
     db.dispose()
+
+
+def _crypto(desk: Desk) -> None:
+    """Market c1 of the crypto category (its tags say so): the venue holds its takers."""
+    info = desk.catalog.get("c1")
+    assert info is not None
+    desk.catalog.add(dataclasses.replace(info, tags=("Crypto", "Up or Down")))
+
+
+def test_a_taker_on_a_crypto_market_is_held_by_the_venue_and_meets_the_book_as_it_is_then(tmp_path: Path) -> None:
+    desk, world = desk_with(tmp_path, model("constant:100,100,50"))
+    _crypto(desk)
+    world.after(170, lambda: desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.56, 100)]))  # during the hold
+    step(desk, Quote(Side.BUY, p(0.52), 10 * SH, Tif.FAK))
+    assert world.trips == [150, 50]  # its trip, then the venue's 50 ms hold of a taker on a crypto market
+    assert statuses(desk) == [(p(0.52), 0, "REJECTED")]  # the ask moved while it was held: nothing to take
+    summary = desk.venue.trips.summary()
+    assert summary["taker_holds"] == 1
+    assert "1 taker order on crypto markets held 50 ms by the venue" in str(summary["described"])
+
+
+def test_outside_the_crypto_category_the_same_take_is_not_held(tmp_path: Path) -> None:
+    desk, world = desk_with(tmp_path, model("constant:100,100,50"))
+    world.after(170, lambda: desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.56, 100)]))
+    step(desk, Quote(Side.BUY, p(0.52), 10 * SH, Tif.FAK))
+    assert world.trips == [150] and statuses(desk) == [(p(0.52), 10 * SH, "FILLED")]
+    assert desk.venue.trips.summary()["taker_holds"] == 0
+
+
+def test_the_hold_is_the_venues_whatever_the_latency_and_only_for_what_would_match_at_once(tmp_path: Path) -> None:
+    desk, world = desk_with(tmp_path, ZERO)
+    _crypto(desk)
+    step(desk, Quote(Side.BUY, p(0.49), 10 * SH))  # a quote that crosses nothing: rests at once
+    assert world.trips == [] and [s[2] for s in statuses(desk)] == ["LIVE"]
+    step(desk, Quote(Side.BUY, p(0.49), 10 * SH), Quote(Side.BUY, p(0.52), 10 * SH, Tif.FAK))
+    assert world.trips == [50]  # zero latency: no trip, but the venue's hold all the same
+    assert desk.rows("SELECT price, filled, status FROM orders WHERE tif = 'FAK'") == [(p(0.52), 10 * SH, "FILLED")]
+
+
+def test_a_taker_held_when_the_kill_cancels_everything_is_refused(tmp_path: Path) -> None:
+    desk, world = desk_with(tmp_path, model("constant:100,100,0"))
+    _crypto(desk)
+    world.after(120, lambda: desk.venue.cancel_all())  # the operator's kill while the venue holds the taker
+    step(desk, Quote(Side.BUY, p(0.52), 10 * SH, Tif.FAK))
+    assert world.trips == [100, 50]
+    rows = desk.rows("SELECT status, error FROM orders")
+    assert rows[0][0] == "REJECTED" and "cancel-all" in rows[0][1]
+    assert desk.rows("SELECT COUNT(*) FROM fills") == [(0,)]

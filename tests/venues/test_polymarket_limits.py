@@ -15,14 +15,18 @@ from typing import Any
 import pytest
 
 from contracts.domain import Side
-from engine.feeds.pacing import Aborted
+from engine.ratelimit import MAX_HOLD_S, Aborted
 from engine.trading.ledgers.venue_conditions import ConditionBoard, live_conditions
 from engine.venues.base import VenueOrderStatus
+from engine.venues.kalshi.http import Pacer
+from engine.venues.polymarket.client import retry_after
 from engine.venues.polymarket.limits import (
     CANCEL,
     CAPACITY_MARGIN,
+    HELD_BACK_S,
     ORDER,
     RATE_MARGIN,
+    SIGNER_HOLD_S,
     TIERS,
     SignerBucket,
     SignerLimits,
@@ -253,3 +257,54 @@ def test_the_venues_warning_is_alerted_before_any_refusal(tmp_path: Path) -> Non
     assert len(alerts) == 1
     assert [c["code"] for c in json.loads(stored[0])] == ["rate_limit_warning"]
     assert json.loads(stored[1])["tier"] == "standard"
+
+
+def test_a_count_beyond_what_the_tier_can_hold_is_bounded_said_and_cleared_by_a_sane_one() -> None:
+    """Issue 86 item 3: `Poly-RateLimit-Remaining: -1000000000` once emptied the order bucket for ~320
+    days. The venue's bucket holds at most its burst and owes at most one more: read within that."""
+    now = [0.0]
+    limits = SignerLimits(clock=lambda: now[0], wall=lambda: 100.0)
+    limits.observe("place", {"Poly-RateLimit-Remaining": "-1000000000"})
+    order = limits.buckets[ORDER]
+    assert order.level == -60 and limits.unbounded_since_ms == 100_000
+    assert "-1000000000" in limits.unbounded_said and "read as -60" in limits.unbounded_said
+    assert order.wait_s(1) == pytest.approx(61 / (40 * RATE_MARGIN))  # under two seconds, not 320 days
+    limits.observe("place", {"Poly-RateLimit-Remaining": "1e300"})  # more than any bucket holds: no higher
+    assert limits.unbounded_since_ms == 100_000
+    limits.observe("place", {"Poly-RateLimit-Remaining": "12"})
+    assert limits.unbounded_since_ms is None  # a count the venue can mean ends the condition
+
+
+def test_a_wait_of_the_desks_own_is_bounded_shown_when_it_holds_requests_back_and_gone_after() -> None:
+    async def scenario() -> tuple[tuple[int, str] | None, tuple[int, str] | None, float]:
+        clock = asyncio.get_running_loop().time
+        limits = SignerLimits(clock=clock, wall=time.time)
+        limits.refused("place", 86_400.0)  # a Retry-After of a day holds the bucket at most SIGNER_HOLD_S
+        bucket = limits.buckets[ORDER]
+        held = bucket.wait_s(1)
+        bucket.held_until = clock() + HELD_BACK_S + 0.3  # a shorter hold, to watch the condition come and go
+        waiting = asyncio.ensure_future(bucket.acquire(1))
+        await asyncio.sleep(HELD_BACK_S + 0.1)
+        during = limits.held_back()
+        await waiting
+        return during, limits.held_back(), held
+
+    during, after, held = asyncio.run(scenario())
+    assert held == pytest.approx(SIGNER_HOLD_S, abs=0.05)
+    assert during is not None and "waited" in during[1] and "order bucket" in during[1]
+    assert after is None
+
+
+def test_retry_after_is_read_within_the_venues_longest_window() -> None:
+    assert retry_after("2") == 2.0 and retry_after("86400000") == MAX_HOLD_S and retry_after("inf") == MAX_HOLD_S
+    assert retry_after("Sun, 06 Nov 2994 08:49:37 GMT", now=lambda: 0.0) == MAX_HOLD_S
+    assert retry_after("-5") is None and retry_after("nan") is None and retry_after("soon") is None
+
+
+def test_kalshis_account_limits_are_read_within_what_its_tiers_can_mean() -> None:
+    pacer, said = Pacer.meant((200, 400), (100, 100))  # Basic, as answered
+    assert said == "" and (pacer.write.rate, pacer.write.capacity) == (90.0, 50)
+    pacer, said = Pacer.meant((0, 10**12), (10**9, -5))
+    assert (pacer.read.rate, pacer.read.capacity) == (180.0, 200)  # Basic's refill, two seconds of it (half spent)
+    assert (pacer.write.rate, pacer.write.capacity) == (3600.0, 2000)  # Prime's at most
+    assert "read 0/s" in said and "write 1000000000/s" in said

@@ -5,9 +5,11 @@ Kalshi's API keys (OpenAPI 3.31.0, changelog 2026-07-02 and 2026-08-16): a key c
 (`write` or its `write::trade` child trades), may be restricted to one subaccount (it then reads and
 trades that subaccount only: the desk, which names no subaccount, trades the key's), and the account
 answers `api_key_region_expiration_ts`, when its location attestation expires: a past value means it
-has lapsed, absent means it never attested. What Kalshi does with a lapsed attestation is not
-documented; the desk reads it as the end of trading (the stricter reading) and says so ahead: within
-WARN_DAYS an alert asks the operator to renew it.
+has lapsed, absent means it never attested. What a lapse does is in the changelog of 2026-08-16 ("API
+key location attestation expiry"): "once this date has passed, API keys are not valid for trading
+Sports, Elections, and Entertainment markets" (RESTRICTED). An account that never attested is read
+the same way (the stricter reading: nothing says it may trade them). Within WARN_DAYS an alert asks the
+operator to renew it; the desk holds its orders in those markets while it has lapsed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ DAY_MS = 86_400_000
 TRADE_SCOPES = frozenset({"write", "write::trade"})
 Attestation = Literal["ok", "expiring", "lapsed", "never"]
 RENEW = "attest the account's location again on Kalshi (its API keys page) before it lapses"
+# The categories (a series' `categories`) whose markets a key without a valid attestation may not trade.
+RESTRICTED = ("Sports", "Elections", "Entertainment")
+
+
+def restricted(categories: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Which of a market's categories a lapsed attestation bars (case as Kalshi writes them, compared without)."""
+    barred = {c.lower() for c in RESTRICTED}
+    return tuple(c for c in categories if c.lower() in barred)
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,11 @@ class KeyVerdict:
     trades: bool  # the key has a scope that places and cancels orders
     subaccount: int | None  # the subaccount a restricted key trades (None: unrestricted, the primary account)
     listed: bool  # the key is among the account's keys
+
+    @property
+    def barred(self) -> bool:
+        """Whether Kalshi refuses the key's orders in the RESTRICTED categories' markets now."""
+        return self.attestation in ("lapsed", "never")
 
     @property
     def alert(self) -> bool:

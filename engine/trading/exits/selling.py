@@ -8,9 +8,11 @@ profit) both take, in paper as in live.
    orders the sale would trade with (`in_the_way`): the desk never trades with itself, and an
    exit must not wait behind a quote (the operator's own orders stay; they hold it back).
 2. **Then sell** what is held settled with a fill-and-kill at the mid less the max-slippage
-   limit: it takes the bids down to that floor and no further.
+   limit: it takes the bids down to that floor and no further. An operator's exit or flatten carries
+   the floor the operator confirmed (contracts/exit_floors.py): the sale's limit is the higher of the
+   two, and when the market has moved below the confirmed floor nothing is sent (said so).
 3. **Say what happened, per token**: shares sold, at what average price, for what proceeds after
-   the fee and with what realized PnL (as the ledger booked the sale's fills; a live sale whose
+   the fee and with what realized PnL after fees (as the ledger booked the sale's fills; a live sale whose
    fills the venue has not reported yet says so), and why anything was not sold (no fresh book,
    below the market's minimum, shares still settling, held back by the venue's maintenance, the
    venue's refusal, no bids down to the floor).
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from contracts import order_end
 from contracts.domain import ONE, Book, Intent, MarketInfo, Side, Tif, fmt, yes_space
+from contracts.exit_floors import exit_floor, price_words
 from contracts.order_status import OrderStatus
 from engine.execution.executor import OPERATOR_BOOKS
 from engine.execution.planner import OrderSpec, round_price, take_size
@@ -49,6 +52,7 @@ class Holding:
     market: MarketInfo
     held: int  # shares, settled and settling
     sellable: int  # settled, less what pending sells promised
+    floor: int | None = None  # the lowest price the operator confirmed (None: the mid less the max slippage)
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class Sold:
     limit: int | None = None
     why_not: str | None = None
     booked: Booked | None = None  # what the ledger booked of it (None: nothing sold, or not reported yet)
+    below_floor: bool = False  # the market is below the floor the operator confirmed: nothing more sells now
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"strategy": self.strategy, "token": self.token, "held": fmt(self.held),
@@ -88,12 +93,13 @@ BOOKED_LATER = "its price and PnL are booked as the venue reports its fills"
 @dataclass(frozen=True)
 class Booked:
     """A sale as the ledger booked it: the average price, what it brought in after the fee, the
-    fee, and the PnL it realized after that fee (against the average cost of the shares sold)."""
+    fee, and the PnL it realized after fees: less its own fee and the buying fees of the shares it sold
+    (against their average cost), the one definition of a trade's PnL (contracts/average_cost.py)."""
 
     price: int  # micro-probability, the average of its fills
     proceeds: int  # micro-pUSD received, after the fee
     fee: int
-    realized: int  # micro-pUSD, after the fee
+    realized: int  # micro-pUSD, after fees
 
     def as_dict(self) -> dict[str, Any]:
         return {"price": fmt(self.price), "proceeds": fmt(self.proceeds), "fee": fmt(self.fee),
@@ -112,8 +118,23 @@ def booked(sold: int, before: PositionTotals, after: PositionTotals) -> Booked |
 
 def sell_floor(market: MarketInfo, mid: int, max_slippage: int) -> int:
     """The lowest price a sale accepts: the mid less the max-slippage limit, on the grid."""
-    return min(max(market.tick, round_price(mid - max_slippage, Side.SELL, market.tick)), ONE - market.tick)
+    return exit_floor(mid, max_slippage, market.tick)
 
+
+def moved_past(confirmed: int, book: Book | None) -> str:
+    """Why nothing sells: the bids are all below the floor the operator confirmed."""
+    best = book.best_bid if book is not None else None
+    now = "there are no bids now" if best is None else f"the best bid is now {price_words(best.price)}"
+    return (f"the market has moved below the floor you confirmed ({price_words(confirmed)}): {now}, so nothing "
+            "was sold below it; exit again to sell at the market's price now")
+
+
+def below(confirmed: int | None, book: Book | None) -> bool:
+    """Whether no bid reaches the floor the operator confirmed (False when none was confirmed, or there is no
+    book to judge by: that is "no price", said apart)."""
+    if confirmed is None or book is None:
+        return False
+    return book.best_bid is None or book.best_bid.price < confirmed
 
 
 
@@ -176,8 +197,9 @@ async def sell(link: TradingSite, limits: Limits, holdings: list[Holding], reaso
     for holding in holdings:
         spec, why = _sale(link, limits, holding)
         if spec is None:
-            answers[(holding.strategy, holding.token)] = Sold(holding.strategy, holding.token, holding.held,
-                                                              why_not=why)
+            answers[(holding.strategy, holding.token)] = Sold(
+                holding.strategy, holding.token, holding.held, limit=holding.floor, why_not=why,
+                below_floor=below(holding.floor, link.marks(holding.token)))
         else:
             places.append((holding.strategy, holding.market, spec, reason))
     if places:
@@ -193,8 +215,21 @@ async def sell(link: TradingSite, limits: Limits, holdings: list[Holding], reaso
             key = (strategy, spec.token_id)
             holding = next(h for h in holdings if (h.strategy, h.token) == key)
             answer = _answer(holding, spec, rows.get(key), held_back.get(id(spec)))
-            answers[key] = replace(answer, booked=booked(answer.sold, before[key], state.totals(*key)))
+            answers[key] = replace(answer, booked=_after_fees(link, answer, booked(answer.sold, before[key],
+                                                                                   state.totals(*key))),
+                                   below_floor=answer.sold < holding.held and below(holding.floor,
+                                                                                    link.marks(holding.token)))
     return [answers[(h.strategy, h.token)] for h in holdings]
+
+
+def _after_fees(link: TradingSite, sold: Sold, found: Booked | None) -> Booked | None:
+    """The sale as booked, its PnL as a trade reads it: after its fee and the buying fees of the shares it sold
+    (storage/engine_stores/trading_reads.py: what Round trips and a strategy's figures say of it too)."""
+    if found is None or sold.order_id is None:
+        return found
+    with link.db.read() as conn:
+        net = trading_reads.sales_after_fees(conn, link.executor.mode, sold.strategy, sold.token, [sold.order_id])
+    return replace(found, realized=net)
 
 
 def _sale(link: TradingSite, limits: Limits, holding: Holding) -> tuple[OrderSpec | None, str]:
@@ -205,6 +240,10 @@ def _sale(link: TradingSite, limits: Limits, holding: Holding) -> tuple[OrderSpe
     if book is None or book.mid is None or book.age_ms(link.clock()) > limits.ms("max_data_age"):
         return None, "no fresh two-sided book, so no acceptable price"
     floor = sell_floor(holding.market, book.mid, limits.probability("max_slippage"))
+    if holding.floor is not None:  # the operator's: never sold below it, whatever the book says now
+        if below(holding.floor, book):
+            return None, moved_past(holding.floor, book)
+        floor = max(floor, round_price(holding.floor, Side.SELL, holding.market.tick))
     size = take_size(floor, sale_size(holding, book, floor), Side.SELL, holding.market.condition_id)
     if size < holding.market.min_size:
         return None, dust_words(holding.sellable, holding.market)
@@ -247,8 +286,9 @@ def _answer(holding: Holding, spec: OrderSpec, row: dict[str, Any] | None, held_
     else:
         reasons = []
         if sold < spec.size:
-            reasons.append(f"{fmt(spec.size - sold)} shares found no bids at or above {fmt(spec.price)} "
-                           "(the mid less the max slippage)")
+            bound = ("the floor you confirmed" if holding.floor is not None and spec.price <= round_price(
+                holding.floor, Side.SELL, holding.market.tick) else "the mid less the max slippage")
+            reasons.append(f"{fmt(spec.size - sold)} shares found no bids at or above {fmt(spec.price)} ({bound})")
         if holding.sellable > spec.size:
             reasons.append(f"{fmt(holding.sellable - spec.size)} shares are below the amounts the venue can express")
         if holding.held > holding.sellable:

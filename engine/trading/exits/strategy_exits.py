@@ -52,6 +52,7 @@ class Exit:
     shares: int  # settled, sellable shares to sell
     mid: int
     held: int = 0  # shares held in all (settled and settling)
+    floor: int | None = None  # an operator's exit: the lowest price the operator confirmed
 
     @property
     def key(self) -> Key:
@@ -168,7 +169,7 @@ async def take_exit(link: TradingSite, risk: RiskMonitor, book: ExitBook, exit_:
         return "an attempt is already under way; the next is due shortly"
     if _selling_already(link.executor.state, exit_):
         return "a sale of this position is already at the venue"
-    holding = Holding(exit_.strategy, exit_.token_id, market, exit_.held or exit_.shares, exit_.shares)
+    holding = Holding(exit_.strategy, exit_.token_id, market, exit_.held or exit_.shares, exit_.shares, exit_.floor)
     in_the_way = selling.in_the_way(link, risk.limits, [holding])
     _make_way(risk, exit_, state, in_the_way, now)
     if await selling.withdraw(link.executor, {(exit_.strategy, exit_.condition_id)} | state.others):
@@ -226,7 +227,9 @@ def _record(link: TradingSite, risk: RiskMonitor, exit_: Exit, state: ExitState,
         return
     what = exit_.reason.value.replace("_", " ").lower()
     message = f"strategy '{exit_.strategy}' {what}: {exit_.detail}; {outcome}"
-    if warn:
+    if warn and sold.below_floor:  # an operator's exit ends there: it never sells below the floor confirmed
+        message += ". The exit ends here; the strategy trades this market again after its exit cooldown"
+    elif warn:
         state.warned = True
         message += (f". It is tried again with a growing back-off (next in {(state.next_ms - link.clock()) // 1000} s) "
                     "and the strategy stays out of this market meanwhile; you are told when it clears")
@@ -259,6 +262,8 @@ def _cleared(link: TradingSite, key: Key, state: ExitState) -> None:
     market = link.catalog.get(state.condition_id)
     how = ("the position is sold" if held <= 0 else selling.dust_words(held, market)
            if market is not None and selling.is_dust(held, market)
+           else f"{fmt(held)} shares are still held: the market went below the floor the operator confirmed, so "
+                "the exit ended there" if state.reason == Reason.OPERATOR_EXIT.value
            else f"{fmt(held)} shares are held but no longer past the threshold")
     with link.db.write() as conn:
         raise_alert(conn, level="info", source="risk", code="EXIT_CLEARED", subject=exit_subject(key),

@@ -120,10 +120,23 @@ class StrategyHost:
     def reselect(self, candidates: Sequence[MarketCandidate]) -> dict[str, int]:
         """Choose each strategy's markets; returns how many each selected."""
         known = {c.condition_id for c in candidates}
-        for hosted in self.hosted.values():
+        for hosted in list(self.hosted.values()):
             chosen = select_markets(hosted.spec, candidates, now_ms=self.clock())
             hosted.markets = [cid for cid in chosen if cid in known]
+            self._departures(hosted)
         return {name: len(h.markets) for name, h in self.hosted.items()}
+
+    def _departures(self, hosted: Hosted) -> None:
+        """Tell a strategy which markets it keeps something for have left it (engine/strategies/base.py
+        `left`): the one way a market leaves, as its markets are chosen (a decision covering fewer of them
+        is not a departure). One whose `left` raises is disabled, as one whose `decide` does."""
+        try:
+            gone = hosted.instance.kept_markets() - set(hosted.markets)
+            if gone:
+                hosted.instance.left(gone)
+        except Exception as exc:  # a strategy bug must not take the engine down
+            log.exception("strategy raised on its departed markets; disabling it", extra={"strategy": hosted.name})
+            self.disable(hosted.name, f"{type(exc).__name__}: {exc}")
 
     def save_memory(self) -> int:
         """Store every hosted strategy's memory now (the engine's stop; on the loop, as the strategies run)."""

@@ -24,8 +24,7 @@ Version = tuple[int, int]  # (the mirror's reloads, the market's writes)
 MarketPart = tuple[Version, PositionView, tuple[OrderView, ...]]
 # The mirrors kept at once: one per ledger in use (the desk's and the others) and room for
 # those replaced (a mode switch, a rebuilt executor), the oldest dropped first (one still in use is
-# then rebuilt, as at its start). Not a WeakKeyDictionary: a compiled mirror (tools/compiled_modules.txt)
-# takes no weak reference.
+# then rebuilt, as at its start).
 KEPT_MIRRORS = 8
 
 

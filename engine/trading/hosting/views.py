@@ -30,6 +30,7 @@ from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.reference import ReferenceSource
+from engine.trading.hosting import fair_history
 from engine.trading.ledgers.own_orders import OwnBooks
 from engine.trading.ledgers.references import References
 from storage.desk.audit import raise_alert
@@ -132,8 +133,12 @@ class ReplayedCopies:
         return self.shown
 
 
-def snapshot(now: int, views: Mapping[str, MarketView], condition_ids: Iterable[str]) -> Snapshot:
-    return Snapshot(now_ms=now, markets={cid: views[cid] for cid in condition_ids if cid in views})
+def snapshot(now: int, views: Mapping[str, MarketView], condition_ids: Iterable[str],
+             hosted: Iterable[str] = ()) -> Snapshot:
+    """The markets `condition_ids` a strategy decides now (those with a view), the rest of its markets
+    (`hosted`) named as undecided: still its own (contracts/domain.py, Snapshot)."""
+    markets = {cid: views[cid] for cid in condition_ids if cid in views}
+    return Snapshot(now_ms=now, markets=markets, undecided=frozenset(cid for cid in hosted if cid not in markets))
 
 
 def strategy_state(name: str, condition_ids: Iterable[str], catalog: MarketCatalog, state: ExecutionState,
@@ -221,9 +226,10 @@ COPY_WINDOW_MS = 3_600_000  # followed trades a strategy sees: the last hour's
 
 class SignalReads:
     """The fair values and the followed wallets' trades the market pictures carry, read from the
-    database every FAIR_VALUE_RELOAD_MS rather than every tick. A replay's scratch database never
-    changes its fair values (read once) and holds the followed trades of the run (read once, each
-    shown from when the desk kept it: ReplayedCopies)."""
+    database every FAIR_VALUE_RELOAD_MS rather than every tick. A replay's scratch database holds the
+    run's fair values as the desk received them (read once, each in force from when it was received until
+    it expired or was replaced: engine/trading/hosting/fair_history.py) and the followed trades of the run
+    (read once, each shown from when the desk kept it: ReplayedCopies)."""
 
     def __init__(self, db: Database, catalog: MarketCatalog, *, replay: bool,
                  followed_kept: Callable[[], int] = lambda: 0):
@@ -240,9 +246,15 @@ class SignalReads:
         self.followed_kept = followed_kept
         self.copies_kept = 0
         self.replayed: ReplayedCopies | None = None
+        self.history: fair_history.ReplayedFairValues | None = None  # a replay's fair values, as they were
 
     def fair_values(self, now: int) -> dict[str, int]:
-        if self.replay and self.fair_at:
+        if self.replay:  # each as the desk held it at the replay's time (engine/trading/hosting/fair_history.py)
+            if self.history is None:
+                with self.db.read() as conn:
+                    self.history = fair_history.from_rows(*trading_reads.fair_value_history(conn), OPERATOR_SOURCE)
+            held = self.history.at(now)
+            self.fair, self.confidence, self.sources = held.fair, held.confidence, held.sources
             return self.fair
         if now - self.fair_at > FAIR_VALUE_RELOAD_MS:
             none: dict[str, tuple[int, int | None]] = {}

@@ -1,7 +1,7 @@
 """The desk's reference prices: the reference feed of the settings (a probability per market),
-when the settings name up/down series, the Chainlink prices those series' markets settle on, from
-the venue's real-time data socket (engine/feeds/chainlink.py), with the spot ticker stream the
-settings name as the fallback (engine/feeds/spot.py; both priced by engine/feeds/spot_reference.py),
+when the settings name up/down series, the windows' P(Up) as the desk venue's series price them (its market
+data's `up_down`, engine/venues/market_data.py: from the price the windows settle on, with the spot stream
+the settings name as the fallback),
 and for each market linked by hand to another venue's market (`venue_pairs`), that market's mid there, from the feeds
 the venue registry builds for the pairs (engine/venues/registry.py `pair_feeds`: its book streamed
 or polled into the desk's book cache, where the recorder records it; a backtest replays the recorded
@@ -20,33 +20,31 @@ from typing import Any
 
 from contracts.runtime_settings import RuntimeConfig
 from contracts.settings import Settings
-from contracts.updown import parse_series
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.chainlink import ChainlinkFeed
 from engine.feeds.exchange_state import ExchangeState
 from engine.feeds.odds_reference import OddsReference
 from engine.feeds.plausible import Refusals
 from engine.feeds.reference import ReferenceFeed, ReferenceSource
-from engine.feeds.spot import SpotFeed
-from engine.feeds.spot_reference import UpDownReference
+from engine.venues.market_data import UpDownSeries
 from engine.venues.registry import pair_feeds
 from storage.sqlite.db import Database
 
 
 class References:
     def __init__(self, settings: Settings, catalog: MarketCatalog, books: BookCache, db: Database | None = None,
-                 replayed_pairs: Mapping[str, tuple[str, bool]] | None = None) -> None:
+                 replayed_pairs: Mapping[str, tuple[str, bool]] | None = None, *,
+                 series: UpDownSeries | None = None) -> None:
         """`db`: where the pairs are read (None: a backtest, which reads none); `replayed_pairs`: a
-        backtest's pairs, priced from the paired venue's books it replays into `books`."""
+        backtest's pairs, priced from the paired venue's books it replays into `books`; `series`: the desk
+        venue's up/down series (None: it has none)."""
         self.settings = settings
         self.catalog = catalog
         self.books = books
         self.db = db
         self.feed: ReferenceFeed | None = None
-        self.spot: SpotFeed | None = None
-        self.chainlink: ChainlinkFeed | None = None
-        self.updown: UpDownReference | None = None
+        self.series = series
+        self.updown: ReferenceSource | None = None  # the series' windows, priced (None: no series followed)
         self.pair_feeds = pair_feeds(settings, catalog, books, db, replayed_pairs)
         self.replayed_pairs = self.pair_feeds.replayed_pairs
         self.odds: OddsReference | None = None  # the bookmakers' odds of the markets linked to them
@@ -93,9 +91,8 @@ class References:
         if url and self.feed is None:
             self.feed = ReferenceFeed(url)
             await self.feed.start()
-        await self._start_spot(config)
-        if self.updown is not None:
-            self.updown.other = self.feed
+        if self.series is not None:
+            self.updown = await self.series.start(config, self.feed)
         await self._start_pairs()
         await self._start_odds(config)
 
@@ -123,50 +120,23 @@ class References:
         """Follow the paired markets' mids (the pairs read again at each start and reload)."""
         await self.pair_feeds.start(self.updown if self.updown is not None else self.feed)
 
-    async def _start_spot(self, config: RuntimeConfig) -> None:
-        """The up/down series' prices: Chainlink's (the settlement) for every series, and the exchange
-        spot the settings name as the fallback; each (re)started when its assets or protocol change."""
-        protocol = config.spot_feed
-        assets = tuple(sorted({s.asset for s in parse_series(config.updown_series)}))
-        base = self.settings.okx_ws_url if protocol == "okx" else self.settings.binance_ws_url
-        spot = self.spot
-        if spot is not None and (spot.protocol, spot.assets) != (protocol, assets):
-            await spot.close()
-            self.spot = spot = None
-        if spot is None and protocol and assets:
-            self.spot = spot = SpotFeed(protocol, base, assets)
-            await spot.start()
-        chainlink = self.chainlink
-        if chainlink is not None and chainlink.assets != assets:
-            await chainlink.close()
-            self.chainlink = chainlink = None
-        if chainlink is None and assets:
-            self.chainlink = chainlink = ChainlinkFeed(self.settings.rtds_host, assets)
-            await chainlink.start()
-        updown = self.updown
-        if assets and (updown is None or updown.settlement is not chainlink or updown.spot is not spot):
-            beats = updown.beats if updown is not None else {}
-            self.updown = UpDownReference(chainlink, spot, self.catalog, self.feed, spot_name=protocol or "spot")
-            self.updown.beats.update(beats)  # Gamma's prices to beat, read already, stay
-        elif not assets:
-            self.updown = None
-
     def refusals(self) -> dict[str, Refusals]:
         """The records each running feed refused, by how an alert names the feed."""
         found = {}
         if self.feed is not None:
             found["reference feed"] = self.feed.refusals
-        if self.spot is not None:
-            found[f"{self.spot.protocol} spot stream"] = self.spot.refusals
-        if self.chainlink is not None:
-            found["Chainlink stream"] = self.chainlink.refusals
+        if self.series is not None:
+            found.update(self.series.refusals())
         index = getattr(self.pair_feeds, "index", None)
         if index is not None:
             found["paired venue's CF Benchmarks stream"] = index.refusals
         return found
 
     async def close(self) -> None:
-        for feed in (self.feed, self.spot, self.chainlink, self.odds):
-            if feed is not None:
-                await feed.close()
+        if self.feed is not None:
+            await self.feed.close()
+        if self.series is not None:
+            await self.series.close()
+        if self.odds is not None:
+            await self.odds.close()
         await self.pair_feeds.close()

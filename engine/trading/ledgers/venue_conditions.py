@@ -4,7 +4,8 @@
 other conditions can hold at the same time and each would otherwise be visible only as an alert
 in a list: the venue not answering (`VENUE_UNREACHABLE`), heartbeats not accepted (the dead-man
 switch may be about to cancel every quote), the venue warning that our pace would be refused
-under its per-signer limits, the wallet drifting from the ledger. They are kept here as a JSON
+under its per-signer limits (or a rate-limit header beyond what it can mean, read within bounds), the
+desk's own pacing holding requests back, the wallet drifting from the ledger. They are kept here as a JSON
 list of {code, since, detail} in `engine_state.venue_conditions`, rewritten only when it changes,
 and emptied when the venue connection closes. The venue's warning that our pace would be refused
 is also alerted as it begins (`VENUE_RATE_LIMIT_WARNING`): it comes before any refusal. Beside
@@ -34,6 +35,7 @@ VENUE_ALERTS: dict[VenuePhase, tuple[AlertLevel, str, str]] = {
 }
 UNREACHABLE, HEARTBEATS, RATE_LIMIT_WARNING, BALANCE_DRIFT, FILLS_DARK = (
     "unreachable", "heartbeats_failing", "rate_limit_warning", "balance_drift", "fills_dark")
+RATE_LIMIT_HEADER, SELF_PACED = "rate_limit_header_bounded", "held_by_own_pacing"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,12 @@ ALERTED_CONDITIONS: dict[str, tuple[AlertLevel, str, str]] = {
                          "the venue answers that requests at the desk's pace would be refused under its per-signer "
                          "rate limits (Poly-RateLimit-Warning): another program on the same wallet, or a lower tier "
                          "than the desk paces by; refusals come next"),
+    RATE_LIMIT_HEADER: ("warning", "VENUE_RATE_LIMIT_HEADER",
+                        "the venue's rate-limit header says what its bucket cannot hold (engine status says what): "
+                        "the desk reads it within the bucket's bounds and keeps trading at its own pace"),
+    SELF_PACED: ("warning", "VENUE_SELF_PACED",
+                 "orders wait for the desk's own pacing of the venue's per-signer limits (engine status says how "
+                 "long): a hold lasts at most 10 s, and an exit is held by a rate limit at most 10 s"),
 }
 
 
@@ -110,6 +118,12 @@ def live_conditions(*, unreachable_since: int | None, alert_after_s: int, heartb
     if warned is not None:
         out.append(Condition(RATE_LIMIT_WARNING, warned, "the venue warns that requests at this pace will be "
                              "refused once its per-signer limits are enforced"))
+    unbounded = getattr(signer, "unbounded_since_ms", None)
+    if unbounded is not None:
+        out.append(Condition(RATE_LIMIT_HEADER, unbounded, f"the venue said {signer.unbounded_said}"))
+    held = signer.held_back() if callable(getattr(signer, "held_back", None)) else None
+    if held is not None:
+        out.append(Condition(SELF_PACED, held[0], held[1]))
     if fills_dark_s > 0 and fills_dark_since is not None and now - fills_dark_since >= fills_dark_s * 1000:
         out.append(Condition(FILLS_DARK, fills_dark_since, "the user channel, which reports the desk's fills, is "
                              "down (or its missed fills are not read back yet): no order is placed until it is back"))

@@ -1,7 +1,9 @@
 """The markets the trading core trades through, and how a ledger's venue is built: the feeds (the desk's,
 and a registered venue's own) and the books, the catalog, market discovery, fee schedules, the feed's
 subscriptions, the reference prices and the marks; the executor and the settlement venue of a (venue,
-mode), which each ledger (engine/trading/passes/ledger.py) owns.
+mode), which each ledger (engine/trading/passes/ledger.py) owns. What the desk reads of its own venue's
+markets (its channel, listing, fees, reward programs) is that venue's market data, from its adapter
+(engine/venues/market_data.py, engine/venues/registry.py `desk_market_data`).
 
 The core owns the decisions; this owns the connections to the market. Every executor is built here
 with the one order gate of the desk (engine/execution/placement.py), so "orders are blocked" survives
@@ -12,6 +14,8 @@ engine/venues/registry.py's to say; what differs in how it trades, its policy's
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -21,7 +25,7 @@ from contracts.domain import MICRO, Book
 from contracts.latency_spec import LatencyError
 from contracts.runtime_settings import RuntimeConfig
 from contracts.settings import Settings
-from contracts.venue_policies import DESK_VENUE, policy_for_market, policy_of
+from contracts.venue_policies import policy_for_market, policy_of
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.executor import Executor
@@ -30,19 +34,26 @@ from engine.execution.placement import OrderGate
 from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog, Row
-from engine.feeds.discovery import enrich_fees, make_refresh_job
-from engine.feeds.market_ws import MarketFeed
-from engine.feeds.rest import RestClient
 from engine.risk.monitor import RiskMonitor
 from engine.trading.ledgers.own_orders import OwnBooks, OwnOrders
 from engine.trading.ledgers.references import References
-from engine.trading.parts import Feed, ReplaySource
+from engine.trading.parts import ReplaySource
 from engine.venues.base import Venue
 from engine.venues.latency import DEFAULT_MODEL, LatencyModel, LatencyUnmeasured
 from engine.venues.latency import resolve as resolve_latency
+from engine.venues.market_data import BookFeed
 from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.paper_settlement import PaperSettlement
-from engine.venues.registry import FeedParts, LiveParts, VenueFeed, adapter_of, live_settlement, venue_feeds
+from engine.venues.registry import (
+    FeedParts,
+    LiveParts,
+    MarketDataParts,
+    VenueFeed,
+    adapter_of,
+    desk_market_data,
+    live_settlement,
+    venue_feeds,
+)
 from engine.venues.settlement import SettlementVenue
 from storage.desk.audit import raise_alert
 from storage.engine_stores import quarantine_store
@@ -72,18 +83,17 @@ class VenueLink:
         self.own = OwnBooks(OwnOrders(self.books, self.catalog, desk_state, clock))
         if replay is None:
             self.own.watch(bus)
+        self.market_data = desk_market_data(MarketDataParts(settings, db, self.catalog, self.books, clock))
         # The feed stamps books with the core's clock: staleness is measured on one clock.
-        self.feed: Feed = replay.feed(self.books) if replay else MarketFeed(settings.ws_host, settings.clob_host,
-                                                                               self.books, clock_ms=clock)
-        # Reference, spot and paired-market prices (trading/ledgers/references.py); a replay reads no pairs.
+        self.feed: BookFeed = replay.feed(self.books) if replay else self.market_data.feed()
+        # Reference, up/down series and paired-market prices (trading/ledgers/references.py); a replay reads no pairs.
         self.references = References(settings, self.catalog, self.books, None if replay else db,
-                                     replayed_pairs=replay.pairs if replay else None)
+                                     replayed_pairs=replay.pairs if replay else None, series=self.market_data.up_down())
         # The registered venues' own feeds (engine/venues/adapter.py `feed`); a replay replays their books.
         self.venue_feeds: list[VenueFeed] = [] if replay else venue_feeds(
             FeedParts(settings, self.catalog, self.books, clock, self.relevant_markets))
         self.discovery_failing = False  # the last market refresh failed (alerted once)
-        self.refresh_markets = make_refresh_job(db, settings.gamma_host, settings.clob_host,
-                                                traded=self.relevant_markets)
+        self.refresh_markets = self.market_data.refresh_job(traded=self.relevant_markets)
 
     # -- building ----------------------------------------------------------------------
 
@@ -99,12 +109,12 @@ class VenueLink:
     def _live_parts(self) -> LiveParts:
         return LiveParts(self.settings, self.catalog, heartbeat_s=self._config().venue_heartbeat_s)
 
-    def _paper_venue(self, venue_name: str = DESK_VENUE) -> PaperVenue:
+    def _paper_venue(self, venue_name: str) -> PaperVenue:
         return PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self.paper_config(venue_name),
                           venue_name=venue_name)
 
     def _executor(self, venue: Venue, mode: str, risk: RiskMonitor, bus: EventBus,
-                  venue_name: str = DESK_VENUE, lost_grace_ms: int | None = None) -> Executor:
+                  venue_name: str, lost_grace_ms: int | None = None) -> Executor:
         """`lost_grace_ms`: how long an unacknowledged placement waits before it is LOST, when the
         venue answers sooner than the desk's setting allows for (at most the setting)."""
         grace = self.settings.lost_order_grace_s * 1000
@@ -116,15 +126,16 @@ class VenueLink:
                         placement_check=risk.check_placement, bus=bus, gate=self.gate, venue_name=venue_name,
                         config=ExecutorConfig(lost_grace_ms=grace))
 
-    def build_settlement(self, mode: str, venue_name: str = DESK_VENUE) -> SettlementVenue:
+    def build_settlement(self, mode: str, venue_name: str) -> SettlementVenue:
         """Where a ledger's positions end in cash: the paper venue's own redemptions, or the venue's adapter
         (redeemed claims, or what a venue that pays by itself paid: engine/venues/registry.py)."""
         if mode == "paper":
             return PaperSettlement(self.db, self.catalog, clock=self.clock,
-                                   delay_ms=self._config().paper_mined_after_ms)
+                                   delay_ms=self._config().paper_mined_after_ms, pays_income=self.replay is None,
+                                   new_id=_counted(venue_name) if self.replay else None)
         return live_settlement(venue_name, self.settings, lambda cid: self.catalog.resolution(cid) is not None)
 
-    def paper_config(self, venue_name: str = DESK_VENUE) -> PaperConfig:
+    def paper_config(self, venue_name: str) -> PaperConfig:
         """The paper venue's settings. Standing in for a venue whose fills are final when they match
         (`fills_final_on_match`): no chain to mine one, nothing to fail it, as there."""
         paper = self._paper_settings()
@@ -211,7 +222,7 @@ class VenueLink:
         if not unknown or self.replay is not None:
             return
         try:
-            await enrich_fees(self.db, self.settings.clob_host, unknown)
+            await self.market_data.read_fees(unknown)
         except Exception as exc:  # the next market refresh tries again
             log.warning("fee schedules could not be read", extra={"markets": len(unknown), "error": str(exc)})
         self.catalog.load(self.db)
@@ -254,8 +265,16 @@ class VenueLink:
 
     async def reward_page(self, cursor: str) -> Any:
         """One page of the venue's current liquidity-reward programs."""
-        rest = RestClient(self.settings.clob_host)
-        try:
-            return await rest.get_json("/rewards/markets/current", {"next_cursor": cursor})
-        finally:
-            await rest.close()
+        return await self.market_data.reward_page(cursor)
+
+
+def _counted(venue_name: str) -> Callable[[], str]:
+    """A replay's settlement requests numbered (32 hex digits, the venue's and the count first): the same run
+    gives the same rows."""
+    venue = hashlib.sha256(venue_name.encode()).hexdigest()[:8]
+    counter = itertools.count(1)
+
+    def next_id() -> str:
+        n = next(counter)
+        return f"{venue}{n:08x}{n:016x}"
+    return next_id

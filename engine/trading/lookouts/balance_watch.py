@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from contracts.venue_policies import DESK_VENUE, policy_of
+from contracts.venue_policies import policy_of
+from contracts.venues import desk_venue
 from engine.execution.executor import Executor
 from engine.execution.recovery import balance_mismatches, held_tokens, sync_live_balances, wallet_cash
 from engine.risk.monitor import RiskMonitor
@@ -29,7 +30,6 @@ from storage.desk.audit import AlertLevel
 from storage.engine_stores import execution_ledger
 
 Raise = Callable[[AlertLevel, str, str], None]
-DESK = policy_of(DESK_VENUE)
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class BalanceWatch:
     checked_at: int = 0  # when the wallet was last compared with the ledger (ms)
     # How alerts name the account, its money and where to look (the desk venue's, unless a ledger says
     # its own: contracts/venue_policies.py).
-    words: tuple[str, str, str] = (DESK.cash_held_in, DESK.cash_unit, DESK.site)
+    words: tuple[str, str, str] = field(default_factory=lambda: _words_of(desk_venue()))
 
     def due(self, now: int, every_s: float) -> bool:
         return now - self.checked_at >= every_s * 1000
@@ -127,3 +127,8 @@ def _ledger_marks(ex: Executor) -> tuple[int, int, int]:
     with ex.db.read() as conn:
         return (execution_ledger.fill_count(conn, ex.mode, ex.venue_name),
                 execution_ledger.pending_fill_count(conn, ex.mode, ex.venue_name), ex.state.cash)
+
+
+def _words_of(venue: str) -> tuple[str, str, str]:
+    policy = policy_of(venue)
+    return policy.cash_held_in, policy.cash_unit, policy.site

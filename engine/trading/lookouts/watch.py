@@ -85,7 +85,7 @@ class Watch:
 
     def feed_frozen(self, since_ms: int | None, now: int) -> None:
         """The market channel answers its pings but has sent no book data while the venue's books
-        moved (engine/feeds/spot_check.py): once, at once, and once more when data flows again."""
+        moved (its spot checks tell: `BookFeed.frozen_since`): once, at once, and once more when data flows again."""
         silent_s = 0 if since_ms is None else max(0, now - since_ms) // 1000
         self.frozen.update(since_ms is not None, now,
                            ("warning", f"the market channel answers its pings but has sent no book data for "

@@ -4,7 +4,8 @@ resolution.
 Flatten sells held positions through selling.py, the path a strategy's exits take too: it
 withdraws the strategies' orders in scope and waits for their cancels (a resting ask reserves
 its shares at the venue), then sells with a FAK whose limit is the mid less the max-slippage
-limit; its answer says, per token, what sold and why anything did not. The only order ever
+limit, never below the floor the operator confirmed (`floors`: operator_exits.py says how a command
+without them is sold); its answer says, per token, what sold and why anything did not. The only order ever
 sent while the kill latch is set is the flatten the operator configured to follow a
 kill-switch kill (`kill_flatten`).
 """
@@ -12,11 +13,14 @@ kill-switch kill (`kill_flatten`).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from contracts import order_end
 from contracts.command_refusal import CommandRejected
 from contracts.domain import Intent, MarketInfo, MarketView, Outcome, fmt, yes_space
+from contracts.exit_floors import floor_key, read_floors
 from contracts.order_status import OrderStatus
 from contracts.payouts import Payouts
 from contracts.ticket import MANUAL, Preview, TicketError, as_quote, parse_ticket, preview
@@ -171,20 +175,32 @@ async def flatten(link: TradingSite, risk: RiskMonitor, payload: dict[str, Any],
         raise CommandRejected("the kill latch is set: re-arm first (a kill-switch kill flattens by itself "
                               "when kill_flatten is 1)")
     await link.connect()
-    holdings = holdings_in_scope(link, payload)
-    if not holdings:
+    holdings, unconfirmed = _with_floors(holdings_in_scope(link, payload), payload)
+    if not holdings and not unconfirmed:
         return {"orders": 0, "sold": [], "skipped": [], "note": "nothing held in scope"}
     keys = {(h.strategy, h.market.condition_id) for h in holdings}
     in_the_way = selling.in_the_way(link, risk.limits, holdings)
     _log_made_way(link, risk, in_the_way)
     withdrawn = await selling.withdraw_and_wait(link.executor, keys | set(in_the_way))
-    sold = await selling.sell(link, risk.limits, holdings, "flatten", override_block=after_kill)
+    sold = await selling.sell(link, risk.limits, holdings, "flatten", override_block=after_kill) if holdings else []
+    sold += [selling.Sold(h.strategy, h.token, h.held, why_not=NOT_CONFIRMED) for h in unconfirmed]
     skipped = [{"strategy": s.strategy, "token": s.token, "why": s.why_not} for s in sold if s.why_not]
     if not withdrawn:
         skipped.append({"why": "some of the strategies' orders there were not yet cancelled at the venue, so their "
                                "shares stayed reserved: flatten again in a moment"})
     return {"orders": sum(1 for s in sold if s.order_id is not None), "sold": [s.as_dict() for s in sold],
-            "skipped": skipped}
+            "skipped": skipped, "floor": floor_words(read_floors(payload.get("floors")))}
+
+
+def _with_floors(holdings: list[Holding], payload: dict[str, Any]) -> tuple[list[Holding], list[Holding]]:
+    """(the holdings to sell, each with the floor the operator confirmed for it; those the command names no
+    floor for though it names some: not in what the operator confirmed). No floors at all: every holding,
+    at the engine's floor when it sends."""
+    floors = read_floors(payload.get("floors"))
+    if floors is None:
+        return holdings, []
+    floored = [replace(h, floor=confirmed_floor(h, floors)) for h in holdings]
+    return [h for h in floored if h.floor is not None], [h for h in floored if h.floor is None]
 
 
 def _log_made_way(link: TradingSite, risk: RiskMonitor, in_the_way: dict[tuple[str, str], list[OrderRow]]) -> None:
@@ -199,6 +215,25 @@ def _log_made_way(link: TradingSite, risk: RiskMonitor, in_the_way: dict[tuple[s
                                       "order"))
     if decisions:
         risk.decisions.write(decisions, link.clock())
+
+
+NOT_CONFIRMED = ("no floor was confirmed for it (it had no price when you confirmed, or was bought since): nothing "
+                 "was sent; exit again to sell it at a floor you confirm")
+
+
+def confirmed_floor(holding: Holding, floors: Mapping[str, int] | None) -> int | None:
+    """The floor the command carries for this position (None: it carries none for it)."""
+    if floors is None:
+        return None
+    return floors.get(floor_key(holding.market.condition_id, holding.market.outcome_of(holding.token).value))
+
+
+def floor_words(floors: Mapping[str, int] | None) -> str:
+    """How the command's sales were bounded, as its answer says."""
+    if floors is None:
+        return ("no floor came with this command: each sale was bounded by the mid less the max slippage when it "
+                "was sent")
+    return "each sale was bounded by the floor you confirmed (never below it)"
 
 
 def kill_latched(db: Database) -> bool:

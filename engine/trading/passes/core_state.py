@@ -18,7 +18,7 @@ from storage.sqlite.db import Database, now_ms
 # way (engine/risk/breakers.py): a daily loss at 00:00 UTC or by raising its limit, a
 # drawdown when equity recovers, a kill-switch halt by the operator's re-arm.
 CLEARED_BY_START = frozenset({breakers.ERROR_RATE, breakers.BALANCE_MISMATCH, breakers.DECISIONS_FAILING,
-                              breakers.VENUE_REFUSING})
+                              breakers.VENUE_REFUSING, breakers.REGION_CLOSE_ONLY, breakers.REGION_BLOCKED})
 
 
 def current_mode(db: Database) -> str:
@@ -83,9 +83,9 @@ def prepare(db: Database, mode: str, *, operator_start: bool) -> int | None:
         config = config_reads.load_runtime_config(conn)
         starting_cash = int(config.paper_starting_cash * MICRO) if mode == "paper" else None
         memory = breakers.load_memory(conn)
-        if operator_start and memory.trading_state is TradingState.HALTED and memory.reason in CLEARED_BY_START:
+        if operator_start and memory.trading_state is not TradingState.ACTIVE and memory.reason in CLEARED_BY_START:
             breakers.set_trading_state(conn, TradingState.ACTIVE, None, now)
             write_audit(conn, actor="operator", action="trading_state.reset", entity="engine_state",
-                        before={"trading_state": "HALTED", "reason": memory.reason},
+                        before={"trading_state": memory.trading_state.value, "reason": memory.reason},
                         after={"trading_state": "ACTIVE"})
     return starting_cash

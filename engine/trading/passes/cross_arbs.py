@@ -1,6 +1,6 @@
 """Cross-venue arbitrage legs (engine/strategies/cross_venue_arb.py): a strategy's two legs, one on a
 desk market's ledger and one on its paired market's, on the venue the operator's pairs link it to
-(engine/venues/registry.py `PAIRED_VENUE`), checked each by its own ledger's risk, sent at once, and
+(contracts/venues/__init__.py `paired_venue()`), checked each by its own ledger's risk, sent at once, and
 kept even afterwards. What differs between the two venues is read from their policies
 (contracts/venue_policies.py); messages name each by its label.
 
@@ -37,8 +37,8 @@ from typing import Any
 
 from contracts.cross_venue import complement_side
 from contracts.domain import MICRO, ONE, Intent, MarketInfo, Outcome, Quote, Side, StrategyState, Tif, fmt
-from contracts.venue_policies import DESK_VENUE, VenuePolicy, policy_for_market, policy_of
-from contracts.venues import venue_of
+from contracts.venue_policies import VenuePolicy, policy_for_market, policy_of
+from contracts.venues import desk_venue, paired_venue, venue_of
 from engine.execution.planner import OrderSpec, take_size
 from engine.feeds.catalog import MarketCatalog
 from engine.risk.gate import Decision, Reason
@@ -48,7 +48,6 @@ from engine.trading.ledgers import arbs
 from engine.trading.parts import TradingSite
 from engine.trading.passes.ledger import Ledger
 from engine.trading.passes.routing import markets_on
-from engine.venues.registry import PAIRED_VENUE
 from storage.desk.audit import raise_alert, write_audit
 from storage.engine_stores import trading_reads
 from storage.sqlite.db import Database
@@ -56,7 +55,6 @@ from storage.sqlite.db import Database
 log = logging.getLogger("engine.trading.passes.cross_arbs")
 REASON = "cross-venue arbitrage"
 FILLS_IN_FLIGHT_MS = 60_000  # how long an order's reported fills may take to land before the pair is evened anyway
-PAIRED = policy_of(PAIRED_VENUE)  # the venue a pair's other leg trades on
 
 
 @dataclass(frozen=True)
@@ -259,7 +257,7 @@ def _working(d: Decided, now: int, *markets: str) -> bool:
 def paired_legs(hosted: Mapping[str, Any], pairs: Mapping[str, tuple[str, bool]]) -> set[str]:
     """The paired markets the cross-venue strategies trade (paired with their desk markets): the feed's
     views must hold their books."""
-    return {m for h in hosted.values() if h.instance.spans_venues for m in markets_on(h, PAIRED.venue, pairs)}
+    return {m for h in hosted.values() if h.instance.spans_venues for m in markets_on(h, paired_venue(), pairs)}
 
 
 def sites(desk: Site, paper: Ledger | None, paired: Ledger | None, name: str,
@@ -272,10 +270,12 @@ def sites(desk: Site, paper: Ledger | None, paired: Ledger | None, name: str,
         return "its paper ledger beside the live desk is not open"
     here = Site(paper, paper.risk, paper.arbitrage) if on_paper and paper is not None else desk
     if paired is None or not paired.live or name not in paired.strategies:
-        return (f"{PAIRED.label}'s ledger does not take it now (see the {PAIRED.code('HELD')} or "
-                f"{PAIRED.code('UNAVAILABLE')} alerts)")
+        there = policy_of(paired_venue())  # the venue a pair's other leg trades on
+        return (f"{there.label}'s ledger does not take it now (see the {there.code('HELD')} or "
+                f"{there.code('UNAVAILABLE')} alerts)")
     if paired.mode != here.site.mode:
-        return (f"its {policy_of(DESK_VENUE).label} leg would trade {here.site.mode} and its {PAIRED.label} leg "
+        return (f"its {policy_of(desk_venue()).label} leg would trade {here.site.mode} and its "
+                f"{policy_of(paired_venue()).label} leg "
                 f"{paired.mode}: both legs of an arbitrage trade one money (promote it and arm both venues live, "
                 "or keep both on paper)")
     return here, Site(paired, paired.risk, paired.arbitrage)

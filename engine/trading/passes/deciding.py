@@ -15,6 +15,7 @@ from collections.abc import Callable
 from contracts import order_end
 from contracts.domain import Intent, MarketView
 from contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
+from contracts.venues import paired_venue
 from engine.execution import portfolio
 from engine.execution.portfolio import StrategyBook
 from engine.feeds.catalog import MarketCatalog
@@ -66,7 +67,7 @@ class Deciders:
                 continue
             key = ledgers.route(hosted)
             other = None if key == ledgers.desk_key else ledgers.open.get(key)  # None: the desk's
-            sides = cross_arbs.sites(desk_site, other, ledgers.get(cross_arbs.PAIRED.venue), name, hosted) \
+            sides = cross_arbs.sites(desk_site, other, ledgers.get(paired_venue()), name, hosted) \
                 if hosted.instance.spans_venues else None
             if isinstance(sides, str):
                 if f"cross:{name}:{sides}" not in self.noted:  # said once a session
@@ -97,7 +98,7 @@ class Deciders:
             if sides is not None:  # both venues' markets and ledgers in its view
                 state = cross_arbs.cross_state(name, hosted, self.catalog, *sides, pairs, state)
                 markets += [m for m in sorted(cross_arbs.paired_legs({name: hosted}, pairs)) if m not in markets]
-            result = self.host.decide(name, snapshot(now, views, markets), state, now)
+            result = self.host.decide(name, snapshot(now, views, markets, hosted.markets), state, now)
             if isinstance(result, Failure):
                 self.host.disable(name, result.error)
                 self.withdraw(name, order_end.because(order_end.DISABLED, "it failed"))

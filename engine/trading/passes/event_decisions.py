@@ -10,10 +10,13 @@ back between two decisions, at most one decision per market per `decision_min_ga
   it reads only its YES touch's prices (`StrategyBase.reads_touch_prices`), a move of those prices
   alone (depth, sizes, the NO book and prints cannot change what they decide);
 - a trade print in it (not for such a market);
-- the desk's own fill, order update or refused placement there (every ledger's bus); a resting
-  quote the venue refused is left out of the decisions on events until the next timed pass starts
-  (`RefusedQuotes`): that pass tries it again, so a refusal that lasts is retried at the timed
-  cadence, not once per decision;
+- the desk's own fill, order update or placement the venue refused there (every ledger's bus); a
+  resting quote the venue refused is left out of the decisions on events until the next timed pass
+  starts (`RefusedQuotes`): that pass tries it again, so a refusal that lasts is retried at the timed
+  cadence, not once per decision. A placement refused before it was sent (the desk's own last check:
+  the order rate, the venue's health) marks nothing: nothing the decision reads changed, and deciding
+  again would only be refused again (issue 86 item 10: each such refusal after a timed pass cost a
+  decision on events, which a backtest skipping quiet passes did not make, so its counts differed);
 - an operator's command naming it; a reload of the configuration, a resume: every market.
 
 A market's decision is the timed pass's decide-gate-place steps for the strategies hosting it, on
@@ -106,7 +109,8 @@ class EventDecisions:
 
     def _refused(self, event: PlacementRefused) -> None:
         self.refused.refused(event, self.core.clock())
-        self.mark(event.market.condition_id)
+        if event.by_venue:
+            self.mark(event.market.condition_id)
 
     def on_market_event(self, event: MarketEvent) -> None:
         if isinstance(event, BookChanged):

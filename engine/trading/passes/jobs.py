@@ -22,13 +22,10 @@ from contracts.runtime_settings import RuntimeConfig
 from contracts.updown import parse_series
 from contracts.venue_policies import policy_of
 from engine.execution import portfolio
-from engine.feeds.series import SeriesDiscovery
-from engine.follow.poller import FOLLOW_POLL_S, FOLLOW_STREAM_CHECK_S, WalletFollower
 from engine.marketdata.candle_backfill import roll_old_ticks
 from engine.risk.decisions_log import prune
 from engine.risk.source_breaker import SourceBreaker
 from engine.trading.exits.strategy_exits import cancel_stale
-from engine.trading.ledgers.updown_windows import WindowWatch
 from engine.trading.lookouts.resolution_watch import ResolutionWatch
 from engine.trading.passes.ledger import Ledger, markets_held_by
 from engine.trading.settlement.auto_merge import merge_held_sets
@@ -36,6 +33,7 @@ from engine.trading.settlement.posted_resolutions import PostedResolutions
 from engine.trading.settlement.resolution import settle_missed_resolutions
 from engine.trading.settlement.rewards import reward_job
 from engine.venues.base import VenueError
+from engine.venues.market_data import FOLLOW_POLL_S, FOLLOW_STREAM_CHECK_S
 from storage.engine_stores import indicator_store, portfolio_snapshots
 from storage.engine_stores.tick_store import prune_ticks
 
@@ -94,12 +92,9 @@ class CoreJobs:
         self.others = lambda: [ledger for ledger in others() if ledger.live]  # the other ledgers open
         self.filled = False  # a fill since the last fill snapshot (note_fill)
         self.resolutions = ResolutionWatch()
-        self.follower = WalletFollower(link.db, link.settings.data_api_host, link.settings.rtds_host,
-                                       clock=link.clock)
-        self.series = SeriesDiscovery(link.db, link.settings.gamma_host, link.settings.clob_host)
+        self.follower = link.market_data.follower()  # the wallets followed on the desk's venue
         self.sources = SourceBreaker(link.db)
         self.posted_resolutions = PostedResolutions()  # the resolutions of the markets sources priced
-        self.windows = WindowWatch(link.db, link.settings.gamma_host)  # prices to beat, how each is priced
 
     @property
     def _live_venue(self) -> bool:
@@ -137,28 +132,29 @@ class CoreJobs:
         if self.link.replay is not None:
             return
         try:
-            await self.posted_resolutions.record(self.desk)
+            await self.posted_resolutions.record(self.desk, self.link.market_data)
         except Exception as exc:  # best effort: judged on what is recorded; the next pass asks again
             log.warning("could not read the resolutions of the markets sources priced", extra={"error": str(exc)})
         await asyncio.to_thread(self.sources.run, self.config(), self.link.clock())
 
     async def series_discovery(self) -> None:
-        """The up/down series' new windows, found as they open (engine/feeds/series.py) and traded
-        at once: the catalog read afresh, each strategy's markets chosen again, their books subscribed;
-        then each open window's price to beat and pricing (engine/trading/ledgers/updown_windows.py)."""
+        """The up/down series' new windows, found as they open (the desk venue's series,
+        engine/venues/market_data.py `UpDownSeries`) and traded at once: the catalog read afresh, each strategy's
+        markets chosen again, their books subscribed; then each open window's price to beat and pricing."""
         link = self.link
         series = parse_series(self.config().updown_series)  # checked when saved
-        if link.replay is not None or not series:
+        updown = link.references.series
+        if link.replay is not None or not series or updown is None:
             return
-        if await self.series.discover(series, link.clock() / 1000):
+        if await updown.discover(series, link.clock() / 1000):
             link.catalog.load(link.db)
             self.selection.reselect(self.desk.executor)
             link.subscribe()
-        await self.windows.check(link.references.updown, link.catalog.all(), link.clock())
+        await updown.check(link.catalog.all(), link.clock())
 
     async def follow_wallets(self) -> None:
-        """The followed wallets' trades read from the Data API, what the stream missed or has not
-        heard (engine/follow/poller.py), kept for copy_trading."""
+        """The followed wallets' trades read from the venue's listing, what the stream missed or has not
+        heard (the desk venue's follower, engine/venues/market_data.py), kept for copy_trading."""
         if self.link.replay is not None:
             return
         wallets = [w for w in parse_wallets(self.config().followed_wallets) if w.enabled]
@@ -166,8 +162,8 @@ class CoreJobs:
             await self.follower.poll(wallets, self.link.clock())
 
     async def follow_stream(self) -> None:
-        """The venue's real-time trade stream follows the wallets followed now (engine/follow/stream.py);
-        after it reconnects, the Data API is read at once for what it missed."""
+        """The venue's real-time trade stream follows the wallets followed now; after it reconnects, the
+        venue's listing is read at once for what it missed."""
         if self.link.replay is not None:
             return
         wallets = [w for w in parse_wallets(self.config().followed_wallets) if w.enabled]
@@ -180,7 +176,7 @@ class CoreJobs:
             return
         try:
             also = set().union(*(markets_held_by(ledger) for ledger in self.others()))
-            await settle_missed_resolutions(self.desk, also=also)
+            await settle_missed_resolutions(self.desk, self.link.market_data, also=also)
         except Exception as exc:  # best effort: the next refresh tries again
             log.warning("could not check held markets for resolution", extra={"error": str(exc)})
 
@@ -219,8 +215,8 @@ class CoreJobs:
         valuation, books = portfolio.valued(state, desk.marks)
         if self.ledger_ready() and valuation.complete:
             with desk.db.write() as conn:
-                portfolio_snapshots.write_snapshot(conn, desk.mode, valuation, now, kind)
-                portfolio_snapshots.write_strategy_snapshots(conn, desk.mode, books, now)
+                portfolio_snapshots.write_snapshot(conn, desk.mode, valuation, now, kind, desk.venue_name)
+                portfolio_snapshots.write_strategy_snapshots(conn, desk.mode, books, now, desk.venue_name)
         else:
             log.info("snapshot skipped: the valuation is not complete",
                      extra={"ready": self.ledger_ready(), "unmarked": list(valuation.unmarked)[:5]})
@@ -312,6 +308,14 @@ class CoreJobs:
         redeemed (engine/trading/settlement/collections.py)."""
         if not self.desk.live or self.link.replay is not None:
             return
+        await self.collect_owed()
+        config = self.config()
+        if config.auto_merge_min_sets > 0:  # held YES+NO sets back to cash (engine/trading/settlement/auto_merge.py)
+            await merge_held_sets(self.collector, round(config.auto_merge_min_sets * MICRO))
+
+    async def collect_owed(self) -> None:
+        """Every ledger's collections: what its venue paid booked, resolved markets redeemed. A replay runs it at
+        its simulated times while a claim is owed (engine/backtest/resolutions.py)."""
         config = self.config()
         await self.collector.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
         for ledger in self.others():  # a paper ledger's redemptions, on its paper venue
@@ -320,5 +324,3 @@ class CoreJobs:
             else:  # a venue that pays a settled market by itself: on paper its stand-in pays when asked at
                 # once; live, there is nothing to ask for, only what the venue paid to book
                 await ledger.collections.run(auto=ledger.mode == "paper", grace_ms=0)
-        if config.auto_merge_min_sets > 0:  # held YES+NO sets back to cash (engine/trading/settlement/auto_merge.py)
-            await merge_held_sets(self.collector, round(config.auto_merge_min_sets * MICRO))

@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Any
 from contracts import order_end
 from contracts.domain import Book, Intent, MarketView
 from contracts.payouts import Payouts
-from contracts.venue_policies import DESK_VENUE, policy_of
-from contracts.venues import LABELS
+from contracts.venue_policies import policy_of, venues_armed_alone
+from contracts.venues import LABELS, desk_venue
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.credits import window
@@ -52,6 +52,7 @@ from engine.risk.monitor import RiskMonitor
 from engine.trading.exits.exit_book import ExitBook
 from engine.trading.ledgers import arbs
 from engine.trading.ledgers.exchange_pauses import held, hold_for_pause
+from engine.trading.ledgers.venue_funds import FundsWatch
 from engine.trading.lookouts.balance_watch import BalanceWatch
 from engine.trading.lookouts.pass_guard import PassGuard
 from engine.trading.operator.operator_actions import holdings_in_scope, settle_resolution
@@ -60,7 +61,7 @@ from engine.trading.passes.ledger_pass import LedgerParts, ledger_pass
 from engine.trading.settlement.collections import Collections
 from engine.trading.settlement.pair_netting import net_held_pairs
 from engine.trading.settlement.void_refunds import book_refunds
-from engine.venues.base import VenueError
+from engine.venues.base import SplitAccount, VenueError
 from engine.venues.paper import PaperVenue
 from engine.venues.registry import adapter_of
 from engine.venues.settlement import RefundSource, ResultSource, SettlementVenue
@@ -115,13 +116,15 @@ class Ledger:
         self.strategies: set[str] = set()  # the strategies it trades this tick (the desk's: whoever routes there)
         self.live = False  # its venue is connected
         self.passes = PassGuard(label)  # its passes' failures halt it alone (trading/lookouts/pass_guard.py)
+        self.funds: FundsWatch | None = None  # live, its venue's sections said to the operator (venue_funds.py)
         # Its pass: every ledger's (passes/ledger_pass.py), with what is its own.
         self.parts = LedgerParts(self, self.risk, self.exits, self.arbitrage, self.operator_exits,
                                  on_kill=on_kill or self._kill_switch, venue_holds=self._venue_holds, look=look)
 
     def _executor(self) -> Executor:
         if not self.desk and self.mode == "live" and (
-                self.venue_name == DESK_VENUE or not adapter_of(self.venue_name).reachable(self.settings)):
+                policy_of(self.venue_name) not in venues_armed_alone()
+                or not adapter_of(self.venue_name).reachable(self.settings)):
             raise VenueError(f"no live ledger other than the desk's for {self.venue_name}: the desk's own venue is "
                              "armed with set_mode")
         return self.link.executor_for(self.venue_name, self.mode, self.risk, self.bus)
@@ -319,10 +322,18 @@ class Ledger:
 
     def _venue_holds(self, intents: list[Intent], now: int) -> tuple[list[Intent], list[Any]]:
         """Intents its venue cannot take now, emptied with a decision each: the pauses its venue announces
-        (engine/trading/ledgers/exchange_pauses.py)."""
-        if not policy_of(self.venue_name).announces_pauses:
-            return intents, []
-        return hold_for_pause(intents, self.link.references.exchange_state(), now)
+        (engine/trading/ledgers/exchange_pauses.py); live, on a venue whose account is split into sections,
+        the quotes their section cannot fund (engine/trading/ledgers/venue_funds.py)."""
+        decisions: list[Any] = []
+        if policy_of(self.venue_name).announces_pauses:
+            intents, decisions = hold_for_pause(intents, self.link.references.exchange_state(), now)
+        venue = self.executor.venue
+        if self.mode == "live" and self.live and isinstance(venue, SplitAccount):
+            if self.funds is None:
+                self.funds = FundsWatch(self.db, self.venue_name, self.label)
+            intents, held_out = self.funds.hold(venue.funds, intents, self.executor.state, self.catalog, now)
+            decisions += held_out
+        return intents, decisions
 
     def venue_held(self, now: int) -> str | None:
         """Why its venue takes nothing new now (None: it does)."""
@@ -383,19 +394,18 @@ def desk_ledger(link: VenueLink, mode: str, *, risk: RiskMonitor, bus: EventBus,
                 conditions: ConditionBoard, on_kill: KillSwitch, look: Callable[[int], None] | None) -> Ledger:
     """The desk's own ledger: the desk's venue in `mode`, measured by the desk's risk monitor, its kill switch
     the desk's, watched by the desk's lookout (`look`, its balance watch and conditions board)."""
-    return Ledger(link, DESK_VENUE, mode, risk=risk, bus=bus, desk=True, label="the desk", answer_key="desk",
+    return Ledger(link, desk_venue(), mode, risk=risk, bus=bus, desk=True, label="the desk", answer_key="desk",
                   balance_watch=balance_watch, on_kill=on_kill, look=look, conditions=conditions)
 
 
-def other_ledger(link: VenueLink, desk_risk: RiskMonitor, venue_name: str = DESK_VENUE,
-                  mode: str = "paper") -> Ledger:
+def other_ledger(link: VenueLink, desk_risk: RiskMonitor, venue_name: str, mode: str = "paper") -> Ledger:
     """A ledger other than the desk's: its own risk on the desk's limits, its own bus, its own kill switch."""
     risk = VenueLedgerRisk(link.db, desk_risk, link.clock, venue_name, mode)
     bus = EventBus()
     risk.listen(bus)  # its venue's faults count toward its own error breaker only
     label = risk.subject  # "paper ledger"; "<venue> paper", "<venue> live"
     # How the answers to a kill or a flatten name it ("paper_ledger" for the desk's venue, else "<venue>_<mode>").
-    answer_key = "paper_ledger" if venue_name == DESK_VENUE else f"{venue_name}_{mode}"
+    answer_key = f"{venue_name}_{mode}" if risk.elsewhere else "paper_ledger"
 
     def alert(level: AlertLevel, code: str, message: str) -> None:
         with link.db.write() as conn:
@@ -413,7 +423,13 @@ def markets_held_by(ledger: Ledger | None) -> set[str]:
 
 async def flatten_ledger(ledger: Ledger, payload: dict[str, Any]) -> list[dict[str, Any]]:
     """The operator's flatten, on a ledger other than the desk's: every strategy's positions in scope sold through
-    its exit path (tried again until nothing is held), one answer per strategy."""
+    its exit path (tried again until nothing is held), one answer per strategy. A live ledger's flatten of
+    everything (no market, no strategy named: every resting order of the account is to go) cancels them first
+    in the venue's one call for all (its `cancel_all`: a kill's; a venue without one cancels them order by
+    order), then sells."""
+    answers: list[dict[str, Any]] = []
+    if ledger.mode == "live" and ledger.live and not payload.get("condition_id") and not payload.get("strategy"):
+        answers.append({"cancelled": await ledger.executor.kill()})
     strategies = sorted({h.strategy for h in holdings_in_scope(ledger, payload)})
-    return [await exit_positions(ledger, ledger.risk, ledger.exits, ledger.operator_exits,
-                                 {**payload, "strategy": name, "reason": "flatten"}) for name in strategies]
+    return answers + [await exit_positions(ledger, ledger.risk, ledger.exits, ledger.operator_exits,
+                                           {**payload, "strategy": name, "reason": "flatten"}) for name in strategies]

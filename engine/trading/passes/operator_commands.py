@@ -11,6 +11,7 @@ from typing import Any
 
 from contracts.command_refusal import CommandRejected
 from engine.trading.hosting.strategy_host import StrategyHost
+from engine.trading.ledgers.venue_funds import move_funds
 from engine.trading.ledgers.venue_link import VenueLink
 from engine.trading.operator import operator_actions
 from engine.trading.operator.operator_exits import exit_positions
@@ -55,6 +56,11 @@ class OperatorCommands:
 
     async def merge(self, payload: dict[str, Any]) -> dict[str, Any]:
         return await self._collect("merge", payload)
+
+    async def move_funds(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Money moved between the sections of a live venue's account, as the operator confirmed it."""
+        ledger = self.ledgers.get(str(payload["venue"]), "live")
+        return await move_funds(ledger.executor.venue if ledger is not None and ledger.live else None, payload)
 
     async def _collect(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         self.mark(payload.get("condition_id"))

@@ -38,8 +38,9 @@ def held_pairs(collections: Collections) -> list[tuple[str, str]]:
 
 async def merge_held_sets(collections: Collections, min_sets: int) -> list[dict[str, Any]]:
     """Merge every strategy's complete sets of a market that reach `min_sets` (micro-shares)."""
-    with collections.ex.db.read() as conn:
-        flying = {tx.condition_id for tx in claims_store.open_txs(conn, collections.ex.mode) if tx.kind == "merge"}
+    ex = collections.ex
+    with ex.db.read() as conn:
+        flying = {tx.condition_id for tx in claims_store.open_txs(conn, ex.mode, ex.venue_name) if tx.kind == "merge"}
     merged = []
     for strategy, cid in held_pairs(collections):
         market = collections.catalog.get(cid)

@@ -17,6 +17,9 @@ what the position pays (payout_check.py: a market without a result on chain wait
 of 0 is not sent), and each payment reported is checked against it. A redemption that fails once the
 market owes nothing more (another transaction, or the auto-redeem operator, paid it) is recorded
 without an alert.
+
+A backtest runs the same collections on its replay's clock (engine/backtest/resolutions.py): their reads
+see the replay's batch, uncommitted (`Database.read_own`; live, each is a read of its own).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.command_refusal import CommandRejected
 from contracts.domain import BadNumber, Side, fmt, to_micros
-from contracts.venue_policies import DESK_VENUE, policy_of
+from contracts.venue_policies import policy_of
 from engine.execution import claims
 from engine.execution.cash_book import Alert
 from engine.execution.credits import book_venue_credits
@@ -46,7 +49,6 @@ if TYPE_CHECKING:
     from engine.trading.parts import TradingSite
 
 log = logging.getLogger("engine.trading.settlement.collections")
-DESK = policy_of(DESK_VENUE)  # the venue whose holders redeem on the desk's wallet
 APPROVAL_RECHECK_MS = 10 * 60_000  # how long an answer about the auto-redeem approval is trusted
 RETRY_MS = 5 * 60_000  # a failed redeem is tried again this long after
 # A redeem or merge sent without an answer (or recorded, then the engine died) may be mined late:
@@ -99,7 +101,7 @@ class Collections:
     async def follow(self) -> None:
         """Bring every transaction in flight up to date with the venue."""
         now = self.clock()
-        with self.ex.db.read() as conn:
+        with self.ex.db.read_own() as conn:
             flying = claims_store.open_txs(conn, self.ex.mode, self.ex.venue_name)
         for tx in flying:
             if tx.ref is None:
@@ -123,7 +125,7 @@ class Collections:
 
     def _paid(self, tx: claims_store.TxRow) -> bool:
         """Its claims were paid by what the venue reported (so it was mined, answer or not)."""
-        with self.ex.db.read() as conn:
+        with self.ex.db.read_own() as conn:
             return claims_store.still_owed_by(conn, self.ex.mode, tx) == 0
 
     def _failed(self, tx_id: int, kind: str, condition_id: str | None, error: str) -> None:
@@ -156,7 +158,7 @@ class Collections:
         for cid, since in sorted(owed.items()):
             v2 = self._protocol_v2(cid)
             approved = await self._auto_redeem_approved(v2) if not now_please else False
-            with self.ex.db.read() as conn:
+            with self.ex.db.read_own() as conn:
                 last = claims_store.last_attempt(conn, self.ex.mode, "redeem", cid)
             if last is not None and last.state in claims_store.OPEN_TX_STATES \
                     and not (now_please and last.ref is None):
@@ -182,7 +184,8 @@ class Collections:
         with self.ex.tx() as conn:
             raise_alert(conn, level="warning", source="venue", code="REDEEM_UNPAID",
                         message=f"the redemption{_in(tx.condition_id)} was mined over 30 minutes ago but the venue "
-                                f"reports no payment for it: check the wallet's positions on {DESK.site} (Redeem "
+                                f"reports no payment for it: check the wallet's positions on "
+                                f"{policy_of(self.ex.venue_name).site} (Redeem "
                                 "now sends it again)")
 
     def _protocol_v2(self, condition_id: str) -> bool:
@@ -191,7 +194,7 @@ class Collections:
 
     def _owed(self, condition_id: str | None) -> dict[str, int]:
         """Markets with open redeem claims, final here, and since when they are owed."""
-        with self.ex.db.read() as conn:
+        with self.ex.db.read_own() as conn:
             rows = claims_store.open_claims(conn, self.ex.mode, condition_id, self.ex.venue_name)
         owed: dict[str, int] = {}
         for claim in rows:
@@ -202,14 +205,14 @@ class Collections:
     async def _send_redeem(self, condition_id: str) -> dict[str, Any]:
         market = self.catalog.get(condition_id)
         neg_risk = market.neg_risk if market is not None else False
-        with self.ex.db.read() as conn:
+        with self.ex.db.read_own() as conn:
             owed = claims_store.open_claims(conn, self.ex.mode, condition_id, self.ex.venue_name)
         amount = sum(c.amount for c in owed if c.kind == "redeem")
         return await self._send_one(condition_id, amount, lambda: self.venue.redeem(condition_id, neg_risk))
 
     async def _send_redeem_v2(self, condition_id: str) -> dict[str, Any]:
         """A Protocol V2 market: each outcome owed for redeemed through the Router, a transaction each."""
-        with self.ex.db.read() as conn:
+        with self.ex.db.read_own() as conn:
             owed = claims_store.open_claims(conn, self.ex.mode, condition_id, self.ex.venue_name)
         by_position: dict[str, int] = defaultdict(int)
         for claim in owed:

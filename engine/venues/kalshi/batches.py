@@ -1,5 +1,7 @@
 """What the desk's Kalshi calls cost, and the batched V2 orders those costs bound
-(`/portfolio/events/orders/batched`: create and cancel), for the desk's Kalshi client (client.py).
+(`/portfolio/events/orders/batched`: create and cancel) beside Cancel All Orders (`DELETE
+/portfolio/events/orders`, billed as the tier's largest batch cancel), for the desk's Kalshi client
+(client.py).
 
 A batch is billed per item (Kalshi's Batch Create and Batch Cancel Orders (V2) pages: an order 10
 tokens, a cancel 2; `/account/endpoint_costs` says what the account's endpoints cost), and Kalshi's
@@ -23,14 +25,18 @@ BATCHED = f"{ORDERS}/batched"
 # (method, route as /account/endpoint_costs writes it under the API's root) of what the desk pays per call
 # or per batch item; the documented costs stand until the account's are read.
 COST_ROUTES = {"cancel": ("DELETE", f"{ORDERS}/{{order_id}}"), "lookup": ("GET", "/portfolio/orders/{order_id}"),
-               "batch_create": ("POST", BATCHED), "batch_cancel": ("DELETE", BATCHED)}
-DOCUMENTED_COSTS = {"cancel": CANCEL_COST, "lookup": LOOKUP_COST, "batch_create": DEFAULT_COST, "batch_cancel": 2}
+               "batch_create": ("POST", BATCHED), "batch_cancel": ("DELETE", BATCHED), "cancel_all": ("DELETE", ORDERS)}
+# Cancel All Orders costs "the same number of write tokens as a batch cancel containing the maximum number of
+# orders allowed for the caller's API tier" (Cancel Up to 10,000 Orders): a Basic write bucket's worth (100)
+# until the account's costs are read.
+DOCUMENTED_COSTS = {"cancel": CANCEL_COST, "lookup": LOOKUP_COST, "batch_create": DEFAULT_COST, "batch_cancel": 2,
+                    "cancel_all": BASIC[1][1]}
 
 
 def batch_limit(pacer: Pacer, cost: int) -> int:
     """Items of `cost` tokens one batch may carry: what the desk's copy of the write bucket pays for at
     once (it holds less than Kalshi's, engine/venues/kalshi/http.py), at least one."""
-    return max(1, pacer.write.capacity // max(1, cost))
+    return max(1, int(pacer.write.capacity) // max(1, cost))
 
 
 # A Basic account's batches at the documented costs (5 creates, 25 cancels): what the paper venue
@@ -50,7 +56,8 @@ class KalshiBatches:
         """What the desk's calls cost now (`/account/endpoint_costs`: the endpoints whose cost is not the
         default), kept for its pacing and its batches."""
         listed = models.endpoint_costs(await self.http.request("GET", "/account/endpoint_costs"), self.http.root)
-        self.costs = {what: listed.costs.get(route, listed.default) for what, route in COST_ROUTES.items()}
+        # (every call is billed: a cost of 0 would leave it unpaced, so it is read as 1)
+        self.costs = {what: max(1, listed.costs.get(route, listed.default)) for what, route in COST_ROUTES.items()}
         return self.costs
 
     def limit(self, what: str) -> int:
@@ -66,14 +73,22 @@ class KalshiBatches:
                                          cost=self.costs["batch_create"] * len(bodies))
         return models.batch_placed(answer, [str(b.get("client_order_id") or "") for b in bodies])
 
-    async def cancel(self, orders: Sequence[tuple[str, str | None]]) -> list[models.BatchCancelled]:
-        """Cancel (order id, its market's ticker) pairs in one request, answered item by item in the same
-        order. At most `limit("batch_cancel")` of them."""
+    async def cancel(self, orders: Sequence[tuple[str, str | None, int | None]]) -> list[models.BatchCancelled]:
+        """Cancel (order id, its market's ticker, its market's shard) in one request, answered item by item in
+        the same order, each routed to its shard. At most `limit("batch_cancel")` of them."""
         self._bounded(orders, "batch_cancel")
-        items = [{"order_id": order_id, **({"market_ticker": ticker} if ticker else {})} for order_id, ticker in orders]
+        items = [{"order_id": order_id, **({"market_ticker": ticker} if ticker else {}),
+                  **({"exchange_index": shard} if shard is not None else {})} for order_id, ticker, shard in orders]
         answer = await self.http.request("DELETE", BATCHED, body={"orders": items}, auth=True, write=True,
                                          cost=self.costs["batch_cancel"] * len(orders))
-        return models.batch_cancelled(answer, [order_id for order_id, _ in orders])
+        return models.batch_cancelled(answer, [order_id for order_id, _, _ in orders])
+
+    async def cancel_all(self) -> None:
+        """Cancel All Orders (`DELETE /portfolio/events/orders`): every resting order of the account, on every
+        shard, at most 10,000 a call (beyond that an arbitrary subset); orders placed in the minute after may
+        be cancelled too. Answered 204, with no count: the caller reads what still rests. It costs a batch
+        cancel as big as the tier allows (`costs["cancel_all"]`)."""
+        await self.http.request("DELETE", ORDERS, auth=True, write=True, cost=self.costs["cancel_all"])
 
     def _bounded(self, items: Sequence[Any], what: str) -> None:
         if not 1 <= len(items) <= self.limit(what):

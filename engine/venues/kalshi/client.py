@@ -13,7 +13,8 @@ candlesticks (for research), series' and events' fee settings with the changes K
 them, and the account: balance, orders, fills, positions (unsettled, settled or both), settlements,
 its rate limits, what each endpoint costs, and its API keys.
 
-Batches and what each call costs: batches.py (`client.batches`).
+Batches, the cancel-all and what each call costs: batches.py (`client.batches`); the money across the
+account's exchange shards and the archive of settled positions: account_shards.py (`client.account`).
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from engine.venues.kalshi import models
+from engine.venues.kalshi.account_shards import KalshiAccount
 from engine.venues.kalshi.batches import KalshiBatches
 from engine.venues.kalshi.fixed import KalshiShapeError, fmt_count, fmt_dollars, items
 from engine.venues.kalshi.fixed import count as fixed_count
-from engine.venues.kalshi.http import KalshiHttp, KalshiSigner, Pacer
+from engine.venues.kalshi.http import KalshiHttp, KalshiSigner, Pacer, pages
 
 PAGE = 200
 MAX_PAGES = 50  # a listing read at most this many pages (a cursor that never ends is Kalshi's fault, not a loop)
@@ -37,7 +39,8 @@ log = logging.getLogger(__name__)
 class KalshiClient:
     def __init__(self, http: KalshiHttp) -> None:
         self.http = http
-        self.batches = KalshiBatches(http)  # the batched orders, and what each call costs
+        self.batches = KalshiBatches(http)  # the batched orders and the cancel-all, and what each call costs
+        self.account = KalshiAccount(http)  # its money across exchange shards, and its archived positions
 
     @classmethod
     def at(cls, host: str, key_id: str | None = None, private_pem: str | None = None, *,
@@ -53,7 +56,10 @@ class KalshiClient:
     async def pace_by_account(self) -> models.Limits:
         """Read the account's token budgets and what its endpoints cost, and pace by them from now on."""
         found = models.limits(await self.http.request("GET", "/account/limits", auth=True))
-        self.http.pacer = Pacer.of(found.read, found.write)
+        self.http.pacer, bounded = Pacer.meant(found.read, found.write)
+        if bounded:  # a figure no tier of Kalshi's has: paced by the nearest one that does
+            log.warning("Kalshi's account limits are outside what its tiers can mean: bounded",
+                        extra={"said": bounded})
         await self.batches.read_costs()
         return found
 
@@ -146,8 +152,10 @@ class KalshiClient:
         """The account's API keys (scopes, a subaccount restriction) and its location attestation's expiry."""
         return models.api_keys(await self.http.request("GET", "/api_keys", auth=True))
 
-    async def balance(self) -> models.Balance:
-        return models.balance(await self.http.request("GET", "/portfolio/balance", auth=True))
+    async def balance(self, *, shard: int | None = None) -> models.Balance:
+        """Every shard's balance together (and each one's in `breakdown`), or one shard's."""
+        return models.balance(await self.http.request("GET", "/portfolio/balance", params={"exchange_index": shard},
+                                                      auth=True))
 
     async def order(self, order_id: str) -> models.Order:
         answer = await self.http.request("GET", f"/portfolio/orders/{order_id}", auth=True,
@@ -197,11 +205,11 @@ class KalshiClient:
 
     async def create_order(self, *, ticker: str, client_order_id: str, book_side: str, price: int, count: int,
                            time_in_force: str, post_only: bool = False, cancel_on_pause: bool = False,
-                           self_trade_prevention: str = "taker_at_cross") -> models.Placed:
+                           self_trade_prevention: str = "taker_at_cross", shard: int | None = None) -> models.Placed:
         """A V2 order on the YES book: `book_side` bid buys YES at `price`, ask sells YES at it."""
         body = order_body(ticker=ticker, client_order_id=client_order_id, book_side=book_side, price=price,
                           count=count, time_in_force=time_in_force, post_only=post_only,
-                          cancel_on_pause=cancel_on_pause, self_trade_prevention=self_trade_prevention)
+                          cancel_on_pause=cancel_on_pause, self_trade_prevention=self_trade_prevention, shard=shard)
         return await self.send_order(body)
 
     async def send_order(self, body: dict[str, Any]) -> models.Placed:
@@ -209,39 +217,35 @@ class KalshiClient:
         answer = await self.http.request("POST", "/portfolio/events/orders", body=body, auth=True, write=True)
         return models.placed(answer, "create answer")
 
-    async def cancel_order(self, order_id: str, *, ticker: str | None = None) -> int:
-        """Cancel a resting order; returns the contracts it took off the book."""
+    async def cancel_order(self, order_id: str, *, ticker: str | None = None, shard: int | None = None) -> int:
+        """Cancel a resting order (on its market's shard, `shard`); returns the contracts it took off the book."""
         answer = await self.http.request("DELETE", f"/portfolio/events/orders/{order_id}",
-                                         params={"market_ticker": ticker}, auth=True, write=True,
-                                         cost=self.batches.costs["cancel"])
+                                         params={"market_ticker": ticker, "exchange_index": shard}, auth=True,
+                                         write=True, cost=self.batches.costs["cancel"])
         return fixed_count(answer, "reduced_by", f"cancel answer {order_id}")
 
     async def amend_order(self, order_id: str, *, ticker: str, book_side: str, price: int,
-                          total_count: int) -> models.Placed:
+                          total_count: int, shard: int = 0) -> models.Placed:
         """A new price and total count (filled + to rest): only a smaller size at the same price keeps
         the queue place."""
-        body = {"ticker": ticker, "side": book_side, "price": fmt_dollars(price), "count": fmt_count(total_count)}
+        body = {"ticker": ticker, "side": book_side, "price": fmt_dollars(price), "count": fmt_count(total_count),
+                "exchange_index": shard}
         answer = await self.http.request("POST", f"/portfolio/events/orders/{order_id}/amend", body=body, auth=True,
                                          write=True)
         return models.placed(answer, "amend answer")
 
-    async def decrease_order(self, order_id: str, *, reduce_to: int) -> int:
+    async def decrease_order(self, order_id: str, *, reduce_to: int, shard: int = 0) -> int:
         """Fewer contracts resting, keeping the queue place; returns those still resting."""
         answer = await self.http.request("POST", f"/portfolio/events/orders/{order_id}/decrease",
-                                         body={"reduce_to": fmt_count(reduce_to)}, auth=True, write=True)
+                                         body={"reduce_to": fmt_count(reduce_to), "exchange_index": shard}, auth=True,
+                                         write=True)
         return fixed_count(answer, "remaining_count", f"decrease answer {order_id}")
 
     # -- pages -----------------------------------------------------------------------------------------
 
-    async def _pages(self, path: str, field: str, params: dict[str, Any], *, auth: bool = False,
-                     max_pages: int = MAX_PAGES) -> AsyncIterator[list[Any]]:
-        cursor = None
-        for _ in range(max_pages):
-            answer = await self.http.request("GET", path, params={**params, "cursor": cursor}, auth=auth)
-            yield items(answer, field, path)
-            cursor = answer.get("cursor") if isinstance(answer, dict) else None
-            if not cursor:
-                return
+    def _pages(self, path: str, field: str, params: dict[str, Any], *, auth: bool = False,
+               max_pages: int = MAX_PAGES) -> AsyncIterator[list[Any]]:
+        return pages(self.http, path, field, params, auth=auth, max_pages=max_pages)
 
 
 def _of_no_contracts(record: Any) -> bool:
@@ -257,9 +261,12 @@ def _of_no_contracts(record: Any) -> bool:
 
 
 def order_body(*, ticker: str, client_order_id: str, book_side: str, price: int, count: int, time_in_force: str,
-               post_only: bool, cancel_on_pause: bool, self_trade_prevention: str = "taker_at_cross") -> dict[str, Any]:
+               post_only: bool, cancel_on_pause: bool, self_trade_prevention: str = "taker_at_cross",
+               shard: int | None = None) -> dict[str, Any]:
     """Kalshi's CreateOrderV2Request: price and count as fixed-point strings (4 and 2 decimals: the
-    desk's micro-units refuse to round into them), the time in force and self-trade prevention it requires."""
+    desk's micro-units refuse to round into them), the time in force and self-trade prevention it requires,
+    and the market's shard (`exchange_index`) named: never auto-routed (the latency, and the billing of
+    every shard's write bucket), never left to a default."""
     if book_side not in ("bid", "ask"):
         raise ValueError(f"book side {book_side!r}: bid or ask")
     body: dict[str, Any] = {"ticker": ticker, "client_order_id": client_order_id, "side": book_side,
@@ -269,6 +276,8 @@ def order_body(*, ticker: str, client_order_id: str, book_side: str, price: int,
         body["post_only"] = True
     if cancel_on_pause:
         body["cancel_order_on_pause"] = True
+    if shard is not None:
+        body["exchange_index"] = shard
     return body
 
 

@@ -108,6 +108,18 @@ def integer(record: Mapping[str, Any], name: str, where: str) -> int:
     return value
 
 
+def maybe_integer(record: Mapping[str, Any], name: str, where: str) -> int | None:
+    return None if record.get(name) is None else integer(record, name, where)
+
+
+def shard(record: Mapping[str, Any], where: str, name: str = "exchange_index") -> int | None:
+    """An `exchange_index` (a shard: 0 or more), or None when the record does not say."""
+    value = maybe_integer(record, name, where)
+    if value is not None and value < 0:
+        raise KalshiShapeError(f"{where}.{name}: {value} is not a shard")
+    return value
+
+
 def time_ms(record: Mapping[str, Any], name: str, where: str) -> int:
     """An RFC 3339 time as epoch milliseconds."""
     raw = text(record, name, where)

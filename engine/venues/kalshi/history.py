@@ -17,6 +17,11 @@ at 1 - the YES ask). Kalshi publishes no order-book history and a candle carries
 hold CANDLE_DEPTH contracts a side, which the import's history states. A side a candle does not
 quote stays empty (no mid). Nothing is guessed beyond that: a trade or candle that cannot be read is
 counted under its reason and left out.
+
+How the market ended, once Kalshi has `finalized` it, is read from the same market record (`ending`),
+as the desk's reference reads it live (engine/venues/kalshi/reference.py): a `yes` or `no` result, a
+settlement at a value (`scalar`, its `settlement_value_dollars`), anything else a void; dated by its
+`settlement_ts`. A backtest settles there (storage/research/market_resolutions.py).
 """
 
 from __future__ import annotations
@@ -31,9 +36,10 @@ from typing import Any
 import httpx
 
 from contracts.domain import BadNumber, to_micros
+from contracts.resolutions import Resolution
 from contracts.venues.kalshi import ids as wire
 
-# A recording tick (at, token, kind, side, price, size, mid, data), as engine/marketdata/pmxt_rows.py makes them.
+# A recording tick (at, token, kind, side, price, size, mid, data), as engine/venues/polymarket/pmxt_rows.py makes them.
 Tick = tuple[int, str, str, str | None, int | None, int | None, int | None, str | None]
 PAGE = 1_000
 MAX_PAGES = 10_000  # 10 M trades: a typo in a range, not a market's history
@@ -56,6 +62,7 @@ class KalshiReport:
     candles: int = 0
     books: int = 0
     bad: Counter[str] = field(default_factory=Counter)
+    market: dict[str, Any] = field(default_factory=dict)  # the market's record as Kalshi answered it
 
     def as_dict(self) -> dict[str, Any]:
         return {"trades": self.trades, "of_them_historical": self.historical_trades, "candles": self.candles,
@@ -130,6 +137,7 @@ def history_ticks(reader: PublicHistory, ticker: str, start_ms: int, end_ms: int
     """The market's trades and candle books inside [start, end] as ticks (not yet in time order)."""
     trades_cutoff, settled_cutoff = reader.cutoff()
     market, historical = reader.market(ticker)
+    report.market = market
     settled = _when(market.get("settlement_ts")) or _when(market.get("close_time"))
     parts = []
     if start_ms < trades_cutoff:
@@ -157,6 +165,21 @@ def history_ticks(reader: PublicHistory, ticker: str, start_ms: int, end_ms: int
             yield tick
     if progress is not None:
         progress(f"kalshi: {report.candles:,} candles of {ticker} read")
+
+
+def ending(market: dict[str, Any]) -> Resolution | None:
+    """How a Kalshi market ended, from its record (None until it is finalized, or without a settlement time)."""
+    at = _when(market.get("settlement_ts"))
+    ticker = market.get("ticker")
+    if market.get("status") != "finalized" or at is None or not isinstance(ticker, str) or not ticker:
+        return None
+    result = market.get("result")
+    if result in ("yes", "no"):
+        return Resolution(wire.market_id(ticker), at, str(result), None, "kalshi")
+    value = _micros(market.get("settlement_value_dollars")) if result == "scalar" else None
+    if value is not None and 0 <= value <= MICRO:
+        return Resolution(wire.market_id(ticker), at, "value", value, "kalshi")
+    return Resolution(wire.market_id(ticker), at, "void", None, "kalshi")  # no value the desk can read: its void
 
 
 def _series(reader: PublicHistory, market: dict[str, Any]) -> str:

@@ -26,8 +26,9 @@ def import_pair_history(kalshi: KalshiSettings, db: Database, market: str, span:
                         actor: str) -> dict[str, Any]:
     """The session imported from the Kalshi history of `market`'s pair over `span` (ms), and what it holds.
     Raises NotPaired, or KalshiHistoryError or SessionError (nothing imported), with the reason."""
+    from contracts.resolutions import utc
     from contracts.venues.kalshi import ids as wire
-    from engine.venues.kalshi.history import CANDLE_DEPTH, KalshiHistoryError, KalshiReport, PublicHistory
+    from engine.venues.kalshi.history import CANDLE_DEPTH, KalshiHistoryError, KalshiReport, PublicHistory, ending
     from storage.desk.venue_pairs import list_pairs
     from storage.venues.kalshi.history_store import import_kalshi_ticks
 
@@ -50,12 +51,16 @@ def import_pair_history(kalshi: KalshiSettings, db: Database, market: str, span:
             notes = (f"Kalshi's public history of {ticker} (pair of {pair.condition_id}): {report.trades:,} trades "
                      f"({report.historical_trades:,} from the historical tier), books from {report.candles:,} "
                      f"1-minute candles; left out: {json.dumps(dict(report.bad)) if report.bad else 'none'}")
+            ended = ending(report.market)  # how it ended, once Kalshi finalized it (a backtest settles there)
             session, written = import_kalshi_ticks(
                 db, condition_id=pair.condition_id, tokens=(wire.token_id(ticker, "yes"), wire.token_id(ticker, "no")),
-                span=span, ticks=ticks, name=name, notes=notes, actor=actor, history=history)
+                span=span, ticks=ticks, name=name, notes=notes, actor=actor, history=history, ended=ended)
     finally:
         reader.close()
-    return {"session": session.name, "ticker": ticker, "ticks": written, **report.as_dict()}
+    said = (f"{ended.label} at {utc(ended.at)} UTC (Kalshi)" if ended is not None else
+            "not finalized as Kalshi shows it: a backtest values what it holds at the last mid (give its end with "
+            "`python -m engine resolutions set`)")
+    return {"session": session.name, "ticker": ticker, "ticks": written, "resolution": said, **report.as_dict()}
 
 
 def _sorted(scratch: Path, reader: Any, ticker: str, span: tuple[int, int], report: Any) -> Any:

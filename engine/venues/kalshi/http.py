@@ -19,7 +19,7 @@ import base64
 import json
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,10 +28,15 @@ import httpx
 
 from contracts.geoblock import region_blocked
 from contracts.jsonsafe import JsonBeyondBounds, JsonRefused, loads_bounded
+from engine.ratelimit import TokenBucket, bounded
+from engine.venues.kalshi.fixed import items
 
 TIMEOUT_S = 10.0
 DEFAULT_COST = 10
 BASIC = ((200, 400), (100, 100))  # (read, write) of a Basic account: (tokens a second, capacity)
+# The most a tier's bucket refills a second (Prime's 4,000, read and write: Rate Limits and Tiers); a bucket
+# holds one to two seconds of it (the write bucket two, one on Basic; the read bucket's is not stated).
+MOST_PER_S = 4_000
 BACKOFF_S = (0.05, 0.1, 0.2, 0.4, 0.8)  # waits after successive 429s before giving up
 MARGIN = 0.9  # of Kalshi's refill rate the desk spends
 BURST_SHARE = 0.5  # of Kalshi's bucket capacity spent at once: what is left covers a burst that arrives late
@@ -100,28 +105,14 @@ class KalshiSigner:
                 "KALSHI-ACCESS-SIGNATURE": base64.b64encode(signature).decode()}
 
 
-class Bucket:
-    """The desk's own copy of one of Kalshi's token buckets: a request waits for its tokens."""
-
-    def __init__(self, rate: float, capacity: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate, self.capacity, self.clock = rate, capacity, clock
-        self.tokens = float(capacity)
-        self.at = clock()
-
-    def wait_s(self, cost: int) -> float:
-        """Take `cost` tokens: 0 when they were there, else how long until they would have been
-        (the tokens are taken all the same: the caller waits that long)."""
-        now = self.clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        self.tokens -= min(cost, self.capacity)
-        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
-
-
 @dataclass
 class Pacer:
-    read: Bucket
-    write: Bucket
+    """The account's read and write buckets, each a bucket of the desk's one rate limiter
+    (engine/ratelimit.py): a request takes its tokens as it goes and waits as long as they take to
+    come back."""
+
+    read: TokenBucket
+    write: TokenBucket
 
     @classmethod
     def of(cls, read: tuple[int, int], write: tuple[int, int]) -> Pacer:
@@ -129,11 +120,28 @@ class Pacer:
         Kalshi counts a request when it arrives: requests that left paced can arrive bunched (a burst
         held up on the way, then the next ones on time), and Kalshi's bucket, full while it waited,
         refilled nothing; what the desk leaves unspent of it covers that."""
-        return cls(Bucket(read[0] * MARGIN, int(read[1] * BURST_SHARE)),
-                   Bucket(write[0] * MARGIN, int(write[1] * BURST_SHARE)))
+        return cls(TokenBucket(read[0] * MARGIN, int(read[1] * BURST_SHARE)),
+                   TokenBucket(write[0] * MARGIN, int(write[1] * BURST_SHARE)))
+
+    @classmethod
+    def meant(cls, read: tuple[int, int], write: tuple[int, int]) -> tuple[Pacer, str]:
+        """Buckets for what `/account/limits` answered, each figure within what Kalshi's tiers can mean
+        (a refill from Basic's to Prime's, a capacity of one to two seconds of it): a figure outside is
+        read as the nearest one in, and the second value says so ("" when every figure was in)."""
+        said: list[str] = []
+
+        def within(name: str, given: tuple[int, int], least: int) -> tuple[int, int]:
+            rate = int(bounded(given[0], least, MOST_PER_S))
+            capacity = int(bounded(given[1], rate, 2 * rate))
+            if (rate, capacity) != given:
+                said.append(f"{name} {given[0]}/s, capacity {given[1]} read as {rate}/s, capacity {capacity}")
+            return rate, capacity
+
+        pacer = cls.of(within("read", read, BASIC[0][0]), within("write", write, BASIC[1][0]))
+        return pacer, "; ".join(said)
 
     async def pace(self, write: bool, cost: int) -> None:
-        wait = (self.write if write else self.read).wait_s(cost)
+        wait = (self.write if write else self.read).owe(cost)
         if wait > 0:
             await asyncio.sleep(wait)
 
@@ -223,6 +231,8 @@ class KalshiHttp:
                 continue
             if answer.status_code >= 300:
                 raise error_of(answer.status_code, answer.content)
+            if answer.status_code == 204:  # done, with no body (Cancel All Orders)
+                return {}
             try:
                 return loads_bounded(answer.content, max_bytes=ANSWER_BYTES, max_depth=ANSWER_DEPTH,
                                      what="the body")
@@ -237,3 +247,16 @@ class KalshiHttp:
                 await client.aclose()
             except RuntimeError:  # its event loop is gone (the CLI ran it with asyncio.run)
                 pass
+
+
+async def pages(http: KalshiHttp, path: str, field: str, params: Mapping[str, Any], *, auth: bool = False,
+                max_pages: int = 50) -> AsyncIterator[list[Any]]:
+    """A listing's pages (its `field`), cursor after cursor, at most `max_pages` (a cursor that never ends is
+    Kalshi's fault, not a loop)."""
+    cursor = None
+    for _ in range(max_pages):
+        answer = await http.request("GET", path, params={**params, "cursor": cursor}, auth=auth)
+        yield items(answer, field, path)
+        cursor = answer.get("cursor") if isinstance(answer, dict) else None
+        if not cursor:
+            return

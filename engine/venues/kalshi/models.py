@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from fractions import Fraction
 from typing import Any
 
@@ -27,6 +28,7 @@ from engine.venues.kalshi.fixed import (
     maybe_time_ms,
     positive_count,
     price,
+    shard,
     text,
     time_ms,
 )
@@ -66,6 +68,9 @@ class Market:
     strike_type: str | None = None
     floor_strike: float | None = None
     cap_strike: float | None = None
+    # The exchange shard it lives on (Exchange Sharding: "the exchange_index field is the authoritative
+    # source of truth"); a market listed before sharding, which does not say, lives on the default, 0.
+    exchange_index: int = 0
 
     @property
     def kind(self) -> str:
@@ -98,6 +103,7 @@ class Order:
     taker_fees: int
     maker_fees: int
     created_ms: int
+    exchange_index: int | None = None  # its market's shard, as Kalshi says it (None: not said)
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,7 @@ class Fill:
     is_taker: bool
     at_ms: int
     client_order_id: str | None = None  # the streams say it; the REST fills no longer do (2026-03-30)
+    exchange_index: int | None = None  # the shard it traded on, as Kalshi says it (None: not said)
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,7 @@ class Position:
     position: int  # signed micro-contracts: + YES, - NO
     exposure: int
     fees_paid: int
+    exchange_index: int = 0  # the shard it is held on (required in MarketPosition since OpenAPI 3.34.0)
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,21 @@ class Settlement:
 class Balance:
     balance: int  # micro-dollars free to trade (`balance_dollars`, exact to $0.0001)
     portfolio_value_cents: int
+    # Each shard's free balance (`balance_breakdown`, micro-dollars); empty when Kalshi sends none (a
+    # subaccount-restricted key).
+    breakdown: dict[int, int] = dataclass_field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One of the account's transfers between shards (`GET /portfolio/intra_exchange_instance_transfers`)."""
+
+    transfer_id: str
+    source: int  # shard
+    destination: int
+    amount: int  # micro-dollars
+    status: str  # pending | complete
+    created_ms: int
 
 
 @dataclass(frozen=True)
@@ -321,7 +344,8 @@ def market(record: Mapping[str, Any]) -> Market:
         mve_collection=record.get("mve_collection_ticker") or None,
         settlement_bounds=str(record.get("settlement_bounds_type") or "default"),
         strike_type=record.get("strike_type") if isinstance(record.get("strike_type"), str) else None,
-        floor_strike=_strike(record, "floor_strike", w), cap_strike=_strike(record, "cap_strike", w))
+        floor_strike=_strike(record, "floor_strike", w), cap_strike=_strike(record, "cap_strike", w),
+        exchange_index=shard(record, w) or 0)
 
 
 def _strike(record: Mapping[str, Any], name: str, where: str) -> float | None:
@@ -362,7 +386,7 @@ def order(record: Mapping[str, Any]) -> Order:
         initial_count=count(record, "initial_count_fp", w), fill_count=count(record, "fill_count_fp", w),
         remaining_count=count(record, "remaining_count_fp", w), taker_fees=dollars(record, "taker_fees_dollars", w),
         maker_fees=dollars(record, "maker_fees_dollars", w),
-        created_ms=maybe_time_ms(record, "created_time", w) or 0)
+        created_ms=maybe_time_ms(record, "created_time", w) or 0, exchange_index=shard(record, w))
 
 
 def fill(record: Mapping[str, Any]) -> Fill:
@@ -374,14 +398,14 @@ def fill(record: Mapping[str, Any]) -> Fill:
                 ticker=text(record, "market_ticker" if "market_ticker" in record else "ticker", w),
                 book_side=choice(record, "book_side", w, BOOK_SIDES), count=positive_count(record, "count_fp", w),
                 yes_price=price(record, "yes_price_dollars", w), fee=dollars(record, "fee_cost", w),
-                is_taker=flag(record, "is_taker", w), at_ms=at)
+                is_taker=flag(record, "is_taker", w), at_ms=at, exchange_index=shard(record, w))
 
 
 def position(record: Mapping[str, Any]) -> Position:
     w = _where("position", record)
     return Position(text(record, "ticker", w), count(record, "position_fp", w, signed=True),
                     dollars(record, "market_exposure_dollars", w, signed=True),
-                    dollars(record, "fees_paid_dollars", w))
+                    dollars(record, "fees_paid_dollars", w), shard(record, w) or 0)
 
 
 def settlement(record: Mapping[str, Any]) -> Settlement:
@@ -399,8 +423,27 @@ def settlement(record: Mapping[str, Any]) -> Settlement:
 
 
 def balance(record: Mapping[str, Any]) -> Balance:
+    """Get Balance: the balance and, per shard, `balance_breakdown` (IndexedBalance: a fixed-point dollar
+    `balance` per `exchange_index`, unlike the top level's integer cents); a shard named twice is refused."""
+    breakdown: dict[int, int] = {}
+    raw = record.get("balance_breakdown") if isinstance(record, Mapping) else None
+    for n, row in enumerate(raw if isinstance(raw, list) else ([] if raw is None else [raw])):
+        at = f"balance.balance_breakdown[{n}]"
+        index = shard(row, at) if isinstance(row, Mapping) else None
+        if index is None or index in breakdown:
+            raise KalshiShapeError(f"{at}: no shard, or one named twice")
+        breakdown[index] = dollars(row, "balance", at, signed=True)
     return Balance(dollars(record, "balance_dollars", "balance", signed=True),
-                   integer(record, "portfolio_value", "balance"))
+                   integer(record, "portfolio_value", "balance"), breakdown)
+
+
+def transfer(record: Mapping[str, Any]) -> Transfer:
+    w = f"transfer {record.get('transfer_id')!r:.40}" if isinstance(record, Mapping) else "transfer"
+    source, destination = shard(record, w, "source_exchange_shard"), shard(record, w, "destination_exchange_shard")
+    if source is None or destination is None:
+        raise KalshiShapeError(f"{w}: its shards are missing")
+    return Transfer(text(record, "transfer_id", w), source, destination, dollars(record, "amount", w),
+                    choice(record, "status", w, ("pending", "complete")), integer(record, "created_ts", w) * 1000)
 
 
 def exchange_status(record: Mapping[str, Any]) -> ExchangeStatus:
@@ -626,7 +669,7 @@ def ws_fill(msg: Mapping[str, Any]) -> Fill:
                 ticker=text(msg, "market_ticker", w), book_side=choice(msg, "book_side", w, BOOK_SIDES),
                 count=positive_count(msg, "count_fp", w), yes_price=price(msg, "yes_price_dollars", w),
                 fee=dollars(msg, "fee_cost", w), is_taker=flag(msg, "is_taker", w), at_ms=integer(msg, "ts_ms", w),
-                client_order_id=msg.get("client_order_id") or None)
+                client_order_id=msg.get("client_order_id") or None, exchange_index=shard(msg, w))
 
 
 def ws_order(msg: Mapping[str, Any]) -> Order:
@@ -637,4 +680,4 @@ def ws_order(msg: Mapping[str, Any]) -> Order:
                  initial_count=count(msg, "initial_count_fp", w), fill_count=count(msg, "fill_count_fp", w),
                  remaining_count=count(msg, "remaining_count_fp", w),
                  taker_fees=dollars(msg, "taker_fees_dollars", w), maker_fees=dollars(msg, "maker_fees_dollars", w),
-                 created_ms=int(msg.get("created_ts_ms") or 0))
+                 created_ms=int(msg.get("created_ts_ms") or 0), exchange_index=shard(msg, w))

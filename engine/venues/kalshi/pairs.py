@@ -26,7 +26,7 @@ from contracts.settings import Settings
 from contracts.venues.kalshi import ids as kalshi_ids
 from contracts.venues.kalshi.crypto import index_of
 from contracts.venues.kalshi.fees import EventFeeChange, market_schedule
-from contracts.venues.kalshi.keys import RENEW, KeyVerdict
+from contracts.venues.kalshi.keys import RENEW, RESTRICTED, KeyVerdict
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.exchange_state import ExchangeState, said_when
@@ -37,7 +37,7 @@ from engine.venues.kalshi.exchange import KalshiExchangeWatch
 from engine.venues.kalshi.key_watch import KalshiKeyWatch
 from engine.venues.kalshi.reference import Facts, KalshiBookPoller, PairedReference
 from engine.venues.kalshi.window_reference import KalshiWindowReference
-from storage.desk.audit import AlertLevel, raise_alert
+from storage.desk.audit import raise_alert
 from storage.engine_stores.engine_state import set_kalshi_exchange
 from storage.sqlite.db import Database, now_ms
 
@@ -144,7 +144,7 @@ class KalshiPairs:
 
         assert self.db is not None
         if set_kalshi_facts(self.db, ticker, KalshiFacts(facts.price_grid, facts.fee_type, facts.fee_multiplier_ppm,
-                                                         facts.status, facts.fee_changes)):
+                                                         facts.status, facts.fee_changes, facts.exchange_index)):
             self.catalog.load_kalshi(self.db)
 
     def _refused(self, ticker: str, problem: str) -> None:
@@ -163,16 +163,19 @@ class KalshiPairs:
 
 
 def key_told(db: Database, verdict: KeyVerdict, alerted: bool, now: int) -> None:
-    """The account's location attestation alerted when it expires within two weeks (a warning), has
-    lapsed or was never made (critical: Kalshi may take no order); its renewal told once after."""
+    """The account's location attestation alerted when it expires within two weeks, has lapsed or was never
+    made (a warning: Kalshi then refuses the key's orders in Sports, Elections and Entertainment markets, its
+    changelog of 2026-08-16, and the desk holds them there; other markets trade on); its renewal told once
+    after."""
     if not verdict.alert and not alerted:
         return
     with db.write() as conn:
         if verdict.alert:
-            level: AlertLevel = "warning" if verdict.attestation == "expiring" else "critical"
-            raise_alert(conn, level=level, source="engine", code="KALSHI_KEY_ATTESTATION", subject="kalshi",
-                        message=f"Kalshi: {verdict.words(now)}. Once it has lapsed Kalshi may refuse the desk's "
-                                f"orders: {RENEW}.")
+            when = "Once it has lapsed" if verdict.attestation == "expiring" else "Until it is renewed"
+            raise_alert(conn, level="warning", source="engine", code="KALSHI_KEY_ATTESTATION", subject="kalshi",
+                        message=f"Kalshi: {verdict.words(now)}. {when} Kalshi refuses the key's orders in "
+                                f"{', '.join(RESTRICTED)} markets (the desk holds its quotes there; other markets "
+                                f"trade on): {RENEW}.")
         else:
             raise_alert(conn, level="info", source="engine", code="KALSHI_KEY_ATTESTATION", subject="kalshi",
                         message=f"Kalshi: {verdict.words(now)}: renewed.")

@@ -10,13 +10,16 @@ The checks: where the desk would trade (prod, the demo rehearsal, or the simulat
 kept; the region (a 403 naming this server's region is a geoblock, told with its own fix, never as
 the key: contracts/geoblock.py); a signed read (the key id and its RSA key belong together, the clock is
 right); the key as Kalshi describes it (`GET /api_keys`: a scope that trades, a subaccount restriction,
-which the desk then trades, and the account's location attestation: lapsed or never made fails, within
-two weeks of lapsing passes with a warning the command also raises as an alert); Kalshi's exchange
-(trading paused now, and the next scheduled pause); the balance; the account's rate-limit tier
+which the desk then trades, and the account's location attestation: within two weeks of lapsing it
+passes with a warning the command also raises as an alert; lapsed or never made, Kalshi refuses the key's
+orders in Sports, Elections and Entertainment markets (changelog 2026-08-16), so it fails only when one of
+the desk's paired markets is of those categories, and passes saying so otherwise); Kalshi's exchange
+(trading paused now, and the next scheduled pause); the balance, every shard's (money is kept per
+exchange shard, each market's orders funded by its own); the account's rate-limit tier
 against the order rate the desk's limits allow (`max_order_rate`: each order and its cancel billed as
 Kalshi bills them); and one harmless order, a post-only bid for one YES contract at $0.01 in an open
-market where nobody asks $0.01, placed and cancelled (the key has the write scope, the account can
-place, not only read).
+market where nobody asks $0.01, on a shard that holds the money for it, routed to that shard, placed and
+cancelled (the key has the write scope, the account can place, not only read).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 
 from contracts.geoblock import REGION_FIX
 from contracts.settings import Settings
-from contracts.venues.kalshi.keys import RENEW, KeyVerdict
+from contracts.venues.kalshi.keys import RENEW, RESTRICTED, KeyVerdict, restricted
 
 SIGNATURE_FIX = ("Kalshi refused the signature: KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY must be the id and the "
                  "private key of one key from Kalshi's API keys page (demo keys work only with "
@@ -131,15 +134,17 @@ async def _account_checks(report: KalshiReport, client: Any, settings: Settings)
     report.add("region", True, "Kalshi answered a signed read from this server (Kalshi publishes no region "
                                "check; a region it refuses answers 403 naming it)")
     report.add("signature", True, "a signed read was answered")
-    await _key(report, client)
+    await _key(report, client, settings)
     paused = await _exchange(report, client)
-    report.add("balance", balance.balance > 0, f"${balance.balance / 1e6:,.4f}", FUND_FIX)
+    shards = "; ".join(f"shard {s} ${b / 1e6:,.4f}" for s, b in sorted(balance.breakdown.items()))
+    report.add("balance", balance.balance > 0, f"${balance.balance / 1e6:,.4f}" + (f" ({shards})" if shards else ""),
+               FUND_FIX)
     await _tier(report, client, settings)
     if balance.balance > 0 and not paused:
-        await _test_order(report, client)
+        await _test_order(report, client, balance.breakdown or {0: balance.balance})
 
 
-async def _key(report: KalshiReport, client: Any) -> None:
+async def _key(report: KalshiReport, client: Any, settings: Settings) -> None:
     """The key's scopes and subaccount, and the account's location attestation, as Kalshi says them."""
     from engine.venues.kalshi.fixed import KalshiShapeError
     from engine.venues.kalshi.http import KalshiError
@@ -163,9 +168,41 @@ async def _key(report: KalshiReport, client: Any) -> None:
         report.add("key scope", False, f"the key {scope}", SCOPE_FIX)
         return
     report.add("key scope", True, f"the key {scope}, on {where}")
-    lasting = verdict.attestation in ("ok", "expiring")
     said = verdict.words(now) + ("; renew it now" if verdict.attestation == "expiring" else "")
-    report.add("location attestation", lasting, said, RENEW)
+    if not verdict.barred:
+        report.add("location attestation", True, said, RENEW)
+        return
+    barred = await _barred_pairs(client, settings)
+    said += (f": Kalshi refuses the key's orders in {', '.join(RESTRICTED)} markets (its changelog of 2026-08-16), "
+             "and other markets trade on")
+    report.add("location attestation", not barred,
+               said + (f"; the desk's paired {', '.join(barred)} would be refused" if barred else
+                       "; none of the desk's paired markets is of those categories"), RENEW)
+
+
+async def _barred_pairs(client: Any, settings: Settings) -> list[str]:
+    """The desk's paired Kalshi markets whose series is of a category a lapsed attestation bars, each with it."""
+    out = []
+    for ticker in _paired_tickers(settings):
+        market = await client.market(ticker)
+        series = await client.series((await client.event(market.event_ticker)).series_ticker)
+        if found := restricted(series.categories):
+            out.append(f"{ticker} ({', '.join(found)})")
+    return out
+
+
+def _paired_tickers(settings: Settings) -> list[str]:
+    from storage.desk.venue_pairs import list_pairs
+    from storage.sqlite.db import Database
+    from storage.sqlite.migrations import is_migrated
+
+    if not is_migrated(settings.db_path):
+        return []
+    db = Database(settings.db_path)
+    try:
+        return sorted({p.kalshi_ticker for p in list_pairs(db)})
+    finally:
+        db.dispose()
 
 
 async def _exchange(report: KalshiReport, client: Any) -> bool:
@@ -214,13 +251,15 @@ def _max_order_rate(settings: Settings) -> int:
         return defaults().count("max_order_rate")
 
 
-async def _test_order(report: KalshiReport, client: Any) -> None:
+async def _test_order(report: KalshiReport, client: Any, free: dict[int, int]) -> None:
     from engine.venues.kalshi.http import KalshiAuthFailed, KalshiError, KalshiRegionBlocked
 
-    ticker = None
+    ticker, shard = None, 0
     async for page in client.markets(status="open", max_pages=5):
-        ticker = next((m.ticker for m in page if m.yes_ask > 10_000 and m.status == "active"), None)
-        if ticker:
+        found = next((m for m in page if m.yes_ask > 10_000 and m.status == "active"
+                      and free.get(m.exchange_index, 0) >= 20_000), None)  # its shard can hold the bid
+        if found is not None:
+            ticker, shard = found.ticker, found.exchange_index
             break
     if ticker is None:
         report.add("test order", False, "no open market where a $0.01 bid would rest",
@@ -229,8 +268,9 @@ async def _test_order(report: KalshiReport, client: Any) -> None:
     client_id = f"preflight-{uuid.uuid4().hex[:12]}"
     try:
         placed = await client.create_order(ticker=ticker, client_order_id=client_id, book_side="bid", price=10_000,
-                                           count=1_000_000, time_in_force="good_till_canceled", post_only=True)
-        reduced = await client.cancel_order(placed.order_id, ticker=ticker)
+                                           count=1_000_000, time_in_force="good_till_canceled", post_only=True,
+                                           shard=shard)
+        reduced = await client.cancel_order(placed.order_id, ticker=ticker, shard=shard)
     except KalshiRegionBlocked as exc:
         report.add("test order", False, f"Kalshi refused: region blocked: {exc}", REGION_FIX)
         return
@@ -238,7 +278,7 @@ async def _test_order(report: KalshiReport, client: Any) -> None:
         report.add("test order", False, f"Kalshi refused: {exc}", SCOPE_FIX if exc.status == 403 else SIGNATURE_FIX)
         return
     except KalshiError as exc:
-        fix = FUND_FIX if exc.code == "available_balance_too_low" else \
+        fix = FUND_FIX if exc.code in ("available_balance_too_low", "insufficient_balance") else \
             "check the order on Kalshi (kalshi.com, Orders) and cancel it by hand if it rests"
         report.add("test order", False, f"Kalshi refused: {exc}", fix)
         return

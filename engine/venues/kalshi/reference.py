@@ -71,6 +71,7 @@ class Facts:
     fee_multiplier_ppm: int
     status: str
     fee_changes: str | None = None  # the series' fee changes and when the fees were read (schedule_json)
+    exchange_index: int | None = None  # the exchange shard it lives on (its orders' route, its collateral's)
 
 
 def put_book(books: BookCache, ticker: str, yes_bids: Levels, no_bids: Levels, at_ms: int) -> None:
@@ -242,7 +243,7 @@ class KalshiBookPoller(PublicReads):
         self.on_facts(market.ticker, Facts(bands_json(market.price_ranges), series.fee_type,
                                            _ppm(series.fee_multiplier), market.status,
                                            schedule_json(changes, read_at, series_base=series_base,
-                                                         event_changes=event_changes)))
+                                                         event_changes=event_changes), market.exchange_index))
 
     async def _series_of(self, market: models.Market) -> tuple[models.Series, tuple[FeeChange, ...], int,
                                                                KalshiFees | None, tuple[EventFeeChange, ...]]:

@@ -14,7 +14,20 @@ lag Kalshi does not have), and the quotes it stood for are placed again soon aft
 
 Every order that rests is sent with `cancel_order_on_pause`: a pause (the weekly maintenance, or one
 Kalshi calls) cancels it at Kalshi, so nothing of the desk's is left on a book the desk cannot manage
-(engine/trading/ledgers/exchange_pauses.py keeps the desk from placing while Kalshi is paused).
+(engine/trading/ledgers/exchange_pauses.py keeps the desk from placing while Kalshi is paused; a pause
+met by an order is Kalshi's maintenance, whole request or one item of a batch: wire.py `is_pause`).
+
+Kalshi is sharded (engine/venues/kalshi/shards.py): every order, cancel and batch item names its
+market's shard; the balances compared with the ledger are every shard's together plus the transfers
+on their way between them; before quoting, the markets whose shard cannot fund their new orders are
+held (`quote_holds`: engine/trading/ledgers/venue_funds.py says so to the operator), and money moves
+between shards only on the operator's confirmed command (`funds`: engine/venues/kalshi/funds.py).
+
+A kill is Kalshi's Cancel All Orders (`DELETE /portfolio/events/orders`: every resting order of the
+account on every shard, at most 10,000 a call), then whatever still rests (more than that, or placed
+meanwhile) cancelled order by order, the path a failed cancel-all falls back to. Kalshi may cancel the
+orders placed in the minute after it too: for that minute the desk places no order that would rest
+(`quote_holds`; fill-and-kill and fill-or-kill orders still go).
 """
 
 from __future__ import annotations
@@ -29,7 +42,7 @@ from typing import TypeVar
 from contracts.domain import Tif
 from contracts.order_status import VenueOrderStatus
 from contracts.venues.kalshi.grid import WHOLE_CENTS, Band
-from contracts.venues.kalshi.ids import token_id
+from contracts.venues.kalshi.ids import market_id, split_token, ticker_of, token_id
 from contracts.venues.kalshi.settings import KalshiSettings
 from engine.venues.base import (
     Balances,
@@ -51,6 +64,7 @@ from engine.venues.base import (
 from engine.venues.kalshi import models, wire
 from engine.venues.kalshi.client import KalshiClient
 from engine.venues.kalshi.fixed import KalshiShapeError
+from engine.venues.kalshi.funds import KalshiFunds
 from engine.venues.kalshi.http import KalshiError
 from engine.venues.kalshi.stream import KalshiUserStream
 
@@ -62,6 +76,7 @@ RECONCILE_S = 5.0  # ... and while it is up
 SEEN_S = 3600  # how far back fills are remembered (a poll reads from an hour back at most)
 RESENDS_S = (0.2, 0.5)  # a create whose answer was lost, sent again (the same client order id) after these
 LOST_AFTER_MS = 4_000  # an unknown create Kalshi does not list this long after is taken as never placed
+SHARDS_S = 10.0  # each shard's balance read again at least this often (every poll while one is short)
 
 
 class KalshiVenue:
@@ -69,7 +84,10 @@ class KalshiVenue:
 
     def __init__(self, settings: KalshiSettings, *, poll_s: float = POLL_S, reconcile_s: float = RECONCILE_S,
                  timeout_s: float = TIMEOUT_S, stream: bool = True,
-                 grid_of: Callable[[str], tuple[Band, ...]] | None = None) -> None:
+                 grid_of: Callable[[str], tuple[Band, ...]] | None = None,
+                 shard_of: Callable[[str], int | None] | None = None) -> None:
+        """`grid_of`: a market's price grid (condition id); `shard_of`: a market's exchange shard (ticker) as
+        the desk's catalog knows them."""
         if not settings.configured:
             raise VenueError("Kalshi is not configured: set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY (or seal them)")
         assert settings.private_key is not None
@@ -78,6 +96,12 @@ class KalshiVenue:
         assert self.client.http.signer is not None
         self.poll_s, self.reconcile_s = poll_s, reconcile_s
         self.grid_of = grid_of or (lambda condition_id: WHOLE_CENTS)
+        assert settings.api_key_id is not None
+        # Its shards, a lapsed attestation's markets, a cancel-all's minute (funds.py: base.py SectionedFunds)
+        self.funds = KalshiFunds(self.client, shard_of or (lambda ticker: None), settings.api_key_id, self._call,
+                                 poll_s)
+        self.shards = self.funds.shards
+        self._order_shards: dict[str, int] = {}  # venue order id -> the shard Kalshi says it rests on
         self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
         self._kalshi_ids: dict[str, str] = {}  # venue order id -> Kalshi's order id
         self._venue_ids: dict[str, str] = {}  # Kalshi's order id -> venue order id
@@ -104,6 +128,8 @@ class KalshiVenue:
         then stream and reconcile."""
         await self._call(self.client.balance())
         await self._call(self.client.pace_by_account())
+        await self._call(self.shards.refresh(_now_ms()))
+        await self._call(self.funds.location.refresh(_now_ms()))
         for order in await self._call(self.client.orders(status="resting")):
             self._remember(order)
         self._since_s = int(time.time()) - SEEN_S  # older fills: the executor's recovery reads them
@@ -114,10 +140,13 @@ class KalshiVenue:
     async def prepare(self, request: OrderRequest) -> PreparedOrder:
         venue_id = wire.client_order_id(request)
         try:
+            shard = await self.shards.shard(ticker_of(request.condition_id))
             body = wire.create_body(request, venue_id, self.grid_of(request.condition_id) or WHOLE_CENTS,
-                                    cancel_on_pause=request.tif is Tif.GTC)
+                                    cancel_on_pause=request.tif is Tif.GTC, shard=shard)
         except wire.NotKalshi as exc:
             body = {"refused": str(exc)}  # refused when sent, never raised here (nothing is stored yet)
+        except (KalshiError, KalshiShapeError) as exc:
+            body = {"refused": f"its market's exchange shard could not be read ({exc}): not sent to a guessed one"}
         payload = json.dumps(body, sort_keys=True)
         return PreparedOrder(request, venue_id, payload, payload)
 
@@ -128,6 +157,7 @@ class KalshiVenue:
         try:
             placed = await self._send(body)
         except OrderRejected as exc:
+            self.funds.refused(str(exc))
             if "order_already_exists" not in str(exc):
                 raise
             found = await self._by_venue_id(prepared.venue_order_id)  # a retried send: the first one stands
@@ -202,6 +232,7 @@ class KalshiVenue:
                             item: models.BatchPlaced) -> PlaceResult:
         """One order of a batch in the desk's terms, as `submit` answers a single one."""
         if item.error is not None:
+            self.funds.refused(item.error.code)
             if item.error.code == "order_already_exists":  # a batch sent again: the first one stands
                 found = await self._by_venue_id(prepared.venue_order_id)
                 if found is not None:
@@ -238,7 +269,8 @@ class KalshiVenue:
         if len(known) == 1:
             venue_id, kalshi_id = known[0]
             try:
-                await self._call(self.client.cancel_order(kalshi_id, ticker=self._tickers.get(venue_id)))
+                await self._call(self.client.cancel_order(kalshi_id, ticker=self._tickers.get(venue_id),
+                                                          shard=await self._order_shard(venue_id)))
                 canceled.append(venue_id)
                 self._resting.discard(venue_id)
             except (OrderRejected, VenueBusy) as exc:
@@ -249,7 +281,8 @@ class KalshiVenue:
             chunk = known[start:start + limit]
             try:
                 answered = await self._call(self.client.batches.cancel(
-                    [(kalshi_id, self._tickers.get(venue_id)) for venue_id, kalshi_id in chunk]))
+                    [(kalshi_id, self._tickers.get(venue_id), await self._order_shard(venue_id))
+                     for venue_id, kalshi_id in chunk]))
             except (OrderRejected, VenueBusy) as exc:  # nothing of this batch (or the next) was cancelled
                 refused.update({venue_id: str(exc) for venue_id, _ in known[start:]})
                 break
@@ -262,11 +295,28 @@ class KalshiVenue:
         return CancelResult(tuple(canceled), refused)
 
     async def cancel_all(self) -> CancelResult:
-        """Every resting order of the account, in batched cancels (the kill's)."""
-        orders = await self._call(self.client.orders(status="resting"))
-        for order in orders:
+        """Every resting order of the account on every shard (the kill's): Kalshi's Cancel All Orders, then
+        whatever still rests cancelled order by order (more than 10,000, placed meanwhile, or all of them
+        when the cancel-all itself failed). Answers the orders that rested before and rest no more."""
+        before = await self._call(self.client.orders(status="resting"))
+        for order in before:
             self._remember(order)
-        return await self.cancel([wire.venue_id_of(o) for o in orders])
+        try:  # called even when none is listed: one placed a moment ago may not be listed yet
+            await self._call(self.client.batches.cancel_all())
+            self.funds.swept()
+        except VenueError as exc:
+            log.warning("Kalshi's cancel-all failed: cancelling order by order", extra={"error": str(exc)})
+        left = await self._call(self.client.orders(status="resting"))
+        for order in left:
+            self._remember(order)
+        still = {wire.venue_id_of(o) for o in left}
+        swept = tuple(wire.venue_id_of(o) for o in before if wire.venue_id_of(o) not in still)
+        for venue_id in swept:
+            self._resting.discard(venue_id)
+        if not still:
+            return CancelResult(swept)
+        rest = await self.cancel(sorted(still))
+        return CancelResult(swept + rest.canceled, rest.not_canceled)
 
     async def get_order(self, venue_order_id: str) -> VenueOrder | None:
         found = await self._by_venue_id(venue_order_id)
@@ -283,13 +333,33 @@ class KalshiVenue:
         return [wire.venue_trade(f, await self._venue_id_of_fill(f)) for f in fills]
 
     async def balances(self, token_ids: Sequence[str]) -> Balances:
-        balance = await self._call(self.client.balance())
+        """Every shard's money together, with the transfers on their way between them (they left one shard
+        and are on neither: money split across shards, or moving, is never a difference from the ledger),
+        and the contracts held on every shard."""
+        await self._call(self.shards.refresh(_now_ms()))
         held: dict[str, int] = {}
         for p in await self._call(self.client.positions()):
             if p.position:
                 held[token_id(p.ticker, "yes" if p.position > 0 else "no")] = abs(p.position)
         resting = await self._call(self.client.orders(status="resting"))
-        return Balances(balance.balance, {t: held.get(t, 0) for t in token_ids}, collateral_exact=not resting)
+        collateral = sum(self.shards.free.values()) + self.shards.in_flight
+        # A market of the ledger's that Kalshi no longer lists unsettled: settled, wherever Kalshi keeps it now
+        # (its settled list, or its archive after the historical cutoff), or truly missing.
+        gone = {split_token(t)[0] for t in token_ids if t not in held}
+        settled = await self._call(self.client.account.settled_tickers()) & gone if gone else set()
+        return Balances(collateral, {t: held.get(t, 0) for t in token_ids}, collateral_exact=not resting,
+                        settled=frozenset(market_id(t) for t in settled))
+
+    async def _order_shard(self, venue_id: str) -> int | None:
+        """The shard an order rests on: as Kalshi said it, else its market's."""
+        found = self._order_shards.get(venue_id)
+        ticker = self._tickers.get(venue_id)
+        if found is None and ticker is not None:
+            try:
+                found = await self.shards.shard(ticker)
+            except (KalshiError, KalshiShapeError):
+                return None
+        return found
 
     async def close(self) -> None:
         if self.stream is not None:
@@ -298,6 +368,7 @@ class KalshiVenue:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
             self._poller = None
+        await self.funds.close()
         await self.client.close()
 
     # -- what the executor hears --------------------------------------------------------
@@ -344,6 +415,11 @@ class KalshiVenue:
         horizon = (self._since_s - SEEN_S) * 1000
         self._seen = {t: at for t, at in self._seen.items() if at >= horizon}  # bounded memory
         resting = {wire.venue_id_of(o) for o in await self._call(self.client.orders(status="resting"))}
+        read = self.shards.read_ms
+        if read is None or self.shards.shortfalls or self.shards.pending or _now_ms() - read >= SHARDS_S * 1000:
+            await self._call(self.shards.refresh(_now_ms()))
+        if self.funds.location.due(_now_ms()):
+            await self._call(self.funds.location.refresh(_now_ms()))
         for venue_id in sorted(self._resting - resting):
             found = await self._by_venue_id(venue_id)
             self._resting.discard(venue_id)
@@ -364,6 +440,8 @@ class KalshiVenue:
         self._kalshi_ids[venue_id] = order.order_id
         self._venue_ids[order.order_id] = venue_id
         self._tickers[venue_id] = order.ticker
+        if order.exchange_index is not None:
+            self._order_shards[venue_id] = order.exchange_index
         if order.status == "resting":
             self._resting.add(venue_id)
 
@@ -390,3 +468,7 @@ class KalshiVenue:
         for order in await self._call(self.client.orders()):
             self._remember(order)
         return self._kalshi_ids.get(venue_id)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

@@ -1,6 +1,6 @@
 """Reference prices for Kalshi's crypto windows: P(YES) from the CF Benchmarks index each settles on, as
 Polymarket's up/down windows are priced from the Chainlink price theirs settle on
-(engine/feeds/spot_reference.py).
+(engine/venues/polymarket/spot_reference.py).
 
 A Kalshi market the desk follows (`kalshi:<ticker>`, paired) whose series settles on an index
 (contracts/venues/kalshi/crypto.py: `KXBTC15M` on `BRTI`, ...) is priced from that index as Kalshi relays it

@@ -46,7 +46,11 @@ TIF = {Tif.GTC: "good_till_canceled", Tif.FOK: "fill_or_kill", Tif.FAK: "immedia
 STATUS = {"resting": VenueOrderStatus.LIVE, "executed": VenueOrderStatus.MATCHED,
           "canceled": VenueOrderStatus.CANCELED}
 OUTSIDE_ID = "kalshi-order:"  # an order the desk did not send: Kalshi's own id
-PAUSED = ("trading_paused", "exchange_paused")  # Kalshi's answer while a pause is in force
+# Kalshi's answers while a pause is in force (a trading or exchange pause, or a halted market): its pages do
+# not spell the code; live clients log HTTP 409 `trading_is_paused` (one counted 335 on a halted market)
+# and match `exchange_is_paused` beside it; `trading_paused` and `exchange_paused` are the older
+# spellings this desk knew. Any other 409 whose code says "paused" is read as a pause too.
+PAUSED = ("trading_is_paused", "exchange_is_paused", "trading_paused", "exchange_paused")
 _OWN = re.compile(r"^(?P<client>.+):(?P<token>yes|no):(?P<side>buy|sell)$")
 
 
@@ -72,9 +76,15 @@ def own_terms(venue_order_id: str, book_side: str) -> tuple[str, Side]:
     return ("yes", Side.BUY) if book_side == "bid" else ("no", Side.BUY)
 
 
+def is_pause(code: str, status: int = 409) -> bool:
+    """Whether Kalshi's refusal (a whole request's, or one item's of a batch) says trading is paused."""
+    return code in PAUSED or (status == 409 and "paused" in code.lower())
+
+
 def create_body(request: OrderRequest, prepared_id: str, bands: tuple[Band, ...] = WHOLE_CENTS, *,
-                cancel_on_pause: bool = False) -> dict[str, object]:
-    """The CreateOrderV2Request of a desk order; NotKalshi for what Kalshi cannot take."""
+                cancel_on_pause: bool = False, shard: int | None = None) -> dict[str, object]:
+    """The CreateOrderV2Request of a desk order, routed to its market's shard; NotKalshi for what Kalshi
+    cannot take."""
     ticker, token_side = split_token(request.token_id)
     book_side, yes_price = book_terms(token_side, request.side, request.price)
     problem = size_problem(request.size) or tif_problem(request.tif) or grid_problem(yes_price, bands)
@@ -82,7 +92,7 @@ def create_body(request: OrderRequest, prepared_id: str, bands: tuple[Band, ...]
         raise NotKalshi(problem)
     return order_body(ticker=ticker, client_order_id=prepared_id, book_side=book_side, price=yes_price,
                       count=request.size, time_in_force=TIF[request.tif], post_only=request.post_only,
-                      cancel_on_pause=cancel_on_pause)
+                      cancel_on_pause=cancel_on_pause, shard=shard)
 
 
 def venue_id_of(order: models.Order) -> str:
@@ -114,7 +124,7 @@ def venue_error(exc: KalshiError | KalshiShapeError) -> VenueError:
     desk's refusal reader knows: engine/venues/refusals.py), the rest is unknown."""
     if isinstance(exc, KalshiShapeError):
         return VenueError(f"Kalshi answered in a shape the desk cannot read: {exc}")
-    if exc.code in PAUSED:
+    if is_pause(exc.code, exc.status):
         return VenueBusy(f"{exc} (Kalshi's trading is paused)", maintenance=True)
     if isinstance(exc, KalshiBusy):
         return VenueBusy(str(exc), maintenance=False)
@@ -130,4 +140,5 @@ def venue_error(exc: KalshiError | KalshiShapeError) -> VenueError:
     return VenueUnavailable(str(exc))
 
 
-__all__ = ["NotKalshi", "client_order_id", "create_body", "venue_order", "venue_trade", "venue_error", "OUTSIDE_ID"]
+__all__ = ["NotKalshi", "client_order_id", "create_body", "venue_order", "venue_trade", "venue_error", "OUTSIDE_ID",
+           "is_pause"]

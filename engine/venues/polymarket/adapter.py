@@ -1,5 +1,7 @@
 """Polymarket's adapter (engine/venues/adapter.py), the desk's own venue: its live venue over the CLOB,
-on-chain settlement by the wallet, its paper rules, and its account (the wallet's addresses)."""
+on-chain settlement by the wallet, its paper rules, its account (the wallet's addresses), and its market data
+(market_data.py: the market channel, Gamma's listing, fees, rewards, resolutions, the up/down series and the
+followed wallets)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from collections.abc import Callable
 
 from contracts.settings import Settings
 from engine.venues.adapter import Live, LiveParts, VenueAdapter
+from engine.venues.market_data import MarketData, MarketDataParts
 from engine.venues.polymarket.accounts import polymarket_account
 from engine.venues.polymarket.paper_rules import PolymarketPaper
 from engine.venues.settlement import SettlementVenue
@@ -25,8 +28,16 @@ def _settlement(settings: Settings, resolved: Callable[[str], bool]) -> Settleme
     return PolymarketSettlement(settings)
 
 
+def _market_data(parts: MarketDataParts) -> MarketData:
+    from engine.venues.polymarket.market_data import PolymarketMarketData
+
+    return PolymarketMarketData(parts)
+
+
 ADAPTER = VenueAdapter(
     reachable=lambda settings: True, live=_live, settlement=_settlement, paper=PolymarketPaper,
     account=polymarket_account,
-    host=lambda settings: settings.clob_host,
+    host=lambda settings: settings.clob_host, market_data=_market_data,
+    services=("clob_host", "gamma_host", "ws_host", "data_api_host", "rtds_host", "relayer_host", "rpc_url",
+              "geoblock_host"),
     arm_needs="a wallet key: POLY_KEYSTORE (encrypted) or POLY_PRIVATE_KEY in .env (see docs/going-live.md)")

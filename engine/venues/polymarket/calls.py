@@ -23,7 +23,8 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from engine.feeds.pacing import Aborted, Jitter, RateLimits, RetryPolicy
+from engine.feeds.pacing import Jitter, RateLimits, RetryPolicy
+from engine.ratelimit import Aborted
 from engine.venues.base import OrderRejected
 from engine.venues.polymarket.client import CallFailure, SignedRequest, classify, take_response_headers
 from engine.venues.polymarket.limits import SignerLimits

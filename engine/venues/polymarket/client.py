@@ -28,6 +28,7 @@ from py_clob_client_v2.exceptions import PolyApiException, PolyException
 from contracts.geoblock import region_blocked
 from contracts.settings import Settings
 from engine.logs import register_secrets
+from engine.ratelimit import MAX_HOLD_S
 from engine.venues.base import OrderRejected, RegionBlocked, VenueBusy, VenueError, VenueUnavailable
 from engine.venues.polymarket.limits import TIER_PATH
 
@@ -63,8 +64,9 @@ class HttpFailure(PolyApiException):
 
 
 def retry_after(raw: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """Retry-After in seconds from now: delta-seconds, or an HTTP date (a past date is 0). None
-    when absent, unreadable, or a day or more away (not a wait to sit through)."""
+    """Retry-After in seconds from now: delta-seconds, or an HTTP date (a past date is 0), at most
+    MAX_HOLD_S (the venue's longest published window: a longer wait means nothing it publishes). None
+    when absent or unreadable."""
     if not raw:
         return None
     try:
@@ -77,7 +79,7 @@ def retry_after(raw: str | None, now: Callable[[], float] = time.time) -> float 
         if when.tzinfo is None:  # HTTP dates are GMT; an obsolete form may come without a zone
             when = when.replace(tzinfo=UTC)
         value = max(0.0, math.ceil(when.timestamp() - now()))
-    return value if math.isfinite(value) and 0 <= value < 86_400 else None
+    return min(value, MAX_HOLD_S) if 0 <= value <= math.inf else None  # (NaN compares false: None)
 
 
 def take_response_headers() -> httpx.Headers | None:

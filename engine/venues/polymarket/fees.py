@@ -15,9 +15,9 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
-from engine.feeds.parse_markets import clob_market_fees
 from engine.venues.polymarket.calls import ClobCaller
 from engine.venues.polymarket.client import AdapterClobClient, CallFailure
+from engine.venues.polymarket.parse_markets import clob_market_fees
 from engine.venues.polymarket.wire import FeeSchedule
 
 log = logging.getLogger("engine.venues.polymarket.venue")

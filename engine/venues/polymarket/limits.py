@@ -1,6 +1,6 @@
 """Per-signer trading rate limits, paced on our side: an order bucket and a cancel bucket per
 signer address, as the venue enforces them (beside the per-endpoint windows in
-engine/feeds/pacing.py; both apply).
+engine/feeds/pacing.py; both apply), each a bucket of the desk's one rate limiter (engine/ratelimit.py).
 
 Costs: a placement 1 order token, a batch one per order; a cancel one cancel token per id; a
 cancel-all 1 up front plus one per order it cancelled (known only from its answer, so debited
@@ -15,19 +15,26 @@ Standard's, the tightest. The venue reports the bucket on every answer it evalua
 `Poly-RateLimit-Remaining` (our estimate is lowered to it: the venue's count is the one that
 matters) and `Poly-RateLimit-Warning` (a request that would be refused under enforcement: said once
 in the log, shown as a venue condition and alerted, engine/trading/ledgers/venue_conditions.py). A
-429's Retry-After holds the bucket that long.
+429's Retry-After holds the bucket that long, at most SIGNER_HOLD_S (a cancel, an exit's sell, must
+not wait out a long hold: past it the venue's own answer decides again).
+
+What a header can mean is bounded (issue 86 item 3: one answer of `Poly-RateLimit-Remaining:
+-1000000000` once emptied the order bucket for ~320 days): the venue's bucket holds at most its tier's
+burst, and owes at most one burst more (a debt comes from a cancel-all, which the desk bills itself), so
+a count outside [-burst, burst] is read as that bound, said once in the log and shown as a condition
+(alerted as it begins) until the venue answers a count it can mean. A wait of the desk's own that holds
+a request back past HELD_BACK_S is shown and alerted the same way (`held_back`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from engine.feeds.pacing import Aborted, sleep_unless_aborted
+from engine.ratelimit import TokenBucket, bounded
 
 log = logging.getLogger("engine.venues.polymarket.venue")
 ORDER, CANCEL = "order", "cancel"
@@ -37,6 +44,8 @@ FAMILY_BUCKET = {"place": ORDER, "batch": ORDER, "cancel": CANCEL, "priority": C
 # and arrivals are not evenly delayed (a slow first request starts the venue's refill late).
 RATE_MARGIN = 0.9
 CAPACITY_MARGIN = 0.9
+SIGNER_HOLD_S = 10.0  # the longest a Retry-After holds a signer bucket (the venue's own refills in 1.5 s)
+HELD_BACK_S = 2.0  # a request waiting this long for the desk's own pacing is shown and alerted
 
 
 @dataclass(frozen=True)
@@ -74,55 +83,20 @@ def tier_from(answer: object) -> Tier | None:
     return TIERS.get(raw.strip().lower()) if isinstance(raw, str) else None
 
 
-class SignerBucket:
+class SignerBucket(TokenBucket):
+    """One of the signer's buckets, a little smaller and slower than the venue's (the margins)."""
+
+    __slots__ = ()
+
     def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
-        self.rate, self.burst, self.clock = rate * RATE_MARGIN, _capacity(burst), clock
-        self.level = float(self.burst)
-        self.stamp = clock()
-        self.held_until = 0.0
+        super().__init__(rate * RATE_MARGIN, _capacity(burst), clock, max_hold_s=SIGNER_HOLD_S)
 
-    def _refill(self, now: float) -> None:
-        self.level = min(self.burst, self.level + (now - self.stamp) * self.rate)
-        self.stamp = now
+    @property
+    def burst(self) -> int:
+        return int(self.capacity)
 
-    def wait_s(self, cost: int) -> float:
-        """Seconds until `cost` tokens are there and no Retry-After holds the bucket (0: now)."""
-        now = self.clock()
-        self._refill(now)
-        return max(self.held_until - now, (cost - self.level) / self.rate, 0.0)
-
-    async def acquire(self, cost: int, abort: asyncio.Event | None = None) -> None:
-        """Wait for `cost` tokens and take them; raise Aborted as soon as `abort` is set."""
-        if cost > self.burst:
-            raise ValueError(f"a request costing {cost} tokens can never fit a bucket of {self.burst}")
-        await self.ready(cost, abort)
-        self.level -= cost
-
-    async def ready(self, cost: int = 1, abort: asyncio.Event | None = None) -> None:
-        """Wait until `cost` tokens are there, taking none (a cancel-all's cost is known after)."""
-        while True:
-            if abort is not None and abort.is_set():
-                raise Aborted()
-            wait = self.wait_s(cost)
-            if wait <= 0:
-                return
-            await sleep_unless_aborted(wait, abort)
-
-    def debit(self, count: int) -> None:
-        self._refill(self.clock())
-        self.level -= count
-
-    def observe(self, remaining: float) -> None:
-        self._refill(self.clock())
-        self.level = min(self.level, remaining)
-
-    def hold(self, seconds: float) -> None:
-        self.held_until = max(self.held_until, self.clock() + seconds)
-
-    def resize(self, rate: float, burst: int) -> None:
-        self._refill(self.clock())
-        self.rate, self.burst = rate * RATE_MARGIN, _capacity(burst)
-        self.level = min(self.level, self.burst)
+    def resize(self, rate: float, burst: int) -> None:  # type: ignore[override]  # the venue's figures, margins applied here
+        super().resize(rate * RATE_MARGIN, _capacity(burst))
 
 
 class SignerLimits:
@@ -132,8 +106,12 @@ class SignerLimits:
         self.wall = wall
         self.buckets = {ORDER: SignerBucket(tier.order_rate, tier.order_burst, clock),
                         CANCEL: SignerBucket(tier.cancel_rate, tier.cancel_burst, clock)}
+        self.clock = clock
         self.warning_since_ms: int | None = None  # the venue said a request would be refused when enforced
         self.tier_read_ms: int | None = None  # when the venue last named the tier (None: assumed Standard)
+        # Since when the venue's count has been outside what its bucket can mean, and what it said (None: sane).
+        self.unbounded_since_ms: int | None = None
+        self.unbounded_said = ""
 
     def bucket_for(self, family: str) -> SignerBucket | None:
         kind = FAMILY_BUCKET.get(family)
@@ -153,9 +131,10 @@ class SignerLimits:
         tier = TIERS.get((headers.get("Poly-RateLimit-Tier") or "").strip().lower())
         if tier is not None:
             self.set_tier(tier)
-        remaining = _number(headers.get("Poly-RateLimit-Remaining"))
+        raw = headers.get("Poly-RateLimit-Remaining")
+        remaining = _number(raw)
         if remaining is not None:
-            bucket.observe(remaining)
+            bucket.observe(self._meant(family, bucket, remaining, str(raw).strip()[:40]))
         if (headers.get("Poly-RateLimit-Warning") or "").strip().lower() == "true":
             if self.warning_since_ms is None:
                 log.warning("the venue warns that requests at this pace will be refused once its per-signer "
@@ -163,6 +142,36 @@ class SignerLimits:
                 self.warning_since_ms = int(self.wall() * 1000)
         elif remaining is not None:
             self.warning_since_ms = None
+
+    def _meant(self, family: str, bucket: SignerBucket, remaining: float, said: str) -> float:
+        """The venue's count within what its bucket can mean: [-burst, burst] of the tier it applies."""
+        burst = self.tier.order_burst if bucket is self.buckets[ORDER] else self.tier.cancel_burst
+        read = bounded(remaining, -burst, burst)
+        if read == remaining:
+            self.unbounded_since_ms = None
+            return read
+        self.unbounded_said = (f"Poly-RateLimit-Remaining: {said} on a {family} answer, outside what the "
+                               f"{self.tier.name} tier's bucket can mean ({-burst} to {burst}): read as {read:g}")
+        if self.unbounded_since_ms is None:
+            log.warning("the venue's rate-limit header is outside what it can mean: bounded",
+                        extra={"family": family, "said": remaining, "read_as": read})
+            self.unbounded_since_ms = int(self.wall() * 1000)
+        return read
+
+    def held_back(self) -> tuple[int, str] | None:
+        """(since when, what) while a request has waited past HELD_BACK_S for the desk's own pacing
+        of a signer bucket; None otherwise."""
+        now = self.clock()
+        waits = [(since, kind) for kind, bucket in self.buckets.items()
+                 if (since := bucket.waiting_since) is not None and now - since >= HELD_BACK_S]
+        if not waits:
+            return None
+        since, kind = min(waits)
+        bucket = self.buckets[kind]
+        return (int((self.wall() - (now - since)) * 1000),
+                f"requests have waited {now - since:.1f} s for the {kind} bucket the desk keeps of the venue's "
+                f"per-signer limits (it frees in {bucket.wait_s(1):.1f} s; a hold lasts at most "
+                f"{SIGNER_HOLD_S:g} s)")
 
     def set_tier(self, tier: Tier) -> None:
         """The venue named the signer's tier: the buckets take its rate and burst."""
@@ -181,7 +190,8 @@ class SignerLimits:
                 "order_burst": tier.order_burst, "cancel_rate": tier.cancel_rate, "cancel_burst": tier.cancel_burst}
 
     def refused(self, family: str, retry_after_s: float | None) -> None:
-        """A 429: nothing more from this bucket until the venue's Retry-After (1 s if it gave none)."""
+        """A 429: nothing more from this bucket until the venue's Retry-After (1 s if it gave none), at
+        most SIGNER_HOLD_S."""
         bucket = self.bucket_for(family)
         if bucket is not None:
             bucket.hold(1.0 if retry_after_s is None else retry_after_s)

@@ -22,7 +22,6 @@ from typing import Any
 
 from contracts.domain import ONE, Side
 from contracts.venue_rules import taker_fee
-from engine.feeds.parse import micros, millis
 from engine.venues.base import (
     CancelResult,
     OrderEvent,
@@ -36,6 +35,7 @@ from engine.venues.base import (
     normalize_trade_status,
     venue_status,
 )
+from engine.venues.polymarket.parse import micros, millis
 
 log = logging.getLogger("engine.venues.polymarket.venue")
 

@@ -103,6 +103,11 @@ ORDER: tuple[str, ...] = (
     "0098_dashboard_users",
     "0099_venue_modes",
     "0100_paper_trades_matched",
+    "0141_pair_suggestions",
+    "0142_strategy_templates",
+    "0126_kalshi_exchange_index",
+    "0127_venue_funds",
+    "0146_market_resolutions",
     "0121_change_probes",
     "0122_db_upkeep",
 )

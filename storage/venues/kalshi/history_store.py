@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import text
 
+from contracts.resolutions import Resolution
 from storage.desk.audit import write_audit
+from storage.research import market_resolutions
 from storage.research.recording_sessions import Session, SessionError, _find, _taken, check_name
 from storage.research.session_history import store as store_history
 from storage.research.tick_order import resequence_if_mixed
@@ -21,9 +23,10 @@ BATCH = 5_000
 
 def import_kalshi_ticks(db: Database, *, condition_id: str, tokens: tuple[str, str], span: tuple[int, int],
                         ticks: Iterable[tuple[Any, ...]], name: str, notes: str, actor: str,
-                        history: dict[str, Any]) -> tuple[Session, int]:
-    """Write `ticks` (in time order) and the session; a SessionError (nothing written) when the desk
-    already holds ticks of these Kalshi tokens inside the span, or the name is taken."""
+                        history: dict[str, Any], ended: Resolution | None = None) -> tuple[Session, int]:
+    """Write `ticks` (in time order) and the session, and how the Kalshi market ended (`ended`, Kalshi's record:
+    kept unless the desk knows it already); a SessionError (nothing written) when the desk already holds ticks
+    of these Kalshi tokens inside the span, or the name is taken."""
     session_name = check_name(name)
     with db.write() as conn:
         _taken(conn, session_name)
@@ -49,6 +52,8 @@ def import_kalshi_ticks(db: Database, *, condition_id: str, tokens: tuple[str, s
                       "b": span[1], "by": actor, "now": now_ms()})
         session = _find(conn, session_name)
         store_history(conn, session.id, history)
+        if ended is not None:
+            market_resolutions.keep(conn, [ended], by=actor)
         write_audit(conn, actor=actor, action="session.import", entity=f"session:{session_name}", before=None,
                     after={**session.as_dict(), "source": "kalshi", "ticks": written})
     return session, written
