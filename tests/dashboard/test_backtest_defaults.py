@@ -63,7 +63,7 @@ def test_every_built_in_kind_starts_a_sweep_from_a_space_its_schema_accepts() ->
 
 
 def test_a_backtest_from_a_strategys_params_trades_that_strategys_markets(dash_env: Path, db: Database,
-                                                                           page: Callable[[str], AppTest]) -> None:
+                                                                           page: Callable[..., AppTest]) -> None:
     """Picking a configured strategy's params and no market backtests the markets it trades (issue 85: an
     accumulation's target bought once on paper was bought once per recorded market in its backtest)."""
     markets, _, _ = write_recording(dash_env, markets=3, events=300)
@@ -73,7 +73,7 @@ def test_a_backtest_from_a_strategys_params_trades_that_strategys_markets(dash_e
                  (json.dumps(markets[1:2]),))
     conn.commit()
     conn.close()
-    at = page("backtest")
+    at = page("backtest", tab="New backtest")
     at.selectbox(key="bt_kind").set_value("accumulate").run()
     assert any(c.value.startswith("No market picked: all 3 with ticks") for c in at.caption)
     at.selectbox(key="bt_preset_accumulate").set_value("dca").run()
