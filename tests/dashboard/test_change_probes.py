@@ -60,6 +60,8 @@ CHANGES = {
     "an alert acknowledged": ("UPDATE alerts SET acked_at = :now WHERE id = (SELECT MAX(id) FROM alerts)", "alerts"),
     "the engine paused": ("UPDATE engine_state SET state = 'PAUSED'", "engine"),
     "its heartbeat gone stale": ("UPDATE engine_state SET heartbeat_at = :now - 60000", "engine"),
+    "a venue's account section gone short": (
+        """UPDATE engine_state SET venue_funds = '{"kalshi": {"shortfalls": [1]}}'""", "engine"),
 }
 
 
