@@ -28,7 +28,7 @@ from storage.sqlite.lite import immediate, raw_connection
 YEAR_MS = 365 * 86_400_000  # audit rows older than this go to the archive
 log = logging.getLogger("storage.db_upkeep")
 RECLAIM_PAGES = 256  # pages given back a step (1 MiB at SQLite's 4 KiB pages): a few ms of the write lock
-ANALYSIS_LIMIT = 1000  # rows ANALYZE reads an index during `PRAGMA optimize` (SQLite's advice: a few hundred+)
+ANALYSIS_LIMIT = 1000  # rows ANALYZE reads of each index (SQLite's advice for `analysis_limit`: a few hundred+)
 INCREMENTAL = 2  # PRAGMA auto_vacuum's value for incremental
 ARCHIVE_TABLE = """CREATE TABLE IF NOT EXISTS audit_log (
     id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, entity TEXT NOT NULL,
@@ -94,9 +94,12 @@ def connect(db_path: Path) -> sqlite3.Connection:
 
 
 def optimize(conn: sqlite3.Connection) -> None:
-    """`PRAGMA optimize`: ANALYZE what the planner would gain from, each index read `ANALYSIS_LIMIT` rows deep."""
+    """The planner's statistics: ANALYZE, each index read `ANALYSIS_LIMIT` rows deep (approximate, bounded),
+    then `PRAGMA optimize`. ANALYZE itself, because SQLite before 3.46 (3.40 here) has `PRAGMA optimize`
+    analyze only what queries made on its own connection used: on the fresh connection an upkeep run
+    opens it analyzed nothing, and the planner never had statistics."""
     conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
-    conn.executescript("PRAGMA optimize;")  # executescript: run to its end (execute() stops a pragma early)
+    conn.executescript("ANALYZE; PRAGMA optimize;")  # executescript: run to its end (execute() stops a pragma early)
 
 
 def reclaim(conn: sqlite3.Connection, *, pause_s: float = LONG_WRITE_PAUSE_S) -> int:

@@ -75,6 +75,14 @@ def test_audit_rows_older_than_a_year_move_to_the_archive_and_stay_readable(db_p
     assert db_upkeep.run(db_path, "test", 20.0)["archived_rows"] == 0  # nothing more is old enough
 
 
+def test_the_planner_gets_statistics(db_path: Path) -> None:
+    _audit(db_path, [10, 0])
+    db_upkeep.run(db_path, "test", 20.0)
+    with sqlite3.connect(db_path) as conn:
+        analyzed = {t for (t,) in conn.execute("SELECT tbl FROM sqlite_stat1")}
+    assert "audit_log" in analyzed  # (an empty table has nothing to count)
+
+
 def test_a_row_copied_but_not_yet_deleted_is_archived_once(db_path: Path) -> None:
     """A crash between the archive's commit and the delete leaves the rows in both: the next run deletes
     them here and keeps one copy there."""
