@@ -26,7 +26,7 @@ from _desk_day import new_desk, running
 
 from storage.dashboard_queries import status_queries as queries
 from storage.sqlite.db import Database
-from tests.browser.cdp import Page
+from tests.browser.cdp import Chromium, Page
 from tests.helpers import wait_until
 
 SHOWN_TARGET_PCT = 5.0
@@ -44,10 +44,10 @@ async def _windows(pid: int, engine_pid: int, seconds: float, count: int) -> tup
     return dashboard, engine
 
 
-async def _scenarios(chromium: object, url: str, pid: int, engine_pid: int, seconds: float,
+async def _scenarios(chromium: Chromium, url: str, pid: int, engine_pid: int, seconds: float,
                      count: int) -> dict[str, tuple[list[float], list[float]]]:
     found = {"no tab (the server alone)": await _windows(pid, engine_pid, seconds, count)}
-    page: Page = await open_tab(chromium)  # type: ignore[arg-type]
+    page: Page = await open_tab(chromium)
     try:
         await log_in(page, url)
         for link in ("Overview", "Risk", "Orders & trades"):

@@ -28,7 +28,7 @@ def trace_into(path: Path) -> None:
         return conn
 
     # The module's and its dbapi2's (which SQLAlchemy's dialect calls): the same function, two names.
-    sqlite3.connect = sqlite3.dbapi2.connect = connect  # type: ignore[assignment]
+    sqlite3.connect = sqlite3.dbapi2.connect = connect  # type: ignore[assignment]  # a tracing wrapper of the same call
 
 
 def read_trace(path: Path, since: float = 0.0) -> list[str]:
