@@ -39,28 +39,53 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from storage.sqlite.db import Database
 
 BEAT_S = 2.0
+LEAVING_S = 20.0  # the longest a click on a page link holds the beats back (a page already open: no new address)
 STALE_S = 60.0  # the oldest a shown panel gets: drawn again after this, whatever its probe reads
 PANELS_KEY = "live_panels"  # session state: key -> _Panel, the live panels the page drew in its last full run
 PULSE_KEY = "live_pulse"
 Probe = Callable[[Database], Hashable]
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
+_MOVED = object()  # what a panel was drawn from when its probe moved during the draw: equal to no reading
 
 # The browser side: a beat every `every_ms` while the document is visible, one as soon as it is shown
 # again, none while it is hidden; the timer stops with the tab (and with the component, on unmount).
+# None either from a click on a page link until the browser shows the new page's address: the pulse sits in
+# the sidebar, which outlives the page, and until the new page's run begins in the browser a beat is sent as
+# the old page's; the server then runs the old page's pulse, takes it for a page change back, and the new
+# page is left blank. A click on the page already open leaves the address as it is: beats resume after
+# `hold_ms`.
 PULSE_JS = """
 export default function ({ data, setTriggerValue }) {
+  const LINKS = '[data-testid="stSidebarNav"] a, [data-testid="stTopNav"] a, [data-testid^="stPageLink"] a, '
+    + 'a[data-testid^="stPageLink"]';
   let timer = null;
   let beats = 0;
-  const beat = () => setTriggerValue("beat", ++beats);
+  let leaving = null;  // {path, until}: a page link was clicked on the page at `path`
+  const beat = () => {
+    if (leaving !== null && location.pathname === leaving.path && Date.now() < leaving.until) return;
+    leaving = null;
+    setTriggerValue("beat", ++beats);
+  };
+  const away = (event) => {
+    const target = event.target;
+    if (target instanceof Element && target.closest(LINKS)) {
+      leaving = { path: location.pathname, until: Date.now() + data.hold_ms };
+    }
+  };
   const start = () => { if (timer === null) timer = setInterval(beat, data.every_ms); };
   const stop = () => { if (timer !== null) { clearInterval(timer); timer = null; } };
   const seen = () => {
     if (document.visibilityState === "visible") { beat(); start(); } else { stop(); }
   };
   document.addEventListener("visibilitychange", seen);
+  document.addEventListener("click", away, true);
   if (document.visibilityState === "visible") start();
-  return () => { stop(); document.removeEventListener("visibilitychange", seen); };
+  return () => {
+    stop();
+    document.removeEventListener("visibilitychange", seen);
+    document.removeEventListener("click", away, true);
+  };
 }
 """
 _pulse = st.components.v2.component("desk_live_pulse", js=PULSE_JS)
@@ -84,20 +109,35 @@ def panel(key: str, *, every_s: float, probe: Probe | None = None) -> Callable[[
         def body(*args: Any, **kwargs: Any) -> Any:
             if not _login_holds():
                 st.rerun(scope="app")
-            _drawing(key, every_s, probe)
-            return draw(*args, **kwargs)
+            before = _drawing(key, every_s, probe)
+            result = draw(*args, **kwargs)
+            _drawn(key, probe, before)
+            return result
 
         return st.fragment(body, key=key)  # type: ignore[return-value]  # the same signature as `draw`
 
     return wrap
 
 
-def _drawing(key: str, every_s: float, probe: Probe | None) -> None:
-    """Note what the panel `key` is drawn from, read before it draws (a change during the draw is seen
-    at the next probe, drawn once more)."""
+def _drawing(key: str, every_s: float, probe: Probe | None) -> Hashable:
+    """Note what the panel `key` is drawn from, read before it draws, and return that reading."""
     drawn = _read(probe, _database()) if probe is not None else None
     now = time.monotonic()
     _panels()[key] = _Panel(every_s, probe, drawn, now, now)
+    return drawn
+
+
+def _drawn(key: str, probe: Probe | None, before: Hashable) -> None:
+    """After the panel `key` drew: if what its probe reads moved during the draw, mark it to draw
+    again at its next look, whatever the probe reads then. The reading before the draw is not what
+    the panel shows when the draw itself moved it (a Resume clicked in the panel: drawn from PAUSED,
+    showing RUNNING and "Resume: done"); kept as it was, a pause made elsewhere before the next look
+    (RUNNING -> PAUSED) would read the same as at the draw, and the panel would show a running
+    engine for up to STALE_S."""
+    found = _panels().get(key)
+    if probe is None or found is None or _read(probe, _database()) == before:
+        return
+    found.drawn = _MOVED
 
 
 def _panels() -> dict[str, _Panel]:
@@ -166,7 +206,8 @@ def _on_beat() -> None:
 
 @st.fragment(key="live_pulse_fragment")
 def _pulse_fragment() -> None:
-    _pulse(key=PULSE_KEY, data={"every_ms": int(BEAT_S * 1000)}, on_beat_change=_on_beat, height=0)
+    _pulse(key=PULSE_KEY, data={"every_ms": int(BEAT_S * 1000), "hold_ms": int(LEAVING_S * 1000)},
+           on_beat_change=_on_beat, height=0)
 
 
 def pulse() -> None:
