@@ -20,7 +20,7 @@ def _page() -> None:
 
     st.session_state.setdefault("engine", "PAUSED")
     if st.session_state.get("look"):  # the next beat's look, before anything draws (a due panel, 10 s on)
-        st.session_state["changed"] = live.due_changes(None, now=time.monotonic() + 10)  # type: ignore[arg-type]
+        st.session_state["changed"] = live.due_changes(None, now=time.monotonic() + 10)  # type: ignore[arg-type]  # (its probe reads no database)
 
     @live.panel("controls", every_s=2, probe=lambda db: st.session_state["engine"])
     def controls() -> None:
