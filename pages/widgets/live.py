@@ -7,8 +7,8 @@ included, whether anyone looked or not (~31 % of a core on a 2-core VPS, issue 8
 - a live panel is a fragment with a key, an interval and a probe (storage/dashboard_queries/
   change_probes.py): a cheap read of what it shows depends on, taken when it draws;
 - one small component on every page, the pulse, beats every BEAT_S while the browser shows the tab
-  and once the moment it is shown again (the Page Visibility API); a hidden tab sends nothing, so the
-  dashboard runs nothing for it;
+  and once the moment it is shown again (the Page Visibility API); a hidden tab sends nothing but the
+  pulse's own once-a-day run (RECONNECT_S, which reads and draws no panel);
 - each beat's callback probes the panels that are due (each at most every its interval) and reruns
   only those whose probe reads otherwise than at their last draw (`st.rerun` with their keys); when
   none changed, only the pulse's own fragment, which draws nothing else, reruns: no panel's query.
@@ -41,6 +41,14 @@ from storage.sqlite.db import Database
 BEAT_S = 2.0
 LEAVING_S = 20.0  # the longest a click on a page link holds the beats back (a page already open: no new address)
 STALE_S = 60.0  # the oldest a shown panel gets: drawn again after this, whatever its probe reads
+# Streamlit's own timer on the pulse's fragment, once a day (under setInterval's 24.8-day limit). It does
+# nothing but keep the fragment among the browser's timed fragments, and those are what make the browser
+# run the page again the moment it reconnects to a restarted dashboard (Streamlit 1.67: it asks for a run
+# on reconnect only when a timed fragment, a fragment run or a script run is under way). Without it, a tab
+# open across a restart stayed on the old page: the new session dropped every beat (a fragment it never
+# drew), nothing ran, and the first click on a page link, which drops `?s=` from the address, opened the
+# new session at the login page.
+RECONNECT_S = 24 * 3600.0
 PANELS_KEY = "live_panels"  # session state: key -> _Panel, the live panels the page drew in its last full run
 PULSE_KEY = "live_pulse"
 Probe = Callable[[Database], Hashable]
@@ -204,7 +212,7 @@ def _on_beat() -> None:
         _panels().clear()
 
 
-@st.fragment(key="live_pulse_fragment")
+@st.fragment(key="live_pulse_fragment", run_every=RECONNECT_S)
 def _pulse_fragment() -> None:
     _pulse(key=PULSE_KEY, data={"every_ms": int(BEAT_S * 1000), "hold_ms": int(LEAVING_S * 1000)},
            on_beat_change=_on_beat, height=0)
