@@ -1,0 +1,27 @@
+"""Where the dashboard listens, as Streamlit works it out: STREAMLIT_SERVER_PORT when set, else
+.streamlit/config.toml (8501 there), and its address the same way (server.address). What `make run`
+prints (tools/run_banner.py) and what the watchdog probes (engine/watchdog.py) read it here, so both
+find the dashboard wherever it was moved."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PORT, DEFAULT_ADDRESS = 8501, "127.0.0.1"
+
+
+def dashboard_url(env: dict[str, str] | None = None, config: Path = ROOT / ".streamlit" / "config.toml") -> str:
+    env = dict(os.environ) if env is None else env
+    server: dict[str, object] = {}
+    if config.exists():
+        try:
+            server = tomllib.loads(config.read_text()).get("server", {})
+        except tomllib.TOMLDecodeError:
+            server = {}
+    port = env.get("STREAMLIT_SERVER_PORT") or server.get("port") or DEFAULT_PORT
+    address = env.get("STREAMLIT_SERVER_ADDRESS") or server.get("address") or DEFAULT_ADDRESS
+    host = "127.0.0.1" if address in ("0.0.0.0", "::") else address
+    return f"http://{host}:{port}"
