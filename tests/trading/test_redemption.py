@@ -17,6 +17,7 @@ import pytest
 
 from simulator.chain import AUTO_REDEEM_OPERATOR
 from simulator.testing import SimHandle, approved_simulator
+from storage.command_queue.commands import CommandRow
 from tests.helpers import EngineProcess, decoded, live_desk, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
@@ -37,6 +38,17 @@ def start(engine: EngineProcess) -> None:
     """Start and wait for the heartbeat, allowing for a slow start-up on a loaded machine."""
     engine.start(wait=False)
     engine.wait_alive(60)
+
+
+def merge(engine: EngineProcess, payload: dict[str, Any]) -> CommandRow:
+    """The merge command, posted once the engine's catalog holds the market (it is read after the heartbeat
+    starts: a loaded machine may answer the first post "unknown market", which merges nothing)."""
+    def answered() -> CommandRow | None:
+        done = engine.run("merge", payload, timeout=30)
+        return None if done.status == "failed" and "unknown market" in (done.error or "") else done
+
+    found: CommandRow = wait_until(answered, 90, interval=0.5, what="the merge answered for a known market")
+    return found
 
 
 def _rows(engine: EngineProcess, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -131,7 +143,7 @@ def test_resolved_positions_are_redeemable_until_paid_then_cash_to_the_micro_uni
         held = [_buy(engine, sim, market) for market in (first, second)]
 
         # Complete sets merge back into pUSD: out of the positions at once, cash when the venue pays.
-        done = engine.run("merge", {"condition_id": merged["condition_id"]}, timeout=30)
+        done = merge(engine, {"condition_id": merged["condition_id"]})
         assert done.status == "done", done.error
         assert Decimal(decoded(done.result)["sets"]) * PUSD == sets
         wait_until(lambda: _rows(engine, "SELECT amount FROM cash_ledger WHERE kind = 'merge'") == [(sets,)],

@@ -17,7 +17,7 @@ import pytest
 
 from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import decoded, wait_until
-from tests.trading.test_redemption import PUSD, _desk, _holding_sets, _rows, ledger_cash, start, venue_cash
+from tests.trading.test_redemption import PUSD, _desk, _holding_sets, _rows, ledger_cash, merge, start, venue_cash
 from tests.trading.test_settlement_crashes import PROTOCOLS, market_of
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,7 @@ def test_a_merge_whose_answer_is_lost_and_mined_late_is_booked_once(tmp_path: Pa
         start(engine)
         cash_before = ledger_cash(engine)
         sim.set_faults(relayer_answer_lost=1)
-        done = engine.run("merge", {"condition_id": cid}, timeout=30)
+        done = merge(engine, {"condition_id": cid})
         assert done.status == "done", done.error
         answer = decoded(done.result)
         assert answer["outcome"] == "unknown" and "may still be mined" in answer["note"]
