@@ -22,8 +22,6 @@ from pages.widgets.auth import (
 )
 from pages.widgets.common import settings
 from pages.widgets.first_run import first_password_page
-from pages.widgets.live import begin_page, pulse
-from pages.widgets.warm import warm_up
 
 st.set_page_config(page_title="Polymarket desk", page_icon=":material/monitoring:", layout="wide")
 
@@ -71,7 +69,6 @@ keep_recursion_limit_sane()  # a page may have imported the signing stack (contr
 if checked_settings().dashboard_password_hash is None:
     page = st.navigation([st.Page(first_password_page, title="Set a password", url_path="setup")])
 elif not is_authenticated() and not restore_session():
-    warm_up()  # the pages' imports, while the password is typed (pages/widgets/warm.py)
     remember_requested_page(set(BY_PATH))
     # The login answers at every page's address too: a bookmark opened while logged out shows the
     # login (and its page after it), never Streamlit's "Page not found" over it.
@@ -87,7 +84,5 @@ else:
     logout_button()
     login_caption()
     mark_routed(page.url_path)
-    begin_page()  # the page's live panels, each refreshed when what it shows changes (pages/widgets/live.py)
-    pulse()
     st.html(NARROW_TABLES)
 page.run()

@@ -299,14 +299,8 @@ def build_sweeps(db_path: Path) -> None:
 def time_pages(app: Path, runs: int) -> dict[str, list[float]]:
     from streamlit.testing.v1 import AppTest
 
-    from contracts.settings import load_settings
-    from pages.widgets.logins import env_logins
-
     at = AppTest.from_file(str(app), default_timeout=60)
-    admin = env_logins(load_settings())[0]  # logged in as the desk's administrator (pages/widgets/auth.py)
     at.session_state["authenticated"] = True
-    at.session_state["login_user"] = admin.name
-    at.session_state["login_fingerprint"] = admin.fingerprint
     at.run()
     samples: dict[str, list[float]] = {page: [] for page in PAGES}
     for _ in range(runs):

@@ -31,7 +31,6 @@ class Handler(StrEnum):
     CONTROLLER = "controller"  # the lifecycle: engine/process/control.py
     TRADING = "trading"  # the trading core's operator actions: the Trading seam's `handle`
     NOTIFIER = "notifier"  # the notifier's test message: engine/notify/notifier.py
-    UPKEEP = "upkeep"  # the database's upkeep: engine/process/upkeep.py
 
 
 @dataclass(frozen=True)
@@ -134,7 +133,5 @@ KINDS: tuple[CommandKind, ...] = (
     CommandKind("resume", 20, Handler.CONTROLLER, _REASON_ONLY),
     CommandKind("reload_config", 10, Handler.CONTROLLER, _REASON_ONLY),
     CommandKind("notify_test", 5, Handler.NOTIFIER, {"message": Field(str, max_chars=200)}),
-    # The database's upkeep now (optimize, archive, reclaim): started at once on a thread of its own.
-    CommandKind("upkeep", 5, Handler.UPKEEP, _REASON_ONLY),
 )
 BY_NAME: Mapping[str, CommandKind] = {kind.name: kind for kind in KINDS}

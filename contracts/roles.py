@@ -78,7 +78,7 @@ COMMAND_SCOPES: Mapping[str, Scope] = {
     "cancel_order": Scope.VENUE, "flatten": Scope.VENUE, "exit": Scope.VENUE, "place_order": Scope.VENUE,
     "redeem": Scope.VENUE, "merge": Scope.VENUE, "cancel_iceberg": Scope.VENUE, "cancel_trailing_stop": Scope.VENUE,
     "start": Scope.DESK, "resume": Scope.DESK, "rearm": Scope.DESK,
-    "set_mode": Scope.ADMIN, "set_venue_mode": Scope.ADMIN, "notify_test": Scope.ADMIN, "upkeep": Scope.ADMIN,
+    "set_mode": Scope.ADMIN, "set_venue_mode": Scope.ADMIN, "notify_test": Scope.ADMIN,
     # Money moved between the sections of a venue's account (Kalshi's shards): the administrator's.
     "move_funds": Scope.ADMIN,
 }

@@ -291,13 +291,6 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "How often the bookmakers' odds feed (ODDS_FEED in .env: a URL or a file) is read."),
     SettingSpec("odds_max_age_s", "Odds feed: oldest price used", int, 600, 10, 86_400, "s",
                 "A bookmaker's price older than this (its last_update) is left out of a market's reference."),
-    # The database's upkeep (engine/process/upkeep.py): optimize, reclaim, archive the old audit rows.
-    SettingSpec("db_upkeep_minutes", "Database upkeep interval", int, 60, 1, 1440, "min",
-                "How often the engine tidies the database: PRAGMA optimize, free space given back past the share "
-                "below, audit rows older than a year moved to the archive file beside it."),
-    SettingSpec("db_reclaim_free_pct", "Reclaim space past", float, 20.0, 1.0, 90.0, "% free",
-                "When this share of the database file is free pages (rows deleted by retention), upkeep gives "
-                "them back to the disk, a megabyte at a time, never holding the engine up."),
 )
 BY_KEY: Mapping[str, SettingSpec] = {s.key: s for s in SETTINGS}
 
@@ -381,8 +374,6 @@ class RuntimeConfig:
     source_breaker_max_brier: float
     odds_poll_s: int
     odds_max_age_s: int
-    db_upkeep_minutes: int
-    db_reclaim_free_pct: float
 
     @classmethod
     def of(cls, values: Mapping[str, Any]) -> RuntimeConfig:

@@ -68,14 +68,11 @@ def cmd_watchdog(settings: Settings, args: argparse.Namespace) -> int:
     from contracts.settings import read_env
     from engine import watchdog
 
-    env = read_env(settings.root)
     try:
-        stale = watchdog.stale_after(env.get(watchdog.STALE_ENV))
-        dashboard = watchdog.dashboard_down_after(env.get(watchdog.DASHBOARD_ENV))
+        stale = watchdog.stale_after(read_env(settings.root).get(watchdog.STALE_ENV))
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    # sealed NOTIFY_URLS: read with the passphrase
-    return watchdog.run(keystore.unlock_secrets(settings), stale, dashboard)
+    return watchdog.run(keystore.unlock_secrets(settings), stale)  # sealed NOTIFY_URLS: read with the passphrase
 
 
 def cmd_service_failed(settings: Settings | None, args: argparse.Namespace) -> int:
@@ -405,84 +402,6 @@ def _migrate_unless_running(settings: Settings) -> None:
         pass  # a running engine has already migrated its database
 
 
-# -- upkeep ----------------------------------------------------------------------------
-
-
-def cmd_upkeep(settings: Settings, args: argparse.Namespace) -> int:
-    """The database's upkeep now (engine/process/upkeep.py): through the running engine's `upkeep` command,
-    or, the engine stopped, here under its single-instance lock (with the one full VACUUM a database made
-    before incremental vacuum needs: nothing else writes)."""
-    from engine.process.runtime import AlreadyRunning, single_instance
-    from storage.engine_stores import config_reads, db_upkeep
-    from storage.sqlite.db import Database
-    from storage.sqlite.migrations import migrate
-
-    if not settings.db_path.exists():
-        raise CliError(f"no database at {settings.db_path}: `make run` (or `python -m engine init`) creates it")
-    try:
-        with single_instance(settings.lock_path):
-            migrate(settings.db_path)  # as the engine's start would, under the same lock
-            db = Database(settings.db_path)
-            try:
-                with db.read() as conn:
-                    config = config_reads.load_runtime_config(conn)
-            finally:
-                db.dispose()
-            done = db_upkeep.run(settings.db_path, "cli", config.db_reclaim_free_pct, full_vacuum=True)
-    except AlreadyRunning:
-        done = _upkeep_by_the_engine(settings, args.timeout)
-    return _upkeep_report(done, settings, as_json=args.json)
-
-
-def _upkeep_by_the_engine(settings: Settings, timeout_s: float) -> dict[str, Any]:
-    import time
-    import uuid
-
-    from engine.cli.errors import actor
-    from storage.command_queue import answers, posting
-    from storage.engine_stores import db_upkeep
-    from storage.sqlite.lite import now_ms, read_connection
-
-    started = now_ms()
-    values = posting.prepare("upkeep", '{"reason": "engine upkeep"}', actor=actor(), key=uuid.uuid4().hex,
-                             ttl_s=settings.command_ttl_s)
-    row = posting.post(settings.db_path, values, lock_wait_s=timeout_s)
-    print("the engine is running: it runs the upkeep (a command; the trading loop is not held up)", file=sys.stderr)
-    conn = read_connection(settings.db_path)
-    try:
-        outcome = answers.wait(conn, settings.db_path, row["id"], timeout_s, down_grace_s=10.0, poll_s=0.2)
-        if not outcome.answered:
-            raise CliError(f"the engine did not take up command {row['id']} within {timeout_s:g} s")
-        deadline = time.monotonic() + timeout_s
-        while (done := db_upkeep.run_after(conn, started)) is None:
-            if time.monotonic() > deadline:
-                raise CliError(f"the upkeep did not finish within {timeout_s:g} s; it goes on in the engine: its "
-                               "result shows on the Settings page (Database)")
-            time.sleep(0.5)
-        return done
-    finally:
-        conn.close()
-
-
-def _upkeep_report(done: dict[str, Any], settings: Settings, *, as_json: bool) -> int:
-    from storage.engine_stores.db_upkeep import archive_path
-
-    if as_json:
-        print(json.dumps(done))
-    else:
-        mib = 2**20
-        print(f"database {settings.db_path}: {done['size_before'] / mib:,.1f} MiB -> "
-              f"{(done['size_after'] or 0) / mib:,.1f} MiB; optimized: {'yes' if done['optimized'] else 'no'}; "
-              f"{done['freed_pages']:,} free pages given back; {done['archived_rows']:,} audit rows older than a year "
-              f"moved to {archive_path(settings.db_path)}")
-        if done["note"]:
-            print(done["note"])
-    if done["error"]:
-        print(f"upkeep stopped at a step: {done['error']}", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
-
-
 # -- parser ----------------------------------------------------------------------------
 
 
@@ -510,12 +429,6 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--port", type=int, help="the port (default: METRICS_PORT from .env, else 9464)")
     metrics.set_defaults(func=cmd_metrics)
     cli_desk.register(sub)
-    upkeep = sub.add_parser("upkeep", help="the database's upkeep now: optimize, archive audit rows older than a "
-                                           "year, give free space back (the engine does it by itself hourly)")
-    upkeep.add_argument("--json", action="store_true", help="machine-readable output")
-    upkeep.add_argument("--timeout", type=float, default=600.0,
-                        help="seconds to wait for a running engine's upkeep (default 600)")
-    upkeep.set_defaults(func=cmd_upkeep)
     set_password = sub.add_parser("set-password", help="write the dashboard password hash to .env")
     set_password.add_argument("--viewer", action="store_true",
                               help="the read-only login's password (sees every page, changes nothing)")

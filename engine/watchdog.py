@@ -1,24 +1,19 @@
 """The watchdog: a supervisord event listener (`python -m engine watchdog`) that says, through the
 configured notification channels, what the engine cannot say itself: that it died, that
-supervisord gave up restarting it, or that its heartbeat stalled; and, once, that it is back. And
-the same of the dashboard, which nobody else watches: supervisord restarts it, but one that cannot
-come back (a port taken, a broken install) would leave the trader without a screen, unaware.
+supervisord gave up restarting it, or that its heartbeat stalled; and, once, that it is back.
 
 It lives outside the engine on purpose: a dead or frozen engine sends nothing. supervisord tells
 it of every process state change and, each minute, the time (TICK_60); it reads the heartbeat
-from SQLite with the standard library (read-only, the engine stays the only writer), asks the
-dashboard's health endpoint as a browser reaches it (`/_stcore/health` at the address `make run`
-prints), and delivers with apprise as the engine's notifier does, secrets redacted from whatever it
-logs. One outage is reported once (a stall that follows an exit is the same outage) and once more
-when it ends. Its stdout is supervisord's protocol channel; its log goes to stderr.
+from SQLite with the standard library (read-only, the engine stays the only writer) and delivers
+with apprise as the engine's notifier does, secrets redacted from whatever it logs. One outage is
+reported once (a stall that follows an exit is the same outage) and once more when the heartbeat
+is fresh again. Its stdout is supervisord's protocol channel; its log goes to stderr.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import sys
-import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +21,9 @@ from pathlib import Path
 from contracts.settings import Settings
 from engine.notify.direct import log_line
 
-ENGINE, DASHBOARD = "engine", "dashboard"
+ENGINE = "engine"
 STALE_ENV = "WATCHDOG_HEARTBEAT_S"
 DEFAULT_STALE_S = 120
-DASHBOARD_ENV = "WATCHDOG_DASHBOARD_S"
-DEFAULT_DASHBOARD_S = 120
-HEALTH_TIMEOUT_S = 5.0
 Message = tuple[str, str, str]  # title, body, level
 
 
@@ -81,82 +73,17 @@ class Watch:
         return [("Desk engine down", why, "critical")]
 
 
-@dataclass
-class DashboardWatch:
-    """What has been said of the dashboard: probed at each tick as a browser reaches it; an outage is
-    said once it has lasted `down_s` (a dashboard supervisord restarts answers again within ~20 s, and
-    is not an outage worth a message), or at once when supervisord gives up on it; and once when it
-    answers again."""
-
-    down_s: float
-    healthy: Callable[[], bool]
-    url: str
-    clock: Callable[[], float] = time.monotonic
-    failing_since: float | None = None  # the first tick it did not answer, of this outage
-    reported: bool = False
-
-    def on_event(self, name: str, fields: dict[str, str]) -> list[Message]:
-        if name.startswith("TICK_"):
-            return self._on_tick()
-        if name == "PROCESS_STATE_FATAL" and fields.get("processname") == DASHBOARD and not self.reported:
-            self.reported = True
-            return [("Desk dashboard down: supervisord gave up", "The dashboard failed to start again repeatedly "
-                     "and supervisord stopped trying: nobody can see or steer the desk from a browser (the engine "
-                     "trades on; `python -m engine status` and the CLI still work). Read var/log/dashboard.log, "
-                     "fix the cause, then `supervisorctl -c supervisord.conf start dashboard`.", "critical")]
-        return []
-
-    def _on_tick(self) -> list[Message]:
-        now = self.clock()
-        if self.healthy():
-            self.failing_since = None
-            if self.reported:
-                self.reported = False
-                return [("Desk dashboard back", f"The dashboard answers again at {self.url}.", "info")]
-            return []
-        self.failing_since = now if self.failing_since is None else self.failing_since
-        if self.reported or now - self.failing_since < self.down_s:
-            return []
-        self.reported = True
-        return [("Desk dashboard down", f"The dashboard at {self.url} has not answered its health check for "
-                 f"{now - self.failing_since:,.0f} s (the watchdog's threshold is {self.down_s:,.0f} s): nobody can "
-                 "see or steer the desk from a browser (the engine trades on; `python -m engine status` and the CLI "
-                 "still work). See var/log/dashboard.log and `supervisorctl -c supervisord.conf status dashboard`.",
-                 "critical")]
-
-
-def seconds_setting(raw: str | None, name: str, default: float) -> float:
-    """A watchdog's threshold from the environment: seconds, 30 to 3,600."""
+def stale_after(raw: str | None) -> float:
+    """WATCHDOG_HEARTBEAT_S: seconds of heartbeat age that mean the engine is gone (30 to 3,600)."""
     if raw is None or not raw.strip():
-        return default
+        return DEFAULT_STALE_S
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a number of seconds (30 to 3600)") from None
+        raise ValueError(f"{STALE_ENV}={raw!r} is not a number of seconds (30 to 3600)") from None
     if not 30 <= value <= 3600:
-        raise ValueError(f"{name}={raw!r} is out of range: 30 to 3600 seconds")
+        raise ValueError(f"{STALE_ENV}={raw!r} is out of range: 30 to 3600 seconds")
     return value
-
-
-def stale_after(raw: str | None) -> float:
-    """WATCHDOG_HEARTBEAT_S: seconds of heartbeat age that mean the engine is gone (30 to 3,600)."""
-    return seconds_setting(raw, STALE_ENV, DEFAULT_STALE_S)
-
-
-def dashboard_down_after(raw: str | None) -> float:
-    """WATCHDOG_DASHBOARD_S: seconds without an answer from the dashboard that mean it is down (30 to 3,600)."""
-    return seconds_setting(raw, DASHBOARD_ENV, DEFAULT_DASHBOARD_S)
-
-
-def health_probe(url: str, timeout_s: float = HEALTH_TIMEOUT_S) -> Callable[[], bool]:
-    """Whether the dashboard at `url` answers its health endpoint as Streamlit does when it serves ("ok")."""
-    def healthy() -> bool:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=timeout_s) as answer:  # noqa: S310 (our own address)
-                return bool(answer.status == 200 and answer.read(16).strip() == b"ok")
-        except (OSError, ValueError):
-            return False
-    return healthy
 
 
 def heartbeat_reader(db_path: Path) -> Callable[[], float | None]:
@@ -173,29 +100,26 @@ def heartbeat_reader(db_path: Path) -> Callable[[], float | None]:
     return age
 
 
-def run(settings: Settings, stale_s: float, dashboard_s: float = DEFAULT_DASHBOARD_S) -> int:
+def run(settings: Settings, stale_s: float) -> int:
     """Listen for supervisord's events until stdin closes."""
     from supervisor import childutils
 
-    from contracts.dashboard_address import dashboard_url
     from contracts.redaction import RedactingFilter
     from contracts.settings import secret_values
 
     redact = RedactingFilter(secret_values(settings)).redact
     deliver = deliverer(settings, redact)
-    url = dashboard_url()
-    watches = (Watch(stale_s, heartbeat_reader(settings.db_path)), DashboardWatch(dashboard_s, health_probe(url), url))
-    log_line(f"watchdog listening: engine heartbeat threshold {stale_s:,.0f} s, dashboard at {url} threshold "
-             f"{dashboard_s:,.0f} s, {len(settings.notify_urls)} notification destination(s)")
+    watch = Watch(stale_s, heartbeat_reader(settings.db_path))
+    log_line(f"watchdog listening: engine heartbeat threshold {stale_s:,.0f} s, "
+         f"{len(settings.notify_urls)} notification destination(s)")
     while True:
         headers, payload = childutils.listener.wait(sys.stdin, sys.stdout)
-        for watch in watches:
-            try:
-                fields, _ = childutils.eventdata(payload + "\n")
-                for title, body, level in watch.on_event(headers.get("eventname", ""), fields):
-                    deliver(title, body, level)
-            except Exception as exc:  # a watchdog that dies of one bad event watches nothing
-                log_line(f"event {headers.get('eventname')} not handled: {redact(str(exc))[:300]}")
+        try:
+            fields, _ = childutils.eventdata(payload + "\n")
+            for title, body, level in watch.on_event(headers.get("eventname", ""), fields):
+                deliver(title, body, level)
+        except Exception as exc:  # a watchdog that dies of one bad event watches nothing
+            log_line(f"event {headers.get('eventname')} not handled: {redact(str(exc))[:300]}")
         childutils.listener.ok(sys.stdout)
 
 

@@ -36,30 +36,24 @@ progress_panel(db, root)
 configured = trading_queries.strategies(db)  # once per run: both forms offer configured strategies' params
 results, new, compare, sweep, sessions = kept_tabs(["Results", "New backtest", "Compare", "Sweep", "Sessions"],
                                                    key=BT_TABS)
-# Only the open tab is drawn (pages/widgets/tabs.py): each reads runs, ticks or studies of its own.
-if new.open:
-    with new:
-        launched = new_backtest_panel(db, root, configured)
-        if launched is not None:
-            st.session_state[LAUNCHED_RUN] = launched  # followed here, under the Launch button
-            # This rerun already shows the new run: the progress panel must not rerun again for it.
-            st.session_state.pop(RUNNING_SEEN, None)
-            st.rerun()
-        flash(near=LAUNCHED_HERE)
-        launched_progress(db, root)
-if results.open:
-    with results:
-        runs_table(db, root)
-        picked = pick_run(backtest_queries.backtest_runs(db))
-        if picked is not None:
-            st.divider()
-            run_detail(db, picked, root)
-if compare.open:
-    with compare:
-        compare_panel(db)
-if sweep.open:
-    with sweep:
-        sweep_tab(db, root, configured)
-if sessions.open:
-    with sessions:
-        sessions_tab(db, root)
+with new:
+    launched = new_backtest_panel(db, root, configured)
+    if launched is not None:
+        st.session_state[LAUNCHED_RUN] = launched  # followed here, under the Launch button
+        # This rerun already shows the new run: the progress panel must not rerun again for it.
+        st.session_state.pop(RUNNING_SEEN, None)
+        st.rerun()
+    flash(near=LAUNCHED_HERE)
+    launched_progress(db, root)
+with results:
+    runs_table(db, root)
+    picked = pick_run(backtest_queries.backtest_runs(db))
+    if picked is not None:
+        st.divider()
+        run_detail(db, picked, root)
+with compare:
+    compare_panel(db)
+with sweep:
+    sweep_tab(db, root, configured)
+with sessions:
+    sessions_tab(db, root)

@@ -6,38 +6,30 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.widgets.auth import require_login
-from pages.widgets.common import database, live_header
+from pages.widgets.common import database, live_fragment, live_header
 from pages.widgets.dialogs import show_dialog
-from pages.widgets.live import panel
 from pages.widgets.portfolio import paper_ledger_positions, positions_table
 from pages.widgets.round_trips import round_trips_panel
-from pages.widgets.tabs import kept_tabs
 from pages.widgets.tax_panel import tax_lots_panel
 from pages.widgets.trade_tables import cancel_picker, fills_table, filters, orders_table
-from storage.dashboard_queries import change_probes as probes
 from storage.dashboard_queries import status_queries as queries
 from storage.dashboard_queries.trading_queries import TradeFilter
 
-TABLE_TABS = "orders_tables_tab"
-ORDERS_REFRESH_S = 5  # the tables follow the engine's fills and cancels without a reload, when there are any
+ORDERS_REFRESH_S = 5  # the tables follow the engine's fills and cancels without a reload
 
 
-@panel("orders_tables", every_s=ORDERS_REFRESH_S, probe=probes.ledger)
+@live_fragment(run_every=ORDERS_REFRESH_S)
 def _orders_and_fills(base: TradeFilter, mode: str) -> None:
-    # Only the open tab is drawn: each is a long table, and the trips are worked out from every fill.
-    orders_tab, fills_tab, trips_tab = kept_tabs(["Orders", "Fills", "Round trips"], key=TABLE_TABS)
-    if orders_tab.open:
-        with orders_tab:
-            orders_table(db, base)
-    if fills_tab.open:
-        with fills_tab:
-            fills_table(db, base)
-    if trips_tab.open:
-        with trips_tab:
-            round_trips_panel(db, base.mode or mode, base.strategy)
+    orders_tab, fills_tab, trips_tab = st.tabs(["Orders", "Fills", "Round trips"])
+    with orders_tab:
+        orders_table(db, base)
+    with fills_tab:
+        fills_table(db, base)
+    with trips_tab:
+        round_trips_panel(db, base.mode or mode, base.strategy)
 
 
-@panel("orders_positions", every_s=ORDERS_REFRESH_S, probe=probes.desk)
+@live_fragment(run_every=ORDERS_REFRESH_S)
 def _positions() -> None:
     """The positions to exit follow the ledger as the tables below do: one an exit (or its retry, or a live
     fill reported later) sold is no longer offered under "Position to exit"."""

@@ -11,13 +11,11 @@ from pages.venues.kalshi.funds import funds_panel, shortfall_notice
 from pages.venues.kalshi.pause import kalshi_pause_notice
 from pages.widgets import portfolio
 from pages.widgets.auth import require_login
-from pages.widgets.common import database, flash, health_header, may_not, read_only, remember_answer
+from pages.widgets.common import database, flash, health_header, live_fragment, may_not, read_only, remember_answer
 from pages.widgets.controls import COMMAND_COLUMNS, CONTROLS, engine_phase, not_now, post_and_wait
 from pages.widgets.dialogs import open_dialog, show_dialog
-from pages.widgets.live import panel
 from pages.widgets.redeem_panel import redeemable_panel
 from pages.widgets.tables import show_table
-from storage.dashboard_queries import change_probes as probes
 from storage.dashboard_queries import status_queries as queries
 from storage.dashboard_queries import trading_queries
 from storage.desk import desk_state, desk_status
@@ -36,7 +34,7 @@ st.title("Overview")
 # The controls refresh with the engine's state (each enabled only where it applies, the reason on
 # hover), and every answer shows right under them until read. The dialogs are drawn outside the
 # refresh, so a refresh never re-opens one.
-@panel("overview_controls", every_s=LIVE_REFRESH_S, probe=probes.engine)
+@live_fragment(run_every=LIVE_REFRESH_S)
 def controls(db: Database) -> None:
     if read_only("the engine's controls"):
         return
@@ -85,7 +83,7 @@ def state_notes(status: desk_status.EngineStatus) -> None:
     shortfall_notice(db)  # a section of a venue's account (a shard) too short to fund the desk's quotes there
 
 
-@panel("overview_commands", every_s=LIVE_REFRESH_S, probe=probes.commands)
+@live_fragment(run_every=LIVE_REFRESH_S)
 def command_table() -> None:
     """The operator's latest commands, under the figures they steer: the configuration reloads the
     pages post after each save are left out (the Audit page lists every command)."""
@@ -98,7 +96,7 @@ def command_table() -> None:
     st.caption("Configuration reloads after a save are left out here; the Audit page lists every command.")
 
 
-@panel("overview_live", every_s=LIVE_REFRESH_S, probe=probes.desk_and_idle)
+@live_fragment(run_every=LIVE_REFRESH_S)
 def live_panel() -> None:
     status = health_header(db)
     state_notes(status)
@@ -131,7 +129,7 @@ def venue_panel(venue: str, names: list[str], mode: str) -> None:
     portfolio.positions_table(db, mode, key=venue, venue=venue)
 
 
-@panel("overview_portfolio", every_s=PORTFOLIO_REFRESH_S, probe=probes.desk_and_alerts)
+@live_fragment(run_every=PORTFOLIO_REFRESH_S)
 def portfolio_panel() -> None:
     mode = queries.engine_status(db).mode
     left, right = st.columns(2)  # the usage labels need half the width at 1366 px

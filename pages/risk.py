@@ -8,12 +8,10 @@ import streamlit as st
 from charts import text
 from pages.widgets import portfolio
 from pages.widgets.auth import require_login
-from pages.widgets.common import database, live_header
+from pages.widgets.common import database, live_fragment, live_header
 from pages.widgets.dialogs import show_dialog
-from pages.widgets.live import panel
 from pages.widgets.risk_panels import decisions_log, exposure_chart, limits_form, state_panel
 from pages.widgets.usage import limit_values
-from storage.dashboard_queries import change_probes as probes
 from storage.dashboard_queries import portfolio_queries, trading_queries
 from storage.dashboard_queries import status_queries as queries
 
@@ -23,7 +21,7 @@ require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 
 
-@panel("risk_usage", every_s=USAGE_REFRESH_S, probe=probes.desk_and_rate)
+@live_fragment(run_every=USAGE_REFRESH_S)
 def live_usage() -> None:
     status = queries.engine_status(db)
     st.subheader("Trading state")

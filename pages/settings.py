@@ -1,6 +1,5 @@
 """Settings: the paper/live switch with its safeguards, each other venue armed on its own, data source and
-hosts, the dashboard password and its users, the engine settings (bounds and units; applied live) and the
-database (its size, free space and upkeep). The
+hosts, the dashboard password and its users, and the engine settings (bounds and units; applied live). The
 administrator's: another role reads the hosts and engine settings only (and every writer refuses its changes
 whatever is sent)."""
 
@@ -12,7 +11,6 @@ from contracts.roles import Role
 from contracts.venue_policies import venues_armed_alone
 from pages.widgets.auth import require_login
 from pages.widgets.common import current_access, database, flash, live_header, settings
-from pages.widgets.database_panel import database_panel
 from pages.widgets.news_panel import news_feeds_panel
 from pages.widgets.notify_panel import notifications_panel
 from pages.widgets.settings_panels import MODE_SWITCH, engine_settings_form, hosts_panel, mode_panel, password_panel
@@ -33,8 +31,6 @@ if access is not None and access.role is not Role.ADMIN:
     hosts_panel(current)
     st.subheader("Engine settings")
     engine_settings_form(db)
-    st.subheader("Database")
-    database_panel(db)
     st.stop()
 
 st.subheader("Trading mode")
@@ -53,8 +49,6 @@ st.subheader("Users")
 users_panel(db)
 st.subheader("Engine settings")
 engine_settings_form(db)
-st.subheader("Database")
-database_panel(db)
 st.subheader("Notifications")
 notifications_panel(db, current)
 st.subheader("News feeds")

@@ -65,37 +65,31 @@ else:
     ledger = ledger_of(rows.get(pick), status)  # a paper-only strategy's figures are its paper ledger's
     flatten_strategy_control(db, ledger, pick)  # above the tabs: in view whichever tab is open
     # One strategy's sections as tabs (the page was 6,100 px tall with them stacked), kept on the
-    # one the operator is on through every answer and dialog (their labels never change); only the
-    # open one is drawn (pages/widgets/tabs.py).
+    # one the operator is on through every answer and dialog (their labels never change).
     settings_tab, performance_tab, orders_tab, income_tab, limits_tab = kept_tabs(
         ["Settings", "Performance", "Orders", "Spread, rewards and fees", "Capital, limits and exits"],
         key="strategy_tab")
-    if settings_tab.open:
-        with settings_tab:
-            edit_panel(db, pick, rows.get(pick))
-            if rows.get(pick) is not None:
-                save_as_template(db, pick)
-    if performance_tab.open:
-        with performance_tab:
-            st.subheader(f"{text.markdown(pick)}: performance ({ledger})")
-            strategy_state_badge(db, ledger, pick)
-            performance_panel(db, ledger, pick)
-            if (picked := rows.get(pick)) is not None and picked.kind in SPANS_VENUES:
-                pair_panel(db, ledger, pick)
-            regime_panel(db, ledger, pick)
-            strategy_calibration(db, ledger, pick)
-    if orders_tab.open:
-        with orders_tab:
-            st.subheader(f"{text.markdown(pick)}: its orders ({ledger}), each with why it ended")
-            strategy_orders(db, ledger, pick)
-    if income_tab.open:
-        with income_tab:
-            st.subheader(f"{text.markdown(pick)}: spread capture, liquidity rewards, rebates and fees ({ledger})")
-            rewards_panel(db, ledger, pick)
-    if limits_tab.open:
-        with limits_tab:
-            st.subheader(f"{text.markdown(pick)}: capital, loss limits and exits")
-            strategy_limits_panel(db, pick)
+    with settings_tab:
+        edit_panel(db, pick, rows.get(pick))
+        if rows.get(pick) is not None:
+            save_as_template(db, pick)
+    with performance_tab:
+        st.subheader(f"{text.markdown(pick)}: performance ({ledger})")
+        strategy_state_badge(db, ledger, pick)
+        performance_panel(db, ledger, pick)
+        if (picked := rows.get(pick)) is not None and picked.kind in SPANS_VENUES:
+            pair_panel(db, ledger, pick)
+        regime_panel(db, ledger, pick)
+        strategy_calibration(db, ledger, pick)
+    with orders_tab:
+        st.subheader(f"{text.markdown(pick)}: its orders ({ledger}), each with why it ended")
+        strategy_orders(db, ledger, pick)
+    with income_tab:
+        st.subheader(f"{text.markdown(pick)}: spread capture, liquidity rewards, rebates and fees ({ledger})")
+        rewards_panel(db, ledger, pick)
+    with limits_tab:
+        st.subheader(f"{text.markdown(pick)}: capital, loss limits and exits")
+        strategy_limits_panel(db, pick)
 with st.expander("Strategy templates", icon=":material/bookmarks:"):
     templates_panel(db)
 st.divider()

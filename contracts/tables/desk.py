@@ -1,5 +1,5 @@
 """The desk's control and configuration: the engine row, the command queue, settings, limits, strategies, alerts,
-the audit trail, what was quarantined, the dashboard's users, sessions and login budget, the database's upkeep.
+the audit trail, what was quarantined, the dashboard's users, sessions and login budget.
 
 Generated once from the migrated schema, then kept by hand: tests/storage/test_tables.py fails when
 a class and its migrated table differ."""
@@ -285,20 +285,3 @@ class DashboardUser(SQLModel, table=True):
     updated_at: int
     updated_by: str
     venue: str | None = None
-
-
-class DbUpkeep(SQLModel, table=True):
-    __tablename__ = "db_upkeep"
-
-    id: int | None = Field(default=None, primary_key=True)
-    started_at: int
-    trigger: str
-    size_before: int
-    free_pages_before: int
-    finished_at: int | None = None
-    optimized: int = 0
-    freed_pages: int = 0
-    archived_rows: int = 0
-    size_after: int | None = None
-    note: str = ""
-    error: str | None = None

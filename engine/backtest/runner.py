@@ -75,8 +75,7 @@ STRATEGY_NAME = "backtest"
 # several times). Results are the same without them (every replayed query orders its rows).
 SCRATCH_UNUSED_INDEXES = ("ix_orders_open", "ix_orders_market", "ix_orders_strategy", "ix_orders_created",
                           "ix_fills_market", "ix_fills_matched", "ix_decisions_at", "ix_decisions_reason",
-                          "ix_paper_orders_status", "ix_orders_ending", "ix_orders_updated", "ix_fills_updated",
-                          "ix_positions_updated")
+                          "ix_paper_orders_status", "ix_orders_ending")
 # The notifier's triggers (each fill, refusal and venue cancel queued in `notify_events`): a
 # backtest has no notifier, and every order status write would otherwise evaluate them.
 SCRATCH_UNUSED_TRIGGERS = ("notify_refused_insert", "notify_refused", "notify_venue_cancel", "notify_fill")

@@ -480,7 +480,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     command = sub.add_parser("command", help="post an operator command exactly as the dashboard does")
     command.add_argument("kind", help="start stop pause resume kill rearm reload_config set_mode set_venue_mode "
                                       "cancel_order flatten place_order cancel_iceberg cancel_trailing_stop redeem "
-                                      "merge notify_test upkeep")
+                                      "merge notify_test")
     command.add_argument("payload", nargs="?", help='JSON object, e.g. \'{"reason": "news"}\'')
     command.add_argument("--no-wait", action="store_true", help="return once queued")
     command.add_argument("--timeout", type=cli_args.seconds, default=30.0,

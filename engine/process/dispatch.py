@@ -62,5 +62,4 @@ HANDLERS: Mapping[str, Handler] = {
     "resume": lambda a, p, actor: a.controller.resume(actor),
     "reload_config": lambda a, p, actor: a.controller.reload_config(actor),
     "notify_test": lambda a, p, actor: a.service(Applier.NOTIFIER)(p, actor),
-    "upkeep": lambda a, p, actor: a.service(Applier.UPKEEP)(p, actor),
 }

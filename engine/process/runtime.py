@@ -32,7 +32,6 @@ from engine.process.heap import freeze_startup_heap
 from engine.process.scheduler import LOCKED_RUNS_ALERT, build_scheduler
 from engine.process.start_lock import Waited, patiently, patiently_now
 from engine.process.trading_seam import Trading
-from engine.process.upkeep import DbUpkeep
 from engine.trading.passes.jobs import Job
 from storage.command_queue import command_effects
 from storage.command_queue import commands as queue
@@ -88,7 +87,6 @@ def run(settings: Settings, trading_factory: TradingFactory) -> int:
             if applied:
                 log.info("migrated", extra={"applied": applied, "db": str(settings.db_path)})
             db = Database(settings.db_path, writer_sync="FULL", busy_timeout_ms=ENGINE_BUSY_TIMEOUT_MS)
-            DbUpkeep(db).at_start()  # before trading: the one full VACUUM an older file may need
             gate = OrderGate()  # the desk's one order gate: the command path, the lifecycle and the executor share it
             trading = trading_factory(settings, db, gate)
             return asyncio.run(Runtime(settings, db, trading, gate).serve(waited))
@@ -115,10 +113,8 @@ class Runtime:
         self.notifier = Notifier(settings, db)
         self.news = NewsPoller(db)  # its own thread: feeds never touch the loop
         self.trading = trading
-        self.upkeep = DbUpkeep(db)
         self.processor = CommandProcessor(db, self.controller, trading, gate,
-                                          services={Handler.NOTIFIER: self.notifier.test,
-                                                    Handler.UPKEEP: self.upkeep.command})
+                                          services={Handler.NOTIFIER: self.notifier.test})
         self.stopping = asyncio.Event()
 
     def request_stop(self, signame: str) -> None:
@@ -215,6 +211,5 @@ class Runtime:
     def jobs(self) -> list[Job]:
         own = [Job("retention", lambda: prune_history(self.db), IntervalTrigger(hours=1)),
                # A plain function: APScheduler runs it on its thread pool, off the loop.
-               Job("daily_summary", self.notifier.check_summary, IntervalTrigger(seconds=SUMMARY_CHECK_S)),
-               self.upkeep.job()]  # the database's upkeep, off the loop (engine/process/upkeep.py)
+               Job("daily_summary", self.notifier.check_summary, IntervalTrigger(seconds=SUMMARY_CHECK_S))]
         return own + self.trading.jobs()

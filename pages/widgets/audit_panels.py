@@ -4,7 +4,6 @@ and the engine log's tail (read-only)."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -21,15 +20,12 @@ from storage.dashboard_queries import status_queries as queries
 from storage.dashboard_queries import trading_queries
 from storage.dashboard_queries.named_frames import named_columns
 from storage.desk import config
-from storage.engine_stores.db_upkeep import archive_path
 from storage.sqlite.db import Database
 
-# Rows a page, each a row of HTML the browser draws: four tables on one page stay within 2 s (issue 87).
-AUDIT_PAGE_SIZE = 50
-LOG_LINES = 100
+AUDIT_PAGE_SIZE = 100
+LOG_LINES = 200
 ALL = "(all)"
 A_ACTION, A_ENTITY, A_PAGE, A_PICK = "audit_action", "audit_entity", "audit_page", "audit_pick"
-A_ARCHIVED = "audit_archived"
 AL_UNACKED, AL_LEVEL, AL_PICK, AL_ACK, AL_ACK_ALL = (
     "alerts_unacked",
     "alerts_level",
@@ -52,39 +48,18 @@ LOG_COLUMNS = {"ts": Col("time (UTC)"), "level": Col("level"), "logger": Col("lo
                "detail": Col("detail", "long")}
 
 
-@st.cache_resource(show_spinner=False)
-def _archive(path: str) -> Database:
-    return Database(Path(path), read_only=True)
-
-
-def _audit_source(db: Database) -> Database | None:
-    """The audit log to read: the database's, or (switched on) the archive beside it, which the engine's
-    upkeep moves the entries older than a year to (storage/engine_stores/db_upkeep.py); None: no archive yet."""
-    archive = archive_path(db.path)
-    if not st.toggle("Archived entries (older than a year)", key=A_ARCHIVED,
-                     help=f"{archive}: a SQLite file beside the database, the same columns"):
-        return db
-    if not archive.exists():
-        st.caption("Nothing is archived yet: entries move there once they are a year old.")
-        return None
-    return _archive(str(archive))
-
-
 def audit_trail(db: Database) -> None:
-    source = _audit_source(db)
-    if source is None:
-        return
     cols = st.columns([1, 2])
-    action = cols[0].selectbox("Action", [ALL, *trading_queries.audit_actions(source)], key=A_ACTION)
+    action = cols[0].selectbox("Action", [ALL, *trading_queries.audit_actions(db)], key=A_ACTION)
     entity = cols[1].text_input(
         "Entity contains", key=A_ENTITY, placeholder="strategy:mm-btc, risk_limits, alert:"
     )
     chosen = None if action == ALL else action
-    total = trading_queries.count_audit(source, action=chosen, entity=entity.strip() or None)
+    total = trading_queries.count_audit(db, action=chosen, entity=entity.strip() or None)
     pages = max(1, math.ceil(total / AUDIT_PAGE_SIZE))
     page = st.pagination(pages, key=A_PAGE) if pages > 1 else 1
     frame = trading_queries.audit_log(
-        source,
+        db,
         action=chosen,
         entity=entity.strip() or None,
         limit=AUDIT_PAGE_SIZE,

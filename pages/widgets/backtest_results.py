@@ -18,12 +18,10 @@ from contracts.calibration import Calibration
 from pages.widgets import report_tab
 from pages.widgets.backtest_launch import LAUNCHED_RUN, Liveness, liveness, log_path
 from pages.widgets.calibration_panel import calibration_panel
-from pages.widgets.common import plural, settings, utc
+from pages.widgets.common import live_fragment, plural, utc
 from pages.widgets.figures import CHART_CONFIG
-from pages.widgets.live import panel
 from pages.widgets.tables import rows_height, show_table
 from reports import backtest as report
-from storage.dashboard_queries import change_probes as probes
 from storage.research import backtest_queries
 from storage.sqlite.db import Database
 
@@ -32,8 +30,7 @@ RUNNING_SEEN = "bt_running_seen"
 RUN_PICK, RUN_PICK_NEXT = "bt_run_pick", "bt_run_pick_next"
 BT_TABS, RESULTS = "bt_tab", "Results"
 BT_PRICE_TOKEN = "bt_price_token"
-EVERY_CHART, BT_EVERY_CHART = "Every chart", "bt_every_chart"
-PAGE_ROWS = 50  # rows of the fills and orders tables on the page (the CSV and the report have every one)
+PAGE_ROWS = 200  # rows of the fills and orders tables on the page (the CSV and the report have more)
 STOPPED = "stopped unexpectedly"
 SHOWN_STATUS: dict[Liveness, str] = {
     "alive": "running",
@@ -87,14 +84,7 @@ def _stopped_message(run_id: int, pid: int | None, root: Path) -> str:
     )
 
 
-def runs_probe(db: Database) -> object:
-    """The runs listed, each running one's progress, and whether its process is there."""
-    root = settings().root
-    newest, count, running = probes.backtests(db)
-    return newest, count, tuple((*run, liveness(run[3], run[4], log_path(root, run[0]))) for run in running)
-
-
-@panel("bt_progress", every_s=PROGRESS_REFRESH_S, probe=runs_probe)
+@live_fragment(run_every=PROGRESS_REFRESH_S)
 def progress_panel(db: Database, root: Path) -> None:
     """A bar per running run. When the set of running runs changes (one finished, or one was
     launched elsewhere), the whole page reruns so the list and the results catch up."""
@@ -117,7 +107,7 @@ def progress_panel(db: Database, root: Path) -> None:
         )
 
 
-@panel("bt_launched", every_s=PROGRESS_REFRESH_S, probe=runs_probe)
+@live_fragment(run_every=PROGRESS_REFRESH_S)
 def launched_progress(db: Database, root: Path) -> None:
     """The run launched from the New backtest tab, followed there: its bar while it runs, then its
     end and a way to its results (the tab stays where the operator launched it)."""
@@ -142,7 +132,7 @@ def launched_progress(db: Database, root: Path) -> None:
         st.rerun(scope="app")
 
 
-@panel("bt_runs", every_s=PROGRESS_REFRESH_S, probe=runs_probe)
+@live_fragment(run_every=PROGRESS_REFRESH_S)
 def runs_table(db: Database, root: Path) -> None:
     """Past runs, newest first, refreshed with the progress bars (their status and progress agree)."""
     frame = backtest_queries.backtest_runs(db)
@@ -228,25 +218,10 @@ def _metrics(db: Database, run: backtest_queries.BacktestRun) -> None:
 
 
 def _charts(run: backtest_queries.BacktestRun) -> None:
-    """Equity and drawdown; the exposure, the fills and the profit by period with "Every chart" (each
-    chart is a few hundred milliseconds of the browser's on a small machine: the page stays within 2 s
-    with the two a trader reads first, issue 87; the report has them all)."""
-    with st.container(horizontal=True, horizontal_alignment="right"):
-        every = st.toggle(EVERY_CHART, key=BT_EVERY_CHART,
-                          help="Also the exposure, the fills over time and the profit by period (the report has them)")
     st.plotly_chart(
         figures.equity_figure(run.curve, f"Equity and drawdown (run #{run.id})"),
         key="bt_equity",
         width="stretch", config=CHART_CONFIG)
-    if every:
-        _more_charts(run)
-    if run.trades.empty:
-        return
-    st.caption(report.rows_note(len(run.trades), "fills", "in match order", PAGE_ROWS))
-    show_table(run.trades.head(PAGE_ROWS), report.FILL_COLUMNS, height=rows_height(len(run.trades)))
-
-
-def _more_charts(run: backtest_queries.BacktestRun) -> None:
     left, right = st.columns(2)
     with left:
         st.plotly_chart(figures.exposure_figure(run.curve, "Exposure"), key="bt_exposure", width="stretch",
@@ -262,6 +237,10 @@ def _more_charts(run: backtest_queries.BacktestRun) -> None:
     with st.expander(f"Returns by {period} (table)"):
         st.dataframe(period_returns(run.curve, period), hide_index=True, key="bt_returns", placeholder="—",
                      column_config=RETURN_COLUMNS)
+    if run.trades.empty:
+        return
+    st.caption(report.rows_note(len(run.trades), "fills", "in match order", PAGE_ROWS))
+    show_table(run.trades.head(PAGE_ROWS), report.FILL_COLUMNS, height=rows_height(len(run.trades)))
 
 
 def _prices(db: Database, run: backtest_queries.BacktestRun) -> None:
@@ -304,17 +283,8 @@ def _downloads(db: Database, run: backtest_queries.BacktestRun) -> None:
                             disabled=run.orders.empty)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _finished_run(_db: Database, path: str, run_id: int, finished_at: int) -> backtest_queries.BacktestRun | None:
-    """A finished run, decoded once (its curve, fills and orders are JSON of thousands of rows): it never
-    changes, so it is kept by its database, id and finish time (issue 87)."""
-    return backtest_queries.backtest_run(_db, run_id)
-
-
 def run_detail(db: Database, run_id: int, root: Path) -> None:
-    finished_at = backtest_queries.run_finished_at(db, run_id)
-    run = (backtest_queries.backtest_run(db, run_id) if finished_at is None else
-           _finished_run(db, str(db.path), run_id, finished_at))
+    run = backtest_queries.backtest_run(db, run_id)
     if run is None:
         st.warning(f"Backtest #{run_id} no longer exists.")
         return

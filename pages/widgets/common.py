@@ -19,12 +19,9 @@ from charts import text
 from contracts.roles import Access, Role, Scope, why_not
 from contracts.settings import Settings, load_settings
 from contracts.venue_policies import policy_of
-from pages.widgets.live import panel
-from storage.dashboard_queries import change_probes as probes
 from storage.dashboard_queries import status_queries as queries
 from storage.desk import dashboard_logins, desk_state, desk_status
 from storage.desk.audit import record_refusal
-from storage.desk.desk_status import HEARTBEAT_STALE_S
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import is_migrated
 
@@ -286,8 +283,7 @@ def health_header(db: Database) -> desk_status.EngineStatus:
                 icon=":material/heart_broken:",
             )
         else:
-            # Its age is not shown: the header is drawn again when the heartbeat goes stale, not at every beat.
-            st.caption(f"Engine alive · heartbeat under {HEARTBEAT_STALE_S:.0f} s old · pid {status.pid}"
+            st.caption(f"Engine alive · heartbeat {age(status.heartbeat_age_s)} ago · pid {status.pid}"
                        + tier_caption(status.venue_tier))
     if status.cannot_decide:
         st.error(f"The desk cannot decide: {status.cannot_decide}. Its quotes are not being updated; trading "
@@ -340,7 +336,7 @@ def _since(at_ms: int | None) -> str:
     return "" if at_ms is None else f" (since {datetime.fromtimestamp(at_ms / 1000, tz=UTC):%H:%M:%S} UTC)"
 
 
-@panel("live_header", every_s=HEADER_REFRESH_S, probe=probes.engine)
+@live_fragment(run_every=HEADER_REFRESH_S)
 def live_header(db: Database) -> None:
     """The header as a live panel, for pages whose body does not refresh by itself."""
     health_header(db)

@@ -15,7 +15,7 @@ from storage.dashboard_queries import market_queries, trading_queries
 from storage.dashboard_queries import order_trail_queries as queries
 from storage.sqlite.db import Database
 
-PAGE_SIZE = 50  # rows a page, each a row of HTML the browser draws (issue 87)
+PAGE_SIZE = 100
 ALL = "(all)"
 T_MODE, T_STRATEGY, T_MARKET = "trail_mode", "trail_strategy", "trail_market"
 T_ORDER, T_PAGE = "trail_order", "trail_page"

@@ -25,8 +25,7 @@ from contracts.child_env import without_secrets
 from contracts.roles import Scope
 from contracts.venues import KALSHI, POLYMARKET
 from pages.widgets.backtest_launch import keep_child, log_dir
-from pages.widgets.common import actor, flash, may_not, read_only, settings, utc
-from pages.widgets.live import panel
+from pages.widgets.common import actor, flash, live_fragment, may_not, read_only, settings, utc
 from pages.widgets.pair_lookup import LookupFailed, engine_pairs
 from pages.widgets.pair_panels import LINK_HELP, _side_by_side, link_compared
 from pages.widgets.tables import show_table
@@ -105,7 +104,7 @@ def _refresh_button(db: Database, run: store.Run | None) -> None:
         st.session_state[S_STARTED] = now_ms()
 
 
-@panel("pair_suggest_follow", every_s=2)  # drawn only while a refresh runs; nothing while the tab is hidden
+@live_fragment(run_every=2)
 def _follow(db: Database) -> None:
     """While a refresh runs: its progress; when it ends, the page again (its suggestions)."""
     run = store.last_run(db)

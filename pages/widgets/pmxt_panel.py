@@ -21,8 +21,7 @@ from charts import text
 from contracts.child_env import without_secrets
 from contracts.market_rows import CONDITION_ID
 from pages.widgets.backtest_launch import keep_child, log_dir
-from pages.widgets.common import actor, read_only
-from pages.widgets.live import panel
+from pages.widgets.common import actor, live_fragment, read_only
 from storage.research import recording_sessions as rs
 from storage.research.launch_requests import request_pmxt_import
 from storage.sqlite.db import Database, now_ms
@@ -135,15 +134,7 @@ def pmxt_form(db: Database, root: Path) -> None:
         _progress(started)
 
 
-def _import_probe(_db: Database) -> object:
-    """The import's process (running, or its exit code) and how much its log has said."""
-    started = st.session_state.get(RUNNING)
-    if not isinstance(started, Started):
-        return None
-    return started.child.poll(), started.err.stat().st_size if started.err.exists() else -1
-
-
-@panel("pmxt_import", every_s=2, probe=_import_probe)
+@live_fragment(run_every=2)
 def _progress(started: Started) -> None:
     code = started.child.poll()
     said = started.err.read_text(errors="replace").strip().splitlines() if started.err.exists() else []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
@@ -30,8 +29,7 @@ from storage.sqlite.db import Database, now_ms
 LIMITS_PREFIX = "limit_"
 RISK_REARM = "risk_rearm"
 DEC_STRATEGY, DEC_MARKET, DEC_REASON, DEC_WINDOW = "dec_strategy", "dec_market", "dec_reason", "dec_window"
-DEC_LEDGER, DEC_PAGE = "dec_ledger", "dec_page"
-DECISIONS_SHOWN = 50  # rows a page: each row is a row of the page's HTML, drawn by the browser (issue 87)
+DEC_LEDGER = "dec_ledger"
 ALL = "(all)"
 WINDOWS = {"last hour": 3_600_000, "last 24 h": 86_400_000, "last 7 days": 7 * 86_400_000, "everything": None}
 # How a unit reads beside a limit's title: a volatility ratio is a multiple of its baseline; a correlation
@@ -217,8 +215,5 @@ def decisions_log(db: Database, mode: str, *, paper_ledger: bool = False) -> Non
             "(or nothing was quoted)."
         )
         return
-    pages = max(1, math.ceil(len(frame) / DECISIONS_SHOWN))
-    page = st.pagination(pages, key=DEC_PAGE) if pages > 1 else 1
-    shown = frame.iloc[(page - 1) * DECISIONS_SHOWN:page * DECISIONS_SHOWN]
-    show_table(shown, DECISION_COLUMNS, height=rows_height(len(shown)), key="decisions")
-    st.caption(f"{len(frame)} newest {mode} decisions shown (at most 300), {DECISIONS_SHOWN} a page.")
+    show_table(frame, DECISION_COLUMNS, height=rows_height(len(frame)), key="decisions")
+    st.caption(f"{len(frame)} newest {mode} decisions shown (at most 300).")

@@ -3,8 +3,6 @@ market question and strategy, newest first."""
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import streamlit as st
 
@@ -13,7 +11,7 @@ from pages.widgets.tables import rows_height, show_table
 from storage.dashboard_queries.trade_queries import trades
 from storage.sqlite.db import Database
 
-SHOWN = 50  # rows a page of each table: each a row of HTML the browser draws (issue 87)
+SHOWN = 200
 TRIP_COLUMNS = {"closed_at": Col("closed", "time"), "strategy": Col("strategy"), "question": Col("market", "name"),
                 "venue": Col("venue"), "outcome": Col("outcome"), "bought": Col("bought", "shares"),
                 "net": Col("PnL after fees", "usdc"), "held": Col("held for"), "exit": Col("exit"),
@@ -52,19 +50,11 @@ def round_trips_panel(db: Database, mode: str, strategy: str | None = None) -> N
                    help="Realized less every fee the trips paid, buying and selling")
     cols[2].metric("Won", f"{(closed['net'] > 0).mean():.0%}" if len(closed) else "—",
                    help="Closed trips whose net PnL is above zero")
-    key = strategy or "all"
-    shown = _page(trips, f"trips_page_{key}").assign(held=lambda f: f["held_for"].map(held_for))
-    st.caption(f"{len(trips):,} round trips, newest first, {SHOWN} a page")
-    show_table(shown, TRIP_COLUMNS, height=rows_height(len(shown)), key=f"trips_{key}")
-    st.caption(f"{len(fills):,} fills with the PnL each sale realized after fees (average cost, less its fee and the "
-               "buying fees of the shares it sold: a closed trip's sales add up to its PnL after fees), newest first, "
-               f"{SHOWN} a page")
-    page = _page(fills, f"trip_fills_page_{key}")
-    show_table(page, FILL_COLUMNS, height=rows_height(len(page)), key=f"trip_fills_{key}")
-
-
-def _page(frame: pd.DataFrame, key: str) -> pd.DataFrame:
-    """The rows of the page the pager under `key` is on (no pager for a single page)."""
-    pages = max(1, math.ceil(len(frame) / SHOWN))
-    page = st.pagination(pages, key=key) if pages > 1 else 1
-    return frame.iloc[(page - 1) * SHOWN:page * SHOWN]
+    shown = trips.head(SHOWN).assign(held=lambda f: f["held_for"].map(held_for))
+    st.caption(f"{len(trips):,} round trips, newest first" + (f": the latest {SHOWN} here" if len(trips) > SHOWN
+                                                               else ""))
+    show_table(shown, TRIP_COLUMNS, height=rows_height(len(shown)), key=f"trips_{strategy or 'all'}")
+    st.caption("Fills with the PnL each sale realized after fees (average cost, less its fee and the buying fees of "
+               "the shares it sold: a closed trip's sales add up to its PnL after fees), newest first")
+    show_table(fills.head(SHOWN), FILL_COLUMNS, height=rows_height(min(len(fills), SHOWN)),
+               key=f"trip_fills_{strategy or 'all'}")

@@ -27,7 +27,6 @@ from pages.widgets.backtest_form import default_range, desk_latency, to_ms
 from pages.widgets.common import actor, flash, live_fragment, plural, read_only, utc
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.figures import CHART_CONFIG
-from pages.widgets.live import panel
 from pages.widgets.market_picker import market_picker
 from pages.widgets.session_panel import session_caption, session_picker
 from pages.widgets.sweep_launch import launch_sweep, merged_params, ran_with, sweep_alive, sweep_log_path, use_params
@@ -260,8 +259,7 @@ def sweep_tab(db: Database, root: Path, configured: pd.DataFrame) -> None:
     # While it runs, the whole view (bar, trials, charts) refreshes as one, so no part of it says
     # something another contradicts; once it ends, the view is drawn once more, final, and stays.
     running = sweep_alive(view.pid)
-    view_panel = (panel("sweep_view", every_s=REFRESH_S) if running else live_fragment(run_every=None))(_sweep_view)
-    view_panel(db, root, url, name, configured, running)
+    live_fragment(run_every=REFRESH_S if running else None)(_sweep_view)(db, root, url, name, configured, running)
 
 
 def _sweep_view(db: Database, root: Path, url: str, name: str, configured: pd.DataFrame, was_running: bool) -> None:
@@ -285,7 +283,7 @@ def _still_starting(known: set[str]) -> dict[str, tuple[int, str]]:
     return dict(starting)
 
 
-@panel("sweep_starting", every_s=REFRESH_S)
+@live_fragment(run_every=REFRESH_S)
 def _starting_panel(url: str, starting: dict[str, tuple[int, str]]) -> None:
     """Each launched sweep until its study appears (then the whole tab reruns to list it), or
     its process ends without one (then its log says why)."""

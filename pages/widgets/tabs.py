@@ -2,9 +2,7 @@
 
 Streamlit's plain tabs keep their choice in the browser only: an element drawn above them on the
 next run (an answer, a warning, a dialog's close) makes them a new element, back on the first
-tab. These track their choice on the server, so every rerun draws the one the operator chose; and
-only that one need be drawn (`if tab.open:`): a page with five tabs costs what its open tab does,
-in the dashboard and in the browser (issue 87), and a click on another tab draws it.
+tab. These track their choice on the server, so every rerun draws the one the operator chose.
 """
 
 from __future__ import annotations
@@ -12,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import streamlit as st
-from streamlit.elements.lib.mutable_tab_container import TabContainer
+from streamlit.delta_generator import DeltaGenerator
 
 
-def kept_tabs(labels: Sequence[str], key: str) -> Sequence[TabContainer]:
+def kept_tabs(labels: Sequence[str], key: str) -> Sequence[DeltaGenerator]:
     """`st.tabs` that keep the operator's choice across reruns; `key` names the set (its labels
     stay the same between runs: a label that changes is a new tab, started on the first)."""
     wanted = st.session_state.pop(f"{key}_next", None)

@@ -20,7 +20,7 @@ from pages.widgets.tables import rows_height, show_table
 from storage.dashboard_queries import market_queries, trading_queries
 from storage.sqlite.db import Database
 
-PAGE_SIZE = 50  # rows a page: each a row of HTML the browser draws (issue 87: a page within 2 s)
+PAGE_SIZE = 100
 ALL = "(all)"
 # The engine's own status sets, in lifecycle order (rank; ties keep the enum's order).
 ORDER_STATUSES = tuple(s.value for s in sorted(RANK, key=RANK.__getitem__))

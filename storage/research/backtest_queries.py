@@ -201,14 +201,6 @@ def market_questions(db: Database, condition_ids: list[str]) -> dict[str, str]:
     return {cid: question for cid, question in rows}
 
 
-def run_finished_at(db: Database, run_id: int) -> int | None:
-    """When a run finished (None: running, failed before, or no such run): what its decoded results are
-    kept by (a finished run never changes)."""
-    with db.read() as conn:
-        return conn.execute(text("SELECT finished_at FROM strategy_runs WHERE id = :id AND status = 'done'"),
-                            {"id": run_id}).scalar()
-
-
 def backtest_run(db: Database, run_id: int) -> BacktestRun | None:
     with db.read() as conn:
         row = (

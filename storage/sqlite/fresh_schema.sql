@@ -79,8 +79,6 @@
 -- migration: 0146_market_resolutions
 -- migration: 0166_order_amends
 -- migration: 0171_standing_orders
--- migration: 0121_change_probes
--- migration: 0122_db_upkeep
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -188,20 +186,6 @@ CREATE TABLE dashboard_users (
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL,
             updated_by TEXT NOT NULL
-        );
-CREATE TABLE db_upkeep (
-            id INTEGER PRIMARY KEY,
-            started_at INTEGER NOT NULL,
-            finished_at INTEGER,
-            trigger TEXT NOT NULL,
-            optimized INTEGER NOT NULL DEFAULT 0 CHECK (optimized IN (0, 1)),
-            size_before INTEGER NOT NULL,
-            free_pages_before INTEGER NOT NULL,
-            freed_pages INTEGER NOT NULL DEFAULT 0,
-            archived_rows INTEGER NOT NULL DEFAULT 0,
-            size_after INTEGER,
-            note TEXT NOT NULL DEFAULT '',
-            error TEXT
         );
 CREATE TABLE "decisions" (
             id INTEGER PRIMARY KEY,
@@ -1054,11 +1038,6 @@ CREATE INDEX ix_order_amends_pending ON order_amends (mode, venue) WHERE status 
 CREATE UNIQUE INDEX ux_trailing_stops_open ON trailing_stops (venue, mode, strategy, token_id)
             WHERE status IN ('ACTIVE', 'TRIGGERED');
 CREATE INDEX ix_icebergs_active ON icebergs (venue, mode, status);
-CREATE INDEX ix_orders_updated ON orders (updated_at);
-CREATE INDEX ix_fills_updated ON fills (updated_at);
-CREATE INDEX ix_positions_updated ON positions (updated_at);
-CREATE INDEX ix_strategy_runs_running ON strategy_runs (id) WHERE status = 'running'
-        ;
 INSERT INTO "candle_backfill" VALUES(1,:now,NULL);
 INSERT INTO "engine_state" VALUES(1,'IDLE','STOPPED','paper',NULL,NULL,NULL,0,NULL,NULL,0,'[]',1,NULL,:now,'ACTIVE',NULL,NULL,NULL,NULL,NULL,'ok',NULL,NULL,'[]',NULL,NULL,'{}',NULL,NULL,NULL,'{}','{}');
 INSERT INTO "notifier_state" VALUES(1,0,:now,'{}',:now,0);

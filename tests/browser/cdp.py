@@ -114,10 +114,6 @@ class Page:
         # Every alert/confirm/prompt the page opened (answered at once, so the page never hangs on
         # one): a script that ran where none should have.
         self.dialogs: list[str] = []
-        # The events of the methods named in `recorded` (enabled by their domain, e.g. Network.enable),
-        # as they arrive: read while a command waits for its answer, so the last are in after any `send`.
-        self.recorded: set[str] = set()
-        self.events: list[dict[str, Any]] = []
 
     @classmethod
     async def open(cls, url: str) -> Page:
@@ -131,8 +127,6 @@ class Page:
         async with asyncio.timeout(timeout):
             while True:
                 message = json.loads(await self.ws.recv())
-                if message.get("method") in self.recorded:
-                    self.events.append(message)
                 if message.get("method") == "Page.javascriptDialogOpening":
                     self.dialogs.append(str(message["params"].get("message", "")))
                     await self.ws.send(json.dumps({"id": next(self.ids), "method": "Page.handleJavaScriptDialog",

@@ -26,7 +26,6 @@ FINAL = """(() => {
 
 async def sweep_to_its_end(page: Page) -> None:
     await page.evaluate(f"{TABS}.find(t => t.innerText.trim() === 'Sweep').click()")
-    await settled(page, "Backtest")  # the open tab alone is drawn: the click's run draws it
     await page.wait_for("!!document.querySelector('.st-key-sw_trials input')", 20, what="the sweep form")
     await type_number(page, "sw_trials", "2", "Backtest")
     await type_number(page, "sw_jobs", "1", "Backtest")

@@ -101,11 +101,9 @@ def _shot(title: str, suffix: str = "") -> Path:
     return ARTIFACTS / f"{title.lower().replace(' & ', '-').replace(' ', '-')}{suffix}.png"
 
 
-async def _tab(page: Page, label: str, title: str = "Orders & trades") -> None:
-    """Open a tab of the page titled `title`: only the open tab is drawn, so the click's run draws it."""
+async def _tab(page: Page, label: str) -> None:
     await click(page, f"[...document.querySelectorAll('[role=tab]')].find(t => t.innerText === {label!r})",
                 f"the {label} tab", js=True)
-    await settled(page, title)
 
 
 async def _tour(page: Page, db: Database, ticker: str) -> None:
@@ -157,8 +155,6 @@ async def _wide_tour(page: Page) -> None:
     try:
         for link, title in PAGES.items():
             await open_page(page, link, title)
-            if title == "Backtest":  # the runs' table is on Results (the first tour left the page on Sweep)
-                await _tab(page, "Results", title)
             assert await page.evaluate(EXCEPTIONS) == 0, f"{title}: a Streamlit exception is shown at {WIDE} px"
             assert await page.evaluate(TRUNCATED) == [], f"{title}: metrics cut off at {WIDE} px"
             await check_and_shoot(page, title, KEY_HEADERS.get(title, ()), _shot(title, f"-{WIDE}"), size=(WIDE, TALL))
@@ -321,9 +317,7 @@ async def _start_is_refused_under_the_latch(page: Page, db: Database) -> None:
     first), and Re-arm is the one enabled to clear the latch."""
     disabled = "(document.querySelector('.st-key-btn_start button') || {}).disabled"
     await page.wait_for(disabled, 20, what="Start disabled under the kill latch", check=lambda d: d is True)
-    # (Drawn in the same run as Start, a moment after it: looked for until it is there.)
-    rearm = "(document.querySelector('.st-key-btn_rearm button') || {}).disabled"
-    await page.wait_for(rearm, 20, what="Re-arm enabled under the kill latch", check=lambda d: d is False)
+    assert await page.evaluate("document.querySelector('.st-key-btn_rearm button').disabled") is False
     assert queries.engine_status(db).state == "KILLED"
     assert await page.evaluate(EXCEPTIONS) == 0
     await page.screenshot(ARTIFACTS / "overview-start-disabled.png", full=False)
@@ -336,14 +330,14 @@ async def _pause_and_resume_answer_by_their_buttons(page: Page, db: Database) ->
         await click(page, ".st-key-btn_start button", "the Start button")
         await asyncio.to_thread(wait_until, lambda: queries.engine_status(db).state == "RUNNING", 60, 0.2,
                                 "the engine RUNNING after Start")
-    await page.wait_for("(document.querySelector('.st-key-btn_pause button') || {}).disabled === false", 20,
+    await page.wait_for("document.querySelector('.st-key-btn_pause button').disabled === false", 20,
                         what="Pause enabled while running")
     await click(page, ".st-key-btn_pause button", "the Pause button")
     await answer_in_view(page, CONTROLS, "Pause: done", "Pause's answer by its button (1366 × 900)")
     await page.screenshot(ARTIFACTS / "overview-pause-answer.png", full=False)
     await page.viewport(WIDE, TALL)
     try:
-        await page.wait_for("(document.querySelector('.st-key-btn_resume button') || {}).disabled === false", 20,
+        await page.wait_for("document.querySelector('.st-key-btn_resume button').disabled === false", 20,
                             what="Resume enabled while paused")
         await click(page, ".st-key-btn_resume button", "the Resume button")
         await answer_in_view(page, CONTROLS, "Resume: done", "Resume's answer by its button (1920 × 1080)")

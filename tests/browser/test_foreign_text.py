@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,13 +22,12 @@ from contracts.passwords import hash_password
 from reports.backtest import write_backtest_report
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
-from tests.browser.cdp import Chromium, Page, chromium_path
+from tests.browser.cdp import Chromium, Page, chromium_path, free_port
 from tests.browser.hostile import FOREIGN, Canary, foreign_rules, make_hostile, payload
-from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, login, open_page, settled
-from tests.browser.serve import streamlit
+from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, healthy, login, open_page
 from tests.dashboard.seed import BTC, seed
 from tests.dashboard.test_backtest_page import METRICS, insert_run
-from tests.helpers import isolated_env
+from tests.helpers import ROOT, isolated_env, wait_until
 
 pytestmark = [
     pytest.mark.slow,
@@ -119,9 +120,22 @@ def test_the_reports_policy_runs_only_its_own_scripts(tmp_path: Path) -> None:
 
 @contextmanager
 def _dashboard(tmp: Path, db_path: Path) -> Iterator[str]:
+    port = free_port()
     env = isolated_env(tmp, TRADER_DB=str(db_path), DASHBOARD_PASSWORD_HASH=hash_password(PASSWORD))
-    with streamlit("app.py", env, tmp / "dashboard.log") as (url, _):
+    log = open(tmp / "dashboard.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", "--server.address=127.0.0.1",
+         f"--server.port={port}", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
+         "--client.toolbarMode=viewer"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: healthy(url), 60, 0.25, "the dashboard's /_stcore/health")
         yield url
+    finally:
+        proc.kill()
+        proc.wait(10)
+        log.close()
 
 
 async def _tour(page: Page, url: str, canary: Canary) -> None:
@@ -133,12 +147,10 @@ async def _tour(page: Page, url: str, canary: Canary) -> None:
         if title == "Orders & trades":
             await click(page, "[...document.querySelectorAll('[role=tab]')].find(t => t.innerText === 'Fills')",
                         "the Fills tab", js=True)
-            await settled(page, title)  # the open tab alone is drawn: the click's run draws it
             await _nothing_foreign(page, canary, "Fills")
         if title == "Backtest":
             await click(page, "[...document.querySelectorAll('[role=tab]')].find(t => t.innerText === 'Sessions')",
                         "the Sessions tab", js=True)
-            await settled(page, title)
             await _nothing_foreign(page, canary, "Sessions")
     shown = await page.evaluate("document.body.innerText")
     assert payload(43, canary.url) in shown  # the kill latch's reason in the header, as written

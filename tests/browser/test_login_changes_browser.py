@@ -155,9 +155,6 @@ async def _drive(chromium: Chromium, url: str, db_path: Path) -> None:
         # Made an operator again (her page follows), then given a new password: Pause queues nothing, and
         # the open page goes back to the login.
         await _save(admin, db_path, version=2, role="operator")
-        # She looks at her tab (the administrator's, opened after it, is in front): a page follows while shown;
-        # a hidden tab runs nothing (issue 87), and catches up the moment it is shown.
-        await user.send("Page.bringToFront")
         await user.wait_for("!!document.querySelector('.st-key-btn_pause')", SWITCH_S, what="the operator's Pause back")
         await _save(admin, db_path, version=3, password=SECOND)
         await _pressed_then(user, "btn_pause", db_path, LOGIN_FORM, "given a new password")

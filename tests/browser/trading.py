@@ -122,7 +122,6 @@ async def launch_backtest_while_recording(page: Page, db: Database, settled: Set
     start = await asyncio.to_thread(wait_until, lambda: _ticks(db), 60, 0.5, "recorded ticks")
     await asyncio.to_thread(wait_until, lambda: _ticks(db) > start, 60, 0.5, "the recorder adding ticks")
     await page.evaluate(f"{TABS}.find(t => t.innerText.includes('New backtest')).click()")
-    await settled(page, "Backtest")  # the open tab alone is drawn: the click's run draws it
     await page.wait_for("!!document.querySelector('.st-key-bt_markets input')", 20, what="the markets picker")
     await page.evaluate("document.querySelector('.st-key-bt_markets input').click()")
     await page.wait_for("document.querySelectorAll('[role=option]').length", 20, what="the markets offered")

@@ -161,30 +161,16 @@ def seeded(db: Database, dash_env: Path) -> int:
     return seed(dash_env)
 
 
-# The pages' tab sets that draw only their open tab (pages/widgets/tabs.py): page -> the set's key.
-TAB_SETS = {"backtest": "bt_tab", "strategies": "strategy_tab", "orders": "orders_tables_tab"}
-
-
 @pytest.fixture
-def page(dash_env: Path) -> Callable[..., AppTest]:
-    """Open one page (by file stem) in a logged-in AppTest; `tab`: with that tab of its tab set open
-    (only the open one is drawn, as a person's click on it draws it)."""
+def page(dash_env: Path) -> Callable[[str], AppTest]:
+    """Open one page (by file stem) in a logged-in AppTest."""
 
-    def open_page(name: str, *, tab: str | None = None) -> AppTest:
+    def open_page(name: str) -> AppTest:
         # Straight to the page, as a bookmarked URL opens it: rendering the Overview first, only
         # to leave it, cost a third of each page test's time.
-        at = _past_the_gate().switch_page(f"pages/{name}.py")
-        if tab is not None:
-            at.session_state[f"{TAB_SETS[name]}_next"] = tab
-        return at.run()
+        return _past_the_gate().switch_page(f"pages/{name}.py").run()
 
     return open_page
-
-
-def open_tab(at: AppTest, name: str, tab: str) -> AppTest:
-    """The page `name` drawn again with `tab` of its tab set open."""
-    at.session_state[f"{TAB_SETS[name]}_next"] = tab
-    return at.run()
 
 
 def _shown_tables() -> list[dict[str, Any]]:

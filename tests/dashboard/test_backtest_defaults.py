@@ -17,7 +17,6 @@ from contracts.sweep_spec import parse_space
 from pages.widgets.backtest_launch import size_defaults
 from pages.widgets.sweep_panels import space_example
 from storage.sqlite.db import Database
-from tests.dashboard.conftest import open_tab
 from tests.dashboard.test_backtest_page import P
 from tests.helpers import ROOT
 
@@ -33,13 +32,12 @@ def _minimum(path: Path, shares: int) -> None:
 
 
 def test_new_forms_start_at_the_markets_minimum(dash_env: Path, db: Database,
-                                                page: Callable[..., AppTest]) -> None:
+                                                page: Callable[[str], AppTest]) -> None:
     write_recording(dash_env, markets=2, events=300)
     _minimum(dash_env, 15)
-    at = page("backtest", tab="New backtest")
+    at = page("backtest")
     assert not at.exception
     assert at.text_input(key=f"{P}size").value == "15"
-    open_tab(at, "backtest", "Sweep")
     (grid,) = [d for d in at.data_editor if d.key == "sw_space_market_making"]
     rows = grid.value.set_index("param")
     assert (rows.loc["size", "low"], rows.loc["size", "high"]) == (15, 60)
@@ -63,7 +61,7 @@ def test_every_built_in_kind_starts_a_sweep_from_a_space_its_schema_accepts() ->
 
 
 def test_a_backtest_from_a_strategys_params_trades_that_strategys_markets(dash_env: Path, db: Database,
-                                                                           page: Callable[..., AppTest]) -> None:
+                                                                           page: Callable[[str], AppTest]) -> None:
     """Picking a configured strategy's params and no market backtests the markets it trades (issue 85: an
     accumulation's target bought once on paper was bought once per recorded market in its backtest)."""
     markets, _, _ = write_recording(dash_env, markets=3, events=300)
@@ -73,7 +71,7 @@ def test_a_backtest_from_a_strategys_params_trades_that_strategys_markets(dash_e
                  (json.dumps(markets[1:2]),))
     conn.commit()
     conn.close()
-    at = page("backtest", tab="New backtest")
+    at = page("backtest")
     at.selectbox(key="bt_kind").set_value("accumulate").run()
     assert any(c.value.startswith("No market picked: all 3 with ticks") for c in at.caption)
     at.selectbox(key="bt_preset_accumulate").set_value("dca").run()

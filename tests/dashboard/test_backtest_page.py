@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from contracts.strategy_fit import below_minimum
 from storage.sqlite.db import Database
-from tests.dashboard.conftest import open_tab, table_with
+from tests.dashboard.conftest import table_with
 from tests.dashboard.reading import as_read
 from tests.dashboard.seed import BTC, ELECTION
 
@@ -133,19 +133,18 @@ def sleeper() -> Iterator[subprocess.Popen[bytes]]:
     proc.wait()
 
 
-def test_empty_database(db: Database, logs: Path, page: Callable[..., AppTest]) -> None:
+def test_empty_database(db: Database, logs: Path, page: Callable[[str], AppTest]) -> None:
     at = page("backtest")
     assert not at.exception
-    assert "No backtests yet" in _texts(at) and not at.get("plotly_chart")
-    assert "Comparing needs two finished backtests (0 so far)." in _texts(open_tab(at, "backtest", "Compare"))
-    open_tab(at, "backtest", "New backtest")
-    assert "No ticks yet. The engine records while it runs." in _texts(at)
+    texts = _texts(at)
+    assert "No backtests yet" in texts and "Comparing needs two finished backtests (0 so far)." in texts
+    assert "No ticks yet. The engine records while it runs." in texts
     assert at.multiselect(key="bt_markets").label == "Markets (0 with ticks in the range)"
     assert not at.get("plotly_chart")
 
 
 def test_past_runs_with_metrics_and_charts(
-    seeded: int, db: Database, logs: Path, page: Callable[..., AppTest], sleeper: subprocess.Popen[bytes]
+    seeded: int, db: Database, logs: Path, page: Callable[[str], AppTest], sleeper: subprocess.Popen[bytes]
 ) -> None:
     insert_run(db, name="first")
     insert_run(db, status="failed", name="broken", error="no recorded data between the given times")
@@ -178,11 +177,6 @@ def test_past_runs_with_metrics_and_charts(
     assert metrics["Annualized return"] == "—" and metrics["Average holding period"] == "—"  # stored before both
     pnl = next(m for m in at.metric if m.label == "PnL (pUSD)")
     assert (pnl.value, pnl.proto.delta) == ("+150.50", "no interval: 4 fills")  # (a run kept before round trips)
-    # The two charts a trader reads first; the rest with "Every chart" (each costs the browser: issue 87).
-    assert chart_titles(at) == ["Equity and drawdown (run #1)",
-                                "Will Bitcoin reach $100k by June? · YES: trades on the price"]
-    assert not [d for d in at.dataframe if "return_pct" in d.value.columns]
-    at.toggle(key="bt_every_chart").set_value(True).run()
     returns = next(d.value for d in at.dataframe if "return_pct" in d.value.columns)  # the days' returns table
     assert len(returns) >= 1 and list(returns.columns)[:2] == ["period", "from_equity"]
     assert chart_titles(at) == ["Equity and drawdown (run #1)", "Exposure", "Fills", "Profit by day (run #1)",
@@ -233,10 +227,10 @@ def test_invalid_input_is_refused_and_nothing_launched(
     seeded: int,
     db: Database,
     logs: Path,
-    page: Callable[..., AppTest],
+    page: Callable[[str], AppTest],
     make_bad: Callable[[AppTest, int], str],
 ) -> None:
-    at = page("backtest", tab="New backtest")
+    at = page("backtest")
     message = make_bad(at, seeded)
     at.button(key="bt_launch").click().run()
     assert not at.exception
@@ -249,9 +243,9 @@ def test_invalid_input_is_refused_and_nothing_launched(
 
 
 def test_a_market_without_data_is_named(
-    seeded: int, db: Database, logs: Path, page: Callable[..., AppTest]
+    seeded: int, db: Database, logs: Path, page: Callable[[str], AppTest]
 ) -> None:
-    at = page("backtest", tab="New backtest")
+    at = page("backtest")
     assert at.multiselect(key="bt_markets").label == "Markets (1 with ticks in the range)"
     assert ELECTION not in at.multiselect(key="bt_markets").options  # no ticks: not offered
     _no_data_in_range(at, seeded)
@@ -263,7 +257,7 @@ def test_a_market_without_data_is_named(
 
 
 def test_compare_two_runs_side_by_side(
-    seeded: int, db: Database, logs: Path, page: Callable[..., AppTest]
+    seeded: int, db: Database, logs: Path, page: Callable[[str], AppTest]
 ) -> None:
     insert_run(db, name="tight")
     insert_run(
@@ -274,7 +268,7 @@ def test_compare_two_runs_side_by_side(
         metrics=json.dumps({**METRICS, "end_equity": 9_900.0, "total_return": -0.01, "sharpe": None}),
     )
     insert_run(db, status="failed", name="not offered")
-    at = page("backtest", tab="Compare")
+    at = page("backtest")
     assert at.selectbox(key="bt_compare_a").value == 1 and at.selectbox(key="bt_compare_b").value == 2
     assert at.selectbox(key="bt_compare_a").options == ["#2 wide", "#1 tight"]  # finished runs only
     table = table_with(at, "what").set_index("what")
@@ -291,9 +285,9 @@ def test_compare_two_runs_side_by_side(
 
 
 def test_a_size_below_the_markets_minimum_is_warned_before_launch(
-    seeded: int, db: Database, logs: Path, page: Callable[..., AppTest]
+    seeded: int, db: Database, logs: Path, page: Callable[[str], AppTest]
 ) -> None:
-    at = page("backtest", tab="New backtest")
+    at = page("backtest")
     at.multiselect(key="bt_markets").set_value([BTC]).run()
     assert any("Minimum order size of the picked markets: 5 shares" in c.value for c in at.caption)
     at.text_input(key=f"{P}size").input("2")
@@ -309,7 +303,7 @@ def test_a_size_below_the_markets_minimum_is_warned_before_launch(
 
 
 def test_a_short_run_explains_its_missing_ratios_and_its_refusals(
-    seeded: int, db: Database, logs: Path, page: Callable[..., AppTest]
+    seeded: int, db: Database, logs: Path, page: Callable[[str], AppTest]
 ) -> None:
     refusals = {"checked": 1_000, "refused": {"BELOW_MIN_SIZE": 900}, "trimmed": {"MAX_ORDER_SIZE": 12},
                 "refused_share": 0.9,

@@ -28,9 +28,9 @@ def _forecasts(db: Database) -> None:
 
 
 def test_the_strategies_page_scores_a_value_bettors_forecasts(seeded: int, db: Database,
-                                                              page: Callable[..., AppTest]) -> None:
+                                                              page: Callable[[str], AppTest]) -> None:
     _forecasts(db)
-    at = page("strategies", tab="Performance")
+    at = page("strategies")
     at.selectbox(key="strategy_pick").set_value("vb-election").run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Brier score"] == "0.100"  # ((0.2)² + (0.4)²) / 2
@@ -44,7 +44,7 @@ def test_the_strategies_page_scores_a_value_bettors_forecasts(seeded: int, db: D
 
 
 def test_a_backtest_shows_the_runs_calibration(seeded: int, db: Database, logs: Path,  # noqa: F811
-                                               page: Callable[..., AppTest]) -> None:
+                                               page: Callable[[str], AppTest]) -> None:
     scored = calibrate([(ELECTION, 700_000, 1_000_000)])
     run_id = insert_run(db, metrics=json.dumps({**METRICS, "calibration": {**scored.to_json(), "stated": 4}}))
     at = page("backtest")

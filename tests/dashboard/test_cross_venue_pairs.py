@@ -16,7 +16,7 @@ from tests.dashboard.conftest import table_with
 MICRO = 1_000_000
 
 
-def test_a_cross_venue_strategys_pnl_is_shown_per_pair(db: Database, page: Callable[..., AppTest]) -> None:
+def test_a_cross_venue_strategys_pnl_is_shown_per_pair(db: Database, page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
                                  updated_by) VALUES ('xa', 'cross_venue_arb', '{}', :m, 1, 0, 0, 't')"""),
@@ -33,7 +33,7 @@ def test_a_cross_venue_strategys_pnl_is_shown_per_pair(db: Database, page: Calla
                                  VALUES ('paper', 'xa', :t, :c, :o, :s, 0, :cost, 0, :f, 0, :v)"""),
                          {"t": token, "c": cid, "o": outcome, "s": shares * MICRO, "cost": round(cost * MICRO),
                           "f": round(fees * MICRO), "v": venue})
-    at = page("strategies", tab="Performance")
+    at = page("strategies")
     at.selectbox(key="strategy_pick").set_value("xa").run()
     assert not at.exception
     pairs = table_with(at, "hedged")

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from contracts.domain import fmt, to_micros
 from storage.sqlite.db import Database
-from tests.dashboard.conftest import open_tab, table_with, tables_of
+from tests.dashboard.conftest import table_with, tables_of
 from tests.dashboard.reading import as_read
 from tests.dashboard.seed import BTC
 
@@ -30,42 +30,17 @@ def _rows(db: Database, sql: str) -> list[tuple]:
 
 
 @pytest.fixture
-def orders(seeded: int, page: Callable[..., AppTest]) -> AppTest:
-    """The Orders page, on its Orders tab, with every column of its orders shown (the switch above)."""
+def orders(seeded: int, page: Callable[[str], AppTest]) -> AppTest:
+    """The Orders page with every column of its orders and fills shown (the switch above each)."""
     at = page("orders")
     assert not at.exception
-    at.toggle(key="cols_orders").set_value(True).run()
-    return at
-
-
-@pytest.fixture
-def fills(seeded: int, page: Callable[..., AppTest]) -> AppTest:
-    """The Orders page on its Fills tab (only the open tab is drawn), every column of the fills shown."""
-    at = page("orders", tab="Fills")
-    assert not at.exception
+    at.toggle(key="cols_orders").set_value(True)
     at.toggle(key="cols_fills").set_value(True).run()
     return at
 
 
-def _drawn(at: AppTest) -> set[str]:
-    """Which of the three tabs' contents the run drew: their filters and the trips' table."""
-    keys = {w.key for w in at.multiselect}
-    return ({"orders"} if "orders_status" in keys else set()) | ({"fills"} if "fills_status" in keys else set()) | (
-        {"trips"} if [t for t in tables_of(at) if "exit" in t.columns] else set())
-
-
-def test_only_the_open_tab_is_drawn(seeded: int, page: Callable[..., AppTest]) -> None:
-    """Each tab is a long table (the trips worked out from every fill): the open one alone is drawn,
-    the one a click opens drawn then (issue 87: a page within 2 s on a day of trading)."""
-    at = page("orders")
-    assert [t.label for t in at.tabs] == ["Orders", "Fills", "Round trips"]
-    assert _drawn(at) == {"orders"}
-    for tab, drawn in (("Fills", {"fills"}), ("Round trips", {"trips"}), ("Orders", {"orders"})):
-        assert _drawn(open_tab(at, "orders", tab)) == drawn, tab
-
-
 def test_the_tables_show_the_decision_columns_and_the_rest_on_demand(seeded: int,
-                                                                    page: Callable[..., AppTest]) -> None:
+                                                                    page: Callable[[str], AppTest]) -> None:
     at = page("orders")
     table = table_with(at, "trade", "created_at")
     assert list(table.columns) == ["question", "trade", "price", "size", "filled", "status", "ended", "strategy",
@@ -99,7 +74,7 @@ def test_order_filters(orders: AppTest) -> None:
     assert sorted(table_with(orders, "tif")["id"]) == [1, 2, 3]
 
 
-def test_status_filters_offer_the_engines_statuses_in_lifecycle_order(orders: AppTest, fills: AppTest) -> None:
+def test_status_filters_offer_the_engines_statuses_in_lifecycle_order(orders: AppTest) -> None:
     # In words a paper desk reads right: a resting order is not "LIVE" trading.
     working = ["SUBMITTING", "RESTING", "PARTLY FILLED", "CANCELING"]
     assert orders.multiselect(key="orders_status").options == [
@@ -108,8 +83,8 @@ def test_status_filters_offer_the_engines_statuses_in_lifecycle_order(orders: Ap
     orders.multiselect(key="orders_status").set_value(["LIVE"]).run()
     assert set(table_with(orders, "tif")["status"]) == {"RESTING"}
     # pending, settled, reversed
-    assert fills.multiselect(key="fills_status").options == [
-        "MATCHED_NOT_BROADCASTED", "MATCHED", "RETRYING", "MINED", "CONFIRMED", "FAILED"]
+    fills = ["MATCHED_NOT_BROADCASTED", "MATCHED", "RETRYING", "MINED", "CONFIRMED", "FAILED"]
+    assert orders.multiselect(key="fills_status").options == fills
 
 
 def test_date_range_in_utc(orders: AppTest) -> None:
@@ -121,11 +96,10 @@ def test_date_range_in_utc(orders: AppTest) -> None:
     assert any("ends before it starts" in e.value for e in orders.error)
 
 
-def test_fills_show_their_settlement_status(fills: AppTest) -> None:
-    orders = fills
-    fills_ = table_with(orders, "liquidity")
-    assert sorted(fills_["status"]) == ["CONFIRMED", "MATCHED"]
-    assert fills_["notional"].iloc[0] == pytest.approx(4.7) and fills_["fee"].iloc[0] == pytest.approx(0.01)
+def test_fills_show_their_settlement_status(orders: AppTest) -> None:
+    fills = table_with(orders, "liquidity")
+    assert sorted(fills["status"]) == ["CONFIRMED", "MATCHED"]
+    assert fills["notional"].iloc[0] == pytest.approx(4.7) and fills["fee"].iloc[0] == pytest.approx(0.01)
     orders.multiselect(key="fills_status").set_value(["MATCHED"]).run()
     assert list(table_with(orders, "liquidity")["status"]) == ["MATCHED"]
 
@@ -153,7 +127,7 @@ def test_keeping_the_order_posts_nothing(orders: AppTest, db: Database) -> None:
     assert not [b for b in orders.button if b.key == "cancel_order_confirm"]
 
 
-def test_pagination_keeps_pages_small(seeded: int, db: Database, page: Callable[..., AppTest]) -> None:
+def test_pagination_keeps_pages_small(seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:
         conn.execute(
             text("""INSERT INTO orders (client_id, mode, strategy, condition_id, token_id, outcome, side,
@@ -165,12 +139,12 @@ def test_pagination_keeps_pages_small(seeded: int, db: Database, page: Callable[
                                     'GTC', 'CANCELED', 100, value, value FROM n""")
         )
     at = page("orders")
-    assert len(table_with(at, "trade", "created_at")) == 50
+    assert len(table_with(at, "trade", "created_at")) == 100
     pager = at.pagination(key="orders_page")
-    assert pager.num_pages == 6
-    pager.set_value(6).run()
-    assert len(table_with(at, "trade", "created_at")) == 4  # 254 paper orders
-    assert any("254 orders match · page 6" in c.value for c in at.caption)
+    assert pager.num_pages == 3
+    pager.set_value(3).run()
+    assert len(table_with(at, "trade", "created_at")) == 54  # 254 paper orders
+    assert any("254 orders match · page 3" in c.value for c in at.caption)
 
 
 @pytest.fixture
@@ -196,22 +170,20 @@ def _exported(at: AppTest, exports: dict[str, Callable[[], Any]], key: str) -> l
 
 
 def test_csv_export(seeded: int, db: Database, exports: dict[str, Callable[[], Any]], orders: AppTest) -> None:
-    assert {b.key for b in orders.download_button} >= {"orders_csv"}
+    assert {b.key for b in orders.download_button} >= {"orders_csv", "fills_csv"}
     orders.run()  # the page as the operator sees it (mode filter: paper)
     rows = _exported(orders, exports, "orders_csv")
     assert sorted(r["id"] for r in rows) == ["1", "2", "3", "4"]
     first = next(r for r in rows if r["id"] == "1")
     assert first["price"] == "0.48" and first["size"] == "10.0" and first["created_at"].endswith("Z")
     assert "tif" in first and "liquidity" not in first  # the orders export, not the fills one
-    open_tab(orders, "orders", "Fills")
     fills = _exported(orders, exports, "fills_csv")
     assert sorted(f["status"] for f in fills) == ["CONFIRMED", "MATCHED"] and "liquidity" in fills[0]
     # The export follows the filters on screen.
+    orders.multiselect(key="orders_status").set_value(["CANCELED"])
     orders.multiselect(key="fills_status").set_value(["MATCHED"]).run()
-    assert [f["status"] for f in _exported(orders, exports, "fills_csv")] == ["MATCHED"]
-    open_tab(orders, "orders", "Orders")
-    orders.multiselect(key="orders_status").set_value(["CANCELED"]).run()
     assert [r["id"] for r in _exported(orders, exports, "orders_csv")] == ["4"]
+    assert [f["status"] for f in _exported(orders, exports, "fills_csv")] == ["MATCHED"]
     orders.multiselect(key="orders_status").set_value([])
     orders.selectbox(key="tf_mode").set_value("live").run()
     assert [(r["id"], r["mode"]) for r in _exported(orders, exports, "orders_csv")] == [("5", "live")]
@@ -219,7 +191,7 @@ def test_csv_export(seeded: int, db: Database, exports: dict[str, Callable[[], A
 
 def test_the_tax_lots_download_is_the_years_form_8949_csv(seeded: int, db: Database,
                                                            exports: dict[str, Callable[[], Any]],
-                                                           page: Callable[..., AppTest]) -> None:
+                                                           page: Callable[[str], AppTest]) -> None:
     """The Orders page's tax export: live by default (the seeded live ledger has no fill: nothing to
     export); the paper ledger's year downloads the CSV `engine tax-lots` writes, here its two lots of the
     BTC market, which resolved YES."""
@@ -269,7 +241,7 @@ def test_a_position_is_exited_from_the_orders_page_after_a_preview(orders: AppTe
                                                       "reason": "Exit button on the dashboard"}
 
 
-def test_a_strategy_is_flattened_from_its_page(seeded: int, db: Database, page: Callable[..., AppTest]) -> None:
+def test_a_strategy_is_flattened_from_its_page(seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
     at = page("strategies")
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
     at.button(key="flatten_open_mm-btc").click().run()
@@ -330,7 +302,6 @@ def test_a_position_below_its_markets_minimum_is_shown_as_dust(orders: AppTest, 
 
 def test_round_trips_name_the_market_and_say_how_long_and_why(orders: AppTest) -> None:
     """The seeded paper fills: mm-btc bought 20 YES and holds them (an open trip, no exit yet)."""
-    open_tab(orders, "orders", "Round trips")
     trips = table_with(orders, "exit")
     assert list(trips["exit"]) == ["open"] and list(trips["held"]) == ["—"]
     assert trips["question"].iloc[0].startswith("Will Bitcoin") and trips["bought"].iloc[0] == pytest.approx(20)

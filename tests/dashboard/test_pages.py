@@ -34,7 +34,7 @@ def _texts(at: AppTest) -> str:
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_page_renders_on_an_empty_database(db: Database, page: Callable[..., AppTest], name: str) -> None:
+def test_page_renders_on_an_empty_database(db: Database, page: Callable[[str], AppTest], name: str) -> None:
     at = page(name)
     assert not at.exception, at.exception[0].value if at.exception else ""
     assert at.title[0].value == TITLES[name]
@@ -44,7 +44,7 @@ def test_page_renders_on_an_empty_database(db: Database, page: Callable[..., App
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_page_renders_on_a_seeded_database(seeded: int, page: Callable[..., AppTest], name: str) -> None:
+def test_page_renders_on_a_seeded_database(seeded: int, page: Callable[[str], AppTest], name: str) -> None:
     at = page(name)
     assert not at.exception, at.exception[0].value if at.exception else ""
     assert at.title[0].value == TITLES[name]
@@ -53,7 +53,7 @@ def test_page_renders_on_a_seeded_database(seeded: int, page: Callable[..., AppT
     assert not any("heartbeat is stale" in e.value for e in at.error)
 
 
-def test_empty_pages_say_what_is_missing(db: Database, page: Callable[..., AppTest]) -> None:
+def test_empty_pages_say_what_is_missing(db: Database, page: Callable[[str], AppTest]) -> None:
     assert "No discovered market matches." in _texts(page("markets"))
     assert "No strategies yet" in _texts(page("strategies"))
     assert "No working paper orders." in _texts(page("orders"))
@@ -64,7 +64,7 @@ def test_empty_pages_say_what_is_missing(db: Database, page: Callable[..., AppTe
 
 
 def test_overview_shows_pnl_exposure_positions_and_alerts(
-    seeded: int, page: Callable[..., AppTest]
+    seeded: int, page: Callable[[str], AppTest]
 ) -> None:
     at = page("overview")
     metrics = {m.label: m.value for m in at.metric}
@@ -86,7 +86,7 @@ def test_overview_shows_pnl_exposure_positions_and_alerts(
 
 
 def test_the_overview_puts_the_money_first_and_marks_kills_re_arms_and_going_live(
-        seeded: int, db: Database, page: Callable[..., AppTest]) -> None:
+        seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
     """Equity, PnL and each strategy's PnL above the latest commands; a kill, its re-arm and the switch to
     live marked on the equity chart where they happened."""
     from sqlalchemy import text
@@ -114,8 +114,8 @@ def test_the_overview_puts_the_money_first_and_marks_kills_re_arms_and_going_liv
     assert marked == sorted(zip(("kill", "re-arm", "live"), hours, strict=True)), marked
 
 
-def test_a_strategys_sections_are_tabs_not_one_long_page(seeded: int, page: Callable[..., AppTest]) -> None:
-    at = page("strategies", tab="Performance")
+def test_a_strategys_sections_are_tabs_not_one_long_page(seeded: int, page: Callable[[str], AppTest]) -> None:
+    at = page("strategies")
     assert not at.exception
     labels = [t.label for t in at.tabs]
     # Labels never change with the ledger (a tab set whose labels change would jump back to its first).

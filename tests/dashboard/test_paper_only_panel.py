@@ -13,7 +13,7 @@ from contracts.venues import POLYMARKET
 from storage.engine_stores import ledger_risk_store
 from storage.engine_stores.ledger_risk_store import LedgerRisk
 from storage.sqlite.db import Database, now_ms
-from tests.dashboard.conftest import fresh_heartbeat, open_tab, table_with, tables_of
+from tests.dashboard.conftest import fresh_heartbeat, table_with, tables_of
 from tests.dashboard.reading import as_read
 
 
@@ -22,7 +22,7 @@ def _live(db: Database) -> int:
         return int(conn.execute(text("SELECT live FROM strategies WHERE name = 'mm-btc'")).scalar_one())
 
 
-def test_promote_and_demote_from_the_page(seeded: int, db: Database, page: Callable[..., AppTest]) -> None:
+def test_promote_and_demote_from_the_page(seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))
     at = page("strategies")
@@ -45,7 +45,7 @@ def test_promote_and_demote_from_the_page(seeded: int, db: Database, page: Calla
 
 
 def test_a_paper_only_strategy_on_a_live_desk_shows_its_paper_ledger(seeded: int, db: Database,
-                                                                     page: Callable[..., AppTest]) -> None:
+                                                                     page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'live'"))
         conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))
@@ -57,8 +57,7 @@ def test_a_paper_only_strategy_on_a_live_desk_shows_its_paper_ledger(seeded: int
     assert (table.drop(index="mm-btc")["ledger"] == "live").all()
     assert abs(float(table.loc["mm-btc", "realized"]) - paper / 1e6) < 0.01  # its paper PnL, not live's
     assert any("trade on paper beside the live ones" in as_read(c.value) for c in at.caption)
-    at.selectbox(key="strategy_pick").set_value("mm-btc")
-    open_tab(at, "strategies", "Performance")
+    at.selectbox(key="strategy_pick").set_value("mm-btc").run()
     assert any(s.value.endswith("performance (paper)") for s in at.subheader)
 
 
@@ -84,7 +83,7 @@ def test_the_overview_shows_the_paper_ledger_apart_on_a_live_desk(seeded: int, d
 
 
 def test_the_risk_page_shows_the_ledger_usage_and_its_decisions_apart(seeded: int, db: Database,
-                                                                    page: Callable[..., AppTest]) -> None:
+                                                                    page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'live'"))
         ledger_risk_store.write(conn, POLYMARKET, "paper", LedgerRisk(peak_equity=20_000_000_000), now_ms())
@@ -101,7 +100,7 @@ def test_the_risk_page_shows_the_ledger_usage_and_its_decisions_apart(seeded: in
 
 
 def test_the_orders_page_lists_the_paper_ledger_positions_apart_with_their_own_exit(
-        seeded: int, db: Database, page: Callable[..., AppTest]) -> None:
+        seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'live'"))
         conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))
@@ -117,7 +116,7 @@ def test_the_orders_page_lists_the_paper_ledger_positions_apart_with_their_own_e
 
 
 def test_a_strategy_naming_a_kalshi_market_shows_kalshis_paper_ledger(seeded: int, db: Database,
-                                                                       page: Callable[..., AppTest]) -> None:
+                                                                       page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'live'"))
         conn.execute(text("""UPDATE strategies SET markets = '["kalshi:KXTEST-1"]' WHERE name = 'mm-btc'"""))
@@ -129,8 +128,7 @@ def test_a_strategy_naming_a_kalshi_market_shows_kalshis_paper_ledger(seeded: in
     at = page("strategies")
     table = table_with(at, "ledger").set_index("name")
     assert table.loc["mm-btc", "ledger"] == "paper on Kalshi"
-    at.selectbox(key="strategy_pick").set_value("mm-btc")
-    open_tab(at, "strategies", "Performance")
+    at.selectbox(key="strategy_pick").set_value("mm-btc").run()
     assert any(s.value.endswith("performance (paper)") for s in at.subheader)  # its figures are its paper ledger's
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'paper'"))  # the Orders page opens on the desk's mode
@@ -139,7 +137,7 @@ def test_a_strategy_naming_a_kalshi_market_shows_kalshis_paper_ledger(seeded: in
 
 
 def test_the_overview_shows_kalshis_paper_ledger_apart(seeded: int, db: Database,
-                                                       page: Callable[..., AppTest]) -> None:
+                                                       page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("""UPDATE strategies SET markets = '["kalshi:KXTEST-1"]' WHERE name = 'mm-btc'"""))
         conn.execute(text("""INSERT INTO venue_pairs (condition_id, kalshi_ticker, inverted, polymarket_question,
@@ -159,7 +157,7 @@ def test_the_overview_shows_kalshis_paper_ledger_apart(seeded: int, db: Database
 
 
 def test_the_overview_shows_kalshis_live_ledger_once_armed(seeded: int, db: Database,
-                                                          page: Callable[..., AppTest]) -> None:
+                                                          page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("""UPDATE strategies SET markets = '["kalshi:KXTEST-1"]', live = 1 WHERE name = 'mm-btc'"""))
         conn.execute(text("UPDATE venue_modes SET mode = 'live', "

@@ -23,13 +23,13 @@ def _successes(at: AppTest) -> str:
 
 
 def test_an_archive_hour_imports_from_the_sessions_tab(
-    dash_env: Path, db: Database, page: Callable[..., AppTest], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dash_env: Path, db: Database, page: Callable[[str], AppTest], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ENGINE_LOG_FILE", str(tmp_path / "log" / "engine.log"))  # the import's output beside it
     hour = _v2_file(tmp_path / "hour.parquet", _v2_rows())
     markets = tmp_path / "gamma.json"
     markets.write_text(json.dumps([GAMMA]))
-    at = page("backtest", tab="Sessions")
+    at = page("backtest")
     at.text_input(key="px_path").input(str(hour))
     at.text_area(key="px_markets").input(CID)
     at.text_input(key="px_markets_file").input(str(markets))
@@ -50,9 +50,9 @@ def test_an_archive_hour_imports_from_the_sessions_tab(
 
 
 def test_a_bad_form_starts_nothing_and_names_every_problem(
-    dash_env: Path, db: Database, page: Callable[..., AppTest], tmp_path: Path
+    dash_env: Path, db: Database, page: Callable[[str], AppTest], tmp_path: Path
 ) -> None:
-    at = page("backtest", tab="Sessions")
+    at = page("backtest")
     at.text_input(key="px_path").input(str(tmp_path / "nowhere"))
     at.text_area(key="px_markets").input("btc, 0x12")
     at.text_input(key="px_trades").input(str(tmp_path / "no-trades.json"))

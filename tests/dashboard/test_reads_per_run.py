@@ -52,7 +52,7 @@ def _one_run(at: AppTest, counts: Counter[str]) -> Counter[str]:
 
 
 def test_risk_page_reads_the_limits_once_for_the_live_panel(
-    seeded: int, page: Callable[..., AppTest], reads: Callable[..., Counter[str]]
+    seeded: int, page: Callable[[str], AppTest], reads: Callable[..., Counter[str]]
 ) -> None:
     counts = reads("risk_limit_rows")
     at = page("risk")
@@ -61,7 +61,7 @@ def test_risk_page_reads_the_limits_once_for_the_live_panel(
 
 
 def test_backtest_page_reads_the_running_runs_once(
-    db: Database, page: Callable[..., AppTest], reads: Callable[..., Counter[str]]
+    db: Database, page: Callable[[str], AppTest], reads: Callable[..., Counter[str]]
 ) -> None:
     insert_run(db, status="running", name="busy", pid=None)
     counts = reads("running_backtests")
@@ -71,7 +71,7 @@ def test_backtest_page_reads_the_running_runs_once(
 
 
 def test_strategies_page_does_not_reread_the_strategy_it_listed(
-    seeded: int, page: Callable[..., AppTest], reads: Callable[..., Counter[str]]
+    seeded: int, page: Callable[[str], AppTest], reads: Callable[..., Counter[str]]
 ) -> None:
     counts = reads("strategies", "strategy_row")
     at = page("strategies")
@@ -81,7 +81,7 @@ def test_strategies_page_does_not_reread_the_strategy_it_listed(
 
 
 def test_market_detail_reads_the_tick_bounds_once(
-    seeded: int, page: Callable[..., AppTest], reads: Callable[..., Counter[str]]
+    seeded: int, page: Callable[[str], AppTest], reads: Callable[..., Counter[str]]
 ) -> None:
     counts = reads("tick_bounds", "latest_book")
     at = page("markets")
@@ -96,12 +96,12 @@ def test_market_detail_reads_the_tick_bounds_once(
 
 
 def test_backtest_form_presets_come_from_the_listed_strategies(
-    seeded: int, db: Database, page: Callable[..., AppTest], reads: Callable[..., Counter[str]]
+    seeded: int, db: Database, page: Callable[[str], AppTest], reads: Callable[..., Counter[str]]
 ) -> None:
     with db.write() as conn:
         conn.execute(text("""UPDATE strategies SET params = '{"size": 17}' WHERE name = 'mm-btc'"""))
     counts = reads("strategies", "strategy_row")
-    at = page("backtest", tab="New backtest")
+    at = page("backtest")
     at.selectbox(key="bt_kind").set_value("market_making").run()
     at.selectbox(key="bt_preset_market_making").set_value("mm-btc")
     ran = _one_run(at, counts)

@@ -44,11 +44,11 @@ def _record_more(path: Path, condition_id: str, at: int, n: int = 25) -> None:
 
 def test_a_backtest_launches_while_ticks_keep_arriving(
     dash_env: Path, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    page: Callable[..., AppTest],
+    page: Callable[[str], AppTest],
 ) -> None:
     monkeypatch.setenv("ENGINE_LOG_FILE", str(tmp_path / "engine.log"))
     markets, start, end = write_recording(dash_env, markets=2, events=400)
-    at = page("backtest", tab="New backtest")
+    at = page("backtest")
     at.multiselect(key="bt_markets").set_value(markets[:1]).run()
     shown = list(at.multiselect(key="bt_markets").options)
     _record_more(dash_env, markets[0], end)  # the desk keeps recording while the form is filled in
@@ -68,10 +68,10 @@ def test_a_backtest_launches_while_ticks_keep_arriving(
 
 
 def test_the_sweep_picker_keeps_its_markets_while_ticks_keep_arriving(
-    dash_env: Path, db: Database, page: Callable[..., AppTest]
+    dash_env: Path, db: Database, page: Callable[[str], AppTest]
 ) -> None:
     markets, _, end = write_recording(dash_env, markets=3, events=400)
-    at = page("backtest", tab="Sweep")
+    at = page("backtest")
     at.multiselect(key="sw_markets").set_value(markets[:2]).run()
     shown = list(at.multiselect(key="sw_markets").options)
     _record_more(dash_env, markets[1], end)

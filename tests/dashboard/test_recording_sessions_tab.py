@@ -16,7 +16,6 @@ from streamlit.testing.v1 import AppTest
 
 from storage.research import recording_sessions as rs
 from storage.sqlite.db import Database
-from tests.dashboard.conftest import open_tab
 from tests.dashboard.test_backtest_launch import _run_row, _stop
 from tests.dashboard.test_backtest_page import P
 from tests.helpers import ROOT
@@ -31,10 +30,10 @@ def _audit(path: Path) -> list[tuple[str, str]]:
 
 
 def test_sessions_tab_starts_stops_annotates_exports_and_deletes(
-    dash_env: Path, db: Database, page: Callable[..., AppTest]
+    dash_env: Path, db: Database, page: Callable[[str], AppTest]
 ) -> None:
     markets, _, _ = write_recording(dash_env, markets=2, events=100)
-    at = page("backtest", tab="Sessions")
+    at = page("backtest")
     assert any("No recording session yet" in i.value for i in at.info)
     at.text_input(key="ss_name").input("debate night")
     at.multiselect(key="ss_markets").set_value(markets[:1])
@@ -66,9 +65,9 @@ def test_sessions_tab_starts_stops_annotates_exports_and_deletes(
 
 
 def test_a_refused_name_says_why_and_starts_nothing(dash_env: Path, db: Database,
-                                                    page: Callable[..., AppTest]) -> None:
+                                                    page: Callable[[str], AppTest]) -> None:
     write_recording(dash_env, markets=1, events=10)
-    at = page("backtest", tab="Sessions")
+    at = page("backtest")
     at.text_input(key="ss_name").input("-bad")
     at.button(key="ss_start").click().run()
     assert any("starts with a letter" in e.value for e in at.error)
@@ -77,15 +76,14 @@ def test_a_refused_name_says_why_and_starts_nothing(dash_env: Path, db: Database
 
 def test_a_backtest_launches_on_a_session(
     dash_env: Path, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    page: Callable[..., AppTest],
+    page: Callable[[str], AppTest],
 ) -> None:
     monkeypatch.setenv("ENGINE_LOG_FILE", str(tmp_path / "engine.log"))
     markets, start, end = write_recording(dash_env, markets=3, events=300)
     rs.start_session(db, name="two of three", markets=markets[1:], actor="t", now=start + 100)
     rs.stop_session(db, name="two of three", actor="t", now=end - 100)
-    at = page("backtest", tab="Sweep")
+    at = page("backtest")
     assert list(at.selectbox(key="sw_session").options) == ["— none: pick a range —", "two of three"]
-    open_tab(at, "backtest", "New backtest")
     at.selectbox(key="bt_session").select("two of three").run()
     assert at.multiselect(key="bt_markets").value == markets[1:]  # the session's markets, picked
     assert any("Session **two of three**" in c.value for c in at.caption)
@@ -102,7 +100,7 @@ def test_a_backtest_launches_on_a_session(
 
 def test_a_session_over_every_market_backtests_every_market_it_recorded(
     dash_env: Path, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    page: Callable[..., AppTest],
+    page: Callable[[str], AppTest],
 ) -> None:
     """A session started over "all markets" names none: the New backtest tab backtests every market
     with ticks in its span, as the Sweep tab and the CLI do (it once refused to launch)."""
@@ -110,7 +108,7 @@ def test_a_session_over_every_market_backtests_every_market_it_recorded(
     markets, start, end = write_recording(dash_env, markets=3, events=300)
     rs.start_session(db, name="everything", markets=[], actor="t", now=start + 100)
     rs.stop_session(db, name="everything", actor="t", now=end - 100)
-    at = page("backtest", tab="New backtest")
+    at = page("backtest")
     at.selectbox(key="bt_session").select("everything").run()
     assert at.multiselect(key="bt_markets").value == []
     assert any("No market picked: all 3 with ticks in the range are backtested" in c.value for c in at.caption)

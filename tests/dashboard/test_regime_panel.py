@@ -14,14 +14,14 @@ from tests.dashboard.seed import BTC, ELECTION
 
 
 def test_the_strategies_page_shows_each_markets_regime_and_its_changes(seeded: int, db: Database,
-                                                                       page: Callable[..., AppTest]) -> None:
+                                                                       page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:
         add_notes(conn, [(1_000, "paper", "mm-btc", BTC, "REGIME_CALM", "quoting"),
                          (2_000, "paper", "mm-btc", BTC, "REGIME_TOXIC", "toxicity 0.03: half-spread 0.05, size 4"),
                          (3_000, "paper", "mm-btc", ELECTION, "REGIME_PULLED", "sweep: best bid fell from 0.45 to "
                                                                                 "0.41 within 5 s"),
                          (4_000, "live", "mm-btc", BTC, "REGIME_REDUCE_ONLY", "another mode: not shown")])
-    at = page("strategies", tab="Performance")
+    at = page("strategies")
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
     assert not at.exception
     tables = [t for t in tables_of(at) if "regime" in t.columns]

@@ -21,7 +21,7 @@ def _metric(at: AppTest, label: str) -> str:
 
 
 def test_the_rewards_section_shows_estimated_and_paid_rewards_scoring_and_rebates(
-        seeded: int, db: Database, page: Callable[..., AppTest]) -> None:
+        seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
     now = now_ms()
     with db.write() as conn:
         for day, estimated, paid in (("2026-11-21", 4_250_000, 4_000_000), ("2026-11-22", 1_500_000, None)):
@@ -35,7 +35,7 @@ def test_the_rewards_section_shows_estimated_and_paid_rewards_scoring_and_rebate
                          {"o": order_id, "c": BTC, "h": hits, "s": scoring, "v": venue, "n": now})
         conn.execute(text("""INSERT INTO cash_ledger (mode, at, kind, amount, ref, note)
                              VALUES ('paper', :n, 'rebate', 3000000, '0xrebate', 'maker rebate')"""), {"n": now})
-    at = page("strategies", tab="Spread, rewards and fees")
+    at = page("strategies")
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
     assert not at.exception
     assert any("liquidity rewards, rebates and fees" in h.value for h in at.subheader)
@@ -50,7 +50,7 @@ def test_the_rewards_section_shows_estimated_and_paid_rewards_scoring_and_rebate
 
 
 def test_the_rewards_section_shows_spread_capture_beside_the_60s_markout(
-        seeded: int, db: Database, page: Callable[..., AppTest]) -> None:
+        seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
     # The seeded mm-btc fills: two buys of 10 at 0.47 when the recorded mid was 0.481 (+0.11 each).
     # A third fill, in another market with no recorded mid, is not measured, not counted as zero.
     with db.write() as conn:
@@ -65,7 +65,7 @@ def test_the_rewards_section_shows_spread_capture_beside_the_60s_markout(
                                      mid, markout, computed_at)
                                  VALUES (:f, '60s', 'paper', 'mm-btc', :c, 4700000, 476000, -50000, :n)"""),
                          {"f": fill_id, "c": BTC, "n": seeded})
-    at = page("strategies", tab="Spread, rewards and fees")
+    at = page("strategies")
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
     assert not at.exception
     assert len(ids) == 2
@@ -78,8 +78,8 @@ def test_the_rewards_section_shows_spread_capture_beside_the_60s_markout(
     assert per_market["unmeasured"].tolist()[1] == 1 and per_market["usdc"].isna().tolist() == [False, True]
 
 
-def test_a_strategy_without_fills_shows_no_spread_capture(seeded: int, page: Callable[..., AppTest]) -> None:
-    at = page("strategies", tab="Spread, rewards and fees")
+def test_a_strategy_without_fills_shows_no_spread_capture(seeded: int, page: Callable[[str], AppTest]) -> None:
+    at = page("strategies")
     at.selectbox(key="strategy_pick").set_value("vb-election").run()
     assert not at.exception
     assert _metric(at, "Spread capture (pUSD)") == "—"

@@ -36,7 +36,7 @@ def _errors(at: AppTest) -> list[str]:
 
 
 @pytest.fixture
-def strategies(seeded: int, page: Callable[..., AppTest]) -> AppTest:
+def strategies(seeded: int, page: Callable[[str], AppTest]) -> AppTest:
     at = page("strategies")
     assert not at.exception
     return at
@@ -392,7 +392,7 @@ def test_clearing_a_fair_value_with_no_engine_says_the_reload_is_queued(strategi
 
 
 def test_a_plugin_kind_is_offered_and_created_and_a_broken_plugin_is_named(
-        seeded: int, db: Database, page: Callable[..., AppTest], tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+        seeded: int, db: Database, page: Callable[[str], AppTest], tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
     from tests.helpers import ROOT
@@ -422,12 +422,12 @@ def test_a_plugin_kind_is_offered_and_created_and_a_broken_plugin_is_named(
 
 
 def test_a_strategy_s_orders_tab_lists_its_own_orders_with_why_each_ended(seeded: int, db: Database,
-                                                                          page: Callable[..., AppTest]) -> None:
+                                                                          page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("UPDATE orders SET status = 'CANCELED', status_rank = 100, end_reason = 'paused', "
                           "filled = 0 WHERE strategy = 'mm-btc' AND id = (SELECT MIN(id) FROM orders "
                           "WHERE strategy = 'mm-btc')"))
-    at = page("strategies", tab="Orders")
+    at = page("strategies")
     assert not at.exception
     orders_tab = next(t for t in at.tabs if t.label == "Orders")
     [table] = [t.value for t in orders_tab.table]
@@ -496,7 +496,7 @@ def test_the_form_warns_of_a_strategy_that_could_not_trade_and_saves_it_only_if_
 
 
 def test_the_table_says_why_each_strategy_is_not_trading(seeded: int, db: Database,
-                                                         page: Callable[..., AppTest]) -> None:
+                                                         page: Callable[[str], AppTest]) -> None:
     """Issue 73 item 4: a market maker whose every quote was refused BELOW_MIN_SIZE read "on · ok"."""
     from storage.desk import config
     from storage.sqlite.db import now_ms

@@ -11,7 +11,6 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from storage.sqlite.db import Database, now_ms
-from tests.dashboard.conftest import open_tab
 from tests.dashboard.reading import as_read
 from tests.dashboard.seed import BTC, YES_BTC
 
@@ -20,8 +19,8 @@ PREFIX = "sl_mm-btc_"
 
 
 @pytest.fixture
-def mm(seeded: int, page: Callable[..., AppTest]) -> AppTest:
-    at = page("strategies", tab="Capital, limits and exits")
+def mm(seeded: int, page: Callable[[str], AppTest]) -> AppTest:
+    at = page("strategies")
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
     assert not at.exception
     return at
@@ -54,18 +53,18 @@ def test_an_allocation_is_validated_saved_versioned_and_audited(mm: AppTest, db:
 
 
 def test_a_strategy_halted_by_its_own_limit_says_so(seeded: int, db: Database,
-                                                     page: Callable[..., AppTest]) -> None:
+                                                     page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:
         conn.execute(text("""INSERT INTO strategy_risk (mode, strategy, trading_state, reason, state_at, updated_at)
                              VALUES ('paper', 'mm-btc', 'HALTED', 'STRATEGY_DRAWDOWN: 21% from its peak', :n, :n)"""),
                      {"n": now_ms()})
-    at = page("strategies", tab="Performance")
+    at = page("strategies")
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
     assert any("mm-btc is HALTED" in as_read(w.value) and "STRATEGY_DRAWDOWN" in as_read(w.value)
                and "Other strategies keep trading" in w.value for w in at.warning)
 
 
-def test_performance_from_snapshots_and_fills(seeded: int, db: Database, page: Callable[..., AppTest]) -> None:
+def test_performance_from_snapshots_and_fills(seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
     now = now_ms()
     with db.write() as conn:
         conn.execute(text("DELETE FROM strategy_snapshots"))
@@ -82,7 +81,7 @@ def test_performance_from_snapshots_and_fills(seeded: int, db: Database, page: C
                      {"c": BTC, "t": YES_BTC, "s": 10 * M, "n": now})
         conn.execute(text("""INSERT INTO strategy_limits (strategy, name, value, version, updated_at, updated_by)
                              VALUES ('mm-btc', 'allocation', '100', 1, :n, 't')"""), {"n": now})
-    at = page("strategies", tab="Performance")
+    at = page("strategies")
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
     shown = {m.label: m.value for m in at.metric}
     # After fees, as every page reads PnL (issue 87): these snapshots paid no fees, so realized is as booked.
@@ -97,18 +96,17 @@ def test_performance_from_snapshots_and_fills(seeded: int, db: Database, page: C
 
 @pytest.mark.parametrize("garbage", ["abc", "nan", "1e999999"])
 def test_a_garbage_stored_allocation_never_breaks_the_page_and_can_be_fixed(
-        garbage: str, seeded: int, db: Database, page: Callable[..., AppTest]) -> None:
+        garbage: str, seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
     with db.write() as conn:  # written around the dashboard: a script, a hand edit
         conn.execute(text("""INSERT INTO strategy_limits (strategy, name, value, version, updated_at, updated_by)
                              VALUES ('mm-btc', 'allocation', :v, 1, :n, 'script')"""), {"v": garbage, "n": now_ms()})
         conn.execute(text("""INSERT INTO strategy_snapshots (mode, strategy, at, realized, unrealized, fees, exposure)
                              VALUES ('paper', 'mm-btc', :n, 0, 0, 0, 0)"""), {"n": now_ms()})
-    at = page("strategies", tab="Performance")
+    at = page("strategies")
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
     assert not at.exception
-    assert any("set this strategy's allocation" in c.value for c in at.caption)  # no base from a bad value
-    open_tab(at, "strategies", "Capital, limits and exits")
     assert _field(at, "allocation").value == garbage  # shown as stored, to be fixed
+    assert any("set this strategy's allocation" in c.value for c in at.caption)  # no base from a bad value
     _field(at, "allocation").input("200")
     at.button(key=f"{PREFIX}save").click().run()
     assert not at.exception and ("allocation", "200", 2, "dashboard") in _stored(db)

@@ -51,8 +51,8 @@ def _finished_sweep(dash_env: Path, tmp_path: Path) -> SweepSpec:
 
 
 def test_no_sweeps_and_an_invalid_launch_is_refused(
-        dash_env: Path, db: Database, logs: Path, page: Callable[..., AppTest]) -> None:
-    at = page("backtest", tab="Sweep")
+        dash_env: Path, db: Database, logs: Path, page: Callable[[str], AppTest]) -> None:
+    at = page("backtest")
     assert not at.exception
     assert any("No sweeps yet" in i.value for i in at.info)
     # The trials' latency is the desk's setting, named where the sweep is launched.
@@ -75,13 +75,13 @@ def test_no_sweeps_and_an_invalid_launch_is_refused(
 
 
 def test_a_finished_sweep_shows_trials_charts_and_held_out_scores_and_its_params_can_be_used(
-        dash_env: Path, db: Database, logs: Path, tmp_path: Path, page: Callable[..., AppTest]) -> None:
+        dash_env: Path, db: Database, logs: Path, tmp_path: Path, page: Callable[[str], AppTest]) -> None:
     spec = _finished_sweep(dash_env, tmp_path)
     view = sweep_view(sweeps_url(dash_env), spec.name)
     assert view is not None and view.best is not None
     create_strategy(db, name="mm live", kind="market_making", params={"size": 10, "half_spread": 0.02},
                     markets=[], enabled=False, actor="test")
-    at = page("backtest", tab="Sweep")
+    at = page("backtest")
     assert not at.exception
     assert at.selectbox(key="sw_pick").value == "tab sweep"
     bars = [p.proto.text for p in at.get("progress")]
@@ -134,9 +134,9 @@ def test_a_finished_sweep_shows_trials_charts_and_held_out_scores_and_its_params
 
 @pytest.mark.slow
 def test_a_sweep_launched_from_the_tab_runs_to_its_trial_count(
-        dash_env: Path, db: Database, logs: Path, page: Callable[..., AppTest]) -> None:
+        dash_env: Path, db: Database, logs: Path, page: Callable[[str], AppTest]) -> None:
     markets, start, end = write_recording(dash_env, markets=2, events=4_000, events_per_decision=20)
-    at = page("backtest", tab="Sweep")
+    at = page("backtest")
     # The example space (half_spread 0.005-0.05, size 5-50) edited to SPACE in the table.
     at.session_state["sw_space_market_making"] = {"edited_rows": {0: {"high": 0.03}, 1: {"high": 40}},
                                                   "added_rows": [], "deleted_rows": []}

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from storage.sqlite.db import Database, now_ms
-from tests.dashboard.conftest import open_tab, table_with
+from tests.dashboard.conftest import table_with
 
 KALSHI_MARKET, KALSHI_TOKEN, TITLE = "kalshi:KXT-1", "kalshi:KXT-1:no", "Rain in Paris on Friday?"
 
@@ -48,13 +48,12 @@ def _kalshi_rows(db: Database) -> None:
 
 
 def test_each_row_names_its_venue_and_a_kalshi_market_its_title(db: Database,
-                                                                page: Callable[..., AppTest]) -> None:
+                                                                page: Callable[[str], AppTest]) -> None:
     _kalshi_rows(db)
     orders = page("orders")
     assert not orders.exception
-    for tab, columns in (("Round trips", ("held", "exit")), ("Round trips", ("side", "realized")),
-                         ("Fills", ("notional", "matched_at"))):  # trips, their fills, fills
-        row = table_with(open_tab(orders, "orders", tab), *columns).iloc[0]
+    for columns in (("held", "exit"), ("side", "realized"), ("notional", "matched_at")):  # trips, their fills, fills
+        row = table_with(orders, *columns).iloc[0]
         assert (row["venue"], row["question"]) == ("kalshi", TITLE), columns
     risk = page("risk")
     assert not risk.exception

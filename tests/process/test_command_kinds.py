@@ -92,20 +92,16 @@ def test_one_dispatch_applies_every_kind_of_the_registry_and_nothing_else() -> N
 
 def test_every_kind_reaches_the_part_the_registry_names_and_its_method_of_that_name(tmp_path: Path) -> None:
     """The controller's lifecycle kinds reach the controller; the trading kinds reach the trading core's method
-    named after the kind (the `Trading` seam's); the notifier's, the notifier; the upkeep's, the upkeep."""
+    named after the kind (the `Trading` seam's); the notifier's, the notifier."""
     calls: list[tuple[Handler, str]] = []
 
     async def notifier(payload: dict[str, Any], actor: str) -> dict[str, Any]:
         calls.append((Handler.NOTIFIER, "notify_test"))
         return {}
 
-    async def upkeep(payload: dict[str, Any], actor: str) -> dict[str, Any]:
-        calls.append((Handler.UPKEEP, "upkeep"))
-        return {}
-
     processor = CommandProcessor(None, Recorder(Handler.CONTROLLER, calls),  # type: ignore[arg-type]  # stand-ins: only dispatch runs
                                  SimpleNamespace(operator=Recorder(Handler.TRADING, calls)), OrderGate(),
-                                 services={Handler.NOTIFIER: notifier, Handler.UPKEEP: upkeep})
+                                 services={Handler.NOTIFIER: notifier})
     for kind in KINDS:
         row = SimpleNamespace(kind=kind.name, actor="test")
         payload = processor_module.parse_payload(kind.name, json.dumps(SAMPLE.get(kind.name, {})))

@@ -1,24 +1,20 @@
 """The watchdog reports what a dead engine cannot: under the project's real supervisord.conf, a
 SIGKILLed engine is reported down through NOTIFY_URLS (a JSON webhook on 127.0.0.1) and, once
 its heartbeat is fresh again, back; once per outage. Its rules by hand beside: a stalled
-heartbeat, supervisord giving up, other programs ignored, a bad threshold refused. And the
-dashboard, which it probes as a browser reaches it: a real dashboard killed and kept down is
-reported after the threshold, and back once started again; a restart within it says nothing."""
+heartbeat, supervisord giving up, other programs ignored, a bad threshold refused."""
 
 from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from engine.watchdog import DashboardWatch, Watch, dashboard_down_after, health_probe, stale_after
+from engine.watchdog import Watch, stale_after
 from storage.dashboard_queries import status_queries as queries
 from storage.sqlite.db import Database
-from tests.browser.cdp import free_port
 from tests.helpers import isolated_env, run_cli, wait_until
 from tests.notify.test_notify_process import Receiver
 from tests.supervisor_harness import Supervisor, relocated_conf
@@ -73,69 +69,6 @@ def test_the_threshold_is_checked() -> None:
             stale_after(bad)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class Health:
-    def __init__(self) -> None:
-        self.up = True
-
-    def __call__(self) -> bool:
-        return self.up
-
-
-def test_a_dashboard_restart_says_nothing_and_an_outage_is_said_once_after_the_threshold() -> None:
-    clock, health = Clock(), Health()
-    watch = DashboardWatch(120, health, "http://127.0.0.1:8501", clock)
-    assert watch.on_event("TICK_60", {}) == []
-    health.up = False  # supervisord restarts it: back before the threshold, nothing to say
-    assert watch.on_event("TICK_60", {}) == []
-    clock.now += 60
-    health.up = True
-    assert watch.on_event("TICK_60", {}) == []
-    health.up = False  # now it stays down
-    for _ in range(2):
-        clock.now += 60
-        assert watch.on_event("TICK_60", {}) == []
-    clock.now += 60
-    down = watch.on_event("TICK_60", {})
-    assert _titles(down) == ["Desk dashboard down"] and down[0][2] == "critical"
-    assert "http://127.0.0.1:8501" in down[0][1] and "120 s" in down[0][1]
-    clock.now += 60
-    assert watch.on_event("TICK_60", {}) == []  # one outage, one message
-    assert watch.on_event("PROCESS_STATE_FATAL", {"processname": "dashboard"}) == []
-    health.up = True
-    back = watch.on_event("TICK_60", {})
-    assert _titles(back) == ["Desk dashboard back"] and back[0][2] == "info"
-    assert watch.on_event("TICK_60", {}) == []
-
-
-def test_supervisord_giving_up_on_the_dashboard_is_said_at_once() -> None:
-    clock, health = Clock(), Health()
-    watch = DashboardWatch(120, health, "http://127.0.0.1:8501", clock)
-    assert watch.on_event("PROCESS_STATE_FATAL", {"processname": "engine"}) == []  # the engine's own watch says it
-    health.up = False
-    gave_up = watch.on_event("PROCESS_STATE_FATAL", {"processname": "dashboard"})
-    assert _titles(gave_up) == ["Desk dashboard down: supervisord gave up"]
-    clock.now += 600
-    assert watch.on_event("TICK_60", {}) == []  # the same outage
-    health.up = True
-    assert _titles(watch.on_event("TICK_60", {})) == ["Desk dashboard back"]
-
-
-def test_the_dashboard_threshold_is_checked_and_the_probe_reads_streamlits_answer() -> None:
-    assert dashboard_down_after(None) == 120 and dashboard_down_after("300") == 300
-    for bad in ("soon", "10", "99999"):
-        with pytest.raises(ValueError, match="WATCHDOG_DASHBOARD_S"):
-            dashboard_down_after(bad)
-    assert health_probe(f"http://127.0.0.1:{free_port()}", timeout_s=1)() is False  # nothing listens there
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver()
@@ -173,37 +106,3 @@ def test_a_killed_engine_is_reported_down_then_back(tmp_path: Path, receiver: Re
         sup.shutdown()
     log = (tmp_path / "var" / "log" / "watchdog.log").read_text()
     assert "watchdog listening" in log and "hook" not in log.split("listening", 1)[1].split("\n", 1)[0]
-
-
-@pytest.mark.slow
-def test_a_dashboard_killed_and_kept_down_is_reported_then_back(tmp_path: Path, receiver: Receiver) -> None:
-    port = free_port()
-    env = isolated_env(tmp_path, SIMULATOR_PORT="9", NOTIFY_URLS=f"json://127.0.0.1:{receiver.port}/hook",
-                       STREAMLIT_SERVER_PORT=str(port), WATCHDOG_DASHBOARD_S="30")
-    assert run_cli(["init"], env).returncode == 0
-    # The project's conf; supervisord does not restart this dashboard (kept down once killed), and the
-    # minute's tick is five seconds here so the test waits less.
-    overrides = {"program:dashboard": {"autorestart": "false", "startsecs": "1"},
-                 "eventlistener:watchdog": {"events": "PROCESS_STATE,TICK_5"}}
-    conf = relocated_conf(tmp_path, {"dashboard", "watchdog"}, overrides)
-    sup = Supervisor(conf, env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        sup.wait_running("watchdog")
-        pid = sup.wait_running("dashboard", timeout=60)
-        wait_until(health_probe(url), 90, 0.5, "the dashboard's health endpoint")
-        time.sleep(6)  # a tick with the dashboard up
-        os.kill(pid, signal.SIGKILL)
-        killed_at = time.monotonic()
-        down = receiver.wait_for(lambda m: m.get("title") == "Desk dashboard down", 120, "the dashboard reported down")
-        assert time.monotonic() - killed_at >= 30, "said before the threshold"
-        assert url in down["message"] and "has not answered its health check" in down["message"]
-        sup.rpc().supervisor.startProcess("dashboard")
-        wait_until(health_probe(url), 90, 0.5, "the dashboard answering again")
-        receiver.wait_for(lambda m: m.get("title") == "Desk dashboard back", 60, "the dashboard reported back")
-        assert len(_said(receiver, "Desk dashboard down")) == 1 and len(_said(receiver, "Desk dashboard back")) == 1
-        assert _said(receiver, "Desk engine down") == []  # no engine ever ran here: nothing said of it
-    finally:
-        sup.shutdown()
-    log = (tmp_path / "var" / "log" / "watchdog.log").read_text()
-    assert f"dashboard at {url} threshold 30 s" in log

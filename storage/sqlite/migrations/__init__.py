@@ -110,8 +110,6 @@ ORDER: tuple[str, ...] = (
     "0146_market_resolutions",
     "0166_order_amends",
     "0171_standing_orders",
-    "0121_change_probes",
-    "0122_db_upkeep",
 )
 
 
@@ -175,11 +173,6 @@ def _migrate(path: Path, snapshot: fresh_schema.Snapshot | None) -> list[str]:
     conn = raw_connection(path, synchronous="FULL")
     try:
         check_not_newer(conn)
-        if fresh_schema.is_empty(conn):
-            # A new file reclaims free space in steps (storage/engine_stores/db_upkeep.py); the mode is set
-            # before any table, and takes with a VACUUM of the still empty file (instant).
-            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
-            conn.execute("VACUUM")
         before = set(applied_names(conn))
         with immediate(conn):
             if snapshot is not None and snapshot.migrations == tuple(known_names()) and fresh_schema.is_empty(conn):
