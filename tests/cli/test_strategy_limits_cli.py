@@ -4,38 +4,23 @@ confirmed, bad input refused in words, changing nothing."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from storage.sqlite.migrations import migrate
-from tests.helpers import ROOT, isolated_env
-
-MARKET = "0x" + "ab" * 32
+from tests.cli.test_templates import desk_with, engine_cli
 
 
 @pytest.fixture
 def desk(tmp_path: Path) -> dict[str, str]:
-    env = isolated_env(tmp_path)
-    Path(env["TRADER_ENV_FILE"]).write_text("")
-    migrate(Path(env["TRADER_DB"]))
-    with sqlite3.connect(env["TRADER_DB"]) as conn:
-        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, version, created_at, updated_at,
-                            updated_by) VALUES ('mm', 'market_making', '{}', ?, 1, 1, 0, 0, 't')""",
-                     (json.dumps([MARKET]),))
-    return env
+    return desk_with(tmp_path, "{}")
 
 
 def _limits(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "engine", "strategy-limits", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-    assert "Traceback" not in done.stderr, done.stderr
-    return done
+    return engine_cli(env, "strategy-limits", *args)
 
 
 def _rows(env: dict[str, str], sql: str) -> list[Any]:

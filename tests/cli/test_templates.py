@@ -7,35 +7,43 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from storage.sqlite.migrations import migrate
-from tests.helpers import ROOT, isolated_env
+from tests.helpers import isolated_env, run_cli
 
 MARKET = "0x" + "ab" * 32
 
 
-@pytest.fixture
-def desk(tmp_path: Path) -> dict[str, str]:
+def desk_with(tmp_path: Path, params: str) -> dict[str, str]:
+    """A migrated desk with one market-making strategy `mm` on MARKET, `params` its JSON, and an empty .env."""
     env = isolated_env(tmp_path)
     Path(env["TRADER_ENV_FILE"]).write_text("")
     migrate(Path(env["TRADER_DB"]))
     with sqlite3.connect(env["TRADER_DB"]) as conn:
         conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, version, created_at, updated_at,
-                            updated_by) VALUES ('mm', 'market_making', '{"size": 12, "half_spread": 0.03}', ?, 1, 1, 0,
-                            0, 't')""", (json.dumps([MARKET]),))
+                            updated_by) VALUES ('mm', 'market_making', ?, ?, 1, 1, 0, 0, 't')""",
+                     (params, json.dumps([MARKET])))
     return env
 
 
-def _templates(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "engine", "templates", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+def engine_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m engine ARGS` as a user runs it (tests.helpers.run_cli), never with a traceback."""
+    done = run_cli(list(args), env)
     assert "Traceback" not in done.stderr, done.stderr
     return done
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> dict[str, str]:
+    return desk_with(tmp_path, '{"size": 12, "half_spread": 0.03}')
+
+
+def _templates(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return engine_cli(env, "templates", *args)
 
 
 def _rows(env: dict[str, str], sql: str) -> list[Any]:
